@@ -1,0 +1,120 @@
+// OAuth2 client authentication for the token endpoint: private_key_jwt (RFC 7523) and, for
+// legacy systems, client_secret_basic. Failures are OAuth2 errors (RFC 6749 §5.2), not problems.
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import type { Registry, SystemClient } from '../platform/registry.js';
+import { verifySecret } from '../platform/secret-hash.js';
+
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Asymmetric algorithms only: never `none`, never HMAC with a public key. */
+export const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
+const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+const CLOCK_SKEW_SECONDS = 30;
+
+export class OAuthError extends Error {
+  constructor(
+    readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_grant' | 'invalid_scope',
+    readonly description: string,
+    readonly status = error === 'invalid_client' ? 401 : 400,
+  ) {
+    super(description);
+  }
+}
+
+/** Single-use client assertions: a jti is remembered until the assertion it came in expires. */
+export class AssertionReplayCache {
+  private readonly seen = new Map<string, number>();
+
+  /** Returns false when this (client, jti) was already used. */
+  claim(clientId: string, jti: string, expSeconds: number): boolean {
+    const now = Date.now() / 1000;
+    if (this.seen.size > 10_000) for (const [k, exp] of this.seen) if (exp < now) this.seen.delete(k);
+    const key = `${clientId}\u0000${jti}`;
+    const prev = this.seen.get(key);
+    if (prev !== undefined && prev >= now) return false;
+    this.seen.set(key, expSeconds + CLOCK_SKEW_SECONDS);
+    return true;
+  }
+}
+
+export interface TokenRequestBody {
+  grant_type?: string;
+  client_id?: string;
+  client_assertion_type?: string;
+  client_assertion?: string;
+  scope?: string;
+}
+
+export class ClientAuthenticator {
+  constructor(
+    private readonly registry: () => Registry,
+    private readonly acceptedAudiences: string[],
+    private readonly replayCache = new AssertionReplayCache(),
+  ) {}
+
+  async authenticate(body: TokenRequestBody, authorization: string | undefined): Promise<SystemClient> {
+    const hasAssertion = body.client_assertion !== undefined || body.client_assertion_type !== undefined;
+    const hasBasic = authorization !== undefined && /^Basic\s/i.test(authorization);
+    if (hasAssertion && hasBasic) throw new OAuthError('invalid_request', 'Use exactly one client authentication method');
+    if (hasAssertion) return this.privateKeyJwt(body);
+    if (hasBasic) return this.clientSecretBasic(authorization!);
+    throw new OAuthError('invalid_client', 'Client authentication is required (private_key_jwt or client_secret_basic)');
+  }
+
+  private async privateKeyJwt(body: TokenRequestBody): Promise<SystemClient> {
+    if (body.client_assertion_type !== JWT_BEARER_ASSERTION) {
+      throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+    }
+    if (!body.client_assertion) throw new OAuthError('invalid_request', 'client_assertion is missing');
+    let unverified;
+    try {
+      unverified = decodeJwt(body.client_assertion);
+    } catch {
+      throw new OAuthError('invalid_client', 'client_assertion is not a JWT');
+    }
+    const clientId = unverified.iss;
+    if (!clientId || unverified.sub !== clientId) throw new OAuthError('invalid_client', 'client_assertion must have iss = sub = client_id');
+    if (body.client_id !== undefined && body.client_id !== clientId) throw new OAuthError('invalid_client', 'client_id does not match the assertion');
+    const client = this.registry().system(clientId);
+    if (!client?.auth.jwks) throw new OAuthError('invalid_client', 'Unknown client or no key registered for private_key_jwt');
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(body.client_assertion, createLocalJWKSet(client.auth.jwks), {
+        algorithms: ASSERTION_ALGORITHMS,
+        issuer: clientId,
+        subject: clientId,
+        audience: this.acceptedAudiences,
+        requiredClaims: ['exp', 'jti'],
+        clockTolerance: CLOCK_SKEW_SECONDS,
+      }));
+    } catch (err) {
+      throw new OAuthError('invalid_client', `client_assertion rejected: ${(err as Error).message}`);
+    }
+    const now = Date.now() / 1000;
+    if ((payload.exp as number) - now > MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
+      throw new OAuthError('invalid_client', `client_assertion must expire within ${MAX_ASSERTION_LIFETIME_SECONDS} s`);
+    }
+    if (!this.replayCache.claim(clientId, String(payload.jti), payload.exp as number)) {
+      throw new OAuthError('invalid_client', 'client_assertion was already used (jti replay)');
+    }
+    return client;
+  }
+
+  private clientSecretBasic(authorization: string): SystemClient {
+    const decoded = Buffer.from(authorization.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
+    const sep = decoded.indexOf(':');
+    if (sep < 0) throw new OAuthError('invalid_client', 'Malformed Basic credentials');
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+    let clientId: string, secret: string;
+    try {
+      clientId = decodeURIComponent(decoded.slice(0, sep).replace(/\+/g, ' '));
+      secret = decodeURIComponent(decoded.slice(sep + 1).replace(/\+/g, ' '));
+    } catch {
+      throw new OAuthError('invalid_client', 'Malformed Basic credentials');
+    }
+    const client = this.registry().system(clientId);
+    if (!client?.auth.secretHash || !verifySecret(secret, client.auth.secretHash)) {
+      throw new OAuthError('invalid_client', 'Invalid client credentials');
+    }
+    return client;
+  }
+}

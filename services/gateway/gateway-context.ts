@@ -1,0 +1,27 @@
+// Everything the gateway's routes need, built once by gateway-service.ts.
+import type { BusConfig } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
+import type { Registry } from '../platform/registry.js';
+import type { PlatformKeystore } from '../platform/keystore.js';
+import type { BatchingProducer } from '../platform/kafka-transport.js';
+import type { Topics } from '../platform/topics.js';
+import type { AccessTokenVerifier } from '../platform/access-token.js';
+import type { MessageStore } from './message-store.js';
+import type { ClientAuthenticator } from './client-authentication.js';
+import type { RejectionAudit } from './rejection-audit.js';
+
+export interface GatewayContext {
+  config: BusConfig;
+  log: Logger;
+  catalogue: SchemaCatalogue;
+  /** A getter, so a reloaded registry takes effect without restarting routes. */
+  registry: () => Registry;
+  keystore: PlatformKeystore;
+  producer: BatchingProducer;
+  topics: Topics;
+  store: MessageStore;
+  clientAuth: ClientAuthenticator;
+  tokenVerifier: AccessTokenVerifier;
+  audit: RejectionAudit;
+}

@@ -1,0 +1,37 @@
+// Response shapes shared by route schemas, so the OpenAPI document describes errors and views
+// the same way everywhere.
+
+export const problemSchema = {
+  type: 'object',
+  description: 'RFC 9457 problem details (application/problem+json)',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string' },
+    instance: { type: 'string' },
+    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+  },
+  additionalProperties: true,
+};
+
+export function problemResponses(...statuses: number[]): Record<number, unknown> {
+  return Object.fromEntries(statuses.map((s) => [s, { ...problemSchema, description: `problem+json (${s})` }]));
+}
+
+export const messageViewSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string' },
+    from: { type: 'object', properties: { member: { type: 'string' }, system: { type: 'string' } } },
+    to: { type: 'object', properties: { member: { type: 'string' }, service: { type: 'string' } } },
+    correlationId: { type: 'string' },
+    status: { enum: ['accepted', 'delivered', 'failed', 'dead_lettered'] },
+    events: {
+      type: 'array',
+      items: { type: 'object', properties: { event: { type: 'string' }, at: { type: 'string' }, detail: { type: 'object', additionalProperties: true } } },
+    },
+  },
+};

@@ -1,0 +1,37 @@
+// GET /v1/services (what the caller may use), GET /v1/members, GET /v1/schemas/{type}.
+import type { FastifyInstance } from 'fastify';
+import { problems } from '../../platform/problem.js';
+import type { GatewayContext } from '../gateway-context.js';
+import { problemResponses } from '../openapi-shapes.js';
+
+export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  app.get('/v1/services', {
+    config: { auth: true },
+    schema: { tags: ['directory'], summary: 'Services the caller may use (X-Road allowedMethods)', security: [{ bearer: [] }], response: problemResponses(401) },
+  }, async (req) => {
+    const registry = ctx.registry();
+    return {
+      services: registry.allowedServices(req.caller!.clientId).map((s) => ({
+        code: s.code,
+        name: s.name,
+        provider: { member: s.provider, name: registry.member(s.provider)?.name },
+        messageTypes: s.messageTypes.map((type) => ({ type, schema: `/v1/schemas/${encodeURIComponent(type)}` })),
+      })),
+    };
+  });
+
+  app.get('/v1/members', {
+    config: { auth: true },
+    schema: { tags: ['directory'], summary: 'The member directory', security: [{ bearer: [] }], response: problemResponses(401) },
+  }, async () => ({
+    members: ctx.registry().members.map((m) => ({ code: m.code, name: m.name, level: m.level, parent: m.parent })),
+  }));
+
+  app.get<{ Params: { type: string } }>('/v1/schemas/:type', {
+    schema: { tags: ['directory'], summary: 'JSON Schema of a message type\'s payload', response: problemResponses(404) },
+  }, async (req, reply) => {
+    const info = ctx.catalogue.messageTypes.get(req.params.type);
+    if (!info) throw problems.notFound('UNKNOWN_MESSAGE_TYPE', `No message type ${req.params.type}`);
+    return reply.type('application/schema+json').send(info.schema);
+  });
+}

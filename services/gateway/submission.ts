@@ -1,0 +1,64 @@
+// Turns a validated POST /v1/messages body into a routed envelope: checks the message type,
+// its payload schema, the recipient, the service and the caller's access right. Pure: no I/O,
+// so every refusal happens before anything reaches Kafka (no partial state).
+import type { Caller } from '../platform/access-token.js';
+import { createEnvelope, normalizeNfc, type Envelope } from '../platform/envelope.js';
+import { problems, ProblemError } from '../platform/problem.js';
+import { fieldErrors } from '../platform/problem-handler.js';
+import type { Registry, Service } from '../platform/registry.js';
+import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
+
+export interface SubmissionBody {
+  type: string;
+  to: { member: string; service?: string };
+  correlationId?: string;
+  payload: Record<string, unknown>;
+}
+
+export interface RoutedSubmission {
+  envelope: Envelope<Record<string, unknown>>;
+  service: Service;
+}
+
+export function routeSubmission(body: SubmissionBody, caller: Caller, registry: Registry, catalogue: SchemaCatalogue): RoutedSubmission {
+  const validatePayload = catalogue.payloadValidator(body.type);
+  if (!validatePayload) {
+    throw new ProblemError(400, 'UNKNOWN_MESSAGE_TYPE', 'Unknown message type', `Message type "${body.type}" is not offered on this bus; see GET /v1/services`, {
+      errors: [{ field: 'type', message: 'unknown message type' }],
+    });
+  }
+  const payload = normalizeNfc(body.payload);
+  if (!validatePayload(payload)) {
+    const errors = fieldErrors(validatePayload.errors ?? [], 'payload');
+    throw problems.validation(`Invalid ${body.type} payload: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
+  }
+  if (!registry.member(body.to.member)) {
+    throw new ProblemError(422, 'UNKNOWN_MEMBER', 'Unknown recipient', `No member with code ${body.to.member} in the directory (GET /v1/members)`, {
+      errors: [{ field: 'to.member', message: 'unknown member' }],
+    });
+  }
+  const offered = registry.servicesOf(body.to.member, body.to.service).filter((s) => s.messageTypes.includes(body.type));
+  if (offered.length === 0) {
+    const what = body.to.service ? `service "${body.to.service}" accepting ${body.type}` : `a service accepting ${body.type}`;
+    throw new ProblemError(422, 'UNKNOWN_SERVICE', 'No such service', `Member ${body.to.member} does not provide ${what}`, {
+      errors: [{ field: body.to.service ? 'to.service' : 'type', message: 'not provided by the recipient' }],
+    });
+  }
+  if (offered.length > 1) {
+    throw new ProblemError(422, 'AMBIGUOUS_SERVICE', 'Service required', `Member ${body.to.member} provides several services for ${body.type}; name one in to.service`, {
+      errors: [{ field: 'to.service', message: 'required for this recipient and type' }],
+    });
+  }
+  const service = offered[0];
+  if (!registry.isAllowed(caller.clientId, service)) {
+    throw problems.forbidden('SERVICE_FORBIDDEN', `Client ${caller.clientId} has no access right to service "${service.code}" of ${service.provider}`);
+  }
+  const envelope = createEnvelope({
+    type: body.type,
+    from: { member: caller.member, system: caller.clientId },
+    to: { member: service.provider, service: service.code },
+    correlationId: body.correlationId?.normalize('NFC'),
+    data: payload,
+  });
+  return { envelope, service };
+}

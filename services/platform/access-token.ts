@@ -1,0 +1,64 @@
+// Platform access tokens (RFC 9068 JWT profile): short-lived, ES256, issued by the gateway's
+// token endpoint and verified by every service. Verified tokens are cached until they expire
+// so the hot path does not re-run ECDSA verification for every request of a client.
+import { SignJWT, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { v4 as uuidv4 } from 'uuid';
+import type { SigningKey } from './keystore.js';
+import type { Role } from './registry.js';
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+export interface Caller {
+  clientId: string;
+  member: string;
+  roles: Role[];
+}
+
+export async function issueAccessToken(key: SigningKey, issuer: string, caller: Caller, ttlSeconds: number): Promise<string> {
+  return new SignJWT({ client_id: caller.clientId, member: caller.member, roles: caller.roles })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+    .setIssuer(issuer)
+    .setAudience(issuer)
+    .setSubject(caller.clientId)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .setJti(uuidv4())
+    .sign(key.key);
+}
+
+export class AccessTokenVerifier {
+  private readonly cache = new Map<string, { caller: Caller; exp: number }>();
+
+  constructor(
+    private readonly getKey: JWTVerifyGetKey,
+    private readonly issuer: string,
+    private readonly cacheSize = 50_000,
+  ) {}
+
+  /** Returns the caller or throws with a reason fit for the client. */
+  async verify(token: string): Promise<Caller> {
+    const cached = this.cache.get(token);
+    const nowSeconds = Date.now() / 1000;
+    if (cached && cached.exp > nowSeconds) return cached.caller;
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.getKey, {
+        issuer: this.issuer,
+        audience: this.issuer,
+        algorithms: ['ES256'],
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ['exp', 'sub', 'iat'],
+      }));
+    } catch (err) {
+      throw new Error(`token rejected: ${(err as Error).message}`);
+    }
+    const caller: Caller = {
+      clientId: String(payload.sub),
+      member: String(payload.member),
+      roles: Array.isArray(payload.roles) ? (payload.roles as Role[]) : [],
+    };
+    if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(token, { caller, exp: payload.exp as number });
+    return caller;
+  }
+}

@@ -1,0 +1,129 @@
+// Validated configuration shared by every service. Values come from an optional JSON file
+// (LGSP_CONFIG) overlaid by environment variables, so the same build runs on a laptop and
+// in a cluster. Anything invalid stops the service at start with a message naming the key.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv } from 'ajv';
+
+export interface BusConfig {
+  dataDir: string;
+  kafkaBrokers: string[];
+  topicPrefix: string;
+  topicPartitions: number;
+  registryFile: string;
+  keysFile: string;
+  issuer: string;
+  logLevel: string;
+  maxBodyBytes: number;
+  tokenTtlSeconds: number;
+  messageTtlSeconds: number;
+  rateLimitPerMinute: number;
+  producerLingerMs: number;
+  producerMaxBatch: number;
+  retryMaxAttempts: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  deliveryTimeoutMs: number;
+  checkpointIntervalMs: number;
+}
+
+const DEFAULTS: BusConfig = {
+  dataDir: '.lgsp/dev',
+  kafkaBrokers: [],
+  topicPrefix: '',
+  topicPartitions: 6,
+  registryFile: '.lgsp/dev/registry.json',
+  keysFile: '.lgsp/dev/platform-keys.json',
+  issuer: 'http://127.0.0.1:8080',
+  logLevel: 'info',
+  maxBodyBytes: 1024 * 1024,
+  tokenTtlSeconds: 300,
+  messageTtlSeconds: 7 * 24 * 3600,
+  rateLimitPerMinute: 6000,
+  producerLingerMs: 2,
+  producerMaxBatch: 500,
+  retryMaxAttempts: 5,
+  retryBaseDelayMs: 500,
+  retryMaxDelayMs: 30_000,
+  deliveryTimeoutMs: 10_000,
+  checkpointIntervalMs: 10_000,
+};
+
+/** Environment variable → config key. Documented in README's configuration table. */
+export const ENV_KEYS: Record<string, keyof BusConfig> = {
+  LGSP_DATA_DIR: 'dataDir',
+  KAFKA_BROKERS: 'kafkaBrokers',
+  LGSP_TOPIC_PREFIX: 'topicPrefix',
+  LGSP_TOPIC_PARTITIONS: 'topicPartitions',
+  LGSP_REGISTRY_FILE: 'registryFile',
+  LGSP_KEYS_FILE: 'keysFile',
+  LGSP_ISSUER: 'issuer',
+  LOG_LEVEL: 'logLevel',
+  LGSP_MAX_BODY_BYTES: 'maxBodyBytes',
+  LGSP_TOKEN_TTL_SECONDS: 'tokenTtlSeconds',
+  LGSP_MESSAGE_TTL_SECONDS: 'messageTtlSeconds',
+  LGSP_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
+  LGSP_PRODUCER_LINGER_MS: 'producerLingerMs',
+  LGSP_PRODUCER_MAX_BATCH: 'producerMaxBatch',
+  LGSP_RETRY_MAX_ATTEMPTS: 'retryMaxAttempts',
+  LGSP_RETRY_BASE_DELAY_MS: 'retryBaseDelayMs',
+  LGSP_RETRY_MAX_DELAY_MS: 'retryMaxDelayMs',
+  LGSP_DELIVERY_TIMEOUT_MS: 'deliveryTimeoutMs',
+  LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
+};
+
+const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    dataDir: { type: 'string', minLength: 1 },
+    kafkaBrokers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:[0-9]+$' } },
+    topicPrefix: { type: 'string', pattern: '^[a-zA-Z0-9._-]*$' },
+    topicPartitions: { type: 'integer', minimum: 1, maximum: 1000 },
+    registryFile: { type: 'string', minLength: 1 },
+    keysFile: { type: 'string', minLength: 1 },
+    issuer: { type: 'string', pattern: '^https?://' },
+    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    maxBodyBytes: { type: 'integer', minimum: 1024 },
+    tokenTtlSeconds: { type: 'integer', minimum: 30, maximum: 3600 },
+    messageTtlSeconds: { type: 'integer', minimum: 60 },
+    rateLimitPerMinute: { type: 'integer', minimum: 1 },
+    producerLingerMs: { type: 'integer', minimum: 0, maximum: 1000 },
+    producerMaxBatch: { type: 'integer', minimum: 1, maximum: 10000 },
+    retryMaxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
+    retryBaseDelayMs: { type: 'integer', minimum: 1 },
+    retryMaxDelayMs: { type: 'integer', minimum: 1 },
+    deliveryTimeoutMs: { type: 'integer', minimum: 100 },
+    checkpointIntervalMs: { type: 'integer', minimum: 100 },
+  },
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(overrides: Partial<BusConfig> = {}, env: NodeJS.ProcessEnv = process.env): BusConfig {
+  let fromFile: Partial<BusConfig> = {};
+  if (env.LGSP_CONFIG) {
+    try {
+      fromFile = JSON.parse(readFileSync(env.LGSP_CONFIG, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`cannot read LGSP_CONFIG ${env.LGSP_CONFIG}: ${(err as Error).message}`);
+    }
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const kind = typeof DEFAULTS[key];
+    if (key === 'kafkaBrokers') fromEnv[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (kind === 'number') fromEnv[key] = Number(raw);
+    else fromEnv[key] = raw;
+  }
+  const merged = { ...DEFAULTS, ...fromFile, ...fromEnv, ...overrides };
+  const validate = new Ajv({ allErrors: true }).compile(configSchema);
+  if (!validate(merged)) {
+    const details = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params?.additionalProperty} ${e.message}`);
+    throw new ConfigError(`invalid configuration: ${details.join('; ')}`);
+  }
+  merged.dataDir = resolve(merged.dataDir);
+  return merged;
+}

@@ -1,0 +1,77 @@
+// The bus envelope: CloudEvents 1.0 attributes plus routing fields (DESIGN §4).
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+
+export interface Party {
+  member: string;
+  system: string;
+}
+
+export interface Destination {
+  member: string;
+  service: string;
+}
+
+export interface Envelope<T = unknown> {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  time: string;
+  datacontenttype: 'application/json';
+  from: Party;
+  to: Destination;
+  correlationId: string;
+  payloadDigest: string;
+  data: T;
+}
+
+/** RFC 9530 style digest of the payload's canonical JSON bytes. */
+export function payloadDigest(payloadJson: string): string {
+  return 'sha-256=' + createHash('sha256').update(payloadJson).digest('base64');
+}
+
+/** Vietnamese text must be NFC end to end (DESIGN §7); normalise every string in a payload. */
+export function normalizeNfc<T>(value: T): T {
+  if (typeof value === 'string') return value.normalize('NFC') as T;
+  if (Array.isArray(value)) return value.map(normalizeNfc) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k.normalize('NFC')] = normalizeNfc(v);
+    return out as T;
+  }
+  return value;
+}
+
+export function newMessageId(): string {
+  return uuidv7();
+}
+
+export function createEnvelope<T>(input: {
+  id?: string;
+  type: string;
+  from: Party;
+  to: Destination;
+  correlationId?: string;
+  data: T;
+  time?: Date;
+}): Envelope<T> {
+  const id = input.id ?? uuidv7();
+  return {
+    specversion: '1.0',
+    id,
+    source: `urn:lgsp:${input.from.member}:${input.from.system}`,
+    type: input.type,
+    time: (input.time ?? new Date()).toISOString(),
+    datacontenttype: 'application/json',
+    from: input.from,
+    to: input.to,
+    correlationId: input.correlationId ?? id,
+    payloadDigest: payloadDigest(JSON.stringify(input.data)),
+    data: input.data,
+  };
+}
+
+export function verifyPayloadDigest(envelope: Envelope): boolean {
+  return payloadDigest(JSON.stringify(envelope.data)) === envelope.payloadDigest;
+}

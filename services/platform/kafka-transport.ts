@@ -1,0 +1,177 @@
+// Kafka transport on kafkajs. kafkajs sends one request per send() call, so the producer here
+// micro-batches: callers enqueue records and get a promise; a flush signs the whole batch once
+// (record-signing.ts) and sends it with one sendBatch, acks=all. Under load batches grow by
+// themselves while earlier flushes are in flight; when idle a record waits at most `lingerMs`.
+import { Kafka, logLevel, type Admin, type Producer, type IHeaders } from 'kafkajs';
+import type { Logger } from './logger.js';
+import type { SigningKey } from './keystore.js';
+import { signBatch } from './record-signing.js';
+
+export interface OutgoingRecord {
+  topic: string;
+  key?: string;
+  value: Buffer | string;
+  /** Extra headers; signature headers are added by the producer. */
+  headers?: Record<string, string>;
+  /** Already-signed record being moved between topics (retry, DLQ, replay): keep its signature. */
+  preserveSignature?: IHeaders;
+}
+
+export function createKafka(clientId: string, brokers: string[], log?: Logger): Kafka {
+  if (brokers.length === 0) throw new Error('no Kafka brokers configured (KAFKA_BROKERS)');
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    // Bounded retries: a caller waiting for a 202 must learn within seconds that Kafka is down.
+    retry: { initialRetryTime: 200, retries: 3, maxRetryTime: 2000 },
+    logLevel: logLevel.ERROR,
+    logCreator: () => ({ namespace, log: entry }) => {
+      log?.warn({ kafka: namespace, msg: entry.message, broker: entry.broker }, 'kafkajs');
+    },
+  });
+}
+
+export async function ensureTopics(admin: Admin, topics: string[], partitions: number, replicationFactor = -1): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = [...new Set(topics)].filter((t) => !existing.has(t));
+  if (missing.length === 0) return;
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+    });
+  } catch (err) {
+    // Another process created them concurrently: fine as long as they exist now.
+    const now = new Set(await admin.listTopics());
+    if (missing.some((t) => !now.has(t))) throw err;
+  }
+}
+
+interface Pending {
+  records: OutgoingRecord[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export interface ProducerStats {
+  batches: number;
+  records: number;
+  failures: number;
+}
+
+export class BatchingProducer {
+  private readonly producer: Producer;
+  private queue: Pending[] = [];
+  private queuedRecords = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight = 0;
+  private readonly idle: Array<() => void> = [];
+  readonly stats: ProducerStats = { batches: 0, records: 0, failures: 0 };
+  lastError: Error | null = null;
+
+  constructor(
+    kafka: Kafka,
+    private readonly signingKey: () => SigningKey,
+    private readonly opts: { lingerMs: number; maxBatch: number; ttlSeconds: number; maxInFlight?: number },
+  ) {
+    this.producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: undefined });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  /** Resolves once every record is acknowledged by all in-sync replicas. */
+  send(records: OutgoingRecord[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ records, resolve, reject });
+      this.queuedRecords += records.length;
+      if (this.queuedRecords >= this.opts.maxBatch) this.flushSoon(0);
+      else this.flushSoon(this.opts.lingerMs);
+    });
+  }
+
+  private flushSoon(delay: number): void {
+    if (delay === 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      setImmediate(() => this.flush());
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, delay);
+    }
+  }
+
+  private flush(): void {
+    if (this.queue.length === 0) return;
+    if (this.inFlight >= (this.opts.maxInFlight ?? 4)) return; // picked up when a flush completes
+    const batch: Pending[] = [];
+    let count = 0;
+    while (this.queue.length > 0 && (count === 0 || count + this.queue[0].records.length <= this.opts.maxBatch)) {
+      const p = this.queue.shift()!;
+      batch.push(p);
+      count += p.records.length;
+    }
+    this.queuedRecords -= count;
+    this.inFlight++;
+    this.sendBatch(batch.flatMap((p) => p.records))
+      .then(
+        () => {
+          this.lastError = null;
+          this.stats.batches++;
+          this.stats.records += count;
+          for (const p of batch) p.resolve();
+        },
+        (err: Error) => {
+          this.lastError = err;
+          this.stats.failures++;
+          for (const p of batch) p.reject(err);
+        },
+      )
+      .finally(() => {
+        this.inFlight--;
+        if (this.queue.length > 0) this.flushSoon(this.queuedRecords >= this.opts.maxBatch ? 0 : this.opts.lingerMs);
+        else if (this.inFlight === 0) this.idle.splice(0).forEach((f) => f());
+      });
+  }
+
+  private async sendBatch(records: OutgoingRecord[]): Promise<void> {
+    const fresh = records.filter((r) => !r.preserveSignature);
+    const values = fresh.map((r) => (typeof r.value === 'string' ? Buffer.from(r.value) : r.value));
+    const signatures = fresh.length > 0 ? await signBatch(values, this.signingKey(), this.opts.ttlSeconds) : [];
+    const byTopic = new Map<string, { key?: string; value: Buffer | string; headers: IHeaders }[]>();
+    let i = 0;
+    for (const r of records) {
+      const headers: IHeaders = r.preserveSignature ? { ...r.preserveSignature, ...r.headers } : { ...r.headers, ...signatures[i] };
+      const value = r.preserveSignature ? r.value : values[i++];
+      let list = byTopic.get(r.topic);
+      if (!list) byTopic.set(r.topic, (list = []));
+      list.push({ key: r.key, value, headers });
+    }
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+  }
+
+  /** Flushes what is queued and waits for in-flight batches. */
+  async drain(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    while (this.queue.length > 0 || this.inFlight > 0) {
+      if (this.queue.length > 0 && this.inFlight < (this.opts.maxInFlight ?? 4)) this.flush();
+      await new Promise<void>((r) => (this.inFlight > 0 ? this.idle.push(r) : setImmediate(r)));
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.drain().catch(() => undefined);
+    await this.producer.disconnect();
+  }
+}

@@ -1,0 +1,60 @@
+// Fastify plugin turning every error (ours, Fastify's, ajv's) into problem+json. Stack traces
+// are logged server-side, never sent.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { ProblemError, problems, type FieldError } from './problem.js';
+
+export function sendProblem(reply: FastifyReply, err: ProblemError, instance?: string): FastifyReply {
+  if (err.extras.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.extras.retryAfterSeconds));
+  return reply.code(err.status).type('application/problem+json').send(err.toBody(instance));
+}
+
+interface AjvLikeError {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Field names in JSON-pointer-ish dotted form: `payload.subject`, `to.member`. */
+export function fieldErrors(errors: AjvLikeError[], prefix = ''): FieldError[] {
+  return errors.map((e) => {
+    let path = (e.instancePath ?? '').replace(/^\//, '').split('/').filter(Boolean).join('.');
+    const extra = (e.params?.missingProperty ?? e.params?.additionalProperty) as string | undefined;
+    if (extra) path = path ? `${path}.${extra}` : extra;
+    const field = [prefix, path].filter(Boolean).join('.') || '(body)';
+    const message = e.params?.additionalProperty ? `unknown property "${extra}"` : e.message ?? 'invalid';
+    return { field, message };
+  });
+}
+
+function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number): ProblemError {
+  if (err instanceof ProblemError) return err;
+  if (err.validation) {
+    const errors = fieldErrors(err.validation, err.validationContext === 'body' ? '' : err.validationContext);
+    return problems.validation(`Invalid ${err.validationContext ?? 'request'}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problems.malformedJson(err.message);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problems.tooLarge(maxBodyBytes);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return problems.unsupportedMediaType(err.message);
+  }
+  if (err.statusCode === 429) return problems.rateLimited(Number((err as { retryAfter?: number }).retryAfter ?? 60));
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return problems.badRequest(err.message);
+  return new ProblemError(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred; it has been logged');
+}
+
+export const problemHandler = fp(async function problemHandler(app: FastifyInstance, opts: { maxBodyBytes: number }) {
+  app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    const problem = toProblem(err, opts.maxBodyBytes);
+    if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') req.log.error({ err }, 'unhandled error');
+    return sendProblem(reply, problem, req.url);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, problems.notFound('ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`), req.url),
+  );
+});

@@ -1,0 +1,68 @@
+// RFC 9457 problem details with a stable machine `code`. Every error a service returns goes
+// through ProblemError so callers can branch on `code` instead of parsing `detail`.
+
+export const PROBLEM_BASE = 'https://lgsp.example.gov.vn/problems/';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail: string,
+    readonly extras: { errors?: FieldError[]; retryAfterSeconds?: number; [k: string]: unknown } = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+  }
+
+  toBody(instance?: string): ProblemBody {
+    const { retryAfterSeconds: _ignored, ...rest } = this.extras;
+    return {
+      type: PROBLEM_BASE + this.code.toLowerCase().replace(/_/g, '-'),
+      title: this.title,
+      status: this.status,
+      detail: this.detail,
+      code: this.code,
+      ...(instance ? { instance } : {}),
+      ...rest,
+    };
+  }
+}
+
+/** Named constructors for the problems the bus returns, so codes and titles stay consistent. */
+export const problems = {
+  badRequest: (detail: string, errors?: FieldError[]) =>
+    new ProblemError(400, 'BAD_REQUEST', 'Bad request', detail, errors ? { errors } : {}),
+  malformedJson: (detail: string) => new ProblemError(400, 'MALFORMED_JSON', 'Malformed JSON body', detail),
+  validation: (detail: string, errors: FieldError[]) =>
+    new ProblemError(400, 'VALIDATION_FAILED', 'The request does not match the schema', detail, { errors }),
+  unauthenticated: (detail: string) => new ProblemError(401, 'UNAUTHENTICATED', 'Authentication required', detail),
+  invalidToken: (detail: string) => new ProblemError(401, 'INVALID_TOKEN', 'Invalid access token', detail),
+  forbidden: (code: string, detail: string) => new ProblemError(403, code, 'Forbidden', detail),
+  notFound: (code: string, detail: string) => new ProblemError(404, code, 'Not found', detail),
+  conflict: (code: string, detail: string) => new ProblemError(409, code, 'Conflict', detail),
+  tooLarge: (limit: number) =>
+    new ProblemError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The body exceeds the limit of ${limit} bytes`),
+  unsupportedMediaType: (detail: string) =>
+    new ProblemError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', detail),
+  rateLimited: (retryAfterSeconds: number) =>
+    new ProblemError(429, 'RATE_LIMITED', 'Too many requests', `Rate limit exceeded; retry after ${retryAfterSeconds} s`, { retryAfterSeconds }),
+  unavailable: (detail: string, retryAfterSeconds = 5) =>
+    new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', detail, { retryAfterSeconds }),
+};

@@ -1,0 +1,139 @@
+// The registry: members, their systems (OAuth clients), services and access rights
+// (X-Road's member/subsystem/service/ACL model). Access is deny by default: a client may call
+// a service only through an explicit access right.
+import { readFileSync } from 'node:fs';
+import type { JWK } from 'jose';
+import { SCHEMA_IDS, type SchemaCatalogue } from './schema-catalogue.js';
+import { fieldErrors } from './problem-handler.js';
+
+export type Role = 'agency' | 'operator' | 'observer';
+
+export interface Member {
+  code: string;
+  name: string;
+  level?: string;
+  parent?: string;
+}
+
+export interface SystemClient {
+  clientId: string;
+  member: string;
+  name: string;
+  roles?: Role[];
+  auth: { jwks?: { keys: JWK[] }; secretHash?: string };
+  endpoint?: string;
+  rateLimitPerMinute?: number;
+}
+
+export interface Service {
+  code: string;
+  name?: string;
+  provider: string;
+  system: string;
+  connector: string;
+  messageTypes: string[];
+  endpoint?: string;
+}
+
+export interface AccessRight {
+  client: string;
+  service: string;
+  provider?: string;
+}
+
+export interface RegistryData {
+  description?: string;
+  members: Member[];
+  systems: SystemClient[];
+  services: Service[];
+  accessRights: AccessRight[];
+}
+
+export class RegistryError extends Error {}
+
+export class Registry {
+  private readonly membersByCode = new Map<string, Member>();
+  private readonly systemsById = new Map<string, SystemClient>();
+
+  constructor(readonly data: RegistryData) {
+    for (const m of data.members) this.membersByCode.set(m.code, m);
+    for (const s of data.systems) this.systemsById.set(s.clientId, s);
+    this.checkReferences();
+  }
+
+  static load(file: string, catalogue: SchemaCatalogue): Registry {
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new RegistryError(`cannot read registry ${file}: ${(err as Error).message}`);
+    }
+    return Registry.fromData(data, catalogue);
+  }
+
+  static fromData(data: unknown, catalogue: SchemaCatalogue): Registry {
+    const validate = catalogue.validator(SCHEMA_IDS.registry);
+    if (!validate(data)) {
+      const errs = fieldErrors(validate.errors ?? []);
+      throw new RegistryError(`invalid registry: ${errs.map((e) => `${e.field} ${e.message}`).join('; ')}`);
+    }
+    return new Registry(data as RegistryData);
+  }
+
+  private checkReferences(): void {
+    const problems: string[] = [];
+    for (const s of this.data.systems) if (!this.membersByCode.has(s.member)) problems.push(`system ${s.clientId}: unknown member ${s.member}`);
+    for (const svc of this.data.services) {
+      if (!this.membersByCode.has(svc.provider)) problems.push(`service ${svc.code}: unknown provider ${svc.provider}`);
+      const sys = this.systemsById.get(svc.system);
+      if (!sys) problems.push(`service ${svc.code}: unknown system ${svc.system}`);
+      else if (sys.member !== svc.provider) problems.push(`service ${svc.code}: system ${svc.system} does not belong to ${svc.provider}`);
+    }
+    for (const ar of this.data.accessRights) {
+      if (!this.systemsById.has(ar.client)) problems.push(`access right: unknown client ${ar.client}`);
+      if (!this.data.services.some((s) => s.code === ar.service)) problems.push(`access right: unknown service ${ar.service}`);
+    }
+    if (problems.length > 0) throw new RegistryError(`inconsistent registry: ${problems.join('; ')}`);
+  }
+
+  member(code: string): Member | undefined {
+    return this.membersByCode.get(code);
+  }
+
+  system(clientId: string): SystemClient | undefined {
+    return this.systemsById.get(clientId);
+  }
+
+  get members(): Member[] {
+    return this.data.members;
+  }
+
+  get services(): Service[] {
+    return this.data.services;
+  }
+
+  /** Services provided by a member, optionally narrowed to a code. */
+  servicesOf(member: string, code?: string): Service[] {
+    return this.data.services.filter((s) => s.provider === member && (code === undefined || s.code === code));
+  }
+
+  isAllowed(clientId: string, service: Service): boolean {
+    return this.data.accessRights.some(
+      (ar) => ar.client === clientId && ar.service === service.code && (ar.provider === undefined || ar.provider === service.provider),
+    );
+  }
+
+  /** X-Road allowedMethods: the service offerings this client may call. */
+  allowedServices(clientId: string): Service[] {
+    return this.data.services.filter((s) => this.isAllowed(clientId, s));
+  }
+
+  /** Codes of the services a connector delivers (the runner subscribes to their topics). */
+  serviceCodesFor(connector: string): string[] {
+    return [...new Set(this.data.services.filter((s) => s.connector === connector).map((s) => s.code))];
+  }
+
+  endpointOf(service: Service): string | undefined {
+    return service.endpoint ?? this.systemsById.get(service.system)?.endpoint;
+  }
+}

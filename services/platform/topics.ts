@@ -1,0 +1,24 @@
+// Topic names (DESIGN §4). An optional prefix namespaces a whole bus on a shared cluster
+// (and keeps parallel test runs apart on one broker).
+
+export interface Topics {
+  message(service: string): string;
+  retry(connector: string): string;
+  deadLetter(connector: string): string;
+  events: string;
+  audit: string;
+  /** Extracts the service code from a work topic name, or null. */
+  serviceOf(topic: string): string | null;
+}
+
+export function topicsFor(prefix = ''): Topics {
+  const msg = `${prefix}lgsp.msg.`;
+  return {
+    message: (service) => msg + service,
+    retry: (connector) => `${prefix}lgsp.retry.${connector}`,
+    deadLetter: (connector) => `${prefix}lgsp.dlq.${connector}`,
+    events: `${prefix}lgsp.events`,
+    audit: `${prefix}lgsp.audit`,
+    serviceOf: (topic) => (topic.startsWith(msg) ? topic.slice(msg.length) : null),
+  };
+}
