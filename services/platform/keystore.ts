@@ -84,9 +84,24 @@ export class PlatformKeystore {
     return { keys: [...this.stored].reverse().map((k) => toPublicJwk(k.privateJwk)) };
   }
 
-  /** Verification key lookup by `kid` over this keystore's own public keys. */
+  /**
+   * Verification key lookup by `kid`. Another process may have rotated the shared keys file,
+   * so an unknown kid re-reads the file (at most once a second) before failing.
+   */
   keyResolver(): JWTVerifyGetKey {
-    return createLocalJWKSet(this.publicJwks());
+    let local = createLocalJWKSet(this.publicJwks());
+    let lastReload = 0;
+    return async (header, token) => {
+      try {
+        return await local(header, token);
+      } catch (err) {
+        if (!this.file || Date.now() - lastReload < 1000) throw err;
+        lastReload = Date.now();
+        this.stored = (JSON.parse(readFileSync(this.file, 'utf8')) as KeysFile).keys;
+        local = createLocalJWKSet(this.publicJwks());
+        return local(header, token);
+      }
+    };
   }
 
   /** Adds a new active key; older keys stay published until retired. */

@@ -16,6 +16,12 @@ export interface ConsumedRecord {
   verification: VerifyResult;
 }
 
+export interface BatchControl {
+  heartbeat(): Promise<void>;
+  resolveOffset(offset: string): void;
+  isRunning(): boolean;
+}
+
 export interface SignedConsumerOptions {
   kafka: Kafka;
   groupId: string;
@@ -24,8 +30,11 @@ export interface SignedConsumerOptions {
   fromBeginning?: boolean;
   partitionsConsumedConcurrently?: number;
   log: Logger;
-  /** Handles a batch from one partition, in offset order. */
-  handleBatch(records: ConsumedRecord[], heartbeat: () => Promise<void>): Promise<void>;
+  /**
+   * Handles a batch from one partition, in offset order. A handler that works record by record
+   * may call resolveOffset as each outcome is recorded; the whole batch is resolved after it.
+   */
+  handleBatch(records: ConsumedRecord[], control: BatchControl): Promise<void>;
 }
 
 export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<Consumer> {
@@ -56,7 +65,7 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
           verification: await opts.verifier.verify(m.value, m.headers as Record<string, Buffer | string | undefined>),
         });
       }
-      await opts.handleBatch(records, heartbeat);
+      await opts.handleBatch(records, { heartbeat, resolveOffset, isRunning: () => isRunning() && !isStale() });
       for (const r of records) resolveOffset(r.offset);
       await heartbeat();
     },

@@ -1,0 +1,100 @@
+// The connector SDK: the whole API an integrator codes against. A connector is a plain object
+// made with defineConnector(); the runtime (services/runner) verifies, dedupes, retries,
+// dead-letters and audits around it, so a connector only says how to hand a message over.
+import type { Envelope } from '../../services/platform/envelope.js';
+
+export type { Envelope };
+
+export interface ConnectorLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+/** The registry entry of the service a message was sent to. */
+export interface ServiceTarget {
+  code: string;
+  provider: string;
+  system: string;
+  /** Delivery endpoint from the registry (service override or the providing system's). */
+  endpoint?: string;
+}
+
+export interface DeliveryRequest {
+  url: string;
+  envelope: Envelope;
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+export interface DeliveryResponse {
+  status: number;
+  body: string;
+}
+
+export interface ConnectorContext<Config> {
+  connector: string;
+  config: Config;
+  log: ConnectorLogger;
+  service: ServiceTarget;
+  /** 1 for the first attempt, incremented by each retry. */
+  attempt: number;
+  /** Aborted when the runtime shuts down: pass it to long operations. */
+  signal: AbortSignal;
+  /**
+   * Signed HTTP POST of the message (compact JWS by the platform key, headers LGSP-Message-Id
+   * and LGSP-Correlation-Id). Resolves on 2xx; throws RetryableError (5xx, 408, 429, network)
+   * or PermanentError (other 4xx).
+   */
+  deliver(request: DeliveryRequest): Promise<DeliveryResponse>;
+  /** Publishes a business status event on the message's timeline (e.g. a receipt code). */
+  emitStatus(detail: Record<string, unknown>): Promise<void>;
+}
+
+export interface HandleResult {
+  /** Recorded on the `delivered` event (no personal data). */
+  detail?: Record<string, unknown>;
+}
+
+export interface ConnectorDefinition<Config = Record<string, unknown>> {
+  name: string;
+  description?: string;
+  /** JSON Schema of the connector's configuration; validated at start. */
+  configSchema?: Record<string, unknown>;
+  start?(ctx: { config: Config; log: ConnectorLogger }): Promise<void>;
+  stop?(): Promise<void>;
+  health?(): Promise<{ ok: boolean; detail?: string }>;
+  handle(message: Envelope, ctx: ConnectorContext<Config>): Promise<HandleResult | void>;
+}
+
+export function defineConnector<Config = Record<string, unknown>>(definition: ConnectorDefinition<Config>): ConnectorDefinition<Config> {
+  if (!/^[a-z][a-z0-9-]{1,62}$/.test(definition.name)) throw new Error(`invalid connector name "${definition.name}"`);
+  if (typeof definition.handle !== 'function') throw new Error(`connector ${definition.name} has no handle()`);
+  return definition;
+}
+
+/**
+ * Failure classes. The runtime checks the `retryable` flag rather than `instanceof`, so errors
+ * from a connector bundling its own copy of the SDK are still classified correctly.
+ */
+export class RetryableError extends Error {
+  readonly retryable = true;
+  constructor(message: string, readonly retryAfterMs?: number) {
+    super(message);
+    this.name = 'RetryableError';
+  }
+}
+
+export class PermanentError extends Error {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentError';
+  }
+}
+
+export function isRetryable(err: unknown): boolean {
+  // Unknown errors (bugs, timeouts) are retried: a retry is cheap, a lost message is not.
+  return !(err && typeof err === 'object' && (err as { retryable?: unknown }).retryable === false);
+}

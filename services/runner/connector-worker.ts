@@ -1,0 +1,284 @@
+// Runs one connector as a Kafka consumer group. Around the connector's handle() it does what
+// no connector should have to: verify the gateway's signature before the connector sees
+// anything, dedupe, retry with backoff through lgsp.retry.<connector>, dead-letter with a
+// reason, publish every outcome as status + audit events, and only then let the offset go.
+import type { Consumer, IHeaders, Kafka } from 'kafkajs';
+import type { ValidateFunction } from 'ajv';
+import { eventRecords, messageEvent, type BusEvent } from '../platform/bus-events.js';
+import { verifyPayloadDigest, type Envelope } from '../platform/envelope.js';
+import type { BatchingProducer, OutgoingRecord } from '../platform/kafka-transport.js';
+import type { Logger } from '../platform/logger.js';
+import type { PlatformKeystore } from '../platform/keystore.js';
+import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform/record-signing.js';
+import type { Registry } from '../platform/registry.js';
+import { headerValue, startSignedConsumer, type BatchControl, type ConsumedRecord } from '../platform/signed-consumer.js';
+import type { Topics } from '../platform/topics.js';
+import { isRetryable, type ConnectorContext } from '../../connectors/sdk/index.js';
+import type { LoadedConnector } from './connector-loader.js';
+import type { DeliveryLedger } from './delivery-ledger.js';
+import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { deliverSigned } from './signed-delivery.js';
+import { v7 as uuidv7 } from 'uuid';
+
+export const ATTEMPT_HEADER = 'lgsp-attempt';
+export const NOT_BEFORE_HEADER = 'lgsp-not-before';
+export const ORIGIN_TOPIC_HEADER = 'lgsp-origin-topic';
+export const DLQ_REASON_HEADER = 'lgsp-dlq-reason';
+
+export type WorkerState = 'starting' | 'running' | 'paused' | 'failed' | 'stopped';
+
+export interface WorkerDeps {
+  kafka: Kafka;
+  producer: BatchingProducer;
+  topics: Topics;
+  registry: () => Registry;
+  keystore: PlatformKeystore;
+  verifier: RecordVerifier;
+  validateEnvelope: ValidateFunction;
+  ledger: DeliveryLedger;
+  log: Logger;
+  policy: RetryPolicy;
+  deliveryTimeoutMs: number;
+  partitionsConsumedConcurrently: number;
+}
+
+export interface WorkerStats {
+  delivered: number;
+  retried: number;
+  deadLettered: number;
+  rejected: number;
+  duplicates: number;
+}
+
+class Rejection extends Error {}
+
+function signatureHeaders(headers: IHeaders): IHeaders {
+  const out: IHeaders = {};
+  for (const name of [SIGNATURE_HEADER, PROOF_HEADER]) if (headers[name] !== undefined) out[name] = headers[name];
+  return out;
+}
+
+export class ConnectorWorker {
+  state: WorkerState = 'starting';
+  lastError: string | null = null;
+  readonly stats: WorkerStats = { delivered: 0, retried: 0, deadLettered: 0, rejected: 0, duplicates: 0 };
+  private consumer: Consumer | null = null;
+  private readonly abort = new AbortController();
+  private readonly name: string;
+  private readonly actor: string;
+
+  constructor(
+    private readonly loaded: LoadedConnector,
+    private readonly deps: WorkerDeps,
+  ) {
+    this.name = loaded.definition.name;
+    this.actor = `runner/${this.name}`;
+  }
+
+  get topics(): string[] {
+    const codes = this.deps.registry().serviceCodesFor(this.name);
+    return [...codes.map((c) => this.deps.topics.message(c)), this.deps.topics.retry(this.name)];
+  }
+
+  async start(): Promise<void> {
+    await this.loaded.definition.start?.({ config: this.loaded.config, log: this.deps.log });
+    this.consumer = await startSignedConsumer({
+      kafka: this.deps.kafka,
+      groupId: `lgsp-connector-${this.name}`,
+      topics: this.topics,
+      verifier: this.deps.verifier,
+      log: this.deps.log,
+      partitionsConsumedConcurrently: this.deps.partitionsConsumedConcurrently,
+      handleBatch: (records, control) => this.handleBatch(records, control),
+    });
+    this.state = 'running';
+  }
+
+  pause(): void {
+    this.consumer?.pause(this.topics.map((topic) => ({ topic })));
+    this.state = 'paused';
+  }
+
+  resume(): void {
+    this.consumer?.resume(this.topics.map((topic) => ({ topic })));
+    this.state = 'running';
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.loaded.definition.stop?.().catch(() => undefined);
+    this.state = 'stopped';
+  }
+
+  private async handleBatch(records: ConsumedRecord[], control: BatchControl): Promise<void> {
+    for (const record of records) {
+      if (!control.isRunning()) return;
+      await this.process(record, control);
+      control.resolveOffset(record.offset);
+      await control.heartbeat();
+    }
+  }
+
+  private async process(record: ConsumedRecord, control: BatchControl): Promise<void> {
+    let envelope: Envelope;
+    try {
+      envelope = this.checkRecord(record);
+    } catch (err) {
+      if (!(err instanceof Rejection)) throw err;
+      return this.reject(record, err.message);
+    }
+    const seen = this.deps.ledger.lookup(envelope.id);
+    if (seen !== 'no') {
+      this.stats.duplicates++;
+      if (seen === 'unannounced') await this.announceDelivered(envelope, [], { attempt: this.attemptOf(record), recovered: true });
+      return;
+    }
+    await this.waitUntilDue(record, control);
+    if (this.abort.signal.aborted) throw new Error('runner stopping');
+
+    const attempt = this.attemptOf(record);
+    const routed = attempt === 1 ? [messageEvent('routed', envelope, this.actor, { connector: this.name })] : [];
+    try {
+      const result = await this.loaded.definition.handle(envelope, this.context(envelope, attempt));
+      this.deps.ledger.markDelivered(envelope.id);
+      await this.announceDelivered(envelope, routed, { attempt, ...(result?.detail ?? {}) });
+    } catch (err) {
+      if (this.abort.signal.aborted) throw err;
+      await this.failed(record, envelope, routed, attempt, err as Error & { retryAfterMs?: number });
+    }
+  }
+
+  /** Everything a record must satisfy before a connector sees it. */
+  private checkRecord(record: ConsumedRecord): Envelope {
+    if (!record.verification.ok) throw new Rejection(record.verification.reason);
+    let envelope: Envelope;
+    try {
+      envelope = JSON.parse(record.value!.toString('utf8')) as Envelope;
+    } catch {
+      throw new Rejection('record value is not JSON');
+    }
+    if (!this.deps.validateEnvelope(envelope)) throw new Rejection('record value is not a valid envelope');
+    if (!verifyPayloadDigest(envelope)) throw new Rejection('payload digest mismatch');
+    const topicService = this.deps.topics.serviceOf(record.topic);
+    if (topicService !== null && topicService !== envelope.to.service) {
+      throw new Rejection(`envelope is addressed to service ${envelope.to.service} but was found on ${record.topic}`);
+    }
+    const service = this.deps.registry().servicesOf(envelope.to.member, envelope.to.service)[0];
+    if (!service || service.connector !== this.name) throw new Rejection(`service ${envelope.to.service} of ${envelope.to.member} is not delivered by ${this.name}`);
+    return envelope;
+  }
+
+  private attemptOf(record: ConsumedRecord): number {
+    return Number(headerValue(record.headers, ATTEMPT_HEADER) ?? '1') || 1;
+  }
+
+  /** Retry records carry the time they become due; wait for it without losing the group. */
+  private async waitUntilDue(record: ConsumedRecord, control: BatchControl): Promise<void> {
+    const due = Number(headerValue(record.headers, NOT_BEFORE_HEADER) ?? 0);
+    while (Date.now() < due && !this.abort.signal.aborted && control.isRunning()) {
+      await new Promise((r) => setTimeout(r, Math.min(1000, due - Date.now())));
+      await control.heartbeat();
+    }
+  }
+
+  private context(envelope: Envelope, attempt: number): ConnectorContext<Record<string, unknown>> {
+    const service = this.deps.registry().servicesOf(envelope.to.member, envelope.to.service)[0];
+    const registry = this.deps.registry();
+    return {
+      connector: this.name,
+      config: this.loaded.config,
+      log: this.deps.log.child({ connector: this.name, messageId: envelope.id }),
+      service: { code: service.code, provider: service.provider, system: service.system, endpoint: registry.endpointOf(service) },
+      attempt,
+      signal: this.abort.signal,
+      deliver: (req) => deliverSigned(req, this.deps.keystore.signingKey, this.deps.deliveryTimeoutMs, this.abort.signal),
+      emitStatus: (detail) => this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail))),
+    };
+  }
+
+  private async announceDelivered(envelope: Envelope, routed: BusEvent[], detail: Record<string, unknown>): Promise<void> {
+    const events = [...routed, messageEvent('delivered', envelope, this.actor, detail)];
+    await this.deps.producer.send(events.flatMap((e) => eventRecords(this.deps.topics, e)));
+    this.deps.ledger.markAnnounced(envelope.id);
+    this.stats.delivered++;
+  }
+
+  private async failed(record: ConsumedRecord, envelope: Envelope, routed: BusEvent[], attempt: number, err: Error & { retryAfterMs?: number }): Promise<void> {
+    const reason = err.message || String(err);
+    this.lastError = reason;
+    const retryable = isRetryable(err);
+    if (!retryable || attempt >= this.deps.policy.maxAttempts) {
+      const why = retryable ? `gave up after ${attempt} attempts: ${reason}` : reason;
+      const failedEvent = messageEvent('delivery_failed', envelope, this.actor, { attempt, reason, retryable });
+      const dead = messageEvent('dead_lettered', envelope, this.actor, { attempts: attempt, reason: why });
+      await this.deps.producer.send([
+        ...[...routed, failedEvent, dead].flatMap((e) => eventRecords(this.deps.topics, e)),
+        this.deadLetterRecord(record, why, attempt),
+      ]);
+      this.stats.deadLettered++;
+      return;
+    }
+    const delay = retryDelayMs(this.deps.policy, attempt, err.retryAfterMs);
+    const nextAttemptAt = new Date(Date.now() + delay).toISOString();
+    const failedEvent = messageEvent('delivery_failed', envelope, this.actor, { attempt, reason, retryable, nextAttemptAt });
+    await this.deps.producer.send([
+      ...[...routed, failedEvent].flatMap((e) => eventRecords(this.deps.topics, e)),
+      {
+        topic: this.deps.topics.retry(this.name),
+        key: record.key ?? undefined,
+        value: record.value!,
+        preserveSignature: signatureHeaders(record.headers),
+        headers: {
+          'lgsp-id': envelope.id,
+          [ATTEMPT_HEADER]: String(attempt + 1),
+          [NOT_BEFORE_HEADER]: String(Date.now() + delay),
+          [ORIGIN_TOPIC_HEADER]: headerValue(record.headers, ORIGIN_TOPIC_HEADER) ?? record.topic,
+        },
+      },
+    ]);
+    this.stats.retried++;
+  }
+
+  private deadLetterRecord(record: ConsumedRecord, reason: string, attempts: number): OutgoingRecord {
+    return {
+      topic: this.deps.topics.deadLetter(this.name),
+      key: record.key ?? undefined,
+      value: record.value ?? Buffer.alloc(0),
+      preserveSignature: signatureHeaders(record.headers),
+      headers: {
+        [DLQ_REASON_HEADER]: reason.slice(0, 1000),
+        [ATTEMPT_HEADER]: String(attempts),
+        [ORIGIN_TOPIC_HEADER]: headerValue(record.headers, ORIGIN_TOPIC_HEADER) ?? record.topic,
+        'lgsp-failed-at': new Date().toISOString(),
+        ...(headerValue(record.headers, 'lgsp-id') ? { 'lgsp-id': headerValue(record.headers, 'lgsp-id')! } : {}),
+      },
+    };
+  }
+
+  /**
+   * A record that fails verification never reaches the connector. It is audited and
+   * dead-lettered, but its claimed id is not trusted: no event is attached to that message's
+   * timeline (a forger must not be able to mark someone else's message failed).
+   */
+  private async reject(record: ConsumedRecord, reason: string): Promise<void> {
+    this.lastError = `rejected record: ${reason}`;
+    this.deps.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason }, 'rejected bus record');
+    const ev: BusEvent = {
+      id: uuidv7(),
+      event: 'rejected',
+      at: new Date().toISOString(),
+      actor: this.actor,
+      detail: {
+        stage: 'runner',
+        reason,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        claimedMessageId: headerValue(record.headers, 'lgsp-id') ?? null,
+      },
+    };
+    await this.deps.producer.send([...eventRecords(this.deps.topics, ev), this.deadLetterRecord(record, `rejected: ${reason}`, 0)]);
+    this.stats.rejected++;
+  }
+}
