@@ -45,6 +45,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const digest = createHash('sha256').update(JSON.stringify(req.body)).digest('base64url');
 
     const accept = async (): Promise<{ id: string; digest: string }> => {
+      const accepted = messageEvent('accepted', envelope, 'gateway');
       const records = [
         {
           topic: ctx.topics.message(envelope.to.service),
@@ -52,7 +53,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
           value: JSON.stringify(envelope),
           headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...(req.headers.traceparent ? { traceparent: String(req.headers.traceparent) } : {}) },
         },
-        ...eventRecords(ctx.topics, messageEvent('accepted', envelope, 'gateway')),
+        ...eventRecords(ctx.topics, accepted),
       ];
       try {
         await ctx.producer.send(records);
@@ -60,7 +61,8 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         req.log.warn({ err: (err as Error).message }, 'Kafka did not acknowledge the message');
         throw problems.unavailable('The bus could not durably accept the message; retry later (with the same Idempotency-Key)', 5);
       }
-      ctx.store.applyEvents([messageEvent('accepted', envelope, 'gateway')]);
+      // Read-your-writes: the status is visible before the event comes back from lgsp.events.
+      ctx.store.applyEvents([accepted]);
       if (key !== undefined) ctx.store.rememberIdempotency(caller.clientId, key, { bodyDigest: digest, messageId: envelope.id });
       return { id: envelope.id, digest };
     };

@@ -1,0 +1,84 @@
+// Demo agency systems: one HTTP endpoint per seeded system (POST /<clientId>) that receives
+// relay deliveries the way a real QLVB would — verify the platform's JWS against the JWKS,
+// answer 2xx as the receipt, ignore duplicates by LGSP-Message-Id. Operators and tests can
+// make a system fail or go down to watch retries and dead letters.
+import Fastify, { type FastifyInstance } from 'fastify';
+import { compactVerify, type JWTVerifyGetKey } from 'jose';
+import type { Envelope } from '../platform/envelope.js';
+
+export interface ReceivedMessage {
+  id: string;
+  type: string;
+  from: Envelope['from'];
+  correlationId: string;
+  payloadDigest: string;
+  receivedAt: string;
+  envelope: Envelope;
+}
+
+type Mode = { mode: 'ok' } | { mode: 'down' } | { mode: 'fail'; remaining: number; status: number } | { mode: 'reject' };
+
+export interface SimulatorState {
+  received: Map<string, ReceivedMessage[]>;
+  attempts: Map<string, number>;
+  modes: Map<string, Mode>;
+}
+
+export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ app: FastifyInstance; state: SimulatorState }> {
+  const state: SimulatorState = { received: new Map(), attempts: new Map(), modes: new Map() };
+  const app = Fastify({ logger: false, bodyLimit: 25 * 1024 * 1024 });
+  app.addContentTypeParser('application/jose', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.post<{ Params: { system: string }; Body: string }>('/:system', async (req, reply) => {
+    const system = req.params.system;
+    state.attempts.set(system, (state.attempts.get(system) ?? 0) + 1);
+    const mode = state.modes.get(system) ?? { mode: 'ok' };
+    if (mode.mode === 'down') return reply.code(503).header('retry-after', '1').send({ error: 'system down (simulated)' });
+    if (mode.mode === 'reject') return reply.code(422).send({ error: 'refused by the receiving system (simulated)' });
+    if (mode.mode === 'fail' && mode.remaining > 0) {
+      mode.remaining--;
+      return reply.code(mode.status).send({ error: 'simulated failure' });
+    }
+    let envelope: Envelope;
+    try {
+      const { payload, protectedHeader } = await compactVerify(String(req.body), getKey, { algorithms: ['ES256'] });
+      if (protectedHeader.typ !== 'lgsp-delivery+jws') throw new Error('unexpected JWS type');
+      envelope = JSON.parse(new TextDecoder().decode(payload)) as Envelope;
+    } catch (err) {
+      return reply.code(401).send({ error: `signature rejected: ${(err as Error).message}` });
+    }
+    if (req.headers['lgsp-message-id'] !== envelope.id) return reply.code(400).send({ error: 'LGSP-Message-Id does not match the signed message' });
+    const list = state.received.get(system) ?? [];
+    state.received.set(system, list);
+    if (!list.some((m) => m.id === envelope.id)) {
+      list.push({
+        id: envelope.id,
+        type: envelope.type,
+        from: envelope.from,
+        correlationId: envelope.correlationId,
+        payloadDigest: envelope.payloadDigest,
+        receivedAt: new Date().toISOString(),
+        envelope,
+      });
+    }
+    return { received: envelope.id };
+  });
+
+  app.get<{ Params: { system: string } }>('/_admin/systems/:system/received', async (req) => ({
+    system: req.params.system,
+    attempts: state.attempts.get(req.params.system) ?? 0,
+    messages: (state.received.get(req.params.system) ?? []).map(({ envelope: _e, ...meta }) => meta),
+  }));
+
+  app.put<{ Params: { system: string }; Body: { mode: 'ok' | 'down' | 'reject' | 'fail'; failures?: number; status?: number } }>(
+    '/_admin/systems/:system/mode',
+    async (req) => {
+      const { mode, failures = 1, status = 503 } = req.body;
+      state.modes.set(req.params.system, mode === 'fail' ? { mode, remaining: failures, status } : { mode } as Mode);
+      return { system: req.params.system, mode };
+    },
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  return { app, state };
+}

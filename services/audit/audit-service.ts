@@ -1,0 +1,320 @@
+// The audit service (DESIGN §6): consumes lgsp.audit, appends every event to the hash-chained
+// store, signs the chain head periodically, and serves the operators' query and integrity API.
+// Used by main.ts, by `npm start` and by tests (which start it in-process).
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Admin, Consumer } from 'kafkajs';
+import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
+import { v5 as uuidv5 } from 'uuid';
+import type { BusConfig } from '../platform/config.js';
+import type { BusEvent } from '../platform/bus-events.js';
+import { createLogger, type Logger } from '../platform/logger.js';
+import { PlatformKeystore } from '../platform/keystore.js';
+import { createKafka, ensureTopics } from '../platform/kafka-transport.js';
+import { kafkaReadiness } from '../platform/kafka-readiness.js';
+import { topicsFor } from '../platform/topics.js';
+import { AccessTokenVerifier } from '../platform/access-token.js';
+import { RecordVerifier } from '../platform/record-signing.js';
+import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
+import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
+import { problemHandler } from '../platform/problem-handler.js';
+import { bearerAuth } from '../platform/bearer-auth.js';
+import { problems } from '../platform/problem.js';
+import { AuditStore, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, auditEventProblem, type AuditQuery } from './audit-store.js';
+import { verifyAuditChain, type ChainVerification } from './chain-verifier.js';
+
+export interface RunningAuditService {
+  app: FastifyInstance;
+  url: string;
+  store: AuditStore;
+  stop(): Promise<void>;
+}
+
+// Namespace for the ids of 'rejected' entries made from records that could not be trusted. The
+// id is derived from where the record sat in Kafka and what it held, so a redelivered record
+// dedupes like any other event instead of being recorded twice.
+const REJECTED_RECORD_NAMESPACE = 'a5e0c7d2-4f0b-5c1e-9b6a-3d8f2e71c4b9';
+
+function valueDigest(value: Buffer | null): string | undefined {
+  return value ? 'sha-256=' + createHash('sha256').update(value).digest('base64') : undefined;
+}
+
+/**
+ * The audit event a consumed record becomes. A record that fails verification, or that is
+ * signed but is not a usable event, is never dropped: it becomes a 'rejected' entry of the
+ * audit service's own, carrying where the record was and a digest of its bytes, and nothing
+ * the record claimed about itself (none of that can be trusted).
+ */
+export function auditEventFromRecord(record: ConsumedRecord, now: Date = new Date()): { event: BusEvent; rejectedReason?: string } {
+  let reason: string;
+  if (!record.verification.ok) {
+    reason = `unverified audit record: ${record.verification.reason}`;
+  } else {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(record.value!.toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    const problem = parsed === undefined ? 'not JSON' : auditEventProblem(parsed);
+    if (!problem) return { event: parsed as BusEvent };
+    reason = `malformed audit record: ${problem}`;
+  }
+  const digest = valueDigest(record.value);
+  const event: BusEvent = {
+    id: uuidv5(`${record.topic}/${record.partition}/${record.offset}/${digest ?? 'null'}`, REJECTED_RECORD_NAMESPACE),
+    event: 'rejected',
+    at: now.toISOString(),
+    actor: 'audit',
+    detail: {
+      stage: 'audit',
+      reason,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      ...(digest ? { valueDigest: digest } : {}),
+    },
+  };
+  return { event, rejectedReason: reason };
+}
+
+function auditMetrics(metrics: MetricsRegistry, store: AuditStore, startedAt: number) {
+  new Gauge({
+    name: 'lgsp_audit_chain_length',
+    help: 'Entries in the audit hash chain (seq of the chain head)',
+    registers: [metrics],
+    collect() {
+      this.set(store.head()?.seq ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'lgsp_audit_checkpoint_age_seconds',
+    help: 'Seconds since the chain head was last signed (since service start if never). Checkpoints are only written when the head moves, so this grows on an idle bus; alert on it together with lgsp_audit_unsigned_entries > 0',
+    registers: [metrics],
+    collect() {
+      const last = store.lastCheckpoint();
+      const since = last ? Date.parse(last.signedAt) : startedAt;
+      this.set(Math.max(0, (Date.now() - since) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'lgsp_audit_unsigned_entries',
+    help: 'Entries appended after the last checkpoint (their deletion would not be detectable yet)',
+    registers: [metrics],
+    collect() {
+      this.set((store.head()?.seq ?? 0) - (store.lastCheckpoint()?.seq ?? 0));
+    },
+  });
+  return {
+    records: new Counter({
+      name: 'lgsp_audit_records_total',
+      help: 'Consumed audit records: appended to the chain, or duplicate (redelivered, already in the chain)',
+      labelNames: ['outcome'],
+      registers: [metrics],
+    }),
+    rejected: new Counter({
+      name: 'lgsp_audit_rejected_records_total',
+      help: 'Consumed audit records that were unverified or malformed and became rejected entries',
+      registers: [metrics],
+    }),
+  };
+}
+
+const TIME_BOUND = {
+  type: 'string',
+  // A zone is required with a time of day: audit queries must not depend on the server's zone.
+  pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$',
+};
+
+const eventsQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    messageId: { type: 'string', minLength: 1, maxLength: 200 },
+    member: { type: 'string', minLength: 1, maxLength: 100, description: 'Sending or receiving member code' },
+    type: { type: 'string', minLength: 1, maxLength: 200, description: 'Message type' },
+    event: { type: 'string', minLength: 1, maxLength: 64, description: 'accepted, rejected, routed, delivered, ...' },
+    from: { ...TIME_BOUND, description: 'Event time lower bound, inclusive (ISO 8601; a bare date is UTC midnight)' },
+    to: { ...TIME_BOUND, description: 'Event time upper bound, exclusive (ISO 8601; a bare date is UTC midnight)' },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_QUERY_LIMIT, default: DEFAULT_QUERY_LIMIT },
+    before: { type: 'integer', minimum: 1, description: 'Cursor: nextBefore of the previous page' },
+  },
+};
+
+interface AuditAppContext {
+  config: BusConfig;
+  log: Logger;
+  store: AuditStore;
+  tokenVerifier: AccessTokenVerifier;
+  verifyChain: () => Promise<ChainVerification>;
+}
+
+async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as unknown as FastifyBaseLogger,
+    bodyLimit: ctx.config.maxBodyBytes,
+    disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace',
+    trustProxy: false,
+    // An unknown (e.g. misspelt) filter must be an error, not silently dropped: an auditor
+    // would otherwise read an unfiltered page as the answer to the question asked.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+  });
+  await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'LGSP bus audit API', version: '1.0.0', description: 'Query the hash-chained audit log and check its integrity.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(bearerAuth, { verifier: ctx.tokenVerifier });
+  await app.register(serviceHealth, { metrics, checks });
+
+  app.get<{ Querystring: AuditQuery }>('/v1/audit/events', {
+    config: { roles: ['operator', 'observer'] },
+    schema: {
+      tags: ['audit'],
+      summary: 'Audit entries, newest first, filtered by message, member, type, event and time',
+      security: [{ bearer: [] }],
+      querystring: eventsQuerySchema,
+    },
+  }, async (req) => {
+    try {
+      return ctx.store.query(req.query);
+    } catch (err) {
+      if (err instanceof RangeError) {
+        const field = err.message.split(' ')[0];
+        throw problems.validation(`Invalid querystring: ${err.message}`, [{ field: `querystring.${field}`, message: 'is not a valid time' }]);
+      }
+      throw err;
+    }
+  });
+
+  app.get('/v1/audit/integrity', {
+    config: { roles: ['operator', 'observer'] },
+    schema: {
+      tags: ['audit'],
+      summary: 'Chain head, last signed checkpoint, and a fresh verification of the whole chain',
+      security: [{ bearer: [] }],
+    },
+  }, async () => {
+    // Read before verifying: the verification then covers at least this head.
+    const head = ctx.store.head();
+    const lastCheckpoint = ctx.store.lastCheckpoint();
+    const verification = await ctx.verifyChain();
+    return { head, lastCheckpoint, verification };
+  });
+  return app;
+}
+
+export async function startAuditService(config: BusConfig, opts: { port?: number; host?: string } = {}): Promise<RunningAuditService> {
+  const log = createLogger('audit', config.logLevel);
+  const startedAt = Date.now();
+  const keystore = await PlatformKeystore.open(config.keysFile);
+  const topics = topicsFor(config.topicPrefix);
+  const kafka = createKafka('lgsp-audit', config.kafkaBrokers, log);
+  const dbFile = join(config.dataDir, 'audit.db');
+
+  let admin: Admin | null = null;
+  let consumer: Consumer | null = null;
+  let store: AuditStore | null = null;
+  let app: FastifyInstance | null = null;
+  try {
+    admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [topics.audit], config.topicPartitions);
+    const auditStore = (store = new AuditStore(dbFile));
+
+    const metrics = createMetricsRegistry('audit');
+    const counters = auditMetrics(metrics, auditStore, startedAt);
+
+    let consumerFailure: string | null = null;
+    consumer = await startSignedConsumer({
+      kafka,
+      // Prefixed like the topics, so separate buses on one cluster do not share a group.
+      groupId: `${config.topicPrefix}lgsp-audit`,
+      topics: [topics.audit],
+      verifier: new RecordVerifier(keystore.keyResolver()),
+      log,
+      handleBatch: async (records) => {
+        const now = new Date();
+        const events: BusEvent[] = [];
+        let rejected = 0;
+        for (const record of records) {
+          const { event, rejectedReason } = auditEventFromRecord(record, now);
+          if (rejectedReason) {
+            rejected++;
+            log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason: rejectedReason }, 'audit record recorded as rejected');
+          }
+          events.push(event);
+        }
+        const appended = auditStore.appendBatch(events);
+        counters.rejected.inc(rejected);
+        counters.records.inc({ outcome: 'appended' }, appended);
+        counters.records.inc({ outcome: 'duplicate' }, records.length - appended);
+      },
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) consumerFailure = e.payload.error.message;
+      log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'audit consumer crashed');
+    });
+
+    // Checkpoints run one at a time, so two never sign the same head.
+    let checkpointChain: Promise<void> = Promise.resolve();
+    const checkpointNow = (): Promise<void> =>
+      (checkpointChain = checkpointChain
+        .then(async () => {
+          const cp = await auditStore.checkpoint(keystore.signingKey);
+          if (cp) log.debug({ seq: cp.seq }, 'audit checkpoint signed');
+        })
+        .catch((err: Error) => log.error({ err: err.message }, 'audit checkpoint failed')));
+    const checkpointTimer = setInterval(checkpointNow, config.checkpointIntervalMs);
+    checkpointTimer.unref();
+
+    // Concurrent integrity requests share one pass over the chain.
+    let verifying: Promise<ChainVerification> | null = null;
+    const verifyChain = () =>
+      (verifying ??= verifyAuditChain(dbFile, keystore.keyResolver()).finally(() => {
+        verifying = null;
+      }));
+
+    const kafkaCheck = kafkaReadiness(admin);
+    app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer), verifyChain }, metrics, {
+      kafka: async () => (consumerFailure ? { ok: false, detail: `audit consumer stopped: ${consumerFailure}` } : kafkaCheck()),
+      store: async () => ({ ok: true, detail: `${auditStore.head()?.seq ?? 0} entries` }),
+    });
+    const url = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
+    log.info({ url, dbFile }, 'audit service listening');
+
+    const runningApp = app;
+    const runningConsumer = consumer;
+    const runningAdmin = admin;
+    let stopping: Promise<void> | null = null;
+    return {
+      app: runningApp,
+      url,
+      store: auditStore,
+      stop: () =>
+        (stopping ??= (async () => {
+          clearInterval(checkpointTimer);
+          await runningApp.close();
+          // The consumer finishes its current batch first; after that the head no longer moves.
+          await runningConsumer.disconnect().catch(() => undefined);
+          await checkpointNow();
+          await verifying?.catch(() => undefined);
+          await runningAdmin.disconnect().catch(() => undefined);
+          auditStore.close();
+          log.info('audit service stopped');
+        })()),
+    };
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await consumer?.disconnect().catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
+    store?.close();
+    throw err;
+  }
+}

@@ -1,0 +1,210 @@
+// Verifies an audit store file on its own (`lgsp audit verify`, GET /v1/audit/integrity):
+// recomputes every entry hash in seq order and checks every signed checkpoint against the
+// chain. It reads one consistent snapshot, so it can run next to a live audit service, and it
+// yields to the event loop between chunks so a long chain does not stall a server.
+//
+// What each kind of tampering looks like from here:
+// - an edited entry: its recomputed hash differs from the stored one;
+// - a deleted entry: a gap in seq (or, if later entries were renumbered, a prev_hash mismatch);
+// - reordered entries: prev_hash no longer names the entry before;
+// - a deleted tail: a checkpoint signs a seq beyond the last entry;
+// - a re-hashed chain: a checkpoint's hash differs from the stored hash at its seq;
+// - a forged or edited checkpoint: its JWS does not verify or does not match its row.
+// Deleting the tail together with every checkpoint that covers it leaves no trace in the file
+// itself; only a checkpoint kept elsewhere shows that.
+import Database from 'better-sqlite3';
+import { compactVerify, type JWTVerifyGetKey } from 'jose';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import {
+  CHECKPOINT_JWS_TYPE,
+  GENESIS_HASH,
+  auditEventProblem,
+  canonicalJson,
+  entryHash,
+  indexedColumns,
+  type CheckpointClaims,
+} from './audit-store.js';
+import type { BusEvent } from '../platform/bus-events.js';
+
+export interface ChainVerification {
+  ok: boolean;
+  entries: number;
+  checkpoints: number;
+  /** Highest seq covered by a checkpoint (0 when none): later entries are chained but not yet signed. */
+  signedThrough: number;
+  firstBad?: { seq: number; reason: string };
+}
+
+interface EntryRow {
+  seq: number;
+  event_id: string;
+  message_id: string | null;
+  event: string;
+  type: string | null;
+  from_member: string | null;
+  to_member: string | null;
+  actor: string | null;
+  at: string;
+  recorded_at: string;
+  body: string;
+  prev_hash: string;
+  hash: string;
+}
+
+interface CheckpointRow {
+  rowid: number;
+  seq: number;
+  hash: string;
+  signed_at: string;
+  jws: string;
+}
+
+const CHUNK = 5000;
+
+/** Why an entry's own content is inconsistent, or null. Links to neighbours are checked by the caller. */
+function entryProblem(row: EntryRow): string | null {
+  const recomputed = entryHash(row.prev_hash, { seq: row.seq, eventId: row.event_id, at: row.at, recordedAt: row.recorded_at, body: row.body });
+  if (recomputed !== row.hash) return 'hash mismatch: the entry was edited after it was recorded';
+  let event: BusEvent;
+  try {
+    event = JSON.parse(row.body) as BusEvent;
+  } catch {
+    return 'body is not valid JSON';
+  }
+  const invalid = auditEventProblem(event);
+  if (invalid) return `body is not a valid audit event: ${invalid}`;
+  if (canonicalJson(event) !== row.body) return 'body is not in canonical form';
+  if (event.id !== row.event_id) return 'event_id column does not match the body';
+  const expected = indexedColumns(event);
+  const actual = {
+    messageId: row.message_id,
+    event: row.event,
+    type: row.type,
+    fromMember: row.from_member,
+    toMember: row.to_member,
+    actor: row.actor,
+    at: row.at,
+  };
+  for (const [name, value] of Object.entries(expected)) {
+    if (actual[name as keyof typeof actual] !== value) return `indexed column ${name} does not match the body`;
+  }
+  return null;
+}
+
+async function checkpointProblem(row: CheckpointRow, getKey: JWTVerifyGetKey): Promise<string | null> {
+  let payload: Uint8Array;
+  try {
+    const verified = await compactVerify(row.jws, getKey, { algorithms: ['ES256'] });
+    if (verified.protectedHeader.typ !== CHECKPOINT_JWS_TYPE) return `checkpoint JWS has type ${String(verified.protectedHeader.typ)}`;
+    payload = verified.payload;
+  } catch (err) {
+    return `checkpoint signature does not verify (${(err as Error).message})`;
+  }
+  let claims: CheckpointClaims;
+  try {
+    claims = JSON.parse(new TextDecoder().decode(payload)) as CheckpointClaims;
+  } catch {
+    return 'checkpoint payload is not JSON';
+  }
+  if (claims.seq !== row.seq || claims.hash !== row.hash || claims.at !== row.signed_at) {
+    return 'checkpoint row does not match its signed payload';
+  }
+  return null;
+}
+
+export async function verifyAuditChain(dbFile: string, getKey: JWTVerifyGetKey): Promise<ChainVerification> {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    // One read transaction = one snapshot: checkpoints written by a live service while we read
+    // must not look like they point past the end of the chain.
+    db.exec('BEGIN');
+    try {
+      return await verifySnapshot(db, getKey);
+    } finally {
+      db.exec('COMMIT');
+    }
+  } finally {
+    db.close();
+  }
+}
+
+async function verifySnapshot(db: Database.Database, getKey: JWTVerifyGetKey): Promise<ChainVerification> {
+  const entriesAfter = db.prepare(`SELECT * FROM entries WHERE seq > ? ORDER BY seq LIMIT ${CHUNK}`);
+  const entryHashAt = db.prepare(`SELECT hash FROM entries WHERE seq = ?`);
+  const checkpointsAfter = db.prepare(`SELECT rowid, seq, hash, signed_at, jws FROM checkpoints WHERE rowid > ? ORDER BY rowid LIMIT ${CHUNK}`);
+
+  let chainBad: { seq: number; reason: string } | undefined;
+  let entries = 0;
+  let lastSeq = 0;
+  let prevHash = GENESIS_HASH;
+  for (;;) {
+    const rows = entriesAfter.all(lastSeq) as EntryRow[];
+    for (const row of rows) {
+      entries++;
+      if (!chainBad) {
+        const expectedSeq = lastSeq + 1;
+        if (row.seq !== expectedSeq) {
+          chainBad = {
+            seq: expectedSeq,
+            reason: row.seq === expectedSeq + 1 ? 'entry is missing (deleted)' : `entries ${expectedSeq}..${row.seq - 1} are missing (deleted)`,
+          };
+        } else if (row.prev_hash !== prevHash) {
+          chainBad = {
+            seq: row.seq,
+            reason: row.seq === 1 ? 'prev_hash is not the genesis hash' : `prev_hash does not match the hash of entry ${row.seq - 1} (entries deleted, reordered or replaced)`,
+          };
+        } else {
+          const problem = entryProblem(row);
+          if (problem) chainBad = { seq: row.seq, reason: problem };
+        }
+      }
+      lastSeq = row.seq;
+      prevHash = row.hash;
+    }
+    if (rows.length < CHUNK) break;
+    await yieldToEventLoop();
+  }
+
+  // Checkpoints in the order they were written; the last one that matched bounds where a
+  // rewrite of the chain can have started.
+  let checkpointBad: { seq: number; reason: string } | undefined;
+  let checkpoints = 0;
+  let signedThrough = 0;
+  let lastRowid = 0;
+  for (;;) {
+    const rows = checkpointsAfter.all(lastRowid) as CheckpointRow[];
+    for (const cp of rows) {
+      checkpoints++;
+      lastRowid = cp.rowid;
+      if (checkpointBad) continue;
+      const forged = await checkpointProblem(cp, getKey);
+      if (forged) {
+        checkpointBad = { seq: cp.seq, reason: `${forged} (checkpoint signed at ${cp.signed_at})` };
+        continue;
+      }
+      if (cp.seq > lastSeq) {
+        checkpointBad = {
+          seq: lastSeq + 1,
+          reason: `entries ${lastSeq + 1}..${cp.seq} are missing: the checkpoint signed at ${cp.signed_at} covers seq ${cp.seq} but the chain ends at ${lastSeq} (tail deleted)`,
+        };
+        continue;
+      }
+      const stored = entryHashAt.get(cp.seq) as { hash: string } | undefined;
+      if (!stored) {
+        checkpointBad = { seq: cp.seq, reason: `entry is missing but the checkpoint signed at ${cp.signed_at} covers it` };
+      } else if (stored.hash !== cp.hash) {
+        checkpointBad = {
+          seq: cp.seq,
+          reason: `hash differs from the checkpoint signed at ${cp.signed_at}: entries ${Math.min(signedThrough + 1, cp.seq)}..${cp.seq} were rewritten`,
+        };
+      } else {
+        signedThrough = Math.max(signedThrough, cp.seq);
+      }
+    }
+    if (rows.length < CHUNK) break;
+    await yieldToEventLoop();
+  }
+
+  const firstBad = [chainBad, checkpointBad].filter((b) => b !== undefined).sort((a, b) => a.seq - b.seq)[0];
+  return { ok: !firstBad, entries, checkpoints, signedThrough, ...(firstBad ? { firstBad } : {}) };
+}

@@ -1,0 +1,501 @@
+// Runs a real Apache Kafka broker (or a 3-node cluster) on 127.0.0.1 for dev and tests.
+//
+// KRaft combined mode (each node is broker + controller), started straight from the Maven
+// classpath fetched by kafka-distribution.ts. Ports are picked by the OS, data lives in a
+// temp dir unless the caller passes one, and every java process we start is killed again even
+// if this Node process dies (exit handler + a tiny shell watchdog).
+
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { openSync, closeSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { ensureKafkaDistribution, kafkaDeployFile } from './kafka-distribution.js';
+
+export interface LocalKafkaOptions {
+  /** 1 (default) or 3 nodes; 3 gives replication factor 3 with min.insync.replicas=2. */
+  nodes?: 1 | 3;
+  /** Keep data here (reused on the next start). Default: a temp dir removed by stop(). */
+  dataDir?: string;
+  /** Max heap per node in MiB (default 512). */
+  heapMb?: number;
+  /** Progress lines ("node 1 started ..."); the broker's own log goes to <dataDir>/node-N/logs. */
+  log?: (line: string) => void;
+}
+
+export interface LocalKafka {
+  /** host:port per node, index i is node id i+1. */
+  brokers: string[];
+  /** brokers joined with ',' — the value for KAFKA_BROKERS / bootstrap.servers. */
+  bootstrap: string;
+  /** pids of the java processes currently running (changes after stopNode/startNode). */
+  readonly pids: number[];
+  dataDir: string;
+  /** Stops all nodes (SIGTERM, SIGKILL after 20 s) and removes the data dir if it was a temp dir. */
+  stop(): Promise<void>;
+  /** Stops node index i (0-based) and waits for its exit; its ports and data are kept. */
+  stopNode(i: number): Promise<void>;
+  /** Restarts node index i with the same ports and data and waits until it is ready. */
+  startNode(i: number): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 90_000;
+const STOP_GRACE_MS = 20_000;
+const STARTED_LINE = 'Kafka Server started';
+const DEFAULT_HEAP_MB = 512;
+// A port found free can be taken by someone else before java binds it; then retry with new ports.
+const PORT_ATTEMPTS = 3;
+
+const execFileAsync = promisify(execFile);
+
+interface KafkaNode {
+  index: number;
+  id: number;
+  port: number;
+  controllerPort: number;
+  dir: string;
+  propsFile: string;
+  logsDir: string;
+  proc?: ChildProcess;
+  exited?: Promise<void>;
+}
+
+// ---- cleanup of java children if this process goes away ------------------------------------
+
+const livePids = new Set<number>();
+let exitHandlerInstalled = false;
+
+function trackPid(pid: number): void {
+  livePids.add(pid);
+  if (!exitHandlerInstalled) {
+    exitHandlerInstalled = true;
+    // 'exit' handlers must be synchronous; SIGKILL is the only thing that surely works there.
+    process.on('exit', () => {
+      for (const p of livePids) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    });
+  }
+}
+
+/**
+ * 'exit' does not run when Node is killed by a signal (SIGINT/SIGTERM without handlers, or
+ * SIGKILL from a test runner's timeout). A detached shell loop outlives us and kills the broker
+ * once our pid is gone; it ends by itself when the broker exits normally.
+ */
+function startWatchdog(javaPid: number): void {
+  const script =
+    'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
+    'kill -0 "$1" 2>/dev/null || kill -9 "$2" 2>/dev/null';
+  const dog = spawn('sh', ['-c', script, 'local-kafka-watchdog', String(process.pid), String(javaPid)], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  dog.on('error', () => {}); // best effort; the exit handler still covers normal exits
+  dog.unref();
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+/** Asks the OS for n distinct free ports on 127.0.0.1 (all held open at once, then released). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = net.createServer();
+      servers.push(s);
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+/** Kafka's cluster id format: 16 random bytes, base64url without padding, not starting with '-'. */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+async function existingClusterId(nodes: KafkaNode[]): Promise<string | undefined> {
+  for (const node of nodes) {
+    const meta = await readFile(path.join(node.dir, 'data', 'meta.properties'), 'utf8').catch(() => '');
+    const m = /^cluster\.id=(.+)$/m.exec(meta);
+    if (m) return m[1].trim();
+  }
+  return undefined;
+}
+
+function serverProperties(node: KafkaNode, all: KafkaNode[]): string {
+  const cluster = all.length > 1;
+  const rf = cluster ? 3 : 1;
+  const minIsr = cluster ? 2 : 1;
+  const voters = all.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
+  return [
+    '# Generated by services/local-kafka/local-kafka.ts on every start; edits are overwritten.',
+    'process.roles=broker,controller',
+    `node.id=${node.id}`,
+    `controller.quorum.voters=${voters}`,
+    `listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${path.join(node.dir, 'data')}`,
+    // Topics are created explicitly by the services (and tests), never by a typo in a consumer.
+    'auto.create.topics.enable=false',
+    'num.partitions=6',
+    `default.replication.factor=${rf}`,
+    `min.insync.replicas=${minIsr}`,
+    // Without this every first group join waits 3 s for more members.
+    'group.initial.rebalance.delay.ms=0',
+    `offsets.topic.replication.factor=${rf}`,
+    `transaction.state.log.replication.factor=${rf}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    `share.coordinator.state.topic.replication.factor=${rf}`,
+    `share.coordinator.state.topic.min.isr=${minIsr}`,
+    // Fewer internal partitions than the default 50: the first group join creates
+    // __consumer_offsets, which is noticeably faster with 10 partitions on a 2-core machine.
+    'offsets.topic.num.partitions=10',
+    'transaction.state.log.num.partitions=10',
+    // Dev-sized segments and retention; log.flush.* stays at Kafka's defaults (rely on replication
+    // and the OS page cache, as in production).
+    'log.segment.bytes=16777216',
+    'log.retention.hours=24',
+    'log.retention.check.interval.ms=60000',
+    '',
+  ].join('\n');
+}
+
+async function tail(file: string, lines: number): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+}
+
+async function fileSize(file: string): Promise<number> {
+  return stat(file).then((s) => s.size, () => 0);
+}
+
+/** Reads what was appended to `file` since `offset` (the log survives restarts of a node). */
+async function readFrom(file: string, offset: number): Promise<string> {
+  const size = await fileSize(file);
+  if (size < offset) offset = 0; // rolled over
+  if (size === offset) return '';
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(size - offset);
+    await fh.read(buf, 0, buf.length, offset);
+    return buf.toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- the broker processes --------------------------------------------------------------------
+
+class LocalKafkaCluster implements LocalKafka {
+  readonly brokers: string[] = [];
+  bootstrap = '';
+  private stopping?: Promise<void>;
+
+  constructor(
+    readonly dataDir: string,
+    private readonly nodes: KafkaNode[],
+    private readonly libs: string,
+    private readonly heapMb: number,
+    private readonly ownsDataDir: boolean,
+    private readonly log: (line: string) => void,
+  ) {
+    this.setAddresses();
+  }
+
+  get pids(): number[] {
+    return this.nodes.flatMap((n) => (n.proc?.pid !== undefined ? [n.proc.pid] : []));
+  }
+
+  setAddresses(): void {
+    this.brokers.splice(0, this.brokers.length, ...this.nodes.map((n) => `127.0.0.1:${n.port}`));
+    this.bootstrap = this.brokers.join(',');
+  }
+
+  private javaCommonArgs(node: KafkaNode): string[] {
+    return [
+      `-Dlog4j2.configurationFile=${kafkaDeployFile('log4j2.yaml')}`,
+      `-Dkafka.logs.dir=${node.logsDir}`,
+      '-Djava.awt.headless=true',
+      '-cp',
+      `${this.libs}/*`,
+    ];
+  }
+
+  /** Assigns ports (new ones on every attempt) and writes server.properties for every node. */
+  async configure(): Promise<void> {
+    const ports = await freePorts(this.nodes.length * 2);
+    for (const node of this.nodes) {
+      node.port = ports[node.index * 2];
+      node.controllerPort = ports[node.index * 2 + 1];
+    }
+    for (const node of this.nodes) {
+      await mkdir(node.logsDir, { recursive: true });
+      await writeFile(node.propsFile, serverProperties(node, this.nodes));
+    }
+    this.setAddresses();
+  }
+
+  /** `kafka-storage.sh format`; --ignore-formatted makes it a no-op for a reused data dir. */
+  async formatStorage(): Promise<void> {
+    const clusterId = (await existingClusterId(this.nodes)) ?? newClusterId();
+    await Promise.all(
+      this.nodes.map(async (node) => {
+        const args = [
+          ...this.javaCommonArgs(node),
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          node.propsFile,
+          '--ignore-formatted',
+        ];
+        try {
+          await execFileAsync('java', args, { timeout: 60_000 });
+        } catch (err) {
+          const e = err as { stdout?: string; stderr?: string; message: string };
+          throw new Error(`formatting Kafka storage for node ${node.id} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+        }
+      }),
+    );
+  }
+
+  private spawnNode(node: KafkaNode): void {
+    const xmx = this.heapMb;
+    const xms = Math.min(256, xmx);
+    const args = [
+      `-Xms${xms}m`,
+      `-Xmx${xmx}m`,
+      // Kafka's own defaults from kafka-run-class.sh / kafka-server-start.sh.
+      '-XX:+UseG1GC',
+      '-XX:MaxGCPauseMillis=20',
+      '-XX:InitiatingHeapOccupancyPercent=35',
+      '-XX:+ExplicitGCInvokesConcurrent',
+      '-XX:+ExitOnOutOfMemoryError',
+      ...this.javaCommonArgs(node),
+      'kafka.Kafka',
+      node.propsFile,
+    ];
+    // stdout/stderr only carry JVM-level trouble (log4j writes to server.log); keep them in a file
+    // instead of a pipe so the broker never blocks on a reader that went away.
+    const consoleFd = openSync(path.join(node.logsDir, 'console.log'), 'a');
+    let proc: ChildProcess;
+    try {
+      // detached: its own process group, so a Ctrl-C in the terminal reaches only us and we
+      // decide the shutdown order (e.g. with-kafka stops the command first, then the broker).
+      proc = spawn('java', args, { detached: true, stdio: ['ignore', consoleFd, consoleFd] });
+    } finally {
+      closeSync(consoleFd);
+    }
+    node.proc = proc;
+    node.exited = new Promise<void>((resolve) => {
+      proc.once('exit', (code, signal) => {
+        if (proc.pid !== undefined) livePids.delete(proc.pid);
+        if (node.proc === proc) node.proc = undefined;
+        if (!this.stopping) this.log(`[local-kafka] node ${node.id} exited (${signal ?? `code ${code}`})`);
+        resolve();
+      });
+      proc.once('error', (err) => {
+        this.log(`[local-kafka] could not start java for node ${node.id}: ${err.message}`);
+        if (node.proc === proc) node.proc = undefined;
+        resolve();
+      });
+    });
+    if (proc.pid !== undefined) {
+      trackPid(proc.pid);
+      startWatchdog(proc.pid);
+    }
+  }
+
+  /** Starts the given nodes together (a KRaft quorum needs its voters up at the same time). */
+  async startNodes(nodes: KafkaNode[]): Promise<void> {
+    const t0 = Date.now();
+    const offsets = await Promise.all(nodes.map((n) => fileSize(path.join(n.logsDir, 'server.log'))));
+    for (const node of nodes) this.spawnNode(node);
+    await Promise.all(nodes.map((node, k) => this.waitReady(node, offsets[k], t0 + READY_TIMEOUT_MS)));
+    this.log(
+      `[local-kafka] node${nodes.length > 1 ? 's' : ''} ${nodes.map((n) => n.id).join(',')} ready on ` +
+        `${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  }
+
+  /** Ready = the "Kafka Server started" log line AND a metadata request listing all running nodes. */
+  private async waitReady(node: KafkaNode, logOffset: number, deadline: number): Promise<void> {
+    const serverLog = path.join(node.logsDir, 'server.log');
+    let sawStarted = false;
+    let lastProblem = 'no "Kafka Server started" line yet';
+    while (Date.now() < deadline) {
+      if (!node.proc) {
+        throw await this.startError(node, 'java exited during startup');
+      }
+      if (!sawStarted) {
+        sawStarted = (await readFrom(serverLog, logOffset)).includes(STARTED_LINE);
+      }
+      if (sawStarted) {
+        const problem = await this.probe(node);
+        if (!problem) return;
+        lastProblem = problem;
+      }
+      await sleep(250);
+    }
+    throw await this.startError(node, `not ready after ${READY_TIMEOUT_MS / 1000} s (${lastProblem})`);
+  }
+
+  /** One kafkajs describeCluster against this node; returns why it is not ready, or undefined. */
+  private async probe(node: KafkaNode): Promise<string | undefined> {
+    const kafka = new Kafka({
+      clientId: 'local-kafka-probe',
+      brokers: [`127.0.0.1:${node.port}`],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 2000,
+      requestTimeout: 5000,
+      retry: { retries: 0 },
+    });
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const { brokers } = await admin.describeCluster();
+      const seen = new Set(brokers.map((b) => b.nodeId));
+      const missing = this.nodes.filter((n) => n.proc && !seen.has(n.id)).map((n) => n.id);
+      return missing.length ? `metadata does not list node(s) ${missing.join(',')} yet` : undefined;
+    } catch (err) {
+      return `describeCluster failed: ${(err as Error).message}`;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  private async startError(node: KafkaNode, what: string): Promise<Error> {
+    const serverLog = path.join(node.logsDir, 'server.log');
+    const consoleLog = path.join(node.logsDir, 'console.log');
+    // console.log holds JVM-level failures (OutOfMemoryError, missing classes): show it first.
+    const consoleTail = await tail(consoleLog, 20);
+    return new Error(
+      `Kafka node ${node.id} (127.0.0.1:${node.port}) ${what}.\n` +
+        (consoleTail ? `--- ${consoleLog} ---\n${consoleTail}\n` : '') +
+        `--- last lines of ${serverLog} ---\n${(await tail(serverLog, 40)) || '(empty)'}\n`,
+    );
+  }
+
+  private async stopProcess(node: KafkaNode): Promise<void> {
+    const proc = node.proc;
+    if (!proc || !node.exited) return;
+    proc.kill('SIGTERM'); // Kafka shuts down cleanly on SIGTERM (controlled shutdown, flush)
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      node.exited.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STOP_GRACE_MS))),
+    ]);
+    clearTimeout(timer); // a pending timer would keep the process alive for 20 s after stop()
+    if (timedOut) {
+      this.log(`[local-kafka] node ${node.id} did not stop within ${STOP_GRACE_MS / 1000} s; SIGKILL`);
+      proc.kill('SIGKILL');
+      await node.exited;
+    }
+  }
+
+  private nodeAt(i: number): KafkaNode {
+    const node = this.nodes[i];
+    if (!node) throw new RangeError(`node index ${i} out of range 0..${this.nodes.length - 1}`);
+    return node;
+  }
+
+  async stopNode(i: number): Promise<void> {
+    const node = this.nodeAt(i);
+    await this.stopProcess(node);
+    this.log(`[local-kafka] node ${node.id} stopped`);
+  }
+
+  async startNode(i: number): Promise<void> {
+    if (this.stopping) throw new Error('local Kafka was stopped');
+    const node = this.nodeAt(i);
+    if (node.proc) return;
+    await this.startNodes([node]);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.all(this.nodes.map((n) => this.stopProcess(n)));
+      if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
+      this.log('[local-kafka] stopped');
+    })();
+    return this.stopping;
+  }
+
+  /** Used when startup fails: no graceful shutdown needed, only make sure nothing is left behind. */
+  async kill(): Promise<void> {
+    for (const n of this.nodes) n.proc?.kill('SIGKILL');
+    await Promise.all(this.nodes.map((n) => n.exited));
+    for (const n of this.nodes) n.proc = undefined;
+  }
+}
+
+/** Starts a local KRaft broker (or 3-node cluster) and resolves once clients can use it. */
+export async function startLocalKafka(opts: LocalKafkaOptions = {}): Promise<LocalKafka> {
+  const count = opts.nodes ?? 1;
+  if (count !== 1 && count !== 3) throw new RangeError('nodes must be 1 or 3');
+  const log = opts.log ?? (() => {});
+  const libs = await ensureKafkaDistribution();
+
+  const ownsDataDir = !opts.dataDir;
+  const dataDir = opts.dataDir ? path.resolve(opts.dataDir) : await mkdtemp(path.join(os.tmpdir(), 'lgsp-kafka-'));
+  await mkdir(dataDir, { recursive: true });
+  const nodes: KafkaNode[] = Array.from({ length: count }, (_, index) => {
+    const dir = path.join(dataDir, `node-${index + 1}`);
+    return {
+      index,
+      id: index + 1,
+      port: 0,
+      controllerPort: 0,
+      dir,
+      propsFile: path.join(dir, 'server.properties'),
+      logsDir: path.join(dir, 'logs'),
+    };
+  });
+  const cluster = new LocalKafkaCluster(dataDir, nodes, libs, opts.heapMb ?? DEFAULT_HEAP_MB, ownsDataDir, log);
+
+  try {
+    for (let attempt = 1; ; attempt++) {
+      await cluster.configure();
+      if (attempt === 1) {
+        log(`[local-kafka] formatting storage in ${dataDir}`);
+        await cluster.formatStorage();
+      }
+      try {
+        await cluster.startNodes(nodes);
+        return cluster;
+      } catch (err) {
+        await cluster.kill();
+        const portTaken = /BindException|Address already in use/.test((err as Error).message);
+        if (!portTaken || attempt >= PORT_ATTEMPTS) throw err;
+        log('[local-kafka] a chosen port was taken meanwhile; retrying with new ports');
+      }
+    }
+  } catch (err) {
+    if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}

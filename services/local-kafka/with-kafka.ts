@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Runs a command against a Kafka broker:
+//   node dist/services/local-kafka/with-kafka.js -- <command> [args...]
+// With KAFKA_BROKERS already set (CI with a real cluster, or a broker started by main.ts) the
+// command just runs. Otherwise a throwaway single-node broker is started for the duration of the
+// command and KAFKA_BROKERS points at it. Exit code = the command's exit code.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { startLocalKafka, type LocalKafka } from './local-kafka.js';
+
+function usage(): never {
+  process.stderr.write('usage: with-kafka -- <command> [args...]\n');
+  process.exit(2);
+}
+
+/** The exit code a shell would report for the child (128 + signal number when killed). */
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? (constants.signals[signal] ?? 1) : 1);
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<number> } {
+  const child = spawn(command, args, { stdio: 'inherit', env });
+  const done = new Promise<number>((resolve) => {
+    child.once('error', (err) => {
+      process.stderr.write(`[with-kafka] could not run ${command}: ${err.message}\n`);
+      resolve(127);
+    });
+    child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)));
+  });
+  return { child, done };
+}
+
+async function main(): Promise<void> {
+  const sep = process.argv.indexOf('--');
+  const [command, ...args] = sep >= 0 ? process.argv.slice(sep + 1) : process.argv.slice(2);
+  if (!command) usage();
+
+  let kafka: LocalKafka | undefined;
+  let child: ChildProcess | undefined;
+  let signalled = 0;
+  // First Ctrl-C/SIGTERM: pass it on to the command and let the normal path stop the broker when
+  // the command exits. A second one: stop now (the java processes are SIGKILLed by the
+  // exit handler in local-kafka.ts).
+  // While the broker is still starting, the first signal is only noted (checked right after).
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled++;
+    if (signalled > 1) process.exit(exitCodeOf(null, signal));
+    child?.kill(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const env: NodeJS.ProcessEnv = { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+  if (process.env.KAFKA_BROKERS) {
+    process.stderr.write(`[with-kafka] using KAFKA_BROKERS=${process.env.KAFKA_BROKERS}\n`);
+  } else {
+    const t0 = Date.now();
+    kafka = await startLocalKafka({ nodes: 1 });
+    env.KAFKA_BROKERS = kafka.bootstrap;
+    process.stderr.write(
+      `[with-kafka] local Kafka at ${kafka.bootstrap} (started in ${((Date.now() - t0) / 1000).toFixed(1)} s, ` +
+        `logs in ${kafka.dataDir})\n`,
+    );
+    if (signalled) {
+      await kafka.stop();
+      process.exit(130);
+    }
+  }
+
+  const running = run(command, args, env);
+  child = running.child;
+  const code = await running.done;
+  await kafka?.stop();
+  process.exit(code);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[with-kafka] ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,74 @@
+// A small client for agency systems written in TypeScript (and for the simulators, tests and
+// benchmark): private_key_jwt token requests with cached tokens, submit and status calls.
+import { SignJWT, importJWK, type JWK } from 'jose';
+import { v4 as uuidv4 } from 'uuid';
+import { JWT_BEARER_ASSERTION } from '../gateway/client-authentication.js';
+
+export interface ClientCredentials {
+  clientId: string;
+  privateJwk: JWK;
+  kid?: string;
+}
+
+export async function createClientAssertion(creds: ClientCredentials, audience: string, lifetimeSeconds = 60): Promise<string> {
+  const key = await importJWK(creds.privateJwk, (creds.privateJwk.alg as string) ?? 'ES256');
+  return new SignJWT({})
+    .setProtectedHeader({ alg: (creds.privateJwk.alg as string) ?? 'ES256', kid: creds.kid ?? creds.privateJwk.kid })
+    .setIssuer(creds.clientId)
+    .setSubject(creds.clientId)
+    .setAudience(audience)
+    .setJti(uuidv4())
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + lifetimeSeconds)
+    .sign(key);
+}
+
+export class BusClient {
+  private token: { value: string; expiresAt: number } | null = null;
+
+  constructor(
+    readonly baseUrl: string,
+    private readonly creds: ClientCredentials,
+  ) {}
+
+  async accessToken(): Promise<string> {
+    if (this.token && this.token.expiresAt - 30_000 > Date.now()) return this.token.value;
+    const response = await fetch(`${this.baseUrl}/v1/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_assertion_type: JWT_BEARER_ASSERTION,
+        client_assertion: await createClientAssertion(this.creds, this.baseUrl),
+      }),
+    });
+    const body = (await response.json()) as { access_token?: string; expires_in?: number; error_description?: string };
+    if (!response.ok || !body.access_token) throw new Error(`token request failed: ${response.status} ${body.error_description ?? ''}`);
+    this.token = { value: body.access_token, expiresAt: Date.now() + (body.expires_in ?? 60) * 1000 };
+    return body.access_token;
+  }
+
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
+    const response = await fetch(this.baseUrl + path, {
+      method,
+      headers: { authorization: `Bearer ${await this.accessToken()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON: keep text */
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  }
+
+  send(submission: { type: string; to: { member: string; service?: string }; correlationId?: string; payload: unknown }, idempotencyKey?: string) {
+    return this.request('POST', '/v1/messages', submission, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+  }
+
+  status(id: string) {
+    return this.request('GET', `/v1/messages/${id}`);
+  }
+}
