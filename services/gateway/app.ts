@@ -24,6 +24,9 @@ export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegis
   });
   // Route schemas are validated by the catalogue's ajv (draft 2020-12, formats), the same
   // instance that validates payloads, so one set of rules applies everywhere.
+  // Only JSON (and forms for /v1/token) are API bodies; a text/plain body is refused with 415
+  // rather than reaching validation as a string.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(({ schema }) => ctx.catalogue.ajv.compile(schema));
 
   await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes });

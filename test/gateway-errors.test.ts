@@ -1,0 +1,183 @@
+// Every bad input of DESIGN §3/§5 gets the right status and a problem+json (or OAuth2) body,
+// and nothing reaches Kafka.
+import t from 'tap';
+import { SignJWT, UnsecuredJWT, importJWK, generateKeyPair } from 'jose';
+import { v4 as uuidv4 } from 'uuid';
+import { startTestBus } from './helpers/test-bus.js';
+import { createClientAssertion } from '../services/stack/bus-client.js';
+import { JWT_BEARER_ASSERTION } from '../services/gateway/client-authentication.js';
+
+const notice = { type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject: 'Họp', body: 'Nội dung' } };
+
+t.test('gateway refuses bad input with clear errors', async (t) => {
+  const bus = await startTestBus(t, { name: 'errors', runner: false, config: { maxBodyBytes: 4096 } });
+  const base = bus.gateway.url;
+  const tokenUrl = `${base}/v1/token`;
+  const creds = bus.clients.get('so-tttt-qlvb')!;
+
+  const tokenRequest = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields) });
+  const withAssertion = (assertion: string) =>
+    tokenRequest({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: assertion });
+  const post = (body: string | object, headers: Record<string, string> = {}) =>
+    fetch(`${base}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const isProblem = (t: Tap.Test, r: Response) => t.match(r.headers.get('content-type'), /^application\/problem\+json/, 'problem+json');
+
+  await t.test('token endpoint', async (t) => {
+    const good = await withAssertion(await createClientAssertion(creds, base));
+    t.equal(good.status, 200);
+    const body = await good.json();
+    t.match(body, { token_type: 'Bearer', expires_in: Number, access_token: String });
+
+    const assertion = await createClientAssertion(creds, tokenUrl);
+    t.equal((await withAssertion(assertion)).status, 200, 'token endpoint URL is an accepted audience');
+    const replay = await withAssertion(assertion);
+    t.equal(replay.status, 401, 'replayed assertion refused');
+    t.match(await replay.json(), { error: 'invalid_client', error_description: /replay/ });
+
+    const wrongAud = await withAssertion(await createClientAssertion(creds, 'https://elsewhere.example'));
+    t.equal(wrongAud.status, 401, 'wrong audience');
+    t.match(await wrongAud.json(), { error: 'invalid_client', error_description: /aud/ });
+
+    const key = await importJWK(creds.privateJwk, 'ES256');
+    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: creds.kid }).setIssuer(creds.clientId).setSubject(creds.clientId)
+      .setAudience(base).setJti(uuidv4()).setIssuedAt(Math.floor(Date.now() / 1000) - 600).setExpirationTime(Math.floor(Date.now() / 1000) - 300).sign(key);
+    const exp = await withAssertion(expired);
+    t.equal(exp.status, 401, 'expired assertion');
+    t.match(await exp.json(), { error: 'invalid_client', error_description: /exp/ });
+
+    const longLived = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: creds.kid }).setIssuer(creds.clientId).setSubject(creds.clientId)
+      .setAudience(base).setJti(uuidv4()).setIssuedAt().setExpirationTime(Math.floor(Date.now() / 1000) + 3600).sign(key);
+    t.equal((await withAssertion(longLived)).status, 401, 'assertion living more than 5 minutes refused');
+
+    const none = new UnsecuredJWT({}).setIssuer(creds.clientId).setSubject(creds.clientId).setAudience(base).setJti(uuidv4()).setExpirationTime('1m').encode();
+    const noneRes = await withAssertion(none);
+    t.equal(noneRes.status, 401, 'alg none refused');
+
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: creds.kid }).setIssuer(creds.clientId).setSubject(creds.clientId)
+      .setAudience(base).setJti(uuidv4()).setExpirationTime('1m').sign(privateKey);
+    t.equal((await withAssertion(forged)).status, 401, 'assertion signed by another key refused');
+
+    const basic = (id: string, secret: string) => ({ authorization: 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64') });
+    const legacy = bus.clients.get('so-khdt-qlvb')!;
+    t.equal((await tokenRequest({ grant_type: 'client_credentials' }, basic(legacy.clientId, legacy.clientSecret))).status, 200, 'client_secret_basic works');
+    const badSecret = await tokenRequest({ grant_type: 'client_credentials' }, basic(legacy.clientId, 'wrong'));
+    t.equal(badSecret.status, 401);
+    t.match(badSecret.headers.get('www-authenticate'), /Basic/);
+    const noAuth = await tokenRequest({ grant_type: 'client_credentials' });
+    t.equal(noAuth.status, 401);
+    const badGrant = await tokenRequest({ grant_type: 'password' }, basic(legacy.clientId, legacy.clientSecret));
+    t.equal(badGrant.status, 400);
+    t.match(await badGrant.json(), { error: 'unsupported_grant_type' });
+  });
+
+  await t.test('message submission', async (t) => {
+    const token = await bus.client('so-tttt-qlvb').accessToken();
+    const auth = { authorization: `Bearer ${token}` };
+
+    const noToken = await post(notice);
+    t.equal(noToken.status, 401, 'no token');
+    isProblem(t, noToken);
+    t.match(await noToken.json(), { status: 401, code: 'UNAUTHENTICATED', type: String, title: String, detail: String });
+
+    const garbage = await post(notice, { authorization: 'Bearer not.a.token' });
+    t.equal(garbage.status, 401, 'garbage token');
+    t.match(await garbage.json(), { code: 'INVALID_TOKEN' });
+
+    const [h, p] = token.split('.');
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString());
+    const noneToken = Buffer.from(JSON.stringify({ ...header, alg: 'none' })).toString('base64url') + '.' + p + '.';
+    const noneRes = await post(notice, { authorization: `Bearer ${noneToken}` });
+    t.equal(noneRes.status, 401, 'alg none access token');
+
+    const tamperedPayload = JSON.parse(Buffer.from(p, 'base64url').toString());
+    tamperedPayload.member = '000.00.00.H49';
+    const tampered = [h, Buffer.from(JSON.stringify(tamperedPayload)).toString('base64url'), token.split('.')[2]].join('.');
+    t.equal((await post(notice, { authorization: `Bearer ${tampered}` })).status, 401, 'token with edited claims');
+
+    const malformed = await post('{"type": "notice.send", ', auth);
+    t.equal(malformed.status, 400, 'malformed JSON');
+    isProblem(t, malformed);
+    t.match(await malformed.json(), { code: 'MALFORMED_JSON' });
+
+    const schema = await post({ ...notice, payload: { body: 'no subject', extra: 1 } }, auth);
+    t.equal(schema.status, 400, 'schema violation');
+    const schemaBody = await schema.json();
+    t.equal(schemaBody.code, 'VALIDATION_FAILED');
+    t.ok(schemaBody.errors.some((e: { field: string }) => e.field === 'payload.subject'), 'missing field named');
+    t.ok(schemaBody.errors.some((e: { field: string }) => e.field === 'payload.extra'), 'unknown field named');
+
+    const envelopeViolation = await post({ type: 'notice.send', payload: {} }, auth);
+    t.equal(envelopeViolation.status, 400);
+    t.ok((await envelopeViolation.json()).errors.some((e: { field: string }) => e.field === 'to'), 'missing "to" named');
+
+    const big = await post({ ...notice, payload: { subject: 'x', body: 'y'.repeat(10_000) } }, auth);
+    t.equal(big.status, 413, 'oversized body');
+    t.match(await big.json(), { code: 'PAYLOAD_TOO_LARGE' });
+
+    const wrongType = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'hello' });
+    t.equal(wrongType.status, 415, 'unsupported media type');
+
+    const unknownType = await post({ ...notice, type: 'nothing.here' }, auth);
+    t.equal(unknownType.status, 400);
+    t.match(await unknownType.json(), { code: 'UNKNOWN_MESSAGE_TYPE' });
+
+    const unknownMember = await post({ ...notice, to: { member: '000.00.99.H49', service: 'notice' } }, auth);
+    t.equal(unknownMember.status, 422, 'unknown member');
+    t.match(await unknownMember.json(), { code: 'UNKNOWN_MEMBER', errors: [{ field: 'to.member' }] });
+
+    const forbidden = await bus.client('so-tp-qlvb').send({ ...notice, to: { member: '000.00.00.H49', service: 'leadership-notice' } });
+    t.equal(forbidden.status, 403, 'forbidden service');
+    t.equal(forbidden.body.code, 'SERVICE_FORBIDDEN');
+    const allowed = await bus.client('so-tttt-qlvb').send({ ...notice, to: { member: '000.00.00.H49', service: 'leadership-notice' } });
+    t.equal(allowed.status, 202, 'the client with the access right may call it');
+
+    const operatorSend = await bus.client('lgsp-operator').send(notice);
+    t.equal(operatorSend.status, 403, 'an operator token cannot submit agency messages');
+
+    const missing = await bus.client('so-tttt-qlvb').status('0190a0a0-0000-7000-8000-000000000000');
+    t.equal(missing.status, 404);
+    t.equal(missing.body.code, 'MESSAGE_NOT_FOUND');
+
+    const noRoute = await fetch(`${base}/v1/nothing`);
+    t.equal(noRoute.status, 404);
+    isProblem(t, noRoute);
+  });
+
+  await t.test('idempotency', async (t) => {
+    const client = bus.client('so-tttt-qlvb');
+    const first = await client.send(notice, 'key-1');
+    const again = await client.send(notice, 'key-1');
+    t.equal(first.status, 202);
+    t.equal(again.status, 202);
+    t.equal(again.body.id, first.body.id, 'same key and body → same id');
+    const [c1, c2] = await Promise.all([client.send(notice, 'key-2'), client.send(notice, 'key-2')]);
+    t.equal(c1.body.id, c2.body.id, 'concurrent requests with one key → one message');
+    const conflict = await client.send({ ...notice, payload: { subject: 'khác', body: 'khác' } }, 'key-1');
+    t.equal(conflict.status, 409, 'same key, different body');
+    t.equal(conflict.body.code, 'IDEMPOTENCY_KEY_REUSED');
+  });
+
+  await t.test('directory and discovery', async (t) => {
+    const services = await bus.client('so-tp-qlvb').request('GET', '/v1/services');
+    t.equal(services.status, 200);
+    t.notOk(services.body.services.some((s: { code: string }) => s.code === 'leadership-notice'), 'only services the caller may use');
+    t.ok(services.body.services.some((s: { code: string }) => s.code === 'notice'));
+    const schema = await fetch(`${base}${services.body.services[0].messageTypes[0].schema}`);
+    t.equal(schema.status, 200);
+    t.match(await schema.json(), { type: 'object', examples: Array });
+    const members = await bus.client('so-tp-qlvb').request('GET', '/v1/members');
+    t.ok(members.body.members.length >= 3);
+    const jwks = await (await fetch(`${base}/.well-known/jwks.json`)).json();
+    t.equal(jwks.keys.length, 1);
+    t.notOk('d' in jwks.keys[0], 'no private part published');
+    const meta = await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json();
+    t.match(meta, { issuer: base, token_endpoint: tokenUrl, token_endpoint_auth_methods_supported: ['private_key_jwt', 'client_secret_basic'] });
+    const openapi = await (await fetch(`${base}/openapi.json`)).json();
+    t.ok(openapi.paths['/v1/messages'], 'OpenAPI documents /v1/messages');
+    t.equal((await fetch(`${base}/docs`, { redirect: 'follow' })).status, 200, '/docs served');
+    t.equal((await fetch(`${base}/readyz`)).status, 200, 'ready');
+    t.match(await (await fetch(`${base}/metrics`)).text(), /lgsp_http_requests_total/);
+  });
+});
