@@ -3,7 +3,7 @@
 // Used by main.ts, by `npm start` and by tests (which start it in-process).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Admin, Consumer } from 'kafkajs';
 import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
@@ -91,10 +91,11 @@ function auditMetrics(metrics: MetricsRegistry, store: AuditStore, startedAt: nu
   });
   new Gauge({
     name: 'lgsp_audit_checkpoint_age_seconds',
-    help: 'Seconds since the chain head was last signed (since service start if never). Checkpoints are only written when the head moves, so this grows on an idle bus; alert on it together with lgsp_audit_unsigned_entries > 0',
+    help: 'Seconds since the chain head was last signed (since service start if never; 0 while the chain is empty). Checkpoints are only written when the head moves, so this grows on an idle bus; alert on it together with lgsp_audit_unsigned_entries > 0',
     registers: [metrics],
     collect() {
       const last = store.lastCheckpoint();
+      if (!last && !store.head()) return this.set(0); // nothing to sign yet
       const since = last ? Date.parse(last.signedAt) : startedAt;
       this.set(Math.max(0, (Date.now() - since) / 1000));
     },
@@ -155,7 +156,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
   const app = Fastify({
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.maxBodyBytes,
-    disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace',
+    logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
     trustProxy: false,
     // An unknown (e.g. misspelt) filter must be an error, not silently dropped: an auditor
     // would otherwise read an unfiltered page as the answer to the question asked.

@@ -88,7 +88,9 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
   }
   const unsigned = result.entries - result.signedThrough;
   out.log(
-    unsigned > 0
+    result.entries === 0
+      ? 'OK: the audit store is empty'
+      : unsigned > 0
       ? `OK: chain intact; entries 1..${result.signedThrough} covered by signed checkpoints, the ${unsigned} newest not yet signed`
       : 'OK: chain intact; every entry covered by a signed checkpoint',
   );

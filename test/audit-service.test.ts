@@ -1,0 +1,216 @@
+// The audit service against a real Kafka broker: signed events are chained, untrusted records
+// become 'rejected' entries, the API is for operators only, and `lgsp audit verify` catches a
+// store edited after the fact.
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import t, { type Test } from 'tap';
+import { logLevel } from 'kafkajs';
+import { v7 as uuidv7 } from 'uuid';
+import { loadConfig } from '../services/platform/config.js';
+import { PlatformKeystore } from '../services/platform/keystore.js';
+import { BatchingProducer, createKafka, type OutgoingRecord } from '../services/platform/kafka-transport.js';
+import { eventRecords, messageEvent, type BusEvent } from '../services/platform/bus-events.js';
+import { topicsFor } from '../services/platform/topics.js';
+import { issueAccessToken } from '../services/platform/access-token.js';
+import { startAuditService } from '../services/audit/audit-service.js';
+import { runAuditVerify } from '../services/audit/verify-command.js';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+async function kafkaBrokers(t: Test): Promise<string[]> {
+  if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean);
+  let startLocalKafka;
+  try {
+    ({ startLocalKafka } = await import('../services/local-kafka/local-kafka.js'));
+  } catch (err) {
+    throw new Error(`KAFKA_BROKERS is not set and services/local-kafka cannot start a broker (${(err as Error).message})`);
+  }
+  const kafka = await startLocalKafka();
+  t.teardown(() => kafka.stop());
+  return kafka.brokers;
+}
+
+async function eventually<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const envelope = (member: string) => ({
+  id: uuidv7(),
+  type: 'notice.send',
+  from: { member: '000.00.14.H49', system: 'qlvb-so-noi-vu' },
+  to: { member, service: 'notices' },
+  correlationId: uuidv7(),
+  payloadDigest: 'sha-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
+});
+
+t.test('audit service over real Kafka', async (t) => {
+  const brokers = await kafkaBrokers(t);
+  const dataDir = t.testdir();
+  const keysFile = join(dataDir, 'platform-keys.json');
+  const keystore = await PlatformKeystore.open(keysFile);
+  const config = loadConfig(
+    {
+      dataDir,
+      keysFile,
+      kafkaBrokers: brokers,
+      topicPrefix: `t${Date.now()}-${process.pid}-`,
+      topicPartitions: 2,
+      issuer: 'http://127.0.0.1:8080',
+      logLevel: 'silent',
+      checkpointIntervalMs: 200,
+    },
+    {},
+  );
+  const topics = topicsFor(config.topicPrefix);
+  const dbFile = join(dataDir, 'audit.db');
+
+  const audit = await startAuditService(config);
+  let stopped = false;
+  t.teardown(async () => {
+    if (!stopped) await audit.stop();
+  });
+
+  // --- produce: signed events (one of them twice), an unsigned, a forged and a malformed record
+  const kafka = createKafka('audit-test', brokers);
+  const producerOpts = { lingerMs: 2, maxBatch: 100, ttlSeconds: 300 };
+  const producer = new BatchingProducer(kafka, () => keystore.signingKey, producerOpts);
+  const intruder = await PlatformKeystore.ephemeral();
+  const forger = new BatchingProducer(kafka, () => intruder.signingKey, producerOpts);
+  const raw = kafka.producer();
+  await Promise.all([producer.connect(), forger.connect(), raw.connect()]);
+  t.teardown(async () => {
+    await Promise.all([producer.disconnect(), forger.disconnect(), raw.disconnect()]);
+  });
+  const auditOnly = (ev: BusEvent): OutgoingRecord[] => eventRecords(topics, ev).filter((r) => r.topic === topics.audit);
+
+  const message = envelope('000.00.15.H49');
+  const signed = [
+    messageEvent('accepted', message, 'gateway'),
+    messageEvent('routed', message, 'runner'),
+    messageEvent('delivered', message, 'runner', { httpStatus: 200 }),
+  ];
+  await producer.send(signed.flatMap(auditOnly));
+  await producer.send(auditOnly(signed[0]));
+  const unsignedEvent = messageEvent('delivered', envelope('000.00.16.H49'), 'mallory');
+  await raw.send({ topic: topics.audit, acks: -1, messages: [{ key: unsignedEvent.messageId, value: JSON.stringify(unsignedEvent) }] });
+  await forger.send(auditOnly(messageEvent('delivered', envelope('000.00.16.H49'), 'mallory')));
+  await producer.send([{ topic: topics.audit, key: 'x', value: 'this is not JSON' }]);
+
+  await eventually('six audit entries', () => audit.store.count() >= 6);
+  // Give a redelivery or a stray duplicate the chance to show up before counting exactly.
+  await new Promise((r) => setTimeout(r, 500));
+  t.equal(audit.store.count(), 6, '3 events (one sent twice, recorded once) + 3 rejected records');
+
+  t.test('verified events are recorded as sent', async (t) => {
+    const entries = audit.store.query({ messageId: message.id }).entries;
+    t.same(entries.map((e) => e.event).reverse(), signed);
+  });
+
+  t.test('untrusted records become rejected entries, never dropped', async (t) => {
+    const rejected = audit.store.query({ event: 'rejected' }).entries.map((e) => e.event);
+    t.equal(rejected.length, 3);
+    const reasons = rejected.map((e) => String(e.detail?.reason)).sort();
+    t.match(reasons, [/^malformed audit record: not JSON$/, /^unverified audit record: record is not signed$/, /^unverified audit record: signature verification failed/]);
+    for (const ev of rejected) {
+      t.equal(ev.actor, 'audit');
+      t.equal(ev.messageId, undefined, 'nothing the untrusted record claims is taken over');
+      t.type(ev.detail?.partition, 'number');
+      t.match(ev.detail?.offset, /^\d+$/);
+      t.equal(ev.detail?.topic, topics.audit);
+      t.match(ev.detail?.valueDigest, /^sha-256=/);
+    }
+    t.notOk(JSON.stringify(rejected).includes('mallory'), 'the untrusted body is not copied into the log');
+  });
+
+  t.test('query API is for operators and observers only', async (t) => {
+    const token = (roles: ('agency' | 'operator' | 'observer')[]) =>
+      issueAccessToken(keystore.signingKey, config.issuer, { clientId: `test-${roles.join('-')}`, member: '000.00.00.H49', roles }, 300);
+    const get = (path: string, bearer?: string) => fetch(`${audit.url}${path}`, bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {});
+
+    const anonymous = await get('/v1/audit/events');
+    t.equal(anonymous.status, 401);
+    t.match(anonymous.headers.get('content-type'), /application\/problem\+json/);
+    t.match(await anonymous.json(), { code: 'UNAUTHENTICATED' });
+
+    const agency = await get('/v1/audit/events', await token(['agency']));
+    t.equal(agency.status, 403);
+    t.match(await agency.json(), { code: 'ROLE_REQUIRED' });
+
+    const operator = await token(['operator']);
+    const all = await get('/v1/audit/events', operator);
+    t.equal(all.status, 200);
+    const page = (await all.json()) as { entries: { seq: number; event: BusEvent }[]; nextBefore: number | null };
+    t.same(page.entries.map((e) => e.seq), [6, 5, 4, 3, 2, 1]);
+    t.equal(page.nextBefore, null);
+
+    const byMessage = await get(`/v1/audit/events?messageId=${message.id}&event=delivered`, await token(['observer']));
+    t.equal(byMessage.status, 200);
+    t.same(((await byMessage.json()) as typeof page).entries.map((e) => e.event.id), [signed[2].id]);
+
+    const paged = (await (await get('/v1/audit/events?limit=4', operator)).json()) as typeof page;
+    t.same(paged.entries.map((e) => e.seq), [6, 5, 4, 3]);
+    const rest = (await (await get(`/v1/audit/events?limit=4&before=${paged.nextBefore}`, operator)).json()) as typeof page;
+    t.same(rest.entries.map((e) => e.seq), [2, 1]);
+
+    const misspelt = await get('/v1/audit/events?messageID=x', operator);
+    t.equal(misspelt.status, 400, 'an unknown filter is an error, not ignored');
+    t.match(await misspelt.json(), { code: 'VALIDATION_FAILED' });
+    t.equal((await get('/v1/audit/events?limit=5000', operator)).status, 400);
+    t.equal((await get('/v1/audit/events?from=2026-13-45', operator)).status, 400);
+    const badTime = await (await get('/v1/audit/events?from=yesterday', operator)).json();
+    t.match(badTime, { status: 400, code: 'VALIDATION_FAILED' });
+    t.notMatch(JSON.stringify(badTime), /at .*\.(ts|js):\d+/, 'no stack traces');
+
+    t.equal((await get('/v1/audit/integrity')).status, 401);
+    t.equal((await get('/v1/audit/integrity', await token(['agency']))).status, 403);
+    await eventually('a checkpoint of the whole chain', () => audit.store.lastCheckpoint()?.seq === 6);
+    const integrity = await get('/v1/audit/integrity', operator);
+    t.equal(integrity.status, 200);
+    t.match(await integrity.json(), {
+      head: { seq: 6, hash: /^[0-9a-f]{64}$/ },
+      lastCheckpoint: { seq: 6, jws: /^[\w-]+\.[\w-]+\.[\w-]+$/ },
+      verification: { ok: true, entries: 6, signedThrough: 6 },
+    });
+  });
+
+  t.test('health, readiness and metrics', async (t) => {
+    t.equal((await fetch(`${audit.url}/healthz`)).status, 200);
+    const ready = await fetch(`${audit.url}/readyz`);
+    t.equal(ready.status, 200);
+    t.match(await ready.json(), { status: 'ready', checks: { kafka: { ok: true }, store: { ok: true } } });
+    const metrics = await (await fetch(`${audit.url}/metrics`)).text();
+    t.match(metrics, /lgsp_audit_chain_length\{service="audit"\} 6/);
+    t.match(metrics, /lgsp_audit_checkpoint_age_seconds\{service="audit"\} \d/);
+    t.match(metrics, /lgsp_audit_rejected_records_total\{service="audit"\} 3/);
+  });
+
+  t.test('lgsp audit verify: clean store, then an edited one', async (t) => {
+    // Records of different keys may land on different partitions, so look the seq up.
+    const deliveredSeq = audit.store.query({ messageId: message.id, event: 'delivered' }).entries[0].seq;
+    await audit.stop();
+    stopped = true;
+    const lines: string[] = [];
+    const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
+
+    t.equal(await runAuditVerify(['--db', dbFile, '--keys', keysFile], out), 0, lines.join('\n'));
+    t.match(lines.join('\n'), /6 entries, \d+ checkpoints[\s\S]*OK/);
+
+    const db = new Database(dbFile);
+    db.exec('DROP TRIGGER entries_no_update');
+    db.prepare(`UPDATE entries SET body = replace(body, '"delivered"', '"dead_lettered"') WHERE seq = ?`).run(deliveredSeq);
+    db.close();
+    lines.length = 0;
+    t.equal(await runAuditVerify([`--db=${dbFile}`, `--keys=${keysFile}`], out), 1);
+    t.match(lines.join('\n'), new RegExp(`TAMPERED: first bad entry seq ${deliveredSeq}: hash mismatch`));
+
+    t.equal(await runAuditVerify(['--db', join(dataDir, 'missing.db'), '--keys', keysFile], out), 2, 'missing store');
+    t.equal(await runAuditVerify(['--db', dbFile, '--keys', join(dataDir, 'missing.json')], out), 2, 'missing keys');
+    t.equal(await runAuditVerify(['--frobnicate'], out), 2, 'usage error');
+  });
+});
