@@ -1,0 +1,115 @@
+// Tests the local Kafka runner itself, so it always starts its own broker(s) and ignores
+// KAFKA_BROKERS (which with-kafka sets for the other tests).
+
+import net from 'node:net';
+import t from 'tap';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { startLocalKafka, type LocalKafka } from '../services/local-kafka/local-kafka.js';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+function client(kafka: LocalKafka): Kafka {
+  return new Kafka({ clientId: 'local-kafka-test', brokers: kafka.brokers, logLevel: logLevel.ERROR });
+}
+
+function portOpen(hostPort: string): Promise<boolean> {
+  const [host, port] = hostPort.split(':');
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port: Number(port) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function createTopic(admin: Admin, topic: string, replicationFactor: number): Promise<void> {
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: 3, replicationFactor }],
+  });
+}
+
+const messages = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `${prefix}-${i}` }));
+
+t.test('single broker: create, produce acks=-1, consume with a group, stop', async (t) => {
+  const kafka = await startLocalKafka({ nodes: 1 });
+  t.teardown(() => kafka.stop());
+  t.equal(kafka.brokers.length, 1);
+  t.match(kafka.bootstrap, /^127\.0\.0\.1:\d+$/);
+  t.equal(kafka.pids.length, 1);
+
+  const k = client(kafka);
+  const admin = k.admin();
+  await admin.connect();
+  await createTopic(admin, 'lk-single', 1);
+
+  const producer = k.producer();
+  await producer.connect();
+  const sent = messages('single', 200);
+  await producer.sendBatch({ acks: -1, topicMessages: [{ topic: 'lk-single', messages: sent }] });
+  await producer.disconnect();
+
+  const consumer = k.consumer({ groupId: 'lk-single-group' });
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'lk-single', fromBeginning: true });
+  const received: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        eachMessage: async ({ message }) => {
+          received.push(message.value!.toString());
+          if (received.length === sent.length) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect(); // commits the offsets of the group
+  t.same(received.sort(), sent.map((m) => m.value).sort(), 'every produced message came back');
+
+  const [offsets] = await admin.fetchOffsets({ groupId: 'lk-single-group', topics: ['lk-single'] });
+  const committed = offsets.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
+  t.equal(committed, sent.length, 'the group committed its offsets');
+  await admin.disconnect();
+
+  await kafka.stop();
+  t.equal(kafka.pids.length, 0, 'java process gone');
+  t.equal(await portOpen(kafka.brokers[0]), false, 'broker port closed after stop()');
+});
+
+t.test('3-node cluster: RF 3 topic survives one node down (acks=-1), node restarts', async (t) => {
+  const kafka = await startLocalKafka({ nodes: 3, heapMb: 384 });
+  t.teardown(() => kafka.stop());
+  t.equal(kafka.brokers.length, 3);
+  t.equal(kafka.pids.length, 3);
+
+  const k = client(kafka);
+  const admin = k.admin();
+  await admin.connect();
+  await createTopic(admin, 'lk-cluster', 3);
+  const meta = await admin.fetchTopicMetadata({ topics: ['lk-cluster'] });
+  for (const p of meta.topics[0].partitions) t.equal(p.replicas.length, 3, `partition ${p.partitionId} has 3 replicas`);
+
+  const producer = k.producer();
+  await producer.connect();
+  await producer.sendBatch({ acks: -1, topicMessages: [{ topic: 'lk-cluster', messages: messages('before', 50) }] });
+
+  await kafka.stopNode(1);
+  t.equal(kafka.pids.length, 2, 'one node stopped');
+  t.equal(await portOpen(kafka.brokers[1]), false, 'stopped node no longer listens');
+  // min.insync.replicas=2: two of three replicas are enough for acks=-1.
+  await producer.sendBatch({ acks: -1, topicMessages: [{ topic: 'lk-cluster', messages: messages('degraded', 50) }] });
+  t.pass('produced with acks=-1 while one node was down');
+
+  await kafka.startNode(1);
+  t.equal(kafka.pids.length, 3, 'node restarted');
+  t.equal(await portOpen(kafka.brokers[1]), true, 'restarted node listens on the same port');
+  await producer.sendBatch({ acks: -1, topicMessages: [{ topic: 'lk-cluster', messages: messages('after', 50) }] });
+  await producer.disconnect();
+
+  const offsets = await admin.fetchTopicOffsets('lk-cluster');
+  t.equal(offsets.reduce((sum, p) => sum + Number(p.high), 0), 150, 'all 150 messages are in the log');
+  await admin.disconnect();
+});
