@@ -238,7 +238,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
       // Prefixed like the topics, so separate buses on one cluster do not share a group.
       groupId: `${config.topicPrefix}lgsp-audit`,
       topics: [topics.audit],
-      verifier: new RecordVerifier(keystore.keyResolver()),
+      verifier: new RecordVerifier(keystore.keyResolver(), { enforceExpiry: false }),
       log,
       handleBatch: async (records) => {
         const now = new Date();

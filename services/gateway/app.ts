@@ -19,7 +19,6 @@ export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegis
   const app = Fastify({
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.maxBodyBytes,
-    disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace',
     trustProxy: false,
   });
   // Route schemas are validated by the catalogue's ajv (draft 2020-12, formats), the same

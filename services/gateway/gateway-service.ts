@@ -50,9 +50,9 @@ export async function startGateway(config: BusConfig, opts: { port?: number; hos
   const store = new MessageStore(join(config.dataDir, `gateway-${instanceId}.db`));
   const statusConsumer: Consumer = await startSignedConsumer({
     kafka,
-    groupId: `lgsp-gateway-status-${instanceId}`,
+    groupId: `${config.topicPrefix}lgsp-gateway-status-${instanceId}`,
     topics: [topics.events],
-    verifier: new RecordVerifier(keystore.keyResolver()),
+    verifier: new RecordVerifier(keystore.keyResolver(), { enforceExpiry: false }),
     log,
     handleBatch: async (records) => {
       const events: BusEvent[] = [];

@@ -28,7 +28,10 @@ export function createKafka(clientId: string, brokers: string[], log?: Logger): 
     retry: { initialRetryTime: 200, retries: 3, maxRetryTime: 2000 },
     logLevel: logLevel.ERROR,
     logCreator: () => ({ namespace, log: entry }) => {
-      log?.warn({ kafka: namespace, msg: entry.message, broker: entry.broker }, 'kafkajs');
+      // Protocol-level error responses ("Response Xyz") are retried by kafkajs itself; they are
+      // noise during leader elections, not something an operator must act on.
+      if (namespace === 'Connection' && String(entry.message).startsWith('Response ')) return;
+      log?.warn({ kafka: namespace, detail: entry.message, broker: entry.broker }, 'kafkajs');
     },
   });
 }

@@ -51,8 +51,7 @@ export class RecordVerifier {
 
   constructor(
     private readonly getKey: JWTVerifyGetKey,
-    private readonly cacheSize = 10_000,
-    private readonly now: () => number = () => Date.now(),
+    private readonly options: { cacheSize?: number; now?: () => number; enforceExpiry?: boolean } = {},
   ) {}
 
   private checkSignature(jws: string): Promise<BatchClaims | string> {
@@ -68,7 +67,7 @@ export class RecordVerifier {
         (err: Error) => `signature verification failed: ${err.message}`,
       );
       this.verified.set(jws, pending);
-      if (this.verified.size > this.cacheSize) this.verified.delete(this.verified.keys().next().value as string);
+      if (this.verified.size > (this.options.cacheSize ?? 10_000)) this.verified.delete(this.verified.keys().next().value as string);
     }
     return pending;
   }
@@ -80,7 +79,9 @@ export class RecordVerifier {
     if (!jws || !proof) return { ok: false, reason: 'record is not signed' };
     const claims = await this.checkSignature(jws);
     if (typeof claims === 'string') return { ok: false, reason: claims };
-    if (claims.exp * 1000 < this.now()) return { ok: false, reason: 'record signature expired' };
+    // The audit log must still record authentic events that arrive late (a consumer that was
+    // down past the TTL), so it verifies without the expiry; delivery paths enforce it.
+    if (this.options.enforceExpiry !== false && claims.exp * 1000 < (this.options.now ?? Date.now)()) return { ok: false, reason: 'record signature expired' };
     const match = /^(\d+)\/(\d+):(.*)$/.exec(proof);
     if (!match || Number(match[2]) !== claims.n) return { ok: false, reason: 'malformed inclusion proof' };
     let path: Buffer[];

@@ -2,6 +2,8 @@
 // (and keeps parallel test runs apart on one broker).
 
 export interface Topics {
+  /** Also prefixes consumer group ids: groups of different buses must never mix. */
+  prefix: string;
   message(service: string): string;
   retry(connector: string): string;
   deadLetter(connector: string): string;
@@ -14,6 +16,7 @@ export interface Topics {
 export function topicsFor(prefix = ''): Topics {
   const msg = `${prefix}lgsp.msg.`;
   return {
+    prefix,
     message: (service) => msg + service,
     retry: (connector) => `${prefix}lgsp.retry.${connector}`,
     deadLetter: (connector) => `${prefix}lgsp.dlq.${connector}`,

@@ -84,7 +84,7 @@ export class ConnectorWorker {
     await this.loaded.definition.start?.({ config: this.loaded.config, log: this.deps.log });
     this.consumer = await startSignedConsumer({
       kafka: this.deps.kafka,
-      groupId: `lgsp-connector-${this.name}`,
+      groupId: `${this.deps.topics.prefix}lgsp-connector-${this.name}`,
       topics: this.topics,
       verifier: this.deps.verifier,
       log: this.deps.log,

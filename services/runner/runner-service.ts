@@ -122,7 +122,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     });
   }
 
-  const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
   await app.register(bearerAuth, { verifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer) });
   await app.register(serviceHealth, {

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// `lgsp` — the operator command line. Each subcommand lives with the service it belongs to;
+// this file only dispatches.
+import { loadConfig } from '../platform/config.js';
+import { PlatformKeystore } from '../platform/keystore.js';
+
+const USAGE = `usage: lgsp <command>
+
+  start                      run the whole local stack (Kafka, gateway, runner, audit, simulators)
+  audit verify [--db F] [--keys F]
+                             recompute the audit hash chain and check every signed checkpoint
+  token <clientId> [--dir D]  print an access token for a dev client (.lgsp/dev/clients/<clientId>.json)
+  keys rotate                add a new platform signing key (older keys stay in the JWKS)
+  kafka start [--nodes 3]    run a local Kafka broker (or a 3-node cluster) in the foreground
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  switch (command) {
+    case 'start': {
+      const { runLocalStack } = await import('../stack/local-stack.js');
+      await runLocalStack();
+      return -1; // keeps running until Ctrl-C
+    }
+    case 'audit':
+      if (sub === 'verify') {
+        const { runAuditVerify } = await import('../audit/verify-command.js');
+        return runAuditVerify(rest);
+      }
+      break;
+    case 'token': {
+      if (!sub) break;
+      const { readFileSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const { BusClient } = await import('../stack/bus-client.js');
+      const dir = rest[0] === '--dir' && rest[1] ? rest[1] : join(loadConfig().dataDir, 'clients');
+      const creds = JSON.parse(readFileSync(join(dir, `${sub}.json`), 'utf8'));
+      const issuer = new URL(creds.tokenUrl).origin;
+      process.stdout.write((await new BusClient(issuer, creds).accessToken()) + '\n');
+      return 0;
+    }
+    case 'keys':
+      if (sub === 'rotate') {
+        const keystore = await PlatformKeystore.open(loadConfig().keysFile);
+        console.log(`new signing key ${await keystore.rotate()}; restart services to sign with it (verifiers pick it up by kid)`);
+        return 0;
+      }
+      break;
+    case 'kafka':
+      if (sub === 'start') {
+        process.argv = [process.argv[0], process.argv[1], 'start', ...rest];
+        await import('../local-kafka/main.js');
+        return -1;
+      }
+      break;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+  }
+  process.stderr.write(`lgsp: unknown command "${argv.join(' ')}"\n${USAGE}`);
+  return 2;
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exit(code);

@@ -1,0 +1,150 @@
+// `npm start`: the whole bus on one machine. Starts (or reuses, with KAFKA_BROKERS) a Kafka
+// broker, writes dev credentials and the dev registry, then runs every service as its own
+// process, prints the URLs, writes .lgsp/dev/stack.json, and stops everything on Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PROJECT_ROOT } from '../platform/project-root.js';
+import { PlatformKeystore } from '../platform/keystore.js';
+import type { RegistryData } from '../platform/registry.js';
+import { startLocalKafka, type LocalKafka } from '../local-kafka/local-kafka.js';
+import { prepareDevRegistry } from './dev-credentials.js';
+import { freePort } from './free-port.js';
+
+interface ServiceSpec {
+  name: string;
+  script: string;
+  port: number;
+  env?: Record<string, string>;
+}
+
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`not healthy after ${timeoutMs / 1000} s`);
+}
+
+function prefixLines(name: string, stream: NodeJS.ReadableStream | null, out: NodeJS.WriteStream): void {
+  let buffered = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) out.write(`[${name}] ${line}\n`);
+  });
+}
+
+export async function runLocalStack(): Promise<void> {
+  const dataDir = resolve(process.env.LGSP_DATA_DIR ?? join(PROJECT_ROOT, '.lgsp', 'dev'));
+  mkdirSync(dataDir, { recursive: true });
+  const gatewayPort = Number(process.env.PORT ?? 8080);
+  const issuer = process.env.LGSP_ISSUER ?? `http://127.0.0.1:${gatewayPort}`;
+  const children: { name: string; child: ChildProcess }[] = [];
+  let kafka: LocalKafka | null = null;
+  let stopping = false;
+
+  const shutdown = async (code: number): Promise<never> => {
+    if (stopping) return new Promise<never>(() => undefined);
+    stopping = true;
+    console.log('\nstopping the LGSP stack…');
+    for (const { child } of [...children].reverse()) if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.all(
+      children.map(({ child }) =>
+        child.exitCode !== null ? undefined : new Promise<void>((r) => {
+          const timer = setTimeout(() => { child.kill('SIGKILL'); r(); }, 10_000);
+          child.once('exit', () => { clearTimeout(timer); r(); });
+        }),
+      ),
+    );
+    if (kafka) {
+      console.log('stopping the Kafka broker…');
+      await kafka.stop();
+    }
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  try {
+    let brokers = process.env.KAFKA_BROKERS;
+    if (!brokers) {
+      console.log('starting a local Kafka broker (first run downloads it from Maven Central)…');
+      kafka = await startLocalKafka({ log: (line) => console.log(`[kafka] ${line}`) });
+      brokers = kafka.bootstrap;
+    }
+    const keysFile = join(dataDir, 'platform-keys.json');
+    await PlatformKeystore.open(keysFile);
+    const ports = { simulator: await freePort(), audit: await freePort(), runner: await freePort() };
+    const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
+    const seeds = JSON.parse(readFileSync(join(PROJECT_ROOT, 'seeds', 'registry.json'), 'utf8')) as RegistryData;
+    const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl });
+
+    const baseEnv: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      KAFKA_BROKERS: brokers,
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      LGSP_DATA_DIR: dataDir,
+      LGSP_REGISTRY_FILE: prepared.registryFile,
+      LGSP_KEYS_FILE: keysFile,
+      LGSP_ISSUER: issuer,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    };
+    const services: ServiceSpec[] = [
+      { name: 'agency-simulator', script: 'agency-simulator/main.js', port: ports.simulator },
+      { name: 'audit', script: 'audit/main.js', port: ports.audit },
+      { name: 'runner', script: 'runner/main.js', port: ports.runner },
+      { name: 'gateway', script: 'gateway/main.js', port: gatewayPort },
+    ];
+    for (const spec of services) {
+      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', spec.script)], {
+        env: { ...baseEnv, PORT: String(spec.port), ...spec.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push({ name: spec.name, child });
+      prefixLines(spec.name, child.stdout, process.stdout);
+      prefixLines(spec.name, child.stderr, process.stderr);
+      child.once('exit', (code, signal) => {
+        if (!stopping) {
+          console.error(`[${spec.name}] exited unexpectedly (${signal ?? code}); stopping the stack`);
+          void shutdown(1);
+        }
+      });
+      await waitHealthy(`http://127.0.0.1:${spec.port}`, child).catch((err: Error) => {
+        throw new Error(`${spec.name} did not start: ${err.message}`);
+      });
+    }
+
+    const stack = {
+      gateway: issuer,
+      docs: `${issuer}/docs`,
+      runner: `http://127.0.0.1:${ports.runner}`,
+      audit: `http://127.0.0.1:${ports.audit}`,
+      agencySimulator: simulatorUrl,
+      kafka: { bootstrapServers: brokers, managedByStack: kafka !== null },
+      clientsDir: prepared.clientsDir,
+    };
+    writeFileSync(join(dataDir, 'stack.json'), JSON.stringify(stack, null, 2) + '\n');
+    console.log(`
+LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : ''}):
+  gateway           ${stack.gateway}      API docs ${stack.docs}
+  runner            ${stack.runner}      (connector management: /v1/connectors)
+  audit             ${stack.audit}      (operator query API: /v1/audit/events)
+  agency simulator  ${stack.agencySimulator}      (received messages: /_admin/systems/<clientId>/received)
+  kafka             ${brokers}
+  dev credentials   ${prepared.clientsDir}/<clientId>.json
+  stack file        ${join(dataDir, 'stack.json')}
+`);
+  } catch (err) {
+    console.error(`could not start the stack: ${(err as Error).message}`);
+    await shutdown(1);
+  }
+}
