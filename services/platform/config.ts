@@ -98,7 +98,9 @@ const configSchema = {
   },
 };
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 export function loadConfig(overrides: Partial<BusConfig> = {}, env: NodeJS.ProcessEnv = process.env): BusConfig {
   let fromFile: Partial<BusConfig> = {};
@@ -115,7 +117,10 @@ export function loadConfig(overrides: Partial<BusConfig> = {}, env: NodeJS.Proce
     if (raw === undefined || raw === '') continue;
     const kind = typeof DEFAULTS[key];
     if (key === 'kafkaBrokers') fromEnv[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
-    else if (kind === 'number') fromEnv[key] = Number(raw);
+    else if (kind === 'number') {
+      if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) throw new ConfigError(`${name} must be a number, got "${raw}"`);
+      fromEnv[key] = Number(raw);
+    }
     else fromEnv[key] = raw;
   }
   const merged = { ...DEFAULTS, ...fromFile, ...fromEnv, ...overrides };

@@ -49,7 +49,9 @@ export interface RegistryData {
   accessRights: AccessRight[];
 }
 
-export class RegistryError extends Error {}
+export class RegistryError extends Error {
+  override name = 'RegistryError';
+}
 
 export class Registry {
   private readonly membersByCode = new Map<string, Member>();

@@ -38,13 +38,26 @@ export interface SignedConsumerOptions {
 }
 
 export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<Consumer> {
+  let stopped = false;
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
     maxWaitTimeInMs: 100,
+    // A broker outage must not end consumption for good: kafkajs restarts the consumer after
+    // any crash (it waits out the retry backoff first), and the group resumes from committed
+    // offsets, so nothing is skipped.
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000, restartOnFailure: async () => !stopped },
   });
+  consumer.on(consumer.events.CRASH, (e) => opts.log.warn({ groupId: opts.groupId, err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed; restarting'));
+  // Once we disconnect, a restart still in flight (the consumer was crashing when we stopped)
+  // must not bring it back: it would retry forever against a broker we no longer use.
+  const disconnect = consumer.disconnect.bind(consumer);
+  consumer.disconnect = async () => {
+    stopped = true;
+    await disconnect();
+  };
   await consumer.connect();
   await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
   await consumer.run({

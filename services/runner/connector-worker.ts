@@ -91,17 +91,38 @@ export class ConnectorWorker {
       partitionsConsumedConcurrently: this.deps.partitionsConsumedConcurrently,
       handleBatch: (records, control) => this.handleBatch(records, control),
     });
-    this.state = 'running';
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.applyPauseState());
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.lastError = `consumer crashed: ${e.payload.error.message}`;
+    });
+    if (this.state === 'starting') this.state = 'running';
+    else this.applyPauseState();
   }
 
+  /**
+   * Pause and resume are remembered and re-applied whenever the consumer (re)joins its group:
+   * a consumer restarting after a broker outage would otherwise silently forget a pause, and
+   * calling kafkajs while it restarts throws.
+   */
   pause(): void {
-    this.consumer?.pause(this.topics.map((topic) => ({ topic })));
     this.state = 'paused';
+    this.applyPauseState();
   }
 
   resume(): void {
-    this.consumer?.resume(this.topics.map((topic) => ({ topic })));
     this.state = 'running';
+    this.applyPauseState();
+  }
+
+  private applyPauseState(): void {
+    if (!this.consumer) return;
+    const topics = this.topics.map((topic) => ({ topic }));
+    try {
+      if (this.state === 'paused') this.consumer.pause(topics);
+      else this.consumer.resume(topics);
+    } catch (err) {
+      this.deps.log.debug({ err: (err as Error).message }, 'pause state deferred until the group is joined');
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,41 @@
+import t from 'tap';
+import { loadConfig, ConfigError } from '../services/platform/config.js';
+import { Registry, RegistryError } from '../services/platform/registry.js';
+import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
+import { seedRegistry } from './helpers/test-bus.js';
+import { retryDelayMs } from '../services/runner/retry-policy.js';
+
+t.test('configuration from env is validated', async (t) => {
+  const c = loadConfig({}, { KAFKA_BROKERS: 'a:1, b:2', LGSP_RETRY_MAX_ATTEMPTS: '7' });
+  t.same(c.kafkaBrokers, ['a:1', 'b:2']);
+  t.equal(c.retryMaxAttempts, 7);
+  t.throws(() => loadConfig({}, { LGSP_RETRY_MAX_ATTEMPTS: 'many' }), ConfigError);
+  t.throws(() => loadConfig({}, { LOG_LEVEL: 'loud' }), /logLevel/);
+});
+
+t.test('registry is validated against its schema and for consistency', async (t) => {
+  const catalogue = new SchemaCatalogue().loadConnectorManifests();
+  const registry = Registry.fromData(seedRegistry(), catalogue);
+  t.ok(registry.member('000.00.12.H49'));
+  t.ok(registry.member('H49.242.10'), 'Decision 20/2020 code form accepted');
+  const leadership = registry.servicesOf('000.00.00.H49', 'leadership-notice')[0];
+  t.ok(registry.isAllowed('so-tttt-qlvb', leadership));
+  t.notOk(registry.isAllowed('so-tp-qlvb', leadership), 'deny by default');
+  t.notOk(registry.allowedServices('lgsp-operator').length, 'operators get no service access by default');
+
+  const bad = seedRegistry();
+  (bad.members[0] as { code: string }).code = 'lower.case';
+  t.throws(() => Registry.fromData(bad, catalogue), RegistryError);
+  const dangling = seedRegistry();
+  dangling.accessRights.push({ client: 'ghost', service: 'notice' });
+  t.throws(() => Registry.fromData(dangling, catalogue), /unknown client ghost/);
+});
+
+t.test('retry backoff grows, is capped and honours Retry-After', async (t) => {
+  const policy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000 };
+  t.equal(retryDelayMs(policy, 1, undefined, () => 1), 100);
+  t.equal(retryDelayMs(policy, 3, undefined, () => 1), 400);
+  t.equal(retryDelayMs(policy, 10, undefined, () => 1), 1000);
+  t.equal(retryDelayMs(policy, 1, undefined, () => 0), 50, 'equal jitter keeps half');
+  t.equal(retryDelayMs(policy, 1, 800, () => 0), 800, 'Retry-After is a floor');
+});
