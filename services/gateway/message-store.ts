@@ -94,7 +94,29 @@ export class MessageStore {
     if (inserted.changes > 0 && status && ev.event !== 'accepted') this.updateStatus.run(status, ev.messageId);
   }
 
+  private pending: BusEvent[] = [];
+
+  /**
+   * Queues an event and applies the queue in one transaction at the end of this turn of the
+   * event loop: one SQLite commit per burst of requests instead of one per request. A client
+   * cannot observe the gap — its next request is read after the queue is applied.
+   */
+  applySoon(ev: BusEvent): void {
+    if (this.pending.push(ev) === 1) {
+      setImmediate(() => {
+        const batch = this.pending;
+        this.pending = [];
+        this.applyEvents(batch);
+      });
+    }
+  }
+
   get(id: string): MessageView | null {
+    if (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      this.applyEvents(batch);
+    }
     const row = this.selectMessage.get(id) as MessageRow | undefined;
     if (!row) return null;
     const events = (this.selectEvents.all(id) as { event: string; at: string; detail: string | null }[]).map((e) => ({
@@ -122,6 +144,7 @@ export class MessageStore {
   }
 
   close(): void {
+    if (this.pending.length > 0) this.applyEvents(this.pending.splice(0));
     this.db.close();
   }
 }

@@ -24,6 +24,7 @@ export interface BusConfig {
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   deliveryTimeoutMs: number;
+  deliveryConcurrency: number;
   checkpointIntervalMs: number;
 }
 
@@ -46,6 +47,7 @@ const DEFAULTS: BusConfig = {
   retryBaseDelayMs: 500,
   retryMaxDelayMs: 30_000,
   deliveryTimeoutMs: 10_000,
+  deliveryConcurrency: 32,
   checkpointIntervalMs: 10_000,
 };
 
@@ -69,6 +71,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_RETRY_BASE_DELAY_MS: 'retryBaseDelayMs',
   LGSP_RETRY_MAX_DELAY_MS: 'retryMaxDelayMs',
   LGSP_DELIVERY_TIMEOUT_MS: 'deliveryTimeoutMs',
+  LGSP_DELIVERY_CONCURRENCY: 'deliveryConcurrency',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
 };
 
@@ -94,6 +97,7 @@ const configSchema = {
     retryBaseDelayMs: { type: 'integer', minimum: 1 },
     retryMaxDelayMs: { type: 'integer', minimum: 1 },
     deliveryTimeoutMs: { type: 'integer', minimum: 100 },
+    deliveryConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },
   },
 };

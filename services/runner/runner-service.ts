@@ -84,6 +84,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     policy: { maxAttempts: config.retryMaxAttempts, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
     deliveryTimeoutMs: config.deliveryTimeoutMs,
     partitionsConsumedConcurrently: config.topicPartitions,
+    concurrency: config.deliveryConcurrency,
   });
 
   async function startSlot(slot: ConnectorSlot): Promise<void> {

@@ -62,7 +62,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         throw problems.unavailable('The bus could not durably accept the message; retry later (with the same Idempotency-Key)', 5);
       }
       // Read-your-writes: the status is visible before the event comes back from lgsp.events.
-      ctx.store.applyEvents([accepted]);
+      ctx.store.applySoon(accepted);
       if (key !== undefined) ctx.store.rememberIdempotency(caller.clientId, key, { bodyDigest: digest, messageId: envelope.id });
       return { id: envelope.id, digest };
     };
