@@ -1,0 +1,123 @@
+// Parsing XML from outside the bus without trusting it. fast-xml-parser does the parsing; this
+// file fixes the limits around it, because the dangerous parts of XML are the ones a document
+// exchange never needs:
+//  - no DTD at all: a DOCTYPE (where external entities, XXE, and entity-expansion bombs live)
+//    is refused before the parser runs, and the parser's own entity processing is off;
+//  - the five predefined entities and character references are decoded here, strictly: any
+//    other `&name;` cannot be defined without a DTD, so it is malformed;
+//  - size, element count and nesting depth are bounded: size and element count before parsing
+//    (cheap scans), depth while parsing (the parser stops at maxNestedTags);
+//  - UTF-8 only (the bus is UTF-8 and NFC end to end).
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+
+export interface XmlLimits {
+  maxBytes: number;
+  maxDepth: number;
+  maxElements: number;
+}
+
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxBytes: 30 * 1024 * 1024, maxDepth: 24, maxElements: 20_000 };
+
+export type XmlRefusalCode = 'XML_TOO_LARGE' | 'XML_FORBIDDEN_CONSTRUCT' | 'XML_MALFORMED' | 'XML_TOO_DEEP' | 'XML_TOO_MANY_ELEMENTS' | 'XML_UNSUPPORTED_ENCODING';
+
+/** Why a piece of XML was refused; the gateway turns it into problem+json. */
+export class XmlRefusal extends Error {
+  constructor(
+    readonly code: XmlRefusalCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'XmlRefusal';
+  }
+}
+
+/**
+ * A parsed element: attributes under '@', text under '#text', CDATA under '#cdata', and every
+ * child element (by its qualified name) as an array, so repeated and single elements read alike.
+ */
+export interface XmlElement {
+  '@'?: Record<string, string>;
+  '#text'?: string;
+  '#cdata'?: { '#text'?: string }[];
+  [child: string]: unknown;
+}
+
+const parserFor = (maxDepth: number, rawElements: string[]) =>
+  new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    attributesGroupName: '@',
+    processEntities: false,
+    htmlEntities: false,
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+    alwaysCreateTextNode: true,
+    cdataPropName: '#cdata',
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+    isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
+    // Elements kept as raw text (e.g. an XML-DSig Signature, carried opaquely).
+    stopNodes: rawElements.map((name) => `*.${name}`),
+    maxNestedTags: maxDepth,
+  });
+
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** Decodes predefined entities and character references; refuses anything else. */
+export function decodeXmlText(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&([^;\s&]{0,12});?/g, (match, name: string) => {
+    if (!match.endsWith(';')) throw new XmlRefusal('XML_MALFORMED', `unterminated entity reference "${match.slice(0, 14)}"`);
+    if (PREDEFINED[name] !== undefined) return PREDEFINED[name];
+    const num = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(name);
+    if (num) {
+      const code = num[1] !== undefined ? parseInt(num[1], 16) : parseInt(num[2], 10);
+      const allowed = code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+      if (!allowed) throw new XmlRefusal('XML_MALFORMED', `character reference ${match} is not an XML character`);
+      return String.fromCodePoint(code);
+    }
+    throw new XmlRefusal('XML_FORBIDDEN_CONSTRUCT', `entity reference ${match} is not allowed (only the five predefined XML entities and character references are)`);
+  });
+}
+
+/** Checks that need no parsing: size, encoding, DTDs, a bound on the number of elements. */
+export function precheckXml(input: Buffer | string, limits: XmlLimits): string {
+  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
+  if (size > limits.maxBytes) throw new XmlRefusal('XML_TOO_LARGE', `the XML document is ${size} bytes; the limit is ${limits.maxBytes}`);
+  let text = typeof input === 'string' ? input : input.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.includes('\uFFFD') && typeof input !== 'string') throw new XmlRefusal('XML_UNSUPPORTED_ENCODING', 'the XML document is not valid UTF-8');
+  const declaration = /^\s*<\?xml\s[^>]*?encoding\s*=\s*["']([^"']+)["']/.exec(text);
+  if (declaration && !/^utf-?8$/i.test(declaration[1])) {
+    throw new XmlRefusal('XML_UNSUPPORTED_ENCODING', `encoding "${declaration[1]}" is not accepted; send UTF-8`);
+  }
+  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
+    throw new XmlRefusal('XML_FORBIDDEN_CONSTRUCT', 'DOCTYPE and ENTITY declarations are not allowed (no DTDs, external entities or entity expansion)');
+  }
+  let tags = 0;
+  for (let i = text.indexOf('<'); i !== -1; i = text.indexOf('<', i + 1)) {
+    if (++tags > limits.maxElements * 2) throw new XmlRefusal('XML_TOO_MANY_ELEMENTS', `the XML document has more than ${limits.maxElements} elements`);
+  }
+  return text;
+}
+
+/**
+ * Parses untrusted XML into XmlElement trees (the document element under its qualified name).
+ * Text and attribute values are still entity-encoded; read them with decodeXmlText.
+ */
+export function parseUntrustedXml(input: Buffer | string, limits: XmlLimits = DEFAULT_XML_LIMITS, rawElements: string[] = []): Record<string, XmlElement[]> {
+  const text = precheckXml(input, limits);
+  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  if (valid !== true) {
+    const { msg, line, col } = valid.err;
+    throw new XmlRefusal('XML_MALFORMED', `malformed XML at line ${line}, column ${col}: ${msg}`);
+  }
+  try {
+    return parserFor(limits.maxDepth, rawElements).parse(text) as Record<string, XmlElement[]>;
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/nested tags/i.test(message)) throw new XmlRefusal('XML_TOO_DEEP', `the XML document nests deeper than ${limits.maxDepth} elements`);
+    throw new XmlRefusal('XML_MALFORMED', `malformed XML: ${message}`);
+  }
+}

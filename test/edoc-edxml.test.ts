@@ -1,0 +1,115 @@
+// edXML ⇄ JSON: fidelity on real-world-shaped packages (Vietnamese, NFC), and refusal of
+// malformed, oversized and hostile XML before or while parsing, never after.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeEdxml, encodeEdxml, EdxmlError } from '../services/edxml/edxml-codec.js';
+import { XmlRefusal } from '../services/edxml/safe-xml.js';
+import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
+
+const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', 'edxml', name));
+const catalogue = new SchemaCatalogue().loadConnectorManifests();
+
+function allStrings(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) value.forEach((v) => allStrings(v, out));
+  else if (value && typeof value === 'object') Object.values(value).forEach((v) => allStrings(v, out));
+  return out;
+}
+
+t.test('a document package reads into the JSON form with every field', async (t) => {
+  const { type, payload } = decodeEdxml(fixture('document-new.xml'));
+  t.equal(type, 'edoc.send');
+  const p = payload as any;
+  t.equal(p.header.from.organId, '000.00.00.H49');
+  t.equal(p.header.from.fax, '0236 3821 001');
+  t.same(p.header.to.map((o: any) => o.organId), ['000.00.15.H49', 'H49.242.10']);
+  t.equal(p.header.documentId, '000.00.00.H49,2026/03/05,125/QĐ-UBND');
+  t.same(p.header.code, { codeNumber: '125', codeNotation: 'QĐ-UBND' });
+  t.equal(p.header.subject, 'Về việc ban hành Kế hoạch chuyển đổi số năm 2026 & giao chỉ tiêu cho các đơn vị', 'entity decoded');
+  t.same(p.header.documentType, { type: 1, typeName: 'Quyết định' });
+  t.same(p.header.toPlaces, ['Như Điều 3', 'Chủ tịch, các Phó Chủ tịch UBND tỉnh', 'Lưu: VT, KGVX']);
+  t.same(p.header.otherInfo.appendixes, ['Phụ lục I: Danh mục nhiệm vụ', 'Phụ lục II: Chỉ tiêu theo đơn vị']);
+  t.equal(p.header.otherInfo.priority, 1);
+  t.equal(p.header.responseFor[0].documentId, '000.00.15.H49,2026/02/20,48/TTr-STP');
+  t.equal(p.header.steeringType, 1);
+  t.equal(p.traceHeaderList.traceHeaders[0].timestamp, '2026/03/05 09:15:00');
+  t.equal(p.traceHeaderList.bussiness.bussinessDocType, 0);
+  t.equal(p.traceHeaderList.bussiness.staffInfo.staff, 'Trần Văn Đức');
+  t.same(p.traceHeaderList.bussiness.bussinessDocumentInfo.receiverList, [
+    { receiverType: 1, organId: '000.00.15.H49' },
+    { receiverType: 1, organId: 'H49.242.10' },
+  ]);
+  t.equal(p.attachments.length, 2);
+  t.match(p.attachments[0], { contentId: 'cid:qd-125-ubnd.pdf', name: '125-QĐ-UBND.pdf', contentType: 'application/pdf', description: String });
+  t.match(Buffer.from(p.attachments[0].content, 'base64').toString('latin1'), /^%PDF-1\.4/, 'wrapped base64 joined');
+  t.match(p.signature, /^<Signature xmlns="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#"><SignedInfo>/);
+  const validate = catalogue.payloadValidator('edoc.send')!;
+  t.ok(validate(payload), `valid edoc.send payload ${JSON.stringify(validate.errors)}`);
+});
+
+t.test('XML → JSON → XML → JSON keeps every field (document, revoke, status, SOAP-wrapped)', async (t) => {
+  for (const name of ['document-new.xml', 'document-revoke.xml', 'status-received.xml', 'document-soap.xml']) {
+    const first = decodeEdxml(fixture(name));
+    const xml = encodeEdxml(first.type, first.payload);
+    const second = decodeEdxml(xml);
+    t.same(second, first, `${name} round-trips`);
+    t.equal(encodeEdxml(second.type, second.payload), xml, `${name}: writing is deterministic`);
+    t.ok(catalogue.payloadValidator(first.type)!(first.payload), `${name} matches the ${first.type} schema`);
+  }
+  const status = decodeEdxml(fixture('status-received.xml'));
+  t.equal(status.type, 'edoc.status');
+  t.match(status.payload, { statusCode: '03', responseFor: { documentId: '000.00.00.H49,2026/03/05,125/QĐ-UBND' }, staffInfo: { staff: 'Lê Thị Thu Hà' } });
+});
+
+t.test('Vietnamese text arrives NFC even when the sender used decomposed forms', async (t) => {
+  const raw = fixture('document-new-nfd.xml').toString('utf8');
+  t.not(raw, raw.normalize('NFC'), 'the fixture really is decomposed');
+  const decoded = decodeEdxml(raw);
+  for (const s of allStrings(decoded.payload)) t.equal(s, s.normalize('NFC'));
+  t.same(decoded, decodeEdxml(fixture('document-new.xml')), 'same package as its NFC twin');
+});
+
+t.test('JSON → XML escapes markup in values instead of letting it through', async (t) => {
+  const { payload } = decodeEdxml(fixture('document-revoke.xml'));
+  (payload as any).header.subject = 'A <b>in đậm</b> & "trích dẫn" ]]>';
+  const xml = encodeEdxml('edoc.send', payload);
+  t.match(xml, /A &lt;b&gt;in đậm&lt;\/b&gt; &amp; "trích dẫn" ]]&gt;/);
+  t.equal((decodeEdxml(xml).payload as any).header.subject, 'A <b>in đậm</b> & "trích dẫn" ]]>');
+  (payload as any).signature = '<x/></edXML:edXMLHeader><edXML:Evil/>';
+  t.throws(() => encodeEdxml('edoc.send', payload), EdxmlError, 'a signature that is not one Signature element is refused');
+  (payload as any).signature = undefined;
+  (payload as any).header.subject = 'bell \u0007';
+  t.throws(() => encodeEdxml('edoc.send', payload), /character that XML cannot carry/);
+});
+
+t.test('hostile, malformed and oversized XML is refused with a reason', async (t) => {
+  const refusal = (xml: Buffer | string, limits?: Parameters<typeof decodeEdxml>[1]) => {
+    try {
+      decodeEdxml(xml, limits);
+    } catch (err) {
+      if (err instanceof XmlRefusal || err instanceof EdxmlError) return err;
+      throw err;
+    }
+    throw new Error('accepted');
+  };
+  t.match(refusal(fixture('hostile-xxe.xml')), { code: 'XML_FORBIDDEN_CONSTRUCT' }, 'external entity (XXE)');
+  t.match(refusal(fixture('hostile-billion-laughs.xml')), { code: 'XML_FORBIDDEN_CONSTRUCT' }, 'entity expansion');
+  t.match(refusal(fixture('hostile-undeclared-entity.xml')), { code: 'XML_FORBIDDEN_CONSTRUCT' }, 'undeclared entity');
+  const deep = '<edXML:edXMLEnvelope xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">' + '<a>'.repeat(5000) + '</a>'.repeat(5000) + '</edXML:edXMLEnvelope>';
+  t.match(refusal(deep), { code: 'XML_TOO_DEEP' }, 'deep nesting');
+  t.match(refusal(fixture('document-new.xml'), { maxBytes: 4096, maxDepth: 24, maxElements: 20_000 }), { code: 'XML_TOO_LARGE' }, 'oversized');
+  t.match(refusal('<a>' + '<b/>'.repeat(45_000) + '</a>'), { code: 'XML_TOO_MANY_ELEMENTS' }, 'element flood');
+  t.match(refusal('<edXML:edXMLEnvelope xmlns:edXML="x"><oops></edXML:edXMLEnvelope>'), { code: 'XML_MALFORMED' }, 'not well-formed');
+  t.match(refusal('<?xml version="1.0" encoding="ISO-8859-1"?><a/>'), { code: 'XML_UNSUPPORTED_ENCODING' });
+  t.match(refusal(Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0xfe, 0x3c, 0x2f, 0x61, 0x3e])), { code: 'XML_UNSUPPORTED_ENCODING' }, 'invalid UTF-8');
+  const unknown = fixture('document-revoke.xml').toString('utf8').replace('<edXML:Subject>', '<edXML:Secret>x</edXML:Secret><edXML:Subject>');
+  t.match(refusal(unknown), { name: 'EdxmlError', path: 'edXMLHeader/MessageHeader/edXML:Secret', message: /unknown element/ }, 'unknown element named');
+  const twice = fixture('document-revoke.xml').toString('utf8').replace('<edXML:Subject>', '<edXML:Subject>a</edXML:Subject><edXML:Subject>');
+  t.match(refusal(twice), { path: 'edXMLHeader/MessageHeader/Subject', message: /only once/ });
+  const badInt = fixture('document-revoke.xml').toString('utf8').replace('<edXML:BussinessDocType>1<', '<edXML:BussinessDocType>một<');
+  t.match(refusal(badInt), { path: 'edXMLHeader/TraceHeaderList/Bussiness/BussinessDocType', message: /integer/ });
+  t.match(refusal('<root xmlns="urn:other"/>'), { name: 'EdxmlError', message: /root element must be edXML:edXMLEnvelope/ });
+  const missingContent = fixture('document-new.xml').toString('utf8').replace(/<edXML:AttachmentEncoded>[\s\S]*<\/edXML:AttachmentEncoded>/, '');
+  t.match(refusal(missingContent), { message: /no AttachmentEncoded\/Attachment carries ContentId cid:qd-125-ubnd.pdf/ });
+});
