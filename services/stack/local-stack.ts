@@ -83,7 +83,7 @@ export async function runLocalStack(): Promise<void> {
     }
     const keysFile = join(dataDir, 'platform-keys.json');
     await PlatformKeystore.open(keysFile);
-    const ports = { simulator: await freePort(), audit: await freePort(), runner: await freePort() };
+    const ports = { simulator: await freePort(), audit: await freePort(), runner: await freePort(), console: await freePort() };
     const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
     const seeds = JSON.parse(readFileSync(join(PROJECT_ROOT, 'seeds', 'registry.json'), 'utf8')) as RegistryData;
     const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl });
@@ -103,6 +103,12 @@ export async function runLocalStack(): Promise<void> {
       { name: 'audit', script: 'audit/main.js', port: ports.audit },
       { name: 'runner', script: 'runner/main.js', port: ports.runner },
       { name: 'gateway', script: 'gateway/main.js', port: gatewayPort },
+      {
+        name: 'console',
+        script: 'console/main.js',
+        port: ports.console,
+        env: { LGSP_AUDIT_URL: `http://127.0.0.1:${ports.audit}`, LGSP_RUNNER_URL: `http://127.0.0.1:${ports.runner}`, LGSP_GATEWAY_URL: issuer },
+      },
     ];
     for (const spec of services) {
       const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', spec.script)], {
@@ -129,6 +135,7 @@ export async function runLocalStack(): Promise<void> {
       runner: `http://127.0.0.1:${ports.runner}`,
       audit: `http://127.0.0.1:${ports.audit}`,
       agencySimulator: simulatorUrl,
+      console: `http://127.0.0.1:${ports.console}`,
       kafka: { bootstrapServers: brokers, managedByStack: kafka !== null },
       clientsDir: prepared.clientsDir,
     };
@@ -139,6 +146,7 @@ LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : 
   runner            ${stack.runner}      (connector management: /v1/connectors)
   audit             ${stack.audit}      (operator query API: /v1/audit/events)
   agency simulator  ${stack.agencySimulator}      (received messages: /_admin/systems/<clientId>/received)
+  operator console  ${stack.console}      (log in with .lgsp/dev/clients/lgsp-operator.json clientId + clientSecret)
   kafka             ${brokers}
   dev credentials   ${prepared.clientsDir}/<clientId>.json
   stack file        ${join(dataDir, 'stack.json')}

@@ -1,0 +1,115 @@
+// Feeds the console store from Kafka: lgsp.events (status timelines) into the message index
+// and the flow monitor, lgsp.dlq.<connector> into the dead-letter store. Event records must
+// carry a valid platform signature (anyone able to write to the topic must not be able to
+// rewrite a timeline); dead letters are kept whatever their signature, since unsigned and
+// forged records are exactly what the runner dead-letters, with the verification result shown.
+import type { Consumer, Kafka } from 'kafkajs';
+import type { BusEvent } from '../platform/bus-events.js';
+import type { Logger } from '../platform/logger.js';
+import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform/record-signing.js';
+import { headerValue, startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
+import type { Topics } from '../platform/topics.js';
+import { ATTEMPT_HEADER, DLQ_REASON_HEADER, ORIGIN_TOPIC_HEADER } from '../runner/connector-worker.js';
+import type { ConsoleStore } from './console-store.js';
+import type { DeadLetterInput } from './dead-letter-store.js';
+import type { FlowMonitor } from './flow-monitor.js';
+
+export interface IngestStats {
+  events: number;
+  unverifiedEvents: number;
+  deadLetters: number;
+}
+
+export interface BusIngest {
+  consumer: Consumer;
+  stats: IngestStats;
+}
+
+export function deadLetterFromRecord(record: ConsumedRecord, connector: string): DeadLetterInput {
+  let envelope: DeadLetterInput['envelope'] = null;
+  try {
+    const parsed = JSON.parse(record.value?.toString('utf8') ?? '');
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) envelope = parsed;
+  } catch {
+    /* not JSON: shown as such, not replayable */
+  }
+  const sig = headerValue(record.headers, SIGNATURE_HEADER);
+  const proof = headerValue(record.headers, PROOF_HEADER);
+  const reason = headerValue(record.headers, DLQ_REASON_HEADER) ?? 'no reason recorded';
+  // The id header is only trusted when the record verifies; otherwise fall back to nothing.
+  const claimedId = headerValue(record.headers, 'lgsp-id') ?? (typeof (envelope as { id?: unknown } | null)?.id === 'string' ? (envelope as { id: string }).id : null);
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    connector,
+    messageId: record.verification.ok ? claimedId : null,
+    reason,
+    attempts: Number(headerValue(record.headers, ATTEMPT_HEADER) ?? 0) || 0,
+    originTopic: headerValue(record.headers, ORIGIN_TOPIC_HEADER) ?? null,
+    failedAt: new Date(headerValue(record.headers, 'lgsp-failed-at') ?? Date.now()).toISOString(),
+    key: record.key,
+    value: record.value,
+    signature: sig && proof ? { [SIGNATURE_HEADER]: sig, [PROOF_HEADER]: proof } : null,
+    verified: record.verification.ok,
+    verifyReason: record.verification.ok ? null : record.verification.reason,
+    envelope: record.verification.ok ? envelope : null,
+  };
+}
+
+export async function startBusIngest(opts: {
+  kafka: Kafka;
+  topics: Topics;
+  connectors: string[];
+  groupId: string;
+  verifier: RecordVerifier;
+  store: ConsoleStore;
+  monitor: FlowMonitor;
+  log: Logger;
+  onChanged(messageIds: Set<string>): void;
+}): Promise<BusIngest> {
+  const stats: IngestStats = { events: 0, unverifiedEvents: 0, deadLetters: 0 };
+  const dlqPrefix = opts.topics.deadLetter('');
+  const consumer = await startSignedConsumer({
+    kafka: opts.kafka,
+    groupId: opts.groupId,
+    topics: [opts.topics.events, ...opts.connectors.map((c) => opts.topics.deadLetter(c))],
+    verifier: opts.verifier,
+    log: opts.log,
+    fromBeginning: true,
+    handleBatch: async (records) => {
+      if (records.length === 0) return;
+      const topic = records[0].topic;
+      if (topic.startsWith(dlqPrefix)) {
+        const connector = topic.slice(dlqPrefix.length);
+        for (const r of records) {
+          const dl = deadLetterFromRecord(r, connector);
+          if (opts.store.deadLetters.add(dl)) {
+            stats.deadLetters++;
+            // Messages that fail verification have no trustworthy timeline: count them here.
+            if (!dl.messageId) opts.monitor.recordRejected(dl.failedAt);
+          }
+        }
+        return;
+      }
+      const events: BusEvent[] = [];
+      for (const r of records) {
+        if (!r.verification.ok) {
+          stats.unverifiedEvents++;
+          opts.log.warn({ topic: r.topic, partition: r.partition, offset: r.offset, reason: r.verification.reason }, 'ignoring unverified status event');
+          continue;
+        }
+        try {
+          events.push(JSON.parse(r.value!.toString('utf8')) as BusEvent);
+        } catch {
+          stats.unverifiedEvents++;
+        }
+      }
+      const changed = opts.store.messages.applyEvents(events);
+      stats.events += events.length;
+      opts.monitor.record(events);
+      if (changed.size > 0) opts.onChanged(changed);
+    },
+  });
+  return { consumer, stats };
+}

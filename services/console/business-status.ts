@@ -1,0 +1,100 @@
+// Business facts the console reads from generic bus events, without knowing any connector:
+// a message type's family (`edoc.send` → `edoc`), and from the detail of `status` (and
+// `delivered`) events the business status code and the dates an on-time KPI needs. Connectors
+// publish these with ctx.emitStatus(detail); the field names accepted below are the ones the
+// domain uses (edXML StatusCode, DVCQG TrangThaiHoSo / NgayHenTra / NgayTra) plus plain English
+// aliases, so a connector does not have to be written for the console.
+
+export function familyOf(type: string): string {
+  const dot = type.indexOf('.');
+  return dot > 0 ? type.slice(0, dot) : type;
+}
+
+export interface BusinessFacts {
+  status: string | null;
+  dueAt: string | null;
+  finishedAt: string | null;
+  onTime: boolean | null;
+}
+
+const STATUS_KEYS = ['statusCode', 'StatusCode', 'TrangThaiHoSo', 'trangThaiHoSo', 'businessStatus', 'status'];
+const DUE_KEYS = ['dueAt', 'dueDate', 'NgayHenTra', 'ngayHenTra'];
+const FINISHED_KEYS = ['finishedAt', 'returnedAt', 'completedAt', 'NgayTra', 'ngayTra'];
+const ON_TIME_KEYS = ['onTime', 'DungHan', 'dungHan'];
+
+function firstOf(detail: Record<string, unknown>, keys: string[]): unknown {
+  for (const k of keys) {
+    const v = detail[k];
+    if (v !== undefined && v !== null && v !== '') return v;
+  }
+  return undefined;
+}
+
+/**
+ * An instant from ISO 8601 or the DVCQG form yyyyMMddHHmmss (Asia/Ho_Chi_Minh, UTC+7 with no
+ * daylight saving), as an ISO string; null when it is neither.
+ */
+export function parseBusinessTime(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const compact = /^(\d{4})(\d{2})(\d{2})(\d{2})?(\d{2})?(\d{2})?$/.exec(value.trim());
+  if (compact) {
+    const [, y, mo, d, h = '00', mi = '00', s = '00'] = compact;
+    const t = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}+07:00`);
+    return Number.isNaN(t) ? null : new Date(t).toISOString();
+  }
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return null;
+  const t = Date.parse(/T\d{2}:\d{2}/.test(value) ? value : `${value.slice(0, 10)}T00:00:00+07:00`);
+  return Number.isNaN(t) ? null : new Date(t).toISOString();
+}
+
+export function businessFacts(detail: Record<string, unknown>): BusinessFacts {
+  const rawStatus = firstOf(detail, STATUS_KEYS);
+  const status = typeof rawStatus === 'string' || typeof rawStatus === 'number' ? String(rawStatus).normalize('NFC').slice(0, 64) : null;
+  const rawOnTime = firstOf(detail, ON_TIME_KEYS);
+  const dueAt = parseBusinessTime(firstOf(detail, DUE_KEYS));
+  const finishedAt = parseBusinessTime(firstOf(detail, FINISHED_KEYS));
+  let onTime: boolean | null = typeof rawOnTime === 'boolean' ? rawOnTime : null;
+  if (onTime === null && dueAt && finishedAt) onTime = Date.parse(finishedAt) <= Date.parse(dueAt);
+  return { status, dueAt, finishedAt, onTime };
+}
+
+/** edXML status codes (QCVN 102:2016 status packet; 13/15/16 as interpreted in DESIGN §7). */
+export const EDOC_STATUS_LABELS: Record<string, { vi: string; en: string }> = {
+  '01': { vi: 'Đã đến, chờ tiếp nhận', en: 'Arrived, waiting' },
+  '02': { vi: 'Từ chối tiếp nhận', en: 'Refused' },
+  '03': { vi: 'Đã tiếp nhận', en: 'Received' },
+  '04': { vi: 'Đã phân công', en: 'Assigned' },
+  '05': { vi: 'Đang xử lý', en: 'Processing' },
+  '06': { vi: 'Hoàn thành', en: 'Completed' },
+  '13': { vi: 'Đề nghị thu hồi', en: 'Revoke requested' },
+  '15': { vi: 'Đồng ý thu hồi/cập nhật', en: 'Revoke/update accepted' },
+  '16': { vi: 'Từ chối thu hồi/cập nhật', en: 'Revoke/update refused' },
+};
+
+/** DVCQG TrangThaiHoSo (DESIGN §7). */
+export const DOSSIER_STATUS_LABELS: Record<string, { vi: string; en: string }> = {
+  '1': { vi: 'Mới đăng ký', en: 'Newly registered' },
+  '2': { vi: 'Đã tiếp nhận', en: 'Accepted' },
+  '3': { vi: 'Không được tiếp nhận', en: 'Not accepted' },
+  '4': { vi: 'Đang xử lý', en: 'Processing' },
+  '5': { vi: 'Yêu cầu bổ sung', en: 'Supplement requested' },
+  '6': { vi: 'Yêu cầu thực hiện nghĩa vụ tài chính', en: 'Fee payment requested' },
+  '7': { vi: 'Công dân rút hồ sơ', en: 'Withdrawn by citizen' },
+  '8': { vi: 'Dừng xử lý', en: 'Processing stopped' },
+  '9': { vi: 'Đã xử lý xong', en: 'Processed' },
+  '10': { vi: 'Đã trả kết quả', en: 'Result returned' },
+};
+
+/** Transport statuses, used when a thread has no business status yet. */
+export const TRANSPORT_STATUS_LABELS: Record<string, { vi: string; en: string }> = {
+  accepted: { vi: 'Đã nhận vào trục', en: 'Accepted by the bus' },
+  delivered: { vi: 'Đã chuyển đến', en: 'Delivered' },
+  failed: { vi: 'Lỗi chuyển (đang thử lại)', en: 'Delivery failed (retrying)' },
+  dead_lettered: { vi: 'Chuyển thất bại (hàng đợi lỗi)', en: 'Dead-lettered' },
+};
+
+/** Normalises a status code for its family: edoc codes are two digits, dossier codes plain integers. */
+export function normaliseStatusCode(family: string, code: string): string {
+  if (!/^\d{1,2}$/.test(code)) return code;
+  return family === 'edoc' ? code.padStart(2, '0') : String(Number(code));
+}

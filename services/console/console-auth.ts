@@ -1,0 +1,88 @@
+// Operator authentication for the console. The browser holds the platform access token (from
+// the gateway's /v1/token, with its role claims) in an HttpOnly, SameSite=Strict cookie set at
+// login; scripts and tools may send it as a Bearer header instead. Every API route names the
+// roles it needs: `observer` reads, `operator` also acts. A state-changing request made with the
+// cookie must carry the X-LGSP-Console header, which a cross-site form cannot send and a
+// cross-site script cannot add without a CORS preflight the console never grants.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AccessTokenVerifier, Caller } from '../platform/access-token.js';
+import { hasAnyRole } from '../platform/bearer-auth.js';
+import { problems } from '../platform/problem.js';
+import type { Role } from '../platform/registry.js';
+
+export const SESSION_COOKIE = 'lgsp_console_session';
+export const CSRF_HEADER = 'x-lgsp-console';
+export const READ_ROLES: Role[] = ['operator', 'observer'];
+export const WRITE_ROLES: Role[] = ['operator'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    operator: Caller | null;
+    /** The caller's access token, forwarded to the audit service and the runner. */
+    accessToken: string | null;
+  }
+}
+
+export function readCookie(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return null;
+}
+
+export function setSessionCookie(reply: FastifyReply, req: FastifyRequest, token: string, maxAgeSeconds: number): void {
+  const secure = req.protocol === 'https' ? '; Secure' : '';
+  reply.header('Set-Cookie', `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`);
+}
+
+export function clearSessionCookie(reply: FastifyReply): void {
+  reply.header('Set-Cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+}
+
+/** The caller of a request, whether or not the route requires one; null when anonymous or invalid. */
+export async function optionalCaller(req: FastifyRequest, verifier: AccessTokenVerifier): Promise<{ caller: Caller; token: string } | null> {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  const token = bearer ?? readCookie(req.headers.cookie, SESSION_COOKIE);
+  if (!token) return null;
+  try {
+    return { caller: await verifier.verify(token), token };
+  } catch {
+    return null;
+  }
+}
+
+export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, opts: { verifier: AccessTokenVerifier }) {
+  app.decorateRequest('operator', null);
+  app.decorateRequest('accessToken', null);
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const roles = req.routeOptions.config?.roles;
+    if (!roles) return;
+    const bearerHeader = req.headers.authorization;
+    let token: string | null;
+    let fromCookie = false;
+    if (bearerHeader) {
+      const match = /^Bearer\s+(\S+)$/i.exec(bearerHeader);
+      if (!match) throw problems.invalidToken('The Authorization header must use the Bearer scheme');
+      token = match[1];
+    } else {
+      token = readCookie(req.headers.cookie, SESSION_COOKIE);
+      fromCookie = true;
+    }
+    if (!token) throw problems.unauthenticated('Log in to the console, or send an operator access token from POST /v1/token as "Authorization: Bearer <token>"');
+    let caller: Caller;
+    try {
+      caller = await opts.verifier.verify(token);
+    } catch (err) {
+      throw problems.invalidToken(`${(err as Error).message}; log in again`);
+    }
+    if (!hasAnyRole(caller, roles)) throw problems.forbidden('ROLE_REQUIRED', `This operation requires one of the roles: ${roles.join(', ')}`);
+    if (fromCookie && req.method !== 'GET' && req.method !== 'HEAD' && req.headers[CSRF_HEADER] !== '1') {
+      throw problems.forbidden('CONSOLE_HEADER_REQUIRED', `Requests that change state must send the header ${CSRF_HEADER}: 1`);
+    }
+    req.operator = caller;
+    req.accessToken = token;
+  });
+});

@@ -1,0 +1,231 @@
+// Wires the operator console: its store, its Kafka consumer (lgsp.events and every
+// lgsp.dlq.<connector>), the lag monitor, the signing producer for replays and operator audit
+// events, and the HTTP app (API + static page). Used by main.ts, `npm start` and tests.
+import { join } from 'node:path';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { Admin, Consumer } from 'kafkajs';
+import { Counter, Gauge } from 'prom-client';
+import type { BusConfig } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
+import { SchemaCatalogue } from '../platform/schema-catalogue.js';
+import { Registry } from '../platform/registry.js';
+import { PlatformKeystore } from '../platform/keystore.js';
+import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
+import { topicsFor } from '../platform/topics.js';
+import { AccessTokenVerifier } from '../platform/access-token.js';
+import { RecordVerifier } from '../platform/record-signing.js';
+import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
+import { kafkaReadiness } from '../platform/kafka-readiness.js';
+import { problemHandler } from '../platform/problem-handler.js';
+import { ConsoleStore } from './console-store.js';
+import { FlowMonitor } from './flow-monitor.js';
+import { LagMonitor, type ConsumerGroupSpec } from './consumer-lag.js';
+import { LiveFeed } from './live-feed.js';
+import { startBusIngest } from './bus-ingest.js';
+import { DeadLetterReplayer } from './dead-letter-replay.js';
+import { OperatorAudit } from './operator-audit.js';
+import { consoleAuth } from './console-auth.js';
+import type { ConsoleContext, UpstreamUrls } from './console-context.js';
+import { sessionRoutes } from './routes/session.js';
+import { messageRoutes } from './routes/messages.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
+import { liveRoutes } from './routes/live.js';
+import { kpiRoutes } from './routes/kpi.js';
+import { auditTrailRoutes } from './routes/audit-trail.js';
+import { connectorRoutes } from './routes/connectors.js';
+import { registryRoutes } from './routes/registry-view.js';
+import { webUiRoutes } from './routes/web-ui.js';
+
+export interface ConsoleOptions {
+  port?: number;
+  host?: string;
+  /** Where the console's collaborators listen; the gateway defaults to the issuer. */
+  upstream?: Partial<UpstreamUrls>;
+  lagIntervalMs?: number;
+}
+
+export interface RunningConsole {
+  app: FastifyInstance;
+  url: string;
+  store: ConsoleStore;
+  stop(): Promise<void>;
+}
+
+export async function startConsole(config: BusConfig, opts: ConsoleOptions = {}): Promise<RunningConsole> {
+  const log = createLogger('console', config.logLevel);
+  const catalogue = new SchemaCatalogue().loadConnectorManifests();
+  const registry = Registry.load(config.registryFile, catalogue);
+  const keystore = await PlatformKeystore.open(config.keysFile);
+  const topics = topicsFor(config.topicPrefix);
+  const connectors = catalogue.manifests.map((m) => m.name);
+  const kafka = createKafka('lgsp-console', config.kafkaBrokers, log);
+
+  let admin: Admin | null = null;
+  let consumer: Consumer | null = null;
+  let producer: BatchingProducer | null = null;
+  let store: ConsoleStore | null = null;
+  let app: FastifyInstance | null = null;
+  let lag: LagMonitor | null = null;
+  try {
+    admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [topics.events, topics.audit, ...connectors.map((c) => topics.deadLetter(c))], config.topicPartitions);
+    const consoleStore = (store = new ConsoleStore(join(config.dataDir, 'console.db')));
+    producer = new BatchingProducer(kafka, () => keystore.signingKey, {
+      lingerMs: config.producerLingerMs,
+      maxBatch: config.producerMaxBatch,
+      ttlSeconds: config.messageTtlSeconds,
+    });
+    await producer.connect();
+
+    const groups = (): ConsumerGroupSpec[] => [
+      ...connectors.map((name) => ({
+        name,
+        kind: 'connector' as const,
+        groupId: `${topics.prefix}lgsp-connector-${name}`,
+        topics: [...registry.serviceCodesFor(name).map((c) => topics.message(c)), topics.retry(name)],
+      })),
+      { name: 'audit', kind: 'service', groupId: `${topics.prefix}lgsp-audit`, topics: [topics.audit] },
+    ];
+    lag = new LagMonitor(admin, groups, log, opts.lagIntervalMs ?? 5000);
+    const monitor = new FlowMonitor();
+    const live = new LiveFeed(monitor, lag, consoleStore.messages);
+    const ingest = await startBusIngest({
+      kafka,
+      topics,
+      connectors,
+      groupId: `${topics.prefix}lgsp-console-${consoleStore.storeId}`,
+      verifier: new RecordVerifier(keystore.keyResolver(), { enforceExpiry: false }),
+      store: consoleStore,
+      monitor,
+      log,
+      onChanged: (ids) => live.messagesChanged(ids),
+    });
+    consumer = ingest.consumer;
+    lag.start();
+
+    const metrics = createMetricsRegistry('console');
+    const lagMonitor = lag;
+    new Gauge({
+      name: 'lgsp_consumer_lag',
+      help: 'Records not yet consumed by a consumer group (connectors and the audit service), from committed offsets vs high watermarks',
+      labelNames: ['group', 'kind'],
+      registers: [metrics],
+      collect() {
+        this.reset();
+        for (const l of lagMonitor.lags) if (l.lag !== null) this.set({ group: l.name, kind: l.kind }, l.lag);
+      },
+    });
+    new Gauge({
+      name: 'lgsp_dlq_depth',
+      help: 'Dead letters not yet replayed, by connector',
+      labelNames: ['connector'],
+      registers: [metrics],
+      collect() {
+        const depth = consoleStore.deadLetters.depthByConnector();
+        for (const name of connectors) this.set({ connector: name }, depth.get(name) ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'lgsp_console_consumed_total',
+      help: 'Records the console consumed: status events, unverified events ignored, dead letters',
+      labelNames: ['kind'],
+      registers: [metrics],
+      collect() {
+        this.set({ kind: 'event' }, ingest.stats.events);
+        this.set({ kind: 'unverified_event' }, ingest.stats.unverifiedEvents);
+        this.set({ kind: 'dead_letter' }, ingest.stats.deadLetters);
+      },
+    });
+    new Gauge({
+      name: 'lgsp_console_live_watchers',
+      help: 'Operators watching the live flow view',
+      registers: [metrics],
+      collect() {
+        this.set(live.watchers);
+      },
+    });
+    const replays = new Counter({ name: 'lgsp_console_replays_total', help: 'Dead letters replayed from the console', registers: [metrics] });
+
+    const replayer = new DeadLetterReplayer({
+      store: consoleStore.deadLetters,
+      producer,
+      topics,
+      verifier: new RecordVerifier(keystore.keyResolver()),
+      onReplayed: () => replays.inc(),
+    });
+    const ctx: ConsoleContext = {
+      config,
+      log,
+      store: consoleStore,
+      registry: () => registry,
+      connectors,
+      monitor,
+      lag,
+      live,
+      replayer,
+      audit: new OperatorAudit(producer, topics),
+      tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer),
+      upstream: { gateway: opts.upstream?.gateway ?? config.issuer, audit: opts.upstream?.audit ?? null, runner: opts.upstream?.runner ?? null },
+    };
+
+    app = Fastify({
+      loggerInstance: log as unknown as FastifyBaseLogger,
+      bodyLimit: 64 * 1024,
+      trustProxy: false,
+      logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+      ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+    });
+    app.removeContentTypeParser('text/plain');
+    await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
+    await app.register(rateLimit, { global: false });
+    await app.register(consoleAuth, { verifier: ctx.tokenVerifier });
+    await app.register(serviceHealth, {
+      metrics,
+      checks: {
+        kafka: kafkaReadiness(admin),
+        store: async () => ({ ok: true, detail: `${consoleStore.messages.size} messages indexed` }),
+      },
+    });
+    app.addHook('preClose', async () => live.close());
+    await app.register(async (scope) => {
+      await sessionRoutes(scope, ctx);
+      await messageRoutes(scope, ctx);
+      await deadLetterRoutes(scope, ctx);
+      await liveRoutes(scope, ctx);
+      await kpiRoutes(scope, ctx);
+      await auditTrailRoutes(scope, ctx);
+      await connectorRoutes(scope, ctx);
+      await registryRoutes(scope, ctx);
+      await webUiRoutes(scope);
+    });
+    const url = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
+    log.info({ url }, 'console listening');
+
+    const running = { app, consumer, producer, admin, lag };
+    let stopping: Promise<void> | null = null;
+    return {
+      app,
+      url,
+      store: consoleStore,
+      stop: () =>
+        (stopping ??= (async () => {
+          await running.app.close();
+          await running.lag.stop();
+          await running.consumer.disconnect().catch(() => undefined);
+          await running.producer.disconnect().catch(() => undefined);
+          await running.admin.disconnect().catch(() => undefined);
+          consoleStore.close();
+        })()),
+    };
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await lag?.stop();
+    await consumer?.disconnect().catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
+    store?.close();
+    throw err;
+  }
+}

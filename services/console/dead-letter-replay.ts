@@ -1,0 +1,90 @@
+// Replays dead letters: the original signed record goes back, unchanged and with its original
+// signature, to the topic it was first consumed from (header lgsp-origin-topic), together with
+// a `replayed` event on the message's timeline (status back to accepted, actor = the operator).
+// The runner's delivery ledger never recorded a dead-lettered message as delivered, so the
+// replayed record is delivered once. Only records that still verify (platform signature, not
+// expired) and came from a work topic of this bus can be replayed: a forged record stays dead.
+import { eventRecords, messageEvent } from '../platform/bus-events.js';
+import type { Caller } from '../platform/access-token.js';
+import type { Envelope } from '../platform/envelope.js';
+import type { BatchingProducer } from '../platform/kafka-transport.js';
+import type { RecordVerifier } from '../platform/record-signing.js';
+import type { Topics } from '../platform/topics.js';
+import { ProblemError, problems } from '../platform/problem.js';
+import type { DeadLetterStore } from './dead-letter-store.js';
+import { operatorActor } from './operator-audit.js';
+
+export const REPLAYED_BY_HEADER = 'lgsp-replayed-by';
+export const REPLAY_OF_HEADER = 'lgsp-replay-of';
+
+export interface ReplayResult {
+  id: number;
+  messageId: string;
+  originTopic: string;
+}
+
+export class DeadLetterReplayer {
+  constructor(
+    private readonly deps: {
+      store: DeadLetterStore;
+      producer: BatchingProducer;
+      topics: Topics;
+      /** Enforces expiry: the runner would reject an expired record anyway. */
+      verifier: RecordVerifier;
+      onReplayed?: () => void;
+    },
+  ) {}
+
+  async replay(id: number, caller: Caller): Promise<ReplayResult> {
+    const dl = this.deps.store.get(id);
+    if (!dl) throw problems.notFound('DEAD_LETTER_NOT_FOUND', `No dead letter ${id}`);
+    if (dl.replayedAt) throw problems.conflict('ALREADY_REPLAYED', `Dead letter ${id} was replayed at ${dl.replayedAt} by ${dl.replayedBy}`);
+    if (!dl.value || !dl.signature) throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} is not a signed bus record (${dl.verifyReason ?? 'unsigned'}); it cannot be replayed`);
+    if (dl.reason.startsWith('rejected:')) {
+      throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} was refused by the runner's checks (${dl.reason}); a replay would be refused again`);
+    }
+    const verification = await this.deps.verifier.verify(dl.value, dl.signature);
+    if (!verification.ok) throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} cannot be replayed: ${verification.reason}`);
+    const origin = dl.originTopic;
+    if (!origin || this.deps.topics.serviceOf(origin) === null) {
+      throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} has no work topic of this bus to return to (origin ${origin ?? 'unknown'})`);
+    }
+    let envelope: Envelope;
+    try {
+      envelope = JSON.parse(dl.value.toString('utf8')) as Envelope;
+    } catch {
+      throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} does not hold an envelope`);
+    }
+    if (!this.deps.store.claimReplay(id)) throw problems.conflict('ALREADY_REPLAYED', `Dead letter ${id} is being or has been replayed`);
+    const replayed = messageEvent('replayed', envelope, operatorActor(caller), {
+      operator: caller.clientId,
+      connector: dl.connector,
+      deadLetter: { topic: dl.topic, partition: dl.partition, offset: dl.offset },
+      reason: dl.reason,
+      originTopic: origin,
+    });
+    try {
+      await this.deps.producer.send([
+        ...eventRecords(this.deps.topics, replayed),
+        {
+          topic: origin,
+          key: dl.key ?? undefined,
+          value: dl.value,
+          preserveSignature: dl.signature,
+          headers: {
+            'lgsp-id': envelope.id,
+            [REPLAYED_BY_HEADER]: caller.clientId,
+            [REPLAY_OF_HEADER]: `${dl.topic}/${dl.partition}/${dl.offset}`,
+          },
+        },
+      ]);
+    } catch (err) {
+      this.deps.store.releaseReplay(id);
+      if (err instanceof ProblemError) throw err;
+      throw problems.unavailable(`Kafka did not take the replay: ${(err as Error).message}`);
+    }
+    this.deps.store.completeReplay(id, caller.clientId);
+    this.deps.onReplayed?.();
+    return { id, messageId: envelope.id, originTopic: origin };
+  }
+}

@@ -1,0 +1,208 @@
+// The e-government indicators provincial plans track, computed from generic bus traffic per
+// agency and period (DESIGN §1; the plans in shared/reference: "100% văn bản trao đổi giữa các
+// cơ quan nhà nước dưới dạng điện tử", one-stop-shop dossiers synced with the National Public
+// Service Portal, "tỷ lệ hồ sơ giải quyết đúng hạn"). Definitions, per message-type family:
+//
+// Documents (edoc.*): a document is an edoc message that is not a status packet (type not
+// ending in `.status`). `sent` counts documents accepted in the period, `delivered` those the
+// receiving system acknowledged, `electronicRate` = delivered / sent: the share of documents
+// handed to the bus that were exchanged electronically end to end. The status breakdown takes
+// each document's latest business status (edXML StatusCode) from `status` events anywhere in
+// its thread (same correlation id, e.g. a later edoc.status packet), else its transport status.
+//
+// Dossiers (dossier.*): a dossier is a thread of dossier messages sharing a correlation id (the
+// one-stop-shop's dossier code); lookups (`*.lookup`) are queries, not syncs. `synced` counts
+// dossiers with at least one sync message delivered to the national portal, `syncRate` =
+// synced / dossiers. On time: among dossiers whose result is known (an `onTime` flag, or a due
+// and a finish date — DVCQG NgayHenTra / NgayTra — in a status event), the share finished by the
+// due date. The status breakdown is each dossier's latest TrangThaiHoSo, else its transport
+// status.
+//
+// Agencies: a document counts for its sending agency (and as `received` for the receiver); a
+// dossier for the agency whose system sent its first message. A period is [from, to) in local
+// dates (Asia/Ho_Chi_Minh) and selects by acceptance time. Empty families report zeros and null
+// rates (shown as "—"), never a division by zero.
+import type { Member } from '../platform/registry.js';
+import { DOSSIER_STATUS_LABELS, EDOC_STATUS_LABELS, TRANSPORT_STATUS_LABELS, normaliseStatusCode } from './business-status.js';
+import type { KpiMessageRow, MessageIndex } from './message-index.js';
+
+export interface DocumentKpi {
+  sent: number;
+  delivered: number;
+  failed: number;
+  received: number;
+  electronicRate: number | null;
+  statuses: Record<string, number>;
+}
+
+export interface DossierKpi {
+  dossiers: number;
+  synced: number;
+  syncRate: number | null;
+  onTime: number;
+  late: number;
+  onTimeRate: number | null;
+  statuses: Record<string, number>;
+}
+
+export interface AgencyKpi {
+  member: string;
+  name: string;
+  documents: DocumentKpi;
+  dossiers: DossierKpi;
+}
+
+export interface KpiReport {
+  period: { from: string; to: string; timeZone: string };
+  generatedAt: string;
+  total: Omit<AgencyKpi, 'member' | 'name'>;
+  agencies: AgencyKpi[];
+  statusLabels: { documents: Record<string, { vi: string; en: string }>; dossiers: Record<string, { vi: string; en: string }> };
+}
+
+export const REPORT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
+
+/** A local calendar date (YYYY-MM-DD, UTC+7) as the UTC instant its day starts. */
+export function localDayStart(date: string): string {
+  return new Date(`${date}T00:00:00+07:00`).toISOString();
+}
+
+const emptyDocuments = (): DocumentKpi => ({ sent: 0, delivered: 0, failed: 0, received: 0, electronicRate: null, statuses: {} });
+const emptyDossiers = (): DossierKpi => ({ dossiers: 0, synced: 0, syncRate: null, onTime: 0, late: 0, onTimeRate: null, statuses: {} });
+const rate = (n: number, d: number): number | null => (d === 0 ? null : Math.round((n / d) * 10_000) / 10_000);
+const bump = (counts: Record<string, number>, key: string) => (counts[key] = (counts[key] ?? 0) + 1);
+
+/** The latest business status of each thread, with the time it was set. */
+function latestBusinessStatus(rows: KpiMessageRow[], family: string): Map<string, string> {
+  const best = new Map<string, { status: string; at: string }>();
+  for (const r of rows) {
+    if (!r.businessStatus) continue;
+    const prev = best.get(r.correlationId);
+    if (!prev || r.businessStatusAt > prev.at) best.set(r.correlationId, { status: normaliseStatusCode(family, r.businessStatus), at: r.businessStatusAt });
+  }
+  return new Map([...best].map(([k, v]) => [k, v.status]));
+}
+
+export function buildKpiReport(index: MessageIndex, members: Member[], period: { from: string; to: string }, onlyMember?: string): KpiReport {
+  const fromAt = localDayStart(period.from);
+  const toAt = localDayStart(period.to);
+  const agencies = new Map<string, AgencyKpi>();
+  const agency = (code: string): AgencyKpi => {
+    let a = agencies.get(code);
+    if (!a) {
+      a = { member: code, name: members.find((m) => m.code === code)?.name ?? code, documents: emptyDocuments(), dossiers: emptyDossiers() };
+      agencies.set(code, a);
+    }
+    return a;
+  };
+  const total = { documents: emptyDocuments(), dossiers: emptyDossiers() };
+
+  // Documents.
+  const edocRows = index.kpiRows(fromAt, toAt, 'edoc');
+  const documents = edocRows.filter((r) => !r.type.endsWith('.status'));
+  const edocStatus = latestBusinessStatus(index.threadRows('edoc', [...new Set(documents.map((d) => d.correlationId))]), 'edoc');
+  for (const doc of documents) {
+    const status = edocStatus.get(doc.correlationId) ?? doc.status;
+    for (const k of [agency(doc.fromMember).documents, total.documents]) {
+      k.sent++;
+      if (doc.status === 'delivered') k.delivered++;
+      if (doc.status === 'dead_lettered') k.failed++;
+      bump(k.statuses, status);
+    }
+    agency(doc.toMember).documents.received++;
+    total.documents.received++;
+  }
+
+  // Dossiers.
+  const dossierRows = index.kpiRows(fromAt, toAt, 'dossier').filter((r) => !r.type.endsWith('.lookup'));
+  const threads = new Map<string, KpiMessageRow[]>();
+  for (const r of dossierRows) threads.set(r.correlationId, [...(threads.get(r.correlationId) ?? []), r]);
+  const allThreadRows = index.threadRows('dossier', [...threads.keys()]).filter((r) => !r.type.endsWith('.lookup'));
+  const dossierStatus = latestBusinessStatus(allThreadRows, 'dossier');
+  const onTimeOf = new Map<string, boolean>();
+  for (const r of [...allThreadRows].sort((a, b) => (a.businessStatusAt < b.businessStatusAt ? -1 : 1))) {
+    if (r.onTime !== null) onTimeOf.set(r.correlationId, r.onTime === 1);
+  }
+  for (const [dossierId, rows] of threads) {
+    const all = allThreadRows.filter((r) => r.correlationId === dossierId);
+    const synced = all.some((r) => r.status === 'delivered');
+    const transport = synced ? 'delivered' : rows.at(-1)!.status;
+    const status = dossierStatus.get(dossierId) ?? transport;
+    const onTime = onTimeOf.get(dossierId);
+    for (const k of [agency(rows[0].fromMember).dossiers, total.dossiers]) {
+      k.dossiers++;
+      if (synced) k.synced++;
+      if (onTime === true) k.onTime++;
+      if (onTime === false) k.late++;
+      bump(k.statuses, status);
+    }
+  }
+
+  const finish = (k: { documents: DocumentKpi; dossiers: DossierKpi }) => {
+    k.documents.electronicRate = rate(k.documents.delivered, k.documents.sent);
+    k.dossiers.syncRate = rate(k.dossiers.synced, k.dossiers.dossiers);
+    k.dossiers.onTimeRate = rate(k.dossiers.onTime, k.dossiers.onTime + k.dossiers.late);
+  };
+  finish(total);
+  for (const a of agencies.values()) finish(a);
+  let list = [...agencies.values()].sort((a, b) => a.member.localeCompare(b.member));
+  if (onlyMember) list = list.filter((a) => a.member === onlyMember);
+  return {
+    period: { from: period.from, to: period.to, timeZone: REPORT_TIME_ZONE },
+    generatedAt: new Date().toISOString(),
+    total,
+    agencies: list,
+    statusLabels: {
+      documents: { ...EDOC_STATUS_LABELS, ...TRANSPORT_STATUS_LABELS },
+      dossiers: { ...DOSSIER_STATUS_LABELS, ...TRANSPORT_STATUS_LABELS },
+    },
+  };
+}
+
+const CSV_HEADERS: Record<'vi' | 'en', string[]> = {
+  vi: [
+    'Mã cơ quan', 'Tên cơ quan', 'Từ ngày', 'Đến ngày (không gồm)',
+    'Văn bản đã gửi', 'Văn bản đã chuyển đến', 'Văn bản chuyển thất bại', 'Văn bản đã nhận', 'Tỷ lệ văn bản trao đổi điện tử (%)',
+    'Trạng thái văn bản',
+    'Hồ sơ', 'Hồ sơ đã đồng bộ Cổng DVCQG', 'Tỷ lệ đồng bộ (%)', 'Hồ sơ đúng hạn', 'Hồ sơ trễ hạn', 'Tỷ lệ đúng hạn (%)',
+    'Trạng thái hồ sơ',
+  ],
+  en: [
+    'Agency code', 'Agency name', 'From', 'To (exclusive)',
+    'Documents sent', 'Documents delivered', 'Documents failed', 'Documents received', 'Electronic exchange rate (%)',
+    'Document statuses',
+    'Dossiers', 'Dossiers synced to DVCQG', 'Sync rate (%)', 'Dossiers on time', 'Dossiers late', 'On-time rate (%)',
+    'Dossier statuses',
+  ],
+};
+
+function csvCell(value: unknown): string {
+  const s = value === null || value === undefined ? '' : String(value);
+  // Quote when needed; a leading = + - @ would be read as a formula by spreadsheets.
+  const safe = /^[=+\-@]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+  return /[",\n\r;]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+const percent = (r: number | null) => (r === null ? '' : (r * 100).toFixed(1));
+
+function statusList(statuses: Record<string, number>, labels: Record<string, { vi: string; en: string }>, lang: 'vi' | 'en'): string {
+  return Object.entries(statuses)
+    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+    .map(([code, n]) => `${labels[code]?.[lang] ?? code}: ${n}`)
+    .join('; ');
+}
+
+/** CSV (RFC 4180, CRLF) with a UTF-8 BOM so spreadsheet programs read Vietnamese correctly. */
+export function kpiCsv(report: KpiReport, lang: 'vi' | 'en'): string {
+  const rows: unknown[][] = [CSV_HEADERS[lang]];
+  const line = (code: string, name: string, k: { documents: DocumentKpi; dossiers: DossierKpi }) => [
+    code, name, report.period.from, report.period.to,
+    k.documents.sent, k.documents.delivered, k.documents.failed, k.documents.received, percent(k.documents.electronicRate),
+    statusList(k.documents.statuses, report.statusLabels.documents, lang),
+    k.dossiers.dossiers, k.dossiers.synced, percent(k.dossiers.syncRate), k.dossiers.onTime, k.dossiers.late, percent(k.dossiers.onTimeRate),
+    statusList(k.dossiers.statuses, report.statusLabels.dossiers, lang),
+  ];
+  for (const a of report.agencies) rows.push(line(a.member, a.name, a));
+  rows.push(line('', lang === 'vi' ? 'Toàn tỉnh' : 'Province total', report.total));
+  return '\uFEFF' + rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}

@@ -1,0 +1,88 @@
+// The live view's server-sent events: once a second every connected operator gets the flow
+// snapshot (rates per route and service, errors, consumer lag) and the messages that changed
+// since the previous tick. Nothing is computed while nobody watches.
+import type { FastifyReply } from 'fastify';
+import type { GroupLag, LagMonitor } from './consumer-lag.js';
+import type { FlowMonitor, FlowSnapshot } from './flow-monitor.js';
+import type { MessageIndex, MessageRow } from './message-index.js';
+
+export interface LiveTick extends FlowSnapshot {
+  lag: GroupLag[];
+  messages: MessageRow[];
+}
+
+const MAX_MESSAGES_PER_TICK = 50;
+
+export class LiveFeed {
+  private readonly clients = new Set<FastifyReply>();
+  private changed = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly monitor: FlowMonitor,
+    private readonly lag: LagMonitor,
+    private readonly index: MessageIndex,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  messagesChanged(ids: Set<string>): void {
+    if (this.clients.size === 0) return;
+    for (const id of ids) this.changed.add(id);
+  }
+
+  tick(): LiveTick {
+    const ids = [...this.changed];
+    this.changed = new Set();
+    const messages = ids
+      .slice(-MAX_MESSAGES_PER_TICK)
+      .map((id) => this.index.get(id))
+      .filter((m): m is MessageRow => m !== null);
+    return { ...this.monitor.snapshot(), lag: this.lag.lags, messages };
+  }
+
+  /** Takes over the reply as an event stream until the client goes away or the console stops. */
+  attach(reply: FastifyReply): void {
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    // Reconnect after 2 s if the stream drops (console restart); first frame at once.
+    reply.raw.write(`retry: 2000\n\n`);
+    this.clients.add(reply);
+    reply.raw.on('close', () => this.clients.delete(reply));
+    this.send(reply, { ...this.monitor.snapshot(), lag: this.lag.lags, messages: [] });
+    if (!this.timer) {
+      this.timer = setInterval(() => this.broadcast(), this.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  private send(reply: FastifyReply, data: LiveTick): void {
+    reply.raw.write(`event: tick\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  private broadcast(): void {
+    if (this.clients.size === 0) {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      this.changed.clear();
+      return;
+    }
+    const data = this.tick();
+    for (const client of this.clients) this.send(client, data);
+  }
+
+  get watchers(): number {
+    return this.clients.size;
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const client of this.clients) client.raw.end();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,54 @@
+// Every operator action through the console becomes an `operator_action` audit event, written
+// (acks=all) before the action is carried out: an action that cannot be audited is not done.
+// When the action then fails, a second event records the failure.
+import { v7 as uuidv7 } from 'uuid';
+import { eventRecords, type BusEvent } from '../platform/bus-events.js';
+import type { Caller } from '../platform/access-token.js';
+import type { BatchingProducer } from '../platform/kafka-transport.js';
+import type { Topics } from '../platform/topics.js';
+import { ProblemError } from '../platform/problem.js';
+
+export type OperatorActionName =
+  | 'login'
+  | 'logout'
+  | 'replay'
+  | 'bulk_replay'
+  | 'connector_pause'
+  | 'connector_resume'
+  | 'connector_restart'
+  | 'kpi_export';
+
+export function operatorActor(caller: Caller): string {
+  return `console/${caller.clientId}`;
+}
+
+export class OperatorAudit {
+  constructor(
+    private readonly producer: BatchingProducer,
+    private readonly topics: Topics,
+  ) {}
+
+  private event(caller: Caller, action: OperatorActionName, detail: Record<string, unknown>): BusEvent {
+    return {
+      id: uuidv7(),
+      event: 'operator_action',
+      at: new Date().toISOString(),
+      actor: operatorActor(caller),
+      detail: { action, operator: caller.clientId, member: caller.member, roles: caller.roles, ...detail },
+    };
+  }
+
+  /** Writes the audit event or throws a 503 problem: the caller must not act unaudited. */
+  async record(caller: Caller, action: OperatorActionName, detail: Record<string, unknown> = {}): Promise<void> {
+    try {
+      await this.producer.send(eventRecords(this.topics, this.event(caller, action, detail)));
+    } catch (err) {
+      throw new ProblemError(503, 'AUDIT_UNAVAILABLE', 'Service unavailable', `The action was not carried out because it could not be audited: ${(err as Error).message}`, { retryAfterSeconds: 5 });
+    }
+  }
+
+  /** Best effort: the failure of an already audited action. */
+  async recordFailure(caller: Caller, action: OperatorActionName, detail: Record<string, unknown>): Promise<void> {
+    await this.producer.send(eventRecords(this.topics, this.event(caller, action, { ...detail, outcome: 'failed' }))).catch(() => undefined);
+  }
+}

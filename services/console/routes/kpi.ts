@@ -1,0 +1,57 @@
+// KPI reports per agency and period, as JSON for the page and as CSV for the province's
+// reporting (exports are audited: they take data out of the console).
+import type { FastifyInstance } from 'fastify';
+import { problems } from '../../platform/problem.js';
+import type { ConsoleContext } from '../console-context.js';
+import { READ_ROLES } from '../console-auth.js';
+import { buildKpiReport, kpiCsv } from '../kpi-report.js';
+import { LOCAL_DATE, instant } from './query-schemas.js';
+
+interface KpiQuery {
+  from: string;
+  to: string;
+  member?: string;
+  lang?: 'vi' | 'en';
+}
+
+const MAX_PERIOD_DAYS = 3660;
+
+const querystring = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from', 'to'],
+  properties: {
+    from: { ...LOCAL_DATE, description: 'First day of the period (local date, inclusive)' },
+    to: { ...LOCAL_DATE, description: 'Day after the period (local date, exclusive)' },
+    member: { type: 'string', minLength: 1, maxLength: 100 },
+    lang: { enum: ['vi', 'en'], default: 'vi' },
+  },
+};
+
+function checkPeriod(q: KpiQuery): void {
+  const from = Date.parse(instant(q.from, 'from')!);
+  const to = Date.parse(instant(q.to, 'to')!);
+  if (to <= from) throw problems.validation('Invalid querystring: to must be after from', [{ field: 'querystring.to', message: 'must be after from' }]);
+  if ((to - from) / 86_400_000 > MAX_PERIOD_DAYS) {
+    throw problems.validation(`Invalid querystring: a period is at most ${MAX_PERIOD_DAYS} days`, [{ field: 'querystring.to', message: `period longer than ${MAX_PERIOD_DAYS} days` }]);
+  }
+}
+
+export async function kpiRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  app.get<{ Querystring: KpiQuery }>('/v1/console/kpi', { config: { roles: READ_ROLES }, schema: { querystring } }, async (req) => {
+    checkPeriod(req.query);
+    return buildKpiReport(ctx.store.messages, ctx.registry().members, req.query, req.query.member);
+  });
+
+  app.get<{ Querystring: KpiQuery }>('/v1/console/kpi.csv', { config: { roles: READ_ROLES }, schema: { querystring } }, async (req, reply) => {
+    checkPeriod(req.query);
+    const report = buildKpiReport(ctx.store.messages, ctx.registry().members, req.query, req.query.member);
+    await ctx.audit.record(req.operator!, 'kpi_export', { from: req.query.from, to: req.query.to, member: req.query.member ?? null });
+    const name = `lgsp-kpi-${req.query.from}_${req.query.to}${req.query.member ? '-' + req.query.member : ''}.csv`;
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .header('cache-control', 'no-store')
+      .send(kpiCsv(report, req.query.lang ?? 'vi'));
+  });
+}

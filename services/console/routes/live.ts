@@ -1,0 +1,18 @@
+// The live flow view: a server-sent event stream, plus the same figures as one JSON snapshot.
+import type { FastifyInstance } from 'fastify';
+import type { ConsoleContext } from '../console-context.js';
+import { READ_ROLES } from '../console-auth.js';
+
+export async function liveRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  app.get('/v1/console/live', { config: { roles: READ_ROLES } }, async (_req, reply) => {
+    ctx.live.attach(reply);
+  });
+
+  app.get('/v1/console/overview', { config: { roles: READ_ROLES } }, async () => ({
+    ...ctx.monitor.snapshot(),
+    lag: ctx.lag.lags,
+    recent: ctx.store.messages.search({ limit: 20 }).items,
+    deadLetterDepth: Object.fromEntries(ctx.store.deadLetters.depthByConnector()),
+    indexedMessages: ctx.store.messages.size,
+  }));
+}

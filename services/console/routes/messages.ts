@@ -1,0 +1,96 @@
+// Message search and a message's trace: every hop of its journey with the time it took.
+import type { FastifyInstance } from 'fastify';
+import { problems } from '../../platform/problem.js';
+import type { ConsoleContext } from '../console-context.js';
+import { READ_ROLES } from '../console-auth.js';
+import type { TimelineEvent } from '../message-index.js';
+import { TIME_BOUND, instant } from './query-schemas.js';
+
+interface SearchQuery {
+  q?: string;
+  id?: string;
+  correlationId?: string;
+  member?: string;
+  type?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  before?: string;
+}
+
+export interface TraceHop extends TimelineEvent {
+  /** Who handled this step: gateway, runner/<connector>, console/<operator>. */
+  hop: string;
+  sinceAcceptedMs: number | null;
+  sincePreviousMs: number | null;
+}
+
+/** Hop labels and timings for a timeline (already in time order). */
+export function traceHops(timeline: TimelineEvent[]): TraceHop[] {
+  const accepted = timeline.find((e) => e.event === 'accepted');
+  const start = accepted ? Date.parse(accepted.at) : null;
+  let previous: number | null = null;
+  return timeline.map((e) => {
+    const t = Date.parse(e.at);
+    const hop: TraceHop = {
+      ...e,
+      hop: e.actor ?? 'unknown',
+      sinceAcceptedMs: start === null ? null : t - start,
+      sincePreviousMs: previous === null ? null : t - previous,
+    };
+    previous = t;
+    return hop;
+  });
+}
+
+const ID = { type: 'string', minLength: 1, maxLength: 200 };
+
+export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  app.get<{ Querystring: SearchQuery }>('/v1/console/messages', {
+    config: { roles: READ_ROLES },
+    schema: {
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          q: { type: 'string', maxLength: 200, description: 'A message id or correlation id' },
+          id: ID,
+          correlationId: ID,
+          member: { type: 'string', minLength: 1, maxLength: 100 },
+          type: { type: 'string', minLength: 1, maxLength: 200, description: 'Exact type, or a family as edoc.*' },
+          status: { type: 'string', minLength: 1, maxLength: 64, description: 'Transport or business status' },
+          from: TIME_BOUND,
+          to: TIME_BOUND,
+          limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+          before: { type: 'string', maxLength: 300, pattern: '^[^|]+\\|[^|]+$' },
+        },
+      },
+    },
+  }, async (req) => {
+    const { q, ...query } = req.query;
+    const base = { ...query, from: instant(query.from, 'from'), to: instant(query.to, 'to') };
+    const term = q?.trim();
+    if (!term) return ctx.store.messages.search(base);
+    // The search box takes either kind of id: try the message id, then the correlation id.
+    const byId = ctx.store.messages.search({ ...base, id: term });
+    return byId.items.length > 0 ? byId : ctx.store.messages.search({ ...base, correlationId: term });
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/console/messages/:id', {
+    config: { roles: READ_ROLES },
+    schema: { params: { type: 'object', properties: { id: ID }, required: ['id'] } },
+  }, async (req) => {
+    const message = ctx.store.messages.get(req.params.id);
+    if (!message) throw problems.notFound('MESSAGE_NOT_FOUND', `The console has seen no message ${req.params.id}`);
+    const hops = traceHops(ctx.store.messages.timeline(message.id));
+    const last = hops.at(-1);
+    return {
+      message,
+      hops,
+      totalMs: hops.length > 0 && last?.sinceAcceptedMs !== null ? last?.sinceAcceptedMs : null,
+      related: ctx.store.messages.related(message),
+      deadLetters: ctx.store.deadLetters.search({ messageId: message.id, limit: 20 }),
+    };
+  });
+}

@@ -1,0 +1,82 @@
+// Login and logout. The login form's client id and secret are exchanged at the gateway's token
+// endpoint (client_secret_basic, RFC 6749 §2.3.1) for a platform access token; only tokens with
+// the operator or observer role open a console session. The secret is used once and never
+// stored or logged; the token lives in an HttpOnly cookie until it expires.
+import type { FastifyInstance } from 'fastify';
+import { hasAnyRole } from '../../platform/bearer-auth.js';
+import { ProblemError, problems } from '../../platform/problem.js';
+import type { ConsoleContext } from '../console-context.js';
+import { READ_ROLES, clearSessionCookie, optionalCaller, setSessionCookie } from '../console-auth.js';
+
+interface LoginBody {
+  clientId: string;
+  clientSecret: string;
+}
+
+const formEncode = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
+
+export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  app.post<{ Body: LoginBody }>('/v1/console/session', {
+    config: { rateLimit: { max: 20, timeWindow: 60_000 } },
+    schema: {
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['clientId', 'clientSecret'],
+        properties: {
+          clientId: { type: 'string', minLength: 1, maxLength: 200 },
+          clientSecret: { type: 'string', minLength: 1, maxLength: 500 },
+        },
+      },
+    },
+  }, async (req, reply) => {
+    const { clientId, clientSecret } = req.body;
+    let response: Response;
+    try {
+      response = await fetch(`${ctx.upstream.gateway}/v1/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')}`,
+        },
+        body: 'grant_type=client_credentials',
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (err) {
+      throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The token endpoint did not answer: ${(err as Error).message}`);
+    }
+    const body = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error?: string };
+    if (response.status === 401 || body.error === 'invalid_client') {
+      throw new ProblemError(401, 'LOGIN_FAILED', 'Login failed', 'Unknown client id or wrong secret');
+    }
+    if (!response.ok || !body.access_token) {
+      throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The token endpoint answered ${response.status}${body.error ? ` (${body.error})` : ''}`);
+    }
+    const caller = await ctx.tokenVerifier.verify(body.access_token).catch((err: Error) => {
+      throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The token endpoint issued a token the console cannot verify: ${err.message}`);
+    });
+    if (!hasAnyRole(caller, READ_ROLES)) {
+      throw problems.forbidden('ROLE_REQUIRED', 'The console is for operators and observers; this client has neither role');
+    }
+    await ctx.audit.record(caller, 'login');
+    const expiresIn = body.expires_in ?? 300;
+    setSessionCookie(reply, req, body.access_token, expiresIn);
+    reply.header('cache-control', 'no-store');
+    return { clientId: caller.clientId, member: caller.member, roles: caller.roles, expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() };
+  });
+
+  // Answers 200 either way: the page asks on load, and an anonymous visitor is not an error.
+  app.get('/v1/console/session', async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    const current = await optionalCaller(req, ctx.tokenVerifier);
+    if (!current || !hasAnyRole(current.caller, READ_ROLES)) return { authenticated: false };
+    const { caller } = current;
+    return { authenticated: true, clientId: caller.clientId, member: caller.member, roles: caller.roles };
+  });
+
+  app.delete('/v1/console/session', { config: { roles: READ_ROLES } }, async (req, reply) => {
+    await ctx.audit.record(req.operator!, 'logout');
+    clearSessionCookie(reply);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,555 @@
+// The operator console page: plain ES modules, no build step. Everything shown is built with
+// DOM calls and textContent (never innerHTML with data), so nothing from the bus can inject
+// markup. The session lives in an HttpOnly cookie; state-changing calls add X-LGSP-Console.
+import { TEXTS } from './i18n.js';
+
+const TIME_ZONE = 'Asia/Ho_Chi_Minh';
+const state = {
+  lang: localStorage.getItem('lgsp.console.lang') === 'en' ? 'en' : 'vi',
+  session: null,
+  tab: 'live',
+  live: null,
+  liveMessages: new Map(),
+  lastTick: null,
+  lastKpi: null,
+};
+
+// ---------- helpers ----------
+const $ = (sel) => document.querySelector(sel);
+const t = (key, vars = {}) => (TEXTS[state.lang][key] ?? key).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(node.dataset, v);
+    else node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c instanceof Node ? c : String(c));
+  return node;
+}
+
+const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: TIME_ZONE, hour12: false }) : '—');
+const fmtNum = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB'));
+const fmtPct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 1 })} %`);
+const fmtMs = (ms) => (ms === null || ms === undefined ? '' : ms < 1000 ? `+${ms} ms` : `+${(ms / 1000).toFixed(2)} s`);
+const badge = (s) => el('span', { class: `badge ${s ?? ''}` }, s ?? '—');
+const isOperator = () => Boolean(state.session?.roles?.includes('operator'));
+
+function table(target, headers, rows, onRow) {
+  const node = typeof target === 'string' ? $(target) : target;
+  node.replaceChildren(
+    el('thead', {}, el('tr', {}, headers.map((h) => el('th', { class: h.num ? 'num' : undefined }, h.label ?? t(h.key))))),
+    el('tbody', {}, rows.length === 0
+      ? el('tr', {}, el('td', { colspan: headers.length, class: 'hint' }, t('noResults')))
+      : rows.map((r) => {
+          const tr = el('tr', { dataset: r.dataset ?? {}, class: r.class }, r.cells.map((c, i) => el('td', { class: headers[i]?.num ? 'num' : undefined }, c)));
+          if (onRow) tr.addEventListener('click', () => onRow(r));
+          return tr;
+        })),
+  );
+}
+
+function notify(message, isError = false) {
+  const n = $('#notice');
+  n.textContent = message;
+  n.className = isError ? 'error' : '';
+  n.hidden = false;
+  clearTimeout(notify.timer);
+  notify.timer = setTimeout(() => (n.hidden = true), 8000);
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.detail ?? body?.title ?? `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.code;
+  }
+}
+
+async function api(path, { method = 'GET', body } = {}) {
+  const headers = { accept: 'application/json' };
+  if (method !== 'GET') headers['x-lgsp-console'] = '1';
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  if (res.status === 401 && path !== '/v1/console/session') {
+    sessionEnded();
+    throw new ApiError(401, data);
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+const showError = (err) => notify(`${t('errorPrefix')}: ${err.message}${err.code ? ` (${err.code})` : ''}`, true);
+const formQuery = (form) => {
+  const params = new URLSearchParams();
+  for (const [k, v] of new FormData(form)) if (String(v).trim() !== '') params.set(k, String(v).trim());
+  return params;
+};
+
+// ---------- language ----------
+function applyLanguage() {
+  document.documentElement.lang = state.lang;
+  document.title = t('appTitle');
+  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll('[data-i18n-placeholder]')) node.placeholder = t(node.dataset.i18nPlaceholder);
+  renderWho();
+  rerender();
+}
+
+function rerender() {
+  if (!state.session) return;
+  if (state.lastTick) renderTick(state.lastTick);
+  renderLiveMessages();
+  if (state.lastKpi) renderKpi(state.lastKpi);
+  const active = state.tab;
+  if (active !== 'live' && active !== 'kpi') loadTab(active);
+}
+
+// ---------- session ----------
+function renderWho() {
+  const who = $('#who');
+  if (!state.session) {
+    who.hidden = true;
+    $('#logout').hidden = true;
+    return;
+  }
+  who.textContent = `${t('loggedInAs')} ${state.session.clientId} (${isOperator() ? t('roleOperator') : t('roleObserver')})`;
+  who.hidden = false;
+  $('#logout').hidden = false;
+}
+
+function showLogin(message) {
+  state.session = null;
+  stopLive();
+  $('#app-view').hidden = true;
+  $('#trace').hidden = true;
+  $('#login-view').hidden = false;
+  const err = $('#login-error');
+  err.hidden = !message;
+  err.textContent = message ?? '';
+  renderWho();
+}
+
+function sessionEnded() {
+  if (state.session) showLogin(t('sessionExpired'));
+}
+
+function showApp() {
+  $('#login-view').hidden = true;
+  $('#app-view').hidden = false;
+  document.body.classList.toggle('observer', !isOperator());
+  for (const b of document.querySelectorAll('.operator-only')) b.hidden = !isOperator();
+  renderWho();
+  selectTab(state.tab);
+  api('/v1/console/registry').then(fillMemberSelect).catch(showError);
+}
+
+function fillMemberSelect(registry) {
+  const select = $('#kpi-form').member;
+  if (select.options.length > 1) return;
+  for (const m of registry.members) select.append(el('option', { value: m.code }, `${m.code} — ${m.name}`));
+}
+
+async function login(event) {
+  event.preventDefault();
+  const form = event.target;
+  const button = form.querySelector('button[type=submit]');
+  button.disabled = true;
+  try {
+    const res = await fetch('/v1/console/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-lgsp-console': '1' },
+      body: JSON.stringify({ clientId: form.clientId.value.trim(), clientSecret: form.clientSecret.value }),
+    });
+    const body = await res.json();
+    if (!res.ok) {
+      $('#login-error').textContent = `${body.detail ?? body.title} (${body.code})`;
+      $('#login-error').hidden = false;
+      return;
+    }
+    form.clientSecret.value = '';
+    state.session = body;
+    showApp();
+  } catch (err) {
+    showError(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function logout() {
+  try {
+    await api('/v1/console/session', { method: 'DELETE' });
+  } catch {
+    /* the cookie may already be gone */
+  }
+  showLogin();
+}
+
+// ---------- tabs ----------
+function selectTab(name) {
+  state.tab = name;
+  for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.tab === name));
+  for (const p of document.querySelectorAll('[data-panel]')) p.hidden = p.dataset.panel !== name;
+  if (name === 'live') startLive();
+  loadTab(name);
+}
+
+function loadTab(name) {
+  const loaders = {
+    messages: () => searchMessages(),
+    'dead-letters': () => searchDeadLetters(),
+    audit: () => Promise.all([searchAudit(), loadIntegrity()]),
+    connectors: () => loadConnectors(),
+    registry: () => loadRegistry(),
+    kpi: () => (state.lastKpi ? null : loadKpi()),
+  };
+  loaders[name]?.()?.catch?.(showError);
+}
+
+// ---------- live ----------
+function startLive() {
+  if (state.live) return;
+  const source = new EventSource('/v1/console/live');
+  state.live = source;
+  source.addEventListener('tick', (e) => {
+    $('#live-dot').classList.add('on');
+    $('#live-state').textContent = t('liveStatus');
+    const tick = JSON.parse(e.data);
+    state.lastTick = tick;
+    for (const m of tick.messages) state.liveMessages.set(m.id, { ...m, fresh: true });
+    renderTick(tick);
+    if (tick.messages.length) renderLiveMessages();
+  });
+  source.addEventListener('error', async () => {
+    $('#live-dot').classList.remove('on');
+    $('#live-state').textContent = t('liveDisconnected');
+    // A stream closed because the session expired must not retry forever.
+    const s = await fetch('/v1/console/session').then((r) => r.json()).catch(() => null);
+    if (s && !s.authenticated) {
+      stopLive();
+      sessionEnded();
+    }
+  });
+  api('/v1/console/overview')
+    .then((o) => {
+      for (const m of o.recent.reverse()) if (!state.liveMessages.has(m.id)) state.liveMessages.set(m.id, m);
+      renderLiveMessages();
+    })
+    .catch(showError);
+}
+
+function stopLive() {
+  state.live?.close();
+  state.live = null;
+}
+
+function renderTick(tick) {
+  $('#rate-accepted').textContent = fmtNum(tick.rates.accepted);
+  $('#rate-delivered').textContent = fmtNum(tick.rates.delivered);
+  $('#rate-errors').textContent = fmtNum(tick.rates.errors);
+  $('#last-minute').replaceChildren(
+    ...Object.entries(tick.lastMinute).map(([k, v]) => el('span', { class: 'badge' }, `${k}: ${v}`)),
+  );
+  renderSparkline(tick.series);
+  table('#live-services', [{ key: 'service' }, { key: 'perSecond', label: `${t('accepted')} ${t('perSecond')}`, num: true }, { key: 'accepted', num: true }, { key: 'delivered', num: true }, { key: 'errors', num: true }],
+    tick.services.map((s) => ({ cells: [s.service, fmtNum(s.perSecond), fmtNum(s.accepted), fmtNum(s.delivered), fmtNum(s.errors)] })));
+  table('#live-routes', [{ key: 'from' }, { key: 'to' }, { key: 'service' }, { key: 'perSecond', label: `${t('accepted')} ${t('perSecond')}`, num: true }, { key: 'accepted', num: true }, { key: 'delivered', num: true }, { key: 'errors', num: true }],
+    tick.routes.map((r) => ({ cells: [r.fromMember, r.toMember, r.service, fmtNum(r.perSecond), fmtNum(r.accepted), fmtNum(r.delivered), fmtNum(r.errors)] })));
+  table('#live-lag', [{ key: 'group' }, { key: 'lag', num: true }],
+    tick.lag.map((l) => ({ dataset: { group: l.name }, cells: [`${l.name}${l.kind === 'connector' ? '' : ` (${l.kind})`}`, l.lag === null ? (l.error ?? '—') : fmtNum(l.lag)] })));
+}
+
+function renderSparkline(series) {
+  const svg = $('#sparkline');
+  const max = Math.max(1, ...series.accepted, ...series.delivered, ...series.errors);
+  const path = (values) => values.map((v, i) => `${i === 0 ? 'M' : 'L'}${(i * 300) / (values.length - 1 || 1)},${40 - (v / max) * 38}`).join(' ');
+  const ns = 'http://www.w3.org/2000/svg';
+  svg.replaceChildren(
+    ...[['accepted', '#1a73e8'], ['delivered', '#1e7d32'], ['errors', '#b3261e']].map(([k, color]) => {
+      const p = document.createElementNS(ns, 'path');
+      p.setAttribute('d', path(series[k]));
+      p.setAttribute('fill', 'none');
+      p.setAttribute('stroke', color);
+      p.setAttribute('stroke-width', '1.5');
+      return p;
+    }),
+  );
+}
+
+function messageCells(m) {
+  return [fmtTime(m.lastEventAt), el('span', { class: 'mono' }, m.id), m.type, `${m.fromMember}`, `${m.toMember} / ${m.toService}`, badge(m.status), m.businessStatus ?? ''];
+}
+const MESSAGE_HEADERS = [{ key: 'time' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'status' }, { key: 'businessStatus' }];
+
+function renderLiveMessages() {
+  const rows = [...state.liveMessages.values()].sort((a, b) => (a.lastEventAt < b.lastEventAt ? 1 : -1)).slice(0, 30);
+  while (state.liveMessages.size > 200) state.liveMessages.delete(state.liveMessages.keys().next().value);
+  table('#live-messages', MESSAGE_HEADERS, rows.map((m) => ({ dataset: { id: m.id }, class: m.fresh ? 'fresh' : undefined, cells: messageCells(m) })), (r) => openTrace(r.dataset.id));
+  for (const m of state.liveMessages.values()) m.fresh = false;
+}
+
+// ---------- messages & trace ----------
+async function searchMessages(event) {
+  event?.preventDefault();
+  const data = await api(`/v1/console/messages?${formQuery($('#message-search'))}`);
+  table('#message-results', MESSAGE_HEADERS, data.items.map((m) => ({ dataset: { id: m.id }, cells: messageCells(m) })), (r) => openTrace(r.dataset.id));
+}
+
+async function openTrace(id) {
+  const body = $('#trace-body');
+  body.replaceChildren(el('p', { class: 'hint' }, t('loading')));
+  $('#trace').hidden = false;
+  try {
+    const tr = await api(`/v1/console/messages/${encodeURIComponent(id)}`);
+    const m = tr.message;
+    body.replaceChildren(
+      el('dl', { class: 'facts' },
+        el('dt', {}, t('messageId')), el('dd', { class: 'mono', id: 'trace-id' }, m.id),
+        el('dt', {}, t('correlationId')), el('dd', { class: 'mono' }, m.correlationId),
+        el('dt', {}, t('type')), el('dd', {}, m.type),
+        el('dt', {}, t('from')), el('dd', {}, `${m.fromMember} (${m.fromSystem})`),
+        el('dt', {}, t('to')), el('dd', {}, `${m.toMember} / ${m.toService}`),
+        el('dt', {}, t('status')), el('dd', { id: 'trace-status' }, badge(m.status), m.businessStatus ? ` ${m.businessStatus}` : ''),
+        el('dt', {}, t('totalTime')), el('dd', {}, tr.totalMs === null ? '—' : fmtMs(tr.totalMs).slice(1)),
+      ),
+      el('ol', { class: 'timeline', id: 'trace-hops' }, tr.hops.map((h) =>
+        el('li', { dataset: { event: h.event } },
+          el('strong', {}, h.event), ' · ', el('span', {}, h.hop),
+          el('div', { class: 'when' }, fmtTime(h.at), ' ', fmtMs(h.sinceAcceptedMs), h.sincePreviousMs !== null ? ` (${t('sincePrevious').toLowerCase()} ${fmtMs(h.sincePreviousMs)})` : ''),
+          h.detail ? el('pre', {}, JSON.stringify(h.detail, null, 1)) : null,
+        ))),
+      tr.deadLetters.length ? el('h3', {}, t('deadLetters')) : null,
+      tr.deadLetters.length ? el('ul', {}, tr.deadLetters.map((d) => el('li', {}, `${fmtTime(d.failedAt)} · ${d.connector} · ${d.reason}${d.replayedAt ? ` · ${t('replayed')} ${fmtTime(d.replayedAt)}` : ''}`))) : null,
+      tr.related.length ? el('h3', {}, t('related')) : null,
+      tr.related.length ? el('ul', {}, tr.related.map((r) => el('li', {}, el('a', { href: '#', onclick: (e) => { e.preventDefault(); openTrace(r.id); } }, `${r.type} · ${r.id}`), ' ', badge(r.status)))) : null,
+    );
+  } catch (err) {
+    body.replaceChildren(el('p', { class: 'error' }, err.message));
+  }
+}
+
+// ---------- dead letters ----------
+function dlqFilter() {
+  const params = formQuery($('#dlq-search'));
+  const replayed = $('#dlq-search').replayed.value;
+  if (replayed === '') params.delete('replayed');
+  else params.set('replayed', replayed);
+  return params;
+}
+
+async function searchDeadLetters(event) {
+  event?.preventDefault();
+  const data = await api(`/v1/console/dead-letters?${dlqFilter()}`);
+  $('#dlq-depth').textContent = `${t('depth')}: ${Object.entries(data.depth).map(([c, n]) => `${c} ${n}`).join(', ') || '0'}`;
+  const headers = [{ key: 'failedAt' }, { key: 'connector' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'reason' }, { key: 'attempts', num: true }, { key: 'signature' }, { key: 'size', num: true }, { key: 'actions' }];
+  table('#dlq-results', headers, data.items.map((d) => ({
+    dataset: { id: String(d.id), messageId: d.messageId ?? '' },
+    cells: [
+      fmtTime(d.failedAt), d.connector, d.messageId ? el('a', { href: '#', class: 'mono', onclick: (e) => { e.preventDefault(); openTrace(d.messageId); } }, d.messageId) : '—',
+      d.type ?? '—', d.fromMember ?? '—', d.toMember ? `${d.toMember} / ${d.toService}` : '—', d.reason, fmtNum(d.attempts),
+      d.verified ? t('signatureOk') : el('span', { class: 'error' }, d.verifyReason ?? '—'), `${fmtNum(d.sizeBytes)} B`,
+      d.replayedAt
+        ? el('span', { class: 'badge ok' }, `${t('replayed')} ${fmtTime(d.replayedAt)}`)
+        : isOperator() ? el('button', { type: 'button', class: 'replay', onclick: (e) => replayOne(d, e.target) }, t('replay')) : '',
+    ],
+  })));
+}
+
+async function replayOne(d, button) {
+  button.disabled = true;
+  try {
+    const r = await api(`/v1/console/dead-letters/${d.id}/replay`, { method: 'POST' });
+    notify(`${t('replayDone')} ${r.messageId}`);
+    await searchDeadLetters();
+  } catch (err) {
+    button.disabled = false;
+    showError(err);
+  }
+}
+
+async function bulkReplayAsk() {
+  const data = await api(`/v1/console/dead-letters?${dlqFilter()}&replayed=false&limit=500`);
+  $('#bulk-count').textContent = `${data.items.length} ${t('deadLetters').toLowerCase()}`;
+  $('#bulk-confirm').hidden = false;
+}
+
+async function bulkReplayGo() {
+  $('#bulk-confirm').hidden = true;
+  const filter = Object.fromEntries(dlqFilter());
+  delete filter.replayed;
+  try {
+    const r = await api('/v1/console/dead-letters/replay', { method: 'POST', body: { ...filter, max: 500 } });
+    notify(t('bulkResult', { replayed: r.replayed.length, skipped: r.skipped.length, matched: r.matched }));
+    await searchDeadLetters();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+// ---------- audit ----------
+async function searchAudit(event) {
+  event?.preventDefault();
+  const params = formQuery($('#audit-search'));
+  // Date inputs are local days; the audit API reads a bare date as UTC, so send the zone.
+  for (const k of ['from', 'to']) if (params.get(k)) params.set(k, `${params.get(k)}T00:00:00+07:00`);
+  params.set('limit', '100');
+  const data = await api(`/v1/console/audit/events?${params}`);
+  table('#audit-results', [{ label: '#', num: true }, { key: 'time' }, { key: 'auditEvent' }, { key: 'actor' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'detail' }],
+    data.entries.map((e) => ({
+      cells: [e.seq, fmtTime(e.event.at), e.event.event, e.event.actor, e.event.messageId ? el('span', { class: 'mono' }, e.event.messageId) : '', e.event.type ?? '',
+        e.event.from?.member ?? '', e.event.to ? `${e.event.to.member} / ${e.event.to.service}` : '', e.event.detail ? el('span', { class: 'mono' }, JSON.stringify(e.event.detail)) : ''],
+    })));
+}
+
+async function loadIntegrity() {
+  const body = $('#integrity-body');
+  body.replaceChildren(el('p', { class: 'hint' }, t('loading')));
+  const i = await api('/v1/console/audit/integrity');
+  const ok = i.verification?.ok;
+  body.replaceChildren(
+    el('p', {}, el('span', { class: `badge ${ok ? 'ok' : 'broken'}`, id: 'integrity-state' }, ok ? t('integrityOk') : t('integrityBroken')),
+      ok ? '' : ` #${i.verification?.firstBad?.seq ?? '?'}: ${i.verification?.firstBad?.reason ?? ''}`),
+    el('p', {}, `${t('chainLength')}: `, el('strong', { id: 'chain-length' }, fmtNum(i.head?.seq ?? 0))),
+    el('p', {}, `${t('lastCheckpoint')}: `, i.lastCheckpoint ? `#${i.lastCheckpoint.seq} · ${fmtTime(i.lastCheckpoint.signedAt)} · ${t('checkpointAge')} ${fmtNum(i.checkpointAgeSeconds)} ${t('seconds')}` : '—'),
+  );
+}
+
+// ---------- connectors ----------
+async function loadConnectors() {
+  const list = await api('/v1/console/connectors');
+  const headers = [{ key: 'connector' }, { key: 'state' }, { key: 'lag', num: true }, { key: 'deadLetters', num: true }, { key: 'stats' }, { key: 'lastError' }, { key: 'actions' }];
+  table('#connector-table', headers, list.map((c) => ({
+    dataset: { connector: c.name },
+    cells: [c.name, badge(c.connector?.state), fmtNum(c.lag), fmtNum(c.deadLetters),
+      c.stats ? Object.entries(c.stats).map(([k, v]) => `${k} ${v}`).join(' · ') : '—', c.lastError ?? '',
+      isOperator()
+        ? el('span', {}, ...[['pause', 'PUT'], ['resume', 'PUT'], ['restart', 'POST']].map(([op, method]) =>
+            el('button', { type: 'button', class: 'secondary', dataset: { op }, onclick: () => connectorAction(c.name, op, method) }, t(op)), ' '))
+        : ''],
+  })));
+}
+
+async function connectorAction(name, op, method) {
+  try {
+    await api(`/v1/console/connectors/${encodeURIComponent(name)}/${op}`, { method });
+    notify(`${name}: ${t(op)} ✓`);
+    await loadConnectors();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+// ---------- registry ----------
+async function loadRegistry() {
+  const r = await api('/v1/console/registry');
+  table('#reg-members', [{ key: 'code' }, { key: 'name' }, { key: 'level' }, { key: 'parent' }], r.members.map((m) => ({ cells: [m.code, m.name, m.level ?? '', m.parent ?? ''] })));
+  table('#reg-systems', [{ key: 'client' }, { key: 'member' }, { key: 'name' }, { key: 'roles' }, { key: 'authMethods' }, { key: 'endpoint' }],
+    r.systems.map((s) => ({ cells: [s.clientId, s.member, s.name, s.roles.join(', '), s.authMethods.join(', '), s.endpoint ? el('span', { class: 'mono' }, s.endpoint) : ''] })));
+  table('#reg-services', [{ key: 'code' }, { key: 'name' }, { key: 'provider' }, { key: 'client' }, { key: 'connector' }, { key: 'messageTypes' }],
+    r.services.map((s) => ({ cells: [s.code, s.name ?? '', s.provider, s.system, s.connector, s.messageTypes.join(', ')] })));
+  table('#reg-rights', [{ key: 'client' }, { key: 'service' }, { key: 'provider' }], r.accessRights.map((a) => ({ cells: [a.client, a.service, a.provider ?? t('any')] })));
+  fillMemberSelect(r);
+}
+
+// ---------- KPIs ----------
+function localDate(d) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
+
+function kpiParams() {
+  const params = formQuery($('#kpi-form'));
+  params.set('lang', state.lang);
+  return params;
+}
+
+async function loadKpi(event) {
+  event?.preventDefault();
+  const params = kpiParams();
+  $('#kpi-export').href = `/v1/console/kpi.csv?${params}`;
+  state.lastKpi = await api(`/v1/console/kpi?${params}`);
+  renderKpi(state.lastKpi);
+}
+
+function statusBreakdown(statuses, labels) {
+  const entries = Object.entries(statuses).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
+  if (entries.length === 0) return el('p', { class: 'hint' }, t('kpiNoTraffic'));
+  return el('table', { class: 'breakdown' },
+    el('tbody', {}, entries.map(([code, n]) => el('tr', {}, el('td', {}, labels[code]?.[state.lang] ?? code, ' ', el('span', { class: 'hint' }, `(${code})`)), el('td', { class: 'num' }, fmtNum(n))))));
+}
+
+function renderKpi(report) {
+  const tot = report.total;
+  const fig = (key, value, id) => el('div', { class: 'metric' }, el('span', {}, t(key)), el('strong', { id }, value));
+  $('#kpi-body').replaceChildren(
+    el('p', { class: 'hint' }, `${t('kpiPeriod')}: ${report.period.from} → ${report.period.to} (${report.period.timeZone})`),
+    el('div', { class: 'kpi-grid' },
+      el('div', { class: 'card', id: 'kpi-documents' },
+        el('h3', {}, t('kpiDocuments')),
+        el('div', { class: 'kpi-figures' },
+          fig('kpiSent', fmtNum(tot.documents.sent), 'kpi-doc-sent'), fig('kpiDelivered', fmtNum(tot.documents.delivered)),
+          fig('kpiFailed', fmtNum(tot.documents.failed)), fig('kpiElectronicRate', fmtPct(tot.documents.electronicRate), 'kpi-doc-rate')),
+        el('h4', {}, t('kpiStatuses')), statusBreakdown(tot.documents.statuses, report.statusLabels.documents)),
+      el('div', { class: 'card', id: 'kpi-dossiers' },
+        el('h3', {}, t('kpiDossiers')),
+        el('div', { class: 'kpi-figures' },
+          fig('kpiDossierCount', fmtNum(tot.dossiers.dossiers), 'kpi-dossier-count'), fig('kpiSynced', fmtNum(tot.dossiers.synced)),
+          fig('kpiSyncRate', fmtPct(tot.dossiers.syncRate)), fig('kpiOnTimeRate', fmtPct(tot.dossiers.onTimeRate), 'kpi-ontime-rate')),
+        el('h4', {}, t('kpiStatuses')), statusBreakdown(tot.dossiers.statuses, report.statusLabels.dossiers))),
+    el('h3', {}, t('kpiByAgency')),
+  );
+  const agencyTable = el('table', { id: 'kpi-agencies' });
+  $('#kpi-body').append(agencyTable);
+  table(agencyTable,
+    [{ key: 'agency' }, { key: 'kpiSent', num: true }, { key: 'kpiDelivered', num: true }, { key: 'kpiReceived', num: true }, { key: 'kpiElectronicRate', num: true },
+      { key: 'kpiDossierCount', num: true }, { key: 'kpiSynced', num: true }, { key: 'kpiOnTime', num: true }, { key: 'kpiLate', num: true }, { key: 'kpiOnTimeRate', num: true }],
+    report.agencies.map((a) => ({
+      cells: [`${a.name} (${a.member})`, fmtNum(a.documents.sent), fmtNum(a.documents.delivered), fmtNum(a.documents.received), fmtPct(a.documents.electronicRate),
+        fmtNum(a.dossiers.dossiers), fmtNum(a.dossiers.synced), fmtNum(a.dossiers.onTime), fmtNum(a.dossiers.late), fmtPct(a.dossiers.onTimeRate)],
+    })));
+}
+
+// ---------- start ----------
+function wire() {
+  $('#lang').addEventListener('click', () => {
+    state.lang = state.lang === 'vi' ? 'en' : 'vi';
+    localStorage.setItem('lgsp.console.lang', state.lang);
+    applyLanguage();
+  });
+  $('#login-form').addEventListener('submit', login);
+  $('#logout').addEventListener('click', logout);
+  for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('click', () => selectTab(b.dataset.tab));
+  $('#message-search').addEventListener('submit', (e) => searchMessages(e).catch(showError));
+  $('#dlq-search').addEventListener('submit', (e) => searchDeadLetters(e).catch(showError));
+  $('#bulk-replay').addEventListener('click', () => bulkReplayAsk().catch(showError));
+  $('#bulk-go').addEventListener('click', bulkReplayGo);
+  $('#bulk-cancel').addEventListener('click', () => ($('#bulk-confirm').hidden = true));
+  $('#audit-search').addEventListener('submit', (e) => searchAudit(e).catch(showError));
+  $('#integrity-check').addEventListener('click', () => loadIntegrity().catch(showError));
+  $('#kpi-form').addEventListener('submit', (e) => loadKpi(e).catch(showError));
+  $('#trace-close').addEventListener('click', () => ($('#trace').hidden = true));
+  // Default KPI period: this month so far (local dates), `to` exclusive.
+  const now = new Date();
+  const today = localDate(now);
+  $('#kpi-form').from.value = `${today.slice(0, 8)}01`;
+  $('#kpi-form').to.value = localDate(new Date(now.getTime() + 86_400_000));
+}
+
+async function start() {
+  wire();
+  applyLanguage();
+  const s = await fetch('/v1/console/session').then((r) => r.json());
+  if (s.authenticated) {
+    state.session = s;
+    showApp();
+  } else {
+    showLogin();
+  }
+}
+
+start().catch(showError);

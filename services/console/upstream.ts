@@ -1,0 +1,39 @@
+// Calls to the services the console fronts (audit service, runner management API) on behalf
+// of the operator, with the operator's own access token: each service checks the roles itself,
+// so the console can never grant more than the token carries.
+import { ProblemError } from '../platform/problem.js';
+
+export interface UpstreamResponse {
+  status: number;
+  contentType: string;
+  body: unknown;
+}
+
+export async function callUpstream(
+  base: string | null,
+  what: string,
+  path: string,
+  init: { method?: string; token: string; query?: Record<string, unknown>; timeoutMs?: number },
+): Promise<UpstreamResponse> {
+  if (!base) throw new ProblemError(503, 'UPSTREAM_NOT_CONFIGURED', 'Service unavailable', `The console is not configured with the ${what} URL`);
+  const url = new URL(path, base);
+  for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, String(v));
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${init.token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(init.timeoutMs ?? 30_000),
+    });
+  } catch (err) {
+    throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The ${what} did not answer: ${(err as Error).message}`);
+  }
+  const text = await response.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The ${what} answered ${response.status} with a body that is not JSON`);
+  }
+  return { status: response.status, contentType: response.headers.get('content-type') ?? 'application/json', body };
+}
