@@ -1,0 +1,121 @@
+// Dossiers citizens file online at the portal, and their hand-over to the province. A filing
+// is stored and queued in one transaction (outbox); a background pass hands each queued
+// dossier to the bus as `dossier.submitted` for the responsible agency's one-stop-shop system,
+// acting as the bus member system `dvcqg-portal`, with the dossier code as Idempotency-Key so a
+// hand-over repeated after a lost answer is still one message. The portal → bus field mapping
+// is the one-stop-shop connector's own tested mapping, so both directions share one table.
+import type { Logger } from '../platform/logger.js';
+import { BusClient, type ClientCredentials } from '../stack/bus-client.js';
+import { fromPortalOnlineDossier, type PortalDossier } from '../../connectors/one-stop-shop/portal-mapping.js';
+import { PortalError } from './portal-codes.js';
+import { checkOnlineFiling, formatPortalDate } from './portal-rules.js';
+import type { ProcedureCatalogue } from './procedure-catalogue.js';
+import type { PortalStore } from './portal-store.js';
+
+export interface BusTarget {
+  gatewayUrl: string;
+  credentials: ClientCredentials;
+  /** Service code of the agencies' intake service in the bus registry. */
+  intakeService?: string;
+}
+
+const DAY_MS = 86_400_000;
+const MAX_BACKOFF_MS = 30_000;
+
+export class OnlineFiling {
+  private timer: NodeJS.Timeout | null = null;
+  private pushing: Promise<void> | null = null;
+  private client: { key: string; bus: BusClient } | null = null;
+
+  constructor(
+    private readonly store: PortalStore,
+    private readonly catalogue: ProcedureCatalogue,
+    private readonly busTarget: () => BusTarget | null,
+    private readonly log: Logger,
+  ) {}
+
+  /** Validates and stores a citizen's filing; returns the portal's record. Throws PortalError. */
+  file(input: Record<string, unknown>, now = Date.now()): { agency: string; record: PortalDossier } {
+    const check = checkOnlineFiling(input, this.catalogue);
+    if (check.errors.length > 0) throw new PortalError(check.unknownProcedure ? 'UNKNOWN_PROCEDURE' : 'INVALID_DATA', undefined, check.errors);
+    const procedure = this.catalogue.find(String(input.MaTTHC))!;
+    const agency = check.agency!;
+    const optional = (k: string) => (typeof input[k] === 'string' && input[k] !== '' ? (input[k] as string).normalize('NFC') : undefined);
+    const record: PortalDossier = {
+      MaHoSo: this.store.nextOnlineCode(agency, now),
+      MaTTHC: String(input.MaTTHC),
+      TenTTHC: procedure.name,
+      MaLinhVuc: procedure.sector.code,
+      ChuHoSo: String(input.ChuHoSo).normalize('NFC'),
+      LoaiDoiTuong: String(input.LoaiDoiTuong),
+      MaDoiTuong: optional('MaDoiTuong'),
+      Email: optional('Email'),
+      SoDienThoai: optional('SoDienThoai'),
+      TrichYeuHoSo: optional('TrichYeuHoSo'),
+      NgayTiepNhan: formatPortalDate(now),
+      NgayHenTra: formatPortalDate(now + procedure.processingDays * DAY_MS),
+      TrangThaiHoSo: '1',
+      TaiLieuNop: ((input.TaiLieuNop as PortalDossier['TaiLieuNop'] | undefined) ?? []).map((d) => ({ ...d, TenTepDinhKem: String(d.TenTepDinhKem).normalize('NFC') })),
+      DanhSachLePhi: procedure.fees.map((f) => ({ ...(f.code ? { MaPhiLePhi: f.code } : {}), TenPhiLePhi: f.name, Gia: f.amount, LoaiPhiLePhi: f.kind === 'fee' ? '1' : '2' })),
+    };
+    for (const key of Object.keys(record) as (keyof PortalDossier)[]) if (record[key] === undefined) delete record[key];
+    this.store.fileOnline(agency, record as unknown as Record<string, unknown>);
+    this.kick();
+    return { agency, record };
+  }
+
+  start(intervalMs = 500): void {
+    this.timer ??= setInterval(() => this.kick(), intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.pushing;
+  }
+
+  /** Starts a hand-over pass unless one is running; resolves when it is done. */
+  kick(): Promise<void> {
+    this.pushing ??= this.pushDue().finally(() => {
+      this.pushing = null;
+    });
+    return this.pushing;
+  }
+
+  private bus(target: BusTarget): BusClient {
+    const key = `${target.gatewayUrl}\u0000${target.credentials.clientId}`;
+    if (this.client?.key !== key) this.client = { key, bus: new BusClient(target.gatewayUrl, target.credentials) };
+    return this.client.bus;
+  }
+
+  private async pushDue(): Promise<void> {
+    const target = this.busTarget();
+    if (!target) return;
+    for (const entry of this.store.outboxDue(Date.now())) {
+      const dossier = this.store.get(entry.agency, entry.code);
+      if (!dossier) continue;
+      const retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 500 * 2 ** entry.attempts);
+      let outcome: { status: number; body: { id?: string; code?: string; detail?: string } };
+      try {
+        const payload = fromPortalOnlineDossier(dossier.record as unknown as PortalDossier);
+        outcome = await this.bus(target).send(
+          { type: 'dossier.submitted', to: { member: entry.agency, service: target.intakeService ?? 'dossier-intake' }, correlationId: entry.code, payload },
+          `dvcqg-${entry.code}`,
+        );
+      } catch (err) {
+        this.store.outboxFailed(entry.agency, entry.code, `bus unreachable: ${(err as Error).message}`, retryAt);
+        continue;
+      }
+      if (outcome.status === 202 && outcome.body.id) {
+        this.store.outboxDelivered(entry.agency, entry.code, outcome.body.id);
+        this.log.info({ dossier: entry.code, agency: entry.agency, messageId: outcome.body.id }, 'online dossier handed to the province');
+      } else {
+        const reason = `gateway answered ${outcome.status} ${outcome.body.code ?? ''} ${outcome.body.detail ?? ''}`.trim();
+        const transient = outcome.status === 429 || outcome.status >= 500 || outcome.status === 401;
+        this.store.outboxFailed(entry.agency, entry.code, reason, transient ? retryAt : null);
+        if (!transient) this.log.warn({ dossier: entry.code, agency: entry.agency, reason }, 'the province refused an online dossier');
+      }
+    }
+  }
+}
