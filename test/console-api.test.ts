@@ -1,0 +1,328 @@
+// The operator console's API on a real bus (gateway, runner, audit service, console, real
+// Kafka): login and roles, message search and trace, dead-letter replay (single, bulk, refused
+// for forged records), KPI reports from edoc/dossier events, CSV export, proxies to the audit
+// service and the runner, registry without secrets, metrics, and problem+json for bad input.
+import t from 'tap';
+import { Kafka, logLevel } from 'kafkajs';
+import { createEnvelope } from '../services/platform/envelope.js';
+import { BatchingProducer, createKafka } from '../services/platform/kafka-transport.js';
+import { eventRecords, messageEvent } from '../services/platform/bus-events.js';
+import { topicsFor } from '../services/platform/topics.js';
+import { startAuditService } from '../services/audit/audit-service.js';
+import { startConsole } from '../services/console/console-service.js';
+import { startTestBus, eventually } from './helpers/test-bus.js';
+
+const notice = (subject: string, member: string) => ({
+  type: 'notice.send',
+  to: { member, service: 'notice' },
+  payload: { subject, body: 'Nội dung thông báo thử nghiệm' },
+});
+
+t.test('operator console API', async (t) => {
+  const bus = await startTestBus(t, { name: 'console-api' });
+  const audit = await startAuditService(bus.config);
+  t.teardown(() => audit.stop());
+  const consoleSvc = await startConsole(bus.config, {
+    upstream: { gateway: bus.gateway.url, audit: audit.url, runner: bus.runner!.url },
+    lagIntervalMs: 300,
+  });
+  t.teardown(() => consoleSvc.stop());
+  const base = consoleSvc.url;
+  const topics = topicsFor(bus.config.topicPrefix);
+  const sender = bus.client('so-tttt-qlvb');
+
+  const login = async (clientId: string, secret = bus.clients.get(clientId)!.clientSecret) =>
+    fetch(`${base}/v1/console/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId, clientSecret: secret }),
+    });
+  const cookieOf = (res: Response) => res.headers.get('set-cookie')!.split(';')[0];
+
+  const opRes = await login('lgsp-operator');
+  t.equal(opRes.status, 200, 'operator logs in');
+  t.match(opRes.headers.get('set-cookie'), /HttpOnly; SameSite=Strict/);
+  const operator = cookieOf(opRes);
+  const observer = cookieOf(await login('lgsp-observer'));
+  const call = async (cookie: string, method: string, path: string, body?: unknown, extra: Record<string, string> = {}) => {
+    const res = await fetch(base + path, {
+      method,
+      headers: { cookie, ...(method !== 'GET' ? { 'x-lgsp-console': '1' } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...extra },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, type: res.headers.get('content-type') ?? '', headers: res.headers, text, body: text && /json/.test(res.headers.get('content-type') ?? '') ? JSON.parse(text) : null };
+  };
+  const get = (path: string, cookie = operator) => call(cookie, 'GET', path);
+
+  await t.test('login refuses wrong secrets, agency clients and malformed bodies', async (t) => {
+    const wrong = await login('lgsp-operator', 'not-the-secret');
+    t.equal(wrong.status, 401);
+    t.match(wrong.headers.get('content-type'), /application\/problem\+json/);
+    t.equal((await wrong.json()).code, 'LOGIN_FAILED');
+    t.notOk(wrong.headers.get('set-cookie'), 'no session on failure');
+    const agency = await login('so-tp-qlvb');
+    t.equal(agency.status, 403);
+    t.equal((await agency.json()).code, 'ROLE_REQUIRED');
+    const malformed = await fetch(`${base}/v1/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: 'x', extra: 1 }) });
+    const problem = await malformed.json();
+    t.equal(malformed.status, 400);
+    t.equal(problem.code, 'VALIDATION_FAILED');
+    t.ok(problem.errors.some((e: { field: string }) => e.field === 'clientSecret'), 'names the missing field');
+    t.ok(problem.errors.some((e: { field: string }) => e.field === 'extra'), 'names the unknown field');
+    const anon = await fetch(`${base}/v1/console/messages`);
+    t.equal(anon.status, 401);
+    t.same(await (await fetch(`${base}/v1/console/session`)).json(), { authenticated: false });
+    t.match((await get('/v1/console/session', observer)).body, { authenticated: true, clientId: 'lgsp-observer', roles: ['observer'] });
+  });
+
+  await t.test('a delivered message is searchable and its trace shows every hop with timings', async (t) => {
+    const sent = await sender.send({ ...notice('Giao ban tuần', '000.00.15.H49'), correlationId: 'CV-123/STTTT' });
+    t.equal(sent.status, 202);
+    const id = sent.body.id as string;
+    const found = await eventually(async () => {
+      const r = await get(`/v1/console/messages?q=${id}`);
+      return r.body.items[0]?.status === 'delivered' ? r.body.items[0] : null;
+    });
+    t.match(found, { id, type: 'notice.send', fromMember: '000.00.12.H49', toMember: '000.00.15.H49', toService: 'notice', connector: 'relay' });
+    const byCorrelation = await get(`/v1/console/messages?q=${encodeURIComponent('CV-123/STTTT')}`);
+    t.equal(byCorrelation.body.items[0].id, id, 'the search box also takes a correlation id');
+    const byFilters = await get(`/v1/console/messages?member=000.00.15.H49&type=notice.*&status=delivered`);
+    t.ok(byFilters.body.items.some((m: { id: string }) => m.id === id), 'member + family + status filters');
+    const none = await get(`/v1/console/messages?member=000.00.15.H49&from=2001-01-01&to=2001-01-02`);
+    t.equal(none.body.items.length, 0, 'a time range outside the traffic finds nothing');
+    const trace = await get(`/v1/console/messages/${id}`);
+    t.same(trace.body.hops.map((h: { event: string }) => h.event), ['accepted', 'routed', 'delivered']);
+    t.same(trace.body.hops.map((h: { hop: string }) => h.hop), ['gateway', 'runner/relay', 'runner/relay']);
+    t.equal(trace.body.hops[0].sinceAcceptedMs, 0);
+    t.ok(trace.body.hops[2].sinceAcceptedMs >= 0 && trace.body.totalMs === trace.body.hops[2].sinceAcceptedMs, 'timings from acceptance');
+    const missing = await get('/v1/console/messages/01900000-0000-7000-8000-000000000000');
+    t.equal(missing.status, 404);
+    t.equal(missing.body.code, 'MESSAGE_NOT_FOUND');
+  });
+
+  await t.test('bad search input is a problem naming the field', async (t) => {
+    const impossible = await get('/v1/console/messages?from=2026-02-30');
+    t.equal(impossible.status, 400);
+    t.match(impossible.type, /problem\+json/);
+    t.same(impossible.body.errors, [{ field: 'querystring.from', message: 'is not a valid date or time' }]);
+    const unknown = await get('/v1/console/messages?colour=red');
+    t.equal(unknown.status, 400);
+    t.ok(unknown.body.errors.some((e: { field: string }) => e.field === 'querystring.colour'));
+    const zoneless = await get('/v1/console/dead-letters?from=2026-01-01T10:00');
+    t.equal(zoneless.status, 400);
+    const backwards = await get('/v1/console/kpi?from=2026-02-01&to=2026-01-01');
+    t.equal(backwards.status, 400);
+    t.equal(backwards.body.errors[0].field, 'querystring.to');
+  });
+
+  await t.test('a dead letter is replayed once by an operator, audited, then delivered', async (t) => {
+    bus.simulator.modes.set('so-khdt-qlvb', { mode: 'reject' });
+    const sent = await sender.send(notice('Bị từ chối', '000.00.24.H49'));
+    const id = sent.body.id as string;
+    const dl = await eventually(async () => (await get(`/v1/console/dead-letters?messageId=${id}`)).body.items[0]);
+    t.match(dl, { connector: 'relay', messageId: id, verified: true, type: 'notice.send', fromMember: '000.00.12.H49', toMember: '000.00.24.H49', attempts: 1, replayedAt: null });
+    t.match(dl.reason, /422/);
+    t.notOk('value' in dl || 'data' in dl, 'the payload itself is not shown');
+    t.equal((await get(`/v1/console/messages/${id}`)).body.message.status, 'dead_lettered');
+
+    const byObserver = await call(observer, 'POST', `/v1/console/dead-letters/${dl.id}/replay`);
+    t.equal(byObserver.status, 403);
+    t.equal(byObserver.body.code, 'ROLE_REQUIRED', 'observers cannot replay');
+    const noHeader = await fetch(`${base}/v1/console/dead-letters/${dl.id}/replay`, { method: 'POST', headers: { cookie: operator } });
+    t.equal(noHeader.status, 403);
+    t.equal((await noHeader.json()).code, 'CONSOLE_HEADER_REQUIRED', 'cookie requests that change state need the console header');
+
+    bus.simulator.modes.set('so-khdt-qlvb', { mode: 'ok' });
+    const replay = await call(operator, 'POST', `/v1/console/dead-letters/${dl.id}/replay`);
+    t.equal(replay.status, 202);
+    t.match(replay.body, { id: dl.id, messageId: id, status: 'replayed', originTopic: topics.message('notice') });
+    const again = await call(operator, 'POST', `/v1/console/dead-letters/${dl.id}/replay`);
+    t.equal(again.status, 409);
+    t.equal(again.body.code, 'ALREADY_REPLAYED');
+
+    const trace = await eventually(async () => {
+      const r = await get(`/v1/console/messages/${id}`);
+      return r.body.message.status === 'delivered' ? r.body : null;
+    });
+    const events = trace.hops.map((h: { event: string }) => h.event);
+    t.same(events.slice(-3), ['replayed', 'routed', 'delivered'], 'replayed, then delivered');
+    t.equal(trace.hops.find((h: { event: string }) => h.event === 'replayed').hop, 'console/lgsp-operator');
+    t.equal((bus.simulator.received.get('so-khdt-qlvb') ?? []).filter((m) => m.id === id).length, 1, 'delivered exactly once');
+    t.equal((await sender.status(id)).body.status, 'delivered', 'the gateway agrees');
+
+    const trail = await eventually(async () => {
+      const r = await get(`/v1/console/audit/events?event=operator_action`);
+      return r.body.entries.some((e: { event: { detail: { action: string; deadLetterId?: number } } }) => e.event.detail.action === 'replay' && e.event.detail.deadLetterId === dl.id) ? r.body : null;
+    });
+    t.ok(trail, 'the replay is an operator_action in the audit trail');
+    const replayedEntry = await eventually(async () => (await get(`/v1/console/audit/events?messageId=${id}&event=replayed`)).body.entries[0]);
+    t.equal(replayedEntry.event.actor, 'console/lgsp-operator');
+  });
+
+  await t.test('records the runner refused cannot be replayed', async (t) => {
+    const kafka = new Kafka({ clientId: 'forger', brokers: bus.config.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    const forged = createEnvelope({ type: 'notice.send', from: { member: '000.00.00.H49', system: 'vp-ubnd-qlvb' }, to: { member: '000.00.15.H49', service: 'notice' }, data: { subject: 'giả mạo', body: 'x' } });
+    await producer.send({ topic: topics.message('notice'), acks: -1, messages: [{ value: JSON.stringify(forged), headers: { 'lgsp-id': forged.id } }] });
+    await producer.disconnect();
+    const dl = await eventually(async () => (await get('/v1/console/dead-letters?reason=not%20signed')).body.items[0]);
+    t.equal(dl.verified, false);
+    t.equal(dl.messageId, null, 'an unverified record claims no message id');
+    t.equal(dl.type, null, 'nor any routing');
+    const replay = await call(operator, 'POST', `/v1/console/dead-letters/${dl.id}/replay`);
+    t.equal(replay.status, 409);
+    t.equal(replay.body.code, 'NOT_REPLAYABLE');
+    const unknown = await call(operator, 'POST', '/v1/console/dead-letters/999999/replay');
+    t.equal(unknown.status, 404);
+    t.equal(unknown.body.code, 'DEAD_LETTER_NOT_FOUND');
+  });
+
+  await t.test('bulk replay by filter replays every matching dead letter', async (t) => {
+    bus.simulator.modes.set('xa-hoaphuoc-qlvb', { mode: 'reject' });
+    const ids: string[] = [];
+    for (const s of ['Một', 'Hai']) ids.push((await sender.send(notice(s, 'H49.242.10'))).body.id);
+    await eventually(async () => (await get('/v1/console/dead-letters?member=H49.242.10&replayed=false')).body.items.length === 2);
+    bus.simulator.modes.set('xa-hoaphuoc-qlvb', { mode: 'ok' });
+    const bad = await call(operator, 'POST', '/v1/console/dead-letters/replay', { member: 'H49.242.10', max: 100000 });
+    t.equal(bad.status, 400, 'a bulk replay is bounded');
+    const bulk = await call(operator, 'POST', '/v1/console/dead-letters/replay', { member: 'H49.242.10', connector: 'relay' });
+    t.equal(bulk.status, 202);
+    t.equal(bulk.body.matched, 2);
+    t.same(bulk.body.replayed.map((r: { messageId: string }) => r.messageId).sort(), [...ids].sort());
+    await eventually(() => ids.every((id) => (bus.simulator.received.get('xa-hoaphuoc-qlvb') ?? []).some((m) => m.id === id)));
+    t.equal((await get('/v1/console/dead-letters?member=H49.242.10&replayed=false')).body.items.length, 0, 'nothing left to replay');
+  });
+
+  await t.test('KPIs per agency from edoc and dossier events, zero when a family has no traffic', async (t) => {
+    const day = new Date().toISOString().slice(0, 10);
+    const next = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    const prev = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    const empty = await get(`/v1/console/kpi?from=2001-01-01&to=2001-02-01`);
+    t.match(empty.body.total, { documents: { sent: 0, electronicRate: null, statuses: {} }, dossiers: { dossiers: 0, onTimeRate: null, syncRate: null } });
+    t.same(empty.body.agencies, []);
+
+    // Document and dossier traffic as their connectors publish it: generic bus events only.
+    const kafka = createKafka('kpi-test', bus.config.kafkaBrokers);
+    const producer = new BatchingProducer(kafka, () => bus.keystore.signingKey, { lingerMs: 1, maxBatch: 100, ttlSeconds: 600 });
+    await producer.connect();
+    const qlvb = (from: string, to: string, type: string, correlationId: string) =>
+      createEnvelope({ type, from: { member: from, system: 'qlvb' }, to: { member: to, service: 'edoc' }, correlationId, data: {} });
+    const doc1 = qlvb('000.00.12.H49', '000.00.15.H49', 'edoc.send', '000.00.12.H49,2026/01/05,12/STTTT');
+    const doc2 = qlvb('000.00.12.H49', '000.00.24.H49', 'edoc.send', '000.00.12.H49,2026/01/05,13/STTTT');
+    const doc3 = qlvb('000.00.15.H49', '000.00.12.H49', 'edoc.send', '000.00.15.H49,2026/01/05,7/STP');
+    const status1 = qlvb('000.00.15.H49', '000.00.12.H49', 'edoc.status', doc1.correlationId);
+    const motcua = (type: string, dossier: string) =>
+      createEnvelope({ type, from: { member: '000.00.00.H49', system: 'motcua' }, to: { member: '000.00.00.G22', service: 'dvcqg' }, correlationId: dossier, data: {} });
+    const syncA = motcua('dossier.sync', 'H49.01-260105-0001');
+    const progA = motcua('dossier.progress', 'H49.01-260105-0001');
+    const syncB = motcua('dossier.sync', 'H49.01-260105-0002');
+    const syncC = motcua('dossier.sync', 'H49.01-260105-0003');
+    const lookup = motcua('dossier.lookup', 'H49.01-260105-0004');
+    const ev = (name: Parameters<typeof messageEvent>[0], env: ReturnType<typeof createEnvelope>, detail?: Record<string, unknown>) => messageEvent(name, env, 'test', detail);
+    const events = [
+      ev('accepted', doc1), ev('delivered', doc1),
+      ev('accepted', doc2), ev('delivered', doc2), ev('status', doc2, { statusCode: '3' }),
+      ev('accepted', doc3), ev('dead_lettered', doc3, { reason: 'gave up' }),
+      ev('accepted', status1), ev('delivered', status1, { statusCode: '06' }),
+      ev('accepted', syncA), ev('delivered', syncA), ev('status', syncA, { TrangThaiHoSo: 4, NgayHenTra: '20260110170000' }),
+      ev('accepted', progA), ev('delivered', progA), ev('status', progA, { TrangThaiHoSo: '10', NgayHenTra: '20260110170000', NgayTra: '20260109100000' }),
+      ev('accepted', syncB), ev('delivered', syncB), ev('status', syncB, { TrangThaiHoSo: 10, onTime: false }),
+      ev('accepted', syncC), ev('delivery_failed', syncC, { attempt: 1, reason: '503' }),
+      ev('accepted', lookup), ev('delivered', lookup),
+    ];
+    // Distinct times, in order, so "latest status" is well defined.
+    const t0 = Date.now() - 60_000;
+    events.forEach((e, i) => (e.at = new Date(t0 + i * 10).toISOString()));
+    await producer.send(events.flatMap((e) => eventRecords(topics, e)).filter((r) => r.topic === topics.events));
+    await producer.disconnect();
+
+    const report = await eventually(async () => {
+      const r = await get(`/v1/console/kpi?from=${prev}&to=${next}`);
+      return r.body.total.dossiers.dossiers === 3 && r.body.total.documents.sent === 3 ? r.body : null;
+    });
+    t.same(report.total.documents, {
+      sent: 3, delivered: 2, failed: 1, received: 3, electronicRate: 0.6667,
+      statuses: { '06': 1, '03': 1, dead_lettered: 1 },
+    }, 'documents: the status packet sets doc1 to completed; doc2 reports received; doc3 failed');
+    t.same(report.total.dossiers, {
+      dossiers: 3, synced: 2, syncRate: 0.6667, onTime: 1, late: 1, onTimeRate: 0.5,
+      statuses: { '10': 2, failed: 1 },
+    }, 'dossiers: lookups excluded, latest TrangThaiHoSo, on time from NgayHenTra/NgayTra or onTime');
+    const stttt = report.agencies.find((a: { member: string }) => a.member === '000.00.12.H49');
+    t.match(stttt, { name: 'Sở Thông tin và Truyền thông (dữ liệu mẫu)', documents: { sent: 2, delivered: 2, electronicRate: 1, received: 1 } });
+    t.equal(report.statusLabels.documents['06'].vi, 'Hoàn thành');
+    const one = await get(`/v1/console/kpi?from=${prev}&to=${next}&member=000.00.00.H49`);
+    t.same(one.body.agencies.map((a: { member: string }) => a.member), ['000.00.00.H49'], 'one agency');
+
+    const csv = await get(`/v1/console/kpi.csv?from=${prev}&to=${next}&lang=vi`);
+    t.equal(csv.status, 200);
+    t.match(csv.type, /^text\/csv; charset=utf-8/);
+    t.match(csv.headers.get('content-disposition'), new RegExp(`attachment; filename="lgsp-kpi-${prev}_${next}.csv"`));
+    const lines = csv.text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    const raw = Buffer.from(await (await fetch(`${base}/v1/console/kpi.csv?from=${prev}&to=${next}`, { headers: { cookie: operator } })).arrayBuffer());
+    t.same([...raw.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 BOM for spreadsheet programs');
+    t.match(lines[0], /^Mã cơ quan,Tên cơ quan,Từ ngày/);
+    t.match(lines.find((l) => l.startsWith('000.00.12.H49')), /^000\.00\.12\.H49,Sở Thông tin và Truyền thông \(dữ liệu mẫu\),[^,]+,[^,]+,2,2,0,1,100\.0,/);
+    t.match(lines.at(-1), /^,Toàn tỉnh,.*,3,2,1,3,66\.7,.*Hoàn thành: 1/);
+    t.equal(lines[0].normalize('NFC'), lines[0], 'NFC');
+    const en = await get(`/v1/console/kpi.csv?from=${day}&to=${next}&lang=en`);
+    t.match(en.text, /Agency code,Agency name/);
+    const exportAudited = await eventually(async () =>
+      (await get('/v1/console/audit/events?event=operator_action')).body.entries.find((e: { event: { detail: { action: string } } }) => e.event.detail.action === 'kpi_export'));
+    t.ok(exportAudited, 'CSV exports are audited');
+  });
+
+  await t.test('connectors: status with lag and dead-letter depth; pause and resume are operator-only', async (t) => {
+    const list = await eventually(async () => {
+      const r = await get('/v1/console/connectors');
+      return r.body?.[0]?.lag !== null && r.body?.[0]?.lag !== undefined ? r.body : null;
+    });
+    t.match(list[0], { name: 'relay', connector: { state: 'RUNNING' }, lag: Number, deadLetters: Number });
+    t.equal((await call(observer, 'PUT', '/v1/console/connectors/relay/pause')).status, 403);
+    t.equal((await call(operator, 'PUT', '/v1/console/connectors/relay/pause')).status, 202);
+    t.equal((await get('/v1/console/connectors')).body[0].connector.state, 'PAUSED');
+    t.equal((await call(operator, 'PUT', '/v1/console/connectors/relay/resume')).status, 202);
+    t.equal((await get('/v1/console/connectors')).body[0].connector.state, 'RUNNING');
+    const unknown = await call(operator, 'PUT', '/v1/console/connectors/nope/pause');
+    t.equal(unknown.status, 404);
+    t.equal(unknown.body.code, 'UNKNOWN_CONNECTOR', 'the runner\'s problem passes through');
+    const actions = await eventually(async () => {
+      const entries = (await get('/v1/console/audit/events?event=operator_action')).body.entries as { event: { detail: { action: string; connector?: string } } }[];
+      const names = entries.map((e) => e.event.detail.action);
+      return names.includes('connector_pause') && names.includes('connector_resume') ? names : null;
+    });
+    t.ok(actions.includes('login'), 'logins are audited too');
+  });
+
+  await t.test('audit integrity, registry without secrets, metrics', async (t) => {
+    const integrity = await eventually(async () => {
+      const r = await get('/v1/console/audit/integrity');
+      return r.body.lastCheckpoint ? r.body : null;
+    });
+    t.equal(integrity.verification.ok, true);
+    t.ok(integrity.head.seq > 10);
+    t.type(integrity.checkpointAgeSeconds, 'number');
+    const registry = await get('/v1/console/registry', observer);
+    t.equal(registry.status, 200);
+    t.ok(registry.body.members.length >= 6);
+    t.match(registry.body.systems.find((s: { clientId: string }) => s.clientId === 'so-khdt-qlvb'), { authMethods: ['private_key_jwt', 'client_secret_basic'] });
+    t.notMatch(registry.text, /secretHash|privateJwk|"jwks"|"d":/, 'no keys or secret hashes');
+    t.ok(registry.body.accessRights.some((a: { client: string; service: string }) => a.client === 'so-tttt-qlvb' && a.service === 'leadership-notice'));
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    t.match(metrics, /lgsp_dlq_depth\{connector="relay",service="console"\} 1/, 'the forged record is the one dead letter left');
+    t.match(metrics, /lgsp_consumer_lag\{group="relay",kind="connector",service="console"\} \d+/);
+    t.match(metrics, /lgsp_console_replays_total\{service="console"\} 3/);
+    const overview = await get('/v1/console/overview');
+    t.ok(overview.body.indexedMessages > 5);
+    t.ok(overview.body.lastMinute.accepted >= 1, 'recent traffic counts in the live figures');
+  });
+
+  await t.test('logout clears the session and is audited', async (t) => {
+    const session = cookieOf(await login('lgsp-observer'));
+    const out = await call(session, 'DELETE', '/v1/console/session');
+    t.equal(out.status, 204);
+    t.match(out.headers.get('set-cookie'), /Max-Age=0/);
+  });
+});
