@@ -22,7 +22,7 @@ t.test('batch signatures verify per record and catch tampering', async (t) => {
   const values = ['{"a":1}', '{"b":2}', '{"c":3}'].map((v) => Buffer.from(v));
   const sigs = await signBatch(values, keystore.signingKey, 60);
   t.equal(new Set(sigs.map((s) => s[SIGNATURE_HEADER])).size, 1, 'one signature for the whole batch');
-  const verifier = new RecordVerifier(keystore.keyResolver());
+  const verifier = new RecordVerifier(keystore.publicKeyLookup());
   for (let i = 0; i < values.length; i++) t.match(await verifier.verify(values[i], sigs[i]), { ok: true }, `record ${i}`);
 
   t.match(await verifier.verify(Buffer.from('{"a":2}'), sigs[0]), { ok: false, reason: /tampered or forged/ }, 'edited value');
@@ -35,9 +35,9 @@ t.test('batch signatures verify per record and catch tampering', async (t) => {
   t.match(await verifier.verify(values[0], forged[0]), { ok: false, reason: /signature verification failed/ }, 'signed by a key not in the JWKS');
 
   const expired = await signBatch(values, keystore.signingKey, 60);
-  const later = new RecordVerifier(keystore.keyResolver(), { now: () => Date.now() + 120_000 });
+  const later = new RecordVerifier(keystore.publicKeyLookup(), { now: () => Date.now() + 120_000 });
   t.match(await later.verify(values[0], expired[0]), { ok: false, reason: /expired/ }, 'expired');
-  const audit = new RecordVerifier(keystore.keyResolver(), { now: () => Date.now() + 120_000, enforceExpiry: false });
+  const audit = new RecordVerifier(keystore.publicKeyLookup(), { now: () => Date.now() + 120_000, enforceExpiry: false });
   t.match(await audit.verify(values[0], expired[0]), { ok: true }, 'audit verification ignores expiry');
 });
 
@@ -48,7 +48,7 @@ t.test('key rotation: records signed before and after verify against the JWKS', 
   await keystore.rotate();
   t.not(keystore.signingKey.kid, oldKid);
   const after = await signBatch([Buffer.from('y')], keystore.signingKey, 60);
-  const verifier = new RecordVerifier(keystore.keyResolver());
+  const verifier = new RecordVerifier(keystore.publicKeyLookup());
   t.match(await verifier.verify(Buffer.from('x'), before[0]), { ok: true });
   t.match(await verifier.verify(Buffer.from('y'), after[0]), { ok: true });
   t.equal(keystore.publicJwks().keys.length, 2);

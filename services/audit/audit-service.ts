@@ -238,7 +238,10 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
       // Prefixed like the topics, so separate buses on one cluster do not share a group.
       groupId: `${config.topicPrefix}lgsp-audit`,
       topics: [topics.audit],
-      verifier: new RecordVerifier(keystore.keyResolver(), { enforceExpiry: false }),
+      verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
+      // The audit log is not on a latency path: larger fetches, fewer SQLite commits.
+      maxWaitTimeInMs: 500,
+      minBytes: 64 * 1024,
       log,
       handleBatch: async (records) => {
         const now = new Date();

@@ -96,7 +96,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       topics,
       connectors,
       groupId: `${topics.prefix}lgsp-console-${consoleStore.storeId}`,
-      verifier: new RecordVerifier(keystore.keyResolver(), { enforceExpiry: false }),
+      verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
       store: consoleStore,
       monitor,
       log,
@@ -152,7 +152,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       store: consoleStore.deadLetters,
       producer,
       topics,
-      verifier: new RecordVerifier(keystore.keyResolver()),
+      verifier: new RecordVerifier(keystore.publicKeyLookup()),
       onReplayed: () => replays.inc(),
     });
     const ctx: ConsoleContext = {

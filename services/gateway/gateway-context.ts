@@ -10,6 +10,7 @@ import type { AccessTokenVerifier } from '../platform/access-token.js';
 import type { MessageStore } from './message-store.js';
 import type { ClientAuthenticator } from './client-authentication.js';
 import type { RejectionAudit } from './rejection-audit.js';
+import type { SubmissionHook } from './submission-hooks.js';
 
 export interface GatewayContext {
   config: BusConfig;
@@ -24,4 +25,6 @@ export interface GatewayContext {
   clientAuth: ClientAuthenticator;
   tokenVerifier: AccessTokenVerifier;
   audit: RejectionAudit;
+  /** Business rules by message type, added by route modules (e.g. the document exchange). */
+  submissionHooks?: SubmissionHook[];
 }

@@ -76,7 +76,7 @@ export class FaultInjector {
     }
     const { expireSessions = false, ...rest } = copy as FaultInput;
     this.settings = { ...DEFAULT_FAULTS, ...rest };
-    if (this.settings.burst) this.settings.burst = { retryAfterSeconds: 1, ...this.settings.burst };
+    if (this.settings.burst) this.settings.burst = { ...this.settings.burst, retryAfterSeconds: this.settings.burst.retryAfterSeconds ?? 1 };
     this.burstRemaining = this.settings.burst?.count ?? 0;
     return { expireSessions };
   }

@@ -18,6 +18,8 @@ export type BusEventName =
   | 'dead_lettered'
   | 'replayed'
   | 'status'
+  /** Put in the recipient system's inbox (pull delivery); `delivered` follows when it acknowledges. */
+  | 'deposited'
   | 'operator_action';
 
 export interface BusEvent {

@@ -26,6 +26,10 @@ export interface BusConfig {
   deliveryTimeoutMs: number;
   deliveryConcurrency: number;
   checkpointIntervalMs: number;
+  /** Largest total size of one document package's attachments (edoc.send). */
+  attachmentMaxBytes: number;
+  /** Where the filesystem attachment store keeps attachments; empty = <dataDir>/attachments. */
+  attachmentStoreDir: string;
 }
 
 const DEFAULTS: BusConfig = {
@@ -49,6 +53,8 @@ const DEFAULTS: BusConfig = {
   deliveryTimeoutMs: 10_000,
   deliveryConcurrency: 32,
   checkpointIntervalMs: 10_000,
+  attachmentMaxBytes: 20 * 1024 * 1024,
+  attachmentStoreDir: '',
 };
 
 /** Environment variable → config key. Documented in README's configuration table. */
@@ -73,6 +79,8 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_DELIVERY_TIMEOUT_MS: 'deliveryTimeoutMs',
   LGSP_DELIVERY_CONCURRENCY: 'deliveryConcurrency',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
+  LGSP_ATTACHMENT_MAX_BYTES: 'attachmentMaxBytes',
+  LGSP_ATTACHMENT_STORE_DIR: 'attachmentStoreDir',
 };
 
 const configSchema = {
@@ -99,6 +107,8 @@ const configSchema = {
     deliveryTimeoutMs: { type: 'integer', minimum: 100 },
     deliveryConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },
+    attachmentMaxBytes: { type: 'integer', minimum: 1024, maximum: 512 * 1024 * 1024 },
+    attachmentStoreDir: { type: 'string' },
   },
 };
 

@@ -3,6 +3,7 @@
 // JWKS so records and tokens signed before the rotation still verify (no downtime).
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey } from 'jose';
 
 export const SIGNING_ALG = 'ES256';
@@ -20,7 +21,10 @@ interface KeysFile {
 export interface SigningKey {
   kid: string;
   alg: string;
+  /** WebCrypto form, for jose (tokens, checkpoints). */
   key: CryptoKey;
+  /** node:crypto form, for the hot path (es256.ts). */
+  keyObject: KeyObject;
 }
 
 export async function generateSigningJwk(): Promise<{ kid: string; privateJwk: JWK; publicJwk: JWK }> {
@@ -72,7 +76,12 @@ export class PlatformKeystore {
   private static async importActive(keys: StoredKey[]): Promise<SigningKey> {
     const newest = keys[keys.length - 1];
     if (!newest) throw new Error('keystore holds no keys');
-    return { kid: newest.kid, alg: SIGNING_ALG, key: (await importJWK(newest.privateJwk, SIGNING_ALG)) as CryptoKey };
+    return {
+      kid: newest.kid,
+      alg: SIGNING_ALG,
+      key: (await importJWK(newest.privateJwk, SIGNING_ALG)) as CryptoKey,
+      keyObject: createPrivateKey({ key: newest.privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' }),
+    };
   }
 
   get signingKey(): SigningKey {
@@ -101,6 +110,31 @@ export class PlatformKeystore {
         local = createLocalJWKSet(this.publicJwks());
         return local(header, token);
       }
+    };
+  }
+
+  /**
+   * node:crypto public keys by kid, for es256.ts verification. An unknown kid re-reads the keys
+   * file (at most once a second), as keyResolver() does.
+   */
+  publicKeyLookup(): (kid: string) => KeyObject | undefined {
+    const cache = new Map<string, KeyObject>();
+    let lastReload = 0;
+    const fill = () => {
+      for (const k of this.stored) if (!cache.has(k.kid)) cache.set(k.kid, createPublicKey({ key: toPublicJwk(k.privateJwk) as import('node:crypto').JsonWebKey, format: 'jwk' }));
+    };
+    fill();
+    return (kid) => {
+      const hit = cache.get(kid);
+      if (hit || !this.file || Date.now() - lastReload < 1000) return hit;
+      lastReload = Date.now();
+      try {
+        this.stored = (JSON.parse(readFileSync(this.file, 'utf8')) as KeysFile).keys;
+        fill();
+      } catch {
+        /* keep what we have */
+      }
+      return cache.get(kid);
     };
   }
 

@@ -3,7 +3,8 @@
 // ES256 signature per produced batch instead of one per record keeps crypto off the hot path;
 // a batch of one is simply a per-record signature with an empty path. The record value (the
 // envelope JSON) is hashed byte for byte, so consumers verify exactly what they parse.
-import { CompactSign, compactVerify, base64url, type JWTVerifyGetKey } from 'jose';
+import { base64url } from 'jose';
+import { signCompact, verifyCompact, type PublicKeyLookup } from './es256.js';
 import { buildTree, leafHash, rootFromPath } from './merkle.js';
 import type { SigningKey } from './keystore.js';
 
@@ -23,13 +24,11 @@ interface BatchClaims {
   exp: number;
 }
 
-export async function signBatch(values: Buffer[], key: SigningKey, ttlSeconds: number): Promise<RecordSignature[]> {
+export function signBatch(values: Buffer[], key: SigningKey, ttlSeconds: number): RecordSignature[] {
   const { root, paths } = buildTree(values.map(leafHash));
   const iat = Math.floor(Date.now() / 1000);
   const claims: BatchClaims = { root: base64url.encode(root), n: values.length, iat, exp: iat + ttlSeconds };
-  const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: JWS_TYPE })
-    .sign(key.key);
+  const jws = signCompact(JSON.stringify(claims), { alg: 'ES256', kid: key.kid, typ: JWS_TYPE }, key.keyObject);
   return paths.map((path, index) => ({
     [SIGNATURE_HEADER]: jws,
     [PROOF_HEADER]: `${index}/${values.length}:${path.map((p) => base64url.encode(p)).join('.')}`,
@@ -47,29 +46,33 @@ function headerString(v: Buffer | string | (Buffer | string)[] | undefined): str
 export class RecordVerifier {
   // Verified batch signatures by JWS text: records of one batch share it, so a batch costs one
   // signature check however many records it holds.
-  private readonly verified = new Map<string, Promise<BatchClaims | string>>();
+  private readonly verified = new Map<string, BatchClaims | string>();
 
   constructor(
-    private readonly getKey: JWTVerifyGetKey,
+    private readonly lookupKey: PublicKeyLookup,
     private readonly options: { cacheSize?: number; now?: () => number; enforceExpiry?: boolean } = {},
   ) {}
 
-  private checkSignature(jws: string): Promise<BatchClaims | string> {
-    let pending = this.verified.get(jws);
-    if (!pending) {
-      pending = compactVerify(jws, this.getKey, { algorithms: ['ES256'] }).then(
-        ({ payload, protectedHeader }) => {
-          if (protectedHeader.typ !== JWS_TYPE) return 'unexpected JWS type';
-          const claims = JSON.parse(new TextDecoder().decode(payload)) as BatchClaims;
-          if (typeof claims.root !== 'string' || !Number.isInteger(claims.n) || typeof claims.exp !== 'number') return 'malformed batch claims';
-          return claims;
-        },
-        (err: Error) => `signature verification failed: ${err.message}`,
-      );
-      this.verified.set(jws, pending);
+  private checkSignature(jws: string): BatchClaims | string {
+    let result = this.verified.get(jws);
+    if (result === undefined) {
+      result = this.verifyBatchJws(jws);
+      this.verified.set(jws, result);
       if (this.verified.size > (this.options.cacheSize ?? 10_000)) this.verified.delete(this.verified.keys().next().value as string);
     }
-    return pending;
+    return result;
+  }
+
+  private verifyBatchJws(jws: string): BatchClaims | string {
+    try {
+      const { header, payload } = verifyCompact(jws, this.lookupKey);
+      if (header.typ !== JWS_TYPE) return 'unexpected JWS type';
+      const claims = JSON.parse(payload.toString('utf8')) as BatchClaims;
+      if (typeof claims.root !== 'string' || !Number.isInteger(claims.n) || typeof claims.exp !== 'number') return 'malformed batch claims';
+      return claims;
+    } catch (err) {
+      return `signature verification failed: ${(err as Error).message}`;
+    }
   }
 
   async verify(value: Buffer | null, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Promise<VerifyResult> {
@@ -77,7 +80,7 @@ export class RecordVerifier {
     const proof = headerString(headers?.[PROOF_HEADER]);
     if (!value) return { ok: false, reason: 'record has no value' };
     if (!jws || !proof) return { ok: false, reason: 'record is not signed' };
-    const claims = await this.checkSignature(jws);
+    const claims = this.checkSignature(jws);
     if (typeof claims === 'string') return { ok: false, reason: claims };
     // The audit log must still record authentic events that arrive late (a consumer that was
     // down past the TTL), so it verifies without the expiry; delivery paths enforce it.

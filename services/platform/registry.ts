@@ -23,6 +23,13 @@ export interface SystemClient {
   auth: { jwks?: { keys: JWK[] }; secretHash?: string };
   endpoint?: string;
   rateLimitPerMinute?: number;
+  /** How document packages reach this system: pushed to its endpoint or pulled from its inbox, as JSON or edXML. */
+  documentDelivery?: DocumentDelivery;
+}
+
+export interface DocumentDelivery {
+  mode: 'push' | 'pull';
+  format: 'json' | 'edxml';
 }
 
 export interface Service {

@@ -9,6 +9,8 @@ export interface Topics {
   deadLetter(connector: string): string;
   events: string;
   audit: string;
+  /** Messages waiting for systems that pull (GET /v1/inbox): the runtime deposits, the gateway serves. */
+  inbox: string;
   /** Extracts the service code from a work topic name, or null. */
   serviceOf(topic: string): string | null;
 }
@@ -22,6 +24,7 @@ export function topicsFor(prefix = ''): Topics {
     deadLetter: (connector) => `${prefix}lgsp.dlq.${connector}`,
     events: `${prefix}lgsp.events`,
     audit: `${prefix}lgsp.audit`,
+    inbox: `${prefix}lgsp.inbox`,
     serviceOf: (topic) => (topic.startsWith(msg) ? topic.slice(msg.length) : null),
   };
 }

@@ -5,7 +5,8 @@
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { ValidateFunction } from 'ajv';
 import { eventRecords, messageEvent, type BusEvent } from '../platform/bus-events.js';
-import { verifyPayloadDigest, type Envelope } from '../platform/envelope.js';
+import { normalizeNfc, verifyPayloadDigest, type Envelope } from '../platform/envelope.js';
+import { replyRecord } from '../platform/reply-topic.js';
 import type { BatchingProducer, OutgoingRecord } from '../platform/kafka-transport.js';
 import type { Logger } from '../platform/logger.js';
 import type { PlatformKeystore } from '../platform/keystore.js';
@@ -57,6 +58,8 @@ class Rejection extends Error {}
 /** What a chunk of records produced: outcome records to publish, deliveries to mark announced. */
 interface ChunkOutcome {
   records: OutgoingRecord[];
+  /** Delivered in this chunk: written to the ledger in one transaction before the produce. */
+  delivered: Set<string>;
   announced: string[];
 }
 
@@ -153,7 +156,7 @@ export class ConnectorWorker {
     for (let i = 0; i < records.length; i += CHUNK_SIZE) {
       if (!control.isRunning()) return;
       const chunk = records.slice(i, i + CHUNK_SIZE);
-      const outcome: ChunkOutcome = { records: [], announced: [] };
+      const outcome: ChunkOutcome = { records: [], delivered: new Set(), announced: [] };
       const byKey = new Map<string, ConsumedRecord[]>();
       for (const r of chunk) {
         const key = r.key ?? `${r.partition}:${r.offset}`;
@@ -169,8 +172,11 @@ export class ConnectorWorker {
         }
       };
       await Promise.all(Array.from({ length: Math.min(this.deps.concurrency, groups.length) }, lane));
+      // A crash between a delivery and this write re-delivers (at-least-once; receivers dedupe
+      // by LGSP-Message-Id); it never loses.
+      if (outcome.delivered.size > 0) this.deps.ledger.markDeliveredMany([...outcome.delivered]);
       if (outcome.records.length > 0) await this.deps.producer.send(outcome.records);
-      for (const id of outcome.announced) this.deps.ledger.markAnnounced(id);
+      if (outcome.announced.length > 0) this.deps.ledger.markAnnouncedMany(outcome.announced);
       this.stats.delivered += outcome.announced.length;
       control.resolveOffset(chunk[chunk.length - 1].offset);
       await control.heartbeat();
@@ -185,7 +191,7 @@ export class ConnectorWorker {
       if (!(err instanceof Rejection)) throw err;
       return this.reject(record, err.message, outcome);
     }
-    const seen = this.deps.ledger.lookup(envelope.id);
+    const seen = outcome.delivered.has(envelope.id) ? 'announced' : this.deps.ledger.lookup(envelope.id);
     if (seen !== 'no') {
       this.stats.duplicates++;
       if (seen === 'unannounced') this.announceDelivered(envelope, [], { attempt: this.attemptOf(record), recovered: true }, outcome);
@@ -198,7 +204,7 @@ export class ConnectorWorker {
     const routed = attempt === 1 ? [messageEvent('routed', envelope, this.actor, { connector: this.name })] : [];
     try {
       const result = await this.loaded.definition.handle(envelope, this.context(envelope, attempt));
-      this.deps.ledger.markDelivered(envelope.id);
+      outcome.delivered.add(envelope.id);
       this.announceDelivered(envelope, routed, { attempt, ...(result?.detail ?? {}) }, outcome);
     } catch (err) {
       if (this.abort.signal.aborted) throw err;
@@ -251,6 +257,10 @@ export class ConnectorWorker {
       signal: this.abort.signal,
       deliver: (req) => deliverSigned(req, this.deps.keystore.signingKey, this.deps.deliveryTimeoutMs, this.abort.signal),
       emitStatus: (detail) => this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail))),
+      reply: async (payload) => {
+        const { record, value } = replyRecord(this.deps.topics, envelope, this.name, normalizeNfc(payload));
+        await this.deps.producer.send([record, ...eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, { reply: 'sent', replyDigest: value.payloadDigest }))]);
+      },
     };
   }
 

@@ -32,12 +32,18 @@ export class DeliveryLedger {
     return !row ? 'no' : row.announced ? 'announced' : 'unannounced';
   }
 
-  markDelivered(messageId: string): void {
-    this.add.run(messageId, new Date().toISOString());
+  /** One transaction (one commit) for a whole chunk of deliveries. */
+  markDeliveredMany(ids: string[]): void {
+    const at = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const id of ids) this.add.run(id, at);
+    })();
   }
 
-  markAnnounced(messageId: string): void {
-    this.announce.run(messageId);
+  markAnnouncedMany(ids: string[]): void {
+    this.db.transaction(() => {
+      for (const id of ids) this.announce.run(id);
+    })();
   }
 
   /** An operator's explicit redelivery (replay) forgets the earlier delivery. */

@@ -68,7 +68,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     ttlSeconds: config.messageTtlSeconds,
   });
   await producer.connect();
-  const verifier = new RecordVerifier(keystore.keyResolver());
+  const verifier = new RecordVerifier(keystore.publicKeyLookup());
 
   const slots = new Map<string, ConnectorSlot>();
   const depsFor = (ledger: DeliveryLedger, name: string): WorkerDeps => ({

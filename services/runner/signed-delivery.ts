@@ -1,7 +1,7 @@
 // HTTP delivery of a message to an agency system: the body is the envelope as a compact JWS
 // signed with the platform key (the receiver verifies it against /.well-known/jwks.json), with
 // LGSP-Message-Id and LGSP-Correlation-Id headers. The response class decides retry vs. DLQ.
-import { CompactSign } from 'jose';
+import { signCompact } from '../platform/es256.js';
 import type { SigningKey } from '../platform/keystore.js';
 import { PermanentError, RetryableError, type DeliveryRequest, type DeliveryResponse } from '../../connectors/sdk/index.js';
 
@@ -16,9 +16,7 @@ function retryAfterMs(header: string | null): number | undefined {
 }
 
 export async function deliverSigned(req: DeliveryRequest, key: SigningKey, defaultTimeoutMs: number, signal: AbortSignal): Promise<DeliveryResponse> {
-  const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(req.envelope)))
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: DELIVERY_JWS_TYPE, cty: 'application/cloudevents+json' })
-    .sign(key.key);
+  const jws = signCompact(JSON.stringify(req.envelope), { alg: 'ES256', kid: key.kid, typ: DELIVERY_JWS_TYPE, cty: 'application/cloudevents+json' }, key.keyObject);
   let response: Response;
   try {
     response = await fetch(req.url, {

@@ -5,7 +5,8 @@ import { eventRecords, messageEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
-import { routeSubmission, type SubmissionBody } from '../submission.js';
+import { routeRecipients, recipientsOf, type FanOutSubmission } from '../fan-out.js';
+import { admitAll, hooksFor } from '../submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { problemResponses, messageViewSchema } from '../openapi-shapes.js';
 
@@ -13,9 +14,9 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   // Concurrent requests with the same Idempotency-Key wait for the first one instead of racing it.
-  const inFlight = new Map<string, Promise<{ id: string; digest: string }>>();
+  const inFlight = new Map<string, Promise<{ ids: string[]; digest: string }>>();
 
-  app.post<{ Body: SubmissionBody; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
+  app.post<{ Body: FanOutSubmission; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
     config: { roles: ['agency'] },
     schema: {
       tags: ['messages'],
@@ -24,7 +25,18 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       headers: { type: 'object', properties: { 'idempotency-key': { type: 'string' } } },
       body: embeddable(ctx.catalogue, SCHEMA_IDS.submission),
       response: {
-        202: { type: 'object', properties: { id: { type: 'string' }, status: { const: 'accepted' } } },
+        202: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            status: { const: 'accepted' },
+            recipients: {
+              type: 'array',
+              description: 'When `to` is a list: one message per recipient (`id` is the first)',
+              items: { type: 'object', properties: { member: { type: 'string' }, service: { type: 'string' }, id: { type: 'string' } } },
+            },
+          },
+        },
         ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 503),
       },
     },
@@ -34,47 +46,63 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw problems.badRequest('Idempotency-Key must be 1-200 visible ASCII characters', [{ field: 'Idempotency-Key', message: 'invalid' }]);
     }
-    let routed;
+    const audited = (err: unknown) => {
+      if (err instanceof ProblemError) ctx.audit.rejection('submit', { code: err.code, type: req.body.type, toMember: recipientsOf(req.body).map((r) => r.member).join(',') }, caller);
+      return err;
+    };
+    const hooks = hooksFor(ctx.submissionHooks, req.body.type);
+    const sub = { caller, request: req };
+    let envelopes;
     try {
-      routed = routeSubmission(req.body, caller, ctx.registry(), ctx.catalogue);
+      let body = req.body;
+      for (const hook of hooks) if (hook.prepare) body = await hook.prepare(body, sub);
+      envelopes = routeRecipients(body, caller, ctx.registry(), ctx.catalogue).map((r) => r.envelope);
     } catch (err) {
-      if (err instanceof ProblemError) ctx.audit.rejection('submit', { code: err.code, type: req.body.type, toMember: req.body.to.member }, caller);
-      throw err;
+      throw audited(err);
     }
-    const { envelope } = routed;
     const digest = createHash('sha256').update(JSON.stringify(req.body)).digest('base64url');
 
-    const accept = async (): Promise<{ id: string; digest: string }> => {
-      const accepted = messageEvent('accepted', envelope, 'gateway');
+    const accept = async (): Promise<{ ids: string[]; digest: string }> => {
+      let admission;
+      try {
+        admission = await admitAll(hooks, envelopes, sub);
+      } catch (err) {
+        throw audited(err);
+      }
+      const accepted = envelopes.map((envelope) => messageEvent('accepted', envelope, 'gateway'));
       const records = [
-        {
+        ...envelopes.map((envelope) => ({
           topic: ctx.topics.message(envelope.to.service),
           key: `${envelope.to.member}:${envelope.correlationId}`,
           value: JSON.stringify(envelope),
           headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...(req.headers.traceparent ? { traceparent: String(req.headers.traceparent) } : {}) },
-        },
-        ...eventRecords(ctx.topics, accepted),
+        })),
+        ...[...accepted, ...(admission.events ?? [])].flatMap((ev) => eventRecords(ctx.topics, ev)),
       ];
       try {
         await ctx.producer.send(records);
       } catch (err) {
+        admission.release();
         req.log.warn({ err: (err as Error).message }, 'Kafka did not acknowledge the message');
         throw problems.unavailable('The bus could not durably accept the message; retry later (with the same Idempotency-Key)', 5);
       }
+      admission.commit();
       // Read-your-writes: the status is visible before the event comes back from lgsp.events.
-      ctx.store.applySoon(accepted);
-      if (key !== undefined) ctx.store.rememberIdempotency(caller.clientId, key, { bodyDigest: digest, messageId: envelope.id });
-      return { id: envelope.id, digest };
+      for (const ev of [...accepted, ...(admission.events ?? [])]) ctx.store.applySoon(ev);
+      const ids = envelopes.map((e) => e.id);
+      // Several recipients: the ids are remembered together so a replay answers with all of them.
+      if (key !== undefined) ctx.store.rememberIdempotency(caller.clientId, key, { bodyDigest: digest, messageId: ids.join(',') });
+      return { ids, digest };
     };
 
-    let result: { id: string; digest: string };
+    let result: { ids: string[]; digest: string };
     if (key === undefined) {
       result = await accept();
     } else {
       const slot = `${caller.clientId}\u0000${key}`;
       const previous = ctx.store.idempotency(caller.clientId, key);
       const pending = inFlight.get(slot);
-      if (previous) result = { id: previous.messageId, digest: previous.bodyDigest };
+      if (previous) result = { ids: previous.messageId.split(','), digest: previous.bodyDigest };
       else if (pending) result = await pending;
       else {
         const p = accept();
@@ -89,10 +117,17 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         throw problems.conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body');
       }
     }
+    const [id] = result.ids;
+    const recipients = Array.isArray(req.body.to)
+      ? result.ids.map((messageId) => {
+          const to = ctx.store.get(messageId)?.to;
+          return { member: to?.member, service: to?.service, id: messageId };
+        })
+      : undefined;
     return reply
       .code(202)
-      .header('Location', `/v1/messages/${result.id}`)
-      .send({ id: result.id, status: 'accepted' });
+      .header('Location', `/v1/messages/${id}`)
+      .send({ id, status: 'accepted', ...(recipients ? { recipients } : {}) });
   });
 
   app.get<{ Params: { id: string } }>('/v1/messages/:id', {
