@@ -50,6 +50,13 @@ export interface ConnectorContext<Config> {
   deliver(request: DeliveryRequest): Promise<DeliveryResponse>;
   /** Publishes a business status event on the message's timeline (e.g. a receipt code). */
   emitStatus(detail: Record<string, unknown>): Promise<void>;
+  /**
+   * Answers a request/reply message (one sent with POST /v1/requests, e.g. dossier.lookup): the
+   * runtime publishes `payload` as a signed reply correlated by the request's message id, and the
+   * gateway holding the caller returns it. Only a digest of the reply reaches the audit log.
+   * Replying to a message nobody waits for any more is harmless; the answer is dropped.
+   */
+  reply(payload: Record<string, unknown>): Promise<void>;
 }
 
 export interface HandleResult {
