@@ -7,6 +7,7 @@ import { problems, ProblemError } from '../platform/problem.js';
 import { fieldErrors } from '../platform/problem-handler.js';
 import type { Registry, Service } from '../platform/registry.js';
 import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
+import { enforceDossierRules } from './dossier-rules.js';
 
 export interface SubmissionBody {
   type: string;
@@ -32,6 +33,7 @@ export function routeSubmission(body: SubmissionBody, caller: Caller, registry: 
     const errors = fieldErrors(validatePayload.errors ?? [], 'payload');
     throw problems.validation(`Invalid ${body.type} payload: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
   }
+  enforceDossierRules(body.type, payload, catalogue);
   if (!registry.member(body.to.member)) {
     throw new ProblemError(422, 'UNKNOWN_MEMBER', 'Unknown recipient', `No member with code ${body.to.member} in the directory (GET /v1/members)`, {
       errors: [{ field: 'to.member', message: 'unknown member' }],

@@ -1,0 +1,94 @@
+// Dossier rules JSON Schema cannot state, checked at the gateway right after the payload schema
+// and before anything reaches Kafka: the status lifecycle (the `x-lgsp-lifecycle` table of
+// schemas/messages/dossier.progress.schema.json, one source for the gateway and for
+// integrators reading GET /v1/schemas/dossier.progress), date order, and the return date that
+// goes with the `returned` status. Pure and synchronous; other message types pass untouched.
+import { ProblemError, type FieldError } from '../platform/problem.js';
+import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
+
+export const DOSSIER_PROGRESS_SCHEMA_ID = 'https://lgsp.example.gov.vn/schemas/messages/dossier.progress.schema.json';
+
+export interface DossierLifecycle {
+  initial: string[];
+  transitions: Record<string, string[]>;
+}
+
+/** The lifecycle table as published in the dossier.progress schema. */
+export function dossierLifecycle(catalogue: SchemaCatalogue): DossierLifecycle {
+  const schema = catalogue.ajv.getSchema(DOSSIER_PROGRESS_SCHEMA_ID)?.schema as { 'x-lgsp-lifecycle'?: DossierLifecycle } | undefined;
+  const lifecycle = schema?.['x-lgsp-lifecycle'];
+  if (!lifecycle?.transitions) throw new Error(`${DOSSIER_PROGRESS_SCHEMA_ID} has no x-lgsp-lifecycle table`);
+  return lifecycle;
+}
+
+// The portal's yyyyMMddHHmmss dates need four-digit years; nothing filed today predates 1990.
+const EARLIEST = Date.UTC(1990, 0, 1);
+const LATEST = Date.UTC(2200, 0, 1);
+
+type Payload = Record<string, unknown>;
+
+function checkDates(payload: Payload, fields: string[], errors: FieldError[]): Map<string, number> {
+  const times = new Map<string, number>();
+  for (const field of fields) {
+    const value = payload[field];
+    if (typeof value !== 'string') continue;
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms) || ms < EARLIEST || ms >= LATEST) errors.push({ field: `payload.${field}`, message: 'must be a date between 1990 and 2199' });
+    else times.set(field, ms);
+  }
+  return times;
+}
+
+function notBefore(times: Map<string, number>, later: string, earlier: string, errors: FieldError[]): void {
+  const a = times.get(later);
+  const b = times.get(earlier);
+  if (a !== undefined && b !== undefined && a < b) errors.push({ field: `payload.${later}`, message: `must not be before ${earlier}` });
+}
+
+function returnDateMatchesStatus(payload: Payload, errors: FieldError[]): void {
+  const returned = payload.status === 'returned';
+  if (returned && payload.returnedAt === undefined) errors.push({ field: 'payload.returnedAt', message: 'required when status is returned' });
+  if (!returned && payload.returnedAt !== undefined) errors.push({ field: 'payload.returnedAt', message: 'allowed only when status is returned' });
+}
+
+/** Throws a 422 DOSSIER_RULES_VIOLATED problem naming every failing field. */
+export function enforceDossierRules(type: string, payload: Payload, catalogue: SchemaCatalogue): void {
+  const errors: FieldError[] = [];
+  switch (type) {
+    case 'dossier.sync': {
+      const times = checkDates(payload, ['receivedAt', 'dueAt', 'returnedAt'], errors);
+      notBefore(times, 'dueAt', 'receivedAt', errors);
+      notBefore(times, 'returnedAt', 'receivedAt', errors);
+      returnDateMatchesStatus(payload, errors);
+      break;
+    }
+    case 'dossier.progress': {
+      const { transitions } = dossierLifecycle(catalogue);
+      const from = String(payload.previousStatus);
+      const to = String(payload.status);
+      const allowed = transitions[from] ?? [];
+      if (!allowed.includes(to)) {
+        errors.push({
+          field: 'payload.status',
+          message: allowed.length
+            ? `a dossier cannot go from ${from} to ${to}; from ${from} it may go to ${allowed.join(', ')}`
+            : `a dossier cannot go from ${from} to ${to}; ${from} is final`,
+        });
+      }
+      const times = checkDates(payload, ['handledAt', 'stepStartedAt', 'stepDueAt', 'returnedAt'], errors);
+      notBefore(times, 'stepDueAt', 'stepStartedAt', errors);
+      returnDateMatchesStatus(payload, errors);
+      break;
+    }
+    case 'dossier.submitted': {
+      const times = checkDates(payload, ['submittedAt', 'dueAt'], errors);
+      notBefore(times, 'dueAt', 'submittedAt', errors);
+      break;
+    }
+    default:
+      return;
+  }
+  if (errors.length > 0) {
+    throw new ProblemError(422, 'DOSSIER_RULES_VIOLATED', 'The dossier breaks a dossier rule', `Invalid ${type}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, { errors });
+  }
+}
