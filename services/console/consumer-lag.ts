@@ -24,10 +24,13 @@ export interface GroupLag {
   measuredAt: string;
 }
 
-export async function measureGroupLag(admin: Admin, spec: ConsumerGroupSpec): Promise<GroupLag> {
+export async function measureGroupLag(admin: Admin, spec: ConsumerGroupSpec, existingTopics: Set<string>): Promise<GroupLag> {
   const measuredAt = new Date().toISOString();
+  // A connector with a manifest but no topics on this cluster is simply not deployed here.
+  const topics = spec.topics.filter((topic) => existingTopics.has(topic));
+  if (topics.length === 0) return { name: spec.name, kind: spec.kind, groupId: spec.groupId, lag: null, byTopic: {}, error: 'no topics on this cluster', measuredAt };
   try {
-    const committed = await admin.fetchOffsets({ groupId: spec.groupId, topics: spec.topics });
+    const committed = await admin.fetchOffsets({ groupId: spec.groupId, topics });
     const byTopic: Record<string, number> = {};
     let lag = 0;
     for (const { topic, partitions } of committed) {
@@ -71,7 +74,8 @@ export class LagMonitor {
     return (this.running ??= (async () => {
       try {
         const results: GroupLag[] = [];
-        for (const spec of this.groups()) results.push(await measureGroupLag(this.admin, spec));
+        const existing = new Set(await this.admin.listTopics());
+        for (const spec of this.groups()) results.push(await measureGroupLag(this.admin, spec, existing));
         this.latest = results;
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'consumer lag measurement failed');

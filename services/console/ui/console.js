@@ -35,7 +35,9 @@ const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(state.lang === 'vi'
 const fmtNum = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB'));
 const fmtPct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 1 })} %`);
 const fmtMs = (ms) => (ms === null || ms === undefined ? '' : ms < 1000 ? `+${ms} ms` : `+${(ms / 1000).toFixed(2)} s`);
-const badge = (s) => el('span', { class: `badge ${s ?? ''}` }, s ?? '—');
+// Known statuses and events are shown translated; the raw value stays in class/data attributes.
+const label = (prefix, v) => (TEXTS[state.lang][`${prefix}_${v}`] ?? v);
+const badge = (s) => el('span', { class: `badge ${s ?? ''}`, title: s }, s ? label('st', s) : '—');
 const isOperator = () => Boolean(state.session?.roles?.includes('operator'));
 
 function table(target, headers, rows, onRow) {
@@ -254,7 +256,7 @@ function renderTick(tick) {
   $('#rate-delivered').textContent = fmtNum(tick.rates.delivered);
   $('#rate-errors').textContent = fmtNum(tick.rates.errors);
   $('#last-minute').replaceChildren(
-    ...Object.entries(tick.lastMinute).map(([k, v]) => el('span', { class: 'badge' }, `${k}: ${v}`)),
+    ...Object.entries(tick.lastMinute).map(([k, v]) => el('span', { class: 'badge', dataset: { event: k, count: String(v) } }, `${label('ev', k)}: ${v}`)),
   );
   renderSparkline(tick.series);
   table('#live-services', [{ key: 'service' }, { key: 'perSecond', label: `${t('accepted')} ${t('perSecond')}`, num: true }, { key: 'accepted', num: true }, { key: 'delivered', num: true }, { key: 'errors', num: true }],
@@ -320,7 +322,7 @@ async function openTrace(id) {
       ),
       el('ol', { class: 'timeline', id: 'trace-hops' }, tr.hops.map((h) =>
         el('li', { dataset: { event: h.event } },
-          el('strong', {}, h.event), ' · ', el('span', {}, h.hop),
+          el('strong', { title: h.event }, label('ev', h.event)), ' · ', el('span', {}, h.hop),
           el('div', { class: 'when' }, fmtTime(h.at), ' ', fmtMs(h.sinceAcceptedMs), h.sincePreviousMs !== null ? ` (${t('sincePrevious').toLowerCase()} ${fmtMs(h.sincePreviousMs)})` : ''),
           h.detail ? el('pre', {}, JSON.stringify(h.detail, null, 1)) : null,
         ))),
@@ -402,7 +404,7 @@ async function searchAudit(event) {
   const data = await api(`/v1/console/audit/events?${params}`);
   table('#audit-results', [{ label: '#', num: true }, { key: 'time' }, { key: 'auditEvent' }, { key: 'actor' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'detail' }],
     data.entries.map((e) => ({
-      cells: [e.seq, fmtTime(e.event.at), e.event.event, e.event.actor, e.event.messageId ? el('span', { class: 'mono' }, e.event.messageId) : '', e.event.type ?? '',
+      cells: [e.seq, fmtTime(e.event.at), label('ev', e.event.event), e.event.actor, e.event.messageId ? el('span', { class: 'mono' }, e.event.messageId) : '', e.event.type ?? '',
         e.event.from?.member ?? '', e.event.to ? `${e.event.to.member} / ${e.event.to.service}` : '', e.event.detail ? el('span', { class: 'mono' }, JSON.stringify(e.event.detail)) : ''],
     })));
 }

@@ -1,0 +1,183 @@
+// The operator console as a person uses it, in real headless Chromium (Debian's, driven by
+// playwright-core; no browser is downloaded): log in, watch a sent message appear live, open
+// its trace, replay a dead letter and see it delivered, switch language, read the audit trail
+// and connectors, export the KPI CSV, all with no console errors. Screenshots go to
+// .tap/screenshots (git-ignored; LGSP_SCREENSHOT_DIR overrides).
+import t from 'tap';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { PROJECT_ROOT } from '../services/platform/project-root.js';
+import { startAuditService } from '../services/audit/audit-service.js';
+import { startConsole } from '../services/console/console-service.js';
+import { startTestBus, eventually } from './helpers/test-bus.js';
+
+const CHROMIUM = process.env.LGSP_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = process.env.LGSP_SCREENSHOT_DIR ?? join(PROJECT_ROOT, '.tap', 'screenshots');
+const WAIT = { timeout: 20_000 };
+
+t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`);
+  mkdirSync(SHOTS, { recursive: true });
+  const bus = await startTestBus(t, { name: 'console-ui' });
+  const audit = await startAuditService(bus.config);
+  t.teardown(() => audit.stop());
+  const consoleSvc = await startConsole(bus.config, {
+    upstream: { gateway: bus.gateway.url, audit: audit.url, runner: bus.runner!.url },
+    lagIntervalMs: 500,
+  });
+  t.teardown(() => consoleSvc.stop());
+  const sender = bus.client('so-tttt-qlvb');
+
+  const profile = mkdtempSync(join(tmpdir(), 'lgsp-chromium-'));
+  const browser: BrowserContext = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1440, height: 960 },
+    locale: 'vi-VN',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  });
+  t.teardown(async () => {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  const page: Page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(WAIT.timeout);
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+
+  await t.test('the login page is Vietnamese by default', async (t) => {
+    await page.goto(consoleSvc.url);
+    await page.locator('#login-view').waitFor({ state: 'visible' });
+    t.equal(await page.getAttribute('html', 'lang'), 'vi');
+    t.equal(await page.locator('#login-view h2').textContent(), 'Đăng nhập vận hành');
+    await shot('01-login');
+  });
+
+  await t.test('a wrong secret is refused on the page', async (t) => {
+    await page.fill('#client-id', 'lgsp-operator');
+    await page.fill('#client-secret', 'sai-mat-khau');
+    // The 401 answer is expected here; the browser logs it as a failed resource load.
+    await page.click('#login-form button[type=submit]');
+    await page.locator('#login-error').waitFor({ state: 'visible' });
+    t.match(await page.locator('#login-error').textContent(), /LOGIN_FAILED/);
+    // Only the expected 401 resource load of this step is forgiven.
+    const expected = consoleErrors.filter((e) => /status of 401/.test(e));
+    t.ok(expected.length <= 1);
+    consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !expected.includes(e)));
+  });
+
+  await t.test('an operator logs in and watches a sent message appear live', async (t) => {
+    await page.fill('#client-id', 'lgsp-operator');
+    await page.fill('#client-secret', bus.clients.get('lgsp-operator')!.clientSecret);
+    await page.click('#login-form button[type=submit]');
+    await page.locator('#app-view').waitFor({ state: 'visible' });
+    t.match(await page.locator('#who').textContent(), /lgsp-operator \(vận hành\)/);
+    await page.locator('#live-dot.on').waitFor();
+    const sent = await sender.send({ type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, correlationId: 'TB-01/STTTT', payload: { subject: 'Lịch họp giao ban', body: 'Kính gửi Sở Tư pháp' } });
+    t.equal(sent.status, 202);
+    const row = page.locator(`#live-messages tr[data-id="${sent.body.id}"]`);
+    await row.waitFor();
+    await row.locator('.badge.delivered').waitFor();
+    await page.locator('#live-routes td', { hasText: '000.00.15.H49' }).first().waitFor();
+    await page.locator('#live-lag tr[data-group="relay"]').waitFor();
+    t.ok(Number(await page.locator('#last-minute [data-event="accepted"]').getAttribute('data-count')) >= 1, 'live counters moved');
+    t.match(await page.locator('#last-minute').textContent(), /tiếp nhận: \d/, 'event names in Vietnamese');
+    await shot('02-live');
+
+    await row.click();
+    await page.locator('#trace-hops li[data-event="delivered"]').waitFor();
+    const hops = await page.locator('#trace-hops li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.event));
+    t.same(hops, ['accepted', 'routed', 'delivered'], 'the trace shows every hop');
+    t.equal(await page.locator('#trace-id').textContent(), sent.body.id);
+    await shot('03-trace');
+    await page.click('#trace-close');
+  });
+
+  await t.test('a dead letter is replayed with one click and then shows as delivered', async (t) => {
+    bus.simulator.modes.set('so-khdt-qlvb', { mode: 'reject' });
+    const sent = await sender.send({ type: 'notice.send', to: { member: '000.00.24.H49', service: 'notice' }, payload: { subject: 'Báo cáo tháng', body: 'Gửi Sở KH&ĐT' } });
+    const id = sent.body.id as string;
+    await eventually(async () => (await sender.status(id)).body.status === 'dead_lettered');
+    await page.click('.tabs button[data-tab="dead-letters"]');
+    const row = page.locator(`#dlq-results tr[data-message-id="${id}"]`);
+    await row.waitFor();
+    t.match(await row.textContent(), /422/, 'the reason is shown');
+    await shot('04-dead-letters');
+
+    bus.simulator.modes.set('so-khdt-qlvb', { mode: 'ok' });
+    await row.locator('button.replay').click();
+    await page.locator('#notice', { hasText: id }).waitFor();
+    await page.locator(`#dlq-results tr[data-message-id="${id}"] .badge.ok`).or(page.locator('#dlq-results td.hint')).first().waitFor();
+    await eventually(() => (bus.simulator.received.get('so-khdt-qlvb') ?? []).some((m) => m.id === id));
+
+    await page.click('.tabs button[data-tab="messages"]');
+    await page.fill('#message-search input[name="q"]', id);
+    await page.click('#message-search button[type=submit]');
+    await page.locator(`#message-results tr[data-id="${id}"]`).click();
+    await page.locator('#trace-hops li[data-event="replayed"]').waitFor();
+    await page.locator('#trace-status .badge.delivered').waitFor();
+    const hops = await page.locator('#trace-hops li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.event));
+    t.same(hops.slice(-3), ['replayed', 'routed', 'delivered'], 'delivered after the replay');
+    await shot('05-replayed-trace');
+    await page.click('#trace-close');
+  });
+
+  await t.test('the audit trail shows the replay and an intact chain', async (t) => {
+    await page.click('.tabs button[data-tab="audit"]');
+    await page.fill('#audit-search input[name="event"]', 'replayed');
+    await page.click('#audit-search button[type=submit]');
+    await page.locator('#audit-results td', { hasText: 'console/lgsp-operator' }).first().waitFor();
+    await page.locator('#integrity-state.ok').waitFor();
+    t.equal(await page.locator('#integrity-state').textContent(), 'Toàn vẹn');
+    await shot('06-audit');
+  });
+
+  await t.test('connectors and registry are listed', async (t) => {
+    await page.click('.tabs button[data-tab="connectors"]');
+    await page.locator('#connector-table tr[data-connector="relay"] .badge.RUNNING').waitFor();
+    await shot('07-connectors');
+    await page.click('.tabs button[data-tab="registry"]');
+    await page.locator('#reg-members td', { hasText: 'Sở Tư pháp (dữ liệu mẫu)' }).waitFor();
+    t.notMatch(await page.locator('#tab-registry').textContent(), /secretHash|privateJwk/);
+  });
+
+  await t.test('switching to English and exporting the KPI CSV', async (t) => {
+    await page.click('#lang');
+    t.equal(await page.getAttribute('html', 'lang'), 'en');
+    t.equal(await page.locator('.tabs button[data-tab="live"]').textContent(), 'Live flows');
+    await page.click('.tabs button[data-tab="kpi"]');
+    await page.locator('#kpi-doc-sent').waitFor();
+    t.equal(await page.locator('#kpi-body h3').first().textContent(), 'Inter-agency electronic documents (edoc.*)');
+    t.equal(await page.locator('#kpi-doc-rate').textContent(), '—', 'no document traffic yet: shown as a dash, not 0/0');
+    await shot('08-kpi-english');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#kpi-export')]);
+    t.match(download.suggestedFilename(), /^lgsp-kpi-\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, '');
+    t.match(csv.split('\r\n')[0], /^Agency code,Agency name,From/);
+    t.match(csv, /Province total/);
+    await page.click('#lang');
+    t.equal(await page.locator('.tabs button[data-tab="kpi"]').textContent(), 'Chỉ tiêu (KPI)', 'and back to Vietnamese');
+  });
+
+  await t.test('an observer sees no action buttons', async (t) => {
+    await page.click('#logout');
+    await page.locator('#login-view').waitFor({ state: 'visible' });
+    await page.fill('#client-id', 'lgsp-observer');
+    await page.fill('#client-secret', bus.clients.get('lgsp-observer')!.clientSecret);
+    await page.click('#login-form button[type=submit]');
+    await page.locator('#app-view').waitFor({ state: 'visible' });
+    await page.click('.tabs button[data-tab="dead-letters"]');
+    await page.locator('#dlq-results tbody tr').first().waitFor();
+    t.equal(await page.locator('#bulk-replay').isVisible(), false);
+    t.equal(await page.locator('#dlq-results button.replay').count(), 0);
+  });
+
+  t.same(consoleErrors, [], 'no console errors');
+});
