@@ -25,12 +25,30 @@ export function peakRssMb(pid: number | undefined): number {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in milliseconds. */
+export function cpuTimeMs(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    // Fields after the command name (which may contain spaces) start at index 2 = state.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
 export function distScript(relative: string): string {
   return join(PROJECT_ROOT, 'dist', relative);
 }
 
 export async function startProcess(name: string, script: string, env: Record<string, string>, port: number): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --profile: V8 CPU profiles of every service process, for flame graphs (chrome://inspect or
+  // speedscope.app open .cpuprofile files).
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d) => (output = (output + d).slice(-4000)));
   child.stderr?.on('data', (d) => (output = (output + d).slice(-4000)));

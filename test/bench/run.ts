@@ -3,6 +3,7 @@
 //   --quick        shorter phases (smoke run, figures are indicative only)
 //   --sizes=1,10   payload sizes in KiB (default 1,10,100)
 //   --skip-sustained
+//   --profile      write V8 CPU profiles of each service to test/bench/results/profiles/
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { startLocalKafka, type LocalKafka } from '../../services/local-kafka/loc
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/stack/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
-import { distScript, runLoad, startProcess, type ServiceProcess } from './processes.js';
+import { cpuTimeMs, distScript, runLoad, startProcess, type ServiceProcess } from './processes.js';
 import { measureKafkaCeiling } from './kafka-ceiling.js';
 import type { LoadResult } from './load-generator.js';
 
@@ -25,6 +26,10 @@ const PHASE = QUICK
   ? { ceiling: 5000, max: 6000, latency: 6000, sustain: 15000, warmup: 1000 }
   : { ceiling: 10_000, max: 15_000, latency: 20_000, sustain: 60_000, warmup: 2000 };
 const CONNECTIONS = 32;
+if (args.includes('--profile')) {
+  process.env.BENCH_PROFILE_DIR = join(PROJECT_ROOT, 'test', 'bench', 'results', 'profiles');
+  mkdirSync(process.env.BENCH_PROFILE_DIR, { recursive: true });
+}
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -137,13 +142,23 @@ async function main(): Promise<void> {
     const auditLag = () => groupLag(admin, `${prefix}lgsp-audit`, `${prefix}lgsp.audit`);
 
     // Gateway maximum accepted throughput (closed loop), per payload size.
-    const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number }> = {};
+    const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number> }> = {};
+    // CPU time per delivered message, per process: a cost figure that holds even when the
+    // machine is shared, unlike throughput.
+    const cpuOf = () => ({
+      ...Object.fromEntries(processes.map((p) => [p.name, cpuTimeMs(p.child.pid)])),
+      ...(kafka ? { kafka: kafka.pids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0) } : {}),
+    });
     for (const kib of SIZES_KIB) {
       await resetSink(sink);
+      const cpuBefore: Record<string, number> = cpuOf();
       log(`gateway max accepted, ${kib} KiB, closed loop, ${CONNECTIONS} connections`);
       const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(kib * 1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
       const { stats, drainMs } = await drain(sink, accepted.allOk, 120_000);
-      gatewayMax[`${kib}KiB`] = { accepted, delivered: stats.unique, duplicates: stats.duplicates, drainMs };
+      const cpuAfter: Record<string, number> = cpuOf();
+      const cpuMsPerMessage = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, Math.round(((cpuAfter[k] - cpuBefore[k]) / Math.max(1, stats.unique)) * 1000) / 1000]));
+      gatewayMax[`${kib}KiB`] = { accepted, delivered: stats.unique, duplicates: stats.duplicates, drainMs, cpuMsPerMessage };
+      log(`  CPU ms per message: ${JSON.stringify(cpuMsPerMessage)}`);
       log(`  accepted ${accepted.throughput}/s (p99 ${accepted.latencyMs.p99} ms, statuses ${JSON.stringify(accepted.statuses)}), delivered ${stats.unique}/${accepted.allOk}, drained ${drainMs} ms after the load`);
     }
     const max1k = gatewayMax['1KiB']?.accepted.throughput ?? gatewayMax[Object.keys(gatewayMax)[0]].accepted.throughput;
@@ -214,7 +229,7 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       ceilingA: Object.fromEntries(Object.entries(ceilingA).map(([k, v]) => [k, { requestsPerSecond: v.throughput, latencyMs: v.latencyMs }])),
       ceilingB,
-      gatewayMax: Object.fromEntries(Object.entries(gatewayMax).map(([k, v]) => [k, { acceptedPerSecond: v.accepted.throughput, acceptLatencyMs: v.accepted.latencyMs, statuses: v.accepted.statuses, delivered: v.delivered, accepted: v.accepted.allOk, duplicates: v.duplicates, drainMs: v.drainMs }])),
+      gatewayMax: Object.fromEntries(Object.entries(gatewayMax).map(([k, v]) => [k, { acceptedPerSecond: v.accepted.throughput, acceptLatencyMs: v.accepted.latencyMs, statuses: v.accepted.statuses, delivered: v.delivered, accepted: v.accepted.allOk, duplicates: v.duplicates, drainMs: v.drainMs, cpuMsPerMessage: v.cpuMsPerMessage }])),
       ratioToCeilingA: Math.round((max1k / ceilingA1k) * 1000) / 1000,
       ratioToCeilingAPerSize: Object.fromEntries(Object.keys(gatewayMax).map((k) => [k, Math.round((gatewayMax[k].accepted.throughput / ceilingA[k].throughput) * 1000) / 1000])),
       sustained,
