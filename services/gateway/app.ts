@@ -14,6 +14,7 @@ import { tokenRoutes } from './routes/token.js';
 import { messageRoutes } from './routes/messages.js';
 import { directoryRoutes } from './routes/directory.js';
 import { wellKnownRoutes } from './routes/well-known.js';
+import { requestRoutes } from './routes/requests.js';
 
 export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
   const app = Fastify({
@@ -61,6 +62,7 @@ export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegis
     await messageRoutes(scope, ctx);
     await directoryRoutes(scope, ctx);
     await wellKnownRoutes(scope, ctx);
+    await requestRoutes(scope, ctx);
   });
   return app;
 }

@@ -1,0 +1,86 @@
+// The gateway's end of request/reply: callers of POST /v1/requests wait here, by message id,
+// for the signed answer a connector published on lgsp.reply (platform/reply-topic.ts). Every
+// gateway instance reads every reply with a consumer group of its own and keeps the ones it is
+// waiting for. The group reads the topic from its beginning, which holds at most an hour of
+// replies, so a reply produced while the group is still joining is not missed.
+import { randomUUID } from 'node:crypto';
+import type { Consumer } from 'kafkajs';
+import { createKafka } from '../platform/kafka-transport.js';
+import type { Logger } from '../platform/logger.js';
+import { RecordVerifier } from '../platform/record-signing.js';
+import { IN_REPLY_TO_HEADER, ensureReplyTopic, replyTopicName, type ReplyValue } from '../platform/reply-topic.js';
+import { headerValue, startSignedConsumer } from '../platform/signed-consumer.js';
+import type { GatewayContext } from './gateway-context.js';
+
+export interface PendingReply {
+  promise: Promise<ReplyValue>;
+  cancel(): void;
+}
+
+export class ReplyWaiter {
+  private readonly waiting = new Map<string, (reply: ReplyValue) => void>();
+  private consumer: Consumer | null = null;
+
+  private constructor(private readonly log: Logger) {}
+
+  static async start(ctx: GatewayContext): Promise<ReplyWaiter> {
+    const waiter = new ReplyWaiter(ctx.log);
+    const kafka = createKafka('lgsp-gateway-replies', ctx.config.kafkaBrokers, ctx.log);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await ensureReplyTopic(admin, ctx.topics, ctx.config.topicPartitions);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    waiter.consumer = await startSignedConsumer({
+      kafka,
+      // One group per gateway process: each instance must see every reply.
+      groupId: `${ctx.topics.prefix}lgsp-gateway-replies-${randomUUID()}`,
+      topics: [replyTopicName(ctx.topics)],
+      verifier: new RecordVerifier(ctx.keystore.publicKeyLookup()),
+      fromBeginning: true,
+      maxWaitTimeInMs: 50,
+      log: ctx.log,
+      handleBatch: async (records) => {
+        for (const r of records) {
+          const inReplyTo = headerValue(r.headers, IN_REPLY_TO_HEADER);
+          if (!inReplyTo || !waiter.waiting.has(inReplyTo)) continue;
+          if (!r.verification.ok) {
+            waiter.log.warn({ inReplyTo, reason: r.verification.reason }, 'ignoring an unverified reply');
+            continue;
+          }
+          let value: ReplyValue;
+          try {
+            value = JSON.parse(r.value!.toString('utf8')) as ReplyValue;
+          } catch {
+            continue;
+          }
+          // The signed value must agree with the header it was routed by.
+          if (value.inReplyTo === inReplyTo) waiter.waiting.get(inReplyTo)?.(value);
+        }
+      },
+    });
+    return waiter;
+  }
+
+  /** Registers interest in the reply to a message; call it before the request is produced. */
+  expect(messageId: string): PendingReply {
+    let resolve!: (reply: ReplyValue) => void;
+    const promise = new Promise<ReplyValue>((r) => (resolve = r));
+    this.waiting.set(messageId, (reply) => {
+      this.waiting.delete(messageId);
+      resolve(reply);
+    });
+    return { promise, cancel: () => this.waiting.delete(messageId) };
+  }
+
+  get pending(): number {
+    return this.waiting.size;
+  }
+
+  async stop(): Promise<void> {
+    this.waiting.clear();
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,161 @@
+// POST /v1/requests: request/reply through the bus (e.g. dossier.lookup). The request is
+// routed, checked and made durable exactly like POST /v1/messages (same access rights, schemas,
+// audit), then the call waits for the connector's signed reply (reply-waiter.ts) up to a
+// timeout: 200 with the reply, 502 if the provider could not answer (the request was
+// dead-lettered), 504 problem+json when nothing came in time. The request stays on the bus
+// either way and can be followed at /v1/messages/{id}.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { ValidateFunction } from 'ajv';
+import { eventRecords, messageEvent } from '../../platform/bus-events.js';
+import { problems, ProblemError } from '../../platform/problem.js';
+import { fieldErrors } from '../../platform/problem-handler.js';
+import { SCHEMA_IDS, embeddable, type SchemaCatalogue } from '../../platform/schema-catalogue.js';
+import type { ReplyValue } from '../../platform/reply-topic.js';
+import { routeSubmission, type SubmissionBody } from '../submission.js';
+import type { GatewayContext } from '../gateway-context.js';
+import { problemResponses } from '../openapi-shapes.js';
+import { ReplyWaiter } from '../reply-waiter.js';
+
+export const DEFAULT_WAIT_SECONDS = 10;
+export const MAX_WAIT_SECONDS = 30;
+const FAILURE_POLL_MS = 200;
+
+/** Message types declared request/reply (a `replySchema` in their connector manifest), with the reply's validator. */
+function requestReplyTypes(catalogue: SchemaCatalogue): Map<string, ValidateFunction> {
+  const types = new Map<string, ValidateFunction>();
+  for (const manifest of catalogue.manifests) {
+    for (const mt of manifest.messageTypes as { type: string; replySchema?: string }[]) {
+      if (!mt.replySchema) continue;
+      const { $id } = JSON.parse(readFileSync(join(catalogue.root, mt.replySchema), 'utf8')) as { $id: string };
+      types.set(mt.type, catalogue.validator($id));
+    }
+  }
+  return types;
+}
+
+/** RFC 7240 `Prefer: wait=<seconds>`, bounded; the default when absent or malformed. */
+export function preferredWaitSeconds(prefer: string | undefined): number {
+  const m = prefer ? /(?:^|[\s,;])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer) : null;
+  if (!m) return DEFAULT_WAIT_SECONDS;
+  return Math.min(MAX_WAIT_SECONDS, Math.max(1, Number(m[1])));
+}
+
+/** The submission body; `to` may arrive as a list (fan-out) and is refused here. */
+type RequestBody = Omit<SubmissionBody, 'to'> & { to: SubmissionBody['to'] | SubmissionBody['to'][] };
+
+type Outcome = { kind: 'reply'; reply: ReplyValue } | { kind: 'timeout' } | { kind: 'failed'; reason: string };
+
+export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  const replyValidators = requestReplyTypes(ctx.catalogue);
+  const replies = await ReplyWaiter.start(ctx);
+  app.addHook('onClose', async () => replies.stop());
+
+  app.post<{ Body: RequestBody; Headers: { prefer?: string } }>('/v1/requests', {
+    config: { roles: ['agency'] },
+    schema: {
+      tags: ['requests'],
+      summary: 'Send a request/reply message (e.g. dossier.lookup) and wait for its reply',
+      description:
+        'Routed and checked like POST /v1/messages (one recipient). Waits for the reply up to `Prefer: wait=<seconds>` ' +
+        `(default ${DEFAULT_WAIT_SECONDS}, at most ${MAX_WAIT_SECONDS}); 504 REPLY_TIMEOUT when none comes in time. ` +
+        'The request stays on the bus either way: follow it at /v1/messages/{id}.',
+      security: [{ bearer: [] }],
+      headers: { type: 'object', properties: { prefer: { type: 'string' } } },
+      body: embeddable(ctx.catalogue, SCHEMA_IDS.submission),
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            type: { type: 'string' },
+            status: { const: 'replied' },
+            from: { type: 'object', properties: { member: { type: 'string' }, service: { type: 'string' } } },
+            repliedAt: { type: 'string' },
+            reply: { type: 'object', additionalProperties: true, description: 'Valid against the type\'s reply schema' },
+          },
+        },
+        ...problemResponses(400, 401, 403, 413, 415, 422, 429, 502, 503, 504),
+      },
+    },
+  }, async (req, reply) => {
+    const caller = req.caller!;
+    const body = req.body;
+    let envelope;
+    try {
+      if (Array.isArray(body.to)) throw problems.badRequest('A request has exactly one recipient', [{ field: 'to', message: 'must be one recipient, not a list' }]);
+      ({ envelope } = routeSubmission(body as SubmissionBody, caller, ctx.registry(), ctx.catalogue));
+      if (!replyValidators.has(body.type)) {
+        throw new ProblemError(400, 'NOT_A_REQUEST_TYPE', 'Not a request/reply message type', `${body.type} has no reply; send it with POST /v1/messages`, {
+          errors: [{ field: 'type', message: 'not a request/reply message type' }],
+        });
+      }
+    } catch (err) {
+      if (err instanceof ProblemError) ctx.audit.rejection('request', { code: err.code, type: body.type, toMember: Array.isArray(body.to) ? undefined : body.to.member }, caller);
+      throw err;
+    }
+
+    const waitSeconds = preferredWaitSeconds(req.headers.prefer);
+    const pending = replies.expect(envelope.id);
+    const accepted = messageEvent('accepted', envelope, 'gateway', { requestReply: true, waitSeconds });
+    try {
+      await ctx.producer.send([
+        {
+          topic: ctx.topics.message(envelope.to.service),
+          key: `${envelope.to.member}:${envelope.correlationId}`,
+          value: JSON.stringify(envelope),
+          headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...(req.headers.traceparent ? { traceparent: String(req.headers.traceparent) } : {}) },
+        },
+        ...eventRecords(ctx.topics, accepted),
+      ]);
+    } catch (err) {
+      pending.cancel();
+      req.log.warn({ err: (err as Error).message }, 'Kafka did not acknowledge the request');
+      throw problems.unavailable('The bus could not durably accept the request; retry later', 5);
+    }
+    ctx.store.applySoon(accepted);
+    reply.header('Location', `/v1/messages/${envelope.id}`);
+
+    const timers: NodeJS.Timeout[] = [];
+    const outcome = await new Promise<Outcome>((resolve) => {
+      pending.promise.then((r) => resolve({ kind: 'reply', reply: r }));
+      timers.push(setTimeout(() => resolve({ kind: 'timeout' }), waitSeconds * 1000));
+      // A request the provider cannot answer is dead-lettered by the runtime: end the wait early.
+      timers.push(
+        setInterval(() => {
+          const view = ctx.store.get(envelope.id);
+          if (view?.status !== 'dead_lettered') return;
+          const dead = [...view.events].reverse().find((e) => e.event === 'dead_lettered');
+          resolve({ kind: 'failed', reason: String(dead?.detail?.reason ?? 'dead-lettered') });
+        }, FAILURE_POLL_MS),
+      );
+    });
+    for (const t of timers) clearTimeout(t);
+    pending.cancel();
+
+    if (outcome.kind === 'timeout') {
+      throw new ProblemError(504, 'REPLY_TIMEOUT', 'No reply in time', `No reply to ${body.type} ${envelope.id} within ${waitSeconds} s; the request stays on the bus: follow it at /v1/messages/${envelope.id}`, {
+        messageId: envelope.id,
+      });
+    }
+    if (outcome.kind === 'failed') {
+      throw new ProblemError(502, 'REQUEST_FAILED', 'The provider could not answer', `${body.type} ${envelope.id} was dead-lettered: ${outcome.reason}`, { messageId: envelope.id });
+    }
+    const answer = outcome.reply;
+    const validate = replyValidators.get(body.type)!;
+    if (answer.to.system !== caller.clientId || !validate(answer.payload)) {
+      const errors = fieldErrors(validate.errors ?? [], 'reply');
+      req.log.error({ messageId: envelope.id, errors }, 'a connector replied with an invalid reply');
+      throw new ProblemError(502, 'INVALID_REPLY', 'The provider\'s reply is invalid', `The reply to ${envelope.id} does not match the ${body.type} reply schema`, { messageId: envelope.id });
+    }
+    return reply.code(200).send({
+      id: envelope.id,
+      type: body.type,
+      status: 'replied',
+      from: { member: answer.from.member, service: answer.from.service },
+      repliedAt: answer.at,
+      reply: answer.payload,
+    });
+  });
+}
