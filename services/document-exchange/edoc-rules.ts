@@ -1,0 +1,292 @@
+// The document-exchange rules the gateway enforces on edoc.send and edoc.status before anything
+// reaches Kafka (a SubmissionHook):
+//  - prepare: attachment bytes sent inline leave the submission for the attachment store (claim
+//    check; only SHA-256 and size travel on the bus), references to uploaded attachments are
+//    checked, and the correlation id defaults to the DocumentId all packets of a document share;
+//  - admit: the sender is who the package says, the recipients are the package's To list, a new
+//    DocumentId is new, a revoke/update/replace targets a document this sender sent to each
+//    recipient, and a status packet is a legal next step for its (document, recipient) — see
+//    status-lifecycle.ts. The document store changes only when Kafka has acknowledged.
+import type { FastifyRequest } from 'fastify';
+import { v7 as uuidv7 } from 'uuid';
+import type { BusEvent } from '../platform/bus-events.js';
+import type { Envelope } from '../platform/envelope.js';
+import { ProblemError } from '../platform/problem.js';
+import type { MessageView } from '../gateway/message-store.js';
+import type { Admission, SubmissionContext, SubmissionHook } from '../gateway/submission-hooks.js';
+import type { FanOutSubmission } from '../gateway/fan-out.js';
+import { encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '../edxml/edxml-codec.js';
+import { sha256Hex, type AttachmentStore } from '../attachments/attachment-store.js';
+import { applyChange, applyStatus, businessKind, type RecipientState } from './status-lifecycle.js';
+import type { DocumentChanges, DocumentStore } from './document-store.js';
+
+export const EDOC_TYPES = ['edoc.send', 'edoc.status'] as const;
+
+interface SendPayload {
+  header: { from: { organId: string }; to: { organId: string }[]; documentId: string; subject?: string };
+  traceHeaderList?: { bussiness?: { bussinessDocType?: number; bussinessDocReason?: string; documentId?: string; replacementInfoList?: { documentId?: string }[] } };
+  attachments?: JsonAttachment[];
+  signature?: string;
+}
+
+interface StatusPayload {
+  responseFor: { documentId: string; organId?: string };
+  from: { organId: string };
+  statusCode: string;
+  description?: string;
+  signature?: string;
+}
+
+const problem = (status: number, code: string, title: string, detail: string, field?: string, message?: string) =>
+  new ProblemError(status, code, title, detail, field ? { errors: [{ field, message: message ?? detail }] } : {});
+
+/** The DocumentId a package is about: the original for revoke/update/replace, else its own. */
+export function subjectDocumentId(payload: SendPayload): string {
+  const bussiness = payload.traceHeaderList?.bussiness;
+  if (!businessKind(bussiness?.bussinessDocType)) return payload.header.documentId;
+  return bussiness?.documentId ?? bussiness?.replacementInfoList?.[0]?.documentId ?? payload.header.documentId;
+}
+
+export interface EdocRulesDeps {
+  documents: DocumentStore;
+  attachments: AttachmentStore;
+  attachmentMaxBytes: number;
+  /** The gateway's view of a message (for events on the original document's timeline). */
+  messageView(id: string): MessageView | null;
+}
+
+export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
+  // Attachment bytes held between prepare (before routing) and admit (after every check).
+  const pendingBlobs = new WeakMap<FastifyRequest, Buffer[]>();
+  // (document, recipient) pairs with a submission in flight, so two packets cannot both pass
+  // the lifecycle check against the same state.
+  const busy = new Set<string>();
+
+  async function prepareSend(body: FanOutSubmission, sub: SubmissionContext): Promise<FanOutSubmission> {
+    const payload = body.payload as unknown as SendPayload;
+    const list = Array.isArray(payload.attachments) ? payload.attachments : [];
+    const blobs: Buffer[] = [];
+    const ids = new Set<string>();
+    let total = 0;
+    const attachments = await Promise.all(
+      list.map(async (a, i) => {
+        const field = `payload.attachments[${i}]`;
+        if (!a || typeof a !== 'object') return a;
+        if (ids.has(a.contentId)) throw problem(400, 'DUPLICATE_ATTACHMENT', 'Duplicate attachment', `contentId ${a.contentId} is used twice`, `${field}.contentId`);
+        ids.add(a.contentId);
+        const { content, ...meta } = a;
+        if (typeof content === 'string') {
+          const bytes = Buffer.from(content, 'base64');
+          if (bytes.toString('base64').replace(/=+$/, '') !== content.replace(/=+$/, '')) {
+            throw problem(400, 'ATTACHMENT_NOT_BASE64', 'Attachment is not base64', `attachment ${a.contentId}: content is not canonical base64`, `${field}.content`);
+          }
+          const sha256 = sha256Hex(bytes);
+          if (a.sha256 !== undefined && a.sha256 !== sha256) {
+            throw problem(422, 'ATTACHMENT_DIGEST_MISMATCH', 'Attachment digest mismatch', `attachment ${a.contentId}: the content's SHA-256 is ${sha256}, not ${a.sha256}`, `${field}.sha256`);
+          }
+          if (a.size !== undefined && a.size !== bytes.length) {
+            throw problem(422, 'ATTACHMENT_SIZE_MISMATCH', 'Attachment size mismatch', `attachment ${a.contentId}: the content is ${bytes.length} bytes, not ${a.size}`, `${field}.size`);
+          }
+          total += bytes.length;
+          blobs.push(bytes);
+          return { ...meta, size: bytes.length, sha256 };
+        }
+        if (typeof a.sha256 === 'string' && typeof a.size === 'number') {
+          const stored = /^[0-9a-f]{64}$/.test(a.sha256) ? await deps.attachments.stat(a.sha256) : null;
+          // Whether someone else's attachment exists is not disclosed: unknown and foreign look alike.
+          if (!stored || !deps.documents.mayReadAttachment(a.sha256, sub.caller.member)) {
+            throw problem(422, 'ATTACHMENT_NOT_FOUND', 'Attachment not found', `attachment ${a.contentId}: no uploaded attachment ${a.sha256} (POST /v1/attachments first, or send the content inline)`, `${field}.sha256`);
+          }
+          if (stored.size !== a.size) {
+            throw problem(422, 'ATTACHMENT_SIZE_MISMATCH', 'Attachment size mismatch', `attachment ${a.contentId}: the stored attachment is ${stored.size} bytes, not ${a.size}`, `${field}.size`);
+          }
+          total += a.size;
+        }
+        return a;
+      }),
+    );
+    if (total > deps.attachmentMaxBytes) {
+      throw new ProblemError(413, 'ATTACHMENTS_TOO_LARGE', 'Attachments too large', `the package's attachments total ${total} bytes; the limit is ${deps.attachmentMaxBytes}`, {
+        errors: [{ field: 'payload.attachments', message: `total exceeds ${deps.attachmentMaxBytes} bytes` }],
+      });
+    }
+    pendingBlobs.set(sub.request, blobs);
+    const withRefs = list.length > 0 ? { ...body.payload, attachments } : body.payload;
+    const documentId = payload.header && typeof payload.header === 'object' ? subjectDocumentId(payload) : undefined;
+    return { ...body, payload: withRefs as Record<string, unknown>, correlationId: body.correlationId ?? (typeof documentId === 'string' ? documentId : undefined) };
+  }
+
+  function checkRenderable(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>): void {
+    try {
+      if (payload.signature !== undefined) checkedSignature(payload.signature);
+      // Every package must be deliverable as edXML too: refuse now what could not be written later.
+      encodeEdxml(type, { ...payload, attachments: undefined, signature: undefined });
+    } catch (err) {
+      if (!(err instanceof EdxmlError)) throw err;
+      const field = `payload${err.path && !err.path.startsWith('signature') ? '.' + err.path : err.path ? '.signature' : ''}`;
+      throw problem(400, 'EDXML_NOT_REPRESENTABLE', 'Not representable as edXML', `${field}: ${err.message}`, field, err.message);
+    }
+  }
+
+  function reserve(keys: string[]): () => void {
+    if (keys.some((k) => busy.has(k))) throw problem(409, 'DOCUMENT_BUSY', 'Document busy', 'another packet about this document and recipient is being accepted right now; retry');
+    keys.forEach((k) => busy.add(k));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      keys.forEach((k) => busy.delete(k));
+    };
+  }
+
+  function statusEvent(original: MessageView | null, messageId: string, detail: Record<string, unknown>): BusEvent[] {
+    if (!original) return [];
+    return [{
+      id: uuidv7(),
+      event: 'status',
+      at: new Date().toISOString(),
+      actor: 'gateway/document-exchange',
+      messageId,
+      type: original.type,
+      from: original.from,
+      to: original.to,
+      correlationId: original.correlationId,
+      detail,
+    }];
+  }
+
+  async function admitSend(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext): Promise<Admission> {
+    const payload = envelopes[0].data as unknown as SendPayload;
+    const { header } = payload;
+    if (header.from.organId !== sub.caller.member) {
+      throw problem(403, 'SENDER_MISMATCH', 'Forbidden', `the package is from ${header.from.organId} but the caller belongs to ${sub.caller.member}`, 'payload.header.from.organId', 'must be the caller\'s member code');
+    }
+    if (header.documentId.split(',')[0] !== header.from.organId) {
+      throw problem(422, 'DOCUMENT_ID_INVALID', 'Invalid DocumentId', `DocumentId ${header.documentId} must start with the sender's code ${header.from.organId}`, 'payload.header.documentId', 'must be <senderOrganId>,<YYYY/MM/DD>,<number/notation>');
+    }
+    const listed = header.to.map((o) => o.organId).sort();
+    const addressed = envelopes.map((e) => e.to.member).sort();
+    if (listed.join('|') !== addressed.join('|')) {
+      throw problem(422, 'RECIPIENTS_MISMATCH', 'Recipients do not match', `\`to\` (${addressed.join(', ')}) must name exactly the package's To organisations (${listed.join(', ')})`, 'to', 'must list the same members as payload.header.to');
+    }
+    checkRenderable('edoc.send', envelopes[0].data);
+    const bussiness = payload.traceHeaderList?.bussiness;
+    const kind = businessKind(bussiness?.bussinessDocType);
+    const original = subjectDocumentId(payload);
+    const at = new Date().toISOString();
+    const changes: DocumentChanges = { packages: [], grants: [], states: [] };
+    const events: BusEvent[] = [];
+    const keys = envelopes.map((e) => `${original}\u0000${e.to.member}`);
+
+    const newDocumentId = kind === null || kind === 'replace' ? header.documentId : null;
+    if (kind === 'replace' && header.documentId === original) {
+      throw problem(422, 'REPLACEMENT_NEEDS_NEW_ID', 'Replacement needs its own DocumentId', 'a replacing document (BussinessDocType 3) has its own DocumentId; the replaced one goes in traceHeaderList.bussiness.documentId', 'payload.header.documentId');
+    }
+    if (newDocumentId) {
+      for (const [i, e] of envelopes.entries()) {
+        if (deps.documents.recipient(newDocumentId, e.to.member)) {
+          throw problem(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', `document ${newDocumentId} was already sent to ${e.to.member}; to change it send an update (BussinessDocType 2) or a replacement (3)`, envelopes.length > 1 ? `to[${i}]` : 'payload.header.documentId');
+        }
+      }
+      changes.documents = [{ documentId: newDocumentId, sender: sub.caller.member, subject: header.subject, at }];
+      changes.newRecipients = envelopes.map((e) => ({ documentId: newDocumentId, member: e.to.member, messageId: e.id }));
+      if (kind === 'replace') keys.push(...envelopes.map((e) => `${newDocumentId}\u0000${e.to.member}`));
+    }
+    if (kind) {
+      if (deps.documents.senderOf(original) !== sub.caller.member) {
+        throw problem(422, 'ORIGINAL_DOCUMENT_NOT_FOUND', 'Original document not found', `no document ${original} sent by ${sub.caller.member} is known to the bus`, 'payload.traceHeaderList.bussiness.documentId', 'must be the DocumentId of a document you sent');
+      }
+      for (const [i, e] of envelopes.entries()) {
+        const pair = deps.documents.recipient(original, e.to.member);
+        if (!pair) throw problem(422, 'ORIGINAL_NOT_SENT_TO_RECIPIENT', 'Recipient never got the original', `document ${original} was not sent to ${e.to.member}`, envelopes.length > 1 ? `to[${i}]` : 'to');
+        const next = applyChange(pair.state, kind);
+        if (!next.ok) throw problem(409, 'ILLEGAL_STATUS_TRANSITION', 'Illegal status transition', `${e.to.member}: ${next.reason}`, 'payload.traceHeaderList.bussiness.bussinessDocType', next.reason);
+        changes.states!.push({ documentId: original, member: e.to.member, state: next.state, recorded: next.recorded, at, by: 'bus', messageId: e.id, description: bussiness?.bussinessDocReason });
+        if (next.recorded) events.push(...statusEvent(deps.messageView(pair.messageId), pair.messageId, { statusCode: next.recorded, documentId: original, by: 'bus', packetMessageId: e.id }));
+      }
+    }
+    for (const e of envelopes) {
+      changes.packages!.push({ messageId: e.id, type: e.type, documentId: original, packageDocumentId: header.documentId, businessDocType: bussiness?.bussinessDocType ?? 0, from: e.from.member, to: e.to.member, at });
+    }
+    for (const a of payload.attachments ?? []) {
+      if (!a.sha256) continue;
+      for (const member of [sub.caller.member, ...envelopes.map((e) => e.to.member)]) changes.grants!.push({ sha256: a.sha256, member });
+    }
+    const release = reserve(keys);
+    try {
+      for (const blob of pendingBlobs.get(sub.request) ?? []) await deps.attachments.put(blob);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    return {
+      events,
+      commit: () => {
+        deps.documents.record(changes);
+        release();
+      },
+      release,
+    };
+  }
+
+  async function admitStatus(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext): Promise<Admission> {
+    if (envelopes.length !== 1) throw problem(422, 'ONE_RECIPIENT_ONLY', 'One recipient only', 'a status packet goes to the document\'s sender only', 'to');
+    const [envelope] = envelopes;
+    const payload = envelope.data as unknown as StatusPayload;
+    if (payload.from.organId !== sub.caller.member) {
+      throw problem(403, 'SENDER_MISMATCH', 'Forbidden', `the status packet is from ${payload.from.organId} but the caller belongs to ${sub.caller.member}`, 'payload.from.organId', 'must be the caller\'s member code');
+    }
+    checkRenderable('edoc.status', envelope.data);
+    const documentId = payload.responseFor.documentId;
+    const pair = deps.documents.recipient(documentId, sub.caller.member);
+    if (!pair) {
+      throw problem(422, 'DOCUMENT_NOT_FOUND', 'Document not found', `no document ${documentId} was sent to ${sub.caller.member} through the bus`, 'payload.responseFor.documentId');
+    }
+    if (envelope.to.member !== pair.sender) {
+      throw problem(422, 'STATUS_RECIPIENT_MISMATCH', 'Wrong recipient', `status packets about ${documentId} go to its sender ${pair.sender}, not ${envelope.to.member}`, Array.isArray(sub.request.body && (sub.request.body as FanOutSubmission).to) ? 'to[0].member' : 'to.member');
+    }
+    const next = applyStatus(pair.state as RecipientState, payload.statusCode);
+    if (!next.ok) {
+      const allowed = next.allowed.length > 0 ? `allowed now: ${next.allowed.join(', ')}` : 'no status is allowed now';
+      throw problem(409, 'ILLEGAL_STATUS_TRANSITION', 'Illegal status transition', `StatusCode ${payload.statusCode} refused for ${documentId} at ${sub.caller.member}: ${next.reason} (${allowed})`, 'payload.statusCode', `${next.reason} (${allowed})`);
+    }
+    const release = reserve([`${documentId}\u0000${sub.caller.member}`]);
+    const at = new Date().toISOString();
+    const changes: DocumentChanges = {
+      states: [{ documentId, member: sub.caller.member, state: next.state, recorded: next.recorded, at, by: 'recipient', messageId: envelope.id, description: payload.description }],
+      packages: [{ messageId: envelope.id, type: envelope.type, documentId, packageDocumentId: null, businessDocType: null, from: envelope.from.member, to: envelope.to.member, at }],
+    };
+    const detail = { statusCode: payload.statusCode, documentId, statusMessageId: envelope.id, ...(payload.description ? { description: payload.description } : {}) };
+    return {
+      events: statusEvent(deps.messageView(pair.messageId), pair.messageId, detail),
+      commit: () => {
+        deps.documents.record(changes);
+        release();
+      },
+      release,
+    };
+  }
+
+  return {
+    types: EDOC_TYPES,
+    async prepare(body, sub) {
+      if (body.type === 'edoc.send') return prepareSend(body, sub);
+      const documentId = (body.payload as unknown as Partial<StatusPayload>).responseFor?.documentId;
+      return { ...body, correlationId: body.correlationId ?? (typeof documentId === 'string' ? documentId : undefined) };
+    },
+    admit: (envelopes, sub) => (envelopes[0].type === 'edoc.send' ? admitSend(envelopes, sub) : admitStatus(envelopes, sub)),
+  };
+}
+
+/** `to` of an XML submission: the package's To organisations, or the original document's sender. */
+export function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore): { member: string }[] {
+  if (type === 'edoc.send') {
+    const to = (payload as unknown as SendPayload).header?.to;
+    return Array.isArray(to) ? to.map((o) => ({ member: o.organId })) : [];
+  }
+  const responseFor = (payload as unknown as Partial<StatusPayload>).responseFor;
+  const sender = responseFor?.documentId ? documents.senderOf(responseFor.documentId) : null;
+  const member = sender ?? responseFor?.organId;
+  return member ? [{ member }] : [];
+}
+

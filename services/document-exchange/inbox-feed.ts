@@ -1,0 +1,59 @@
+// Keeps a gateway's inbox table in step with Kafka: deposits come from lgsp.inbox (produced and
+// signed by the runtime for systems that pull), acknowledgements from lgsp.events (`delivered`
+// with mode pull, whichever gateway took the ack). Records that fail signature verification are
+// ignored: only the platform can put something in an inbox.
+import type { Consumer, Kafka } from 'kafkajs';
+import type { BusEvent } from '../platform/bus-events.js';
+import type { Envelope } from '../platform/envelope.js';
+import type { Logger } from '../platform/logger.js';
+import type { RecordVerifier } from '../platform/record-signing.js';
+import type { Registry } from '../platform/registry.js';
+import { headerValue, startSignedConsumer } from '../platform/signed-consumer.js';
+import type { Topics } from '../platform/topics.js';
+import type { InboxStore } from './inbox-store.js';
+
+export const DEPOSITED_AT_HEADER = 'lgsp-deposited-at';
+
+export function startInboxFeed(opts: {
+  kafka: Kafka;
+  topics: Topics;
+  groupId: string;
+  verifier: RecordVerifier;
+  registry: () => Registry;
+  inbox: InboxStore;
+  log: Logger;
+}): Promise<Consumer> {
+  return startSignedConsumer({
+    kafka: opts.kafka,
+    groupId: opts.groupId,
+    topics: [opts.topics.inbox, opts.topics.events],
+    verifier: opts.verifier,
+    log: opts.log,
+    handleBatch: async (records) => {
+      for (const r of records) {
+        if (!r.verification.ok) {
+          opts.log.warn({ topic: r.topic, offset: r.offset, reason: r.verification.reason }, 'ignoring unverified inbox record');
+          continue;
+        }
+        let value: unknown;
+        try {
+          value = JSON.parse(r.value!.toString('utf8'));
+        } catch {
+          continue;
+        }
+        if (r.topic === opts.topics.inbox) {
+          const envelope = value as Envelope;
+          const service = opts.registry().servicesOf(envelope.to?.member, envelope.to?.service)[0];
+          if (!service) {
+            opts.log.warn({ messageId: envelope.id }, 'inbox record for a service not in the registry');
+            continue;
+          }
+          opts.inbox.deposit(envelope, service.system, headerValue(r.headers, DEPOSITED_AT_HEADER) ?? new Date().toISOString());
+        } else {
+          const ev = value as BusEvent;
+          if (ev.event === 'delivered' && ev.messageId && ev.detail?.mode === 'pull') opts.inbox.acknowledge(ev.messageId, ev.at);
+        }
+      }
+    },
+  });
+}

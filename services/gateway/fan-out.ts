@@ -1,0 +1,40 @@
+// One submission, several recipients: `to` may be a list, and each recipient becomes its own
+// envelope (own message id, delivered, tracked and retried separately) sharing the correlation
+// id. Every recipient is routed — schema, member, service, access right — before any of them
+// is accepted, so a refusal for one refuses the whole submission with the recipient named.
+import type { Caller } from '../platform/access-token.js';
+import { ProblemError } from '../platform/problem.js';
+import type { Registry } from '../platform/registry.js';
+import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
+import { routeSubmission, type RoutedSubmission, type SubmissionBody } from './submission.js';
+
+export type Recipient = SubmissionBody['to'];
+
+export interface FanOutSubmission extends Omit<SubmissionBody, 'to'> {
+  to: Recipient | Recipient[];
+}
+
+export function recipientsOf(body: FanOutSubmission): Recipient[] {
+  return Array.isArray(body.to) ? body.to : [body.to];
+}
+
+export function routeRecipients(body: FanOutSubmission, caller: Caller, registry: Registry, catalogue: SchemaCatalogue): RoutedSubmission[] {
+  if (!Array.isArray(body.to)) return [routeSubmission(body as SubmissionBody, caller, registry, catalogue)];
+  const seen = new Set<string>();
+  return body.to.map((to, i) => {
+    const key = `${to.member}\u0000${to.service ?? ''}`;
+    if (seen.has(key)) {
+      throw new ProblemError(400, 'DUPLICATE_RECIPIENT', 'Duplicate recipient', `Recipient ${to.member} is listed twice`, { errors: [{ field: `to[${i}].member`, message: 'duplicate recipient' }] });
+    }
+    seen.add(key);
+    try {
+      return routeSubmission({ ...body, to }, caller, registry, catalogue);
+    } catch (err) {
+      if (!(err instanceof ProblemError)) throw err;
+      // Payload errors are the same for every recipient: report them as they are.
+      if (err.extras.errors && !err.extras.errors.some((e) => /^to(\.|$)/.test(e.field))) throw err;
+      const errors = err.extras.errors?.map((e) => ({ ...e, field: e.field.replace(/^to(?=\.|$)/, `to[${i}]`) }));
+      throw new ProblemError(err.status, err.code, err.title, `to[${i}] (${to.member}): ${err.detail}`, { ...err.extras, ...(errors ? { errors } : {}) });
+    }
+  });
+}

@@ -1,0 +1,62 @@
+// Attachments, the claim check's HTTP side. POST /v1/attachments uploads bytes (up to the
+// attachment limit, 20 MB by default) and answers their SHA-256, which an edoc.send then
+// references; GET /v1/attachments/{sha256} hands the bytes to the sender and the recipients of
+// a document that carries them, after checking them against the digest (Repr-Digest, RFC 9530,
+// lets the receiver check again). A missing or corrupted attachment is an error, never bytes.
+import type { FastifyInstance } from 'fastify';
+import { problems, ProblemError } from '../../platform/problem.js';
+import { hasAnyRole } from '../../platform/bearer-auth.js';
+import { AttachmentUnavailable, reprDigest, SHA256_HEX } from '../../attachments/attachment-store.js';
+import type { GatewayContext } from '../gateway-context.js';
+import { problemResponses } from '../openapi-shapes.js';
+import type { DocumentExchange } from './document-exchange.js';
+
+export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
+  // Raw uploads get their own scope: the octet-stream parser and its larger limit apply here only.
+  await app.register(async (upload) => {
+    upload.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: ctx.config.attachmentMaxBytes }, (_req, body, done) => done(null, body));
+    upload.post<{ Body: Buffer }>('/v1/attachments', {
+      config: { roles: ['agency'] },
+      bodyLimit: ctx.config.attachmentMaxBytes,
+      schema: {
+        tags: ['attachments'],
+        summary: 'Upload an attachment (Content-Type: application/octet-stream); reference it in edoc.send by sha256 and size',
+        security: [{ bearer: [] }],
+        response: {
+          201: { type: 'object', properties: { sha256: { type: 'string' }, size: { type: 'integer' }, href: { type: 'string' } } },
+          ...problemResponses(400, 401, 403, 413, 415),
+        },
+      },
+    }, async (req, reply) => {
+      if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw problems.badRequest('Send the attachment bytes as the body (Content-Type: application/octet-stream)');
+      const { sha256, size } = await exchange.attachments.put(req.body);
+      exchange.documents.grantAttachment(sha256, req.caller!.member);
+      return reply.code(201).header('location', `/v1/attachments/${sha256}`).send({ sha256, size, href: `/v1/attachments/${sha256}` });
+    });
+  });
+
+  app.get<{ Params: { sha256: string } }>('/v1/attachments/:sha256', {
+    config: { auth: true },
+    schema: {
+      tags: ['attachments'],
+      summary: 'Download an attachment of a document you sent or received; verified against its SHA-256',
+      security: [{ bearer: [] }],
+      params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['sha256'] },
+      response: problemResponses(401, 404, 502),
+    },
+  }, async (req, reply) => {
+    const { sha256 } = req.params;
+    const caller = req.caller!;
+    if (!SHA256_HEX.test(sha256) || (!exchange.documents.mayReadAttachment(sha256, caller.member) && !hasAnyRole(caller, ['operator']))) {
+      throw problems.notFound('ATTACHMENT_NOT_FOUND', `No attachment ${sha256} for you`);
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await exchange.attachments.read(sha256);
+    } catch (err) {
+      if (err instanceof AttachmentUnavailable) throw new ProblemError(502, `ATTACHMENT_${err.fault.toUpperCase()}`, 'Attachment unavailable', err.message);
+      throw err;
+    }
+    return reply.header('content-type', 'application/octet-stream').header('repr-digest', reprDigest(sha256)).send(bytes);
+  });
+}

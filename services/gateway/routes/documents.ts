@@ -1,0 +1,60 @@
+// GET /v1/documents/{documentId}: a document as its sender follows it — every recipient with the
+// message that carried it, its delivery state (accepted, delivered, failed, dead_lettered) and
+// its business status history (01…06, 13, 15, 16), plus every package about the document
+// (revokes, updates, replacements, status packets). A recipient sees its own row only.
+// The DocumentId holds '/' and ',': percent-encode it in the path, or use ?documentId=.
+import type { FastifyInstance } from 'fastify';
+import { problems } from '../../platform/problem.js';
+import { hasAnyRole } from '../../platform/bearer-auth.js';
+import type { Caller } from '../../platform/access-token.js';
+import type { GatewayContext } from '../gateway-context.js';
+import { problemResponses } from '../openapi-shapes.js';
+import type { DocumentExchange } from './document-exchange.js';
+
+export async function documentRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
+  const view = (documentId: string, caller: Caller) => {
+    const doc = exchange.documents.document(documentId.normalize('NFC'));
+    if (!doc) throw problems.notFound('DOCUMENT_NOT_FOUND', `No document ${documentId} went through the bus`);
+    const everything = caller.member === doc.from || hasAnyRole(caller, ['operator', 'observer']);
+    const mine = doc.recipients.filter((r) => r.member === caller.member);
+    if (!everything && mine.length === 0) throw problems.forbidden('DOCUMENT_FORBIDDEN', 'Only the sender, its recipients and operators may look this document up');
+    const registry = ctx.registry();
+    const recipients = (everything ? doc.recipients : mine).map((r) => {
+      const last = [...r.history].reverse().find((h) => !['13', '15', '16'].includes(h.code));
+      return {
+        member: r.member,
+        name: registry.member(r.member)?.name,
+        messageId: r.messageId,
+        delivery: ctx.store.get(r.messageId)?.status ?? 'accepted',
+        status: last?.code ?? null,
+        revoked: r.state.revoked,
+        pending: r.state.pending,
+        history: r.history,
+      };
+    });
+    const packages = everything ? doc.packages : doc.packages.filter((p) => p.from === caller.member || p.to === caller.member);
+    return {
+      documentId: doc.documentId,
+      from: { member: doc.from, name: registry.member(doc.from)?.name },
+      subject: doc.subject,
+      sentAt: doc.sentAt,
+      recipients,
+      packages: packages.map((p) => ({ ...p, delivery: ctx.store.get(p.messageId)?.status ?? 'accepted' })),
+    };
+  };
+
+  const schema = {
+    tags: ['documents'],
+    summary: 'A document by its DocumentId (<senderOrganId>,<YYYY/MM/DD>,<number/notation>): each recipient\'s delivery and status',
+    security: [{ bearer: [] }],
+    response: problemResponses(400, 401, 403, 404),
+  };
+  app.get<{ Params: { documentId: string } }>('/v1/documents/:documentId', {
+    config: { auth: true },
+    schema: { ...schema, params: { type: 'object', properties: { documentId: { type: 'string', minLength: 1, maxLength: 200 } }, required: ['documentId'] } },
+  }, async (req) => view(req.params.documentId, req.caller!));
+  app.get<{ Querystring: { documentId: string } }>('/v1/documents', {
+    config: { auth: true },
+    schema: { ...schema, querystring: { type: 'object', additionalProperties: false, properties: { documentId: { type: 'string', minLength: 1, maxLength: 200 } }, required: ['documentId'] } },
+  }, async (req) => view(req.query.documentId, req.caller!));
+}

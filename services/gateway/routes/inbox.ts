@@ -1,0 +1,154 @@
+// The pull inbox (GET /v1/inbox, GET /v1/inbox/{id}, POST /v1/inbox/{id}/ack): how systems that
+// poll their hub receive what the bus holds for them. An item stays until the system
+// acknowledges it; the acknowledgement is the receipt (the message's `delivered` event) and the
+// item never comes back. Items are signed like pushed deliveries: LGSP-Signature is a detached
+// JWS over the exact body, verifiable against /.well-known/jwks.json.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { eventRecords, messageEvent } from '../../platform/bus-events.js';
+import { problems, ProblemError } from '../../platform/problem.js';
+import { SIGNATURE_HTTP_HEADER, signDetached } from '../../platform/detached-jws.js';
+import { encodeEdxml, type JsonAttachment } from '../../edxml/edxml-codec.js';
+import { AttachmentUnavailable } from '../../attachments/attachment-store.js';
+import type { InboxItem } from '../../document-exchange/inbox-store.js';
+import type { GatewayContext } from '../gateway-context.js';
+import { problemResponses } from '../openapi-shapes.js';
+import type { DocumentExchange } from './document-exchange.js';
+
+const MAX_PAGE = 100;
+
+function summary(item: InboxItem) {
+  const { envelope } = item;
+  const data = envelope.data as Record<string, any>;
+  const attachments = Array.isArray(data.attachments)
+    ? (data.attachments as JsonAttachment[]).map((a) => ({ contentId: a.contentId, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256, href: `/v1/attachments/${a.sha256}` }))
+    : undefined;
+  return {
+    id: item.id,
+    type: item.type,
+    from: envelope.from,
+    correlationId: envelope.correlationId,
+    depositedAt: item.depositedAt,
+    ...(data.header?.documentId ? { documentId: data.header.documentId, subject: data.header.subject, businessDocType: data.traceHeaderList?.bussiness?.bussinessDocType ?? 0 } : {}),
+    ...(data.statusCode ? { documentId: data.responseFor?.documentId, statusCode: data.statusCode } : {}),
+    ...(attachments ? { attachments } : {}),
+    href: `/v1/inbox/${item.id}`,
+  };
+}
+
+export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
+  const itemOf = (id: string, clientId: string): InboxItem => {
+    const item = exchange.inbox.get(id);
+    // Someone else's item and an unknown id look the same.
+    if (!item || item.system !== clientId) throw problems.notFound('INBOX_ITEM_NOT_FOUND', `No message ${id} in your inbox`);
+    return item;
+  };
+
+  app.get<{ Querystring: { type?: string; limit?: number; after?: number } }>('/v1/inbox', {
+    config: { roles: ['agency'] },
+    schema: {
+      tags: ['inbox'],
+      summary: 'Messages waiting for the calling system (pull delivery), oldest first',
+      security: [{ bearer: [] }],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          type: { type: 'string', pattern: '^[a-z][a-z0-9-]*(\\.([a-z][a-z0-9-]*|\\*))+$', description: 'a message type, or a family such as edoc.*' },
+          limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50 },
+          after: { type: 'integer', minimum: 0, description: 'the `next` cursor of the previous page' },
+        },
+      },
+      response: problemResponses(400, 401, 403),
+    },
+  }, async (req) => {
+    const limit = req.query.limit ?? 50;
+    const items = exchange.inbox.list(req.caller!.clientId, { type: req.query.type, after: req.query.after, limit });
+    return { items: items.map(summary), next: items.length === limit ? items[items.length - 1].cursor : null };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { format?: 'json' | 'edxml' } }>('/v1/inbox/:id', {
+    config: { roles: ['agency'] },
+    schema: {
+      tags: ['inbox'],
+      summary: 'One waiting message: the signed envelope (JSON) or, for edoc.*, the edXML package with its attachments',
+      description: 'Format: `format` query, else `Accept: application/xml`, else the system\'s registry setting (documentDelivery.format). LGSP-Signature carries a detached JWS over the body.',
+      security: [{ bearer: [] }],
+      params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+      querystring: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'edxml'] } } },
+      response: problemResponses(401, 403, 404, 502),
+    },
+  }, async (req, reply) => {
+    const item = itemOf(req.params.id, req.caller!.clientId);
+    const preferred = req.query.format
+      ?? (/\bapplication\/xml\b|\btext\/xml\b/.test(req.headers.accept ?? '') ? 'edxml' : undefined)
+      ?? ctx.registry().system(req.caller!.clientId)?.documentDelivery?.format
+      ?? 'json';
+    const { envelope } = item;
+    let body: Buffer;
+    let contentType: string;
+    if (preferred === 'edxml' && (envelope.type === 'edoc.send' || envelope.type === 'edoc.status')) {
+      body = Buffer.from(await edxmlOf(envelope.type, envelope.data, exchange));
+      contentType = 'application/xml; charset=utf-8';
+    } else {
+      body = Buffer.from(JSON.stringify(envelope));
+      contentType = 'application/json; charset=utf-8';
+    }
+    return send(reply, body, contentType, envelope, await signDetached(body, ctx.keystore.signingKey, contentType));
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/inbox/:id/ack', {
+    config: { roles: ['agency'] },
+    schema: {
+      tags: ['inbox'],
+      summary: 'Acknowledge a message: the receipt; it leaves the inbox for good',
+      security: [{ bearer: [] }],
+      params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+      response: { 200: { type: 'object', properties: { id: { type: 'string' }, status: { const: 'delivered' } } }, ...problemResponses(401, 403, 404, 503) },
+    },
+  }, async (req) => {
+    const item = itemOf(req.params.id, req.caller!.clientId);
+    if (item.ackedAt === null) {
+      const delivered = messageEvent('delivered', item.envelope, 'gateway/inbox', { mode: 'pull', acknowledgedBy: req.caller!.clientId });
+      try {
+        await ctx.producer.send(eventRecords(ctx.topics, delivered));
+      } catch {
+        throw problems.unavailable('The receipt could not be recorded durably; acknowledge again', 5);
+      }
+      exchange.inbox.acknowledge(item.id, delivered.at);
+      ctx.store.applySoon(delivered);
+    }
+    return { id: item.id, status: 'delivered' as const };
+  });
+}
+
+/** The edXML package of an inbox item, attachments embedded after their digests are verified. */
+export async function edxmlOf(type: 'edoc.send' | 'edoc.status', data: Record<string, unknown>, exchange: DocumentExchange): Promise<string> {
+  const contents = new Map<string, string>();
+  for (const a of ((data.attachments as JsonAttachment[] | undefined) ?? [])) {
+    if (!a.sha256) continue;
+    try {
+      contents.set(a.contentId, (await exchange.attachments.read(a.sha256, a.size)).toString('base64'));
+    } catch (err) {
+      if (err instanceof AttachmentUnavailable) {
+        throw new ProblemError(502, `ATTACHMENT_${err.fault.toUpperCase()}`, 'Attachment unavailable', `attachment ${a.contentId}: ${err.message}; the package cannot be handed over intact`);
+      }
+      throw err;
+    }
+  }
+  return encodeEdxml(type, data, { attachmentContent: (a) => contents.get(a.contentId) });
+}
+
+/** HTTP header values are ASCII: a correlation id with Vietnamese letters is percent-encoded. */
+function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+function send(reply: FastifyReply, body: Buffer, contentType: string, envelope: InboxItem['envelope'], signature: string): FastifyReply {
+  return reply
+    .header('content-type', contentType)
+    .header('lgsp-message-id', envelope.id)
+    .header('lgsp-correlation-id', headerSafe(envelope.correlationId))
+    .header('lgsp-message-type', envelope.type)
+    .header(SIGNATURE_HTTP_HEADER, signature)
+    .send(body);
+}

@@ -1,0 +1,24 @@
+// Detached-payload JWS (RFC 7515 Appendix F) over an HTTP body: how the platform signs bodies
+// that are not a JSON envelope — an edXML document pushed to a QLVB, or an inbox item — so the
+// receiver can check the exact bytes it got against /.well-known/jwks.json. The signature
+// travels in the LGSP-Signature header as `<protected>..<signature>`.
+import { CompactSign, compactVerify, base64url, type JWTVerifyGetKey } from 'jose';
+import type { SigningKey } from './keystore.js';
+
+export const SIGNATURE_HTTP_HEADER = 'lgsp-signature';
+export const DETACHED_JWS_TYPE = 'lgsp-delivery+jws';
+
+export async function signDetached(body: Uint8Array, key: SigningKey, contentType: string): Promise<string> {
+  const jws = await new CompactSign(body).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: DETACHED_JWS_TYPE, cty: contentType }).sign(key.key);
+  const [protectedHeader, , signature] = jws.split('.');
+  return `${protectedHeader}..${signature}`;
+}
+
+/** Throws unless `detached` is a platform signature over exactly `body`. */
+export async function verifyDetached(body: Uint8Array, detached: string, getKey: JWTVerifyGetKey): Promise<{ contentType?: string }> {
+  const parts = detached.split('.');
+  if (parts.length !== 3 || parts[1] !== '') throw new Error('not a detached JWS');
+  const { protectedHeader } = await compactVerify(`${parts[0]}.${base64url.encode(body)}.${parts[2]}`, getKey, { algorithms: ['ES256'] });
+  if (protectedHeader.typ !== DETACHED_JWS_TYPE) throw new Error('unexpected JWS type');
+  return { contentType: protectedHeader.cty };
+}
