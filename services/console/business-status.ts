@@ -93,8 +93,27 @@ export const TRANSPORT_STATUS_LABELS: Record<string, { vi: string; en: string }>
   dead_lettered: { vi: 'Chuyển thất bại (hàng đợi lỗi)', en: 'Dead-lettered' },
 };
 
+/**
+ * The bus's dossier status names (dossier.* schemas) and their TrangThaiHoSo codes (DESIGN §7;
+ * the same table the one-stop-shop connector maps with), so a breakdown counts `returned` and
+ * `10` as one status whichever form a connector reports.
+ */
+const DOSSIER_STATUS_CODES: Record<string, string> = {
+  registered: '1',
+  accepted: '2',
+  not_accepted: '3',
+  processing: '4',
+  supplement_requested: '5',
+  payment_requested: '6',
+  withdrawn: '7',
+  stopped: '8',
+  processed: '9',
+  returned: '10',
+};
+
 /** Normalises a status code for its family: edoc codes are two digits, dossier codes plain integers. */
 export function normaliseStatusCode(family: string, code: string): string {
+  if (family === 'dossier' && DOSSIER_STATUS_CODES[code]) return DOSSIER_STATUS_CODES[code];
   if (!/^\d{1,2}$/.test(code)) return code;
   return family === 'edoc' ? code.padStart(2, '0') : String(Number(code));
 }

@@ -4,11 +4,12 @@
 // Service Portal, "tỷ lệ hồ sơ giải quyết đúng hạn"). Definitions, per message-type family:
 //
 // Documents (edoc.*): a document is an edoc message that is not a status packet (type not
-// ending in `.status`). `sent` counts documents accepted in the period, `delivered` those the
-// receiving system acknowledged, `electronicRate` = delivered / sent: the share of documents
-// handed to the bus that were exchanged electronically end to end. The status breakdown takes
-// each document's latest business status (edXML StatusCode) from `status` events anywhere in
-// its thread (same correlation id, e.g. a later edoc.status packet), else its transport status.
+// ending in `.status`); a package sent to three agencies is three documents exchanged. `sent`
+// counts documents accepted in the period, `delivered` those the receiving system acknowledged,
+// `electronicRate` = delivered / sent: the share of documents handed to the bus that were
+// exchanged electronically end to end. The status breakdown takes each document's latest
+// business status (edXML StatusCode, from `status` events on it, or from the status packets its
+// recipient sent back in the same thread), else its transport status.
 //
 // Dossiers (dossier.*): a dossier is a thread of dossier messages sharing a correlation id (the
 // one-stop-shop's dossier code); lookups (`*.lookup`) are queries, not syncs. `synced` counts
@@ -97,12 +98,23 @@ export function buildKpiReport(index: MessageIndex, members: Member[], period: {
   };
   const total = { documents: emptyDocuments(), dossiers: emptyDossiers() };
 
-  // Documents.
+  // Documents: one message per (document, recipient). Its status is its own latest business
+  // status (the document exchange records a recipient's status packets on that message), else
+  // the latest status packet that recipient sent about the document, else its transport status.
   const edocRows = index.kpiRows(fromAt, toAt, 'edoc');
   const documents = edocRows.filter((r) => !r.type.endsWith('.status'));
-  const edocStatus = latestBusinessStatus(index.threadRows('edoc', [...new Set(documents.map((d) => d.correlationId))]), 'edoc');
+  const packets = index.threadRows('edoc', [...new Set(documents.map((d) => d.correlationId))]).filter((r) => r.type.endsWith('.status'));
+  const packetStatus = new Map<string, { status: string; at: string }>();
+  for (const p of packets) {
+    if (!p.businessStatus) continue;
+    const key = `${p.correlationId}\u0000${p.fromMember}`;
+    const prev = packetStatus.get(key);
+    if (!prev || p.businessStatusAt > prev.at) packetStatus.set(key, { status: normaliseStatusCode('edoc', p.businessStatus), at: p.businessStatusAt });
+  }
   for (const doc of documents) {
-    const status = edocStatus.get(doc.correlationId) ?? doc.status;
+    const status = doc.businessStatus
+      ? normaliseStatusCode('edoc', doc.businessStatus)
+      : (packetStatus.get(`${doc.correlationId}\u0000${doc.toMember}`)?.status ?? doc.status);
     for (const k of [agency(doc.fromMember).documents, total.documents]) {
       k.sent++;
       if (doc.status === 'delivered') k.delivered++;
