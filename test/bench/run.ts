@@ -3,6 +3,7 @@
 //   --quick        shorter phases (smoke run, figures are indicative only)
 //   --sizes=1,10   payload sizes in KiB (default 1,10,100)
 //   --skip-sustained
+//   --scale-out    two gateways + two runners on a 3-broker cluster: throughput, nothing lost or duplicated
 //   --profile      write V8 CPU profiles of each service to test/bench/results/profiles/
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -18,6 +19,7 @@ import { freePort } from '../../services/stack/free-port.js';
 import { cpuTimeMs, distScript, runLoad, startProcess, type ServiceProcess } from './processes.js';
 import { measureKafkaCeiling } from './kafka-ceiling.js';
 import type { LoadResult } from './load-generator.js';
+import { runScaleOut } from './scale-out.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -273,4 +275,10 @@ function printTable(r: Record<string, any>): void {
   process.stdout.write('\n' + rows.map(([k, v]) => k.padEnd(width) + v).join('\n') + '\n\nresults: test/bench/results/latest.json\n');
 }
 
-await main();
+if (args.includes('--scale-out')) {
+  const r = await runScaleOut({ durationMs: QUICK ? 10_000 : 30_000, body: submissionBody(1024), connections: CONNECTIONS });
+  process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  if ((r.lost as number) > 0) process.exitCode = 1;
+} else {
+  await main();
+}
