@@ -1,0 +1,122 @@
+// What the one-stop-shop connector does with each dossier message. The runtime retries what
+// these throw as RetryableError (through lgsp.retry.one-stop-shop, honouring the portal's
+// Retry-After) and dead-letters PermanentError, so the handlers only decide which is which and
+// keep the portal free of duplicates:
+// - dossier.sync asks the portal whether it already holds the dossier (TraCuuHoSo) unless this
+//   client has seen it there, and sends DongBoHoSoMC with isUpdating accordingly, so a retry
+//   after a lost answer updates instead of creating a second dossier;
+// - dossier.progress relies on the portal acknowledging a repeated identical update, and waits
+//   (retries) while an earlier message of the same dossier is still on its way;
+// - dossier.lookup answers through ctx.reply();
+// - dossier.submitted (portal → province) is a signed delivery to the agency's system.
+import { PermanentError, RetryableError, type ConnectorContext, type Envelope, type HandleResult } from '../sdk/index.js';
+import {
+  MappingError,
+  fromPortalLookup,
+  toPortalDossier,
+  toPortalProgress,
+  type DossierProgress,
+  type DossierSync,
+  type PortalDossier,
+  type PortalLookupRecord,
+} from './portal-mapping.js';
+import { PORTAL_OK, portalRefusal, type PortalClient } from './portal-client.js';
+
+export interface HandlerDeps {
+  client: PortalClient;
+  /** Dossiers this client knows the portal holds (agency|code), most recent last; bounded. */
+  known: Map<string, true>;
+  knownLimit: number;
+  lookupMaxAgeMs: number;
+  requestTimeoutMs: number;
+}
+
+const ILLEGAL_TRANSITION = '5';
+const NOT_FOUND = '6';
+
+function mapped<T>(what: string, map: () => T): T {
+  try {
+    return map();
+  } catch (err) {
+    if (err instanceof MappingError) throw new PermanentError(`${what}: ${err.message}`);
+    throw err;
+  }
+}
+
+function remember(deps: HandlerDeps, key: string): void {
+  deps.known.delete(key);
+  deps.known.set(key, true);
+  if (deps.known.size > deps.knownLimit) deps.known.delete(deps.known.keys().next().value as string);
+}
+
+async function portalRecord(deps: HandlerDeps, agency: string, code: string, signal: AbortSignal): Promise<PortalLookupRecord | null> {
+  const answer = await deps.client.call('share', agency, { service: 'TraCuuHoSo', mahoso: code }, signal);
+  if (answer.error_code !== PORTAL_OK) throw portalRefusal(`TraCuuHoSo ${code}`, answer);
+  return ((answer.result as PortalLookupRecord[] | undefined) ?? [])[0] ?? null;
+}
+
+export async function syncDossier(message: Envelope, ctx: ConnectorContext<unknown>, deps: HandlerDeps): Promise<HandleResult> {
+  const dossier = message.data as DossierSync;
+  const agency = message.from.member;
+  const code = dossier.dossierCode;
+  const key = `${agency}|${code}`;
+  let item: PortalDossier = mapped(`dossier ${code}`, () => toPortalDossier(dossier));
+  const exists = deps.known.has(key) || (await portalRecord(deps, agency, code, ctx.signal)) !== null;
+  const send = (data: PortalDossier) => deps.client.call('integration', agency, { service: 'DongBoHoSoMC', isUpdating: exists ? 'True' : 'False', data: [data] }, ctx.signal);
+  let answer = await send(item);
+  let keptStatus: string | undefined;
+  if (answer.error_code === ILLEGAL_TRANSITION && exists) {
+    // The portal may already be past this sync's status: a later dossier.progress overtook a
+    // retried sync. Then the sync still updates the dossier's data but keeps the portal's status.
+    const current = await portalRecord(deps, agency, code, ctx.signal);
+    const seen = current?.QuaTrinhXuLy?.some((h) => h.TrangThai === item.TrangThaiHoSo);
+    if (current && seen) {
+      keptStatus = current.TrangThaiHoSo;
+      item = { ...item, TrangThaiHoSo: current.TrangThaiHoSo, ...(current.NgayTra ? { NgayTra: current.NgayTra } : {}) };
+      answer = await send(item);
+    } else if (current) {
+      throw new RetryableError(`DongBoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo}; waiting for the dossier's earlier updates`);
+    }
+  }
+  if (answer.error_code !== PORTAL_OK) throw portalRefusal(`DongBoHoSoMC ${code}`, answer);
+  remember(deps, key);
+  return { detail: { portalCall: 'DongBoHoSoMC', dossierCode: code, isUpdating: exists, ...(keptStatus ? { keptPortalStatus: keptStatus } : {}) } };
+}
+
+export async function reportProgress(message: Envelope, ctx: ConnectorContext<unknown>, deps: HandlerDeps): Promise<HandleResult> {
+  const progress = message.data as DossierProgress;
+  const agency = message.from.member;
+  const code = progress.dossierCode;
+  const item = mapped(`dossier ${code}`, () => toPortalProgress(progress));
+  const answer = await deps.client.call('integration', agency, { service: 'CapNhatTienDoHoSoMC', data: [item] }, ctx.signal);
+  if (answer.error_code === NOT_FOUND) {
+    throw new RetryableError(`CapNhatTienDoHoSoMC ${code}: the portal does not hold the dossier yet (its dossier.sync may still be on its way)`);
+  }
+  if (answer.error_code === ILLEGAL_TRANSITION) {
+    throw new RetryableError(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${answer.current_status ?? '?'}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`);
+  }
+  if (answer.error_code !== PORTAL_OK) throw portalRefusal(`CapNhatTienDoHoSoMC ${code}`, answer);
+  remember(deps, `${agency}|${code}`);
+  return { detail: { portalCall: 'CapNhatTienDoHoSoMC', dossierCode: code, status: progress.status } };
+}
+
+export async function lookupDossier(message: Envelope, ctx: ConnectorContext<unknown>, deps: HandlerDeps): Promise<HandleResult> {
+  const code = (message.data as { dossierCode: string }).dossierCode;
+  // A lookup is worth answering only while someone waits for it; a retried one that has aged
+  // past that is finished without asking the portal again.
+  if (Date.now() - Date.parse(message.time) > deps.lookupMaxAgeMs) {
+    return { detail: { replied: false, reason: 'the requester had stopped waiting' } };
+  }
+  const answer = await deps.client.call('share', message.from.member, { service: 'TraCuuHoSo', mahoso: code }, ctx.signal);
+  if (answer.error_code !== PORTAL_OK) throw portalRefusal(`TraCuuHoSo ${code}`, answer);
+  const reply = mapped(`dossier ${code}`, () => fromPortalLookup(code, answer.result as PortalLookupRecord[] | undefined));
+  await ctx.reply(reply as unknown as Record<string, unknown>);
+  return { detail: { replied: true, found: reply.found } };
+}
+
+export async function deliverSubmitted(message: Envelope, ctx: ConnectorContext<unknown>, deps: HandlerDeps): Promise<HandleResult> {
+  const url = ctx.service.endpoint;
+  if (!url) throw new PermanentError(`service ${ctx.service.code} of ${ctx.service.provider} has no delivery endpoint in the registry`);
+  const response = await ctx.deliver({ url, envelope: message, timeoutMs: deps.requestTimeoutMs });
+  return { detail: { httpStatus: response.status, dossierCode: (message.data as { dossierCode: string }).dossierCode } };
+}

@@ -1,0 +1,129 @@
+// HTTP client for the National Public Service Portal's integration API, as public integrations
+// call it: log in with username/password for a session, then POST JSON calls carrying the
+// session and the agency code (madonvi). One client per connector configuration keeps one
+// session: concurrent calls share a single login, and a call the portal refuses for an expired
+// session logs in again and is repeated once, inside the same delivery attempt. Transport
+// failures are classified for the runtime: 5xx, 408, 429 and network errors are retryable
+// (with the portal's Retry-After), other HTTP 4xx are permanent.
+import { PermanentError, RetryableError } from '../sdk/index.js';
+
+export interface PortalEndpoints {
+  portalUrl: string;
+  loginPath: string;
+  integrationPath: string;
+  sharePath: string;
+  username: string;
+  requestTimeoutMs: number;
+}
+
+/** What every portal call answers: error_code "0" is success (see docs/one-stop-shop-guide.md). */
+export interface PortalAnswer {
+  error_code: string;
+  message?: string;
+  errors?: { field: string; message: string }[];
+  session?: string;
+  result?: unknown[];
+  current_status?: string;
+  [extra: string]: unknown;
+}
+
+export const PORTAL_OK = '0';
+export const PORTAL_SESSION_INVALID = '1';
+const PORTAL_LOGIN_FAILED = '2';
+/** Refusals that no retry will fix: the data or the request itself is wrong. */
+const PERMANENT_CODES = new Set(['3', '4', '7', '8']);
+
+export function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * Turns a non-zero error_code into the error the runtime acts on. Field names and codes only:
+ * reasons end up in events and dead-letter headers, which must not carry personal data.
+ */
+export function portalRefusal(what: string, answer: PortalAnswer): Error {
+  const code = String(answer.error_code);
+  const fields = answer.errors?.length ? ` (${answer.errors.map((e) => e.field).join(', ')})` : '';
+  const text = `${what}: portal error_code ${code}${answer.message ? ` "${answer.message}"` : ''}${fields}`;
+  return PERMANENT_CODES.has(code) ? new PermanentError(text) : new RetryableError(text);
+}
+
+export class PortalClient {
+  private session: string | null = null;
+  private loggingIn: Promise<string> | null = null;
+  /** Logins performed by this client (observability and tests). */
+  logins = 0;
+
+  constructor(
+    private readonly endpoints: PortalEndpoints,
+    private readonly password: () => string,
+  ) {}
+
+  get hasSession(): boolean {
+    return this.session !== null;
+  }
+
+  /** Calls `service` on the integration (DongBoHoSoMC, CapNhatTienDoHoSoMC) or share (TraCuuHoSo, LayDanhSachTTHC) endpoint. */
+  async call(endpoint: 'integration' | 'share', madonvi: string, body: Record<string, unknown>, signal: AbortSignal): Promise<PortalAnswer> {
+    const path = endpoint === 'integration' ? this.endpoints.integrationPath : this.endpoints.sharePath;
+    for (let round = 0; round < 2; round++) {
+      const session = this.session ?? (await this.login(signal));
+      const answer = await this.post(path, { session, madonvi, ...body }, signal);
+      if (answer.error_code !== PORTAL_SESSION_INVALID) return answer;
+      // Expired or revoked: forget it (unless a concurrent call already replaced it) and log in again.
+      if (this.session === session) this.session = null;
+    }
+    throw new RetryableError(`${String(body.service)}: the portal refused a fresh session`);
+  }
+
+  /** One login at a time: calls that find no session wait for the same login. */
+  private login(signal: AbortSignal): Promise<string> {
+    this.loggingIn ??= (async () => {
+      try {
+        const answer = await this.post(this.endpoints.loginPath, { username: this.endpoints.username, password: this.password() }, signal);
+        if (answer.error_code === PORTAL_LOGIN_FAILED) {
+          throw new RetryableError(`portal login refused for user ${this.endpoints.username}: check the connector's credentials`);
+        }
+        if (answer.error_code !== PORTAL_OK || typeof answer.session !== 'string' || answer.session === '') throw portalRefusal('login', answer);
+        this.logins++;
+        this.session = answer.session;
+        return answer.session;
+      } finally {
+        this.loggingIn = null;
+      }
+    })();
+    return this.loggingIn;
+  }
+
+  private async post(path: string, body: Record<string, unknown>, signal: AbortSignal): Promise<PortalAnswer> {
+    const url = new URL(path, this.endpoints.portalUrl).href;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8', accept: 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.endpoints.requestTimeoutMs)]),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      throw new RetryableError(`portal ${new URL(url).origin} unreachable: ${cause}`);
+    }
+    const text = await response.text().catch(() => '');
+    if (response.status === 429 || response.status === 408 || response.status >= 500) {
+      throw new RetryableError(`portal answered HTTP ${response.status}`, retryAfterMs(response.headers.get('retry-after')));
+    }
+    if (!response.ok) throw new PermanentError(`portal answered HTTP ${response.status} for ${path}`);
+    try {
+      const answer = JSON.parse(text) as PortalAnswer;
+      if (answer && typeof answer === 'object' && answer.error_code !== undefined) return { ...answer, error_code: String(answer.error_code) };
+    } catch {
+      /* fall through */
+    }
+    throw new RetryableError(`portal answered HTTP ${response.status} without a JSON result for ${path}`);
+  }
+}
