@@ -43,7 +43,15 @@ export function seedRegistry(): RegistryData {
 
 export async function startTestBus(
   t: { teardown(fn: () => unknown): void },
-  opts: { name: string; config?: Partial<BusConfig>; runner?: boolean; brokers?: string[] },
+  opts: {
+    name: string;
+    config?: Partial<BusConfig>;
+    runner?: boolean;
+    brokers?: string[];
+    /** Connectors the runner hosts (default: relay) and their configuration by name. */
+    connectors?: string[];
+    connectorConfig?: Record<string, unknown>;
+  },
 ): Promise<TestBus> {
   const dataDir = mkdtempSync(join(tmpdir(), `lgsp-${opts.name}-`));
   const keysFile = join(dataDir, 'platform-keys.json');
@@ -72,7 +80,7 @@ export async function startTestBus(
     {},
   );
   const gateway = await startGateway(config, { port });
-  const runner = opts.runner === false ? null : await startRunner(config, { connectors: ['relay'] });
+  const runner = opts.runner === false ? null : await startRunner(config, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig });
   let stopped = false;
   const bus: TestBus = {
     config,
