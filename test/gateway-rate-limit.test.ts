@@ -1,0 +1,19 @@
+import t from 'tap';
+import { startTestBus } from './helpers/test-bus.js';
+
+t.test('per-client rate limit answers 429 problem+json with Retry-After', async (t) => {
+  const bus = await startTestBus(t, { name: 'ratelimit', runner: false, config: { rateLimitPerMinute: 5 } });
+  const client = bus.client('so-tttt-qlvb');
+  const other = bus.client('so-tp-qlvb');
+  const notice = { type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject: 'x', body: 'y' } };
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) statuses.push((await client.send(notice)).status);
+  t.same(statuses.slice(0, 5), [202, 202, 202, 202, 202]);
+  const limited = await client.send(notice);
+  t.equal(limited.status, 429);
+  t.equal(limited.body.code, 'RATE_LIMITED');
+  t.match(limited.headers.get('content-type'), /problem\+json/);
+  t.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After');
+  const otherResult = await other.send({ ...notice, to: { member: '000.00.12.H49', service: 'notice' } });
+  t.equal(otherResult.status, 202, 'limits are per client: another client is not affected');
+});
