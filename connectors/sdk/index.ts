@@ -19,6 +19,8 @@ export interface ServiceTarget {
   system: string;
   /** Delivery endpoint from the registry (service override or the providing system's). */
   endpoint?: string;
+  /** How the providing system takes documents (registry `documentDelivery`), when it says. */
+  documentDelivery?: { mode: 'push' | 'pull'; format: 'json' | 'edxml' };
 }
 
 export interface DeliveryRequest {
@@ -26,6 +28,12 @@ export interface DeliveryRequest {
   envelope: Envelope;
   timeoutMs?: number;
   headers?: Record<string, string>;
+  /**
+   * Send these bytes instead of the signed envelope (e.g. an edXML document for a system that
+   * speaks XML). The runtime signs them with a detached JWS in the LGSP-Signature header and
+   * still sends the LGSP-Message-Id / LGSP-Correlation-Id / LGSP-Message-Type headers.
+   */
+  body?: { contentType: string; data: string | Uint8Array };
 }
 
 export interface DeliveryResponse {
@@ -57,11 +65,25 @@ export interface ConnectorContext<Config> {
    * Replying to a message nobody waits for any more is harmless; the answer is dropped.
    */
   reply(payload: Record<string, unknown>): Promise<void>;
+  /**
+   * Puts the message in the receiving system's inbox (pull delivery, GET /v1/inbox). Resolves
+   * once the deposit is durable; return `{ outcome: 'deposited' }` from handle() so the message
+   * counts as delivered only when the system acknowledges it.
+   */
+  depositToInbox(envelope: Envelope): Promise<void>;
+  /**
+   * Attachment bytes from the bus's attachment store (claim check), verified against their
+   * SHA-256 (and size). Throws an error with `retryable: false` when an attachment is corrupted
+   * and a retryable one when it is missing, so it is reported, never delivered silently.
+   */
+  readAttachment(sha256: string, size?: number): Promise<Uint8Array>;
 }
 
 export interface HandleResult {
   /** Recorded on the `delivered` event (no personal data). */
   detail?: Record<string, unknown>;
+  /** 'deposited': put in an inbox; `delivered` follows when the system acknowledges. Default 'delivered'. */
+  outcome?: 'delivered' | 'deposited';
 }
 
 export interface ConnectorDefinition<Config = Record<string, unknown>> {

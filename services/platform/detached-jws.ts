@@ -2,14 +2,15 @@
 // that are not a JSON envelope — an edXML document pushed to a QLVB, or an inbox item — so the
 // receiver can check the exact bytes it got against /.well-known/jwks.json. The signature
 // travels in the LGSP-Signature header as `<protected>..<signature>`.
-import { CompactSign, compactVerify, base64url, type JWTVerifyGetKey } from 'jose';
+import { compactVerify, base64url, type JWTVerifyGetKey } from 'jose';
+import { signCompact } from './es256.js';
 import type { SigningKey } from './keystore.js';
 
 export const SIGNATURE_HTTP_HEADER = 'lgsp-signature';
 export const DETACHED_JWS_TYPE = 'lgsp-delivery+jws';
 
-export async function signDetached(body: Uint8Array, key: SigningKey, contentType: string): Promise<string> {
-  const jws = await new CompactSign(body).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: DETACHED_JWS_TYPE, cty: contentType }).sign(key.key);
+export function signDetached(body: Uint8Array, key: SigningKey, contentType: string): string {
+  const jws = signCompact(Buffer.from(body), { alg: 'ES256', kid: key.kid, typ: DETACHED_JWS_TYPE, cty: contentType }, key.keyObject);
   const [protectedHeader, , signature] = jws.split('.');
   return `${protectedHeader}..${signature}`;
 }

@@ -14,11 +14,13 @@ import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform
 import type { Registry } from '../platform/registry.js';
 import { headerValue, startSignedConsumer, type BatchControl, type ConsumedRecord } from '../platform/signed-consumer.js';
 import type { Topics } from '../platform/topics.js';
-import { isRetryable, type ConnectorContext } from '../../connectors/sdk/index.js';
+import { isRetryable, PermanentError, RetryableError, type ConnectorContext } from '../../connectors/sdk/index.js';
 import type { LoadedConnector } from './connector-loader.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import { deliverSigned } from './signed-delivery.js';
+import { AttachmentUnavailable, type AttachmentStore } from '../attachments/attachment-store.js';
+import { DEPOSITED_AT_HEADER } from '../document-exchange/inbox-feed.js';
 import { v7 as uuidv7 } from 'uuid';
 
 export const ATTEMPT_HEADER = 'lgsp-attempt';
@@ -43,6 +45,8 @@ export interface WorkerDeps {
   partitionsConsumedConcurrently: number;
   /** Messages of different keys handled at once per partition. */
   concurrency: number;
+  /** Claim-check store for attachments (ctx.readAttachment). */
+  attachments?: AttachmentStore;
 }
 
 export interface WorkerStats {
@@ -205,7 +209,13 @@ export class ConnectorWorker {
     try {
       const result = await this.loaded.definition.handle(envelope, this.context(envelope, attempt));
       outcome.delivered.add(envelope.id);
-      this.announceDelivered(envelope, routed, { attempt, ...(result?.detail ?? {}) }, outcome);
+      if (result?.outcome === 'deposited') {
+        // In the recipient's inbox: `delivered` is published when the system acknowledges it.
+        outcome.records.push(...[...routed, messageEvent('deposited', envelope, this.actor, { attempt, ...(result.detail ?? {}) })].flatMap((e) => eventRecords(this.deps.topics, e)));
+        outcome.announced.push(envelope.id);
+      } else {
+        this.announceDelivered(envelope, routed, { attempt, ...(result?.detail ?? {}) }, outcome);
+      }
     } catch (err) {
       if (this.abort.signal.aborted) throw err;
       this.failed(record, envelope, routed, attempt, err as Error & { retryAfterMs?: number }, outcome);
@@ -252,11 +262,39 @@ export class ConnectorWorker {
       connector: this.name,
       config: this.loaded.config,
       log: this.deps.log.child({ connector: this.name, messageId: envelope.id }),
-      service: { code: service.code, provider: service.provider, system: service.system, endpoint: registry.endpointOf(service) },
+      service: {
+        code: service.code,
+        provider: service.provider,
+        system: service.system,
+        endpoint: registry.endpointOf(service),
+        ...(registry.system(service.system)?.documentDelivery ? { documentDelivery: registry.system(service.system)!.documentDelivery } : {}),
+      },
       attempt,
       signal: this.abort.signal,
       deliver: (req) => deliverSigned(req, this.deps.keystore.signingKey, this.deps.deliveryTimeoutMs, this.abort.signal),
       emitStatus: (detail) => this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail))),
+      depositToInbox: async (deposit) => {
+        if (deposit.id !== envelope.id || deposit.to.member !== envelope.to.member || deposit.to.service !== envelope.to.service) {
+          throw new PermanentError('a connector may deposit only the message it is handling, to its own recipient');
+        }
+        await this.deps.producer.send([{
+          topic: this.deps.topics.inbox,
+          key: deposit.to.member,
+          value: JSON.stringify(deposit),
+          headers: { 'lgsp-id': deposit.id, 'lgsp-type': deposit.type, [DEPOSITED_AT_HEADER]: new Date().toISOString() },
+        }]);
+      },
+      readAttachment: async (sha256, size) => {
+        if (!this.deps.attachments) throw new PermanentError('this runtime has no attachment store configured');
+        try {
+          return await this.deps.attachments.read(sha256, size);
+        } catch (err) {
+          // Corrupted bytes never heal: dead-letter at once. Missing ones may still be arriving
+          // (shared or eventually consistent storage): retry, then dead-letter with the reason.
+          if (err instanceof AttachmentUnavailable) throw err.fault === 'corrupted' ? new PermanentError(err.message) : new RetryableError(err.message);
+          throw err;
+        }
+      },
       reply: async (payload) => {
         const { record, value } = replyRecord(this.deps.topics, envelope, this.name, normalizeNfc(payload));
         await this.deps.producer.send([record, ...eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, { reply: 'sent', replyDigest: value.payloadDigest }))]);

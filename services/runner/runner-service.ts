@@ -60,6 +60,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     ...manifests.flatMap((m) => [...registry.serviceCodesFor(m.name).map((c) => topics.message(c)), topics.retry(m.name), topics.deadLetter(m.name)]),
     topics.events,
     topics.audit,
+    topics.inbox,
   ], config.topicPartitions);
 
   const producer = new BatchingProducer(kafka, () => keystore.signingKey, {
@@ -70,6 +71,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   await producer.connect();
   const verifier = new RecordVerifier(keystore.publicKeyLookup());
 
+  const attachments = openAttachmentStore(config);
   const slots = new Map<string, ConnectorSlot>();
   const depsFor = (ledger: DeliveryLedger, name: string): WorkerDeps => ({
     kafka,
@@ -85,6 +87,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     deliveryTimeoutMs: config.deliveryTimeoutMs,
     partitionsConsumedConcurrently: config.topicPartitions,
     concurrency: config.deliveryConcurrency,
+    attachments,
   });
 
   async function startSlot(slot: ConnectorSlot): Promise<void> {

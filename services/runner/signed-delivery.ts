@@ -3,6 +3,7 @@
 // LGSP-Message-Id and LGSP-Correlation-Id headers. The response class decides retry vs. DLQ.
 import { request } from 'undici';
 import { signCompact } from '../platform/es256.js';
+import { SIGNATURE_HTTP_HEADER, signDetached } from '../platform/detached-jws.js';
 import type { SigningKey } from '../platform/keystore.js';
 import { PermanentError, RetryableError, type DeliveryRequest, type DeliveryResponse } from '../../connectors/sdk/index.js';
 
@@ -16,8 +17,26 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-export async function deliverSigned(req: DeliveryRequest, key: SigningKey, defaultTimeoutMs: number, signal: AbortSignal): Promise<DeliveryResponse> {
+/** HTTP header values are ASCII: a correlation id with Vietnamese letters is percent-encoded. */
+function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+/**
+ * The request body: the envelope as a compact JWS, or (when the connector supplies `body`, e.g.
+ * an edXML document) those bytes with a detached JWS over them in LGSP-Signature.
+ */
+function signedBody(req: DeliveryRequest, key: SigningKey): { body: string | Buffer; headers: Record<string, string> } {
+  if (req.body) {
+    const bytes = typeof req.body.data === 'string' ? Buffer.from(req.body.data) : Buffer.from(req.body.data);
+    return { body: bytes, headers: { 'content-type': req.body.contentType, [SIGNATURE_HTTP_HEADER]: signDetached(bytes, key, req.body.contentType) } };
+  }
   const jws = signCompact(JSON.stringify(req.envelope), { alg: 'ES256', kid: key.kid, typ: DELIVERY_JWS_TYPE, cty: 'application/cloudevents+json' }, key.keyObject);
+  return { body: jws, headers: { 'content-type': 'application/jose' } };
+}
+
+export async function deliverSigned(req: DeliveryRequest, key: SigningKey, defaultTimeoutMs: number, signal: AbortSignal): Promise<DeliveryResponse> {
+  const signed = signedBody(req, key);
   let statusCode: number;
   let responseHeaders: Record<string, string | string[] | undefined>;
   let body: string;
@@ -27,13 +46,13 @@ export async function deliverSigned(req: DeliveryRequest, key: SigningKey, defau
     const response = await request(req.url, {
       method: 'POST',
       headers: {
-        'content-type': 'application/jose',
+        ...signed.headers,
         'lgsp-message-id': req.envelope.id,
-        'lgsp-correlation-id': req.envelope.correlationId,
+        'lgsp-correlation-id': headerSafe(req.envelope.correlationId),
         'lgsp-message-type': req.envelope.type,
         ...req.headers,
       },
-      body: jws,
+      body: signed.body,
       signal,
       headersTimeout: req.timeoutMs ?? defaultTimeoutMs,
       bodyTimeout: req.timeoutMs ?? defaultTimeoutMs,

@@ -93,7 +93,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exc
       body = Buffer.from(JSON.stringify(envelope));
       contentType = 'application/json; charset=utf-8';
     }
-    return send(reply, body, contentType, envelope, await signDetached(body, ctx.keystore.signingKey, contentType));
+    return send(reply, body, contentType, envelope, signDetached(body, ctx.keystore.signingKey, contentType));
   });
 
   app.post<{ Params: { id: string } }>('/v1/inbox/:id/ack', {
