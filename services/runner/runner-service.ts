@@ -19,6 +19,7 @@ import { bearerAuth } from '../platform/bearer-auth.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { loadConnector } from './connector-loader.js';
+import { openAttachmentStore } from '../attachments/attachment-store.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { ConnectorWorker, type WorkerDeps } from './connector-worker.js';
 
