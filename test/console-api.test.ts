@@ -314,6 +314,11 @@ t.test('operator console API', async (t) => {
     t.match(metrics, /lgsp_dlq_depth\{connector="relay",service="console"\} 1/, 'the forged record is the one dead letter left');
     t.match(metrics, /lgsp_consumer_lag\{group="relay",kind="connector",service="console"\} \d+/);
     t.match(metrics, /lgsp_console_replays_total\{service="console"\} 3/);
+    const gatewayMetrics = await (await fetch(`${bus.gateway.url}/metrics`)).text();
+    t.match(gatewayMetrics, /lgsp_kafka_produced_records_total\{service="gateway"\} [1-9]/, 'the gateway reports what it produced');
+    t.match(gatewayMetrics, /lgsp_kafka_consumed_records_total\{consumer="status",service="gateway"\} [1-9]/, 'and what it consumed');
+    t.match(await (await fetch(`${bus.runner!.url}/metrics`)).text(), /lgsp_kafka_produced_records_total\{service="runner"\} [1-9]/);
+    t.match(metrics, /lgsp_kafka_produced_records_total\{service="console"\} [1-9]/, 'replays and operator actions are produced by the console');
     const overview = await get('/v1/console/overview');
     t.ok(overview.body.indexedMessages > 5);
     t.ok(overview.body.lastMinute.accepted >= 1, 'recent traffic counts in the live figures');

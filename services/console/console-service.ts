@@ -17,6 +17,7 @@ import { AccessTokenVerifier } from '../platform/access-token.js';
 import { RecordVerifier } from '../platform/record-signing.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
+import { producerMetrics } from '../platform/kafka-metrics.js';
 import { problemHandler } from '../platform/problem-handler.js';
 import { ConsoleStore } from './console-store.js';
 import { FlowMonitor } from './flow-monitor.js';
@@ -106,6 +107,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     lag.start();
 
     const metrics = createMetricsRegistry('console');
+    producerMetrics(metrics, producer);
     const lagMonitor = lag;
     new Gauge({
       name: 'lgsp_consumer_lag',

@@ -14,6 +14,7 @@ import { AccessTokenVerifier } from '../platform/access-token.js';
 import { RecordVerifier } from '../platform/record-signing.js';
 import { startSignedConsumer } from '../platform/signed-consumer.js';
 import { createMetricsRegistry } from '../platform/service-health.js';
+import { consumerMetrics, producerMetrics } from '../platform/kafka-metrics.js';
 import type { BusEvent } from '../platform/bus-events.js';
 import { MessageStore } from './message-store.js';
 import { ClientAuthenticator } from './client-authentication.js';
@@ -46,6 +47,9 @@ export async function startGateway(config: BusConfig, opts: { port?: number; hos
     ttlSeconds: config.messageTtlSeconds,
   });
   await producer.connect();
+  const metrics = createMetricsRegistry('gateway');
+  producerMetrics(metrics, producer);
+  const countConsumed = consumerMetrics(metrics);
 
   const store = new MessageStore(join(config.dataDir, `gateway-${instanceId}.db`));
   const statusConsumer: Consumer = await startSignedConsumer({
@@ -67,6 +71,7 @@ export async function startGateway(config: BusConfig, opts: { port?: number; hos
         events.push(JSON.parse(r.value!.toString()) as BusEvent);
       }
       store.applyEvents(events);
+      countConsumed('status', records.length);
     },
   });
 
@@ -83,7 +88,7 @@ export async function startGateway(config: BusConfig, opts: { port?: number; hos
     tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer),
     audit: new RejectionAudit(producer, topics, log),
   };
-  const app = await buildGatewayApp(ctx, createMetricsRegistry('gateway'), {
+  const app = await buildGatewayApp(ctx, metrics, {
     kafka: kafkaReadiness(admin),
     registry: async () => ({ ok: registry.members.length > 0, detail: `${registry.members.length} members, ${registry.services.length} services` }),
   });

@@ -17,6 +17,7 @@ import { problemHandler } from '../platform/problem-handler.js';
 import { problems } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
+import { producerMetrics } from '../platform/kafka-metrics.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { loadConnector } from './connector-loader.js';
 import { openAttachmentStore } from '../attachments/attachment-store.js';
@@ -114,6 +115,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   }
 
   const metrics = createMetricsRegistry('runner');
+  producerMetrics(metrics, producer);
   const counters = ['delivered', 'retried', 'deadLettered', 'rejected', 'duplicates'] as const;
   for (const counter of counters) {
     new Gauge({

@@ -1,0 +1,34 @@
+// Prometheus figures for a service's Kafka traffic: what its BatchingProducer produced (records,
+// batches, failed batches) and what its consumers consumed. Read from counters the transport
+// already keeps, so the hot path does no extra work.
+import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
+import type { BatchingProducer } from './kafka-transport.js';
+
+export function producerMetrics(metrics: MetricsRegistry, producer: BatchingProducer): void {
+  const figures = [
+    ['lgsp_kafka_produced_records_total', 'Records produced and acknowledged by Kafka (acks=all)', 'records'],
+    ['lgsp_kafka_produced_batches_total', 'Batches produced (one signature and one sendBatch each)', 'batches'],
+    ['lgsp_kafka_produce_failures_total', 'Batches Kafka did not acknowledge (their callers got an error)', 'failures'],
+  ] as const;
+  for (const [name, help, key] of figures) {
+    new Gauge({
+      name,
+      help,
+      registers: [metrics],
+      collect() {
+        this.set(producer.stats[key]);
+      },
+    });
+  }
+}
+
+/** Counts consumed records by consumer (e.g. `status`); call the returned function per batch. */
+export function consumerMetrics(metrics: MetricsRegistry): (consumer: string, records: number) => void {
+  const consumed = new Counter({
+    name: 'lgsp_kafka_consumed_records_total',
+    help: 'Records consumed from Kafka, by consumer',
+    labelNames: ['consumer'],
+    registers: [metrics],
+  });
+  return (consumer, records) => consumed.inc({ consumer }, records);
+}
