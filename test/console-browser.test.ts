@@ -131,7 +131,7 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
 
   await t.test('the audit trail shows the replay and an intact chain', async (t) => {
     await page.click('.tabs button[data-tab="audit"]');
-    await page.fill('#audit-search input[name="event"]', 'replayed');
+    await page.selectOption('#audit-search select[name="event"]', 'replayed');
     await page.click('#audit-search button[type=submit]');
     await page.locator('#audit-results td', { hasText: 'console/lgsp-operator' }).first().waitFor();
     await page.locator('#integrity-state.ok').waitFor();

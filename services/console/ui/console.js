@@ -431,8 +431,10 @@ async function loadConnectors() {
     cells: [c.name, badge(c.connector?.state), fmtNum(c.lag), fmtNum(c.deadLetters),
       c.stats ? Object.entries(c.stats).map(([k, v]) => `${k} ${v}`).join(' · ') : '—', c.lastError ?? '',
       isOperator()
-        ? el('span', {}, ...[['pause', 'PUT'], ['resume', 'PUT'], ['restart', 'POST']].map(([op, method]) =>
-            el('button', { type: 'button', class: 'secondary', dataset: { op }, onclick: () => connectorAction(c.name, op, method) }, t(op)), ' '))
+        ? el('span', { class: 'actions' }, ...[['pause', 'PUT'], ['resume', 'PUT'], ['restart', 'POST']]
+            // Offer what makes sense in the current state: pause a running connector, resume a paused one.
+            .filter(([op]) => (op === 'pause' ? c.connector?.state !== 'PAUSED' : op === 'resume' ? c.connector?.state === 'PAUSED' : true))
+            .map(([op, method]) => el('button', { type: 'button', class: 'secondary', dataset: { op }, onclick: () => connectorAction(c.name, op, method) }, t(op))))
         : ''],
   })));
 }
