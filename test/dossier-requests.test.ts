@@ -1,0 +1,113 @@
+// Dossier checks at the gateway (refused with the field named, before Kafka), the portal's own
+// refusals (dead-lettered with its code), deny-by-default access, and request/reply through the
+// bus: POST /v1/requests with dossier.lookup answered by the portal, and 504 when no reply comes.
+import t from 'tap';
+import { readTopic } from './helpers/topic-reader.js';
+import { topicsFor } from '../services/platform/topics.js';
+import { startDossierBus, PORTAL_MEMBER, SO_TP } from './helpers/dossier-bus.js';
+
+t.test('dossier validation and request/reply', async (t) => {
+  const d = await startDossierBus(t, 'dossier-requests');
+  const oneStop = d.bus.client('so-tp-motcua');
+  const submit = (type: string, payload: Record<string, unknown>, service = 'dvcqg-dossier', client = oneStop) =>
+    client.send({ type, to: { member: PORTAL_MEMBER, service }, correlationId: String(payload.dossierCode), payload });
+  const lookup = (dossierCode: string, headers: Record<string, string> = {}, client = oneStop) =>
+    client.request('POST', '/v1/requests', { type: 'dossier.lookup', to: { member: PORTAL_MEMBER, service: 'dvcqg-lookup' }, correlationId: dossierCode, payload: { dossierCode } }, headers);
+
+  await t.test('invalid dossiers are refused at the gateway with the field named, and never reach the portal', async (t) => {
+    const cases: { name: string; type: string; payload: Record<string, unknown>; status: number; code: string; field: string }[] = [
+      { name: 'illegal transition', type: 'dossier.progress', payload: d.progressPayload('BAD-1', 'registered', 'processed', '2026-01-16T09:00:00+07:00'), status: 422, code: 'DOSSIER_RULES_VIOLATED', field: 'payload.status' },
+      { name: 'from a final status', type: 'dossier.progress', payload: d.progressPayload('BAD-2', 'returned', 'processing', '2026-01-16T09:00:00+07:00'), status: 422, code: 'DOSSIER_RULES_VIOLATED', field: 'payload.status' },
+      { name: 'due before received', type: 'dossier.sync', payload: d.syncPayload('BAD-3', { dueAt: '2026-01-01T08:00:00+07:00' }), status: 422, code: 'DOSSIER_RULES_VIOLATED', field: 'payload.dueAt' },
+      { name: 'returned without a return date', type: 'dossier.sync', payload: d.syncPayload('BAD-4', { status: 'returned' }), status: 422, code: 'DOSSIER_RULES_VIOLATED', field: 'payload.returnedAt' },
+      { name: 'return date without returned', type: 'dossier.progress', payload: d.progressPayload('BAD-5', 'accepted', 'processing', '2026-01-16T09:00:00+07:00', { returnedAt: '2026-01-17T09:00:00+07:00' }), status: 422, code: 'DOSSIER_RULES_VIOLATED', field: 'payload.returnedAt' },
+      { name: 'malformed procedure code', type: 'dossier.sync', payload: d.syncPayload('BAD-6', { procedureCode: '1001234' }), status: 400, code: 'VALIDATION_FAILED', field: 'payload.procedureCode' },
+      { name: 'date without an offset', type: 'dossier.sync', payload: d.syncPayload('BAD-7', { receivedAt: '2026-01-15T08:30:00' }), status: 400, code: 'VALIDATION_FAILED', field: 'payload.receivedAt' },
+      { name: 'applicant without a name', type: 'dossier.sync', payload: d.syncPayload('BAD-8', { applicant: { kind: 'citizen' } }), status: 400, code: 'VALIDATION_FAILED', field: 'payload.applicant.name' },
+      { name: 'unknown status', type: 'dossier.sync', payload: d.syncPayload('BAD-9', { status: 'finished' }), status: 400, code: 'VALIDATION_FAILED', field: 'payload.status' },
+      { name: 'unknown field', type: 'dossier.sync', payload: d.syncPayload('BAD-10', { MaHoSo: 'BAD-10' }), status: 400, code: 'VALIDATION_FAILED', field: 'payload.MaHoSo' },
+    ];
+    for (const c of cases) {
+      const r = await submit(c.type, c.payload);
+      t.equal(r.status, c.status, `${c.name}: ${r.status}`);
+      t.equal(r.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+      t.equal(r.body.code, c.code, c.name);
+      t.ok(r.body.errors?.some((e: { field: string }) => e.field === c.field), `${c.name}: names ${c.field} (${JSON.stringify(r.body.errors)})`);
+    }
+    const dossierTopic = await readTopic(d.bus.config.kafkaBrokers, topicsFor(d.bus.config.topicPrefix).message('dvcqg-dossier'), 1, 1500);
+    t.equal(dossierTopic.length, 0, 'nothing reached Kafka');
+    t.equal((await d.portalDossiers()).filter((p) => p.dossierCode.startsWith('BAD-')).length, 0, 'nothing reached the portal');
+  });
+
+  await t.test('deny by default: a system without an access right cannot sync or look up dossiers', async (t) => {
+    const qlvb = d.bus.client('so-tp-qlvb');
+    const sync = await submit('dossier.sync', d.syncPayload(`${SO_TP}-DENY-1`), 'dvcqg-dossier', qlvb);
+    t.same([sync.status, sync.body.code], [403, 'SERVICE_FORBIDDEN']);
+    const ask = await lookup(`${SO_TP}-DENY-1`, {}, qlvb);
+    t.same([ask.status, ask.body.code], [403, 'SERVICE_FORBIDDEN']);
+  });
+
+  await t.test("the portal's own refusal is dead-lettered with its code, not retried", async (t) => {
+    // Well-formed for the bus, but the portal's catalogue has no such procedure.
+    const r = await submit('dossier.sync', d.syncPayload(`${SO_TP}-260120-0404`, { procedureCode: '1.999999' }));
+    t.equal(r.status, 202);
+    const view = await d.waitStatus(r.body.id, 'dead_lettered');
+    const dead = view.events.find((e) => e.event === 'dead_lettered')!;
+    t.match(dead.detail, { attempts: 1, reason: /error_code 4.*MaTTHC/ });
+  });
+
+  await t.test('lookup through the bus returns the portal answer', async (t) => {
+    const code = `${SO_TP}-260120-0001`;
+    for (const id of [
+      (await submit('dossier.sync', d.syncPayload(code, { status: 'accepted' }))).body.id,
+      (await submit('dossier.progress', d.progressPayload(code, 'accepted', 'processing', '2026-01-16T09:15:00+07:00'))).body.id,
+    ]) await d.waitStatus(id, 'delivered');
+
+    const r = await lookup(code);
+    t.equal(r.status, 200, JSON.stringify(r.body));
+    t.match(r.body, { type: 'dossier.lookup', status: 'replied', from: { member: PORTAL_MEMBER, service: 'dvcqg-lookup' } });
+    t.equal(r.headers.get('location'), `/v1/messages/${r.body.id}`);
+    t.match(r.body.reply, {
+      dossierCode: code,
+      found: true,
+      dossier: { procedureCode: '1.001234', sectorCode: 'LLTP', applicantName: 'Nguyễn Văn An', applicantKind: 'citizen', status: 'processing', receivedAt: '2026-01-15T08:30:00+07:00', dueAt: '2026-01-29T17:00:00+07:00' },
+    });
+    t.same(r.body.reply.history.map((h: { status: string }) => h.status), ['accepted', 'processing']);
+    t.equal(r.body.reply.history[1].handledAt, '2026-01-16T09:15:00+07:00');
+
+    const missing = await lookup(`${SO_TP}-260120-9999`);
+    t.equal(missing.status, 200);
+    t.same(missing.body.reply, { dossierCode: `${SO_TP}-260120-9999`, found: false });
+    // Lookups are scoped to the caller's agency: another agency's one-stop system sees nothing.
+    const other = await lookup(code, {}, d.bus.client('so-khdt-motcua'));
+    t.equal(other.body.reply.found, false);
+
+    const timeline = await d.waitStatus(r.body.id, 'delivered');
+    const replied = timeline.events.find((e) => e.event === 'status');
+    t.match(replied?.detail, { reply: 'sent', replyDigest: /^sha-256=/ }, 'the timeline records the reply by digest');
+    t.notOk(JSON.stringify(timeline).includes('Nguyễn Văn An'), 'the reply body is not on the timeline');
+  });
+
+  await t.test('lookup timeout: 504 problem+json when no reply comes in time', async (t) => {
+    await d.setFaults({ latencyMs: 4000 });
+    const began = Date.now();
+    const r = await lookup(`${SO_TP}-260120-0001`, { prefer: 'wait=1' });
+    const waited = Date.now() - began;
+    await d.setFaults({});
+    t.equal(r.status, 504);
+    t.equal(r.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+    t.match(r.body, { code: 'REPLY_TIMEOUT', status: 504, messageId: String, detail: /within 1 s/ });
+    t.ok(waited >= 950 && waited < 3000, `answered after ${waited} ms`);
+    // The request stays on the bus and completes once the portal answers; the late reply is dropped.
+    await d.waitStatus(r.body.messageId, 'delivered');
+  });
+
+  await t.test('only request/reply types go to /v1/requests, with one recipient', async (t) => {
+    const notRequest = await oneStop.request('POST', '/v1/requests', { type: 'dossier.sync', to: { member: PORTAL_MEMBER, service: 'dvcqg-dossier' }, payload: d.syncPayload(`${SO_TP}-260120-0002`) });
+    t.same([notRequest.status, notRequest.body.code], [400, 'NOT_A_REQUEST_TYPE']);
+    t.ok(notRequest.body.errors.some((e: { field: string }) => e.field === 'type'));
+    const invalid = await oneStop.request('POST', '/v1/requests', { type: 'dossier.lookup', to: { member: PORTAL_MEMBER, service: 'dvcqg-lookup' }, payload: { dossierCode: 'có dấu' } });
+    t.same([invalid.status, invalid.body.code], [400, 'VALIDATION_FAILED']);
+    t.ok(invalid.body.errors.some((e: { field: string }) => e.field === 'payload.dossierCode'));
+  });
+});
