@@ -1,0 +1,42 @@
+// `npm start` wiring for the dossier demo: a portal account for the province (random password,
+// generated once into the data dir, never committed), the one-stop-shop connector's
+// configuration pointing at the mock portal (the password travels as an environment variable,
+// not in the file), and the mock portal's own settings, including the dev credentials it uses
+// to hand online dossiers to the bus as system `dvcqg-portal`.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+export const PORTAL_PASSWORD_ENV = 'LGSP_DVCQG_PASSWORD';
+
+export interface DossierDemoSetup {
+  /** Environment of the mock portal process. */
+  portalEnv: Record<string, string>;
+  /** Environment added to the runner process. */
+  runnerEnv: Record<string, string>;
+}
+
+export function prepareDossierDemo(opts: { dataDir: string; portalUrl: string; gatewayUrl: string; clientsDir: string; connectorsConfigFile?: string }): DossierDemoSetup {
+  const accountFile = join(opts.dataDir, 'mock-portal-account.json');
+  let account: { username: string; password: string };
+  if (existsSync(accountFile)) account = JSON.parse(readFileSync(accountFile, 'utf8'));
+  else {
+    account = { username: 'lgsp-h49', password: randomBytes(18).toString('base64url') };
+    writeFileSync(accountFile, JSON.stringify(account, null, 2) + '\n', { mode: 0o600 });
+  }
+  // Other connectors may keep their settings in the same file: only our entry is replaced.
+  const configFile = opts.connectorsConfigFile ?? join(opts.dataDir, 'connectors-config.json');
+  const config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>) : {};
+  config['one-stop-shop'] = { portalUrl: opts.portalUrl, username: account.username, passwordEnv: PORTAL_PASSWORD_ENV };
+  writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  return {
+    portalEnv: {
+      MOCK_PORTAL_USERNAME: account.username,
+      MOCK_PORTAL_PASSWORD: account.password,
+      MOCK_PORTAL_DB: join(opts.dataDir, 'mock-portal.db'),
+      MOCK_PORTAL_BUS_URL: opts.gatewayUrl,
+      MOCK_PORTAL_BUS_CLIENT_FILE: join(opts.clientsDir, 'dvcqg-portal.json'),
+    },
+    runnerEnv: { LGSP_CONNECTORS_CONFIG: configFile, [PORTAL_PASSWORD_ENV]: account.password },
+  };
+}
