@@ -1,0 +1,134 @@
+// The console's pure parts without Kafka: business facts from status details, the message index
+// under out-of-order and redelivered events, the live window, the replay claim, CSV escaping.
+import t from 'tap';
+import { v7 as uuidv7 } from 'uuid';
+import type { BusEvent, BusEventName } from '../services/platform/bus-events.js';
+import { businessFacts, familyOf, normaliseStatusCode, parseBusinessTime } from '../services/console/business-status.js';
+import { ConsoleStore } from '../services/console/console-store.js';
+import { FlowMonitor } from '../services/console/flow-monitor.js';
+import { buildKpiReport, kpiCsv } from '../services/console/kpi-report.js';
+
+const event = (name: BusEventName, messageId: string, at: string, extra: Partial<BusEvent> = {}): BusEvent => ({
+  id: uuidv7(),
+  event: name,
+  at,
+  actor: 'test',
+  messageId,
+  type: 'edoc.send',
+  from: { member: '000.00.12.H49', system: 'so-tttt-qlvb' },
+  to: { member: '000.00.15.H49', service: 'document-exchange' },
+  correlationId: 'doc-1',
+  ...extra,
+});
+
+t.test('business facts', async (t) => {
+  t.equal(familyOf('edoc.send'), 'edoc');
+  t.equal(familyOf('plain'), 'plain');
+  t.equal(parseBusinessTime('20260110170000'), '2026-01-10T10:00:00.000Z', 'DVCQG dates are Vietnam time');
+  t.equal(parseBusinessTime('2026-01-10T17:00:00+07:00'), '2026-01-10T10:00:00.000Z');
+  t.equal(parseBusinessTime('2026-01-10'), '2026-01-09T17:00:00.000Z', 'a bare date is local midnight');
+  t.equal(parseBusinessTime('10/01/2026'), null);
+  t.equal(parseBusinessTime(20260110), null);
+  t.same(businessFacts({ TrangThaiHoSo: 10, NgayHenTra: '20260110170000', NgayTra: '20260111080000' }), {
+    status: '10', dueAt: '2026-01-10T10:00:00.000Z', finishedAt: '2026-01-11T01:00:00.000Z', onTime: false,
+  });
+  t.equal(businessFacts({ status: 'returned', onTime: true, dueAt: '2026-01-01', returnedAt: '2026-02-01' }).onTime, true, 'an explicit flag wins');
+  t.same(businessFacts({ httpStatus: 200 }), { status: null, dueAt: null, finishedAt: null, onTime: null }, 'a plain receipt is no business status');
+  t.equal(normaliseStatusCode('edoc', '3'), '03');
+  t.equal(normaliseStatusCode('dossier', '04'), '4');
+  t.equal(normaliseStatusCode('dossier', 'returned'), '10');
+  t.equal(normaliseStatusCode('edoc', 'custom'), 'custom');
+});
+
+t.test('the message index tolerates out-of-order and redelivered events', async (t) => {
+  const store = new ConsoleStore(':memory:');
+  t.teardown(() => store.close());
+  const id = uuidv7();
+  const delivered = event('delivered', id, '2026-01-05T02:00:02.000Z', { detail: { attempt: 2, httpStatus: 200 } });
+  const changed = store.messages.applyEvents([delivered]);
+  t.same([...changed], [id], 'a message first seen by its delivery is indexed');
+  store.messages.applyEvents([
+    event('accepted', id, '2026-01-05T02:00:00.000Z'),
+    event('delivery_failed', id, '2026-01-05T02:00:01.000Z', { detail: { attempt: 1, reason: 'HTTP 503' } }),
+  ]);
+  t.equal(store.messages.applyEvents([delivered]).size, 0, 'a redelivered event changes nothing');
+  const row = store.messages.get(id)!;
+  t.match(row, { status: 'delivered', acceptedAt: '2026-01-05T02:00:00.000Z', deliveredAt: '2026-01-05T02:00:02.000Z', attempts: 1, lastReason: 'HTTP 503', family: 'edoc' });
+  t.same(store.messages.timeline(id).map((e) => e.event), ['accepted', 'delivery_failed', 'delivered'], 'timeline in event time order');
+  store.messages.applyEvents([event('status', id, '2026-01-05T03:00:00.000Z', { detail: { statusCode: '06' } }), event('status', id, '2026-01-05T02:30:00.000Z', { detail: { statusCode: '03' } })]);
+  t.equal(store.messages.get(id)!.businessStatus, '06', 'the latest business status by time, not arrival');
+  t.equal(store.messages.search({ status: '06' }).items.length, 1, 'search by business status');
+  t.equal(store.messages.search({ type: 'edoc.*' }).items.length, 1, 'search by family');
+  t.equal(store.messages.search({ type: 'edoc' }).items.length, 0, 'a bare word is an exact type');
+});
+
+t.test('search pages with a cursor', async (t) => {
+  const store = new ConsoleStore(':memory:');
+  t.teardown(() => store.close());
+  for (let i = 0; i < 5; i++) store.messages.applyEvents([event('accepted', uuidv7(), `2026-01-05T02:00:0${i}.000Z`, { correlationId: `c${i}` })]);
+  const first = store.messages.search({ limit: 2 });
+  t.same(first.items.map((m) => m.correlationId), ['c4', 'c3']);
+  const second = store.messages.search({ limit: 2, before: first.nextBefore! });
+  t.same(second.items.map((m) => m.correlationId), ['c2', 'c1']);
+  const last = store.messages.search({ limit: 2, before: second.nextBefore! });
+  t.same(last.items.map((m) => m.correlationId), ['c0']);
+  t.equal(last.nextBefore, null);
+});
+
+t.test('a dead letter can be claimed for replay once', async (t) => {
+  const store = new ConsoleStore(':memory:');
+  t.teardown(() => store.close());
+  const add = (offset: string) =>
+    store.deadLetters.add({
+      topic: 'lgsp.dlq.relay', partition: 0, offset, connector: 'relay', messageId: 'm1', reason: 'receiver answered HTTP 422', attempts: 1,
+      originTopic: 'lgsp.msg.notice', failedAt: '2026-01-05T02:00:00.000Z', key: 'k', value: Buffer.from('{}'), signature: { 'lgsp-sig': 'x', 'lgsp-proof': '0/1:' },
+      verified: true, verifyReason: null, envelope: { type: 'notice.send', to: { member: 'A', service: 'notice' } },
+    });
+  t.equal(add('0'), true);
+  t.equal(add('0'), false, 'a redelivered dead letter is stored once');
+  const [dl] = store.deadLetters.search({});
+  t.equal(store.deadLetters.claimReplay(dl.id), true);
+  t.equal(store.deadLetters.claimReplay(dl.id), false, 'a second claim (double click, second operator) fails');
+  store.deadLetters.releaseReplay(dl.id);
+  t.equal(store.deadLetters.claimReplay(dl.id), true, 'a failed produce releases the claim');
+  store.deadLetters.completeReplay(dl.id, 'lgsp-operator');
+  const done = store.deadLetters.get(dl.id)!;
+  t.match(done, { replayedBy: 'lgsp-operator', value: null }, 'the raw record is dropped once replayed');
+  t.equal(store.deadLetters.depthByConnector().get('relay'), undefined);
+  t.same(store.deadLetters.replayCandidates({ connector: 'relay' }, 10), []);
+});
+
+t.test('the live window counts recent events only', async (t) => {
+  let now = Date.parse('2026-01-05T02:00:30.000Z');
+  const monitor = new FlowMonitor(() => now);
+  const at = (s: number) => new Date(now - s * 1000).toISOString();
+  monitor.record([
+    event('accepted', 'a', at(2), { type: 'notice.send', to: { member: 'B', service: 'notice' } }),
+    event('delivered', 'a', at(1), { to: { member: 'B', service: 'notice' } }),
+    event('dead_lettered', 'b', at(3)),
+    event('accepted', 'old', at(3600)),
+  ]);
+  let snap = monitor.snapshot();
+  t.same(snap.lastMinute, { accepted: 1, delivered: 1, dead_lettered: 1 }, 'an hour-old event is history, not live traffic');
+  t.same(snap.rates, { accepted: 0.1, delivered: 0.1, errors: 0.1 });
+  t.equal(snap.series.accepted.length, 60);
+  t.match(snap.services.find((s) => s.service === 'notice'), { accepted: 1, delivered: 1 });
+  now += 61_000;
+  snap = monitor.snapshot();
+  t.same(snap.lastMinute, {}, 'the window moves on');
+});
+
+t.test('KPI CSV escapes cells and neutralises formulas', async (t) => {
+  const store = new ConsoleStore(':memory:');
+  t.teardown(() => store.close());
+  const id = uuidv7();
+  const sender = { member: '=HYPERLINK("x")', system: 's' };
+  store.messages.applyEvents([event('accepted', id, new Date().toISOString(), { from: sender })]);
+  const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.now() + 31 * 3600_000).toISOString().slice(0, 10);
+  const report = buildKpiReport(store.messages, [{ code: sender.member, name: 'Sở "A", B' }], { from: today, to: tomorrow });
+  t.equal(report.total.documents.sent, 1);
+  const csv = kpiCsv(report, 'en');
+  const row = csv.split('\r\n')[1];
+  t.match(row, /^"'=HYPERLINK\(""x""\)","Sở ""A"", B",/, 'quotes doubled, formula prefixed with an apostrophe');
+});
