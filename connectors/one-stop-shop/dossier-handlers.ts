@@ -4,7 +4,9 @@
 // keep the portal free of duplicates:
 // - dossier.sync asks the portal whether it already holds the dossier (TraCuuHoSo) unless this
 //   client has seen it there, and sends DongBoHoSoMC with isUpdating accordingly, so a retry
-//   after a lost answer updates instead of creating a second dossier;
+//   after a lost answer updates instead of creating a second dossier; a sync retried after a
+//   newer sync of the same dossier went through is superseded, not sent (retries leave the
+//   original order, and older data must not overwrite newer);
 // - dossier.progress relies on the portal acknowledging a repeated identical update, and waits
 //   (retries) while an earlier message of the same dossier is still on its way;
 // - dossier.lookup answers through ctx.reply();
@@ -24,8 +26,11 @@ import { PORTAL_OK, portalRefusal, type PortalClient } from './portal-client.js'
 
 export interface HandlerDeps {
   client: PortalClient;
-  /** Dossiers this client knows the portal holds (agency|code), most recent last; bounded. */
-  known: Map<string, true>;
+  /**
+   * Dossiers this client knows the portal holds (agency|code → id of the newest dossier.sync
+   * applied, '' when none was), most recent last; bounded.
+   */
+  known: Map<string, string>;
   knownLimit: number;
   lookupMaxAgeMs: number;
   requestTimeoutMs: number;
@@ -43,9 +48,11 @@ function mapped<T>(what: string, map: () => T): T {
   }
 }
 
-function remember(deps: HandlerDeps, key: string): void {
+function remember(deps: HandlerDeps, key: string, syncId?: string): void {
+  const newest = deps.known.get(key) ?? '';
   deps.known.delete(key);
-  deps.known.set(key, true);
+  // Message ids are UUIDv7, assigned at the gateway in acceptance order: they compare by time.
+  deps.known.set(key, syncId && syncId > newest ? syncId : newest);
   if (deps.known.size > deps.knownLimit) deps.known.delete(deps.known.keys().next().value as string);
 }
 
@@ -60,8 +67,14 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
   const agency = message.from.member;
   const code = dossier.dossierCode;
   const key = `${agency}|${code}`;
+  const newest = deps.known.get(key);
+  if (newest && newest > message.id) {
+    // A newer sync of this dossier is already at the portal (this one was retried after it):
+    // sending the older data now would overwrite the newer.
+    return { detail: { portalCall: 'none', dossierCode: code, superseded: true } };
+  }
   let item: PortalDossier = mapped(`dossier ${code}`, () => toPortalDossier(dossier));
-  const exists = deps.known.has(key) || (await portalRecord(deps, agency, code, ctx.signal)) !== null;
+  const exists = newest !== undefined || (await portalRecord(deps, agency, code, ctx.signal)) !== null;
   const send = (data: PortalDossier) => deps.client.call('integration', agency, { service: 'DongBoHoSoMC', isUpdating: exists ? 'True' : 'False', data: [data] }, ctx.signal);
   let answer = await send(item);
   let keptStatus: string | undefined;
@@ -79,7 +92,7 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
     }
   }
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`DongBoHoSoMC ${code}`, answer);
-  remember(deps, key);
+  remember(deps, key, message.id);
   return { detail: { portalCall: 'DongBoHoSoMC', dossierCode: code, isUpdating: exists, ...(keptStatus ? { keptPortalStatus: keptStatus } : {}) } };
 }
 
