@@ -16,7 +16,14 @@ export interface DossierDemoSetup {
   runnerEnv: Record<string, string>;
 }
 
-export function prepareDossierDemo(opts: { dataDir: string; portalUrl: string; gatewayUrl: string; clientsDir: string; connectorsConfigFile?: string }): DossierDemoSetup {
+export function prepareDossierDemo(opts: {
+  dataDir: string;
+  portalUrl: string;
+  gatewayUrl: string;
+  clientsDir: string;
+  /** A connector configuration file the user chose (LGSP_CONNECTORS_CONFIG): used as it is, never rewritten. */
+  userConnectorsConfig?: string;
+}): DossierDemoSetup {
   const accountFile = join(opts.dataDir, 'mock-portal-account.json');
   let account: { username: string; password: string };
   if (existsSync(accountFile)) account = JSON.parse(readFileSync(accountFile, 'utf8'));
@@ -24,11 +31,14 @@ export function prepareDossierDemo(opts: { dataDir: string; portalUrl: string; g
     account = { username: 'lgsp-h49', password: randomBytes(18).toString('base64url') };
     writeFileSync(accountFile, JSON.stringify(account, null, 2) + '\n', { mode: 0o600 });
   }
-  // Other connectors may keep their settings in the same file: only our entry is replaced.
-  const configFile = opts.connectorsConfigFile ?? join(opts.dataDir, 'connectors-config.json');
-  const config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>) : {};
-  config['one-stop-shop'] = { portalUrl: opts.portalUrl, username: account.username, passwordEnv: PORTAL_PASSWORD_ENV };
-  writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  let configFile = opts.userConnectorsConfig;
+  if (!configFile) {
+    // Other connectors may keep their settings in the same file: only our entry is replaced.
+    configFile = join(opts.dataDir, 'connectors-config.json');
+    const config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>) : {};
+    config['one-stop-shop'] = { portalUrl: opts.portalUrl, username: account.username, passwordEnv: PORTAL_PASSWORD_ENV };
+    writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  }
   return {
     portalEnv: {
       MOCK_PORTAL_USERNAME: account.username,
