@@ -35,6 +35,8 @@ export function startInboxFeed(opts: {
           opts.log.warn({ topic: r.topic, offset: r.offset, reason: r.verification.reason }, 'ignoring unverified inbox record');
           continue;
         }
+        // Only pull receipts matter here; skip every other status event without parsing it.
+        if (r.topic === opts.topics.events && headerValue(r.headers, 'lgsp-event') !== 'delivered') continue;
         let value: unknown;
         try {
           value = JSON.parse(r.value!.toString('utf8'));

@@ -356,7 +356,7 @@ function writeValue(value: unknown, spec: FieldSpec, indent: string, path: strin
 function writeObject(obj: Record<string, unknown>, fields: FieldSpec[], indent: string, path: string): string[] {
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new EdxmlError('must be an object', path);
   const known = new Set(fields.map((f) => f.json));
-  const unknown = Object.keys(obj).find((k) => !known.has(k));
+  const unknown = Object.keys(obj).find((k) => !known.has(k) && obj[k] !== undefined);
   if (unknown) throw new EdxmlError(`unknown property ${unknown}`, path ? `${path}.${unknown}` : unknown);
   const lines: string[] = [];
   for (const spec of fields) {
@@ -387,7 +387,7 @@ export function encodeEdxml(type: EdocType, payload: Record<string, unknown>, op
     lines.push(...writeValue(rest, { xml: 'Status', json: '', kind: 'object', fields: STATUS_FIELDS }, '    ', ''));
   } else {
     const { header, traceHeaderList, attachments: list, ...unknown } = rest as { header?: unknown; traceHeaderList?: unknown; attachments?: JsonAttachment[] };
-    const extra = Object.keys(unknown)[0];
+    const extra = Object.keys(unknown).find((k) => (unknown as Record<string, unknown>)[k] !== undefined);
     if (extra) throw new EdxmlError(`unknown property ${extra}`, extra);
     lines.push(...writeValue(header, { xml: 'MessageHeader', json: 'header', kind: 'object', fields: MESSAGE_HEADER_FIELDS }, '    ', 'header'));
     if (!isEmpty(traceHeaderList)) lines.push(...writeValue(traceHeaderList, { xml: 'TraceHeaderList', json: 'traceHeaderList', kind: 'object', fields: TRACE_HEADER_LIST_FIELDS }, '    ', 'traceHeaderList'));

@@ -15,6 +15,7 @@ import { messageRoutes } from './routes/messages.js';
 import { directoryRoutes } from './routes/directory.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { requestRoutes } from './routes/requests.js';
+import { documentExchangeRoutes } from './routes/document-exchange.js';
 
 export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
   const app = Fastify({
@@ -63,6 +64,7 @@ export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegis
     await directoryRoutes(scope, ctx);
     await wellKnownRoutes(scope, ctx);
     await requestRoutes(scope, ctx);
+    await documentExchangeRoutes(scope, ctx);
   });
   return app;
 }

@@ -12,6 +12,8 @@ import type { RegistryData } from '../platform/registry.js';
 
 /** Seed endpoints under this base point at the local agency simulator. */
 export const SIMULATOR_PLACEHOLDER = 'http://agency-simulator.invalid';
+/** Seed endpoints under this base point at the local QLVB simulator (document exchange). */
+export const QLVB_SIMULATOR_PLACEHOLDER = 'http://qlvb-simulator.invalid';
 
 export interface DevClientFile {
   clientId: string;
@@ -33,6 +35,8 @@ export async function prepareDevRegistry(opts: {
   dataDir: string;
   tokenUrl: string;
   simulatorUrl?: string;
+  /** Other placeholder bases (e.g. QLVB_SIMULATOR_PLACEHOLDER) → URL, in system and service endpoints. */
+  endpointBases?: Record<string, string>;
 }): Promise<PreparedRegistry> {
   const clientsDir = join(opts.dataDir, 'clients');
   mkdirSync(clientsDir, { recursive: true, mode: 0o700 });
@@ -54,6 +58,11 @@ export async function prepareDevRegistry(opts: {
     if (system.endpoint?.startsWith(SIMULATOR_PLACEHOLDER)) {
       if (!opts.simulatorUrl) delete system.endpoint;
       else system.endpoint = opts.simulatorUrl + system.endpoint.slice(SIMULATOR_PLACEHOLDER.length);
+    }
+  }
+  for (const [placeholder, url] of Object.entries(opts.endpointBases ?? {})) {
+    for (const holder of [...registry.systems, ...registry.services]) {
+      if (holder.endpoint?.startsWith(placeholder)) holder.endpoint = url + holder.endpoint.slice(placeholder.length);
     }
   }
   const registryFile = join(opts.dataDir, 'registry.json');

@@ -8,7 +8,7 @@ import { PROJECT_ROOT } from '../platform/project-root.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import type { RegistryData } from '../platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../local-kafka/local-kafka.js';
-import { prepareDevRegistry } from './dev-credentials.js';
+import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
 import { freePort } from './free-port.js';
 
 interface ServiceSpec {
@@ -85,8 +85,10 @@ export async function runLocalStack(): Promise<void> {
     await PlatformKeystore.open(keysFile);
     const ports = { simulator: await freePort(), audit: await freePort(), runner: await freePort(), console: await freePort() };
     const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
+    const qlvbSimulatorPort = await freePort();
+    const qlvbSimulatorUrl = `http://127.0.0.1:${qlvbSimulatorPort}`;
     const seeds = JSON.parse(readFileSync(join(PROJECT_ROOT, 'seeds', 'registry.json'), 'utf8')) as RegistryData;
-    const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl });
+    const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl, endpointBases: { [QLVB_SIMULATOR_PLACEHOLDER]: qlvbSimulatorUrl } });
 
     const baseEnv: Record<string, string> = {
       ...(process.env as Record<string, string>),
@@ -103,6 +105,8 @@ export async function runLocalStack(): Promise<void> {
       { name: 'audit', script: 'audit/main.js', port: ports.audit },
       { name: 'runner', script: 'runner/main.js', port: ports.runner },
       { name: 'gateway', script: 'gateway/main.js', port: gatewayPort },
+      // After the gateway: it polls inboxes and answers status packets through the gateway API.
+      { name: 'qlvb-simulator', script: 'qlvb-simulator/main.js', port: qlvbSimulatorPort },
       {
         name: 'console',
         script: 'console/main.js',
@@ -135,6 +139,7 @@ export async function runLocalStack(): Promise<void> {
       runner: `http://127.0.0.1:${ports.runner}`,
       audit: `http://127.0.0.1:${ports.audit}`,
       agencySimulator: simulatorUrl,
+      qlvbSimulator: qlvbSimulatorUrl,
       console: `http://127.0.0.1:${ports.console}`,
       kafka: { bootstrapServers: brokers, managedByStack: kafka !== null },
       clientsDir: prepared.clientsDir,
@@ -146,6 +151,7 @@ LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : 
   runner            ${stack.runner}      (connector management: /v1/connectors)
   audit             ${stack.audit}      (operator query API: /v1/audit/events)
   agency simulator  ${stack.agencySimulator}      (received messages: /_admin/systems/<clientId>/received)
+  QLVB simulator    ${stack.qlvbSimulator}      (documents received and statuses answered: /_admin/systems/<clientId>/documents)
   operator console  ${stack.console}      (log in with .lgsp/dev/clients/lgsp-operator.json clientId + clientSecret)
   kafka             ${brokers}
   dev credentials   ${prepared.clientsDir}/<clientId>.json

@@ -36,14 +36,15 @@ function summary(item: InboxItem) {
 }
 
 export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
-  const itemOf = (id: string, clientId: string): InboxItem => {
+  const itemOf = (id: string, clientId: string, { acknowledged = false } = {}): InboxItem => {
     const item = exchange.inbox.get(id);
-    // Someone else's item and an unknown id look the same.
-    if (!item || item.system !== clientId) throw problems.notFound('INBOX_ITEM_NOT_FOUND', `No message ${id} in your inbox`);
+    // Someone else's item, an unknown id and (except to repeat an ack) an acknowledged one look the same.
+    if (!item || item.system !== clientId || (item.ackedAt !== null && !acknowledged)) throw problems.notFound('INBOX_ITEM_NOT_FOUND', `No message ${id} in your inbox`);
     return item;
   };
 
-  app.get<{ Querystring: { type?: string; limit?: number; after?: number } }>('/v1/inbox', {
+  // Query values arrive as strings (the gateway's ajv does not coerce types): patterns, then numbers.
+  app.get<{ Querystring: { type?: string; limit?: string; after?: string } }>('/v1/inbox', {
     config: { roles: ['agency'] },
     schema: {
       tags: ['inbox'],
@@ -54,15 +55,16 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exc
         additionalProperties: false,
         properties: {
           type: { type: 'string', pattern: '^[a-z][a-z0-9-]*(\\.([a-z][a-z0-9-]*|\\*))+$', description: 'a message type, or a family such as edoc.*' },
-          limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50 },
-          after: { type: 'integer', minimum: 0, description: 'the `next` cursor of the previous page' },
+          limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$', description: `page size, 1-${MAX_PAGE} (default 50)` },
+          after: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'the `next` cursor of the previous page' },
         },
       },
       response: problemResponses(400, 401, 403),
     },
   }, async (req) => {
-    const limit = req.query.limit ?? 50;
-    const items = exchange.inbox.list(req.caller!.clientId, { type: req.query.type, after: req.query.after, limit });
+    const limit = Number(req.query.limit ?? 50);
+    if (limit > MAX_PAGE) throw problems.validation(`limit must be at most ${MAX_PAGE}`, [{ field: 'querystring.limit', message: `must be at most ${MAX_PAGE}` }]);
+    const items = exchange.inbox.list(req.caller!.clientId, { type: req.query.type, after: req.query.after === undefined ? undefined : Number(req.query.after), limit });
     return { items: items.map(summary), next: items.length === limit ? items[items.length - 1].cursor : null };
   });
 
@@ -106,7 +108,8 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exc
       response: { 200: { type: 'object', properties: { id: { type: 'string' }, status: { const: 'delivered' } } }, ...problemResponses(401, 403, 404, 503) },
     },
   }, async (req) => {
-    const item = itemOf(req.params.id, req.caller!.clientId);
+    // Acknowledging twice is harmless: the receipt is recorded once.
+    const item = itemOf(req.params.id, req.caller!.clientId, { acknowledged: true });
     if (item.ackedAt === null) {
       const delivered = messageEvent('delivered', item.envelope, 'gateway/inbox', { mode: 'pull', acknowledgedBy: req.caller!.clientId });
       try {

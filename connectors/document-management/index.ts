@@ -1,0 +1,60 @@
+// The document-management connector: official documents (edoc.send) and status packets
+// (edoc.status) between agencies' QLVB systems. Each receiving system says in the registry how
+// it takes them (documentDelivery): pushed to its endpoint as a signed webhook, or left in its
+// inbox for it to pull; as the bus's JSON form, or as the edXML package itself. Attachments are
+// read back from the claim-check store and verified against their SHA-256 before anything is
+// handed over, so a corrupted or missing attachment fails the delivery with the reason.
+import { defineConnector, PermanentError, type Envelope } from '../sdk/index.js';
+import { encodeEdxml, EdxmlError, type EdocType, type JsonAttachment } from '../sdk/edxml.js';
+
+interface Config {
+  timeoutMs?: number;
+}
+
+const DEFAULT_DELIVERY = { mode: 'push', format: 'json' } as const;
+
+export default defineConnector<Config>({
+  name: 'document-management',
+  description: 'edXML document exchange between QLVB systems: push or pull, JSON or edXML, attachments verified',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { timeoutMs: { type: 'integer', minimum: 100, default: 10000 } },
+  },
+  async handle(message: Envelope, ctx) {
+    const type = message.type as EdocType;
+    if (type !== 'edoc.send' && type !== 'edoc.status') throw new PermanentError(`document-management does not carry ${message.type}`);
+    const delivery = ctx.service.documentDelivery ?? DEFAULT_DELIVERY;
+    const data = message.data as Record<string, unknown> & { attachments?: JsonAttachment[] };
+    const attachments = data.attachments ?? [];
+    const embed = delivery.mode === 'push' && delivery.format === 'edxml';
+    const contents = new Map<string, string>();
+    for (const a of attachments) {
+      if (!a.sha256) throw new PermanentError(`attachment ${a.contentId} has no SHA-256`);
+      const bytes = await ctx.readAttachment(a.sha256, a.size);
+      if (embed) contents.set(a.contentId, Buffer.from(bytes).toString('base64'));
+    }
+    const detail = { mode: delivery.mode, format: delivery.format, attachmentsVerified: attachments.length };
+
+    if (delivery.mode === 'pull') {
+      await ctx.depositToInbox(message);
+      return { outcome: 'deposited', detail };
+    }
+    const url = ctx.service.endpoint;
+    if (!url) throw new PermanentError(`service ${ctx.service.code} of ${ctx.service.provider} has no delivery endpoint in the registry`);
+    const timeoutMs = ctx.config.timeoutMs;
+    if (delivery.format === 'edxml') {
+      let xml: string;
+      try {
+        xml = encodeEdxml(type, data, { attachmentContent: (a) => contents.get(a.contentId) });
+      } catch (err) {
+        if (err instanceof EdxmlError) throw new PermanentError(`cannot write the edXML package: ${err.path}: ${err.message}`);
+        throw err;
+      }
+      const response = await ctx.deliver({ url, envelope: message, timeoutMs, body: { contentType: 'application/xml; charset=utf-8', data: xml } });
+      return { detail: { ...detail, httpStatus: response.status } };
+    }
+    const response = await ctx.deliver({ url, envelope: message, timeoutMs });
+    return { detail: { ...detail, httpStatus: response.status } };
+  },
+});

@@ -1,0 +1,268 @@
+// Document exchange end to end on the real broker: an edXML package posted as XML fans out to
+// a push (edXML) and a pull (JSON) recipient intact, with verified attachments that never went
+// through Kafka; status packets come back per recipient; a revoke reaches both; a recipient
+// that is down is retried then delivered while the others are not held up.
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { topicsFor } from '../services/platform/topics.js';
+import { decodeEdxml } from '../services/edxml/edxml-codec.js';
+import { eventually } from './helpers/test-bus.js';
+import { readTopic } from './helpers/topic-reader.js';
+import { startEdocBus } from './helpers/edoc-bus.js';
+
+const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', 'edxml', name));
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+t.test('document exchange', async (t) => {
+  const bus = await startEdocBus(t, { name: 'edoc', config: { attachmentMaxBytes: 8 * 1024 * 1024 } });
+  const office = bus.client('vp-ubnd-qlvb');
+  const token = await office.accessToken();
+  const postXml = (xml: Buffer | string, bearer: string | null = token) =>
+    fetch(`${bus.gateway.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/xml', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body: xml });
+  const documentView = (id: string, client = office) => client.request('GET', `/v1/documents/${encodeURIComponent(id)}`);
+  const docs = (clientId: string) => bus.qlvb.received.get(clientId) ?? [];
+
+  const original = decodeEdxml(fixture('document-new.xml')).payload as any;
+  const documentId = original.header.documentId as string;
+
+  await t.test('an edXML package posted as XML reaches a push (edXML) and a pull (JSON) recipient intact', async (t) => {
+    const r = await postXml(fixture('document-new.xml'));
+    const body = await r.json();
+    t.equal(r.status, 202, JSON.stringify(body));
+    t.equal(body.status, 'accepted');
+    t.same(body.recipients.map((x: any) => x.member).sort(), ['000.00.15.H49', 'H49.242.10']);
+    t.equal(body.id, body.recipients[0].id);
+    t.not(body.recipients[0].id, body.recipients[1].id, 'one message per recipient');
+
+    const pushed = await eventually(() => docs('so-tp-qlvb').find((d) => d.documentId === documentId)).catch(async (err) => {
+      t.comment(JSON.stringify((await office.status(body.recipients[0].id)).body.events));
+      throw err;
+    });
+    const pulled = await eventually(() => docs('xa-hoaphuoc-qlvb').find((d) => d.documentId === documentId)).catch(async (err) => {
+      t.comment(JSON.stringify((await office.status(body.recipients[1].id)).body.events));
+      t.comment(JSON.stringify((await bus.client('xa-hoaphuoc-qlvb').request('GET', '/v1/inbox')).body));
+      throw err;
+    });
+    t.match(pushed, { via: 'push', format: 'edxml', type: 'edoc.send', subject: original.header.subject, businessDocType: 0 });
+    t.match(pulled, { via: 'pull', format: 'json', type: 'edoc.send', subject: original.header.subject, from: '000.00.00.H49' });
+    const expected = original.attachments.map((a: any) => ({ contentId: a.contentId, sha256: sha256(Buffer.from(a.content, 'base64')) }));
+    for (const d of [pushed, pulled]) {
+      t.same(d.attachments.map((a) => ({ contentId: a.contentId, sha256: a.sha256 })), expected, `${d.via}: attachment digests intact`);
+      t.ok(d.attachments.every((a) => a.verified), `${d.via}: attachments verified`);
+      t.notOk(d.problem);
+    }
+
+    // The claim check: the records on Kafka carry digests, not the attachment bytes.
+    const records = await readTopic(bus.config.kafkaBrokers, topicsFor(bus.config.topicPrefix).message('document-exchange'), 2);
+    const mine = records.filter((rec) => JSON.parse(rec.value).correlationId === documentId && JSON.parse(rec.value).type === 'edoc.send');
+    t.equal(mine.length, 2);
+    for (const rec of mine) {
+      const envelope = JSON.parse(rec.value);
+      t.notOk(envelope.data.attachments.some((a: any) => 'content' in a), 'no attachment content on Kafka');
+      t.same(envelope.data.attachments.map((a: any) => a.sha256), expected.map((e: any) => e.sha256));
+      t.equal(envelope.data.header.subject, original.header.subject, 'Vietnamese text intact (NFC)');
+    }
+
+    // Status packets 03 then 06 come back per recipient; the sender sees each recipient's state.
+    const view = await eventually(async () => {
+      const v = await documentView(documentId);
+      return v.body.recipients?.every((rcp: any) => rcp.status === '06' && rcp.delivery === 'delivered') ? v.body : null;
+    });
+    for (const rcp of view.recipients) t.same(rcp.history.map((h: any) => h.code), ['03', '06'], `${rcp.member}: 03 then 06`);
+    t.equal(view.from.member, '000.00.00.H49');
+    const statuses = await eventually(async () => {
+      const inbox = await office.request('GET', '/v1/inbox?type=edoc.status&limit=100');
+      const items = inbox.body.items.filter((i: any) => i.documentId === documentId);
+      return items.length === 4 ? items : null;
+    });
+    t.same(statuses.map((s: any) => s.statusCode).sort(), ['03', '03', '06', '06'], 'the packets arrived in the sender\'s inbox');
+    const trace = await office.status(body.recipients.find((x: any) => x.member === '000.00.15.H49').id);
+    t.same(trace.body.events.filter((e: any) => e.event === 'status').map((e: any) => e.detail.statusCode), ['03', '06'], 'statuses on the message timeline');
+    const pullTrace = await office.status(body.recipients.find((x: any) => x.member === 'H49.242.10').id);
+    t.match(pullTrace.body.events.map((e: any) => e.event), ['accepted', 'routed', 'deposited', 'delivered'], 'pull: deposited, then delivered on ack');
+
+    // A recipient sees its own row only; a stranger sees nothing.
+    const asRecipient = await documentView(documentId, bus.client('xa-hoaphuoc-qlvb'));
+    t.same(asRecipient.body.recipients.map((r: any) => r.member), ['H49.242.10']);
+    t.equal((await documentView(documentId, bus.client('so-tttt-qlvb'))).status, 403);
+
+    // An acknowledged item never comes back.
+    const ackedId = body.recipients.find((x: any) => x.member === 'H49.242.10').id;
+    const xa = bus.client('xa-hoaphuoc-qlvb');
+    t.equal((await xa.request('GET', `/v1/inbox/${ackedId}`)).status, 404);
+    t.notOk((await xa.request('GET', '/v1/inbox')).body.items.some((i: any) => i.id === ackedId));
+
+    const again = await postXml(fixture('document-new.xml'));
+    t.equal(again.status, 409, 'the same DocumentId cannot be sent twice to the same recipient');
+    t.match(await again.json(), { code: 'DOCUMENT_ALREADY_SENT' });
+  });
+
+  await t.test('a revoke after delivery reaches both recipients; they accept it (15) and nothing follows', async (t) => {
+    const r = await postXml(fixture('document-revoke.xml'));
+    t.equal(r.status, 202, JSON.stringify(await r.clone().json()));
+    await eventually(() => docs('so-tp-qlvb').find((d) => d.businessDocType === 1));
+    await eventually(() => docs('xa-hoaphuoc-qlvb').find((d) => d.businessDocType === 1));
+    const view = await eventually(async () => {
+      const v = await documentView(documentId);
+      return v.body.recipients.every((rcp: any) => rcp.revoked) ? v.body : null;
+    });
+    for (const rcp of view.recipients) t.same(rcp.history.map((h: any) => h.code), ['03', '06', '13', '15'], `${rcp.member}: revoke requested (13) then accepted (15)`);
+    t.same(view.packages.filter((p: any) => p.businessDocType === 1).length, 2, 'the revoke packages are listed with the document');
+
+    const late = await bus.client('so-tp-qlvb').send({
+      type: 'edoc.status',
+      to: { member: '000.00.00.H49' },
+      payload: { responseFor: { documentId }, from: { organId: '000.00.15.H49' }, statusCode: '05' },
+    });
+    t.equal(late.status, 409);
+    t.match(late.body, { code: 'ILLEGAL_STATUS_TRANSITION', errors: [{ field: 'payload.statusCode', message: /revoked/ }] });
+    const revokeAgain = await postXml(fixture('document-revoke.xml'));
+    t.equal(revokeAgain.status, 409, 'a revoked document cannot be revoked again');
+  });
+
+  await t.test('status order is enforced per (document, recipient) before anything reaches Kafka', async (t) => {
+    // so-tttt (simulated, push JSON) sends to the provincial office, which the test drives by hand.
+    const sender = bus.client('so-tttt-qlvb');
+    const id = '000.00.12.H49,2026/04/10,31/STTTT-BCVT';
+    const sent = await sender.send({
+      type: 'edoc.send',
+      to: { member: '000.00.00.H49' },
+      payload: {
+        header: { from: { organId: '000.00.12.H49', organName: 'Sở Thông tin và Truyền thông' }, to: [{ organId: '000.00.00.H49' }], documentId: id, subject: 'Báo cáo tình hình bưu chính viễn thông quý I/2026' },
+      },
+    });
+    t.equal(sent.status, 202, JSON.stringify(sent.body));
+    t.notOk(sent.body.recipients, 'a single `to` keeps the single-recipient answer');
+    const status = (code: string, client = office, organId = '000.00.00.H49') =>
+      client.send({ type: 'edoc.status', to: { member: '000.00.12.H49' }, payload: { responseFor: { documentId: id }, from: { organId }, statusCode: code, description: `Trạng thái ${code}` } });
+    const early = await status('06');
+    t.equal(early.status, 409, '06 before 03');
+    t.match(early.body, { code: 'ILLEGAL_STATUS_TRANSITION', errors: [{ field: 'payload.statusCode', message: /allowed now: 01, 02, 03/ }] });
+    t.equal((await status('15')).status, 409, '15 with nothing pending');
+    t.equal((await status('13')).status, 409, '13 is the bus\'s to record');
+    t.equal((await status('03')).status, 202);
+    t.equal((await status('02')).status, 409, 'refusing after receiving');
+    t.equal((await status('04')).status, 202);
+    t.equal((await status('06')).status, 202);
+    t.equal((await status('05')).status, 409, 'nothing after completion');
+    const stranger = await status('03', bus.client('so-tp-qlvb'), '000.00.15.H49');
+    t.equal(stranger.status, 422, 'a member the document was not sent to');
+    t.match(stranger.body, { code: 'DOCUMENT_NOT_FOUND', errors: [{ field: 'payload.responseFor.documentId' }] });
+    const impostor = await status('03', office, '000.00.15.H49');
+    t.equal(impostor.status, 403);
+    t.match(impostor.body, { code: 'SENDER_MISMATCH', errors: [{ field: 'payload.from.organId' }] });
+    const view = await documentView(id, sender);
+    t.same(view.body.recipients[0].history.map((h: any) => h.code), ['03', '04', '06'], 'only the accepted packets count');
+    const back = await eventually(() => {
+      const list = docs('so-tttt-qlvb').filter((d) => d.type === 'edoc.status' && d.documentId === id);
+      return list.length === 3 ? list : null;
+    });
+    t.same(back.map((d) => d.statusCode), ['03', '04', '06'], 'the accepted packets were pushed back to the sender, in order');
+  });
+
+  await t.test('several recipients, one down: the others are delivered, the down one retried then delivered', async (t) => {
+    bus.qlvb.down.add('so-tttt-qlvb');
+    const id = '000.00.00.H49,2026/04/12,140/UBND-KT';
+    const to = ['000.00.12.H49', '000.00.15.H49', 'H49.242.10'];
+    const r = await office.send({
+      type: 'edoc.send',
+      to: to.map((member) => ({ member })),
+      payload: {
+        header: { from: { organId: '000.00.00.H49' }, to: to.map((organId) => ({ organId })), documentId: id, subject: 'Triển khai ứng dụng định danh điện tử trong giải quyết thủ tục hành chính' },
+        attachments: [{ contentId: 'cid:kh.txt', name: 'Kế hoạch.txt', contentType: 'text/plain; charset=utf-8', content: Buffer.from('Kế hoạch triển khai (dữ liệu mẫu)').toString('base64') }],
+      },
+    });
+    t.equal(r.status, 202, JSON.stringify(r.body));
+    t.equal(r.body.recipients.length, 3);
+    await eventually(() => docs('so-tp-qlvb').find((d) => d.documentId === id));
+    await eventually(() => docs('xa-hoaphuoc-qlvb').find((d) => d.documentId === id));
+    const downId = r.body.recipients.find((x: any) => x.member === '000.00.12.H49').id;
+    await eventually(async () => (await office.status(downId)).body.events.some((e: any) => e.event === 'delivery_failed'));
+    t.notOk(docs('so-tttt-qlvb').some((d) => d.documentId === id), 'not delivered while down');
+    bus.qlvb.down.delete('so-tttt-qlvb');
+    const view = await eventually(async () => {
+      const v = await office.status(downId);
+      return v.body.status === 'delivered' ? v.body : null;
+    });
+    t.ok(view.events.filter((e: any) => e.event === 'delivery_failed').length >= 1, 'retried');
+    t.equal(docs('so-tttt-qlvb').filter((d) => d.documentId === id).length, 1, 'delivered once');
+    const doc = await eventually(async () => {
+      const v = await documentView(id);
+      return v.body.recipients.every((rcp: any) => rcp.status === '06') ? v.body : null;
+    });
+    t.same(doc.recipients.map((x: any) => x.delivery), ['delivered', 'delivered', 'delivered']);
+  });
+
+  await t.test('attachments: uploads, digests checked at submission, a corrupted attachment is dead-lettered, never delivered', async (t) => {
+    const big = Buffer.alloc(5 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4096) big.write(`khối ${i} — dữ liệu mẫu\n`, i);
+    const started = Date.now();
+    const upload = await fetch(`${bus.gateway.url}/v1/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: big });
+    const uploaded = await upload.json();
+    t.equal(upload.status, 201);
+    t.same(uploaded, { sha256: sha256(big), size: big.length, href: `/v1/attachments/${sha256(big)}` });
+    const id = '000.00.00.H49,2026/04/15,152/QĐ-UBND';
+    const send = (documentId: string, attachments: unknown[], to = ['000.00.15.H49', 'H49.242.10']) =>
+      office.send({
+        type: 'edoc.send',
+        to: to.map((member) => ({ member })),
+        payload: { header: { from: { organId: '000.00.00.H49' }, to: to.map((organId) => ({ organId })), documentId, subject: 'Quyết định phê duyệt hồ sơ thiết kế (kèm bản vẽ)' }, attachments },
+      });
+    const r = await send(id, [{ contentId: 'cid:ban-ve.pdf', name: 'Bản vẽ.pdf', contentType: 'application/pdf', sha256: uploaded.sha256, size: uploaded.size }]);
+    t.equal(r.status, 202, JSON.stringify(r.body));
+    const pushed = await eventually(() => docs('so-tp-qlvb').find((d) => d.documentId === id), 30_000);
+    const pulled = await eventually(() => docs('xa-hoaphuoc-qlvb').find((d) => d.documentId === id), 30_000);
+    t.comment(`5 MB attachment: upload to both recipients verified in ${Date.now() - started} ms`);
+    for (const d of [pushed, pulled]) t.match(d.attachments, [{ sha256: sha256(big), size: big.length, verified: true }], `${d.via}/${d.format}: 5 MB attachment intact`);
+
+    const wrongDigest = await send('000.00.00.H49,2026/04/15,153/QĐ-UBND', [{ contentId: 'cid:a', name: 'a.txt', contentType: 'text/plain', content: Buffer.from('abc').toString('base64'), sha256: '0'.repeat(64) }]);
+    t.equal(wrongDigest.status, 422);
+    t.match(wrongDigest.body, { code: 'ATTACHMENT_DIGEST_MISMATCH', errors: [{ field: 'payload.attachments[0].sha256' }] });
+    const unknown = await send('000.00.00.H49,2026/04/15,154/QĐ-UBND', [{ contentId: 'cid:a', name: 'a.txt', contentType: 'text/plain', sha256: 'a'.repeat(64), size: 3 }]);
+    t.match(unknown.body, { code: 'ATTACHMENT_NOT_FOUND' });
+    const tooBig = await send('000.00.00.H49,2026/04/15,155/QĐ-UBND', [
+      { contentId: 'cid:1', name: '1.pdf', contentType: 'application/pdf', sha256: uploaded.sha256, size: uploaded.size },
+      { contentId: 'cid:2', name: '2.pdf', contentType: 'application/pdf', sha256: uploaded.sha256, size: uploaded.size },
+    ]);
+    t.equal(tooBig.status, 413);
+    t.match(tooBig.body, { code: 'ATTACHMENTS_TOO_LARGE' });
+    t.equal((await documentView('000.00.00.H49,2026/04/15,155/QĐ-UBND')).status, 404, 'a refused package leaves no document behind');
+
+    // An attachment corrupted in the store after upload: the submission is accepted (the gateway
+    // checks presence and size), the delivery fails with the reason and nothing reaches the recipient.
+    const bytes2 = Buffer.from('Biên bản nghiệm thu lần 2 (dữ liệu mẫu)');
+    const upload2 = await (await fetch(`${bus.gateway.url}/v1/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: bytes2 })).json();
+    const file2 = join(bus.config.dataDir, 'attachments', upload2.sha256.slice(0, 2), upload2.sha256);
+    writeFileSync(file2, Buffer.alloc(bytes2.length, 0x41));
+    const corrupt = await send('000.00.00.H49,2026/04/16,161/QĐ-UBND', [{ contentId: 'cid:bb2.txt', name: 'Biên bản 2.txt', contentType: 'text/plain', sha256: upload2.sha256, size: upload2.size }], ['H49.242.10']);
+    t.equal(corrupt.status, 202);
+    const dead = await eventually(async () => {
+      const v = await office.status(corrupt.body.id);
+      return v.body.status === 'dead_lettered' ? v.body : null;
+    });
+    t.match(dead.events.find((e: any) => e.event === 'dead_lettered').detail.reason, /corrupted/, 'the reason names the corrupted attachment');
+    t.notOk(docs('xa-hoaphuoc-qlvb').some((d) => d.documentId === '000.00.00.H49,2026/04/16,161/QĐ-UBND'), 'never delivered');
+    const download = await fetch(`${bus.gateway.url}/v1/attachments/${upload2.sha256}`, { headers: { authorization: `Bearer ${token}` } });
+    t.equal(download.status, 502, 'the gateway will not hand out corrupted bytes either');
+    t.match(await download.json(), { code: 'ATTACHMENT_CORRUPTED' });
+  });
+
+  await t.test('hostile and malformed XML is refused with problem+json, unauthenticated XML is not even parsed', async (t) => {
+    for (const [name, code] of [['hostile-xxe.xml', 'XML_FORBIDDEN_CONSTRUCT'], ['hostile-billion-laughs.xml', 'XML_FORBIDDEN_CONSTRUCT'], ['hostile-undeclared-entity.xml', 'XML_FORBIDDEN_CONSTRUCT']] as const) {
+      const r = await postXml(fixture(name));
+      t.equal(r.status, 400, name);
+      t.match(r.headers.get('content-type'), /application\/problem\+json/);
+      t.match(await r.json(), { code, status: 400, type: String, title: String, detail: String });
+    }
+    const deep = '<edXML:edXMLEnvelope xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">' + '<a>'.repeat(2000) + '</a>'.repeat(2000) + '</edXML:edXMLEnvelope>';
+    t.match(await (await postXml(deep)).json(), { code: 'XML_TOO_DEEP' });
+    t.match(await (await postXml('<edXML:edXMLEnvelope')).json(), { code: 'XML_MALFORMED' });
+    const unknownElement = fixture('document-revoke.xml').toString().replace('<edXML:Subject>', '<edXML:Secret>x</edXML:Secret><edXML:Subject>');
+    t.match(await (await postXml(unknownElement)).json(), { code: 'EDXML_INVALID', errors: [{ field: 'edXMLHeader/MessageHeader/edXML:Secret' }] });
+    const oversized = await postXml('<a>' + 'x'.repeat(14 * 1024 * 1024) + '</a>');
+    t.equal(oversized.status, 413);
+    t.equal((await postXml(fixture('hostile-xxe.xml'), null)).status, 401);
+  });
+});

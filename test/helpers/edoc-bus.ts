@@ -1,0 +1,94 @@
+// A bus for document-exchange tests: gateway and runner (document-management connector) on the
+// real broker, plus the QLVB simulator serving the seeded QLVB systems the way `npm start` does
+// (so-tttt push/JSON, so-tp push/edXML, so-khdt pull/edXML, xa-hoaphuoc pull/JSON). The
+// provincial office's system (vp-ubnd-qlvb, pull/JSON) is left for the test to drive.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type BusConfig } from '../../services/platform/config.js';
+import { PlatformKeystore } from '../../services/platform/keystore.js';
+import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
+import { startRunner, type RunningRunner } from '../../services/runner/runner-service.js';
+import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from '../../services/stack/dev-credentials.js';
+import { BusClient } from '../../services/stack/bus-client.js';
+import { freePort } from '../../services/stack/free-port.js';
+import { QlvbSimulator, type SimulatedSystem } from '../../services/qlvb-simulator/qlvb-simulator.js';
+import { kafkaBrokers, seedRegistry, uniquePrefix } from './test-bus.js';
+
+export const SIMULATED = ['so-tttt-qlvb', 'so-tp-qlvb', 'so-khdt-qlvb', 'xa-hoaphuoc-qlvb'];
+
+export interface EdocBus {
+  config: BusConfig;
+  gateway: RunningGateway;
+  runner: RunningRunner;
+  qlvb: QlvbSimulator;
+  client(clientId: string): BusClient;
+  stop(): Promise<void>;
+}
+
+export async function startEdocBus(t: { teardown(fn: () => unknown): void }, opts: { name: string; config?: Partial<BusConfig> }): Promise<EdocBus> {
+  const dataDir = mkdtempSync(join(tmpdir(), `lgsp-${opts.name}-`));
+  const keysFile = join(dataDir, 'platform-keys.json');
+  const keystore = await PlatformKeystore.open(keysFile);
+  const port = await freePort();
+  const qlvbPort = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const seeds = seedRegistry();
+  const prepared = await prepareDevRegistry({
+    seeds,
+    dataDir,
+    tokenUrl: `${issuer}/v1/token`,
+    endpointBases: { [QLVB_SIMULATOR_PLACEHOLDER]: `http://127.0.0.1:${qlvbPort}` },
+  });
+  const config = loadConfig(
+    {
+      dataDir,
+      keysFile,
+      registryFile: prepared.registryFile,
+      issuer,
+      kafkaBrokers: kafkaBrokers(),
+      topicPrefix: uniquePrefix(opts.name),
+      topicPartitions: 2,
+      logLevel: 'error',
+      retryBaseDelayMs: 100,
+      retryMaxDelayMs: 500,
+      retryMaxAttempts: 6,
+      ...opts.config,
+    },
+    {},
+  );
+  const systems: SimulatedSystem[] = SIMULATED.map((clientId) => {
+    const system = seeds.systems.find((s) => s.clientId === clientId)!;
+    return {
+      clientId,
+      member: system.member,
+      organName: seeds.members.find((m) => m.code === system.member)!.name,
+      mode: system.documentDelivery!.mode,
+      format: system.documentDelivery!.format,
+      credentials: prepared.clients.get(clientId)!,
+    };
+  });
+  const qlvb = new QlvbSimulator({ gatewayUrl: issuer, getKey: keystore.keyResolver(), systems, answerDelayMs: 50, pollIntervalMs: 200 });
+  await qlvb.app.listen({ port: qlvbPort, host: '127.0.0.1' });
+  const gateway = await startGateway(config, { port });
+  const runner = await startRunner(config, { connectors: ['document-management'] });
+  qlvb.startPolling();
+  let stopped = false;
+  const bus: EdocBus = {
+    config,
+    gateway,
+    runner,
+    qlvb,
+    client: (clientId) => new BusClient(gateway.url, prepared.clients.get(clientId)!),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await qlvb.stop();
+      await runner.stop();
+      await gateway.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  t.teardown(() => bus.stop());
+  return bus;
+}
