@@ -8,7 +8,7 @@ import { PROJECT_ROOT } from '../platform/project-root.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import type { RegistryData } from '../platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../local-kafka/local-kafka.js';
-import { prepareDevRegistry } from './dev-credentials.js';
+import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
 import { freePort } from './free-port.js';
 import { prepareDossierDemo } from '../mock-portal/dev-setup.js';
 
@@ -86,8 +86,10 @@ export async function runLocalStack(): Promise<void> {
     await PlatformKeystore.open(keysFile);
     const ports = { simulator: await freePort(), audit: await freePort(), runner: await freePort(), console: await freePort() };
     const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
+    const qlvbSimulatorPort = await freePort();
+    const qlvbSimulatorUrl = `http://127.0.0.1:${qlvbSimulatorPort}`;
     const seeds = JSON.parse(readFileSync(join(PROJECT_ROOT, 'seeds', 'registry.json'), 'utf8')) as RegistryData;
-    const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl });
+    const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl, endpointBases: { [QLVB_SIMULATOR_PLACEHOLDER]: qlvbSimulatorUrl } });
     const dossierPorts = { mockPortal: await freePort(), oneStopSimulator: await freePort() };
     const mockPortalUrl = `http://127.0.0.1:${dossierPorts.mockPortal}`;
     const dossierDemo = prepareDossierDemo({ dataDir, portalUrl: mockPortalUrl, gatewayUrl: issuer, clientsDir: prepared.clientsDir, userConnectorsConfig: process.env.LGSP_CONNECTORS_CONFIG });
@@ -110,6 +112,8 @@ export async function runLocalStack(): Promise<void> {
       { name: 'gateway', script: 'gateway/main.js', port: gatewayPort },
       // After the gateway and the portal: it files and progresses dossiers through both.
       { name: 'one-stop-simulator', script: 'one-stop-simulator/main.js', port: dossierPorts.oneStopSimulator, env: { ONE_STOP_SIM_PORTAL_URL: mockPortalUrl, ONE_STOP_SIM_INBOX_URL: simulatorUrl } },
+      // After the gateway: it polls inboxes and answers status packets through the gateway API.
+      { name: 'qlvb-simulator', script: 'qlvb-simulator/main.js', port: qlvbSimulatorPort },
       {
         name: 'console',
         script: 'console/main.js',
@@ -144,6 +148,7 @@ export async function runLocalStack(): Promise<void> {
       agencySimulator: simulatorUrl,
       mockPortal: mockPortalUrl,
       oneStopSimulator: `http://127.0.0.1:${dossierPorts.oneStopSimulator}`,
+      qlvbSimulator: qlvbSimulatorUrl,
       console: `http://127.0.0.1:${ports.console}`,
       kafka: { bootstrapServers: brokers, managedByStack: kafka !== null },
       clientsDir: prepared.clientsDir,
@@ -157,6 +162,7 @@ LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : 
   agency simulator  ${stack.agencySimulator}      (received messages: /_admin/systems/<clientId>/received)
   mock DVCQG portal ${stack.mockPortal}      (what it holds: /_admin/dossiers; fault knobs: PUT /_admin/faults)
   one-stop systems  ${stack.oneStopSimulator}      (demo dossier traffic: /_admin/state)
+  QLVB simulator    ${stack.qlvbSimulator}      (documents received and statuses answered: /_admin/systems/<clientId>/documents)
   operator console  ${stack.console}      (log in with .lgsp/dev/clients/lgsp-operator.json clientId + clientSecret)
   kafka             ${brokers}
   dev credentials   ${prepared.clientsDir}/<clientId>.json
