@@ -91,6 +91,11 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
       throw new RetryableError(`DongBoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo}; waiting for the dossier's earlier updates`);
     }
   }
+  if (answer.error_code === NOT_FOUND && exists) {
+    // Remembered as present, but the portal no longer has it: check again on the next attempt.
+    deps.known.delete(key);
+    throw new RetryableError(`DongBoHoSoMC ${code}: the portal no longer holds the dossier; it will be created again`);
+  }
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`DongBoHoSoMC ${code}`, answer);
   remember(deps, key, message.id);
   return { detail: { portalCall: 'DongBoHoSoMC', dossierCode: code, isUpdating: exists, ...(keptStatus ? { keptPortalStatus: keptStatus } : {}) } };
