@@ -2,8 +2,12 @@
 // made with defineConnector(); the runtime (services/runner) verifies, dedupes, retries,
 // dead-letters and audits around it, so a connector only says how to hand a message over.
 import type { Envelope } from '../../services/platform/envelope.js';
+import type { ConnectorMetrics } from './metrics.js';
+import type { ConnectorSecrets, SecretDeclaration } from './secrets.js';
 
 export type { Envelope };
+export type { ConnectorMetrics, CounterMetric, HistogramMetric, MetricLabels } from './metrics.js';
+export type { ConnectorSecrets, SecretDeclaration } from './secrets.js';
 
 export interface ConnectorLogger {
   info(obj: object, msg?: string): void;
@@ -34,6 +38,11 @@ export interface DeliveryRequest {
    * still sends the LGSP-Message-Id / LGSP-Correlation-Id / LGSP-Message-Type headers.
    */
   body?: { contentType: string; data: string | Uint8Array };
+  /**
+   * Non-2xx statuses to hand back as a response instead of throwing (e.g. [422], to read the
+   * destination's reasons and throw a PermanentError that names them). Others still throw.
+   */
+  acceptStatuses?: number[];
 }
 
 export interface DeliveryResponse {
@@ -58,6 +67,10 @@ export interface ConnectorContext<Config> {
   deliver(request: DeliveryRequest): Promise<DeliveryResponse>;
   /** Publishes a business status event on the message's timeline (e.g. a receipt code). */
   emitStatus(detail: Record<string, unknown>): Promise<void>;
+  /** Counters and histograms on the runner's /metrics (lgsp_connector_<connector>_<name>). */
+  metrics: ConnectorMetrics;
+  /** The secrets declared in defineConnector({ secrets }), from the environment; never logged. */
+  secrets: ConnectorSecrets;
   /**
    * Answers a request/reply message (one sent with POST /v1/requests, e.g. dossier.lookup): the
    * runtime publishes `payload` as a signed reply correlated by the request's message id, and the
@@ -86,12 +99,29 @@ export interface HandleResult {
   outcome?: 'delivered' | 'deposited';
 }
 
+/** What start() gets: the validated configuration and the same facilities handle() has. */
+export interface ConnectorStartContext<Config> {
+  connector: string;
+  config: Config;
+  log: ConnectorLogger;
+  metrics: ConnectorMetrics;
+  secrets: ConnectorSecrets;
+}
+
 export interface ConnectorDefinition<Config = Record<string, unknown>> {
   name: string;
   description?: string;
-  /** JSON Schema of the connector's configuration; validated at start. */
+  /**
+   * JSON Schema of the connector's configuration; validated at start (defaults filled in), and
+   * documented from its `description`s (GET /v1/connectors/<name>, `lgsp connector describe`).
+   */
   configSchema?: Record<string, unknown>;
-  start?(ctx: { config: Config; log: ConnectorLogger }): Promise<void>;
+  /**
+   * Secrets it needs, by name (e.g. `apiKey`): each read from LGSP_SECRET_<CONNECTOR>_<NAME>
+   * (or the file in ..._FILE). A required secret that is missing fails the connector's start.
+   */
+  secrets?: Record<string, SecretDeclaration>;
+  start?(ctx: ConnectorStartContext<Config>): Promise<void>;
   stop?(): Promise<void>;
   health?(): Promise<{ ok: boolean; detail?: string }>;
   handle(message: Envelope, ctx: ConnectorContext<Config>): Promise<HandleResult | void>;

@@ -55,7 +55,7 @@ export interface RunningConsole {
 
 export async function startConsole(config: BusConfig, opts: ConsoleOptions = {}): Promise<RunningConsole> {
   const log = createLogger('console', config.logLevel);
-  const catalogue = new SchemaCatalogue().loadConnectorManifests();
+  const catalogue = new SchemaCatalogue().loadConnectors(config);
   const registry = Registry.load(config.registryFile, catalogue);
   const keystore = await PlatformKeystore.open(config.keysFile);
   const topics = topicsFor(config.topicPrefix);

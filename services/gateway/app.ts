@@ -15,6 +15,7 @@ import { messageRoutes } from './routes/messages.js';
 import { directoryRoutes } from './routes/directory.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { requestRoutes } from './routes/requests.js';
+import { messageTypeComponents, messageTypeIndex } from './openapi-message-types.js';
 import { documentExchangeRoutes } from './routes/document-exchange.js';
 
 export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
@@ -37,10 +38,11 @@ export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegis
       info: {
         title: 'LGSP bus gateway API',
         version: '1.0.0',
-        description: 'Inter-agency data-sharing bus: obtain a token, submit signed and audited messages, follow their delivery.',
+        description: 'Inter-agency data-sharing bus: obtain a token, submit signed and audited messages, follow their delivery.\n\n' +
+          'Message types (the payload of POST /v1/messages must match the type\'s schema, also at GET /v1/schemas/{type}):\n' + messageTypeIndex(ctx.catalogue),
       },
       servers: [{ url: ctx.config.issuer }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }, schemas: messageTypeComponents(ctx.catalogue) },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -31,7 +31,8 @@ export interface RunningGateway {
 export async function startGateway(config: BusConfig, opts: { port?: number; host?: string; instanceId?: string } = {}): Promise<RunningGateway> {
   const log = createLogger('gateway', config.logLevel);
   const instanceId = opts.instanceId ?? 'gw1';
-  const catalogue = new SchemaCatalogue().loadConnectorManifests();
+  const catalogue = new SchemaCatalogue().loadConnectors(config);
+  for (const f of catalogue.failedManifests) log.warn({ connector: f.name, err: f.error }, 'connector manifest refused: its message types are not offered');
   const registry = Registry.load(config.registryFile, catalogue);
   const keystore = await PlatformKeystore.open(config.keysFile);
   const topics = topicsFor(config.topicPrefix);

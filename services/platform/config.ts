@@ -30,6 +30,12 @@ export interface BusConfig {
   attachmentMaxBytes: number;
   /** Where the filesystem attachment store keeps attachments; empty = <dataDir>/attachments. */
   attachmentStoreDir: string;
+  /** Extra directories scanned like connectors/ (each holds <name>/connector.json). */
+  connectorDirs: string[];
+  /** npm packages (or package directories) holding a connector: each has a connector.json at its root. */
+  connectorPackages: string[];
+  /** How long a connector's start() may take before its start is failed. */
+  connectorStartTimeoutMs: number;
 }
 
 const DEFAULTS: BusConfig = {
@@ -55,6 +61,9 @@ const DEFAULTS: BusConfig = {
   checkpointIntervalMs: 10_000,
   attachmentMaxBytes: 20 * 1024 * 1024,
   attachmentStoreDir: '',
+  connectorDirs: [],
+  connectorPackages: [],
+  connectorStartTimeoutMs: 30_000,
 };
 
 /** Environment variable → config key. Documented in README's configuration table. */
@@ -81,6 +90,9 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
   LGSP_ATTACHMENT_MAX_BYTES: 'attachmentMaxBytes',
   LGSP_ATTACHMENT_STORE_DIR: 'attachmentStoreDir',
+  LGSP_CONNECTOR_DIRS: 'connectorDirs',
+  LGSP_CONNECTOR_PACKAGES: 'connectorPackages',
+  LGSP_CONNECTOR_START_TIMEOUT_MS: 'connectorStartTimeoutMs',
 };
 
 const configSchema = {
@@ -109,6 +121,9 @@ const configSchema = {
     checkpointIntervalMs: { type: 'integer', minimum: 100 },
     attachmentMaxBytes: { type: 'integer', minimum: 1024, maximum: 512 * 1024 * 1024 },
     attachmentStoreDir: { type: 'string' },
+    connectorDirs: { type: 'array', items: { type: 'string', minLength: 1 } },
+    connectorPackages: { type: 'array', items: { type: 'string', minLength: 1 } },
+    connectorStartTimeoutMs: { type: 'integer', minimum: 100 },
   },
 };
 
@@ -131,6 +146,7 @@ export function loadConfig(overrides: Partial<BusConfig> = {}, env: NodeJS.Proce
     if (raw === undefined || raw === '') continue;
     const kind = typeof DEFAULTS[key];
     if (key === 'kafkaBrokers') fromEnv[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (Array.isArray(DEFAULTS[key])) fromEnv[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
     else if (kind === 'number') {
       if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) throw new ConfigError(`${name} must be a number, got "${raw}"`);
       fromEnv[key] = Number(raw);

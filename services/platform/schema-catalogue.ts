@@ -2,10 +2,11 @@
 // connector manifests (connectors/*/connector.json): the gateway learns which types exist and
 // which schema validates each without importing connector code (DESIGN §2).
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join, relative } from 'node:path';
 import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { PROJECT_ROOT } from './project-root.js';
+import { manifestInPackage, manifestsInDirectory, resolveManifestPath, sameFolderKey, type DiscoveredManifest, type ManifestOrigin } from './connector-discovery.js';
 
 // ajv-formats ships CommonJS; under NodeNext its default export arrives wrapped.
 type AddFormats = (ajv: Ajv2020) => Ajv2020;
@@ -16,8 +17,24 @@ export interface ConnectorManifest {
   description?: string;
   /** Module (relative to the package root) whose default export is the defineConnector() result. */
   entry: string;
-  messageTypes: { type: string; schema: string; description?: string }[];
+  messageTypes: { type: string; schema: string; replySchema?: string; description?: string }[];
+  /**
+   * Set by discovery, never written in connector.json: the directory `entry` is relative to
+   * (the project root for connectors/, the package root for packages). Absent = project root.
+   */
+  baseDir?: string;
+  /** Set by discovery: where the connector came from (a connectors directory or `package <name>`). */
+  source?: string;
 }
+
+/** A connector whose manifest could not be taken: the runner reports it as failed, the rest run. */
+export interface FailedManifest {
+  name: string;
+  source: string;
+  error: string;
+}
+
+export const MANIFEST_SCHEMA_ID = 'https://lgsp.example.gov.vn/schemas/connector-manifest.schema.json';
 
 export interface MessageTypeInfo {
   type: string;
@@ -30,7 +47,10 @@ export class SchemaCatalogue {
   readonly ajv: Ajv2020;
   readonly messageTypes = new Map<string, MessageTypeInfo>();
   readonly manifests: ConnectorManifest[] = [];
+  /** Manifests that were found but refused (unreadable, invalid, conflicting), with the reason. */
+  readonly failedManifests: FailedManifest[] = [];
   private readonly validators = new Map<string, ValidateFunction>();
+  private readonly manifestFolders = new Set<string>();
 
   constructor(readonly root = PROJECT_ROOT) {
     this.ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false });
@@ -48,22 +68,121 @@ export class SchemaCatalogue {
     }
   }
 
-  /** Reads connectors/<name>/connector.json for every connector folder. */
+  /**
+   * Reads <dir>/<name>/connector.json for every connector folder (default: the project's
+   * connectors/). A manifest that cannot be taken lands in failedManifests; the others load.
+   */
   loadConnectorManifests(dir = join(this.root, 'connectors')): this {
     if (!existsSync(dir)) return this;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const file = join(dir, entry.name, 'connector.json');
-      if (entry.isDirectory() && existsSync(file)) this.addManifest(JSON.parse(readFileSync(file, 'utf8')));
-    }
+    for (const found of manifestsInDirectory(dir)) this.take(found);
     return this;
   }
 
-  addManifest(manifest: ConnectorManifest): void {
-    this.manifests.push(manifest);
-    for (const mt of manifest.messageTypes) {
-      const schema = JSON.parse(readFileSync(join(this.root, mt.schema), 'utf8'));
-      this.messageTypes.set(mt.type, { type: mt.type, connector: manifest.name, description: mt.description, schema });
+  /**
+   * Every connector the configuration names: the project's connectors/, then LGSP_CONNECTOR_DIRS,
+   * then LGSP_CONNECTOR_PACKAGES (package names resolved from the project root, or directories).
+   */
+  loadConnectors(sources: { connectorDirs?: string[]; connectorPackages?: string[] } = {}): this {
+    this.loadConnectorManifests();
+    for (const dir of sources.connectorDirs ?? []) for (const found of manifestsInDirectory(dir)) this.take(found);
+    for (const spec of sources.connectorPackages ?? []) this.take(manifestInPackage(spec, this.root));
+    return this;
+  }
+
+  private take(found: DiscoveredManifest): void {
+    const folder = sameFolderKey(found.origin.manifestDir);
+    if (this.manifestFolders.has(folder)) return; // the same connector reached twice
+    this.manifestFolders.add(folder);
+    if (found.error) {
+      this.failedManifests.push({ name: found.name, source: found.origin.source, error: found.error });
+      return;
     }
+    try {
+      this.addManifest(found.manifest as ConnectorManifest, found.origin);
+    } catch (err) {
+      this.failedManifests.push({ name: found.name, source: found.origin.source, error: (err as Error).message });
+    }
+  }
+
+  /**
+   * Validates a manifest and its message-type schemas, then registers them, all or nothing:
+   * the manifest must match schemas/connector-manifest.schema.json, its name and message types
+   * must be new, every schema must have an $id and at least one example that it accepts.
+   * Without an origin, paths are relative to the project root (connectors/ convention).
+   */
+  addManifest(declared: ConnectorManifest, origin?: ManifestOrigin): void {
+    const where = origin ?? { baseDir: this.root, manifestDir: this.root, source: join(this.root, 'connectors') };
+    const validateManifest = this.validator(MANIFEST_SCHEMA_ID);
+    if (!validateManifest(declared)) {
+      const details = (validateManifest.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
+      throw new Error(`connector.json of ${(declared as { name?: string })?.name ?? where.manifestDir} is invalid: ${details}`);
+    }
+    const name = declared.name;
+    const clash = this.manifests.find((m) => m.name === name);
+    if (clash) throw new Error(`connector ${name}: the name is already taken by the connector from ${clash.source ?? 'connectors/'}`);
+    const manifest: ConnectorManifest = {
+      ...declared,
+      entry: this.entryFor(declared.entry, where),
+      messageTypes: declared.messageTypes.map((mt) => ({ ...mt })),
+      ...(origin ? { baseDir: origin.baseDir, source: origin.source } : {}),
+    };
+    const toRegister: { id: string; schema: Record<string, unknown> }[] = [];
+    const infos: MessageTypeInfo[] = [];
+    for (const mt of manifest.messageTypes) {
+      const owner = this.messageTypes.get(mt.type);
+      if (owner || infos.some((i) => i.type === mt.type)) throw new Error(`connector ${name}: message type ${mt.type} is already declared${owner ? ` by connector ${owner.connector}` : ' twice'}`);
+      for (const key of ['schema', 'replySchema'] as const) {
+        if (!mt[key]) continue;
+        const file = resolveManifestPath(where, mt[key]);
+        let schema: Record<string, unknown>;
+        try {
+          schema = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+        } catch (err) {
+          throw new Error(`connector ${name}: ${key} of ${mt.type} (${mt[key]}): ${(err as Error).message}`);
+        }
+        const id = schema.$id;
+        if (typeof id !== 'string' || !id) throw new Error(`connector ${name}: ${key} of ${mt.type} has no $id`);
+        const known = this.ajv.getSchema(id)?.schema;
+        if (known !== undefined && JSON.stringify(known) !== JSON.stringify(schema)) throw new Error(`connector ${name}: ${key} of ${mt.type}: $id ${id} is already used by a different schema`);
+        if (known === undefined && !toRegister.some((r) => r.id === id)) toRegister.push({ id, schema });
+        // Other services (e.g. the gateway's request/reply route) join schema paths to the
+        // catalogue root; keep that working for connectors found elsewhere.
+        mt[key] = relative(this.root, file);
+        if (key === 'schema') infos.push({ type: mt.type, connector: name, description: mt.description, schema });
+      }
+    }
+    const added: string[] = [];
+    try {
+      for (const r of toRegister) {
+        this.ajv.addSchema(r.schema);
+        added.push(r.id);
+      }
+      for (const info of infos) {
+        const validate = this.validator(info.schema.$id as string);
+        const examples = info.schema.examples;
+        if (!Array.isArray(examples) || examples.length === 0) throw new Error(`connector ${name}: the schema of ${info.type} has no examples (every message type carries at least one valid example)`);
+        examples.forEach((example, i) => {
+          if (!validate(example)) {
+            const details = (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
+            throw new Error(`connector ${name}: example ${i + 1} of ${info.type} does not match its own schema: ${details}`);
+          }
+        });
+      }
+    } catch (err) {
+      for (const id of added) {
+        this.ajv.removeSchema(id);
+        this.validators.delete(id);
+      }
+      throw err instanceof Error && err.message.startsWith(`connector ${name}`) ? err : new Error(`connector ${name}: ${(err as Error).message}`);
+    }
+    this.manifests.push(manifest);
+    for (const info of infos) this.messageTypes.set(info.type, info);
+  }
+
+  /** The entry relative to the base directory (how the runner loads it), or absolute when it names a file with its extension. */
+  private entryFor(entry: string, origin: ManifestOrigin): string {
+    const absolute = resolveManifestPath(origin, entry);
+    return /\.(m?js|cjs|m?ts)$/.test(extname(entry)) ? absolute : relative(origin.baseDir, absolute);
   }
 
   /** Validator for a schema by its $id (or a path under schemas/, resolved to the $id). */

@@ -1,17 +1,32 @@
-// Loads connectors by their manifests (connectors/<name>/connector.json): imports the entry
-// module and validates the connector's configuration against its declared schema. A broken
-// connector fails its own load with a clear error; the caller keeps the others running.
+// Loads connectors by their manifests (connectors/<name>/connector.json, or a connector
+// package's): imports the entry module, validates the connector's configuration against its
+// declared schema and resolves its secrets. A broken connector fails its own load with an error
+// that says which step failed and why; the caller keeps the others running.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Ajv } from 'ajv';
-import type { ConnectorDefinition } from '../../connectors/sdk/index.js';
+import type { ConnectorDefinition, ConnectorMetrics, ConnectorSecrets } from '../../connectors/sdk/index.js';
+import { missingSecrets, secretEnvName, secretsOf } from '../../connectors/sdk/secrets.js';
+import { DISCARDING_METRICS } from '../../connectors/sdk/metrics.js';
+import { validateConnectorConfig } from '../../connectors/sdk/config-validation.js';
 import type { ConnectorManifest } from '../platform/schema-catalogue.js';
+import { resolveSecretValues, scrubError } from './connector-secrets.js';
 
 export interface LoadedConnector {
   manifest: ConnectorManifest;
   definition: ConnectorDefinition<Record<string, unknown>>;
   config: Record<string, unknown>;
+  /** ctx.secrets / ctx.metrics (absent when loaded without them: the runtime supplies empty ones). */
+  secrets?: ConnectorSecrets;
+  metrics?: ConnectorMetrics;
+}
+
+export interface LoadOptions {
+  /** Where secrets are read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Secret values given directly (tests), by secret name. */
+  secrets?: Record<string, string>;
+  metrics?: ConnectorMetrics;
 }
 
 // Under the TypeScript test loader the runtime runs from .ts sources; load connectors the same
@@ -19,27 +34,71 @@ export interface LoadedConnector {
 const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
 
 export function entryPath(root: string, entry: string): string {
+  if (isAbsolute(entry)) return entry; // a package entry naming its file (e.g. ./dist/index.js)
   return RUNNING_FROM_SOURCE ? join(root, `${entry}.ts`) : join(root, 'dist', `${entry}.js`);
 }
 
-export async function loadConnector(root: string, manifest: ConnectorManifest, rawConfig: unknown = {}): Promise<LoadedConnector> {
-  const file = entryPath(root, manifest.entry);
-  if (!existsSync(file)) throw new Error(`connector ${manifest.name}: entry ${file} not found (was it built?)`);
-  const mod = (await import(pathToFileURL(file).href)) as { default?: ConnectorDefinition<Record<string, unknown>> };
+// A module whose evaluation threw stays failed in Node's module cache: after such a failure a
+// restart imports it under a fresh URL, so a fixed file is picked up without restarting the runner.
+const failedImports = new Map<string, number>();
+
+async function importEntry(file: string): Promise<unknown> {
+  const failures = failedImports.get(file) ?? 0;
+  const url = pathToFileURL(file).href + (failures > 0 ? `?reload=${failures}` : '');
+  try {
+    return await import(url);
+  } catch (err) {
+    failedImports.set(file, failures + 1);
+    throw err;
+  }
+}
+
+export async function loadConnector(root: string, manifest: ConnectorManifest, rawConfig: unknown = {}, opts: LoadOptions = {}): Promise<LoadedConnector> {
+  const name = manifest.name;
+  const file = entryPath(manifest.baseDir ?? root, manifest.entry);
+  if (!existsSync(file)) throw new Error(`connector ${name}: entry ${file} not found (was it built? npm run build)`);
+  let mod: { default?: ConnectorDefinition<Record<string, unknown>> };
+  try {
+    mod = (await importEntry(file)) as typeof mod;
+  } catch (err) {
+    throw new Error(`connector ${name}: importing ${manifest.entry} failed: ${(err as Error)?.message ?? String(err)}`);
+  }
   const definition = mod.default;
   if (!definition || typeof definition.handle !== 'function') {
-    throw new Error(`connector ${manifest.name}: ${manifest.entry} must export default defineConnector({...})`);
+    throw new Error(`connector ${name}: ${manifest.entry} must export default defineConnector({...})`);
   }
-  if (definition.name !== manifest.name) {
-    throw new Error(`connector ${manifest.name}: module declares name "${definition.name}"`);
+  if (definition.name !== name) {
+    throw new Error(`connector ${name}: module declares name "${definition.name}"`);
   }
-  const config = structuredClone((rawConfig ?? {}) as Record<string, unknown>);
-  if (definition.configSchema) {
-    const validate = new Ajv({ allErrors: true, useDefaults: true, strict: false }).compile(definition.configSchema);
-    if (!validate(config)) {
-      const details = (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
-      throw new Error(`connector ${manifest.name}: invalid configuration: ${details}`);
-    }
+  const config = validateConnectorConfig<Record<string, unknown>>(definition, rawConfig);
+  let values: Map<string, string>;
+  try {
+    values = resolveSecretValues(name, definition.secrets, opts.env ?? process.env, opts.secrets);
+  } catch (err) {
+    throw new Error(`connector ${name}: ${(err as Error).message}`);
   }
-  return { manifest, definition, config };
+  const missing = missingSecrets(definition.secrets, values);
+  if (missing.length > 0) {
+    throw new Error(`connector ${name}: missing secret${missing.length > 1 ? 's' : ''}: ${missing.map((s) => `${s} (set ${secretEnvName(name, s)} or ${secretEnvName(name, s)}_FILE)`).join(', ')}`);
+  }
+  return {
+    manifest,
+    definition: values.size === 0 ? definition : withSecretsScrubbed(definition, values),
+    config,
+    secrets: secretsOf(name, definition.secrets, values),
+    metrics: opts.metrics ?? DISCARDING_METRICS,
+  };
+}
+
+/** The same connector, with secret values scrubbed from whatever its hooks throw. */
+function withSecretsScrubbed(definition: ConnectorDefinition<Record<string, unknown>>, values: ReadonlyMap<string, string>): ConnectorDefinition<Record<string, unknown>> {
+  const guard = <A extends unknown[], R>(fn: ((...args: A) => Promise<R>) | undefined) =>
+    fn && (async (...args: A): Promise<R> => {
+      try {
+        return await fn.apply(definition, args);
+      } catch (err) {
+        throw scrubError(err, values);
+      }
+    });
+  return { ...definition, start: guard(definition.start), stop: guard(definition.stop), handle: guard(definition.handle)! };
 }

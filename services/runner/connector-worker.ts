@@ -14,7 +14,9 @@ import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform
 import type { Registry } from '../platform/registry.js';
 import { headerValue, startSignedConsumer, type BatchControl, type ConsumedRecord } from '../platform/signed-consumer.js';
 import type { Topics } from '../platform/topics.js';
-import { isRetryable, PermanentError, RetryableError, type ConnectorContext } from '../../connectors/sdk/index.js';
+import { isRetryable, PermanentError, RetryableError, type ConnectorContext, type ConnectorMetrics, type ConnectorSecrets } from '../../connectors/sdk/index.js';
+import { secretsOf } from '../../connectors/sdk/secrets.js';
+import { DISCARDING_METRICS } from '../../connectors/sdk/metrics.js';
 import type { LoadedConnector } from './connector-loader.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
@@ -69,6 +71,9 @@ interface ChunkOutcome {
 
 const CHUNK_SIZE = 500;
 
+// For a LoadedConnector built without them (e.g. by a test): metrics go nowhere, no secrets.
+const NO_SECRETS: ConnectorSecrets = secretsOf('connector', {}, new Map());
+
 function signatureHeaders(headers: IHeaders): IHeaders {
   const out: IHeaders = {};
   for (const name of [SIGNATURE_HEADER, PROOF_HEADER]) if (headers[name] !== undefined) out[name] = headers[name];
@@ -92,13 +97,23 @@ export class ConnectorWorker {
     this.actor = `runner/${this.name}`;
   }
 
+  private get metrics(): ConnectorMetrics {
+    return this.loaded.metrics ?? DISCARDING_METRICS;
+  }
+
+  private get secrets(): ConnectorSecrets {
+    return this.loaded.secrets ?? NO_SECRETS;
+  }
+
   get topics(): string[] {
     const codes = this.deps.registry().serviceCodesFor(this.name);
     return [...codes.map((c) => this.deps.topics.message(c)), this.deps.topics.retry(this.name)];
   }
 
   async start(): Promise<void> {
-    await this.loaded.definition.start?.({ config: this.loaded.config, log: this.deps.log });
+    await this.loaded.definition.start?.({ connector: this.name, config: this.loaded.config, log: this.deps.log, metrics: this.metrics, secrets: this.secrets });
+    // A start() that outlived the runner's start timeout must not bring up a consumer afterwards.
+    if (this.abort.signal.aborted) throw new Error('stopped while starting');
     this.consumer = await startSignedConsumer({
       kafka: this.deps.kafka,
       groupId: `${this.deps.topics.prefix}lgsp-connector-${this.name}`,
@@ -273,6 +288,8 @@ export class ConnectorWorker {
       signal: this.abort.signal,
       deliver: (req) => deliverSigned(req, this.deps.keystore.signingKey, this.deps.deliveryTimeoutMs, this.abort.signal),
       emitStatus: (detail) => this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail))),
+      metrics: this.metrics,
+      secrets: this.secrets,
       depositToInbox: async (deposit) => {
         if (deposit.id !== envelope.id || deposit.to.member !== envelope.to.member || deposit.to.service !== envelope.to.service) {
           throw new PermanentError('a connector may deposit only the message it is handling, to its own recipient');

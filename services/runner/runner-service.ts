@@ -1,12 +1,21 @@
 // Hosts connectors: loads each from its manifest, runs it as a ConnectorWorker, and serves the
 // management API (modelled on Kafka Connect's REST API) plus health and metrics. A connector
 // that fails to load or start is marked failed with its error; the others keep running.
+// Connectors come from connectors/, LGSP_CONNECTOR_DIRS and LGSP_CONNECTOR_PACKAGES; a broken
+// manifest, import, configuration, missing secret or a start() that throws or hangs fails only
+// that connector, visible in /v1/connectors/<name>/status and the log. Operator actions (pause,
+// resume, restart) are audited before they are carried out.
 import { join } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
 import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SCHEMA_IDS, SchemaCatalogue, type ConnectorManifest } from '../platform/schema-catalogue.js';
+import { v7 as uuidv7 } from 'uuid';
+import { eventRecords, type BusEvent } from '../platform/bus-events.js';
+import { describeConfig } from '../../connectors/sdk/config-reference.js';
+import { secretEnvName } from '../../connectors/sdk/secrets.js';
+import { prometheusConnectorMetrics } from './connector-metrics.js';
 import { Registry } from '../platform/registry.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
@@ -14,12 +23,12 @@ import { topicsFor } from '../platform/topics.js';
 import { RecordVerifier } from '../platform/record-signing.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { problemHandler } from '../platform/problem-handler.js';
-import { problems } from '../platform/problem.js';
+import { problems, ProblemError } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
-import { loadConnector } from './connector-loader.js';
+import { loadConnector, type LoadedConnector } from './connector-loader.js';
 import { openAttachmentStore } from '../attachments/attachment-store.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { ConnectorWorker, type WorkerDeps } from './connector-worker.js';
@@ -31,6 +40,10 @@ export interface RunnerOptions {
   connectors?: string[];
   /** Per-connector configuration, by connector name. */
   connectorConfig?: Record<string, unknown>;
+  /** Secret values given in-process (tests), by connector then secret name; otherwise from the environment. */
+  connectorSecrets?: Record<string, Record<string, string>>;
+  /** Environment secrets are read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface ConnectorSlot {
@@ -38,6 +51,33 @@ interface ConnectorSlot {
   worker: ConnectorWorker | null;
   ledger: DeliveryLedger | null;
   loadError: string | null;
+  /** Why the connector could not even be discovered (manifest unreadable, not found): restarts cannot fix it. */
+  discoveryError?: string;
+  /** The loaded module and configuration, once loading succeeded. */
+  loaded?: LoadedConnector;
+  /** Paused by an operator: kept across restarts, as Kafka Connect keeps a connector's target state. */
+  paused?: boolean;
+}
+
+const HEALTH_TIMEOUT_MS = 2000;
+const SECRET_LIKE_KEY = /pass|secret|token|key|credential/i;
+
+/** Settles like `work`, or rejects with `message` after `ms` (the work itself is not cancelled). */
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A connector's configuration as shown to operators: values under secret-looking keys hidden. */
+function redactConfig(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactConfig);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_LIKE_KEY.test(k) && typeof v !== 'object' ? '[redacted]' : redactConfig(v)]));
+  }
+  return value;
 }
 
 export interface RunningRunner {
@@ -49,7 +89,7 @@ export interface RunningRunner {
 
 export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): Promise<RunningRunner> {
   const log = createLogger('runner', config.logLevel);
-  const catalogue = new SchemaCatalogue().loadConnectorManifests();
+  const catalogue = new SchemaCatalogue().loadConnectors(config);
   const registry = Registry.load(config.registryFile, catalogue);
   const keystore = await PlatformKeystore.open(config.keysFile);
   const topics = topicsFor(config.topicPrefix);
@@ -75,6 +115,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
 
   const attachments = openAttachmentStore(config);
   const slots = new Map<string, ConnectorSlot>();
+  const metrics = createMetricsRegistry('runner');
   const depsFor = (ledger: DeliveryLedger, name: string): WorkerDeps => ({
     kafka,
     producer,
@@ -94,16 +135,34 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
 
   async function startSlot(slot: ConnectorSlot): Promise<void> {
     const name = slot.manifest.name;
+    if (slot.discoveryError) {
+      slot.loadError = slot.discoveryError;
+      log.error({ connector: name, err: slot.loadError }, 'connector failed to start');
+      return;
+    }
+    slot.worker = null;
+    slot.loaded = undefined;
     try {
-      const loaded = await loadConnector(catalogue.root, slot.manifest, opts.connectorConfig?.[name]);
+      const loaded = await loadConnector(catalogue.root, slot.manifest, opts.connectorConfig?.[name], {
+        env: opts.env,
+        secrets: opts.connectorSecrets?.[name],
+        metrics: prometheusConnectorMetrics(metrics, name),
+      });
+      slot.loaded = loaded;
       slot.ledger ??= new DeliveryLedger(join(config.dataDir, `runner-${name}.db`));
-      slot.worker = new ConnectorWorker(loaded, depsFor(slot.ledger, name));
-      await slot.worker.start();
+      const worker = new ConnectorWorker(loaded, depsFor(slot.ledger, name));
+      slot.worker = worker;
+      if (slot.paused) worker.pause();
+      await withTimeout(worker.start(), config.connectorStartTimeoutMs, `start() did not finish within ${config.connectorStartTimeoutMs} ms`);
       slot.loadError = null;
-      log.info({ connector: name }, 'connector running');
+      log.info({ connector: name, paused: slot.paused ?? false }, 'connector running');
     } catch (err) {
-      slot.loadError = (err as Error).message;
-      if (slot.worker) slot.worker.state = 'failed';
+      const message = (err as Error)?.message ?? String(err);
+      slot.loadError = message.startsWith(`connector ${name}:`) ? message : `connector ${name}: start failed: ${message}`;
+      if (slot.worker) {
+        await slot.worker.stop().catch(() => undefined);
+        slot.worker.state = 'failed';
+      }
       log.error({ connector: name, err: slot.loadError }, 'connector failed to start');
     }
   }
@@ -113,8 +172,26 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     slots.set(manifest.name, slot);
     await startSlot(slot);
   }
+  // Connectors that could not be discovered, or were asked for and do not exist, are listed as
+  // failed with the reason rather than missing without a word.
+  const notFound = (opts.connectors ?? []).filter((n) => !slots.has(n) && !catalogue.failedManifests.some((f) => f.name === n));
+  for (const failed of [
+    ...catalogue.failedManifests.filter((f) => !opts.connectors || opts.connectors.includes(f.name)),
+    ...notFound.map((n) => ({ name: n, source: 'configuration', error: `connector ${n}: no connector.json declares it (looked in connectors/, LGSP_CONNECTOR_DIRS and LGSP_CONNECTOR_PACKAGES)` })),
+  ]) {
+    if (slots.has(failed.name)) continue;
+    const error = failed.error.startsWith(`connector ${failed.name}`) ? failed.error : `connector ${failed.name}: ${failed.error}`;
+    const slot: ConnectorSlot = {
+      manifest: { name: failed.name, entry: '', messageTypes: [], source: failed.source },
+      worker: null,
+      ledger: null,
+      loadError: null,
+      discoveryError: `${error} (connector.json is read when the runner starts: restart the runner once it is fixed)`,
+    };
+    slots.set(failed.name, slot);
+    await startSlot(slot);
+  }
 
-  const metrics = createMetricsRegistry('runner');
   producerMetrics(metrics, producer);
   const counters = ['delivered', 'retried', 'deadLettered', 'rejected', 'duplicates'] as const;
   for (const counter of counters) {
@@ -143,35 +220,101 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     },
   });
 
-  const statusOf = (slot: ConnectorSlot) => ({
+  const healthOf = async (slot: ConnectorSlot): Promise<{ ok: boolean; detail?: string } | null> => {
+    const health = slot.loaded?.definition.health;
+    if (!health || !slot.worker || slot.loadError || !['running', 'paused'].includes(slot.worker.state)) return null;
+    try {
+      const result = await withTimeout(health.call(slot.loaded!.definition), HEALTH_TIMEOUT_MS, `health() did not answer within ${HEALTH_TIMEOUT_MS} ms`);
+      return { ok: Boolean(result?.ok), ...(result?.detail ? { detail: String(result.detail) } : {}) };
+    } catch (err) {
+      return { ok: false, detail: `health() failed: ${(err as Error)?.message ?? String(err)}` };
+    }
+  };
+  const statusOf = async (slot: ConnectorSlot) => ({
     name: slot.manifest.name,
     connector: { state: slot.loadError ? 'FAILED' : (slot.worker?.state ?? 'failed').toUpperCase(), trace: slot.loadError ?? undefined },
     lastError: slot.loadError ?? slot.worker?.lastError ?? null,
     stats: slot.worker?.stats ?? null,
     topics: slot.worker?.topics ?? [],
+    source: slot.manifest.source ?? join(catalogue.root, 'connectors'),
+    health: await healthOf(slot),
   });
+  /** GET /v1/connectors/<name>: what the connector is and how it is configured (Kafka Connect's GET /connectors/{name}). */
+  const descriptionOf = (slot: ConnectorSlot) => {
+    const definition = slot.loaded?.definition;
+    const name = slot.manifest.name;
+    return {
+      name,
+      description: definition?.description ?? slot.manifest.description ?? null,
+      source: slot.manifest.source ?? join(catalogue.root, 'connectors'),
+      messageTypes: slot.manifest.messageTypes.map((mt) => ({ type: mt.type, description: mt.description, schema: `/v1/schemas/${encodeURIComponent(mt.type)}` })),
+      services: registry.services.filter((s) => s.connector === name).map((s) => ({ code: s.code, provider: s.provider, system: s.system })),
+      configSchema: definition?.configSchema ?? null,
+      settings: describeConfig(definition?.configSchema),
+      config: slot.loaded ? redactConfig(slot.loaded.config) : null,
+      secrets: Object.entries(definition?.secrets ?? {}).map(([secret, d]) => ({
+        name: secret,
+        description: d.description,
+        optional: d.optional ?? false,
+        variable: secretEnvName(name, secret),
+        set: slot.loaded?.secrets?.has(secret) ?? false,
+      })),
+    };
+  };
   const slotOr404 = (name: string): ConnectorSlot => {
     const slot = slots.get(name);
     if (!slot) throw problems.notFound('UNKNOWN_CONNECTOR', `No connector ${name}`);
     return slot;
   };
+  const runningOr409 = (slot: ConnectorSlot): ConnectorWorker => {
+    if (!slot.worker || slot.loadError) {
+      throw problems.conflict('CONNECTOR_NOT_RUNNING', `Connector ${slot.manifest.name} is not running (${slot.loadError ?? 'not started'}); restart it once the cause is fixed`);
+    }
+    return slot.worker;
+  };
+  /** Written (acks=all) before the action: an action that cannot be audited is not carried out. */
+  const auditAction = async (req: FastifyRequest, action: 'connector_pause' | 'connector_resume' | 'connector_restart', name: string, detail: Record<string, unknown> = {}) => {
+    const caller = req.caller!;
+    const ev: BusEvent = {
+      id: uuidv7(),
+      event: 'operator_action',
+      at: new Date().toISOString(),
+      actor: `runner/${caller.clientId}`,
+      detail: { action, connector: name, operator: caller.clientId, member: caller.member, roles: caller.roles, via: 'runner', ...detail },
+    };
+    try {
+      await producer.send(eventRecords(topics, ev));
+    } catch (err) {
+      throw new ProblemError(503, 'AUDIT_UNAVAILABLE', 'Service unavailable', `The action was not carried out because it could not be audited: ${(err as Error).message}`, { retryAfterSeconds: 5 });
+    }
+  };
   const read = { roles: ['operator' as const, 'observer' as const] };
   const write = { roles: ['operator' as const] };
   app.get('/v1/connectors', { config: read }, async () => [...slots.keys()]);
+  app.get<{ Params: { name: string } }>('/v1/connectors/:name', { config: read }, async (req) => descriptionOf(slotOr404(req.params.name)));
   app.get<{ Params: { name: string } }>('/v1/connectors/:name/status', { config: read }, async (req) => statusOf(slotOr404(req.params.name)));
   app.put<{ Params: { name: string } }>('/v1/connectors/:name/pause', { config: write }, async (req, reply) => {
-    slotOr404(req.params.name).worker?.pause();
+    const slot = slotOr404(req.params.name);
+    const worker = runningOr409(slot);
+    await auditAction(req, 'connector_pause', slot.manifest.name);
+    slot.paused = true;
+    worker.pause();
     return reply.code(202).send();
   });
   app.put<{ Params: { name: string } }>('/v1/connectors/:name/resume', { config: write }, async (req, reply) => {
-    slotOr404(req.params.name).worker?.resume();
+    const slot = slotOr404(req.params.name);
+    const worker = runningOr409(slot);
+    await auditAction(req, 'connector_resume', slot.manifest.name);
+    slot.paused = false;
+    worker.resume();
     return reply.code(202).send();
   });
   app.post<{ Params: { name: string } }>('/v1/connectors/:name/restart', { config: write }, async (req, reply) => {
     const slot = slotOr404(req.params.name);
+    await auditAction(req, 'connector_restart', slot.manifest.name, { previousState: slot.loadError ? 'FAILED' : slot.worker?.state.toUpperCase() ?? null });
     await slot.worker?.stop();
     await startSlot(slot);
-    return reply.code(202).send(statusOf(slot));
+    return reply.code(202).send(await statusOf(slot));
   });
   const url = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
 

@@ -64,7 +64,7 @@ export async function deliverSigned(req: DeliveryRequest, key: SigningKey, defau
     const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
     throw new RetryableError(`delivery to ${new URL(req.url).origin} failed: ${code ?? (err as Error).message}`);
   }
-  if (statusCode >= 200 && statusCode < 300) return { status: statusCode, body };
+  if ((statusCode >= 200 && statusCode < 300) || req.acceptStatuses?.includes(statusCode)) return { status: statusCode, body };
   const summary = `receiver answered HTTP ${statusCode}`;
   if (statusCode >= 500 || statusCode === 408 || statusCode === 429 || statusCode === 425) {
     const retryAfter = responseHeaders['retry-after'];

@@ -51,6 +51,10 @@ export async function startTestBus(
     /** Connectors the runner hosts (default: relay) and their configuration by name. */
     connectors?: string[];
     connectorConfig?: Record<string, unknown>;
+    /** Secret values by connector then secret name (instead of LGSP_SECRET_* variables). */
+    connectorSecrets?: Record<string, Record<string, string>>;
+    /** Changes to the demo registry before it is prepared: e.g. a test connector's service and access rights. */
+    registry?: (registry: RegistryData) => void;
   },
 ): Promise<TestBus> {
   const dataDir = mkdtempSync(join(tmpdir(), `lgsp-${opts.name}-`));
@@ -60,7 +64,9 @@ export async function startTestBus(
   const simulatorUrl = await sim.app.listen({ port: 0, host: '127.0.0.1' });
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
-  const prepared = await prepareDevRegistry({ seeds: seedRegistry(), dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl });
+  const seeds = seedRegistry();
+  opts.registry?.(seeds);
+  const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl });
   const config = loadConfig(
     {
       dataDir,
@@ -80,7 +86,7 @@ export async function startTestBus(
     {},
   );
   const gateway = await startGateway(config, { port });
-  const runner = opts.runner === false ? null : await startRunner(config, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig });
+  const runner = opts.runner === false ? null : await startRunner(config, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets });
   let stopped = false;
   const bus: TestBus = {
     config,

@@ -1,0 +1,41 @@
+// Every message type's payload schema as an OpenAPI component (components.schemas.<type>), so
+// the OpenAPI document describes what POST /v1/messages accepts for each type — including the
+// types a connector added through its manifest — and client generators can use them. The
+// schemas are JSON Schema 2020-12, which OpenAPI 3.1 takes as is; only their internal
+// references are re-rooted under the component (#/$defs/x → #/components/schemas/<type>/$defs/x).
+import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
+
+function reroot(value: unknown, base: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => reroot(v, base));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${base}/${v.slice(2)}` : reroot(v, base);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** components.schemas entries, one per message type in the catalogue, sorted by type. */
+export function messageTypeComponents(catalogue: SchemaCatalogue): Record<string, Record<string, unknown>> {
+  const components: Record<string, Record<string, unknown>> = {};
+  for (const info of [...catalogue.messageTypes.values()].sort((a, b) => a.type.localeCompare(b.type))) {
+    const { $id: id, $schema: _dialect, ...schema } = info.schema;
+    components[info.type] = {
+      ...(reroot(schema, `#/components/schemas/${info.type}`) as Record<string, unknown>),
+      'x-lgsp-connector': info.connector,
+      'x-lgsp-schema-id': id,
+      'x-lgsp-schema-url': `/v1/schemas/${encodeURIComponent(info.type)}`,
+    };
+  }
+  return components;
+}
+
+/** A line per message type for the API description, pointing at its component. */
+export function messageTypeIndex(catalogue: SchemaCatalogue): string {
+  return [...catalogue.messageTypes.values()]
+    .sort((a, b) => a.type.localeCompare(b.type))
+    .map((info) => `- \`${info.type}\` (${info.connector})${info.description ? `: ${info.description}` : ''} — payload schema \`#/components/schemas/${info.type}\``)
+    .join('\n');
+}
