@@ -9,6 +9,7 @@ import { PlatformKeystore } from '../platform/keystore.js';
 import type { RegistryData } from '../platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../local-kafka/local-kafka.js';
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
+import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
 import { freePort } from './free-port.js';
 import { prepareDossierDemo } from '../mock-portal/dev-setup.js';
 
@@ -88,8 +89,11 @@ export async function runLocalStack(): Promise<void> {
     const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
     const qlvbSimulatorPort = await freePort();
     const qlvbSimulatorUrl = `http://127.0.0.1:${qlvbSimulatorPort}`;
+    const reportingPort = await freePort();
+    const reportingUrl = `http://127.0.0.1:${reportingPort}`;
+    const reportingDemo = prepareReportingDemo({ dataDir, simulatorUrl: reportingUrl });
     const seeds = JSON.parse(readFileSync(join(PROJECT_ROOT, 'seeds', 'registry.json'), 'utf8')) as RegistryData;
-    const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl, endpointBases: { [QLVB_SIMULATOR_PLACEHOLDER]: qlvbSimulatorUrl } });
+    const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl, endpointBases: { [QLVB_SIMULATOR_PLACEHOLDER]: qlvbSimulatorUrl, ...reportingDemo.endpointBases } });
     const dossierPorts = { mockPortal: await freePort(), oneStopSimulator: await freePort() };
     const mockPortalUrl = `http://127.0.0.1:${dossierPorts.mockPortal}`;
     const dossierDemo = prepareDossierDemo({ dataDir, portalUrl: mockPortalUrl, gatewayUrl: issuer, clientsDir: prepared.clientsDir, userConnectorsConfig: process.env.LGSP_CONNECTORS_CONFIG });
@@ -108,7 +112,8 @@ export async function runLocalStack(): Promise<void> {
       { name: 'agency-simulator', script: 'agency-simulator/main.js', port: ports.simulator },
       { name: 'audit', script: 'audit/main.js', port: ports.audit },
       { name: 'mock-portal', script: 'mock-portal/main.js', port: dossierPorts.mockPortal, env: dossierDemo.portalEnv },
-      { name: 'runner', script: 'runner/main.js', port: ports.runner, env: dossierDemo.runnerEnv },
+      { name: 'reporting-simulator', script: 'reporting-simulator/main.js', port: reportingPort, env: reportingDemo.simulatorEnv },
+      { name: 'runner', script: 'runner/main.js', port: ports.runner, env: { ...dossierDemo.runnerEnv, ...reportingDemo.runnerEnv } },
       { name: 'gateway', script: 'gateway/main.js', port: gatewayPort },
       // After the gateway and the portal: it files and progresses dossiers through both.
       { name: 'one-stop-simulator', script: 'one-stop-simulator/main.js', port: dossierPorts.oneStopSimulator, env: { ONE_STOP_SIM_PORTAL_URL: mockPortalUrl, ONE_STOP_SIM_INBOX_URL: simulatorUrl } },
@@ -149,6 +154,7 @@ export async function runLocalStack(): Promise<void> {
       mockPortal: mockPortalUrl,
       oneStopSimulator: `http://127.0.0.1:${dossierPorts.oneStopSimulator}`,
       qlvbSimulator: qlvbSimulatorUrl,
+      reportingSimulator: reportingUrl,
       console: `http://127.0.0.1:${ports.console}`,
       kafka: { bootstrapServers: brokers, managedByStack: kafka !== null },
       clientsDir: prepared.clientsDir,
@@ -163,6 +169,7 @@ LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : 
   mock DVCQG portal ${stack.mockPortal}      (what it holds: /_admin/dossiers; fault knobs: PUT /_admin/faults)
   one-stop systems  ${stack.oneStopSimulator}      (demo dossier traffic: /_admin/state)
   QLVB simulator    ${stack.qlvbSimulator}      (documents received and statuses answered: /_admin/systems/<clientId>/documents)
+  reporting system  ${stack.reportingSimulator}      (periodic reports received: /_admin/reports)
   operator console  ${stack.console}      (log in with .lgsp/dev/clients/lgsp-operator.json clientId + clientSecret)
   kafka             ${brokers}
   dev credentials   ${prepared.clientsDir}/<clientId>.json
