@@ -12,6 +12,10 @@ const USAGE = `usage: lgsp <command>
   token <clientId> [--dir D]  print an access token for a dev client (.lgsp/dev/clients/<clientId>.json)
   keys rotate                add a new platform signing key (older keys stay in the JWKS)
   kafka start [--nodes 3]    run a local Kafka broker (or a 3-node cluster) in the foreground
+  connector new <name> [--type <message.type>]
+                             scaffold a connector with a schema, an example and tests
+  connector list | describe <name>
+                             the connectors the runner would load; one connector's settings
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -46,6 +50,10 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       break;
+    case 'connector': {
+      const { runConnectorCommand } = await import('./connector-command.js');
+      return runConnectorCommand(argv.slice(1));
+    }
     case 'kafka':
       if (sub === 'start') {
         process.argv = [process.argv[0], process.argv[1], 'start', ...rest];

@@ -1,0 +1,90 @@
+// `lgsp connector new|list|describe`: the integrator's commands. `new` scaffolds a connector
+// (connector-scaffold.ts); `list` shows what the runner would discover, broken connectors
+// included with the reason; `describe` loads one connector like the runner does and prints
+// its message types, configuration settings (from its configSchema) and secrets.
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../platform/config.js';
+import { SchemaCatalogue } from '../platform/schema-catalogue.js';
+import { configMarkdown } from '../../connectors/sdk/config-reference.js';
+import { secretEnvName } from '../../connectors/sdk/secrets.js';
+import { entryPath } from '../runner/connector-loader.js';
+import { ScaffoldError, scaffoldConnector } from './connector-scaffold.js';
+
+export const CONNECTOR_USAGE = `usage:
+  lgsp connector new <name> [--type <message.type>] [--root <dir>]
+                             scaffold connectors/<name>/ (manifest, module, schema with an example,
+                             README) and its tests test/<name>.test.ts, test/<name>-bus.test.ts
+  lgsp connector list        connectors found in connectors/, LGSP_CONNECTOR_DIRS, LGSP_CONNECTOR_PACKAGES
+  lgsp connector describe <name>
+                             message types, configuration settings and secrets of a built connector
+`;
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+export async function runConnectorCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'new': {
+      const name = rest[0];
+      if (!name || name.startsWith('--')) break;
+      try {
+        const result = scaffoldConnector({ name, messageType: option(rest, '--type'), root: option(rest, '--root') });
+        const shown = (f: string) => relative(process.cwd(), f) || f;
+        process.stdout.write(`created connector ${name} (message type ${result.messageType}):\n${result.files.map((f) => `  ${shown(f)}`).join('\n')}\n\n` +
+          `next: adapt ${shown(join(result.connectorDir, 'index.ts'))} and the schema, then\n` +
+          `  npm run build && npx tap test/${name}.test.ts test/${name}-bus.test.ts\n` +
+          `and register a service for it (docs/write-a-connector.md, step 5).\n`);
+        return 0;
+      } catch (err) {
+        if (!(err instanceof ScaffoldError)) throw err;
+        process.stderr.write(`lgsp connector new: ${err.message}\n`);
+        return 1;
+      }
+    }
+    case 'list': {
+      const catalogue = new SchemaCatalogue().loadConnectors(loadConfig());
+      for (const m of catalogue.manifests) {
+        process.stdout.write(`${m.name.padEnd(24)} ok      ${m.messageTypes.map((mt) => mt.type).join(', ')}  (${m.source ?? join(catalogue.root, 'connectors')})\n`);
+      }
+      for (const f of catalogue.failedManifests) process.stdout.write(`${f.name.padEnd(24)} FAILED  ${f.error}\n`);
+      return catalogue.failedManifests.length > 0 ? 1 : 0;
+    }
+    case 'describe': {
+      const name = rest[0];
+      if (!name) break;
+      const catalogue = new SchemaCatalogue().loadConnectors(loadConfig());
+      const failed = catalogue.failedManifests.find((f) => f.name === name);
+      if (failed) {
+        process.stderr.write(`connector ${name} cannot be loaded: ${failed.error}\n`);
+        return 1;
+      }
+      const manifest = catalogue.manifests.find((m) => m.name === name);
+      if (!manifest) {
+        process.stderr.write(`no connector ${name} (lgsp connector list shows what there is)\n`);
+        return 1;
+      }
+      const file = entryPath(manifest.baseDir ?? catalogue.root, manifest.entry);
+      let definition;
+      try {
+        definition = ((await import(pathToFileURL(file).href)) as { default?: { description?: string; configSchema?: Record<string, unknown>; secrets?: Record<string, { description?: string; optional?: boolean }> } }).default;
+      } catch (err) {
+        process.stderr.write(`connector ${name}: cannot import ${file} (${(err as Error).message}); was it built? npm run build\n`);
+        return 1;
+      }
+      const out = [`# ${name}`, '', definition?.description ?? manifest.description ?? '', '', '## Message types', ''];
+      for (const mt of manifest.messageTypes) out.push(`- \`${mt.type}\`${mt.description ? ` — ${mt.description}` : ''} (schema ${mt.schema}; GET /v1/schemas/${mt.type})`);
+      out.push('', '## Configuration', '', configMarkdown(definition?.configSchema).trimEnd(), '', '## Secrets', '');
+      const secrets = Object.entries(definition?.secrets ?? {});
+      if (secrets.length === 0) out.push('_None._');
+      for (const [secret, d] of secrets) out.push(`- \`${secret}\`${d.optional ? ' (optional)' : ''}: ${d.description ?? ''} — set ${secretEnvName(name, secret)} or ${secretEnvName(name, secret)}_FILE`);
+      process.stdout.write(out.join('\n') + '\n');
+      return 0;
+    }
+  }
+  process.stderr.write(CONNECTOR_USAGE);
+  return 2;
+}
