@@ -36,11 +36,12 @@ t.test('document exchange', async (t) => {
     t.equal(body.id, body.recipients[0].id);
     t.not(body.recipients[0].id, body.recipients[1].id, 'one message per recipient');
 
-    const pushed = await eventually(() => docs('so-tp-qlvb').find((d) => d.documentId === documentId)).catch(async (err) => {
+    // The first delivery waits for consumer groups to form: generous under a loaded CI machine.
+    const pushed = await eventually(() => docs('so-tp-qlvb').find((d) => d.documentId === documentId), 60_000).catch(async (err) => {
       t.comment(JSON.stringify((await office.status(body.recipients[0].id)).body.events));
       throw err;
     });
-    const pulled = await eventually(() => docs('xa-hoaphuoc-qlvb').find((d) => d.documentId === documentId)).catch(async (err) => {
+    const pulled = await eventually(() => docs('xa-hoaphuoc-qlvb').find((d) => d.documentId === documentId), 60_000).catch(async (err) => {
       t.comment(JSON.stringify((await office.status(body.recipients[1].id)).body.events));
       t.comment(JSON.stringify((await bus.client('xa-hoaphuoc-qlvb').request('GET', '/v1/inbox')).body));
       throw err;
@@ -193,6 +194,46 @@ t.test('document exchange', async (t) => {
       return v.body.recipients.every((rcp: any) => rcp.status === '06') ? v.body : null;
     });
     t.same(doc.recipients.map((x: any) => x.delivery), ['delivered', 'delivered', 'delivered']);
+  });
+
+  await t.test('update and replace reference the original DocumentId; recipients answer 15 and the document lives on', async (t) => {
+    const id = '000.00.00.H49,2026/04/12,140/UBND-KT';
+    const header = (documentId: string, to: string[]) => ({ from: { organId: '000.00.00.H49' }, to: to.map((organId) => ({ organId })), documentId, subject: 'Triển khai ứng dụng định danh điện tử (điều chỉnh)' });
+    const update = await office.send({
+      type: 'edoc.send',
+      to: [{ member: '000.00.15.H49' }],
+      payload: { header: header(id, ['000.00.15.H49']), traceHeaderList: { bussiness: { bussinessDocType: 2, bussinessDocReason: 'Cập nhật phụ lục kèm theo', documentId: id } } },
+    });
+    t.equal(update.status, 202, JSON.stringify(update.body));
+    const newId = '000.00.00.H49,2026/04/13,141/UBND-KT';
+    const sameId = await office.send({
+      type: 'edoc.send',
+      to: [{ member: 'H49.242.10' }],
+      payload: { header: header(id, ['H49.242.10']), traceHeaderList: { bussiness: { bussinessDocType: 3, documentId: id } } },
+    });
+    t.match(sameId.body, { code: 'REPLACEMENT_NEEDS_NEW_ID', errors: [{ field: 'payload.header.documentId' }] });
+    const replace = await office.send({
+      type: 'edoc.send',
+      to: [{ member: 'H49.242.10' }],
+      payload: { header: header(newId, ['H49.242.10']), traceHeaderList: { bussiness: { bussinessDocType: 3, documentId: id, replacementInfoList: [{ documentId: id, organIdList: ['H49.242.10'] }] } } },
+    });
+    t.equal(replace.status, 202, JSON.stringify(replace.body));
+    const view = await eventually(async () => {
+      const v = await documentView(id);
+      const changed = v.body.recipients.filter((r: any) => r.history.some((h: any) => h.code === '15'));
+      return changed.length === 2 ? v.body : null;
+    });
+    for (const member of ['000.00.15.H49', 'H49.242.10']) {
+      const row = view.recipients.find((r: any) => r.member === member);
+      t.same(row.history.map((h: any) => h.code), ['03', '06', '15'], `${member}: accepted the change`);
+      t.match(row, { revoked: false, pending: null, status: '06' });
+    }
+    t.same(view.recipients.find((r: any) => r.member === '000.00.12.H49').history.map((h: any) => h.code), ['03', '06'], 'the recipient left out is untouched');
+    const replacement = await eventually(async () => {
+      const v = await documentView(newId);
+      return v.body.recipients?.[0]?.status === '06' ? v.body : null;
+    });
+    t.same(replacement.recipients[0].history.map((h: any) => h.code), ['03', '06'], 'the replacing document has its own life');
   });
 
   await t.test('attachments: uploads, digests checked at submission, a corrupted attachment is dead-lettered, never delivered', async (t) => {

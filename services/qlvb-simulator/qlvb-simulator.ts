@@ -158,27 +158,34 @@ export class QlvbSimulator {
     return record;
   }
 
+  /**
+   * What a diligent QLVB answers: a new document 03 then 06; a revoke or update 15 on the
+   * original; a replacement 15 on the replaced document, then 03 and 06 on the new one; a
+   * document whose attachments did not verify 02.
+   */
   private answerLater(system: SimulatedSystem, record: ReceivedDocument, data: Record<string, any>): void {
     if (record.type !== 'edoc.send' || this.stopped) return;
-    const codes = record.problem ? ['02'] : record.businessDocType === 1 || record.businessDocType === 2 ? ['15'] : ['03', '06'];
-    const responseFor = {
-      organId: data.header?.from?.organId,
-      ...(data.header?.code?.codeNumber ? { code: `${data.header.code.codeNumber}/${data.header.code.codeNotation ?? ''}`.replace(/\/$/, '') } : {}),
-      ...(data.header?.promulgationInfo?.promulgationDate ? { promulgationDate: data.header.promulgationInfo.promulgationDate } : {}),
-      documentId: record.businessDocType === 1 || record.businessDocType === 2 ? data.traceHeaderList?.bussiness?.documentId ?? record.documentId : record.documentId,
-    };
+    const kind = record.businessDocType ?? 0;
+    const original = data.traceHeaderList?.bussiness?.documentId ?? data.traceHeaderList?.bussiness?.replacementInfoList?.[0]?.documentId ?? record.documentId;
+    const answers: { documentId: string; code: string }[] = record.problem
+      ? [{ documentId: record.documentId!, code: '02' }]
+      : kind === 1 || kind === 2
+        ? [{ documentId: original, code: '15' }]
+        : kind === 3
+          ? [{ documentId: original, code: '15' }, { documentId: record.documentId!, code: '03' }, { documentId: record.documentId!, code: '06' }]
+          : [{ documentId: record.documentId!, code: '03' }, { documentId: record.documentId!, code: '06' }];
     const descriptions: Record<string, string> = {
       '02': `Từ chối tiếp nhận: ${record.problem ?? ''}`,
       '03': 'Đã tiếp nhận, vào sổ văn bản đến',
       '06': 'Đã hoàn thành xử lý',
-      '15': record.businessDocType === 1 ? 'Đồng ý thu hồi văn bản' : 'Đồng ý cập nhật văn bản',
+      '15': kind === 1 ? 'Đồng ý thu hồi văn bản' : kind === 3 ? 'Đồng ý thay thế văn bản' : 'Đồng ý cập nhật văn bản',
     };
     const run = (async () => {
-      for (const code of codes) {
+      for (const { documentId, code } of answers) {
         await new Promise((r) => setTimeout(r, this.opts.answerDelayMs ?? 300));
         if (this.stopped) return;
         const payload = {
-          responseFor,
+          responseFor: { organId: data.header?.from?.organId, documentId },
           from: { organId: system.member, organName: system.organName },
           statusCode: code,
           description: descriptions[code],
