@@ -116,6 +116,13 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const attachments = openAttachmentStore(config);
   const slots = new Map<string, ConnectorSlot>();
   const metrics = createMetricsRegistry('runner');
+  // A connector may declare a larger retry budget than the bus default in its manifest
+  // (`"retry": { "maxAttempts": n }`), when its destination is known to be unavailable for long
+  // stretches (a national portal); the larger of the two applies, never a smaller one.
+  const retryAttemptsFor = (name: string): number => {
+    const declared = (catalogue.manifests.find((m) => m.name === name) as { retry?: { maxAttempts?: number } } | undefined)?.retry?.maxAttempts;
+    return Math.max(config.retryMaxAttempts, Number.isInteger(declared) ? declared! : 0);
+  };
   const depsFor = (ledger: DeliveryLedger, name: string): WorkerDeps => ({
     kafka,
     producer,
@@ -126,7 +133,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     validateEnvelope: catalogue.validator(SCHEMA_IDS.envelope),
     ledger,
     log: log.child({ connector: name }),
-    policy: { maxAttempts: config.retryMaxAttempts, baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
+    policy: { maxAttempts: retryAttemptsFor(name), baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
     deliveryTimeoutMs: config.deliveryTimeoutMs,
     partitionsConsumedConcurrently: config.topicPartitions,
     concurrency: config.deliveryConcurrency,
