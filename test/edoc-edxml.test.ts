@@ -83,6 +83,41 @@ t.test('JSON → XML escapes markup in values instead of letting it through', as
   t.throws(() => encodeEdxml('edoc.send', payload), /character that XML cannot carry/);
 });
 
+t.test('other prefixes, a prefixed XML-DSig signature and CDATA-wrapped attachments read the same', async (t) => {
+  const original = decodeEdxml(fixture('document-new.xml'));
+  const xml = fixture('document-new.xml')
+    .toString('utf8')
+    .replace(/edXML:/g, 'vb:')
+    .replace('xmlns:edXML=', 'xmlns:vb=')
+    .replace('xmlns:vb="http://www.mic.gov.vn/TBT/QCVN_102_2016"', 'xmlns:vb="http://www.mic.gov.vn/TBT/QCVN_102_2016" xmlns:ds="http://www.w3.org/2000/09/xmldsig#"')
+    .replace('<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">', '<ds:Signature>')
+    .replace('</Signature>', '</ds:Signature>')
+    .replace(/<(\/?)(SignedInfo|CanonicalizationMethod|SignatureMethod|Reference|Transforms|Transform|DigestMethod|DigestValue|SignatureValue)\b/g, '<$1ds:$2')
+    .replace(/<vb:Value>\s*([A-Za-z0-9+/=\s]+?)\s*<\/vb:Value>/, '<vb:Value><![CDATA[$1]]></vb:Value>');
+  t.match(xml, /<vb:Value><!\[CDATA\[/, 'the variant really uses CDATA');
+  const decoded = decodeEdxml(xml);
+  const { signature, ...rest } = decoded.payload as Record<string, unknown>;
+  const { signature: originalSignature, ...originalRest } = original.payload as Record<string, unknown>;
+  t.same(rest, originalRest, 'same package whatever the prefix');
+  t.match(signature, /^<ds:Signature xmlns:ds="http:\/\/www\.w3\.org\/2000\/09\/xmldsig#"><ds:SignedInfo>/, 'the signature keeps its prefix and gets its namespace declaration');
+  t.ok(originalSignature);
+  t.same(decodeEdxml(encodeEdxml('edoc.send', decoded.payload)).payload, decoded.payload, 'and round-trips');
+});
+
+t.test('a 20 MB attachment is read without parsing its base64 character by character', async (t) => {
+  const { payload } = decodeEdxml(fixture('document-revoke.xml'));
+  const big = Buffer.alloc(20 * 1024 * 1024, 0x5a);
+  const xml = encodeEdxml('edoc.send', { ...payload, attachments: [{ contentId: 'cid:big', name: 'lớn.bin', contentType: 'application/octet-stream', content: big.toString('base64') }] });
+  const started = Date.now();
+  const decoded = decodeEdxml(xml, { maxBytes: 40 * 1024 * 1024, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
+  const ms = Date.now() - started;
+  t.comment(`decoded a ${Buffer.byteLength(xml)}-byte package in ${ms} ms`);
+  t.ok(Buffer.from((decoded.payload as any).attachments[0].content, 'base64').equals(big), 'bytes intact');
+  t.ok(ms < 5000, 'well under the parser\'s character-by-character cost');
+  const longSubject = fixture('document-revoke.xml').toString('utf8').replace(/<edXML:Subject>[^<]*/, `<edXML:Subject>${'a'.repeat(2 * 1024 * 1024)}`);
+  t.throws(() => decodeEdxml(longSubject, { maxBytes: 40 * 1024 * 1024, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 }), { code: 'XML_TEXT_TOO_LARGE', message: /edXML:Subject/ });
+});
+
 t.test('hostile, malformed and oversized XML is refused with a reason', async (t) => {
   const refusal = (xml: Buffer | string, limits?: Parameters<typeof decodeEdxml>[1]) => {
     try {

@@ -248,7 +248,7 @@ function readAttachments(bodies: EnvelopeParts['bodies']): JsonAttachment[] {
     if (!id) throw new EdxmlError('ContentId is required', path);
     const encoding = ((a.contentTransferEncoded as string | undefined) ?? 'base64').toLowerCase();
     if (encoding !== 'base64') throw new EdxmlError(`ContentTransferEncoded "${encoding}" is not supported; use base64`, `${path}/ContentTransferEncoded`);
-    const value = ((a.value as string | undefined) ?? '').replace(/\s+/g, '');
+    const value = ((a.value as string | undefined) ?? '').trim().replace(/^<!\[CDATA\[([\s\S]*)\]\]>$/, '$1').replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) throw new EdxmlError('Value is not valid base64', `${path}/Value`);
     if (contentById.has(id)) throw new EdxmlError(`ContentId ${id} appears twice`, path);
     contentById.set(id, value);
@@ -277,7 +277,11 @@ function readAttachments(bodies: EnvelopeParts['bodies']): JsonAttachment[] {
  * unsafe or malformed XML and EdxmlError for XML that is not an edXML package.
  */
 export function decodeEdxml(xml: Buffer | string, limits: XmlLimits = DEFAULT_XML_LIMITS): DecodedPackage {
-  const root = parseUntrustedXml(xml, limits, ['Signature', 'ds:Signature', 'dsig:Signature']);
+  // The signature is carried verbatim; attachment values (base64, up to megabytes) are read raw.
+  const root = parseUntrustedXml(xml, limits, [
+    { namespace: XMLDSIG_NS, local: 'Signature' },
+    { namespace: EDXML_NS, local: 'Value' },
+  ]);
   const parts = locateParts(root);
   const { header, headerNs, headerPath } = parts;
   let messageHeader: XmlElement | undefined;

@@ -88,7 +88,7 @@ export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayC
   const limit = xmlBodyLimit(ctx.config.attachmentMaxBytes);
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => {
     try {
-      const { type, payload } = decodeEdxml(body as Buffer, { maxBytes: limit, maxDepth: 24, maxElements: 20_000 });
+      const { type, payload } = decodeEdxml(body as Buffer, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
       const to = recipientsForXml(type, payload, exchange.documents);
       if (type === 'edoc.status' && to.length === 0) {
         throw new ProblemError(422, 'DOCUMENT_NOT_FOUND', 'Document not found', 'the status packet names no document known to the bus (ResponseFor/DocumentId)', {
