@@ -7,7 +7,7 @@
 // Where the portal is and which account the province uses come from the connector's
 // configuration (validated against configSchema when the runner loads it), so pointing the
 // connector at the real portal instead of the mock is a configuration change only.
-import { defineConnector, PermanentError } from '../sdk/index.js';
+import { defineConnector, PermanentError, type ConnectorMetrics, type ConnectorSecrets } from '../sdk/index.js';
 import { PortalClient } from './portal-client.js';
 import { deliverSubmitted, lookupDossier, reportProgress, syncDossier, type HandlerDeps } from './dossier-handlers.js';
 
@@ -18,9 +18,6 @@ export interface OneStopShopConfig {
   integrationPath: string;
   sharePath: string;
   username: string;
-  /** The account's password, or the name of an environment variable holding it (preferred: keeps it out of files). */
-  password?: string;
-  passwordEnv?: string;
   requestTimeoutMs: number;
   /** A dossier.lookup older than this is no longer answered (its requester gave up). */
   lookupMaxAgeMs: number;
@@ -32,18 +29,15 @@ export const configSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['portalUrl', 'username'],
-  oneOf: [{ required: ['password'] }, { required: ['passwordEnv'] }],
   properties: {
-    portalUrl: { type: 'string', pattern: '^https?://[^\\s]+$', description: 'Base URL of the portal integration API' },
-    loginPath: { type: 'string', pattern: '^/', default: '/api/auth/login' },
-    integrationPath: { type: 'string', pattern: '^/', default: '/api/integration' },
-    sharePath: { type: 'string', pattern: '^/', default: '/api/share' },
-    username: { type: 'string', minLength: 1 },
-    password: { type: 'string', minLength: 1 },
-    passwordEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$' },
-    requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000, default: 10_000 },
-    lookupMaxAgeMs: { type: 'integer', minimum: 1000, default: 60_000 },
-    knownDossiersCacheSize: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 100_000 },
+    portalUrl: { type: 'string', pattern: '^https?://[^\\s]+$', description: 'Base URL of the portal integration API (the mock portal under npm start)' },
+    loginPath: { type: 'string', pattern: '^/', default: '/api/auth/login', description: 'Session login: {username, password} → {error_code, session}' },
+    integrationPath: { type: 'string', pattern: '^/', default: '/api/integration', description: 'Endpoint of DongBoHoSoMC and CapNhatTienDoHoSoMC' },
+    sharePath: { type: 'string', pattern: '^/', default: '/api/share', description: 'Endpoint of TraCuuHoSo and LayDanhSachTTHC' },
+    username: { type: 'string', minLength: 1, description: "The province's portal account; its password is the secret portalPassword" },
+    requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000, default: 10_000, description: 'How long one portal call may take' },
+    lookupMaxAgeMs: { type: 'integer', minimum: 1000, default: 60_000, description: 'A dossier.lookup older than this is no longer sent to the portal (its requester gave up)' },
+    knownDossiersCacheSize: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 100_000, description: 'Dossiers remembered as present at the portal (saves a TraCuuHoSo per sync)' },
   },
 };
 
@@ -51,17 +45,13 @@ export const configSchema = {
 // configurations (e.g. tests with several buses), so sessions are kept per configuration.
 const instances = new Map<string, HandlerDeps>();
 
-function depsFor(config: OneStopShopConfig): HandlerDeps {
+function depsFor(ctx: { config: OneStopShopConfig; secrets: ConnectorSecrets; metrics: ConnectorMetrics }): HandlerDeps {
+  const { config } = ctx;
   const key = JSON.stringify(config);
   let deps = instances.get(key);
   if (!deps) {
-    const password = () => {
-      const value = config.password ?? process.env[config.passwordEnv ?? ''];
-      if (!value) throw new PermanentError(`the portal password is not set (environment variable ${config.passwordEnv})`);
-      return value;
-    };
     deps = {
-      client: new PortalClient(config, password),
+      client: new PortalClient(config, () => ctx.secrets.get('portalPassword'), ctx.metrics),
       known: new Map(),
       knownLimit: config.knownDossiersCacheSize,
       lookupMaxAgeMs: config.lookupMaxAgeMs,
@@ -72,23 +62,21 @@ function depsFor(config: OneStopShopConfig): HandlerDeps {
   return deps;
 }
 
-/** The portal client serving a configuration (tests and operators inspect its logins). */
-export function portalClientFor(config: OneStopShopConfig): PortalClient {
-  return depsFor(config).client;
-}
-
 export default defineConnector<OneStopShopConfig>({
   name: 'one-stop-shop',
   description: 'Administrative-procedure dossiers between one-stop-shop systems and the National Public Service Portal (DVCQG)',
   configSchema,
+  secrets: {
+    portalPassword: { description: "Password of the province's portal account (LGSP_SECRET_ONE_STOP_SHOP_PORTAL_PASSWORD or ..._FILE)" },
+  },
   async start({ config, log }) {
-    if (config.passwordEnv && !process.env[config.passwordEnv]) log.warn({ passwordEnv: config.passwordEnv }, 'the portal password variable is not set; portal calls will fail');
+    log.info({ portalUrl: config.portalUrl, username: config.username }, 'one-stop-shop connector ready');
   },
   async health() {
     return { ok: true, detail: `${instances.size} portal configuration(s)` };
   },
   async handle(message, ctx) {
-    const deps = depsFor(ctx.config);
+    const deps = depsFor(ctx);
     switch (message.type) {
       case 'dossier.sync':
         return syncDossier(message, ctx, deps);

@@ -5,7 +5,7 @@
 // session logs in again and is repeated once, inside the same delivery attempt. Transport
 // failures are classified for the runtime: 5xx, 408, 429 and network errors are retryable
 // (with the portal's Retry-After), other HTTP 4xx are permanent.
-import { PermanentError, RetryableError } from '../sdk/index.js';
+import { PermanentError, RetryableError, type ConnectorMetrics } from '../sdk/index.js';
 
 export interface PortalEndpoints {
   portalUrl: string;
@@ -61,6 +61,7 @@ export class PortalClient {
   constructor(
     private readonly endpoints: PortalEndpoints,
     private readonly password: () => string,
+    private readonly metrics?: ConnectorMetrics,
   ) {}
 
   get hasSession(): boolean {
@@ -90,6 +91,7 @@ export class PortalClient {
         }
         if (answer.error_code !== PORTAL_OK || typeof answer.session !== 'string' || answer.session === '') throw portalRefusal('login', answer);
         this.logins++;
+        this.metrics?.counter('portal_logins_total', 'Sessions opened at the portal').inc();
         this.session = answer.session;
         return answer.session;
       } finally {
@@ -100,6 +102,20 @@ export class PortalClient {
   }
 
   private async post(path: string, body: Record<string, unknown>, signal: AbortSignal): Promise<PortalAnswer> {
+    const call = typeof body.service === 'string' ? body.service : 'login';
+    const stopTimer = this.metrics?.histogram('portal_call_seconds', 'Time the portal took to answer, by call', { labelNames: ['call'] }).startTimer({ call });
+    let outcome = 'network_error';
+    try {
+      const answer = await this.exchange(path, body, signal, (status) => (outcome = status));
+      outcome = `code_${answer.error_code.replace(/[^0-9a-z]/gi, '_')}`;
+      return answer;
+    } finally {
+      stopTimer?.();
+      this.metrics?.counter('portal_answers_total', 'Portal answers by call and outcome (HTTP status or error_code)', ['call', 'outcome']).inc({ call, outcome });
+    }
+  }
+
+  private async exchange(path: string, body: Record<string, unknown>, signal: AbortSignal, onStatus: (outcome: string) => void): Promise<PortalAnswer> {
     const url = new URL(path, this.endpoints.portalUrl).href;
     let response: Response;
     try {
@@ -113,6 +129,7 @@ export class PortalClient {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
       throw new RetryableError(`portal ${new URL(url).origin} unreachable: ${cause}`);
     }
+    onStatus(`http_${response.status}`);
     const text = await response.text().catch(() => '');
     if (response.status === 429 || response.status === 408 || response.status >= 500) {
       throw new RetryableError(`portal answered HTTP ${response.status}`, retryAfterMs(response.headers.get('retry-after')));

@@ -1,13 +1,15 @@
 // `npm start` wiring for the dossier demo: a portal account for the province (random password,
 // generated once into the data dir, never committed), the one-stop-shop connector's
-// configuration pointing at the mock portal (the password travels as an environment variable,
-// not in the file), and the mock portal's own settings, including the dev credentials it uses
-// to hand online dossiers to the bus as system `dvcqg-portal`.
+// configuration pointing at the mock portal, the account's password as the connector's declared
+// secret (an environment variable of the runner, never written in the configuration), and the
+// mock portal's own settings, including the dev credentials it uses to hand online dossiers to
+// the bus as system `dvcqg-portal`.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
-export const PORTAL_PASSWORD_ENV = 'LGSP_DVCQG_PASSWORD';
+/** Where the runner's secrets mechanism looks for the connector's `portalPassword` secret. */
+export const PORTAL_PASSWORD_ENV = 'LGSP_SECRET_ONE_STOP_SHOP_PORTAL_PASSWORD';
 
 export interface DossierDemoSetup {
   /** Environment of the mock portal process. */
@@ -36,7 +38,7 @@ export function prepareDossierDemo(opts: {
     // Other connectors may keep their settings in the same file: only our entry is replaced.
     configFile = join(opts.dataDir, 'connectors-config.json');
     const config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>) : {};
-    config['one-stop-shop'] = { portalUrl: opts.portalUrl, username: account.username, passwordEnv: PORTAL_PASSWORD_ENV };
+    config['one-stop-shop'] = { portalUrl: opts.portalUrl, username: account.username };
     writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   }
   return {
