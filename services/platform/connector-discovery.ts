@@ -80,7 +80,8 @@ export function manifestInPackage(spec: string, from: string): DiscoveredManifes
       if (dirname(d) === d) break;
     }
   }
-  if (!dir || !existsSync(dir)) return { origin: fallback, name: spec, error: `connector package ${spec} is not installed (npm install ${spec}, or give its directory)` };
+  if (isPath && !existsSync(dir!)) return { origin: fallback, name: spec, error: `connector package directory ${dir} does not exist` };
+  if (!dir) return { origin: fallback, name: spec, error: `connector package ${spec} is not installed (npm install ${spec}, or give its directory)` };
   const file = join(dir, MANIFEST_FILE);
   const origin = { baseDir: dir, manifestDir: dir, source: `package ${spec}` };
   if (!existsSync(file)) return { origin, name: spec, error: `connector package ${spec} has no ${MANIFEST_FILE} at its root (${dir})` };

@@ -90,13 +90,14 @@ export class SchemaCatalogue {
   }
 
   private take(found: DiscoveredManifest): void {
+    if (found.error) {
+      const seen = this.failedManifests.some((f) => f.name === found.name && f.source === found.origin.source && f.error === found.error);
+      if (!seen) this.failedManifests.push({ name: found.name, source: found.origin.source, error: found.error });
+      return;
+    }
     const folder = sameFolderKey(found.origin.manifestDir);
     if (this.manifestFolders.has(folder)) return; // the same connector reached twice
     this.manifestFolders.add(folder);
-    if (found.error) {
-      this.failedManifests.push({ name: found.name, source: found.origin.source, error: found.error });
-      return;
-    }
     try {
       this.addManifest(found.manifest as ConnectorManifest, found.origin);
     } catch (err) {

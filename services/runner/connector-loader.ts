@@ -21,6 +21,14 @@ export interface LoadedConnector {
   metrics?: ConnectorMetrics;
 }
 
+/** A load failure after the module was imported still tells what the connector declares (for operators). */
+export class ConnectorLoadError extends Error {
+  override name = 'ConnectorLoadError';
+  constructor(message: string, readonly definition?: ConnectorDefinition<Record<string, unknown>>) {
+    super(message);
+  }
+}
+
 export interface LoadOptions {
   /** Where secrets are read from (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -70,16 +78,21 @@ export async function loadConnector(root: string, manifest: ConnectorManifest, r
   if (definition.name !== name) {
     throw new Error(`connector ${name}: module declares name "${definition.name}"`);
   }
-  const config = validateConnectorConfig<Record<string, unknown>>(definition, rawConfig);
+  let config: Record<string, unknown>;
+  try {
+    config = validateConnectorConfig<Record<string, unknown>>(definition, rawConfig);
+  } catch (err) {
+    throw new ConnectorLoadError((err as Error).message, definition);
+  }
   let values: Map<string, string>;
   try {
     values = resolveSecretValues(name, definition.secrets, opts.env ?? process.env, opts.secrets);
   } catch (err) {
-    throw new Error(`connector ${name}: ${(err as Error).message}`);
+    throw new ConnectorLoadError(`connector ${name}: ${(err as Error).message}`, definition);
   }
   const missing = missingSecrets(definition.secrets, values);
   if (missing.length > 0) {
-    throw new Error(`connector ${name}: missing secret${missing.length > 1 ? 's' : ''}: ${missing.map((s) => `${s} (set ${secretEnvName(name, s)} or ${secretEnvName(name, s)}_FILE)`).join(', ')}`);
+    throw new ConnectorLoadError(`connector ${name}: missing secret${missing.length > 1 ? 's' : ''}: ${missing.map((s) => `${s} (set ${secretEnvName(name, s)} or ${secretEnvName(name, s)}_FILE)`).join(', ')}`, definition);
   }
   return {
     manifest,

@@ -28,7 +28,8 @@ import { bearerAuth } from '../platform/bearer-auth.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
-import { loadConnector, type LoadedConnector } from './connector-loader.js';
+import { ConnectorLoadError, loadConnector, type LoadedConnector } from './connector-loader.js';
+import type { ConnectorDefinition } from '../../connectors/sdk/index.js';
 import { openAttachmentStore } from '../attachments/attachment-store.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { ConnectorWorker, type WorkerDeps } from './connector-worker.js';
@@ -55,6 +56,8 @@ interface ConnectorSlot {
   discoveryError?: string;
   /** The loaded module and configuration, once loading succeeded. */
   loaded?: LoadedConnector;
+  /** What the module declares, known once it was imported even if a later step failed. */
+  definition?: ConnectorDefinition<Record<string, unknown>>;
   /** Paused by an operator: kept across restarts, as Kafka Connect keeps a connector's target state. */
   paused?: boolean;
 }
@@ -156,6 +159,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
         metrics: prometheusConnectorMetrics(metrics, name),
       });
       slot.loaded = loaded;
+      slot.definition = loaded.definition;
       slot.ledger ??= new DeliveryLedger(join(config.dataDir, `runner-${name}.db`));
       const worker = new ConnectorWorker(loaded, depsFor(slot.ledger, name));
       slot.worker = worker;
@@ -165,6 +169,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       log.info({ connector: name, paused: slot.paused ?? false }, 'connector running');
     } catch (err) {
       const message = (err as Error)?.message ?? String(err);
+      if (err instanceof ConnectorLoadError && err.definition) slot.definition = err.definition;
       slot.loadError = message.startsWith(`connector ${name}:`) ? message : `connector ${name}: start failed: ${message}`;
       if (slot.worker) {
         await slot.worker.stop().catch(() => undefined);
@@ -248,7 +253,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   });
   /** GET /v1/connectors/<name>: what the connector is and how it is configured (Kafka Connect's GET /connectors/{name}). */
   const descriptionOf = (slot: ConnectorSlot) => {
-    const definition = slot.loaded?.definition;
+    const definition = slot.definition;
     const name = slot.manifest.name;
     return {
       name,

@@ -1,0 +1,197 @@
+// Connector discovery and loading, without Kafka: connectors from extra directories and from
+// packages (by path and by npm name), manifests and schemas validated all-or-nothing, a broken
+// connector reported with its reason while the others load, import failures that a restart can
+// recover from, secrets from the environment or a file and scrubbed from errors, connector
+// metrics on prom-client, message-type schemas as OpenAPI components, scaffolder refusals.
+import t from 'tap';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Registry as PromRegistry } from 'prom-client';
+import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
+import { manifestInPackage } from '../services/platform/connector-discovery.js';
+import { entryPath, loadConnector } from '../services/runner/connector-loader.js';
+import { prometheusConnectorMetrics } from '../services/runner/connector-metrics.js';
+import { messageTypeComponents } from '../services/gateway/openapi-message-types.js';
+import { scaffoldConnector } from '../services/cli/connector-scaffold.js';
+import { loadConfig } from '../services/platform/config.js';
+
+const SDK = fileURLToPath(new URL('../connectors/sdk/index.js', import.meta.url));
+
+function write(file: string, content: unknown): void {
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+}
+
+function pingSchema(type: string, example: unknown = { text: 'xin chào' }) {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: `https://lgsp.example.gov.vn/schemas/messages/${type}.schema.json`,
+    type: 'object',
+    additionalProperties: false,
+    required: ['text'],
+    properties: { text: { type: 'string', minLength: 1 } },
+    examples: [example],
+  };
+}
+
+function connectorFolder(dir: string, name: string, type: string, moduleSource: string, schema: unknown = pingSchema(type)): void {
+  write(join(dir, name, 'connector.json'), { name, entry: './index', messageTypes: [{ type, schema: `./schemas/${type}.schema.json` }] });
+  write(join(dir, name, 'schemas', `${type}.schema.json`), schema);
+  write(join(dir, name, 'index.ts'), moduleSource);
+}
+
+const goodModule = (name: string) => `import { defineConnector } from '${SDK}';
+export default defineConnector({
+  name: '${name}',
+  configSchema: { type: 'object', additionalProperties: false, properties: { level: { type: 'integer', default: 3 } } },
+  secrets: { token: { description: 'target token' } },
+  async handle(message, ctx) {
+    throw new Error('target refused token ' + ctx.secrets.get('token') + ' for ' + message.id);
+  },
+});
+`;
+
+const root = mkdtempSync(join(tmpdir(), 'lgsp-discovery-'));
+t.teardown(() => rmSync(root, { recursive: true, force: true }));
+// ESM like the project, so connector modules here load the way the runner loads its own.
+write(join(root, 'package.json'), { type: 'module', private: true });
+const dir = join(root, 'connectors');
+connectorFolder(dir, 'good-one', 'good.ping', goodModule('good-one'));
+write(join(dir, 'bad-json', 'connector.json'), '{ "name": "bad-json", ');
+connectorFolder(dir, 'bad-example', 'bad.example', goodModule('bad-example'), pingSchema('bad.example', { text: '' }));
+connectorFolder(dir, 'dup-type', 'notice.send', goodModule('dup-type'), pingSchema('dup.notice'));
+write(join(dir, 'dup-name', 'connector.json'), { name: 'relay', entry: './index', messageTypes: [] });
+write(join(dir, 'missing-schema', 'connector.json'), { name: 'missing-schema', entry: './index', messageTypes: [{ type: 'missing.schema', schema: './nowhere.json' }] });
+write(join(dir, 'invalid-manifest', 'connector.json'), { name: 'invalid-manifest', messageTypes: [] });
+connectorFolder(dir, 'throws-on-import', 'import.fails', `throw new Error('module top level exploded');\n`);
+mkdirSync(join(dir, 'not-a-connector'));
+
+const pkgHome = join(root, 'app');
+const pkg = join(pkgHome, 'node_modules', '@demo', 'lgsp-weather');
+write(join(pkg, 'package.json'), { name: '@demo/lgsp-weather', version: '1.0.0', type: 'module' });
+write(join(pkg, 'connector.json'), { name: 'weather', entry: './dist/index.mjs', messageTypes: [{ type: 'weather.alert', schema: './schemas/weather.alert.schema.json' }] });
+write(join(pkg, 'schemas', 'weather.alert.schema.json'), pingSchema('weather.alert', { text: 'Cảnh báo mưa lớn' }));
+write(join(pkg, 'dist', 'index.mjs'), `export default { name: 'weather', async handle() { return { detail: { forecast: 'mưa' } }; } };\n`);
+
+t.test('a catalogue loads what it can and reports each broken connector with its reason', async (t) => {
+  const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir, dir], connectorPackages: [pkg, join(root, 'nowhere'), 'not-installed-lgsp-connector', 'Bad Name!'] });
+  const names = catalogue.manifests.map((m) => m.name);
+  t.ok(names.includes('relay'), 'the project connectors still load');
+  t.ok(names.includes('good-one') && names.includes('throws-on-import'), 'valid manifests load (importing is the runner\'s business)');
+  t.ok(names.includes('weather'), 'the package connector loads');
+  t.equal(names.filter((n) => n === 'good-one').length, 1, 'a directory listed twice is read once');
+  const failed = Object.fromEntries(catalogue.failedManifests.map((f) => [f.name, f.error]));
+  t.match(failed['bad-json'], /cannot read .*connector\.json/);
+  t.match(failed['bad-example'], /example 1 of bad\.example does not match its own schema: \/text must NOT have fewer than 1 characters/);
+  t.match(failed['dup-type'], /message type notice\.send is already declared by connector relay/);
+  t.match(failed.relay, /the name is already taken/);
+  t.match(failed['missing-schema'], /schema of missing\.schema \(\.\/nowhere\.json\): ENOENT/);
+  t.match(failed['invalid-manifest'], /connector\.json of invalid-manifest is invalid: \(root\) must have required property 'entry'/);
+  t.match(failed[join(root, 'nowhere')], /connector package directory .*nowhere does not exist/);
+  t.match(failed['not-installed-lgsp-connector'], /is not installed \(npm install not-installed-lgsp-connector/);
+  t.match(failed['Bad Name!'], /neither an npm package name nor a path/);
+  t.notOk(catalogue.ajv.getSchema('https://lgsp.example.gov.vn/schemas/messages/bad.example.schema.json'), 'a refused manifest leaves no schema behind');
+  t.notOk(catalogue.messageTypes.has('bad.example'));
+  t.equal(catalogue.messageTypes.get('notice.send')?.connector, 'relay', 'a clash does not steal a type');
+
+  const validate = catalogue.payloadValidator('good.ping')!;
+  t.ok(validate({ text: 'ok' }));
+  t.notOk(validate({ text: 'ok', extra: 1 }), 'connector schemas validate payloads at the gateway');
+  t.ok(catalogue.payloadValidator('weather.alert')!({ text: 'mưa' }));
+  const good = catalogue.manifests.find((m) => m.name === 'good-one')!;
+  t.equal(good.entry, join('connectors', 'good-one', 'index'), './ entry made relative to the project-like base');
+  t.equal(good.baseDir, root);
+  t.equal(catalogue.manifests.find((m) => m.name === 'weather')!.entry, join(pkg, 'dist', 'index.mjs'), 'an entry with an extension is used as written');
+});
+
+t.test('packages by npm name are found in node_modules upwards', async (t) => {
+  const found = manifestInPackage('@demo/lgsp-weather', join(pkgHome, 'sub', 'dir'));
+  t.notOk(found.error, found.error);
+  t.equal(found.name, 'weather');
+  t.equal(found.origin.source, 'package @demo/lgsp-weather');
+  write(join(pkgHome, 'node_modules', 'empty-pkg', 'package.json'), { name: 'empty-pkg' });
+  t.match(manifestInPackage('empty-pkg', pkgHome).error, /has no connector\.json at its root/);
+  const config = loadConfig({}, { LGSP_CONNECTOR_PACKAGES: 'a, @b/c', LGSP_CONNECTOR_DIRS: '/x,/y', LGSP_CONNECTOR_START_TIMEOUT_MS: '500' });
+  t.same(config.connectorPackages, ['a', '@b/c']);
+  t.same(config.connectorDirs, ['/x', '/y']);
+  t.equal(config.connectorStartTimeoutMs, 500);
+});
+
+t.test('loading: configuration, secrets from env or file, scrubbed errors, import failures recoverable', async (t) => {
+  const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir], connectorPackages: [pkg] });
+  const manifest = (name: string) => catalogue.manifests.find((m) => m.name === name)!;
+  t.equal(entryPath(root, 'connectors/good-one/index'), join(root, 'connectors', 'good-one', 'index.ts'), 'from sources under the test loader');
+
+  await t.rejects(loadConnector(catalogue.root, manifest('good-one'), {}, { env: {} }), /connector good-one: missing secret: token \(set LGSP_SECRET_GOOD_ONE_TOKEN or LGSP_SECRET_GOOD_ONE_TOKEN_FILE\)/);
+  await t.rejects(loadConnector(catalogue.root, manifest('good-one'), { level: 'high' }, { env: { LGSP_SECRET_GOOD_ONE_TOKEN: 'x' } }), /connector good-one: invalid configuration: \/level must be integer/);
+  const secretFile = join(root, 'token.txt');
+  writeFileSync(secretFile, 'file-secret-123\n');
+  await t.rejects(loadConnector(catalogue.root, manifest('good-one'), {}, { env: { LGSP_SECRET_GOOD_ONE_TOKEN_FILE: join(root, 'absent') } }), /cannot read LGSP_SECRET_GOOD_ONE_TOKEN_FILE \(ENOENT\)/);
+  const loaded = await loadConnector(catalogue.root, manifest('good-one'), {}, { env: { LGSP_SECRET_GOOD_ONE_TOKEN_FILE: secretFile } });
+  t.same(loaded.config, { level: 3 });
+  t.equal(loaded.secrets!.get('token'), 'file-secret-123', 'read from the _FILE, trailing newline dropped');
+  const ctx = { secrets: loaded.secrets, metrics: loaded.metrics } as never;
+  const err = await loaded.definition.handle({ id: 'm-1' } as never, ctx).catch((e: Error) => e);
+  t.equal((err as Error).message, 'target refused token [secret token] for m-1', 'a secret echoed in an error is scrubbed');
+  t.notMatch((err as Error).stack ?? '', /file-secret-123/);
+
+  const pkgLoaded = await loadConnector(catalogue.root, manifest('weather'));
+  t.same(await pkgLoaded.definition.handle({} as never, {} as never), { detail: { forecast: 'mưa' } }, 'the package\'s own JavaScript entry');
+
+  await t.rejects(loadConnector(catalogue.root, manifest('throws-on-import')), /connector throws-on-import: importing .* failed: module top level exploded/);
+  write(join(dir, 'throws-on-import', 'index.ts'), `export default { name: 'throws-on-import', async handle() {} };\n`);
+  const fixed = await loadConnector(catalogue.root, manifest('throws-on-import'));
+  t.equal(fixed.definition.name, 'throws-on-import', 'after a failed import, a fixed module loads without restarting the process');
+
+  write(join(dir, 'wrong-name', 'connector.json'), { name: 'wrong-name', entry: './index', messageTypes: [] });
+  write(join(dir, 'wrong-name', 'index.ts'), `export default { name: 'other-name', async handle() {} };\n`);
+  write(join(dir, 'no-handle', 'connector.json'), { name: 'no-handle', entry: './index', messageTypes: [] });
+  write(join(dir, 'no-handle', 'index.ts'), `export const x = 1;\n`);
+  const more = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir] });
+  await t.rejects(loadConnector(more.root, more.manifests.find((m) => m.name === 'wrong-name')!), /module declares name "other-name"/);
+  await t.rejects(loadConnector(more.root, more.manifests.find((m) => m.name === 'no-handle')!), /must export default defineConnector/);
+  await t.rejects(loadConnector(more.root, { name: 'ghost', entry: 'connectors/ghost/index', messageTypes: [] }), /entry .* not found \(was it built\? npm run build\)/);
+});
+
+t.test('connector metrics on prom-client', async (t) => {
+  const registry = new PromRegistry();
+  const metrics = prometheusConnectorMetrics(registry, 'periodic-report');
+  const counter = metrics.counter('reports_total', 'Reports', ['report_type']);
+  counter.inc({ report_type: 'cds-nam' });
+  metrics.counter('reports_total', 'Reports', ['report_type']).inc({ report_type: 'cds-nam' }, 2);
+  metrics.histogram('call_seconds', 'Call time').observe(0.2);
+  const text = await registry.metrics();
+  t.match(text, /lgsp_connector_periodic_report_reports_total\{report_type="cds-nam"\} 3/);
+  t.match(text, /lgsp_connector_periodic_report_call_seconds_count 1/);
+  t.throws(() => metrics.histogram('reports_total', 'x'), /already a counter/);
+  t.throws(() => metrics.counter('reports_total', 'x', ['other']), /labels/);
+  t.ok(prometheusConnectorMetrics(registry, 'periodic-report').counter('reports_total', 'Reports', ['report_type']), 'a restarted connector gets its instruments back');
+});
+
+t.test('every message type is an OpenAPI component, with references re-rooted', async (t) => {
+  const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir] });
+  const components = messageTypeComponents(catalogue);
+  t.ok(components['notice.send'] && components['good.ping'] && components['report.submit'], 'project and added connectors alike');
+  t.notOk('$id' in components['report.submit']);
+  t.equal(components['report.submit']['x-lgsp-connector'], 'periodic-report');
+  const refs = JSON.stringify(components['report.submit']).match(/"\$ref":"[^"]+"/g) ?? [];
+  t.ok(refs.length > 0);
+  for (const ref of refs) t.match(ref, /"#\/components\/schemas\/report\.submit\/\$defs\//);
+});
+
+t.test('the scaffolder refuses bad names, taken names and taken message types', async (t) => {
+  const scratch = mkdtempSync(join(tmpdir(), 'lgsp-scaffold-'));
+  t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+  t.throws(() => scaffoldConnector({ name: 'Bad_Name', root: scratch }), /not a valid connector name/);
+  t.throws(() => scaffoldConnector({ name: 'ok-name', messageType: 'NoDots', root: scratch }), /not a valid message type/);
+  t.throws(() => scaffoldConnector({ name: 'ok-name', messageType: 'notice.send', root: scratch }), /already declared by connector relay/);
+  const made = scaffoldConnector({ name: 'ok-name', root: scratch });
+  t.equal(made.messageType, 'ok-name.send');
+  t.equal(made.files.length, 6);
+  t.throws(() => scaffoldConnector({ name: 'ok-name', root: scratch }), /already exists/);
+  const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [join(scratch, 'connectors')] });
+  t.ok(catalogue.messageTypes.has('ok-name.send'), 'a scaffolded manifest and schema pass the gateway\'s checks');
+  t.same(catalogue.failedManifests, []);
+});
