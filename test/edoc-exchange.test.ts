@@ -167,16 +167,20 @@ t.test('document exchange', async (t) => {
     bus.qlvb.down.add('so-tttt-qlvb');
     const id = '000.00.00.H49,2026/04/12,140/UBND-KT';
     const to = ['000.00.12.H49', '000.00.15.H49', 'H49.242.10'];
-    const r = await office.send({
+    const submission = {
       type: 'edoc.send',
       to: to.map((member) => ({ member })),
       payload: {
         header: { from: { organId: '000.00.00.H49' }, to: to.map((organId) => ({ organId })), documentId: id, subject: 'Triển khai ứng dụng định danh điện tử trong giải quyết thủ tục hành chính' },
         attachments: [{ contentId: 'cid:kh.txt', name: 'Kế hoạch.txt', contentType: 'text/plain; charset=utf-8', content: Buffer.from('Kế hoạch triển khai (dữ liệu mẫu)').toString('base64') }],
       },
-    });
+    };
+    const r = await office.send(submission, 'kh-140-ubnd-kt');
     t.equal(r.status, 202, JSON.stringify(r.body));
     t.equal(r.body.recipients.length, 3);
+    const replay = await office.send(submission, 'kh-140-ubnd-kt');
+    t.equal(replay.status, 202, 'a retried submission with the same Idempotency-Key is answered again');
+    t.same(replay.body, r.body, 'with the same message ids for every recipient');
     await eventually(() => docs('so-tp-qlvb').find((d) => d.documentId === id));
     await eventually(() => docs('xa-hoaphuoc-qlvb').find((d) => d.documentId === id));
     const downId = r.body.recipients.find((x: any) => x.member === '000.00.12.H49').id;
