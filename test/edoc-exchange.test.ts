@@ -308,6 +308,7 @@ t.test('document exchange', async (t) => {
     t.match(await (await postXml(unknownElement)).json(), { code: 'EDXML_INVALID', errors: [{ field: 'edXMLHeader/MessageHeader/edXML:Secret' }] });
     const oversized = await postXml('<a>' + 'x'.repeat(14 * 1024 * 1024) + '</a>');
     t.equal(oversized.status, 413);
+    t.match(await oversized.json(), { code: 'PAYLOAD_TOO_LARGE', detail: /edXML body exceeds the limit of \d+ bytes/ });
     t.equal((await postXml(fixture('hostile-xxe.xml'), null)).status, 401);
   });
 });

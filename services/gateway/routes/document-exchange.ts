@@ -86,6 +86,12 @@ export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayC
   // and routes it like any submission. The body limit is raised for XML only (attachments
   // travel inside it, base64); JSON keeps the gateway-wide limit.
   const limit = xmlBodyLimit(ctx.config.attachmentMaxBytes);
+  // Fastify's own refusal would quote the gateway-wide JSON limit; name the XML one instead.
+  app.addHook('onRequest', async (req) => {
+    if (/^(application|text)\/xml\b/.test(req.headers['content-type'] ?? '') && Number(req.headers['content-length'] ?? 0) > limit) {
+      throw new ProblemError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The edXML body exceeds the limit of ${limit} bytes (attachments up to ${ctx.config.attachmentMaxBytes} bytes, base64)`);
+    }
+  });
   app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => {
     try {
       const { type, payload } = decodeEdxml(body as Buffer, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
