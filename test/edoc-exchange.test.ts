@@ -310,5 +310,19 @@ t.test('document exchange', async (t) => {
     t.equal(oversized.status, 413);
     t.match(await oversized.json(), { code: 'PAYLOAD_TOO_LARGE', detail: /edXML body exceeds the limit of \d+ bytes/ });
     t.equal((await postXml(fixture('hostile-xxe.xml'), null)).status, 401);
+    // JSON that edXML could not carry is refused at the door, not dead-lettered later.
+    const bell = await office.send({
+      type: 'edoc.send',
+      to: { member: '000.00.15.H49' },
+      payload: { header: { from: { organId: '000.00.00.H49' }, to: [{ organId: '000.00.15.H49' }], documentId: '000.00.00.H49,2026/05/02,170/UBND-VX', subject: 'Chuông \u0007 báo' } },
+    });
+    t.equal(bell.status, 400);
+    t.match(bell.body, { code: 'EDXML_NOT_REPRESENTABLE', errors: [{ field: 'payload.header.subject' }] });
+    const injected = await office.send({
+      type: 'edoc.send',
+      to: { member: '000.00.15.H49' },
+      payload: { header: { from: { organId: '000.00.00.H49' }, to: [{ organId: '000.00.15.H49' }], documentId: '000.00.00.H49,2026/05/02,171/UBND-VX', subject: 'Chữ ký' }, signature: '<x/></edXML:edXMLHeader><edXML:Evil/>' },
+    });
+    t.match(injected.body, { code: 'EDXML_NOT_REPRESENTABLE', errors: [{ field: 'payload.signature' }] });
   });
 });

@@ -119,11 +119,12 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
   function checkRenderable(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>): void {
     try {
       if (payload.signature !== undefined) checkedSignature(payload.signature);
-      // Every package must be deliverable as edXML too: refuse now what could not be written later.
-      encodeEdxml(type, { ...payload, attachments: undefined, signature: undefined });
+      // Every package must be deliverable as edXML too: refuse now what could not be written
+      // later. (Attachment bytes are in the store by now; the manifest is what is checked.)
+      encodeEdxml(type, { ...payload, signature: undefined });
     } catch (err) {
       if (!(err instanceof EdxmlError)) throw err;
-      const field = `payload${err.path && !err.path.startsWith('signature') ? '.' + err.path : err.path ? '.signature' : ''}`;
+      const field = err.path ? `payload.${err.path}` : 'payload';
       throw problem(400, 'EDXML_NOT_REPRESENTABLE', 'Not representable as edXML', `${field}: ${err.message}`, field, err.message);
     }
   }
@@ -243,7 +244,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       throw problem(422, 'DOCUMENT_NOT_FOUND', 'Document not found', `no document ${documentId} was sent to ${sub.caller.member} through the bus`, 'payload.responseFor.documentId');
     }
     if (envelope.to.member !== pair.sender) {
-      throw problem(422, 'STATUS_RECIPIENT_MISMATCH', 'Wrong recipient', `status packets about ${documentId} go to its sender ${pair.sender}, not ${envelope.to.member}`, Array.isArray(sub.request.body && (sub.request.body as FanOutSubmission).to) ? 'to[0].member' : 'to.member');
+      throw problem(422, 'STATUS_RECIPIENT_MISMATCH', 'Wrong recipient', `status packets about ${documentId} go to its sender ${pair.sender}, not ${envelope.to.member}`, Array.isArray((sub.request.body as FanOutSubmission | undefined)?.to) ? 'to[0].member' : 'to.member');
     }
     const next = applyStatus(pair.state as RecipientState, payload.statusCode);
     if (!next.ok) {
