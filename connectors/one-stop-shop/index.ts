@@ -43,21 +43,25 @@ export const configSchema = {
 
 // A connector definition is one module-level object; a process may run it under several
 // configurations (e.g. tests with several buses), so sessions are kept per configuration.
-const instances = new Map<string, HandlerDeps>();
+const instances = new Map<string, HandlerDeps & { secrets: ConnectorSecrets }>();
 
 function depsFor(ctx: { config: OneStopShopConfig; secrets: ConnectorSecrets; metrics: ConnectorMetrics }): HandlerDeps {
   const { config } = ctx;
   const key = JSON.stringify(config);
   let deps = instances.get(key);
-  if (!deps) {
-    deps = {
-      client: new PortalClient(config, () => ctx.secrets.get('portalPassword'), ctx.metrics),
+  if (deps) {
+    // The newest secrets: a connector restarted after a password rotation logs in with the new one.
+    deps.secrets = ctx.secrets;
+  } else {
+    const created: HandlerDeps & { secrets: ConnectorSecrets } = {
+      secrets: ctx.secrets,
+      client: new PortalClient(config, () => created.secrets.get('portalPassword'), ctx.metrics),
       known: new Map(),
       knownLimit: config.knownDossiersCacheSize,
       lookupMaxAgeMs: config.lookupMaxAgeMs,
       requestTimeoutMs: config.requestTimeoutMs,
     };
-    instances.set(key, deps);
+    instances.set(key, (deps = created));
   }
   return deps;
 }
