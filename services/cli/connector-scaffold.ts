@@ -35,6 +35,7 @@ function pascal(name: string): string {
   return name.split(/[-.]/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
 }
 
+// The scaffolded module's configSchema (written out literally in indexFile), for the README table.
 const scaffoldConfigSchema = {
   type: 'object',
   additionalProperties: false,
@@ -92,7 +93,13 @@ export default defineConnector<${Config}>({
   description: 'TODO: what ${name} connects to',
   // Validated when the runner starts the connector (defaults filled in); documented from the
   // descriptions by GET /v1/connectors/${name} and \`lgsp connector describe ${name}\`.
-  configSchema: ${JSON.stringify(scaffoldConfigSchema, null, 2).replace(/\n/g, '\n  ')},
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      timeoutMs: { type: 'integer', minimum: 100, maximum: 120000, default: 10000, description: 'How long one delivery may take' },
+    },
+  },
   // Secrets (API keys, passwords) are declared here and read from the environment
   // (LGSP_SECRET_${name.replace(/-/g, '_').toUpperCase()}_<NAME>), never from configuration, e.g.:
   //   secrets: { apiKey: { description: 'API key of the target system' } },

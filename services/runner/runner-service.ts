@@ -171,10 +171,9 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       const message = (err as Error)?.message ?? String(err);
       if (err instanceof ConnectorLoadError && err.definition) slot.definition = err.definition;
       slot.loadError = message.startsWith(`connector ${name}:`) ? message : `connector ${name}: start failed: ${message}`;
-      if (slot.worker) {
-        await slot.worker.stop().catch(() => undefined);
-        slot.worker.state = 'failed';
-      }
+      // Release whatever the half-started worker holds; the slot keeps only the reason.
+      await slot.worker?.stop().catch(() => undefined);
+      slot.worker = null;
       log.error({ connector: name, err: slot.loadError }, 'connector failed to start');
     }
   }
