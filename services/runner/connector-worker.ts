@@ -173,6 +173,7 @@ export class ConnectorWorker {
    */
   private async handleBatch(records: ConsumedRecord[], control: BatchControl): Promise<void> {
     for (let i = 0; i < records.length; i += CHUNK_SIZE) {
+      if (this.state === 'paused') await this.holdWhilePaused(control);
       if (!control.isRunning()) return;
       const chunk = records.slice(i, i + CHUNK_SIZE);
       const outcome: ChunkOutcome = { records: [], delivered: new Set(), announced: [] };
@@ -200,6 +201,19 @@ export class ConnectorWorker {
       control.resolveOffset(chunk[chunk.length - 1].offset);
       await control.heartbeat();
     }
+  }
+
+  /**
+   * Pausing stops fetching, but a batch already fetched (a long poll in flight when the operator
+   * paused) would still arrive here: hold it, heartbeating, until resume. If the runner stops
+   * meanwhile, throw rather than return, so none of the held records counts as consumed.
+   */
+  private async holdWhilePaused(control: BatchControl): Promise<void> {
+    while (this.state === 'paused' && !this.abort.signal.aborted && control.isRunning()) {
+      await new Promise((r) => setTimeout(r, 200));
+      await control.heartbeat();
+    }
+    if (this.state === 'paused' || this.abort.signal.aborted) throw new Error('runner stopping while paused');
   }
 
   private async process(record: ConsumedRecord, control: BatchControl, outcome: ChunkOutcome): Promise<void> {
