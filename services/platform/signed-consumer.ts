@@ -86,6 +86,9 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
         });
       }
       await opts.handleBatch(records, { heartbeat, resolveOffset, isRunning: () => isRunning() && !isStale() });
+      // A handler that stopped early (shutdown, or the partition was reassigned) has resolved
+      // what it finished; resolving the rest would commit records nobody handled.
+      if (!isRunning() || isStale()) return;
       for (const r of records) resolveOffset(r.offset);
       await heartbeat();
     },
