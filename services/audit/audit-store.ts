@@ -19,11 +19,10 @@
 // they still agree with it.
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { CompactSign } from 'jose';
 import type { BusEvent } from '../platform/bus-events.js';
 import type { SigningKey } from '../platform/keystore.js';
+import { openSqlite } from '../platform/sqlite-file.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 export const CHECKPOINT_JWS_TYPE = 'lgsp-audit-checkpoint+jws';
@@ -173,11 +172,8 @@ export class AuditStore {
   private readonly appendInTransaction: (events: BusEvent[], recordedAt: string) => number;
 
   constructor(readonly file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
     // FULL: an audit entry acknowledged to Kafka (offset committed) must survive a power cut.
-    this.db.pragma('synchronous = FULL');
+    this.db = openSqlite(file, 'FULL');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS entries (
         seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, message_id TEXT, event TEXT NOT NULL,

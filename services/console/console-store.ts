@@ -4,10 +4,9 @@
 // while a restarted console resumes where it stopped.
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { MessageIndex } from './message-index.js';
 import { DeadLetterStore } from './dead-letter-store.js';
+import { openSqlite } from '../platform/sqlite-file.js';
 
 export class ConsoleStore {
   readonly db: Database.Database;
@@ -16,10 +15,7 @@ export class ConsoleStore {
   readonly storeId: string;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db = openSqlite(file);
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     this.db.prepare("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)").run(randomUUID().slice(0, 8));
     this.storeId = (this.db.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string }).value;

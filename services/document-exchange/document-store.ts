@@ -4,9 +4,8 @@
 // fetch which attachment. SQLite, next to the gateway's message store. It is written when
 // Kafka has acknowledged a submission, so what a caller reads back is what the bus accepted.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { INITIAL_STATE, type RecipientState } from './status-lifecycle.js';
+import { openSqlite } from '../platform/sqlite-file.js';
 
 export interface RecipientRecord {
   documentId: string;
@@ -49,10 +48,7 @@ export class DocumentStore {
   private readonly statements;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db = openSqlite(file);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS edoc_documents (
         document_id TEXT PRIMARY KEY, sender TEXT NOT NULL, subject TEXT, sent_at TEXT NOT NULL);

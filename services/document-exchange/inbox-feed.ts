@@ -29,14 +29,15 @@ export function startInboxFeed(opts: {
     topics: [opts.topics.inbox, opts.topics.events],
     verifier: opts.verifier,
     log: opts.log,
+    // Only deposits and pull receipts matter here: skip every other status event before it is
+    // verified or parsed (this consumer reads all of lgsp.events).
+    accept: (topic, headers) => topic === opts.topics.inbox || headerValue(headers, 'lgsp-event') === 'delivered',
     handleBatch: async (records) => {
       for (const r of records) {
         if (!r.verification.ok) {
           opts.log.warn({ topic: r.topic, offset: r.offset, reason: r.verification.reason }, 'ignoring unverified inbox record');
           continue;
         }
-        // Only pull receipts matter here; skip every other status event without parsing it.
-        if (r.topic === opts.topics.events && headerValue(r.headers, 'lgsp-event') !== 'delivered') continue;
         let value: unknown;
         try {
           value = JSON.parse(r.value!.toString('utf8'));

@@ -4,9 +4,8 @@
 // An acknowledged item keeps its row (acked_at set) so a late duplicate deposit of the same
 // message id cannot bring it back.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Envelope } from '../platform/envelope.js';
+import { openSqlite } from '../platform/sqlite-file.js';
 
 export interface InboxItem {
   cursor: number;
@@ -35,10 +34,7 @@ export class InboxStore {
   private readonly statements;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db = openSqlite(file);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS inbox (
         cursor INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, system TEXT NOT NULL, type TEXT NOT NULL,

@@ -2,9 +2,8 @@
 // record: a new gateway rebuilds this table by reading the topic from the beginning), plus the
 // Idempotency-Key table. SQLite keeps it embedded; writes are batched per consumed batch.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { statusAfter, type BusEvent, type MessageStatus } from '../platform/bus-events.js';
+import { openSqlite } from '../platform/sqlite-file.js';
 
 export interface MessageView {
   id: string;
@@ -44,10 +43,7 @@ export class MessageStore {
   readonly applyEvents: (events: BusEvent[]) => void;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db = openSqlite(file);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS messages (
         id TEXT PRIMARY KEY, type TEXT NOT NULL, from_member TEXT NOT NULL, from_system TEXT NOT NULL,

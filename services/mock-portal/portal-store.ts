@@ -2,10 +2,9 @@
 // their status history, and the outbox of online-filed dossiers still to be handed to the
 // province. Every call is one transaction: a batch the portal refuses leaves nothing behind.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { PortalError } from './portal-codes.js';
 import { INITIAL_STATUSES, formatPortalDate, isLegalTransition } from './portal-rules.js';
+import { openSqlite } from '../platform/sqlite-file.js';
 
 export type DossierSource = 'one-stop' | 'online';
 
@@ -62,10 +61,7 @@ export class PortalStore {
   private readonly db: Database.Database;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db = openSqlite(file);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS dossiers (
         agency TEXT NOT NULL, code TEXT NOT NULL, record TEXT NOT NULL, status TEXT NOT NULL,

@@ -37,6 +37,11 @@ export interface SignedConsumerOptions {
   maxWaitTimeInMs?: number;
   log: Logger;
   /**
+   * Optional cheap pre-filter on topic and headers: records it refuses are skipped before
+   * signature verification (e.g. a consumer that only cares about one event kind).
+   */
+  accept?(topic: string, headers: IHeaders): boolean;
+  /**
    * Handles a batch from one partition, in offset order. A handler that works record by record
    * may call resolveOffset as each outcome is recorded; the whole batch is resolved after it.
    */
@@ -75,6 +80,7 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
       if (!isRunning() || isStale()) return;
       const records: ConsumedRecord[] = [];
       for (const m of batch.messages) {
+        if (opts.accept && !opts.accept(batch.topic, m.headers ?? {})) continue;
         records.push({
           topic: batch.topic,
           partition: batch.partition,
@@ -89,7 +95,7 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
       // A handler that stopped early (shutdown, or the partition was reassigned) has resolved
       // what it finished; resolving the rest would commit records nobody handled.
       if (!isRunning() || isStale()) return;
-      for (const r of records) resolveOffset(r.offset);
+      for (const m of batch.messages) resolveOffset(m.offset);
       await heartbeat();
     },
   });

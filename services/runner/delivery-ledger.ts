@@ -2,8 +2,7 @@
 // crash or rebalance, a duplicate produce, a replay of something already delivered) is not
 // handed to the destination twice.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSqlite } from '../platform/sqlite-file.js';
 
 export class DeliveryLedger {
   private readonly db: Database.Database;
@@ -13,10 +12,7 @@ export class DeliveryLedger {
   private readonly announce: Database.Statement;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db = openSqlite(file);
     // `announced` = the `delivered` event is on Kafka. A delivery whose event could not be
     // published is found again on redelivery and announced then, without delivering twice.
     this.db.exec('CREATE TABLE IF NOT EXISTS delivered (message_id TEXT PRIMARY KEY, delivered_at TEXT NOT NULL, announced INTEGER NOT NULL DEFAULT 0)');
