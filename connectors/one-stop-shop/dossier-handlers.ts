@@ -98,7 +98,18 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
   }
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`DongBoHoSoMC ${code}`, answer);
   remember(deps, key, message.id);
-  return { detail: { portalCall: 'DongBoHoSoMC', dossierCode: code, isUpdating: exists, ...(keptStatus ? { keptPortalStatus: keptStatus } : {}) } };
+  // Status and dates on the `delivered` event feed the operators' KPIs (on-time rate).
+  return {
+    detail: {
+      portalCall: 'DongBoHoSoMC',
+      dossierCode: code,
+      isUpdating: exists,
+      status: dossier.status,
+      ...(dossier.dueAt ? { dueAt: dossier.dueAt } : {}),
+      ...(dossier.returnedAt ? { returnedAt: dossier.returnedAt } : {}),
+      ...(keptStatus ? { keptPortalStatus: keptStatus } : {}),
+    },
+  };
 }
 
 export async function reportProgress(message: Envelope, ctx: ConnectorContext<unknown>, deps: HandlerDeps): Promise<HandleResult> {
@@ -115,7 +126,14 @@ export async function reportProgress(message: Envelope, ctx: ConnectorContext<un
   }
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`CapNhatTienDoHoSoMC ${code}`, answer);
   remember(deps, `${agency}|${code}`);
-  return { detail: { portalCall: 'CapNhatTienDoHoSoMC', dossierCode: code, status: progress.status } };
+  // When the result is returned, add the portal's appointment date (NgayHenTra) so the
+  // operators' on-time KPI can compare it with the return date; a failed lookup only loses that.
+  let timing: Record<string, string> = {};
+  if (progress.returnedAt) {
+    const record = await portalRecord(deps, agency, code, ctx.signal).catch(() => null);
+    if (record?.NgayHenTra) timing = { NgayHenTra: record.NgayHenTra, returnedAt: progress.returnedAt };
+  }
+  return { detail: { portalCall: 'CapNhatTienDoHoSoMC', dossierCode: code, status: progress.status, ...timing } };
 }
 
 export async function lookupDossier(message: Envelope, ctx: ConnectorContext<unknown>, deps: HandlerDeps): Promise<HandleResult> {

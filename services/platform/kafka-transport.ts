@@ -52,8 +52,22 @@ export async function ensureTopics(admin: Admin, topics: string[], partitions: n
   }
 }
 
+/**
+ * Bytes of record values per flush. Kafka refuses a request whose batch for one partition
+ * exceeds message.max.bytes (1 MiB by default); staying well under it keeps large payloads
+ * from failing whole batches.
+ */
+const MAX_FLUSH_BYTES = 768 * 1024;
+
+function valueBytes(records: OutgoingRecord[]): number {
+  let n = 0;
+  for (const r of records) n += typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length;
+  return n;
+}
+
 interface Pending {
   records: OutgoingRecord[];
+  bytes: number;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -68,6 +82,7 @@ export class BatchingProducer {
   private readonly producer: Producer;
   private queue: Pending[] = [];
   private queuedRecords = 0;
+  private queuedBytes = 0;
   private timer: NodeJS.Timeout | null = null;
   private inFlight = 0;
   private readonly idle: Array<() => void> = [];
@@ -89,11 +104,17 @@ export class BatchingProducer {
   /** Resolves once every record is acknowledged by all in-sync replicas. */
   send(records: OutgoingRecord[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ records, resolve, reject });
+      const bytes = valueBytes(records);
+      this.queue.push({ records, bytes, resolve, reject });
       this.queuedRecords += records.length;
-      if (this.queuedRecords >= this.opts.maxBatch) this.flushSoon(0);
+      this.queuedBytes += bytes;
+      if (this.batchIsFull()) this.flushSoon(0);
       else this.flushSoon(this.opts.lingerMs);
     });
+  }
+
+  private batchIsFull(): boolean {
+    return this.queuedRecords >= this.opts.maxBatch || this.queuedBytes >= MAX_FLUSH_BYTES;
   }
 
   private flushSoon(delay: number): void {
@@ -114,12 +135,18 @@ export class BatchingProducer {
     if (this.inFlight >= (this.opts.maxInFlight ?? 4)) return; // picked up when a flush completes
     const batch: Pending[] = [];
     let count = 0;
-    while (this.queue.length > 0 && (count === 0 || count + this.queue[0].records.length <= this.opts.maxBatch)) {
+    let bytes = 0;
+    while (
+      this.queue.length > 0 &&
+      (count === 0 || (count + this.queue[0].records.length <= this.opts.maxBatch && bytes + this.queue[0].bytes <= MAX_FLUSH_BYTES))
+    ) {
       const p = this.queue.shift()!;
       batch.push(p);
       count += p.records.length;
+      bytes += p.bytes;
     }
     this.queuedRecords -= count;
+    this.queuedBytes -= bytes;
     this.inFlight++;
     this.sendBatch(batch.flatMap((p) => p.records))
       .then(
@@ -137,7 +164,7 @@ export class BatchingProducer {
       )
       .finally(() => {
         this.inFlight--;
-        if (this.queue.length > 0) this.flushSoon(this.queuedRecords >= this.opts.maxBatch ? 0 : this.opts.lingerMs);
+        if (this.queue.length > 0) this.flushSoon(this.batchIsFull() ? 0 : this.opts.lingerMs);
         else if (this.inFlight === 0) this.idle.splice(0).forEach((f) => f());
       });
   }
