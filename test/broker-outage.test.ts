@@ -33,8 +33,10 @@ t.test('broker outage', async (t) => {
 
   await kafka.startNode(0);
   relay.resume();
-  await eventually(() => accepted.every((id) => bus.simulator.received.get('so-tp-qlvb')?.some((m) => m.id === id)), 90_000, 250);
-  t.pass('every message accepted before the outage was delivered after it');
+  t.ok(
+    await eventually(() => accepted.every((id) => bus.simulator.received.get('so-tp-qlvb')?.some((m) => m.id === id)), 90_000, 250),
+    'every message accepted before the outage was delivered after it',
+  );
   const after = await eventually(async () => {
     const r = await sender.send({ type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject: 'sau sự cố', body: 'x' } });
     return r.status === 202 ? r : null;

@@ -147,14 +147,15 @@ t.test('portal records → bus payloads', async (t) => {
 t.test('the lifecycle the gateway enforces is the one the portal enforces', async (t) => {
   const lifecycle = dossierLifecycle(catalogue);
   t.same(lifecycle.initial.map((s) => statusToPortal(s as never)).sort(), [...INITIAL_STATUSES].sort(), 'initial statuses');
+  const disagreements: string[] = [];
   for (const from of DOSSIER_STATUSES) {
     for (const to of DOSSIER_STATUSES) {
       const gateway = lifecycle.transitions[from].includes(to);
       const portal = STATUS_TRANSITIONS[statusToPortal(from)].includes(statusToPortal(to));
-      if (gateway !== portal) t.fail(`${from} → ${to}: gateway ${gateway}, portal ${portal}`);
+      if (gateway !== portal) disagreements.push(`${from} → ${to}: gateway ${gateway}, portal ${portal}`);
     }
   }
-  t.pass('all 100 pairs agree');
+  t.same(disagreements, [], 'all 100 pairs agree');
   const progress = (previousStatus: string, status: string) => ({ dossierCode: 'Z', previousStatus, status, handledAt: '2026-01-16T09:00:00+07:00' });
   t.doesNotThrow(() => enforceDossierRules('dossier.progress', progress('processing', 'processed'), catalogue), 'legal step passes');
   t.doesNotThrow(() => enforceDossierRules('dossier.progress', { ...progress('processed', 'returned'), returnedAt: '2026-01-17T09:00:00+07:00' }, catalogue));

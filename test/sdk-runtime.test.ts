@@ -187,8 +187,7 @@ t.test('connectors beyond the core, broken ones isolated, managed at run time', 
     t.equal(restarted.body.connector.state, 'PAUSED', 'a restart keeps the pause');
     t.equal((await call('PUT', '/v1/connectors/echo-hook/resume')).status, 202);
     t.equal(await state('echo-hook'), 'RUNNING');
-    await eventually(() => deliveredTo('/echo-hook', held.body.id), 20_000);
-    t.pass('held message delivered after resume');
+    t.ok(await eventually(() => deliveredTo('/echo-hook', held.body.id), 20_000), 'held message delivered after resume');
 
     const stillBroken = await call('POST', '/v1/connectors/start-throws/restart');
     t.equal(stillBroken.body.connector.state, 'FAILED', 'a restart of a broken connector reports it failed again');
