@@ -7,16 +7,7 @@ import { READ_ROLES, WRITE_ROLES } from '../console-auth.js';
 import type { DeadLetterQuery } from '../dead-letter-store.js';
 import { TIME_BOUND, instant } from './query-schemas.js';
 
-interface FilterInput {
-  connector?: string;
-  member?: string;
-  type?: string;
-  messageId?: string;
-  reason?: string;
-  replayed?: boolean;
-  from?: string;
-  to?: string;
-}
+type FilterInput = Omit<DeadLetterQuery, 'limit'>;
 
 const FILTER_PROPERTIES = {
   connector: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,62}$' },

@@ -3,20 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { problems } from '../../platform/problem.js';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
-import type { TimelineEvent } from '../message-index.js';
+import type { MessageQuery, TimelineEvent } from '../message-index.js';
 import { TIME_BOUND, instant } from './query-schemas.js';
 
-interface SearchQuery {
+/** The index's query plus `q`, a free-text id that may be a message id or a correlation id. */
+interface SearchQuery extends MessageQuery {
   q?: string;
-  id?: string;
-  correlationId?: string;
-  member?: string;
-  type?: string;
-  status?: string;
-  from?: string;
-  to?: string;
-  limit?: number;
-  before?: string;
 }
 
 export interface TraceHop extends TimelineEvent {

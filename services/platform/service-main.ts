@@ -1,0 +1,37 @@
+// The entry point every bus service shares: load and validate the configuration (a bad value
+// stops the process with exit code 2 and the message), start the service, say where it
+// listens, and stop it cleanly on SIGINT/SIGTERM — a second signal while stopping exits at once.
+import { loadConfig, type BusConfig } from './config.js';
+
+export interface StartedService {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function runServiceMain(name: string, start: (config: BusConfig) => Promise<StartedService>): Promise<void> {
+  let config: BusConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error(`${name}: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const service = await start(config);
+  console.log(`${name} listening on ${service.url}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log(`${name}: ${signal}, stopping`);
+    try {
+      await service.stop();
+      process.exit(0);
+    } catch (err) {
+      console.error(`${name}: stop failed: ${(err as Error).message}`);
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
