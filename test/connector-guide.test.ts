@@ -77,7 +77,7 @@ t.test('docs/write-a-connector.md, step by step', async (t) => {
   t.equal(block('build').trim(), 'npm run build');
   mkdirSync(join(root, 'connectors', 'broken-at-start'));
   writeFileSync(join(root, 'connectors', 'broken-at-start', 'connector.json'), JSON.stringify({ name: 'broken-at-start', entry: './index', messageTypes: [] }));
-  writeFileSync(join(root, 'connectors', 'broken-at-start', 'index.ts'), `import { defineConnector } from '../sdk/index.js';
+  writeFileSync(join(root, 'connectors', 'broken-at-start', 'index.ts'), `import { defineConnector } from '@lgsp/sdk';
 export default defineConnector({
   name: 'broken-at-start',
   async start() { throw new Error('the target system refused our certificate'); },

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
-import { dossierLifecycle, enforceDossierRules } from '../services/gateway/dossier-rules.js';
+import { dossierLifecycle, enforceDossierRules } from '../services/dossier-exchange/dossier-rules.js';
 import { INITIAL_STATUSES, STATUS_TRANSITIONS } from '../services/mock-portal/portal-rules.js';
 import { preferredWaitSeconds } from '../services/gateway/routes/requests.js';
 import {

@@ -4,8 +4,8 @@ import t from 'tap';
 import { SignJWT, UnsecuredJWT, importJWK, generateKeyPair } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
 import { startTestBus } from './helpers/test-bus.js';
-import { createClientAssertion } from '../services/stack/bus-client.js';
-import { JWT_BEARER_ASSERTION } from '../services/gateway/client-authentication.js';
+import { createClientAssertion } from '../services/platform/bus-client.js';
+import { JWT_BEARER_ASSERTION } from '../services/platform/access-token.js';
 
 const notice = { type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject: 'Họp', body: 'Nội dung' } };
 

@@ -6,7 +6,7 @@
 // that is required, sent, and never shows in errors; the simulator checks the bus signature.
 import t, { type Test } from 'tap';
 import periodicReport from '../connectors/periodic-report/index.js';
-import { testConnector, type ConnectorHarness } from '../connectors/sdk/testing.js';
+import { testConnector, type ConnectorHarness } from '@lgsp/sdk/testing';
 import { buildReportingSimulator, type ReportingState } from '../services/reporting-simulator/reporting-app.js';
 import type { PeriodicReportConfig } from '../connectors/periodic-report/index.js';
 

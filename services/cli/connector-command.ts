@@ -6,8 +6,8 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../platform/config.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
-import { configMarkdown } from '../../connectors/sdk/config-reference.js';
-import { secretEnvName } from '../../connectors/sdk/secrets.js';
+import { configMarkdown } from '@lgsp/sdk/config-reference';
+import { secretEnvName } from '@lgsp/sdk/secrets';
 import { entryPath } from '../runner/connector-loader.js';
 import { ScaffoldError, scaffoldConnector } from './connector-scaffold.js';
 

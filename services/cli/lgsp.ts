@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
       if (!sub) break;
       const { readFileSync } = await import('node:fs');
       const { join } = await import('node:path');
-      const { BusClient } = await import('../stack/bus-client.js');
+      const { BusClient } = await import('../platform/bus-client.js');
       const dir = rest[0] === '--dir' && rest[1] ? rest[1] : join(loadConfig().dataDir, 'clients');
       const creds = JSON.parse(readFileSync(join(dir, `${sub}.json`), 'utf8'));
       const issuer = new URL(creds.tokenUrl).origin;

@@ -5,7 +5,7 @@
 // hand-over repeated after a lost answer is still one message. The portal → bus field mapping
 // is the one-stop-shop connector's own tested mapping, so both directions share one table.
 import type { Logger } from '../platform/logger.js';
-import { BusClient, type ClientCredentials } from '../stack/bus-client.js';
+import { BusClient, type ClientCredentials } from '../platform/bus-client.js';
 import { fromPortalOnlineDossier, type PortalDossier } from '../../connectors/one-stop-shop/portal-mapping.js';
 import { PortalError } from './portal-codes.js';
 import { checkOnlineFiling, formatPortalDate } from './portal-rules.js';

@@ -10,7 +10,7 @@ import { compactVerify, type JWTVerifyGetKey } from 'jose';
 import type { Envelope } from '../platform/envelope.js';
 import { SIGNATURE_HTTP_HEADER, verifyDetached } from '../platform/detached-jws.js';
 import { decodeEdxml, encodeEdxml, type JsonAttachment } from '../edxml/edxml-codec.js';
-import { BusClient, type ClientCredentials } from '../stack/bus-client.js';
+import { BusClient, type ClientCredentials } from '../platform/bus-client.js';
 
 export interface SimulatedSystem {
   clientId: string;

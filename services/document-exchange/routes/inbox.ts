@@ -9,9 +9,9 @@ import { problems, ProblemError } from '../../platform/problem.js';
 import { SIGNATURE_HTTP_HEADER, signDetached } from '../../platform/detached-jws.js';
 import { encodeEdxml, type JsonAttachment } from '../../edxml/edxml-codec.js';
 import { AttachmentUnavailable } from '../../attachments/attachment-store.js';
-import type { InboxItem } from '../../document-exchange/inbox-store.js';
-import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses } from '../openapi-shapes.js';
+import type { InboxItem } from '../inbox-store.js';
+import type { GatewayModuleHost } from '../../platform/gateway-module.js';
+import { problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange.js';
 
 const MAX_PAGE = 100;
@@ -35,7 +35,7 @@ function summary(item: InboxItem) {
   };
 }
 
-export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
+export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
   const itemOf = (id: string, clientId: string, { acknowledged = false } = {}): InboxItem => {
     const item = exchange.inbox.get(id);
     // Someone else's item, an unknown id and (except to repeat an ack) an acknowledged one look the same.

@@ -2,7 +2,17 @@
 // benchmark): private_key_jwt token requests with cached tokens, submit and status calls.
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
-import { JWT_BEARER_ASSERTION } from '../gateway/client-authentication.js';
+import { JWT_BEARER_ASSERTION } from './access-token.js';
+
+/** A development client file, .lgsp/dev/clients/<clientId>.json (written by `npm start`). */
+export interface DevClientFile {
+  clientId: string;
+  member: string;
+  kid: string;
+  privateJwk: JWK;
+  tokenUrl: string;
+  clientSecret: string;
+}
 
 export interface ClientCredentials {
   clientId: string;
