@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
 import { dossierLifecycle, enforceDossierRules } from '../services/dossier-exchange/dossier-rules.js';
+import { onlineHandover, type OnlineDossierRecord } from '../services/mock-portal/online-handover.js';
 import { INITIAL_STATUSES, STATUS_TRANSITIONS } from '../services/mock-portal/portal-rules.js';
 import { preferredWaitSeconds } from '../services/gateway/routes/requests.js';
 import {
@@ -19,6 +20,7 @@ import {
   statusToPortal,
   toPortalDate,
   toPortalDossier,
+  type PortalDossier,
   toPortalProgress,
   type DossierSync,
 } from '../connectors/one-stop-shop/portal-mapping.js';
@@ -115,6 +117,33 @@ t.test('dossier.progress → CapNhatTienDoHoSoMC item', async (t) => {
     }),
     { MaHoSo: 'X-1', NguoiXuLy: 'Trần Thị Bình', ChucDanh: 'Chuyên viên', PhongBanXuLy: 'Phòng HCTP', ThoiDiemXuLy: '20260116091500', NoiDungXuLy: 'Chuyển xử lý', TrangThai: '4', NgayBatDau: '20260116091500', NgayKetThucTheoQuyDinh: '20260127170000' },
   );
+});
+
+t.test('the connector maps what the mock portal really hands over (its own code, not the connector\'s)', async (t) => {
+  const full: OnlineDossierRecord = {
+    MaHoSo: 'G22.99-260115-0001',
+    MaTTHC: '1.001234',
+    TenTTHC: 'Cấp phiếu lý lịch tư pháp',
+    MaLinhVuc: 'LLTP',
+    ChuHoSo: 'Nguyễn Văn An',
+    LoaiDoiTuong: '1',
+    MaDoiTuong: '001099012345',
+    Email: 'an@example.vn',
+    SoDienThoai: '0912345678',
+    TrichYeuHoSo: 'Đề nghị cấp phiếu số 1',
+    NgayTiepNhan: '20260115083000',
+    NgayHenTra: '20260129170000',
+    TrangThaiHoSo: '1',
+    TaiLieuNop: [{ TepDinhKemId: 'f1', TenTepDinhKem: 'Tờ khai.pdf', MaThanhPhanHoSo: 'TP1', DuongDanTaiTepTin: 'https://dvc.example.vn/f1' }, { TepDinhKemId: 'f2', TenTepDinhKem: 'CCCD.pdf' }],
+    DanhSachLePhi: [{ MaPhiLePhi: 'LP1', TenPhiLePhi: 'Lệ phí', Gia: 200000, LoaiPhiLePhi: '1', HinhThucThu: '3' }, { TenPhiLePhi: 'Phí', Gia: 5000, LoaiPhiLePhi: '2' }],
+  };
+  const minimal: OnlineDossierRecord = { ...full, LoaiDoiTuong: '2', TenTTHC: '', MaDoiTuong: undefined, Email: '', SoDienThoai: undefined, TrichYeuHoSo: undefined, TaiLieuNop: [], DanhSachLePhi: [] };
+  const validate = catalogue.payloadValidator('dossier.submitted')!;
+  for (const [name, record] of [['full', full], ['minimal', minimal]] as const) {
+    const handedOver = onlineHandover(record);
+    t.ok(validate(handedOver), `${name}: the portal hands over a valid dossier.submitted ${JSON.stringify(validate.errors)}`);
+    t.same(fromPortalOnlineDossier(record as PortalDossier), handedOver, `${name}: the connector's mapping of the portal record equals the portal's hand-over`);
+  }
 });
 
 t.test('portal records → bus payloads', async (t) => {
