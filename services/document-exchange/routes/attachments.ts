@@ -9,7 +9,7 @@ import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { AttachmentUnavailable, reprDigest, SHA256_HEX } from '../../attachments/attachment-store.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
 import { problemResponses } from '../../platform/openapi-shapes.js';
-import type { DocumentExchange } from './document-exchange.js';
+import type { DocumentExchange } from './document-exchange-stores.js';
 
 export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
   // Raw uploads get their own scope: the octet-stream parser and its larger limit apply here only.

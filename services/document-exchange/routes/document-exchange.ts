@@ -21,12 +21,7 @@ import { edocSubmissionHook, recipientsForXml } from '../edoc-rules.js';
 import { inboxRoutes } from './inbox.js';
 import { documentRoutes } from './documents.js';
 import { attachmentRoutes } from './attachments.js';
-
-export interface DocumentExchange {
-  documents: DocumentStore;
-  inbox: InboxStore;
-  attachments: ReturnType<typeof openAttachmentStore>;
-}
+import type { DocumentExchange } from './document-exchange-stores.js';
 
 /** Largest edXML body: the attachments base64-encoded (4/3, plus line breaks) and the header. */
 export function xmlBodyLimit(attachmentMaxBytes: number): number {

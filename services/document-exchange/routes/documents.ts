@@ -9,7 +9,7 @@ import { hasAnyRole } from '../../platform/bearer-auth.js';
 import type { Caller } from '../../platform/access-token.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
 import { problemResponses } from '../../platform/openapi-shapes.js';
-import type { DocumentExchange } from './document-exchange.js';
+import type { DocumentExchange } from './document-exchange-stores.js';
 
 export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
   const view = (documentId: string, caller: Caller) => {

@@ -12,7 +12,7 @@ import { AttachmentUnavailable } from '../../attachments/attachment-store.js';
 import type { InboxItem } from '../inbox-store.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
 import { problemResponses } from '../../platform/openapi-shapes.js';
-import type { DocumentExchange } from './document-exchange.js';
+import type { DocumentExchange } from './document-exchange-stores.js';
 
 const MAX_PAGE = 100;
 
