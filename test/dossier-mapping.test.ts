@@ -223,8 +223,8 @@ t.test('every dossier schema example is valid, and shared definitions agree acro
 });
 
 t.test('portal refusals and Retry-After are classified for the runtime', async (t) => {
-  for (const code of ['3', '4', '7', '8']) t.equal((portalRefusal('x', { error_code: code }) as { retryable: boolean }).retryable, false, `${code} permanent`);
-  for (const code of ['-1', '5', '6', '9', '10', '99']) t.equal((portalRefusal('x', { error_code: code }) as { retryable: boolean }).retryable, true, `${code} retryable`);
+  for (const code of ['3', '4', '7', '8']) t.equal((portalRefusal('x', { error_code: code }) as unknown as { retryable: boolean }).retryable, false, `${code} permanent`);
+  for (const code of ['-1', '5', '6', '9', '10', '99']) t.equal((portalRefusal('x', { error_code: code }) as unknown as { retryable: boolean }).retryable, true, `${code} retryable`);
   t.match(portalRefusal('DongBoHoSoMC X', { error_code: '3', message: 'Dữ liệu không hợp lệ', errors: [{ field: 'data[0].NgayHenTra', message: '...' }] }).message, /error_code 3 .*data\[0\]\.NgayHenTra/);
   t.equal(retryAfterMs('2'), 2000);
   t.equal(retryAfterMs(null), undefined);

@@ -61,12 +61,12 @@ export class OnlineFiling {
     };
     for (const key of Object.keys(record) as (keyof OnlineDossierRecord)[]) if (record[key] === undefined) delete record[key];
     this.store.fileOnline(agency, record as unknown as Record<string, unknown>);
-    this.kick();
+    void this.kick();
     return { agency, record };
   }
 
   start(intervalMs = 500): void {
-    this.timer ??= setInterval(() => this.kick(), intervalMs);
+    this.timer ??= setInterval(() => void this.kick(), intervalMs);
     this.timer.unref();
   }
 
@@ -76,11 +76,13 @@ export class OnlineFiling {
     await this.pushing;
   }
 
-  /** Starts a hand-over pass unless one is running; resolves when it is done. */
+  /** Starts a hand-over pass unless one is running; resolves when it is done (never rejects). */
   kick(): Promise<void> {
-    this.pushing ??= this.pushDue().finally(() => {
-      this.pushing = null;
-    });
+    this.pushing ??= this.pushDue()
+      .catch((err: Error) => this.log.error({ err: err.message }, 'online hand-over pass failed; the next pass retries'))
+      .finally(() => {
+        this.pushing = null;
+      });
     return this.pushing;
   }
 

@@ -18,7 +18,14 @@ const MAX_PAGE = 100;
 
 function summary(item: InboxItem) {
   const { envelope } = item;
-  const data = envelope.data as Record<string, any>;
+  // The fields an inbox listing shows, from an edoc.send or edoc.status payload.
+  const data = envelope.data as {
+    attachments?: unknown;
+    header?: { documentId?: string; subject?: string };
+    traceHeaderList?: { bussiness?: { bussinessDocType?: number } };
+    statusCode?: string;
+    responseFor?: { documentId?: string };
+  };
   const attachments = Array.isArray(data.attachments)
     ? (data.attachments as JsonAttachment[]).map((a) => ({ contentId: a.contentId, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256, href: `/v1/attachments/${a.sha256}` }))
     : undefined;

@@ -120,7 +120,8 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
 
     const timers: NodeJS.Timeout[] = [];
     const outcome = await new Promise<Outcome>((resolve) => {
-      pending.promise.then((r) => resolve({ kind: 'reply', reply: r }));
+      // A wait that fails (the gateway shutting down) ends like a timeout, by the timer below.
+      pending.promise.then((r) => resolve({ kind: 'reply', reply: r }), () => undefined);
       timers.push(setTimeout(() => resolve({ kind: 'timeout' }), waitSeconds * 1000));
       // A request the provider cannot answer is dead-lettered by the runtime: end the wait early.
       timers.push(
