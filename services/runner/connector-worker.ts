@@ -45,6 +45,8 @@ export interface WorkerDeps {
   concurrency: number;
   /** Claim-check store for attachments (ctx.readAttachment). */
   attachments?: AttachmentStore;
+  /** Called once per message the destination acknowledged (the delivery latency histogram). */
+  observeDelivered?(envelope: Envelope): void;
 }
 
 export interface WorkerStats {
@@ -240,6 +242,7 @@ export class ConnectorWorker {
         outcome.announced.push(envelope.id);
       } else {
         this.announceDelivered(envelope, routed, { attempt, ...(result?.detail ?? {}) }, outcome);
+        this.deps.observeDelivered?.(envelope);
       }
     } catch (err) {
       if (this.abort.signal.aborted) throw err;
