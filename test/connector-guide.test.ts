@@ -90,7 +90,9 @@ export default defineConnector({
 `);
   writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({
     extends: join(PROJECT_ROOT, 'tsconfig.json'),
-    compilerOptions: { rootDir: '.', outDir: 'dist', preserveSymlinks: true, sourceMap: false },
+    // The copy's SDK is the linked connectors/sdk (symlinks preserved so it counts as inside
+    // rootDir); @lgsp/sdk maps to it, as the workspace link does in the project itself.
+    compilerOptions: { rootDir: '.', outDir: 'dist', preserveSymlinks: true, sourceMap: false, paths: { '@lgsp/sdk': ['./connectors/sdk/index.ts'], '@lgsp/sdk/*': ['./connectors/sdk/*.ts'] } },
     include: [`connectors/${name}/**/*.ts`, 'connectors/broken-at-start/**/*.ts'],
     exclude: [],
   }));

@@ -18,6 +18,7 @@ import { encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '
 import { sha256Hex, type AttachmentStore } from '../attachments/attachment-store.js';
 import { applyChange, applyStatus, businessKind, type RecipientState } from './status-lifecycle.js';
 import type { DocumentChanges, DocumentStore } from './document-store.js';
+import type { ErrorCode } from '../platform/error-codes.js';
 
 export const EDOC_TYPES = ['edoc.send', 'edoc.status'] as const;
 
@@ -36,7 +37,7 @@ interface StatusPayload {
   signature?: string;
 }
 
-const problem = (status: number, code: string, title: string, detail: string, field?: string, message?: string) =>
+const problem = (status: number, code: ErrorCode, title: string, detail: string, field?: string, message?: string) =>
   new ProblemError(status, code, title, detail, field ? { errors: [{ field, message: message ?? detail }] } : {});
 
 /** The DocumentId a package is about: the original for revoke/update/replace, else its own. */

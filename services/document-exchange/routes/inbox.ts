@@ -140,7 +140,7 @@ export async function edxmlOf(type: 'edoc.send' | 'edoc.status', data: Record<st
       contents.set(a.contentId, (await exchange.attachments.read(a.sha256, a.size)).toString('base64'));
     } catch (err) {
       if (err instanceof AttachmentUnavailable) {
-        throw new ProblemError(502, `ATTACHMENT_${err.fault.toUpperCase()}`, 'Attachment unavailable', `attachment ${a.contentId}: ${err.message}; the package cannot be handed over intact`);
+        throw new ProblemError(502, err.fault === 'missing' ? 'ATTACHMENT_MISSING' : 'ATTACHMENT_CORRUPTED', 'Attachment unavailable', `attachment ${a.contentId}: ${err.message}; the package cannot be handed over intact`);
       }
       throw err;
     }
