@@ -103,7 +103,12 @@ function handOverToSupportedRuntime(argv) {
 /** PATH with the running Node.js and the project's bins first, so children use the same runtime. */
 function runtimeEnv(node = process.execPath) {
   const PATH = [dirname(node), join(ROOT, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter);
-  return { ...process.env, PATH };
+  // kafkajs 2.2 schedules its throttle check with setTimeout(fn, throttledUntil - now) while
+  // throttledUntil is still -1; Node >= 23 warns about every such negative delay (it already
+  // clamped it to 1 ms, as before). Silence that one warning, not the others.
+  const quiet = '--disable-warning=TimeoutNegativeWarning';
+  const NODE_OPTIONS = (process.env.NODE_OPTIONS ?? '').includes(quiet) ? process.env.NODE_OPTIONS : `${process.env.NODE_OPTIONS ?? ''} ${quiet}`.trim();
+  return { ...process.env, PATH, NODE_OPTIONS };
 }
 
 function newestSource() {
