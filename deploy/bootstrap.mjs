@@ -11,13 +11,15 @@
 // Plain JavaScript on purpose: it must run before anything is installed or compiled, on
 // whatever Node.js the machine has.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const MIN_NODE_MAJOR = 24;
-const BUILD_STAMP = join(ROOT, 'dist', '.build-stamp');
+// tsc rewrites every output on each build (`npm run build` too), so any output's time is the
+// time of the last build.
+const BUILD_MARK = join(ROOT, 'dist', 'services', 'cli', 'lgsp.js');
 // What tsconfig.json compiles; a change to any of these makes dist/ stale.
 const SOURCE_DIRS = ['services', 'connectors', join('test', 'bench')];
 
@@ -126,7 +128,7 @@ function newestSource() {
 }
 
 function ensureBuilt() {
-  const stamp = existsSync(BUILD_STAMP) ? statSync(BUILD_STAMP).mtimeMs : 0;
+  const stamp = existsSync(BUILD_MARK) ? statSync(BUILD_MARK).mtimeMs : 0;
   if (stamp > newestSource()) return;
   const started = Date.now();
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], { cwd: ROOT, stdio: 'inherit' });
@@ -134,7 +136,6 @@ function ensureBuilt() {
     say('the TypeScript build failed; see the errors above');
     process.exit(r.status ?? 1);
   }
-  writeFileSync(BUILD_STAMP, `${new Date().toISOString()}\n`);
   say(`compiled into dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
