@@ -20,6 +20,10 @@ import type { RegistryData } from '../services/platform/registry.js';
 import { freePort } from '../services/stack/free-port.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 
+// The guide's commands run as a user runs them (npx, nested tap runs, a TypeScript build): this
+// file needs more than tap's default per-file time on a loaded machine.
+t.setTimeout(900_000);
+
 const guide = readFileSync(join(PROJECT_ROOT, 'docs', 'write-a-connector.md'), 'utf8');
 
 /** The fenced block right after `<!-- guide-test: name -->`. */
