@@ -8,6 +8,8 @@ import { Ajv } from 'ajv';
 export interface BusConfig {
   dataDir: string;
   kafkaBrokers: string[];
+  /** PostgreSQL holding the state every instance shares (postgres://user@host:port/db). */
+  databaseUrl: string;
   topicPrefix: string;
   topicPartitions: number;
   registryFile: string;
@@ -41,6 +43,7 @@ export interface BusConfig {
 const DEFAULTS: BusConfig = {
   dataDir: '.lgsp/dev',
   kafkaBrokers: [],
+  databaseUrl: '',
   topicPrefix: '',
   topicPartitions: 6,
   registryFile: '.lgsp/dev/registry.json',
@@ -70,6 +73,7 @@ const DEFAULTS: BusConfig = {
 export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_DATA_DIR: 'dataDir',
   KAFKA_BROKERS: 'kafkaBrokers',
+  DATABASE_URL: 'databaseUrl',
   LGSP_TOPIC_PREFIX: 'topicPrefix',
   LGSP_TOPIC_PARTITIONS: 'topicPartitions',
   LGSP_REGISTRY_FILE: 'registryFile',
@@ -101,6 +105,7 @@ const configSchema = {
   properties: {
     dataDir: { type: 'string', minLength: 1 },
     kafkaBrokers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:[0-9]+$' } },
+    databaseUrl: { anyOf: [{ const: '' }, { type: 'string', pattern: '^postgres(ql)?://' }] },
     topicPrefix: { type: 'string', pattern: '^[a-zA-Z0-9._-]*$' },
     topicPartitions: { type: 'integer', minimum: 1, maximum: 1000 },
     registryFile: { type: 'string', minLength: 1 },

@@ -1,5 +1,6 @@
 // `npm start`: the whole bus on one machine. Starts (or reuses, with KAFKA_BROKERS) a Kafka
-// broker, writes dev credentials and the dev registry, then runs every service as its own
+// broker and (or reuses, with DATABASE_URL) a PostgreSQL server whose data persists under
+// <dataDir>/postgres, writes dev credentials and the dev registry, then runs every service as its own
 // process, prints the URLs, writes .lgsp/dev/stack.json, and stops everything on Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { PROJECT_ROOT } from '../platform/project-root.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import type { RegistryData } from '../platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../local-kafka/local-kafka.js';
+import { startLocalPostgres, type LocalPostgres } from '../local-postgres/local-postgres.js';
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
 import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
 import { freePort } from './free-port.js';
@@ -52,6 +54,7 @@ export async function runLocalStack(): Promise<void> {
   const issuer = process.env.LGSP_ISSUER ?? `http://127.0.0.1:${gatewayPort}`;
   const children: { name: string; child: ChildProcess }[] = [];
   let kafka: LocalKafka | null = null;
+  let postgres: LocalPostgres | null = null;
   let stopping = false;
 
   const shutdown = async (code: number): Promise<never> => {
@@ -71,6 +74,10 @@ export async function runLocalStack(): Promise<void> {
       console.log('stopping the Kafka broker…');
       await kafka.stop();
     }
+    if (postgres) {
+      console.log('stopping PostgreSQL…');
+      await postgres.stop();
+    }
     process.exit(code);
   };
   process.once('SIGINT', () => void shutdown(0));
@@ -82,6 +89,13 @@ export async function runLocalStack(): Promise<void> {
       console.log('starting a local Kafka broker (first run downloads it from Maven Central)…');
       kafka = await startLocalKafka({ log: (line) => console.log(`[kafka] ${line}`) });
       brokers = kafka.bootstrap;
+    }
+    let databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) {
+      console.log('starting a local PostgreSQL…');
+      // Kept under the data dir: documents, statuses and the audit chain survive a restart.
+      postgres = await startLocalPostgres({ dataDir: join(dataDir, 'postgres'), log: (line) => console.log(`[postgres] ${line}`) });
+      databaseUrl = postgres.url;
     }
     const keysFile = join(dataDir, 'platform-keys.json');
     await PlatformKeystore.open(keysFile);
@@ -101,6 +115,7 @@ export async function runLocalStack(): Promise<void> {
     const baseEnv: Record<string, string> = {
       ...(process.env as Record<string, string>),
       KAFKA_BROKERS: brokers,
+      DATABASE_URL: databaseUrl,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_DATA_DIR: dataDir,
       LGSP_REGISTRY_FILE: prepared.registryFile,
@@ -157,11 +172,12 @@ export async function runLocalStack(): Promise<void> {
       reportingSimulator: reportingUrl,
       console: `http://127.0.0.1:${ports.console}`,
       kafka: { bootstrapServers: brokers, managedByStack: kafka !== null },
+      postgres: { managedByStack: postgres !== null, ...(postgres ? { url: postgres.url, dataDir: postgres.dataDir } : {}) },
       clientsDir: prepared.clientsDir,
     };
     writeFileSync(join(dataDir, 'stack.json'), JSON.stringify(stack, null, 2) + '\n');
     console.log(`
-LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : ''}):
+LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : ''}${postgres ? ', PostgreSQL included' : ''}):
   gateway           ${stack.gateway}      API docs ${stack.docs}
   runner            ${stack.runner}      (connector management: /v1/connectors)
   audit             ${stack.audit}      (operator query API: /v1/audit/events)
@@ -172,6 +188,7 @@ LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : 
   reporting system  ${stack.reportingSimulator}      (periodic reports received: /_admin/reports)
   operator console  ${stack.console}      (log in with .lgsp/dev/clients/lgsp-operator.json clientId + clientSecret)
   kafka             ${brokers}
+  postgres          ${postgres ? postgres.url : '(DATABASE_URL from the environment)'}
   dev credentials   ${prepared.clientsDir}/<clientId>.json
   stack file        ${join(dataDir, 'stack.json')}
 `);

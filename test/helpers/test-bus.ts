@@ -1,6 +1,7 @@
 // Starts a real bus for a test: gateway, runner and the agency simulator in-process, against
-// the real Kafka broker in KAFKA_BROKERS, with a fresh data dir, fresh keys and a unique topic
-// prefix so tests running in parallel on one broker never see each other's records.
+// the real Kafka broker in KAFKA_BROKERS and the PostgreSQL server in DATABASE_URL, with a fresh
+// data dir, fresh keys, a database of its own and a unique topic prefix so tests running in
+// parallel on one broker and one server never see each other's records or rows.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +15,11 @@ import { buildAgencySimulator, type SimulatorState } from '../../services/agency
 import { prepareDevRegistry, type DevClientFile } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/stack/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface TestBus {
   config: BusConfig;
+  database: TestDatabase;
   gateway: RunningGateway;
   runner: RunningRunner | null;
   simulatorUrl: string;
@@ -67,6 +70,7 @@ export async function startTestBus(
   const seeds = seedRegistry();
   opts.registry?.(seeds);
   const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl });
+  const database = await createTestDatabase(opts.name);
   const config = loadConfig(
     {
       dataDir,
@@ -74,6 +78,7 @@ export async function startTestBus(
       registryFile: prepared.registryFile,
       issuer,
       kafkaBrokers: opts.brokers ?? kafkaBrokers(),
+      databaseUrl: database.url,
       topicPrefix: uniquePrefix(opts.name),
       topicPartitions: 2,
       logLevel: 'error',
@@ -90,6 +95,7 @@ export async function startTestBus(
   let stopped = false;
   const bus: TestBus = {
     config,
+    database,
     gateway,
     runner,
     simulatorUrl,
@@ -107,6 +113,7 @@ export async function startTestBus(
       await runner?.stop();
       await gateway.stop();
       await sim.app.close();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
