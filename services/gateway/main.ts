@@ -3,5 +3,5 @@ import { runServiceMain } from '../platform/service-main.js';
 import { startGateway } from './gateway-service.js';
 
 await runServiceMain('gateway', (config) =>
-  startGateway(config, { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', instanceId: process.env.LGSP_INSTANCE_ID }),
+  startGateway(config, { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1' }),
 );

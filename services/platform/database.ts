@@ -9,11 +9,13 @@ import { migrateDatabase } from './migrations.js';
 // bigint (count(*), bigserial) as JS numbers: our counters and sequence values stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-export type Queryable = Pick<pg.PoolClient, 'query'>;
-
-export interface Database {
-  readonly pool: pg.Pool;
+/** What stores need to run a statement: the pool, or one transaction's connection. */
+export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface Database extends Queryable {
+  readonly pool: pg.Pool;
   /** Runs fn in one transaction on one pooled connection; rolls back if it throws. */
   transaction<T>(fn: (client: Queryable) => Promise<T>): Promise<T>;
   /** Ends the pool once every opener has closed it. */
@@ -102,7 +104,7 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       let broken = false;
       try {
         await client.query('begin');
-        const result = await fn(client);
+        const result = await fn({ query: (text, values) => client.query(text, values) });
         await client.query('commit');
         return result;
       } catch (err) {

@@ -16,17 +16,25 @@ import { prepareDevRegistry, type DevClientFile } from '../../services/stack/dev
 import { BusClient } from '../../services/stack/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { openDatabase, type Database } from '../../services/platform/database.js';
 
 export interface TestBus {
   config: BusConfig;
   database: TestDatabase;
+  /** A pool on the bus's own database, for tests that look at or change rows directly. */
+  db: Database;
+  /** The first of `gateways`. */
   gateway: RunningGateway;
+  gateways: RunningGateway[];
+  /** The first of `runners` (null with `runner: false`). */
   runner: RunningRunner | null;
+  runners: RunningRunner[];
   simulatorUrl: string;
   simulator: SimulatorState;
   keystore: PlatformKeystore;
   clients: Map<string, DevClientFile>;
-  client(clientId: string): BusClient;
+  /** A client of gateway `gatewayIndex` (default the first); every gateway shares the issuer. */
+  client(clientId: string, gatewayIndex?: number): BusClient;
   stop(): Promise<void>;
 }
 
@@ -50,6 +58,9 @@ export async function startTestBus(
     name: string;
     config?: Partial<BusConfig>;
     runner?: boolean;
+    /** Gateways and runners on the same bus and database (default 1 each), as replicas would run. */
+    gateways?: number;
+    runners?: number;
     brokers?: string[];
     /** Connectors the runner hosts (default: relay) and their configuration by name. */
     connectors?: string[];
@@ -90,29 +101,42 @@ export async function startTestBus(
     },
     {},
   );
-  const gateway = await startGateway(config, { port });
-  const runner = opts.runner === false ? null : await startRunner(config, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets });
+  const db = await openDatabase(database.url);
+  const gateways: RunningGateway[] = [await startGateway(config, { port, instanceId: 'gw-1' })];
+  for (let i = 2; i <= (opts.gateways ?? 1); i++) gateways.push(await startGateway(config, { port: await freePort(), instanceId: `gw-${i}` }));
+  const runners: RunningRunner[] = [];
+  if (opts.runner !== false) {
+    for (let i = 1; i <= (opts.runners ?? 1); i++) {
+      runners.push(await startRunner(config, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets }));
+    }
+  }
+  const [gateway] = gateways;
+  const runner = runners[0] ?? null;
   let stopped = false;
   const bus: TestBus = {
     config,
     database,
+    db,
     gateway,
+    gateways,
     runner,
+    runners,
     simulatorUrl,
     simulator: sim.state,
     keystore,
     clients: prepared.clients,
-    client: (clientId) => {
+    client: (clientId, gatewayIndex = 0) => {
       const creds = prepared.clients.get(clientId);
       if (!creds) throw new Error(`no dev client ${clientId}`);
-      return new BusClient(gateway.url, creds);
+      return new BusClient(gateways[gatewayIndex].url, creds, issuer);
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await runner?.stop();
-      await gateway.stop();
+      for (const r of runners) await r.stop();
+      for (const g of gateways) await g.stop();
       await sim.app.close();
+      await db.close();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },

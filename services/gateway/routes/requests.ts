@@ -99,6 +99,14 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const waitSeconds = preferredWaitSeconds(req.headers.prefer);
     const pending = replies.expect(envelope.id);
     const accepted = messageEvent('accepted', envelope, 'gateway', { requestReply: true, waitSeconds });
+    // As for POST /v1/messages: the status row first (a PostgreSQL outage refuses the request
+    // before Kafka sees it), removed again if Kafka refuses.
+    try {
+      await ctx.acceptedRows.write([accepted]);
+    } catch (err) {
+      pending.cancel();
+      throw err;
+    }
     try {
       await ctx.producer.send([
         {
@@ -111,10 +119,10 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       ]);
     } catch (err) {
       pending.cancel();
+      await ctx.store.forget([envelope.id]).catch(() => undefined);
       req.log.warn({ err: (err as Error).message }, 'Kafka did not acknowledge the request');
       throw problems.unavailable('The bus could not durably accept the request; retry later', 5);
     }
-    ctx.store.applySoon(accepted);
     reply.header('Location', `/v1/messages/${envelope.id}`);
 
     const timers: NodeJS.Timeout[] = [];
@@ -123,8 +131,8 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       timers.push(setTimeout(() => resolve({ kind: 'timeout' }), waitSeconds * 1000));
       // A request the provider cannot answer is dead-lettered by the runtime: end the wait early.
       timers.push(
-        setInterval(() => {
-          const view = ctx.store.get(envelope.id);
+        setInterval(async () => {
+          const view = await ctx.store.get(envelope.id).catch(() => null);
           if (view?.status !== 'dead_lettered') return;
           const dead = [...view.events].reverse().find((e) => e.event === 'dead_lettered');
           resolve({ kind: 'failed', reason: String(dead?.detail?.reason ?? 'dead-lettered') });
