@@ -102,16 +102,24 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
     async transaction(fn) {
       const client = await entry.pool.connect().catch(translate);
       let broken = false;
+      // A connection the server drops while we hold it (between statements, e.g. while Kafka
+      // acknowledges) reports the error on the client, not on a query: without a listener it
+      // would crash the process. The next statement on it fails and the transaction ends there.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('begin');
         const result = await fn({ query: (text, values) => client.query(text, values) });
         await client.query('commit');
         return result;
       } catch (err) {
-        broken = isDatabaseUnavailable(err);
+        broken ||= isDatabaseUnavailable(err);
         if (!broken) await client.query('rollback').catch(() => {});
-        return translate(err);
+        return translate(broken && !isDatabaseUnavailable(err) ? new DatabaseUnavailableError(err) : err);
       } finally {
+        client.off('error', onError);
         // A connection that failed mid-transaction is discarded, not handed to the next caller.
         client.release(broken);
       }

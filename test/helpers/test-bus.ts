@@ -61,6 +61,8 @@ export async function startTestBus(
     /** Gateways and runners on the same bus and database (default 1 each), as replicas would run. */
     gateways?: number;
     runners?: number;
+    /** A PostgreSQL server of the test's own (e.g. one it stops), instead of DATABASE_URL's. */
+    databaseServer?: string;
     brokers?: string[];
     /** Connectors the runner hosts (default: relay) and their configuration by name. */
     connectors?: string[];
@@ -81,7 +83,7 @@ export async function startTestBus(
   const seeds = seedRegistry();
   opts.registry?.(seeds);
   const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl });
-  const database = await createTestDatabase(opts.name);
+  const database = await createTestDatabase(opts.name, opts.databaseServer);
   const config = loadConfig(
     {
       dataDir,
@@ -102,13 +104,24 @@ export async function startTestBus(
     {},
   );
   const db = await openDatabase(database.url);
-  const gateways: RunningGateway[] = [await startGateway(config, { port, instanceId: 'gw-1' })];
-  for (let i = 2; i <= (opts.gateways ?? 1); i++) gateways.push(await startGateway(config, { port: await freePort(), instanceId: `gw-${i}` }));
+  const gateways: RunningGateway[] = [];
   const runners: RunningRunner[] = [];
-  if (opts.runner !== false) {
-    for (let i = 1; i <= (opts.runners ?? 1); i++) {
-      runners.push(await startRunner(config, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets }));
+  try {
+    gateways.push(await startGateway(config, { port, instanceId: 'gw-1' }));
+    for (let i = 2; i <= (opts.gateways ?? 1); i++) gateways.push(await startGateway(config, { port: await freePort(), instanceId: `gw-${i}` }));
+    if (opts.runner !== false) {
+      for (let i = 1; i <= (opts.runners ?? 1); i++) {
+        runners.push(await startRunner(config, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets }));
+      }
     }
+  } catch (err) {
+    // Whatever did start must not keep the test process alive.
+    for (const r of runners) await r.stop().catch(() => undefined);
+    for (const g of gateways) await g.stop().catch(() => undefined);
+    await sim.app.close();
+    await db.close();
+    await database.drop().catch(() => undefined);
+    throw err;
   }
   const [gateway] = gateways;
   const runner = runners[0] ?? null;
