@@ -5,16 +5,9 @@
 // Idempotency-Key reservations. Writes from a consumed batch go in one transaction.
 import { statusAfter, type BusEvent, type MessageStatus } from '../platform/bus-events.js';
 import type { Database, Queryable } from '../platform/database.js';
+import type { MessageView, MessageViews } from '../platform/gateway-module.js';
 
-export interface MessageView {
-  id: string;
-  type: string;
-  from: { member: string; system: string };
-  to: { member: string; service: string };
-  correlationId: string;
-  status: MessageStatus;
-  events: { event: string; at: string; detail?: Record<string, unknown> }[];
-}
+export type { MessageView };
 
 export interface IdempotencyRecord {
   bodyDigest: string;
@@ -94,7 +87,7 @@ export async function writeEvents(q: Queryable, events: BusEvent[]): Promise<voi
   }
 }
 
-export class MessageStore {
+export class MessageStore implements MessageViews {
   constructor(private readonly db: Database) {}
 
   /** One consumed batch of lgsp.events, in one transaction. */

@@ -10,10 +10,11 @@ import { PlatformKeystore } from '../../services/platform/keystore.js';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
+import { gatewayModules } from '../../services/composition/gateway-modules.js';
 import { startRunner, type RunningRunner } from '../../services/runner/runner-service.js';
 import { buildAgencySimulator, type SimulatorState } from '../../services/agency-simulator/simulator-app.js';
 import { prepareDevRegistry, type DevClientFile } from '../../services/stack/dev-credentials.js';
-import { BusClient } from '../../services/stack/bus-client.js';
+import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { openDatabase, type Database } from '../../services/platform/database.js';
@@ -107,8 +108,8 @@ export async function startTestBus(
   const gateways: RunningGateway[] = [];
   const runners: RunningRunner[] = [];
   try {
-    gateways.push(await startGateway(config, { port, instanceId: 'gw-1' }));
-    for (let i = 2; i <= (opts.gateways ?? 1); i++) gateways.push(await startGateway(config, { port: await freePort(), instanceId: `gw-${i}` }));
+    gateways.push(await startGateway(config, { port, instanceId: 'gw-1', modules: gatewayModules }));
+    for (let i = 2; i <= (opts.gateways ?? 1); i++) gateways.push(await startGateway(config, { port: await freePort(), instanceId: `gw-${i}`, modules: gatewayModules }));
     if (opts.runner !== false) {
       for (let i = 1; i <= (opts.runners ?? 1); i++) {
         runners.push(await startRunner(config, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets }));
