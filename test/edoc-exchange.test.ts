@@ -4,7 +4,7 @@
 // that is down is retried then delivered while the others are not held up.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { topicsFor } from '../services/platform/topics.js';
 import { decodeEdxml } from '../services/edxml/edxml-codec.js';

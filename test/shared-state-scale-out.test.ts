@@ -4,8 +4,8 @@
 import t from 'tap';
 import { randomBytes, createHash } from 'node:crypto';
 import { startTestBus, eventually } from './helpers/test-bus.js';
-import { createClientAssertion } from '../services/stack/bus-client.js';
-import { JWT_BEARER_ASSERTION } from '../services/gateway/client-authentication.js';
+import { createClientAssertion } from '../services/platform/bus-client.js';
+import { JWT_BEARER_ASSERTION } from '../services/platform/access-token.js';
 
 const OFFICE = '000.00.00.H49'; // vp-ubnd-qlvb, pulls its inbox
 const COMMUNE = 'H49.242.10'; // xa-hoaphuoc-qlvb, pulls its inbox (JSON)

@@ -133,11 +133,16 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       timers.push(setTimeout(() => resolve({ kind: 'timeout' }), waitSeconds * 1000));
       // A request the provider cannot answer is dead-lettered by the runtime: end the wait early.
       timers.push(
-        setInterval(async () => {
-          const view = await ctx.store.get(envelope.id).catch(() => null);
-          if (view?.status !== 'dead_lettered') return;
-          const dead = [...view.events].reverse().find((e) => e.event === 'dead_lettered');
-          resolve({ kind: 'failed', reason: String(dead?.detail?.reason ?? 'dead-lettered') });
+        setInterval(() => {
+          void ctx.store.get(envelope.id).then(
+            (view) => {
+              if (view?.status !== 'dead_lettered') return;
+              const dead = [...view.events].reverse().find((e) => e.event === 'dead_lettered');
+              resolve({ kind: 'failed', reason: String(dead?.detail?.reason ?? 'dead-lettered') });
+            },
+            // PostgreSQL briefly unreachable: the next poll (or the timeout) decides.
+            () => undefined,
+          );
         }, FAILURE_POLL_MS),
       );
     });
