@@ -607,7 +607,7 @@ export function encodeEdxml(type: EdocType, payload: Record<string, unknown>, op
   const w = new Writer(extensions);
   // Header and body parts, indented for the envelope shape's depth; the shapes only differ in
   // what surrounds them.
-  const depth = shape === 'envelope' ? '  ' : '    ';
+  const depth = shape === 'sdk' ? '    ' : '  ';
   const header: string[] = [];
   let attachments: JsonAttachment[] = [];
   if (type === 'edoc.status') {
