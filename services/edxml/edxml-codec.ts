@@ -630,11 +630,16 @@ export function encodeEdxml(type: EdocType, payload: Record<string, unknown>, op
   }
   header.push(...w.at('edXMLHeader', depth + '  ', ['MessageHeader', 'TraceHeaderList', 'Status', 'DigitalSignature']));
 
-  const encoded = attachments.map((a, i) => {
-    const content = a.content ?? opts.attachmentContent?.(a);
-    if (content === undefined) throw new EdxmlError(`no content for attachment ${a.contentId}`, `attachments[${i}]`);
-    return { a, content };
-  });
+  // Without any content (a check that the manifest can be written), AttachmentEncoded is left
+  // out; with some, every attachment needs its bytes.
+  const withContent = attachments.map((a) => ({ a, content: a.content ?? opts.attachmentContent?.(a) }));
+  const anyContent = withContent.some((e) => e.content !== undefined);
+  const encoded = anyContent
+    ? withContent.map(({ a, content }, i) => {
+        if (content === undefined) throw new EdxmlError(`no content for attachment ${a.contentId}`, `attachments[${i}]`);
+        return { a, content };
+      })
+    : [];
   const manifest: string[] = [];
   if (attachments.length > 0 || w.hasUnder('edXMLManifest')) {
     const bodyDepth = shape === 'soap' ? '    ' : depth + '  ';
