@@ -118,9 +118,12 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     if (original) await deps.attachments.put(original);
   }
 
-  /** Timeline events: the signature result on each new message, for sender, receiver and operators. */
+  /**
+   * Timeline events: the result for a signed package on each new message, for sender, receiver
+   * and operators (an unsigned one says so in its payload and delivery headers only).
+   */
   function signatureEvents(envelopes: Envelope<Record<string, unknown>>[], verification: SignatureVerification | undefined): BusEvent[] {
-    if (!verification) return [];
+    if (!verification || verification.result === 'unsigned') return [];
     return envelopes.map((e) => ({
       id: uuidv7(),
       event: 'status' as const,
