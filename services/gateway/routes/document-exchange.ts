@@ -11,7 +11,7 @@ import { ProblemError } from '../../platform/problem.js';
 import { RecordVerifier } from '../../platform/record-signing.js';
 import { decodeEdxml, EdxmlError } from '../../edxml/edxml-codec.js';
 import { XmlRefusal } from '../../edxml/safe-xml.js';
-import { TrustList, verifyXmlSignature } from '../../edxml/xml-dsig.js';
+import { SignatureVerifier } from '../../edxml/signature-verifier.js';
 import { openAttachmentStore } from '../../attachments/attachment-store.js';
 import { DocumentStore } from '../../document-exchange/document-store.js';
 import { InboxStore } from '../../document-exchange/inbox-store.js';
@@ -76,8 +76,9 @@ export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayC
 
   // Read at start: a trust list that cannot be read stops the gateway rather than verifying
   // every signature as untrusted.
-  const trust = TrustList.load(ctx.config.edxmlTrustedCas);
-  if (trust.authorities.length === 0) ctx.log.warn('no trusted CA for document signatures (LGSP_EDXML_TRUSTED_CAS): signed edXML packages verify as untrusted at best');
+  const signatures = new SignatureVerifier(ctx.config.edxmlTrustedCas);
+  app.addHook('onClose', () => signatures.close());
+  if (signatures.trust.authorities.length === 0) ctx.log.warn('no trusted CA for document signatures (LGSP_EDXML_TRUSTED_CAS): signed edXML packages verify as untrusted at best');
   const received = new WeakMap<FastifyRequest, ReceivedPackage>();
   (ctx.submissionHooks ??= []).push(
     edocSubmissionHook({
@@ -100,23 +101,23 @@ export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayC
       throw new ProblemError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The edXML body exceeds the limit of ${limit} bytes (attachments up to ${ctx.config.attachmentMaxBytes} bytes, base64)`);
     }
   });
-  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limit }, (req, body, done) => {
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limit }, async (req: FastifyRequest, body: string | Buffer) => {
     try {
       const bytes = body as Buffer;
       const { type, payload, shape } = decodeEdxml(bytes, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
-      // Verified over the exact bytes posted (safe-xml has accepted them by now); only a package
-      // that carries a signature pays for the DOM parse.
-      const verification = payload.signature === undefined ? { result: 'unsigned' as const, checkedAt: new Date().toISOString() } : verifyXmlSignature(bytes.toString('utf8').replace(/^\uFEFF/, ''), trust);
-      received.set(req, { bytes, shape, verification });
       const to = recipientsForXml(type, payload, exchange.documents);
       if (type === 'edoc.status' && to.length === 0) {
         throw new ProblemError(422, 'DOCUMENT_NOT_FOUND', 'Document not found', 'the status packet names no document known to the bus (ResponseFor/DocumentId)', {
           errors: [{ field: 'edXMLHeader/Status/ResponseFor/DocumentId', message: 'unknown document' }],
         });
       }
-      done(null, { type, to, payload });
+      // Verified over the exact bytes posted (safe-xml has accepted them by now); only a package
+      // that carries a signature pays for it.
+      const verification = payload.signature === undefined ? { result: 'unsigned' as const, checkedAt: new Date().toISOString() } : await signatures.verify(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+      received.set(req, { bytes, shape, verification });
+      return { type, to, payload };
     } catch (err) {
-      done(xmlProblem(err), undefined);
+      throw xmlProblem(err);
     }
   });
 
