@@ -52,7 +52,7 @@ t.test('corpus and signatures end to end', async (t) => {
   const CLIENT_OF: Record<string, string> = { '000.00.15.H49': 'so-tp-qlvb', '000.00.24.H49': 'so-khdt-qlvb', 'H49.242.10': 'xa-hoaphuoc-qlvb' };
 
   /** What the receiver got is what the sender sent: fields, carried elements, attachment bytes. */
-  function sameDocument(t: { same(a: unknown, b: unknown, msg?: string): unknown }, got: Record<string, any>, sent: Record<string, any>, what: string) {
+  function sameDocument(t: { same(a: unknown, b: unknown, msg: string): unknown }, got: Record<string, any>, sent: Record<string, any>, what: string) {
     const strip = (p: Record<string, any>) => {
       const { attachments, signatureVerification: _v, original: _o, ...rest } = p;
       return { ...rest, attachments: (attachments ?? []).map((a: any) => ({ contentId: a.contentId, name: a.name, contentType: a.contentType, description: a.description })) };

@@ -20,7 +20,7 @@ t.test('document exchange', async (t) => {
   const office = bus.client('vp-ubnd-qlvb');
   const token = await office.accessToken();
   const postXml = (xml: Buffer | string, bearer: string | null = token) =>
-    fetch(`${bus.gateway.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/xml', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body: xml });
+    fetch(`${bus.gateway.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/xml', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body: typeof xml === 'string' ? xml : new Uint8Array(xml) });
   const documentView = (id: string, client = office) => client.request('GET', `/v1/documents/${encodeURIComponent(id)}`);
   const docs = (clientId: string) => bus.qlvb.received.get(clientId) ?? [];
 

@@ -11,8 +11,7 @@ import type { Registry } from '../platform/registry.js';
 import { headerValue, startSignedConsumer } from '../platform/signed-consumer.js';
 import type { Topics } from '../platform/topics.js';
 import type { InboxStore } from './inbox-store.js';
-
-export const DEPOSITED_AT_HEADER = 'lgsp-deposited-at';
+import { DEPOSITED_AT_HEADER } from '../platform/bus-headers.js';
 
 export function startInboxFeed(opts: {
   kafka: Kafka;

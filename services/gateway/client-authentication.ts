@@ -3,8 +3,8 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import type { Registry, SystemClient } from '../platform/registry.js';
 import { verifySecret } from '../platform/secret-hash.js';
+import { JWT_BEARER_ASSERTION } from '../platform/access-token.js';
 
-export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Asymmetric algorithms only: never `none`, never HMAC with a public key. */
 export const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
 const MAX_ASSERTION_LIFETIME_SECONDS = 300;

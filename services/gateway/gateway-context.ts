@@ -10,9 +10,10 @@ import type { AccessTokenVerifier } from '../platform/access-token.js';
 import type { MessageStore } from './message-store.js';
 import type { ClientAuthenticator } from './client-authentication.js';
 import type { RejectionAudit } from './rejection-audit.js';
-import type { SubmissionHook } from './submission-hooks.js';
+import type { SubmissionHook } from '../platform/submission-hooks.js';
+import type { GatewayModuleHost } from '../platform/gateway-module.js';
 
-export interface GatewayContext {
+export interface GatewayContext extends GatewayModuleHost {
   config: BusConfig;
   log: Logger;
   catalogue: SchemaCatalogue;
@@ -25,6 +26,6 @@ export interface GatewayContext {
   clientAuth: ClientAuthenticator;
   tokenVerifier: AccessTokenVerifier;
   audit: RejectionAudit;
-  /** Business rules by message type, added by route modules (e.g. the document exchange). */
-  submissionHooks?: SubmissionHook[];
+  /** Business rules by message type, contributed by the domain modules the gateway runs. */
+  submissionHooks: SubmissionHook[];
 }

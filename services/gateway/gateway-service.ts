@@ -21,6 +21,7 @@ import { ClientAuthenticator } from './client-authentication.js';
 import { RejectionAudit } from './rejection-audit.js';
 import { buildGatewayApp } from './app.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
+import type { GatewayModule } from '../platform/gateway-module.js';
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -28,7 +29,15 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(config: BusConfig, opts: { port?: number; host?: string; instanceId?: string } = {}): Promise<RunningGateway> {
+export interface GatewayOptions {
+  port?: number;
+  host?: string;
+  instanceId?: string;
+  /** The domain modules to run (services/composition/gateway-modules.ts): routes and business rules. */
+  modules: readonly GatewayModule[];
+}
+
+export async function startGateway(config: BusConfig, opts: GatewayOptions): Promise<RunningGateway> {
   const log = createLogger('gateway', config.logLevel);
   const instanceId = opts.instanceId ?? 'gw1';
   const catalogue = new SchemaCatalogue().loadConnectors(config);
@@ -88,8 +97,9 @@ export async function startGateway(config: BusConfig, opts: { port?: number; hos
     clientAuth: new ClientAuthenticator(() => registry, [config.issuer, `${config.issuer}/v1/token`]),
     tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer),
     audit: new RejectionAudit(producer, topics, log),
+    submissionHooks: [],
   };
-  const app = await buildGatewayApp(ctx, metrics, {
+  const app = await buildGatewayApp(ctx, opts.modules, metrics, {
     kafka: kafkaReadiness(admin),
     registry: async () => ({ ok: registry.members.length > 0, detail: `${registry.members.length} members, ${registry.services.length} services` }),
   });

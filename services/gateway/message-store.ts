@@ -4,16 +4,9 @@
 import Database from 'better-sqlite3';
 import { statusAfter, type BusEvent, type MessageStatus } from '../platform/bus-events.js';
 import { openSqlite } from '../platform/sqlite-file.js';
+import type { MessageView } from '../platform/gateway-module.js';
 
-export interface MessageView {
-  id: string;
-  type: string;
-  from: { member: string; system: string };
-  to: { member: string; service: string };
-  correlationId: string;
-  status: MessageStatus;
-  events: { event: string; at: string; detail?: Record<string, unknown> }[];
-}
+export type { MessageView };
 
 export interface IdempotencyRecord {
   bodyDigest: string;

@@ -172,7 +172,7 @@ export class BatchingProducer {
   private async sendBatch(records: OutgoingRecord[]): Promise<void> {
     const fresh = records.filter((r) => !r.preserveSignature);
     const values = fresh.map((r) => (typeof r.value === 'string' ? Buffer.from(r.value) : r.value));
-    const signatures = fresh.length > 0 ? await signBatch(values, this.signingKey(), this.opts.ttlSeconds) : [];
+    const signatures = fresh.length > 0 ? signBatch(values, this.signingKey(), this.opts.ttlSeconds) : [];
     const byTopic = new Map<string, { key?: string; value: Buffer | string; headers: IHeaders }[]>();
     let i = 0;
     for (const r of records) {

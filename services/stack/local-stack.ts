@@ -62,7 +62,7 @@ export async function runLocalStack(): Promise<void> {
     for (const { child } of [...children].reverse()) if (child.exitCode === null) child.kill('SIGTERM');
     await Promise.all(
       children.map(({ child }) =>
-        child.exitCode !== null ? undefined : new Promise<void>((r) => {
+        child.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => {
           const timer = setTimeout(() => { child.kill('SIGKILL'); r(); }, 10_000);
           child.once('exit', () => { clearTimeout(timer); r(); });
         }),

@@ -14,7 +14,7 @@ import { PlatformKeystore } from '../../services/platform/keystore.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../../services/local-kafka/local-kafka.js';
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
-import { BusClient } from '../../services/stack/bus-client.js';
+import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
 import { cpuTimeMs, distScript, runLoad, startProcess, type ServiceProcess } from './processes.js';
 import { measureKafkaCeiling } from './kafka-ceiling.js';

@@ -9,10 +9,11 @@ import { PlatformKeystore } from '../../services/platform/keystore.js';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
+import { gatewayModules } from '../../services/composition/gateway-modules.js';
 import { startRunner, type RunningRunner } from '../../services/runner/runner-service.js';
 import { buildAgencySimulator, type SimulatorState } from '../../services/agency-simulator/simulator-app.js';
 import { prepareDevRegistry, type DevClientFile } from '../../services/stack/dev-credentials.js';
-import { BusClient } from '../../services/stack/bus-client.js';
+import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
 
 export interface TestBus {
@@ -85,7 +86,7 @@ export async function startTestBus(
     },
     {},
   );
-  const gateway = await startGateway(config, { port });
+  const gateway = await startGateway(config, { port, modules: gatewayModules });
   const runner = opts.runner === false ? null : await startRunner(config, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets });
   let stopped = false;
   const bus: TestBus = {

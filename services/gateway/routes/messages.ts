@@ -5,10 +5,10 @@ import { eventRecords, messageEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
-import { routeRecipients, recipientsOf, type FanOutSubmission } from '../fan-out.js';
-import { admitAll, hooksFor } from '../submission-hooks.js';
+import { routeRecipients, recipientsOf } from '../fan-out.js';
+import { admitAll, hooksFor, type FanOutSubmission } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses, messageViewSchema } from '../openapi-shapes.js';
+import { problemResponses, messageViewSchema } from '../../platform/openapi-shapes.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
@@ -56,7 +56,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     try {
       let body = req.body;
       for (const hook of hooks) if (hook.prepare) body = await hook.prepare(body, sub);
-      envelopes = routeRecipients(body, caller, ctx.registry(), ctx.catalogue).map((r) => r.envelope);
+      envelopes = routeRecipients(body, caller, ctx.registry(), ctx.catalogue, hooks).map((r) => r.envelope);
     } catch (err) {
       throw audited(err);
     }

@@ -7,11 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { problems } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import type { Caller } from '../../platform/access-token.js';
-import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses } from '../openapi-shapes.js';
-import type { DocumentExchange } from './document-exchange.js';
+import type { GatewayModuleHost } from '../../platform/gateway-module.js';
+import { problemResponses } from '../../platform/openapi-shapes.js';
+import type { DocumentExchange } from './document-exchange-stores.js';
 
-export async function documentRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
+export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
   const view = (documentId: string, caller: Caller) => {
     const doc = exchange.documents.document(documentId.normalize('NFC'));
     if (!doc) throw problems.notFound('DOCUMENT_NOT_FOUND', `No document ${documentId} went through the bus`);

@@ -1,13 +1,31 @@
-// Business rules a connector family needs enforced at the gateway, before anything reaches
-// Kafka (DESIGN: "no partial state"). POST /v1/messages runs the hooks registered for a type:
-// prepare() may rewrite the submission (e.g. move attachment bytes to the claim-check store),
-// admit() sees every routed envelope of the submission and either refuses with a ProblemError
-// or returns an Admission that the route commits once Kafka has acknowledged, or releases.
+// The extension point through which domain modules (document exchange, dossier exchange) add
+// their business rules to the gateway, before anything reaches Kafka (DESIGN: "no partial
+// state"). The gateway knows no domain: it runs the hooks registered for a submission's type.
+//  - checkPayload() sees the payload right after its JSON Schema passed: rules a schema cannot
+//    state (a status lifecycle, date order). Pure and synchronous; throws a ProblemError.
+//  - prepare() may rewrite the submission (e.g. move attachment bytes to the claim-check store);
+//  - admit() sees every routed envelope of the submission and either refuses with a
+//    ProblemError or returns an Admission the route commits once Kafka has acknowledged, or
+//    releases.
 import type { FastifyRequest } from 'fastify';
-import type { Caller } from '../platform/access-token.js';
-import type { BusEvent } from '../platform/bus-events.js';
-import type { Envelope } from '../platform/envelope.js';
-import type { FanOutSubmission } from './fan-out.js';
+import type { Caller } from './access-token.js';
+import type { BusEvent } from './bus-events.js';
+import type { Envelope } from './envelope.js';
+
+/** A POST /v1/messages body for one recipient, after the submission schema passed. */
+export interface SubmissionBody {
+  type: string;
+  to: { member: string; service?: string };
+  correlationId?: string;
+  payload: Record<string, unknown>;
+}
+
+export type Recipient = SubmissionBody['to'];
+
+/** The body as submitted: `to` may list several recipients. */
+export interface FanOutSubmission extends Omit<SubmissionBody, 'to'> {
+  to: Recipient | Recipient[];
+}
 
 export interface SubmissionContext {
   caller: Caller;
@@ -25,6 +43,7 @@ export interface Admission {
 
 export interface SubmissionHook {
   types: readonly string[];
+  checkPayload?(type: string, payload: Record<string, unknown>): void;
   prepare?(body: FanOutSubmission, sub: SubmissionContext): Promise<FanOutSubmission>;
   admit?(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext): Promise<Admission>;
 }

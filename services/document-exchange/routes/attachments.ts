@@ -7,11 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { AttachmentUnavailable, reprDigest, SHA256_HEX } from '../../attachments/attachment-store.js';
-import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses } from '../openapi-shapes.js';
-import type { DocumentExchange } from './document-exchange.js';
+import type { GatewayModuleHost } from '../../platform/gateway-module.js';
+import { problemResponses } from '../../platform/openapi-shapes.js';
+import type { DocumentExchange } from './document-exchange-stores.js';
 
-export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
+export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
   // Raw uploads get their own scope: the octet-stream parser and its larger limit apply here only.
   await app.register(async (upload) => {
     upload.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: ctx.config.attachmentMaxBytes }, (_req, body, done) => done(null, body));

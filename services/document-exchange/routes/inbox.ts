@@ -9,16 +9,23 @@ import { problems, ProblemError } from '../../platform/problem.js';
 import { SIGNATURE_HTTP_HEADER, signDetached } from '../../platform/detached-jws.js';
 import { encodeEdxml, DEFAULT_EDXML_SHAPE, type EdxmlShape, type JsonAttachment } from '../../edxml/edxml-codec.js';
 import { AttachmentUnavailable } from '../../attachments/attachment-store.js';
-import type { InboxItem } from '../../document-exchange/inbox-store.js';
-import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses } from '../openapi-shapes.js';
-import type { DocumentExchange } from './document-exchange.js';
+import type { InboxItem } from '../inbox-store.js';
+import type { GatewayModuleHost } from '../../platform/gateway-module.js';
+import { problemResponses } from '../../platform/openapi-shapes.js';
+import type { DocumentExchange } from './document-exchange-stores.js';
 
 const MAX_PAGE = 100;
 
 function summary(item: InboxItem) {
   const { envelope } = item;
-  const data = envelope.data as Record<string, any>;
+  // The fields an inbox listing shows, from an edoc.send or edoc.status payload.
+  const data = envelope.data as {
+    attachments?: unknown;
+    header?: { documentId?: string; subject?: string };
+    traceHeaderList?: { bussiness?: { bussinessDocType?: number } };
+    statusCode?: string;
+    responseFor?: { documentId?: string };
+  };
   const attachments = Array.isArray(data.attachments)
     ? (data.attachments as JsonAttachment[]).map((a) => ({ contentId: a.contentId, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256, href: `/v1/attachments/${a.sha256}` }))
     : undefined;
@@ -35,7 +42,7 @@ function summary(item: InboxItem) {
   };
 }
 
-export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
+export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
   const itemOf = (id: string, clientId: string, { acknowledged = false } = {}): InboxItem => {
     const item = exchange.inbox.get(id);
     // Someone else's item, an unknown id and (except to repeat an ack) an acknowledged one look the same.

@@ -1,7 +1,7 @@
-// Document exchange between QLVB systems (edXML) at the gateway: accepts edXML packages as
-// XML on POST /v1/messages, enforces the document rules on edoc.* submissions, and serves the
-// pull inbox, document lookup and attachments. Registered by app.ts like any route module; it
-// owns its stores (SQLite next to the gateway's) and the consumer that feeds the inbox.
+// Document exchange between QLVB systems (edXML) at the gateway, as a gateway module: accepts
+// edXML packages as XML on POST /v1/messages, contributes the document rules on edoc.*
+// submissions (a submission hook), and serves the pull inbox, document lookup and attachments.
+// It owns its stores (SQLite next to the gateway's) and the consumer that feeds the inbox.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -9,24 +9,20 @@ import type { Consumer } from 'kafkajs';
 import { createKafka, ensureTopics } from '../../platform/kafka-transport.js';
 import { ProblemError } from '../../platform/problem.js';
 import { RecordVerifier } from '../../platform/record-signing.js';
+import type { GatewayModule, GatewayModuleHost } from '../../platform/gateway-module.js';
+import type { SubmissionHook } from '../../platform/submission-hooks.js';
 import { decodeEdxml, EdxmlError } from '../../edxml/edxml-codec.js';
 import { XmlRefusal } from '../../edxml/safe-xml.js';
 import { SignatureVerifier } from '../../edxml/signature-verifier.js';
 import { openAttachmentStore } from '../../attachments/attachment-store.js';
-import { DocumentStore } from '../../document-exchange/document-store.js';
-import { InboxStore } from '../../document-exchange/inbox-store.js';
-import { startInboxFeed } from '../../document-exchange/inbox-feed.js';
-import { edocSubmissionHook, recipientsForXml, type ReceivedPackage } from '../../document-exchange/edoc-rules.js';
-import type { GatewayContext } from '../gateway-context.js';
+import { DocumentStore } from '../document-store.js';
+import { InboxStore } from '../inbox-store.js';
+import { startInboxFeed } from '../inbox-feed.js';
+import { edocSubmissionHook, recipientsForXml, type ReceivedPackage } from '../edoc-rules.js';
 import { inboxRoutes } from './inbox.js';
 import { documentRoutes } from './documents.js';
 import { attachmentRoutes } from './attachments.js';
-
-export interface DocumentExchange {
-  documents: DocumentStore;
-  inbox: InboxStore;
-  attachments: ReturnType<typeof openAttachmentStore>;
-}
+import type { DocumentExchange } from './document-exchange-stores.js';
 
 /** Largest edXML body: the attachments base64-encoded (4/3, plus line breaks) and the header. */
 export function xmlBodyLimit(attachmentMaxBytes: number): number {
@@ -45,7 +41,7 @@ function xmlProblem(err: unknown): ProblemError {
   return new ProblemError(400, 'XML_MALFORMED', 'XML refused', (err as Error).message);
 }
 
-export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHost): Promise<SubmissionHook[]> {
   const file = join(ctx.config.dataDir, 'gateway-documents.db');
   const exchange: DocumentExchange = {
     documents: new DocumentStore(file),
@@ -80,16 +76,14 @@ export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayC
   app.addHook('onClose', () => signatures.close());
   if (signatures.trust.authorities.length === 0) ctx.log.warn('no trusted CA for document signatures (LGSP_EDXML_TRUSTED_CAS): signed edXML packages verify as untrusted at best');
   const received = new WeakMap<FastifyRequest, ReceivedPackage>();
-  (ctx.submissionHooks ??= []).push(
-    edocSubmissionHook({
-      documents: exchange.documents,
-      attachments: exchange.attachments,
-      attachmentMaxBytes: ctx.config.attachmentMaxBytes,
-      messageView: (id) => ctx.store.get(id),
-      receivedPackage: (req) => received.get(req),
-      refusedSignatures: (to) => ctx.registry().servicesOf(to.member, to.service)[0]?.documentSignatures?.refuse ?? [],
-    }),
-  );
+  const rules = edocSubmissionHook({
+    documents: exchange.documents,
+    attachments: exchange.attachments,
+    attachmentMaxBytes: ctx.config.attachmentMaxBytes,
+    messageView: (id) => ctx.store.get(id),
+    receivedPackage: (req) => received.get(req),
+    refusedSignatures: (to) => ctx.registry().servicesOf(to.member, to.service)[0]?.documentSignatures?.refuse ?? [],
+  });
 
   // An edXML package posted as XML becomes the JSON submission form; the route then validates
   // and routes it like any submission. The body limit is raised for XML only (attachments
@@ -124,4 +118,7 @@ export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayC
   await inboxRoutes(app, ctx, exchange);
   await documentRoutes(app, ctx, exchange);
   await attachmentRoutes(app, ctx, exchange);
+  return [rules];
 }
+
+export const documentExchangeModule: GatewayModule = { name: 'document-exchange', register: documentExchangeRoutes };
