@@ -9,7 +9,7 @@ import { signEdxml } from '../services/edxml/xml-dsig.js';
 import { ensureTestSigningCa } from '../services/edxml/test-signing-ca.js';
 import { INLINE_LIMIT_BYTES, SignatureVerifier } from '../services/edxml/signature-verifier.js';
 
-t.test('a 4 MB signed package is verified off the event loop', async (t) => {
+t.test('a 2 MB signed package is verified off the event loop', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lgsp-verifier-'));
   const ca = ensureTestSigningCa(dir);
   const verifier = new SignatureVerifier([ca.caFile]);
@@ -18,7 +18,7 @@ t.test('a 4 MB signed package is verified off the event loop', async (t) => {
     rmSync(dir, { recursive: true, force: true });
   });
   const base = decodeEdxml(readFileSync(join(import.meta.dirname, 'fixtures', 'edxml', 'corpus', 'sdk-document-no-attachments.xml'))).payload;
-  const bytes = Buffer.alloc(4 * 1024 * 1024, 0x37);
+  const bytes = Buffer.alloc(2 * 1024 * 1024, 0x37);
   const xml = encodeEdxml('edoc.send', { ...base, attachments: [{ contentId: 'cid:lon', name: 'lớn.bin', contentType: 'application/octet-stream', content: bytes.toString('base64') }] }, { shape: 'sdk' });
   const signed = signEdxml(xml, ca.signer('s', '/CN=Người ký (DEMO)'));
   t.ok(Buffer.byteLength(signed) > INLINE_LIMIT_BYTES, 'big enough for the worker');
@@ -38,7 +38,9 @@ t.test('a 4 MB signed package is verified off the event loop', async (t) => {
   clearInterval(timer);
   t.match(result, { result: 'valid', signer: 'CN=Người ký (DEMO)' });
   t.comment(`verified ${(Buffer.byteLength(signed) / 1048576).toFixed(1)} MB in ${ms.toFixed(0)} ms; ${ticks} timer ticks meanwhile, longest gap ${longestGap.toFixed(0)} ms`);
-  t.ok(ticks > 5 && longestGap < 500, 'the event loop was not blocked');
+  // Inline, the longest gap would be the whole verification; in the worker it is scheduling noise
+  // (generous: the machine may be shared).
+  t.ok(ticks > 5 && longestGap < ms / 4, 'the event loop was not blocked');
   const tampered = signed.replace('Về việc báo cáo', 'Về việc bao cáo');
   t.match(await verifier.verify(tampered), { result: 'invalid' }, 'a changed byte in the worker too');
   t.match(await verifier.verify(xml), { result: 'unsigned' });
