@@ -118,6 +118,7 @@ export default defineConnector({
     env: {
       PATH: process.env.PATH ?? '',
       KAFKA_BROKERS: bus.config.kafkaBrokers.join(','),
+      DATABASE_URL: bus.config.databaseUrl,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_TOPIC_PREFIX: bus.config.topicPrefix,
       LGSP_TOPIC_PARTITIONS: String(bus.config.topicPartitions),

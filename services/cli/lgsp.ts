@@ -7,7 +7,8 @@ import { parseCommandArgs, UsageError } from './cli-args.js';
 
 const USAGE = `usage: lgsp <command>
 
-  start                      run the whole local stack (Kafka, gateway, runner, audit, simulators)
+  start [--gateways N] [--runners M] [--brokers 1|3]
+                             run the whole local stack (Kafka, PostgreSQL, gateways, runners, audit, simulators)
   audit verify [--db F] [--keys F]
                              recompute the audit hash chain and check every signed checkpoint
   token <clientId> [--dir D]  print an access token for a dev client (.lgsp/dev/clients/<clientId>.json)
@@ -23,8 +24,15 @@ async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   switch (command) {
     case 'start': {
-      const { runLocalStack } = await import('../stack/local-stack.js');
-      await runLocalStack();
+      const { runLocalStack, parseStackArgs } = await import('../stack/local-stack.js');
+      let options;
+      try {
+        options = parseStackArgs(argv.slice(1));
+      } catch (err) {
+        console.error((err as Error).message);
+        return 2;
+      }
+      await runLocalStack(options);
       return -1; // keeps running until Ctrl-C
     }
     case 'audit':

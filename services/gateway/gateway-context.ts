@@ -8,6 +8,9 @@ import type { BatchingProducer } from '../platform/kafka-transport.js';
 import type { Topics } from '../platform/topics.js';
 import type { AccessTokenVerifier } from '../platform/access-token.js';
 import type { MessageStore } from './message-store.js';
+import type { Database } from '../platform/database.js';
+import type { BatchedWriter } from '../platform/batched-writer.js';
+import type { BusEvent } from '../platform/bus-events.js';
 import type { ClientAuthenticator } from './client-authentication.js';
 import type { RejectionAudit } from './rejection-audit.js';
 import type { SubmissionHook } from '../platform/submission-hooks.js';
@@ -22,7 +25,11 @@ export interface GatewayContext extends GatewayModuleHost {
   keystore: PlatformKeystore;
   producer: BatchingProducer;
   topics: Topics;
+  /** The shared PostgreSQL pool (state every gateway reads and writes). */
+  db: Database;
   store: MessageStore;
+  /** 'accepted' rows of plain submissions, one INSERT per event-loop turn for all requests. */
+  acceptedRows: BatchedWriter<BusEvent>;
   clientAuth: ClientAuthenticator;
   tokenVerifier: AccessTokenVerifier;
   audit: RejectionAudit;

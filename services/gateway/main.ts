@@ -5,5 +5,5 @@ import { gatewayModules } from '../composition/gateway-modules.js';
 import { startGateway } from './gateway-service.js';
 
 await runServiceMain('gateway', (config) =>
-  startGateway(config, { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', instanceId: process.env.LGSP_INSTANCE_ID, modules: gatewayModules }),
+  startGateway(config, { port: Number(process.env.PORT ?? 8080), host: process.env.HOST ?? '127.0.0.1', modules: gatewayModules }),
 );

@@ -44,9 +44,15 @@ export async function createClientAssertion(creds: ClientCredentials, audience: 
 export class BusClient {
   private token: { value: string; expiresAt: number } | null = null;
 
+  /**
+   * `audience`: what client assertions are addressed to — the bus's issuer. Defaults to
+   * `baseUrl`; behind a load balancer or with several gateways, every gateway shares the one
+   * issuer, so a client talking to a particular gateway passes the issuer here.
+   */
   constructor(
     readonly baseUrl: string,
     private readonly creds: ClientCredentials,
+    private readonly audience = baseUrl,
   ) {}
 
   async accessToken(): Promise<string> {
@@ -57,7 +63,7 @@ export class BusClient {
       body: new URLSearchParams({
         grant_type: 'client_credentials',
         client_assertion_type: JWT_BEARER_ASSERTION,
-        client_assertion: await createClientAssertion(this.creds, this.baseUrl),
+        client_assertion: await createClientAssertion(this.creds, this.audience),
       }),
     });
     const body = (await response.json()) as { access_token?: string; expires_in?: number; error_description?: string };

@@ -7,6 +7,7 @@ import type { BusEvent, MessageStatus } from './bus-events.js';
 import type { BusConfig } from './config.js';
 import type { PlatformKeystore } from './keystore.js';
 import type { BatchingProducer } from './kafka-transport.js';
+import type { Database, Queryable } from './database.js';
 import type { Logger } from './logger.js';
 import type { Registry } from './registry.js';
 import type { SchemaCatalogue } from './schema-catalogue.js';
@@ -24,11 +25,16 @@ export interface MessageView {
   events: { event: string; at: string; detail?: Record<string, unknown> }[];
 }
 
-/** The gateway's message status views, as far as a module may use them. */
+/** The gateways' shared message status views (PostgreSQL), as far as a module may use them. */
 export interface MessageViews {
-  get(id: string): MessageView | null;
-  /** Read-your-writes: apply an event the module just published before it comes back from Kafka. */
-  applySoon(event: BusEvent): void;
+  get(id: string): Promise<MessageView | null>;
+  /** Delivery status of several messages at once (unknown ids are absent). */
+  statuses(ids: string[]): Promise<Map<string, MessageStatus>>;
+  /**
+   * Read-your-writes on every gateway: writes events the module publishes itself, with `q` (its
+   * transaction around the produce) or the pool.
+   */
+  record(events: BusEvent[], q?: Queryable): Promise<void>;
 }
 
 export interface GatewayModuleHost {
@@ -41,6 +47,8 @@ export interface GatewayModuleHost {
   producer: BatchingProducer;
   topics: Topics;
   store: MessageViews;
+  /** The shared PostgreSQL pool: a module's own tables (see platform/migrations.ts). */
+  db: Database;
 }
 
 export interface GatewayModule {

@@ -32,6 +32,8 @@ import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { ConnectorLoadError, loadConnector, type LoadedConnector } from './connector-loader.js';
 import type { ConnectorDefinition } from '@lgsp/sdk';
 import { openAttachmentStore } from '../attachments/attachment-store.js';
+import { openDatabase } from '../platform/database.js';
+import { instanceId } from '../platform/instance-id.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { ConnectorWorker, type WorkerDeps } from './connector-worker.js';
 
@@ -97,7 +99,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const registry = Registry.load(config.registryFile, catalogue);
   const keystore = await PlatformKeystore.open(config.keysFile);
   const topics = topicsFor(config.topicPrefix);
-  const kafka = createKafka('lgsp-runner', config.kafkaBrokers, log);
+  const kafka = createKafka(`lgsp-runner-${instanceId()}`, config.kafkaBrokers, log);
   const admin = kafka.admin();
   await admin.connect();
 
@@ -117,7 +119,9 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   await producer.connect();
   const verifier = new RecordVerifier(keystore.publicKeyLookup());
 
-  const attachments = openAttachmentStore(config);
+  // Attachments (the claim check) live in the shared PostgreSQL database.
+  const db = await openDatabase(config.databaseUrl, { applicationName: `lgsp-runner-${instanceId()}`, onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
+  const attachments = openAttachmentStore(db);
   const slots = new Map<string, ConnectorSlot>();
   const metrics = createMetricsRegistry('runner');
   // A connector may declare a larger retry budget than the bus default in its manifest
@@ -348,6 +352,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       for (const slot of slots.values()) slot.ledger?.close();
+      await db.close();
     },
   };
 }

@@ -16,11 +16,16 @@ import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
 import { QlvbSimulator, type SimulatedSystem } from '../../services/qlvb-simulator/qlvb-simulator.js';
 import { kafkaBrokers, seedRegistry, uniquePrefix } from './test-bus.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { openDatabase, type Database } from '../../services/platform/database.js';
 
 export const SIMULATED = ['so-tttt-qlvb', 'so-tp-qlvb', 'so-khdt-qlvb', 'xa-hoaphuoc-qlvb'];
 
 export interface EdocBus {
   config: BusConfig;
+  database: TestDatabase;
+  /** A pool on the bus's own database, for tests that look at or change rows directly. */
+  db: Database;
   gateway: RunningGateway;
   runner: RunningRunner;
   qlvb: QlvbSimulator;
@@ -46,9 +51,11 @@ export async function startEdocBus(
     tokenUrl: `${issuer}/v1/token`,
     endpointBases: { [QLVB_SIMULATOR_PLACEHOLDER]: `http://127.0.0.1:${qlvbPort}` },
   });
+  const database = await createTestDatabase(opts.name);
   const config = loadConfig(
     {
       dataDir,
+      databaseUrl: database.url,
       keysFile,
       registryFile: prepared.registryFile,
       issuer,
@@ -77,12 +84,15 @@ export async function startEdocBus(
   });
   const qlvb = new QlvbSimulator({ gatewayUrl: issuer, getKey: keystore.keyResolver(), systems, answerDelayMs: 50, pollIntervalMs: 200 });
   await qlvb.app.listen({ port: qlvbPort, host: '127.0.0.1' });
+  const db = await openDatabase(database.url);
   const gateway = await startGateway(config, { port, modules: gatewayModules });
   const runner = await startRunner(config, { connectors: ['document-management'] });
   qlvb.startPolling();
   let stopped = false;
   const bus: EdocBus = {
     config,
+    database,
+    db,
     gateway,
     runner,
     qlvb,
@@ -93,6 +103,8 @@ export async function startEdocBus(
       await qlvb.stop();
       await runner.stop();
       await gateway.stop();
+      await db.close();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,13 +1,13 @@
 // Document exchange between QLVB systems (edXML) at the gateway, as a gateway module: accepts
 // edXML packages as XML on POST /v1/messages, contributes the document rules on edoc.*
 // submissions (a submission hook), and serves the pull inbox, document lookup and attachments.
-// It owns its stores (SQLite next to the gateway's) and the consumer that feeds the inbox.
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+// Its stores live in the gateways' shared PostgreSQL database, and the consumer feeding the
+// inbox is one group for all gateways.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Consumer } from 'kafkajs';
 import { createKafka, ensureTopics } from '../../platform/kafka-transport.js';
 import { ProblemError } from '../../platform/problem.js';
+import { isDatabaseUnavailable } from '../../platform/database.js';
 import { RecordVerifier } from '../../platform/record-signing.js';
 import type { GatewayModule, GatewayModuleHost } from '../../platform/gateway-module.js';
 import type { SubmissionHook } from '../../platform/submission-hooks.js';
@@ -42,14 +42,13 @@ function xmlProblem(err: unknown): ProblemError {
 }
 
 async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHost): Promise<SubmissionHook[]> {
-  const file = join(ctx.config.dataDir, 'gateway-documents.db');
   const exchange: DocumentExchange = {
-    documents: new DocumentStore(file),
-    inbox: new InboxStore(file),
-    attachments: openAttachmentStore(ctx.config),
+    documents: new DocumentStore(ctx.db),
+    inbox: new InboxStore(ctx.db),
+    attachments: openAttachmentStore(ctx.db),
   };
 
-  // One consumer group per store file: every gateway store sees every deposit and every ack.
+  // One consumer group for all gateways: together they write each deposit and ack once.
   const kafka = createKafka('lgsp-gateway-inbox', ctx.config.kafkaBrokers, ctx.log);
   const admin = kafka.admin();
   await admin.connect();
@@ -58,16 +57,15 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
   const feed: Consumer = await startInboxFeed({
     kafka,
     topics: ctx.topics,
-    groupId: `${ctx.topics.prefix}lgsp-gateway-inbox-${createHash('sha256').update(file).digest('hex').slice(0, 12)}`,
+    groupId: `${ctx.topics.prefix}lgsp-gateway-inbox`,
     verifier: new RecordVerifier(ctx.keystore.publicKeyLookup(), { enforceExpiry: false }),
     registry: ctx.registry,
     inbox: exchange.inbox,
+    db: ctx.db,
     log: ctx.log,
   });
   app.addHook('onClose', async () => {
     await feed.disconnect().catch(() => undefined);
-    exchange.documents.close();
-    exchange.inbox.close();
   });
 
   // Read at start: a trust list that cannot be read stops the gateway rather than verifying
@@ -95,11 +93,10 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
       throw new ProblemError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The edXML body exceeds the limit of ${limit} bytes (attachments up to ${ctx.config.attachmentMaxBytes} bytes, base64)`);
     }
   });
-  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limit }, async (req: FastifyRequest, body: string | Buffer) => {
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limit }, async (req: FastifyRequest, body: Buffer) => {
     try {
-      const bytes = body as Buffer;
-      const { type, payload, shape } = decodeEdxml(bytes, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
-      const to = recipientsForXml(type, payload, exchange.documents);
+      const { type, payload, shape } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
+      const to = await recipientsForXml(type, payload, exchange.documents);
       if (type === 'edoc.status' && to.length === 0) {
         throw new ProblemError(422, 'DOCUMENT_NOT_FOUND', 'Document not found', 'the status packet names no document known to the bus (ResponseFor/DocumentId)', {
           errors: [{ field: 'edXMLHeader/Status/ResponseFor/DocumentId', message: 'unknown document' }],
@@ -107,11 +104,11 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
       }
       // Verified over the exact bytes posted (safe-xml has accepted them by now); only a package
       // that carries a signature pays for it.
-      const verification = payload.signature === undefined ? { result: 'unsigned' as const, checkedAt: new Date().toISOString() } : await signatures.verify(bytes.toString('utf8').replace(/^\uFEFF/, ''));
-      received.set(req, { bytes, shape, verification });
+      const verification = payload.signature === undefined ? { result: 'unsigned' as const, checkedAt: new Date().toISOString() } : await signatures.verify(body.toString('utf8').replace(/^\uFEFF/, ''));
+      received.set(req, { bytes: body, shape, verification });
       return { type, to, payload };
     } catch (err) {
-      throw xmlProblem(err);
+      throw isDatabaseUnavailable(err) ? err : xmlProblem(err);
     }
   });
 

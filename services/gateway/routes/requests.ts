@@ -100,6 +100,14 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const waitSeconds = preferredWaitSeconds(req.headers.prefer);
     const pending = replies.expect(envelope.id);
     const accepted = messageEvent('accepted', envelope, 'gateway', { requestReply: true, waitSeconds });
+    // As for POST /v1/messages: the status row first (a PostgreSQL outage refuses the request
+    // before Kafka sees it), removed again if Kafka refuses.
+    try {
+      await ctx.acceptedRows.write([accepted]);
+    } catch (err) {
+      pending.cancel();
+      throw err;
+    }
     try {
       await ctx.producer.send([
         {
@@ -112,10 +120,10 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       ]);
     } catch (err) {
       pending.cancel();
+      await ctx.store.forget([envelope.id]).catch(() => undefined);
       req.log.warn({ err: (err as Error).message }, 'Kafka did not acknowledge the request');
       throw problems.unavailable('The bus could not durably accept the request; retry later', 5);
     }
-    ctx.store.applySoon(accepted);
     reply.header('Location', `/v1/messages/${envelope.id}`);
 
     const timers: NodeJS.Timeout[] = [];
@@ -126,10 +134,15 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       // A request the provider cannot answer is dead-lettered by the runtime: end the wait early.
       timers.push(
         setInterval(() => {
-          const view = ctx.store.get(envelope.id);
-          if (view?.status !== 'dead_lettered') return;
-          const dead = [...view.events].reverse().find((e) => e.event === 'dead_lettered');
-          resolve({ kind: 'failed', reason: String(dead?.detail?.reason ?? 'dead-lettered') });
+          void ctx.store.get(envelope.id).then(
+            (view) => {
+              if (view?.status !== 'dead_lettered') return;
+              const dead = [...view.events].reverse().find((e) => e.event === 'dead_lettered');
+              resolve({ kind: 'failed', reason: String(dead?.detail?.reason ?? 'dead-lettered') });
+            },
+            // PostgreSQL briefly unreachable: the next poll (or the timeout) decides.
+            () => undefined,
+          );
         }, FAILURE_POLL_MS),
       );
     });
