@@ -40,7 +40,8 @@ t.test('PostgreSQL down for 10 s under load: 503 + Retry-After, recovery, nothin
   };
   const workers = Array.from({ length: 6 }, (_, w) => worker(w));
 
-  await sleep(2000);
+  // Load established (on a busy machine the first answers take a while) before PostgreSQL goes.
+  await eventually(() => accepted.length >= 10, 60_000);
   const beforeOutage = accepted.length;
   // Requests already past their database write when the server goes may still end in 202 (their
   // rows are committed); any request that starts once it is down must not.
