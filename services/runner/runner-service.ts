@@ -31,7 +31,10 @@ import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { ConnectorLoadError, loadConnector, type LoadedConnector } from './connector-loader.js';
 import type { ConnectorDefinition } from '../../connectors/sdk/index.js';
 import { openAttachmentStore } from '../attachments/attachment-store.js';
+import { openDatabase } from '../platform/database.js';
 import { DeliveryLedger } from './delivery-ledger.js';
+import { connectorStateStore } from './connector-state-store.js';
+import { ConnectorPauseState } from './pause-state.js';
 import { ConnectorWorker, type WorkerDeps } from './connector-worker.js';
 
 export interface RunnerOptions {
@@ -50,7 +53,6 @@ export interface RunnerOptions {
 interface ConnectorSlot {
   manifest: ConnectorManifest;
   worker: ConnectorWorker | null;
-  ledger: DeliveryLedger | null;
   loadError: string | null;
   /** Why the connector could not even be discovered (manifest unreadable, not found): restarts cannot fix it. */
   discoveryError?: string;
@@ -58,7 +60,7 @@ interface ConnectorSlot {
   loaded?: LoadedConnector;
   /** What the module declares, known once it was imported even if a later step failed. */
   definition?: ConnectorDefinition<Record<string, unknown>>;
-  /** Paused by an operator: kept across restarts, as Kafka Connect keeps a connector's target state. */
+  /** Paused by an operator (on any runner): kept in PostgreSQL across restarts, see pause-state.ts. */
   paused?: boolean;
 }
 
@@ -116,6 +118,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   await producer.connect();
   const verifier = new RecordVerifier(keystore.publicKeyLookup());
 
+  const db = await openDatabase(config.databaseUrl, { applicationName: 'lgsp-runner', onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
   const attachments = openAttachmentStore(config);
   const slots = new Map<string, ConnectorSlot>();
   const metrics = createMetricsRegistry('runner');
@@ -126,7 +129,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     const declared = (catalogue.manifests.find((m) => m.name === name) as { retry?: { maxAttempts?: number } } | undefined)?.retry?.maxAttempts;
     return Math.max(config.retryMaxAttempts, Number.isInteger(declared) ? declared! : 0);
   };
-  const depsFor = (ledger: DeliveryLedger, name: string): WorkerDeps => ({
+  const depsFor = (name: string): WorkerDeps => ({
     kafka,
     producer,
     topics,
@@ -134,7 +137,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     keystore,
     verifier,
     validateEnvelope: catalogue.validator(SCHEMA_IDS.envelope),
-    ledger,
+    ledger: new DeliveryLedger(db, name),
+    state: connectorStateStore(db, name),
     log: log.child({ connector: name }),
     policy: { maxAttempts: retryAttemptsFor(name), baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
     deliveryTimeoutMs: config.deliveryTimeoutMs,
@@ -160,8 +164,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       });
       slot.loaded = loaded;
       slot.definition = loaded.definition;
-      slot.ledger ??= new DeliveryLedger(join(config.dataDir, `runner-${name}.db`));
-      const worker = new ConnectorWorker(loaded, depsFor(slot.ledger, name));
+      slot.paused = await pauseState.isPaused(name);
+      const worker = new ConnectorWorker(loaded, depsFor(name));
       slot.worker = worker;
       if (slot.paused) worker.pause();
       await withTimeout(worker.start(), config.connectorStartTimeoutMs, `start() did not finish within ${config.connectorStartTimeoutMs} ms`);
@@ -178,8 +182,17 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     }
   }
 
+  // A pause or resume made through another runner reaches this one's workers here.
+  const pauseState = new ConnectorPauseState(db, log, (name, paused) => {
+    const slot = slots.get(name);
+    if (!slot) return;
+    slot.paused = paused;
+    if (slot.worker && !slot.loadError) paused ? slot.worker.pause() : slot.worker.resume();
+    log.info({ connector: name, paused }, 'connector target state changed');
+  });
+
   for (const manifest of manifests) {
-    const slot: ConnectorSlot = { manifest, worker: null, ledger: null, loadError: null };
+    const slot: ConnectorSlot = { manifest, worker: null, loadError: null };
     slots.set(manifest.name, slot);
     await startSlot(slot);
   }
@@ -195,7 +208,6 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     const slot: ConnectorSlot = {
       manifest: { name: failed.name, entry: '', messageTypes: [], source: failed.source },
       worker: null,
-      ledger: null,
       loadError: null,
       discoveryError: `${error} (connector.json is read when the runner starts: restart the runner once it is fixed)`,
     };
@@ -308,6 +320,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     const slot = slotOr404(req.params.name);
     const worker = runningOr409(slot);
     await auditAction(req, 'connector_pause', slot.manifest.name);
+    await pauseState.set(slot.manifest.name, true, req.caller!.clientId);
     slot.paused = true;
     worker.pause();
     return reply.code(202).send();
@@ -316,6 +329,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     const slot = slotOr404(req.params.name);
     const worker = runningOr409(slot);
     await auditAction(req, 'connector_resume', slot.manifest.name);
+    await pauseState.set(slot.manifest.name, false, req.caller!.clientId);
     slot.paused = false;
     worker.resume();
     return reply.code(202).send();
@@ -328,6 +342,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     return reply.code(202).send(await statusOf(slot));
   });
   const url = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
+  pauseState.startPolling();
 
   return {
     app,
@@ -335,10 +350,11 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     slots,
     async stop() {
       await app.close();
+      await pauseState.stop();
       for (const slot of slots.values()) await slot.worker?.stop();
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
-      for (const slot of slots.values()) slot.ledger?.close();
+      await db.close();
     },
   };
 }
