@@ -1,39 +1,62 @@
-// `lgsp audit verify [--db <file>] [--keys <platform-keys.json>]`: checks an audit store file
-// offline. Exit codes: 0 intact, 1 tampered, 2 usage error or nothing to verify. The lgsp CLI
-// dispatcher passes the arguments after `audit verify`.
-import { existsSync } from 'node:fs';
+// `lgsp audit verify [--database <url>] [--keys <platform-keys.json>]`: checks the audit chain
+// in PostgreSQL offline (it only reads; it never migrates or writes). Exit codes: 0 intact,
+// 1 tampered, 2 usage error or nothing to verify. The lgsp CLI dispatcher passes the arguments
+// after `audit verify`.
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { loadConfig } from '../platform/config.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import { verifyAuditChain } from './chain-verifier.js';
 
-export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--db <audit.db>] [--keys <platform-keys.json>]
+export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--database <postgres://…>] [--keys <platform-keys.json>]
 
 Recomputes the audit hash chain and checks every signed checkpoint.
-  --db    audit store file (default: <dataDir>/audit.db from the configuration)
-  --keys  platform keys file whose public keys verify the checkpoints (default: keysFile)
-Exit status: 0 intact, 1 tampered, 2 usage error or missing file.`;
+  --database  PostgreSQL holding the audit tables (default: DATABASE_URL from the configuration)
+  --keys      platform keys file whose public keys verify the checkpoints (default: keysFile)
+Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or missing file.`;
 
 export interface CommandOutput {
   log(line: string): void;
   error(line: string): void;
 }
 
-type ParsedArgs = { help: true } | { help: false; db?: string; keys?: string };
+type ParsedArgs = { help: true } | { help: false; database?: string; keys?: string };
 
 function parseArgs(argv: string[]): ParsedArgs | string {
-  const parsed: { db?: string; keys?: string } = {};
+  const parsed: { database?: string; keys?: string } = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '-h' || arg === '--help') return { help: true };
-    const inline = /^--(db|keys)=(.*)$/.exec(arg);
-    const name = inline ? inline[1] : arg === '--db' || arg === '--keys' ? arg.slice(2) : null;
+    const inline = /^--(database|keys)=(.*)$/.exec(arg);
+    const name = inline ? inline[1] : arg === '--database' || arg === '--keys' ? arg.slice(2) : null;
     if (!name) return `unknown argument: ${arg}`;
     const value = inline ? inline[2] : argv[++i];
-    if (value === undefined || value === '') return `--${name} needs a file`;
-    parsed[name as 'db' | 'keys'] = value;
+    if (value === undefined || value === '') return `--${name} needs a value`;
+    parsed[name as 'database' | 'keys'] = value;
   }
+  if (parsed.database !== undefined && !/^postgres(ql)?:\/\//.test(parsed.database)) return '--database must be a postgres:// URL';
   return { help: false, ...parsed };
+}
+
+function stackDatabaseUrl(dataDir: string): string {
+  try {
+    const stack = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as { postgres?: { url?: unknown } };
+    return typeof stack.postgres?.url === 'string' ? stack.postgres.url : '';
+  } catch {
+    return '';
+  }
+}
+
+/** The URL without its password, for messages. */
+function shown(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the database';
+  }
 }
 
 export async function runAuditVerify(argv: string[], out: CommandOutput = console): Promise<number> {
@@ -47,24 +70,24 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     return 0;
   }
 
-  let dbFile = args.db;
+  let databaseUrl = args.database;
   let keysFile = args.keys;
-  if (!dbFile || !keysFile) {
+  if (!databaseUrl || !keysFile) {
     try {
       const config = loadConfig();
-      dbFile ??= join(config.dataDir, 'audit.db');
+      // Without DATABASE_URL, the PostgreSQL that `npm start` runs (recorded in stack.json).
+      databaseUrl ??= config.databaseUrl || stackDatabaseUrl(config.dataDir);
       keysFile ??= config.keysFile;
     } catch (err) {
       out.error(`lgsp audit verify: ${(err as Error).message}`);
       return 2;
     }
   }
-  dbFile = resolve(dbFile);
-  keysFile = resolve(keysFile);
-  if (!existsSync(dbFile)) {
-    out.error(`lgsp audit verify: no audit store at ${dbFile} (pass --db <file>)`);
+  if (!databaseUrl) {
+    out.error('lgsp audit verify: no database: set DATABASE_URL or pass --database <url> (npm start writes it to .lgsp/dev/stack.json)');
     return 2;
   }
+  keysFile = resolve(keysFile);
   // PlatformKeystore.open would create a fresh key for a missing file, and every checkpoint
   // would then look forged: a missing keys file is a usage error.
   if (!existsSync(keysFile)) {
@@ -72,16 +95,24 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     return 2;
   }
 
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5000, application_name: 'lgsp-audit-verify' });
   let result;
   try {
+    const tables = await pool.query<{ n: string }>("SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('audit_entries', 'audit_checkpoints')");
+    if (Number(tables.rows[0].n) < 2) {
+      out.error(`lgsp audit verify: ${shown(databaseUrl)} holds no audit log (no audit_entries table)`);
+      return 2;
+    }
     const keystore = await PlatformKeystore.open(keysFile);
-    result = await verifyAuditChain(dbFile, keystore.keyResolver());
+    result = await verifyAuditChain(pool, keystore.keyResolver());
   } catch (err) {
-    out.error(`lgsp audit verify: cannot read ${dbFile}: ${(err as Error).message}`);
+    out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(err as Error).message}`);
     return 2;
+  } finally {
+    await pool.end().catch(() => undefined);
   }
 
-  out.log(`audit store ${dbFile}: ${result.entries} entries, ${result.checkpoints} checkpoints`);
+  out.log(`audit log in ${shown(databaseUrl)}: ${result.entries} entries, ${result.checkpoints} checkpoints`);
   if (result.firstBad) {
     out.log(`TAMPERED: first bad entry seq ${result.firstBad.seq}: ${result.firstBad.reason}`);
     return 1;
@@ -89,7 +120,7 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
   const unsigned = result.entries - result.signedThrough;
   out.log(
     result.entries === 0
-      ? 'OK: the audit store is empty'
+      ? 'OK: the audit log is empty'
       : unsigned > 0
       ? `OK: chain intact; entries 1..${result.signedThrough} covered by signed checkpoints, the ${unsigned} newest not yet signed`
       : 'OK: chain intact; every entry covered by a signed checkpoint',

@@ -7,7 +7,7 @@ import { PlatformKeystore } from '../platform/keystore.js';
 const USAGE = `usage: lgsp <command>
 
   start                      run the whole local stack (Kafka, gateway, runner, audit, simulators)
-  audit verify [--db F] [--keys F]
+  audit verify [--database URL] [--keys F]
                              recompute the audit hash chain and check every signed checkpoint
   token <clientId> [--dir D]  print an access token for a dev client (.lgsp/dev/clients/<clientId>.json)
   keys rotate                add a new platform signing key (older keys stay in the JWKS)
