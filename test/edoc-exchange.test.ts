@@ -4,7 +4,7 @@
 // that is down is retried then delivered while the others are not held up.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { topicsFor } from '../services/platform/topics.js';
 import { decodeEdxml } from '../services/edxml/edxml-codec.js';
@@ -20,7 +20,7 @@ t.test('document exchange', async (t) => {
   const office = bus.client('vp-ubnd-qlvb');
   const token = await office.accessToken();
   const postXml = (xml: Buffer | string, bearer: string | null = token) =>
-    fetch(`${bus.gateway.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/xml', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body: xml });
+    fetch(`${bus.gateway.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/xml', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body: typeof xml === 'string' ? xml : new Uint8Array(xml) });
   const documentView = (id: string, client = office) => client.request('GET', `/v1/documents/${encodeURIComponent(id)}`);
   const docs = (clientId: string) => bus.qlvb.received.get(clientId) ?? [];
 
@@ -279,8 +279,7 @@ t.test('document exchange', async (t) => {
     // checks presence and size), the delivery fails with the reason and nothing reaches the recipient.
     const bytes2 = Buffer.from('Biên bản nghiệm thu lần 2 (dữ liệu mẫu)');
     const upload2 = await (await fetch(`${bus.gateway.url}/v1/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: bytes2 })).json();
-    const file2 = join(bus.config.dataDir, 'attachments', upload2.sha256.slice(0, 2), upload2.sha256);
-    writeFileSync(file2, Buffer.alloc(bytes2.length, 0x41));
+    await bus.db.query('UPDATE attachment_blobs SET content = $1 WHERE sha256 = $2', [Buffer.alloc(bytes2.length, 0x41), upload2.sha256]);
     const corrupt = await send('000.00.00.H49,2026/04/16,161/QĐ-UBND', [{ contentId: 'cid:bb2.txt', name: 'Biên bản 2.txt', contentType: 'text/plain', sha256: upload2.sha256, size: upload2.size }], ['H49.242.10']);
     t.equal(corrupt.status, 202);
     const dead = await eventually(async () => {

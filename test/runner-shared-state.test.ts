@@ -7,7 +7,7 @@ import { createKafka } from '../services/platform/kafka-transport.js';
 import { topicsFor } from '../services/platform/topics.js';
 import { openDatabase } from '../services/platform/database.js';
 import { connectorStateStore } from '../services/runner/connector-state-store.js';
-import { memoryConnectorState, type ConnectorState } from '../connectors/sdk/state.js';
+import { memoryConnectorState, type ConnectorState } from '@lgsp/sdk/state';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 
 t.test('runner replicas share the ledger and the pause state', async (t) => {

@@ -4,8 +4,8 @@
 // inbox for it to pull; as the bus's JSON form, or as the edXML package itself. Attachments are
 // read back from the claim-check store and verified against their SHA-256 before anything is
 // handed over, so a corrupted or missing attachment fails the delivery with the reason.
-import { defineConnector, PermanentError, type Envelope } from '../sdk/index.js';
-import { encodeEdxml, EdxmlError, type EdocType, type JsonAttachment } from '../sdk/edxml.js';
+import { defineConnector, PermanentError, type Envelope } from '@lgsp/sdk';
+import { encodeEdxml, EdxmlError, type EdocType, type JsonAttachment } from '@lgsp/sdk/edxml';
 
 interface Config {
   timeoutMs?: number;

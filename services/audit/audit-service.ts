@@ -290,7 +290,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
         if (!e.payload.restart) consumerFailure = e.payload.error.message;
         log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'audit consumer crashed');
       });
-      checkpointTimer = setInterval(checkpointNow, config.checkpointIntervalMs);
+      checkpointTimer = setInterval(() => void checkpointNow(), config.checkpointIntervalMs);
       checkpointTimer.unref();
     };
     const stopWriting = async () => {

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { loadConfig } from '../platform/config.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import { verifyAuditChain } from './chain-verifier.js';
+import { parseCommandArgs, UsageError } from '../cli/cli-args.js';
 
 export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--database <postgres://…>] [--keys <platform-keys.json>]
 
@@ -19,24 +20,6 @@ Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or missin
 export interface CommandOutput {
   log(line: string): void;
   error(line: string): void;
-}
-
-type ParsedArgs = { help: true } | { help: false; database?: string; keys?: string };
-
-function parseArgs(argv: string[]): ParsedArgs | string {
-  const parsed: { database?: string; keys?: string } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '-h' || arg === '--help') return { help: true };
-    const inline = /^--(database|keys)=(.*)$/.exec(arg);
-    const name = inline ? inline[1] : arg === '--database' || arg === '--keys' ? arg.slice(2) : null;
-    if (!name) return `unknown argument: ${arg}`;
-    const value = inline ? inline[2] : argv[++i];
-    if (value === undefined || value === '') return `--${name} needs a value`;
-    parsed[name as 'database' | 'keys'] = value;
-  }
-  if (parsed.database !== undefined && !/^postgres(ql)?:\/\//.test(parsed.database)) return '--database must be a postgres:// URL';
-  return { help: false, ...parsed };
 }
 
 function stackDatabaseUrl(dataDir: string): string {
@@ -60,9 +43,16 @@ function shown(url: string): string {
 }
 
 export async function runAuditVerify(argv: string[], out: CommandOutput = console): Promise<number> {
-  const args = parseArgs(argv);
-  if (typeof args === 'string') {
-    out.error(`lgsp audit verify: ${args}\n${AUDIT_VERIFY_USAGE}`);
+  let args: { database?: string; keys?: string; help?: boolean };
+  try {
+    const { values, positionals } = parseCommandArgs(argv, { database: { type: 'string' }, keys: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    for (const name of ['database', 'keys'] as const) if (values[name] === '') throw new UsageError(`--${name} needs a value`);
+    if (values.database !== undefined && !/^postgres(ql)?:\/\//.test(values.database)) throw new UsageError('--database must be a postgres:// URL');
+    args = values;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    out.error(`lgsp audit verify: ${err.message}\n${AUDIT_VERIFY_USAGE}`);
     return 2;
   }
   if (args.help) {

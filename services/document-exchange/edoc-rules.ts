@@ -6,19 +6,21 @@
 //  - admit: the sender is who the package says, the recipients are the package's To list, a new
 //    DocumentId is new, a revoke/update/replace targets a document this sender sent to each
 //    recipient, and a status packet is a legal next step for its (document, recipient) — see
-//    status-lifecycle.ts. The document store changes only when Kafka has acknowledged.
+//    status-lifecycle.ts. admit runs in the submission's transaction: the (document, recipient)
+//    rows it reads are locked until Kafka has acknowledged (commit) or refused (rollback), on
+//    every gateway, and its changes commit with the submission or not at all.
 import type { FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import type { BusEvent } from '../platform/bus-events.js';
 import type { Envelope } from '../platform/envelope.js';
 import { ProblemError } from '../platform/problem.js';
-import type { MessageView } from '../gateway/message-store.js';
-import type { Admission, SubmissionContext, SubmissionHook } from '../gateway/submission-hooks.js';
-import type { FanOutSubmission } from '../gateway/fan-out.js';
+import type { MessageView } from '../platform/gateway-module.js';
+import type { Admission, FanOutSubmission, SubmissionContext, SubmissionHook } from '../platform/submission-hooks.js';
 import { encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '../edxml/edxml-codec.js';
 import { sha256Hex, type AttachmentStore } from '../attachments/attachment-store.js';
 import { applyChange, applyStatus, businessKind, type RecipientState } from './status-lifecycle.js';
 import type { DocumentChanges, DocumentStore } from './document-store.js';
+import type { Queryable } from '../platform/database.js';
 
 export const EDOC_TYPES = ['edoc.send', 'edoc.status'] as const;
 
@@ -52,15 +54,12 @@ export interface EdocRulesDeps {
   attachments: AttachmentStore;
   attachmentMaxBytes: number;
   /** The gateway's view of a message (for events on the original document's timeline). */
-  messageView(id: string): MessageView | null;
+  messageView(id: string): Promise<MessageView | null>;
 }
 
 export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
   // Attachment bytes held between prepare (before routing) and admit (after every check).
   const pendingBlobs = new WeakMap<FastifyRequest, Buffer[]>();
-  // (document, recipient) pairs with a submission in flight, so two packets cannot both pass
-  // the lifecycle check against the same state.
-  const busy = new Set<string>();
 
   async function prepareSend(body: FanOutSubmission, sub: SubmissionContext): Promise<FanOutSubmission> {
     const payload = body.payload as unknown as SendPayload;
@@ -94,7 +93,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
         if (typeof a.sha256 === 'string' && typeof a.size === 'number') {
           const stored = /^[0-9a-f]{64}$/.test(a.sha256) ? await deps.attachments.stat(a.sha256) : null;
           // Whether someone else's attachment exists is not disclosed: unknown and foreign look alike.
-          if (!stored || !deps.documents.mayReadAttachment(a.sha256, sub.caller.member)) {
+          if (!stored || !(await deps.documents.mayReadAttachment(a.sha256, sub.caller.member))) {
             throw problem(422, 'ATTACHMENT_NOT_FOUND', 'Attachment not found', `attachment ${a.contentId}: no uploaded attachment ${a.sha256} (POST /v1/attachments first, or send the content inline)`, `${field}.sha256`);
           }
           if (stored.size !== a.size) {
@@ -129,17 +128,6 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     }
   }
 
-  function reserve(keys: string[]): () => void {
-    if (keys.some((k) => busy.has(k))) throw problem(409, 'DOCUMENT_BUSY', 'Document busy', 'another packet about this document and recipient is being accepted right now; retry');
-    keys.forEach((k) => busy.add(k));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      keys.forEach((k) => busy.delete(k));
-    };
-  }
-
   function statusEvent(original: MessageView | null, messageId: string, detail: Record<string, unknown>): BusEvent[] {
     if (!original) return [];
     return [{
@@ -156,7 +144,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     }];
   }
 
-  async function admitSend(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext): Promise<Admission> {
+  async function admitSend(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext, tx: Queryable): Promise<Admission> {
     const payload = envelopes[0].data as unknown as SendPayload;
     const { header } = payload;
     if (header.from.organId !== sub.caller.member) {
@@ -177,7 +165,6 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     const at = new Date().toISOString();
     const changes: DocumentChanges = { packages: [], grants: [], states: [] };
     const events: BusEvent[] = [];
-    const keys = envelopes.map((e) => `${original}\u0000${e.to.member}`);
 
     const newDocumentId = kind === null || kind === 'replace' ? header.documentId : null;
     if (kind === 'replace' && header.documentId === original) {
@@ -185,25 +172,24 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     }
     if (newDocumentId) {
       for (const [i, e] of envelopes.entries()) {
-        if (deps.documents.recipient(newDocumentId, e.to.member)) {
+        if (await deps.documents.recipient(newDocumentId, e.to.member, tx)) {
           throw problem(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', `document ${newDocumentId} was already sent to ${e.to.member}; to change it send an update (BussinessDocType 2) or a replacement (3)`, envelopes.length > 1 ? `to[${i}]` : 'payload.header.documentId');
         }
       }
       changes.documents = [{ documentId: newDocumentId, sender: sub.caller.member, subject: header.subject, at }];
       changes.newRecipients = envelopes.map((e) => ({ documentId: newDocumentId, member: e.to.member, messageId: e.id }));
-      if (kind === 'replace') keys.push(...envelopes.map((e) => `${newDocumentId}\u0000${e.to.member}`));
     }
     if (kind) {
-      if (deps.documents.senderOf(original) !== sub.caller.member) {
+      if ((await deps.documents.senderOf(original, tx)) !== sub.caller.member) {
         throw problem(422, 'ORIGINAL_DOCUMENT_NOT_FOUND', 'Original document not found', `no document ${original} sent by ${sub.caller.member} is known to the bus`, 'payload.traceHeaderList.bussiness.documentId', 'must be the DocumentId of a document you sent');
       }
       for (const [i, e] of envelopes.entries()) {
-        const pair = deps.documents.recipient(original, e.to.member);
+        const pair = await deps.documents.recipient(original, e.to.member, tx, { forUpdate: true });
         if (!pair) throw problem(422, 'ORIGINAL_NOT_SENT_TO_RECIPIENT', 'Recipient never got the original', `document ${original} was not sent to ${e.to.member}`, envelopes.length > 1 ? `to[${i}]` : 'to');
         const next = applyChange(pair.state, kind);
         if (!next.ok) throw problem(409, 'ILLEGAL_STATUS_TRANSITION', 'Illegal status transition', `${e.to.member}: ${next.reason}`, 'payload.traceHeaderList.bussiness.bussinessDocType', next.reason);
         changes.states!.push({ documentId: original, member: e.to.member, state: next.state, recorded: next.recorded, at, by: 'bus', messageId: e.id, description: bussiness?.bussinessDocReason });
-        if (next.recorded) events.push(...statusEvent(deps.messageView(pair.messageId), pair.messageId, { statusCode: next.recorded, documentId: original, by: 'bus', packetMessageId: e.id }));
+        if (next.recorded) events.push(...statusEvent(await deps.messageView(pair.messageId), pair.messageId, { statusCode: next.recorded, documentId: original, by: 'bus', packetMessageId: e.id }));
       }
     }
     for (const e of envelopes) {
@@ -213,24 +199,22 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       if (!a.sha256) continue;
       for (const member of [sub.caller.member, ...envelopes.map((e) => e.to.member)]) changes.grants!.push({ sha256: a.sha256, member });
     }
-    const release = reserve(keys);
+    // A new document sent concurrently through another gateway: its recipient rows collide
+    // here (the insert waits for the other transaction), and this one is refused.
     try {
-      for (const blob of pendingBlobs.get(sub.request) ?? []) await deps.attachments.put(blob);
+      await deps.documents.record(changes, tx);
     } catch (err) {
-      release();
+      if ((err as { code?: string }).code === '23505') {
+        throw problem(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', `document ${newDocumentId ?? original} was just sent to the same recipient by another request`, 'payload.header.documentId');
+      }
       throw err;
     }
-    return {
-      events,
-      commit: () => {
-        deps.documents.record(changes);
-        release();
-      },
-      release,
-    };
+    // Content-addressed and idempotent: bytes of a submission that is then refused are harmless.
+    for (const blob of pendingBlobs.get(sub.request) ?? []) await deps.attachments.put(blob);
+    return { events };
   }
 
-  async function admitStatus(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext): Promise<Admission> {
+  async function admitStatus(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext, tx: Queryable): Promise<Admission> {
     if (envelopes.length !== 1) throw problem(422, 'ONE_RECIPIENT_ONLY', 'One recipient only', 'a status packet goes to the document\'s sender only', 'to');
     const [envelope] = envelopes;
     const payload = envelope.data as unknown as StatusPayload;
@@ -239,7 +223,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     }
     checkRenderable('edoc.status', envelope.data);
     const documentId = payload.responseFor.documentId;
-    const pair = deps.documents.recipient(documentId, sub.caller.member);
+    const pair = await deps.documents.recipient(documentId, sub.caller.member, tx, { forUpdate: true });
     if (!pair) {
       throw problem(422, 'DOCUMENT_NOT_FOUND', 'Document not found', `no document ${documentId} was sent to ${sub.caller.member} through the bus`, 'payload.responseFor.documentId');
     }
@@ -251,21 +235,14 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       const allowed = next.allowed.length > 0 ? `allowed now: ${next.allowed.join(', ')}` : 'no status is allowed now';
       throw problem(409, 'ILLEGAL_STATUS_TRANSITION', 'Illegal status transition', `StatusCode ${payload.statusCode} refused for ${documentId} at ${sub.caller.member}: ${next.reason} (${allowed})`, 'payload.statusCode', `${next.reason} (${allowed})`);
     }
-    const release = reserve([`${documentId}\u0000${sub.caller.member}`]);
     const at = new Date().toISOString();
     const changes: DocumentChanges = {
       states: [{ documentId, member: sub.caller.member, state: next.state, recorded: next.recorded, at, by: 'recipient', messageId: envelope.id, description: payload.description }],
       packages: [{ messageId: envelope.id, type: envelope.type, documentId, packageDocumentId: null, businessDocType: null, from: envelope.from.member, to: envelope.to.member, at }],
     };
     const detail = { statusCode: payload.statusCode, documentId, statusMessageId: envelope.id, ...(payload.description ? { description: payload.description } : {}) };
-    return {
-      events: statusEvent(deps.messageView(pair.messageId), pair.messageId, detail),
-      commit: () => {
-        deps.documents.record(changes);
-        release();
-      },
-      release,
-    };
+    await deps.documents.record(changes, tx);
+    return { events: statusEvent(await deps.messageView(pair.messageId), pair.messageId, detail) };
   }
 
   return {
@@ -275,18 +252,18 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       const documentId = (body.payload as unknown as Partial<StatusPayload>).responseFor?.documentId;
       return { ...body, correlationId: body.correlationId ?? (typeof documentId === 'string' ? documentId : undefined) };
     },
-    admit: (envelopes, sub) => (envelopes[0].type === 'edoc.send' ? admitSend(envelopes, sub) : admitStatus(envelopes, sub)),
+    admit: (envelopes, sub, tx) => (envelopes[0].type === 'edoc.send' ? admitSend(envelopes, sub, tx) : admitStatus(envelopes, sub, tx)),
   };
 }
 
 /** `to` of an XML submission: the package's To organisations, or the original document's sender. */
-export function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore): { member: string }[] {
+export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore): Promise<{ member: string }[]> {
   if (type === 'edoc.send') {
     const to = (payload as unknown as SendPayload).header?.to;
     return Array.isArray(to) ? to.map((o) => ({ member: o.organId })) : [];
   }
   const responseFor = (payload as unknown as Partial<StatusPayload>).responseFor;
-  const sender = responseFor?.documentId ? documents.senderOf(responseFor.documentId) : null;
+  const sender = responseFor?.documentId ? await documents.senderOf(responseFor.documentId) : null;
   const member = sender ?? responseFor?.organId;
   return member ? [{ member }] : [];
 }

@@ -39,8 +39,6 @@ async function main(): Promise<void> {
   const [command, ...args] = sep >= 0 ? process.argv.slice(sep + 1) : process.argv.slice(2);
   if (!command) usage();
 
-  let kafka: LocalKafka | undefined;
-  let postgres: LocalPostgres | undefined;
   let child: ChildProcess | undefined;
   let signalled = 0;
   // First Ctrl-C/SIGTERM: pass it on to the command and let the normal path stop the broker when
@@ -77,8 +75,8 @@ async function main(): Promise<void> {
         return started;
       })();
   const [kafkaResult, postgresResult] = await Promise.allSettled([startingKafka, startingPostgres]);
-  kafka = kafkaResult.status === 'fulfilled' ? kafkaResult.value : undefined;
-  postgres = postgresResult.status === 'fulfilled' ? postgresResult.value : undefined;
+  const kafka: LocalKafka | undefined = kafkaResult.status === 'fulfilled' ? kafkaResult.value : undefined;
+  const postgres: LocalPostgres | undefined = postgresResult.status === 'fulfilled' ? postgresResult.value : undefined;
   const failed = [kafkaResult, postgresResult].find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed || signalled) {
     await Promise.all([kafka?.stop(), postgres?.stop()]);

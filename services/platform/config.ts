@@ -30,8 +30,6 @@ export interface BusConfig {
   checkpointIntervalMs: number;
   /** Largest total size of one document package's attachments (edoc.send). */
   attachmentMaxBytes: number;
-  /** Where the filesystem attachment store keeps attachments; empty = <dataDir>/attachments. */
-  attachmentStoreDir: string;
   /** Extra directories scanned like connectors/ (each holds <name>/connector.json). */
   connectorDirs: string[];
   /** npm packages (or package directories) holding a connector: each has a connector.json at its root. */
@@ -63,7 +61,6 @@ const DEFAULTS: BusConfig = {
   deliveryConcurrency: 32,
   checkpointIntervalMs: 10_000,
   attachmentMaxBytes: 20 * 1024 * 1024,
-  attachmentStoreDir: '',
   connectorDirs: [],
   connectorPackages: [],
   connectorStartTimeoutMs: 30_000,
@@ -93,7 +90,6 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_DELIVERY_CONCURRENCY: 'deliveryConcurrency',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
   LGSP_ATTACHMENT_MAX_BYTES: 'attachmentMaxBytes',
-  LGSP_ATTACHMENT_STORE_DIR: 'attachmentStoreDir',
   LGSP_CONNECTOR_DIRS: 'connectorDirs',
   LGSP_CONNECTOR_PACKAGES: 'connectorPackages',
   LGSP_CONNECTOR_START_TIMEOUT_MS: 'connectorStartTimeoutMs',
@@ -125,7 +121,6 @@ const configSchema = {
     deliveryConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },
     attachmentMaxBytes: { type: 'integer', minimum: 1024, maximum: 512 * 1024 * 1024 },
-    attachmentStoreDir: { type: 'string' },
     connectorDirs: { type: 'array', items: { type: 'string', minLength: 1 } },
     connectorPackages: { type: 'array', items: { type: 'string', minLength: 1 } },
     connectorStartTimeoutMs: { type: 'integer', minimum: 100 },

@@ -9,11 +9,13 @@ import { migrateDatabase } from './migrations.js';
 // bigint (count(*), bigserial) as JS numbers: our counters and sequence values stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-export type Queryable = Pick<pg.PoolClient, 'query'>;
-
-export interface Database {
-  readonly pool: pg.Pool;
+/** What stores need to run a statement: the pool, or one transaction's connection. */
+export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface Database extends Queryable {
+  readonly pool: pg.Pool;
   /** Runs fn in one transaction on one pooled connection; rolls back if it throws. */
   transaction<T>(fn: (client: Queryable) => Promise<T>): Promise<T>;
   /** Ends the pool once every opener has closed it. */
@@ -100,16 +102,24 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
     async transaction(fn) {
       const client = await entry.pool.connect().catch(translate);
       let broken = false;
+      // A connection the server drops while we hold it (between statements, e.g. while Kafka
+      // acknowledges) reports the error on the client, not on a query: without a listener it
+      // would crash the process. The next statement on it fails and the transaction ends there.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('begin');
-        const result = await fn(client);
+        const result = await fn({ query: (text, values) => client.query(text, values) });
         await client.query('commit');
         return result;
       } catch (err) {
-        broken = isDatabaseUnavailable(err);
+        broken ||= isDatabaseUnavailable(err);
         if (!broken) await client.query('rollback').catch(() => {});
-        return translate(err);
+        return translate(broken && !isDatabaseUnavailable(err) ? new DatabaseUnavailableError(err) : err);
       } finally {
+        client.off('error', onError);
         // A connection that failed mid-transaction is discarded, not handed to the next caller.
         client.release(broken);
       }

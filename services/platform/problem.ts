@@ -65,4 +65,6 @@ export const problems = {
     new ProblemError(429, 'RATE_LIMITED', 'Too many requests', `Rate limit exceeded; retry after ${retryAfterSeconds} s`, { retryAfterSeconds }),
   unavailable: (detail: string, retryAfterSeconds = 5) =>
     new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', detail, { retryAfterSeconds }),
+  databaseUnavailable: (retryAfterSeconds = 5) =>
+    new ProblemError(503, 'STATE_UNAVAILABLE', 'Service unavailable', 'The bus\'s shared state store (PostgreSQL) is unreachable; nothing was accepted; retry later', { retryAfterSeconds }),
 };

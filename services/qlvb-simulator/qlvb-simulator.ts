@@ -10,7 +10,7 @@ import { compactVerify, type JWTVerifyGetKey } from 'jose';
 import type { Envelope } from '../platform/envelope.js';
 import { SIGNATURE_HTTP_HEADER, verifyDetached } from '../platform/detached-jws.js';
 import { decodeEdxml, encodeEdxml, type JsonAttachment } from '../edxml/edxml-codec.js';
-import { BusClient, type ClientCredentials } from '../stack/bus-client.js';
+import { BusClient, type ClientCredentials, type JsonBody } from '../platform/bus-client.js';
 
 export interface SimulatedSystem {
   clientId: string;
@@ -119,7 +119,7 @@ export class QlvbSimulator {
   }
 
   /** Records a document after checking its attachments: downloaded (JSON) or embedded (edXML). */
-  private async take(system: SimulatedSystem, messageId: string, via: 'push' | 'pull', format: 'json' | 'edxml', type: string, data: Record<string, any>, from?: string, expected?: JsonAttachment[]): Promise<ReceivedDocument> {
+  private async take(system: SimulatedSystem, messageId: string, via: 'push' | 'pull', format: 'json' | 'edxml', type: string, data: Record<string, JsonBody>, from?: string, expected?: JsonAttachment[]): Promise<ReceivedDocument> {
     const record: ReceivedDocument = {
       messageId,
       type,
@@ -163,7 +163,7 @@ export class QlvbSimulator {
    * original; a replacement 15 on the replaced document, then 03 and 06 on the new one; a
    * document whose attachments did not verify 02.
    */
-  private answerLater(system: SimulatedSystem, record: ReceivedDocument, data: Record<string, any>): void {
+  private answerLater(system: SimulatedSystem, record: ReceivedDocument, data: Record<string, JsonBody>): void {
     if (record.type !== 'edoc.send' || this.stopped) return;
     const kind = record.businessDocType ?? 0;
     const original = data.traceHeaderList?.bussiness?.documentId ?? data.traceHeaderList?.bussiness?.replacementInfoList?.[0]?.documentId ?? record.documentId;
@@ -200,10 +200,10 @@ export class QlvbSimulator {
   }
 
   /** A status packet back to the sender: JSON, or edXML for systems that speak it. */
-  private async sendStatus(system: SimulatedSystem, payload: Record<string, any>): Promise<ReceivedDocument['answers'][number]> {
+  private async sendStatus(system: SimulatedSystem, payload: Record<string, JsonBody>): Promise<ReceivedDocument['answers'][number]> {
     const client = this.clients.get(system.clientId)!;
     try {
-      let response: { status: number; body: any };
+      let response: { status: number; body: JsonBody };
       if (system.format === 'edxml') {
         const r = await fetch(`${this.opts.gatewayUrl}/v1/messages`, {
           method: 'POST',
@@ -259,9 +259,9 @@ export class QlvbSimulator {
     const tick = async () => {
       if (this.stopped) return;
       await this.pollOnce().catch(() => undefined);
-      if (!this.stopped) this.timer = setTimeout(tick, this.opts.pollIntervalMs ?? 1000);
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), this.opts.pollIntervalMs ?? 1000);
     };
-    this.timer = setTimeout(tick, this.opts.pollIntervalMs ?? 1000);
+    this.timer = setTimeout(() => void tick(), this.opts.pollIntervalMs ?? 1000);
   }
 
   async stop(): Promise<void> {

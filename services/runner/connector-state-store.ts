@@ -2,7 +2,7 @@
 // PostgreSQL. compareAndSet is a single conditional statement, atomic across runner replicas;
 // jsonb equality ignores key order, like the SDK's in-memory version.
 import type { Database } from '../platform/database.js';
-import { checkStateKey, stateValueJson, type ConnectorState } from '../../connectors/sdk/state.js';
+import { checkStateKey, stateValueJson, type ConnectorState } from '@lgsp/sdk/state';
 
 export function connectorStateStore(db: Database, connector: string): ConnectorState {
   return {

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../platform/project-root.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import type { RegistryData } from '../platform/registry.js';
@@ -47,7 +48,34 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream | null, out: No
   });
 }
 
-export async function runLocalStack(): Promise<void> {
+export interface StackOptions {
+  /** Gateway replicas: the first on PORT (8080), the others on free ports, one issuer. */
+  gateways: number;
+  /** Runner replicas: one consumer group per connector, partitions shared between them. */
+  runners: number;
+  /** Local Kafka nodes (1, or 3 for a cluster with replication factor 3); ignored with KAFKA_BROKERS. */
+  brokers: 1 | 3;
+}
+
+export const STACK_USAGE = 'usage: lgsp start [--gateways N] [--runners M] [--brokers 1|3]';
+
+/** `npm start -- --gateways 2 --runners 2 --brokers 3`; throws with the usage on a bad value. */
+export function parseStackArgs(argv: string[]): StackOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: { gateways: { type: 'string', default: '1' }, runners: { type: 'string', default: '1' }, brokers: { type: 'string', default: '1' } },
+  });
+  const count = (name: string, raw: string, max: number) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be a whole number from 1 to ${max}\n${STACK_USAGE}`);
+    return n;
+  };
+  const brokers = Number(values.brokers);
+  if (brokers !== 1 && brokers !== 3) throw new Error(`--brokers must be 1 or 3\n${STACK_USAGE}`);
+  return { gateways: count('gateways', values.gateways!, 8), runners: count('runners', values.runners!, 8), brokers };
+}
+
+export async function runLocalStack(options: StackOptions = { gateways: 1, runners: 1, brokers: 1 }): Promise<void> {
   const dataDir = resolve(process.env.LGSP_DATA_DIR ?? join(PROJECT_ROOT, '.lgsp', 'dev'));
   mkdirSync(dataDir, { recursive: true });
   const gatewayPort = Number(process.env.PORT ?? 8080);
@@ -64,7 +92,7 @@ export async function runLocalStack(): Promise<void> {
     for (const { child } of [...children].reverse()) if (child.exitCode === null) child.kill('SIGTERM');
     await Promise.all(
       children.map(({ child }) =>
-        child.exitCode !== null ? undefined : new Promise<void>((r) => {
+        child.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => {
           const timer = setTimeout(() => { child.kill('SIGKILL'); r(); }, 10_000);
           child.once('exit', () => { clearTimeout(timer); r(); });
         }),
@@ -86,8 +114,8 @@ export async function runLocalStack(): Promise<void> {
   try {
     let brokers = process.env.KAFKA_BROKERS;
     if (!brokers) {
-      console.log('starting a local Kafka broker (first run downloads it from Maven Central)…');
-      kafka = await startLocalKafka({ log: (line) => console.log(`[kafka] ${line}`) });
+      console.log(`starting a local Kafka ${options.brokers === 3 ? '3-node cluster' : 'broker'} (first run downloads it from Maven Central)…`);
+      kafka = await startLocalKafka({ nodes: options.brokers, log: (line) => console.log(`[kafka] ${line}`) });
       brokers = kafka.bootstrap;
     }
     let databaseUrl = process.env.DATABASE_URL;
@@ -99,7 +127,13 @@ export async function runLocalStack(): Promise<void> {
     }
     const keysFile = join(dataDir, 'platform-keys.json');
     await PlatformKeystore.open(keysFile);
-    const ports = { simulator: await freePort(), audit: await freePort(), runner: await freePort(), console: await freePort() };
+    const ports = { simulator: await freePort(), audit: await freePort(), console: await freePort() };
+    const runnerPorts: number[] = [];
+    for (let i = 0; i < options.runners; i++) runnerPorts.push(await freePort());
+    const gatewayPorts = [gatewayPort];
+    for (let i = 1; i < options.gateways; i++) gatewayPorts.push(await freePort());
+    const runnerUrls = runnerPorts.map((p) => `http://127.0.0.1:${p}`);
+    const gatewayUrls = gatewayPorts.map((p) => `http://127.0.0.1:${p}`);
     const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
     const qlvbSimulatorPort = await freePort();
     const qlvbSimulatorUrl = `http://127.0.0.1:${qlvbSimulatorPort}`;
@@ -128,8 +162,20 @@ export async function runLocalStack(): Promise<void> {
       { name: 'audit', script: 'audit/main.js', port: ports.audit },
       { name: 'mock-portal', script: 'mock-portal/main.js', port: dossierPorts.mockPortal, env: dossierDemo.portalEnv },
       { name: 'reporting-simulator', script: 'reporting-simulator/main.js', port: reportingPort, env: reportingDemo.simulatorEnv },
-      { name: 'runner', script: 'runner/main.js', port: ports.runner, env: { ...dossierDemo.runnerEnv, ...reportingDemo.runnerEnv } },
-      { name: 'gateway', script: 'gateway/main.js', port: gatewayPort },
+      // Replicas get distinct instance ids (Kafka client ids, PostgreSQL application names, logs);
+      // consumer groups are shared by design, never by a forgotten id.
+      ...runnerPorts.map((port, i) => ({
+        name: options.runners > 1 ? `runner-${i + 1}` : 'runner',
+        script: 'runner/main.js',
+        port,
+        env: { ...dossierDemo.runnerEnv, ...reportingDemo.runnerEnv, LGSP_INSTANCE_ID: `runner-${i + 1}` },
+      })),
+      ...gatewayPorts.map((port, i) => ({
+        name: options.gateways > 1 ? `gateway-${i + 1}` : 'gateway',
+        script: 'gateway/main.js',
+        port,
+        env: { LGSP_INSTANCE_ID: `gateway-${i + 1}` },
+      })),
       // After the gateway and the portal: it files and progresses dossiers through both.
       { name: 'one-stop-simulator', script: 'one-stop-simulator/main.js', port: dossierPorts.oneStopSimulator, env: { ONE_STOP_SIM_PORTAL_URL: mockPortalUrl, ONE_STOP_SIM_INBOX_URL: simulatorUrl } },
       // After the gateway: it polls inboxes and answers status packets through the gateway API.
@@ -138,7 +184,7 @@ export async function runLocalStack(): Promise<void> {
         name: 'console',
         script: 'console/main.js',
         port: ports.console,
-        env: { LGSP_AUDIT_URL: `http://127.0.0.1:${ports.audit}`, LGSP_RUNNER_URL: `http://127.0.0.1:${ports.runner}`, LGSP_GATEWAY_URL: issuer },
+        env: { LGSP_AUDIT_URL: `http://127.0.0.1:${ports.audit}`, LGSP_RUNNER_URL: runnerUrls[0], LGSP_GATEWAY_URL: issuer },
       },
     ];
     for (const spec of services) {
@@ -162,8 +208,10 @@ export async function runLocalStack(): Promise<void> {
 
     const stack = {
       gateway: issuer,
+      gateways: gatewayUrls,
       docs: `${issuer}/docs`,
-      runner: `http://127.0.0.1:${ports.runner}`,
+      runner: runnerUrls[0],
+      runners: runnerUrls,
       audit: `http://127.0.0.1:${ports.audit}`,
       agencySimulator: simulatorUrl,
       mockPortal: mockPortalUrl,
@@ -178,8 +226,8 @@ export async function runLocalStack(): Promise<void> {
     writeFileSync(join(dataDir, 'stack.json'), JSON.stringify(stack, null, 2) + '\n');
     console.log(`
 LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : ''}${postgres ? ', PostgreSQL included' : ''}):
-  gateway           ${stack.gateway}      API docs ${stack.docs}
-  runner            ${stack.runner}      (connector management: /v1/connectors)
+  gateway           ${stack.gateways.join(' ')}      API docs ${stack.docs}
+  runner            ${stack.runners.join(' ')}      (connector management: /v1/connectors)
   audit             ${stack.audit}      (operator query API: /v1/audit/events)
   agency simulator  ${stack.agencySimulator}      (received messages: /_admin/systems/<clientId>/received)
   mock DVCQG portal ${stack.mockPortal}      (what it holds: /_admin/dossiers; fault knobs: PUT /_admin/faults)

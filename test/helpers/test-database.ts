@@ -22,8 +22,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
-  const server = databaseServerUrl();
+export async function createTestDatabase(label: string, serverUrl?: string): Promise<TestDatabase> {
+  const server = serverUrl ?? databaseServerUrl();
   const name = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
   const admin = new pg.Client({ connectionString: server });
   await admin.connect();

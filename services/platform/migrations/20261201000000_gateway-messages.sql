@@ -25,14 +25,14 @@ CREATE TABLE gateway_message_events (
 );
 CREATE INDEX gateway_message_events_by_message ON gateway_message_events (message_id, at, seq);
 
--- One row per (client, key): reserved before the message is produced, confirmed once Kafka
--- acknowledged it, deleted if it could not be produced. Expired rows are swept.
+-- One row per (client, key), inserted in the transaction that produces the message and
+-- committed only once Kafka acknowledged it (a concurrent request with the key waits on the
+-- row). Expired rows are taken over, and swept.
 CREATE TABLE gateway_idempotency (
   client_id   text NOT NULL,
   key         text NOT NULL,
   body_digest text NOT NULL,
   message_id  text NOT NULL,
-  confirmed   boolean NOT NULL DEFAULT false,
   created_at  timestamptz NOT NULL DEFAULT now(),
   expires_at  timestamptz NOT NULL,
   PRIMARY KEY (client_id, key)

@@ -9,16 +9,23 @@ import { problems, ProblemError } from '../../platform/problem.js';
 import { SIGNATURE_HTTP_HEADER, signDetached } from '../../platform/detached-jws.js';
 import { encodeEdxml, type JsonAttachment } from '../../edxml/edxml-codec.js';
 import { AttachmentUnavailable } from '../../attachments/attachment-store.js';
-import type { InboxItem } from '../../document-exchange/inbox-store.js';
-import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses } from '../openapi-shapes.js';
-import type { DocumentExchange } from './document-exchange.js';
+import type { InboxItem } from '../inbox-store.js';
+import type { GatewayModuleHost } from '../../platform/gateway-module.js';
+import { problemResponses } from '../../platform/openapi-shapes.js';
+import type { DocumentExchange } from './document-exchange-stores.js';
 
 const MAX_PAGE = 100;
 
 function summary(item: InboxItem) {
   const { envelope } = item;
-  const data = envelope.data as Record<string, any>;
+  // The fields an inbox listing shows, from an edoc.send or edoc.status payload.
+  const data = envelope.data as {
+    attachments?: unknown;
+    header?: { documentId?: string; subject?: string };
+    traceHeaderList?: { bussiness?: { bussinessDocType?: number } };
+    statusCode?: string;
+    responseFor?: { documentId?: string };
+  };
   const attachments = Array.isArray(data.attachments)
     ? (data.attachments as JsonAttachment[]).map((a) => ({ contentId: a.contentId, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256, href: `/v1/attachments/${a.sha256}` }))
     : undefined;
@@ -35,9 +42,9 @@ function summary(item: InboxItem) {
   };
 }
 
-export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
-  const itemOf = (id: string, clientId: string, { acknowledged = false } = {}): InboxItem => {
-    const item = exchange.inbox.get(id);
+export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
+  const itemOf = async (id: string, clientId: string, { acknowledged = false } = {}): Promise<InboxItem> => {
+    const item = await exchange.inbox.get(id);
     // Someone else's item, an unknown id and (except to repeat an ack) an acknowledged one look the same.
     if (!item || item.system !== clientId || (item.ackedAt !== null && !acknowledged)) throw problems.notFound('INBOX_ITEM_NOT_FOUND', `No message ${id} in your inbox`);
     return item;
@@ -59,12 +66,12 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exc
           after: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'the `next` cursor of the previous page' },
         },
       },
-      response: problemResponses(400, 401, 403),
+      response: problemResponses(400, 401, 403, 503),
     },
   }, async (req) => {
     const limit = Number(req.query.limit ?? 50);
     if (limit > MAX_PAGE) throw problems.validation(`limit must be at most ${MAX_PAGE}`, [{ field: 'querystring.limit', message: `must be at most ${MAX_PAGE}` }]);
-    const items = exchange.inbox.list(req.caller!.clientId, { type: req.query.type, after: req.query.after === undefined ? undefined : Number(req.query.after), limit });
+    const items = await exchange.inbox.list(req.caller!.clientId, { type: req.query.type, after: req.query.after === undefined ? undefined : Number(req.query.after), limit });
     return { items: items.map(summary), next: items.length === limit ? items[items.length - 1].cursor : null };
   });
 
@@ -80,7 +87,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exc
       response: problemResponses(401, 403, 404, 502),
     },
   }, async (req, reply) => {
-    const item = itemOf(req.params.id, req.caller!.clientId);
+    const item = await itemOf(req.params.id, req.caller!.clientId);
     const preferred = req.query.format
       ?? (/\bapplication\/xml\b|\btext\/xml\b/.test(req.headers.accept ?? '') ? 'edxml' : undefined)
       ?? ctx.registry().system(req.caller!.clientId)?.documentDelivery?.format
@@ -109,16 +116,20 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exc
     },
   }, async (req) => {
     // Acknowledging twice is harmless: the receipt is recorded once.
-    const item = itemOf(req.params.id, req.caller!.clientId, { acknowledged: true });
+    const item = await itemOf(req.params.id, req.caller!.clientId, { acknowledged: true });
     if (item.ackedAt === null) {
       const delivered = messageEvent('delivered', item.envelope, 'gateway/inbox', { mode: 'pull', acknowledgedBy: req.caller!.clientId });
-      try {
-        await ctx.producer.send(eventRecords(ctx.topics, delivered));
-      } catch {
-        throw problems.unavailable('The receipt could not be recorded durably; acknowledge again', 5);
-      }
-      exchange.inbox.acknowledge(item.id, delivered.at);
-      ctx.store.applySoon(delivered);
+      // The item leaves the inbox (on every gateway) in the transaction that commits only once
+      // Kafka holds the receipt.
+      await ctx.db.transaction(async (tx) => {
+        await exchange.inbox.acknowledge([{ id: item.id, at: delivered.at }], tx);
+        await ctx.store.record([delivered], tx);
+        try {
+          await ctx.producer.send(eventRecords(ctx.topics, delivered));
+        } catch {
+          throw problems.unavailable('The receipt could not be recorded durably; acknowledge again', 5);
+        }
+      });
     }
     return { id: item.id, status: 'delivered' as const };
   });
