@@ -1,11 +1,13 @@
 // Two audit service processes on one bus and one PostgreSQL: exactly one (the holder of the
 // leader lock) writes the chain; kill -9 it while events keep arriving and the standby takes
 // over within seconds; afterwards every event is in the chain exactly once, the chain verifies
-// and a signed checkpoint covers all of it.
+// and a signed checkpoint covers all of it. Then the tail is cut together with its stored
+// checkpoints: only the checkpoints published on Kafka reveal it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import t from 'tap';
 import { v7 as uuidv7 } from 'uuid';
 import { PlatformKeystore } from '../services/platform/keystore.js';
@@ -15,6 +17,7 @@ import { topicsFor } from '../services/platform/topics.js';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { openDatabase } from '../services/platform/database.js';
 import { runAuditVerify } from '../services/audit/verify-command.js';
+import { verifyAuditChain } from '../services/audit/chain-verifier.js';
 import { createTestDatabase } from './helpers/test-database.js';
 import { eventually, kafkaBrokers, uniquePrefix } from './helpers/test-bus.js';
 
@@ -126,7 +129,24 @@ t.test('audit leader killed under load: the standby continues and the chain stay
   second.child.kill('SIGTERM');
   await new Promise((r) => second.child.once('exit', r));
   const lines: string[] = [];
-  const code = await runAuditVerify(['--database', database.url, '--keys', keysFile], { log: (l) => lines.push(l), error: (l) => lines.push(l) });
+  const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
+  const verifyArgs = ['--database', database.url, '--keys', keysFile, '--brokers', kafkaBrokers().join(','), '--topic-prefix', prefix];
+  const code = await runAuditVerify(verifyArgs, out);
   t.equal(code, 0, lines.join('\n'));
-  t.match(lines.join('\n'), new RegExp(`${sent} entries[\\s\\S]*every entry covered by a signed checkpoint`));
+  t.match(lines.join('\n'), new RegExp(`${sent} entries[\\s\\S]*checkpoints on Kafka: \\d+ checked[\\s\\S]*every entry covered by a signed checkpoint`));
+
+  // Cut the tail together with the stored checkpoints that cover it: the database alone looks
+  // intact, the checkpoints published on Kafka do not agree.
+  const cut = sent - 10;
+  const attacker = new pg.Client({ connectionString: database.url });
+  await attacker.connect();
+  await attacker.query('SET session_replication_role = replica');
+  await attacker.query('DELETE FROM audit_entries WHERE seq > $1', [cut]);
+  await attacker.query('DELETE FROM audit_checkpoints WHERE seq > $1', [cut]);
+  await attacker.end();
+  const keystoreAfter = await PlatformKeystore.open(keysFile);
+  t.match(await verifyAuditChain(db.pool, keystoreAfter.keyResolver()), { ok: true, entries: cut }, 'the database alone shows nothing');
+  lines.length = 0;
+  t.equal(await runAuditVerify(verifyArgs, out), 1, lines.join('\n'));
+  t.match(lines.join('\n'), new RegExp(`TAMPERED: first bad entry seq ${cut + 1}: .*published on Kafka.*tail cut`));
 });

@@ -25,6 +25,7 @@ import { bearerAuth } from '../platform/bearer-auth.js';
 import { problems } from '../platform/problem.js';
 import { openDatabase, type Database } from '../platform/database.js';
 import { AuditLeadership } from './audit-leadership.js';
+import { checkpointPublisher, type CheckpointPublisher } from './checkpoint-topic.js';
 import { AuditStore, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, auditEventProblem, type AuditQuery } from './audit-store.js';
 import { verifyAuditChain, type ChainVerification } from './chain-verifier.js';
 
@@ -230,10 +231,14 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
   let db: Database | null = null;
   let app: FastifyInstance | null = null;
   let leadership: AuditLeadership | null = null;
+  let publisher: CheckpointPublisher | null = null;
   try {
     admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, [topics.audit], config.topicPartitions);
+    // One partition: the checkpoints stay in the order they were signed.
+    await ensureTopics(admin, [topics.auditCheckpoints], 1);
+    const published = (publisher = await checkpointPublisher(kafka, topics.auditCheckpoints));
     db = await openDatabase(config.databaseUrl, { applicationName: 'lgsp-audit', onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
     const database = db;
     const auditStore = new AuditStore(database);
@@ -247,7 +252,10 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
       (checkpointChain = checkpointChain
         .then(async () => {
           const cp = await auditStore.checkpoint(keystore.signingKey);
-          if (cp) log.debug({ seq: cp.seq }, 'audit checkpoint signed');
+          if (!cp) return;
+          log.debug({ seq: cp.seq }, 'audit checkpoint signed');
+          // Kept outside the database too; one that fails to publish is covered by the next.
+          await published.publish(cp.jws);
         })
         .catch((err: Error) => log.error({ err: err.message }, 'audit checkpoint failed')));
 
@@ -334,6 +342,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
           await lead.stop();
           await verifying?.catch(() => undefined);
           await runningAdmin.disconnect().catch(() => undefined);
+          await published.disconnect().catch(() => undefined);
           await database.close();
           log.info('audit service stopped');
         })()),
@@ -342,6 +351,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     await app?.close().catch(() => undefined);
     await leadership?.stop().catch(() => undefined);
     await admin?.disconnect().catch(() => undefined);
+    await publisher?.disconnect().catch(() => undefined);
     await db?.close().catch(() => undefined);
     throw err;
   }

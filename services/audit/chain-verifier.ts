@@ -31,6 +31,8 @@ export interface ChainVerification {
   checkpoints: number;
   /** Highest seq covered by a checkpoint (0 when none): later entries are chained but not yet signed. */
   signedThrough: number;
+  /** Checkpoints read from the Kafka checkpoint topic and checked against the chain, when given. */
+  published?: { checked: number; ignored: number };
   firstBad?: { seq: number; reason: string };
 }
 
@@ -111,15 +113,33 @@ async function checkpointProblem(row: CheckpointRow, getKey: JWTVerifyGetKey): P
   return null;
 }
 
-/** Verifies the chain in the database `pool` connects to (one connection, one snapshot). */
-export async function verifyAuditChain(pool: pg.Pool, getKey: JWTVerifyGetKey): Promise<ChainVerification> {
+/** The claims of a checkpoint JWS that verifies with a platform key, else null. */
+async function verifiedClaims(jws: string, getKey: JWTVerifyGetKey): Promise<CheckpointClaims | null> {
+  try {
+    const verified = await compactVerify(jws, getKey, { algorithms: ['ES256'] });
+    if (verified.protectedHeader.typ !== CHECKPOINT_JWS_TYPE) return null;
+    const claims = JSON.parse(new TextDecoder().decode(verified.payload)) as CheckpointClaims;
+    return Number.isInteger(claims.seq) && typeof claims.hash === 'string' && typeof claims.at === 'string' ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Verifies the chain in the database `pool` connects to (one connection, one snapshot).
+ * `published`: checkpoint JWSs kept outside the database (the Kafka checkpoint topic); each
+ * one that verifies is checked against the chain like a stored checkpoint, so a tail deleted
+ * together with its stored checkpoints is still found. Ones that do not verify are ignored
+ * (counted): anyone able to write to the topic could put junk there.
+ */
+export async function verifyAuditChain(pool: pg.Pool, getKey: JWTVerifyGetKey, published?: string[]): Promise<ChainVerification> {
   const client = await pool.connect();
   try {
     // One snapshot: checkpoints written by a live service while we read must not look like
     // they point past the end of the chain.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
-      return await verifySnapshot(client, getKey);
+      return await verifySnapshot(client, getKey, published);
     } finally {
       await client.query('COMMIT').catch(() => undefined);
     }
@@ -128,7 +148,7 @@ export async function verifyAuditChain(pool: pg.Pool, getKey: JWTVerifyGetKey): 
   }
 }
 
-async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey): Promise<ChainVerification> {
+async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, published?: string[]): Promise<ChainVerification> {
   const entriesAfter = async (seq: number) =>
     (await client.query<EntryRow>(`SELECT * FROM audit_entries WHERE seq > $1 ORDER BY seq LIMIT ${CHUNK}`, [seq])).rows
       // bigint arrives as text unless the process set pg's int8 parser: numbers either way.
@@ -209,6 +229,32 @@ async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey): P
     if (rows.length < CHUNK) break;
   }
 
-  const firstBad = [chainBad, checkpointBad].filter((b) => b !== undefined).sort((a, b) => a.seq - b.seq)[0];
-  return { ok: !firstBad, entries, checkpoints, signedThrough, ...(firstBad ? { firstBad } : {}) };
+  let publishedBad: { seq: number; reason: string } | undefined;
+  let checked = 0;
+  let ignored = 0;
+  for (const jws of published ?? []) {
+    const claims = await verifiedClaims(jws, getKey);
+    if (!claims) {
+      ignored++;
+      continue;
+    }
+    checked++;
+    if (publishedBad) continue;
+    if (claims.seq > lastSeq) {
+      publishedBad = {
+        seq: lastSeq + 1,
+        reason: `entries ${lastSeq + 1}..${claims.seq} are missing: the checkpoint signed at ${claims.at} and published on Kafka covers seq ${claims.seq} but the chain ends at ${lastSeq} (tail cut, its stored checkpoints removed)`,
+      };
+      continue;
+    }
+    const stored = await entryHashAt(claims.seq);
+    if (!stored || stored.hash !== claims.hash) {
+      publishedBad = { seq: claims.seq, reason: `hash differs from the checkpoint signed at ${claims.at} and published on Kafka: the chain up to ${claims.seq} was rewritten` };
+    } else {
+      signedThrough = Math.max(signedThrough, claims.seq);
+    }
+  }
+
+  const firstBad = [chainBad, checkpointBad, publishedBad].filter((b) => b !== undefined).sort((a, b) => a.seq - b.seq)[0];
+  return { ok: !firstBad, entries, checkpoints, signedThrough, ...(published ? { published: { checked, ignored } } : {}), ...(firstBad ? { firstBad } : {}) };
 }

@@ -8,13 +8,19 @@ import pg from 'pg';
 import { loadConfig } from '../platform/config.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import { verifyAuditChain } from './chain-verifier.js';
+import { readPublishedCheckpoints } from './checkpoint-topic.js';
+import { createKafka } from '../platform/kafka-transport.js';
+import { topicsFor } from '../platform/topics.js';
 import { parseCommandArgs, UsageError } from '../cli/cli-args.js';
 
-export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--database <postgres://…>] [--keys <platform-keys.json>]
+export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--database <postgres://…>] [--keys <platform-keys.json>] [--brokers <host:port,…>] [--topic-prefix <p>]
 
-Recomputes the audit hash chain and checks every signed checkpoint.
-  --database  PostgreSQL holding the audit tables (default: DATABASE_URL from the configuration)
-  --keys      platform keys file whose public keys verify the checkpoints (default: keysFile)
+Recomputes the audit hash chain and checks every signed checkpoint, those stored with the chain
+and the copies published on Kafka (which reveal a tail cut together with its stored checkpoints).
+  --database      PostgreSQL holding the audit tables (default: DATABASE_URL from the configuration)
+  --keys          platform keys file whose public keys verify the checkpoints (default: keysFile)
+  --brokers       Kafka holding the checkpoint topic (default: KAFKA_BROKERS; none: not checked)
+  --topic-prefix  the bus's topic prefix (default: LGSP_TOPIC_PREFIX)
 Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or missing file.`;
 
 export interface CommandOutput {
@@ -43,9 +49,15 @@ function shown(url: string): string {
 }
 
 export async function runAuditVerify(argv: string[], out: CommandOutput = console): Promise<number> {
-  let args: { database?: string; keys?: string; help?: boolean };
+  let args: { database?: string; keys?: string; brokers?: string; 'topic-prefix'?: string; help?: boolean };
   try {
-    const { values, positionals } = parseCommandArgs(argv, { database: { type: 'string' }, keys: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    const { values, positionals } = parseCommandArgs(argv, {
+      database: { type: 'string' },
+      keys: { type: 'string' },
+      brokers: { type: 'string' },
+      'topic-prefix': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
     if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
     for (const name of ['database', 'keys'] as const) if (values[name] === '') throw new UsageError(`--${name} needs a value`);
     if (values.database !== undefined && !/^postgres(ql)?:\/\//.test(values.database)) throw new UsageError('--database must be a postgres:// URL');
@@ -62,12 +74,16 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
 
   let databaseUrl = args.database;
   let keysFile = args.keys;
-  if (!databaseUrl || !keysFile) {
+  let brokers = args.brokers?.split(',').map((b) => b.trim()).filter(Boolean);
+  let topicPrefix = args['topic-prefix'];
+  if (!databaseUrl || !keysFile || !brokers || topicPrefix === undefined) {
     try {
       const config = loadConfig();
       // Without DATABASE_URL, the PostgreSQL that `npm start` runs (recorded in stack.json).
       databaseUrl ??= config.databaseUrl || stackDatabaseUrl(config.dataDir);
       keysFile ??= config.keysFile;
+      brokers ??= config.kafkaBrokers;
+      topicPrefix ??= config.topicPrefix;
     } catch (err) {
       out.error(`lgsp audit verify: ${(err as Error).message}`);
       return 2;
@@ -94,7 +110,9 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
       return 2;
     }
     const keystore = await PlatformKeystore.open(keysFile);
-    result = await verifyAuditChain(pool, keystore.keyResolver());
+    const checkpointTopic = topicsFor(topicPrefix).auditCheckpoints;
+    const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', brokers), checkpointTopic) : undefined;
+    result = await verifyAuditChain(pool, keystore.keyResolver(), published);
   } catch (err) {
     out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(err as Error).message}`);
     return 2;
@@ -103,6 +121,11 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
   }
 
   out.log(`audit log in ${shown(databaseUrl)}: ${result.entries} entries, ${result.checkpoints} checkpoints`);
+  out.log(
+    result.published
+      ? `checkpoints on Kafka: ${result.published.checked} checked${result.published.ignored ? `, ${result.published.ignored} ignored (not signed by a platform key)` : ''}`
+      : 'checkpoints on Kafka: not checked (no brokers: pass --brokers or set KAFKA_BROKERS)',
+  );
   if (result.firstBad) {
     out.log(`TAMPERED: first bad entry seq ${result.firstBad.seq}: ${result.firstBad.reason}`);
     return 1;
