@@ -2,6 +2,7 @@
 // check per produced batch thanks to the shared batch signature) and handed over as a whole;
 // offsets are committed only after the handler has finished, so a crash re-delivers rather
 // than loses (at-least-once; consumers dedupe by id).
+import { retryTopicCreation } from './kafka-transport.js';
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { RecordVerifier, VerifyResult } from './record-signing.js';
 import type { Logger } from './logger.js';
@@ -76,7 +77,9 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
     await disconnect();
   };
   await consumer.connect();
-  await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
+  // Topics created a moment ago by this or another process may not be in every broker's
+  // metadata yet (UNKNOWN_TOPIC_OR_PARTITION, retriable): wait for them instead of failing.
+  await retryTopicCreation(() => consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true }));
   await consumer.run({
     autoCommit: true,
     eachBatchAutoResolve: false,
