@@ -326,7 +326,7 @@ t.test('operator console API', async (t) => {
     }
     t.match(runnerMetrics, /lgsp_connector_delivered_total\{connector="relay",service="runner"\} [1-9]/);
     t.match(runnerMetrics, /# TYPE lgsp_delivery_latency_seconds histogram/, 'end-to-end delivery latency is a histogram');
-    t.match(runnerMetrics, /lgsp_delivery_latency_seconds_count\{connector="relay",type="notice\.send",service="runner"\} [1-9]/, 'observed per delivered message');
+    t.match(runnerMetrics, /lgsp_delivery_latency_seconds_count\{(?=[^}]*connector="relay")(?=[^}]*type="notice\.send")[^}]*\} [1-9]/, 'observed per delivered message');
     t.match(metrics, /# TYPE lgsp_console_consumed_total counter/);
     t.match(metrics, /lgsp_kafka_produced_records_total\{service="console"\} [1-9]/, 'replays and operator actions are produced by the console');
     const overview = await get('/v1/console/overview');

@@ -30,7 +30,7 @@ export interface ServiceTarget {
   /** Delivery endpoint from the registry (service override or the providing system's). */
   endpoint?: string;
   /** How the providing system takes documents (registry `documentDelivery`), when it says. */
-  documentDelivery?: { mode: 'push' | 'pull'; format: 'json' | 'edxml' };
+  documentDelivery?: { mode: 'push' | 'pull'; format: 'json' | 'edxml'; edxmlShape?: 'sdk' | 'envelope' | 'soap' };
 }
 
 export interface ConnectorContext<Config> {
