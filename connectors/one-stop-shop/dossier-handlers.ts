@@ -8,10 +8,11 @@
 //   newer sync of the same dossier went through is superseded, not sent (retries leave the
 //   original order, and older data must not overwrite newer);
 // - dossier.progress relies on the portal acknowledging a repeated identical update, and waits
-//   (retries) while an earlier message of the same dossier is still on its way;
+//   (WaitForEarlierMessage: retried as soon as another message of the dossier is delivered)
+//   while an earlier message of the same dossier is still on its way;
 // - dossier.lookup answers through ctx.reply();
 // - dossier.submitted (portal → province) is a signed delivery to the agency's system.
-import { PermanentError, RetryableError, type ConnectorContext, type Envelope, type HandleResult } from '../sdk/index.js';
+import { isRetryable, PermanentError, RetryableError, WaitForEarlierMessage, type ConnectorContext, type Envelope, type HandleResult } from '../sdk/index.js';
 import {
   MappingError,
   fromPortalLookup,
@@ -22,7 +23,7 @@ import {
   type PortalDossier,
   type PortalLookupRecord,
 } from './portal-mapping.js';
-import { PORTAL_OK, portalRefusal, type PortalClient } from './portal-client.js';
+import { PORTAL_OK, portalRefusal, type PortalAnswer, type PortalClient } from './portal-client.js';
 
 export interface HandlerDeps {
   client: PortalClient;
@@ -33,6 +34,7 @@ export interface HandlerDeps {
   known: Map<string, string>;
   knownLimit: number;
   lookupMaxAgeMs: number;
+  lookupRetryWindowMs: number;
   requestTimeoutMs: number;
 }
 
@@ -88,8 +90,13 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
       item = { ...item, TrangThaiHoSo: current.TrangThaiHoSo, ...(current.NgayTra ? { NgayTra: current.NgayTra } : {}) };
       answer = await send(item);
     } else if (current) {
-      throw new RetryableError(`DongBoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo}; waiting for the dossier's earlier updates`);
+      throw new WaitForEarlierMessage(`DongBoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo}; waiting for the dossier's earlier updates`);
     }
+  }
+  if (answer.error_code === ILLEGAL_TRANSITION && !exists) {
+    // The portal creates dossiers only at an initial status: this later sync overtook the one
+    // that creates the dossier (still being retried).
+    throw new WaitForEarlierMessage(`DongBoHoSoMC ${code}: the portal does not hold the dossier yet and cannot create it at TrangThaiHoSo ${item.TrangThaiHoSo}; waiting for the dossier's earlier updates`);
   }
   if (answer.error_code === NOT_FOUND && exists) {
     // Remembered as present, but the portal no longer has it: check again on the next attempt.
@@ -119,10 +126,10 @@ export async function reportProgress(message: Envelope, ctx: ConnectorContext<un
   const item = mapped(`dossier ${code}`, () => toPortalProgress(progress));
   const answer = await deps.client.call('integration', agency, { service: 'CapNhatTienDoHoSoMC', data: [item] }, ctx.signal);
   if (answer.error_code === NOT_FOUND) {
-    throw new RetryableError(`CapNhatTienDoHoSoMC ${code}: the portal does not hold the dossier yet (its dossier.sync may still be on its way)`);
+    throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal does not hold the dossier yet (its dossier.sync may still be on its way)`);
   }
   if (answer.error_code === ILLEGAL_TRANSITION) {
-    throw new RetryableError(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${answer.current_status ?? '?'}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`);
+    throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${answer.current_status ?? '?'}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`);
   }
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`CapNhatTienDoHoSoMC ${code}`, answer);
   remember(deps, `${agency}|${code}`);
@@ -143,11 +150,30 @@ export async function lookupDossier(message: Envelope, ctx: ConnectorContext<unk
   if (Date.now() - Date.parse(message.time) > deps.lookupMaxAgeMs) {
     return { detail: { replied: false, reason: 'the requester had stopped waiting' } };
   }
-  const answer = await deps.client.call('share', message.from.member, { service: 'TraCuuHoSo', mahoso: code }, ctx.signal);
-  if (answer.error_code !== PORTAL_OK) throw portalRefusal(`TraCuuHoSo ${code}`, answer);
+  const answer = await askPromptly(deps, () => deps.client.call('share', message.from.member, { service: 'TraCuuHoSo', mahoso: code }, ctx.signal), `TraCuuHoSo ${code}`, ctx.signal);
   const reply = mapped(`dossier ${code}`, () => fromPortalLookup(code, answer.result as PortalLookupRecord[] | undefined));
   await ctx.reply(reply as unknown as Record<string, unknown>);
   return { detail: { replied: true, found: reply.found } };
+}
+
+/**
+ * A read someone is waiting for: a failed call (portal error, lost answer, expired session) is
+ * simply asked again, within lookupRetryWindowMs, instead of going round the bus's retry backoff.
+ * A Retry-After from the portal is respected by handing over to the bus at once.
+ */
+async function askPromptly(deps: HandlerDeps, call: () => Promise<PortalAnswer>, what: string, signal: AbortSignal): Promise<PortalAnswer> {
+  const until = Date.now() + deps.lookupRetryWindowMs;
+  for (let round = 1; ; round++) {
+    try {
+      const answer = await call();
+      if (answer.error_code !== PORTAL_OK) throw portalRefusal(what, answer);
+      return answer;
+    } catch (err) {
+      const again = !signal.aborted && isRetryable(err) && (err as RetryableError).retryAfterMs === undefined && Date.now() + 25 * round < until;
+      if (!again) throw err;
+      await new Promise((r) => setTimeout(r, 25 * round));
+    }
+  }
 }
 
 export async function deliverSubmitted(message: Envelope, ctx: ConnectorContext<unknown>, deps: HandlerDeps): Promise<HandleResult> {
