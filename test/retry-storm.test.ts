@@ -20,6 +20,11 @@ t.test('a retry storm: dossiers converge and lookups stay fast', async (t) => {
   const known = `${SO_TP}-260201-0001`;
   await d.waitStatus(await d.send('dossier.sync', d.syncPayload(known, { status: 'accepted' })), 'delivered');
 
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const loop = monitorEventLoopDelay({ resolution: 20 });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
+  const wall0 = Date.now();
   await d.setFaults({ errorRate: 0.3, lostReplyRate: 0.1, sessionTtlSeconds: 2 });
   const submissions = Promise.all(
     codes.map(async (code) => [
@@ -54,6 +59,8 @@ t.test('a retry storm: dossiers converge and lookups stay fast', async (t) => {
   }
   const convergedAfter = Date.now() - lastSubmission;
   const stats = await (await fetch(`${d.portalUrl}/_admin/stats`)).json();
+  const cpu = process.cpuUsage(cpu0);
+  t.comment(`event loop delay p50 ${(loop.percentile(50) / 1e6).toFixed(0)} ms p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms max ${(loop.max / 1e6).toFixed(0)} ms; process CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms over ${Date.now() - wall0} ms`);
   await d.setFaults({});
 
   t.comment(`lookups: ${lookups.map((l) => `${l.status}/${l.ms}ms`).join(' ')}`);
@@ -78,6 +85,13 @@ t.test('a retry storm: dossiers converge and lookups stay fast', async (t) => {
     n[k] = (n[k] ?? 0) + 1;
     return n;
   }, {}))}`);
+  // Where the time went for the dossier that converged last.
+  const perDossier = codes.map((code, i) => ({ code, views: views.slice(i * 4, i * 4 + 4) }));
+  const deliveredAt = (v: (typeof views)[number]) => Date.parse(v.events.find((e) => e.event === 'delivered')!.at);
+  const slowest = perDossier.sort((a, b) => Math.max(...b.views.map(deliveredAt)) - Math.max(...a.views.map(deliveredAt)))[0];
+  for (const v of slowest.views) {
+    t.comment(`${slowest.code}: ${v.events.map((e) => `${e.event}@${((Date.parse(e.at) - lastSubmission) / 1000).toFixed(1)}${e.detail?.reason ? `(${String(e.detail.reason).slice(0, 60)})` : ''}`).join(' ')}`);
+  }
   const waited = views.flatMap((v) => v.events).filter((e) => e.event === 'delivery_failed' && e.detail?.waitsForEarlier).length;
   t.comment(`${views.filter((v) => v.events.some((e) => e.event === 'delivery_failed')).length} of ${views.length} messages needed retries; ${waited} attempts waited for an earlier message`);
 });

@@ -34,7 +34,7 @@ export interface HandlerDeps {
   known: Map<string, string>;
   knownLimit: number;
   lookupMaxAgeMs: number;
-  lookupRetryWindowMs: number;
+  quickRetryWindowMs: number;
   requestTimeoutMs: number;
 }
 
@@ -58,8 +58,29 @@ function remember(deps: HandlerDeps, key: string, syncId?: string): void {
   if (deps.known.size > deps.knownLimit) deps.known.delete(deps.known.keys().next().value as string);
 }
 
+/**
+ * A portal call that is safe to repeat (a lookup, an update, a progress report the portal
+ * acknowledges again) and failed in transit (HTTP 5xx, a lost answer, a refused re-login) is
+ * simply asked again, within quickRetryWindowMs, instead of failing the whole delivery attempt:
+ * a dossier.sync takes two or three calls, and with a portal failing a third of them, attempts
+ * would mostly fail and wait out the bus's backoff. A Retry-After hands over to the bus at once.
+ */
+async function askAgain(deps: HandlerDeps, signal: AbortSignal, call: () => Promise<PortalAnswer>): Promise<PortalAnswer> {
+  const until = Date.now() + deps.quickRetryWindowMs;
+  for (let round = 1; ; round++) {
+    try {
+      return await call();
+    } catch (err) {
+      const pause = 25 * round;
+      const again = !signal.aborted && isRetryable(err) && (err as RetryableError).retryAfterMs === undefined && Date.now() + pause < until;
+      if (!again) throw err;
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+}
+
 async function portalRecord(deps: HandlerDeps, agency: string, code: string, signal: AbortSignal): Promise<PortalLookupRecord | null> {
-  const answer = await deps.client.call('share', agency, { service: 'TraCuuHoSo', mahoso: code }, signal);
+  const answer = await askAgain(deps, signal, () => deps.client.call('share', agency, { service: 'TraCuuHoSo', mahoso: code }, signal));
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`TraCuuHoSo ${code}`, answer);
   return ((answer.result as PortalLookupRecord[] | undefined) ?? [])[0] ?? null;
 }
@@ -77,7 +98,12 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
   }
   let item: PortalDossier = mapped(`dossier ${code}`, () => toPortalDossier(dossier));
   const exists = newest !== undefined || (await portalRecord(deps, agency, code, ctx.signal)) !== null;
-  const send = (data: PortalDossier) => deps.client.call('integration', agency, { service: 'DongBoHoSoMC', isUpdating: exists ? 'True' : 'False', data: [data] }, ctx.signal);
+  // An update may be asked again at once; a creation may not: its answer may have been lost
+  // after the portal created the dossier, and only the next attempt's lookup can tell.
+  const send = (data: PortalDossier) => {
+    const call = () => deps.client.call('integration', agency, { service: 'DongBoHoSoMC', isUpdating: exists ? 'True' : 'False', data: [data] }, ctx.signal);
+    return exists ? askAgain(deps, ctx.signal, call) : call();
+  };
   let answer = await send(item);
   let keptStatus: string | undefined;
   if (answer.error_code === ILLEGAL_TRANSITION && exists) {
@@ -124,7 +150,7 @@ export async function reportProgress(message: Envelope, ctx: ConnectorContext<un
   const agency = message.from.member;
   const code = progress.dossierCode;
   const item = mapped(`dossier ${code}`, () => toPortalProgress(progress));
-  const answer = await deps.client.call('integration', agency, { service: 'CapNhatTienDoHoSoMC', data: [item] }, ctx.signal);
+  const answer = await askAgain(deps, ctx.signal, () => deps.client.call('integration', agency, { service: 'CapNhatTienDoHoSoMC', data: [item] }, ctx.signal));
   if (answer.error_code === NOT_FOUND) {
     throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal does not hold the dossier yet (its dossier.sync may still be on its way)`);
   }
@@ -150,30 +176,11 @@ export async function lookupDossier(message: Envelope, ctx: ConnectorContext<unk
   if (Date.now() - Date.parse(message.time) > deps.lookupMaxAgeMs) {
     return { detail: { replied: false, reason: 'the requester had stopped waiting' } };
   }
-  const answer = await askPromptly(deps, () => deps.client.call('share', message.from.member, { service: 'TraCuuHoSo', mahoso: code }, ctx.signal), `TraCuuHoSo ${code}`, ctx.signal);
+  const answer = await askAgain(deps, ctx.signal, () => deps.client.call('share', message.from.member, { service: 'TraCuuHoSo', mahoso: code }, ctx.signal));
+  if (answer.error_code !== PORTAL_OK) throw portalRefusal(`TraCuuHoSo ${code}`, answer);
   const reply = mapped(`dossier ${code}`, () => fromPortalLookup(code, answer.result as PortalLookupRecord[] | undefined));
   await ctx.reply(reply as unknown as Record<string, unknown>);
   return { detail: { replied: true, found: reply.found } };
-}
-
-/**
- * A read someone is waiting for: a failed call (portal error, lost answer, expired session) is
- * simply asked again, within lookupRetryWindowMs, instead of going round the bus's retry backoff.
- * A Retry-After from the portal is respected by handing over to the bus at once.
- */
-async function askPromptly(deps: HandlerDeps, call: () => Promise<PortalAnswer>, what: string, signal: AbortSignal): Promise<PortalAnswer> {
-  const until = Date.now() + deps.lookupRetryWindowMs;
-  for (let round = 1; ; round++) {
-    try {
-      const answer = await call();
-      if (answer.error_code !== PORTAL_OK) throw portalRefusal(what, answer);
-      return answer;
-    } catch (err) {
-      const again = !signal.aborted && isRetryable(err) && (err as RetryableError).retryAfterMs === undefined && Date.now() + 25 * round < until;
-      if (!again) throw err;
-      await new Promise((r) => setTimeout(r, 25 * round));
-    }
-  }
 }
 
 export async function deliverSubmitted(message: Envelope, ctx: ConnectorContext<unknown>, deps: HandlerDeps): Promise<HandleResult> {

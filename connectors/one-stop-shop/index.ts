@@ -21,8 +21,8 @@ export interface OneStopShopConfig {
   requestTimeoutMs: number;
   /** A dossier.lookup older than this is no longer answered (its requester gave up). */
   lookupMaxAgeMs: number;
-  /** A lookup whose portal call fails is asked again at once within this window before the bus retries it. */
-  lookupRetryWindowMs: number;
+  /** A portal call safe to repeat that fails in transit is asked again at once within this window. */
+  quickRetryWindowMs: number;
   /** How many dossiers the connector remembers as present at the portal (saves a lookup per sync). */
   knownDossiersCacheSize: number;
 }
@@ -39,7 +39,7 @@ export const configSchema = {
     username: { type: 'string', minLength: 1, description: "The province's portal account; its password is the secret portalPassword" },
     requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000, default: 10_000, description: 'How long one portal call may take' },
     lookupMaxAgeMs: { type: 'integer', minimum: 1000, default: 60_000, description: 'A dossier.lookup older than this is no longer sent to the portal (its requester gave up)' },
-    lookupRetryWindowMs: { type: 'integer', minimum: 0, maximum: 30_000, default: 2000, description: 'A dossier.lookup whose portal call fails (error, lost answer, expired session) is asked again at once for this long before the bus retries it on its backoff: someone is waiting for the reply' },
+    quickRetryWindowMs: { type: 'integer', minimum: 0, maximum: 30_000, default: 2000, description: 'A portal call that is safe to repeat (TraCuuHoSo, an update by DongBoHoSoMC, CapNhatTienDoHoSoMC) and fails in transit (HTTP 5xx, lost answer, refused re-login) is asked again at once for this long before the bus retries the message on its backoff; 0 turns it off' },
     knownDossiersCacheSize: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 100_000, description: 'Dossiers remembered as present at the portal (saves a TraCuuHoSo per sync)' },
   },
 };
@@ -62,7 +62,7 @@ function depsFor(ctx: { config: OneStopShopConfig; secrets: ConnectorSecrets; me
       known: new Map(),
       knownLimit: config.knownDossiersCacheSize,
       lookupMaxAgeMs: config.lookupMaxAgeMs,
-      lookupRetryWindowMs: config.lookupRetryWindowMs,
+      quickRetryWindowMs: config.quickRetryWindowMs,
       requestTimeoutMs: config.requestTimeoutMs,
     };
     instances.set(key, (deps = created));

@@ -1,7 +1,10 @@
 // Kafka transport on kafkajs. kafkajs sends one request per send() call, so the producer here
 // micro-batches: callers enqueue records and get a promise; a flush signs the whole batch once
-// (record-signing.ts) and sends it with one sendBatch, acks=all. Under load batches grow by
-// themselves while earlier flushes are in flight; when idle a record waits at most `lingerMs`.
+// (record-signing.ts) and sends it with one sendBatch, acks=all. The linger adapts to load: an
+// idle producer sends a record at once (after `lingerMs`, 0 by default); while a flush is in
+// flight everything arriving meanwhile waits and goes in the next one, so batches — and with
+// them the Merkle signature, hashing and broker requests they share — grow with the load. A
+// second flush goes out alongside only when a full batch is already waiting.
 import { Kafka, logLevel, type Admin, type Producer, type IHeaders } from 'kafkajs';
 import type { Logger } from './logger.js';
 import type { SigningKey } from './keystore.js';
@@ -83,6 +86,17 @@ export interface ProducerStats {
   batches: number;
   records: number;
   failures: number;
+  /** The largest batch flushed so far (records). */
+  largestBatch: number;
+}
+
+export interface BatchingProducerOptions {
+  /** How long an idle producer waits for more records before flushing (0 = at once). */
+  lingerMs: number;
+  maxBatch: number;
+  ttlSeconds: number;
+  /** Flushes in flight at most; beyond the first, only for full batches. */
+  maxInFlight?: number;
 }
 
 export class BatchingProducer {
@@ -90,16 +104,17 @@ export class BatchingProducer {
   private queue: Pending[] = [];
   private queuedRecords = 0;
   private queuedBytes = 0;
+  private scheduled = false;
   private timer: NodeJS.Timeout | null = null;
   private inFlight = 0;
   private readonly idle: Array<() => void> = [];
-  readonly stats: ProducerStats = { batches: 0, records: 0, failures: 0 };
+  readonly stats: ProducerStats = { batches: 0, records: 0, failures: 0, largestBatch: 0 };
   lastError: Error | null = null;
 
   constructor(
     kafka: Kafka,
     private readonly signingKey: () => SigningKey,
-    private readonly opts: { lingerMs: number; maxBatch: number; ttlSeconds: number; maxInFlight?: number },
+    private readonly opts: BatchingProducerOptions,
   ) {
     this.producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: undefined });
   }
@@ -115,8 +130,7 @@ export class BatchingProducer {
       this.queue.push({ records, bytes, resolve, reject });
       this.queuedRecords += records.length;
       this.queuedBytes += bytes;
-      if (this.batchIsFull()) this.flushSoon(0);
-      else this.flushSoon(this.opts.lingerMs);
+      this.schedule();
     });
   }
 
@@ -124,22 +138,26 @@ export class BatchingProducer {
     return this.queuedRecords >= this.opts.maxBatch || this.queuedBytes >= MAX_FLUSH_BYTES;
   }
 
-  private flushSoon(delay: number): void {
-    if (delay === 0) {
-      if (this.timer) clearTimeout(this.timer);
+  /**
+   * Idle: flush on the next turn of the event loop (records sent in the same turn go together),
+   * or after lingerMs. Busy: wait for the flush in flight, unless a full batch is ready and
+   * another flush may go alongside.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0) return;
+    if (this.inFlight > 0 && !(this.batchIsFull() && this.inFlight < (this.opts.maxInFlight ?? 4))) return;
+    this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
       this.timer = null;
-      setImmediate(() => this.flush());
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.flush();
-      }, delay);
-    }
+      this.flush();
+    };
+    if (this.inFlight === 0 && this.opts.lingerMs > 0 && !this.batchIsFull()) this.timer = setTimeout(run, this.opts.lingerMs);
+    else setImmediate(run);
   }
 
   private flush(): void {
     if (this.queue.length === 0) return;
-    if (this.inFlight >= (this.opts.maxInFlight ?? 4)) return; // picked up when a flush completes
     const batch: Pending[] = [];
     let count = 0;
     let bytes = 0;
@@ -161,6 +179,7 @@ export class BatchingProducer {
           this.lastError = null;
           this.stats.batches++;
           this.stats.records += count;
+          if (count > this.stats.largestBatch) this.stats.largestBatch = count;
           for (const p of batch) p.resolve();
         },
         (err: Error) => {
@@ -171,9 +190,11 @@ export class BatchingProducer {
       )
       .finally(() => {
         this.inFlight--;
-        if (this.queue.length > 0) this.flushSoon(this.batchIsFull() ? 0 : this.opts.lingerMs);
+        if (this.queue.length > 0) this.schedule();
         else if (this.inFlight === 0) this.idle.splice(0).forEach((f) => f());
       });
+    // More than a full batch may be waiting: it can go alongside.
+    this.schedule();
   }
 
   private async sendBatch(records: OutgoingRecord[]): Promise<void> {
@@ -200,9 +221,10 @@ export class BatchingProducer {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
+      this.scheduled = false;
     }
     while (this.queue.length > 0 || this.inFlight > 0) {
-      if (this.queue.length > 0 && this.inFlight < (this.opts.maxInFlight ?? 4)) this.flush();
+      if (this.queue.length > 0 && this.inFlight === 0 && !this.scheduled) this.flush();
       await new Promise<void>((r) => (this.inFlight > 0 ? this.idle.push(r) : setImmediate(r)));
     }
   }
