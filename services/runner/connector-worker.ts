@@ -232,7 +232,6 @@ export class ConnectorWorker {
    */
   private async take(records: ConsumedRecord[], control: BatchControl): Promise<void> {
     const generation = this.generation;
-    if (process.env.DEBUG_DISPATCH) for (const r of records) if (r.topic.includes('lookup')) { const id = headerValue(r.headers, 'lgsp-id') ?? ''; console.error(`TAKE ${id.slice(0,8)} +${Date.now() - parseInt(id.replace(/-/g, '').slice(0, 12), 16)}ms pending=${this.dispatcher.pending} parked=${this.dispatcher.parkedCount} running=${this.dispatcher.runningCount}`); }
     for (const record of records) {
       this.watermarks.take(record.topic, record.partition, record.offset);
       this.dispatcher.add(this.workFor(record, generation));
@@ -266,7 +265,6 @@ export class ConnectorWorker {
 
   /** Runs one record for the dispatcher; true when it was delivered (or deposited). */
   private async run(work: Work): Promise<boolean> {
-    if (process.env.DEBUG_DISPATCH && work.lane.includes('lookup')) { const id = work.order ?? ''; console.error(`RUN ${id.slice(0,8)} +${Date.now() - parseInt(id.replace(/-/g, '').slice(0, 12), 16)}ms`); }
     const outcome: RecordOutcome = { records: [], delivered: [], announced: [] };
     let succeeded: boolean;
     try {
