@@ -49,16 +49,24 @@ export async function ensureTopics(admin: Admin, topics: string[], partitions: n
       topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
     });
   } catch (err) {
-    // Another process created them concurrently, or the broker (busy) answered the wait for
-    // leaders with UNKNOWN_TOPIC_OR_PARTITION, which kafkajs does not retry: fine as long as
-    // they exist with leaders within a few seconds.
-    for (let waited = 0; ; waited += 250) {
-      const now = new Set(await admin.listTopics());
-      const ready = missing.every((t) => now.has(t)) && (await admin.fetchTopicMetadata({ topics: missing }).then((m) => m.topics.every((t) => t.partitions.every((p) => p.leader >= 0)), () => false));
-      if (ready) return;
-      if (waited >= 10_000) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await topicsReadyOr(admin, missing, err);
+  }
+}
+
+/**
+ * After a failed createTopics: another process created them concurrently, or a busy broker
+ * answered the wait for leaders with UNKNOWN_TOPIC_OR_PARTITION, which kafkajs does not retry.
+ * Fine as long as the topics exist with leaders within a few seconds; otherwise `err` stands.
+ */
+export async function topicsReadyOr(admin: Admin, topics: string[], err: unknown): Promise<void> {
+  for (let waited = 0; ; waited += 250) {
+    const now = new Set(await admin.listTopics());
+    const ready =
+      topics.every((t) => now.has(t)) &&
+      (await admin.fetchTopicMetadata({ topics }).then((m) => m.topics.every((t) => t.partitions.every((p) => p.leader >= 0)), () => false));
+    if (ready) return;
+    if (waited >= 10_000) throw err;
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
