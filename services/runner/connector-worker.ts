@@ -399,10 +399,15 @@ export class ConnectorWorker {
   private context(envelope: Envelope, attempt: number): ConnectorContext<Record<string, unknown>> {
     const service = this.deps.registry().servicesOf(envelope.to.member, envelope.to.service)[0];
     const registry = this.deps.registry();
+    const deps = this.deps;
+    let log: Logger | undefined;
     return {
       connector: this.name,
       config: this.loaded.config,
-      log: this.deps.log.child({ connector: this.name, messageId: envelope.id }),
+      // Made only when the connector logs: most messages are handled without a word.
+      get log() {
+        return (log ??= deps.log.child({ messageId: envelope.id }));
+      },
       service: {
         code: service.code,
         provider: service.provider,
