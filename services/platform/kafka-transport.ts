@@ -4,7 +4,8 @@
 // idle producer sends a record at once (after `lingerMs`, 0 by default); while a flush is in
 // flight everything arriving meanwhile waits and goes in the next one, so batches — and with
 // them the Merkle signature, hashing and broker requests they share — grow with the load. A
-// second flush goes out alongside only when a full batch is already waiting.
+// second flush goes out alongside when a full batch is waiting, or when records have waited
+// WAIT_BEHIND_MS behind a slow flush (a busy broker): waiting is bounded, batching is not lost.
 import { Kafka, logLevel, type Admin, type Producer, type IHeaders } from 'kafkajs';
 import type { Logger } from './logger.js';
 import type { SigningKey } from './keystore.js';
@@ -76,6 +77,13 @@ export async function topicsReadyOr(admin: Admin, topics: string[], err: unknown
  * from failing whole batches.
  */
 const MAX_FLUSH_BYTES = 768 * 1024;
+
+/**
+ * How long records may wait behind a flush in flight before another flush takes them. A quick
+ * broker answers first (one flush in flight, batches as large as the load); a slow one does
+ * not hold callers for a whole round trip each.
+ */
+const WAIT_BEHIND_MS = 5;
 
 function valueBytes(records: OutgoingRecord[]): number {
   let n = 0;
@@ -153,14 +161,17 @@ export class BatchingProducer {
    */
   private schedule(): void {
     if (this.scheduled || this.queue.length === 0) return;
-    if (this.inFlight > 0 && !(this.batchIsFull() && this.inFlight < (this.opts.maxInFlight ?? 4))) return;
+    const canAddFlight = this.inFlight < (this.opts.maxInFlight ?? 4);
+    if (this.inFlight > 0 && !canAddFlight) return; // picked up when a flush completes
     this.scheduled = true;
     const run = () => {
       this.scheduled = false;
       this.timer = null;
-      this.flush();
+      if (this.inFlight === 0 || this.batchIsFull() || this.inFlight < (this.opts.maxInFlight ?? 4)) this.flush();
     };
-    if (this.inFlight === 0 && this.opts.lingerMs > 0 && !this.batchIsFull()) this.timer = setTimeout(run, this.opts.lingerMs);
+    if (this.batchIsFull()) setImmediate(run);
+    else if (this.inFlight > 0) this.timer = setTimeout(run, WAIT_BEHIND_MS);
+    else if (this.opts.lingerMs > 0) this.timer = setTimeout(run, this.opts.lingerMs);
     else setImmediate(run);
   }
 
@@ -198,6 +209,12 @@ export class BatchingProducer {
       )
       .finally(() => {
         this.inFlight--;
+        if (this.queue.length > 0 && this.timer && this.inFlight === 0) {
+          // The flush the records waited behind is back: they go now, not when the timer fires.
+          clearTimeout(this.timer);
+          this.timer = null;
+          this.scheduled = false;
+        }
         if (this.queue.length > 0) this.schedule();
         else if (this.inFlight === 0) this.idle.splice(0).forEach((f) => f());
       });
