@@ -12,7 +12,7 @@
 //   while an earlier message of the same dossier is still on its way;
 // - dossier.lookup answers through ctx.reply();
 // - dossier.submitted (portal → province) is a signed delivery to the agency's system.
-import { isRetryable, PermanentError, RetryableError, WaitForEarlierMessage, type ConnectorContext, type Envelope, type HandleResult } from '../sdk/index.js';
+import { isRetryable, PermanentError, RetryableError, WaitForEarlierMessage, type ConnectorContext, type Envelope, type HandleResult } from '@lgsp/sdk';
 import {
   MappingError,
   fromPortalLookup,

@@ -16,9 +16,9 @@ import { directoryRoutes } from './routes/directory.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { requestRoutes } from './routes/requests.js';
 import { messageTypeComponents, messageTypeIndex } from './openapi-message-types.js';
-import { documentExchangeRoutes } from './routes/document-exchange.js';
+import type { GatewayModule } from '../platform/gateway-module.js';
 
-export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
+export async function buildGatewayApp(ctx: GatewayContext, modules: readonly GatewayModule[], metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     // Per-request "incoming"/"completed" lines only when someone reads them (debug, trace):
@@ -69,7 +69,9 @@ export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegis
     await directoryRoutes(scope, ctx);
     await wellKnownRoutes(scope, ctx);
     await requestRoutes(scope, ctx);
-    await documentExchangeRoutes(scope, ctx);
+    // Domain modules share the scope of POST /v1/messages: their content-type parsers (edXML)
+    // apply to it, and the hooks they return carry their business rules.
+    for (const module of modules) ctx.submissionHooks.push(...(await module.register(scope, ctx)));
   });
   return app;
 }

@@ -6,20 +6,15 @@ import type { Caller } from '../platform/access-token.js';
 import { ProblemError } from '../platform/problem.js';
 import type { Registry } from '../platform/registry.js';
 import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
-import { routeSubmission, type RoutedSubmission, type SubmissionBody } from './submission.js';
-
-export type Recipient = SubmissionBody['to'];
-
-export interface FanOutSubmission extends Omit<SubmissionBody, 'to'> {
-  to: Recipient | Recipient[];
-}
+import type { FanOutSubmission, Recipient, SubmissionBody, SubmissionHook } from '../platform/submission-hooks.js';
+import { routeSubmission, type RoutedSubmission } from './submission.js';
 
 export function recipientsOf(body: FanOutSubmission): Recipient[] {
   return Array.isArray(body.to) ? body.to : [body.to];
 }
 
-export function routeRecipients(body: FanOutSubmission, caller: Caller, registry: Registry, catalogue: SchemaCatalogue): RoutedSubmission[] {
-  if (!Array.isArray(body.to)) return [routeSubmission(body as SubmissionBody, caller, registry, catalogue)];
+export function routeRecipients(body: FanOutSubmission, caller: Caller, registry: Registry, catalogue: SchemaCatalogue, rules: readonly SubmissionHook[] = []): RoutedSubmission[] {
+  if (!Array.isArray(body.to)) return [routeSubmission(body as SubmissionBody, caller, registry, catalogue, rules)];
   const seen = new Set<string>();
   return body.to.map((to, i) => {
     const key = `${to.member}\u0000${to.service ?? ''}`;
@@ -28,7 +23,7 @@ export function routeRecipients(body: FanOutSubmission, caller: Caller, registry
     }
     seen.add(key);
     try {
-      return routeSubmission({ ...body, to }, caller, registry, catalogue);
+      return routeSubmission({ ...body, to }, caller, registry, catalogue, rules);
     } catch (err) {
       if (!(err instanceof ProblemError)) throw err;
       // Payload errors are the same for every recipient: report them as they are.

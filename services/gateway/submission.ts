@@ -7,21 +7,15 @@ import { problems, ProblemError } from '../platform/problem.js';
 import { fieldErrors } from '../platform/problem-handler.js';
 import type { Registry, Service } from '../platform/registry.js';
 import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
-import { enforceDossierRules } from './dossier-rules.js';
-
-export interface SubmissionBody {
-  type: string;
-  to: { member: string; service?: string };
-  correlationId?: string;
-  payload: Record<string, unknown>;
-}
+import type { SubmissionBody, SubmissionHook } from '../platform/submission-hooks.js';
 
 export interface RoutedSubmission {
   envelope: Envelope<Record<string, unknown>>;
   service: Service;
 }
 
-export function routeSubmission(body: SubmissionBody, caller: Caller, registry: Registry, catalogue: SchemaCatalogue): RoutedSubmission {
+/** `rules`: the submission hooks of the body's type; their checkPayload() runs after the schema. */
+export function routeSubmission(body: SubmissionBody, caller: Caller, registry: Registry, catalogue: SchemaCatalogue, rules: readonly SubmissionHook[] = []): RoutedSubmission {
   const validatePayload = catalogue.payloadValidator(body.type);
   if (!validatePayload) {
     throw new ProblemError(400, 'UNKNOWN_MESSAGE_TYPE', 'Unknown message type', `Message type "${body.type}" is not offered on this bus; see GET /v1/services`, {
@@ -33,7 +27,7 @@ export function routeSubmission(body: SubmissionBody, caller: Caller, registry: 
     const errors = fieldErrors(validatePayload.errors ?? [], 'payload');
     throw problems.validation(`Invalid ${body.type} payload: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
   }
-  enforceDossierRules(body.type, payload, catalogue);
+  for (const rule of rules) rule.checkPayload?.(body.type, payload);
   if (!registry.member(body.to.member)) {
     throw new ProblemError(422, 'UNKNOWN_MEMBER', 'Unknown recipient', `No member with code ${body.to.member} in the directory (GET /v1/members)`, {
       errors: [{ field: 'to.member', message: 'unknown member' }],

@@ -40,7 +40,27 @@ export function createKafka(clientId: string, brokers: string[], log?: Logger): 
   });
 }
 
-export async function ensureTopics(admin: Admin, topics: string[], partitions: number, replicationFactor = -1): Promise<void> {
+/**
+ * Several processes starting together on a fresh broker race to create the same topics, and the
+ * broker may answer UNKNOWN_TOPIC_OR_PARTITION while their metadata settles: retriable.
+ */
+export async function retryTopicCreation(create: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await create();
+      return;
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+export function ensureTopics(admin: Admin, topics: string[], partitions: number, replicationFactor = -1): Promise<void> {
+  return retryTopicCreation(() => createMissingTopics(admin, topics, partitions, replicationFactor));
+}
+
+async function createMissingTopics(admin: Admin, topics: string[], partitions: number, replicationFactor: number): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = [...new Set(topics)].filter((t) => !existing.has(t));
   if (missing.length === 0) return;
@@ -50,24 +70,9 @@ export async function ensureTopics(admin: Admin, topics: string[], partitions: n
       topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
     });
   } catch (err) {
-    await topicsReadyOr(admin, missing, err);
-  }
-}
-
-/**
- * After a failed createTopics: another process created them concurrently, or a busy broker
- * answered the wait for leaders with UNKNOWN_TOPIC_OR_PARTITION, which kafkajs does not retry.
- * Fine as long as the topics exist with leaders within a few seconds; otherwise `err` stands.
- */
-export async function topicsReadyOr(admin: Admin, topics: string[], err: unknown): Promise<void> {
-  for (let waited = 0; ; waited += 250) {
+    // Another process created them concurrently: fine as long as they exist now.
     const now = new Set(await admin.listTopics());
-    const ready =
-      topics.every((t) => now.has(t)) &&
-      (await admin.fetchTopicMetadata({ topics }).then((m) => m.topics.every((t) => t.partitions.every((p) => p.leader >= 0)), () => false));
-    if (ready) return;
-    if (waited >= 10_000) throw err;
-    await new Promise((r) => setTimeout(r, 250));
+    if (missing.some((t) => !now.has(t))) throw err;
   }
 }
 
@@ -225,7 +230,7 @@ export class BatchingProducer {
   private async sendBatch(records: OutgoingRecord[]): Promise<void> {
     const fresh = records.filter((r) => !r.preserveSignature);
     const values = fresh.map((r) => (typeof r.value === 'string' ? Buffer.from(r.value) : r.value));
-    const signatures = fresh.length > 0 ? await signBatch(values, this.signingKey(), this.opts.ttlSeconds) : [];
+    const signatures = fresh.length > 0 ? signBatch(values, this.signingKey(), this.opts.ttlSeconds) : [];
     const byTopic = new Map<string, { key?: string; value: Buffer | string; headers: IHeaders }[]>();
     let i = 0;
     for (const r of records) {

@@ -12,10 +12,11 @@ export const SIGNATURE_HEADER = 'lgsp-sig';
 export const PROOF_HEADER = 'lgsp-proof';
 const JWS_TYPE = 'lgsp-batch+jws';
 
-export interface RecordSignature {
+// A type alias rather than an interface, so it is assignable to a Kafka headers record.
+export type RecordSignature = {
   [SIGNATURE_HEADER]: string;
   [PROOF_HEADER]: string;
-}
+};
 
 interface BatchClaims {
   root: string;

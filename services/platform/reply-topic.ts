@@ -5,8 +5,9 @@
 // lgsp.audit (the request's timeline records only a digest), and the topic keeps them for an
 // hour: a reply is worth something only while its requester waits.
 import type { Admin } from 'kafkajs';
+import { retryTopicCreation } from './kafka-transport.js';
 import { payloadDigest, type Envelope, type Party } from './envelope.js';
-import { topicsReadyOr, type OutgoingRecord } from './kafka-transport.js';
+import type { OutgoingRecord } from './kafka-transport.js';
 import type { Topics } from './topics.js';
 
 export const REPLY_RETENTION_MS = 3_600_000;
@@ -49,16 +50,18 @@ export function replyRecord(topics: Topics, request: Envelope, connector: string
 }
 
 /** Creates lgsp.reply with its short retention when it does not exist yet. */
-export async function ensureReplyTopic(admin: Admin, topics: Topics, partitions: number): Promise<void> {
+export function ensureReplyTopic(admin: Admin, topics: Topics, partitions: number): Promise<void> {
   const topic = replyTopicName(topics);
-  if ((await admin.listTopics()).includes(topic)) return;
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: partitions, replicationFactor: -1, configEntries: [{ name: 'retention.ms', value: String(REPLY_RETENTION_MS) }] }],
-    });
-  } catch (err) {
-    // Created concurrently by another gateway, or a busy broker's answer: fine once it exists.
-    await topicsReadyOr(admin, [topic], err);
-  }
+  return retryTopicCreation(async () => {
+    if ((await admin.listTopics()).includes(topic)) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions: partitions, replicationFactor: -1, configEntries: [{ name: 'retention.ms', value: String(REPLY_RETENTION_MS) }] }],
+      });
+    } catch (err) {
+      // Created concurrently by another gateway: fine as long as it exists now.
+      if (!(await admin.listTopics()).includes(topic)) throw err;
+    }
+  });
 }

@@ -17,27 +17,19 @@ import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform
 import type { Registry } from '../platform/registry.js';
 import { headerValue, startSignedConsumer, type BatchControl, type ConsumedRecord } from '../platform/signed-consumer.js';
 import type { Topics } from '../platform/topics.js';
-import { isRetryable, PermanentError, RetryableError, waitsForEarlier, type ConnectorContext, type ConnectorMetrics, type ConnectorSecrets } from '../../connectors/sdk/index.js';
-import { secretsOf } from '../../connectors/sdk/secrets.js';
-import { DISCARDING_METRICS } from '../../connectors/sdk/metrics.js';
+import { isRetryable, PermanentError, RetryableError, waitsForEarlier } from '../platform/delivery.js';
+import type { ConnectorContext, ConnectorMetrics, ConnectorSecrets } from '@lgsp/sdk';
+import { secretsOf } from '@lgsp/sdk/secrets';
+import { DISCARDING_METRICS } from '@lgsp/sdk/metrics';
 import type { LoadedConnector } from './connector-loader.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 import { backoffStep, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import { OffsetWatermarks } from './offset-watermarks.js';
 import { RecordDispatcher, type Dispatchable } from './record-dispatcher.js';
-import { deliverSigned } from './signed-delivery.js';
+import { deliverSigned } from '../platform/signed-delivery.js';
 import { AttachmentUnavailable, type AttachmentStore } from '../attachments/attachment-store.js';
-import { DEPOSITED_AT_HEADER } from '../document-exchange/inbox-feed.js';
+import { ATTEMPT_HEADER, DEPOSITED_AT_HEADER, DLQ_REASON_HEADER, NOT_BEFORE_HEADER, ORIGIN_TOPIC_HEADER, WAITED_AT_HEADER, WAITS_HEADER } from '../platform/bus-headers.js';
 import { v7 as uuidv7 } from 'uuid';
-
-export const ATTEMPT_HEADER = 'lgsp-attempt';
-export const NOT_BEFORE_HEADER = 'lgsp-not-before';
-export const ORIGIN_TOPIC_HEADER = 'lgsp-origin-topic';
-export const DLQ_REASON_HEADER = 'lgsp-dlq-reason';
-/** On a retry: how many earlier attempts only waited for an earlier message (they do not grow the backoff). */
-export const WAITS_HEADER = 'lgsp-waits';
-/** On a retry whose last attempt waited for an earlier message: when that attempt started. */
-export const WAITED_AT_HEADER = 'lgsp-waited-at';
 
 export type WorkerState = 'starting' | 'running' | 'paused' | 'failed' | 'stopped';
 
@@ -58,6 +50,8 @@ export interface WorkerDeps {
   concurrency: number;
   /** Claim-check store for attachments (ctx.readAttachment). */
   attachments?: AttachmentStore;
+  /** Called once per message the destination acknowledged (the delivery latency histogram). */
+  observeDelivered?(envelope: Envelope): void;
 }
 
 export interface WorkerStats {
@@ -362,6 +356,7 @@ export class ConnectorWorker {
         outcome.announced.push(envelope.id);
       } else {
         this.announceDelivered(envelope, routed, { attempt, ...(result?.detail ?? {}) }, outcome);
+        this.deps.observeDelivered?.(envelope);
       }
       return true;
     } catch (err) {

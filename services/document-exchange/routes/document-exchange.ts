@@ -1,31 +1,28 @@
-// Document exchange between QLVB systems (edXML) at the gateway: accepts edXML packages as
-// XML on POST /v1/messages, enforces the document rules on edoc.* submissions, and serves the
-// pull inbox, document lookup and attachments. Registered by app.ts like any route module; it
-// owns its stores (SQLite next to the gateway's) and the consumer that feeds the inbox.
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+// Document exchange between QLVB systems (edXML) at the gateway, as a gateway module: accepts
+// edXML packages as XML on POST /v1/messages, contributes the document rules on edoc.*
+// submissions (a submission hook), and serves the pull inbox, document lookup and attachments.
+// Its stores live in the gateways' shared PostgreSQL database, and the consumer feeding the
+// inbox is one group for all gateways.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Consumer } from 'kafkajs';
 import { createKafka, ensureTopics } from '../../platform/kafka-transport.js';
 import { ProblemError } from '../../platform/problem.js';
+import { isDatabaseUnavailable } from '../../platform/database.js';
 import { RecordVerifier } from '../../platform/record-signing.js';
+import type { GatewayModule, GatewayModuleHost } from '../../platform/gateway-module.js';
+import type { SubmissionHook } from '../../platform/submission-hooks.js';
 import { decodeEdxml, EdxmlError } from '../../edxml/edxml-codec.js';
 import { XmlRefusal } from '../../edxml/safe-xml.js';
+import { SignatureVerifier } from '../../edxml/signature-verifier.js';
 import { openAttachmentStore } from '../../attachments/attachment-store.js';
-import { DocumentStore } from '../../document-exchange/document-store.js';
-import { InboxStore } from '../../document-exchange/inbox-store.js';
-import { startInboxFeed } from '../../document-exchange/inbox-feed.js';
-import { edocSubmissionHook, recipientsForXml } from '../../document-exchange/edoc-rules.js';
-import type { GatewayContext } from '../gateway-context.js';
+import { DocumentStore } from '../document-store.js';
+import { InboxStore } from '../inbox-store.js';
+import { startInboxFeed } from '../inbox-feed.js';
+import { edocSubmissionHook, recipientsForXml, type ReceivedPackage } from '../edoc-rules.js';
 import { inboxRoutes } from './inbox.js';
 import { documentRoutes } from './documents.js';
 import { attachmentRoutes } from './attachments.js';
-
-export interface DocumentExchange {
-  documents: DocumentStore;
-  inbox: InboxStore;
-  attachments: ReturnType<typeof openAttachmentStore>;
-}
+import type { DocumentExchange } from './document-exchange-stores.js';
 
 /** Largest edXML body: the attachments base64-encoded (4/3, plus line breaks) and the header. */
 export function xmlBodyLimit(attachmentMaxBytes: number): number {
@@ -44,15 +41,14 @@ function xmlProblem(err: unknown): ProblemError {
   return new ProblemError(400, 'XML_MALFORMED', 'XML refused', (err as Error).message);
 }
 
-export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  const file = join(ctx.config.dataDir, 'gateway-documents.db');
+async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHost): Promise<SubmissionHook[]> {
   const exchange: DocumentExchange = {
-    documents: new DocumentStore(file),
-    inbox: new InboxStore(file),
-    attachments: openAttachmentStore(ctx.config),
+    documents: new DocumentStore(ctx.db),
+    inbox: new InboxStore(ctx.db),
+    attachments: openAttachmentStore(ctx.db),
   };
 
-  // One consumer group per store file: every gateway store sees every deposit and every ack.
+  // One consumer group for all gateways: together they write each deposit and ack once.
   const kafka = createKafka('lgsp-gateway-inbox', ctx.config.kafkaBrokers, ctx.log);
   const admin = kafka.admin();
   await admin.connect();
@@ -61,26 +57,31 @@ export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayC
   const feed: Consumer = await startInboxFeed({
     kafka,
     topics: ctx.topics,
-    groupId: `${ctx.topics.prefix}lgsp-gateway-inbox-${createHash('sha256').update(file).digest('hex').slice(0, 12)}`,
+    groupId: `${ctx.topics.prefix}lgsp-gateway-inbox`,
     verifier: new RecordVerifier(ctx.keystore.publicKeyLookup(), { enforceExpiry: false }),
     registry: ctx.registry,
     inbox: exchange.inbox,
+    db: ctx.db,
     log: ctx.log,
   });
   app.addHook('onClose', async () => {
     await feed.disconnect().catch(() => undefined);
-    exchange.documents.close();
-    exchange.inbox.close();
   });
 
-  (ctx.submissionHooks ??= []).push(
-    edocSubmissionHook({
-      documents: exchange.documents,
-      attachments: exchange.attachments,
-      attachmentMaxBytes: ctx.config.attachmentMaxBytes,
-      messageView: (id) => ctx.store.get(id),
-    }),
-  );
+  // Read at start: a trust list that cannot be read stops the gateway rather than verifying
+  // every signature as untrusted.
+  const signatures = new SignatureVerifier(ctx.config.edxmlTrustedCas);
+  app.addHook('onClose', () => signatures.close());
+  if (signatures.trust.authorities.length === 0) ctx.log.warn('no trusted CA for document signatures (LGSP_EDXML_TRUSTED_CAS): signed edXML packages verify as untrusted at best');
+  const received = new WeakMap<FastifyRequest, ReceivedPackage>();
+  const rules = edocSubmissionHook({
+    documents: exchange.documents,
+    attachments: exchange.attachments,
+    attachmentMaxBytes: ctx.config.attachmentMaxBytes,
+    messageView: (id) => ctx.store.get(id),
+    receivedPackage: (req) => received.get(req),
+    refusedSignatures: (to) => ctx.registry().servicesOf(to.member, to.service)[0]?.documentSignatures?.refuse ?? [],
+  });
 
   // An edXML package posted as XML becomes the JSON submission form; the route then validates
   // and routes it like any submission. The body limit is raised for XML only (attachments
@@ -92,22 +93,29 @@ export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayC
       throw new ProblemError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The edXML body exceeds the limit of ${limit} bytes (attachments up to ${ctx.config.attachmentMaxBytes} bytes, base64)`);
     }
   });
-  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => {
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limit }, async (req: FastifyRequest, body: Buffer) => {
     try {
-      const { type, payload } = decodeEdxml(body as Buffer, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
-      const to = recipientsForXml(type, payload, exchange.documents);
+      const { type, payload, shape } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
+      const to = await recipientsForXml(type, payload, exchange.documents);
       if (type === 'edoc.status' && to.length === 0) {
         throw new ProblemError(422, 'DOCUMENT_NOT_FOUND', 'Document not found', 'the status packet names no document known to the bus (ResponseFor/DocumentId)', {
           errors: [{ field: 'edXMLHeader/Status/ResponseFor/DocumentId', message: 'unknown document' }],
         });
       }
-      done(null, { type, to, payload });
+      // Verified over the exact bytes posted (safe-xml has accepted them by now); only a package
+      // that carries a signature pays for it.
+      const verification = payload.signature === undefined ? { result: 'unsigned' as const, checkedAt: new Date().toISOString() } : await signatures.verify(body.toString('utf8').replace(/^\uFEFF/, ''));
+      received.set(req, { bytes: body, shape, verification });
+      return { type, to, payload };
     } catch (err) {
-      done(xmlProblem(err), undefined);
+      throw isDatabaseUnavailable(err) ? err : xmlProblem(err);
     }
   });
 
   await inboxRoutes(app, ctx, exchange);
   await documentRoutes(app, ctx, exchange);
   await attachmentRoutes(app, ctx, exchange);
+  return [rules];
 }
+
+export const documentExchangeModule: GatewayModule = { name: 'document-exchange', register: documentExchangeRoutes };

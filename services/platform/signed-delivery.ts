@@ -2,10 +2,10 @@
 // signed with the platform key (the receiver verifies it against /.well-known/jwks.json), with
 // LGSP-Message-Id and LGSP-Correlation-Id headers. The response class decides retry vs. DLQ.
 import { request } from 'undici';
-import { signCompact } from '../platform/es256.js';
-import { SIGNATURE_HTTP_HEADER, signDetached } from '../platform/detached-jws.js';
-import type { SigningKey } from '../platform/keystore.js';
-import { PermanentError, RetryableError, type DeliveryRequest, type DeliveryResponse } from '../../connectors/sdk/index.js';
+import { signCompact } from './es256.js';
+import { SIGNATURE_HTTP_HEADER, signDetached } from './detached-jws.js';
+import type { SigningKey } from './keystore.js';
+import { PermanentError, RetryableError, type DeliveryRequest, type DeliveryResponse } from './delivery.js';
 
 export const DELIVERY_JWS_TYPE = 'lgsp-delivery+jws';
 
