@@ -70,9 +70,25 @@ async function createMissingTopics(admin: Admin, topics: string[], partitions: n
       topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
     });
   } catch (err) {
-    // Another process created them concurrently: fine as long as they exist now.
+    await topicsReadyOr(admin, missing, err);
+  }
+}
+
+/**
+ * After a failed createTopics: another process created them concurrently, or a busy broker
+ * answered the wait for leaders with UNKNOWN_TOPIC_OR_PARTITION, which kafkajs does not retry.
+ * Fine once the topics exist with leaders (a topic listed but without them still fails the
+ * first produce or fetch); otherwise `err` stands, after a few seconds.
+ */
+async function topicsReadyOr(admin: Admin, topics: string[], err: unknown): Promise<void> {
+  for (let waited = 0; ; waited += 250) {
     const now = new Set(await admin.listTopics());
-    if (missing.some((t) => !now.has(t))) throw err;
+    const ready =
+      topics.every((t) => now.has(t)) &&
+      (await admin.fetchTopicMetadata({ topics }).then((m) => m.topics.every((t) => t.partitions.every((p) => p.leader >= 0)), () => false));
+    if (ready) return;
+    if (waited >= 10_000) throw err;
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
