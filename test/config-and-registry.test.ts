@@ -3,7 +3,7 @@ import { loadConfig, ConfigError } from '../services/platform/config.js';
 import { Registry, RegistryError } from '../services/platform/registry.js';
 import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
 import { seedRegistry } from './helpers/test-bus.js';
-import { retryDelayMs } from '../services/runner/retry-policy.js';
+import { backoffStep, retryDelayMs } from '../services/runner/retry-policy.js';
 
 t.test('configuration from env is validated', async (t) => {
   const c = loadConfig({}, { KAFKA_BROKERS: 'a:1, b:2', LGSP_RETRY_MAX_ATTEMPTS: '7' });
@@ -38,4 +38,12 @@ t.test('retry backoff grows, is capped and honours Retry-After', async (t) => {
   t.equal(retryDelayMs(policy, 10, undefined, () => 1), 1000);
   t.equal(retryDelayMs(policy, 1, undefined, () => 0), 50, 'equal jitter keeps half');
   t.equal(retryDelayMs(policy, 1, 800, () => 0), 800, 'Retry-After is a floor');
+});
+
+t.test('backoff step: full growth while the destination fails throughout, half as fast while it delivers others', async (t) => {
+  t.equal(backoffStep(6, 100), 6, 'an outage: every attempt failing');
+  t.equal(backoffStep(6, 1), 3, 'other messages delivered in between');
+  t.equal(backoffStep(6, 4), 4);
+  t.equal(backoffStep(1, 1), 1);
+  t.equal(backoffStep(0, 0), 1, 'never below the first step');
 });

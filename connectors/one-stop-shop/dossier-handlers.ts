@@ -9,10 +9,11 @@
 //   original order, and older data must not overwrite newer). What the connector has seen lives
 //   in ctx.state (one key per dossier), so every runner replica applies the same guard;
 // - dossier.progress relies on the portal acknowledging a repeated identical update, and waits
-//   (retries) while an earlier message of the same dossier is still on its way;
+//   (WaitForEarlierMessage: retried as soon as another message of the dossier is delivered)
+//   while an earlier message of the same dossier is still on its way;
 // - dossier.lookup answers through ctx.reply();
 // - dossier.submitted (portal → province) is a signed delivery to the agency's system.
-import { PermanentError, RetryableError, type ConnectorContext, type ConnectorState, type Envelope, type HandleResult } from '@lgsp/sdk';
+import { isRetryable, PermanentError, RetryableError, WaitForEarlierMessage, type ConnectorContext, type ConnectorState, type Envelope, type HandleResult } from '@lgsp/sdk';
 import {
   MappingError,
   fromPortalLookup,
@@ -23,11 +24,12 @@ import {
   type PortalDossier,
   type PortalLookupRecord,
 } from './portal-mapping.js';
-import { PORTAL_OK, portalRefusal, type PortalClient } from './portal-client.js';
+import { PORTAL_OK, portalRefusal, type PortalAnswer, type PortalClient } from './portal-client.js';
 
 export interface HandlerDeps {
   client: PortalClient;
   lookupMaxAgeMs: number;
+  quickRetryWindowMs: number;
   requestTimeoutMs: number;
 }
 
@@ -65,8 +67,29 @@ async function remember(state: ConnectorState, key: string, syncId?: string): Pr
   }
 }
 
+/**
+ * A portal call that is safe to repeat (a lookup, an update, a progress report the portal
+ * acknowledges again) and failed in transit (HTTP 5xx, a lost answer, a refused re-login) is
+ * simply asked again, within quickRetryWindowMs, instead of failing the whole delivery attempt:
+ * a dossier.sync takes two or three calls, and with a portal failing a third of them, attempts
+ * would mostly fail and wait out the bus's backoff. A Retry-After hands over to the bus at once.
+ */
+async function askAgain(deps: HandlerDeps, signal: AbortSignal, call: () => Promise<PortalAnswer>): Promise<PortalAnswer> {
+  const until = Date.now() + deps.quickRetryWindowMs;
+  for (let round = 1; ; round++) {
+    try {
+      return await call();
+    } catch (err) {
+      const pause = 25 * round;
+      const again = !signal.aborted && isRetryable(err) && (err as RetryableError).retryAfterMs === undefined && Date.now() + pause < until;
+      if (!again) throw err;
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+}
+
 async function portalRecord(deps: HandlerDeps, agency: string, code: string, signal: AbortSignal): Promise<PortalLookupRecord | null> {
-  const answer = await deps.client.call('share', agency, { service: 'TraCuuHoSo', mahoso: code }, signal);
+  const answer = await askAgain(deps, signal, () => deps.client.call('share', agency, { service: 'TraCuuHoSo', mahoso: code }, signal));
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`TraCuuHoSo ${code}`, answer);
   return ((answer.result as PortalLookupRecord[] | undefined) ?? [])[0] ?? null;
 }
@@ -84,7 +107,12 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
   }
   let item: PortalDossier = mapped(`dossier ${code}`, () => toPortalDossier(dossier));
   const exists = newest !== undefined || (await portalRecord(deps, agency, code, ctx.signal)) !== null;
-  const send = (data: PortalDossier) => deps.client.call('integration', agency, { service: 'DongBoHoSoMC', isUpdating: exists ? 'True' : 'False', data: [data] }, ctx.signal);
+  // An update may be asked again at once; a creation may not: its answer may have been lost
+  // after the portal created the dossier, and only the next attempt's lookup can tell.
+  const send = (data: PortalDossier) => {
+    const call = () => deps.client.call('integration', agency, { service: 'DongBoHoSoMC', isUpdating: exists ? 'True' : 'False', data: [data] }, ctx.signal);
+    return exists ? askAgain(deps, ctx.signal, call) : call();
+  };
   let answer = await send(item);
   let keptStatus: string | undefined;
   if (answer.error_code === ILLEGAL_TRANSITION && exists) {
@@ -97,8 +125,13 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
       item = { ...item, TrangThaiHoSo: current.TrangThaiHoSo, ...(current.NgayTra ? { NgayTra: current.NgayTra } : {}) };
       answer = await send(item);
     } else if (current) {
-      throw new RetryableError(`DongBoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo}; waiting for the dossier's earlier updates`);
+      throw new WaitForEarlierMessage(`DongBoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo}; waiting for the dossier's earlier updates`);
     }
+  }
+  if (answer.error_code === ILLEGAL_TRANSITION && !exists) {
+    // The portal creates dossiers only at an initial status: this later sync overtook the one
+    // that creates the dossier (still being retried).
+    throw new WaitForEarlierMessage(`DongBoHoSoMC ${code}: the portal does not hold the dossier yet and cannot create it at TrangThaiHoSo ${item.TrangThaiHoSo}; waiting for the dossier's earlier updates`);
   }
   if (answer.error_code === NOT_FOUND && exists) {
     // Remembered as present, but the portal no longer has it: check again on the next attempt.
@@ -126,12 +159,12 @@ export async function reportProgress(message: Envelope, ctx: ConnectorContext<un
   const agency = message.from.member;
   const code = progress.dossierCode;
   const item = mapped(`dossier ${code}`, () => toPortalProgress(progress));
-  const answer = await deps.client.call('integration', agency, { service: 'CapNhatTienDoHoSoMC', data: [item] }, ctx.signal);
+  const answer = await askAgain(deps, ctx.signal, () => deps.client.call('integration', agency, { service: 'CapNhatTienDoHoSoMC', data: [item] }, ctx.signal));
   if (answer.error_code === NOT_FOUND) {
-    throw new RetryableError(`CapNhatTienDoHoSoMC ${code}: the portal does not hold the dossier yet (its dossier.sync may still be on its way)`);
+    throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal does not hold the dossier yet (its dossier.sync may still be on its way)`);
   }
   if (answer.error_code === ILLEGAL_TRANSITION) {
-    throw new RetryableError(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${answer.current_status ?? '?'}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`);
+    throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${answer.current_status ?? '?'}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`);
   }
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`CapNhatTienDoHoSoMC ${code}`, answer);
   await remember(ctx.state, knownKey(agency, code));
@@ -152,7 +185,7 @@ export async function lookupDossier(message: Envelope, ctx: ConnectorContext<unk
   if (Date.now() - Date.parse(message.time) > deps.lookupMaxAgeMs) {
     return { detail: { replied: false, reason: 'the requester had stopped waiting' } };
   }
-  const answer = await deps.client.call('share', message.from.member, { service: 'TraCuuHoSo', mahoso: code }, ctx.signal);
+  const answer = await askAgain(deps, ctx.signal, () => deps.client.call('share', message.from.member, { service: 'TraCuuHoSo', mahoso: code }, ctx.signal));
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`TraCuuHoSo ${code}`, answer);
   const reply = mapped(`dossier ${code}`, () => fromPortalLookup(code, answer.result as PortalLookupRecord[] | undefined));
   await ctx.reply(reply as unknown as Record<string, unknown>);

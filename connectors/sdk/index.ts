@@ -10,7 +10,7 @@ import type { ConnectorState } from './state.js';
 export type { Envelope };
 // The delivery contract and failure classes are the platform's (the runtime and this SDK's test
 // harness deliver through the same code); connectors get them from here.
-export { RetryableError, PermanentError, isRetryable, type DeliveryRequest, type DeliveryResponse } from '../../services/platform/delivery.js';
+export { RetryableError, WaitForEarlierMessage, PermanentError, isRetryable, waitsForEarlier, type DeliveryRequest, type DeliveryResponse } from '../../services/platform/delivery.js';
 export type { ConnectorMetrics, CounterMetric, HistogramMetric, MetricLabels } from './metrics.js';
 export type { ConnectorSecrets, SecretDeclaration } from './secrets.js';
 export type { ConnectorState } from './state.js';

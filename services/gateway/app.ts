@@ -1,5 +1,5 @@
 // The gateway's Fastify application: plugins in the order requests meet them, then routes.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -21,6 +21,9 @@ import type { GatewayModule } from '../platform/gateway-module.js';
 export async function buildGatewayApp(ctx: GatewayContext, modules: readonly GatewayModule[], metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
+    // Per-request "incoming"/"completed" lines only when someone reads them (debug, trace):
+    // otherwise nothing is built or serialised for them on the hot path.
+    logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
     bodyLimit: ctx.config.maxBodyBytes,
     trustProxy: false,
   });

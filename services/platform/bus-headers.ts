@@ -8,6 +8,10 @@ export const ATTEMPT_HEADER = 'lgsp-attempt';
 export const NOT_BEFORE_HEADER = 'lgsp-not-before';
 export const ORIGIN_TOPIC_HEADER = 'lgsp-origin-topic';
 export const DLQ_REASON_HEADER = 'lgsp-dlq-reason';
+/** On a retry: how many earlier attempts only waited for an earlier message (they do not grow the backoff). */
+export const WAITS_HEADER = 'lgsp-waits';
+/** On a retry whose last attempt waited for an earlier message: when that attempt started. */
+export const WAITED_AT_HEADER = 'lgsp-waited-at';
 
 /** When a pull-delivery message was put in the receiving system's inbox. */
 export const DEPOSITED_AT_HEADER = 'lgsp-deposited-at';

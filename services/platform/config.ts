@@ -54,7 +54,7 @@ const DEFAULTS: BusConfig = {
   tokenTtlSeconds: 300,
   messageTtlSeconds: 7 * 24 * 3600,
   rateLimitPerMinute: 6000,
-  producerLingerMs: 2,
+  producerLingerMs: 0,
   producerMaxBatch: 500,
   retryMaxAttempts: 5,
   retryBaseDelayMs: 500,

@@ -39,12 +39,32 @@ export class RetryableError extends Error {
   }
 }
 
+/**
+ * Retryable, for a message that cannot be applied until an earlier message of the same
+ * correlation (same recipient and correlation id) has been handled: e.g. a progress update for a
+ * dossier whose creation is still being retried. The runtime retries it as soon as a message
+ * with the same key is delivered, instead of on the growing backoff (which still applies when no
+ * such message comes), and its waits do not make its own backoff grow.
+ */
+export class WaitForEarlierMessage extends RetryableError {
+  readonly waitsForEarlier = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'WaitForEarlierMessage';
+  }
+}
+
 export class PermanentError extends Error {
   readonly retryable = false;
   constructor(message: string) {
     super(message);
     this.name = 'PermanentError';
   }
+}
+
+/** Flag check, like isRetryable, so a connector's own copy of the SDK is understood too. */
+export function waitsForEarlier(err: unknown): boolean {
+  return Boolean(err && typeof err === 'object' && (err as { waitsForEarlier?: unknown }).waitsForEarlier === true);
 }
 
 export function isRetryable(err: unknown): boolean {

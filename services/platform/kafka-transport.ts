@@ -1,7 +1,11 @@
 // Kafka transport on kafkajs. kafkajs sends one request per send() call, so the producer here
 // micro-batches: callers enqueue records and get a promise; a flush signs the whole batch once
-// (record-signing.ts) and sends it with one sendBatch, acks=all. Under load batches grow by
-// themselves while earlier flushes are in flight; when idle a record waits at most `lingerMs`.
+// (record-signing.ts) and sends it with one sendBatch, acks=all. The linger adapts to load: an
+// idle producer sends a record at once (after `lingerMs`, 0 by default); while a flush is in
+// flight everything arriving meanwhile waits and goes in the next one, so batches — and with
+// them the Merkle signature, hashing and broker requests they share — grow with the load. A
+// second flush goes out alongside when a full batch is waiting, or when records have waited
+// WAIT_BEHIND_MS behind a slow flush (a busy broker): waiting is bounded, batching is not lost.
 import { Kafka, logLevel, type Admin, type Producer, type IHeaders } from 'kafkajs';
 import type { Logger } from './logger.js';
 import type { SigningKey } from './keystore.js';
@@ -67,9 +71,25 @@ async function createMissingTopics(admin: Admin, topics: string[], partitions: n
       topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
     });
   } catch (err) {
-    // Another process created them concurrently: fine as long as they exist now.
+    await topicsReadyOr(admin, missing, err);
+  }
+}
+
+/**
+ * After a failed createTopics: another process created them concurrently, or a busy broker
+ * answered the wait for leaders with UNKNOWN_TOPIC_OR_PARTITION, which kafkajs does not retry.
+ * Fine once the topics exist with leaders (a topic listed but without them still fails the
+ * first produce or fetch); otherwise `err` stands, after a few seconds.
+ */
+async function topicsReadyOr(admin: Admin, topics: string[], err: unknown): Promise<void> {
+  for (let waited = 0; ; waited += 250) {
     const now = new Set(await admin.listTopics());
-    if (missing.some((t) => !now.has(t))) throw err;
+    const ready =
+      topics.every((t) => now.has(t)) &&
+      (await admin.fetchTopicMetadata({ topics }).then((m) => m.topics.every((t) => t.partitions.every((p) => p.leader >= 0)), () => false));
+    if (ready) return;
+    if (waited >= 10_000) throw err;
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -79,6 +99,13 @@ async function createMissingTopics(admin: Admin, topics: string[], partitions: n
  * from failing whole batches.
  */
 const MAX_FLUSH_BYTES = 768 * 1024;
+
+/**
+ * How long records may wait behind a flush in flight before another flush takes them. A quick
+ * broker answers first (one flush in flight, batches as large as the load); a slow one does
+ * not hold callers for a whole round trip each.
+ */
+const WAIT_BEHIND_MS = 5;
 
 function valueBytes(records: OutgoingRecord[]): number {
   let n = 0;
@@ -97,6 +124,17 @@ export interface ProducerStats {
   batches: number;
   records: number;
   failures: number;
+  /** The largest batch flushed so far (records). */
+  largestBatch: number;
+}
+
+export interface BatchingProducerOptions {
+  /** How long an idle producer waits for more records before flushing (0 = at once). */
+  lingerMs: number;
+  maxBatch: number;
+  ttlSeconds: number;
+  /** Flushes in flight at most; beyond the first, only for full batches. */
+  maxInFlight?: number;
 }
 
 export class BatchingProducer {
@@ -104,16 +142,17 @@ export class BatchingProducer {
   private queue: Pending[] = [];
   private queuedRecords = 0;
   private queuedBytes = 0;
+  private scheduled = false;
   private timer: NodeJS.Timeout | null = null;
   private inFlight = 0;
   private readonly idle: Array<() => void> = [];
-  readonly stats: ProducerStats = { batches: 0, records: 0, failures: 0 };
+  readonly stats: ProducerStats = { batches: 0, records: 0, failures: 0, largestBatch: 0 };
   lastError: Error | null = null;
 
   constructor(
     kafka: Kafka,
     private readonly signingKey: () => SigningKey,
-    private readonly opts: { lingerMs: number; maxBatch: number; ttlSeconds: number; maxInFlight?: number },
+    private readonly opts: BatchingProducerOptions,
   ) {
     this.producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: undefined });
   }
@@ -129,8 +168,7 @@ export class BatchingProducer {
       this.queue.push({ records, bytes, resolve, reject });
       this.queuedRecords += records.length;
       this.queuedBytes += bytes;
-      if (this.batchIsFull()) this.flushSoon(0);
-      else this.flushSoon(this.opts.lingerMs);
+      this.schedule();
     });
   }
 
@@ -138,22 +176,29 @@ export class BatchingProducer {
     return this.queuedRecords >= this.opts.maxBatch || this.queuedBytes >= MAX_FLUSH_BYTES;
   }
 
-  private flushSoon(delay: number): void {
-    if (delay === 0) {
-      if (this.timer) clearTimeout(this.timer);
+  /**
+   * Idle: flush on the next turn of the event loop (records sent in the same turn go together),
+   * or after lingerMs. Busy: wait for the flush in flight, unless a full batch is ready and
+   * another flush may go alongside.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0) return;
+    const canAddFlight = this.inFlight < (this.opts.maxInFlight ?? 4);
+    if (this.inFlight > 0 && !canAddFlight) return; // picked up when a flush completes
+    this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
       this.timer = null;
-      setImmediate(() => this.flush());
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.flush();
-      }, delay);
-    }
+      if (this.inFlight === 0 || this.batchIsFull() || this.inFlight < (this.opts.maxInFlight ?? 4)) this.flush();
+    };
+    if (this.batchIsFull()) setImmediate(run);
+    else if (this.inFlight > 0) this.timer = setTimeout(run, WAIT_BEHIND_MS);
+    else if (this.opts.lingerMs > 0) this.timer = setTimeout(run, this.opts.lingerMs);
+    else setImmediate(run);
   }
 
   private flush(): void {
     if (this.queue.length === 0) return;
-    if (this.inFlight >= (this.opts.maxInFlight ?? 4)) return; // picked up when a flush completes
     const batch: Pending[] = [];
     let count = 0;
     let bytes = 0;
@@ -175,6 +220,7 @@ export class BatchingProducer {
           this.lastError = null;
           this.stats.batches++;
           this.stats.records += count;
+          if (count > this.stats.largestBatch) this.stats.largestBatch = count;
           for (const p of batch) p.resolve();
         },
         (err: Error) => {
@@ -185,9 +231,17 @@ export class BatchingProducer {
       )
       .finally(() => {
         this.inFlight--;
-        if (this.queue.length > 0) this.flushSoon(this.batchIsFull() ? 0 : this.opts.lingerMs);
+        if (this.queue.length > 0 && this.timer && this.inFlight === 0) {
+          // The flush the records waited behind is back: they go now, not when the timer fires.
+          clearTimeout(this.timer);
+          this.timer = null;
+          this.scheduled = false;
+        }
+        if (this.queue.length > 0) this.schedule();
         else if (this.inFlight === 0) this.idle.splice(0).forEach((f) => f());
       });
+    // More than a full batch may be waiting: it can go alongside.
+    this.schedule();
   }
 
   private async sendBatch(records: OutgoingRecord[]): Promise<void> {
@@ -214,9 +268,10 @@ export class BatchingProducer {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
+      this.scheduled = false;
     }
     while (this.queue.length > 0 || this.inFlight > 0) {
-      if (this.queue.length > 0 && this.inFlight < (this.opts.maxInFlight ?? 4)) this.flush();
+      if (this.queue.length > 0 && this.inFlight === 0 && !this.scheduled) this.flush();
       await new Promise<void>((r) => (this.inFlight > 0 ? this.idle.push(r) : setImmediate(r)));
     }
   }

@@ -31,6 +31,11 @@ export interface SignedConsumerOptions {
   fromBeginning?: boolean;
   partitionsConsumedConcurrently?: number;
   /**
+   * false: resolved offsets only move the fetch position and the caller commits itself
+   * (consumer.commitOffsets), for handlers that finish records after handleBatch returned.
+   */
+  autoCommit?: boolean;
+  /**
    * Fetch shaping: consumers that are not on a latency-critical path ask the broker to wait
    * for more data per fetch, which means fewer, larger batches (less CPU on both sides).
    */
@@ -81,7 +86,7 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
   // metadata yet (UNKNOWN_TOPIC_OR_PARTITION, retriable): wait for them instead of failing.
   await retryTopicCreation(() => consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true }));
   await consumer.run({
-    autoCommit: true,
+    autoCommit: opts.autoCommit ?? true,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {

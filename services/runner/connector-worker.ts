@@ -2,6 +2,9 @@
 // no connector should have to: verify the gateway's signature before the connector sees
 // anything, dedupe, retry with backoff through lgsp.retry.<connector>, dead-letter with a
 // reason, publish every outcome as status + audit events, and only then let the offset go.
+// The consumer never waits for a connector: records go to a dispatcher (record-dispatcher.ts)
+// that runs them when they are due, and offsets are committed up to the lowest record not yet
+// finished (offset-watermarks.ts), so a retry parked for 30 s holds up nothing but its commit.
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { ValidateFunction } from 'ajv';
 import { eventRecords, messageEvent, type BusEvent } from '../platform/bus-events.js';
@@ -14,16 +17,18 @@ import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform
 import type { Registry } from '../platform/registry.js';
 import { headerValue, startSignedConsumer, type BatchControl, type ConsumedRecord } from '../platform/signed-consumer.js';
 import type { Topics } from '../platform/topics.js';
-import { isRetryable, PermanentError, RetryableError } from '../platform/delivery.js';
+import { isRetryable, PermanentError, RetryableError, waitsForEarlier } from '../platform/delivery.js';
 import type { ConnectorContext, ConnectorMetrics, ConnectorSecrets, ConnectorState } from '@lgsp/sdk';
 import { secretsOf } from '@lgsp/sdk/secrets';
 import { DISCARDING_METRICS } from '@lgsp/sdk/metrics';
 import type { LoadedConnector } from './connector-loader.js';
 import type { DeliveryLedger, LedgerState } from './delivery-ledger.js';
-import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { backoffStep, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { OffsetWatermarks } from './offset-watermarks.js';
+import { RecordDispatcher, type Dispatchable } from './record-dispatcher.js';
 import { deliverSigned } from '../platform/signed-delivery.js';
 import { AttachmentUnavailable, type AttachmentStore } from '../attachments/attachment-store.js';
-import { ATTEMPT_HEADER, DEPOSITED_AT_HEADER, DLQ_REASON_HEADER, NOT_BEFORE_HEADER, ORIGIN_TOPIC_HEADER } from '../platform/bus-headers.js';
+import { ATTEMPT_HEADER, DEPOSITED_AT_HEADER, DLQ_REASON_HEADER, NOT_BEFORE_HEADER, ORIGIN_TOPIC_HEADER, WAITED_AT_HEADER, WAITS_HEADER } from '../platform/bus-headers.js';
 import { v7 as uuidv7 } from 'uuid';
 
 export type WorkerState = 'starting' | 'running' | 'paused' | 'failed' | 'stopped';
@@ -61,19 +66,39 @@ export interface WorkerStats {
 
 class Rejection extends Error {}
 
-/** What a chunk of records produced: outcome records to publish, deliveries to mark announced. */
-interface ChunkOutcome {
+/** What handling one record produced: outcome records to publish, deliveries to mark announced. */
+interface RecordOutcome {
   records: OutgoingRecord[];
-  /** Delivered in this chunk: written to the ledger in one transaction before the produce. */
-  delivered: Set<string>;
+  /** Delivered: written to the ledger (one transaction per flush) before the produce. */
+  delivered: string[];
   announced: string[];
-  /** Ledger rows of the chunk's messages, read in one statement before the chunk is handled. */
-  ledger: Map<string, LedgerState>;
-  /** The ids that lookup covered (the records' lgsp-id headers): others are looked up one by one. */
-  looked: Set<string>;
 }
 
-const CHUNK_SIZE = 500;
+/** A consumed record on its way through the dispatcher. */
+interface Work extends Dispatchable {
+  record: ConsumedRecord;
+  /** Consumer-group generation it was taken in: after a rebalance its offset is no longer ours to commit. */
+  generation: number;
+  /**
+   * The ledger's answer for the record's message id, read for the whole fetched batch in one
+   * statement when it was taken, and when (ms): trusted only while fresh (see ledgerState).
+   */
+  ledgerHint?: { id: string; state: LedgerState | 'no'; at: number };
+}
+
+/** A ledger answer read at take time is used only this soon after (later, e.g. a parked retry, it is read again). */
+const LEDGER_HINT_FRESH_MS = 1000;
+
+interface Finished {
+  work: Work;
+  outcome: RecordOutcome;
+}
+
+/** Records taken but not started beyond which the consumer stops fetching (parked retries counted apart). */
+const MAX_PENDING = 5000;
+const MAX_PARKED = 20_000;
+/** After a failed outcome flush (Kafka unavailable), try again after this long. */
+const FLUSH_RETRY_MS = 1000;
 
 // For a LoadedConnector built without them (e.g. by a test): metrics go nowhere, no secrets.
 const NO_SECRETS: ConnectorSecrets = secretsOf('connector', {}, new Map());
@@ -92,6 +117,17 @@ export class ConnectorWorker {
   private readonly abort = new AbortController();
   private readonly name: string;
   private readonly actor: string;
+  private readonly dispatcher: RecordDispatcher<Work>;
+  private readonly watermarks = new OffsetWatermarks();
+  private generation = 0;
+  /** Outcomes waiting for the next flush; one flush runs at a time, the rest batch behind it. */
+  private finished: Finished[] = [];
+  private flushing: Promise<void> | null = null;
+  /** Delivered, but not yet recorded as announced in the ledger: a duplicate seen meanwhile is skipped. */
+  private readonly inFlightDelivered = new Set<string>();
+  private readonly roomWaiters: Array<() => void> = [];
+  /** Consecutive failed attempts across all messages (waits aside); a delivery resets it. */
+  private failureStreak = 0;
 
   constructor(
     private readonly loaded: LoadedConnector,
@@ -99,6 +135,11 @@ export class ConnectorWorker {
   ) {
     this.name = loaded.definition.name;
     this.actor = `runner/${this.name}`;
+    this.dispatcher = new RecordDispatcher<Work>({
+      concurrency: deps.concurrency,
+      lanes: deps.registry().serviceCodesFor(this.name).length,
+      run: (work) => this.run(work),
+    });
   }
 
   private get metrics(): ConnectorMetrics {
@@ -125,9 +166,18 @@ export class ConnectorWorker {
       verifier: this.deps.verifier,
       log: this.deps.log,
       partitionsConsumedConcurrently: this.deps.partitionsConsumedConcurrently,
-      handleBatch: (records, control) => this.handleBatch(records, control),
+      // Offsets are committed here, up to the lowest record not yet finished.
+      autoCommit: false,
+      handleBatch: (records, control) => this.take(records, control),
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.applyPauseState());
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      // A (re)join reads every assigned partition again from its committed offset: what was
+      // taken but not started is dropped (it comes again, here or to another runner).
+      this.generation++;
+      this.dispatcher.clear();
+      this.watermarks.reset();
+      this.applyPauseState();
+    });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.lastError = `consumer crashed: ${e.payload.error.message}`;
     });
@@ -142,11 +192,13 @@ export class ConnectorWorker {
    */
   pause(): void {
     this.state = 'paused';
+    this.dispatcher.pause();
     this.applyPauseState();
   }
 
   resume(): void {
     this.state = 'running';
+    this.dispatcher.resume();
     this.applyPauseState();
   }
 
@@ -161,88 +213,160 @@ export class ConnectorWorker {
     }
   }
 
+  /**
+   * Nothing new starts; running handlers see the abort signal. What finished is flushed and
+   * committed before the consumer leaves; the rest (parked retries, records not started, aborted
+   * handlers) stays uncommitted and is read again by whoever takes the partitions.
+   */
   async stop(): Promise<void> {
     this.abort.abort();
+    this.dispatcher.stop();
+    this.roomWaiters.splice(0).forEach((f) => f());
+    await withDeadline(this.dispatcher.idle(), 5000);
+    await withDeadline(this.flushing ?? Promise.resolve(), 5000);
     await this.consumer?.disconnect().catch(() => undefined);
     await this.loaded.definition.stop?.().catch(() => undefined);
     this.state = 'stopped';
   }
 
   /**
-   * A fetched batch is worked in chunks. Within a chunk, records with different keys are
-   * handled concurrently (records with the same key — same destination and correlation id —
-   * stay in order), and all their outcome events go to Kafka in one produce. Waiting for one
-   * acks=all round trip per chunk instead of per message is what lets a partition deliver
-   * more than a few hundred messages a second. Offsets move only after that produce.
+   * Takes a fetched batch: every record goes to the dispatcher and the consumer goes back to
+   * fetching. Only when too much is already waiting (the destination cannot keep up) does it
+   * hold the fetch loop, heartbeating, until there is room again.
    */
-  private async handleBatch(records: ConsumedRecord[], control: BatchControl): Promise<void> {
-    for (let i = 0; i < records.length; i += CHUNK_SIZE) {
-      if (this.state === 'paused') await this.holdWhilePaused(control);
-      if (!control.isRunning()) return;
-      const chunk = records.slice(i, i + CHUNK_SIZE);
-      const looked = new Set(chunk.map((r) => headerValue(r.headers, 'lgsp-id')).filter((id): id is string => Boolean(id)));
-      const outcome: ChunkOutcome = { records: [], delivered: new Set(), announced: [], ledger: await this.deps.ledger.lookupMany([...looked]), looked };
-      const byKey = new Map<string, ConsumedRecord[]>();
-      for (const r of chunk) {
-        const key = r.key ?? `${r.partition}:${r.offset}`;
-        const list = byKey.get(key);
-        if (list) list.push(r);
-        else byKey.set(key, [r]);
-      }
-      const groups = [...byKey.values()];
-      let next = 0;
-      const lane = async () => {
-        while (next < groups.length) {
-          for (const r of groups[next++]) await this.process(r, control, outcome);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.deps.concurrency, groups.length) }, lane));
-      // A crash between a delivery and this write re-delivers (at-least-once; receivers dedupe
-      // by LGSP-Message-Id); it never loses.
-      await this.deps.ledger.markDeliveredMany([...outcome.delivered]);
-      if (outcome.records.length > 0) await this.deps.producer.send(outcome.records);
-      await this.deps.ledger.markAnnouncedMany(outcome.announced);
-      this.stats.delivered += outcome.announced.length;
-      control.resolveOffset(chunk[chunk.length - 1].offset);
+  private async take(records: ConsumedRecord[], control: BatchControl): Promise<void> {
+    const generation = this.generation;
+    // One statement per fetched batch: which of its messages the ledger already holds.
+    const ids = records.map((r) => headerValue(r.headers, 'lgsp-id')).filter((id): id is string => Boolean(id));
+    const known = await this.deps.ledger.lookupMany(ids);
+    const at = Date.now();
+    for (const record of records) {
+      this.watermarks.take(record.topic, record.partition, record.offset);
+      const work = this.workFor(record, generation);
+      const id = headerValue(record.headers, 'lgsp-id');
+      if (id) work.ledgerHint = { id, state: known.get(id) ?? 'no', at };
+      this.dispatcher.add(work);
+    }
+    while ((this.dispatcher.pending > MAX_PENDING || this.dispatcher.parkedCount > MAX_PARKED) && control.isRunning() && !this.abort.signal.aborted) {
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, 1000);
+        this.roomWaiters.push(() => {
+          clearTimeout(timer);
+          r();
+        });
+      });
       await control.heartbeat();
     }
+  }
+
+  private workFor(record: ConsumedRecord, generation: number): Work {
+    const waitedAt = Number(headerValue(record.headers, WAITED_AT_HEADER) ?? 0);
+    return {
+      record,
+      generation,
+      key: record.key ?? `${record.topic}:${record.partition}:${record.offset}`,
+      // A retry is dispatched with the service it was addressed to, so it shares that service's slots.
+      lane: headerValue(record.headers, ORIGIN_TOPIC_HEADER) ?? record.topic,
+      dueAt: Number(headerValue(record.headers, NOT_BEFORE_HEADER) ?? 0) || 0,
+      // UUIDv7 ids sort by acceptance time.
+      order: headerValue(record.headers, 'lgsp-id') ?? '',
+      ...(waitedAt > 0 ? { waitsForEarlier: { attemptedAt: waitedAt } } : {}),
+    };
+  }
+
+  /** Runs one record for the dispatcher; true when it was delivered (or deposited). */
+  private async run(work: Work): Promise<boolean> {
+    const outcome: RecordOutcome = { records: [], delivered: [], announced: [] };
+    let succeeded: boolean;
+    try {
+      succeeded = await this.process(work.record, outcome, work.ledgerHint);
+    } catch (err) {
+      // Stopping: the record stays uncommitted and is handled again after the restart.
+      if (this.abort.signal.aborted) return false;
+      throw err;
+    }
+    for (const id of outcome.delivered) this.inFlightDelivered.add(id);
+    this.finished.push({ work, outcome });
+    this.flushing ??= this.flushLoop();
+    return succeeded;
   }
 
   /**
-   * Pausing stops fetching, but a batch already fetched (a long poll in flight when the operator
-   * paused) would still arrive here: hold it, heartbeating, until resume. If the runner stops
-   * meanwhile, throw rather than return, so none of the held records counts as consumed.
+   * Publishes finished records' outcomes, one produce at a time with everything that finished
+   * meanwhile batched behind it, then commits what that lets go. Outcomes that cannot be
+   * published (Kafka down) are kept and tried again; their offsets stay uncommitted.
    */
-  private async holdWhilePaused(control: BatchControl): Promise<void> {
-    while (this.state === 'paused' && !this.abort.signal.aborted && control.isRunning()) {
-      await new Promise((r) => setTimeout(r, 200));
-      await control.heartbeat();
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.finished.length > 0) {
+        const batch = this.finished;
+        this.finished = [];
+        const delivered = batch.flatMap((f) => f.outcome.delivered);
+        const announced = batch.flatMap((f) => f.outcome.announced);
+        const records = batch.flatMap((f) => f.outcome.records);
+        try {
+          // A crash between a delivery and this write re-delivers (at-least-once; receivers
+          // dedupe by LGSP-Message-Id); it never loses.
+          if (delivered.length > 0) await this.deps.ledger.markDeliveredMany(delivered);
+          if (records.length > 0) await this.deps.producer.send(records);
+          if (announced.length > 0) await this.deps.ledger.markAnnouncedMany(announced);
+        } catch (err) {
+          this.lastError = `outcomes not published: ${(err as Error).message}`;
+          this.deps.log.warn({ err: (err as Error).message, outcomes: batch.length }, 'outcome events not published; retrying');
+          this.finished = [...batch, ...this.finished];
+          if (this.abort.signal.aborted) return;
+          await new Promise((r) => setTimeout(r, FLUSH_RETRY_MS));
+          continue;
+        }
+        for (const id of delivered) this.inFlightDelivered.delete(id);
+        this.stats.delivered += announced.length;
+        for (const f of batch) {
+          if (f.work.generation === this.generation) this.watermarks.finish(f.work.record.topic, f.work.record.partition, f.work.record.offset);
+        }
+        await this.commit();
+        if (this.dispatcher.pending <= MAX_PENDING && this.dispatcher.parkedCount <= MAX_PARKED) this.roomWaiters.splice(0).forEach((f) => f());
+      }
+    } finally {
+      this.flushing = null;
     }
-    if (this.state === 'paused' || this.abort.signal.aborted) throw new Error('runner stopping while paused');
   }
 
-  private async process(record: ConsumedRecord, control: BatchControl, outcome: ChunkOutcome): Promise<void> {
+  private async commit(): Promise<void> {
+    const offsets = this.watermarks.advanced();
+    if (offsets.length === 0 || !this.consumer) return;
+    try {
+      await this.consumer.commitOffsets(offsets);
+    } catch (err) {
+      // A rebalance in between: the new owner reads from the previous commit (at-least-once).
+      this.deps.log.debug({ err: (err as Error).message }, 'offset commit skipped');
+    }
+  }
+
+  /** Handles one record into `outcome`; true when the message was delivered or deposited. */
+  private async process(record: ConsumedRecord, outcome: RecordOutcome, hint?: Work['ledgerHint']): Promise<boolean> {
     let envelope: Envelope;
     try {
       envelope = this.checkRecord(record);
     } catch (err) {
       if (!(err instanceof Rejection)) throw err;
-      return this.reject(record, err.message, outcome);
+      this.reject(record, err.message, outcome);
+      return false;
     }
-    const seen = outcome.delivered.has(envelope.id) ? 'announced' : await this.ledgerState(envelope.id, outcome);
+    const seen = this.inFlightDelivered.has(envelope.id) ? 'announced' : await this.ledgerState(envelope.id, hint);
     if (seen !== 'no') {
       this.stats.duplicates++;
       if (seen === 'unannounced') this.announceDelivered(envelope, [], { attempt: this.attemptOf(record), recovered: true }, outcome);
-      return;
+      return true;
     }
-    await this.waitUntilDue(record, control);
     if (this.abort.signal.aborted) throw new Error('runner stopping');
 
     const attempt = this.attemptOf(record);
+    const attemptedAt = Date.now();
     const routed = attempt === 1 ? [messageEvent('routed', envelope, this.actor, { connector: this.name })] : [];
     try {
       const result = await this.loaded.definition.handle(envelope, this.context(envelope, attempt));
-      outcome.delivered.add(envelope.id);
+      this.failureStreak = 0;
+      outcome.delivered.push(envelope.id);
       if (result?.outcome === 'deposited') {
         // In the recipient's inbox: `delivered` is published when the system acknowledges it.
         outcome.records.push(...[...routed, messageEvent('deposited', envelope, this.actor, { attempt, ...(result.detail ?? {}) })].flatMap((e) => eventRecords(this.deps.topics, e)));
@@ -251,19 +375,22 @@ export class ConnectorWorker {
         this.announceDelivered(envelope, routed, { attempt, ...(result?.detail ?? {}) }, outcome);
         this.deps.observeDelivered?.(envelope);
       }
+      return true;
     } catch (err) {
       if (this.abort.signal.aborted) throw err;
-      this.failed(record, envelope, routed, attempt, err as Error & { retryAfterMs?: number }, outcome);
+      if (!waitsForEarlier(err)) this.failureStreak++;
+      this.failed(record, envelope, routed, attempt, attemptedAt, err as Error & { retryAfterMs?: number }, outcome);
+      return false;
     }
   }
 
-  /** The header id normally matches the envelope's; a record whose header lied is looked up on its own. */
-  private async ledgerState(id: string, outcome: ChunkOutcome): Promise<LedgerState | 'no'> {
-    if (!outcome.looked.has(id)) {
-      outcome.looked.add(id);
-      for (const [k, v] of await this.deps.ledger.lookupMany([id])) outcome.ledger.set(k, v);
-    }
-    return outcome.ledger.get(id) ?? 'no';
+  /**
+   * Whether the ledger holds the message: the answer read with its batch while fresh and for the
+   * same id (the header normally matches the envelope), else asked now.
+   */
+  private async ledgerState(id: string, hint?: Work['ledgerHint']): Promise<LedgerState | 'no'> {
+    if (hint && hint.id === id && Date.now() - hint.at < LEDGER_HINT_FRESH_MS) return hint.state;
+    return (await this.deps.ledger.lookupMany([id])).get(id) ?? 'no';
   }
 
   /** Everything a record must satisfy before a connector sees it. */
@@ -290,22 +417,18 @@ export class ConnectorWorker {
     return Number(headerValue(record.headers, ATTEMPT_HEADER) ?? '1') || 1;
   }
 
-  /** Retry records carry the time they become due; wait for it without losing the group. */
-  private async waitUntilDue(record: ConsumedRecord, control: BatchControl): Promise<void> {
-    const due = Number(headerValue(record.headers, NOT_BEFORE_HEADER) ?? 0);
-    while (Date.now() < due && !this.abort.signal.aborted && control.isRunning()) {
-      await new Promise((r) => setTimeout(r, Math.min(1000, due - Date.now())));
-      await control.heartbeat();
-    }
-  }
-
   private context(envelope: Envelope, attempt: number): ConnectorContext<Record<string, unknown>> {
     const service = this.deps.registry().servicesOf(envelope.to.member, envelope.to.service)[0];
     const registry = this.deps.registry();
+    const deps = this.deps;
+    let log: Logger | undefined;
     return {
       connector: this.name,
       config: this.loaded.config,
-      log: this.deps.log.child({ connector: this.name, messageId: envelope.id }),
+      // Made only when the connector logs: most messages are handled without a word.
+      get log() {
+        return (log ??= deps.log.child({ messageId: envelope.id }));
+      },
       service: {
         code: service.code,
         provider: service.provider,
@@ -349,13 +472,13 @@ export class ConnectorWorker {
     };
   }
 
-  private announceDelivered(envelope: Envelope, routed: BusEvent[], detail: Record<string, unknown>, outcome: ChunkOutcome): void {
+  private announceDelivered(envelope: Envelope, routed: BusEvent[], detail: Record<string, unknown>, outcome: RecordOutcome): void {
     const events = [...routed, messageEvent('delivered', envelope, this.actor, detail)];
     outcome.records.push(...events.flatMap((e) => eventRecords(this.deps.topics, e)));
     outcome.announced.push(envelope.id);
   }
 
-  private failed(record: ConsumedRecord, envelope: Envelope, routed: BusEvent[], attempt: number, err: Error & { retryAfterMs?: number }, outcome: ChunkOutcome): void {
+  private failed(record: ConsumedRecord, envelope: Envelope, routed: BusEvent[], attempt: number, attemptedAt: number, err: Error & { retryAfterMs?: number }, outcome: RecordOutcome): void {
     const reason = err.message || String(err);
     this.lastError = reason;
     const retryable = isRetryable(err);
@@ -370,9 +493,14 @@ export class ConnectorWorker {
       this.stats.deadLettered++;
       return;
     }
-    const delay = retryDelayMs(this.deps.policy, attempt, err.retryAfterMs);
+    // Attempts that only waited for an earlier message say nothing about the destination's
+    // health: the backoff grows with the message's own failures (retry-policy.ts says how fast).
+    const waited = waitsForEarlier(err);
+    const waits = (Number(headerValue(record.headers, WAITS_HEADER) ?? 0) || 0) + (waited ? 1 : 0);
+    const step = waited ? attempt : backoffStep(attempt - waits, this.failureStreak);
+    const delay = retryDelayMs(this.deps.policy, step, err.retryAfterMs);
     const nextAttemptAt = new Date(Date.now() + delay).toISOString();
-    const failedEvent = messageEvent('delivery_failed', envelope, this.actor, { attempt, reason, retryable, nextAttemptAt });
+    const failedEvent = messageEvent('delivery_failed', envelope, this.actor, { attempt, reason, retryable, nextAttemptAt, ...(waited ? { waitsForEarlier: true } : {}) });
     outcome.records.push(
       ...[...routed, failedEvent].flatMap((e) => eventRecords(this.deps.topics, e)),
       {
@@ -385,6 +513,8 @@ export class ConnectorWorker {
           [ATTEMPT_HEADER]: String(attempt + 1),
           [NOT_BEFORE_HEADER]: String(Date.now() + delay),
           [ORIGIN_TOPIC_HEADER]: headerValue(record.headers, ORIGIN_TOPIC_HEADER) ?? record.topic,
+          ...(waits > 0 ? { [WAITS_HEADER]: String(waits) } : {}),
+          ...(waited ? { [WAITED_AT_HEADER]: String(attemptedAt) } : {}),
         },
       },
     );
@@ -412,7 +542,7 @@ export class ConnectorWorker {
    * dead-lettered, but its claimed id is not trusted: no event is attached to that message's
    * timeline (a forger must not be able to mark someone else's message failed).
    */
-  private reject(record: ConsumedRecord, reason: string, outcome: ChunkOutcome): void {
+  private reject(record: ConsumedRecord, reason: string, outcome: RecordOutcome): void {
     this.lastError = `rejected record: ${reason}`;
     this.deps.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason }, 'rejected bus record');
     const ev: BusEvent = {
@@ -432,4 +562,11 @@ export class ConnectorWorker {
     outcome.records.push(...eventRecords(this.deps.topics, ev), this.deadLetterRecord(record, `rejected: ${reason}`, 0));
     this.stats.rejected++;
   }
+}
+
+/** Waits for `work`, but not longer than `ms` (a handler ignoring its abort signal must not hang a stop). */
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

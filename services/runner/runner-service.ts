@@ -6,7 +6,7 @@
 // that connector, visible in /v1/connectors/<name>/status and the log. Operator actions (pause,
 // resume, restart) are audited before they are carried out.
 import { join } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Histogram } from 'prom-client';
 import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
@@ -243,7 +243,10 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     });
   }
 
-  const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger });
+  const app = Fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+  });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
   await app.register(bearerAuth, { verifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer) });
   await app.register(serviceHealth, {

@@ -154,23 +154,39 @@ async function main(): Promise<void> {
     const auditLag = () => groupLag(admin, `${prefix}lgsp-audit`, `${prefix}lgsp.audit`);
 
     // Gateway maximum accepted throughput (closed loop), per payload size.
-    const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number> }> = {};
+    const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number>; recordsPerProduce: Record<string, number> }> = {};
     // CPU time per delivered message, per process: a cost figure that holds even when the
     // machine is shared, unlike throughput.
     const cpuOf = () => ({
       ...Object.fromEntries(processes.map((p) => [p.name, cpuTimeMs(p.child.pid)])),
       ...(kafka ? { kafka: kafka.pids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0) } : {}),
     });
+    // Records per produce request, from each service's own counters: how far batching amortises
+    // signatures, hashing and broker requests at this load.
+    const produced = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          [gateway, runner].map(async (p) => {
+            const text = await (await fetch(`${p.url}/metrics`)).text();
+            const figure = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+            return [p.name, { records: figure('lgsp_kafka_produced_records_total'), batches: figure('lgsp_kafka_produced_batches_total') }] as const;
+          }),
+        ),
+      );
+    const perProduce = (before: Awaited<ReturnType<typeof produced>>, after: Awaited<ReturnType<typeof produced>>) =>
+      Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(((after[k].records - before[k].records) / Math.max(1, after[k].batches - before[k].batches)) * 10) / 10]));
     for (const kib of SIZES_KIB) {
       await resetSink(sink);
       const cpuBefore: Record<string, number> = cpuOf();
+      const producedBefore = await produced();
       log(`gateway max accepted, ${kib} KiB, closed loop, ${CONNECTIONS} connections`);
       const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(kib * 1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
       const { stats, drainMs } = await drain(sink, accepted.allOk, 120_000);
       const cpuAfter: Record<string, number> = cpuOf();
       const cpuMsPerMessage = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, Math.round(((cpuAfter[k] - cpuBefore[k]) / Math.max(1, stats.unique)) * 1000) / 1000]));
-      gatewayMax[`${kib}KiB`] = { accepted, delivered: stats.unique, duplicates: stats.duplicates, drainMs, cpuMsPerMessage };
-      log(`  CPU ms per message: ${JSON.stringify(cpuMsPerMessage)}`);
+      const recordsPerProduce = perProduce(producedBefore, await produced());
+      gatewayMax[`${kib}KiB`] = { accepted, delivered: stats.unique, duplicates: stats.duplicates, drainMs, cpuMsPerMessage, recordsPerProduce };
+      log(`  CPU ms per message: ${JSON.stringify(cpuMsPerMessage)}; records per produce: ${JSON.stringify(recordsPerProduce)}`);
       log(`  accepted ${accepted.throughput}/s (p99 ${accepted.latencyMs.p99} ms, statuses ${JSON.stringify(accepted.statuses)}), delivered ${stats.unique}/${accepted.allOk}, drained ${drainMs} ms after the load`);
     }
     const max1k = gatewayMax['1KiB']?.accepted.throughput ?? gatewayMax[Object.keys(gatewayMax)[0]].accepted.throughput;
