@@ -20,6 +20,10 @@ import type { RegistryData } from '../services/platform/registry.js';
 import { freePort } from '../services/stack/free-port.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 
+// The guide's commands run as a user runs them (npx, nested tap runs, a TypeScript build): this
+// file needs more than tap's default per-file time on a loaded machine.
+t.setTimeout(900_000);
+
 const guide = readFileSync(join(PROJECT_ROOT, 'docs', 'write-a-connector.md'), 'utf8');
 
 /** The fenced block right after `<!-- guide-test: name -->`. */
@@ -90,7 +94,9 @@ export default defineConnector({
 `);
   writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({
     extends: join(PROJECT_ROOT, 'tsconfig.json'),
-    compilerOptions: { rootDir: '.', outDir: 'dist', preserveSymlinks: true, sourceMap: false },
+    // The copy's SDK is the linked connectors/sdk (symlinks preserved so it counts as inside
+    // rootDir); @lgsp/sdk maps to it, as the workspace link does in the project itself.
+    compilerOptions: { rootDir: '.', outDir: 'dist', preserveSymlinks: true, sourceMap: false, paths: { '@lgsp/sdk': ['./connectors/sdk/index.ts'], '@lgsp/sdk/*': ['./connectors/sdk/*.ts'] } },
     include: [`connectors/${name}/**/*.ts`, 'connectors/broken-at-start/**/*.ts'],
     exclude: [],
   }));
@@ -148,7 +154,8 @@ export default defineConnector({
     if (runner.exitCode !== null) throw new Error(`the runner exited: ${runnerLog}`);
     const s = await status(name);
     return s.connector?.state === 'RUNNING' ? s : null;
-  }, 30_000);
+    // A cold process start (module loading, migrations, Kafka group join) on a loaded machine.
+  }, 90_000);
   t.match(running, { name, stats: { delivered: 0 } }, `${name} runs in the runner process`);
   const broken = await status('broken-at-start');
   t.equal(broken.connector.state, 'FAILED', 'the connector that throws on start is reported');

@@ -3,10 +3,12 @@
 //  - prepare: attachment bytes sent inline leave the submission for the attachment store (claim
 //    check; only SHA-256 and size travel on the bus), references to uploaded attachments are
 //    checked, and the correlation id defaults to the DocumentId all packets of a document share;
+//    the XML-DSig result (signatureVerification) is set by the bus, and a signed package posted
+//    as XML keeps its exact bytes (original) for edXML receivers;
 //  - admit: the sender is who the package says, the recipients are the package's To list, a new
 //    DocumentId is new, a revoke/update/replace targets a document this sender sent to each
-//    recipient, and a status packet is a legal next step for its (document, recipient) — see
-//    status-lifecycle.ts. admit runs in the submission's transaction: the (document, recipient)
+//    recipient, a status packet is a legal next step for its (document, recipient) — see
+//    status-lifecycle.ts — and each receiving service's signature policy allows the result. admit runs in the submission's transaction: the (document, recipient)
 //    rows it reads are locked until Kafka has acknowledged (commit) or refused (rollback), on
 //    every gateway, and its changes commit with the submission or not at all.
 import type { FastifyRequest } from 'fastify';
@@ -18,14 +20,19 @@ import type { MessageView } from '../platform/gateway-module.js';
 import type { Admission, FanOutSubmission, SubmissionContext, SubmissionHook } from '../platform/submission-hooks.js';
 import { encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '../edxml/edxml-codec.js';
 import { sha256Hex, type AttachmentStore } from '../attachments/attachment-store.js';
+import type { SignatureResult, SignatureVerification } from '../edxml/xml-dsig.js';
+import type { EdxmlShape } from '../edxml/edxml-codec.js';
 import { applyChange, applyStatus, businessKind, type RecipientState } from './status-lifecycle.js';
 import type { DocumentChanges, DocumentStore } from './document-store.js';
+import type { ErrorCode } from '../platform/error-codes.js';
 import type { Queryable } from '../platform/database.js';
 
 export const EDOC_TYPES = ['edoc.send', 'edoc.status'] as const;
 
 interface SendPayload {
   header: { from: { organId: string }; to: { organId: string }[]; documentId: string; subject?: string };
+  signatureVerification?: SignatureVerification;
+  original?: { sha256: string; size: number };
   traceHeaderList?: { bussiness?: { bussinessDocType?: number; bussinessDocReason?: string; documentId?: string; replacementInfoList?: { documentId?: string }[] } };
   attachments?: JsonAttachment[];
   signature?: string;
@@ -37,9 +44,18 @@ interface StatusPayload {
   statusCode: string;
   description?: string;
   signature?: string;
+  signatureVerification?: SignatureVerification;
+  original?: { sha256: string; size: number };
 }
 
-const problem = (status: number, code: string, title: string, detail: string, field?: string, message?: string) =>
+/** An edXML package as the sender posted it: its bytes and what its signature verified to. */
+export interface ReceivedPackage {
+  bytes: Buffer;
+  shape: EdxmlShape;
+  verification: SignatureVerification;
+}
+
+const problem = (status: number, code: ErrorCode, title: string, detail: string, field?: string, message?: string) =>
   new ProblemError(status, code, title, detail, field ? { errors: [{ field, message: message ?? detail }] } : {});
 
 /** The DocumentId a package is about: the original for revoke/update/replace, else its own. */
@@ -55,11 +71,74 @@ export interface EdocRulesDeps {
   attachmentMaxBytes: number;
   /** The gateway's view of a message (for events on the original document's timeline). */
   messageView(id: string): Promise<MessageView | null>;
+  /** The package posted as XML in this request, if it was. */
+  receivedPackage(request: FastifyRequest): ReceivedPackage | undefined;
+  /** The signature results the receiving service refuses (registry documentSignatures). */
+  refusedSignatures(to: { member: string; service: string }): readonly SignatureResult[];
 }
 
 export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
   // Attachment bytes held between prepare (before routing) and admit (after every check).
   const pendingBlobs = new WeakMap<FastifyRequest, Buffer[]>();
+  // The signed original of a package posted as XML, held the same way.
+  const pendingOriginals = new WeakMap<FastifyRequest, Buffer>();
+
+  /**
+   * The bus's own word on the package's signature, replacing anything a sender put there: the
+   * result over the bytes posted as XML, or, for the JSON form (whose signed bytes the bus never
+   * saw), `invalid` when a signature is claimed.
+   */
+  function signatureFields(payload: Record<string, unknown>, sub: SubmissionContext): Record<string, unknown> {
+    const { signatureVerification: _claimed, original: _claimedOriginal, ...rest } = payload;
+    const received = deps.receivedPackage(sub.request);
+    if (received) {
+      if (received.verification.result === 'unsigned') return { ...rest, signatureVerification: received.verification };
+      pendingOriginals.set(sub.request, received.bytes);
+      const original = { sha256: sha256Hex(received.bytes), size: received.bytes.length, contentType: 'application/xml; charset=utf-8', shape: received.shape };
+      return { ...rest, signatureVerification: received.verification, original };
+    }
+    const checkedAt = new Date().toISOString();
+    const verification: SignatureVerification = rest.signature === undefined
+      ? { result: 'unsigned', checkedAt }
+      : { result: 'invalid', reason: 'a signature in the JSON form cannot be checked (the bus never saw the signed bytes): post the signed edXML package as XML', checkedAt };
+    return { ...rest, signatureVerification: verification };
+  }
+
+  /** Refuses, before Kafka, what a receiving service's signature policy does not take. */
+  function checkSignaturePolicy(envelopes: Envelope<Record<string, unknown>>[], verification: SignatureVerification | undefined): void {
+    if (!verification) return;
+    for (const [i, e] of envelopes.entries()) {
+      if (!deps.refusedSignatures(e.to).includes(verification.result)) continue;
+      const why = verification.reason ? ` (${verification.reason})` : '';
+      throw problem(422, 'SIGNATURE_POLICY', 'Signature refused by the receiving service', `${e.to.member} (service ${e.to.service}) does not accept ${verification.result} documents${why}`, envelopes.length > 1 ? `to[${i}]` : 'signature', `signature is ${verification.result}; this recipient requires a valid signature`);
+    }
+  }
+
+  /** Stores the signed original before acceptance (idempotent, content-addressed like attachments). */
+  async function storeOriginal(sub: SubmissionContext): Promise<void> {
+    const original = pendingOriginals.get(sub.request);
+    if (original) await deps.attachments.put(original);
+  }
+
+  /**
+   * Timeline events: the result for a signed package on each new message, for sender, receiver
+   * and operators (an unsigned one says so in its payload and delivery headers only).
+   */
+  function signatureEvents(envelopes: Envelope<Record<string, unknown>>[], verification: SignatureVerification | undefined): BusEvent[] {
+    if (!verification || verification.result === 'unsigned') return [];
+    return envelopes.map((e) => ({
+      id: uuidv7(),
+      event: 'status' as const,
+      at: new Date().toISOString(),
+      actor: 'gateway/document-exchange',
+      messageId: e.id,
+      type: e.type,
+      from: e.from,
+      to: e.to,
+      correlationId: e.correlationId,
+      detail: { signature: verification.result, ...(verification.signer ? { signer: verification.signer } : {}), ...(verification.reason ? { reason: verification.reason } : {}) },
+    }));
+  }
 
   async function prepareSend(body: FanOutSubmission, sub: SubmissionContext): Promise<FanOutSubmission> {
     const payload = body.payload as unknown as SendPayload;
@@ -110,7 +189,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       });
     }
     pendingBlobs.set(sub.request, blobs);
-    const withRefs = list.length > 0 ? { ...body.payload, attachments } : body.payload;
+    const withRefs = signatureFields(list.length > 0 ? { ...body.payload, attachments } : body.payload, sub);
     const documentId = payload.header && typeof payload.header === 'object' ? subjectDocumentId(payload) : undefined;
     return { ...body, payload: withRefs as Record<string, unknown>, correlationId: body.correlationId ?? (typeof documentId === 'string' ? documentId : undefined) };
   }
@@ -159,6 +238,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       throw problem(422, 'RECIPIENTS_MISMATCH', 'Recipients do not match', `\`to\` (${addressed.join(', ')}) must name exactly the package's To organisations (${listed.join(', ')})`, 'to', 'must list the same members as payload.header.to');
     }
     checkRenderable('edoc.send', envelopes[0].data);
+    checkSignaturePolicy(envelopes, payload.signatureVerification);
     const bussiness = payload.traceHeaderList?.bussiness;
     const kind = businessKind(bussiness?.bussinessDocType);
     const original = subjectDocumentId(payload);
@@ -195,9 +275,9 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     for (const e of envelopes) {
       changes.packages!.push({ messageId: e.id, type: e.type, documentId: original, packageDocumentId: header.documentId, businessDocType: bussiness?.bussinessDocType ?? 0, from: e.from.member, to: e.to.member, at });
     }
-    for (const a of payload.attachments ?? []) {
-      if (!a.sha256) continue;
-      for (const member of [sub.caller.member, ...envelopes.map((e) => e.to.member)]) changes.grants!.push({ sha256: a.sha256, member });
+    for (const sha256 of [...(payload.attachments ?? []).map((a) => a.sha256), payload.original?.sha256]) {
+      if (!sha256) continue;
+      for (const member of [sub.caller.member, ...envelopes.map((e) => e.to.member)]) changes.grants!.push({ sha256, member });
     }
     // A new document sent concurrently through another gateway: its recipient rows collide
     // here (the insert waits for the other transaction), and this one is refused.
@@ -211,7 +291,8 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     }
     // Content-addressed and idempotent: bytes of a submission that is then refused are harmless.
     for (const blob of pendingBlobs.get(sub.request) ?? []) await deps.attachments.put(blob);
-    return { events };
+    await storeOriginal(sub);
+    return { events: [...events, ...signatureEvents(envelopes, payload.signatureVerification)] };
   }
 
   async function admitStatus(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext, tx: Queryable): Promise<Admission> {
@@ -222,6 +303,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       throw problem(403, 'SENDER_MISMATCH', 'Forbidden', `the status packet is from ${payload.from.organId} but the caller belongs to ${sub.caller.member}`, 'payload.from.organId', 'must be the caller\'s member code');
     }
     checkRenderable('edoc.status', envelope.data);
+    checkSignaturePolicy(envelopes, payload.signatureVerification);
     const documentId = payload.responseFor.documentId;
     const pair = await deps.documents.recipient(documentId, sub.caller.member, tx, { forUpdate: true });
     if (!pair) {
@@ -239,10 +321,12 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     const changes: DocumentChanges = {
       states: [{ documentId, member: sub.caller.member, state: next.state, recorded: next.recorded, at, by: 'recipient', messageId: envelope.id, description: payload.description }],
       packages: [{ messageId: envelope.id, type: envelope.type, documentId, packageDocumentId: null, businessDocType: null, from: envelope.from.member, to: envelope.to.member, at }],
+      grants: payload.original ? [envelope.from.member, envelope.to.member].map((member) => ({ sha256: payload.original!.sha256, member })) : [],
     };
     const detail = { statusCode: payload.statusCode, documentId, statusMessageId: envelope.id, ...(payload.description ? { description: payload.description } : {}) };
     await deps.documents.record(changes, tx);
-    return { events: statusEvent(await deps.messageView(pair.messageId), pair.messageId, detail) };
+    await storeOriginal(sub);
+    return { events: [...statusEvent(await deps.messageView(pair.messageId), pair.messageId, detail), ...signatureEvents(envelopes, payload.signatureVerification)] };
   }
 
   return {
@@ -250,7 +334,8 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     async prepare(body, sub) {
       if (body.type === 'edoc.send') return prepareSend(body, sub);
       const documentId = (body.payload as unknown as Partial<StatusPayload>).responseFor?.documentId;
-      return { ...body, correlationId: body.correlationId ?? (typeof documentId === 'string' ? documentId : undefined) };
+      const payload = body.payload && typeof body.payload === 'object' ? signatureFields(body.payload, sub) : body.payload;
+      return { ...body, payload, correlationId: body.correlationId ?? (typeof documentId === 'string' ? documentId : undefined) };
     },
     admit: (envelopes, sub, tx) => (envelopes[0].type === 'edoc.send' ? admitSend(envelopes, sub, tx) : admitStatus(envelopes, sub, tx)),
   };

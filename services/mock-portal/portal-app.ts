@@ -2,7 +2,8 @@
 // integrations use it: log in for a session, then POST JSON calls naming a `service`:
 //   POST /api/auth/login    {username, password} → {error_code, session}
 //   POST /api/integration   {session, madonvi, service: DongBoHoSoMC | CapNhatTienDoHoSoMC, isUpdating?, data: [...]}
-//   POST /api/share         {session, madonvi, service: TraCuuHoSo (mahoso) | LayDanhSachTTHC}
+//   POST /api/share         {session, madonvi, service: TraCuuHoSo (mahoso) | LayDanhSachTTHC | LayThuTuc (maTTHC)}
+// (either endpoint answers every service: clients differ in where they send lookups).
 // Business refusals are HTTP 200 with a non-zero `error_code` (portal-codes.ts), as the real
 // portal answers; faults injected through /_admin/faults use HTTP 429/5xx. Citizens file online
 // through POST /citizen/dossiers. /_admin/* is the operator's and tests' window: fault knobs,
@@ -16,11 +17,13 @@ import { OnlineFiling, type BusTarget } from './online-filing.js';
 import { PORTAL_CODES, PortalError } from './portal-codes.js';
 import { AGENCY_CODE, DOSSIER_CODE, checkDossierItem, checkProgressItem } from './portal-rules.js';
 import { PortalStore, type StoredDossier } from './portal-store.js';
+import { openDatabase } from '../platform/database.js';
 import { ProcedureCatalogue } from './procedure-catalogue.js';
 import { SessionStore, type PortalAccount } from './session-store.js';
 
 export interface MockPortalOptions {
-  dbFile: string;
+  /** PostgreSQL holding the portal's tables (portal_*): its own database, or the bus's. */
+  databaseUrl: string;
   accounts: PortalAccount[];
   procedures: ProcedureCatalogue;
   /** Default session lifetime; the sessionTtlSeconds fault knob overrides it at run time. */
@@ -56,7 +59,7 @@ export interface MockPortal {
 const MAX_CALL_LOG = 5000;
 const MAX_BATCH = 100;
 const INTEGRATION_SERVICES = ['DongBoHoSoMC', 'CapNhatTienDoHoSoMC'];
-const SHARE_SERVICES = ['TraCuuHoSo', 'LayDanhSachTTHC'];
+const SHARE_SERVICES = ['TraCuuHoSo', 'LayDanhSachTTHC', 'LayThuTuc'];
 
 type Body = Record<string, unknown>;
 
@@ -77,17 +80,18 @@ function ok(extra: Body = {}): Body {
 }
 
 /** TraCuuHoSo row: the stored record plus its processing history (QuaTrinhXuLy). */
-function lookupRow(store: PortalStore, d: StoredDossier): Body {
+async function lookupRow(store: PortalStore, d: StoredDossier): Promise<Body> {
   return {
     ...d.record,
     TrangThaiHoSo: d.status,
-    QuaTrinhXuLy: store.history(d.agency, d.code).map((h) => ({ TrangThai: h.status, ThoiDiemXuLy: h.handledAt ?? '', NoiDungXuLy: h.note ?? '' })),
+    QuaTrinhXuLy: (await store.history(d.agency, d.code)).map((h) => ({ TrangThai: h.status, ThoiDiemXuLy: h.handledAt ?? '', NoiDungXuLy: h.note ?? '' })),
   };
 }
 
 export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPortal> {
   const log = opts.log ?? createLogger('mock-portal', 'warn');
-  const store = new PortalStore(opts.dbFile);
+  const db = await openDatabase(opts.databaseUrl, { applicationName: 'lgsp-mock-portal', onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
+  const store = new PortalStore(db);
   const faults = new FaultInjector(opts.random);
   const sessions = new SessionStore(opts.accounts, () => faults.settings.sessionTtlSeconds ?? opts.sessionTtlSeconds ?? 1800);
   let busTarget = opts.busTarget ?? null;
@@ -109,7 +113,7 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
   await app.register(serviceHealth, { metrics: createMetricsRegistry('mock-portal'), checks: { store: async () => ({ ok: true }) } });
 
   /** The shared path of every API call: faults first, then the handler, then maybe a lost answer. */
-  async function apiCall(req: FastifyRequest, reply: FastifyReply, endpoint: CallRecord['endpoint'], handle: (body: Body) => Body): Promise<FastifyReply> {
+  async function apiCall(req: FastifyRequest, reply: FastifyReply, endpoint: CallRecord['endpoint'], handle: (body: Body) => Body | Promise<Body>): Promise<FastifyReply> {
     const service = typeof (req.body as Body | undefined)?.service === 'string' ? String((req.body as Body).service) : null;
     const dossiers = dossierCodesOf(req.body);
     const fault = await faults.before();
@@ -121,7 +125,7 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
     }
     let answer: Body;
     try {
-      answer = handle(asObject(req.body));
+      answer = await handle(asObject(req.body));
     } catch (err) {
       if (!(err instanceof PortalError)) throw err;
       answer = err.body();
@@ -163,41 +167,49 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
     }),
   );
 
-  app.post('/api/integration', (req, reply) =>
-    apiCall(req, reply, 'integration', (body) => {
-      const agency = requireSession(body);
-      if (!INTEGRATION_SERVICES.includes(String(body.service))) throw new PortalError('UNKNOWN_SERVICE', `${PORTAL_CODES.UNKNOWN_SERVICE.message}: ${String(body.service)}`);
-      const items = dataItems(body);
-      if (body.service === 'DongBoHoSoMC') {
-        const isUpdating = parseIsUpdating(body.isUpdating);
-        const checks = items.map((item, i) => checkDossierItem(item, i, opts.procedures));
-        const errors = checks.flatMap((c) => c.errors);
-        if (errors.length) throw new PortalError(checks.some((c) => c.unknownProcedure) ? 'UNKNOWN_PROCEDURE' : 'INVALID_DATA', undefined, errors);
-        store.syncDossiers(agency, items, isUpdating);
-      } else {
-        const errors = items.flatMap((item, i) => checkProgressItem(item, i).errors);
-        if (errors.length) throw new PortalError('INVALID_DATA', undefined, errors);
-        store.progressDossiers(agency, items);
-      }
-      return ok();
-    }),
-  );
+  async function integrationCall(body: Body): Promise<Body> {
+    const agency = requireSession(body);
+    const items = dataItems(body);
+    if (body.service === 'DongBoHoSoMC') {
+      const isUpdating = parseIsUpdating(body.isUpdating);
+      const checks = items.map((item, i) => checkDossierItem(item, i, opts.procedures));
+      const errors = checks.flatMap((c) => c.errors);
+      if (errors.length) throw new PortalError(checks.some((c) => c.unknownProcedure) ? 'UNKNOWN_PROCEDURE' : 'INVALID_DATA', undefined, errors);
+      await store.syncDossiers(agency, items, isUpdating);
+    } else {
+      const errors = items.flatMap((item, i) => checkProgressItem(item, i).errors);
+      if (errors.length) throw new PortalError('INVALID_DATA', undefined, errors);
+      await store.progressDossiers(agency, items);
+    }
+    return ok();
+  }
 
-  app.post('/api/share', (req, reply) =>
-    apiCall(req, reply, 'share', (body) => {
-      const agency = requireSession(body);
-      if (!SHARE_SERVICES.includes(String(body.service))) throw new PortalError('UNKNOWN_SERVICE', `${PORTAL_CODES.UNKNOWN_SERVICE.message}: ${String(body.service)}`);
-      if (body.service === 'LayDanhSachTTHC') return ok({ result: opts.procedures.listing() });
-      const code = body.mahoso ?? body.MaHoSo;
-      if (typeof code !== 'string' || !DOSSIER_CODE.test(code)) throw new PortalError('INVALID_DATA', undefined, [{ field: 'mahoso', message: 'bắt buộc, mã hồ sơ hợp lệ (required dossier code)' }]);
-      const found = store.get(agency, code);
-      return ok({ result: found ? [lookupRow(store, found)] : [] });
-    }),
-  );
+  async function shareCall(body: Body): Promise<Body> {
+    const agency = requireSession(body);
+    if (body.service === 'LayDanhSachTTHC') return ok({ result: opts.procedures.listing() });
+    if (body.service === 'LayThuTuc') return ok({ result: procedureDetails(opts.procedures, body) });
+    const code = body.mahoso ?? body.MaHoSo;
+    if (typeof code !== 'string' || !DOSSIER_CODE.test(code)) throw new PortalError('INVALID_DATA', undefined, [{ field: 'mahoso', message: 'bắt buộc, mã hồ sơ hợp lệ (required dossier code)' }]);
+    const found = await store.get(agency, code);
+    return ok({ result: found ? [await lookupRow(store, found)] : [] });
+  }
+
+  // Clients differ in which endpoint they call a service on (OpenCPS-shaped clients send
+  // LayThuTuc and TraCuuHoSo to their one configured integration endpoint), so both endpoints
+  // answer every service; the service name alone decides what is done.
+  const dispatch = (body: Body): Promise<Body> => {
+    const service = String(body.service);
+    if (INTEGRATION_SERVICES.includes(service)) return integrationCall(body);
+    if (SHARE_SERVICES.includes(service)) return shareCall(body);
+    requireSession(body);
+    throw new PortalError('UNKNOWN_SERVICE', `${PORTAL_CODES.UNKNOWN_SERVICE.message}: ${service.slice(0, 60)}`);
+  };
+  app.post('/api/integration', (req, reply) => apiCall(req, reply, 'integration', dispatch));
+  app.post('/api/share', (req, reply) => apiCall(req, reply, 'share', dispatch));
 
   app.post('/citizen/dossiers', async (req, reply) => {
     try {
-      const { agency, record } = filing.file(asObject(req.body));
+      const { agency, record } = await filing.file(asObject(req.body));
       return reply.code(201).send(ok({ MaHoSo: record.MaHoSo, MaDonVi: agency, NgayHenTra: record.NgayHenTra }));
     } catch (err) {
       if (err instanceof PortalError) return reply.code(200).send(err.body());
@@ -214,8 +226,8 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
   });
 
   app.get<{ Querystring: { agency?: string; code?: string; source?: 'one-stop' | 'online' } }>('/_admin/dossiers', async (req) => {
-    const dossiers = store.list(req.query).map((d) => {
-      const handover = d.source === 'online' ? store.outbox(d.agency, d.code) : null;
+    const dossiers = await Promise.all((await store.list(req.query)).map(async (d) => {
+      const handover = d.source === 'online' ? await store.outbox(d.agency, d.code) : null;
       return {
         agency: d.agency,
         dossierCode: d.code,
@@ -227,11 +239,11 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
         progressUpdates: d.progressUpdates,
         createdAt: d.createdAt,
         updatedAt: d.updatedAt,
-        statusHistory: store.history(d.agency, d.code),
+        statusHistory: await store.history(d.agency, d.code),
         record: d.record,
         ...(handover ? { handover: { deliveredAt: handover.deliveredAt, messageId: handover.messageId, attempts: handover.attempts, lastError: handover.lastError, failedPermanently: handover.failedPermanently } } : {}),
       };
-    });
+    }));
     return { count: dossiers.length, dossiers };
   });
 
@@ -251,11 +263,25 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
 
   app.addHook('onClose', async () => {
     await filing.stop();
-    store.close();
+    await db.close();
   });
   filing.start(opts.handoverIntervalMs);
 
   return { app, store, faults, sessions, filing, calls, setBusTarget: (t) => (busTarget = t) };
+}
+
+/**
+ * LayThuTuc: one procedure's details by code, as clients shaped like OpenCPS call it
+ * (`maTTHC`, read back as result[0].TENTTHC and result[0].LINHVUCTHUCHIEN[0].MALINHVUC). A
+ * local variant (national code plus agency code) answers with its national entry, as
+ * DongBoHoSoMC accepts it; an unknown code is the portal's "unknown procedure".
+ */
+function procedureDetails(procedures: ProcedureCatalogue, body: Body): Record<string, unknown>[] {
+  const code = body.maTTHC ?? body.MaTTHC ?? body.matthc;
+  if (typeof code !== 'string' || code.trim() === '') throw new PortalError('INVALID_DATA', undefined, [{ field: 'maTTHC', message: 'bắt buộc, mã thủ tục hành chính (required procedure code)' }]);
+  const row = procedures.details(code.trim());
+  if (!row) throw new PortalError('UNKNOWN_PROCEDURE', `${PORTAL_CODES.UNKNOWN_PROCEDURE.message}: ${code.trim().slice(0, 40)}`);
+  return [row];
 }
 
 function dossierCodesOf(body: unknown): string[] {

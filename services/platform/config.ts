@@ -36,6 +36,8 @@ export interface BusConfig {
   connectorPackages: string[];
   /** How long a connector's start() may take before its start is failed. */
   connectorStartTimeoutMs: number;
+  /** PEM bundles of the CAs trusted for XML-DSig document signatures (edXML); none = nothing verifies as valid. */
+  edxmlTrustedCas: string[];
 }
 
 const DEFAULTS: BusConfig = {
@@ -64,6 +66,7 @@ const DEFAULTS: BusConfig = {
   connectorDirs: [],
   connectorPackages: [],
   connectorStartTimeoutMs: 30_000,
+  edxmlTrustedCas: [],
 };
 
 /** Environment variable → config key. Documented in README's configuration table. */
@@ -93,6 +96,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_CONNECTOR_DIRS: 'connectorDirs',
   LGSP_CONNECTOR_PACKAGES: 'connectorPackages',
   LGSP_CONNECTOR_START_TIMEOUT_MS: 'connectorStartTimeoutMs',
+  LGSP_EDXML_TRUSTED_CAS: 'edxmlTrustedCas',
 };
 
 const configSchema = {
@@ -124,6 +128,7 @@ const configSchema = {
     connectorDirs: { type: 'array', items: { type: 'string', minLength: 1 } },
     connectorPackages: { type: 'array', items: { type: 'string', minLength: 1 } },
     connectorStartTimeoutMs: { type: 'integer', minimum: 100 },
+    edxmlTrustedCas: { type: 'array', items: { type: 'string', minLength: 1 } },
   },
 };
 

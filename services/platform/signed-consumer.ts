@@ -36,6 +36,11 @@ export interface SignedConsumerOptions {
    */
   minBytes?: number;
   maxWaitTimeInMs?: number;
+  /**
+   * How long the group waits for a member that stopped heartbeating (default 30 s). A consumer
+   * whose standby must take over quickly after a crash (the audit leader) asks for less.
+   */
+  sessionTimeoutMs?: number;
   log: Logger;
   /**
    * Optional cheap pre-filter on topic and headers: records it refuses are skipped before
@@ -54,8 +59,8 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 5)),
     maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 100,
     minBytes: opts.minBytes ?? 1,
     // A broker outage must not end consumption for good: kafkajs restarts the consumer after

@@ -25,6 +25,7 @@ for (const clientId of wanted) {
     organName: registry.members.find((m) => m.code === system.member)?.name ?? system.member,
     mode: system.documentDelivery?.mode ?? 'push',
     format: system.documentDelivery?.format ?? 'json',
+    shape: system.documentDelivery?.edxmlShape ?? 'sdk',
     credentials,
   });
 }

@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from '../platform/project-root.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import type { RegistryData } from '../platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../local-kafka/local-kafka.js';
+import { ensureTestSigningCa } from '../edxml/test-signing-ca.js';
 import { startLocalPostgres, type LocalPostgres } from '../local-postgres/local-postgres.js';
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
 import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
@@ -146,8 +147,10 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
     const mockPortalUrl = `http://127.0.0.1:${dossierPorts.mockPortal}`;
     const dossierDemo = prepareDossierDemo({ dataDir, portalUrl: mockPortalUrl, gatewayUrl: issuer, clientsDir: prepared.clientsDir, userConnectorsConfig: process.env.LGSP_CONNECTORS_CONFIG });
 
+    const trustedCas = process.env.LGSP_EDXML_TRUSTED_CAS || devSigningCa(dataDir);
     const baseEnv: Record<string, string> = {
       ...(process.env as Record<string, string>),
+      ...(trustedCas ? { LGSP_EDXML_TRUSTED_CAS: trustedCas } : {}),
       KAFKA_BROKERS: brokers,
       DATABASE_URL: databaseUrl,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
@@ -243,5 +246,21 @@ LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : 
   } catch (err) {
     console.error(`could not start the stack: ${(err as Error).message}`);
     await shutdown(1);
+  }
+}
+
+/**
+ * The demo CA for document signatures (first run: generated under .lgsp/dev/edxml-ca/, never
+ * committed) with one demo signer, so the vendor guide's signed example works against the stack.
+ * Without openssl the stack still runs; signed packages then verify as untrusted.
+ */
+function devSigningCa(dataDir: string): string {
+  try {
+    const ca = ensureTestSigningCa(join(dataDir, 'edxml-ca'));
+    ca.signer('demo-signer', '/CN=Văn thư Văn phòng UBND tỉnh (DEMO)/O=Ủy ban nhân dân tỉnh H49 (DEMO)');
+    return ca.caFile;
+  } catch (err) {
+    console.warn(`no demo signing CA (openssl: ${(err as Error).message.split('\n')[0]}); signed edXML packages will verify as untrusted`);
+    return '';
   }
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type BusConfig } from '../../services/platform/config.js';
+import type { RegistryData } from '../../services/platform/registry.js';
 import { PlatformKeystore } from '../../services/platform/keystore.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
 import { gatewayModules } from '../../services/composition/gateway-modules.js';
@@ -32,7 +33,10 @@ export interface EdocBus {
   stop(): Promise<void>;
 }
 
-export async function startEdocBus(t: { teardown(fn: () => unknown): void }, opts: { name: string; config?: Partial<BusConfig> }): Promise<EdocBus> {
+export async function startEdocBus(
+  t: { teardown(fn: () => unknown): void },
+  opts: { name: string; config?: Partial<BusConfig>; adjustRegistry?: (seeds: RegistryData) => void },
+): Promise<EdocBus> {
   const dataDir = mkdtempSync(join(tmpdir(), `lgsp-${opts.name}-`));
   const keysFile = join(dataDir, 'platform-keys.json');
   const keystore = await PlatformKeystore.open(keysFile);
@@ -40,6 +44,7 @@ export async function startEdocBus(t: { teardown(fn: () => unknown): void }, opt
   const qlvbPort = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const seeds = seedRegistry();
+  opts.adjustRegistry?.(seeds);
   const prepared = await prepareDevRegistry({
     seeds,
     dataDir,
@@ -73,6 +78,7 @@ export async function startEdocBus(t: { teardown(fn: () => unknown): void }, opt
       organName: seeds.members.find((m) => m.code === system.member)!.name,
       mode: system.documentDelivery!.mode,
       format: system.documentDelivery!.format,
+      shape: system.documentDelivery!.edxmlShape ?? 'sdk',
       credentials: prepared.clients.get(clientId)!,
     };
   });

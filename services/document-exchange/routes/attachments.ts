@@ -54,7 +54,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
     try {
       bytes = await exchange.attachments.read(sha256);
     } catch (err) {
-      if (err instanceof AttachmentUnavailable) throw new ProblemError(502, `ATTACHMENT_${err.fault.toUpperCase()}`, 'Attachment unavailable', err.message);
+      if (err instanceof AttachmentUnavailable) throw new ProblemError(502, err.fault === 'missing' ? 'ATTACHMENT_MISSING' : 'ATTACHMENT_CORRUPTED', 'Attachment unavailable', err.message);
       throw err;
     }
     return reply.header('content-type', 'application/octet-stream').header('repr-digest', reprDigest(sha256)).send(bytes);

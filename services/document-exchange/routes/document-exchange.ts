@@ -3,7 +3,7 @@
 // submissions (a submission hook), and serves the pull inbox, document lookup and attachments.
 // Its stores live in the gateways' shared PostgreSQL database, and the consumer feeding the
 // inbox is one group for all gateways.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Consumer } from 'kafkajs';
 import { createKafka, ensureTopics } from '../../platform/kafka-transport.js';
 import { ProblemError } from '../../platform/problem.js';
@@ -13,11 +13,12 @@ import type { GatewayModule, GatewayModuleHost } from '../../platform/gateway-mo
 import type { SubmissionHook } from '../../platform/submission-hooks.js';
 import { decodeEdxml, EdxmlError } from '../../edxml/edxml-codec.js';
 import { XmlRefusal } from '../../edxml/safe-xml.js';
+import { SignatureVerifier } from '../../edxml/signature-verifier.js';
 import { openAttachmentStore } from '../../attachments/attachment-store.js';
 import { DocumentStore } from '../document-store.js';
 import { InboxStore } from '../inbox-store.js';
 import { startInboxFeed } from '../inbox-feed.js';
-import { edocSubmissionHook, recipientsForXml } from '../edoc-rules.js';
+import { edocSubmissionHook, recipientsForXml, type ReceivedPackage } from '../edoc-rules.js';
 import { inboxRoutes } from './inbox.js';
 import { documentRoutes } from './documents.js';
 import { attachmentRoutes } from './attachments.js';
@@ -67,11 +68,19 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
     await feed.disconnect().catch(() => undefined);
   });
 
+  // Read at start: a trust list that cannot be read stops the gateway rather than verifying
+  // every signature as untrusted.
+  const signatures = new SignatureVerifier(ctx.config.edxmlTrustedCas);
+  app.addHook('onClose', () => signatures.close());
+  if (signatures.trust.authorities.length === 0) ctx.log.warn('no trusted CA for document signatures (LGSP_EDXML_TRUSTED_CAS): signed edXML packages verify as untrusted at best');
+  const received = new WeakMap<FastifyRequest, ReceivedPackage>();
   const rules = edocSubmissionHook({
     documents: exchange.documents,
     attachments: exchange.attachments,
     attachmentMaxBytes: ctx.config.attachmentMaxBytes,
     messageView: (id) => ctx.store.get(id),
+    receivedPackage: (req) => received.get(req),
+    refusedSignatures: (to) => ctx.registry().servicesOf(to.member, to.service)[0]?.documentSignatures?.refuse ?? [],
   });
 
   // An edXML package posted as XML becomes the JSON submission form; the route then validates
@@ -84,15 +93,19 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
       throw new ProblemError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The edXML body exceeds the limit of ${limit} bytes (attachments up to ${ctx.config.attachmentMaxBytes} bytes, base64)`);
     }
   });
-  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limit }, async (_req: unknown, body: Buffer) => {
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limit }, async (req: FastifyRequest, body: Buffer) => {
     try {
-      const { type, payload } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
+      const { type, payload, shape } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
       const to = await recipientsForXml(type, payload, exchange.documents);
       if (type === 'edoc.status' && to.length === 0) {
         throw new ProblemError(422, 'DOCUMENT_NOT_FOUND', 'Document not found', 'the status packet names no document known to the bus (ResponseFor/DocumentId)', {
           errors: [{ field: 'edXMLHeader/Status/ResponseFor/DocumentId', message: 'unknown document' }],
         });
       }
+      // Verified over the exact bytes posted (safe-xml has accepted them by now); only a package
+      // that carries a signature pays for it.
+      const verification = payload.signature === undefined ? { result: 'unsigned' as const, checkedAt: new Date().toISOString() } : await signatures.verify(body.toString('utf8').replace(/^\uFEFF/, ''));
+      received.set(req, { bytes: body, shape, verification });
       return { type, to, payload };
     } catch (err) {
       throw isDatabaseUnavailable(err) ? err : xmlProblem(err);

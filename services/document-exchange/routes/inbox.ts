@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { eventRecords, messageEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { SIGNATURE_HTTP_HEADER, signDetached } from '../../platform/detached-jws.js';
-import { encodeEdxml, type JsonAttachment } from '../../edxml/edxml-codec.js';
+import { encodeEdxml, DEFAULT_EDXML_SHAPE, type EdxmlShape, type JsonAttachment } from '../../edxml/edxml-codec.js';
 import { AttachmentUnavailable } from '../../attachments/attachment-store.js';
 import type { InboxItem } from '../inbox-store.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
@@ -80,7 +80,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     schema: {
       tags: ['inbox'],
       summary: 'One waiting message: the signed envelope (JSON) or, for edoc.*, the edXML package with its attachments',
-      description: 'Format: `format` query, else `Accept: application/xml`, else the system\'s registry setting (documentDelivery.format). LGSP-Signature carries a detached JWS over the body.',
+      description: 'Format: `format` query, else `Accept: application/xml`, else the system\'s registry setting (documentDelivery.format). edXML comes in the system\'s documentDelivery.edxmlShape (default sdk), or as the sender\'s original bytes when the package was signed. LGSP-Signature carries a detached JWS over the body; LGSP-Document-Signature says what the bus found verifying the package\'s XML-DSig signature (valid | invalid | untrusted | unsigned).',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
       querystring: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'edxml'] } } },
@@ -96,12 +96,15 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     let body: Buffer;
     let contentType: string;
     if (preferred === 'edxml' && (envelope.type === 'edoc.send' || envelope.type === 'edoc.status')) {
-      body = Buffer.from(await edxmlOf(envelope.type, envelope.data, exchange));
+      const shape = ctx.registry().system(req.caller!.clientId)?.documentDelivery?.edxmlShape ?? DEFAULT_EDXML_SHAPE;
+      body = Buffer.from(await edxmlOf(envelope.type, envelope.data, exchange, shape));
       contentType = 'application/xml; charset=utf-8';
     } else {
       body = Buffer.from(JSON.stringify(envelope));
       contentType = 'application/json; charset=utf-8';
     }
+    const verification = (envelope.data as { signatureVerification?: { result?: string } }).signatureVerification;
+    if (verification?.result) reply.header('lgsp-document-signature', verification.result);
     return send(reply, body, contentType, envelope, signDetached(body, ctx.keystore.signingKey, contentType));
   });
 
@@ -135,21 +138,30 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
   });
 }
 
-/** The edXML package of an inbox item, attachments embedded after their digests are verified. */
-export async function edxmlOf(type: 'edoc.send' | 'edoc.status', data: Record<string, unknown>, exchange: DocumentExchange): Promise<string> {
-  const contents = new Map<string, string>();
-  for (const a of ((data.attachments as JsonAttachment[] | undefined) ?? [])) {
-    if (!a.sha256) continue;
+/**
+ * The edXML package of an inbox item: the sender's signed original bytes when there are some
+ * (regenerated XML would break the signature), else written in the system's shape with the
+ * attachments embedded after their digests are verified.
+ */
+export async function edxmlOf(type: 'edoc.send' | 'edoc.status', data: Record<string, unknown>, exchange: DocumentExchange, shape: EdxmlShape): Promise<Buffer | string> {
+  const readVerified = async (sha256: string, size: number | undefined, what: string) => {
     try {
-      contents.set(a.contentId, (await exchange.attachments.read(a.sha256, a.size)).toString('base64'));
+      return await exchange.attachments.read(sha256, size);
     } catch (err) {
       if (err instanceof AttachmentUnavailable) {
-        throw new ProblemError(502, `ATTACHMENT_${err.fault.toUpperCase()}`, 'Attachment unavailable', `attachment ${a.contentId}: ${err.message}; the package cannot be handed over intact`);
+        throw new ProblemError(502, err.fault === 'missing' ? 'ATTACHMENT_MISSING' : 'ATTACHMENT_CORRUPTED', 'Attachment unavailable', `${what}: ${err.message}; the package cannot be handed over intact`);
       }
       throw err;
     }
+  };
+  const original = data.original as { sha256: string; size: number } | undefined;
+  if (original) return readVerified(original.sha256, original.size, 'the signed original package');
+  const contents = new Map<string, string>();
+  for (const a of ((data.attachments as JsonAttachment[] | undefined) ?? [])) {
+    if (!a.sha256) continue;
+    contents.set(a.contentId, (await readVerified(a.sha256, a.size, `attachment ${a.contentId}`)).toString('base64'));
   }
-  return encodeEdxml(type, data, { attachmentContent: (a) => contents.get(a.contentId) });
+  return encodeEdxml(type, data, { shape, attachmentContent: (a) => contents.get(a.contentId) });
 }
 
 /** HTTP header values are ASCII: a correlation id with Vietnamese letters is percent-encoded. */
