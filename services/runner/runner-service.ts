@@ -200,7 +200,10 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     const slot = slots.get(name);
     if (!slot) return;
     slot.paused = paused;
-    if (slot.worker && !slot.loadError) paused ? slot.worker.pause() : slot.worker.resume();
+    if (slot.worker && !slot.loadError) {
+      if (paused) slot.worker.pause();
+      else slot.worker.resume();
+    }
     log.info({ connector: name, paused }, 'connector target state changed');
   });
 
