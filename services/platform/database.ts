@@ -75,8 +75,10 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       connectionString: url,
       max: opts.maxConnections ?? 10,
       application_name: opts.applicationName ?? 'lgsp',
-      // Fail fast while the server is down: callers answer 503 rather than hang.
-      connectionTimeoutMillis: 3000,
+      // A server that is down refuses at once (ECONNREFUSED → 503); this bounds the wait for a
+      // free connection when all are busy (a slow Kafka acknowledgement holds some) and for an
+      // unreachable host.
+      connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
     });
     // Without a listener an idle client's error (server restarted) would crash the process.
