@@ -26,8 +26,8 @@ export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegis
   });
   // Route schemas are validated by the catalogue's ajv (draft 2020-12, formats), the same
   // instance that validates payloads, so one set of rules applies everywhere.
-  // Only JSON (and forms for /v1/token) are API bodies; a text/plain body is refused with 415
-  // rather than reaching validation as a string.
+  // Only JSON (and forms for /v1/token, and edXML on POST /v1/messages) are API bodies; a
+  // text/plain body is refused with 415 rather than reaching validation as a string.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(({ schema }) => ctx.catalogue.ajv.compile(schema));
 
@@ -62,11 +62,15 @@ export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegis
 
   await app.register(async (scope) => {
     await tokenRoutes(scope, ctx);
-    await messageRoutes(scope, ctx);
     await directoryRoutes(scope, ctx);
     await wellKnownRoutes(scope, ctx);
     await requestRoutes(scope, ctx);
-    await documentExchangeRoutes(scope, ctx);
+    const documents = await documentExchangeRoutes(scope, ctx);
+    // Submissions in their own scope: the only routes whose bodies may be edXML.
+    await scope.register(async (submissions) => {
+      documents.acceptXmlSubmissions(submissions);
+      await messageRoutes(submissions, ctx);
+    });
   });
   return app;
 }

@@ -87,7 +87,7 @@ export async function startGateway(config: BusConfig, opts: { port?: number; hos
     store,
     clientAuth: new ClientAuthenticator(() => registry, [config.issuer, `${config.issuer}/v1/token`]),
     tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer),
-    audit: new RejectionAudit(producer, topics, log),
+    audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
   };
   const app = await buildGatewayApp(ctx, metrics, {
     kafka: kafkaReadiness(admin),
@@ -101,6 +101,7 @@ export async function startGateway(config: BusConfig, opts: { port?: number; hos
     url,
     async stop() {
       await app.close();
+      ctx.audit.close();
       await statusConsumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);

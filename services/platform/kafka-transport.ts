@@ -46,9 +46,29 @@ export async function ensureTopics(admin: Admin, topics: string[], partitions: n
       topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
     });
   } catch (err) {
-    // Another process created them concurrently: fine as long as they exist now.
-    const now = new Set(await admin.listTopics());
-    if (missing.some((t) => !now.has(t))) throw err;
+    await awaitTopicsAfterCreateError(admin, missing, err);
+  }
+}
+
+/**
+ * After createTopics failed: another process may have created the topics concurrently, or the
+ * broker's metadata lagged behind the creation (UNKNOWN_TOPIC_OR_PARTITION while waiting for
+ * leaders, seen on a loaded machine). Fine once every topic exists and every partition has a
+ * leader; otherwise the original error after 15 s.
+ */
+export async function awaitTopicsAfterCreateError(admin: Admin, topics: string[], err: unknown): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const now = new Set(await admin.listTopics().catch(() => [] as string[]));
+    if (topics.every((t) => now.has(t))) {
+      const ready = await admin
+        .fetchTopicMetadata({ topics })
+        .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        .catch(() => false);
+      if (ready) return;
+    }
+    if (Date.now() > deadline) throw err;
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -44,7 +44,12 @@ function xmlProblem(err: unknown): ProblemError {
   return new ProblemError(400, 'XML_MALFORMED', 'XML refused', (err as Error).message);
 }
 
-export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+export interface DocumentExchangeRoutes {
+  /** Adds the edXML body parser to the scope of the routes that accept XML submissions. */
+  acceptXmlSubmissions(scope: FastifyInstance): void;
+}
+
+export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<DocumentExchangeRoutes> {
   const file = join(ctx.config.dataDir, 'gateway-documents.db');
   const exchange: DocumentExchange = {
     documents: new DocumentStore(file),
@@ -82,9 +87,20 @@ export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayC
     }),
   );
 
-  // An edXML package posted as XML becomes the JSON submission form; the route then validates
-  // and routes it like any submission. The body limit is raised for XML only (attachments
-  // travel inside it, base64); JSON keeps the gateway-wide limit.
+  await inboxRoutes(app, ctx, exchange);
+  await documentRoutes(app, ctx, exchange);
+  await attachmentRoutes(app, ctx, exchange);
+  return { acceptXmlSubmissions: (scope) => acceptEdxmlSubmissions(scope, ctx, exchange) };
+}
+
+/**
+ * An edXML package posted as XML becomes the JSON submission form; the route then validates
+ * and routes it like any submission. Registered only on the scope of the routes that take XML
+ * (POST /v1/messages): elsewhere — the token endpoint above all — an XML body is a 415 before a
+ * byte of it is parsed. The body limit is raised for XML only (attachments travel inside it,
+ * base64); JSON keeps the gateway-wide limit.
+ */
+function acceptEdxmlSubmissions(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): void {
   const limit = xmlBodyLimit(ctx.config.attachmentMaxBytes);
   // Fastify's own refusal would quote the gateway-wide JSON limit; name the XML one instead.
   app.addHook('onRequest', async (req) => {
@@ -106,8 +122,4 @@ export async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayC
       done(xmlProblem(err), undefined);
     }
   });
-
-  await inboxRoutes(app, ctx, exchange);
-  await documentRoutes(app, ctx, exchange);
-  await attachmentRoutes(app, ctx, exchange);
 }
