@@ -6,7 +6,7 @@ import type { Caller } from '../platform/access-token.js';
 import { ProblemError } from '../platform/problem.js';
 import type { Registry } from '../platform/registry.js';
 import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
-import { routeSubmission, type RoutedSubmission, type SubmissionBody } from './submission.js';
+import { authorizeSubmission, routeSubmission, type RoutedSubmission, type SubmissionBody } from './submission.js';
 
 export type Recipient = SubmissionBody['to'];
 
@@ -19,7 +19,19 @@ export function recipientsOf(body: FanOutSubmission): Recipient[] {
 }
 
 export function routeRecipients(body: FanOutSubmission, caller: Caller, registry: Registry, catalogue: SchemaCatalogue): RoutedSubmission[] {
-  if (!Array.isArray(body.to)) return [routeSubmission(body as SubmissionBody, caller, registry, catalogue)];
+  return eachRecipient(body, (one) => routeSubmission(one, caller, registry, catalogue));
+}
+
+/**
+ * Checks type, recipients and access rights only, before anything looks at the payload (hooks
+ * included): a caller without the right to a service learns nothing about what it accepts.
+ */
+export function authorizeRecipients(body: FanOutSubmission, caller: Caller, registry: Registry, catalogue: SchemaCatalogue): void {
+  eachRecipient(body, (one) => authorizeSubmission(one, caller, registry, catalogue));
+}
+
+function eachRecipient<T>(body: FanOutSubmission, route: (one: SubmissionBody) => T): T[] {
+  if (!Array.isArray(body.to)) return [route(body as SubmissionBody)];
   const seen = new Set<string>();
   return body.to.map((to, i) => {
     const key = `${to.member}\u0000${to.service ?? ''}`;
@@ -28,7 +40,7 @@ export function routeRecipients(body: FanOutSubmission, caller: Caller, registry
     }
     seen.add(key);
     try {
-      return routeSubmission({ ...body, to }, caller, registry, catalogue);
+      return route({ ...body, to });
     } catch (err) {
       if (!(err instanceof ProblemError)) throw err;
       // Payload errors are the same for every recipient: report them as they are.

@@ -14,10 +14,13 @@ import type { DocumentExchange } from './document-exchange.js';
 export async function documentRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
   const view = (documentId: string, caller: Caller) => {
     const doc = exchange.documents.document(documentId.normalize('NFC'));
-    if (!doc) throw problems.notFound('DOCUMENT_NOT_FOUND', `No document ${documentId} went through the bus`);
-    const everything = caller.member === doc.from || hasAnyRole(caller, ['operator', 'observer']);
-    const mine = doc.recipients.filter((r) => r.member === caller.member);
-    if (!everything && mine.length === 0) throw problems.forbidden('DOCUMENT_FORBIDDEN', 'Only the sender, its recipients and operators may look this document up');
+    const everything = !!doc && (caller.member === doc.from || hasAnyRole(caller, ['operator', 'observer']));
+    const mine = doc?.recipients.filter((r) => r.member === caller.member) ?? [];
+    // A document the caller may not see is answered exactly like one that does not exist: a 403
+    // would tell a stranger that this DocumentId went through the bus.
+    if (!doc || (!everything && mine.length === 0)) {
+      throw problems.notFound('DOCUMENT_NOT_FOUND', `No document ${documentId} that you may see went through the bus (only its sender, its recipients and operators may)`);
+    }
     const registry = ctx.registry();
     const recipients = (everything ? doc.recipients : mine).map((r) => {
       const last = [...r.history].reverse().find((h) => !['13', '15', '16'].includes(h.code));
@@ -47,7 +50,7 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayContext, 
     tags: ['documents'],
     summary: 'A document by its DocumentId (<senderOrganId>,<YYYY/MM/DD>,<number/notation>): each recipient\'s delivery and status',
     security: [{ bearer: [] }],
-    response: problemResponses(400, 401, 403, 404),
+    response: problemResponses(400, 401, 404),
   };
   app.get<{ Params: { documentId: string } }>('/v1/documents/:documentId', {
     config: { auth: true },

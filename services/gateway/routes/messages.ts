@@ -5,7 +5,7 @@ import { eventRecords, messageEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
-import { routeRecipients, recipientsOf, type FanOutSubmission } from '../fan-out.js';
+import { authorizeRecipients, routeRecipients, recipientsOf, type FanOutSubmission } from '../fan-out.js';
 import { admitAll, hooksFor } from '../submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { problemResponses, messageViewSchema } from '../openapi-shapes.js';
@@ -54,6 +54,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const sub = { caller, request: req };
     let envelopes;
     try {
+      authorizeRecipients(req.body, caller, ctx.registry(), ctx.catalogue);
       let body = req.body;
       for (const hook of hooks) if (hook.prepare) body = await hook.prepare(body, sub);
       envelopes = routeRecipients(body, caller, ctx.registry(), ctx.catalogue).map((r) => r.envelope);
