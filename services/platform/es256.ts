@@ -9,6 +9,9 @@ export interface JwsHeader {
   kid: string;
   typ?: string;
   cty?: string;
+  /** Deliveries: when signed (seconds) and the recipient member, covered by the signature. */
+  iat?: number;
+  aud?: string;
 }
 
 export function signCompact(payload: Buffer | string, header: JwsHeader, privateKey: KeyObject): string {
