@@ -20,6 +20,7 @@ import { DISCARDING_METRICS } from '../../connectors/sdk/metrics.js';
 import type { LoadedConnector } from './connector-loader.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { boundedAttempt, boundedDueTime } from './control-headers.js';
 import { deliverSigned } from './signed-delivery.js';
 import { AttachmentUnavailable, type AttachmentStore } from '../attachments/attachment-store.js';
 import { DEPOSITED_AT_HEADER } from '../document-exchange/inbox-feed.js';
@@ -272,12 +273,12 @@ export class ConnectorWorker {
   }
 
   private attemptOf(record: ConsumedRecord): number {
-    return Number(headerValue(record.headers, ATTEMPT_HEADER) ?? '1') || 1;
+    return boundedAttempt(headerValue(record.headers, ATTEMPT_HEADER), this.deps.policy.maxAttempts);
   }
 
   /** Retry records carry the time they become due; wait for it without losing the group. */
   private async waitUntilDue(record: ConsumedRecord, control: BatchControl): Promise<void> {
-    const due = Number(headerValue(record.headers, NOT_BEFORE_HEADER) ?? 0);
+    const due = boundedDueTime(headerValue(record.headers, NOT_BEFORE_HEADER), Date.now(), this.deps.policy.maxDelayMs);
     while (Date.now() < due && !this.abort.signal.aborted && control.isRunning()) {
       await new Promise((r) => setTimeout(r, Math.min(1000, due - Date.now())));
       await control.heartbeat();
