@@ -11,6 +11,7 @@ import { startLocalKafka, type LocalKafka } from '../local-kafka/local-kafka.js'
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
 import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
 import { freePort } from './free-port.js';
+import { superviseRestarts } from './supervisor.js';
 import { prepareDossierDemo } from '../mock-portal/dev-setup.js';
 
 interface ServiceSpec {
@@ -80,7 +81,9 @@ export async function runLocalStack(): Promise<void> {
     let brokers = process.env.KAFKA_BROKERS;
     if (!brokers) {
       console.log('starting a local Kafka broker (first run downloads it from Maven Central)…');
-      kafka = await startLocalKafka({ log: (line) => console.log(`[kafka] ${line}`) });
+      // Its data lives with the rest of the stack's state, so a stop and start loses nothing:
+      // pending messages, retries and dead letters are still there.
+      kafka = await startLocalKafka({ dataDir: join(dataDir, 'kafka'), log: (line) => console.log(`[kafka] ${line}`) });
       brokers = kafka.bootstrap;
     }
     const keysFile = join(dataDir, 'platform-keys.json');
@@ -127,19 +130,20 @@ export async function runLocalStack(): Promise<void> {
       },
     ];
     for (const spec of services) {
-      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', spec.script)], {
-        env: { ...baseEnv, PORT: String(spec.port), ...spec.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      children.push({ name: spec.name, child });
-      prefixLines(spec.name, child.stdout, process.stdout);
-      prefixLines(spec.name, child.stderr, process.stderr);
-      child.once('exit', (code, signal) => {
-        if (!stopping) {
-          console.error(`[${spec.name}] exited unexpectedly (${signal ?? code}); stopping the stack`);
-          void shutdown(1);
-        }
-      });
+      const start = () => {
+        const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', spec.script)], {
+          env: { ...baseEnv, PORT: String(spec.port), ...spec.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        prefixLines(spec.name, child.stdout, process.stdout);
+        prefixLines(spec.name, child.stderr, process.stderr);
+        return child;
+      };
+      const entry = { name: spec.name, child: start() };
+      const child = entry.child;
+      children.push(entry);
+      // A crash restarts that service (with backoff) instead of stopping the stack.
+      superviseRestarts(entry, start, { stopping: () => stopping, say: (line) => console.error(line) });
       await waitHealthy(`http://127.0.0.1:${spec.port}`, child).catch((err: Error) => {
         throw new Error(`${spec.name} did not start: ${err.message}`);
       });
