@@ -14,3 +14,17 @@ t.test('attempt and due time are bounded', async (t) => {
   t.equal(boundedDueTime(String(now + 365 * 24 * 3600_000), now, 30_000), now + 30_000, 'a year ahead waits one maximum delay');
   t.equal(boundedDueTime('soon', now, 30_000), now, 'garbage: due at once');
 });
+
+t.test('a dead letter with a malformed time header is ingested, not crash-looped on', async (t) => {
+  const { deadLetterFromRecord } = await import('../services/console/bus-ingest.js');
+  const record = (failedAt: string) => ({
+    topic: 'lgsp.dlq.relay', partition: 0, offset: '7', key: null, value: Buffer.from('{}'),
+    headers: { 'lgsp-failed-at': failedAt, 'lgsp-dlq-reason': 'x' },
+    verification: { ok: false as const, reason: 'record is not signed' },
+  });
+  for (const junk of ['not a time', '99999-99-99', '']) {
+    const dl = deadLetterFromRecord(record(junk), 'relay');
+    t.ok(Math.abs(Date.parse(dl.failedAt) - Date.now()) < 60_000, `"${junk}": the ingest time instead`);
+  }
+  t.equal(deadLetterFromRecord(record('2026-11-30T10:00:00.000Z'), 'relay').failedAt, '2026-11-30T10:00:00.000Z', 'a good time is kept');
+});
