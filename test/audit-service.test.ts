@@ -4,7 +4,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
-import { logLevel } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
 import { loadConfig } from '../services/platform/config.js';
 import { PlatformKeystore } from '../services/platform/keystore.js';

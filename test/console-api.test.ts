@@ -317,7 +317,15 @@ t.test('operator console API', async (t) => {
     const gatewayMetrics = await (await fetch(`${bus.gateway.url}/metrics`)).text();
     t.match(gatewayMetrics, /lgsp_kafka_produced_records_total\{service="gateway"\} [1-9]/, 'the gateway reports what it produced');
     t.match(gatewayMetrics, /lgsp_kafka_consumed_records_total\{consumer="status",service="gateway"\} [1-9]/, 'and what it consumed');
-    t.match(await (await fetch(`${bus.runner!.url}/metrics`)).text(), /lgsp_kafka_produced_records_total\{service="runner"\} [1-9]/);
+    const runnerMetrics = await (await fetch(`${bus.runner!.url}/metrics`)).text();
+    t.match(runnerMetrics, /lgsp_kafka_produced_records_total\{service="runner"\} [1-9]/);
+    for (const counter of ['lgsp_kafka_produced_records_total', 'lgsp_connector_delivered_total', 'lgsp_connector_dead_lettered_total']) {
+      t.match(runnerMetrics, new RegExp(`# TYPE ${counter} counter`), `${counter} is a Prometheus counter`);
+    }
+    t.match(runnerMetrics, /lgsp_connector_delivered_total\{connector="relay",service="runner"\} [1-9]/);
+    t.match(runnerMetrics, /# TYPE lgsp_delivery_latency_seconds histogram/, 'end-to-end delivery latency is a histogram');
+    t.match(runnerMetrics, /lgsp_delivery_latency_seconds_count\{(?=[^}]*connector="relay")(?=[^}]*type="notice\.send")[^}]*\} [1-9]/, 'observed per delivered message');
+    t.match(metrics, /# TYPE lgsp_console_consumed_total counter/);
     t.match(metrics, /lgsp_kafka_produced_records_total\{service="console"\} [1-9]/, 'replays and operator actions are produced by the console');
     const overview = await get('/v1/console/overview');
     t.ok(overview.body.indexedMessages > 5);

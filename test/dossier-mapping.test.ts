@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
-import { dossierLifecycle, enforceDossierRules } from '../services/gateway/dossier-rules.js';
+import { dossierLifecycle, enforceDossierRules } from '../services/dossier-exchange/dossier-rules.js';
+import { onlineHandover, type OnlineDossierRecord } from '../services/mock-portal/online-handover.js';
 import { INITIAL_STATUSES, STATUS_TRANSITIONS } from '../services/mock-portal/portal-rules.js';
 import { preferredWaitSeconds } from '../services/gateway/routes/requests.js';
 import {
@@ -19,6 +20,7 @@ import {
   statusToPortal,
   toPortalDate,
   toPortalDossier,
+  type PortalDossier,
   toPortalProgress,
   type DossierSync,
 } from '../connectors/one-stop-shop/portal-mapping.js';
@@ -117,6 +119,33 @@ t.test('dossier.progress → CapNhatTienDoHoSoMC item', async (t) => {
   );
 });
 
+t.test('the connector maps what the mock portal really hands over (its own code, not the connector\'s)', async (t) => {
+  const full: OnlineDossierRecord = {
+    MaHoSo: 'G22.99-260115-0001',
+    MaTTHC: '1.001234',
+    TenTTHC: 'Cấp phiếu lý lịch tư pháp',
+    MaLinhVuc: 'LLTP',
+    ChuHoSo: 'Nguyễn Văn An',
+    LoaiDoiTuong: '1',
+    MaDoiTuong: '001099012345',
+    Email: 'an@example.vn',
+    SoDienThoai: '0912345678',
+    TrichYeuHoSo: 'Đề nghị cấp phiếu số 1',
+    NgayTiepNhan: '20260115083000',
+    NgayHenTra: '20260129170000',
+    TrangThaiHoSo: '1',
+    TaiLieuNop: [{ TepDinhKemId: 'f1', TenTepDinhKem: 'Tờ khai.pdf', MaThanhPhanHoSo: 'TP1', DuongDanTaiTepTin: 'https://dvc.example.vn/f1' }, { TepDinhKemId: 'f2', TenTepDinhKem: 'CCCD.pdf' }],
+    DanhSachLePhi: [{ MaPhiLePhi: 'LP1', TenPhiLePhi: 'Lệ phí', Gia: 200000, LoaiPhiLePhi: '1', HinhThucThu: '3' }, { TenPhiLePhi: 'Phí', Gia: 5000, LoaiPhiLePhi: '2' }],
+  };
+  const minimal: OnlineDossierRecord = { ...full, LoaiDoiTuong: '2', TenTTHC: '', MaDoiTuong: undefined, Email: '', SoDienThoai: undefined, TrichYeuHoSo: undefined, TaiLieuNop: [], DanhSachLePhi: [] };
+  const validate = catalogue.payloadValidator('dossier.submitted')!;
+  for (const [name, record] of [['full', full], ['minimal', minimal]] as const) {
+    const handedOver = onlineHandover(record);
+    t.ok(validate(handedOver), `${name}: the portal hands over a valid dossier.submitted ${JSON.stringify(validate.errors)}`);
+    t.same(fromPortalOnlineDossier(record as PortalDossier), handedOver, `${name}: the connector's mapping of the portal record equals the portal's hand-over`);
+  }
+});
+
 t.test('portal records → bus payloads', async (t) => {
   const record = toPortalDossier({ ...sync, status: 'registered', returnedAt: undefined });
   const submitted = fromPortalOnlineDossier(record);
@@ -194,8 +223,8 @@ t.test('every dossier schema example is valid, and shared definitions agree acro
 });
 
 t.test('portal refusals and Retry-After are classified for the runtime', async (t) => {
-  for (const code of ['3', '4', '7', '8']) t.equal((portalRefusal('x', { error_code: code }) as { retryable: boolean }).retryable, false, `${code} permanent`);
-  for (const code of ['-1', '5', '6', '9', '10', '99']) t.equal((portalRefusal('x', { error_code: code }) as { retryable: boolean }).retryable, true, `${code} retryable`);
+  for (const code of ['3', '4', '7', '8']) t.equal((portalRefusal('x', { error_code: code }) as unknown as { retryable: boolean }).retryable, false, `${code} permanent`);
+  for (const code of ['-1', '5', '6', '9', '10', '99']) t.equal((portalRefusal('x', { error_code: code }) as unknown as { retryable: boolean }).retryable, true, `${code} retryable`);
   t.match(portalRefusal('DongBoHoSoMC X', { error_code: '3', message: 'Dữ liệu không hợp lệ', errors: [{ field: 'data[0].NgayHenTra', message: '...' }] }).message, /error_code 3 .*data\[0\]\.NgayHenTra/);
   t.equal(retryAfterMs('2'), 2000);
   t.equal(retryAfterMs(null), undefined);

@@ -1,11 +1,11 @@
 // Every bad input of DESIGN §3/§5 gets the right status and a problem+json (or OAuth2) body,
 // and nothing reaches Kafka.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { SignJWT, UnsecuredJWT, importJWK, generateKeyPair } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
 import { startTestBus } from './helpers/test-bus.js';
-import { createClientAssertion } from '../services/stack/bus-client.js';
-import { JWT_BEARER_ASSERTION } from '../services/gateway/client-authentication.js';
+import { createClientAssertion } from '../services/platform/bus-client.js';
+import { JWT_BEARER_ASSERTION } from '../services/platform/access-token.js';
 
 const notice = { type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject: 'Họp', body: 'Nội dung' } };
 
@@ -21,7 +21,7 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     tokenRequest({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: assertion });
   const post = (body: string | object, headers: Record<string, string> = {}) =>
     fetch(`${base}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  const isProblem = (t: Tap.Test, r: Response) => t.match(r.headers.get('content-type'), /^application\/problem\+json/, 'problem+json');
+  const isProblem = (t: Test, r: Response) => t.match(r.headers.get('content-type'), /^application\/problem\+json/, 'problem+json');
 
   await t.test('token endpoint', async (t) => {
     const good = await withAssertion(await createClientAssertion(creds, base));

@@ -6,9 +6,12 @@
 // that is required, sent, and never shows in errors; the simulator checks the bus signature.
 import t, { type Test } from 'tap';
 import periodicReport from '../connectors/periodic-report/index.js';
-import { testConnector, type ConnectorHarness } from '../connectors/sdk/testing.js';
+import { testConnector, type ConnectorHarness } from '@lgsp/sdk/testing';
 import { buildReportingSimulator, type ReportingState } from '../services/reporting-simulator/reporting-app.js';
 import type { PeriodicReportConfig } from '../connectors/periodic-report/index.js';
+
+/** A report.submit example: figures by name, the rest as the schema has it. */
+type ReportExample = Record<string, unknown> & { figures: Record<string, number> };
 
 const manifest = new URL('../connectors/periodic-report/connector.json', import.meta.url);
 const API_KEY = 'reporting-test-key-0001';
@@ -67,7 +70,7 @@ t.test('every example report is forwarded and answered with a receipt', async (t
 
 t.test('the same message gets the same receipt; a resubmission is a new revision', async (t) => {
   const { harness, state } = await setup(t);
-  const [example] = harness.examples('report.submit');
+  const [example] = harness.examples<ReportExample>('report.submit');
   const first = await harness.send('report.submit', example);
   const again = await harness.handle(first.envelope, 2);
   t.equal(again.outcome, 'delivered', 'a redelivery (after a lost acknowledgement) succeeds');
@@ -80,7 +83,7 @@ t.test('the same message gets the same receipt; a resubmission is a new revision
 
 t.test('refusals are permanent and name codes and fields, never content', async (t) => {
   const { harness, state } = await setup(t);
-  const [monthly, , yearly] = harness.examples('report.submit');
+  const [monthly, , yearly] = harness.examples<ReportExample>('report.submit');
   const inconsistent = await harness.send('report.submit', { ...monthly, figures: { ...monthly.figures, onlineReceived: 9999 } });
   t.equal(inconsistent.outcome, 'dead_lettered');
   t.equal(inconsistent.error?.message, 'the reporting system refused the report: SO_LIEU_KHONG_KHOP (soLieu.onlineReceived)');
@@ -95,7 +98,7 @@ t.test('refusals are permanent and name codes and fields, never content', async 
 
 t.test('an outage is retried; a wrong or missing key is not, and the key never shows', async (t) => {
   const { harness, state } = await setup(t);
-  const [example] = harness.examples('report.submit');
+  const [example] = harness.examples<ReportExample>('report.submit');
   state.mode = { mode: 'down' };
   const down = await harness.send('report.submit', example);
   t.equal(down.outcome, 'retried');
@@ -125,7 +128,7 @@ t.test('the simulator checks the bus signature and its own format', async (t) =>
   t.teardown(() => probe.stop());
   probe.receiver!.respondWith({ status: 201, body: { soBienNhan: 'BC-PROBE', thoiGianNhan: NOW.toISOString(), dungHan: true, soNgayTre: 0, lanNop: 1 } });
   const { url, harness, state } = await setup(t, API_KEY, [probe]);
-  const [example] = harness.examples('report.submit');
+  const [example] = harness.examples<ReportExample>('report.submit');
   await probe.send('report.submit', example);
   const captured = probe.receiver!.requests[0];
   t.equal(captured.signatureValid, true);

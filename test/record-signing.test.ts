@@ -20,7 +20,7 @@ t.test('Merkle inclusion proofs hold for every leaf of every batch size', async 
 t.test('batch signatures verify per record and catch tampering', async (t) => {
   const keystore = await PlatformKeystore.ephemeral();
   const values = ['{"a":1}', '{"b":2}', '{"c":3}'].map((v) => Buffer.from(v));
-  const sigs = await signBatch(values, keystore.signingKey, 60);
+  const sigs = signBatch(values, keystore.signingKey, 60);
   t.equal(new Set(sigs.map((s) => s[SIGNATURE_HEADER])).size, 1, 'one signature for the whole batch');
   const verifier = new RecordVerifier(keystore.publicKeyLookup());
   for (let i = 0; i < values.length; i++) t.match(await verifier.verify(values[i], sigs[i]), { ok: true }, `record ${i}`);
@@ -31,10 +31,10 @@ t.test('batch signatures verify per record and catch tampering', async (t) => {
   t.match(await verifier.verify(values[0], { ...sigs[0], [PROOF_HEADER]: 'garbage' }), { ok: false, reason: /malformed/ });
 
   const other = await PlatformKeystore.ephemeral();
-  const forged = await signBatch(values, other.signingKey, 60);
+  const forged = signBatch(values, other.signingKey, 60);
   t.match(await verifier.verify(values[0], forged[0]), { ok: false, reason: /signature verification failed/ }, 'signed by a key not in the JWKS');
 
-  const expired = await signBatch(values, keystore.signingKey, 60);
+  const expired = signBatch(values, keystore.signingKey, 60);
   const later = new RecordVerifier(keystore.publicKeyLookup(), { now: () => Date.now() + 120_000 });
   t.match(await later.verify(values[0], expired[0]), { ok: false, reason: /expired/ }, 'expired');
   const audit = new RecordVerifier(keystore.publicKeyLookup(), { now: () => Date.now() + 120_000, enforceExpiry: false });
@@ -43,11 +43,11 @@ t.test('batch signatures verify per record and catch tampering', async (t) => {
 
 t.test('key rotation: records signed before and after verify against the JWKS', async (t) => {
   const keystore = await PlatformKeystore.ephemeral();
-  const before = await signBatch([Buffer.from('x')], keystore.signingKey, 60);
+  const before = signBatch([Buffer.from('x')], keystore.signingKey, 60);
   const oldKid = keystore.signingKey.kid;
   await keystore.rotate();
   t.not(keystore.signingKey.kid, oldKid);
-  const after = await signBatch([Buffer.from('y')], keystore.signingKey, 60);
+  const after = signBatch([Buffer.from('y')], keystore.signingKey, 60);
   const verifier = new RecordVerifier(keystore.publicKeyLookup());
   t.match(await verifier.verify(Buffer.from('x'), before[0]), { ok: true });
   t.match(await verifier.verify(Buffer.from('y'), after[0]), { ok: true });

@@ -34,14 +34,14 @@ t.test('runner guarantees', async (t) => {
       createEnvelope({ type: 'notice.send', from: { member: '000.00.00.H49', system: 'vp-ubnd-qlvb' }, to: { member: '000.00.15.H49', service: 'notice' }, data: { subject, body: 'giả mạo' } });
     const unsigned = forgedEnvelope('unsigned');
     const foreignKey = forgedEnvelope('foreign key');
-    const foreignSig = await signBatch([Buffer.from(JSON.stringify(foreignKey))], (await PlatformKeystore.ephemeral()).signingKey, 60);
+    const foreignSig = signBatch([Buffer.from(JSON.stringify(foreignKey))], (await PlatformKeystore.ephemeral()).signingKey, 60);
     // A genuinely signed record whose value is then edited.
     const genuine = forgedEnvelope('genuine');
-    const genuineSig = await signBatch([Buffer.from(JSON.stringify(genuine))], bus.keystore.signingKey, 60);
+    const genuineSig = signBatch([Buffer.from(JSON.stringify(genuine))], bus.keystore.signingKey, 60);
     const edited = { ...genuine, data: { subject: 'edited', body: 'giả mạo' } };
     // A correctly signed record for one service dropped onto another service's topic.
     const misrouted = createEnvelope({ type: 'notice.send', from: { member: '000.00.12.H49', system: 'so-tttt-qlvb' }, to: { member: '000.00.00.H49', service: 'leadership-notice' }, data: { subject: 'misrouted', body: 'x' } });
-    const misroutedSig = await signBatch([Buffer.from(JSON.stringify(misrouted))], bus.keystore.signingKey, 60);
+    const misroutedSig = signBatch([Buffer.from(JSON.stringify(misrouted))], bus.keystore.signingKey, 60);
     await producer.send({
       topic: topics.message('notice'),
       acks: -1,

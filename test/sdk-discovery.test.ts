@@ -108,7 +108,7 @@ t.test('a catalogue loads what it can and reports each broken connector with its
 
 t.test('packages by npm name are found in node_modules upwards', async (t) => {
   const found = manifestInPackage('@demo/lgsp-weather', join(pkgHome, 'sub', 'dir'));
-  t.notOk(found.error, found.error);
+  t.notOk(found.error, found.error ?? 'no error');
   t.equal(found.name, 'weather');
   t.equal(found.origin.source, 'package @demo/lgsp-weather');
   write(join(pkgHome, 'node_modules', 'empty-pkg', 'package.json'), { name: 'empty-pkg' });

@@ -5,11 +5,11 @@
 import t from 'tap';
 import { inspect } from 'node:util';
 import relay from '../connectors/relay/index.js';
-import { defineConnector, PermanentError, RetryableError } from '../connectors/sdk/index.js';
-import { testConnector, startTestReceiver, loadManifest } from '../connectors/sdk/testing.js';
-import { secretEnvName, secretsOf } from '../connectors/sdk/secrets.js';
-import { connectorMetricName } from '../connectors/sdk/metrics.js';
-import { configMarkdown, describeConfig } from '../connectors/sdk/config-reference.js';
+import { defineConnector, PermanentError, RetryableError } from '@lgsp/sdk';
+import { testConnector, startTestReceiver, loadManifest } from '@lgsp/sdk/testing';
+import { secretEnvName, secretsOf } from '@lgsp/sdk/secrets';
+import { connectorMetricName } from '@lgsp/sdk/metrics';
+import { configMarkdown, describeConfig } from '@lgsp/sdk/config-reference';
 import periodicReport from '../connectors/periodic-report/index.js';
 
 const relayManifest = new URL('../connectors/relay/connector.json', import.meta.url);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestBus, eventually, type TestBus } from './helpers/test-bus.js';
 import { readTopic } from './helpers/topic-reader.js';
-import { startTestReceiver } from '../connectors/sdk/testing.js';
+import { startTestReceiver } from '@lgsp/sdk/testing';
 
 const SDK = fileURLToPath(new URL('../connectors/sdk/index.js', import.meta.url));
 const PROVIDER = '000.00.00.H49';

@@ -4,7 +4,7 @@ import t from 'tap';
 import { createServer, type Server } from 'node:http';
 import { decodeProtectedHeader } from 'jose';
 import { PlatformKeystore } from '../services/platform/keystore.js';
-import { deliverSigned, RESPONSE_CAP_BYTES } from '../services/runner/signed-delivery.js';
+import { deliverSigned, RESPONSE_CAP_BYTES } from '../services/platform/signed-delivery.js';
 import { createEnvelope } from '../services/platform/envelope.js';
 
 async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server }> {

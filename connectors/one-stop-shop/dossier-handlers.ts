@@ -11,7 +11,7 @@
 //   (retries) while an earlier message of the same dossier is still on its way;
 // - dossier.lookup answers through ctx.reply();
 // - dossier.submitted (portal → province) is a signed delivery to the agency's system.
-import { PermanentError, RetryableError, type ConnectorContext, type Envelope, type HandleResult } from '../sdk/index.js';
+import { PermanentError, RetryableError, type ConnectorContext, type Envelope, type HandleResult } from '@lgsp/sdk';
 import {
   MappingError,
   fromPortalLookup,

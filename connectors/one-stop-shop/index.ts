@@ -7,7 +7,7 @@
 // Where the portal is and which account the province uses come from the connector's
 // configuration (validated against configSchema when the runner loads it), so pointing the
 // connector at the real portal instead of the mock is a configuration change only.
-import { defineConnector, PermanentError, type ConnectorMetrics, type ConnectorSecrets } from '../sdk/index.js';
+import { defineConnector, PermanentError, type ConnectorMetrics, type ConnectorSecrets } from '@lgsp/sdk';
 import { PortalClient } from './portal-client.js';
 import { deliverSubmitted, lookupDossier, reportProgress, syncDossier, type HandlerDeps } from './dossier-handlers.js';
 

@@ -5,7 +5,7 @@
 // session logs in again and is repeated once, inside the same delivery attempt. Transport
 // failures are classified for the runtime: 5xx, 408, 429 and network errors are retryable
 // (with the portal's Retry-After), other HTTP 4xx are permanent.
-import { PermanentError, RetryableError, type ConnectorMetrics } from '../sdk/index.js';
+import { PermanentError, RetryableError, type ConnectorMetrics } from '@lgsp/sdk';
 
 export interface PortalEndpoints {
   portalUrl: string;

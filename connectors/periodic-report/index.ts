@@ -6,7 +6,7 @@
 // declared as a schema, a secret (the reporting system's API key) from the environment,
 // signed delivery through ctx.deliver, permanent vs retryable failures, a status event with
 // the receipt, metrics and a health check. It imports only the SDK.
-import { defineConnector, PermanentError, RetryableError, type Envelope } from '../sdk/index.js';
+import { defineConnector, PermanentError, RetryableError, type Envelope } from '@lgsp/sdk';
 import { readReceipt, refusalReason, toReportingSystem, type ReportSubmission } from './reporting-api.js';
 
 export interface PeriodicReportConfig {

@@ -1,7 +1,7 @@
 // The reporting information system's submission API, as the connector speaks it: the bus's
 // report.submit payload mapped to the system's own fields, and its answers read back. Keeping
 // the mapping here means a change on the reporting system's side is a change in this file only.
-import type { Envelope } from '../sdk/index.js';
+import type { Envelope } from '@lgsp/sdk';
 
 /** report.submit payload (schemas/report.submit.schema.json). */
 export interface ReportSubmission {

@@ -1,6 +1,6 @@
 // The relay connector: delivers a message as a signed webhook to the endpoint the registry
 // holds for the receiving system. A 2xx from the receiver is the receipt.
-import { defineConnector, PermanentError } from '../sdk/index.js';
+import { defineConnector, PermanentError } from '@lgsp/sdk';
 
 export default defineConnector({
   name: 'relay',

@@ -2,10 +2,14 @@
 // made with defineConnector(); the runtime (services/runner) verifies, dedupes, retries,
 // dead-letters and audits around it, so a connector only says how to hand a message over.
 import type { Envelope } from '../../services/platform/envelope.js';
+import type { DeliveryRequest, DeliveryResponse } from '../../services/platform/delivery.js';
 import type { ConnectorMetrics } from './metrics.js';
 import type { ConnectorSecrets, SecretDeclaration } from './secrets.js';
 
 export type { Envelope };
+// The delivery contract and failure classes are the platform's (the runtime and this SDK's test
+// harness deliver through the same code); connectors get them from here.
+export { RetryableError, PermanentError, isRetryable, type DeliveryRequest, type DeliveryResponse } from '../../services/platform/delivery.js';
 export type { ConnectorMetrics, CounterMetric, HistogramMetric, MetricLabels } from './metrics.js';
 export type { ConnectorSecrets, SecretDeclaration } from './secrets.js';
 
@@ -24,30 +28,7 @@ export interface ServiceTarget {
   /** Delivery endpoint from the registry (service override or the providing system's). */
   endpoint?: string;
   /** How the providing system takes documents (registry `documentDelivery`), when it says. */
-  documentDelivery?: { mode: 'push' | 'pull'; format: 'json' | 'edxml' };
-}
-
-export interface DeliveryRequest {
-  url: string;
-  envelope: Envelope;
-  timeoutMs?: number;
-  headers?: Record<string, string>;
-  /**
-   * Send these bytes instead of the signed envelope (e.g. an edXML document for a system that
-   * speaks XML). The runtime signs them with a detached JWS in the LGSP-Signature header and
-   * still sends the LGSP-Message-Id / LGSP-Correlation-Id / LGSP-Message-Type headers.
-   */
-  body?: { contentType: string; data: string | Uint8Array };
-  /**
-   * Non-2xx statuses to hand back as a response instead of throwing (e.g. [422], to read the
-   * destination's reasons and throw a PermanentError that names them). Others still throw.
-   */
-  acceptStatuses?: number[];
-}
-
-export interface DeliveryResponse {
-  status: number;
-  body: string;
+  documentDelivery?: { mode: 'push' | 'pull'; format: 'json' | 'edxml'; edxmlShape?: 'sdk' | 'envelope' | 'soap' };
 }
 
 export interface ConnectorContext<Config> {
@@ -131,29 +112,4 @@ export function defineConnector<Config = Record<string, unknown>>(definition: Co
   if (!/^[a-z][a-z0-9-]{1,62}$/.test(definition.name)) throw new Error(`invalid connector name "${definition.name}"`);
   if (typeof definition.handle !== 'function') throw new Error(`connector ${definition.name} has no handle()`);
   return definition;
-}
-
-/**
- * Failure classes. The runtime checks the `retryable` flag rather than `instanceof`, so errors
- * from a connector bundling its own copy of the SDK are still classified correctly.
- */
-export class RetryableError extends Error {
-  readonly retryable = true;
-  constructor(message: string, readonly retryAfterMs?: number) {
-    super(message);
-    this.name = 'RetryableError';
-  }
-}
-
-export class PermanentError extends Error {
-  readonly retryable = false;
-  constructor(message: string) {
-    super(message);
-    this.name = 'PermanentError';
-  }
-}
-
-export function isRetryable(err: unknown): boolean {
-  // Unknown errors (bugs, timeouts) are retried: a retry is cheap, a lost message is not.
-  return !(err && typeof err === 'object' && (err as { retryable?: unknown }).retryable === false);
 }

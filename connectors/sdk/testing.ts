@@ -20,9 +20,10 @@ import { importJWK } from 'jose';
 import { createEnvelope, normalizeNfc, type Destination, type Party } from '../../services/platform/envelope.js';
 import { generateSigningJwk, type SigningKey } from '../../services/platform/keystore.js';
 import { SchemaCatalogue, type ConnectorManifest } from '../../services/platform/schema-catalogue.js';
-// The harness delivers through the runtime's own signed delivery, so a connector meets the same
-// signing, headers, timeouts and retry/permanent classification in a unit test as in the runner.
-import { deliverSigned } from '../../services/runner/signed-delivery.js';
+// The harness delivers through the platform's signed delivery, the one the runner uses, so a
+// connector meets the same signing, headers, timeouts and retry/permanent classification in a
+// unit test as in the runner.
+import { deliverSigned } from '../../services/platform/signed-delivery.js';
 import { isRetryable, type ConnectorDefinition, type ConnectorContext, type DeliveryRequest, type DeliveryResponse, type Envelope, type HandleResult, type ServiceTarget } from './index.js';
 import { validateConnectorConfig } from './config-validation.js';
 import { missingSecrets, secretEnvName, secretsOf } from './secrets.js';

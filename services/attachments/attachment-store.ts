@@ -1,11 +1,10 @@
 // The attachment store: the claim check that keeps document attachments (up to 20 MB a
 // package) out of Kafka. Records carry an attachment's SHA-256 and size; the bytes live here,
 // addressed by that digest, so every read can prove it got what the sender sent. The interface
-// is small on purpose (put, read, stat) so an S3-compatible store can replace the filesystem
+// is small on purpose (put, read, stat) so an S3-compatible store can replace the PostgreSQL
 // one: content addressing maps directly onto object keys, and writes are idempotent.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { Database } from '../platform/database.js';
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -45,43 +44,28 @@ export interface AttachmentStore {
 }
 
 /**
- * Filesystem store: <dir>/<first two hex digits>/<sha256>. Writes go to a temporary file in the
- * same directory and are renamed into place, so readers never see a half-written attachment and
- * processes sharing the directory (gateway and runner under `npm start`) agree on its content.
+ * PostgreSQL store: one bytea row per attachment, shared by every gateway and runner, so an
+ * attachment uploaded through one gateway downloads through any other and is in the database's
+ * backups. Inserting the same digest twice is a no-op.
  */
-export class FilesystemAttachmentStore implements AttachmentStore {
-  constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
-  }
-
-  private pathOf(sha256: string): string {
-    if (!SHA256_HEX.test(sha256)) throw new TypeError('an attachment is addressed by a lowercase hex SHA-256');
-    return join(this.dir, sha256.slice(0, 2), sha256);
-  }
+export class PostgresAttachmentStore implements AttachmentStore {
+  constructor(private readonly db: Pick<Database, 'query'>) {}
 
   async put(bytes: Uint8Array): Promise<{ sha256: string; size: number }> {
     const sha256 = sha256Hex(bytes);
-    const file = this.pathOf(sha256);
-    if (existsSync(file) && statSync(file).size === bytes.length) return { sha256, size: bytes.length };
-    mkdirSync(join(this.dir, sha256.slice(0, 2)), { recursive: true });
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      writeFileSync(tmp, bytes, { mode: 0o640 });
-      renameSync(tmp, file);
-    } finally {
-      if (existsSync(tmp)) unlinkSync(tmp);
-    }
+    await this.db.query('INSERT INTO attachment_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING', [
+      sha256,
+      bytes.length,
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    ]);
     return { sha256, size: bytes.length };
   }
 
   async read(sha256: string, expectedSize?: number): Promise<Buffer> {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(this.pathOf(sha256));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AttachmentUnavailable('missing', sha256, `attachment ${sha256} is missing from the attachment store`);
-      throw err;
-    }
+    if (!SHA256_HEX.test(sha256)) throw new TypeError('an attachment is addressed by a lowercase hex SHA-256');
+    const { rows } = await this.db.query<{ content: Buffer }>('SELECT content FROM attachment_blobs WHERE sha256 = $1', [sha256]);
+    const bytes = rows[0]?.content;
+    if (!bytes) throw new AttachmentUnavailable('missing', sha256, `attachment ${sha256} is missing from the attachment store`);
     if ((expectedSize !== undefined && bytes.length !== expectedSize) || sha256Hex(bytes) !== sha256) {
       throw new AttachmentUnavailable('corrupted', sha256, `attachment ${sha256} is corrupted in the attachment store (SHA-256 or size does not match what the sender sent)`);
     }
@@ -89,15 +73,13 @@ export class FilesystemAttachmentStore implements AttachmentStore {
   }
 
   async stat(sha256: string): Promise<{ size: number } | null> {
-    try {
-      return { size: statSync(this.pathOf(sha256)).size };
-    } catch {
-      return null;
-    }
+    if (!SHA256_HEX.test(sha256)) return null;
+    const { rows } = await this.db.query<{ size: number }>('SELECT size FROM attachment_blobs WHERE sha256 = $1', [sha256]);
+    return rows[0] ? { size: rows[0].size } : null;
   }
 }
 
-/** The store a service uses: the directory from configuration, or <dataDir>/attachments. */
-export function openAttachmentStore(config: { dataDir: string; attachmentStoreDir?: string }): AttachmentStore {
-  return new FilesystemAttachmentStore(config.attachmentStoreDir || join(config.dataDir, 'attachments'));
+/** The store every service uses: the shared PostgreSQL database. */
+export function openAttachmentStore(db: Pick<Database, 'query'>): AttachmentStore {
+  return new PostgresAttachmentStore(db);
 }

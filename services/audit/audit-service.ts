@@ -275,7 +275,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
           if (cp) log.debug({ seq: cp.seq }, 'audit checkpoint signed');
         })
         .catch((err: Error) => log.error({ err: err.message }, 'audit checkpoint failed')));
-    const checkpointTimer = setInterval(checkpointNow, config.checkpointIntervalMs);
+    const checkpointTimer = setInterval(() => void checkpointNow(), config.checkpointIntervalMs);
     checkpointTimer.unref();
 
     // Concurrent integrity requests share one pass over the chain.

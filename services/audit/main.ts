@@ -2,4 +2,4 @@
 import { runServiceMain } from '../platform/service-main.js';
 import { startAuditService } from './audit-service.js';
 
-await runServiceMain('audit service', (config) => startAuditService(config, { port: Number(process.env.PORT ?? 0) }));
+await runServiceMain('audit service', (config) => startAuditService(config, { port: Number(process.env.PORT ?? 0), host: process.env.HOST ?? '127.0.0.1' }));

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../platform/config.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import { verifyAuditChain } from './chain-verifier.js';
+import { parseCommandArgs, UsageError } from '../cli/cli-args.js';
 
 export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--db <audit.db>] [--keys <platform-keys.json>]
 
@@ -19,27 +20,16 @@ export interface CommandOutput {
   error(line: string): void;
 }
 
-type ParsedArgs = { help: true } | { help: false; db?: string; keys?: string };
-
-function parseArgs(argv: string[]): ParsedArgs | string {
-  const parsed: { db?: string; keys?: string } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '-h' || arg === '--help') return { help: true };
-    const inline = /^--(db|keys)=(.*)$/.exec(arg);
-    const name = inline ? inline[1] : arg === '--db' || arg === '--keys' ? arg.slice(2) : null;
-    if (!name) return `unknown argument: ${arg}`;
-    const value = inline ? inline[2] : argv[++i];
-    if (value === undefined || value === '') return `--${name} needs a file`;
-    parsed[name as 'db' | 'keys'] = value;
-  }
-  return { help: false, ...parsed };
-}
-
 export async function runAuditVerify(argv: string[], out: CommandOutput = console): Promise<number> {
-  const args = parseArgs(argv);
-  if (typeof args === 'string') {
-    out.error(`lgsp audit verify: ${args}\n${AUDIT_VERIFY_USAGE}`);
+  let args: { db?: string; keys?: string; help?: boolean };
+  try {
+    const { values, positionals } = parseCommandArgs(argv, { db: { type: 'string' }, keys: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    for (const name of ['db', 'keys'] as const) if (values[name] === '') throw new UsageError(`--${name} needs a file`);
+    args = values;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    out.error(`lgsp audit verify: ${err.message}\n${AUDIT_VERIFY_USAGE}`);
     return 2;
   }
   if (args.help) {

@@ -2,14 +2,16 @@
 // (connector-scaffold.ts); `list` shows what the runner would discover, broken connectors
 // included with the reason; `describe` loads one connector like the runner does and prints
 // its message types, configuration settings (from its configSchema) and secrets.
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../platform/config.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
-import { configMarkdown } from '../../connectors/sdk/config-reference.js';
-import { secretEnvName } from '../../connectors/sdk/secrets.js';
+import { configMarkdown } from '@lgsp/sdk/config-reference';
+import { secretEnvName } from '@lgsp/sdk/secrets';
 import { entryPath } from '../runner/connector-loader.js';
 import { ScaffoldError, scaffoldConnector } from './connector-scaffold.js';
+import { parseCommandArgs, UsageError } from './cli-args.js';
 
 export const CONNECTOR_USAGE = `usage:
   lgsp connector new <name> [--type <message.type>] [--root <dir>]
@@ -20,19 +22,34 @@ export const CONNECTOR_USAGE = `usage:
                              message types, configuration settings and secrets of a built connector
 `;
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+/** The project `lgsp` is run in: the nearest directory upwards with a connectors/ folder. */
+function projectOf(dir: string): string | undefined {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, 'connectors')) && existsSync(join(d, 'package.json'))) return d;
+    if (dirname(d) === d) return undefined;
+  }
 }
 
 export async function runConnectorCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'new': {
-      const name = rest[0];
-      if (!name || name.startsWith('--')) break;
+      let name: string | undefined;
+      let values: { type?: string; root?: string };
       try {
-        const result = scaffoldConnector({ name, messageType: option(rest, '--type'), root: option(rest, '--root') });
+        const parsed = parseCommandArgs(rest, { type: { type: 'string' }, root: { type: 'string' } });
+        [name] = parsed.positionals;
+        values = parsed.values;
+        if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument: ${parsed.positionals[1]}`);
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        process.stderr.write(`lgsp connector new: ${err.message}\n${CONNECTOR_USAGE}`);
+        return 2;
+      }
+      if (!name) break;
+      try {
+        // Scaffold into the project the command is run in (`npx lgsp …` from its root).
+        const result = scaffoldConnector({ name, messageType: values.type, root: values.root ?? projectOf(process.cwd()) });
         const shown = (f: string) => relative(process.cwd(), f) || f;
         process.stdout.write(`created connector ${name} (message type ${result.messageType}):\n${result.files.map((f) => `  ${shown(f)}`).join('\n')}\n\n` +
           `next: adapt ${shown(join(result.connectorDir, 'index.ts'))} and the schema, then\n` +

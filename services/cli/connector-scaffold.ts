@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
-import { configMarkdown } from '../../connectors/sdk/config-reference.js';
+import { configMarkdown } from '@lgsp/sdk/config-reference';
 
 export const CONNECTOR_NAME = /^[a-z][a-z0-9-]{1,62}$/;
 export const MESSAGE_TYPE = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
@@ -81,8 +81,8 @@ function indexFile(name: string, type: string): string {
 // payload to its format, read its answer, emit its receipt with ctx.emitStatus). Throw
 // PermanentError for what a retry cannot fix (the message is dead-lettered with the reason),
 // RetryableError (or any other error) for what may pass later (it is retried with backoff).
-// Import only from ../sdk: the connector must not depend on the bus's internals.
-import { defineConnector, PermanentError } from '../sdk/index.js';
+// Import only from @lgsp/sdk: the connector must not depend on the bus's internals.
+import { defineConnector, PermanentError } from '@lgsp/sdk';
 
 export interface ${Config} {
   timeoutMs: number;
@@ -275,8 +275,8 @@ export function scaffoldConnector(opts: ScaffoldOptions): ScaffoldResult {
     [join(connectorDir, 'index.ts'), indexFile(name, type)],
     [join(connectorDir, 'schemas', `${type}.schema.json`), schemaFile(type)],
     [join(connectorDir, 'README.md'), readmeFile(name, type)],
-    [tests[0], unitTestFile(name, type, `../connectors/${name}/index.js`, '../connectors/sdk/testing.js', `../connectors/${name}/connector.json`)],
-    [tests[1], busTestFile(name, type, './helpers/test-bus.js', '../connectors/sdk/testing.js', '../connectors')],
+    [tests[0], unitTestFile(name, type, `../connectors/${name}/index.js`, '@lgsp/sdk/testing', `../connectors/${name}/connector.json`)],
+    [tests[1], busTestFile(name, type, './helpers/test-bus.js', '@lgsp/sdk/testing', '../connectors')],
   ];
   mkdirSync(join(connectorDir, 'schemas'), { recursive: true });
   mkdirSync(testDir, { recursive: true });

@@ -3,10 +3,12 @@
 // this file only dispatches.
 import { loadConfig } from '../platform/config.js';
 import { PlatformKeystore } from '../platform/keystore.js';
+import { parseCommandArgs, UsageError } from './cli-args.js';
 
 const USAGE = `usage: lgsp <command>
 
-  start                      run the whole local stack (Kafka, gateway, runner, audit, simulators)
+  start [--gateways N] [--runners M] [--brokers 1|3]
+                             run the whole local stack (Kafka, PostgreSQL, gateways, runners, audit, simulators)
   audit verify [--db F] [--keys F]
                              recompute the audit hash chain and check every signed checkpoint
   token <clientId> [--dir D]  print an access token for a dev client (.lgsp/dev/clients/<clientId>.json)
@@ -23,8 +25,15 @@ async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   switch (command) {
     case 'start': {
-      const { runLocalStack } = await import('../stack/local-stack.js');
-      await runLocalStack();
+      const { runLocalStack, parseStackArgs } = await import('../stack/local-stack.js');
+      let options;
+      try {
+        options = parseStackArgs(argv.slice(1));
+      } catch (err) {
+        console.error((err as Error).message);
+        return 2;
+      }
+      await runLocalStack(options);
       return -1; // keeps running until Ctrl-C
     }
     case 'audit':
@@ -37,8 +46,10 @@ async function main(argv: string[]): Promise<number> {
       if (!sub) break;
       const { readFileSync } = await import('node:fs');
       const { join } = await import('node:path');
-      const { BusClient } = await import('../stack/bus-client.js');
-      const dir = rest[0] === '--dir' && rest[1] ? rest[1] : join(loadConfig().dataDir, 'clients');
+      const { BusClient } = await import('../platform/bus-client.js');
+      const { values, positionals } = parseCommandArgs(rest, { dir: { type: 'string' } });
+      if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+      const dir = values.dir ?? join(loadConfig().dataDir, 'clients');
       const creds = JSON.parse(readFileSync(join(dir, `${sub}.json`), 'utf8'));
       const issuer = new URL(creds.tokenUrl).origin;
       process.stdout.write((await new BusClient(issuer, creds).accessToken()) + '\n');
@@ -57,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'kafka':
       if (sub === 'start') {
+        // local-kafka/main.ts parses its own options (parseArgs, like every command here).
         process.argv = [process.argv[0], process.argv[1], 'start', ...rest];
         await import('../local-kafka/main.js');
         return -1;
@@ -73,5 +85,12 @@ async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
-const code = await main(process.argv.slice(2));
+let code: number;
+try {
+  code = await main(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`lgsp: ${err.message}\n${USAGE}`);
+  code = 2;
+}
 if (code >= 0) process.exit(code);

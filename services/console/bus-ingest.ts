@@ -9,7 +9,7 @@ import type { Logger } from '../platform/logger.js';
 import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform/record-signing.js';
 import { headerValue, startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
 import type { Topics } from '../platform/topics.js';
-import { ATTEMPT_HEADER, DLQ_REASON_HEADER, ORIGIN_TOPIC_HEADER } from '../runner/connector-worker.js';
+import { ATTEMPT_HEADER, DLQ_REASON_HEADER, ORIGIN_TOPIC_HEADER } from '../platform/bus-headers.js';
 import type { ConsoleStore } from './console-store.js';
 import type { DeadLetterInput } from './dead-letter-store.js';
 import type { FlowMonitor } from './flow-monitor.js';

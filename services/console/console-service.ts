@@ -38,6 +38,7 @@ import { auditTrailRoutes } from './routes/audit-trail.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { registryRoutes } from './routes/registry-view.js';
 import { webUiRoutes } from './routes/web-ui.js';
+import { statsCounter } from '../platform/stats-counter.js';
 
 export interface ConsoleOptions {
   port?: number;
@@ -130,16 +131,16 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
         for (const name of connectors) this.set({ connector: name }, depth.get(name) ?? 0);
       },
     });
-    new Gauge({
+    statsCounter({
       name: 'lgsp_console_consumed_total',
       help: 'Records the console consumed: status events, unverified events ignored, dead letters',
       labelNames: ['kind'],
       registers: [metrics],
-      collect() {
-        this.set({ kind: 'event' }, ingest.stats.events);
-        this.set({ kind: 'unverified_event' }, ingest.stats.unverifiedEvents);
-        this.set({ kind: 'dead_letter' }, ingest.stats.deadLetters);
-      },
+      read: () => [
+        [{ kind: 'event' }, ingest.stats.events],
+        [{ kind: 'unverified_event' }, ingest.stats.unverifiedEvents],
+        [{ kind: 'dead_letter' }, ingest.stats.deadLetters],
+      ],
     });
     new Gauge({
       name: 'lgsp_console_live_watchers',

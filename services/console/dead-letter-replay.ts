@@ -13,9 +13,7 @@ import type { Topics } from '../platform/topics.js';
 import { ProblemError, problems } from '../platform/problem.js';
 import type { DeadLetterStore } from './dead-letter-store.js';
 import { operatorActor } from './operator-audit.js';
-
-export const REPLAYED_BY_HEADER = 'lgsp-replayed-by';
-export const REPLAY_OF_HEADER = 'lgsp-replay-of';
+import { REPLAY_OF_HEADER, REPLAYED_BY_HEADER } from '../platform/bus-headers.js';
 
 export interface ReplayResult {
   id: number;

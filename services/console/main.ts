@@ -7,6 +7,7 @@ import { startConsole } from './console-service.js';
 await runServiceMain('operator console', (config) =>
   startConsole(config, {
     port: Number(process.env.PORT ?? 0),
+    host: process.env.HOST ?? '127.0.0.1',
     upstream: {
       gateway: process.env.LGSP_GATEWAY_URL || undefined,
       audit: process.env.LGSP_AUDIT_URL || null,

@@ -1,11 +1,11 @@
 // What the gateway knows about documents exchanged through it: for every (document, recipient)
 // the message that carried it, its lifecycle state and status history; every package about a
 // document (the original, revokes/updates/replaces, status packets); and which members may
-// fetch which attachment. SQLite, next to the gateway's message store. It is written when
-// Kafka has acknowledged a submission, so what a caller reads back is what the bus accepted.
-import Database from 'better-sqlite3';
+// fetch which attachment. PostgreSQL, shared by every gateway. Submissions write it in the
+// transaction that commits only once Kafka has acknowledged them, so what a caller reads back —
+// through any gateway — is what the bus accepted.
 import { INITIAL_STATE, type RecipientState } from './status-lifecycle.js';
-import { openSqlite } from '../platform/sqlite-file.js';
+import type { Database, Queryable } from '../platform/database.js';
 
 export interface RecipientRecord {
   documentId: string;
@@ -44,95 +44,99 @@ export interface DocumentView {
 }
 
 export class DocumentStore {
-  private readonly db: Database.Database;
-  private readonly statements;
+  constructor(private readonly db: Database) {}
 
-  constructor(file: string) {
-    this.db = openSqlite(file);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS edoc_documents (
-        document_id TEXT PRIMARY KEY, sender TEXT NOT NULL, subject TEXT, sent_at TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS edoc_recipients (
-        document_id TEXT NOT NULL, member TEXT NOT NULL, message_id TEXT NOT NULL, state TEXT NOT NULL,
-        PRIMARY KEY (document_id, member));
-      CREATE TABLE IF NOT EXISTS edoc_history (
-        document_id TEXT NOT NULL, member TEXT NOT NULL, code TEXT NOT NULL, at TEXT NOT NULL, by TEXT NOT NULL,
-        message_id TEXT NOT NULL, description TEXT);
-      CREATE INDEX IF NOT EXISTS edoc_history_by_pair ON edoc_history (document_id, member);
-      CREATE TABLE IF NOT EXISTS edoc_packages (
-        message_id TEXT PRIMARY KEY, type TEXT NOT NULL, document_id TEXT NOT NULL, package_document_id TEXT,
-        business_doc_type INTEGER, from_member TEXT NOT NULL, to_member TEXT NOT NULL, at TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS edoc_packages_by_document ON edoc_packages (document_id, at);
-      CREATE TABLE IF NOT EXISTS attachment_access (sha256 TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (sha256, member));
-    `);
-    this.statements = {
-      document: this.db.prepare('SELECT document_id AS documentId, sender, subject, sent_at AS sentAt FROM edoc_documents WHERE document_id = ?'),
-      insertDocument: this.db.prepare('INSERT OR IGNORE INTO edoc_documents VALUES (?, ?, ?, ?)'),
-      recipient: this.db.prepare(`SELECT r.document_id AS documentId, r.member, d.sender, r.message_id AS messageId, r.state
-        FROM edoc_recipients r JOIN edoc_documents d USING (document_id) WHERE r.document_id = ? AND r.member = ?`),
-      recipients: this.db.prepare('SELECT member, message_id AS messageId, state FROM edoc_recipients WHERE document_id = ? ORDER BY rowid'),
-      insertRecipient: this.db.prepare('INSERT INTO edoc_recipients VALUES (?, ?, ?, ?)'),
-      updateState: this.db.prepare('UPDATE edoc_recipients SET state = ? WHERE document_id = ? AND member = ?'),
-      insertHistory: this.db.prepare('INSERT INTO edoc_history VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      history: this.db.prepare('SELECT code, at, by, message_id AS messageId, description FROM edoc_history WHERE document_id = ? AND member = ? ORDER BY rowid'),
-      insertPackage: this.db.prepare('INSERT OR IGNORE INTO edoc_packages VALUES (@messageId, @type, @documentId, @packageDocumentId, @businessDocType, @from, @to, @at)'),
-      packages: this.db.prepare(`SELECT message_id AS messageId, type, document_id AS documentId, package_document_id AS packageDocumentId,
-        business_doc_type AS businessDocType, from_member AS "from", to_member AS "to", at FROM edoc_packages WHERE document_id = ? ORDER BY at, rowid`),
-      grant: this.db.prepare('INSERT OR IGNORE INTO attachment_access VALUES (?, ?)'),
-      mayRead: this.db.prepare('SELECT 1 FROM attachment_access WHERE sha256 = ? AND member = ?'),
-    };
+  /**
+   * A (document, recipient) pair. With a transaction and `forUpdate`, the row stays locked until
+   * that transaction ends: two packets about one pair — through any gateways — are checked
+   * against the lifecycle one after the other, never against the same state.
+   */
+  async recipient(documentId: string, member: string, tx?: Queryable, { forUpdate = false } = {}): Promise<RecipientRecord | null> {
+    const { rows } = await (tx ?? this.db).query<RecipientRecord>(
+      `SELECT r.document_id AS "documentId", r.member, d.sender, r.message_id AS "messageId", r.state
+         FROM document_recipients r JOIN document_documents d USING (document_id)
+        WHERE r.document_id = $1 AND r.member = $2${forUpdate ? ' FOR UPDATE OF r' : ''}`,
+      [documentId, member],
+    );
+    return rows[0] ?? null;
   }
 
-  recipient(documentId: string, member: string): RecipientRecord | null {
-    const row = this.statements.recipient.get(documentId, member) as (Omit<RecipientRecord, 'state'> & { state: string }) | undefined;
-    return row ? { ...row, state: JSON.parse(row.state) as RecipientState } : null;
+  async senderOf(documentId: string, q: Queryable = this.db): Promise<string | null> {
+    const { rows } = await q.query<{ sender: string }>('SELECT sender FROM document_documents WHERE document_id = $1', [documentId]);
+    return rows[0]?.sender ?? null;
   }
 
-  senderOf(documentId: string): string | null {
-    return (this.statements.document.get(documentId) as { sender: string } | undefined)?.sender ?? null;
-  }
-
-  /** Everything one accepted submission changed, in one transaction. */
-  readonly record = (changes: DocumentChanges) => this.recordTx(changes);
-
-  private readonly recordTx = (changes: DocumentChanges): void => {
-    this.db.transaction(() => {
-      for (const d of changes.documents ?? []) this.statements.insertDocument.run(d.documentId, d.sender, d.subject ?? null, d.at);
-      for (const r of changes.newRecipients ?? []) this.statements.insertRecipient.run(r.documentId, r.member, r.messageId, JSON.stringify(INITIAL_STATE));
-      for (const s of changes.states ?? []) {
-        this.statements.updateState.run(JSON.stringify(s.state), s.documentId, s.member);
-        if (s.recorded) this.statements.insertHistory.run(s.documentId, s.member, s.recorded, s.at, s.by, s.messageId, s.description ?? null);
+  /** Everything one submission changes, written in the submission's transaction. */
+  async record(changes: DocumentChanges, tx: Queryable): Promise<void> {
+    for (const d of changes.documents ?? []) {
+      await tx.query('INSERT INTO document_documents (document_id, sender, subject, sent_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [d.documentId, d.sender, d.subject ?? null, d.at]);
+    }
+    for (const r of changes.newRecipients ?? []) {
+      await tx.query('INSERT INTO document_recipients (document_id, member, message_id, state) VALUES ($1, $2, $3, $4)', [r.documentId, r.member, r.messageId, JSON.stringify(INITIAL_STATE)]);
+    }
+    for (const st of changes.states ?? []) {
+      await tx.query('UPDATE document_recipients SET state = $1 WHERE document_id = $2 AND member = $3', [JSON.stringify(st.state), st.documentId, st.member]);
+      if (st.recorded) {
+        await tx.query('INSERT INTO document_history (document_id, member, code, at, by, message_id, description) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+          st.documentId, st.member, st.recorded, st.at, st.by, st.messageId, st.description ?? null,
+        ]);
       }
-      for (const p of changes.packages ?? []) this.statements.insertPackage.run(p);
-      for (const g of changes.grants ?? []) this.statements.grant.run(g.sha256, g.member);
-    })();
-  };
-
-  mayReadAttachment(sha256: string, member: string): boolean {
-    return this.statements.mayRead.get(sha256, member) !== undefined;
+    }
+    for (const p of changes.packages ?? []) {
+      await tx.query(
+        `INSERT INTO document_packages (message_id, type, document_id, package_document_id, business_doc_type, from_member, to_member, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+        [p.messageId, p.type, p.documentId, p.packageDocumentId, p.businessDocType, p.from, p.to, p.at],
+      );
+    }
+    for (const g of changes.grants ?? []) await this.grantAttachment(g.sha256, g.member, tx);
   }
 
-  grantAttachment(sha256: string, member: string): void {
-    this.statements.grant.run(sha256, member);
+  async mayReadAttachment(sha256: string, member: string): Promise<boolean> {
+    const { rowCount } = await this.db.query('SELECT 1 FROM document_attachment_access WHERE sha256 = $1 AND member = $2', [sha256, member]);
+    return rowCount === 1;
   }
 
-  document(documentId: string): DocumentView | null {
-    const doc = this.statements.document.get(documentId) as { documentId: string; sender: string; subject: string | null; sentAt: string } | undefined;
+  async grantAttachment(sha256: string, member: string, q: Queryable = this.db): Promise<void> {
+    await q.query('INSERT INTO document_attachment_access (sha256, member) VALUES ($1, $2) ON CONFLICT DO NOTHING', [sha256, member]);
+  }
+
+  async document(documentId: string): Promise<DocumentView | null> {
+    const { rows: docs } = await this.db.query<{ sender: string; subject: string | null; sentAt: string }>(
+      'SELECT sender, subject, sent_at AS "sentAt" FROM document_documents WHERE document_id = $1',
+      [documentId],
+    );
+    const doc = docs[0];
     if (!doc) return null;
-    const recipients = (this.statements.recipients.all(documentId) as { member: string; messageId: string; state: string }[]).map((r) => ({
-      member: r.member,
-      messageId: r.messageId,
-      state: JSON.parse(r.state) as RecipientState,
-      history: (this.statements.history.all(documentId, r.member) as (HistoryEntry & { description: string | null })[]).map(({ description, ...h }) => ({
-        ...h,
-        ...(description ? { description } : {}),
+    const [recipients, history, packages] = await Promise.all([
+      this.db.query<{ member: string; messageId: string; state: RecipientState }>(
+        'SELECT member, message_id AS "messageId", state FROM document_recipients WHERE document_id = $1 ORDER BY seq',
+        [documentId],
+      ),
+      this.db.query<HistoryEntry & { member: string; description: string | null }>(
+        'SELECT member, code, at, by, message_id AS "messageId", description FROM document_history WHERE document_id = $1 ORDER BY seq',
+        [documentId],
+      ),
+      this.db.query<PackageRecord>(
+        `SELECT message_id AS "messageId", type, document_id AS "documentId", package_document_id AS "packageDocumentId",
+                business_doc_type AS "businessDocType", from_member AS "from", to_member AS "to", at
+           FROM document_packages WHERE document_id = $1 ORDER BY at, seq`,
+        [documentId],
+      ),
+    ]);
+    return {
+      documentId,
+      from: doc.sender,
+      subject: doc.subject,
+      sentAt: doc.sentAt,
+      recipients: recipients.rows.map((r) => ({
+        member: r.member,
+        messageId: r.messageId,
+        state: r.state,
+        history: history.rows.filter((h) => h.member === r.member).map(({ member: _member, description, ...h }) => ({ ...h, ...(description ? { description } : {}) })),
       })),
-    }));
-    return { documentId, from: doc.sender, subject: doc.subject, sentAt: doc.sentAt, recipients, packages: this.statements.packages.all(documentId) as PackageRecord[] };
-  }
-
-  close(): void {
-    this.db.close();
+      packages: packages.rows,
+    };
   }
 }
 

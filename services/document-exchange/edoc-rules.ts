@@ -3,27 +3,36 @@
 //  - prepare: attachment bytes sent inline leave the submission for the attachment store (claim
 //    check; only SHA-256 and size travel on the bus), references to uploaded attachments are
 //    checked, and the correlation id defaults to the DocumentId all packets of a document share;
+//    the XML-DSig result (signatureVerification) is set by the bus, and a signed package posted
+//    as XML keeps its exact bytes (original) for edXML receivers;
 //  - admit: the sender is who the package says, the recipients are the package's To list, a new
 //    DocumentId is new, a revoke/update/replace targets a document this sender sent to each
-//    recipient, and a status packet is a legal next step for its (document, recipient) — see
-//    status-lifecycle.ts. The document store changes only when Kafka has acknowledged.
+//    recipient, a status packet is a legal next step for its (document, recipient) — see
+//    status-lifecycle.ts — and each receiving service's signature policy allows the result. admit runs in the submission's transaction: the (document, recipient)
+//    rows it reads are locked until Kafka has acknowledged (commit) or refused (rollback), on
+//    every gateway, and its changes commit with the submission or not at all.
 import type { FastifyRequest } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import type { BusEvent } from '../platform/bus-events.js';
 import type { Envelope } from '../platform/envelope.js';
 import { ProblemError } from '../platform/problem.js';
-import type { MessageView } from '../gateway/message-store.js';
-import type { Admission, SubmissionContext, SubmissionHook } from '../gateway/submission-hooks.js';
-import type { FanOutSubmission } from '../gateway/fan-out.js';
+import type { MessageView } from '../platform/gateway-module.js';
+import type { Admission, FanOutSubmission, SubmissionContext, SubmissionHook } from '../platform/submission-hooks.js';
 import { encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '../edxml/edxml-codec.js';
 import { sha256Hex, type AttachmentStore } from '../attachments/attachment-store.js';
+import type { SignatureResult, SignatureVerification } from '../edxml/xml-dsig.js';
+import type { EdxmlShape } from '../edxml/edxml-codec.js';
 import { applyChange, applyStatus, businessKind, type RecipientState } from './status-lifecycle.js';
 import type { DocumentChanges, DocumentStore } from './document-store.js';
+import type { ErrorCode } from '../platform/error-codes.js';
+import type { Queryable } from '../platform/database.js';
 
 export const EDOC_TYPES = ['edoc.send', 'edoc.status'] as const;
 
 interface SendPayload {
   header: { from: { organId: string }; to: { organId: string }[]; documentId: string; subject?: string };
+  signatureVerification?: SignatureVerification;
+  original?: { sha256: string; size: number };
   traceHeaderList?: { bussiness?: { bussinessDocType?: number; bussinessDocReason?: string; documentId?: string; replacementInfoList?: { documentId?: string }[] } };
   attachments?: JsonAttachment[];
   signature?: string;
@@ -35,9 +44,18 @@ interface StatusPayload {
   statusCode: string;
   description?: string;
   signature?: string;
+  signatureVerification?: SignatureVerification;
+  original?: { sha256: string; size: number };
 }
 
-const problem = (status: number, code: string, title: string, detail: string, field?: string, message?: string) =>
+/** An edXML package as the sender posted it: its bytes and what its signature verified to. */
+export interface ReceivedPackage {
+  bytes: Buffer;
+  shape: EdxmlShape;
+  verification: SignatureVerification;
+}
+
+const problem = (status: number, code: ErrorCode, title: string, detail: string, field?: string, message?: string) =>
   new ProblemError(status, code, title, detail, field ? { errors: [{ field, message: message ?? detail }] } : {});
 
 /** The DocumentId a package is about: the original for revoke/update/replace, else its own. */
@@ -52,15 +70,75 @@ export interface EdocRulesDeps {
   attachments: AttachmentStore;
   attachmentMaxBytes: number;
   /** The gateway's view of a message (for events on the original document's timeline). */
-  messageView(id: string): MessageView | null;
+  messageView(id: string): Promise<MessageView | null>;
+  /** The package posted as XML in this request, if it was. */
+  receivedPackage(request: FastifyRequest): ReceivedPackage | undefined;
+  /** The signature results the receiving service refuses (registry documentSignatures). */
+  refusedSignatures(to: { member: string; service: string }): readonly SignatureResult[];
 }
 
 export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
   // Attachment bytes held between prepare (before routing) and admit (after every check).
   const pendingBlobs = new WeakMap<FastifyRequest, Buffer[]>();
-  // (document, recipient) pairs with a submission in flight, so two packets cannot both pass
-  // the lifecycle check against the same state.
-  const busy = new Set<string>();
+  // The signed original of a package posted as XML, held the same way.
+  const pendingOriginals = new WeakMap<FastifyRequest, Buffer>();
+
+  /**
+   * The bus's own word on the package's signature, replacing anything a sender put there: the
+   * result over the bytes posted as XML, or, for the JSON form (whose signed bytes the bus never
+   * saw), `invalid` when a signature is claimed.
+   */
+  function signatureFields(payload: Record<string, unknown>, sub: SubmissionContext): Record<string, unknown> {
+    const { signatureVerification: _claimed, original: _claimedOriginal, ...rest } = payload;
+    const received = deps.receivedPackage(sub.request);
+    if (received) {
+      if (received.verification.result === 'unsigned') return { ...rest, signatureVerification: received.verification };
+      pendingOriginals.set(sub.request, received.bytes);
+      const original = { sha256: sha256Hex(received.bytes), size: received.bytes.length, contentType: 'application/xml; charset=utf-8', shape: received.shape };
+      return { ...rest, signatureVerification: received.verification, original };
+    }
+    const checkedAt = new Date().toISOString();
+    const verification: SignatureVerification = rest.signature === undefined
+      ? { result: 'unsigned', checkedAt }
+      : { result: 'invalid', reason: 'a signature in the JSON form cannot be checked (the bus never saw the signed bytes): post the signed edXML package as XML', checkedAt };
+    return { ...rest, signatureVerification: verification };
+  }
+
+  /** Refuses, before Kafka, what a receiving service's signature policy does not take. */
+  function checkSignaturePolicy(envelopes: Envelope<Record<string, unknown>>[], verification: SignatureVerification | undefined): void {
+    if (!verification) return;
+    for (const [i, e] of envelopes.entries()) {
+      if (!deps.refusedSignatures(e.to).includes(verification.result)) continue;
+      const why = verification.reason ? ` (${verification.reason})` : '';
+      throw problem(422, 'SIGNATURE_POLICY', 'Signature refused by the receiving service', `${e.to.member} (service ${e.to.service}) does not accept ${verification.result} documents${why}`, envelopes.length > 1 ? `to[${i}]` : 'signature', `signature is ${verification.result}; this recipient requires a valid signature`);
+    }
+  }
+
+  /** Stores the signed original before acceptance (idempotent, content-addressed like attachments). */
+  async function storeOriginal(sub: SubmissionContext): Promise<void> {
+    const original = pendingOriginals.get(sub.request);
+    if (original) await deps.attachments.put(original);
+  }
+
+  /**
+   * Timeline events: the result for a signed package on each new message, for sender, receiver
+   * and operators (an unsigned one says so in its payload and delivery headers only).
+   */
+  function signatureEvents(envelopes: Envelope<Record<string, unknown>>[], verification: SignatureVerification | undefined): BusEvent[] {
+    if (!verification || verification.result === 'unsigned') return [];
+    return envelopes.map((e) => ({
+      id: uuidv7(),
+      event: 'status' as const,
+      at: new Date().toISOString(),
+      actor: 'gateway/document-exchange',
+      messageId: e.id,
+      type: e.type,
+      from: e.from,
+      to: e.to,
+      correlationId: e.correlationId,
+      detail: { signature: verification.result, ...(verification.signer ? { signer: verification.signer } : {}), ...(verification.reason ? { reason: verification.reason } : {}) },
+    }));
+  }
 
   async function prepareSend(body: FanOutSubmission, sub: SubmissionContext): Promise<FanOutSubmission> {
     const payload = body.payload as unknown as SendPayload;
@@ -94,7 +172,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
         if (typeof a.sha256 === 'string' && typeof a.size === 'number') {
           const stored = /^[0-9a-f]{64}$/.test(a.sha256) ? await deps.attachments.stat(a.sha256) : null;
           // Whether someone else's attachment exists is not disclosed: unknown and foreign look alike.
-          if (!stored || !deps.documents.mayReadAttachment(a.sha256, sub.caller.member)) {
+          if (!stored || !(await deps.documents.mayReadAttachment(a.sha256, sub.caller.member))) {
             throw problem(422, 'ATTACHMENT_NOT_FOUND', 'Attachment not found', `attachment ${a.contentId}: no uploaded attachment ${a.sha256} (POST /v1/attachments first, or send the content inline)`, `${field}.sha256`);
           }
           if (stored.size !== a.size) {
@@ -111,7 +189,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       });
     }
     pendingBlobs.set(sub.request, blobs);
-    const withRefs = list.length > 0 ? { ...body.payload, attachments } : body.payload;
+    const withRefs = signatureFields(list.length > 0 ? { ...body.payload, attachments } : body.payload, sub);
     const documentId = payload.header && typeof payload.header === 'object' ? subjectDocumentId(payload) : undefined;
     return { ...body, payload: withRefs as Record<string, unknown>, correlationId: body.correlationId ?? (typeof documentId === 'string' ? documentId : undefined) };
   }
@@ -127,17 +205,6 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       const field = err.path ? `payload.${err.path}` : 'payload';
       throw problem(400, 'EDXML_NOT_REPRESENTABLE', 'Not representable as edXML', `${field}: ${err.message}`, field, err.message);
     }
-  }
-
-  function reserve(keys: string[]): () => void {
-    if (keys.some((k) => busy.has(k))) throw problem(409, 'DOCUMENT_BUSY', 'Document busy', 'another packet about this document and recipient is being accepted right now; retry');
-    keys.forEach((k) => busy.add(k));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      keys.forEach((k) => busy.delete(k));
-    };
   }
 
   function statusEvent(original: MessageView | null, messageId: string, detail: Record<string, unknown>): BusEvent[] {
@@ -156,7 +223,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     }];
   }
 
-  async function admitSend(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext): Promise<Admission> {
+  async function admitSend(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext, tx: Queryable): Promise<Admission> {
     const payload = envelopes[0].data as unknown as SendPayload;
     const { header } = payload;
     if (header.from.organId !== sub.caller.member) {
@@ -171,13 +238,13 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       throw problem(422, 'RECIPIENTS_MISMATCH', 'Recipients do not match', `\`to\` (${addressed.join(', ')}) must name exactly the package's To organisations (${listed.join(', ')})`, 'to', 'must list the same members as payload.header.to');
     }
     checkRenderable('edoc.send', envelopes[0].data);
+    checkSignaturePolicy(envelopes, payload.signatureVerification);
     const bussiness = payload.traceHeaderList?.bussiness;
     const kind = businessKind(bussiness?.bussinessDocType);
     const original = subjectDocumentId(payload);
     const at = new Date().toISOString();
     const changes: DocumentChanges = { packages: [], grants: [], states: [] };
     const events: BusEvent[] = [];
-    const keys = envelopes.map((e) => `${original}\u0000${e.to.member}`);
 
     const newDocumentId = kind === null || kind === 'replace' ? header.documentId : null;
     if (kind === 'replace' && header.documentId === original) {
@@ -185,52 +252,50 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     }
     if (newDocumentId) {
       for (const [i, e] of envelopes.entries()) {
-        if (deps.documents.recipient(newDocumentId, e.to.member)) {
+        if (await deps.documents.recipient(newDocumentId, e.to.member, tx)) {
           throw problem(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', `document ${newDocumentId} was already sent to ${e.to.member}; to change it send an update (BussinessDocType 2) or a replacement (3)`, envelopes.length > 1 ? `to[${i}]` : 'payload.header.documentId');
         }
       }
       changes.documents = [{ documentId: newDocumentId, sender: sub.caller.member, subject: header.subject, at }];
       changes.newRecipients = envelopes.map((e) => ({ documentId: newDocumentId, member: e.to.member, messageId: e.id }));
-      if (kind === 'replace') keys.push(...envelopes.map((e) => `${newDocumentId}\u0000${e.to.member}`));
     }
     if (kind) {
-      if (deps.documents.senderOf(original) !== sub.caller.member) {
+      if ((await deps.documents.senderOf(original, tx)) !== sub.caller.member) {
         throw problem(422, 'ORIGINAL_DOCUMENT_NOT_FOUND', 'Original document not found', `no document ${original} sent by ${sub.caller.member} is known to the bus`, 'payload.traceHeaderList.bussiness.documentId', 'must be the DocumentId of a document you sent');
       }
       for (const [i, e] of envelopes.entries()) {
-        const pair = deps.documents.recipient(original, e.to.member);
+        const pair = await deps.documents.recipient(original, e.to.member, tx, { forUpdate: true });
         if (!pair) throw problem(422, 'ORIGINAL_NOT_SENT_TO_RECIPIENT', 'Recipient never got the original', `document ${original} was not sent to ${e.to.member}`, envelopes.length > 1 ? `to[${i}]` : 'to');
         const next = applyChange(pair.state, kind);
         if (!next.ok) throw problem(409, 'ILLEGAL_STATUS_TRANSITION', 'Illegal status transition', `${e.to.member}: ${next.reason}`, 'payload.traceHeaderList.bussiness.bussinessDocType', next.reason);
         changes.states!.push({ documentId: original, member: e.to.member, state: next.state, recorded: next.recorded, at, by: 'bus', messageId: e.id, description: bussiness?.bussinessDocReason });
-        if (next.recorded) events.push(...statusEvent(deps.messageView(pair.messageId), pair.messageId, { statusCode: next.recorded, documentId: original, by: 'bus', packetMessageId: e.id }));
+        if (next.recorded) events.push(...statusEvent(await deps.messageView(pair.messageId), pair.messageId, { statusCode: next.recorded, documentId: original, by: 'bus', packetMessageId: e.id }));
       }
     }
     for (const e of envelopes) {
       changes.packages!.push({ messageId: e.id, type: e.type, documentId: original, packageDocumentId: header.documentId, businessDocType: bussiness?.bussinessDocType ?? 0, from: e.from.member, to: e.to.member, at });
     }
-    for (const a of payload.attachments ?? []) {
-      if (!a.sha256) continue;
-      for (const member of [sub.caller.member, ...envelopes.map((e) => e.to.member)]) changes.grants!.push({ sha256: a.sha256, member });
+    for (const sha256 of [...(payload.attachments ?? []).map((a) => a.sha256), payload.original?.sha256]) {
+      if (!sha256) continue;
+      for (const member of [sub.caller.member, ...envelopes.map((e) => e.to.member)]) changes.grants!.push({ sha256, member });
     }
-    const release = reserve(keys);
+    // A new document sent concurrently through another gateway: its recipient rows collide
+    // here (the insert waits for the other transaction), and this one is refused.
     try {
-      for (const blob of pendingBlobs.get(sub.request) ?? []) await deps.attachments.put(blob);
+      await deps.documents.record(changes, tx);
     } catch (err) {
-      release();
+      if ((err as { code?: string }).code === '23505') {
+        throw problem(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', `document ${newDocumentId ?? original} was just sent to the same recipient by another request`, 'payload.header.documentId');
+      }
       throw err;
     }
-    return {
-      events,
-      commit: () => {
-        deps.documents.record(changes);
-        release();
-      },
-      release,
-    };
+    // Content-addressed and idempotent: bytes of a submission that is then refused are harmless.
+    for (const blob of pendingBlobs.get(sub.request) ?? []) await deps.attachments.put(blob);
+    await storeOriginal(sub);
+    return { events: [...events, ...signatureEvents(envelopes, payload.signatureVerification)] };
   }
 
-  async function admitStatus(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext): Promise<Admission> {
+  async function admitStatus(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext, tx: Queryable): Promise<Admission> {
     if (envelopes.length !== 1) throw problem(422, 'ONE_RECIPIENT_ONLY', 'One recipient only', 'a status packet goes to the document\'s sender only', 'to');
     const [envelope] = envelopes;
     const payload = envelope.data as unknown as StatusPayload;
@@ -238,8 +303,9 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       throw problem(403, 'SENDER_MISMATCH', 'Forbidden', `the status packet is from ${payload.from.organId} but the caller belongs to ${sub.caller.member}`, 'payload.from.organId', 'must be the caller\'s member code');
     }
     checkRenderable('edoc.status', envelope.data);
+    checkSignaturePolicy(envelopes, payload.signatureVerification);
     const documentId = payload.responseFor.documentId;
-    const pair = deps.documents.recipient(documentId, sub.caller.member);
+    const pair = await deps.documents.recipient(documentId, sub.caller.member, tx, { forUpdate: true });
     if (!pair) {
       throw problem(422, 'DOCUMENT_NOT_FOUND', 'Document not found', `no document ${documentId} was sent to ${sub.caller.member} through the bus`, 'payload.responseFor.documentId');
     }
@@ -251,21 +317,16 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       const allowed = next.allowed.length > 0 ? `allowed now: ${next.allowed.join(', ')}` : 'no status is allowed now';
       throw problem(409, 'ILLEGAL_STATUS_TRANSITION', 'Illegal status transition', `StatusCode ${payload.statusCode} refused for ${documentId} at ${sub.caller.member}: ${next.reason} (${allowed})`, 'payload.statusCode', `${next.reason} (${allowed})`);
     }
-    const release = reserve([`${documentId}\u0000${sub.caller.member}`]);
     const at = new Date().toISOString();
     const changes: DocumentChanges = {
       states: [{ documentId, member: sub.caller.member, state: next.state, recorded: next.recorded, at, by: 'recipient', messageId: envelope.id, description: payload.description }],
       packages: [{ messageId: envelope.id, type: envelope.type, documentId, packageDocumentId: null, businessDocType: null, from: envelope.from.member, to: envelope.to.member, at }],
+      grants: payload.original ? [envelope.from.member, envelope.to.member].map((member) => ({ sha256: payload.original!.sha256, member })) : [],
     };
     const detail = { statusCode: payload.statusCode, documentId, statusMessageId: envelope.id, ...(payload.description ? { description: payload.description } : {}) };
-    return {
-      events: statusEvent(deps.messageView(pair.messageId), pair.messageId, detail),
-      commit: () => {
-        deps.documents.record(changes);
-        release();
-      },
-      release,
-    };
+    await deps.documents.record(changes, tx);
+    await storeOriginal(sub);
+    return { events: [...statusEvent(await deps.messageView(pair.messageId), pair.messageId, detail), ...signatureEvents(envelopes, payload.signatureVerification)] };
   }
 
   return {
@@ -273,20 +334,21 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     async prepare(body, sub) {
       if (body.type === 'edoc.send') return prepareSend(body, sub);
       const documentId = (body.payload as unknown as Partial<StatusPayload>).responseFor?.documentId;
-      return { ...body, correlationId: body.correlationId ?? (typeof documentId === 'string' ? documentId : undefined) };
+      const payload = body.payload && typeof body.payload === 'object' ? signatureFields(body.payload, sub) : body.payload;
+      return { ...body, payload, correlationId: body.correlationId ?? (typeof documentId === 'string' ? documentId : undefined) };
     },
-    admit: (envelopes, sub) => (envelopes[0].type === 'edoc.send' ? admitSend(envelopes, sub) : admitStatus(envelopes, sub)),
+    admit: (envelopes, sub, tx) => (envelopes[0].type === 'edoc.send' ? admitSend(envelopes, sub, tx) : admitStatus(envelopes, sub, tx)),
   };
 }
 
 /** `to` of an XML submission: the package's To organisations, or the original document's sender. */
-export function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore): { member: string }[] {
+export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore): Promise<{ member: string }[]> {
   if (type === 'edoc.send') {
     const to = (payload as unknown as SendPayload).header?.to;
     return Array.isArray(to) ? to.map((o) => ({ member: o.organId })) : [];
   }
   const responseFor = (payload as unknown as Partial<StatusPayload>).responseFor;
-  const sender = responseFor?.documentId ? documents.senderOf(responseFor.documentId) : null;
+  const sender = responseFor?.documentId ? await documents.senderOf(responseFor.documentId) : null;
   const member = sender ?? responseFor?.organId;
   return member ? [{ member }] : [];
 }

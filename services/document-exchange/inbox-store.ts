@@ -1,11 +1,11 @@
 // The pull inbox as the gateway serves it (GET /v1/inbox): messages the runtime deposited for
 // systems that poll, until the system acknowledges them. Kafka's lgsp.inbox topic is the
-// record; this SQLite table is the gateway's queryable copy, rebuilt from the topic if lost.
+// record; this PostgreSQL table is the gateways' shared, queryable copy, rebuilt from the
+// topic if lost.
 // An acknowledged item keeps its row (acked_at set) so a late duplicate deposit of the same
 // message id cannot bring it back.
-import Database from 'better-sqlite3';
 import type { Envelope } from '../platform/envelope.js';
-import { openSqlite } from '../platform/sqlite-file.js';
+import type { Database, Queryable } from '../platform/database.js';
 
 export interface InboxItem {
   cursor: number;
@@ -28,55 +28,71 @@ interface Row {
 }
 
 const toItem = (row: Row): InboxItem => ({ ...row, envelope: JSON.parse(row.envelope) as Envelope<Record<string, unknown>> });
+const COLUMNS = 'cursor, id, system, type, deposited_at AS "depositedAt", acked_at AS "ackedAt", envelope';
+
+export interface Deposit {
+  envelope: Envelope;
+  system: string;
+  depositedAt: string;
+}
 
 export class InboxStore {
-  private readonly db: Database.Database;
-  private readonly statements;
+  constructor(private readonly db: Database) {}
 
-  constructor(file: string) {
-    this.db = openSqlite(file);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS inbox (
-        cursor INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, system TEXT NOT NULL, type TEXT NOT NULL,
-        deposited_at TEXT NOT NULL, acked_at TEXT, envelope TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS inbox_waiting ON inbox (system, acked_at, cursor);
-      CREATE TABLE IF NOT EXISTS inbox_acks (id TEXT PRIMARY KEY, acked_at TEXT NOT NULL);
-    `);
-    const columns = 'cursor, id, system, type, deposited_at AS depositedAt, acked_at AS ackedAt, envelope';
-    this.statements = {
-      deposit: this.db.prepare(`INSERT OR IGNORE INTO inbox (id, system, type, deposited_at, acked_at, envelope)
-        VALUES (?, ?, ?, ?, (SELECT acked_at FROM inbox_acks WHERE id = ?), ?)`),
-      get: this.db.prepare(`SELECT ${columns} FROM inbox WHERE id = ?`),
-      list: this.db.prepare(`SELECT ${columns} FROM inbox WHERE system = @system AND acked_at IS NULL AND cursor > @after
-        AND (@type IS NULL OR type = @type OR (substr(@type, -2) = '.*' AND type LIKE substr(@type, 1, length(@type) - 1) || '%'))
-        ORDER BY cursor LIMIT @limit`),
-      ack: this.db.prepare('UPDATE inbox SET acked_at = ? WHERE id = ? AND acked_at IS NULL'),
-      rememberAck: this.db.prepare('INSERT OR IGNORE INTO inbox_acks VALUES (?, ?)'),
-    };
+  /**
+   * Idempotent: a message id is deposited once, and stays acknowledged once acknowledged (an
+   * acknowledgement that arrived first is applied to the deposit). One statement per batch.
+   */
+  async deposit(deposits: Deposit[], q: Queryable = this.db): Promise<void> {
+    if (deposits.length === 0) return;
+    await q.query(
+      `INSERT INTO document_inbox (id, system, type, deposited_at, acked_at, envelope)
+       SELECT t.id, t.system, t.type, t.at, a.acked_at, t.envelope
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(id, system, type, at, envelope, n)
+         LEFT JOIN document_inbox_acks a ON a.id = t.id
+        ORDER BY t.n
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        deposits.map((d) => d.envelope.id),
+        deposits.map((d) => d.system),
+        deposits.map((d) => d.envelope.type),
+        deposits.map((d) => d.depositedAt),
+        deposits.map((d) => JSON.stringify(d.envelope)),
+      ],
+    );
   }
 
-  /** Idempotent: a message id is deposited once, and stays acknowledged once acknowledged. */
-  deposit(envelope: Envelope, system: string, depositedAt: string): void {
-    this.statements.deposit.run(envelope.id, system, envelope.type, depositedAt, envelope.id, JSON.stringify(envelope));
-  }
-
-  get(id: string): InboxItem | null {
-    const row = this.statements.get.get(id) as Row | undefined;
-    return row ? toItem(row) : null;
+  async get(id: string): Promise<InboxItem | null> {
+    const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM document_inbox WHERE id = $1`, [id]);
+    return rows[0] ? toItem(rows[0]) : null;
   }
 
   /** Unacknowledged items of a system, oldest first, after a cursor; `type` may be `edoc.*`. */
-  list(system: string, opts: { type?: string; after?: number; limit: number }): InboxItem[] {
-    return (this.statements.list.all({ system, type: opts.type ?? null, after: opts.after ?? 0, limit: opts.limit }) as Row[]).map(toItem);
+  async list(system: string, opts: { type?: string; after?: number; limit: number }): Promise<InboxItem[]> {
+    const family = opts.type?.endsWith('.*') ? `${opts.type.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%` : null;
+    const { rows } = await this.db.query<Row>(
+      `SELECT ${COLUMNS} FROM document_inbox
+        WHERE system = $1 AND acked_at IS NULL AND cursor > $2
+          AND (($3::text IS NULL AND $4::text IS NULL) OR type = $3 OR type LIKE $4)
+        ORDER BY cursor LIMIT $5`,
+      [system, opts.after ?? 0, family ? null : opts.type ?? null, family, opts.limit],
+    );
+    return rows.map(toItem);
   }
 
-  /** Records an acknowledgement (also one learned from another gateway before the deposit). */
-  acknowledge(id: string, at: string): boolean {
-    this.statements.rememberAck.run(id, at);
-    return this.statements.ack.run(at, id).changes > 0;
-  }
-
-  close(): void {
-    this.db.close();
+  /**
+   * Records acknowledgements (also ones learned from lgsp.events before the deposit); returns
+   * how many waiting items they closed.
+   */
+  async acknowledge(acks: { id: string; at: string }[], q: Queryable = this.db): Promise<number> {
+    if (acks.length === 0) return 0;
+    const ids = acks.map((a) => a.id);
+    const ats = acks.map((a) => a.at);
+    await q.query('INSERT INTO document_inbox_acks (id, acked_at) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [ids, ats]);
+    const { rowCount } = await q.query(
+      'UPDATE document_inbox i SET acked_at = t.at FROM unnest($1::text[], $2::text[]) AS t(id, at) WHERE i.id = t.id AND i.acked_at IS NULL',
+      [ids, ats],
+    );
+    return rowCount ?? 0;
   }
 }

@@ -7,6 +7,9 @@
 export const EDXML_NS = 'http://www.mic.gov.vn/TBT/QCVN_102_2016';
 export const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 export const SOAP_NS = ['http://schemas.xmlsoap.org/soap/envelope/', 'http://www.w3.org/2003/05/soap-envelope'];
+export const XLINK_NS = 'http://www.w3.org/1999/xlink';
+export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
+export const XSD_NS = 'http://www.w3.org/2001/XMLSchema';
 
 interface Common {
   /** Local element name in the edXML namespace. */
@@ -103,5 +106,9 @@ export const STATUS_FIELDS: FieldSpec[] = [
 /** edXML:edXMLManifest/edXML:Reference: one per attachment. */
 export const REFERENCE_FIELDS: FieldSpec[] = [text('ContentId'), text('ContentType'), text('Description'), text('AttachmentName')];
 
-/** edXML:AttachmentEncoded/edXML:Attachment: the attachment bytes, base64, matched by ContentId. */
-export const ENCODED_ATTACHMENT_FIELDS: FieldSpec[] = [text('ContentId'), text('AttachmentName'), text('ContentType'), text('ContentTransferEncoded'), text('Value')];
+/**
+ * edXML:AttachmentEncoded/edXML:Attachment: the attachment bytes, base64, matched by ContentId.
+ * The bytes are in Value, or (as the QCVN 102 SDK samples write it) in ContentTransferEncoded
+ * itself when there is no Value.
+ */
+export const ENCODED_ATTACHMENT_FIELDS: FieldSpec[] = [text('ContentId'), text('AttachmentName'), text('ContentType'), text('Description'), text('ContentTransferEncoded'), text('Value')];

@@ -16,9 +16,9 @@ import { directoryRoutes } from './routes/directory.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { requestRoutes } from './routes/requests.js';
 import { messageTypeComponents, messageTypeIndex } from './openapi-message-types.js';
-import { documentExchangeRoutes } from './routes/document-exchange.js';
+import type { GatewayModule } from '../platform/gateway-module.js';
 
-export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
+export async function buildGatewayApp(ctx: GatewayContext, modules: readonly GatewayModule[], metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.maxBodyBytes,
@@ -26,8 +26,8 @@ export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegis
   });
   // Route schemas are validated by the catalogue's ajv (draft 2020-12, formats), the same
   // instance that validates payloads, so one set of rules applies everywhere.
-  // Only JSON (and forms for /v1/token, and edXML on POST /v1/messages) are API bodies; a
-  // text/plain body is refused with 415 rather than reaching validation as a string.
+  // Only JSON (and forms for /v1/token) are API bodies; a text/plain body is refused with 415
+  // rather than reaching validation as a string.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(({ schema }) => ctx.catalogue.ajv.compile(schema));
 
@@ -60,17 +60,17 @@ export async function buildGatewayApp(ctx: GatewayContext, metrics: MetricsRegis
   });
   await app.register(serviceHealth, { metrics, checks });
 
+  // The token endpoint in a scope of its own: the domain modules' body parsers (edXML) never
+  // apply to it, so a token request is a form or a 415, never parsed XML.
+  await app.register(async (scope) => tokenRoutes(scope, ctx));
   await app.register(async (scope) => {
-    await tokenRoutes(scope, ctx);
+    await messageRoutes(scope, ctx);
     await directoryRoutes(scope, ctx);
     await wellKnownRoutes(scope, ctx);
     await requestRoutes(scope, ctx);
-    const documents = await documentExchangeRoutes(scope, ctx);
-    // Submissions in their own scope: the only routes whose bodies may be edXML.
-    await scope.register(async (submissions) => {
-      documents.acceptXmlSubmissions(submissions);
-      await messageRoutes(submissions, ctx);
-    });
+    // Domain modules share the scope of POST /v1/messages: their content-type parsers (edXML)
+    // apply to it, and the hooks they return carry their business rules.
+    for (const module of modules) ctx.submissionHooks.push(...(await module.register(scope, ctx)));
   });
   return app;
 }

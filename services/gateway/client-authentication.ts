@@ -3,8 +3,9 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import type { Registry, SystemClient } from '../platform/registry.js';
 import { SecretCheckBusy, SecretVerifier } from '../platform/secret-hash.js';
+import type { Database } from '../platform/database.js';
+import { JWT_BEARER_ASSERTION } from '../platform/access-token.js';
 
-export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Asymmetric algorithms only: never `none`, never HMAC with a public key. */
 export const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
 const MAX_ASSERTION_LIFETIME_SECONDS = 300;
@@ -20,19 +21,24 @@ export class OAuthError extends Error {
   }
 }
 
-/** Single-use client assertions: a jti is remembered until the assertion it came in expires. */
+/**
+ * Single-use client assertions across every gateway: a (client, jti) row in PostgreSQL, kept
+ * until the assertion it came in has expired. The primary key decides between two gateways
+ * that see the same assertion at once: exactly one insert wins.
+ */
 export class AssertionReplayCache {
-  private readonly seen = new Map<string, number>();
+  constructor(private readonly db: Pick<Database, 'query'>) {}
 
   /** Returns false when this (client, jti) was already used. */
-  claim(clientId: string, jti: string, expSeconds: number): boolean {
-    const now = Date.now() / 1000;
-    if (this.seen.size > 10_000) for (const [k, exp] of this.seen) if (exp < now) this.seen.delete(k);
-    const key = `${clientId}\u0000${jti}`;
-    const prev = this.seen.get(key);
-    if (prev !== undefined && prev >= now) return false;
-    this.seen.set(key, expSeconds + CLOCK_SKEW_SECONDS);
-    return true;
+  async claim(clientId: string, jti: string, expSeconds: number): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `INSERT INTO gateway_assertion_jti AS j (client_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
+       ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at WHERE j.expires_at < now()`,
+      [clientId, jti, expSeconds + CLOCK_SKEW_SECONDS],
+    );
+    // Now and then, drop what has expired (cheap: an index on expires_at).
+    if (Math.random() < 0.01) void this.db.query('DELETE FROM gateway_assertion_jti WHERE expires_at < now()').catch(() => undefined);
+    return rowCount === 1;
   }
 }
 
@@ -48,7 +54,7 @@ export class ClientAuthenticator {
   constructor(
     private readonly registry: () => Registry,
     private readonly acceptedAudiences: string[],
-    private readonly replayCache = new AssertionReplayCache(),
+    private readonly replayCache: AssertionReplayCache,
     private readonly secrets = new SecretVerifier(),
   ) {}
 
@@ -94,7 +100,7 @@ export class ClientAuthenticator {
     if ((payload.exp as number) - now > MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
       throw new OAuthError('invalid_client', `client_assertion must expire within ${MAX_ASSERTION_LIFETIME_SECONDS} s`);
     }
-    if (!this.replayCache.claim(clientId, String(payload.jti), payload.exp as number)) {
+    if (!(await this.replayCache.claim(clientId, String(payload.jti), payload.exp as number))) {
       throw new OAuthError('invalid_client', 'client_assertion was already used (jti replay)');
     }
     return client;

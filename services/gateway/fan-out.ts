@@ -6,20 +6,15 @@ import type { Caller } from '../platform/access-token.js';
 import { ProblemError } from '../platform/problem.js';
 import type { Registry } from '../platform/registry.js';
 import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
-import { authorizeSubmission, routeSubmission, type RoutedSubmission, type SubmissionBody } from './submission.js';
-
-export type Recipient = SubmissionBody['to'];
-
-export interface FanOutSubmission extends Omit<SubmissionBody, 'to'> {
-  to: Recipient | Recipient[];
-}
+import type { FanOutSubmission, Recipient, SubmissionBody, SubmissionHook } from '../platform/submission-hooks.js';
+import { authorizeSubmission, routeSubmission, type RoutedSubmission } from './submission.js';
 
 export function recipientsOf(body: FanOutSubmission): Recipient[] {
   return Array.isArray(body.to) ? body.to : [body.to];
 }
 
-export function routeRecipients(body: FanOutSubmission, caller: Caller, registry: Registry, catalogue: SchemaCatalogue): RoutedSubmission[] {
-  return eachRecipient(body, (one) => routeSubmission(one, caller, registry, catalogue));
+export function routeRecipients(body: FanOutSubmission, caller: Caller, registry: Registry, catalogue: SchemaCatalogue, rules: readonly SubmissionHook[] = []): RoutedSubmission[] {
+  return eachRecipient(body, (one) => routeSubmission(one, caller, registry, catalogue, rules));
 }
 
 /**

@@ -8,11 +8,15 @@ import type { BatchingProducer } from '../platform/kafka-transport.js';
 import type { Topics } from '../platform/topics.js';
 import type { AccessTokenVerifier } from '../platform/access-token.js';
 import type { MessageStore } from './message-store.js';
+import type { Database } from '../platform/database.js';
+import type { BatchedWriter } from '../platform/batched-writer.js';
+import type { BusEvent } from '../platform/bus-events.js';
 import type { ClientAuthenticator } from './client-authentication.js';
 import type { RejectionAudit } from './rejection-audit.js';
-import type { SubmissionHook } from './submission-hooks.js';
+import type { SubmissionHook } from '../platform/submission-hooks.js';
+import type { GatewayModuleHost } from '../platform/gateway-module.js';
 
-export interface GatewayContext {
+export interface GatewayContext extends GatewayModuleHost {
   config: BusConfig;
   log: Logger;
   catalogue: SchemaCatalogue;
@@ -21,10 +25,14 @@ export interface GatewayContext {
   keystore: PlatformKeystore;
   producer: BatchingProducer;
   topics: Topics;
+  /** The shared PostgreSQL pool (state every gateway reads and writes). */
+  db: Database;
   store: MessageStore;
+  /** 'accepted' rows of plain submissions, one INSERT per event-loop turn for all requests. */
+  acceptedRows: BatchedWriter<BusEvent>;
   clientAuth: ClientAuthenticator;
   tokenVerifier: AccessTokenVerifier;
   audit: RejectionAudit;
-  /** Business rules by message type, added by route modules (e.g. the document exchange). */
-  submissionHooks?: SubmissionHook[];
+  /** Business rules by message type, contributed by the domain modules the gateway runs. */
+  submissionHooks: SubmissionHook[];
 }

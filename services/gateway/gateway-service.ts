@@ -1,6 +1,7 @@
-// Wires a gateway: registry, keys, Kafka producer, status consumer and the HTTP app.
-// Used by main.ts, by `npm start` and by tests (which start it in-process).
-import { join } from 'node:path';
+// Wires a gateway: registry, keys, Kafka producer, the shared PostgreSQL store, status consumer
+// and the HTTP app. Used by main.ts, by `npm start` and by tests (which start it in-process).
+// Any number of gateways run side by side: they share their state through PostgreSQL and one
+// status consumer group; the instance id only names this process (Kafka client id, logs).
 import type { FastifyInstance } from 'fastify';
 import type { Consumer } from 'kafkajs';
 import type { BusConfig } from '../platform/config.js';
@@ -16,11 +17,15 @@ import { startSignedConsumer } from '../platform/signed-consumer.js';
 import { createMetricsRegistry } from '../platform/service-health.js';
 import { consumerMetrics, producerMetrics } from '../platform/kafka-metrics.js';
 import type { BusEvent } from '../platform/bus-events.js';
+import { openDatabase } from '../platform/database.js';
+import { instanceId as resolveInstanceId } from '../platform/instance-id.js';
+import { BatchedWriter } from '../platform/batched-writer.js';
 import { MessageStore } from './message-store.js';
-import { ClientAuthenticator } from './client-authentication.js';
+import { AssertionReplayCache, ClientAuthenticator } from './client-authentication.js';
 import { RejectionAudit } from './rejection-audit.js';
 import { buildGatewayApp } from './app.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
+import type { GatewayModule } from '../platform/gateway-module.js';
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -28,15 +33,29 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(config: BusConfig, opts: { port?: number; host?: string; instanceId?: string } = {}): Promise<RunningGateway> {
+export interface GatewayOptions {
+  port?: number;
+  host?: string;
+  instanceId?: string;
+  /** The domain modules to run (services/composition/gateway-modules.ts): routes and business rules. */
+  modules: readonly GatewayModule[];
+}
+
+export async function startGateway(config: BusConfig, opts: GatewayOptions): Promise<RunningGateway> {
   const log = createLogger('gateway', config.logLevel);
-  const instanceId = opts.instanceId ?? 'gw1';
+  const instanceId = resolveInstanceId(opts.instanceId);
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   for (const f of catalogue.failedManifests) log.warn({ connector: f.name, err: f.error }, 'connector manifest refused: its message types are not offered');
   const registry = Registry.load(config.registryFile, catalogue);
   const keystore = await PlatformKeystore.open(config.keysFile);
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka(`lgsp-gateway-${instanceId}`, config.kafkaBrokers, log);
+  const db = await openDatabase(config.databaseUrl, {
+    applicationName: `lgsp-gateway-${instanceId}`,
+    // A submission with an Idempotency-Key or a document holds a connection while Kafka acknowledges.
+    maxConnections: 20,
+    onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects'),
+  });
 
   const admin = kafka.admin();
   await admin.connect();
@@ -52,10 +71,11 @@ export async function startGateway(config: BusConfig, opts: { port?: number; hos
   producerMetrics(metrics, producer);
   const countConsumed = consumerMetrics(metrics);
 
-  const store = new MessageStore(join(config.dataDir, `gateway-${instanceId}.db`));
+  const store = new MessageStore(db);
   const statusConsumer: Consumer = await startSignedConsumer({
     kafka,
-    groupId: `${config.topicPrefix}lgsp-gateway-status-${instanceId}`,
+    // One group for all gateways: together they write each event into the shared table once.
+    groupId: `${config.topicPrefix}lgsp-gateway-status`,
     topics: [topics.events],
     // Status views tolerate a fraction of a second; fewer, larger fetches save CPU.
     maxWaitTimeInMs: 200,
@@ -71,7 +91,8 @@ export async function startGateway(config: BusConfig, opts: { port?: number; hos
         }
         events.push(JSON.parse(r.value!.toString()) as BusEvent);
       }
-      store.applyEvents(events);
+      // Throws while PostgreSQL is down: the batch is not committed and is consumed again.
+      await store.applyEvents(events);
       countConsumed('status', records.length);
     },
   });
@@ -84,15 +105,29 @@ export async function startGateway(config: BusConfig, opts: { port?: number; hos
     keystore,
     producer,
     topics,
+    db,
     store,
-    clientAuth: new ClientAuthenticator(() => registry, [config.issuer, `${config.issuer}/v1/token`]),
+    acceptedRows: new BatchedWriter<BusEvent>((events) => store.record(events)),
+    clientAuth: new ClientAuthenticator(() => registry, [config.issuer, `${config.issuer}/v1/token`], new AssertionReplayCache(db)),
     tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
+    submissionHooks: [],
   };
-  const app = await buildGatewayApp(ctx, metrics, {
+  const app = await buildGatewayApp(ctx, opts.modules, metrics, {
     kafka: kafkaReadiness(admin),
     registry: async () => ({ ok: registry.members.length > 0, detail: `${registry.members.length} members, ${registry.services.length} services` }),
+    database: async () => {
+      try {
+        await db.query('SELECT 1');
+        return { ok: true, detail: 'PostgreSQL reachable' };
+      } catch (err) {
+        return { ok: false, detail: `PostgreSQL unreachable: ${(err as Error).message}` };
+      }
+    },
   });
+  // Expired Idempotency-Keys go away; every gateway sweeps, a no-op when another just did.
+  const sweep = setInterval(() => void store.sweepIdempotency().catch(() => undefined), 10 * 60_000);
+  sweep.unref();
   const url = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
   log.info({ url }, 'gateway listening');
 
@@ -105,7 +140,8 @@ export async function startGateway(config: BusConfig, opts: { port?: number; hos
       await statusConsumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
-      store.close();
+      clearInterval(sweep);
+      await db.close();
     },
   };
 }

@@ -1,22 +1,17 @@
-// The gateway's view of message status, fed from lgsp.events (Kafka stays the system of
-// record: a new gateway rebuilds this table by reading the topic from the beginning), plus the
-// Idempotency-Key table. SQLite keeps it embedded; writes are batched per consumed batch.
-import Database from 'better-sqlite3';
+// The gateways' shared view of message status (PostgreSQL, read by every gateway), fed from
+// lgsp.events by the gateways' one status consumer group — Kafka stays the system of record: an
+// emptied table is rebuilt by reading the topic from the beginning — plus the rows a gateway
+// writes itself when it accepts a message (read-your-writes through any gateway) and the
+// Idempotency-Key reservations. Writes from a consumed batch go in one transaction.
 import { statusAfter, type BusEvent, type MessageStatus } from '../platform/bus-events.js';
-import { openSqlite } from '../platform/sqlite-file.js';
+import type { Database, Queryable } from '../platform/database.js';
+import type { MessageView, MessageViews } from '../platform/gateway-module.js';
 
-export interface MessageView {
-  id: string;
-  type: string;
-  from: { member: string; system: string };
-  to: { member: string; service: string };
-  correlationId: string;
-  status: MessageStatus;
-  events: { event: string; at: string; detail?: Record<string, unknown> }[];
-}
+export type { MessageView };
 
 export interface IdempotencyRecord {
   bodyDigest: string;
+  /** Several recipients: their ids joined with ','. */
   messageId: string;
 }
 
@@ -31,95 +26,98 @@ interface MessageRow {
   status: MessageStatus;
 }
 
-export class MessageStore {
-  private readonly db: Database.Database;
-  private readonly insertMessage: Database.Statement;
-  private readonly insertEvent: Database.Statement;
-  private readonly updateStatus: Database.Statement;
-  private readonly selectMessage: Database.Statement;
-  private readonly selectEvents: Database.Statement;
-  private readonly selectIdem: Database.Statement;
-  private readonly insertIdem: Database.Statement;
-  readonly applyEvents: (events: BusEvent[]) => void;
+/** How long an Idempotency-Key is remembered (a client retries within minutes, not days). */
+export const IDEMPOTENCY_TTL_HOURS = 24;
 
-  constructor(file: string) {
-    this.db = openSqlite(file);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS messages (
-        id TEXT PRIMARY KEY, type TEXT NOT NULL, from_member TEXT NOT NULL, from_system TEXT NOT NULL,
-        to_member TEXT NOT NULL, to_service TEXT NOT NULL, correlation_id TEXT NOT NULL,
-        status TEXT NOT NULL, accepted_at TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS message_events (
-        event_id TEXT PRIMARY KEY, message_id TEXT NOT NULL, event TEXT NOT NULL, at TEXT NOT NULL, detail TEXT);
-      CREATE INDEX IF NOT EXISTS message_events_by_message ON message_events (message_id, at);
-      CREATE TABLE IF NOT EXISTS idempotency (
-        client_id TEXT NOT NULL, key TEXT NOT NULL, body_digest TEXT NOT NULL, message_id TEXT NOT NULL,
-        created_at TEXT NOT NULL, PRIMARY KEY (client_id, key));
-    `);
-    this.insertMessage = this.db.prepare(
-      `INSERT OR IGNORE INTO messages VALUES (@id, @type, @fromMember, @fromSystem, @toMember, @toService, @correlationId, 'accepted', @at)`,
+/**
+ * Writes the events' rows with `q` (a pool or one transaction's connection): one statement per
+ * table for the whole batch. 'accepted' creates the message row; every event is appended once
+ * (by event id), and a newly appended event other than 'accepted' sets the status — so an
+ * 'accepted' consumed after a later event never rolls the status back.
+ */
+export async function writeEvents(q: Queryable, events: BusEvent[]): Promise<void> {
+  const withMessage = events.filter((ev) => ev.messageId);
+  if (withMessage.length === 0) return;
+  const accepted = withMessage.filter((ev) => ev.event === 'accepted' && ev.type && ev.from && ev.to);
+  if (accepted.length > 0) {
+    await q.query(
+      `INSERT INTO gateway_messages (id, type, from_member, from_system, to_member, to_service, correlation_id, status, accepted_at)
+       SELECT id, type, fm, fs, tm, ts, cid, 'accepted', at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+           AS t(id, type, fm, fs, tm, ts, cid, at)
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        accepted.map((ev) => ev.messageId),
+        accepted.map((ev) => ev.type),
+        accepted.map((ev) => ev.from!.member),
+        accepted.map((ev) => ev.from!.system),
+        accepted.map((ev) => ev.to!.member),
+        accepted.map((ev) => ev.to!.service),
+        accepted.map((ev) => ev.correlationId ?? ev.messageId),
+        accepted.map((ev) => ev.at),
+      ],
     );
-    this.insertEvent = this.db.prepare(`INSERT OR IGNORE INTO message_events VALUES (?, ?, ?, ?, ?)`);
-    this.updateStatus = this.db.prepare(`UPDATE messages SET status = ? WHERE id = ?`);
-    this.selectMessage = this.db.prepare(`SELECT * FROM messages WHERE id = ?`);
-    this.selectEvents = this.db.prepare(`SELECT event, at, detail FROM message_events WHERE message_id = ? ORDER BY at, rowid`);
-    this.selectIdem = this.db.prepare(`SELECT body_digest AS bodyDigest, message_id AS messageId FROM idempotency WHERE client_id = ? AND key = ?`);
-    this.insertIdem = this.db.prepare(`INSERT OR IGNORE INTO idempotency VALUES (?, ?, ?, ?, ?)`);
-    this.applyEvents = this.db.transaction((events: BusEvent[]) => {
-      for (const ev of events) this.applyOne(ev);
+  }
+  const { rows } = await q.query<{ event_id: string }>(
+    `INSERT INTO gateway_message_events (event_id, message_id, event, at, detail)
+     SELECT eid, mid, ev, at, det::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(eid, mid, ev, at, det, n)
+     ORDER BY n
+     ON CONFLICT (event_id) DO NOTHING
+     RETURNING event_id`,
+    [
+      withMessage.map((ev) => ev.id),
+      withMessage.map((ev) => ev.messageId),
+      withMessage.map((ev) => ev.event),
+      withMessage.map((ev) => ev.at),
+      withMessage.map((ev) => (ev.detail ? JSON.stringify(ev.detail) : null)),
+    ],
+  );
+  const fresh = new Set(rows.map((r) => r.event_id));
+  // The last status-changing event of the batch per message wins, as if applied one by one.
+  const statuses = new Map<string, MessageStatus>();
+  for (const ev of withMessage) {
+    const status = statusAfter(ev.event);
+    if (fresh.has(ev.id) && status && ev.event !== 'accepted') statuses.set(ev.messageId!, status);
+  }
+  if (statuses.size > 0) {
+    await q.query(
+      `UPDATE gateway_messages m SET status = t.status FROM unnest($1::text[], $2::text[]) AS t(id, status) WHERE m.id = t.id`,
+      [[...statuses.keys()], [...statuses.values()]],
+    );
+  }
+}
+
+export class MessageStore implements MessageViews {
+  constructor(private readonly db: Database) {}
+
+  /** One consumed batch of lgsp.events, in one transaction. */
+  applyEvents(events: BusEvent[]): Promise<void> {
+    return this.db.transaction((tx) => writeEvents(tx, events));
+  }
+
+  /** Events a gateway produced itself, visible at once through every gateway. */
+  record(events: BusEvent[], q: Queryable = this.db): Promise<void> {
+    return writeEvents(q, events);
+  }
+
+  /** Undoes record() for messages Kafka did not take after all. */
+  async forget(messageIds: string[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM gateway_message_events WHERE message_id = ANY($1::text[])', [messageIds]);
+      await tx.query('DELETE FROM gateway_messages WHERE id = ANY($1::text[])', [messageIds]);
     });
   }
 
-  private applyOne(ev: BusEvent): void {
-    if (!ev.messageId) return;
-    if (ev.event === 'accepted' && ev.type && ev.from && ev.to) {
-      this.insertMessage.run({
-        id: ev.messageId,
-        type: ev.type,
-        fromMember: ev.from.member,
-        fromSystem: ev.from.system,
-        toMember: ev.to.member,
-        toService: ev.to.service,
-        correlationId: ev.correlationId ?? ev.messageId,
-        at: ev.at,
-      });
-    }
-    const inserted = this.insertEvent.run(ev.id, ev.messageId, ev.event, ev.at, ev.detail ? JSON.stringify(ev.detail) : null);
-    // 'accepted' never overrides a later status that was consumed first.
-    const status = statusAfter(ev.event);
-    if (inserted.changes > 0 && status && ev.event !== 'accepted') this.updateStatus.run(status, ev.messageId);
-  }
-
-  private pending: BusEvent[] = [];
-
-  /**
-   * Queues an event and applies the queue in one transaction at the end of this turn of the
-   * event loop: one SQLite commit per burst of requests instead of one per request. A client
-   * cannot observe the gap — its next request is read after the queue is applied.
-   */
-  applySoon(ev: BusEvent): void {
-    if (this.pending.push(ev) === 1) {
-      setImmediate(() => {
-        const batch = this.pending;
-        this.pending = [];
-        this.applyEvents(batch);
-      });
-    }
-  }
-
-  get(id: string): MessageView | null {
-    if (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
-      this.applyEvents(batch);
-    }
-    const row = this.selectMessage.get(id) as MessageRow | undefined;
+  async get(id: string): Promise<MessageView | null> {
+    const [message, events] = await Promise.all([
+      this.db.query<MessageRow>('SELECT * FROM gateway_messages WHERE id = $1', [id]),
+      this.db.query<{ event: string; at: string; detail: Record<string, unknown> | null }>(
+        'SELECT event, at, detail FROM gateway_message_events WHERE message_id = $1 ORDER BY at, seq',
+        [id],
+      ),
+    ]);
+    const row = message.rows[0];
     if (!row) return null;
-    const events = (this.selectEvents.all(id) as { event: string; at: string; detail: string | null }[]).map((e) => ({
-      event: e.event,
-      at: e.at,
-      ...(e.detail ? { detail: JSON.parse(e.detail) } : {}),
-    }));
     return {
       id: row.id,
       type: row.type,
@@ -127,20 +125,54 @@ export class MessageStore {
       to: { member: row.to_member, service: row.to_service },
       correlationId: row.correlation_id,
       status: row.status,
-      events,
+      events: events.rows.map((e) => ({ event: e.event, at: e.at, ...(e.detail ? { detail: e.detail } : {}) })),
     };
   }
 
-  idempotency(clientId: string, key: string): IdempotencyRecord | null {
-    return (this.selectIdem.get(clientId, key) as IdempotencyRecord | undefined) ?? null;
+  /** Delivery status of several messages at once (missing ids are absent from the map). */
+  async statuses(ids: string[]): Promise<Map<string, MessageStatus>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await this.db.query<{ id: string; status: MessageStatus }>('SELECT id, status FROM gateway_messages WHERE id = ANY($1::text[])', [ids]);
+    return new Map(rows.map((r) => [r.id, r.status]));
   }
 
-  rememberIdempotency(clientId: string, key: string, rec: IdempotencyRecord): void {
-    this.insertIdem.run(clientId, key, rec.bodyDigest, rec.messageId, new Date().toISOString());
+  /** Recipients of several messages (a fan-out's answer). */
+  async recipients(ids: string[]): Promise<Map<string, { member: string; service: string }>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await this.db.query<{ id: string; to_member: string; to_service: string }>(
+      'SELECT id, to_member, to_service FROM gateway_messages WHERE id = ANY($1::text[])',
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, { member: r.to_member, service: r.to_service }]));
   }
 
-  close(): void {
-    if (this.pending.length > 0) this.applyEvents(this.pending.splice(0));
-    this.db.close();
+  /**
+   * Reserves an Idempotency-Key inside the caller's transaction. Returns null when the key is
+   * now ours; otherwise the earlier request's record. A concurrent request with the same key on
+   * any gateway waits on the row until this transaction ends: it then sees the committed record,
+   * or — if this one rolled back because Kafka refused — reserves the key itself.
+   */
+  async reserveIdempotency(tx: Queryable, clientId: string, key: string, rec: IdempotencyRecord): Promise<IdempotencyRecord | null> {
+    // An expired row is taken over as if it were not there.
+    const { rowCount } = await tx.query(
+      `INSERT INTO gateway_idempotency AS i (client_id, key, body_digest, message_id, expires_at)
+       VALUES ($1, $2, $3, $4, now() + make_interval(hours => $5))
+       ON CONFLICT (client_id, key) DO UPDATE SET body_digest = excluded.body_digest, message_id = excluded.message_id,
+         created_at = now(), expires_at = excluded.expires_at
+         WHERE i.expires_at < now()`,
+      [clientId, key, rec.bodyDigest, rec.messageId, IDEMPOTENCY_TTL_HOURS],
+    );
+    if (rowCount === 1) return null;
+    const { rows } = await tx.query<IdempotencyRecord>(
+      'SELECT body_digest AS "bodyDigest", message_id AS "messageId" FROM gateway_idempotency WHERE client_id = $1 AND key = $2',
+      [clientId, key],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Drops expired Idempotency-Keys (called periodically by one gateway at a time is enough). */
+  async sweepIdempotency(): Promise<number> {
+    const { rowCount } = await this.db.query('DELETE FROM gateway_idempotency WHERE expires_at < now()');
+    return rowCount ?? 0;
   }
 }

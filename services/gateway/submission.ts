@@ -9,14 +9,7 @@ import { problems, ProblemError } from '../platform/problem.js';
 import { fieldErrors } from '../platform/problem-handler.js';
 import type { Registry, Service } from '../platform/registry.js';
 import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
-import { enforceDossierRules } from './dossier-rules.js';
-
-export interface SubmissionBody {
-  type: string;
-  to: { member: string; service?: string };
-  correlationId?: string;
-  payload: Record<string, unknown>;
-}
+import type { SubmissionBody, SubmissionHook } from '../platform/submission-hooks.js';
 
 export interface RoutedSubmission {
   envelope: Envelope<Record<string, unknown>>;
@@ -54,7 +47,8 @@ export function authorizeSubmission(body: Pick<SubmissionBody, 'type' | 'to'>, c
   return service;
 }
 
-export function routeSubmission(body: SubmissionBody, caller: Caller, registry: Registry, catalogue: SchemaCatalogue): RoutedSubmission {
+/** `rules`: the submission hooks of the body's type; their checkPayload() runs after the schema. */
+export function routeSubmission(body: SubmissionBody, caller: Caller, registry: Registry, catalogue: SchemaCatalogue, rules: readonly SubmissionHook[] = []): RoutedSubmission {
   const service = authorizeSubmission(body, caller, registry, catalogue);
   const validatePayload = catalogue.payloadValidator(body.type)!;
   // Only a caller with the access right learns what the payload schema wants.
@@ -63,7 +57,7 @@ export function routeSubmission(body: SubmissionBody, caller: Caller, registry: 
     const errors = fieldErrors(validatePayload.errors ?? [], 'payload');
     throw problems.validation(`Invalid ${body.type} payload: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
   }
-  enforceDossierRules(body.type, payload, catalogue);
+  for (const rule of rules) rule.checkPayload?.(body.type, payload);
   const envelope = createEnvelope({
     type: body.type,
     from: { member: caller.member, system: caller.clientId },

@@ -448,7 +448,7 @@ class LocalKafkaCluster implements LocalKafka {
   /** Used when startup fails: no graceful shutdown needed, only make sure nothing is left behind. */
   async kill(): Promise<void> {
     for (const n of this.nodes) n.proc?.kill('SIGKILL');
-    await Promise.all(this.nodes.map((n) => n.exited));
+    await Promise.all(this.nodes.map((n) => n.exited ?? Promise.resolve()));
     for (const n of this.nodes) n.proc = undefined;
   }
 }

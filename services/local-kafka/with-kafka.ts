@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// Runs a command against a Kafka broker:
+// Runs a command against a Kafka broker and a PostgreSQL server:
 //   node dist/services/local-kafka/with-kafka.js -- <command> [args...]
 // With KAFKA_BROKERS already set (CI with a real cluster, or a broker started by main.ts) the
-// command just runs. Otherwise a throwaway single-node broker is started for the duration of the
-// command and KAFKA_BROKERS points at it. Exit code = the command's exit code.
+// command uses that broker; otherwise a throwaway single-node broker is started for the duration
+// of the command and KAFKA_BROKERS points at it. The same for DATABASE_URL: unset, a throwaway
+// local PostgreSQL is started next to the broker. Exit code = the command's exit code.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { startLocalKafka, type LocalKafka } from './local-kafka.js';
+import { startLocalPostgres, type LocalPostgres } from '../local-postgres/local-postgres.js';
 
 function usage(): never {
   process.stderr.write('usage: with-kafka -- <command> [args...]\n');
@@ -37,7 +39,6 @@ async function main(): Promise<void> {
   const [command, ...args] = sep >= 0 ? process.argv.slice(sep + 1) : process.argv.slice(2);
   if (!command) usage();
 
-  let kafka: LocalKafka | undefined;
   let child: ChildProcess | undefined;
   let signalled = 0;
   // First Ctrl-C/SIGTERM: pass it on to the command and let the normal path stop the broker when
@@ -53,26 +54,44 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   const env: NodeJS.ProcessEnv = { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
-  if (process.env.KAFKA_BROKERS) {
-    process.stderr.write(`[with-kafka] using KAFKA_BROKERS=${process.env.KAFKA_BROKERS}\n`);
-  } else {
-    const t0 = Date.now();
-    kafka = await startLocalKafka({ nodes: 1 });
-    env.KAFKA_BROKERS = kafka.bootstrap;
-    process.stderr.write(
-      `[with-kafka] local Kafka at ${kafka.bootstrap} (started in ${((Date.now() - t0) / 1000).toFixed(1)} s, ` +
-        `logs in ${kafka.dataDir})\n`,
-    );
-    if (signalled) {
-      await kafka.stop();
-      process.exit(130);
-    }
+  const startingPostgres = process.env.DATABASE_URL
+    ? undefined
+    : (async () => {
+        const t0 = Date.now();
+        const started = await startLocalPostgres();
+        process.stderr.write(`[with-kafka] local PostgreSQL at 127.0.0.1:${started.port} (started in ${((Date.now() - t0) / 1000).toFixed(1)} s, log in ${started.dataDir}/postgres.log)\n`);
+        return started;
+      })();
+  // Started side by side; if one fails the other is stopped before we give up.
+  const startingKafka = process.env.KAFKA_BROKERS
+    ? undefined
+    : (async () => {
+        const t0 = Date.now();
+        const started = await startLocalKafka({ nodes: 1 });
+        process.stderr.write(
+          `[with-kafka] local Kafka at ${started.bootstrap} (started in ${((Date.now() - t0) / 1000).toFixed(1)} s, ` +
+            `logs in ${started.dataDir})\n`,
+        );
+        return started;
+      })();
+  const [kafkaResult, postgresResult] = await Promise.allSettled([startingKafka, startingPostgres]);
+  const kafka: LocalKafka | undefined = kafkaResult.status === 'fulfilled' ? kafkaResult.value : undefined;
+  const postgres: LocalPostgres | undefined = postgresResult.status === 'fulfilled' ? postgresResult.value : undefined;
+  const failed = [kafkaResult, postgresResult].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed || signalled) {
+    await Promise.all([kafka?.stop(), postgres?.stop()]);
+    if (failed) throw failed.reason;
+    process.exit(130);
   }
+  if (kafka) env.KAFKA_BROKERS = kafka.bootstrap;
+  else process.stderr.write(`[with-kafka] using KAFKA_BROKERS=${process.env.KAFKA_BROKERS}\n`);
+  if (postgres) env.DATABASE_URL = postgres.url;
+  else process.stderr.write('[with-kafka] using DATABASE_URL from the environment\n');
 
   const running = run(command, args, env);
   child = running.child;
   const code = await running.done;
-  await kafka?.stop();
+  await Promise.all([kafka?.stop(), postgres?.stop()]);
   process.exit(code);
 }
 

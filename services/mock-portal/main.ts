@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../platform/logger.js';
 import { PROJECT_ROOT } from '../platform/project-root.js';
-import type { DevClientFile } from '../stack/dev-credentials.js';
+import type { DevClientFile } from '../platform/bus-client.js';
 import { buildMockPortal } from './portal-app.js';
 import { ProcedureCatalogue } from './procedure-catalogue.js';
 

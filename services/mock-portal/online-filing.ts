@@ -2,11 +2,12 @@
 // is stored and queued in one transaction (outbox); a background pass hands each queued
 // dossier to the bus as `dossier.submitted` for the responsible agency's one-stop-shop system,
 // acting as the bus member system `dvcqg-portal`, with the dossier code as Idempotency-Key so a
-// hand-over repeated after a lost answer is still one message. The portal → bus field mapping
-// is the one-stop-shop connector's own tested mapping, so both directions share one table.
+// hand-over repeated after a lost answer is still one message. The hand-over payload is built
+// by the portal's own code (online-handover.ts), not the one-stop-shop connector's mapping, so
+// the connector's mapping can be tested against what the portal really sends.
 import type { Logger } from '../platform/logger.js';
-import { BusClient, type ClientCredentials } from '../stack/bus-client.js';
-import { fromPortalOnlineDossier, type PortalDossier } from '../../connectors/one-stop-shop/portal-mapping.js';
+import { BusClient, type ClientCredentials } from '../platform/bus-client.js';
+import { onlineHandover, type OnlineDossierRecord } from './online-handover.js';
 import { PortalError } from './portal-codes.js';
 import { checkOnlineFiling, formatPortalDate } from './portal-rules.js';
 import type { ProcedureCatalogue } from './procedure-catalogue.js';
@@ -35,13 +36,13 @@ export class OnlineFiling {
   ) {}
 
   /** Validates and stores a citizen's filing; returns the portal's record. Throws PortalError. */
-  file(input: Record<string, unknown>, now = Date.now()): { agency: string; record: PortalDossier } {
+  file(input: Record<string, unknown>, now = Date.now()): { agency: string; record: OnlineDossierRecord } {
     const check = checkOnlineFiling(input, this.catalogue);
     if (check.errors.length > 0) throw new PortalError(check.unknownProcedure ? 'UNKNOWN_PROCEDURE' : 'INVALID_DATA', undefined, check.errors);
     const procedure = this.catalogue.find(String(input.MaTTHC))!;
     const agency = check.agency!;
     const optional = (k: string) => (typeof input[k] === 'string' && input[k] !== '' ? (input[k] as string).normalize('NFC') : undefined);
-    const record: PortalDossier = {
+    const record: OnlineDossierRecord = {
       MaHoSo: this.store.nextOnlineCode(agency, now),
       MaTTHC: String(input.MaTTHC),
       TenTTHC: procedure.name,
@@ -55,17 +56,17 @@ export class OnlineFiling {
       NgayTiepNhan: formatPortalDate(now),
       NgayHenTra: formatPortalDate(now + procedure.processingDays * DAY_MS),
       TrangThaiHoSo: '1',
-      TaiLieuNop: ((input.TaiLieuNop as PortalDossier['TaiLieuNop'] | undefined) ?? []).map((d) => ({ ...d, TenTepDinhKem: String(d.TenTepDinhKem).normalize('NFC') })),
+      TaiLieuNop: ((input.TaiLieuNop as OnlineDossierRecord['TaiLieuNop'] | undefined) ?? []).map((d) => ({ ...d, TenTepDinhKem: String(d.TenTepDinhKem).normalize('NFC') })),
       DanhSachLePhi: procedure.fees.map((f) => ({ ...(f.code ? { MaPhiLePhi: f.code } : {}), TenPhiLePhi: f.name, Gia: f.amount, LoaiPhiLePhi: f.kind === 'fee' ? '1' : '2' })),
     };
-    for (const key of Object.keys(record) as (keyof PortalDossier)[]) if (record[key] === undefined) delete record[key];
+    for (const key of Object.keys(record) as (keyof OnlineDossierRecord)[]) if (record[key] === undefined) delete record[key];
     this.store.fileOnline(agency, record as unknown as Record<string, unknown>);
-    this.kick();
+    void this.kick();
     return { agency, record };
   }
 
   start(intervalMs = 500): void {
-    this.timer ??= setInterval(() => this.kick(), intervalMs);
+    this.timer ??= setInterval(() => void this.kick(), intervalMs);
     this.timer.unref();
   }
 
@@ -75,11 +76,13 @@ export class OnlineFiling {
     await this.pushing;
   }
 
-  /** Starts a hand-over pass unless one is running; resolves when it is done. */
+  /** Starts a hand-over pass unless one is running; resolves when it is done (never rejects). */
   kick(): Promise<void> {
-    this.pushing ??= this.pushDue().finally(() => {
-      this.pushing = null;
-    });
+    this.pushing ??= this.pushDue()
+      .catch((err: Error) => this.log.error({ err: err.message }, 'online hand-over pass failed; the next pass retries'))
+      .finally(() => {
+        this.pushing = null;
+      });
     return this.pushing;
   }
 
@@ -98,7 +101,7 @@ export class OnlineFiling {
       const retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 500 * 2 ** entry.attempts);
       let outcome: { status: number; body: { id?: string; code?: string; detail?: string } };
       try {
-        const payload = fromPortalOnlineDossier(dossier.record as unknown as PortalDossier);
+        const payload = onlineHandover(dossier.record as unknown as OnlineDossierRecord);
         outcome = await this.bus(target).send(
           { type: 'dossier.submitted', to: { member: entry.agency, service: target.intakeService ?? 'dossier-intake' }, correlationId: entry.code, payload },
           `dvcqg-${entry.code}`,

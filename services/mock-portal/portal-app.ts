@@ -2,7 +2,8 @@
 // integrations use it: log in for a session, then POST JSON calls naming a `service`:
 //   POST /api/auth/login    {username, password} → {error_code, session}
 //   POST /api/integration   {session, madonvi, service: DongBoHoSoMC | CapNhatTienDoHoSoMC, isUpdating?, data: [...]}
-//   POST /api/share         {session, madonvi, service: TraCuuHoSo (mahoso) | LayDanhSachTTHC}
+//   POST /api/share         {session, madonvi, service: TraCuuHoSo (mahoso) | LayDanhSachTTHC | LayThuTuc (maTTHC)}
+// (either endpoint answers every service: clients differ in where they send lookups).
 // Business refusals are HTTP 200 with a non-zero `error_code` (portal-codes.ts), as the real
 // portal answers; faults injected through /_admin/faults use HTTP 429/5xx. Citizens file online
 // through POST /citizen/dossiers. /_admin/* is the operator's and tests' window: fault knobs,
@@ -56,7 +57,7 @@ export interface MockPortal {
 const MAX_CALL_LOG = 5000;
 const MAX_BATCH = 100;
 const INTEGRATION_SERVICES = ['DongBoHoSoMC', 'CapNhatTienDoHoSoMC'];
-const SHARE_SERVICES = ['TraCuuHoSo', 'LayDanhSachTTHC'];
+const SHARE_SERVICES = ['TraCuuHoSo', 'LayDanhSachTTHC', 'LayThuTuc'];
 
 type Body = Record<string, unknown>;
 
@@ -163,37 +164,45 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
     }),
   );
 
-  app.post('/api/integration', (req, reply) =>
-    apiCall(req, reply, 'integration', (body) => {
-      const agency = requireSession(body);
-      if (!INTEGRATION_SERVICES.includes(String(body.service))) throw new PortalError('UNKNOWN_SERVICE', `${PORTAL_CODES.UNKNOWN_SERVICE.message}: ${String(body.service)}`);
-      const items = dataItems(body);
-      if (body.service === 'DongBoHoSoMC') {
-        const isUpdating = parseIsUpdating(body.isUpdating);
-        const checks = items.map((item, i) => checkDossierItem(item, i, opts.procedures));
-        const errors = checks.flatMap((c) => c.errors);
-        if (errors.length) throw new PortalError(checks.some((c) => c.unknownProcedure) ? 'UNKNOWN_PROCEDURE' : 'INVALID_DATA', undefined, errors);
-        store.syncDossiers(agency, items, isUpdating);
-      } else {
-        const errors = items.flatMap((item, i) => checkProgressItem(item, i).errors);
-        if (errors.length) throw new PortalError('INVALID_DATA', undefined, errors);
-        store.progressDossiers(agency, items);
-      }
-      return ok();
-    }),
-  );
+  function integrationCall(body: Body): Body {
+    const agency = requireSession(body);
+    const items = dataItems(body);
+    if (body.service === 'DongBoHoSoMC') {
+      const isUpdating = parseIsUpdating(body.isUpdating);
+      const checks = items.map((item, i) => checkDossierItem(item, i, opts.procedures));
+      const errors = checks.flatMap((c) => c.errors);
+      if (errors.length) throw new PortalError(checks.some((c) => c.unknownProcedure) ? 'UNKNOWN_PROCEDURE' : 'INVALID_DATA', undefined, errors);
+      store.syncDossiers(agency, items, isUpdating);
+    } else {
+      const errors = items.flatMap((item, i) => checkProgressItem(item, i).errors);
+      if (errors.length) throw new PortalError('INVALID_DATA', undefined, errors);
+      store.progressDossiers(agency, items);
+    }
+    return ok();
+  }
 
-  app.post('/api/share', (req, reply) =>
-    apiCall(req, reply, 'share', (body) => {
-      const agency = requireSession(body);
-      if (!SHARE_SERVICES.includes(String(body.service))) throw new PortalError('UNKNOWN_SERVICE', `${PORTAL_CODES.UNKNOWN_SERVICE.message}: ${String(body.service)}`);
-      if (body.service === 'LayDanhSachTTHC') return ok({ result: opts.procedures.listing() });
-      const code = body.mahoso ?? body.MaHoSo;
-      if (typeof code !== 'string' || !DOSSIER_CODE.test(code)) throw new PortalError('INVALID_DATA', undefined, [{ field: 'mahoso', message: 'bắt buộc, mã hồ sơ hợp lệ (required dossier code)' }]);
-      const found = store.get(agency, code);
-      return ok({ result: found ? [lookupRow(store, found)] : [] });
-    }),
-  );
+  function shareCall(body: Body): Body {
+    const agency = requireSession(body);
+    if (body.service === 'LayDanhSachTTHC') return ok({ result: opts.procedures.listing() });
+    if (body.service === 'LayThuTuc') return ok({ result: procedureDetails(opts.procedures, body) });
+    const code = body.mahoso ?? body.MaHoSo;
+    if (typeof code !== 'string' || !DOSSIER_CODE.test(code)) throw new PortalError('INVALID_DATA', undefined, [{ field: 'mahoso', message: 'bắt buộc, mã hồ sơ hợp lệ (required dossier code)' }]);
+    const found = store.get(agency, code);
+    return ok({ result: found ? [lookupRow(store, found)] : [] });
+  }
+
+  // Clients differ in which endpoint they call a service on (OpenCPS-shaped clients send
+  // LayThuTuc and TraCuuHoSo to their one configured integration endpoint), so both endpoints
+  // answer every service; the service name alone decides what is done.
+  const dispatch = (body: Body): Body => {
+    const service = String(body.service);
+    if (INTEGRATION_SERVICES.includes(service)) return integrationCall(body);
+    if (SHARE_SERVICES.includes(service)) return shareCall(body);
+    requireSession(body);
+    throw new PortalError('UNKNOWN_SERVICE', `${PORTAL_CODES.UNKNOWN_SERVICE.message}: ${service.slice(0, 60)}`);
+  };
+  app.post('/api/integration', (req, reply) => apiCall(req, reply, 'integration', dispatch));
+  app.post('/api/share', (req, reply) => apiCall(req, reply, 'share', dispatch));
 
   app.post('/citizen/dossiers', async (req, reply) => {
     try {
@@ -256,6 +265,20 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
   filing.start(opts.handoverIntervalMs);
 
   return { app, store, faults, sessions, filing, calls, setBusTarget: (t) => (busTarget = t) };
+}
+
+/**
+ * LayThuTuc: one procedure's details by code, as clients shaped like OpenCPS call it
+ * (`maTTHC`, read back as result[0].TENTTHC and result[0].LINHVUCTHUCHIEN[0].MALINHVUC). A
+ * local variant (national code plus agency code) answers with its national entry, as
+ * DongBoHoSoMC accepts it; an unknown code is the portal's "unknown procedure".
+ */
+function procedureDetails(procedures: ProcedureCatalogue, body: Body): Record<string, unknown>[] {
+  const code = body.maTTHC ?? body.MaTTHC ?? body.matthc;
+  if (typeof code !== 'string' || code.trim() === '') throw new PortalError('INVALID_DATA', undefined, [{ field: 'maTTHC', message: 'bắt buộc, mã thủ tục hành chính (required procedure code)' }]);
+  const row = procedures.details(code.trim());
+  if (!row) throw new PortalError('UNKNOWN_PROCEDURE', `${PORTAL_CODES.UNKNOWN_PROCEDURE.message}: ${code.trim().slice(0, 40)}`);
+  return [row];
 }
 
 function dossierCodesOf(body: unknown): string[] {

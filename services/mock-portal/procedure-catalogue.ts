@@ -1,5 +1,5 @@
 // The portal's administrative-procedure catalogue (thủ tục hành chính), loaded from
-// seeds/procedures.json: what LayDanhSachTTHC answers and what DongBoHoSoMC checks MaTTHC and
+// seeds/procedures.json: what LayDanhSachTTHC and LayThuTuc answer and what DongBoHoSoMC checks MaTTHC and
 // MaLinhVuc against.
 import { readFileSync } from 'node:fs';
 
@@ -46,14 +46,28 @@ export class ProcedureCatalogue {
 
   /** LayDanhSachTTHC rows, in the portal's upper-case field style. */
   listing(): Record<string, unknown>[] {
-    return this.procedures.map((p) => ({
-      MATTHC: p.code,
-      TENTTHC: p.name,
-      LINHVUCTHUCHIEN: [{ MALINHVUC: p.sector.code, TENLINHVUC: p.sector.name }],
-      COQUANTHUCHIEN: p.agencies.map((a) => ({ MACOQUAN: a })),
-      CAPTHUCHIEN: p.level ?? '',
-      THOIHANGIAIQUYET: p.processingDays,
-      PHILEPHI: p.fees.map((f) => ({ MAPHILEPHI: f.code ?? '', TENPHILEPHI: f.name, MUCPHI: f.amount, LOAIPHILEPHI: f.kind === 'fee' ? '1' : '2' })),
-    }));
+    return this.procedures.map((p) => listingRow(p));
   }
+
+  /** LayThuTuc: the listing row of one procedure plus its documents (null when unknown). */
+  details(code: string): Record<string, unknown> | null {
+    const p = this.find(code);
+    if (!p) return null;
+    return {
+      ...listingRow(p),
+      THANHPHANHOSO: (p.documents ?? []).map((d) => ({ MATHANHPHAN: d.componentCode, TENTHANHPHAN: d.name })),
+    };
+  }
+}
+
+function listingRow(p: Procedure): Record<string, unknown> {
+  return {
+    MATTHC: p.code,
+    TENTTHC: p.name,
+    LINHVUCTHUCHIEN: [{ MALINHVUC: p.sector.code, TENLINHVUC: p.sector.name }],
+    COQUANTHUCHIEN: p.agencies.map((a) => ({ MACOQUAN: a })),
+    CAPTHUCHIEN: p.level ?? '',
+    THOIHANGIAIQUYET: p.processingDays,
+    PHILEPHI: p.fees.map((f) => ({ MAPHILEPHI: f.code ?? '', TENPHILEPHI: f.name, MUCPHI: f.amount, LOAIPHILEPHI: f.kind === 'fee' ? '1' : '2' })),
+  };
 }

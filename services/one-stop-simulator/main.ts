@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import { PROJECT_ROOT } from '../platform/project-root.js';
 import type { RegistryData } from '../platform/registry.js';
-import type { DevClientFile } from '../stack/dev-credentials.js';
+import type { DevClientFile } from '../platform/bus-client.js';
 import { ProcedureCatalogue } from '../mock-portal/procedure-catalogue.js';
 import { OneStopSimulator, type OneStopSystem } from './one-stop-simulator.js';
 

@@ -5,7 +5,7 @@
 // up in the systems' inboxes (the agency simulator) and are accepted and processed in turn, and
 // now and then a system asks the portal what it holds (dossier.lookup through POST /v1/requests).
 // Everything goes through the gateway with each system's own dev credentials.
-import { BusClient, type ClientCredentials } from '../stack/bus-client.js';
+import { BusClient, type ClientCredentials } from '../platform/bus-client.js';
 import type { Procedure } from '../mock-portal/procedure-catalogue.js';
 
 export interface OneStopSystem {

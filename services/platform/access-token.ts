@@ -6,6 +6,9 @@ import { v4 as uuidv4 } from 'uuid';
 import type { SigningKey } from './keystore.js';
 import type { Role } from './registry.js';
 
+/** RFC 7523 client_assertion_type of private_key_jwt client authentication. */
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 export interface Caller {

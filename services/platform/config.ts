@@ -8,6 +8,8 @@ import { Ajv } from 'ajv';
 export interface BusConfig {
   dataDir: string;
   kafkaBrokers: string[];
+  /** PostgreSQL holding the state every instance shares (postgres://user@host:port/db). */
+  databaseUrl: string;
   topicPrefix: string;
   topicPartitions: number;
   registryFile: string;
@@ -32,19 +34,20 @@ export interface BusConfig {
   checkpointIntervalMs: number;
   /** Largest total size of one document package's attachments (edoc.send). */
   attachmentMaxBytes: number;
-  /** Where the filesystem attachment store keeps attachments; empty = <dataDir>/attachments. */
-  attachmentStoreDir: string;
   /** Extra directories scanned like connectors/ (each holds <name>/connector.json). */
   connectorDirs: string[];
   /** npm packages (or package directories) holding a connector: each has a connector.json at its root. */
   connectorPackages: string[];
   /** How long a connector's start() may take before its start is failed. */
   connectorStartTimeoutMs: number;
+  /** PEM bundles of the CAs trusted for XML-DSig document signatures (edXML); none = nothing verifies as valid. */
+  edxmlTrustedCas: string[];
 }
 
 const DEFAULTS: BusConfig = {
   dataDir: '.lgsp/dev',
   kafkaBrokers: [],
+  databaseUrl: '',
   topicPrefix: '',
   topicPartitions: 6,
   registryFile: '.lgsp/dev/registry.json',
@@ -66,16 +69,17 @@ const DEFAULTS: BusConfig = {
   deliveryConcurrency: 32,
   checkpointIntervalMs: 10_000,
   attachmentMaxBytes: 20 * 1024 * 1024,
-  attachmentStoreDir: '',
   connectorDirs: [],
   connectorPackages: [],
   connectorStartTimeoutMs: 30_000,
+  edxmlTrustedCas: [],
 };
 
 /** Environment variable → config key. Documented in README's configuration table. */
 export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_DATA_DIR: 'dataDir',
   KAFKA_BROKERS: 'kafkaBrokers',
+  DATABASE_URL: 'databaseUrl',
   LGSP_TOPIC_PREFIX: 'topicPrefix',
   LGSP_TOPIC_PARTITIONS: 'topicPartitions',
   LGSP_REGISTRY_FILE: 'registryFile',
@@ -97,10 +101,10 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_DELIVERY_CONCURRENCY: 'deliveryConcurrency',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
   LGSP_ATTACHMENT_MAX_BYTES: 'attachmentMaxBytes',
-  LGSP_ATTACHMENT_STORE_DIR: 'attachmentStoreDir',
   LGSP_CONNECTOR_DIRS: 'connectorDirs',
   LGSP_CONNECTOR_PACKAGES: 'connectorPackages',
   LGSP_CONNECTOR_START_TIMEOUT_MS: 'connectorStartTimeoutMs',
+  LGSP_EDXML_TRUSTED_CAS: 'edxmlTrustedCas',
 };
 
 const configSchema = {
@@ -109,6 +113,7 @@ const configSchema = {
   properties: {
     dataDir: { type: 'string', minLength: 1 },
     kafkaBrokers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:[0-9]+$' } },
+    databaseUrl: { anyOf: [{ const: '' }, { type: 'string', pattern: '^postgres(ql)?://' }] },
     topicPrefix: { type: 'string', pattern: '^[a-zA-Z0-9._-]*$' },
     topicPartitions: { type: 'integer', minimum: 1, maximum: 1000 },
     registryFile: { type: 'string', minLength: 1 },
@@ -130,10 +135,10 @@ const configSchema = {
     deliveryConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },
     attachmentMaxBytes: { type: 'integer', minimum: 1024, maximum: 512 * 1024 * 1024 },
-    attachmentStoreDir: { type: 'string' },
     connectorDirs: { type: 'array', items: { type: 'string', minLength: 1 } },
     connectorPackages: { type: 'array', items: { type: 'string', minLength: 1 } },
     connectorStartTimeoutMs: { type: 'integer', minimum: 100 },
+    edxmlTrustedCas: { type: 'array', items: { type: 'string', minLength: 1 } },
   },
 };
 

@@ -1,7 +1,8 @@
 // Prometheus figures for a service's Kafka traffic: what its BatchingProducer produced (records,
 // batches, failed batches) and what its consumers consumed. Read from counters the transport
 // already keeps, so the hot path does no extra work.
-import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
+import { Counter, type Registry as MetricsRegistry } from 'prom-client';
+import { statsCounter } from './stats-counter.js';
 import type { BatchingProducer } from './kafka-transport.js';
 
 export function producerMetrics(metrics: MetricsRegistry, producer: BatchingProducer): void {
@@ -10,16 +11,7 @@ export function producerMetrics(metrics: MetricsRegistry, producer: BatchingProd
     ['lgsp_kafka_produced_batches_total', 'Batches produced (one signature and one sendBatch each)', 'batches'],
     ['lgsp_kafka_produce_failures_total', 'Batches Kafka did not acknowledge (their callers got an error)', 'failures'],
   ] as const;
-  for (const [name, help, key] of figures) {
-    new Gauge({
-      name,
-      help,
-      registers: [metrics],
-      collect() {
-        this.set(producer.stats[key]);
-      },
-    });
-  }
+  for (const [name, help, key] of figures) statsCounter({ name, help, registers: [metrics], read: () => producer.stats[key] });
 }
 
 /** Counts consumed records by consumer (e.g. `status`); call the returned function per batch. */

@@ -36,7 +36,27 @@ export function createKafka(clientId: string, brokers: string[], log?: Logger): 
   });
 }
 
-export async function ensureTopics(admin: Admin, topics: string[], partitions: number, replicationFactor = -1): Promise<void> {
+/**
+ * Several processes starting together on a fresh broker race to create the same topics, and the
+ * broker may answer UNKNOWN_TOPIC_OR_PARTITION while their metadata settles: retriable.
+ */
+export async function retryTopicCreation(create: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await create();
+      return;
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+export function ensureTopics(admin: Admin, topics: string[], partitions: number, replicationFactor = -1): Promise<void> {
+  return retryTopicCreation(() => createMissingTopics(admin, topics, partitions, replicationFactor));
+}
+
+async function createMissingTopics(admin: Admin, topics: string[], partitions: number, replicationFactor: number): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = [...new Set(topics)].filter((t) => !existing.has(t));
   if (missing.length === 0) return;
@@ -192,7 +212,7 @@ export class BatchingProducer {
   private async sendBatch(records: OutgoingRecord[]): Promise<void> {
     const fresh = records.filter((r) => !r.preserveSignature);
     const values = fresh.map((r) => (typeof r.value === 'string' ? Buffer.from(r.value) : r.value));
-    const signatures = fresh.length > 0 ? await signBatch(values, this.signingKey(), this.opts.ttlSeconds) : [];
+    const signatures = fresh.length > 0 ? signBatch(values, this.signingKey(), this.opts.ttlSeconds) : [];
     const byTopic = new Map<string, { key?: string; value: Buffer | string; headers: IHeaders }[]>();
     let i = 0;
     for (const r of records) {

@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ProblemError, problems, type FieldError } from './problem.js';
+import { isDatabaseUnavailable } from './database.js';
 
 export function sendProblem(reply: FastifyReply, err: ProblemError, instance?: string): FastifyReply {
   if (err.extras.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.extras.retryAfterSeconds));
@@ -29,6 +30,8 @@ export function fieldErrors(errors: AjvLikeError[], prefix = ''): FieldError[] {
 
 function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number): ProblemError {
   if (err instanceof ProblemError) return err;
+  // PostgreSQL down or restarting: the caller retries, nothing half-done was kept.
+  if (isDatabaseUnavailable(err)) return problems.databaseUnavailable();
   if (err.validation) {
     const errors = fieldErrors(err.validation, err.validationContext === 'body' ? '' : err.validationContext);
     return problems.validation(`Invalid ${err.validationContext ?? 'request'}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
@@ -52,6 +55,7 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const problem = toProblem(err, opts.maxBodyBytes);
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') req.log.error({ err }, 'unhandled error');
+    if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
     return sendProblem(reply, problem, req.url);
   });
   app.setNotFoundHandler((req, reply) =>

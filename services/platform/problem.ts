@@ -1,5 +1,7 @@
 // RFC 9457 problem details with a stable machine `code`. Every error a service returns goes
-// through ProblemError so callers can branch on `code` instead of parsing `detail`.
+// through ProblemError so callers can branch on `code` instead of parsing `detail`; the codes
+// and their meanings are registered in error-codes.ts.
+import type { ErrorCode } from './error-codes.js';
 
 export const PROBLEM_BASE = 'https://lgsp.example.gov.vn/problems/';
 
@@ -22,7 +24,7 @@ export interface ProblemBody {
 export class ProblemError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     readonly title: string,
     readonly detail: string,
     readonly extras: { errors?: FieldError[]; retryAfterSeconds?: number; [k: string]: unknown } = {},
@@ -54,9 +56,9 @@ export const problems = {
     new ProblemError(400, 'VALIDATION_FAILED', 'The request does not match the schema', detail, { errors }),
   unauthenticated: (detail: string) => new ProblemError(401, 'UNAUTHENTICATED', 'Authentication required', detail),
   invalidToken: (detail: string) => new ProblemError(401, 'INVALID_TOKEN', 'Invalid access token', detail),
-  forbidden: (code: string, detail: string) => new ProblemError(403, code, 'Forbidden', detail),
-  notFound: (code: string, detail: string) => new ProblemError(404, code, 'Not found', detail),
-  conflict: (code: string, detail: string) => new ProblemError(409, code, 'Conflict', detail),
+  forbidden: (code: ErrorCode, detail: string) => new ProblemError(403, code, 'Forbidden', detail),
+  notFound: (code: ErrorCode, detail: string) => new ProblemError(404, code, 'Not found', detail),
+  conflict: (code: ErrorCode, detail: string) => new ProblemError(409, code, 'Conflict', detail),
   tooLarge: (limit: number) =>
     new ProblemError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The body exceeds the limit of ${limit} bytes`),
   unsupportedMediaType: (detail: string) =>
@@ -65,4 +67,6 @@ export const problems = {
     new ProblemError(429, 'RATE_LIMITED', 'Too many requests', `Rate limit exceeded; retry after ${retryAfterSeconds} s`, { retryAfterSeconds }),
   unavailable: (detail: string, retryAfterSeconds = 5) =>
     new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', detail, { retryAfterSeconds }),
+  databaseUnavailable: (retryAfterSeconds = 5) =>
+    new ProblemError(503, 'STATE_UNAVAILABLE', 'Service unavailable', 'The bus\'s shared state store (PostgreSQL) is unreachable; nothing was accepted; retry later', { retryAfterSeconds }),
 };

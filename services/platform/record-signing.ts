@@ -13,10 +13,11 @@ export const PROOF_HEADER = 'lgsp-proof';
 const JWS_TYPE = 'lgsp-batch+jws';
 const UNKNOWN_KID_COOLDOWN_MS = 1000;
 
-export interface RecordSignature {
+// A type alias rather than an interface, so it is assignable to a Kafka headers record.
+export type RecordSignature = {
   [SIGNATURE_HEADER]: string;
   [PROOF_HEADER]: string;
-}
+};
 
 interface BatchClaims {
   root: string;

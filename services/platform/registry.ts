@@ -30,6 +30,8 @@ export interface SystemClient {
 export interface DocumentDelivery {
   mode: 'push' | 'pull';
   format: 'json' | 'edxml';
+  /** Outer form of edXML packages for this system (default: the SDK samples' `sdk`). */
+  edxmlShape?: 'sdk' | 'envelope' | 'soap';
 }
 
 export interface Service {
@@ -40,6 +42,8 @@ export interface Service {
   connector: string;
   messageTypes: string[];
   endpoint?: string;
+  /** Document exchange: XML-DSig results refused for packages to this service. */
+  documentSignatures?: { refuse: ('invalid' | 'untrusted' | 'unsigned')[] };
 }
 
 export interface AccessRight {

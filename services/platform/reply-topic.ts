@@ -5,6 +5,7 @@
 // lgsp.audit (the request's timeline records only a digest), and the topic keeps them for an
 // hour: a reply is worth something only while its requester waits.
 import type { Admin } from 'kafkajs';
+import { retryTopicCreation } from './kafka-transport.js';
 import { payloadDigest, type Envelope, type Party } from './envelope.js';
 import { awaitTopicsAfterCreateError, type OutgoingRecord } from './kafka-transport.js';
 import type { Topics } from './topics.js';
@@ -49,16 +50,18 @@ export function replyRecord(topics: Topics, request: Envelope, connector: string
 }
 
 /** Creates lgsp.reply with its short retention when it does not exist yet. */
-export async function ensureReplyTopic(admin: Admin, topics: Topics, partitions: number): Promise<void> {
+export function ensureReplyTopic(admin: Admin, topics: Topics, partitions: number): Promise<void> {
   const topic = replyTopicName(topics);
-  if ((await admin.listTopics()).includes(topic)) return;
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: partitions, replicationFactor: -1, configEntries: [{ name: 'retention.ms', value: String(REPLY_RETENTION_MS) }] }],
-    });
-  } catch (err) {
-    // Created concurrently by another gateway, or metadata lagging: fine once it has leaders.
-    await awaitTopicsAfterCreateError(admin, [topic], err);
-  }
+  return retryTopicCreation(async () => {
+    if ((await admin.listTopics()).includes(topic)) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions: partitions, replicationFactor: -1, configEntries: [{ name: 'retention.ms', value: String(REPLY_RETENTION_MS) }] }],
+      });
+    } catch (err) {
+      // Created concurrently by another gateway, or metadata lagging: fine once it has leaders.
+      await awaitTopicsAfterCreateError(admin, [topic], err);
+    }
+  });
 }

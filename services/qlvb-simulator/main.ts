@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createRemoteJWKSet } from 'jose';
 import { loadConfig } from '../platform/config.js';
 import type { RegistryData } from '../platform/registry.js';
-import type { DevClientFile } from '../stack/dev-credentials.js';
+import type { DevClientFile } from '../platform/bus-client.js';
 import { QlvbSimulator, type SimulatedSystem } from './qlvb-simulator.js';
 
 const DEFAULT_SYSTEMS = 'so-tttt-qlvb,so-tp-qlvb,so-khdt-qlvb,xa-hoaphuoc-qlvb';
@@ -25,6 +25,7 @@ for (const clientId of wanted) {
     organName: registry.members.find((m) => m.code === system.member)?.name ?? system.member,
     mode: system.documentDelivery?.mode ?? 'push',
     format: system.documentDelivery?.format ?? 'json',
+    shape: system.documentDelivery?.edxmlShape ?? 'sdk',
     credentials,
   });
 }

@@ -9,8 +9,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { compactVerify, type JWTVerifyGetKey } from 'jose';
 import type { Envelope } from '../platform/envelope.js';
 import { SIGNATURE_HTTP_HEADER, verifyDetached } from '../platform/detached-jws.js';
-import { decodeEdxml, encodeEdxml, type JsonAttachment } from '../edxml/edxml-codec.js';
-import { BusClient, type ClientCredentials } from '../stack/bus-client.js';
+import { decodeEdxml, encodeEdxml, type EdxmlShape, type JsonAttachment } from '../edxml/edxml-codec.js';
+import { BusClient, type ClientCredentials, type JsonBody } from '../platform/bus-client.js';
 
 export interface SimulatedSystem {
   clientId: string;
@@ -18,6 +18,8 @@ export interface SimulatedSystem {
   organName: string;
   mode: 'push' | 'pull';
   format: 'json' | 'edxml';
+  /** The outer form it writes and expects edXML in (registry documentDelivery.edxmlShape). */
+  shape?: EdxmlShape;
   credentials: ClientCredentials;
 }
 
@@ -31,6 +33,11 @@ export interface ReceivedDocument {
   businessDocType?: number;
   statusCode?: string;
   from?: string;
+  /** edXML: the shape it arrived in, and the bytes themselves (so a test can check a signature). */
+  shape?: EdxmlShape;
+  xml?: string;
+  /** What the bus said about the package's XML-DSig signature (header, or signatureVerification). */
+  signature?: string;
   attachments: { contentId: string; name?: string; size: number; sha256: string; verified: boolean }[];
   problem?: string;
   receivedAt: string;
@@ -76,7 +83,7 @@ export class QlvbSimulator {
       const system = this.systems.get(req.params.system);
       if (!system) return reply.code(404).send({ error: 'no such simulated system' });
       if (this.down.has(system.clientId)) return reply.code(503).header('retry-after', '1').send({ error: 'system down (simulated)' });
-      let doc: { envelope?: Envelope; type: string; data: Record<string, unknown>; format: 'json' | 'edxml' };
+      let doc: { envelope?: Envelope; type: string; data: Record<string, unknown>; format: 'json' | 'edxml'; shape?: EdxmlShape; xml?: string };
       try {
         doc = await this.verifyPush(req.headers as Record<string, string>, req.body);
       } catch (err) {
@@ -84,7 +91,7 @@ export class QlvbSimulator {
       }
       const messageId = String(req.headers['lgsp-message-id'] ?? doc.envelope?.id);
       if (this.list(system).some((d) => d.messageId === messageId)) return { received: messageId, duplicate: true };
-      const record = await this.take(system, messageId, 'push', doc.format, doc.type, doc.data, doc.envelope?.from.member);
+      const record = await this.take(system, messageId, 'push', doc.format, doc.type, doc.data, doc.envelope?.from.member, undefined, { shape: doc.shape, xml: doc.xml, signature: req.headers['lgsp-document-signature'] as string | undefined });
       this.answerLater(system, record, doc.data);
       return { received: messageId };
     });
@@ -114,13 +121,15 @@ export class QlvbSimulator {
     const signature = headers[SIGNATURE_HTTP_HEADER];
     if (!signature) throw new Error('no LGSP-Signature');
     await verifyDetached(body, signature, this.opts.getKey);
-    const { type, payload } = decodeEdxml(body);
-    return { type, data: payload, format: 'edxml' as const };
+    const { type, payload, shape } = decodeEdxml(body);
+    return { type, data: payload, format: 'edxml' as const, shape, xml: body.toString('utf8') };
   }
 
   /** Records a document after checking its attachments: downloaded (JSON) or embedded (edXML). */
-  private async take(system: SimulatedSystem, messageId: string, via: 'push' | 'pull', format: 'json' | 'edxml', type: string, data: Record<string, any>, from?: string, expected?: JsonAttachment[]): Promise<ReceivedDocument> {
+  private async take(system: SimulatedSystem, messageId: string, via: 'push' | 'pull', format: 'json' | 'edxml', type: string, data: Record<string, JsonBody>, from?: string, expected?: JsonAttachment[], xml: { shape?: EdxmlShape; xml?: string; signature?: string } = {}): Promise<ReceivedDocument> {
     const record: ReceivedDocument = {
+      ...(xml.shape ? { shape: xml.shape, xml: xml.xml } : {}),
+      signature: xml.signature ?? data.signatureVerification?.result,
       messageId,
       type,
       via,
@@ -163,7 +172,7 @@ export class QlvbSimulator {
    * original; a replacement 15 on the replaced document, then 03 and 06 on the new one; a
    * document whose attachments did not verify 02.
    */
-  private answerLater(system: SimulatedSystem, record: ReceivedDocument, data: Record<string, any>): void {
+  private answerLater(system: SimulatedSystem, record: ReceivedDocument, data: Record<string, JsonBody>): void {
     if (record.type !== 'edoc.send' || this.stopped) return;
     const kind = record.businessDocType ?? 0;
     const original = data.traceHeaderList?.bussiness?.documentId ?? data.traceHeaderList?.bussiness?.replacementInfoList?.[0]?.documentId ?? record.documentId;
@@ -200,15 +209,15 @@ export class QlvbSimulator {
   }
 
   /** A status packet back to the sender: JSON, or edXML for systems that speak it. */
-  private async sendStatus(system: SimulatedSystem, payload: Record<string, any>): Promise<ReceivedDocument['answers'][number]> {
+  private async sendStatus(system: SimulatedSystem, payload: Record<string, JsonBody>): Promise<ReceivedDocument['answers'][number]> {
     const client = this.clients.get(system.clientId)!;
     try {
-      let response: { status: number; body: any };
+      let response: { status: number; body: JsonBody };
       if (system.format === 'edxml') {
         const r = await fetch(`${this.opts.gatewayUrl}/v1/messages`, {
           method: 'POST',
           headers: { authorization: `Bearer ${await client.accessToken()}`, 'content-type': 'application/xml; charset=utf-8' },
-          body: encodeEdxml('edoc.status', payload),
+          body: encodeEdxml('edoc.status', payload, { shape: system.shape ?? 'sdk' }),
         });
         response = { status: r.status, body: await r.json().catch(() => null) };
       } else {
@@ -240,7 +249,7 @@ export class QlvbSimulator {
           if (xml) {
             const decoded = decodeEdxml(body);
             data = decoded.payload;
-            record = await this.take(system, item.id, 'pull', 'edxml', decoded.type, data, undefined, item.attachments);
+            record = await this.take(system, item.id, 'pull', 'edxml', decoded.type, data, undefined, item.attachments, { shape: decoded.shape, xml: body.toString('utf8'), signature: response.headers.get('lgsp-document-signature') ?? undefined });
           } else {
             const envelope = JSON.parse(body.toString('utf8')) as Envelope<Record<string, unknown>>;
             data = envelope.data;
@@ -259,9 +268,9 @@ export class QlvbSimulator {
     const tick = async () => {
       if (this.stopped) return;
       await this.pollOnce().catch(() => undefined);
-      if (!this.stopped) this.timer = setTimeout(tick, this.opts.pollIntervalMs ?? 1000);
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), this.opts.pollIntervalMs ?? 1000);
     };
-    this.timer = setTimeout(tick, this.opts.pollIntervalMs ?? 1000);
+    this.timer = setTimeout(() => void tick(), this.opts.pollIntervalMs ?? 1000);
   }
 
   async stop(): Promise<void> {

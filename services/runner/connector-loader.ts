@@ -5,10 +5,10 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ConnectorDefinition, ConnectorMetrics, ConnectorSecrets } from '../../connectors/sdk/index.js';
-import { missingSecrets, secretEnvName, secretsOf } from '../../connectors/sdk/secrets.js';
-import { DISCARDING_METRICS } from '../../connectors/sdk/metrics.js';
-import { validateConnectorConfig } from '../../connectors/sdk/config-validation.js';
+import type { ConnectorDefinition, ConnectorMetrics, ConnectorSecrets } from '@lgsp/sdk';
+import { missingSecrets, secretEnvName, secretsOf } from '@lgsp/sdk/secrets';
+import { DISCARDING_METRICS } from '@lgsp/sdk/metrics';
+import { validateConnectorConfig } from '@lgsp/sdk/config-validation';
 import type { ConnectorManifest } from '../platform/schema-catalogue.js';
 import { resolveSecretValues, scrubError } from './connector-secrets.js';
 

@@ -3,7 +3,7 @@
 // restarts of the connector; asking again for a name with a different kind or labels is a bug
 // in the connector and throws.
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { connectorMetricName, DEFAULT_SECONDS_BUCKETS, type ConnectorMetrics, type CounterMetric, type HistogramMetric, type MetricLabels } from '../../connectors/sdk/metrics.js';
+import { connectorMetricName, DEFAULT_SECONDS_BUCKETS, type ConnectorMetrics, type CounterMetric, type HistogramMetric, type MetricLabels } from '@lgsp/sdk/metrics';
 
 interface Instrument {
   kind: 'counter' | 'histogram';

@@ -3,7 +3,7 @@
 // value given in-process (tests). Values are kept out of every message: scrubSecrets() replaces
 // them in failure reasons before those reach the log, a dead letter's headers or the audit log.
 import { readFileSync } from 'node:fs';
-import { secretEnvName, type SecretDeclaration } from '../../connectors/sdk/secrets.js';
+import { secretEnvName, type SecretDeclaration } from '@lgsp/sdk/secrets';
 
 export function resolveSecretValues(
   connector: string,

@@ -14,22 +14,18 @@ import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform
 import type { Registry } from '../platform/registry.js';
 import { headerValue, startSignedConsumer, type BatchControl, type ConsumedRecord } from '../platform/signed-consumer.js';
 import type { Topics } from '../platform/topics.js';
-import { isRetryable, PermanentError, RetryableError, type ConnectorContext, type ConnectorMetrics, type ConnectorSecrets } from '../../connectors/sdk/index.js';
-import { secretsOf } from '../../connectors/sdk/secrets.js';
-import { DISCARDING_METRICS } from '../../connectors/sdk/metrics.js';
+import { isRetryable, PermanentError, RetryableError } from '../platform/delivery.js';
+import type { ConnectorContext, ConnectorMetrics, ConnectorSecrets } from '@lgsp/sdk';
+import { secretsOf } from '@lgsp/sdk/secrets';
+import { DISCARDING_METRICS } from '@lgsp/sdk/metrics';
 import type { LoadedConnector } from './connector-loader.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import { boundedAttempt, boundedDueTime } from './control-headers.js';
-import { deliverSigned } from './signed-delivery.js';
+import { deliverSigned } from '../platform/signed-delivery.js';
 import { AttachmentUnavailable, type AttachmentStore } from '../attachments/attachment-store.js';
-import { DEPOSITED_AT_HEADER } from '../document-exchange/inbox-feed.js';
+import { ATTEMPT_HEADER, DEPOSITED_AT_HEADER, DLQ_REASON_HEADER, NOT_BEFORE_HEADER, ORIGIN_TOPIC_HEADER } from '../platform/bus-headers.js';
 import { v7 as uuidv7 } from 'uuid';
-
-export const ATTEMPT_HEADER = 'lgsp-attempt';
-export const NOT_BEFORE_HEADER = 'lgsp-not-before';
-export const ORIGIN_TOPIC_HEADER = 'lgsp-origin-topic';
-export const DLQ_REASON_HEADER = 'lgsp-dlq-reason';
 
 export type WorkerState = 'starting' | 'running' | 'paused' | 'failed' | 'stopped';
 
@@ -50,6 +46,8 @@ export interface WorkerDeps {
   concurrency: number;
   /** Claim-check store for attachments (ctx.readAttachment). */
   attachments?: AttachmentStore;
+  /** Called once per message the destination acknowledged (the delivery latency histogram). */
+  observeDelivered?(envelope: Envelope): void;
 }
 
 export interface WorkerStats {
@@ -245,6 +243,7 @@ export class ConnectorWorker {
         outcome.announced.push(envelope.id);
       } else {
         this.announceDelivered(envelope, routed, { attempt, ...(result?.detail ?? {}) }, outcome);
+        this.deps.observeDelivered?.(envelope);
       }
     } catch (err) {
       if (this.abort.signal.aborted) throw err;

@@ -6,6 +6,7 @@ import { startRunner } from './runner-service.js';
 await runServiceMain('runner', (config) =>
   startRunner(config, {
     port: Number(process.env.PORT ?? 0),
+    host: process.env.HOST ?? '127.0.0.1',
     connectors: process.env.LGSP_CONNECTORS ? process.env.LGSP_CONNECTORS.split(',') : undefined,
     connectorConfig: process.env.LGSP_CONNECTORS_CONFIG ? JSON.parse(readFileSync(process.env.LGSP_CONNECTORS_CONFIG, 'utf8')) : undefined,
   }),

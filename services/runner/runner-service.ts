@@ -7,14 +7,14 @@
 // resume, restart) are audited before they are carried out.
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { Gauge } from 'prom-client';
+import { Histogram } from 'prom-client';
 import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SCHEMA_IDS, SchemaCatalogue, type ConnectorManifest } from '../platform/schema-catalogue.js';
 import { v7 as uuidv7 } from 'uuid';
 import { eventRecords, type BusEvent } from '../platform/bus-events.js';
-import { describeConfig } from '../../connectors/sdk/config-reference.js';
-import { secretEnvName } from '../../connectors/sdk/secrets.js';
+import { describeConfig } from '@lgsp/sdk/config-reference';
+import { secretEnvName } from '@lgsp/sdk/secrets';
 import { prometheusConnectorMetrics } from './connector-metrics.js';
 import { Registry } from '../platform/registry.js';
 import { PlatformKeystore } from '../platform/keystore.js';
@@ -27,10 +27,13 @@ import { problems, ProblemError } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
+import { statsCounter } from '../platform/stats-counter.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { ConnectorLoadError, loadConnector, type LoadedConnector } from './connector-loader.js';
-import type { ConnectorDefinition } from '../../connectors/sdk/index.js';
+import type { ConnectorDefinition } from '@lgsp/sdk';
 import { openAttachmentStore } from '../attachments/attachment-store.js';
+import { openDatabase } from '../platform/database.js';
+import { instanceId } from '../platform/instance-id.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { ConnectorWorker, type WorkerDeps } from './connector-worker.js';
 
@@ -96,7 +99,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const registry = Registry.load(config.registryFile, catalogue);
   const keystore = await PlatformKeystore.open(config.keysFile);
   const topics = topicsFor(config.topicPrefix);
-  const kafka = createKafka('lgsp-runner', config.kafkaBrokers, log);
+  const kafka = createKafka(`lgsp-runner-${instanceId()}`, config.kafkaBrokers, log);
   const admin = kafka.admin();
   await admin.connect();
 
@@ -116,7 +119,9 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   await producer.connect();
   const verifier = new RecordVerifier(keystore.publicKeyLookup());
 
-  const attachments = openAttachmentStore(config);
+  // Attachments (the claim check) live in the shared PostgreSQL database.
+  const db = await openDatabase(config.databaseUrl, { applicationName: `lgsp-runner-${instanceId()}`, onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
+  const attachments = openAttachmentStore(db);
   const slots = new Map<string, ConnectorSlot>();
   const metrics = createMetricsRegistry('runner');
   // A connector may declare a larger retry budget than the bus default in its manifest
@@ -126,6 +131,15 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     const declared = (catalogue.manifests.find((m) => m.name === name) as { retry?: { maxAttempts?: number } } | undefined)?.retry?.maxAttempts;
     return Math.max(config.retryMaxAttempts, Number.isInteger(declared) ? declared! : 0);
   };
+  // End to end: from the gateway's acceptance (the envelope's time) to the destination's receipt,
+  // retries and queueing included — what an agency waits for.
+  const deliveryLatency = new Histogram({
+    name: 'lgsp_delivery_latency_seconds',
+    help: 'Time from acceptance at the gateway to delivery to the destination system, by connector and message type',
+    labelNames: ['connector', 'type'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [metrics],
+  });
   const depsFor = (ledger: DeliveryLedger, name: string): WorkerDeps => ({
     kafka,
     producer,
@@ -141,6 +155,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     partitionsConsumedConcurrently: config.topicPartitions,
     concurrency: config.deliveryConcurrency,
     attachments,
+    observeDelivered: (envelope) => deliveryLatency.observe({ connector: name, type: envelope.type }, Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000),
   });
 
   async function startSlot(slot: ConnectorSlot): Promise<void> {
@@ -206,14 +221,12 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   producerMetrics(metrics, producer);
   const counters = ['delivered', 'retried', 'deadLettered', 'rejected', 'duplicates'] as const;
   for (const counter of counters) {
-    new Gauge({
+    statsCounter({
       name: `lgsp_connector_${counter.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())}_total`,
       help: `Messages ${counter} by connector since start`,
       labelNames: ['connector'],
       registers: [metrics],
-      collect() {
-        for (const [name, slot] of slots) if (slot.worker) this.set({ connector: name }, slot.worker.stats[counter]);
-      },
+      read: () => [...slots].flatMap(([name, slot]) => (slot.worker ? [[{ connector: name }, slot.worker.stats[counter]] as [Record<string, string>, number]] : [])),
     });
   }
 
@@ -339,6 +352,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       for (const slot of slots.values()) slot.ledger?.close();
+      await db.close();
     },
   };
 }

@@ -5,24 +5,18 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { JWK } from 'jose';
 import { generateSigningJwk, toPublicJwk } from '../platform/keystore.js';
 import { hashSecret } from '../platform/secret-hash.js';
 import type { RegistryData } from '../platform/registry.js';
+import type { DevClientFile } from '../platform/bus-client.js';
+
+export type { DevClientFile };
 
 /** Seed endpoints under this base point at the local agency simulator. */
 export const SIMULATOR_PLACEHOLDER = 'http://agency-simulator.invalid';
 /** Seed endpoints under this base point at the local QLVB simulator (document exchange). */
 export const QLVB_SIMULATOR_PLACEHOLDER = 'http://qlvb-simulator.invalid';
 
-export interface DevClientFile {
-  clientId: string;
-  member: string;
-  kid: string;
-  privateJwk: JWK;
-  tokenUrl: string;
-  clientSecret: string;
-}
 
 export interface PreparedRegistry {
   registryFile: string;

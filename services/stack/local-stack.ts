@@ -1,13 +1,17 @@
 // `npm start`: the whole bus on one machine. Starts (or reuses, with KAFKA_BROKERS) a Kafka
-// broker, writes dev credentials and the dev registry, then runs every service as its own
+// broker and (or reuses, with DATABASE_URL) a PostgreSQL server whose data persists under
+// <dataDir>/postgres, writes dev credentials and the dev registry, then runs every service as its own
 // process, prints the URLs, writes .lgsp/dev/stack.json, and stops everything on Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../platform/project-root.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import type { RegistryData } from '../platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../local-kafka/local-kafka.js';
+import { ensureTestSigningCa } from '../edxml/test-signing-ca.js';
+import { startLocalPostgres, type LocalPostgres } from '../local-postgres/local-postgres.js';
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
 import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
 import { freePort } from './free-port.js';
@@ -46,13 +50,41 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream | null, out: No
   });
 }
 
-export async function runLocalStack(): Promise<void> {
+export interface StackOptions {
+  /** Gateway replicas: the first on PORT (8080), the others on free ports, one issuer. */
+  gateways: number;
+  /** Runner replicas: one consumer group per connector, partitions shared between them. */
+  runners: number;
+  /** Local Kafka nodes (1, or 3 for a cluster with replication factor 3); ignored with KAFKA_BROKERS. */
+  brokers: 1 | 3;
+}
+
+export const STACK_USAGE = 'usage: lgsp start [--gateways N] [--runners M] [--brokers 1|3]';
+
+/** `npm start -- --gateways 2 --runners 2 --brokers 3`; throws with the usage on a bad value. */
+export function parseStackArgs(argv: string[]): StackOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: { gateways: { type: 'string', default: '1' }, runners: { type: 'string', default: '1' }, brokers: { type: 'string', default: '1' } },
+  });
+  const count = (name: string, raw: string, max: number) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be a whole number from 1 to ${max}\n${STACK_USAGE}`);
+    return n;
+  };
+  const brokers = Number(values.brokers);
+  if (brokers !== 1 && brokers !== 3) throw new Error(`--brokers must be 1 or 3\n${STACK_USAGE}`);
+  return { gateways: count('gateways', values.gateways!, 8), runners: count('runners', values.runners!, 8), brokers };
+}
+
+export async function runLocalStack(options: StackOptions = { gateways: 1, runners: 1, brokers: 1 }): Promise<void> {
   const dataDir = resolve(process.env.LGSP_DATA_DIR ?? join(PROJECT_ROOT, '.lgsp', 'dev'));
   mkdirSync(dataDir, { recursive: true });
   const gatewayPort = Number(process.env.PORT ?? 8080);
   const issuer = process.env.LGSP_ISSUER ?? `http://127.0.0.1:${gatewayPort}`;
   const children: { name: string; child: ChildProcess }[] = [];
   let kafka: LocalKafka | null = null;
+  let postgres: LocalPostgres | null = null;
   let stopping = false;
 
   const shutdown = async (code: number): Promise<never> => {
@@ -62,7 +94,7 @@ export async function runLocalStack(): Promise<void> {
     for (const { child } of [...children].reverse()) if (child.exitCode === null) child.kill('SIGTERM');
     await Promise.all(
       children.map(({ child }) =>
-        child.exitCode !== null ? undefined : new Promise<void>((r) => {
+        child.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => {
           const timer = setTimeout(() => { child.kill('SIGKILL'); r(); }, 10_000);
           child.once('exit', () => { clearTimeout(timer); r(); });
         }),
@@ -72,6 +104,10 @@ export async function runLocalStack(): Promise<void> {
       console.log('stopping the Kafka broker…');
       await kafka.stop();
     }
+    if (postgres) {
+      console.log('stopping PostgreSQL…');
+      await postgres.stop();
+    }
     process.exit(code);
   };
   process.once('SIGINT', () => void shutdown(0));
@@ -80,15 +116,28 @@ export async function runLocalStack(): Promise<void> {
   try {
     let brokers = process.env.KAFKA_BROKERS;
     if (!brokers) {
-      console.log('starting a local Kafka broker (first run downloads it from Maven Central)…');
+      console.log(`starting a local Kafka ${options.brokers === 3 ? '3-node cluster' : 'broker'} (first run downloads it from Maven Central)…`);
       // Its data lives with the rest of the stack's state, so a stop and start loses nothing:
       // pending messages, retries and dead letters are still there.
-      kafka = await startLocalKafka({ dataDir: join(dataDir, 'kafka'), log: (line) => console.log(`[kafka] ${line}`) });
+      kafka = await startLocalKafka({ nodes: options.brokers, dataDir: join(dataDir, 'kafka'), log: (line) => console.log(`[kafka] ${line}`) });
       brokers = kafka.bootstrap;
+    }
+    let databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) {
+      console.log('starting a local PostgreSQL…');
+      // Kept under the data dir: documents, statuses and the audit chain survive a restart.
+      postgres = await startLocalPostgres({ dataDir: join(dataDir, 'postgres'), log: (line) => console.log(`[postgres] ${line}`) });
+      databaseUrl = postgres.url;
     }
     const keysFile = join(dataDir, 'platform-keys.json');
     await PlatformKeystore.open(keysFile);
-    const ports = { simulator: await freePort(), audit: await freePort(), runner: await freePort(), console: await freePort() };
+    const ports = { simulator: await freePort(), audit: await freePort(), console: await freePort() };
+    const runnerPorts: number[] = [];
+    for (let i = 0; i < options.runners; i++) runnerPorts.push(await freePort());
+    const gatewayPorts = [gatewayPort];
+    for (let i = 1; i < options.gateways; i++) gatewayPorts.push(await freePort());
+    const runnerUrls = runnerPorts.map((p) => `http://127.0.0.1:${p}`);
+    const gatewayUrls = gatewayPorts.map((p) => `http://127.0.0.1:${p}`);
     const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
     const qlvbSimulatorPort = await freePort();
     const qlvbSimulatorUrl = `http://127.0.0.1:${qlvbSimulatorPort}`;
@@ -101,9 +150,12 @@ export async function runLocalStack(): Promise<void> {
     const mockPortalUrl = `http://127.0.0.1:${dossierPorts.mockPortal}`;
     const dossierDemo = prepareDossierDemo({ dataDir, portalUrl: mockPortalUrl, gatewayUrl: issuer, clientsDir: prepared.clientsDir, userConnectorsConfig: process.env.LGSP_CONNECTORS_CONFIG });
 
+    const trustedCas = process.env.LGSP_EDXML_TRUSTED_CAS || devSigningCa(dataDir);
     const baseEnv: Record<string, string> = {
       ...(process.env as Record<string, string>),
+      ...(trustedCas ? { LGSP_EDXML_TRUSTED_CAS: trustedCas } : {}),
       KAFKA_BROKERS: brokers,
+      DATABASE_URL: databaseUrl,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_DATA_DIR: dataDir,
       LGSP_REGISTRY_FILE: prepared.registryFile,
@@ -116,8 +168,20 @@ export async function runLocalStack(): Promise<void> {
       { name: 'audit', script: 'audit/main.js', port: ports.audit },
       { name: 'mock-portal', script: 'mock-portal/main.js', port: dossierPorts.mockPortal, env: dossierDemo.portalEnv },
       { name: 'reporting-simulator', script: 'reporting-simulator/main.js', port: reportingPort, env: reportingDemo.simulatorEnv },
-      { name: 'runner', script: 'runner/main.js', port: ports.runner, env: { ...dossierDemo.runnerEnv, ...reportingDemo.runnerEnv } },
-      { name: 'gateway', script: 'gateway/main.js', port: gatewayPort },
+      // Replicas get distinct instance ids (Kafka client ids, PostgreSQL application names, logs);
+      // consumer groups are shared by design, never by a forgotten id.
+      ...runnerPorts.map((port, i) => ({
+        name: options.runners > 1 ? `runner-${i + 1}` : 'runner',
+        script: 'runner/main.js',
+        port,
+        env: { ...dossierDemo.runnerEnv, ...reportingDemo.runnerEnv, LGSP_INSTANCE_ID: `runner-${i + 1}` },
+      })),
+      ...gatewayPorts.map((port, i) => ({
+        name: options.gateways > 1 ? `gateway-${i + 1}` : 'gateway',
+        script: 'gateway/main.js',
+        port,
+        env: { LGSP_INSTANCE_ID: `gateway-${i + 1}` },
+      })),
       // After the gateway and the portal: it files and progresses dossiers through both.
       { name: 'one-stop-simulator', script: 'one-stop-simulator/main.js', port: dossierPorts.oneStopSimulator, env: { ONE_STOP_SIM_PORTAL_URL: mockPortalUrl, ONE_STOP_SIM_INBOX_URL: simulatorUrl } },
       // After the gateway: it polls inboxes and answers status packets through the gateway API.
@@ -126,7 +190,7 @@ export async function runLocalStack(): Promise<void> {
         name: 'console',
         script: 'console/main.js',
         port: ports.console,
-        env: { LGSP_AUDIT_URL: `http://127.0.0.1:${ports.audit}`, LGSP_RUNNER_URL: `http://127.0.0.1:${ports.runner}`, LGSP_GATEWAY_URL: issuer },
+        env: { LGSP_AUDIT_URL: `http://127.0.0.1:${ports.audit}`, LGSP_RUNNER_URL: runnerUrls[0], LGSP_GATEWAY_URL: issuer },
       },
     ];
     for (const spec of services) {
@@ -151,8 +215,10 @@ export async function runLocalStack(): Promise<void> {
 
     const stack = {
       gateway: issuer,
+      gateways: gatewayUrls,
       docs: `${issuer}/docs`,
-      runner: `http://127.0.0.1:${ports.runner}`,
+      runner: runnerUrls[0],
+      runners: runnerUrls,
       audit: `http://127.0.0.1:${ports.audit}`,
       agencySimulator: simulatorUrl,
       mockPortal: mockPortalUrl,
@@ -161,13 +227,14 @@ export async function runLocalStack(): Promise<void> {
       reportingSimulator: reportingUrl,
       console: `http://127.0.0.1:${ports.console}`,
       kafka: { bootstrapServers: brokers, managedByStack: kafka !== null },
+      postgres: { managedByStack: postgres !== null, ...(postgres ? { url: postgres.url, dataDir: postgres.dataDir } : {}) },
       clientsDir: prepared.clientsDir,
     };
     writeFileSync(join(dataDir, 'stack.json'), JSON.stringify(stack, null, 2) + '\n');
     console.log(`
-LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : ''}):
-  gateway           ${stack.gateway}      API docs ${stack.docs}
-  runner            ${stack.runner}      (connector management: /v1/connectors)
+LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : ''}${postgres ? ', PostgreSQL included' : ''}):
+  gateway           ${stack.gateways.join(' ')}      API docs ${stack.docs}
+  runner            ${stack.runners.join(' ')}      (connector management: /v1/connectors)
   audit             ${stack.audit}      (operator query API: /v1/audit/events)
   agency simulator  ${stack.agencySimulator}      (received messages: /_admin/systems/<clientId>/received)
   mock DVCQG portal ${stack.mockPortal}      (what it holds: /_admin/dossiers; fault knobs: PUT /_admin/faults)
@@ -176,11 +243,28 @@ LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : 
   reporting system  ${stack.reportingSimulator}      (periodic reports received: /_admin/reports)
   operator console  ${stack.console}      (log in with .lgsp/dev/clients/lgsp-operator.json clientId + clientSecret)
   kafka             ${brokers}
+  postgres          ${postgres ? postgres.url : '(DATABASE_URL from the environment)'}
   dev credentials   ${prepared.clientsDir}/<clientId>.json
   stack file        ${join(dataDir, 'stack.json')}
 `);
   } catch (err) {
     console.error(`could not start the stack: ${(err as Error).message}`);
     await shutdown(1);
+  }
+}
+
+/**
+ * The demo CA for document signatures (first run: generated under .lgsp/dev/edxml-ca/, never
+ * committed) with one demo signer, so the vendor guide's signed example works against the stack.
+ * Without openssl the stack still runs; signed packages then verify as untrusted.
+ */
+function devSigningCa(dataDir: string): string {
+  try {
+    const ca = ensureTestSigningCa(join(dataDir, 'edxml-ca'));
+    ca.signer('demo-signer', '/CN=Văn thư Văn phòng UBND tỉnh (DEMO)/O=Ủy ban nhân dân tỉnh H49 (DEMO)');
+    return ca.caFile;
+  } catch (err) {
+    console.warn(`no demo signing CA (openssl: ${(err as Error).message.split('\n')[0]}); signed edXML packages will verify as untrusted`);
+    return '';
   }
 }

@@ -3,7 +3,7 @@
 //   --quick        shorter phases (smoke run, figures are indicative only)
 //   --sizes=1,10   payload sizes in KiB (default 1,10,100)
 //   --skip-sustained
-//   --scale-out    two gateways + two runners on a 3-broker cluster: throughput, nothing lost or duplicated
+//   --scale-out    one then two gateways + two runners on a 3-broker cluster and PostgreSQL: throughput, loss, duplicates
 //   --profile      write V8 CPU profiles of each service to test/bench/results/profiles/
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -13,8 +13,9 @@ import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import { PlatformKeystore } from '../../services/platform/keystore.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../../services/local-kafka/local-kafka.js';
+import { startLocalPostgres, type LocalPostgres } from '../../services/local-postgres/local-postgres.js';
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
-import { BusClient } from '../../services/stack/bus-client.js';
+import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
 import { cpuTimeMs, distScript, runLoad, startProcess, type ServiceProcess } from './processes.js';
 import { measureKafkaCeiling } from './kafka-ceiling.js';
@@ -86,6 +87,14 @@ async function main(): Promise<void> {
     kafka = await startLocalKafka({ heapMb: 1024 });
     brokers = kafka.bootstrap;
   }
+  let postgres: LocalPostgres | null = null;
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    // Durable settings (fsync on), as in production: the figures include PostgreSQL's commit cost.
+    log('starting a local PostgreSQL');
+    postgres = await startLocalPostgres({ throwaway: false });
+    databaseUrl = postgres.url;
+  }
   const processes: ServiceProcess[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-bench-'));
   const results: Record<string, unknown> = {};
@@ -100,6 +109,7 @@ async function main(): Promise<void> {
     const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${gatewayUrl}/v1/token`, simulatorUrl: sinkUrl });
     const env: Record<string, string> = {
       KAFKA_BROKERS: brokers,
+      DATABASE_URL: databaseUrl,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_DATA_DIR: dataDir,
       LGSP_REGISTRY_FILE: prepared.registryFile,
@@ -254,6 +264,7 @@ async function main(): Promise<void> {
   } finally {
     for (const p of processes.reverse()) await p.stop();
     if (kafka) await kafka.stop();
+    if (postgres) await postgres.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

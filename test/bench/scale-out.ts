@@ -1,7 +1,7 @@
 // Scale-out check (`npm run bench -- --scale-out`): two gateway processes and two runner
 // instances (one consumer group) against a 3-broker KRaft cluster on loopback, replication
-// factor 3 and min.insync.replicas 2. Load goes to both gateways at once; afterwards every
-// accepted message must have reached the sink exactly once.
+// factor 3 and min.insync.replicas 2, sharing one PostgreSQL. Load goes to one gateway, then to
+// both at once; afterwards every accepted message must have reached the sink exactly once.
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +9,9 @@ import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import { PlatformKeystore } from '../../services/platform/keystore.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startLocalKafka } from '../../services/local-kafka/local-kafka.js';
+import { startLocalPostgres } from '../../services/local-postgres/local-postgres.js';
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
-import { BusClient } from '../../services/stack/bus-client.js';
+import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
 import { distScript, runLoad, startProcess, type ServiceProcess } from './processes.js';
 import type { LoadResult } from './load-generator.js';
@@ -20,6 +21,8 @@ const log = (line: string) => process.stderr.write(`[bench:scale-out] ${line}\n`
 export async function runScaleOut(opts: { durationMs: number; body: string; connections: number }): Promise<Record<string, unknown>> {
   log('starting a 3-broker KRaft cluster');
   const kafka = await startLocalKafka({ nodes: 3, heapMb: 512 });
+  log('starting PostgreSQL');
+  const postgres = process.env.DATABASE_URL ? null : await startLocalPostgres({ throwaway: false });
   const root = mkdtempSync(join(tmpdir(), 'lgsp-scale-'));
   const processes: ServiceProcess[] = [];
   try {
@@ -31,6 +34,7 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
     const prepared = await prepareDevRegistry({ seeds, dataDir: root, tokenUrl: `${issuer}/v1/token`, simulatorUrl: `http://127.0.0.1:${ports.sink}` });
     const common: Record<string, string> = {
       KAFKA_BROKERS: kafka.bootstrap,
+      DATABASE_URL: postgres?.url ?? process.env.DATABASE_URL!,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_REGISTRY_FILE: prepared.registryFile,
       LGSP_KEYS_FILE: keysFile,
@@ -40,7 +44,8 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
       LGSP_RATE_LIMIT_PER_MINUTE: '1000000000',
       LGSP_CONNECTORS: 'relay',
     };
-    // Each instance has its own state directory, as it would on its own machine.
+    // Each instance has its own local directory, as it would on its own machine; shared state is
+    // in PostgreSQL.
     const dirFor = (name: string) => {
       const dir = join(root, name);
       mkdirSync(dir, { recursive: true });
@@ -57,11 +62,14 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
     const token = await new BusClient(issuer, prepared.clients.get('so-tttt-qlvb')!).accessToken();
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
 
+    log(`load on one gateway for ${opts.durationMs / 1000} s`);
+    const single = await runLoad<LoadResult>({ url: gw1.url, path: '/v1/messages', headers, body: opts.body, connections: opts.connections, durationMs: opts.durationMs, warmupMs: 1000 });
+    log(`  ${single.throughput}/s`);
     log(`load on both gateways for ${opts.durationMs / 1000} s`);
     const [a, b] = await Promise.all(
       [gw1, gw2].map((gw) => runLoad<LoadResult>({ url: gw.url, path: '/v1/messages', headers, body: opts.body, connections: opts.connections, durationMs: opts.durationMs, warmupMs: 1000 })),
     );
-    const accepted = a.allOk + b.allOk;
+    const accepted = single.allOk + a.allOk + b.allOk;
     const started = Date.now();
     let stats = { unique: 0, duplicates: 0 };
     while (Date.now() - started < 120_000) {
@@ -73,17 +81,18 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
       brokers: 3,
       gateways: 2,
       runners: 2,
+      acceptedPerSecondOneGateway: single.throughput,
       acceptedPerSecond: a.throughput + b.throughput,
       accepted,
       delivered: stats.unique,
       duplicates: stats.duplicates,
       lost: Math.max(0, accepted - stats.unique),
       drainMs: Date.now() - started,
-      non2xx: Object.entries({ ...a.statuses, ...b.statuses }).filter(([s]) => !s.startsWith('2')),
-      errors: a.errors + b.errors,
+      non2xx: Object.entries({ ...single.statuses, ...a.statuses, ...b.statuses }).filter(([s]) => !s.startsWith('2')),
+      errors: single.errors + a.errors + b.errors,
       peakRssMb: Object.fromEntries(processes.map((p) => [p.name, p.peakRssMb()])),
     };
-    log(`accepted ${result.acceptedPerSecond}/s in total; delivered ${result.delivered}/${accepted}, duplicates ${result.duplicates}, lost ${result.lost}`);
+    log(`accepted ${result.acceptedPerSecondOneGateway}/s with one gateway, ${result.acceptedPerSecond}/s with two; delivered ${result.delivered}/${accepted}, duplicates ${result.duplicates}, lost ${result.lost}`);
     const outDir = join(PROJECT_ROOT, 'test', 'bench', 'results');
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'scale-out.json'), JSON.stringify(result, null, 2) + '\n');
@@ -91,6 +100,7 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
   } finally {
     for (const p of processes.reverse()) await p.stop();
     await kafka.stop();
+    await postgres?.stop();
     rmSync(root, { recursive: true, force: true });
   }
 }

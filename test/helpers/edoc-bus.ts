@@ -6,19 +6,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type BusConfig } from '../../services/platform/config.js';
+import type { RegistryData } from '../../services/platform/registry.js';
 import { PlatformKeystore } from '../../services/platform/keystore.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
+import { gatewayModules } from '../../services/composition/gateway-modules.js';
 import { startRunner, type RunningRunner } from '../../services/runner/runner-service.js';
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from '../../services/stack/dev-credentials.js';
-import { BusClient } from '../../services/stack/bus-client.js';
+import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
 import { QlvbSimulator, type SimulatedSystem } from '../../services/qlvb-simulator/qlvb-simulator.js';
 import { kafkaBrokers, seedRegistry, uniquePrefix } from './test-bus.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { openDatabase, type Database } from '../../services/platform/database.js';
 
 export const SIMULATED = ['so-tttt-qlvb', 'so-tp-qlvb', 'so-khdt-qlvb', 'xa-hoaphuoc-qlvb'];
 
 export interface EdocBus {
   config: BusConfig;
+  database: TestDatabase;
+  /** A pool on the bus's own database, for tests that look at or change rows directly. */
+  db: Database;
   gateway: RunningGateway;
   runner: RunningRunner;
   qlvb: QlvbSimulator;
@@ -26,7 +33,10 @@ export interface EdocBus {
   stop(): Promise<void>;
 }
 
-export async function startEdocBus(t: { teardown(fn: () => unknown): void }, opts: { name: string; config?: Partial<BusConfig> }): Promise<EdocBus> {
+export async function startEdocBus(
+  t: { teardown(fn: () => unknown): void },
+  opts: { name: string; config?: Partial<BusConfig>; adjustRegistry?: (seeds: RegistryData) => void },
+): Promise<EdocBus> {
   const dataDir = mkdtempSync(join(tmpdir(), `lgsp-${opts.name}-`));
   const keysFile = join(dataDir, 'platform-keys.json');
   const keystore = await PlatformKeystore.open(keysFile);
@@ -34,15 +44,18 @@ export async function startEdocBus(t: { teardown(fn: () => unknown): void }, opt
   const qlvbPort = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const seeds = seedRegistry();
+  opts.adjustRegistry?.(seeds);
   const prepared = await prepareDevRegistry({
     seeds,
     dataDir,
     tokenUrl: `${issuer}/v1/token`,
     endpointBases: { [QLVB_SIMULATOR_PLACEHOLDER]: `http://127.0.0.1:${qlvbPort}` },
   });
+  const database = await createTestDatabase(opts.name);
   const config = loadConfig(
     {
       dataDir,
+      databaseUrl: database.url,
       keysFile,
       registryFile: prepared.registryFile,
       issuer,
@@ -65,17 +78,21 @@ export async function startEdocBus(t: { teardown(fn: () => unknown): void }, opt
       organName: seeds.members.find((m) => m.code === system.member)!.name,
       mode: system.documentDelivery!.mode,
       format: system.documentDelivery!.format,
+      shape: system.documentDelivery!.edxmlShape ?? 'sdk',
       credentials: prepared.clients.get(clientId)!,
     };
   });
   const qlvb = new QlvbSimulator({ gatewayUrl: issuer, getKey: keystore.keyResolver(), systems, answerDelayMs: 50, pollIntervalMs: 200 });
   await qlvb.app.listen({ port: qlvbPort, host: '127.0.0.1' });
-  const gateway = await startGateway(config, { port });
+  const db = await openDatabase(database.url);
+  const gateway = await startGateway(config, { port, modules: gatewayModules });
   const runner = await startRunner(config, { connectors: ['document-management'] });
   qlvb.startPolling();
   let stopped = false;
   const bus: EdocBus = {
     config,
+    database,
+    db,
     gateway,
     runner,
     qlvb,
@@ -86,6 +103,8 @@ export async function startEdocBus(t: { teardown(fn: () => unknown): void }, opt
       await qlvb.stop();
       await runner.stop();
       await gateway.stop();
+      await db.close();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

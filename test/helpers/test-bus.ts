@@ -1,6 +1,7 @@
 // Starts a real bus for a test: gateway, runner and the agency simulator in-process, against
-// the real Kafka broker in KAFKA_BROKERS, with a fresh data dir, fresh keys and a unique topic
-// prefix so tests running in parallel on one broker never see each other's records.
+// the real Kafka broker in KAFKA_BROKERS and the PostgreSQL server in DATABASE_URL, with a fresh
+// data dir, fresh keys, a database of its own and a unique topic prefix so tests running in
+// parallel on one broker and one server never see each other's records or rows.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,21 +10,32 @@ import { PlatformKeystore } from '../../services/platform/keystore.js';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
+import { gatewayModules } from '../../services/composition/gateway-modules.js';
 import { startRunner, type RunningRunner } from '../../services/runner/runner-service.js';
 import { buildAgencySimulator, type SimulatorState } from '../../services/agency-simulator/simulator-app.js';
 import { prepareDevRegistry, type DevClientFile } from '../../services/stack/dev-credentials.js';
-import { BusClient } from '../../services/stack/bus-client.js';
+import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { openDatabase, type Database } from '../../services/platform/database.js';
 
 export interface TestBus {
   config: BusConfig;
+  database: TestDatabase;
+  /** A pool on the bus's own database, for tests that look at or change rows directly. */
+  db: Database;
+  /** The first of `gateways`. */
   gateway: RunningGateway;
+  gateways: RunningGateway[];
+  /** The first of `runners` (null with `runner: false`). */
   runner: RunningRunner | null;
+  runners: RunningRunner[];
   simulatorUrl: string;
   simulator: SimulatorState;
   keystore: PlatformKeystore;
   clients: Map<string, DevClientFile>;
-  client(clientId: string): BusClient;
+  /** A client of gateway `gatewayIndex` (default the first); every gateway shares the issuer. */
+  client(clientId: string, gatewayIndex?: number): BusClient;
   stop(): Promise<void>;
 }
 
@@ -47,6 +59,11 @@ export async function startTestBus(
     name: string;
     config?: Partial<BusConfig>;
     runner?: boolean;
+    /** Gateways and runners on the same bus and database (default 1 each), as replicas would run. */
+    gateways?: number;
+    runners?: number;
+    /** A PostgreSQL server of the test's own (e.g. one it stops), instead of DATABASE_URL's. */
+    databaseServer?: string;
     brokers?: string[];
     /** Connectors the runner hosts (default: relay) and their configuration by name. */
     connectors?: string[];
@@ -67,6 +84,7 @@ export async function startTestBus(
   const seeds = seedRegistry();
   opts.registry?.(seeds);
   const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl });
+  const database = await createTestDatabase(opts.name, opts.databaseServer);
   const config = loadConfig(
     {
       dataDir,
@@ -74,6 +92,7 @@ export async function startTestBus(
       registryFile: prepared.registryFile,
       issuer,
       kafkaBrokers: opts.brokers ?? kafkaBrokers(),
+      databaseUrl: database.url,
       topicPrefix: uniquePrefix(opts.name),
       topicPartitions: 2,
       logLevel: 'error',
@@ -85,28 +104,54 @@ export async function startTestBus(
     },
     {},
   );
-  const gateway = await startGateway(config, { port });
-  const runner = opts.runner === false ? null : await startRunner(config, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets });
+  const db = await openDatabase(database.url);
+  const gateways: RunningGateway[] = [];
+  const runners: RunningRunner[] = [];
+  try {
+    gateways.push(await startGateway(config, { port, instanceId: 'gw-1', modules: gatewayModules }));
+    for (let i = 2; i <= (opts.gateways ?? 1); i++) gateways.push(await startGateway(config, { port: await freePort(), instanceId: `gw-${i}`, modules: gatewayModules }));
+    if (opts.runner !== false) {
+      for (let i = 1; i <= (opts.runners ?? 1); i++) {
+        runners.push(await startRunner(config, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets }));
+      }
+    }
+  } catch (err) {
+    // Whatever did start must not keep the test process alive.
+    for (const r of runners) await r.stop().catch(() => undefined);
+    for (const g of gateways) await g.stop().catch(() => undefined);
+    await sim.app.close();
+    await db.close();
+    await database.drop().catch(() => undefined);
+    throw err;
+  }
+  const [gateway] = gateways;
+  const runner = runners[0] ?? null;
   let stopped = false;
   const bus: TestBus = {
     config,
+    database,
+    db,
     gateway,
+    gateways,
     runner,
+    runners,
     simulatorUrl,
     simulator: sim.state,
     keystore,
     clients: prepared.clients,
-    client: (clientId) => {
+    client: (clientId, gatewayIndex = 0) => {
       const creds = prepared.clients.get(clientId);
       if (!creds) throw new Error(`no dev client ${clientId}`);
-      return new BusClient(gateway.url, creds);
+      return new BusClient(gateways[gatewayIndex].url, creds, issuer);
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await runner?.stop();
-      await gateway.stop();
+      for (const r of runners) await r.stop();
+      for (const g of gateways) await g.stop();
       await sim.app.close();
+      await db.close();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

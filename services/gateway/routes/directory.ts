@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { problems } from '../../platform/problem.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses } from '../openapi-shapes.js';
+import { problemResponses } from '../../platform/openapi-shapes.js';
 
 export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.get('/v1/services', {

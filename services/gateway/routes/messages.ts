@@ -1,21 +1,18 @@
 // POST /v1/messages and GET /v1/messages/{id}.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { eventRecords, messageEvent } from '../../platform/bus-events.js';
+import { eventRecords, messageEvent, type BusEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
-import { authorizeRecipients, routeRecipients, recipientsOf, type FanOutSubmission } from '../fan-out.js';
-import { admitAll, hooksFor } from '../submission-hooks.js';
+import { authorizeRecipients, routeRecipients, recipientsOf } from '../fan-out.js';
+import { admitAll, hooksFor, type FanOutSubmission } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses, messageViewSchema } from '../openapi-shapes.js';
+import { problemResponses, messageViewSchema } from '../../platform/openapi-shapes.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  // Concurrent requests with the same Idempotency-Key wait for the first one instead of racing it.
-  const inFlight = new Map<string, Promise<{ ids: string[]; digest: string }>>();
-
   app.post<{ Body: FanOutSubmission; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
     config: { roles: ['agency'] },
     schema: {
@@ -57,75 +54,74 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       authorizeRecipients(req.body, caller, ctx.registry(), ctx.catalogue);
       let body = req.body;
       for (const hook of hooks) if (hook.prepare) body = await hook.prepare(body, sub);
-      envelopes = routeRecipients(body, caller, ctx.registry(), ctx.catalogue).map((r) => r.envelope);
+      envelopes = routeRecipients(body, caller, ctx.registry(), ctx.catalogue, hooks).map((r) => r.envelope);
     } catch (err) {
       throw audited(err);
     }
     // Only an Idempotency-Key needs the body's fingerprint; skip the hash otherwise.
     const digest = key === undefined ? '' : createHash('sha256').update(JSON.stringify(req.body)).digest('base64url');
-
-    const accept = async (): Promise<{ ids: string[]; digest: string }> => {
-      let admission;
+    const ids = envelopes.map((e) => e.id);
+    const accepted = envelopes.map((envelope) => messageEvent('accepted', envelope, 'gateway'));
+    const records = (extraEvents: BusEvent[]) => [
+      ...envelopes.map((envelope) => ({
+        topic: ctx.topics.message(envelope.to.service),
+        key: `${envelope.to.member}:${envelope.correlationId}`,
+        value: JSON.stringify(envelope),
+        headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...(req.headers.traceparent ? { traceparent: String(req.headers.traceparent) } : {}) },
+      })),
+      ...[...accepted, ...extraEvents].flatMap((ev) => eventRecords(ctx.topics, ev)),
+    ];
+    const produce = async (extraEvents: BusEvent[]) => {
       try {
-        admission = await admitAll(hooks, envelopes, sub);
+        await ctx.producer.send(records(extraEvents));
       } catch (err) {
-        throw audited(err);
-      }
-      const accepted = envelopes.map((envelope) => messageEvent('accepted', envelope, 'gateway'));
-      const records = [
-        ...envelopes.map((envelope) => ({
-          topic: ctx.topics.message(envelope.to.service),
-          key: `${envelope.to.member}:${envelope.correlationId}`,
-          value: JSON.stringify(envelope),
-          headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...(req.headers.traceparent ? { traceparent: String(req.headers.traceparent) } : {}) },
-        })),
-        ...[...accepted, ...(admission.events ?? [])].flatMap((ev) => eventRecords(ctx.topics, ev)),
-      ];
-      try {
-        await ctx.producer.send(records);
-      } catch (err) {
-        admission.release();
         req.log.warn({ err: (err as Error).message }, 'Kafka did not acknowledge the message');
         throw problems.unavailable('The bus could not durably accept the message; retry later (with the same Idempotency-Key)', 5);
       }
-      admission.commit();
-      // Read-your-writes: the status is visible before the event comes back from lgsp.events.
-      for (const ev of [...accepted, ...(admission.events ?? [])]) ctx.store.applySoon(ev);
-      const ids = envelopes.map((e) => e.id);
-      // Several recipients: the ids are remembered together so a replay answers with all of them.
-      if (key !== undefined) ctx.store.rememberIdempotency(caller.clientId, key, { bodyDigest: digest, messageId: ids.join(',') });
-      return { ids, digest };
     };
 
-    let result: { ids: string[]; digest: string };
-    if (key === undefined) {
-      result = await accept();
+    let resultIds = ids;
+    if (key === undefined && hooks.length === 0) {
+      // The plain path, the busiest one: the status rows are written first (batched with other
+      // requests' rows), so a PostgreSQL outage refuses the message before Kafka sees it, and
+      // removed again if Kafka refuses it.
+      await ctx.acceptedRows.write(accepted);
+      try {
+        await produce([]);
+      } catch (err) {
+        await ctx.store.forget(ids).catch((e: Error) => req.log.error({ err: e.message, ids }, 'could not remove the status rows of a refused message'));
+        throw err;
+      }
     } else {
-      const slot = `${caller.clientId}\u0000${key}`;
-      const previous = ctx.store.idempotency(caller.clientId, key);
-      const pending = inFlight.get(slot);
-      if (previous) result = { ids: previous.messageId.split(','), digest: previous.bodyDigest };
-      else if (pending) result = await pending;
-      else {
-        const p = accept();
-        inFlight.set(slot, p);
-        try {
-          result = await p;
-        } finally {
-          inFlight.delete(slot);
+      // One transaction around the produce: the Idempotency-Key row, the hooks' state changes
+      // (documents) and the status rows commit only if Kafka acknowledged, and a concurrent
+      // request with the same key — on any gateway — waits for this one to end.
+      resultIds = await ctx.db.transaction(async (tx) => {
+        if (key !== undefined) {
+          const previous = await ctx.store.reserveIdempotency(tx, caller.clientId, key, { bodyDigest: digest, messageId: ids.join(',') });
+          if (previous) {
+            if (previous.bodyDigest !== digest) throw problems.conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body');
+            return previous.messageId.split(',');
+          }
         }
-      }
-      if (result.digest !== digest) {
-        throw problems.conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body');
-      }
+        let admission;
+        try {
+          admission = await admitAll(hooks, envelopes, sub, tx);
+        } catch (err) {
+          throw audited(err);
+        }
+        const extra = admission.events ?? [];
+        await ctx.store.record([...accepted, ...extra], tx);
+        await produce(extra);
+        return ids;
+      });
     }
-    const [id] = result.ids;
-    const recipients = Array.isArray(req.body.to)
-      ? result.ids.map((messageId) => {
-          const to = ctx.store.get(messageId)?.to;
-          return { member: to?.member, service: to?.service, id: messageId };
-        })
-      : undefined;
+    const [id] = resultIds;
+    let recipients;
+    if (Array.isArray(req.body.to)) {
+      const to = await ctx.store.recipients(resultIds);
+      recipients = resultIds.map((messageId) => ({ member: to.get(messageId)?.member, service: to.get(messageId)?.service, id: messageId }));
+    }
     return reply
       .code(202)
       .header('Location', `/v1/messages/${id}`)
@@ -139,11 +135,11 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       summary: 'Status and timeline of a message (sender, receiver and operators only)',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-      response: { 200: messageViewSchema, ...problemResponses(401, 403, 404) },
+      response: { 200: messageViewSchema, ...problemResponses(401, 403, 404, 503) },
     },
   }, async (req) => {
     const caller = req.caller!;
-    const view = ctx.store.get(req.params.id);
+    const view = await ctx.store.get(req.params.id);
     if (!view) throw problems.notFound('MESSAGE_NOT_FOUND', `No message ${req.params.id}`);
     const party = caller.member === view.from.member || caller.member === view.to.member;
     if (!party && !hasAnyRole(caller, ['operator', 'observer'])) {

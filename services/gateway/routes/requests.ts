@@ -13,9 +13,10 @@ import { problems, ProblemError } from '../../platform/problem.js';
 import { fieldErrors } from '../../platform/problem-handler.js';
 import { SCHEMA_IDS, embeddable, type SchemaCatalogue } from '../../platform/schema-catalogue.js';
 import type { ReplyValue } from '../../platform/reply-topic.js';
-import { routeSubmission, type SubmissionBody } from '../submission.js';
+import { routeSubmission } from '../submission.js';
+import { hooksFor, type SubmissionBody } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses } from '../openapi-shapes.js';
+import { problemResponses } from '../../platform/openapi-shapes.js';
 import { ReplyWaiter } from '../reply-waiter.js';
 
 export const DEFAULT_WAIT_SECONDS = 10;
@@ -85,7 +86,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
     let envelope;
     try {
       if (Array.isArray(body.to)) throw problems.badRequest('A request has exactly one recipient', [{ field: 'to', message: 'must be one recipient, not a list' }]);
-      ({ envelope } = routeSubmission(body as SubmissionBody, caller, ctx.registry(), ctx.catalogue));
+      ({ envelope } = routeSubmission(body as SubmissionBody, caller, ctx.registry(), ctx.catalogue, hooksFor(ctx.submissionHooks, body.type)));
       if (!replyValidators.has(body.type)) {
         throw new ProblemError(400, 'NOT_A_REQUEST_TYPE', 'Not a request/reply message type', `${body.type} has no reply; send it with POST /v1/messages`, {
           errors: [{ field: 'type', message: 'not a request/reply message type' }],
@@ -99,6 +100,14 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const waitSeconds = preferredWaitSeconds(req.headers.prefer);
     const pending = replies.expect(envelope.id);
     const accepted = messageEvent('accepted', envelope, 'gateway', { requestReply: true, waitSeconds });
+    // As for POST /v1/messages: the status row first (a PostgreSQL outage refuses the request
+    // before Kafka sees it), removed again if Kafka refuses.
+    try {
+      await ctx.acceptedRows.write([accepted]);
+    } catch (err) {
+      pending.cancel();
+      throw err;
+    }
     try {
       await ctx.producer.send([
         {
@@ -111,23 +120,29 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       ]);
     } catch (err) {
       pending.cancel();
+      await ctx.store.forget([envelope.id]).catch(() => undefined);
       req.log.warn({ err: (err as Error).message }, 'Kafka did not acknowledge the request');
       throw problems.unavailable('The bus could not durably accept the request; retry later', 5);
     }
-    ctx.store.applySoon(accepted);
     reply.header('Location', `/v1/messages/${envelope.id}`);
 
     const timers: NodeJS.Timeout[] = [];
     const outcome = await new Promise<Outcome>((resolve) => {
-      pending.promise.then((r) => resolve({ kind: 'reply', reply: r }));
+      // A wait that fails (the gateway shutting down) ends like a timeout, by the timer below.
+      pending.promise.then((r) => resolve({ kind: 'reply', reply: r }), () => undefined);
       timers.push(setTimeout(() => resolve({ kind: 'timeout' }), waitSeconds * 1000));
       // A request the provider cannot answer is dead-lettered by the runtime: end the wait early.
       timers.push(
         setInterval(() => {
-          const view = ctx.store.get(envelope.id);
-          if (view?.status !== 'dead_lettered') return;
-          const dead = [...view.events].reverse().find((e) => e.event === 'dead_lettered');
-          resolve({ kind: 'failed', reason: String(dead?.detail?.reason ?? 'dead-lettered') });
+          void ctx.store.get(envelope.id).then(
+            (view) => {
+              if (view?.status !== 'dead_lettered') return;
+              const dead = [...view.events].reverse().find((e) => e.event === 'dead_lettered');
+              resolve({ kind: 'failed', reason: String(dead?.detail?.reason ?? 'dead-lettered') });
+            },
+            // PostgreSQL briefly unreachable: the next poll (or the timeout) decides.
+            () => undefined,
+          );
         }, FAILURE_POLL_MS),
       );
     });

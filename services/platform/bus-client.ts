@@ -2,7 +2,25 @@
 // benchmark): private_key_jwt token requests with cached tokens, submit and status calls.
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
-import { JWT_BEARER_ASSERTION } from '../gateway/client-authentication.js';
+import { JWT_BEARER_ASSERTION } from './access-token.js';
+import type { Recipient } from './submission-hooks.js';
+
+/**
+ * A parsed JSON body from the bus or an agency system: callers read the fields they expect
+ * (the one deliberate `any`; the schemas, not this client, are where the shapes are checked).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonBody = any;
+
+/** A development client file, .lgsp/dev/clients/<clientId>.json (written by `npm start`). */
+export interface DevClientFile {
+  clientId: string;
+  member: string;
+  kid: string;
+  privateJwk: JWK;
+  tokenUrl: string;
+  clientSecret: string;
+}
 
 export interface ClientCredentials {
   clientId: string;
@@ -26,9 +44,15 @@ export async function createClientAssertion(creds: ClientCredentials, audience: 
 export class BusClient {
   private token: { value: string; expiresAt: number } | null = null;
 
+  /**
+   * `audience`: what client assertions are addressed to — the bus's issuer. Defaults to
+   * `baseUrl`; behind a load balancer or with several gateways, every gateway shares the one
+   * issuer, so a client talking to a particular gateway passes the issuer here.
+   */
   constructor(
     readonly baseUrl: string,
     private readonly creds: ClientCredentials,
+    private readonly audience = baseUrl,
   ) {}
 
   async accessToken(): Promise<string> {
@@ -39,7 +63,7 @@ export class BusClient {
       body: new URLSearchParams({
         grant_type: 'client_credentials',
         client_assertion_type: JWT_BEARER_ASSERTION,
-        client_assertion: await createClientAssertion(this.creds, this.baseUrl),
+        client_assertion: await createClientAssertion(this.creds, this.audience),
       }),
     });
     const body = (await response.json()) as { access_token?: string; expires_in?: number; error_description?: string };
@@ -48,7 +72,7 @@ export class BusClient {
     return body.access_token;
   }
 
-  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: JsonBody }> {
     const response = await fetch(this.baseUrl + path, {
       method,
       headers: { authorization: `Bearer ${await this.accessToken()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -64,7 +88,7 @@ export class BusClient {
     return { status: response.status, headers: response.headers, body: parsed };
   }
 
-  send(submission: { type: string; to: { member: string; service?: string }; correlationId?: string; payload: unknown }, idempotencyKey?: string) {
+  send(submission: { type: string; to: Recipient | Recipient[]; correlationId?: string; payload: unknown }, idempotencyKey?: string) {
     return this.request('POST', '/v1/messages', submission, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
   }
 

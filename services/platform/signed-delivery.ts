@@ -6,10 +6,10 @@
 // a total deadline (not only idle timeouts: a receiver trickling bytes cannot hold a worker)
 // and reads at most RESPONSE_CAP_BYTES of the receiver's answer.
 import { request } from 'undici';
-import { signCompact } from '../platform/es256.js';
-import { SIGNATURE_HTTP_HEADER, signDetached } from '../platform/detached-jws.js';
-import type { SigningKey } from '../platform/keystore.js';
-import { PermanentError, RetryableError, type DeliveryRequest, type DeliveryResponse } from '../../connectors/sdk/index.js';
+import { signCompact } from './es256.js';
+import { SIGNATURE_HTTP_HEADER, signDetached } from './detached-jws.js';
+import type { SigningKey } from './keystore.js';
+import { PermanentError, RetryableError, type DeliveryRequest, type DeliveryResponse } from './delivery.js';
 
 export const DELIVERY_JWS_TYPE = 'lgsp-delivery+jws';
 /** The 2xx is the receipt; what a receiver says beyond this many bytes is not read. */

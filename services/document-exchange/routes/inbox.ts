@@ -7,18 +7,25 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { eventRecords, messageEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { SIGNATURE_HTTP_HEADER, signDetached } from '../../platform/detached-jws.js';
-import { encodeEdxml, type JsonAttachment } from '../../edxml/edxml-codec.js';
+import { encodeEdxml, DEFAULT_EDXML_SHAPE, type EdxmlShape, type JsonAttachment } from '../../edxml/edxml-codec.js';
 import { AttachmentUnavailable } from '../../attachments/attachment-store.js';
-import type { InboxItem } from '../../document-exchange/inbox-store.js';
-import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses } from '../openapi-shapes.js';
-import type { DocumentExchange } from './document-exchange.js';
+import type { InboxItem } from '../inbox-store.js';
+import type { GatewayModuleHost } from '../../platform/gateway-module.js';
+import { problemResponses } from '../../platform/openapi-shapes.js';
+import type { DocumentExchange } from './document-exchange-stores.js';
 
 const MAX_PAGE = 100;
 
 function summary(item: InboxItem) {
   const { envelope } = item;
-  const data = envelope.data as Record<string, any>;
+  // The fields an inbox listing shows, from an edoc.send or edoc.status payload.
+  const data = envelope.data as {
+    attachments?: unknown;
+    header?: { documentId?: string; subject?: string };
+    traceHeaderList?: { bussiness?: { bussinessDocType?: number } };
+    statusCode?: string;
+    responseFor?: { documentId?: string };
+  };
   const attachments = Array.isArray(data.attachments)
     ? (data.attachments as JsonAttachment[]).map((a) => ({ contentId: a.contentId, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256, href: `/v1/attachments/${a.sha256}` }))
     : undefined;
@@ -35,9 +42,9 @@ function summary(item: InboxItem) {
   };
 }
 
-export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
-  const itemOf = (id: string, clientId: string, { acknowledged = false } = {}): InboxItem => {
-    const item = exchange.inbox.get(id);
+export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
+  const itemOf = async (id: string, clientId: string, { acknowledged = false } = {}): Promise<InboxItem> => {
+    const item = await exchange.inbox.get(id);
     // Someone else's item, an unknown id and (except to repeat an ack) an acknowledged one look the same.
     if (!item || item.system !== clientId || (item.ackedAt !== null && !acknowledged)) throw problems.notFound('INBOX_ITEM_NOT_FOUND', `No message ${id} in your inbox`);
     return item;
@@ -59,12 +66,12 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exc
           after: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'the `next` cursor of the previous page' },
         },
       },
-      response: problemResponses(400, 401, 403),
+      response: problemResponses(400, 401, 403, 503),
     },
   }, async (req) => {
     const limit = Number(req.query.limit ?? 50);
     if (limit > MAX_PAGE) throw problems.validation(`limit must be at most ${MAX_PAGE}`, [{ field: 'querystring.limit', message: `must be at most ${MAX_PAGE}` }]);
-    const items = exchange.inbox.list(req.caller!.clientId, { type: req.query.type, after: req.query.after === undefined ? undefined : Number(req.query.after), limit });
+    const items = await exchange.inbox.list(req.caller!.clientId, { type: req.query.type, after: req.query.after === undefined ? undefined : Number(req.query.after), limit });
     return { items: items.map(summary), next: items.length === limit ? items[items.length - 1].cursor : null };
   });
 
@@ -73,14 +80,14 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exc
     schema: {
       tags: ['inbox'],
       summary: 'One waiting message: the signed envelope (JSON) or, for edoc.*, the edXML package with its attachments',
-      description: 'Format: `format` query, else `Accept: application/xml`, else the system\'s registry setting (documentDelivery.format). LGSP-Signature carries a detached JWS over the body.',
+      description: 'Format: `format` query, else `Accept: application/xml`, else the system\'s registry setting (documentDelivery.format). edXML comes in the system\'s documentDelivery.edxmlShape (default sdk), or as the sender\'s original bytes when the package was signed. LGSP-Signature carries a detached JWS over the body; LGSP-Document-Signature says what the bus found verifying the package\'s XML-DSig signature (valid | invalid | untrusted | unsigned).',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
       querystring: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'edxml'] } } },
       response: problemResponses(401, 403, 404, 502),
     },
   }, async (req, reply) => {
-    const item = itemOf(req.params.id, req.caller!.clientId);
+    const item = await itemOf(req.params.id, req.caller!.clientId);
     const preferred = req.query.format
       ?? (/\bapplication\/xml\b|\btext\/xml\b/.test(req.headers.accept ?? '') ? 'edxml' : undefined)
       ?? ctx.registry().system(req.caller!.clientId)?.documentDelivery?.format
@@ -89,12 +96,15 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exc
     let body: Buffer;
     let contentType: string;
     if (preferred === 'edxml' && (envelope.type === 'edoc.send' || envelope.type === 'edoc.status')) {
-      body = Buffer.from(await edxmlOf(envelope.type, envelope.data, exchange));
+      const shape = ctx.registry().system(req.caller!.clientId)?.documentDelivery?.edxmlShape ?? DEFAULT_EDXML_SHAPE;
+      body = Buffer.from(await edxmlOf(envelope.type, envelope.data, exchange, shape));
       contentType = 'application/xml; charset=utf-8';
     } else {
       body = Buffer.from(JSON.stringify(envelope));
       contentType = 'application/json; charset=utf-8';
     }
+    const verification = (envelope.data as { signatureVerification?: { result?: string } }).signatureVerification;
+    if (verification?.result) reply.header('lgsp-document-signature', verification.result);
     return send(reply, body, contentType, envelope, signDetached(body, ctx.keystore.signingKey, contentType));
   });
 
@@ -109,36 +119,49 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayContext, exc
     },
   }, async (req) => {
     // Acknowledging twice is harmless: the receipt is recorded once.
-    const item = itemOf(req.params.id, req.caller!.clientId, { acknowledged: true });
+    const item = await itemOf(req.params.id, req.caller!.clientId, { acknowledged: true });
     if (item.ackedAt === null) {
       const delivered = messageEvent('delivered', item.envelope, 'gateway/inbox', { mode: 'pull', acknowledgedBy: req.caller!.clientId });
-      try {
-        await ctx.producer.send(eventRecords(ctx.topics, delivered));
-      } catch {
-        throw problems.unavailable('The receipt could not be recorded durably; acknowledge again', 5);
-      }
-      exchange.inbox.acknowledge(item.id, delivered.at);
-      ctx.store.applySoon(delivered);
+      // The item leaves the inbox (on every gateway) in the transaction that commits only once
+      // Kafka holds the receipt.
+      await ctx.db.transaction(async (tx) => {
+        await exchange.inbox.acknowledge([{ id: item.id, at: delivered.at }], tx);
+        await ctx.store.record([delivered], tx);
+        try {
+          await ctx.producer.send(eventRecords(ctx.topics, delivered));
+        } catch {
+          throw problems.unavailable('The receipt could not be recorded durably; acknowledge again', 5);
+        }
+      });
     }
     return { id: item.id, status: 'delivered' as const };
   });
 }
 
-/** The edXML package of an inbox item, attachments embedded after their digests are verified. */
-export async function edxmlOf(type: 'edoc.send' | 'edoc.status', data: Record<string, unknown>, exchange: DocumentExchange): Promise<string> {
-  const contents = new Map<string, string>();
-  for (const a of ((data.attachments as JsonAttachment[] | undefined) ?? [])) {
-    if (!a.sha256) continue;
+/**
+ * The edXML package of an inbox item: the sender's signed original bytes when there are some
+ * (regenerated XML would break the signature), else written in the system's shape with the
+ * attachments embedded after their digests are verified.
+ */
+export async function edxmlOf(type: 'edoc.send' | 'edoc.status', data: Record<string, unknown>, exchange: DocumentExchange, shape: EdxmlShape): Promise<Buffer | string> {
+  const readVerified = async (sha256: string, size: number | undefined, what: string) => {
     try {
-      contents.set(a.contentId, (await exchange.attachments.read(a.sha256, a.size)).toString('base64'));
+      return await exchange.attachments.read(sha256, size);
     } catch (err) {
       if (err instanceof AttachmentUnavailable) {
-        throw new ProblemError(502, `ATTACHMENT_${err.fault.toUpperCase()}`, 'Attachment unavailable', `attachment ${a.contentId}: ${err.message}; the package cannot be handed over intact`);
+        throw new ProblemError(502, err.fault === 'missing' ? 'ATTACHMENT_MISSING' : 'ATTACHMENT_CORRUPTED', 'Attachment unavailable', `${what}: ${err.message}; the package cannot be handed over intact`);
       }
       throw err;
     }
+  };
+  const original = data.original as { sha256: string; size: number } | undefined;
+  if (original) return readVerified(original.sha256, original.size, 'the signed original package');
+  const contents = new Map<string, string>();
+  for (const a of ((data.attachments as JsonAttachment[] | undefined) ?? [])) {
+    if (!a.sha256) continue;
+    contents.set(a.contentId, (await readVerified(a.sha256, a.size, `attachment ${a.contentId}`)).toString('base64'));
   }
-  return encodeEdxml(type, data, { attachmentContent: (a) => contents.get(a.contentId) });
+  return encodeEdxml(type, data, { shape, attachmentContent: (a) => contents.get(a.contentId) });
 }
 
 /** HTTP header values are ASCII: a correlation id with Vietnamese letters is percent-encoded. */

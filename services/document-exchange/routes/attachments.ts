@@ -7,11 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { AttachmentUnavailable, reprDigest, SHA256_HEX } from '../../attachments/attachment-store.js';
-import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses } from '../openapi-shapes.js';
-import type { DocumentExchange } from './document-exchange.js';
+import type { GatewayModuleHost } from '../../platform/gateway-module.js';
+import { problemResponses } from '../../platform/openapi-shapes.js';
+import type { DocumentExchange } from './document-exchange-stores.js';
 
-export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
+export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
   // Raw uploads get their own scope: the octet-stream parser and its larger limit apply here only.
   await app.register(async (upload) => {
     upload.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: ctx.config.attachmentMaxBytes }, (_req, body, done) => done(null, body));
@@ -24,13 +24,13 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayContext
         security: [{ bearer: [] }],
         response: {
           201: { type: 'object', properties: { sha256: { type: 'string' }, size: { type: 'integer' }, href: { type: 'string' } } },
-          ...problemResponses(400, 401, 403, 413, 415),
+          ...problemResponses(400, 401, 403, 413, 415, 503),
         },
       },
     }, async (req, reply) => {
       if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw problems.badRequest('Send the attachment bytes as the body (Content-Type: application/octet-stream)');
       const { sha256, size } = await exchange.attachments.put(req.body);
-      exchange.documents.grantAttachment(sha256, req.caller!.member);
+      await exchange.documents.grantAttachment(sha256, req.caller!.member);
       return reply.code(201).header('location', `/v1/attachments/${sha256}`).send({ sha256, size, href: `/v1/attachments/${sha256}` });
     });
   });
@@ -42,19 +42,19 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayContext
       summary: 'Download an attachment of a document you sent or received; verified against its SHA-256',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['sha256'] },
-      response: problemResponses(401, 404, 502),
+      response: problemResponses(401, 404, 502, 503),
     },
   }, async (req, reply) => {
     const { sha256 } = req.params;
     const caller = req.caller!;
-    if (!SHA256_HEX.test(sha256) || (!exchange.documents.mayReadAttachment(sha256, caller.member) && !hasAnyRole(caller, ['operator']))) {
+    if (!SHA256_HEX.test(sha256) || (!(await exchange.documents.mayReadAttachment(sha256, caller.member)) && !hasAnyRole(caller, ['operator']))) {
       throw problems.notFound('ATTACHMENT_NOT_FOUND', `No attachment ${sha256} for you`);
     }
     let bytes: Buffer;
     try {
       bytes = await exchange.attachments.read(sha256);
     } catch (err) {
-      if (err instanceof AttachmentUnavailable) throw new ProblemError(502, `ATTACHMENT_${err.fault.toUpperCase()}`, 'Attachment unavailable', err.message);
+      if (err instanceof AttachmentUnavailable) throw new ProblemError(502, err.fault === 'missing' ? 'ATTACHMENT_MISSING' : 'ATTACHMENT_CORRUPTED', 'Attachment unavailable', err.message);
       throw err;
     }
     return reply.header('content-type', 'application/octet-stream').header('repr-digest', reprDigest(sha256)).send(bytes);

@@ -7,42 +7,44 @@ import type { FastifyInstance } from 'fastify';
 import { problems } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import type { Caller } from '../../platform/access-token.js';
-import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses } from '../openapi-shapes.js';
-import type { DocumentExchange } from './document-exchange.js';
+import type { GatewayModuleHost } from '../../platform/gateway-module.js';
+import { problemResponses } from '../../platform/openapi-shapes.js';
+import type { DocumentExchange } from './document-exchange-stores.js';
 
-export async function documentRoutes(app: FastifyInstance, ctx: GatewayContext, exchange: DocumentExchange): Promise<void> {
-  const view = (documentId: string, caller: Caller) => {
-    const doc = exchange.documents.document(documentId.normalize('NFC'));
-    const everything = !!doc && (caller.member === doc.from || hasAnyRole(caller, ['operator', 'observer']));
-    const mine = doc?.recipients.filter((r) => r.member === caller.member) ?? [];
+export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
+  const view = async (documentId: string, caller: Caller) => {
+    const doc = await exchange.documents.document(documentId.normalize('NFC'));
     // A document the caller may not see is answered exactly like one that does not exist: a 403
     // would tell a stranger that this DocumentId went through the bus.
-    if (!doc || (!everything && mine.length === 0)) {
+    const visible = !!doc && (caller.member === doc.from || hasAnyRole(caller, ['operator', 'observer']) || doc.recipients.some((r) => r.member === caller.member));
+    if (!doc || !visible) {
       throw problems.notFound('DOCUMENT_NOT_FOUND', `No document ${documentId} that you may see went through the bus (only its sender, its recipients and operators may)`);
     }
+    const everything = caller.member === doc.from || hasAnyRole(caller, ['operator', 'observer']);
+    const mine = doc.recipients.filter((r) => r.member === caller.member);
     const registry = ctx.registry();
+    const packages = everything ? doc.packages : doc.packages.filter((p) => p.from === caller.member || p.to === caller.member);
+    const delivery = await ctx.store.statuses([...doc.recipients.map((r) => r.messageId), ...packages.map((p) => p.messageId)]);
     const recipients = (everything ? doc.recipients : mine).map((r) => {
       const last = [...r.history].reverse().find((h) => !['13', '15', '16'].includes(h.code));
       return {
         member: r.member,
         name: registry.member(r.member)?.name,
         messageId: r.messageId,
-        delivery: ctx.store.get(r.messageId)?.status ?? 'accepted',
+        delivery: delivery.get(r.messageId) ?? 'accepted',
         status: last?.code ?? null,
         revoked: r.state.revoked,
         pending: r.state.pending,
         history: r.history,
       };
     });
-    const packages = everything ? doc.packages : doc.packages.filter((p) => p.from === caller.member || p.to === caller.member);
     return {
       documentId: doc.documentId,
       from: { member: doc.from, name: registry.member(doc.from)?.name },
       subject: doc.subject,
       sentAt: doc.sentAt,
       recipients,
-      packages: packages.map((p) => ({ ...p, delivery: ctx.store.get(p.messageId)?.status ?? 'accepted' })),
+      packages: packages.map((p) => ({ ...p, delivery: delivery.get(p.messageId) ?? 'accepted' })),
     };
   };
 
@@ -50,7 +52,7 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayContext, 
     tags: ['documents'],
     summary: 'A document by its DocumentId (<senderOrganId>,<YYYY/MM/DD>,<number/notation>): each recipient\'s delivery and status',
     security: [{ bearer: [] }],
-    response: problemResponses(400, 401, 404),
+    response: problemResponses(400, 401, 404, 503),
   };
   app.get<{ Params: { documentId: string } }>('/v1/documents/:documentId', {
     config: { auth: true },

@@ -1,5 +1,6 @@
-// Dossier rules JSON Schema cannot state, checked at the gateway right after the payload schema
-// and before anything reaches Kafka: the status lifecycle (the `x-lgsp-lifecycle` table of
+// Dossier rules JSON Schema cannot state, contributed to the gateway by the dossier-exchange
+// module (dossier-module.ts) and checked right after the payload schema, before anything
+// reaches Kafka: the status lifecycle (the `x-lgsp-lifecycle` table of
 // schemas/messages/dossier.progress.schema.json, one source for the gateway and for
 // integrators reading GET /v1/schemas/dossier.progress), date order, and the return date that
 // goes with the `returned` status. Pure and synchronous; other message types pass untouched.

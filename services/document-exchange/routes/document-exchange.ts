@@ -1,0 +1,121 @@
+// Document exchange between QLVB systems (edXML) at the gateway, as a gateway module: accepts
+// edXML packages as XML on POST /v1/messages, contributes the document rules on edoc.*
+// submissions (a submission hook), and serves the pull inbox, document lookup and attachments.
+// Its stores live in the gateways' shared PostgreSQL database, and the consumer feeding the
+// inbox is one group for all gateways.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Consumer } from 'kafkajs';
+import { createKafka, ensureTopics } from '../../platform/kafka-transport.js';
+import { ProblemError } from '../../platform/problem.js';
+import { isDatabaseUnavailable } from '../../platform/database.js';
+import { RecordVerifier } from '../../platform/record-signing.js';
+import type { GatewayModule, GatewayModuleHost } from '../../platform/gateway-module.js';
+import type { SubmissionHook } from '../../platform/submission-hooks.js';
+import { decodeEdxml, EdxmlError } from '../../edxml/edxml-codec.js';
+import { XmlRefusal } from '../../edxml/safe-xml.js';
+import { SignatureVerifier } from '../../edxml/signature-verifier.js';
+import { openAttachmentStore } from '../../attachments/attachment-store.js';
+import { DocumentStore } from '../document-store.js';
+import { InboxStore } from '../inbox-store.js';
+import { startInboxFeed } from '../inbox-feed.js';
+import { edocSubmissionHook, recipientsForXml, type ReceivedPackage } from '../edoc-rules.js';
+import { inboxRoutes } from './inbox.js';
+import { documentRoutes } from './documents.js';
+import { attachmentRoutes } from './attachments.js';
+import type { DocumentExchange } from './document-exchange-stores.js';
+
+/** Largest edXML body: the attachments base64-encoded (4/3, plus line breaks) and the header. */
+export function xmlBodyLimit(attachmentMaxBytes: number): number {
+  return Math.ceil(attachmentMaxBytes * 1.4) + 2 * 1024 * 1024;
+}
+
+function xmlProblem(err: unknown): ProblemError {
+  if (err instanceof XmlRefusal) {
+    const status = err.code === 'XML_TOO_LARGE' ? 413 : err.code === 'XML_UNSUPPORTED_ENCODING' ? 415 : 400;
+    return new ProblemError(status, err.code, 'XML refused', err.message);
+  }
+  if (err instanceof EdxmlError) {
+    return new ProblemError(400, 'EDXML_INVALID', 'Not an edXML package', `${err.path}: ${err.message}`, { errors: [{ field: err.path, message: err.message }] });
+  }
+  if (err instanceof ProblemError) return err;
+  return new ProblemError(400, 'XML_MALFORMED', 'XML refused', (err as Error).message);
+}
+
+async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHost): Promise<SubmissionHook[]> {
+  const exchange: DocumentExchange = {
+    documents: new DocumentStore(ctx.db),
+    inbox: new InboxStore(ctx.db),
+    attachments: openAttachmentStore(ctx.db),
+  };
+
+  // One consumer group for all gateways: together they write each deposit and ack once.
+  const kafka = createKafka('lgsp-gateway-inbox', ctx.config.kafkaBrokers, ctx.log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, [ctx.topics.inbox, ctx.topics.events], ctx.config.topicPartitions);
+  await admin.disconnect();
+  const feed: Consumer = await startInboxFeed({
+    kafka,
+    topics: ctx.topics,
+    groupId: `${ctx.topics.prefix}lgsp-gateway-inbox`,
+    verifier: new RecordVerifier(ctx.keystore.publicKeyLookup(), { enforceExpiry: false }),
+    registry: ctx.registry,
+    inbox: exchange.inbox,
+    db: ctx.db,
+    log: ctx.log,
+  });
+  app.addHook('onClose', async () => {
+    await feed.disconnect().catch(() => undefined);
+  });
+
+  // Read at start: a trust list that cannot be read stops the gateway rather than verifying
+  // every signature as untrusted.
+  const signatures = new SignatureVerifier(ctx.config.edxmlTrustedCas);
+  app.addHook('onClose', () => signatures.close());
+  if (signatures.trust.authorities.length === 0) ctx.log.warn('no trusted CA for document signatures (LGSP_EDXML_TRUSTED_CAS): signed edXML packages verify as untrusted at best');
+  const received = new WeakMap<FastifyRequest, ReceivedPackage>();
+  const rules = edocSubmissionHook({
+    documents: exchange.documents,
+    attachments: exchange.attachments,
+    attachmentMaxBytes: ctx.config.attachmentMaxBytes,
+    messageView: (id) => ctx.store.get(id),
+    receivedPackage: (req) => received.get(req),
+    refusedSignatures: (to) => ctx.registry().servicesOf(to.member, to.service)[0]?.documentSignatures?.refuse ?? [],
+  });
+
+  // An edXML package posted as XML becomes the JSON submission form; the route then validates
+  // and routes it like any submission. The body limit is raised for XML only (attachments
+  // travel inside it, base64); JSON keeps the gateway-wide limit.
+  const limit = xmlBodyLimit(ctx.config.attachmentMaxBytes);
+  // Fastify's own refusal would quote the gateway-wide JSON limit; name the XML one instead.
+  app.addHook('onRequest', async (req) => {
+    if (/^(application|text)\/xml\b/.test(req.headers['content-type'] ?? '') && Number(req.headers['content-length'] ?? 0) > limit) {
+      throw new ProblemError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The edXML body exceeds the limit of ${limit} bytes (attachments up to ${ctx.config.attachmentMaxBytes} bytes, base64)`);
+    }
+  });
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limit }, async (req: FastifyRequest, body: Buffer) => {
+    try {
+      const { type, payload, shape } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
+      const to = await recipientsForXml(type, payload, exchange.documents);
+      if (type === 'edoc.status' && to.length === 0) {
+        throw new ProblemError(422, 'DOCUMENT_NOT_FOUND', 'Document not found', 'the status packet names no document known to the bus (ResponseFor/DocumentId)', {
+          errors: [{ field: 'edXMLHeader/Status/ResponseFor/DocumentId', message: 'unknown document' }],
+        });
+      }
+      // Verified over the exact bytes posted (safe-xml has accepted them by now); only a package
+      // that carries a signature pays for it.
+      const verification = payload.signature === undefined ? { result: 'unsigned' as const, checkedAt: new Date().toISOString() } : await signatures.verify(body.toString('utf8').replace(/^\uFEFF/, ''));
+      received.set(req, { bytes: body, shape, verification });
+      return { type, to, payload };
+    } catch (err) {
+      throw isDatabaseUnavailable(err) ? err : xmlProblem(err);
+    }
+  });
+
+  await inboxRoutes(app, ctx, exchange);
+  await documentRoutes(app, ctx, exchange);
+  await attachmentRoutes(app, ctx, exchange);
+  return [rules];
+}
+
+export const documentExchangeModule: GatewayModule = { name: 'document-exchange', register: documentExchangeRoutes };

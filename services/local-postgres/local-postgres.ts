@@ -1,0 +1,342 @@
+// Runs a real PostgreSQL server on 127.0.0.1 for dev and tests, the way local-kafka.ts runs the
+// broker: our own data directory, a free port, our own postmaster pid, and only that pid is ever
+// signalled. The server binaries come from the machine (Debian's postgresql package:
+// /usr/lib/postgresql/<major>/bin, or LGSP_PG_BIN). PostgreSQL refuses to run as root, so when
+// we are root (CI) every server command runs as the `postgres` system user through `runuser`,
+// on a data directory owned by that user.
+
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { chownSync, closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export interface LocalPostgresOptions {
+  /** Keep the cluster here (reused on the next start). Default: a temp dir removed by stop(). */
+  dataDir?: string;
+  /**
+   * Throwaway test clusters trade durability for speed (fsync=off, synchronous_commit=off).
+   * Default: true for a temp dir, false for a caller's dataDir. Never for data you keep.
+   */
+  throwaway?: boolean;
+  /** Progress lines; the server's own log goes to <dataDir>/postgres.log. */
+  log?: (line: string) => void;
+}
+
+export interface LocalPostgres {
+  /** postgres://lgsp@127.0.0.1:<port>/lgsp — the value for DATABASE_URL. */
+  url: string;
+  port: number;
+  /** The postmaster's pid while it runs. */
+  readonly pid: number | undefined;
+  dataDir: string;
+  /** Fast shutdown (SIGINT: sessions are disconnected, data flushed); removes a temp data dir. */
+  stop(): Promise<void>;
+  /** Stops the server but keeps the data and the port, for outage tests. */
+  stopServer(): Promise<void>;
+  /** Starts it again on the same port and data after stopServer(). */
+  startServer(): Promise<void>;
+}
+
+const SUPERUSER = 'lgsp';
+const DATABASE = 'lgsp';
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 20_000;
+const PORT_ATTEMPTS = 3;
+const execFileAsync = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The newest installed server's bin directory (LGSP_PG_BIN wins). */
+export function findPostgresBin(): string {
+  const fromEnv = process.env.LGSP_PG_BIN;
+  if (fromEnv) {
+    if (!existsSync(path.join(fromEnv, 'postgres'))) throw new Error(`LGSP_PG_BIN=${fromEnv} holds no postgres binary`);
+    return fromEnv;
+  }
+  const base = '/usr/lib/postgresql';
+  const majors = existsSync(base)
+    ? readdirSync(base).filter((v) => /^\d+$/.test(v) && existsSync(path.join(base, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (majors.length === 0) {
+    throw new Error(
+      'no PostgreSQL server found: install Debian\'s postgresql package (apt-get install postgresql), ' +
+        'set LGSP_PG_BIN to a directory holding initdb and postgres, or point DATABASE_URL at an existing server',
+    );
+  }
+  return path.join(base, majors[0], 'bin');
+}
+
+const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** The command line that runs a server binary as a user PostgreSQL accepts. */
+function serverCommand(bin: string, args: string[]): [string, string[]] {
+  return asRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+}
+
+/** Makes `dir` (and everything in it) the postgres user's when we run as root. */
+function ownDir(dir: string): void {
+  if (!asRoot) return;
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  if (!line) throw new Error('running as root but there is no `postgres` system user to run PostgreSQL as');
+  const [, , uid, gid] = line.split(':');
+  const walk = (p: string) => {
+    chownSync(p, Number(uid), Number(gid));
+    if (statSync(p).isDirectory()) for (const entry of readdirSync(p)) walk(path.join(p, entry));
+  };
+  walk(dir);
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+// ---- cleanup if this process goes away ------------------------------------------------------
+
+const livePids = new Set<number>();
+let exitHandlerInstalled = false;
+
+function trackPid(pid: number): void {
+  livePids.add(pid);
+  if (!exitHandlerInstalled) {
+    exitHandlerInstalled = true;
+    // Synchronous by necessity; SIGQUIT is PostgreSQL's immediate shutdown (children included).
+    process.on('exit', () => {
+      for (const p of livePids) {
+        try {
+          process.kill(p, 'SIGQUIT');
+        } catch {
+          /* already gone */
+        }
+      }
+    });
+  }
+}
+
+/** Like local-kafka's watchdog: stops the postmaster once our pid is gone (killed by a signal). */
+function startWatchdog(pgPid: number): void {
+  const script =
+    'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
+    'kill -0 "$1" 2>/dev/null || kill -QUIT "$2" 2>/dev/null';
+  const dog = spawn('sh', ['-c', script, 'local-postgres-watchdog', String(process.pid), String(pgPid)], { detached: true, stdio: 'ignore' });
+  dog.on('error', () => {});
+  dog.unref();
+}
+
+// ---- the server -------------------------------------------------------------------------------
+
+class LocalPostgresServer implements LocalPostgres {
+  port = 0;
+  url = '';
+  private proc?: ChildProcess;
+  private exited?: Promise<void>;
+  private postmasterPid?: number;
+  private stopping?: Promise<void>;
+
+  constructor(
+    readonly dataDir: string,
+    private readonly bin: string,
+    private readonly throwaway: boolean,
+    private readonly ownsDataDir: boolean,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.proc ? this.postmasterPid : undefined;
+  }
+
+  private get clusterDir(): string {
+    return path.join(this.dataDir, 'data');
+  }
+
+  private get logFile(): string {
+    return path.join(this.dataDir, 'postgres.log');
+  }
+
+  async initIfNeeded(): Promise<void> {
+    if (existsSync(path.join(this.clusterDir, 'PG_VERSION'))) return;
+    this.log(`[local-postgres] initdb in ${this.clusterDir}`);
+    ownDir(this.dataDir);
+    const [cmd, args] = serverCommand(path.join(this.bin, 'initdb'), [
+      '-D', this.clusterDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8',
+    ]);
+    try {
+      await execFileAsync(cmd, args, { timeout: 120_000 });
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`initdb failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    }
+  }
+
+  async startServer(): Promise<void> {
+    if (this.proc) return;
+    const settings = [
+      '-c', `port=${this.port}`,
+      '-c', 'listen_addresses=127.0.0.1',
+      // TCP only: no socket file in a directory someone else may own.
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=300',
+      '-c', 'shared_buffers=64MB',
+      ...(this.throwaway ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+    ];
+    const [cmd, args] = serverCommand(path.join(this.bin, 'postgres'), ['-D', this.clusterDir, ...settings]);
+    // Opened by us and handed over as stdout/stderr, so the log needs no particular owner.
+    const logFd = openSync(this.logFile, 'a');
+    let proc: ChildProcess;
+    try {
+      // detached: a Ctrl-C in the terminal reaches only us; we decide when the server stops.
+      proc = spawn(cmd, args, { detached: true, stdio: ['ignore', logFd, logFd] });
+    } finally {
+      closeSync(logFd);
+    }
+    this.proc = proc;
+    this.exited = new Promise<void>((resolve) => {
+      proc.once('exit', (code, signal) => {
+        if (this.postmasterPid !== undefined) livePids.delete(this.postmasterPid);
+        if (this.proc === proc) this.proc = undefined;
+        if (!this.stopping) this.log(`[local-postgres] server exited (${signal ?? `code ${code}`})`);
+        resolve();
+      });
+      proc.once('error', (err) => {
+        this.log(`[local-postgres] could not start postgres: ${err.message}`);
+        if (this.proc === proc) this.proc = undefined;
+        resolve();
+      });
+    });
+    await this.waitReady();
+  }
+
+  /** Ready = postmaster.pid names a running process and a connection succeeds. */
+  private async waitReady(): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const pg = (await import('pg')).default;
+    let lastProblem = 'not started';
+    while (Date.now() < deadline) {
+      if (!this.proc) throw await this.startError('postgres exited during startup');
+      const pidLine = (await readFile(path.join(this.clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0];
+      if (/^\d+$/.test(pidLine ?? '')) {
+        const pid = Number(pidLine);
+        if (pid !== this.postmasterPid) {
+          this.postmasterPid = pid;
+          trackPid(pid);
+          startWatchdog(pid);
+        }
+        // The maintenance database: ours may not exist yet on a fresh cluster.
+        const client = new pg.Client({ connectionString: this.maintenanceUrl, connectionTimeoutMillis: 2000 });
+        try {
+          await client.connect();
+          await client.query('select 1');
+          return;
+        } catch (err) {
+          lastProblem = (err as Error).message;
+        } finally {
+          await client.end().catch(() => {});
+        }
+      }
+      await sleep(150);
+    }
+    throw await this.startError(`not ready after ${READY_TIMEOUT_MS / 1000} s (${lastProblem})`);
+  }
+
+  private async startError(what: string): Promise<Error> {
+    const lines = (await readFile(this.logFile, 'utf8').catch(() => '')).trimEnd().split('\n').slice(-30).join('\n');
+    return new Error(`PostgreSQL on 127.0.0.1:${this.port} ${what}.\n--- last lines of ${this.logFile} ---\n${lines || '(empty)'}\n`);
+  }
+
+  async stopServer(): Promise<void> {
+    const proc = this.proc;
+    const exited = this.exited;
+    if (!proc || !exited) return;
+    // SIGINT to the postmaster itself = fast shutdown. Not via runuser: it would turn the
+    // signal into SIGTERM (smart shutdown, which waits for every pooled client) and SIGKILL
+    // the server 2 s later.
+    const target = this.postmasterPid ?? proc.pid;
+    try {
+      if (target !== undefined) process.kill(target, 'SIGINT');
+    } catch {
+      /* already gone */
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STOP_GRACE_MS)))]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.log(`[local-postgres] server did not stop within ${STOP_GRACE_MS / 1000} s; immediate shutdown`);
+      try {
+        if (target !== undefined) process.kill(target, 'SIGQUIT');
+      } catch {
+        /* gone */
+      }
+      await exited;
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.stopServer();
+      if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
+      this.log('[local-postgres] stopped');
+    })();
+    return this.stopping;
+  }
+
+  private get maintenanceUrl(): string {
+    return `postgres://${SUPERUSER}@127.0.0.1:${this.port}/postgres`;
+  }
+
+  setPort(port: number): void {
+    this.port = port;
+    this.url = `postgres://${SUPERUSER}@127.0.0.1:${port}/${DATABASE}`;
+  }
+
+  /** The cluster's default database is `postgres`; ours is created once. */
+  async ensureDatabase(): Promise<void> {
+    const pg = (await import('pg')).default;
+    const client = new pg.Client({ connectionString: this.maintenanceUrl });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [DATABASE]);
+      if (!rowCount) await client.query(`create database ${DATABASE}`);
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+/** Starts a local PostgreSQL server and resolves once clients can use its `lgsp` database. */
+export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promise<LocalPostgres> {
+  const log = opts.log ?? (() => {});
+  const bin = findPostgresBin();
+  const ownsDataDir = !opts.dataDir;
+  const dataDir = opts.dataDir ? path.resolve(opts.dataDir) : await mkdtemp(path.join(os.tmpdir(), 'lgsp-postgres-'));
+  await mkdir(dataDir, { recursive: true });
+  const server = new LocalPostgresServer(dataDir, bin, opts.throwaway ?? ownsDataDir, ownsDataDir, log);
+  try {
+    await server.initIfNeeded();
+    for (let attempt = 1; ; attempt++) {
+      server.setPort(await freePort());
+      const t0 = Date.now();
+      try {
+        await server.startServer();
+        await server.ensureDatabase();
+        log(`[local-postgres] ready on 127.0.0.1:${server.port} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        return server;
+      } catch (err) {
+        await server.stopServer();
+        const portTaken = /could not bind|Address already in use/.test((err as Error).message);
+        if (!portTaken || attempt >= PORT_ATTEMPTS) throw err;
+        log('[local-postgres] the chosen port was taken meanwhile; retrying with a new one');
+      }
+    }
+  } catch (err) {
+    if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,17 @@
+// Names of the Kafka record headers the bus's services agree on. They are a contract between
+// producers and readers in different services (the runner writes the retry and dead-letter
+// headers, the console reads them; the runner writes the deposit time, the inbox feed reads
+// it), so they live here rather than in whichever implementation happened to write them first.
+
+/** Retry and dead-letter bookkeeping written by the runner. */
+export const ATTEMPT_HEADER = 'lgsp-attempt';
+export const NOT_BEFORE_HEADER = 'lgsp-not-before';
+export const ORIGIN_TOPIC_HEADER = 'lgsp-origin-topic';
+export const DLQ_REASON_HEADER = 'lgsp-dlq-reason';
+
+/** When a pull-delivery message was put in the receiving system's inbox. */
+export const DEPOSITED_AT_HEADER = 'lgsp-deposited-at';
+
+/** Dead-letter replays: who replayed, and the dead-lettered record replayed. */
+export const REPLAYED_BY_HEADER = 'lgsp-replayed-by';
+export const REPLAY_OF_HEADER = 'lgsp-replay-of';

@@ -1,0 +1,137 @@
+// The shared PostgreSQL store every service uses for state more than one process reads or
+// writes. One pool per process and database URL; the schema is brought up to date once, at
+// first open (services/platform/migrations, see migrations.ts). Connection trouble surfaces as
+// DatabaseUnavailableError so HTTP handlers answer 503 + Retry-After instead of a 500 — or,
+// worse, a 202 the bus could not stand behind.
+import pg from 'pg';
+import { migrateDatabase } from './migrations.js';
+
+// bigint (count(*), bigserial) as JS numbers: our counters and sequence values stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+/** What stores need to run a statement: the pool, or one transaction's connection. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface Database extends Queryable {
+  readonly pool: pg.Pool;
+  /** Runs fn in one transaction on one pooled connection; rolls back if it throws. */
+  transaction<T>(fn: (client: Queryable) => Promise<T>): Promise<T>;
+  /** Ends the pool once every opener has closed it. */
+  close(): Promise<void>;
+}
+
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+  constructor(cause: unknown) {
+    super(`PostgreSQL is unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+// SQLSTATE classes/codes meaning "the server is not there for you right now", as opposed to a
+// bad statement: 08 connection exceptions, 53 insufficient resources, 57P01-03 shutdown/startup.
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[123])/;
+const UNAVAILABLE_NODE = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i;
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (err instanceof DatabaseUnavailableError) return true;
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e) return false;
+  if (typeof e.code === 'string' && (UNAVAILABLE_SQLSTATE.test(e.code) || UNAVAILABLE_NODE.test(e.code))) return true;
+  return typeof e.message === 'string' && UNAVAILABLE_NODE.test(e.message);
+}
+
+function translate(err: unknown): never {
+  throw isDatabaseUnavailable(err) && !(err instanceof DatabaseUnavailableError) ? new DatabaseUnavailableError(err) : err;
+}
+
+export interface OpenDatabaseOptions {
+  /** Shown in pg_stat_activity: which service holds a connection. */
+  applicationName?: string;
+  /** Most connections this process keeps (default 10). */
+  maxConnections?: number;
+  /** Logs pool-level errors (an idle connection dropped by a restarting server). */
+  onError?: (err: Error) => void;
+}
+
+interface SharedPool {
+  pool: pg.Pool;
+  ready: Promise<void>;
+  users: number;
+}
+
+const pools = new Map<string, SharedPool>();
+
+/**
+ * Opens (or joins) this process's pool for `url` and applies pending migrations. Services in
+ * one process (the test harness runs gateway and runner together) share one pool per URL.
+ */
+export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}): Promise<Database> {
+  if (!url) throw new Error('DATABASE_URL is not set: point it at a PostgreSQL database (npm start and npm test start a local one)');
+  let shared = pools.get(url);
+  if (!shared) {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: opts.maxConnections ?? 10,
+      application_name: opts.applicationName ?? 'lgsp',
+      // Fail fast while the server is down: callers answer 503 rather than hang.
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+    });
+    // Without a listener an idle client's error (server restarted) would crash the process.
+    pool.on('error', (err) => opts.onError?.(err));
+    const ready = migrateDatabase(url);
+    shared = { pool, ready, users: 0 };
+    pools.set(url, shared);
+    ready.catch(() => pools.delete(url));
+  }
+  shared.users++;
+  const entry = shared;
+  try {
+    await entry.ready;
+  } catch (err) {
+    entry.users--;
+    if (entry.users === 0) await entry.pool.end().catch(() => {});
+    throw err;
+  }
+  let closed = false;
+  return {
+    pool: entry.pool,
+    query: (text, values) => entry.pool.query(text, values).catch(translate),
+    async transaction(fn) {
+      const client = await entry.pool.connect().catch(translate);
+      let broken = false;
+      // A connection the server drops while we hold it (between statements, e.g. while Kafka
+      // acknowledges) reports the error on the client, not on a query: without a listener it
+      // would crash the process. The next statement on it fails and the transaction ends there.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
+      try {
+        await client.query('begin');
+        const result = await fn({ query: (text, values) => client.query(text, values) });
+        await client.query('commit');
+        return result;
+      } catch (err) {
+        broken ||= isDatabaseUnavailable(err);
+        if (!broken) await client.query('rollback').catch(() => {});
+        return translate(broken && !isDatabaseUnavailable(err) ? new DatabaseUnavailableError(err) : err);
+      } finally {
+        client.off('error', onError);
+        // A connection that failed mid-transaction is discarded, not handed to the next caller.
+        client.release(broken);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      entry.users--;
+      if (entry.users === 0) {
+        pools.delete(url);
+        await entry.pool.end();
+      }
+    },
+  };
+}

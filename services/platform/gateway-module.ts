@@ -1,0 +1,62 @@
+// What a domain module (document exchange, dossier exchange) plugs into the gateway, and what
+// the gateway offers it. The gateway imports no domain module: its composition root
+// (services/composition) hands the modules to startGateway(), each registers its routes in
+// the gateway's API scope and returns the submission hooks that carry its business rules.
+import type { FastifyInstance } from 'fastify';
+import type { BusEvent, MessageStatus } from './bus-events.js';
+import type { BusConfig } from './config.js';
+import type { PlatformKeystore } from './keystore.js';
+import type { BatchingProducer } from './kafka-transport.js';
+import type { Database, Queryable } from './database.js';
+import type { Logger } from './logger.js';
+import type { Registry } from './registry.js';
+import type { SchemaCatalogue } from './schema-catalogue.js';
+import type { SubmissionHook } from './submission-hooks.js';
+import type { Topics } from './topics.js';
+
+/** A message as GET /v1/messages/{id} shows it. */
+export interface MessageView {
+  id: string;
+  type: string;
+  from: { member: string; system: string };
+  to: { member: string; service: string };
+  correlationId: string;
+  status: MessageStatus;
+  events: { event: string; at: string; detail?: Record<string, unknown> }[];
+}
+
+/** The gateways' shared message status views (PostgreSQL), as far as a module may use them. */
+export interface MessageViews {
+  get(id: string): Promise<MessageView | null>;
+  /** Delivery status of several messages at once (unknown ids are absent). */
+  statuses(ids: string[]): Promise<Map<string, MessageStatus>>;
+  /**
+   * Read-your-writes on every gateway: writes events the module publishes itself, with `q` (its
+   * transaction around the produce) or the pool.
+   */
+  record(events: BusEvent[], q?: Queryable): Promise<void>;
+}
+
+export interface GatewayModuleHost {
+  config: BusConfig;
+  log: Logger;
+  catalogue: SchemaCatalogue;
+  /** A getter, so a reloaded registry takes effect without restarting routes. */
+  registry: () => Registry;
+  keystore: PlatformKeystore;
+  producer: BatchingProducer;
+  topics: Topics;
+  store: MessageViews;
+  /** The shared PostgreSQL pool: a module's own tables (see platform/migrations.ts). */
+  db: Database;
+}
+
+export interface GatewayModule {
+  name: string;
+  /**
+   * Registers the module's routes and content-type parsers in the scope that also serves
+   * POST /v1/messages, and returns the hooks with its rules. Resources it opens are closed in
+   * an onClose hook of `app`.
+   */
+  register(app: FastifyInstance, host: GatewayModuleHost): Promise<SubmissionHook[]>;
+}

@@ -1,0 +1,30 @@
+// Versioned schema migrations, applied by node-pg-migrate when a service first opens the
+// database (database.ts). node-pg-migrate holds an advisory lock while it migrates, so replicas
+// starting together apply each migration exactly once, and records what ran in `pgmigrations`.
+//
+// How a module adds its tables: put one SQL file in services/platform/migrations/ named
+//   <UTC timestamp YYYYMMDDHHmmss>_<module>-<what>.sql     e.g. 20261201000000_gateway-messages.sql
+// with a `-- Up Migration` section and a `-- Down Migration` section. Never edit a migration
+// that has shipped: add a new one. Table names start with the owning module (gateway_,
+// document_, runner_, audit_, console_, portal_...) so modules never collide. The timestamp
+// prefix keeps migrations written on parallel branches from sharing a name; their order only
+// matters within a module, so out-of-order application is allowed (checkOrder: false).
+import { join } from 'node:path';
+import { runner } from 'node-pg-migrate';
+import { PROJECT_ROOT } from './project-root.js';
+
+export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'services', 'platform', 'migrations');
+
+export async function migrateDatabase(databaseUrl: string): Promise<void> {
+  await runner({
+    databaseUrl,
+    dir: MIGRATIONS_DIR,
+    direction: 'up',
+    migrationsTable: 'pgmigrations',
+    checkOrder: false,
+    // Each migration file commits on its own; a failing one stops the start with its error.
+    singleTransaction: false,
+    log: () => {},
+    verbose: false,
+  });
+}

@@ -1,0 +1,99 @@
+// deploy/ holds a compose file and Kubernetes manifests that no test here can run (no container
+// engine): this keeps them honest against the code — every variable they set is one a service
+// reads, every bus service gets what it needs to start (Kafka, PostgreSQL, keys, registry, an
+// address it can be reached on), and probes hit the health paths and ports the services serve.
+import t from 'tap';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments, parse } from 'yaml';
+import { PROJECT_ROOT } from '../services/platform/project-root.js';
+import { ENV_KEYS } from '../services/platform/config.js';
+
+const deploy = join(PROJECT_ROOT, 'deploy');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+/** Variables the services read: the config table plus every process.env.NAME in services/. */
+const readByCode = new Set([
+  ...Object.keys(ENV_KEYS),
+  ...sourceFiles(join(PROJECT_ROOT, 'services')).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/process\.env\.([A-Z0-9_]+)/g)].map((m) => m[1])),
+]);
+const healthSource = readFileSync(join(PROJECT_ROOT, 'services', 'platform', 'service-health.ts'), 'utf8');
+const NEEDED = ['KAFKA_BROKERS', 'DATABASE_URL', 'LGSP_KEYS_FILE', 'LGSP_REGISTRY_FILE', 'LGSP_ISSUER', 'HOST', 'PORT'];
+const scriptOf = (command: string[]) => command.find((c) => /^dist\/services\/.+\/main\.js$/.test(c));
+const mainExists = (script: string) => existsSync(join(PROJECT_ROOT, script.replace(/^dist\//, '').replace(/\.js$/, '.ts')));
+
+t.test('the services serve the health paths the manifests probe', async (t) => {
+  t.match(healthSource, /'\/healthz'/);
+  t.match(healthSource, /'\/readyz'/);
+});
+
+t.test('compose: bus services get what they need, and only variables the code reads', async (t) => {
+  const compose = parse(readFileSync(join(deploy, 'compose', 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, { image: string; command?: string[]; environment?: Record<string, string>; healthcheck?: { test: string[] }; ports?: string[] }>;
+  };
+  const bus = Object.entries(compose.services).filter(([, s]) => s.image.startsWith('lgsp-bus'));
+  t.same(bus.filter(([, s]) => scriptOf(s.command ?? [])?.includes('/gateway/')).length, 2, 'two gateways');
+  t.same(bus.filter(([, s]) => scriptOf(s.command ?? [])?.includes('/runner/')).length, 2, 'two runners');
+  t.same(bus.filter(([, s]) => scriptOf(s.command ?? [])?.includes('/audit/')).length, 2, 'audit and a standby');
+  t.ok(compose.services.postgres && ['kafka-1', 'kafka-2', 'kafka-3'].every((k) => compose.services[k]), 'PostgreSQL and three brokers');
+  const ids = new Set<string>();
+  for (const [name, s] of bus) {
+    const env = s.environment ?? {};
+    const script = scriptOf(s.command ?? []);
+    t.ok(script && mainExists(script), `${name}: runs an existing service (${script})`);
+    for (const key of Object.keys(env)) t.ok(readByCode.has(key), `${name}: ${key} is read by the code`);
+    for (const key of NEEDED) t.ok(env[key], `${name}: sets ${key}`);
+    t.equal(env.HOST, '0.0.0.0', `${name}: listens beyond loopback`);
+    t.match(env.DATABASE_URL, /^postgres:\/\/[^@]+@postgres:5432\//, `${name}: DATABASE_URL names the postgres service`);
+    t.same(env.KAFKA_BROKERS.split(','), ['kafka-1:9092', 'kafka-2:9092', 'kafka-3:9092'], `${name}: every broker`);
+    t.match(s.healthcheck?.test.join(' '), new RegExp(`127\\.0\\.0\\.1:${env.PORT}/readyz`), `${name}: health check on /readyz at PORT`);
+    for (const p of s.ports ?? []) t.equal(p.split(':')[1], env.PORT, `${name}: publishes PORT`);
+    t.notOk(ids.has(env.LGSP_INSTANCE_ID), `${name}: its own instance id`);
+    ids.add(env.LGSP_INSTANCE_ID);
+  }
+});
+
+t.test('kubernetes: Strimzi, CloudNativePG, probed Deployments, HPAs for gateways and runners', async (t) => {
+  const docs = readdirSync(join(deploy, 'kubernetes'))
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => parseAllDocuments(readFileSync(join(deploy, 'kubernetes', f), 'utf8')).map((d) => ({ file: f, doc: d.toJS() as any })));
+  const kinds = (kind: string) => docs.filter((d) => d.doc.kind === kind).map((d) => d.doc);
+  t.equal(kinds('Kafka')[0]?.apiVersion, 'kafka.strimzi.io/v1beta2', 'a Strimzi Kafka');
+  t.equal(kinds('KafkaNodePool')[0]?.spec.replicas, 3, 'three Kafka nodes');
+  t.equal(kinds('Cluster')[0]?.apiVersion, 'postgresql.cnpg.io/v1', 'a CloudNativePG cluster');
+  const configMap = kinds('ConfigMap').find((c) => c.metadata.name === 'lgsp-bus')!.data as Record<string, string>;
+  for (const key of Object.keys(configMap)) t.ok(readByCode.has(key), `ConfigMap: ${key} is read by the code`);
+  t.equal(configMap.KAFKA_BROKERS, `${kinds('Kafka')[0].metadata.name}-kafka-bootstrap:9092`, 'KAFKA_BROKERS is the Strimzi bootstrap service');
+  const deployments = kinds('Deployment');
+  t.same(deployments.map((d) => d.metadata.name).sort(), ['lgsp-audit', 'lgsp-console', 'lgsp-gateway', 'lgsp-runner']);
+  for (const d of deployments) {
+    const [c] = d.spec.template.spec.containers;
+    const script = scriptOf(c.command);
+    t.ok(script && mainExists(script), `${d.metadata.name}: runs an existing service`);
+    const names = [...Object.keys(configMap), ...c.env.map((e: { name: string }) => e.name)];
+    for (const e of c.env) t.ok(readByCode.has(e.name), `${d.metadata.name}: ${e.name} is read by the code`);
+    for (const key of NEEDED) t.ok(names.includes(key), `${d.metadata.name}: has ${key}`);
+    t.same(c.env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef, { name: `${kinds('Cluster')[0].metadata.name}-app`, key: 'uri' }, `${d.metadata.name}: DATABASE_URL from the CloudNativePG app secret`);
+    const port = c.ports.find((p: { name: string }) => p.name === 'http').containerPort;
+    t.equal(String(port), configMap.PORT, `${d.metadata.name}: containerPort is PORT`);
+    t.same(c.readinessProbe.httpGet, { path: '/readyz', port: 'http' });
+    t.same(c.livenessProbe.httpGet, { path: '/healthz', port: 'http' });
+    const mounts = new Map(c.volumeMounts.map((m: { mountPath: string; name: string }) => [m.mountPath, m.name]));
+    for (const file of [configMap.LGSP_KEYS_FILE, configMap.LGSP_REGISTRY_FILE]) {
+      const dir = file.slice(0, file.lastIndexOf('/'));
+      const volume = d.spec.template.spec.volumes.find((v: { name: string }) => v.name === mounts.get(dir));
+      t.ok(volume?.secret?.secretName, `${d.metadata.name}: ${file} comes from a Secret`);
+    }
+  }
+  const hpas = kinds('HorizontalPodAutoscaler');
+  for (const target of ['lgsp-gateway', 'lgsp-runner']) {
+    const hpa = hpas.find((h) => h.spec.scaleTargetRef.name === target);
+    t.ok(hpa && hpa.spec.minReplicas >= 2, `${target}: autoscaled, at least two replicas`);
+    t.ok(deployments.some((d) => d.metadata.name === target), `${target}: the HPA targets a Deployment that exists`);
+  }
+});

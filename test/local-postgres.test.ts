@@ -1,0 +1,64 @@
+// The project's own PostgreSQL (services/local-postgres) and the shared database module: a
+// throwaway server of its own here (not DATABASE_URL), so stopping it hurts no other test.
+import t from 'tap';
+import { existsSync, readdirSync } from 'node:fs';
+import pg from 'pg';
+import { startLocalPostgres } from '../services/local-postgres/local-postgres.js';
+import { openDatabase, isDatabaseUnavailable, DatabaseUnavailableError } from '../services/platform/database.js';
+import { MIGRATIONS_DIR } from '../services/platform/migrations.js';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+t.test('starts, migrates, survives a restart on its port and data, stops only its own server', async (t) => {
+  const server = await startLocalPostgres();
+  t.teardown(() => server.stop());
+  const pid = server.pid!;
+  t.ok(pid > 0 && alive(pid), 'postmaster running');
+  t.match(server.url, /^postgres:\/\/lgsp@127\.0\.0\.1:\d+\/lgsp$/);
+
+  // Two openers in one process share one pool and migrate once.
+  const [a, b] = await Promise.all([openDatabase(server.url), openDatabase(server.url)]);
+  t.equal(a.pool, b.pool, 'one pool per URL per process');
+  const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, '')).sort();
+  const ran = (await a.query<{ name: string }>('select name from pgmigrations order by name')).rows.map((r) => r.name);
+  t.same(ran, files, 'every migration file applied once');
+  await a.query(`insert into gateway_assertion_jti values ('c', 'j1', now() + interval '5 minutes')`);
+  await t.rejects(a.query(`insert into gateway_assertion_jti values ('c', 'j1', now())`), { code: '23505' }, 'a real constraint error is not "unavailable"');
+
+  await server.stopServer();
+  t.notOk(alive(pid), 'stopped');
+  const down = await a.query('select 1').catch((err: unknown) => err);
+  t.ok(down instanceof DatabaseUnavailableError && isDatabaseUnavailable(down), 'queries while down fail as unavailable');
+  const inTx = await a.transaction(async (c) => c.query('select 1')).catch((err: unknown) => err);
+  t.ok(inTx instanceof DatabaseUnavailableError, 'transactions too');
+
+  await server.startServer();
+  const { rows } = await b.query<{ n: number }>(`select count(*) as n from gateway_assertion_jti`);
+  t.equal(rows[0].n, 1, 'data kept across the restart; the pool reconnects by itself');
+  await a.close();
+  await b.close();
+
+  // A fresh database on the same server migrates on its first open.
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query('create database second');
+  await admin.end();
+  const second = await openDatabase(server.url.replace(/\/lgsp$/, '/second'));
+  t.equal((await second.query('select * from gateway_messages')).rowCount, 0, 'tables exist');
+  await second.close();
+
+  const dir = server.dataDir;
+  await server.stop();
+  t.notOk(existsSync(dir), 'temp data dir removed');
+});
+
+t.test('a missing DATABASE_URL is named at start', async (t) => {
+  await t.rejects(openDatabase(''), /DATABASE_URL is not set/);
+});
