@@ -2,7 +2,7 @@
 // become 'rejected' entries, the API is for operators only, and `lgsp audit verify` catches a
 // store edited after the fact.
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import pg from 'pg';
 import t, { type Test } from 'tap';
 import { v7 as uuidv7 } from 'uuid';
 import { loadConfig } from '../services/platform/config.js';
@@ -13,6 +13,7 @@ import { topicsFor } from '../services/platform/topics.js';
 import { issueAccessToken } from '../services/platform/access-token.js';
 import { startAuditService } from '../services/audit/audit-service.js';
 import { runAuditVerify } from '../services/audit/verify-command.js';
+import { createTestDatabase } from './helpers/test-database.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -53,10 +54,13 @@ t.test('audit service over real Kafka', async (t) => {
   const dataDir = t.testdir();
   const keysFile = join(dataDir, 'platform-keys.json');
   const keystore = await PlatformKeystore.open(keysFile);
+  const database = await createTestDatabase('audit-service');
+  t.teardown(() => database.drop());
   const config = loadConfig(
     {
       dataDir,
       keysFile,
+      databaseUrl: database.url,
       kafkaBrokers: brokers,
       topicPrefix: `t${Date.now()}-${process.pid}-`,
       topicPartitions: 2,
@@ -67,7 +71,6 @@ t.test('audit service over real Kafka', async (t) => {
     {},
   );
   const topics = topicsFor(config.topicPrefix);
-  const dbFile = join(dataDir, 'audit.db');
 
   const audit = await startAuditService(config);
   let stopped = false;
@@ -101,18 +104,18 @@ t.test('audit service over real Kafka', async (t) => {
   await forger.send(auditOnly(messageEvent('delivered', envelope('000.00.16.H49'), 'mallory')));
   await producer.send([{ topic: topics.audit, key: 'x', value: 'this is not JSON' }]);
 
-  await eventually('six audit entries', () => audit.store.count() >= 6);
+  await eventually('six audit entries', async () => (await audit.store.count()) >= 6);
   // Give a redelivery or a stray duplicate the chance to show up before counting exactly.
   await new Promise((r) => setTimeout(r, 500));
-  t.equal(audit.store.count(), 6, '3 events (one sent twice, recorded once) + 3 rejected records');
+  t.equal(await audit.store.count(), 6, '3 events (one sent twice, recorded once) + 3 rejected records');
 
   t.test('verified events are recorded as sent', async (t) => {
-    const entries = audit.store.query({ messageId: message.id }).entries;
+    const entries = (await audit.store.query({ messageId: message.id })).entries;
     t.same(entries.map((e) => e.event).reverse(), signed);
   });
 
   t.test('untrusted records become rejected entries, never dropped', async (t) => {
-    const rejected = audit.store.query({ event: 'rejected' }).entries.map((e) => e.event);
+    const rejected = (await audit.store.query({ event: 'rejected' })).entries.map((e) => e.event);
     t.equal(rejected.length, 3);
     const reasons = rejected.map((e) => String(e.detail?.reason)).sort();
     t.match(reasons, [/^malformed audit record: not JSON$/, /^unverified audit record: record is not signed$/, /^unverified audit record: signature verification failed/]);
@@ -168,7 +171,7 @@ t.test('audit service over real Kafka', async (t) => {
 
     t.equal((await get('/v1/audit/integrity')).status, 401);
     t.equal((await get('/v1/audit/integrity', await token(['agency']))).status, 403);
-    await eventually('a checkpoint of the whole chain', () => audit.store.lastCheckpoint()?.seq === 6);
+    await eventually('a checkpoint of the whole chain', async () => (await audit.store.lastCheckpoint())?.seq === 6);
     const integrity = await get('/v1/audit/integrity', operator);
     t.equal(integrity.status, 200);
     t.match(await integrity.json(), {
@@ -191,25 +194,32 @@ t.test('audit service over real Kafka', async (t) => {
 
   t.test('lgsp audit verify: clean store, then an edited one', async (t) => {
     // Records of different keys may land on different partitions, so look the seq up.
-    const deliveredSeq = audit.store.query({ messageId: message.id, event: 'delivered' }).entries[0].seq;
+    const deliveredSeq = (await audit.store.query({ messageId: message.id, event: 'delivered' })).entries[0].seq;
     await audit.stop();
     stopped = true;
     const lines: string[] = [];
     const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
 
-    t.equal(await runAuditVerify(['--db', dbFile, '--keys', keysFile], out), 0, lines.join('\n'));
+    t.equal(await runAuditVerify(['--database', database.url, '--keys', keysFile], out), 0, lines.join('\n'));
     t.match(lines.join('\n'), /6 entries, \d+ checkpoints[\s\S]*OK/);
 
-    const db = new Database(dbFile);
-    db.exec('DROP TRIGGER entries_no_update');
-    db.prepare(`UPDATE entries SET body = replace(body, '"delivered"', '"dead_lettered"') WHERE seq = ?`).run(deliveredSeq);
-    db.close();
+    // An owner of the tables can switch the append-only triggers off; the chain still tells.
+    const attacker = new pg.Client({ connectionString: database.url });
+    await attacker.connect();
+    await attacker.query('SET session_replication_role = replica');
+    await attacker.query(`UPDATE audit_entries SET body = replace(body, '"delivered"', '"dead_lettered"') WHERE seq = $1`, [deliveredSeq]);
+    await attacker.end();
     lines.length = 0;
-    t.equal(await runAuditVerify([`--db=${dbFile}`, `--keys=${keysFile}`], out), 1);
+    t.equal(await runAuditVerify([`--database=${database.url}`, `--keys=${keysFile}`], out), 1);
     t.match(lines.join('\n'), new RegExp(`TAMPERED: first bad entry seq ${deliveredSeq}: hash mismatch`));
 
-    t.equal(await runAuditVerify(['--db', join(dataDir, 'missing.db'), '--keys', keysFile], out), 2, 'missing store');
-    t.equal(await runAuditVerify(['--db', dbFile, '--keys', join(dataDir, 'missing.json')], out), 2, 'missing keys');
+    const empty = await createTestDatabase('audit-empty');
+    t.teardown(() => empty.drop());
+    lines.length = 0;
+    t.equal(await runAuditVerify(['--database', empty.url, '--keys', keysFile], out), 2, 'a database without an audit log');
+    t.match(lines.join('\n'), /holds no audit log/);
+    t.equal(await runAuditVerify(['--database', database.url, '--keys', join(dataDir, 'missing.json')], out), 2, 'missing keys');
+    t.equal(await runAuditVerify(['--database', 'mysql://x'], out), 2, 'not a PostgreSQL URL');
     t.equal(await runAuditVerify(['--frobnicate'], out), 2, 'usage error');
   });
 });

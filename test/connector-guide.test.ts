@@ -154,7 +154,8 @@ export default defineConnector({
     if (runner.exitCode !== null) throw new Error(`the runner exited: ${runnerLog}`);
     const s = await status(name);
     return s.connector?.state === 'RUNNING' ? s : null;
-  }, 30_000);
+    // A cold process start (module loading, migrations, Kafka group join) on a loaded machine.
+  }, 90_000);
   t.match(running, { name, stats: { delivered: 0 } }, `${name} runs in the runner process`);
   const broken = await status('broken-at-start');
   t.equal(broken.connector.state, 'FAILED', 'the connector that throws on start is reported');

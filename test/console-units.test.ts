@@ -5,6 +5,8 @@ import { v7 as uuidv7 } from 'uuid';
 import type { BusEvent, BusEventName } from '../services/platform/bus-events.js';
 import { businessFacts, familyOf, normaliseStatusCode, parseBusinessTime } from '../services/console/business-status.js';
 import { ConsoleStore } from '../services/console/console-store.js';
+import { openDatabase } from '../services/platform/database.js';
+import { createTestDatabase } from './helpers/test-database.js';
 import { FlowMonitor } from '../services/console/flow-monitor.js';
 import { buildKpiReport, kpiCsv } from '../services/console/kpi-report.js';
 
@@ -20,6 +22,18 @@ const event = (name: BusEventName, messageId: string, at: string, extra: Partial
   correlationId: 'doc-1',
   ...extra,
 });
+
+
+/** A console store on a database of its own (dropped at teardown). */
+async function consoleStore(t: { teardown(fn: () => unknown): void }): Promise<ConsoleStore> {
+  const database = await createTestDatabase('console-units');
+  const db = await openDatabase(database.url);
+  t.teardown(async () => {
+    await db.close();
+    await database.drop();
+  });
+  return ConsoleStore.open(db);
+}
 
 t.test('business facts', async (t) => {
   t.equal(familyOf('edoc.send'), 'edoc');
@@ -41,61 +55,58 @@ t.test('business facts', async (t) => {
 });
 
 t.test('the message index tolerates out-of-order and redelivered events', async (t) => {
-  const store = new ConsoleStore(':memory:');
-  t.teardown(() => store.close());
+  const store = await consoleStore(t);
   const id = uuidv7();
   const delivered = event('delivered', id, '2026-01-05T02:00:02.000Z', { detail: { attempt: 2, httpStatus: 200 } });
-  const changed = store.messages.applyEvents([delivered]);
+  const changed = await store.messages.applyEvents([delivered]);
   t.same([...changed], [id], 'a message first seen by its delivery is indexed');
-  store.messages.applyEvents([
+  await store.messages.applyEvents([
     event('accepted', id, '2026-01-05T02:00:00.000Z'),
     event('delivery_failed', id, '2026-01-05T02:00:01.000Z', { detail: { attempt: 1, reason: 'HTTP 503' } }),
   ]);
-  t.equal(store.messages.applyEvents([delivered]).size, 0, 'a redelivered event changes nothing');
-  const row = store.messages.get(id)!;
+  t.equal((await store.messages.applyEvents([delivered])).size, 0, 'a redelivered event changes nothing');
+  const row = (await store.messages.get(id))!;
   t.match(row, { status: 'delivered', acceptedAt: '2026-01-05T02:00:00.000Z', deliveredAt: '2026-01-05T02:00:02.000Z', attempts: 1, lastReason: 'HTTP 503', family: 'edoc' });
-  t.same(store.messages.timeline(id).map((e) => e.event), ['accepted', 'delivery_failed', 'delivered'], 'timeline in event time order');
-  store.messages.applyEvents([event('status', id, '2026-01-05T03:00:00.000Z', { detail: { statusCode: '06' } }), event('status', id, '2026-01-05T02:30:00.000Z', { detail: { statusCode: '03' } })]);
-  t.equal(store.messages.get(id)!.businessStatus, '06', 'the latest business status by time, not arrival');
-  t.equal(store.messages.search({ status: '06' }).items.length, 1, 'search by business status');
-  t.equal(store.messages.search({ type: 'edoc.*' }).items.length, 1, 'search by family');
-  t.equal(store.messages.search({ type: 'edoc' }).items.length, 0, 'a bare word is an exact type');
+  t.same((await store.messages.timeline(id)).map((e) => e.event), ['accepted', 'delivery_failed', 'delivered'], 'timeline in event time order');
+  await store.messages.applyEvents([event('status', id, '2026-01-05T03:00:00.000Z', { detail: { statusCode: '06' } }), event('status', id, '2026-01-05T02:30:00.000Z', { detail: { statusCode: '03' } })]);
+  t.equal((await store.messages.get(id))!.businessStatus, '06', 'the latest business status by time, not arrival');
+  t.equal((await store.messages.search({ status: '06' })).items.length, 1, 'search by business status');
+  t.equal((await store.messages.search({ type: 'edoc.*' })).items.length, 1, 'search by family');
+  t.equal((await store.messages.search({ type: 'edoc' })).items.length, 0, 'a bare word is an exact type');
 });
 
 t.test('search pages with a cursor', async (t) => {
-  const store = new ConsoleStore(':memory:');
-  t.teardown(() => store.close());
-  for (let i = 0; i < 5; i++) store.messages.applyEvents([event('accepted', uuidv7(), `2026-01-05T02:00:0${i}.000Z`, { correlationId: `c${i}` })]);
-  const first = store.messages.search({ limit: 2 });
+  const store = await consoleStore(t);
+  for (let i = 0; i < 5; i++) await store.messages.applyEvents([event('accepted', uuidv7(), `2026-01-05T02:00:0${i}.000Z`, { correlationId: `c${i}` })]);
+  const first = await store.messages.search({ limit: 2 });
   t.same(first.items.map((m) => m.correlationId), ['c4', 'c3']);
-  const second = store.messages.search({ limit: 2, before: first.nextBefore! });
+  const second = await store.messages.search({ limit: 2, before: first.nextBefore! });
   t.same(second.items.map((m) => m.correlationId), ['c2', 'c1']);
-  const last = store.messages.search({ limit: 2, before: second.nextBefore! });
+  const last = await store.messages.search({ limit: 2, before: second.nextBefore! });
   t.same(last.items.map((m) => m.correlationId), ['c0']);
   t.equal(last.nextBefore, null);
 });
 
 t.test('a dead letter can be claimed for replay once', async (t) => {
-  const store = new ConsoleStore(':memory:');
-  t.teardown(() => store.close());
+  const store = await consoleStore(t);
   const add = (offset: string) =>
     store.deadLetters.add({
       topic: 'lgsp.dlq.relay', partition: 0, offset, connector: 'relay', messageId: 'm1', reason: 'receiver answered HTTP 422', attempts: 1,
       originTopic: 'lgsp.msg.notice', failedAt: '2026-01-05T02:00:00.000Z', key: 'k', value: Buffer.from('{}'), signature: { 'lgsp-sig': 'x', 'lgsp-proof': '0/1:' },
       verified: true, verifyReason: null, envelope: { type: 'notice.send', to: { member: 'A', service: 'notice' } },
     });
-  t.equal(add('0'), true);
-  t.equal(add('0'), false, 'a redelivered dead letter is stored once');
-  const [dl] = store.deadLetters.search({});
-  t.equal(store.deadLetters.claimReplay(dl.id), true);
-  t.equal(store.deadLetters.claimReplay(dl.id), false, 'a second claim (double click, second operator) fails');
-  store.deadLetters.releaseReplay(dl.id);
-  t.equal(store.deadLetters.claimReplay(dl.id), true, 'a failed produce releases the claim');
-  store.deadLetters.completeReplay(dl.id, 'lgsp-operator');
-  const done = store.deadLetters.get(dl.id)!;
+  t.equal(await add('0'), true);
+  t.equal(await add('0'), false, 'a redelivered dead letter is stored once');
+  const [dl] = await store.deadLetters.search({});
+  t.equal(await store.deadLetters.claimReplay(dl.id), true);
+  t.equal(await store.deadLetters.claimReplay(dl.id), false, 'a second claim (double click, second operator) fails');
+  await store.deadLetters.releaseReplay(dl.id);
+  t.equal(await store.deadLetters.claimReplay(dl.id), true, 'a failed produce releases the claim');
+  await store.deadLetters.completeReplay(dl.id, 'lgsp-operator');
+  const done = (await store.deadLetters.get(dl.id))!;
   t.match(done, { replayedBy: 'lgsp-operator', value: null }, 'the raw record is dropped once replayed');
-  t.equal(store.deadLetters.depthByConnector().get('relay'), undefined);
-  t.same(store.deadLetters.replayCandidates({ connector: 'relay' }, 10), []);
+  t.equal((await store.deadLetters.depthByConnector()).get('relay'), undefined);
+  t.same(await store.deadLetters.replayCandidates({ connector: 'relay' }, 10), []);
 });
 
 t.test('the live window counts recent events only', async (t) => {
@@ -119,14 +130,13 @@ t.test('the live window counts recent events only', async (t) => {
 });
 
 t.test('KPI CSV escapes cells and neutralises formulas', async (t) => {
-  const store = new ConsoleStore(':memory:');
-  t.teardown(() => store.close());
+  const store = await consoleStore(t);
   const id = uuidv7();
   const sender = { member: '=HYPERLINK("x")', system: 's' };
-  store.messages.applyEvents([event('accepted', id, new Date().toISOString(), { from: sender })]);
+  await store.messages.applyEvents([event('accepted', id, new Date().toISOString(), { from: sender })]);
   const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
   const tomorrow = new Date(Date.now() + 31 * 3600_000).toISOString().slice(0, 10);
-  const report = buildKpiReport(store.messages, [{ code: sender.member, name: 'Sở "A", B' }], { from: today, to: tomorrow });
+  const report = await buildKpiReport(store.messages, [{ code: sender.member, name: 'Sở "A", B' }], { from: today, to: tomorrow });
   t.equal(report.total.documents.sent, 1);
   const csv = kpiCsv(report, 'en');
   const row = csv.split('\r\n')[1];
@@ -134,8 +144,7 @@ t.test('KPI CSV escapes cells and neutralises formulas', async (t) => {
 });
 
 t.test('KPI dossier threads are per sender: another agency reusing a correlation id does not join', async (t) => {
-  const store = new ConsoleStore(':memory:');
-  t.teardown(() => store.close());
+  const store = await consoleStore(t);
   const a = { member: '000.00.15.H49', system: 'so-tp-motcua' };
   const b = { member: '000.00.24.H49', system: 'so-khdt-motcua' };
   const portal = { member: '000.00.00.G22', service: 'dvcqg-dossier' };
@@ -143,7 +152,7 @@ t.test('KPI dossier threads are per sender: another agency reusing a correlation
   const at = (s: number) => new Date(now + s * 1000).toISOString();
   const [ma, mb] = [uuidv7(), uuidv7()];
   const common = { type: 'dossier.sync', to: portal, correlationId: 'HS-0001' };
-  store.messages.applyEvents([
+  await store.messages.applyEvents([
     event('accepted', ma, at(0), { ...common, from: a }),
     event('delivered', ma, at(1), { ...common, from: a, detail: { status: '4' } }),
     event('accepted', mb, at(2), { ...common, from: b }),
@@ -151,7 +160,7 @@ t.test('KPI dossier threads are per sender: another agency reusing a correlation
   ]);
   const today = new Date(now + 7 * 3600_000).toISOString().slice(0, 10);
   const tomorrow = new Date(now + 31 * 3600_000).toISOString().slice(0, 10);
-  const report = buildKpiReport(store.messages, [], { from: today, to: tomorrow });
+  const report = await buildKpiReport(store.messages, [], { from: today, to: tomorrow });
   t.equal(report.total.dossiers.dossiers, 2, 'two dossiers, one per sender');
   const byMember = Object.fromEntries(report.agencies.map((x) => [x.member, x.dossiers.statuses]));
   t.same(byMember[a.member], { '4': 1 }, "A's dossier keeps its own status");

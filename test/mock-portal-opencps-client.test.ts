@@ -4,12 +4,11 @@
 // field sent as "" and every list empty, isUpdating as the string "False", TraCuuHoSo with a
 // lowercase `mahoso`, CapNhatTienDoHoSoMC with the client's own optional fields as "".
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { buildMockPortal } from '../services/mock-portal/portal-app.js';
 import { ProcedureCatalogue } from '../services/mock-portal/procedure-catalogue.js';
+import { createTestDatabase } from './helpers/test-database.js';
 
 const ACCOUNT = { username: 'lgsp-h49', password: 'mật-khẩu-thử-nghiệm' };
 const MADONVI = '000.00.15.H49';
@@ -89,12 +88,12 @@ class OpenCpsShapedClient {
 }
 
 t.test('an OpenCPS-shaped one-stop-shop client against the mock portal', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'lgsp-opencps-client-'));
-  const portal = await buildMockPortal({ dbFile: join(dir, 'portal.db'), accounts: [ACCOUNT], procedures: ProcedureCatalogue.load(join(PROJECT_ROOT, 'seeds', 'procedures.json')) });
+  const database = await createTestDatabase('opencps-client');
+  const portal = await buildMockPortal({ databaseUrl: database.url, accounts: [ACCOUNT], procedures: ProcedureCatalogue.load(join(PROJECT_ROOT, 'seeds', 'procedures.json')) });
   const url = await portal.app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(async () => {
     await portal.app.close();
-    rmSync(dir, { recursive: true, force: true });
+    await database.drop();
   });
   const client = new OpenCpsShapedClient(url);
 

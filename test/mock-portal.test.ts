@@ -2,19 +2,18 @@
 // own codes, the lifecycle, idempotent progress, lookups, the catalogue, fault knobs and
 // persistence across a restart.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { buildMockPortal, type MockPortal } from '../services/mock-portal/portal-app.js';
+import { createTestDatabase } from './helpers/test-database.js';
 import { ProcedureCatalogue } from '../services/mock-portal/procedure-catalogue.js';
 
 const ACCOUNT = { username: 'lgsp-h49', password: 'mật-khẩu-thử-nghiệm' };
 const AGENCY = '000.00.15.H49';
 const procedures = ProcedureCatalogue.load(join(PROJECT_ROOT, 'seeds', 'procedures.json'));
 
-async function start(dbFile: string, extra: { sessionTtlSeconds?: number } = {}): Promise<{ portal: MockPortal; url: string }> {
-  const portal = await buildMockPortal({ dbFile, accounts: [ACCOUNT], procedures, ...extra });
+async function start(databaseUrl: string, extra: { sessionTtlSeconds?: number } = {}): Promise<{ portal: MockPortal; url: string }> {
+  const portal = await buildMockPortal({ databaseUrl, accounts: [ACCOUNT], procedures, ...extra });
   const url = await portal.app.listen({ port: 0, host: '127.0.0.1' });
   return { portal, url };
 }
@@ -42,12 +41,11 @@ function dossier(code: string, overrides: Record<string, unknown> = {}): Record<
 }
 
 t.test('mock portal', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'lgsp-mock-portal-'));
-  const dbFile = join(dir, 'portal.db');
-  let { portal, url } = await start(dbFile);
+  const database = await createTestDatabase('mock-portal');
+  let { portal, url } = await start(database.url);
   t.teardown(async () => {
     await portal.app.close();
-    rmSync(dir, { recursive: true, force: true });
+    await database.drop();
   });
   const login = async () => (await post(url, '/api/auth/login', ACCOUNT)).body.session as string;
   const sync = (session: string, data: unknown[], isUpdating: unknown = 'False', madonvi = AGENCY) =>
@@ -193,7 +191,7 @@ t.test('mock portal', async (t) => {
 
     const s = await login();
     await portal.app.close();
-    ({ portal, url } = await start(dbFile));
+    ({ portal, url } = await start(database.url));
     const kept = await admin('L-1');
     t.same(kept.statusHistory.map((h: { status: string }) => h.status), ['1', '2', '4'], 'history kept');
     const online = (await (await fetch(`${url}/_admin/dossiers?source=online`)).json()).dossiers[0];

@@ -205,3 +205,33 @@ t.test('configuration is documented from the config schema', async (t) => {
   t.match(configMarkdown({ type: 'object', properties: { x: { type: 'string', description: 'a | b' } } }), /a \\\| b/, 'pipes escaped');
   t.match(configMarkdown(undefined), /takes no configuration/);
 });
+
+t.test('ctx.state in the harness: in memory, newest wins, shared between two harnesses like two runners', async (t) => {
+  // "Newest update wins" the way docs/write-a-connector.md shows it.
+  const connector = defineConnector({
+    name: 'newest-wins',
+    async handle(message, ctx) {
+      const key = `record:${(message.data as { recordId: string }).recordId}`;
+      for (;;) {
+        const seen = await ctx.state.get<{ newest: string }>(key);
+        if (seen && seen.newest >= message.id) return { detail: { superseded: true } };
+        if (await ctx.state.compareAndSet(key, seen, { newest: message.id })) return { detail: { superseded: false } };
+      }
+    },
+  });
+  const a = await testConnector(connector, {});
+  t.teardown(() => a.stop());
+  const b = await testConnector(connector, { state: a.state });
+  t.teardown(() => b.stop());
+  const first = await a.send('x.do', { recordId: 'R1' });
+  const second = await b.send('x.do', { recordId: 'R1' });
+  t.same(first.detail, { superseded: false });
+  t.same(second.detail, { superseded: false }, 'a newer message (UUIDv7 ids grow) wins');
+  t.same(await a.state.get('record:R1'), { newest: second.envelope.id }, 'both harnesses see one state');
+  // A newer update already applied (an id above any issued now): this one is superseded.
+  await a.state.set('record:R2', { newest: 'ffffffff-ffff-7fff-bfff-ffffffffffff' });
+  t.same((await b.send('x.do', { recordId: 'R2' })).detail, { superseded: true }, 'an older update does not overwrite a newer one');
+  const fresh = await testConnector(connector, {});
+  t.teardown(() => fresh.stop());
+  t.equal(await fresh.state.get('record:R1'), undefined, 'each harness starts with empty state unless given one');
+});

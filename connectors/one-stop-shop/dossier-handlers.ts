@@ -2,16 +2,17 @@
 // these throw as RetryableError (through lgsp.retry.one-stop-shop, honouring the portal's
 // Retry-After) and dead-letters PermanentError, so the handlers only decide which is which and
 // keep the portal free of duplicates:
-// - dossier.sync asks the portal whether it already holds the dossier (TraCuuHoSo) unless this
-//   client has seen it there, and sends DongBoHoSoMC with isUpdating accordingly, so a retry
+// - dossier.sync asks the portal whether it already holds the dossier (TraCuuHoSo) unless the
+//   connector has seen it there, and sends DongBoHoSoMC with isUpdating accordingly, so a retry
 //   after a lost answer updates instead of creating a second dossier; a sync retried after a
 //   newer sync of the same dossier went through is superseded, not sent (retries leave the
-//   original order, and older data must not overwrite newer);
+//   original order, and older data must not overwrite newer). What the connector has seen lives
+//   in ctx.state (one key per dossier), so every runner replica applies the same guard;
 // - dossier.progress relies on the portal acknowledging a repeated identical update, and waits
 //   (retries) while an earlier message of the same dossier is still on its way;
 // - dossier.lookup answers through ctx.reply();
 // - dossier.submitted (portal → province) is a signed delivery to the agency's system.
-import { PermanentError, RetryableError, type ConnectorContext, type Envelope, type HandleResult } from '@lgsp/sdk';
+import { PermanentError, RetryableError, type ConnectorContext, type ConnectorState, type Envelope, type HandleResult } from '@lgsp/sdk';
 import {
   MappingError,
   fromPortalLookup,
@@ -26,12 +27,6 @@ import { PORTAL_OK, portalRefusal, type PortalClient } from './portal-client.js'
 
 export interface HandlerDeps {
   client: PortalClient;
-  /**
-   * Dossiers this client knows the portal holds (agency|code → id of the newest dossier.sync
-   * applied, '' when none was), most recent last; bounded.
-   */
-  known: Map<string, string>;
-  knownLimit: number;
   lookupMaxAgeMs: number;
   requestTimeoutMs: number;
 }
@@ -48,12 +43,26 @@ function mapped<T>(what: string, map: () => T): T {
   }
 }
 
-function remember(deps: HandlerDeps, key: string, syncId?: string): void {
-  const newest = deps.known.get(key) ?? '';
-  deps.known.delete(key);
-  // Message ids are UUIDv7, assigned at the gateway in acceptance order: they compare by time.
-  deps.known.set(key, syncId && syncId > newest ? syncId : newest);
-  if (deps.known.size > deps.knownLimit) deps.known.delete(deps.known.keys().next().value as string);
+/**
+ * ctx.state value of a dossier the portal is known to hold: the id of the newest dossier.sync
+ * applied to it ('' when none was, e.g. only progress went through).
+ */
+interface KnownDossier {
+  newestSync: string;
+}
+
+const knownKey = (agency: string, code: string) => `dossier:${agency}|${code}`;
+
+/** Records that the portal holds the dossier and, with `syncId`, that this sync was applied; newest id wins. */
+async function remember(state: ConnectorState, key: string, syncId?: string): Promise<void> {
+  // Compare-and-set until it sticks: a replica handling a retried sync of the same dossier at
+  // the same moment must not replace a newer id with an older one.
+  for (;;) {
+    const current = await state.get<KnownDossier>(key);
+    // Message ids are UUIDv7, assigned at the gateway in acceptance order: they compare by time.
+    if (current && (!syncId || current.newestSync >= syncId)) return;
+    if (await state.compareAndSet(key, current, { newestSync: syncId ?? '' })) return;
+  }
 }
 
 async function portalRecord(deps: HandlerDeps, agency: string, code: string, signal: AbortSignal): Promise<PortalLookupRecord | null> {
@@ -66,8 +75,8 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
   const dossier = message.data as DossierSync;
   const agency = message.from.member;
   const code = dossier.dossierCode;
-  const key = `${agency}|${code}`;
-  const newest = deps.known.get(key);
+  const key = knownKey(agency, code);
+  const newest = (await ctx.state.get<KnownDossier>(key))?.newestSync;
   if (newest && newest > message.id) {
     // A newer sync of this dossier is already at the portal (this one was retried after it):
     // sending the older data now would overwrite the newer.
@@ -93,11 +102,11 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
   }
   if (answer.error_code === NOT_FOUND && exists) {
     // Remembered as present, but the portal no longer has it: check again on the next attempt.
-    deps.known.delete(key);
+    await ctx.state.delete(key);
     throw new RetryableError(`DongBoHoSoMC ${code}: the portal no longer holds the dossier; it will be created again`);
   }
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`DongBoHoSoMC ${code}`, answer);
-  remember(deps, key, message.id);
+  await remember(ctx.state, key, message.id);
   // Status and dates on the `delivered` event feed the operators' KPIs (on-time rate).
   return {
     detail: {
@@ -125,7 +134,7 @@ export async function reportProgress(message: Envelope, ctx: ConnectorContext<un
     throw new RetryableError(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${answer.current_status ?? '?'}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`);
   }
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`CapNhatTienDoHoSoMC ${code}`, answer);
-  remember(deps, `${agency}|${code}`);
+  await remember(ctx.state, knownKey(agency, code));
   // When the result is returned, add the portal's appointment date (NgayHenTra) so the
   // operators' on-time KPI can compare it with the return date; a failed lookup only loses that.
   let timing: Record<string, string> = {};

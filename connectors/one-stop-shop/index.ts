@@ -21,8 +21,6 @@ export interface OneStopShopConfig {
   requestTimeoutMs: number;
   /** A dossier.lookup older than this is no longer answered (its requester gave up). */
   lookupMaxAgeMs: number;
-  /** How many dossiers the connector remembers as present at the portal (saves a lookup per sync). */
-  knownDossiersCacheSize: number;
 }
 
 export const configSchema = {
@@ -37,7 +35,6 @@ export const configSchema = {
     username: { type: 'string', minLength: 1, description: "The province's portal account; its password is the secret portalPassword" },
     requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000, default: 10_000, description: 'How long one portal call may take' },
     lookupMaxAgeMs: { type: 'integer', minimum: 1000, default: 60_000, description: 'A dossier.lookup older than this is no longer sent to the portal (its requester gave up)' },
-    knownDossiersCacheSize: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 100_000, description: 'Dossiers remembered as present at the portal (saves a TraCuuHoSo per sync)' },
   },
 };
 
@@ -56,8 +53,6 @@ function depsFor(ctx: { config: OneStopShopConfig; secrets: ConnectorSecrets; me
     const created: HandlerDeps & { secrets: ConnectorSecrets } = {
       secrets: ctx.secrets,
       client: new PortalClient(config, () => created.secrets.get('portalPassword'), ctx.metrics),
-      known: new Map(),
-      knownLimit: config.knownDossiersCacheSize,
       lookupMaxAgeMs: config.lookupMaxAgeMs,
       requestTimeoutMs: config.requestTimeoutMs,
     };

@@ -5,6 +5,7 @@ import type { Envelope } from '../../services/platform/envelope.js';
 import type { DeliveryRequest, DeliveryResponse } from '../../services/platform/delivery.js';
 import type { ConnectorMetrics } from './metrics.js';
 import type { ConnectorSecrets, SecretDeclaration } from './secrets.js';
+import type { ConnectorState } from './state.js';
 
 export type { Envelope };
 // The delivery contract and failure classes are the platform's (the runtime and this SDK's test
@@ -12,6 +13,7 @@ export type { Envelope };
 export { RetryableError, PermanentError, isRetryable, type DeliveryRequest, type DeliveryResponse } from '../../services/platform/delivery.js';
 export type { ConnectorMetrics, CounterMetric, HistogramMetric, MetricLabels } from './metrics.js';
 export type { ConnectorSecrets, SecretDeclaration } from './secrets.js';
+export type { ConnectorState } from './state.js';
 
 export interface ConnectorLogger {
   info(obj: object, msg?: string): void;
@@ -53,6 +55,12 @@ export interface ConnectorContext<Config> {
   /** The secrets declared in defineConnector({ secrets }), from the environment; never logged. */
   secrets: ConnectorSecrets;
   /**
+   * The connector's own keyed JSON state (get/set/compareAndSet/delete), shared by every runner
+   * replica and kept across restarts: what a connector must remember between messages. See
+   * docs/write-a-connector.md.
+   */
+  state: ConnectorState;
+  /**
    * Answers a request/reply message (one sent with POST /v1/requests, e.g. dossier.lookup): the
    * runtime publishes `payload` as a signed reply correlated by the request's message id, and the
    * gateway holding the caller returns it. Only a digest of the reply reaches the audit log.
@@ -87,6 +95,7 @@ export interface ConnectorStartContext<Config> {
   log: ConnectorLogger;
   metrics: ConnectorMetrics;
   secrets: ConnectorSecrets;
+  state: ConnectorState;
 }
 
 export interface ConnectorDefinition<Config = Record<string, unknown>> {

@@ -29,6 +29,7 @@ import { validateConnectorConfig } from './config-validation.js';
 import { missingSecrets, secretEnvName, secretsOf } from './secrets.js';
 import { connectorMetricName, type ConnectorMetrics, type MetricLabels } from './metrics.js';
 import { startTestReceiver, type TestReceiver } from './test-receiver.js';
+import { memoryConnectorState, type ConnectorState } from './state.js';
 
 export { startTestReceiver, type TestReceiver, type ReceivedRequest, type ReceiverResponse, type Responder } from './test-receiver.js';
 
@@ -50,6 +51,11 @@ export interface HarnessOptions {
    * URL (plus `path`) as the service endpoint; it verifies the harness's signatures.
    */
   receiver?: boolean | { path?: string };
+  /**
+   * ctx.state the connector sees (default: a fresh in-memory one, read back with
+   * harness.state). Pass the same object to two harnesses to play two runner replicas.
+   */
+  state?: ConnectorState;
 }
 
 export interface SendOptions {
@@ -172,6 +178,8 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
   readonly deposits: Envelope[] = [];
   readonly logs: LogLine[] = [];
   readonly metrics: MemoryMetrics;
+  /** ctx.state as the connector left it (in memory unless HarnessOptions.state was given). */
+  readonly state: ConnectorState;
   private readonly abort = new AbortController();
   private readonly receivers: TestReceiver[] = [];
   /** The receiver started by the `receiver` option. */
@@ -189,6 +197,7 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
     private readonly catalogue: SchemaCatalogue | null,
   ) {
     this.metrics = new MemoryMetrics(definition.name);
+    this.state = opts.state ?? memoryConnectorState();
   }
 
   /** Validates configuration and secrets like the runner, then runs the connector's start(). */
@@ -207,7 +216,7 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       harness.receiver = await harness.startReceiver();
       harness.endpoint = harness.receiver.url + (typeof opts.receiver === 'object' ? opts.receiver.path ?? '' : '');
     }
-    await definition.start?.({ connector: definition.name, config, log: harness.logger({}), metrics: harness.metrics, secrets: harness.secrets });
+    await definition.start?.({ connector: definition.name, config, log: harness.logger({}), metrics: harness.metrics, secrets: harness.secrets, state: harness.state });
     return harness;
   }
 
@@ -317,6 +326,7 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       },
       metrics: this.metrics,
       secrets: this.secrets,
+      state: this.state,
     };
     try {
       const result = (await this.definition.handle(envelope, ctx)) as HandleResult | void;

@@ -1,8 +1,9 @@
 // The audit service (DESIGN §6): consumes lgsp.audit, appends every event to the hash-chained
-// store, signs the chain head periodically, and serves the operators' query and integrity API.
+// store in PostgreSQL, signs the chain head periodically, and serves the operators' query and
+// integrity API. Run two or more: the one holding the leader lock (audit-leadership.ts)
+// consumes and writes; the others serve queries and take over within seconds if it dies.
 // Used by main.ts, by `npm start` and by tests (which start it in-process).
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Admin, Consumer } from 'kafkajs';
@@ -22,6 +23,9 @@ import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../pl
 import { problemHandler } from '../platform/problem-handler.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { problems } from '../platform/problem.js';
+import { openDatabase, type Database } from '../platform/database.js';
+import { AuditLeadership } from './audit-leadership.js';
+import { checkpointPublisher, type CheckpointPublisher } from './checkpoint-topic.js';
 import { AuditStore, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, auditEventProblem, type AuditQuery } from './audit-store.js';
 import { verifyAuditChain, type ChainVerification } from './chain-verifier.js';
 
@@ -29,8 +33,13 @@ export interface RunningAuditService {
   app: FastifyInstance;
   url: string;
   store: AuditStore;
+  /** Whether this instance currently writes the chain. */
+  isLeader(): boolean;
   stop(): Promise<void>;
 }
+
+/** The audit consumer's Kafka session: a crashed leader's partitions move to its successor after at most this long. */
+const LEADER_SESSION_TIMEOUT_MS = 8000;
 
 // Namespace for the ids of 'rejected' entries made from records that could not be trusted. The
 // id is derived from where the record sat in Kafka and what it held, so a redelivered record
@@ -85,17 +94,17 @@ function auditMetrics(metrics: MetricsRegistry, store: AuditStore, startedAt: nu
     name: 'lgsp_audit_chain_length',
     help: 'Entries in the audit hash chain (seq of the chain head)',
     registers: [metrics],
-    collect() {
-      this.set(store.head()?.seq ?? 0);
+    async collect() {
+      this.set((await store.head())?.seq ?? 0);
     },
   });
   new Gauge({
     name: 'lgsp_audit_checkpoint_age_seconds',
     help: 'Seconds since the chain head was last signed (since service start if never; 0 while the chain is empty). Checkpoints are only written when the head moves, so this grows on an idle bus; alert on it together with lgsp_audit_unsigned_entries > 0',
     registers: [metrics],
-    collect() {
-      const last = store.lastCheckpoint();
-      if (!last && !store.head()) return this.set(0); // nothing to sign yet
+    async collect() {
+      const last = await store.lastCheckpoint();
+      if (!last && !(await store.head())) return this.set(0); // nothing to sign yet
       const since = last ? Date.parse(last.signedAt) : startedAt;
       this.set(Math.max(0, (Date.now() - since) / 1000));
     },
@@ -104,8 +113,8 @@ function auditMetrics(metrics: MetricsRegistry, store: AuditStore, startedAt: nu
     name: 'lgsp_audit_unsigned_entries',
     help: 'Entries appended after the last checkpoint (their deletion would not be detectable yet)',
     registers: [metrics],
-    collect() {
-      this.set((store.head()?.seq ?? 0) - (store.lastCheckpoint()?.seq ?? 0));
+    async collect() {
+      this.set(((await store.head())?.seq ?? 0) - ((await store.lastCheckpoint())?.seq ?? 0));
     },
   });
   return {
@@ -184,7 +193,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
     },
   }, async (req) => {
     try {
-      return ctx.store.query(req.query);
+      return await ctx.store.query(req.query);
     } catch (err) {
       if (err instanceof RangeError) {
         const field = err.message.split(' ')[0];
@@ -203,8 +212,8 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
     },
   }, async () => {
     // Read before verifying: the verification then covers at least this head.
-    const head = ctx.store.head();
-    const lastCheckpoint = ctx.store.lastCheckpoint();
+    const head = await ctx.store.head();
+    const lastCheckpoint = await ctx.store.lastCheckpoint();
     const verification = await ctx.verifyChain();
     return { head, lastCheckpoint, verification };
   });
@@ -217,54 +226,25 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
   const keystore = await PlatformKeystore.open(config.keysFile);
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka('lgsp-audit', config.kafkaBrokers, log);
-  const dbFile = join(config.dataDir, 'audit.db');
 
   let admin: Admin | null = null;
-  let consumer: Consumer | null = null;
-  let store: AuditStore | null = null;
+  let db: Database | null = null;
   let app: FastifyInstance | null = null;
+  let leadership: AuditLeadership | null = null;
+  let publisher: CheckpointPublisher | null = null;
   try {
     admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, [topics.audit], config.topicPartitions);
-    const auditStore = (store = new AuditStore(dbFile));
+    // One partition: the checkpoints stay in the order they were signed.
+    await ensureTopics(admin, [topics.auditCheckpoints], 1);
+    const published = (publisher = await checkpointPublisher(kafka, topics.auditCheckpoints));
+    db = await openDatabase(config.databaseUrl, { applicationName: 'lgsp-audit', onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
+    const database = db;
+    const auditStore = new AuditStore(database);
 
     const metrics = createMetricsRegistry('audit');
     const counters = auditMetrics(metrics, auditStore, startedAt);
-
-    let consumerFailure: string | null = null;
-    consumer = await startSignedConsumer({
-      kafka,
-      // Prefixed like the topics, so separate buses on one cluster do not share a group.
-      groupId: `${config.topicPrefix}lgsp-audit`,
-      topics: [topics.audit],
-      verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
-      // The audit log is not on a latency path: larger fetches, fewer SQLite commits.
-      maxWaitTimeInMs: 500,
-      minBytes: 64 * 1024,
-      log,
-      handleBatch: async (records) => {
-        const now = new Date();
-        const events: BusEvent[] = [];
-        let rejected = 0;
-        for (const record of records) {
-          const { event, rejectedReason } = auditEventFromRecord(record, now);
-          if (rejectedReason) {
-            rejected++;
-            log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason: rejectedReason }, 'audit record recorded as rejected');
-          }
-          events.push(event);
-        }
-        const appended = auditStore.appendBatch(events);
-        counters.rejected.inc(rejected);
-        counters.records.inc({ outcome: 'appended' }, appended);
-        counters.records.inc({ outcome: 'duplicate' }, records.length - appended);
-      },
-    });
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) consumerFailure = e.payload.error.message;
-      log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'audit consumer crashed');
-    });
 
     // Checkpoints run one at a time, so two never sign the same head.
     let checkpointChain: Promise<void> = Promise.resolve();
@@ -272,53 +252,107 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
       (checkpointChain = checkpointChain
         .then(async () => {
           const cp = await auditStore.checkpoint(keystore.signingKey);
-          if (cp) log.debug({ seq: cp.seq }, 'audit checkpoint signed');
+          if (!cp) return;
+          log.debug({ seq: cp.seq }, 'audit checkpoint signed');
+          // Kept outside the database too; one that fails to publish is covered by the next.
+          await published.publish(cp.jws);
         })
         .catch((err: Error) => log.error({ err: err.message }, 'audit checkpoint failed')));
-    const checkpointTimer = setInterval(() => void checkpointNow(), config.checkpointIntervalMs);
-    checkpointTimer.unref();
+
+    // What only the leader runs: the consumer that appends, and the checkpoint timer.
+    let consumer: Consumer | null = null;
+    let checkpointTimer: NodeJS.Timeout | null = null;
+    let consumerFailure: string | null = null;
+    const startWriting = async () => {
+      consumerFailure = null;
+      consumer = await startSignedConsumer({
+        kafka,
+        // Prefixed like the topics, so separate buses on one cluster do not share a group.
+        groupId: `${config.topicPrefix}lgsp-audit`,
+        topics: [topics.audit],
+        verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
+        // The audit log is not on a latency path: larger fetches, fewer commits.
+        maxWaitTimeInMs: 500,
+        minBytes: 64 * 1024,
+        sessionTimeoutMs: LEADER_SESSION_TIMEOUT_MS,
+        log,
+        handleBatch: async (records) => {
+          const now = new Date();
+          const events: BusEvent[] = [];
+          let rejected = 0;
+          for (const record of records) {
+            const { event, rejectedReason } = auditEventFromRecord(record, now);
+            if (rejectedReason) {
+              rejected++;
+              log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason: rejectedReason }, 'audit record recorded as rejected');
+            }
+            events.push(event);
+          }
+          const appended = await auditStore.appendBatch(events);
+          counters.rejected.inc(rejected);
+          counters.records.inc({ outcome: 'appended' }, appended);
+          counters.records.inc({ outcome: 'duplicate' }, records.length - appended);
+        },
+      });
+      consumer.on(consumer.events.CRASH, (e) => {
+        if (!e.payload.restart) consumerFailure = e.payload.error.message;
+        log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'audit consumer crashed');
+      });
+      checkpointTimer = setInterval(() => void checkpointNow(), config.checkpointIntervalMs);
+      checkpointTimer.unref();
+    };
+    const stopWriting = async () => {
+      if (checkpointTimer) clearInterval(checkpointTimer);
+      checkpointTimer = null;
+      // The consumer finishes its current batch first; after that the head no longer moves here.
+      await consumer?.disconnect().catch(() => undefined);
+      consumer = null;
+      await checkpointNow();
+    };
+    const lead = (leadership = new AuditLeadership(config.databaseUrl, log, { onElected: startWriting, onDeposed: stopWriting }));
+    lead.start();
 
     // Concurrent integrity requests share one pass over the chain.
     let verifying: Promise<ChainVerification> | null = null;
     const verifyChain = () =>
-      (verifying ??= verifyAuditChain(dbFile, keystore.keyResolver()).finally(() => {
+      (verifying ??= verifyAuditChain(database.pool, keystore.keyResolver()).finally(() => {
         verifying = null;
       }));
 
     const kafkaCheck = kafkaReadiness(admin);
     app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer), verifyChain }, metrics, {
       kafka: async () => (consumerFailure ? { ok: false, detail: `audit consumer stopped: ${consumerFailure}` } : kafkaCheck()),
-      store: async () => ({ ok: true, detail: `${auditStore.head()?.seq ?? 0} entries` }),
+      store: async () => ({ ok: true, detail: `${(await auditStore.head())?.seq ?? 0} entries; ${lead.isLeader ? 'leader (writes the chain)' : 'standby'}` }),
     });
     const url = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
-    log.info({ url, dbFile }, 'audit service listening');
+    log.info({ url }, 'audit service listening');
 
     const runningApp = app;
-    const runningConsumer = consumer;
     const runningAdmin = admin;
     let stopping: Promise<void> | null = null;
     return {
       app: runningApp,
       url,
       store: auditStore,
+      isLeader: () => lead.isLeader,
       stop: () =>
         (stopping ??= (async () => {
-          clearInterval(checkpointTimer);
           await runningApp.close();
-          // The consumer finishes its current batch first; after that the head no longer moves.
-          await runningConsumer.disconnect().catch(() => undefined);
-          await checkpointNow();
+          // Stepping down stops the consumer and signs the final head before the lock goes.
+          await lead.stop();
           await verifying?.catch(() => undefined);
           await runningAdmin.disconnect().catch(() => undefined);
-          auditStore.close();
+          await published.disconnect().catch(() => undefined);
+          await database.close();
           log.info('audit service stopped');
         })()),
     };
   } catch (err) {
     await app?.close().catch(() => undefined);
-    await consumer?.disconnect().catch(() => undefined);
+    await leadership?.stop().catch(() => undefined);
     await admin?.disconnect().catch(() => undefined);
-    store?.close();
+    await publisher?.disconnect().catch(() => undefined);
+    await db?.close().catch(() => undefined);
     throw err;
   }
 }

@@ -1,7 +1,13 @@
-// The audit log (DESIGN §6): an append-only SQLite table where every entry carries the hash of
-// the entry before it, plus JWS checkpoints that sign the chain head from time to time. Editing,
-// deleting or reordering an entry breaks the chain; deleting the tail (and re-hashing the rest)
-// contradicts a signed checkpoint. chain-verifier.ts checks all of it from the file alone.
+// The audit log (DESIGN §6): an append-only PostgreSQL table (audit_entries, migration
+// *_audit-chain.sql) where every entry carries the hash of the entry before it, plus JWS
+// checkpoints that sign the chain head from time to time. Editing, deleting or reordering an
+// entry breaks the chain; deleting the tail (and re-hashing the rest) contradicts a signed
+// checkpoint. chain-verifier.ts checks all of it from the database alone.
+//
+// One writer at a time: the audit service appends only while it holds the leader lock
+// (audit-leadership.ts), and every append transaction also takes AUDIT_CHAIN_LOCK, so even two
+// writers that both believe they lead (a leader cut off from PostgreSQL for a moment) extend one
+// chain in turn instead of forking it.
 //
 // Hash of an entry (what chain-verifier.ts recomputes, and what an auditor's own tool must
 // reproduce):
@@ -17,17 +23,18 @@
 // first entry's prev_hash is 64 zeros. The remaining columns (message_id, event, type,
 // from_member, to_member, actor) are derived from the body for indexing; the verifier checks
 // they still agree with it.
-import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { CompactSign } from 'jose';
 import type { BusEvent } from '../platform/bus-events.js';
 import type { SigningKey } from '../platform/keystore.js';
-import { openSqlite } from '../platform/sqlite-file.js';
+import type { Database } from '../platform/database.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 export const CHECKPOINT_JWS_TYPE = 'lgsp-audit-checkpoint+jws';
 export const DEFAULT_QUERY_LIMIT = 100;
 export const MAX_QUERY_LIMIT = 1000;
+/** Transaction-level advisory lock every append holds (pg_advisory_xact_lock): appends run one at a time. */
+export const AUDIT_CHAIN_LOCK = 0x4c475350_a0d1;
 
 /** RFC 8785 style canonical JSON for the plain JSON values BusEvents hold. */
 export function canonicalJson(value: unknown): string {
@@ -163,147 +170,104 @@ function isoOrThrow(value: string, name: string): string {
 }
 
 export class AuditStore {
-  private readonly db: Database.Database;
-  private readonly selectHead: Database.Statement;
-  private readonly selectEventId: Database.Statement;
-  private readonly insertEntry: Database.Statement;
-  private readonly selectLastCheckpoint: Database.Statement;
-  private readonly insertCheckpoint: Database.Statement;
-  private readonly appendInTransaction: (events: BusEvent[], recordedAt: string) => number;
-
-  constructor(readonly file: string) {
-    // FULL: an audit entry acknowledged to Kafka (offset committed) must survive a power cut.
-    this.db = openSqlite(file, 'FULL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS entries (
-        seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, message_id TEXT, event TEXT NOT NULL,
-        type TEXT, from_member TEXT, to_member TEXT, actor TEXT, at TEXT NOT NULL, recorded_at TEXT NOT NULL,
-        body TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS entries_by_message ON entries (message_id, seq);
-      CREATE INDEX IF NOT EXISTS entries_by_from ON entries (from_member, seq);
-      CREATE INDEX IF NOT EXISTS entries_by_to ON entries (to_member, seq);
-      CREATE INDEX IF NOT EXISTS entries_by_type ON entries (type, seq);
-      CREATE INDEX IF NOT EXISTS entries_by_event ON entries (event, seq);
-      CREATE INDEX IF NOT EXISTS entries_by_at ON entries (at);
-      CREATE TABLE IF NOT EXISTS checkpoints (
-        seq INTEGER NOT NULL, hash TEXT NOT NULL, signed_at TEXT NOT NULL, jws TEXT NOT NULL);
-      -- Guards against mistakes in code, not against an attacker (who can drop them): the hash
-      -- chain and the signed checkpoints are what make tampering visible.
-      CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
-        BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
-      CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
-        BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
-      CREATE TRIGGER IF NOT EXISTS checkpoints_no_update BEFORE UPDATE ON checkpoints
-        BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
-      CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON checkpoints
-        BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
-    `);
-    this.selectHead = this.db.prepare(`SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1`);
-    this.selectEventId = this.db.prepare(`SELECT 1 FROM entries WHERE event_id = ?`);
-    this.insertEntry = this.db.prepare(`
-      INSERT INTO entries (seq, event_id, message_id, event, type, from_member, to_member, actor, at, recorded_at, body, prev_hash, hash)
-      VALUES (@seq, @eventId, @messageId, @event, @type, @fromMember, @toMember, @actor, @at, @recordedAt, @body, @prevHash, @hash)`);
-    this.selectLastCheckpoint = this.db.prepare(
-      `SELECT seq, hash, signed_at AS signedAt, jws FROM checkpoints ORDER BY seq DESC, rowid DESC LIMIT 1`,
-    );
-    this.insertCheckpoint = this.db.prepare(`INSERT INTO checkpoints (seq, hash, signed_at, jws) VALUES (?, ?, ?, ?)`);
-    this.appendInTransaction = this.db.transaction((events: BusEvent[], recordedAt: string) => {
-      let head = this.head() ?? { seq: 0, hash: GENESIS_HASH };
-      let appended = 0;
-      for (const ev of events) {
-        // Kafka delivers at least once: a redelivered event is already in the chain.
-        if (this.selectEventId.get(ev.id)) continue;
-        const columns = indexedColumns(ev);
-        const body = canonicalJson(ev);
-        const seq = head.seq + 1;
-        const hash = entryHash(head.hash, { seq, eventId: ev.id, at: columns.at, recordedAt, body });
-        this.insertEntry.run({ seq, eventId: ev.id, ...columns, recordedAt, body, prevHash: head.hash, hash });
-        head = { seq, hash };
-        appended++;
-      }
-      return appended;
-    });
-  }
+  constructor(private readonly db: Database) {}
 
   /**
    * Appends events in one transaction, skipping event ids already recorded. Returns how many
    * were appended. Throws (appending nothing) if any event fails auditEventProblem: callers
    * turn such records into 'rejected' entries first, see audit-service.ts.
    */
-  appendBatch(events: BusEvent[]): number {
+  async appendBatch(events: BusEvent[]): Promise<number> {
     if (events.length === 0) return 0;
     for (const ev of events) {
       const problem = auditEventProblem(ev);
       if (problem) throw new TypeError(`not a valid audit event: ${problem}`);
     }
-    return this.appendInTransaction(events, new Date().toISOString());
+    const recordedAt = new Date().toISOString();
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
+      let head = (await headOf(tx)) ?? { seq: 0, hash: GENESIS_HASH };
+      // Kafka delivers at least once: a redelivered event is already in the chain.
+      const known = new Set(
+        (await tx.query<{ event_id: string }>('SELECT event_id FROM audit_entries WHERE event_id = ANY($1::text[])', [events.map((e) => e.id)])).rows.map((r) => r.event_id),
+      );
+      const rows: unknown[][] = [];
+      for (const ev of events) {
+        if (known.has(ev.id)) continue;
+        known.add(ev.id);
+        const c = indexedColumns(ev);
+        const body = canonicalJson(ev);
+        const seq = head.seq + 1;
+        const hash = entryHash(head.hash, { seq, eventId: ev.id, at: c.at, recordedAt, body });
+        rows.push([seq, ev.id, c.messageId, c.event, c.type, c.fromMember, c.toMember, c.actor, c.at, recordedAt, body, head.hash, hash]);
+        head = { seq, hash };
+      }
+      if (rows.length === 0) return 0;
+      // One statement for the whole batch: a column array per column, unnested into rows.
+      const columns = rows[0].map((_, i) => rows.map((r) => r[i]));
+      await tx.query(
+        `INSERT INTO audit_entries (seq, event_id, message_id, event, type, from_member, to_member, actor, at, recorded_at, body, prev_hash, hash)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                              $10::text[], $11::text[], $12::text[], $13::text[])`,
+        columns,
+      );
+      return rows.length;
+    });
   }
 
-  head(): ChainHead | null {
-    return (this.selectHead.get() as ChainHead | undefined) ?? null;
+  async head(): Promise<ChainHead | null> {
+    return headOf(this.db);
   }
 
-  count(): number {
-    return (this.db.prepare(`SELECT count(*) AS n FROM entries`).get() as { n: number }).n;
+  async count(): Promise<number> {
+    return (await this.db.query<{ n: number }>('SELECT count(*)::bigint AS n FROM audit_entries')).rows[0].n;
   }
 
-  lastCheckpoint(): Checkpoint | null {
-    return (this.selectLastCheckpoint.get() as Checkpoint | undefined) ?? null;
+  async lastCheckpoint(): Promise<Checkpoint | null> {
+    const { rows } = await this.db.query<Checkpoint>(
+      'SELECT seq, hash, signed_at AS "signedAt", jws FROM audit_checkpoints ORDER BY seq DESC, id DESC LIMIT 1',
+    );
+    return rows[0] ?? null;
   }
 
   /** Signs the chain head if it moved since the last checkpoint; returns the new checkpoint or null. */
   async checkpoint(key: SigningKey): Promise<Checkpoint | null> {
-    const head = this.head();
-    const last = this.lastCheckpoint();
+    const head = await this.head();
+    const last = await this.lastCheckpoint();
     if (!head || (last && last.seq >= head.seq)) return null;
     const signedAt = new Date().toISOString();
     const jws = await new CompactSign(new TextEncoder().encode(checkpointPayload({ seq: head.seq, hash: head.hash, at: signedAt })))
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: CHECKPOINT_JWS_TYPE })
       .sign(key.key);
     // Entries appended while signing only move the head further; the signed one stays valid.
-    this.insertCheckpoint.run(head.seq, head.hash, signedAt, jws);
+    await this.db.query('INSERT INTO audit_checkpoints (seq, hash, signed_at, jws) VALUES ($1, $2, $3, $4)', [head.seq, head.hash, signedAt, jws]);
     return { seq: head.seq, hash: head.hash, signedAt, jws };
   }
 
   /** Newest first. Throws RangeError for an invalid time bound. */
-  query(q: AuditQuery = {}): AuditPage {
+  async query(q: AuditQuery = {}): Promise<AuditPage> {
     const where: string[] = [];
-    const params: Record<string, unknown> = {};
-    if (q.messageId !== undefined) {
-      where.push('message_id = @messageId');
-      params.messageId = q.messageId;
-    }
-    if (q.member !== undefined) {
-      where.push('(from_member = @member OR to_member = @member)');
-      params.member = q.member;
-    }
-    if (q.type !== undefined) {
-      where.push('type = @type');
-      params.type = q.type;
-    }
-    if (q.event !== undefined) {
-      where.push('event = @event');
-      params.event = q.event;
-    }
-    // `at` is stored in toISOString() form, so string order is time order.
-    if (q.from !== undefined) {
-      where.push('at >= @from');
-      params.from = isoOrThrow(q.from, 'from');
-    }
-    if (q.to !== undefined) {
-      where.push('at < @to');
-      params.to = isoOrThrow(q.to, 'to');
-    }
-    if (q.before !== undefined) {
-      where.push('seq < @before');
-      params.before = q.before;
-    }
+    const params: unknown[] = [];
+    const add = (clause: (p: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    if (q.messageId !== undefined) add((p) => `message_id = ${p}`, q.messageId);
+    if (q.member !== undefined) add((p) => `(from_member = ${p} OR to_member = ${p})`, q.member);
+    if (q.type !== undefined) add((p) => `type = ${p}`, q.type);
+    if (q.event !== undefined) add((p) => `event = ${p}`, q.event);
+    // `at` is stored in toISOString() form, so string order is time order (COLLATE "C": bytewise).
+    if (q.from !== undefined) add((p) => `at COLLATE "C" >= ${p}`, isoOrThrow(q.from, 'from'));
+    if (q.to !== undefined) add((p) => `at COLLATE "C" < ${p}`, isoOrThrow(q.to, 'to'));
+    if (q.before !== undefined) add((p) => `seq < ${p}`, q.before);
     const limit = Math.min(Math.max(1, Math.floor(q.limit ?? DEFAULT_QUERY_LIMIT)), MAX_QUERY_LIMIT);
     // One row more than asked tells whether an older page exists.
-    params.limit = limit + 1;
-    const sql = `SELECT seq, recorded_at, prev_hash, hash, body FROM entries
-      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
-    const rows = this.db.prepare(sql).all(params) as EntryRow[];
+    params.push(limit + 1);
+    const { rows } = await this.db.query<EntryRow>(
+      `SELECT seq, recorded_at, prev_hash, hash, body FROM audit_entries
+       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.length}`,
+      params,
+    );
     const page = rows.slice(0, limit);
     return {
       entries: page.map((r) => ({
@@ -316,8 +280,9 @@ export class AuditStore {
       nextBefore: rows.length > limit ? page[page.length - 1].seq : null,
     };
   }
+}
 
-  close(): void {
-    if (this.db.open) this.db.close();
-  }
+async function headOf(q: Pick<Database, 'query'>): Promise<ChainHead | null> {
+  const { rows } = await q.query<ChainHead>('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1');
+  return rows[0] ?? null;
 }

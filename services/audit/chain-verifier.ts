@@ -1,7 +1,7 @@
-// Verifies an audit store file on its own (`lgsp audit verify`, GET /v1/audit/integrity):
+// Verifies the audit tables on their own (`lgsp audit verify`, GET /v1/audit/integrity):
 // recomputes every entry hash in seq order and checks every signed checkpoint against the
-// chain. It reads one consistent snapshot, so it can run next to a live audit service, and it
-// yields to the event loop between chunks so a long chain does not stall a server.
+// chain. It reads one consistent snapshot (a REPEATABLE READ, READ ONLY transaction), so it can
+// run next to a live audit service, and reads in chunks so a long chain never sits in memory.
 //
 // What each kind of tampering looks like from here:
 // - an edited entry: its recomputed hash differs from the stored one;
@@ -10,11 +10,10 @@
 // - a deleted tail: a checkpoint signs a seq beyond the last entry;
 // - a re-hashed chain: a checkpoint's hash differs from the stored hash at its seq;
 // - a forged or edited checkpoint: its JWS does not verify or does not match its row.
-// Deleting the tail together with every checkpoint that covers it leaves no trace in the file
-// itself; only a checkpoint kept elsewhere shows that.
-import Database from 'better-sqlite3';
+// Deleting the tail together with every checkpoint that covers it leaves no trace in the
+// database itself; only a checkpoint kept elsewhere (the Kafka checkpoint topic) shows that.
+import type pg from 'pg';
 import { compactVerify, type JWTVerifyGetKey } from 'jose';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   CHECKPOINT_JWS_TYPE,
   GENESIS_HASH,
@@ -32,6 +31,8 @@ export interface ChainVerification {
   checkpoints: number;
   /** Highest seq covered by a checkpoint (0 when none): later entries are chained but not yet signed. */
   signedThrough: number;
+  /** Checkpoints read from the Kafka checkpoint topic and checked against the chain, when given. */
+  published?: { checked: number; ignored: number };
   firstBad?: { seq: number; reason: string };
 }
 
@@ -52,7 +53,7 @@ interface EntryRow {
 }
 
 interface CheckpointRow {
-  rowid: number;
+  id: number;
   seq: number;
   hash: string;
   signed_at: string;
@@ -112,33 +113,58 @@ async function checkpointProblem(row: CheckpointRow, getKey: JWTVerifyGetKey): P
   return null;
 }
 
-export async function verifyAuditChain(dbFile: string, getKey: JWTVerifyGetKey): Promise<ChainVerification> {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+/** The claims of a checkpoint JWS that verifies with a platform key, else null. */
+async function verifiedClaims(jws: string, getKey: JWTVerifyGetKey): Promise<CheckpointClaims | null> {
   try {
-    // One read transaction = one snapshot: checkpoints written by a live service while we read
-    // must not look like they point past the end of the chain.
-    db.exec('BEGIN');
-    try {
-      return await verifySnapshot(db, getKey);
-    } finally {
-      db.exec('COMMIT');
-    }
-  } finally {
-    db.close();
+    const verified = await compactVerify(jws, getKey, { algorithms: ['ES256'] });
+    if (verified.protectedHeader.typ !== CHECKPOINT_JWS_TYPE) return null;
+    const claims = JSON.parse(new TextDecoder().decode(verified.payload)) as CheckpointClaims;
+    return Number.isInteger(claims.seq) && typeof claims.hash === 'string' && typeof claims.at === 'string' ? claims : null;
+  } catch {
+    return null;
   }
 }
 
-async function verifySnapshot(db: Database.Database, getKey: JWTVerifyGetKey): Promise<ChainVerification> {
-  const entriesAfter = db.prepare(`SELECT * FROM entries WHERE seq > ? ORDER BY seq LIMIT ${CHUNK}`);
-  const entryHashAt = db.prepare(`SELECT hash FROM entries WHERE seq = ?`);
-  const checkpointsAfter = db.prepare(`SELECT rowid, seq, hash, signed_at, jws FROM checkpoints WHERE rowid > ? ORDER BY rowid LIMIT ${CHUNK}`);
+/**
+ * Verifies the chain in the database `pool` connects to (one connection, one snapshot).
+ * `published`: checkpoint JWSs kept outside the database (the Kafka checkpoint topic); each
+ * one that verifies is checked against the chain like a stored checkpoint, so a tail deleted
+ * together with its stored checkpoints is still found. Ones that do not verify are ignored
+ * (counted): anyone able to write to the topic could put junk there.
+ */
+export async function verifyAuditChain(pool: pg.Pool, getKey: JWTVerifyGetKey, published?: string[]): Promise<ChainVerification> {
+  const client = await pool.connect();
+  try {
+    // One snapshot: checkpoints written by a live service while we read must not look like
+    // they point past the end of the chain.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      return await verifySnapshot(client, getKey, published);
+    } finally {
+      await client.query('COMMIT').catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, published?: string[]): Promise<ChainVerification> {
+  const entriesAfter = async (seq: number) =>
+    (await client.query<EntryRow>(`SELECT * FROM audit_entries WHERE seq > $1 ORDER BY seq LIMIT ${CHUNK}`, [seq])).rows
+      // bigint arrives as text unless the process set pg's int8 parser: numbers either way.
+      .map((r) => ({ ...r, seq: Number(r.seq) }));
+  const entryHashAt = async (seq: number) =>
+    (await client.query<{ hash: string }>('SELECT hash FROM audit_entries WHERE seq = $1', [seq])).rows[0];
+  const checkpointsAfter = async (id: number) =>
+    (await client.query<CheckpointRow>(`SELECT id, seq, hash, signed_at, jws FROM audit_checkpoints WHERE id > $1 ORDER BY id LIMIT ${CHUNK}`, [id])).rows
+      .map((r) => ({ ...r, id: Number(r.id), seq: Number(r.seq) }));
 
   let chainBad: { seq: number; reason: string } | undefined;
   let entries = 0;
   let lastSeq = 0;
   let prevHash = GENESIS_HASH;
   for (;;) {
-    const rows = entriesAfter.all(lastSeq) as EntryRow[];
+    const rows = await entriesAfter(lastSeq);
     for (const row of rows) {
       entries++;
       if (!chainBad) {
@@ -162,7 +188,6 @@ async function verifySnapshot(db: Database.Database, getKey: JWTVerifyGetKey): P
       prevHash = row.hash;
     }
     if (rows.length < CHUNK) break;
-    await yieldToEventLoop();
   }
 
   // Checkpoints in the order they were written; the last one that matched bounds where a
@@ -170,12 +195,12 @@ async function verifySnapshot(db: Database.Database, getKey: JWTVerifyGetKey): P
   let checkpointBad: { seq: number; reason: string } | undefined;
   let checkpoints = 0;
   let signedThrough = 0;
-  let lastRowid = 0;
+  let lastId = 0;
   for (;;) {
-    const rows = checkpointsAfter.all(lastRowid) as CheckpointRow[];
+    const rows = await checkpointsAfter(lastId);
     for (const cp of rows) {
       checkpoints++;
-      lastRowid = cp.rowid;
+      lastId = cp.id;
       if (checkpointBad) continue;
       const forged = await checkpointProblem(cp, getKey);
       if (forged) {
@@ -189,7 +214,7 @@ async function verifySnapshot(db: Database.Database, getKey: JWTVerifyGetKey): P
         };
         continue;
       }
-      const stored = entryHashAt.get(cp.seq) as { hash: string } | undefined;
+      const stored = await entryHashAt(cp.seq);
       if (!stored) {
         checkpointBad = { seq: cp.seq, reason: `entry is missing but the checkpoint signed at ${cp.signed_at} covers it` };
       } else if (stored.hash !== cp.hash) {
@@ -202,9 +227,34 @@ async function verifySnapshot(db: Database.Database, getKey: JWTVerifyGetKey): P
       }
     }
     if (rows.length < CHUNK) break;
-    await yieldToEventLoop();
   }
 
-  const firstBad = [chainBad, checkpointBad].filter((b) => b !== undefined).sort((a, b) => a.seq - b.seq)[0];
-  return { ok: !firstBad, entries, checkpoints, signedThrough, ...(firstBad ? { firstBad } : {}) };
+  let publishedBad: { seq: number; reason: string } | undefined;
+  let checked = 0;
+  let ignored = 0;
+  for (const jws of published ?? []) {
+    const claims = await verifiedClaims(jws, getKey);
+    if (!claims) {
+      ignored++;
+      continue;
+    }
+    checked++;
+    if (publishedBad) continue;
+    if (claims.seq > lastSeq) {
+      publishedBad = {
+        seq: lastSeq + 1,
+        reason: `entries ${lastSeq + 1}..${claims.seq} are missing: the checkpoint signed at ${claims.at} and published on Kafka covers seq ${claims.seq} but the chain ends at ${lastSeq} (tail cut, its stored checkpoints removed)`,
+      };
+      continue;
+    }
+    const stored = await entryHashAt(claims.seq);
+    if (!stored || stored.hash !== claims.hash) {
+      publishedBad = { seq: claims.seq, reason: `hash differs from the checkpoint signed at ${claims.at} and published on Kafka: the chain up to ${claims.seq} was rewritten` };
+    } else {
+      signedThrough = Math.max(signedThrough, claims.seq);
+    }
+  }
+
+  const firstBad = [chainBad, checkpointBad, publishedBad].filter((b) => b !== undefined).sort((a, b) => a.seq - b.seq)[0];
+  return { ok: !firstBad, entries, checkpoints, signedThrough, ...(published ? { published: { checked, ignored } } : {}), ...(firstBad ? { firstBad } : {}) };
 }

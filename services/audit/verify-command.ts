@@ -1,31 +1,66 @@
-// `lgsp audit verify [--db <file>] [--keys <platform-keys.json>]`: checks an audit store file
-// offline. Exit codes: 0 intact, 1 tampered, 2 usage error or nothing to verify. The lgsp CLI
-// dispatcher passes the arguments after `audit verify`.
-import { existsSync } from 'node:fs';
+// `lgsp audit verify [--database <url>] [--keys <platform-keys.json>]`: checks the audit chain
+// in PostgreSQL offline (it only reads; it never migrates or writes). Exit codes: 0 intact,
+// 1 tampered, 2 usage error or nothing to verify. The lgsp CLI dispatcher passes the arguments
+// after `audit verify`.
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { loadConfig } from '../platform/config.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import { verifyAuditChain } from './chain-verifier.js';
+import { readPublishedCheckpoints } from './checkpoint-topic.js';
+import { createKafka } from '../platform/kafka-transport.js';
+import { topicsFor } from '../platform/topics.js';
 import { parseCommandArgs, UsageError } from '../cli/cli-args.js';
 
-export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--db <audit.db>] [--keys <platform-keys.json>]
+export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--database <postgres://…>] [--keys <platform-keys.json>] [--brokers <host:port,…>] [--topic-prefix <p>]
 
-Recomputes the audit hash chain and checks every signed checkpoint.
-  --db    audit store file (default: <dataDir>/audit.db from the configuration)
-  --keys  platform keys file whose public keys verify the checkpoints (default: keysFile)
-Exit status: 0 intact, 1 tampered, 2 usage error or missing file.`;
+Recomputes the audit hash chain and checks every signed checkpoint, those stored with the chain
+and the copies published on Kafka (which reveal a tail cut together with its stored checkpoints).
+  --database      PostgreSQL holding the audit tables (default: DATABASE_URL from the configuration)
+  --keys          platform keys file whose public keys verify the checkpoints (default: keysFile)
+  --brokers       Kafka holding the checkpoint topic (default: KAFKA_BROKERS; none: not checked)
+  --topic-prefix  the bus's topic prefix (default: LGSP_TOPIC_PREFIX)
+Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or missing file.`;
 
 export interface CommandOutput {
   log(line: string): void;
   error(line: string): void;
 }
 
-export async function runAuditVerify(argv: string[], out: CommandOutput = console): Promise<number> {
-  let args: { db?: string; keys?: string; help?: boolean };
+function stackDatabaseUrl(dataDir: string): string {
   try {
-    const { values, positionals } = parseCommandArgs(argv, { db: { type: 'string' }, keys: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+    const stack = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as { postgres?: { url?: unknown } };
+    return typeof stack.postgres?.url === 'string' ? stack.postgres.url : '';
+  } catch {
+    return '';
+  }
+}
+
+/** The URL without its password, for messages. */
+function shown(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the database';
+  }
+}
+
+export async function runAuditVerify(argv: string[], out: CommandOutput = console): Promise<number> {
+  let args: { database?: string; keys?: string; brokers?: string; 'topic-prefix'?: string; help?: boolean };
+  try {
+    const { values, positionals } = parseCommandArgs(argv, {
+      database: { type: 'string' },
+      keys: { type: 'string' },
+      brokers: { type: 'string' },
+      'topic-prefix': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
     if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
-    for (const name of ['db', 'keys'] as const) if (values[name] === '') throw new UsageError(`--${name} needs a file`);
+    for (const name of ['database', 'keys'] as const) if (values[name] === '') throw new UsageError(`--${name} needs a value`);
+    if (values.database !== undefined && !/^postgres(ql)?:\/\//.test(values.database)) throw new UsageError('--database must be a postgres:// URL');
     args = values;
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
@@ -37,24 +72,28 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     return 0;
   }
 
-  let dbFile = args.db;
+  let databaseUrl = args.database;
   let keysFile = args.keys;
-  if (!dbFile || !keysFile) {
+  let brokers = args.brokers?.split(',').map((b) => b.trim()).filter(Boolean);
+  let topicPrefix = args['topic-prefix'];
+  if (!databaseUrl || !keysFile || !brokers || topicPrefix === undefined) {
     try {
       const config = loadConfig();
-      dbFile ??= join(config.dataDir, 'audit.db');
+      // Without DATABASE_URL, the PostgreSQL that `npm start` runs (recorded in stack.json).
+      databaseUrl ??= config.databaseUrl || stackDatabaseUrl(config.dataDir);
       keysFile ??= config.keysFile;
+      brokers ??= config.kafkaBrokers;
+      topicPrefix ??= config.topicPrefix;
     } catch (err) {
       out.error(`lgsp audit verify: ${(err as Error).message}`);
       return 2;
     }
   }
-  dbFile = resolve(dbFile);
-  keysFile = resolve(keysFile);
-  if (!existsSync(dbFile)) {
-    out.error(`lgsp audit verify: no audit store at ${dbFile} (pass --db <file>)`);
+  if (!databaseUrl) {
+    out.error('lgsp audit verify: no database: set DATABASE_URL or pass --database <url> (npm start writes it to .lgsp/dev/stack.json)');
     return 2;
   }
+  keysFile = resolve(keysFile);
   // PlatformKeystore.open would create a fresh key for a missing file, and every checkpoint
   // would then look forged: a missing keys file is a usage error.
   if (!existsSync(keysFile)) {
@@ -62,16 +101,31 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     return 2;
   }
 
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5000, application_name: 'lgsp-audit-verify' });
   let result;
   try {
+    const tables = await pool.query<{ n: string }>("SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('audit_entries', 'audit_checkpoints')");
+    if (Number(tables.rows[0].n) < 2) {
+      out.error(`lgsp audit verify: ${shown(databaseUrl)} holds no audit log (no audit_entries table)`);
+      return 2;
+    }
     const keystore = await PlatformKeystore.open(keysFile);
-    result = await verifyAuditChain(dbFile, keystore.keyResolver());
+    const checkpointTopic = topicsFor(topicPrefix).auditCheckpoints;
+    const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', brokers), checkpointTopic) : undefined;
+    result = await verifyAuditChain(pool, keystore.keyResolver(), published);
   } catch (err) {
-    out.error(`lgsp audit verify: cannot read ${dbFile}: ${(err as Error).message}`);
+    out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(err as Error).message}`);
     return 2;
+  } finally {
+    await pool.end().catch(() => undefined);
   }
 
-  out.log(`audit store ${dbFile}: ${result.entries} entries, ${result.checkpoints} checkpoints`);
+  out.log(`audit log in ${shown(databaseUrl)}: ${result.entries} entries, ${result.checkpoints} checkpoints`);
+  out.log(
+    result.published
+      ? `checkpoints on Kafka: ${result.published.checked} checked${result.published.ignored ? `, ${result.published.ignored} ignored (not signed by a platform key)` : ''}`
+      : 'checkpoints on Kafka: not checked (no brokers: pass --brokers or set KAFKA_BROKERS)',
+  );
   if (result.firstBad) {
     out.log(`TAMPERED: first bad entry seq ${result.firstBad.seq}: ${result.firstBad.reason}`);
     return 1;
@@ -79,7 +133,7 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
   const unsigned = result.entries - result.signedThrough;
   out.log(
     result.entries === 0
-      ? 'OK: the audit store is empty'
+      ? 'OK: the audit log is empty'
       : unsigned > 0
       ? `OK: chain intact; entries 1..${result.signedThrough} covered by signed checkpoints, the ${unsigned} newest not yet signed`
       : 'OK: chain intact; every entry covered by a signed checkpoint',

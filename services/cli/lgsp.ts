@@ -9,7 +9,7 @@ const USAGE = `usage: lgsp <command>
 
   start [--gateways N] [--runners M] [--brokers 1|3]
                              run the whole local stack (Kafka, PostgreSQL, gateways, runners, audit, simulators)
-  audit verify [--db F] [--keys F]
+  audit verify [--database URL] [--keys F] [--brokers B]
                              recompute the audit hash chain and check every signed checkpoint
   token <clientId> [--dir D]  print an access token for a dev client (.lgsp/dev/clients/<clientId>.json)
   keys rotate                add a new platform signing key (older keys stay in the JWKS;

@@ -93,7 +93,7 @@ export async function startBusIngest(opts: {
         const connector = topic.slice(dlqPrefix.length);
         for (const r of records) {
           const dl = deadLetterFromRecord(r, connector);
-          if (opts.store.deadLetters.add(dl)) {
+          if (await opts.store.deadLetters.add(dl)) {
             stats.deadLetters++;
             // Messages that fail verification have no trustworthy timeline: count them here.
             if (!dl.messageId) opts.monitor.recordRejected(dl.failedAt);
@@ -114,7 +114,7 @@ export async function startBusIngest(opts: {
           stats.unverifiedEvents++;
         }
       }
-      const changed = opts.store.messages.applyEvents(events);
+      const changed = await opts.store.messages.applyEvents(events);
       stats.events += events.length;
       opts.monitor.record(events);
       if (changed.size > 0) opts.onChanged(changed);

@@ -1,7 +1,6 @@
 // Wires the operator console: its store, its Kafka consumer (lgsp.events and every
 // lgsp.dlq.<connector>), the lag monitor, the signing producer for replays and operator audit
 // events, and the HTTP app (API + static page). Used by main.ts, `npm start` and tests.
-import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Admin, Consumer } from 'kafkajs';
@@ -20,6 +19,7 @@ import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
 import { problemHandler } from '../platform/problem-handler.js';
 import { ConsoleStore } from './console-store.js';
+import { openDatabase, type Database } from '../platform/database.js';
 import { FlowMonitor } from './flow-monitor.js';
 import { LagMonitor, type ConsumerGroupSpec } from './consumer-lag.js';
 import { LiveFeed } from './live-feed.js';
@@ -67,14 +67,16 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
   let admin: Admin | null = null;
   let consumer: Consumer | null = null;
   let producer: BatchingProducer | null = null;
-  let store: ConsoleStore | null = null;
+  let db: Database | null = null;
   let app: FastifyInstance | null = null;
   let lag: LagMonitor | null = null;
   try {
     admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, [topics.events, topics.audit, ...connectors.map((c) => topics.deadLetter(c))], config.topicPartitions);
-    const consoleStore = (store = new ConsoleStore(join(config.dataDir, 'console.db')));
+    db = await openDatabase(config.databaseUrl, { applicationName: 'lgsp-console', onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
+    const database = db;
+    const consoleStore = await ConsoleStore.open(database);
     producer = new BatchingProducer(kafka, () => keystore.signingKey, {
       lingerMs: config.producerLingerMs,
       maxBatch: config.producerMaxBatch,
@@ -126,8 +128,8 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       help: 'Dead letters not yet replayed, by connector',
       labelNames: ['connector'],
       registers: [metrics],
-      collect() {
-        const depth = consoleStore.deadLetters.depthByConnector();
+      async collect() {
+        const depth = await consoleStore.deadLetters.depthByConnector();
         for (const name of connectors) this.set({ connector: name }, depth.get(name) ?? 0);
       },
     });
@@ -190,7 +192,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       metrics,
       checks: {
         kafka: kafkaReadiness(admin),
-        store: async () => ({ ok: true, detail: `${consoleStore.messages.size} messages indexed` }),
+        store: async () => ({ ok: true, detail: `${await consoleStore.messages.size()} messages indexed` }),
       },
     });
     app.addHook('preClose', async () => {
@@ -224,7 +226,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
           await running.consumer.disconnect().catch(() => undefined);
           await running.producer.disconnect().catch(() => undefined);
           await running.admin.disconnect().catch(() => undefined);
-          consoleStore.close();
+          await database.close();
         })()),
     };
   } catch (err) {
@@ -233,7 +235,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     await consumer?.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
     await admin?.disconnect().catch(() => undefined);
-    store?.close();
+    await db?.close().catch(() => undefined);
     throw err;
   }
 }

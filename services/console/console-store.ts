@@ -1,29 +1,22 @@
-// The console's SQLite file: the message index (from lgsp.events) and the dead letters (from
-// lgsp.dlq.*). It also holds a store id: the console's consumer group is named after it, so a
-// fresh store (deleted file, new machine) reads the topics from the beginning and rebuilds,
-// while a restarted console resumes where it stopped.
-import Database from 'better-sqlite3';
+// The console's state in the shared PostgreSQL: the message index (from lgsp.events) and the
+// dead letters (from lgsp.dlq.*). It also holds a store id: the console's consumer group is
+// named after it, so a fresh database reads the topics from the beginning and rebuilds, while a
+// restarted console (or a second console on the same database) resumes where the group stopped.
 import { randomUUID } from 'node:crypto';
+import type { Database } from '../platform/database.js';
 import { MessageIndex } from './message-index.js';
 import { DeadLetterStore } from './dead-letter-store.js';
-import { openSqlite } from '../platform/sqlite-file.js';
 
 export class ConsoleStore {
-  readonly db: Database.Database;
-  readonly messages: MessageIndex;
-  readonly deadLetters: DeadLetterStore;
-  readonly storeId: string;
+  private constructor(
+    readonly messages: MessageIndex,
+    readonly deadLetters: DeadLetterStore,
+    readonly storeId: string,
+  ) {}
 
-  constructor(file: string) {
-    this.db = openSqlite(file);
-    this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    this.db.prepare("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)").run(randomUUID().slice(0, 8));
-    this.storeId = (this.db.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string }).value;
-    this.messages = new MessageIndex(this.db);
-    this.deadLetters = new DeadLetterStore(this.db);
-  }
-
-  close(): void {
-    this.db.close();
+  static async open(db: Database): Promise<ConsoleStore> {
+    await db.query("INSERT INTO console_meta (key, value) VALUES ('store_id', $1) ON CONFLICT DO NOTHING", [randomUUID().slice(0, 8)]);
+    const { rows } = await db.query<{ value: string }>("SELECT value FROM console_meta WHERE key = 'store_id'");
+    return new ConsoleStore(new MessageIndex(db), new DeadLetterStore(db), rows[0].value);
   }
 }

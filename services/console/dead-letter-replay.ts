@@ -34,7 +34,7 @@ export class DeadLetterReplayer {
   ) {}
 
   async replay(id: number, caller: Caller): Promise<ReplayResult> {
-    const dl = this.deps.store.get(id);
+    const dl = await this.deps.store.get(id);
     if (!dl) throw problems.notFound('DEAD_LETTER_NOT_FOUND', `No dead letter ${id}`);
     if (dl.replayedAt) throw problems.conflict('ALREADY_REPLAYED', `Dead letter ${id} was replayed at ${dl.replayedAt} by ${dl.replayedBy}`);
     if (!dl.value || !dl.signature) throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} is not a signed bus record (${dl.verifyReason ?? 'unsigned'}); it cannot be replayed`);
@@ -53,7 +53,7 @@ export class DeadLetterReplayer {
     } catch {
       throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} does not hold an envelope`);
     }
-    if (!this.deps.store.claimReplay(id)) throw problems.conflict('ALREADY_REPLAYED', `Dead letter ${id} is being or has been replayed`);
+    if (!(await this.deps.store.claimReplay(id))) throw problems.conflict('ALREADY_REPLAYED', `Dead letter ${id} is being or has been replayed`);
     const replayed = messageEvent('replayed', envelope, operatorActor(caller), {
       operator: caller.clientId,
       connector: dl.connector,
@@ -77,11 +77,11 @@ export class DeadLetterReplayer {
         },
       ]);
     } catch (err) {
-      this.deps.store.releaseReplay(id);
+      await this.deps.store.releaseReplay(id);
       if (err instanceof ProblemError) throw err;
       throw problems.unavailable(`Kafka did not take the replay: ${(err as Error).message}`);
     }
-    this.deps.store.completeReplay(id, caller.clientId);
+    await this.deps.store.completeReplay(id, caller.clientId);
     this.deps.onReplayed?.();
     return { id, messageId: envelope.id, originTopic: origin };
   }

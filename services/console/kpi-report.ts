@@ -90,7 +90,7 @@ function latestBusinessStatus(rows: KpiMessageRow[], family: string): Map<string
   return new Map([...best].map(([k, v]) => [k, v.status]));
 }
 
-export function buildKpiReport(index: MessageIndex, members: Member[], period: { from: string; to: string }, onlyMember?: string): KpiReport {
+export async function buildKpiReport(index: MessageIndex, members: Member[], period: { from: string; to: string }, onlyMember?: string): Promise<KpiReport> {
   const fromAt = localDayStart(period.from);
   const toAt = localDayStart(period.to);
   const agencies = new Map<string, AgencyKpi>();
@@ -107,9 +107,9 @@ export function buildKpiReport(index: MessageIndex, members: Member[], period: {
   // Documents: one message per (document, recipient). Its status is its own latest business
   // status (the document exchange records a recipient's status packets on that message), else
   // the latest status packet that recipient sent about the document, else its transport status.
-  const edocRows = index.kpiRows(fromAt, toAt, 'edoc');
+  const edocRows = await index.kpiRows(fromAt, toAt, 'edoc');
   const documents = edocRows.filter((r) => !r.type.endsWith('.status'));
-  const packets = index.threadRows('edoc', [...new Set(documents.map((d) => d.correlationId))]).filter((r) => r.type.endsWith('.status'));
+  const packets = (await index.threadRows('edoc', [...new Set(documents.map((d) => d.correlationId))])).filter((r) => r.type.endsWith('.status'));
   const packetStatus = new Map<string, { status: string; at: string }>();
   for (const p of packets) {
     if (!p.businessStatus) continue;
@@ -132,12 +132,12 @@ export function buildKpiReport(index: MessageIndex, members: Member[], period: {
   }
 
   // Dossiers.
-  const dossierRows = index.kpiRows(fromAt, toAt, 'dossier').filter((r) => !r.type.endsWith('.lookup'));
+  const dossierRows = (await index.kpiRows(fromAt, toAt, 'dossier')).filter((r) => !r.type.endsWith('.lookup'));
   const threads = new Map<string, KpiMessageRow[]>();
   for (const r of dossierRows) threads.set(threadKey(r), [...(threads.get(threadKey(r)) ?? []), r]);
-  const allThreadRows = index
-    .threadRows('dossier', [...new Set(dossierRows.map((r) => r.correlationId))])
-    .filter((r) => !r.type.endsWith('.lookup') && threads.has(threadKey(r)));
+  const allThreadRows = (await index.threadRows('dossier', [...new Set(dossierRows.map((r) => r.correlationId))])).filter(
+    (r) => !r.type.endsWith('.lookup') && threads.has(threadKey(r)),
+  );
   const dossierStatus = latestBusinessStatus(allThreadRows, 'dossier');
   const onTimeOf = new Map<string, boolean>();
   for (const r of [...allThreadRows].sort((a, b) => (a.businessStatusAt < b.businessStatusAt ? -1 : 1))) {

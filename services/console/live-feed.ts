@@ -17,6 +17,7 @@ export class LiveFeed {
   private readonly clients = new Set<FastifyReply>();
   private changed = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private ticking = false;
 
   constructor(
     private readonly monitor: FlowMonitor,
@@ -30,13 +31,10 @@ export class LiveFeed {
     for (const id of ids) this.changed.add(id);
   }
 
-  tick(): LiveTick {
+  async tick(): Promise<LiveTick> {
     const ids = [...this.changed];
     this.changed = new Set();
-    const messages = ids
-      .slice(-MAX_MESSAGES_PER_TICK)
-      .map((id) => this.index.get(id))
-      .filter((m): m is MessageRow => m !== null);
+    const messages = (await Promise.all(ids.slice(-MAX_MESSAGES_PER_TICK).map((id) => this.index.get(id)))).filter((m): m is MessageRow => m !== null);
     return { ...this.monitor.snapshot(), lag: this.lag.lags, messages };
   }
 
@@ -71,8 +69,18 @@ export class LiveFeed {
       this.changed.clear();
       return;
     }
-    const data = this.tick();
-    for (const client of this.clients) this.send(client, data);
+    // A tick still reading (PostgreSQL slow) is not overlapped by the next one.
+    if (this.ticking) return;
+    this.ticking = true;
+    this.tick()
+      .then((data) => {
+        for (const client of this.clients) this.send(client, data);
+      })
+      // PostgreSQL away: this tick's changes are skipped; flows and lag come again next second.
+      .catch(() => undefined)
+      .finally(() => {
+        this.ticking = false;
+      });
   }
 
   get watchers(): number {

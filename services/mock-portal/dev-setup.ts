@@ -45,7 +45,6 @@ export function prepareDossierDemo(opts: {
     portalEnv: {
       MOCK_PORTAL_USERNAME: account.username,
       MOCK_PORTAL_PASSWORD: account.password,
-      MOCK_PORTAL_DB: join(opts.dataDir, 'mock-portal.db'),
       MOCK_PORTAL_BUS_URL: opts.gatewayUrl,
       MOCK_PORTAL_BUS_CLIENT_FILE: join(opts.clientsDir, 'dvcqg-portal.json'),
     },

@@ -1,7 +1,7 @@
 // Runs the mock National Public Service Portal (part of `npm start`; also usable alone).
 // Configuration from the environment; anything invalid stops it naming the variable.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createLogger } from '../platform/logger.js';
 import { PROJECT_ROOT } from '../platform/project-root.js';
 import type { DevClientFile } from '../platform/bus-client.js';
@@ -26,7 +26,6 @@ function integer(name: string, fallback: number): number {
   return Number(raw);
 }
 
-const dataDir = resolve(process.env.LGSP_DATA_DIR ?? '.lgsp/dev');
 const busUrl = process.env.MOCK_PORTAL_BUS_URL;
 const clientFile = process.env.MOCK_PORTAL_BUS_CLIENT_FILE;
 if (Boolean(busUrl) !== Boolean(clientFile)) fail('set both MOCK_PORTAL_BUS_URL and MOCK_PORTAL_BUS_CLIENT_FILE (or neither, to keep online dossiers at the portal)');
@@ -38,7 +37,9 @@ if (clientFile) {
 
 const log = createLogger('mock-portal', process.env.LOG_LEVEL ?? 'info');
 const portal = await buildMockPortal({
-  dbFile: process.env.MOCK_PORTAL_DB ?? join(dataDir, 'mock-portal.db'),
+  // The portal is a separate product part: MOCK_PORTAL_DATABASE_URL gives it a database of its
+  // own; by default its portal_* tables sit next to the bus's.
+  databaseUrl: process.env.MOCK_PORTAL_DATABASE_URL || required('DATABASE_URL'),
   accounts: [{ username: required('MOCK_PORTAL_USERNAME'), password: required('MOCK_PORTAL_PASSWORD') }],
   procedures: ProcedureCatalogue.load(process.env.MOCK_PORTAL_PROCEDURES ?? join(PROJECT_ROOT, 'seeds', 'procedures.json')),
   sessionTtlSeconds: integer('MOCK_PORTAL_SESSION_TTL_SECONDS', 1800),

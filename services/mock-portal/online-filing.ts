@@ -36,14 +36,14 @@ export class OnlineFiling {
   ) {}
 
   /** Validates and stores a citizen's filing; returns the portal's record. Throws PortalError. */
-  file(input: Record<string, unknown>, now = Date.now()): { agency: string; record: OnlineDossierRecord } {
+  async file(input: Record<string, unknown>, now = Date.now()): Promise<{ agency: string; record: OnlineDossierRecord }> {
     const check = checkOnlineFiling(input, this.catalogue);
     if (check.errors.length > 0) throw new PortalError(check.unknownProcedure ? 'UNKNOWN_PROCEDURE' : 'INVALID_DATA', undefined, check.errors);
     const procedure = this.catalogue.find(String(input.MaTTHC))!;
     const agency = check.agency!;
     const optional = (k: string) => (typeof input[k] === 'string' && input[k] !== '' ? (input[k] as string).normalize('NFC') : undefined);
     const record: OnlineDossierRecord = {
-      MaHoSo: this.store.nextOnlineCode(agency, now),
+      MaHoSo: await this.store.nextOnlineCode(agency, now),
       MaTTHC: String(input.MaTTHC),
       TenTTHC: procedure.name,
       MaLinhVuc: procedure.sector.code,
@@ -60,7 +60,7 @@ export class OnlineFiling {
       DanhSachLePhi: procedure.fees.map((f) => ({ ...(f.code ? { MaPhiLePhi: f.code } : {}), TenPhiLePhi: f.name, Gia: f.amount, LoaiPhiLePhi: f.kind === 'fee' ? '1' : '2' })),
     };
     for (const key of Object.keys(record) as (keyof OnlineDossierRecord)[]) if (record[key] === undefined) delete record[key];
-    this.store.fileOnline(agency, record as unknown as Record<string, unknown>);
+    await this.store.fileOnline(agency, record as unknown as Record<string, unknown>);
     void this.kick();
     return { agency, record };
   }
@@ -95,8 +95,8 @@ export class OnlineFiling {
   private async pushDue(): Promise<void> {
     const target = this.busTarget();
     if (!target) return;
-    for (const entry of this.store.outboxDue(Date.now())) {
-      const dossier = this.store.get(entry.agency, entry.code);
+    for (const entry of await this.store.outboxDue(Date.now())) {
+      const dossier = await this.store.get(entry.agency, entry.code);
       if (!dossier) continue;
       const retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 500 * 2 ** entry.attempts);
       let outcome: { status: number; body: { id?: string; code?: string; detail?: string } };
@@ -107,16 +107,16 @@ export class OnlineFiling {
           `dvcqg-${entry.code}`,
         );
       } catch (err) {
-        this.store.outboxFailed(entry.agency, entry.code, `bus unreachable: ${(err as Error).message}`, retryAt);
+        await this.store.outboxFailed(entry.agency, entry.code, `bus unreachable: ${(err as Error).message}`, retryAt);
         continue;
       }
       if (outcome.status === 202 && outcome.body.id) {
-        this.store.outboxDelivered(entry.agency, entry.code, outcome.body.id);
+        await this.store.outboxDelivered(entry.agency, entry.code, outcome.body.id);
         this.log.info({ dossier: entry.code, agency: entry.agency, messageId: outcome.body.id }, 'online dossier handed to the province');
       } else {
         const reason = `gateway answered ${outcome.status} ${outcome.body.code ?? ''} ${outcome.body.detail ?? ''}`.trim();
         const transient = outcome.status === 429 || outcome.status >= 500 || outcome.status === 401;
-        this.store.outboxFailed(entry.agency, entry.code, reason, transient ? retryAt : null);
+        await this.store.outboxFailed(entry.agency, entry.code, reason, transient ? retryAt : null);
         if (!transient) this.log.warn({ dossier: entry.code, agency: entry.agency, reason }, 'the province refused an online dossier');
       }
     }

@@ -17,11 +17,13 @@ import { OnlineFiling, type BusTarget } from './online-filing.js';
 import { PORTAL_CODES, PortalError } from './portal-codes.js';
 import { AGENCY_CODE, DOSSIER_CODE, checkDossierItem, checkProgressItem } from './portal-rules.js';
 import { PortalStore, type StoredDossier } from './portal-store.js';
+import { openDatabase } from '../platform/database.js';
 import { ProcedureCatalogue } from './procedure-catalogue.js';
 import { SessionStore, type PortalAccount } from './session-store.js';
 
 export interface MockPortalOptions {
-  dbFile: string;
+  /** PostgreSQL holding the portal's tables (portal_*): its own database, or the bus's. */
+  databaseUrl: string;
   accounts: PortalAccount[];
   procedures: ProcedureCatalogue;
   /** Default session lifetime; the sessionTtlSeconds fault knob overrides it at run time. */
@@ -78,17 +80,18 @@ function ok(extra: Body = {}): Body {
 }
 
 /** TraCuuHoSo row: the stored record plus its processing history (QuaTrinhXuLy). */
-function lookupRow(store: PortalStore, d: StoredDossier): Body {
+async function lookupRow(store: PortalStore, d: StoredDossier): Promise<Body> {
   return {
     ...d.record,
     TrangThaiHoSo: d.status,
-    QuaTrinhXuLy: store.history(d.agency, d.code).map((h) => ({ TrangThai: h.status, ThoiDiemXuLy: h.handledAt ?? '', NoiDungXuLy: h.note ?? '' })),
+    QuaTrinhXuLy: (await store.history(d.agency, d.code)).map((h) => ({ TrangThai: h.status, ThoiDiemXuLy: h.handledAt ?? '', NoiDungXuLy: h.note ?? '' })),
   };
 }
 
 export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPortal> {
   const log = opts.log ?? createLogger('mock-portal', 'warn');
-  const store = new PortalStore(opts.dbFile);
+  const db = await openDatabase(opts.databaseUrl, { applicationName: 'lgsp-mock-portal', onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
+  const store = new PortalStore(db);
   const faults = new FaultInjector(opts.random);
   const sessions = new SessionStore(opts.accounts, () => faults.settings.sessionTtlSeconds ?? opts.sessionTtlSeconds ?? 1800);
   let busTarget = opts.busTarget ?? null;
@@ -110,7 +113,7 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
   await app.register(serviceHealth, { metrics: createMetricsRegistry('mock-portal'), checks: { store: async () => ({ ok: true }) } });
 
   /** The shared path of every API call: faults first, then the handler, then maybe a lost answer. */
-  async function apiCall(req: FastifyRequest, reply: FastifyReply, endpoint: CallRecord['endpoint'], handle: (body: Body) => Body): Promise<FastifyReply> {
+  async function apiCall(req: FastifyRequest, reply: FastifyReply, endpoint: CallRecord['endpoint'], handle: (body: Body) => Body | Promise<Body>): Promise<FastifyReply> {
     const service = typeof (req.body as Body | undefined)?.service === 'string' ? String((req.body as Body).service) : null;
     const dossiers = dossierCodesOf(req.body);
     const fault = await faults.before();
@@ -122,7 +125,7 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
     }
     let answer: Body;
     try {
-      answer = handle(asObject(req.body));
+      answer = await handle(asObject(req.body));
     } catch (err) {
       if (!(err instanceof PortalError)) throw err;
       answer = err.body();
@@ -164,7 +167,7 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
     }),
   );
 
-  function integrationCall(body: Body): Body {
+  async function integrationCall(body: Body): Promise<Body> {
     const agency = requireSession(body);
     const items = dataItems(body);
     if (body.service === 'DongBoHoSoMC') {
@@ -172,29 +175,29 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
       const checks = items.map((item, i) => checkDossierItem(item, i, opts.procedures));
       const errors = checks.flatMap((c) => c.errors);
       if (errors.length) throw new PortalError(checks.some((c) => c.unknownProcedure) ? 'UNKNOWN_PROCEDURE' : 'INVALID_DATA', undefined, errors);
-      store.syncDossiers(agency, items, isUpdating);
+      await store.syncDossiers(agency, items, isUpdating);
     } else {
       const errors = items.flatMap((item, i) => checkProgressItem(item, i).errors);
       if (errors.length) throw new PortalError('INVALID_DATA', undefined, errors);
-      store.progressDossiers(agency, items);
+      await store.progressDossiers(agency, items);
     }
     return ok();
   }
 
-  function shareCall(body: Body): Body {
+  async function shareCall(body: Body): Promise<Body> {
     const agency = requireSession(body);
     if (body.service === 'LayDanhSachTTHC') return ok({ result: opts.procedures.listing() });
     if (body.service === 'LayThuTuc') return ok({ result: procedureDetails(opts.procedures, body) });
     const code = body.mahoso ?? body.MaHoSo;
     if (typeof code !== 'string' || !DOSSIER_CODE.test(code)) throw new PortalError('INVALID_DATA', undefined, [{ field: 'mahoso', message: 'bắt buộc, mã hồ sơ hợp lệ (required dossier code)' }]);
-    const found = store.get(agency, code);
-    return ok({ result: found ? [lookupRow(store, found)] : [] });
+    const found = await store.get(agency, code);
+    return ok({ result: found ? [await lookupRow(store, found)] : [] });
   }
 
   // Clients differ in which endpoint they call a service on (OpenCPS-shaped clients send
   // LayThuTuc and TraCuuHoSo to their one configured integration endpoint), so both endpoints
   // answer every service; the service name alone decides what is done.
-  const dispatch = (body: Body): Body => {
+  const dispatch = (body: Body): Promise<Body> => {
     const service = String(body.service);
     if (INTEGRATION_SERVICES.includes(service)) return integrationCall(body);
     if (SHARE_SERVICES.includes(service)) return shareCall(body);
@@ -206,7 +209,7 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
 
   app.post('/citizen/dossiers', async (req, reply) => {
     try {
-      const { agency, record } = filing.file(asObject(req.body));
+      const { agency, record } = await filing.file(asObject(req.body));
       return reply.code(201).send(ok({ MaHoSo: record.MaHoSo, MaDonVi: agency, NgayHenTra: record.NgayHenTra }));
     } catch (err) {
       if (err instanceof PortalError) return reply.code(200).send(err.body());
@@ -223,8 +226,8 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
   });
 
   app.get<{ Querystring: { agency?: string; code?: string; source?: 'one-stop' | 'online' } }>('/_admin/dossiers', async (req) => {
-    const dossiers = store.list(req.query).map((d) => {
-      const handover = d.source === 'online' ? store.outbox(d.agency, d.code) : null;
+    const dossiers = await Promise.all((await store.list(req.query)).map(async (d) => {
+      const handover = d.source === 'online' ? await store.outbox(d.agency, d.code) : null;
       return {
         agency: d.agency,
         dossierCode: d.code,
@@ -236,11 +239,11 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
         progressUpdates: d.progressUpdates,
         createdAt: d.createdAt,
         updatedAt: d.updatedAt,
-        statusHistory: store.history(d.agency, d.code),
+        statusHistory: await store.history(d.agency, d.code),
         record: d.record,
         ...(handover ? { handover: { deliveredAt: handover.deliveredAt, messageId: handover.messageId, attempts: handover.attempts, lastError: handover.lastError, failedPermanently: handover.failedPermanently } } : {}),
       };
-    });
+    }));
     return { count: dossiers.length, dossiers };
   });
 
@@ -260,7 +263,7 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
 
   app.addHook('onClose', async () => {
     await filing.stop();
-    store.close();
+    await db.close();
   });
   filing.start(opts.handoverIntervalMs);
 

@@ -38,9 +38,10 @@ export function createKafka(clientId: string, brokers: string[], log?: Logger): 
 
 /**
  * Several processes starting together on a fresh broker race to create the same topics, and the
- * broker may answer UNKNOWN_TOPIC_OR_PARTITION while their metadata settles: retriable.
+ * broker may answer UNKNOWN_TOPIC_OR_PARTITION while their metadata settles (creating them, or
+ * subscribing right after): retriable.
  */
-export async function retryTopicCreation(create: () => Promise<void>): Promise<void> {
+export async function retryTopicCreation(create: () => Promise<unknown>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await create();

@@ -2,6 +2,7 @@
 // check per produced batch thanks to the shared batch signature) and handed over as a whole;
 // offsets are committed only after the handler has finished, so a crash re-delivers rather
 // than loses (at-least-once; consumers dedupe by id).
+import { retryTopicCreation } from './kafka-transport.js';
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { RecordVerifier, VerifyResult } from './record-signing.js';
 import type { Logger } from './logger.js';
@@ -35,6 +36,11 @@ export interface SignedConsumerOptions {
    */
   minBytes?: number;
   maxWaitTimeInMs?: number;
+  /**
+   * How long the group waits for a member that stopped heartbeating (default 30 s). A consumer
+   * whose standby must take over quickly after a crash (the audit leader) asks for less.
+   */
+  sessionTimeoutMs?: number;
   log: Logger;
   /**
    * Optional cheap pre-filter on topic and headers: records it refuses are skipped before
@@ -53,8 +59,8 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 5)),
     maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 100,
     minBytes: opts.minBytes ?? 1,
     // A broker outage must not end consumption for good: kafkajs restarts the consumer after
@@ -86,7 +92,9 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
   };
   const begin = async (): Promise<void> => {
     await consumer.connect();
-    await consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
+    // Topics created a moment ago by this or another process may not be in every broker's
+    // metadata yet (UNKNOWN_TOPIC_OR_PARTITION, retriable): wait for them instead of failing.
+    await retryTopicCreation(() => consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true }));
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,

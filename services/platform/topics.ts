@@ -11,6 +11,11 @@ export interface Topics {
   audit: string;
   /** Messages waiting for systems that pull (GET /v1/inbox): the runtime deposits, the gateway serves. */
   inbox: string;
+  /**
+   * Every signed audit checkpoint, also kept outside the audit database (one partition, in
+   * order), so `lgsp audit verify` notices a chain cut back together with its checkpoints.
+   */
+  auditCheckpoints: string;
   /** Extracts the service code from a work topic name, or null. */
   serviceOf(topic: string): string | null;
 }
@@ -25,6 +30,7 @@ export function topicsFor(prefix = ''): Topics {
     events: `${prefix}lgsp.events`,
     audit: `${prefix}lgsp.audit`,
     inbox: `${prefix}lgsp.inbox`,
+    auditCheckpoints: `${prefix}lgsp.audit.checkpoints`,
     serviceOf: (topic) => (topic.startsWith(msg) ? topic.slice(msg.length) : null),
   };
 }

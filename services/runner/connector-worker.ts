@@ -15,11 +15,11 @@ import type { Registry } from '../platform/registry.js';
 import { headerValue, startSignedConsumer, type BatchControl, type ConsumedRecord } from '../platform/signed-consumer.js';
 import type { Topics } from '../platform/topics.js';
 import { isRetryable, PermanentError, RetryableError } from '../platform/delivery.js';
-import type { ConnectorContext, ConnectorMetrics, ConnectorSecrets } from '@lgsp/sdk';
+import type { ConnectorContext, ConnectorMetrics, ConnectorSecrets, ConnectorState } from '@lgsp/sdk';
 import { secretsOf } from '@lgsp/sdk/secrets';
 import { DISCARDING_METRICS } from '@lgsp/sdk/metrics';
 import type { LoadedConnector } from './connector-loader.js';
-import type { DeliveryLedger } from './delivery-ledger.js';
+import type { DeliveryLedger, LedgerState } from './delivery-ledger.js';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import { boundedAttempt, boundedDueTime } from './control-headers.js';
 import { deliverSigned } from '../platform/signed-delivery.js';
@@ -38,6 +38,8 @@ export interface WorkerDeps {
   verifier: RecordVerifier;
   validateEnvelope: ValidateFunction;
   ledger: DeliveryLedger;
+  /** The connector's keyed state (ctx.state), shared by every runner replica. */
+  state: ConnectorState;
   log: Logger;
   policy: RetryPolicy;
   deliveryTimeoutMs: number;
@@ -66,6 +68,10 @@ interface ChunkOutcome {
   /** Delivered in this chunk: written to the ledger in one transaction before the produce. */
   delivered: Set<string>;
   announced: string[];
+  /** Ledger rows of the chunk's messages, read in one statement before the chunk is handled. */
+  ledger: Map<string, LedgerState>;
+  /** The ids that lookup covered (the records' lgsp-id headers): others are looked up one by one. */
+  looked: Set<string>;
 }
 
 const CHUNK_SIZE = 500;
@@ -110,7 +116,7 @@ export class ConnectorWorker {
   }
 
   async start(): Promise<void> {
-    await this.loaded.definition.start?.({ connector: this.name, config: this.loaded.config, log: this.deps.log, metrics: this.metrics, secrets: this.secrets });
+    await this.loaded.definition.start?.({ connector: this.name, config: this.loaded.config, log: this.deps.log, metrics: this.metrics, secrets: this.secrets, state: this.deps.state });
     // A start() that outlived the runner's start timeout must not bring up a consumer afterwards.
     if (this.abort.signal.aborted) throw new Error('stopped while starting');
     this.consumer = await startSignedConsumer({
@@ -175,7 +181,8 @@ export class ConnectorWorker {
       if (this.state === 'paused') await this.holdWhilePaused(control);
       if (!control.isRunning()) return;
       const chunk = records.slice(i, i + CHUNK_SIZE);
-      const outcome: ChunkOutcome = { records: [], delivered: new Set(), announced: [] };
+      const looked = new Set(chunk.map((r) => headerValue(r.headers, 'lgsp-id')).filter((id): id is string => Boolean(id)));
+      const outcome: ChunkOutcome = { records: [], delivered: new Set(), announced: [], ledger: await this.deps.ledger.lookupMany([...looked]), looked };
       const byKey = new Map<string, ConsumedRecord[]>();
       for (const r of chunk) {
         const key = r.key ?? `${r.partition}:${r.offset}`;
@@ -193,9 +200,9 @@ export class ConnectorWorker {
       await Promise.all(Array.from({ length: Math.min(this.deps.concurrency, groups.length) }, lane));
       // A crash between a delivery and this write re-delivers (at-least-once; receivers dedupe
       // by LGSP-Message-Id); it never loses.
-      if (outcome.delivered.size > 0) this.deps.ledger.markDeliveredMany([...outcome.delivered]);
+      await this.deps.ledger.markDeliveredMany([...outcome.delivered]);
       if (outcome.records.length > 0) await this.deps.producer.send(outcome.records);
-      if (outcome.announced.length > 0) this.deps.ledger.markAnnouncedMany(outcome.announced);
+      await this.deps.ledger.markAnnouncedMany(outcome.announced);
       this.stats.delivered += outcome.announced.length;
       control.resolveOffset(chunk[chunk.length - 1].offset);
       await control.heartbeat();
@@ -223,7 +230,7 @@ export class ConnectorWorker {
       if (!(err instanceof Rejection)) throw err;
       return this.reject(record, err.message, outcome);
     }
-    const seen = outcome.delivered.has(envelope.id) ? 'announced' : this.deps.ledger.lookup(envelope.id);
+    const seen = outcome.delivered.has(envelope.id) ? 'announced' : await this.ledgerState(envelope.id, outcome);
     if (seen !== 'no') {
       this.stats.duplicates++;
       if (seen === 'unannounced') this.announceDelivered(envelope, [], { attempt: this.attemptOf(record), recovered: true }, outcome);
@@ -249,6 +256,15 @@ export class ConnectorWorker {
       if (this.abort.signal.aborted) throw err;
       this.failed(record, envelope, routed, attempt, err as Error & { retryAfterMs?: number }, outcome);
     }
+  }
+
+  /** The header id normally matches the envelope's; a record whose header lied is looked up on its own. */
+  private async ledgerState(id: string, outcome: ChunkOutcome): Promise<LedgerState | 'no'> {
+    if (!outcome.looked.has(id)) {
+      outcome.looked.add(id);
+      for (const [k, v] of await this.deps.ledger.lookupMany([id])) outcome.ledger.set(k, v);
+    }
+    return outcome.ledger.get(id) ?? 'no';
   }
 
   /** Everything a record must satisfy before a connector sees it. */
@@ -304,6 +320,7 @@ export class ConnectorWorker {
       emitStatus: (detail) => this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail))),
       metrics: this.metrics,
       secrets: this.secrets,
+      state: this.deps.state,
       depositToInbox: async (deposit) => {
         if (deposit.id !== envelope.id || deposit.to.member !== envelope.to.member || deposit.to.service !== envelope.to.service) {
           throw new PermanentError('a connector may deposit only the message it is handling, to its own recipient');

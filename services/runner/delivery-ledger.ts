@@ -1,53 +1,45 @@
 // Which messages a connector has already delivered, so a record seen again (redelivery after a
 // crash or rebalance, a duplicate produce, a replay of something already delivered) is not
-// handed to the destination twice.
-import Database from 'better-sqlite3';
-import { openSqlite } from '../platform/sqlite-file.js';
+// handed to the destination twice. The ledger lives in PostgreSQL, shared by every runner
+// replica: when the group rebalances and a partition moves to another runner, the ledger is
+// already there. Every call takes a whole chunk of messages, so a Kafka batch costs one
+// statement per step (look up, mark delivered, mark announced), not one per message.
+import type { Database } from '../platform/database.js';
+
+export type LedgerState = 'announced' | 'unannounced';
 
 export class DeliveryLedger {
-  private readonly db: Database.Database;
-  private readonly has: Database.Statement;
-  private readonly add: Database.Statement;
-  private readonly remove: Database.Statement;
-  private readonly announce: Database.Statement;
+  constructor(
+    private readonly db: Database,
+    private readonly connector: string,
+  ) {}
 
-  constructor(file: string) {
-    this.db = openSqlite(file);
-    // `announced` = the `delivered` event is on Kafka. A delivery whose event could not be
-    // published is found again on redelivery and announced then, without delivering twice.
-    this.db.exec('CREATE TABLE IF NOT EXISTS delivered (message_id TEXT PRIMARY KEY, delivered_at TEXT NOT NULL, announced INTEGER NOT NULL DEFAULT 0)');
-    this.has = this.db.prepare('SELECT announced FROM delivered WHERE message_id = ?');
-    this.add = this.db.prepare('INSERT OR IGNORE INTO delivered (message_id, delivered_at) VALUES (?, ?)');
-    this.announce = this.db.prepare('UPDATE delivered SET announced = 1 WHERE message_id = ?');
-    this.remove = this.db.prepare('DELETE FROM delivered WHERE message_id = ?');
+  /** The recorded messages among `ids`: whether each one's `delivered` event was published. Absent = not delivered. */
+  async lookupMany(ids: string[]): Promise<Map<string, LedgerState>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await this.db.query<{ message_id: string; announced: boolean }>(
+      'SELECT message_id, announced FROM runner_delivered WHERE connector = $1 AND message_id = ANY($2::text[])',
+      [this.connector, ids],
+    );
+    return new Map(rows.map((r) => [r.message_id, r.announced ? 'announced' : 'unannounced']));
   }
 
-  /** 'no', or 'yes' with whether its `delivered` event was published. */
-  lookup(messageId: string): 'no' | 'announced' | 'unannounced' {
-    const row = this.has.get(messageId) as { announced: number } | undefined;
-    return !row ? 'no' : row.announced ? 'announced' : 'unannounced';
+  /** One statement (one commit) for a whole chunk of deliveries. */
+  async markDeliveredMany(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    // Sorted: two runners inserting overlapping chunks (just after a rebalance) lock rows in the
+    // same order and cannot deadlock.
+    await this.db.query(
+      'INSERT INTO runner_delivered (connector, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING',
+      [this.connector, [...ids].sort()],
+    );
   }
 
-  /** One transaction (one commit) for a whole chunk of deliveries. */
-  markDeliveredMany(ids: string[]): void {
-    const at = new Date().toISOString();
-    this.db.transaction(() => {
-      for (const id of ids) this.add.run(id, at);
-    })();
-  }
-
-  markAnnouncedMany(ids: string[]): void {
-    this.db.transaction(() => {
-      for (const id of ids) this.announce.run(id);
-    })();
-  }
-
-  /** An operator's explicit redelivery (replay) forgets the earlier delivery. */
-  forget(messageId: string): void {
-    this.remove.run(messageId);
-  }
-
-  close(): void {
-    this.db.close();
+  async markAnnouncedMany(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(
+      'UPDATE runner_delivered SET announced = true WHERE connector = $1 AND message_id = ANY($2::text[]) AND NOT announced',
+      [this.connector, [...ids].sort()],
+    );
   }
 }

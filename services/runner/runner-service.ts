@@ -35,6 +35,8 @@ import { openAttachmentStore } from '../attachments/attachment-store.js';
 import { openDatabase } from '../platform/database.js';
 import { instanceId } from '../platform/instance-id.js';
 import { DeliveryLedger } from './delivery-ledger.js';
+import { connectorStateStore } from './connector-state-store.js';
+import { ConnectorPauseState } from './pause-state.js';
 import { ConnectorWorker, type WorkerDeps } from './connector-worker.js';
 
 export interface RunnerOptions {
@@ -53,7 +55,6 @@ export interface RunnerOptions {
 interface ConnectorSlot {
   manifest: ConnectorManifest;
   worker: ConnectorWorker | null;
-  ledger: DeliveryLedger | null;
   loadError: string | null;
   /** Why the connector could not even be discovered (manifest unreadable, not found): restarts cannot fix it. */
   discoveryError?: string;
@@ -61,7 +62,7 @@ interface ConnectorSlot {
   loaded?: LoadedConnector;
   /** What the module declares, known once it was imported even if a later step failed. */
   definition?: ConnectorDefinition<Record<string, unknown>>;
-  /** Paused by an operator: kept across restarts, as Kafka Connect keeps a connector's target state. */
+  /** Paused by an operator (on any runner): kept in PostgreSQL across restarts, see pause-state.ts. */
   paused?: boolean;
 }
 
@@ -140,7 +141,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
     registers: [metrics],
   });
-  const depsFor = (ledger: DeliveryLedger, name: string): WorkerDeps => ({
+  const depsFor = (name: string): WorkerDeps => ({
     kafka,
     producer,
     topics,
@@ -148,7 +149,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     keystore,
     verifier,
     validateEnvelope: catalogue.validator(SCHEMA_IDS.envelope),
-    ledger,
+    ledger: new DeliveryLedger(db, name),
+    state: connectorStateStore(db, name),
     log: log.child({ connector: name }),
     policy: { maxAttempts: retryAttemptsFor(name), baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
     deliveryTimeoutMs: config.deliveryTimeoutMs,
@@ -175,8 +177,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       });
       slot.loaded = loaded;
       slot.definition = loaded.definition;
-      slot.ledger ??= new DeliveryLedger(join(config.dataDir, `runner-${name}.db`));
-      const worker = new ConnectorWorker(loaded, depsFor(slot.ledger, name));
+      slot.paused = await pauseState.isPaused(name);
+      const worker = new ConnectorWorker(loaded, depsFor(name));
       slot.worker = worker;
       if (slot.paused) worker.pause();
       await withTimeout(worker.start(), config.connectorStartTimeoutMs, `start() did not finish within ${config.connectorStartTimeoutMs} ms`);
@@ -193,8 +195,20 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     }
   }
 
+  // A pause or resume made through another runner reaches this one's workers here.
+  const pauseState = new ConnectorPauseState(db, log, (name, paused) => {
+    const slot = slots.get(name);
+    if (!slot) return;
+    slot.paused = paused;
+    if (slot.worker && !slot.loadError) {
+      if (paused) slot.worker.pause();
+      else slot.worker.resume();
+    }
+    log.info({ connector: name, paused }, 'connector target state changed');
+  });
+
   for (const manifest of manifests) {
-    const slot: ConnectorSlot = { manifest, worker: null, ledger: null, loadError: null };
+    const slot: ConnectorSlot = { manifest, worker: null, loadError: null };
     slots.set(manifest.name, slot);
     await startSlot(slot);
   }
@@ -210,7 +224,6 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     const slot: ConnectorSlot = {
       manifest: { name: failed.name, entry: '', messageTypes: [], source: failed.source },
       worker: null,
-      ledger: null,
       loadError: null,
       discoveryError: `${error} (connector.json is read when the runner starts: restart the runner once it is fixed)`,
     };
@@ -321,6 +334,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     const slot = slotOr404(req.params.name);
     const worker = runningOr409(slot);
     await auditAction(req, 'connector_pause', slot.manifest.name);
+    await pauseState.set(slot.manifest.name, true, req.caller!.clientId);
     slot.paused = true;
     worker.pause();
     return reply.code(202).send();
@@ -329,6 +343,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     const slot = slotOr404(req.params.name);
     const worker = runningOr409(slot);
     await auditAction(req, 'connector_resume', slot.manifest.name);
+    await pauseState.set(slot.manifest.name, false, req.caller!.clientId);
     slot.paused = false;
     worker.resume();
     return reply.code(202).send();
@@ -341,6 +356,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     return reply.code(202).send(await statusOf(slot));
   });
   const url = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
+  pauseState.startPolling();
 
   return {
     app,
@@ -348,10 +364,10 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     slots,
     async stop() {
       await app.close();
+      await pauseState.stop();
       for (const slot of slots.values()) await slot.worker?.stop();
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
-      for (const slot of slots.values()) slot.ledger?.close();
       await db.close();
     },
   };

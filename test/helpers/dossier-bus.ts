@@ -1,12 +1,11 @@
 // A bus with the one-stop-shop connector wired to an in-process mock National Public Service
 // Portal, for the dossier tests: the portal can be stopped and restarted on the same port with
 // the same SQLite file (an outage), its fault knobs set, and its own view read back.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BusConfig } from '../../services/platform/config.js';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import { buildMockPortal, type MockPortal } from '../../services/mock-portal/portal-app.js';
+import { createTestDatabase } from './test-database.js';
 import { ProcedureCatalogue } from '../../services/mock-portal/procedure-catalogue.js';
 import { startTestBus, eventually, type TestBus } from './test-bus.js';
 
@@ -46,12 +45,12 @@ export interface DossierBus {
 const procedures = ProcedureCatalogue.load(join(PROJECT_ROOT, 'seeds', 'procedures.json'));
 
 export async function startDossierBus(t: { teardown(fn: () => unknown): void }, name: string, config: Partial<BusConfig> = {}): Promise<DossierBus> {
-  const dir = mkdtempSync(join(tmpdir(), `lgsp-${name}-portal-`));
-  const dbFile = join(dir, 'portal.db');
+  // The portal is a separate product part: a database of its own, as it may have in production.
+  const portalDatabase = await createTestDatabase(`${name}-portal`);
   let portal: MockPortal | null = null;
   let port = 0;
   const startPortal = async () => {
-    portal = await buildMockPortal({ dbFile, accounts: [PORTAL_ACCOUNT], procedures, handoverIntervalMs: 200 });
+    portal = await buildMockPortal({ databaseUrl: portalDatabase.url, accounts: [PORTAL_ACCOUNT], procedures, handoverIntervalMs: 200 });
     const url = await portal.app.listen({ port, host: '127.0.0.1' });
     port = Number(new URL(url).port);
     if (bus) portal.setBusTarget({ gatewayUrl: bus.gateway.url, credentials: bus.clients.get('dvcqg-portal')! });
@@ -72,7 +71,7 @@ export async function startDossierBus(t: { teardown(fn: () => unknown): void }, 
   t.teardown(async () => {
     await bus!.stop();
     await portal?.app.close();
-    rmSync(dir, { recursive: true, force: true });
+    await portalDatabase.drop();
   });
 
   const self: DossierBus = {

@@ -13,7 +13,7 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
   app.get('/v1/console/connectors', { config: { roles: READ_ROLES } }, async (req, reply) => {
     const list = await callUpstream(ctx.upstream.runner, 'runner', '/v1/connectors', { token: req.accessToken! });
     if (list.status !== 200) return reply.code(list.status).type(list.contentType).send(list.body);
-    const depth = ctx.store.deadLetters.depthByConnector();
+    const depth = await ctx.store.deadLetters.depthByConnector();
     const lags = ctx.lag.lags;
     const names = list.body as string[];
     return Promise.all(

@@ -36,8 +36,8 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
       },
     },
   }, async (req) => ({
-    items: ctx.store.deadLetters.search(toQuery(req.query)),
-    depth: Object.fromEntries(ctx.store.deadLetters.depthByConnector()),
+    items: await ctx.store.deadLetters.search(toQuery(req.query)),
+    depth: Object.fromEntries(await ctx.store.deadLetters.depthByConnector()),
   }));
 
   app.post<{ Params: { id: number } }>('/v1/console/dead-letters/:id/replay', {
@@ -45,7 +45,7 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
     schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } },
   }, async (req, reply) => {
     const caller = req.operator!;
-    const dl = ctx.store.deadLetters.get(req.params.id);
+    const dl = await ctx.store.deadLetters.get(req.params.id);
     await ctx.audit.record(caller, 'replay', { deadLetterId: req.params.id, messageId: dl?.messageId ?? null, connector: dl?.connector ?? null });
     try {
       const result = await ctx.replayer.replay(req.params.id, caller);
@@ -69,7 +69,7 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
     const caller = req.operator!;
     const { max = 100, ...filter } = req.body ?? {};
     const query = toQuery(filter);
-    const ids = ctx.store.deadLetters.replayCandidates(query, max);
+    const ids = await ctx.store.deadLetters.replayCandidates(query, max);
     await ctx.audit.record(caller, 'bulk_replay', { filter, max, matched: ids.length });
     const replayed: { id: number; messageId: string }[] = [];
     const skipped: { id: number; code: string; detail: string }[] = [];

@@ -40,12 +40,12 @@ function checkPeriod(q: KpiQuery): void {
 export async function kpiRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get<{ Querystring: KpiQuery }>('/v1/console/kpi', { config: { roles: READ_ROLES }, schema: { querystring } }, async (req) => {
     checkPeriod(req.query);
-    return buildKpiReport(ctx.store.messages, ctx.registry().members, req.query, req.query.member);
+    return await buildKpiReport(ctx.store.messages, ctx.registry().members, req.query, req.query.member);
   });
 
   app.get<{ Querystring: KpiQuery }>('/v1/console/kpi.csv', { config: { roles: READ_ROLES }, schema: { querystring } }, async (req, reply) => {
     checkPeriod(req.query);
-    const report = buildKpiReport(ctx.store.messages, ctx.registry().members, req.query, req.query.member);
+    const report = await buildKpiReport(ctx.store.messages, ctx.registry().members, req.query, req.query.member);
     await ctx.audit.record(req.operator!, 'kpi_export', { from: req.query.from, to: req.query.to, member: req.query.member ?? null });
     const name = `lgsp-kpi-${req.query.from}_${req.query.to}${req.query.member ? '-' + req.query.member : ''}.csv`;
     return reply

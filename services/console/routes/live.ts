@@ -16,8 +16,8 @@ export async function liveRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
   app.get('/v1/console/overview', { config: { roles: READ_ROLES } }, async () => ({
     ...ctx.monitor.snapshot(),
     lag: ctx.lag.lags,
-    recent: ctx.store.messages.search({ limit: 20 }).items,
-    deadLetterDepth: Object.fromEntries(ctx.store.deadLetters.depthByConnector()),
-    indexedMessages: ctx.store.messages.size,
+    recent: (await ctx.store.messages.search({ limit: 20 })).items,
+    deadLetterDepth: Object.fromEntries(await ctx.store.deadLetters.depthByConnector()),
+    indexedMessages: await ctx.store.messages.size(),
   }));
 }

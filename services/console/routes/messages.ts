@@ -63,26 +63,26 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     const { q, ...query } = req.query;
     const base = { ...query, from: instant(query.from, 'from'), to: instant(query.to, 'to') };
     const term = q?.trim();
-    if (!term) return ctx.store.messages.search(base);
+    if (!term) return await ctx.store.messages.search(base);
     // The search box takes either kind of id: try the message id, then the correlation id.
-    const byId = ctx.store.messages.search({ ...base, id: term });
-    return byId.items.length > 0 ? byId : ctx.store.messages.search({ ...base, correlationId: term });
+    const byId = await ctx.store.messages.search({ ...base, id: term });
+    return byId.items.length > 0 ? byId : await ctx.store.messages.search({ ...base, correlationId: term });
   });
 
   app.get<{ Params: { id: string } }>('/v1/console/messages/:id', {
     config: { roles: READ_ROLES },
     schema: { params: { type: 'object', properties: { id: ID }, required: ['id'] } },
   }, async (req) => {
-    const message = ctx.store.messages.get(req.params.id);
+    const message = await ctx.store.messages.get(req.params.id);
     if (!message) throw problems.notFound('MESSAGE_NOT_FOUND', `The console has seen no message ${req.params.id}`);
-    const hops = traceHops(ctx.store.messages.timeline(message.id));
+    const hops = traceHops(await ctx.store.messages.timeline(message.id));
     const last = hops.at(-1);
     return {
       message,
       hops,
       totalMs: hops.length > 0 && last?.sinceAcceptedMs !== null ? last?.sinceAcceptedMs : null,
-      related: ctx.store.messages.related(message),
-      deadLetters: ctx.store.deadLetters.search({ messageId: message.id, limit: 20 }),
+      related: await ctx.store.messages.related(message),
+      deadLetters: await ctx.store.deadLetters.search({ messageId: message.id, limit: 20 }),
     };
   });
 }

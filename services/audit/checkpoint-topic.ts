@@ -1,0 +1,66 @@
+// Signed audit checkpoints kept outside the audit database: the leader publishes every
+// checkpoint's JWS to the checkpoint topic (one partition, acks=all), and `lgsp audit verify`
+// reads them back. Someone able to rewrite the database could delete the newest entries together
+// with the checkpoints covering them and leave a chain that checks out on its own; the copies on
+// Kafka still name a head the database no longer has. The JWS is self-verifying (platform key,
+// typ lgsp-audit-checkpoint+jws), so the records need no bus signature of their own.
+import type { Kafka, Producer } from 'kafkajs';
+import { v4 as uuidv4 } from 'uuid';
+
+export interface CheckpointPublisher {
+  publish(jws: string): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export async function checkpointPublisher(kafka: Kafka, topic: string): Promise<CheckpointPublisher> {
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return {
+    async publish(jws) {
+      await producer.send({ topic, acks: -1, messages: [{ key: 'checkpoint', value: jws }] });
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}
+
+/** Every checkpoint JWS on the topic, oldest first (empty when the topic does not exist). */
+export async function readPublishedCheckpoints(kafka: Kafka, topic: string, timeoutMs = 15_000): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let high: { partition: number; high: string; low: string }[];
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return [];
+    high = await admin.fetchTopicOffsets(topic);
+  } finally {
+    await admin.disconnect();
+  }
+  const wanted = new Map(high.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
+  if (wanted.size === 0) return [];
+  // A throwaway group that commits nothing: reading must not leave traces on the cluster.
+  const consumer = kafka.consumer({ groupId: `lgsp-audit-verify-${uuidv4()}`, allowAutoTopicCreation: false });
+  await consumer.connect();
+  const found: { partition: number; offset: bigint; jws: string }[] = [];
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`reading ${topic} took longer than ${timeoutMs} ms`)), timeoutMs);
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            if (message.value) found.push({ partition, offset: BigInt(message.offset), jws: message.value.toString('utf8') });
+            const end = wanted.get(partition);
+            if (end !== undefined && BigInt(message.offset) + 1n >= end) wanted.delete(partition);
+            if (wanted.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return found.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0)).map((f) => f.jws);
+}
