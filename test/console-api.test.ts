@@ -336,8 +336,24 @@ t.test('operator console API', async (t) => {
 
   await t.test('logout clears the session and is audited', async (t) => {
     const session = cookieOf(await login('lgsp-observer'));
+    // The cookie is an opaque session id: worthless as a Bearer token at the gateway or audit.
+    const value = session.split('=')[1];
+    t.notOk(value.includes('.'), 'not a JWT');
+    t.equal((await fetch(`${bus.gateway.url}/v1/services`, { headers: { authorization: `Bearer ${value}` } })).status, 401, 'refused by the gateway');
+    t.equal((await fetch(`${audit.url}/v1/audit/events`, { headers: { authorization: `Bearer ${value}` } })).status, 401, 'refused by the audit service');
+    // A live stream opened with the session ends with it.
+    const live = await fetch(`${base}/v1/console/live`, { headers: { cookie: session } });
+    t.equal(live.status, 200);
+    const streamEnded = (async () => {
+      const reader = live.body!.getReader();
+      while (!(await reader.read()).done) { /* ticks */ }
+      return true;
+    })();
     const out = await call(session, 'DELETE', '/v1/console/session');
     t.equal(out.status, 204);
     t.match(out.headers.get('set-cookie'), /Max-Age=0/);
+    t.equal(await Promise.race([streamEnded, new Promise((r) => setTimeout(() => r(false), 5000))]), true, 'the live stream closed at logout');
+    const reused = await call(session, 'GET', '/v1/console/overview');
+    t.equal(reused.status, 401, 'a copy of the cookie is dead after logout');
   });
 });

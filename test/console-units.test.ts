@@ -142,3 +142,27 @@ t.test('KPI CSV escapes cells and neutralises formulas', async (t) => {
   const row = csv.split('\r\n')[1];
   t.match(row, /^"'=HYPERLINK\(""x""\)","Sở ""A"", B",/, 'quotes doubled, formula prefixed with an apostrophe');
 });
+
+t.test('KPI dossier threads are per sender: another agency reusing a correlation id does not join', async (t) => {
+  const store = await consoleStore(t);
+  const a = { member: '000.00.15.H49', system: 'so-tp-motcua' };
+  const b = { member: '000.00.24.H49', system: 'so-khdt-motcua' };
+  const portal = { member: '000.00.00.G22', service: 'dvcqg-dossier' };
+  const now = Date.now();
+  const at = (s: number) => new Date(now + s * 1000).toISOString();
+  const [ma, mb] = [uuidv7(), uuidv7()];
+  const common = { type: 'dossier.sync', to: portal, correlationId: 'HS-0001' };
+  await store.messages.applyEvents([
+    event('accepted', ma, at(0), { ...common, from: a }),
+    event('delivered', ma, at(1), { ...common, from: a, detail: { status: '4' } }),
+    event('accepted', mb, at(2), { ...common, from: b }),
+    event('delivered', mb, at(3), { ...common, from: b, detail: { status: '10' } }),
+  ]);
+  const today = new Date(now + 7 * 3600_000).toISOString().slice(0, 10);
+  const tomorrow = new Date(now + 31 * 3600_000).toISOString().slice(0, 10);
+  const report = await buildKpiReport(store.messages, [], { from: today, to: tomorrow });
+  t.equal(report.total.dossiers.dossiers, 2, 'two dossiers, one per sender');
+  const byMember = Object.fromEntries(report.agencies.map((x) => [x.member, x.dossiers.statuses]));
+  t.same(byMember[a.member], { '4': 1 }, "A's dossier keeps its own status");
+  t.same(byMember[b.member], { '10': 1 }, "B's status does not count in A's dossier");
+});

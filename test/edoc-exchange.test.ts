@@ -89,7 +89,11 @@ t.test('document exchange', async (t) => {
     // A recipient sees its own row only; a stranger sees nothing.
     const asRecipient = await documentView(documentId, bus.client('xa-hoaphuoc-qlvb'));
     t.same(asRecipient.body.recipients.map((r: any) => r.member), ['H49.242.10']);
-    t.equal((await documentView(documentId, bus.client('so-tttt-qlvb'))).status, 403);
+    // A document the caller may not see answers exactly like an unknown one (no existence oracle).
+    const foreign = await documentView(documentId, bus.client('so-tttt-qlvb'));
+    const unknown = await documentView('000.00.00.H49,2026/01/01,1/UNKNOWN', bus.client('so-tttt-qlvb'));
+    t.same([foreign.status, foreign.body.code], [404, 'DOCUMENT_NOT_FOUND']);
+    t.same([unknown.status, unknown.body.code], [404, 'DOCUMENT_NOT_FOUND']);
 
     // An acknowledged item never comes back.
     const ackedId = body.recipients.find((x: any) => x.member === 'H49.242.10').id;

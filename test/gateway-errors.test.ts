@@ -130,6 +130,12 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const forbidden = await bus.client('so-tp-qlvb').send({ ...notice, to: { member: '000.00.00.H49', service: 'leadership-notice' } });
     t.equal(forbidden.status, 403, 'forbidden service');
     t.equal(forbidden.body.code, 'SERVICE_FORBIDDEN');
+    // Authorise before validating: without the access right, a wrong payload is still a 403 and
+    // says nothing about the schema.
+    const forbiddenInvalid = await bus.client('so-tp-qlvb').send({ ...notice, to: { member: '000.00.00.H49', service: 'leadership-notice' }, payload: { nonsense: 1 } });
+    t.same([forbiddenInvalid.status, forbiddenInvalid.body.code], [403, 'SERVICE_FORBIDDEN'], '403 before any schema detail');
+    t.notOk(JSON.stringify(forbiddenInvalid.body).includes('subject'), 'no field of the schema named');
+    t.notOk(forbiddenInvalid.body.errors, 'no field errors');
     const allowed = await bus.client('so-tttt-qlvb').send({ ...notice, to: { member: '000.00.00.H49', service: 'leadership-notice' } });
     t.equal(allowed.status, 202, 'the client with the access right may call it');
 

@@ -53,3 +53,38 @@ t.test('key rotation: records signed before and after verify against the JWKS', 
   t.match(await verifier.verify(Buffer.from('y'), after[0]), { ok: true });
   t.equal(keystore.publicJwks().keys.length, 2);
 });
+
+t.test('an unknown kid is not remembered as a failure for good (the key may be rotated in)', async (t) => {
+  const keystore = await PlatformKeystore.ephemeral();
+  const values = [Buffer.from('{"late":1}')];
+  const [sig] = signBatch(values, keystore.signingKey, 60);
+  const known = keystore.publicKeyLookup();
+  let rotatedIn = false;
+  let clock = 1_000_000;
+  const verifier = new RecordVerifier((kid) => (rotatedIn ? known(kid) : undefined), { now: () => clock, enforceExpiry: false });
+  t.match(await verifier.verify(values[0], sig), { ok: false, reason: /no platform key/ }, 'unknown while the key is not published');
+  rotatedIn = true;
+  t.match(await verifier.verify(values[0], sig), { ok: false }, 'the answer is kept for a short cooldown');
+  clock += 1500;
+  t.match(await verifier.verify(values[0], sig), { ok: true }, 'after the cooldown the key is looked up again and the record verifies');
+});
+
+t.test('rotation reaches running services without a restart', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'lgsp-rotate-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'platform-keys.json');
+  const running = await PlatformKeystore.open(file, { watchIntervalMs: 50 });
+  const before = running.signingKey.kid;
+  const lookup = running.publicKeyLookup();
+  // `lgsp keys rotate` is another process: here, another keystore on the same file.
+  const rotated = await (await PlatformKeystore.open(file, { watchIntervalMs: 60_000 })).rotate();
+  const deadline = Date.now() + 5000;
+  while (running.signingKey.kid !== rotated && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  t.equal(running.signingKey.kid, rotated, 'the running service signs with the new key');
+  t.same(running.publicJwks().keys.map((k) => k.kid), [rotated, before], 'its JWKS lists both, newest first');
+  const [sig] = signBatch([Buffer.from('{"x":1}')], running.signingKey, 60);
+  t.match(await new RecordVerifier(lookup).verify(Buffer.from('{"x":1}'), sig), { ok: true }, 'a verifier built before the rotation verifies the new key');
+});

@@ -44,6 +44,9 @@ export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ a
       const { payload, protectedHeader } = await compactVerify(String(req.body), getKey, { algorithms: ['ES256'] });
       if (protectedHeader.typ !== 'lgsp-delivery+jws') throw new Error('unexpected JWS type');
       envelope = JSON.parse(new TextDecoder().decode(payload)) as Envelope;
+      // What a careful receiver checks: the delivery is meant for its member, and recent.
+      if (protectedHeader.aud !== envelope.to.member) throw new Error(`delivery is for ${String(protectedHeader.aud)}, not ${envelope.to.member}`);
+      if (typeof protectedHeader.iat !== 'number' || Math.abs(Date.now() / 1000 - protectedHeader.iat) > 300) throw new Error('delivery signature has no recent iat');
     } catch (err) {
       return reply.code(401).send({ error: `signature rejected: ${(err as Error).message}` });
     }

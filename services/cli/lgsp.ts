@@ -12,7 +12,8 @@ const USAGE = `usage: lgsp <command>
   audit verify [--database URL] [--keys F] [--brokers B]
                              recompute the audit hash chain and check every signed checkpoint
   token <clientId> [--dir D]  print an access token for a dev client (.lgsp/dev/clients/<clientId>.json)
-  keys rotate                add a new platform signing key (older keys stay in the JWKS)
+  keys rotate                add a new platform signing key (older keys stay in the JWKS;
+                             running services switch to it without a restart)
   kafka start [--nodes 3]    run a local Kafka broker (or a 3-node cluster) in the foreground
   connector new <name> [--type <message.type>]
                              scaffold a connector with a schema, an example and tests
@@ -57,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
     case 'keys':
       if (sub === 'rotate') {
         const keystore = await PlatformKeystore.open(loadConfig().keysFile);
-        console.log(`new signing key ${await keystore.rotate()}; restart services to sign with it (verifiers pick it up by kid)`);
+        console.log(`new signing key ${await keystore.rotate()}; running services publish it and sign with it within a few seconds (they watch the keys file; LGSP_KEYS_WATCH_MS)`);
         return 0;
       }
       break;

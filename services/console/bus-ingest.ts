@@ -25,6 +25,15 @@ export interface BusIngest {
   stats: IngestStats;
 }
 
+/**
+ * The failure time a dead letter claims. The header is not signed, and a malformed one must not
+ * throw here: the consumer would fail the batch and crash-loop on that record forever.
+ */
+function failedAtOf(header: string | undefined): string {
+  const at = header === undefined ? NaN : Date.parse(header);
+  return new Date(Number.isNaN(at) ? Date.now() : at).toISOString();
+}
+
 export function deadLetterFromRecord(record: ConsumedRecord, connector: string): DeadLetterInput {
   let envelope: DeadLetterInput['envelope'] = null;
   try {
@@ -47,7 +56,7 @@ export function deadLetterFromRecord(record: ConsumedRecord, connector: string):
     reason,
     attempts: Number(headerValue(record.headers, ATTEMPT_HEADER) ?? 0) || 0,
     originTopic: headerValue(record.headers, ORIGIN_TOPIC_HEADER) ?? null,
-    failedAt: new Date(headerValue(record.headers, 'lgsp-failed-at') ?? Date.now()).toISOString(),
+    failedAt: failedAtOf(headerValue(record.headers, 'lgsp-failed-at')),
     key: record.key,
     value: record.value,
     signature: sig && proof ? { [SIGNATURE_HEADER]: sig, [PROOF_HEADER]: proof } : null,

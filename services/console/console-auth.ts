@@ -1,6 +1,6 @@
-// Operator authentication for the console. The browser holds the platform access token (from
-// the gateway's /v1/token, with its role claims) in an HttpOnly, SameSite=Strict cookie set at
-// login; scripts and tools may send it as a Bearer header instead. Every API route names the
+// Operator authentication for the console. The browser holds an opaque server-side session id
+// (console-sessions.ts) in an HttpOnly, SameSite=Strict cookie set at login (Secure when served
+// over TLS); scripts and tools may send a platform access token as a Bearer header instead. Every API route names the
 // roles it needs: `observer` reads, `operator` also acts. A state-changing request made with the
 // cookie must carry the X-LGSP-Console header, which a cross-site form cannot send and a
 // cross-site script cannot add without a CORS preflight the console never grants.
@@ -10,6 +10,7 @@ import type { AccessTokenVerifier, Caller } from '../platform/access-token.js';
 import { hasAnyRole } from '../platform/bearer-auth.js';
 import { problems } from '../platform/problem.js';
 import type { Role } from '../platform/registry.js';
+import type { ConsoleSessions } from './console-sessions.js';
 
 export const SESSION_COOKIE = 'lgsp_console_session';
 export const CSRF_HEADER = 'x-lgsp-console';
@@ -21,6 +22,8 @@ declare module 'fastify' {
     operator: Caller | null;
     /** The caller's access token, forwarded to the audit service and the runner. */
     accessToken: string | null;
+    /** The console session the request came with (cookie), if any. */
+    consoleSession: string | null;
   }
 }
 
@@ -33,9 +36,9 @@ export function readCookie(header: string | undefined, name: string): string | n
   return null;
 }
 
-export function setSessionCookie(reply: FastifyReply, req: FastifyRequest, token: string, maxAgeSeconds: number): void {
+export function setSessionCookie(reply: FastifyReply, req: FastifyRequest, sessionId: string, maxAgeSeconds: number): void {
   const secure = req.protocol === 'https' ? '; Secure' : '';
-  reply.header('Set-Cookie', `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`);
+  reply.header('Set-Cookie', `${SESSION_COOKIE}=${encodeURIComponent(sessionId)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`);
 }
 
 export function clearSessionCookie(reply: FastifyReply): void {
@@ -43,10 +46,14 @@ export function clearSessionCookie(reply: FastifyReply): void {
 }
 
 /** The caller of a request, whether or not the route requires one; null when anonymous or invalid. */
-export async function optionalCaller(req: FastifyRequest, verifier: AccessTokenVerifier): Promise<{ caller: Caller; token: string } | null> {
+export async function optionalCaller(req: FastifyRequest, verifier: AccessTokenVerifier, sessions: ConsoleSessions): Promise<{ caller: Caller; token: string } | null> {
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  const token = bearer ?? readCookie(req.headers.cookie, SESSION_COOKIE);
-  if (!token) return null;
+  if (!bearer) {
+    const id = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const session = id ? sessions.get(id) : null;
+    return session ? { caller: session.caller, token: session.token } : null;
+  }
+  const token = bearer;
   try {
     return { caller: await verifier.verify(token), token };
   } catch {
@@ -54,29 +61,34 @@ export async function optionalCaller(req: FastifyRequest, verifier: AccessTokenV
   }
 }
 
-export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, opts: { verifier: AccessTokenVerifier }) {
+export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, opts: { verifier: AccessTokenVerifier; sessions: ConsoleSessions }) {
   app.decorateRequest('operator', null);
   app.decorateRequest('accessToken', null);
+  app.decorateRequest('consoleSession', null);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const roles = req.routeOptions.config?.roles;
     if (!roles) return;
     const bearerHeader = req.headers.authorization;
-    let token: string | null;
+    let caller: Caller;
+    let token: string;
     let fromCookie = false;
     if (bearerHeader) {
       const match = /^Bearer\s+(\S+)$/i.exec(bearerHeader);
       if (!match) throw problems.invalidToken('The Authorization header must use the Bearer scheme');
       token = match[1];
+      try {
+        caller = await opts.verifier.verify(token);
+      } catch (err) {
+        throw problems.invalidToken(`${(err as Error).message}; log in again`);
+      }
     } else {
-      token = readCookie(req.headers.cookie, SESSION_COOKIE);
+      const id = readCookie(req.headers.cookie, SESSION_COOKIE);
+      if (!id) throw problems.unauthenticated('Log in to the console, or send an operator access token from POST /v1/token as "Authorization: Bearer <token>"');
+      const session = opts.sessions.get(id);
+      if (!session) throw problems.invalidToken('Your console session has ended; log in again');
+      ({ caller, token } = session);
       fromCookie = true;
-    }
-    if (!token) throw problems.unauthenticated('Log in to the console, or send an operator access token from POST /v1/token as "Authorization: Bearer <token>"');
-    let caller: Caller;
-    try {
-      caller = await opts.verifier.verify(token);
-    } catch (err) {
-      throw problems.invalidToken(`${(err as Error).message}; log in again`);
+      req.consoleSession = id;
     }
     if (!hasAnyRole(caller, roles)) throw problems.forbidden('ROLE_REQUIRED', `This operation requires one of the roles: ${roles.join(', ')}`);
     if (fromCookie && req.method !== 'GET' && req.method !== 'HEAD' && req.headers[CSRF_HEADER] !== '1') {

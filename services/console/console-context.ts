@@ -9,6 +9,7 @@ import type { DeadLetterReplayer } from './dead-letter-replay.js';
 import type { FlowMonitor } from './flow-monitor.js';
 import type { LiveFeed } from './live-feed.js';
 import type { OperatorAudit } from './operator-audit.js';
+import type { ConsoleSessions } from './console-sessions.js';
 
 export interface UpstreamUrls {
   /** Token endpoint host (login). */
@@ -32,5 +33,6 @@ export interface ConsoleContext {
   replayer: DeadLetterReplayer;
   audit: OperatorAudit;
   tokenVerifier: AccessTokenVerifier;
+  sessions: ConsoleSessions;
   upstream: UpstreamUrls;
 }

@@ -27,6 +27,7 @@ import { startBusIngest } from './bus-ingest.js';
 import { DeadLetterReplayer } from './dead-letter-replay.js';
 import { OperatorAudit } from './operator-audit.js';
 import { consoleAuth } from './console-auth.js';
+import { ConsoleSessions } from './console-sessions.js';
 import type { ConsoleContext, UpstreamUrls } from './console-context.js';
 import { sessionRoutes } from './routes/session.js';
 import { messageRoutes } from './routes/messages.js';
@@ -172,6 +173,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       replayer,
       audit: new OperatorAudit(producer, topics),
       tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer),
+      sessions: new ConsoleSessions(),
       upstream: { gateway: opts.upstream?.gateway ?? config.issuer, audit: opts.upstream?.audit ?? null, runner: opts.upstream?.runner ?? null },
     };
 
@@ -185,7 +187,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     app.removeContentTypeParser('text/plain');
     await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
     await app.register(rateLimit, { global: false });
-    await app.register(consoleAuth, { verifier: ctx.tokenVerifier });
+    await app.register(consoleAuth, { verifier: ctx.tokenVerifier, sessions: ctx.sessions });
     await app.register(serviceHealth, {
       metrics,
       checks: {
@@ -193,7 +195,10 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
         store: async () => ({ ok: true, detail: `${await consoleStore.messages.size()} messages indexed` }),
       },
     });
-    app.addHook('preClose', async () => live.close());
+    app.addHook('preClose', async () => {
+      ctx.sessions.close();
+      live.close();
+    });
     await app.register(async (scope) => {
       await sessionRoutes(scope, ctx);
       await messageRoutes(scope, ctx);

@@ -73,13 +73,19 @@ const emptyDossiers = (): DossierKpi => ({ dossiers: 0, synced: 0, syncRate: nul
 const rate = (n: number, d: number): number | null => (d === 0 ? null : Math.round((n / d) * 10_000) / 10_000);
 const bump = (counts: Record<string, number>, key: string) => (counts[key] = (counts[key] ?? 0) + 1);
 
+/**
+ * A business thread is a sender's correlation id: another agency reusing the same correlation
+ * id (a dossier code is not unique across agencies) starts its own thread, never joins this one.
+ */
+const threadKey = (r: { fromMember: string; correlationId: string }) => `${r.fromMember}\u0000${r.correlationId}`;
+
 /** The latest business status of each thread, with the time it was set. */
 function latestBusinessStatus(rows: KpiMessageRow[], family: string): Map<string, string> {
   const best = new Map<string, { status: string; at: string }>();
   for (const r of rows) {
     if (!r.businessStatus) continue;
-    const prev = best.get(r.correlationId);
-    if (!prev || r.businessStatusAt > prev.at) best.set(r.correlationId, { status: normaliseStatusCode(family, r.businessStatus), at: r.businessStatusAt });
+    const prev = best.get(threadKey(r));
+    if (!prev || r.businessStatusAt > prev.at) best.set(threadKey(r), { status: normaliseStatusCode(family, r.businessStatus), at: r.businessStatusAt });
   }
   return new Map([...best].map(([k, v]) => [k, v.status]));
 }
@@ -128,15 +134,17 @@ export async function buildKpiReport(index: MessageIndex, members: Member[], per
   // Dossiers.
   const dossierRows = (await index.kpiRows(fromAt, toAt, 'dossier')).filter((r) => !r.type.endsWith('.lookup'));
   const threads = new Map<string, KpiMessageRow[]>();
-  for (const r of dossierRows) threads.set(r.correlationId, [...(threads.get(r.correlationId) ?? []), r]);
-  const allThreadRows = (await index.threadRows('dossier', [...threads.keys()])).filter((r) => !r.type.endsWith('.lookup'));
+  for (const r of dossierRows) threads.set(threadKey(r), [...(threads.get(threadKey(r)) ?? []), r]);
+  const allThreadRows = (await index.threadRows('dossier', [...new Set(dossierRows.map((r) => r.correlationId))])).filter(
+    (r) => !r.type.endsWith('.lookup') && threads.has(threadKey(r)),
+  );
   const dossierStatus = latestBusinessStatus(allThreadRows, 'dossier');
   const onTimeOf = new Map<string, boolean>();
   for (const r of [...allThreadRows].sort((a, b) => (a.businessStatusAt < b.businessStatusAt ? -1 : 1))) {
-    if (r.onTime !== null) onTimeOf.set(r.correlationId, r.onTime === 1);
+    if (r.onTime !== null) onTimeOf.set(threadKey(r), r.onTime === 1);
   }
   for (const [dossierId, rows] of threads) {
-    const all = allThreadRows.filter((r) => r.correlationId === dossierId);
+    const all = allThreadRows.filter((r) => threadKey(r) === dossierId);
     const synced = all.some((r) => r.status === 'delivered');
     const transport = synced ? 'delivered' : rows.at(-1)!.status;
     const status = dossierStatus.get(dossierId) ?? transport;

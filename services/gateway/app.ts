@@ -63,8 +63,10 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   });
   await app.register(serviceHealth, { metrics, checks });
 
+  // The token endpoint in a scope of its own: the domain modules' body parsers (edXML) never
+  // apply to it, so a token request is a form or a 415, never parsed XML.
+  await app.register(async (scope) => tokenRoutes(scope, ctx));
   await app.register(async (scope) => {
-    await tokenRoutes(scope, ctx);
     await messageRoutes(scope, ctx);
     await directoryRoutes(scope, ctx);
     await wellKnownRoutes(scope, ctx);

@@ -2,7 +2,7 @@
 // legacy systems, client_secret_basic. Failures are OAuth2 errors (RFC 6749 §5.2), not problems.
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import type { Registry, SystemClient } from '../platform/registry.js';
-import { verifySecret } from '../platform/secret-hash.js';
+import { SecretCheckBusy, SecretVerifier } from '../platform/secret-hash.js';
 import type { Database } from '../platform/database.js';
 import { JWT_BEARER_ASSERTION } from '../platform/access-token.js';
 
@@ -13,9 +13,9 @@ const CLOCK_SKEW_SECONDS = 30;
 
 export class OAuthError extends Error {
   constructor(
-    readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_grant' | 'invalid_scope',
+    readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_grant' | 'invalid_scope' | 'temporarily_unavailable',
     readonly description: string,
-    readonly status = error === 'invalid_client' ? 401 : 400,
+    readonly status = error === 'invalid_client' ? 401 : error === 'temporarily_unavailable' ? 503 : 400,
   ) {
     super(description);
   }
@@ -55,6 +55,7 @@ export class ClientAuthenticator {
     private readonly registry: () => Registry,
     private readonly acceptedAudiences: string[],
     private readonly replayCache: AssertionReplayCache,
+    private readonly secrets = new SecretVerifier(),
   ) {}
 
   async authenticate(body: TokenRequestBody, authorization: string | undefined): Promise<SystemClient> {
@@ -105,22 +106,50 @@ export class ClientAuthenticator {
     return client;
   }
 
-  private clientSecretBasic(authorization: string): SystemClient {
-    const decoded = Buffer.from(authorization.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
-    const sep = decoded.indexOf(':');
-    if (sep < 0) throw new OAuthError('invalid_client', 'Malformed Basic credentials');
-    // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-    let clientId: string, secret: string;
+  private async clientSecretBasic(authorization: string): Promise<SystemClient> {
+    const credentials = basicCredentials(authorization);
+    if (!credentials) throw new OAuthError('invalid_client', 'Malformed Basic credentials');
+    const client = this.registry().system(credentials.clientId);
+    let matches = false;
     try {
-      clientId = decodeURIComponent(decoded.slice(0, sep).replace(/\+/g, ' '));
-      secret = decodeURIComponent(decoded.slice(sep + 1).replace(/\+/g, ' '));
-    } catch {
-      throw new OAuthError('invalid_client', 'Malformed Basic credentials');
+      matches = !!client?.auth.secretHash && (await this.secrets.verify(credentials.secret, client.auth.secretHash));
+    } catch (err) {
+      if (err instanceof SecretCheckBusy) throw new OAuthError('temporarily_unavailable', 'Too many client secret checks in progress; retry shortly');
+      throw err;
     }
-    const client = this.registry().system(clientId);
-    if (!client?.auth.secretHash || !verifySecret(secret, client.auth.secretHash)) {
-      throw new OAuthError('invalid_client', 'Invalid client credentials');
-    }
+    if (!client || !matches) throw new OAuthError('invalid_client', 'Invalid client credentials');
     return client;
   }
+}
+
+/** RFC 6749 §2.3.1: client id and secret, each form-urlencoded, then base64; null when malformed. */
+function basicCredentials(authorization: string): { clientId: string; secret: string } | null {
+  const decoded = Buffer.from(authorization.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
+  const sep = decoded.indexOf(':');
+  if (sep < 0) return null;
+  try {
+    return {
+      clientId: decodeURIComponent(decoded.slice(0, sep).replace(/\+/g, ' ')),
+      secret: decodeURIComponent(decoded.slice(sep + 1).replace(/\+/g, ' ')),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The client a token request claims to be, before (or whether or not) it is authenticated: for
+ * counting refusals per client. Never trusted for anything else.
+ */
+export function claimedClientId(body: TokenRequestBody, authorization: string | undefined): string | null {
+  if (authorization && /^Basic\s/i.test(authorization)) return basicCredentials(authorization)?.clientId ?? null;
+  if (body.client_assertion) {
+    try {
+      const iss = decodeJwt(body.client_assertion).iss;
+      if (iss) return iss;
+    } catch {
+      /* not a JWT: fall through */
+    }
+  }
+  return body.client_id ?? null;
 }

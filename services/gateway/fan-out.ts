@@ -7,14 +7,26 @@ import { ProblemError } from '../platform/problem.js';
 import type { Registry } from '../platform/registry.js';
 import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import type { FanOutSubmission, Recipient, SubmissionBody, SubmissionHook } from '../platform/submission-hooks.js';
-import { routeSubmission, type RoutedSubmission } from './submission.js';
+import { authorizeSubmission, routeSubmission, type RoutedSubmission } from './submission.js';
 
 export function recipientsOf(body: FanOutSubmission): Recipient[] {
   return Array.isArray(body.to) ? body.to : [body.to];
 }
 
 export function routeRecipients(body: FanOutSubmission, caller: Caller, registry: Registry, catalogue: SchemaCatalogue, rules: readonly SubmissionHook[] = []): RoutedSubmission[] {
-  if (!Array.isArray(body.to)) return [routeSubmission(body as SubmissionBody, caller, registry, catalogue, rules)];
+  return eachRecipient(body, (one) => routeSubmission(one, caller, registry, catalogue, rules));
+}
+
+/**
+ * Checks type, recipients and access rights only, before anything looks at the payload (hooks
+ * included): a caller without the right to a service learns nothing about what it accepts.
+ */
+export function authorizeRecipients(body: FanOutSubmission, caller: Caller, registry: Registry, catalogue: SchemaCatalogue): void {
+  eachRecipient(body, (one) => authorizeSubmission(one, caller, registry, catalogue));
+}
+
+function eachRecipient<T>(body: FanOutSubmission, route: (one: SubmissionBody) => T): T[] {
+  if (!Array.isArray(body.to)) return [route(body as SubmissionBody)];
   const seen = new Set<string>();
   return body.to.map((to, i) => {
     const key = `${to.member}\u0000${to.service ?? ''}`;
@@ -23,7 +35,7 @@ export function routeRecipients(body: FanOutSubmission, caller: Caller, registry
     }
     seen.add(key);
     try {
-      return routeSubmission({ ...body, to }, caller, registry, catalogue, rules);
+      return route({ ...body, to });
     } catch (err) {
       if (!(err instanceof ProblemError)) throw err;
       // Payload errors are the same for every recipient: report them as they are.

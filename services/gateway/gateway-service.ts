@@ -110,7 +110,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     acceptedRows: new BatchedWriter<BusEvent>((events) => store.record(events)),
     clientAuth: new ClientAuthenticator(() => registry, [config.issuer, `${config.issuer}/v1/token`], new AssertionReplayCache(db)),
     tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer),
-    audit: new RejectionAudit(producer, topics, log),
+    audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
     submissionHooks: [],
   };
   const app = await buildGatewayApp(ctx, opts.modules, metrics, {
@@ -136,6 +136,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     url,
     async stop() {
       await app.close();
+      ctx.audit.close();
       await statusConsumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);

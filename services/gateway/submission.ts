@@ -1,5 +1,7 @@
 // Turns a validated POST /v1/messages body into a routed envelope: checks the message type,
-// its payload schema, the recipient, the service and the caller's access right. Pure: no I/O,
+// the recipient, the service and the caller's access right, and only then the payload against
+// its schema (authorise before validating: a caller without the right gets 403, never a
+// description of the schema). Pure: no I/O,
 // so every refusal happens before anything reaches Kafka (no partial state).
 import type { Caller } from '../platform/access-token.js';
 import { createEnvelope, normalizeNfc, type Envelope } from '../platform/envelope.js';
@@ -14,20 +16,13 @@ export interface RoutedSubmission {
   service: Service;
 }
 
-/** `rules`: the submission hooks of the body's type; their checkPayload() runs after the schema. */
-export function routeSubmission(body: SubmissionBody, caller: Caller, registry: Registry, catalogue: SchemaCatalogue, rules: readonly SubmissionHook[] = []): RoutedSubmission {
-  const validatePayload = catalogue.payloadValidator(body.type);
-  if (!validatePayload) {
+/** The service a submission goes to, when the caller may use it; no look at the payload. */
+export function authorizeSubmission(body: Pick<SubmissionBody, 'type' | 'to'>, caller: Caller, registry: Registry, catalogue: SchemaCatalogue): Service {
+  if (!catalogue.payloadValidator(body.type)) {
     throw new ProblemError(400, 'UNKNOWN_MESSAGE_TYPE', 'Unknown message type', `Message type "${body.type}" is not offered on this bus; see GET /v1/services`, {
       errors: [{ field: 'type', message: 'unknown message type' }],
     });
   }
-  const payload = normalizeNfc(body.payload);
-  if (!validatePayload(payload)) {
-    const errors = fieldErrors(validatePayload.errors ?? [], 'payload');
-    throw problems.validation(`Invalid ${body.type} payload: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
-  }
-  for (const rule of rules) rule.checkPayload?.(body.type, payload);
   if (!registry.member(body.to.member)) {
     throw new ProblemError(422, 'UNKNOWN_MEMBER', 'Unknown recipient', `No member with code ${body.to.member} in the directory (GET /v1/members)`, {
       errors: [{ field: 'to.member', message: 'unknown member' }],
@@ -49,6 +44,20 @@ export function routeSubmission(body: SubmissionBody, caller: Caller, registry: 
   if (!registry.isAllowed(caller.clientId, service)) {
     throw problems.forbidden('SERVICE_FORBIDDEN', `Client ${caller.clientId} has no access right to service "${service.code}" of ${service.provider}`);
   }
+  return service;
+}
+
+/** `rules`: the submission hooks of the body's type; their checkPayload() runs after the schema. */
+export function routeSubmission(body: SubmissionBody, caller: Caller, registry: Registry, catalogue: SchemaCatalogue, rules: readonly SubmissionHook[] = []): RoutedSubmission {
+  const service = authorizeSubmission(body, caller, registry, catalogue);
+  const validatePayload = catalogue.payloadValidator(body.type)!;
+  // Only a caller with the access right learns what the payload schema wants.
+  const payload = normalizeNfc(body.payload);
+  if (!validatePayload(payload)) {
+    const errors = fieldErrors(validatePayload.errors ?? [], 'payload');
+    throw problems.validation(`Invalid ${body.type} payload: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
+  }
+  for (const rule of rules) rule.checkPayload?.(body.type, payload);
   const envelope = createEnvelope({
     type: body.type,
     from: { member: caller.member, system: caller.clientId },

@@ -20,6 +20,10 @@ export interface BusConfig {
   tokenTtlSeconds: number;
   messageTtlSeconds: number;
   rateLimitPerMinute: number;
+  /** Token requests per minute from one network address, counted before the body is read. */
+  tokenRateLimitPerMinute: number;
+  /** Refused token requests are audited as counts per client and address over this interval. */
+  refusalAuditIntervalMs: number;
   producerLingerMs: number;
   producerMaxBatch: number;
   retryMaxAttempts: number;
@@ -54,6 +58,8 @@ const DEFAULTS: BusConfig = {
   tokenTtlSeconds: 300,
   messageTtlSeconds: 7 * 24 * 3600,
   rateLimitPerMinute: 6000,
+  tokenRateLimitPerMinute: 600,
+  refusalAuditIntervalMs: 60_000,
   producerLingerMs: 0,
   producerMaxBatch: 500,
   retryMaxAttempts: 5,
@@ -84,6 +90,8 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_TOKEN_TTL_SECONDS: 'tokenTtlSeconds',
   LGSP_MESSAGE_TTL_SECONDS: 'messageTtlSeconds',
   LGSP_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
+  LGSP_TOKEN_RATE_LIMIT_PER_MINUTE: 'tokenRateLimitPerMinute',
+  LGSP_REFUSAL_AUDIT_INTERVAL_MS: 'refusalAuditIntervalMs',
   LGSP_PRODUCER_LINGER_MS: 'producerLingerMs',
   LGSP_PRODUCER_MAX_BATCH: 'producerMaxBatch',
   LGSP_RETRY_MAX_ATTEMPTS: 'retryMaxAttempts',
@@ -116,6 +124,8 @@ const configSchema = {
     tokenTtlSeconds: { type: 'integer', minimum: 30, maximum: 3600 },
     messageTtlSeconds: { type: 'integer', minimum: 60 },
     rateLimitPerMinute: { type: 'integer', minimum: 1 },
+    tokenRateLimitPerMinute: { type: 'integer', minimum: 1 },
+    refusalAuditIntervalMs: { type: 'integer', minimum: 100 },
     producerLingerMs: { type: 'integer', minimum: 0, maximum: 1000 },
     producerMaxBatch: { type: 'integer', minimum: 1, maximum: 10000 },
     retryMaxAttempts: { type: 'integer', minimum: 1, maximum: 100 },

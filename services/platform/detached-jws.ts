@@ -9,8 +9,8 @@ import type { SigningKey } from './keystore.js';
 export const SIGNATURE_HTTP_HEADER = 'lgsp-signature';
 export const DETACHED_JWS_TYPE = 'lgsp-delivery+jws';
 
-export function signDetached(body: Uint8Array, key: SigningKey, contentType: string): string {
-  const jws = signCompact(Buffer.from(body), { alg: 'ES256', kid: key.kid, typ: DETACHED_JWS_TYPE, cty: contentType }, key.keyObject);
+export function signDetached(body: Uint8Array, key: SigningKey, contentType: string, claims: { iat?: number; aud?: string } = {}): string {
+  const jws = signCompact(Buffer.from(body), { alg: 'ES256', kid: key.kid, typ: DETACHED_JWS_TYPE, cty: contentType, ...claims }, key.keyObject);
   const [protectedHeader, , signature] = jws.split('.');
   return `${protectedHeader}..${signature}`;
 }

@@ -9,6 +9,9 @@ export interface JwsHeader {
   kid: string;
   typ?: string;
   cty?: string;
+  /** Deliveries: when signed (seconds) and the recipient member, covered by the signature. */
+  iat?: number;
+  aud?: string;
 }
 
 export function signCompact(payload: Buffer | string, header: JwsHeader, privateKey: KeyObject): string {
@@ -21,6 +24,11 @@ export type PublicKeyLookup = (kid: string) => KeyObject | undefined;
 
 export class JwsError extends Error {
   override name = 'JwsError';
+}
+
+/** No key with the JWS's kid (yet): worth asking again once the key set may have changed. */
+export class UnknownKeyError extends JwsError {
+  override name = 'UnknownKeyError';
 }
 
 /** Verifies a compact ES256 JWS; throws JwsError with the reason. */
@@ -36,7 +44,7 @@ export function verifyCompact(jws: string, lookup: PublicKeyLookup): { header: J
   // Algorithm allowlist: only ES256, never "none" or an HMAC keyed with a public key.
   if (header.alg !== 'ES256') throw new JwsError(`algorithm ${String(header.alg)} not allowed`);
   const key = typeof header.kid === 'string' ? lookup(header.kid) : undefined;
-  if (!key) throw new JwsError(`no platform key with kid ${String(header.kid)}`);
+  if (!key) throw new UnknownKeyError(`no platform key with kid ${String(header.kid)}`);
   const signature = Buffer.from(parts[2], 'base64url');
   if (signature.length !== 64 || !verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), { key, dsaEncoding: 'ieee-p1363' }, signature)) {
     throw new JwsError('signature does not verify');

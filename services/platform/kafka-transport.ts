@@ -71,25 +71,29 @@ async function createMissingTopics(admin: Admin, topics: string[], partitions: n
       topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
     });
   } catch (err) {
-    await topicsReadyOr(admin, missing, err);
+    await awaitTopicsAfterCreateError(admin, missing, err);
   }
 }
 
 /**
- * After a failed createTopics: another process created them concurrently, or a busy broker
- * answered the wait for leaders with UNKNOWN_TOPIC_OR_PARTITION, which kafkajs does not retry.
- * Fine once the topics exist with leaders (a topic listed but without them still fails the
- * first produce or fetch); otherwise `err` stands, after a few seconds.
+ * After createTopics failed: another process may have created the topics concurrently, or the
+ * broker's metadata lagged behind the creation (UNKNOWN_TOPIC_OR_PARTITION while waiting for
+ * leaders, seen on a loaded machine). Fine once every topic exists and every partition has a
+ * leader; otherwise the original error after 15 s.
  */
-async function topicsReadyOr(admin: Admin, topics: string[], err: unknown): Promise<void> {
-  for (let waited = 0; ; waited += 250) {
-    const now = new Set(await admin.listTopics());
-    const ready =
-      topics.every((t) => now.has(t)) &&
-      (await admin.fetchTopicMetadata({ topics }).then((m) => m.topics.every((t) => t.partitions.every((p) => p.leader >= 0)), () => false));
-    if (ready) return;
-    if (waited >= 10_000) throw err;
-    await new Promise((r) => setTimeout(r, 250));
+export async function awaitTopicsAfterCreateError(admin: Admin, topics: string[], err: unknown): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const now = new Set(await admin.listTopics().catch(() => [] as string[]));
+    if (topics.every((t) => now.has(t))) {
+      const ready = await admin
+        .fetchTopicMetadata({ topics })
+        .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        .catch(() => false);
+      if (ready) return;
+    }
+    if (Date.now() > deadline) throw err;
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -1,7 +1,9 @@
 // Platform signing keys (tokens, bus records, deliveries, audit checkpoints). Generated on
 // first run and kept outside git; rotation adds a new active key while older keys stay in the
 // JWKS so records and tokens signed before the rotation still verify (no downtime).
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// Running services watch the keys file: after `lgsp keys rotate` they publish the new key and
+// sign with it within a few seconds, without a restart.
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey } from 'jose';
@@ -49,21 +51,61 @@ function writeAtomically(file: string, content: string): void {
   renameSync(tmp, file);
 }
 
+/** How often a running service looks at the keys file for a rotation (LGSP_KEYS_WATCH_MS). */
+const DEFAULT_WATCH_MS = 2000;
+
 export class PlatformKeystore {
+  /** Bumped whenever the key set changes, so derived lookups rebuild. */
+  private generation = 0;
+
   private constructor(
     private readonly file: string | null,
     private stored: StoredKey[],
     private active: SigningKey,
   ) {}
 
-  /** Loads the keys file, creating it with one fresh key on first run. */
-  static async open(file: string): Promise<PlatformKeystore> {
+  /** Loads the keys file, creating it with one fresh key on first run, and watches it for rotations. */
+  static async open(file: string, opts: { watchIntervalMs?: number } = {}): Promise<PlatformKeystore> {
     if (!existsSync(file)) {
       const { kid, privateJwk } = await generateSigningJwk();
       writeAtomically(file, JSON.stringify({ keys: [{ kid, createdAt: new Date().toISOString(), privateJwk }] }, null, 2));
     }
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as KeysFile;
-    return new PlatformKeystore(file, parsed.keys, await PlatformKeystore.importActive(parsed.keys));
+    const keystore = new PlatformKeystore(file, parsed.keys, await PlatformKeystore.importActive(parsed.keys));
+    keystore.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS));
+    return keystore;
+  }
+
+  /**
+   * Polls the file's modification time (a rename-into-place write, as rotate() does, is seen
+   * on every filesystem, unlike fs.watch events) and reloads the key set when it changed.
+   */
+  private watch(intervalMs: number): void {
+    if (!this.file) return;
+    const file = this.file;
+    let seen = statSync(file).mtimeMs;
+    const timer = setInterval(() => {
+      let mtime: number;
+      try {
+        mtime = statSync(file).mtimeMs;
+      } catch {
+        return; // moved away for a moment: keep the keys we have
+      }
+      if (mtime === seen) return;
+      seen = mtime;
+      void this.reload().catch(() => undefined);
+    }, intervalMs);
+    timer.unref();
+  }
+
+  /** Re-reads the keys file: the newest key signs from now on, every key stays published. */
+  async reload(): Promise<void> {
+    if (!this.file) return;
+    const keys = (JSON.parse(readFileSync(this.file, 'utf8')) as KeysFile).keys;
+    const active = await PlatformKeystore.importActive(keys);
+    this.stored = keys;
+    this.active = active;
+    this.generation++;
   }
 
   /** A keystore held only in memory (tests, ephemeral tools). */
@@ -99,15 +141,21 @@ export class PlatformKeystore {
    */
   keyResolver(): JWTVerifyGetKey {
     let local = createLocalJWKSet(this.publicJwks());
+    let built = this.generation;
     let lastReload = 0;
     return async (header, token) => {
+      if (built !== this.generation) {
+        local = createLocalJWKSet(this.publicJwks());
+        built = this.generation;
+      }
       try {
         return await local(header, token);
       } catch (err) {
         if (!this.file || Date.now() - lastReload < 1000) throw err;
         lastReload = Date.now();
-        this.stored = (JSON.parse(readFileSync(this.file, 'utf8')) as KeysFile).keys;
+        await this.reload();
         local = createLocalJWKSet(this.publicJwks());
+        built = this.generation;
         return local(header, token);
       }
     };
@@ -125,7 +173,11 @@ export class PlatformKeystore {
     };
     fill();
     return (kid) => {
-      const hit = cache.get(kid);
+      let hit = cache.get(kid);
+      if (!hit) {
+        fill(); // the watcher may have loaded new keys since
+        hit = cache.get(kid);
+      }
       if (hit || !this.file || Date.now() - lastReload < 1000) return hit;
       lastReload = Date.now();
       try {
@@ -144,6 +196,7 @@ export class PlatformKeystore {
     this.stored.push({ kid, createdAt: new Date().toISOString(), privateJwk });
     if (this.file) writeAtomically(this.file, JSON.stringify({ keys: this.stored }, null, 2));
     this.active = await PlatformKeystore.importActive(this.stored);
+    this.generation++;
     return kid;
   }
 }

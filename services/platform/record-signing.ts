@@ -4,13 +4,14 @@
 // a batch of one is simply a per-record signature with an empty path. The record value (the
 // envelope JSON) is hashed byte for byte, so consumers verify exactly what they parse.
 import { base64url } from 'jose';
-import { signCompact, verifyCompact, type PublicKeyLookup } from './es256.js';
+import { signCompact, UnknownKeyError, verifyCompact, type PublicKeyLookup } from './es256.js';
 import { buildTree, leafHash, rootFromPath } from './merkle.js';
 import type { SigningKey } from './keystore.js';
 
 export const SIGNATURE_HEADER = 'lgsp-sig';
 export const PROOF_HEADER = 'lgsp-proof';
 const JWS_TYPE = 'lgsp-batch+jws';
+const UNKNOWN_KID_COOLDOWN_MS = 1000;
 
 // A type alias rather than an interface, so it is assignable to a Kafka headers record.
 export type RecordSignature = {
@@ -46,8 +47,10 @@ function headerString(v: Buffer | string | (Buffer | string)[] | undefined): str
 
 export class RecordVerifier {
   // Verified batch signatures by JWS text: records of one batch share it, so a batch costs one
-  // signature check however many records it holds.
-  private readonly verified = new Map<string, BatchClaims | string>();
+  // signature check however many records it holds. An unknown kid is not remembered as a
+  // failure for good: the key may have been rotated in since (the key lookup re-reads the key
+  // set, itself at most once a second), so that answer is kept for UNKNOWN_KID_COOLDOWN_MS only.
+  private readonly verified = new Map<string, BatchClaims | string | { reason: string; until: number }>();
 
   constructor(
     private readonly lookupKey: PublicKeyLookup,
@@ -55,16 +58,23 @@ export class RecordVerifier {
   ) {}
 
   private checkSignature(jws: string): BatchClaims | string {
+    const now = (this.options.now ?? Date.now)();
     let result = this.verified.get(jws);
+    if (typeof result === 'object' && 'until' in result) {
+      if (result.until > now) return result.reason;
+      result = undefined;
+    }
     if (result === undefined) {
-      result = this.verifyBatchJws(jws);
+      const fresh = this.verifyBatchJws(jws);
+      result = typeof fresh === 'object' && 'unknownKid' in fresh ? { reason: fresh.reason, until: now + UNKNOWN_KID_COOLDOWN_MS } : fresh;
+      this.verified.delete(jws);
       this.verified.set(jws, result);
       if (this.verified.size > (this.options.cacheSize ?? 10_000)) this.verified.delete(this.verified.keys().next().value as string);
     }
-    return result;
+    return typeof result === 'object' && 'until' in result ? result.reason : result;
   }
 
-  private verifyBatchJws(jws: string): BatchClaims | string {
+  private verifyBatchJws(jws: string): BatchClaims | string | { unknownKid: true; reason: string } {
     try {
       const { header, payload } = verifyCompact(jws, this.lookupKey);
       if (header.typ !== JWS_TYPE) return 'unexpected JWS type';
@@ -72,7 +82,8 @@ export class RecordVerifier {
       if (typeof claims.root !== 'string' || !Number.isInteger(claims.n) || typeof claims.exp !== 'number') return 'malformed batch claims';
       return claims;
     } catch (err) {
-      return `signature verification failed: ${(err as Error).message}`;
+      const reason = `signature verification failed: ${(err as Error).message}`;
+      return err instanceof UnknownKeyError ? { unknownKid: true, reason } : reason;
     }
   }
 

@@ -7,7 +7,7 @@
 import type { Admin } from 'kafkajs';
 import { retryTopicCreation } from './kafka-transport.js';
 import { payloadDigest, type Envelope, type Party } from './envelope.js';
-import type { OutgoingRecord } from './kafka-transport.js';
+import { awaitTopicsAfterCreateError, type OutgoingRecord } from './kafka-transport.js';
 import type { Topics } from './topics.js';
 
 export const REPLY_RETENTION_MS = 3_600_000;
@@ -60,8 +60,8 @@ export function ensureReplyTopic(admin: Admin, topics: Topics, partitions: numbe
         topics: [{ topic, numPartitions: partitions, replicationFactor: -1, configEntries: [{ name: 'retention.ms', value: String(REPLY_RETENTION_MS) }] }],
       });
     } catch (err) {
-      // Created concurrently by another gateway: fine as long as it exists now.
-      if (!(await admin.listTopics()).includes(topic)) throw err;
+      // Created concurrently by another gateway, or metadata lagging: fine once it has leaders.
+      await awaitTopicsAfterCreateError(admin, [topic], err);
     }
   });
 }

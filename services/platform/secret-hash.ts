@@ -1,15 +1,65 @@
 // Client secrets for legacy systems (client_secret_basic) are stored only as scrypt hashes.
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+// Verification runs scrypt on libuv's thread pool, never on the event loop (a synchronous scrypt
+// per wrong secret let a flood of them stall every other request of the gateway), and at most
+// `concurrency` at a time: scrypt is CPU-bound, so more parallel runs than cores would only
+// take CPU from the event loop. Beyond a bounded queue the caller is told to come back later.
+import { availableParallelism } from 'node:os';
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+
+const HASH_BYTES = 32;
+/** A stored digest shorter than this is malformed: never compare against it. */
+const MIN_DIGEST_BYTES = 16;
 
 export function hashSecret(secret: string): string {
   const salt = randomBytes(16);
-  return `scrypt$${salt.toString('base64url')}$${scryptSync(secret, salt, 32).toString('base64url')}`;
+  return `scrypt$${salt.toString('base64url')}$${scryptSync(secret, salt, HASH_BYTES).toString('base64url')}`;
 }
 
-export function verifySecret(secret: string, stored: string): boolean {
-  const [scheme, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64url');
-  const actual = scryptSync(secret, Buffer.from(salt, 'base64url'), expected.length);
-  return timingSafeEqual(expected, actual);
+/** Thrown when more verifications wait than the queue holds: answer 503 with Retry-After. */
+export class SecretCheckBusy extends Error {
+  override name = 'SecretCheckBusy';
+}
+
+export class SecretVerifier {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly concurrency = Math.max(1, Math.floor(availableParallelism() / 2)),
+    readonly maxQueued = 256,
+  ) {}
+
+  /** True when `secret` matches the stored `scrypt$salt$digest`; false for any malformed hash. */
+  async verify(secret: string, stored: string): Promise<boolean> {
+    const [scheme, salt, hash, extra] = stored.split('$');
+    if (scheme !== 'scrypt' || !salt || !hash || extra !== undefined) return false;
+    const expected = Buffer.from(hash, 'base64url');
+    // An empty (or truncated) digest would compare equal to scrypt's empty output: refuse it.
+    if (expected.length < MIN_DIGEST_BYTES) return false;
+    await this.acquire();
+    try {
+      const actual = await new Promise<Buffer>((resolve, reject) =>
+        scrypt(secret, Buffer.from(salt, 'base64url'), expected.length, (err, key) => (err ? reject(err) : resolve(key))),
+      );
+      return timingSafeEqual(expected, actual);
+    } finally {
+      this.release();
+    }
+  }
+
+  private acquire(): Promise<void> {
+    if (this.running < this.concurrency) {
+      this.running++;
+      return Promise.resolve();
+    }
+    if (this.waiting.length >= this.maxQueued) return Promise.reject(new SecretCheckBusy('too many client secret checks waiting'));
+    // release() hands its slot straight to the next waiter, so `running` stays as it is.
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
+  }
 }

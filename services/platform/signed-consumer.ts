@@ -73,7 +73,21 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
     // offsets, so nothing is skipped.
     retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000, restartOnFailure: async () => !stopped },
   });
-  consumer.on(consumer.events.CRASH, (e) => opts.log.warn({ groupId: opts.groupId, err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed; restarting'));
+  // kafkajs gives up for good on some errors (e.g. no group coordinator yet on a broker still
+  // creating __consumer_offsets): then start it again ourselves, a second later, until stopped.
+  consumer.on(consumer.events.CRASH, (e) => {
+    opts.log.warn({ groupId: opts.groupId, err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed; restarting');
+    if (!e.payload.restart) setTimeout(() => void restart(), 1000).unref();
+  });
+  const restart = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      await begin();
+    } catch (err) {
+      opts.log.warn({ groupId: opts.groupId, err: (err as Error).message }, 'consumer restart failed; trying again');
+      setTimeout(() => void restart(), 2000).unref();
+    }
+  };
   // Once we disconnect, a restart still in flight (the consumer was crashing when we stopped)
   // must not bring it back: it would retry forever against a broker we no longer use.
   const disconnect = consumer.disconnect.bind(consumer);
@@ -81,37 +95,40 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
     stopped = true;
     await disconnect();
   };
-  await consumer.connect();
-  // Topics created a moment ago by this or another process may not be in every broker's
-  // metadata yet (UNKNOWN_TOPIC_OR_PARTITION, retriable): wait for them instead of failing.
-  await retryTopicCreation(() => consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true }));
-  await consumer.run({
-    autoCommit: opts.autoCommit ?? true,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-      if (!isRunning() || isStale()) return;
-      const records: ConsumedRecord[] = [];
-      for (const m of batch.messages) {
-        if (opts.accept && !opts.accept(batch.topic, m.headers ?? {})) continue;
-        records.push({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          key: m.key ? m.key.toString() : null,
-          value: m.value,
-          headers: m.headers ?? {},
-          verification: await opts.verifier.verify(m.value, m.headers as Record<string, Buffer | string | undefined>),
-        });
-      }
-      await opts.handleBatch(records, { heartbeat, resolveOffset, isRunning: () => isRunning() && !isStale() });
-      // A handler that stopped early (shutdown, or the partition was reassigned) has resolved
-      // what it finished; resolving the rest would commit records nobody handled.
-      if (!isRunning() || isStale()) return;
-      for (const m of batch.messages) resolveOffset(m.offset);
-      await heartbeat();
-    },
-  });
+  const begin = async (): Promise<void> => {
+    await consumer.connect();
+    // Topics created a moment ago by this or another process may not be in every broker's
+    // metadata yet (UNKNOWN_TOPIC_OR_PARTITION, retriable): wait for them instead of failing.
+    await retryTopicCreation(() => consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true }));
+    await consumer.run({
+      autoCommit: opts.autoCommit ?? true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale()) return;
+        const records: ConsumedRecord[] = [];
+        for (const m of batch.messages) {
+          if (opts.accept && !opts.accept(batch.topic, m.headers ?? {})) continue;
+          records.push({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key ? m.key.toString() : null,
+            value: m.value,
+            headers: m.headers ?? {},
+            verification: await opts.verifier.verify(m.value, m.headers as Record<string, Buffer | string | undefined>),
+          });
+        }
+        await opts.handleBatch(records, { heartbeat, resolveOffset, isRunning: () => isRunning() && !isStale() });
+        // A handler that stopped early (shutdown, or the partition was reassigned) has resolved
+        // what it finished; resolving the rest would commit records nobody handled.
+        if (!isRunning() || isStale()) return;
+        for (const m of batch.messages) resolveOffset(m.offset);
+        await heartbeat();
+      },
+    });
+  };
+  await begin();
   return consumer;
 }
 

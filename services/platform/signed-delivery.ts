@@ -1,6 +1,10 @@
 // HTTP delivery of a message to an agency system: the body is the envelope as a compact JWS
 // signed with the platform key (the receiver verifies it against /.well-known/jwks.json), with
 // LGSP-Message-Id and LGSP-Correlation-Id headers. The response class decides retry vs. DLQ.
+// The protected header names the recipient member (`aud`) and the signing time (`iat`), so a
+// receiver can refuse a delivery meant for someone else or replayed long after. A delivery has
+// a total deadline (not only idle timeouts: a receiver trickling bytes cannot hold a worker)
+// and reads at most RESPONSE_CAP_BYTES of the receiver's answer.
 import { request } from 'undici';
 import { signCompact } from './es256.js';
 import { SIGNATURE_HTTP_HEADER, signDetached } from './detached-jws.js';
@@ -8,6 +12,24 @@ import type { SigningKey } from './keystore.js';
 import { PermanentError, RetryableError, type DeliveryRequest, type DeliveryResponse } from './delivery.js';
 
 export const DELIVERY_JWS_TYPE = 'lgsp-delivery+jws';
+/** The 2xx is the receipt; what a receiver says beyond this many bytes is not read. */
+export const RESPONSE_CAP_BYTES = 64 * 1024;
+
+/** Reads at most `cap` bytes of a response body, then stops the transfer. */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const room = cap - size;
+    chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+    size += Math.min(chunk.length, room);
+    if (chunk.length >= room) {
+      body.destroy();
+      return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
+    }
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+}
 
 function retryAfterMs(header: string | null): number | undefined {
   if (!header) return undefined;
@@ -27,11 +49,12 @@ function headerSafe(value: string): string {
  * an edXML document) those bytes with a detached JWS over them in LGSP-Signature.
  */
 function signedBody(req: DeliveryRequest, key: SigningKey): { body: string | Buffer; headers: Record<string, string> } {
+  const claims = { iat: Math.floor(Date.now() / 1000), aud: req.envelope.to.member };
   if (req.body) {
     const bytes = typeof req.body.data === 'string' ? Buffer.from(req.body.data) : Buffer.from(req.body.data);
-    return { body: bytes, headers: { 'content-type': req.body.contentType, [SIGNATURE_HTTP_HEADER]: signDetached(bytes, key, req.body.contentType) } };
+    return { body: bytes, headers: { 'content-type': req.body.contentType, [SIGNATURE_HTTP_HEADER]: signDetached(bytes, key, req.body.contentType, claims) } };
   }
-  const jws = signCompact(JSON.stringify(req.envelope), { alg: 'ES256', kid: key.kid, typ: DELIVERY_JWS_TYPE, cty: 'application/cloudevents+json' }, key.keyObject);
+  const jws = signCompact(JSON.stringify(req.envelope), { alg: 'ES256', kid: key.kid, typ: DELIVERY_JWS_TYPE, cty: 'application/cloudevents+json', ...claims }, key.keyObject);
   return { body: jws, headers: { 'content-type': 'application/jose' } };
 }
 
@@ -40,6 +63,9 @@ export async function deliverSigned(req: DeliveryRequest, key: SigningKey, defau
   let statusCode: number;
   let responseHeaders: Record<string, string | string[] | undefined>;
   let body: string;
+  const timeoutMs = req.timeoutMs ?? defaultTimeoutMs;
+  // The whole exchange — connect, send, headers, body — within the timeout, not per idle gap.
+  const deadline = AbortSignal.timeout(timeoutMs);
   try {
     // undici.request rather than fetch(): same HTTP stack, a fraction of the per-call cost,
     // and keep-alive connections pooled per receiver by the global agent.
@@ -53,14 +79,15 @@ export async function deliverSigned(req: DeliveryRequest, key: SigningKey, defau
         ...req.headers,
       },
       body: signed.body,
-      signal,
-      headersTimeout: req.timeoutMs ?? defaultTimeoutMs,
-      bodyTimeout: req.timeoutMs ?? defaultTimeoutMs,
+      signal: AbortSignal.any([signal, deadline]),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
     });
     statusCode = response.statusCode;
     responseHeaders = response.headers;
-    body = await response.body.text().catch(() => '');
+    body = (await readCapped(response.body, RESPONSE_CAP_BYTES).catch(() => ({ text: '' }))).text;
   } catch (err) {
+    if (deadline.aborted && !signal.aborted) throw new RetryableError(`delivery to ${new URL(req.url).origin} did not complete within ${timeoutMs} ms`);
     const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
     throw new RetryableError(`delivery to ${new URL(req.url).origin} failed: ${code ?? (err as Error).message}`);
   }

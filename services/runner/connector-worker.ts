@@ -26,6 +26,7 @@ import type { DeliveryLedger, LedgerState } from './delivery-ledger.js';
 import { backoffStep, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import { OffsetWatermarks } from './offset-watermarks.js';
 import { RecordDispatcher, type Dispatchable } from './record-dispatcher.js';
+import { boundedAttempt, boundedDueTime } from './control-headers.js';
 import { deliverSigned } from '../platform/signed-delivery.js';
 import { AttachmentUnavailable, type AttachmentStore } from '../attachments/attachment-store.js';
 import { ATTEMPT_HEADER, DEPOSITED_AT_HEADER, DLQ_REASON_HEADER, NOT_BEFORE_HEADER, ORIGIN_TOPIC_HEADER, WAITED_AT_HEADER, WAITS_HEADER } from '../platform/bus-headers.js';
@@ -267,7 +268,8 @@ export class ConnectorWorker {
       key: record.key ?? `${record.topic}:${record.partition}:${record.offset}`,
       // A retry is dispatched with the service it was addressed to, so it shares that service's slots.
       lane: headerValue(record.headers, ORIGIN_TOPIC_HEADER) ?? record.topic,
-      dueAt: Number(headerValue(record.headers, NOT_BEFORE_HEADER) ?? 0) || 0,
+      // Bounded: a copied record with a far not-before waits one retry delay at most (control-headers.ts).
+      dueAt: boundedDueTime(headerValue(record.headers, NOT_BEFORE_HEADER), Date.now(), this.deps.policy.maxDelayMs) || 0,
       // UUIDv7 ids sort by acceptance time.
       order: headerValue(record.headers, 'lgsp-id') ?? '',
       ...(waitedAt > 0 ? { waitsForEarlier: { attemptedAt: waitedAt } } : {}),
@@ -414,7 +416,7 @@ export class ConnectorWorker {
   }
 
   private attemptOf(record: ConsumedRecord): number {
-    return Number(headerValue(record.headers, ATTEMPT_HEADER) ?? '1') || 1;
+    return boundedAttempt(headerValue(record.headers, ATTEMPT_HEADER), this.deps.policy.maxAttempts);
   }
 
   private context(envelope: Envelope, attempt: number): ConnectorContext<Record<string, unknown>> {

@@ -15,6 +15,7 @@ import { startLocalPostgres, type LocalPostgres } from '../local-postgres/local-
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
 import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
 import { freePort } from './free-port.js';
+import { superviseRestarts } from './supervisor.js';
 import { prepareDossierDemo } from '../mock-portal/dev-setup.js';
 
 interface ServiceSpec {
@@ -116,7 +117,9 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
     let brokers = process.env.KAFKA_BROKERS;
     if (!brokers) {
       console.log(`starting a local Kafka ${options.brokers === 3 ? '3-node cluster' : 'broker'} (first run downloads it from Maven Central)…`);
-      kafka = await startLocalKafka({ nodes: options.brokers, log: (line) => console.log(`[kafka] ${line}`) });
+      // Its data lives with the rest of the stack's state, so a stop and start loses nothing:
+      // pending messages, retries and dead letters are still there.
+      kafka = await startLocalKafka({ nodes: options.brokers, dataDir: join(dataDir, 'kafka'), log: (line) => console.log(`[kafka] ${line}`) });
       brokers = kafka.bootstrap;
     }
     let databaseUrl = process.env.DATABASE_URL;
@@ -191,19 +194,20 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
       },
     ];
     for (const spec of services) {
-      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', spec.script)], {
-        env: { ...baseEnv, PORT: String(spec.port), ...spec.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      children.push({ name: spec.name, child });
-      prefixLines(spec.name, child.stdout, process.stdout);
-      prefixLines(spec.name, child.stderr, process.stderr);
-      child.once('exit', (code, signal) => {
-        if (!stopping) {
-          console.error(`[${spec.name}] exited unexpectedly (${signal ?? code}); stopping the stack`);
-          void shutdown(1);
-        }
-      });
+      const start = () => {
+        const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', spec.script)], {
+          env: { ...baseEnv, PORT: String(spec.port), ...spec.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        prefixLines(spec.name, child.stdout, process.stdout);
+        prefixLines(spec.name, child.stderr, process.stderr);
+        return child;
+      };
+      const entry = { name: spec.name, child: start() };
+      const child = entry.child;
+      children.push(entry);
+      // A crash restarts that service (with backoff) instead of stopping the stack.
+      superviseRestarts(entry, start, { stopping: () => stopping, say: (line) => console.error(line) });
       await waitHealthy(`http://127.0.0.1:${spec.port}`, child).catch((err: Error) => {
         throw new Error(`${spec.name} did not start: ${err.message}`);
       });

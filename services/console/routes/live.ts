@@ -4,8 +4,13 @@ import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
 
 export async function liveRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
-  app.get('/v1/console/live', { config: { roles: READ_ROLES } }, async (_req, reply) => {
+  app.get('/v1/console/live', { config: { roles: READ_ROLES } }, async (req, reply) => {
     ctx.live.attach(reply);
+    // A stream opened with a console session ends with it (logout or expiry).
+    if (req.consoleSession) {
+      const stop = ctx.sessions.onEnd(req.consoleSession, () => reply.raw.end());
+      reply.raw.on('close', stop);
+    }
   });
 
   app.get('/v1/console/overview', { config: { roles: READ_ROLES } }, async () => ({

@@ -1,12 +1,13 @@
 // Login and logout. The login form's client id and secret are exchanged at the gateway's token
 // endpoint (client_secret_basic, RFC 6749 §2.3.1) for a platform access token; only tokens with
 // the operator or observer role open a console session. The secret is used once and never
-// stored or logged; the token lives in an HttpOnly cookie until it expires.
+// stored or logged; the token stays in the console's server-side session (the cookie holds only
+// the session id) until it expires or the operator logs out.
 import type { FastifyInstance } from 'fastify';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { ProblemError, problems } from '../../platform/problem.js';
 import type { ConsoleContext } from '../console-context.js';
-import { READ_ROLES, clearSessionCookie, optionalCaller, setSessionCookie } from '../console-auth.js';
+import { READ_ROLES, SESSION_COOKIE, clearSessionCookie, optionalCaller, readCookie, setSessionCookie } from '../console-auth.js';
 
 interface LoginBody {
   clientId: string;
@@ -60,7 +61,8 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     }
     await ctx.audit.record(caller, 'login');
     const expiresIn = body.expires_in ?? 300;
-    setSessionCookie(reply, req, body.access_token, expiresIn);
+    const session = ctx.sessions.create(caller, body.access_token, expiresIn);
+    setSessionCookie(reply, req, session.id, expiresIn);
     reply.header('cache-control', 'no-store');
     return { clientId: caller.clientId, member: caller.member, roles: caller.roles, expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() };
   });
@@ -68,7 +70,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
   // Answers 200 either way: the page asks on load, and an anonymous visitor is not an error.
   app.get('/v1/console/session', async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    const current = await optionalCaller(req, ctx.tokenVerifier);
+    const current = await optionalCaller(req, ctx.tokenVerifier, ctx.sessions);
     if (!current || !hasAnyRole(current.caller, READ_ROLES)) return { authenticated: false };
     const { caller } = current;
     return { authenticated: true, clientId: caller.clientId, member: caller.member, roles: caller.roles };
@@ -76,6 +78,10 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
 
   app.delete('/v1/console/session', { config: { roles: READ_ROLES } }, async (req, reply) => {
     await ctx.audit.record(req.operator!, 'logout');
+    // Ends the server-side session: the cookie is dead even if a copy of it survives, and the
+    // session's live streams close.
+    const id = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (id) ctx.sessions.end(id);
     clearSessionCookie(reply);
     return reply.code(204).send();
   });

@@ -14,10 +14,14 @@ import type { DocumentExchange } from './document-exchange-stores.js';
 export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
   const view = async (documentId: string, caller: Caller) => {
     const doc = await exchange.documents.document(documentId.normalize('NFC'));
-    if (!doc) throw problems.notFound('DOCUMENT_NOT_FOUND', `No document ${documentId} went through the bus`);
+    // A document the caller may not see is answered exactly like one that does not exist: a 403
+    // would tell a stranger that this DocumentId went through the bus.
+    const visible = !!doc && (caller.member === doc.from || hasAnyRole(caller, ['operator', 'observer']) || doc.recipients.some((r) => r.member === caller.member));
+    if (!doc || !visible) {
+      throw problems.notFound('DOCUMENT_NOT_FOUND', `No document ${documentId} that you may see went through the bus (only its sender, its recipients and operators may)`);
+    }
     const everything = caller.member === doc.from || hasAnyRole(caller, ['operator', 'observer']);
     const mine = doc.recipients.filter((r) => r.member === caller.member);
-    if (!everything && mine.length === 0) throw problems.forbidden('DOCUMENT_FORBIDDEN', 'Only the sender, its recipients and operators may look this document up');
     const registry = ctx.registry();
     const packages = everything ? doc.packages : doc.packages.filter((p) => p.from === caller.member || p.to === caller.member);
     const delivery = await ctx.store.statuses([...doc.recipients.map((r) => r.messageId), ...packages.map((p) => p.messageId)]);
@@ -48,7 +52,7 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHos
     tags: ['documents'],
     summary: 'A document by its DocumentId (<senderOrganId>,<YYYY/MM/DD>,<number/notation>): each recipient\'s delivery and status',
     security: [{ bearer: [] }],
-    response: problemResponses(400, 401, 403, 404, 503),
+    response: problemResponses(400, 401, 404, 503),
   };
   app.get<{ Params: { documentId: string } }>('/v1/documents/:documentId', {
     config: { auth: true },

@@ -5,7 +5,7 @@ import { eventRecords, messageEvent, type BusEvent } from '../../platform/bus-ev
 import { problems, ProblemError } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
-import { routeRecipients, recipientsOf } from '../fan-out.js';
+import { authorizeRecipients, routeRecipients, recipientsOf } from '../fan-out.js';
 import { admitAll, hooksFor, type FanOutSubmission } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { problemResponses, messageViewSchema } from '../../platform/openapi-shapes.js';
@@ -51,6 +51,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const sub = { caller, request: req };
     let envelopes;
     try {
+      authorizeRecipients(req.body, caller, ctx.registry(), ctx.catalogue);
       let body = req.body;
       for (const hook of hooks) if (hook.prepare) body = await hook.prepare(body, sub);
       envelopes = routeRecipients(body, caller, ctx.registry(), ctx.catalogue, hooks).map((r) => r.envelope);

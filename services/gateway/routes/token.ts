@@ -2,10 +2,14 @@
 import type { FastifyInstance } from 'fastify';
 import { issueAccessToken } from '../../platform/access-token.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { OAuthError, type TokenRequestBody } from '../client-authentication.js';
+import { claimedClientId, OAuthError, type TokenRequestBody } from '../client-authentication.js';
 
 export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.post<{ Body: TokenRequestBody }>('/v1/token', {
+    // Per network address and counted on arrival, before the body is read or parsed: a flood of
+    // token requests is refused at the cost of a map lookup. (Other routes are limited per
+    // authenticated client, after authentication.)
+    config: { rateLimit: { hook: 'onRequest', max: ctx.config.tokenRateLimitPerMinute, timeWindow: 60_000, keyGenerator: (req) => req.ip } },
     schema: {
       tags: ['auth'],
       summary: 'Obtain an access token (client credentials; private_key_jwt or client_secret_basic)',
@@ -33,7 +37,8 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
       return { access_token: token, token_type: 'Bearer', expires_in: ctx.config.tokenTtlSeconds };
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
-      ctx.audit.rejection('token', { reason: err.description, error: err.error });
+      ctx.audit.tokenRefusal(claimedClientId((req.body ?? {}) as TokenRequestBody, req.headers.authorization), req.ip, err.description);
+      if (err.status === 503) reply.header('Retry-After', '1');
       if (err.status === 401 && /^Basic/i.test(req.headers.authorization ?? '')) reply.header('WWW-Authenticate', 'Basic realm="lgsp"');
       return reply.code(err.status).send({ error: err.error, error_description: err.description });
     }

@@ -5,7 +5,7 @@ import { ASSERTION_ALGORITHMS } from '../client-authentication.js';
 
 export async function wellKnownRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.get('/.well-known/jwks.json', { schema: { tags: ['auth'], summary: 'Platform public keys' } }, async (_req, reply) =>
-    reply.header('Cache-Control', 'public, max-age=300').send(ctx.keystore.publicJwks()),
+    reply.header('Cache-Control', 'public, max-age=60').send(ctx.keystore.publicJwks()),
   );
 
   app.get('/.well-known/oauth-authorization-server', { schema: { tags: ['auth'], summary: 'OAuth 2.0 authorization server metadata (RFC 8414)' } }, async () => {
