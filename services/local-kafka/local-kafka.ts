@@ -15,6 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureKafkaDistribution, kafkaDeployFile } from './kafka-distribution.js';
+import { ownProcess, releaseProcess } from '../local-processes/owned-processes.js';
 
 export interface LocalKafkaOptions {
   /** 1 (default) or 3 nodes; 3 gives replication factor 3 with min.insync.replicas=2. */
@@ -64,44 +65,8 @@ interface KafkaNode {
   exited?: Promise<void>;
 }
 
-// ---- cleanup of java children if this process goes away ------------------------------------
-
-const livePids = new Set<number>();
-let exitHandlerInstalled = false;
-
-function trackPid(pid: number): void {
-  livePids.add(pid);
-  if (!exitHandlerInstalled) {
-    exitHandlerInstalled = true;
-    // 'exit' handlers must be synchronous; SIGKILL is the only thing that surely works there.
-    process.on('exit', () => {
-      for (const p of livePids) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-    });
-  }
-}
-
-/**
- * 'exit' does not run when Node is killed by a signal (SIGINT/SIGTERM without handlers, or
- * SIGKILL from a test runner's timeout). A detached shell loop outlives us and kills the broker
- * once our pid is gone; it ends by itself when the broker exits normally.
- */
-function startWatchdog(javaPid: number): void {
-  const script =
-    'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
-    'kill -0 "$1" 2>/dev/null || kill -9 "$2" 2>/dev/null';
-  const dog = spawn('sh', ['-c', script, 'local-kafka-watchdog', String(process.pid), String(javaPid)], {
-    detached: true,
-    stdio: 'ignore',
-  });
-  dog.on('error', () => {}); // best effort; the exit handler still covers normal exits
-  dog.unref();
-}
+// The broker is killed with SIGKILL if this process goes away (see owned-processes.ts).
+const BROKER_PROCESS = { name: 'local-kafka-watchdog', exitSignal: 'SIGKILL', watchdogSignal: '9' } as const;
 
 // ---- helpers ---------------------------------------------------------------------------------
 
@@ -313,7 +278,7 @@ class LocalKafkaCluster implements LocalKafka {
     node.proc = proc;
     node.exited = new Promise<void>((resolve) => {
       proc.once('exit', (code, signal) => {
-        if (proc.pid !== undefined) livePids.delete(proc.pid);
+        if (proc.pid !== undefined) releaseProcess(proc.pid);
         if (node.proc === proc) node.proc = undefined;
         if (!this.stopping) this.log(`[local-kafka] node ${node.id} exited (${signal ?? `code ${code}`})`);
         resolve();
@@ -325,8 +290,7 @@ class LocalKafkaCluster implements LocalKafka {
       });
     });
     if (proc.pid !== undefined) {
-      trackPid(proc.pid);
-      startWatchdog(proc.pid);
+      ownProcess(proc.pid, BROKER_PROCESS);
     }
   }
 

@@ -12,6 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ownProcess, releaseProcess } from '../local-processes/owned-processes.js';
 
 export interface LocalPostgresOptions {
   /** Keep the cluster here (reused on the next start). Default: a temp dir removed by stop(). */
@@ -99,37 +100,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-// ---- cleanup if this process goes away ------------------------------------------------------
-
-const livePids = new Set<number>();
-let exitHandlerInstalled = false;
-
-function trackPid(pid: number): void {
-  livePids.add(pid);
-  if (!exitHandlerInstalled) {
-    exitHandlerInstalled = true;
-    // Synchronous by necessity; SIGQUIT is PostgreSQL's immediate shutdown (children included).
-    process.on('exit', () => {
-      for (const p of livePids) {
-        try {
-          process.kill(p, 'SIGQUIT');
-        } catch {
-          /* already gone */
-        }
-      }
-    });
-  }
-}
-
-/** Like local-kafka's watchdog: stops the postmaster once our pid is gone (killed by a signal). */
-function startWatchdog(pgPid: number): void {
-  const script =
-    'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
-    'kill -0 "$1" 2>/dev/null || kill -QUIT "$2" 2>/dev/null';
-  const dog = spawn('sh', ['-c', script, 'local-postgres-watchdog', String(process.pid), String(pgPid)], { detached: true, stdio: 'ignore' });
-  dog.on('error', () => {});
-  dog.unref();
-}
+// SIGQUIT is PostgreSQL's immediate shutdown (children included), sent if this process goes away.
+const POSTMASTER_PROCESS = { name: 'local-postgres-watchdog', exitSignal: 'SIGQUIT', watchdogSignal: 'QUIT' } as const;
 
 // ---- the server -------------------------------------------------------------------------------
 
@@ -200,7 +172,7 @@ class LocalPostgresServer implements LocalPostgres {
     this.proc = proc;
     this.exited = new Promise<void>((resolve) => {
       proc.once('exit', (code, signal) => {
-        if (this.postmasterPid !== undefined) livePids.delete(this.postmasterPid);
+        if (this.postmasterPid !== undefined) releaseProcess(this.postmasterPid);
         if (this.proc === proc) this.proc = undefined;
         if (!this.stopping) this.log(`[local-postgres] server exited (${signal ?? `code ${code}`})`);
         resolve();
@@ -226,8 +198,7 @@ class LocalPostgresServer implements LocalPostgres {
         const pid = Number(pidLine);
         if (pid !== this.postmasterPid) {
           this.postmasterPid = pid;
-          trackPid(pid);
-          startWatchdog(pid);
+          ownProcess(pid, POSTMASTER_PROCESS);
         }
         // The maintenance database: ours may not exist yet on a fresh cluster.
         const client = new pg.Client({ connectionString: this.maintenanceUrl, connectionTimeoutMillis: 2000 });
