@@ -11,7 +11,7 @@ import pg from 'pg';
 import t from 'tap';
 import { v7 as uuidv7 } from 'uuid';
 import { PlatformKeystore } from '../services/platform/keystore.js';
-import { BatchingProducer, createKafka } from '../services/platform/kafka-transport.js';
+import { BatchingProducer } from '../services/platform/kafka-transport.js';
 import { eventRecords, messageEvent } from '../services/platform/bus-events.js';
 import { topicsFor } from '../services/platform/topics.js';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
@@ -20,6 +20,7 @@ import { runAuditVerify } from '../services/audit/verify-command.js';
 import { verifyAuditChain } from '../services/audit/chain-verifier.js';
 import { createTestDatabase } from './helpers/test-database.js';
 import { eventually, kafkaBrokers, uniquePrefix } from './helpers/test-bus.js';
+import { grantTestAcls, testKafka } from './helpers/test-kafka.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -78,6 +79,7 @@ t.test('audit leader killed under load: the standby continues and the chain stay
   };
   const count = async () => (await db.query<{ n: number }>('SELECT count(*)::bigint AS n, count(DISTINCT event_id)::bigint AS d FROM audit_entries')).rows[0].n;
 
+  await grantTestAcls(prefix);
   const first = await startAudit('a');
   await eventually(async () => (await role(first)) === 'leader', 20_000);
   const second = await startAudit('b');
@@ -86,7 +88,7 @@ t.test('audit leader killed under load: the standby continues and the chain stay
   t.equal(await role(second), 'standby', 'the second instance stands by while the first leads');
   t.equal(await role(first), 'leader');
 
-  const kafka = createKafka('audit-failover-test', kafkaBrokers());
+  const kafka = testKafka('audit-failover-test');
   const producer = new BatchingProducer(kafka, () => keystore.signingKey, { lingerMs: 2, maxBatch: 100, ttlSeconds: 300 });
   await producer.connect();
   t.teardown(() => producer.disconnect());

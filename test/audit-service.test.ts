@@ -3,32 +3,20 @@
 // store edited after the fact.
 import { join } from 'node:path';
 import pg from 'pg';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { v7 as uuidv7 } from 'uuid';
 import { loadConfig } from '../services/platform/config.js';
 import { PlatformKeystore } from '../services/platform/keystore.js';
-import { BatchingProducer, createKafka, type OutgoingRecord } from '../services/platform/kafka-transport.js';
+import { BatchingProducer, type OutgoingRecord } from '../services/platform/kafka-transport.js';
 import { eventRecords, messageEvent, type BusEvent } from '../services/platform/bus-events.js';
 import { topicsFor } from '../services/platform/topics.js';
 import { issueAccessToken } from '../services/platform/access-token.js';
 import { startAuditService } from '../services/audit/audit-service.js';
 import { runAuditVerify } from '../services/audit/verify-command.js';
 import { createTestDatabase } from './helpers/test-database.js';
+import { grantTestAcls, testKafka, testKafkaSettings } from './helpers/test-kafka.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-
-async function kafkaBrokers(t: Test): Promise<string[]> {
-  if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean);
-  let startLocalKafka;
-  try {
-    ({ startLocalKafka } = await import('../services/local-kafka/local-kafka.js'));
-  } catch (err) {
-    throw new Error(`KAFKA_BROKERS is not set and services/local-kafka cannot start a broker (${(err as Error).message})`);
-  }
-  const kafka = await startLocalKafka();
-  t.teardown(() => kafka.stop());
-  return kafka.brokers;
-}
 
 async function eventually<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -50,7 +38,6 @@ const envelope = (member: string) => ({
 });
 
 t.test('audit service over real Kafka', async (t) => {
-  const brokers = await kafkaBrokers(t);
   const dataDir = t.testdir();
   const keysFile = join(dataDir, 'platform-keys.json');
   const keystore = await PlatformKeystore.open(keysFile);
@@ -58,10 +45,10 @@ t.test('audit service over real Kafka', async (t) => {
   t.teardown(() => database.drop());
   const config = loadConfig(
     {
+      ...testKafkaSettings(),
       dataDir,
       keysFile,
       databaseUrl: database.url,
-      kafkaBrokers: brokers,
       topicPrefix: `t${Date.now()}-${process.pid}-`,
       topicPartitions: 2,
       issuer: 'http://127.0.0.1:8080',
@@ -72,6 +59,7 @@ t.test('audit service over real Kafka', async (t) => {
   );
   const topics = topicsFor(config.topicPrefix);
 
+  await grantTestAcls(config.topicPrefix);
   const audit = await startAuditService(config);
   let stopped = false;
   t.teardown(async () => {
@@ -79,7 +67,7 @@ t.test('audit service over real Kafka', async (t) => {
   });
 
   // --- produce: signed events (one of them twice), an unsigned, a forged and a malformed record
-  const kafka = createKafka('audit-test', brokers);
+  const kafka = testKafka('audit-test');
   const producerOpts = { lingerMs: 2, maxBatch: 100, ttlSeconds: 300 };
   const producer = new BatchingProducer(kafka, () => keystore.signingKey, producerOpts);
   const intruder = await PlatformKeystore.ephemeral();

@@ -7,7 +7,7 @@ import { startTestBus, eventually } from './helpers/test-bus.js';
 t.test('broker outage', async (t) => {
   const kafka = await startLocalKafka();
   t.teardown(() => kafka.stop());
-  const bus = await startTestBus(t, { name: 'outage', brokers: kafka.brokers });
+  const bus = await startTestBus(t, { name: 'outage', kafka: kafka.clientSettings() });
   const sender = bus.client('so-tttt-qlvb');
   await sender.accessToken();
   const relay = bus.runner!.slots.get('relay')!.worker!;

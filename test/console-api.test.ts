@@ -3,9 +3,9 @@
 // for forged records), KPI reports from edoc/dossier events, CSV export, proxies to the audit
 // service and the runner, registry without secrets, metrics, and problem+json for bad input.
 import t from 'tap';
-import { Kafka, logLevel } from 'kafkajs';
 import { createEnvelope } from '../services/platform/envelope.js';
-import { BatchingProducer, createKafka } from '../services/platform/kafka-transport.js';
+import { BatchingProducer } from '../services/platform/kafka-transport.js';
+import { testKafka } from './helpers/test-kafka.js';
 import { eventRecords, messageEvent } from '../services/platform/bus-events.js';
 import { topicsFor } from '../services/platform/topics.js';
 import { startAuditService } from '../services/audit/audit-service.js';
@@ -163,7 +163,7 @@ t.test('operator console API', async (t) => {
   });
 
   await t.test('records the runner refused cannot be replayed', async (t) => {
-    const kafka = new Kafka({ clientId: 'forger', brokers: bus.config.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const kafka = testKafka('forger');
     const producer = kafka.producer();
     await producer.connect();
     const forged = createEnvelope({ type: 'notice.send', from: { member: '000.00.00.H49', system: 'vp-ubnd-qlvb' }, to: { member: '000.00.15.H49', service: 'notice' }, data: { subject: 'giả mạo', body: 'x' } });
@@ -206,7 +206,7 @@ t.test('operator console API', async (t) => {
     t.same(empty.body.agencies, []);
 
     // Document and dossier traffic as their connectors publish it: generic bus events only.
-    const kafka = createKafka('kpi-test', bus.config.kafkaBrokers);
+    const kafka = testKafka('kpi-test');
     const producer = new BatchingProducer(kafka, () => bus.keystore.signingKey, { lingerMs: 1, maxBatch: 100, ttlSeconds: 600 });
     await producer.connect();
     const qlvb = (from: string, to: string, type: string, correlationId: string) =>

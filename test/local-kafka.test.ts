@@ -3,13 +3,15 @@
 
 import net from 'node:net';
 import t from 'tap';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import { createKafka } from '../services/platform/kafka-transport.js';
 import { startLocalKafka, type LocalKafka } from '../services/local-kafka/local-kafka.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
+/** As admin (the setup principal, a super user): these tests exercise the broker, not the ACLs. */
 function client(kafka: LocalKafka): Kafka {
-  return new Kafka({ clientId: 'local-kafka-test', brokers: kafka.brokers, logLevel: logLevel.ERROR });
+  return createKafka('local-kafka-test', kafka.clientSettings(), 'admin');
 }
 
 function portOpen(hostPort: string): Promise<boolean> {

@@ -2,15 +2,16 @@
 // at once are all acknowledged (split over several flushes) instead of failing as one batch;
 // and its batches follow the load (a lone record at once, concurrent ones sharing a flush).
 import t from 'tap';
-import { BatchingProducer, createKafka, ensureTopics } from '../services/platform/kafka-transport.js';
+import { BatchingProducer, ensureTopics } from '../services/platform/kafka-transport.js';
 import { PlatformKeystore } from '../services/platform/keystore.js';
 import { RecordVerifier } from '../services/platform/record-signing.js';
 import { readTopic } from './helpers/topic-reader.js';
 import { kafkaBrokers, uniquePrefix } from './helpers/test-bus.js';
+import { testKafka } from './helpers/test-kafka.js';
 
 t.test('large records are split across flushes and all acknowledged', async (t) => {
   const keystore = await PlatformKeystore.ephemeral();
-  const kafka = createKafka('producer-batching-test', kafkaBrokers());
+  const kafka = testKafka('producer-batching-test');
   const admin = kafka.admin();
   await admin.connect();
   const topic = `${uniquePrefix('batching')}big`;
@@ -32,7 +33,7 @@ t.test('large records are split across flushes and all acknowledged', async (t) 
 
 t.test('batches follow the load: a lone record goes at once, concurrent senders share flushes', async (t) => {
   const keystore = await PlatformKeystore.ephemeral();
-  const kafka = createKafka('producer-adaptive-test', kafkaBrokers());
+  const kafka = testKafka('producer-adaptive-test');
   const admin = kafka.admin();
   await admin.connect();
   const topic = `${uniquePrefix('adaptive')}load`;

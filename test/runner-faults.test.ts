@@ -2,12 +2,12 @@
 // failures are retried with backoff then delivered, permanent failures and exhausted retries
 // are dead-lettered with the reason, duplicates are delivered once.
 import t from 'tap';
-import { Kafka, logLevel } from 'kafkajs';
 import { createEnvelope } from '../services/platform/envelope.js';
 import { PlatformKeystore } from '../services/platform/keystore.js';
 import { signBatch } from '../services/platform/record-signing.js';
 import { topicsFor } from '../services/platform/topics.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
+import { testKafka } from './helpers/test-kafka.js';
 import { readTopic } from './helpers/topic-reader.js';
 
 const notice = (subject: string, member = '000.00.15.H49') => ({
@@ -27,7 +27,7 @@ t.test('runner guarantees', async (t) => {
     });
 
   await t.test('records forged straight into Kafka are never delivered', async (t) => {
-    const kafka = new Kafka({ clientId: 'forger', brokers: bus.config.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const kafka = testKafka('forger');
     const producer = kafka.producer();
     await producer.connect();
     const forgedEnvelope = (subject: string) =>

@@ -3,7 +3,7 @@
 // (made through one runner, applied by every other), and connectors' ctx.state.
 import t, { type Test } from 'tap';
 import { startRunner } from '../services/runner/runner-service.js';
-import { createKafka } from '../services/platform/kafka-transport.js';
+import { testKafka } from './helpers/test-kafka.js';
 import { topicsFor } from '../services/platform/topics.js';
 import { openDatabase } from '../services/platform/database.js';
 import { connectorStateStore } from '../services/runner/connector-state-store.js';
@@ -44,7 +44,7 @@ t.test('runner replicas share the ledger and the pause state', async (t) => {
     await bus.runner!.stop();
     await second.stop();
     secondStopped = true;
-    const admin = createKafka('runner-shared-test', bus.config.kafkaBrokers).admin();
+    const admin = testKafka('runner-shared-test').admin();
     await admin.connect();
     const groupId = `${bus.config.topicPrefix}lgsp-connector-relay`;
     for (const topic of [topicsFor(bus.config.topicPrefix).message('notice'), topicsFor(bus.config.topicPrefix).retry('relay')]) {

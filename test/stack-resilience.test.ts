@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafka } from '../services/platform/kafka-transport.js';
 import { superviseRestarts } from '../services/stack/supervisor.js';
-import { startLocalKafka } from '../services/local-kafka/local-kafka.js';
+import { startLocalKafka, type LocalKafka } from '../services/local-kafka/local-kafka.js';
 
 t.test('a service killed with -9 is restarted, with the reason said', async (t) => {
   let stopping = false;
@@ -44,19 +44,20 @@ t.test('a service killed with -9 is restarted, with the reason said', async (t) 
 t.test('the broker keeps records and offsets in its data directory across a stop and start', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-stack-kafka-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const client = (bootstrap: string) => new Kafka({ clientId: 'stack-test', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
+  // As admin: the secured broker's credentials are kept with its data and work after the restart.
+  const client = (broker: LocalKafka) => createKafka('stack-test', broker.clientSettings(), 'admin');
 
   let kafka = await startLocalKafka({ dataDir });
-  const admin = client(kafka.bootstrap).admin();
+  const admin = client(kafka).admin();
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'pending', numPartitions: 1, replicationFactor: 1 }] });
   await admin.disconnect();
-  const producer = client(kafka.bootstrap).producer();
+  const producer = client(kafka).producer();
   await producer.connect();
   await producer.send({ topic: 'pending', acks: -1, messages: [{ value: 'delivered before the stop' }, { value: 'still pending at the stop' }] });
   await producer.disconnect();
   // A consumer group that handled the first record only.
-  const before = client(kafka.bootstrap).consumer({ groupId: 'relay' });
+  const before = client(kafka).consumer({ groupId: 'relay' });
   await before.connect();
   await before.subscribe({ topic: 'pending', fromBeginning: true });
   await new Promise<void>((resolve) => {
@@ -72,7 +73,7 @@ t.test('the broker keeps records and offsets in its data directory across a stop
 
   kafka = await startLocalKafka({ dataDir });
   t.teardown(() => kafka.stop());
-  const after = client(kafka.bootstrap).consumer({ groupId: 'relay' });
+  const after = client(kafka).consumer({ groupId: 'relay' });
   await after.connect();
   await after.subscribe({ topic: 'pending', fromBeginning: true });
   const got = await new Promise<string>((resolve) => {

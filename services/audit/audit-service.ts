@@ -225,7 +225,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
   const startedAt = Date.now();
   const keystore = await PlatformKeystore.open(config.keysFile);
   const topics = topicsFor(config.topicPrefix);
-  const kafka = createKafka('lgsp-audit', config.kafkaBrokers, log);
+  const kafka = createKafka('lgsp-audit', config, 'audit', log);
 
   let admin: Admin | null = null;
   let db: Database | null = null;

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { loadConfig } from '../platform/config.js';
+import { kafkaSettingsFromEnv, loadConfig } from '../platform/config.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import { verifyAuditChain } from './chain-verifier.js';
 import { readPublishedCheckpoints } from './checkpoint-topic.js';
@@ -19,7 +19,8 @@ Recomputes the audit hash chain and checks every signed checkpoint, those stored
 and the copies published on Kafka (which reveal a tail cut together with its stored checkpoints).
   --database      PostgreSQL holding the audit tables (default: DATABASE_URL from the configuration)
   --keys          platform keys file whose public keys verify the checkpoints (default: keysFile)
-  --brokers       Kafka holding the checkpoint topic (default: KAFKA_BROKERS; none: not checked)
+  --brokers       Kafka holding the checkpoint topic (default: KAFKA_BROKERS; none: not checked),
+                  read as the audit principal (KAFKA_SSL_CA_FILE, KAFKA_SASL_* or KAFKA_CREDENTIALS_DIR)
   --topic-prefix  the bus's topic prefix (default: LGSP_TOPIC_PREFIX)
 Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or missing file.`;
 
@@ -111,7 +112,7 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     }
     const keystore = await PlatformKeystore.open(keysFile);
     const checkpointTopic = topicsFor(topicPrefix).auditCheckpoints;
-    const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', brokers), checkpointTopic) : undefined;
+    const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', { ...kafkaSettingsFromEnv(), kafkaBrokers: brokers }, 'audit'), checkpointTopic) : undefined;
     result = await verifyAuditChain(pool, keystore.keyResolver(), published);
   } catch (err) {
     out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(err as Error).message}`);

@@ -62,7 +62,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
   const keystore = await PlatformKeystore.open(config.keysFile);
   const topics = topicsFor(config.topicPrefix);
   const connectors = catalogue.manifests.map((m) => m.name);
-  const kafka = createKafka('lgsp-console', config.kafkaBrokers, log);
+  const kafka = createKafka('lgsp-console', config, 'console', log);
 
   let admin: Admin | null = null;
   let consumer: Consumer | null = null;

@@ -1,9 +1,13 @@
 // Replays dead letters: the original signed record goes back, unchanged and with its original
-// signature, to the topic it was first consumed from (header lgsp-origin-topic), together with
+// signature, to its connector through the connector's retry topic as a fresh first attempt
+// (header lgsp-origin-topic names the work topic it was first consumed from, so it keeps that
+// topic's ordering lane), together with
 // a `replayed` event on the message's timeline (status back to accepted, actor = the operator).
 // The runner's delivery ledger never recorded a dead-lettered message as delivered, so the
 // replayed record is delivered once. Only records that still verify (platform signature, not
 // expired) and came from a work topic of this bus can be replayed: a forged record stays dead.
+// Through the retry topic because the console's Kafka principal may not write the message
+// topics at all (platform/kafka-acls.ts): only the gateway writes those.
 import { eventRecords, messageEvent } from '../platform/bus-events.js';
 import type { Caller } from '../platform/access-token.js';
 import type { Envelope } from '../platform/envelope.js';
@@ -13,7 +17,7 @@ import type { Topics } from '../platform/topics.js';
 import { ProblemError, problems } from '../platform/problem.js';
 import type { DeadLetterStore } from './dead-letter-store.js';
 import { operatorActor } from './operator-audit.js';
-import { REPLAY_OF_HEADER, REPLAYED_BY_HEADER } from '../platform/bus-headers.js';
+import { ORIGIN_TOPIC_HEADER, REPLAY_OF_HEADER, REPLAYED_BY_HEADER } from '../platform/bus-headers.js';
 
 export interface ReplayResult {
   id: number;
@@ -65,12 +69,13 @@ export class DeadLetterReplayer {
       await this.deps.producer.send([
         ...eventRecords(this.deps.topics, replayed),
         {
-          topic: origin,
+          topic: this.deps.topics.retry(dl.connector),
           key: dl.key ?? undefined,
           value: dl.value,
           preserveSignature: dl.signature,
           headers: {
             'lgsp-id': envelope.id,
+            [ORIGIN_TOPIC_HEADER]: origin,
             [REPLAYED_BY_HEADER]: caller.clientId,
             [REPLAY_OF_HEADER]: `${dl.topic}/${dl.partition}/${dl.offset}`,
           },

@@ -49,7 +49,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   const registry = Registry.load(config.registryFile, catalogue);
   const keystore = await PlatformKeystore.open(config.keysFile);
   const topics = topicsFor(config.topicPrefix);
-  const kafka = createKafka(`lgsp-gateway-${instanceId}`, config.kafkaBrokers, log);
+  const kafka = createKafka(`lgsp-gateway-${instanceId}`, config, 'gateway', log);
   const db = await openDatabase(config.databaseUrl, {
     applicationName: `lgsp-gateway-${instanceId}`,
     // A submission with an Idempotency-Key or a document holds a connection while Kafka acknowledges.

@@ -25,7 +25,7 @@ export class ReplyWaiter {
 
   static async start(ctx: GatewayContext): Promise<ReplyWaiter> {
     const waiter = new ReplyWaiter(ctx.log);
-    const kafka = createKafka('lgsp-gateway-replies', ctx.config.kafkaBrokers, ctx.log);
+    const kafka = createKafka('lgsp-gateway-replies', ctx.config, 'gateway', ctx.log);
     const admin = kafka.admin();
     await admin.connect();
     try {

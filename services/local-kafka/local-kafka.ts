@@ -1,7 +1,11 @@
 // Runs a real Apache Kafka broker (or a 3-node cluster) on 127.0.0.1 for dev and tests.
 //
 // KRaft combined mode (each node is broker + controller), started straight from the Maven
-// classpath fetched by kafka-distribution.ts. Ports are picked by the OS, data lives in a
+// classpath fetched by kafka-distribution.ts. Secured by default like a production cluster:
+// clients connect with TLS + SCRAM as a principal of the bus and the broker enforces ACLs
+// (broker-security.ts; certificates and passwords made at the first start, kept with the data);
+// brokers talk to each other and to the controllers over mutual TLS. `plaintext: true` gives
+// the old unauthenticated broker for development only. Ports are picked by the OS, data lives in a
 // temp dir unless the caller passes one, and every java process we start is killed again even
 // if this Node process dies (exit handler + a tiny shell watchdog).
 
@@ -15,6 +19,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureKafkaDistribution, kafkaDeployFile } from './kafka-distribution.js';
+import { ensureBrokerSecurity, scramFormatArgs, securedListenerProperties, type BrokerSecurity } from './broker-security.js';
+import type { KafkaSettings } from '../platform/config.js';
+import { kafkaClientSecurity, type KafkaPrincipal } from '../platform/kafka-security.js';
 import { ownProcess, releaseProcess } from '../local-processes/owned-processes.js';
 
 export interface LocalKafkaOptions {
@@ -26,6 +33,8 @@ export interface LocalKafkaOptions {
   heapMb?: number;
   /** Progress lines ("node 1 started ..."); the broker's own log goes to <dataDir>/node-N/logs. */
   log?: (line: string) => void;
+  /** Unauthenticated PLAINTEXT listeners, no ACLs: development only (LGSP_KAFKA_PLAINTEXT=1). */
+  plaintext?: boolean;
 }
 
 export interface LocalKafka {
@@ -36,6 +45,12 @@ export interface LocalKafka {
   /** pids of the java processes currently running (changes after stopNode/startNode). */
   readonly pids: number[];
   dataDir: string;
+  /** TLS and SCRAM material (null for a plaintext broker). */
+  security: BrokerSecurity | null;
+  /** Connection settings for clients of this broker: pass `principal` to createKafka. */
+  clientSettings(): KafkaSettings;
+  /** The same as environment variables for a child process (KAFKA_BROKERS, KAFKA_SSL_CA_FILE, …). */
+  clientEnv(): Record<string, string>;
   /** Stops all nodes (SIGTERM, SIGKILL after 20 s) and removes the data dir if it was a temp dir. */
   stop(): Promise<void>;
   /** Stops node index i (0-based) and waits for its exit; its ports and data are kept. */
@@ -57,6 +72,8 @@ interface KafkaNode {
   index: number;
   id: number;
   port: number;
+  /** Inter-broker listener (mutual TLS when secured). */
+  internalPort: number;
   controllerPort: number;
   dir: string;
   propsFile: string;
@@ -105,7 +122,19 @@ async function existingClusterId(nodes: KafkaNode[]): Promise<string | undefined
   return undefined;
 }
 
-function serverProperties(node: KafkaNode, all: KafkaNode[]): string {
+function listenerProperties(node: KafkaNode, security: BrokerSecurity | null): string[] {
+  const addresses = `CLIENTS://127.0.0.1:${node.port},INTERNAL://127.0.0.1:${node.internalPort}`;
+  return [
+    `listeners=${addresses},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    `advertised.listeners=${addresses}`,
+    'controller.listener.names=CONTROLLER',
+    ...(security
+      ? securedListenerProperties(security)
+      : ['inter.broker.listener.name=INTERNAL', 'listener.security.protocol.map=CLIENTS:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT']),
+  ];
+}
+
+function serverProperties(node: KafkaNode, all: KafkaNode[], security: BrokerSecurity | null): string {
   const cluster = all.length > 1;
   const rf = cluster ? 3 : 1;
   const minIsr = cluster ? 2 : 1;
@@ -115,11 +144,7 @@ function serverProperties(node: KafkaNode, all: KafkaNode[]): string {
     'process.roles=broker,controller',
     `node.id=${node.id}`,
     `controller.quorum.voters=${voters}`,
-    `listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}`,
-    'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    ...listenerProperties(node, security),
     `log.dirs=${path.join(node.dir, 'data')}`,
     // Topics are created explicitly by the services (and tests), never by a typo in a consumer.
     'auto.create.topics.enable=false',
@@ -178,6 +203,8 @@ class LocalKafkaCluster implements LocalKafka {
   readonly brokers: string[] = [];
   bootstrap = '';
   private stopping?: Promise<void>;
+  /** The security material was made by this start (so an already formatted storage lacks its users). */
+  securityIsNew = false;
 
   constructor(
     readonly dataDir: string,
@@ -186,8 +213,40 @@ class LocalKafkaCluster implements LocalKafka {
     private readonly heapMb: number,
     private readonly ownsDataDir: boolean,
     private readonly log: (line: string) => void,
+    readonly security: BrokerSecurity | null,
   ) {
     this.setAddresses();
+  }
+
+  clientSettings(): KafkaSettings {
+    return {
+      kafkaBrokers: [...this.brokers],
+      kafkaSslCaFile: this.security?.caFile ?? '',
+      kafkaSaslMechanism: 'scram-sha-512',
+      kafkaSaslUsername: '',
+      kafkaSaslPassword: '',
+      kafkaCredentialsDir: this.security?.credentialsDir ?? '',
+      kafkaPlaintext: !this.security,
+    };
+  }
+
+  clientEnv(): Record<string, string> {
+    return this.security
+      ? { KAFKA_BROKERS: this.bootstrap, KAFKA_SSL_CA_FILE: this.security.caFile, KAFKA_CREDENTIALS_DIR: this.security.credentialsDir }
+      : { KAFKA_BROKERS: this.bootstrap, LGSP_KAFKA_PLAINTEXT: '1' };
+  }
+
+  /** A client of one node as `principal` (the probe and setup use admin). */
+  private client(ports: number[], principal: KafkaPrincipal, clientId: string): Kafka {
+    return new Kafka({
+      clientId,
+      brokers: ports.map((p) => `127.0.0.1:${p}`),
+      ...kafkaClientSecurity(this.clientSettings(), principal),
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 2000,
+      requestTimeout: 5000,
+      retry: { retries: 0 },
+    });
   }
 
   get pids(): number[] {
@@ -211,21 +270,31 @@ class LocalKafkaCluster implements LocalKafka {
 
   /** Assigns ports (new ones on every attempt) and writes server.properties for every node. */
   async configure(): Promise<void> {
-    const ports = await freePorts(this.nodes.length * 2);
+    const ports = await freePorts(this.nodes.length * 3);
     for (const node of this.nodes) {
-      node.port = ports[node.index * 2];
-      node.controllerPort = ports[node.index * 2 + 1];
+      node.port = ports[node.index * 3];
+      node.controllerPort = ports[node.index * 3 + 1];
+      node.internalPort = ports[node.index * 3 + 2];
     }
     for (const node of this.nodes) {
       await mkdir(node.logsDir, { recursive: true });
-      await writeFile(node.propsFile, serverProperties(node, this.nodes));
+      // 0600: with security on it holds the keystore password.
+      await writeFile(node.propsFile, serverProperties(node, this.nodes, this.security), { mode: 0o600 });
     }
     this.setAddresses();
   }
 
   /** `kafka-storage.sh format`; --ignore-formatted makes it a no-op for a reused data dir. */
   async formatStorage(): Promise<void> {
-    const clusterId = (await existingClusterId(this.nodes)) ?? newClusterId();
+    const existing = await existingClusterId(this.nodes);
+    if (existing && this.security && this.securityIsNew) {
+      // Its metadata has no SCRAM users, so no service could log in.
+      throw new Error(
+        `${this.dataDir} holds a Kafka made before the broker was secured; remove that directory (its dev traffic is lost) ` +
+          'or start with LGSP_KAFKA_PLAINTEXT=1',
+      );
+    }
+    const clusterId = existing ?? newClusterId();
     await Promise.all(
       this.nodes.map(async (node) => {
         const args = [
@@ -237,12 +306,14 @@ class LocalKafkaCluster implements LocalKafka {
           '-c',
           node.propsFile,
           '--ignore-formatted',
+          ...(this.security ? scramFormatArgs(this.security) : []),
         ];
         try {
           await execFileAsync('java', args, { timeout: 60_000 });
         } catch (err) {
           const e = err as { stdout?: string; stderr?: string; message: string };
-          throw new Error(`formatting Kafka storage for node ${node.id} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+          // The message repeats the command line, which carries the SCRAM passwords.
+          throw new Error(`formatting Kafka storage for node ${node.id} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
         }
       }),
     );
@@ -330,15 +401,7 @@ class LocalKafkaCluster implements LocalKafka {
 
   /** One kafkajs describeCluster against this node; returns why it is not ready, or undefined. */
   private async probe(node: KafkaNode): Promise<string | undefined> {
-    const kafka = new Kafka({
-      clientId: 'local-kafka-probe',
-      brokers: [`127.0.0.1:${node.port}`],
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 2000,
-      requestTimeout: 5000,
-      retry: { retries: 0 },
-    });
-    const admin = kafka.admin();
+    const admin = this.client([node.port], 'admin', 'local-kafka-probe').admin();
     try {
       await admin.connect();
       const { brokers } = await admin.describeCluster();
@@ -433,13 +496,21 @@ export async function startLocalKafka(opts: LocalKafkaOptions = {}): Promise<Loc
       index,
       id: index + 1,
       port: 0,
+      internalPort: 0,
       controllerPort: 0,
       dir,
       propsFile: path.join(dir, 'server.properties'),
       logsDir: path.join(dir, 'logs'),
     };
   });
-  const cluster = new LocalKafkaCluster(dataDir, nodes, libs, opts.heapMb ?? DEFAULT_HEAP_MB, ownsDataDir, log);
+  const security = opts.plaintext
+    ? null
+    : await ensureBrokerSecurity(dataDir).catch(async (err: unknown) => {
+        if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+        throw err;
+      });
+  const cluster = new LocalKafkaCluster(dataDir, nodes, libs, opts.heapMb ?? DEFAULT_HEAP_MB, ownsDataDir, log, security);
+  cluster.securityIsNew = security?.created ?? false;
 
   try {
     for (let attempt = 1; ; attempt++) {

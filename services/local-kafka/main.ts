@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Foreground dev broker:
-//   node dist/services/local-kafka/main.js start [--nodes 3] [--data-dir DIR] [--heap-mb N]
-// Prints the bootstrap servers, runs until Ctrl-C / SIGTERM, then stops the broker(s) cleanly.
+//   node dist/services/local-kafka/main.js start [--nodes 3] [--data-dir DIR] [--heap-mb N] [--plaintext]
+// Prints the client settings (KAFKA_BROKERS, KAFKA_SSL_CA_FILE, KAFKA_CREDENTIALS_DIR), runs
+// until Ctrl-C / SIGTERM, then stops the broker(s) cleanly.
 // Without --data-dir the data is thrown away on exit; with it, topics survive restarts.
 
 import { readFile } from 'node:fs/promises';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalKafka } from './local-kafka.js';
 
-const USAGE = 'usage: main.js start [--nodes 1|3] [--data-dir DIR] [--heap-mb N]\n';
+const USAGE = 'usage: main.js start [--nodes 1|3] [--data-dir DIR] [--heap-mb N] [--plaintext]\n';
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
       nodes: { type: 'string', default: '1' },
       'data-dir': { type: 'string' },
       'heap-mb': { type: 'string' },
+      plaintext: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -40,10 +42,12 @@ async function main(): Promise<void> {
     nodes: nodes as 1 | 3,
     dataDir: values['data-dir'],
     heapMb,
+    plaintext: values.plaintext === true,
     log: (line) => process.stderr.write(line + '\n'),
   });
-  // stdout carries only the address, so `$(node main.js start | head -1)`-style use stays easy.
-  process.stdout.write(`KAFKA_BROKERS=${kafka.bootstrap}\n`);
+  // stdout carries only the settings (first line the address), so `$(node main.js start | head -1)`
+  // and `export $(…)`-style use stay easy. Paths only: the passwords stay in their files.
+  for (const [name, value] of Object.entries(kafka.clientEnv())) process.stdout.write(`${name}=${value}\n`);
   process.stderr.write(`broker logs: ${kafka.dataDir}/node-*/logs/server.log — Ctrl-C to stop\n`);
 
   let stopping = false;

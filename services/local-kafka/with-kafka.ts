@@ -5,6 +5,9 @@
 // command uses that broker; otherwise a throwaway single-node broker is started for the duration
 // of the command and KAFKA_BROKERS points at it. The same for DATABASE_URL: unset, a throwaway
 // local PostgreSQL is started next to the broker. Exit code = the command's exit code.
+// The throwaway broker is secured (TLS, SCRAM, ACLs): the command gets KAFKA_SSL_CA_FILE and
+// KAFKA_CREDENTIALS_DIR (one credentials file per principal; the tests' admin grants each bus's
+// ACLs). LGSP_KAFKA_PLAINTEXT=1 starts a plaintext broker instead.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
     ? undefined
     : (async () => {
         const t0 = Date.now();
-        const started = await startLocalKafka({ nodes: 1 });
+        const started = await startLocalKafka({ nodes: 1, plaintext: process.env.LGSP_KAFKA_PLAINTEXT === '1' });
         process.stderr.write(
           `[with-kafka] local Kafka at ${started.bootstrap} (started in ${((Date.now() - t0) / 1000).toFixed(1)} s, ` +
             `logs in ${started.dataDir})\n`,
@@ -83,7 +86,7 @@ async function main(): Promise<void> {
     if (failed) throw failed.reason;
     process.exit(130);
   }
-  if (kafka) env.KAFKA_BROKERS = kafka.bootstrap;
+  if (kafka) Object.assign(env, kafka.clientEnv());
   else process.stderr.write(`[with-kafka] using KAFKA_BROKERS=${process.env.KAFKA_BROKERS}\n`);
   if (postgres) env.DATABASE_URL = postgres.url;
   else process.stderr.write('[with-kafka] using DATABASE_URL from the environment\n');

@@ -5,9 +5,23 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv } from 'ajv';
 
-export interface BusConfig {
-  dataDir: string;
+/** How a service reaches Kafka (kafka-security.ts turns these into kafkajs ssl/sasl options). */
+export interface KafkaSettings {
   kafkaBrokers: string[];
+  /** PEM bundle of the CA(s) that signed the brokers' certificates; empty = the system's trusted CAs. */
+  kafkaSslCaFile: string;
+  kafkaSaslMechanism: 'scram-sha-512' | 'scram-sha-256';
+  /** One principal for the whole process (a deployed service); wins over kafkaCredentialsDir. */
+  kafkaSaslUsername: string;
+  kafkaSaslPassword: string;
+  /** A directory of `<principal>.json` files ({ username, password }): each service picks its own. */
+  kafkaCredentialsDir: string;
+  /** Plaintext, unauthenticated Kafka: a development broker only (LGSP_KAFKA_PLAINTEXT=1). */
+  kafkaPlaintext: boolean;
+}
+
+export interface BusConfig extends KafkaSettings {
+  dataDir: string;
   /** PostgreSQL holding the state every instance shares (postgres://user@host:port/db). */
   databaseUrl: string;
   topicPrefix: string;
@@ -47,6 +61,12 @@ export interface BusConfig {
 const DEFAULTS: BusConfig = {
   dataDir: '.lgsp/dev',
   kafkaBrokers: [],
+  kafkaSslCaFile: '',
+  kafkaSaslMechanism: 'scram-sha-512',
+  kafkaSaslUsername: '',
+  kafkaSaslPassword: '',
+  kafkaCredentialsDir: '',
+  kafkaPlaintext: false,
   databaseUrl: '',
   topicPrefix: '',
   topicPartitions: 6,
@@ -79,6 +99,12 @@ const DEFAULTS: BusConfig = {
 export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_DATA_DIR: 'dataDir',
   KAFKA_BROKERS: 'kafkaBrokers',
+  KAFKA_SSL_CA_FILE: 'kafkaSslCaFile',
+  KAFKA_SASL_MECHANISM: 'kafkaSaslMechanism',
+  KAFKA_SASL_USERNAME: 'kafkaSaslUsername',
+  KAFKA_SASL_PASSWORD: 'kafkaSaslPassword',
+  KAFKA_CREDENTIALS_DIR: 'kafkaCredentialsDir',
+  LGSP_KAFKA_PLAINTEXT: 'kafkaPlaintext',
   DATABASE_URL: 'databaseUrl',
   LGSP_TOPIC_PREFIX: 'topicPrefix',
   LGSP_TOPIC_PARTITIONS: 'topicPartitions',
@@ -113,6 +139,12 @@ const configSchema = {
   properties: {
     dataDir: { type: 'string', minLength: 1 },
     kafkaBrokers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:[0-9]+$' } },
+    kafkaSslCaFile: { type: 'string' },
+    kafkaSaslMechanism: { enum: ['scram-sha-512', 'scram-sha-256'] },
+    kafkaSaslUsername: { type: 'string' },
+    kafkaSaslPassword: { type: 'string' },
+    kafkaCredentialsDir: { type: 'string' },
+    kafkaPlaintext: { type: 'boolean' },
     databaseUrl: { anyOf: [{ const: '' }, { type: 'string', pattern: '^postgres(ql)?://' }] },
     topicPrefix: { type: 'string', pattern: '^[a-zA-Z0-9._-]*$' },
     topicPartitions: { type: 'integer', minimum: 1, maximum: 1000 },
@@ -162,7 +194,10 @@ export function loadConfig(overrides: Partial<BusConfig> = {}, env: NodeJS.Proce
     const kind = typeof DEFAULTS[key];
     if (key === 'kafkaBrokers') fromEnv[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
     else if (Array.isArray(DEFAULTS[key])) fromEnv[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
-    else if (kind === 'number') {
+    else if (kind === 'boolean') {
+      if (!/^(0|1|true|false)$/.test(raw.trim())) throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+      fromEnv[key] = raw.trim() === '1' || raw.trim() === 'true';
+    } else if (kind === 'number') {
       if (!/^-?\d+(\.\d+)?$/.test(raw.trim())) throw new ConfigError(`${name} must be a number, got "${raw}"`);
       fromEnv[key] = Number(raw);
     }
@@ -176,4 +211,20 @@ export function loadConfig(overrides: Partial<BusConfig> = {}, env: NodeJS.Proce
   }
   merged.dataDir = resolve(merged.dataDir);
   return merged;
+}
+
+/** Only the Kafka connection settings from the environment (tools and tests that are not a service). */
+export function kafkaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaSettings {
+  const picked: NodeJS.ProcessEnv = {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) if (key.startsWith('kafka') && env[name] !== undefined) picked[name] = env[name];
+  const c = loadConfig({}, picked);
+  return {
+    kafkaBrokers: c.kafkaBrokers,
+    kafkaSslCaFile: c.kafkaSslCaFile,
+    kafkaSaslMechanism: c.kafkaSaslMechanism,
+    kafkaSaslUsername: c.kafkaSaslUsername,
+    kafkaSaslPassword: c.kafkaSaslPassword,
+    kafkaCredentialsDir: c.kafkaCredentialsDir,
+    kafkaPlaintext: c.kafkaPlaintext,
+  };
 }

@@ -8,6 +8,8 @@
 // WAIT_BEHIND_MS behind a slow flush (a busy broker): waiting is bounded, batching is not lost.
 import { Kafka, logLevel, type Admin, type Producer, type IHeaders } from 'kafkajs';
 import type { Logger } from './logger.js';
+import type { KafkaSettings } from './config.js';
+import { kafkaClientSecurity, type KafkaPrincipal } from './kafka-security.js';
 import type { SigningKey } from './keystore.js';
 import { signBatch } from './record-signing.js';
 
@@ -21,11 +23,14 @@ export interface OutgoingRecord {
   preserveSignature?: IHeaders;
 }
 
-export function createKafka(clientId: string, brokers: string[], log?: Logger): Kafka {
+/** The one place Kafka clients are made: every client connects as `principal` (kafka-security.ts). */
+export function createKafka(clientId: string, settings: KafkaSettings, principal: KafkaPrincipal, log?: Logger): Kafka {
+  const brokers = settings.kafkaBrokers;
   if (brokers.length === 0) throw new Error('no Kafka brokers configured (KAFKA_BROKERS)');
   return new Kafka({
     clientId,
     brokers,
+    ...kafkaClientSecurity(settings, principal),
     connectionTimeout: 3000,
     requestTimeout: 10_000,
     // Bounded retries: a caller waiting for a 202 must learn within seconds that Kafka is down.

@@ -18,6 +18,8 @@ export const REDACTED_PATHS = [
   '*.payload',
   '*.data',
   '*.password',
+  'kafkaSaslPassword',
+  '*.kafkaSaslPassword',
   '*.access_token',
   '*.client_assertion',
 ];

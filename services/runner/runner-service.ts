@@ -100,7 +100,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const registry = Registry.load(config.registryFile, catalogue);
   const keystore = await PlatformKeystore.open(config.keysFile);
   const topics = topicsFor(config.topicPrefix);
-  const kafka = createKafka(`lgsp-runner-${instanceId()}`, config.kafkaBrokers, log);
+  const kafka = createKafka(`lgsp-runner-${instanceId()}`, config, 'runner', log);
   const admin = kafka.admin();
   await admin.connect();
 

@@ -10,6 +10,8 @@ import { PROJECT_ROOT } from '../platform/project-root.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import type { RegistryData } from '../platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../local-kafka/local-kafka.js';
+import { provisionBusAcls } from '../platform/kafka-acls.js';
+import type { KafkaPrincipal } from '../platform/kafka-security.js';
 import { ensureTestSigningCa } from '../edxml/test-signing-ca.js';
 import { startLocalPostgres, type LocalPostgres } from '../local-postgres/local-postgres.js';
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
@@ -23,6 +25,8 @@ interface ServiceSpec {
   script: string;
   port: number;
   env?: Record<string, string>;
+  /** Who it is on the stack's own Kafka: it gets that principal's credentials only. */
+  kafkaPrincipal?: KafkaPrincipal;
 }
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
@@ -119,9 +123,24 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
       console.log(`starting a local Kafka ${options.brokers === 3 ? '3-node cluster' : 'broker'} (first run downloads it from Maven Central)…`);
       // Its data lives with the rest of the stack's state, so a stop and start loses nothing:
       // pending messages, retries and dead letters are still there.
-      kafka = await startLocalKafka({ nodes: options.brokers, dataDir: join(dataDir, 'kafka'), log: (line) => console.log(`[kafka] ${line}`) });
+      // Secured (TLS, SCRAM, ACLs) like a production cluster unless LGSP_KAFKA_PLAINTEXT=1.
+      kafka = await startLocalKafka({
+        nodes: options.brokers,
+        dataDir: join(dataDir, 'kafka'),
+        plaintext: process.env.LGSP_KAFKA_PLAINTEXT === '1',
+        log: (line) => console.log(`[kafka] ${line}`),
+      });
       brokers = kafka.bootstrap;
+      await provisionBusAcls(kafka.clientSettings(), process.env.LGSP_TOPIC_PREFIX ?? '');
     }
+    // Our own broker: the CA for everyone, and each Kafka client its own principal's password
+    // (below); an external one: the operator's KAFKA_* settings pass through unchanged.
+    const kafkaEnv: Record<string, string> = kafka ? kafka.clientEnv() : {};
+    delete kafkaEnv.KAFKA_CREDENTIALS_DIR;
+    const kafkaLogin = (principal: KafkaPrincipal | undefined): Record<string, string> => {
+      const creds = principal && kafka?.security?.credentials[principal];
+      return creds ? { KAFKA_SASL_USERNAME: creds.username, KAFKA_SASL_PASSWORD: creds.password } : {};
+    };
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
       console.log('starting a local PostgreSQL…');
@@ -155,6 +174,7 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
       ...(process.env as Record<string, string>),
       ...(trustedCas ? { LGSP_EDXML_TRUSTED_CAS: trustedCas } : {}),
       KAFKA_BROKERS: brokers,
+      ...kafkaEnv,
       DATABASE_URL: databaseUrl,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_DATA_DIR: dataDir,
@@ -165,7 +185,7 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
     };
     const services: ServiceSpec[] = [
       { name: 'agency-simulator', script: 'agency-simulator/main.js', port: ports.simulator },
-      { name: 'audit', script: 'audit/main.js', port: ports.audit },
+      { name: 'audit', script: 'audit/main.js', port: ports.audit, kafkaPrincipal: 'audit' },
       { name: 'mock-portal', script: 'mock-portal/main.js', port: dossierPorts.mockPortal, env: dossierDemo.portalEnv },
       { name: 'reporting-simulator', script: 'reporting-simulator/main.js', port: reportingPort, env: reportingDemo.simulatorEnv },
       // Replicas get distinct instance ids (Kafka client ids, PostgreSQL application names, logs);
@@ -174,12 +194,14 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
         name: options.runners > 1 ? `runner-${i + 1}` : 'runner',
         script: 'runner/main.js',
         port,
+        kafkaPrincipal: 'runner' as const,
         env: { ...dossierDemo.runnerEnv, ...reportingDemo.runnerEnv, LGSP_INSTANCE_ID: `runner-${i + 1}` },
       })),
       ...gatewayPorts.map((port, i) => ({
         name: options.gateways > 1 ? `gateway-${i + 1}` : 'gateway',
         script: 'gateway/main.js',
         port,
+        kafkaPrincipal: 'gateway' as const,
         env: { LGSP_INSTANCE_ID: `gateway-${i + 1}` },
       })),
       // After the gateway and the portal: it files and progresses dossiers through both.
@@ -190,13 +212,14 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
         name: 'console',
         script: 'console/main.js',
         port: ports.console,
+        kafkaPrincipal: 'console',
         env: { LGSP_AUDIT_URL: `http://127.0.0.1:${ports.audit}`, LGSP_RUNNER_URL: runnerUrls[0], LGSP_GATEWAY_URL: issuer },
       },
     ];
     for (const spec of services) {
       const start = () => {
         const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', spec.script)], {
-          env: { ...baseEnv, PORT: String(spec.port), ...spec.env },
+          env: { ...baseEnv, PORT: String(spec.port), ...spec.env, ...kafkaLogin(spec.kafkaPrincipal) },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         prefixLines(spec.name, child.stdout, process.stdout);
@@ -226,7 +249,12 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
       qlvbSimulator: qlvbSimulatorUrl,
       reportingSimulator: reportingUrl,
       console: `http://127.0.0.1:${ports.console}`,
-      kafka: { bootstrapServers: brokers, managedByStack: kafka !== null },
+      kafka: {
+        bootstrapServers: brokers,
+        managedByStack: kafka !== null,
+        // Paths only (KAFKA_SSL_CA_FILE, KAFKA_CREDENTIALS_DIR for operator tools); the passwords stay in their files.
+        ...(kafka?.security ? { sslCaFile: kafka.security.caFile, credentialsDir: kafka.security.credentialsDir } : {}),
+      },
       postgres: { managedByStack: postgres !== null, ...(postgres ? { url: postgres.url, dataDir: postgres.dataDir } : {}) },
       clientsDir: prepared.clientsDir,
     };

@@ -1,9 +1,11 @@
 // Ceiling B: what kafkajs alone gets from this broker with acks=all and the gateway's batch
 // size — the upper bound for anything the gateway can durably accept.
-import { Kafka, logLevel } from 'kafkajs';
+import type { KafkaSettings } from '../../services/platform/config.js';
+import { createKafka } from '../../services/platform/kafka-transport.js';
 
-export async function measureKafkaCeiling(brokers: string[], topic: string, valueBytes: number, batchSize: number, durationMs: number): Promise<{ messagesPerSecond: number; batchSize: number; valueBytes: number; inFlight: number }> {
-  const kafka = new Kafka({ clientId: 'bench-ceiling-b', brokers, logLevel: logLevel.NOTHING });
+export async function measureKafkaCeiling(settings: KafkaSettings, topic: string, valueBytes: number, batchSize: number, durationMs: number): Promise<{ messagesPerSecond: number; batchSize: number; valueBytes: number; inFlight: number }> {
+  // As admin: the ceiling topic is outside the bus's ACLs.
+  const kafka = createKafka('bench-ceiling-b', settings, 'admin');
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }] });

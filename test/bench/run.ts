@@ -8,7 +8,10 @@
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { kafkaSettingsFromEnv, type KafkaSettings } from '../../services/platform/config.js';
+import { createKafka } from '../../services/platform/kafka-transport.js';
+import { provisionBusAcls } from '../../services/platform/kafka-acls.js';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import { PlatformKeystore } from '../../services/platform/keystore.js';
 import type { RegistryData } from '../../services/platform/registry.js';
@@ -84,9 +87,15 @@ async function main(): Promise<void> {
   let brokers = process.env.KAFKA_BROKERS;
   if (!brokers) {
     log('starting a local Kafka broker');
-    kafka = await startLocalKafka({ heapMb: 1024 });
+    // Secured like production (TLS, SCRAM, ACLs) unless LGSP_KAFKA_PLAINTEXT=1: that run is the
+    // baseline for the cost of TLS.
+    kafka = await startLocalKafka({ heapMb: 1024, plaintext: process.env.LGSP_KAFKA_PLAINTEXT === '1' });
     brokers = kafka.bootstrap;
   }
+  const kafkaSettings: KafkaSettings = kafka ? kafka.clientSettings() : kafkaSettingsFromEnv();
+  const kafkaEnv: Record<string, string> = kafka
+    ? kafka.clientEnv()
+    : Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(KAFKA_|LGSP_KAFKA_)/.test(e[0]) && e[1] !== undefined));
   let postgres: LocalPostgres | null = null;
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
@@ -108,7 +117,7 @@ async function main(): Promise<void> {
     const seeds = JSON.parse(readFileSync(join(PROJECT_ROOT, 'seeds', 'registry.json'), 'utf8')) as RegistryData;
     const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${gatewayUrl}/v1/token`, simulatorUrl: sinkUrl });
     const env: Record<string, string> = {
-      KAFKA_BROKERS: brokers,
+      ...kafkaEnv,
       DATABASE_URL: databaseUrl,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_DATA_DIR: dataDir,
@@ -137,9 +146,10 @@ async function main(): Promise<void> {
 
     // Ceiling B: raw kafkajs producer, acks=all, same batch size as the gateway's producer.
     log('ceiling B: raw kafkajs producer, acks=all, batches of 500');
-    const ceilingB = await measureKafkaCeiling(brokers.split(','), `${prefix}ceiling-b`, 1024, 500, PHASE.ceiling);
+    const ceilingB = await measureKafkaCeiling(kafkaSettings, `${prefix}ceiling-b`, 1024, 500, PHASE.ceiling);
     log(`  1 KiB: ${ceilingB.messagesPerSecond} msg/s`);
 
+    await provisionBusAcls(kafkaSettings, prefix);
     log('starting the stack (sink, audit, runner, gateway) with logging at warn');
     const sink = await startProcess('sink', distScript('test/bench/sink.js'), env, ports.sink);
     const audit = await startProcess('audit', distScript('services/audit/main.js'), env, ports.audit);
@@ -148,7 +158,7 @@ async function main(): Promise<void> {
     processes.push(sink, audit, runner, gateway);
     const token = await new BusClient(gatewayUrl, prepared.clients.get('so-tttt-qlvb')!).accessToken();
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    const admin = new Kafka({ clientId: 'bench-admin', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+    const admin = createKafka('bench-admin', kafkaSettings, 'admin').admin();
     await admin.connect();
     const relayLag = () => groupLag(admin, `${prefix}lgsp-connector-relay`, `${prefix}lgsp.msg.notice`);
     const auditLag = () => groupLag(admin, `${prefix}lgsp-audit`, `${prefix}lgsp.audit`);

@@ -9,6 +9,7 @@ import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import { PlatformKeystore } from '../../services/platform/keystore.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startLocalKafka } from '../../services/local-kafka/local-kafka.js';
+import { provisionBusAcls } from '../../services/platform/kafka-acls.js';
 import { startLocalPostgres } from '../../services/local-postgres/local-postgres.js';
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/platform/bus-client.js';
@@ -32,15 +33,17 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
     const issuer = `http://127.0.0.1:${ports.gw1}`;
     const seeds = JSON.parse(readFileSync(join(PROJECT_ROOT, 'seeds', 'registry.json'), 'utf8')) as RegistryData;
     const prepared = await prepareDevRegistry({ seeds, dataDir: root, tokenUrl: `${issuer}/v1/token`, simulatorUrl: `http://127.0.0.1:${ports.sink}` });
+    const prefix = `scale-${Date.now().toString(36)}.`;
+    await provisionBusAcls(kafka.clientSettings(), prefix);
     const common: Record<string, string> = {
-      KAFKA_BROKERS: kafka.bootstrap,
+      ...kafka.clientEnv(),
       DATABASE_URL: postgres?.url ?? process.env.DATABASE_URL!,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_REGISTRY_FILE: prepared.registryFile,
       LGSP_KEYS_FILE: keysFile,
       LGSP_ISSUER: issuer,
       LOG_LEVEL: 'warn',
-      LGSP_TOPIC_PREFIX: `scale-${Date.now().toString(36)}.`,
+      LGSP_TOPIC_PREFIX: prefix,
       LGSP_RATE_LIMIT_PER_MINUTE: '1000000000',
       LGSP_CONNECTORS: 'relay',
     };

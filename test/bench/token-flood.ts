@@ -5,6 +5,8 @@
 // Loopback only, bounded in time (--seconds=N, default 15). Runs twice: with the default
 // per-address token limit, and with that limit lifted so every request reaches scrypt.
 // Needs Kafka: run under with-kafka, or set KAFKA_BROKERS.
+import { kafkaSettingsFromEnv } from '../../services/platform/config.js';
+import { provisionBusAcls } from '../../services/platform/kafka-acls.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +59,8 @@ export async function runTokenFlood(opts: { brokers: string; seconds: number; co
     // A client that really has a secret, so the wrong secret is checked with scrypt.
     const legacy = [...prepared.clients.values()].find((c) => c.clientSecret);
     if (!legacy) throw new Error('the demo registry has no client_secret_basic client');
+    const prefix = `flood-${Date.now().toString(36)}.`;
+    await provisionBusAcls({ ...kafkaSettingsFromEnv(), kafkaBrokers: opts.brokers.split(',') }, prefix);
     const env = {
       KAFKA_BROKERS: opts.brokers,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
@@ -64,7 +68,7 @@ export async function runTokenFlood(opts: { brokers: string; seconds: number; co
       LGSP_REGISTRY_FILE: prepared.registryFile,
       LGSP_KEYS_FILE: keysFile,
       LGSP_ISSUER: gatewayUrl,
-      LGSP_TOPIC_PREFIX: `flood-${Date.now().toString(36)}.`,
+      LGSP_TOPIC_PREFIX: prefix,
       LOG_LEVEL: 'warn',
       ...opts.env,
     };

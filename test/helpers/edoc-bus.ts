@@ -15,7 +15,8 @@ import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from '../../services/s
 import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
 import { QlvbSimulator, type SimulatedSystem } from '../../services/qlvb-simulator/qlvb-simulator.js';
-import { kafkaBrokers, seedRegistry, uniquePrefix } from './test-bus.js';
+import { seedRegistry, uniquePrefix } from './test-bus.js';
+import { grantTestAcls, testKafkaSettings } from './test-kafka.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { openDatabase, type Database } from '../../services/platform/database.js';
 
@@ -54,12 +55,12 @@ export async function startEdocBus(
   const database = await createTestDatabase(opts.name);
   const config = loadConfig(
     {
+      ...testKafkaSettings(),
       dataDir,
       databaseUrl: database.url,
       keysFile,
       registryFile: prepared.registryFile,
       issuer,
-      kafkaBrokers: kafkaBrokers(),
       topicPrefix: uniquePrefix(opts.name),
       topicPartitions: 2,
       logLevel: 'error',
@@ -85,6 +86,7 @@ export async function startEdocBus(
   const qlvb = new QlvbSimulator({ gatewayUrl: issuer, getKey: keystore.keyResolver(), systems, answerDelayMs: 50, pollIntervalMs: 200 });
   await qlvb.app.listen({ port: qlvbPort, host: '127.0.0.1' });
   const db = await openDatabase(database.url);
+  await grantTestAcls(config.topicPrefix);
   const gateway = await startGateway(config, { port, modules: gatewayModules });
   const runner = await startRunner(config, { connectors: ['document-management'] });
   qlvb.startPolling();

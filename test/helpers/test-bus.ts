@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type BusConfig } from '../../services/platform/config.js';
+import { loadConfig, type BusConfig, type KafkaSettings } from '../../services/platform/config.js';
 import { PlatformKeystore } from '../../services/platform/keystore.js';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import type { RegistryData } from '../../services/platform/registry.js';
@@ -18,6 +18,8 @@ import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { openDatabase, type Database } from '../../services/platform/database.js';
+import { testKafkaSettings } from './test-kafka.js';
+import { provisionBusAcls } from '../../services/platform/kafka-acls.js';
 
 export interface TestBus {
   config: BusConfig;
@@ -64,7 +66,8 @@ export async function startTestBus(
     runners?: number;
     /** A PostgreSQL server of the test's own (e.g. one it stops), instead of DATABASE_URL's. */
     databaseServer?: string;
-    brokers?: string[];
+    /** A broker of the test's own (e.g. one it stops): its client settings instead of the environment's. */
+    kafka?: KafkaSettings;
     /** Connectors the runner hosts (default: relay) and their configuration by name. */
     connectors?: string[];
     connectorConfig?: Record<string, unknown>;
@@ -85,13 +88,14 @@ export async function startTestBus(
   opts.registry?.(seeds);
   const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl });
   const database = await createTestDatabase(opts.name, opts.databaseServer);
+  const kafkaSettings = opts.kafka ?? testKafkaSettings();
   const config = loadConfig(
     {
+      ...kafkaSettings,
       dataDir,
       keysFile,
       registryFile: prepared.registryFile,
       issuer,
-      kafkaBrokers: opts.brokers ?? kafkaBrokers(),
       databaseUrl: database.url,
       topicPrefix: uniquePrefix(opts.name),
       topicPartitions: 2,
@@ -104,6 +108,7 @@ export async function startTestBus(
     },
     {},
   );
+  await provisionBusAcls(kafkaSettings, config.topicPrefix);
   const db = await openDatabase(database.url);
   const gateways: RunningGateway[] = [];
   const runners: RunningRunner[] = [];

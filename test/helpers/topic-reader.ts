@@ -1,5 +1,6 @@
 // Reads every record currently in a topic (tests inspect DLQ and audit topics with it).
-import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import type { IHeaders } from 'kafkajs';
+import { testKafka } from './test-kafka.js';
 
 export interface ReadRecord {
   key: string | null;
@@ -14,7 +15,7 @@ function headersToStrings(h: IHeaders | undefined): Record<string, string> {
 }
 
 export async function readTopic(brokers: string[], topic: string, expectAtLeast: number, timeoutMs = 15_000): Promise<ReadRecord[]> {
-  const kafka = new Kafka({ clientId: 'test-reader', brokers, logLevel: logLevel.NOTHING });
+  const kafka = testKafka('test-reader', 'admin', brokers);
   const consumer = kafka.consumer({ groupId: `test-reader-${Date.now()}-${Math.random()}`, maxWaitTimeInMs: 100 });
   const records: ReadRecord[] = [];
   await consumer.connect();

@@ -49,7 +49,7 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
   };
 
   // One consumer group for all gateways: together they write each deposit and ack once.
-  const kafka = createKafka('lgsp-gateway-inbox', ctx.config.kafkaBrokers, ctx.log);
+  const kafka = createKafka('lgsp-gateway-inbox', ctx.config, 'gateway', ctx.log);
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, [ctx.topics.inbox, ctx.topics.events], ctx.config.topicPartitions);
