@@ -2,6 +2,7 @@
 // engine): this keeps them honest against the code — every variable they set is one a service
 // reads, every bus service gets what it needs to start (Kafka, PostgreSQL, keys, registry, an
 // address it can be reached on), and probes hit the health paths and ports the services serve.
+import { BUS_ACLS } from '../services/platform/kafka-acls.js';
 import t from 'tap';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,7 +69,21 @@ t.test('kubernetes: Strimzi, CloudNativePG, probed Deployments, HPAs for gateway
   t.equal(kinds('Cluster')[0]?.apiVersion, 'postgresql.cnpg.io/v1', 'a CloudNativePG cluster');
   const configMap = kinds('ConfigMap').find((c) => c.metadata.name === 'lgsp-bus')!.data as Record<string, string>;
   for (const key of Object.keys(configMap)) t.ok(readByCode.has(key), `ConfigMap: ${key} is read by the code`);
-  t.equal(configMap.KAFKA_BROKERS, `${kinds('Kafka')[0].metadata.name}-kafka-bootstrap:9092`, 'KAFKA_BROKERS is the Strimzi bootstrap service');
+  t.equal(configMap.KAFKA_BROKERS, `${kinds('Kafka')[0].metadata.name}-kafka-bootstrap:9093`, 'KAFKA_BROKERS is the Strimzi bootstrap service (TLS listener)');
+  const listeners = kinds('Kafka')[0].spec.kafka.listeners as { tls: boolean; authentication?: { type: string } }[];
+  t.ok(listeners.every((l) => l.tls && l.authentication?.type === 'scram-sha-512'), 'every Kafka listener is TLS with SCRAM');
+  t.equal(kinds('Kafka')[0].spec.kafka.authorization?.type, 'simple', 'ACLs enforced');
+  // The KafkaUsers state the same ACLs as services/platform/kafka-acls.ts.
+  const users = new Map(kinds('KafkaUser').map((u) => [u.metadata.name, u]));
+  for (const [principal, rules] of Object.entries(BUS_ACLS)) {
+    const user = users.get(`lgsp-${principal}`);
+    t.equal(user?.spec.authentication.type, 'scram-sha-512', `KafkaUser lgsp-${principal}`);
+    t.same(
+      user?.spec.authorization.acls,
+      rules.map((r) => ({ resource: { type: r.resource, name: r.name, patternType: r.pattern === 'prefixed' ? 'prefix' : 'literal' }, operations: r.operations })),
+      `lgsp-${principal}: the ACLs of kafka-acls.ts`,
+    );
+  }
   const deployments = kinds('Deployment');
   t.same(deployments.map((d) => d.metadata.name).sort(), ['lgsp-audit', 'lgsp-console', 'lgsp-gateway', 'lgsp-runner']);
   for (const d of deployments) {
@@ -79,6 +94,9 @@ t.test('kubernetes: Strimzi, CloudNativePG, probed Deployments, HPAs for gateway
     for (const e of c.env) t.ok(readByCode.has(e.name), `${d.metadata.name}: ${e.name} is read by the code`);
     for (const key of NEEDED) t.ok(names.includes(key), `${d.metadata.name}: has ${key}`);
     t.same(c.env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef, { name: `${kinds('Cluster')[0].metadata.name}-app`, key: 'uri' }, `${d.metadata.name}: DATABASE_URL from the CloudNativePG app secret`);
+    const principal = d.metadata.name;
+    t.equal(c.env.find((e: any) => e.name === 'KAFKA_SASL_USERNAME')?.value, principal, `${principal}: its own Kafka principal`);
+    t.same(c.env.find((e: any) => e.name === 'KAFKA_SASL_PASSWORD')?.valueFrom.secretKeyRef, { name: principal, key: 'password' }, `${principal}: its password from its KafkaUser's Secret`);
     const port = c.ports.find((p: { name: string }) => p.name === 'http').containerPort;
     t.equal(String(port), configMap.PORT, `${d.metadata.name}: containerPort is PORT`);
     t.same(c.readinessProbe.httpGet, { path: '/readyz', port: 'http' });

@@ -11,7 +11,7 @@
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync, closeSync } from 'node:fs';
+import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -284,7 +284,7 @@ class LocalKafkaCluster implements LocalKafka {
     this.setAddresses();
   }
 
-  /** `kafka-storage.sh format`; --ignore-formatted makes it a no-op for a reused data dir. */
+  /** `kafka-storage.sh format` for nodes not formatted yet (SCRAM users included when secured). */
   async formatStorage(): Promise<void> {
     const existing = await existingClusterId(this.nodes);
     if (existing && this.security && this.securityIsNew) {
@@ -295,8 +295,11 @@ class LocalKafkaCluster implements LocalKafka {
       );
     }
     const clusterId = existing ?? newClusterId();
+    const unformatted = [];
+    for (const node of this.nodes) if (!existsSync(path.join(node.dir, 'data', 'meta.properties'))) unformatted.push(node);
+    // A formatted node needs nothing (and a JVM start is seconds on a busy machine).
     await Promise.all(
-      this.nodes.map(async (node) => {
+      unformatted.map(async (node) => {
         const args = [
           ...this.javaCommonArgs(node),
           'kafka.tools.StorageTool',
@@ -309,11 +312,13 @@ class LocalKafkaCluster implements LocalKafka {
           ...(this.security ? scramFormatArgs(this.security) : []),
         ];
         try {
-          await execFileAsync('java', args, { timeout: 60_000 });
+          await execFileAsync('java', args, { timeout: 180_000 });
         } catch (err) {
-          const e = err as { stdout?: string; stderr?: string; message: string };
-          // The message repeats the command line, which carries the SCRAM passwords.
-          throw new Error(`formatting Kafka storage for node ${node.id} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+          const e = err as { stdout?: string; stderr?: string; message: string; signal?: string; code?: number };
+          // Not e.message: it repeats the command line, which carries the SCRAM passwords.
+          throw new Error(
+            `formatting Kafka storage for node ${node.id} failed (${e.signal ?? `exit code ${e.code}`}):\n${e.stdout ?? ''}${e.stderr ?? ''}`,
+          );
         }
       }),
     );
