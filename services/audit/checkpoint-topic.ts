@@ -23,8 +23,12 @@ export async function checkpointPublisher(kafka: Kafka, topic: string): Promise<
   };
 }
 
-/** Every checkpoint JWS on the topic, oldest first (empty when the topic does not exist). */
-export async function readPublishedCheckpoints(kafka: Kafka, topic: string, timeoutMs = 15_000): Promise<string[]> {
+/**
+ * Every checkpoint JWS on the topic, oldest first (empty when the topic does not exist).
+ * `busPrefix` is the bus's topic prefix: the throwaway group is named under it, where the audit
+ * principal's ACLs allow groups (platform/kafka-acls.ts).
+ */
+export async function readPublishedCheckpoints(kafka: Kafka, topic: string, busPrefix: string, timeoutMs = 15_000): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   let high: { partition: number; high: string; low: string }[];
@@ -37,7 +41,7 @@ export async function readPublishedCheckpoints(kafka: Kafka, topic: string, time
   const wanted = new Map(high.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
   if (wanted.size === 0) return [];
   // A throwaway group that commits nothing: reading must not leave traces on the cluster.
-  const consumer = kafka.consumer({ groupId: `lgsp-audit-verify-${uuidv4()}`, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId: `${busPrefix}lgsp-audit-verify-${uuidv4()}`, allowAutoTopicCreation: false });
   await consumer.connect();
   const found: { partition: number; offset: bigint; jws: string }[] = [];
   try {

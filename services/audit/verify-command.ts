@@ -112,7 +112,7 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     }
     const keystore = await PlatformKeystore.open(keysFile);
     const checkpointTopic = topicsFor(topicPrefix).auditCheckpoints;
-    const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', { ...kafkaSettingsFromEnv(), kafkaBrokers: brokers }, 'audit'), checkpointTopic) : undefined;
+    const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', { ...kafkaSettingsFromEnv(), kafkaBrokers: brokers }, 'audit'), checkpointTopic, topicPrefix) : undefined;
     result = await verifyAuditChain(pool, keystore.keyResolver(), published);
   } catch (err) {
     out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(err as Error).message}`);
