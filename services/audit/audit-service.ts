@@ -1,5 +1,6 @@
-// The audit service (DESIGN §6): consumes lgsp.audit, appends every event to the hash-chained
-// store in PostgreSQL, signs the chain head periodically, and serves the operators' query and
+// The audit service (DESIGN §6): reads the bus itself — every message record on lgsp.msg.* (the
+// acceptance) and every event on lgsp.events (outcomes, statuses, rejections, operator actions)
+// — and appends each to the hash-chained store in PostgreSQL with the record's signature, signs the chain head periodically, and serves the operators' query and
 // integrity API. Run two or more: the one holding the leader lock (audit-leadership.ts)
 // consumes and writes; the others serve queries and take over within seconds if it dies.
 // Used by main.ts, by `npm start` and by tests (which start it in-process).
@@ -28,6 +29,10 @@ import { AuditLeadership } from './audit-leadership.js';
 import { checkpointPublisher, type CheckpointPublisher } from './checkpoint-topic.js';
 import { AuditStore, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, auditEventProblem, type AuditQuery } from './audit-store.js';
 import { verifyAuditChain, type ChainVerification } from './chain-verifier.js';
+import { evidenceOf, type EvidencedEvent } from './record-evidence.js';
+import type { Envelope } from '../platform/envelope.js';
+import { SchemaCatalogue } from '../platform/schema-catalogue.js';
+import { Registry } from '../platform/registry.js';
 
 export interface RunningAuditService {
   app: FastifyInstance;
@@ -51,15 +56,51 @@ function valueDigest(value: Buffer | null): string | undefined {
 }
 
 /**
- * The audit event a consumed record becomes. A record that fails verification, or that is
- * signed but is not a usable event, is never dropped: it becomes a 'rejected' entry of the
- * audit service's own, carrying where the record was and a digest of its bytes, and nothing
- * the record claimed about itself (none of that can be trusted).
+ * The 'accepted' entry a message record becomes: the record is the acceptance. It keeps the
+ * envelope's routing fields and payloadDigest, never the payload. Its id is the message id, so
+ * the same record read again (or replayed onto the topic) is one entry.
  */
-export function auditEventFromRecord(record: ConsumedRecord, now: Date = new Date()): { event: BusEvent; rejectedReason?: string } {
+function acceptedEvent(parsed: unknown): BusEvent | string {
+  const problem = envelopeProblem(parsed);
+  if (problem) return problem;
+  const env = parsed as Envelope;
+  return {
+    id: env.id,
+    event: 'accepted',
+    at: env.time,
+    actor: 'gateway',
+    messageId: env.id,
+    type: env.type,
+    from: env.from,
+    to: env.to,
+    correlationId: env.correlationId,
+    payloadDigest: env.payloadDigest,
+  };
+}
+
+function envelopeProblem(value: unknown): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  const env = value as Partial<Envelope>;
+  if (typeof env.id !== 'string' || typeof env.type !== 'string' || typeof env.time !== 'string' || typeof env.payloadDigest !== 'string') {
+    return 'not an envelope (id, type, time and payloadDigest are required)';
+  }
+  if (typeof env.from?.member !== 'string' || typeof env.to?.member !== 'string') return 'not an envelope (from and to are required)';
+  return null;
+}
+
+/**
+ * The audit entry a consumed record becomes: a message record (lgsp.msg.*) its 'accepted'
+ * entry, an event record the event itself; either keeps the record's signature and proof
+ * (record-evidence.ts). A record that fails verification, or that is signed but is not a usable
+ * event, is never dropped: it becomes a 'rejected' entry of the audit service's own, carrying
+ * where the record was and a digest of its bytes, and nothing the record claimed about itself
+ * (none of that can be trusted).
+ */
+export function auditEventFromRecord(record: ConsumedRecord, now: Date = new Date(), isMessageTopic: (topic: string) => boolean = () => false): { event: BusEvent; rejectedReason?: string } {
   let reason: string;
+  const message = isMessageTopic(record.topic);
   if (!record.verification.ok) {
-    reason = `unverified audit record: ${record.verification.reason}`;
+    reason = `unverified ${message ? 'message' : 'event'} record: ${record.verification.reason}`;
   } else {
     let parsed: unknown;
     try {
@@ -67,9 +108,13 @@ export function auditEventFromRecord(record: ConsumedRecord, now: Date = new Dat
     } catch {
       parsed = undefined;
     }
-    const problem = parsed === undefined ? 'not JSON' : auditEventProblem(parsed);
-    if (!problem) return { event: parsed as BusEvent };
-    reason = `malformed audit record: ${problem}`;
+    const entry = parsed === undefined ? 'not JSON' : message ? acceptedEvent(parsed) : auditEventProblem(parsed) ?? (parsed as BusEvent);
+    const problem = typeof entry === 'string' ? entry : auditEventProblem(entry);
+    if (!problem) {
+      const evidence = evidenceOf(record, !message);
+      return { event: { ...(entry as BusEvent), ...(evidence ? { record: evidence } : {}) } as EvidencedEvent };
+    }
+    reason = `malformed ${message ? 'message' : 'event'} record: ${problem}`;
   }
   const digest = valueDigest(record.value);
   const event: BusEvent = {
@@ -145,7 +190,7 @@ const eventsQuerySchema = {
     messageId: { type: 'string', minLength: 1, maxLength: 200 },
     member: { type: 'string', minLength: 1, maxLength: 100, description: 'Sending or receiving member code' },
     type: { type: 'string', minLength: 1, maxLength: 200, description: 'Message type' },
-    event: { type: 'string', minLength: 1, maxLength: 64, description: 'accepted, rejected, routed, delivered, ...' },
+    event: { type: 'string', minLength: 1, maxLength: 64, description: 'accepted, rejected, delivered, delivery_failed, dead_lettered, ...' },
     from: { ...TIME_BOUND, description: 'Event time lower bound, inclusive (ISO 8601; a bare date is UTC midnight)' },
     to: { ...TIME_BOUND, description: 'Event time upper bound, exclusive (ISO 8601; a bare date is UTC midnight)' },
     limit: { type: 'integer', minimum: 1, maximum: MAX_QUERY_LIMIT, default: DEFAULT_QUERY_LIMIT },
@@ -235,7 +280,10 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
   try {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, [topics.audit], config.topicPartitions);
+    // The registry's work topics and the event topic exist before the subscription, which also
+    // takes any other work topic already there (a pattern subscription is matched at subscribe time).
+    const registry = Registry.load(config.registryFile, new SchemaCatalogue().loadConnectors(config));
+    await ensureTopics(admin, [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events], config.topicPartitions);
     // One partition: the checkpoints stay in the order they were signed.
     await ensureTopics(admin, [topics.auditCheckpoints], 1);
     const published = (publisher = await checkpointPublisher(kafka, topics.auditCheckpoints));
@@ -269,7 +317,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
         kafka,
         // Prefixed like the topics, so separate buses on one cluster do not share a group.
         groupId: `${config.topicPrefix}lgsp-audit`,
-        topics: [topics.audit],
+        topics: [topics.messagePattern, topics.events],
         verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
         // The audit log is not on a latency path: larger fetches, fewer commits.
         maxWaitTimeInMs: 500,
@@ -281,7 +329,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
           const events: BusEvent[] = [];
           let rejected = 0;
           for (const record of records) {
-            const { event, rejectedReason } = auditEventFromRecord(record, now);
+            const { event, rejectedReason } = auditEventFromRecord(record, now, (topic) => topics.serviceOf(topic) !== null);
             if (rejectedReason) {
               rejected++;
               log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason: rejectedReason }, 'audit record recorded as rejected');
@@ -315,7 +363,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     // Concurrent integrity requests share one pass over the chain.
     let verifying: Promise<ChainVerification> | null = null;
     const verifyChain = () =>
-      (verifying ??= verifyAuditChain(database.pool, keystore.keyResolver()).finally(() => {
+      (verifying ??= verifyAuditChain(database.pool, keystore.keyResolver(), keystore.publicKeyLookup()).finally(() => {
         verifying = null;
       }));
 

@@ -1,4 +1,4 @@
-// Feeds the console store from Kafka: lgsp.events (status timelines) into the message index
+// Feeds the console store from Kafka: lgsp.events (outcomes and statuses) into the message index
 // and the flow monitor, lgsp.dlq.<connector> into the dead-letter store. Event records must
 // carry a valid platform signature (anyone able to write to the topic must not be able to
 // rewrite a timeline); dead letters are kept whatever their signature, since unsigned and
@@ -66,6 +66,25 @@ export function deadLetterFromRecord(record: ConsumedRecord, connector: string):
   };
 }
 
+/**
+ * The events plus, for each first-attempt outcome, the message's 'accepted' step. The console
+ * does not read the work topics: the outcome of a message's first attempt carries its acceptance
+ * time (`detail.acceptedAt`), from which the index and the flow monitor learn the acceptance.
+ * Its id is derived from the message id, so seeing it again (a recovered delivery) changes nothing.
+ */
+export function withAcceptances(events: BusEvent[]): BusEvent[] {
+  const out: BusEvent[] = [];
+  for (const ev of events) {
+    const acceptedAt = ev.detail?.acceptedAt;
+    if (ev.messageId && typeof acceptedAt === 'string' && Number.isFinite(Date.parse(acceptedAt))) {
+      const { detail: _detail, ...routing } = ev;
+      out.push({ ...routing, id: `${ev.messageId}:accepted`, event: 'accepted', at: acceptedAt, actor: 'gateway' });
+    }
+    out.push(ev);
+  }
+  return out;
+}
+
 export async function startBusIngest(opts: {
   kafka: Kafka;
   topics: Topics;
@@ -101,7 +120,7 @@ export async function startBusIngest(opts: {
         }
         return;
       }
-      const events: BusEvent[] = [];
+      const parsed: BusEvent[] = [];
       for (const r of records) {
         if (!r.verification.ok) {
           stats.unverifiedEvents++;
@@ -109,11 +128,13 @@ export async function startBusIngest(opts: {
           continue;
         }
         try {
-          events.push(JSON.parse(r.value!.toString('utf8')) as BusEvent);
+          parsed.push(JSON.parse(r.value!.toString('utf8')) as BusEvent);
         } catch {
           stats.unverifiedEvents++;
         }
       }
+      // Rejections and operator actions without a message are the audit's business, not the index's.
+      const events = withAcceptances(parsed.filter((ev) => ev.messageId));
       const changed = await opts.store.messages.applyEvents(events);
       stats.events += events.length;
       opts.monitor.record(events);

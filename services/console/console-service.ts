@@ -73,7 +73,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
   try {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, [topics.events, topics.audit, ...connectors.map((c) => topics.deadLetter(c))], config.topicPartitions);
+    await ensureTopics(admin, [topics.events, ...connectors.map((c) => topics.deadLetter(c))], config.topicPartitions);
     db = await openDatabase(config.databaseUrl, { applicationName: 'lgsp-console', onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
     const database = db;
     const consoleStore = await ConsoleStore.open(database);
@@ -91,7 +91,8 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
         groupId: `${topics.prefix}lgsp-connector-${name}`,
         topics: [...registry.serviceCodesFor(name).map((c) => topics.message(c)), topics.retry(name)],
       })),
-      { name: 'audit', kind: 'service', groupId: `${topics.prefix}lgsp-audit`, topics: [topics.audit] },
+      // The audit reads the work topics (each message record is an audit entry) and lgsp.events.
+      { name: 'audit', kind: 'service', groupId: `${topics.prefix}lgsp-audit`, topics: [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events] },
     ];
     lag = new LagMonitor(admin, groups, log, opts.lagIntervalMs ?? 5000);
     const monitor = new FlowMonitor();

@@ -209,7 +209,8 @@ async function applyOne(tx: Queryable, ev: BusEvent): Promise<void> {
   const status = statusAfter(ev.event);
   if (status) await tx.query('UPDATE console_messages SET status = $1, status_at = $2 WHERE id = $3 AND status_at <= $2', [status, at, id]);
   if (ev.event === 'delivered') await tx.query('UPDATE console_messages SET delivered_at = $1 WHERE id = $2 AND (delivered_at IS NULL OR delivered_at < $1)', [at, id]);
-  if (ev.event === 'routed' && typeof ev.detail?.connector === 'string') await tx.query('UPDATE console_messages SET connector = $1 WHERE id = $2', [ev.detail.connector, id]);
+  // Outcome events name the connector that handled the attempt.
+  if (typeof ev.detail?.connector === 'string') await tx.query('UPDATE console_messages SET connector = $1 WHERE id = $2', [ev.detail.connector, id]);
   if (ev.event === 'delivery_failed' || ev.event === 'dead_lettered') {
     const attempts = Number(ev.detail?.attempt ?? ev.detail?.attempts ?? 0) || 0;
     await tx.query('UPDATE console_messages SET attempts = GREATEST(attempts, $1), last_reason = $2 WHERE id = $3', [

@@ -59,7 +59,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
 
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events, topics.audit], config.topicPartitions);
+  await ensureTopics(admin, [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events], config.topicPartitions);
 
   const producer = new BatchingProducer(kafka, () => keystore.signingKey, {
     lingerMs: config.producerLingerMs,

@@ -31,14 +31,16 @@ export const IDEMPOTENCY_TTL_HOURS = 24;
 
 /**
  * Writes the events' rows with `q` (a pool or one transaction's connection): one statement per
- * table for the whole batch. 'accepted' creates the message row; every event is appended once
+ * table for the whole batch. The gateway writes 'accepted' itself when Kafka takes the message
+ * (there is no such event on the bus); any event that carries the routing fields creates the
+ * message row if it is missing (a table rebuilt from lgsp.events). Every event is appended once
  * (by event id), and a newly appended event other than 'accepted' sets the status — so an
- * 'accepted' consumed after a later event never rolls the status back.
+ * 'accepted' written after a later event never rolls the status back.
  */
 export async function writeEvents(q: Queryable, events: BusEvent[]): Promise<void> {
   const withMessage = events.filter((ev) => ev.messageId);
   if (withMessage.length === 0) return;
-  const accepted = withMessage.filter((ev) => ev.event === 'accepted' && ev.type && ev.from && ev.to);
+  const accepted = withMessage.filter((ev) => ev.type && ev.from && ev.to);
   if (accepted.length > 0) {
     await q.query(
       `INSERT INTO gateway_messages (id, type, from_member, from_system, to_member, to_service, correlation_id, status, accepted_at)

@@ -26,7 +26,8 @@ export interface BatchControl {
 export interface SignedConsumerOptions {
   kafka: Kafka;
   groupId: string;
-  topics: string[];
+  /** Names, or patterns matched against the topics that exist when the consumer subscribes. */
+  topics: (string | RegExp)[];
   verifier: RecordVerifier;
   fromBeginning?: boolean;
   partitionsConsumedConcurrently?: number;

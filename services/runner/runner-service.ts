@@ -108,7 +108,6 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   await ensureTopics(admin, [
     ...manifests.flatMap((m) => [...registry.serviceCodesFor(m.name).map((c) => topics.message(c)), topics.retry(m.name), topics.deadLetter(m.name)]),
     topics.events,
-    topics.audit,
     topics.inbox,
   ], config.topicPartitions);
 
