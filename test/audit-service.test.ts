@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import { v7 as uuidv7 } from 'uuid';
 import { loadConfig } from '../services/platform/config.js';
 import { PlatformKeystore } from '../services/platform/keystore.js';
-import { BatchingProducer, createKafka } from '../services/platform/kafka-transport.js';
+import { BatchingProducer, createKafka, ensureTopics } from '../services/platform/kafka-transport.js';
 import { eventRecords, messageEvent, type BusEvent } from '../services/platform/bus-events.js';
 import { GENESIS_HASH, canonicalJson, entryHash } from '../services/audit/audit-store.js';
 import { topicsFor } from '../services/platform/topics.js';
@@ -83,6 +83,11 @@ t.test('audit service over real Kafka', async (t) => {
   );
   const topics = topicsFor(config.topicPrefix);
 
+  // The work topic exists before the audit starts, as the registry's topics do on a real bus.
+  const setup = createKafka('audit-test-setup', brokers).admin();
+  await setup.connect();
+  await ensureTopics(setup, [topics.message('notices')], 2);
+  await setup.disconnect();
   const audit = await startAuditService(config);
   let stopped = false;
   t.teardown(async () => {
@@ -122,8 +127,13 @@ t.test('audit service over real Kafka', async (t) => {
   t.equal(await audit.store.count(), 6, 'the message record (sent twice, recorded once) + 2 outcomes + 3 rejected records');
 
   t.test('the message record is the accepted entry; events are recorded as sent, with their signature', async (t) => {
-    const entries = (await audit.store.query({ messageId: message.id })).entries.map((e) => e.event as BusEvent & { record?: Record<string, unknown> }).reverse();
-    t.same(entries.map((e) => e.event), ['accepted', 'delivery_failed', 'delivered']);
+    // Two topics are read side by side: the chain holds them in the order they were consumed,
+    // which need not be the order they happened in (each entry keeps its own time).
+    const order = ['accepted', 'delivery_failed', 'delivered'];
+    const entries = (await audit.store.query({ messageId: message.id })).entries
+      .map((e) => e.event as BusEvent & { record?: Record<string, unknown> })
+      .sort((a, b) => order.indexOf(a.event) - order.indexOf(b.event));
+    t.same(entries.map((e) => e.event), order);
     const { record: accepted, ...acceptedEvent } = entries[0];
     t.same(acceptedEvent, {
       id: message.id,

@@ -16,7 +16,7 @@ import { createLogger, type Logger } from '../platform/logger.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import { createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
-import { topicsFor } from '../platform/topics.js';
+import { topicsFor, type Topics } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { RecordVerifier } from '../platform/record-signing.js';
 import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
@@ -265,6 +265,17 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
   return app;
 }
 
+/** The registry's work topics; none when there is no readable registry (the pattern still finds existing ones). */
+function workTopics(config: BusConfig, topics: Topics, log: Logger): string[] {
+  try {
+    const registry = Registry.load(config.registryFile, new SchemaCatalogue().loadConnectors(config));
+    return [...new Set(registry.services.map((s) => topics.message(s.code)))];
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'no registry: auditing the work topics that exist now');
+    return [];
+  }
+}
+
 export async function startAuditService(config: BusConfig, opts: { port?: number; host?: string } = {}): Promise<RunningAuditService> {
   const log = createLogger('audit', config.logLevel);
   const startedAt = Date.now();
@@ -281,9 +292,9 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     admin = kafka.admin();
     await admin.connect();
     // The registry's work topics and the event topic exist before the subscription, which also
-    // takes any other work topic already there (a pattern subscription is matched at subscribe time).
-    const registry = Registry.load(config.registryFile, new SchemaCatalogue().loadConnectors(config));
-    await ensureTopics(admin, [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events], config.topicPartitions);
+    // takes every other work topic already there (a pattern is matched when the consumer
+    // subscribes: a service added later is read from the audit's next start, like the runner's).
+    await ensureTopics(admin, [...workTopics(config, topics, log), topics.events], config.topicPartitions);
     // One partition: the checkpoints stay in the order they were signed.
     await ensureTopics(admin, [topics.auditCheckpoints], 1);
     const published = (publisher = await checkpointPublisher(kafka, topics.auditCheckpoints));
