@@ -43,6 +43,9 @@ export interface RunningAuditService {
   stop(): Promise<void>;
 }
 
+/** How often the leader looks for work topics created since it subscribed. */
+const WORK_TOPIC_WATCH_MS = 5000;
+
 /** The audit consumer's Kafka session: a crashed leader's partitions move to its successor after at most this long. */
 const LEADER_SESSION_TIMEOUT_MS = 8000;
 
@@ -289,11 +292,10 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
   let leadership: AuditLeadership | null = null;
   let publisher: CheckpointPublisher | null = null;
   try {
-    admin = kafka.admin();
-    await admin.connect();
-    // The registry's work topics and the event topic exist before the subscription, which also
-    // takes every other work topic already there (a pattern is matched when the consumer
-    // subscribes: a service added later is read from the audit's next start, like the runner's).
+    const connectedAdmin = (admin = kafka.admin());
+    await connectedAdmin.connect();
+    // The registry's work topics and the event topic exist before the subscription; work topics
+    // created later (another registry, a new service) are found by the leader's topic watch.
     await ensureTopics(admin, [...workTopics(config, topics, log), topics.events], config.topicPartitions);
     // One partition: the checkpoints stay in the order they were signed.
     await ensureTopics(admin, [topics.auditCheckpoints], 1);
@@ -322,13 +324,19 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     let consumer: Consumer | null = null;
     let checkpointTimer: NodeJS.Timeout | null = null;
     let consumerFailure: string | null = null;
-    const startWriting = async () => {
+    let topicWatch: NodeJS.Timeout | null = null;
+    // The work topics being read; a service created later (its topic made by a gateway or
+    // runner after this subscribed) is picked up by subscribing again.
+    let reading = new Set<string>();
+    const workTopicsNow = async () => (await connectedAdmin.listTopics()).filter((name) => topics.messagePattern.test(name));
+    const startConsumer = async () => {
       consumerFailure = null;
+      reading = new Set(await workTopicsNow());
       consumer = await startSignedConsumer({
         kafka,
         // Prefixed like the topics, so separate buses on one cluster do not share a group.
         groupId: `${config.topicPrefix}lgsp-audit`,
-        topics: [topics.messagePattern, topics.events],
+        topics: [...reading, topics.events],
         verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
         // The audit log is not on a latency path: larger fetches, fewer commits.
         maxWaitTimeInMs: 500,
@@ -357,12 +365,33 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
         if (!e.payload.restart) consumerFailure = e.payload.error.message;
         log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'audit consumer crashed');
       });
+    };
+    let resubscribing: Promise<void> | null = null;
+    const readNewWorkTopics = async () => {
+      if (!consumer || resubscribing) return;
+      const now = await workTopicsNow();
+      if (!consumer || now.every((name) => reading.has(name))) return;
+      log.info({ topics: now.filter((name) => !reading.has(name)) }, 'new work topics: the audit reads them too');
+      await (resubscribing = (async () => {
+        await consumer?.disconnect().catch(() => undefined);
+        await startConsumer();
+      })().finally(() => {
+        resubscribing = null;
+      }));
+    };
+    const startWriting = async () => {
+      await startConsumer();
       checkpointTimer = setInterval(() => void checkpointNow(), config.checkpointIntervalMs);
       checkpointTimer.unref();
+      topicWatch = setInterval(() => void readNewWorkTopics().catch((err: Error) => log.warn({ err: err.message }, 'could not look for new work topics')), WORK_TOPIC_WATCH_MS);
+      topicWatch.unref();
     };
     const stopWriting = async () => {
       if (checkpointTimer) clearInterval(checkpointTimer);
       checkpointTimer = null;
+      if (topicWatch) clearInterval(topicWatch);
+      topicWatch = null;
+      await resubscribing?.catch(() => undefined);
       // The consumer finishes its current batch first; after that the head no longer moves here.
       await consumer?.disconnect().catch(() => undefined);
       consumer = null;

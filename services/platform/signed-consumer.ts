@@ -26,8 +26,7 @@ export interface BatchControl {
 export interface SignedConsumerOptions {
   kafka: Kafka;
   groupId: string;
-  /** Names, or patterns matched against the topics that exist when the consumer subscribes. */
-  topics: (string | RegExp)[];
+  topics: string[];
   verifier: RecordVerifier;
   fromBeginning?: boolean;
   partitionsConsumedConcurrently?: number;

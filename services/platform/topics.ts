@@ -17,7 +17,7 @@ export interface Topics {
   auditCheckpoints: string;
   /** Extracts the service code from a work topic name, or null. */
   serviceOf(topic: string): string | null;
-  /** Matches every work topic (lgsp.msg.*) of this bus, present and future: the audit subscribes with it. */
+  /** Matches every work topic (lgsp.msg.*) of this bus: the audit reads all of them. */
   messagePattern: RegExp;
 }
 
