@@ -28,7 +28,7 @@ t.test(`${N} delivered messages: ≤ 2 records each on the bus, and the audit ch
   const views = await eventually(async () => {
     const all = await Promise.all(ids.map(async (id) => (await sender.status(id)).body));
     return all.every((v) => v.status === 'delivered') ? all : null;
-  }, 30_000);
+  }, 90_000);
   for (const v of views) t.same(v.events.map((e: { event: string }) => e.event), ['accepted', 'delivered']);
 
   // Every record of this bus (its topics share the prefix), except the audit's own signed
@@ -48,6 +48,30 @@ t.test(`${N} delivered messages: ≤ 2 records each on the bus, and the audit ch
   t.comment(`records on the bus for ${N} delivered messages: ${JSON.stringify(perTopic)}`);
   t.same(perTopic, { 'lgsp.msg.notice': N, 'lgsp.events': N }, 'the messages and one outcome each, nothing else');
   t.ok(total <= 2 * N, `${total} records ≤ 2 per message`);
+
+  // Record reads: each consumer group of this bus reads every record of each topic it commits
+  // offsets on. Here (no console): the runner's connector group (messages), the ledger (events)
+  // and the audit (messages and events); the gateway consumes nothing.
+  const { groups } = await admin.listGroups();
+  const reads: Record<string, string[]> = {};
+  let readCount = 0;
+  await eventually(async () => {
+    for (const key of Object.keys(reads)) delete reads[key];
+    readCount = 0;
+    for (const { groupId } of groups.filter((g) => g.groupId.startsWith(bus.config.topicPrefix))) {
+      const committed = await admin.fetchOffsets({ groupId, topics: busTopics });
+      for (const { topic, partitions } of committed) {
+        const short = topic.slice(bus.config.topicPrefix.length);
+        if (!perTopic[short] || !partitions.some((p) => Number(p.offset) > 0)) continue;
+        (reads[groupId.slice(bus.config.topicPrefix.length)] ??= []).push(short);
+        readCount += perTopic[short];
+      }
+    }
+    return readCount >= 4 * N;
+  }, 30_000).catch(() => undefined);
+  t.comment(`record reads: ${JSON.stringify(reads)} = ${readCount} for ${N} messages`);
+  t.notOk(Object.keys(reads).some((g) => g.includes('gateway')), 'no gateway consumer group');
+  t.ok(readCount <= 4 * N, `${readCount} record reads ≤ 4 per message`);
 
   // The audit read the work topic and the event topic itself: each message is chained as
   // accepted (from its record) and delivered (from the outcome), with the record's signature.

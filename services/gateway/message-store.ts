@@ -1,5 +1,5 @@
 // The gateways' shared view of message status (PostgreSQL, read by every gateway), fed from
-// lgsp.events by the gateways' one status consumer group — Kafka stays the system of record: an
+// lgsp.events by the ledger (services/ledger) — Kafka stays the system of record: an
 // emptied table is rebuilt by reading the topic from the beginning — plus the rows a gateway
 // writes itself when it accepts a message (read-your-writes through any gateway) and the
 // Idempotency-Key reservations. Writes from a consumed batch go in one transaction.
@@ -91,11 +91,6 @@ export async function writeEvents(q: Queryable, events: BusEvent[]): Promise<voi
 
 export class MessageStore implements MessageViews {
   constructor(private readonly db: Database) {}
-
-  /** One consumed batch of lgsp.events, in one transaction. */
-  applyEvents(events: BusEvent[]): Promise<void> {
-    return this.db.transaction((tx) => writeEvents(tx, events));
-  }
 
   /** Events a gateway produced itself, visible at once through every gateway. */
   record(events: BusEvent[], q: Queryable = this.db): Promise<void> {

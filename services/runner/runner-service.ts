@@ -17,6 +17,7 @@ import { describeConfig } from '@lgsp/sdk/config-reference';
 import { secretEnvName } from '@lgsp/sdk/secrets';
 import { prometheusConnectorMetrics } from './connector-metrics.js';
 import { Registry } from '../platform/registry.js';
+import { startLedger } from '../ledger/ledger.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
@@ -26,7 +27,7 @@ import { problemHandler } from '../platform/problem-handler.js';
 import { problems, ProblemError } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
-import { producerMetrics } from '../platform/kafka-metrics.js';
+import { consumerMetrics, producerMetrics } from '../platform/kafka-metrics.js';
 import { statsCounter } from '../platform/stats-counter.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { ConnectorLoadError, loadConnector, type LoadedConnector } from './connector-loader.js';
@@ -50,6 +51,8 @@ export interface RunnerOptions {
   connectorSecrets?: Record<string, Record<string, string>>;
   /** Environment secrets are read from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** false: do not host the ledger (the status and inbox read models); default true. */
+  ledger?: boolean;
 }
 
 interface ConnectorSlot {
@@ -124,6 +127,20 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const attachments = openAttachmentStore(db);
   const slots = new Map<string, ConnectorSlot>();
   const metrics = createMetricsRegistry('runner');
+  // The ledger (services/ledger) builds the status timelines and inboxes the gateways serve; the
+  // runners host it, all in one consumer group.
+  const countConsumed = consumerMetrics(metrics);
+  const ledger = opts.ledger === false
+    ? null
+    : await startLedger({
+        kafka,
+        topics,
+        verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
+        registry: () => registry,
+        db,
+        log: log.child({ part: 'ledger' }),
+        onApplied: (n) => countConsumed('ledger', n),
+      });
   // A connector may declare a larger retry budget than the bus default in its manifest
   // (`"retry": { "maxAttempts": n }`), when its destination is known to be unavailable for long
   // stretches (a national portal); the larger of the two applies, never a smaller one.
@@ -368,6 +385,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       await app.close();
       await pauseState.stop();
       for (const slot of slots.values()) await slot.worker?.stop();
+      await ledger?.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       await db.close();
