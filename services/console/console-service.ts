@@ -93,6 +93,8 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       })),
       // The audit reads the work topics (each message record is an audit entry) and lgsp.events.
       { name: 'audit', kind: 'service', groupId: `${topics.prefix}lgsp-audit`, topics: [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events] },
+      // The ledger in the runners: its lag is how far behind GET /v1/messages/{id} and the inboxes are.
+      { name: 'ledger', kind: 'service', groupId: `${topics.prefix}lgsp-ledger`, topics: [topics.events, topics.inbox] },
     ];
     lag = new LagMonitor(admin, groups, log, opts.lagIntervalMs ?? 5000);
     const monitor = new FlowMonitor();
