@@ -7,6 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 import { startAuditService } from '../services/audit/audit-service.js';
 import { topicsFor } from '../services/platform/topics.js';
+import { startConsole } from '../services/console/console-service.js';
 
 const N = 20;
 
@@ -14,6 +15,8 @@ t.test(`${N} delivered messages: ≤ 2 records each on the bus, and the audit ch
   const bus = await startTestBus(t, { name: 'lean', gateways: 2 });
   const audit = await startAuditService(bus.config);
   t.teardown(() => audit.stop());
+  const consoleSvc = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, audit: audit.url, runner: bus.runner!.url } });
+  t.teardown(() => consoleSvc.stop());
   const topics = topicsFor(bus.config.topicPrefix);
   const sender = bus.client('so-tttt-qlvb');
 
@@ -55,8 +58,9 @@ t.test(`${N} delivered messages: ≤ 2 records each on the bus, and the audit ch
   t.ok(total <= 2 * N, `${total} records ≤ 2 per message`);
 
   // Record reads: each consumer group of this bus reads every record of each topic it commits
-  // offsets on. Here (no console): the runner's connector group (messages), the ledger (events)
-  // and the audit (messages and events); the gateway consumes nothing.
+  // offsets on: the runner's connector group (messages), the ledger (events) and the audit
+  // (messages and events). The gateway consumes nothing, and the console reads only dead letters
+  // (it follows the ledger's index in PostgreSQL).
   const { groups } = await admin.listGroups();
   const reads: Record<string, string[]> = {};
   let readCount = 0;
@@ -75,7 +79,7 @@ t.test(`${N} delivered messages: ≤ 2 records each on the bus, and the audit ch
     return readCount >= 4 * N;
   }, 30_000).catch(() => undefined);
   t.comment(`record reads: ${JSON.stringify(reads)} = ${readCount} for ${N} messages`);
-  t.notOk(Object.keys(reads).some((g) => g.includes('gateway')), 'no gateway consumer group');
+  t.notOk(Object.keys(reads).some((g) => g.includes('gateway') || g.includes('console')), 'no gateway or console group reads these topics');
   t.ok(readCount <= 4 * N, `${readCount} record reads ≤ 4 per message`);
 
   // The audit read the work topic and the event topic itself: each message is chained as
@@ -92,4 +96,12 @@ t.test(`${N} delivered messages: ≤ 2 records each on the bus, and the audit ch
   }
   t.notOk(JSON.stringify((await audit.store.query({ limit: 1000 })).entries).includes('Kính gửi'), 'no payload in the audit log');
   t.same((await audit.store.query({ event: 'rejected' })).entries, [], 'nothing rejected');
+
+  // The console's index, written by the ledger: each message with its acceptance and outcome.
+  const indexed = await eventually(async () => {
+    const rows = await Promise.all(ids.map((id) => consoleSvc.store.messages.get(id)));
+    return rows.every((r) => r?.status === 'delivered' && r.acceptedAt && r.connector === 'relay') ? rows : null;
+  }, 30_000);
+  t.equal(indexed.length, N, 'every message in the console index, delivered, with its acceptance time and connector');
+  t.same((await consoleSvc.store.messages.timeline(ids[0])).map((e) => e.event), ['accepted', 'delivered'], 'console timeline');
 });

@@ -24,6 +24,7 @@ import { FlowMonitor } from './flow-monitor.js';
 import { LagMonitor, type ConsumerGroupSpec } from './consumer-lag.js';
 import { LiveFeed } from './live-feed.js';
 import { startBusIngest } from './bus-ingest.js';
+import { followIndex, type IndexFollower } from './index-follower.js';
 import { DeadLetterReplayer } from './dead-letter-replay.js';
 import { OperatorAudit } from './operator-audit.js';
 import { consoleAuth } from './console-auth.js';
@@ -66,6 +67,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
 
   let admin: Admin | null = null;
   let consumer: Consumer | null = null;
+  let indexFollower: IndexFollower | null = null;
   let producer: BatchingProducer | null = null;
   let db: Database | null = null;
   let app: FastifyInstance | null = null;
@@ -108,9 +110,15 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       store: consoleStore,
       monitor,
       log,
-      onChanged: (ids) => live.messagesChanged(ids),
     });
     consumer = ingest.consumer;
+    // The message index is written by the ledger; live counts and changed rows follow it.
+    const follower = (indexFollower = await followIndex({
+      db: database,
+      log,
+      onEvents: (events) => monitor.record(events),
+      onChanged: (ids) => live.messagesChanged(ids),
+    }));
     lag.start();
 
     const metrics = createMetricsRegistry('console');
@@ -138,12 +146,11 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     });
     statsCounter({
       name: 'lgsp_console_consumed_total',
-      help: 'Records the console consumed: status events, unverified events ignored, dead letters',
+      help: 'What the console took in: timeline events followed in the ledger\'s index, dead letters consumed',
       labelNames: ['kind'],
       registers: [metrics],
       read: () => [
-        [{ kind: 'event' }, ingest.stats.events],
-        [{ kind: 'unverified_event' }, ingest.stats.unverifiedEvents],
+        [{ kind: 'event' }, follower.events],
         [{ kind: 'dead_letter' }, ingest.stats.deadLetters],
       ],
     });
@@ -226,6 +233,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
         (stopping ??= (async () => {
           await running.app.close();
           await running.lag.stop();
+          follower.stop();
           await running.consumer.disconnect().catch(() => undefined);
           await running.producer.disconnect().catch(() => undefined);
           await running.admin.disconnect().catch(() => undefined);
@@ -235,6 +243,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
   } catch (err) {
     await app?.close().catch(() => undefined);
     await lag?.stop();
+    indexFollower?.stop();
     await consumer?.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
     await admin?.disconnect().catch(() => undefined);

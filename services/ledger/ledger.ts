@@ -1,7 +1,9 @@
 // The ledger: the one consumer of lgsp.events (and lgsp.inbox) that builds the shared read
-// models every gateway serves from PostgreSQL — message status and timelines
-// (gateway_messages, gateway_message_events) and the pull inboxes (deposits, and their
-// acknowledgement by a `delivered` event with mode pull). Gateways consume nothing: they write
+// models in PostgreSQL — message status and timelines every gateway serves (gateway_messages,
+// gateway_message_events), the pull inboxes (deposits, and their acknowledgement by a
+// `delivered` event with mode pull), and the operator console's message index
+// (console_messages, console_message_events), which the console follows instead of reading the
+// topic again. Gateways consume nothing: they write
 // the 'accepted' row themselves when Kafka takes a message and read the rest. The runner hosts
 // the ledger (it already holds Kafka and PostgreSQL); all runners share one consumer group, so
 // each record is applied once, and each consumed batch is one transaction. Kafka stays the
@@ -21,6 +23,7 @@ import type { Topics } from '../platform/topics.js';
 import { DEPOSITED_AT_HEADER } from '../platform/bus-headers.js';
 import { writeEvents } from '../gateway/message-store.js';
 import { InboxStore, type Deposit } from '../document-exchange/inbox-store.js';
+import { applyEventsIn, withAcceptances } from '../console/message-index.js';
 
 export interface LedgerOptions {
   kafka: Kafka;
@@ -77,6 +80,7 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
       // down: the batch is not committed and is consumed again.
       await opts.db.transaction(async (tx) => {
         await writeEvents(tx, events);
+        await applyEventsIn(tx, withAcceptances(events));
         await inbox.deposit(deposits, tx);
         await inbox.acknowledge(acks, tx);
       });
