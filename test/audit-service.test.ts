@@ -286,7 +286,9 @@ t.test('audit service over real Kafka', async (t) => {
     lines.length = 0;
     t.equal(await runAuditVerify(['--database', database.url, '--jwks', jwksFile, '--brokers', ''], out), 1);
     t.match(lines.join('\n'), /entry differs from the signed record/);
+    lines.length = 0;
     t.equal(await runAuditVerify(['--database', database.url, '--jwks', keysFile], out), 2, 'a key set with private keys is refused');
+    t.match(lines.join('\n'), /unusable keys in .*: key .* is a private key: pass public keys only/);
 
     const empty = await createTestDatabase('audit-empty');
     t.teardown(() => empty.drop());

@@ -15,7 +15,9 @@ export function publicKeysFrom(jwks: JSONWebKeySet): PublicKeys {
   if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) throw new Error('the key set holds no keys');
   const byKid = new Map<string, KeyObject>();
   for (const key of jwks.keys) {
-    if ('d' in key) throw new Error(`key ${String(key.kid)} is a private key: pass public keys only`);
+    // A JWK with `d`, or an entry of the platform keys file, holds private key material.
+    if ('d' in key || 'privateJwk' in key) throw new Error(`key ${String(key.kid)} is a private key: pass public keys only`);
+    if (typeof key.kty !== 'string') throw new Error(`key ${String(key.kid)} is not a JWK`);
     if (typeof key.kid === 'string') byKid.set(key.kid, createPublicKey({ key: key as JsonWebKey, format: 'jwk' }));
   }
   return { checkpoints: createLocalJWKSet(jwks), records: (kid) => byKid.get(kid) };

@@ -108,6 +108,14 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     return 2;
   }
 
+  let keys;
+  try {
+    keys = publicKeysFrom(args.jwks !== undefined ? (JSON.parse(readFileSync(keySource, 'utf8')) as JSONWebKeySet) : (await PlatformKeystore.open(keysFile)).publicJwks());
+  } catch (err) {
+    out.error(`lgsp audit verify: unusable keys in ${keySource}: ${(err as Error).message}`);
+    return 2;
+  }
+
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5000, application_name: 'lgsp-audit-verify' });
   let result;
   try {
@@ -116,7 +124,6 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
       out.error(`lgsp audit verify: ${shown(databaseUrl)} holds no audit log (no audit_entries table)`);
       return 2;
     }
-    const keys = publicKeysFrom(args.jwks !== undefined ? (JSON.parse(readFileSync(keySource, 'utf8')) as JSONWebKeySet) : (await PlatformKeystore.open(keysFile)).publicJwks());
     const checkpointTopic = topicsFor(topicPrefix).auditCheckpoints;
     const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', brokers), checkpointTopic) : undefined;
     result = await verifyAuditChain(pool, keys.checkpoints, keys.records, published);
