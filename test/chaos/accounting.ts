@@ -99,6 +99,8 @@ export async function settle(
 export interface AuditCoverage {
   covered: number;
   missing: string[];
+  /** For the first missing ids: the events the audit does hold for them (diagnosis). */
+  missingHas: Record<string, string[]>;
   verifyOk: boolean;
   verifyOutput: string;
 }
@@ -137,7 +139,12 @@ export async function auditCoverage(
     await new Promise((r) => setTimeout(r, 2000));
   }
   const verdict = await opts.verify();
-  return { covered: seen.size, missing: ids.filter((id) => !seen.has(id)), verifyOk: verdict.ok, verifyOutput: verdict.output };
+  const missing = ids.filter((id) => !seen.has(id));
+  const missingHas: Record<string, string[]> = {};
+  for (const id of missing.slice(0, 10)) {
+    missingHas[id] = await page(`messageId=${id}&limit=100`).then((p) => p.entries.map((e) => e.event.event)).catch((err: Error) => [`(query failed: ${err.message})`]);
+  }
+  return { covered: seen.size, missing, missingHas, verifyOk: verdict.ok, verifyOutput: verdict.output };
 }
 
 /** `lgsp audit verify` as an operator runs it, against the stack's database, keys and brokers. */

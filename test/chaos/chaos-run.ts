@@ -2,7 +2,7 @@
 // fault in turn (warm-up under load, inject, window, lift, settle under load), each followed by
 // the full accounting of the messages accepted during it. Used by `npm run chaos` (main.ts) and
 // by the CI subset (test/chaos-ci.test.ts).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BusClient } from '../../services/platform/bus-client.js';
@@ -26,6 +26,8 @@ export interface ChaosOptions {
   runners: number;
   audits: number;
   console: boolean;
+  /** Each service's output goes here (kept); default: inside the run's data dir. */
+  logDir?: string;
   /** Brokers to use instead of a 3-node cluster of the run's own. */
   externalBrokers?: string;
   log: (line: string) => void;
@@ -46,6 +48,8 @@ export interface PhaseResult {
   duplicateBound: number;
   auditCovered: number;
   auditMissing: number;
+  /** The first ids the audit lacks, with the events it holds for each. */
+  auditMissingIds: Record<string, string[]>;
   auditVerify: boolean;
   auditVerifyOutput: string;
   /** First receipt at the receiver after the fault was lifted (ms after lifting). */
@@ -76,6 +80,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const unknown = opts.faults.filter((f) => !FAULTS.some((x) => x.name === f));
   if (unknown.length) throw new Error(`unknown fault(s): ${unknown.join(', ')} (known: ${FAULTS.map((f) => f.name).join(', ')})`);
   const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-chaos-'));
+  // Run as root, PostgreSQL runs as its own user (local-postgres.ts) and must reach its data dir below.
+  chmodSync(dataDir, 0o755);
   const receiver = new ChaosReceiver();
   await receiver.start();
   const stack = new ChaosStack({
@@ -86,11 +92,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     console: opts.console,
     receiverUrl: receiver.url,
     externalBrokers: opts.externalBrokers,
+    logDir: opts.logDir,
     topicPrefix: `chaos-${Date.now().toString(36)}.`,
     env: { LGSP_CHECKPOINT_INTERVAL_MS: '2000' },
     log: opts.log,
   });
   const phases: PhaseResult[] = [];
+  let keep = true;
   try {
     await stack.start();
     const operator = new BusClient(stack.issuer, stack.clients.get('lgsp-operator')!, stack.issuer);
@@ -102,15 +110,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       phases.push(await runPhase(ctx, opts, fault));
       report(opts, phases[phases.length - 1]);
     }
+    keep = !phases.every((p) => p.passed);
     if (opts.soak > 0) {
       opts.log(`soak: ${opts.soak} messages at ${opts.rate}/s, no fault`);
       phases.push(await runSoak(ctx, opts));
       report(opts, phases[phases.length - 1]);
+      keep = !phases.every((p) => p.passed);
     }
   } finally {
     await stack.close().catch((err: Error) => opts.log(`stopping the stack: ${err.message}`));
     await receiver.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    // A failed run keeps its data and every service's log for the post-mortem.
+    if (keep) opts.log(`kept the run's data and logs in ${dataDir}`);
+    else rmSync(dataDir, { recursive: true, force: true });
   }
   const { log: _log, ...options } = opts;
   void _log;
@@ -257,6 +269,7 @@ async function account(
     duplicateBound: p.duplicateBound,
     auditCovered: coverage.covered,
     auditMissing: coverage.missing.length,
+    auditMissingIds: coverage.missingHas,
     auditVerify: coverage.verifyOk,
     auditVerifyOutput: coverage.verifyOutput,
     recoveryMs: p.recoveryMs,

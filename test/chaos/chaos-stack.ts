@@ -29,6 +29,8 @@ export interface ChaosStackOptions {
   /** Use these brokers instead of starting a 3-node cluster (the CI test shares npm test's broker). */
   externalBrokers?: string;
   topicPrefix: string;
+  /** Where each service's output goes (default <dataDir>/logs); kept after the run. */
+  logDir?: string;
   /** Extra environment for every service (retry budget, log level, …). */
   env?: Record<string, string>;
   log: (line: string) => void;
@@ -43,6 +45,8 @@ interface ServiceEntry {
   /** Held down on purpose: the supervisor must not restart it. */
   held: boolean;
   restarts: number;
+  /** The end of its output, shown when it exits unexpectedly. */
+  tail: string;
 }
 
 const SERVICE_READY_MS = 90_000;
@@ -59,6 +63,10 @@ export class ChaosStack {
   private ports: Record<string, number> = {};
 
   constructor(readonly opts: ChaosStackOptions) {}
+
+  get logDir(): string {
+    return this.opts.logDir ?? join(this.opts.dataDir, 'logs');
+  }
 
   get brokers(): string {
     return this.opts.externalBrokers ?? this.kafka!.bootstrap;
@@ -86,7 +94,7 @@ export class ChaosStack {
   async start(): Promise<void> {
     const { opts } = this;
     this.stopping = false;
-    mkdirSync(join(opts.dataDir, 'logs'), { recursive: true });
+    mkdirSync(this.logDir, { recursive: true });
     if (!opts.externalBrokers) {
       opts.log('starting a 3-broker KRaft cluster');
       this.kafka = await startLocalKafka({ nodes: 3, heapMb: 384, dataDir: join(opts.dataDir, 'kafka') });
@@ -140,7 +148,7 @@ export class ChaosStack {
 
   private async launch(spec: { name: string; script: string; port: number; env: Record<string, string> }): Promise<void> {
     const existing = this.services.get(spec.name);
-    const entry: ServiceEntry = existing ?? { ...spec, child: null as unknown as ChildProcess, held: false, restarts: 0 };
+    const entry: ServiceEntry = existing ?? { ...spec, child: null as unknown as ChildProcess, held: false, restarts: 0, tail: '' };
     Object.assign(entry, { env: spec.env, held: false });
     entry.child = this.spawn(entry);
     this.services.set(entry.name, entry);
@@ -151,12 +159,13 @@ export class ChaosStack {
   private spawn(entry: ServiceEntry): ChildProcess {
     let log = this.logs.get(entry.name);
     if (!log) {
-      log = createWriteStream(join(this.opts.dataDir, 'logs', `${entry.name}.log`), { flags: 'a' });
+      log = createWriteStream(join(this.logDir, `${entry.name}.log`), { flags: 'a' });
       this.logs.set(entry.name, log);
     }
     const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', entry.script)], { env: { ...entry.env, PORT: String(entry.port) }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
+    child.stderr?.on('data', (d) => (entry.tail = (entry.tail + d).slice(-600)));
     return child;
   }
 
@@ -164,7 +173,11 @@ export class ChaosStack {
     superviseRestarts(entry, () => {
       entry.restarts++;
       return this.spawn(entry);
-    }, { stopping: () => this.stopping || entry.held, say: (line) => this.opts.log(line), firstDelayMs: 500 });
+    }, {
+      stopping: () => this.stopping || entry.held,
+      say: (line) => this.opts.log(`${line}${/SIG/.test(line) ? '' : `; its last output: ${entry.tail.trim().split('\n').slice(-2).join(' / ')}`}`),
+      firstDelayMs: 500,
+    });
   }
 
   async waitHealthy(entry: ServiceEntry | string, path = '/healthz', timeoutMs = SERVICE_READY_MS): Promise<void> {
@@ -178,7 +191,7 @@ export class ChaosStack {
       }
       await sleep(200);
     }
-    throw new Error(`${e.name} not healthy after ${timeoutMs / 1000} s (log: ${join(this.opts.dataDir, 'logs', `${e.name}.log`)})`);
+    throw new Error(`${e.name} not healthy after ${timeoutMs / 1000} s (log: ${join(this.logDir, `${e.name}.log`)})`);
   }
 
   /** kill -9 (or another signal): the supervisor restarts it after its backoff. */

@@ -3,7 +3,7 @@
 // the console, injects each fault under steady load and accounts for every accepted message.
 // Prints a table, writes test/chaos/results/latest.json, and exits 1 if any phase lost a
 // message, exceeded the duplicate bound, or left the audit incomplete or failing verification.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
@@ -69,7 +69,9 @@ const opts = parse();
 const started = Date.now();
 let code = 1;
 try {
-  const result = await runChaos({ ...opts, gateways: 2, runners: 2, audits: 2, console: true, log });
+  const logDir = join(opts.out, '..', 'logs');
+  rmSync(logDir, { recursive: true, force: true });
+  const result = await runChaos({ ...opts, gateways: 2, runners: 2, audits: 2, console: true, logDir, log });
   mkdirSync(join(opts.out, '..'), { recursive: true });
   writeFileSync(opts.out, JSON.stringify(result, null, 2) + '\n');
   console.log(table(result.phases));
