@@ -112,6 +112,18 @@ export class ChaosReceiver {
   /** First receipt at or after `since` (ms since epoch), or null. */
   firstArrivalAfter(since: number): number | null {
     // Arrivals are pushed in time order: binary search.
+    const i = this.firstIndexAtOrAfter(since);
+    return i < this.arrivals.length ? this.arrivals[i] : null;
+  }
+
+  /** First receipts with from <= at < to. */
+  receiptsBetween(from: number, to: number): number {
+    const start = this.firstIndexAtOrAfter(from);
+    const end = this.firstIndexAtOrAfter(to);
+    return end - start;
+  }
+
+  private firstIndexAtOrAfter(since: number): number {
     let lo = 0;
     let hi = this.arrivals.length;
     while (lo < hi) {
@@ -119,7 +131,7 @@ export class ChaosReceiver {
       if (this.arrivals[mid] < since) lo = mid + 1;
       else hi = mid;
     }
-    return lo < this.arrivals.length ? this.arrivals[lo] : null;
+    return lo;
   }
 
   /** Longest time without a first receipt between `from` and `to` (ms). */
