@@ -9,7 +9,7 @@ import { BusClient } from '../../services/platform/bus-client.js';
 import { ChaosStack, sleep } from './chaos-stack.js';
 import { ChaosReceiver } from './receiver.js';
 import { SteadyLoad } from './steady-load.js';
-import { FAULTS, type Fault, type FaultContext } from './faults.js';
+import { FAULTS, type Fault, type FaultContext, type PortalDossiers } from './faults.js';
 import { auditCoverage, runAuditVerify, settle } from './accounting.js';
 
 /** Deliveries one runner has in flight at most (LGSP_DELIVERY_CONCURRENCY, default 32). */
@@ -28,6 +28,8 @@ export interface ChaosOptions {
   console: boolean;
   /** Each service's output goes here (kept); default: inside the run's data dir. */
   logDir?: string;
+  /** Run the mock portal and the one-stop-shop connector (needed by the portal-errors fault). */
+  portal?: boolean;
   /** Brokers to use instead of a 3-node cluster of the run's own. */
   externalBrokers?: string;
   log: (line: string) => void;
@@ -90,6 +92,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     runners: opts.runners,
     audits: opts.audits,
     console: opts.console,
+    portal: opts.portal ?? opts.faults.includes('portal-errors'),
     receiverUrl: receiver.url,
     externalBrokers: opts.externalBrokers,
     logDir: opts.logDir,
@@ -160,6 +163,7 @@ async function runPhase(ctx: FaultContext, opts: ChaosOptions, fault: Fault): Pr
     longestDeliveryGapMs: receiver.longestGap(outcome.injectedAt, outcome.liftedAt + 10_000),
     windowMs: outcome.liftedAt - outcome.injectedAt,
     mustDeliver: outcome.mustDeliver ?? [],
+    portal: outcome.portal,
     notes: outcome.notes,
     drainTimeoutMs: 240_000,
   });
@@ -239,6 +243,7 @@ async function account(
     longestDeliveryGapMs: number;
     windowMs: number;
     mustDeliver: string[];
+    portal?: PortalDossiers;
     notes: Record<string, unknown>;
     drainTimeoutMs: number;
   },
@@ -246,13 +251,26 @@ async function account(
   const { stack, receiver, operator, log } = ctx;
   log(`  accounting for ${p.ids.length} accepted messages`);
   const consoleUrl = opts.console ? stack.url('console') : undefined;
-  const settlement = await settle(p.ids, receiver, operator, { timeoutMs: p.drainTimeoutMs, consoleUrl });
+  // Dossiers are received when the portal holds them (its own record of what it stored), once.
+  let portalCopies = new Map<string, number>();
+  const elsewhere = p.portal
+    ? {
+        has: (id: string) => portalCopies.has(p.portal!.byMessage.get(id) ?? ''),
+        refresh: async () => {
+          const r = await fetch(`${p.portal!.portalUrl}/_admin/dossiers?source=one-stop`);
+          const body = (await r.json()) as { dossiers: { dossierCode: string; copies: number }[] };
+          portalCopies = new Map(body.dossiers.map((d) => [d.dossierCode, d.copies]));
+        },
+      }
+    : undefined;
+  const settlement = await settle(p.ids, receiver, operator, { timeoutMs: p.drainTimeoutMs, consoleUrl, elsewhere });
+  const portalDuplicates = p.portal ? [...p.portal.byMessage.values()].reduce((a, code) => a + Math.max(0, (portalCopies.get(code) ?? 1) - 1), 0) : 0;
   const coverage = await auditCoverage(p.ids, stack.url('audit-1'), operator, {
     sinceMs: p.started,
     timeoutMs: 180_000,
     verify: () => runAuditVerify({ databaseUrl: stack.databaseUrl, keysFile: stack.keysFile, brokers: stack.brokers, topicPrefix: stack.opts.topicPrefix }),
   });
-  const duplicates = receiver.duplicates - p.duplicatesBefore;
+  const duplicates = receiver.duplicates - p.duplicatesBefore + portalDuplicates;
   const reasons: Record<string, number> = {};
   for (const d of settlement.deadLettered) reasons[d.reason.slice(0, 80)] = (reasons[d.reason.slice(0, 80)] ?? 0) + 1;
   const notListed = opts.console ? settlement.deadLettered.filter((d) => d.listed === false).length : null;

@@ -15,6 +15,7 @@ import { startLocalPostgres, type LocalPostgres } from '../../services/local-pos
 import { prepareDevRegistry, type DevClientFile } from '../../services/stack/dev-credentials.js';
 import { superviseRestarts } from '../../services/stack/supervisor.js';
 import { freePort } from '../../services/stack/free-port.js';
+import { prepareDossierDemo } from '../../services/mock-portal/dev-setup.js';
 
 export interface ChaosStackOptions {
   /** Everything the stack keeps (broker data, PostgreSQL data, keys, registry, logs). */
@@ -24,6 +25,8 @@ export interface ChaosStackOptions {
   /** 2 = leader + standby. */
   audits: number;
   console: boolean;
+  /** Also run the mock DVCQG portal and the one-stop-shop connector (for the portal fault). */
+  portal?: boolean;
   /** Where relay deliveries go (the chaos receiver). */
   receiverUrl: string;
   /** Use these brokers instead of starting a 3-node cluster (the CI test shares npm test's broker). */
@@ -108,6 +111,7 @@ export class ChaosStack {
       for (let i = 1; i <= opts.runners; i++) this.ports[`runner-${i}`] = await freePort();
       for (let i = 1; i <= opts.audits; i++) this.ports[`audit-${i}`] = await freePort();
       if (opts.console) this.ports.console = await freePort();
+      if (opts.portal) this.ports['mock-portal'] = await freePort();
     }
     this.issuer = `http://127.0.0.1:${this.ports['gateway-1']}`;
     this.keysFile = join(opts.dataDir, 'platform-keys.json');
@@ -129,14 +133,20 @@ export class ChaosStack {
       LOG_LEVEL: 'warn',
       ...opts.env,
     };
+    // The portal demo wiring npm start uses: its account, the connector's config and secret.
+    const dossier = opts.portal
+      ? prepareDossierDemo({ dataDir: opts.dataDir, portalUrl: `http://127.0.0.1:${this.ports['mock-portal']}`, gatewayUrl: this.issuer, clientsDir: prepared.clientsDir })
+      : null;
+    if (dossier) Object.assign(common, { LGSP_CONNECTORS: 'relay,one-stop-shop' });
     const spec = (name: string, script: string, extra: Record<string, string> = {}) => {
       const dir = join(opts.dataDir, 'instances', name);
       mkdirSync(dir, { recursive: true });
       return { name, script, port: this.ports[name], env: { ...common, LGSP_DATA_DIR: dir, LGSP_INSTANCE_ID: name, ...extra } };
     };
+    if (dossier) await this.launch(spec('mock-portal', 'services/mock-portal/main.js', dossier.portalEnv));
     const specs = [
       ...range(opts.audits).map((i) => spec(`audit-${i}`, 'services/audit/main.js')),
-      ...range(opts.runners).map((i) => spec(`runner-${i}`, 'services/runner/main.js')),
+      ...range(opts.runners).map((i) => spec(`runner-${i}`, 'services/runner/main.js', dossier?.runnerEnv)),
       ...range(opts.gateways).map((i) => spec(`gateway-${i}`, 'services/gateway/main.js')),
       ...(opts.console
         ? [spec('console', 'services/console/main.js', { LGSP_AUDIT_URL: `http://127.0.0.1:${this.ports['audit-1']}`, LGSP_RUNNER_URL: `http://127.0.0.1:${this.ports['runner-1']}`, LGSP_GATEWAY_URL: this.issuer })]

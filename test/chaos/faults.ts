@@ -2,7 +2,7 @@
 // window, lifts it, and says when it was lifted (recovery is measured from there). What the
 // window is and what "lifted" means is written next to each, since the recovery figures depend
 // on it.
-import type { BusClient } from '../../services/platform/bus-client.js';
+import { BusClient } from '../../services/platform/bus-client.js';
 import type { ChaosStack } from './chaos-stack.js';
 import { sleep } from './chaos-stack.js';
 import type { ChaosReceiver } from './receiver.js';
@@ -18,6 +18,12 @@ export interface FaultContext {
   log: (line: string) => void;
 }
 
+/** Dossiers the portal fault sent: message id → dossier code, accounted at the portal. */
+export interface PortalDossiers {
+  portalUrl: string;
+  byMessage: Map<string, string>;
+}
+
 export interface FaultOutcome {
   injectedAt: number;
   /** When the failure was lifted: recovery times count from here. */
@@ -26,6 +32,8 @@ export interface FaultOutcome {
   extraIds?: string[];
   /** Ids that must end delivered, not dead-lettered (e.g. replayed dead letters). */
   mustDeliver?: string[];
+  /** Messages whose receipt is the mock portal's record, not the chaos receiver. */
+  portal?: PortalDossiers;
   notes: Record<string, unknown>;
 }
 
@@ -193,4 +201,49 @@ const receiverDown: Fault = {
   },
 };
 
-export const FAULTS: Fault[] = [brokerKill, runnerKill, gatewayRestart, stackRestart, auditStop, postgresStop, receiverDown];
+const PORTAL_MEMBER = '000.00.00.G22';
+
+function dossierSync(code: string): Record<string, unknown> {
+  return {
+    dossierCode: code,
+    procedureCode: '1.001234',
+    procedureName: 'Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài đang cư trú tại Việt Nam',
+    sectorCode: 'LLTP',
+    applicant: { name: 'Nguyễn Văn An', kind: 'citizen', idNumber: '049090001234' },
+    summary: 'Đề nghị cấp Phiếu lý lịch tư pháp (kiểm thử sự cố)',
+    receivedAt: '2026-01-15T08:30:00+07:00',
+    dueAt: '2026-01-29T17:00:00+07:00',
+    status: 'registered',
+    documents: [{ id: 'TL-0001', name: 'Tờ khai yêu cầu cấp Phiếu lý lịch tư pháp', componentCode: 'TP-LLTP-01' }],
+  };
+}
+
+const portalErrors: Fault = {
+  name: 'portal-errors',
+  what: 'the mock DVCQG portal fails 30% of its calls (HTTP 500) for the window while dossiers are synced to it; retried until recorded once, or dead-lettered past the retry budget',
+  async run(ctx) {
+    const portalUrl = ctx.stack.url('mock-portal');
+    const setFaults = async (body: unknown) => {
+      const r = await fetch(`${portalUrl}/_admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (r.status !== 200) throw new Error(`portal faults refused: ${r.status}`);
+    };
+    const sender = new BusClient(ctx.stack.gatewayUrls[0], ctx.stack.clients.get('so-tp-motcua')!, ctx.stack.issuer);
+    const byMessage = new Map<string, string>();
+    const run = Date.now().toString(36).toUpperCase();
+    let n = 0;
+    const injectedAt = Date.now();
+    await setFaults({ errorRate: 0.3, errorStatus: 500 });
+    ctx.log('  portal failing 30% of calls');
+    const until = injectedAt + window(ctx, 60_000, 20_000);
+    while (Date.now() < until) {
+      const code = `000.00.15.H49-CHAOS${run}-${String(++n).padStart(4, '0')}`;
+      const r = await sender.send({ type: 'dossier.sync', to: { member: PORTAL_MEMBER, service: 'dvcqg-dossier' }, correlationId: code, payload: dossierSync(code) }).catch(() => null);
+      if (r?.status === 202) byMessage.set((r.body as { id: string }).id, code);
+      await sleep(250);
+    }
+    await setFaults({});
+    return { injectedAt, liftedAt: Date.now(), extraIds: [...byMessage.keys()], portal: { portalUrl, byMessage }, notes: { dossiersSent: n, dossiersAccepted: byMessage.size } };
+  },
+};
+
+export const FAULTS: Fault[] = [brokerKill, runnerKill, gatewayRestart, stackRestart, auditStop, postgresStop, receiverDown, portalErrors];
