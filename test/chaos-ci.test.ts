@@ -8,6 +8,10 @@
 import t from 'tap';
 import { runChaos } from './chaos/chaos-run.js';
 
+// About 2.5 min on a busy two-core machine (stack start, three faults, accounting); headroom
+// over tap's default 180 s so a slow box fails on an assertion, not on the clock.
+t.setTimeout(300_000);
+
 t.test('fault proof subset: runner kill -9, gateway restart, PostgreSQL 10 s', async (t) => {
   const brokers = process.env.KAFKA_BROKERS;
   if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test`');

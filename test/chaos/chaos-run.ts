@@ -102,6 +102,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   });
   const phases: PhaseResult[] = [];
   let keep = true;
+  // Ctrl-C or a supervisor's SIGTERM: stop everything this run started before leaving.
+  const interrupted = (signal: NodeJS.Signals) => {
+    opts.log(`${signal}: stopping the chaos stack`);
+    void stack.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     await stack.start();
     const operator = new BusClient(stack.issuer, stack.clients.get('lgsp-operator')!, stack.issuer);
@@ -121,6 +128,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       keep = !phases.every((p) => p.passed);
     }
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await stack.close().catch((err: Error) => opts.log(`stopping the stack: ${err.message}`));
     await receiver.stop();
     // A failed run keeps its data and every service's log for the post-mortem.
