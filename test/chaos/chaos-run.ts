@@ -33,6 +33,8 @@ export interface ChaosOptions {
   /** Brokers to use instead of a 3-node cluster of the run's own. */
   externalBrokers?: string;
   log: (line: string) => void;
+  /** Called after each phase with the results so far (main.ts writes them as it goes). */
+  onPhase?: (phases: PhaseResult[]) => void;
 }
 
 export interface PhaseResult {
@@ -77,6 +79,8 @@ export interface ChaosResult {
   passed: boolean;
 }
 
+let phasesSoFar: PhaseResult[] = [];
+
 export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const startedAt = new Date().toISOString();
   const unknown = opts.faults.filter((f) => !FAULTS.some((x) => x.name === f));
@@ -101,6 +105,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     log: opts.log,
   });
   const phases: PhaseResult[] = [];
+  phasesSoFar = phases;
   let keep = true;
   // Ctrl-C or a supervisor's SIGTERM: stop everything this run started before leaving.
   const interrupted = (signal: NodeJS.Signals) => {
@@ -136,12 +141,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     if (keep) opts.log(`kept the run's data and logs in ${dataDir}`);
     else rmSync(dataDir, { recursive: true, force: true });
   }
-  const { log: _log, ...options } = opts;
+  const { log: _log, onPhase: _onPhase, ...options } = opts;
   void _log;
+  void _onPhase;
   return { startedAt, options, phases, passed: phases.length > 0 && phases.every((p) => p.passed) };
 }
 
 function report(opts: ChaosOptions, p: PhaseResult): void {
+  opts.onPhase?.(phasesSoFar);
   opts.log(`  ${p.fault}: accepted ${p.accepted}, delivered ${p.delivered}, dead-lettered ${p.deadLettered}, lost ${p.lost}, duplicates ${p.duplicates} (bound ${p.duplicateBound}), audit ${p.auditCovered}/${p.accepted} verify ${p.auditVerify ? 'ok' : 'FAILED'}, recovery ${p.recoveryMs ?? '-'} ms → ${p.passed ? 'passed' : 'FAILED'}`);
 }
 

@@ -71,8 +71,10 @@ let code = 1;
 try {
   const logDir = join(opts.out, '..', 'logs');
   rmSync(logDir, { recursive: true, force: true });
-  const result = await runChaos({ ...opts, gateways: 2, runners: 2, audits: 2, console: true, logDir, log });
   mkdirSync(join(opts.out, '..'), { recursive: true });
+  // Written after every phase too, so an interrupted run keeps what it measured.
+  const onPhase = (phases: PhaseResult[]) => writeFileSync(opts.out, JSON.stringify({ partial: true, phases }, null, 2) + '\n');
+  const result = await runChaos({ ...opts, gateways: 2, runners: 2, audits: 2, console: true, logDir, log, onPhase });
   writeFileSync(opts.out, JSON.stringify(result, null, 2) + '\n');
   console.log(table(result.phases));
   for (const p of result.phases.filter((x) => x.ratePerSecond)) console.log(`${p.fault}: ${p.accepted} messages at ${p.ratePerSecond}/s over ${Math.round(Number(p.notes.loadMs) / 1000)} s`);
