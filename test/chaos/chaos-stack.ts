@@ -52,7 +52,8 @@ interface ServiceEntry {
   tail: string;
 }
 
-const SERVICE_READY_MS = 90_000;
+// Generous: on a two-core machine shared with other work a start can take a minute or more.
+const SERVICE_READY_MS = 180_000;
 
 export class ChaosStack {
   kafka: LocalKafka | null = null;
@@ -144,16 +145,21 @@ export class ChaosStack {
       return { name, script, port: this.ports[name], env: { ...common, LGSP_DATA_DIR: dir, LGSP_INSTANCE_ID: name, ...extra } };
     };
     if (dossier) await this.launch(spec('mock-portal', 'services/mock-portal/main.js', dossier.portalEnv));
-    const specs = [
-      ...range(opts.audits).map((i) => spec(`audit-${i}`, 'services/audit/main.js')),
-      ...range(opts.runners).map((i) => spec(`runner-${i}`, 'services/runner/main.js', dossier?.runnerEnv)),
-      ...range(opts.gateways).map((i) => spec(`gateway-${i}`, 'services/gateway/main.js')),
-      ...(opts.console
-        ? [spec('console', 'services/console/main.js', { LGSP_AUDIT_URL: `http://127.0.0.1:${this.ports['audit-1']}`, LGSP_RUNNER_URL: `http://127.0.0.1:${this.ports['runner-1']}`, LGSP_GATEWAY_URL: this.issuer })]
-        : []),
+    // In two waves (replicas of a wave together): all seven at once starve each other on two
+    // cores until Fastify's plugin timeout fires; one by one costs minutes.
+    const waves = [
+      [
+        ...range(opts.audits).map((i) => spec(`audit-${i}`, 'services/audit/main.js')),
+        ...range(opts.runners).map((i) => spec(`runner-${i}`, 'services/runner/main.js', dossier?.runnerEnv)),
+      ],
+      [
+        ...range(opts.gateways).map((i) => spec(`gateway-${i}`, 'services/gateway/main.js')),
+        ...(opts.console
+          ? [spec('console', 'services/console/main.js', { LGSP_AUDIT_URL: `http://127.0.0.1:${this.ports['audit-1']}`, LGSP_RUNNER_URL: `http://127.0.0.1:${this.ports['runner-1']}`, LGSP_GATEWAY_URL: this.issuer })]
+          : []),
+      ],
     ];
-    // Started together (each waits for its own health): sequential starts cost a minute on two cores.
-    await Promise.all(specs.map((s) => this.launch(s)));
+    for (const wave of waves) await Promise.all(wave.map((s) => this.launch(s)));
   }
 
   private async launch(spec: { name: string; script: string; port: number; env: Record<string, string> }): Promise<void> {
