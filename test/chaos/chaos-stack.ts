@@ -5,6 +5,7 @@
 // service is restarted by the same supervisor `npm start` uses; a service can also be held down
 // (no restart) for a fault window. Every process it stops or kills is one it started itself.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
@@ -241,7 +242,28 @@ export class ChaosStack {
   }
 
   async restartBroker(i: number): Promise<void> {
-    await this.kafka!.startNode(i);
+    try {
+      await this.kafka!.startNode(i);
+    } catch (err) {
+      // local-kafka gives a node 90 s; on a loaded box recovering its logs can take longer. The
+      // node keeps starting: wait for the cluster to list it again rather than give up.
+      if (this.kafka!.pids.length < 3) throw err;
+      this.opts.log(`  broker ${i + 1} slow to start (${(err as Error).message.split('\n')[0]}); waiting for it`);
+      const kafka = new Kafka({ clientId: 'chaos-probe', brokers: this.kafka!.brokers, logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      const deadline = Date.now() + SERVICE_READY_MS;
+      try {
+        await admin.connect();
+        for (;;) {
+          const { brokers } = await admin.describeCluster().catch(() => ({ brokers: [] as unknown[] }));
+          if (brokers.length >= 3) break;
+          if (Date.now() > deadline) throw err;
+          await sleep(1000);
+        }
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    }
   }
 
   /** Stops every service, then the brokers and PostgreSQL; data stays for start(). */
