@@ -176,6 +176,25 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     observeDelivered: (envelope) => deliveryLatency.observe({ connector: name, type: envelope.type }, Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000),
   });
 
+  // A connector whose start failed on the bus (a busy cluster answering "does not host this
+  // topic-partition" right after topic creation, a broker restarting) is started again with
+  // backoff (1 s doubling to 30 s). Without it the runner stayed up and healthy while that
+  // connector delivered nothing until someone restarted the process (seen by `npm run chaos`).
+  const restartDelays = new Map<string, number>();
+  const restartTimers = new Set<NodeJS.Timeout>();
+  let runnerStopped = false;
+  const scheduleStart = (slot: ConnectorSlot) => {
+    const name = slot.manifest.name;
+    const delay = restartDelays.get(name) ?? 1000;
+    restartDelays.set(name, Math.min(delay * 2, 30_000));
+    log.warn({ connector: name, retryInMs: delay }, 'starting the connector again after its start failed');
+    const timer = setTimeout(() => {
+      restartTimers.delete(timer);
+      if (!runnerStopped && slot.loadError && !slot.worker) void startSlot(slot);
+    }, delay);
+    restartTimers.add(timer);
+  };
+
   async function startSlot(slot: ConnectorSlot): Promise<void> {
     const name = slot.manifest.name;
     if (slot.discoveryError) {
@@ -199,6 +218,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       if (slot.paused) worker.pause();
       await withTimeout(worker.start(), config.connectorStartTimeoutMs, `start() did not finish within ${config.connectorStartTimeoutMs} ms`);
       slot.loadError = null;
+      restartDelays.delete(name);
       log.info({ connector: name, paused: slot.paused ?? false }, 'connector running');
     } catch (err) {
       const message = (err as Error)?.message ?? String(err);
@@ -208,6 +228,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       await slot.worker?.stop().catch(() => undefined);
       slot.worker = null;
       log.error({ connector: name, err: slot.loadError }, 'connector failed to start');
+      // Loading errors (module, manifest, configuration) need a fix, not another try.
+      if (!(err instanceof ConnectorLoadError) && !runnerStopped) scheduleStart(slot);
     }
   }
 
@@ -382,6 +404,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     url,
     slots,
     async stop() {
+      runnerStopped = true;
+      for (const timer of restartTimers) clearTimeout(timer);
       await app.close();
       await pauseState.stop();
       for (const slot of slots.values()) await slot.worker?.stop();
