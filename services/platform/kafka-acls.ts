@@ -9,8 +9,8 @@
 //   audit can at most read them;
 // - the console never writes a message topic: a dead-letter replay goes to the connector's retry
 //   topic (dead-letter-replay.ts), which the runner reads and verifies like any retry;
-// - lgsp.events and lgsp.audit are written by the platform services only (gateway, runner,
-//   console's operator actions); the audit and the ledger only read them.
+// - lgsp.events is written by the platform services only (gateway, runner, console's operator
+//   actions); the audit and the ledger only read it.
 import kafkajs, { type Admin } from 'kafkajs';
 import { kafkaUserName, type KafkaPrincipal } from './kafka-security.js';
 import type { KafkaSettings } from './config.js';
@@ -33,26 +33,25 @@ const group = (name: string, pattern: AclRule['pattern'], operations: AclOperati
 export const BUS_ACLS: Record<Exclude<KafkaPrincipal, 'admin'>, AclRule[]> = {
   gateway: [
     topic('lgsp.msg.', 'prefixed', ['Write', 'Create', 'Describe']),
-    topic('lgsp.events', 'literal', ['Read', 'Write', 'Create', 'Describe']),
-    topic('lgsp.audit', 'literal', ['Write', 'Create', 'Describe']),
+    topic('lgsp.events', 'literal', ['Write', 'Create', 'Describe']),
     topic('lgsp.reply', 'literal', ['Read', 'Create', 'Describe']),
-    topic('lgsp.inbox', 'literal', ['Read', 'Create', 'Describe']),
     group('lgsp-gateway-', 'prefixed', ['Read']),
   ],
+  // The runner also hosts the ledger (services/ledger): it reads lgsp.events and lgsp.inbox.
   runner: [
     topic('lgsp.msg.', 'prefixed', ['Read', 'Create', 'Describe']),
     topic('lgsp.retry.', 'prefixed', ['Read', 'Write', 'Create', 'Describe']),
     topic('lgsp.dlq.', 'prefixed', ['Write', 'Create', 'Describe']),
-    topic('lgsp.events', 'literal', ['Write', 'Create', 'Describe']),
-    topic('lgsp.audit', 'literal', ['Write', 'Create', 'Describe']),
+    topic('lgsp.events', 'literal', ['Read', 'Write', 'Create', 'Describe']),
     topic('lgsp.reply', 'literal', ['Write', 'Create', 'Describe']),
-    topic('lgsp.inbox', 'literal', ['Write', 'Create', 'Describe']),
+    topic('lgsp.inbox', 'literal', ['Read', 'Write', 'Create', 'Describe']),
     group('lgsp-connector-', 'prefixed', ['Read']),
+    group('lgsp-ledger', 'prefixed', ['Read']),
   ],
+  // Create: it makes the work topics and lgsp.events when it starts first (never writes them).
   audit: [
-    topic('lgsp.msg.', 'prefixed', ['Read', 'Describe']),
-    topic('lgsp.events', 'literal', ['Read', 'Describe']),
-    topic('lgsp.audit', 'literal', ['Read', 'Create', 'Describe']),
+    topic('lgsp.msg.', 'prefixed', ['Read', 'Create', 'Describe']),
+    topic('lgsp.events', 'literal', ['Read', 'Create', 'Describe']),
     topic('lgsp.audit.checkpoints', 'literal', ['Read', 'Write', 'Create', 'Describe']),
     group('lgsp-audit', 'prefixed', ['Read']),
   ],
@@ -62,16 +61,19 @@ export const BUS_ACLS: Record<Exclude<KafkaPrincipal, 'admin'>, AclRule[]> = {
     // The audited replay path (and end offsets for the lag monitor).
     topic('lgsp.retry.', 'prefixed', ['Write', 'Describe']),
     topic('lgsp.dlq.', 'prefixed', ['Read', 'Create', 'Describe']),
-    topic('lgsp.events', 'literal', ['Read', 'Write', 'Create', 'Describe']),
-    topic('lgsp.audit', 'literal', ['Write', 'Create', 'Describe']),
+    // Operator actions and `replayed` events.
+    topic('lgsp.events', 'literal', ['Write', 'Create', 'Describe']),
+    topic('lgsp.inbox', 'literal', ['Describe']),
     group('lgsp-console-', 'prefixed', ['Read']),
-    // Committed offsets of the connectors' and the audit's groups, for the lag monitor.
+    // Committed offsets of the connectors', the audit's and the ledger's groups, for the lag monitor.
     group('lgsp-connector-', 'prefixed', ['Describe']),
     group('lgsp-audit', 'prefixed', ['Describe']),
+    group('lgsp-ledger', 'prefixed', ['Describe']),
   ],
+  // A ledger deployed on its own (today it runs inside the runners, as the runner principal).
   ledger: [
-    topic('lgsp.msg.', 'prefixed', ['Read', 'Describe']),
-    topic('lgsp.events', 'literal', ['Read', 'Create', 'Describe']),
+    topic('lgsp.events', 'literal', ['Read', 'Describe']),
+    topic('lgsp.inbox', 'literal', ['Read', 'Describe']),
     group('lgsp-ledger', 'prefixed', ['Read']),
   ],
 };

@@ -88,9 +88,17 @@ export class RecordVerifier {
   }
 
   async verify(value: Buffer | null, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Promise<VerifyResult> {
+    if (!value) return { ok: false, reason: 'record has no value' };
+    return this.verifyLeaf(leafHash(value), headers);
+  }
+
+  /**
+   * verify() for a record known only by its Merkle leaf hash (the audit log keeps the leaf of a
+   * message record, not its payload): proves that a record with this leaf was in a signed batch.
+   */
+  verifyLeaf(leaf: Buffer, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): VerifyResult {
     const jws = headerString(headers?.[SIGNATURE_HEADER]);
     const proof = headerString(headers?.[PROOF_HEADER]);
-    if (!value) return { ok: false, reason: 'record has no value' };
     if (!jws || !proof) return { ok: false, reason: 'record is not signed' };
     const claims = this.checkSignature(jws);
     if (typeof claims === 'string') return { ok: false, reason: claims };
@@ -105,7 +113,7 @@ export class RecordVerifier {
     } catch {
       return { ok: false, reason: 'malformed inclusion proof' };
     }
-    const root = rootFromPath(leafHash(value), Number(match[1]), claims.n, path);
+    const root = rootFromPath(leaf, Number(match[1]), claims.n, path);
     if (!root || base64url.encode(root) !== claims.root) return { ok: false, reason: 'record does not match its signed batch (tampered or forged)' };
     return { ok: true, signedAt: claims.iat };
   }

@@ -161,7 +161,9 @@ async function main(): Promise<void> {
     const admin = createKafka('bench-admin', kafkaSettings, 'admin').admin();
     await admin.connect();
     const relayLag = () => groupLag(admin, `${prefix}lgsp-connector-relay`, `${prefix}lgsp.msg.notice`);
-    const auditLag = () => groupLag(admin, `${prefix}lgsp-audit`, `${prefix}lgsp.audit`);
+    // The audit reads the work topic and the event topic itself (no copy topic).
+    const auditLag = async () =>
+      (await groupLag(admin, `${prefix}lgsp-audit`, `${prefix}lgsp.events`)) + (await groupLag(admin, `${prefix}lgsp-audit`, `${prefix}lgsp.msg.notice`));
 
     // Gateway maximum accepted throughput (closed loop), per payload size.
     const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number>; recordsPerProduce: Record<string, number> }> = {};
