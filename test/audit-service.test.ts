@@ -1,6 +1,7 @@
 // The audit service against a real Kafka broker: signed events are chained, untrusted records
 // become 'rejected' entries, the API is for operators only, and `lgsp audit verify` catches a
 // store edited after the fact.
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import t, { type Test } from 'tap';
@@ -14,6 +15,8 @@ import { issueAccessToken } from '../services/platform/access-token.js';
 import { startAuditService } from '../services/audit/audit-service.js';
 import { runAuditVerify } from '../services/audit/verify-command.js';
 import { createTestDatabase } from './helpers/test-database.js';
+import { createTestKeys } from './helpers/test-keys.js';
+import { privateKeyFile } from '../services/platform/key-files.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -52,14 +55,15 @@ const envelope = (member: string) => ({
 t.test('audit service over real Kafka', async (t) => {
   const brokers = await kafkaBrokers(t);
   const dataDir = t.testdir();
-  const keysFile = join(dataDir, 'platform-keys.json');
-  const keystore = await PlatformKeystore.open(keysFile);
+  const keys = await createTestKeys(dataDir);
+  const keysFile = keys.jwksFile;
   const database = await createTestDatabase('audit-service');
   t.teardown(() => database.drop());
   const config = loadConfig(
     {
       dataDir,
-      keysFile,
+      keysDir: keys.keysDir,
+      jwksFile: keys.jwksFile,
       databaseUrl: database.url,
       kafkaBrokers: brokers,
       topicPrefix: `t${Date.now()}-${process.pid}-`,
@@ -81,7 +85,8 @@ t.test('audit service over real Kafka', async (t) => {
   // --- produce: signed events (one of them twice), an unsigned, a forged and a malformed record
   const kafka = createKafka('audit-test', brokers);
   const producerOpts = { lingerMs: 2, maxBatch: 100, ttlSeconds: 300 };
-  const producer = new BatchingProducer(kafka, () => keystore.signingKey, producerOpts);
+  const runnerKey = await keys.signing('runner', 'record');
+  const producer = new BatchingProducer(kafka, () => runnerKey, producerOpts);
   const intruder = await PlatformKeystore.ephemeral();
   const forger = new BatchingProducer(kafka, () => intruder.signingKey, producerOpts);
   const raw = kafka.producer();
@@ -130,9 +135,10 @@ t.test('audit service over real Kafka', async (t) => {
     t.notOk(JSON.stringify(rejected).includes('mallory'), 'the untrusted body is not copied into the log');
   });
 
+  const tokenKey = await keys.signing('gateway', 'token');
   t.test('query API is for operators and observers only', async (t) => {
     const token = (roles: ('agency' | 'operator' | 'observer')[]) =>
-      issueAccessToken(keystore.signingKey, config.issuer, { clientId: `test-${roles.join('-')}`, member: '000.00.00.H49', roles }, 300);
+      issueAccessToken(tokenKey, config.issuer, { clientId: `test-${roles.join('-')}`, member: '000.00.00.H49', roles }, 300);
     const get = (path: string, bearer?: string) => fetch(`${audit.url}${path}`, bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {});
 
     const anonymous = await get('/v1/audit/events');
@@ -202,6 +208,17 @@ t.test('audit service over real Kafka', async (t) => {
 
     t.equal(await runAuditVerify(['--database', database.url, '--keys', keysFile], out), 0, lines.join('\n'));
     t.match(lines.join('\n'), /6 entries, \d+ checkpoints[\s\S]*OK/);
+
+    // Public keys only: the keyset alone, copied where no private key lives, is all it needs;
+    // handed a private key file instead, it refuses to use it.
+    const auditorDir = t.testdir();
+    copyFileSync(keys.jwksFile, join(auditorDir, 'jwks.json'));
+    lines.length = 0;
+    t.equal(await runAuditVerify(['--database', database.url, '--keys', join(auditorDir, 'jwks.json')], out), 0, lines.join('\n'));
+    lines.length = 0;
+    t.equal(await runAuditVerify(['--database', database.url, '--keys', privateKeyFile(keys.keysDir, 'audit', 'checkpoint')], out), 2, 'a private key file is not a keyset');
+    t.match(lines.join('\n'), /not a usable public keyset/);
+    lines.length = 0;
 
     // An owner of the tables can switch the append-only triggers off; the chain still tells.
     const attacker = new pg.Client({ connectionString: database.url });

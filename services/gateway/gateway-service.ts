@@ -8,11 +8,12 @@ import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { Registry } from '../platform/registry.js';
-import { PlatformKeystore } from '../platform/keystore.js';
+import { openServiceKeys } from '../platform/key-files.js';
+import { PublicKeyset } from '../platform/public-keyset.js';
+import { busRecordVerifier } from '../platform/record-writers.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
-import { RecordVerifier } from '../platform/record-signing.js';
 import { startSignedConsumer } from '../platform/signed-consumer.js';
 import { createMetricsRegistry } from '../platform/service-health.js';
 import { consumerMetrics, producerMetrics } from '../platform/kafka-metrics.js';
@@ -47,7 +48,9 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   for (const f of catalogue.failedManifests) log.warn({ connector: f.name, err: f.error }, 'connector manifest refused: its message types are not offered');
   const registry = Registry.load(config.registryFile, catalogue);
-  const keystore = await PlatformKeystore.open(config.keysFile);
+  // Its own private keys only; other services' keys it knows from the public keyset.
+  const signingKeys = await openServiceKeys(config.keysDir, 'gateway', ['token', 'record', 'delivery'] as const);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka(`lgsp-gateway-${instanceId}`, config.kafkaBrokers, log);
   const db = await openDatabase(config.databaseUrl, {
@@ -61,7 +64,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   await admin.connect();
   await ensureTopics(admin, [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events, topics.audit], config.topicPartitions);
 
-  const producer = new BatchingProducer(kafka, () => keystore.signingKey, {
+  const producer = new BatchingProducer(kafka, () => signingKeys.record.signingKey, {
     lingerMs: config.producerLingerMs,
     maxBatch: config.producerMaxBatch,
     ttlSeconds: config.messageTtlSeconds,
@@ -80,7 +83,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     // Status views tolerate a fraction of a second; fewer, larger fetches save CPU.
     maxWaitTimeInMs: 200,
     minBytes: 16 * 1024,
-    verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
+    verifier: busRecordVerifier(publicKeys, topics, { enforceExpiry: false }),
     log,
     handleBatch: async (records) => {
       const events: BusEvent[] = [];
@@ -102,14 +105,15 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     log,
     catalogue,
     registry: () => registry,
-    keystore,
+    signingKeys,
+    publicKeys,
     producer,
     topics,
     db,
     store,
     acceptedRows: new BatchedWriter<BusEvent>((events) => store.record(events)),
     clientAuth: new ClientAuthenticator(() => registry, [config.issuer, `${config.issuer}/v1/token`], new AssertionReplayCache(db)),
-    tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer),
+    tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
     submissionHooks: [],
   };

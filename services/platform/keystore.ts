@@ -1,8 +1,9 @@
-// Platform signing keys (tokens, bus records, deliveries, audit checkpoints). Generated on
-// first run and kept outside git; rotation adds a new active key while older keys stay in the
-// JWKS so records and tokens signed before the rotation still verify (no downtime).
-// Running services watch the keys file: after `lgsp keys rotate` they publish the new key and
-// sign with it within a few seconds, without a restart.
+// One signing key file: the private key(s) of one purpose of one service (key-files.ts lays
+// them out, key-purposes.ts says who holds what). Generated on first run and kept outside git.
+// The newest key signs. The file is watched: after `lgsp keys rotate` a running service signs
+// with the new key within LGSP_KEYS_WATCH_MS, without a restart. Verification in services goes
+// through the public keyset (public-keyset.ts), never through another service's key file; the
+// in-memory lookups here serve tests and tools that hold a key of their own.
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
@@ -55,9 +56,6 @@ function writeAtomically(file: string, content: string): void {
 const DEFAULT_WATCH_MS = 2000;
 
 export class PlatformKeystore {
-  /** Bumped whenever the key set changes, so derived lookups rebuild. */
-  private generation = 0;
-
   private constructor(
     private readonly file: string | null,
     private stored: StoredKey[],
@@ -81,7 +79,8 @@ export class PlatformKeystore {
    * on every filesystem, unlike fs.watch events) and reloads the key set when it changed.
    */
   private watch(intervalMs: number): void {
-    if (!this.file) return;
+    // 0: a one-off read (tools, tests), nothing to watch.
+    if (!this.file || intervalMs <= 0) return;
     const file = this.file;
     let seen = statSync(file).mtimeMs;
     const timer = setInterval(() => {
@@ -105,7 +104,6 @@ export class PlatformKeystore {
     const active = await PlatformKeystore.importActive(keys);
     this.stored = keys;
     this.active = active;
-    this.generation++;
   }
 
   /** A keystore held only in memory (tests, ephemeral tools). */
@@ -135,56 +133,20 @@ export class PlatformKeystore {
     return { keys: [...this.stored].reverse().map((k) => toPublicJwk(k.privateJwk)) };
   }
 
-  /**
-   * Verification key lookup by `kid`. Another process may have rotated the shared keys file,
-   * so an unknown kid re-reads the file (at most once a second) before failing.
-   */
+  /** jose key lookup over this file's own public keys (tests, tools). */
   keyResolver(): JWTVerifyGetKey {
-    let local = createLocalJWKSet(this.publicJwks());
-    let built = this.generation;
-    let lastReload = 0;
-    return async (header, token) => {
-      if (built !== this.generation) {
-        local = createLocalJWKSet(this.publicJwks());
-        built = this.generation;
-      }
-      try {
-        return await local(header, token);
-      } catch (err) {
-        if (!this.file || Date.now() - lastReload < 1000) throw err;
-        lastReload = Date.now();
-        await this.reload();
-        local = createLocalJWKSet(this.publicJwks());
-        built = this.generation;
-        return local(header, token);
-      }
-    };
+    return createLocalJWKSet(this.publicJwks());
   }
 
-  /**
-   * node:crypto public keys by kid, for es256.ts verification. An unknown kid re-reads the keys
-   * file (at most once a second), as keyResolver() does.
-   */
+  /** node:crypto public keys by kid over this file's own keys, for es256.ts (tests, tools). */
   publicKeyLookup(): (kid: string) => KeyObject | undefined {
     const cache = new Map<string, KeyObject>();
-    let lastReload = 0;
-    const fill = () => {
-      for (const k of this.stored) if (!cache.has(k.kid)) cache.set(k.kid, createPublicKey({ key: toPublicJwk(k.privateJwk) as import('node:crypto').JsonWebKey, format: 'jwk' }));
-    };
-    fill();
     return (kid) => {
-      let hit = cache.get(kid);
-      if (!hit) {
-        fill(); // the watcher may have loaded new keys since
-        hit = cache.get(kid);
-      }
-      if (hit || !this.file || Date.now() - lastReload < 1000) return hit;
-      lastReload = Date.now();
-      try {
-        this.stored = (JSON.parse(readFileSync(this.file, 'utf8')) as KeysFile).keys;
-        fill();
-      } catch {
-        /* keep what we have */
+      if (!cache.has(kid)) {
+        // The watcher may have loaded new keys since the lookup was made.
+        const stored = this.stored.find((k) => k.kid === kid);
+        if (!stored) return undefined;
+        cache.set(kid, createPublicKey({ key: toPublicJwk(stored.privateJwk) as import('node:crypto').JsonWebKey, format: 'jwk' }));
       }
       return cache.get(kid);
     };
@@ -196,7 +158,6 @@ export class PlatformKeystore {
     this.stored.push({ kid, createdAt: new Date().toISOString(), privateJwk });
     if (this.file) writeAtomically(this.file, JSON.stringify({ keys: this.stored }, null, 2));
     this.active = await PlatformKeystore.importActive(this.stored);
-    this.generation++;
     return kid;
   }
 }

@@ -8,7 +8,7 @@ import type { Consumer } from 'kafkajs';
 import { createKafka, ensureTopics } from '../../platform/kafka-transport.js';
 import { ProblemError } from '../../platform/problem.js';
 import { isDatabaseUnavailable } from '../../platform/database.js';
-import { RecordVerifier } from '../../platform/record-signing.js';
+import { busRecordVerifier } from '../../platform/record-writers.js';
 import type { GatewayModule, GatewayModuleHost } from '../../platform/gateway-module.js';
 import type { SubmissionHook } from '../../platform/submission-hooks.js';
 import { decodeEdxml, EdxmlError } from '../../edxml/edxml-codec.js';
@@ -58,7 +58,7 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
     kafka,
     topics: ctx.topics,
     groupId: `${ctx.topics.prefix}lgsp-gateway-inbox`,
-    verifier: new RecordVerifier(ctx.keystore.publicKeyLookup(), { enforceExpiry: false }),
+    verifier: busRecordVerifier(ctx.publicKeys, ctx.topics, { enforceExpiry: false }),
     registry: ctx.registry,
     inbox: exchange.inbox,
     db: ctx.db,
