@@ -57,7 +57,7 @@ const DEFAULTS: BusConfig = {
   topicPartitions: 6,
   registryFile: '.lgsp/dev/registry.json',
   keysDir: '.lgsp/dev/keys',
-  jwksFile: '.lgsp/dev/keys/jwks.json',
+  jwksFile: '.lgsp/dev/keys/public/jwks.json',
   keyGraceSeconds: 8 * 24 * 3600,
   issuer: 'http://127.0.0.1:8080',
   logLevel: 'info',

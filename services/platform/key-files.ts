@@ -1,7 +1,8 @@
 // Where the keys live on disk, how they are created and how they rotate. Each service's private
 // keys are in their own directory, <keysDir>/<service>/<purpose>.json (mode 0600; a deployment
 // mounts only that directory into the service: a Secret per service), and the public keyset is
-// one JWKS file every process may read (LGSP_JWKS_FILE). Rotation publishes the new public key
+// one JWKS file every process may read (LGSP_JWKS_FILE; in its own directory, <keysDir>/public/
+// by default, so a deployment can mount it without mounting anyone's private keys). Rotation publishes the new public key
 // in the keyset *before* the signer's file changes, so no verifier ever meets a signature by a
 // key it cannot find; the previous key is marked superseded and keeps verifying for the grace
 // period (public-keyset.ts). Running signers watch their file (keystore.ts) and switch without
@@ -18,7 +19,8 @@ export function privateKeyFile(keysDir: string, service: KeyService, purpose: Ke
 }
 
 function writeAtomically(file: string, content: string, mode: number): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  // A private key's directory is its service's alone; the keyset's is readable by all.
+  mkdirSync(dirname(file), { recursive: true, mode: mode & 0o044 ? 0o755 : 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, content, { mode });
   renameSync(tmp, file);

@@ -131,7 +131,7 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
     }
     // First run: each service's own signing keys and the public keyset (never committed).
     const keysDir = join(dataDir, 'keys');
-    const jwksFile = join(keysDir, 'jwks.json');
+    const jwksFile = join(keysDir, 'public', 'jwks.json');
     await ensureKeys(keysDir, jwksFile);
     const ports = { simulator: await freePort(), audit: await freePort(), console: await freePort() };
     const runnerPorts: number[] = [];

@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   try {
     const prefix = `bench-${Date.now().toString(36)}.`;
     const keysDir = join(dataDir, 'keys');
-    const jwksFile = join(keysDir, 'jwks.json');
+    const jwksFile = join(keysDir, 'public', 'jwks.json');
     await ensureKeys(keysDir, jwksFile);
     const ports = { gateway: await freePort(), runner: await freePort(), audit: await freePort(), sink: await freePort(), ceiling: await freePort() };
     const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;

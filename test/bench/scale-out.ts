@@ -27,7 +27,7 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
   const processes: ServiceProcess[] = [];
   try {
     const keysDir = join(root, 'keys');
-    const jwksFile = join(keysDir, 'jwks.json');
+    const jwksFile = join(keysDir, 'public', 'jwks.json');
     await ensureKeys(keysDir, jwksFile);
     const ports = { gw1: await freePort(), gw2: await freePort(), r1: await freePort(), r2: await freePort(), audit: await freePort(), sink: await freePort() };
     const issuer = `http://127.0.0.1:${ports.gw1}`;

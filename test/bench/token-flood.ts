@@ -49,7 +49,7 @@ export async function runTokenFlood(opts: { brokers: string; seconds: number; co
   const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-token-flood-'));
   try {
     const keysDir = join(dataDir, 'keys');
-    const jwksFile = join(keysDir, 'jwks.json');
+    const jwksFile = join(keysDir, 'public', 'jwks.json');
     await ensureKeys(keysDir, jwksFile);
     const port = await freePort();
     const gatewayUrl = `http://127.0.0.1:${port}`;

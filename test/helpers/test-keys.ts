@@ -17,7 +17,7 @@ export interface TestKeys {
 
 export async function createTestKeys(dataDir: string): Promise<TestKeys> {
   const keysDir = join(dataDir, 'keys');
-  const jwksFile = join(keysDir, 'jwks.json');
+  const jwksFile = join(keysDir, 'public', 'jwks.json');
   await ensureKeys(keysDir, jwksFile);
   const publicKeys = PublicKeyset.open(jwksFile);
   return {
