@@ -3,9 +3,10 @@
 // records, the writer) it expects, and a rotation reaches running services without a restart
 // while the superseded key keeps verifying for the grace period.
 import t from 'tap';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { decodeProtectedHeader } from 'jose';
 import { Kafka, logLevel } from 'kafkajs';
 import { AccessTokenVerifier, issueAccessToken } from '../services/platform/access-token.js';
@@ -249,4 +250,74 @@ t.test('on a running bus', async (t) => {
     t.not(kid('gateway', 'token'), oldToken);
     t.equal((await oldTokenCaller.request('GET', '/v1/services')).status, 200, 'a token from the old key verifies through the grace period');
   });
+});
+
+t.test('nothing the SDK hands a connector is a key', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'lgsp-key-probe-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const sdk = fileURLToPath(new URL('../connectors/sdk/index.js', import.meta.url));
+  const dir = join(root, 'connectors');
+  const write = (file: string, content: unknown) => {
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  };
+  write(join(root, 'package.json'), { type: 'module', private: true });
+  write(join(dir, 'key-probe', 'connector.json'), { name: 'key-probe', entry: './index', messageTypes: [{ type: 'key.probe', schema: './schemas/key.probe.schema.json' }] });
+  write(join(dir, 'key-probe', 'schemas', 'key.probe.schema.json'), {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://lgsp.example.gov.vn/schemas/messages/key.probe.schema.json',
+    type: 'object',
+    additionalProperties: false,
+    properties: { text: { type: 'string' } },
+    examples: [{ text: 'x' }],
+  });
+  // Walks everything reachable from ctx (properties, getters, prototypes' own data) looking for
+  // key material: node:crypto KeyObjects, WebCrypto CryptoKeys, JWKs with a private member.
+  write(join(dir, 'key-probe', 'index.ts'), `import { generateKeyPairSync, KeyObject } from 'node:crypto';
+import { defineConnector } from '${sdk}';
+function probe(root: unknown): string[] {
+  const found: string[] = [];
+  const seen = new Set<unknown>();
+  const walk = (v: unknown, path: string, depth: number) => {
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v) || depth > 6) return;
+    seen.add(v);
+    if (v instanceof KeyObject || (typeof CryptoKey !== 'undefined' && v instanceof CryptoKey)) { found.push(path); return; }
+    if (typeof v === 'object' && typeof (v as { d?: unknown }).d === 'string' && 'kty' in (v as object)) { found.push(path); return; }
+    for (const key of Reflect.ownKeys(v as object)) {
+      let child: unknown;
+      try { child = (v as Record<string | symbol, unknown>)[key as string]; } catch { continue; }
+      walk(child, path + '.' + String(key), depth + 1);
+    }
+  };
+  walk(root, 'ctx', 0);
+  return found;
+}
+export default defineConnector({
+  name: 'key-probe',
+  async handle(_message, ctx) {
+    // The probe itself must find a key where there is one, or an empty answer proves nothing.
+    const planted = probe({ deep: { inside: { key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey } } });
+    return { detail: { keysReachable: probe(ctx), plantedFound: planted.length } };
+  },
+});
+`);
+  const bus = await startTestBus(t, {
+    name: 'key-probe',
+    connectors: ['key-probe'],
+    config: { connectorDirs: [dir] },
+    registry: (registry) => {
+      registry.services.push({ code: 'key-probe', provider: '000.00.00.H49', system: 'vp-ubnd-qlvb', connector: 'key-probe', messageTypes: ['key.probe'] });
+      registry.accessRights.push({ client: 'so-tttt-qlvb', service: 'key-probe', provider: '000.00.00.H49' });
+    },
+  });
+  const sender = bus.client('so-tttt-qlvb');
+  const sent = await sender.send({ type: 'key.probe', to: { member: '000.00.00.H49', service: 'key-probe' }, payload: { text: 'x' } });
+  t.equal(sent.status, 202);
+  const view = await eventually(async () => {
+    const s = await sender.status(sent.body.id);
+    return s.body.status === 'delivered' ? s.body : null;
+  });
+  const delivered = view.events.find((e: { event: string }) => e.event === 'delivered');
+  t.equal(delivered.detail.plantedFound, 1, 'the probe finds a key planted in an object');
+  t.same(delivered.detail.keysReachable, [], 'no key object or private JWK reachable from ctx');
 });
