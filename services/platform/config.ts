@@ -185,6 +185,11 @@ export function loadConfig(overrides: Partial<BusConfig> = {}, env: NodeJS.Proce
     const details = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params?.additionalProperty} ${e.message}`);
     throw new ConfigError(`invalid configuration: ${details.join('; ')}`);
   }
+  // A record keeps its signature for messageTtlSeconds (retries, dead letters, replays): a key
+  // that stopped verifying sooner after a rotation would turn records in flight into forgeries.
+  if (merged.keyGraceSeconds < merged.messageTtlSeconds) {
+    throw new ConfigError(`invalid configuration: keyGraceSeconds (${merged.keyGraceSeconds}) must be at least messageTtlSeconds (${merged.messageTtlSeconds})`);
+  }
   merged.dataDir = resolve(merged.dataDir);
   return merged;
 }
