@@ -137,6 +137,34 @@ t.test('lgsp keys: usage errors', async (t) => {
   t.equal(await runKeysCommand(['init', 'extra'], out), 2);
 });
 
+t.test('lgsp keys init and rotate on the configured files', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lgsp-keys-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const saved = { dir: process.env.LGSP_KEYS_DIR, jwks: process.env.LGSP_JWKS_FILE };
+  process.env.LGSP_KEYS_DIR = join(dir, 'keys');
+  process.env.LGSP_JWKS_FILE = join(dir, 'public', 'jwks.json');
+  t.teardown(() => {
+    for (const [name, value] of [['LGSP_KEYS_DIR', saved.dir], ['LGSP_JWKS_FILE', saved.jwks]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+  const lines: string[] = [];
+  const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
+  t.equal(await runKeysCommand(['init'], out), 0);
+  t.equal(lines.filter((l) => l.startsWith('created ')).length, 7);
+  const before = JSON.parse(readFileSync(join(dir, 'public', 'jwks.json'), 'utf8'));
+  lines.length = 0;
+  t.equal(await runKeysCommand(['rotate', '--service', 'console'], out), 0, lines.join('\n'));
+  t.match(lines[0], new RegExp(`^console record: new key \\S+ \\(replaces ${kidOf(before, 'console', 'record')[0]}`));
+  const after = JSON.parse(readFileSync(join(dir, 'public', 'jwks.json'), 'utf8'));
+  t.equal(after.keys.length, 8, 'one more key, the old one still published');
+  t.same(kidOf(after, 'console', 'record', false), kidOf(before, 'console', 'record'));
+  lines.length = 0;
+  t.equal(await runKeysCommand(['rotate', '--service', 'runner', '--purpose', 'token'], out), 2, 'the runner holds no token key');
+  t.match(lines.join('\n'), /the runner service holds no token key/);
+});
+
 t.test('on a running bus', async (t) => {
   // Services watch their key files and the keyset this often (read when they open them).
   process.env.LGSP_KEYS_WATCH_MS = '100';
