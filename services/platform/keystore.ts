@@ -4,8 +4,7 @@
 // with the new key within LGSP_KEYS_WATCH_MS, without a restart. Verification in services goes
 // through the public keyset (public-keyset.ts), never through another service's key file; the
 // in-memory lookups here serve tests and tools that hold a key of their own.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey } from 'jose';
 
@@ -45,13 +44,6 @@ export function toPublicJwk(jwk: JWK): JWK {
   return pub;
 }
 
-function writeAtomically(file: string, content: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  renameSync(tmp, file);
-}
-
 /** How often a running service looks at the keys file for a rotation (LGSP_KEYS_WATCH_MS). */
 const DEFAULT_WATCH_MS = 2000;
 
@@ -62,12 +54,11 @@ export class PlatformKeystore {
     private active: SigningKey,
   ) {}
 
-  /** Loads the keys file, creating it with one fresh key on first run, and watches it for rotations. */
+  /**
+   * Loads a key file written by key-files.ts (`lgsp keys init` / `rotate`) and watches it for
+   * rotations. It never creates one: a key nobody published could not be verified.
+   */
   static async open(file: string, opts: { watchIntervalMs?: number } = {}): Promise<PlatformKeystore> {
-    if (!existsSync(file)) {
-      const { kid, privateJwk } = await generateSigningJwk();
-      writeAtomically(file, JSON.stringify({ keys: [{ kid, createdAt: new Date().toISOString(), privateJwk }] }, null, 2));
-    }
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as KeysFile;
     const keystore = new PlatformKeystore(file, parsed.keys, await PlatformKeystore.importActive(parsed.keys));
     keystore.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS));
@@ -75,7 +66,7 @@ export class PlatformKeystore {
   }
 
   /**
-   * Polls the file's modification time (a rename-into-place write, as rotate() does, is seen
+   * Polls the file's modification time (a rename-into-place write, as rotateKeys() does, is seen
    * on every filesystem, unlike fs.watch events) and reloads the key set when it changed.
    */
   private watch(intervalMs: number): void {
@@ -128,7 +119,7 @@ export class PlatformKeystore {
     return this.active;
   }
 
-  /** Public keys, newest first, for /.well-known/jwks.json. */
+  /** This file's public keys, newest first (tests, tools; services publish the keyset). */
   publicJwks(): { keys: JWK[] } {
     return { keys: [...this.stored].reverse().map((k) => toPublicJwk(k.privateJwk)) };
   }
@@ -150,14 +141,5 @@ export class PlatformKeystore {
       }
       return cache.get(kid);
     };
-  }
-
-  /** Adds a new active key; older keys stay published until retired. */
-  async rotate(): Promise<string> {
-    const { kid, privateJwk } = await generateSigningJwk();
-    this.stored.push({ kid, createdAt: new Date().toISOString(), privateJwk });
-    if (this.file) writeAtomically(this.file, JSON.stringify({ keys: this.stored }, null, 2));
-    this.active = await PlatformKeystore.importActive(this.stored);
-    return kid;
   }
 }
