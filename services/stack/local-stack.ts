@@ -3,7 +3,7 @@
 // <dataDir>/postgres, writes dev credentials and the dev registry, then runs every service as its own
 // process, prints the URLs, writes .lgsp/dev/stack.json, and stops everything on Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../platform/project-root.js';
@@ -133,6 +133,9 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
     const keysDir = join(dataDir, 'keys');
     const jwksFile = join(keysDir, 'public', 'jwks.json');
     await ensureKeys(keysDir, jwksFile);
+    // The single key every service once shared (before keys per purpose): nothing reads it any
+    // more, and a private key nobody needs should not stay on disk.
+    rmSync(join(dataDir, 'platform-keys.json'), { force: true });
     const ports = { simulator: await freePort(), audit: await freePort(), console: await freePort() };
     const runnerPorts: number[] = [];
     for (let i = 0; i < options.runners; i++) runnerPorts.push(await freePort());
