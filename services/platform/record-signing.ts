@@ -20,6 +20,8 @@ export type RecordSignature = {
 };
 
 interface BatchClaims {
+  /** The signing key's kid (from the JWS header; kept with the cached claims). */
+  kid?: string;
   root: string;
   n: number;
   iat: number;
@@ -54,7 +56,16 @@ export class RecordVerifier {
 
   constructor(
     private readonly lookupKey: PublicKeyLookup,
-    private readonly options: { cacheSize?: number; now?: () => number; enforceExpiry?: boolean } = {},
+    private readonly options: {
+      cacheSize?: number;
+      now?: () => number;
+      enforceExpiry?: boolean;
+      /**
+       * Which services may write a topic, and whose key a kid is: a record signed by another
+       * service's record key than the topic's writers is refused (record-writers.ts).
+       */
+      writers?: { allowed(topic: string): readonly string[]; ownerOf(kid: string): string | undefined };
+    } = {},
   ) {}
 
   private checkSignature(jws: string): BatchClaims | string {
@@ -80,28 +91,38 @@ export class RecordVerifier {
       if (header.typ !== JWS_TYPE) return 'unexpected JWS type';
       const claims = JSON.parse(payload.toString('utf8')) as BatchClaims;
       if (typeof claims.root !== 'string' || !Number.isInteger(claims.n) || typeof claims.exp !== 'number') return 'malformed batch claims';
-      return claims;
+      return { ...claims, kid: header.kid };
     } catch (err) {
       const reason = `signature verification failed: ${(err as Error).message}`;
       return err instanceof UnknownKeyError ? { unknownKid: true, reason } : reason;
     }
   }
 
-  async verify(value: Buffer | null, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Promise<VerifyResult> {
+  /** `topic`: where the record was read (or is going back to); required when writers are checked. */
+  async verify(value: Buffer | null, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined, topic?: string): Promise<VerifyResult> {
     if (!value) return { ok: false, reason: 'record has no value' };
-    return this.verifyLeaf(leafHash(value), headers);
+    return this.verifyLeaf(leafHash(value), headers, topic);
   }
 
   /**
    * verify() for a record known only by its Merkle leaf hash (the audit log keeps the leaf of a
    * message record, not its payload): proves that a record with this leaf was in a signed batch.
    */
-  verifyLeaf(leaf: Buffer, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): VerifyResult {
+  verifyLeaf(leaf: Buffer, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined, topic?: string): VerifyResult {
     const jws = headerString(headers?.[SIGNATURE_HEADER]);
     const proof = headerString(headers?.[PROOF_HEADER]);
     if (!jws || !proof) return { ok: false, reason: 'record is not signed' };
     const claims = this.checkSignature(jws);
     if (typeof claims === 'string') return { ok: false, reason: claims };
+    const writers = this.options.writers;
+    if (writers) {
+      // Without a topic there is nothing to check the signer against: refuse rather than guess.
+      const allowed = topic === undefined ? [] : writers.allowed(topic);
+      const owner = claims.kid === undefined ? undefined : writers.ownerOf(claims.kid);
+      if (!owner || !allowed.includes(owner)) {
+        return { ok: false, reason: `record on ${topic ?? 'an unknown topic'} signed by the ${owner ?? 'unknown'} service's key; only ${allowed.join(', ') || 'no service'} may write there` };
+      }
+    }
     // The audit log must still record authentic events that arrive late (a consumer that was
     // down past the TTL), so it verifies without the expiry; delivery paths enforce it.
     if (this.options.enforceExpiry !== false && claims.exp * 1000 < (this.options.now ?? Date.now)()) return { ok: false, reason: 'record signature expired' };

@@ -10,7 +10,7 @@ import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
-import { PlatformKeystore } from '../../services/platform/keystore.js';
+import { ensureKeys } from '../../services/platform/key-files.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../../services/local-kafka/local-kafka.js';
 import { startLocalPostgres, type LocalPostgres } from '../../services/local-postgres/local-postgres.js';
@@ -100,8 +100,9 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   try {
     const prefix = `bench-${Date.now().toString(36)}.`;
-    const keysFile = join(dataDir, 'platform-keys.json');
-    await PlatformKeystore.open(keysFile);
+    const keysDir = join(dataDir, 'keys');
+    const jwksFile = join(keysDir, 'public', 'jwks.json');
+    await ensureKeys(keysDir, jwksFile);
     const ports = { gateway: await freePort(), runner: await freePort(), audit: await freePort(), sink: await freePort(), ceiling: await freePort() };
     const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
     const sinkUrl = `http://127.0.0.1:${ports.sink}`;
@@ -113,7 +114,8 @@ async function main(): Promise<void> {
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_DATA_DIR: dataDir,
       LGSP_REGISTRY_FILE: prepared.registryFile,
-      LGSP_KEYS_FILE: keysFile,
+      LGSP_KEYS_DIR: keysDir,
+      LGSP_JWKS_FILE: jwksFile,
       LGSP_ISSUER: gatewayUrl,
       LOG_LEVEL: 'warn',
       LGSP_TOPIC_PREFIX: prefix,

@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
-import { PlatformKeystore } from '../../services/platform/keystore.js';
+import { ensureKeys } from '../../services/platform/key-files.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startLocalKafka } from '../../services/local-kafka/local-kafka.js';
 import { startLocalPostgres } from '../../services/local-postgres/local-postgres.js';
@@ -26,8 +26,9 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
   const root = mkdtempSync(join(tmpdir(), 'lgsp-scale-'));
   const processes: ServiceProcess[] = [];
   try {
-    const keysFile = join(root, 'platform-keys.json');
-    await PlatformKeystore.open(keysFile);
+    const keysDir = join(root, 'keys');
+    const jwksFile = join(keysDir, 'public', 'jwks.json');
+    await ensureKeys(keysDir, jwksFile);
     const ports = { gw1: await freePort(), gw2: await freePort(), r1: await freePort(), r2: await freePort(), audit: await freePort(), sink: await freePort() };
     const issuer = `http://127.0.0.1:${ports.gw1}`;
     const seeds = JSON.parse(readFileSync(join(PROJECT_ROOT, 'seeds', 'registry.json'), 'utf8')) as RegistryData;
@@ -37,7 +38,8 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
       DATABASE_URL: postgres?.url ?? process.env.DATABASE_URL!,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_REGISTRY_FILE: prepared.registryFile,
-      LGSP_KEYS_FILE: keysFile,
+      LGSP_KEYS_DIR: keysDir,
+      LGSP_JWKS_FILE: jwksFile,
       LGSP_ISSUER: issuer,
       LOG_LEVEL: 'warn',
       LGSP_TOPIC_PREFIX: `scale-${Date.now().toString(36)}.`,
