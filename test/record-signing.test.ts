@@ -41,6 +41,21 @@ t.test('batch signatures verify per record and catch tampering', async (t) => {
   t.match(await audit.verify(values[0], expired[0]), { ok: true }, 'audit verification ignores expiry');
 });
 
+t.test('a batch signature checked by one verifier counts for another only with the same key', async (t) => {
+  const keystore = await PlatformKeystore.ephemeral();
+  const values = [Buffer.from('{"shared":1}'), Buffer.from('{"shared":2}')];
+  const sigs = signBatch(values, keystore.signingKey, 60);
+  const lookup = keystore.publicKeyLookup();
+  t.match(await new RecordVerifier(lookup).verify(values[0], sigs[0]), { ok: true }, 'first consumer checks the signature');
+  t.match(await new RecordVerifier(lookup).verify(values[1], sigs[1]), { ok: true }, 'second consumer with the same keys reuses the verdict');
+  t.match(await new RecordVerifier(lookup).verify(Buffer.from('{"shared":3}'), sigs[1]), { ok: false, reason: /tampered or forged/ }, 'a reused verdict still checks the record against its proof');
+  // Same kid, another key: the verdict reached with the real key must not carry over.
+  const impostor = await PlatformKeystore.ephemeral();
+  const otherKey = impostor.publicKeyLookup()(impostor.signingKey.kid)!;
+  t.match(await new RecordVerifier(() => otherKey).verify(values[0], sigs[0]), { ok: false, reason: /signature verification failed/ }, 'a verifier holding another key for that kid checks for itself');
+  t.match(await new RecordVerifier(() => undefined).verify(values[0], sigs[0]), { ok: false, reason: /no platform key/ }, 'a verifier without the key does not accept it');
+});
+
 t.test('key rotation: records signed before and after verify against the JWKS', async (t) => {
   const keystore = await PlatformKeystore.ephemeral();
   const before = signBatch([Buffer.from('x')], keystore.signingKey, 60);

@@ -3,6 +3,7 @@
 // ES256 signature per produced batch instead of one per record keeps crypto off the hot path;
 // a batch of one is simply a per-record signature with an empty path. The record value (the
 // envelope JSON) is hashed byte for byte, so consumers verify exactly what they parse.
+import type { KeyObject } from 'node:crypto';
 import { base64url } from 'jose';
 import { signCompact, UnknownKeyError, verifyCompact, type PublicKeyLookup } from './es256.js';
 import { buildTree, leafHash, rootFromPath } from './merkle.js';
@@ -45,6 +46,20 @@ function headerString(v: Buffer | string | (Buffer | string)[] | undefined): str
   return one === undefined ? undefined : one.toString();
 }
 
+/**
+ * Good batch signatures, shared by every verifier of the process: a service with several
+ * consumers of the same topic (status and inbox feeds, say) checks each produced batch once, not
+ * once per consumer. An entry counts for a verifier only when its own key lookup yields the very
+ * key the signature was checked with, so verifiers with different key sets never share a verdict.
+ */
+const verifiedBatches = new Map<string, { claims: BatchClaims; kid: string; key: KeyObject }>();
+const SHARED_CACHE_SIZE = 10_000;
+
+function rememberVerified(jws: string, entry: { claims: BatchClaims; kid: string; key: KeyObject }): void {
+  verifiedBatches.set(jws, entry);
+  if (verifiedBatches.size > SHARED_CACHE_SIZE) verifiedBatches.delete(verifiedBatches.keys().next().value as string);
+}
+
 export class RecordVerifier {
   // Verified batch signatures by JWS text: records of one batch share it, so a batch costs one
   // signature check however many records it holds. An unknown kid is not remembered as a
@@ -58,6 +73,8 @@ export class RecordVerifier {
   ) {}
 
   private checkSignature(jws: string): BatchClaims | string {
+    const shared = verifiedBatches.get(jws);
+    if (shared && this.lookupKey(shared.kid) === shared.key) return shared.claims;
     const now = (this.options.now ?? Date.now)();
     let result = this.verified.get(jws);
     if (typeof result === 'object' && 'until' in result) {
@@ -80,6 +97,8 @@ export class RecordVerifier {
       if (header.typ !== JWS_TYPE) return 'unexpected JWS type';
       const claims = JSON.parse(payload.toString('utf8')) as BatchClaims;
       if (typeof claims.root !== 'string' || !Number.isInteger(claims.n) || typeof claims.exp !== 'number') return 'malformed batch claims';
+      const key = this.lookupKey(header.kid);
+      if (key) rememberVerified(jws, { claims, kid: header.kid, key });
       return claims;
     } catch (err) {
       const reason = `signature verification failed: ${(err as Error).message}`;

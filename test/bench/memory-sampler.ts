@@ -3,16 +3,26 @@
 // space, memory outside the heap such as Buffers) instead of leaving it a single number.
 import type { ServiceProcess } from './processes.js';
 
-const PARTS: Record<string, RegExp> = {
-  rss: /^process_resident_memory_bytes (\S+)$/m,
-  heapTotal: /^nodejs_heap_size_total_bytes (\S+)$/m,
-  heapUsed: /^nodejs_heap_size_used_bytes (\S+)$/m,
-  external: /^nodejs_external_memory_bytes (\S+)$/m,
-  newSpace: /^nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)$/m,
-  oldSpace: /^nodejs_heap_space_size_total_bytes\{space="old"\} (\S+)$/m,
-  codeSpace: /^nodejs_heap_space_size_total_bytes\{space="code"\} (\S+)$/m,
-  largeObjectSpace: /^nodejs_heap_space_size_total_bytes\{space="large_object"\} (\S+)$/m,
+// Metric name, and the heap space for the per-space figures (lines carry other labels too).
+const PARTS: Record<string, [string, string?]> = {
+  rss: ['process_resident_memory_bytes'],
+  heapTotal: ['nodejs_heap_size_total_bytes'],
+  heapUsed: ['nodejs_heap_size_used_bytes'],
+  external: ['nodejs_external_memory_bytes'],
+  newSpace: ['nodejs_heap_space_size_total_bytes', 'new'],
+  oldSpace: ['nodejs_heap_space_size_total_bytes', 'old'],
+  codeSpace: ['nodejs_heap_space_size_total_bytes', 'code'],
+  largeObjectSpace: ['nodejs_heap_space_size_total_bytes', 'large_object'],
 };
+
+function figure(text: string, name: string, space?: string): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue;
+    if (space && !line.includes(`space="${space}"`)) continue;
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
+}
 
 export type MemoryPeaks = Record<string, Record<string, number>>;
 
@@ -21,8 +31,8 @@ export function sampleMemory(processes: ServiceProcess[], everyMs = 1000): { sto
   const sample = async (p: ServiceProcess) => {
     const text = await (await fetch(`${p.url}/metrics`)).text();
     const mine = (peaks[p.name] ??= {});
-    for (const [part, re] of Object.entries(PARTS)) {
-      const mb = Math.round(Number(re.exec(text)?.[1] ?? 0) / 2 ** 20);
+    for (const [part, [name, space]] of Object.entries(PARTS)) {
+      const mb = Math.round(figure(text, name, space) / 2 ** 20);
       if (mb > (mine[part] ?? 0)) mine[part] = mb;
     }
   };
