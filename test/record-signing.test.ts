@@ -1,5 +1,5 @@
 import t from 'tap';
-import { buildTree, leafHash, rootFromPath } from '../services/platform/merkle.js';
+import { buildTree, leafHash, provenIncluded } from '../services/platform/merkle.js';
 import { PlatformKeystore } from '../services/platform/keystore.js';
 import { RecordVerifier, signBatch, SIGNATURE_HEADER, PROOF_HEADER } from '../services/platform/record-signing.js';
 
@@ -8,12 +8,35 @@ t.test('Merkle inclusion proofs hold for every leaf of every batch size', async 
     const leaves = Array.from({ length: size }, (_, i) => leafHash(Buffer.from(`record ${i}`)));
     const { root, paths } = buildTree(leaves);
     for (let i = 0; i < size; i++) {
-      t.same(rootFromPath(leaves[i], i, size, paths[i]), root, `size ${size} leaf ${i}`);
+      t.ok(provenIncluded(root, leaves[i], i, size, paths[i], new Map()), `size ${size} leaf ${i}`);
     }
     if (size > 1) {
-      t.not(rootFromPath(leaves[0], 1, size, paths[0])?.toString('hex'), root.toString('hex'), 'wrong index fails');
-      t.equal(rootFromPath(leaves[0], 0, size, [...paths[0], leaves[1]]), null, 'extra path element fails');
+      t.notOk(provenIncluded(root, leaves[0], 1, size, paths[0], new Map()), 'wrong index fails');
+      t.notOk(provenIncluded(root, leaves[0], 0, size, [...paths[0], leaves[1]], new Map()), 'extra path element fails');
     }
+  }
+});
+
+t.test('proven nodes: every leaf of a batch verifies in any order, and forgeries still fail once neighbours are proven', async (t) => {
+  for (const size of [1, 2, 3, 5, 8, 13, 240]) {
+    const leaves = Array.from({ length: size }, (_, i) => leafHash(Buffer.from(`record ${i}`)));
+    const { root, paths } = buildTree(leaves);
+    const proven = new Map<string, Buffer>();
+    const order = leaves.map((_, i) => i).sort((a, b) => ((a * 7919) % size) - ((b * 7919) % size));
+    let ok = 0;
+    for (const i of order) if (provenIncluded(root, leaves[i], i, size, paths[i], proven)) ok++;
+    t.equal(ok, size, `size ${size}: all leaves`);
+    const forged = leafHash(Buffer.from('forged'));
+    for (const i of [0, size - 1]) {
+      t.notOk(provenIncluded(root, forged, i, size, paths[i], proven), `size ${size}: forged leaf at ${i}`);
+      if (size > 1) {
+        t.notOk(provenIncluded(root, leaves[i], i, size, paths[i].slice(1), proven), `size ${size}: short path at ${i}`);
+        t.notOk(provenIncluded(root, leaves[i], i, size, [...paths[i], leaves[0]], proven), `size ${size}: long path at ${i}`);
+        t.notOk(provenIncluded(root, leaves[i], i ^ 1, size, paths[i], proven), `size ${size}: wrong index for ${i}`);
+      }
+    }
+    t.notOk(provenIncluded(leafHash(Buffer.from('other root')), leaves[0], 0, size, paths[0], new Map()), `size ${size}: other root`);
+    t.notOk(provenIncluded(root, leaves[0], size, size, paths[0], proven), `size ${size}: index out of range`);
   }
 });
 

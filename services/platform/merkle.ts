@@ -39,22 +39,50 @@ export function buildTree(leaves: Buffer[]): { root: Buffer; paths: Buffer[][] }
   return { root: level[0], paths };
 }
 
-/** Recomputes the root from a leaf, its index, the batch size and its sibling path. */
-export function rootFromPath(leaf: Buffer, index: number, size: number, path: Buffer[]): Buffer | null {
-  if (!Number.isInteger(index) || index < 0 || index >= size) return null;
+/** Sibling hashes a leaf's path holds from (pos, levelSize) up to the root. */
+function siblingsAbove(pos: number, levelSize: number): number {
+  let n = 0;
+  while (levelSize > 1) {
+    if ((pos ^ 1) < levelSize) n++;
+    pos >>= 1;
+    levelSize = Math.ceil(levelSize / 2);
+  }
+  return n;
+}
+
+/**
+ * Whether a leaf at `index` of a tree of `size` leaves belongs to `root`, given its sibling
+ * path (recomputing the root from them), remembering proven nodes in `proven` (keyed by level and
+ * position). Records of one produced batch share the upper part of their paths, so after the
+ * first record of a batch each next one stops hashing where its path meets a proven node
+ * instead of climbing to the root: a consumed batch costs about one hash per record.
+ */
+export function provenIncluded(root: Buffer, leaf: Buffer, index: number, size: number, path: Buffer[], proven: Map<string, Buffer>): boolean {
+  if (!Number.isInteger(index) || index < 0 || index >= size) return false;
+  const climbed: [string, Buffer][] = [];
   let hash = leaf;
   let pos = index;
   let levelSize = size;
   let used = 0;
-  while (levelSize > 1) {
+  for (let level = 0; levelSize > 1; level++) {
+    const key = `${level}/${pos}`;
+    const known = proven.get(key);
+    // The tree has one node per position: a different hash there cannot lead to the root.
+    if (known) return known.equals(hash) && used + siblingsAbove(pos, levelSize) === path.length && remember(proven, climbed);
+    climbed.push([key, hash]);
     const sibling = pos ^ 1;
     if (sibling < levelSize) {
       const s = path[used++];
-      if (!s) return null;
+      if (!s) return false;
       hash = pos & 1 ? nodeHash(s, hash) : nodeHash(hash, s);
     }
     pos >>= 1;
     levelSize = Math.ceil(levelSize / 2);
   }
-  return used === path.length ? hash : null;
+  return used === path.length && hash.equals(root) && remember(proven, climbed);
+}
+
+function remember(proven: Map<string, Buffer>, nodes: [string, Buffer][]): true {
+  for (const [key, hash] of nodes) proven.set(key, hash);
+  return true;
 }

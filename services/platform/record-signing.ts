@@ -6,13 +6,15 @@
 import type { KeyObject } from 'node:crypto';
 import { base64url } from 'jose';
 import { signCompact, UnknownKeyError, verifyCompact, type PublicKeyLookup } from './es256.js';
-import { buildTree, leafHash, rootFromPath } from './merkle.js';
+import { buildTree, leafHash, provenIncluded } from './merkle.js';
 import type { SigningKey } from './keystore.js';
 
 export const SIGNATURE_HEADER = 'lgsp-sig';
 export const PROOF_HEADER = 'lgsp-proof';
 const JWS_TYPE = 'lgsp-batch+jws';
 const UNKNOWN_KID_COOLDOWN_MS = 1000;
+/** Batches whose proven Merkle nodes a verifier keeps: records of a batch arrive together. */
+const PROVEN_BATCHES = 16;
 
 // A type alias rather than an interface, so it is assignable to a Kafka headers record.
 export type RecordSignature = {
@@ -67,6 +69,9 @@ export class RecordVerifier {
   // set, itself at most once a second), so that answer is kept for UNKNOWN_KID_COOLDOWN_MS only.
   private readonly verified = new Map<string, BatchClaims | string | { reason: string; until: number }>();
 
+  // Per recent batch (by JWS): its decoded root and the tree nodes already proven to lead to it.
+  private readonly proven = new Map<string, { root: Buffer; nodes: Map<string, Buffer> }>();
+
   constructor(
     private readonly lookupKey: PublicKeyLookup,
     private readonly options: { cacheSize?: number; now?: () => number; enforceExpiry?: boolean } = {},
@@ -96,7 +101,7 @@ export class RecordVerifier {
       const { header, payload } = verifyCompact(jws, this.lookupKey);
       if (header.typ !== JWS_TYPE) return 'unexpected JWS type';
       const claims = JSON.parse(payload.toString('utf8')) as BatchClaims;
-      if (typeof claims.root !== 'string' || !Number.isInteger(claims.n) || typeof claims.exp !== 'number') return 'malformed batch claims';
+      if (typeof claims.root !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(claims.root) || !Number.isInteger(claims.n) || typeof claims.exp !== 'number') return 'malformed batch claims';
       const key = this.lookupKey(header.kid);
       if (key) rememberVerified(jws, { claims, kid: header.kid, key });
       return claims;
@@ -104,6 +109,16 @@ export class RecordVerifier {
       const reason = `signature verification failed: ${(err as Error).message}`;
       return err instanceof UnknownKeyError ? { unknownKid: true, reason } : reason;
     }
+  }
+
+  private provenFor(jws: string, claims: BatchClaims): { root: Buffer; nodes: Map<string, Buffer> } {
+    let batch = this.proven.get(jws);
+    if (!batch) {
+      batch = { root: Buffer.from(base64url.decode(claims.root)), nodes: new Map() };
+      this.proven.set(jws, batch);
+      if (this.proven.size > PROVEN_BATCHES) this.proven.delete(this.proven.keys().next().value as string);
+    }
+    return batch;
   }
 
   async verify(value: Buffer | null, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Promise<VerifyResult> {
@@ -116,6 +131,7 @@ export class RecordVerifier {
     // The audit log must still record authentic events that arrive late (a consumer that was
     // down past the TTL), so it verifies without the expiry; delivery paths enforce it.
     if (this.options.enforceExpiry !== false && claims.exp * 1000 < (this.options.now ?? Date.now)()) return { ok: false, reason: 'record signature expired' };
+    const batch = this.provenFor(jws, claims);
     const match = /^(\d+)\/(\d+):(.*)$/.exec(proof);
     if (!match || Number(match[2]) !== claims.n) return { ok: false, reason: 'malformed inclusion proof' };
     let path: Buffer[];
@@ -124,8 +140,7 @@ export class RecordVerifier {
     } catch {
       return { ok: false, reason: 'malformed inclusion proof' };
     }
-    const root = rootFromPath(leafHash(value), Number(match[1]), claims.n, path);
-    if (!root || base64url.encode(root) !== claims.root) return { ok: false, reason: 'record does not match its signed batch (tampered or forged)' };
+    if (!provenIncluded(batch.root, leafHash(value), Number(match[1]), claims.n, path, batch.nodes)) return { ok: false, reason: 'record does not match its signed batch (tampered or forged)' };
     return { ok: true, signedAt: claims.iat };
   }
 }
