@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 const LEAF = Buffer.from([0]);
 const NODE = Buffer.from([1]);
 
-export function leafHash(value: Buffer): Buffer {
+/** A string is hashed as its UTF-8 bytes, the bytes Kafka stores for it: no copy needed first. */
+export function leafHash(value: Buffer | string): Buffer {
   return createHash('sha256').update(LEAF).update(value).digest();
 }
 

@@ -29,7 +29,7 @@ interface BatchClaims {
   exp: number;
 }
 
-export function signBatch(values: Buffer[], key: SigningKey, ttlSeconds: number): RecordSignature[] {
+export function signBatch(values: (Buffer | string)[], key: SigningKey, ttlSeconds: number): RecordSignature[] {
   const { root, paths } = buildTree(values.map(leafHash));
   const iat = Math.floor(Date.now() / 1000);
   const claims: BatchClaims = { root: base64url.encode(root), n: values.length, iat, exp: iat + ttlSeconds };
