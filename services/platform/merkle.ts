@@ -58,7 +58,7 @@ function siblingsAbove(pos: number, levelSize: number): number {
  * first record of a batch each next one stops hashing where its path meets a proven node
  * instead of climbing to the root: a consumed batch costs about one hash per record.
  */
-export function provenIncluded(root: Buffer, leaf: Buffer, index: number, size: number, path: Buffer[], proven: Map<string, Buffer>): boolean {
+export function provenIncluded(root: Buffer, leaf: Buffer, index: number, size: number, path: readonly (Buffer | string)[], proven: Map<string, Buffer>): boolean {
   if (!Number.isInteger(index) || index < 0 || index >= size) return false;
   const climbed: [string, Buffer][] = [];
   let hash = leaf;
@@ -73,8 +73,10 @@ export function provenIncluded(root: Buffer, leaf: Buffer, index: number, size: 
     climbed.push([key, hash]);
     const sibling = pos ^ 1;
     if (sibling < levelSize) {
-      const s = path[used++];
-      if (!s) return false;
+      const given = path[used++];
+      if (given === undefined) return false;
+      // Siblings may come as base64url text (a record's proof header): decoded only when used.
+      const s = typeof given === 'string' ? Buffer.from(given, 'base64url') : given;
       hash = pos & 1 ? nodeHash(s, hash) : nodeHash(hash, s);
     }
     pos >>= 1;
