@@ -23,6 +23,7 @@ import type { LoadResult } from './load-generator.js';
 import { runScaleOut } from './scale-out.js';
 import { busCounts, perMessage, settledBusSnapshot } from './bus-counts.js';
 import { sampleMemory } from './memory-sampler.js';
+import { summariseProfiles } from './profile-summary.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -300,6 +301,14 @@ async function main(): Promise<void> {
     printTable(results);
   } finally {
     for (const p of processes.reverse()) await p.stop();
+    // Each service wrote its profile as it exited.
+    if (process.env.BENCH_PROFILE_DIR && processes.length > 0) {
+      try {
+        process.stdout.write(`\nCPU profiles (${process.env.BENCH_PROFILE_DIR}, summary.txt):\n${summariseProfiles(process.env.BENCH_PROFILE_DIR, ['gateway', 'runner', 'audit'])}\n`);
+      } catch (err) {
+        log(`profile summary failed: ${(err as Error).message}`);
+      }
+    }
     if (kafka) await kafka.stop();
     if (postgres) await postgres.stop();
     rmSync(dataDir, { recursive: true, force: true });
