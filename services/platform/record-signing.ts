@@ -120,7 +120,13 @@ export class RecordVerifier {
     return batch;
   }
 
+  /** verify() for callers that await; the check itself is synchronous (see check()). */
   async verify(value: Buffer | null, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): Promise<VerifyResult> {
+    return this.check(value, headers);
+  }
+
+  /** Synchronous: a consumer checks every record of a fetched batch without a promise per record. */
+  check(value: Buffer | null, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): VerifyResult {
     const jws = headerString(headers?.[SIGNATURE_HEADER]);
     const proof = headerString(headers?.[PROOF_HEADER]);
     if (!value) return { ok: false, reason: 'record has no value' };
