@@ -127,9 +127,14 @@ export class RecordVerifier {
 
   /** Synchronous: a consumer checks every record of a fetched batch without a promise per record. */
   check(value: Buffer | null, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): VerifyResult {
+    if (!value) return { ok: false, reason: 'record has no value' };
+    return this.verifyLeaf(leafHash(value), headers);
+  }
+
+  /** check() for a record known by its Merkle leaf hash: proves a record with this leaf was in a signed batch. */
+  verifyLeaf(leaf: Buffer, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): VerifyResult {
     const jws = headerString(headers?.[SIGNATURE_HEADER]);
     const proof = headerString(headers?.[PROOF_HEADER]);
-    if (!value) return { ok: false, reason: 'record has no value' };
     if (!jws || !proof) return { ok: false, reason: 'record is not signed' };
     const claims = this.checkSignature(jws);
     if (typeof claims === 'string') return { ok: false, reason: claims };
@@ -142,7 +147,7 @@ export class RecordVerifier {
     const match = /^(\d+)\/(\d+):((?:[A-Za-z0-9_-]{43}(?:\.[A-Za-z0-9_-]{43})*)?)$/.exec(proof);
     if (!match || Number(match[2]) !== claims.n) return { ok: false, reason: 'malformed inclusion proof' };
     const path = match[3] === '' ? [] : match[3].split('.');
-    if (!provenIncluded(batch.root, leafHash(value), Number(match[1]), claims.n, path, batch.nodes)) return { ok: false, reason: 'record does not match its signed batch (tampered or forged)' };
+    if (!provenIncluded(batch.root, leaf, Number(match[1]), claims.n, path, batch.nodes)) return { ok: false, reason: 'record does not match its signed batch (tampered or forged)' };
     return { ok: true, signedAt: claims.iat };
   }
 }
