@@ -14,6 +14,7 @@ import { PlatformKeystore } from '../../services/platform/keystore.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../../services/local-kafka/local-kafka.js';
 import { startLocalPostgres, type LocalPostgres } from '../../services/local-postgres/local-postgres.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
@@ -102,12 +103,18 @@ async function main(): Promise<void> {
     brokers = kafka.bootstrap;
   }
   let postgres: LocalPostgres | null = null;
+  let runDatabase: TestDatabase | null = null;
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
     // Durable settings (fsync on), as in production: the figures include PostgreSQL's commit cost.
     log('starting a local PostgreSQL');
     postgres = await startLocalPostgres({ throwaway: false });
     databaseUrl = postgres.url;
+  } else {
+    // A database of its own on that server: another run against the same server (or rows left by
+    // an earlier one) must not share the audit's leadership lock, ledgers or chain with this one.
+    runDatabase = await createTestDatabase('bench', databaseUrl);
+    databaseUrl = runDatabase.url;
   }
   const processes: ServiceProcess[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-bench-'));
@@ -311,6 +318,7 @@ async function main(): Promise<void> {
     }
     if (kafka) await kafka.stop();
     if (postgres) await postgres.stop();
+    await runDatabase?.drop().catch((err: Error) => log(`could not drop the run's database: ${err.message}`));
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
