@@ -21,7 +21,7 @@ const MIN_NODE_MAJOR = 24;
 // time of the last build.
 const BUILD_MARK = join(ROOT, 'dist', 'services', 'cli', 'lgsp.js');
 // What tsconfig.json compiles; a change to any of these makes dist/ stale.
-const SOURCE_DIRS = ['services', 'connectors', join('test', 'bench')];
+const SOURCE_DIRS = ['services', 'connectors', join('test', 'bench'), join('test', 'chaos')];
 
 const say = (message) => process.stderr.write(`[lgsp] ${message}\n`);
 const major = (version) => Number(/^v?(\d+)/.exec(version)?.[1] ?? 0);
@@ -166,6 +166,7 @@ const COMMANDS = {
   lgsp: (args) => node('dist/services/cli/lgsp.js', args),
   test: (args) => node('dist/services/local-kafka/with-kafka.js', ['--', bin('tap'), ...args]),
   bench: (args) => node('dist/test/bench/run.js', args),
+  chaos: (args) => node('dist/test/chaos/main.js', args),
   lint: async (args) => {
     // Every check runs, so one report lists all findings; the exit code is the first failure.
     const steps = [

@@ -93,7 +93,7 @@ t.test('audit leader killed under load: the standby continues and the chain stay
   const auditEvents = (n: number) =>
     Array.from({ length: n }, () => {
       const envelope = { id: uuidv7(), type: 'notice.send', from: { member: '000.00.14.H49', system: 'qlvb' }, to: { member: '000.00.15.H49', service: 'notices' }, correlationId: uuidv7(), payloadDigest: 'sha-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' };
-      return eventRecords(topics, messageEvent('accepted', envelope, 'gateway')).filter((r) => r.topic === topics.audit);
+      return eventRecords(topics, messageEvent('delivered', envelope, 'runner/relay', { connector: 'relay', attempt: 1 }));
     }).flat();
 
   await producer.send(auditEvents(200));
@@ -145,7 +145,7 @@ t.test('audit leader killed under load: the standby continues and the chain stay
   await attacker.query('DELETE FROM audit_checkpoints WHERE seq > $1', [cut]);
   await attacker.end();
   const keystoreAfter = await PlatformKeystore.open(keysFile);
-  t.match(await verifyAuditChain(db.pool, keystoreAfter.keyResolver()), { ok: true, entries: cut }, 'the database alone shows nothing');
+  t.match(await verifyAuditChain(db.pool, keystoreAfter.keyResolver(), keystoreAfter.publicKeyLookup()), { ok: true, entries: cut }, 'the database alone shows nothing');
   lines.length = 0;
   t.equal(await runAuditVerify(verifyArgs, out), 1, lines.join('\n'));
   t.match(lines.join('\n'), new RegExp(`TAMPERED: first bad entry seq ${cut + 1}: .*published on Kafka.*tail cut`));

@@ -1,4 +1,4 @@
-// `lgsp audit verify [--database <url>] [--keys <platform-keys.json>]`: checks the audit chain
+// `lgsp audit verify [--database <url>] [--jwks <file> | --keys <platform-keys.json>]`: checks the audit chain
 // in PostgreSQL offline (it only reads; it never migrates or writes). Exit codes: 0 intact,
 // 1 tampered, 2 usage error or nothing to verify. The lgsp CLI dispatcher passes the arguments
 // after `audit verify`.
@@ -7,18 +7,23 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../platform/config.js';
 import { PlatformKeystore } from '../platform/keystore.js';
+import type { JSONWebKeySet } from 'jose';
 import { verifyAuditChain } from './chain-verifier.js';
+import { publicKeysFrom } from './public-keys.js';
 import { readPublishedCheckpoints } from './checkpoint-topic.js';
 import { createKafka } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { parseCommandArgs, UsageError } from '../cli/cli-args.js';
 
-export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--database <postgres://…>] [--keys <platform-keys.json>] [--brokers <host:port,…>] [--topic-prefix <p>]
+export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--database <postgres://…>] [--jwks <jwks.json> | --keys <platform-keys.json>] [--brokers <host:port,…>] [--topic-prefix <p>]
 
-Recomputes the audit hash chain and checks every signed checkpoint, those stored with the chain
-and the copies published on Kafka (which reveal a tail cut together with its stored checkpoints).
+Recomputes the audit hash chain, re-checks the bus record signature each entry keeps (an entry
+rewritten together with a recomputed chain no longer matches it) and checks every signed
+checkpoint, those stored with the chain and the copies published on Kafka (which reveal a tail
+cut together with its stored checkpoints). Only public keys are used.
   --database      PostgreSQL holding the audit tables (default: DATABASE_URL from the configuration)
-  --keys          platform keys file whose public keys verify the checkpoints (default: keysFile)
+  --jwks          the platform's public key set (e.g. saved from GET /.well-known/jwks.json)
+  --keys          else the platform keys file, of which only the public keys are used (default: keysFile)
   --brokers       Kafka holding the checkpoint topic (default: KAFKA_BROKERS; none: not checked)
   --topic-prefix  the bus's topic prefix (default: LGSP_TOPIC_PREFIX)
 Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or missing file.`;
@@ -49,17 +54,18 @@ function shown(url: string): string {
 }
 
 export async function runAuditVerify(argv: string[], out: CommandOutput = console): Promise<number> {
-  let args: { database?: string; keys?: string; brokers?: string; 'topic-prefix'?: string; help?: boolean };
+  let args: { database?: string; jwks?: string; keys?: string; brokers?: string; 'topic-prefix'?: string; help?: boolean };
   try {
     const { values, positionals } = parseCommandArgs(argv, {
       database: { type: 'string' },
+      jwks: { type: 'string' },
       keys: { type: 'string' },
       brokers: { type: 'string' },
       'topic-prefix': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
-    for (const name of ['database', 'keys'] as const) if (values[name] === '') throw new UsageError(`--${name} needs a value`);
+    for (const name of ['database', 'jwks', 'keys'] as const) if (values[name] === '') throw new UsageError(`--${name} needs a value`);
     if (values.database !== undefined && !/^postgres(ql)?:\/\//.test(values.database)) throw new UsageError('--database must be a postgres:// URL');
     args = values;
   } catch (err) {
@@ -96,8 +102,17 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
   keysFile = resolve(keysFile);
   // PlatformKeystore.open would create a fresh key for a missing file, and every checkpoint
   // would then look forged: a missing keys file is a usage error.
-  if (!existsSync(keysFile)) {
-    out.error(`lgsp audit verify: no platform keys file at ${keysFile} (pass --keys <file>)`);
+  const keySource = args.jwks !== undefined ? resolve(args.jwks) : keysFile;
+  if (!existsSync(keySource)) {
+    out.error(`lgsp audit verify: no ${args.jwks !== undefined ? 'key set' : 'platform keys file'} at ${keySource} (pass --jwks <file> or --keys <file>)`);
+    return 2;
+  }
+
+  let keys;
+  try {
+    keys = publicKeysFrom(args.jwks !== undefined ? (JSON.parse(readFileSync(keySource, 'utf8')) as JSONWebKeySet) : (await PlatformKeystore.open(keysFile)).publicJwks());
+  } catch (err) {
+    out.error(`lgsp audit verify: unusable keys in ${keySource}: ${(err as Error).message}`);
     return 2;
   }
 
@@ -109,10 +124,9 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
       out.error(`lgsp audit verify: ${shown(databaseUrl)} holds no audit log (no audit_entries table)`);
       return 2;
     }
-    const keystore = await PlatformKeystore.open(keysFile);
     const checkpointTopic = topicsFor(topicPrefix).auditCheckpoints;
     const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', brokers), checkpointTopic) : undefined;
-    result = await verifyAuditChain(pool, keystore.keyResolver(), published);
+    result = await verifyAuditChain(pool, keys.checkpoints, keys.records, published);
   } catch (err) {
     out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(err as Error).message}`);
     return 2;

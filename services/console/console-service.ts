@@ -24,6 +24,7 @@ import { FlowMonitor } from './flow-monitor.js';
 import { LagMonitor, type ConsumerGroupSpec } from './consumer-lag.js';
 import { LiveFeed } from './live-feed.js';
 import { startBusIngest } from './bus-ingest.js';
+import { followIndex, type IndexFollower } from './index-follower.js';
 import { DeadLetterReplayer } from './dead-letter-replay.js';
 import { OperatorAudit } from './operator-audit.js';
 import { consoleAuth } from './console-auth.js';
@@ -66,6 +67,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
 
   let admin: Admin | null = null;
   let consumer: Consumer | null = null;
+  let indexFollower: IndexFollower | null = null;
   let producer: BatchingProducer | null = null;
   let db: Database | null = null;
   let app: FastifyInstance | null = null;
@@ -73,7 +75,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
   try {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, [topics.events, topics.audit, ...connectors.map((c) => topics.deadLetter(c))], config.topicPartitions);
+    await ensureTopics(admin, [topics.events, ...connectors.map((c) => topics.deadLetter(c))], config.topicPartitions);
     db = await openDatabase(config.databaseUrl, { applicationName: 'lgsp-console', onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
     const database = db;
     const consoleStore = await ConsoleStore.open(database);
@@ -91,7 +93,10 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
         groupId: `${topics.prefix}lgsp-connector-${name}`,
         topics: [...registry.serviceCodesFor(name).map((c) => topics.message(c)), topics.retry(name)],
       })),
-      { name: 'audit', kind: 'service', groupId: `${topics.prefix}lgsp-audit`, topics: [topics.audit] },
+      // The audit reads the work topics (each message record is an audit entry) and lgsp.events.
+      { name: 'audit', kind: 'service', groupId: `${topics.prefix}lgsp-audit`, topics: [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events] },
+      // The ledger in the runners: its lag is how far behind GET /v1/messages/{id} and the inboxes are.
+      { name: 'ledger', kind: 'service', groupId: `${topics.prefix}lgsp-ledger`, topics: [topics.events, topics.inbox] },
     ];
     lag = new LagMonitor(admin, groups, log, opts.lagIntervalMs ?? 5000);
     const monitor = new FlowMonitor();
@@ -105,9 +110,15 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       store: consoleStore,
       monitor,
       log,
-      onChanged: (ids) => live.messagesChanged(ids),
     });
     consumer = ingest.consumer;
+    // The message index is written by the ledger; live counts and changed rows follow it.
+    const follower = (indexFollower = await followIndex({
+      db: database,
+      log,
+      onEvents: (events) => monitor.record(events),
+      onChanged: (ids) => live.messagesChanged(ids),
+    }));
     lag.start();
 
     const metrics = createMetricsRegistry('console');
@@ -135,12 +146,11 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     });
     statsCounter({
       name: 'lgsp_console_consumed_total',
-      help: 'Records the console consumed: status events, unverified events ignored, dead letters',
+      help: 'What the console took in: timeline events followed in the ledger\'s index, dead letters consumed',
       labelNames: ['kind'],
       registers: [metrics],
       read: () => [
-        [{ kind: 'event' }, ingest.stats.events],
-        [{ kind: 'unverified_event' }, ingest.stats.unverifiedEvents],
+        [{ kind: 'event' }, follower.events],
         [{ kind: 'dead_letter' }, ingest.stats.deadLetters],
       ],
     });
@@ -223,6 +233,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
         (stopping ??= (async () => {
           await running.app.close();
           await running.lag.stop();
+          follower.stop();
           await running.consumer.disconnect().catch(() => undefined);
           await running.producer.disconnect().catch(() => undefined);
           await running.admin.disconnect().catch(() => undefined);
@@ -232,6 +243,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
   } catch (err) {
     await app?.close().catch(() => undefined);
     await lag?.stop();
+    indexFollower?.stop();
     await consumer?.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
     await admin?.disconnect().catch(() => undefined);

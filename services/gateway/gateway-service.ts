@@ -1,9 +1,9 @@
-// Wires a gateway: registry, keys, Kafka producer, the shared PostgreSQL store, status consumer
-// and the HTTP app. Used by main.ts, by `npm start` and by tests (which start it in-process).
-// Any number of gateways run side by side: they share their state through PostgreSQL and one
-// status consumer group; the instance id only names this process (Kafka client id, logs).
+// Wires a gateway: registry, keys, Kafka producer, the shared PostgreSQL store and the HTTP app.
+// Used by main.ts, by `npm start` and by tests (which start it in-process). Any number of
+// gateways run side by side: they consume nothing from Kafka (request/reply waits aside) and
+// share their state through PostgreSQL, where the ledger (services/ledger, hosted by the
+// runners) writes statuses and inboxes; the instance id only names this process.
 import type { FastifyInstance } from 'fastify';
-import type { Consumer } from 'kafkajs';
 import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
@@ -12,10 +12,8 @@ import { PlatformKeystore } from '../platform/keystore.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
-import { RecordVerifier } from '../platform/record-signing.js';
-import { startSignedConsumer } from '../platform/signed-consumer.js';
 import { createMetricsRegistry } from '../platform/service-health.js';
-import { consumerMetrics, producerMetrics } from '../platform/kafka-metrics.js';
+import { producerMetrics } from '../platform/kafka-metrics.js';
 import type { BusEvent } from '../platform/bus-events.js';
 import { openDatabase } from '../platform/database.js';
 import { instanceId as resolveInstanceId } from '../platform/instance-id.js';
@@ -59,7 +57,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
 
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events, topics.audit], config.topicPartitions);
+  await ensureTopics(admin, [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events], config.topicPartitions);
 
   const producer = new BatchingProducer(kafka, () => keystore.signingKey, {
     lingerMs: config.producerLingerMs,
@@ -69,33 +67,8 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   await producer.connect();
   const metrics = createMetricsRegistry('gateway');
   producerMetrics(metrics, producer);
-  const countConsumed = consumerMetrics(metrics);
 
   const store = new MessageStore(db);
-  const statusConsumer: Consumer = await startSignedConsumer({
-    kafka,
-    // One group for all gateways: together they write each event into the shared table once.
-    groupId: `${config.topicPrefix}lgsp-gateway-status`,
-    topics: [topics.events],
-    // Status views tolerate a fraction of a second; fewer, larger fetches save CPU.
-    maxWaitTimeInMs: 200,
-    minBytes: 16 * 1024,
-    verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
-    log,
-    handleBatch: async (records) => {
-      const events: BusEvent[] = [];
-      for (const r of records) {
-        if (!r.verification.ok) {
-          log.warn({ topic: r.topic, offset: r.offset, reason: r.verification.reason }, 'ignoring unverified status event');
-          continue;
-        }
-        events.push(JSON.parse(r.value!.toString()) as BusEvent);
-      }
-      // Throws while PostgreSQL is down: the batch is not committed and is consumed again.
-      await store.applyEvents(events);
-      countConsumed('status', records.length);
-    },
-  });
 
   const ctx = {
     config,
@@ -137,7 +110,6 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     async stop() {
       await app.close();
       ctx.audit.close();
-      await statusConsumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       clearInterval(sweep);

@@ -22,6 +22,9 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
     direction: 'up',
     migrationsTable: 'pgmigrations',
     checkOrder: false,
+    // Replicas started together (npm start, a rollout) must wait for the one migrating, not
+    // crash: node-pg-migrate's default lock mode fails when the lock is taken.
+    advisoryLockMode: 'wait',
     // Each migration file commits on its own; a failing one stops the start with its error.
     singleTransaction: false,
     log: () => {},

@@ -131,7 +131,10 @@ export class RecordVerifier {
     return this.verifyLeaf(leafHash(value), headers);
   }
 
-  /** check() for a record known by its Merkle leaf hash: proves a record with this leaf was in a signed batch. */
+  /**
+   * check() for a record known only by its Merkle leaf hash (the audit log keeps the leaf of a
+   * message record, not its payload): proves that a record with this leaf was in a signed batch.
+   */
   verifyLeaf(leaf: Buffer, headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined): VerifyResult {
     const jws = headerString(headers?.[SIGNATURE_HEADER]);
     const proof = headerString(headers?.[PROOF_HEADER]);

@@ -17,6 +17,7 @@ import { describeConfig } from '@lgsp/sdk/config-reference';
 import { secretEnvName } from '@lgsp/sdk/secrets';
 import { prometheusConnectorMetrics } from './connector-metrics.js';
 import { Registry } from '../platform/registry.js';
+import { startLedger } from '../ledger/ledger.js';
 import { PlatformKeystore } from '../platform/keystore.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
@@ -26,7 +27,7 @@ import { problemHandler } from '../platform/problem-handler.js';
 import { problems, ProblemError } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
-import { producerMetrics } from '../platform/kafka-metrics.js';
+import { consumerMetrics, producerMetrics } from '../platform/kafka-metrics.js';
 import { statsCounter } from '../platform/stats-counter.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { ConnectorLoadError, loadConnector, type LoadedConnector } from './connector-loader.js';
@@ -50,6 +51,8 @@ export interface RunnerOptions {
   connectorSecrets?: Record<string, Record<string, string>>;
   /** Environment secrets are read from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** false: do not host the ledger (the status and inbox read models); default true. */
+  ledger?: boolean;
 }
 
 interface ConnectorSlot {
@@ -108,7 +111,6 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   await ensureTopics(admin, [
     ...manifests.flatMap((m) => [...registry.serviceCodesFor(m.name).map((c) => topics.message(c)), topics.retry(m.name), topics.deadLetter(m.name)]),
     topics.events,
-    topics.audit,
     topics.inbox,
   ], config.topicPartitions);
 
@@ -125,6 +127,20 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const attachments = openAttachmentStore(db);
   const slots = new Map<string, ConnectorSlot>();
   const metrics = createMetricsRegistry('runner');
+  // The ledger (services/ledger) builds the status timelines and inboxes the gateways serve; the
+  // runners host it, all in one consumer group.
+  const countConsumed = consumerMetrics(metrics);
+  const ledger = opts.ledger === false
+    ? null
+    : await startLedger({
+        kafka,
+        topics,
+        verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
+        registry: () => registry,
+        db,
+        log: log.child({ part: 'ledger' }),
+        onApplied: (n) => countConsumed('ledger', n),
+      });
   // A connector may declare a larger retry budget than the bus default in its manifest
   // (`"retry": { "maxAttempts": n }`), when its destination is known to be unavailable for long
   // stretches (a national portal); the larger of the two applies, never a smaller one.
@@ -160,6 +176,25 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     observeDelivered: (envelope) => deliveryLatency.observe({ connector: name, type: envelope.type }, Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000),
   });
 
+  // A connector whose start failed on the bus (a busy cluster answering "does not host this
+  // topic-partition" right after topic creation, a broker restarting) is started again with
+  // backoff (1 s doubling to 30 s). Without it the runner stayed up and healthy while that
+  // connector delivered nothing until someone restarted the process (seen by `npm run chaos`).
+  const restartDelays = new Map<string, number>();
+  const restartTimers = new Set<NodeJS.Timeout>();
+  let runnerStopped = false;
+  const scheduleStart = (slot: ConnectorSlot) => {
+    const name = slot.manifest.name;
+    const delay = restartDelays.get(name) ?? 1000;
+    restartDelays.set(name, Math.min(delay * 2, 30_000));
+    log.warn({ connector: name, retryInMs: delay }, 'starting the connector again after its start failed');
+    const timer = setTimeout(() => {
+      restartTimers.delete(timer);
+      if (!runnerStopped && slot.loadError && !slot.worker) void startSlot(slot);
+    }, delay);
+    restartTimers.add(timer);
+  };
+
   async function startSlot(slot: ConnectorSlot): Promise<void> {
     const name = slot.manifest.name;
     if (slot.discoveryError) {
@@ -183,6 +218,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       if (slot.paused) worker.pause();
       await withTimeout(worker.start(), config.connectorStartTimeoutMs, `start() did not finish within ${config.connectorStartTimeoutMs} ms`);
       slot.loadError = null;
+      restartDelays.delete(name);
       log.info({ connector: name, paused: slot.paused ?? false }, 'connector running');
     } catch (err) {
       const message = (err as Error)?.message ?? String(err);
@@ -192,6 +228,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       await slot.worker?.stop().catch(() => undefined);
       slot.worker = null;
       log.error({ connector: name, err: slot.loadError }, 'connector failed to start');
+      // Loading errors (module, manifest, configuration) need a fix, not another try.
+      if (!(err instanceof ConnectorLoadError) && !runnerStopped) scheduleStart(slot);
     }
   }
 
@@ -366,9 +404,12 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     url,
     slots,
     async stop() {
+      runnerStopped = true;
+      for (const timer of restartTimers) clearTimeout(timer);
       await app.close();
       await pauseState.stop();
       for (const slot of slots.values()) await slot.worker?.stop();
+      await ledger?.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       await db.close();

@@ -173,6 +173,7 @@ async function main(): Promise<void> {
     const admin = new Kafka({ clientId: 'bench-admin', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const relayLag = () => groupLag(admin, `${prefix}lgsp-connector-relay`, prefix);
+    // The audit reads the work topics and the event topic itself (no copy topic): its lag covers all it commits.
     const auditLag = () => groupLag(admin, `${prefix}lgsp-audit`, prefix);
 
     // Gateway maximum accepted throughput (closed loop), per payload size.
