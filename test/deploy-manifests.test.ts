@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { ENV_KEYS } from '../services/platform/config.js';
+import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../services/platform/service-node-flags.js';
 
 const deploy = join(PROJECT_ROOT, 'deploy');
 
@@ -29,6 +30,13 @@ const serviceOf = (script: string) => /^dist\/services\/([a-z-]+)\/main\.js$/.ex
 const KEY_OWNERS = ['gateway', 'runner', 'console', 'audit'];
 const scriptOf = (command: string[]) => command.find((c) => /^dist\/services\/.+\/main\.js$/.test(c));
 const mainExists = (script: string) => existsSync(join(PROJECT_ROOT, script.replace(/^dist\//, '').replace(/\.js$/, '.ts')));
+
+t.test('the image runs every service with the V8 flags npm start and the bench use', async (t) => {
+  const dockerfile = readFileSync(join(deploy, 'Dockerfile'), 'utf8');
+  const options = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile)?.[1];
+  t.same(options?.split(' ').filter(Boolean), [...SERVICE_NODE_FLAGS], 'NODE_OPTIONS equals SERVICE_NODE_FLAGS');
+  for (const [name, value] of Object.entries(SERVICE_ENV)) t.match(dockerfile, new RegExp(`^ENV .*\\b${name}=${value}\\b`, 'm'), `${name}=${value} in the image`);
+});
 
 t.test('the services serve the health paths the manifests probe', async (t) => {
   t.match(healthSource, /'\/healthz'/);

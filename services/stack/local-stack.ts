@@ -17,6 +17,7 @@ import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
 import { freePort } from './free-port.js';
 import { superviseRestarts } from './supervisor.js';
 import { prepareDossierDemo } from '../mock-portal/dev-setup.js';
+import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../platform/service-node-flags.js';
 
 interface ServiceSpec {
   name: string;
@@ -201,8 +202,8 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
     ];
     for (const spec of services) {
       const start = () => {
-        const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', spec.script)], {
-          env: { ...baseEnv, PORT: String(spec.port), ...spec.env },
+        const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(PROJECT_ROOT, 'dist', 'services', spec.script)], {
+          env: { ...baseEnv, ...SERVICE_ENV, PORT: String(spec.port), ...spec.env },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         prefixLines(spec.name, child.stdout, process.stdout);
