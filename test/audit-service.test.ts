@@ -103,12 +103,15 @@ t.test('audit service over real Kafka', async (t) => {
   const producerOpts = { lingerMs: 2, maxBatch: 100, ttlSeconds: 300 };
   const runnerKey = await keys.signing('runner', 'record');
   const producer = new BatchingProducer(kafka, () => runnerKey, producerOpts);
+  // Message records are the gateway's to write (record-writers.ts): signed with its record key.
+  const gatewayKey = await keys.signing('gateway', 'record');
+  const gateway = new BatchingProducer(kafka, () => gatewayKey, producerOpts);
   const intruder = await PlatformKeystore.ephemeral();
   const forger = new BatchingProducer(kafka, () => intruder.signingKey, producerOpts);
   const raw = kafka.producer();
-  await Promise.all([producer.connect(), forger.connect(), raw.connect()]);
+  await Promise.all([producer.connect(), gateway.connect(), forger.connect(), raw.connect()]);
   t.teardown(async () => {
-    await Promise.all([producer.disconnect(), forger.disconnect(), raw.disconnect()]);
+    await Promise.all([producer.disconnect(), gateway.disconnect(), forger.disconnect(), raw.disconnect()]);
   });
   const message = envelope('000.00.15.H49');
   const work = topics.message('notices');
@@ -118,9 +121,9 @@ t.test('audit service over real Kafka', async (t) => {
   ];
   // The message record is read from its work topic: the audit needs no copy of anything.
   const record = messageRecord(message, work);
-  await producer.send([record]);
+  await gateway.send([record]);
   await producer.send(outcomes.flatMap((ev) => eventRecords(topics, ev)));
-  await producer.send([record]); // the same message record again (a replay): still one entry
+  await gateway.send([record]); // the same message record again (a replay): still one entry
   const unsignedMessage = messageRecord(envelope('000.00.16.H49'), work);
   await raw.send({ topic: work, acks: -1, messages: [{ key: unsignedMessage.key, value: unsignedMessage.value }] });
   await forger.send(eventRecords(topics, messageEvent('delivered', envelope('000.00.16.H49'), 'mallory')));
