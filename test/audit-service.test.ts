@@ -1,19 +1,25 @@
-// The audit service against a real Kafka broker: signed events are chained, untrusted records
-// become 'rejected' entries, the API is for operators only, and `lgsp audit verify` catches a
-// store edited after the fact.
+// The audit service against a real Kafka broker: it reads the bus itself — a message record on
+// lgsp.msg.* becomes its 'accepted' entry (without the payload), signed events on lgsp.events are
+// chained as sent — each entry keeps the record's signature, untrusted records become 'rejected'
+// entries, the API is for operators only, and `lgsp audit verify` catches a store edited after
+// the fact, even with the hash chain recomputed.
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import t, { type Test } from 'tap';
 import { v7 as uuidv7 } from 'uuid';
 import { loadConfig } from '../services/platform/config.js';
 import { PlatformKeystore } from '../services/platform/keystore.js';
-import { BatchingProducer, createKafka, type OutgoingRecord } from '../services/platform/kafka-transport.js';
+import { BatchingProducer, createKafka, ensureTopics } from '../services/platform/kafka-transport.js';
 import { eventRecords, messageEvent, type BusEvent } from '../services/platform/bus-events.js';
+import { GENESIS_HASH, canonicalJson, entryHash } from '../services/audit/audit-store.js';
 import { topicsFor } from '../services/platform/topics.js';
 import { issueAccessToken } from '../services/platform/access-token.js';
 import { startAuditService } from '../services/audit/audit-service.js';
 import { runAuditVerify } from '../services/audit/verify-command.js';
 import { createTestDatabase } from './helpers/test-database.js';
+import { createTestKeys } from './helpers/test-keys.js';
+import { privateKeyFile } from '../services/platform/key-files.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -49,17 +55,26 @@ const envelope = (member: string) => ({
   payloadDigest: 'sha-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
 });
 
+/** A signed message record as a gateway produces it: the envelope with its payload. */
+const messageRecord = (env: ReturnType<typeof envelope>, topic: string) => ({
+  topic,
+  key: `${env.to.member}:${env.correlationId}`,
+  value: JSON.stringify({ ...env, specversion: '1.0', source: 'urn:lgsp:gateway', time: new Date().toISOString(), datacontenttype: 'application/json', payload: { subject: 'Nguyễn Văn A, CCCD 001099012345' } }),
+  headers: { 'lgsp-id': env.id, 'lgsp-type': env.type },
+});
+
 t.test('audit service over real Kafka', async (t) => {
   const brokers = await kafkaBrokers(t);
   const dataDir = t.testdir();
-  const keysFile = join(dataDir, 'platform-keys.json');
-  const keystore = await PlatformKeystore.open(keysFile);
+  const keys = await createTestKeys(dataDir);
+  const keysFile = keys.jwksFile;
   const database = await createTestDatabase('audit-service');
   t.teardown(() => database.drop());
   const config = loadConfig(
     {
       dataDir,
-      keysFile,
+      keysDir: keys.keysDir,
+      jwksFile: keys.jwksFile,
       databaseUrl: database.url,
       kafkaBrokers: brokers,
       topicPrefix: `t${Date.now()}-${process.pid}-`,
@@ -72,6 +87,11 @@ t.test('audit service over real Kafka', async (t) => {
   );
   const topics = topicsFor(config.topicPrefix);
 
+  // The work topic exists before the audit starts, as the registry's topics do on a real bus.
+  const setup = createKafka('audit-test-setup', brokers).admin();
+  await setup.connect();
+  await ensureTopics(setup, [topics.message('notices')], 2);
+  await setup.disconnect();
   const audit = await startAuditService(config);
   let stopped = false;
   t.teardown(async () => {
@@ -81,7 +101,8 @@ t.test('audit service over real Kafka', async (t) => {
   // --- produce: signed events (one of them twice), an unsigned, a forged and a malformed record
   const kafka = createKafka('audit-test', brokers);
   const producerOpts = { lingerMs: 2, maxBatch: 100, ttlSeconds: 300 };
-  const producer = new BatchingProducer(kafka, () => keystore.signingKey, producerOpts);
+  const runnerKey = await keys.signing('runner', 'record');
+  const producer = new BatchingProducer(kafka, () => runnerKey, producerOpts);
   const intruder = await PlatformKeystore.ephemeral();
   const forger = new BatchingProducer(kafka, () => intruder.signingKey, producerOpts);
   const raw = kafka.producer();
@@ -89,50 +110,79 @@ t.test('audit service over real Kafka', async (t) => {
   t.teardown(async () => {
     await Promise.all([producer.disconnect(), forger.disconnect(), raw.disconnect()]);
   });
-  const auditOnly = (ev: BusEvent): OutgoingRecord[] => eventRecords(topics, ev).filter((r) => r.topic === topics.audit);
-
   const message = envelope('000.00.15.H49');
-  const signed = [
-    messageEvent('accepted', message, 'gateway'),
-    messageEvent('routed', message, 'runner'),
-    messageEvent('delivered', message, 'runner', { httpStatus: 200 }),
+  const work = topics.message('notices');
+  const outcomes = [
+    messageEvent('delivery_failed', message, 'runner/relay', { connector: 'relay', attempt: 1, reason: 'HTTP 503', retryable: true }),
+    messageEvent('delivered', message, 'runner/relay', { connector: 'relay', attempt: 2, httpStatus: 200 }),
   ];
-  await producer.send(signed.flatMap(auditOnly));
-  await producer.send(auditOnly(signed[0]));
-  const unsignedEvent = messageEvent('delivered', envelope('000.00.16.H49'), 'mallory');
-  await raw.send({ topic: topics.audit, acks: -1, messages: [{ key: unsignedEvent.messageId, value: JSON.stringify(unsignedEvent) }] });
-  await forger.send(auditOnly(messageEvent('delivered', envelope('000.00.16.H49'), 'mallory')));
-  await producer.send([{ topic: topics.audit, key: 'x', value: 'this is not JSON' }]);
+  // The message record is read from its work topic: the audit needs no copy of anything.
+  const record = messageRecord(message, work);
+  await producer.send([record]);
+  await producer.send(outcomes.flatMap((ev) => eventRecords(topics, ev)));
+  await producer.send([record]); // the same message record again (a replay): still one entry
+  const unsignedMessage = messageRecord(envelope('000.00.16.H49'), work);
+  await raw.send({ topic: work, acks: -1, messages: [{ key: unsignedMessage.key, value: unsignedMessage.value }] });
+  await forger.send(eventRecords(topics, messageEvent('delivered', envelope('000.00.16.H49'), 'mallory')));
+  await producer.send([{ topic: topics.events, key: 'x', value: 'this is not JSON' }]);
 
   await eventually('six audit entries', async () => (await audit.store.count()) >= 6);
   // Give a redelivery or a stray duplicate the chance to show up before counting exactly.
   await new Promise((r) => setTimeout(r, 500));
-  t.equal(await audit.store.count(), 6, '3 events (one sent twice, recorded once) + 3 rejected records');
+  t.equal(await audit.store.count(), 6, 'the message record (sent twice, recorded once) + 2 outcomes + 3 rejected records');
 
-  t.test('verified events are recorded as sent', async (t) => {
-    const entries = (await audit.store.query({ messageId: message.id })).entries;
-    t.same(entries.map((e) => e.event).reverse(), signed);
+  t.test('the message record is the accepted entry; events are recorded as sent, with their signature', async (t) => {
+    // Two topics are read side by side: the chain holds them in the order they were consumed,
+    // which need not be the order they happened in (each entry keeps its own time).
+    const order = ['accepted', 'delivery_failed', 'delivered'];
+    const entries = (await audit.store.query({ messageId: message.id })).entries
+      .map((e) => e.event as BusEvent & { record?: Record<string, unknown> })
+      .sort((a, b) => order.indexOf(a.event) - order.indexOf(b.event));
+    t.same(entries.map((e) => e.event), order);
+    const { record: accepted, ...acceptedEvent } = entries[0];
+    t.same(acceptedEvent, {
+      id: message.id,
+      event: 'accepted',
+      at: JSON.parse(record.value).time,
+      actor: 'gateway',
+      messageId: message.id,
+      type: message.type,
+      from: message.from,
+      to: message.to,
+      correlationId: message.correlationId,
+      payloadDigest: message.payloadDigest,
+    });
+    t.match(accepted, { topic: work, partition: Number, offset: /^\d+$/, sig: /^[\w-]+\.[\w-]+\.[\w-]+$/, proof: /^\d+\/\d+:/, leaf: /^[\w-]{43}$/ });
+    t.notOk('value' in accepted!, 'the message record itself (with its payload) is not kept');
+    t.notOk(JSON.stringify(entries).includes('CCCD'), 'no payload, no personal data in the log');
+    for (const [i, ev] of outcomes.entries()) {
+      const { record: evidence, ...event } = entries[i + 1];
+      t.same(event, ev, `${ev.event} recorded as sent`);
+      t.match(evidence, { topic: topics.events, sig: String, proof: String });
+      t.same(JSON.parse(String(evidence!.value)), ev, 'with the signed record value it was made from');
+    }
   });
 
   t.test('untrusted records become rejected entries, never dropped', async (t) => {
     const rejected = (await audit.store.query({ event: 'rejected' })).entries.map((e) => e.event);
     t.equal(rejected.length, 3);
     const reasons = rejected.map((e) => String(e.detail?.reason)).sort();
-    t.match(reasons, [/^malformed audit record: not JSON$/, /^unverified audit record: record is not signed$/, /^unverified audit record: signature verification failed/]);
+    t.match(reasons, [/^malformed event record: not JSON$/, /^unverified event record: signature verification failed/, /^unverified message record: record is not signed$/]);
     for (const ev of rejected) {
       t.equal(ev.actor, 'audit');
       t.equal(ev.messageId, undefined, 'nothing the untrusted record claims is taken over');
       t.type(ev.detail?.partition, 'number');
       t.match(ev.detail?.offset, /^\d+$/);
-      t.equal(ev.detail?.topic, topics.audit);
+      t.ok(ev.detail?.topic === topics.events || ev.detail?.topic === work, 'names the topic it was read from');
       t.match(ev.detail?.valueDigest, /^sha-256=/);
     }
     t.notOk(JSON.stringify(rejected).includes('mallory'), 'the untrusted body is not copied into the log');
   });
 
+  const tokenKey = await keys.signing('gateway', 'token');
   t.test('query API is for operators and observers only', async (t) => {
     const token = (roles: ('agency' | 'operator' | 'observer')[]) =>
-      issueAccessToken(keystore.signingKey, config.issuer, { clientId: `test-${roles.join('-')}`, member: '000.00.00.H49', roles }, 300);
+      issueAccessToken(tokenKey, config.issuer, { clientId: `test-${roles.join('-')}`, member: '000.00.00.H49', roles }, 300);
     const get = (path: string, bearer?: string) => fetch(`${audit.url}${path}`, bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {});
 
     const anonymous = await get('/v1/audit/events');
@@ -153,7 +203,7 @@ t.test('audit service over real Kafka', async (t) => {
 
     const byMessage = await get(`/v1/audit/events?messageId=${message.id}&event=delivered`, await token(['observer']));
     t.equal(byMessage.status, 200);
-    t.same(((await byMessage.json()) as typeof page).entries.map((e) => e.event.id), [signed[2].id]);
+    t.same(((await byMessage.json()) as typeof page).entries.map((e) => e.event.id), [outcomes[1].id]);
 
     const paged = (await (await get('/v1/audit/events?limit=4', operator)).json()) as typeof page;
     t.same(paged.entries.map((e) => e.seq), [6, 5, 4, 3]);
@@ -203,6 +253,17 @@ t.test('audit service over real Kafka', async (t) => {
     t.equal(await runAuditVerify(['--database', database.url, '--keys', keysFile], out), 0, lines.join('\n'));
     t.match(lines.join('\n'), /6 entries, \d+ checkpoints[\s\S]*OK/);
 
+    // Public keys only: the keyset alone, copied where no private key lives, is all it needs;
+    // handed a private key file instead, it refuses to use it.
+    const auditorDir = t.testdir();
+    copyFileSync(keys.jwksFile, join(auditorDir, 'jwks.json'));
+    lines.length = 0;
+    t.equal(await runAuditVerify(['--database', database.url, '--keys', join(auditorDir, 'jwks.json')], out), 0, lines.join('\n'));
+    lines.length = 0;
+    t.equal(await runAuditVerify(['--database', database.url, '--keys', privateKeyFile(keys.keysDir, 'audit', 'checkpoint')], out), 2, 'a private key file is not a keyset');
+    t.match(lines.join('\n'), /not a usable public keyset/);
+    lines.length = 0;
+
     // An owner of the tables can switch the append-only triggers off; the chain still tells.
     const attacker = new pg.Client({ connectionString: database.url });
     await attacker.connect();
@@ -212,6 +273,37 @@ t.test('audit service over real Kafka', async (t) => {
     lines.length = 0;
     t.equal(await runAuditVerify([`--database=${database.url}`, `--keys=${keysFile}`], out), 1);
     t.match(lines.join('\n'), new RegExp(`TAMPERED: first bad entry seq ${deliveredSeq}: hash mismatch`));
+
+    // A thorough attacker also recomputes every hash from there on and removes the stored
+    // checkpoints (and verify is not given the brokers): the entry no longer matches the signed
+    // record it keeps, which needs a platform private key to forge.
+    const rewriter = new pg.Client({ connectionString: database.url });
+    await rewriter.connect();
+    await rewriter.query('SET session_replication_role = replica');
+    const rows = (await rewriter.query<{ seq: string; event_id: string; at: string; recorded_at: string; body: string; prev_hash: string }>(
+      'SELECT seq, event_id, at, recorded_at, body, prev_hash FROM audit_entries ORDER BY seq',
+    )).rows;
+    let prev = GENESIS_HASH;
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      const body = seq === deliveredSeq ? canonicalJson({ ...JSON.parse(row.body), event: 'delivered', detail: { ...JSON.parse(row.body).detail, httpStatus: 500 } }) : row.body;
+      const hash = entryHash(prev, { seq, eventId: row.event_id, at: row.at, recordedAt: row.recorded_at, body });
+      await rewriter.query('UPDATE audit_entries SET body = $2, prev_hash = $3, hash = $4 WHERE seq = $1', [seq, body, prev, hash]);
+      prev = hash;
+    }
+    await rewriter.query('DELETE FROM audit_checkpoints');
+    await rewriter.end();
+    lines.length = 0;
+    t.equal(await runAuditVerify(['--database', database.url, '--keys', keysFile, '--brokers', ''], out), 1, lines.join('\n'));
+    t.match(lines.join('\n'), new RegExp(`TAMPERED: first bad entry seq ${deliveredSeq}: entry differs from the signed record it was made from`));
+
+    // The keyset copied where no private key lives (given as --jwks, the same as --keys) still
+    // catches the rewrite: the record keys it holds re-check each entry's signed record.
+    const auditorCopy = join(t.testdir(), 'jwks.json');
+    copyFileSync(keys.jwksFile, auditorCopy);
+    lines.length = 0;
+    t.equal(await runAuditVerify(['--database', database.url, '--jwks', auditorCopy, '--brokers', ''], out), 1);
+    t.match(lines.join('\n'), /entry differs from the signed record/);
 
     const empty = await createTestDatabase('audit-empty');
     t.teardown(() => empty.drop());

@@ -67,7 +67,7 @@ async function auditDatabase(t: Test): Promise<AuditDatabase> {
         await client.query(sql, params);
       }),
     tamperWith,
-    verify: () => verifyAuditChain(db.pool, keystore.keyResolver()),
+    verify: () => verifyAuditChain(db.pool, keystore.keyResolver(), keystore.publicKeyLookup()),
   };
   async function tamperWith(fn: (client: pg.Client) => Promise<void>): Promise<void> {
     const client = new pg.Client({ connectionString: database.url });
@@ -87,7 +87,7 @@ async function auditDatabase(t: Test): Promise<AuditDatabase> {
 async function sixEntryStore(t: Test): Promise<AuditDatabase> {
   const keystore = await keystorePromise;
   const audit = await auditDatabase(t);
-  await audit.store.appendBatch([busEvent('accepted'), busEvent('routed'), busEvent('delivered'), busEvent('accepted')]);
+  await audit.store.appendBatch([busEvent('accepted'), busEvent('delivery_failed'), busEvent('delivered'), busEvent('accepted')]);
   await audit.store.checkpoint(keystore.signingKey);
   await audit.store.appendBatch([busEvent('delivery_failed'), busEvent('dead_lettered')]);
   await audit.store.checkpoint(keystore.signingKey);
@@ -99,7 +99,7 @@ t.test('append builds a hash chain from the genesis hash', async (t) => {
   t.equal(await store.head(), null);
   t.equal(await store.count(), 0);
 
-  const events = [busEvent('accepted'), busEvent('routed'), busEvent('delivered')];
+  const events = [busEvent('accepted'), busEvent('delivery_failed'), busEvent('delivered')];
   t.equal(await store.appendBatch(events), 3);
   t.equal(await store.count(), 3);
   const entries = (await store.query()).entries.reverse();
@@ -131,7 +131,7 @@ t.test('the documented hash definition reproduces the stored hashes', async (t) 
 t.test('duplicate event ids are ignored (at-least-once delivery)', async (t) => {
   const { store } = await auditDatabase(t);
   const a = busEvent('accepted');
-  const b = busEvent('routed');
+  const b = busEvent('delivery_failed');
   t.equal(await store.appendBatch([a, b]), 2);
   const headBefore = await store.head();
   t.equal(await store.appendBatch([a, b]), 0, 'a redelivered batch appends nothing');
@@ -144,7 +144,7 @@ t.test('duplicate event ids are ignored (at-least-once delivery)', async (t) => 
 
 t.test('an invalid event is refused and nothing of its batch is appended', async (t) => {
   const { store } = await auditDatabase(t);
-  await t.rejects(store.appendBatch([busEvent('accepted'), busEvent('routed', { at: 'yesterday' })]), TypeError);
+  await t.rejects(store.appendBatch([busEvent('accepted'), busEvent('delivery_failed', { at: 'yesterday' })]), TypeError);
   await t.rejects(store.appendBatch([{ ...busEvent('accepted'), id: '' }]), TypeError);
   t.equal(await store.count(), 0);
 });
@@ -166,7 +166,7 @@ t.test('checkpoints sign the chain head only when it moved', async (t) => {
   const keystore = await keystorePromise;
   const { store } = await auditDatabase(t);
   t.equal(await store.checkpoint(keystore.signingKey), null, 'nothing to sign in an empty chain');
-  await store.appendBatch([busEvent('accepted'), busEvent('routed')]);
+  await store.appendBatch([busEvent('accepted'), busEvent('delivery_failed')]);
 
   const first = await store.checkpoint(keystore.signingKey);
   t.ok(first);
@@ -190,7 +190,7 @@ t.test('queries filter by message, member, type, event and time; newest first wi
   const messageB = uuidv7();
   const events = [
     busEvent('accepted', { messageId: messageA, at: '2026-03-01T01:00:00.000Z' }),
-    busEvent('routed', { messageId: messageA, at: '2026-03-01T02:00:00.000Z' }),
+    busEvent('delivery_failed', { messageId: messageA, at: '2026-03-01T02:00:00.000Z' }),
     busEvent('delivered', { messageId: messageA, at: '2026-03-01T03:00:00.000Z' }),
     busEvent('accepted', {
       messageId: messageB,
@@ -228,7 +228,7 @@ t.test('queries filter by message, member, type, event and time; newest first wi
   t.equal(page3.nextBefore, null, 'the last page has no cursor');
   t.equal((await store.query({ limit: 5 })).nextBefore, null);
 
-  await store.appendBatch(Array.from({ length: 1100 }, () => busEvent('routed')));
+  await store.appendBatch(Array.from({ length: 1100 }, () => busEvent('delivery_failed')));
   t.equal((await store.query({ limit: 5000 })).entries.length, 1000, 'limit is capped at 1000');
   t.equal((await store.query()).entries.length, 100, 'default limit 100');
 });

@@ -84,7 +84,7 @@ t.test('document exchange', async (t) => {
     // The fixture's XML-DSig signature is fictional and carries no certificate: the bus says so on the timeline.
     t.match(trace.body.events.find((e: any) => e.event === 'status' && e.detail.signature)?.detail, { signature: 'untrusted', reason: /no X509Certificate/ }, 'the signature result on the timeline');
     const pullTrace = await office.status(body.recipients.find((x: any) => x.member === 'H49.242.10').id);
-    t.match(pullTrace.body.events.filter((e: any) => e.event !== 'status').map((e: any) => e.event), ['accepted', 'routed', 'deposited', 'delivered'], 'pull: deposited, then delivered on ack');
+    t.match(pullTrace.body.events.filter((e: any) => e.event !== 'status').map((e: any) => e.event), ['accepted', 'deposited', 'delivered'], 'pull: deposited, then delivered on ack');
 
     // A recipient sees its own row only; a stranger sees nothing.
     const asRecipient = await documentView(documentId, bus.client('xa-hoaphuoc-qlvb'));

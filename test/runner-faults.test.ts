@@ -37,11 +37,11 @@ t.test('runner guarantees', async (t) => {
     const foreignSig = signBatch([Buffer.from(JSON.stringify(foreignKey))], (await PlatformKeystore.ephemeral()).signingKey, 60);
     // A genuinely signed record whose value is then edited.
     const genuine = forgedEnvelope('genuine');
-    const genuineSig = signBatch([Buffer.from(JSON.stringify(genuine))], bus.keystore.signingKey, 60);
+    const genuineSig = signBatch([Buffer.from(JSON.stringify(genuine))], await bus.keys.signing('gateway', 'record'), 60);
     const edited = { ...genuine, data: { subject: 'edited', body: 'giả mạo' } };
     // A correctly signed record for one service dropped onto another service's topic.
     const misrouted = createEnvelope({ type: 'notice.send', from: { member: '000.00.12.H49', system: 'so-tttt-qlvb' }, to: { member: '000.00.00.H49', service: 'leadership-notice' }, data: { subject: 'misrouted', body: 'x' } });
-    const misroutedSig = signBatch([Buffer.from(JSON.stringify(misrouted))], bus.keystore.signingKey, 60);
+    const misroutedSig = signBatch([Buffer.from(JSON.stringify(misrouted))], await bus.keys.signing('gateway', 'record'), 60);
     await producer.send({
       topic: topics.message('notice'),
       acks: -1,
@@ -62,8 +62,8 @@ t.test('runner guarantees', async (t) => {
     t.ok(reasons.some((r) => /signature verification failed/.test(r)), 'foreign key');
     t.ok(reasons.some((r) => /tampered or forged/.test(r)), 'edited after signing');
     t.ok(reasons.some((r) => /addressed to service leadership-notice/.test(r)), 'misrouted');
-    const audit = await readTopic(bus.config.kafkaBrokers, topics.audit, 5);
-    t.equal(audit.filter((a) => JSON.parse(a.value).event === 'rejected').length, 5, 'each rejection audited');
+    const events = await readTopic(bus.config.kafkaBrokers, topics.events, 5);
+    t.equal(events.filter((a) => JSON.parse(a.value).event === 'rejected').length, 5, 'each rejection audited');
     const received = bus.simulator.received.get('so-tp-qlvb') ?? [];
     t.equal(received.length, 0, 'nothing reached the destination');
     t.equal((await sender.status(genuine.id)).status, 404, 'a forged record does not create a message timeline');
@@ -75,8 +75,8 @@ t.test('runner guarantees', async (t) => {
     t.equal(r.status, 202);
     const view = await statusOf(r.body.id, 'delivered');
     const events = view.events.map((e: { event: string }) => e.event);
-    t.same(events, ['accepted', 'routed', 'delivery_failed', 'delivery_failed', 'delivered']);
-    t.match(view.events[2].detail, { attempt: 1, retryable: true, reason: /503/, nextAttemptAt: String });
+    t.same(events, ['accepted', 'delivery_failed', 'delivery_failed', 'delivered']);
+    t.match(view.events[1].detail, { connector: 'relay', attempt: 1, retryable: true, reason: /503/, nextAttemptAt: String });
     t.equal((bus.simulator.received.get('so-tp-qlvb') ?? []).filter((m) => m.id === r.body.id).length, 1, 'delivered exactly once');
   });
 
@@ -84,15 +84,16 @@ t.test('runner guarantees', async (t) => {
     bus.simulator.modes.set('so-khdt-qlvb', { mode: 'reject' });
     const r = await sender.send(notice('refused', '000.00.24.H49'));
     const view = await statusOf(r.body.id, 'dead_lettered');
-    t.same(view.events.map((e: { event: string }) => e.event), ['accepted', 'routed', 'delivery_failed', 'dead_lettered']);
-    t.match(view.events[3].detail, { attempts: 1, reason: /422/ });
+    t.same(view.events.map((e: { event: string }) => e.event), ['accepted', 'dead_lettered'], 'one outcome event for the one attempt');
+    t.match(view.events[1].detail, { connector: 'relay', attempt: 1, attempts: 1, retryable: false, reason: /422/ });
   });
 
   await t.test('exhausted retries are dead-lettered', async (t) => {
     bus.simulator.modes.set('xa-hoaphuoc-qlvb', { mode: 'down' });
     const r = await sender.send(notice('down', 'H49.242.10'));
     const view = await statusOf(r.body.id, 'dead_lettered');
-    t.equal(view.events.filter((e: { event: string }) => e.event === 'delivery_failed').length, 3, 'three attempts (retryMaxAttempts)');
+    t.equal(view.events.filter((e: { event: string }) => e.event === 'delivery_failed').length, 2, 'two retried attempts');
+    t.match(view.events.at(-1), { event: 'dead_lettered', detail: { attempt: 3 } }, 'the third attempt (retryMaxAttempts) is the dead-lettering one');
     t.match(view.events.at(-1).detail, { reason: /gave up after 3 attempts/ });
     const dead = await readTopic(bus.config.kafkaBrokers, topics.deadLetter('relay'), 7);
     t.ok(dead.some((d) => d.headers['lgsp-id'] === r.body.id && /503/.test(d.headers['lgsp-dlq-reason'])), 'in the DLQ with the reason header');

@@ -75,7 +75,7 @@ t.test('connectors beyond the core, broken ones isolated, managed at run time', 
   write(join(pkg, 'index.mjs'), `export default { name: 'pkg-echo', async handle(message, ctx) { const r = await ctx.deliver({ url: ctx.service.endpoint, envelope: message }); return { detail: { httpStatus: r.status } }; } };\n`);
 
   let bus: TestBus | undefined;
-  const receiver = await startTestReceiver({ publicKeys: (kid) => bus?.keystore.publicKeyLookup()(kid) });
+  const receiver = await startTestReceiver({ publicKeys: (kid) => bus?.keys.publicKeys.lookup('delivery')(kid) });
   t.teardown(() => receiver.close());
   const names = ['relay', 'echo-hook', 'pkg-echo', 'start-throws', 'start-hangs', 'import-throws', 'needs-secret', 'bad-config', 'bad-manifest'];
   bus = await startTestBus(t, {
@@ -195,7 +195,7 @@ t.test('connectors beyond the core, broken ones isolated, managed at run time', 
     const fixed = await call('POST', '/v1/connectors/import-throws/restart');
     t.equal(fixed.body.connector.state, 'RUNNING', 'the fixed module is picked up by a restart');
 
-    const audit = await readTopic(bus!.config.kafkaBrokers, `${bus!.config.topicPrefix}lgsp.audit`, 1);
+    const audit = await readTopic(bus!.config.kafkaBrokers, `${bus!.config.topicPrefix}lgsp.events`, 1);
     const actions = audit.map((r) => JSON.parse(r.value)).filter((e) => e.event === 'operator_action');
     const summary = actions.map((e) => `${e.detail.action} ${e.detail.connector}`);
     for (const expected of ['connector_pause echo-hook', 'connector_restart echo-hook', 'connector_resume echo-hook', 'connector_restart start-throws', 'connector_restart import-throws']) {

@@ -51,7 +51,7 @@ t.test('a wrong-secret flood does not stall the gateway; refusals are audited as
 
   // Not one audit entry per refusal: one row for this client and address with the count.
   const tokenRefusals = async () =>
-    (await readTopic(bus.config.kafkaBrokers, topicsFor(bus.config.topicPrefix).audit, 1, 5000))
+    (await readTopic(bus.config.kafkaBrokers, topicsFor(bus.config.topicPrefix).events, 1, 5000))
       .map((r) => JSON.parse(r.value))
       .filter((e) => e.event === 'rejected' && e.detail?.stage === 'token');
   const sum = (events: { detail: { count: number } }[]) => events.reduce((n, e) => n + e.detail.count, 0);

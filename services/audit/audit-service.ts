@@ -1,5 +1,6 @@
-// The audit service (DESIGN §6): consumes lgsp.audit, appends every event to the hash-chained
-// store in PostgreSQL, signs the chain head periodically, and serves the operators' query and
+// The audit service (DESIGN §6): reads the bus itself — every message record on lgsp.msg.* (the
+// acceptance) and every event on lgsp.events (outcomes, statuses, rejections, operator actions)
+// — and appends each to the hash-chained store in PostgreSQL with the record's signature, signs the chain head periodically, and serves the operators' query and
 // integrity API. Run two or more: the one holding the leader lock (audit-leadership.ts)
 // consumes and writes; the others serve queries and take over within seconds if it dies.
 // Used by main.ts, by `npm start` and by tests (which start it in-process).
@@ -12,12 +13,13 @@ import { v5 as uuidv5 } from 'uuid';
 import type { BusConfig } from '../platform/config.js';
 import type { BusEvent } from '../platform/bus-events.js';
 import { createLogger, type Logger } from '../platform/logger.js';
-import { PlatformKeystore } from '../platform/keystore.js';
+import { openServiceKeys } from '../platform/key-files.js';
+import { PublicKeyset } from '../platform/public-keyset.js';
+import { busRecordVerifier } from '../platform/record-writers.js';
 import { createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
-import { topicsFor } from '../platform/topics.js';
+import { topicsFor, type Topics } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
-import { RecordVerifier } from '../platform/record-signing.js';
 import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
 import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
 import { problemHandler } from '../platform/problem-handler.js';
@@ -28,6 +30,10 @@ import { AuditLeadership } from './audit-leadership.js';
 import { checkpointPublisher, type CheckpointPublisher } from './checkpoint-topic.js';
 import { AuditStore, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, auditEventProblem, type AuditQuery } from './audit-store.js';
 import { verifyAuditChain, type ChainVerification } from './chain-verifier.js';
+import { evidenceOf, type EvidencedEvent } from './record-evidence.js';
+import type { Envelope } from '../platform/envelope.js';
+import { SchemaCatalogue } from '../platform/schema-catalogue.js';
+import { Registry } from '../platform/registry.js';
 
 export interface RunningAuditService {
   app: FastifyInstance;
@@ -37,6 +43,9 @@ export interface RunningAuditService {
   isLeader(): boolean;
   stop(): Promise<void>;
 }
+
+/** How often the leader looks for work topics created since it subscribed. */
+const WORK_TOPIC_WATCH_MS = 5000;
 
 /** The audit consumer's Kafka session: a crashed leader's partitions move to its successor after at most this long. */
 const LEADER_SESSION_TIMEOUT_MS = 8000;
@@ -51,15 +60,51 @@ function valueDigest(value: Buffer | null): string | undefined {
 }
 
 /**
- * The audit event a consumed record becomes. A record that fails verification, or that is
- * signed but is not a usable event, is never dropped: it becomes a 'rejected' entry of the
- * audit service's own, carrying where the record was and a digest of its bytes, and nothing
- * the record claimed about itself (none of that can be trusted).
+ * The 'accepted' entry a message record becomes: the record is the acceptance. It keeps the
+ * envelope's routing fields and payloadDigest, never the payload. Its id is the message id, so
+ * the same record read again (or replayed onto the topic) is one entry.
  */
-export function auditEventFromRecord(record: ConsumedRecord, now: Date = new Date()): { event: BusEvent; rejectedReason?: string } {
+function acceptedEvent(parsed: unknown): BusEvent | string {
+  const problem = envelopeProblem(parsed);
+  if (problem) return problem;
+  const env = parsed as Envelope;
+  return {
+    id: env.id,
+    event: 'accepted',
+    at: env.time,
+    actor: 'gateway',
+    messageId: env.id,
+    type: env.type,
+    from: env.from,
+    to: env.to,
+    correlationId: env.correlationId,
+    payloadDigest: env.payloadDigest,
+  };
+}
+
+function envelopeProblem(value: unknown): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  const env = value as Partial<Envelope>;
+  if (typeof env.id !== 'string' || typeof env.type !== 'string' || typeof env.time !== 'string' || typeof env.payloadDigest !== 'string') {
+    return 'not an envelope (id, type, time and payloadDigest are required)';
+  }
+  if (typeof env.from?.member !== 'string' || typeof env.to?.member !== 'string') return 'not an envelope (from and to are required)';
+  return null;
+}
+
+/**
+ * The audit entry a consumed record becomes: a message record (lgsp.msg.*) its 'accepted'
+ * entry, an event record the event itself; either keeps the record's signature and proof
+ * (record-evidence.ts). A record that fails verification, or that is signed but is not a usable
+ * event, is never dropped: it becomes a 'rejected' entry of the audit service's own, carrying
+ * where the record was and a digest of its bytes, and nothing the record claimed about itself
+ * (none of that can be trusted).
+ */
+export function auditEventFromRecord(record: ConsumedRecord, now: Date = new Date(), isMessageTopic: (topic: string) => boolean = () => false): { event: BusEvent; rejectedReason?: string } {
   let reason: string;
+  const message = isMessageTopic(record.topic);
   if (!record.verification.ok) {
-    reason = `unverified audit record: ${record.verification.reason}`;
+    reason = `unverified ${message ? 'message' : 'event'} record: ${record.verification.reason}`;
   } else {
     let parsed: unknown;
     try {
@@ -67,9 +112,13 @@ export function auditEventFromRecord(record: ConsumedRecord, now: Date = new Dat
     } catch {
       parsed = undefined;
     }
-    const problem = parsed === undefined ? 'not JSON' : auditEventProblem(parsed);
-    if (!problem) return { event: parsed as BusEvent };
-    reason = `malformed audit record: ${problem}`;
+    const entry = parsed === undefined ? 'not JSON' : message ? acceptedEvent(parsed) : auditEventProblem(parsed) ?? (parsed as BusEvent);
+    const problem = typeof entry === 'string' ? entry : auditEventProblem(entry);
+    if (!problem) {
+      const evidence = evidenceOf(record, !message);
+      return { event: { ...(entry as BusEvent), ...(evidence ? { record: evidence } : {}) } as EvidencedEvent };
+    }
+    reason = `malformed ${message ? 'message' : 'event'} record: ${problem}`;
   }
   const digest = valueDigest(record.value);
   const event: BusEvent = {
@@ -145,7 +194,7 @@ const eventsQuerySchema = {
     messageId: { type: 'string', minLength: 1, maxLength: 200 },
     member: { type: 'string', minLength: 1, maxLength: 100, description: 'Sending or receiving member code' },
     type: { type: 'string', minLength: 1, maxLength: 200, description: 'Message type' },
-    event: { type: 'string', minLength: 1, maxLength: 64, description: 'accepted, rejected, routed, delivered, ...' },
+    event: { type: 'string', minLength: 1, maxLength: 64, description: 'accepted, rejected, delivered, delivery_failed, dead_lettered, ...' },
     from: { ...TIME_BOUND, description: 'Event time lower bound, inclusive (ISO 8601; a bare date is UTC midnight)' },
     to: { ...TIME_BOUND, description: 'Event time upper bound, exclusive (ISO 8601; a bare date is UTC midnight)' },
     limit: { type: 'integer', minimum: 1, maximum: MAX_QUERY_LIMIT, default: DEFAULT_QUERY_LIMIT },
@@ -220,10 +269,23 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
   return app;
 }
 
+/** The registry's work topics; none when there is no readable registry (the pattern still finds existing ones). */
+function workTopics(config: BusConfig, topics: Topics, log: Logger): string[] {
+  try {
+    const registry = Registry.load(config.registryFile, new SchemaCatalogue().loadConnectors(config));
+    return [...new Set(registry.services.map((s) => topics.message(s.code)))];
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'no registry: auditing the work topics that exist now');
+    return [];
+  }
+}
+
 export async function startAuditService(config: BusConfig, opts: { port?: number; host?: string } = {}): Promise<RunningAuditService> {
   const log = createLogger('audit', config.logLevel);
   const startedAt = Date.now();
-  const keystore = await PlatformKeystore.open(config.keysFile);
+  // Its checkpoint key only: it writes no bus records and issues no tokens.
+  const signingKeys = await openServiceKeys(config.keysDir, 'audit', ['checkpoint'] as const);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka('lgsp-audit', config.kafkaBrokers, log);
 
@@ -233,9 +295,11 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
   let leadership: AuditLeadership | null = null;
   let publisher: CheckpointPublisher | null = null;
   try {
-    admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [topics.audit], config.topicPartitions);
+    const connectedAdmin = (admin = kafka.admin());
+    await connectedAdmin.connect();
+    // The registry's work topics and the event topic exist before the subscription; work topics
+    // created later (another registry, a new service) are found by the leader's topic watch.
+    await ensureTopics(admin, [...workTopics(config, topics, log), topics.events], config.topicPartitions);
     // One partition: the checkpoints stay in the order they were signed.
     await ensureTopics(admin, [topics.auditCheckpoints], 1);
     const published = (publisher = await checkpointPublisher(kafka, topics.auditCheckpoints));
@@ -251,7 +315,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     const checkpointNow = (): Promise<void> =>
       (checkpointChain = checkpointChain
         .then(async () => {
-          const cp = await auditStore.checkpoint(keystore.signingKey);
+          const cp = await auditStore.checkpoint(signingKeys.checkpoint.signingKey);
           if (!cp) return;
           log.debug({ seq: cp.seq }, 'audit checkpoint signed');
           // Kept outside the database too; one that fails to publish is covered by the next.
@@ -263,14 +327,20 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     let consumer: Consumer | null = null;
     let checkpointTimer: NodeJS.Timeout | null = null;
     let consumerFailure: string | null = null;
-    const startWriting = async () => {
+    let topicWatch: NodeJS.Timeout | null = null;
+    // The work topics being read; a service created later (its topic made by a gateway or
+    // runner after this subscribed) is picked up by subscribing again.
+    let reading = new Set<string>();
+    const workTopicsNow = async () => (await connectedAdmin.listTopics()).filter((name) => topics.messagePattern.test(name));
+    const startConsumer = async () => {
       consumerFailure = null;
+      reading = new Set(await workTopicsNow());
       consumer = await startSignedConsumer({
         kafka,
         // Prefixed like the topics, so separate buses on one cluster do not share a group.
         groupId: `${config.topicPrefix}lgsp-audit`,
-        topics: [topics.audit],
-        verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
+        topics: [...reading, topics.events],
+        verifier: busRecordVerifier(publicKeys, topics, { enforceExpiry: false }),
         // The audit log is not on a latency path: larger fetches, fewer commits.
         maxWaitTimeInMs: 500,
         minBytes: 64 * 1024,
@@ -281,7 +351,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
           const events: BusEvent[] = [];
           let rejected = 0;
           for (const record of records) {
-            const { event, rejectedReason } = auditEventFromRecord(record, now);
+            const { event, rejectedReason } = auditEventFromRecord(record, now, (topic) => topics.serviceOf(topic) !== null);
             if (rejectedReason) {
               rejected++;
               log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason: rejectedReason }, 'audit record recorded as rejected');
@@ -298,12 +368,33 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
         if (!e.payload.restart) consumerFailure = e.payload.error.message;
         log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'audit consumer crashed');
       });
+    };
+    let resubscribing: Promise<void> | null = null;
+    const readNewWorkTopics = async () => {
+      if (!consumer || resubscribing) return;
+      const now = await workTopicsNow();
+      if (!consumer || now.every((name) => reading.has(name))) return;
+      log.info({ topics: now.filter((name) => !reading.has(name)) }, 'new work topics: the audit reads them too');
+      await (resubscribing = (async () => {
+        await consumer?.disconnect().catch(() => undefined);
+        await startConsumer();
+      })().finally(() => {
+        resubscribing = null;
+      }));
+    };
+    const startWriting = async () => {
+      await startConsumer();
       checkpointTimer = setInterval(() => void checkpointNow(), config.checkpointIntervalMs);
       checkpointTimer.unref();
+      topicWatch = setInterval(() => void readNewWorkTopics().catch((err: Error) => log.warn({ err: err.message }, 'could not look for new work topics')), WORK_TOPIC_WATCH_MS);
+      topicWatch.unref();
     };
     const stopWriting = async () => {
       if (checkpointTimer) clearInterval(checkpointTimer);
       checkpointTimer = null;
+      if (topicWatch) clearInterval(topicWatch);
+      topicWatch = null;
+      await resubscribing?.catch(() => undefined);
       // The consumer finishes its current batch first; after that the head no longer moves here.
       await consumer?.disconnect().catch(() => undefined);
       consumer = null;
@@ -315,12 +406,12 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     // Concurrent integrity requests share one pass over the chain.
     let verifying: Promise<ChainVerification> | null = null;
     const verifyChain = () =>
-      (verifying ??= verifyAuditChain(database.pool, keystore.keyResolver()).finally(() => {
+      (verifying ??= verifyAuditChain(database.pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true })).finally(() => {
         verifying = null;
       }));
 
     const kafkaCheck = kafkaReadiness(admin);
-    app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer), verifyChain }, metrics, {
+    app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer), verifyChain }, metrics, {
       kafka: async () => (consumerFailure ? { ok: false, detail: `audit consumer stopped: ${consumerFailure}` } : kafkaCheck()),
       store: async () => ({ ok: true, detail: `${(await auditStore.head())?.seq ?? 0} entries; ${lead.isLeader ? 'leader (writes the chain)' : 'standby'}` }),
     });

@@ -5,6 +5,8 @@
 //
 // What each kind of tampering looks like from here:
 // - an edited entry: its recomputed hash differs from the stored one;
+// - an edited entry with the chain recomputed after it: the entry no longer matches the bus
+//   record's signature it keeps (record-evidence.ts), checked with public keys only;
 // - a deleted entry: a gap in seq (or, if later entries were renumbered, a prev_hash mismatch);
 // - reordered entries: prev_hash no longer names the entry before;
 // - a deleted tail: a checkpoint signs a seq beyond the last entry;
@@ -24,6 +26,9 @@ import {
   type CheckpointClaims,
 } from './audit-store.js';
 import type { BusEvent } from '../platform/bus-events.js';
+import type { PublicKeyLookup } from '../platform/es256.js';
+import type { RecordVerifier } from '../platform/record-signing.js';
+import { evidenceProblem, evidenceVerifier, type EvidencedEvent } from './record-evidence.js';
 
 export interface ChainVerification {
   ok: boolean;
@@ -63,7 +68,7 @@ interface CheckpointRow {
 const CHUNK = 5000;
 
 /** Why an entry's own content is inconsistent, or null. Links to neighbours are checked by the caller. */
-function entryProblem(row: EntryRow): string | null {
+function entryProblem(row: EntryRow, records: RecordVerifier): string | null {
   const recomputed = entryHash(row.prev_hash, { seq: row.seq, eventId: row.event_id, at: row.at, recordedAt: row.recorded_at, body: row.body });
   if (recomputed !== row.hash) return 'hash mismatch: the entry was edited after it was recorded';
   let event: BusEvent;
@@ -89,7 +94,8 @@ function entryProblem(row: EntryRow): string | null {
   for (const [name, value] of Object.entries(expected)) {
     if (actual[name as keyof typeof actual] !== value) return `indexed column ${name} does not match the body`;
   }
-  return null;
+  // The hash chain can be recomputed by whoever rewrites the table; the record's own signature cannot.
+  return evidenceProblem(event as EvidencedEvent, records, (a, b) => canonicalJson(a) === canonicalJson(b));
 }
 
 async function checkpointProblem(row: CheckpointRow, getKey: JWTVerifyGetKey): Promise<string | null> {
@@ -132,14 +138,14 @@ async function verifiedClaims(jws: string, getKey: JWTVerifyGetKey): Promise<Che
  * together with its stored checkpoints is still found. Ones that do not verify are ignored
  * (counted): anyone able to write to the topic could put junk there.
  */
-export async function verifyAuditChain(pool: pg.Pool, getKey: JWTVerifyGetKey, published?: string[]): Promise<ChainVerification> {
+export async function verifyAuditChain(pool: pg.Pool, getKey: JWTVerifyGetKey, recordKeys: PublicKeyLookup, published?: string[]): Promise<ChainVerification> {
   const client = await pool.connect();
   try {
     // One snapshot: checkpoints written by a live service while we read must not look like
     // they point past the end of the chain.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
-      return await verifySnapshot(client, getKey, published);
+      return await verifySnapshot(client, getKey, evidenceVerifier(recordKeys), published);
     } finally {
       await client.query('COMMIT').catch(() => undefined);
     }
@@ -148,7 +154,7 @@ export async function verifyAuditChain(pool: pg.Pool, getKey: JWTVerifyGetKey, p
   }
 }
 
-async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, published?: string[]): Promise<ChainVerification> {
+async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, records: RecordVerifier, published?: string[]): Promise<ChainVerification> {
   const entriesAfter = async (seq: number) =>
     (await client.query<EntryRow>(`SELECT * FROM audit_entries WHERE seq > $1 ORDER BY seq LIMIT ${CHUNK}`, [seq])).rows
       // bigint arrives as text unless the process set pg's int8 parser: numbers either way.
@@ -180,7 +186,7 @@ async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, pu
             reason: row.seq === 1 ? 'prev_hash is not the genesis hash' : `prev_hash does not match the hash of entry ${row.seq - 1} (entries deleted, reordered or replaced)`,
           };
         } else {
-          const problem = entryProblem(row);
+          const problem = entryProblem(row, records);
           if (problem) chainBad = { seq: row.seq, reason: problem };
         }
       }

@@ -1,10 +1,9 @@
-// Feeds the console store from Kafka: lgsp.events (status timelines) into the message index
-// and the flow monitor, lgsp.dlq.<connector> into the dead-letter store. Event records must
-// carry a valid platform signature (anyone able to write to the topic must not be able to
-// rewrite a timeline); dead letters are kept whatever their signature, since unsigned and
-// forged records are exactly what the runner dead-letters, with the verification result shown.
+// Feeds the console's dead-letter store from Kafka (lgsp.dlq.<connector>). Dead letters are kept
+// whatever their signature, since unsigned and forged records are exactly what the runner
+// dead-letters, with the verification result shown. The message index is not consumed here: the
+// ledger (services/ledger) writes it from lgsp.events with the gateways' read models, and the
+// console follows it (index-follower.ts).
 import type { Consumer, Kafka } from 'kafkajs';
-import type { BusEvent } from '../platform/bus-events.js';
 import type { Logger } from '../platform/logger.js';
 import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform/record-signing.js';
 import { headerValue, startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
@@ -15,8 +14,6 @@ import type { DeadLetterInput } from './dead-letter-store.js';
 import type { FlowMonitor } from './flow-monitor.js';
 
 export interface IngestStats {
-  events: number;
-  unverifiedEvents: number;
   deadLetters: number;
 }
 
@@ -75,49 +72,28 @@ export async function startBusIngest(opts: {
   store: ConsoleStore;
   monitor: FlowMonitor;
   log: Logger;
-  onChanged(messageIds: Set<string>): void;
 }): Promise<BusIngest> {
-  const stats: IngestStats = { events: 0, unverifiedEvents: 0, deadLetters: 0 };
+  const stats: IngestStats = { deadLetters: 0 };
   const dlqPrefix = opts.topics.deadLetter('');
   const consumer = await startSignedConsumer({
     kafka: opts.kafka,
     groupId: opts.groupId,
-    topics: [opts.topics.events, ...opts.connectors.map((c) => opts.topics.deadLetter(c))],
+    topics: opts.connectors.map((c) => opts.topics.deadLetter(c)),
     verifier: opts.verifier,
     log: opts.log,
     fromBeginning: true,
     handleBatch: async (records) => {
       if (records.length === 0) return;
       const topic = records[0].topic;
-      if (topic.startsWith(dlqPrefix)) {
-        const connector = topic.slice(dlqPrefix.length);
-        for (const r of records) {
-          const dl = deadLetterFromRecord(r, connector);
-          if (await opts.store.deadLetters.add(dl)) {
-            stats.deadLetters++;
-            // Messages that fail verification have no trustworthy timeline: count them here.
-            if (!dl.messageId) opts.monitor.recordRejected(dl.failedAt);
-          }
-        }
-        return;
-      }
-      const events: BusEvent[] = [];
+      const connector = topic.slice(dlqPrefix.length);
       for (const r of records) {
-        if (!r.verification.ok) {
-          stats.unverifiedEvents++;
-          opts.log.warn({ topic: r.topic, partition: r.partition, offset: r.offset, reason: r.verification.reason }, 'ignoring unverified status event');
-          continue;
-        }
-        try {
-          events.push(JSON.parse(r.value!.toString('utf8')) as BusEvent);
-        } catch {
-          stats.unverifiedEvents++;
+        const dl = deadLetterFromRecord(r, connector);
+        if (await opts.store.deadLetters.add(dl)) {
+          stats.deadLetters++;
+          // Messages that fail verification have no trustworthy timeline: count them here.
+          if (!dl.messageId) opts.monitor.recordRejected(dl.failedAt);
         }
       }
-      const changed = await opts.store.messages.applyEvents(events);
-      stats.events += events.length;
-      opts.monitor.record(events);
-      if (changed.size > 0) opts.onChanged(changed);
     },
   });
   return { consumer, stats };

@@ -9,11 +9,12 @@ import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { Registry } from '../platform/registry.js';
-import { PlatformKeystore } from '../platform/keystore.js';
+import { openServiceKeys } from '../platform/key-files.js';
+import { PublicKeyset } from '../platform/public-keyset.js';
+import { busRecordVerifier } from '../platform/record-writers.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
-import { RecordVerifier } from '../platform/record-signing.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
@@ -24,6 +25,7 @@ import { FlowMonitor } from './flow-monitor.js';
 import { LagMonitor, type ConsumerGroupSpec } from './consumer-lag.js';
 import { LiveFeed } from './live-feed.js';
 import { startBusIngest } from './bus-ingest.js';
+import { followIndex, type IndexFollower } from './index-follower.js';
 import { DeadLetterReplayer } from './dead-letter-replay.js';
 import { OperatorAudit } from './operator-audit.js';
 import { consoleAuth } from './console-auth.js';
@@ -59,13 +61,16 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
   const log = createLogger('console', config.logLevel);
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   const registry = Registry.load(config.registryFile, catalogue);
-  const keystore = await PlatformKeystore.open(config.keysFile);
+  // Its record key only (it writes its operators' audited actions); tokens it verifies.
+  const signingKeys = await openServiceKeys(config.keysDir, 'console', ['record'] as const);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
   const topics = topicsFor(config.topicPrefix);
   const connectors = catalogue.manifests.map((m) => m.name);
   const kafka = createKafka('lgsp-console', config.kafkaBrokers, log);
 
   let admin: Admin | null = null;
   let consumer: Consumer | null = null;
+  let indexFollower: IndexFollower | null = null;
   let producer: BatchingProducer | null = null;
   let db: Database | null = null;
   let app: FastifyInstance | null = null;
@@ -73,11 +78,11 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
   try {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, [topics.events, topics.audit, ...connectors.map((c) => topics.deadLetter(c))], config.topicPartitions);
+    await ensureTopics(admin, [topics.events, ...connectors.map((c) => topics.deadLetter(c))], config.topicPartitions);
     db = await openDatabase(config.databaseUrl, { applicationName: 'lgsp-console', onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
     const database = db;
     const consoleStore = await ConsoleStore.open(database);
-    producer = new BatchingProducer(kafka, () => keystore.signingKey, {
+    producer = new BatchingProducer(kafka, () => signingKeys.record.signingKey, {
       lingerMs: config.producerLingerMs,
       maxBatch: config.producerMaxBatch,
       ttlSeconds: config.messageTtlSeconds,
@@ -91,7 +96,10 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
         groupId: `${topics.prefix}lgsp-connector-${name}`,
         topics: [...registry.serviceCodesFor(name).map((c) => topics.message(c)), topics.retry(name)],
       })),
-      { name: 'audit', kind: 'service', groupId: `${topics.prefix}lgsp-audit`, topics: [topics.audit] },
+      // The audit reads the work topics (each message record is an audit entry) and lgsp.events.
+      { name: 'audit', kind: 'service', groupId: `${topics.prefix}lgsp-audit`, topics: [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events] },
+      // The ledger in the runners: its lag is how far behind GET /v1/messages/{id} and the inboxes are.
+      { name: 'ledger', kind: 'service', groupId: `${topics.prefix}lgsp-ledger`, topics: [topics.events, topics.inbox] },
     ];
     lag = new LagMonitor(admin, groups, log, opts.lagIntervalMs ?? 5000);
     const monitor = new FlowMonitor();
@@ -101,13 +109,19 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       topics,
       connectors,
       groupId: `${topics.prefix}lgsp-console-${consoleStore.storeId}`,
-      verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
+      verifier: busRecordVerifier(publicKeys, topics, { enforceExpiry: false }),
       store: consoleStore,
       monitor,
       log,
-      onChanged: (ids) => live.messagesChanged(ids),
     });
     consumer = ingest.consumer;
+    // The message index is written by the ledger; live counts and changed rows follow it.
+    const follower = (indexFollower = await followIndex({
+      db: database,
+      log,
+      onEvents: (events) => monitor.record(events),
+      onChanged: (ids) => live.messagesChanged(ids),
+    }));
     lag.start();
 
     const metrics = createMetricsRegistry('console');
@@ -135,12 +149,11 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     });
     statsCounter({
       name: 'lgsp_console_consumed_total',
-      help: 'Records the console consumed: status events, unverified events ignored, dead letters',
+      help: 'What the console took in: timeline events followed in the ledger\'s index, dead letters consumed',
       labelNames: ['kind'],
       registers: [metrics],
       read: () => [
-        [{ kind: 'event' }, ingest.stats.events],
-        [{ kind: 'unverified_event' }, ingest.stats.unverifiedEvents],
+        [{ kind: 'event' }, follower.events],
         [{ kind: 'dead_letter' }, ingest.stats.deadLetters],
       ],
     });
@@ -158,7 +171,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       store: consoleStore.deadLetters,
       producer,
       topics,
-      verifier: new RecordVerifier(keystore.publicKeyLookup()),
+      verifier: busRecordVerifier(publicKeys, topics),
       onReplayed: () => replays.inc(),
     });
     const ctx: ConsoleContext = {
@@ -172,7 +185,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       live,
       replayer,
       audit: new OperatorAudit(producer, topics),
-      tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer),
+      tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer),
       sessions: new ConsoleSessions(),
       upstream: { gateway: opts.upstream?.gateway ?? config.issuer, audit: opts.upstream?.audit ?? null, runner: opts.upstream?.runner ?? null },
     };
@@ -223,6 +236,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
         (stopping ??= (async () => {
           await running.app.close();
           await running.lag.stop();
+          follower.stop();
           await running.consumer.disconnect().catch(() => undefined);
           await running.producer.disconnect().catch(() => undefined);
           await running.admin.disconnect().catch(() => undefined);
@@ -232,6 +246,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
   } catch (err) {
     await app?.close().catch(() => undefined);
     await lag?.stop();
+    indexFollower?.stop();
     await consumer?.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
     await admin?.disconnect().catch(() => undefined);

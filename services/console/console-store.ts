@@ -1,7 +1,8 @@
-// The console's state in the shared PostgreSQL: the message index (from lgsp.events) and the
-// dead letters (from lgsp.dlq.*). It also holds a store id: the console's consumer group is
-// named after it, so a fresh database reads the topics from the beginning and rebuilds, while a
-// restarted console (or a second console on the same database) resumes where the group stopped.
+// The console's state in the shared PostgreSQL: the message index (written from lgsp.events by
+// the ledger, services/ledger) and the dead letters (from lgsp.dlq.*). It also holds a store id:
+// the console's dead-letter consumer group is named after it, so a fresh database reads the
+// topics from the beginning and rebuilds, while a restarted console (or a second console on the
+// same database) resumes where the group stopped.
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../platform/database.js';
 import { MessageIndex } from './message-index.js';

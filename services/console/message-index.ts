@@ -75,40 +75,64 @@ const KPI_COLUMNS = `id, type, family, from_member AS "fromMember", to_member AS
   status, business_status AS "businessStatus", business_status_at AS "businessStatusAt", accepted_at AS "acceptedAt",
   due_at AS "dueAt", finished_at AS "finishedAt", on_time AS "onTime"`;
 
+/**
+ * The events plus, for each first-attempt outcome, the message's 'accepted' step. The bus has
+ * no accepted event (the message record is the acceptance): the outcome of a message's first
+ * attempt carries its acceptance time (`detail.acceptedAt`). The step's id is derived from the
+ * message id, so seeing it again (a recovered delivery) changes nothing.
+ */
+export function withAcceptances(events: BusEvent[]): BusEvent[] {
+  const out: BusEvent[] = [];
+  for (const ev of events) {
+    const acceptedAt = ev.detail?.acceptedAt;
+    if (ev.messageId && typeof acceptedAt === 'string' && Number.isFinite(Date.parse(acceptedAt))) {
+      const { detail: _detail, ...routing } = ev;
+      out.push({ ...routing, id: `${ev.messageId}:accepted`, event: 'accepted', at: acceptedAt, actor: 'gateway' });
+    }
+    out.push(ev);
+  }
+  return out;
+}
+
+/** Applies events with `q` (one transaction's connection); returns the ids of the messages that changed. */
+export async function applyEventsIn(q: Queryable, events: BusEvent[]): Promise<Set<string>> {
+  const changed = new Set<string>();
+  const withMessage = events.filter((ev) => ev.messageId);
+  if (withMessage.length === 0) return changed;
+  // One statement records the batch's events; only those not seen before (a redelivered
+  // event was already applied) go on to update their message.
+  const { rows } = await q.query<{ event_id: string }>(
+    `INSERT INTO console_message_events (event_id, message_id, event, at, actor, detail)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+     ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+    [
+      withMessage.map((ev) => ev.id),
+      withMessage.map((ev) => ev.messageId),
+      withMessage.map((ev) => ev.event),
+      withMessage.map((ev) => new Date(ev.at).toISOString()),
+      withMessage.map((ev) => ev.actor ?? null),
+      withMessage.map((ev) => (ev.detail ? JSON.stringify(ev.detail) : null)),
+    ],
+  );
+  const fresh = new Set(rows.map((r) => r.event_id));
+  for (const ev of withMessage) {
+    if (!fresh.has(ev.id)) continue;
+    fresh.delete(ev.id); // an id twice in one batch is applied once
+    await applyOne(q, ev);
+    changed.add(ev.messageId!);
+  }
+  return changed;
+}
+
 export class MessageIndex {
   constructor(private readonly db: Database) {}
 
-  /** Applies consumed events in one transaction; returns the ids of the messages that changed. */
-  async applyEvents(events: BusEvent[]): Promise<Set<string>> {
-    const changed = new Set<string>();
-    const withMessage = events.filter((ev) => ev.messageId);
-    if (withMessage.length === 0) return changed;
-    await this.db.transaction(async (tx) => {
-      // One statement records the batch's events; only those not seen before (a redelivered
-      // event was already applied) go on to update their message.
-      const { rows } = await tx.query<{ event_id: string }>(
-        `INSERT INTO console_message_events (event_id, message_id, event, at, actor, detail)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-        [
-          withMessage.map((ev) => ev.id),
-          withMessage.map((ev) => ev.messageId),
-          withMessage.map((ev) => ev.event),
-          withMessage.map((ev) => new Date(ev.at).toISOString()),
-          withMessage.map((ev) => ev.actor ?? null),
-          withMessage.map((ev) => (ev.detail ? JSON.stringify(ev.detail) : null)),
-        ],
-      );
-      const fresh = new Set(rows.map((r) => r.event_id));
-      for (const ev of withMessage) {
-        if (!fresh.has(ev.id)) continue;
-        fresh.delete(ev.id); // an id twice in one batch is applied once
-        await applyOne(tx, ev);
-        changed.add(ev.messageId!);
-      }
-    });
-    return changed;
+  /** Applies events in one transaction; returns the ids of the messages that changed. */
+  applyEvents(events: BusEvent[]): Promise<Set<string>> {
+    return this.db.transaction((tx) => applyEventsIn(tx, events));
   }
+
+
 
   async get(id: string): Promise<MessageRow | null> {
     return (await this.db.query<MessageRow>(`SELECT ${COLUMNS} FROM console_messages WHERE id = $1`, [id])).rows[0] ?? null;
@@ -209,7 +233,8 @@ async function applyOne(tx: Queryable, ev: BusEvent): Promise<void> {
   const status = statusAfter(ev.event);
   if (status) await tx.query('UPDATE console_messages SET status = $1, status_at = $2 WHERE id = $3 AND status_at <= $2', [status, at, id]);
   if (ev.event === 'delivered') await tx.query('UPDATE console_messages SET delivered_at = $1 WHERE id = $2 AND (delivered_at IS NULL OR delivered_at < $1)', [at, id]);
-  if (ev.event === 'routed' && typeof ev.detail?.connector === 'string') await tx.query('UPDATE console_messages SET connector = $1 WHERE id = $2', [ev.detail.connector, id]);
+  // Outcome events name the connector that handled the attempt.
+  if (typeof ev.detail?.connector === 'string') await tx.query('UPDATE console_messages SET connector = $1 WHERE id = $2', [ev.detail.connector, id]);
   if (ev.event === 'delivery_failed' || ev.event === 'dead_lettered') {
     const attempts = Number(ev.detail?.attempt ?? ev.detail?.attempts ?? 0) || 0;
     await tx.query('UPDATE console_messages SET attempts = GREATEST(attempts, $1), last_reason = $2 WHERE id = $3', [

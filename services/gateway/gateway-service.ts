@@ -1,21 +1,20 @@
-// Wires a gateway: registry, keys, Kafka producer, the shared PostgreSQL store, status consumer
-// and the HTTP app. Used by main.ts, by `npm start` and by tests (which start it in-process).
-// Any number of gateways run side by side: they share their state through PostgreSQL and one
-// status consumer group; the instance id only names this process (Kafka client id, logs).
+// Wires a gateway: registry, keys, Kafka producer, the shared PostgreSQL store and the HTTP app.
+// Used by main.ts, by `npm start` and by tests (which start it in-process). Any number of
+// gateways run side by side: they consume nothing from Kafka (request/reply waits aside) and
+// share their state through PostgreSQL, where the ledger (services/ledger, hosted by the
+// runners) writes statuses and inboxes; the instance id only names this process.
 import type { FastifyInstance } from 'fastify';
-import type { Consumer } from 'kafkajs';
 import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { Registry } from '../platform/registry.js';
-import { PlatformKeystore } from '../platform/keystore.js';
+import { openServiceKeys } from '../platform/key-files.js';
+import { PublicKeyset } from '../platform/public-keyset.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
-import { RecordVerifier } from '../platform/record-signing.js';
-import { startSignedConsumer } from '../platform/signed-consumer.js';
 import { createMetricsRegistry } from '../platform/service-health.js';
-import { consumerMetrics, producerMetrics } from '../platform/kafka-metrics.js';
+import { producerMetrics } from '../platform/kafka-metrics.js';
 import type { BusEvent } from '../platform/bus-events.js';
 import { openDatabase } from '../platform/database.js';
 import { instanceId as resolveInstanceId } from '../platform/instance-id.js';
@@ -47,7 +46,9 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   for (const f of catalogue.failedManifests) log.warn({ connector: f.name, err: f.error }, 'connector manifest refused: its message types are not offered');
   const registry = Registry.load(config.registryFile, catalogue);
-  const keystore = await PlatformKeystore.open(config.keysFile);
+  // Its own private keys only; other services' keys it knows from the public keyset.
+  const signingKeys = await openServiceKeys(config.keysDir, 'gateway', ['token', 'record', 'delivery'] as const);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka(`lgsp-gateway-${instanceId}`, config.kafkaBrokers, log);
   const db = await openDatabase(config.databaseUrl, {
@@ -59,9 +60,9 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
 
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events, topics.audit], config.topicPartitions);
+  await ensureTopics(admin, [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events], config.topicPartitions);
 
-  const producer = new BatchingProducer(kafka, () => keystore.signingKey, {
+  const producer = new BatchingProducer(kafka, () => signingKeys.record.signingKey, {
     lingerMs: config.producerLingerMs,
     maxBatch: config.producerMaxBatch,
     ttlSeconds: config.messageTtlSeconds,
@@ -69,47 +70,23 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   await producer.connect();
   const metrics = createMetricsRegistry('gateway');
   producerMetrics(metrics, producer);
-  const countConsumed = consumerMetrics(metrics);
 
   const store = new MessageStore(db);
-  const statusConsumer: Consumer = await startSignedConsumer({
-    kafka,
-    // One group for all gateways: together they write each event into the shared table once.
-    groupId: `${config.topicPrefix}lgsp-gateway-status`,
-    topics: [topics.events],
-    // Status views tolerate a fraction of a second; fewer, larger fetches save CPU.
-    maxWaitTimeInMs: 200,
-    minBytes: 16 * 1024,
-    verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
-    log,
-    handleBatch: async (records) => {
-      const events: BusEvent[] = [];
-      for (const r of records) {
-        if (!r.verification.ok) {
-          log.warn({ topic: r.topic, offset: r.offset, reason: r.verification.reason }, 'ignoring unverified status event');
-          continue;
-        }
-        events.push(JSON.parse(r.value!.toString()) as BusEvent);
-      }
-      // Throws while PostgreSQL is down: the batch is not committed and is consumed again.
-      await store.applyEvents(events);
-      countConsumed('status', records.length);
-    },
-  });
 
   const ctx = {
     config,
     log,
     catalogue,
     registry: () => registry,
-    keystore,
+    signingKeys,
+    publicKeys,
     producer,
     topics,
     db,
     store,
     acceptedRows: new BatchedWriter<BusEvent>((events) => store.record(events)),
     clientAuth: new ClientAuthenticator(() => registry, [config.issuer, `${config.issuer}/v1/token`], new AssertionReplayCache(db)),
-    tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer),
+    tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
     submissionHooks: [],
   };
@@ -137,7 +114,6 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     async stop() {
       await app.close();
       ctx.audit.close();
-      await statusConsumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       clearInterval(sweep);

@@ -1,5 +1,5 @@
 // The gateways' shared view of message status (PostgreSQL, read by every gateway), fed from
-// lgsp.events by the gateways' one status consumer group — Kafka stays the system of record: an
+// lgsp.events by the ledger (services/ledger) — Kafka stays the system of record: an
 // emptied table is rebuilt by reading the topic from the beginning — plus the rows a gateway
 // writes itself when it accepts a message (read-your-writes through any gateway) and the
 // Idempotency-Key reservations. Writes from a consumed batch go in one transaction.
@@ -31,14 +31,16 @@ export const IDEMPOTENCY_TTL_HOURS = 24;
 
 /**
  * Writes the events' rows with `q` (a pool or one transaction's connection): one statement per
- * table for the whole batch. 'accepted' creates the message row; every event is appended once
+ * table for the whole batch. The gateway writes 'accepted' itself when Kafka takes the message
+ * (there is no such event on the bus); any event that carries the routing fields creates the
+ * message row if it is missing (a table rebuilt from lgsp.events). Every event is appended once
  * (by event id), and a newly appended event other than 'accepted' sets the status — so an
- * 'accepted' consumed after a later event never rolls the status back.
+ * 'accepted' written after a later event never rolls the status back.
  */
 export async function writeEvents(q: Queryable, events: BusEvent[]): Promise<void> {
   const withMessage = events.filter((ev) => ev.messageId);
   if (withMessage.length === 0) return;
-  const accepted = withMessage.filter((ev) => ev.event === 'accepted' && ev.type && ev.from && ev.to);
+  const accepted = withMessage.filter((ev) => ev.type && ev.from && ev.to);
   if (accepted.length > 0) {
     await q.query(
       `INSERT INTO gateway_messages (id, type, from_member, from_system, to_member, to_service, correlation_id, status, accepted_at)
@@ -89,11 +91,6 @@ export async function writeEvents(q: Queryable, events: BusEvent[]): Promise<voi
 
 export class MessageStore implements MessageViews {
   constructor(private readonly db: Database) {}
-
-  /** One consumed batch of lgsp.events, in one transaction. */
-  applyEvents(events: BusEvent[]): Promise<void> {
-    return this.db.transaction((tx) => writeEvents(tx, events));
-  }
 
   /** Events a gateway produced itself, visible at once through every gateway. */
   record(events: BusEvent[], q: Queryable = this.db): Promise<void> {

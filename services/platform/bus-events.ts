@@ -1,6 +1,8 @@
-// Status and audit events. Every step of every message becomes one BusEvent; the same event
-// goes to lgsp.events (status timelines) and lgsp.audit (the hash-chained audit log). Audit
-// events carry digests and reasons, never message bodies.
+// Status and audit events. The message record on lgsp.msg.* is itself the acceptance (no event
+// of its own); every later step becomes one BusEvent on lgsp.events — one outcome per delivery
+// attempt, plus business statuses, rejections and operator actions. The status read models and
+// the audit service (which also reads lgsp.msg.*) consume that one topic: there are no copies.
+// Events carry digests and reasons, never message bodies.
 import { v7 as uuidv7 } from 'uuid';
 import type { Destination, Envelope, Party } from './envelope.js';
 import type { Topics } from './topics.js';
@@ -10,9 +12,9 @@ export const MESSAGE_STATUSES = ['accepted', 'delivered', 'failed', 'dead_letter
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export type BusEventName =
+  /** Never on the bus: the gateway's own status row, and the audit entry made from the message record. */
   | 'accepted'
   | 'rejected'
-  | 'routed'
   | 'delivered'
   | 'delivery_failed'
   | 'dead_lettered'
@@ -75,12 +77,8 @@ export function statusAfter(event: BusEventName): MessageStatus | null {
   }
 }
 
-/** The records that publish an event: status topic (when it concerns a message) and audit. */
+/** The one record that publishes an event (on lgsp.events, keyed by message so its events stay in order). */
 export function eventRecords(topics: Topics, ev: BusEvent): OutgoingRecord[] {
-  const value = JSON.stringify(ev);
   const headers = { 'lgsp-event': ev.event, ...(ev.messageId ? { 'lgsp-id': ev.messageId } : {}) };
-  const key = ev.messageId ?? ev.id;
-  const records: OutgoingRecord[] = [{ topic: topics.audit, key, value, headers }];
-  if (ev.messageId) records.push({ topic: topics.events, key, value, headers });
-  return records;
+  return [{ topic: topics.events, key: ev.messageId ?? ev.id, value: JSON.stringify(ev), headers }];
 }

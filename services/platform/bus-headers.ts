@@ -1,6 +1,6 @@
 // Names of the Kafka record headers the bus's services agree on. They are a contract between
 // producers and readers in different services (the runner writes the retry and dead-letter
-// headers, the console reads them; the runner writes the deposit time, the inbox feed reads
+// headers, the console reads them; the runner writes the deposit time, the ledger reads
 // it), so they live here rather than in whichever implementation happened to write them first.
 
 /** Retry and dead-letter bookkeeping written by the runner. */

@@ -31,6 +31,9 @@ export const messageViewSchema = {
     status: { enum: ['accepted', 'delivered', 'failed', 'dead_lettered'] },
     events: {
       type: 'array',
+      description:
+        'The timeline: `accepted` (when the gateway took the message), then one outcome per delivery attempt — `delivered`, `delivery_failed` ' +
+        '(with `nextAttemptAt`), `dead_lettered`, `deposited` (pull) — each naming the `connector` and `attempt` in `detail`, plus business `status` events',
       items: { type: 'object', properties: { event: { type: 'string' }, at: { type: 'string' }, detail: { type: 'object', additionalProperties: true } } },
     },
   },

@@ -1,8 +1,8 @@
 // Request/reply over the bus (POST /v1/requests). A connector answers a request message with
 // ctx.reply(); the runtime publishes the answer as a signed record on lgsp.reply, keyed by the
 // request's message id, and each gateway instance reads the topic and hands an answer to the
-// caller it is holding, if any. Replies can carry personal data, so they never go to
-// lgsp.audit (the request's timeline records only a digest), and the topic keeps them for an
+// caller it is holding, if any. Replies can carry personal data, so the audit never reads
+// lgsp.reply (the request's timeline records only a digest), and the topic keeps them for an
 // hour: a reply is worth something only while its requester waits.
 import type { Admin } from 'kafkajs';
 import { retryTopicCreation } from './kafka-transport.js';

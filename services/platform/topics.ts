@@ -8,7 +8,6 @@ export interface Topics {
   retry(connector: string): string;
   deadLetter(connector: string): string;
   events: string;
-  audit: string;
   /** Messages waiting for systems that pull (GET /v1/inbox): the runtime deposits, the gateway serves. */
   inbox: string;
   /**
@@ -18,6 +17,8 @@ export interface Topics {
   auditCheckpoints: string;
   /** Extracts the service code from a work topic name, or null. */
   serviceOf(topic: string): string | null;
+  /** Matches every work topic (lgsp.msg.*) of this bus: the audit reads all of them. */
+  messagePattern: RegExp;
 }
 
 export function topicsFor(prefix = ''): Topics {
@@ -28,9 +29,9 @@ export function topicsFor(prefix = ''): Topics {
     retry: (connector) => `${prefix}lgsp.retry.${connector}`,
     deadLetter: (connector) => `${prefix}lgsp.dlq.${connector}`,
     events: `${prefix}lgsp.events`,
-    audit: `${prefix}lgsp.audit`,
     inbox: `${prefix}lgsp.inbox`,
     auditCheckpoints: `${prefix}lgsp.audit.checkpoints`,
+    messagePattern: new RegExp(`^${msg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[A-Za-z0-9._-]+$`),
     serviceOf: (topic) => (topic.startsWith(msg) ? topic.slice(msg.length) : null),
   };
 }

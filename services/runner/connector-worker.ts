@@ -12,7 +12,7 @@ import { normalizeNfc, verifyPayloadDigest, type Envelope } from '../platform/en
 import { replyRecord } from '../platform/reply-topic.js';
 import type { BatchingProducer, OutgoingRecord } from '../platform/kafka-transport.js';
 import type { Logger } from '../platform/logger.js';
-import type { PlatformKeystore } from '../platform/keystore.js';
+import type { SigningKey } from '../platform/keystore.js';
 import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform/record-signing.js';
 import type { Registry } from '../platform/registry.js';
 import { headerValue, startSignedConsumer, type BatchControl, type ConsumedRecord } from '../platform/signed-consumer.js';
@@ -39,7 +39,11 @@ export interface WorkerDeps {
   producer: BatchingProducer;
   topics: Topics;
   registry: () => Registry;
-  keystore: PlatformKeystore;
+  /**
+   * The runner's delivery key, read at each delivery (a rotation applies at once). Only the
+   * runtime calls it: the connector gets ctx.deliver, never the key.
+   */
+  deliveryKey: () => SigningKey;
   verifier: RecordVerifier;
   validateEnvelope: ValidateFunction;
   ledger: DeliveryLedger;
@@ -357,31 +361,30 @@ export class ConnectorWorker {
     const seen = this.inFlightDelivered.has(envelope.id) ? 'announced' : await this.ledgerState(envelope.id, hint);
     if (seen !== 'no') {
       this.stats.duplicates++;
-      if (seen === 'unannounced') this.announceDelivered(envelope, [], { attempt: this.attemptOf(record), recovered: true }, outcome);
+      if (seen === 'unannounced') this.announceDelivered(envelope, { connector: this.name, attempt: this.attemptOf(record), recovered: true }, outcome);
       return true;
     }
     if (this.abort.signal.aborted) throw new Error('runner stopping');
 
     const attempt = this.attemptOf(record);
     const attemptedAt = Date.now();
-    const routed = attempt === 1 ? [messageEvent('routed', envelope, this.actor, { connector: this.name })] : [];
     try {
       const result = await this.loaded.definition.handle(envelope, this.context(envelope, attempt));
       this.failureStreak = 0;
       outcome.delivered.push(envelope.id);
       if (result?.outcome === 'deposited') {
         // In the recipient's inbox: `delivered` is published when the system acknowledges it.
-        outcome.records.push(...[...routed, messageEvent('deposited', envelope, this.actor, { attempt, ...(result.detail ?? {}) })].flatMap((e) => eventRecords(this.deps.topics, e)));
+        outcome.records.push(...eventRecords(this.deps.topics, messageEvent('deposited', envelope, this.actor, this.outcomeDetail(envelope, attempt, result.detail))));
         outcome.announced.push(envelope.id);
       } else {
-        this.announceDelivered(envelope, routed, { attempt, ...(result?.detail ?? {}) }, outcome);
+        this.announceDelivered(envelope, this.outcomeDetail(envelope, attempt, result?.detail), outcome);
         this.deps.observeDelivered?.(envelope);
       }
       return true;
     } catch (err) {
       if (this.abort.signal.aborted) throw err;
       if (!waitsForEarlier(err)) this.failureStreak++;
-      this.failed(record, envelope, routed, attempt, attemptedAt, err as Error & { retryAfterMs?: number }, outcome);
+      this.failed(record, envelope, attempt, attemptedAt, err as Error & { retryAfterMs?: number }, outcome);
       return false;
     }
   }
@@ -440,7 +443,7 @@ export class ConnectorWorker {
       },
       attempt,
       signal: this.abort.signal,
-      deliver: (req) => deliverSigned(req, this.deps.keystore.signingKey, this.deps.deliveryTimeoutMs, this.abort.signal),
+      deliver: (req) => deliverSigned(req, this.deps.deliveryKey(), this.deps.deliveryTimeoutMs, this.abort.signal),
       emitStatus: (detail) => this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail))),
       metrics: this.metrics,
       secrets: this.secrets,
@@ -474,22 +477,32 @@ export class ConnectorWorker {
     };
   }
 
-  private announceDelivered(envelope: Envelope, routed: BusEvent[], detail: Record<string, unknown>, outcome: RecordOutcome): void {
-    const events = [...routed, messageEvent('delivered', envelope, this.actor, detail)];
-    outcome.records.push(...events.flatMap((e) => eventRecords(this.deps.topics, e)));
+  /**
+   * What every outcome event says besides the connector's own detail: which connector handled
+   * the message (there is no separate 'routed' event) and the attempt; the first attempt also
+   * carries the acceptance time, so read models that never see the message record (the console)
+   * know when it was accepted.
+   */
+  private outcomeDetail(envelope: Envelope, attempt: number, detail?: Record<string, unknown>): Record<string, unknown> {
+    return { connector: this.name, attempt, ...(attempt === 1 ? { acceptedAt: envelope.time } : {}), ...(detail ?? {}) };
+  }
+
+  /** The attempt's one outcome event. */
+  private announceDelivered(envelope: Envelope, detail: Record<string, unknown>, outcome: RecordOutcome): void {
+    outcome.records.push(...eventRecords(this.deps.topics, messageEvent('delivered', envelope, this.actor, detail)));
     outcome.announced.push(envelope.id);
   }
 
-  private failed(record: ConsumedRecord, envelope: Envelope, routed: BusEvent[], attempt: number, attemptedAt: number, err: Error & { retryAfterMs?: number }, outcome: RecordOutcome): void {
+  private failed(record: ConsumedRecord, envelope: Envelope, attempt: number, attemptedAt: number, err: Error & { retryAfterMs?: number }, outcome: RecordOutcome): void {
     const reason = err.message || String(err);
     this.lastError = reason;
     const retryable = isRetryable(err);
     if (!retryable || attempt >= this.deps.policy.maxAttempts) {
       const why = retryable ? `gave up after ${attempt} attempts: ${reason}` : reason;
-      const failedEvent = messageEvent('delivery_failed', envelope, this.actor, { attempt, reason, retryable });
-      const dead = messageEvent('dead_lettered', envelope, this.actor, { attempts: attempt, reason: why });
+      // One event for the last attempt: it failed and the message is dead-lettered.
+      const dead = messageEvent('dead_lettered', envelope, this.actor, this.outcomeDetail(envelope, attempt, { attempts: attempt, reason: why, attemptError: reason, retryable }));
       outcome.records.push(
-        ...[...routed, failedEvent, dead].flatMap((e) => eventRecords(this.deps.topics, e)),
+        ...eventRecords(this.deps.topics, dead),
         this.deadLetterRecord(record, why, attempt),
       );
       this.stats.deadLettered++;
@@ -502,9 +515,9 @@ export class ConnectorWorker {
     const step = waited ? attempt : backoffStep(attempt - waits, this.failureStreak);
     const delay = retryDelayMs(this.deps.policy, step, err.retryAfterMs);
     const nextAttemptAt = new Date(Date.now() + delay).toISOString();
-    const failedEvent = messageEvent('delivery_failed', envelope, this.actor, { attempt, reason, retryable, nextAttemptAt, ...(waited ? { waitsForEarlier: true } : {}) });
+    const failedEvent = messageEvent('delivery_failed', envelope, this.actor, this.outcomeDetail(envelope, attempt, { reason, retryable, nextAttemptAt, ...(waited ? { waitsForEarlier: true } : {}) }));
     outcome.records.push(
-      ...[...routed, failedEvent].flatMap((e) => eventRecords(this.deps.topics, e)),
+      ...eventRecords(this.deps.topics, failedEvent),
       {
         topic: this.deps.topics.retry(this.name),
         key: record.key ?? undefined,

@@ -17,16 +17,18 @@ import { describeConfig } from '@lgsp/sdk/config-reference';
 import { secretEnvName } from '@lgsp/sdk/secrets';
 import { prometheusConnectorMetrics } from './connector-metrics.js';
 import { Registry } from '../platform/registry.js';
-import { PlatformKeystore } from '../platform/keystore.js';
+import { startLedger } from '../ledger/ledger.js';
+import { openServiceKeys } from '../platform/key-files.js';
+import { PublicKeyset } from '../platform/public-keyset.js';
+import { busRecordVerifier } from '../platform/record-writers.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
-import { RecordVerifier } from '../platform/record-signing.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { problemHandler } from '../platform/problem-handler.js';
 import { problems, ProblemError } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
-import { producerMetrics } from '../platform/kafka-metrics.js';
+import { consumerMetrics, producerMetrics } from '../platform/kafka-metrics.js';
 import { statsCounter } from '../platform/stats-counter.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { ConnectorLoadError, loadConnector, type LoadedConnector } from './connector-loader.js';
@@ -50,6 +52,8 @@ export interface RunnerOptions {
   connectorSecrets?: Record<string, Record<string, string>>;
   /** Environment secrets are read from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** false: do not host the ledger (the status and inbox read models); default true. */
+  ledger?: boolean;
 }
 
 interface ConnectorSlot {
@@ -98,7 +102,10 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const log = createLogger('runner', config.logLevel);
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   const registry = Registry.load(config.registryFile, catalogue);
-  const keystore = await PlatformKeystore.open(config.keysFile);
+  // Its record and delivery keys only: no token key (it cannot mint access tokens) and no
+  // checkpoint key. Connector code runs in this process: see docs/operator-guide.md on what that allows.
+  const signingKeys = await openServiceKeys(config.keysDir, 'runner', ['record', 'delivery'] as const);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka(`lgsp-runner-${instanceId()}`, config.kafkaBrokers, log);
   const admin = kafka.admin();
@@ -108,23 +115,37 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   await ensureTopics(admin, [
     ...manifests.flatMap((m) => [...registry.serviceCodesFor(m.name).map((c) => topics.message(c)), topics.retry(m.name), topics.deadLetter(m.name)]),
     topics.events,
-    topics.audit,
     topics.inbox,
   ], config.topicPartitions);
 
-  const producer = new BatchingProducer(kafka, () => keystore.signingKey, {
+  const producer = new BatchingProducer(kafka, () => signingKeys.record.signingKey, {
     lingerMs: config.producerLingerMs,
     maxBatch: config.producerMaxBatch,
     ttlSeconds: config.messageTtlSeconds,
   });
   await producer.connect();
-  const verifier = new RecordVerifier(keystore.publicKeyLookup());
+  // Work and retry topics: only records the gateway signed reach a connector.
+  const verifier = busRecordVerifier(publicKeys, topics);
 
   // Attachments (the claim check) live in the shared PostgreSQL database.
   const db = await openDatabase(config.databaseUrl, { applicationName: `lgsp-runner-${instanceId()}`, onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
   const attachments = openAttachmentStore(db);
   const slots = new Map<string, ConnectorSlot>();
   const metrics = createMetricsRegistry('runner');
+  // The ledger (services/ledger) builds the status timelines and inboxes the gateways serve; the
+  // runners host it, all in one consumer group.
+  const countConsumed = consumerMetrics(metrics);
+  const ledger = opts.ledger === false
+    ? null
+    : await startLedger({
+        kafka,
+        topics,
+        verifier: busRecordVerifier(publicKeys, topics, { enforceExpiry: false }),
+        registry: () => registry,
+        db,
+        log: log.child({ part: 'ledger' }),
+        onApplied: (n) => countConsumed('ledger', n),
+      });
   // A connector may declare a larger retry budget than the bus default in its manifest
   // (`"retry": { "maxAttempts": n }`), when its destination is known to be unavailable for long
   // stretches (a national portal); the larger of the two applies, never a smaller one.
@@ -146,7 +167,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     producer,
     topics,
     registry: () => registry,
-    keystore,
+    deliveryKey: () => signingKeys.delivery.signingKey,
     verifier,
     validateEnvelope: catalogue.validator(SCHEMA_IDS.envelope),
     ledger: new DeliveryLedger(db, name),
@@ -270,7 +291,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
-  await app.register(bearerAuth, { verifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer) });
+  await app.register(bearerAuth, { verifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer) });
   await app.register(serviceHealth, {
     metrics,
     checks: {
@@ -393,6 +414,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       await app.close();
       await pauseState.stop();
       for (const slot of slots.values()) await slot.worker?.stop();
+      await ledger?.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       await db.close();

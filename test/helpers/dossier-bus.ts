@@ -74,6 +74,14 @@ export async function startDossierBus(t: { teardown(fn: () => unknown): void }, 
     await portalDatabase.drop();
   });
 
+  // One client (and so one cached token) per client id: dozens of status polls in parallel must
+  // not each ask the token endpoint, whose per-address limit would then refuse them (429).
+  const clients = new Map<string, ReturnType<TestBus['client']>>();
+  const clientOf = (clientId: string) => {
+    let c = clients.get(clientId);
+    if (!c) clients.set(clientId, (c = bus!.client(clientId)));
+    return c;
+  };
   const self: DossierBus = {
     bus,
     portal: () => portal!,
@@ -116,13 +124,13 @@ export async function startDossierBus(t: { teardown(fn: () => unknown): void }, 
     }),
     async send(type, payload, clientId = 'so-tp-motcua') {
       const service = 'dvcqg-dossier';
-      const r = await bus!.client(clientId).send({ type, to: { member: PORTAL_MEMBER, service }, correlationId: String(payload.dossierCode), payload });
+      const r = await clientOf(clientId).send({ type, to: { member: PORTAL_MEMBER, service }, correlationId: String(payload.dossierCode), payload });
       if (r.status !== 202) throw new Error(`${type} refused: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body.id as string;
     },
     waitStatus: (id, wanted, timeoutMs = 30_000) =>
       eventually(async () => {
-        const r = await bus!.client('lgsp-operator').status(id);
+        const r = await clientOf('lgsp-operator').status(id);
         return r.body.status === wanted ? r.body : null;
       }, timeoutMs),
   };

@@ -1,14 +1,11 @@
 // Document exchange between QLVB systems (edXML) at the gateway, as a gateway module: accepts
 // edXML packages as XML on POST /v1/messages, contributes the document rules on edoc.*
 // submissions (a submission hook), and serves the pull inbox, document lookup and attachments.
-// Its stores live in the gateways' shared PostgreSQL database, and the consumer feeding the
-// inbox is one group for all gateways.
+// Its stores live in the gateways' shared PostgreSQL database; the ledger (services/ledger)
+// feeds the inbox from lgsp.inbox and lgsp.events, so the gateway consumes nothing.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Consumer } from 'kafkajs';
-import { createKafka, ensureTopics } from '../../platform/kafka-transport.js';
 import { ProblemError } from '../../platform/problem.js';
 import { isDatabaseUnavailable } from '../../platform/database.js';
-import { RecordVerifier } from '../../platform/record-signing.js';
 import type { GatewayModule, GatewayModuleHost } from '../../platform/gateway-module.js';
 import type { SubmissionHook } from '../../platform/submission-hooks.js';
 import { decodeEdxml, EdxmlError } from '../../edxml/edxml-codec.js';
@@ -17,7 +14,6 @@ import { SignatureVerifier } from '../../edxml/signature-verifier.js';
 import { openAttachmentStore } from '../../attachments/attachment-store.js';
 import { DocumentStore } from '../document-store.js';
 import { InboxStore } from '../inbox-store.js';
-import { startInboxFeed } from '../inbox-feed.js';
 import { edocSubmissionHook, recipientsForXml, type ReceivedPackage } from '../edoc-rules.js';
 import { inboxRoutes } from './inbox.js';
 import { documentRoutes } from './documents.js';
@@ -47,26 +43,6 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
     inbox: new InboxStore(ctx.db),
     attachments: openAttachmentStore(ctx.db),
   };
-
-  // One consumer group for all gateways: together they write each deposit and ack once.
-  const kafka = createKafka('lgsp-gateway-inbox', ctx.config.kafkaBrokers, ctx.log);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, [ctx.topics.inbox, ctx.topics.events], ctx.config.topicPartitions);
-  await admin.disconnect();
-  const feed: Consumer = await startInboxFeed({
-    kafka,
-    topics: ctx.topics,
-    groupId: `${ctx.topics.prefix}lgsp-gateway-inbox`,
-    verifier: new RecordVerifier(ctx.keystore.publicKeyLookup(), { enforceExpiry: false }),
-    registry: ctx.registry,
-    inbox: exchange.inbox,
-    db: ctx.db,
-    log: ctx.log,
-  });
-  app.addHook('onClose', async () => {
-    await feed.disconnect().catch(() => undefined);
-  });
 
   // Read at start: a trust list that cannot be read stops the gateway rather than verifying
   // every signature as untrusted.

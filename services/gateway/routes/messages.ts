@@ -61,6 +61,8 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     // Only an Idempotency-Key needs the body's fingerprint; skip the hash otherwise.
     const digest = key === undefined ? '' : createHash('sha256').update(JSON.stringify(req.body)).digest('base64url');
     const ids = envelopes.map((e) => e.id);
+    // The message record itself is the acceptance on the bus; the 'accepted' event only becomes
+    // the first row of the status timeline in PostgreSQL (read-your-write through any gateway).
     const accepted = envelopes.map((envelope) => messageEvent('accepted', envelope, 'gateway'));
     const records = (extraEvents: BusEvent[]) => [
       ...envelopes.map((envelope) => ({
@@ -69,7 +71,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         value: JSON.stringify(envelope),
         headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...(req.headers.traceparent ? { traceparent: String(req.headers.traceparent) } : {}) },
       })),
-      ...[...accepted, ...extraEvents].flatMap((ev) => eventRecords(ctx.topics, ev)),
+      ...extraEvents.flatMap((ev) => eventRecords(ctx.topics, ev)),
     ];
     const produce = async (extraEvents: BusEvent[]) => {
       try {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ValidateFunction } from 'ajv';
-import { eventRecords, messageEvent } from '../../platform/bus-events.js';
+import { messageEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { fieldErrors } from '../../platform/problem-handler.js';
 import { SCHEMA_IDS, embeddable, type SchemaCatalogue } from '../../platform/schema-catalogue.js';
@@ -100,7 +100,8 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const waitSeconds = preferredWaitSeconds(req.headers.prefer);
     const pending = replies.expect(envelope.id);
     const accepted = messageEvent('accepted', envelope, 'gateway', { requestReply: true, waitSeconds });
-    // As for POST /v1/messages: the status row first (a PostgreSQL outage refuses the request
+    // As for POST /v1/messages: the message record is the acceptance on the bus, and the status row
+    // ('accepted', first entry of the timeline) is written first (a PostgreSQL outage refuses the request
     // before Kafka sees it), removed again if Kafka refuses.
     try {
       await ctx.acceptedRows.write([accepted]);
@@ -116,7 +117,6 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
           value: JSON.stringify(envelope),
           headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...(req.headers.traceparent ? { traceparent: String(req.headers.traceparent) } : {}) },
         },
-        ...eventRecords(ctx.topics, accepted),
       ]);
     } catch (err) {
       pending.cancel();

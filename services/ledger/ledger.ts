@@ -1,0 +1,90 @@
+// The ledger: the one consumer of lgsp.events (and lgsp.inbox) that builds the shared read
+// models in PostgreSQL — message status and timelines every gateway serves (gateway_messages,
+// gateway_message_events), the pull inboxes (deposits, and their acknowledgement by a
+// `delivered` event with mode pull), and the operator console's message index
+// (console_messages, console_message_events), which the console follows instead of reading the
+// topic again. Gateways consume nothing: they write
+// the 'accepted' row themselves when Kafka takes a message and read the rest. The runner hosts
+// the ledger (it already holds Kafka and PostgreSQL); all runners share one consumer group, so
+// each record is applied once, and each consumed batch is one transaction. Kafka stays the
+// system of record: emptied tables are rebuilt by reading the topics from the beginning.
+//
+// Records that fail signature verification are ignored: only the platform writes timelines and
+// inboxes.
+import type { Consumer, Kafka } from 'kafkajs';
+import type { BusEvent } from '../platform/bus-events.js';
+import type { Envelope } from '../platform/envelope.js';
+import type { Database } from '../platform/database.js';
+import type { Logger } from '../platform/logger.js';
+import type { RecordVerifier } from '../platform/record-signing.js';
+import type { Registry } from '../platform/registry.js';
+import { headerValue, startSignedConsumer } from '../platform/signed-consumer.js';
+import type { Topics } from '../platform/topics.js';
+import { DEPOSITED_AT_HEADER } from '../platform/bus-headers.js';
+import { writeEvents } from '../gateway/message-store.js';
+import { InboxStore, type Deposit } from '../document-exchange/inbox-store.js';
+import { applyEventsIn, withAcceptances } from '../console/message-index.js';
+
+export interface LedgerOptions {
+  kafka: Kafka;
+  topics: Topics;
+  verifier: RecordVerifier;
+  registry: () => Registry;
+  db: Database;
+  log: Logger;
+  /** Called with the number of records of each applied batch (metrics). */
+  onApplied?(records: number): void;
+}
+
+export function startLedger(opts: LedgerOptions): Promise<Consumer> {
+  const inbox = new InboxStore(opts.db);
+  return startSignedConsumer({
+    kafka: opts.kafka,
+    // Prefixed like the topics, so separate buses on one cluster do not share a group.
+    groupId: `${opts.topics.prefix}lgsp-ledger`,
+    topics: [opts.topics.events, opts.topics.inbox],
+    verifier: opts.verifier,
+    log: opts.log,
+    // Status views tolerate a fraction of a second; fewer, larger fetches save CPU.
+    maxWaitTimeInMs: 200,
+    minBytes: 16 * 1024,
+    handleBatch: async (records) => {
+      const events: BusEvent[] = [];
+      const deposits: Deposit[] = [];
+      for (const r of records) {
+        if (!r.verification.ok) {
+          opts.log.warn({ topic: r.topic, partition: r.partition, offset: r.offset, reason: r.verification.reason }, 'ledger ignores an unverified record');
+          continue;
+        }
+        let value: unknown;
+        try {
+          value = JSON.parse(r.value!.toString('utf8'));
+        } catch {
+          continue;
+        }
+        if (r.topic === opts.topics.inbox) {
+          const envelope = value as Envelope;
+          const service = opts.registry().servicesOf(envelope.to?.member, envelope.to?.service)[0];
+          if (!service) {
+            opts.log.warn({ messageId: envelope.id }, 'inbox record for a service not in the registry');
+            continue;
+          }
+          deposits.push({ envelope, system: service.system, depositedAt: headerValue(r.headers, DEPOSITED_AT_HEADER) ?? new Date().toISOString() });
+        } else {
+          events.push(value as BusEvent);
+        }
+      }
+      // A pull system's acknowledgement is a `delivered` event with mode pull.
+      const acks = events.filter((ev) => ev.event === 'delivered' && ev.messageId && ev.detail?.mode === 'pull').map((ev) => ({ id: ev.messageId!, at: ev.at }));
+      // Deposits first, so an ack in the same batch finds its item. Throws while PostgreSQL is
+      // down: the batch is not committed and is consumed again.
+      await opts.db.transaction(async (tx) => {
+        await writeEvents(tx, events);
+        await applyEventsIn(tx, withAcceptances(events));
+        await inbox.deposit(deposits, tx);
+        await inbox.acknowledge(acks, tx);
+      });
+      opts.onApplied?.(records.length);
+    },
+  });
+}
