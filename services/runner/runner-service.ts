@@ -135,14 +135,19 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   // The ledger (services/ledger) builds the status timelines and inboxes the gateways serve; the
   // runners host it, all in one consumer group.
   const countConsumed = consumerMetrics(metrics);
-  const ledger = opts.ledger === false
+  // A pool of its own: the ledger's transactions must never hold up the delivery ledger's
+  // writes (a receipt not yet written when a runner dies is a delivery made again).
+  const ledgerDb = opts.ledger === false
+    ? null
+    : await openDatabase(config.databaseUrl, { applicationName: `lgsp-ledger-${instanceId()}`, maxConnections: 2, onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
+  const ledger = ledgerDb === null
     ? null
     : await startLedger({
         kafka,
         topics,
         verifier: busRecordVerifier(publicKeys, topics, { enforceExpiry: false }),
         registry: () => registry,
-        db,
+        db: ledgerDb,
         log: log.child({ part: 'ledger' }),
         onApplied: (n) => countConsumed('ledger', n),
       });
@@ -415,6 +420,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       await pauseState.stop();
       for (const slot of slots.values()) await slot.worker?.stop();
       await ledger?.disconnect().catch(() => undefined);
+      await ledgerDb?.close();
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       await db.close();
