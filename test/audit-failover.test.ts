@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import t from 'tap';
 import { v7 as uuidv7 } from 'uuid';
-import { PlatformKeystore } from '../services/platform/keystore.js';
+import { createTestKeys } from './helpers/test-keys.js';
 import { BatchingProducer } from '../services/platform/kafka-transport.js';
 import { eventRecords, messageEvent } from '../services/platform/bus-events.js';
 import { topicsFor } from '../services/platform/topics.js';
@@ -32,8 +32,8 @@ interface AuditProcess {
 t.test('audit leader killed under load: the standby continues and the chain stays whole', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-audit-failover-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const keysFile = join(dataDir, 'platform-keys.json');
-  const keystore = await PlatformKeystore.open(keysFile);
+  const keys = await createTestKeys(dataDir);
+  const keysFile = keys.jwksFile;
   const database = await createTestDatabase('audit-failover');
   t.teardown(() => database.drop());
   const db = await openDatabase(database.url);
@@ -54,7 +54,8 @@ t.test('audit leader killed under load: the standby continues and the chain stay
           DATABASE_URL: database.url,
           KAFKA_BROKERS: kafkaBrokers().join(','),
           LGSP_DATA_DIR: dataDir,
-          LGSP_KEYS_FILE: keysFile,
+          LGSP_KEYS_DIR: keys.keysDir,
+          LGSP_JWKS_FILE: keys.jwksFile,
           LGSP_TOPIC_PREFIX: prefix,
           LGSP_TOPIC_PARTITIONS: '2',
           LGSP_CHECKPOINT_INTERVAL_MS: '300',
@@ -89,7 +90,8 @@ t.test('audit leader killed under load: the standby continues and the chain stay
   t.equal(await role(first), 'leader');
 
   const kafka = testKafka('audit-failover-test');
-  const producer = new BatchingProducer(kafka, () => keystore.signingKey, { lingerMs: 2, maxBatch: 100, ttlSeconds: 300 });
+  const gatewayKey = await keys.signing('gateway', 'record');
+  const producer = new BatchingProducer(kafka, () => gatewayKey, { lingerMs: 2, maxBatch: 100, ttlSeconds: 300 });
   await producer.connect();
   t.teardown(() => producer.disconnect());
   const auditEvents = (n: number) =>
@@ -146,8 +148,7 @@ t.test('audit leader killed under load: the standby continues and the chain stay
   await attacker.query('DELETE FROM audit_entries WHERE seq > $1', [cut]);
   await attacker.query('DELETE FROM audit_checkpoints WHERE seq > $1', [cut]);
   await attacker.end();
-  const keystoreAfter = await PlatformKeystore.open(keysFile);
-  t.match(await verifyAuditChain(db.pool, keystoreAfter.keyResolver(), keystoreAfter.publicKeyLookup()), { ok: true, entries: cut }, 'the database alone shows nothing');
+  t.match(await verifyAuditChain(db.pool, keys.publicKeys.resolver('checkpoint', { archive: true }), keys.publicKeys.lookup('record', { archive: true })), { ok: true, entries: cut }, 'the database alone shows nothing');
   lines.length = 0;
   t.equal(await runAuditVerify(verifyArgs, out), 1, lines.join('\n'));
   t.match(lines.join('\n'), new RegExp(`TAMPERED: first bad entry seq ${cut + 1}: .*published on Kafka.*tail cut`));

@@ -3,6 +3,7 @@
 // chained as sent — each entry keeps the record's signature, untrusted records become 'rejected'
 // entries, the API is for operators only, and `lgsp audit verify` catches a store edited after
 // the fact, even with the hash chain recomputed.
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import t from 'tap';
@@ -18,6 +19,8 @@ import { startAuditService } from '../services/audit/audit-service.js';
 import { runAuditVerify } from '../services/audit/verify-command.js';
 import { createTestDatabase } from './helpers/test-database.js';
 import { grantTestAcls, testKafka, testKafkaSettings } from './helpers/test-kafka.js';
+import { createTestKeys } from './helpers/test-keys.js';
+import { privateKeyFile } from '../services/platform/key-files.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -50,15 +53,16 @@ const messageRecord = (env: ReturnType<typeof envelope>, topic: string) => ({
 
 t.test('audit service over real Kafka', async (t) => {
   const dataDir = t.testdir();
-  const keysFile = join(dataDir, 'platform-keys.json');
-  const keystore = await PlatformKeystore.open(keysFile);
+  const keys = await createTestKeys(dataDir);
+  const keysFile = keys.jwksFile;
   const database = await createTestDatabase('audit-service');
   t.teardown(() => database.drop());
   const config = loadConfig(
     {
       ...testKafkaSettings(),
       dataDir,
-      keysFile,
+      keysDir: keys.keysDir,
+      jwksFile: keys.jwksFile,
       databaseUrl: database.url,
       topicPrefix: `t${Date.now()}-${process.pid}-`,
       topicPartitions: 2,
@@ -85,13 +89,17 @@ t.test('audit service over real Kafka', async (t) => {
   // --- produce: signed events (one of them twice), an unsigned, a forged and a malformed record
   const kafka = testKafka('audit-test');
   const producerOpts = { lingerMs: 2, maxBatch: 100, ttlSeconds: 300 };
-  const producer = new BatchingProducer(kafka, () => keystore.signingKey, producerOpts);
+  const runnerKey = await keys.signing('runner', 'record');
+  const producer = new BatchingProducer(kafka, () => runnerKey, producerOpts);
+  // Message records are the gateway's to write (record-writers.ts): signed with its record key.
+  const gatewayKey = await keys.signing('gateway', 'record');
+  const gateway = new BatchingProducer(kafka, () => gatewayKey, producerOpts);
   const intruder = await PlatformKeystore.ephemeral();
   const forger = new BatchingProducer(kafka, () => intruder.signingKey, producerOpts);
   const raw = kafka.producer();
-  await Promise.all([producer.connect(), forger.connect(), raw.connect()]);
+  await Promise.all([producer.connect(), gateway.connect(), forger.connect(), raw.connect()]);
   t.teardown(async () => {
-    await Promise.all([producer.disconnect(), forger.disconnect(), raw.disconnect()]);
+    await Promise.all([producer.disconnect(), gateway.disconnect(), forger.disconnect(), raw.disconnect()]);
   });
   const message = envelope('000.00.15.H49');
   const work = topics.message('notices');
@@ -101,9 +109,9 @@ t.test('audit service over real Kafka', async (t) => {
   ];
   // The message record is read from its work topic: the audit needs no copy of anything.
   const record = messageRecord(message, work);
-  await producer.send([record]);
+  await gateway.send([record]);
   await producer.send(outcomes.flatMap((ev) => eventRecords(topics, ev)));
-  await producer.send([record]); // the same message record again (a replay): still one entry
+  await gateway.send([record]); // the same message record again (a replay): still one entry
   const unsignedMessage = messageRecord(envelope('000.00.16.H49'), work);
   await raw.send({ topic: work, acks: -1, messages: [{ key: unsignedMessage.key, value: unsignedMessage.value }] });
   await forger.send(eventRecords(topics, messageEvent('delivered', envelope('000.00.16.H49'), 'mallory')));
@@ -162,9 +170,10 @@ t.test('audit service over real Kafka', async (t) => {
     t.notOk(JSON.stringify(rejected).includes('mallory'), 'the untrusted body is not copied into the log');
   });
 
+  const tokenKey = await keys.signing('gateway', 'token');
   t.test('query API is for operators and observers only', async (t) => {
     const token = (roles: ('agency' | 'operator' | 'observer')[]) =>
-      issueAccessToken(keystore.signingKey, config.issuer, { clientId: `test-${roles.join('-')}`, member: '000.00.00.H49', roles }, 300);
+      issueAccessToken(tokenKey, config.issuer, { clientId: `test-${roles.join('-')}`, member: '000.00.00.H49', roles }, 300);
     const get = (path: string, bearer?: string) => fetch(`${audit.url}${path}`, bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {});
 
     const anonymous = await get('/v1/audit/events');
@@ -235,6 +244,17 @@ t.test('audit service over real Kafka', async (t) => {
     t.equal(await runAuditVerify(['--database', database.url, '--keys', keysFile], out), 0, lines.join('\n'));
     t.match(lines.join('\n'), /6 entries, \d+ checkpoints[\s\S]*OK/);
 
+    // Public keys only: the keyset alone, copied where no private key lives, is all it needs;
+    // handed a private key file instead, it refuses to use it.
+    const auditorDir = t.testdir();
+    copyFileSync(keys.jwksFile, join(auditorDir, 'jwks.json'));
+    lines.length = 0;
+    t.equal(await runAuditVerify(['--database', database.url, '--keys', join(auditorDir, 'jwks.json')], out), 0, lines.join('\n'));
+    lines.length = 0;
+    t.equal(await runAuditVerify(['--database', database.url, '--keys', privateKeyFile(keys.keysDir, 'audit', 'checkpoint')], out), 2, 'a private key file is not a keyset');
+    t.match(lines.join('\n'), /not a usable public keyset/);
+    lines.length = 0;
+
     // An owner of the tables can switch the append-only triggers off; the chain still tells.
     const attacker = new pg.Client({ connectionString: database.url });
     await attacker.connect();
@@ -268,15 +288,13 @@ t.test('audit service over real Kafka', async (t) => {
     t.equal(await runAuditVerify(['--database', database.url, '--keys', keysFile, '--brokers', ''], out), 1, lines.join('\n'));
     t.match(lines.join('\n'), new RegExp(`TAMPERED: first bad entry seq ${deliveredSeq}: entry differs from the signed record it was made from`));
 
-    // Public keys are enough: the JWKS a gateway publishes.
-    const jwksFile = join(dataDir, 'jwks.json');
-    (await import('node:fs')).writeFileSync(jwksFile, JSON.stringify(keystore.publicJwks()));
+    // The keyset copied where no private key lives (given as --jwks, the same as --keys) still
+    // catches the rewrite: the record keys it holds re-check each entry's signed record.
+    const auditorCopy = join(t.testdir(), 'jwks.json');
+    copyFileSync(keys.jwksFile, auditorCopy);
     lines.length = 0;
-    t.equal(await runAuditVerify(['--database', database.url, '--jwks', jwksFile, '--brokers', ''], out), 1);
+    t.equal(await runAuditVerify(['--database', database.url, '--jwks', auditorCopy, '--brokers', ''], out), 1);
     t.match(lines.join('\n'), /entry differs from the signed record/);
-    lines.length = 0;
-    t.equal(await runAuditVerify(['--database', database.url, '--jwks', keysFile], out), 2, 'a key set with private keys is refused');
-    t.match(lines.join('\n'), /unusable keys in .*: key .* is a private key: pass public keys only/);
 
     const empty = await createTestDatabase('audit-empty');
     t.teardown(() => empty.drop());

@@ -11,6 +11,8 @@ t.test('configuration from env is validated', async (t) => {
   t.equal(c.retryMaxAttempts, 7);
   t.throws(() => loadConfig({}, { LGSP_RETRY_MAX_ATTEMPTS: 'many' }), ConfigError);
   t.throws(() => loadConfig({}, { LOG_LEVEL: 'loud' }), /logLevel/);
+  t.throws(() => loadConfig({}, { LGSP_KEY_GRACE_SECONDS: '3600' }), /keyGraceSeconds \(3600\) must be at least messageTtlSeconds/, 'a rotated key must verify records in flight');
+  t.equal(loadConfig({}, { LGSP_KEY_GRACE_SECONDS: '3600', LGSP_MESSAGE_TTL_SECONDS: '600' }).keyGraceSeconds, 3600);
 });
 
 t.test('registry is validated against its schema and for consistency', async (t) => {

@@ -207,7 +207,8 @@ t.test('operator console API', async (t) => {
 
     // Document and dossier traffic as their connectors publish it: generic bus events only.
     const kafka = testKafka('kpi-test');
-    const producer = new BatchingProducer(kafka, () => bus.keystore.signingKey, { lingerMs: 1, maxBatch: 100, ttlSeconds: 600 });
+    const eventsKey = await bus.keys.signing('runner', 'record');
+    const producer = new BatchingProducer(kafka, () => eventsKey, { lingerMs: 1, maxBatch: 100, ttlSeconds: 600 });
     await producer.connect();
     const qlvb = (from: string, to: string, type: string, correlationId: string) =>
       createEnvelope({ type, from: { member: from, system: 'qlvb' }, to: { member: to, service: 'edoc' }, correlationId, data: {} });

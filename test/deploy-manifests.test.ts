@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { ENV_KEYS } from '../services/platform/config.js';
+import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../services/platform/service-node-flags.js';
 
 const deploy = join(PROJECT_ROOT, 'deploy');
 
@@ -24,9 +25,19 @@ const readByCode = new Set([
   ...sourceFiles(join(PROJECT_ROOT, 'services')).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/process\.env\.([A-Z0-9_]+)/g)].map((m) => m[1])),
 ]);
 const healthSource = readFileSync(join(PROJECT_ROOT, 'services', 'platform', 'service-health.ts'), 'utf8');
-const NEEDED = ['KAFKA_BROKERS', 'DATABASE_URL', 'LGSP_KEYS_FILE', 'LGSP_REGISTRY_FILE', 'LGSP_ISSUER', 'HOST', 'PORT'];
+const NEEDED = ['KAFKA_BROKERS', 'DATABASE_URL', 'LGSP_KEYS_DIR', 'LGSP_JWKS_FILE', 'LGSP_REGISTRY_FILE', 'LGSP_ISSUER', 'HOST', 'PORT'];
+/** The service a main script is (its key directory is named after it). */
+const serviceOf = (script: string) => /^dist\/services\/([a-z-]+)\/main\.js$/.exec(script)?.[1] ?? '';
+const KEY_OWNERS = ['gateway', 'runner', 'console', 'audit'];
 const scriptOf = (command: string[]) => command.find((c) => /^dist\/services\/.+\/main\.js$/.test(c));
 const mainExists = (script: string) => existsSync(join(PROJECT_ROOT, script.replace(/^dist\//, '').replace(/\.js$/, '.ts')));
+
+t.test('the image runs every service with the V8 flags npm start and the bench use', async (t) => {
+  const dockerfile = readFileSync(join(deploy, 'Dockerfile'), 'utf8');
+  const options = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile)?.[1];
+  t.same(options?.split(' ').filter(Boolean), [...SERVICE_NODE_FLAGS], 'NODE_OPTIONS equals SERVICE_NODE_FLAGS');
+  for (const [name, value] of Object.entries(SERVICE_ENV)) t.match(dockerfile, new RegExp(`^ENV .*\\b${name}=${value}\\b`, 'm'), `${name}=${value} in the image`);
+});
 
 t.test('the services serve the health paths the manifests probe', async (t) => {
   t.match(healthSource, /'\/healthz'/);
@@ -35,7 +46,7 @@ t.test('the services serve the health paths the manifests probe', async (t) => {
 
 t.test('compose: bus services get what they need, and only variables the code reads', async (t) => {
   const compose = parse(readFileSync(join(deploy, 'compose', 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-    services: Record<string, { image: string; command?: string[]; environment?: Record<string, string>; healthcheck?: { test: string[] }; ports?: string[] }>;
+    services: Record<string, { image: string; command?: string[]; environment?: Record<string, string>; healthcheck?: { test: string[] }; ports?: string[]; volumes?: string[] }>;
   };
   const bus = Object.entries(compose.services).filter(([, s]) => s.image.startsWith('lgsp-bus'));
   t.same(bus.filter(([, s]) => scriptOf(s.command ?? [])?.includes('/gateway/')).length, 2, 'two gateways');
@@ -54,6 +65,14 @@ t.test('compose: bus services get what they need, and only variables the code re
     t.same(env.KAFKA_BROKERS.split(','), ['kafka-1:9092', 'kafka-2:9092', 'kafka-3:9092'], `${name}: every broker`);
     t.match(s.healthcheck?.test.join(' '), new RegExp(`127\\.0\\.0\\.1:${env.PORT}/readyz`), `${name}: health check on /readyz at PORT`);
     for (const p of s.ports ?? []) t.equal(p.split(':')[1], env.PORT, `${name}: publishes PORT`);
+    // Keys: its own private key directory and the public keyset's, nobody else's.
+    const service = serviceOf(script ?? '');
+    const mounts = (s.volumes ?? []).map((v) => v.split(':'));
+    const keyMounts = mounts.filter(([, target]) => target.startsWith(`${env.LGSP_KEYS_DIR}/`));
+    t.same(keyMounts.map(([source, target]) => [source, target]), [[`./secrets/keys/${service}`, `${env.LGSP_KEYS_DIR}/${service}`]], `${name}: mounts only the ${service} keys`);
+    const publicDir = env.LGSP_JWKS_FILE.slice(0, env.LGSP_JWKS_FILE.lastIndexOf('/'));
+    t.ok(mounts.some(([source, target]) => target === publicDir && source === './secrets/keys/public'), `${name}: mounts the public keyset`);
+    t.notOk(publicDir.startsWith(env.LGSP_KEYS_DIR), `${name}: the public keyset is outside the private key directories`);
     t.notOk(ids.has(env.LGSP_INSTANCE_ID), `${name}: its own instance id`);
     ids.add(env.LGSP_INSTANCE_ID);
   }
@@ -102,11 +121,18 @@ t.test('kubernetes: Strimzi, CloudNativePG, probed Deployments, HPAs for gateway
     t.same(c.readinessProbe.httpGet, { path: '/readyz', port: 'http' });
     t.same(c.livenessProbe.httpGet, { path: '/healthz', port: 'http' });
     const mounts = new Map(c.volumeMounts.map((m: { mountPath: string; name: string }) => [m.mountPath, m.name]));
-    for (const file of [configMap.LGSP_KEYS_FILE, configMap.LGSP_REGISTRY_FILE]) {
-      const dir = file.slice(0, file.lastIndexOf('/'));
-      const volume = d.spec.template.spec.volumes.find((v: { name: string }) => v.name === mounts.get(dir));
-      t.ok(volume?.secret?.secretName, `${d.metadata.name}: ${file} comes from a Secret`);
-    }
+    const volumeAt = (dir: string) => d.spec.template.spec.volumes.find((v: { name: string }) => v.name === mounts.get(dir));
+    const registryFile = configMap.LGSP_REGISTRY_FILE;
+    t.ok(volumeAt(registryFile.slice(0, registryFile.lastIndexOf('/')))?.secret?.secretName, `${d.metadata.name}: the registry comes from a Secret`);
+    // A Secret per service with only its private keys; the public keyset from a ConfigMap.
+    const service = serviceOf(script ?? '');
+    t.ok(KEY_OWNERS.includes(service), `${d.metadata.name}: a service that holds keys`);
+    t.equal(volumeAt(`${configMap.LGSP_KEYS_DIR}/${service}`)?.secret?.secretName, `lgsp-keys-${service}`, `${d.metadata.name}: its own key Secret at its key directory`);
+    const secrets = d.spec.template.spec.volumes.filter((v: any) => v.secret).map((v: any) => v.secret.secretName);
+    t.same(secrets.filter((n: string) => n.startsWith('lgsp-keys-')), [`lgsp-keys-${service}`], `${d.metadata.name}: no other service's keys`);
+    t.notOk([...mounts.keys()].some((m) => m === configMap.LGSP_KEYS_DIR), `${d.metadata.name}: the whole key directory is never mounted`);
+    const jwksDir = configMap.LGSP_JWKS_FILE.slice(0, configMap.LGSP_JWKS_FILE.lastIndexOf('/'));
+    t.ok(volumeAt(jwksDir)?.configMap?.name, `${d.metadata.name}: the public keyset comes from a ConfigMap`);
   }
   const hpas = kinds('HorizontalPodAutoscaler');
   for (const target of ['lgsp-gateway', 'lgsp-runner']) {

@@ -9,7 +9,7 @@ import { startTestBus, eventually } from './helpers/test-bus.js';
 import { buildReportingSimulator } from '../services/reporting-simulator/reporting-app.js';
 import { REPORTING_SIMULATOR_PLACEHOLDER } from '../services/reporting-simulator/dev-setup.js';
 import { readTopic } from './helpers/topic-reader.js';
-import { PlatformKeystore } from '../services/platform/keystore.js';
+import type { PublicKeyset } from '../services/platform/public-keyset.js';
 import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
 
 const API_KEY = 'bus-test-reporting-key';
@@ -17,8 +17,8 @@ const OFFICE = '000.00.00.H49';
 
 t.test('report.submit: gateway → Kafka → periodic-report → reporting system, receipt on the timeline', async (t) => {
   const examples = new SchemaCatalogue().loadConnectors().messageTypes.get('report.submit')!.schema.examples as Record<string, any>[];
-  let keys: PlatformKeystore | undefined;
-  const sim = await buildReportingSimulator({ apiKey: API_KEY, verificationKeys: (header, token) => keys!.keyResolver()(header, token) });
+  let keys: PublicKeyset | undefined;
+  const sim = await buildReportingSimulator({ apiKey: API_KEY, verificationKeys: (header, token) => keys!.resolver('delivery')(header, token) });
   const simUrl = await sim.app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(() => sim.app.close());
   const bus = await startTestBus(t, {
@@ -32,7 +32,7 @@ t.test('report.submit: gateway → Kafka → periodic-report → reporting syste
       system.endpoint = simUrl;
     },
   });
-  keys = bus.keystore;
+  keys = bus.keys.publicKeys;
   const agency = bus.client('so-tp-qlvb');
 
   const services = await agency.request('GET', '/v1/services');

@@ -37,11 +37,11 @@ t.test('runner guarantees', async (t) => {
     const foreignSig = signBatch([Buffer.from(JSON.stringify(foreignKey))], (await PlatformKeystore.ephemeral()).signingKey, 60);
     // A genuinely signed record whose value is then edited.
     const genuine = forgedEnvelope('genuine');
-    const genuineSig = signBatch([Buffer.from(JSON.stringify(genuine))], bus.keystore.signingKey, 60);
+    const genuineSig = signBatch([Buffer.from(JSON.stringify(genuine))], await bus.keys.signing('gateway', 'record'), 60);
     const edited = { ...genuine, data: { subject: 'edited', body: 'giả mạo' } };
     // A correctly signed record for one service dropped onto another service's topic.
     const misrouted = createEnvelope({ type: 'notice.send', from: { member: '000.00.12.H49', system: 'so-tttt-qlvb' }, to: { member: '000.00.00.H49', service: 'leadership-notice' }, data: { subject: 'misrouted', body: 'x' } });
-    const misroutedSig = signBatch([Buffer.from(JSON.stringify(misrouted))], bus.keystore.signingKey, 60);
+    const misroutedSig = signBatch([Buffer.from(JSON.stringify(misrouted))], await bus.keys.signing('gateway', 'record'), 60);
     await producer.send({
       topic: topics.message('notice'),
       acks: -1,

@@ -75,7 +75,7 @@ t.test('connectors beyond the core, broken ones isolated, managed at run time', 
   write(join(pkg, 'index.mjs'), `export default { name: 'pkg-echo', async handle(message, ctx) { const r = await ctx.deliver({ url: ctx.service.endpoint, envelope: message }); return { detail: { httpStatus: r.status } }; } };\n`);
 
   let bus: TestBus | undefined;
-  const receiver = await startTestReceiver({ publicKeys: (kid) => bus?.keystore.publicKeyLookup()(kid) });
+  const receiver = await startTestReceiver({ publicKeys: (kid) => bus?.keys.publicKeys.lookup('delivery')(kid) });
   t.teardown(() => receiver.close());
   const names = ['relay', 'echo-hook', 'pkg-echo', 'start-throws', 'start-hangs', 'import-throws', 'needs-secret', 'bad-config', 'bad-manifest'];
   bus = await startTestBus(t, {

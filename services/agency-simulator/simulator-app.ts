@@ -13,6 +13,8 @@ export interface ReceivedMessage {
   correlationId: string;
   payloadDigest: string;
   receivedAt: string;
+  /** The kid of the delivery key that signed it (shows a rotation taking effect). */
+  signedBy: string;
   envelope: Envelope;
 }
 
@@ -40,10 +42,12 @@ export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ a
       return reply.code(mode.status).send({ error: 'simulated failure' });
     }
     let envelope: Envelope;
+    let signedBy: string;
     try {
       const { payload, protectedHeader } = await compactVerify(String(req.body), getKey, { algorithms: ['ES256'] });
       if (protectedHeader.typ !== 'lgsp-delivery+jws') throw new Error('unexpected JWS type');
       envelope = JSON.parse(new TextDecoder().decode(payload)) as Envelope;
+      signedBy = String(protectedHeader.kid);
       // What a careful receiver checks: the delivery is meant for its member, and recent.
       if (protectedHeader.aud !== envelope.to.member) throw new Error(`delivery is for ${String(protectedHeader.aud)}, not ${envelope.to.member}`);
       if (typeof protectedHeader.iat !== 'number' || Math.abs(Date.now() / 1000 - protectedHeader.iat) > 300) throw new Error('delivery signature has no recent iat');
@@ -61,6 +65,7 @@ export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ a
         correlationId: envelope.correlationId,
         payloadDigest: envelope.payloadDigest,
         receivedAt: new Date().toISOString(),
+        signedBy,
         envelope,
       });
     }

@@ -13,12 +13,13 @@ import { v5 as uuidv5 } from 'uuid';
 import type { BusConfig } from '../platform/config.js';
 import type { BusEvent } from '../platform/bus-events.js';
 import { createLogger, type Logger } from '../platform/logger.js';
-import { PlatformKeystore } from '../platform/keystore.js';
+import { openServiceKeys } from '../platform/key-files.js';
+import { PublicKeyset } from '../platform/public-keyset.js';
+import { busRecordVerifier } from '../platform/record-writers.js';
 import { createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { topicsFor, type Topics } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
-import { RecordVerifier } from '../platform/record-signing.js';
 import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
 import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
 import { problemHandler } from '../platform/problem-handler.js';
@@ -282,7 +283,9 @@ function workTopics(config: BusConfig, topics: Topics, log: Logger): string[] {
 export async function startAuditService(config: BusConfig, opts: { port?: number; host?: string } = {}): Promise<RunningAuditService> {
   const log = createLogger('audit', config.logLevel);
   const startedAt = Date.now();
-  const keystore = await PlatformKeystore.open(config.keysFile);
+  // Its checkpoint key only: it writes no bus records and issues no tokens.
+  const signingKeys = await openServiceKeys(config.keysDir, 'audit', ['checkpoint'] as const);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka('lgsp-audit', config, 'audit', log);
 
@@ -312,7 +315,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     const checkpointNow = (): Promise<void> =>
       (checkpointChain = checkpointChain
         .then(async () => {
-          const cp = await auditStore.checkpoint(keystore.signingKey);
+          const cp = await auditStore.checkpoint(signingKeys.checkpoint.signingKey);
           if (!cp) return;
           log.debug({ seq: cp.seq }, 'audit checkpoint signed');
           // Kept outside the database too; one that fails to publish is covered by the next.
@@ -337,7 +340,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
         // Prefixed like the topics, so separate buses on one cluster do not share a group.
         groupId: `${config.topicPrefix}lgsp-audit`,
         topics: [...reading, topics.events],
-        verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
+        verifier: busRecordVerifier(publicKeys, topics, { enforceExpiry: false }),
         // The audit log is not on a latency path: larger fetches, fewer commits.
         maxWaitTimeInMs: 500,
         minBytes: 64 * 1024,
@@ -403,12 +406,12 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     // Concurrent integrity requests share one pass over the chain.
     let verifying: Promise<ChainVerification> | null = null;
     const verifyChain = () =>
-      (verifying ??= verifyAuditChain(database.pool, keystore.keyResolver(), keystore.publicKeyLookup()).finally(() => {
+      (verifying ??= verifyAuditChain(database.pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true })).finally(() => {
         verifying = null;
       }));
 
     const kafkaCheck = kafkaReadiness(admin);
-    app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer), verifyChain }, metrics, {
+    app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer), verifyChain }, metrics, {
       kafka: async () => (consumerFailure ? { ok: false, detail: `audit consumer stopped: ${consumerFailure}` } : kafkaCheck()),
       store: async () => ({ ok: true, detail: `${(await auditStore.head())?.seq ?? 0} entries; ${lead.isLeader ? 'leader (writes the chain)' : 'standby'}` }),
     });

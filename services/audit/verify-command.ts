@@ -1,29 +1,31 @@
-// `lgsp audit verify [--database <url>] [--jwks <file> | --keys <platform-keys.json>]`: checks the audit chain
-// in PostgreSQL offline (it only reads; it never migrates or writes). Exit codes: 0 intact,
+// `lgsp audit verify [--database <url>] [--keys <jwks.json>]`: checks the audit chain in
+// PostgreSQL offline (it only reads; it never migrates or writes). It holds public keys only:
+// the public keyset, whose checkpoint keys (and only those) verify checkpoints and whose record
+// keys verify the bus records the entries were made from; an auditor needs
+// no access to any private key. Exit codes: 0 intact,
 // 1 tampered, 2 usage error or nothing to verify. The lgsp CLI dispatcher passes the arguments
 // after `audit verify`.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { kafkaSettingsFromEnv, loadConfig } from '../platform/config.js';
-import { PlatformKeystore } from '../platform/keystore.js';
-import type { JSONWebKeySet } from 'jose';
+import { PublicKeyset } from '../platform/public-keyset.js';
 import { verifyAuditChain } from './chain-verifier.js';
-import { publicKeysFrom } from './public-keys.js';
 import { readPublishedCheckpoints } from './checkpoint-topic.js';
 import { createKafka } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { parseCommandArgs, UsageError } from '../cli/cli-args.js';
 
-export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--database <postgres://…>] [--jwks <jwks.json> | --keys <platform-keys.json>] [--brokers <host:port,…>] [--topic-prefix <p>]
+export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--database <postgres://…>] [--keys <jwks.json>] [--brokers <host:port,…>] [--topic-prefix <p>]
 
 Recomputes the audit hash chain, re-checks the bus record signature each entry keeps (an entry
 rewritten together with a recomputed chain no longer matches it) and checks every signed
 checkpoint, those stored with the chain and the copies published on Kafka (which reveal a tail
 cut together with its stored checkpoints). Only public keys are used.
   --database      PostgreSQL holding the audit tables (default: DATABASE_URL from the configuration)
-  --jwks          the platform's public key set (e.g. saved from GET /.well-known/jwks.json)
-  --keys          else the platform keys file, of which only the public keys are used (default: keysFile)
+  --keys          the public keyset (JWKS, e.g. saved from GET /.well-known/jwks.json) whose
+                  checkpoint keys verify the checkpoints and record keys the entries' records
+                  (default: LGSP_JWKS_FILE; never a private key file; --jwks is the same)
   --brokers       Kafka holding the checkpoint topic (default: KAFKA_BROKERS; none: not checked),
                   read as the audit principal (KAFKA_SSL_CA_FILE, KAFKA_SASL_* or KAFKA_CREDENTIALS_DIR)
   --topic-prefix  the bus's topic prefix (default: LGSP_TOPIC_PREFIX)
@@ -55,18 +57,19 @@ function shown(url: string): string {
 }
 
 export async function runAuditVerify(argv: string[], out: CommandOutput = console): Promise<number> {
-  let args: { database?: string; jwks?: string; keys?: string; brokers?: string; 'topic-prefix'?: string; help?: boolean };
+  let args: { database?: string; keys?: string; jwks?: string; brokers?: string; 'topic-prefix'?: string; help?: boolean };
   try {
     const { values, positionals } = parseCommandArgs(argv, {
       database: { type: 'string' },
-      jwks: { type: 'string' },
       keys: { type: 'string' },
+      jwks: { type: 'string' },
       brokers: { type: 'string' },
       'topic-prefix': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
-    for (const name of ['database', 'jwks', 'keys'] as const) if (values[name] === '') throw new UsageError(`--${name} needs a value`);
+    if (values.jwks !== undefined && values.keys !== undefined) throw new UsageError('pass --keys or --jwks, not both');
+    for (const name of ['database', 'keys', 'jwks'] as const) if (values[name] === '') throw new UsageError(`--${name} needs a value`);
     if (values.database !== undefined && !/^postgres(ql)?:\/\//.test(values.database)) throw new UsageError('--database must be a postgres:// URL');
     args = values;
   } catch (err) {
@@ -80,7 +83,7 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
   }
 
   let databaseUrl = args.database;
-  let keysFile = args.keys;
+  let keysFile = args.keys ?? args.jwks;
   let brokers = args.brokers?.split(',').map((b) => b.trim()).filter(Boolean);
   let topicPrefix = args['topic-prefix'];
   if (!databaseUrl || !keysFile || !brokers || topicPrefix === undefined) {
@@ -88,7 +91,7 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
       const config = loadConfig();
       // Without DATABASE_URL, the PostgreSQL that `npm start` runs (recorded in stack.json).
       databaseUrl ??= config.databaseUrl || stackDatabaseUrl(config.dataDir);
-      keysFile ??= config.keysFile;
+      keysFile ??= config.jwksFile;
       brokers ??= config.kafkaBrokers;
       topicPrefix ??= config.topicPrefix;
     } catch (err) {
@@ -101,19 +104,17 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     return 2;
   }
   keysFile = resolve(keysFile);
-  // PlatformKeystore.open would create a fresh key for a missing file, and every checkpoint
-  // would then look forged: a missing keys file is a usage error.
-  const keySource = args.jwks !== undefined ? resolve(args.jwks) : keysFile;
-  if (!existsSync(keySource)) {
-    out.error(`lgsp audit verify: no ${args.jwks !== undefined ? 'key set' : 'platform keys file'} at ${keySource} (pass --jwks <file> or --keys <file>)`);
+  // Without the keyset every checkpoint would look forged: a missing or unusable keyset (a
+  // private key file included: it is refused) is a usage error, not a verdict on the chain.
+  if (!existsSync(keysFile)) {
+    out.error(`lgsp audit verify: no public keyset at ${keysFile} (pass --keys <jwks.json>)`);
     return 2;
   }
-
-  let keys;
+  let publicKeys: PublicKeyset;
   try {
-    keys = publicKeysFrom(args.jwks !== undefined ? (JSON.parse(readFileSync(keySource, 'utf8')) as JSONWebKeySet) : (await PlatformKeystore.open(keysFile)).publicJwks());
+    publicKeys = PublicKeyset.fromJwks(JSON.parse(readFileSync(keysFile, 'utf8')));
   } catch (err) {
-    out.error(`lgsp audit verify: unusable keys in ${keySource}: ${(err as Error).message}`);
+    out.error(`lgsp audit verify: ${keysFile} is not a usable public keyset: ${(err as Error).message}`);
     return 2;
   }
 
@@ -127,7 +128,7 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     }
     const checkpointTopic = topicsFor(topicPrefix).auditCheckpoints;
     const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', { ...kafkaSettingsFromEnv(), kafkaBrokers: brokers }, 'audit'), checkpointTopic, topicPrefix) : undefined;
-    result = await verifyAuditChain(pool, keys.checkpoints, keys.records, published);
+    result = await verifyAuditChain(pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true }), published);
   } catch (err) {
     out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(err as Error).message}`);
     return 2;

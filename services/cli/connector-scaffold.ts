@@ -181,7 +181,7 @@ const PROVIDER = '000.00.00.H49';
 
 t.test('${name} on the bus: gateway → Kafka → ${name} → providing system', async (t) => {
   let bus: TestBus | undefined;
-  const receiver = await startTestReceiver({ publicKeys: (kid) => bus?.keystore.publicKeyLookup()(kid) });
+  const receiver = await startTestReceiver({ publicKeys: (kid) => bus?.keys.publicKeys.lookup('delivery')(kid) });
   t.teardown(() => receiver.close());
   bus = await startTestBus(t, {
     name: '${name}',

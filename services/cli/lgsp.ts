@@ -2,7 +2,6 @@
 // `lgsp` — the operator command line. Each subcommand lives with the service it belongs to;
 // this file only dispatches.
 import { loadConfig } from '../platform/config.js';
-import { PlatformKeystore } from '../platform/keystore.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
 
 const USAGE = `usage: lgsp <command>
@@ -12,8 +11,10 @@ const USAGE = `usage: lgsp <command>
   audit verify [--database URL] [--keys F] [--brokers B]
                              recompute the audit hash chain and check every signed checkpoint
   token <clientId> [--dir D]  print an access token for a dev client (.lgsp/dev/clients/<clientId>.json)
-  keys rotate                add a new platform signing key (older keys stay in the JWKS;
-                             running services switch to it without a restart)
+  keys init                  create each service's signing keys and the public keyset (first run)
+  keys rotate [--purpose P] [--service S]
+                             new signing keys (published first; the old ones verify for a grace
+                             period; running services switch without a restart)
   kafka start [--nodes 3]    run a local Kafka broker (or a 3-node cluster) in the foreground
   connector new <name> [--type <message.type>]
                              scaffold a connector with a schema, an example and tests
@@ -55,13 +56,10 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write((await new BusClient(issuer, creds).accessToken()) + '\n');
       return 0;
     }
-    case 'keys':
-      if (sub === 'rotate') {
-        const keystore = await PlatformKeystore.open(loadConfig().keysFile);
-        console.log(`new signing key ${await keystore.rotate()}; running services publish it and sign with it within a few seconds (they watch the keys file; LGSP_KEYS_WATCH_MS)`);
-        return 0;
-      }
-      break;
+    case 'keys': {
+      const { runKeysCommand } = await import('./keys-command.js');
+      return runKeysCommand(argv.slice(1));
+    }
     case 'connector': {
       const { runConnectorCommand } = await import('./connector-command.js');
       return runConnectorCommand(argv.slice(1));

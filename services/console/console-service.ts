@@ -9,11 +9,12 @@ import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { Registry } from '../platform/registry.js';
-import { PlatformKeystore } from '../platform/keystore.js';
+import { openServiceKeys } from '../platform/key-files.js';
+import { PublicKeyset } from '../platform/public-keyset.js';
+import { busRecordVerifier } from '../platform/record-writers.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
-import { RecordVerifier } from '../platform/record-signing.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
@@ -60,7 +61,9 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
   const log = createLogger('console', config.logLevel);
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   const registry = Registry.load(config.registryFile, catalogue);
-  const keystore = await PlatformKeystore.open(config.keysFile);
+  // Its record key only (it writes its operators' audited actions); tokens it verifies.
+  const signingKeys = await openServiceKeys(config.keysDir, 'console', ['record'] as const);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
   const topics = topicsFor(config.topicPrefix);
   const connectors = catalogue.manifests.map((m) => m.name);
   const kafka = createKafka('lgsp-console', config, 'console', log);
@@ -79,7 +82,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     db = await openDatabase(config.databaseUrl, { applicationName: 'lgsp-console', onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
     const database = db;
     const consoleStore = await ConsoleStore.open(database);
-    producer = new BatchingProducer(kafka, () => keystore.signingKey, {
+    producer = new BatchingProducer(kafka, () => signingKeys.record.signingKey, {
       lingerMs: config.producerLingerMs,
       maxBatch: config.producerMaxBatch,
       ttlSeconds: config.messageTtlSeconds,
@@ -106,7 +109,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       topics,
       connectors,
       groupId: `${topics.prefix}lgsp-console-${consoleStore.storeId}`,
-      verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
+      verifier: busRecordVerifier(publicKeys, topics, { enforceExpiry: false }),
       store: consoleStore,
       monitor,
       log,
@@ -168,7 +171,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       store: consoleStore.deadLetters,
       producer,
       topics,
-      verifier: new RecordVerifier(keystore.publicKeyLookup()),
+      verifier: busRecordVerifier(publicKeys, topics),
       onReplayed: () => replays.inc(),
     });
     const ctx: ConsoleContext = {
@@ -182,7 +185,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       live,
       replayer,
       audit: new OperatorAudit(producer, topics),
-      tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer),
+      tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer),
       sessions: new ConsoleSessions(),
       upstream: { gateway: opts.upstream?.gateway ?? config.issuer, audit: opts.upstream?.audit ?? null, runner: opts.upstream?.runner ?? null },
     };

@@ -45,12 +45,13 @@ export class DeadLetterReplayer {
     if (dl.reason.startsWith('rejected:')) {
       throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} was refused by the runner's checks (${dl.reason}); a replay would be refused again`);
     }
-    const verification = await this.deps.verifier.verify(dl.value, dl.signature);
-    if (!verification.ok) throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} cannot be replayed: ${verification.reason}`);
     const origin = dl.originTopic;
     if (!origin || this.deps.topics.serviceOf(origin) === null) {
       throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} has no work topic of this bus to return to (origin ${origin ?? 'unknown'})`);
     }
+    // Checked against the topic it goes back to: only a gateway-signed message may return there.
+    const verification = await this.deps.verifier.verify(dl.value, dl.signature, origin);
+    if (!verification.ok) throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} cannot be replayed: ${verification.reason}`);
     let envelope: Envelope;
     try {
       envelope = JSON.parse(dl.value.toString('utf8')) as Envelope;

@@ -8,7 +8,8 @@ import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { Registry } from '../platform/registry.js';
-import { PlatformKeystore } from '../platform/keystore.js';
+import { openServiceKeys } from '../platform/key-files.js';
+import { PublicKeyset } from '../platform/public-keyset.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
@@ -45,7 +46,9 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   for (const f of catalogue.failedManifests) log.warn({ connector: f.name, err: f.error }, 'connector manifest refused: its message types are not offered');
   const registry = Registry.load(config.registryFile, catalogue);
-  const keystore = await PlatformKeystore.open(config.keysFile);
+  // Its own private keys only; other services' keys it knows from the public keyset.
+  const signingKeys = await openServiceKeys(config.keysDir, 'gateway', ['token', 'record', 'delivery'] as const);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka(`lgsp-gateway-${instanceId}`, config, 'gateway', log);
   const db = await openDatabase(config.databaseUrl, {
@@ -59,7 +62,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   await admin.connect();
   await ensureTopics(admin, [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events], config.topicPartitions);
 
-  const producer = new BatchingProducer(kafka, () => keystore.signingKey, {
+  const producer = new BatchingProducer(kafka, () => signingKeys.record.signingKey, {
     lingerMs: config.producerLingerMs,
     maxBatch: config.producerMaxBatch,
     ttlSeconds: config.messageTtlSeconds,
@@ -75,14 +78,15 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     log,
     catalogue,
     registry: () => registry,
-    keystore,
+    signingKeys,
+    publicKeys,
     producer,
     topics,
     db,
     store,
     acceptedRows: new BatchedWriter<BusEvent>((events) => store.record(events)),
     clientAuth: new ClientAuthenticator(() => registry, [config.issuer, `${config.issuer}/v1/token`], new AssertionReplayCache(db)),
-    tokenVerifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer),
+    tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
     submissionHooks: [],
   };

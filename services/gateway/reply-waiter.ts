@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer } from 'kafkajs';
 import { createKafka } from '../platform/kafka-transport.js';
 import type { Logger } from '../platform/logger.js';
-import { RecordVerifier } from '../platform/record-signing.js';
+import { busRecordVerifier } from '../platform/record-writers.js';
 import { IN_REPLY_TO_HEADER, ensureReplyTopic, replyTopicName, type ReplyValue } from '../platform/reply-topic.js';
 import { headerValue, startSignedConsumer } from '../platform/signed-consumer.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -38,7 +38,7 @@ export class ReplyWaiter {
       // One group per gateway process: each instance must see every reply.
       groupId: `${ctx.topics.prefix}lgsp-gateway-replies-${randomUUID()}`,
       topics: [replyTopicName(ctx.topics)],
-      verifier: new RecordVerifier(ctx.keystore.publicKeyLookup()),
+      verifier: busRecordVerifier(ctx.publicKeys, ctx.topics),
       fromBeginning: true,
       maxWaitTimeInMs: 50,
       log: ctx.log,

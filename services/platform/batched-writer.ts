@@ -1,26 +1,38 @@
-// Coalesces writes from concurrent requests into one statement per turn of the event loop:
-// each caller awaits its own items, and all of them share one round trip to PostgreSQL. The
-// same idea as the Kafka producer's micro-batching, for the rows a request must see written
-// before it answers.
+// Coalesces writes from concurrent requests into few statements: each caller awaits its own
+// items, and everything written while a flush is in flight goes together in the next one — the
+// same adaptive batching as the Kafka producer (kafka-transport.ts). An idle writer flushes on
+// the next turn of the event loop; under load one flush is in flight at a time and batches grow
+// with the load instead of each turn opening another round trip (and another pool connection
+// and commit) to PostgreSQL.
 export class BatchedWriter<T> {
   private pending: { items: T[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private flushing = false;
 
   constructor(private readonly flush: (items: T[]) => Promise<void>) {}
 
   write(items: T[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (this.pending.push({ items, resolve, reject }) === 1) setImmediate(() => void this.drain());
+      // While a flush runs, the drain loop takes these next; otherwise the first write of a turn starts one.
+      if (this.pending.push({ items, resolve, reject }) === 1 && !this.flushing) setImmediate(() => void this.drain());
     });
   }
 
   private async drain(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
+    if (this.flushing) return;
+    this.flushing = true;
     try {
-      await this.flush(batch.flatMap((b) => b.items));
-      for (const b of batch) b.resolve();
-    } catch (err) {
-      for (const b of batch) b.reject(err);
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        try {
+          await this.flush(batch.flatMap((b) => b.items));
+          for (const b of batch) b.resolve();
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = false;
     }
   }
 }

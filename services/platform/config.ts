@@ -27,7 +27,12 @@ export interface BusConfig extends KafkaSettings {
   topicPrefix: string;
   topicPartitions: number;
   registryFile: string;
-  keysFile: string;
+  /** Private signing keys: <keysDir>/<service>/<purpose>.json; a service reads only its own directory. */
+  keysDir: string;
+  /** The public keyset (JWKS with each key's purpose and owner) every verifier reads. */
+  jwksFile: string;
+  /** How long a superseded key still verifies tokens, records on their way and deliveries. */
+  keyGraceSeconds: number;
   issuer: string;
   logLevel: string;
   maxBodyBytes: number;
@@ -71,7 +76,9 @@ const DEFAULTS: BusConfig = {
   topicPrefix: '',
   topicPartitions: 6,
   registryFile: '.lgsp/dev/registry.json',
-  keysFile: '.lgsp/dev/platform-keys.json',
+  keysDir: '.lgsp/dev/keys',
+  jwksFile: '.lgsp/dev/keys/public/jwks.json',
+  keyGraceSeconds: 8 * 24 * 3600,
   issuer: 'http://127.0.0.1:8080',
   logLevel: 'info',
   maxBodyBytes: 1024 * 1024,
@@ -109,7 +116,9 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_TOPIC_PREFIX: 'topicPrefix',
   LGSP_TOPIC_PARTITIONS: 'topicPartitions',
   LGSP_REGISTRY_FILE: 'registryFile',
-  LGSP_KEYS_FILE: 'keysFile',
+  LGSP_KEYS_DIR: 'keysDir',
+  LGSP_JWKS_FILE: 'jwksFile',
+  LGSP_KEY_GRACE_SECONDS: 'keyGraceSeconds',
   LGSP_ISSUER: 'issuer',
   LOG_LEVEL: 'logLevel',
   LGSP_MAX_BODY_BYTES: 'maxBodyBytes',
@@ -149,7 +158,9 @@ const configSchema = {
     topicPrefix: { type: 'string', pattern: '^[a-zA-Z0-9._-]*$' },
     topicPartitions: { type: 'integer', minimum: 1, maximum: 1000 },
     registryFile: { type: 'string', minLength: 1 },
-    keysFile: { type: 'string', minLength: 1 },
+    keysDir: { type: 'string', minLength: 1 },
+    jwksFile: { type: 'string', minLength: 1 },
+    keyGraceSeconds: { type: 'integer', minimum: 60 },
     issuer: { type: 'string', pattern: '^https?://' },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     maxBodyBytes: { type: 'integer', minimum: 1024 },
@@ -208,6 +219,11 @@ export function loadConfig(overrides: Partial<BusConfig> = {}, env: NodeJS.Proce
   if (!validate(merged)) {
     const details = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params?.additionalProperty} ${e.message}`);
     throw new ConfigError(`invalid configuration: ${details.join('; ')}`);
+  }
+  // A record keeps its signature for messageTtlSeconds (retries, dead letters, replays): a key
+  // that stopped verifying sooner after a rotation would turn records in flight into forgeries.
+  if (merged.keyGraceSeconds < merged.messageTtlSeconds) {
+    throw new ConfigError(`invalid configuration: keyGraceSeconds (${merged.keyGraceSeconds}) must be at least messageTtlSeconds (${merged.messageTtlSeconds})`);
   }
   merged.dataDir = resolve(merged.dataDir);
   return merged;

@@ -5,7 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { BusEvent, MessageStatus } from './bus-events.js';
 import type { BusConfig } from './config.js';
-import type { PlatformKeystore } from './keystore.js';
+import type { ServiceSigningKeys } from './key-files.js';
+import type { PublicKeyset } from './public-keyset.js';
 import type { BatchingProducer } from './kafka-transport.js';
 import type { Database, Queryable } from './database.js';
 import type { Logger } from './logger.js';
@@ -43,7 +44,10 @@ export interface GatewayModuleHost {
   catalogue: SchemaCatalogue;
   /** A getter, so a reloaded registry takes effect without restarting routes. */
   registry: () => Registry;
-  keystore: PlatformKeystore;
+  /** The gateway's own private keys: tokens, message records, inbox items a system pulls. */
+  signingKeys: ServiceSigningKeys<'token' | 'record' | 'delivery'>;
+  /** Every service's public keys (verification only). */
+  publicKeys: PublicKeyset;
   producer: BatchingProducer;
   topics: Topics;
   store: MessageViews;

@@ -255,7 +255,9 @@ export class BatchingProducer {
 
   private async sendBatch(records: OutgoingRecord[]): Promise<void> {
     const fresh = records.filter((r) => !r.preserveSignature);
-    const values = fresh.map((r) => (typeof r.value === 'string' ? Buffer.from(r.value) : r.value));
+    // String values stay strings: hashed as UTF-8 and written by kafkajs straight into its
+    // request buffer, without a Buffer copy of every (possibly 100 KiB) envelope in between.
+    const values = fresh.map((r) => r.value);
     const signatures = fresh.length > 0 ? signBatch(values, this.signingKey(), this.opts.ttlSeconds) : [];
     const byTopic = new Map<string, { key?: string; value: Buffer | string; headers: IHeaders }[]>();
     let i = 0;

@@ -1,10 +1,10 @@
-// Platform signing keys (tokens, bus records, deliveries, audit checkpoints). Generated on
-// first run and kept outside git; rotation adds a new active key while older keys stay in the
-// JWKS so records and tokens signed before the rotation still verify (no downtime).
-// Running services watch the keys file: after `lgsp keys rotate` they publish the new key and
-// sign with it within a few seconds, without a restart.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+// One signing key file: the private key(s) of one purpose of one service (key-files.ts lays
+// them out, key-purposes.ts says who holds what). Generated on first run and kept outside git.
+// The newest key signs. The file is watched: after `lgsp keys rotate` a running service signs
+// with the new key within LGSP_KEYS_WATCH_MS, without a restart. Verification in services goes
+// through the public keyset (public-keyset.ts), never through another service's key file; the
+// in-memory lookups here serve tests and tools that hold a key of their own.
+import { readFileSync, statSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey } from 'jose';
 
@@ -44,32 +44,21 @@ export function toPublicJwk(jwk: JWK): JWK {
   return pub;
 }
 
-function writeAtomically(file: string, content: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  renameSync(tmp, file);
-}
-
 /** How often a running service looks at the keys file for a rotation (LGSP_KEYS_WATCH_MS). */
 const DEFAULT_WATCH_MS = 2000;
 
 export class PlatformKeystore {
-  /** Bumped whenever the key set changes, so derived lookups rebuild. */
-  private generation = 0;
-
   private constructor(
     private readonly file: string | null,
     private stored: StoredKey[],
     private active: SigningKey,
   ) {}
 
-  /** Loads the keys file, creating it with one fresh key on first run, and watches it for rotations. */
+  /**
+   * Loads a key file written by key-files.ts (`lgsp keys init` / `rotate`) and watches it for
+   * rotations. It never creates one: a key nobody published could not be verified.
+   */
   static async open(file: string, opts: { watchIntervalMs?: number } = {}): Promise<PlatformKeystore> {
-    if (!existsSync(file)) {
-      const { kid, privateJwk } = await generateSigningJwk();
-      writeAtomically(file, JSON.stringify({ keys: [{ kid, createdAt: new Date().toISOString(), privateJwk }] }, null, 2));
-    }
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as KeysFile;
     const keystore = new PlatformKeystore(file, parsed.keys, await PlatformKeystore.importActive(parsed.keys));
     keystore.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS));
@@ -77,11 +66,12 @@ export class PlatformKeystore {
   }
 
   /**
-   * Polls the file's modification time (a rename-into-place write, as rotate() does, is seen
+   * Polls the file's modification time (a rename-into-place write, as rotateKeys() does, is seen
    * on every filesystem, unlike fs.watch events) and reloads the key set when it changed.
    */
   private watch(intervalMs: number): void {
-    if (!this.file) return;
+    // 0: a one-off read (tools, tests), nothing to watch.
+    if (!this.file || intervalMs <= 0) return;
     const file = this.file;
     let seen = statSync(file).mtimeMs;
     const timer = setInterval(() => {
@@ -105,7 +95,6 @@ export class PlatformKeystore {
     const active = await PlatformKeystore.importActive(keys);
     this.stored = keys;
     this.active = active;
-    this.generation++;
   }
 
   /** A keystore held only in memory (tests, ephemeral tools). */
@@ -130,73 +119,27 @@ export class PlatformKeystore {
     return this.active;
   }
 
-  /** Public keys, newest first, for /.well-known/jwks.json. */
+  /** This file's public keys, newest first (tests, tools; services publish the keyset). */
   publicJwks(): { keys: JWK[] } {
     return { keys: [...this.stored].reverse().map((k) => toPublicJwk(k.privateJwk)) };
   }
 
-  /**
-   * Verification key lookup by `kid`. Another process may have rotated the shared keys file,
-   * so an unknown kid re-reads the file (at most once a second) before failing.
-   */
+  /** jose key lookup over this file's own public keys (tests, tools). */
   keyResolver(): JWTVerifyGetKey {
-    let local = createLocalJWKSet(this.publicJwks());
-    let built = this.generation;
-    let lastReload = 0;
-    return async (header, token) => {
-      if (built !== this.generation) {
-        local = createLocalJWKSet(this.publicJwks());
-        built = this.generation;
-      }
-      try {
-        return await local(header, token);
-      } catch (err) {
-        if (!this.file || Date.now() - lastReload < 1000) throw err;
-        lastReload = Date.now();
-        await this.reload();
-        local = createLocalJWKSet(this.publicJwks());
-        built = this.generation;
-        return local(header, token);
-      }
-    };
+    return createLocalJWKSet(this.publicJwks());
   }
 
-  /**
-   * node:crypto public keys by kid, for es256.ts verification. An unknown kid re-reads the keys
-   * file (at most once a second), as keyResolver() does.
-   */
+  /** node:crypto public keys by kid over this file's own keys, for es256.ts (tests, tools). */
   publicKeyLookup(): (kid: string) => KeyObject | undefined {
     const cache = new Map<string, KeyObject>();
-    let lastReload = 0;
-    const fill = () => {
-      for (const k of this.stored) if (!cache.has(k.kid)) cache.set(k.kid, createPublicKey({ key: toPublicJwk(k.privateJwk) as import('node:crypto').JsonWebKey, format: 'jwk' }));
-    };
-    fill();
     return (kid) => {
-      let hit = cache.get(kid);
-      if (!hit) {
-        fill(); // the watcher may have loaded new keys since
-        hit = cache.get(kid);
-      }
-      if (hit || !this.file || Date.now() - lastReload < 1000) return hit;
-      lastReload = Date.now();
-      try {
-        this.stored = (JSON.parse(readFileSync(this.file, 'utf8')) as KeysFile).keys;
-        fill();
-      } catch {
-        /* keep what we have */
+      if (!cache.has(kid)) {
+        // The watcher may have loaded new keys since the lookup was made.
+        const stored = this.stored.find((k) => k.kid === kid);
+        if (!stored) return undefined;
+        cache.set(kid, createPublicKey({ key: toPublicJwk(stored.privateJwk) as import('node:crypto').JsonWebKey, format: 'jwk' }));
       }
       return cache.get(kid);
     };
-  }
-
-  /** Adds a new active key; older keys stay published until retired. */
-  async rotate(): Promise<string> {
-    const { kid, privateJwk } = await generateSigningJwk();
-    this.stored.push({ kid, createdAt: new Date().toISOString(), privateJwk });
-    if (this.file) writeAtomically(this.file, JSON.stringify({ keys: this.stored }, null, 2));
-    this.active = await PlatformKeystore.importActive(this.stored);
-    this.generation++;
-    return kid;
   }
 }

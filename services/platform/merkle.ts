@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 const LEAF = Buffer.from([0]);
 const NODE = Buffer.from([1]);
 
-export function leafHash(value: Buffer): Buffer {
+/** A string is hashed as its UTF-8 bytes, the bytes Kafka stores for it: no copy needed first. */
+export function leafHash(value: Buffer | string): Buffer {
   return createHash('sha256').update(LEAF).update(value).digest();
 }
 
@@ -39,22 +40,52 @@ export function buildTree(leaves: Buffer[]): { root: Buffer; paths: Buffer[][] }
   return { root: level[0], paths };
 }
 
-/** Recomputes the root from a leaf, its index, the batch size and its sibling path. */
-export function rootFromPath(leaf: Buffer, index: number, size: number, path: Buffer[]): Buffer | null {
-  if (!Number.isInteger(index) || index < 0 || index >= size) return null;
+/** Sibling hashes a leaf's path holds from (pos, levelSize) up to the root. */
+function siblingsAbove(pos: number, levelSize: number): number {
+  let n = 0;
+  while (levelSize > 1) {
+    if ((pos ^ 1) < levelSize) n++;
+    pos >>= 1;
+    levelSize = Math.ceil(levelSize / 2);
+  }
+  return n;
+}
+
+/**
+ * Whether a leaf at `index` of a tree of `size` leaves belongs to `root`, given its sibling
+ * path (recomputing the root from them), remembering proven nodes in `proven` (keyed by level and
+ * position). Records of one produced batch share the upper part of their paths, so after the
+ * first record of a batch each next one stops hashing where its path meets a proven node
+ * instead of climbing to the root: a consumed batch costs about one hash per record.
+ */
+export function provenIncluded(root: Buffer, leaf: Buffer, index: number, size: number, path: readonly (Buffer | string)[], proven: Map<string, Buffer>): boolean {
+  if (!Number.isInteger(index) || index < 0 || index >= size) return false;
+  const climbed: [string, Buffer][] = [];
   let hash = leaf;
   let pos = index;
   let levelSize = size;
   let used = 0;
-  while (levelSize > 1) {
+  for (let level = 0; levelSize > 1; level++) {
+    const key = `${level}/${pos}`;
+    const known = proven.get(key);
+    // The tree has one node per position: a different hash there cannot lead to the root.
+    if (known) return known.equals(hash) && used + siblingsAbove(pos, levelSize) === path.length && remember(proven, climbed);
+    climbed.push([key, hash]);
     const sibling = pos ^ 1;
     if (sibling < levelSize) {
-      const s = path[used++];
-      if (!s) return null;
+      const given = path[used++];
+      if (given === undefined) return false;
+      // Siblings may come as base64url text (a record's proof header): decoded only when used.
+      const s = typeof given === 'string' ? Buffer.from(given, 'base64url') : given;
       hash = pos & 1 ? nodeHash(s, hash) : nodeHash(hash, s);
     }
     pos >>= 1;
     levelSize = Math.ceil(levelSize / 2);
   }
-  return used === path.length ? hash : null;
+  return used === path.length && hash.equals(root) && remember(proven, climbed);
+}
+
+function remember(proven: Map<string, Buffer>, nodes: [string, Buffer][]): true {
+  for (const [key, hash] of nodes) proven.set(key, hash);
+  return true;
 }

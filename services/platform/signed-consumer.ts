@@ -116,7 +116,7 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
             key: m.key ? m.key.toString() : null,
             value: m.value,
             headers: m.headers ?? {},
-            verification: await opts.verifier.verify(m.value, m.headers as Record<string, Buffer | string | undefined>),
+            verification: opts.verifier.check(m.value, m.headers as Record<string, Buffer | string | undefined>, batch.topic),
           });
         }
         await opts.handleBatch(records, { heartbeat, resolveOffset, isRunning: () => isRunning() && !isStale() });

@@ -31,7 +31,7 @@ for (const clientId of wanted) {
 }
 const simulator = new QlvbSimulator({
   gatewayUrl: config.issuer,
-  getKey: createRemoteJWKSet(new URL(`${config.issuer}/.well-known/jwks.json`)),
+  getKey: createRemoteJWKSet(new URL(`${config.issuer}/.well-known/jwks.json?purpose=delivery`)),
   systems,
   answerDelayMs: Number(process.env.LGSP_QLVB_ANSWER_DELAY_MS ?? 1500),
   pollIntervalMs: Number(process.env.LGSP_QLVB_POLL_INTERVAL_MS ?? 2000),

@@ -12,7 +12,7 @@ import { normalizeNfc, verifyPayloadDigest, type Envelope } from '../platform/en
 import { replyRecord } from '../platform/reply-topic.js';
 import type { BatchingProducer, OutgoingRecord } from '../platform/kafka-transport.js';
 import type { Logger } from '../platform/logger.js';
-import type { PlatformKeystore } from '../platform/keystore.js';
+import type { SigningKey } from '../platform/keystore.js';
 import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform/record-signing.js';
 import type { Registry } from '../platform/registry.js';
 import { headerValue, startSignedConsumer, type BatchControl, type ConsumedRecord } from '../platform/signed-consumer.js';
@@ -39,7 +39,11 @@ export interface WorkerDeps {
   producer: BatchingProducer;
   topics: Topics;
   registry: () => Registry;
-  keystore: PlatformKeystore;
+  /**
+   * The runner's delivery key, read at each delivery (a rotation applies at once). Only the
+   * runtime calls it: the connector gets ctx.deliver, never the key.
+   */
+  deliveryKey: () => SigningKey;
   verifier: RecordVerifier;
   validateEnvelope: ValidateFunction;
   ledger: DeliveryLedger;
@@ -439,7 +443,7 @@ export class ConnectorWorker {
       },
       attempt,
       signal: this.abort.signal,
-      deliver: (req) => deliverSigned(req, this.deps.keystore.signingKey, this.deps.deliveryTimeoutMs, this.abort.signal),
+      deliver: (req) => deliverSigned(req, this.deps.deliveryKey(), this.deps.deliveryTimeoutMs, this.abort.signal),
       emitStatus: (detail) => this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail))),
       metrics: this.metrics,
       secrets: this.secrets,

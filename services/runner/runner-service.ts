@@ -18,10 +18,11 @@ import { secretEnvName } from '@lgsp/sdk/secrets';
 import { prometheusConnectorMetrics } from './connector-metrics.js';
 import { Registry } from '../platform/registry.js';
 import { startLedger } from '../ledger/ledger.js';
-import { PlatformKeystore } from '../platform/keystore.js';
+import { openServiceKeys } from '../platform/key-files.js';
+import { PublicKeyset } from '../platform/public-keyset.js';
+import { busRecordVerifier } from '../platform/record-writers.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
-import { RecordVerifier } from '../platform/record-signing.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { problemHandler } from '../platform/problem-handler.js';
 import { problems, ProblemError } from '../platform/problem.js';
@@ -101,7 +102,10 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const log = createLogger('runner', config.logLevel);
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   const registry = Registry.load(config.registryFile, catalogue);
-  const keystore = await PlatformKeystore.open(config.keysFile);
+  // Its record and delivery keys only: no token key (it cannot mint access tokens) and no
+  // checkpoint key. Connector code runs in this process: see docs/operator-guide.md on what that allows.
+  const signingKeys = await openServiceKeys(config.keysDir, 'runner', ['record', 'delivery'] as const);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka(`lgsp-runner-${instanceId()}`, config, 'runner', log);
   const admin = kafka.admin();
@@ -114,13 +118,14 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     topics.inbox,
   ], config.topicPartitions);
 
-  const producer = new BatchingProducer(kafka, () => keystore.signingKey, {
+  const producer = new BatchingProducer(kafka, () => signingKeys.record.signingKey, {
     lingerMs: config.producerLingerMs,
     maxBatch: config.producerMaxBatch,
     ttlSeconds: config.messageTtlSeconds,
   });
   await producer.connect();
-  const verifier = new RecordVerifier(keystore.publicKeyLookup());
+  // Work and retry topics: only records the gateway signed reach a connector.
+  const verifier = busRecordVerifier(publicKeys, topics);
 
   // Attachments (the claim check) live in the shared PostgreSQL database.
   const db = await openDatabase(config.databaseUrl, { applicationName: `lgsp-runner-${instanceId()}`, onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
@@ -130,14 +135,19 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   // The ledger (services/ledger) builds the status timelines and inboxes the gateways serve; the
   // runners host it, all in one consumer group.
   const countConsumed = consumerMetrics(metrics);
-  const ledger = opts.ledger === false
+  // A pool of its own: the ledger's transactions must never hold up the delivery ledger's
+  // writes (a receipt not yet written when a runner dies is a delivery made again).
+  const ledgerDb = opts.ledger === false
+    ? null
+    : await openDatabase(config.databaseUrl, { applicationName: `lgsp-ledger-${instanceId()}`, maxConnections: 2, onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
+  const ledger = ledgerDb === null
     ? null
     : await startLedger({
         kafka,
         topics,
-        verifier: new RecordVerifier(keystore.publicKeyLookup(), { enforceExpiry: false }),
+        verifier: busRecordVerifier(publicKeys, topics, { enforceExpiry: false }),
         registry: () => registry,
-        db,
+        db: ledgerDb,
         log: log.child({ part: 'ledger' }),
         onApplied: (n) => countConsumed('ledger', n),
       });
@@ -162,7 +172,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     producer,
     topics,
     registry: () => registry,
-    keystore,
+    deliveryKey: () => signingKeys.delivery.signingKey,
     verifier,
     validateEnvelope: catalogue.validator(SCHEMA_IDS.envelope),
     ledger: new DeliveryLedger(db, name),
@@ -286,7 +296,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
-  await app.register(bearerAuth, { verifier: new AccessTokenVerifier(keystore.keyResolver(), config.issuer) });
+  await app.register(bearerAuth, { verifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer) });
   await app.register(serviceHealth, {
     metrics,
     checks: {
@@ -410,6 +420,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       await pauseState.stop();
       for (const slot of slots.values()) await slot.worker?.stop();
       await ledger?.disconnect().catch(() => undefined);
+      await ledgerDb?.close();
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       await db.close();

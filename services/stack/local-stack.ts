@@ -3,11 +3,11 @@
 // <dataDir>/postgres, writes dev credentials and the dev registry, then runs every service as its own
 // process, prints the URLs, writes .lgsp/dev/stack.json, and stops everything on Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../platform/project-root.js';
-import { PlatformKeystore } from '../platform/keystore.js';
+import { ensureKeys } from '../platform/key-files.js';
 import type { RegistryData } from '../platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../local-kafka/local-kafka.js';
 import { provisionBusAcls } from '../platform/kafka-acls.js';
@@ -19,6 +19,7 @@ import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
 import { freePort } from './free-port.js';
 import { superviseRestarts } from './supervisor.js';
 import { prepareDossierDemo } from '../mock-portal/dev-setup.js';
+import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../platform/service-node-flags.js';
 
 interface ServiceSpec {
   name: string;
@@ -148,8 +149,13 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
       postgres = await startLocalPostgres({ dataDir: join(dataDir, 'postgres'), log: (line) => console.log(`[postgres] ${line}`) });
       databaseUrl = postgres.url;
     }
-    const keysFile = join(dataDir, 'platform-keys.json');
-    await PlatformKeystore.open(keysFile);
+    // First run: each service's own signing keys and the public keyset (never committed).
+    const keysDir = join(dataDir, 'keys');
+    const jwksFile = join(keysDir, 'public', 'jwks.json');
+    await ensureKeys(keysDir, jwksFile);
+    // The single key every service once shared (before keys per purpose): nothing reads it any
+    // more, and a private key nobody needs should not stay on disk.
+    rmSync(join(dataDir, 'platform-keys.json'), { force: true });
     const ports = { simulator: await freePort(), audit: await freePort(), console: await freePort() };
     const runnerPorts: number[] = [];
     for (let i = 0; i < options.runners; i++) runnerPorts.push(await freePort());
@@ -179,7 +185,8 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_DATA_DIR: dataDir,
       LGSP_REGISTRY_FILE: prepared.registryFile,
-      LGSP_KEYS_FILE: keysFile,
+      LGSP_KEYS_DIR: keysDir,
+      LGSP_JWKS_FILE: jwksFile,
       LGSP_ISSUER: issuer,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     };
@@ -218,8 +225,8 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
     ];
     for (const spec of services) {
       const start = () => {
-        const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', spec.script)], {
-          env: { ...baseEnv, PORT: String(spec.port), ...spec.env, ...kafkaLogin(spec.kafkaPrincipal) },
+        const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(PROJECT_ROOT, 'dist', 'services', spec.script)], {
+          env: { ...baseEnv, ...SERVICE_ENV, PORT: String(spec.port), ...spec.env, ...kafkaLogin(spec.kafkaPrincipal) },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         prefixLines(spec.name, child.stdout, process.stdout);

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
+import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../../services/platform/service-node-flags.js';
 
 export interface ServiceProcess {
   name: string;
@@ -48,7 +49,10 @@ export async function startProcess(name: string, script: string, env: Record<str
   // speedscope.app open .cpuprofile files).
   const profileDir = process.env.BENCH_PROFILE_DIR;
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Bus services run with the flags they have in production; the sink and ceiling server are not services.
+  const isService = script.startsWith(join(PROJECT_ROOT, 'dist', 'services'));
+  const serviceFlags = isService ? SERVICE_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...serviceFlags, ...nodeArgs, script], { env: { ...process.env, ...(isService ? SERVICE_ENV : {}), ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d) => (output = (output + d).slice(-4000)));
   child.stderr?.on('data', (d) => (output = (output + d).slice(-4000)));

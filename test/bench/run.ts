@@ -13,10 +13,11 @@ import { kafkaSettingsFromEnv, type KafkaSettings } from '../../services/platfor
 import { createKafka } from '../../services/platform/kafka-transport.js';
 import { provisionBusAcls } from '../../services/platform/kafka-acls.js';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
-import { PlatformKeystore } from '../../services/platform/keystore.js';
+import { ensureKeys } from '../../services/platform/key-files.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../../services/local-kafka/local-kafka.js';
 import { startLocalPostgres, type LocalPostgres } from '../../services/local-postgres/local-postgres.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
@@ -24,6 +25,9 @@ import { cpuTimeMs, distScript, runLoad, startProcess, type ServiceProcess } fro
 import { measureKafkaCeiling } from './kafka-ceiling.js';
 import type { LoadResult } from './load-generator.js';
 import { runScaleOut } from './scale-out.js';
+import { busCounts, perMessage, settledBusSnapshot } from './bus-counts.js';
+import { sampleMemory } from './memory-sampler.js';
+import { summariseProfiles } from './profile-summary.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -64,10 +68,21 @@ async function resetSink(sink: ServiceProcess): Promise<void> {
   await fetch(`${sink.url}/reset`, { method: 'POST' });
 }
 
-async function groupLag(admin: Admin, groupId: string, topic: string): Promise<number> {
-  const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
-  const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-  return ends.reduce((sum, p) => sum + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)), 0);
+/**
+ * Records not yet committed by a group, over every topic of the run it has committed to (so it
+ * holds whatever topics a service reads: the audit reads different topics as the layout changes).
+ */
+async function groupLag(admin: Admin, groupId: string, prefix: string): Promise<number> {
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  const committed = (await admin.fetchOffsets({ groupId, topics })).filter((t) => t.partitions.some((p) => Number(p.offset) >= 0));
+  const lags = await Promise.all(
+    committed.map(async (t) => {
+      const done = new Map(t.partitions.map((p) => [p.partition, Number(p.offset)]));
+      const ends = await admin.fetchTopicOffsets(t.topic);
+      return ends.reduce((sum, p) => sum + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)), 0);
+    }),
+  );
+  return lags.reduce((a, b) => a + b, 0);
 }
 
 /** Waits until the sink has received `expected` messages (or the timeout passes). */
@@ -97,20 +112,27 @@ async function main(): Promise<void> {
     ? kafka.clientEnv()
     : Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(KAFKA_|LGSP_KAFKA_)/.test(e[0]) && e[1] !== undefined));
   let postgres: LocalPostgres | null = null;
+  let runDatabase: TestDatabase | null = null;
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
     // Durable settings (fsync on), as in production: the figures include PostgreSQL's commit cost.
     log('starting a local PostgreSQL');
     postgres = await startLocalPostgres({ throwaway: false });
     databaseUrl = postgres.url;
+  } else {
+    // A database of its own on that server: another run against the same server (or rows left by
+    // an earlier one) must not share the audit's leadership lock, ledgers or chain with this one.
+    runDatabase = await createTestDatabase('bench', databaseUrl);
+    databaseUrl = runDatabase.url;
   }
   const processes: ServiceProcess[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-bench-'));
   const results: Record<string, unknown> = {};
   try {
     const prefix = `bench-${Date.now().toString(36)}.`;
-    const keysFile = join(dataDir, 'platform-keys.json');
-    await PlatformKeystore.open(keysFile);
+    const keysDir = join(dataDir, 'keys');
+    const jwksFile = join(keysDir, 'public', 'jwks.json');
+    await ensureKeys(keysDir, jwksFile);
     const ports = { gateway: await freePort(), runner: await freePort(), audit: await freePort(), sink: await freePort(), ceiling: await freePort() };
     const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
     const sinkUrl = `http://127.0.0.1:${ports.sink}`;
@@ -122,7 +144,8 @@ async function main(): Promise<void> {
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_DATA_DIR: dataDir,
       LGSP_REGISTRY_FILE: prepared.registryFile,
-      LGSP_KEYS_FILE: keysFile,
+      LGSP_KEYS_DIR: keysDir,
+      LGSP_JWKS_FILE: jwksFile,
       LGSP_ISSUER: gatewayUrl,
       LOG_LEVEL: 'warn',
       LGSP_TOPIC_PREFIX: prefix,
@@ -156,17 +179,17 @@ async function main(): Promise<void> {
     const runner = await startProcess('runner', distScript('services/runner/main.js'), env, ports.runner);
     const gateway = await startProcess('gateway', distScript('services/gateway/main.js'), env, ports.gateway);
     processes.push(sink, audit, runner, gateway);
+    const memory = sampleMemory([gateway, runner, audit]);
     const token = await new BusClient(gatewayUrl, prepared.clients.get('so-tttt-qlvb')!).accessToken();
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
     const admin = createKafka('bench-admin', kafkaSettings, 'admin').admin();
     await admin.connect();
-    const relayLag = () => groupLag(admin, `${prefix}lgsp-connector-relay`, `${prefix}lgsp.msg.notice`);
-    // The audit reads the work topic and the event topic itself (no copy topic).
-    const auditLag = async () =>
-      (await groupLag(admin, `${prefix}lgsp-audit`, `${prefix}lgsp.events`)) + (await groupLag(admin, `${prefix}lgsp-audit`, `${prefix}lgsp.msg.notice`));
+    const relayLag = () => groupLag(admin, `${prefix}lgsp-connector-relay`, prefix);
+    // The audit reads the work topics and the event topic itself (no copy topic): its lag covers all it commits.
+    const auditLag = () => groupLag(admin, `${prefix}lgsp-audit`, prefix);
 
     // Gateway maximum accepted throughput (closed loop), per payload size.
-    const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number>; recordsPerProduce: Record<string, number> }> = {};
+    const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number>; recordsPerProduce: Record<string, number>; recordsPerMessage: { written: number; read: number }; recordCounts: ReturnType<typeof busCounts> }> = {};
     // CPU time per delivered message, per process: a cost figure that holds even when the
     // machine is shared, unlike throughput.
     const cpuOf = () => ({
@@ -191,14 +214,19 @@ async function main(): Promise<void> {
       await resetSink(sink);
       const cpuBefore: Record<string, number> = cpuOf();
       const producedBefore = await produced();
+      const busBefore = await settledBusSnapshot(admin, prefix);
       log(`gateway max accepted, ${kib} KiB, closed loop, ${CONNECTIONS} connections`);
       const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(kib * 1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
       const { stats, drainMs } = await drain(sink, accepted.allOk, 120_000);
       const cpuAfter: Record<string, number> = cpuOf();
       const cpuMsPerMessage = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, Math.round(((cpuAfter[k] - cpuBefore[k]) / Math.max(1, stats.unique)) * 1000) / 1000]));
       const recordsPerProduce = perProduce(producedBefore, await produced());
-      gatewayMax[`${kib}KiB`] = { accepted, delivered: stats.unique, duplicates: stats.duplicates, drainMs, cpuMsPerMessage, recordsPerProduce };
+      // Records written to and read from Kafka per delivered message, counted on the broker.
+      const recordCounts = busCounts(busBefore, await settledBusSnapshot(admin, prefix));
+      const recordsPerMessage = perMessage(recordCounts, stats.unique);
+      gatewayMax[`${kib}KiB`] = { accepted, delivered: stats.unique, duplicates: stats.duplicates, drainMs, cpuMsPerMessage, recordsPerProduce, recordsPerMessage, recordCounts };
       log(`  CPU ms per message: ${JSON.stringify(cpuMsPerMessage)}; records per produce: ${JSON.stringify(recordsPerProduce)}`);
+      log(`  records per delivered message: written ${recordsPerMessage.written}, read ${recordsPerMessage.read} (${JSON.stringify(recordCounts.writtenByTopic)}; ${JSON.stringify(recordCounts.readByGroup)})`);
       log(`  accepted ${accepted.throughput}/s (p99 ${accepted.latencyMs.p99} ms, statuses ${JSON.stringify(accepted.statuses)}), delivered ${stats.unique}/${accepted.allOk}, drained ${drainMs} ms after the load`);
     }
     const max1k = gatewayMax['1KiB']?.accepted.throughput ?? gatewayMax[Object.keys(gatewayMax)[0]].accepted.throughput;
@@ -262,6 +290,7 @@ async function main(): Promise<void> {
     await admin.disconnect();
 
     const rss = Object.fromEntries(processes.map((p) => [p.name, p.peakRssMb()]));
+    const memoryPeaksMb = memory.stop();
     const ceilingA1k = ceilingA['1KiB']?.throughput ?? Object.values(ceilingA)[0].throughput;
     Object.assign(results, {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, quick: QUICK },
@@ -269,7 +298,7 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       ceilingA: Object.fromEntries(Object.entries(ceilingA).map(([k, v]) => [k, { requestsPerSecond: v.throughput, latencyMs: v.latencyMs }])),
       ceilingB,
-      gatewayMax: Object.fromEntries(Object.entries(gatewayMax).map(([k, v]) => [k, { acceptedPerSecond: v.accepted.throughput, acceptLatencyMs: v.accepted.latencyMs, statuses: v.accepted.statuses, delivered: v.delivered, accepted: v.accepted.allOk, duplicates: v.duplicates, drainMs: v.drainMs, cpuMsPerMessage: v.cpuMsPerMessage }])),
+      gatewayMax: Object.fromEntries(Object.entries(gatewayMax).map(([k, v]) => [k, { acceptedPerSecond: v.accepted.throughput, acceptLatencyMs: v.accepted.latencyMs, statuses: v.accepted.statuses, delivered: v.delivered, accepted: v.accepted.allOk, duplicates: v.duplicates, drainMs: v.drainMs, cpuMsPerMessage: v.cpuMsPerMessage, recordsPerProduce: v.recordsPerProduce, recordsPerMessage: v.recordsPerMessage, recordCounts: v.recordCounts }])),
       ratioToCeilingA: Math.round((max1k / ceilingA1k) * 1000) / 1000,
       ratioToCeilingAPerSize: Object.fromEntries(Object.keys(gatewayMax).map((k) => [k, Math.round((gatewayMax[k].accepted.throughput / ceilingA[k].throughput) * 1000) / 1000])),
       sustained,
@@ -277,6 +306,7 @@ async function main(): Promise<void> {
       latency,
       endToEndAtHalfSustained: atHalfSustained,
       peakRssMb: rss,
+      memoryPeaksMb,
       targets: {
         maxAcceptedAtLeast40PercentOfCeilingA: max1k / ceilingA1k >= 0.4,
         sustainedAtLeast25PercentOfCeilingA: sustained ? (sustained.rate as number) / ceilingA1k >= 0.25 : false,
@@ -291,8 +321,17 @@ async function main(): Promise<void> {
     printTable(results);
   } finally {
     for (const p of processes.reverse()) await p.stop();
+    // Each service wrote its profile as it exited.
+    if (process.env.BENCH_PROFILE_DIR && processes.length > 0) {
+      try {
+        process.stdout.write(`\nCPU profiles (${process.env.BENCH_PROFILE_DIR}, summary.txt):\n${summariseProfiles(process.env.BENCH_PROFILE_DIR, ['gateway', 'runner', 'audit'])}\n`);
+      } catch (err) {
+        log(`profile summary failed: ${(err as Error).message}`);
+      }
+    }
     if (kafka) await kafka.stop();
     if (postgres) await postgres.stop();
+    await runDatabase?.drop().catch((err: Error) => log(`could not drop the run's database: ${err.message}`));
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -303,11 +342,13 @@ function printTable(r: Record<string, any>): void {
     ...Object.entries(r.ceilingA).map(([k, v]: [string, any]) => [`ceiling A (bare Fastify+ajv) ${k}`, `${v.requestsPerSecond} req/s`] as [string, string]),
     ['ceiling B (kafkajs acks=all, 1 KiB)', `${r.ceilingB.messagesPerSecond} msg/s`],
     ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`gateway max accepted ${k}`, `${v.acceptedPerSecond} msg/s (accept p99 ${v.acceptLatencyMs.p99} ms; delivered ${v.delivered}/${v.accepted})`] as [string, string]),
+    ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`  CPU ms/msg, records/msg ${k}`, `${Object.entries(v.cpuMsPerMessage).map(([p, ms]) => `${p} ${ms}`).join(', ')}; written ${v.recordsPerMessage.written}, read ${v.recordsPerMessage.read}`] as [string, string]),
     ['ratio to ceiling A (1 KiB)', String(r.ratioToCeilingA)],
     ['sustained (delivered = accepted, flat lag)', r.sustained ? `${r.sustained.rate} msg/s → ratio ${r.sustainedRatioToCeilingA}` : 'not found'],
     ...Object.entries(r.latency).map(([k, v]: [string, any]) => [`latency at ${k} of max (${v.rate}/s)`, `accept p50/p99/p99.9 ${v.accept.p50}/${v.accept.p99}/${v.accept.p999} ms; e2e ${v.endToEnd.p50}/${v.endToEnd.p99}/${v.endToEnd.p999} ms`] as [string, string]),
     ['e2e at 50% of sustained', r.endToEndAtHalfSustained ? `p50/p99/p99.9 ${r.endToEndAtHalfSustained.endToEnd.p50}/${r.endToEndAtHalfSustained.endToEnd.p99}/${r.endToEndAtHalfSustained.endToEnd.p999} ms` : 'n/a'],
     ['peak RSS (MB)', Object.entries(r.peakRssMb).map(([k, v]) => `${k} ${v}`).join(', ')],
+    ...Object.entries(r.memoryPeaksMb).map(([k, v]) => [`  ${k} peaks (MB)`, Object.entries(v as Record<string, number>).map(([part, mb]) => `${part} ${mb}`).join(', ')] as [string, string]),
     ['targets', Object.entries(r.targets).map(([k, v]) => `${k}: ${v ? 'met' : 'MISSED'}`).join('\n' + ' '.repeat(46))],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;

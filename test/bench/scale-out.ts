@@ -6,11 +6,12 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
-import { PlatformKeystore } from '../../services/platform/keystore.js';
+import { ensureKeys } from '../../services/platform/key-files.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startLocalKafka } from '../../services/local-kafka/local-kafka.js';
 import { provisionBusAcls } from '../../services/platform/kafka-acls.js';
 import { startLocalPostgres } from '../../services/local-postgres/local-postgres.js';
+import { createTestDatabase } from '../helpers/test-database.js';
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
@@ -24,11 +25,14 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
   const kafka = await startLocalKafka({ nodes: 3, heapMb: 512 });
   log('starting PostgreSQL');
   const postgres = process.env.DATABASE_URL ? null : await startLocalPostgres({ throwaway: false });
+  // On a server given by DATABASE_URL, a database of its own (as the main bench does).
+  const runDatabase = process.env.DATABASE_URL ? await createTestDatabase('bench_scale', process.env.DATABASE_URL) : null;
   const root = mkdtempSync(join(tmpdir(), 'lgsp-scale-'));
   const processes: ServiceProcess[] = [];
   try {
-    const keysFile = join(root, 'platform-keys.json');
-    await PlatformKeystore.open(keysFile);
+    const keysDir = join(root, 'keys');
+    const jwksFile = join(keysDir, 'public', 'jwks.json');
+    await ensureKeys(keysDir, jwksFile);
     const ports = { gw1: await freePort(), gw2: await freePort(), r1: await freePort(), r2: await freePort(), audit: await freePort(), sink: await freePort() };
     const issuer = `http://127.0.0.1:${ports.gw1}`;
     const seeds = JSON.parse(readFileSync(join(PROJECT_ROOT, 'seeds', 'registry.json'), 'utf8')) as RegistryData;
@@ -37,10 +41,11 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
     await provisionBusAcls(kafka.clientSettings(), prefix);
     const common: Record<string, string> = {
       ...kafka.clientEnv(),
-      DATABASE_URL: postgres?.url ?? process.env.DATABASE_URL!,
+      DATABASE_URL: postgres?.url ?? runDatabase!.url,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_REGISTRY_FILE: prepared.registryFile,
-      LGSP_KEYS_FILE: keysFile,
+      LGSP_KEYS_DIR: keysDir,
+      LGSP_JWKS_FILE: jwksFile,
       LGSP_ISSUER: issuer,
       LOG_LEVEL: 'warn',
       LGSP_TOPIC_PREFIX: prefix,
@@ -104,6 +109,7 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
     for (const p of processes.reverse()) await p.stop();
     await kafka.stop();
     await postgres?.stop();
+    await runDatabase?.drop().catch(() => undefined);
     rmSync(root, { recursive: true, force: true });
   }
 }

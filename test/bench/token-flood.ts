@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
-import { PlatformKeystore } from '../../services/platform/keystore.js';
+import { ensureKeys } from '../../services/platform/key-files.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
 import { freePort } from '../../services/stack/free-port.js';
@@ -50,8 +50,9 @@ async function probeHealthz(url: string, until: Promise<unknown>): Promise<Flood
 export async function runTokenFlood(opts: { brokers: string; seconds: number; connections?: number; env?: Record<string, string>; label: string }): Promise<FloodResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-token-flood-'));
   try {
-    const keysFile = join(dataDir, 'platform-keys.json');
-    await PlatformKeystore.open(keysFile);
+    const keysDir = join(dataDir, 'keys');
+    const jwksFile = join(keysDir, 'public', 'jwks.json');
+    await ensureKeys(keysDir, jwksFile);
     const port = await freePort();
     const gatewayUrl = `http://127.0.0.1:${port}`;
     const seeds = JSON.parse(readFileSync(join(PROJECT_ROOT, 'seeds', 'registry.json'), 'utf8')) as RegistryData;
@@ -66,7 +67,8 @@ export async function runTokenFlood(opts: { brokers: string; seconds: number; co
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_DATA_DIR: dataDir,
       LGSP_REGISTRY_FILE: prepared.registryFile,
-      LGSP_KEYS_FILE: keysFile,
+      LGSP_KEYS_DIR: keysDir,
+      LGSP_JWKS_FILE: jwksFile,
       LGSP_ISSUER: gatewayUrl,
       LGSP_TOPIC_PREFIX: prefix,
       LOG_LEVEL: 'warn',

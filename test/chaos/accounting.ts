@@ -92,11 +92,17 @@ export async function settle(
   const drainMs = Date.now() - started;
   const deadLettered: DeadLetterFinding[] = [];
   const token = opts.consoleUrl ? await operator.accessToken() : '';
-  const findings = await mapLimit([...dead], 8, async ([id, reason]) => ({
-    id,
-    reason,
-    listed: opts.consoleUrl ? await listedByConsole(opts.consoleUrl, token, id) : null,
-  }));
+  // The console indexes dead letters from the bus: a listing may trail the status by seconds.
+  const listedDeadline = Date.now() + 60_000;
+  const findings = await mapLimit([...dead], 8, async ([id, reason]) => {
+    if (!opts.consoleUrl) return { id, reason, listed: null };
+    let listed = await listedByConsole(opts.consoleUrl, token, id);
+    while (!listed && Date.now() < listedDeadline) {
+      await new Promise((r) => setTimeout(r, 2000));
+      listed = await listedByConsole(opts.consoleUrl, token, id);
+    }
+    return { id, reason, listed };
+  });
   deadLettered.push(...findings.filter((f) => !got(f.id)));
   const delivered = ids.filter(got).length;
   const lost = ids.filter((id) => !got(id) && !dead.has(id));

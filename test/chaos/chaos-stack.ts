@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
-import { PlatformKeystore } from '../../services/platform/keystore.js';
+import { ensureKeys } from '../../services/platform/key-files.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startLocalKafka, type LocalKafka } from '../../services/local-kafka/local-kafka.js';
 import { startLocalPostgres, type LocalPostgres } from '../../services/local-postgres/local-postgres.js';
@@ -118,8 +118,11 @@ export class ChaosStack {
       if (opts.portal) this.ports['mock-portal'] = await freePort();
     }
     this.issuer = `http://127.0.0.1:${this.ports['gateway-1']}`;
-    this.keysFile = join(opts.dataDir, 'platform-keys.json');
-    await PlatformKeystore.open(this.keysFile);
+    // Each service's private keys under keys/<service>/, the public keyset beside them (keysFile:
+    // what `lgsp audit verify` is given — public keys only).
+    const keysDir = join(opts.dataDir, 'keys');
+    this.keysFile = join(opts.dataDir, 'public', 'jwks.json');
+    await ensureKeys(keysDir, this.keysFile);
     const seeds = JSON.parse(readFileSync(join(PROJECT_ROOT, 'seeds', 'registry.json'), 'utf8')) as RegistryData;
     const prepared = await prepareDevRegistry({ seeds, dataDir: opts.dataDir, tokenUrl: `${this.issuer}/v1/token`, simulatorUrl: opts.receiverUrl });
     this.clients = prepared.clients;
@@ -133,7 +136,8 @@ export class ChaosStack {
       DATABASE_URL: this.databaseUrl,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_REGISTRY_FILE: prepared.registryFile,
-      LGSP_KEYS_FILE: this.keysFile,
+      LGSP_KEYS_DIR: keysDir,
+      LGSP_JWKS_FILE: this.keysFile,
       LGSP_ISSUER: this.issuer,
       LGSP_TOPIC_PREFIX: opts.topicPrefix,
       LGSP_RATE_LIMIT_PER_MINUTE: '1000000000',

@@ -14,7 +14,8 @@ const USAGE = `usage: npm run chaos -- [--faults ${FAULTS.map((f) => f.name).joi
   --faults  faults to inject, in order (default: all)
   --quick   shorter warm-up, windows and settling (development)
   --soak N  after the faults, N messages with no fault and the same accounting (--faults none: soak only)
-  --rate R  steady load in messages per second (default 50)`;
+  --rate R  steady load in messages per second (default 50)
+  --brokers host:port,…  use these brokers instead of a 3-node cluster of the run's own (no broker-kill)`;
 
 const log = (line: string) => process.stderr.write(`[chaos] ${line}\n`);
 
@@ -26,6 +27,7 @@ function parse() {
       soak: { type: 'string', default: '0' },
       rate: { type: 'string', default: '50' },
       out: { type: 'string' },
+      brokers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -40,7 +42,7 @@ function parse() {
     console.error(USAGE);
     process.exit(2);
   }
-  return { faults, quick: values.quick!, soak, rate, out: values.out ?? join(PROJECT_ROOT, 'test', 'chaos', 'results', 'latest.json') };
+  return { faults, quick: values.quick!, soak, rate, externalBrokers: values.brokers, out: values.out ?? join(PROJECT_ROOT, 'test', 'chaos', 'results', 'latest.json') };
 }
 
 function table(phases: PhaseResult[]): string {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type BusConfig } from '../../services/platform/config.js';
 import type { RegistryData } from '../../services/platform/registry.js';
-import { PlatformKeystore } from '../../services/platform/keystore.js';
+import { createTestKeys } from './test-keys.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
 import { gatewayModules } from '../../services/composition/gateway-modules.js';
 import { startRunner, type RunningRunner } from '../../services/runner/runner-service.js';
@@ -39,8 +39,7 @@ export async function startEdocBus(
   opts: { name: string; config?: Partial<BusConfig>; adjustRegistry?: (seeds: RegistryData) => void },
 ): Promise<EdocBus> {
   const dataDir = mkdtempSync(join(tmpdir(), `lgsp-${opts.name}-`));
-  const keysFile = join(dataDir, 'platform-keys.json');
-  const keystore = await PlatformKeystore.open(keysFile);
+  const keys = await createTestKeys(dataDir);
   const port = await freePort();
   const qlvbPort = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -58,7 +57,8 @@ export async function startEdocBus(
       ...testKafkaSettings(),
       dataDir,
       databaseUrl: database.url,
-      keysFile,
+      keysDir: keys.keysDir,
+      jwksFile: keys.jwksFile,
       registryFile: prepared.registryFile,
       issuer,
       topicPrefix: uniquePrefix(opts.name),
@@ -83,7 +83,7 @@ export async function startEdocBus(
       credentials: prepared.clients.get(clientId)!,
     };
   });
-  const qlvb = new QlvbSimulator({ gatewayUrl: issuer, getKey: keystore.keyResolver(), systems, answerDelayMs: 50, pollIntervalMs: 200 });
+  const qlvb = new QlvbSimulator({ gatewayUrl: issuer, getKey: keys.publicKeys.resolver('delivery'), systems, answerDelayMs: 50, pollIntervalMs: 200 });
   await qlvb.app.listen({ port: qlvbPort, host: '127.0.0.1' });
   const db = await openDatabase(database.url);
   await grantTestAcls(config.topicPrefix);

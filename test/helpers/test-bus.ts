@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type BusConfig, type KafkaSettings } from '../../services/platform/config.js';
-import { PlatformKeystore } from '../../services/platform/keystore.js';
+import { createTestKeys, type TestKeys } from './test-keys.js';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
@@ -34,7 +34,8 @@ export interface TestBus {
   runners: RunningRunner[];
   simulatorUrl: string;
   simulator: SimulatorState;
-  keystore: PlatformKeystore;
+  /** Every service's keys (tests may forge as any of them) and the public keyset. */
+  keys: TestKeys;
   clients: Map<string, DevClientFile>;
   /** A client of gateway `gatewayIndex` (default the first); every gateway shares the issuer. */
   client(clientId: string, gatewayIndex?: number): BusClient;
@@ -78,9 +79,8 @@ export async function startTestBus(
   },
 ): Promise<TestBus> {
   const dataDir = mkdtempSync(join(tmpdir(), `lgsp-${opts.name}-`));
-  const keysFile = join(dataDir, 'platform-keys.json');
-  const keystore = await PlatformKeystore.open(keysFile);
-  const sim = await buildAgencySimulator(keystore.keyResolver());
+  const keys = await createTestKeys(dataDir);
+  const sim = await buildAgencySimulator(keys.publicKeys.resolver('delivery'));
   const simulatorUrl = await sim.app.listen({ port: 0, host: '127.0.0.1' });
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -93,7 +93,8 @@ export async function startTestBus(
     {
       ...kafkaSettings,
       dataDir,
-      keysFile,
+      keysDir: keys.keysDir,
+      jwksFile: keys.jwksFile,
       registryFile: prepared.registryFile,
       issuer,
       databaseUrl: database.url,
@@ -142,7 +143,7 @@ export async function startTestBus(
     runners,
     simulatorUrl,
     simulator: sim.state,
-    keystore,
+    keys,
     clients: prepared.clients,
     client: (clientId, gatewayIndex = 0) => {
       const creds = prepared.clients.get(clientId);

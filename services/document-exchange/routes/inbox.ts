@@ -105,7 +105,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     }
     const verification = (envelope.data as { signatureVerification?: { result?: string } }).signatureVerification;
     if (verification?.result) reply.header('lgsp-document-signature', verification.result);
-    return send(reply, body, contentType, envelope, signDetached(body, ctx.keystore.signingKey, contentType));
+    return send(reply, body, contentType, envelope, signDetached(body, ctx.signingKeys.delivery.signingKey, contentType));
   });
 
   app.post<{ Params: { id: string } }>('/v1/inbox/:id/ack', {

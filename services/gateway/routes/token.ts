@@ -33,7 +33,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
         throw new OAuthError('invalid_scope', 'Scopes are not used: access is governed by the registry access rights');
       }
       const roles = client.roles && client.roles.length > 0 ? client.roles : ['agency' as const];
-      const token = await issueAccessToken(ctx.keystore.signingKey, ctx.config.issuer, { clientId: client.clientId, member: client.member, roles }, ctx.config.tokenTtlSeconds);
+      const token = await issueAccessToken(ctx.signingKeys.token.signingKey, ctx.config.issuer, { clientId: client.clientId, member: client.member, roles }, ctx.config.tokenTtlSeconds);
       return { access_token: token, token_type: 'Bearer', expires_in: ctx.config.tokenTtlSeconds };
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;

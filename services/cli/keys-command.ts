@@ -1,0 +1,52 @@
+// `lgsp keys init | rotate [--purpose P] [--service S]`: creates the per-service signing keys
+// (first run; `npm start` does it too) or rotates them. Rotation publishes each new public key in
+// the keyset first, then hands the private key to its service's file; running services pick up
+// both without a restart (LGSP_KEYS_WATCH_MS), and the superseded key keeps verifying for
+// LGSP_KEY_GRACE_SECONDS.
+import { resolve } from 'node:path';
+import { loadConfig } from '../platform/config.js';
+import { ensureKeys, rotateKeys } from '../platform/key-files.js';
+import { isKeyPurpose, isKeyService, KEY_PURPOSES, KEY_SERVICES } from '../platform/key-purposes.js';
+import { parseCommandArgs, UsageError } from './cli-args.js';
+import type { CommandOutput } from '../audit/verify-command.js';
+
+export const KEYS_USAGE = `usage: lgsp keys init
+       lgsp keys rotate [--purpose ${KEY_PURPOSES.join('|')}] [--service ${KEY_SERVICES.join('|')}]
+Keys live in LGSP_KEYS_DIR/<service>/<purpose>.json (private, one directory per service) and
+LGSP_JWKS_FILE (the public keyset). Without options, rotate renews every key.`;
+
+export async function runKeysCommand(argv: string[], out: CommandOutput = console): Promise<number> {
+  const [sub, ...rest] = argv;
+  let options: { purpose?: string; service?: string };
+  try {
+    if (sub !== 'init' && sub !== 'rotate') throw new UsageError(`unknown keys command "${sub ?? ''}"`);
+    const { values, positionals } = parseCommandArgs(rest, sub === 'rotate' ? { purpose: { type: 'string' }, service: { type: 'string' } } : {});
+    if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+    options = values as typeof options;
+    if (options.purpose !== undefined && !isKeyPurpose(options.purpose)) throw new UsageError(`--purpose must be one of ${KEY_PURPOSES.join(', ')}`);
+    if (options.service !== undefined && !isKeyService(options.service)) throw new UsageError(`--service must be one of ${KEY_SERVICES.join(', ')}`);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    out.error(`lgsp keys: ${err.message}\n${KEYS_USAGE}`);
+    return 2;
+  }
+  const config = loadConfig();
+  const keysDir = resolve(config.keysDir);
+  const jwksFile = resolve(config.jwksFile);
+  if (sub === 'init') {
+    const created = await ensureKeys(keysDir, jwksFile);
+    for (const c of created) out.log(`created ${c.purpose} key ${c.kid} for ${c.service}`);
+    out.log(created.length === 0 ? 'every service already has its keys' : `published in ${jwksFile}`);
+    return 0;
+  }
+  const purpose = isKeyPurpose(options.purpose) ? options.purpose : undefined;
+  const service = isKeyService(options.service) ? options.service : undefined;
+  const rotated = await rotateKeys(keysDir, jwksFile, { purpose, service });
+  if (rotated.length === 0) {
+    out.error(`lgsp keys: the ${service} service holds no ${purpose} key`);
+    return 2;
+  }
+  for (const r of rotated) out.log(`${r.service} ${r.purpose}: new key ${r.kid}${r.previous ? ` (replaces ${r.previous}, which verifies for ${config.keyGraceSeconds} s more)` : ''}`);
+  out.log('published first; running services sign with the new keys within a few seconds, without a restart (LGSP_KEYS_WATCH_MS)');
+  return 0;
+}

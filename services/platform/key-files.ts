@@ -1,0 +1,121 @@
+// Where the keys live on disk, how they are created and how they rotate. Each service's private
+// keys are in their own directory, <keysDir>/<service>/<purpose>.json (mode 0600; a deployment
+// mounts only that directory into the service: a Secret per service), and the public keyset is
+// one JWKS file every process may read (LGSP_JWKS_FILE; in its own directory, <keysDir>/public/
+// by default, so a deployment can mount it without mounting anyone's private keys). Rotation publishes the new public key
+// in the keyset *before* the signer's file changes, so no verifier ever meets a signature by a
+// key it cannot find; the previous key is marked superseded and keeps verifying for the grace
+// period (public-keyset.ts). Running signers watch their file (keystore.ts) and switch without
+// a restart.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { generateSigningJwk, PlatformKeystore } from './keystore.js';
+import { KEY_HOLDERS, KEY_SERVICES, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService, type PublishedJwk } from './key-purposes.js';
+import { parsePublishedKeys } from './public-keyset.js';
+import type { JWK } from 'jose';
+
+export function privateKeyFile(keysDir: string, service: KeyService, purpose: KeyPurpose): string {
+  return join(keysDir, service, `${purpose}.json`);
+}
+
+function writeAtomically(file: string, content: string, mode: number): void {
+  // A private key's directory is its service's alone; the keyset's is readable by all.
+  mkdirSync(dirname(file), { recursive: true, mode: mode & 0o044 ? 0o755 : 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode });
+  renameSync(tmp, file);
+}
+
+function readJwks(jwksFile: string): PublishedJwk[] {
+  if (!existsSync(jwksFile)) return [];
+  const jwks = JSON.parse(readFileSync(jwksFile, 'utf8')) as { keys: PublishedJwk[] };
+  parsePublishedKeys(jwks); // refuse to extend a keyset that is already wrong
+  return jwks.keys;
+}
+
+function writeJwks(jwksFile: string, keys: PublishedJwk[]): void {
+  // Public by design (0644): every verifier and receiver may read it.
+  writeAtomically(jwksFile, JSON.stringify({ keys }, null, 2) + '\n', 0o644);
+}
+
+async function newKey(service: KeyService, purpose: KeyPurpose): Promise<{ kid: string; privateJwk: JWK; published: PublishedJwk }> {
+  const { kid, privateJwk, publicJwk } = await generateSigningJwk();
+  return { kid, privateJwk, published: { ...publicJwk, [PURPOSE_MEMBER]: purpose, [SERVICE_MEMBER]: service } };
+}
+
+function writePrivate(keysDir: string, service: KeyService, purpose: KeyPurpose, kid: string, privateJwk: JWK): void {
+  // Only the key that signs from now on: superseded keys verify from the public keyset and
+  // have no reason to stay readable anywhere.
+  writeAtomically(privateKeyFile(keysDir, service, purpose), JSON.stringify({ keys: [{ kid, createdAt: new Date().toISOString(), privateJwk }] }, null, 2), 0o600);
+}
+
+/**
+ * First run: every service gets each key it holds (KEY_HOLDERS) that it does not have yet, and
+ * the keyset publishes it. Existing keys are left alone. Returns the keys created.
+ */
+export async function ensureKeys(keysDir: string, jwksFile: string): Promise<Array<{ service: KeyService; purpose: KeyPurpose; kid: string }>> {
+  const published = readJwks(jwksFile);
+  const created: Array<{ service: KeyService; purpose: KeyPurpose; kid: string; privateJwk: JWK }> = [];
+  for (const service of KEY_SERVICES) {
+    for (const purpose of KEY_HOLDERS[service]) {
+      if (existsSync(privateKeyFile(keysDir, service, purpose))) continue;
+      const key = await newKey(service, purpose);
+      published.push(key.published);
+      created.push({ service, purpose, kid: key.kid, privateJwk: key.privateJwk });
+    }
+  }
+  if (created.length === 0) return [];
+  writeJwks(jwksFile, published);
+  for (const c of created) writePrivate(keysDir, c.service, c.purpose, c.kid, c.privateJwk);
+  return created.map(({ service, purpose, kid }) => ({ service, purpose, kid }));
+}
+
+/**
+ * `lgsp keys rotate [--purpose P] [--service S]`: a new key for every matching (service,
+ * purpose) pair. The keyset is written first (verifiers can find the key), then each signer's
+ * file (signers switch to it).
+ */
+export async function rotateKeys(
+  keysDir: string,
+  jwksFile: string,
+  filter: { purpose?: KeyPurpose; service?: KeyService } = {},
+  now: () => number = Date.now,
+): Promise<Array<{ service: KeyService; purpose: KeyPurpose; kid: string; previous?: string }>> {
+  const published = readJwks(jwksFile);
+  const rotated: Array<{ service: KeyService; purpose: KeyPurpose; kid: string; previous?: string; privateJwk: JWK }> = [];
+  const supersededAt = Math.floor(now() / 1000);
+  for (const service of KEY_SERVICES) {
+    if (filter.service && filter.service !== service) continue;
+    for (const purpose of KEY_HOLDERS[service]) {
+      if (filter.purpose && filter.purpose !== purpose) continue;
+      const previous = published.filter((k) => k[SERVICE_MEMBER] === service && k[PURPOSE_MEMBER] === purpose && k[SUPERSEDED_MEMBER] === undefined);
+      for (const old of previous) old[SUPERSEDED_MEMBER] = supersededAt;
+      const key = await newKey(service, purpose);
+      published.push(key.published);
+      rotated.push({ service, purpose, kid: key.kid, previous: previous.at(-1)?.kid, privateJwk: key.privateJwk });
+    }
+  }
+  if (rotated.length === 0) return [];
+  writeJwks(jwksFile, published);
+  for (const r of rotated) writePrivate(keysDir, r.service, r.purpose, r.kid, r.privateJwk);
+  return rotated.map(({ service, purpose, kid, previous }) => ({ service, purpose, kid, previous }));
+}
+
+export type ServiceSigningKeys<P extends KeyPurpose> = Record<P, PlatformKeystore>;
+
+/**
+ * The private keys of one service, each watched for rotations. Only that service's own
+ * directory is read; a missing key is an error (a service never invents an unpublished key:
+ * nobody could verify it).
+ */
+export async function openServiceKeys<P extends KeyPurpose>(keysDir: string, service: KeyService, purposes: readonly P[]): Promise<ServiceSigningKeys<P>> {
+  const out = {} as ServiceSigningKeys<P>;
+  for (const purpose of purposes) {
+    if (!KEY_HOLDERS[service].includes(purpose)) throw new Error(`the ${service} service holds no ${purpose} key`);
+    const file = privateKeyFile(keysDir, service, purpose);
+    if (!existsSync(file)) throw new Error(`no ${purpose} key for the ${service} service at ${file} (run \`lgsp keys init\`, or mount its key Secret)`);
+    out[purpose] = await PlatformKeystore.open(file);
+  }
+  return out;
+}
+

@@ -1,0 +1,170 @@
+// The platform's public keyset (a JWKS file, what /.well-known/jwks.json serves): every signing
+// key of every service, each marked with its purpose and owner (key-purposes.ts). Verifiers hold
+// this and nothing else — no service reads another's private key file, and `lgsp audit verify`
+// reads no private key at all. The file is watched: a key `lgsp keys rotate` publishes is found
+// within LGSP_KEYS_WATCH_MS, and an unknown kid re-reads it at once (at most once a second), so a
+// signer that switched to its new key before this process looked again is not refused.
+// A superseded key is accepted for live verification (tokens, records on their way, deliveries)
+// for a grace period after its successor took over; archive verification (the audit chain, its
+// checkpoints) accepts every key ever published.
+import { readFileSync, statSync } from 'node:fs';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { errors, type JWK, type JWTVerifyGetKey } from 'jose';
+import { holds, isKeyPurpose, isKeyService, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService } from './key-purposes.js';
+import type { PublicKeyLookup } from './es256.js';
+
+export interface PublishedKey {
+  kid: string;
+  purpose: KeyPurpose;
+  service: KeyService;
+  /** Epoch seconds at which a newer key took over, if one did. */
+  supersededAt?: number;
+  jwk: JWK;
+  key: KeyObject;
+}
+
+export interface PublicKeysetOptions {
+  /** How long a superseded key still verifies live artefacts (default 8 days: past a record's TTL). */
+  graceSeconds?: number;
+  watchIntervalMs?: number;
+  now?: () => number;
+}
+
+export const DEFAULT_KEY_GRACE_SECONDS = 8 * 24 * 3600;
+const DEFAULT_WATCH_MS = 2000;
+const RELOAD_COOLDOWN_MS = 1000;
+
+export class KeysetError extends Error {
+  override name = 'KeysetError';
+}
+
+/** Parses a JWKS, refusing private members and keys without a purpose its owner may hold. */
+export function parsePublishedKeys(jwks: unknown): PublishedKey[] {
+  const keys = (jwks as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) throw new KeysetError('not a JWKS (no "keys" array)');
+  return keys.map((raw: JWK & Record<string, unknown>, i) => {
+    if (typeof raw !== 'object' || raw === null) throw new KeysetError(`key ${i} is not an object`);
+    // A public keyset travels to every verifier and receiver: a private member here is a leak.
+    if ('d' in raw || 'p' in raw || 'k' in raw) throw new KeysetError(`key ${i} (${String(raw.kid)}) holds private key material; a public keyset must not`);
+    const purpose = raw[PURPOSE_MEMBER];
+    const service = raw[SERVICE_MEMBER];
+    if (typeof raw.kid !== 'string' || !raw.kid) throw new KeysetError(`key ${i} has no kid`);
+    if (!isKeyPurpose(purpose) || !isKeyService(service)) throw new KeysetError(`key ${raw.kid} has no valid ${PURPOSE_MEMBER}/${SERVICE_MEMBER}`);
+    if (!holds(service, purpose)) throw new KeysetError(`key ${raw.kid}: the ${service} service holds no ${purpose} key`);
+    if (raw.kty !== 'EC' || raw.crv !== 'P-256') throw new KeysetError(`key ${raw.kid} is not a P-256 key`);
+    const supersededAt = raw[SUPERSEDED_MEMBER];
+    return {
+      kid: raw.kid,
+      purpose,
+      service,
+      supersededAt: typeof supersededAt === 'number' ? supersededAt : undefined,
+      jwk: raw,
+      key: createPublicKey({ key: raw as JsonWebKey, format: 'jwk' }),
+    };
+  });
+}
+
+export class PublicKeyset {
+  private keys = new Map<string, PublishedKey>();
+  private lastReload = 0;
+
+  private constructor(
+    private readonly file: string | null,
+    keys: PublishedKey[],
+    private readonly opts: PublicKeysetOptions,
+  ) {
+    this.replace(keys);
+  }
+
+  /** Opens the keyset file (it must exist: a verifier never invents keys) and watches it. */
+  static open(file: string, opts: PublicKeysetOptions = {}): PublicKeyset {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new KeysetError(`cannot read the public keyset ${file}: ${(err as Error).message}`);
+    }
+    const keyset = new PublicKeyset(file, parsePublishedKeys(parsed), opts);
+    keyset.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS));
+    return keyset;
+  }
+
+  /** A keyset held in memory (tests, receivers that fetched the JWKS). */
+  static fromJwks(jwks: unknown, opts: PublicKeysetOptions = {}): PublicKeyset {
+    return new PublicKeyset(null, parsePublishedKeys(jwks), opts);
+  }
+
+  private replace(keys: PublishedKey[]): void {
+    this.keys = new Map(keys.map((k) => [k.kid, k]));
+  }
+
+  private watch(intervalMs: number): void {
+    if (!this.file) return;
+    const file = this.file;
+    let seen = statSync(file).mtimeMs;
+    const timer = setInterval(() => {
+      let mtime: number;
+      try {
+        mtime = statSync(file).mtimeMs;
+      } catch {
+        return; // being replaced: keep the keys we have
+      }
+      if (mtime === seen) return;
+      seen = mtime;
+      this.reload();
+    }, intervalMs);
+    timer.unref();
+  }
+
+  /** Re-reads the file; a malformed file leaves the keys we have in place. */
+  reload(): void {
+    if (!this.file) return;
+    this.lastReload = Date.now();
+    try {
+      this.replace(parsePublishedKeys(JSON.parse(readFileSync(this.file, 'utf8'))));
+    } catch {
+      /* keep what we have */
+    }
+  }
+
+  private live(k: PublishedKey): boolean {
+    if (k.supersededAt === undefined) return true;
+    const now = (this.opts.now ?? Date.now)() / 1000;
+    return now < k.supersededAt + (this.opts.graceSeconds ?? DEFAULT_KEY_GRACE_SECONDS);
+  }
+
+  private find(kid: string, purpose: KeyPurpose, archive: boolean): PublishedKey | undefined {
+    let k = this.keys.get(kid);
+    if (!k && this.file && Date.now() - this.lastReload >= RELOAD_COOLDOWN_MS) {
+      this.reload();
+      k = this.keys.get(kid);
+    }
+    if (!k || k.purpose !== purpose) return undefined;
+    return archive || this.live(k) ? k : undefined;
+  }
+
+  /** node:crypto keys by kid, for es256.ts: only keys of `purpose`. */
+  lookup(purpose: KeyPurpose, opts: { archive?: boolean } = {}): PublicKeyLookup {
+    return (kid) => this.find(kid, purpose, opts.archive ?? false)?.key;
+  }
+
+  /** The same for jose (access tokens, checkpoints, detached signatures). */
+  resolver(purpose: KeyPurpose, opts: { archive?: boolean } = {}): JWTVerifyGetKey {
+    return async (header) => {
+      const k = typeof header.kid === 'string' ? this.find(header.kid, purpose, opts.archive ?? false) : undefined;
+      if (!k) throw new errors.JWKSNoMatchingKey(`no ${purpose} key with kid ${String(header.kid)}`);
+      return k.key;
+    };
+  }
+
+  /** Which service's key `kid` is (records: checked against the topic's writers). */
+  ownerOf(kid: string): KeyService | undefined {
+    return this.keys.get(kid)?.service;
+  }
+
+  /** The keys that still verify live artefacts (what /.well-known/jwks.json serves), newest first. */
+  jwks(filter: { purpose?: KeyPurpose } = {}): { keys: JWK[] } {
+    const keys = [...this.keys.values()].filter((k) => this.live(k) && (!filter.purpose || k.purpose === filter.purpose));
+    return { keys: keys.reverse().map((k) => k.jwk) };
+  }
+}
