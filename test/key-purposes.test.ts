@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeProtectedHeader } from 'jose';
-import { Kafka, logLevel } from 'kafkajs';
+import { testKafka } from './helpers/test-kafka.js';
 import { AccessTokenVerifier, issueAccessToken } from '../services/platform/access-token.js';
 import { ensureKeys, privateKeyFile, rotateKeys } from '../services/platform/key-files.js';
 import { KEY_HOLDERS, type KeyPurpose, type KeyService } from '../services/platform/key-purposes.js';
@@ -203,7 +203,7 @@ t.test('on a running bus', async (t) => {
   });
 
   await t.test('a message record signed by a runner key (or a token key) is dead-lettered, never delivered', async (t) => {
-    const kafka = new Kafka({ clientId: 'forger', brokers: bus.config.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const kafka = testKafka('forger');
     const producer = kafka.producer();
     await producer.connect();
     const forged = (subject: string) =>
