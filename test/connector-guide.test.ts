@@ -38,8 +38,9 @@ function block(name: string): string {
 const commandEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(_?TAP|TS_NODE|NODE_OPTIONS$)/.test(k)));
 
 /** Runs a command of the guide exactly as written, with sh, in the copy; its exit code and output. */
-function runGuideCommand(cwd: string, text: string): { code: number | null; output: string } {
-  const r = spawnSync('sh', ['-c', text], { cwd, env: commandEnv, encoding: 'utf8', timeout: 240_000 });
+function runGuideCommand(cwd: string, text: string, withhold: string[] = []): { code: number | null; output: string } {
+  const env = Object.fromEntries(Object.entries(commandEnv).filter(([k]) => !withhold.includes(k)));
+  const r = spawnSync('sh', ['-c', text], { cwd, env, encoding: 'utf8', timeout: 240_000 });
   return { code: r.status, output: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -124,6 +125,10 @@ export default defineConnector({
     env: {
       PATH: process.env.PATH ?? '',
       KAFKA_BROKERS: bus.config.kafkaBrokers.join(','),
+      // The test broker's TLS trust and per-service SCRAM credentials (or its plaintext flag).
+      ...Object.fromEntries(
+        ['KAFKA_SSL_CA_FILE', 'KAFKA_CREDENTIALS_DIR', 'KAFKA_SASL_MECHANISM', 'LGSP_KAFKA_PLAINTEXT'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+      ),
       DATABASE_URL: bus.config.databaseUrl,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_TOPIC_PREFIX: bus.config.topicPrefix,
@@ -187,8 +192,13 @@ export default defineConnector({
   // 7. The scaffolded integration test on the same broker: the guide's command reads the
   //    broker from .lgsp/dev/stack.json, written here as `npm start` writes it.
   mkdirSync(join(root, '.lgsp', 'dev'), { recursive: true });
-  writeFileSync(join(root, '.lgsp', 'dev', 'stack.json'), JSON.stringify({ kafka: { bootstrapServers: bus.config.kafkaBrokers.join(',') } }));
-  const integration = runGuideCommand(root, block('integration').trim());
+  //    The broker's TLS trust and credentials too: the command must pass them on itself, so the
+  //    test's own KAFKA_SSL_CA_FILE / KAFKA_CREDENTIALS_DIR are withheld from it.
+  const secured = process.env.LGSP_KAFKA_PLAINTEXT !== '1';
+  writeFileSync(join(root, '.lgsp', 'dev', 'stack.json'), JSON.stringify({
+    kafka: { bootstrapServers: bus.config.kafkaBrokers.join(','), ...(secured ? { sslCaFile: process.env.KAFKA_SSL_CA_FILE, credentialsDir: process.env.KAFKA_CREDENTIALS_DIR } : {}) },
+  }));
+  const integration = runGuideCommand(root, block('integration').trim(), secured ? ['KAFKA_SSL_CA_FILE', 'KAFKA_CREDENTIALS_DIR'] : []);
   t.equal(integration.code, 0, integration.output);
   t.match(integration.output, new RegExp(`test/${name}-bus\\.test\\.ts`), 'it ran the scaffolded integration test');
   t.notMatch(integration.output, /not ok/);
