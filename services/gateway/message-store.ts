@@ -106,14 +106,16 @@ export class MessageStore implements MessageViews {
   }
 
   async get(id: string): Promise<MessageView | null> {
-    const [message, events] = await Promise.all([
-      this.db.query<MessageRow>('SELECT * FROM gateway_messages WHERE id = $1', [id]),
-      this.db.query<{ event: string; at: string; detail: Record<string, unknown> | null }>(
-        'SELECT event, at, detail FROM gateway_message_events WHERE message_id = $1 ORDER BY at, seq',
-        [id],
-      ),
-    ]);
-    const row = message.rows[0];
+    // One statement, so one snapshot: the ledger writes a status and its timeline event in one
+    // transaction, and two separate reads could see the new status without its event.
+    const { rows } = await this.db.query<MessageRow & { events: Array<{ event: string; at: string; detail: Record<string, unknown> | null }> }>(
+      `SELECT m.*,
+              COALESCE((SELECT json_agg(json_build_object('event', e.event, 'at', e.at, 'detail', e.detail) ORDER BY e.at, e.seq)
+                          FROM gateway_message_events e WHERE e.message_id = m.id), '[]'::json) AS events
+         FROM gateway_messages m WHERE m.id = $1`,
+      [id],
+    );
+    const row = rows[0];
     if (!row) return null;
     return {
       id: row.id,
@@ -122,7 +124,7 @@ export class MessageStore implements MessageViews {
       to: { member: row.to_member, service: row.to_service },
       correlationId: row.correlation_id,
       status: row.status,
-      events: events.rows.map((e) => ({ event: e.event, at: e.at, ...(e.detail ? { detail: e.detail } : {}) })),
+      events: row.events.map((e) => ({ event: e.event, at: e.at, ...(e.detail ? { detail: e.detail } : {}) })),
     };
   }
 
