@@ -161,9 +161,11 @@ export async function auditCoverage(
 }
 
 /** `lgsp audit verify` as an operator runs it, against the stack's database, keys and brokers. */
-export function runAuditVerify(args: { databaseUrl: string; keysFile: string; brokers: string; topicPrefix: string }): Promise<{ ok: boolean; output: string }> {
+export function runAuditVerify(args: { databaseUrl: string; keysFile: string; brokers: string; topicPrefix: string; kafkaEnv?: Record<string, string> }): Promise<{ ok: boolean; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', 'cli', 'lgsp.js'), 'audit', 'verify', '--database', args.databaseUrl, '--keys', args.keysFile, '--brokers', args.brokers, '--topic-prefix', args.topicPrefix], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // kafkaEnv: the stack's own broker's CA and credentials (it reads the checkpoint topic).
+    const env = { ...process.env, ...args.kafkaEnv };
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', 'cli', 'lgsp.js'), 'audit', 'verify', '--database', args.databaseUrl, '--keys', args.keysFile, '--brokers', args.brokers, '--topic-prefix', args.topicPrefix], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));

@@ -284,7 +284,7 @@ async function account(
   const coverage = await auditCoverage(p.ids, stack.url('audit-1'), operator, {
     sinceMs: p.started,
     timeoutMs: 180_000,
-    verify: () => runAuditVerify({ databaseUrl: stack.databaseUrl, keysFile: stack.keysFile, brokers: stack.brokers, topicPrefix: stack.opts.topicPrefix }),
+    verify: () => runAuditVerify({ databaseUrl: stack.databaseUrl, keysFile: stack.keysFile, brokers: stack.brokers, topicPrefix: stack.opts.topicPrefix, kafkaEnv: stack.kafka?.clientEnv() }),
   });
   const duplicates = receiver.duplicates - p.duplicatesBefore + portalDuplicates;
   const reasons: Record<string, number> = {};
