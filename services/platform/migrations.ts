@@ -10,14 +10,30 @@
 // prefix keeps migrations written on parallel branches from sharing a name; their order only
 // matters within a module, so out-of-order application is allowed (checkOrder: false).
 import { join } from 'node:path';
+import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import { PROJECT_ROOT } from './project-root.js';
 
 export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'services', 'platform', 'migrations');
 
 export async function migrateDatabase(databaseUrl: string): Promise<void> {
+  // Our own client, not node-pg-migrate's: it ends its client without waiting, and a server
+  // shutting down meanwhile (a test stopping its server, a failover) sends that half-closed
+  // connection an error nobody listens to, which crashed the process. Here it is listened to,
+  // and the end is awaited.
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'lgsp-migrations' });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await migrateWith(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function migrateWith(dbClient: pg.Client): Promise<void> {
   await runner({
-    databaseUrl,
+    dbClient,
     dir: MIGRATIONS_DIR,
     direction: 'up',
     migrationsTable: 'pgmigrations',
