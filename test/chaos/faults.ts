@@ -190,7 +190,7 @@ const postgresStop: Fault = {
 
 const receiverDown: Fault = {
   name: 'receiver-down',
-  what: 'the destination system down (port closed, connections cut) for the window; retried, then delivered or dead-lettered past the retry budget',
+  what: 'the destination system down (port closed, connections cut) for the window; its retries held behind one probe, all delivered when it is back (the retry budget is 24 h)',
   async run(ctx) {
     const injectedAt = Date.now();
     await ctx.receiver.down();
