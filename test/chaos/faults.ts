@@ -32,6 +32,8 @@ export interface FaultOutcome {
   extraIds?: string[];
   /** Ids that must end delivered, not dead-lettered (e.g. replayed dead letters). */
   mustDeliver?: string[];
+  /** Every message of the phase must end delivered: none may be dead-lettered (an outage within the retry budget). */
+  allMustDeliver?: boolean;
   /** Messages whose receipt is the mock portal's record, not the chaos receiver. */
   portal?: PortalDossiers;
   notes: Record<string, unknown>;
@@ -197,7 +199,8 @@ const receiverDown: Fault = {
     ctx.log('  receiver down');
     await sleep(window(ctx, 60_000, 20_000));
     await ctx.receiver.up();
-    return { injectedAt, liftedAt: Date.now(), notes: {} };
+    // An outage far shorter than the retry budget (24 h): nothing may be dead-lettered for it.
+    return { injectedAt, liftedAt: Date.now(), allMustDeliver: true, notes: {} };
   },
 };
 
