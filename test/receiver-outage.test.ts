@@ -1,7 +1,8 @@
 // A receiving system down for longer than an attempt-count budget lasts, on the real broker:
 // (a) every message is delivered once it comes back, none dead-lettered, each received once;
 // (b) with a small parked cap, many messages while it is down keep the runner's parked retries
-//     under the cap (the retry partitions wait in Kafka) and all are delivered afterwards;
+//     under the cap (the retry partitions wait in Kafka) and all are delivered afterwards, while
+//     the retries of another system of the same connector are delivered meanwhile;
 // (c) a spent time budget dead-letters with a reason that names the attempts and the time.
 // The receiver is closed for real (connections refused), as a host that is down.
 import t from 'tap';
@@ -96,7 +97,18 @@ t.test('(b) a small parked cap: parked retries stay under it while down, all del
     }
   })();
   const ids = await sendNotices(bus, 80, 'outage-b');
-  await sleep(12_000);
+  await eventually(() => maxPaused > 0, 20_000, 100);
+  // Another system of the same connector, up but failing each message's first attempt: its
+  // retries share the retry topic with the down system's backlog, and must not wait for it.
+  bus.simulator.modes.set('so-tttt-qlvb', { mode: 'fail', remaining: 5, status: 503 });
+  const other = bus.client('vp-ubnd-qlvb');
+  const otherIds: string[] = [];
+  for (let i = 0; i < 5; i++) otherIds.push((await other.send({ type: 'notice.send', to: { member: '000.00.12.H49', service: 'notice' }, payload: { subject: `other ${i}`, body: 'x' } })).body.id as string);
+  const otherStarted = Date.now();
+  await eventually(() => otherIds.every((id) => (bus.simulator.received.get('so-tttt-qlvb') ?? []).some((m) => m.id === id)), 30_000, 200);
+  t.comment(`the other system's 5 retried messages delivered ${Date.now() - otherStarted} ms after sending, the down system's backlog still waiting`);
+  t.ok((bus.simulator.attempts.get('so-tttt-qlvb') ?? 0) >= 10, 'each of them failed once and went through the retry topic');
+  t.equal(receiver.receipts.size, 0, 'while the first system was still down');
   await receiver.up();
   await eventually(() => ids.every((id) => receiver.receipts.has(id)), 45_000, 200);
   sampling = false;

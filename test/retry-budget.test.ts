@@ -50,6 +50,7 @@ t.test('a circuit opens after consecutive connection failures, probes once, clos
   t.same(circuits.admit('d'), { go: true, probe: false }, 'two in a row: still closed');
   circuits.failed('d', 'failed: ECONNREFUSED');
   t.equal(circuits.openCount, 1, 'three in a row: open');
+  t.ok(circuits.isOpen('d'));
   const held = circuits.admit('d');
   t.equal(held.go, false, 'retries are held');
   t.ok(!held.go && held.until > now && held.until <= now + 1000, 'until the first probe (one base delay)');

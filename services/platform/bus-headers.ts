@@ -20,6 +20,8 @@ export const WAITED_AT_HEADER = 'lgsp-waited-at';
  */
 export const DESTINATION_HEADER = 'lgsp-destination';
 export const RETRY_SINCE_HEADER = 'lgsp-retry-since';
+/** On a retry put back unattempted while its destination was down: run it as soon as that destination is reachable. */
+export const HELD_HEADER = 'lgsp-held';
 
 /** When a pull-delivery message was put in the receiving system's inbox. */
 export const DEPOSITED_AT_HEADER = 'lgsp-deposited-at';

@@ -34,7 +34,7 @@ import { RecordDispatcher, type Dispatchable } from './record-dispatcher.js';
 import { boundedAttempt, boundedDueTime } from './control-headers.js';
 import { deliverSigned } from '../platform/signed-delivery.js';
 import { AttachmentUnavailable, type AttachmentStore } from '../attachments/attachment-store.js';
-import { ATTEMPT_HEADER, DEPOSITED_AT_HEADER, DESTINATION_HEADER, DLQ_REASON_HEADER, NOT_BEFORE_HEADER, ORIGIN_TOPIC_HEADER, RETRY_SINCE_HEADER, WAITED_AT_HEADER, WAITS_HEADER } from '../platform/bus-headers.js';
+import { ATTEMPT_HEADER, DEPOSITED_AT_HEADER, DESTINATION_HEADER, DLQ_REASON_HEADER, HELD_HEADER, NOT_BEFORE_HEADER, ORIGIN_TOPIC_HEADER, RETRY_SINCE_HEADER, WAITED_AT_HEADER, WAITS_HEADER } from '../platform/bus-headers.js';
 import { v7 as uuidv7 } from 'uuid';
 
 export type WorkerState = 'starting' | 'running' | 'paused' | 'failed' | 'stopped';
@@ -369,7 +369,11 @@ export class ConnectorWorker {
       // A retry is dispatched with the service it was addressed to, so it shares that service's slots.
       lane: headerValue(record.headers, ORIGIN_TOPIC_HEADER) ?? record.topic,
       // Bounded: a copied record with a far not-before waits one retry delay at most (control-headers.ts).
-      dueAt: boundedDueTime(headerValue(record.headers, NOT_BEFORE_HEADER), Date.now(), this.deps.policy.maxDelayMs) || 0,
+      // A retry put back while its destination was down goes at once when the destination is
+      // not known to be down (any more): it was never attempted, so only the outage delayed it.
+      dueAt: destination && headerValue(record.headers, HELD_HEADER) && !this.circuits.isOpen(destination)
+        ? 0
+        : boundedDueTime(headerValue(record.headers, NOT_BEFORE_HEADER), Date.now(), this.deps.policy.maxDelayMs) || 0,
       // UUIDv7 ids sort by acceptance time.
       order: headerValue(record.headers, 'lgsp-id') ?? '',
       ...(waitedAt > 0 ? { waitsForEarlier: { attemptedAt: waitedAt } } : {}),
@@ -407,14 +411,19 @@ export class ConnectorWorker {
 
   /**
    * A retry for a destination whose circuit is open waits for the probe instead of calling it:
-   * parked again in memory while there is room under the cap, else put back on the retry topic
-   * (same attempt, due at the next probe) so memory stays bounded. A retry whose budget is spent
-   * is not held: it makes its last attempt and is dead-lettered with the reason. True when held.
+   * parked again in memory while under half the cap and nothing is spilled, else put back on the
+   * retry topic (same attempt, marked held, due one longest delay later: it is read again at once
+   * if the destination answers meanwhile, so a long outage re-writes it at most every
+   * LGSP_RETRY_MAX_DELAY_MS). The other half keeps room for retries to
+   * destinations that are up: one system down for hours must not fill the cap and so hold up,
+   * behind a paused retry partition, the retries of every other system of the connector. A retry
+   * whose budget is spent is not held: it makes its last attempt and is dead-lettered with the
+   * reason. True when held.
    */
   private hold(work: Work, until: number, outcome: RecordOutcome): boolean {
     work.budgetFrom ??= this.budgetStart(work.record);
     if (budgetLeft(this.deps.policy, 0, work.budgetFrom, until).remainingMs <= 0) return false;
-    if (!this.parkedFull(work.size ?? 0)) {
+    if (this.spilled.size === 0 && !this.parkedFull(work.size ?? 0, 0.5)) {
       work.dueAt = until;
       work.ledgerHint = undefined;
       this.dispatcher.add(work);
@@ -426,7 +435,7 @@ export class ConnectorWorker {
       key: record.key ?? undefined,
       value: record.value!,
       preserveSignature: signatureHeaders(record.headers),
-      headers: { ...stringHeaders(record.headers), [NOT_BEFORE_HEADER]: String(until) },
+      headers: { ...stringHeaders(record.headers), [NOT_BEFORE_HEADER]: String(Math.max(until, Date.now() + this.deps.policy.maxDelayMs)), [HELD_HEADER]: '1' },
     });
     this.finished.push({ work, outcome });
     this.flushing ??= this.flushLoop();

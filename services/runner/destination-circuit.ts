@@ -99,6 +99,10 @@ export class DestinationCircuits {
     if (c) c.probing = false;
   }
 
+  isOpen(destination: string): boolean {
+    return this.circuits.get(destination)?.open ?? false;
+  }
+
   get openCount(): number {
     let n = 0;
     for (const c of this.circuits.values()) if (c.open) n++;
