@@ -3,12 +3,17 @@
 // (b) with a small parked cap, many messages while it is down keep the runner's parked retries
 //     under the cap (the retry partitions wait in Kafka) and all are delivered afterwards, while
 //     the retries of another system of the same connector are delivered meanwhile;
-// (c) a spent time budget dead-letters with a reason that names the attempts and the time.
+// (c) a spent time budget dead-letters with a reason that names the attempts and the time;
+// (d) two retry chains for one message (a re-read after a crash) end in one delivery and no
+//     dead letter: both run to the same deadline and the first delivery stops the other.
 // The receiver is closed for real (connections refused), as a host that is down.
 import t from 'tap';
 import { startTestBus, eventually, type TestBus } from './helpers/test-bus.js';
 import { ChaosReceiver } from './chaos/receiver.js';
 import type { BusConfig } from '../services/platform/config.js';
+import { topicsFor } from '../services/platform/topics.js';
+import { readTopic } from './helpers/topic-reader.js';
+import { testKafka } from './helpers/test-kafka.js';
 
 const RECIPIENT = '000.00.15.H49';
 
@@ -140,4 +145,38 @@ t.test('(c) the time budget spent: dead-lettered with the attempts and the time 
   t.ok(dead.detail.attempts >= 2, `more than one attempt (${dead.detail.attempts})`);
   const acceptedAt = Date.parse(view.events[0].at);
   t.ok(Date.parse(dead.at) - acceptedAt < 6000, 'dead-lettered when the budget ended, not long after');
+});
+
+t.test('(d) a second retry chain for one message (a record read again after a crash) ends in one delivery, no dead letter', async (t) => {
+  const { bus, receiver } = await busWithReceiver(t, 'outage-d', { retryMaxAttempts: 0, retryMaxAgeSeconds: 8, retryBaseDelayMs: 200, retryMaxDelayMs: 1000 });
+  await receiver.down();
+  const [id] = await sendNotices(bus, 1, 'outage-d');
+  const sender = bus.client('so-tttt-qlvb');
+  await eventually(async () => (await sender.status(id)).body.status === 'failed', 15_000, 100);
+  // What a re-read after a crash does: the message's record handled again, starting a chain of
+  // its own beside the first (same gateway signature, its own attempt count).
+  const topics = topicsFor(bus.config.topicPrefix);
+  const [original] = (await readTopic(bus.config.kafkaBrokers, topics.message('notice'), 1)).filter((r) => r.headers['lgsp-id'] === id);
+  const producer = testKafka('second-chain').producer();
+  await producer.connect();
+  await producer.send({
+    topic: topics.retry('relay'),
+    acks: -1,
+    messages: [{ key: original.key, value: original.value, headers: { ...original.headers, 'lgsp-attempt': '2', 'lgsp-origin-topic': topics.message('notice') } }],
+  });
+  await producer.disconnect();
+  await sleep(3000);
+  await receiver.up();
+  const view = await eventually(async () => {
+    const r = await sender.status(id);
+    return r.body.status === 'delivered' ? r.body : null;
+  }, 20_000, 200);
+  // Past the budget's end: a chain still going would have dead-lettered by now.
+  const acceptedAt = Date.parse(view.events[0].at);
+  await sleep(Math.max(0, acceptedAt + 10_000 - Date.now()));
+  const final = (await sender.status(id)).body;
+  t.equal(receiver.receipts.get(id)?.count, 1, 'received once');
+  t.equal(final.status, 'delivered');
+  t.notOk(final.events.some((e: { event: string }) => e.event === 'dead_lettered'), 'neither chain dead-lettered it');
+  t.ok(final.events.filter((e: { event: string }) => e.event === 'delivery_failed').length >= 2, 'both chains did retry while it was down');
 });

@@ -551,10 +551,6 @@ export class ConnectorWorker {
         this.failureStreak++;
         this.reachedOrFailed(destination, (err as Error)?.message ?? String(err));
       }
-      if (await this.deliveredByAnotherChain(record, envelope, attempt, err)) {
-        this.stats.duplicates++;
-        return true;
-      }
       this.failed(record, envelope, attempt, attemptedAt, err as Error & { retryAfterMs?: number }, outcome, destination);
       return false;
     }
@@ -587,23 +583,6 @@ export class ConnectorWorker {
     const service = this.deps.registry().servicesOf(envelope.to.member, envelope.to.service)[0];
     if (!service || service.connector !== this.name) throw new Rejection(`service ${envelope.to.service} of ${envelope.to.member} is not delivered by ${this.name}`);
     return envelope;
-  }
-
-  /**
-   * A record read again after a crash (its partition's commit was held back by a parked retry)
-   * can start a second retry chain for a message. Both chains share one deadline (the budget runs
-   * from acceptance), and whichever delivers first marks the ledger, so the other's next attempt
-   * is skipped as a duplicate; what is left is the last attempt at the deadline: before giving up,
-   * the ledger is asked once more, so a message another chain delivered is not also dead-lettered.
-   */
-  private async deliveredByAnotherChain(record: ConsumedRecord, envelope: Envelope, attempt: number, err: unknown): Promise<boolean> {
-    if (!isRetryable(err) || !budgetLeft(this.deps.policy, attempt, this.budgetStart(record, envelope), Date.now()).spent) return false;
-    if (this.inFlightDelivered.has(envelope.id)) return true;
-    try {
-      return ((await this.deps.ledger.lookupMany([envelope.id])).get(envelope.id) ?? 'no') !== 'no';
-    } catch {
-      return false;
-    }
   }
 
   /** Tells the destination's circuit; when that closed it, the retries parked for it go now, not on their backoff. */
