@@ -2,14 +2,12 @@
 // well as attempts, the manifest may only extend it and never past the signature's lifetime,
 // the dead letter's reason names attempts and time; a destination's circuit opens after
 // consecutive connection failures, lets one probe through, and closes on an answer; parked
-// records are counted in bytes and released by destination; a spilled partition's offsets are
-// handed back.
+// records are counted in bytes and released by destination.
 import t from 'tap';
 import { budgetLeft, formatDuration, gaveUpReason } from '../services/runner/retry-policy.js';
 import { retryBudget } from '../services/runner/retry-budget-config.js';
 import { DestinationCircuits, isConnectionFailure } from '../services/runner/destination-circuit.js';
 import { RecordDispatcher, type Dispatchable } from '../services/runner/record-dispatcher.js';
-import { OffsetWatermarks } from '../services/runner/offset-watermarks.js';
 import { loadConfig } from '../services/platform/config.js';
 
 t.test('the budget is spent by time from acceptance, or by attempts when limited', async (t) => {
@@ -89,17 +87,4 @@ t.test('parked records are counted in bytes and released together by destination
   t.equal(d.releaseGroup('A'), 0);
   d.stop();
   t.same([d.parkedCount, d.parkedBytes], [0, 0]);
-});
-
-t.test('a spilled partition hands its offsets back: the commit reaches the spill point, never past it', async (t) => {
-  const w = new OffsetWatermarks();
-  for (const o of ['10', '11', '12', '13']) w.take('retry', 0, o);
-  w.rewind('retry', 0, '12');
-  w.finish('retry', 0, '10');
-  t.same(w.advanced(), [{ topic: 'retry', partition: 0, offset: '11' }], '11 still parked');
-  w.finish('retry', 0, '11');
-  t.same(w.advanced(), [{ topic: 'retry', partition: 0, offset: '12' }], '12 and 13 are read again after the resume');
-  w.take('retry', 0, '12');
-  w.finish('retry', 0, '12');
-  t.same(w.advanced(), [{ topic: 'retry', partition: 0, offset: '13' }]);
 });

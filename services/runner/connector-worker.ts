@@ -296,10 +296,7 @@ export class ConnectorWorker {
     for (const record of records) {
       const work = this.workFor(record, generation);
       // A retry that would wait in memory past the parked cap: this partition waits in Kafka instead.
-      if (work.dueAt > at && this.parkedFull(work.size ?? 0)) {
-        this.spill(record);
-        break;
-      }
+      if (work.dueAt > at && this.parkedFull(work.size ?? 0) && this.spill(record, control)) break;
       this.watermarks.take(record.topic, record.partition, record.offset);
       const id = headerValue(record.headers, 'lgsp-id');
       if (id) work.ledgerHint = { id, state: known.get(id) ?? 'no', at };
@@ -323,24 +320,28 @@ export class ConnectorWorker {
   }
 
   /**
-   * The parked cap is reached: the retry partition of `from` is paused and its position set back
-   * to `from`, so it and what follows stay in Kafka (not in memory) until parked retries drain.
-   * Only retry partitions spill: a message topic is never paused for the sake of retries.
+   * The parked cap is reached: the retry partition of `from` is paused and `from` and what
+   * follows in the batch are handed back unresolved, so they stay in Kafka (not in memory) and
+   * are fetched again from there once parked retries drain (no seek: a rejoin meanwhile reads
+   * from the committed offset as usual). Only retry partitions spill: a message topic is never
+   * paused for the sake of retries. False when the partition could not be paused (mid-rebalance):
+   * the record is then taken as usual.
    */
-  private spill(from: ConsumedRecord): void {
+  private spill(from: ConsumedRecord, control: BatchControl): boolean {
+    if (!this.consumer) return false;
+    try {
+      this.consumer.pause([{ topic: from.topic, partitions: [from.partition] }]);
+    } catch (err) {
+      this.deps.log.debug({ err: (err as Error).message }, 'spill skipped until the group is joined');
+      return false;
+    }
     const id = `${from.topic}\u0000${from.partition}`;
     if (!this.spilled.has(id)) {
       this.deps.log.info({ topic: from.topic, partition: from.partition, offset: from.offset, parked: this.parked }, 'parked retries at the cap; retry partition paused');
     }
     this.spilled.set(id, { topic: from.topic, partition: from.partition });
-    this.watermarks.rewind(from.topic, from.partition, from.offset);
-    try {
-      this.consumer?.pause([{ topic: from.topic, partitions: [from.partition] }]);
-      this.consumer?.seek({ topic: from.topic, partition: from.partition, offset: from.offset });
-    } catch (err) {
-      // Mid-rebalance: the rejoin reads the partition again from its committed offset anyway.
-      this.deps.log.debug({ err: (err as Error).message }, 'spill deferred until the group is joined');
-    }
+    control.handBack(from.offset);
+    return true;
   }
 
   /** Parked retries drained below the resume mark: spilled partitions are read again. */

@@ -41,17 +41,6 @@ export class OffsetWatermarks {
     this.state(topic, partition).open.delete(BigInt(offset));
   }
 
-  /**
-   * Records from `offset` on were handed back (the partition was paused and will be read again
-   * from there): they are no longer open, and the commit point may reach `offset` but not pass it.
-   */
-  rewind(topic: string, partition: number, offset: string): void {
-    const s = this.state(topic, partition);
-    const o = BigInt(offset);
-    for (const open of s.open) if (open >= o) s.open.delete(open);
-    if (s.next > o) s.next = o;
-  }
-
   /** Records still open (taken, not finished). */
   get openCount(): number {
     let n = 0;
