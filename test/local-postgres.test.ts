@@ -6,6 +6,8 @@ import pg from 'pg';
 import { startLocalPostgres } from '../services/local-postgres/local-postgres.js';
 import { openDatabase, isDatabaseUnavailable, DatabaseUnavailableError } from '../services/platform/database.js';
 import { MIGRATIONS_DIR } from '../services/platform/migrations.js';
+import { databaseClientConfig } from '../services/platform/database-connection.js';
+import { withDatabase } from './helpers/test-database.js';
 
 const alive = (pid: number) => {
   try {
@@ -21,7 +23,9 @@ t.test('starts, migrates, survives a restart on its port and data, stops only it
   t.teardown(() => server.stop());
   const pid = server.pid!;
   t.ok(pid > 0 && alive(pid), 'postmaster running');
-  t.match(server.url, /^postgres:\/\/lgsp@127\.0\.0\.1:\d+\/lgsp$/);
+  // Secured by default: the owner's generated password, TLS verified against the server's own CA.
+  t.match(server.url, /^postgres:\/\/lgsp:[0-9a-f]{48}@127\.0\.0\.1:\d+\/lgsp\?sslmode=verify-full&sslrootcert=/);
+  t.notMatch(server.displayUrl, /[0-9a-f]{48}/, 'the display URL hides the password');
 
   // Two openers in one process share one pool and migrate once.
   const [a, b] = await Promise.all([openDatabase(server.url), openDatabase(server.url)]);
@@ -46,11 +50,11 @@ t.test('starts, migrates, survives a restart on its port and data, stops only it
   await b.close();
 
   // A fresh database on the same server migrates on its first open.
-  const admin = new pg.Client({ connectionString: server.url });
+  const admin = new pg.Client(databaseClientConfig(server.url));
   await admin.connect();
   await admin.query('create database second');
   await admin.end();
-  const second = await openDatabase(server.url.replace(/\/lgsp$/, '/second'));
+  const second = await openDatabase(withDatabase(server.url, 'second'));
   t.equal((await second.query('select * from gateway_messages')).rowCount, 0, 'tables exist');
   await second.close();
 

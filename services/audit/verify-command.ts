@@ -6,7 +6,7 @@
 // 1 tampered, 2 usage error or nothing to verify. The lgsp CLI dispatcher passes the arguments
 // after `audit verify`.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import pg from 'pg';
 import { kafkaSettingsFromEnv, loadConfig } from '../platform/config.js';
 import { PublicKeyset } from '../platform/public-keyset.js';
@@ -15,6 +15,8 @@ import { readPublishedCheckpoints } from './checkpoint-topic.js';
 import { createKafka } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { parseCommandArgs, UsageError } from '../cli/cli-args.js';
+import { databaseClientConfig, explainConnectionError } from '../platform/database-connection.js';
+import { stackDatabaseUrl } from '../stack/stack-database.js';
 
 export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--database <postgres://…>] [--keys <jwks.json>] [--brokers <host:port,…>] [--topic-prefix <p>]
 
@@ -34,15 +36,6 @@ Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or missin
 export interface CommandOutput {
   log(line: string): void;
   error(line: string): void;
-}
-
-function stackDatabaseUrl(dataDir: string): string {
-  try {
-    const stack = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as { postgres?: { url?: unknown } };
-    return typeof stack.postgres?.url === 'string' ? stack.postgres.url : '';
-  } catch {
-    return '';
-  }
 }
 
 /** The URL without its password, for messages. */
@@ -118,7 +111,14 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     return 2;
   }
 
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5000, application_name: 'lgsp-audit-verify' });
+  let poolConfig: pg.PoolConfig;
+  try {
+    poolConfig = databaseClientConfig(databaseUrl, { max: 1, connectionTimeoutMillis: 5000, application_name: 'lgsp-audit-verify' });
+  } catch (err) {
+    out.error(`lgsp audit verify: ${(err as Error).message}`);
+    return 2;
+  }
+  const pool = new pg.Pool(poolConfig);
   let result;
   try {
     const tables = await pool.query<{ n: string }>("SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('audit_entries', 'audit_checkpoints')");
@@ -130,7 +130,7 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', { ...kafkaSettingsFromEnv(), kafkaBrokers: brokers }, 'audit'), checkpointTopic, topicPrefix) : undefined;
     result = await verifyAuditChain(pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true }), published);
   } catch (err) {
-    out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(err as Error).message}`);
+    out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(explainConnectionError(err, databaseUrl) as Error).message}`);
     return 2;
   } finally {
     await pool.end().catch(() => undefined);

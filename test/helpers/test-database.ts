@@ -2,6 +2,7 @@
 // with-kafka.ts for `npm test`), so test files running in parallel never see each other's rows.
 // Dropped again on teardown.
 import pg from 'pg';
+import { databaseClientConfig } from '../../services/platform/database-connection.js';
 
 export function databaseServerUrl(): string {
   const url = process.env.DATABASE_URL;
@@ -9,7 +10,7 @@ export function databaseServerUrl(): string {
   return url;
 }
 
-/** The URL of `database` on the same server as `url`. */
+/** The URL of `database` on the same server as `url` (its login and TLS settings kept). */
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
@@ -25,7 +26,7 @@ export interface TestDatabase {
 export async function createTestDatabase(label: string, serverUrl?: string): Promise<TestDatabase> {
   const server = serverUrl ?? databaseServerUrl();
   const name = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
-  const admin = new pg.Client({ connectionString: server });
+  const admin = new pg.Client(databaseClientConfig(server));
   await admin.connect();
   try {
     await admin.query(`create database ${name}`);
@@ -39,7 +40,7 @@ export async function createTestDatabase(label: string, serverUrl?: string): Pro
     async drop() {
       if (dropped) return;
       dropped = true;
-      const c = new pg.Client({ connectionString: server });
+      const c = new pg.Client(databaseClientConfig(server));
       await c.connect();
       try {
         // WITH (FORCE): a pool someone forgot to close must not keep the database alive.
