@@ -290,7 +290,7 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
       // credentialsDir/owner.json); the services' passwords stay in their files too.
       postgres: {
         managedByStack: postgres !== null,
-        ...(postgres ? { url: postgres.displayUrl, dataDir: postgres.dataDir, credentialsDir: postgres.credentialsDir, ...(postgres.caFile ? { sslRootCert: postgres.caFile } : {}) } : {}),
+        ...(postgres ? { url: withoutPassword(postgres.url), dataDir: postgres.dataDir, credentialsDir: postgres.credentialsDir, ...(postgres.caFile ? { sslRootCert: postgres.caFile } : {}) } : {}),
       },
       clientsDir: prepared.clientsDir,
     };
@@ -315,6 +315,12 @@ LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : 
     console.error(`could not start the stack: ${(err as Error).message}`);
     await shutdown(1);
   }
+}
+
+function withoutPassword(url: string): string {
+  const u = new URL(url);
+  u.password = '';
+  return u.toString();
 }
 
 /**
