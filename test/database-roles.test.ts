@@ -11,6 +11,7 @@ import { migrateDatabase } from '../services/platform/migrations.js';
 import { DATABASE_SERVICES, databaseRoleName } from '../services/platform/database-roles.js';
 import { withDatabase } from './helpers/test-database.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
+import { runDbCommand } from '../services/cli/db-command.js';
 
 const server = await startLocalPostgres();
 t.teardown(() => server.stop());
@@ -75,6 +76,25 @@ t.test('a service role starts on a migrated database and refuses, clearly, to mi
   const refused = await openDatabase(withDatabase(urls.gateway, 'unmigrated')).catch((err: unknown) => err);
   t.match((refused as Error).message, /role "lgsp_gateway" may not apply the \d+ pending schema migration\(s\) .*lgsp db migrate/, 'pending migrations: it says who must apply them');
   t.notMatch((refused as Error).message, new URL(urls.gateway).password, 'without the password');
+});
+
+t.test('lgsp db migrate: the owner applies migrations and grants; a service role may not', async (t) => {
+  const lines: string[] = [];
+  const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
+  await as(server.url, (c) => c.query('CREATE DATABASE by_cli'));
+  t.equal(await runDbCommand(['migrate', '--database', withDatabase(server.url, 'by_cli')], out), 0, lines.join('\n'));
+  t.match(lines.join('\n'), /schema up to date; grants applied to lgsp_audit, lgsp_console, lgsp_gateway, lgsp_portal, lgsp_runner/);
+  t.equal(await run(withDatabase(urls.audit, 'by_cli'), "INSERT INTO audit_checkpoints (seq, hash, signed_at, jws) VALUES (1, 'h', 's', 'j')"), 'ok', 'the roles hold their grants there');
+
+  lines.length = 0;
+  await as(server.url, (c) => c.query('CREATE DATABASE by_service'));
+  t.equal(await runDbCommand(['migrate', '--database', withDatabase(urls.console, 'by_service')], out), 1, 'a service role cannot migrate');
+  t.match(lines.join('\n'), /role "lgsp_console" may not apply/);
+
+  lines.length = 0;
+  t.equal(await runDbCommand(['migrate', '--database', `${server.url.split('?')[0]}?sslmode=prefer`], out), 1, 'a bad TLS setting');
+  t.match(lines.join('\n'), /sslmode=prefer is not supported/);
+  t.equal(await runDbCommand(['upgrade'], out), 2, 'an unknown subcommand is a usage error');
 });
 
 t.test('end to end over TLS with the gateway and the runner under their own roles', async (t) => {

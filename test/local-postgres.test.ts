@@ -1,7 +1,9 @@
 // The project's own PostgreSQL (services/local-postgres) and the shared database module: a
 // throwaway server of its own here (not DATABASE_URL), so stopping it hurts no other test.
 import t from 'tap';
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startLocalPostgres } from '../services/local-postgres/local-postgres.js';
 import { openDatabase, isDatabaseUnavailable, DatabaseUnavailableError } from '../services/platform/database.js';
@@ -61,6 +63,27 @@ t.test('starts, migrates, survives a restart on its port and data, stops only it
   const dir = server.dataDir;
   await server.stop();
   t.notOk(existsSync(dir), 'temp data dir removed');
+});
+
+t.test('a cluster from before passwords gets its owner password at its next start', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-pg-legacy-'));
+  chmodSync(dataDir, 0o755); // the postgres user (when we run as root) must reach its data dir
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const first = await startLocalPostgres({ dataDir, throwaway: true });
+  await first.stop();
+  // What a data dir made before this looked like: a cluster, and no stored owner password.
+  rmSync(join(first.credentialsDir, 'owner.json'));
+  const again = await startLocalPostgres({ dataDir, throwaway: true });
+  t.teardown(() => again.stop());
+  t.not(new URL(again.url).password, new URL(first.url).password, 'a new owner password');
+  const db = await openDatabase(again.url);
+  t.equal((await db.query('select 1 as one')).rows[0].one, 1, 'and it logs in with it');
+  await db.close();
+  const u = new URL(again.url);
+  u.password = 'not-the-password';
+  const open = new pg.Client(databaseClientConfig(u.toString()));
+  t.equal(await open.connect().then(() => 'connected', (err: { code?: string }) => err.code), '28P01', 'no trust left behind: a wrong password is refused');
+  await open.end().catch(() => undefined);
 });
 
 t.test('a missing DATABASE_URL is named at start', async (t) => {
