@@ -105,7 +105,8 @@ export function databaseClientConfig(url: string, extra: Omit<pg.PoolConfig, 'co
 // Node's codes for a server certificate that does not check out against what we trust.
 const TLS_VERIFICATION_CODES = /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_UNTRUSTED|ERR_TLS_CERT_ALTNAME_INVALID|CERT_SIGNATURE_FAILURE)$/;
 
-export class DatabaseTlsError extends Error {
+/** A configuration error: the URL's TLS settings do not fit the server. */
+export class DatabaseTlsError extends ConfigError {
   override name = 'DatabaseTlsError';
 }
 

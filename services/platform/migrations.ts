@@ -24,6 +24,7 @@ import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import { PROJECT_ROOT } from './project-root.js';
 import { databaseClientConfig, explainConnectionError } from './database-connection.js';
+import { ConfigError } from './config.js';
 
 export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'services', 'platform', 'migrations');
 
@@ -76,7 +77,7 @@ async function notOwnerError(client: pg.Client, pending: string[], err: unknown)
   const text = `${(err as Error)?.message ?? ''} ${((err as { cause?: Error })?.cause?.message) ?? ''}`;
   if ((err as { code?: string })?.code !== '42501' && !/permission denied|must be owner/i.test(text)) return err;
   const role = await client.query<{ role: string }>('SELECT current_user AS role').then((r) => r.rows[0]?.role, () => '?');
-  return new Error(
+  return new ConfigError(
     `PostgreSQL role "${role}" may not apply the ${pending.length} pending schema migration(s) (${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''}): ` +
       'it is a service role, not the schema owner. Apply them as the owner first (`lgsp db migrate` with the owner\'s DATABASE_URL), then start the service.',
     { cause: err },
