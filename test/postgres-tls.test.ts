@@ -5,7 +5,8 @@
 // A throwaway server of this file's own: the shared one (DATABASE_URL) may be plaintext.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -13,6 +14,8 @@ import { startLocalPostgres } from '../services/local-postgres/local-postgres.js
 import { databaseClientConfig, databaseConnection, DatabaseTlsError } from '../services/platform/database-connection.js';
 import { openDatabase } from '../services/platform/database.js';
 import { ConfigError } from '../services/platform/config.js';
+import { captureLoopback, tcpdumpMissing } from './helpers/packet-capture.js';
+import { eventually } from './helpers/test-bus.js';
 
 function withParams(url: string, set: Record<string, string | null>): string {
   const u = new URL(url);
@@ -96,4 +99,37 @@ t.test('the TLS settings of DATABASE_URL are checked before any connection', asy
   rejects(`${base}?sslmode=verify-full&sslcert=/tmp/c.pem`, /both sslcert and sslkey/, 'a client certificate needs its key');
   rejects('mysql://u@h/db', /must start with postgres:\/\//, 'another scheme');
   await t.rejects(openDatabase(`${base}?sslmode=prefer`), ConfigError, 'openDatabase refuses it at start, before connecting');
+});
+
+t.test('wire check: a row written over TLS crosses loopback unreadable; without TLS it does not', async (t) => {
+  // Missing tcpdump fails the check instead of skipping it (CI installs it, as for the Kafka wire check).
+  if (tcpdumpMissing) return t.fail('tcpdump is not installed');
+  const [secured, plain] = await Promise.all([startLocalPostgres(), startLocalPostgres({ plaintext: true })]);
+  t.teardown(() => Promise.all([secured.stop(), plain.stop()]));
+  const dir = mkdtempSync(join(tmpdir(), 'lgsp-pg-wire-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+  const seen = async (server: typeof secured, name: string): Promise<boolean> => {
+    const file = join(dir, `${name}.pcap`);
+    const capture = await captureLoopback(file, `tcp port ${server.port}`);
+    try {
+      const marker = `PG-WIRE-MARKER-${randomUUID()}`;
+      const client = new pg.Client(databaseClientConfig(server.url));
+      await client.connect();
+      try {
+        await client.query('CREATE TABLE IF NOT EXISTS wire_check (body text)');
+        await client.query('INSERT INTO wire_check VALUES ($1)', [`${marker} Nguyễn Văn A, 012345678901`]);
+        t.equal((await client.query('SELECT body FROM wire_check WHERE body LIKE $1', [`${marker}%`])).rowCount, 1, `${name}: written and read back`);
+      } finally {
+        await client.end();
+      }
+      await eventually(() => statSync(file).size > 24, 10_000, 100);
+      await capture.stop();
+      return readFileSync(file).includes(Buffer.from(marker));
+    } finally {
+      await capture.stop();
+    }
+  };
+  t.equal(await seen(plain, 'plaintext'), true, 'control: without TLS the capture holds the marker (the check can fail)');
+  t.equal(await seen(secured, 'tls'), false, 'over TLS no byte of it is on the wire');
 });
