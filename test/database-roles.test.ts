@@ -53,6 +53,8 @@ t.test('the gateway cannot write the audit chain or what only the ledger writes 
   t.equal(await run(gw, "INSERT INTO gateway_assertion_jti VALUES ('c', 'j1', now() + interval '5 minutes')"), 'ok', 'its own tables it writes');
   t.equal(await run(gw, "INSERT INTO document_inbox_acks (id, acked_at) VALUES ('i1', 'now')"), 'ok', 'and the inbox acknowledgements it records');
   t.equal(await run(gw, 'CREATE TABLE gateway_extra (x int)'), '42501', 'no DDL: the owner migrates');
+  t.equal(await run(gw, 'SELECT platform_apply_role_grants()'), '42501', 'nor the grants');
+  t.equal(await run(gw, "INSERT INTO platform_role_grants VALUES ('lgsp_gateway', 'audit_entries', 'INSERT')"), '42501', 'nor can it grant itself more');
 });
 
 t.test('the others reach only theirs', async (t) => {

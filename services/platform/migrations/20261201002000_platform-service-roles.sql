@@ -109,6 +109,9 @@ BEGIN
 END;
 $$;
 
+-- The owner's tool: nobody else has a reason to call it (it could do no more than its caller may).
+REVOKE EXECUTE ON FUNCTION platform_apply_role_grants() FROM PUBLIC;
+
 SELECT platform_apply_role_grants();
 
 -- Down Migration
