@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     };
 
     if (LATENCY_AT.length > 0) {
-      await measureLatencyOnly(env, ports, gatewayUrl, prepared, kafkaSettings, prefix, processes);
+      await measureLatencyOnly(env, ports, gatewayUrl, prepared, kafkaSettings, prefix, processes, kafka?.pids ?? []);
       return;
     }
 
@@ -353,6 +353,7 @@ async function measureLatencyOnly(
   kafkaSettings: KafkaSettings,
   prefix: string,
   processes: ServiceProcess[],
+  kafkaPids: number[],
 ): Promise<void> {
   await provisionBusAcls(kafkaSettings, prefix);
   const sink = await startProcess('sink', distScript('test/bench/sink.js'), env, ports.sink);
@@ -362,18 +363,30 @@ async function measureLatencyOnly(
   processes.push(sink, audit, runner, gateway);
   const token = await new BusClient(gatewayUrl, prepared.clients.get('so-tttt-qlvb')!).accessToken();
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-  const cpuOf = () => Object.fromEntries(processes.map((p) => [p.name, cpuTimeMs(p.child.pid)]));
+  // The broker's CPU only when the bench started it (a shared broker serves others too).
+  const admin = createKafka('bench-admin', kafkaSettings, 'admin').admin();
+  await admin.connect();
+  // Every committed partition offset is a record on __consumer_offsets: its growth counts the
+  // commits' broker writes (all groups: meaningful on a broker of the bench's own).
+  const offsetCommits = async () => (await admin.fetchTopicOffsets('__consumer_offsets')).reduce((sum, p) => sum + Number(p.high), 0);
+  const cpuOf = (): Record<string, number> => ({
+    ...Object.fromEntries(processes.map((p) => [p.name, cpuTimeMs(p.child.pid)])),
+    ...(kafkaPids.length > 0 ? { kafka: kafkaPids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0) } : {}),
+  });
   for (const rate of LATENCY_AT) {
     await resetSink(sink);
     const before = cpuOf();
+    const commitsBefore = await offsetCommits();
     log(`latency at ${rate}/s (open loop, 1 KiB)`);
     const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
     const { stats } = await drain(sink, accepted.allOk, 30_000);
     const after = cpuOf();
+    const commits = (await offsetCommits()) - commitsBefore;
     const cpu = Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(((after[k] - before[k]) / Math.max(1, stats.unique)) * 1000) / 1000]));
     log(`  accept p50/p99/p99.9 ${accepted.latencyMs.p50}/${accepted.latencyMs.p99}/${accepted.latencyMs.p999} ms; end-to-end p50/p99/p99.9/max ${stats.e2eMs.p50}/${stats.e2eMs.p99}/${stats.e2eMs.p999}/${stats.e2eMs.max} ms; delivered ${stats.unique}/${accepted.allOk}, duplicates ${stats.duplicates}`);
-    log(`  CPU ms per message: ${JSON.stringify(cpu)}`);
+    log(`  CPU ms per message: ${JSON.stringify(cpu)}; offset commit records per message ${Math.round((commits / Math.max(1, stats.unique)) * 1000) / 1000}${kafkaPids.length > 0 ? '' : ' (shared broker: all its groups)'}`);
   }
+  await admin.disconnect();
 }
 
 function printTable(r: Record<string, any>): void {
