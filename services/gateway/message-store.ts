@@ -97,6 +97,23 @@ export class MessageStore implements MessageViews {
     return writeEvents(q, events);
   }
 
+  /**
+   * The 'accepted' rows of the plain submission path, written before the message goes to Kafka
+   * (and so before its 202): one transaction for the batch (one commit, not one per table), and
+   * committed without waiting for the WAL to reach the disk — a disk flush on every 202 was the
+   * largest wait of the accept path and, under other services' commits, its tail. A PostgreSQL
+   * outage still refuses the message before Kafka sees it (the statements fail). What it trades:
+   * if the PostgreSQL server itself crashes, the rows of the last fraction of a second may be
+   * lost; their messages are on Kafka all the same, and the first outcome event (which carries
+   * the routing fields) writes the message row again, without the `accepted` timeline entry.
+   */
+  recordAccepted(events: BusEvent[]): Promise<void> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('SET LOCAL synchronous_commit TO OFF');
+      await writeEvents(tx, events);
+    });
+  }
+
   /** Undoes record() for messages Kafka did not take after all. */
   async forget(messageIds: string[]): Promise<void> {
     await this.db.transaction(async (tx) => {
