@@ -344,6 +344,8 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
         // The audit log is not on a latency path: larger fetches, fewer commits.
         maxWaitTimeInMs: 500,
         minBytes: 64 * 1024,
+        // A re-read event is skipped (the chain dedupes by event id): one commit a second.
+        commitIntervalMs: 1000,
         sessionTimeoutMs: LEADER_SESSION_TIMEOUT_MS,
         log,
         handleBatch: async (records) => {

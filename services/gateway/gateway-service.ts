@@ -84,7 +84,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     topics,
     db,
     store,
-    acceptedRows: new BatchedWriter<BusEvent>((events) => store.record(events)),
+    acceptedRows: new BatchedWriter<BusEvent>((events) => store.recordAccepted(events)),
     clientAuth: new ClientAuthenticator(() => registry, [config.issuer, `${config.issuer}/v1/token`], new AssertionReplayCache(db)),
     tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),

@@ -97,6 +97,48 @@ export class MessageStore implements MessageViews {
     return writeEvents(q, events);
   }
 
+  /**
+   * The 'accepted' events (messageEvent('accepted', …): routing fields, no detail) of the plain
+   * submission path, written before the message goes to Kafka (and so before its 202): one
+   * statement for the batch (one round trip and one commit, not one per table), and
+   * committed without waiting for the WAL to reach the disk — a disk flush on every 202 was the
+   * largest wait of the accept path and, under other services' commits, its tail. A PostgreSQL
+   * outage still refuses the message before Kafka sees it (the statements fail). What it trades:
+   * if the PostgreSQL server itself crashes, the rows of the last fraction of a second may be
+   * lost; their messages are on Kafka all the same, and the first outcome event (which carries
+   * the routing fields) writes the message row again, without the `accepted` timeline entry.
+   */
+  async recordAccepted(events: BusEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    // One statement, so one round trip and its own transaction; set_config(..., true) applies
+    // to that transaction only (the cross join makes it run before the rows are written).
+    await this.db.query(
+      `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
+       messages AS (
+         INSERT INTO gateway_messages (id, type, from_member, from_system, to_member, to_service, correlation_id, status, accepted_at)
+         SELECT id, type, fm, fs, tm, ts, cid, 'accepted', at
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS t(id, type, fm, fs, tm, ts, cid, at)
+         ON CONFLICT (id) DO NOTHING
+       )
+       INSERT INTO gateway_message_events (event_id, message_id, event, at, detail)
+       SELECT eid, mid, 'accepted', at, NULL
+         FROM unnest($9::text[], $1::text[], $8::text[]) WITH ORDINALITY AS t(eid, mid, at, n), async_commit
+        ORDER BY n
+       ON CONFLICT (event_id) DO NOTHING`,
+      [
+        events.map((ev) => ev.messageId),
+        events.map((ev) => ev.type),
+        events.map((ev) => ev.from!.member),
+        events.map((ev) => ev.from!.system),
+        events.map((ev) => ev.to!.member),
+        events.map((ev) => ev.to!.service),
+        events.map((ev) => ev.correlationId ?? ev.messageId),
+        events.map((ev) => ev.at),
+        events.map((ev) => ev.id),
+      ],
+    );
+  }
+
   /** Undoes record() for messages Kafka did not take after all. */
   async forget(messageIds: string[]): Promise<void> {
     await this.db.transaction(async (tx) => {

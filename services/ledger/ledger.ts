@@ -48,6 +48,9 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
     // Status views tolerate a fraction of a second; fewer, larger fetches save CPU.
     maxWaitTimeInMs: 200,
     minBytes: 16 * 1024,
+    // Applying an event twice changes nothing (the tables are rebuilt by reading the topics
+    // again): commits once a second, not after every partition's batch.
+    commitIntervalMs: 1000,
     handleBatch: async (records) => {
       const events: BusEvent[] = [];
       const deposits: Deposit[] = [];

@@ -56,6 +56,12 @@ export interface BusConfig extends KafkaSettings {
   retryParkedMaxBytes: number;
   deliveryTimeoutMs: number;
   deliveryConcurrency: number;
+  /**
+   * How often a runner commits its consumer offsets (ms; 0 = after every published batch of
+   * outcomes). Each commit is a broker write; the delivery ledger makes a re-read after a crash
+   * between commits harmless (read again, not delivered again).
+   */
+  offsetCommitIntervalMs: number;
   checkpointIntervalMs: number;
   /** Largest total size of one document package's attachments (edoc.send). */
   attachmentMaxBytes: number;
@@ -103,6 +109,7 @@ const DEFAULTS: BusConfig = {
   retryParkedMaxBytes: 64 * 1024 * 1024,
   deliveryTimeoutMs: 10_000,
   deliveryConcurrency: 32,
+  offsetCommitIntervalMs: 1000,
   checkpointIntervalMs: 10_000,
   attachmentMaxBytes: 20 * 1024 * 1024,
   connectorDirs: [],
@@ -146,6 +153,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_RETRY_PARKED_MAX_BYTES: 'retryParkedMaxBytes',
   LGSP_DELIVERY_TIMEOUT_MS: 'deliveryTimeoutMs',
   LGSP_DELIVERY_CONCURRENCY: 'deliveryConcurrency',
+  LGSP_OFFSET_COMMIT_INTERVAL_MS: 'offsetCommitIntervalMs',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
   LGSP_ATTACHMENT_MAX_BYTES: 'attachmentMaxBytes',
   LGSP_CONNECTOR_DIRS: 'connectorDirs',
@@ -191,6 +199,7 @@ const configSchema = {
     retryParkedMaxBytes: { type: 'integer', minimum: 1024 },
     deliveryTimeoutMs: { type: 'integer', minimum: 100 },
     deliveryConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
+    offsetCommitIntervalMs: { type: 'integer', minimum: 0, maximum: 60_000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },
     attachmentMaxBytes: { type: 'integer', minimum: 1024, maximum: 512 * 1024 * 1024 },
     connectorDirs: { type: 'array', items: { type: 'string', minLength: 1 } },

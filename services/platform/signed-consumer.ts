@@ -41,6 +41,13 @@ export interface SignedConsumerOptions {
    */
   autoCommit?: boolean;
   /**
+   * With autoCommit: commit the handled offsets at most this often (ms) instead of after every
+   * batch (kafkajs commits after each partition's batch: a broker write each). A crash or a
+   * rebalance re-reads what was handled since the last commit, so only for handlers that
+   * tolerate a re-read (they skip what they already applied).
+   */
+  commitIntervalMs?: number;
+  /**
    * Fetch shaping: consumers that are not on a latency-critical path ask the broker to wait
    * for more data per fetch, which means fewer, larger batches (less CPU on both sides).
    */
@@ -66,6 +73,10 @@ export interface SignedConsumerOptions {
 
 export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<Consumer> {
   let stopped = false;
+  const periodicCommit = (opts.autoCommit ?? true) && (opts.commitIntervalMs ?? 0) > 0;
+  /** Periodic commit: the next offset to read of each partition handled since the last commit. */
+  const handled = new Map<string, { topic: string; partition: number; offset: string }>();
+  let commitTimer: NodeJS.Timeout | null = null;
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
@@ -95,9 +106,28 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
   };
   // Once we disconnect, a restart still in flight (the consumer was crashing when we stopped)
   // must not bring it back: it would retry forever against a broker we no longer use.
+  const commitHandled = async (): Promise<void> => {
+    if (commitTimer) clearTimeout(commitTimer);
+    commitTimer = null;
+    if (handled.size === 0) return;
+    const offsets = [...handled.values()];
+    handled.clear();
+    try {
+      await consumer.commitOffsets(offsets);
+    } catch (err) {
+      // A rebalance in between: whoever reads the partition next starts at the previous commit.
+      opts.log.debug({ groupId: opts.groupId, err: (err as Error).message }, 'offset commit skipped');
+    }
+  };
+  // After a (re)join the partitions are read from their committed offsets: what was handled and
+  // not committed is read again (possibly by another member); committing it now could move
+  // another member's partition.
+  if (periodicCommit) consumer.on(consumer.events.GROUP_JOIN, () => handled.clear());
   const disconnect = consumer.disconnect.bind(consumer);
   consumer.disconnect = async () => {
     stopped = true;
+    // What was handled since the last periodic commit is not read again after a clean stop.
+    if (periodicCommit) await commitHandled();
     await disconnect();
   };
   const begin = async (): Promise<void> => {
@@ -106,7 +136,7 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
     // metadata yet (UNKNOWN_TOPIC_OR_PARTITION, retriable): wait for them instead of failing.
     await retryTopicCreation(() => consumer.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true }));
     await consumer.run({
-      autoCommit: opts.autoCommit ?? true,
+      autoCommit: periodicCommit ? false : (opts.autoCommit ?? true),
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
@@ -136,9 +166,17 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
         // A handler that stopped early (shutdown, or the partition was reassigned) has resolved
         // what it finished; resolving the rest would commit records nobody handled.
         if (!isRunning() || isStale()) return;
+        let lastResolved: string | null = null;
         for (const m of batch.messages) {
+          // Handed back (the handler paused this partition): read again from Kafka later.
           if (handedBack !== null && BigInt(m.offset) >= handedBack) break;
           resolveOffset(m.offset);
+          lastResolved = m.offset;
+        }
+        if (periodicCommit && lastResolved !== null) {
+          const next = String(BigInt(lastResolved) + 1n);
+          handled.set(`${batch.topic}\u0000${batch.partition}`, { topic: batch.topic, partition: batch.partition, offset: next });
+          commitTimer ??= setTimeout(() => void commitHandled(), opts.commitIntervalMs);
         }
         await heartbeat();
       },

@@ -62,6 +62,8 @@ export interface WorkerDeps {
   partitionsConsumedConcurrently: number;
   /** Messages of different keys handled at once per partition. */
   concurrency: number;
+  /** Offsets are committed at most this often (ms; 0 = after every published batch of outcomes). */
+  commitIntervalMs?: number;
   /** Claim-check store for attachments (ctx.readAttachment). */
   attachments?: AttachmentStore;
   /** Called once per message the destination acknowledged (the delivery latency histogram). */
@@ -116,6 +118,8 @@ const MAX_PENDING = 5000;
 const RESUME_BELOW = 0.8;
 /** After a failed outcome flush (Kafka unavailable), try again after this long. */
 const FLUSH_RETRY_MS = 1000;
+/** A fetched batch whose ledger lookup failed (PostgreSQL unavailable) is looked up again after this long. */
+const LOOKUP_RETRY_MS = 1000;
 
 // For a LoadedConnector built without them (e.g. by a test): metrics go nowhere, no secrets.
 const NO_SECRETS: ConnectorSecrets = secretsOf('connector', {}, new Map());
@@ -153,6 +157,26 @@ export class ConnectorWorker {
   private flushing: Promise<void> | null = null;
   /** Delivered, but not yet recorded as announced in the ledger: a duplicate seen meanwhile is skipped. */
   private readonly inFlightDelivered = new Set<string>();
+  /**
+   * Announced on Kafka, not yet marked so in the ledger: written with the next offset commit
+   * (one statement per commit, not per published batch). A crash before that re-reads the
+   * records and announces them again, without delivering them again.
+   */
+  private unmarkedAnnounced: string[] = [];
+  /**
+   * Fetched records waiting for their ledger lookup, in fetch order. One lookup is in flight at
+   * a time with everything fetched meanwhile batched behind it: at low load a record is looked
+   * up at once, under load lookups grow instead of multiplying.
+   */
+  /** Taken records waiting for their ledger lookup, in fetch order; `parks`: a retry not yet due. */
+  private toLookUp: Array<{ work: Work; parks: boolean }> = [];
+  /** The not-yet-due retries among them: they count against the parked cap before they park. */
+  private queuedParked = { records: 0, bytes: 0 };
+  private lookingUp = 0;
+  private lookupRunning = false;
+  private commitTimer: NodeJS.Timeout | null = null;
+  private lastCommitAt = 0;
+  private committing: Promise<void> | null = null;
   private readonly roomWaiters: Array<() => void> = [];
   /** Consecutive failed attempts across all messages (waits aside); a delivery resets it. */
   private failureStreak = 0;
@@ -277,32 +301,38 @@ export class ConnectorWorker {
     this.roomWaiters.splice(0).forEach((f) => f());
     await withDeadline(this.dispatcher.idle(), 5000);
     await withDeadline(this.flushing ?? Promise.resolve(), 5000);
+    // What finished since the last periodic commit is committed now, not read again after the restart.
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
+    await withDeadline(this.commitNow(), 5000);
     await this.consumer?.disconnect().catch(() => undefined);
     await this.loaded.definition.stop?.().catch(() => undefined);
     this.state = 'stopped';
   }
 
   /**
-   * Takes a fetched batch: every record goes to the dispatcher and the consumer goes back to
-   * fetching. Only when too much is already waiting (the destination cannot keep up) does it
-   * hold the fetch loop, heartbeating, until there is room again.
+   * Takes a fetched batch and the consumer goes back to fetching: the batch's ledger lookup (one
+   * statement: which of its messages were already delivered) runs meanwhile, and its records go
+   * to the dispatcher when it answers — batches in the order they were fetched. The next fetch
+   * never waits for PostgreSQL. Only when too much is already waiting (the destination cannot
+   * keep up) does it hold the fetch loop, heartbeating, until there is room again.
    */
   private async take(records: ConsumedRecord[], control: BatchControl): Promise<void> {
     const generation = this.generation;
-    // One statement per fetched batch: which of its messages the ledger already holds.
-    const ids = records.map((r) => headerValue(r.headers, 'lgsp-id')).filter((id): id is string => Boolean(id));
-    const known = await this.deps.ledger.lookupMany(ids);
     const at = Date.now();
     for (const record of records) {
       const work = this.workFor(record, generation);
       // A retry that would wait in memory past the parked cap: this partition waits in Kafka instead.
-      if (work.dueAt > at && this.parkedFull(work.size ?? 0) && this.spill(record, control)) break;
+      const parks = work.dueAt > at;
+      if (parks && this.parkedFull(work.size ?? 0) && this.spill(record, control)) break;
+      // Taken now, in offset order: nothing of this batch is committed before it is finished.
       this.watermarks.take(record.topic, record.partition, record.offset);
-      const id = headerValue(record.headers, 'lgsp-id');
-      if (id) work.ledgerHint = { id, state: known.get(id) ?? 'no', at };
-      this.dispatcher.add(work);
+      this.toLookUp.push({ work, parks });
+      this.lookingUp++;
+      if (parks) this.countQueuedParked(work, 1);
     }
-    while (this.dispatcher.pending > MAX_PENDING && control.isRunning() && !this.abort.signal.aborted) {
+    if (!this.lookupRunning) void this.lookUpAndDispatch();
+    while (this.dispatcher.pending + this.lookingUp > MAX_PENDING && control.isRunning() && !this.abort.signal.aborted) {
       await new Promise<void>((r) => {
         const timer = setTimeout(r, 1000);
         this.roomWaiters.push(() => {
@@ -316,7 +346,9 @@ export class ConnectorWorker {
 
   private parkedFull(adding: number, share = 1): boolean {
     const limit = this.deps.parkedLimit;
-    return this.dispatcher.parkedCount + (adding > 0 ? 1 : 0) > limit.records * share || this.dispatcher.parkedBytes + adding > limit.bytes * share;
+    const records = this.dispatcher.parkedCount + this.queuedParked.records;
+    const bytes = this.dispatcher.parkedBytes + this.queuedParked.bytes;
+    return records + (adding > 0 ? 1 : 0) > limit.records * share || bytes + adding > limit.bytes * share;
   }
 
   /**
@@ -354,6 +386,58 @@ export class ConnectorWorker {
       this.deps.log.info({ partitions: partitions.length, parked: this.parked }, 'parked retries below the cap; retry partitions resumed');
     } catch (err) {
       this.deps.log.debug({ err: (err as Error).message }, 'resume deferred until the group is joined');
+    }
+  }
+
+  /** Records waiting for their ledger lookup that will park count against the cap already. */
+  private countQueuedParked(work: Work, sign: 1 | -1): void {
+    this.queuedParked.records += sign;
+    this.queuedParked.bytes += sign * (work.size ?? 0);
+  }
+
+  /** A queued record leaves the lookup queue (dispatched, or dropped after a rebalance). */
+  private dropQueued(queued: { work: Work; parks: boolean }): void {
+    this.lookingUp--;
+    if (queued.parks) this.countQueuedParked(queued.work, -1);
+  }
+
+  /**
+   * Asks the ledger which of the waiting records' messages it already holds (one statement for
+   * all of them) and hands them to the dispatcher in fetch order; repeats while more arrived.
+   * While PostgreSQL is unavailable the records wait, uncommitted, and the lookup is tried again.
+   * Records of an earlier generation (a rebalance meanwhile) are dropped: they are read again
+   * from the committed offset.
+   */
+  private async lookUpAndDispatch(): Promise<void> {
+    this.lookupRunning = true;
+    try {
+      while (this.toLookUp.length > 0 && !this.abort.signal.aborted) {
+        const batch = this.toLookUp.filter((w) => w.work.generation === this.generation);
+        for (const stale of this.toLookUp) if (stale.work.generation !== this.generation) this.dropQueued(stale);
+        this.toLookUp = [];
+        const ids = batch.map((w) => headerValue(w.work.record.headers, 'lgsp-id')).filter((id): id is string => Boolean(id));
+        let known: Map<string, LedgerState>;
+        try {
+          known = await this.deps.ledger.lookupMany(ids);
+        } catch (err) {
+          this.lastError = `delivery ledger unavailable: ${(err as Error).message}`;
+          this.deps.log.warn({ err: (err as Error).message }, 'delivery ledger lookup failed; trying again');
+          this.toLookUp = [...batch, ...this.toLookUp];
+          await new Promise((r) => setTimeout(r, LOOKUP_RETRY_MS));
+          continue;
+        }
+        const at = Date.now();
+        for (const queued of batch) {
+          this.dropQueued(queued);
+          const { work } = queued;
+          if (work.generation !== this.generation) continue;
+          const id = headerValue(work.record.headers, 'lgsp-id');
+          if (id) work.ledgerHint = { id, state: known.get(id) ?? 'no', at };
+          this.dispatcher.add(work);
+        }
+      }
+    } finally {
+      this.lookupRunning = false;
     }
   }
 
@@ -478,7 +562,6 @@ export class ConnectorWorker {
           // dedupe by LGSP-Message-Id); it never loses.
           if (delivered.length > 0) await this.deps.ledger.markDeliveredMany(delivered);
           if (records.length > 0) await this.deps.producer.send(records);
-          if (announced.length > 0) await this.deps.ledger.markAnnouncedMany(announced);
         } catch (err) {
           this.lastError = `outcomes not published: ${(err as Error).message}`;
           this.deps.log.warn({ err: (err as Error).message, outcomes: batch.length }, 'outcome events not published; retrying');
@@ -487,12 +570,15 @@ export class ConnectorWorker {
           await new Promise((r) => setTimeout(r, FLUSH_RETRY_MS));
           continue;
         }
-        for (const id of delivered) this.inFlightDelivered.delete(id);
+        // Announced ones stay in inFlightDelivered until the ledger says so too (commitOnce).
+        const toMark = new Set(announced);
+        for (const id of delivered) if (!toMark.has(id)) this.inFlightDelivered.delete(id);
+        this.unmarkedAnnounced.push(...announced);
         this.stats.delivered += announced.length;
         for (const f of batch) {
           if (f.work.generation === this.generation) this.watermarks.finish(f.work.record.topic, f.work.record.partition, f.work.record.offset);
         }
-        await this.commit();
+        this.scheduleCommit();
         if (this.dispatcher.pending <= MAX_PENDING) this.roomWaiters.splice(0).forEach((f) => f());
       }
     } finally {
@@ -500,9 +586,49 @@ export class ConnectorWorker {
     }
   }
 
-  private async commit(): Promise<void> {
+  /**
+   * Commits at most once per commitIntervalMs: every commit is a broker write (a record on the
+   * offsets topic), so under load one commit covers many published batches. Records finished
+   * since the last commit are read again after a crash or rebalance; the ledger knows they were
+   * delivered, so they are not delivered again.
+   */
+  private scheduleCommit(): void {
+    if (this.commitTimer || this.abort.signal.aborted) return;
+    const wait = Math.max(0, this.lastCommitAt + (this.deps.commitIntervalMs ?? 0) - Date.now());
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = null;
+      void this.commitNow();
+    }, wait);
+  }
+
+  /** One commit at a time. */
+  private commitNow(): Promise<void> {
+    this.committing ??= this.commitOnce().finally(() => (this.committing = null));
+    return this.committing;
+  }
+
+  /** Marks in the ledger what was announced, then commits the offsets that lets go. */
+  private async commitOnce(): Promise<void> {
+    this.lastCommitAt = Date.now();
+    const generation = this.generation;
+    const announced = this.unmarkedAnnounced;
+    this.unmarkedAnnounced = [];
+    try {
+      if (announced.length > 0) await this.deps.ledger.markAnnouncedMany(announced);
+    } catch (err) {
+      // PostgreSQL unavailable: nothing is committed until the marks are written (a crash
+      // meanwhile re-reads and announces again; nothing is delivered again).
+      this.unmarkedAnnounced = [...announced, ...this.unmarkedAnnounced];
+      this.deps.log.warn({ err: (err as Error).message }, 'delivery ledger not updated; offsets not committed yet');
+      this.scheduleCommit();
+      return;
+    }
+    for (const id of announced) this.inFlightDelivered.delete(id);
+    // Records that finished during the write may be committed before their own marks are
+    // written (next time): harmless, a committed record is not read again; the mark only keeps a
+    // re-read record from being announced twice.
     const offsets = this.watermarks.advanced();
-    if (offsets.length === 0 || !this.consumer) return;
+    if (offsets.length === 0 || !this.consumer || generation !== this.generation) return;
     try {
       await this.consumer.commitOffsets(offsets);
     } catch (err) {

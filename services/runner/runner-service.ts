@@ -178,6 +178,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     deliveryTimeoutMs: config.deliveryTimeoutMs,
     partitionsConsumedConcurrently: config.topicPartitions,
     concurrency: config.deliveryConcurrency,
+    commitIntervalMs: config.offsetCommitIntervalMs,
     attachments,
     observeDelivered: (envelope) => deliveryLatency.observe({ connector: name, type: envelope.type }, Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000),
   });

@@ -5,6 +5,8 @@
 //   --skip-sustained
 //   --scale-out    one then two gateways + two runners on a 3-broker cluster and PostgreSQL: throughput, loss, duplicates
 //   --profile      write V8 CPU profiles of each service to test/bench/results/profiles/
+//   --latency-at=150,300  only start the stack and measure accept and end-to-end latency at
+//                  these open-loop rates (1 KiB): a short look at the tail without a full run
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +38,7 @@ const PHASE = QUICK
   ? { ceiling: 5000, max: 6000, latency: 6000, sustain: 15000, warmup: 1000 }
   : { ceiling: 10_000, max: 15_000, latency: 20_000, sustain: 60_000, warmup: 2000 };
 const CONNECTIONS = 32;
+const LATENCY_AT = args.find((a) => a.startsWith('--latency-at='))?.slice(13).split(',').map(Number).filter((n) => n > 0) ?? [];
 if (args.includes('--profile')) {
   process.env.BENCH_PROFILE_DIR = join(PROJECT_ROOT, 'test', 'bench', 'results', 'profiles');
   mkdirSync(process.env.BENCH_PROFILE_DIR, { recursive: true });
@@ -153,6 +156,11 @@ async function main(): Promise<void> {
       LGSP_MAX_BODY_BYTES: String(2 * 1024 * 1024),
       LGSP_CONNECTORS: 'relay',
     };
+
+    if (LATENCY_AT.length > 0) {
+      await measureLatencyOnly(env, ports, gatewayUrl, prepared, kafkaSettings, prefix, processes, kafka?.pids ?? []);
+      return;
+    }
 
     // Ceiling A: bare Fastify + the same validation, same load tool and connection count.
     log('ceiling A: bare Fastify with the same schema validation');
@@ -334,6 +342,51 @@ async function main(): Promise<void> {
     await runDatabase?.drop().catch((err: Error) => log(`could not drop the run's database: ${err.message}`));
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** --latency-at: the stack alone, open-loop load at each given rate, latency and CPU per message. */
+async function measureLatencyOnly(
+  env: Record<string, string>,
+  ports: Record<'gateway' | 'runner' | 'audit' | 'sink', number>,
+  gatewayUrl: string,
+  prepared: Awaited<ReturnType<typeof prepareDevRegistry>>,
+  kafkaSettings: KafkaSettings,
+  prefix: string,
+  processes: ServiceProcess[],
+  kafkaPids: number[],
+): Promise<void> {
+  await provisionBusAcls(kafkaSettings, prefix);
+  const sink = await startProcess('sink', distScript('test/bench/sink.js'), env, ports.sink);
+  const audit = await startProcess('audit', distScript('services/audit/main.js'), env, ports.audit);
+  const runner = await startProcess('runner', distScript('services/runner/main.js'), env, ports.runner);
+  const gateway = await startProcess('gateway', distScript('services/gateway/main.js'), env, ports.gateway);
+  processes.push(sink, audit, runner, gateway);
+  const token = await new BusClient(gatewayUrl, prepared.clients.get('so-tttt-qlvb')!).accessToken();
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  // The broker's CPU only when the bench started it (a shared broker serves others too).
+  const admin = createKafka('bench-admin', kafkaSettings, 'admin').admin();
+  await admin.connect();
+  // Every committed partition offset is a record on __consumer_offsets: its growth counts the
+  // commits' broker writes (all groups: meaningful on a broker of the bench's own).
+  const offsetCommits = async () => (await admin.fetchTopicOffsets('__consumer_offsets')).reduce((sum, p) => sum + Number(p.high), 0);
+  const cpuOf = (): Record<string, number> => ({
+    ...Object.fromEntries(processes.map((p) => [p.name, cpuTimeMs(p.child.pid)])),
+    ...(kafkaPids.length > 0 ? { kafka: kafkaPids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0) } : {}),
+  });
+  for (const rate of LATENCY_AT) {
+    await resetSink(sink);
+    const before = cpuOf();
+    const commitsBefore = await offsetCommits();
+    log(`latency at ${rate}/s (open loop, 1 KiB)`);
+    const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
+    const { stats } = await drain(sink, accepted.allOk, 30_000);
+    const after = cpuOf();
+    const commits = (await offsetCommits()) - commitsBefore;
+    const cpu = Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(((after[k] - before[k]) / Math.max(1, stats.unique)) * 1000) / 1000]));
+    log(`  accept p50/p99/p99.9 ${accepted.latencyMs.p50}/${accepted.latencyMs.p99}/${accepted.latencyMs.p999} ms; end-to-end p50/p99/p99.9/max ${stats.e2eMs.p50}/${stats.e2eMs.p99}/${stats.e2eMs.p999}/${stats.e2eMs.max} ms; delivered ${stats.unique}/${accepted.allOk}, duplicates ${stats.duplicates}`);
+    log(`  CPU ms per message: ${JSON.stringify(cpu)}; offset commit records per message ${Math.round((commits / Math.max(1, stats.unique)) * 1000) / 1000}${kafkaPids.length > 0 ? '' : ' (shared broker: all its groups)'}`);
+  }
+  await admin.disconnect();
 }
 
 function printTable(r: Record<string, any>): void {
