@@ -27,7 +27,8 @@ interface Row {
   envelope: string;
 }
 
-const toItem = (row: Row): InboxItem => ({ ...row, envelope: JSON.parse(row.envelope) as Envelope<Record<string, unknown>> });
+/** Opens an envelope's sealed payload (the gateway's PayloadSealing); the ledger only writes. */
+export type EnvelopeOpener = (envelope: Envelope) => Envelope;
 const COLUMNS = 'cursor, id, system, type, deposited_at AS "depositedAt", acked_at AS "ackedAt", envelope';
 
 export interface Deposit {
@@ -37,7 +38,16 @@ export interface Deposit {
 }
 
 export class InboxStore {
-  constructor(private readonly db: Database) {}
+  /**
+   * Rows keep the envelope as the runner deposited it, its payload sealed for the gateway:
+   * `open` decrypts it when the entitled system reads its inbox.
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly open: EnvelopeOpener = (e) => e,
+  ) {}
+
+  private toItem = (row: Row): InboxItem => ({ ...row, envelope: this.open(JSON.parse(row.envelope) as Envelope) as Envelope<Record<string, unknown>> });
 
   /**
    * Idempotent: a message id is deposited once, and stays acknowledged once acknowledged (an
@@ -64,7 +74,7 @@ export class InboxStore {
 
   async get(id: string): Promise<InboxItem | null> {
     const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM document_inbox WHERE id = $1`, [id]);
-    return rows[0] ? toItem(rows[0]) : null;
+    return rows[0] ? this.toItem(rows[0]) : null;
   }
 
   /** Unacknowledged items of a system, oldest first, after a cursor; `type` may be `edoc.*`. */
@@ -77,7 +87,7 @@ export class InboxStore {
         ORDER BY cursor LIMIT $5`,
       [system, opts.after ?? 0, family ? null : opts.type ?? null, family, opts.limit],
     );
-    return rows.map(toItem);
+    return rows.map(this.toItem);
   }
 
   /**
