@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { compactDecrypt, CompactEncrypt } from 'jose';
-import { PayloadOpener, PayloadSealer, PayloadDecryptionError, UnknownDecryptionKeyError, looksLikeCompactJwe } from '../services/platform/payload-jwe.js';
+import { compactDecrypt, CompactEncrypt, generalDecrypt } from 'jose';
+import { PayloadOpener, PayloadSealer, PayloadDecryptionError, UnknownDecryptionKeyError, looksLikeCompactJwe, sealForRecipients } from '../services/platform/payload-jwe.js';
 import { sealerFor, payloadOpener } from '../services/platform/payload-keyring.js';
 import { ensureKeys, openDecryptionKeyring, privateKeyFile, rotateKeys } from '../services/platform/key-files.js';
 import { PublicKeyset } from '../services/platform/public-keyset.js';
@@ -84,6 +84,23 @@ t.test('interop: jose decrypts what the sealer wrote, and the opener decrypts wh
   t.equal(Buffer.from((await compactDecrypt(second, r.privateKey)).plaintext).toString(), '{"n":2}', 'a second record of the session too');
   const fromJose = await new CompactEncrypt(Buffer.from('{"from":"jose"}')).setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid: 'r1' }).encrypt(r.publicKey);
   t.equal(r.opener.open(fromJose).toString(), '{"from":"jose"}');
+});
+
+t.test('stored objects for several readers: general JSON JWE each recipient (and jose) opens', async (t) => {
+  const a = recipient('a');
+  const b = recipient('b');
+  const bytes = Buffer.from('attachment bytes: Hồ sơ');
+  const { jwe, ciphertext } = sealForRecipients(bytes, [{ kid: 'a', key: a.publicKey }, { kid: 'b', key: b.publicKey }]);
+  t.notOk(ciphertext.includes(Buffer.from('Hồ sơ')));
+  t.same(a.opener.openDetached(jwe, ciphertext), bytes, 'recipient a');
+  t.same(b.opener.openDetached(jwe, ciphertext), bytes, 'recipient b');
+  t.throws(() => recipient('c').opener.openDetached(jwe, ciphertext), UnknownDecryptionKeyError, 'a service with neither key');
+  const general = { ...jwe, ciphertext: ciphertext.toString('base64url') };
+  t.same(Buffer.from((await generalDecrypt(general, b.privateKey)).plaintext), bytes, 'jose opens the general JSON form');
+  const tampered = Buffer.from(ciphertext);
+  tampered[0] ^= 1;
+  t.throws(() => a.opener.openDetached(jwe, tampered), PayloadDecryptionError, 'tampered ciphertext');
+  t.throws(() => a.opener.openDetached({ ...jwe, tag: jwe.tag.slice(0, 16) }, ciphertext), /128-bit tag/, 'a truncated tag');
 });
 
 t.test('key files: init and rotation keep earlier decryption keys; sealers follow the keyset', async (t) => {

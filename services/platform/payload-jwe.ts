@@ -70,6 +70,52 @@ function unwrapKey(kek: Buffer, wrapped: Buffer): Buffer {
   return Buffer.concat([d.update(wrapped), d.final()]);
 }
 
+/** One ECDH-ES agreement with `recipient` and the CEK wrapped under the derived key. */
+function wrapFor(recipient: RecipientKey, cek: Buffer): { header: { alg: typeof JWE_ALG; kid: string; epk: JsonWebKey }; encryptedKey: string } {
+  const ephemeral = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient.key });
+  const { kty, crv, x, y } = ephemeral.publicKey.export({ format: 'jwk' });
+  return { header: { alg: JWE_ALG, kid: recipient.kid, epk: { kty, crv, x, y } }, encryptedKey: wrapKey(keyEncryptionKey(shared), cek).toString('base64url') };
+}
+
+/**
+ * A JWE in the general JSON serialization (RFC 7516 §7.2.1) without its `ciphertext` member:
+ * stores keep the ciphertext as raw bytes beside it (base64url would add a third to a 20 MB
+ * attachment). Put the ciphertext back, base64url-encoded, and any JOSE library decrypts it.
+ */
+export interface DetachedGeneralJwe {
+  protected: string;
+  recipients: Array<{ header: { alg: string; kid: string; epk: JsonWebKey }; encrypted_key: string }>;
+  iv: string;
+  tag: string;
+}
+
+/**
+ * Seals bytes for several recipients at once (each can open them with its own key): one CEK,
+ * wrapped per recipient. For stored objects read by more than one service (attachments: the
+ * runner delivers them, the gateway serves downloads); one ECDH per recipient and object.
+ */
+export function sealForRecipients(plaintext: Buffer, recipients: RecipientKey[]): { jwe: DetachedGeneralJwe; ciphertext: Buffer } {
+  const cek = randomBytes(32);
+  const protectedB64 = Buffer.from(JSON.stringify({ enc: JWE_ENC })).toString('base64url');
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', cek, iv);
+  cipher.setAAD(Buffer.from(protectedB64, 'ascii'));
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return {
+    jwe: {
+      protected: protectedB64,
+      recipients: recipients.map((r) => {
+        const { header, encryptedKey } = wrapFor(r, cek);
+        return { header, encrypted_key: encryptedKey };
+      }),
+      iv: iv.toString('base64url'),
+      tag: cipher.getAuthTag().toString('base64url'),
+    },
+    ciphertext,
+  };
+}
+
 interface CekSession {
   kid: string;
   cek: Buffer;
@@ -107,19 +153,16 @@ export class PayloadSealer {
   }
 
   private startSession(recipient: RecipientKey, now: number): CekSession {
-    const ephemeral = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient.key });
-    const { kty, crv, x, y } = ephemeral.publicKey.export({ format: 'jwk' });
-    const header = { alg: JWE_ALG, enc: JWE_ENC, kid: recipient.kid, cty: 'json', epk: { kty, crv, x, y } };
-    const protectedB64 = Buffer.from(JSON.stringify(header)).toString('base64url');
     const cek = randomBytes(32);
+    const { header, encryptedKey } = wrapFor(recipient, cek);
+    const protectedB64 = Buffer.from(JSON.stringify({ ...header, enc: JWE_ENC, cty: 'json' })).toString('base64url');
     this.sessions++;
     return {
       kid: recipient.kid,
       cek,
       protectedB64,
       aad: Buffer.from(protectedB64, 'ascii'),
-      encryptedKeyB64: wrapKey(keyEncryptionKey(shared), cek).toString('base64url'),
+      encryptedKeyB64: encryptedKey,
       ivPrefix: randomBytes(4),
       counter: 0n,
       records: 0,
@@ -189,8 +232,17 @@ export class PayloadOpener {
     } catch {
       throw new PayloadDecryptionError('JWE protected header is not JSON');
     }
-    if (header.alg !== JWE_ALG || header.enc !== JWE_ENC) throw new PayloadDecryptionError(`JWE must use ${JWE_ALG} with ${JWE_ENC}`);
+    if (header.enc !== JWE_ENC) throw new PayloadDecryptionError(`JWE must use ${JWE_ALG} with ${JWE_ENC}`);
     if (header.zip !== undefined || header.crit !== undefined) throw new PayloadDecryptionError('JWE header members zip and crit are not accepted');
+    const cek = this.unwrap(header, encryptedKeyB64);
+    this.ceks.set(cacheKey, cek);
+    if (this.ceks.size > this.cacheSize) this.ceks.delete(this.ceks.keys().next().value as string);
+    return cek;
+  }
+
+  /** The CEK a recipient header (alg, kid, epk) and its wrapped key carry, for this service. */
+  private unwrap(header: { alg?: unknown; kid?: unknown; epk?: JsonWebKey }, encryptedKeyB64: string): Buffer {
+    if (header.alg !== JWE_ALG) throw new PayloadDecryptionError(`JWE must use ${JWE_ALG} with ${JWE_ENC}`);
     if (typeof header.kid !== 'string') throw new PayloadDecryptionError('JWE header has no kid');
     const privateKey = this.privateKey(header.kid);
     if (!privateKey) throw new UnknownDecryptionKeyError(`no payload-encryption key with kid ${header.kid} here`);
@@ -205,8 +257,30 @@ export class PayloadOpener {
       throw new PayloadDecryptionError('JWE key agreement or key unwrap failed (wrong key or tampered header)');
     }
     if (cek.length !== 32) throw new PayloadDecryptionError('JWE content-encryption key is not 256 bits');
-    this.ceks.set(cacheKey, cek);
-    if (this.ceks.size > this.cacheSize) this.ceks.delete(this.ceks.keys().next().value as string);
     return cek;
+  }
+
+  /** Opens what sealForRecipients() sealed, with whichever recipient entry is this service's. */
+  openDetached(jwe: DetachedGeneralJwe, ciphertext: Buffer): Buffer {
+    let header: { enc?: unknown; zip?: unknown; crit?: unknown };
+    try {
+      header = JSON.parse(Buffer.from(jwe.protected, 'base64url').toString('utf8')) as typeof header;
+    } catch {
+      throw new PayloadDecryptionError('JWE protected header is not JSON');
+    }
+    if (header.enc !== JWE_ENC || header.zip !== undefined || header.crit !== undefined) throw new PayloadDecryptionError(`JWE must use ${JWE_ENC}, without zip or crit`);
+    // A shorter tag would be accepted by node:crypto: insist on the full 128 bits (and a 96-bit IV).
+    if (!/^[A-Za-z0-9_-]{16}$/.test(jwe.iv) || !/^[A-Za-z0-9_-]{22}$/.test(jwe.tag)) throw new PayloadDecryptionError('JWE needs a 96-bit IV and a 128-bit tag');
+    const mine = jwe.recipients.find((r) => typeof r.header?.kid === 'string' && this.privateKey(r.header.kid));
+    if (!mine) throw new UnknownDecryptionKeyError(`none of the keys ${jwe.recipients.map((r) => String(r.header?.kid)).join(', ')} is here`);
+    const cek = this.unwrap(mine.header, mine.encrypted_key);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', cek, Buffer.from(jwe.iv, 'base64url'));
+      decipher.setAAD(Buffer.from(jwe.protected, 'ascii'));
+      decipher.setAuthTag(Buffer.from(jwe.tag, 'base64url'));
+      return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+    } catch {
+      throw new PayloadDecryptionError('ciphertext, IV, tag or header does not authenticate');
+    }
   }
 }

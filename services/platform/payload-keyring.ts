@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createPrivateKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { JWE_ALG, PayloadOpener, PayloadSealer, type RecipientKey } from './payload-jwe.js';
+import { JWE_ALG, PayloadOpener, PayloadSealer, sealForRecipients, type DetachedGeneralJwe, type RecipientKey } from './payload-jwe.js';
 import type { KeyService } from './key-purposes.js';
 import type { PublicKeyset } from './public-keyset.js';
 
@@ -98,4 +98,27 @@ export function sealerFor(keyset: PublicKeyset, recipient: KeyService): PayloadS
     if (!current) throw new Error(`the public keyset holds no current payload-encryption key of the ${recipient} service (run \`lgsp keys init\`)`);
     return current;
   });
+}
+
+/** Which services read stored attachments: the runner delivers them, the gateway serves downloads. */
+const ATTACHMENT_READERS: readonly KeyService[] = ['runner', 'gateway'];
+
+/**
+ * Encryption at rest for the attachment store (services/attachments): bytes sealed for every
+ * reader's current key, opened with this service's own keys. Structurally the store's
+ * AttachmentSealing (the platform library imports no service).
+ */
+export function attachmentSealing(keyset: PublicKeyset, opener: PayloadOpener): { seal(bytes: Buffer): { sealing: string; content: Buffer }; open(sealing: string, content: Buffer): Buffer } {
+  return {
+    seal(bytes) {
+      const recipients = ATTACHMENT_READERS.map((service) => {
+        const current = keyset.currentKey('payload-encryption', service);
+        if (!current) throw new Error(`the public keyset holds no current payload-encryption key of the ${service} service (run \`lgsp keys init\`)`);
+        return current;
+      });
+      const { jwe, ciphertext } = sealForRecipients(bytes, recipients);
+      return { sealing: JSON.stringify(jwe), content: ciphertext };
+    },
+    open: (sealing, content) => opener.openDetached(JSON.parse(sealing) as DetachedGeneralJwe, content),
+  };
 }

@@ -14,7 +14,7 @@ export class PayloadSealing {
     /** Seals for the service on the other side (the gateway seals for the runner and vice versa). */
     private readonly sealer: PayloadSealer,
     /** Opens what was sealed for this service. */
-    private readonly opener: PayloadOpener,
+    readonly opener: PayloadOpener,
   ) {}
 
   /** A payload as a compact JWE of its JSON (the bytes payloadDigest was computed over). */

@@ -19,7 +19,7 @@ import { prometheusConnectorMetrics } from './connector-metrics.js';
 import { Registry } from '../platform/registry.js';
 import { startLedger } from '../ledger/ledger.js';
 import { openDecryptionKeyring, openServiceKeys } from '../platform/key-files.js';
-import { payloadOpener, sealerFor } from '../platform/payload-keyring.js';
+import { attachmentSealing, payloadOpener, sealerFor } from '../platform/payload-keyring.js';
 import { PayloadSealing } from '../platform/sealed-payload.js';
 import { PublicKeyset } from '../platform/public-keyset.js';
 import { busRecordVerifier } from '../platform/record-writers.js';
@@ -133,7 +133,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
 
   // Attachments (the claim check) live in the shared PostgreSQL database.
   const db = await openDatabase(config.databaseUrl, { applicationName: `lgsp-runner-${instanceId()}`, onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
-  const attachments = openAttachmentStore(db);
+  const attachments = openAttachmentStore(db, attachmentSealing(publicKeys, payloads.opener));
   const slots = new Map<string, ConnectorSlot>();
   const metrics = createMetricsRegistry('runner');
   // The ledger (services/ledger) builds the status timelines and inboxes the gateways serve; the

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type BusConfig } from '../../services/platform/config.js';
 import type { RegistryData } from '../../services/platform/registry.js';
-import { createTestKeys } from './test-keys.js';
+import { createTestKeys, type TestKeys } from './test-keys.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
 import { gatewayModules } from '../../services/composition/gateway-modules.js';
 import { startRunner, type RunningRunner } from '../../services/runner/runner-service.js';
@@ -30,6 +30,8 @@ export interface EdocBus {
   gateway: RunningGateway;
   runner: RunningRunner;
   qlvb: QlvbSimulator;
+  /** The bus's keys (tests open sealed payloads with them). */
+  keys: TestKeys;
   client(clientId: string): BusClient;
   stop(): Promise<void>;
 }
@@ -98,6 +100,7 @@ export async function startEdocBus(
     gateway,
     runner,
     qlvb,
+    keys,
     client: (clientId) => new BusClient(gateway.url, prepared.clients.get(clientId)!),
     async stop() {
       if (stopped) return;
