@@ -52,8 +52,9 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   const signingKeys = await openServiceKeys(config.keysDir, 'gateway', ['token', 'record', 'delivery'] as const);
   const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
   // Payloads travel sealed for the runner, which hands them to connectors; what the runner
-  // seals for the gateway (inbox deposits, replies) the gateway opens when it serves them.
-  const payloads = new PayloadSealing(sealerFor(publicKeys, 'runner'), payloadOpener(openDecryptionKeyring(config.keysDir, 'gateway')));
+  // seals for the gateway (inbox deposits, replies) the gateway opens when it serves them; what
+  // it stores for itself (document subjects, status descriptions) it seals for its own key.
+  const payloads = new PayloadSealing(sealerFor(publicKeys, 'runner'), payloadOpener(openDecryptionKeyring(config.keysDir, 'gateway')), sealerFor(publicKeys, 'gateway'));
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka(`lgsp-gateway-${instanceId}`, config, 'gateway', log);
   const db = await openDatabase(config.databaseUrl, {

@@ -15,7 +15,20 @@ export class PayloadSealing {
     private readonly sealer: PayloadSealer,
     /** Opens what was sealed for this service. */
     readonly opener: PayloadOpener,
+    /** Seals for this service itself: what it stores and alone reads back (document subjects). */
+    private readonly ownSealer?: PayloadSealer,
   ) {}
+
+  /** Text this service stores for itself, sealed (a compact JWE). */
+  sealText(text: string): string {
+    if (!this.ownSealer) throw new Error('this service seals nothing for itself');
+    return this.ownSealer.seal(text);
+  }
+
+  /** Text sealText() stored; text stored before encryption as it is. */
+  openText(stored: string): string {
+    return looksLikeCompactJwe(stored) ? this.opener.open(stored).toString('utf8') : stored;
+  }
 
   /** A payload as a compact JWE of its JSON (the bytes payloadDigest was computed over). */
   seal(payload: unknown, json = JSON.stringify(payload)): string {

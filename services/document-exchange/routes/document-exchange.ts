@@ -40,7 +40,7 @@ function xmlProblem(err: unknown): ProblemError {
 
 async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHost): Promise<SubmissionHook[]> {
   const exchange: DocumentExchange = {
-    documents: new DocumentStore(ctx.db),
+    documents: new DocumentStore(ctx.db, { seal: (text) => ctx.payloads.sealText(text), open: (stored) => ctx.payloads.openText(stored) }),
     inbox: new InboxStore(ctx.db, (envelope) => ctx.payloads.openEnvelope(envelope)),
     attachments: openAttachmentStore(ctx.db, attachmentSealing(ctx.publicKeys, ctx.payloads.opener)),
   };
