@@ -267,6 +267,10 @@ t.test('on a running bus', async (t) => {
       return records.find((rec) => JSON.parse(rec.value).id === second.body.id);
     });
     t.equal(decodeProtectedHeader(onTopic.headers[SIGNATURE_HEADER]).kid, kid('gateway', 'record'), 'the message record carries the new gateway record key');
+    t.equal(decodeProtectedHeader(JSON.parse(onTopic.value).data).kid, kid('runner', 'payload-encryption'), 'its payload is sealed for the runner\'s new payload-encryption key');
+    const sealedBefore = (await readTopic(bus.config.kafkaBrokers, topics.message('notice'), 1, 3000)).find((rec) => JSON.parse(rec.value).id === first.body.id)!;
+    t.not(decodeProtectedHeader(JSON.parse(sealedBefore.value).data).kid, kid('runner', 'payload-encryption'), 'the record before the rotation was sealed for the old key');
+    t.match(bus.keys.openPayload('runner', JSON.parse(sealedBefore.value).data), { subject: 'before the rotation' }, 'and the runner still opens it (earlier keys are kept)');
     const status = await eventually(async () => {
       const s = await sender.status(second.body.id);
       return s.body.status === 'delivered' ? s : null;

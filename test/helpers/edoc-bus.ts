@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type BusConfig } from '../../services/platform/config.js';
+import { loadConfig, type BusConfig, type KafkaSettings } from '../../services/platform/config.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { createTestKeys, type TestKeys } from './test-keys.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
@@ -16,7 +16,8 @@ import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
 import { QlvbSimulator, type SimulatedSystem } from '../../services/qlvb-simulator/qlvb-simulator.js';
 import { seedRegistry, uniquePrefix } from './test-bus.js';
-import { grantTestAcls, testKafkaSettings } from './test-kafka.js';
+import { testKafkaSettings } from './test-kafka.js';
+import { provisionBusAcls } from '../../services/platform/kafka-acls.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { openDatabase, type Database } from '../../services/platform/database.js';
 
@@ -38,7 +39,13 @@ export interface EdocBus {
 
 export async function startEdocBus(
   t: { teardown(fn: () => unknown): void },
-  opts: { name: string; config?: Partial<BusConfig>; adjustRegistry?: (seeds: RegistryData) => void },
+  opts: {
+    name: string;
+    config?: Partial<BusConfig>;
+    adjustRegistry?: (seeds: RegistryData) => void;
+    /** A broker of the test's own: its client settings instead of the environment's. */
+    kafka?: KafkaSettings;
+  },
 ): Promise<EdocBus> {
   const dataDir = mkdtempSync(join(tmpdir(), `lgsp-${opts.name}-`));
   const keys = await createTestKeys(dataDir);
@@ -56,7 +63,7 @@ export async function startEdocBus(
   const database = await createTestDatabase(opts.name);
   const config = loadConfig(
     {
-      ...testKafkaSettings(),
+      ...(opts.kafka ?? testKafkaSettings()),
       dataDir,
       databaseUrl: database.url,
       keysDir: keys.keysDir,
@@ -88,7 +95,7 @@ export async function startEdocBus(
   const qlvb = new QlvbSimulator({ gatewayUrl: issuer, getKey: keys.publicKeys.resolver('delivery'), systems, answerDelayMs: 50, pollIntervalMs: 200 });
   await qlvb.app.listen({ port: qlvbPort, host: '127.0.0.1' });
   const db = await openDatabase(database.url);
-  await grantTestAcls(config.topicPrefix);
+  await provisionBusAcls(opts.kafka ?? testKafkaSettings(), config.topicPrefix);
   const gateway = await startGateway(config, { port, modules: gatewayModules });
   const runner = await startRunner(config, { connectors: ['document-management'] });
   qlvb.startPolling();
