@@ -7,7 +7,7 @@
 // of those places (so a wrong directory, compression or an empty dump cannot pass the test),
 // and the receivers got subject and attachment intact.
 import t from 'tap';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,6 +18,9 @@ import type { KafkaSettings } from '../services/platform/config.js';
 import { startConsole } from '../services/console/console-service.js';
 import { startAuditService } from '../services/audit/audit-service.js';
 import { startEdocBus } from './helpers/edoc-bus.js';
+import { createEnvelope } from '../services/platform/envelope.js';
+import { PayloadSealer } from '../services/platform/payload-jwe.js';
+import { InboxStore } from '../services/document-exchange/inbox-store.js';
 import { eventually } from './helpers/test-bus.js';
 
 const PG_DUMP = ['/usr/lib/postgresql/15/bin/pg_dump', '/usr/bin/pg_dump'].find((p) => existsSync(p));
@@ -156,5 +159,19 @@ t.test('payloads and attachments are ciphertext on every topic, in the broker fi
     for (const table of ['attachment_blobs', 'document_inbox', 'document_documents', 'document_history', 'console_dead_letters', 'console_messages', 'gateway_message_events', 'audit_entries']) t.ok(dump.includes(Buffer.from(`COPY public.${table} `)), `the dump holds ${table}`);
     for (const [name, bytes] of markers) t.notOk(dump.includes(bytes), `no ${name} in the database`);
     t.ok(dump.includes(messageId), 'the message id is found in the dump');
+  });
+
+  await t.test('an inbox item sealed for a lost key: listed with its metadata, refused with PAYLOAD_UNREADABLE, the rest served', async (t) => {
+    bus.qlvb.down.add('xa-hoaphuoc-qlvb'); // the simulated system stops polling: the test reads its inbox
+    const lost = new PayloadSealer(() => ({ kid: 'a-key-nobody-has', key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey }));
+    const envelope = createEnvelope({ type: 'edoc.status', from: { member: '000.00.00.H49', system: 'vp-ubnd-qlvb' }, to: { member: 'H49.242.10', service: 'document-exchange' }, data: { statusCode: '03' } });
+    await new InboxStore(bus.db).deposit([{ envelope: { ...envelope, data: lost.seal(JSON.stringify(envelope.data)) }, system: 'xa-hoaphuoc-qlvb', depositedAt: new Date().toISOString() }]);
+    const commune = bus.client('xa-hoaphuoc-qlvb');
+    const list = await commune.request('GET', '/v1/inbox');
+    t.equal(list.status, 200, 'the inbox is still served');
+    t.match(list.body.items.find((i: { id: string }) => i.id === envelope.id), { id: envelope.id, type: 'edoc.status', unreadable: true }, 'the item is listed with its metadata');
+    const item = await commune.request('GET', `/v1/inbox/${envelope.id}`);
+    t.equal(item.status, 502);
+    t.match(item.body, { code: 'PAYLOAD_UNREADABLE', status: 502 });
   });
 });

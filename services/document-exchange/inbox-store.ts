@@ -15,6 +15,11 @@ export interface InboxItem {
   depositedAt: string;
   ackedAt: string | null;
   envelope: Envelope<Record<string, unknown>>;
+  /**
+   * Why the payload cannot be opened (its key lost, or the row tampered with): the item keeps
+   * its metadata, its `data` is empty, and the rest of the inbox is served as usual.
+   */
+  unreadable?: string;
 }
 
 interface Row {
@@ -47,7 +52,14 @@ export class InboxStore {
     private readonly open: EnvelopeOpener = (e) => e,
   ) {}
 
-  private toItem = (row: Row): InboxItem => ({ ...row, envelope: this.open(JSON.parse(row.envelope) as Envelope) as Envelope<Record<string, unknown>> });
+  private toItem = (row: Row): InboxItem => {
+    const stored = JSON.parse(row.envelope) as Envelope<Record<string, unknown>>;
+    try {
+      return { ...row, envelope: this.open(stored) as Envelope<Record<string, unknown>> };
+    } catch (err) {
+      return { ...row, envelope: { ...stored, data: {} }, unreadable: (err as Error).message };
+    }
+  };
 
   /**
    * Idempotent: a message id is deposited once, and stays acknowledged once acknowledged (an
