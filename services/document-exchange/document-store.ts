@@ -116,6 +116,16 @@ export class DocumentStore {
     await q.query('INSERT INTO document_attachment_access (sha256, member) VALUES ($1, $2) ON CONFLICT DO NOTHING', [sha256, member]);
   }
 
+  /** Stored text opened; null when absent or sealed for a key the gateway no longer has (the rest of the view still serves). */
+  private openOrNull(stored: string | null): string | null {
+    if (stored === null) return null;
+    try {
+      return this.text.open(stored);
+    } catch {
+      return null;
+    }
+  }
+
   async document(documentId: string): Promise<DocumentView | null> {
     const { rows: docs } = await this.db.query<{ sender: string; subject: string | null; sentAt: string }>(
       'SELECT sender, subject, sent_at AS "sentAt" FROM document_documents WHERE document_id = $1',
@@ -142,13 +152,16 @@ export class DocumentStore {
     return {
       documentId,
       from: doc.sender,
-      subject: doc.subject === null ? null : this.text.open(doc.subject),
+      subject: this.openOrNull(doc.subject),
       sentAt: doc.sentAt,
       recipients: recipients.rows.map((r) => ({
         member: r.member,
         messageId: r.messageId,
         state: r.state,
-        history: history.rows.filter((h) => h.member === r.member).map(({ member: _member, description, ...h }) => ({ ...h, ...(description ? { description: this.text.open(description) } : {}) })),
+        history: history.rows.filter((h) => h.member === r.member).map(({ member: _member, description: stored, ...h }) => {
+          const description = this.openOrNull(stored);
+          return { ...h, ...(description ? { description } : {}) };
+        }),
       })),
       packages: packages.rows,
     };
