@@ -3,7 +3,7 @@
 // chained as sent — each entry keeps the record's signature, untrusted records become 'rejected'
 // entries, the API is for operators only, and `lgsp audit verify` catches a store edited after
 // the fact, even with the hash chain recomputed.
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import t from 'tap';
@@ -243,6 +243,24 @@ t.test('audit service over real Kafka', async (t) => {
 
     t.equal(await runAuditVerify(['--database', database.url, '--keys', keysFile], out), 0, lines.join('\n'));
     t.match(lines.join('\n'), /6 entries, \d+ checkpoints[\s\S]*OK/);
+
+    // A developer on `npm start`'s stack sets no KAFKA_* at all: verify finds the stack's broker,
+    // CA and credentials in stack.json and still checks the published checkpoints.
+    const stackDir = t.testdir();
+    const saved = Object.fromEntries(['KAFKA_BROKERS', 'KAFKA_SSL_CA_FILE', 'KAFKA_CREDENTIALS_DIR', 'LGSP_DATA_DIR', 'LGSP_TOPIC_PREFIX'].map((n) => [n, process.env[n]]));
+    writeFileSync(join(stackDir, 'stack.json'), JSON.stringify({ kafka: { bootstrapServers: saved.KAFKA_BROKERS, sslCaFile: saved.KAFKA_SSL_CA_FILE, credentialsDir: saved.KAFKA_CREDENTIALS_DIR } }));
+    for (const n of ['KAFKA_BROKERS', 'KAFKA_SSL_CA_FILE', 'KAFKA_CREDENTIALS_DIR']) delete process.env[n];
+    process.env.LGSP_DATA_DIR = stackDir;
+    process.env.LGSP_TOPIC_PREFIX = config.topicPrefix;
+    lines.length = 0;
+    try {
+      t.equal(await runAuditVerify(['--database', database.url, '--keys', keysFile], out), 0, lines.join('\n'));
+    } finally {
+      for (const [n, v] of Object.entries(saved)) if (v === undefined) delete process.env[n];
+      else process.env[n] = v;
+    }
+    t.match(lines.join('\n'), /checkpoints on Kafka: [1-9]\d* checked/, 'the stack broker\'s published checkpoints were read');
+    lines.length = 0;
 
     // Public keys only: the keyset alone, copied where no private key lives, is all it needs;
     // handed a private key file instead, it refuses to use it.

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { kafkaSettingsFromEnv, loadConfig } from '../platform/config.js';
+import { kafkaSettingsFromEnv, loadConfig, type KafkaSettings } from '../platform/config.js';
 import { PublicKeyset } from '../platform/public-keyset.js';
 import { verifyAuditChain } from './chain-verifier.js';
 import { readPublishedCheckpoints } from './checkpoint-topic.js';
@@ -26,7 +26,8 @@ cut together with its stored checkpoints). Only public keys are used.
   --keys          the public keyset (JWKS, e.g. saved from GET /.well-known/jwks.json) whose
                   checkpoint keys verify the checkpoints and record keys the entries' records
                   (default: LGSP_JWKS_FILE; never a private key file; --jwks is the same)
-  --brokers       Kafka holding the checkpoint topic (default: KAFKA_BROKERS; none: not checked),
+  --brokers       Kafka holding the checkpoint topic (default: KAFKA_BROKERS, else the broker of
+                  the stack npm start runs, from .lgsp/dev/stack.json; none: not checked),
                   read as the audit principal (KAFKA_SSL_CA_FILE, KAFKA_SASL_* or KAFKA_CREDENTIALS_DIR)
   --topic-prefix  the bus's topic prefix (default: LGSP_TOPIC_PREFIX)
 Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or missing file.`;
@@ -36,13 +37,37 @@ export interface CommandOutput {
   error(line: string): void;
 }
 
-function stackDatabaseUrl(dataDir: string): string {
+interface StackFile {
+  postgres?: { url?: unknown };
+  kafka?: { bootstrapServers?: unknown; sslCaFile?: unknown; credentialsDir?: unknown; plaintext?: unknown };
+}
+
+/** What `npm start` recorded about its stack (.lgsp/dev/stack.json), if it ran here. */
+function readStackFile(dataDir: string): StackFile {
   try {
-    const stack = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as { postgres?: { url?: unknown } };
-    return typeof stack.postgres?.url === 'string' ? stack.postgres.url : '';
+    return JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as StackFile;
   } catch {
-    return '';
+    return {};
   }
+}
+
+function stackDatabaseUrl(stack: StackFile): string {
+  return typeof stack.postgres?.url === 'string' ? stack.postgres.url : '';
+}
+
+/**
+ * The Kafka of the stack `npm start` runs, as the audit principal: without it a developer's
+ * `lgsp audit verify` silently skipped the published checkpoints, the half that reveals a cut tail.
+ */
+function stackKafkaSettings(stack: StackFile): Partial<KafkaSettings> {
+  const kafka = stack.kafka;
+  if (typeof kafka?.bootstrapServers !== 'string' || !kafka.bootstrapServers) return {};
+  return {
+    kafkaBrokers: kafka.bootstrapServers.split(',').map((b) => b.trim()).filter(Boolean),
+    ...(typeof kafka.sslCaFile === 'string' ? { kafkaSslCaFile: kafka.sslCaFile } : {}),
+    ...(typeof kafka.credentialsDir === 'string' ? { kafkaCredentialsDir: kafka.credentialsDir } : {}),
+    ...(kafka.plaintext === true ? { kafkaPlaintext: true } : {}),
+  };
 }
 
 /** The URL without its password, for messages. */
@@ -86,12 +111,19 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
   let keysFile = args.keys ?? args.jwks;
   let brokers = args.brokers?.split(',').map((b) => b.trim()).filter(Boolean);
   let topicPrefix = args['topic-prefix'];
+  let kafkaSettings = kafkaSettingsFromEnv();
   if (!databaseUrl || !keysFile || !brokers || topicPrefix === undefined) {
     try {
       const config = loadConfig();
+      const stack = readStackFile(config.dataDir);
       // Without DATABASE_URL, the PostgreSQL that `npm start` runs (recorded in stack.json).
-      databaseUrl ??= config.databaseUrl || stackDatabaseUrl(config.dataDir);
+      databaseUrl ??= config.databaseUrl || stackDatabaseUrl(stack);
       keysFile ??= config.jwksFile;
+      if (!brokers && config.kafkaBrokers.length === 0) {
+        // Without KAFKA_BROKERS, the broker of that stack, with its CA and credentials.
+        kafkaSettings = { ...kafkaSettings, ...stackKafkaSettings(stack) };
+        brokers = kafkaSettings.kafkaBrokers;
+      }
       brokers ??= config.kafkaBrokers;
       topicPrefix ??= config.topicPrefix;
     } catch (err) {
@@ -127,7 +159,7 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
       return 2;
     }
     const checkpointTopic = topicsFor(topicPrefix).auditCheckpoints;
-    const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', { ...kafkaSettingsFromEnv(), kafkaBrokers: brokers }, 'audit'), checkpointTopic, topicPrefix) : undefined;
+    const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', { ...kafkaSettings, kafkaBrokers: brokers }, 'audit'), checkpointTopic, topicPrefix) : undefined;
     result = await verifyAuditChain(pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true }), published);
   } catch (err) {
     out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(err as Error).message}`);

@@ -261,6 +261,8 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
         managedByStack: kafka !== null,
         // Paths only (KAFKA_SSL_CA_FILE, KAFKA_CREDENTIALS_DIR for operator tools); the passwords stay in their files.
         ...(kafka?.security ? { sslCaFile: kafka.security.caFile, credentialsDir: kafka.security.credentialsDir } : {}),
+        // A broker of the stack's own started with LGSP_KAFKA_PLAINTEXT=1: tools must not try TLS.
+        ...(kafka && !kafka.security ? { plaintext: true } : {}),
       },
       postgres: { managedByStack: postgres !== null, ...(postgres ? { url: postgres.url, dataDir: postgres.dataDir } : {}) },
       clientsDir: prepared.clientsDir,
