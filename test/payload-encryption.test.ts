@@ -21,6 +21,7 @@ import { startEdocBus } from './helpers/edoc-bus.js';
 import { createEnvelope } from '../services/platform/envelope.js';
 import { PayloadSealer } from '../services/platform/payload-jwe.js';
 import { InboxStore } from '../services/document-exchange/inbox-store.js';
+import { signBatch } from '../services/platform/record-signing.js';
 import { eventually } from './helpers/test-bus.js';
 
 const PG_DUMP = ['/usr/lib/postgresql/15/bin/pg_dump', '/usr/bin/pg_dump'].find((p) => existsSync(p));
@@ -173,5 +174,22 @@ t.test('payloads and attachments are ciphertext on every topic, in the broker fi
     const item = await commune.request('GET', `/v1/inbox/${envelope.id}`);
     t.equal(item.status, 502);
     t.match(item.body, { code: 'PAYLOAD_UNREADABLE', status: 502 });
+  });
+
+  await t.test('a genuine record sealed for a lost runner key is dead-lettered with the reason, never delivered', async (t) => {
+    const lost = new PayloadSealer(() => ({ kid: 'a-lost-runner-key', key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey }));
+    const envelope = createEnvelope({ type: 'edoc.send', from: { member: '000.00.00.H49', system: 'vp-ubnd-qlvb' }, to: { member: '000.00.15.H49', service: 'document-exchange' }, data: { header: { documentId: 'x' } } });
+    const value = JSON.stringify({ ...envelope, data: lost.seal(JSON.stringify(envelope.data)) });
+    const [signature] = signBatch([value], await bus.keys.signing('gateway', 'record'), 60);
+    const producer = createKafka('proof-forger', kafka.clientSettings(), 'admin').producer();
+    await producer.connect();
+    await producer.send({ topic: `${bus.config.topicPrefix}lgsp.msg.document-exchange`, acks: -1, messages: [{ key: `000.00.15.H49:${envelope.id}`, value, headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...signature } }] });
+    await producer.disconnect();
+    const dead = await eventually(async () => {
+      const records = (await readAllTopics(kafka.clientSettings(), `${bus.config.topicPrefix}lgsp.dlq.`)).get(`${bus.config.topicPrefix}lgsp.dlq.document-management`) ?? [];
+      return records.find((r) => r.includes(Buffer.from(envelope.id))) ?? null;
+    }, 30_000, 500);
+    t.match(dead.toString('latin1'), /payload cannot be decrypted: no payload-encryption key with kid a-lost-runner-key/, 'the dead letter says why');
+    t.notOk(docs('so-tp-qlvb').some((d) => d.messageId === envelope.id), 'nothing reached the receiver');
   });
 });
