@@ -130,7 +130,6 @@ export async function openServiceKeys<P extends KeyPurpose>(keysDir: string, ser
   return out;
 }
 
-
 /** The decryption keys of `service` (its own directory only, watched); a missing file is an error. */
 export function openDecryptionKeyring(keysDir: string, service: KeyService): DecryptionKeyring {
   const file = privateKeyFile(keysDir, service, 'payload-encryption');
