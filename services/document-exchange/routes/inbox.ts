@@ -57,6 +57,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     schema: {
       tags: ['inbox'],
       summary: 'Messages waiting for the calling system (pull delivery), oldest first',
+      description: 'An item the bus can no longer decrypt (a lost key) is listed with `unreadable: true`; fetching it answers 502 PAYLOAD_UNREADABLE.',
       security: [{ bearer: [] }],
       querystring: {
         type: 'object',
