@@ -144,6 +144,15 @@ t.test('payloads and attachments are ciphertext on every topic, in the broker fi
     t.ok(topics.get(`${bus.config.topicPrefix}lgsp.dlq.document-management`)?.length, 'the dead-letter topic holds the refused copy');
     for (const [name, bytes] of markers) t.notOk(all.some((r) => r.includes(bytes)), `no ${name} in any record`);
     t.ok(all.some((r) => r.includes(messageId)), 'the message id (clear metadata) is found');
+    // The three copies of the fan-out were sealed in one key session: one ECDH, one wrapped key.
+    const messages = topics.get(`${bus.config.topicPrefix}lgsp.msg.document-exchange`) ?? [];
+    const sealed = to.map((member) => {
+      const record = messages.find((r) => r.includes(Buffer.from(idOf(member))));
+      return record ? /"data":"([A-Za-z0-9_.-]+)"/.exec(record.toString('latin1'))?.[1] ?? '' : '';
+    });
+    t.ok(sealed.every((jwe) => jwe.split('.').length === 5), 'each copy\'s payload is a compact JWE');
+    t.equal(new Set(sealed.map((jwe) => jwe.split('.')[1])).size, 1, 'the copies share one wrapped content-encryption key');
+    t.equal(new Set(sealed.map((jwe) => jwe.split('.')[2])).size, sealed.length, 'each record has its own IV');
   });
 
   await t.test('the broker\'s log files of those topics', async (t) => {
