@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { databaseClientConfig } from '../services/platform/database-connection.js';
 import t from 'tap';
 import { v7 as uuidv7 } from 'uuid';
 import { createTestKeys } from './helpers/test-keys.js';
@@ -142,7 +143,7 @@ t.test('audit leader killed under load: the standby continues and the chain stay
   // Cut the tail together with the stored checkpoints that cover it: the database alone looks
   // intact, the checkpoints published on Kafka do not agree.
   const cut = sent - 10;
-  const attacker = new pg.Client({ connectionString: database.url });
+  const attacker = new pg.Client(databaseClientConfig(database.url));
   await attacker.connect();
   await attacker.query('SET session_replication_role = replica');
   await attacker.query('DELETE FROM audit_entries WHERE seq > $1', [cut]);

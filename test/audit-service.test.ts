@@ -6,6 +6,7 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { databaseClientConfig } from '../services/platform/database-connection.js';
 import t from 'tap';
 import { v7 as uuidv7 } from 'uuid';
 import { loadConfig } from '../services/platform/config.js';
@@ -274,7 +275,7 @@ t.test('audit service over real Kafka', async (t) => {
     lines.length = 0;
 
     // An owner of the tables can switch the append-only triggers off; the chain still tells.
-    const attacker = new pg.Client({ connectionString: database.url });
+    const attacker = new pg.Client(databaseClientConfig(database.url));
     await attacker.connect();
     await attacker.query('SET session_replication_role = replica');
     await attacker.query(`UPDATE audit_entries SET body = replace(body, '"delivered"', '"dead_lettered"') WHERE seq = $1`, [deliveredSeq]);
@@ -286,7 +287,7 @@ t.test('audit service over real Kafka', async (t) => {
     // A thorough attacker also recomputes every hash from there on and removes the stored
     // checkpoints (and verify is not given the brokers): the entry no longer matches the signed
     // record it keeps, which needs a platform private key to forge.
-    const rewriter = new pg.Client({ connectionString: database.url });
+    const rewriter = new pg.Client(databaseClientConfig(database.url));
     await rewriter.connect();
     await rewriter.query('SET session_replication_role = replica');
     const rows = (await rewriter.query<{ seq: string; event_id: string; at: string; recorded_at: string; body: string; prev_hash: string }>(

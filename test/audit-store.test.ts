@@ -2,6 +2,7 @@
 // append-only enforcement, and each kind of tampering an attacker with owner rights on the
 // tables (able to switch the triggers off) could try. Each test gets a database of its own.
 import pg from 'pg';
+import { databaseClientConfig } from '../services/platform/database-connection.js';
 import t, { type Test } from 'tap';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { v7 as uuidv7 } from 'uuid';
@@ -70,7 +71,7 @@ async function auditDatabase(t: Test): Promise<AuditDatabase> {
     verify: () => verifyAuditChain(db.pool, keystore.keyResolver(), keystore.publicKeyLookup()),
   };
   async function tamperWith(fn: (client: pg.Client) => Promise<void>): Promise<void> {
-    const client = new pg.Client({ connectionString: database.url });
+    const client = new pg.Client(databaseClientConfig(database.url));
     await client.connect();
     try {
       await client.query('SET session_replication_role = replica');

@@ -10,6 +10,7 @@ import { parseAllDocuments, parse } from 'yaml';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { ENV_KEYS } from '../services/platform/config.js';
 import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../services/platform/service-node-flags.js';
+import { DATABASE_SERVICES, databaseRoleName, type DatabaseService } from '../services/platform/database-roles.js';
 
 const deploy = join(PROJECT_ROOT, 'deploy');
 
@@ -112,7 +113,15 @@ t.test('kubernetes: Strimzi, CloudNativePG, probed Deployments, HPAs for gateway
     const names = [...Object.keys(configMap), ...c.env.map((e: { name: string }) => e.name)];
     for (const e of c.env) t.ok(readByCode.has(e.name), `${d.metadata.name}: ${e.name} is read by the code`);
     for (const key of NEEDED) t.ok(names.includes(key), `${d.metadata.name}: has ${key}`);
-    t.same(c.env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef, { name: `${kinds('Cluster')[0].metadata.name}-app`, key: 'uri' }, `${d.metadata.name}: DATABASE_URL from the CloudNativePG app secret`);
+    // PostgreSQL: its own role (a CloudNativePG managed role whose password Secret also holds
+    // the URI) over TLS verified against the cluster's CA, never the owner's app Secret.
+    const cluster = kinds('Cluster')[0];
+    const dbService = serviceOf(scriptOf(c.command) ?? '');
+    t.same(c.env.find((e: any) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef, { name: `lgsp-db-${dbService}`, key: 'uri' }, `${d.metadata.name}: DATABASE_URL from its own role's Secret`);
+    const role = (cluster.spec.managed?.roles ?? []).find((r: any) => r.name === databaseRoleName(dbService as DatabaseService));
+    t.same(role && { login: role.login, secret: role.passwordSecret?.name }, { login: true, secret: `lgsp-db-${dbService}` }, `${d.metadata.name}: role ${databaseRoleName(dbService as DatabaseService)} managed by the cluster with that Secret's password`);
+    const dbCaMount = c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/etc/lgsp/db-ca');
+    t.equal(d.spec.template.spec.volumes.find((v: { name: string }) => v.name === dbCaMount?.name)?.secret?.secretName, `${cluster.metadata.name}-ca`, `${d.metadata.name}: the database CA (sslrootcert) mounted`);
     const principal = d.metadata.name;
     t.equal(c.env.find((e: any) => e.name === 'KAFKA_SASL_USERNAME')?.value, principal, `${principal}: its own Kafka principal`);
     t.same(c.env.find((e: any) => e.name === 'KAFKA_SASL_PASSWORD')?.valueFrom.secretKeyRef, { name: principal, key: 'password' }, `${principal}: its password from its KafkaUser's Secret`);
@@ -134,6 +143,14 @@ t.test('kubernetes: Strimzi, CloudNativePG, probed Deployments, HPAs for gateway
     const jwksDir = configMap.LGSP_JWKS_FILE.slice(0, configMap.LGSP_JWKS_FILE.lastIndexOf('/'));
     t.ok(volumeAt(jwksDir)?.configMap?.name, `${d.metadata.name}: the public keyset comes from a ConfigMap`);
   }
+  const cluster = kinds('Cluster')[0];
+  t.same(cluster.spec.postgresql.pg_hba, ['hostssl all all all scram-sha-256', 'host all all all reject'], 'PostgreSQL accepts only TLS connections with a password');
+  const roles = (cluster.spec.managed?.roles ?? []).map((r: { name: string }) => r.name);
+  t.ok(roles.every((r: string) => DATABASE_SERVICES.some((s) => databaseRoleName(s) === r)), 'every managed role is a service role of the migrations');
+  const migrate = kinds('Job').find((j) => j.metadata.name === 'lgsp-db-migrate');
+  const [mc] = migrate?.spec.template.spec.containers ?? [];
+  t.match(mc?.command.join(' '), /lgsp\.js db migrate --database "\$OWNER_URI\?sslmode=verify-full&sslrootcert=\/etc\/lgsp\/db-ca\/ca\.crt"/, 'a Job migrates as the owner, over verified TLS');
+  t.same(mc?.env.find((e: any) => e.name === 'OWNER_URI')?.valueFrom.secretKeyRef, { name: `${cluster.metadata.name}-app`, key: 'uri' }, 'with the owner (app) Secret, which no Deployment gets');
   const hpas = kinds('HorizontalPodAutoscaler');
   for (const target of ['lgsp-gateway', 'lgsp-runner']) {
     const hpa = hpas.find((h) => h.spec.scaleTargetRef.name === target);

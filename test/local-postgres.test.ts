@@ -1,11 +1,15 @@
 // The project's own PostgreSQL (services/local-postgres) and the shared database module: a
 // throwaway server of its own here (not DATABASE_URL), so stopping it hurts no other test.
 import t from 'tap';
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startLocalPostgres } from '../services/local-postgres/local-postgres.js';
 import { openDatabase, isDatabaseUnavailable, DatabaseUnavailableError } from '../services/platform/database.js';
 import { MIGRATIONS_DIR } from '../services/platform/migrations.js';
+import { databaseClientConfig } from '../services/platform/database-connection.js';
+import { withDatabase } from './helpers/test-database.js';
 
 const alive = (pid: number) => {
   try {
@@ -21,7 +25,9 @@ t.test('starts, migrates, survives a restart on its port and data, stops only it
   t.teardown(() => server.stop());
   const pid = server.pid!;
   t.ok(pid > 0 && alive(pid), 'postmaster running');
-  t.match(server.url, /^postgres:\/\/lgsp@127\.0\.0\.1:\d+\/lgsp$/);
+  // Secured by default: the owner's generated password, TLS verified against the server's own CA.
+  t.match(server.url, /^postgres:\/\/lgsp:[0-9a-f]{48}@127\.0\.0\.1:\d+\/lgsp\?sslmode=verify-full&sslrootcert=/);
+  t.notMatch(server.displayUrl, /[0-9a-f]{48}/, 'the display URL hides the password');
 
   // Two openers in one process share one pool and migrate once.
   const [a, b] = await Promise.all([openDatabase(server.url), openDatabase(server.url)]);
@@ -46,17 +52,38 @@ t.test('starts, migrates, survives a restart on its port and data, stops only it
   await b.close();
 
   // A fresh database on the same server migrates on its first open.
-  const admin = new pg.Client({ connectionString: server.url });
+  const admin = new pg.Client(databaseClientConfig(server.url));
   await admin.connect();
   await admin.query('create database second');
   await admin.end();
-  const second = await openDatabase(server.url.replace(/\/lgsp$/, '/second'));
+  const second = await openDatabase(withDatabase(server.url, 'second'));
   t.equal((await second.query('select * from gateway_messages')).rowCount, 0, 'tables exist');
   await second.close();
 
   const dir = server.dataDir;
   await server.stop();
   t.notOk(existsSync(dir), 'temp data dir removed');
+});
+
+t.test('a cluster from before passwords gets its owner password at its next start', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-pg-legacy-'));
+  chmodSync(dataDir, 0o755); // the postgres user (when we run as root) must reach its data dir
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const first = await startLocalPostgres({ dataDir, throwaway: true });
+  await first.stop();
+  // What a data dir made before this looked like: a cluster, and no stored owner password.
+  rmSync(join(first.credentialsDir, 'owner.json'));
+  const again = await startLocalPostgres({ dataDir, throwaway: true });
+  t.teardown(() => again.stop());
+  t.not(new URL(again.url).password, new URL(first.url).password, 'a new owner password');
+  const db = await openDatabase(again.url);
+  t.equal((await db.query('select 1 as one')).rows[0].one, 1, 'and it logs in with it');
+  await db.close();
+  const u = new URL(again.url);
+  u.password = 'not-the-password';
+  const open = new pg.Client(databaseClientConfig(u.toString()));
+  t.equal(await open.connect().then(() => 'connected', (err: { code?: string }) => err.code), '28P01', 'no trust left behind: a wrong password is refused');
+  await open.end().catch(() => undefined);
 });
 
 t.test('a missing DATABASE_URL is named at start', async (t) => {

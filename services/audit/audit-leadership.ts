@@ -6,6 +6,7 @@
 // (AUDIT_CHAIN_LOCK in audit-store.ts), so the chain stays linear even in the moment two
 // instances both believe they lead.
 import pg from 'pg';
+import { databaseClientConfig } from '../platform/database-connection.js';
 import type { Logger } from '../platform/logger.js';
 
 /** Session advisory lock held by the audit leader. */
@@ -59,12 +60,9 @@ export class AuditLeadership {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const client = new pg.Client({
-        connectionString: this.databaseUrl,
-        application_name: 'lgsp-audit-leader',
-        connectionTimeoutMillis: 3000,
-        keepAlive: true,
-      });
+      const client = new pg.Client(
+        databaseClientConfig(this.databaseUrl, { application_name: 'lgsp-audit-leader', connectionTimeoutMillis: 3000, keepAlive: true }),
+      );
       // A broken connection surfaces on the next ping; without a listener it would crash us.
       client.on('error', () => undefined);
       try {

@@ -15,6 +15,8 @@ import { readPublishedCheckpoints } from './checkpoint-topic.js';
 import { createKafka } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { parseCommandArgs, UsageError } from '../cli/cli-args.js';
+import { databaseClientConfig, explainConnectionError } from '../platform/database-connection.js';
+import { stackDatabaseUrl } from '../stack/stack-database.js';
 
 export const AUDIT_VERIFY_USAGE = `usage: lgsp audit verify [--database <postgres://…>] [--keys <jwks.json>] [--brokers <host:port,…>] [--topic-prefix <p>]
 
@@ -38,7 +40,6 @@ export interface CommandOutput {
 }
 
 interface StackFile {
-  postgres?: { url?: unknown };
   kafka?: { bootstrapServers?: unknown; sslCaFile?: unknown; credentialsDir?: unknown; plaintext?: unknown };
 }
 
@@ -49,10 +50,6 @@ function readStackFile(dataDir: string): StackFile {
   } catch {
     return {};
   }
-}
-
-function stackDatabaseUrl(stack: StackFile): string {
-  return typeof stack.postgres?.url === 'string' ? stack.postgres.url : '';
 }
 
 /**
@@ -116,8 +113,8 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     try {
       const config = loadConfig();
       const stack = readStackFile(config.dataDir);
-      // Without DATABASE_URL, the PostgreSQL that `npm start` runs (recorded in stack.json).
-      databaseUrl ??= config.databaseUrl || stackDatabaseUrl(stack);
+      // Without DATABASE_URL, the PostgreSQL that `npm start` runs (stack.json, its owner's password from its credentials dir).
+      databaseUrl ??= config.databaseUrl || stackDatabaseUrl(config.dataDir);
       keysFile ??= config.jwksFile;
       if (!brokers && config.kafkaBrokers.length === 0) {
         // Without KAFKA_BROKERS, the broker of that stack, with its CA and credentials.
@@ -150,7 +147,14 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     return 2;
   }
 
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, connectionTimeoutMillis: 5000, application_name: 'lgsp-audit-verify' });
+  let poolConfig: pg.PoolConfig;
+  try {
+    poolConfig = databaseClientConfig(databaseUrl, { max: 1, connectionTimeoutMillis: 5000, application_name: 'lgsp-audit-verify' });
+  } catch (err) {
+    out.error(`lgsp audit verify: ${(err as Error).message}`);
+    return 2;
+  }
+  const pool = new pg.Pool(poolConfig);
   let result;
   try {
     const tables = await pool.query<{ n: string }>("SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('audit_entries', 'audit_checkpoints')");
@@ -162,7 +166,7 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', { ...kafkaSettings, kafkaBrokers: brokers }, 'audit'), checkpointTopic, topicPrefix) : undefined;
     result = await verifyAuditChain(pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true }), published);
   } catch (err) {
-    out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(err as Error).message}`);
+    out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(explainConnectionError(err, databaseUrl) as Error).message}`);
     return 2;
   } finally {
     await pool.end().catch(() => undefined);

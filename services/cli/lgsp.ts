@@ -10,6 +10,8 @@ const USAGE = `usage: lgsp <command>
                              run the whole local stack (Kafka, PostgreSQL, gateways, runners, audit, simulators)
   audit verify [--database URL] [--keys F] [--brokers B]
                              recompute the audit hash chain and check every signed checkpoint
+  db migrate [--database URL]
+                             apply schema migrations and the service roles' grants as the owner
   token <clientId> [--dir D]  print an access token for a dev client (.lgsp/dev/clients/<clientId>.json)
   keys init                  create each service's signing keys and the public keyset (first run)
   keys rotate [--purpose P] [--service S]
@@ -43,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
         return runAuditVerify(rest);
       }
       break;
+    case 'db': {
+      const { runDbCommand } = await import('./db-command.js');
+      return runDbCommand(argv.slice(1));
+    }
     case 'token': {
       if (!sub) break;
       const { readFileSync } = await import('node:fs');

@@ -7,7 +7,9 @@
 // local PostgreSQL is started next to the broker. Exit code = the command's exit code.
 // The throwaway broker is secured (TLS, SCRAM, ACLs): the command gets KAFKA_SSL_CA_FILE and
 // KAFKA_CREDENTIALS_DIR (one credentials file per principal; the tests' admin grants each bus's
-// ACLs). LGSP_KAFKA_PLAINTEXT=1 starts a plaintext broker instead.
+// ACLs). LGSP_KAFKA_PLAINTEXT=1 starts a plaintext broker instead. The throwaway PostgreSQL
+// serves TLS with a password (DATABASE_URL carries sslmode=verify-full and the CA file);
+// LGSP_POSTGRES_PLAINTEXT=1 starts it without TLS.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
@@ -61,8 +63,8 @@ async function main(): Promise<void> {
     ? undefined
     : (async () => {
         const t0 = Date.now();
-        const started = await startLocalPostgres();
-        process.stderr.write(`[with-kafka] local PostgreSQL at 127.0.0.1:${started.port} (started in ${((Date.now() - t0) / 1000).toFixed(1)} s, log in ${started.dataDir}/postgres.log)\n`);
+        const started = await startLocalPostgres({ plaintext: process.env.LGSP_POSTGRES_PLAINTEXT === '1' });
+        process.stderr.write(`[with-kafka] local PostgreSQL at 127.0.0.1:${started.port}${started.caFile ? ' over TLS' : ' (PLAINTEXT)'} (started in ${((Date.now() - t0) / 1000).toFixed(1)} s, log in ${started.dataDir}/postgres.log)\n`);
         return started;
       })();
   // Started side by side; if one fails the other is stopped before we give up.

@@ -4,15 +4,22 @@
 // /usr/lib/postgresql/<major>/bin, or LGSP_PG_BIN). PostgreSQL refuses to run as root, so when
 // we are root (CI) every server command runs as the `postgres` system user through `runuser`,
 // on a data directory owned by that user.
+//
+// Like the local Kafka it is secured unless asked otherwise: TLS with a certificate made at its
+// first start (postgres-security.ts), pg_hba accepting only `hostssl` connections with a
+// password (scram-sha-256), and a generated superuser password. `plaintext: true` (the dev flag
+// LGSP_POSTGRES_PLAINTEXT=1 in with-kafka and npm start) keeps passwords but drops TLS.
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { chownSync, closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ownProcess, releaseProcess } from '../local-processes/owned-processes.js';
+import { databaseClientConfig } from '../platform/database-connection.js';
+import { credentialsDir, ensureServerTls, newLogin, readLogin, writeLogin, type DatabaseLogin, type PostgresTlsFiles } from './postgres-security.js';
 
 export interface LocalPostgresOptions {
   /** Keep the cluster here (reused on the next start). Default: a temp dir removed by stop(). */
@@ -24,11 +31,25 @@ export interface LocalPostgresOptions {
   throwaway?: boolean;
   /** Progress lines; the server's own log goes to <dataDir>/postgres.log. */
   log?: (line: string) => void;
+  /** No TLS (development only: LGSP_POSTGRES_PLAINTEXT=1). Passwords are required either way. */
+  plaintext?: boolean;
 }
 
 export interface LocalPostgres {
-  /** postgres://lgsp@127.0.0.1:<port>/lgsp — the value for DATABASE_URL. */
+  /**
+   * The superuser's (schema owner's) URL, the value for DATABASE_URL:
+   * postgres://lgsp:<password>@127.0.0.1:<port>/lgsp?sslmode=verify-full&sslrootcert=<caFile>.
+   * Holds the password: show displayUrl instead.
+   */
   url: string;
+  /** url without the password, for messages and logs. */
+  displayUrl: string;
+  /** The server's CA certificate (sslrootcert); undefined for a plaintext server. */
+  caFile: string | undefined;
+  /** Where the logins' passwords are kept (<dataDir>/security/credentials). */
+  credentialsDir: string;
+  /** The URL of `database` (default lgsp) on this server for another login. */
+  urlFor(login: DatabaseLogin, database?: string): string;
   port: number;
   /** The postmaster's pid while it runs. */
   readonly pid: number | undefined;
@@ -108,6 +129,9 @@ const POSTMASTER_PROCESS = { name: 'local-postgres-watchdog', exitSignal: 'SIGQU
 class LocalPostgresServer implements LocalPostgres {
   port = 0;
   url = '';
+  displayUrl = '';
+  /** Set once the cluster has the owner's password (a cluster from before passwords gets it at start). */
+  owner?: DatabaseLogin;
   private proc?: ChildProcess;
   private exited?: Promise<void>;
   private postmasterPid?: number;
@@ -119,7 +143,64 @@ class LocalPostgresServer implements LocalPostgres {
     private readonly throwaway: boolean,
     private readonly ownsDataDir: boolean,
     private readonly log: (line: string) => void,
+    private readonly tls: PostgresTlsFiles | undefined,
   ) {}
+
+  get caFile(): string | undefined {
+    return this.tls?.caFile;
+  }
+
+  get credentialsDir(): string {
+    return credentialsDir(this.dataDir);
+  }
+
+  private get hbaFile(): string {
+    return path.join(this.dataDir, 'pg_hba.conf');
+  }
+
+  /**
+   * Who may connect how: a password always (scram-sha-256), over TLS only when TLS is on. The
+   * one exception is the first start of a cluster made before passwords existed: trust until
+   * the owner's password is set, a moment later (setOwnerPassword).
+   */
+  async writeHba(): Promise<void> {
+    const method = this.owner ? 'scram-sha-256' : 'trust';
+    const lines = [
+      '# Written by services/local-postgres/local-postgres.ts at every start: edits here are lost.',
+      `${this.tls ? 'hostssl' : 'host'} all all 127.0.0.1/32 ${method}`,
+    ];
+    await writeFile(this.hbaFile, lines.join('\n') + '\n', { mode: 0o600 });
+    ownDir(this.hbaFile);
+  }
+
+  /** The owner's password on a cluster that has none yet, then password-only access. */
+  async setOwnerPassword(): Promise<void> {
+    const owner = newLogin(SUPERUSER);
+    const pg = (await import('pg')).default;
+    const client = new pg.Client(databaseClientConfig(this.maintenanceUrl));
+    await client.connect();
+    try {
+      await client.query(`ALTER ROLE ${SUPERUSER} PASSWORD ${client.escapeLiteral(owner.password)}`);
+      await writeLogin(this.dataDir, 'owner', owner);
+      this.owner = owner;
+      await this.writeHba();
+      await client.query('SELECT pg_reload_conf()');
+    } finally {
+      await client.end();
+    }
+    this.setPort(this.port);
+  }
+
+  urlFor(login: DatabaseLogin, database = DATABASE): string {
+    const u = new URL(`postgres://127.0.0.1:${this.port}/${database}`);
+    u.username = login.username;
+    u.password = login.password;
+    if (this.tls) {
+      u.searchParams.set('sslmode', 'verify-full');
+      u.searchParams.set('sslrootcert', this.tls.caFile);
+    }
+    return u.toString();
+  }
 
   get pid(): number | undefined {
     return this.proc ? this.postmasterPid : undefined;
@@ -136,20 +217,28 @@ class LocalPostgresServer implements LocalPostgres {
   async initIfNeeded(): Promise<void> {
     if (existsSync(path.join(this.clusterDir, 'PG_VERSION'))) return;
     this.log(`[local-postgres] initdb in ${this.clusterDir}`);
+    // The owner's password from the very first moment: no window where anyone may log in.
+    const owner = (await readLogin(this.dataDir, 'owner')) ?? newLogin(SUPERUSER);
+    await writeLogin(this.dataDir, 'owner', owner);
+    const pwFile = path.join(this.dataDir, 'initdb-password');
+    await writeFile(pwFile, owner.password + '\n', { mode: 0o600 });
     ownDir(this.dataDir);
     const [cmd, args] = serverCommand(path.join(this.bin, 'initdb'), [
-      '-D', this.clusterDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8',
+      '-D', this.clusterDir, '-U', SUPERUSER, '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--locale=C.UTF-8',
     ]);
     try {
       await execFileAsync(cmd, args, { timeout: 120_000 });
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
       throw new Error(`initdb failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    } finally {
+      await rm(pwFile, { force: true });
     }
   }
 
   async startServer(): Promise<void> {
     if (this.proc) return;
+    await this.writeHba();
     const settings = [
       '-c', `port=${this.port}`,
       '-c', 'listen_addresses=127.0.0.1',
@@ -157,6 +246,8 @@ class LocalPostgresServer implements LocalPostgres {
       '-c', 'unix_socket_directories=',
       '-c', 'max_connections=300',
       '-c', 'shared_buffers=64MB',
+      '-c', `hba_file=${this.hbaFile}`,
+      ...(this.tls ? ['-c', 'ssl=on', '-c', `ssl_cert_file=${this.tls.certFile}`, '-c', `ssl_key_file=${this.tls.keyFile}`, '-c', 'ssl_min_protocol_version=TLSv1.2'] : []),
       ...(this.throwaway ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
     ];
     const [cmd, args] = serverCommand(path.join(this.bin, 'postgres'), ['-D', this.clusterDir, ...settings]);
@@ -201,7 +292,7 @@ class LocalPostgresServer implements LocalPostgres {
           ownProcess(pid, POSTMASTER_PROCESS);
         }
         // The maintenance database: ours may not exist yet on a fresh cluster.
-        const client = new pg.Client({ connectionString: this.maintenanceUrl, connectionTimeoutMillis: 2000 });
+        const client = new pg.Client(databaseClientConfig(this.maintenanceUrl, { connectionTimeoutMillis: 2000 }));
         try {
           await client.connect();
           await client.query('select 1');
@@ -259,18 +350,21 @@ class LocalPostgresServer implements LocalPostgres {
   }
 
   private get maintenanceUrl(): string {
-    return `postgres://${SUPERUSER}@127.0.0.1:${this.port}/postgres`;
+    return this.urlFor(this.owner ?? { username: SUPERUSER, password: '' }, 'postgres');
   }
 
   setPort(port: number): void {
     this.port = port;
-    this.url = `postgres://${SUPERUSER}@127.0.0.1:${port}/${DATABASE}`;
+    this.url = this.urlFor(this.owner ?? { username: SUPERUSER, password: '' });
+    const shown = new URL(this.url);
+    if (shown.password) shown.password = '***';
+    this.displayUrl = shown.toString();
   }
 
   /** The cluster's default database is `postgres`; ours is created once. */
   async ensureDatabase(): Promise<void> {
     const pg = (await import('pg')).default;
-    const client = new pg.Client({ connectionString: this.maintenanceUrl });
+    const client = new pg.Client(databaseClientConfig(this.maintenanceUrl));
     await client.connect();
     try {
       const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [DATABASE]);
@@ -288,14 +382,22 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
   const ownsDataDir = !opts.dataDir;
   const dataDir = opts.dataDir ? path.resolve(opts.dataDir) : await mkdtemp(path.join(os.tmpdir(), 'lgsp-postgres-'));
   await mkdir(dataDir, { recursive: true });
-  const server = new LocalPostgresServer(dataDir, bin, opts.throwaway ?? ownsDataDir, ownsDataDir, log);
   try {
+    const tls = opts.plaintext ? undefined : await ensureServerTls(dataDir);
+    if (tls?.created) log(`[local-postgres] TLS certificate made; clients trust ${tls.caFile}`);
+    // The server reads its key as the postgres user (root runs it through runuser).
+    if (tls) ownDir(path.dirname(tls.keyFile));
+    const server = new LocalPostgresServer(dataDir, bin, opts.throwaway ?? ownsDataDir, ownsDataDir, log, tls);
     await server.initIfNeeded();
+    server.owner = await readLogin(dataDir, 'owner');
+    // A cluster from before passwords: it starts with trust, just long enough to set one.
+    const needsOwnerPassword = !server.owner;
     for (let attempt = 1; ; attempt++) {
       server.setPort(await freePort());
       const t0 = Date.now();
       try {
         await server.startServer();
+        if (needsOwnerPassword && !server.owner) await server.setOwnerPassword();
         await server.ensureDatabase();
         log(`[local-postgres] ready on 127.0.0.1:${server.port} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         return server;

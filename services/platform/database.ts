@@ -5,6 +5,7 @@
 // worse, a 202 the bus could not stand behind.
 import pg from 'pg';
 import { migrateDatabase } from './migrations.js';
+import { databaseClientConfig } from './database-connection.js';
 
 // bigint (count(*), bigserial) as JS numbers: our counters and sequence values stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -71,8 +72,10 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
   if (!url) throw new Error('DATABASE_URL is not set: point it at a PostgreSQL database (npm start and npm test start a local one)');
   let shared = pools.get(url);
   if (!shared) {
+    // TLS settings come from the URL (database-connection.ts); a bad one stops the start here.
+    // A handshake happens once per pooled connection, not per statement.
     const pool = new pg.Pool({
-      connectionString: url,
+      ...databaseClientConfig(url),
       max: opts.maxConnections ?? 10,
       application_name: opts.applicationName ?? 'lgsp',
       // A server that is down refuses at once (ECONNREFUSED → 503); this bounds the wait for a

@@ -9,10 +9,22 @@
 // document_, runner_, audit_, console_, portal_...) so modules never collide. The timestamp
 // prefix keeps migrations written on parallel branches from sharing a name; their order only
 // matters within a module, so out-of-order application is allowed (checkOrder: false).
-import { join } from 'node:path';
+// A migration that creates a table also says which service roles reach it and how: rows in
+// platform_role_grants, then `SELECT platform_apply_role_grants();` (see
+// 20261201002000_platform-service-roles.sql). A table no role is granted is a table no service
+// running under its own role can use (test/database-roles.test.ts checks every table has one).
+//
+// Who applies them: the schema owner. With one DATABASE_URL for every service (simple
+// deployments, tests) that is every service, at start. With a role per service, the services
+// cannot create tables: the owner applies migrations first (`lgsp db migrate`, or the stack
+// before it starts the services), and a service finding migrations pending says so and stops.
+import { readdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import { PROJECT_ROOT } from './project-root.js';
+import { databaseClientConfig, explainConnectionError } from './database-connection.js';
+import { ConfigError } from './config.js';
 
 export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'services', 'platform', 'migrations');
 
@@ -21,14 +33,55 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
   // shutting down meanwhile (a test stopping its server, a failover) sends that half-closed
   // connection an error nobody listens to, which crashed the process. Here it is listened to,
   // and the end is awaited.
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'lgsp-migrations' });
+  const client = new pg.Client(databaseClientConfig(databaseUrl, { application_name: 'lgsp-migrations' }));
   client.on('error', () => {});
-  await client.connect();
   try {
-    await migrateWith(client);
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => {});
+    throw explainConnectionError(err, databaseUrl);
+  }
+  try {
+    const pending = await pendingMigrations(client);
+    // Up to date: nothing to lock or create, so a service role without DDL rights starts too.
+    if (pending.length === 0) return;
+    try {
+      await migrateWith(client);
+    } catch (err) {
+      throw await notOwnerError(client, pending, err);
+    }
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** The migration files not yet recorded in pgmigrations (all of them on a fresh database). */
+async function pendingMigrations(client: pg.Client): Promise<string[]> {
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => ['.sql', '.js'].includes(extname(f)))
+    .map((f) => f.slice(0, -extname(f).length));
+  let applied: Set<string>;
+  try {
+    const { rows } = await client.query<{ name: string }>('SELECT name FROM pgmigrations');
+    applied = new Set(rows.map((r) => r.name));
+  } catch (err) {
+    // No table yet: a fresh database. Anything else (no privilege to read it) is the runner's to report.
+    if ((err as { code?: string }).code !== '42P01') return files;
+    applied = new Set();
+  }
+  return files.filter((f) => !applied.has(f)).sort();
+}
+
+/** A permission failure while migrating, explained: this role is a service's, not the owner's. */
+async function notOwnerError(client: pg.Client, pending: string[], err: unknown): Promise<unknown> {
+  const text = `${(err as Error)?.message ?? ''} ${((err as { cause?: Error })?.cause?.message) ?? ''}`;
+  if ((err as { code?: string })?.code !== '42501' && !/permission denied|must be owner/i.test(text)) return err;
+  const role = await client.query<{ role: string }>('SELECT current_user AS role').then((r) => r.rows[0]?.role, () => '?');
+  return new ConfigError(
+    `PostgreSQL role "${role}" may not apply the ${pending.length} pending schema migration(s) (${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''}): ` +
+      'it is a service role, not the schema owner. Apply them as the owner first (`lgsp db migrate` with the owner\'s DATABASE_URL), then start the service.',
+    { cause: err },
+  );
 }
 
 async function migrateWith(dbClient: pg.Client): Promise<void> {

@@ -1,7 +1,7 @@
-// The entry point every bus service shares: load and validate the configuration (a bad value
-// stops the process with exit code 2 and the message), start the service, say where it
+// The entry point every bus service shares: load and validate the configuration (a bad value,
+// there or found while starting, stops the process with exit code 2 and the message), start the service, say where it
 // listens, and stop it cleanly on SIGINT/SIGTERM — a second signal while stopping exits at once.
-import { loadConfig, type BusConfig } from './config.js';
+import { ConfigError, loadConfig, type BusConfig } from './config.js';
 
 export interface StartedService {
   url: string;
@@ -16,7 +16,16 @@ export async function runServiceMain(name: string, start: (config: BusConfig) =>
     console.error(`${name}: ${(err as Error).message}`);
     process.exit(2);
   }
-  const service = await start(config);
+  let service: StartedService;
+  try {
+    service = await start(config);
+  } catch (err) {
+    // A setting found wrong while starting (Kafka credentials, DATABASE_URL's TLS, a database
+    // role that may not migrate): the message, not a stack trace.
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`${name}: ${err.message}`);
+    process.exit(2);
+  }
   console.log(`${name} listening on ${service.url}`);
 
   let stopping = false;

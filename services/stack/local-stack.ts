@@ -2,6 +2,8 @@
 // broker and (or reuses, with DATABASE_URL) a PostgreSQL server whose data persists under
 // <dataDir>/postgres, writes dev credentials and the dev registry, then runs every service as its own
 // process, prints the URLs, writes .lgsp/dev/stack.json, and stops everything on Ctrl-C.
+// Its own PostgreSQL serves TLS (LGSP_POSTGRES_PLAINTEXT=1: plaintext) and each service logs in
+// as its own role (service-logins.ts); a DATABASE_URL from the environment is used by every service.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,6 +16,9 @@ import { provisionBusAcls } from '../platform/kafka-acls.js';
 import type { KafkaPrincipal } from '../platform/kafka-security.js';
 import { ensureTestSigningCa } from '../edxml/test-signing-ca.js';
 import { startLocalPostgres, type LocalPostgres } from '../local-postgres/local-postgres.js';
+import { ensureServiceLogins } from '../local-postgres/service-logins.js';
+import { migrateDatabase } from '../platform/migrations.js';
+import type { DatabaseService } from '../platform/database-roles.js';
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
 import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
 import { freePort } from './free-port.js';
@@ -28,6 +33,8 @@ interface ServiceSpec {
   env?: Record<string, string>;
   /** Who it is on the stack's own Kafka: it gets that principal's credentials only. */
   kafkaPrincipal?: KafkaPrincipal;
+  /** Who it is on the stack's own PostgreSQL: it gets that role's DATABASE_URL only. */
+  databaseService?: DatabaseService;
 }
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
@@ -143,12 +150,25 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
       return creds ? { KAFKA_SASL_USERNAME: creds.username, KAFKA_SASL_PASSWORD: creds.password } : {};
     };
     let databaseUrl = process.env.DATABASE_URL;
+    let databaseLogins: Record<DatabaseService, string> | undefined;
     if (!databaseUrl) {
       console.log('starting a local PostgreSQL…');
       // Kept under the data dir: documents, statuses and the audit chain survive a restart.
-      postgres = await startLocalPostgres({ dataDir: join(dataDir, 'postgres'), log: (line) => console.log(`[postgres] ${line}`) });
+      postgres = await startLocalPostgres({
+        dataDir: join(dataDir, 'postgres'),
+        plaintext: process.env.LGSP_POSTGRES_PLAINTEXT === '1',
+        log: (line) => console.log(`[postgres] ${line}`),
+      });
       databaseUrl = postgres.url;
+      // The owner migrates (and so creates and grants the service roles); the services, logged
+      // in as their roles, could not.
+      await migrateDatabase(postgres.url);
+      databaseLogins = await ensureServiceLogins(postgres);
     }
+    // Our own PostgreSQL: each service its own role's URL and nobody the owner's; an external
+    // one: the operator's DATABASE_URL for every service.
+    const databaseLogin = (service: DatabaseService | undefined): Record<string, string> =>
+      databaseLogins ? (service ? { DATABASE_URL: databaseLogins[service] } : {}) : { DATABASE_URL: databaseUrl };
     // First run: each service's own signing keys and the public keyset (never committed).
     const keysDir = join(dataDir, 'keys');
     const jwksFile = join(keysDir, 'public', 'jwks.json');
@@ -176,12 +196,13 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
     const dossierDemo = prepareDossierDemo({ dataDir, portalUrl: mockPortalUrl, gatewayUrl: issuer, clientsDir: prepared.clientsDir, userConnectorsConfig: process.env.LGSP_CONNECTORS_CONFIG });
 
     const trustedCas = process.env.LGSP_EDXML_TRUSTED_CAS || devSigningCa(dataDir);
+    const inheritedEnv = { ...(process.env as Record<string, string>) };
+    delete inheritedEnv.DATABASE_URL; // each service gets its own below (databaseLogin)
     const baseEnv: Record<string, string> = {
-      ...(process.env as Record<string, string>),
+      ...inheritedEnv,
       ...(trustedCas ? { LGSP_EDXML_TRUSTED_CAS: trustedCas } : {}),
       KAFKA_BROKERS: brokers,
       ...kafkaEnv,
-      DATABASE_URL: databaseUrl,
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       LGSP_DATA_DIR: dataDir,
       LGSP_REGISTRY_FILE: prepared.registryFile,
@@ -192,8 +213,8 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
     };
     const services: ServiceSpec[] = [
       { name: 'agency-simulator', script: 'agency-simulator/main.js', port: ports.simulator },
-      { name: 'audit', script: 'audit/main.js', port: ports.audit, kafkaPrincipal: 'audit' },
-      { name: 'mock-portal', script: 'mock-portal/main.js', port: dossierPorts.mockPortal, env: dossierDemo.portalEnv },
+      { name: 'audit', script: 'audit/main.js', port: ports.audit, kafkaPrincipal: 'audit', databaseService: 'audit' },
+      { name: 'mock-portal', script: 'mock-portal/main.js', port: dossierPorts.mockPortal, env: dossierDemo.portalEnv, databaseService: 'portal' },
       { name: 'reporting-simulator', script: 'reporting-simulator/main.js', port: reportingPort, env: reportingDemo.simulatorEnv },
       // Replicas get distinct instance ids (Kafka client ids, PostgreSQL application names, logs);
       // consumer groups are shared by design, never by a forgotten id.
@@ -202,6 +223,7 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
         script: 'runner/main.js',
         port,
         kafkaPrincipal: 'runner' as const,
+        databaseService: 'runner' as const,
         env: { ...dossierDemo.runnerEnv, ...reportingDemo.runnerEnv, LGSP_INSTANCE_ID: `runner-${i + 1}` },
       })),
       ...gatewayPorts.map((port, i) => ({
@@ -209,6 +231,7 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
         script: 'gateway/main.js',
         port,
         kafkaPrincipal: 'gateway' as const,
+        databaseService: 'gateway' as const,
         env: { LGSP_INSTANCE_ID: `gateway-${i + 1}` },
       })),
       // After the gateway and the portal: it files and progresses dossiers through both.
@@ -220,13 +243,14 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
         script: 'console/main.js',
         port: ports.console,
         kafkaPrincipal: 'console',
+        databaseService: 'console',
         env: { LGSP_AUDIT_URL: `http://127.0.0.1:${ports.audit}`, LGSP_RUNNER_URL: runnerUrls[0], LGSP_GATEWAY_URL: issuer },
       },
     ];
     for (const spec of services) {
       const start = () => {
         const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(PROJECT_ROOT, 'dist', 'services', spec.script)], {
-          env: { ...baseEnv, ...SERVICE_ENV, PORT: String(spec.port), ...spec.env, ...kafkaLogin(spec.kafkaPrincipal) },
+          env: { ...baseEnv, ...SERVICE_ENV, PORT: String(spec.port), ...spec.env, ...kafkaLogin(spec.kafkaPrincipal), ...databaseLogin(spec.databaseService) },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         prefixLines(spec.name, child.stdout, process.stdout);
@@ -264,7 +288,12 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
         // A broker of the stack's own started with LGSP_KAFKA_PLAINTEXT=1: tools must not try TLS.
         ...(kafka && !kafka.security ? { plaintext: true } : {}),
       },
-      postgres: { managedByStack: postgres !== null, ...(postgres ? { url: postgres.url, dataDir: postgres.dataDir } : {}) },
+      // The owner's URL without its password (lgsp db migrate and lgsp audit verify add it from
+      // credentialsDir/owner.json); the services' passwords stay in their files too.
+      postgres: {
+        managedByStack: postgres !== null,
+        ...(postgres ? { url: withoutPassword(postgres.url), dataDir: postgres.dataDir, credentialsDir: postgres.credentialsDir, ...(postgres.caFile ? { sslRootCert: postgres.caFile } : {}) } : {}),
+      },
       clientsDir: prepared.clientsDir,
     };
     writeFileSync(join(dataDir, 'stack.json'), JSON.stringify(stack, null, 2) + '\n');
@@ -280,7 +309,7 @@ LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : 
   reporting system  ${stack.reportingSimulator}      (periodic reports received: /_admin/reports)
   operator console  ${stack.console}      (log in with .lgsp/dev/clients/lgsp-operator.json clientId + clientSecret)
   kafka             ${brokers}
-  postgres          ${postgres ? postgres.url : '(DATABASE_URL from the environment)'}
+  postgres          ${postgres ? `${postgres.displayUrl}${postgres.caFile ? '' : '  (PLAINTEXT: LGSP_POSTGRES_PLAINTEXT=1)'}` : '(DATABASE_URL from the environment)'}
   dev credentials   ${prepared.clientsDir}/<clientId>.json
   stack file        ${join(dataDir, 'stack.json')}
 `);
@@ -288,6 +317,12 @@ LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : 
     console.error(`could not start the stack: ${(err as Error).message}`);
     await shutdown(1);
   }
+}
+
+function withoutPassword(url: string): string {
+  const u = new URL(url);
+  u.password = '';
+  return u.toString();
 }
 
 /**

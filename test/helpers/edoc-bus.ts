@@ -94,10 +94,12 @@ export async function startEdocBus(
   });
   const qlvb = new QlvbSimulator({ gatewayUrl: issuer, getKey: keys.publicKeys.resolver('delivery'), systems, answerDelayMs: 50, pollIntervalMs: 200 });
   await qlvb.app.listen({ port: qlvbPort, host: '127.0.0.1' });
+  // The owner migrates first; with LGSP_TEST_SERVICE_ROLES=1 the services then log in as their own roles.
   const db = await openDatabase(database.url);
   await provisionBusAcls(opts.kafka ?? testKafkaSettings(), config.topicPrefix);
-  const gateway = await startGateway(config, { port, modules: gatewayModules });
-  const runner = await startRunner(config, { connectors: ['document-management'] });
+  const serviceRoles = process.env.LGSP_TEST_SERVICE_ROLES === '1';
+  const gateway = await startGateway(serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('gateway') } : config, { port, modules: gatewayModules });
+  const runner = await startRunner(serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('runner') } : config, { connectors: ['document-management'] });
   qlvb.startPolling();
   let stopped = false;
   const bus: EdocBus = {

@@ -67,6 +67,11 @@ export async function startTestBus(
     runners?: number;
     /** A PostgreSQL server of the test's own (e.g. one it stops), instead of DATABASE_URL's. */
     databaseServer?: string;
+    /**
+     * Gateways and runners log in as their own database roles (as npm start runs them) instead
+     * of the owner's login; the default is LGSP_TEST_SERVICE_ROLES=1 in the environment.
+     */
+    serviceRoles?: boolean;
     /** A broker of the test's own (e.g. one it stops): its client settings instead of the environment's. */
     kafka?: KafkaSettings;
     /** Connectors the runner hosts (default: relay) and their configuration by name. */
@@ -110,15 +115,19 @@ export async function startTestBus(
     {},
   );
   await provisionBusAcls(kafkaSettings, config.topicPrefix);
+  // The owner migrates (so the service roles exist and hold their grants) before any service starts.
   const db = await openDatabase(database.url);
   const gateways: RunningGateway[] = [];
   const runners: RunningRunner[] = [];
   try {
-    gateways.push(await startGateway(config, { port, instanceId: 'gw-1', modules: gatewayModules }));
-    for (let i = 2; i <= (opts.gateways ?? 1); i++) gateways.push(await startGateway(config, { port: await freePort(), instanceId: `gw-${i}`, modules: gatewayModules }));
+    const serviceRoles = opts.serviceRoles ?? process.env.LGSP_TEST_SERVICE_ROLES === '1';
+    const gatewayConfig = serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('gateway') } : config;
+    const runnerConfig = serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('runner') } : config;
+    gateways.push(await startGateway(gatewayConfig, { port, instanceId: 'gw-1', modules: gatewayModules }));
+    for (let i = 2; i <= (opts.gateways ?? 1); i++) gateways.push(await startGateway(gatewayConfig, { port: await freePort(), instanceId: `gw-${i}`, modules: gatewayModules }));
     if (opts.runner !== false) {
       for (let i = 1; i <= (opts.runners ?? 1); i++) {
-        runners.push(await startRunner(config, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets }));
+        runners.push(await startRunner(runnerConfig, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets }));
       }
     }
   } catch (err) {

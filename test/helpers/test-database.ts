@@ -1,7 +1,10 @@
 // A fresh PostgreSQL database per test bus, on the server in DATABASE_URL (started by
 // with-kafka.ts for `npm test`), so test files running in parallel never see each other's rows.
 // Dropped again on teardown.
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { databaseClientConfig } from '../../services/platform/database-connection.js';
+import { databaseRoleName, type DatabaseService } from '../../services/platform/database-roles.js';
 
 export function databaseServerUrl(): string {
   const url = process.env.DATABASE_URL;
@@ -9,7 +12,7 @@ export function databaseServerUrl(): string {
   return url;
 }
 
-/** The URL of `database` on the same server as `url`. */
+/** The URL of `database` on the same server as `url` (its login and TLS settings kept). */
 export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
@@ -17,15 +20,30 @@ export function withDatabase(url: string, database: string): string {
 }
 
 export interface TestDatabase {
+  /** The owner's URL (the server's login): migrations run with it. */
   url: string;
   name: string;
+  /**
+   * A login of its own for `service`, member of the service's role (so it holds exactly that
+   * role's grants), and its URL on this database. The database must be migrated first (the
+   * migration creates the roles). Dropped with the database.
+   */
+  serviceUrl(service: DatabaseService): Promise<string>;
   drop(): Promise<void>;
+}
+
+/** `url` with another user and password (same server, database and TLS settings). */
+export function withLogin(url: string, username: string, password: string): string {
+  const u = new URL(url);
+  u.username = username;
+  u.password = password;
+  return u.toString();
 }
 
 export async function createTestDatabase(label: string, serverUrl?: string): Promise<TestDatabase> {
   const server = serverUrl ?? databaseServerUrl();
   const name = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
-  const admin = new pg.Client({ connectionString: server });
+  const admin = new pg.Client(databaseClientConfig(server));
   await admin.connect();
   try {
     await admin.query(`create database ${name}`);
@@ -33,17 +51,34 @@ export async function createTestDatabase(label: string, serverUrl?: string): Pro
     await admin.end();
   }
   let dropped = false;
+  const url = withDatabase(server, name);
+  // Logins are server-wide: named after the database so parallel test files never share one.
+  const logins: string[] = [];
   return {
-    url: withDatabase(server, name),
+    url,
     name,
+    async serviceUrl(service) {
+      const login = `${name}_${service}`;
+      const password = randomBytes(16).toString('hex');
+      const c = new pg.Client(databaseClientConfig(url));
+      await c.connect();
+      try {
+        await c.query(`create role ${login} login password '${password}' in role ${databaseRoleName(service)}`);
+        logins.push(login);
+      } finally {
+        await c.end();
+      }
+      return withLogin(url, login, password);
+    },
     async drop() {
       if (dropped) return;
       dropped = true;
-      const c = new pg.Client({ connectionString: server });
+      const c = new pg.Client(databaseClientConfig(server));
       await c.connect();
       try {
         // WITH (FORCE): a pool someone forgot to close must not keep the database alive.
         await c.query(`drop database if exists ${name} with (force)`);
+        for (const login of logins) await c.query(`drop role if exists ${login}`);
       } finally {
         await c.end();
       }
