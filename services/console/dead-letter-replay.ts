@@ -17,7 +17,7 @@ import type { Topics } from '../platform/topics.js';
 import { ProblemError, problems } from '../platform/problem.js';
 import type { DeadLetterStore } from './dead-letter-store.js';
 import { operatorActor } from './operator-audit.js';
-import { ORIGIN_TOPIC_HEADER, REPLAY_OF_HEADER, REPLAYED_BY_HEADER } from '../platform/bus-headers.js';
+import { ORIGIN_TOPIC_HEADER, REPLAY_OF_HEADER, REPLAYED_BY_HEADER, RETRY_SINCE_HEADER } from '../platform/bus-headers.js';
 
 export interface ReplayResult {
   id: number;
@@ -79,6 +79,8 @@ export class DeadLetterReplayer {
             [ORIGIN_TOPIC_HEADER]: origin,
             [REPLAYED_BY_HEADER]: caller.clientId,
             [REPLAY_OF_HEADER]: `${dl.topic}/${dl.partition}/${dl.offset}`,
+            // A replay gets a fresh retry budget (the runner's time budget runs from here).
+            [RETRY_SINCE_HEADER]: String(Date.now()),
           },
         },
       ]);

@@ -13,6 +13,16 @@ export const WAITS_HEADER = 'lgsp-waits';
 /** On a retry whose last attempt waited for an earlier message: when that attempt started. */
 export const WAITED_AT_HEADER = 'lgsp-waited-at';
 
+/**
+ * On a retry: the destination it failed to reach (the runner releases parked retries of a
+ * destination together when it is reachable again), and, after a dead-letter replay, when the
+ * replay started a fresh retry budget (epoch ms; the budget otherwise runs from acceptance).
+ */
+export const DESTINATION_HEADER = 'lgsp-destination';
+export const RETRY_SINCE_HEADER = 'lgsp-retry-since';
+/** On a retry put back unattempted while its destination was down: run it as soon as that destination is reachable. */
+export const HELD_HEADER = 'lgsp-held';
+
 /** When a pull-delivery message was put in the receiving system's inbox. */
 export const DEPOSITED_AT_HEADER = 'lgsp-deposited-at';
 

@@ -45,9 +45,15 @@ export interface BusConfig extends KafkaSettings {
   refusalAuditIntervalMs: number;
   producerLingerMs: number;
   producerMaxBatch: number;
+  /** Delivery attempts before dead-lettering; 0: no limit, the time budget (retryMaxAgeSeconds) decides. */
   retryMaxAttempts: number;
+  /** How long a message is retried, from its acceptance, before it is dead-lettered. */
+  retryMaxAgeSeconds: number;
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
+  /** Retries a connector keeps parked in memory (count, bytes) before its retry topic is paused. */
+  retryParkedMaxRecords: number;
+  retryParkedMaxBytes: number;
   deliveryTimeoutMs: number;
   deliveryConcurrency: number;
   checkpointIntervalMs: number;
@@ -89,9 +95,12 @@ const DEFAULTS: BusConfig = {
   refusalAuditIntervalMs: 60_000,
   producerLingerMs: 0,
   producerMaxBatch: 500,
-  retryMaxAttempts: 5,
+  retryMaxAttempts: 0,
+  retryMaxAgeSeconds: 24 * 3600,
   retryBaseDelayMs: 500,
-  retryMaxDelayMs: 30_000,
+  retryMaxDelayMs: 120_000,
+  retryParkedMaxRecords: 10_000,
+  retryParkedMaxBytes: 64 * 1024 * 1024,
   deliveryTimeoutMs: 10_000,
   deliveryConcurrency: 32,
   checkpointIntervalMs: 10_000,
@@ -130,8 +139,11 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_PRODUCER_LINGER_MS: 'producerLingerMs',
   LGSP_PRODUCER_MAX_BATCH: 'producerMaxBatch',
   LGSP_RETRY_MAX_ATTEMPTS: 'retryMaxAttempts',
+  LGSP_RETRY_MAX_AGE_SECONDS: 'retryMaxAgeSeconds',
   LGSP_RETRY_BASE_DELAY_MS: 'retryBaseDelayMs',
   LGSP_RETRY_MAX_DELAY_MS: 'retryMaxDelayMs',
+  LGSP_RETRY_PARKED_MAX_RECORDS: 'retryParkedMaxRecords',
+  LGSP_RETRY_PARKED_MAX_BYTES: 'retryParkedMaxBytes',
   LGSP_DELIVERY_TIMEOUT_MS: 'deliveryTimeoutMs',
   LGSP_DELIVERY_CONCURRENCY: 'deliveryConcurrency',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
@@ -171,9 +183,12 @@ const configSchema = {
     refusalAuditIntervalMs: { type: 'integer', minimum: 100 },
     producerLingerMs: { type: 'integer', minimum: 0, maximum: 1000 },
     producerMaxBatch: { type: 'integer', minimum: 1, maximum: 10000 },
-    retryMaxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
+    retryMaxAttempts: { type: 'integer', minimum: 0, maximum: 1000 },
+    retryMaxAgeSeconds: { type: 'integer', minimum: 1 },
     retryBaseDelayMs: { type: 'integer', minimum: 1 },
     retryMaxDelayMs: { type: 'integer', minimum: 1 },
+    retryParkedMaxRecords: { type: 'integer', minimum: 1 },
+    retryParkedMaxBytes: { type: 'integer', minimum: 1024 },
     deliveryTimeoutMs: { type: 'integer', minimum: 100 },
     deliveryConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },

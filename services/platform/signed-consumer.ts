@@ -21,6 +21,11 @@ export interface BatchControl {
   heartbeat(): Promise<void>;
   resolveOffset(offset: string): void;
   isRunning(): boolean;
+  /**
+   * The handler did not take the records from `offset` on: they are not resolved, so the next
+   * fetch of the partition (e.g. after the handler paused it and resumes it) starts there.
+   */
+  handBack(offset: string): void;
 }
 
 export interface SignedConsumerOptions {
@@ -119,11 +124,22 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
             verification: opts.verifier.check(m.value, m.headers as Record<string, Buffer | string | undefined>, batch.topic),
           });
         }
-        await opts.handleBatch(records, { heartbeat, resolveOffset, isRunning: () => isRunning() && !isStale() });
+        let handedBack: bigint | null = null;
+        await opts.handleBatch(records, {
+          heartbeat,
+          resolveOffset,
+          isRunning: () => isRunning() && !isStale(),
+          handBack: (offset) => {
+            handedBack = BigInt(offset);
+          },
+        });
         // A handler that stopped early (shutdown, or the partition was reassigned) has resolved
         // what it finished; resolving the rest would commit records nobody handled.
         if (!isRunning() || isStale()) return;
-        for (const m of batch.messages) resolveOffset(m.offset);
+        for (const m of batch.messages) {
+          if (handedBack !== null && BigInt(m.offset) >= handedBack) break;
+          resolveOffset(m.offset);
+        }
         await heartbeat();
       },
     });

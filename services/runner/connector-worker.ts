@@ -5,6 +5,10 @@
 // The consumer never waits for a connector: records go to a dispatcher (record-dispatcher.ts)
 // that runs them when they are due, and offsets are committed up to the lowest record not yet
 // finished (offset-watermarks.ts), so a retry parked for 30 s holds up nothing but its commit.
+// Retries are bounded in time (RetryPolicy.maxAgeMs from acceptance) so a destination's outage
+// passes without dead letters; the parked set is bounded in memory (past the cap the retry
+// topic's partition is paused and read again later, see spill()); and while a destination is
+// down its retries are held behind one probe (destination-circuit.ts).
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { ValidateFunction } from 'ajv';
 import { eventRecords, messageEvent, type BusEvent } from '../platform/bus-events.js';
@@ -23,13 +27,14 @@ import { secretsOf } from '@lgsp/sdk/secrets';
 import { DISCARDING_METRICS } from '@lgsp/sdk/metrics';
 import type { LoadedConnector } from './connector-loader.js';
 import type { DeliveryLedger, LedgerState } from './delivery-ledger.js';
-import { backoffStep, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { backoffStep, budgetLeft, gaveUpReason, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { DestinationCircuits, type OpenCircuit } from './destination-circuit.js';
 import { OffsetWatermarks } from './offset-watermarks.js';
 import { RecordDispatcher, type Dispatchable } from './record-dispatcher.js';
 import { boundedAttempt, boundedDueTime } from './control-headers.js';
 import { deliverSigned } from '../platform/signed-delivery.js';
 import { AttachmentUnavailable, type AttachmentStore } from '../attachments/attachment-store.js';
-import { ATTEMPT_HEADER, DEPOSITED_AT_HEADER, DLQ_REASON_HEADER, NOT_BEFORE_HEADER, ORIGIN_TOPIC_HEADER, WAITED_AT_HEADER, WAITS_HEADER } from '../platform/bus-headers.js';
+import { ATTEMPT_HEADER, DEPOSITED_AT_HEADER, DESTINATION_HEADER, DLQ_REASON_HEADER, HELD_HEADER, NOT_BEFORE_HEADER, ORIGIN_TOPIC_HEADER, RETRY_SINCE_HEADER, WAITED_AT_HEADER, WAITS_HEADER } from '../platform/bus-headers.js';
 import { v7 as uuidv7 } from 'uuid';
 import type { PayloadSealing } from '../platform/sealed-payload.js';
 
@@ -52,6 +57,8 @@ export interface WorkerDeps {
   state: ConnectorState;
   log: Logger;
   policy: RetryPolicy;
+  /** Parked retries kept in memory at most (count, bytes); past it the retry topic waits in Kafka. */
+  parkedLimit: { records: number; bytes: number };
   deliveryTimeoutMs: number;
   partitionsConsumedConcurrently: number;
   /** Messages of different keys handled at once per partition. */
@@ -92,6 +99,10 @@ interface Work extends Dispatchable {
    * statement when it was taken, and when (ms): trusted only while fresh (see ledgerState).
    */
   ledgerHint?: { id: string; state: LedgerState | 'no'; at: number };
+  /** From the retry topic (a retry or a replay), not a first attempt. */
+  retry: boolean;
+  /** When its retry budget started (acceptance, or a replay), read once when it is first held. */
+  budgetFrom?: number;
 }
 
 /** A ledger answer read at take time is used only this soon after (later, e.g. a parked retry, it is read again). */
@@ -104,12 +115,24 @@ interface Finished {
 
 /** Records taken but not started beyond which the consumer stops fetching (parked retries counted apart). */
 const MAX_PENDING = 5000;
-const MAX_PARKED = 20_000;
+/** A spilled retry partition is resumed once parked retries are back under this share of the cap. */
+const RESUME_BELOW = 0.8;
 /** After a failed outcome flush (Kafka unavailable), try again after this long. */
 const FLUSH_RETRY_MS = 1000;
 
 // For a LoadedConnector built without them (e.g. by a test): metrics go nowhere, no secrets.
 const NO_SECRETS: ConnectorSecrets = secretsOf('connector', {}, new Map());
+
+/** A consumed record's own headers as strings, signature aside (it travels as preserveSignature). */
+function stringHeaders(headers: IHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(headers)) {
+    if (name === SIGNATURE_HEADER || name === PROOF_HEADER) continue;
+    const value = headerValue(headers, name);
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
 
 function signatureHeaders(headers: IHeaders): IHeaders {
   const out: IHeaders = {};
@@ -136,6 +159,9 @@ export class ConnectorWorker {
   private readonly roomWaiters: Array<() => void> = [];
   /** Consecutive failed attempts across all messages (waits aside); a delivery resets it. */
   private failureStreak = 0;
+  private readonly circuits: DestinationCircuits;
+  /** Retry-topic partitions paused because the parked cap was reached ("topic\0partition"). */
+  private readonly spilled = new Map<string, { topic: string; partition: number }>();
 
   constructor(
     private readonly loaded: LoadedConnector,
@@ -148,6 +174,22 @@ export class ConnectorWorker {
       lanes: deps.registry().serviceCodesFor(this.name).length,
       run: (work) => this.run(work),
     });
+    this.circuits = new DestinationCircuits(deps.policy);
+  }
+
+  /** Parked retries held in memory now, and their bytes (the lgsp_runner_parked_* gauges). */
+  get parked(): { records: number; bytes: number } {
+    return { records: this.dispatcher.parkedCount, bytes: this.dispatcher.parkedBytes };
+  }
+
+  /** Retry partitions paused because the parked cap was reached. */
+  get spilledPartitions(): number {
+    return this.spilled.size;
+  }
+
+  /** Destinations whose retries are held behind a probe. */
+  get openCircuits(): OpenCircuit[] {
+    return this.circuits.open();
   }
 
   private get metrics(): ConnectorMetrics {
@@ -184,6 +226,8 @@ export class ConnectorWorker {
       this.generation++;
       this.dispatcher.clear();
       this.watermarks.reset();
+      // Positions were reset too: what was spilled is read from the committed offsets.
+      this.spilled.clear();
       this.applyPauseState();
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
@@ -215,7 +259,11 @@ export class ConnectorWorker {
     const topics = this.topics.map((topic) => ({ topic }));
     try {
       if (this.state === 'paused') this.consumer.pause(topics);
-      else this.consumer.resume(topics);
+      else {
+        this.consumer.resume(topics);
+        const spilled = [...this.spilled.values()].map((p) => ({ topic: p.topic, partitions: [p.partition] }));
+        if (spilled.length > 0) this.consumer.pause(spilled);
+      }
     } catch (err) {
       this.deps.log.debug({ err: (err as Error).message }, 'pause state deferred until the group is joined');
     }
@@ -249,13 +297,15 @@ export class ConnectorWorker {
     const known = await this.deps.ledger.lookupMany(ids);
     const at = Date.now();
     for (const record of records) {
-      this.watermarks.take(record.topic, record.partition, record.offset);
       const work = this.workFor(record, generation);
+      // A retry that would wait in memory past the parked cap: this partition waits in Kafka instead.
+      if (work.dueAt > at && this.parkedFull(work.size ?? 0) && this.spill(record, control)) break;
+      this.watermarks.take(record.topic, record.partition, record.offset);
       const id = headerValue(record.headers, 'lgsp-id');
       if (id) work.ledgerHint = { id, state: known.get(id) ?? 'no', at };
       this.dispatcher.add(work);
     }
-    while ((this.dispatcher.pending > MAX_PENDING || this.dispatcher.parkedCount > MAX_PARKED) && control.isRunning() && !this.abort.signal.aborted) {
+    while (this.dispatcher.pending > MAX_PENDING && control.isRunning() && !this.abort.signal.aborted) {
       await new Promise<void>((r) => {
         const timer = setTimeout(r, 1000);
         this.roomWaiters.push(() => {
@@ -267,16 +317,67 @@ export class ConnectorWorker {
     }
   }
 
+  private parkedFull(adding: number, share = 1): boolean {
+    const limit = this.deps.parkedLimit;
+    return this.dispatcher.parkedCount + (adding > 0 ? 1 : 0) > limit.records * share || this.dispatcher.parkedBytes + adding > limit.bytes * share;
+  }
+
+  /**
+   * The parked cap is reached: the retry partition of `from` is paused and `from` and what
+   * follows in the batch are handed back unresolved, so they stay in Kafka (not in memory) and
+   * are fetched again from there once parked retries drain (no seek: a rejoin meanwhile reads
+   * from the committed offset as usual). Only retry partitions spill: a message topic is never
+   * paused for the sake of retries. False when the partition could not be paused (mid-rebalance):
+   * the record is then taken as usual.
+   */
+  private spill(from: ConsumedRecord, control: BatchControl): boolean {
+    if (!this.consumer) return false;
+    try {
+      this.consumer.pause([{ topic: from.topic, partitions: [from.partition] }]);
+    } catch (err) {
+      this.deps.log.debug({ err: (err as Error).message }, 'spill skipped until the group is joined');
+      return false;
+    }
+    const id = `${from.topic}\u0000${from.partition}`;
+    if (!this.spilled.has(id)) {
+      this.deps.log.info({ topic: from.topic, partition: from.partition, offset: from.offset, parked: this.parked }, 'parked retries at the cap; retry partition paused');
+    }
+    this.spilled.set(id, { topic: from.topic, partition: from.partition });
+    control.handBack(from.offset);
+    return true;
+  }
+
+  /** Parked retries drained below the resume mark: spilled partitions are read again. */
+  private unspill(): void {
+    if (this.spilled.size === 0 || this.state !== 'running' || this.parkedFull(0, RESUME_BELOW)) return;
+    const partitions = [...this.spilled.values()];
+    this.spilled.clear();
+    try {
+      this.consumer?.resume(partitions.map((p) => ({ topic: p.topic, partitions: [p.partition] })));
+      this.deps.log.info({ partitions: partitions.length, parked: this.parked }, 'parked retries below the cap; retry partitions resumed');
+    } catch (err) {
+      this.deps.log.debug({ err: (err as Error).message }, 'resume deferred until the group is joined');
+    }
+  }
+
   private workFor(record: ConsumedRecord, generation: number): Work {
     const waitedAt = Number(headerValue(record.headers, WAITED_AT_HEADER) ?? 0);
+    const destination = headerValue(record.headers, DESTINATION_HEADER);
     return {
       record,
       generation,
+      retry: record.topic === this.deps.topics.retry(this.name),
+      size: (record.value?.length ?? 0) + (record.key?.length ?? 0) + 256,
+      ...(destination ? { group: destination } : {}),
       key: record.key ?? `${record.topic}:${record.partition}:${record.offset}`,
       // A retry is dispatched with the service it was addressed to, so it shares that service's slots.
       lane: headerValue(record.headers, ORIGIN_TOPIC_HEADER) ?? record.topic,
       // Bounded: a copied record with a far not-before waits one retry delay at most (control-headers.ts).
-      dueAt: boundedDueTime(headerValue(record.headers, NOT_BEFORE_HEADER), Date.now(), this.deps.policy.maxDelayMs) || 0,
+      // A retry put back while its destination was down goes at once when the destination is
+      // not known to be down (any more): it was never attempted, so only the outage delayed it.
+      dueAt: destination && headerValue(record.headers, HELD_HEADER) && !this.circuits.isOpen(destination)
+        ? 0
+        : boundedDueTime(headerValue(record.headers, NOT_BEFORE_HEADER), Date.now(), this.deps.policy.maxDelayMs) || 0,
       // UUIDv7 ids sort by acceptance time.
       order: headerValue(record.headers, 'lgsp-id') ?? '',
       ...(waitedAt > 0 ? { waitsForEarlier: { attemptedAt: waitedAt } } : {}),
@@ -285,19 +386,81 @@ export class ConnectorWorker {
 
   /** Runs one record for the dispatcher; true when it was delivered (or deposited). */
   private async run(work: Work): Promise<boolean> {
+    this.unspill();
     const outcome: RecordOutcome = { records: [], delivered: [], announced: [] };
     let succeeded: boolean;
+    let probe = false;
+    if (work.retry && work.group !== undefined) {
+      const admission = this.circuits.admit(work.group);
+      if (!admission.go) {
+        if (this.hold(work, admission.until, outcome)) return false;
+      } else probe = admission.probe;
+    }
     try {
       succeeded = await this.process(work.record, outcome, work.ledgerHint);
     } catch (err) {
       // Stopping: the record stays uncommitted and is handled again after the restart.
       if (this.abort.signal.aborted) return false;
       throw err;
+    } finally {
+      // A probe that ended without reaching the destination's circuit (a duplicate, a rejected
+      // record, stopping) must not leave the circuit waiting for it.
+      if (probe) this.circuits.probeAbandoned(work.group!);
     }
     for (const id of outcome.delivered) this.inFlightDelivered.add(id);
     this.finished.push({ work, outcome });
     this.flushing ??= this.flushLoop();
     return succeeded;
+  }
+
+  /**
+   * A retry for a destination whose circuit is open waits for the probe instead of calling it:
+   * parked again in memory while under half the cap and nothing is spilled, else put back on the
+   * retry topic (same attempt, marked held, due one longest delay later: it is read again at once
+   * if the destination answers meanwhile, so a long outage re-writes it at most every
+   * LGSP_RETRY_MAX_DELAY_MS). The other half keeps room for retries to
+   * destinations that are up: one system down for hours must not fill the cap and so hold up,
+   * behind a paused retry partition, the retries of every other system of the connector. A retry
+   * whose budget is spent is not held: it makes its last attempt and is dead-lettered with the
+   * reason. True when held.
+   */
+  private hold(work: Work, until: number, outcome: RecordOutcome): boolean {
+    work.budgetFrom ??= this.budgetStart(work.record);
+    if (budgetLeft(this.deps.policy, 0, work.budgetFrom, until).remainingMs <= 0) return false;
+    if (this.spilled.size === 0 && !this.parkedFull(work.size ?? 0, 0.5)) {
+      work.dueAt = until;
+      work.ledgerHint = undefined;
+      this.dispatcher.add(work);
+      return true;
+    }
+    const record = work.record;
+    outcome.records.push({
+      topic: this.deps.topics.retry(this.name),
+      key: record.key ?? undefined,
+      value: record.value!,
+      preserveSignature: signatureHeaders(record.headers),
+      headers: { ...stringHeaders(record.headers), [NOT_BEFORE_HEADER]: String(Math.max(until, Date.now() + this.deps.policy.maxDelayMs)), [HELD_HEADER]: '1' },
+    });
+    this.finished.push({ work, outcome });
+    this.flushing ??= this.flushLoop();
+    return true;
+  }
+
+  /** When a record's retry budget started: a replay's start, else the envelope's acceptance time. */
+  private budgetStart(record: ConsumedRecord, envelope?: Envelope): number {
+    const now = Date.now();
+    let accepted = envelope ? Date.parse(envelope.time) : NaN;
+    if (!envelope) {
+      try {
+        accepted = Date.parse((JSON.parse(record.value!.toString('utf8')) as Envelope).time);
+      } catch {
+        accepted = NaN;
+      }
+    }
+    if (!Number.isFinite(accepted)) accepted = now;
+    // Unsigned, so trusted only between acceptance and now: it can restart a budget, never push one into the future.
+    const since = Number(headerValue(record.headers, RETRY_SINCE_HEADER) ?? 0);
+    return Number.isFinite(since) && since > accepted ? Math.min(since, now) : accepted;
   }
 
   /**
@@ -333,7 +496,7 @@ export class ConnectorWorker {
           if (f.work.generation === this.generation) this.watermarks.finish(f.work.record.topic, f.work.record.partition, f.work.record.offset);
         }
         await this.commit();
-        if (this.dispatcher.pending <= MAX_PENDING && this.dispatcher.parkedCount <= MAX_PARKED) this.roomWaiters.splice(0).forEach((f) => f());
+        if (this.dispatcher.pending <= MAX_PENDING) this.roomWaiters.splice(0).forEach((f) => f());
       }
     } finally {
       this.flushing = null;
@@ -371,9 +534,11 @@ export class ConnectorWorker {
 
     const attempt = this.attemptOf(record);
     const attemptedAt = Date.now();
+    const destination = this.destinationOf(envelope);
     try {
       const result = await this.loaded.definition.handle(envelope, this.context(envelope, attempt));
       this.failureStreak = 0;
+      this.reachedOrFailed(destination);
       outcome.delivered.push(envelope.id);
       if (result?.outcome === 'deposited') {
         // In the recipient's inbox: `delivered` is published when the system acknowledges it.
@@ -386,8 +551,11 @@ export class ConnectorWorker {
       return true;
     } catch (err) {
       if (this.abort.signal.aborted) throw err;
-      if (!waitsForEarlier(err)) this.failureStreak++;
-      this.failed(record, envelope, attempt, attemptedAt, err as Error & { retryAfterMs?: number }, outcome);
+      if (!waitsForEarlier(err)) {
+        this.failureStreak++;
+        this.reachedOrFailed(destination, (err as Error)?.message ?? String(err));
+      }
+      this.failed(record, envelope, attempt, attemptedAt, err as Error & { retryAfterMs?: number }, outcome, destination);
       return false;
     }
   }
@@ -426,6 +594,20 @@ export class ConnectorWorker {
     const service = this.deps.registry().servicesOf(envelope.to.member, envelope.to.service)[0];
     if (!service || service.connector !== this.name) throw new Rejection(`service ${envelope.to.service} of ${envelope.to.member} is not delivered by ${this.name}`);
     return envelope;
+  }
+
+  /** Tells the destination's circuit; when that closed it, the retries parked for it go now, not on their backoff. */
+  private reachedOrFailed(destination: string, error?: string): void {
+    const closed = error === undefined ? this.circuits.reached(destination) : this.circuits.failed(destination, error);
+    if (!closed) return;
+    const released = this.dispatcher.releaseGroup(destination);
+    this.deps.log.info({ destination, released }, 'destination reachable again; its parked retries released');
+  }
+
+  /** The receiving system a message goes to: what a circuit (and a parked group) is per. */
+  private destinationOf(envelope: Envelope): string {
+    const service = this.deps.registry().servicesOf(envelope.to.member, envelope.to.service)[0];
+    return service ? `${service.provider}/${service.system}` : `${envelope.to.member}/${envelope.to.service}`;
   }
 
   private attemptOf(record: ConsumedRecord): number {
@@ -504,12 +686,14 @@ export class ConnectorWorker {
     outcome.announced.push(envelope.id);
   }
 
-  private failed(record: ConsumedRecord, envelope: Envelope, attempt: number, attemptedAt: number, err: Error & { retryAfterMs?: number }, outcome: RecordOutcome): void {
+  private failed(record: ConsumedRecord, envelope: Envelope, attempt: number, attemptedAt: number, err: Error & { retryAfterMs?: number }, outcome: RecordOutcome, destination: string): void {
     const reason = err.message || String(err);
     this.lastError = reason;
     const retryable = isRetryable(err);
-    if (!retryable || attempt >= this.deps.policy.maxAttempts) {
-      const why = retryable ? `gave up after ${attempt} attempts: ${reason}` : reason;
+    const budgetFrom = this.budgetStart(record, envelope);
+    const budget = budgetLeft(this.deps.policy, attempt, budgetFrom, Date.now());
+    if (!retryable || budget.spent) {
+      const why = retryable ? gaveUpReason(attempt, Date.now() - budgetFrom, reason) : reason;
       // One event for the last attempt: it failed and the message is dead-lettered.
       const dead = messageEvent('dead_lettered', envelope, this.actor, this.outcomeDetail(envelope, attempt, { attempts: attempt, reason: why, attemptError: reason, retryable }));
       outcome.records.push(
@@ -524,7 +708,8 @@ export class ConnectorWorker {
     const waited = waitsForEarlier(err);
     const waits = (Number(headerValue(record.headers, WAITS_HEADER) ?? 0) || 0) + (waited ? 1 : 0);
     const step = waited ? attempt : backoffStep(attempt - waits, this.failureStreak);
-    const delay = retryDelayMs(this.deps.policy, step, err.retryAfterMs);
+    // The last retry goes when the budget ends, not after it: a message is never kept past its budget.
+    const delay = Math.max(0, Math.min(retryDelayMs(this.deps.policy, step, err.retryAfterMs), budget.remainingMs));
     const nextAttemptAt = new Date(Date.now() + delay).toISOString();
     const failedEvent = messageEvent('delivery_failed', envelope, this.actor, this.outcomeDetail(envelope, attempt, { reason, retryable, nextAttemptAt, ...(waited ? { waitsForEarlier: true } : {}) }));
     outcome.records.push(
@@ -539,6 +724,8 @@ export class ConnectorWorker {
           [ATTEMPT_HEADER]: String(attempt + 1),
           [NOT_BEFORE_HEADER]: String(Date.now() + delay),
           [ORIGIN_TOPIC_HEADER]: headerValue(record.headers, ORIGIN_TOPIC_HEADER) ?? record.topic,
+          [DESTINATION_HEADER]: destination,
+          ...(headerValue(record.headers, RETRY_SINCE_HEADER) ? { [RETRY_SINCE_HEADER]: headerValue(record.headers, RETRY_SINCE_HEADER)! } : {}),
           ...(waits > 0 ? { [WAITS_HEADER]: String(waits) } : {}),
           ...(waited ? { [WAITED_AT_HEADER]: String(attemptedAt) } : {}),
         },

@@ -3,7 +3,10 @@
 // anyone who can produce to a retry topic can set them. They are therefore only trusted within
 // bounds: an attempt number between 1 and the policy's maximum, and a due time no further
 // ahead than the longest retry delay — a copied record with a far `not-before` can delay its
-// partition by one retry delay at most, never stall it.
+// partition by one retry delay at most, never stall it. The retry budget is measured from the
+// envelope's signed acceptance time; `lgsp-retry-since` (a replay's fresh budget) is trusted
+// only between that time and now, and `lgsp-destination` only decides which parked retries are
+// released early when a destination answers again (connector-worker.ts).
 
 /** The attempt a record claims, clamped to 1…maxAttempts (garbage counts as a first attempt). */
 export function boundedAttempt(raw: string | undefined, maxAttempts: number): number {

@@ -7,7 +7,9 @@
 // - no service (lane) may take every delivery slot: a burst of slow calls to one service leaves
 //   slots for the others (request/reply stays fast during a retry storm);
 // - a record that waits for an earlier message of its key (WaitForEarlierMessage) is released as
-//   soon as a message with that key succeeds, not on its backoff.
+//   soon as a message with that key succeeds, not on its backoff;
+// - parked records of one group (their destination) can be released at once, when the
+//   destination is reachable again (destination-circuit.ts).
 
 export interface Dispatchable {
   /** Ordering key: records with the same key run one at a time. */
@@ -20,6 +22,10 @@ export interface Dispatchable {
   order?: string;
   /** Released early when a record with the same key succeeds after `attemptedAt`. */
   waitsForEarlier?: { attemptedAt: number };
+  /** Bytes the record holds, counted while it is parked (the parked-memory cap). */
+  size?: number;
+  /** Parked records of a group can be released together (releaseGroup). */
+  group?: string;
 }
 
 export interface DispatcherOptions<T> {
@@ -42,6 +48,8 @@ export class RecordDispatcher<T extends Dispatchable> {
   private heap: T[] = [];
   private readonly parkedByKey = new Map<string, Set<T>>();
   private readonly parked = new Set<T>();
+  private readonly parkedByGroup = new Map<string, Set<T>>();
+  private parkedSize = 0;
   private readonly lastSuccess = new Map<string, number>();
   private running = 0;
   private queued = 0;
@@ -64,6 +72,11 @@ export class RecordDispatcher<T extends Dispatchable> {
 
   get parkedCount(): number {
     return this.parked.size;
+  }
+
+  /** Bytes held by parked records (their `size`). */
+  get parkedBytes(): number {
+    return this.parkedSize;
   }
 
   get runningCount(): number {
@@ -96,6 +109,8 @@ export class RecordDispatcher<T extends Dispatchable> {
     this.heap = [];
     this.parked.clear();
     this.parkedByKey.clear();
+    this.parkedByGroup.clear();
+    this.parkedSize = 0;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.timerAt = Infinity;
@@ -118,8 +133,27 @@ export class RecordDispatcher<T extends Dispatchable> {
     this.queued++;
   }
 
+  /** Every parked record of `group` runs now (its heap entries are skipped when popped). */
+  releaseGroup(group: string): number {
+    const members = this.parkedByGroup.get(group);
+    if (!members) return 0;
+    const released = [...members].sort((a, b) => a.dueAt - b.dueAt);
+    for (const item of released) {
+      this.unpark(item);
+      this.enqueue(item);
+    }
+    this.pump();
+    return released.length;
+  }
+
   private park(item: T): void {
     this.parked.add(item);
+    this.parkedSize += item.size ?? 0;
+    if (item.group !== undefined) {
+      let members = this.parkedByGroup.get(item.group);
+      if (!members) this.parkedByGroup.set(item.group, (members = new Set()));
+      members.add(item);
+    }
     if (item.waitsForEarlier) {
       let set = this.parkedByKey.get(item.key);
       if (!set) this.parkedByKey.set(item.key, (set = new Set()));
@@ -130,7 +164,13 @@ export class RecordDispatcher<T extends Dispatchable> {
   }
 
   private unpark(item: T): void {
-    this.parked.delete(item);
+    if (!this.parked.delete(item)) return;
+    this.parkedSize -= item.size ?? 0;
+    if (item.group !== undefined) {
+      const members = this.parkedByGroup.get(item.group);
+      members?.delete(item);
+      if (members?.size === 0) this.parkedByGroup.delete(item.group);
+    }
     const set = this.parkedByKey.get(item.key);
     if (set) {
       set.delete(item);

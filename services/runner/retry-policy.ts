@@ -1,14 +1,15 @@
 // Exponential backoff with "equal jitter": half the delay fixed, half random, so retries of
 // many messages after an outage do not hit the receiver in lockstep.
 
-export interface RetryPolicy {
-  maxAttempts: number;
+export interface RetryPolicy extends RetryBudget {
   baseDelayMs: number;
   maxDelayMs: number;
 }
 
+export type Backoff = Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>;
+
 /** `step` 1 is the first retry's delay, each step doubles it up to maxDelayMs. */
-export function retryDelayMs(policy: RetryPolicy, step: number, retryAfterMs?: number, random = Math.random): number {
+export function retryDelayMs(policy: Backoff, step: number, retryAfterMs?: number, random = Math.random): number {
   const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (step - 1));
   const jittered = exponential / 2 + (exponential / 2) * random();
   // A receiver's Retry-After is a floor, not a suggestion.
@@ -26,4 +27,36 @@ export function retryDelayMs(policy: RetryPolicy, step: number, retryAfterMs?: n
 export function backoffStep(ownFailures: number, failureStreak: number): number {
   const own = Math.max(1, ownFailures);
   return Math.max(Math.ceil(own / 2), Math.min(own, Math.max(1, failureStreak)));
+}
+
+/**
+ * A message's retry budget: retried until `maxAgeMs` after its acceptance (the envelope's signed
+ * time), and, when `maxAttempts` is finite, for that many attempts at most. Whichever is spent
+ * first dead-letters it. The time budget is what lets a destination's outage or maintenance
+ * window pass without dead letters; the attempt limit remains for connectors that want one.
+ */
+export interface RetryBudget {
+  maxAttempts: number;
+  maxAgeMs: number;
+}
+
+/** Whether a message that failed attempt `attempt` may be tried again, and how long is left. */
+export function budgetLeft(budget: RetryBudget, attempt: number, acceptedAt: number, now: number): { spent: boolean; remainingMs: number } {
+  const remainingMs = acceptedAt + budget.maxAgeMs - now;
+  return { spent: attempt >= budget.maxAttempts || remainingMs <= 0, remainingMs };
+}
+
+/** The dead letter's reason when the budget is spent: "gave up after 12 attempts over 2 h 3 min: <last error>". */
+export function gaveUpReason(attempts: number, elapsedMs: number, lastError: string): string {
+  return `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} over ${formatDuration(elapsedMs)}: ${lastError}`;
+}
+
+/** "850 ms", "12.4 s", "3 min 20 s", "2 h 3 min" — for reasons operators read. */
+export function formatDuration(ms: number): string {
+  const v = Math.max(0, ms);
+  if (v < 1000) return `${Math.round(v)} ms`;
+  if (v < 60_000) return `${(v / 1000).toFixed(1)} s`;
+  const s = Math.round(v / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }

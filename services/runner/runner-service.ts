@@ -7,7 +7,7 @@
 // resume, restart) are audited before they are carried out.
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { Histogram } from 'prom-client';
+import { Gauge, Histogram } from 'prom-client';
 import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SCHEMA_IDS, SchemaCatalogue, type ConnectorManifest } from '../platform/schema-catalogue.js';
@@ -42,6 +42,7 @@ import { DeliveryLedger } from './delivery-ledger.js';
 import { connectorStateStore } from './connector-state-store.js';
 import { ConnectorPauseState } from './pause-state.js';
 import { ConnectorWorker, type WorkerDeps } from './connector-worker.js';
+import { retryBudget, type ManifestRetry } from './retry-budget-config.js';
 
 export interface RunnerOptions {
   port?: number;
@@ -155,13 +156,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
         log: log.child({ part: 'ledger' }),
         onApplied: (n) => countConsumed('ledger', n),
       });
-  // A connector may declare a larger retry budget than the bus default in its manifest
-  // (`"retry": { "maxAttempts": n }`), when its destination is known to be unavailable for long
-  // stretches (a national portal); the larger of the two applies, never a smaller one.
-  const retryAttemptsFor = (name: string): number => {
-    const declared = (catalogue.manifests.find((m) => m.name === name) as { retry?: { maxAttempts?: number } } | undefined)?.retry?.maxAttempts;
-    return Math.max(config.retryMaxAttempts, Number.isInteger(declared) ? declared! : 0);
-  };
+  const retryBudgetFor = (name: string) => retryBudget(config, (catalogue.manifests.find((m) => m.name === name) as { retry?: ManifestRetry } | undefined)?.retry);
   // End to end: from the gateway's acceptance (the envelope's time) to the destination's receipt,
   // retries and queueing included — what an agency waits for.
   const deliveryLatency = new Histogram({
@@ -182,7 +177,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     ledger: new DeliveryLedger(db, name),
     state: connectorStateStore(db, name),
     log: log.child({ connector: name }),
-    policy: { maxAttempts: retryAttemptsFor(name), baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
+    policy: { ...retryBudgetFor(name), baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
+    parkedLimit: { records: config.retryParkedMaxRecords, bytes: config.retryParkedMaxBytes },
     deliveryTimeoutMs: config.deliveryTimeoutMs,
     partitionsConsumedConcurrently: config.topicPartitions,
     concurrency: config.deliveryConcurrency,
@@ -285,6 +281,24 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   }
 
   producerMetrics(metrics, producer);
+  // What an operator watches during an outage: retries parked in memory (bounded by
+  // LGSP_RETRY_PARKED_MAX_*), retry partitions paused at that cap, destinations held behind a probe.
+  const workers = () => [...slots].flatMap(([name, slot]) => (slot.worker ? [[name, slot.worker] as const] : []));
+  const gauge = (name: string, help: string, read: (w: ConnectorWorker) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['connector'],
+      registers: [metrics],
+      collect() {
+        this.reset();
+        for (const [connector, w] of workers()) this.set({ connector }, read(w));
+      },
+    });
+  gauge('lgsp_runner_parked_records', 'Retries parked in memory until their due time, by connector', (w) => w.parked.records);
+  gauge('lgsp_runner_parked_bytes', 'Bytes of the retries parked in memory, by connector', (w) => w.parked.bytes);
+  gauge('lgsp_runner_retry_partitions_paused', 'Retry-topic partitions paused because the parked cap was reached, by connector', (w) => w.spilledPartitions);
+  gauge('lgsp_runner_open_circuits', 'Destinations whose retries wait behind a probe (circuit open), by connector', (w) => w.openCircuits.length);
   const counters = ['delivered', 'retried', 'deadLettered', 'rejected', 'duplicates'] as const;
   for (const counter of counters) {
     statsCounter({
@@ -328,6 +342,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     connector: { state: slot.loadError ? 'FAILED' : (slot.worker?.state ?? 'failed').toUpperCase(), trace: slot.loadError ?? undefined },
     lastError: slot.loadError ?? slot.worker?.lastError ?? null,
     stats: slot.worker?.stats ?? null,
+    retry: slot.worker ? { parked: slot.worker.parked, pausedRetryPartitions: slot.worker.spilledPartitions, openCircuits: slot.worker.openCircuits } : null,
     topics: slot.worker?.topics ?? [],
     source: slot.manifest.source ?? join(catalogue.root, 'connectors'),
     health: await healthOf(slot),

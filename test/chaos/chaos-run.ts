@@ -178,7 +178,7 @@ async function runPhase(ctx: FaultContext, opts: ChaosOptions, fault: Fault): Pr
     firstAcceptAfterLiftMs: firstAccept ? firstAccept.at - outcome.liftedAt : null,
     longestDeliveryGapMs: receiver.longestGap(outcome.injectedAt, outcome.liftedAt + 10_000),
     windowMs: outcome.liftedAt - outcome.injectedAt,
-    mustDeliver: outcome.mustDeliver ?? [],
+    mustDeliver: outcome.allMustDeliver ? [...ids] : outcome.mustDeliver ?? [],
     portal: outcome.portal,
     notes: outcome.notes,
     drainTimeoutMs: 240_000,

@@ -32,6 +32,8 @@ export interface FaultOutcome {
   extraIds?: string[];
   /** Ids that must end delivered, not dead-lettered (e.g. replayed dead letters). */
   mustDeliver?: string[];
+  /** Every message of the phase must end delivered: none may be dead-lettered (an outage within the retry budget). */
+  allMustDeliver?: boolean;
   /** Messages whose receipt is the mock portal's record, not the chaos receiver. */
   portal?: PortalDossiers;
   notes: Record<string, unknown>;
@@ -190,14 +192,15 @@ const postgresStop: Fault = {
 
 const receiverDown: Fault = {
   name: 'receiver-down',
-  what: 'the destination system down (port closed, connections cut) for the window; retried, then delivered or dead-lettered past the retry budget',
+  what: 'the destination system down (port closed, connections cut) for the window; its retries held behind one probe, all delivered when it is back (the retry budget is 24 h)',
   async run(ctx) {
     const injectedAt = Date.now();
     await ctx.receiver.down();
     ctx.log('  receiver down');
     await sleep(window(ctx, 60_000, 20_000));
     await ctx.receiver.up();
-    return { injectedAt, liftedAt: Date.now(), notes: {} };
+    // An outage far shorter than the retry budget (24 h): nothing may be dead-lettered for it.
+    return { injectedAt, liftedAt: Date.now(), allMustDeliver: true, notes: {} };
   },
 };
 

@@ -423,13 +423,22 @@ async function loadIntegrity() {
 }
 
 // ---------- connectors ----------
+/** During a receiver's outage: retries parked in the runner and the systems it cannot reach. */
+function retryWaiting(retry) {
+  if (!retry) return [];
+  const out = [];
+  if (retry.parked?.records > 0) out.push(`${t('parkedRetries')} ${fmtNum(retry.parked.records)}`);
+  for (const c of retry.openCircuits ?? []) out.push(`${t('unreachable')}: ${c.destination} (${fmtTime(c.since)})`);
+  return out;
+}
+
 async function loadConnectors() {
   const list = await api('/v1/console/connectors');
   const headers = [{ key: 'connector' }, { key: 'state' }, { key: 'lag', num: true }, { key: 'deadLetters', num: true }, { key: 'stats' }, { key: 'lastError' }, { key: 'actions' }];
   table('#connector-table', headers, list.map((c) => ({
     dataset: { connector: c.name },
     cells: [c.name, badge(c.connector?.state), fmtNum(c.lag), fmtNum(c.deadLetters),
-      c.stats ? Object.entries(c.stats).map(([k, v]) => `${k} ${v}`).join(' · ') : '—', c.lastError ?? '',
+      c.stats ? [...Object.entries(c.stats).map(([k, v]) => `${k} ${v}`), ...retryWaiting(c.retry)].join(' · ') : '—', c.lastError ?? '',
       isOperator()
         ? el('span', { class: 'actions' }, ...[['pause', 'PUT'], ['resume', 'PUT'], ['restart', 'POST']]
             // Offer what makes sense in the current state: pause a running connector, resume a paused one.
