@@ -60,10 +60,11 @@ t.test('document exchange', async (t) => {
     const mine = records.filter((rec) => JSON.parse(rec.value).correlationId === documentId && JSON.parse(rec.value).type === 'edoc.send');
     t.equal(mine.length, 2);
     for (const rec of mine) {
-      const envelope = JSON.parse(rec.value);
-      t.notOk(envelope.data.attachments.some((a: any) => 'content' in a), 'no attachment content on Kafka');
-      t.same(envelope.data.attachments.map((a: any) => a.sha256), expected.map((e: any) => e.sha256));
-      t.equal(envelope.data.header.subject, original.header.subject, 'Vietnamese text intact (NFC)');
+      // The payload travels sealed for the runner (payload encryption at rest): open it as the runner does.
+      const data = bus.keys.openPayload('runner', JSON.parse(rec.value).data) as any;
+      t.notOk(data.attachments.some((a: any) => 'content' in a), 'no attachment content on Kafka');
+      t.same(data.attachments.map((a: any) => a.sha256), expected.map((e: any) => e.sha256));
+      t.equal(data.header.subject, original.header.subject, 'Vietnamese text intact (NFC)');
     }
 
     // Status packets 03 then 06 come back per recipient; the sender sees each recipient's state.

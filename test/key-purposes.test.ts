@@ -41,11 +41,11 @@ t.test('first run: each service gets its own key directory, the keyset only publ
     for (const p of purposes) t.equal(statSync(join(keys.keysDir, service, `${p}.json`)).mode & 0o077, 0, `${service}/${p} is readable by its owner only`);
   }
   const jwks = JSON.parse(readFileSync(keys.jwksFile, 'utf8')) as { keys: Array<Record<string, unknown>> };
-  t.equal(jwks.keys.length, 7, 'gateway 3 + runner 2 + console 1 + audit 1');
-  t.equal(new Set(jwks.keys.map((k) => k.kid)).size, 7, 'every key distinct');
+  t.equal(jwks.keys.length, 9, 'gateway 3 + runner 2 + console 1 + audit 1 signing keys, gateway and runner 1 payload-encryption key each');
+  t.equal(new Set(jwks.keys.map((k) => k.kid)).size, 9, 'every key distinct');
   for (const k of jwks.keys) {
     t.notOk('d' in k, `${String(k.kid)} is public`);
-    t.equal(k.use, 'sig');
+    t.equal(k.use, k.lgsp_purpose === 'payload-encryption' ? 'enc' : 'sig');
   }
   t.same(kidOf(jwks, 'gateway', 'token').length, 1);
   t.same(await ensureKeys(keys.keysDir, keys.jwksFile), [], 'a second run changes nothing');
@@ -153,13 +153,13 @@ t.test('lgsp keys init and rotate on the configured files', async (t) => {
   const lines: string[] = [];
   const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
   t.equal(await runKeysCommand(['init'], out), 0);
-  t.equal(lines.filter((l) => l.startsWith('created ')).length, 7);
+  t.equal(lines.filter((l) => l.startsWith('created ')).length, 9);
   const before = JSON.parse(readFileSync(join(dir, 'public', 'jwks.json'), 'utf8'));
   lines.length = 0;
   t.equal(await runKeysCommand(['rotate', '--service', 'console'], out), 0, lines.join('\n'));
   t.match(lines[0], new RegExp(`^console record: new key \\S+ \\(replaces ${kidOf(before, 'console', 'record')[0]}`));
   const after = JSON.parse(readFileSync(join(dir, 'public', 'jwks.json'), 'utf8'));
-  t.equal(after.keys.length, 8, 'one more key, the old one still published');
+  t.equal(after.keys.length, 10, 'one more key, the old one still published');
   t.same(kidOf(after, 'console', 'record', false), kidOf(before, 'console', 'record'));
   lines.length = 0;
   t.equal(await runKeysCommand(['rotate', '--service', 'runner', '--purpose', 'token'], out), 2, 'the runner holds no token key');
@@ -246,7 +246,7 @@ t.test('on a running bus', async (t) => {
     t.equal((await oldTokenCaller.request('GET', '/v1/services')).status, 200);
 
     const rotated = await rotateKeys(bus.keys.keysDir, bus.keys.jwksFile);
-    t.equal(rotated.length, 7, 'every key renewed');
+    t.equal(rotated.length, 9, 'every key renewed');
     const kid = (service: KeyService, purpose: KeyPurpose) => rotated.find((r) => r.service === service && r.purpose === purpose)!.kid;
 
     const after = await eventually(async () => {
@@ -267,6 +267,10 @@ t.test('on a running bus', async (t) => {
       return records.find((rec) => JSON.parse(rec.value).id === second.body.id);
     });
     t.equal(decodeProtectedHeader(onTopic.headers[SIGNATURE_HEADER]).kid, kid('gateway', 'record'), 'the message record carries the new gateway record key');
+    t.equal(decodeProtectedHeader(JSON.parse(onTopic.value).data).kid, kid('runner', 'payload-encryption'), 'its payload is sealed for the runner\'s new payload-encryption key');
+    const sealedBefore = (await readTopic(bus.config.kafkaBrokers, topics.message('notice'), 1, 3000)).find((rec) => JSON.parse(rec.value).id === first.body.id)!;
+    t.not(decodeProtectedHeader(JSON.parse(sealedBefore.value).data).kid, kid('runner', 'payload-encryption'), 'the record before the rotation was sealed for the old key');
+    t.match(bus.keys.openPayload('runner', JSON.parse(sealedBefore.value).data), { subject: 'before the rotation' }, 'and the runner still opens it (earlier keys are kept)');
     const status = await eventually(async () => {
       const s = await sender.status(second.body.id);
       return s.body.status === 'delivered' ? s : null;

@@ -44,28 +44,56 @@ export interface AttachmentStore {
 }
 
 /**
+ * Encryption at rest of the stored bytes (platform/payload-keyring.ts attachmentSealing()):
+ * `sealing` is the JWE (general JSON serialization, without its ciphertext) that opens
+ * `content`, sealed for every service that reads attachments (runner and gateway).
+ */
+export interface AttachmentSealing {
+  seal(bytes: Buffer): { sealing: string; content: Buffer };
+  /** Throws when the bytes cannot be opened (tampered, or sealed for a key this service lacks). */
+  open(sealing: string, content: Buffer): Buffer;
+}
+
+/**
  * PostgreSQL store: one bytea row per attachment, shared by every gateway and runner, so an
  * attachment uploaded through one gateway downloads through any other and is in the database's
- * backups. Inserting the same digest twice is a no-op.
+ * backups. Inserting the same digest twice is a no-op. With `sealing` the row holds ciphertext
+ * (its SHA-256 and size stay in clear: they address and check it); rows written before
+ * encryption (no sealing) are read as they are.
  */
 export class PostgresAttachmentStore implements AttachmentStore {
-  constructor(private readonly db: Pick<Database, 'query'>) {}
+  constructor(
+    private readonly db: Pick<Database, 'query'>,
+    private readonly sealing?: AttachmentSealing,
+  ) {}
 
   async put(bytes: Uint8Array): Promise<{ sha256: string; size: number }> {
     const sha256 = sha256Hex(bytes);
-    await this.db.query('INSERT INTO attachment_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING', [
+    const plain = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const sealed = this.sealing?.seal(plain);
+    await this.db.query('INSERT INTO attachment_blobs (sha256, size, content, sealing) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING', [
       sha256,
       bytes.length,
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      sealed?.content ?? plain,
+      sealed?.sealing ?? null,
     ]);
     return { sha256, size: bytes.length };
   }
 
   async read(sha256: string, expectedSize?: number): Promise<Buffer> {
     if (!SHA256_HEX.test(sha256)) throw new TypeError('an attachment is addressed by a lowercase hex SHA-256');
-    const { rows } = await this.db.query<{ content: Buffer }>('SELECT content FROM attachment_blobs WHERE sha256 = $1', [sha256]);
-    const bytes = rows[0]?.content;
-    if (!bytes) throw new AttachmentUnavailable('missing', sha256, `attachment ${sha256} is missing from the attachment store`);
+    const { rows } = await this.db.query<{ content: Buffer; sealing: string | null }>('SELECT content, sealing FROM attachment_blobs WHERE sha256 = $1', [sha256]);
+    const row = rows[0];
+    if (!row) throw new AttachmentUnavailable('missing', sha256, `attachment ${sha256} is missing from the attachment store`);
+    let bytes = row.content;
+    if (row.sealing !== null) {
+      if (!this.sealing) throw new AttachmentUnavailable('corrupted', sha256, `attachment ${sha256} is encrypted and this service has no key to open it`);
+      try {
+        bytes = this.sealing.open(row.sealing, row.content);
+      } catch (err) {
+        throw new AttachmentUnavailable('corrupted', sha256, `attachment ${sha256} is corrupted in the attachment store or sealed for a key this service lacks (${(err as Error).message})`);
+      }
+    }
     if ((expectedSize !== undefined && bytes.length !== expectedSize) || sha256Hex(bytes) !== sha256) {
       throw new AttachmentUnavailable('corrupted', sha256, `attachment ${sha256} is corrupted in the attachment store (SHA-256 or size does not match what the sender sent)`);
     }
@@ -79,7 +107,7 @@ export class PostgresAttachmentStore implements AttachmentStore {
   }
 }
 
-/** The store every service uses: the shared PostgreSQL database. */
-export function openAttachmentStore(db: Pick<Database, 'query'>): AttachmentStore {
-  return new PostgresAttachmentStore(db);
+/** The store every service uses: the shared PostgreSQL database, its bytes encrypted. */
+export function openAttachmentStore(db: Pick<Database, 'query'>, sealing: AttachmentSealing): AttachmentStore {
+  return new PostgresAttachmentStore(db, sealing);
 }

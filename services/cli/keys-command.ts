@@ -2,11 +2,12 @@
 // (first run; `npm start` does it too) or rotates them. Rotation publishes each new public key in
 // the keyset first, then hands the private key to its service's file; running services pick up
 // both without a restart (LGSP_KEYS_WATCH_MS), and the superseded key keeps verifying for
-// LGSP_KEY_GRACE_SECONDS.
+// LGSP_KEY_GRACE_SECONDS. Payload-encryption keys go the other way round (private file first,
+// then the keyset) and the earlier private keys stay: they decrypt what was sealed for them.
 import { resolve } from 'node:path';
 import { loadConfig } from '../platform/config.js';
 import { ensureKeys, rotateKeys } from '../platform/key-files.js';
-import { isKeyPurpose, isKeyService, KEY_PURPOSES, KEY_SERVICES } from '../platform/key-purposes.js';
+import { isEncryptionPurpose, isKeyPurpose, isKeyService, KEY_PURPOSES, KEY_SERVICES } from '../platform/key-purposes.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
 import type { CommandOutput } from '../audit/verify-command.js';
 
@@ -46,7 +47,10 @@ export async function runKeysCommand(argv: string[], out: CommandOutput = consol
     out.error(`lgsp keys: the ${service} service holds no ${purpose} key`);
     return 2;
   }
-  for (const r of rotated) out.log(`${r.service} ${r.purpose}: new key ${r.kid}${r.previous ? ` (replaces ${r.previous}, which verifies for ${config.keyGraceSeconds} s more)` : ''}`);
+  for (const r of rotated) {
+    const previous = !r.previous ? '' : isEncryptionPurpose(r.purpose) ? ` (replaces ${r.previous}, which stays in the private file and still decrypts what was sealed for it)` : ` (replaces ${r.previous}, which verifies for ${config.keyGraceSeconds} s more)`;
+    out.log(`${r.service} ${r.purpose}: new key ${r.kid}${previous}`);
+  }
   out.log('published first; running services sign with the new keys within a few seconds, without a restart (LGSP_KEYS_WATCH_MS)');
   return 0;
 }

@@ -43,8 +43,23 @@ export interface DocumentView {
   packages: PackageRecord[];
 }
 
+/** Encryption at rest of the content this store keeps (subjects, status descriptions). */
+export interface StoredTextSealing {
+  seal(text: string): string;
+  open(stored: string): string;
+}
+
+const CLEAR: StoredTextSealing = { seal: (text) => text, open: (stored) => stored };
+
 export class DocumentStore {
-  constructor(private readonly db: Database) {}
+  /**
+   * `text`: a document's subject and a status packet's description are content, not metadata:
+   * they are stored sealed for the gateway and opened for the parties that read the document.
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly text: StoredTextSealing = CLEAR,
+  ) {}
 
   /**
    * A (document, recipient) pair. With a transaction and `forUpdate`, the row stays locked until
@@ -69,7 +84,7 @@ export class DocumentStore {
   /** Everything one submission changes, written in the submission's transaction. */
   async record(changes: DocumentChanges, tx: Queryable): Promise<void> {
     for (const d of changes.documents ?? []) {
-      await tx.query('INSERT INTO document_documents (document_id, sender, subject, sent_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [d.documentId, d.sender, d.subject ?? null, d.at]);
+      await tx.query('INSERT INTO document_documents (document_id, sender, subject, sent_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [d.documentId, d.sender, d.subject == null ? null : this.text.seal(d.subject), d.at]);
     }
     for (const r of changes.newRecipients ?? []) {
       await tx.query('INSERT INTO document_recipients (document_id, member, message_id, state) VALUES ($1, $2, $3, $4)', [r.documentId, r.member, r.messageId, JSON.stringify(INITIAL_STATE)]);
@@ -78,7 +93,7 @@ export class DocumentStore {
       await tx.query('UPDATE document_recipients SET state = $1 WHERE document_id = $2 AND member = $3', [JSON.stringify(st.state), st.documentId, st.member]);
       if (st.recorded) {
         await tx.query('INSERT INTO document_history (document_id, member, code, at, by, message_id, description) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-          st.documentId, st.member, st.recorded, st.at, st.by, st.messageId, st.description ?? null,
+          st.documentId, st.member, st.recorded, st.at, st.by, st.messageId, st.description == null ? null : this.text.seal(st.description),
         ]);
       }
     }
@@ -99,6 +114,16 @@ export class DocumentStore {
 
   async grantAttachment(sha256: string, member: string, q: Queryable = this.db): Promise<void> {
     await q.query('INSERT INTO document_attachment_access (sha256, member) VALUES ($1, $2) ON CONFLICT DO NOTHING', [sha256, member]);
+  }
+
+  /** Stored text opened; null when absent or sealed for a key the gateway no longer has (the rest of the view still serves). */
+  private openOrNull(stored: string | null): string | null {
+    if (stored === null) return null;
+    try {
+      return this.text.open(stored);
+    } catch {
+      return null;
+    }
   }
 
   async document(documentId: string): Promise<DocumentView | null> {
@@ -127,13 +152,16 @@ export class DocumentStore {
     return {
       documentId,
       from: doc.sender,
-      subject: doc.subject,
+      subject: this.openOrNull(doc.subject),
       sentAt: doc.sentAt,
       recipients: recipients.rows.map((r) => ({
         member: r.member,
         messageId: r.messageId,
         state: r.state,
-        history: history.rows.filter((h) => h.member === r.member).map(({ member: _member, description, ...h }) => ({ ...h, ...(description ? { description } : {}) })),
+        history: history.rows.filter((h) => h.member === r.member).map(({ member: _member, description: stored, ...h }) => {
+          const description = this.openOrNull(stored);
+          return { ...h, ...(description ? { description } : {}) };
+        }),
       })),
       packages: packages.rows,
     };

@@ -323,7 +323,10 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       packages: [{ messageId: envelope.id, type: envelope.type, documentId, packageDocumentId: null, businessDocType: null, from: envelope.from.member, to: envelope.to.member, at }],
       grants: payload.original ? [envelope.from.member, envelope.to.member].map((member) => ({ sha256: payload.original!.sha256, member })) : [],
     };
-    const detail = { statusCode: payload.statusCode, documentId, statusMessageId: envelope.id, ...(payload.description ? { description: payload.description } : {}) };
+    // The status event is metadata on the bus and in every read model: the code, not the staff's
+    // free-text description, which is content (stored sealed in the document's history, read by
+    // its parties through GET /v1/documents/{id}).
+    const detail = { statusCode: payload.statusCode, documentId, statusMessageId: envelope.id };
     await deps.documents.record(changes, tx);
     await storeOriginal(sub);
     return { events: [...statusEvent(await deps.messageView(pair.messageId), pair.messageId, detail), ...signatureEvents(envelopes, payload.signatureVerification)] };

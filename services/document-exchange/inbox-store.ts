@@ -15,6 +15,11 @@ export interface InboxItem {
   depositedAt: string;
   ackedAt: string | null;
   envelope: Envelope<Record<string, unknown>>;
+  /**
+   * Why the payload cannot be opened (its key lost, or the row tampered with): the item keeps
+   * its metadata, its `data` is empty, and the rest of the inbox is served as usual.
+   */
+  unreadable?: string;
 }
 
 interface Row {
@@ -27,7 +32,8 @@ interface Row {
   envelope: string;
 }
 
-const toItem = (row: Row): InboxItem => ({ ...row, envelope: JSON.parse(row.envelope) as Envelope<Record<string, unknown>> });
+/** Opens an envelope's sealed payload (the gateway's PayloadSealing); the ledger only writes. */
+export type EnvelopeOpener = (envelope: Envelope) => Envelope;
 const COLUMNS = 'cursor, id, system, type, deposited_at AS "depositedAt", acked_at AS "ackedAt", envelope';
 
 export interface Deposit {
@@ -37,7 +43,23 @@ export interface Deposit {
 }
 
 export class InboxStore {
-  constructor(private readonly db: Database) {}
+  /**
+   * Rows keep the envelope as the runner deposited it, its payload sealed for the gateway:
+   * `open` decrypts it when the entitled system reads its inbox.
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly open: EnvelopeOpener = (e) => e,
+  ) {}
+
+  private toItem = (row: Row): InboxItem => {
+    const stored = JSON.parse(row.envelope) as Envelope<Record<string, unknown>>;
+    try {
+      return { ...row, envelope: this.open(stored) as Envelope<Record<string, unknown>> };
+    } catch (err) {
+      return { ...row, envelope: { ...stored, data: {} }, unreadable: (err as Error).message };
+    }
+  };
 
   /**
    * Idempotent: a message id is deposited once, and stays acknowledged once acknowledged (an
@@ -64,7 +86,7 @@ export class InboxStore {
 
   async get(id: string): Promise<InboxItem | null> {
     const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM document_inbox WHERE id = $1`, [id]);
-    return rows[0] ? toItem(rows[0]) : null;
+    return rows[0] ? this.toItem(rows[0]) : null;
   }
 
   /** Unacknowledged items of a system, oldest first, after a cursor; `type` may be `edoc.*`. */
@@ -77,7 +99,7 @@ export class InboxStore {
         ORDER BY cursor LIMIT $5`,
       [system, opts.after ?? 0, family ? null : opts.type ?? null, family, opts.limit],
     );
-    return rows.map(toItem);
+    return rows.map(this.toItem);
   }
 
   /**

@@ -8,7 +8,9 @@ import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { Registry } from '../platform/registry.js';
-import { openServiceKeys } from '../platform/key-files.js';
+import { openDecryptionKeyring, openServiceKeys } from '../platform/key-files.js';
+import { payloadOpener, sealerFor } from '../platform/payload-keyring.js';
+import { PayloadSealing } from '../platform/sealed-payload.js';
 import { PublicKeyset } from '../platform/public-keyset.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
@@ -49,6 +51,10 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   // Its own private keys only; other services' keys it knows from the public keyset.
   const signingKeys = await openServiceKeys(config.keysDir, 'gateway', ['token', 'record', 'delivery'] as const);
   const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
+  // Payloads travel sealed for the runner, which hands them to connectors; what the runner
+  // seals for the gateway (inbox deposits, replies) the gateway opens when it serves them; what
+  // it stores for itself (document subjects, status descriptions) it seals for its own key.
+  const payloads = new PayloadSealing(sealerFor(publicKeys, 'runner'), payloadOpener(openDecryptionKeyring(config.keysDir, 'gateway')), sealerFor(publicKeys, 'gateway'));
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka(`lgsp-gateway-${instanceId}`, config, 'gateway', log);
   const db = await openDatabase(config.databaseUrl, {
@@ -80,6 +86,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     registry: () => registry,
     signingKeys,
     publicKeys,
+    payloads,
     producer,
     topics,
     db,

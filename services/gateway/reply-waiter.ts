@@ -53,7 +53,10 @@ export class ReplyWaiter {
           let value: ReplyValue;
           try {
             value = JSON.parse(r.value!.toString('utf8')) as ReplyValue;
-          } catch {
+            // Sealed for the gateway by the runner; opened only once the signature checked out.
+            value = { ...value, payload: ctx.payloads.open(value.payload) };
+          } catch (err) {
+            waiter.log.warn({ inReplyTo, err: (err as Error).message }, 'ignoring a reply that cannot be read');
             continue;
           }
           // The signed value must agree with the header it was routed by.

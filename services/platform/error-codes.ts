@@ -69,7 +69,8 @@ export const ERROR_CODES = {
   ATTACHMENT_NOT_FOUND: { status: [404, 422], meaning: 'The attachment (by SHA-256) is not in the attachment store.' },
   ATTACHMENT_DIGEST_MISMATCH: { status: [422], meaning: 'The uploaded bytes do not match the announced SHA-256.' },
   ATTACHMENT_MISSING: { status: [502], meaning: 'An attachment the document references is missing from the attachment store.' },
-  ATTACHMENT_CORRUPTED: { status: [502], meaning: 'An attachment in the store no longer matches its SHA-256; it is not served.' },
+  ATTACHMENT_CORRUPTED: { status: [502], meaning: 'An attachment in the store no longer matches its SHA-256, or cannot be decrypted; it is not served.' },
+  PAYLOAD_UNREADABLE: { status: [502], meaning: 'A message held for the caller is encrypted for a key the bus no longer has (or was tampered with); its metadata is listed (`unreadable: true`), its content cannot be served. Ask the sender to send it again.' },
   ATTACHMENT_SIZE_MISMATCH: { status: [422], meaning: 'The uploaded bytes do not match the announced size.' },
   INBOX_ITEM_NOT_FOUND: { status: [404], meaning: "No such item in the caller's inbox (or already acknowledged)." },
   // Operations (console, runner management API)

@@ -7,6 +7,7 @@ import type { BusEvent, MessageStatus } from './bus-events.js';
 import type { BusConfig } from './config.js';
 import type { ServiceSigningKeys } from './key-files.js';
 import type { PublicKeyset } from './public-keyset.js';
+import type { PayloadSealing } from './sealed-payload.js';
 import type { BatchingProducer } from './kafka-transport.js';
 import type { Database, Queryable } from './database.js';
 import type { Logger } from './logger.js';
@@ -48,6 +49,8 @@ export interface GatewayModuleHost {
   signingKeys: ServiceSigningKeys<'token' | 'record' | 'delivery'>;
   /** Every service's public keys (verification only). */
   publicKeys: PublicKeyset;
+  /** Seals payloads for the runner, opens what was sealed for the gateway (sealed-payload.ts). */
+  payloads: PayloadSealing;
   producer: BatchingProducer;
   topics: Topics;
   store: MessageViews;

@@ -10,7 +10,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { generateSigningJwk, PlatformKeystore } from './keystore.js';
-import { KEY_HOLDERS, KEY_SERVICES, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService, type PublishedJwk } from './key-purposes.js';
+import { DecryptionKeyring, generateEncryptionJwk, type StoredPrivateKey } from './payload-keyring.js';
+import { isEncryptionPurpose, KEY_HOLDERS, KEY_SERVICES, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService, type PublishedJwk } from './key-purposes.js';
 import { parsePublishedKeys } from './public-keyset.js';
 import type { JWK } from 'jose';
 
@@ -39,14 +40,18 @@ function writeJwks(jwksFile: string, keys: PublishedJwk[]): void {
 }
 
 async function newKey(service: KeyService, purpose: KeyPurpose): Promise<{ kid: string; privateJwk: JWK; published: PublishedJwk }> {
-  const { kid, privateJwk, publicJwk } = await generateSigningJwk();
+  const { kid, privateJwk, publicJwk } = isEncryptionPurpose(purpose) ? await generateEncryptionJwk() : await generateSigningJwk();
   return { kid, privateJwk, published: { ...publicJwk, [PURPOSE_MEMBER]: purpose, [SERVICE_MEMBER]: service } };
 }
 
 function writePrivate(keysDir: string, service: KeyService, purpose: KeyPurpose, kid: string, privateJwk: JWK): void {
-  // Only the key that signs from now on: superseded keys verify from the public keyset and
-  // have no reason to stay readable anywhere.
-  writeAtomically(privateKeyFile(keysDir, service, purpose), JSON.stringify({ keys: [{ kid, createdAt: new Date().toISOString(), privateJwk }] }, null, 2), 0o600);
+  // A signing file keeps only the key that signs from now on: superseded keys verify from the
+  // public keyset and have no reason to stay readable anywhere. A decryption file keeps every
+  // earlier key after the new one's: records and stored items sealed for them (dead letters,
+  // inbox items, documents) must stay readable as long as they are kept.
+  const file = privateKeyFile(keysDir, service, purpose);
+  const earlier = isEncryptionPurpose(purpose) && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { keys: StoredPrivateKey[] }).keys : [];
+  writeAtomically(file, JSON.stringify({ keys: [...earlier, { kid, createdAt: new Date().toISOString(), privateJwk }] }, null, 2), 0o600);
 }
 
 /**
@@ -65,15 +70,19 @@ export async function ensureKeys(keysDir: string, jwksFile: string): Promise<Arr
     }
   }
   if (created.length === 0) return [];
+  // Decryption keys before the keyset, signing keys after it (as rotateKeys() does).
+  for (const c of created) if (isEncryptionPurpose(c.purpose)) writePrivate(keysDir, c.service, c.purpose, c.kid, c.privateJwk);
   writeJwks(jwksFile, published);
-  for (const c of created) writePrivate(keysDir, c.service, c.purpose, c.kid, c.privateJwk);
+  for (const c of created) if (!isEncryptionPurpose(c.purpose)) writePrivate(keysDir, c.service, c.purpose, c.kid, c.privateJwk);
   return created.map(({ service, purpose, kid }) => ({ service, purpose, kid }));
 }
 
 /**
  * `lgsp keys rotate [--purpose P] [--service S]`: a new key for every matching (service,
- * purpose) pair. The keyset is written first (verifiers can find the key), then each signer's
- * file (signers switch to it).
+ * purpose) pair. For signing keys the keyset is written first (verifiers can find the key), then
+ * each signer's file (signers switch to it). For decryption keys the other way round: the
+ * decrypting service's file first (it can open what is sealed for the new key), then the keyset
+ * (sealers switch to it).
  */
 export async function rotateKeys(
   keysDir: string,
@@ -96,8 +105,9 @@ export async function rotateKeys(
     }
   }
   if (rotated.length === 0) return [];
+  for (const r of rotated) if (isEncryptionPurpose(r.purpose)) writePrivate(keysDir, r.service, r.purpose, r.kid, r.privateJwk);
   writeJwks(jwksFile, published);
-  for (const r of rotated) writePrivate(keysDir, r.service, r.purpose, r.kid, r.privateJwk);
+  for (const r of rotated) if (!isEncryptionPurpose(r.purpose)) writePrivate(keysDir, r.service, r.purpose, r.kid, r.privateJwk);
   return rotated.map(({ service, purpose, kid, previous }) => ({ service, purpose, kid, previous }));
 }
 
@@ -111,6 +121,7 @@ export type ServiceSigningKeys<P extends KeyPurpose> = Record<P, PlatformKeystor
 export async function openServiceKeys<P extends KeyPurpose>(keysDir: string, service: KeyService, purposes: readonly P[]): Promise<ServiceSigningKeys<P>> {
   const out = {} as ServiceSigningKeys<P>;
   for (const purpose of purposes) {
+    if (isEncryptionPurpose(purpose)) throw new Error(`${purpose} keys decrypt; open them with openDecryptionKeyring()`);
     if (!KEY_HOLDERS[service].includes(purpose)) throw new Error(`the ${service} service holds no ${purpose} key`);
     const file = privateKeyFile(keysDir, service, purpose);
     if (!existsSync(file)) throw new Error(`no ${purpose} key for the ${service} service at ${file} (run \`lgsp keys init\`, or mount its key Secret)`);
@@ -119,3 +130,9 @@ export async function openServiceKeys<P extends KeyPurpose>(keysDir: string, ser
   return out;
 }
 
+/** The decryption keys of `service` (its own directory only, watched); a missing file is an error. */
+export function openDecryptionKeyring(keysDir: string, service: KeyService): DecryptionKeyring {
+  const file = privateKeyFile(keysDir, service, 'payload-encryption');
+  if (!existsSync(file)) throw new Error(`no payload-encryption key for the ${service} service at ${file} (run \`lgsp keys init\`, or mount its key Secret)`);
+  return DecryptionKeyring.open(file);
+}

@@ -2,8 +2,10 @@
 // producing service, private keys only where they sign). A stolen runner key must not mint
 // access tokens or re-sign the audit chain, and a token key must not pass for a bus record, so
 // every verifier asks for keys of one purpose (and, for records, of the services allowed to
-// write that topic) instead of "any platform key".
-export const KEY_PURPOSES = ['token', 'record', 'delivery', 'checkpoint'] as const;
+// write that topic) instead of "any platform key". One purpose is not a signature:
+// `payload-encryption` is an ECDH key pair of a *receiving* side (payload-jwe.ts) — its public
+// half seals payloads for that service, its private halves (current and earlier ones) open them.
+export const KEY_PURPOSES = ['token', 'record', 'delivery', 'checkpoint', 'payload-encryption'] as const;
 export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 
 export const KEY_SERVICES = ['gateway', 'runner', 'console', 'audit'] as const;
@@ -13,11 +15,12 @@ export type KeyService = (typeof KEY_SERVICES)[number];
  * The private keys each service holds. The gateway issues tokens, writes message records and
  * signs inbox items a system pulls; the runner writes events, replies, retries and dead letters
  * and signs deliveries; the console writes its operators' audited actions; the audit service
- * signs checkpoints and nothing else.
+ * signs checkpoints and nothing else. The two services that hand payloads to their recipients
+ * decrypt them: the runner (connectors) and the gateway (inbox pulls, replies).
  */
 export const KEY_HOLDERS: Readonly<Record<KeyService, readonly KeyPurpose[]>> = {
-  gateway: ['token', 'record', 'delivery'],
-  runner: ['record', 'delivery'],
+  gateway: ['token', 'record', 'delivery', 'payload-encryption'],
+  runner: ['record', 'delivery', 'payload-encryption'],
   console: ['record'],
   audit: ['checkpoint'],
 };
@@ -34,6 +37,11 @@ export function isKeyPurpose(value: unknown): value is KeyPurpose {
 
 export function isKeyService(value: unknown): value is KeyService {
   return (KEY_SERVICES as readonly unknown[]).includes(value);
+}
+
+/** Purposes whose keys decrypt rather than sign: earlier private keys must stay readable. */
+export function isEncryptionPurpose(purpose: KeyPurpose): boolean {
+  return purpose === 'payload-encryption';
 }
 
 export function holds(service: KeyService, purpose: KeyPurpose): boolean {

@@ -10,7 +10,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { errors, type JWK, type JWTVerifyGetKey } from 'jose';
-import { holds, isKeyPurpose, isKeyService, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService } from './key-purposes.js';
+import { holds, isEncryptionPurpose, isKeyPurpose, isKeyService, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService } from './key-purposes.js';
 import type { PublicKeyLookup } from './es256.js';
 
 export interface PublishedKey {
@@ -157,14 +157,27 @@ export class PublicKeyset {
     };
   }
 
+  /**
+   * The key of `service` for `purpose` that is not superseded (the newest, should a keyset hold
+   * several): what a sealer encrypts for (payload-encryption keys). A kid with its public key.
+   */
+  currentKey(purpose: KeyPurpose, service: KeyService): { kid: string; key: KeyObject } | undefined {
+    let current: PublishedKey | undefined;
+    for (const k of this.keys.values()) if (k.purpose === purpose && k.service === service && k.supersededAt === undefined) current = k;
+    return current ? { kid: current.kid, key: current.key } : undefined;
+  }
+
   /** Which service's key `kid` is (records: checked against the topic's writers). */
   ownerOf(kid: string): KeyService | undefined {
     return this.keys.get(kid)?.service;
   }
 
-  /** The keys that still verify live artefacts (what /.well-known/jwks.json serves), newest first. */
+  /**
+   * The keys that still verify live artefacts (what /.well-known/jwks.json serves), newest first.
+   * Payload-encryption keys are not among them: only bus services seal for each other.
+   */
   jwks(filter: { purpose?: KeyPurpose } = {}): { keys: JWK[] } {
-    const keys = [...this.keys.values()].filter((k) => this.live(k) && (!filter.purpose || k.purpose === filter.purpose));
+    const keys = [...this.keys.values()].filter((k) => this.live(k) && !isEncryptionPurpose(k.purpose) && (!filter.purpose || k.purpose === filter.purpose));
     return { keys: keys.reverse().map((k) => k.jwk) };
   }
 }

@@ -29,10 +29,13 @@ export interface ReplyValue {
   correlationId: string;
   at: string;
   payloadDigest: string;
+  /** On the topic: a compact JWE sealed for the gateway (sealed-payload.ts). */
   payload: Record<string, unknown>;
 }
 
-export function replyRecord(topics: Topics, request: Envelope, connector: string, payload: Record<string, unknown>): { record: OutgoingRecord; value: ReplyValue } {
+/** `seal`: the payload as the record carries it (sealed for the gateway, which opens it). */
+export function replyRecord(topics: Topics, request: Envelope, connector: string, payload: Record<string, unknown>, seal: (payload: unknown, json: string) => string): { record: OutgoingRecord; value: ReplyValue } {
+  const json = JSON.stringify(payload);
   const value: ReplyValue = {
     inReplyTo: request.id,
     type: request.type,
@@ -40,12 +43,12 @@ export function replyRecord(topics: Topics, request: Envelope, connector: string
     to: request.from,
     correlationId: request.correlationId,
     at: new Date().toISOString(),
-    payloadDigest: payloadDigest(JSON.stringify(payload)),
+    payloadDigest: payloadDigest(json),
     payload,
   };
   return {
     value,
-    record: { topic: replyTopicName(topics), key: request.id, value: JSON.stringify(value), headers: { [IN_REPLY_TO_HEADER]: request.id, 'lgsp-type': request.type } },
+    record: { topic: replyTopicName(topics), key: request.id, value: JSON.stringify({ ...value, payload: seal(payload, json) }), headers: { [IN_REPLY_TO_HEADER]: request.id, 'lgsp-type': request.type } },
   };
 }
 

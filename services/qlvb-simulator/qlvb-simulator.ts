@@ -65,6 +65,8 @@ export class QlvbSimulator {
   readonly app: FastifyInstance;
   readonly received = new Map<string, ReceivedDocument[]>();
   readonly down = new Set<string>();
+  /** Systems that refuse every pushed document with 422 (a permanent refusal: dead-lettered). */
+  readonly refusing = new Set<string>();
   private readonly clients = new Map<string, BusClient>();
   private readonly systems = new Map<string, SimulatedSystem>();
   private timer: NodeJS.Timeout | null = null;
@@ -83,6 +85,7 @@ export class QlvbSimulator {
       const system = this.systems.get(req.params.system);
       if (!system) return reply.code(404).send({ error: 'no such simulated system' });
       if (this.down.has(system.clientId)) return reply.code(503).header('retry-after', '1').send({ error: 'system down (simulated)' });
+      if (this.refusing.has(system.clientId)) return reply.code(422).send({ error: 'refused by the receiving system (simulated)' });
       let doc: { envelope?: Envelope; type: string; data: Record<string, unknown>; format: 'json' | 'edxml'; shape?: EdxmlShape; xml?: string };
       try {
         doc = await this.verifyPush(req.headers as Record<string, string>, req.body);

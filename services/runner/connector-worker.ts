@@ -36,6 +36,7 @@ import { deliverSigned } from '../platform/signed-delivery.js';
 import { AttachmentUnavailable, type AttachmentStore } from '../attachments/attachment-store.js';
 import { ATTEMPT_HEADER, DEPOSITED_AT_HEADER, DESTINATION_HEADER, DLQ_REASON_HEADER, HELD_HEADER, NOT_BEFORE_HEADER, ORIGIN_TOPIC_HEADER, RETRY_SINCE_HEADER, WAITED_AT_HEADER, WAITS_HEADER } from '../platform/bus-headers.js';
 import { v7 as uuidv7 } from 'uuid';
+import type { PayloadSealing } from '../platform/sealed-payload.js';
 
 export type WorkerState = 'starting' | 'running' | 'paused' | 'failed' | 'stopped';
 
@@ -64,6 +65,8 @@ export interface WorkerDeps {
   concurrency: number;
   /** Offsets are committed at most this often (ms; 0 = after every published batch of outcomes). */
   commitIntervalMs?: number;
+  /** Opens payloads sealed for the runner; seals inbox deposits and replies for the gateway. */
+  payloads: PayloadSealing;
   /** Claim-check store for attachments (ctx.readAttachment). */
   attachments?: AttachmentStore;
   /** Called once per message the destination acknowledged (the delivery latency histogram). */
@@ -702,6 +705,13 @@ export class ConnectorWorker {
       throw new Rejection('record value is not JSON');
     }
     if (!this.deps.validateEnvelope(envelope)) throw new Rejection('record value is not a valid envelope');
+    // The payload travels sealed for the runner (sealed-payload.ts); opened only now, after the
+    // signature over the sealed record checked out, and only in memory on its way to the connector.
+    try {
+      envelope = this.deps.payloads.openEnvelope(envelope);
+    } catch (err) {
+      throw new Rejection(`payload cannot be decrypted: ${(err as Error).message}`);
+    }
     if (!verifyPayloadDigest(envelope)) throw new Rejection('payload digest mismatch');
     const topicService = this.deps.topics.serviceOf(record.topic);
     if (topicService !== null && topicService !== envelope.to.service) {
@@ -763,7 +773,8 @@ export class ConnectorWorker {
         await this.deps.producer.send([{
           topic: this.deps.topics.inbox,
           key: deposit.to.member,
-          value: JSON.stringify(deposit),
+          // Sealed for the gateway, which opens it when the system pulls it.
+          value: this.deps.payloads.sealedEnvelope(deposit),
           headers: { 'lgsp-id': deposit.id, 'lgsp-type': deposit.type, [DEPOSITED_AT_HEADER]: new Date().toISOString() },
         }]);
       },
@@ -779,7 +790,7 @@ export class ConnectorWorker {
         }
       },
       reply: async (payload) => {
-        const { record, value } = replyRecord(this.deps.topics, envelope, this.name, normalizeNfc(payload));
+        const { record, value } = replyRecord(this.deps.topics, envelope, this.name, normalizeNfc(payload), (p, json) => this.deps.payloads.seal(p, json));
         await this.deps.producer.send([record, ...eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, { reply: 'sent', replyDigest: value.payloadDigest }))]);
       },
     };

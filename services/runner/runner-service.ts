@@ -18,7 +18,9 @@ import { secretEnvName } from '@lgsp/sdk/secrets';
 import { prometheusConnectorMetrics } from './connector-metrics.js';
 import { Registry } from '../platform/registry.js';
 import { startLedger } from '../ledger/ledger.js';
-import { openServiceKeys } from '../platform/key-files.js';
+import { openDecryptionKeyring, openServiceKeys } from '../platform/key-files.js';
+import { attachmentSealing, payloadOpener, sealerFor } from '../platform/payload-keyring.js';
+import { PayloadSealing } from '../platform/sealed-payload.js';
 import { PublicKeyset } from '../platform/public-keyset.js';
 import { busRecordVerifier } from '../platform/record-writers.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
@@ -107,6 +109,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   // checkpoint key. Connector code runs in this process: see docs/operator-guide.md on what that allows.
   const signingKeys = await openServiceKeys(config.keysDir, 'runner', ['record', 'delivery'] as const);
   const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
+  // Payloads reach the runner sealed for it and leave it (inbox deposits, replies) sealed for the gateway.
+  const payloads = new PayloadSealing(sealerFor(publicKeys, 'gateway'), payloadOpener(openDecryptionKeyring(config.keysDir, 'runner')));
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka(`lgsp-runner-${instanceId()}`, config, 'runner', log);
   const admin = kafka.admin();
@@ -130,7 +134,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
 
   // Attachments (the claim check) live in the shared PostgreSQL database.
   const db = await openDatabase(config.databaseUrl, { applicationName: `lgsp-runner-${instanceId()}`, onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
-  const attachments = openAttachmentStore(db);
+  const attachments = openAttachmentStore(db, attachmentSealing(publicKeys, payloads.opener));
   const slots = new Map<string, ConnectorSlot>();
   const metrics = createMetricsRegistry('runner');
   // The ledger (services/ledger) builds the status timelines and inboxes the gateways serve; the
@@ -179,6 +183,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     partitionsConsumedConcurrently: config.topicPartitions,
     concurrency: config.deliveryConcurrency,
     commitIntervalMs: config.offsetCommitIntervalMs,
+    payloads,
     attachments,
     observeDelivered: (envelope) => deliveryLatency.observe({ connector: name, type: envelope.type }, Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000),
   });

@@ -30,6 +30,7 @@ import { runScaleOut } from './scale-out.js';
 import { busCounts, perMessage, settledBusSnapshot } from './bus-counts.js';
 import { sampleMemory } from './memory-sampler.js';
 import { summariseProfiles } from './profile-summary.js';
+import { measureEncryptionCost } from './payload-encryption.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -304,6 +305,8 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, quick: QUICK },
       at: new Date().toISOString(),
       connections: CONNECTIONS,
+      // In-process micro-bench (payload-encryption.ts): seal + open CPU per 1 KiB payload.
+      payloadEncryption: measureEncryptionCost(),
       ceilingA: Object.fromEntries(Object.entries(ceilingA).map(([k, v]) => [k, { requestsPerSecond: v.throughput, latencyMs: v.latencyMs }])),
       ceilingB,
       gatewayMax: Object.fromEntries(Object.entries(gatewayMax).map(([k, v]) => [k, { acceptedPerSecond: v.accepted.throughput, acceptLatencyMs: v.accepted.latencyMs, statuses: v.accepted.statuses, delivered: v.delivered, accepted: v.accepted.allOk, duplicates: v.duplicates, drainMs: v.drainMs, cpuMsPerMessage: v.cpuMsPerMessage, recordsPerProduce: v.recordsPerProduce, recordsPerMessage: v.recordsPerMessage, recordCounts: v.recordCounts }])),
@@ -400,6 +403,7 @@ function printTable(r: Record<string, any>): void {
     ['sustained (delivered = accepted, flat lag)', r.sustained ? `${r.sustained.rate} msg/s → ratio ${r.sustainedRatioToCeilingA}` : 'not found'],
     ...Object.entries(r.latency).map(([k, v]: [string, any]) => [`latency at ${k} of max (${v.rate}/s)`, `accept p50/p99/p99.9 ${v.accept.p50}/${v.accept.p99}/${v.accept.p999} ms; e2e ${v.endToEnd.p50}/${v.endToEnd.p99}/${v.endToEnd.p999} ms`] as [string, string]),
     ['e2e at 50% of sustained', r.endToEndAtHalfSustained ? `p50/p99/p99.9 ${r.endToEndAtHalfSustained.endToEnd.p50}/${r.endToEndAtHalfSustained.endToEnd.p99}/${r.endToEndAtHalfSustained.endToEnd.p999} ms` : 'n/a'],
+    ...(r.payloadEncryption ?? []).map((e: any) => [`payload encryption, CEK per ${e.sessionRecords}`, `seal ${e.sealUs.toFixed(1)} µs + open ${e.openUs.toFixed(1)} µs CPU per 1 KiB`] as [string, string]),
     ['peak RSS (MB)', Object.entries(r.peakRssMb).map(([k, v]) => `${k} ${v}`).join(', ')],
     ...Object.entries(r.memoryPeaksMb).map(([k, v]) => [`  ${k} peaks (MB)`, Object.entries(v as Record<string, number>).map(([part, mb]) => `${part} ${mb}`).join(', ')] as [string, string]),
     ['targets', Object.entries(r.targets).map(([k, v]) => `${k}: ${v ? 'met' : 'MISSED'}`).join('\n' + ' '.repeat(46))],

@@ -5,9 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type BusConfig } from '../../services/platform/config.js';
+import { loadConfig, type BusConfig, type KafkaSettings } from '../../services/platform/config.js';
 import type { RegistryData } from '../../services/platform/registry.js';
-import { createTestKeys } from './test-keys.js';
+import { createTestKeys, type TestKeys } from './test-keys.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
 import { gatewayModules } from '../../services/composition/gateway-modules.js';
 import { startRunner, type RunningRunner } from '../../services/runner/runner-service.js';
@@ -16,7 +16,8 @@ import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/stack/free-port.js';
 import { QlvbSimulator, type SimulatedSystem } from '../../services/qlvb-simulator/qlvb-simulator.js';
 import { seedRegistry, uniquePrefix } from './test-bus.js';
-import { grantTestAcls, testKafkaSettings } from './test-kafka.js';
+import { testKafkaSettings } from './test-kafka.js';
+import { provisionBusAcls } from '../../services/platform/kafka-acls.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { openDatabase, type Database } from '../../services/platform/database.js';
 
@@ -30,13 +31,21 @@ export interface EdocBus {
   gateway: RunningGateway;
   runner: RunningRunner;
   qlvb: QlvbSimulator;
+  /** The bus's keys (tests open sealed payloads with them). */
+  keys: TestKeys;
   client(clientId: string): BusClient;
   stop(): Promise<void>;
 }
 
 export async function startEdocBus(
   t: { teardown(fn: () => unknown): void },
-  opts: { name: string; config?: Partial<BusConfig>; adjustRegistry?: (seeds: RegistryData) => void },
+  opts: {
+    name: string;
+    config?: Partial<BusConfig>;
+    adjustRegistry?: (seeds: RegistryData) => void;
+    /** A broker of the test's own: its client settings instead of the environment's. */
+    kafka?: KafkaSettings;
+  },
 ): Promise<EdocBus> {
   const dataDir = mkdtempSync(join(tmpdir(), `lgsp-${opts.name}-`));
   const keys = await createTestKeys(dataDir);
@@ -54,7 +63,7 @@ export async function startEdocBus(
   const database = await createTestDatabase(opts.name);
   const config = loadConfig(
     {
-      ...testKafkaSettings(),
+      ...(opts.kafka ?? testKafkaSettings()),
       dataDir,
       databaseUrl: database.url,
       keysDir: keys.keysDir,
@@ -87,7 +96,7 @@ export async function startEdocBus(
   await qlvb.app.listen({ port: qlvbPort, host: '127.0.0.1' });
   // The owner migrates first; with LGSP_TEST_SERVICE_ROLES=1 the services then log in as their own roles.
   const db = await openDatabase(database.url);
-  await grantTestAcls(config.topicPrefix);
+  await provisionBusAcls(opts.kafka ?? testKafkaSettings(), config.topicPrefix);
   const serviceRoles = process.env.LGSP_TEST_SERVICE_ROLES === '1';
   const gateway = await startGateway(serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('gateway') } : config, { port, modules: gatewayModules });
   const runner = await startRunner(serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('runner') } : config, { connectors: ['document-management'] });
@@ -100,6 +109,7 @@ export async function startEdocBus(
     gateway,
     runner,
     qlvb,
+    keys,
     client: (clientId) => new BusClient(gateway.url, prepared.clients.get(clientId)!),
     async stop() {
       if (stopped) return;

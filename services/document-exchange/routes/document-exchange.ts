@@ -12,6 +12,7 @@ import { decodeEdxml, EdxmlError } from '../../edxml/edxml-codec.js';
 import { XmlRefusal } from '../../edxml/safe-xml.js';
 import { SignatureVerifier } from '../../edxml/signature-verifier.js';
 import { openAttachmentStore } from '../../attachments/attachment-store.js';
+import { attachmentSealing } from '../../platform/payload-keyring.js';
 import { DocumentStore } from '../document-store.js';
 import { InboxStore } from '../inbox-store.js';
 import { edocSubmissionHook, recipientsForXml, type ReceivedPackage } from '../edoc-rules.js';
@@ -39,9 +40,9 @@ function xmlProblem(err: unknown): ProblemError {
 
 async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHost): Promise<SubmissionHook[]> {
   const exchange: DocumentExchange = {
-    documents: new DocumentStore(ctx.db),
-    inbox: new InboxStore(ctx.db),
-    attachments: openAttachmentStore(ctx.db),
+    documents: new DocumentStore(ctx.db, { seal: (text) => ctx.payloads.sealText(text), open: (stored) => ctx.payloads.openText(stored) }),
+    inbox: new InboxStore(ctx.db, (envelope) => ctx.payloads.openEnvelope(envelope)),
+    attachments: openAttachmentStore(ctx.db, attachmentSealing(ctx.publicKeys, ctx.payloads.opener)),
   };
 
   // Read at start: a trust list that cannot be read stops the gateway rather than verifying

@@ -39,6 +39,7 @@ function summary(item: InboxItem) {
     ...(data.statusCode ? { documentId: data.responseFor?.documentId, statusCode: data.statusCode } : {}),
     ...(attachments ? { attachments } : {}),
     href: `/v1/inbox/${item.id}`,
+    ...(item.unreadable ? { unreadable: true } : {}),
   };
 }
 
@@ -56,6 +57,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     schema: {
       tags: ['inbox'],
       summary: 'Messages waiting for the calling system (pull delivery), oldest first',
+      description: 'An item the bus can no longer decrypt (a lost key) is listed with `unreadable: true`; fetching it answers 502 PAYLOAD_UNREADABLE.',
       security: [{ bearer: [] }],
       querystring: {
         type: 'object',
@@ -88,6 +90,10 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     },
   }, async (req, reply) => {
     const item = await itemOf(req.params.id, req.caller!.clientId);
+    if (item.unreadable) {
+      req.log.error({ messageId: item.id, reason: item.unreadable }, 'an inbox item cannot be decrypted');
+      throw new ProblemError(502, 'PAYLOAD_UNREADABLE', 'Payload unreadable', `Message ${item.id} is held encrypted and cannot be decrypted by this bus (a lost or missing key); ask the sender to send it again`);
+    }
     const preferred = req.query.format
       ?? (/\bapplication\/xml\b|\btext\/xml\b/.test(req.headers.accept ?? '') ? 'edxml' : undefined)
       ?? ctx.registry().system(req.caller!.clientId)?.documentDelivery?.format

@@ -68,7 +68,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       ...envelopes.map((envelope) => ({
         topic: ctx.topics.message(envelope.to.service),
         key: `${envelope.to.member}:${envelope.correlationId}`,
-        value: JSON.stringify(envelope),
+        value: ctx.payloads.sealedEnvelope(envelope),
         headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...(req.headers.traceparent ? { traceparent: String(req.headers.traceparent) } : {}) },
       })),
       ...extraEvents.flatMap((ev) => eventRecords(ctx.topics, ev)),

@@ -114,7 +114,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
         {
           topic: ctx.topics.message(envelope.to.service),
           key: `${envelope.to.member}:${envelope.correlationId}`,
-          value: JSON.stringify(envelope),
+          value: ctx.payloads.sealedEnvelope(envelope),
           headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...(req.headers.traceparent ? { traceparent: String(req.headers.traceparent) } : {}) },
         },
       ]);

@@ -2,19 +2,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../gateway-context.js';
 import { ASSERTION_ALGORITHMS } from '../client-authentication.js';
-import { KEY_PURPOSES, type KeyPurpose } from '../../platform/key-purposes.js';
+import { isEncryptionPurpose, KEY_PURPOSES, type KeyPurpose } from '../../platform/key-purposes.js';
 
 export async function wellKnownRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   // Every key that still verifies, each with its purpose and owning service (lgsp_purpose,
   // lgsp_service). A receiver of deliveries asks for ?purpose=delivery, so a record or token key
-  // (held by other services) can never pass for a delivery signature.
+  // (held by other services) can never pass for a delivery signature. Signature keys only: the
+  // payload-encryption keys are for the bus services' own use (no agency seals for them).
   app.get<{ Querystring: { purpose?: KeyPurpose } }>(
     '/.well-known/jwks.json',
     {
       schema: {
         tags: ['auth'],
         summary: 'Platform public keys, with the purpose and owner of each',
-        querystring: { type: 'object', additionalProperties: false, properties: { purpose: { enum: [...KEY_PURPOSES] } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { purpose: { enum: KEY_PURPOSES.filter((p) => !isEncryptionPurpose(p)) } } },
       },
     },
     async (req, reply) => reply.header('Cache-Control', 'public, max-age=60').send(ctx.publicKeys.jwks({ purpose: req.query.purpose })),

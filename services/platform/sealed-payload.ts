@@ -1,0 +1,52 @@
+// Where payload encryption meets the envelope (payload-jwe.ts does the cryptography): on the bus
+// and in the stores an envelope's `data` is a compact JWE sealed for the service that hands the
+// payload to its recipient; every other member of the envelope (ids, type, parties, correlation
+// id, payloadDigest) stays in clear, so operators, the audit and the ledger work on metadata.
+// The record signature covers the sealed value: consumers check it before they open anything.
+// A payload that is not a JWE (an object) is a record produced before payload encryption and is
+// passed through as is: the gateway always seals, so on a running bus only records older than
+// the upgrade look like that.
+import { looksLikeCompactJwe, type PayloadOpener, type PayloadSealer } from './payload-jwe.js';
+import type { Envelope } from './envelope.js';
+
+export class PayloadSealing {
+  constructor(
+    /** Seals for the service on the other side (the gateway seals for the runner and vice versa). */
+    private readonly sealer: PayloadSealer,
+    /** Opens what was sealed for this service. */
+    readonly opener: PayloadOpener,
+    /** Seals for this service itself: what it stores and alone reads back (document subjects). */
+    private readonly ownSealer?: PayloadSealer,
+  ) {}
+
+  /** Text this service stores for itself, sealed (a compact JWE). */
+  sealText(text: string): string {
+    if (!this.ownSealer) throw new Error('this service seals nothing for itself');
+    return this.ownSealer.seal(text);
+  }
+
+  /** Text sealText() stored; text stored before encryption as it is. */
+  openText(stored: string): string {
+    return looksLikeCompactJwe(stored) ? this.opener.open(stored).toString('utf8') : stored;
+  }
+
+  /** A payload as a compact JWE of its JSON (the bytes payloadDigest was computed over). */
+  seal(payload: unknown, json = JSON.stringify(payload)): string {
+    return this.sealer.seal(json);
+  }
+
+  /** The payload a seal() produced; an unsealed (legacy) payload as it is. Throws PayloadDecryptionError. */
+  open<T = unknown>(data: unknown): T {
+    return (looksLikeCompactJwe(data) ? JSON.parse(this.opener.open(data).toString('utf8')) : data) as T;
+  }
+
+  /** The record value of an envelope, its payload sealed. */
+  sealedEnvelope(envelope: Envelope): string {
+    return JSON.stringify({ ...envelope, data: this.seal(envelope.data) });
+  }
+
+  /** An envelope read from the bus or a store, its payload opened. */
+  openEnvelope<T = unknown>(envelope: Envelope<unknown>): Envelope<T> {
+    return looksLikeCompactJwe(envelope.data) ? { ...envelope, data: this.open<T>(envelope.data) } : (envelope as Envelope<T>);
+  }
+}
