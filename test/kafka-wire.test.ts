@@ -3,42 +3,19 @@
 // removed), the same capture does hold the marker: the check can fail. Needs tcpdump (and the
 // right to capture on lo); failing, saying so, without them or on a plaintext broker.
 import t from 'tap';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 import { testKafkaSettings } from './helpers/test-kafka.js';
+import { captureLoopback, tcpdumpMissing } from './helpers/packet-capture.js';
 
-const tcpdump = spawnSync('tcpdump', ['--version'], { encoding: 'utf8' });
 const plaintext = testKafkaSettings().kafkaPlaintext;
-
-/** Starts tcpdump on lo for `filter`; resolves once it listens, with a stop() that flushes the file. */
-async function capture(file: string, filter: string): Promise<{ stop(): Promise<void> }> {
-  const proc: ChildProcess = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-s', '0', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  await new Promise<void>((resolve, reject) => {
-    proc.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (/listening on/.test(err)) resolve();
-    });
-    proc.once('exit', (code) => reject(new Error(`tcpdump exited (${code}): ${err}`)));
-  });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  return {
-    async stop() {
-      // --immediate-mode hands packets over as they come; a short grace lets the last ones land.
-      await new Promise((r) => setTimeout(r, 1000));
-      proc.kill('SIGINT');
-      await exited;
-    },
-  };
-}
 
 t.test('no payload byte on the wire to Kafka', async (t) => {
   // Missing tcpdump or a plaintext broker fails the check instead of skipping it (CI installs tcpdump).
-  if (tcpdump.error) return t.fail('tcpdump is not installed');
+  if (tcpdumpMissing) return t.fail('tcpdump is not installed');
   if (plaintext) return t.fail('plaintext broker: the wire carries the payload by design');
   const bus = await startTestBus(t, { name: 'wire' });
   const sender = bus.client('so-tttt-qlvb');
@@ -46,7 +23,7 @@ t.test('no payload byte on the wire to Kafka', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lgsp-wire-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const kafkaPorts = bus.config.kafkaBrokers.map((b) => b.split(':')[1]);
-  const kafkaCapture = await capture(join(dir, 'kafka.pcap'), kafkaPorts.map((p) => `tcp port ${p}`).join(' or '));
+  const kafkaCapture = await captureLoopback(join(dir, 'kafka.pcap'), kafkaPorts.map((p) => `tcp port ${p}`).join(' or '));
   t.teardown(() => kafkaCapture.stop());
 
   // tcpdump says "listening" a moment before packets reach the file: wait until it grows (the

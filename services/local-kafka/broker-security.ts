@@ -4,15 +4,12 @@
 // listeners), and one SCRAM password per principal of the bus (kafka-security.ts). Clients get
 // the CA certificate and a credentials directory with one `<principal>.json` each; the CA's
 // private key is deleted once the broker certificate is signed.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { KAFKA_PRINCIPALS, kafkaUserName, type KafkaCredentials, type KafkaPrincipal } from '../platform/kafka-security.js';
-
-const execFileAsync = promisify(execFile);
+import { openssl } from '../local-processes/openssl.js';
 
 /** Subject of the broker certificate; as a mutual-TLS principal it is a super user (the brokers themselves). */
 export const BROKER_PRINCIPAL = 'CN=lgsp-kafka-broker';
@@ -27,15 +24,6 @@ export interface BrokerSecurity {
   /** `<principal>.json` per principal: KAFKA_CREDENTIALS_DIR for clients. */
   credentialsDir: string;
   credentials: Record<KafkaPrincipal, KafkaCredentials>;
-}
-
-async function openssl(args: string[], cwd: string): Promise<void> {
-  try {
-    await execFileAsync('openssl', args, { cwd, timeout: 30_000 });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`openssl ${args[0]} failed: ${e.message}\n${e.stderr ?? ''}`);
-  }
 }
 
 async function writeSecret(file: string, text: string): Promise<void> {

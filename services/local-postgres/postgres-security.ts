@@ -4,14 +4,11 @@
 // private key is deleted once it has signed), and one password per login under
 // `security/credentials/<name>.json` ({ username, password }): `owner` is the superuser that
 // owns the schema and applies migrations; the stack adds one per service role.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
+import { openssl } from '../local-processes/openssl.js';
 
 export interface DatabaseLogin {
   username: string;
@@ -31,15 +28,6 @@ export function securityDir(dataDir: string): string {
 
 export function credentialsDir(dataDir: string): string {
   return path.join(securityDir(dataDir), 'credentials');
-}
-
-async function openssl(args: string[], cwd: string): Promise<void> {
-  try {
-    await execFileAsync('openssl', args, { cwd, timeout: 30_000 });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`openssl ${args[0]} failed: ${e.message}\n${e.stderr ?? ''}`);
-  }
 }
 
 /** The server's TLS files under `<dataDir>/security`, made now if they do not exist yet. */

@@ -4,9 +4,10 @@
 // with the new key within LGSP_KEYS_WATCH_MS, without a restart. Verification in services goes
 // through the public keyset (public-keyset.ts), never through another service's key file; the
 // in-memory lookups here serve tests and tools that hold a key of their own.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey } from 'jose';
+import { watchFileChanges } from './file-watch.js';
 
 export const SIGNING_ALG = 'ES256';
 
@@ -65,27 +66,11 @@ export class PlatformKeystore {
     return keystore;
   }
 
-  /**
-   * Polls the file's modification time (a rename-into-place write, as rotateKeys() does, is seen
-   * on every filesystem, unlike fs.watch events) and reloads the key set when it changed.
-   */
+  /** Reloads the key set whenever the keys file is replaced (file-watch.ts). */
   private watch(intervalMs: number): void {
     // 0: a one-off read (tools, tests), nothing to watch.
     if (!this.file || intervalMs <= 0) return;
-    const file = this.file;
-    let seen = statSync(file).mtimeMs;
-    const timer = setInterval(() => {
-      let mtime: number;
-      try {
-        mtime = statSync(file).mtimeMs;
-      } catch {
-        return; // moved away for a moment: keep the keys we have
-      }
-      if (mtime === seen) return;
-      seen = mtime;
-      void this.reload().catch(() => undefined);
-    }, intervalMs);
-    timer.unref();
+    watchFileChanges(this.file, intervalMs, () => void this.reload().catch(() => undefined));
   }
 
   /** Re-reads the keys file: the newest key signs from now on, every key stays published. */

@@ -5,12 +5,13 @@
 // long as it is kept. The file is watched like the signing keys' files, and a kid not found
 // re-reads it at once (at most once a second): `lgsp keys rotate` writes this file before it
 // publishes the public half, so by the time a sealer uses a new key its owner can open it.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createPrivateKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { JWE_ALG, PayloadOpener, PayloadSealer, sealForRecipients, type DetachedGeneralJwe, type RecipientKey } from './payload-jwe.js';
 import type { KeyService } from './key-purposes.js';
 import type { PublicKeyset } from './public-keyset.js';
+import { watchFileChanges } from './file-watch.js';
 
 export interface StoredPrivateKey {
   kid: string;
@@ -55,20 +56,7 @@ export class DecryptionKeyring {
 
   private watch(intervalMs: number): void {
     if (intervalMs <= 0) return;
-    const file = this.file;
-    let seen = statSync(file).mtimeMs;
-    const timer = setInterval(() => {
-      let mtime: number;
-      try {
-        mtime = statSync(file).mtimeMs;
-      } catch {
-        return; // being replaced: keep the keys we have
-      }
-      if (mtime === seen) return;
-      seen = mtime;
-      this.reloadQuietly();
-    }, intervalMs);
-    timer.unref();
+    watchFileChanges(this.file, intervalMs, () => this.reloadQuietly());
   }
 
   private reloadQuietly(): void {

@@ -7,11 +7,12 @@
 // A superseded key is accepted for live verification (tokens, records on their way, deliveries)
 // for a grace period after its successor took over; archive verification (the audit chain, its
 // checkpoints) accepts every key ever published.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { errors, type JWK, type JWTVerifyGetKey } from 'jose';
 import { holds, isEncryptionPurpose, isKeyPurpose, isKeyService, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService } from './key-purposes.js';
 import type { PublicKeyLookup } from './es256.js';
+import { watchFileChanges } from './file-watch.js';
 
 export interface PublishedKey {
   kid: string;
@@ -100,20 +101,7 @@ export class PublicKeyset {
 
   private watch(intervalMs: number): void {
     if (!this.file) return;
-    const file = this.file;
-    let seen = statSync(file).mtimeMs;
-    const timer = setInterval(() => {
-      let mtime: number;
-      try {
-        mtime = statSync(file).mtimeMs;
-      } catch {
-        return; // being replaced: keep the keys we have
-      }
-      if (mtime === seen) return;
-      seen = mtime;
-      this.reload();
-    }, intervalMs);
-    timer.unref();
+    watchFileChanges(this.file, intervalMs, () => this.reload());
   }
 
   /** Re-reads the file; a malformed file leaves the keys we have in place. */
