@@ -104,7 +104,7 @@ const DEFAULTS: BusConfig = {
   retryMaxAttempts: 0,
   retryMaxAgeSeconds: 24 * 3600,
   retryBaseDelayMs: 500,
-  retryMaxDelayMs: 120_000,
+  retryMaxDelayMs: 30_000,
   retryParkedMaxRecords: 10_000,
   retryParkedMaxBytes: 64 * 1024 * 1024,
   deliveryTimeoutMs: 10_000,
