@@ -109,7 +109,11 @@ const DEFAULTS: BusConfig = {
   retryParkedMaxBytes: 64 * 1024 * 1024,
   deliveryTimeoutMs: 10_000,
   deliveryConcurrency: 32,
-  offsetCommitIntervalMs: 1000,
+  // 0 (after every published batch of outcomes) by default: with 1 s, a runner killed after a
+  // broker had been killed and restarted left its successor re-delivering over a thousand
+  // messages in the fault proof (npm run chaos -- --faults broker-kill,runner-kill), 9 with 0;
+  // not yet explained (README, Fault proof).
+  offsetCommitIntervalMs: 0,
   checkpointIntervalMs: 10_000,
   attachmentMaxBytes: 20 * 1024 * 1024,
   connectorDirs: [],
