@@ -180,6 +180,7 @@ export class ConnectorWorker {
   private commitTimer: NodeJS.Timeout | null = null;
   private lastCommitAt = 0;
   private committing: Promise<void> | null = null;
+  private commitAgain = false;
   private readonly roomWaiters: Array<() => void> = [];
   /** Consecutive failed attempts across all messages (waits aside); a delivery resets it. */
   private failureStreak = 0;
@@ -606,7 +607,19 @@ export class ConnectorWorker {
 
   /** One commit at a time. */
   private commitNow(): Promise<void> {
-    this.committing ??= this.commitOnce().finally(() => (this.committing = null));
+    if (this.committing) {
+      // Records finished while this commit runs are committed by one more right after it,
+      // not left until the next outcome happens to schedule one.
+      this.commitAgain = true;
+      return this.committing;
+    }
+    this.committing = this.commitOnce().finally(() => {
+      this.committing = null;
+      if (this.commitAgain) {
+        this.commitAgain = false;
+        this.scheduleCommit();
+      }
+    });
     return this.committing;
   }
 
