@@ -10,6 +10,7 @@ export function producerMetrics(metrics: MetricsRegistry, producer: BatchingProd
     ['lgsp_kafka_produced_records_total', 'Records produced and acknowledged by Kafka (acks=all)', 'records'],
     ['lgsp_kafka_produced_batches_total', 'Batches produced (one signature and one sendBatch each)', 'batches'],
     ['lgsp_kafka_produce_failures_total', 'Batches Kafka did not acknowledge (their callers got an error)', 'failures'],
+    ['lgsp_kafka_produce_resent_records_total', 'Records sent again because a produce answer left out their partition', 'resent'],
   ] as const;
   for (const [name, help, key] of figures) statsCounter({ name, help, registers: [metrics], read: () => producer.stats[key] });
 }

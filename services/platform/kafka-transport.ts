@@ -6,12 +6,13 @@
 // them the Merkle signature, hashing and broker requests they share — grow with the load. A
 // second flush goes out alongside when a full batch is waiting, or when records have waited
 // WAIT_BEHIND_MS behind a slow flush (a busy broker): waiting is bounded, batching is not lost.
-import { Kafka, logLevel, type Admin, type Producer, type IHeaders } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Producer, type IHeaders, type Message, type TopicMessages } from 'kafkajs';
 import type { Logger } from './logger.js';
 import type { KafkaSettings } from './config.js';
 import { kafkaClientSecurity, type KafkaPrincipal } from './kafka-security.js';
 import type { SigningKey } from './keystore.js';
 import { signBatch } from './record-signing.js';
+import { PartitionPinning } from './partition-acknowledgements.js';
 
 export interface OutgoingRecord {
   topic: string;
@@ -116,6 +117,9 @@ const MAX_FLUSH_BYTES = 768 * 1024;
  */
 const WAIT_BEHIND_MS = 5;
 
+/** Sends of the records a sendBatch resolved without writing, before its callers get an error. */
+const RESEND_ROUNDS = 5;
+
 function valueBytes(records: OutgoingRecord[]): number {
   let n = 0;
   for (const r of records) n += typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length;
@@ -135,6 +139,8 @@ export interface ProducerStats {
   failures: number;
   /** The largest batch flushed so far (records). */
   largestBatch: number;
+  /** Records sent again because Kafka's answer left their partition out (partition-acknowledgements.ts). */
+  resent: number;
 }
 
 export interface BatchingProducerOptions {
@@ -155,7 +161,8 @@ export class BatchingProducer {
   private timer: NodeJS.Timeout | null = null;
   private inFlight = 0;
   private readonly idle: Array<() => void> = [];
-  readonly stats: ProducerStats = { batches: 0, records: 0, failures: 0, largestBatch: 0 };
+  readonly stats: ProducerStats = { batches: 0, records: 0, failures: 0, largestBatch: 0, resent: 0 };
+  private readonly pinning = new PartitionPinning();
   lastError: Error | null = null;
 
   constructor(
@@ -163,7 +170,11 @@ export class BatchingProducer {
     private readonly signingKey: () => SigningKey,
     private readonly opts: BatchingProducerOptions,
   ) {
-    this.producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: undefined });
+    this.producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      maxInFlightRequests: undefined,
+      createPartitioner: this.pinning.createPartitioner,
+    });
   }
 
   connect(): Promise<void> {
@@ -259,7 +270,7 @@ export class BatchingProducer {
     // request buffer, without a Buffer copy of every (possibly 100 KiB) envelope in between.
     const values = fresh.map((r) => r.value);
     const signatures = fresh.length > 0 ? signBatch(values, this.signingKey(), this.opts.ttlSeconds) : [];
-    const byTopic = new Map<string, { key?: string; value: Buffer | string; headers: IHeaders }[]>();
+    const byTopic = new Map<string, Message[]>();
     let i = 0;
     for (const r of records) {
       const headers: IHeaders = r.preserveSignature ? { ...r.preserveSignature, ...r.headers } : { ...r.headers, ...signatures[i] };
@@ -268,10 +279,17 @@ export class BatchingProducer {
       if (!list) byTopic.set(r.topic, (list = []));
       list.push({ key: r.key, value, headers });
     }
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    let unsent: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    for (let round = 1; ; round++) {
+      const acknowledged = await this.producer.sendBatch({ acks: -1, topicMessages: unsent });
+      unsent = this.pinning.unacknowledged(unsent, acknowledged);
+      if (unsent.length === 0) return;
+      const count = unsent.reduce((n, t) => n + t.messages.length, 0);
+      if (round >= RESEND_ROUNDS) {
+        throw new Error(`Kafka left ${count} record(s) of a batch unacknowledged after ${round} sends`);
+      }
+      this.stats.resent += count;
+    }
   }
 
   /** Flushes what is queued and waits for in-flight batches. */

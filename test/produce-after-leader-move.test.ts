@@ -1,0 +1,111 @@
+// A partition's leader moving while a producer still believes the old one leads it: every record
+// the BatchingProducer acknowledges is on the topic. kafkajs 2.2.4 alone resolves such a
+// sendBatch without writing the records of that partition when its new leader is a broker that
+// had already answered for other partitions of the same batch (partition-acknowledgements.ts).
+// A control on the same cluster shows the loss; the batching producer sends those records again.
+// The move is made deterministic with a partition reassignment: the partition's replicas become
+// the two other nodes, so the old leader answers NOT_LEADER / UNKNOWN_TOPIC_OR_PARTITION, kafkajs
+// refreshes its metadata, and the new leader is a broker it already has an answer from.
+import t from 'tap';
+import type { Admin, Kafka } from 'kafkajs';
+import { BatchingProducer, createKafka } from '../services/platform/kafka-transport.js';
+import { PlatformKeystore } from '../services/platform/keystore.js';
+import { startLocalKafka } from '../services/local-kafka/local-kafka.js';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+const PARTITIONS = 6;
+const PER_SEND = 120;
+
+/** The keys of every record on the topic (read to its high watermarks). */
+async function keysOn(kafka: Kafka, admin: Admin, topic: string): Promise<Set<string>> {
+  const total = (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+  const consumer = kafka.consumer({ groupId: `leader-move-reader-${topic}`, maxWaitTimeInMs: 100 });
+  const keys = new Set<string>();
+  let read = 0;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        read++;
+        keys.add(message.key?.toString() ?? '');
+      },
+    });
+    const deadline = Date.now() + 30_000;
+    while (read < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await consumer.disconnect();
+  }
+  return keys;
+}
+
+/** Moves the leadership of partition 0 away from its leader; resolves once the new leader serves it. */
+async function moveLeaderOfPartitionZero(admin: Admin, topic: string, nodes: number[]): Promise<void> {
+  const before = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.find((p) => p.partitionId === 0)!;
+  const replicas = nodes.filter((n) => n !== before.leader);
+  await admin.alterPartitionReassignments({ topics: [{ topic, partitionAssignment: [{ partition: 0, replicas }] }] });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ongoing = await admin.listPartitionReassignments({ topics: [{ topic, partitions: [0] }] });
+    const now = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.find((p) => p.partitionId === 0)!;
+    if (ongoing.topics.length === 0 && now.leader !== before.leader && replicas.includes(now.leader)) return;
+    if (Date.now() > deadline) throw new Error(`partition 0 of ${topic} still led by ${now.leader}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Sends, moves a leader, sends again; returns how many keys of the second send are not on the topic. */
+async function sendAndMove(
+  t: Tap.Test,
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  nodes: number[],
+  send: (round: string) => Promise<unknown>,
+): Promise<number> {
+  await send('warm'); // the producer learns every partition's leader while they are where they were
+  await moveLeaderOfPartitionZero(admin, topic, nodes);
+  await send('moved'); // still aimed at the old leader for partition 0
+  const keys = await keysOn(kafka, admin, topic);
+  const missing = Array.from({ length: PER_SEND }, (_, i) => `moved-${i}`).filter((k) => !keys.has(k)).length;
+  t.comment(`${topic}: ${missing} of the ${PER_SEND} records acknowledged after the move are not on the topic`);
+  return missing;
+}
+
+t.test('records whose partition leader moved under the producer are all written', async (t) => {
+  const cluster = await startLocalKafka({ nodes: 3, heapMb: 384 });
+  t.teardown(() => cluster.stop());
+  const kafka: Kafka = createKafka('leader-move-test', cluster.clientSettings(), 'admin');
+  const admin = kafka.admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  const nodes = (await admin.describeCluster()).brokers.map((b) => b.nodeId);
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: ['raw', 'batching'].map((name) => ({ topic: `leader-move-${name}`, numPartitions: PARTITIONS, replicationFactor: 3 })),
+  });
+  const records = (topic: string, round: string) =>
+    Array.from({ length: PER_SEND }, (_, i) => ({ topic, key: `${round}-${i}`, value: `${round}-${i}` }));
+
+  const raw = kafka.producer();
+  await raw.connect();
+  t.teardown(() => raw.disconnect());
+  const rawMissing = await sendAndMove(t, kafka, admin, 'leader-move-raw', nodes, (round) =>
+    raw.sendBatch({ acks: -1, topicMessages: [{ topic: 'leader-move-raw', messages: records('leader-move-raw', round) }] }),
+  );
+  t.ok(rawMissing > 0, 'control: kafkajs alone resolved the send with records of the moved partition missing');
+
+  const keystore = await PlatformKeystore.ephemeral();
+  const batching = new BatchingProducer(kafka, () => keystore.signingKey, { lingerMs: 0, maxBatch: 1000, ttlSeconds: 60 });
+  await batching.connect();
+  t.teardown(() => batching.disconnect());
+  const batchingMissing = await sendAndMove(t, kafka, admin, 'leader-move-batching', nodes, (round) =>
+    batching.send(records('leader-move-batching', round)),
+  );
+  t.equal(batchingMissing, 0, 'every record the batching producer acknowledged is on the topic');
+  t.ok(
+    batching.stats.resent > 0 && batching.stats.resent < PER_SEND,
+    `it sent again only the records of the moved partition (${batching.stats.resent})`,
+  );
+});
