@@ -13,6 +13,7 @@ import { kafkaClientSecurity, type KafkaPrincipal } from './kafka-security.js';
 import type { SigningKey } from './keystore.js';
 import { signBatch } from './record-signing.js';
 import { PartitionPinning } from './partition-acknowledgements.js';
+import { noDelaySocketFactory } from './kafka-socket.js';
 
 export interface OutgoingRecord {
   topic: string;
@@ -32,6 +33,7 @@ export function createKafka(clientId: string, settings: KafkaSettings, principal
     clientId,
     brokers,
     ...kafkaClientSecurity(settings, principal),
+    socketFactory: noDelaySocketFactory,
     connectionTimeout: 3000,
     requestTimeout: 10_000,
     // Bounded retries: a caller waiting for a 202 must learn within seconds that Kafka is down.
