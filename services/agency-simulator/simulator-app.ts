@@ -18,7 +18,13 @@ export interface ReceivedMessage {
   envelope: Envelope;
 }
 
-type Mode = { mode: 'ok' } | { mode: 'down' } | { mode: 'fail'; remaining: number; status: number } | { mode: 'reject' };
+type Mode =
+  | { mode: 'ok' }
+  | { mode: 'down' }
+  | { mode: 'fail'; remaining: number; status: number }
+  | { mode: 'reject' }
+  /** Answers every delivery, each after delayMs (a slow receiving system). */
+  | { mode: 'slow'; delayMs: number };
 
 export interface SimulatorState {
   received: Map<string, ReceivedMessage[]>;
@@ -41,6 +47,7 @@ export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ a
       mode.remaining--;
       return reply.code(mode.status).send({ error: 'simulated failure' });
     }
+    if (mode.mode === 'slow') await new Promise((r) => setTimeout(r, mode.delayMs));
     let envelope: Envelope;
     let signedBy: string;
     try {
@@ -78,11 +85,14 @@ export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ a
     messages: (state.received.get(req.params.system) ?? []).map(({ envelope: _e, ...meta }) => meta),
   }));
 
-  app.put<{ Params: { system: string }; Body: { mode: 'ok' | 'down' | 'reject' | 'fail'; failures?: number; status?: number } }>(
+  app.put<{ Params: { system: string }; Body: { mode: 'ok' | 'down' | 'reject' | 'fail' | 'slow'; failures?: number; status?: number; delayMs?: number } }>(
     '/_admin/systems/:system/mode',
     async (req) => {
-      const { mode, failures = 1, status = 503 } = req.body;
-      state.modes.set(req.params.system, mode === 'fail' ? { mode, remaining: failures, status } : { mode } as Mode);
+      const { mode, failures = 1, status = 503, delayMs = 1000 } = req.body;
+      state.modes.set(
+        req.params.system,
+        mode === 'fail' ? { mode, remaining: failures, status } : mode === 'slow' ? { mode, delayMs } : ({ mode } as Mode),
+      );
       return { system: req.params.system, mode };
     },
   );

@@ -27,6 +27,7 @@ import { secretsOf } from '@lgsp/sdk/secrets';
 import { DISCARDING_METRICS } from '@lgsp/sdk/metrics';
 import type { LoadedConnector } from './connector-loader.js';
 import type { DeliveryLedger, LedgerState } from './delivery-ledger.js';
+import { DeliveredMarker } from './delivered-marker.js';
 import { backoffStep, budgetLeft, gaveUpReason, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import { DestinationCircuits, type OpenCircuit } from './destination-circuit.js';
 import { OffsetWatermarks } from './offset-watermarks.js';
@@ -86,7 +87,7 @@ class Rejection extends Error {}
 /** What handling one record produced: outcome records to publish, deliveries to mark announced. */
 interface RecordOutcome {
   records: OutgoingRecord[];
-  /** Delivered: written to the ledger (one transaction per flush) before the produce. */
+  /** Delivered: written to the ledger as soon as the record finishes, before its outcome is published. */
   delivered: string[];
   announced: string[];
 }
@@ -113,6 +114,8 @@ const LEDGER_HINT_FRESH_MS = 1000;
 interface Finished {
   work: Work;
   outcome: RecordOutcome;
+  /** The ledger write of `outcome.delivered`, started when the record finished (delivered-marker.ts). */
+  marked: Promise<void>;
 }
 
 /** Records taken but not started beyond which the consumer stops fetching (parked retries counted apart). */
@@ -158,6 +161,9 @@ export class ConnectorWorker {
   /** Outcomes waiting for the next flush; one flush runs at a time, the rest batch behind it. */
   private finished: Finished[] = [];
   private flushing: Promise<void> | null = null;
+  /** Finished records in the flush being published (with `finished`: counted against MAX_PENDING). */
+  private publishing = 0;
+  private readonly marker: DeliveredMarker;
   /** Delivered, but not yet recorded as announced in the ledger: a duplicate seen meanwhile is skipped. */
   private readonly inFlightDelivered = new Set<string>();
   /**
@@ -194,6 +200,7 @@ export class ConnectorWorker {
   ) {
     this.name = loaded.definition.name;
     this.actor = `runner/${this.name}`;
+    this.marker = new DeliveredMarker(deps.ledger);
     this.dispatcher = new RecordDispatcher<Work>({
       concurrency: deps.concurrency,
       lanes: deps.registry().serviceCodesFor(this.name).length,
@@ -336,7 +343,7 @@ export class ConnectorWorker {
       if (parks) this.countQueuedParked(work, 1);
     }
     if (!this.lookupRunning) void this.lookUpAndDispatch();
-    while (this.dispatcher.pending + this.lookingUp > MAX_PENDING && control.isRunning() && !this.abort.signal.aborted) {
+    while (!this.hasRoom() && control.isRunning() && !this.abort.signal.aborted) {
       await new Promise<void>((r) => {
         const timer = setTimeout(r, 1000);
         this.roomWaiters.push(() => {
@@ -493,7 +500,7 @@ export class ConnectorWorker {
       if (probe) this.circuits.probeAbandoned(work.group!);
     }
     for (const id of outcome.delivered) this.inFlightDelivered.add(id);
-    this.finished.push({ work, outcome });
+    this.finished.push({ work, outcome, marked: this.marker.mark(outcome.delivered) });
     this.flushing ??= this.flushLoop();
     return succeeded;
   }
@@ -526,7 +533,7 @@ export class ConnectorWorker {
       preserveSignature: signatureHeaders(record.headers),
       headers: { ...stringHeaders(record.headers), [NOT_BEFORE_HEADER]: String(Math.max(until, Date.now() + this.deps.policy.maxDelayMs)), [HELD_HEADER]: '1' },
     });
-    this.finished.push({ work, outcome });
+    this.finished.push({ work, outcome, marked: Promise.resolve() });
     this.flushing ??= this.flushLoop();
     return true;
   }
@@ -558,22 +565,32 @@ export class ConnectorWorker {
       while (this.finished.length > 0) {
         const batch = this.finished;
         this.finished = [];
+        this.publishing = batch.length;
         const delivered = batch.flatMap((f) => f.outcome.delivered);
         const announced = batch.flatMap((f) => f.outcome.announced);
         const records = batch.flatMap((f) => f.outcome.records);
         try {
-          // A crash between a delivery and this write re-delivers (at-least-once; receivers
-          // dedupe by LGSP-Message-Id); it never loses.
-          if (delivered.length > 0) await this.deps.ledger.markDeliveredMany(delivered);
+          // A delivered event is published only once the ledger holds the delivery. A crash
+          // between a delivery and its ledger write re-delivers (at-least-once; receivers dedupe
+          // by LGSP-Message-Id); it never loses.
+          await Promise.all(batch.map((f) => f.marked));
           if (records.length > 0) await this.deps.producer.send(records);
         } catch (err) {
           this.lastError = `outcomes not published: ${(err as Error).message}`;
           this.deps.log.warn({ err: (err as Error).message, outcomes: batch.length }, 'outcome events not published; retrying');
+          // A ledger write that failed (PostgreSQL down) is made again; one that succeeded stands.
+          for (const f of batch) {
+            const retried = f.marked.catch(() => this.marker.mark(f.outcome.delivered));
+            retried.catch(() => undefined); // awaited on the next try
+            f.marked = retried;
+          }
           this.finished = [...batch, ...this.finished];
+          this.publishing = 0;
           if (this.abort.signal.aborted) return;
           await new Promise((r) => setTimeout(r, FLUSH_RETRY_MS));
           continue;
         }
+        this.publishing = 0;
         // Announced ones stay in inFlightDelivered until the ledger says so too (commitOnce).
         const toMark = new Set(announced);
         for (const id of delivered) if (!toMark.has(id)) this.inFlightDelivered.delete(id);
@@ -583,11 +600,19 @@ export class ConnectorWorker {
           if (f.work.generation === this.generation) this.watermarks.finish(f.work.record.topic, f.work.record.partition, f.work.record.offset);
         }
         this.scheduleCommit();
-        if (this.dispatcher.pending <= MAX_PENDING) this.roomWaiters.splice(0).forEach((f) => f());
+        if (this.hasRoom()) this.roomWaiters.splice(0).forEach((f) => f());
       }
     } finally {
       this.flushing = null;
     }
+  }
+
+  /**
+   * Room to take more: records waiting for their lookup or their turn, plus finished ones whose
+   * outcomes are not published yet (a produce that hangs stops the fetching, not only the memory).
+   */
+  private hasRoom(): boolean {
+    return this.dispatcher.pending + this.lookingUp + this.finished.length + this.publishing <= MAX_PENDING;
   }
 
   /**

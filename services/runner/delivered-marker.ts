@@ -1,0 +1,54 @@
+// Writes "delivered" into the ledger as deliveries finish, apart from publishing their outcome
+// events. The two used to share one loop: a produce that hung (a broker restarting, leaders
+// moving) held the ledger write of every delivery made meanwhile, so a runner killed then had
+// seconds of deliveries the ledger did not know, and whoever took its partitions delivered them
+// all again (1,659 duplicates in a runner-kill just after a broker-kill). Now the ledger hears of
+// a delivery one statement after it happens, whatever Kafka does. One statement is in flight at
+// a time with everything finished meanwhile batched behind it, so under load a statement carries
+// many ids and at low load a lone id goes at once.
+import type { DeliveryLedger } from './delivery-ledger.js';
+
+interface Waiting {
+  ids: string[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class DeliveredMarker {
+  private queue: Waiting[] = [];
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly ledger: DeliveryLedger) {}
+
+  /**
+   * Resolves once `ids` are in the ledger; rejects if that statement failed (the caller marks
+   * again before it publishes). The returned promise is already handled: awaiting it later is
+   * safe even when it rejected meanwhile.
+   */
+  mark(ids: string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    const written = new Promise<void>((resolve, reject) => {
+      this.queue.push({ ids, resolve, reject });
+      this.running ??= this.writeLoop();
+    });
+    written.catch(() => undefined);
+    return written;
+  }
+
+  private async writeLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          await this.ledger.markDeliveredMany(batch.flatMap((w) => w.ids));
+          for (const w of batch) w.resolve();
+        } catch (err) {
+          for (const w of batch) w.reject(err as Error);
+        }
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+}
