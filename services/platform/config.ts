@@ -113,7 +113,7 @@ const DEFAULTS: BusConfig = {
   // broker had been killed and restarted left its successor re-delivering over a thousand
   // messages in the fault proof (npm run chaos -- --faults broker-kill,runner-kill), 9 with 0;
   // not yet explained (README, Fault proof).
-  offsetCommitIntervalMs: 0,
+  offsetCommitIntervalMs: 1000,
   checkpointIntervalMs: 10_000,
   attachmentMaxBytes: 20 * 1024 * 1024,
   connectorDirs: [],
