@@ -66,6 +66,8 @@ export interface WorkerDeps {
   concurrency: number;
   /** Offsets are committed at most this often (ms; 0 = after every published batch of outcomes). */
   commitIntervalMs?: number;
+  /** Fetch shaping (config runnerFetchMinBytes / runnerFetchMaxWaitMs); kafkajs-level defaults when absent. */
+  fetch?: { minBytes: number; maxWaitTimeInMs: number };
   /** Opens payloads sealed for the runner; seals inbox deposits and replies for the gateway. */
   payloads: PayloadSealing;
   /** Claim-check store for attachments (ctx.readAttachment). */
@@ -248,6 +250,8 @@ export class ConnectorWorker {
       verifier: this.deps.verifier,
       log: this.deps.log,
       partitionsConsumedConcurrently: this.deps.partitionsConsumedConcurrently,
+      minBytes: this.deps.fetch?.minBytes,
+      maxWaitTimeInMs: this.deps.fetch?.maxWaitTimeInMs,
       // Offsets are committed here, up to the lowest record not yet finished.
       autoCommit: false,
       handleBatch: (records, control) => this.take(records, control),

@@ -183,6 +183,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     partitionsConsumedConcurrently: config.topicPartitions,
     concurrency: config.deliveryConcurrency,
     commitIntervalMs: config.offsetCommitIntervalMs,
+    fetch: { minBytes: config.runnerFetchMinBytes, maxWaitTimeInMs: config.runnerFetchMaxWaitMs },
     payloads,
     attachments,
     observeDelivered: (envelope) => deliveryLatency.observe({ connector: name, type: envelope.type }, Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000),
