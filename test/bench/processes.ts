@@ -2,7 +2,7 @@
 // the load generator run as separate processes, as in production, so per-process RSS and CPU
 // are real. Peak RSS comes from the kernel's high-water mark (VmHWM).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../../services/platform/service-node-flags.js';
@@ -38,6 +38,34 @@ export function cpuTimeMs(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU time (ms) of a process and its children: the live ones (PostgreSQL's backends, one per
+ * connection, are children of the postmaster) plus those already exited and reaped (their time
+ * moves into the parent's cutime/cstime, so a delta over a phase stays consistent).
+ */
+export function processTreeCpuMs(rootPid: number | undefined): number {
+  if (!rootPid) return 0;
+  let total = 0;
+  try {
+    const stat = readFileSync(`/proc/${rootPid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === rootPid) total += cpuTimeMs(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 export function distScript(relative: string): string {
