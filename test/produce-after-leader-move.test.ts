@@ -6,7 +6,7 @@
 // The move is made deterministic with a partition reassignment: the partition's replicas become
 // the two other nodes, so the old leader answers NOT_LEADER / UNKNOWN_TOPIC_OR_PARTITION, kafkajs
 // refreshes its metadata, and the new leader is a broker it already has an answer from.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { Admin, Kafka } from 'kafkajs';
 import { BatchingProducer, createKafka } from '../services/platform/kafka-transport.js';
 import { PlatformKeystore } from '../services/platform/keystore.js';
@@ -57,7 +57,7 @@ async function moveLeaderOfPartitionZero(admin: Admin, topic: string, nodes: num
 
 /** Sends, moves a leader, sends again; returns how many keys of the second send are not on the topic. */
 async function sendAndMove(
-  t: Tap.Test,
+  t: Test,
   kafka: Kafka,
   admin: Admin,
   topic: string,
