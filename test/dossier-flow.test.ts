@@ -95,17 +95,27 @@ t.test('dossiers between one-stop-shop systems and the portal', async (t) => {
 
   await t.test('sessions expiring in the middle of a burst: one login at a time, no retries, nothing doubled', async (t) => {
     const loginsBefore = (await (await fetch(`${d.portalUrl}/_admin/stats`)).json()).logins as number;
-    // Slow calls and a 1 s session lifetime: the burst below outlives several sessions.
-    await d.setFaults({ latencyMs: 250, sessionTtlSeconds: 1 });
+    // Slow calls and a 2 s session lifetime, in two waves of concurrent dossiers: the first meets
+    // the session of the earlier subtests already expired, the second (sent once the first
+    // wave's session is older than its lifetime) meets that one expired, with eight calls at
+    // once. A fresh session outlives a login and a call by 1.5 s, so a loaded machine does not
+    // see it expire before its first use (with 1 s it did, once, in CI: a second refusal within
+    // one attempt is a failed attempt).
+    await d.setFaults({ latencyMs: 250, sessionTtlSeconds: 2 });
     const codes = Array.from({ length: 16 }, (_, i) => `${SO_TP}-260116-${String(100 + i)}`);
-    const ids = await Promise.all(
-      codes.map(async (code) => [
-        await d.send('dossier.sync', d.syncPayload(code)),
-        await d.send('dossier.progress', d.progressPayload(code, 'registered', 'accepted', at(16, 8))),
-        await d.send('dossier.progress', d.progressPayload(code, 'accepted', 'processing', at(16, 10))),
-      ]),
-    );
-    const views = await Promise.all(ids.flat().map((id) => d.waitStatus(id, 'delivered')));
+    const sendWave = (wave: string[]) =>
+      Promise.all(
+        wave.map(async (code) => [
+          await d.send('dossier.sync', d.syncPayload(code)),
+          await d.send('dossier.progress', d.progressPayload(code, 'registered', 'accepted', at(16, 8))),
+          await d.send('dossier.progress', d.progressPayload(code, 'accepted', 'processing', at(16, 10))),
+        ]),
+      );
+    const firstWave = await sendWave(codes.slice(0, 8));
+    const firstViews = await Promise.all(firstWave.flat().map((id) => d.waitStatus(id, 'delivered')));
+    await new Promise((r) => setTimeout(r, 2200));
+    const secondWave = await sendWave(codes.slice(8));
+    const views = [...firstViews, ...(await Promise.all(secondWave.flat().map((id) => d.waitStatus(id, 'delivered'))))];
     await d.setFaults({});
     t.ok(views.every((v) => v.events.filter((e) => e.event === 'delivery_failed').length === 0), 're-login happened inside the attempt');
     const refused = (await calls()).filter((c) => c.errorCode === '1' && c.dossiers.some((x) => codes.includes(x)));
