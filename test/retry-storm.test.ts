@@ -13,6 +13,9 @@ t.test('a retry storm: dossiers converge and lookups stay fast', async (t) => {
   // The defaults of LGSP_RETRY_BASE_DELAY_MS / LGSP_RETRY_MAX_DELAY_MS, not the short test delays.
   const d = await startDossierBus(t, 'retry-storm', { retryBaseDelayMs: 500, retryMaxDelayMs: 30_000 });
   const oneStop = d.bus.client('so-tp-motcua');
+  // The system holds its access token before it asks: the 3 s bound is on the lookups, not on a
+  // first token request (a secret check by scrypt, slow on a loaded machine).
+  await oneStop.accessToken();
   const historyOf = (v: { statusHistory: { status: string }[] }) => v.statusHistory.map((h) => h.status);
   const codes = Array.from({ length: 20 }, (_, i) => `${SO_TP}-260201-${String(500 + i)}`);
 
@@ -35,13 +38,13 @@ t.test('a retry storm: dossiers converge and lookups stay fast', async (t) => {
     ]),
   );
   // Lookups spread over the storm, while the retries pile up.
-  const lookups: { status: number; ms: number; found?: boolean; id?: string }[] = [];
+  const lookups: { status: number; ms: number; sentAt: string; found?: boolean; id?: string }[] = [];
   const asking = (async () => {
     for (let i = 0; i < 10; i++) {
       await sleep(i === 0 ? 200 : 600);
       const began = Date.now();
       const r = await oneStop.request('POST', '/v1/requests', { type: 'dossier.lookup', to: { member: PORTAL_MEMBER, service: 'dvcqg-lookup' }, correlationId: known, payload: { dossierCode: known } }, { prefer: 'wait=10' });
-      lookups.push({ status: r.status, ms: Date.now() - began, found: r.body?.reply?.found, id: r.body?.id ?? r.body?.messageId });
+      lookups.push({ status: r.status, ms: Date.now() - began, sentAt: new Date(began).toISOString(), found: r.body?.reply?.found, id: r.body?.id ?? r.body?.messageId });
     }
   })();
   const ids = (await submissions).flat();
@@ -64,9 +67,11 @@ t.test('a retry storm: dossiers converge and lookups stay fast', async (t) => {
   await d.setFaults({});
 
   t.comment(`lookups: ${lookups.map((l) => `${l.status}/${l.ms}ms`).join(' ')}`);
-  for (const slow of lookups.filter((l) => l.ms > 3000 && l.id)) {
+  // The slowest lookup's timeline, whether or not it passed: where its time went.
+  const slowestLookup = lookups.filter((l) => l.id).sort((a, b) => b.ms - a.ms).slice(0, 1);
+  for (const slow of [...slowestLookup, ...lookups.filter((l) => l.ms > 3000 && l.id && l !== slowestLookup[0])]) {
     const view = (await d.bus.client('lgsp-operator').status(slow.id!)).body as { events: { event: string; at: string; detail?: Record<string, unknown> }[] };
-    t.comment(`slow lookup ${slow.ms} ms: ${view.events.map((e) => `${e.event}@${e.at.slice(17, 23)}${e.detail?.reason ? `(${e.detail.reason})` : ''}`).join(' ')}`);
+    t.comment(`lookup ${slow.ms} ms, sent@${slow.sentAt.slice(17, 23)}: ${view.events.map((e) => `${e.event}@${e.at.slice(17, 23)}${e.detail?.reason ? `(${e.detail.reason})` : ''}`).join(' ')}`);
   }
   t.comment(`portal injected ${JSON.stringify(stats.faults.injected)}; converged ${portal ? `${convergedAfter} ms after the last submission` : 'NOT within 60 s'}`);
   t.ok(stats.faults.injected.error > 20 && stats.faults.injected.lostReply > 5, 'the storm happened');
