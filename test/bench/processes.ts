@@ -26,18 +26,26 @@ export function peakRssMb(pid: number | undefined): number {
   }
 }
 
+/**
+ * The fields of /proc/<pid>/stat after the command name (which may contain spaces): index 0 is
+ * the state, 1 the parent pid, 11/12 user/system ticks, 13/14 those of reaped children.
+ * Undefined when the process is gone.
+ */
+function statFields(pid: number | string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+const ticksToMs = (ticks: number) => (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+
 /** CPU time (user + system) a process has used so far, in milliseconds. */
 export function cpuTimeMs(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    // Fields after the command name (which may contain spaces) start at index 2 = state.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return 0;
-  }
+  const fields = pid ? statFields(pid) : undefined;
+  return fields ? ticksToMs(Number(fields[11]) + Number(fields[12])) : 0;
 }
 
 /**
@@ -46,24 +54,13 @@ export function cpuTimeMs(pid: number | undefined): number {
  * moves into the parent's cutime/cstime, so a delta over a phase stays consistent).
  */
 export function processTreeCpuMs(rootPid: number | undefined): number {
-  if (!rootPid) return 0;
-  let total = 0;
-  try {
-    const stat = readFileSync(`/proc/${rootPid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
+  const root = rootPid ? statFields(rootPid) : undefined;
+  if (!root) return 0;
+  let total = ticksToMs(Number(root[11]) + Number(root[12]) + Number(root[13]) + Number(root[14]));
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === rootPid) total += cpuTimeMs(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
+    const fields = statFields(entry);
+    if (fields && Number(fields[1]) === rootPid) total += ticksToMs(Number(fields[11]) + Number(fields[12]));
   }
   return total;
 }
