@@ -8,7 +8,7 @@
 // refreshes its metadata, and the new leader is a broker it already has an answer from.
 import t, { type Test } from 'tap';
 import type { Admin, Kafka } from 'kafkajs';
-import { BatchingProducer, createKafka } from '../services/platform/kafka-transport.js';
+import { BatchingProducer, createKafka, ensureTopics } from '../services/platform/kafka-transport.js';
 import { PlatformKeystore } from '../services/platform/keystore.js';
 import { startLocalKafka } from '../services/local-kafka/local-kafka.js';
 
@@ -81,10 +81,9 @@ t.test('records whose partition leader moved under the producer are all written'
   await admin.connect();
   t.teardown(() => admin.disconnect());
   const nodes = (await admin.describeCluster()).brokers.map((b) => b.nodeId);
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: ['raw', 'batching'].map((name) => ({ topic: `leader-move-${name}`, numPartitions: PARTITIONS, replicationFactor: 3 })),
-  });
+  // The project's topic creation: it waits out the UNKNOWN_TOPIC_OR_PARTITION a fresh cluster
+  // answers while its metadata settles (a bare createTopics failed on it once in CI).
+  await ensureTopics(admin, ['leader-move-raw', 'leader-move-batching'], PARTITIONS, 3);
   const records = (topic: string, round: string) =>
     Array.from({ length: PER_SEND }, (_, i) => ({ topic, key: `${round}-${i}`, value: `${round}-${i}` }));
 
