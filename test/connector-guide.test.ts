@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import type { RegistryData } from '../services/platform/registry.js';
-import { freePort } from '../services/stack/free-port.js';
+import { freePort } from '../services/local-processes/free-port.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 
 // The guide's commands run as a user runs them (npx, nested tap runs, a TypeScript build): this

@@ -112,19 +112,23 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   // Expired Idempotency-Keys go away; every gateway sweeps, a no-op when another just did.
   const sweep = setInterval(() => void store.sweepIdempotency().catch(() => undefined), 10 * 60_000);
   sweep.unref();
-  const url = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
+  const stop = async () => {
+    await app.close();
+    ctx.audit.close();
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    clearInterval(sweep);
+    await db.close();
+  };
+  let url: string;
+  try {
+    url = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
+  } catch (err) {
+    // A port taken meanwhile: what is already open (Kafka, PostgreSQL) must not keep the process alive.
+    await stop().catch(() => undefined);
+    throw err;
+  }
   log.info({ url }, 'gateway listening');
 
-  return {
-    app,
-    url,
-    async stop() {
-      await app.close();
-      ctx.audit.close();
-      await producer.disconnect().catch(() => undefined);
-      await admin.disconnect().catch(() => undefined);
-      clearInterval(sweep);
-      await db.close();
-    },
-  };
+  return { app, url, stop };
 }

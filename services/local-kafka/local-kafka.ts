@@ -13,7 +13,6 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +22,7 @@ import { ensureBrokerSecurity, scramFormatArgs, securedListenerProperties, type 
 import type { KafkaSettings } from '../platform/config.js';
 import { kafkaClientSecurity, type KafkaPrincipal } from '../platform/kafka-security.js';
 import { ownProcess, releaseProcess } from '../local-processes/owned-processes.js';
+import { freePorts } from '../local-processes/free-port.js';
 
 export interface LocalKafkaOptions {
   /** 1 (default) or 3 nodes; 3 gives replication factor 3 with min.insync.replicas=2. */
@@ -87,24 +87,6 @@ interface KafkaNode {
 const BROKER_PROCESS = { name: 'local-kafka-watchdog', exitSignal: 'SIGKILL', watchdogSignal: '9' } as const;
 
 // ---- helpers ---------------------------------------------------------------------------------
-
-/** Asks the OS for n distinct free ports on 127.0.0.1 (all held open at once, then released). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const s = net.createServer();
-      servers.push(s);
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => resolve());
-      });
-    }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
 
 /** Kafka's cluster id format: 16 random bytes, base64url without padding, not starting with '-'. */
 function newClusterId(): string {

@@ -13,11 +13,11 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { chownSync, closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ownProcess, releaseProcess } from '../local-processes/owned-processes.js';
+import { freePort } from '../local-processes/free-port.js';
 import { databaseClientConfig } from '../platform/database-connection.js';
 import { credentialsDir, ensureServerTls, newLogin, readLogin, writeLogin, type DatabaseLogin, type PostgresTlsFiles } from './postgres-security.js';
 
@@ -108,17 +108,6 @@ function ownDir(dir: string): void {
     if (statSync(p).isDirectory()) for (const entry of readdirSync(p)) walk(path.join(p, entry));
   };
   walk(dir);
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 // SIGQUIT is PostgreSQL's immediate shutdown (children included), sent if this process goes away.

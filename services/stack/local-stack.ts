@@ -21,7 +21,7 @@ import { migrateDatabase } from '../platform/migrations.js';
 import type { DatabaseService } from '../platform/database-roles.js';
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
 import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../local-processes/free-port.js';
 import { superviseRestarts } from './supervisor.js';
 import { prepareDossierDemo } from '../mock-portal/dev-setup.js';
 import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../platform/service-node-flags.js';

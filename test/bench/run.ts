@@ -22,7 +22,7 @@ import { startLocalPostgres, type LocalPostgres } from '../../services/local-pos
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/platform/bus-client.js';
-import { freePort } from '../../services/stack/free-port.js';
+import { freePort } from '../../services/local-processes/free-port.js';
 import { cpuTimeMs, distScript, processTreeCpuMs, runLoad, startProcess, type ServiceProcess } from './processes.js';
 import { measureKafkaCeiling } from './kafka-ceiling.js';
 import type { LoadResult } from './load-generator.js';

@@ -14,7 +14,7 @@ import { startLocalPostgres } from '../../services/local-postgres/local-postgres
 import { createTestDatabase } from '../helpers/test-database.js';
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/platform/bus-client.js';
-import { freePort } from '../../services/stack/free-port.js';
+import { freePort } from '../../services/local-processes/free-port.js';
 import { distScript, runLoad, startProcess, type ServiceProcess } from './processes.js';
 import type { LoadResult } from './load-generator.js';
 

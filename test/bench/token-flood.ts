@@ -15,7 +15,7 @@ import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import { ensureKeys } from '../../services/platform/key-files.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
-import { freePort } from '../../services/stack/free-port.js';
+import { freePort } from '../../services/local-processes/free-port.js';
 import { distScript, runLoad, startProcess } from './processes.js';
 import type { LoadResult } from './load-generator.js';
 

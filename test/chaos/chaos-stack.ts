@@ -17,7 +17,7 @@ import { startLocalKafka, type LocalKafka } from '../../services/local-kafka/loc
 import { startLocalPostgres, type LocalPostgres } from '../../services/local-postgres/local-postgres.js';
 import { prepareDevRegistry, type DevClientFile } from '../../services/stack/dev-credentials.js';
 import { superviseRestarts } from '../../services/stack/supervisor.js';
-import { freePort } from '../../services/stack/free-port.js';
+import { freePort } from '../../services/local-processes/free-port.js';
 import { prepareDossierDemo } from '../../services/mock-portal/dev-setup.js';
 
 export interface ChaosStackOptions {

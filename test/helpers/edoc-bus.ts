@@ -13,7 +13,7 @@ import { gatewayModules } from '../../services/composition/gateway-modules.js';
 import { startRunner, type RunningRunner } from '../../services/runner/runner-service.js';
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/platform/bus-client.js';
-import { freePort } from '../../services/stack/free-port.js';
+import { freePort } from '../../services/local-processes/free-port.js';
 import { QlvbSimulator, type SimulatedSystem } from '../../services/qlvb-simulator/qlvb-simulator.js';
 import { seedRegistry, uniquePrefix } from './test-bus.js';
 import { testKafkaSettings } from './test-kafka.js';

@@ -15,7 +15,7 @@ import { startRunner, type RunningRunner } from '../../services/runner/runner-se
 import { buildAgencySimulator, type SimulatorState } from '../../services/agency-simulator/simulator-app.js';
 import { prepareDevRegistry, type DevClientFile } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/platform/bus-client.js';
-import { freePort } from '../../services/stack/free-port.js';
+import { freePort } from '../../services/local-processes/free-port.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { openDatabase, type Database } from '../../services/platform/database.js';
 import { testKafkaSettings } from './test-kafka.js';
