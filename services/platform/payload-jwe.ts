@@ -20,7 +20,12 @@
 // The protected header (alg, enc, kid, epk, cty) is the AES-GCM additional authenticated data:
 // a changed header, IV, ciphertext or tag fails the tag check. Decryption happens only after the
 // record's signature verified (callers' order), so unsigned bytes are never decrypted.
-import { createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+
+// Symmetric keys reach createCipheriv/createDecipheriv as secret KeyObjects, never as Buffers: on
+// Node 24 a Buffer key is first tested for KeyObject and CryptoKey by catching two exceptions
+// (internal/crypto/keys.js prepareSecretKey) — measured here, 122 µs per AES-GCM seal of 300
+// bytes with a Buffer key, 16 µs with a KeyObject made once per CEK.
 
 export const JWE_ALG = 'ECDH-ES+A256KW';
 export const JWE_ENC = 'A256GCM';
@@ -61,12 +66,12 @@ function keyEncryptionKey(sharedSecret: Buffer): Buffer {
 
 /** RFC 3394 AES key wrap with the default IV, as A256KW requires. */
 function wrapKey(kek: Buffer, cek: Buffer): Buffer {
-  const c = createCipheriv('id-aes256-wrap', kek, KEY_WRAP_IV);
+  const c = createCipheriv('id-aes256-wrap', createSecretKey(kek), KEY_WRAP_IV);
   return Buffer.concat([c.update(cek), c.final()]);
 }
 
 function unwrapKey(kek: Buffer, wrapped: Buffer): Buffer {
-  const d = createDecipheriv('id-aes256-wrap', kek, KEY_WRAP_IV);
+  const d = createDecipheriv('id-aes256-wrap', createSecretKey(kek), KEY_WRAP_IV);
   return Buffer.concat([d.update(wrapped), d.final()]);
 }
 
@@ -99,7 +104,7 @@ export function sealForRecipients(plaintext: Buffer, recipients: RecipientKey[])
   const cek = randomBytes(32);
   const protectedB64 = Buffer.from(JSON.stringify({ enc: JWE_ENC })).toString('base64url');
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', cek, iv);
+  const cipher = createCipheriv('aes-256-gcm', createSecretKey(cek), iv);
   cipher.setAAD(Buffer.from(protectedB64, 'ascii'));
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return {
@@ -118,7 +123,7 @@ export function sealForRecipients(plaintext: Buffer, recipients: RecipientKey[])
 
 interface CekSession {
   kid: string;
-  cek: Buffer;
+  cek: KeyObject;
   /** BASE64URL(UTF8(protected header)): the first JWE part and the AAD. */
   protectedB64: string;
   aad: Buffer;
@@ -159,7 +164,7 @@ export class PayloadSealer {
     this.sessions++;
     return {
       kid: recipient.kid,
-      cek,
+      cek: createSecretKey(cek),
       protectedB64,
       aad: Buffer.from(protectedB64, 'ascii'),
       encryptedKeyB64: encryptedKey,
@@ -200,7 +205,7 @@ export function looksLikeCompactJwe(value: unknown): value is string {
  * cost one ECDH in all, not one each.
  */
 export class PayloadOpener {
-  private readonly ceks = new Map<string, Buffer>();
+  private readonly ceks = new Map<string, KeyObject>();
 
   constructor(
     private readonly privateKey: DecryptionKeyLookup,
@@ -222,7 +227,7 @@ export class PayloadOpener {
     }
   }
 
-  private cek(protectedB64: string, encryptedKeyB64: string): Buffer {
+  private cek(protectedB64: string, encryptedKeyB64: string): KeyObject {
     const cacheKey = `${protectedB64}.${encryptedKeyB64}`;
     const cached = this.ceks.get(cacheKey);
     if (cached) return cached;
@@ -234,7 +239,7 @@ export class PayloadOpener {
     }
     if (header.enc !== JWE_ENC) throw new PayloadDecryptionError(`JWE must use ${JWE_ALG} with ${JWE_ENC}`);
     if (header.zip !== undefined || header.crit !== undefined) throw new PayloadDecryptionError('JWE header members zip and crit are not accepted');
-    const cek = this.unwrap(header, encryptedKeyB64);
+    const cek = createSecretKey(this.unwrap(header, encryptedKeyB64));
     this.ceks.set(cacheKey, cek);
     if (this.ceks.size > this.cacheSize) this.ceks.delete(this.ceks.keys().next().value as string);
     return cek;
@@ -273,7 +278,7 @@ export class PayloadOpener {
     if (!/^[A-Za-z0-9_-]{16}$/.test(jwe.iv) || !/^[A-Za-z0-9_-]{22}$/.test(jwe.tag)) throw new PayloadDecryptionError('JWE needs a 96-bit IV and a 128-bit tag');
     const mine = jwe.recipients.find((r) => typeof r.header?.kid === 'string' && this.privateKey(r.header.kid));
     if (!mine) throw new UnknownDecryptionKeyError(`none of the keys ${jwe.recipients.map((r) => String(r.header?.kid)).join(', ')} is here`);
-    const cek = this.unwrap(mine.header, mine.encrypted_key);
+    const cek = createSecretKey(this.unwrap(mine.header, mine.encrypted_key));
     try {
       const decipher = createDecipheriv('aes-256-gcm', cek, Buffer.from(jwe.iv, 'base64url'));
       decipher.setAAD(Buffer.from(jwe.protected, 'ascii'));
