@@ -57,3 +57,31 @@ t.test('delivery deadline, response cap, iat and aud', async (t) => {
   t.equal(big.status, 200);
   t.ok(typeof big.body === 'string' && big.body.length <= RESPONSE_CAP_BYTES, `at most ${RESPONSE_CAP_BYTES} bytes of the answer are read (${String(big.body).length})`);
 });
+
+t.test('a silent receiver fails at the deadline; a stopping runner aborts at once', async (t) => {
+  const keystore = await PlatformKeystore.ephemeral();
+  const envelope = createEnvelope({ type: 'notice.send', from: { member: '000.00.12.H49', system: 'a' }, to: { member: '000.00.15.H49', service: 'notice' }, data: { subject: 's', body: 'b' } });
+  // Reads the request and never answers.
+  const silent = await listen((req) => req.resume());
+  t.teardown(() => {
+    silent.server.closeAllConnections();
+    silent.server.close();
+  });
+
+  let started = Date.now();
+  const timedOut = await deliverSigned({ url: silent.url, envelope, timeoutMs: 300 }, keystore.signingKey, 10_000, new AbortController().signal).catch((err: Error) => err);
+  t.match(timedOut, { name: 'RetryableError', message: /did not complete within 300 ms/ }, 'a retryable timeout naming the deadline');
+  t.ok(Date.now() - started < 2000, `ended at the deadline (${Date.now() - started} ms)`);
+
+  const stop = new AbortController();
+  started = Date.now();
+  const pending = deliverSigned({ url: silent.url, envelope, timeoutMs: 10_000 }, keystore.signingKey, 10_000, stop.signal).catch((err: Error) => err);
+  setTimeout(() => stop.abort(), 100);
+  const aborted = await pending;
+  t.match(aborted, { name: 'RetryableError' }, 'retryable: the next runner delivers it');
+  t.notMatch((aborted as Error).message, /did not complete within/, 'not reported as a receiver timeout');
+  t.ok(Date.now() - started < 2000, `aborted without waiting for the deadline (${Date.now() - started} ms)`);
+
+  const already = await deliverSigned({ url: silent.url, envelope }, keystore.signingKey, 10_000, stop.signal).catch((err: Error) => err);
+  t.match(already, { name: 'RetryableError' }, 'an already stopped runner does not start a delivery that waits');
+});
