@@ -4,7 +4,7 @@
 import net from 'node:net';
 import t from 'tap';
 import type { Admin, Kafka } from 'kafkajs';
-import { createKafka } from '../services/platform/kafka-transport.js';
+import { createKafka, ensureTopics } from '../services/platform/kafka-transport.js';
 import { startLocalKafka, type LocalKafka } from '../services/local-kafka/local-kafka.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -26,11 +26,10 @@ function portOpen(hostPort: string): Promise<boolean> {
   });
 }
 
-async function createTopic(admin: Admin, topic: string, replicationFactor: number): Promise<void> {
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: 3, replicationFactor }],
-  });
+// The project's topic creation: it also waits until the cluster's metadata shows the topic (a
+// bare createTopics returned before one node of a 3-node cluster knew it, seen in CI).
+function createTopic(admin: Admin, topic: string, replicationFactor: number): Promise<void> {
+  return ensureTopics(admin, [topic], 3, replicationFactor);
 }
 
 const messages = (prefix: string, n: number) =>

@@ -80,14 +80,19 @@ async function createMissingTopics(admin: Admin, topics: string[], partitions: n
     });
   } catch (err) {
     await awaitTopicsAfterCreateError(admin, missing, err);
+    return;
   }
+  // Created, and the controller has leaders; the broker that answers the next metadata request
+  // may not know yet (UNKNOWN_TOPIC_OR_PARTITION right after creation on a 3-node cluster, seen
+  // in CI). Callers produce or read metadata next: wait until it shows.
+  await awaitTopicsAfterCreateError(admin, missing, new Error(`topics ${missing.join(', ')} created but not in the cluster's metadata within 15 s`));
 }
 
 /**
- * After createTopics failed: another process may have created the topics concurrently, or the
- * broker's metadata lagged behind the creation (UNKNOWN_TOPIC_OR_PARTITION while waiting for
- * leaders, seen on a loaded machine). Fine once every topic exists and every partition has a
- * leader; otherwise the original error after 15 s.
+ * After createTopics (failed or not): another process may have created the topics concurrently,
+ * or the broker's metadata lagged behind the creation (UNKNOWN_TOPIC_OR_PARTITION while waiting
+ * for leaders, seen on a loaded machine). Fine once every topic exists and every partition has a
+ * leader; otherwise `err` after 15 s.
  */
 export async function awaitTopicsAfterCreateError(admin: Admin, topics: string[], err: unknown): Promise<void> {
   const deadline = Date.now() + 15_000;
