@@ -75,6 +75,45 @@ t.test('the message index tolerates out-of-order and redelivered events', async 
   t.equal((await store.messages.search({ type: 'edoc' })).items.length, 0, 'a bare word is an exact type');
 });
 
+t.test('a batch of events leaves the same rows as the same events one at a time', async (t) => {
+  // The index folds a batch's events per message into two statements; applied one by one, in
+  // the same arrival order, they must leave every column the same.
+  const batched = await consoleStore(t);
+  const single = await consoleStore(t);
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 5, 2, 0, s)).toISOString();
+  const events: BusEvent[] = [];
+  const ids: string[] = [];
+  for (let m = 0; m < 12; m++) {
+    const id = uuidv7();
+    ids.push(id);
+    const base = m * 30;
+    events.push(event('accepted', id, at(base)));
+    events.push(event('delivery_failed', id, at(base + 2), { detail: { attempt: 1, reason: `HTTP 50${m % 4}`, connector: 'relay' } }));
+    if (m % 3 === 0) events.push(event('delivery_failed', id, at(base + 4), { detail: { attempt: 2, reason: 'timeout', connector: 'relay' } }));
+    if (m % 4 === 1) events.push(event('dead_lettered', id, at(base + 6), { detail: { attempts: 3, reason: 'gave up', connector: 'dlq-keeper' } }));
+    else events.push(event('delivered', id, at(base + 6), { detail: { attempt: 2, connector: 'dossier', TrangThaiHoSo: 2, NgayHenTra: '20260110170000' } }));
+    if (m % 2 === 0) events.push(event('status', id, at(base + 9), { detail: { statusCode: '06', finishedAt: '2026-01-09' } }));
+    if (m % 2 === 0) events.push(event('status', id, at(base + 8), { detail: { statusCode: '03', onTime: true } }));
+  }
+  // Arrival order shuffled: out of time order within and across messages.
+  for (let i = events.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [events[i], events[j]] = [events[j], events[i]];
+  }
+  // A redelivered event inside the batch (same id twice) counts once.
+  await batched.messages.applyEvents([...events.slice(0, 20), events[3], ...events.slice(20)]);
+  for (const ev of events) await single.messages.applyEvents([ev]);
+  for (const id of ids) {
+    const [a, b] = [await batched.messages.get(id), await single.messages.get(id)];
+    t.same(a, b, `message ${ids.indexOf(id)}: same row`);
+  }
+  const kpiA = await batched.messages.kpiRows('2026-01-01', '2026-02-01');
+  t.same(kpiA, await single.messages.kpiRows('2026-01-01', '2026-02-01'), 'same KPI rows');
+  t.ok(kpiA.some((r) => r.businessStatus === '06' && r.onTime === 1 && r.finishedAt) && kpiA.some((r) => r.status === 'dead_lettered'), 'the rows carry what the events said');
+});
+
 t.test('search pages with a cursor', async (t) => {
   const store = await consoleStore(t);
   for (let i = 0; i < 5; i++) await store.messages.applyEvents([event('accepted', uuidv7(), `2026-01-05T02:00:0${i}.000Z`, { correlationId: `c${i}` })]);
