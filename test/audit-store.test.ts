@@ -143,6 +143,44 @@ t.test('duplicate event ids are ignored (at-least-once delivery)', async (t) => 
   t.same((await store.query()).entries.map((e) => e.event.id), [c.id, b.id, a.id]);
 });
 
+t.test('a store appending after its own head writes one statement; another writer sends it the locked way', async (t) => {
+  const audit = await auditDatabase(t);
+  let statements = 0;
+  let transactions = 0;
+  // The store's view of the database, counting what it sends outside and inside transactions.
+  const counted = new Proxy(audit.db, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop === 'query') statements++;
+      if (prop === 'transaction') transactions++;
+      return (value as (...args: unknown[]) => unknown).bind(target);
+    },
+  });
+  const store = new AuditStore(counted);
+  const other = new AuditStore(audit.db);
+
+  t.equal(await store.appendBatch([busEvent('accepted'), busEvent('delivered')]), 2);
+  t.same([statements, transactions], [0, 1], 'the first batch: the locked transaction (the head is unknown)');
+  t.equal(await store.appendBatch([busEvent('accepted')]), 1);
+  t.equal(await store.appendBatch([busEvent('delivered')]), 1);
+  t.same([statements, transactions], [2, 1], 'the next batches: one statement each');
+
+  t.equal(await other.appendBatch([busEvent('accepted')]), 1, 'another writer appends (a new audit leader)');
+  t.equal(await store.appendBatch([busEvent('delivered')]), 1);
+  t.same([statements, transactions], [3, 2], 'its own head is no longer the head: nothing inserted, then the locked way');
+
+  const again = busEvent('accepted');
+  t.equal(await store.appendBatch([again]), 1);
+  t.equal(await store.appendBatch([again, busEvent('delivered')]), 1, 'a redelivered event in a later batch is still skipped');
+  t.same([statements, transactions], [5, 3]);
+
+  const together = await Promise.all([1, 2, 3].map(() => store.appendBatch([busEvent('accepted'), busEvent('delivered')])));
+  t.same(together, [2, 2, 2], 'concurrent appends of one store each land whole');
+  t.same((await store.query({ limit: 100 })).entries.map((e) => e.seq).reverse(), Array.from({ length: 14 }, (_, i) => i + 1), 'seq 1..14 without gaps');
+  t.match(await audit.verify(), { ok: true }, 'the chain verifies');
+});
+
 t.test('an invalid event is refused and nothing of its batch is appended', async (t) => {
   const { store } = await auditDatabase(t);
   await t.rejects(store.appendBatch([busEvent('accepted'), busEvent('delivery_failed', { at: 'yesterday' })]), TypeError);

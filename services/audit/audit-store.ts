@@ -169,7 +169,36 @@ function isoOrThrow(value: string, name: string): string {
   return new Date(ms).toISOString();
 }
 
+const INSERT_ENTRIES = `INSERT INTO audit_entries (seq, event_id, message_id, event, type, from_member, to_member, actor, at, recorded_at, body, prev_hash, hash)
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                       $10::text[], $11::text[], $12::text[], $13::text[])`;
+
+/** Chain rows for `events` after `head`, as one column array per column (for unnest). */
+function chainColumns(head: ChainHead, events: BusEvent[], recordedAt: string): { columns: unknown[][]; head: ChainHead; count: number } {
+  const rows: unknown[][] = [];
+  for (const ev of events) {
+    const c = indexedColumns(ev);
+    const body = canonicalJson(ev);
+    const seq = head.seq + 1;
+    const hash = entryHash(head.hash, { seq, eventId: ev.id, at: c.at, recordedAt, body });
+    rows.push([seq, ev.id, c.messageId, c.event, c.type, c.fromMember, c.toMember, c.actor, c.at, recordedAt, body, head.hash, hash]);
+    head = { seq, hash };
+  }
+  return { columns: rows.length === 0 ? [] : rows[0].map((_, i) => rows.map((r) => r[i])), head, count: rows.length };
+}
+
+const isUniqueViolation = (err: unknown) => (err as { code?: unknown }).code === '23505';
+
 export class AuditStore {
+  /**
+   * The head this store itself last wrote: while it is still the head, the next batch goes in
+   * one statement (no lock, no head read, no duplicate lookup: five round trips fewer per batch,
+   * and the audit is the busiest writer of PostgreSQL). Forgotten on any doubt.
+   */
+  private ownHead: ChainHead | null = null;
+  /** Appends of this process run one after another (a second one would race the first for seq). */
+  private appending: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly db: Database) {}
 
   /**
@@ -177,42 +206,59 @@ export class AuditStore {
    * were appended. Throws (appending nothing) if any event fails auditEventProblem: callers
    * turn such records into 'rejected' entries first, see audit-service.ts.
    */
-  async appendBatch(events: BusEvent[]): Promise<number> {
+  appendBatch(events: BusEvent[]): Promise<number> {
+    const run = this.appending.then(() => this.append(events));
+    this.appending = run.catch(() => undefined);
+    return run;
+  }
+
+  private async append(events: BusEvent[]): Promise<number> {
     if (events.length === 0) return 0;
     for (const ev of events) {
       const problem = auditEventProblem(ev);
       if (problem) throw new TypeError(`not a valid audit event: ${problem}`);
     }
+    const unique = [...new Map(events.map((ev) => [ev.id, ev])).values()];
     const recordedAt = new Date().toISOString();
-    return this.db.transaction(async (tx) => {
+    const fast = await this.appendAfterOwnHead(unique, recordedAt);
+    if (fast !== null) return fast;
+    const appended = await this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
-      let head = (await headOf(tx)) ?? { seq: 0, hash: GENESIS_HASH };
+      const head = (await headOf(tx)) ?? { seq: 0, hash: GENESIS_HASH };
       // Kafka delivers at least once: a redelivered event is already in the chain.
       const known = new Set(
-        (await tx.query<{ event_id: string }>('SELECT event_id FROM audit_entries WHERE event_id = ANY($1::text[])', [events.map((e) => e.id)])).rows.map((r) => r.event_id),
+        (await tx.query<{ event_id: string }>('SELECT event_id FROM audit_entries WHERE event_id = ANY($1::text[])', [unique.map((e) => e.id)])).rows.map((r) => r.event_id),
       );
-      const rows: unknown[][] = [];
-      for (const ev of events) {
-        if (known.has(ev.id)) continue;
-        known.add(ev.id);
-        const c = indexedColumns(ev);
-        const body = canonicalJson(ev);
-        const seq = head.seq + 1;
-        const hash = entryHash(head.hash, { seq, eventId: ev.id, at: c.at, recordedAt, body });
-        rows.push([seq, ev.id, c.messageId, c.event, c.type, c.fromMember, c.toMember, c.actor, c.at, recordedAt, body, head.hash, hash]);
-        head = { seq, hash };
-      }
-      if (rows.length === 0) return 0;
+      const chained = chainColumns(head, unique.filter((ev) => !known.has(ev.id)), recordedAt);
       // One statement for the whole batch: a column array per column, unnested into rows.
-      const columns = rows[0].map((_, i) => rows.map((r) => r[i]));
-      await tx.query(
-        `INSERT INTO audit_entries (seq, event_id, message_id, event, type, from_member, to_member, actor, at, recorded_at, body, prev_hash, hash)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                              $10::text[], $11::text[], $12::text[], $13::text[])`,
-        columns,
-      );
-      return rows.length;
+      if (chained.count > 0) await tx.query(INSERT_ENTRIES, chained.columns);
+      return chained;
     });
+    this.ownHead = appended.head;
+    return appended.count;
+  }
+
+  /**
+   * The batch after the head this store last wrote, in one statement that inserts nothing
+   * unless that is still the head. Null when it cannot tell (no own head, the head moved, an
+   * event already recorded): the caller takes the locked path, which sorts it out.
+   */
+  private async appendAfterOwnHead(events: BusEvent[], recordedAt: string): Promise<number | null> {
+    const head = this.ownHead;
+    this.ownHead = null;
+    if (!head) return null;
+    const chained = chainColumns(head, events, recordedAt);
+    try {
+      // Another writer's entry after our head makes max(seq) differ (nothing inserted), and one
+      // racing this statement collides on seq; a redelivered event collides on event_id.
+      const { rowCount } = await this.db.query(`${INSERT_ENTRIES} WHERE (SELECT coalesce(max(seq), 0) FROM audit_entries) = $14`, [...chained.columns, head.seq]);
+      if (rowCount !== chained.count) return null;
+    } catch (err) {
+      if (isUniqueViolation(err)) return null;
+      throw err;
+    }
+    this.ownHead = chained.head;
+    return chained.count;
   }
 
   async head(): Promise<ChainHead | null> {
