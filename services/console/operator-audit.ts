@@ -1,7 +1,7 @@
 // Every operator action through the console becomes an `operator_action` audit event, written
 // (acks=all) before the action is carried out: an action that cannot be audited is not done.
 // When the action then fails, a second event records the failure.
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../platform/uuid7.js';
 import { eventRecords, type BusEvent } from '../platform/bus-events.js';
 import type { Caller } from '../platform/access-token.js';
 import type { BatchingProducer } from '../platform/kafka-transport.js';

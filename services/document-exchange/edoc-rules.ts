@@ -12,7 +12,7 @@
 //    rows it reads are locked until Kafka has acknowledged (commit) or refused (rollback), on
 //    every gateway, and its changes commit with the submission or not at all.
 import type { FastifyRequest } from 'fastify';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../platform/uuid7.js';
 import type { BusEvent } from '../platform/bus-events.js';
 import type { Envelope } from '../platform/envelope.js';
 import { ProblemError } from '../platform/problem.js';

@@ -3,7 +3,7 @@
 // Token-endpoint refusals are counted instead: one `rejected` event per client and address per
 // interval with the count and the reasons, so a credential-guessing flood costs the audit a
 // handful of entries, not one permanent entry per attempt.
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../platform/uuid7.js';
 import { eventRecords, type BusEvent } from '../platform/bus-events.js';
 import type { BatchingProducer } from '../platform/kafka-transport.js';
 import type { Logger } from '../platform/logger.js';

@@ -3,7 +3,7 @@
 // attempt, plus business statuses, rejections and operator actions. The status read models and
 // the audit service (which also reads lgsp.msg.*) consume that one topic: there are no copies.
 // Events carry digests and reasons, never message bodies.
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from './uuid7.js';
 import type { Destination, Envelope, Party } from './envelope.js';
 import type { Topics } from './topics.js';
 import type { OutgoingRecord } from './kafka-transport.js';

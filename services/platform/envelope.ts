@@ -1,6 +1,6 @@
 // The bus envelope: CloudEvents 1.0 attributes plus routing fields (DESIGN §4).
 import { createHash } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from './uuid7.js';
 
 export interface Party {
   member: string;
@@ -31,13 +31,18 @@ export function payloadDigest(payloadJson: string): string {
   return 'sha-256=' + createHash('sha256').update(payloadJson).digest('base64');
 }
 
+// ASCII text is NFC already; the test is much cheaper than ICU's normalize() (most keys and
+// codes in a payload are ASCII).
+const NON_ASCII = /[^\x00-\x7f]/;
+const nfc = (s: string) => (NON_ASCII.test(s) ? s.normalize('NFC') : s);
+
 /** Vietnamese text must be NFC end to end (DESIGN §7); normalise every string in a payload. */
 export function normalizeNfc<T>(value: T): T {
-  if (typeof value === 'string') return value.normalize('NFC') as T;
+  if (typeof value === 'string') return nfc(value) as T;
   if (Array.isArray(value)) return value.map(normalizeNfc) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k.normalize('NFC')] = normalizeNfc(v);
+    for (const [k, v] of Object.entries(value)) out[nfc(k)] = normalizeNfc(v);
     return out as T;
   }
   return value;

@@ -36,7 +36,7 @@ import { boundedAttempt, boundedDueTime } from './control-headers.js';
 import { deliverSigned } from '../platform/signed-delivery.js';
 import { AttachmentUnavailable, type AttachmentStore } from '../attachments/attachment-store.js';
 import { ATTEMPT_HEADER, DEPOSITED_AT_HEADER, DESTINATION_HEADER, DLQ_REASON_HEADER, HELD_HEADER, NOT_BEFORE_HEADER, ORIGIN_TOPIC_HEADER, RETRY_SINCE_HEADER, WAITED_AT_HEADER, WAITS_HEADER } from '../platform/bus-headers.js';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../platform/uuid7.js';
 import type { PayloadSealing } from '../platform/sealed-payload.js';
 
 export type WorkerState = 'starting' | 'running' | 'paused' | 'failed' | 'stopped';

@@ -11,7 +11,7 @@ import { Gauge, Histogram } from 'prom-client';
 import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SCHEMA_IDS, SchemaCatalogue, type ConnectorManifest } from '../platform/schema-catalogue.js';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../platform/uuid7.js';
 import { eventRecords, type BusEvent } from '../platform/bus-events.js';
 import { describeConfig } from '@lgsp/sdk/config-reference';
 import { secretEnvName } from '@lgsp/sdk/secrets';
