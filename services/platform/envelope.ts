@@ -31,9 +31,9 @@ export function payloadDigest(payloadJson: string): string {
   return 'sha-256=' + createHash('sha256').update(payloadJson).digest('base64');
 }
 
-// ASCII text is NFC already; the test is much cheaper than ICU's normalize() (most keys and
+// Printable ASCII text is NFC already; the test is much cheaper than ICU's normalize() (most keys and
 // codes in a payload are ASCII).
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[^ -~\t\n\r]/;
 const nfc = (s: string) => (NON_ASCII.test(s) ? s.normalize('NFC') : s);
 
 /** Vietnamese text must be NFC end to end (DESIGN §7); normalise every string in a payload. */
