@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../../services/platform/service-node-flags.js';
+import { ownProcess, releaseProcess } from '../../services/local-processes/owned-processes.js';
 
 export interface ServiceProcess {
   name: string;
@@ -78,6 +79,7 @@ export async function startProcess(name: string, script: string, env: Record<str
   const isService = script.startsWith(join(PROJECT_ROOT, 'dist', 'services'));
   const serviceFlags = isService ? SERVICE_NODE_FLAGS : [];
   const child = spawn(process.execPath, [...serviceFlags, ...nodeArgs, script], { env: { ...process.env, ...(isService ? SERVICE_ENV : {}), ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  ownChild(child);
   let output = '';
   child.stdout?.on('data', (d) => (output = (output + d).slice(-4000)));
   child.stderr?.on('data', (d) => (output = (output + d).slice(-4000)));
@@ -111,10 +113,22 @@ export async function startProcess(name: string, script: string, env: Record<str
   };
 }
 
+// A bench stopped midway (Ctrl-C, kill) takes its services and load generator with it, as the
+// broker and the database already go (services/local-processes/owned-processes.ts).
+const BENCH_CHILD = { name: 'lgsp-bench-watchdog', exitSignal: 'SIGTERM', watchdogSignal: 'TERM' } as const;
+
+function ownChild(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  const pid = child.pid;
+  ownProcess(pid, BENCH_CHILD);
+  child.once('exit', () => releaseProcess(pid));
+}
+
 /** Runs the load generator in its own process and returns its JSON result. */
 export function runLoad<T>(spec: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [distScript('test/bench/load-generator.js'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    ownChild(child);
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as T) : reject(new Error(`load generator exited ${code}`))));
