@@ -320,9 +320,11 @@ t.test('operator console API', async (t) => {
     const gatewayMetrics = await (await fetch(`${bus.gateway.url}/metrics`)).text();
     t.match(gatewayMetrics, /lgsp_kafka_produced_records_total\{service="gateway"\} [1-9]/, 'the gateway reports what it produced');
     t.notMatch(gatewayMetrics, /lgsp_kafka_consumed_records_total/, 'the gateway consumes nothing');
+    t.match(gatewayMetrics, /lgsp_kafka_requests_total\{api="Produce",service="gateway"\} [1-9]/, 'Kafka requests are counted by API');
     const runnerMetrics = await (await fetch(`${bus.runner!.url}/metrics`)).text();
     t.match(runnerMetrics, /lgsp_kafka_consumed_records_total\{consumer="ledger",service="runner"\} [1-9]/, 'the ledger in the runner reports what it consumed');
     t.match(runnerMetrics, /lgsp_kafka_produced_records_total\{service="runner"\} [1-9]/);
+    t.match(runnerMetrics, /lgsp_kafka_requests_total\{api="Fetch",service="runner"\} [1-9]/);
     for (const counter of ['lgsp_kafka_produced_records_total', 'lgsp_connector_delivered_total', 'lgsp_connector_dead_lettered_total']) {
       t.match(runnerMetrics, new RegExp(`# TYPE ${counter} counter`), `${counter} is a Prometheus counter`);
     }

@@ -195,10 +195,18 @@ t.test('connectors beyond the core, broken ones isolated, managed at run time', 
     const fixed = await call('POST', '/v1/connectors/import-throws/restart');
     t.equal(fixed.body.connector.state, 'RUNNING', 'the fixed module is picked up by a restart');
 
-    const audit = await readTopic(bus!.config.kafkaBrokers, `${bus!.config.topicPrefix}lgsp.events`, 1);
-    const actions = audit.map((r) => JSON.parse(r.value)).filter((e) => e.event === 'operator_action');
-    const summary = actions.map((e) => `${e.detail.action} ${e.detail.connector}`);
-    for (const expected of ['connector_pause echo-hook', 'connector_restart echo-hook', 'connector_resume echo-hook', 'connector_restart start-throws', 'connector_restart import-throws']) {
+    // The events topic has two partitions: a read that returns at its first records may not have
+    // the other partition's yet (seen in CI), so read again until every action shows or 20 s pass.
+    const expectedActions = ['connector_pause echo-hook', 'connector_restart echo-hook', 'connector_resume echo-hook', 'connector_restart start-throws', 'connector_restart import-throws'];
+    let actions: Array<{ event: string; actor: string; detail: { action: string; connector: string } }> = [];
+    let summary: string[] = [];
+    const readUntil = Date.now() + 20_000;
+    do {
+      const audit = await readTopic(bus!.config.kafkaBrokers, `${bus!.config.topicPrefix}lgsp.events`, 1);
+      actions = audit.map((r) => JSON.parse(r.value) as (typeof actions)[number]).filter((e) => e.event === 'operator_action');
+      summary = actions.map((e) => `${e.detail.action} ${e.detail.connector}`);
+    } while (!expectedActions.every((e) => summary.includes(e)) && Date.now() < readUntil);
+    for (const expected of expectedActions) {
       t.ok(summary.includes(expected), `audited: ${expected}`);
     }
     t.match(actions[0], { actor: 'runner/lgsp-operator', detail: { operator: 'lgsp-operator', via: 'runner' } });

@@ -7,6 +7,7 @@ import type { ClientAuthenticator } from './client-authentication.js';
 import type { RejectionAudit } from './rejection-audit.js';
 import type { SubmissionHook } from '../platform/submission-hooks.js';
 import type { GatewayModuleHost } from '../platform/gateway-module.js';
+import type { ConcurrencyLimit } from '../platform/concurrency-limit.js';
 
 /** What the gateway's own routes use: the module host's view, plus the gateway's internals. */
 export interface GatewayContext extends GatewayModuleHost {
@@ -19,4 +20,6 @@ export interface GatewayContext extends GatewayModuleHost {
   audit: RejectionAudit;
   /** Business rules by message type, contributed by the domain modules the gateway runs. */
   submissionHooks: SubmissionHook[];
+  /** Bounds the transactions held open across a Kafka produce (gateway-service.ts says why). */
+  heldTransactions: ConcurrencyLimit;
 }

@@ -22,6 +22,7 @@ import { openDatabase } from '../platform/database.js';
 import { instanceId as resolveInstanceId } from '../platform/instance-id.js';
 import { BatchedWriter } from '../platform/batched-writer.js';
 import { MessageStore } from './message-store.js';
+import { ConcurrencyLimit } from '../platform/concurrency-limit.js';
 import { AssertionReplayCache, ClientAuthenticator } from './client-authentication.js';
 import { RejectionAudit } from './rejection-audit.js';
 import { buildGatewayApp } from './app.js';
@@ -42,6 +43,17 @@ export interface GatewayOptions {
   modules: readonly GatewayModule[];
 }
 
+const DATABASE_CONNECTIONS = 20;
+/**
+ * Transactions held open while Kafka acknowledges (an Idempotency-Key, a document, a dossier)
+ * take at most this many of the connections; the others stay free for what must not queue
+ * behind them — accepted rows of plain messages and requests, status reads, client-assertion
+ * checks at the token endpoint. Without the bound a burst of dossier submissions (or a slow
+ * Kafka) can hold every connection, and everything else waits for one (a dossier.lookup sent
+ * during the retry-storm test's burst of 80 submissions took 0.8–1.4 s to be accepted in CI).
+ */
+const HELD_TRANSACTIONS = DATABASE_CONNECTIONS - 6;
+
 export async function startGateway(config: BusConfig, opts: GatewayOptions): Promise<RunningGateway> {
   const log = createLogger('gateway', config.logLevel);
   const instanceId = resolveInstanceId(opts.instanceId);
@@ -60,7 +72,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   const db = await openDatabase(config.databaseUrl, {
     applicationName: `lgsp-gateway-${instanceId}`,
     // A submission with an Idempotency-Key or a document holds a connection while Kafka acknowledges.
-    maxConnections: 20,
+    maxConnections: DATABASE_CONNECTIONS,
     onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects'),
   });
 
@@ -96,6 +108,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
     submissionHooks: [],
+    heldTransactions: new ConcurrencyLimit(HELD_TRANSACTIONS),
   };
   const app = await buildGatewayApp(ctx, opts.modules, metrics, {
     kafka: kafkaReadiness(admin),

@@ -14,6 +14,7 @@ import type { SigningKey } from './keystore.js';
 import { signBatch } from './record-signing.js';
 import { PartitionPinning } from './partition-acknowledgements.js';
 import { noDelaySocketFactory } from './kafka-socket.js';
+import { countingRequests } from './kafka-request-counts.js';
 
 export interface OutgoingRecord {
   topic: string;
@@ -29,7 +30,7 @@ export interface OutgoingRecord {
 export function createKafka(clientId: string, settings: KafkaSettings, principal: KafkaPrincipal, log?: Logger): Kafka {
   const brokers = settings.kafkaBrokers;
   if (brokers.length === 0) throw new Error('no Kafka brokers configured (KAFKA_BROKERS)');
-  return new Kafka({
+  return countingRequests(new Kafka({
     clientId,
     brokers,
     ...kafkaClientSecurity(settings, principal),
@@ -45,7 +46,7 @@ export function createKafka(clientId: string, settings: KafkaSettings, principal
       if (namespace === 'Connection' && String(entry.message).startsWith('Response ')) return;
       log?.warn({ kafka: namespace, detail: entry.message, broker: entry.broker }, 'kafkajs');
     },
-  });
+  }));
 }
 
 /**

@@ -5,6 +5,7 @@
 // take CPU from the event loop. Beyond a bounded queue the caller is told to come back later.
 import { availableParallelism } from 'node:os';
 import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { ConcurrencyLimit } from './concurrency-limit.js';
 
 const HASH_BYTES = 32;
 /** A stored digest shorter than this is malformed: never compare against it. */
@@ -21,13 +22,14 @@ export class SecretCheckBusy extends Error {
 }
 
 export class SecretVerifier {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly slots: ConcurrencyLimit;
 
   constructor(
     readonly concurrency = Math.max(1, Math.floor(availableParallelism() / 2)),
     readonly maxQueued = 256,
-  ) {}
+  ) {
+    this.slots = new ConcurrencyLimit(concurrency, maxQueued, () => new SecretCheckBusy('too many client secret checks waiting'));
+  }
 
   /** True when `secret` matches the stored `scrypt$salt$digest`; false for any malformed hash. */
   async verify(secret: string, stored: string): Promise<boolean> {
@@ -36,30 +38,9 @@ export class SecretVerifier {
     const expected = Buffer.from(hash, 'base64url');
     // An empty (or truncated) digest would compare equal to scrypt's empty output: refuse it.
     if (expected.length < MIN_DIGEST_BYTES) return false;
-    await this.acquire();
-    try {
-      const actual = await new Promise<Buffer>((resolve, reject) =>
-        scrypt(secret, Buffer.from(salt, 'base64url'), expected.length, (err, key) => (err ? reject(err) : resolve(key))),
-      );
-      return timingSafeEqual(expected, actual);
-    } finally {
-      this.release();
-    }
-  }
-
-  private acquire(): Promise<void> {
-    if (this.running < this.concurrency) {
-      this.running++;
-      return Promise.resolve();
-    }
-    if (this.waiting.length >= this.maxQueued) return Promise.reject(new SecretCheckBusy('too many client secret checks waiting'));
-    // release() hands its slot straight to the next waiter, so `running` stays as it is.
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running--;
+    const actual = await this.slots.run(
+      () => new Promise<Buffer>((resolve, reject) => scrypt(secret, Buffer.from(salt, 'base64url'), expected.length, (err, key) => (err ? reject(err) : resolve(key)))),
+    );
+    return timingSafeEqual(expected, actual);
   }
 }

@@ -4,6 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { kafkaRequestTotals } from './kafka-request-counts.js';
+import { statsCounter } from './stats-counter.js';
 
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: string }>;
 
@@ -11,6 +13,13 @@ export function createMetricsRegistry(service: string): MetricsRegistry {
   const registry = new MetricsRegistry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  statsCounter({
+    name: 'lgsp_kafka_requests_total',
+    help: 'Kafka requests this process sent, by API (the broker works per request more than per record)',
+    labelNames: ['api'],
+    registers: [registry],
+    read: kafkaRequestTotals,
+  });
   return registry;
 }
 

@@ -198,7 +198,7 @@ async function main(): Promise<void> {
     const auditLag = () => groupLag(admin, `${prefix}lgsp-audit`, prefix);
 
     // Gateway maximum accepted throughput (closed loop), per payload size.
-    const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number>; recordsPerProduce: Record<string, number>; recordsPerMessage: { written: number; read: number }; recordCounts: ReturnType<typeof busCounts> }> = {};
+    const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number>; recordsPerProduce: Record<string, number>; kafkaRequestsPerMessage: Record<string, number>; recordsPerMessage: { written: number; read: number }; recordCounts: ReturnType<typeof busCounts> }> = {};
     // CPU time per delivered message, per process: a cost figure that holds even when the
     // machine is shared, unlike throughput.
     const cpuOf = () => ({
@@ -220,12 +220,33 @@ async function main(): Promise<void> {
           }),
         ),
       );
+    // Kafka requests the bus services sent, by API, summed over services: the broker works per
+    // request far more than per record.
+    const kafkaRequests = async () => {
+      const totals: Record<string, number> = {};
+      for (const p of processes.filter((q) => q.name !== 'sink')) {
+        const text = await (await fetch(`${p.url}/metrics`)).text();
+        for (const m of text.matchAll(/^lgsp_kafka_requests_total\{([^}]*)\} (\S+)$/gm)) {
+          const api = /api="([^"]+)"/.exec(m[1])?.[1] ?? 'unknown';
+          totals[api] = (totals[api] ?? 0) + Number(m[2]);
+        }
+      }
+      return totals;
+    };
+    const requestsPerMessage = (before: Record<string, number>, after: Record<string, number>, messages: number) =>
+      Object.fromEntries(
+        Object.keys(after)
+          .map((api) => [api, Math.round(((after[api] - (before[api] ?? 0)) / Math.max(1, messages)) * 1000) / 1000] as const)
+          .filter(([, n]) => n > 0)
+          .sort((a, b) => b[1] - a[1]),
+      );
     const perProduce = (before: Awaited<ReturnType<typeof produced>>, after: Awaited<ReturnType<typeof produced>>) =>
       Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(((after[k].records - before[k].records) / Math.max(1, after[k].batches - before[k].batches)) * 10) / 10]));
     for (const kib of SIZES_KIB) {
       await resetSink(sink);
       const cpuBefore: Record<string, number> = cpuOf();
       const producedBefore = await produced();
+      const requestsBefore = await kafkaRequests();
       const busBefore = await settledBusSnapshot(admin, prefix);
       log(`gateway max accepted, ${kib} KiB, closed loop, ${CONNECTIONS} connections`);
       const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(kib * 1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
@@ -233,11 +254,13 @@ async function main(): Promise<void> {
       const cpuAfter: Record<string, number> = cpuOf();
       const cpuMsPerMessage = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, Math.round(((cpuAfter[k] - cpuBefore[k]) / Math.max(1, stats.unique)) * 1000) / 1000]));
       const recordsPerProduce = perProduce(producedBefore, await produced());
+      const kafkaRequestsPerMessage = requestsPerMessage(requestsBefore, await kafkaRequests(), stats.unique);
       // Records written to and read from Kafka per delivered message, counted on the broker.
       const recordCounts = busCounts(busBefore, await settledBusSnapshot(admin, prefix));
       const recordsPerMessage = perMessage(recordCounts, stats.unique);
-      gatewayMax[`${kib}KiB`] = { accepted, delivered: stats.unique, duplicates: stats.duplicates, drainMs, cpuMsPerMessage, recordsPerProduce, recordsPerMessage, recordCounts };
+      gatewayMax[`${kib}KiB`] = { accepted, delivered: stats.unique, duplicates: stats.duplicates, drainMs, cpuMsPerMessage, recordsPerProduce, kafkaRequestsPerMessage, recordsPerMessage, recordCounts };
       log(`  CPU ms per message: ${JSON.stringify(cpuMsPerMessage)}; records per produce: ${JSON.stringify(recordsPerProduce)}`);
+      log(`  Kafka requests per delivered message, all services: ${JSON.stringify(kafkaRequestsPerMessage)}`);
       log(`  records per delivered message: written ${recordsPerMessage.written}, read ${recordsPerMessage.read} (${JSON.stringify(recordCounts.writtenByTopic)}; ${JSON.stringify(recordCounts.readByGroup)})`);
       log(`  accepted ${accepted.throughput}/s (p99 ${accepted.latencyMs.p99} ms, statuses ${JSON.stringify(accepted.statuses)}), delivered ${stats.unique}/${accepted.allOk}, drained ${drainMs} ms after the load`);
     }
@@ -312,7 +335,7 @@ async function main(): Promise<void> {
       payloadEncryption: measureEncryptionCost(),
       ceilingA: Object.fromEntries(Object.entries(ceilingA).map(([k, v]) => [k, { requestsPerSecond: v.throughput, latencyMs: v.latencyMs }])),
       ceilingB,
-      gatewayMax: Object.fromEntries(Object.entries(gatewayMax).map(([k, v]) => [k, { acceptedPerSecond: v.accepted.throughput, acceptLatencyMs: v.accepted.latencyMs, statuses: v.accepted.statuses, delivered: v.delivered, accepted: v.accepted.allOk, duplicates: v.duplicates, drainMs: v.drainMs, cpuMsPerMessage: v.cpuMsPerMessage, recordsPerProduce: v.recordsPerProduce, recordsPerMessage: v.recordsPerMessage, recordCounts: v.recordCounts }])),
+      gatewayMax: Object.fromEntries(Object.entries(gatewayMax).map(([k, v]) => [k, { acceptedPerSecond: v.accepted.throughput, acceptLatencyMs: v.accepted.latencyMs, statuses: v.accepted.statuses, delivered: v.delivered, accepted: v.accepted.allOk, duplicates: v.duplicates, drainMs: v.drainMs, cpuMsPerMessage: v.cpuMsPerMessage, recordsPerProduce: v.recordsPerProduce, kafkaRequestsPerMessage: v.kafkaRequestsPerMessage, recordsPerMessage: v.recordsPerMessage, recordCounts: v.recordCounts }])),
       ratioToCeilingA: Math.round((max1k / ceilingA1k) * 1000) / 1000,
       ratioToCeilingAPerSize: Object.fromEntries(Object.keys(gatewayMax).map((k) => [k, Math.round((gatewayMax[k].accepted.throughput / ceilingA[k].throughput) * 1000) / 1000])),
       sustained,
@@ -410,6 +433,7 @@ function printTable(r: Record<string, any>): void {
     ['ceiling B (kafkajs acks=all, 1 KiB)', `${r.ceilingB.messagesPerSecond} msg/s`],
     ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`gateway max accepted ${k}`, `${v.acceptedPerSecond} msg/s (accept p99 ${v.acceptLatencyMs.p99} ms; delivered ${v.delivered}/${v.accepted})`] as [string, string]),
     ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`  CPU ms/msg, records/msg ${k}`, `${Object.entries(v.cpuMsPerMessage).map(([p, ms]) => `${p} ${ms}`).join(', ')}; bus total (sink excluded) ${busCpuTotal(v.cpuMsPerMessage)}; written ${v.recordsPerMessage.written}, read ${v.recordsPerMessage.read}`] as [string, string]),
+    ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`  Kafka requests/msg ${k}`, Object.entries(v.kafkaRequestsPerMessage ?? {}).map(([api, n]) => `${api} ${n}`).join(', ')] as [string, string]),
     ['ratio to ceiling A (1 KiB)', String(r.ratioToCeilingA)],
     ['sustained (delivered = accepted, flat lag)', r.sustained ? `${r.sustained.rate} msg/s → ratio ${r.sustainedRatioToCeilingA}` : 'not found'],
     ...Object.entries(r.latency).map(([k, v]: [string, any]) => [`latency at ${k} of max (${v.rate}/s)`, `accept p50/p99/p99.9 ${v.accept.p50}/${v.accept.p99}/${v.accept.p999} ms; e2e ${v.endToEnd.p50}/${v.endToEnd.p99}/${v.endToEnd.p999} ms`] as [string, string]),

@@ -98,7 +98,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       // One transaction around the produce: the Idempotency-Key row, the hooks' state changes
       // (documents) and the status rows commit only if Kafka acknowledged, and a concurrent
       // request with the same key — on any gateway — waits for this one to end.
-      resultIds = await ctx.db.transaction(async (tx) => {
+      resultIds = await ctx.heldTransactions.run(() => ctx.db.transaction(async (tx) => {
         if (key !== undefined) {
           const previous = await ctx.store.reserveIdempotency(tx, caller.clientId, key, { bodyDigest: digest, messageId: ids.join(',') });
           if (previous) {
@@ -116,7 +116,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         await ctx.store.record([...accepted, ...extra], tx);
         await produce(extra);
         return ids;
-      });
+      }));
     }
     const [id] = resultIds;
     let recipients;
