@@ -52,7 +52,9 @@ const DATABASE_CONNECTIONS = 20;
  * Kafka) can hold every connection, and everything else waits for one (a dossier.lookup sent
  * during the retry-storm test's burst of 80 submissions took 0.8–1.4 s to be accepted in CI).
  */
-const HELD_TRANSACTIONS = DATABASE_CONNECTIONS - 6;
+// Half: a held transaction lasts one Kafka acknowledgement (milliseconds), so 10 of them carry
+// hundreds of dossier or Idempotency-Key submissions a second.
+const HELD_TRANSACTIONS = DATABASE_CONNECTIONS / 2;
 
 export async function startGateway(config: BusConfig, opts: GatewayOptions): Promise<RunningGateway> {
   const log = createLogger('gateway', config.logLevel);
