@@ -50,8 +50,21 @@ function translate(err: unknown): never {
 export interface OpenDatabaseOptions {
   /** Shown in pg_stat_activity: which service holds a connection. */
   applicationName?: string;
+  /**
+   * A pool apart from the process's shared one for this URL (e.g. the ledger's, whose
+   * transactions must not hold up the runner's delivery-ledger writes). Default: the shared one.
+   */
+  separatePool?: string;
   /** Most connections this process keeps (default 10). */
   maxConnections?: number;
+  /**
+   * Connections opened right after the pool is made and kept open while idle (default: half of
+   * maxConnections). A new connection costs a TLS handshake, a SCRAM exchange and a server
+   * backend — half a second on a loaded two-core machine — and pg's pool makes the statement
+   * that asked for it wait for exactly that connection, even when another is released sooner: a
+   * cold pool meeting a burst made the first requests wait that long, one after another.
+   */
+  warmConnections?: number;
   /** Logs pool-level errors (an idle connection dropped by a restarting server). */
   onError?: (err: Error) => void;
 }
@@ -64,19 +77,32 @@ interface SharedPool {
 
 const pools = new Map<string, SharedPool>();
 
+/** Opens `count` connections at once and returns them to the pool idle. Failures are left to the first statement that needs one. */
+function warmUp(pool: pg.Pool, count: number): void {
+  for (let i = 0; i < count; i++) {
+    pool.connect().then((client) => client.release(), () => undefined);
+  }
+}
+
 /**
  * Opens (or joins) this process's pool for `url` and applies pending migrations. Services in
- * one process (the test harness runs gateway and runner together) share one pool per URL.
+ * one process (the test harness runs gateway and runner together) share one pool per URL,
+ * unless one asks for a separate pool.
  */
 export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}): Promise<Database> {
   if (!url) throw new Error('DATABASE_URL is not set: point it at a PostgreSQL database (npm start and npm test start a local one)');
-  let shared = pools.get(url);
+  const key = `${url}\u0000${opts.separatePool ?? ''}`;
+  let shared = pools.get(key);
   if (!shared) {
     // TLS settings come from the URL (database-connection.ts); a bad one stops the start here.
     // A handshake happens once per pooled connection, not per statement.
+    const max = opts.maxConnections ?? 10;
+    const warm = Math.min(max, opts.warmConnections ?? Math.ceil(max / 2));
     const pool = new pg.Pool({
       ...databaseClientConfig(url),
-      max: opts.maxConnections ?? 10,
+      max,
+      // Idle connections beyond these close after idleTimeoutMillis; these stay.
+      min: warm,
       application_name: opts.applicationName ?? 'lgsp',
       // A server that is down refuses at once (ECONNREFUSED → 503); this bounds the wait for a
       // free connection when all are busy (a slow Kafka acknowledgement holds some) and for an
@@ -87,9 +113,12 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
     // Without a listener an idle client's error (server restarted) would crash the process.
     pool.on('error', (err) => opts.onError?.(err));
     const ready = migrateDatabase(url);
+    // Opened in the background: starting a service does not wait for them (a statement sent
+    // meanwhile opens a connection of its own, as without warming).
+    ready.then(() => warmUp(pool, warm), () => undefined);
     shared = { pool, ready, users: 0 };
-    pools.set(url, shared);
-    ready.catch(() => pools.delete(url));
+    pools.set(key, shared);
+    ready.catch(() => pools.delete(key));
   }
   shared.users++;
   const entry = shared;
@@ -134,7 +163,7 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       closed = true;
       entry.users--;
       if (entry.users === 0) {
-        pools.delete(url);
+        pools.delete(key);
         await entry.pool.end();
       }
     },

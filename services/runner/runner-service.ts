@@ -144,7 +144,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   // writes (a receipt not yet written when a runner dies is a delivery made again).
   const ledgerDb = opts.ledger === false
     ? null
-    : await openDatabase(config.databaseUrl, { applicationName: `lgsp-ledger-${instanceId()}`, maxConnections: 2, onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
+    : await openDatabase(config.databaseUrl, { applicationName: `lgsp-ledger-${instanceId()}`, separatePool: 'ledger', maxConnections: 2, onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
   const ledger = ledgerDb === null
     ? null
     : await startLedger({
