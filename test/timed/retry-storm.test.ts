@@ -4,7 +4,7 @@
 // on the earlier ones) must all converge at the portal within 60 s of the last submission, and
 // 10 dossier.lookup requests sent during the storm must all be answered within 3 s each.
 import t from 'tap';
-import { startDossierBus, PORTAL_MEMBER, SO_TP } from './helpers/dossier-bus.js';
+import { startDossierBus, PORTAL_MEMBER, SO_TP } from '../helpers/dossier-bus.js';
 
 const at = (day: number, hour: number) => `2026-02-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00+07:00`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
