@@ -57,14 +57,6 @@ export interface OpenDatabaseOptions {
   separatePool?: string;
   /** Most connections this process keeps (default 10). */
   maxConnections?: number;
-  /**
-   * Connections opened right after the pool is made and kept open while idle (default: half of
-   * maxConnections). A new connection costs a TLS handshake, a SCRAM exchange and a server
-   * backend — half a second on a loaded two-core machine — and pg's pool makes the statement
-   * that asked for it wait for exactly that connection, even when another is released sooner: a
-   * cold pool meeting a burst made the first requests wait that long, one after another.
-   */
-  warmConnections?: number;
   /** Logs pool-level errors (an idle connection dropped by a restarting server). */
   onError?: (err: Error) => void;
 }
@@ -97,7 +89,12 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
     // TLS settings come from the URL (database-connection.ts); a bad one stops the start here.
     // A handshake happens once per pooled connection, not per statement.
     const max = opts.maxConnections ?? 10;
-    const warm = Math.min(max, opts.warmConnections ?? Math.ceil(max / 2));
+    // Half of the connections are opened right after the pool is made and kept open while idle.
+    // A new connection costs a TLS handshake, a SCRAM exchange and a server backend — half a
+    // second on a loaded two-core machine — and pg's pool makes the statement that asked for it
+    // wait for exactly that connection, even when another is released sooner: a cold pool
+    // meeting a burst made the burst's first requests wait that long, one after another.
+    const warm = Math.ceil(max / 2);
     const pool = new pg.Pool({
       ...databaseClientConfig(url),
       max,
