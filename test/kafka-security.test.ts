@@ -4,7 +4,7 @@
 // speaking, not a broken connection.
 import t from 'tap';
 import { Kafka, logLevel } from 'kafkajs';
-import { createKafka } from '../services/platform/kafka-transport.js';
+import { createKafka, ensureTopics } from '../services/platform/kafka-transport.js';
 import { topicsFor } from '../services/platform/topics.js';
 import { replyTopicName } from '../services/platform/reply-topic.js';
 import type { KafkaPrincipal } from '../services/platform/kafka-security.js';
@@ -24,7 +24,9 @@ if (settings.kafkaPlaintext) {
     await admin.connect();
     t.teardown(() => admin.disconnect());
     const all = [topics.message('notice'), topics.retry('relay'), topics.deadLetter('relay'), topics.events, replyTopicName(topics), topics.inbox];
-    await admin.createTopics({ waitForLeaders: true, topics: all.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })) });
+    // The project's ensureTopics, which waits until the topics show in the metadata: a bare
+    // createTopics({ waitForLeaders }) threw UNKNOWN_TOPIC_OR_PARTITION here once in CI.
+    await ensureTopics(admin, all, 1, 1);
 
     const quick = (config: Partial<ConstructorParameters<typeof Kafka>[0]>) =>
       new Kafka({ clientId: 'security-test', brokers: settings.kafkaBrokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, retry: { retries: 0 }, ...config });
@@ -87,7 +89,7 @@ if (settings.kafkaPlaintext) {
 
     await t.test('the ACLs hold on the bus prefix only', async (t) => {
       const other = topicsFor(uniquePrefix('other-bus'));
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: other.message('notice'), numPartitions: 1, replicationFactor: 1 }] });
+      await ensureTopics(admin, [other.message('notice')], 1, 1);
       t.equal(await produceAs('gateway', other.message('notice')), 'denied', 'a bus whose ACLs were never granted');
     });
 

@@ -5,6 +5,7 @@ import t from 'tap';
 import { startSignedConsumer } from '../services/platform/signed-consumer.js';
 import type { RecordVerifier } from '../services/platform/record-signing.js';
 import { createLogger } from '../services/platform/logger.js';
+import { ensureTopics } from '../services/platform/kafka-transport.js';
 import { testKafka } from './helpers/test-kafka.js';
 import { eventually, uniquePrefix } from './helpers/test-bus.js';
 
@@ -17,7 +18,7 @@ t.test('handled offsets are committed once per interval and on a clean stop, not
   await admin.connect();
   t.teardown(() => admin.disconnect());
   const topic = `${uniquePrefix('consumer-commit')}commit-test`;
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
+  await ensureTopics(admin, [topic], 1, 1);
   const producer = kafka.producer();
   await producer.connect();
   t.teardown(() => producer.disconnect());

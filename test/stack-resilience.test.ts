@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKafka } from '../services/platform/kafka-transport.js';
+import { createKafka, ensureTopics } from '../services/platform/kafka-transport.js';
 import { superviseRestarts } from '../services/stack/supervisor.js';
 import { startLocalKafka, type LocalKafka } from '../services/local-kafka/local-kafka.js';
 
@@ -50,7 +50,7 @@ t.test('the broker keeps records and offsets in its data directory across a stop
   let kafka = await startLocalKafka({ dataDir });
   const admin = client(kafka).admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'pending', numPartitions: 1, replicationFactor: 1 }] });
+  await ensureTopics(admin, ['pending'], 1, 1);
   await admin.disconnect();
   const producer = client(kafka).producer();
   await producer.connect();
