@@ -12,26 +12,20 @@ function count(event: { payload: { apiName: string } }): void {
   sent.set(event.payload.apiName, (sent.get(event.payload.apiName) ?? 0) + 1);
 }
 
+/** A producer, consumer or admin client, counting its requests. */
+function counted<C extends { on(event: string, listener: typeof count): unknown; events: { REQUEST: string } }>(client: C): C {
+  client.on(client.events.REQUEST, count);
+  return client;
+}
+
 /** The same Kafka instance, its clients counting their requests. */
 export function countingRequests(kafka: Kafka): Kafka {
   const producer = kafka.producer.bind(kafka);
   const consumer = kafka.consumer.bind(kafka);
   const admin = kafka.admin.bind(kafka);
-  kafka.producer = (config) => {
-    const client = producer(config);
-    client.on(client.events.REQUEST, count);
-    return client;
-  };
-  kafka.consumer = (config) => {
-    const client = consumer(config);
-    client.on(client.events.REQUEST, count);
-    return client;
-  };
-  kafka.admin = (config) => {
-    const client = admin(config);
-    client.on(client.events.REQUEST, count);
-    return client;
-  };
+  kafka.producer = (config) => counted(producer(config));
+  kafka.consumer = (config) => counted(consumer(config));
+  kafka.admin = (config) => counted(admin(config));
   return kafka;
 }
 

@@ -188,8 +188,8 @@ export class ConnectorWorker {
   private queuedParked = { records: 0, bytes: 0 };
   private lookingUp = 0;
   private lookupRunning = false;
-  /** Keys of the records in the batch lookup running now (a request of the same key waits its turn). */
-  private lookupInFlightKeys = new Set<string>();
+  /** The records whose batch lookup is running now (a request of the same key waits its turn). */
+  private lookupInFlight: Array<{ work: Work }> = [];
   /** Message types a caller waits on (a replySchema in the manifest): looked up on their own. */
   private readonly requestTypes: Set<string>;
   private commitTimer: NodeJS.Timeout | null = null;
@@ -440,7 +440,8 @@ export class ConnectorWorker {
     if (parks || this.requestTypes.size === 0) return false;
     const type = headerValue(work.record.headers, 'lgsp-type');
     if (type === undefined || !this.requestTypes.has(type)) return false;
-    return !this.lookupInFlightKeys.has(work.key) && !this.toLookUp.some((queued) => queued.work.key === work.key);
+    const sameKey = (queued: { work: Work }) => queued.work.key === work.key;
+    return !this.lookupInFlight.some(sameKey) && !this.toLookUp.some(sameKey);
   }
 
   /**
@@ -459,7 +460,7 @@ export class ConnectorWorker {
         this.toLookUp = [];
         const ids = batch.map((w) => headerValue(w.work.record.headers, 'lgsp-id')).filter((id): id is string => Boolean(id));
         let known: Map<string, LedgerState>;
-        this.lookupInFlightKeys = new Set(batch.map((w) => w.work.key));
+        this.lookupInFlight = batch;
         try {
           known = await this.deps.ledger.lookupMany(ids);
         } catch (err) {
@@ -481,7 +482,7 @@ export class ConnectorWorker {
       }
     } finally {
       this.lookupRunning = false;
-      this.lookupInFlightKeys = new Set();
+      this.lookupInFlight = [];
     }
   }
 

@@ -210,11 +210,12 @@ async function main(): Promise<void> {
     });
     // Records per produce request, from each service's own counters: how far batching amortises
     // signatures, hashing and broker requests at this load.
+    const metricsText = async (p: { url: string }) => (await fetch(`${p.url}/metrics`)).text();
     const produced = async () =>
       Object.fromEntries(
         await Promise.all(
           [gateway, runner].map(async (p) => {
-            const text = await (await fetch(`${p.url}/metrics`)).text();
+            const text = await metricsText(p);
             const figure = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
             return [p.name, { records: figure('lgsp_kafka_produced_records_total'), batches: figure('lgsp_kafka_produced_batches_total') }] as const;
           }),
@@ -225,7 +226,7 @@ async function main(): Promise<void> {
     const kafkaRequests = async () => {
       const totals: Record<string, number> = {};
       for (const p of processes.filter((q) => q.name !== 'sink')) {
-        const text = await (await fetch(`${p.url}/metrics`)).text();
+        const text = await metricsText(p);
         for (const m of text.matchAll(/^lgsp_kafka_requests_total\{([^}]*)\} (\S+)$/gm)) {
           const api = /api="([^"]+)"/.exec(m[1])?.[1] ?? 'unknown';
           totals[api] = (totals[api] ?? 0) + Number(m[2]);
