@@ -325,6 +325,8 @@ t.test('operator console API', async (t) => {
     t.match(runnerMetrics, /lgsp_kafka_consumed_records_total\{consumer="ledger",service="runner"\} [1-9]/, 'the ledger in the runner reports what it consumed');
     t.match(runnerMetrics, /lgsp_kafka_produced_records_total\{service="runner"\} [1-9]/);
     t.match(runnerMetrics, /lgsp_kafka_requests_total\{api="Fetch",service="runner"\} [1-9]/);
+    t.match(gatewayMetrics, /lgsp_db_statements_total\{pool="shared",service="gateway"\} [1-9]/, 'PostgreSQL statements are counted by pool');
+    t.match(runnerMetrics, /lgsp_db_statements_total\{pool="ledger",service="runner"\} [1-9]/, 'the ledger has a pool of its own');
     for (const counter of ['lgsp_kafka_produced_records_total', 'lgsp_connector_delivered_total', 'lgsp_connector_dead_lettered_total']) {
       t.match(runnerMetrics, new RegExp(`# TYPE ${counter} counter`), `${counter} is a Prometheus counter`);
     }

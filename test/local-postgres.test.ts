@@ -8,6 +8,7 @@ import pg from 'pg';
 import { startLocalPostgres } from '../services/local-postgres/local-postgres.js';
 import { openDatabase, isDatabaseUnavailable, DatabaseUnavailableError } from '../services/platform/database.js';
 import { MIGRATIONS_DIR } from '../services/platform/migrations.js';
+import { databaseStatementTotals } from '../services/platform/database-statement-counts.js';
 import { databaseClientConfig } from '../services/platform/database-connection.js';
 import { withDatabase } from './helpers/test-database.js';
 
@@ -37,6 +38,13 @@ t.test('starts, migrates, survives a restart on its port and data, stops only it
   t.same(ran, files, 'every migration file applied once');
   await a.query(`insert into gateway_assertion_jti values ('c', 'j1', now() + interval '5 minutes')`);
   await t.rejects(a.query(`insert into gateway_assertion_jti values ('c', 'j1', now())`), { code: '23505' }, 'a real constraint error is not "unavailable"');
+
+  // Every statement is counted for /metrics, per pool; a transaction's begin and commit too.
+  const sentOn = (pool: string) => [...databaseStatementTotals()].find(([labels]) => labels.pool === pool)?.[1] ?? 0;
+  const before = sentOn('shared');
+  await a.query('select 1');
+  await a.transaction(async (c) => c.query('select 2'));
+  t.equal(sentOn('shared') - before, 4, 'one statement, then begin + statement + commit');
 
   await server.stopServer();
   t.notOk(alive(pid), 'stopped');

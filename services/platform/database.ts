@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { migrateDatabase } from './migrations.js';
 import { databaseClientConfig } from './database-connection.js';
+import { countStatement } from './database-statement-counts.js';
 
 // bigint (count(*), bigserial) as JS numbers: our counters and sequence values stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -127,9 +128,17 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
     throw err;
   }
   let closed = false;
+  const poolName = opts.separatePool ?? 'shared';
+  const counting =
+    (q: Queryable) =>
+    <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => {
+      countStatement(poolName);
+      return q.query<R>(text, values);
+    };
+  const query = counting(entry.pool);
   return {
     pool: entry.pool,
-    query: (text, values) => entry.pool.query(text, values).catch(translate),
+    query: <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => query<R>(text, values).catch(translate),
     async transaction(fn) {
       const client = await entry.pool.connect().catch(translate);
       let broken = false;
@@ -140,14 +149,15 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
         broken = true;
       };
       client.on('error', onError);
+      const inTransaction = counting(client);
       try {
-        await client.query('begin');
-        const result = await fn({ query: (text, values) => client.query(text, values) });
-        await client.query('commit');
+        await inTransaction('begin');
+        const result = await fn({ query: inTransaction });
+        await inTransaction('commit');
         return result;
       } catch (err) {
         broken ||= isDatabaseUnavailable(err);
-        if (!broken) await client.query('rollback').catch(() => {});
+        if (!broken) await inTransaction('rollback').catch(() => {});
         return translate(broken && !isDatabaseUnavailable(err) ? new DatabaseUnavailableError(err) : err);
       } finally {
         client.off('error', onError);

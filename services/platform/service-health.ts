@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { databaseStatementTotals } from './database-statement-counts.js';
 import { kafkaRequestTotals } from './kafka-request-counts.js';
 import { statsCounter } from './stats-counter.js';
 
@@ -19,6 +20,13 @@ export function createMetricsRegistry(service: string): MetricsRegistry {
     labelNames: ['api'],
     registers: [registry],
     read: kafkaRequestTotals,
+  });
+  statsCounter({
+    name: 'lgsp_db_statements_total',
+    help: 'PostgreSQL statements this process sent, by pool (each one a round trip; begin and commit count)',
+    labelNames: ['pool'],
+    registers: [registry],
+    read: databaseStatementTotals,
   });
   return registry;
 }

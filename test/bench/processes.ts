@@ -50,6 +50,41 @@ export function cpuTimeMs(pid: number | undefined): number {
 }
 
 /**
+ * CPU time (ms) so far of each thread of a process whose name matches `name`
+ * (the comm file of each /proc/<pid>/task entry), keyed by thread id: e.g. the JVM's JIT compiler threads
+ * ("C1 CompilerThre", "C2 CompilerThre").
+ */
+export function threadCpuMs(pid: number | undefined, name: RegExp): Map<string, number> {
+  const byThread = new Map<string, number>();
+  let tasks: string[] = [];
+  try {
+    if (pid) tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byThread;
+  }
+  for (const tid of tasks) {
+    try {
+      if (!name.test(readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim())) continue;
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const fields = statFields(`${pid}/task/${tid}`);
+    if (fields) byThread.set(`${pid}/${tid}`, ticksToMs(Number(fields[11]) + Number(fields[12])));
+  }
+  return byThread;
+}
+
+/**
+ * CPU time the threads of two threadCpuMs snapshots used between them. A lower bound: the JVM
+ * ends idle compiler threads, and a thread that ended in between takes its share with it.
+ */
+export function threadCpuDeltaMs(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [tid, ms] of after) total += ms - (before.get(tid) ?? 0);
+  return total;
+}
+
+/**
  * CPU time (ms) of a process and its children: the live ones (PostgreSQL's backends, one per
  * connection, are children of the postmaster) plus those already exited and reaped (their time
  * moves into the parent's cutime/cstime, so a delta over a phase stays consistent).

@@ -23,7 +23,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 import { prepareDevRegistry } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/local-processes/free-port.js';
-import { cpuTimeMs, distScript, processTreeCpuMs, runLoad, startProcess, type ServiceProcess } from './processes.js';
+import { cpuTimeMs, distScript, processTreeCpuMs, runLoad, startProcess, threadCpuDeltaMs, threadCpuMs, type ServiceProcess } from './processes.js';
 import { measureKafkaCeiling } from './kafka-ceiling.js';
 import type { LoadResult } from './load-generator.js';
 import { runScaleOut } from './scale-out.js';
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
     const auditLag = () => groupLag(admin, `${prefix}lgsp-audit`, prefix);
 
     // Gateway maximum accepted throughput (closed loop), per payload size.
-    const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number>; recordsPerProduce: Record<string, number>; kafkaRequestsPerMessage: Record<string, number>; recordsPerMessage: { written: number; read: number }; recordCounts: ReturnType<typeof busCounts> }> = {};
+    const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number>; brokerJitMsPerMessage: number; recordsPerProduce: Record<string, number>; kafkaRequestsPerMessage: Record<string, number>; databaseStatementsPerMessage: Record<string, number>; recordsPerMessage: { written: number; read: number }; recordCounts: ReturnType<typeof busCounts> }> = {};
     // CPU time per delivered message, per process: a cost figure that holds even when the
     // machine is shared, unlike throughput.
     const cpuOf = () => ({
@@ -208,6 +208,11 @@ async function main(): Promise<void> {
       // database must not read as a gain.
       ...(postgres?.pid ? { postgres: processTreeCpuMs(postgres.pid) } : {}),
     });
+    // The broker's JIT compiler threads: a fresh JVM spends minutes compiling its hot paths
+    // (over half of the broker's CPU in a --quick run, 2026-12-01), a cost a long-running broker
+    // no longer pays. Reported apart, inside the kafka figure, so steady state can be read off.
+    const JIT_THREADS = /^C[12] CompilerThre/;
+    const brokerJitOf = () => (kafka ? kafka.pids.map((pid) => threadCpuMs(pid, JIT_THREADS)) : []);
     // Records per produce request, from each service's own counters: how far batching amortises
     // signatures, hashing and broker requests at this load.
     const metricsText = async (p: { url: string }) => (await fetch(`${p.url}/metrics`)).text();
@@ -234,6 +239,20 @@ async function main(): Promise<void> {
       }
       return totals;
     };
+    // PostgreSQL statements the bus services sent, by service: each one a round trip, which on
+    // this machine kind costs more than the rows it carries.
+    const databaseStatements = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          processes
+            .filter((q) => q.name !== 'sink')
+            .map(async (p) => {
+              const text = await metricsText(p);
+              const sum = [...text.matchAll(/^lgsp_db_statements_total\{[^}]*\} (\S+)$/gm)].reduce((total, m) => total + Number(m[1]), 0);
+              return [p.name, sum] as const;
+            }),
+        ),
+      );
     const requestsPerMessage = (before: Record<string, number>, after: Record<string, number>, messages: number) =>
       Object.fromEntries(
         Object.keys(after)
@@ -254,22 +273,29 @@ async function main(): Promise<void> {
     for (const kib of SIZES_KIB) {
       await resetSink(sink);
       const cpuBefore: Record<string, number> = cpuOf();
+      const jitBefore = brokerJitOf();
       const producedBefore = await produced();
       const requestsBefore = await kafkaRequests();
+      const statementsBefore = await databaseStatements();
       const busBefore = await settledBusSnapshot(admin, prefix);
       log(`gateway max accepted, ${kib} KiB, closed loop, ${CONNECTIONS} connections`);
       const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(kib * 1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
       const { stats, drainMs } = await drain(sink, accepted.allOk, 120_000);
       const cpuAfter: Record<string, number> = cpuOf();
-      const cpuMsPerMessage = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, Math.round(((cpuAfter[k] - cpuBefore[k]) / Math.max(1, stats.unique)) * 1000) / 1000]));
+      const jitAfter = brokerJitOf();
+      const perMessageMs = (ms: number) => Math.round((ms / Math.max(1, stats.unique)) * 1000) / 1000;
+      const cpuMsPerMessage = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, perMessageMs(cpuAfter[k] - cpuBefore[k])]));
+      const brokerJitMsPerMessage = perMessageMs(jitAfter.reduce((sum, after, i) => sum + threadCpuDeltaMs(jitBefore[i], after), 0));
       const recordsPerProduce = perProduce(producedBefore, await produced());
       const kafkaRequestsPerMessage = requestsPerMessage(requestsBefore, await kafkaRequests(), stats.unique);
+      const databaseStatementsPerMessage = requestsPerMessage(statementsBefore, await databaseStatements(), stats.unique);
       // Records written to and read from Kafka per delivered message, counted on the broker.
       const recordCounts = busCounts(busBefore, await settledBusSnapshot(admin, prefix));
       const recordsPerMessage = perMessage(recordCounts, stats.unique);
-      gatewayMax[`${kib}KiB`] = { accepted, delivered: stats.unique, duplicates: stats.duplicates, drainMs, cpuMsPerMessage, recordsPerProduce, kafkaRequestsPerMessage, recordsPerMessage, recordCounts };
-      log(`  CPU ms per message: ${JSON.stringify(cpuMsPerMessage)}; records per produce: ${JSON.stringify(recordsPerProduce)}`);
+      gatewayMax[`${kib}KiB`] = { accepted, delivered: stats.unique, duplicates: stats.duplicates, drainMs, cpuMsPerMessage, brokerJitMsPerMessage, recordsPerProduce, kafkaRequestsPerMessage, databaseStatementsPerMessage, recordsPerMessage, recordCounts };
+      log(`  CPU ms per message: ${JSON.stringify(cpuMsPerMessage)} (of the broker's, JIT compiling at least ${brokerJitMsPerMessage}); records per produce: ${JSON.stringify(recordsPerProduce)}`);
       log(`  Kafka requests per delivered message, all services: ${JSON.stringify(kafkaRequestsPerMessage)}`);
+      log(`  PostgreSQL statements per delivered message, by service: ${JSON.stringify(databaseStatementsPerMessage)}`);
       log(`  records per delivered message: written ${recordsPerMessage.written}, read ${recordsPerMessage.read} (${JSON.stringify(recordCounts.writtenByTopic)}; ${JSON.stringify(recordCounts.readByGroup)})`);
       log(`  accepted ${accepted.throughput}/s (p99 ${accepted.latencyMs.p99} ms, statuses ${JSON.stringify(accepted.statuses)}), delivered ${stats.unique}/${accepted.allOk}, drained ${drainMs} ms after the load`);
     }
@@ -344,7 +370,7 @@ async function main(): Promise<void> {
       payloadEncryption: measureEncryptionCost(),
       ceilingA: Object.fromEntries(Object.entries(ceilingA).map(([k, v]) => [k, { requestsPerSecond: v.throughput, latencyMs: v.latencyMs }])),
       ceilingB,
-      gatewayMax: Object.fromEntries(Object.entries(gatewayMax).map(([k, v]) => [k, { acceptedPerSecond: v.accepted.throughput, acceptLatencyMs: v.accepted.latencyMs, statuses: v.accepted.statuses, delivered: v.delivered, accepted: v.accepted.allOk, duplicates: v.duplicates, drainMs: v.drainMs, cpuMsPerMessage: v.cpuMsPerMessage, recordsPerProduce: v.recordsPerProduce, kafkaRequestsPerMessage: v.kafkaRequestsPerMessage, recordsPerMessage: v.recordsPerMessage, recordCounts: v.recordCounts }])),
+      gatewayMax: Object.fromEntries(Object.entries(gatewayMax).map(([k, v]) => [k, { acceptedPerSecond: v.accepted.throughput, acceptLatencyMs: v.accepted.latencyMs, statuses: v.accepted.statuses, delivered: v.delivered, accepted: v.accepted.allOk, duplicates: v.duplicates, drainMs: v.drainMs, cpuMsPerMessage: v.cpuMsPerMessage, brokerJitMsPerMessage: v.brokerJitMsPerMessage, recordsPerProduce: v.recordsPerProduce, kafkaRequestsPerMessage: v.kafkaRequestsPerMessage, databaseStatementsPerMessage: v.databaseStatementsPerMessage, recordsPerMessage: v.recordsPerMessage, recordCounts: v.recordCounts }])),
       ratioToCeilingA: Math.round((max1k / ceilingA1k) * 1000) / 1000,
       ratioToCeilingAPerSize: Object.fromEntries(Object.keys(gatewayMax).map((k) => [k, Math.round((gatewayMax[k].accepted.throughput / ceilingA[k].throughput) * 1000) / 1000])),
       sustained,
@@ -441,8 +467,9 @@ function printTable(r: Record<string, any>): void {
     ...Object.entries(r.ceilingA).map(([k, v]: [string, any]) => [`ceiling A (bare Fastify+ajv) ${k}`, `${v.requestsPerSecond} req/s`] as [string, string]),
     ['ceiling B (kafkajs acks=all, 1 KiB)', `${r.ceilingB.messagesPerSecond} msg/s`],
     ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`gateway max accepted ${k}`, `${v.acceptedPerSecond} msg/s (accept p99 ${v.acceptLatencyMs.p99} ms; delivered ${v.delivered}/${v.accepted})`] as [string, string]),
-    ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`  CPU ms/msg, records/msg ${k}`, `${Object.entries(v.cpuMsPerMessage).map(([p, ms]) => `${p} ${ms}`).join(', ')}; bus total (sink excluded) ${busCpuTotal(v.cpuMsPerMessage)}; written ${v.recordsPerMessage.written}, read ${v.recordsPerMessage.read}`] as [string, string]),
+    ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`  CPU ms/msg, records/msg ${k}`, `${Object.entries(v.cpuMsPerMessage).map(([p, ms]) => `${p} ${ms}`).join(', ')}; bus total (sink excluded) ${busCpuTotal(v.cpuMsPerMessage)}, without the broker's JIT compiling ${Math.round((busCpuTotal(v.cpuMsPerMessage) - v.brokerJitMsPerMessage) * 1000) / 1000}; written ${v.recordsPerMessage.written}, read ${v.recordsPerMessage.read}`] as [string, string]),
     ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`  Kafka requests/msg ${k}`, Object.entries(v.kafkaRequestsPerMessage ?? {}).map(([api, n]) => `${api} ${n}`).join(', ')] as [string, string]),
+    ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`  PostgreSQL statements/msg ${k}`, Object.entries(v.databaseStatementsPerMessage ?? {}).map(([service, n]) => `${service} ${n}`).join(', ')] as [string, string]),
     ['ratio to ceiling A (1 KiB)', String(r.ratioToCeilingA)],
     ['sustained (delivered = accepted, flat lag)', r.sustained ? `${r.sustained.rate} msg/s → ratio ${r.sustainedRatioToCeilingA}` : 'not found'],
     ...Object.entries(r.latency).map(([k, v]: [string, any]) => [`latency at ${k} of max (${v.rate}/s)`, `accept p50/p99/p99.9 ${v.accept.p50}/${v.accept.p99}/${v.accept.p999} ms; e2e ${v.endToEnd.p50}/${v.endToEnd.p99}/${v.endToEnd.p999} ms`] as [string, string]),
