@@ -27,6 +27,7 @@ import { bearerAuth } from '../platform/bearer-auth.js';
 import { problems } from '../platform/problem.js';
 import { openDatabase, type Database } from '../platform/database.js';
 import { AuditLeadership } from './audit-leadership.js';
+import { BatchedWriter } from '../platform/batched-writer.js';
 import { checkpointPublisher, type CheckpointPublisher } from './checkpoint-topic.js';
 import { AuditStore, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, auditEventProblem, type AuditQuery } from './audit-store.js';
 import { verifyAuditChain, type ChainVerification } from './chain-verifier.js';
@@ -46,6 +47,9 @@ export interface RunningAuditService {
 
 /** How often the leader looks for work topics created since it subscribed. */
 const WORK_TOPIC_WATCH_MS = 5000;
+
+/** Partitions the audit consumer handles at once (work topics and events together). */
+const AUDIT_CONCURRENT_PARTITIONS = 32;
 
 /** The audit consumer's Kafka session: a crashed leader's partitions move to its successor after at most this long. */
 const LEADER_SESSION_TIMEOUT_MS = 8000;
@@ -309,6 +313,12 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
 
     const metrics = createMetricsRegistry('audit');
     const counters = auditMetrics(metrics, auditStore, startedAt);
+    // One chain append in flight; the partitions' batches arriving meanwhile go in the next.
+    const appender = new BatchedWriter<BusEvent>(async (events) => {
+      const appended = await auditStore.appendBatch(events);
+      counters.records.inc({ outcome: 'appended' }, appended);
+      counters.records.inc({ outcome: 'duplicate' }, events.length - appended);
+    });
 
     // Checkpoints run one at a time, so two never sign the same head.
     let checkpointChain: Promise<void> = Promise.resolve();
@@ -346,6 +356,11 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
         minBytes: 64 * 1024,
         // A re-read event is skipped (the chain dedupes by event id): one commit a second.
         commitIntervalMs: 1000,
+        // kafkajs hands a fetch over one partition at a time; handled at once, the partitions'
+        // batches go into the chain together (appender): one statement per fetch instead of one
+        // per partition (it was 0.3 statements per message, the audit being PostgreSQL's busiest
+        // writer). Order across partitions was never defined; within one it holds.
+        partitionsConsumedConcurrently: AUDIT_CONCURRENT_PARTITIONS,
         sessionTimeoutMs: LEADER_SESSION_TIMEOUT_MS,
         log,
         handleBatch: async (records) => {
@@ -360,10 +375,8 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
             }
             events.push(event);
           }
-          const appended = await auditStore.appendBatch(events);
           counters.rejected.inc(rejected);
-          counters.records.inc({ outcome: 'appended' }, appended);
-          counters.records.inc({ outcome: 'duplicate' }, records.length - appended);
+          await appender.write(events);
         },
       });
       consumer.on(consumer.events.CRASH, (e) => {

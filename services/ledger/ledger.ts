@@ -9,6 +9,13 @@
 // each record is applied once, and each consumed batch is one transaction. Kafka stays the
 // system of record: emptied tables are rebuilt by reading the topics from the beginning.
 //
+// kafkajs hands a fetch over one partition at a time: applied one by one, a fetch across twelve
+// partitions was twelve transactions of five statements. The partitions of a fetch are handled
+// concurrently and what they bring is applied together, one transaction in flight and everything
+// arriving meanwhile in the next (BatchedWriter); a partition's batches still apply in order,
+// and the tables do not depend on the order across partitions (message-index.ts folds events
+// in any order).
+//
 // Records that fail signature verification are ignored: only the platform writes timelines and
 // inboxes.
 import type { Consumer, Kafka } from 'kafkajs';
@@ -24,6 +31,7 @@ import { DEPOSITED_AT_HEADER } from '../platform/bus-headers.js';
 import { writeEvents } from '../gateway/message-store.js';
 import { InboxStore, type Deposit } from '../document-exchange/inbox-store.js';
 import { applyEventsIn, withAcceptances } from '../console/message-index.js';
+import { BatchedWriter } from '../platform/batched-writer.js';
 
 export interface LedgerOptions {
   kafka: Kafka;
@@ -34,10 +42,31 @@ export interface LedgerOptions {
   log: Logger;
   /** Called with the number of records of each applied batch (metrics). */
   onApplied?(records: number): void;
+  /** Partitions handled at once (their batches then share one transaction); default 1. */
+  concurrentPartitions?: number;
+}
+
+/** What one partition's batch brings to the read models. */
+interface LedgerBatch {
+  events: BusEvent[];
+  deposits: Deposit[];
 }
 
 export function startLedger(opts: LedgerOptions): Promise<Consumer> {
   const inbox = new InboxStore(opts.db);
+  const applier = new BatchedWriter<LedgerBatch>(async (batches) => {
+    const events = batches.flatMap((b) => b.events);
+    const deposits = batches.flatMap((b) => b.deposits);
+    // A pull system's acknowledgement is a `delivered` event with mode pull.
+    const acks = events.filter((ev) => ev.event === 'delivered' && ev.messageId && ev.detail?.mode === 'pull').map((ev) => ({ id: ev.messageId!, at: ev.at }));
+    // Deposits first, so an ack applied together with its deposit finds the item.
+    await opts.db.transaction(async (tx) => {
+      await writeEvents(tx, events);
+      await applyEventsIn(tx, withAcceptances(events));
+      await inbox.deposit(deposits, tx);
+      await inbox.acknowledge(acks, tx);
+    });
+  });
   return startSignedConsumer({
     kafka: opts.kafka,
     // Prefixed like the topics, so separate buses on one cluster do not share a group.
@@ -51,6 +80,7 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
     // Applying an event twice changes nothing (the tables are rebuilt by reading the topics
     // again): commits once a second, not after every partition's batch.
     commitIntervalMs: 1000,
+    partitionsConsumedConcurrently: opts.concurrentPartitions ?? 1,
     handleBatch: async (records) => {
       const events: BusEvent[] = [];
       const deposits: Deposit[] = [];
@@ -77,16 +107,8 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
           events.push(value as BusEvent);
         }
       }
-      // A pull system's acknowledgement is a `delivered` event with mode pull.
-      const acks = events.filter((ev) => ev.event === 'delivered' && ev.messageId && ev.detail?.mode === 'pull').map((ev) => ({ id: ev.messageId!, at: ev.at }));
-      // Deposits first, so an ack in the same batch finds its item. Throws while PostgreSQL is
-      // down: the batch is not committed and is consumed again.
-      await opts.db.transaction(async (tx) => {
-        await writeEvents(tx, events);
-        await applyEventsIn(tx, withAcceptances(events));
-        await inbox.deposit(deposits, tx);
-        await inbox.acknowledge(acks, tx);
-      });
+      // Throws while PostgreSQL is down: the batch is not committed and is consumed again.
+      if (events.length > 0 || deposits.length > 0) await applier.write([{ events, deposits }]);
       opts.onApplied?.(records.length);
     },
   });

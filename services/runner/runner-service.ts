@@ -155,6 +155,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
         db: ledgerDb,
         log: log.child({ part: 'ledger' }),
         onApplied: (n) => countConsumed('ledger', n),
+        // Every partition of its two topics (events, inbox) at once: one transaction per fetch.
+        concurrentPartitions: 2 * config.topicPartitions,
       });
   const retryBudgetFor = (name: string) => retryBudget(config, (catalogue.manifests.find((m) => m.name === name) as { retry?: ManifestRetry } | undefined)?.retry);
   // End to end: from the gateway's acceptance (the envelope's time) to the destination's receipt,
