@@ -239,20 +239,17 @@ async function main(): Promise<void> {
       }
       return totals;
     };
-    // PostgreSQL statements the bus services sent, by service: each one a round trip, which on
-    // this machine kind costs more than the rows it carries.
-    const databaseStatements = async () =>
-      Object.fromEntries(
-        await Promise.all(
-          processes
-            .filter((q) => q.name !== 'sink')
-            .map(async (p) => {
-              const text = await metricsText(p);
-              const sum = [...text.matchAll(/^lgsp_db_statements_total\{[^}]*\} (\S+)$/gm)].reduce((total, m) => total + Number(m[1]), 0);
-              return [p.name, sum] as const;
-            }),
-        ),
-      );
+    // PostgreSQL statements the bus services sent, by service and pool (the runner's ledger has
+    // its own): each one a round trip, which on this machine kind costs more than the rows it carries.
+    const databaseStatements = async () => {
+      const totals: Record<string, number> = {};
+      for (const p of processes.filter((q) => q.name !== 'sink')) {
+        for (const m of (await metricsText(p)).matchAll(/^lgsp_db_statements_total\{[^}]*pool="([^"]+)"[^}]*\} (\S+)$/gm)) {
+          totals[m[1] === 'shared' ? p.name : `${p.name} ${m[1]}`] = Number(m[2]);
+        }
+      }
+      return totals;
+    };
     const requestsPerMessage = (before: Record<string, number>, after: Record<string, number>, messages: number) =>
       Object.fromEntries(
         Object.keys(after)
