@@ -28,6 +28,7 @@ import { DISCARDING_METRICS } from '@lgsp/sdk/metrics';
 import type { LoadedConnector } from './connector-loader.js';
 import type { DeliveryLedger, LedgerState } from './delivery-ledger.js';
 import { DeliveredMarker } from './delivered-marker.js';
+import { CoalescedLedgerLookups } from './coalesced-ledger-lookups.js';
 import { backoffStep, budgetLeft, gaveUpReason, retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import { DestinationCircuits, type OpenCircuit } from './destination-circuit.js';
 import { OffsetWatermarks } from './offset-watermarks.js';
@@ -169,6 +170,8 @@ export class ConnectorWorker {
   /** Finished records in the flush being published (with `finished`: counted against MAX_PENDING). */
   private publishing = 0;
   private readonly marker: DeliveredMarker;
+  /** Ledger lookups of single records about to run, coalesced into few statements. */
+  private readonly lookups: CoalescedLedgerLookups;
   /** Delivered, but not yet recorded as announced in the ledger: a duplicate seen meanwhile is skipped. */
   private readonly inFlightDelivered = new Set<string>();
   /**
@@ -210,6 +213,7 @@ export class ConnectorWorker {
     this.name = loaded.definition.name;
     this.actor = `runner/${this.name}`;
     this.marker = new DeliveredMarker(deps.ledger);
+    this.lookups = new CoalescedLedgerLookups(deps.ledger);
     this.dispatcher = new RecordDispatcher<Work>({
       concurrency: deps.concurrency,
       lanes: deps.registry().serviceCodesFor(this.name).length,
@@ -774,7 +778,7 @@ export class ConnectorWorker {
   private async ledgerState(id: string, hint?: Work['ledgerHint']): Promise<LedgerState | 'no'> {
     if (hint && hint.id === id && Date.now() - hint.at < LEDGER_HINT_FRESH_MS) return hint.state;
     try {
-      return (await this.deps.ledger.lookupMany([id])).get(id) ?? 'no';
+      return await this.lookups.state(id);
     } catch (err) {
       throw new LedgerUnavailable((err as Error).message);
     }
