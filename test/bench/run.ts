@@ -191,8 +191,9 @@ async function main(): Promise<void> {
     const gateway = await startProcess('gateway', distScript('services/gateway/main.js'), env, ports.gateway);
     processes.push(sink, audit, runner, gateway);
     const memory = sampleMemory([gateway, runner, audit]);
-    const token = await new BusClient(gatewayUrl, prepared.clients.get('so-tttt-qlvb')!).accessToken();
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    // A fresh access token for every phase: a run outlives one (300 s), and a token that expired
+    // mid-run made every later phase read "accepted 0/s" (the gateway answered 401).
+    const headers = async () => ({ 'content-type': 'application/json', authorization: `Bearer ${await new BusClient(gatewayUrl, prepared.clients.get('so-tttt-qlvb')!).accessToken()}` });
     const admin = createKafka('bench-admin', kafkaSettings, 'admin').admin();
     await admin.connect();
     const relayLag = () => groupLag(admin, `${prefix}lgsp-connector-relay`, prefix);
@@ -274,7 +275,7 @@ async function main(): Promise<void> {
       log(`warming the stack, round ${round}: ${PHASE.max / 1000} s of 1 KiB closed-loop load, not measured`);
       await resetSink(sink);
       const [jitBefore, cpuBefore] = [brokerJitOf(), brokerCpu()];
-      const warmUp = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
+      const warmUp = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
       await drain(sink, warmUp.allOk, 120_000);
       if (!kafka) break;
       const jitMs = brokerJitOf().reduce((sum, after, i) => sum + threadCpuDeltaMs(jitBefore[i], after), 0);
@@ -291,7 +292,7 @@ async function main(): Promise<void> {
       const statementsBefore = await databaseStatements();
       const busBefore = await settledBusSnapshot(admin, prefix);
       log(`gateway max accepted, ${kib} KiB, closed loop, ${CONNECTIONS} connections`);
-      const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(kib * 1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
+      const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(kib * 1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
       const { stats, drainMs } = await drain(sink, accepted.allOk, 120_000);
       const cpuAfter: Record<string, number> = cpuOf();
       const jitAfter = brokerJitOf();
@@ -319,7 +320,7 @@ async function main(): Promise<void> {
       const rate = Math.max(1, Math.round(max1k * share));
       await resetSink(sink);
       log(`latency at ${share * 100}% of max = ${rate}/s (open loop)`);
-      const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
+      const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
       const { stats } = await drain(sink, accepted.allOk, 60_000);
       latency[`${share * 100}%`] = { rate, accept: accepted.latencyMs, endToEnd: stats.e2eMs, accepted: accepted.ok2xx, delivered: stats.unique };
       log(`  accept p50/p99/p99.9 ${accepted.latencyMs.p50}/${accepted.latencyMs.p99}/${accepted.latencyMs.p999} ms; end-to-end ${stats.e2eMs.p50}/${stats.e2eMs.p99}/${stats.e2eMs.p999} ms`);
@@ -338,7 +339,7 @@ async function main(): Promise<void> {
           void relayLag().then((l) => lagSamples.push(l)).catch(() => undefined);
           void auditLag().then((l) => auditLagSamples.push(l)).catch(() => undefined);
         }, 5000);
-        const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.sustain, warmupMs: PHASE.warmup, rate });
+        const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.sustain, warmupMs: PHASE.warmup, rate });
         clearInterval(sampler);
         const { stats, drainMs } = await drain(sink, accepted.allOk, 15_000);
         const third = Math.max(1, Math.floor(lagSamples.length / 3));
@@ -348,7 +349,7 @@ async function main(): Promise<void> {
         const flat = late <= early + rate * 0.5;
         const allDelivered = stats.unique >= accepted.allOk && accepted.errors === 0 && accepted.ok2xx === accepted.completed;
         const openLoopKept = accepted.throughput >= rate * 0.97;
-        log(`  accepted ${accepted.throughput}/s, delivered ${stats.unique}/${accepted.allOk} (drain ${drainMs} ms), relay lag samples ${lagSamples.join(',')}, audit lag ${auditLagSamples.join(',')}`);
+        log(`  accepted ${accepted.throughput}/s (statuses ${JSON.stringify(accepted.statuses)}, errors ${accepted.errors}), delivered ${stats.unique}/${accepted.allOk} (drain ${drainMs} ms), relay lag samples ${lagSamples.join(',')}, audit lag ${auditLagSamples.join(',')}`);
         const entry = { rate, acceptedPerSecond: accepted.throughput, delivered: stats.unique, accepted: accepted.allOk, duplicates: stats.duplicates, drainMs, relayLagSamples: lagSamples, auditLagSamples, endToEnd: stats.e2eMs, accept: accepted.latencyMs };
         if (allDelivered && flat && openLoopKept && drainMs < 5000) {
           sustained = { ...entry, deliveredPerSecond: Math.round((stats.unique / (PHASE.sustain + PHASE.warmup)) * 1000) };
@@ -364,7 +365,7 @@ async function main(): Promise<void> {
       const rate = Math.max(1, Math.round((sustained.rate as number) * 0.5));
       await resetSink(sink);
       log(`end-to-end latency at 50% of sustained = ${rate}/s`);
-      const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
+      const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
       const { stats } = await drain(sink, accepted.allOk, 30_000);
       atHalfSustained = { rate, accept: accepted.latencyMs, endToEnd: stats.e2eMs };
       log(`  end-to-end p50/p99/p99.9 ${stats.e2eMs.p50}/${stats.e2eMs.p99}/${stats.e2eMs.p999} ms`);
@@ -438,8 +439,7 @@ async function measureLatencyOnly(
   const runner = await startProcess('runner', distScript('services/runner/main.js'), env, ports.runner);
   const gateway = await startProcess('gateway', distScript('services/gateway/main.js'), env, ports.gateway);
   processes.push(sink, audit, runner, gateway);
-  const token = await new BusClient(gatewayUrl, prepared.clients.get('so-tttt-qlvb')!).accessToken();
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  const headers = async () => ({ 'content-type': 'application/json', authorization: `Bearer ${await new BusClient(gatewayUrl, prepared.clients.get('so-tttt-qlvb')!).accessToken()}` });
   // The broker's CPU only when the bench started it (a shared broker serves others too).
   const admin = createKafka('bench-admin', kafkaSettings, 'admin').admin();
   await admin.connect();
@@ -456,7 +456,7 @@ async function measureLatencyOnly(
     const before = cpuOf();
     const commitsBefore = await offsetCommits();
     log(`latency at ${rate}/s (open loop, 1 KiB)`);
-    const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers, body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
+    const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
     const { stats } = await drain(sink, accepted.allOk, 30_000);
     const after = cpuOf();
     const commits = (await offsetCommits()) - commitsBefore;
