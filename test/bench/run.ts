@@ -331,6 +331,14 @@ async function main(): Promise<void> {
     if (!args.includes('--skip-sustained')) {
       for (const share of [0.75, 0.6, 0.45, 0.3, 0.2]) {
         const rate = Math.max(1, Math.round(max1k * share));
+        // A rate that was not sustained leaves a backlog: the next, lower rate starts once the
+        // relay has caught up (bounded), or it would inherit the backlog and read as not flat.
+        const backlog = await relayLag().catch(() => 0);
+        if (backlog > 0) {
+          const waitUntil = Date.now() + 120_000;
+          while (Date.now() < waitUntil && (await relayLag().catch(() => 0)) > 0) await new Promise((r) => setTimeout(r, 1000));
+          log(`  waited for the relay to catch up with ${backlog} records left from the previous rate`);
+        }
         await resetSink(sink);
         log(`sustained at ${rate}/s for ${PHASE.sustain / 1000} s`);
         const lagSamples: number[] = [];
