@@ -3,15 +3,17 @@
 // same adaptive batching as the Kafka producer (kafka-transport.ts). An idle writer flushes on
 // the next turn of the event loop; under load one flush is in flight at a time and batches grow
 // with the load instead of each turn opening another round trip (and another pool connection
-// and commit) to PostgreSQL.
-export class BatchedWriter<T> {
-  private pending: { items: T[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+// and commit) to PostgreSQL. Items written while a flush runs are never added to it, so a flush
+// that reads (a lookup) always started after every question it answers was asked. Each caller
+// gets the flush's result (e.g. the rows found for the whole batch).
+export class BatchedWriter<T, R = void> {
+  private pending: { items: T[]; resolve: (result: R) => void; reject: (err: unknown) => void }[] = [];
   private flushing = false;
 
-  constructor(private readonly flush: (items: T[]) => Promise<void>) {}
+  constructor(private readonly flush: (items: T[]) => Promise<R>) {}
 
-  write(items: T[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  write(items: T[]): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       // While a flush runs, the drain loop takes these next; otherwise the first write of a turn starts one.
       if (this.pending.push({ items, resolve, reject }) === 1 && !this.flushing) setImmediate(() => void this.drain());
     });
@@ -25,8 +27,8 @@ export class BatchedWriter<T> {
         const batch = this.pending;
         this.pending = [];
         try {
-          await this.flush(batch.flatMap((b) => b.items));
-          for (const b of batch) b.resolve();
+          const result = await this.flush(batch.flatMap((b) => b.items));
+          for (const b of batch) b.resolve(result);
         } catch (err) {
           for (const b of batch) b.reject(err);
         }

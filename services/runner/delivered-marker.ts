@@ -4,21 +4,17 @@
 // seconds of deliveries the ledger did not know, and whoever took its partitions delivered them
 // all again (1,659 duplicates in a runner-kill just after a broker-kill). Now the ledger hears of
 // a delivery one statement after it happens, whatever Kafka does. One statement is in flight at
-// a time with everything finished meanwhile batched behind it, so under load a statement carries
-// many ids and at low load a lone id goes at once.
+// a time with everything finished meanwhile batched behind it (BatchedWriter), so under load a
+// statement carries many ids and at low load a lone id goes at once.
+import { BatchedWriter } from '../platform/batched-writer.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 
-interface Waiting {
-  ids: string[];
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
 export class DeliveredMarker {
-  private queue: Waiting[] = [];
-  private running: Promise<void> | null = null;
+  private readonly marks: BatchedWriter<string>;
 
-  constructor(private readonly ledger: DeliveryLedger) {}
+  constructor(ledger: DeliveryLedger) {
+    this.marks = new BatchedWriter((ids) => ledger.markDeliveredMany(ids));
+  }
 
   /**
    * Resolves once `ids` are in the ledger; rejects if that statement failed (the caller marks
@@ -27,28 +23,8 @@ export class DeliveredMarker {
    */
   mark(ids: string[]): Promise<void> {
     if (ids.length === 0) return Promise.resolve();
-    const written = new Promise<void>((resolve, reject) => {
-      this.queue.push({ ids, resolve, reject });
-      this.running ??= this.writeLoop();
-    });
+    const written = this.marks.write(ids);
     written.catch(() => undefined);
     return written;
-  }
-
-  private async writeLoop(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue;
-        this.queue = [];
-        try {
-          await this.ledger.markDeliveredMany(batch.flatMap((w) => w.ids));
-          for (const w of batch) w.resolve();
-        } catch (err) {
-          for (const w of batch) w.reject(err as Error);
-        }
-      }
-    } finally {
-      this.running = null;
-    }
   }
 }

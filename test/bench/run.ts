@@ -216,6 +216,7 @@ async function main(): Promise<void> {
     // no longer pays. Reported apart, inside the kafka figure, so steady state can be read off.
     const JIT_THREADS = /^C[12] CompilerThre/;
     const brokerJitOf = () => (kafka ? kafka.pids.map((pid) => threadCpuMs(pid, JIT_THREADS)) : []);
+    const brokerJitSince = (before: ReturnType<typeof brokerJitOf>) => brokerJitOf().reduce((sum, after, i) => sum + threadCpuDeltaMs(before[i], after), 0);
     // Records per produce request, from each service's own counters: how far batching amortises
     // signatures, hashing and broker requests at this load.
     const metricsText = async (p: { url: string }) => (await fetch(`${p.url}/metrics`)).text();
@@ -229,30 +230,23 @@ async function main(): Promise<void> {
           }),
         ),
       );
+    // A labelled counter of every bus service's /metrics, summed into `keyOf(service, label)`.
+    const labelledTotals = async (metric: string, label: string, keyOf: (service: string, value: string) => string) => {
+      const totals: Record<string, number> = {};
+      for (const p of processes.filter((q) => q.name !== 'sink')) {
+        for (const m of (await metricsText(p)).matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+          const key = keyOf(p.name, new RegExp(`${label}="([^"]+)"`).exec(m[1])?.[1] ?? 'unknown');
+          totals[key] = (totals[key] ?? 0) + Number(m[2]);
+        }
+      }
+      return totals;
+    };
     // Kafka requests the bus services sent, by API, summed over services: the broker works per
     // request far more than per record.
-    const kafkaRequests = async () => {
-      const totals: Record<string, number> = {};
-      for (const p of processes.filter((q) => q.name !== 'sink')) {
-        const text = await metricsText(p);
-        for (const m of text.matchAll(/^lgsp_kafka_requests_total\{([^}]*)\} (\S+)$/gm)) {
-          const api = /api="([^"]+)"/.exec(m[1])?.[1] ?? 'unknown';
-          totals[api] = (totals[api] ?? 0) + Number(m[2]);
-        }
-      }
-      return totals;
-    };
+    const kafkaRequests = () => labelledTotals('lgsp_kafka_requests_total', 'api', (_service, api) => api);
     // PostgreSQL statements the bus services sent, by service and pool (the runner's ledger has
     // its own): each one a round trip, which on this machine kind costs more than the rows it carries.
-    const databaseStatements = async () => {
-      const totals: Record<string, number> = {};
-      for (const p of processes.filter((q) => q.name !== 'sink')) {
-        for (const m of (await metricsText(p)).matchAll(/^lgsp_db_statements_total\{[^}]*pool="([^"]+)"[^}]*\} (\S+)$/gm)) {
-          totals[m[1] === 'shared' ? p.name : `${p.name} ${m[1]}`] = Number(m[2]);
-        }
-      }
-      return totals;
-    };
+    const databaseStatements = () => labelledTotals('lgsp_db_statements_total', 'pool', (service, pool) => (pool === 'shared' ? service : `${service} ${pool}`));
     const requestsPerMessage = (before: Record<string, number>, after: Record<string, number>, messages: number) =>
       Object.fromEntries(
         Object.keys(after)
@@ -278,8 +272,7 @@ async function main(): Promise<void> {
       const warmUp = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
       await drain(sink, warmUp.allOk, 120_000);
       if (!kafka) break;
-      const jitMs = brokerJitOf().reduce((sum, after, i) => sum + threadCpuDeltaMs(jitBefore[i], after), 0);
-      const jitShare = jitMs / Math.max(1, brokerCpu() - cpuBefore);
+      const jitShare = brokerJitSince(jitBefore) / Math.max(1, brokerCpu() - cpuBefore);
       log(`  the broker's JIT compiler threads: ${Math.round(jitShare * 100)}% of its CPU (${warmUp.throughput} accepted/s)`);
       if (jitShare < 0.1 || Date.now() - warmUpStarted > WARM_UP_MAX_MS) break;
     }
@@ -295,10 +288,10 @@ async function main(): Promise<void> {
       const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(kib * 1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
       const { stats, drainMs } = await drain(sink, accepted.allOk, 120_000);
       const cpuAfter: Record<string, number> = cpuOf();
-      const jitAfter = brokerJitOf();
+      const jitMs = brokerJitSince(jitBefore);
       const perMessageMs = (ms: number) => Math.round((ms / Math.max(1, stats.unique)) * 1000) / 1000;
       const cpuMsPerMessage = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, perMessageMs(cpuAfter[k] - cpuBefore[k])]));
-      const brokerJitMsPerMessage = perMessageMs(jitAfter.reduce((sum, after, i) => sum + threadCpuDeltaMs(jitBefore[i], after), 0));
+      const brokerJitMsPerMessage = perMessageMs(jitMs);
       const recordsPerProduce = perProduce(producedBefore, await produced());
       const kafkaRequestsPerMessage = requestsPerMessage(requestsBefore, await kafkaRequests(), stats.unique);
       const databaseStatementsPerMessage = requestsPerMessage(statementsBefore, await databaseStatements(), stats.unique);
