@@ -1,6 +1,7 @@
 // Every bad input of DESIGN §3/§5 gets the right status and a problem+json (or OAuth2) body,
 // and nothing reaches Kafka.
 import t, { type Test } from 'tap';
+import { connect } from 'node:net';
 import { SignJWT, UnsecuredJWT, importJWK, generateKeyPair } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
 import { startTestBus } from './helpers/test-bus.js';
@@ -10,7 +11,9 @@ import { JWT_BEARER_ASSERTION } from '../services/platform/access-token.js';
 const notice = { type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject: 'Họp', body: 'Nội dung' } };
 
 t.test('gateway refuses bad input with clear errors', async (t) => {
-  const bus = await startTestBus(t, { name: 'errors', runner: false, config: { maxBodyBytes: 4096 } });
+  // A small body budget: one 4 KiB body in flight leaves no room for another (the other subtests
+  // send one small body at a time).
+  const bus = await startTestBus(t, { name: 'errors', runner: false, config: { maxBodyBytes: 4096, maxInflightBodyBytes: 6000 } });
   const base = bus.gateway.url;
   const tokenUrl = `${base}/v1/token`;
   const creds = bus.clients.get('so-tttt-qlvb')!;
@@ -149,6 +152,29 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const noRoute = await fetch(`${base}/v1/nothing`);
     t.equal(noRoute.status, 404);
     isProblem(t, noRoute);
+  });
+
+  await t.test('bodies in flight past the budget', async (t) => {
+    const token = await bus.client('so-tttt-qlvb').accessToken();
+    // A client announces a 4,000-byte body and sends it slowly: the gateway holds its length.
+    const slow = connect(Number(new URL(base).port), '127.0.0.1');
+    await new Promise((r) => slow.once('connect', r));
+    slow.write(`POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: 4000\r\n\r\n{`);
+    await new Promise((r) => setTimeout(r, 200));
+    const body = { ...notice, payload: { subject: 'Họp', body: 'z'.repeat(2500) } };
+    const busy = await post(body, { authorization: `Bearer ${token}` });
+    t.equal(busy.status, 503, 'no room for a second body');
+    isProblem(t, busy);
+    t.equal(busy.headers.get('retry-after'), '1');
+    t.match(await busy.json(), { code: 'GATEWAY_BUSY' });
+    t.match(await (await fetch(`${base}/metrics`)).text(), /lgsp_gateway_busy_refusals_total\{[^}]*\} 1/, 'the refusal is counted');
+    slow.destroy();
+    let after = busy;
+    for (let i = 0; i < 50 && after.status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = await post(body, { authorization: `Bearer ${token}` });
+    }
+    t.equal(after.status, 202, 'accepted once the slow client is gone');
   });
 
   await t.test('idempotency', async (t) => {

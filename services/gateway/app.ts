@@ -9,6 +9,7 @@ import { problemHandler } from '../platform/problem-handler.js';
 import { problems } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
+import { inflightBodyBudget } from './inflight-body-budget.js';
 import type { GatewayContext } from './gateway-context.js';
 import { tokenRoutes } from './routes/token.js';
 import { messageRoutes } from './routes/messages.js';
@@ -35,6 +36,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   app.setValidatorCompiler(({ schema }) => ctx.catalogue.ajv.compile(schema));
 
   await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes });
+  await app.register(inflightBodyBudget, { maxBytes: ctx.config.maxInflightBodyBytes, metrics });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -36,6 +36,8 @@ export interface BusConfig extends KafkaSettings {
   issuer: string;
   logLevel: string;
   maxBodyBytes: number;
+  /** Bytes of request bodies a gateway holds at once; past it requests get 503 GATEWAY_BUSY. */
+  maxInflightBodyBytes: number;
   tokenTtlSeconds: number;
   messageTtlSeconds: number;
   rateLimitPerMinute: number;
@@ -101,6 +103,9 @@ const DEFAULTS: BusConfig = {
   issuer: 'http://127.0.0.1:8080',
   logLevel: 'info',
   maxBodyBytes: 1024 * 1024,
+  // Several full-size attachment uploads (20 MiB) at once; far more than 1 KiB messages need,
+  // and with the copies each body makes on its way, well inside the services' heap limit.
+  maxInflightBodyBytes: 64 * 1024 * 1024,
   tokenTtlSeconds: 300,
   messageTtlSeconds: 7 * 24 * 3600,
   rateLimitPerMinute: 6000,
@@ -150,6 +155,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_ISSUER: 'issuer',
   LOG_LEVEL: 'logLevel',
   LGSP_MAX_BODY_BYTES: 'maxBodyBytes',
+  LGSP_MAX_INFLIGHT_BODY_BYTES: 'maxInflightBodyBytes',
   LGSP_TOKEN_TTL_SECONDS: 'tokenTtlSeconds',
   LGSP_MESSAGE_TTL_SECONDS: 'messageTtlSeconds',
   LGSP_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
@@ -198,6 +204,7 @@ const configSchema = {
     issuer: { type: 'string', pattern: '^https?://' },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     maxBodyBytes: { type: 'integer', minimum: 1024 },
+    maxInflightBodyBytes: { type: 'integer', minimum: 1024 },
     tokenTtlSeconds: { type: 'integer', minimum: 30, maximum: 3600 },
     messageTtlSeconds: { type: 'integer', minimum: 60 },
     rateLimitPerMinute: { type: 'integer', minimum: 1 },

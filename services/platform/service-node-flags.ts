@@ -2,12 +2,21 @@
 // start, the bench, the container image — test/deploy-manifests.test.ts keeps the Dockerfile
 // equal).
 //
-// Node 24 lets the young generation grow to 64 MB per semi-space on a machine with plenty of
-// memory. Under the bench that young generation (128 MB) was most of the gateway's and the
-// runner's resident memory (old space stayed near 40 MB): short-lived request and record
-// garbage filled it before each scavenge. A scavenge costs what survives, not what died, so
-// 16 MB semi-spaces (V8's long-standing default) keep memory bounded for a small CPU cost.
-export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=16'];
+// What is alive in a busy gateway is small (a heap snapshot under full 1 KiB load: 33–40 MB,
+// half of it code and source text); its resident memory was mostly garbage V8 had not yet
+// collected. Two settings bound that garbage:
+//  - The young generation: Node 24 lets each semi-space grow to 64 MB on a machine with plenty
+//    of memory (128 MB of young generation, filled with request garbage between scavenges). A
+//    scavenge costs what survives, not what died, so small semi-spaces are cheap: 8 MB measured
+//    no more garbage-collection time per message than 16 (bench, 1 and 100 KiB phases).
+//  - The old space: with no limit V8 sizes its heap for the machine's memory (24 GiB here) and
+//    lets the old space grow up to several times what is alive before a full collection —
+//    75–107 MB of old space around 35 MB of live objects. A limit of 1 GiB makes V8 grow it
+//    in smaller steps (peaks of 30–37 MB) and stays far above anything a service keeps alive;
+//    the gateway's request bodies, the one thing that grows with clients, are bounded apart
+//    (LGSP_MAX_INFLIGHT_BODY_BYTES). Bench, gateway peak RSS through the 100 KiB phase: 271–339 MB
+//    with 16 MB semi-spaces and no limit, 266 MB with 8 MB alone, 189 MB with both (README).
+export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--max-old-space-size=1024'];
 
 // glibc raises its mmap threshold each time a large block is freed, so after the first large
 // produce request or body the next megabyte-sized buffers come from the heap arenas and their

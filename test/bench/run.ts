@@ -201,7 +201,7 @@ async function main(): Promise<void> {
     const auditLag = () => groupLag(admin, `${prefix}lgsp-audit`, prefix);
 
     // Gateway maximum accepted throughput (closed loop), per payload size.
-    const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number>; brokerJitMsPerMessage: number; recordsPerProduce: Record<string, number>; kafkaRequestsPerMessage: Record<string, number>; databaseStatementsPerMessage: Record<string, number>; recordsPerMessage: { written: number; read: number }; recordCounts: ReturnType<typeof busCounts> }> = {};
+    const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number>; brokerJitMsPerMessage: number; recordsPerProduce: Record<string, number>; kafkaRequestsPerMessage: Record<string, number>; databaseStatementsPerMessage: Record<string, number>; gcMsPerMessage: Record<string, number>; recordsPerMessage: { written: number; read: number }; recordCounts: ReturnType<typeof busCounts> }> = {};
     // CPU time per delivered message, per process: a cost figure that holds even when the
     // machine is shared, unlike throughput.
     const cpuOf = () => ({
@@ -247,6 +247,9 @@ async function main(): Promise<void> {
     // PostgreSQL statements the bus services sent, by service and pool (the runner's ledger has
     // its own): each one a round trip, which on this machine kind costs more than the rows it carries.
     const databaseStatements = () => labelledTotals('lgsp_db_statements_total', 'pool', (service, pool) => (pool === 'shared' ? service : `${service} ${pool}`));
+    // Main-thread garbage collection pauses (prom-client's histogram, all kinds), ms by service:
+    // what a heap setting costs in CPU, read apart from the machine's speed of the moment.
+    const gcMs = async () => Object.fromEntries(Object.entries(await labelledTotals('nodejs_gc_duration_seconds_sum', 'kind', (service) => service)).map(([k, s]) => [k, s * 1000]));
     const requestsPerMessage = (before: Record<string, number>, after: Record<string, number>, messages: number) =>
       Object.fromEntries(
         Object.keys(after)
@@ -283,6 +286,7 @@ async function main(): Promise<void> {
       const producedBefore = await produced();
       const requestsBefore = await kafkaRequests();
       const statementsBefore = await databaseStatements();
+      const gcBefore = await gcMs();
       const busBefore = await settledBusSnapshot(admin, prefix);
       log(`gateway max accepted, ${kib} KiB, closed loop, ${CONNECTIONS} connections`);
       const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(kib * 1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
@@ -295,13 +299,15 @@ async function main(): Promise<void> {
       const recordsPerProduce = perProduce(producedBefore, await produced());
       const kafkaRequestsPerMessage = requestsPerMessage(requestsBefore, await kafkaRequests(), stats.unique);
       const databaseStatementsPerMessage = requestsPerMessage(statementsBefore, await databaseStatements(), stats.unique);
+      const gcMsPerMessage = requestsPerMessage(gcBefore, await gcMs(), stats.unique);
       // Records written to and read from Kafka per delivered message, counted on the broker.
       const recordCounts = busCounts(busBefore, await settledBusSnapshot(admin, prefix));
       const recordsPerMessage = perMessage(recordCounts, stats.unique);
-      gatewayMax[`${kib}KiB`] = { accepted, delivered: stats.unique, duplicates: stats.duplicates, drainMs, cpuMsPerMessage, brokerJitMsPerMessage, recordsPerProduce, kafkaRequestsPerMessage, databaseStatementsPerMessage, recordsPerMessage, recordCounts };
+      gatewayMax[`${kib}KiB`] = { accepted, delivered: stats.unique, duplicates: stats.duplicates, drainMs, cpuMsPerMessage, brokerJitMsPerMessage, recordsPerProduce, kafkaRequestsPerMessage, databaseStatementsPerMessage, gcMsPerMessage, recordsPerMessage, recordCounts };
       log(`  CPU ms per message: ${JSON.stringify(cpuMsPerMessage)} (of the broker's, JIT compiling at least ${brokerJitMsPerMessage}); records per produce: ${JSON.stringify(recordsPerProduce)}`);
       log(`  Kafka requests per delivered message, all services: ${JSON.stringify(kafkaRequestsPerMessage)}`);
       log(`  PostgreSQL statements per delivered message, by service: ${JSON.stringify(databaseStatementsPerMessage)}`);
+      log(`  garbage collection pauses, ms per delivered message, by service: ${JSON.stringify(gcMsPerMessage)}`);
       log(`  records per delivered message: written ${recordsPerMessage.written}, read ${recordsPerMessage.read} (${JSON.stringify(recordCounts.writtenByTopic)}; ${JSON.stringify(recordCounts.readByGroup)})`);
       log(`  accepted ${accepted.throughput}/s (p99 ${accepted.latencyMs.p99} ms, statuses ${JSON.stringify(accepted.statuses)}), delivered ${stats.unique}/${accepted.allOk}, drained ${drainMs} ms after the load`);
     }
@@ -384,7 +390,7 @@ async function main(): Promise<void> {
       payloadEncryption: measureEncryptionCost(),
       ceilingA: Object.fromEntries(Object.entries(ceilingA).map(([k, v]) => [k, { requestsPerSecond: v.throughput, latencyMs: v.latencyMs }])),
       ceilingB,
-      gatewayMax: Object.fromEntries(Object.entries(gatewayMax).map(([k, v]) => [k, { acceptedPerSecond: v.accepted.throughput, acceptLatencyMs: v.accepted.latencyMs, statuses: v.accepted.statuses, delivered: v.delivered, accepted: v.accepted.allOk, duplicates: v.duplicates, drainMs: v.drainMs, cpuMsPerMessage: v.cpuMsPerMessage, brokerJitMsPerMessage: v.brokerJitMsPerMessage, recordsPerProduce: v.recordsPerProduce, kafkaRequestsPerMessage: v.kafkaRequestsPerMessage, databaseStatementsPerMessage: v.databaseStatementsPerMessage, recordsPerMessage: v.recordsPerMessage, recordCounts: v.recordCounts }])),
+      gatewayMax: Object.fromEntries(Object.entries(gatewayMax).map(([k, v]) => [k, { acceptedPerSecond: v.accepted.throughput, acceptLatencyMs: v.accepted.latencyMs, statuses: v.accepted.statuses, delivered: v.delivered, accepted: v.accepted.allOk, duplicates: v.duplicates, drainMs: v.drainMs, cpuMsPerMessage: v.cpuMsPerMessage, brokerJitMsPerMessage: v.brokerJitMsPerMessage, recordsPerProduce: v.recordsPerProduce, kafkaRequestsPerMessage: v.kafkaRequestsPerMessage, databaseStatementsPerMessage: v.databaseStatementsPerMessage, gcMsPerMessage: v.gcMsPerMessage, recordsPerMessage: v.recordsPerMessage, recordCounts: v.recordCounts }])),
       ratioToCeilingA: Math.round((max1k / ceilingA1k) * 1000) / 1000,
       ratioToCeilingAPerSize: Object.fromEntries(Object.keys(gatewayMax).map((k) => [k, Math.round((gatewayMax[k].accepted.throughput / ceilingA[k].throughput) * 1000) / 1000])),
       sustained,
@@ -483,6 +489,7 @@ function printTable(r: Record<string, any>): void {
     ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`  CPU ms/msg, records/msg ${k}`, `${Object.entries(v.cpuMsPerMessage).map(([p, ms]) => `${p} ${ms}`).join(', ')}; bus total (sink excluded) ${busCpuTotal(v.cpuMsPerMessage)}, without the broker's JIT compiling ${Math.round((busCpuTotal(v.cpuMsPerMessage) - v.brokerJitMsPerMessage) * 1000) / 1000}; written ${v.recordsPerMessage.written}, read ${v.recordsPerMessage.read}`] as [string, string]),
     ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`  Kafka requests/msg ${k}`, Object.entries(v.kafkaRequestsPerMessage ?? {}).map(([api, n]) => `${api} ${n}`).join(', ')] as [string, string]),
     ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`  PostgreSQL statements/msg ${k}`, Object.entries(v.databaseStatementsPerMessage ?? {}).map(([service, n]) => `${service} ${n}`).join(', ')] as [string, string]),
+    ...Object.entries(r.gatewayMax).map(([k, v]: [string, any]) => [`  GC pauses ms/msg ${k}`, Object.entries(v.gcMsPerMessage ?? {}).map(([service, n]) => `${service} ${n}`).join(', ')] as [string, string]),
     ['ratio to ceiling A (1 KiB)', String(r.ratioToCeilingA)],
     ['sustained (delivered = accepted, flat lag)', r.sustained ? `${r.sustained.rate} msg/s → ratio ${r.sustainedRatioToCeilingA}` : 'not found'],
     ...Object.entries(r.latency).map(([k, v]: [string, any]) => [`latency at ${k} of max (${v.rate}/s)`, `accept p50/p99/p99.9 ${v.accept.p50}/${v.accept.p99}/${v.accept.p999} ms; e2e ${v.endToEnd.p50}/${v.endToEnd.p99}/${v.endToEnd.p999} ms`] as [string, string]),

@@ -1,0 +1,106 @@
+// The gateway's bound on request bodies in flight: past the budget a request is refused with
+// 503 GATEWAY_BUSY (problem+json, Retry-After) before its body is read; bytes come back when a
+// response is sent and when a client drops its connection mid-body.
+import t from 'tap';
+import { connect, type Socket } from 'node:net';
+import Fastify from 'fastify';
+import { Registry as MetricsRegistry } from 'prom-client';
+import { problemHandler } from '../services/platform/problem-handler.js';
+import { inflightBodyBudget } from '../services/gateway/inflight-body-budget.js';
+
+const BUDGET = 10 * 1024;
+
+async function startApp() {
+  const metrics = new MetricsRegistry();
+  const app = Fastify({ bodyLimit: 64 * 1024 });
+  await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
+  await app.register(inflightBodyBudget, { maxBytes: BUDGET, metrics });
+  app.post('/v1/messages', async (req) => ({ received: JSON.stringify(req.body).length }));
+  app.get('/v1/members', async () => ({ ok: true }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (app.server.address() as { port: number }).port;
+  const held = async () => Number(/^lgsp_gateway_inflight_body_bytes (\S+)$/m.exec(await metrics.metrics())?.[1]);
+  const refusals = async () => Number(/^lgsp_gateway_busy_refusals_total (\S+)$/m.exec(await metrics.metrics())?.[1]);
+  return { app, port, held, refusals };
+}
+
+/** A POST whose headers announce `length` bytes (or a chunked body), of which only the first part is sent yet. */
+function startSlowPost(port: number, length: number, chunked = false): Promise<Socket> {
+  const headers = chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(length) };
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      const lines = Object.entries({ host: '127.0.0.1', 'content-type': 'application/json', ...headers }).map(([k, v]) => `${k}: ${v}`);
+      socket.write(`POST /v1/messages HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n${chunked ? '9\r\n' : ''}{"body":"${chunked ? '\r\n' : ''}`);
+      resolve(socket);
+    });
+    socket.on('error', reject);
+  });
+}
+
+function finishSlowPost(socket: Socket, length: number): Promise<string> {
+  return new Promise((resolve) => {
+    let answer = '';
+    socket.on('data', (d) => {
+      answer += d;
+      if (answer.includes('\r\n\r\n')) resolve(answer);
+    });
+    socket.write('x'.repeat(length - '{"body":"'.length - 2) + '"}');
+  });
+}
+
+const post = (port: number, size: number) =>
+  fetch(`http://127.0.0.1:${port}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body: 'x'.repeat(size - 12) }) });
+
+const eventually = async (check: () => Promise<boolean>) => {
+  for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
+};
+
+t.test('past the budget a request is refused before its body is read; bytes return when answered', async (t) => {
+  const { app, port, held, refusals } = await startApp();
+  t.teardown(() => app.close());
+  const first = await startSlowPost(port, 8 * 1024);
+  await eventually(async () => (await held()) === 8 * 1024);
+  t.equal(await held(), 8 * 1024, 'the announced length is held while its body arrives');
+
+  const refused = await post(port, 4 * 1024);
+  t.equal(refused.status, 503);
+  t.match(refused.headers.get('content-type'), /^application\/problem\+json/);
+  t.equal(refused.headers.get('retry-after'), '1');
+  const problem = (await refused.json()) as { code: string; status: number };
+  t.equal(problem.code, 'GATEWAY_BUSY');
+  t.equal(await refusals(), 1);
+
+  t.equal((await post(port, 1024)).status, 200, 'a body that fits beside the one in flight passes');
+  t.equal((await fetch(`http://127.0.0.1:${port}/v1/members`)).status, 200, 'a request without a body is never refused');
+
+  const answer = await finishSlowPost(first, 8 * 1024);
+  t.match(answer, /^HTTP\/1\.1 200/, 'the held request completes');
+  first.destroy();
+  await eventually(async () => (await held()) === 0);
+  t.equal(await held(), 0, 'its bytes are returned');
+  t.equal((await post(port, 4 * 1024)).status, 200, 'the refused size passes once there is room');
+});
+
+t.test('a client that drops its connection mid-body gives its bytes back', async (t) => {
+  const { app, port, held } = await startApp();
+  t.teardown(() => app.close());
+  const dropped = await startSlowPost(port, 9 * 1024);
+  await eventually(async () => (await held()) === 9 * 1024);
+  t.equal(await held(), 9 * 1024);
+  dropped.destroy();
+  await eventually(async () => (await held()) === 0);
+  t.equal(await held(), 0);
+  t.equal((await post(port, 9 * 1024)).status, 200);
+});
+
+t.test('a chunked body reserves its route limit (up to the budget); a lone oversized body still passes', async (t) => {
+  const { app, port, held } = await startApp();
+  t.teardown(() => app.close());
+  const chunked = await startSlowPost(port, 0, true);
+  await eventually(async () => (await held()) === BUDGET);
+  t.equal(await held(), BUDGET, 'no length announced: the route limit, capped at the budget');
+  t.equal((await post(port, 1024)).status, 503, 'nothing else fits beside it');
+  chunked.destroy();
+  await eventually(async () => (await held()) === 0);
+  t.equal((await post(port, 20 * 1024)).status, 200, 'alone, a body larger than the budget is for its route limit to judge');
+});
