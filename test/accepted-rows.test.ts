@@ -17,8 +17,8 @@ t.test('an accepted row lost with an asynchronous commit comes back from the fir
   t.equal(seen.body.status, 'accepted');
 
   // What a server crash before the WAL reached the disk leaves: no row at all.
-  await bus.db.query('DELETE FROM gateway_message_events WHERE message_id = $1', [id]);
-  await bus.db.query('DELETE FROM gateway_messages WHERE id = $1', [id]);
+  await bus.db.query('DELETE FROM console_message_events WHERE message_id = $1', [id]);
+  await bus.db.query('DELETE FROM console_messages WHERE id = $1', [id]);
   t.equal((await sender.status(id)).status, 404, 'the row is gone');
 
   const runner = await startRunner(bus.config, { connectors: ['relay'] });
@@ -29,5 +29,6 @@ t.test('an accepted row lost with an asynchronous commit comes back from the fir
   }, 30_000);
   t.match(view, { id, type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, status: 'delivered' }, 'the message row is written again with its routing fields');
   t.ok((view.events as Array<{ event: string }>).some((e) => e.event === 'delivered'), 'with its outcome in the timeline');
+  t.same((view.events as Array<{ event: string }>).filter((e) => e.event === 'accepted').length, 1, 'and its accepted step again, once');
   t.equal((bus.simulator.received.get('so-tp-qlvb') ?? []).filter((m) => m.id === id).length, 1, 'delivered once');
 });

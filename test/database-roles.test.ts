@@ -48,7 +48,7 @@ t.test('the gateway cannot write the audit chain or what only the ledger writes 
   t.equal(await run(gw, "INSERT INTO audit_checkpoints (seq, hash, signed_at, jws) VALUES (1, 'h', 's', 'j')"), '42501', 'no forged checkpoint');
   t.equal(await run(gw, 'SELECT count(*) FROM audit_entries'), '42501', 'not even a read of the audit chain');
   t.equal(await run(gw, "UPDATE runner_delivered SET announced = true"), '42501', "no update of the runner's delivery ledger");
-  t.equal(await run(gw, "UPDATE console_messages SET status = 'delivered'"), '42501', "no update of the console's message index (written by the ledger)");
+  t.equal(await run(gw, "UPDATE console_meta SET value = 'x'"), '42501', "nothing of the console's own state");
   t.equal(await run(gw, 'DELETE FROM connector_state_entries'), '42501', "nothing of the connectors' state");
   t.equal(await run(gw, "INSERT INTO gateway_assertion_jti VALUES ('c', 'j1', now() + interval '5 minutes')"), 'ok', 'its own tables it writes');
   t.equal(await run(gw, "INSERT INTO document_inbox_acks (id, acked_at) VALUES ('i1', 'now')"), 'ok', 'and the inbox acknowledgements it records');
@@ -60,8 +60,9 @@ t.test('the gateway cannot write the audit chain or what only the ledger writes 
 t.test('the others reach only theirs', async (t) => {
   t.equal(await run(urls.audit, "INSERT INTO audit_checkpoints (seq, hash, signed_at, jws) VALUES (1, 'h', 's', 'j')"), 'ok', 'audit appends (its sequence granted too)');
   t.equal(await run(urls.audit, "UPDATE audit_checkpoints SET hash = 'x'"), '42501', 'audit cannot rewrite its own chain');
-  t.equal(await run(urls.audit, 'SELECT count(*) FROM gateway_messages'), '42501', 'audit reads no status store');
-  t.equal(await run(urls.console, "INSERT INTO gateway_messages (id, type, from_member, from_system, to_member, to_service, status, accepted_at) VALUES ('m', 't', 'a', 's', 'b', 'v', 'accepted', now())"), '42501', 'console cannot write message status');
+  t.equal(await run(urls.audit, 'SELECT count(*) FROM console_messages'), '42501', 'audit reads no status store');
+  t.equal(await run(urls.console, "INSERT INTO gateway_idempotency (client_id, key, body_digest, message_id, expires_at) VALUES ('c', 'k', 'd', 'm', now())"), '42501', "console cannot write the gateway's idempotency keys");
+  t.equal(await run(urls.gateway, 'SELECT count(*) FROM console_dead_letters'), '42501', "the gateway reads no dead letter");
   t.equal(await run(urls.console, "INSERT INTO audit_entries (seq, event_id, event, at, recorded_at, body, prev_hash, hash) VALUES (1, 'e', 'x', 'a', 'r', '{}', 'p', 'h')"), '42501', 'nor the audit chain');
   t.equal(await run(urls.console, "INSERT INTO console_meta (key, value) VALUES ('k', 'v')"), 'ok', 'console writes its own tables');
   t.equal(await run(urls.runner, "INSERT INTO audit_checkpoints (seq, hash, signed_at, jws) VALUES (1, 'h', 's', 'j')"), '42501', 'runner cannot write the audit chain');
@@ -71,7 +72,7 @@ t.test('the others reach only theirs', async (t) => {
 
 t.test('a service role starts on a migrated database and refuses, clearly, to migrate one', async (t) => {
   const db = await openDatabase(urls.gateway);
-  t.equal((await db.query('SELECT count(*)::int AS n FROM gateway_messages')).rows[0].n, 0, 'up to date: it opens without DDL rights');
+  t.equal((await db.query('SELECT count(*)::int AS n FROM console_messages')).rows[0].n, 0, 'up to date: it opens without DDL rights');
   await db.close();
 
   await as(server.url, (c) => c.query('CREATE DATABASE unmigrated'));

@@ -65,7 +65,7 @@ t.test('starts, migrates, survives a restart on its port and data, stops only it
   await admin.query('create database second');
   await admin.end();
   const second = await openDatabase(withDatabase(server.url, 'second'));
-  t.equal((await second.query('select * from gateway_messages')).rowCount, 0, 'tables exist');
+  t.equal((await second.query('select * from console_messages')).rowCount, 0, 'tables exist');
   await second.close();
 
   const dir = server.dataDir;

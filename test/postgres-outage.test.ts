@@ -73,6 +73,6 @@ t.test('PostgreSQL down for 10 s under load: 503 + Retry-After, recovery, nothin
   t.ok([...ids].every((id) => received.has(id)), `all ${ids.size} accepted messages delivered`);
   const last = accepted[accepted.length - 1];
   await eventually(async () => (await senders[1].status(last)).body.status === 'delivered', 60_000);
-  const { rows } = await bus.db.query<{ n: number }>('SELECT count(*) AS n FROM gateway_messages WHERE id = ANY($1::text[])', [[...ids]]);
+  const { rows } = await bus.db.query<{ n: number }>('SELECT count(*) AS n FROM console_messages WHERE id = ANY($1::text[])', [[...ids]]);
   t.equal(rows[0].n, ids.size, 'every accepted message is in the shared status table');
 });

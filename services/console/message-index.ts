@@ -6,7 +6,7 @@
 // Events may arrive out of order across restarts and redeliveries; every update here is
 // idempotent (event ids are unique) and ordered by event time, not by arrival.
 import type { Database, Queryable } from '../platform/database.js';
-import { statusAfter, type BusEvent, type MessageStatus } from '../platform/bus-events.js';
+import { acceptedStepId, statusAfter, type BusEvent, type MessageStatus } from '../platform/bus-events.js';
 import { businessFacts, familyOf } from './business-status.js';
 
 export interface MessageRow {
@@ -87,7 +87,7 @@ export function withAcceptances(events: BusEvent[]): BusEvent[] {
     const acceptedAt = ev.detail?.acceptedAt;
     if (ev.messageId && typeof acceptedAt === 'string' && Number.isFinite(Date.parse(acceptedAt))) {
       const { detail: _detail, ...routing } = ev;
-      out.push({ ...routing, id: `${ev.messageId}:accepted`, event: 'accepted', at: acceptedAt, actor: 'gateway' });
+      out.push({ ...routing, id: acceptedStepId(ev.messageId), event: 'accepted', at: acceptedAt, actor: 'gateway' });
     }
     out.push(ev);
   }

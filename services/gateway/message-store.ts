@@ -1,11 +1,19 @@
-// The gateways' shared view of message status (PostgreSQL, read by every gateway), fed from
-// lgsp.events by the ledger (services/ledger) — Kafka stays the system of record: an
-// emptied table is rebuilt by reading the topic from the beginning — plus the rows a gateway
-// writes itself when it accepts a message (read-your-writes through any gateway) and the
-// Idempotency-Key reservations. Writes from a consumed batch go in one transaction.
-import { statusAfter, type BusEvent, type MessageStatus } from '../platform/bus-events.js';
+// The gateways' view of message status and timelines: the one message read model in
+// PostgreSQL (console_messages, console_message_events — services/console/message-index.ts
+// folds events into it), which the ledger (services/ledger) feeds from lgsp.events and which
+// the operator console reads too. Kafka stays the system of record: emptied tables are rebuilt
+// by reading the topic from the beginning. A gateway adds the rows it knows first: the
+// 'accepted' step when Kafka takes a message (read-your-writes through any gateway) and the
+// events its own routes produce; plus the Idempotency-Key reservations.
+//
+// Until 2026-12-01 the gateways had tables of their own (gateway_messages,
+// gateway_message_events) holding the same facts as the console's: every delivered message was
+// written twice, a third of the bus's PostgreSQL row writes (README, Performance).
+import type { BusEvent, MessageStatus } from '../platform/bus-events.js';
 import type { Database, Queryable } from '../platform/database.js';
 import type { MessageView, MessageViews } from '../platform/gateway-module.js';
+import { applyEventsIn } from '../console/message-index.js';
+import { familyOf } from '../console/business-status.js';
 
 export type { MessageView };
 
@@ -29,111 +37,55 @@ interface MessageRow {
 /** How long an Idempotency-Key is remembered (a client retries within minutes, not days). */
 export const IDEMPOTENCY_TTL_HOURS = 24;
 
-/**
- * Writes the events' rows with `q` (a pool or one transaction's connection): one statement per
- * table for the whole batch. The gateway writes 'accepted' itself when Kafka takes the message
- * (there is no such event on the bus); any event that carries the routing fields creates the
- * message row if it is missing (a table rebuilt from lgsp.events). Every event is appended once
- * (by event id), and a newly appended event other than 'accepted' sets the status — so an
- * 'accepted' written after a later event never rolls the status back.
- */
-export async function writeEvents(q: Queryable, events: BusEvent[]): Promise<void> {
-  const withMessage = events.filter((ev) => ev.messageId);
-  if (withMessage.length === 0) return;
-  const accepted = withMessage.filter((ev) => ev.type && ev.from && ev.to);
-  if (accepted.length > 0) {
-    await q.query(
-      `INSERT INTO gateway_messages (id, type, from_member, from_system, to_member, to_service, correlation_id, status, accepted_at)
-       SELECT id, type, fm, fs, tm, ts, cid, 'accepted', at
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-           AS t(id, type, fm, fs, tm, ts, cid, at)
-       ON CONFLICT (id) DO NOTHING`,
-      [
-        accepted.map((ev) => ev.messageId),
-        accepted.map((ev) => ev.type),
-        accepted.map((ev) => ev.from!.member),
-        accepted.map((ev) => ev.from!.system),
-        accepted.map((ev) => ev.to!.member),
-        accepted.map((ev) => ev.to!.service),
-        accepted.map((ev) => ev.correlationId ?? ev.messageId),
-        accepted.map((ev) => ev.at),
-      ],
-    );
-  }
-  const { rows } = await q.query<{ event_id: string }>(
-    `INSERT INTO gateway_message_events (event_id, message_id, event, at, detail)
-     SELECT eid, mid, ev, at, det::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(eid, mid, ev, at, det, n)
-     ORDER BY n
-     ON CONFLICT (event_id) DO NOTHING
-     RETURNING event_id`,
-    [
-      withMessage.map((ev) => ev.id),
-      withMessage.map((ev) => ev.messageId),
-      withMessage.map((ev) => ev.event),
-      withMessage.map((ev) => ev.at),
-      withMessage.map((ev) => (ev.detail ? JSON.stringify(ev.detail) : null)),
-    ],
-  );
-  const fresh = new Set(rows.map((r) => r.event_id));
-  // The last status-changing event of the batch per message wins, as if applied one by one.
-  const statuses = new Map<string, MessageStatus>();
-  for (const ev of withMessage) {
-    const status = statusAfter(ev.event);
-    if (fresh.has(ev.id) && status && ev.event !== 'accepted') statuses.set(ev.messageId!, status);
-  }
-  if (statuses.size > 0) {
-    await q.query(
-      `UPDATE gateway_messages m SET status = t.status FROM unnest($1::text[], $2::text[]) AS t(id, status) WHERE m.id = t.id`,
-      [[...statuses.keys()], [...statuses.values()]],
-    );
-  }
-}
-
 export class MessageStore implements MessageViews {
   constructor(private readonly db: Database) {}
 
-  /** Events a gateway produced itself, visible at once through every gateway. */
-  record(events: BusEvent[], q: Queryable = this.db): Promise<void> {
-    return writeEvents(q, events);
+  /** Events a gateway produced itself (and its 'accepted' steps), visible at once through every gateway. */
+  async record(events: BusEvent[], q: Queryable = this.db): Promise<void> {
+    await applyEventsIn(q, events);
   }
 
   /**
-   * The 'accepted' events (messageEvent('accepted', …): routing fields, no detail) of the plain
-   * submission path, written before the message goes to Kafka (and so before its 202): one
-   * statement for the batch (one round trip and one commit, not one per table), and
-   * committed without waiting for the WAL to reach the disk — a disk flush on every 202 was the
-   * largest wait of the accept path and, under other services' commits, its tail. A PostgreSQL
-   * outage still refuses the message before Kafka sees it (the statements fail). What it trades:
-   * if the PostgreSQL server itself crashes, the rows of the last fraction of a second may be
-   * lost; their messages are on Kafka all the same, and the first outcome event (which carries
-   * the routing fields) writes the message row again, without the `accepted` timeline entry.
+   * The 'accepted' steps (acceptedStep(): routing fields) of the plain submission path, written
+   * before the message goes to Kafka (and so before its 202): one statement for the batch (one
+   * round trip and one commit, not one per table), and committed without waiting for the WAL to
+   * reach the disk — a disk flush on every 202 was the largest wait of the accept path and,
+   * under other services' commits, its tail. A PostgreSQL outage still refuses the message
+   * before Kafka sees it (the statement fails). What it trades: if the PostgreSQL server itself
+   * crashes, the rows of the last fraction of a second may be lost; their messages are on Kafka
+   * all the same, and the ledger writes the row and its 'accepted' step again from the first
+   * outcome. The row is what message-index.ts's fold makes of an 'accepted' step alone.
    */
   async recordAccepted(events: BusEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const at = events.map((ev) => new Date(ev.at).toISOString());
     // One statement, so one round trip and its own transaction; set_config(..., true) applies
     // to that transaction only (the cross join makes it run before the rows are written).
     await this.db.query(
       `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
        messages AS (
-         INSERT INTO gateway_messages (id, type, from_member, from_system, to_member, to_service, correlation_id, status, accepted_at)
-         SELECT id, type, fm, fs, tm, ts, cid, 'accepted', at
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS t(id, type, fm, fs, tm, ts, cid, at)
+         INSERT INTO console_messages (id, type, family, from_member, from_system, to_member, to_service, correlation_id,
+                                       status, status_at, accepted_at, last_event_at)
+         SELECT id, type, fam, fm, fs, tm, ts, cid, 'accepted', at, at, at
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+             AS t(id, type, fam, fm, fs, tm, ts, cid, at)
          ON CONFLICT (id) DO NOTHING
        )
-       INSERT INTO gateway_message_events (event_id, message_id, event, at, detail)
-       SELECT eid, mid, 'accepted', at, NULL
-         FROM unnest($9::text[], $1::text[], $8::text[]) WITH ORDINALITY AS t(eid, mid, at, n), async_commit
+       INSERT INTO console_message_events (event_id, message_id, event, at, actor)
+       SELECT eid, mid, 'accepted', at, 'gateway'
+         FROM unnest($10::text[], $1::text[], $9::text[]) WITH ORDINALITY AS t(eid, mid, at, n), async_commit
         ORDER BY n
        ON CONFLICT (event_id) DO NOTHING`,
       [
         events.map((ev) => ev.messageId),
         events.map((ev) => ev.type),
+        events.map((ev) => familyOf(ev.type!)),
         events.map((ev) => ev.from!.member),
         events.map((ev) => ev.from!.system),
         events.map((ev) => ev.to!.member),
         events.map((ev) => ev.to!.service),
         events.map((ev) => ev.correlationId ?? ev.messageId),
-        events.map((ev) => ev.at),
+        at,
         events.map((ev) => ev.id),
       ],
     );
@@ -142,8 +94,8 @@ export class MessageStore implements MessageViews {
   /** Undoes record() for messages Kafka did not take after all. */
   async forget(messageIds: string[]): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.query('DELETE FROM gateway_message_events WHERE message_id = ANY($1::text[])', [messageIds]);
-      await tx.query('DELETE FROM gateway_messages WHERE id = ANY($1::text[])', [messageIds]);
+      await tx.query('DELETE FROM console_message_events WHERE message_id = ANY($1::text[])', [messageIds]);
+      await tx.query('DELETE FROM console_messages WHERE id = ANY($1::text[])', [messageIds]);
     });
   }
 
@@ -151,10 +103,10 @@ export class MessageStore implements MessageViews {
     // One statement, so one snapshot: the ledger writes a status and its timeline event in one
     // transaction, and two separate reads could see the new status without its event.
     const { rows } = await this.db.query<MessageRow & { events: Array<{ event: string; at: string; detail: Record<string, unknown> | null }> }>(
-      `SELECT m.*,
-              COALESCE((SELECT json_agg(json_build_object('event', e.event, 'at', e.at, 'detail', e.detail) ORDER BY e.at, e.seq)
-                          FROM gateway_message_events e WHERE e.message_id = m.id), '[]'::json) AS events
-         FROM gateway_messages m WHERE m.id = $1`,
+      `SELECT m.id, m.type, m.from_member, m.from_system, m.to_member, m.to_service, m.correlation_id, m.status,
+              COALESCE((SELECT json_agg(json_build_object('event', e.event, 'at', e.at, 'detail', e.detail::json) ORDER BY e.at, e.seq)
+                          FROM console_message_events e WHERE e.message_id = m.id), '[]'::json) AS events
+         FROM console_messages m WHERE m.id = $1`,
       [id],
     );
     const row = rows[0];
@@ -173,7 +125,7 @@ export class MessageStore implements MessageViews {
   /** Delivery status of several messages at once (missing ids are absent from the map). */
   async statuses(ids: string[]): Promise<Map<string, MessageStatus>> {
     if (ids.length === 0) return new Map();
-    const { rows } = await this.db.query<{ id: string; status: MessageStatus }>('SELECT id, status FROM gateway_messages WHERE id = ANY($1::text[])', [ids]);
+    const { rows } = await this.db.query<{ id: string; status: MessageStatus }>('SELECT id, status FROM console_messages WHERE id = ANY($1::text[])', [ids]);
     return new Map(rows.map((r) => [r.id, r.status]));
   }
 
@@ -181,7 +133,7 @@ export class MessageStore implements MessageViews {
   async recipients(ids: string[]): Promise<Map<string, { member: string; service: string }>> {
     if (ids.length === 0) return new Map();
     const { rows } = await this.db.query<{ id: string; to_member: string; to_service: string }>(
-      'SELECT id, to_member, to_service FROM gateway_messages WHERE id = ANY($1::text[])',
+      'SELECT id, to_member, to_service FROM console_messages WHERE id = ANY($1::text[])',
       [ids],
     );
     return new Map(rows.map((r) => [r.id, { member: r.to_member, service: r.to_service }]));

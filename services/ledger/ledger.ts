@@ -1,10 +1,9 @@
 // The ledger: the one consumer of lgsp.events (and lgsp.inbox) that builds the shared read
-// models in PostgreSQL — message status and timelines every gateway serves (gateway_messages,
-// gateway_message_events), the pull inboxes (deposits, and their acknowledgement by a
-// `delivered` event with mode pull), and the operator console's message index
-// (console_messages, console_message_events), which the console follows instead of reading the
-// topic again. Gateways consume nothing: they write
-// the 'accepted' row themselves when Kafka takes a message and read the rest. The runner hosts
+// models in PostgreSQL — the message index (console_messages, console_message_events: status
+// and timeline of every message, which every gateway serves and the operator console follows
+// instead of reading the topic again) and the pull inboxes (deposits, and their
+// acknowledgement by a `delivered` event with mode pull). Gateways consume nothing: they write
+// the 'accepted' step themselves when Kafka takes a message and read the rest. The runner hosts
 // the ledger (it already holds Kafka and PostgreSQL); all runners share one consumer group, so
 // each record is applied once, and each consumed batch is one transaction. Kafka stays the
 // system of record: emptied tables are rebuilt by reading the topics from the beginning.
@@ -28,7 +27,6 @@ import type { Registry } from '../platform/registry.js';
 import { headerValue, startSignedConsumer } from '../platform/signed-consumer.js';
 import type { Topics } from '../platform/topics.js';
 import { DEPOSITED_AT_HEADER } from '../platform/bus-headers.js';
-import { writeEvents } from '../gateway/message-store.js';
 import { InboxStore, type Deposit } from '../document-exchange/inbox-store.js';
 import { applyEventsIn, withAcceptances } from '../console/message-index.js';
 import { BatchedWriter } from '../platform/batched-writer.js';
@@ -61,7 +59,6 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
     const acks = events.filter((ev) => ev.event === 'delivered' && ev.messageId && ev.detail?.mode === 'pull').map((ev) => ({ id: ev.messageId!, at: ev.at }));
     // Deposits first, so an ack applied together with its deposit finds the item.
     await opts.db.transaction(async (tx) => {
-      await writeEvents(tx, events);
       await applyEventsIn(tx, withAcceptances(events));
       await inbox.deposit(deposits, tx);
       await inbox.acknowledge(acks, tx);

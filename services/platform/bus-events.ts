@@ -59,6 +59,23 @@ export function messageEvent(
   };
 }
 
+/**
+ * The 'accepted' step of a message's timeline. It is never on the bus (the message record is
+ * the acceptance): the gateway writes it when Kafka takes the message, and the ledger derives
+ * it again from the first outcome (`detail.acceptedAt`, in case the gateway's row is missing).
+ * Both give it this id and the envelope's time, so the timeline has it once.
+ */
+export function acceptedStep(
+  envelope: Pick<Envelope, 'id' | 'type' | 'from' | 'to' | 'correlationId' | 'payloadDigest' | 'time'>,
+  detail?: Record<string, unknown>,
+): BusEvent {
+  return { ...messageEvent('accepted', envelope, 'gateway', detail), id: acceptedStepId(envelope.id), at: envelope.time };
+}
+
+export function acceptedStepId(messageId: string): string {
+  return `${messageId}:accepted`;
+}
+
 /** Status a message has after an event; events that do not change the status return null. */
 export function statusAfter(event: BusEventName): MessageStatus | null {
   switch (event) {

@@ -1,7 +1,7 @@
 // POST /v1/messages and GET /v1/messages/{id}.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { eventRecords, messageEvent, type BusEvent } from '../../platform/bus-events.js';
+import { acceptedStep, eventRecords, type BusEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
@@ -63,7 +63,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const ids = envelopes.map((e) => e.id);
     // The message record itself is the acceptance on the bus; the 'accepted' event only becomes
     // the first row of the status timeline in PostgreSQL (read-your-write through any gateway).
-    const accepted = envelopes.map((envelope) => messageEvent('accepted', envelope, 'gateway'));
+    const accepted = envelopes.map((envelope) => acceptedStep(envelope));
     const records = (extraEvents: BusEvent[]) => [
       ...envelopes.map((envelope) => ({
         topic: ctx.topics.message(envelope.to.service),

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ValidateFunction } from 'ajv';
-import { messageEvent } from '../../platform/bus-events.js';
+import { acceptedStep } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { fieldErrors } from '../../platform/problem-handler.js';
 import { SCHEMA_IDS, embeddable, type SchemaCatalogue } from '../../platform/schema-catalogue.js';
@@ -99,7 +99,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
 
     const waitSeconds = preferredWaitSeconds(req.headers.prefer);
     const pending = replies.expect(envelope.id);
-    const accepted = messageEvent('accepted', envelope, 'gateway', { requestReply: true, waitSeconds });
+    const accepted = acceptedStep(envelope, { requestReply: true, waitSeconds });
     // As for POST /v1/messages: the message record is the acceptance on the bus, and the status row
     // ('accepted', first entry of the timeline) is written first (a PostgreSQL outage refuses the request
     // before Kafka sees it), removed again if Kafka refuses.
