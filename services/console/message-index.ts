@@ -8,43 +8,6 @@
 import type { Database, Queryable } from '../platform/database.js';
 import { acceptedStepId, statusAfter, type BusEvent, type MessageStatus } from '../platform/bus-events.js';
 import { businessFacts, familyOf } from './business-status.js';
-import { prepared } from '../platform/prepared-statement.js';
-
-// The index's three writes, prepared (prepared-statement.ts): planning these statements cost
-// more than running them for a batch.
-const INSERT_EVENTS = prepared(
-  `INSERT INTO console_message_events (event_id, message_id, event, at, actor, detail)
-   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-   ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-);
-const INSERT_MESSAGES = prepared(
-  `INSERT INTO console_messages (id, type, family, from_member, from_system, to_member, to_service, correlation_id, last_event_at)
-   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-   ON CONFLICT (id) DO NOTHING`,
-);
-// The message rows' update. SET expressions read the row as it was before this statement: status and status_at (and the
-// business pair) are decided on the same old time.
-const UPDATE_MESSAGES = prepared(
-  `UPDATE console_messages m SET
-       last_event_at = GREATEST(m.last_event_at, t.last_event_at COLLATE "C"),
-       accepted_at = CASE WHEN t.accepted_at IS NOT NULL AND (m.accepted_at IS NULL OR m.accepted_at > t.accepted_at COLLATE "C") THEN t.accepted_at ELSE m.accepted_at END,
-       status = CASE WHEN t.status IS NOT NULL AND m.status_at <= t.status_at COLLATE "C" THEN t.status ELSE m.status END,
-       status_at = CASE WHEN t.status IS NOT NULL AND m.status_at <= t.status_at COLLATE "C" THEN t.status_at ELSE m.status_at END,
-       delivered_at = CASE WHEN t.delivered_at IS NOT NULL AND (m.delivered_at IS NULL OR m.delivered_at < t.delivered_at COLLATE "C") THEN t.delivered_at ELSE m.delivered_at END,
-       connector = coalesce(t.connector, m.connector),
-       attempts = CASE WHEN t.failed THEN GREATEST(m.attempts, t.attempts) ELSE m.attempts END,
-       last_reason = CASE WHEN t.failed THEN t.reason ELSE m.last_reason END,
-       business_status = CASE WHEN t.business_status IS NOT NULL AND m.business_status_at <= t.business_status_at COLLATE "C" THEN t.business_status ELSE m.business_status END,
-       business_status_at = CASE WHEN t.business_status IS NOT NULL AND m.business_status_at <= t.business_status_at COLLATE "C" THEN t.business_status_at ELSE m.business_status_at END,
-       due_at = coalesce(t.due_at, m.due_at),
-       finished_at = coalesce(t.finished_at, m.finished_at),
-       on_time = coalesce(t.on_time, m.on_time)
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::integer[], $10::text[],
-                 $11::text[], $12::text[], $13::text[], $14::text[], $15::smallint[])
-       AS t(id, last_event_at, accepted_at, status, status_at, delivered_at, connector, failed, attempts, reason,
-            business_status, business_status_at, due_at, finished_at, on_time)
-     WHERE m.id = t.id`,
-);
 
 export interface MessageRow {
   id: string;
@@ -139,7 +102,9 @@ export async function applyEventsIn(q: Queryable, events: BusEvent[]): Promise<S
   // One statement records the batch's events; only those not seen before (a redelivered
   // event was already applied) go on to update their message.
   const { rows } = await q.query<{ event_id: string }>(
-    INSERT_EVENTS,
+    `INSERT INTO console_message_events (event_id, message_id, event, at, actor, detail)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+     ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
     [
       withMessage.map((ev) => ev.id),
       withMessage.map((ev) => ev.messageId),
@@ -314,7 +279,9 @@ async function applyChanges(tx: Queryable, changes: MessageChange[]): Promise<vo
   const routed = changes.filter((c) => c.routing);
   if (routed.length > 0) {
     await tx.query(
-      INSERT_MESSAGES,
+      `INSERT INTO console_messages (id, type, family, from_member, from_system, to_member, to_service, correlation_id, last_event_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+       ON CONFLICT (id) DO NOTHING`,
       [
         routed.map((c) => c.id),
         routed.map((c) => c.routing!.type),
@@ -328,8 +295,28 @@ async function applyChanges(tx: Queryable, changes: MessageChange[]): Promise<vo
       ],
     );
   }
+  // SET expressions read the row as it was before this statement: status and status_at (and the
+  // business pair) are decided on the same old time.
   await tx.query(
-    UPDATE_MESSAGES,
+    `UPDATE console_messages m SET
+       last_event_at = GREATEST(m.last_event_at, t.last_event_at COLLATE "C"),
+       accepted_at = CASE WHEN t.accepted_at IS NOT NULL AND (m.accepted_at IS NULL OR m.accepted_at > t.accepted_at COLLATE "C") THEN t.accepted_at ELSE m.accepted_at END,
+       status = CASE WHEN t.status IS NOT NULL AND m.status_at <= t.status_at COLLATE "C" THEN t.status ELSE m.status END,
+       status_at = CASE WHEN t.status IS NOT NULL AND m.status_at <= t.status_at COLLATE "C" THEN t.status_at ELSE m.status_at END,
+       delivered_at = CASE WHEN t.delivered_at IS NOT NULL AND (m.delivered_at IS NULL OR m.delivered_at < t.delivered_at COLLATE "C") THEN t.delivered_at ELSE m.delivered_at END,
+       connector = coalesce(t.connector, m.connector),
+       attempts = CASE WHEN t.failed THEN GREATEST(m.attempts, t.attempts) ELSE m.attempts END,
+       last_reason = CASE WHEN t.failed THEN t.reason ELSE m.last_reason END,
+       business_status = CASE WHEN t.business_status IS NOT NULL AND m.business_status_at <= t.business_status_at COLLATE "C" THEN t.business_status ELSE m.business_status END,
+       business_status_at = CASE WHEN t.business_status IS NOT NULL AND m.business_status_at <= t.business_status_at COLLATE "C" THEN t.business_status_at ELSE m.business_status_at END,
+       due_at = coalesce(t.due_at, m.due_at),
+       finished_at = coalesce(t.finished_at, m.finished_at),
+       on_time = coalesce(t.on_time, m.on_time)
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::integer[], $10::text[],
+                 $11::text[], $12::text[], $13::text[], $14::text[], $15::smallint[])
+       AS t(id, last_event_at, accepted_at, status, status_at, delivered_at, connector, failed, attempts, reason,
+            business_status, business_status_at, due_at, finished_at, on_time)
+     WHERE m.id = t.id`,
     [
       changes.map((c) => c.id),
       changes.map((c) => c.lastEventAt),

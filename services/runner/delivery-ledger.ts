@@ -5,11 +5,6 @@
 // already there. Every call takes a whole chunk of messages, so a Kafka batch costs one
 // statement per step (look up, mark delivered, mark announced), not one per message.
 import type { Database } from '../platform/database.js';
-import { prepared } from '../platform/prepared-statement.js';
-
-const LOOK_UP = prepared('SELECT message_id, announced FROM runner_delivered WHERE connector = $1 AND message_id = ANY($2::text[])');
-const MARK_DELIVERED = prepared('INSERT INTO runner_delivered (connector, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING');
-const MARK_ANNOUNCED = prepared('UPDATE runner_delivered SET announced = true WHERE connector = $1 AND message_id = ANY($2::text[]) AND NOT announced');
 
 export type LedgerState = 'announced' | 'unannounced';
 
@@ -23,7 +18,7 @@ export class DeliveryLedger {
   async lookupMany(ids: string[]): Promise<Map<string, LedgerState>> {
     if (ids.length === 0) return new Map();
     const { rows } = await this.db.query<{ message_id: string; announced: boolean }>(
-      LOOK_UP,
+      'SELECT message_id, announced FROM runner_delivered WHERE connector = $1 AND message_id = ANY($2::text[])',
       [this.connector, ids],
     );
     return new Map(rows.map((r) => [r.message_id, r.announced ? 'announced' : 'unannounced']));
@@ -35,7 +30,7 @@ export class DeliveryLedger {
     // Sorted: two runners inserting overlapping chunks (just after a rebalance) lock rows in the
     // same order and cannot deadlock.
     await this.db.query(
-      MARK_DELIVERED,
+      'INSERT INTO runner_delivered (connector, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING',
       [this.connector, [...ids].sort()],
     );
   }
@@ -43,7 +38,7 @@ export class DeliveryLedger {
   async markAnnouncedMany(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.db.query(
-      MARK_ANNOUNCED,
+      'UPDATE runner_delivered SET announced = true WHERE connector = $1 AND message_id = ANY($2::text[]) AND NOT announced',
       [this.connector, [...ids].sort()],
     );
   }
