@@ -166,7 +166,7 @@ t.test('payloads and attachments are ciphertext on every topic, in the broker fi
   await t.test('a pg_dump of the bus database (every table)', async (t) => {
     const { stdout } = await promisify(execFile)(PG_DUMP!, ['--data-only', '--no-owner', bus.database.url], { maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' });
     const dump = stdout as unknown as Buffer;
-    for (const table of ['attachment_blobs', 'document_inbox', 'document_documents', 'document_history', 'console_dead_letters', 'console_messages', 'gateway_message_events', 'audit_entries']) t.ok(dump.includes(Buffer.from(`COPY public.${table} `)), `the dump holds ${table}`);
+    for (const table of ['attachment_blobs', 'document_inbox', 'document_documents', 'document_history', 'console_dead_letters', 'console_messages', 'console_message_events', 'audit_entries']) t.ok(dump.includes(Buffer.from(`COPY public.${table} `)), `the dump holds ${table}`);
     for (const [name, bytes] of markers) t.notOk(dump.includes(bytes), `no ${name} in the database`);
     t.ok(dump.includes(messageId), 'the message id is found in the dump');
   });
