@@ -1,10 +1,10 @@
 // Every bad input of DESIGN §3/§5 gets the right status and a problem+json (or OAuth2) body,
 // and nothing reaches Kafka.
 import t, { type Test } from 'tap';
-import { connect } from 'node:net';
 import { SignJWT, UnsecuredJWT, importJWK, generateKeyPair } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
 import { startTestBus } from './helpers/test-bus.js';
+import { startSlowPost } from './helpers/slow-request.js';
 import { createClientAssertion } from '../services/platform/bus-client.js';
 import { JWT_BEARER_ASSERTION } from '../services/platform/access-token.js';
 
@@ -157,9 +157,7 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
   await t.test('bodies in flight past the budget', async (t) => {
     const token = await bus.client('so-tttt-qlvb').accessToken();
     // A client announces a 4,000-byte body and sends it slowly: the gateway holds its length.
-    const slow = connect(Number(new URL(base).port), '127.0.0.1');
-    await new Promise((r) => slow.once('connect', r));
-    slow.write(`POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: 4000\r\n\r\n{`);
+    const slow = await startSlowPost(Number(new URL(base).port), '/v1/messages', { length: 4000, headers: { authorization: `Bearer ${token}` } });
     await new Promise((r) => setTimeout(r, 200));
     const body = { ...notice, payload: { subject: 'Họp', body: 'z'.repeat(2500) } };
     const busy = await post(body, { authorization: `Bearer ${token}` });

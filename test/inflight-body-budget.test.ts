@@ -2,11 +2,11 @@
 // 503 GATEWAY_BUSY (problem+json, Retry-After) before its body is read; bytes come back when a
 // response is sent and when a client drops its connection mid-body.
 import t from 'tap';
-import { connect, type Socket } from 'node:net';
 import Fastify from 'fastify';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { problemHandler } from '../services/platform/problem-handler.js';
 import { inflightBodyBudget } from '../services/gateway/inflight-body-budget.js';
+import { finishSlowPost, startSlowPost } from './helpers/slow-request.js';
 
 const BUDGET = 10 * 1024;
 
@@ -24,30 +24,6 @@ async function startApp() {
   return { app, port, held, refusals };
 }
 
-/** A POST whose headers announce `length` bytes (or a chunked body), of which only the first part is sent yet. */
-function startSlowPost(port: number, length: number, chunked = false): Promise<Socket> {
-  const headers = chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(length) };
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      const lines = Object.entries({ host: '127.0.0.1', 'content-type': 'application/json', ...headers }).map(([k, v]) => `${k}: ${v}`);
-      socket.write(`POST /v1/messages HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n${chunked ? '9\r\n' : ''}{"body":"${chunked ? '\r\n' : ''}`);
-      resolve(socket);
-    });
-    socket.on('error', reject);
-  });
-}
-
-function finishSlowPost(socket: Socket, length: number): Promise<string> {
-  return new Promise((resolve) => {
-    let answer = '';
-    socket.on('data', (d) => {
-      answer += d;
-      if (answer.includes('\r\n\r\n')) resolve(answer);
-    });
-    socket.write('x'.repeat(length - '{"body":"'.length - 2) + '"}');
-  });
-}
-
 const post = (port: number, size: number) =>
   fetch(`http://127.0.0.1:${port}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body: 'x'.repeat(size - 12) }) });
 
@@ -58,7 +34,7 @@ const eventually = async (check: () => Promise<boolean>) => {
 t.test('past the budget a request is refused before its body is read; bytes return when answered', async (t) => {
   const { app, port, held, refusals } = await startApp();
   t.teardown(() => app.close());
-  const first = await startSlowPost(port, 8 * 1024);
+  const first = await startSlowPost(port, '/v1/messages', { length: 8 * 1024 });
   await eventually(async () => (await held()) === 8 * 1024);
   t.equal(await held(), 8 * 1024, 'the announced length is held while its body arrives');
 
@@ -84,7 +60,7 @@ t.test('past the budget a request is refused before its body is read; bytes retu
 t.test('a client that drops its connection mid-body gives its bytes back', async (t) => {
   const { app, port, held } = await startApp();
   t.teardown(() => app.close());
-  const dropped = await startSlowPost(port, 9 * 1024);
+  const dropped = await startSlowPost(port, '/v1/messages', { length: 9 * 1024 });
   await eventually(async () => (await held()) === 9 * 1024);
   t.equal(await held(), 9 * 1024);
   dropped.destroy();
@@ -96,7 +72,7 @@ t.test('a client that drops its connection mid-body gives its bytes back', async
 t.test('a chunked body reserves its route limit (up to the budget); a lone oversized body still passes', async (t) => {
   const { app, port, held } = await startApp();
   t.teardown(() => app.close());
-  const chunked = await startSlowPost(port, 0, true);
+  const chunked = await startSlowPost(port, '/v1/messages', { chunked: true });
   await eventually(async () => (await held()) === BUDGET);
   t.equal(await held(), BUDGET, 'no length announced: the route limit, capped at the budget');
   t.equal((await post(port, 1024)).status, 503, 'nothing else fits beside it');

@@ -250,7 +250,7 @@ async function main(): Promise<void> {
     // Main-thread garbage collection pauses (prom-client's histogram, all kinds), ms by service:
     // what a heap setting costs in CPU, read apart from the machine's speed of the moment.
     const gcMs = async () => Object.fromEntries(Object.entries(await labelledTotals('nodejs_gc_duration_seconds_sum', 'kind', (service) => service)).map(([k, s]) => [k, s * 1000]));
-    const requestsPerMessage = (before: Record<string, number>, after: Record<string, number>, messages: number) =>
+    const perDeliveredMessage = (before: Record<string, number>, after: Record<string, number>, messages: number) =>
       Object.fromEntries(
         Object.keys(after)
           .map((api) => [api, Math.round(((after[api] - (before[api] ?? 0)) / Math.max(1, messages)) * 1000) / 1000] as const)
@@ -297,9 +297,9 @@ async function main(): Promise<void> {
       const cpuMsPerMessage = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, perMessageMs(cpuAfter[k] - cpuBefore[k])]));
       const brokerJitMsPerMessage = perMessageMs(jitMs);
       const recordsPerProduce = perProduce(producedBefore, await produced());
-      const kafkaRequestsPerMessage = requestsPerMessage(requestsBefore, await kafkaRequests(), stats.unique);
-      const databaseStatementsPerMessage = requestsPerMessage(statementsBefore, await databaseStatements(), stats.unique);
-      const gcMsPerMessage = requestsPerMessage(gcBefore, await gcMs(), stats.unique);
+      const kafkaRequestsPerMessage = perDeliveredMessage(requestsBefore, await kafkaRequests(), stats.unique);
+      const databaseStatementsPerMessage = perDeliveredMessage(statementsBefore, await databaseStatements(), stats.unique);
+      const gcMsPerMessage = perDeliveredMessage(gcBefore, await gcMs(), stats.unique);
       // Records written to and read from Kafka per delivered message, counted on the broker.
       const recordCounts = busCounts(busBefore, await settledBusSnapshot(admin, prefix));
       const recordsPerMessage = perMessage(recordCounts, stats.unique);
