@@ -15,6 +15,7 @@ import { signBatch } from './record-signing.js';
 import { PartitionPinning } from './partition-acknowledgements.js';
 import { noDelaySocketFactory } from './kafka-socket.js';
 import { countingRequests } from './kafka-request-counts.js';
+import './kafkajs-request-queue-fix.js';
 
 export interface OutgoingRecord {
   topic: string;

@@ -458,6 +458,12 @@ async function measureLatencyOnly(
     ...(kafkaPids.length > 0 ? { kafka: kafkaPids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0) } : {}),
     ...(postgresPid ? { postgres: processTreeCpuMs(postgresPid) } : {}),
   });
+  // What the stack costs with no traffic at all (polls, heartbeats, timers): at low rates this is
+  // shared among few messages and shows up as CPU per message.
+  const idleBefore = cpuOf();
+  await new Promise((resolve) => setTimeout(resolve, 10_000));
+  const idleAfter = cpuOf();
+  log(`idle CPU ms per second: ${JSON.stringify(Object.fromEntries(Object.keys(idleAfter).map((k) => [k, Math.round((idleAfter[k] - idleBefore[k]) / 10)])))}`);
   for (const rate of LATENCY_AT) {
     await resetSink(sink);
     const before = cpuOf();
