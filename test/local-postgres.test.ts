@@ -9,6 +9,7 @@ import { startLocalPostgres } from '../services/local-postgres/local-postgres.js
 import { openDatabase, isDatabaseUnavailable, DatabaseUnavailableError } from '../services/platform/database.js';
 import { MIGRATIONS_DIR } from '../services/platform/migrations.js';
 import { databaseStatementTotals } from '../services/platform/database-statement-counts.js';
+import { prepared } from '../services/platform/prepared-statement.js';
 import { databaseClientConfig } from '../services/platform/database-connection.js';
 import { withDatabase } from './helpers/test-database.js';
 
@@ -45,6 +46,17 @@ t.test('starts, migrates, survives a restart on its port and data, stops only it
   await a.query('select 1');
   await a.transaction(async (c) => c.query('select 2'));
   t.equal(sentOn('shared') - before, 4, 'one statement, then begin + statement + commit');
+
+  // A prepared statement is parsed and planned once per connection, then only executed.
+  const statement = prepared('select $1::int + 1 as n');
+  await a.transaction(async (c) => {
+    t.same((await c.query<{ n: number }>(statement, [1])).rows, [{ n: 2 }]);
+    t.same((await c.query<{ n: number }>(statement, [2])).rows, [{ n: 3 }], 'run again on the same connection');
+    const held = (await c.query<{ name: string }>('select name from pg_prepared_statements')).rows.map((r) => r.name);
+    t.same(held.filter((name) => name === statement.name), [statement.name], 'prepared once on that connection, under its name');
+  });
+  t.same((await a.query<{ n: number }>(statement, [41])).rows, [{ n: 42 }], 'and through the pool');
+  t.equal(prepared('select $1::int + 1 as n').name, statement.name, 'the same text gets the same name');
 
   await server.stopServer();
   t.notOk(alive(pid), 'stopped');

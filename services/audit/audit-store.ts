@@ -28,6 +28,7 @@ import { CompactSign } from 'jose';
 import type { BusEvent } from '../platform/bus-events.js';
 import type { SigningKey } from '../platform/keystore.js';
 import type { Database } from '../platform/database.js';
+import { prepared } from '../platform/prepared-statement.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 export const CHECKPOINT_JWS_TYPE = 'lgsp-audit-checkpoint+jws';
@@ -186,9 +187,12 @@ function isoOrThrow(value: string, name: string): string {
 // The whole batch is one parameter: a JSON array of rows, each an array in the column order
 // below. pg would escape every element of thirteen text arrays with two regular expressions per
 // value (5% of the audit's CPU, the bodies being JSON full of quotes); JSON.stringify is native.
-const INSERT_ENTRIES = `INSERT INTO audit_entries (seq, event_id, message_id, event, type, from_member, to_member, actor, at, recorded_at, body, prev_hash, hash)
+const INSERT_ENTRIES_TEXT = `INSERT INTO audit_entries (seq, event_id, message_id, event, type, from_member, to_member, actor, at, recorded_at, body, prev_hash, hash)
   SELECT (r->>0)::bigint, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, r->>10, r->>11, r->>12
   FROM jsonb_array_elements($1::jsonb) AS r`;
+const INSERT_ENTRIES = prepared(INSERT_ENTRIES_TEXT);
+/** The same insert, taking effect only while `$2` is still the chain's head. */
+const INSERT_ENTRIES_AFTER_HEAD = prepared(`${INSERT_ENTRIES_TEXT} WHERE (SELECT coalesce(max(seq), 0) FROM audit_entries) = $2`);
 
 /** Chain rows for `events` after `head`, as the JSON parameter of INSERT_ENTRIES. */
 function chainRows(head: ChainHead, events: BusEvent[], recordedAt: string): { rows: string; head: ChainHead; count: number } {
@@ -268,7 +272,7 @@ export class AuditStore {
     try {
       // Another writer's entry after our head makes max(seq) differ (nothing inserted), and one
       // racing this statement collides on seq; a redelivered event collides on event_id.
-      const { rowCount } = await this.db.query(`${INSERT_ENTRIES} WHERE (SELECT coalesce(max(seq), 0) FROM audit_entries) = $2`, [chained.rows, head.seq]);
+      const { rowCount } = await this.db.query(INSERT_ENTRIES_AFTER_HEAD, [chained.rows, head.seq]);
       if (rowCount !== chained.count) return null;
     } catch (err) {
       if (isUniqueViolation(err)) return null;

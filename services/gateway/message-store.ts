@@ -14,6 +14,7 @@ import type { Database, Queryable } from '../platform/database.js';
 import type { MessageView, MessageViews } from '../platform/gateway-module.js';
 import { applyEventsIn } from '../console/message-index.js';
 import { familyOf } from '../console/business-status.js';
+import { prepared } from '../platform/prepared-statement.js';
 
 export type { MessageView };
 
@@ -36,6 +37,24 @@ interface MessageRow {
 
 /** How long an Idempotency-Key is remembered (a client retries within minutes, not days). */
 export const IDEMPOTENCY_TTL_HOURS = 24;
+
+/** One statement for a batch of 'accepted' steps (recordAccepted), prepared: its planning cost more than its execution. */
+const RECORD_ACCEPTED = prepared(
+  `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
+  messages AS (
+    INSERT INTO console_messages (id, type, family, from_member, from_system, to_member, to_service, correlation_id,
+                                  status, status_at, accepted_at, last_event_at)
+    SELECT id, type, fam, fm, fs, tm, ts, cid, 'accepted', at, at, at
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+        AS t(id, type, fam, fm, fs, tm, ts, cid, at)
+    ON CONFLICT (id) DO NOTHING
+  )
+  INSERT INTO console_message_events (event_id, message_id, event, at, actor)
+  SELECT eid, mid, 'accepted', at, 'gateway'
+    FROM unnest($10::text[], $1::text[], $9::text[]) WITH ORDINALITY AS t(eid, mid, at, n), async_commit
+   ORDER BY n
+  ON CONFLICT (event_id) DO NOTHING`,
+);
 
 export class MessageStore implements MessageViews {
   constructor(private readonly db: Database) {}
@@ -62,20 +81,7 @@ export class MessageStore implements MessageViews {
     // One statement, so one round trip and its own transaction; set_config(..., true) applies
     // to that transaction only (the cross join makes it run before the rows are written).
     await this.db.query(
-      `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
-       messages AS (
-         INSERT INTO console_messages (id, type, family, from_member, from_system, to_member, to_service, correlation_id,
-                                       status, status_at, accepted_at, last_event_at)
-         SELECT id, type, fam, fm, fs, tm, ts, cid, 'accepted', at, at, at
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-             AS t(id, type, fam, fm, fs, tm, ts, cid, at)
-         ON CONFLICT (id) DO NOTHING
-       )
-       INSERT INTO console_message_events (event_id, message_id, event, at, actor)
-       SELECT eid, mid, 'accepted', at, 'gateway'
-         FROM unnest($10::text[], $1::text[], $9::text[]) WITH ORDINALITY AS t(eid, mid, at, n), async_commit
-        ORDER BY n
-       ON CONFLICT (event_id) DO NOTHING`,
+      RECORD_ACCEPTED,
       [
         events.map((ev) => ev.messageId),
         events.map((ev) => ev.type),

@@ -7,13 +7,17 @@ import pg from 'pg';
 import { migrateDatabase } from './migrations.js';
 import { databaseClientConfig } from './database-connection.js';
 import { countStatement } from './database-statement-counts.js';
+import type { PreparedStatement } from './prepared-statement.js';
 
 // bigint (count(*), bigserial) as JS numbers: our counters and sequence values stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
+/** A statement's text, or a statement prepared once per connection (prepared-statement.ts). */
+export type Statement = string | PreparedStatement;
+
 /** What stores need to run a statement: the pool, or one transaction's connection. */
 export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
 export interface Database extends Queryable {
@@ -130,15 +134,15 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
   let closed = false;
   const poolName = opts.separatePool ?? 'shared';
   const counting =
-    (q: Queryable) =>
-    <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => {
+    (q: pg.Pool | pg.PoolClient) =>
+    <R extends pg.QueryResultRow = pg.QueryResultRow>(statement: Statement, values?: unknown[]) => {
       countStatement(poolName);
-      return q.query<R>(text, values);
+      return typeof statement === 'string' ? q.query<R>(statement, values) : q.query<R>({ name: statement.name, text: statement.text, values });
     };
   const query = counting(entry.pool);
   return {
     pool: entry.pool,
-    query: <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => query<R>(text, values).catch(translate),
+    query: <R extends pg.QueryResultRow>(statement: Statement, values?: unknown[]) => query<R>(statement, values).catch(translate),
     async transaction(fn) {
       const client = await entry.pool.connect().catch(translate);
       let broken = false;

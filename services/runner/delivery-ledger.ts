@@ -5,6 +5,9 @@
 // already there. Every call takes a whole chunk of messages, so a Kafka batch costs one
 // statement per step (look up, mark delivered, mark announced), not one per message.
 import type { Database } from '../platform/database.js';
+import { prepared } from '../platform/prepared-statement.js';
+
+const MARK_DELIVERED = prepared('INSERT INTO runner_delivered (connector, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING');
 
 export type LedgerState = 'announced' | 'unannounced';
 
@@ -30,7 +33,7 @@ export class DeliveryLedger {
     // Sorted: two runners inserting overlapping chunks (just after a rebalance) lock rows in the
     // same order and cannot deadlock.
     await this.db.query(
-      'INSERT INTO runner_delivered (connector, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING',
+      MARK_DELIVERED,
       [this.connector, [...ids].sort()],
     );
   }
