@@ -16,7 +16,6 @@ import { PartitionPinning } from './partition-acknowledgements.js';
 import { noDelaySocketFactory } from './kafka-socket.js';
 import { countingRequests } from './kafka-request-counts.js';
 import './kafkajs-request-queue-fix.js';
-import './kafkajs-sent-request-release.js';
 
 export interface OutgoingRecord {
   topic: string;
