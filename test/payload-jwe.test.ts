@@ -6,12 +6,14 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { compactDecrypt, CompactEncrypt, generalDecrypt } from 'jose';
 import { PayloadOpener, PayloadSealer, PayloadDecryptionError, UnknownDecryptionKeyError, looksLikeCompactJwe, sealForRecipients } from '../services/platform/payload-jwe.js';
 import { sealerFor, payloadOpener } from '../services/platform/payload-keyring.js';
 import { ensureKeys, openDecryptionKeyring, privateKeyFile, rotateKeys } from '../services/platform/key-files.js';
 import { PublicKeyset } from '../services/platform/public-keyset.js';
+import { PayloadSealing } from '../services/platform/sealed-payload.js';
+import { createEnvelope, payloadDigest } from '../services/platform/envelope.js';
 
 function recipient(kid = 'r1') {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -47,6 +49,32 @@ t.test('round trip; one key agreement per session; fresh IV per record', async (
   now += 1001;
   bounded.seal('x');
   t.equal(bounded.sessions, 4, 'and at most maxAgeMs');
+});
+
+t.test('a sealed envelope carries the very text its digest covers, serialised once', async (t) => {
+  const r = recipient();
+  const sealing = new PayloadSealing(new PayloadSealer(() => ({ kid: r.kid, key: r.publicKey })), r.opener);
+  const data = { title: 'Công văn số 12', items: Array.from({ length: 50 }, (_, i) => ({ i, text: 'Nguyễn Văn A' })) };
+  const envelope = createEnvelope({ type: 'notice', from: { member: 'a', system: 'a-sys' }, to: { member: 'b', service: 'svc' }, data });
+  const stringify = JSON.stringify;
+  const serialised: unknown[] = [];
+  JSON.stringify = ((value: unknown, ...rest: []) => {
+    serialised.push(value);
+    return stringify(value, ...rest);
+  }) as typeof JSON.stringify;
+  let value: string;
+  try {
+    value = sealing.sealedEnvelope(envelope);
+  } finally {
+    JSON.stringify = stringify;
+  }
+  t.notOk(serialised.includes(data), 'the payload is not stringified again for sealing');
+  const sealed = JSON.parse(value) as { data: string; payloadDigest: string };
+  const plaintext = r.opener.open(sealed.data);
+  t.equal(payloadDigest(plaintext.toString('utf8')), envelope.payloadDigest, 'the sealed bytes are the digested bytes');
+  t.equal(sealed.payloadDigest, 'sha-256=' + createHash('sha256').update(stringify(data)).digest('base64'));
+  t.same(sealing.openEnvelope(sealed as never).data, data);
+  t.same(JSON.parse(r.opener.open(sealing.seal({ other: 1 })).toString('utf8')), { other: 1 }, 'a payload createEnvelope never saw is serialised as before');
 });
 
 t.test('tampered header, encrypted key, IV, ciphertext or tag, a wrong key and an unknown kid are refused', async (t) => {

@@ -26,6 +26,20 @@ export interface Envelope<T = unknown> {
   data: T;
 }
 
+/**
+ * The JSON text each payload object was digested from, kept by createEnvelope: sealing (or any
+ * later serialisation of the same payload) reuses it instead of stringifying the payload again
+ * (a 100 KiB payload: one serialisation per message, not two), and is then byte for byte what
+ * payloadDigest covers. Keyed weakly: an envelope's payload lives as long as the envelope. A
+ * payload is not changed after createEnvelope: its digest would no longer match it either.
+ */
+const payloadJsonText = new WeakMap<object, string>();
+
+/** The JSON of a payload: the text it was digested from when createEnvelope made it. */
+export function payloadJson(data: unknown): string {
+  return (data !== null && typeof data === 'object' && payloadJsonText.get(data)) || JSON.stringify(data);
+}
+
 /** RFC 9530 style digest of the payload's canonical JSON bytes. */
 export function payloadDigest(payloadJson: string): string {
   return 'sha-256=' + createHash('sha256').update(payloadJson).digest('base64');
@@ -62,6 +76,8 @@ export function createEnvelope<T>(input: {
   time?: Date;
 }): Envelope<T> {
   const id = input.id ?? uuidv7();
+  const json = JSON.stringify(input.data);
+  if (input.data !== null && typeof input.data === 'object') payloadJsonText.set(input.data, json);
   return {
     specversion: '1.0',
     id,
@@ -72,7 +88,7 @@ export function createEnvelope<T>(input: {
     from: input.from,
     to: input.to,
     correlationId: input.correlationId ?? id,
-    payloadDigest: payloadDigest(JSON.stringify(input.data)),
+    payloadDigest: payloadDigest(json),
     data: input.data,
   };
 }

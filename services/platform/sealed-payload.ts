@@ -7,7 +7,7 @@
 // passed through as is: the gateway always seals, so on a running bus only records older than
 // the upgrade look like that.
 import { looksLikeCompactJwe, type PayloadOpener, type PayloadSealer } from './payload-jwe.js';
-import type { Envelope } from './envelope.js';
+import { payloadJson, type Envelope } from './envelope.js';
 
 export class PayloadSealing {
   constructor(
@@ -31,7 +31,7 @@ export class PayloadSealing {
   }
 
   /** A payload as a compact JWE of its JSON (the bytes payloadDigest was computed over). */
-  seal(payload: unknown, json = JSON.stringify(payload)): string {
+  seal(payload: unknown, json = payloadJson(payload)): string {
     return this.sealer.seal(json);
   }
 
