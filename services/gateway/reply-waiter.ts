@@ -42,9 +42,14 @@ export class ReplyWaiter {
       fromBeginning: true,
       maxWaitTimeInMs: 50,
       log: ctx.log,
+      // Every gateway reads every reply but waits for few of them: the others are skipped
+      // before their signature and inclusion proof are checked (with N gateways each reply is
+      // verified once, by the gateway whose caller waits for it, not N times).
+      accept: (_topic, headers) => waiter.waiting.has(headerValue(headers, IN_REPLY_TO_HEADER) ?? ''),
       handleBatch: async (records) => {
         for (const r of records) {
           const inReplyTo = headerValue(r.headers, IN_REPLY_TO_HEADER);
+          // Still awaited (accept() let it through, but a caller may have given up since).
           if (!inReplyTo || !waiter.waiting.has(inReplyTo)) continue;
           if (!r.verification.ok) {
             waiter.log.warn({ inReplyTo, reason: r.verification.reason }, 'ignoring an unverified reply');
