@@ -210,4 +210,20 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.equal((await fetch(`${base}/readyz`)).status, 200, 'ready');
     t.match(await (await fetch(`${base}/metrics`)).text(), /lgsp_http_requests_total/);
   });
+
+  await t.test('wrong method on a real endpoint: 405 with Allow; an unknown path: 404', async (t) => {
+    for (const [method, path, allow] of [['DELETE', '/v1/messages', 'POST'], ['GET', '/v1/token', 'POST'], ['POST', '/v1/members', 'GET, HEAD']]) {
+      const res = await fetch(`${base}${path}`, { method });
+      t.equal(res.status, 405, `${method} ${path}`);
+      t.equal(res.headers.get('allow'), allow);
+      isProblem(t, res);
+      t.match(await res.json(), { code: 'METHOD_NOT_ALLOWED', status: 405 });
+    }
+    const messageId = await fetch(`${base}/v1/messages/0190a0a0-0000-7000-8000-000000000000`, { method: 'PATCH' });
+    t.equal(messageId.status, 405);
+    t.equal(messageId.headers.get('allow'), 'GET, HEAD', 'a path with a parameter');
+    const unknown = await fetch(`${base}/v1/nothing`, { method: 'POST' });
+    t.equal(unknown.status, 404);
+    t.match(await unknown.json(), { code: 'ROUTE_NOT_FOUND' });
+  });
 });

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: [413], meaning: 'The body exceeds the size limit (JSON, or edXML with its attachments).' },
   UNSUPPORTED_MEDIA_TYPE: { status: [415], meaning: 'The body has a content type the endpoint does not take.' },
   ROUTE_NOT_FOUND: { status: [404], meaning: 'No such endpoint.' },
+  METHOD_NOT_ALLOWED: { status: [405], meaning: 'The endpoint exists but not for this HTTP method; `Allow` lists the methods it takes.' },
   RATE_LIMITED: { status: [429], meaning: 'The client sent more requests than its rate limit; retry after `Retry-After` seconds.' },
   INTERNAL_ERROR: { status: [500], meaning: 'An unexpected error; logged by the service, no details returned.' },
   // Authentication and access rights

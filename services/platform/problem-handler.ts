@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { ProblemError, problems, type FieldError } from './problem.js';
 import { isDatabaseUnavailable } from './database.js';
+import { RouteMethods } from './route-methods.js';
 
 export function sendProblem(reply: FastifyReply, err: ProblemError, instance?: string): FastifyReply {
   if (err.extras.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.extras.retryAfterSeconds));
@@ -58,7 +59,16 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
     return sendProblem(reply, problem, req.url);
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, problems.notFound('ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`), req.url),
-  );
+  // Registered before any route of the service (every service registers this plugin first).
+  const routes = new RouteMethods();
+  app.addHook('onRoute', (route) => routes.add(route.url, route.method));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    const allow = routes.allowed(path);
+    if (allow.length > 0) {
+      reply.header('Allow', allow.join(', '));
+      return sendProblem(reply, problems.methodNotAllowed(`${path} does not take ${req.method}; it takes ${allow.join(', ')}`), req.url);
+    }
+    return sendProblem(reply, problems.notFound('ROUTE_NOT_FOUND', `No route ${req.method} ${path}`), req.url);
+  });
 });

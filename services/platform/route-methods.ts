@@ -1,0 +1,42 @@
+// Which methods a path answers, learnt from the routes as Fastify registers them (an onRoute
+// hook): a request for a path that exists under other methods is answered 405 with an `Allow`
+// header (RFC 9110 §15.5.6) instead of 404, so a client that used the wrong method is told so.
+// Patterns are Fastify's route syntax as used here: static segments, `:param` (optionally with
+// a regex, treated as any one segment) and a trailing `*`.
+
+const PARAM_OR_WILDCARD = /:[A-Za-z0-9_]+(?:\([^)]*\))?|\*/g;
+const REGEX_SPECIALS = /[.+?^${}()|[\]\\]/g;
+
+/** A Fastify route pattern as a regular expression over request paths. */
+export function routePattern(url: string): RegExp {
+  let source = '';
+  let last = 0;
+  for (const m of url.matchAll(PARAM_OR_WILDCARD)) {
+    source += url.slice(last, m.index).replace(REGEX_SPECIALS, '\\$&') + (m[0] === '*' ? '.*' : '[^/]+');
+    last = m.index + m[0].length;
+  }
+  source += url.slice(last).replace(REGEX_SPECIALS, '\\$&');
+  return new RegExp(`^${source}$`);
+}
+
+export class RouteMethods {
+  private readonly routes = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+
+  add(url: string, method: string | string[]): void {
+    let route = this.routes.get(url);
+    if (!route) {
+      route = { pattern: routePattern(url), methods: new Set() };
+      this.routes.set(url, route);
+    }
+    for (const m of Array.isArray(method) ? method : [method]) route.methods.add(m.toUpperCase());
+  }
+
+  /** The methods some route answers for `path` (no query string), sorted; empty when none does. */
+  allowed(path: string): string[] {
+    const methods = new Set<string>();
+    for (const route of this.routes.values()) if (route.pattern.test(path)) route.methods.forEach((m) => methods.add(m));
+    // Fastify answers HEAD wherever it answers GET.
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  }
+}
