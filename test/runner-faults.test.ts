@@ -2,7 +2,8 @@
 // failures are retried with backoff then delivered, permanent failures and exhausted retries
 // are dead-lettered with the reason, duplicates are delivered once.
 import t from 'tap';
-import { createEnvelope } from '../services/platform/envelope.js';
+import { createEnvelope, payloadDigest } from '../services/platform/envelope.js';
+import { sealerFor } from '../services/platform/payload-keyring.js';
 import { PlatformKeystore } from '../services/platform/keystore.js';
 import { signBatch } from '../services/platform/record-signing.js';
 import { topicsFor } from '../services/platform/topics.js';
@@ -42,6 +43,11 @@ t.test('runner guarantees', async (t) => {
     // A correctly signed record for one service dropped onto another service's topic.
     const misrouted = createEnvelope({ type: 'notice.send', from: { member: '000.00.12.H49', system: 'so-tttt-qlvb' }, to: { member: '000.00.00.H49', service: 'leadership-notice' }, data: { subject: 'misrouted', body: 'x' } });
     const misroutedSig = signBatch([Buffer.from(JSON.stringify(misrouted))], await bus.keys.signing('gateway', 'record'), 60);
+    // Genuinely signed and sealed for the runner, but its digest names other content (what a
+    // gateway bug would produce): the runner checks the decrypted bytes against the digest.
+    const wrongDigest = forgedEnvelope('wrong digest');
+    const wrongDigestValue = JSON.stringify({ ...wrongDigest, payloadDigest: payloadDigest(JSON.stringify({ subject: 'other', body: 'giả mạo' })), data: sealerFor(bus.keys.publicKeys, 'runner').seal(JSON.stringify(wrongDigest.data)) });
+    const wrongDigestSig = signBatch([Buffer.from(wrongDigestValue)], await bus.keys.signing('gateway', 'record'), 60);
     await producer.send({
       topic: topics.message('notice'),
       acks: -1,
@@ -50,20 +56,22 @@ t.test('runner guarantees', async (t) => {
         { value: JSON.stringify(foreignKey), headers: { 'lgsp-id': foreignKey.id, ...foreignSig[0] } },
         { value: JSON.stringify(edited), headers: { 'lgsp-id': genuine.id, ...genuineSig[0] } },
         { value: JSON.stringify(misrouted), headers: { 'lgsp-id': misrouted.id, ...misroutedSig[0] } },
+        { value: wrongDigestValue, headers: { 'lgsp-id': wrongDigest.id, ...wrongDigestSig[0] } },
         { value: 'not json at all', headers: {} },
       ],
     });
     await producer.disconnect();
 
-    const dead = await readTopic(bus.config.kafkaBrokers, topics.deadLetter('relay'), 5);
-    t.equal(dead.length, 5, 'all five dead-lettered');
+    const dead = await readTopic(bus.config.kafkaBrokers, topics.deadLetter('relay'), 6);
+    t.equal(dead.length, 6, 'all six dead-lettered');
     const reasons = dead.map((d) => d.headers['lgsp-dlq-reason']);
     t.ok(reasons.some((r) => /not signed/.test(r)), 'unsigned');
     t.ok(reasons.some((r) => /signature verification failed/.test(r)), 'foreign key');
     t.ok(reasons.some((r) => /tampered or forged/.test(r)), 'edited after signing');
     t.ok(reasons.some((r) => /addressed to service leadership-notice/.test(r)), 'misrouted');
-    const events = await readTopic(bus.config.kafkaBrokers, topics.events, 5);
-    t.equal(events.filter((a) => JSON.parse(a.value).event === 'rejected').length, 5, 'each rejection audited');
+    t.ok(reasons.some((r) => /payload digest mismatch/.test(r)), 'sealed payload not what its digest covers');
+    const events = await readTopic(bus.config.kafkaBrokers, topics.events, 6);
+    t.equal(events.filter((a) => JSON.parse(a.value).event === 'rejected').length, 6, 'each rejection audited');
     const received = bus.simulator.received.get('so-tp-qlvb') ?? [];
     t.equal(received.length, 0, 'nothing reached the destination');
     t.equal((await sender.status(genuine.id)).status, 404, 'a forged record does not create a message timeline');

@@ -12,7 +12,7 @@
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { ValidateFunction } from 'ajv';
 import { eventRecords, messageEvent, type BusEvent } from '../platform/bus-events.js';
-import { normalizeNfc, verifyPayloadDigest, type Envelope } from '../platform/envelope.js';
+import { normalizeNfc, type Envelope } from '../platform/envelope.js';
 import { replyRecord } from '../platform/reply-topic.js';
 import type { BatchingProducer, OutgoingRecord } from '../platform/kafka-transport.js';
 import type { Logger } from '../platform/logger.js';
@@ -796,12 +796,13 @@ export class ConnectorWorker {
     if (!this.deps.validateEnvelope(envelope)) throw new Rejection('record value is not a valid envelope');
     // The payload travels sealed for the runner (sealed-payload.ts); opened only now, after the
     // signature over the sealed record checked out, and only in memory on its way to the connector.
+    let digestMatches: boolean;
     try {
-      envelope = this.deps.payloads.openEnvelope(envelope);
+      ({ envelope, digestMatches } = this.deps.payloads.openEnvelopeChecked(envelope));
     } catch (err) {
       throw new Rejection(`payload cannot be decrypted: ${(err as Error).message}`);
     }
-    if (!verifyPayloadDigest(envelope)) throw new Rejection('payload digest mismatch');
+    if (!digestMatches) throw new Rejection('payload digest mismatch');
     const topicService = this.deps.topics.serviceOf(record.topic);
     if (topicService !== null && topicService !== envelope.to.service) {
       throw new Rejection(`envelope is addressed to service ${envelope.to.service} but was found on ${record.topic}`);
