@@ -27,7 +27,12 @@ export class PayloadSealing {
 
   /** Text sealText() stored; text stored before encryption as it is. */
   openText(stored: string): string {
-    return looksLikeCompactJwe(stored) ? this.opener.open(stored).toString('utf8') : stored;
+    return looksLikeCompactJwe(stored) ? this.plaintextOf(stored) : stored;
+  }
+
+  /** What a compact JWE sealed for this service holds, as text (callers have checked the shape: the test scans the whole value). */
+  private plaintextOf(jwe: string): string {
+    return this.opener.open(jwe).toString('utf8');
   }
 
   /** A payload as a compact JWE of its JSON (the bytes payloadDigest was computed over). */
@@ -37,7 +42,7 @@ export class PayloadSealing {
 
   /** The payload a seal() produced; an unsealed (legacy) payload as it is. Throws PayloadDecryptionError. */
   open<T = unknown>(data: unknown): T {
-    return (looksLikeCompactJwe(data) ? JSON.parse(this.opener.open(data).toString('utf8')) : data) as T;
+    return (looksLikeCompactJwe(data) ? JSON.parse(this.plaintextOf(data)) : data) as T;
   }
 
   /** The record value of an envelope, its payload sealed. */
@@ -54,12 +59,12 @@ export class PayloadSealing {
    */
   openEnvelopeChecked<T = unknown>(envelope: Envelope<unknown>): { envelope: Envelope<T>; digestMatches: boolean } {
     if (!looksLikeCompactJwe(envelope.data)) return { envelope: envelope as Envelope<T>, digestMatches: verifyPayloadDigest(envelope) };
-    const plaintext = this.opener.open(envelope.data).toString('utf8');
+    const plaintext = this.plaintextOf(envelope.data);
     return { envelope: { ...envelope, data: JSON.parse(plaintext) as T }, digestMatches: payloadDigest(plaintext) === envelope.payloadDigest };
   }
 
   /** An envelope read from the bus or a store, its payload opened. */
   openEnvelope<T = unknown>(envelope: Envelope<unknown>): Envelope<T> {
-    return looksLikeCompactJwe(envelope.data) ? { ...envelope, data: this.open<T>(envelope.data) } : (envelope as Envelope<T>);
+    return looksLikeCompactJwe(envelope.data) ? { ...envelope, data: JSON.parse(this.plaintextOf(envelope.data)) as T } : (envelope as Envelope<T>);
   }
 }
