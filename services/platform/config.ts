@@ -71,6 +71,12 @@ export interface BusConfig extends KafkaSettings {
    */
   runnerFetchMinBytes: number;
   runnerFetchMaxWaitMs: number;
+  /**
+   * While records keep coming, the runner's next fetch waits up to this long for a batch
+   * (0 = never): a few milliseconds of latency at moderate rates for one fetch, one ledger
+   * round and one outcome produce per window instead of per record (kafkajs-fetch-window.ts).
+   */
+  runnerFetchWindowMs: number;
   checkpointIntervalMs: number;
   /** Largest total size of one document package's attachments (edoc.send). */
   attachmentMaxBytes: number;
@@ -127,6 +133,7 @@ const DEFAULTS: BusConfig = {
   offsetCommitIntervalMs: 1000,
   runnerFetchMinBytes: 1,
   runnerFetchMaxWaitMs: 100,
+  runnerFetchWindowMs: 10,
   checkpointIntervalMs: 10_000,
   attachmentMaxBytes: 20 * 1024 * 1024,
   connectorDirs: [],
@@ -174,6 +181,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_OFFSET_COMMIT_INTERVAL_MS: 'offsetCommitIntervalMs',
   LGSP_RUNNER_FETCH_MIN_BYTES: 'runnerFetchMinBytes',
   LGSP_RUNNER_FETCH_MAX_WAIT_MS: 'runnerFetchMaxWaitMs',
+  LGSP_RUNNER_FETCH_WINDOW_MS: 'runnerFetchWindowMs',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
   LGSP_ATTACHMENT_MAX_BYTES: 'attachmentMaxBytes',
   LGSP_CONNECTOR_DIRS: 'connectorDirs',
@@ -223,6 +231,7 @@ const configSchema = {
     offsetCommitIntervalMs: { type: 'integer', minimum: 0, maximum: 60_000 },
     runnerFetchMinBytes: { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 },
     runnerFetchMaxWaitMs: { type: 'integer', minimum: 1, maximum: 1000 },
+    runnerFetchWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },
     attachmentMaxBytes: { type: 'integer', minimum: 1024, maximum: 512 * 1024 * 1024 },
     connectorDirs: { type: 'array', items: { type: 'string', minLength: 1 } },

@@ -3,6 +3,7 @@
 // offsets are committed only after the handler has finished, so a crash re-delivers rather
 // than loses (at-least-once; consumers dedupe by id).
 import { retryTopicCreation } from './kafka-transport.js';
+import { setFetchWindow, type FetchWindow } from './kafkajs-fetch-window.js';
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { RecordVerifier, VerifyResult } from './record-signing.js';
 import type { Logger } from './logger.js';
@@ -54,6 +55,11 @@ export interface SignedConsumerOptions {
   minBytes?: number;
   maxWaitTimeInMs?: number;
   /**
+   * While records keep coming, wait up to this long for a batch before the next fetch returns
+   * (kafkajs-fetch-window.ts); after an empty fetch, minBytes and maxWaitTimeInMs apply again.
+   */
+  fetchWindow?: FetchWindow;
+  /**
    * How long the group waits for a member that stopped heartbeating (default 30 s). A consumer
    * whose standby must take over quickly after a crash (the audit leader) asks for less.
    */
@@ -77,6 +83,7 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
   /** Periodic commit: the next offset to read of each partition handled since the last commit. */
   const handled = new Map<string, { topic: string; partition: number; offset: string }>();
   let commitTimer: NodeJS.Timeout | null = null;
+  setFetchWindow(opts.groupId, opts.fetchWindow ?? null);
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,

@@ -67,8 +67,8 @@ export interface WorkerDeps {
   concurrency: number;
   /** Offsets are committed at most this often (ms; 0 = after every published batch of outcomes). */
   commitIntervalMs?: number;
-  /** Fetch shaping (config runnerFetchMinBytes / runnerFetchMaxWaitMs); kafkajs-level defaults when absent. */
-  fetch?: { minBytes: number; maxWaitTimeInMs: number };
+  /** Fetch shaping (config runnerFetchMinBytes / runnerFetchMaxWaitMs / runnerFetchWindowMs); kafkajs-level defaults when absent. */
+  fetch?: { minBytes: number; maxWaitTimeInMs: number; windowMs?: number };
   /** Opens payloads sealed for the runner; seals inbox deposits and replies for the gateway. */
   payloads: PayloadSealing;
   /** Claim-check store for attachments (ctx.readAttachment). */
@@ -130,6 +130,8 @@ const MAX_PENDING = 5000;
 const RESUME_BELOW = 0.8;
 /** After a failed outcome flush (Kafka unavailable), try again after this long. */
 const FLUSH_RETRY_MS = 1000;
+/** A fetch window ends early once the broker holds this much: at full load a fetch returns at once. */
+const FETCH_WINDOW_MIN_BYTES = 256 * 1024;
 /** A fetched batch whose ledger lookup failed (PostgreSQL unavailable) is looked up again after this long. */
 const LOOKUP_RETRY_MS = 1000;
 
@@ -264,6 +266,7 @@ export class ConnectorWorker {
       partitionsConsumedConcurrently: this.deps.partitionsConsumedConcurrently,
       minBytes: this.deps.fetch?.minBytes,
       maxWaitTimeInMs: this.deps.fetch?.maxWaitTimeInMs,
+      fetchWindow: this.deps.fetch?.windowMs ? { ms: this.deps.fetch.windowMs, minBytes: FETCH_WINDOW_MIN_BYTES } : undefined,
       // Offsets are committed here, up to the lowest record not yet finished.
       autoCommit: false,
       handleBatch: (records, control) => this.take(records, control),

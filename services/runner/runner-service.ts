@@ -185,7 +185,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     partitionsConsumedConcurrently: config.topicPartitions,
     concurrency: config.deliveryConcurrency,
     commitIntervalMs: config.offsetCommitIntervalMs,
-    fetch: { minBytes: config.runnerFetchMinBytes, maxWaitTimeInMs: config.runnerFetchMaxWaitMs },
+    fetch: { minBytes: config.runnerFetchMinBytes, maxWaitTimeInMs: config.runnerFetchMaxWaitMs, windowMs: config.runnerFetchWindowMs },
     payloads,
     attachments,
     observeDelivered: (envelope) => deliveryLatency.observe({ connector: name, type: envelope.type }, Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000),

@@ -460,14 +460,32 @@ async function measureLatencyOnly(
   });
   // What the stack costs with no traffic at all (polls, heartbeats, timers): at low rates this is
   // shared among few messages and shows up as CPU per message.
+  // Kafka requests and PostgreSQL statements by service: at moderate rates a batch holds one
+  // message or few, so what each process sends per batch is what a message costs.
+  const roundTrips = async (): Promise<Record<string, number>> => {
+    const totals: Record<string, number> = {};
+    for (const p of processes.filter((q) => q.name !== 'sink')) {
+      const text = await (await fetch(`${p.url}/metrics`)).text();
+      for (const m of text.matchAll(/^(lgsp_kafka_requests_total|lgsp_db_statements_total)\{([^}]*)\} (\S+)$/gm)) {
+        const label = /(?:api|pool)="([^"]+)"/.exec(m[2])?.[1] ?? 'unknown';
+        const key = `${p.name} ${m[1] === 'lgsp_db_statements_total' ? 'sql' : 'kafka'} ${label}`;
+        totals[key] = (totals[key] ?? 0) + Number(m[3]);
+      }
+    }
+    return totals;
+  };
   const idleBefore = cpuOf();
+  const idleRoundTripsBefore = await roundTrips();
   await new Promise((resolve) => setTimeout(resolve, 10_000));
   const idleAfter = cpuOf();
+  const idleRoundTripsAfter = await roundTrips();
+  log(`idle Kafka requests and SQL statements per second, by service: ${Object.entries(idleRoundTripsAfter).map(([key, n]) => `${key} ${Math.round((n - (idleRoundTripsBefore[key] ?? 0)) / 10)}`).join(', ')}`);
   log(`idle CPU ms per second: ${JSON.stringify(Object.fromEntries(Object.keys(idleAfter).map((k) => [k, Math.round((idleAfter[k] - idleBefore[k]) / 10)])))}`);
   for (const rate of LATENCY_AT) {
     await resetSink(sink);
     const before = cpuOf();
     const commitsBefore = await offsetCommits();
+    const roundTripsBefore = await roundTrips();
     log(`latency at ${rate}/s (open loop, 1 KiB)`);
     const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
     const { stats } = await drain(sink, accepted.allOk, 30_000);
@@ -475,6 +493,11 @@ async function measureLatencyOnly(
     const commits = (await offsetCommits()) - commitsBefore;
     const cpu = Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(((after[k] - before[k]) / Math.max(1, stats.unique)) * 1000) / 1000]));
     log(`  accept p50/p99/p99.9 ${accepted.latencyMs.p50}/${accepted.latencyMs.p99}/${accepted.latencyMs.p999} ms; end-to-end p50/p99/p99.9/max ${stats.e2eMs.p50}/${stats.e2eMs.p99}/${stats.e2eMs.p999}/${stats.e2eMs.max} ms; delivered ${stats.unique}/${accepted.allOk}, duplicates ${stats.duplicates}`);
+    const roundTripsAfter = await roundTrips();
+    const perMessageRoundTrips = Object.entries(roundTripsAfter)
+      .map(([key, n]) => [key, Math.round(((n - (roundTripsBefore[key] ?? 0)) / Math.max(1, stats.unique)) * 1000) / 1000] as const)
+      .filter(([, n]) => n >= 0.01);
+    log(`  Kafka requests and SQL statements per message, by service: ${perMessageRoundTrips.map(([key, n]) => `${key} ${n}`).join(', ')}`);
     log(`  CPU ms per message: ${JSON.stringify(cpu)}; offset commit records per message ${Math.round((commits / Math.max(1, stats.unique)) * 1000) / 1000}${kafkaPids.length > 0 ? '' : ' (shared broker: all its groups)'}`);
   }
   await admin.disconnect();

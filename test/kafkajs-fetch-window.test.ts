@@ -1,0 +1,87 @@
+// kafkajs-fetch-window.ts on a real broker: after a fetch that brought records, the next fetch
+// waits for a batch (up to the window); after an empty one the consumer's own settings apply
+// again, so a lone record on a quiet topic still arrives at once. Fetch durations are read from
+// kafkajs's request events: with the window off no fetch lasts longer than maxWaitTimeInMs.
+import t from 'tap';
+import { createRequire } from 'node:module';
+import type { Consumer } from 'kafkajs';
+import { patchedConsumerGroupFetch, setFetchWindow } from '../services/platform/kafkajs-fetch-window.js';
+import { testKafka } from './helpers/test-kafka.js';
+
+const require = createRequire(import.meta.url);
+const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup.js') as { prototype: { fetch: unknown } };
+const MAX_WAIT_MS = 100;
+const WINDOW_MS = 600;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+t.test('kafkajs uses the patched fetch', async (t) => {
+  t.equal(ConsumerGroup.prototype.fetch, patchedConsumerGroupFetch);
+});
+
+async function watchedConsumer(t: { teardown(fn: () => unknown): void }, groupId: string, topic: string, windowMs: number) {
+  const kafka = testKafka(groupId);
+  setFetchWindow(groupId, windowMs > 0 ? { ms: windowMs, minBytes: 1024 * 1024 } : null);
+  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: MAX_WAIT_MS, minBytes: 1 });
+  const fetches: { at: number; ms: number }[] = [];
+  consumer.on(consumer.events.REQUEST, (e) => {
+    if (e.payload.apiName === 'Fetch') fetches.push({ at: Date.now(), ms: e.payload.duration });
+  });
+  const received: { value: string; at: number }[] = [];
+  await consumer.connect();
+  t.teardown(async () => {
+    setFetchWindow(groupId, null);
+    await consumer.disconnect();
+  });
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let joined!: () => void;
+  const joinedGroup = new Promise<void>((resolve) => (joined = resolve));
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  await consumer.run({ eachMessage: async ({ message }) => void received.push({ value: message.value!.toString(), at: Date.now() }) });
+  await joinedGroup;
+  return { fetches, received };
+}
+
+async function produceOne(topic: string, value: string): Promise<number> {
+  const producer = testKafka('fetch-window-producer').producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: [{ value }] });
+    return Date.now();
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check() && Date.now() < end) await sleep(20);
+}
+
+for (const windowMs of [WINDOW_MS, 0]) {
+  t.test(windowMs > 0 ? 'with a window: one long fetch after records, short polls otherwise' : 'without a window: every fetch ends by maxWaitTimeInMs', async (t) => {
+    const suffix = `${windowMs}-${Date.now()}`;
+    const topic = `fetch-window-${suffix}`;
+    const admin = testKafka('fetch-window-admin').admin();
+    await admin.connect();
+    t.teardown(() => admin.disconnect());
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const { fetches, received } = await watchedConsumer(t, `fetch-window-group-${suffix}`, topic, windowMs);
+    await sleep(500);
+    const quietFetches = fetches.length;
+    t.ok(fetches.every((f) => f.ms < MAX_WAIT_MS + 300), 'idle polls last maxWaitTimeInMs');
+
+    const sentAt = await produceOne(topic, 'first');
+    await until(() => received.length === 1, 5000);
+    t.equal(received[0]?.value, 'first');
+    // A lone record on a quiet topic is not held by the window.
+    t.ok(received[0].at - sentAt < WINDOW_MS - 100, `lone record arrived ${received[0].at - sentAt} ms after its produce`);
+    const afterFirst = received[0].at;
+    await sleep(WINDOW_MS + 600);
+    const long = fetches.slice(quietFetches).filter((f) => f.at > afterFirst && f.ms >= WINDOW_MS - 100);
+    if (windowMs > 0) t.equal(long.length, 1, `exactly one fetch waited for a batch after the record: ${fetches.slice(quietFetches).map((f) => `${f.at - afterFirst}:${f.ms}`).join(", ")}`);
+    else t.equal(long.length, 0, 'no fetch waited past maxWaitTimeInMs');
+    // Back to short polls once a fetch came back empty.
+    const latest = fetches.slice(-3);
+    t.ok(latest.every((f) => f.ms < MAX_WAIT_MS + 300), `polls back to ${MAX_WAIT_MS} ms: ${latest.map((f) => f.ms).join(', ')}`);
+  });
+}
