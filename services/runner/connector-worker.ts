@@ -366,7 +366,12 @@ export class ConnectorWorker {
       this.lookingUp++;
       if (parks) this.countQueuedParked(work, 1);
     }
-    if (!this.lookupRunning) void this.lookUpAndDispatch();
+    if (!this.lookupRunning) {
+      // Started after this turn of the event loop: kafkajs hands the batches of every partition
+      // of one fetch over in the same turn, and they go in one statement instead of one each.
+      this.lookupRunning = true;
+      setImmediate(() => void this.lookUpAndDispatch());
+    }
     while (!this.hasRoom() && control.isRunning() && !this.abort.signal.aborted) {
       await new Promise<void>((r) => {
         const timer = setTimeout(r, 1000);
@@ -612,6 +617,9 @@ export class ConnectorWorker {
    */
   private async flushLoop(): Promise<void> {
     try {
+      // Deliveries whose answers came in the same turn of the event loop go in one produce (their
+      // ledger marks already share one statement: DeliveredMarker flushes on the next turn too).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       while (this.finished.length > 0) {
         const batch = this.finished;
         this.finished = [];
