@@ -3,13 +3,13 @@
 // nothing it goes back to the consumer's own settings (minBytes 1: a lone record goes at once).
 //
 // Why: on this product's machine kind (a 2-vCPU VM) a process that wakes from idle pays about
-// 0.18 ms of CPU per wake-up whatever it then does (measured: an empty 5 ms timer, 0.18 ms per
-// tick; a loopback round trip, 0.37 ms for both ends), and an empty kafkajs fetch about 1 ms. At
-// moderate rates every record used to be its own fetch, its own ledger statements, its own
-// outcome produce and its own wake-ups of the broker and PostgreSQL: the runner spent 3–3.6 ms of
-// CPU per 1 KiB message at 150 msg/s against 1.0 at full load. A window of a few milliseconds
-// turns that into one round of each per window; at full load the backlog exceeds minBytes and
-// the broker answers at once, so nothing changes there.
+// 0.18 ms of CPU per wake-up whatever it then does (test/bench/wakeup-cost.ts: an empty timer
+// tick 0.18 ms, a loopback round trip 0.37 ms for both ends), and an empty kafkajs fetch about
+// 1.5 ms. At moderate rates every record was its own fetch, and its own round of ledger
+// statements and outcome produce behind it: the runner spent 3–3.6 ms of CPU per 1 KiB message at
+// 150 msg/s against 1.0 at full load. With a 10 ms window the runner's fetches per message
+// halved there (README, Performance); at full load the backlog exceeds minBytes and the broker
+// answers at once, so nothing changes.
 //
 // kafkajs reads `minBytes` and `maxWaitTime` from its ConsumerGroup on every fetch but has no API
 // to change them, so ConsumerGroup.prototype.fetch is wrapped (the CommonJS instance kafkajs
