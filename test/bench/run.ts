@@ -458,8 +458,6 @@ async function measureLatencyOnly(
     ...(kafkaPids.length > 0 ? { kafka: kafkaPids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0) } : {}),
     ...(postgresPid ? { postgres: processTreeCpuMs(postgresPid) } : {}),
   });
-  // What the stack costs with no traffic at all (polls, heartbeats, timers): at low rates this is
-  // shared among few messages and shows up as CPU per message.
   // Kafka requests and PostgreSQL statements by service: at moderate rates a batch holds one
   // message or few, so what each process sends per batch is what a message costs.
   const roundTrips = async (): Promise<Record<string, number>> => {
@@ -474,12 +472,14 @@ async function measureLatencyOnly(
     }
     return totals;
   };
+  // What the stack costs with no traffic at all (polls, heartbeats, timers): at low rates this is
+  // shared among few messages and shows up as CPU per message.
   const idleBefore = cpuOf();
   const idleRoundTripsBefore = await roundTrips();
   await new Promise((resolve) => setTimeout(resolve, 10_000));
   const idleAfter = cpuOf();
   const idleRoundTripsAfter = await roundTrips();
-  log(`idle Kafka requests and SQL statements per second, by service: ${Object.entries(idleRoundTripsAfter).map(([key, n]) => `${key} ${Math.round((n - (idleRoundTripsBefore[key] ?? 0)) / 10)}`).join(', ')}`);
+  log(`idle Kafka requests and SQL statements per second, by service: ${Object.entries(idleRoundTripsAfter).map(([key, n]) => [key, Math.round((n - (idleRoundTripsBefore[key] ?? 0)) / 10)] as const).filter(([, perSecond]) => perSecond > 0).map(([key, perSecond]) => `${key} ${perSecond}`).join(', ')}`);
   log(`idle CPU ms per second: ${JSON.stringify(Object.fromEntries(Object.keys(idleAfter).map((k) => [k, Math.round((idleAfter[k] - idleBefore[k]) / 10)])))}`);
   for (const rate of LATENCY_AT) {
     await resetSink(sink);
