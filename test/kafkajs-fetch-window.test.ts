@@ -23,7 +23,7 @@ t.test('kafkajs uses the patched fetch', async (t) => {
 
 async function watchedConsumer(t: { teardown(fn: () => unknown): void }, groupId: string, topic: string, windowMs: number) {
   const kafka = testKafka(groupId);
-  setFetchWindow(groupId, windowMs > 0 ? { ms: windowMs, minBytes: 1024 * 1024 } : null);
+  setFetchWindow(groupId, windowMs > 0 ? { ms: windowMs, minBytes: 1024 * 1024 } : null, { minBytes: 1, maxWaitTimeInMs: MAX_WAIT_MS });
   const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: MAX_WAIT_MS, minBytes: 1 });
   const fetches: { at: number; ms: number }[] = [];
   consumer.on(consumer.events.REQUEST, (e) => {
@@ -32,7 +32,7 @@ async function watchedConsumer(t: { teardown(fn: () => unknown): void }, groupId
   const received: { value: string; at: number }[] = [];
   await consumer.connect();
   t.teardown(async () => {
-    setFetchWindow(groupId, null);
+    setFetchWindow(groupId, null, { minBytes: 1, maxWaitTimeInMs: MAX_WAIT_MS });
     await consumer.disconnect();
   });
   await consumer.subscribe({ topic, fromBeginning: true });

@@ -30,10 +30,10 @@ interface ConsumerGroupInternals {
   fetch(nodeId: number): Promise<Array<{ isEmpty(): boolean }>>;
 }
 
+/** A window and the consumer's own settings, which apply again after an empty fetch. */
 interface WindowState {
   window: FetchWindow;
-  /** The consumer's own settings, restored after an empty fetch. */
-  idle: { minBytes: number; maxWaitTime: number } | null;
+  idle: { minBytes: number; maxWaitTime: number };
 }
 
 const require = createRequire(import.meta.url);
@@ -44,7 +44,6 @@ const originalFetch = ConsumerGroup.prototype.fetch;
 ConsumerGroup.prototype.fetch = async function fetchWithWindow(this: ConsumerGroupInternals, nodeId: number) {
   const state = windows.get(this.groupId);
   if (!state) return originalFetch.call(this, nodeId);
-  state.idle ??= { minBytes: this.minBytes, maxWaitTime: this.maxWaitTime };
   const batches = await originalFetch.call(this, nodeId);
   const busy = batches.some((b) => !b.isEmpty());
   this.minBytes = busy ? Math.max(state.idle.minBytes, state.window.minBytes) : state.idle.minBytes;
@@ -52,10 +51,13 @@ ConsumerGroup.prototype.fetch = async function fetchWithWindow(this: ConsumerGro
   return batches;
 };
 
-/** Gives every consumer of `groupId` in this process a fetch window (null or ms 0: none). */
-export function setFetchWindow(groupId: string, window: FetchWindow | null): void {
+/**
+ * Gives every consumer of `groupId` in this process a fetch window (null or ms 0: none); `idle`
+ * is what the consumer was created with, restored after an empty fetch.
+ */
+export function setFetchWindow(groupId: string, window: FetchWindow | null, idle: { minBytes: number; maxWaitTimeInMs: number }): void {
   if (!window || window.ms <= 0) windows.delete(groupId);
-  else windows.set(groupId, { window, idle: null });
+  else windows.set(groupId, { window, idle: { minBytes: idle.minBytes, maxWaitTime: idle.maxWaitTimeInMs } });
 }
 
 /** The patched method, for a test that checks kafkajs still calls it. */

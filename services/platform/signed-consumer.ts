@@ -83,14 +83,14 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
   /** Periodic commit: the next offset to read of each partition handled since the last commit. */
   const handled = new Map<string, { topic: string; partition: number; offset: string }>();
   let commitTimer: NodeJS.Timeout | null = null;
-  setFetchWindow(opts.groupId, opts.fetchWindow ?? null);
+  const fetchShape = { minBytes: opts.minBytes ?? 1, maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 100 };
+  setFetchWindow(opts.groupId, opts.fetchWindow ?? null, fetchShape);
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
     sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 5)),
-    maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 100,
-    minBytes: opts.minBytes ?? 1,
+    ...fetchShape,
     // A broker outage must not end consumption for good: kafkajs restarts the consumer after
     // any crash (it waits out the retry backoff first), and the group resumes from committed
     // offsets, so nothing is skipped.

@@ -464,7 +464,6 @@ export class ConnectorWorker {
    * from the committed offset.
    */
   private async lookUpAndDispatch(): Promise<void> {
-    this.lookupRunning = true;
     try {
       while (this.toLookUp.length > 0 && !this.abort.signal.aborted) {
         const batch = this.toLookUp.filter((w) => w.work.generation === this.generation);

@@ -102,6 +102,19 @@ async function drain(sink: ServiceProcess, expected: number, timeoutMs: number):
   return { stats, drainMs: Date.now() - started };
 }
 
+/** A labelled counter of every bus service's /metrics (the sink's apart), summed into `keyOf(service, label)`. */
+async function labelledMetricTotals(processes: ServiceProcess[], metric: string, label: string, keyOf: (service: string, value: string) => string): Promise<Record<string, number>> {
+  const totals: Record<string, number> = {};
+  for (const p of processes.filter((q) => q.name !== 'sink')) {
+    const text = await (await fetch(`${p.url}/metrics`)).text();
+    for (const m of text.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+      const key = keyOf(p.name, new RegExp(`${label}="([^"]+)"`).exec(m[1])?.[1] ?? 'unknown');
+      totals[key] = (totals[key] ?? 0) + Number(m[2]);
+    }
+  }
+  return totals;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   let kafka: LocalKafka | null = null;
@@ -230,17 +243,7 @@ async function main(): Promise<void> {
           }),
         ),
       );
-    // A labelled counter of every bus service's /metrics, summed into `keyOf(service, label)`.
-    const labelledTotals = async (metric: string, label: string, keyOf: (service: string, value: string) => string) => {
-      const totals: Record<string, number> = {};
-      for (const p of processes.filter((q) => q.name !== 'sink')) {
-        for (const m of (await metricsText(p)).matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
-          const key = keyOf(p.name, new RegExp(`${label}="([^"]+)"`).exec(m[1])?.[1] ?? 'unknown');
-          totals[key] = (totals[key] ?? 0) + Number(m[2]);
-        }
-      }
-      return totals;
-    };
+    const labelledTotals = (metric: string, label: string, keyOf: (service: string, value: string) => string) => labelledMetricTotals(processes, metric, label, keyOf);
     // Kafka requests the bus services sent, by API, summed over services: the broker works per
     // request far more than per record.
     const kafkaRequests = () => labelledTotals('lgsp_kafka_requests_total', 'api', (_service, api) => api);
@@ -460,18 +463,10 @@ async function measureLatencyOnly(
   });
   // Kafka requests and PostgreSQL statements by service: at moderate rates a batch holds one
   // message or few, so what each process sends per batch is what a message costs.
-  const roundTrips = async (): Promise<Record<string, number>> => {
-    const totals: Record<string, number> = {};
-    for (const p of processes.filter((q) => q.name !== 'sink')) {
-      const text = await (await fetch(`${p.url}/metrics`)).text();
-      for (const m of text.matchAll(/^(lgsp_kafka_requests_total|lgsp_db_statements_total)\{([^}]*)\} (\S+)$/gm)) {
-        const label = /(?:api|pool)="([^"]+)"/.exec(m[2])?.[1] ?? 'unknown';
-        const key = `${p.name} ${m[1] === 'lgsp_db_statements_total' ? 'sql' : 'kafka'} ${label}`;
-        totals[key] = (totals[key] ?? 0) + Number(m[3]);
-      }
-    }
-    return totals;
-  };
+  const roundTrips = async (): Promise<Record<string, number>> => ({
+    ...(await labelledMetricTotals(processes, 'lgsp_kafka_requests_total', 'api', (service, api) => `${service} kafka ${api}`)),
+    ...(await labelledMetricTotals(processes, 'lgsp_db_statements_total', 'pool', (service, pool) => `${service} sql ${pool}`)),
+  });
   // What the stack costs with no traffic at all (polls, heartbeats, timers): at low rates this is
   // shared among few messages and shows up as CPU per message.
   const idleBefore = cpuOf();
