@@ -5,7 +5,7 @@
 import t from 'tap';
 import { createRequire } from 'node:module';
 import type { Consumer } from 'kafkajs';
-import { patchedConsumerGroupFetch, setFetchWindow } from '../services/platform/kafkajs-fetch-window.js';
+import { patchedConsumerGroupFetch, setFetchPacing, setFetchWindow, wakeFetches } from '../services/platform/kafkajs-fetch-window.js';
 import { ensureTopics } from '../services/platform/kafka-transport.js';
 import { testKafka } from './helpers/test-kafka.js';
 
@@ -88,3 +88,60 @@ for (const windowMs of [WINDOW_MS, 0]) {
     t.ok(latest.every((f) => f.ms < LONG_MS), `polls back to ${MAX_WAIT_MS} ms: ${latest.map((f) => f.ms).join(', ')}`);
   });
 }
+
+// Pacing: while the group is idle its fetches are spaced out (one per interval instead of one per
+// maxWaitTimeInMs); wakeFetches starts the next one at once, and a record produced after the wake
+// arrives as quickly as without pacing.
+t.test('pacing: idle fetches spaced out, a wake fetches at once', async (t) => {
+  const suffix = `pacing-${Date.now()}`;
+  const topic = `fetch-pacing-${suffix}`;
+  const groupId = `fetch-pacing-group-${suffix}`;
+  const INTERVAL_MS = 2000;
+  const admin = testKafka('fetch-pacing-admin').admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  await ensureTopics(admin, [topic], 1);
+  let idle = true;
+  setFetchPacing(groupId, { isIdle: () => idle, idleIntervalMs: INTERVAL_MS });
+  const kafka = testKafka(groupId);
+  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: MAX_WAIT_MS, minBytes: 1 });
+  const fetches: number[] = [];
+  consumer.on(consumer.events.REQUEST, (e) => {
+    if (e.payload.apiName === 'Fetch') fetches.push(Date.now());
+  });
+  const received: { value: string; at: number }[] = [];
+  await consumer.connect();
+  t.teardown(async () => {
+    setFetchPacing(groupId, null);
+    await consumer.disconnect();
+  });
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let joined!: () => void;
+  const joinedGroup = new Promise<void>((resolve) => (joined = resolve));
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  await consumer.run({ eachMessage: async ({ message }) => void received.push({ value: message.value!.toString(), at: Date.now() }) });
+  await joinedGroup;
+
+  // Idle: about one fetch per interval (without pacing this would be ~3 s / 100 ms = 30).
+  const idleFrom = Date.now();
+  await sleep(3 * INTERVAL_MS);
+  const idleFetches = fetches.filter((at) => at >= idleFrom).length;
+  t.ok(idleFetches >= 1 && idleFetches <= 4, `idle for ${3 * INTERVAL_MS} ms: ${idleFetches} fetches`);
+
+  // Somebody waits now: the held fetch goes at once and the record produced next arrives promptly.
+  idle = false;
+  const wokenAt = Date.now();
+  wakeFetches(groupId);
+  await until(() => fetches.some((at) => at >= wokenAt), INTERVAL_MS);
+  t.ok(fetches.some((at) => at >= wokenAt && at - wokenAt < INTERVAL_MS / 2), `a fetch ${Math.min(...fetches.filter((at) => at >= wokenAt)) - wokenAt} ms after the wake`);
+  const sentAt = await produceOne(topic, 'awaited');
+  await until(() => received.length === 1, 5000);
+  t.equal(received[0]?.value, 'awaited');
+  t.ok(received[0].at - sentAt < INTERVAL_MS / 2, `record arrived ${received[0].at - sentAt} ms after its produce`);
+
+  // Not idle: fetches follow each other at maxWaitTimeInMs again.
+  const busyFrom = Date.now();
+  await sleep(1000);
+  const busyFetches = fetches.filter((at) => at >= busyFrom).length;
+  t.ok(busyFetches >= 4, `not idle for 1 s: ${busyFetches} fetches`);
+});

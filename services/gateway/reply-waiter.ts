@@ -10,6 +10,7 @@ import type { Logger } from '../platform/logger.js';
 import { busRecordVerifier } from '../platform/record-writers.js';
 import { IN_REPLY_TO_HEADER, ensureReplyTopic, replyTopicName, type ReplyValue } from '../platform/reply-topic.js';
 import { headerValue, startSignedConsumer } from '../platform/signed-consumer.js';
+import { wakeFetches } from '../platform/kafkajs-fetch-window.js';
 import type { GatewayContext } from './gateway-context.js';
 
 export interface PendingReply {
@@ -17,14 +18,24 @@ export interface PendingReply {
   cancel(): void;
 }
 
+/**
+ * How far apart the reply consumer's fetches are while none of this gateway's callers waits for a
+ * reply (a caller who starts waiting ends the pause at once, before its request is produced).
+ */
+const IDLE_FETCH_INTERVAL_MS = 1000;
+
 export class ReplyWaiter {
   private readonly waiting = new Map<string, (reply: ReplyValue) => void>();
   private consumer: Consumer | null = null;
 
-  private constructor(private readonly log: Logger) {}
+  private constructor(
+    private readonly log: Logger,
+    /** One group per gateway process: each instance must see every reply. */
+    private readonly groupId: string,
+  ) {}
 
   static async start(ctx: GatewayContext): Promise<ReplyWaiter> {
-    const waiter = new ReplyWaiter(ctx.log);
+    const waiter = new ReplyWaiter(ctx.log, `${ctx.topics.prefix}lgsp-gateway-replies-${randomUUID()}`);
     const kafka = createKafka('lgsp-gateway-replies', ctx.config, 'gateway', ctx.log);
     const admin = kafka.admin();
     await admin.connect();
@@ -35,14 +46,16 @@ export class ReplyWaiter {
     }
     waiter.consumer = await startSignedConsumer({
       kafka,
-      // One group per gateway process: each instance must see every reply.
-      groupId: `${ctx.topics.prefix}lgsp-gateway-replies-${randomUUID()}`,
+      groupId: waiter.groupId,
       topics: [replyTopicName(ctx.topics)],
       verifier: busRecordVerifier(ctx.publicKeys, ctx.topics),
       fromBeginning: true,
       // 500 ms (fewer idle fetches) was measured and reverted: at full 1 KiB load the bus
       // accepted 452–568 msg/s with it against 711–746 with 50 (README, Performance).
       maxWaitTimeInMs: 50,
+      // With no caller waiting, one fetch a second instead of twenty: an idle gateway's largest
+      // cost was this loop (and the broker's side of it).
+      fetchPacing: { isIdle: () => waiter.waiting.size === 0, idleIntervalMs: IDLE_FETCH_INTERVAL_MS },
       log: ctx.log,
       // Every gateway reads every reply but waits for few of them: the others are skipped
       // before their signature and inclusion proof are checked (with N gateways each reply is
@@ -82,6 +95,9 @@ export class ReplyWaiter {
       this.waiting.delete(messageId);
       resolve(reply);
     });
+    // The reply consumer may be pausing between fetches: it fetches again now, before the
+    // request is even produced, so the reply finds a fetch waiting for it.
+    wakeFetches(this.groupId);
     return { promise, cancel: () => this.waiting.delete(messageId) };
   }
 

@@ -3,7 +3,7 @@
 // offsets are committed only after the handler has finished, so a crash re-delivers rather
 // than loses (at-least-once; consumers dedupe by id).
 import { retryTopicCreation } from './kafka-transport.js';
-import { setFetchWindow, type FetchWindow } from './kafkajs-fetch-window.js';
+import { setFetchPacing, setFetchWindow, type FetchPacing, type FetchWindow } from './kafkajs-fetch-window.js';
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { RecordVerifier, VerifyResult } from './record-signing.js';
 import type { Logger } from './logger.js';
@@ -59,6 +59,8 @@ export interface SignedConsumerOptions {
    * (kafkajs-fetch-window.ts); after an empty fetch, minBytes and maxWaitTimeInMs apply again.
    */
   fetchWindow?: FetchWindow;
+  /** Spaces out the fetches while the records are not needed (kafkajs-fetch-window.ts); wakeFetches(groupId) ends a wait. */
+  fetchPacing?: FetchPacing;
   /**
    * How long the group waits for a member that stopped heartbeating (default 30 s). A consumer
    * whose standby must take over quickly after a crash (the audit leader) asks for less.
@@ -85,6 +87,7 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
   let commitTimer: NodeJS.Timeout | null = null;
   const fetchShape = { minBytes: opts.minBytes ?? 1, maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 100 };
   setFetchWindow(opts.groupId, opts.fetchWindow ?? null, fetchShape);
+  setFetchPacing(opts.groupId, opts.fetchPacing ?? null);
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
@@ -133,6 +136,8 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
   const disconnect = consumer.disconnect.bind(consumer);
   consumer.disconnect = async () => {
     stopped = true;
+    // A fetch held by pacing goes now, so the stop does not wait out its interval.
+    setFetchPacing(opts.groupId, null);
     // What was handled since the last periodic commit is not read again after a clean stop.
     if (periodicCommit) await commitHandled();
     await disconnect();
