@@ -58,3 +58,56 @@ t.test('a failed flush fails only its own writers; the next flush goes on', asyn
   await t.resolves(second);
   t.same(flushes, [[1], [2]]);
 });
+
+t.test("one caller's bad item fails that caller alone when the error says so", async (t) => {
+  const flushes: number[][] = [];
+  const dataError = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+  const writer = new BatchedWriter<number>(async (items) => {
+    flushes.push(items);
+    if (items.includes(13)) throw dataError;
+  }, { failsAlone: (err) => (err as { code?: string }).code === '22021' });
+  const results = await Promise.allSettled([writer.write([1]), writer.write([13]), writer.write([2, 3])]);
+  t.same(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'], 'only the caller with the bad item fails');
+  t.equal((results[1] as PromiseRejectedResult).reason, dataError);
+  t.same(flushes, [[1, 13, 2, 3], [1], [13], [2, 3]], 'the batch, then each caller alone');
+
+  // Any other error (the database is down) still fails the whole batch at once.
+  const down = new BatchedWriter<number>(async () => {
+    throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+  }, { failsAlone: (err) => (err as { code?: string }).code === '22021' });
+  const all = await Promise.allSettled([down.write([1]), down.write([2])]);
+  t.same(all.map((r) => r.status), ['rejected', 'rejected']);
+});
+
+t.test('an idle writer with a linger waits for company; a busy one does not', async (t) => {
+  const flushes: { items: number[]; at: number }[] = [];
+  const gates: Array<() => void> = [];
+  const writer = new BatchedWriter<number>(async (items) => {
+    flushes.push({ items, at: Date.now() });
+    await new Promise<void>((r) => gates.push(r));
+  }, { lingerMs: 50 });
+  const until = async (check: () => boolean) => {
+    while (!check()) await new Promise((r) => setTimeout(r, 2));
+  };
+  const start = Date.now();
+  const first = writer.write([1]);
+  await new Promise((r) => setTimeout(r, 10));
+  const second = writer.write([2]);
+  await until(() => flushes.length === 1);
+  t.same(flushes[0].items, [1, 2], 'writes within the linger share a flush');
+  t.ok(flushes[0].at - start >= 45, `the idle writer waited ${flushes[0].at - start} ms`);
+  gates.shift()!();
+  await Promise.all([first, second]);
+  // Written while a flush runs: flushed as soon as that one ends, not a linger later.
+  const third = writer.write([3]);
+  await until(() => flushes.length === 2);
+  const fourth = writer.write([4]);
+  await new Promise((r) => setTimeout(r, 5));
+  const releasedAt = Date.now();
+  gates.shift()!();
+  await until(() => flushes.length === 3);
+  t.same(flushes.map((f) => f.items), [[1, 2], [3], [4]]);
+  t.ok(flushes[2].at - releasedAt < 40, `flushed ${flushes[2].at - releasedAt} ms after the previous flush ended`);
+  gates.shift()!();
+  await Promise.all([third, fourth]);
+});

@@ -73,6 +73,17 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const badGrant = await tokenRequest({ grant_type: 'password' }, basic(legacy.clientId, legacy.clientSecret));
     t.equal(badGrant.status, 400);
     t.match(await badGrant.json(), { error: 'unsupported_grant_type' });
+
+    // An assertion id PostgreSQL cannot store (it is kept for replay detection): refused as an
+    // OAuth error, not a 500.
+    const nulJti = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: creds.kid }).setIssuer(creds.clientId).setSubject(creds.clientId)
+      .setAudience(base).setJti('jti\u0000x').setExpirationTime('1m').sign(key);
+    const nulJtiRes = await withAssertion(nulJti);
+    t.equal(nulJtiRes.status, 401, 'jti with U+0000');
+    t.match(await nulJtiRes.json(), { error: 'invalid_client', error_description: /jti/ });
+    const nulForm = await tokenRequest({ grant_type: 'client_credentials', client_id: 'x\u0000' });
+    t.equal(nulForm.status, 400, 'form field with U+0000');
+    t.match(await nulForm.json(), { error: 'invalid_request', error_description: /client_id/ });
   });
 
   await t.test('message submission', async (t) => {
@@ -206,9 +217,45 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.match(meta, { issuer: base, token_endpoint: tokenUrl, token_endpoint_auth_methods_supported: ['private_key_jwt', 'client_secret_basic'] });
     const openapi = await (await fetch(`${base}/openapi.json`)).json();
     t.ok(openapi.paths['/v1/messages'], 'OpenAPI documents /v1/messages');
+    t.same(Object.keys(openapi.paths['/v1/messages'].post.requestBody.content).sort(), ['application/json', 'application/xml', 'text/xml'], 'POST /v1/messages: JSON and edXML bodies');
+    t.ok(openapi.paths['/v1/attachments'].post.requestBody.content['application/octet-stream'], 'POST /v1/attachments: raw bytes');
     t.equal((await fetch(`${base}/docs`, { redirect: 'follow' })).status, 200, '/docs served');
     t.equal((await fetch(`${base}/readyz`)).status, 200, 'ready');
     t.match(await (await fetch(`${base}/metrics`)).text(), /lgsp_http_requests_total/);
+  });
+
+  await t.test('text PostgreSQL or UTF-8 cannot carry: 400 for that request alone', async (t) => {
+    const sender = bus.client('so-tttt-qlvb');
+    const other = bus.client('so-tp-qlvb');
+    const auth = { authorization: `Bearer ${await sender.accessToken()}` };
+    const otherAuth = { authorization: `Bearer ${await other.accessToken()}` };
+    // The bad requests race ordinary ones from another client: those share the accepted-rows
+    // statement, and must not fail with them.
+    const [nul, surrogate, ...ordinary] = await Promise.all([
+      post({ ...notice, correlationId: 'poison\u0000x' }, auth),
+      post({ ...notice, correlationId: 'x\ud800y' }, auth),
+      ...Array.from({ length: 8 }, () => post(notice, otherAuth)),
+    ]);
+    for (const [res, field] of [[nul, 'correlationId'], [surrogate, 'correlationId']] as const) {
+      t.equal(res.status, 400);
+      isProblem(t, res);
+      t.match(await res.json(), { code: 'VALIDATION_FAILED', errors: [{ field }] });
+    }
+    t.same(ordinary.map((r) => r.status), Array(8).fill(202), "another client's requests are accepted meanwhile");
+    const deep = await post({ ...notice, payload: { ...notice.payload, x: JSON.parse(`${'['.repeat(300)}${']'.repeat(300)}`) } }, auth);
+    t.equal(deep.status, 400, 'absurdly nested payload');
+    t.match(await deep.json(), { code: 'VALIDATION_FAILED', errors: [{ message: /nest deeper/ }] });
+    const nulId = await fetch(`${base}/v1/messages/a%00b`, { headers: auth });
+    t.equal(nulId.status, 400, 'U+0000 in a path parameter');
+    isProblem(t, nulId);
+    const badUrl = await fetch(`${base}/v1/messages/%FF`, { headers: auth });
+    t.equal(badUrl.status, 400, 'a URL that does not decode to UTF-8');
+    isProblem(t, badUrl);
+    const noToken = await fetch(`${base}/v1/members`);
+    t.equal(noToken.status, 401);
+    t.equal(noToken.headers.get('www-authenticate'), 'Bearer realm="lgsp"');
+    const missingDoc = await fetch(`${base}/docs/static/nope.js`);
+    t.equal(missingDoc.status, 404, 'a missing file under /docs is a 404, not a 405');
   });
 
   await t.test('wrong method on a real endpoint: 405 with Allow; an unknown path: 404', async (t) => {

@@ -22,7 +22,7 @@ import { topicsFor, type Topics } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
 import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
-import { problemHandler } from '../platform/problem-handler.js';
+import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { problems } from '../platform/problem.js';
 import { openDatabase, type Database } from '../platform/database.js';
@@ -202,7 +202,7 @@ const eventsQuerySchema = {
     from: { ...TIME_BOUND, description: 'Event time lower bound, inclusive (ISO 8601; a bare date is UTC midnight)' },
     to: { ...TIME_BOUND, description: 'Event time upper bound, exclusive (ISO 8601; a bare date is UTC midnight)' },
     limit: { type: 'integer', minimum: 1, maximum: MAX_QUERY_LIMIT, default: DEFAULT_QUERY_LIMIT },
-    before: { type: 'integer', minimum: 1, description: 'Cursor: nextBefore of the previous page' },
+    before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Cursor: nextBefore of the previous page' },
   },
 };
 
@@ -218,6 +218,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
   const app = Fastify({
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.maxBodyBytes,
+    frameworkErrors,
     logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
     trustProxy: false,
     // An unknown (e.g. misspelt) filter must be an error, not silently dropped: an auditor

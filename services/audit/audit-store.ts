@@ -29,6 +29,7 @@ import type { BusEvent } from '../platform/bus-events.js';
 import type { SigningKey } from '../platform/keystore.js';
 import type { Database } from '../platform/database.js';
 import { prepared } from '../platform/prepared-statement.js';
+import { textProblem } from '../platform/text-guard.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 export const CHECKPOINT_JWS_TYPE = 'lgsp-audit-checkpoint+jws';
@@ -87,6 +88,18 @@ export function indexedColumns(ev: BusEvent): {
   };
 }
 
+/** The string fields of an event that become indexed columns (indexedColumns), for the text check. */
+function indexedText(ev: Record<string, unknown>): Record<string, unknown> {
+  return {
+    id: ev.id,
+    messageId: ev.messageId,
+    type: ev.type,
+    actor: ev.actor,
+    from: (ev.from as { member?: unknown } | undefined)?.member,
+    to: (ev.to as { member?: unknown } | undefined)?.member,
+  };
+}
+
 const EVENT_NAME = /^[a-z][a-z_]{0,63}$/;
 const MAX_ID_LENGTH = 200;
 
@@ -115,6 +128,11 @@ export function auditEventProblem(value: unknown): string | null {
   if (ev.detail !== undefined && (ev.detail === null || typeof ev.detail !== 'object' || Array.isArray(ev.detail))) {
     return 'detail must be an object';
   }
+  // The indexed columns are PostgreSQL text: a value it cannot hold would fail the whole batch's
+  // statement, again and again. (The body is stored as JSON text, where such characters are escaped.)
+  const columns = indexedText(ev);
+  const unstorable = textProblem(columns);
+  if (unstorable) return `${unstorable.field} ${unstorable.message}`;
   return null;
 }
 

@@ -18,7 +18,7 @@ import { AccessTokenVerifier } from '../platform/access-token.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
-import { problemHandler } from '../platform/problem-handler.js';
+import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
 import { ConsoleStore } from './console-store.js';
 import { openDatabase, type Database } from '../platform/database.js';
 import { FlowMonitor } from './flow-monitor.js';
@@ -196,6 +196,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       trustProxy: false,
       logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
       ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+      frameworkErrors,
     });
     app.removeContentTypeParser('text/plain');
     await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });

@@ -5,7 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { problemHandler } from '../platform/problem-handler.js';
+import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
 import { problems } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
@@ -16,7 +16,7 @@ import { messageRoutes } from './routes/messages.js';
 import { directoryRoutes } from './routes/directory.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { requestRoutes } from './routes/requests.js';
-import { messageTypeComponents, messageTypeIndex } from './openapi-message-types.js';
+import { messageTypeComponents, messageTypeIndex, withModuleRequestBodies } from './openapi-message-types.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
 
 export async function buildGatewayApp(ctx: GatewayContext, modules: readonly GatewayModule[], metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
@@ -27,6 +27,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
     bodyLimit: ctx.config.maxBodyBytes,
     trustProxy: false,
+    frameworkErrors,
   });
   // Route schemas are validated by the catalogue's ajv (draft 2020-12, formats), the same
   // instance that validates payloads, so one set of rules applies everywhere.
@@ -49,6 +50,8 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
       servers: [{ url: ctx.config.issuer }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }, schemas: messageTypeComponents(ctx.catalogue) },
     },
+    // Bodies the modules' own parsers take (edXML, attachment bytes) beside the JSON ones.
+    transformObject: (document) => ('openapiObject' in document ? withModuleRequestBodies(document.openapiObject, modules) : document.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

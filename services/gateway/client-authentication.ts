@@ -5,11 +5,14 @@ import type { Registry, SystemClient } from '../platform/registry.js';
 import { SecretCheckBusy, SecretVerifier } from '../platform/secret-hash.js';
 import type { Database } from '../platform/database.js';
 import { JWT_BEARER_ASSERTION } from '../platform/access-token.js';
+import { textProblem } from '../platform/text-guard.js';
 
 /** Asymmetric algorithms only: never `none`, never HMAC with a public key. */
 export const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
 const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 const CLOCK_SKEW_SECONDS = 30;
+/** Longest assertion id kept for replay detection (ids are UUIDs or similar in practice). */
+const MAX_JTI_LENGTH = 256;
 
 export class OAuthError extends Error {
   constructor(
@@ -100,7 +103,12 @@ export class ClientAuthenticator {
     if ((payload.exp as number) - now > MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
       throw new OAuthError('invalid_client', `client_assertion must expire within ${MAX_ASSERTION_LIFETIME_SECONDS} s`);
     }
-    if (!(await this.replayCache.claim(clientId, String(payload.jti), payload.exp as number))) {
+    // The jti is stored (single use across gateways): it must be text PostgreSQL can hold.
+    const jti = payload.jti;
+    if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH || textProblem(jti)) {
+      throw new OAuthError('invalid_client', `client_assertion jti must be a string of 1 to ${MAX_JTI_LENGTH} characters of well-formed Unicode without U+0000`);
+    }
+    if (!(await this.replayCache.claim(clientId, jti, payload.exp as number))) {
       throw new OAuthError('invalid_client', 'client_assertion was already used (jti replay)');
     }
     return client;

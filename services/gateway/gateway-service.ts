@@ -18,7 +18,7 @@ import { AccessTokenVerifier } from '../platform/access-token.js';
 import { createMetricsRegistry } from '../platform/service-health.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
 import type { BusEvent } from '../platform/bus-events.js';
-import { openDatabase } from '../platform/database.js';
+import { isDataError, openDatabase } from '../platform/database.js';
 import { instanceId as resolveInstanceId } from '../platform/instance-id.js';
 import { BatchedWriter } from '../platform/batched-writer.js';
 import { MessageStore } from './message-store.js';
@@ -105,7 +105,9 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     topics,
     db,
     store,
-    acceptedRows: new BatchedWriter<BusEvent>((events) => store.recordAccepted(events)),
+    // Requests from different clients share a statement: one client's value PostgreSQL refuses
+    // fails that client's request alone.
+    acceptedRows: new BatchedWriter<BusEvent>((events) => store.recordAccepted(events), { failsAlone: isDataError }),
     clientAuth: new ClientAuthenticator(() => registry, [config.issuer, `${config.issuer}/v1/token`], new AssertionReplayCache(db)),
     tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),

@@ -4,6 +4,7 @@
 // schemas are JSON Schema 2020-12, which OpenAPI 3.1 takes as is; only their internal
 // references are re-rooted under the component (#/$defs/x → #/components/schemas/<type>/$defs/x).
 import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
+import type { GatewayModule } from '../platform/gateway-module.js';
 
 function reroot(value: unknown, base: string): unknown {
   if (Array.isArray(value)) return value.map((v) => reroot(v, base));
@@ -38,4 +39,20 @@ export function messageTypeIndex(catalogue: SchemaCatalogue): string {
     .sort((a, b) => a.type.localeCompare(b.type))
     .map((info) => `- \`${info.type}\` (${info.connector})${info.description ? `: ${info.description}` : ''} — payload schema \`#/components/schemas/${info.type}\``)
     .join('\n');
+}
+
+type OpenApiDocument = { paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, unknown>; required?: boolean } }>> };
+
+/** The OpenAPI document with the request bodies the modules declare (openapiRequestBodies) added to their operations. */
+export function withModuleRequestBodies<T>(document: T, modules: readonly GatewayModule[]): T {
+  const paths = (document as OpenApiDocument).paths ?? {};
+  for (const module of modules) {
+    for (const [operation, bodies] of Object.entries(module.openapiRequestBodies ?? {})) {
+      const [method, path] = operation.split(' ');
+      const op = paths[path]?.[method.toLowerCase()];
+      if (!op) continue;
+      op.requestBody = { ...op.requestBody, required: true, content: { ...op.requestBody?.content, ...bodies } };
+    }
+  }
+  return document;
 }

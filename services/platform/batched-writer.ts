@@ -6,16 +6,34 @@
 // and commit) to PostgreSQL. Items written while a flush runs are never added to it, so a flush
 // that reads (a lookup) always started after every question it answers was asked. Each caller
 // gets the flush's result (e.g. the rows found for the whole batch).
+//
+// One caller's bad item must not fail the others batched with it: when a flush fails with an
+// error `failsAlone` says belongs to an item (e.g. a value PostgreSQL refuses), each caller's
+// items are flushed again on their own, and only the callers whose own flush fails see an error.
+export interface BatchedWriterOptions {
+  /** Whether a failed flush may have failed for one caller's items only (then each is retried alone). */
+  failsAlone?: (err: unknown) => boolean;
+  /** An idle writer waits this long for more writes before it flushes (default 0: the next turn). */
+  lingerMs?: number;
+}
+
 export class BatchedWriter<T, R = void> {
   private pending: { items: T[]; resolve: (result: R) => void; reject: (err: unknown) => void }[] = [];
   private flushing = false;
 
-  constructor(private readonly flush: (items: T[]) => Promise<R>) {}
+  constructor(
+    private readonly flush: (items: T[]) => Promise<R>,
+    private readonly opts: BatchedWriterOptions = {},
+  ) {}
 
   write(items: T[]): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       // While a flush runs, the drain loop takes these next; otherwise the first write of a turn starts one.
-      if (this.pending.push({ items, resolve, reject }) === 1 && !this.flushing) setImmediate(() => void this.drain());
+      if (this.pending.push({ items, resolve, reject }) === 1 && !this.flushing) {
+        const linger = this.opts.lingerMs ?? 0;
+        if (linger > 0) setTimeout(() => void this.drain(), linger);
+        else setImmediate(() => void this.drain());
+      }
     });
   }
 
@@ -30,11 +48,22 @@ export class BatchedWriter<T, R = void> {
           const result = await this.flush(batch.flatMap((b) => b.items));
           for (const b of batch) b.resolve(result);
         } catch (err) {
-          for (const b of batch) b.reject(err);
+          if (batch.length > 1 && this.opts.failsAlone?.(err)) await this.flushEachAlone(batch);
+          else for (const b of batch) b.reject(err);
         }
       }
     } finally {
       this.flushing = false;
+    }
+  }
+
+  private async flushEachAlone(batch: BatchedWriter<T, R>['pending']): Promise<void> {
+    for (const b of batch) {
+      try {
+        b.resolve(await this.flush(b.items));
+      } catch (err) {
+        b.reject(err);
+      }
     }
   }
 }

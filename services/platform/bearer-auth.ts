@@ -1,6 +1,6 @@
 // Bearer-token authentication for API routes: verifies the platform access token and puts the
 // caller on the request. Routes opt in with `config: { auth: true }` or a role list.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AccessTokenVerifier, Caller } from './access-token.js';
 import type { Role } from './registry.js';
@@ -16,23 +16,35 @@ declare module 'fastify' {
   }
 }
 
+/** The realm named in WWW-Authenticate challenges. */
+const BEARER_REALM = 'lgsp';
+
 export function hasAnyRole(caller: Caller, roles: Role[]): boolean {
   return roles.some((r) => caller.roles.includes(r));
 }
 
 export const bearerAuth = fp(async function bearerAuth(app: FastifyInstance, opts: { verifier: AccessTokenVerifier }) {
   app.decorateRequest('caller', null);
-  app.addHook('onRequest', async (req: FastifyRequest) => {
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const cfg = req.routeOptions.config;
     if (!cfg?.auth && !cfg?.roles) return;
     const header = req.headers.authorization;
-    if (!header) throw problems.unauthenticated('Send an access token from POST /v1/token as "Authorization: Bearer <token>"');
+    // Every 401 says which scheme to use (RFC 9110 §11.6.1) and, when a token was sent, that it
+    // was refused (RFC 6750 §3); the details stay in the problem body.
+    if (!header) {
+      reply.header('WWW-Authenticate', `Bearer realm="${BEARER_REALM}"`);
+      throw problems.unauthenticated('Send an access token from POST /v1/token as "Authorization: Bearer <token>"');
+    }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw problems.invalidToken('The Authorization header must use the Bearer scheme');
+    const refused = (detail: string) => {
+      reply.header('WWW-Authenticate', `Bearer realm="${BEARER_REALM}", error="invalid_token"`);
+      return problems.invalidToken(detail);
+    };
+    if (!match) throw refused('The Authorization header must use the Bearer scheme');
     try {
       req.caller = await opts.verifier.verify(match[1]);
     } catch (err) {
-      throw problems.invalidToken((err as Error).message);
+      throw refused((err as Error).message);
     }
     if (cfg.roles && !hasAnyRole(req.caller, cfg.roles)) {
       throw problems.forbidden('ROLE_REQUIRED', `This operation requires one of the roles: ${cfg.roles.join(', ')}`);

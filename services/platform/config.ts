@@ -77,6 +77,13 @@ export interface BusConfig extends KafkaSettings {
    * round and one outcome produce per window instead of per record (kafkajs-fetch-window.ts).
    */
   runnerFetchWindowMs: number;
+  /**
+   * How long the runner lets the outcomes of deliveries that finish close together gather
+   * before it marks them in its ledger (one statement) and publishes them (one produce), when
+   * nothing is being published already (0 = the next turn of the event loop). Deliveries are not
+   * held: only their `delivered` status and offset commits come this much later.
+   */
+  runnerOutcomeWindowMs: number;
   checkpointIntervalMs: number;
   /** Largest total size of one document package's attachments (edoc.send). */
   attachmentMaxBytes: number;
@@ -134,6 +141,7 @@ const DEFAULTS: BusConfig = {
   runnerFetchMinBytes: 1,
   runnerFetchMaxWaitMs: 100,
   runnerFetchWindowMs: 10,
+  runnerOutcomeWindowMs: 10,
   checkpointIntervalMs: 10_000,
   attachmentMaxBytes: 20 * 1024 * 1024,
   connectorDirs: [],
@@ -182,6 +190,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_RUNNER_FETCH_MIN_BYTES: 'runnerFetchMinBytes',
   LGSP_RUNNER_FETCH_MAX_WAIT_MS: 'runnerFetchMaxWaitMs',
   LGSP_RUNNER_FETCH_WINDOW_MS: 'runnerFetchWindowMs',
+  LGSP_RUNNER_OUTCOME_WINDOW_MS: 'runnerOutcomeWindowMs',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
   LGSP_ATTACHMENT_MAX_BYTES: 'attachmentMaxBytes',
   LGSP_CONNECTOR_DIRS: 'connectorDirs',
@@ -232,6 +241,7 @@ const configSchema = {
     runnerFetchMinBytes: { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 },
     runnerFetchMaxWaitMs: { type: 'integer', minimum: 1, maximum: 1000 },
     runnerFetchWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
+    runnerOutcomeWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },
     attachmentMaxBytes: { type: 'integer', minimum: 1024, maximum: 512 * 1024 * 1024 },
     connectorDirs: { type: 'array', items: { type: 'string', minLength: 1 } },

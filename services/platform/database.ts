@@ -48,6 +48,16 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return typeof e.message === 'string' && UNAVAILABLE_NODE.test(e.message);
 }
 
+/**
+ * An error about the values a statement carried (SQLSTATE class 22, data exception: e.g. a
+ * character PostgreSQL text cannot hold, a number out of range), not about the database: the
+ * same statement without the offending values would have succeeded.
+ */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
 function translate(err: unknown): never {
   throw isDatabaseUnavailable(err) && !(err instanceof DatabaseUnavailableError) ? new DatabaseUnavailableError(err) : err;
 }

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: { status: [400], meaning: 'The request or the payload does not match its JSON Schema; `errors` lists the failing fields.' },
   PAYLOAD_TOO_LARGE: { status: [413], meaning: 'The body exceeds the size limit (JSON, or edXML with its attachments).' },
   UNSUPPORTED_MEDIA_TYPE: { status: [415], meaning: 'The body has a content type the endpoint does not take.' },
+  URI_TOO_LONG: { status: [414], meaning: 'A path segment of the URL is longer than the service accepts.' },
   ROUTE_NOT_FOUND: { status: [404], meaning: 'No such endpoint.' },
   METHOD_NOT_ALLOWED: { status: [405], meaning: 'The endpoint exists but not for this HTTP method; `Allow` lists the methods it takes.' },
   RATE_LIMITED: { status: [429], meaning: 'The client sent more requests than its rate limit; retry after `Retry-After` seconds.' },

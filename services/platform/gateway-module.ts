@@ -66,4 +66,9 @@ export interface GatewayModule {
    * an onClose hook of `app`.
    */
   register(app: FastifyInstance, host: GatewayModuleHost): Promise<SubmissionHook[]>;
+  /**
+   * Request bodies the module's content-type parsers take that the routes' JSON schemas do not
+   * describe, for the OpenAPI document: by operation ("POST /v1/messages"), media type → schema.
+   */
+  openapiRequestBodies?: Record<string, Record<string, { schema: Record<string, unknown> }>>;
 }

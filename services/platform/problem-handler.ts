@@ -5,6 +5,14 @@ import fp from 'fastify-plugin';
 import { ProblemError, problems, type FieldError } from './problem.js';
 import { isDatabaseUnavailable } from './database.js';
 import { RouteMethods } from './route-methods.js';
+import { textProblem } from './text-guard.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route checks its input with textProblem itself (text-guard.ts) and answers in its own error format. */
+    ownTextCheck?: boolean;
+  }
+}
 
 export function sendProblem(reply: FastifyReply, err: ProblemError, instance?: string): FastifyReply {
   if (err.extras.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.extras.retryAfterSeconds));
@@ -52,6 +60,22 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
   return new ProblemError(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred; it has been logged');
 }
 
+/**
+ * Fastify's `frameworkErrors` option, for every service: URLs its router refuses before any
+ * hook runs (percent-encoding that does not decode to UTF-8, a path parameter longer than
+ * maxParamLength) answered as problem+json like everything else, not Fastify's own JSON.
+ */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  let problem: ProblemError;
+  if (err.code === 'FST_ERR_BAD_URL') problem = problems.badRequest('The URL does not decode to UTF-8 text (check its percent-encoding)');
+  else if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') problem = new ProblemError(414, 'URI_TOO_LONG', 'URI too long', 'A path segment of the URL is longer than this service accepts');
+  else {
+    req.log.error({ err }, 'router error');
+    problem = new ProblemError(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred; it has been logged');
+  }
+  void sendProblem(reply, problem, req.url);
+}
+
 export const problemHandler = fp(async function problemHandler(app: FastifyInstance, opts: { maxBodyBytes: number }) {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const problem = toProblem(err, opts.maxBodyBytes);
@@ -59,13 +83,27 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
     return sendProblem(reply, problem, req.url);
   });
+  // Text no service can keep or pass on (text-guard.ts), refused before schema validation and
+  // before any handler sees it: path parameters, query string, and a parsed JSON body (an XML or
+  // binary body is its own parser's to judge).
+  app.addHook('preValidation', async (req) => {
+    // A route that answers in another error format (the OAuth token endpoint) checks for itself.
+    if (req.routeOptions.config?.ownTextCheck) return;
+    const body = req.body;
+    const problem =
+      textProblem(req.params, 'params') ??
+      textProblem(req.query, 'querystring') ??
+      (body !== null && typeof body === 'object' ? textProblem(body) : null);
+    if (problem) throw problems.validation(`Invalid request: ${problem.field} ${problem.message}`, [problem]);
+  });
   // Registered before any route of the service (every service registers this plugin first).
   const routes = new RouteMethods();
   app.addHook('onRoute', (route) => routes.add(route.url, route.method));
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];
     const allow = routes.allowed(path);
-    if (allow.length > 0) {
+    // A route that takes this method and still found nothing (e.g. /docs/static/<missing file>) is a 404.
+    if (allow.length > 0 && !allow.includes(req.method)) {
       reply.header('Allow', allow.join(', '));
       return sendProblem(reply, problems.methodNotAllowed(`${path} does not take ${req.method}; it takes ${allow.join(', ')}`), req.url);
     }

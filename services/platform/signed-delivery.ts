@@ -10,6 +10,7 @@ import { signCompact } from './es256.js';
 import { SIGNATURE_HTTP_HEADER, signDetached } from './detached-jws.js';
 import type { SigningKey } from './keystore.js';
 import { PermanentError, RetryableError, type DeliveryRequest, type DeliveryResponse } from './delivery.js';
+import { asciiHeaderValue } from './http-header-value.js';
 
 export const DELIVERY_JWS_TYPE = 'lgsp-delivery+jws';
 /** The 2xx is the receipt; what a receiver says beyond this many bytes is not read. */
@@ -39,10 +40,6 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-/** HTTP header values are ASCII: a correlation id with Vietnamese letters is percent-encoded. */
-function headerSafe(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
-}
 
 /**
  * The request body: the envelope as a compact JWS, or (when the connector supplies `body`, e.g.
@@ -85,7 +82,7 @@ export async function deliverSigned(req: DeliveryRequest, key: SigningKey, defau
       headers: {
         ...signed.headers,
         'lgsp-message-id': req.envelope.id,
-        'lgsp-correlation-id': headerSafe(req.envelope.correlationId),
+        'lgsp-correlation-id': asciiHeaderValue(req.envelope.correlationId),
         'lgsp-message-type': req.envelope.type,
         ...req.headers,
       },

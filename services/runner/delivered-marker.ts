@@ -5,15 +5,17 @@
 // all again (1,659 duplicates in a runner-kill just after a broker-kill). Now the ledger hears of
 // a delivery one statement after it happens, whatever Kafka does. One statement is in flight at
 // a time with everything finished meanwhile batched behind it (BatchedWriter), so under load a
-// statement carries many ids and at low load a lone id goes at once.
+// statement carries many ids; at low load an idle marker waits the runner's outcome window
+// (milliseconds, bounded, unlike a hung produce) so deliveries finishing together share one.
 import { BatchedWriter } from '../platform/batched-writer.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 
 export class DeliveredMarker {
   private readonly marks: BatchedWriter<string>;
 
-  constructor(ledger: DeliveryLedger) {
-    this.marks = new BatchedWriter((ids) => ledger.markDeliveredMany(ids));
+  /** `lingerMs`: an idle marker waits this long for more deliveries (the runner's outcome window). */
+  constructor(ledger: DeliveryLedger, lingerMs = 0) {
+    this.marks = new BatchedWriter((ids) => ledger.markDeliveredMany(ids), { lingerMs });
   }
 
   /**

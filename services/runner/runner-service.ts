@@ -26,7 +26,7 @@ import { busRecordVerifier } from '../platform/record-writers.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
-import { problemHandler } from '../platform/problem-handler.js';
+import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
 import { problems, ProblemError } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
@@ -186,6 +186,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     concurrency: config.deliveryConcurrency,
     commitIntervalMs: config.offsetCommitIntervalMs,
     fetch: { minBytes: config.runnerFetchMinBytes, maxWaitTimeInMs: config.runnerFetchMaxWaitMs, windowMs: config.runnerFetchWindowMs },
+    outcomeWindowMs: config.runnerOutcomeWindowMs,
     payloads,
     attachments,
     observeDelivered: (envelope) => deliveryLatency.observe({ connector: name, type: envelope.type }, Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000),
@@ -317,6 +318,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const app = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+    frameworkErrors,
   });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
   await app.register(bearerAuth, { verifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer) });

@@ -42,7 +42,7 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
 
   app.post<{ Params: { id: number } }>('/v1/console/dead-letters/:id/replay', {
     config: { roles: WRITE_ROLES },
-    schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } } },
+    schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } } } },
   }, async (req, reply) => {
     const caller = req.operator!;
     const dl = await ctx.store.deadLetters.get(req.params.id);

@@ -95,4 +95,21 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
   return [rules];
 }
 
-export const documentExchangeModule: GatewayModule = { name: 'document-exchange', register: documentExchangeRoutes };
+const EDXML_BODY = {
+  schema: {
+    type: 'string',
+    contentMediaType: 'application/xml',
+    description: 'An edXML package (edoc.send or edoc.status) as QLVB systems send it; the gateway turns it into the JSON submission form (type, to, payload) and validates and routes it like one',
+  },
+};
+
+export const documentExchangeModule: GatewayModule = {
+  name: 'document-exchange',
+  register: documentExchangeRoutes,
+  openapiRequestBodies: {
+    'POST /v1/messages': { 'application/xml': EDXML_BODY, 'text/xml': EDXML_BODY },
+    'POST /v1/attachments': {
+      'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The attachment bytes' } },
+    },
+  },
+};

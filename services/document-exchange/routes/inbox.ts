@@ -13,6 +13,7 @@ import type { InboxItem } from '../inbox-store.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
 import { problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
+import { asciiHeaderValue } from '../../platform/http-header-value.js';
 
 const MAX_PAGE = 100;
 
@@ -170,16 +171,12 @@ export async function edxmlOf(type: 'edoc.send' | 'edoc.status', data: Record<st
   return encodeEdxml(type, data, { shape, attachmentContent: (a) => contents.get(a.contentId) });
 }
 
-/** HTTP header values are ASCII: a correlation id with Vietnamese letters is percent-encoded. */
-function headerSafe(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
-}
 
 function send(reply: FastifyReply, body: Buffer, contentType: string, envelope: InboxItem['envelope'], signature: string): FastifyReply {
   return reply
     .header('content-type', contentType)
     .header('lgsp-message-id', envelope.id)
-    .header('lgsp-correlation-id', headerSafe(envelope.correlationId))
+    .header('lgsp-correlation-id', asciiHeaderValue(envelope.correlationId))
     .header('lgsp-message-type', envelope.type)
     .header(SIGNATURE_HTTP_HEADER, signature)
     .send(body);

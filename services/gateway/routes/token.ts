@@ -3,13 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { issueAccessToken } from '../../platform/access-token.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { claimedClientId, OAuthError, type TokenRequestBody } from '../client-authentication.js';
+import { textProblem } from '../../platform/text-guard.js';
 
 export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.post<{ Body: TokenRequestBody }>('/v1/token', {
     // Per network address and counted on arrival, before the body is read or parsed: a flood of
     // token requests is refused at the cost of a map lookup. (Other routes are limited per
     // authenticated client, after authentication.)
-    config: { rateLimit: { hook: 'onRequest', max: ctx.config.tokenRateLimitPerMinute, timeWindow: 60_000, keyGenerator: (req) => req.ip } },
+    config: { rateLimit: { hook: 'onRequest', max: ctx.config.tokenRateLimitPerMinute, timeWindow: 60_000, keyGenerator: (req) => req.ip }, ownTextCheck: true },
     schema: {
       tags: ['auth'],
       summary: 'Obtain an access token (client credentials; private_key_jwt or client_secret_basic)',
@@ -25,6 +26,8 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     reply.header('Cache-Control', 'no-store');
     try {
       const body = (req.body ?? {}) as TokenRequestBody;
+      const textError = textProblem(body);
+      if (textError) throw new OAuthError('invalid_request', `${textError.field} ${textError.message}`);
       if (body.grant_type !== 'client_credentials') {
         throw new OAuthError(body.grant_type ? 'unsupported_grant_type' : 'invalid_request', 'grant_type must be client_credentials');
       }
