@@ -171,7 +171,6 @@ export async function edxmlOf(type: 'edoc.send' | 'edoc.status', data: Record<st
   return encodeEdxml(type, data, { shape, attachmentContent: (a) => contents.get(a.contentId) });
 }
 
-
 function send(reply: FastifyReply, body: Buffer, contentType: string, envelope: InboxItem['envelope'], signature: string): FastifyReply {
   return reply
     .header('content-type', contentType)
