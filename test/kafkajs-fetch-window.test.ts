@@ -21,9 +21,10 @@ t.test('kafkajs uses the patched fetch', async (t) => {
   t.equal(ConsumerGroup.prototype.fetch, patchedConsumerGroupFetch);
 });
 
-async function watchedConsumer(t: { teardown(fn: () => unknown): void }, groupId: string, topic: string, windowMs: number) {
+/** A consumer of `topic` whose fetches are shaped by `shaping` (set before it starts, undone at teardown). */
+async function watchedConsumer(t: { teardown(fn: () => unknown): void }, groupId: string, topic: string, shaping: { apply(): void; remove(): void }) {
   const kafka = testKafka(groupId);
-  setFetchWindow(groupId, windowMs > 0 ? { ms: windowMs, minBytes: 1024 * 1024 } : null, { minBytes: 1, maxWaitTimeInMs: MAX_WAIT_MS });
+  shaping.apply();
   const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: MAX_WAIT_MS, minBytes: 1 });
   const fetches: { at: number; ms: number }[] = [];
   consumer.on(consumer.events.REQUEST, (e) => {
@@ -32,7 +33,7 @@ async function watchedConsumer(t: { teardown(fn: () => unknown): void }, groupId
   const received: { value: string; at: number }[] = [];
   await consumer.connect();
   t.teardown(async () => {
-    setFetchWindow(groupId, null, { minBytes: 1, maxWaitTimeInMs: MAX_WAIT_MS });
+    shaping.remove();
     await consumer.disconnect();
   });
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -43,6 +44,12 @@ async function watchedConsumer(t: { teardown(fn: () => unknown): void }, groupId
   await joinedGroup;
   return { fetches, received };
 }
+
+/** The fetch window of `windowMs` (0: none) for `groupId`. */
+const windowShaping = (groupId: string, windowMs: number) => ({
+  apply: () => setFetchWindow(groupId, windowMs > 0 ? { ms: windowMs, minBytes: 1024 * 1024 } : null, { minBytes: 1, maxWaitTimeInMs: MAX_WAIT_MS }),
+  remove: () => setFetchWindow(groupId, null, { minBytes: 1, maxWaitTimeInMs: MAX_WAIT_MS }),
+});
 
 async function produceOne(topic: string, value: string): Promise<number> {
   const producer = testKafka('fetch-window-producer').producer();
@@ -68,7 +75,8 @@ for (const windowMs of [WINDOW_MS, 0]) {
     await admin.connect();
     t.teardown(() => admin.disconnect());
     await ensureTopics(admin, [topic], 1);
-    const { fetches, received } = await watchedConsumer(t, `fetch-window-group-${suffix}`, topic, windowMs);
+    const groupId = `fetch-window-group-${suffix}`;
+    const { fetches, received } = await watchedConsumer(t, groupId, topic, windowShaping(groupId, windowMs));
     await sleep(500);
     const quietFetches = fetches.length;
     t.ok(fetches.every((f) => f.ms < LONG_MS), `idle polls do not wait for a batch: ${fetches.map((f) => f.ms).join(', ')}`);
@@ -102,38 +110,25 @@ t.test('pacing: idle fetches spaced out, a wake fetches at once', async (t) => {
   t.teardown(() => admin.disconnect());
   await ensureTopics(admin, [topic], 1);
   let idle = true;
-  setFetchPacing(groupId, { isIdle: () => idle, idleIntervalMs: INTERVAL_MS });
-  const kafka = testKafka(groupId);
-  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: MAX_WAIT_MS, minBytes: 1 });
-  const fetches: number[] = [];
-  consumer.on(consumer.events.REQUEST, (e) => {
-    if (e.payload.apiName === 'Fetch') fetches.push(Date.now());
+  const { fetches, received } = await watchedConsumer(t, groupId, topic, {
+    apply: () => setFetchPacing(groupId, { isIdle: () => idle, idleIntervalMs: INTERVAL_MS }),
+    remove: () => setFetchPacing(groupId, null),
   });
-  const received: { value: string; at: number }[] = [];
-  await consumer.connect();
-  t.teardown(async () => {
-    setFetchPacing(groupId, null);
-    await consumer.disconnect();
-  });
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let joined!: () => void;
-  const joinedGroup = new Promise<void>((resolve) => (joined = resolve));
-  consumer.on(consumer.events.GROUP_JOIN, () => joined());
-  await consumer.run({ eachMessage: async ({ message }) => void received.push({ value: message.value!.toString(), at: Date.now() }) });
-  await joinedGroup;
+  // When each fetch ended (kafkajs reports a request once it is answered).
+  const endedAt = () => fetches.map((f) => f.at);
 
   // Idle: about one fetch per interval (without pacing this would be ~3 s / 100 ms = 30).
   const idleFrom = Date.now();
   await sleep(3 * INTERVAL_MS);
-  const idleFetches = fetches.filter((at) => at >= idleFrom).length;
+  const idleFetches = endedAt().filter((at) => at >= idleFrom).length;
   t.ok(idleFetches >= 1 && idleFetches <= 4, `idle for ${3 * INTERVAL_MS} ms: ${idleFetches} fetches`);
 
   // Somebody waits now: the held fetch goes at once and the record produced next arrives promptly.
   idle = false;
   const wokenAt = Date.now();
   wakeFetches(groupId);
-  await until(() => fetches.some((at) => at >= wokenAt), INTERVAL_MS);
-  t.ok(fetches.some((at) => at >= wokenAt && at - wokenAt < INTERVAL_MS / 2), `a fetch ${Math.min(...fetches.filter((at) => at >= wokenAt)) - wokenAt} ms after the wake`);
+  await until(() => endedAt().some((at) => at >= wokenAt), INTERVAL_MS);
+  t.ok(endedAt().some((at) => at >= wokenAt && at - wokenAt < INTERVAL_MS / 2), `a fetch ${Math.min(...endedAt().filter((at) => at >= wokenAt)) - wokenAt} ms after the wake`);
   const sentAt = await produceOne(topic, 'awaited');
   await until(() => received.length === 1, 5000);
   t.equal(received[0]?.value, 'awaited');
@@ -142,6 +137,6 @@ t.test('pacing: idle fetches spaced out, a wake fetches at once', async (t) => {
   // Not idle: fetches follow each other at maxWaitTimeInMs again.
   const busyFrom = Date.now();
   await sleep(1000);
-  const busyFetches = fetches.filter((at) => at >= busyFrom).length;
+  const busyFetches = endedAt().filter((at) => at >= busyFrom).length;
   t.ok(busyFetches >= 4, `not idle for 1 s: ${busyFetches} fetches`);
 });
