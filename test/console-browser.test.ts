@@ -96,6 +96,7 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     const hops = await page.locator('#trace-hops li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.event));
     t.same(hops, ['accepted', 'delivered'], 'the trace shows every hop');
     t.equal(await page.locator('#trace-id').textContent(), sent.body.id);
+    t.notMatch(await page.locator('#trace-body').textContent(), /null/, 'sections a trace lacks are left out, not shown as "null"');
     await shot('03-trace');
     await page.click('#trace-close');
   });
@@ -116,6 +117,12 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     await page.locator('#notice', { hasText: id }).waitFor();
     await page.locator(`#dlq-results tr[data-message-id="${id}"] .badge.ok`).or(page.locator('#dlq-results td.hint')).first().waitFor();
     await eventually(() => (bus.simulator.received.get('so-khdt-qlvb') ?? []).some((m) => m.id === id));
+
+    // Bulk replay with the form as it opens ("replayed: no"): a count to confirm, not an error.
+    await page.click('#bulk-replay');
+    await page.locator('#bulk-confirm').waitFor();
+    t.match(await page.locator('#bulk-count').textContent(), /^\d+ /, 'bulk replay asks to confirm a count');
+    await page.click('#bulk-cancel');
 
     await page.click('.tabs button[data-tab="messages"]');
     await page.fill('#message-search input[name="q"]', id);

@@ -62,6 +62,7 @@ connectorFolder(dir, 'good-one', 'good.ping', goodModule('good-one'));
 write(join(dir, 'bad-json', 'connector.json'), '{ "name": "bad-json", ');
 connectorFolder(dir, 'bad-example', 'bad.example', goodModule('bad-example'), pingSchema('bad.example', { text: '' }));
 connectorFolder(dir, 'dup-type', 'notice.send', goodModule('dup-type'), pingSchema('dup.notice'));
+connectorFolder(dir, 'loose-schema', 'loose.ping', goodModule('loose-schema'), { ...pingSchema('loose.ping'), additionalProperties: undefined });
 write(join(dir, 'dup-name', 'connector.json'), { name: 'relay', entry: './index', messageTypes: [] });
 write(join(dir, 'missing-schema', 'connector.json'), { name: 'missing-schema', entry: './index', messageTypes: [{ type: 'missing.schema', schema: './nowhere.json' }] });
 write(join(dir, 'invalid-manifest', 'connector.json'), { name: 'invalid-manifest', messageTypes: [] });
@@ -86,6 +87,8 @@ t.test('a catalogue loads what it can and reports each broken connector with its
   t.match(failed['bad-json'], /cannot read .*connector\.json/);
   t.match(failed['bad-example'], /example 1 of bad\.example does not match its own schema: \/text must NOT have fewer than 1 characters/);
   t.match(failed['dup-type'], /message type notice\.send is already declared by connector relay/);
+  t.match(failed['loose-schema'], /schema of loose\.ping must set "additionalProperties": false/);
+  t.notOk(catalogue.messageTypes.has('loose.ping'), 'a schema that lets unknown fields through is refused');
   t.match(failed.relay, /the name is already taken/);
   t.match(failed['missing-schema'], /schema of missing\.schema \(\.\/nowhere\.json\): ENOENT/);
   t.match(failed['invalid-manifest'], /connector\.json of invalid-manifest is invalid: \(root\) must have required property 'entry'/);

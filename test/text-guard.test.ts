@@ -67,6 +67,8 @@ t.test('every service refuses such text, and its router errors are problem+json'
   t.equal((await post('{"subject":"Giấy mời họp"}')).statusCode, 201, 'ordinary text passes');
 
   await problem(await app.inject({ url: '/items/%FF' }), 400, 'BAD_REQUEST');
+  await problem(await app.inject({ url: '/items/a?q=%E1%BB' }), 400, 'BAD_REQUEST');
+  t.same((await app.inject({ url: '/items/a?q=H%E1%BB%93+s%C6%A1' })).json(), { id: 'a' }, 'a well-encoded Vietnamese query passes');
   await problem(await app.inject({ url: `/items/${'x'.repeat(5000)}` }), 414, 'URI_TOO_LONG');
 
   const none = await app.inject({ url: '/secure' });

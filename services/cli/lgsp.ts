@@ -26,6 +26,11 @@ const USAGE = `usage: lgsp <command>
 
 async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
+  // `lgsp <anything> --help`: the usage of every command (each line names its options).
+  if (argv.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   switch (command) {
     case 'start': {
       const { runLocalStack, parseStackArgs } = await import('../stack/local-stack.js');
@@ -50,14 +55,16 @@ async function main(argv: string[]): Promise<number> {
       return runDbCommand(argv.slice(1));
     }
     case 'token': {
-      if (!sub) break;
-      const { readFileSync } = await import('node:fs');
+      if (!sub) throw new UsageError('token needs a client id');
+      const { existsSync, readFileSync } = await import('node:fs');
       const { join } = await import('node:path');
       const { BusClient } = await import('../platform/bus-client.js');
       const { values, positionals } = parseCommandArgs(rest, { dir: { type: 'string' } });
       if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
       const dir = values.dir ?? join(loadConfig().dataDir, 'clients');
-      const creds = JSON.parse(readFileSync(join(dir, `${sub}.json`), 'utf8'));
+      const file = join(dir, `${sub}.json`);
+      if (!existsSync(file)) throw new UsageError(`no credentials for client "${sub}" in ${dir} (npm start writes the dev clients' files there; --dir names another folder)`);
+      const creds = JSON.parse(readFileSync(file, 'utf8'));
       const issuer = new URL(creds.tokenUrl).origin;
       process.stdout.write((await new BusClient(issuer, creds).accessToken()) + '\n');
       return 0;
@@ -80,8 +87,6 @@ async function main(argv: string[]): Promise<number> {
       break;
     case undefined:
     case 'help':
-    case '--help':
-    case '-h':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
   }

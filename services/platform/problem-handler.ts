@@ -60,6 +60,16 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
   return new ProblemError(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred; it has been logged');
 }
 
+/** Whether percent-encoded URL text decodes to UTF-8 (a stray `%` or a broken sequence does not). */
+function decodesAsUtf8(encoded: string): boolean {
+  try {
+    decodeURIComponent(encoded);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Fastify's `frameworkErrors` option, for every service: URLs its router refuses before any
  * hook runs (percent-encoding that does not decode to UTF-8, a path parameter longer than
@@ -89,6 +99,12 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   app.addHook('preValidation', async (req) => {
     // A route that answers in another error format (the OAuth token endpoint) checks for itself.
     if (req.routeOptions.config?.ownTextCheck) return;
+    // The router refuses a path that does not decode (frameworkErrors); the query-string parser
+    // would quietly turn such bytes into other text, so the query is checked here the same way.
+    const queryAt = req.url.indexOf('?');
+    if (queryAt >= 0 && !decodesAsUtf8(req.url.slice(queryAt + 1))) {
+      throw problems.badRequest('The query string does not decode to UTF-8 text (check its percent-encoding)');
+    }
     const body = req.body;
     const problem =
       textProblem(req.params, 'params') ??

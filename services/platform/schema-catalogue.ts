@@ -143,6 +143,11 @@ export class SchemaCatalogue {
         }
         const id = schema.$id;
         if (typeof id !== 'string' || !id) throw new Error(`connector ${name}: ${key} of ${mt.type} has no $id`);
+        // Unknown payload fields are refused at the gateway, never passed on unchecked (a field
+        // nobody agreed to carry, e.g. personal data, must not ride along).
+        if (key === 'schema' && schema.additionalProperties !== false && schema.unevaluatedProperties !== false) {
+          throw new Error(`connector ${name}: schema of ${mt.type} must set "additionalProperties": false (or "unevaluatedProperties": false) so unknown fields are refused`);
+        }
         const known = this.ajv.getSchema(id)?.schema;
         if (known !== undefined && JSON.stringify(known) !== JSON.stringify(schema)) throw new Error(`connector ${name}: ${key} of ${mt.type}: $id ${id} is already used by a different schema`);
         if (known === undefined && !toRegister.some((r) => r.id === id)) toRegister.push({ id, schema });

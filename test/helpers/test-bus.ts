@@ -92,7 +92,14 @@ export async function startTestBus(
   const seeds = seedRegistry();
   opts.registry?.(seeds);
   const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl });
-  const database = await createTestDatabase(opts.name, opts.databaseServer);
+  let database: TestDatabase;
+  try {
+    database = await createTestDatabase(opts.name, opts.databaseServer);
+  } catch (err) {
+    // No database (e.g. DATABASE_URL not set): fail at once, not after tap's timeout on an open server.
+    await sim.app.close();
+    throw err;
+  }
   const kafkaSettings = opts.kafka ?? testKafkaSettings();
   const config = loadConfig(
     {

@@ -310,7 +310,8 @@ async function openTrace(id) {
   try {
     const tr = await api(`/v1/console/messages/${encodeURIComponent(id)}`);
     const m = tr.message;
-    body.replaceChildren(
+    // replaceChildren turns null into the text "null": the sections a trace lacks are left out.
+    body.replaceChildren(...[
       el('dl', { class: 'facts' },
         el('dt', {}, t('messageId')), el('dd', { class: 'mono', id: 'trace-id' }, m.id),
         el('dt', {}, t('correlationId')), el('dd', { class: 'mono' }, m.correlationId),
@@ -330,7 +331,7 @@ async function openTrace(id) {
       tr.deadLetters.length ? el('ul', {}, tr.deadLetters.map((d) => el('li', {}, `${fmtTime(d.failedAt)} · ${d.connector} · ${d.reason}${d.replayedAt ? ` · ${t('replayed')} ${fmtTime(d.replayedAt)}` : ''}`))) : null,
       tr.related.length ? el('h3', {}, t('related')) : null,
       tr.related.length ? el('ul', {}, tr.related.map((r) => el('li', {}, el('a', { href: '#', onclick: (e) => { e.preventDefault(); openTrace(r.id); } }, `${r.type} · ${r.id}`), ' ', badge(r.status)))) : null,
-    );
+    ].filter((section) => section !== null));
   } catch (err) {
     body.replaceChildren(el('p', { class: 'error' }, err.message));
   }
@@ -376,7 +377,11 @@ async function replayOne(d, button) {
 }
 
 async function bulkReplayAsk() {
-  const data = await api(`/v1/console/dead-letters?${dlqFilter()}&replayed=false&limit=500`);
+  // Only dead letters not replayed yet are replayed, whatever the form's "replayed" choice.
+  const params = dlqFilter();
+  params.set('replayed', 'false');
+  params.set('limit', '500');
+  const data = await api(`/v1/console/dead-letters?${params}`);
   $('#bulk-count').textContent = `${data.items.length} ${t('deadLetters').toLowerCase()}`;
   $('#bulk-confirm').hidden = false;
 }
