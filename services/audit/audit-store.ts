@@ -88,18 +88,6 @@ export function indexedColumns(ev: BusEvent): {
   };
 }
 
-/** The string fields of an event that become indexed columns (indexedColumns), for the text check. */
-function indexedText(ev: Record<string, unknown>): Record<string, unknown> {
-  return {
-    id: ev.id,
-    messageId: ev.messageId,
-    type: ev.type,
-    actor: ev.actor,
-    from: (ev.from as { member?: unknown } | undefined)?.member,
-    to: (ev.to as { member?: unknown } | undefined)?.member,
-  };
-}
-
 const EVENT_NAME = /^[a-z][a-z_]{0,63}$/;
 const MAX_ID_LENGTH = 200;
 
@@ -130,8 +118,7 @@ export function auditEventProblem(value: unknown): string | null {
   }
   // The indexed columns are PostgreSQL text: a value it cannot hold would fail the whole batch's
   // statement, again and again. (The body is stored as JSON text, where such characters are escaped.)
-  const columns = indexedText(ev);
-  const unstorable = textProblem(columns);
+  const unstorable = textProblem({ id: ev.id, ...indexedColumns(ev as unknown as BusEvent) });
   if (unstorable) return `${unstorable.field} ${unstorable.message}`;
   return null;
 }

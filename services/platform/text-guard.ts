@@ -17,33 +17,60 @@ function stringProblem(value: string): string | null {
   return null;
 }
 
-function fieldName(path: readonly (string | number)[], prefix: string): string {
+/** Where a value sits: its key and its parent's place (the path is only spelt out for an error). */
+interface Place {
+  key: string | number | null;
+  parent: Place | null;
+  depth: number;
+}
+
+function fieldName(place: Place, prefix: string): string {
+  const path: (string | number)[] = [];
+  for (let p: Place | null = place; p && p.key !== null; p = p.parent) path.unshift(p.key);
   return [prefix, ...path.map(String)].filter(Boolean).join('.') || '(body)';
 }
 
 /**
  * The first thing in `value` (strings, object keys, nesting) no service accepts, as a field
- * error; null when there is none. Iterative, so depth itself cannot overflow the stack.
+ * error; null when there is none. Iterative, so depth itself cannot overflow the stack; it runs
+ * on every request, so nothing is allocated per string or number, and a path only on an error.
  */
 export function textProblem(value: unknown, prefix = '', maxDepth = MAX_JSON_DEPTH): FieldError | null {
-  const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
+  const root: Place = { key: null, parent: null, depth: 0 };
+  const check = (v: unknown, key: string | number, parent: Place): FieldError | null => {
+    if (typeof v !== 'string') return null;
+    const problem = stringProblem(v);
+    return problem ? { field: fieldName({ key, parent, depth: parent.depth + 1 }, prefix), message: problem } : null;
+  };
+  if (typeof value === 'string') {
+    const problem = stringProblem(value);
+    return problem ? { field: fieldName(root, prefix), message: problem } : null;
+  }
+  const stack: { value: unknown; place: Place }[] = [{ value, place: root }];
   while (stack.length > 0) {
-    const { value: v, path } = stack.pop()!;
-    if (typeof v === 'string') {
-      const problem = stringProblem(v);
-      if (problem) return { field: fieldName(path, prefix), message: problem };
-      continue;
-    }
+    const { value: v, place } = stack.pop()!;
     if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) continue;
-    if (path.length >= maxDepth) return { field: fieldName(path, prefix), message: `must not nest deeper than ${maxDepth} levels` };
+    if (place.depth >= maxDepth) return { field: fieldName(place, prefix), message: `must not nest deeper than ${maxDepth} levels` };
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], path: [...path, i] });
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        if (item !== null && typeof item === 'object') stack.push({ value: item, place: { key: i, parent: place, depth: place.depth + 1 } });
+        else {
+          const problem = check(item, i, place);
+          if (problem) return problem;
+        }
+      }
       continue;
     }
     for (const key of Object.keys(v)) {
-      const problem = stringProblem(key);
-      if (problem) return { field: fieldName(path, prefix), message: `has a property name that ${problem}` };
-      stack.push({ value: (v as Record<string, unknown>)[key], path: [...path, key] });
+      const keyProblem = stringProblem(key);
+      if (keyProblem) return { field: fieldName(place, prefix), message: `has a property name that ${keyProblem}` };
+      const item = (v as Record<string, unknown>)[key];
+      if (item !== null && typeof item === 'object') stack.push({ value: item, place: { key, parent: place, depth: place.depth + 1 } });
+      else {
+        const problem = check(item, key, place);
+        if (problem) return problem;
+      }
     }
   }
   return null;
