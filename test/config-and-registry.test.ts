@@ -31,6 +31,9 @@ t.test('registry is validated against its schema and for consistency', async (t)
   const dangling = seedRegistry();
   dangling.accessRights.push({ client: 'ghost', service: 'notice' });
   t.throws(() => Registry.fromData(dangling, catalogue), /unknown client ghost/);
+  const twice = seedRegistry();
+  twice.services.push({ ...twice.services[0], messageTypes: ['notice.send'] });
+  t.throws(() => Registry.fromData(twice, catalogue), new RegExp(`service ${twice.services[0].code}: provider ${twice.services[0].provider.replace(/\./g, '\\.')} lists it twice`));
 });
 
 t.test('retry backoff grows, is capped and honours Retry-After', async (t) => {

@@ -17,6 +17,8 @@ import { messageTypeComponents } from '../services/gateway/openapi-message-types
 import { scaffoldConnector } from '../services/cli/connector-scaffold.js';
 import { loadConfig } from '../services/platform/config.js';
 
+// The registry decides which connector owns a message type two connectors declare.
+const SEED_REGISTRY = fileURLToPath(new URL('../seeds/registry.json', import.meta.url));
 const SDK = fileURLToPath(new URL('../connectors/sdk/index.js', import.meta.url));
 
 function write(file: string, content: unknown): void {
@@ -77,7 +79,7 @@ write(join(pkg, 'schemas', 'weather.alert.schema.json'), pingSchema('weather.ale
 write(join(pkg, 'dist', 'index.mjs'), `export default { name: 'weather', async handle() { return { detail: { forecast: 'mưa' } }; } };\n`);
 
 t.test('a catalogue loads what it can and reports each broken connector with its reason', async (t) => {
-  const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir, dir], connectorPackages: [pkg, join(root, 'nowhere'), 'not-installed-lgsp-connector', 'Bad Name!'] });
+  const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir, dir], registryFile: SEED_REGISTRY, connectorPackages: [pkg, join(root, 'nowhere'), 'not-installed-lgsp-connector', 'Bad Name!'] });
   const names = catalogue.manifests.map((m) => m.name);
   t.ok(names.includes('relay'), 'the project connectors still load');
   t.ok(names.includes('good-one') && names.includes('throws-on-import'), 'valid manifests load (importing is the runner\'s business)');
@@ -86,7 +88,7 @@ t.test('a catalogue loads what it can and reports each broken connector with its
   const failed = Object.fromEntries(catalogue.failedManifests.map((f) => [f.name, f.error]));
   t.match(failed['bad-json'], /cannot read .*connector\.json/);
   t.match(failed['bad-example'], /example 1 of bad\.example does not match its own schema: \/text must NOT have fewer than 1 characters/);
-  t.match(failed['dup-type'], /message type notice\.send is already declared by connector relay/);
+  t.match(failed['dup-type'], /message type notice\.send is already declared by connector relay, which the registry names for it/);
   t.match(failed['loose-schema'], /schema of loose\.ping must set "additionalProperties": false/);
   t.notOk(catalogue.messageTypes.has('loose.ping'), 'a schema that lets unknown fields through is refused');
   t.match(failed.relay, /the name is already taken/);
@@ -109,6 +111,33 @@ t.test('a catalogue loads what it can and reports each broken connector with its
   t.equal(catalogue.manifests.find((m) => m.name === 'weather')!.entry, join(pkg, 'dist', 'index.mjs'), 'an entry with an extension is used as written');
 });
 
+t.test('a message type two connectors declare goes to the one the registry names, whatever the folder order', async (t) => {
+  const scratch = mkdtempSync(join(tmpdir(), 'lgsp-owner-'));
+  t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+  const connectors = join(scratch, 'connectors');
+  // "a-newcomer" sorts before "weather-alert": first-come would hand it the running connector's type.
+  connectorFolder(connectors, 'a-newcomer', 'storm.alert', goodModule('a-newcomer'), pingSchema('storm.alert.newcomer'));
+  connectorFolder(connectors, 'weather-alert', 'storm.alert', goodModule('weather-alert'), pingSchema('storm.alert'));
+  const registryFile = join(scratch, 'registry.json');
+  write(registryFile, { services: [{ code: 'storm', provider: 'P', system: 's', connector: 'weather-alert', messageTypes: ['storm.alert'] }] });
+
+  const decided = new SchemaCatalogue().loadConnectors({ connectorDirs: [connectors], registryFile });
+  t.equal(decided.messageTypes.get('storm.alert')?.connector, 'weather-alert', 'the registry\'s connector keeps its type');
+  t.same(decided.manifests.filter((m) => m.source === connectors).map((m) => m.name), ['weather-alert']);
+  t.match(decided.failedManifests.find((f) => f.name === 'a-newcomer')?.error, /message type storm\.alert is already declared by connector weather-alert, which the registry names for it/);
+
+  for (const [label, file] of [['no registry', undefined], ['a registry naming neither', join(scratch, 'other.json')]] as const) {
+    if (file) write(file, { services: [{ code: 'storm', provider: 'P', system: 's', connector: 'relay', messageTypes: ['storm.alert'] }] });
+    const undecided = new SchemaCatalogue().loadConnectors({ connectorDirs: [connectors], registryFile: file });
+    t.notOk(undecided.messageTypes.has('storm.alert'), `${label}: nobody gets the type, so the gateway does not accept what nobody delivers`);
+    const errors = Object.fromEntries(undecided.failedManifests.map((f) => [f.name, f.error]));
+    t.match(errors['a-newcomer'], /storm\.alert is also declared by connector weather-alert and .*a message type belongs to one connector/, label);
+    t.match(errors['weather-alert'], /storm\.alert is also declared by connector a-newcomer/, label);
+    t.ok(undecided.messageTypes.has('notice.send'), `${label}: uncontested connectors load as before`);
+  }
+  t.match(new SchemaCatalogue().loadConnectors({ connectorDirs: [connectors], registryFile: join(scratch, 'other.json') }).failedManifests[0].error, /registry's services carrying it name relay/);
+});
+
 t.test('packages by npm name are found in node_modules upwards', async (t) => {
   const found = manifestInPackage('@demo/lgsp-weather', join(pkgHome, 'sub', 'dir'));
   t.notOk(found.error, found.error ?? 'no error');
@@ -123,7 +152,7 @@ t.test('packages by npm name are found in node_modules upwards', async (t) => {
 });
 
 t.test('loading: configuration, secrets from env or file, scrubbed errors, import failures recoverable', async (t) => {
-  const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir], connectorPackages: [pkg] });
+  const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir], connectorPackages: [pkg], registryFile: SEED_REGISTRY });
   const manifest = (name: string) => catalogue.manifests.find((m) => m.name === name)!;
   t.equal(entryPath(root, 'connectors/good-one/index'), join(root, 'connectors', 'good-one', 'index.ts'), 'from sources under the test loader');
 
@@ -152,7 +181,7 @@ t.test('loading: configuration, secrets from env or file, scrubbed errors, impor
   write(join(dir, 'wrong-name', 'index.ts'), `export default { name: 'other-name', async handle() {} };\n`);
   write(join(dir, 'no-handle', 'connector.json'), { name: 'no-handle', entry: './index', messageTypes: [] });
   write(join(dir, 'no-handle', 'index.ts'), `export const x = 1;\n`);
-  const more = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir] });
+  const more = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir], registryFile: SEED_REGISTRY });
   await t.rejects(loadConnector(more.root, more.manifests.find((m) => m.name === 'wrong-name')!), /module declares name "other-name"/);
   await t.rejects(loadConnector(more.root, more.manifests.find((m) => m.name === 'no-handle')!), /must export default defineConnector/);
   await t.rejects(loadConnector(more.root, { name: 'ghost', entry: 'connectors/ghost/index', messageTypes: [] }), /entry .* not found \(was it built\? npm run build\)/);
@@ -174,7 +203,7 @@ t.test('connector metrics on prom-client', async (t) => {
 });
 
 t.test('every message type is an OpenAPI component, with references re-rooted', async (t) => {
-  const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir] });
+  const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir], registryFile: SEED_REGISTRY });
   const components = messageTypeComponents(catalogue);
   t.ok(components['notice.send'] && components['good.ping'] && components['report.submit'], 'project and added connectors alike');
   t.notOk('$id' in components['report.submit']);

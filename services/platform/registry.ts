@@ -96,7 +96,12 @@ export class Registry {
   private checkReferences(): void {
     const problems: string[] = [];
     for (const s of this.data.systems) if (!this.membersByCode.has(s.member)) problems.push(`system ${s.clientId}: unknown member ${s.member}`);
+    const serviceKeys = new Set<string>();
     for (const svc of this.data.services) {
+      // Two entries for one (provider, code) would make every send to it ambiguous, even one naming to.service.
+      const key = `${svc.provider}\u0000${svc.code}`;
+      if (serviceKeys.has(key)) problems.push(`service ${svc.code}: provider ${svc.provider} lists it twice (merge the entries: one service, several messageTypes)`);
+      serviceKeys.add(key);
       if (!this.membersByCode.has(svc.provider)) problems.push(`service ${svc.code}: unknown provider ${svc.provider}`);
       const sys = this.systemsById.get(svc.system);
       if (!sys) problems.push(`service ${svc.code}: unknown system ${svc.system}`);

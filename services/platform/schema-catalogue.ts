@@ -6,6 +6,7 @@ import { extname, join, relative } from 'node:path';
 import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { PROJECT_ROOT } from './project-root.js';
+import { contestedTypeRefusals, registeredConnectorsByType } from './message-type-ownership.js';
 import { manifestInPackage, manifestsInDirectory, resolveManifestPath, sameFolderKey, type DiscoveredManifest, type ManifestOrigin } from './connector-discovery.js';
 
 // ajv-formats ships CommonJS; under NodeNext its default export arrives wrapped.
@@ -74,18 +75,34 @@ export class SchemaCatalogue {
    */
   loadConnectorManifests(dir = join(this.root, 'connectors')): this {
     if (!existsSync(dir)) return this;
-    for (const found of manifestsInDirectory(dir)) this.take(found);
-    return this;
+    return this.takeAll(manifestsInDirectory(dir), undefined);
   }
 
   /**
    * Every connector the configuration names: the project's connectors/, then LGSP_CONNECTOR_DIRS,
    * then LGSP_CONNECTOR_PACKAGES (package names resolved from the project root, or directories).
+   * A message type declared by two connectors goes to the one the registry names for it
+   * (message-type-ownership.ts), never to whichever folder sorts first.
    */
-  loadConnectors(sources: { connectorDirs?: string[]; connectorPackages?: string[] } = {}): this {
-    this.loadConnectorManifests();
-    for (const dir of sources.connectorDirs ?? []) for (const found of manifestsInDirectory(dir)) this.take(found);
-    for (const spec of sources.connectorPackages ?? []) this.take(manifestInPackage(spec, this.root));
+  loadConnectors(sources: { connectorDirs?: string[]; connectorPackages?: string[]; registryFile?: string } = {}): this {
+    const projectDir = join(this.root, 'connectors');
+    const found = existsSync(projectDir) ? manifestsInDirectory(projectDir) : [];
+    for (const dir of sources.connectorDirs ?? []) found.push(...manifestsInDirectory(dir));
+    for (const spec of sources.connectorPackages ?? []) found.push(manifestInPackage(spec, this.root));
+    return this.takeAll(found, sources.registryFile);
+  }
+
+  private takeAll(found: DiscoveredManifest[], registryFile: string | undefined): this {
+    const distinct = found.filter((f) => {
+      if (f.error) return true;
+      const folder = sameFolderKey(f.origin.manifestDir);
+      if (this.manifestFolders.has(folder)) return false; // the same connector reached twice
+      this.manifestFolders.add(folder);
+      return true;
+    });
+    const validManifest = this.validator(MANIFEST_SCHEMA_ID);
+    const refusals = contestedTypeRefusals(distinct, registeredConnectorsByType(registryFile), (m) => validManifest(m));
+    for (const f of distinct) this.take(refusals.has(f) ? { ...f, error: refusals.get(f) } : f);
     return this;
   }
 
@@ -95,9 +112,6 @@ export class SchemaCatalogue {
       if (!seen) this.failedManifests.push({ name: found.name, source: found.origin.source, error: found.error });
       return;
     }
-    const folder = sameFolderKey(found.origin.manifestDir);
-    if (this.manifestFolders.has(folder)) return; // the same connector reached twice
-    this.manifestFolders.add(folder);
     try {
       this.addManifest(found.manifest as ConnectorManifest, found.origin);
     } catch (err) {
