@@ -12,10 +12,10 @@ import {
   AuditStore,
   CHECKPOINT_JWS_TYPE,
   GENESIS_HASH,
-  canonicalJson,
   entryHash,
   checkpointPayload,
 } from '../services/audit/audit-store.js';
+import { canonicalJson } from '../services/platform/canonical-json.js';
 import { verifyAuditChain } from '../services/audit/chain-verifier.js';
 import { openDatabase, type Database } from '../services/platform/database.js';
 import { createTestDatabase } from './helpers/test-database.js';

@@ -193,6 +193,11 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.equal(first.status, 202);
     t.equal(again.status, 202);
     t.equal(again.body.id, first.body.id, 'same key and body → same id');
+    const reordered = { ...Object.fromEntries(Object.entries(notice).reverse()), payload: Object.fromEntries(Object.entries(notice.payload).reverse()) };
+    t.not(JSON.stringify(reordered), JSON.stringify(notice));
+    const sameJson = await client.send(reordered as unknown as typeof notice, 'key-1');
+    t.equal(sameJson.status, 202, 'the same JSON with its keys in another order is the same request');
+    t.equal(sameJson.body.id, first.body.id);
     const [c1, c2] = await Promise.all([client.send(notice, 'key-2'), client.send(notice, 'key-2')]);
     t.equal(c1.body.id, c2.body.id, 'concurrent requests with one key → one message');
     const conflict = await client.send({ ...notice, payload: { subject: 'khác', body: 'khác' } }, 'key-1');

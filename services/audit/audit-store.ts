@@ -26,6 +26,7 @@
 import { createHash } from 'node:crypto';
 import { CompactSign } from 'jose';
 import type { BusEvent } from '../platform/bus-events.js';
+import { canonicalJson } from '../platform/canonical-json.js';
 import type { SigningKey } from '../platform/keystore.js';
 import type { Database } from '../platform/database.js';
 import { prepared } from '../platform/prepared-statement.js';
@@ -38,29 +39,6 @@ export const MAX_QUERY_LIMIT = 1000;
 /** Transaction-level advisory lock every append holds (pg_advisory_xact_lock): appends run one at a time. */
 export const AUDIT_CHAIN_LOCK = 0x4c475350_a0d1;
 
-/**
- * RFC 8785 style canonical JSON for the plain JSON values BusEvents hold. Written as loops over
- * sorted keys rather than entries/filter/sort/map/join: the audit hashes every event through it
- * (it was 5% of the audit's CPU).
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + (value[i] === undefined ? 'null' : canonicalJson(value[i]));
-    return `${out}]`;
-  }
-  const object = value as Record<string, unknown>;
-  // Default sort order is by UTF-16 code units, as RFC 8785 asks.
-  const keys = Object.keys(object).sort();
-  let out = '{';
-  for (const key of keys) {
-    const v = object[key];
-    if (v === undefined || typeof v === 'function') continue;
-    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(v)}`;
-  }
-  return `${out}}`;
-}
 
 export function entryHash(prevHash: string, content: { seq: number; eventId: string; at: string; recordedAt: string; body: string }): string {
   const serialised = JSON.stringify([content.seq, content.eventId, content.at, content.recordedAt, content.body]);

@@ -20,12 +20,12 @@ import {
   CHECKPOINT_JWS_TYPE,
   GENESIS_HASH,
   auditEventProblem,
-  canonicalJson,
   entryHash,
   indexedColumns,
   type CheckpointClaims,
 } from './audit-store.js';
 import type { BusEvent } from '../platform/bus-events.js';
+import { canonicalJson } from '../platform/canonical-json.js';
 import type { PublicKeyLookup } from '../platform/es256.js';
 import type { RecordVerifier } from '../platform/record-signing.js';
 import { evidenceProblem, evidenceVerifier, type EvidencedEvent } from './record-evidence.js';

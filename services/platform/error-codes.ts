@@ -32,7 +32,7 @@ export const ERROR_CODES = {
   AMBIGUOUS_SERVICE: { status: [422], meaning: 'The recipient provides several services for this type; name one in `to.service`.' },
   DUPLICATE_RECIPIENT: { status: [400], meaning: 'A recipient appears twice in `to`.' },
   ONE_RECIPIENT_ONLY: { status: [422], meaning: 'This message type goes to one recipient; `to` lists several.' },
-  IDEMPOTENCY_KEY_REUSED: { status: [409], meaning: 'The Idempotency-Key was already used with a different body.' },
+  IDEMPOTENCY_KEY_REUSED: { status: [409], meaning: 'The Idempotency-Key was already used with a different body (compared as canonical JSON: key order does not count).' },
   BUS_UNAVAILABLE: { status: [503], meaning: 'Kafka did not acknowledge the message; nothing was accepted. Retry (same Idempotency-Key) after `Retry-After`.' },
   STATE_UNAVAILABLE: { status: [503], meaning: 'The shared database (PostgreSQL) cannot be reached; nothing was accepted. Retry after `Retry-After`.' },
   GATEWAY_BUSY: { status: [503], meaning: 'The gateway holds as many request bodies as it may at once (LGSP_MAX_INFLIGHT_BODY_BYTES); nothing was accepted. Retry (same Idempotency-Key) after `Retry-After`.' },

@@ -1,6 +1,7 @@
 // POST /v1/messages and GET /v1/messages/{id}.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { canonicalJson } from '../../platform/canonical-json.js';
 import { acceptedStep, eventRecords, type BusEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
@@ -11,6 +12,10 @@ import type { GatewayContext } from '../gateway-context.js';
 import { problemResponses, messageViewSchema } from '../../platform/openapi-shapes.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+function bodyDigest(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}
 
 export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.post<{ Body: FanOutSubmission; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
@@ -58,8 +63,10 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     } catch (err) {
       throw audited(err);
     }
-    // Only an Idempotency-Key needs the body's fingerprint; skip the hash otherwise.
-    const digest = key === undefined ? '' : createHash('sha256').update(JSON.stringify(req.body)).digest('base64url');
+    // Only an Idempotency-Key needs the body's fingerprint; skip the hash otherwise. Canonical
+    // JSON, so a retry that serialises the same body with its keys in another order is the same
+    // request, not a 409.
+    const digest = key === undefined ? '' : bodyDigest(canonicalJson(req.body));
     const ids = envelopes.map((e) => e.id);
     // The message record itself is the acceptance on the bus; the 'accepted' event only becomes
     // the first row of the status timeline in PostgreSQL (read-your-write through any gateway).
@@ -102,7 +109,9 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         if (key !== undefined) {
           const previous = await ctx.store.reserveIdempotency(tx, caller.clientId, key, { bodyDigest: digest, messageId: ids.join(',') });
           if (previous) {
-            if (previous.bodyDigest !== digest) throw problems.conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body');
+            // Fingerprints kept before canonical JSON hashed the body as received (they expire
+            // after IDEMPOTENCY_TTL_HOURS; this second comparison can go with them).
+            if (previous.bodyDigest !== digest && previous.bodyDigest !== bodyDigest(JSON.stringify(req.body))) throw problems.conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body');
             return previous.messageId.split(',');
           }
         }
