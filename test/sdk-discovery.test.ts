@@ -15,6 +15,7 @@ import { entryPath, loadConnector } from '../services/runner/connector-loader.js
 import { prometheusConnectorMetrics } from '../services/runner/connector-metrics.js';
 import { messageTypeComponents } from '../services/gateway/openapi-message-types.js';
 import { scaffoldConnector } from '../services/cli/connector-scaffold.js';
+import { runConnectorCommand } from '../services/cli/connector-command.js';
 import { loadConfig } from '../services/platform/config.js';
 
 // The registry decides which connector owns a message type two connectors declare.
@@ -226,4 +227,54 @@ t.test('the scaffolder refuses bad names, taken names and taken message types', 
   const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [join(scratch, 'connectors')] });
   t.ok(catalogue.messageTypes.has('ok-name.send'), 'a scaffolded manifest and schema pass the gateway\'s checks');
   t.same(catalogue.failedManifests, []);
+});
+
+t.test('lgsp connector list runs the runner\'s checks before start(): import, name, configuration, secrets', async (t) => {
+  const scratch = mkdtempSync(join(tmpdir(), 'lgsp-list-'));
+  t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+  write(join(scratch, 'package.json'), { type: 'module', private: true });
+  const connectors = join(scratch, 'connectors');
+  connectorFolder(connectors, 'list-good', 'list.good', `export default { name: 'list-good', async handle() {} };\n`);
+  connectorFolder(connectors, 'list-secret', 'list.secret', goodModule('list-secret'));
+  connectorFolder(connectors, 'list-import', 'list.import', `throw new Error('cannot reach the vendor SDK');\n`);
+  connectorFolder(connectors, 'list-named', 'list.named', `export default { name: 'someone-else', async handle() {} };\n`);
+  connectorFolder(connectors, 'list-config', 'list.config', goodModule('list-config'));
+  const configFile = join(scratch, 'connectors-config.json');
+  write(configFile, { 'list-config': { level: 'high' } });
+
+  const saved = { ...process.env };
+  const write0 = process.stdout.write.bind(process.stdout);
+  let out = '';
+  t.teardown(() => {
+    process.env = saved;
+    process.stdout.write = write0;
+  });
+  process.env.LGSP_CONNECTOR_DIRS = connectors;
+  process.env.LGSP_REGISTRY_FILE = SEED_REGISTRY;
+  process.env.LGSP_CONNECTORS_CONFIG = configFile;
+  process.env.LGSP_SECRET_LIST_CONFIG_TOKEN = 'x';
+  delete process.env.LGSP_SECRET_LIST_SECRET_TOKEN;
+  delete process.env.LGSP_SECRET_LIST_SECRET_TOKEN_FILE;
+  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+  const code = await runConnectorCommand(['list']);
+  process.stdout.write = write0;
+  const line = (name: string) => out.split('\n').find((l) => l.startsWith(`${name} `)) ?? '';
+  t.equal(code, 1, 'a connector the runner would fail makes the command fail');
+  t.match(line('list-good'), /ok\s+list\.good/);
+  t.match(line('list-secret'), /ok\s+list\.secret .*the runner needs LGSP_SECRET_LIST_SECRET_TOKEN, not set here/, 'a secret unset in this shell is a reminder');
+  t.match(line('list-import'), /FAILED\s+connector list-import: importing .* failed: cannot reach the vendor SDK/);
+  t.match(line('list-named'), /FAILED\s+connector list-named: module declares name "someone-else"/);
+  t.match(line('list-config'), /FAILED\s+.*\/level must be integer/, 'the configuration file the runner reads is checked');
+  t.match(line('relay'), /ok\s+notice\.send/, 'the project\'s connectors are listed too');
+
+  process.env.LGSP_CONNECTORS_CONFIG = join(scratch, 'absent.json');
+  const write1 = process.stderr.write.bind(process.stderr);
+  let err = '';
+  process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
+  try {
+    t.equal(await runConnectorCommand(['list']), 1);
+  } finally {
+    process.stderr.write = write1;
+  }
+  t.match(err, /cannot read LGSP_CONNECTORS_CONFIG .*absent\.json: ENOENT/);
 });

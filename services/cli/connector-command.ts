@@ -1,6 +1,6 @@
 // `lgsp connector new|list|describe`: the integrator's commands. `new` scaffolds a connector
-// (connector-scaffold.ts); `list` shows what the runner would discover, broken connectors
-// included with the reason; `describe` loads one connector like the runner does and prints
+// (connector-scaffold.ts); `list` shows what the runner would load, broken connectors included
+// with the reason (every check but start()); `describe` loads one connector like the runner does and prints
 // its message types, configuration settings (from its configSchema) and secrets.
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { loadConfig } from '../platform/config.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { configMarkdown } from '@lgsp/sdk/config-reference';
 import { secretEnvName } from '@lgsp/sdk/secrets';
-import { entryPath } from '../runner/connector-loader.js';
+import { ConnectorLoadError, connectorsConfigFile, entryPath, loadConnector } from '../runner/connector-loader.js';
 import { ScaffoldError, scaffoldConnector } from './connector-scaffold.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
 
@@ -63,12 +63,35 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
       }
     }
     case 'list': {
+      // What the runner checks before start(): manifest, schemas and examples, type ownership,
+      // entry built, module imports and names itself, configuration valid, secrets present (in
+      // this shell's environment). start() itself needs the target system and is not run.
       const catalogue = new SchemaCatalogue().loadConnectors(loadConfig());
+      let failures = catalogue.failedManifests.length;
+      let connectorConfig: Record<string, unknown> | undefined;
+      try {
+        connectorConfig = connectorsConfigFile(process.env.LGSP_CONNECTORS_CONFIG);
+      } catch (err) {
+        process.stderr.write(`lgsp connector list: ${(err as Error).message}\n`);
+        return 1;
+      }
       for (const m of catalogue.manifests) {
-        process.stdout.write(`${m.name.padEnd(24)} ok      ${m.messageTypes.map((mt) => mt.type).join(', ')}  (${m.source ?? join(catalogue.root, 'connectors')})\n`);
+        const types = m.messageTypes.map((mt) => mt.type).join(', ');
+        try {
+          await loadConnector(catalogue.root, m, connectorConfig?.[m.name]);
+          process.stdout.write(`${m.name.padEnd(24)} ok      ${types}  (${m.source ?? join(catalogue.root, 'connectors')})\n`);
+        } catch (err) {
+          const unset = err instanceof ConnectorLoadError ? err.missingSecretVariables : undefined;
+          // This shell is rarely the runner's environment: an unset secret is a reminder, not a failure.
+          if (unset) process.stdout.write(`${m.name.padEnd(24)} ok      ${types}  (${m.source ?? join(catalogue.root, 'connectors')}; the runner needs ${unset.join(', ')}, not set here)\n`);
+          else {
+            failures++;
+            process.stdout.write(`${m.name.padEnd(24)} FAILED  ${(err as Error).message}\n`);
+          }
+        }
       }
       for (const f of catalogue.failedManifests) process.stdout.write(`${f.name.padEnd(24)} FAILED  ${f.error}\n`);
-      return catalogue.failedManifests.length > 0 ? 1 : 0;
+      return failures > 0 ? 1 : 0;
     }
     case 'describe': {
       const name = rest[0];

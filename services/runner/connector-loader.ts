@@ -2,7 +2,7 @@
 // package's): imports the entry module, validates the connector's configuration against its
 // declared schema and resolves its secrets. A broken connector fails its own load with an error
 // that says which step failed and why; the caller keeps the others running.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ConnectorDefinition, ConnectorMetrics, ConnectorSecrets } from '@lgsp/sdk';
@@ -24,7 +24,12 @@ export interface LoadedConnector {
 /** A load failure after the module was imported still tells what the connector declares (for operators). */
 export class ConnectorLoadError extends Error {
   override name = 'ConnectorLoadError';
-  constructor(message: string, readonly definition?: ConnectorDefinition<Record<string, unknown>>) {
+  constructor(
+    message: string,
+    readonly definition?: ConnectorDefinition<Record<string, unknown>>,
+    /** Set when the only thing wrong is secrets absent from the environment given (names of the variables to set). */
+    readonly missingSecretVariables?: string[],
+  ) {
     super(message);
   }
 }
@@ -61,6 +66,16 @@ async function importEntry(file: string): Promise<unknown> {
   }
 }
 
+/** Per-connector configuration from the file LGSP_CONNECTORS_CONFIG names ({ "<connector>": {…} }), if any. */
+export function connectorsConfigFile(file: string | undefined): Record<string, unknown> | undefined {
+  if (!file) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`cannot read LGSP_CONNECTORS_CONFIG ${file}: ${(err as Error).message}`);
+  }
+}
+
 export async function loadConnector(root: string, manifest: ConnectorManifest, rawConfig: unknown = {}, opts: LoadOptions = {}): Promise<LoadedConnector> {
   const name = manifest.name;
   const file = entryPath(manifest.baseDir ?? root, manifest.entry);
@@ -92,7 +107,11 @@ export async function loadConnector(root: string, manifest: ConnectorManifest, r
   }
   const missing = missingSecrets(definition.secrets, values);
   if (missing.length > 0) {
-    throw new ConnectorLoadError(`connector ${name}: missing secret${missing.length > 1 ? 's' : ''}: ${missing.map((s) => `${s} (set ${secretEnvName(name, s)} or ${secretEnvName(name, s)}_FILE)`).join(', ')}`, definition);
+    throw new ConnectorLoadError(
+      `connector ${name}: missing secret${missing.length > 1 ? 's' : ''}: ${missing.map((s) => `${s} (set ${secretEnvName(name, s)} or ${secretEnvName(name, s)}_FILE)`).join(', ')}`,
+      definition,
+      missing.map((s) => secretEnvName(name, s)),
+    );
   }
   return {
     manifest,
