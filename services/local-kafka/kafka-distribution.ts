@@ -53,7 +53,8 @@ interface Marker {
  * Runs Maven only when the cache is missing, incomplete, or was made from a different pom.
  * Concurrent callers (e.g. parallel tap jobs) serialize on a lock directory so only one downloads.
  */
-export async function ensureKafkaDistribution(): Promise<string> {
+/** `log` hears about a download (the first run), not about a cached distribution. */
+export async function ensureKafkaDistribution(log: (line: string) => void = () => {}): Promise<string> {
   const pomFile = kafkaDeployFile('pom.xml');
   const pomSha256 = createHash('sha256').update(await readFile(pomFile)).digest('hex');
   const versionDir = path.join(cacheRoot(), `kafka-${await kafkaVersion()}`);
@@ -69,6 +70,7 @@ export async function ensureKafkaDistribution(): Promise<string> {
 
     // Download into a scratch dir and rename, so `libs` is never half-filled.
     const partial = path.join(versionDir, `libs.partial-${process.pid}`);
+    log(`downloading Kafka ${await kafkaVersion()} from Maven Central into ${versionDir} (first run only)`);
     await rm(path.join(versionDir, MARKER), { force: true });
     await rm(partial, { recursive: true, force: true });
     await runMaven(pomFile, partial);

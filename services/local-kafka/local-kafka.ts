@@ -289,6 +289,7 @@ class LocalKafkaCluster implements LocalKafka {
     const clusterId = existing ?? newClusterId();
     const unformatted = [];
     for (const node of this.nodes) if (!existsSync(path.join(node.dir, 'data', 'meta.properties'))) unformatted.push(node);
+    if (unformatted.length > 0) this.log(`[local-kafka] formatting storage in ${this.dataDir}`);
     // A formatted node needs nothing (and a JVM start is seconds on a busy machine).
     await Promise.all(
       unformatted.map(async (node) => {
@@ -486,7 +487,7 @@ export async function startLocalKafka(opts: LocalKafkaOptions = {}): Promise<Loc
   const count = opts.nodes ?? 1;
   if (count !== 1 && count !== 3) throw new RangeError('nodes must be 1 or 3');
   const log = opts.log ?? (() => {});
-  const libs = await ensureKafkaDistribution();
+  const libs = await ensureKafkaDistribution((line) => log(`[local-kafka] ${line}`));
 
   const ownsDataDir = !opts.dataDir;
   const dataDir = opts.dataDir ? path.resolve(opts.dataDir) : await mkdtemp(path.join(os.tmpdir(), 'lgsp-kafka-'));
@@ -516,10 +517,7 @@ export async function startLocalKafka(opts: LocalKafkaOptions = {}): Promise<Loc
   try {
     for (let attempt = 1; ; attempt++) {
       await cluster.configure();
-      if (attempt === 1) {
-        log(`[local-kafka] formatting storage in ${dataDir}`);
-        await cluster.formatStorage();
-      }
+      if (attempt === 1) await cluster.formatStorage();
       try {
         await cluster.startNodes(nodes);
         return cluster;

@@ -128,7 +128,7 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
   try {
     let brokers = process.env.KAFKA_BROKERS;
     if (!brokers) {
-      console.log(`starting a local Kafka ${options.brokers === 3 ? '3-node cluster' : 'broker'} (first run downloads it from Maven Central)…`);
+      console.log(`starting a local Kafka ${options.brokers === 3 ? '3-node cluster' : 'broker'} …`);
       // Its data lives with the rest of the stack's state, so a stop and start loses nothing:
       // pending messages, retries and dead letters are still there.
       // Secured (TLS, SCRAM, ACLs) like a production cluster unless LGSP_KAFKA_PLAINTEXT=1.
