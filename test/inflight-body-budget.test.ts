@@ -5,16 +5,17 @@ import t from 'tap';
 import Fastify from 'fastify';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { problemHandler } from '../services/platform/problem-handler.js';
-import { inflightBodyBudget } from '../services/gateway/inflight-body-budget.js';
+import { HOLDER_SHARE, gatewayServerTimeouts, inflightBodyBudget } from '../services/gateway/inflight-body-budget.js';
 import { finishSlowPost, startSlowPost } from './helpers/slow-request.js';
 
 const BUDGET = 10 * 1024;
 
-async function startApp() {
+async function startApp(idleMs?: number) {
   const metrics = new MetricsRegistry();
-  const app = Fastify({ bodyLimit: 64 * 1024 });
+  const app = Fastify({ bodyLimit: 64 * 1024, ...(idleMs ? gatewayServerTimeouts(idleMs) : {}) });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
-  await app.register(inflightBodyBudget, { maxBytes: BUDGET, metrics });
+  // The gateway counts bytes against the authenticated client; here a header names it.
+  await app.register(inflightBodyBudget, { maxBytes: BUDGET, metrics, holderOf: (req) => String(req.headers['x-client'] ?? req.ip) });
   app.post('/v1/messages', async (req) => ({ received: JSON.stringify(req.body).length }));
   app.get('/v1/members', async () => ({ ok: true }));
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -24,8 +25,8 @@ async function startApp() {
   return { app, port, held, refusals };
 }
 
-const post = (port: number, size: number) =>
-  fetch(`http://127.0.0.1:${port}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ body: 'x'.repeat(size - 12) }) });
+const post = (port: number, size: number, client = 'other') =>
+  fetch(`http://127.0.0.1:${port}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-client': client }, body: JSON.stringify({ body: 'x'.repeat(size - 12) }) });
 
 const eventually = async (check: () => Promise<boolean>) => {
   for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
@@ -79,4 +80,35 @@ t.test('a chunked body reserves its route limit (up to the budget); a lone overs
   chunked.destroy();
   await eventually(async () => (await held()) === 0);
   t.equal((await post(port, 20 * 1024)).status, 200, 'alone, a body larger than the budget is for its route limit to judge');
+});
+
+t.test('one holder takes at most a quarter of the budget beside its first body; others keep their room', async (t) => {
+  const { app, port, held } = await startApp();
+  t.teardown(() => app.close());
+  t.equal(HOLDER_SHARE, 0.25);
+  const hog = await startSlowPost(port, '/v1/messages', { length: 2 * 1024, headers: { 'x-client': 'hog' } });
+  await eventually(async () => (await held()) === 2 * 1024);
+  const second = await post(port, 1024, 'hog');
+  t.equal(second.status, 503, 'the same holder past its share (2 KiB + 1 KiB > 2.5 KiB) is refused');
+  t.match(await second.json(), { code: 'GATEWAY_BUSY', detail: /from this client/ });
+  t.equal((await post(port, 4 * 1024, 'someone')).status, 200, 'another holder is not held back by it');
+  hog.destroy();
+  await eventually(async () => (await held()) === 0);
+  t.equal((await post(port, 1024, 'hog')).status, 200, 'its share comes back with its bytes');
+});
+
+t.test('a body that stops arriving is cut by the idle timeout and its bytes come back', async (t) => {
+  const { app, port, held } = await startApp(400);
+  t.teardown(() => app.close());
+  const stalled = await startSlowPost(port, '/v1/messages', { length: 9 * 1024 });
+  const closed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+  await eventually(async () => (await held()) === 9 * 1024);
+  t.equal(await held(), 9 * 1024);
+  t.equal((await post(port, 4 * 1024)).status, 503, 'held while it lasts');
+  const started = Date.now();
+  await closed;
+  t.ok(Date.now() - started < 3000, 'the gateway closed the silent connection');
+  await eventually(async () => (await held()) === 0);
+  t.equal(await held(), 0, 'its bytes are returned');
+  t.equal((await post(port, 9 * 1024)).status, 200);
 });

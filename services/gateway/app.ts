@@ -9,7 +9,7 @@ import { frameworkErrors, problemHandler } from '../platform/problem-handler.js'
 import { problems } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
-import { inflightBodyBudget } from './inflight-body-budget.js';
+import { gatewayServerTimeouts, inflightBodyBudget } from './inflight-body-budget.js';
 import type { GatewayContext } from './gateway-context.js';
 import { tokenRoutes } from './routes/token.js';
 import { messageRoutes } from './routes/messages.js';
@@ -28,6 +28,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     bodyLimit: ctx.config.maxBodyBytes,
     trustProxy: false,
     frameworkErrors,
+    ...gatewayServerTimeouts(ctx.config.connectionIdleTimeoutMs),
   });
   // Route schemas are validated by the catalogue's ajv (draft 2020-12, formats), the same
   // instance that validates payloads, so one set of rules applies everywhere.
@@ -37,7 +38,6 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   app.setValidatorCompiler(({ schema }) => ctx.catalogue.ajv.compile(schema));
 
   await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes });
-  await app.register(inflightBodyBudget, { maxBytes: ctx.config.maxInflightBodyBytes, metrics });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -58,6 +58,8 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
 
   await app.register(formbody);
   await app.register(bearerAuth, { verifier: ctx.tokenVerifier });
+  // After authentication, so a body counts against its client's share of the budget.
+  await app.register(inflightBodyBudget, { maxBytes: ctx.config.maxInflightBodyBytes, metrics, holderOf: (req) => req.caller?.clientId ?? `address ${req.ip}` });
   await app.register(rateLimit, {
     global: true,
     hook: 'preHandler',

@@ -5,6 +5,11 @@
 // refused before its body is read — 503 with Retry-After, nothing accepted — instead of the
 // process growing until the kernel or V8 ends it. Its services run with a fixed old-space limit
 // (service-node-flags.ts); this budget is what keeps the gateway well inside it.
+// No one holder (an agency system, or an address before it has logged in) may take more than a
+// quarter of it: a client announcing huge bodies and then sending nothing would otherwise make
+// every other client's submissions 503 for as long as it keeps its connections open. A body that
+// stops arriving is also cut by the gateway's idle timeout (gatewayServerTimeouts), which gives
+// its bytes back.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
@@ -14,6 +19,18 @@ export interface InflightBodyBudgetOptions {
   /** Bytes of request bodies held at once, at most. */
   maxBytes: number;
   metrics: MetricsRegistry;
+  /** Who a request's bytes count against (the gateway: the authenticated client, else the address). */
+  holderOf: (req: FastifyRequest) => string;
+}
+
+/** The share of the budget one holder may take (beyond a lone body of its own). */
+export const HOLDER_SHARE = 0.25;
+
+/** The gateway's server timeouts: a connection silent this long is closed, a stalled body with it. */
+export function gatewayServerTimeouts(idleMs: number): { connectionTimeout: number; requestTimeout: number } {
+  // requestTimeout (the whole request received within) only backs the idle timeout up against a
+  // body trickled a byte at a time; Node checks it every 30 s, so it is coarse by design.
+  return { connectionTimeout: idleMs, requestTimeout: Math.max(idleMs, 300_000) };
 }
 
 /** What a request may bring: its Content-Length, or its route's body limit when it does not say. */
@@ -44,19 +61,30 @@ export const inflightBodyBudget = fp(async function inflightBodyBudget(app: Fast
     registers: [opts.metrics],
   });
 
+  const holderMax = Math.floor(opts.maxBytes * HOLDER_SHARE);
+  const heldBy = new Map<string, number>();
+
   app.addHook('onRequest', async (req, reply) => {
     const bytes = Math.min(announcedBytes(req), opts.maxBytes);
     if (bytes === 0) return;
-    // A lone body larger than the budget still passes when nothing else is held (its route's
-    // own limit decides), so the budget never refuses a request that could succeed alone.
-    if (held > 0 && held + bytes > opts.maxBytes) {
+    const holder = opts.holderOf(req);
+    const mine = heldBy.get(holder) ?? 0;
+    // A lone body larger than the budget (or the holder's share) still passes when nothing else
+    // is held (its route's own limit decides), so the budget never refuses a request that could
+    // succeed alone.
+    const overall = held > 0 && held + bytes > opts.maxBytes;
+    if (overall || (mine > 0 && mine + bytes > holderMax)) {
       refused.inc();
-      throw problems.gatewayBusy();
+      throw problems.gatewayBusy(!overall);
     }
     held += bytes;
+    heldBy.set(holder, mine + bytes);
     // 'close' comes once, whether the response was sent or the connection dropped first.
     reply.raw.once('close', () => {
       held -= bytes;
+      const left = (heldBy.get(holder) ?? bytes) - bytes;
+      if (left > 0) heldBy.set(holder, left);
+      else heldBy.delete(holder);
     });
   });
 });

@@ -38,6 +38,8 @@ export interface BusConfig extends KafkaSettings {
   maxBodyBytes: number;
   /** Bytes of request bodies a gateway holds at once; past it requests get 503 GATEWAY_BUSY. */
   maxInflightBodyBytes: number;
+  /** A gateway connection silent this long is closed (a stalled body gives its bytes back); above the longest reply wait. */
+  connectionIdleTimeoutMs: number;
   tokenTtlSeconds: number;
   messageTtlSeconds: number;
   rateLimitPerMinute: number;
@@ -119,6 +121,7 @@ const DEFAULTS: BusConfig = {
   // Several full-size attachment uploads (20 MiB) at once; far more than 1 KiB messages need,
   // and with the copies each body makes on its way, well inside the services' heap limit.
   maxInflightBodyBytes: 64 * 1024 * 1024,
+  connectionIdleTimeoutMs: 60_000,
   tokenTtlSeconds: 300,
   messageTtlSeconds: 7 * 24 * 3600,
   rateLimitPerMinute: 6000,
@@ -171,6 +174,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LOG_LEVEL: 'logLevel',
   LGSP_MAX_BODY_BYTES: 'maxBodyBytes',
   LGSP_MAX_INFLIGHT_BODY_BYTES: 'maxInflightBodyBytes',
+  LGSP_CONNECTION_IDLE_TIMEOUT_MS: 'connectionIdleTimeoutMs',
   LGSP_TOKEN_TTL_SECONDS: 'tokenTtlSeconds',
   LGSP_MESSAGE_TTL_SECONDS: 'messageTtlSeconds',
   LGSP_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
@@ -222,6 +226,7 @@ const configSchema = {
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     maxBodyBytes: { type: 'integer', minimum: 1024 },
     maxInflightBodyBytes: { type: 'integer', minimum: 1024 },
+    connectionIdleTimeoutMs: { type: 'integer', minimum: 31_000 },
     tokenTtlSeconds: { type: 'integer', minimum: 30, maximum: 3600 },
     messageTtlSeconds: { type: 'integer', minimum: 60 },
     rateLimitPerMinute: { type: 'integer', minimum: 1 },

@@ -68,8 +68,8 @@ export const problems = {
     new ProblemError(429, 'RATE_LIMITED', 'Too many requests', `Rate limit exceeded; retry after ${retryAfterSeconds} s`, { retryAfterSeconds }),
   unavailable: (detail: string, retryAfterSeconds = 5) =>
     new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', detail, { retryAfterSeconds }),
-  gatewayBusy: () =>
-    new ProblemError(503, 'GATEWAY_BUSY', 'Gateway busy', 'This gateway holds as many request bodies as it may at once; nothing was accepted; retry shortly (with the same Idempotency-Key)', { retryAfterSeconds: 1 }),
+  gatewayBusy: (yoursAlone = false) =>
+    new ProblemError(503, 'GATEWAY_BUSY', 'Gateway busy', `This gateway holds as many request bodies as it may at once${yoursAlone ? ' from this client (a quarter of its budget)' : ''}; nothing was accepted; retry shortly (with the same Idempotency-Key)`, { retryAfterSeconds: 1 }),
   databaseUnavailable: (retryAfterSeconds = 5) =>
     new ProblemError(503, 'STATE_UNAVAILABLE', 'Service unavailable', 'The bus\'s shared state store (PostgreSQL) is unreachable; nothing was accepted; retry later', { retryAfterSeconds }),
 };
