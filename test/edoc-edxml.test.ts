@@ -145,7 +145,15 @@ t.test('hostile, malformed and oversized XML is refused with a reason', async (t
   t.match(refusal(twice), { path: 'edXMLHeader/MessageHeader/Subject', message: /only once/ });
   const badInt = fixture('document-revoke.xml').toString('utf8').replace('<edXML:BussinessDocType>1<', '<edXML:BussinessDocType>một<');
   t.match(refusal(badInt), { path: 'edXMLHeader/TraceHeaderList/Bussiness/BussinessDocType', message: /integer/ });
-  t.match(refusal('<root xmlns="urn:other"/>'), { name: 'EdxmlError', message: /root element must be edXML:edXMLEnvelope or edXML/ });
+  t.match(refusal('<root xmlns="urn:other"/>'), { name: 'EdxmlError', message: /root element must be edXML:edXMLEnvelope or edXML .*not root in namespace urn:other/ });
+  const pi = fixture('document-new.xml').toString('utf8').replace('<edXML:edXMLHeader>', '<?php echo 1; ?><edXML:edXMLHeader>');
+  t.match(refusal(pi), { code: 'XML_FORBIDDEN_CONSTRUCT', message: /processing instructions are not allowed \(<\?php at offset \d+\)/ }, 'a processing instruction');
+  t.match(refusal('<?xml-stylesheet href="x.xsl"?><a/>'), { code: 'XML_FORBIDDEN_CONSTRUCT', message: /<\?xml-stylesheet/ }, 'a stylesheet instruction at the start');
+  t.match(refusal('<?xml version="1.0"?><a/><?xml version="1.0"?>'), { code: 'XML_FORBIDDEN_CONSTRUCT' }, 'a second declaration');
+  t.match(refusal('  '), { code: 'XML_MALFORMED', message: 'the XML document is empty' });
+  t.match(refusal('<a>'), { code: 'XML_MALFORMED', message: /^malformed XML at line \d+(, column \d+)?: / }, 'no "column undefined"');
+  t.notMatch(refusal('<a>').message, /undefined/);
+  t.ok(decodeEdxml(fixture('document-new.xml')), 'the fixture itself, with its XML declaration, passes');
   const missingContent = fixture('document-new.xml').toString('utf8').replace(/<edXML:AttachmentEncoded>[\s\S]*<\/edXML:AttachmentEncoded>/, '');
   t.match(refusal(missingContent), { path: 'edXMLBody/edXMLManifest/Reference[1]/ContentId', message: /no AttachmentEncoded\/Attachment carries ContentId cid:qd-125-ubnd.pdf/ });
   const wrapperWithoutEnvelope = '<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><AttachmentEncoded/></edXML>';

@@ -305,7 +305,7 @@ function locateParts(r: Reader, root: Record<string, XmlElement[]>): EnvelopePar
     if (!header) throw new EdxmlError('a SOAP-wrapped edXML package needs its edXML header in soap Header', 'Envelope');
     return { shape: 'soap', header, bodies, signatures };
   }
-  throw new EdxmlError(`the root element must be edXML:edXMLEnvelope or edXML in namespace ${EDXML_NS} (or a SOAP Envelope), not ${rootName}`, rootName);
+  throw new EdxmlError(`the root element must be edXML:edXMLEnvelope or edXML in namespace ${EDXML_NS} (or a SOAP Envelope), not ${rootName}${uri ? ` in namespace ${uri}` : ' in no namespace'}`, rootName);
 }
 
 /** The manifest reference's id: ContentId, else the xlink:href the SDK writes. */

@@ -120,6 +120,17 @@ export function precheckXml(input: Buffer | string, limits: XmlLimits, rawNames:
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
     throw new XmlRefusal('XML_FORBIDDEN_CONSTRUCT', 'DOCTYPE and ENTITY declarations are not allowed (no DTDs, external entities or entity expansion)');
   }
+  // Processing instructions mean nothing to a document exchange, and a package delivered as its
+  // original bytes (signed ones are) would carry them on to the receiver's parser. The XML
+  // declaration may open the document; any other `<?` is refused.
+  const opening = /^\s*<\?xml[\s?]/.exec(text);
+  const afterDeclaration = opening ? text.indexOf('?>', opening[0].length) + 2 : 0;
+  const instruction = text.indexOf('<?', afterDeclaration);
+  if (instruction !== -1) {
+    const target = /^<\?([^\s?>]{0,40})/.exec(text.slice(instruction))?.[1] ?? '';
+    throw new XmlRefusal('XML_FORBIDDEN_CONSTRUCT', `processing instructions are not allowed (<?${target} at offset ${instruction}); only the XML declaration, at the start`);
+  }
+  if (text.trim() === '') throw new XmlRefusal('XML_MALFORMED', 'the XML document is empty');
   const maxText = limits.maxTextBytes ?? Infinity;
   const raw = new Set(rawNames(text));
   let tags = 0;
@@ -144,7 +155,7 @@ export function parseUntrustedXml(input: Buffer | string, limits: XmlLimits = DE
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
     const { msg, line, col } = valid.err;
-    throw new XmlRefusal('XML_MALFORMED', `malformed XML at line ${line}, column ${col}: ${msg}`);
+    throw new XmlRefusal('XML_MALFORMED', `malformed XML at line ${line}${col === undefined ? '' : `, column ${col}`}: ${msg}`);
   }
   try {
     return parserFor(limits.maxDepth, stopNodes.map((name) => `*.${name}`)).parse(text) as Record<string, XmlElement[]>;
