@@ -115,6 +115,22 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     isProblem(t, malformed);
     t.match(await malformed.json(), { code: 'MALFORMED_JSON' });
 
+    // A Latin-1 body: Fastify's own parser turned the é into U+FFFD and the message was delivered so.
+    const latin1 = Buffer.from(JSON.stringify({ ...notice, payload: { subject: 'Café', body: 'x' } }), 'latin1');
+    t.throws(() => JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(latin1)), 'the body really is not UTF-8');
+    for (const type of ['application/json', 'application/json; charset=utf-8']) {
+      const bad = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': type }, body: latin1 });
+      t.equal(bad.status, 400, `${type}: bytes that are not UTF-8 are refused, not replaced`);
+      t.match(await bad.json(), { code: 'MALFORMED_JSON', detail: /not valid UTF-8/ });
+    }
+    const declared = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json; charset=ISO-8859-1' }, body: JSON.stringify(notice) });
+    t.equal(declared.status, 415, 'another declared charset');
+    t.match(await declared.json(), { code: 'UNSUPPORTED_MEDIA_TYPE', detail: /charset=iso-8859-1/ });
+    const utf8 = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json; charset="UTF-8"' }, body: JSON.stringify(notice) });
+    t.equal(utf8.status, 202, 'charset=UTF-8 (quoted, any case) is fine');
+    const proto = await post('{"__proto__": {"x": 1}, "type": "notice.send"}', auth);
+    t.equal(proto.status, 400, 'prototype poisoning is still refused');
+
     const schema = await post({ ...notice, payload: { body: 'no subject', extra: 1 } }, auth);
     t.equal(schema.status, 400, 'schema violation');
     const schemaBody = await schema.json();

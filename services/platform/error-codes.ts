@@ -6,7 +6,7 @@
 export const ERROR_CODES = {
   // Requests in general
   BAD_REQUEST: { status: [400], meaning: 'The request is malformed in a way no schema names (e.g. an Idempotency-Key with invisible characters).' },
-  MALFORMED_JSON: { status: [400], meaning: 'The body is not valid JSON.' },
+  MALFORMED_JSON: { status: [400], meaning: 'The body is not valid JSON (or not UTF-8).' },
   VALIDATION_FAILED: { status: [400], meaning: 'The request or the payload does not match its JSON Schema; `errors` lists the failing fields.' },
   PAYLOAD_TOO_LARGE: { status: [413], meaning: 'The body exceeds the size limit (JSON, or edXML with its attachments).' },
   UNSUPPORTED_MEDIA_TYPE: { status: [415], meaning: 'The body has a content type the endpoint does not take.' },

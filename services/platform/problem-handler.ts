@@ -6,6 +6,7 @@ import { ProblemError, problems, type FieldError } from './problem.js';
 import { isDatabaseUnavailable } from './database.js';
 import { RouteMethods } from './route-methods.js';
 import { textProblem } from './text-guard.js';
+import { useUtf8JsonParser } from './utf8-json-parser.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -93,6 +94,8 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
     return sendProblem(reply, problem, req.url);
   });
+  // Every service registers this plugin first: its JSON bodies are UTF-8 or refused.
+  useUtf8JsonParser(app);
   // Text no service can keep or pass on (text-guard.ts), refused before schema validation and
   // before any handler sees it: path parameters, query string, and a parsed JSON body (an XML or
   // binary body is its own parser's to judge).

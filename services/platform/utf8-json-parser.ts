@@ -1,0 +1,30 @@
+// JSON bodies are UTF-8 (RFC 8259 §8.1, and the bus keeps text UTF-8 and NFC end to end).
+// Fastify's own parser decodes whatever arrives as UTF-8 and quietly turns bytes that are not
+// into U+FFFD, so a Latin-1 or Windows-1258 body was accepted and its Vietnamese text delivered
+// corrupted. This parser refuses such a body instead (400 MALFORMED_JSON), and a body that
+// declares another charset (415), then parses like Fastify's (prototype-poisoning rules alike).
+import { isUtf8 } from 'node:buffer';
+import type { FastifyInstance } from 'fastify';
+import { problems } from './problem.js';
+
+/** The charset parameter of a Content-Type, lower-cased, if there is one. */
+function declaredCharset(contentType: string | undefined): string | undefined {
+  return /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+}
+
+export function useUtf8JsonParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser(app.initialConfig.onProtoPoisoning ?? 'error', app.initialConfig.onConstructorPoisoning ?? 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const charset = declaredCharset(req.headers['content-type']);
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      done(problems.unsupportedMediaType(`JSON bodies are UTF-8; this one declares charset=${charset}`), undefined);
+      return;
+    }
+    if (!isUtf8(body as Buffer)) {
+      done(problems.malformedJson('The body is not valid UTF-8 (JSON is UTF-8: RFC 8259)'), undefined);
+      return;
+    }
+    void parse(req, body as unknown as string, done);
+  });
+}
