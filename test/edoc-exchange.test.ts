@@ -272,6 +272,22 @@ t.test('document exchange', async (t) => {
     const wrongDigest = await send('000.00.00.H49,2026/04/15,153/QĐ-UBND', [{ contentId: 'cid:a', name: 'a.txt', contentType: 'text/plain', content: Buffer.from('abc').toString('base64'), sha256: '0'.repeat(64) }]);
     t.equal(wrongDigest.status, 422);
     t.match(wrongDigest.body, { code: 'ATTACHMENT_DIGEST_MISMATCH', errors: [{ field: 'payload.attachments[0].sha256' }] });
+    // Both were accepted and then dead-lettered at every edXML receiver (its decoder refuses them).
+    const a64 = Buffer.from('abc').toString('base64');
+    for (const [label, contentId] of [['cid: and <>', '<a>'], ['cid: and bare', 'a']]) {
+      const twice = await send('000.00.00.H49,2026/04/15,156/QĐ-UBND', [
+        { contentId: 'cid:a', name: 'a.txt', contentType: 'text/plain', content: a64 },
+        { contentId, name: 'b.txt', contentType: 'text/plain', content: Buffer.from('def').toString('base64') },
+      ]);
+      t.equal(twice.status, 400, `${label}: one id twice`);
+      t.match(twice.body, { code: 'DUPLICATE_ATTACHMENT', errors: [{ field: 'payload.attachments[1].contentId' }] });
+    }
+    const empty = await send('000.00.00.H49,2026/04/15,156/QĐ-UBND', [{ contentId: 'cid:a', name: 'a.txt', contentType: 'text/plain', content: '' }]);
+    t.equal(empty.status, 400, 'an attachment without content');
+    t.match(empty.body, { code: 'VALIDATION_FAILED', errors: [{ field: 'payload.attachments[0].content' }] });
+    const noId = await send('000.00.00.H49,2026/04/15,156/QĐ-UBND', [{ contentId: 'cid:', name: 'a.txt', contentType: 'text/plain', content: a64 }]);
+    t.match(noId.body, { code: 'VALIDATION_FAILED', errors: [{ field: 'payload.attachments[0].contentId' }] });
+    t.equal((await documentView('000.00.00.H49,2026/04/15,156/QĐ-UBND')).status, 404, 'nothing of them is kept');
     const unknown = await send('000.00.00.H49,2026/04/15,154/QĐ-UBND', [{ contentId: 'cid:a', name: 'a.txt', contentType: 'text/plain', sha256: 'a'.repeat(64), size: 3 }]);
     t.match(unknown.body, { code: 'ATTACHMENT_NOT_FOUND' });
     const tooBig = await send('000.00.00.H49,2026/04/15,155/QĐ-UBND', [

@@ -18,7 +18,7 @@ import type { Envelope } from '../platform/envelope.js';
 import { ProblemError } from '../platform/problem.js';
 import type { MessageView } from '../platform/gateway-module.js';
 import type { Admission, FanOutSubmission, SubmissionContext, SubmissionHook } from '../platform/submission-hooks.js';
-import { encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '../edxml/edxml-codec.js';
+import { bareContentId, encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '../edxml/edxml-codec.js';
 import { sha256Hex, type AttachmentStore } from '../attachments/attachment-store.js';
 import type { SignatureResult, SignatureVerification } from '../edxml/xml-dsig.js';
 import type { EdxmlShape } from '../edxml/edxml-codec.js';
@@ -150,14 +150,19 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       list.map(async (a, i) => {
         const field = `payload.attachments[${i}]`;
         if (!a || typeof a !== 'object') return a;
-        if (ids.has(a.contentId)) throw problem(400, 'DUPLICATE_ATTACHMENT', 'Duplicate attachment', `contentId ${a.contentId} is used twice`, `${field}.contentId`);
-        ids.add(a.contentId);
+        // `cid:a`, `<a>` and `a` are one id in edXML: two of them would be a package no edXML
+        // receiver can read, so they are refused here, not dead-lettered at every receiver.
+        const bare = bareContentId(a.contentId);
+        if (!bare) throw problem(400, 'VALIDATION_FAILED', 'Invalid attachment', `contentId "${a.contentId}" names no attachment`, `${field}.contentId`);
+        if (ids.has(bare)) throw problem(400, 'DUPLICATE_ATTACHMENT', 'Duplicate attachment', `contentId ${a.contentId} is used twice (cid:x, <x> and x are the same id)`, `${field}.contentId`);
+        ids.add(bare);
         const { content, ...meta } = a;
         if (typeof content === 'string') {
           const bytes = Buffer.from(content, 'base64');
           if (bytes.toString('base64').replace(/=+$/, '') !== content.replace(/=+$/, '')) {
             throw problem(400, 'ATTACHMENT_NOT_BASE64', 'Attachment is not base64', `attachment ${a.contentId}: content is not canonical base64`, `${field}.content`);
           }
+          if (bytes.length === 0) throw problem(400, 'VALIDATION_FAILED', 'Invalid attachment', `attachment ${a.contentId}: content is empty (an attachment carries at least one byte)`, `${field}.content`);
           const sha256 = sha256Hex(bytes);
           if (a.sha256 !== undefined && a.sha256 !== sha256) {
             throw problem(422, 'ATTACHMENT_DIGEST_MISMATCH', 'Attachment digest mismatch', `attachment ${a.contentId}: the content's SHA-256 is ${sha256}, not ${a.sha256}`, `${field}.sha256`);
