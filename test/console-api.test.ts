@@ -362,4 +362,20 @@ t.test('operator console API', async (t) => {
     const reused = await call(session, 'GET', '/v1/console/overview');
     t.equal(reused.status, 401, 'a copy of the cookie is dead after logout');
   });
+
+  // Last: it spends this address's login attempts for a minute.
+  await t.test('too many login attempts: 429 whose Retry-After is the window really left', async (t) => {
+    let limited: Response | undefined;
+    for (let i = 0; i < 25 && !limited; i++) {
+      const r = await login('lgsp-operator', 'not-the-secret');
+      if (r.status === 429) limited = r;
+    }
+    t.ok(limited, 'refused after 20 attempts');
+    const reset = Number(limited!.headers.get('x-ratelimit-reset'));
+    const retryAfter = Number(limited!.headers.get('retry-after'));
+    const problem = await limited!.json();
+    t.match(problem, { code: 'RATE_LIMITED', status: 429 });
+    t.ok(retryAfter >= 1 && Math.abs(retryAfter - reset) <= 1, `Retry-After ${retryAfter} matches the window's reset ${reset}`);
+    t.match(problem.detail, new RegExp(`retry after ${retryAfter} s`));
+  });
 });
