@@ -10,9 +10,10 @@ import { finishSlowPost, startSlowPost } from './helpers/slow-request.js';
 
 const BUDGET = 10 * 1024;
 
-async function startApp(idleMs?: number) {
+async function startApp(idleMs?: number, logLines: string[] = []) {
   const metrics = new MetricsRegistry();
-  const app = Fastify({ bodyLimit: 64 * 1024, ...(idleMs ? gatewayServerTimeouts(idleMs) : {}) });
+  const logger = { level: 'info', stream: { write: (line: string) => void logLines.push(line) } };
+  const app = Fastify({ bodyLimit: 64 * 1024, logger, ...(idleMs ? gatewayServerTimeouts(idleMs) : {}) });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
   // The gateway counts bytes against the authenticated client; here a header names it.
   await app.register(inflightBodyBudget, { maxBytes: BUDGET, metrics, holderOf: (req) => String(req.headers['x-client'] ?? req.ip) });
@@ -59,7 +60,8 @@ t.test('past the budget a request is refused before its body is read; bytes retu
 });
 
 t.test('a client that drops its connection mid-body gives its bytes back', async (t) => {
-  const { app, port, held } = await startApp();
+  const logLines: string[] = [];
+  const { app, port, held } = await startApp(undefined, logLines);
   t.teardown(() => app.close());
   const dropped = await startSlowPost(port, '/v1/messages', { length: 9 * 1024 });
   await eventually(async () => (await held()) === 9 * 1024);
@@ -68,6 +70,9 @@ t.test('a client that drops its connection mid-body gives its bytes back', async
   await eventually(async () => (await held()) === 0);
   t.equal(await held(), 0);
   t.equal((await post(port, 9 * 1024)).status, 200);
+  await eventually(async () => logLines.some((l) => l.includes('closed the connection')));
+  t.ok(logLines.some((l) => l.includes('the client closed the connection before its request was read')), 'logged as what it was');
+  t.notOk(logLines.some((l) => /PostgreSQL|unhandled error/.test(l)), 'not as a database outage or an error');
 });
 
 t.test('a chunked body reserves its route limit (up to the budget); a lone oversized body still passes', async (t) => {

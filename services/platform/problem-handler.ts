@@ -89,6 +89,12 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
 
 export const problemHandler = fp(async function problemHandler(app: FastifyInstance, opts: { maxBodyBytes: number }) {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    // A client that hangs up mid-body surfaces as ECONNRESET "aborted", which reads like a
+    // database connection lost: say what it was (nobody is left to answer).
+    if (req.raw.destroyed && err.code === 'ECONNRESET') {
+      req.log.info({ url: req.url }, 'the client closed the connection before its request was read');
+      return sendProblem(reply, problems.badRequest('The connection closed before the request body was complete'), req.url);
+    }
     const problem = toProblem(err, opts.maxBodyBytes);
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') req.log.error({ err }, 'unhandled error');
     if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
