@@ -126,6 +126,10 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
 
     await page.click('.tabs button[data-tab="messages"]');
     await page.fill('#message-search input[name="q"]', id);
+    // Today → today (Vietnam's date) finds today's message: the "to" day is included.
+    const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
+    await page.fill('#message-search input[name="from"]', today);
+    await page.fill('#message-search input[name="to"]', today);
     await page.click('#message-search button[type=submit]');
     await page.locator(`#message-results tr[data-id="${id}"]`).click();
     await page.locator('#trace-hops li[data-event="replayed"]').waitFor();

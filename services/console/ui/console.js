@@ -92,6 +92,19 @@ const formQuery = (form) => {
   for (const [k, v] of new FormData(form)) if (String(v).trim() !== '') params.set(k, String(v).trim());
   return params;
 };
+/**
+ * Search forms pick whole days in Vietnam's time: from the start of "from" to the end of "to"
+ * (the APIs' `to` is exclusive, so "to" becomes the start of the next day; today → today is today).
+ */
+const wholeDays = (params) => {
+  const nextDay = (day) => {
+    const [y, m, d] = day.split('-').map(Number);
+    return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+  };
+  if (params.get('from')) params.set('from', `${params.get('from')}T00:00:00+07:00`);
+  if (params.get('to')) params.set('to', `${nextDay(params.get('to'))}T00:00:00+07:00`);
+  return params;
+};
 
 // ---------- language ----------
 function applyLanguage() {
@@ -299,7 +312,7 @@ function renderLiveMessages() {
 // ---------- messages & trace ----------
 async function searchMessages(event) {
   event?.preventDefault();
-  const data = await api(`/v1/console/messages?${formQuery($('#message-search'))}`);
+  const data = await api(`/v1/console/messages?${wholeDays(formQuery($('#message-search')))}`);
   table('#message-results', MESSAGE_HEADERS, data.items.map((m) => ({ dataset: { id: m.id }, cells: messageCells(m) })), (r) => openTrace(r.dataset.id));
 }
 
@@ -402,9 +415,8 @@ async function bulkReplayGo() {
 // ---------- audit ----------
 async function searchAudit(event) {
   event?.preventDefault();
-  const params = formQuery($('#audit-search'));
-  // Date inputs are local days; the audit API reads a bare date as UTC, so send the zone.
-  for (const k of ['from', 'to']) if (params.get(k)) params.set(k, `${params.get(k)}T00:00:00+07:00`);
+  // Date inputs are local days; the audit API reads a bare date as UTC, so the zone is sent.
+  const params = wholeDays(formQuery($('#audit-search')));
   params.set('limit', '100');
   const data = await api(`/v1/console/audit/events?${params}`);
   table('#audit-results', [{ label: '#', num: true }, { key: 'time' }, { key: 'auditEvent' }, { key: 'actor' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'detail' }],

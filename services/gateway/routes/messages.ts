@@ -46,7 +46,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const caller = req.caller!;
     const key = req.headers['idempotency-key'];
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw problems.badRequest('Idempotency-Key must be 1-200 visible ASCII characters', [{ field: 'Idempotency-Key', message: 'invalid' }]);
+      throw problems.badRequest('Idempotency-Key must be one value of 1-200 visible ASCII characters (no spaces, the header sent once)', [{ field: 'Idempotency-Key', message: 'invalid' }]);
     }
     const audited = (err: unknown) => {
       if (err instanceof ProblemError) ctx.audit.rejection('submit', { code: err.code, type: req.body.type, toMember: recipientsOf(req.body).map((r) => r.member).join(',') }, caller);
