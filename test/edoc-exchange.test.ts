@@ -255,6 +255,13 @@ t.test('document exchange', async (t) => {
     const uploaded = await upload.json();
     t.equal(upload.status, 201);
     t.same(uploaded, { sha256: sha256(big), size: big.length, href: `/v1/attachments/${sha256(big)}` });
+    // Bytes are bytes whatever type the client declares: a PDF as application/pdf, an XML file as
+    // application/xml (never parsed as edXML here), none at all.
+    for (const [type, bytes] of [['application/pdf', Buffer.from('%PDF-1.7 mẫu')], ['application/xml', Buffer.from('<BienBan>không phải edXML</BienBan>')], [undefined, Buffer.from('không khai báo')]] as const) {
+      const r = await fetch(`${bus.gateway.url}/v1/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}`, ...(type ? { 'content-type': type } : {}) }, body: bytes });
+      t.equal(r.status, 201, `uploaded as ${type ?? 'no content type'}`);
+      t.match(await r.json(), { sha256: sha256(bytes), size: bytes.length });
+    }
     const id = '000.00.00.H49,2026/04/15,152/QĐ-UBND';
     const send = (documentId: string, attachments: unknown[], to = ['000.00.15.H49', 'H49.242.10']) =>
       office.send({

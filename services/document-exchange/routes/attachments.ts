@@ -12,15 +12,18 @@ import { problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 
 export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
-  // Raw uploads get their own scope: the octet-stream parser and its larger limit apply here only.
+  // Raw uploads get their own scope: the bytes are taken as they are whatever their declared
+  // type (a PDF as application/pdf, an XML file as application/xml: never parsed here), with the
+  // attachment limit; the type that counts is the one the edoc.send names.
   await app.register(async (upload) => {
-    upload.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: ctx.config.attachmentMaxBytes }, (_req, body, done) => done(null, body));
+    upload.removeAllContentTypeParsers();
+    upload.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: ctx.config.attachmentMaxBytes }, (_req, body, done) => done(null, body));
     upload.post<{ Body: Buffer }>('/v1/attachments', {
       config: { roles: ['agency'] },
       bodyLimit: ctx.config.attachmentMaxBytes,
       schema: {
         tags: ['attachments'],
-        summary: 'Upload an attachment (Content-Type: application/octet-stream); reference it in edoc.send by sha256 and size',
+        summary: 'Upload an attachment (its bytes as the body, any Content-Type, e.g. application/octet-stream or application/pdf); reference it in edoc.send by sha256 and size',
         security: [{ bearer: [] }],
         response: {
           201: { type: 'object', properties: { sha256: { type: 'string' }, size: { type: 'integer' }, href: { type: 'string' } } },
@@ -28,7 +31,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
         },
       },
     }, async (req, reply) => {
-      if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw problems.badRequest('Send the attachment bytes as the body (Content-Type: application/octet-stream)');
+      if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw problems.badRequest('Send the attachment bytes as the body (an empty attachment is not one)');
       const { sha256, size } = await exchange.attachments.put(req.body);
       await exchange.documents.grantAttachment(sha256, req.caller!.member);
       return reply.code(201).header('location', `/v1/attachments/${sha256}`).send({ sha256, size, href: `/v1/attachments/${sha256}` });

@@ -66,11 +66,12 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
   const limit = xmlBodyLimit(ctx.config.attachmentMaxBytes);
   // Fastify's own refusal would quote the gateway-wide JSON limit; name the XML one instead.
   app.addHook('onRequest', async (req) => {
-    if (/^(application|text)\/xml\b/.test(req.headers['content-type'] ?? '') && Number(req.headers['content-length'] ?? 0) > limit) {
+    if (/^(application\/(soap\+)?xml|text\/xml)\b/.test(req.headers['content-type'] ?? '') && Number(req.headers['content-length'] ?? 0) > limit) {
       throw new ProblemError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The edXML body exceeds the limit of ${limit} bytes (attachments up to ${ctx.config.attachmentMaxBytes} bytes, base64)`);
     }
   });
-  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'buffer', bodyLimit: limit }, async (req: FastifyRequest, body: Buffer) => {
+  // application/soap+xml: SOAP 1.2's own media type (the SOAP shape is one of the accepted three).
+  app.addContentTypeParser(['application/xml', 'text/xml', 'application/soap+xml'], { parseAs: 'buffer', bodyLimit: limit }, async (req: FastifyRequest, body: Buffer) => {
     try {
       const { type, payload, shape } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
       const to = await recipientsForXml(type, payload, exchange.documents);
@@ -107,7 +108,7 @@ export const documentExchangeModule: GatewayModule = {
   name: 'document-exchange',
   register: documentExchangeRoutes,
   openapiRequestBodies: {
-    'POST /v1/messages': { 'application/xml': EDXML_BODY, 'text/xml': EDXML_BODY },
+    'POST /v1/messages': { 'application/xml': EDXML_BODY, 'text/xml': EDXML_BODY, 'application/soap+xml': EDXML_BODY },
     'POST /v1/attachments': {
       'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The attachment bytes' } },
     },
