@@ -243,7 +243,7 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.match(meta, { issuer: base, token_endpoint: tokenUrl, token_endpoint_auth_methods_supported: ['private_key_jwt', 'client_secret_basic'] });
     const openapi = await (await fetch(`${base}/openapi.json`)).json();
     t.ok(openapi.paths['/v1/messages'], 'OpenAPI documents /v1/messages');
-    t.same(Object.keys(openapi.paths['/v1/messages'].post.requestBody.content).sort(), ['application/json', 'application/xml', 'text/xml'], 'POST /v1/messages: JSON and edXML bodies');
+    t.same(Object.keys(openapi.paths['/v1/messages'].post.requestBody.content).sort(), ['application/json', 'application/soap+xml', 'application/xml', 'text/xml'], 'POST /v1/messages: JSON and edXML bodies');
     t.ok(openapi.paths['/v1/attachments'].post.requestBody.content['application/octet-stream'], 'POST /v1/attachments: raw bytes');
     t.equal((await fetch(`${base}/docs`, { redirect: 'follow' })).status, 200, '/docs served');
     t.equal((await fetch(`${base}/readyz`)).status, 200, 'ready');

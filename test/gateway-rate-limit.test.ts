@@ -16,4 +16,12 @@ t.test('per-client rate limit answers 429 problem+json with Retry-After', async 
   t.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After');
   const otherResult = await other.send({ ...notice, to: { member: '000.00.12.H49', service: 'notice' } });
   t.equal(otherResult.status, 202, 'limits are per client: another client is not affected');
+
+  // Refused bodies count too: four malformed ones and the fifth request of the minute is the last.
+  const headers = { authorization: `Bearer ${await other.accessToken()}`, 'content-type': 'application/json' };
+  const malformed = [];
+  for (let i = 0; i < 3; i++) malformed.push((await fetch(`${bus.gateway.url}/v1/messages`, { method: 'POST', headers, body: '{"type": ' })).status);
+  t.same(malformed, [400, 400, 400]);
+  t.equal((await other.send({ ...notice, to: { member: '000.00.12.H49', service: 'notice' } })).status, 202, 'the fifth');
+  t.equal((await other.send({ ...notice, to: { member: '000.00.12.H49', service: 'notice' } })).status, 429, 'the malformed bodies were counted');
 });

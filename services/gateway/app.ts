@@ -60,9 +60,11 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   await app.register(bearerAuth, { verifier: ctx.tokenVerifier });
   // After authentication, so a body counts against its client's share of the budget.
   await app.register(inflightBodyBudget, { maxBytes: ctx.config.maxInflightBodyBytes, metrics, holderOf: (req) => req.caller?.clientId ?? `address ${req.ip}` });
+  // Counted before the body is parsed: requests refused for their body (malformed JSON, broken
+  // edXML, schema) count too, and cost the client its allowance like any other.
   await app.register(rateLimit, {
     global: true,
-    hook: 'preHandler',
+    hook: 'preParsing',
     timeWindow: 60_000,
     keyGenerator: (req) => req.caller?.clientId ?? req.ip,
     max: (req, key) => (req.caller ? ctx.registry().system(key)?.rateLimitPerMinute : undefined) ?? ctx.config.rateLimitPerMinute,
