@@ -160,6 +160,21 @@ t.test('operator console API', async (t) => {
     t.ok(trail, 'the replay is an operator_action in the audit trail');
     const replayedEntry = await eventually(async () => (await get(`/v1/console/audit/events?messageId=${id}&event=replayed`)).body.entries[0]);
     t.equal(replayedEntry.event.actor, 'console/lgsp-operator');
+
+    // The audit chains each intent before what follows from it: the replay before its 'replayed'
+    // event, the refused second replay before its failure (it once came after it).
+    type Entry = { seq: number; event: { id: string; detail: { action: string; deadLetterId?: number; outcome?: string; intent?: string } } };
+    const actions = await eventually(async () => {
+      const entries = (await get('/v1/console/audit/events?event=operator_action&limit=200')).body.entries as Entry[];
+      const mine = entries.filter((e) => e.event.detail.action === 'replay' && (e.event.detail.deadLetterId === dl.id || e.event.detail.intent));
+      return mine.some((e) => e.event.detail.outcome === 'failed') ? mine : null;
+    });
+    const failure = actions.find((e) => e.event.detail.outcome === 'failed')!;
+    const failedIntent = actions.find((e) => e.event.id === failure.event.detail.intent);
+    t.ok(failedIntent, 'the failure names its intent');
+    t.ok(failedIntent!.seq < failure.seq, `intent #${failedIntent!.seq} before its failure #${failure.seq}`);
+    const firstIntent = actions.filter((e) => !e.event.detail.outcome).sort((a, b) => a.seq - b.seq)[0];
+    t.ok(firstIntent.seq < replayedEntry.seq, `the replay's intent #${firstIntent.seq} before the replayed event #${replayedEntry.seq}`);
   });
 
   await t.test('records the runner refused cannot be replayed', async (t) => {

@@ -22,6 +22,12 @@ export function operatorActor(caller: Caller): string {
   return `console/${caller.clientId}`;
 }
 
+/** An audited operator action: its event's id and the partition key it was written with. */
+export interface AuditedIntent {
+  id: string;
+  key: string;
+}
+
 export class OperatorAudit {
   constructor(
     private readonly producer: BatchingProducer,
@@ -38,17 +44,27 @@ export class OperatorAudit {
     };
   }
 
-  /** Writes the audit event or throws a 503 problem: the caller must not act unaudited. */
-  async record(caller: Caller, action: OperatorActionName, detail: Record<string, unknown> = {}): Promise<void> {
+  /**
+   * Writes the audit event or throws a 503 problem: the caller must not act unaudited. `orderKey`:
+   * the partition key of what the action produces (a replay: its message's id), so the audit
+   * chains the intent before its effects. The returned intent is what recordFailure names.
+   */
+  async record(caller: Caller, action: OperatorActionName, detail: Record<string, unknown> = {}, orderKey?: string): Promise<AuditedIntent> {
+    const ev = this.event(caller, action, detail);
+    const key = orderKey ?? ev.id;
     try {
-      await this.producer.send(eventRecords(this.topics, this.event(caller, action, detail)));
+      await this.producer.send(eventRecords(this.topics, ev, key));
     } catch (err) {
       throw new ProblemError(503, 'AUDIT_UNAVAILABLE', 'Service unavailable', `The action was not carried out because it could not be audited: ${(err as Error).message}`, { retryAfterSeconds: 5 });
     }
+    return { id: ev.id, key };
   }
 
-  /** Best effort: the failure of an already audited action. */
-  async recordFailure(caller: Caller, action: OperatorActionName, detail: Record<string, unknown>): Promise<void> {
-    await this.producer.send(eventRecords(this.topics, this.event(caller, action, { ...detail, outcome: 'failed' }))).catch(() => undefined);
+  /**
+   * Best effort: the failure of an already audited action. Keyed like its intent, so both land
+   * on one partition and the audit chains the failure after the intent (it once came first).
+   */
+  async recordFailure(caller: Caller, action: OperatorActionName, detail: Record<string, unknown>, intent: AuditedIntent): Promise<void> {
+    await this.producer.send(eventRecords(this.topics, this.event(caller, action, { ...detail, intent: intent.id, outcome: 'failed' }), intent.key)).catch(() => undefined);
   }
 }

@@ -95,7 +95,8 @@ export function statusAfter(event: BusEventName): MessageStatus | null {
 }
 
 /** The one record that publishes an event (on lgsp.events, keyed by message so its events stay in order). */
-export function eventRecords(topics: Topics, ev: BusEvent): OutgoingRecord[] {
+/** `key`: events that must stay in order share one (the same partition); by default the message's id, or the event's own. */
+export function eventRecords(topics: Topics, ev: BusEvent, key = ev.messageId ?? ev.id): OutgoingRecord[] {
   const headers = { 'lgsp-event': ev.event, ...(ev.messageId ? { 'lgsp-id': ev.messageId } : {}) };
-  return [{ topic: topics.events, key: ev.messageId ?? ev.id, value: JSON.stringify(ev), headers }];
+  return [{ topic: topics.events, key, value: JSON.stringify(ev), headers }];
 }

@@ -40,9 +40,9 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
       handler: async (req, reply) => {
         const name = req.params.name;
         const auditName = `connector_${op}` as OperatorActionName;
-        await ctx.audit.record(req.operator!, auditName, { connector: name });
+        const intent = await ctx.audit.record(req.operator!, auditName, { connector: name });
         const r = await callUpstream(ctx.upstream.runner, 'runner', `/v1/connectors/${encodeURIComponent(name)}/${op}`, { method: verb, token: req.accessToken! });
-        if (r.status >= 300) await ctx.audit.recordFailure(req.operator!, auditName, { connector: name, status: r.status });
+        if (r.status >= 300) await ctx.audit.recordFailure(req.operator!, auditName, { connector: name, status: r.status }, intent);
         if (r.body === null) return reply.code(r.status).send();
         return reply.code(r.status).type(r.contentType).send(r.body);
       },

@@ -46,12 +46,13 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
   }, async (req, reply) => {
     const caller = req.operator!;
     const dl = await ctx.store.deadLetters.get(req.params.id);
-    await ctx.audit.record(caller, 'replay', { deadLetterId: req.params.id, messageId: dl?.messageId ?? null, connector: dl?.connector ?? null });
+    // Keyed by the message: the intent is chained before the replay's own events.
+    const intent = await ctx.audit.record(caller, 'replay', { deadLetterId: req.params.id, messageId: dl?.messageId ?? null, connector: dl?.connector ?? null }, dl?.messageId ?? undefined);
     try {
       const result = await ctx.replayer.replay(req.params.id, caller);
       return reply.code(202).send({ ...result, status: 'replayed' });
     } catch (err) {
-      await ctx.audit.recordFailure(caller, 'replay', { deadLetterId: req.params.id, code: (err as ProblemError).code ?? 'ERROR' });
+      await ctx.audit.recordFailure(caller, 'replay', { deadLetterId: req.params.id, code: (err as ProblemError).code ?? 'ERROR' }, intent);
       throw err;
     }
   });
@@ -70,7 +71,7 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
     const { max = 100, ...filter } = req.body ?? {};
     const query = toQuery(filter);
     const ids = await ctx.store.deadLetters.replayCandidates(query, max);
-    await ctx.audit.record(caller, 'bulk_replay', { filter, max, matched: ids.length });
+    const intent = await ctx.audit.record(caller, 'bulk_replay', { filter, max, matched: ids.length });
     const replayed: { id: number; messageId: string }[] = [];
     const skipped: { id: number; code: string; detail: string }[] = [];
     for (const id of ids) {
@@ -87,7 +88,7 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
         skipped.push({ id, code: err.code, detail: err.detail });
       }
     }
-    if (skipped.length > 0) await ctx.audit.recordFailure(caller, 'bulk_replay', { filter, replayed: replayed.length, skipped: skipped.length });
+    if (skipped.length > 0) await ctx.audit.recordFailure(caller, 'bulk_replay', { filter, replayed: replayed.length, skipped: skipped.length }, intent);
     return reply.code(202).send({ matched: ids.length, replayed, skipped });
   });
 }
