@@ -193,6 +193,20 @@ t.test('operator console API', async (t) => {
     t.equal(replay.body.code, 'NOT_REPLAYABLE');
     const unknown = await call(operator, 'POST', '/v1/console/dead-letters/999999/replay');
     t.equal(unknown.status, 404);
+
+    // Paging: every dead letter once, newest failure first, page after page.
+    const all = (await get('/v1/console/dead-letters?limit=500')).body;
+    t.ok(all.items.length >= 2, 'at least two dead letters by now');
+    t.equal(all.nextBefore, null, 'one page holds them all');
+    const seen: number[] = [];
+    let page = (await get('/v1/console/dead-letters?limit=1')).body;
+    for (let i = 0; i < 50; i++) {
+      seen.push(...page.items.map((d: { id: number }) => d.id));
+      if (page.nextBefore === null) break;
+      t.equal(page.nextBefore, page.items[0].id, 'the cursor is the last item');
+      page = (await get(`/v1/console/dead-letters?limit=1&before=${page.nextBefore}`)).body;
+    }
+    t.same(seen, all.items.map((d: { id: number }) => d.id), 'pages of one give the same list in the same order');
     t.equal(unknown.body.code, 'DEAD_LETTER_NOT_FOUND');
   });
 

@@ -136,7 +136,7 @@ t.test('a dead letter can be claimed for replay once', async (t) => {
     });
   t.equal(await add('0'), true);
   t.equal(await add('0'), false, 'a redelivered dead letter is stored once');
-  const [dl] = await store.deadLetters.search({});
+  const [dl] = (await store.deadLetters.search({})).items;
   t.equal(await store.deadLetters.claimReplay(dl.id), true);
   t.equal(await store.deadLetters.claimReplay(dl.id), false, 'a second claim (double click, second operator) fails');
   await store.deadLetters.releaseReplay(dl.id);

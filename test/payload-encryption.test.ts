@@ -119,7 +119,7 @@ t.test('payloads and attachments are ciphertext on every topic, in the broker fi
   const refusedId = idOf('000.00.12.H49');
   await eventually(async () => ((await office.status(refusedId)).body.status === 'dead_lettered' ? true : null), 60_000);
   const deadLetters = await eventually(async () => {
-    const rows = await consoleSvc.store.deadLetters.search({ messageId: refusedId });
+    const rows = (await consoleSvc.store.deadLetters.search({ messageId: refusedId })).items;
     return rows.length > 0 ? rows : null;
   }, 30_000);
   t.match(deadLetters[0], { messageId: refusedId, type: 'edoc.send', toMember: '000.00.12.H49', reason: /422/ }, 'the console lists the dead letter with its metadata');

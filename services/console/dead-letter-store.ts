@@ -71,6 +71,8 @@ export interface DeadLetterQuery {
   from?: string;
   to?: string;
   limit?: number;
+  /** The id of the last dead letter of the previous page: the next page starts after it. */
+  before?: number;
 }
 
 const VIEW_COLUMNS = `id, topic, "partition", record_offset AS "offset", connector, message_id AS "messageId", reason, attempts,
@@ -113,10 +115,14 @@ export class DeadLetterStore {
     return { ...row, signature: row.signature ? (JSON.parse(row.signature) as Record<string, string>) : null };
   }
 
-  async search(q: DeadLetterQuery): Promise<DeadLetterView[]> {
+  /** Newest failure first; `nextBefore` (the last item's id) pages on, null on the last page. */
+  async search(q: DeadLetterQuery): Promise<{ items: DeadLetterView[]; nextBefore: number | null }> {
     const { where, params } = this.filter(q);
-    params.push(q.limit ?? 100);
-    return (await this.db.query<DeadLetterView>(`SELECT ${VIEW_COLUMNS} FROM console_dead_letters ${where} ORDER BY failed_at DESC, id DESC LIMIT $${params.length}`, params)).rows;
+    const limit = q.limit ?? 100;
+    params.push(limit + 1);
+    const { rows } = await this.db.query<DeadLetterView>(`SELECT ${VIEW_COLUMNS} FROM console_dead_letters ${where} ORDER BY failed_at DESC, id DESC LIMIT $${params.length}`, params);
+    const items = rows.slice(0, limit);
+    return { items, nextBefore: rows.length > limit ? items[items.length - 1].id : null };
   }
 
   /** Ids of the not yet replayed dead letters matching a filter, oldest first (bulk replay order). */
@@ -144,6 +150,8 @@ export class DeadLetterStore {
     if (q.replayed !== undefined) clauses.push(q.replayed ? 'replayed_at IS NOT NULL' : 'replayed_at IS NULL');
     if (q.from) clauses.push(`failed_at >= ${p(q.from)}`);
     if (q.to) clauses.push(`failed_at < ${p(q.to)}`);
+    // Compared with the cursor row's own stored time: exact, whatever precision it has.
+    if (q.before !== undefined) clauses.push(`(failed_at, id) < (SELECT failed_at, id FROM console_dead_letters WHERE id = ${p(q.before)})`);
     return { where: clauses.length ? 'WHERE ' + clauses.join(' AND ') : '', params };
   }
 

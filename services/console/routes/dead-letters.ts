@@ -7,7 +7,7 @@ import { READ_ROLES, WRITE_ROLES } from '../console-auth.js';
 import type { DeadLetterQuery } from '../dead-letter-store.js';
 import { TIME_BOUND, instant } from './query-schemas.js';
 
-type FilterInput = Omit<DeadLetterQuery, 'limit'>;
+type FilterInput = Omit<DeadLetterQuery, 'limit' | 'before'>;
 
 const FILTER_PROPERTIES = {
   connector: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,62}$' },
@@ -26,17 +26,22 @@ function toQuery(f: FilterInput): DeadLetterQuery {
 }
 
 export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
-  app.get<{ Querystring: FilterInput & { limit?: number } }>('/v1/console/dead-letters', {
+  app.get<{ Querystring: FilterInput & { limit?: number; before?: number } }>('/v1/console/dead-letters', {
     config: { roles: READ_ROLES },
     schema: {
       querystring: {
         type: 'object',
         additionalProperties: false,
-        properties: { ...FILTER_PROPERTIES, replayed: { type: 'boolean' }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+        properties: {
+          ...FILTER_PROPERTIES,
+          replayed: { type: 'boolean' },
+          limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+          before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'nextBefore of the previous page' },
+        },
       },
     },
   }, async (req) => ({
-    items: await ctx.store.deadLetters.search(toQuery(req.query)),
+    ...(await ctx.store.deadLetters.search(toQuery(req.query))),
     depth: Object.fromEntries(await ctx.store.deadLetters.depthByConnector()),
   }));
 

@@ -82,7 +82,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
       hops,
       totalMs: hops.length > 0 && last?.sinceAcceptedMs !== null ? last?.sinceAcceptedMs : null,
       related: await ctx.store.messages.related(message),
-      deadLetters: await ctx.store.deadLetters.search({ messageId: message.id, limit: 20 }),
+      deadLetters: (await ctx.store.deadLetters.search({ messageId: message.id, limit: 20 })).items,
     };
   });
 }

@@ -359,9 +359,15 @@ function dlqFilter() {
   return params;
 }
 
-async function searchDeadLetters(event) {
+/** `before`: the next page after that dead letter (the search button starts again from the newest). */
+async function searchDeadLetters(event, before) {
   event?.preventDefault();
-  const data = await api(`/v1/console/dead-letters?${dlqFilter()}`);
+  const params = dlqFilter();
+  if (before) params.set('before', String(before));
+  const data = await api(`/v1/console/dead-letters?${params}`);
+  const older = $('#dlq-older');
+  older.hidden = data.nextBefore === null;
+  older.dataset.before = data.nextBefore ?? '';
   $('#dlq-depth').textContent = `${t('depth')}: ${Object.entries(data.depth).map(([c, n]) => `${c} ${n}`).join(', ') || '0'}`;
   const headers = [{ key: 'failedAt' }, { key: 'connector' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'reason' }, { key: 'attempts', num: true }, { key: 'signature' }, { key: 'size', num: true }, { key: 'actions' }];
   table('#dlq-results', headers, data.items.map((d) => ({
@@ -557,6 +563,7 @@ function wire() {
   $('#message-search').addEventListener('submit', (e) => searchMessages(e).catch(showError));
   $('#dlq-search').addEventListener('submit', (e) => searchDeadLetters(e).catch(showError));
   $('#bulk-replay').addEventListener('click', () => bulkReplayAsk().catch(showError));
+  $('#dlq-older').addEventListener('click', (e) => searchDeadLetters(null, e.target.dataset.before).catch(showError));
   $('#bulk-go').addEventListener('click', bulkReplayGo);
   $('#bulk-cancel').addEventListener('click', () => ($('#bulk-confirm').hidden = true));
   $('#audit-search').addEventListener('submit', (e) => searchAudit(e).catch(showError));
