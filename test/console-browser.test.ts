@@ -66,7 +66,7 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     // The 401 answer is expected here; the browser logs it as a failed resource load.
     await page.click('#login-form button[type=submit]');
     await page.locator('#login-error').waitFor({ state: 'visible' });
-    t.match(await page.locator('#login-error').textContent(), /LOGIN_FAILED/);
+    t.match(await page.locator('#login-error').textContent(), /^Sai mã hệ thống hoặc mật khẩu — .*\(LOGIN_FAILED\)$/, 'the reason in Vietnamese first');
     // Only the expected 401 resource load of this step is forgiven.
     const expected = consoleErrors.filter((e) => /status of 401/.test(e));
     t.ok(expected.length <= 1);

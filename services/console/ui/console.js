@@ -86,7 +86,12 @@ async function api(path, { method = 'GET', body } = {}) {
   return data;
 }
 
-const showError = (err) => notify(`${t('errorPrefix')}: ${err.message}${err.code ? ` (${err.code})` : ''}`, true);
+// A known problem code in the operator's language first; the server's detail (English) after it.
+const problemText = (code, detail) => {
+  const known = code && TEXTS[state.lang][`err_${code}`];
+  return `${known ? `${known} — ` : ''}${detail}${code ? ` (${code})` : ''}`;
+};
+const showError = (err) => notify(`${t('errorPrefix')}: ${problemText(err.code, err.message)}`, true);
 const formQuery = (form) => {
   const params = new URLSearchParams();
   for (const [k, v] of new FormData(form)) if (String(v).trim() !== '') params.set(k, String(v).trim());
@@ -183,7 +188,7 @@ async function login(event) {
     });
     const body = await res.json();
     if (!res.ok) {
-      $('#login-error').textContent = `${body.detail ?? body.title} (${body.code})`;
+      $('#login-error').textContent = problemText(body.code, body.detail ?? body.title);
       $('#login-error').hidden = false;
       return;
     }
