@@ -320,6 +320,7 @@ t.test('operator console API', async (t) => {
     const unknown = await call(operator, 'PUT', '/v1/console/connectors/nope/pause');
     t.equal(unknown.status, 404);
     t.equal(unknown.body.code, 'UNKNOWN_CONNECTOR', 'the runner\'s problem passes through');
+    t.equal(unknown.body.instance, '/v1/console/connectors/nope/pause', 'naming the console URL the operator called');
     const actions = await eventually(async () => {
       const entries = (await get('/v1/console/audit/events?event=operator_action')).body.entries as { event: { detail: { action: string; connector?: string } } }[];
       const names = entries.map((e) => e.event.detail.action);

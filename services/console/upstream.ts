@@ -1,6 +1,7 @@
 // Calls to the services the console fronts (audit service, runner management API) on behalf
 // of the operator, with the operator's own access token: each service checks the roles itself,
 // so the console can never grant more than the token carries.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemError } from '../platform/problem.js';
 
 export interface UpstreamResponse {
@@ -36,4 +37,13 @@ export async function callUpstream(
     throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The ${what} answered ${response.status} with a body that is not JSON`);
   }
   return { status: response.status, contentType: response.headers.get('content-type') ?? 'application/json', body };
+}
+
+/**
+ * Answers with the upstream service's response as it is, except that a problem's `instance`
+ * names the console's own URL the operator called (not the upstream path behind it).
+ */
+export function relay(req: FastifyRequest, reply: FastifyReply, r: UpstreamResponse): FastifyReply {
+  const body = r.contentType.startsWith('application/problem+json') && r.body && typeof r.body === 'object' ? { ...r.body, instance: req.url } : r.body;
+  return reply.code(r.status).type(r.contentType).send(body);
 }

@@ -3,17 +3,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
-import { callUpstream } from '../upstream.js';
+import { callUpstream, relay } from '../upstream.js';
 
 export async function auditTrailRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get<{ Querystring: Record<string, string> }>('/v1/console/audit/events', { config: { roles: READ_ROLES } }, async (req, reply) => {
     const r = await callUpstream(ctx.upstream.audit, 'audit service', '/v1/audit/events', { token: req.accessToken!, query: req.query });
-    return reply.code(r.status).type(r.contentType).send(r.body);
+    return relay(req, reply, r);
   });
 
   app.get('/v1/console/audit/integrity', { config: { roles: READ_ROLES } }, async (req, reply) => {
     const r = await callUpstream(ctx.upstream.audit, 'audit service', '/v1/audit/integrity', { token: req.accessToken!, timeoutMs: 120_000 });
-    if (r.status !== 200) return reply.code(r.status).type(r.contentType).send(r.body);
+    if (r.status !== 200) return relay(req, reply, r);
     const body = r.body as { lastCheckpoint?: { signedAt?: string } | null };
     const signedAt = body.lastCheckpoint?.signedAt;
     return { ...body, checkpointAgeSeconds: signedAt ? Math.max(0, Math.round((Date.now() - Date.parse(signedAt)) / 1000)) : null };

@@ -5,14 +5,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES, WRITE_ROLES } from '../console-auth.js';
 import type { OperatorActionName } from '../operator-audit.js';
-import { callUpstream } from '../upstream.js';
+import { callUpstream, relay } from '../upstream.js';
 
 const NAME = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,62}$' } } };
 
 export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get('/v1/console/connectors', { config: { roles: READ_ROLES } }, async (req, reply) => {
     const list = await callUpstream(ctx.upstream.runner, 'runner', '/v1/connectors', { token: req.accessToken! });
-    if (list.status !== 200) return reply.code(list.status).type(list.contentType).send(list.body);
+    if (list.status !== 200) return relay(req, reply, list);
     const depth = await ctx.store.deadLetters.depthByConnector();
     const lags = ctx.lag.lags;
     const names = list.body as string[];
@@ -44,7 +44,7 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
         const r = await callUpstream(ctx.upstream.runner, 'runner', `/v1/connectors/${encodeURIComponent(name)}/${op}`, { method: verb, token: req.accessToken! });
         if (r.status >= 300) await ctx.audit.recordFailure(req.operator!, auditName, { connector: name, status: r.status }, intent);
         if (r.body === null) return reply.code(r.status).send();
-        return reply.code(r.status).type(r.contentType).send(r.body);
+        return relay(req, reply, r);
       },
     });
   action('PUT', 'pause');

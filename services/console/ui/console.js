@@ -469,8 +469,9 @@ async function loadConnectors() {
       c.stats ? [...Object.entries(c.stats).map(([k, v]) => `${k} ${v}`), ...retryWaiting(c.retry)].join(' · ') : '—', c.lastError ?? '',
       isOperator()
         ? el('span', { class: 'actions' }, ...[['pause', 'PUT'], ['resume', 'PUT'], ['restart', 'POST']]
-            // Offer what makes sense in the current state: pause a running connector, resume a paused one.
-            .filter(([op]) => (op === 'pause' ? c.connector?.state !== 'PAUSED' : op === 'resume' ? c.connector?.state === 'PAUSED' : true))
+            // Offer what makes sense in the current state: pause a running connector, resume a
+            // paused one, restart any (a failed one can only be restarted).
+            .filter(([op]) => (op === 'pause' ? c.connector?.state === 'RUNNING' : op === 'resume' ? c.connector?.state === 'PAUSED' : true))
             .map(([op, method]) => el('button', { type: 'button', class: 'secondary', dataset: { op }, onclick: () => connectorAction(c.name, op, method) }, t(op))))
         : ''],
   })));
