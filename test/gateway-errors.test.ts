@@ -193,7 +193,7 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.equal(busy.headers.get('retry-after'), '1');
     t.match(await busy.json(), { code: 'GATEWAY_BUSY' });
     t.match(await (await fetch(`${base}/metrics`)).text(), /lgsp_gateway_busy_refusals_total\{[^}]*\} 1/, 'the refusal is counted');
-    // Room is left, but not for this client: it already holds more than its quarter of the budget.
+    // Room is left, but not for this client: it already holds more than half of the budget.
     const small = { ...notice, payload: { subject: 'Họp', body: 'nhỏ' } };
     t.equal((await post(small, { authorization: `Bearer ${token}` })).status, 503, 'the holding client gets no more');
     const other = await bus.client('so-tp-qlvb').send({ ...small, to: { member: '000.00.12.H49', service: 'notice' } });

@@ -87,19 +87,20 @@ t.test('a chunked body reserves its route limit (up to the budget); a lone overs
   t.equal((await post(port, 20 * 1024)).status, 200, 'alone, a body larger than the budget is for its route limit to judge');
 });
 
-t.test('one holder takes at most a quarter of the budget beside its first body; others keep their room', async (t) => {
+t.test('one holder takes at most half of the budget beside its first body; others keep their room', async (t) => {
   const { app, port, held } = await startApp();
   t.teardown(() => app.close());
-  t.equal(HOLDER_SHARE, 0.25);
-  const hog = await startSlowPost(port, '/v1/messages', { length: 2 * 1024, headers: { 'x-client': 'hog' } });
-  await eventually(async () => (await held()) === 2 * 1024);
-  const second = await post(port, 1024, 'hog');
-  t.equal(second.status, 503, 'the same holder past its share (2 KiB + 1 KiB > 2.5 KiB) is refused');
+  t.equal(HOLDER_SHARE, 0.5);
+  const hog = await startSlowPost(port, '/v1/messages', { length: 4 * 1024, headers: { 'x-client': 'hog' } });
+  await eventually(async () => (await held()) === 4 * 1024);
+  const second = await post(port, 2 * 1024, 'hog');
+  t.equal(second.status, 503, 'the same holder past its share (4 KiB + 2 KiB > 5 KiB) is refused');
   t.match(await second.json(), { code: 'GATEWAY_BUSY', detail: /from this client/ });
-  t.equal((await post(port, 4 * 1024, 'someone')).status, 200, 'another holder is not held back by it');
+  t.equal((await post(port, 1024, 'hog')).status, 200, 'within its share it still may');
+  t.equal((await post(port, 5 * 1024, 'someone')).status, 200, 'another holder is not held back by it');
   hog.destroy();
   await eventually(async () => (await held()) === 0);
-  t.equal((await post(port, 1024, 'hog')).status, 200, 'its share comes back with its bytes');
+  t.equal((await post(port, 2 * 1024, 'hog')).status, 200, 'its share comes back with its bytes');
 });
 
 t.test('a body that stops arriving is cut by the idle timeout and its bytes come back', async (t) => {

@@ -1,7 +1,7 @@
 // `lgsp connector new|list|describe`: the integrator's commands. `new` scaffolds a connector
 // (connector-scaffold.ts); `list` shows what the runner would load, broken connectors included
-// with the reason (every check but start()); `describe` loads one connector like the runner does and prints
-// its message types, configuration settings (from its configSchema) and secrets.
+// with the reason (every check but start()); `describe` loads one connector like the runner
+// does and prints its message types, configuration settings (from its configSchema) and secrets.
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -76,14 +76,14 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
         return 1;
       }
       for (const m of catalogue.manifests) {
-        const types = m.messageTypes.map((mt) => mt.type).join(', ');
+        const ok = (note = '') => `${m.name.padEnd(24)} ok      ${m.messageTypes.map((mt) => mt.type).join(', ')}  (${m.source ?? join(catalogue.root, 'connectors')}${note})\n`;
         try {
           await loadConnector(catalogue.root, m, connectorConfig?.[m.name]);
-          process.stdout.write(`${m.name.padEnd(24)} ok      ${types}  (${m.source ?? join(catalogue.root, 'connectors')})\n`);
+          process.stdout.write(ok());
         } catch (err) {
           const unset = err instanceof ConnectorLoadError ? err.missingSecretVariables : undefined;
           // This shell is rarely the runner's environment: an unset secret is a reminder, not a failure.
-          if (unset) process.stdout.write(`${m.name.padEnd(24)} ok      ${types}  (${m.source ?? join(catalogue.root, 'connectors')}; the runner needs ${unset.join(', ')}, not set here)\n`);
+          if (unset) process.stdout.write(ok(`; the runner needs ${unset.join(', ')}, not set here`));
           else {
             failures++;
             process.stdout.write(`${m.name.padEnd(24)} FAILED  ${(err as Error).message}\n`);

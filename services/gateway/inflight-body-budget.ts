@@ -5,8 +5,8 @@
 // refused before its body is read — 503 with Retry-After, nothing accepted — instead of the
 // process growing until the kernel or V8 ends it. Its services run with a fixed old-space limit
 // (service-node-flags.ts); this budget is what keeps the gateway well inside it.
-// No one holder (an agency system, or an address before it has logged in) may take more than a
-// quarter of it: a client announcing huge bodies and then sending nothing would otherwise make
+// No one holder (an agency system, or an address before it has logged in) may take more than
+// half of it (beyond one body of its own, so an upload up to the limit always goes): a client announcing huge bodies and then sending nothing would otherwise make
 // every other client's submissions 503 for as long as it keeps its connections open. A body that
 // stops arriving is also cut by the gateway's idle timeout (gatewayServerTimeouts), which gives
 // its bytes back.
@@ -24,7 +24,7 @@ export interface InflightBodyBudgetOptions {
 }
 
 /** The share of the budget one holder may take (beyond a lone body of its own). */
-export const HOLDER_SHARE = 0.25;
+export const HOLDER_SHARE = 0.5;
 
 /** The gateway's server timeouts: a connection silent this long is closed, a stalled body with it. */
 export function gatewayServerTimeouts(idleMs: number): { connectionTimeout: number; requestTimeout: number } {

@@ -35,7 +35,7 @@ export const ERROR_CODES = {
   IDEMPOTENCY_KEY_REUSED: { status: [409], meaning: 'The Idempotency-Key was already used with a different body (compared as canonical JSON: key order does not count).' },
   BUS_UNAVAILABLE: { status: [503], meaning: 'Kafka did not acknowledge the message; nothing was accepted. Retry (same Idempotency-Key) after `Retry-After`.' },
   STATE_UNAVAILABLE: { status: [503], meaning: 'The shared database (PostgreSQL) cannot be reached; nothing was accepted. Retry after `Retry-After`.' },
-  GATEWAY_BUSY: { status: [503], meaning: 'The gateway holds as many request bodies as it may at once (LGSP_MAX_INFLIGHT_BODY_BYTES), or as many as one client may (a quarter of it); nothing was accepted. Retry (same Idempotency-Key) after `Retry-After`.' },
+  GATEWAY_BUSY: { status: [503], meaning: 'The gateway holds as many request bodies as it may at once (LGSP_MAX_INFLIGHT_BODY_BYTES), or as many as one client may (half of it); nothing was accepted. Retry (same Idempotency-Key) after `Retry-After`.' },
   MESSAGE_NOT_FOUND: { status: [404], meaning: 'No message with this id.' },
   // Request/reply (POST /v1/requests)
   NOT_A_REQUEST_TYPE: { status: [400], meaning: 'The message type has no reply schema; send it with POST /v1/messages.' },
