@@ -407,5 +407,6 @@ t.test('operator console API', async (t) => {
     t.match(problem, { code: 'RATE_LIMITED', status: 429 });
     t.ok(retryAfter >= 1 && Math.abs(retryAfter - reset) <= 1, `Retry-After ${retryAfter} matches the window's reset ${reset}`);
     t.match(problem.detail, new RegExp(`retry after ${retryAfter} s`));
+    t.equal((await login('lgsp-observer')).status, 200, 'another operator from the same address still logs in');
   });
 });

@@ -18,7 +18,9 @@ const formEncode = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
 
 export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.post<{ Body: LoginBody }>('/v1/console/session', {
-    config: { rateLimit: { max: 20, timeWindow: 60_000 } },
+    // 20 attempts a minute per address and client id: operators behind one proxy address are
+    // not locked out by someone else's failed logins (counted once the body names the client).
+    config: { rateLimit: { max: 20, timeWindow: 60_000, hook: 'preHandler', keyGenerator: (req) => `${req.ip} ${(req.body as LoginBody | undefined)?.clientId ?? ''}` } },
     schema: {
       body: {
         type: 'object',
