@@ -30,6 +30,12 @@ t.test('broker outage', async (t) => {
   t.ok(Date.now() - started < 30_000, `answered within 30 s (${Date.now() - started} ms)`);
   const ready = await fetch(`${bus.gateway.url}/readyz`);
   t.equal(ready.status, 503, 'not ready while Kafka is down');
+  // With an Idempotency-Key the 503 names the message, and the retry the 503 asks for names the
+  // same one: had the first produce been appended after all, the two would be one message.
+  const keyed = { type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject: 'trong sự cố, có khoá', body: 'x' } };
+  const keyedDuring = await sender.send(keyed, 'outage-key-1');
+  t.equal(keyedDuring.status, 503);
+  t.match(keyedDuring.body, { code: 'BUS_UNAVAILABLE', messageId: String, detail: /retry with the same Idempotency-Key/ });
 
   await kafka.startNode(0);
   relay.resume();
@@ -42,6 +48,11 @@ t.test('broker outage', async (t) => {
     return r.status === 202 ? r : null;
   }, 30_000, 500);
   t.equal(after.status, 202, 'accepting again after recovery');
+  const keyedRetry = await sender.send(keyed, 'outage-key-1');
+  t.equal(keyedRetry.status, 202);
+  t.equal(keyedRetry.body.id, keyedDuring.body.messageId, 'the retry is the message the 503 named');
+  await eventually(() => bus.simulator.received.get('so-tp-qlvb')?.some((m) => m.id === keyedRetry.body.id), 60_000, 250);
+  t.equal(bus.simulator.received.get('so-tp-qlvb')!.filter((m) => m.id === keyedRetry.body.id).length, 1, 'delivered once');
   // Services first, broker last: disconnecting from a stopped broker would wait out retries.
   await bus.stop();
   await kafka.stop();

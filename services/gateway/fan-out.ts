@@ -13,8 +13,9 @@ export function recipientsOf(body: FanOutSubmission): Recipient[] {
   return Array.isArray(body.to) ? body.to : [body.to];
 }
 
-export function routeRecipients(body: FanOutSubmission, caller: Caller, registry: Registry, catalogue: SchemaCatalogue, rules: readonly SubmissionHook[] = []): RoutedSubmission[] {
-  return eachRecipient(body, (one) => routeSubmission(one, caller, registry, catalogue, rules));
+/** `idFor`: the message id of the i-th recipient's envelope (idempotent submissions). */
+export function routeRecipients(body: FanOutSubmission, caller: Caller, registry: Registry, catalogue: SchemaCatalogue, rules: readonly SubmissionHook[] = [], idFor?: (index: number) => string): RoutedSubmission[] {
+  return eachRecipient(body, (one, i) => routeSubmission(one, caller, registry, catalogue, rules, idFor?.(i)));
 }
 
 /**
@@ -25,8 +26,8 @@ export function authorizeRecipients(body: FanOutSubmission, caller: Caller, regi
   eachRecipient(body, (one) => authorizeSubmission(one, caller, registry, catalogue));
 }
 
-function eachRecipient<T>(body: FanOutSubmission, route: (one: SubmissionBody) => T): T[] {
-  if (!Array.isArray(body.to)) return [route(body as SubmissionBody)];
+function eachRecipient<T>(body: FanOutSubmission, route: (one: SubmissionBody, index: number) => T): T[] {
+  if (!Array.isArray(body.to)) return [route(body as SubmissionBody, 0)];
   const seen = new Set<string>();
   return body.to.map((to, i) => {
     const key = `${to.member}\u0000${to.service ?? ''}`;
@@ -35,7 +36,7 @@ function eachRecipient<T>(body: FanOutSubmission, route: (one: SubmissionBody) =
     }
     seen.add(key);
     try {
-      return route({ ...body, to });
+      return route({ ...body, to }, i);
     } catch (err) {
       if (!(err instanceof ProblemError)) throw err;
       // Payload errors are the same for every recipient: report them as they are.

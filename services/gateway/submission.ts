@@ -48,7 +48,8 @@ export function authorizeSubmission(body: Pick<SubmissionBody, 'type' | 'to'>, c
 }
 
 /** `rules`: the submission hooks of the body's type; their checkPayload() runs after the schema. */
-export function routeSubmission(body: SubmissionBody, caller: Caller, registry: Registry, catalogue: SchemaCatalogue, rules: readonly SubmissionHook[] = []): RoutedSubmission {
+/** `id`: the message id to give the envelope (an idempotent submission's); a new UUIDv7 without it. */
+export function routeSubmission(body: SubmissionBody, caller: Caller, registry: Registry, catalogue: SchemaCatalogue, rules: readonly SubmissionHook[] = [], id?: string): RoutedSubmission {
   const service = authorizeSubmission(body, caller, registry, catalogue);
   const validatePayload = catalogue.payloadValidator(body.type)!;
   // Only a caller with the access right learns what the payload schema wants.
@@ -59,6 +60,7 @@ export function routeSubmission(body: SubmissionBody, caller: Caller, registry: 
   }
   for (const rule of rules) rule.checkPayload?.(body.type, payload);
   const envelope = createEnvelope({
+    id,
     type: body.type,
     from: { member: caller.member, system: caller.clientId },
     to: { member: service.provider, service: service.code },

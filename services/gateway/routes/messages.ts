@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { canonicalJson } from '../../platform/canonical-json.js';
+import { idempotentMessageId } from '../idempotent-message-id.js';
 import { acceptedStep, eventRecords, type BusEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
@@ -54,19 +55,21 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     };
     const hooks = hooksFor(ctx.submissionHooks, req.body.type);
     const sub = { caller, request: req };
+    // Only an Idempotency-Key needs the body's fingerprint; skip the hash otherwise. Canonical
+    // JSON, so a retry that serialises the same body with its keys in another order is the same
+    // request, not a 409. With a key, the message ids follow from key and body
+    // (idempotent-message-id.ts): a retry after a 503 names the same messages.
+    const digest = key === undefined ? '' : bodyDigest(canonicalJson(req.body));
+    const idFor = key === undefined ? undefined : (i: number) => idempotentMessageId(caller.clientId, key, digest, i);
     let envelopes;
     try {
       authorizeRecipients(req.body, caller, ctx.registry(), ctx.catalogue);
       let body = req.body;
       for (const hook of hooks) if (hook.prepare) body = await hook.prepare(body, sub);
-      envelopes = routeRecipients(body, caller, ctx.registry(), ctx.catalogue, hooks).map((r) => r.envelope);
+      envelopes = routeRecipients(body, caller, ctx.registry(), ctx.catalogue, hooks, idFor).map((r) => r.envelope);
     } catch (err) {
       throw audited(err);
     }
-    // Only an Idempotency-Key needs the body's fingerprint; skip the hash otherwise. Canonical
-    // JSON, so a retry that serialises the same body with its keys in another order is the same
-    // request, not a 409.
-    const digest = key === undefined ? '' : bodyDigest(canonicalJson(req.body));
     const ids = envelopes.map((e) => e.id);
     // The message record itself is the acceptance on the bus; the 'accepted' event only becomes
     // the first row of the status timeline in PostgreSQL (read-your-write through any gateway).
@@ -85,7 +88,15 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         await ctx.producer.send(records(extraEvents));
       } catch (err) {
         req.log.warn({ err: (err as Error).message }, 'Kafka did not acknowledge the message');
-        throw problems.unavailable('The bus could not durably accept the message; retry later (with the same Idempotency-Key)', 5);
+        // A timed-out produce may still be appended: only with an Idempotency-Key is a retry safe,
+        // and then the answer names the message the retry will name too.
+        if (key === undefined) {
+          throw problems.unavailable('Kafka did not confirm the message in time: it may not have been accepted, or it may still be delivered. Retrying without an Idempotency-Key may send it twice; send one', 5);
+        }
+        throw new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', `Kafka did not confirm the message in time; retry with the same Idempotency-Key and body: the retry names the same message (${ids[0]}), so it is never delivered twice`, {
+          retryAfterSeconds: 5,
+          messageId: ids[0],
+        });
       }
     };
 

@@ -122,7 +122,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       pending.cancel();
       await ctx.store.forget([envelope.id]).catch(() => undefined);
       req.log.warn({ err: (err as Error).message }, 'Kafka did not acknowledge the request');
-      throw problems.unavailable('The bus could not durably accept the request; retry later', 5);
+      throw problems.unavailable('Kafka did not confirm the request in time; retry later (a lookup asked twice is answered twice, harmlessly)', 5);
     }
     reply.header('Location', `/v1/messages/${envelope.id}`);
 
