@@ -10,6 +10,9 @@ import { statsCounter } from './stats-counter.js';
 
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: string }>;
 
+/** A readiness check that has not answered by then counts as not ready. */
+export const READINESS_TIMEOUT_MS = 2500;
+
 export function createMetricsRegistry(service: string): MetricsRegistry {
   const registry = new MetricsRegistry();
   registry.setDefaultLabels({ service });
@@ -60,10 +63,18 @@ export const serviceHealth = fp(async function serviceHealth(
     const results: Record<string, { ok: boolean; detail?: string }> = {};
     await Promise.all(
       Object.entries(opts.checks).map(async ([name, check]) => {
+        // A dependency that hangs (a stopped PostgreSQL server keeps its sockets open) must make
+        // the service not ready within seconds, not hang the probe.
+        let timer: NodeJS.Timeout | undefined;
         try {
-          results[name] = await check();
+          results[name] = await Promise.race([
+            check(),
+            new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS))),
+          ]);
         } catch (err) {
           results[name] = { ok: false, detail: (err as Error).message };
+        } finally {
+          clearTimeout(timer);
         }
       }),
     );

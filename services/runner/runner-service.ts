@@ -326,6 +326,11 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     metrics,
     checks: {
       kafka: kafkaReadiness(admin),
+      // The ledger, connector state and pauses all live there.
+      database: async () => {
+        await db.query('SELECT 1');
+        return { ok: true, detail: 'PostgreSQL reachable' };
+      },
       connectors: async () => {
         const failed = [...slots.values()].filter((s) => s.loadError).map((s) => s.manifest.name);
         return { ok: slots.size > 0 && failed.length < slots.size, detail: failed.length ? `failed: ${failed.join(', ')}` : `${slots.size} running` };
