@@ -267,6 +267,16 @@ t.test('lgsp connector list runs the runner\'s checks before start(): import, na
   t.match(line('list-config'), /FAILED\s+.*\/level must be integer/, 'the configuration file the runner reads is checked');
   t.match(line('relay'), /ok\s+notice\.send/, 'the project\'s connectors are listed too');
 
+  // Without LGSP_CONNECTORS_CONFIG, the file `npm start` writes for the runner.
+  delete process.env.LGSP_CONNECTORS_CONFIG;
+  process.env.LGSP_DATA_DIR = scratch;
+  write(join(scratch, 'connectors-config.json'), { 'list-config': { level: 'high' } });
+  out = '';
+  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+  await runConnectorCommand(['list']);
+  process.stdout.write = write0;
+  t.match(line('list-config'), /FAILED\s+.*\/level must be integer/, 'the stack\'s configuration file is read too');
+
   process.env.LGSP_CONNECTORS_CONFIG = join(scratch, 'absent.json');
   const write1 = process.stderr.write.bind(process.stderr);
   let err = '';

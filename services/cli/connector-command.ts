@@ -66,11 +66,14 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
       // What the runner checks before start(): manifest, schemas and examples, type ownership,
       // entry built, module imports and names itself, configuration valid, secrets present (in
       // this shell's environment). start() itself needs the target system and is not run.
-      const catalogue = new SchemaCatalogue().loadConnectors(loadConfig());
+      const config = loadConfig();
+      const catalogue = new SchemaCatalogue().loadConnectors(config);
       let failures = catalogue.failedManifests.length;
       let connectorConfig: Record<string, unknown> | undefined;
+      // The file the runner is given: LGSP_CONNECTORS_CONFIG, or the one `npm start` writes.
+      const stackFile = join(config.dataDir, 'connectors-config.json');
       try {
-        connectorConfig = connectorsConfigFile(process.env.LGSP_CONNECTORS_CONFIG);
+        connectorConfig = connectorsConfigFile(process.env.LGSP_CONNECTORS_CONFIG ?? (existsSync(stackFile) ? stackFile : undefined));
       } catch (err) {
         process.stderr.write(`lgsp connector list: ${(err as Error).message}\n`);
         return 1;
