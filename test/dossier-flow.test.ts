@@ -41,6 +41,13 @@ t.test('dossiers between one-stop-shop systems and the portal', async (t) => {
       DanhSachLePhi: [{ Gia: 200000, LoaiPhiLePhi: '1', HinhThucThu: '3' }],
     });
     t.equal(portal.statusHistory[1].handledAt, '20260115090000', 'progress time in Asia/Ho_Chi_Minh');
+
+    // A step from a status the portal has already left (registered, now processing): no earlier
+    // update is missing, so it is dead-lettered with the reason instead of waiting 24 hours.
+    const contradicting = await d.send('dossier.progress', d.progressPayload(code, 'registered', 'accepted', at(17, 9)));
+    const dead = await d.waitStatus(contradicting, 'dead_lettered');
+    t.match(JSON.stringify(dead.events), /has already been through 1; registered → accepted contradicts the dossier's course/);
+    t.same(historyOf((await d.portalDossiers({ code }))[0]), ['1', '2', '4'], 'the portal unchanged');
   });
 
   await t.test('happy path, portal → province: an online filing reaches the agency one-stop system', async (t) => {

@@ -19,6 +19,7 @@ import {
   fromPortalLookup,
   toPortalDossier,
   toPortalProgress,
+  statusToPortal,
   type DossierProgress,
   type DossierSync,
   type PortalDossier,
@@ -164,6 +165,15 @@ export async function reportProgress(message: Envelope, ctx: ConnectorContext<un
     throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal does not hold the dossier yet (its dossier.sync may still be on its way)`);
   }
   if (answer.error_code === ILLEGAL_TRANSITION) {
+    // Waiting helps only while the portal is behind. When it has already been through this
+    // step's starting status and moved on, no earlier update is missing: the step contradicts
+    // the dossier's course and would wait out the whole retry budget. Dead-lettered instead,
+    // with the reason, for an operator.
+    const current = await portalRecord(deps, agency, code, ctx.signal);
+    const from = statusToPortal(progress.previousStatus);
+    if (current && current.TrangThaiHoSo !== from && current.QuaTrinhXuLy?.some((h) => h.TrangThai === from)) {
+      throw new PermanentError(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo} and has already been through ${from}; ${progress.previousStatus} → ${progress.status} contradicts the dossier's course`);
+    }
     throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${answer.current_status ?? '?'}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`);
   }
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`CapNhatTienDoHoSoMC ${code}`, answer);
