@@ -205,3 +205,31 @@ t.test('KPI dossier threads are per sender: another agency reusing a correlation
   t.same(byMember[a.member], { '4': 1 }, "A's dossier keeps its own status");
   t.same(byMember[b.member], { '10': 1 }, "B's status does not count in A's dossier");
 });
+
+t.test('KPI: a dossier filed online (portal → agency) and its progress (agency → portal) are one dossier of the agency', async (t) => {
+  const store = await consoleStore(t);
+  const agencySystem = { member: '000.00.24.H49', system: 'so-khdt-motcua' };
+  const portalSystem = { member: '000.00.00.G22', system: 'dvcqg-portal' };
+  const now = Date.now();
+  const at = (s: number) => new Date(now + s * 1000).toISOString();
+  const [filed, progress, onlyFiled] = [uuidv7(), uuidv7(), uuidv7()];
+  const submitted = { type: 'dossier.submitted', from: portalSystem, to: { member: agencySystem.member, service: 'dossier-intake' }, correlationId: 'HS-ONLINE-1' };
+  const progressed = { type: 'dossier.progress', from: agencySystem, to: { member: portalSystem.member, service: 'dvcqg-dossier' }, correlationId: 'HS-ONLINE-1' };
+  await store.messages.applyEvents([
+    event('accepted', filed, at(0), submitted),
+    event('delivered', filed, at(1), submitted),
+    event('accepted', progress, at(2), progressed),
+    event('delivered', progress, at(3), { ...progressed, detail: { status: '10' } }),
+    event('accepted', onlyFiled, at(4), { ...submitted, correlationId: 'HS-ONLINE-2' }),
+    event('delivered', onlyFiled, at(5), { ...submitted, correlationId: 'HS-ONLINE-2' }),
+  ]);
+  const today = new Date(now + 7 * 3600_000).toISOString().slice(0, 10);
+  const tomorrow = new Date(now + 31 * 3600_000).toISOString().slice(0, 10);
+  const report = await buildKpiReport(store.messages, [], { from: today, to: tomorrow });
+  t.equal(report.total.dossiers.dossiers, 2, 'two dossiers, not three');
+  t.notOk(report.agencies.some((x) => x.member === portalSystem.member && x.dossiers.dossiers > 0), 'none counted for the portal');
+  const mine = report.agencies.find((x) => x.member === agencySystem.member)!.dossiers;
+  t.equal(mine.dossiers, 2);
+  t.equal(mine.synced, 1, 'synced: the one whose progress reached the portal, not the filing that came from it');
+  t.same(mine.statuses, { '10': 1, delivered: 1 }, 'the progressed dossier has its portal status');
+});

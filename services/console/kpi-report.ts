@@ -20,7 +20,8 @@
 // status.
 //
 // Agencies: a document counts for its sending agency (and as `received` for the receiver); a
-// dossier for the agency whose system sent its first message. A period is [from, to) in local
+// dossier for its agency: the sender of its messages, or the receiver of a filing the portal
+// sent (dossier.submitted), whose later progress then joins the same dossier. A period is [from, to) in local
 // dates (Asia/Ho_Chi_Minh) and selects by acceptance time. Empty families report zeros and null
 // rates (shown as "—"), never a division by zero.
 import type { Member } from '../platform/registry.js';
@@ -74,10 +75,17 @@ const rate = (n: number, d: number): number | null => (d === 0 ? null : Math.rou
 const bump = (counts: Record<string, number>, key: string) => (counts[key] = (counts[key] ?? 0) + 1);
 
 /**
- * A business thread is a sender's correlation id: another agency reusing the same correlation
+ * The agency a dossier message belongs to: its sender, except a dossier filed online, which the
+ * portal sends to the agency (dossier.submitted) — that dossier is the receiving agency's, and
+ * its later progress, sent by the agency, is the same dossier.
+ */
+const dossierOwner = (r: { type: string; fromMember: string; toMember: string }) => (r.type === 'dossier.submitted' ? r.toMember : r.fromMember);
+
+/**
+ * A business thread is an agency's correlation id: another agency reusing the same correlation
  * id (a dossier code is not unique across agencies) starts its own thread, never joins this one.
  */
-const threadKey = (r: { fromMember: string; correlationId: string }) => `${r.fromMember}\u0000${r.correlationId}`;
+const threadKey = (r: { type: string; fromMember: string; toMember: string; correlationId: string }) => `${dossierOwner(r)}\u0000${r.correlationId}`;
 
 /** The latest business status of each thread, with the time it was set. */
 function latestBusinessStatus(rows: KpiMessageRow[], family: string): Map<string, string> {
@@ -145,11 +153,12 @@ export async function buildKpiReport(index: MessageIndex, members: Member[], per
   }
   for (const [dossierId, rows] of threads) {
     const all = allThreadRows.filter((r) => threadKey(r) === dossierId);
-    const synced = all.some((r) => r.status === 'delivered');
+    // Synced: a message of the agency's delivered to the portal (an online filing came from it).
+    const synced = all.some((r) => r.status === 'delivered' && r.type !== 'dossier.submitted');
     const transport = synced ? 'delivered' : rows.at(-1)!.status;
     const status = dossierStatus.get(dossierId) ?? transport;
     const onTime = onTimeOf.get(dossierId);
-    for (const k of [agency(rows[0].fromMember).dossiers, total.dossiers]) {
+    for (const k of [agency(dossierOwner(rows[0])).dossiers, total.dossiers]) {
       k.dossiers++;
       if (synced) k.synced++;
       if (onTime === true) k.onTime++;
