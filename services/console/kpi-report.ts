@@ -21,9 +21,9 @@
 //
 // Agencies: a document counts for its sending agency (and as `received` for the receiver); a
 // dossier for its agency: the sender of its messages, or the receiver of a filing the portal
-// sent (dossier.submitted), whose later progress then joins the same dossier. A period is [from, to) in local
-// dates (Asia/Ho_Chi_Minh) and selects by acceptance time. Empty families report zeros and null
-// rates (shown as "—"), never a division by zero.
+// sent (dossier.submitted), whose later progress then joins the same dossier. A period is
+// [from, to) in local dates (Asia/Ho_Chi_Minh) and selects by acceptance time. Empty families
+// report zeros and null rates (shown as "—"), never a division by zero.
 import type { Member } from '../platform/registry.js';
 import { DOSSIER_STATUS_LABELS, EDOC_STATUS_LABELS, TRANSPORT_STATUS_LABELS, normaliseStatusCode } from './business-status.js';
 import type { KpiMessageRow, MessageIndex } from './message-index.js';

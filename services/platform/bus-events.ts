@@ -94,8 +94,10 @@ export function statusAfter(event: BusEventName): MessageStatus | null {
   }
 }
 
-/** The one record that publishes an event (on lgsp.events, keyed by message so its events stay in order). */
-/** `key`: events that must stay in order share one (the same partition); by default the message's id, or the event's own. */
+/**
+ * The one record that publishes an event on lgsp.events. Events that must stay in order share a
+ * key (one partition): by default the message's id, else the event's own; `key` overrides it.
+ */
 export function eventRecords(topics: Topics, ev: BusEvent, key = ev.messageId ?? ev.id): OutgoingRecord[] {
   const headers = { 'lgsp-event': ev.event, ...(ev.messageId ? { 'lgsp-id': ev.messageId } : {}) };
   return [{ topic: topics.events, key, value: JSON.stringify(ev), headers }];

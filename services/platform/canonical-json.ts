@@ -1,9 +1,9 @@
 // One text per JSON value, whatever order its object keys came in: what a hash of JSON must be
 // taken over (the audit chain's entries, the gateway's Idempotency-Key fingerprints).
 /**
- * RFC 8785 style canonical JSON for plain JSON values (BusEvents, request bodies). Written as loops over
- * sorted keys rather than entries/filter/sort/map/join: the audit hashes every event through it
- * (it was 5% of the audit's CPU). Equal JSON gives equal text whatever the key order.
+ * RFC 8785 style canonical JSON for plain JSON values (BusEvents, request bodies). Written as
+ * loops over sorted keys rather than entries/filter/sort/map/join: the audit hashes every event
+ * through it (it was 5% of the audit's CPU).
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
