@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../platform/config.js';
+import { loadConfig, stackConnectorsConfigFile } from '../platform/config.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { configMarkdown } from '@lgsp/sdk/config-reference';
 import { secretEnvName } from '@lgsp/sdk/secrets';
@@ -71,7 +71,7 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
       let failures = catalogue.failedManifests.length;
       let connectorConfig: Record<string, unknown> | undefined;
       // The file the runner is given: LGSP_CONNECTORS_CONFIG, or the one `npm start` writes.
-      const stackFile = join(config.dataDir, 'connectors-config.json');
+      const stackFile = stackConnectorsConfigFile(config.dataDir);
       try {
         connectorConfig = connectorsConfigFile(process.env.LGSP_CONNECTORS_CONFIG ?? (existsSync(stackFile) ? stackFile : undefined));
       } catch (err) {

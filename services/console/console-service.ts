@@ -19,7 +19,7 @@ import { createMetricsRegistry, serviceHealth } from '../platform/service-health
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
-import { problems } from '../platform/problem.js';
+import { rateLimitProblem } from '../platform/problem.js';
 import { ConsoleStore } from './console-store.js';
 import { openDatabase, type Database } from '../platform/database.js';
 import { FlowMonitor } from './flow-monitor.js';
@@ -202,7 +202,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     app.removeContentTypeParser('text/plain');
     await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
     // Login attempts are limited per address; the 429 says when the window really ends.
-    await app.register(rateLimit, { global: false, errorResponseBuilder: (_req, context) => problems.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))) });
+    await app.register(rateLimit, { global: false, errorResponseBuilder: rateLimitProblem });
     await app.register(consoleAuth, { verifier: ctx.tokenVerifier, sessions: ctx.sessions });
     await app.register(serviceHealth, {
       metrics,

@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
-import { problems } from '../platform/problem.js';
+import { rateLimitProblem } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
 import { gatewayServerTimeouts, inflightBodyBudget } from './inflight-body-budget.js';
@@ -68,7 +68,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     timeWindow: 60_000,
     keyGenerator: (req) => req.caller?.clientId ?? req.ip,
     max: (req, key) => (req.caller ? ctx.registry().system(key)?.rateLimitPerMinute : undefined) ?? ctx.config.rateLimitPerMinute,
-    errorResponseBuilder: (_req, context) => problems.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+    errorResponseBuilder: rateLimitProblem,
   });
   await app.register(serviceHealth, { metrics, checks });
 

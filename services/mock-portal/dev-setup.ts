@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { stackConnectorsConfigFile } from '../platform/config.js';
 
 /** Where the runner's secrets mechanism looks for the connector's `portalPassword` secret. */
 export const PORTAL_PASSWORD_ENV = 'LGSP_SECRET_ONE_STOP_SHOP_PORTAL_PASSWORD';
@@ -36,7 +37,7 @@ export function prepareDossierDemo(opts: {
   let configFile = opts.userConnectorsConfig;
   if (!configFile) {
     // Other connectors may keep their settings in the same file: only our entry is replaced.
-    configFile = join(opts.dataDir, 'connectors-config.json');
+    configFile = stackConnectorsConfigFile(opts.dataDir);
     const config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>) : {};
     config['one-stop-shop'] = { portalUrl: opts.portalUrl, username: account.username };
     writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });

@@ -2,7 +2,7 @@
 // (LGSP_CONFIG) overlaid by environment variables, so the same build runs on a laptop and
 // in a cluster. Anything invalid stops the service at start with a message naming the key.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 
 /** How a service reaches Kafka (kafka-security.ts turns these into kafkajs ssl/sasl options). */
@@ -314,4 +314,9 @@ export function kafkaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Kafk
     kafkaCredentialsDir: c.kafkaCredentialsDir,
     kafkaPlaintext: c.kafkaPlaintext,
   };
+}
+
+/** The connector configuration file `npm start` writes for its runner (when LGSP_CONNECTORS_CONFIG names none). */
+export function stackConnectorsConfigFile(dataDir: string): string {
+  return join(dataDir, 'connectors-config.json');
 }

@@ -47,6 +47,11 @@ export class ProblemError extends Error {
   }
 }
 
+/** @fastify/rate-limit's errorResponseBuilder on every service: a 429 with the window really left. */
+export function rateLimitProblem(_req: unknown, context: { ttl: number }): ProblemError {
+  return problems.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000)));
+}
+
 /** Named constructors for the problems the bus returns, so codes and titles stay consistent. */
 export const problems = {
   badRequest: (detail: string, errors?: FieldError[]) =>
