@@ -5,10 +5,13 @@
 // console-store.ts). A consumed batch is applied in one transaction.
 // Events may arrive out of order across restarts and redeliveries; every update here is
 // idempotent (event ids are unique) and ordered by event time, not by arrival.
-import type { Database, Queryable } from '../platform/database.js';
+import { longStatement, type Database, type Queryable } from '../platform/database.js';
 import { acceptedStepId, statusAfter, type BusEvent, type MessageStatus } from '../platform/bus-events.js';
 import { businessFacts, familyOf } from './business-status.js';
 import { prepared } from '../platform/prepared-statement.js';
+
+/** The KPI report's reads may take this long (STATEMENT_TIMEOUT_MS bounds everything else). */
+const KPI_STATEMENT_TIMEOUT_MS = 120_000;
 
 // The index's two inserts, prepared (prepared-statement.ts): planning them cost more than running
 // them for a batch.
@@ -214,8 +217,9 @@ export class MessageIndex {
 
   /** Messages accepted in [from, to), optionally of one family, for the KPI report. */
   async kpiRows(from: string, to: string, family?: string): Promise<KpiMessageRow[]> {
-    return (await this.db.query<KpiMessageRow>(
-      `SELECT ${KPI_COLUMNS} FROM console_messages WHERE accepted_at >= $1 AND accepted_at < $2 ${family ? 'AND family = $3' : ''} ORDER BY accepted_at`,
+    // A report over months reads many rows: more time than a request-path statement gets.
+    return (await this.db.longQuery<KpiMessageRow>(
+      longStatement(`SELECT ${KPI_COLUMNS} FROM console_messages WHERE accepted_at >= $1 AND accepted_at < $2 ${family ? 'AND family = $3' : ''} ORDER BY accepted_at`, KPI_STATEMENT_TIMEOUT_MS),
       family ? [from, to, family] : [from, to],
     )).rows;
   }
@@ -226,7 +230,7 @@ export class MessageIndex {
    */
   async threadRows(family: string, correlationIds: string[]): Promise<KpiMessageRow[]> {
     if (correlationIds.length === 0) return [];
-    return (await this.db.query<KpiMessageRow>(`SELECT ${KPI_COLUMNS} FROM console_messages WHERE family = $1 AND correlation_id = ANY($2::text[])`, [family, correlationIds])).rows;
+    return (await this.db.longQuery<KpiMessageRow>(longStatement(`SELECT ${KPI_COLUMNS} FROM console_messages WHERE family = $1 AND correlation_id = ANY($2::text[])`, KPI_STATEMENT_TIMEOUT_MS), [family, correlationIds])).rows;
   }
 }
 

@@ -22,6 +22,8 @@ export interface Queryable {
 
 export interface Database extends Queryable {
   readonly pool: pg.Pool;
+  /** Runs a statement allowed longer than STATEMENT_TIMEOUT_MS (its own transaction, with its own server-side timeout). */
+  longQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: LongStatement, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /** Runs fn in one transaction on one pooled connection; rolls back if it throws. */
   transaction<T>(fn: (client: Queryable) => Promise<T>): Promise<T>;
   /** Ends the pool once every opener has closed it. */
@@ -37,8 +39,34 @@ export class DatabaseUnavailableError extends Error {
 
 // SQLSTATE classes/codes meaning "the server is not there for you right now", as opposed to a
 // bad statement: 08 connection exceptions, 53 insufficient resources, 57P01-03 shutdown/startup.
-const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[123])/;
-const UNAVAILABLE_NODE = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i;
+// 57014 (query_canceled) is the server's own statement_timeout (see STATEMENT_TIMEOUT_MS); "Query
+// read timeout" is the client's, when the server does not answer at all.
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[123]|57014)/;
+const UNAVAILABLE_NODE = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|Query read timeout/i;
+
+/**
+ * How long one statement may take before it counts as "PostgreSQL unavailable" (503
+ * STATE_UNAVAILABLE, Retry-After; a worker tries again later). Without a bound, a server that
+ * hangs rather than refuses (frozen, its disk stalled, a lock held forever) held every request
+ * that touched it for as long as it hung: POST /v1/messages waited with the client. Two bounds:
+ * the server's statement_timeout cancels a statement that runs or waits too long (nothing it
+ * would have written is committed), and the client's read timeout, a little later, gives up
+ * on a server that does not answer at all and discards the connection. Statements that may
+ * legitimately run longer (reports over a long period) ask for more with longStatement().
+ */
+export const STATEMENT_TIMEOUT_MS = Number(process.env.LGSP_DATABASE_STATEMENT_TIMEOUT_MS) > 0 ? Number(process.env.LGSP_DATABASE_STATEMENT_TIMEOUT_MS) : 15_000;
+/** The client waits this much longer than the server's own timeout, so a live server's cancellation (a clean error) comes first. */
+const CLIENT_GRACE_MS = 2_000;
+
+/** A statement allowed `timeoutMs` instead of STATEMENT_TIMEOUT_MS. Run it with Database.longQuery(). */
+export interface LongStatement {
+  readonly text: string;
+  readonly timeoutMs: number;
+}
+
+export function longStatement(text: string, timeoutMs: number): LongStatement {
+  return { text, timeoutMs };
+}
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (err instanceof DatabaseUnavailableError) return true;
@@ -121,6 +149,8 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       // unreachable host.
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      query_timeout: STATEMENT_TIMEOUT_MS + CLIENT_GRACE_MS,
     });
     // Without a listener an idle client's error (server restarted) would crash the process.
     pool.on('error', (err) => opts.onError?.(err));
@@ -150,9 +180,15 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       return typeof statement === 'string' ? q.query<R>(statement, values) : q.query<R>({ name: statement.name, text: statement.text, values });
     };
   const query = counting(entry.pool);
-  return {
+  const database: Database = {
     pool: entry.pool,
     query: <R extends pg.QueryResultRow>(statement: Statement, values?: unknown[]) => query<R>(statement, values).catch(translate),
+    longQuery: <R extends pg.QueryResultRow>(statement: LongStatement, values?: unknown[]) =>
+      database.transaction(async (tx) => {
+        // SET LOCAL: for this transaction only; the connection goes back to the pool with the default.
+        await tx.query(`SET LOCAL statement_timeout = ${Math.floor(statement.timeoutMs)}`);
+        return (tx as TimedQueryable).timedQuery<R>(statement.text, values, statement.timeoutMs + CLIENT_GRACE_MS);
+      }),
     async transaction(fn) {
       const client = await entry.pool.connect().catch(translate);
       let broken = false;
@@ -164,9 +200,13 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       };
       client.on('error', onError);
       const inTransaction = counting(client);
+      const timedQuery = <R extends pg.QueryResultRow>(text: string, values: unknown[] | undefined, timeoutMs: number) => {
+        countStatement(poolName);
+        return client.query<R>({ text, values, query_timeout: timeoutMs } as pg.QueryConfig);
+      };
       try {
         await inTransaction('begin');
-        const result = await fn({ query: inTransaction });
+        const result = await fn({ query: inTransaction, timedQuery } as TimedQueryable);
         await inTransaction('commit');
         return result;
       } catch (err) {
@@ -189,4 +229,10 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       }
     },
   };
+  return database;
+}
+
+/** A transaction's connection, which can also run one statement with a read timeout of its own (longQuery). */
+interface TimedQueryable extends Queryable {
+  timedQuery<R extends pg.QueryResultRow>(text: string, values: unknown[] | undefined, timeoutMs: number): Promise<pg.QueryResult<R>>;
 }

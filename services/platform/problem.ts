@@ -76,5 +76,5 @@ export const problems = {
   gatewayBusy: (yoursAlone = false) =>
     new ProblemError(503, 'GATEWAY_BUSY', 'Gateway busy', `This gateway holds as many request bodies as it may at once${yoursAlone ? ' from this client (half of its budget)' : ''}; nothing was accepted; retry shortly (with the same Idempotency-Key)`, { retryAfterSeconds: 1 }),
   databaseUnavailable: (retryAfterSeconds = 5) =>
-    new ProblemError(503, 'STATE_UNAVAILABLE', 'Service unavailable', 'The bus\'s shared state store (PostgreSQL) is unreachable; nothing was accepted; retry later', { retryAfterSeconds }),
+    new ProblemError(503, 'STATE_UNAVAILABLE', 'Service unavailable', 'The bus\'s shared state store (PostgreSQL) is unreachable or did not answer in time; nothing was accepted; retry later', { retryAfterSeconds }),
 };
