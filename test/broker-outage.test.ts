@@ -57,3 +57,47 @@ t.test('broker outage', async (t) => {
   await bus.stop();
   await kafka.stop();
 });
+
+// A broker that hangs instead of refusing (SIGSTOP: connections stay open, nothing answers). The
+// gateway's produce would wait out kafkajs's retries (~41 s); the client learns within the
+// produce timeout instead, and the keyed retry after the thaw is one message even though the
+// first attempt's record may be appended when the broker wakes.
+t.test('hung broker: 503 within the produce timeout; the keyed retry is delivered once', async (t) => {
+  const kafka = await startLocalKafka();
+  t.teardown(() => kafka.stop());
+  const bus = await startTestBus(t, { name: 'hung-broker', kafka: kafka.clientSettings(), config: { produceTimeoutMs: 3000 } });
+  const sender = bus.client('so-tttt-qlvb');
+  await sender.accessToken();
+  const notice = (subject: string) => ({ type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject, body: 'x' } });
+  t.equal((await sender.send(notice('trước khi treo'))).status, 202);
+
+  const brokerPid = kafka.pids[0];
+  process.kill(brokerPid, 'SIGSTOP');
+  let thawed = false;
+  const thaw = () => {
+    if (!thawed) process.kill(brokerPid, 'SIGCONT');
+    thawed = true;
+  };
+  t.teardown(thaw);
+  const started = Date.now();
+  const [keyed, plain] = await Promise.all([sender.send(notice('khi treo, có khoá'), 'hung-key-1'), sender.send(notice('khi treo'))]);
+  const took = Date.now() - started;
+  t.equal(keyed.status, 503, 'keyed submission refused while the broker hangs');
+  t.match(keyed.body, { code: 'BUS_UNAVAILABLE', messageId: String });
+  t.equal(plain.status, 503, 'plain submission refused too');
+  t.match(plain.body, { code: 'BUS_UNAVAILABLE', detail: /may not have been accepted/ });
+  t.ok(took < 10_000, `both answered in ${took} ms (produce timeout 3 s), not after kafkajs's retries`);
+
+  thaw();
+  const retry = await eventually(async () => {
+    const r = await sender.send(notice('khi treo, có khoá'), 'hung-key-1');
+    return r.status === 202 ? r : null;
+  }, 60_000, 500);
+  t.equal(retry.body.id, keyed.body.messageId, 'the retry is the message the 503 named');
+  await eventually(() => bus.simulator.received.get('so-tp-qlvb')?.some((m) => m.id === retry.body.id), 60_000, 250);
+  // The first attempt may land after the thaw too: give it time to be delivered twice if it could be.
+  await new Promise((r) => setTimeout(r, 3000));
+  t.equal(bus.simulator.received.get('so-tp-qlvb')!.filter((m) => m.id === retry.body.id).length, 1, 'delivered once');
+  await bus.stop();
+  await kafka.stop();
+});

@@ -85,6 +85,8 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   const producer = new BatchingProducer(kafka, () => signingKeys.record.signingKey, {
     lingerMs: config.producerLingerMs,
     maxBatch: config.producerMaxBatch,
+    // A client waiting for its 202 learns within this long that Kafka does not answer.
+    acknowledgementTimeoutMs: config.produceTimeoutMs,
     ttlSeconds: config.messageTtlSeconds,
   });
   await producer.connect();

@@ -159,6 +159,17 @@ export interface BatchingProducerOptions {
   ttlSeconds: number;
   /** Flushes in flight at most; beyond the first, only for full batches. */
   maxInFlight?: number;
+  /**
+   * A send() not acknowledged within this long rejects with ProduceTimeoutError (default: it
+   * waits as long as kafkajs retries, ~41 s against a broker that hangs). Its records may still
+   * be appended later if they were already sent; records still queued are dropped.
+   */
+  acknowledgementTimeoutMs?: number;
+}
+
+/** Kafka did not acknowledge in time; the records may or may not be appended (see acknowledgementTimeoutMs). */
+export class ProduceTimeoutError extends Error {
+  override name = 'ProduceTimeoutError';
 }
 
 export class BatchingProducer {
@@ -192,12 +203,36 @@ export class BatchingProducer {
 
   /** Resolves once every record is acknowledged by all in-sync replicas. */
   send(records: OutgoingRecord[]): Promise<void> {
-    return new Promise((resolve, reject) => {
+    const sent = new Promise<void>((resolve, reject) => {
       const bytes = valueBytes(records);
       this.queue.push({ records, bytes, resolve, reject });
       this.queuedRecords += records.length;
       this.queuedBytes += bytes;
       this.schedule();
+    });
+    const timeoutMs = this.opts.acknowledgementTimeoutMs;
+    if (!timeoutMs) return sent;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // Still queued (behind flushes that hang): never sent, so taken out.
+        const index = this.queue.findIndex((p) => p.records === records);
+        if (index >= 0) {
+          const [p] = this.queue.splice(index, 1);
+          this.queuedRecords -= p.records.length;
+          this.queuedBytes -= p.bytes;
+        }
+        reject(new ProduceTimeoutError(`Kafka did not acknowledge within ${timeoutMs} ms`));
+      }, timeoutMs);
+      sent.then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (err: Error) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
     });
   }
 
