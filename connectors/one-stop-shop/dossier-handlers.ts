@@ -32,7 +32,17 @@ export interface HandlerDeps {
   lookupMaxAgeMs: number;
   quickRetryWindowMs: number;
   requestTimeoutMs: number;
+  /** Portal calls that failed in transit one after another, across every message (askAgain). */
+  failureStreak: { calls: number };
 }
+
+/**
+ * After this many portal calls in a row failed in transit, the portal is failing everything
+ * rather than some calls: askAgain stops asking again (one call per delivery attempt, the bus's
+ * backoff between attempts) until a call succeeds. With a third of calls failing at random, eight
+ * failures in a row happen about once in 15,000 calls.
+ */
+export const QUICK_RETRY_STREAK_LIMIT = 8;
 
 const ILLEGAL_TRANSITION = '5';
 const NOT_FOUND = '6';
@@ -73,16 +83,23 @@ async function remember(state: ConnectorState, key: string, syncId?: string): Pr
  * acknowledges again) and failed in transit (HTTP 5xx, a lost answer, a refused re-login) is
  * simply asked again, within quickRetryWindowMs, instead of failing the whole delivery attempt:
  * a dossier.sync takes two or three calls, and with a portal failing a third of them, attempts
- * would mostly fail and wait out the bus's backoff. A Retry-After hands over to the bus at once.
+ * would mostly fail and wait out the bus's backoff. A Retry-After hands over to the bus at once,
+ * and so does a portal failing every call (QUICK_RETRY_STREAK_LIMIT).
  */
-async function askAgain(deps: HandlerDeps, signal: AbortSignal, call: () => Promise<PortalAnswer>): Promise<PortalAnswer> {
+export async function askAgain(deps: HandlerDeps, signal: AbortSignal, call: () => Promise<PortalAnswer>): Promise<PortalAnswer> {
   const until = Date.now() + deps.quickRetryWindowMs;
   for (let round = 1; ; round++) {
     try {
-      return await call();
+      const answer = await call();
+      deps.failureStreak.calls = 0;
+      return answer;
     } catch (err) {
+      if (isRetryable(err)) deps.failureStreak.calls++;
       const pause = 25 * round;
-      const again = !signal.aborted && isRetryable(err) && (err as RetryableError).retryAfterMs === undefined && Date.now() + pause < until;
+      // A portal that fails every call is not asked again and again for each message (a dozen
+      // calls per attempt, times every parked message, was a retry storm against it).
+      const portalFailing = deps.failureStreak.calls >= QUICK_RETRY_STREAK_LIMIT;
+      const again = !signal.aborted && !portalFailing && isRetryable(err) && (err as RetryableError).retryAfterMs === undefined && Date.now() + pause < until;
       if (!again) throw err;
       await new Promise((r) => setTimeout(r, pause));
     }

@@ -37,7 +37,7 @@ export const configSchema = {
     username: { type: 'string', minLength: 1, description: "The province's portal account; its password is the secret portalPassword" },
     requestTimeoutMs: { type: 'integer', minimum: 100, maximum: 120_000, default: 10_000, description: 'How long one portal call may take' },
     lookupMaxAgeMs: { type: 'integer', minimum: 1000, default: 60_000, description: 'A dossier.lookup older than this is no longer sent to the portal (its requester gave up)' },
-    quickRetryWindowMs: { type: 'integer', minimum: 0, maximum: 30_000, default: 2000, description: 'A portal call that is safe to repeat (TraCuuHoSo, an update by DongBoHoSoMC, CapNhatTienDoHoSoMC) and fails in transit (HTTP 5xx, lost answer, refused re-login) is asked again at once for this long before the bus retries the message on its backoff; 0 turns it off' },
+    quickRetryWindowMs: { type: 'integer', minimum: 0, maximum: 30_000, default: 2000, description: 'A portal call that is safe to repeat (TraCuuHoSo, an update by DongBoHoSoMC, CapNhatTienDoHoSoMC) and fails in transit (HTTP 5xx, lost answer, refused re-login) is asked again at once for this long before the bus retries the message on its backoff (not while the last 8 portal calls all failed: one call per attempt then); 0 turns it off' },
   },
 };
 
@@ -59,6 +59,7 @@ function depsFor(ctx: { config: OneStopShopConfig; secrets: ConnectorSecrets; me
       lookupMaxAgeMs: config.lookupMaxAgeMs,
       quickRetryWindowMs: config.quickRetryWindowMs,
       requestTimeoutMs: config.requestTimeoutMs,
+      failureStreak: { calls: 0 },
     };
     instances.set(key, (deps = created));
   }
