@@ -149,6 +149,15 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const wrongType = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'hello' });
     t.equal(wrongType.status, 415, 'unsupported media type');
 
+    // XML is edXML, and only POST /v1/messages takes it: elsewhere it is the wrong media type,
+    // not a broken edXML package.
+    for (const path of ['/v1/requests', '/v1/inbox/00000000-0000-7000-8000-000000000000/ack']) {
+      const xmlElsewhere = await fetch(`${base}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/xml' }, body: '<edXMLEnvelope/>' });
+      t.equal(xmlElsewhere.status, 415, `XML to ${path}: 415`);
+      const problem = await xmlElsewhere.json();
+      t.match(problem, { code: 'UNSUPPORTED_MEDIA_TYPE', detail: /takes application\/json/ }, `XML to ${path}: says what it takes`);
+    }
+
     const unknownType = await post({ ...notice, type: 'nothing.here' }, auth);
     t.equal(unknownType.status, 400);
     t.match(await unknownType.json(), { code: 'UNKNOWN_MESSAGE_TYPE' });

@@ -4,7 +4,7 @@
 // Its stores live in the gateways' shared PostgreSQL database; the ledger (services/ledger)
 // feeds the inbox from lgsp.inbox and lgsp.events, so the gateway consumes nothing.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ProblemError } from '../../platform/problem.js';
+import { problems, ProblemError } from '../../platform/problem.js';
 import { isDatabaseUnavailable } from '../../platform/database.js';
 import type { GatewayModule, GatewayModuleHost } from '../../platform/gateway-module.js';
 import type { SubmissionHook } from '../../platform/submission-hooks.js';
@@ -72,6 +72,9 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
   });
   // application/soap+xml: SOAP 1.2's own media type (the SOAP shape is one of the accepted three).
   app.addContentTypeParser(['application/xml', 'text/xml', 'application/soap+xml'], { parseAs: 'buffer', bodyLimit: limit }, async (req: FastifyRequest, body: Buffer) => {
+    // The parser is the gateway's, so it meets every route's body: only submissions are edXML.
+    const route = `${req.method} ${req.routeOptions.url}`;
+    if (route !== EDXML_ROUTE) throw problems.unsupportedMediaType(`${route} takes application/json; edXML packages are sent to ${EDXML_ROUTE}`);
     try {
       const { type, payload, shape } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
       const to = await recipientsForXml(type, payload, exchange.documents);
@@ -96,6 +99,9 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
   return [rules];
 }
 
+/** The one route that takes edXML bodies. */
+const EDXML_ROUTE = 'POST /v1/messages';
+
 const EDXML_BODY = {
   schema: {
     type: 'string',
@@ -108,7 +114,7 @@ export const documentExchangeModule: GatewayModule = {
   name: 'document-exchange',
   register: documentExchangeRoutes,
   openapiRequestBodies: {
-    'POST /v1/messages': { 'application/xml': EDXML_BODY, 'text/xml': EDXML_BODY, 'application/soap+xml': EDXML_BODY },
+    [EDXML_ROUTE]: { 'application/xml': EDXML_BODY, 'text/xml': EDXML_BODY, 'application/soap+xml': EDXML_BODY },
     'POST /v1/attachments': {
       'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The attachment bytes' } },
     },
