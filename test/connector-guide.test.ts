@@ -83,6 +83,11 @@ t.test('docs/write-a-connector.md, step by step', async (t) => {
   //    connector that throws in start() is built alongside, for the acceptance check below.
   const registryAdditions = JSON.parse(block('registry')) as Pick<RegistryData, 'services' | 'accessRights'>;
   t.equal(registryAdditions.services[0].connector, name);
+  //    Added to the copy's seeds/registry.json, as the guide says: the scaffolded integration
+  //    test (step 7) then starts from a registry that lists the service already.
+  const seeds = JSON.parse(readFileSync(join(PROJECT_ROOT, 'seeds', 'registry.json'), 'utf8')) as RegistryData;
+  mkdirSync(join(root, 'seeds'));
+  writeFileSync(join(root, 'seeds', 'registry.json'), JSON.stringify({ ...seeds, services: [...seeds.services, ...registryAdditions.services], accessRights: [...seeds.accessRights, ...registryAdditions.accessRights] }, null, 2));
 
   mkdirSync(join(root, 'connectors', 'broken-at-start'));
   writeFileSync(join(root, 'connectors', 'broken-at-start', 'connector.json'), JSON.stringify({ name: 'broken-at-start', entry: './index', messageTypes: [] }));

@@ -277,6 +277,18 @@ t.test('lgsp connector list runs the runner\'s checks before start(): import, na
   process.stdout.write = write0;
   t.match(line('list-config'), /FAILED\s+.*\/level must be integer/, 'the stack\'s configuration file is read too');
 
+  // No configuration file at all (a checkout where npm start never ran): a connector whose
+  // configuration is required is a reminder, not a failure (the one-stop-shop connector here).
+  rmSync(join(scratch, 'connectors-config.json'));
+  rmSync(join(connectors, 'list-import'), { recursive: true });
+  rmSync(join(connectors, 'list-named'), { recursive: true });
+  out = '';
+  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+  const unconfiguredCode = await runConnectorCommand(['list']);
+  process.stdout.write = write0;
+  t.match(line('one-stop-shop'), /ok\s+.*not configured here .*must have required property/, 'required configuration missing with no file: a reminder');
+  t.equal(unconfiguredCode, 0, 'and not a failure');
+
   process.env.LGSP_CONNECTORS_CONFIG = join(scratch, 'absent.json');
   const write1 = process.stderr.write.bind(process.stderr);
   let err = '';

@@ -85,8 +85,12 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
           process.stdout.write(ok());
         } catch (err) {
           const unset = err instanceof ConnectorLoadError ? err.missingSecretVariables : undefined;
+          // No configuration file here at all (a checkout where `npm start` never ran): what a
+          // connector's configuration lacks is a reminder, as for secrets, not a failure.
+          const unconfigured = connectorConfig === undefined && err instanceof ConnectorLoadError && err.configurationInvalid;
           // This shell is rarely the runner's environment: an unset secret is a reminder, not a failure.
           if (unset) process.stdout.write(ok(`; the runner needs ${unset.join(', ')}, not set here`));
+          else if (unconfigured) process.stdout.write(ok(`; not configured here (no LGSP_CONNECTORS_CONFIG, and npm start has not written ${stackFile}): ${(err as Error).message}`));
           else {
             failures++;
             process.stdout.write(`${m.name.padEnd(24)} FAILED  ${(err as Error).message}\n`);

@@ -189,8 +189,14 @@ t.test('${name} on the bus: gateway → Kafka → ${name} → providing system',
     // The folder this test's connector lives in (the project's connectors/ in a checkout).
     config: { connectorDirs: [fileURLToPath(new URL('${connectorsDir}', import.meta.url))] },
     registry: (registry) => {
-      registry.services.push({ code: '${name}', name: '${name} (test)', provider: PROVIDER, system: 'vp-ubnd-qlvb', connector: '${name}', messageTypes: ['${type}'], endpoint: \`\${receiver.url}/${name}\` });
-      registry.accessRights.push({ client: SENDER, service: '${name}', provider: PROVIDER });
+      // Delivered to this test's receiver whether or not seeds/registry.json lists the service
+      // already (step 5 of docs/write-a-connector.md): the registry refuses two entries for one
+      // provider and service code, so a seeded entry is replaced, not added to.
+      const service = { code: '${name}', name: '${name} (test)', provider: PROVIDER, system: 'vp-ubnd-qlvb', connector: '${name}', messageTypes: ['${type}'], endpoint: \`\${receiver.url}/${name}\` };
+      registry.services = [...registry.services.filter((s) => !(s.code === service.code && s.provider === PROVIDER)), service];
+      if (!registry.accessRights.some((r) => r.client === SENDER && r.service === service.code && r.provider === PROVIDER)) {
+        registry.accessRights.push({ client: SENDER, service: service.code, provider: PROVIDER });
+      }
     },
   });
   // If the connector could not start, its status says why (configuration, secret, start()...).

@@ -29,6 +29,8 @@ export class ConnectorLoadError extends Error {
     readonly definition?: ConnectorDefinition<Record<string, unknown>>,
     /** Set when the only thing wrong is secrets absent from the environment given (names of the variables to set). */
     readonly missingSecretVariables?: string[],
+    /** The configuration given does not satisfy the connector's configSchema. */
+    readonly configurationInvalid = false,
   ) {
     super(message);
   }
@@ -97,7 +99,7 @@ export async function loadConnector(root: string, manifest: ConnectorManifest, r
   try {
     config = validateConnectorConfig<Record<string, unknown>>(definition, rawConfig);
   } catch (err) {
-    throw new ConnectorLoadError((err as Error).message, definition);
+    throw new ConnectorLoadError((err as Error).message, definition, undefined, true);
   }
   let values: Map<string, string>;
   try {
