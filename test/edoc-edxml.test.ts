@@ -156,6 +156,9 @@ t.test('hostile, malformed and oversized XML is refused with a reason', async (t
   t.ok(decodeEdxml(fixture('document-new.xml')), 'the fixture itself, with its XML declaration, passes');
   const missingContent = fixture('document-new.xml').toString('utf8').replace(/<edXML:AttachmentEncoded>[\s\S]*<\/edXML:AttachmentEncoded>/, '');
   t.match(refusal(missingContent), { path: 'edXMLBody/edXMLManifest/Reference[1]/ContentId', message: /no AttachmentEncoded\/Attachment carries ContentId cid:qd-125-ubnd.pdf/ });
+  // The same fault as in the JSON form, the same code (DUPLICATE_ATTACHMENT), whichever form a vendor sends.
+  const duplicateContent = fixture('document-new.xml').toString('utf8').replace(/(<edXML:AttachmentEncoded>[\s\S]*)<edXML:ContentId>cid:phu-luc.txt<\/edXML:ContentId>/, '$1<edXML:ContentId>&lt;qd-125-ubnd.pdf&gt;</edXML:ContentId>');
+  t.match(refusal(duplicateContent), { code: 'DUPLICATE_ATTACHMENT', path: 'AttachmentEncoded/Attachment[2]/ContentId', message: /appears twice/ }, 'one content id on two attachments');
   const wrapperWithoutEnvelope = '<edXML xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"><AttachmentEncoded/></edXML>';
   t.match(refusal(wrapperWithoutEnvelope), { path: 'edXML', message: /edXMLEnvelope is required/ }, 'the SDK root without an envelope names what is missing');
   const twoSignatures = fixture('document-new.xml').toString('utf8').replace(/(<Signature [\s\S]*?<\/Signature>)/, '$1$1');

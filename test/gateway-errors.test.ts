@@ -149,6 +149,10 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const wrongType = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'hello' });
     t.equal(wrongType.status, 415, 'unsupported media type');
 
+    const latin1Xml = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'text/xml; charset=iso-8859-1' }, body: '<edXMLEnvelope/>' });
+    t.equal(latin1Xml.status, 415, 'edXML declaring another charset in its Content-Type');
+    t.match(await latin1Xml.json(), { code: 'UNSUPPORTED_MEDIA_TYPE', detail: /charset=iso-8859-1/ });
+
     // XML is edXML, and only POST /v1/messages takes it: elsewhere it is the wrong media type,
     // not a broken edXML package.
     for (const path of ['/v1/requests', '/v1/inbox/00000000-0000-7000-8000-000000000000/ack']) {

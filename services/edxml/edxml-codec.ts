@@ -61,6 +61,8 @@ export class EdxmlError extends Error {
     message: string,
     /** Element path, e.g. edXMLHeader/MessageHeader/Code/CodeNumber. */
     readonly path: string,
+    /** The problem code: EDXML_INVALID, or the code the same fault has in the JSON form (one code per fault, whichever form a vendor sends). */
+    readonly code: 'EDXML_INVALID' | 'DUPLICATE_ATTACHMENT' = 'EDXML_INVALID',
   ) {
     super(message);
     this.name = 'EdxmlError';
@@ -388,7 +390,7 @@ function readAttachments(r: Reader, bodies: Located[], signatures: string[]): Js
     const field = a.value !== undefined ? 'Value' : 'ContentTransferEncoded';
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) throw new EdxmlError(`${field} is not valid base64`, `${path}/${field}`);
     const bare = bareContentId(id);
-    if (contentById.has(bare)) throw new EdxmlError(`ContentId ${id} appears twice`, `${path}/ContentId`);
+    if (contentById.has(bare)) throw new EdxmlError(`ContentId ${id} appears twice (cid:x, <x> and x are the same id)`, `${path}/ContentId`, 'DUPLICATE_ATTACHMENT');
     contentById.set(bare, { content: value, meta: a });
   }
   const attachments: JsonAttachment[] = references.map((ref, i) => {

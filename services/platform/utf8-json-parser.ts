@@ -8,8 +8,13 @@ import type { FastifyInstance } from 'fastify';
 import { problems } from './problem.js';
 
 /** The charset parameter of a Content-Type, lower-cased, if there is one. */
-function declaredCharset(contentType: string | undefined): string | undefined {
+export function declaredCharset(contentType: string | undefined): string | undefined {
   return /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+}
+
+/** No charset declared, or UTF-8. */
+export function isUtf8Charset(charset: string | undefined): boolean {
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8';
 }
 
 export function useUtf8JsonParser(app: FastifyInstance): void {
@@ -17,7 +22,7 @@ export function useUtf8JsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const charset = declaredCharset(req.headers['content-type']);
-    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    if (!isUtf8Charset(charset)) {
       done(problems.unsupportedMediaType(`JSON bodies are UTF-8; this one declares charset=${charset}`), undefined);
       return;
     }

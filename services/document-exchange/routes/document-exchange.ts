@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { isDatabaseUnavailable } from '../../platform/database.js';
+import { declaredCharset, isUtf8Charset } from '../../platform/utf8-json-parser.js';
 import type { GatewayModule, GatewayModuleHost } from '../../platform/gateway-module.js';
 import type { SubmissionHook } from '../../platform/submission-hooks.js';
 import { decodeEdxml, EdxmlError } from '../../edxml/edxml-codec.js';
@@ -32,7 +33,8 @@ function xmlProblem(err: unknown): ProblemError {
     return new ProblemError(status, err.code, 'XML refused', err.message);
   }
   if (err instanceof EdxmlError) {
-    return new ProblemError(400, 'EDXML_INVALID', 'Not an edXML package', `${err.path}: ${err.message}`, { errors: [{ field: err.path, message: err.message }] });
+    const title = err.code === 'DUPLICATE_ATTACHMENT' ? 'Duplicate attachment' : 'Not an edXML package';
+    return new ProblemError(400, err.code, title, `${err.path}: ${err.message}`, { errors: [{ field: err.path, message: err.message }] });
   }
   if (err instanceof ProblemError) return err;
   return new ProblemError(400, 'XML_MALFORMED', 'XML refused', (err as Error).message);
@@ -75,6 +77,10 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
     // The parser is the gateway's, so it meets every route's body: only submissions are edXML.
     const route = `${req.method} ${req.routeOptions.url}`;
     if (route !== EDXML_ROUTE) throw problems.unsupportedMediaType(`${route} takes application/json; edXML packages are sent to ${EDXML_ROUTE}`);
+    // edXML is UTF-8 (the XML declaration is checked by safe-xml); a header saying otherwise is
+    // refused too, not decoded as UTF-8 regardless.
+    const charset = declaredCharset(req.headers['content-type']);
+    if (!isUtf8Charset(charset)) throw problems.unsupportedMediaType(`edXML packages are UTF-8; this one declares charset=${charset} in its Content-Type`);
     try {
       const { type, payload, shape } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
       const to = await recipientsForXml(type, payload, exchange.documents);
