@@ -335,6 +335,15 @@ t.test('document exchange', async (t) => {
     t.match(await (await postXml('<edXML:edXMLEnvelope')).json(), { code: 'XML_MALFORMED' });
     const repeated = fixture('document-revoke.xml').toString().replace('<edXML:Subject>', '<edXML:Subject>x</edXML:Subject><edXML:Subject>');
     t.match(await (await postXml(repeated)).json(), { code: 'EDXML_INVALID', errors: [{ field: 'edXMLHeader/MessageHeader/Subject' }] });
+    // No To, or a To without its OrganId: the element is named, not the submission schema's oneOf.
+    const noTo = fixture('document-new.xml').toString().replace(/<edXML:To>[\s\S]*?<\/edXML:To>\s*/g, '');
+    const noToAnswer = await postXml(noTo);
+    t.equal(noToAnswer.status, 400, 'a document without To');
+    t.same((await noToAnswer.json()).errors, [{ field: 'payload.header.to', message: 'at least one To/OrganId is required' }]);
+    const emptyOrgan = fixture('document-new.xml').toString().replace('<edXML:OrganId>H49.242.10</edXML:OrganId>', '<edXML:OrganId/>');
+    const emptyOrganAnswer = await postXml(emptyOrgan);
+    t.equal(emptyOrganAnswer.status, 400, 'a To with an empty OrganId');
+    t.same((await emptyOrganAnswer.json()).errors, [{ field: 'payload.header.to.1.organId', message: 'To/OrganId is required' }]);
     const oversized = await postXml('<a>' + 'x'.repeat(14 * 1024 * 1024) + '</a>');
     t.equal(oversized.status, 413);
     t.match(await oversized.json(), { code: 'PAYLOAD_TOO_LARGE', detail: /edXML body exceeds the limit of \d+ bytes/ });

@@ -353,7 +353,20 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
 export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore): Promise<{ member: string }[]> {
   if (type === 'edoc.send') {
     const to = (payload as unknown as SendPayload).header?.to;
-    return Array.isArray(to) ? to.map((o) => ({ member: o.organId })) : [];
+    // Named here with the element the vendor wrote, not left to the submission schema, whose
+    // `to` (one recipient or a list) would answer with its oneOf alternatives.
+    if (!Array.isArray(to) || to.length === 0) {
+      throw new ProblemError(400, 'VALIDATION_FAILED', 'Validation failed', 'A document needs at least one edXMLHeader/MessageHeader/To/OrganId', {
+        errors: [{ field: 'payload.header.to', message: 'at least one To/OrganId is required' }],
+      });
+    }
+    const empty = to.map((o, i) => (typeof o?.organId === 'string' && o.organId.trim() !== '' ? -1 : i)).filter((i) => i >= 0);
+    if (empty.length > 0) {
+      throw new ProblemError(400, 'VALIDATION_FAILED', 'Validation failed', `To/OrganId is missing or empty in To element${empty.length > 1 ? 's' : ''} ${empty.map((i) => i + 1).join(', ')}`, {
+        errors: empty.map((i) => ({ field: `payload.header.to.${i}.organId`, message: 'To/OrganId is required' })),
+      });
+    }
+    return to.map((o) => ({ member: o.organId }));
   }
   const responseFor = (payload as unknown as Partial<StatusPayload>).responseFor;
   const sender = responseFor?.documentId ? await documents.senderOf(responseFor.documentId) : null;
