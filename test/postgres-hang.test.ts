@@ -9,6 +9,15 @@ import t from 'tap';
 process.env.LGSP_DATABASE_STATEMENT_TIMEOUT_MS = '1500';
 const { startLocalPostgres } = await import('../services/local-postgres/local-postgres.js');
 const { startTestBus, eventually } = await import('./helpers/test-bus.js');
+const { statementTimeoutMs, DEFAULT_STATEMENT_TIMEOUT_MS } = await import('../services/platform/database.js');
+
+t.test('LGSP_DATABASE_STATEMENT_TIMEOUT_MS is checked, not taken as whatever it says', async (t) => {
+  t.equal(statementTimeoutMs({}), DEFAULT_STATEMENT_TIMEOUT_MS, 'unset: 15 s');
+  t.equal(statementTimeoutMs({ LGSP_DATABASE_STATEMENT_TIMEOUT_MS: '30000' }), 30_000);
+  for (const bad of ['15s', '0', '-1', '999', '1.5']) {
+    t.throws(() => statementTimeoutMs({ LGSP_DATABASE_STATEMENT_TIMEOUT_MS: bad }), { name: 'ConfigError', message: /LGSP_DATABASE_STATEMENT_TIMEOUT_MS must be a whole number/ }, `refused: ${bad}`);
+  }
+});
 
 const submission = (n: number) => ({
   type: 'notice.send',

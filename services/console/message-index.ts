@@ -10,7 +10,7 @@ import { acceptedStepId, statusAfter, type BusEvent, type MessageStatus } from '
 import { businessFacts, familyOf } from './business-status.js';
 import { prepared } from '../platform/prepared-statement.js';
 
-/** The KPI report's reads may take this long (STATEMENT_TIMEOUT_MS bounds everything else). */
+/** The KPI report's reads may take this long (LGSP_DATABASE_STATEMENT_TIMEOUT_MS bounds everything else). */
 const KPI_STATEMENT_TIMEOUT_MS = 120_000;
 
 // The index's two inserts, prepared (prepared-statement.ts): planning them cost more than running

@@ -8,6 +8,7 @@ import { migrateDatabase } from './migrations.js';
 import { databaseClientConfig } from './database-connection.js';
 import { countStatement } from './database-statement-counts.js';
 import type { PreparedStatement } from './prepared-statement.js';
+import { ConfigError } from './config.js';
 
 // bigint (count(*), bigserial) as JS numbers: our counters and sequence values stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -22,7 +23,7 @@ export interface Queryable {
 
 export interface Database extends Queryable {
   readonly pool: pg.Pool;
-  /** Runs a statement allowed longer than STATEMENT_TIMEOUT_MS (its own transaction, with its own server-side timeout). */
+  /** Runs a statement allowed longer than statementTimeoutMs(): its own transaction, with its own server-side timeout. */
   longQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: LongStatement, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /** Runs fn in one transaction on one pooled connection; rolls back if it throws. */
   transaction<T>(fn: (client: Queryable) => Promise<T>): Promise<T>;
@@ -39,7 +40,7 @@ export class DatabaseUnavailableError extends Error {
 
 // SQLSTATE classes/codes meaning "the server is not there for you right now", as opposed to a
 // bad statement: 08 connection exceptions, 53 insufficient resources, 57P01-03 shutdown/startup.
-// 57014 (query_canceled) is the server's own statement_timeout (see STATEMENT_TIMEOUT_MS); "Query
+// 57014 (query_canceled) is the server's own statement_timeout (see statementTimeoutMs); "Query
 // read timeout" is the client's, when the server does not answer at all.
 const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[123]|57014)/;
 const UNAVAILABLE_NODE = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|Query read timeout/i;
@@ -54,11 +55,22 @@ const UNAVAILABLE_NODE = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|E
  * on a server that does not answer at all and discards the connection. Statements that may
  * legitimately run longer (reports over a long period) ask for more with longStatement().
  */
-export const STATEMENT_TIMEOUT_MS = Number(process.env.LGSP_DATABASE_STATEMENT_TIMEOUT_MS) > 0 ? Number(process.env.LGSP_DATABASE_STATEMENT_TIMEOUT_MS) : 15_000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
+
+/** LGSP_DATABASE_STATEMENT_TIMEOUT_MS, checked (pools are opened apart from loadConfig, so it is read here). */
+export function statementTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.LGSP_DATABASE_STATEMENT_TIMEOUT_MS;
+  if (raw === undefined || raw === '') return DEFAULT_STATEMENT_TIMEOUT_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 1000 || ms > 3_600_000) {
+    throw new ConfigError(`LGSP_DATABASE_STATEMENT_TIMEOUT_MS must be a whole number of milliseconds from 1000 to 3600000 (got ${JSON.stringify(raw)})`);
+  }
+  return ms;
+}
 /** The client waits this much longer than the server's own timeout, so a live server's cancellation (a clean error) comes first. */
 const CLIENT_GRACE_MS = 2_000;
 
-/** A statement allowed `timeoutMs` instead of STATEMENT_TIMEOUT_MS. Run it with Database.longQuery(). */
+/** A statement allowed `timeoutMs` instead of the statement timeout. Run it with Database.longQuery(). */
 export interface LongStatement {
   readonly text: string;
   readonly timeoutMs: number;
@@ -132,6 +144,7 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
     // TLS settings come from the URL (database-connection.ts); a bad one stops the start here.
     // A handshake happens once per pooled connection, not per statement.
     const max = opts.maxConnections ?? 10;
+    const timeoutMs = statementTimeoutMs();
     // Half of the connections are opened right after the pool is made and kept open while idle.
     // A new connection costs a TLS handshake, a SCRAM exchange and a server backend — half a
     // second on a loaded two-core machine — and pg's pool makes the statement that asked for it
@@ -149,8 +162,8 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       // unreachable host.
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
-      statement_timeout: STATEMENT_TIMEOUT_MS,
-      query_timeout: STATEMENT_TIMEOUT_MS + CLIENT_GRACE_MS,
+      statement_timeout: timeoutMs,
+      query_timeout: timeoutMs + CLIENT_GRACE_MS,
     });
     // Without a listener an idle client's error (server restarted) would crash the process.
     pool.on('error', (err) => opts.onError?.(err));
