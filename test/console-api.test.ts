@@ -224,6 +224,19 @@ t.test('operator console API', async (t) => {
     t.same(bulk.body.replayed.map((r: { messageId: string }) => r.messageId).sort(), [...ids].sort());
     await eventually(() => ids.every((id) => (bus.simulator.received.get('xa-hoaphuoc-qlvb') ?? []).some((m) => m.id === id)));
     t.equal((await get('/v1/console/dead-letters?member=H49.242.10&replayed=false')).body.items.length, 0, 'nothing left to replay');
+
+    // Each message's own replay intent (naming the bulk one) is chained before its 'replayed' event.
+    type Entry = { seq: number; event: { id: string; detail: { action: string; messageId?: string; bulkReplay?: string; matched?: number } } };
+    for (const id of ids) {
+      const intentEntry = await eventually(async () => {
+        const entries = (await get('/v1/console/audit/events?event=operator_action&limit=200')).body.entries as Entry[];
+        return entries.find((e) => e.event.detail.action === 'replay' && e.event.detail.messageId === id);
+      });
+      const bulkEntry = await eventually(async () => ((await get('/v1/console/audit/events?event=operator_action&limit=200')).body.entries as Entry[]).find((e) => e.event.id === intentEntry.event.detail.bulkReplay));
+      t.equal(bulkEntry.event.detail.action, 'bulk_replay', 'the per-message intent names the bulk replay');
+      const replayedEntry = await eventually(async () => (await get(`/v1/console/audit/events?messageId=${id}&event=replayed`)).body.entries[0]);
+      t.ok(intentEntry.seq < replayedEntry.seq, `intent #${intentEntry.seq} before replayed #${replayedEntry.seq}`);
+    }
   });
 
   await t.test('KPIs per agency from edoc and dossier events, zero when a family has no traffic', async (t) => {

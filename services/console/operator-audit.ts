@@ -61,6 +61,22 @@ export class OperatorAudit {
   }
 
   /**
+   * Several intents of one action in one produce, each keyed by its own `orderKey` (a bulk
+   * replay: one per message, so each is chained before that message's replay). All or nothing:
+   * throws the 503 problem record() throws.
+   */
+  async recordEach(caller: Caller, action: OperatorActionName, items: Array<{ detail: Record<string, unknown>; orderKey: string }>): Promise<AuditedIntent[]> {
+    if (items.length === 0) return [];
+    const events = items.map((item) => ({ ev: this.event(caller, action, item.detail), key: item.orderKey }));
+    try {
+      await this.producer.send(events.flatMap(({ ev, key }) => eventRecords(this.topics, ev, key)));
+    } catch (err) {
+      throw new ProblemError(503, 'AUDIT_UNAVAILABLE', 'Service unavailable', `The action was not carried out because it could not be audited: ${(err as Error).message}`, { retryAfterSeconds: 5 });
+    }
+    return events.map(({ ev, key }) => ({ id: ev.id, key }));
+  }
+
+  /**
    * Best effort: the failure of an already audited action. Keyed like its intent, so both land
    * on one partition and the audit chains the failure after the intent (it once came first).
    */

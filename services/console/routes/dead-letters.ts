@@ -75,25 +75,30 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
     const caller = req.operator!;
     const { max = 100, ...filter } = req.body ?? {};
     const query = toQuery(filter);
-    const ids = await ctx.store.deadLetters.replayCandidates(query, max);
-    const intent = await ctx.audit.record(caller, 'bulk_replay', { filter, max, matched: ids.length });
+    const candidates = await ctx.store.deadLetters.replayCandidates(query, max);
+    const intent = await ctx.audit.record(caller, 'bulk_replay', { filter, max, matched: candidates.length });
+    // One replay intent per message too, keyed by the message like a single replay's: the audit
+    // then chains each message's intent before its 'replayed' event, which the bulk intent alone
+    // (one partition, the messages' events on others) could not promise.
+    const intents = await ctx.audit.recordEach(caller, 'replay', candidates.map((c) => ({
+      detail: { deadLetterId: c.id, messageId: c.messageId, connector: c.connector, bulkReplay: intent.id },
+      orderKey: c.messageId,
+    })));
     const replayed: { id: number; messageId: string }[] = [];
     const skipped: { id: number; code: string; detail: string }[] = [];
-    for (const id of ids) {
+    for (const [i, { id }] of candidates.entries()) {
       try {
         const r = await ctx.replayer.replay(id, caller);
         replayed.push({ id: r.id, messageId: r.messageId });
       } catch (err) {
         if (!(err instanceof ProblemError)) throw err;
-        // Kafka gone: stop here rather than fail the rest one by one.
-        if (err.status === 503) {
-          skipped.push({ id, code: err.code, detail: err.detail });
-          break;
-        }
         skipped.push({ id, code: err.code, detail: err.detail });
+        await ctx.audit.recordFailure(caller, 'replay', { deadLetterId: id, code: err.code }, intents[i]);
+        // Kafka gone: stop here rather than fail the rest one by one.
+        if (err.status === 503) break;
       }
     }
     if (skipped.length > 0) await ctx.audit.recordFailure(caller, 'bulk_replay', { filter, replayed: replayed.length, skipped: skipped.length }, intent);
-    return reply.code(202).send({ matched: ids.length, replayed, skipped });
+    return reply.code(202).send({ matched: candidates.length, replayed, skipped });
   });
 }
