@@ -3,6 +3,7 @@
 import t from 'tap';
 import { startLocalKafka } from '../services/local-kafka/local-kafka.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
+import { freeze } from './helpers/frozen-process.js';
 
 t.test('broker outage', async (t) => {
   const kafka = await startLocalKafka();
@@ -71,13 +72,7 @@ t.test('hung broker: 503 within the produce timeout; the keyed retry is delivere
   const notice = (subject: string) => ({ type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject, body: 'x' } });
   t.equal((await sender.send(notice('trước khi treo'))).status, 202);
 
-  const brokerPid = kafka.pids[0];
-  process.kill(brokerPid, 'SIGSTOP');
-  let thawed = false;
-  const thaw = () => {
-    if (!thawed) process.kill(brokerPid, 'SIGCONT');
-    thawed = true;
-  };
+  const thaw = freeze([kafka.pids[0]]);
   t.teardown(thaw);
   const started = Date.now();
   const [keyed, plain] = await Promise.all([sender.send(notice('khi treo, có khoá'), 'hung-key-1'), sender.send(notice('khi treo'))]);

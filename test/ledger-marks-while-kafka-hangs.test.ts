@@ -9,6 +9,7 @@
 import t from 'tap';
 import { startLocalKafka } from '../services/local-kafka/local-kafka.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
+import { freeze } from './helpers/frozen-process.js';
 
 t.test('deliveries reach the ledger while the outcome produce hangs', async (t) => {
   const kafka = await startLocalKafka();
@@ -38,13 +39,7 @@ t.test('deliveries reach the ledger while the outcome produce hangs', async (t) 
   // Every delivery is under way at the receivers (fetched before the freeze).
   t.ok(await eventually(() => (bus.simulator.attempts.get('so-khdt-qlvb') ?? 0) >= 5 && (bus.simulator.attempts.get('so-tp-qlvb') ?? 0) >= 1, 30_000, 20), 'all six deliveries started');
 
-  const brokerPid = kafka.pids[0];
-  process.kill(brokerPid, 'SIGSTOP');
-  let thawed = false;
-  const thaw = () => {
-    if (!thawed) process.kill(brokerPid, 'SIGCONT');
-    thawed = true;
-  };
+  const thaw = freeze([kafka.pids[0]]);
   t.teardown(thaw);
 
   t.ok(await eventually(() => (bus.simulator.received.get('so-khdt-qlvb') ?? []).length >= 5, 15_000, 20), 'the later deliveries finished while the broker was frozen');

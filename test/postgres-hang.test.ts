@@ -9,6 +9,7 @@ import t from 'tap';
 process.env.LGSP_DATABASE_STATEMENT_TIMEOUT_MS = '1500';
 const { startLocalPostgres } = await import('../services/local-postgres/local-postgres.js');
 const { startTestBus, eventually } = await import('./helpers/test-bus.js');
+const { freeze } = await import('./helpers/frozen-process.js');
 const { statementTimeoutMs, DEFAULT_STATEMENT_TIMEOUT_MS } = await import('../services/platform/database.js');
 
 t.test('LGSP_DATABASE_STATEMENT_TIMEOUT_MS is checked, not taken as whatever it says', async (t) => {
@@ -76,17 +77,17 @@ t.test('a frozen PostgreSQL server: 503 STATE_UNAVAILABLE in bounded time, 202 a
   await sender.accessToken();
   t.equal((await sender.send(submission(10))).status, 202, 'accepted before the freeze');
 
-  const frozen = serverProcesses(postgres.pid!);
-  for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+  // As root the server runs under runuser, which stops itself when its child stops (job control)
+  // and would never reap the server at shutdown unless continued too.
+  const parent = Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(postgres.pid)], { encoding: 'utf8' }).trim());
+  const thawServer = freeze(serverProcesses(postgres.pid!));
   let thawed = false;
   const thaw = () => {
     if (thawed) return;
     thawed = true;
-    for (const pid of frozen) process.kill(pid, 'SIGCONT');
-    // As root the server runs under runuser, which stops itself when its child stops (job
-    // control) and would never reap the server at shutdown unless continued too.
-    const parent = Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(postgres.pid)], { encoding: 'utf8' }).trim());
-    if (parent > 1) process.kill(parent, 'SIGCONT');
+    thawServer();
+    // Not when the server is our own child (not root): SIGCONT to ourselves is harmless anyway.
+    if (parent > 1 && parent !== process.pid) process.kill(parent, 'SIGCONT');
   };
   t.teardown(thaw);
   try {
