@@ -126,10 +126,11 @@ export class DeadLetterStore {
   }
 
   /** Ids of the not yet replayed dead letters matching a filter, oldest first (bulk replay order). */
-  async replayCandidates(q: DeadLetterQuery, max: number): Promise<Array<{ id: number; messageId: string; connector: string }>> {
+  /** Unreplayed dead letters matching `q`, oldest first; messageId null for a record whose envelope could not be read. */
+  async replayCandidates(q: DeadLetterQuery, max: number): Promise<Array<{ id: number; messageId: string | null; connector: string }>> {
     const { where, params } = this.filter({ ...q, replayed: false });
     params.push(max);
-    return (await this.db.query<{ id: number; message_id: string; connector: string }>(`SELECT id, message_id, connector FROM console_dead_letters ${where} ORDER BY failed_at, id LIMIT $${params.length}`, params)).rows.map((r) => ({ id: r.id, messageId: r.message_id, connector: r.connector }));
+    return (await this.db.query<{ id: number; message_id: string | null; connector: string }>(`SELECT id, message_id, connector FROM console_dead_letters ${where} ORDER BY failed_at, id LIMIT $${params.length}`, params)).rows.map((r) => ({ id: r.id, messageId: r.message_id, connector: r.connector }));
   }
 
   private filter(q: DeadLetterQuery): { where: string; params: unknown[] } {

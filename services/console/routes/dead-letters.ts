@@ -82,7 +82,8 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
     // (one partition, the messages' events on others) could not promise.
     const intents = await ctx.audit.recordEach(caller, 'replay', candidates.map((c) => ({
       detail: { deadLetterId: c.id, messageId: c.messageId, connector: c.connector, bulkReplay: intent.id },
-      orderKey: c.messageId,
+      // A dead letter without a readable message id has no message partition to follow.
+      orderKey: c.messageId ?? intent.key,
     })));
     const replayed: { id: number; messageId: string }[] = [];
     const skipped: { id: number; code: string; detail: string }[] = [];
