@@ -4,7 +4,7 @@
 import { uuidv7 } from '../platform/uuid7.js';
 import { eventRecords, type BusEvent } from '../platform/bus-events.js';
 import type { Caller } from '../platform/access-token.js';
-import type { BatchingProducer } from '../platform/kafka-transport.js';
+import type { BatchingProducer, OutgoingRecord } from '../platform/kafka-transport.js';
 import type { Topics } from '../platform/topics.js';
 import { ProblemError } from '../platform/problem.js';
 
@@ -52,11 +52,7 @@ export class OperatorAudit {
   async record(caller: Caller, action: OperatorActionName, detail: Record<string, unknown> = {}, orderKey?: string): Promise<AuditedIntent> {
     const ev = this.event(caller, action, detail);
     const key = orderKey ?? ev.id;
-    try {
-      await this.producer.send(eventRecords(this.topics, ev, key));
-    } catch (err) {
-      throw new ProblemError(503, 'AUDIT_UNAVAILABLE', 'Service unavailable', `The action was not carried out because it could not be audited: ${(err as Error).message}`, { retryAfterSeconds: 5 });
-    }
+    await this.sendOrRefuse(eventRecords(this.topics, ev, key));
     return { id: ev.id, key };
   }
 
@@ -68,12 +64,17 @@ export class OperatorAudit {
   async recordEach(caller: Caller, action: OperatorActionName, items: Array<{ detail: Record<string, unknown>; orderKey: string }>): Promise<AuditedIntent[]> {
     if (items.length === 0) return [];
     const events = items.map((item) => ({ ev: this.event(caller, action, item.detail), key: item.orderKey }));
+    await this.sendOrRefuse(events.flatMap(({ ev, key }) => eventRecords(this.topics, ev, key)));
+    return events.map(({ ev, key }) => ({ id: ev.id, key }));
+  }
+
+  /** Sends intents, or throws the 503 that refuses the action: nothing is done unaudited. */
+  private async sendOrRefuse(records: OutgoingRecord[]): Promise<void> {
     try {
-      await this.producer.send(events.flatMap(({ ev, key }) => eventRecords(this.topics, ev, key)));
+      await this.producer.send(records);
     } catch (err) {
       throw new ProblemError(503, 'AUDIT_UNAVAILABLE', 'Service unavailable', `The action was not carried out because it could not be audited: ${(err as Error).message}`, { retryAfterSeconds: 5 });
     }
-    return events.map(({ ev, key }) => ({ id: ev.id, key }));
   }
 
   /**
