@@ -23,6 +23,7 @@ import { AccessTokenVerifier } from '../platform/access-token.js';
 import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
 import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
+import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { problems } from '../platform/problem.js';
 import { openDatabase, type Database } from '../platform/database.js';
@@ -219,6 +220,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.maxBodyBytes,
     frameworkErrors,
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
     logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
     trustProxy: false,
     // An unknown (e.g. misspelt) filter must be an error, not silently dropped: an auditor

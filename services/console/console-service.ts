@@ -19,6 +19,7 @@ import { createMetricsRegistry, serviceHealth } from '../platform/service-health
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
+import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { rateLimitProblem } from '../platform/problem.js';
 import { ConsoleStore } from './console-store.js';
 import { openDatabase, type Database } from '../platform/database.js';
@@ -198,6 +199,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
       ajv: { customOptions: { removeAdditional: false, allErrors: true } },
       frameworkErrors,
+      pluginTimeout: PLUGIN_TIMEOUT_MS,
     });
     app.removeContentTypeParser('text/plain');
     await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });

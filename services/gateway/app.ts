@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
+import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { rateLimitProblem } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
@@ -28,6 +29,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     bodyLimit: ctx.config.maxBodyBytes,
     trustProxy: false,
     frameworkErrors,
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
     ...gatewayServerTimeouts(ctx.config.connectionIdleTimeoutMs),
   });
   // Route schemas are validated by the catalogue's ajv (draft 2020-12, formats), the same

@@ -8,7 +8,7 @@
 //
 // Until 2026-12-01 the gateways had tables of their own (gateway_messages,
 // gateway_message_events) holding the same facts as the console's: every delivered message was
-// written twice, a third of the bus's PostgreSQL row writes (README, Performance).
+// written twice, a third of the bus's PostgreSQL row writes (docs/measurements-log.md).
 import type { BusEvent, MessageStatus } from '../platform/bus-events.js';
 import type { Database, Queryable } from '../platform/database.js';
 import type { MessageView, MessageViews } from '../platform/gateway-module.js';

@@ -51,7 +51,7 @@ export class ReplyWaiter {
       verifier: busRecordVerifier(ctx.publicKeys, ctx.topics),
       fromBeginning: true,
       // 500 ms (fewer idle fetches) was measured and reverted: at full 1 KiB load the bus
-      // accepted 452–568 msg/s with it against 711–746 with 50 (README, Performance).
+      // accepted 452–568 msg/s with it against 711–746 with 50 (docs/measurements-log.md).
       maxWaitTimeInMs: 50,
       // With no caller waiting, one fetch a second instead of twenty: an idle gateway's largest
       // cost was this loop (and the broker's side of it).

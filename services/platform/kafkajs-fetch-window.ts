@@ -8,7 +8,7 @@
 // 1.5 ms. At moderate rates every record was its own fetch, and its own round of ledger
 // statements and outcome produce behind it: the runner spent 3–3.6 ms of CPU per 1 KiB message at
 // 150 msg/s against 1.0 at full load. With a 10 ms window the runner's fetches per message
-// halved there (README, Performance); at full load the backlog exceeds minBytes and the broker
+// halved there (docs/measurements-log.md); at full load the backlog exceeds minBytes and the broker
 // answers at once, so nothing changes.
 //
 // Pacing, for consumers whose records matter only while somebody waits for them (the gateway's

@@ -15,7 +15,7 @@
 //    in smaller steps (peaks of 30–37 MB) and stays far above anything a service keeps alive;
 //    the gateway's request bodies, the one thing that grows with clients, are bounded apart
 //    (LGSP_MAX_INFLIGHT_BODY_BYTES). Bench, gateway peak RSS through the 100 KiB phase: 271–339 MB
-//    with 16 MB semi-spaces and no limit, 266 MB with 8 MB alone, 189 MB with both (README).
+//    with 16 MB semi-spaces and no limit, 266 MB with 8 MB alone, 189 MB with both (docs/measurements-log.md).
 export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--max-old-space-size=1024'];
 
 // glibc raises its mmap threshold each time a large block is freed, so after the first large

@@ -24,15 +24,24 @@ export interface LoadedConnector {
 /** A load failure after the module was imported still tells what the connector declares (for operators). */
 export class ConnectorLoadError extends Error {
   override name = 'ConnectorLoadError';
+  readonly definition?: ConnectorDefinition<Record<string, unknown>>;
+  /** Set when the only thing wrong is secrets absent from the environment given (names of the variables to set). */
+  readonly missingSecretVariables?: string[];
+  /** The configuration given does not satisfy the connector's configSchema. */
+  readonly configurationInvalid: boolean;
+
   constructor(
     message: string,
-    readonly definition?: ConnectorDefinition<Record<string, unknown>>,
-    /** Set when the only thing wrong is secrets absent from the environment given (names of the variables to set). */
-    readonly missingSecretVariables?: string[],
-    /** The configuration given does not satisfy the connector's configSchema. */
-    readonly configurationInvalid = false,
+    what: {
+      definition?: ConnectorDefinition<Record<string, unknown>>;
+      missingSecretVariables?: string[];
+      configurationInvalid?: boolean;
+    } = {},
   ) {
     super(message);
+    this.definition = what.definition;
+    this.missingSecretVariables = what.missingSecretVariables;
+    this.configurationInvalid = what.configurationInvalid ?? false;
   }
 }
 
@@ -99,20 +108,19 @@ export async function loadConnector(root: string, manifest: ConnectorManifest, r
   try {
     config = validateConnectorConfig<Record<string, unknown>>(definition, rawConfig);
   } catch (err) {
-    throw new ConnectorLoadError((err as Error).message, definition, undefined, true);
+    throw new ConnectorLoadError((err as Error).message, { definition, configurationInvalid: true });
   }
   let values: Map<string, string>;
   try {
     values = resolveSecretValues(name, definition.secrets, opts.env ?? process.env, opts.secrets);
   } catch (err) {
-    throw new ConnectorLoadError(`connector ${name}: ${(err as Error).message}`, definition);
+    throw new ConnectorLoadError(`connector ${name}: ${(err as Error).message}`, { definition });
   }
   const missing = missingSecrets(definition.secrets, values);
   if (missing.length > 0) {
     throw new ConnectorLoadError(
       `connector ${name}: missing secret${missing.length > 1 ? 's' : ''}: ${missing.map((s) => `${s} (set ${secretEnvName(name, s)} or ${secretEnvName(name, s)}_FILE)`).join(', ')}`,
-      definition,
-      missing.map((s) => secretEnvName(name, s)),
+      { definition, missingSecretVariables: missing.map((s) => secretEnvName(name, s)) },
     );
   }
   return {

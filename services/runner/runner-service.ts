@@ -27,6 +27,7 @@ import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-t
 import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
+import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { problems, ProblemError } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
@@ -319,6 +320,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     loggerInstance: log as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     frameworkErrors,
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
   });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
   await app.register(bearerAuth, { verifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer) });
