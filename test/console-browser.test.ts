@@ -150,6 +150,50 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     await shot('06-audit');
   });
 
+  await t.test('long message and audit results page on to older entries, filters kept', async (t) => {
+    const sent: string[] = [];
+    for (let chunk = 0; chunk < 55; chunk += 11) {
+      const answers = await Promise.all(Array.from({ length: 11 }, (_, i) => sender.send({ type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject: `Trang ${chunk + i}`, body: 'x' } })));
+      for (const a of answers) sent.push(a.body.id);
+    }
+    // Pages follow last activity: a message delivered between two pages would move to the first.
+    await eventually(async () => (await Promise.all(sent.map((id) => sender.status(id)))).every((r) => r.body.status === 'delivered'), 30_000, 500);
+    const rowIds = (table: string) => page.locator(`${table} tbody tr`).evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.id ?? tr.textContent ?? ''));
+
+    await page.click('.tabs button[data-tab="messages"]');
+    for (const field of ['q', 'from', 'to']) await page.fill(`#message-search input[name="${field}"]`, '');
+    await page.fill('#message-search input[name="member"]', '000.00.15.H49');
+    await page.click('#message-search button[type=submit]');
+    await page.locator('#message-older').waitFor({ state: 'visible' });
+    const first = await rowIds('#message-results');
+    t.equal(first.length, 50, 'a page of 50 messages');
+    await page.click('#message-older');
+    await page.locator(`#message-results tbody tr[data-id="${first[0]}"]`).waitFor({ state: 'detached' });
+    const second = await rowIds('#message-results');
+    t.ok(second.length >= 6, `the rest on the next page (${second.length})`);
+    t.same(second.filter((id) => first.includes(id)), [], 'no message shown twice');
+    t.same([...first, ...second].filter((id) => sent.includes(id)).sort(), [...sent].sort(), 'every message sent is on one of the pages');
+    const toColumn = await page.locator('#message-results tbody tr td:nth-child(5)').allTextContents();
+    t.ok(toColumn.every((to) => to.startsWith('000.00.15.H49')), 'the member filter holds on the older page');
+    t.equal(await page.locator('#message-older').isVisible(), false, 'no older page after the last');
+
+    await page.click('.tabs button[data-tab="audit"]');
+    await page.selectOption('#audit-search select[name="event"]', '');
+    const seqs = async () => (await page.locator('#audit-results tbody tr td:first-child').allTextContents()).map((s) => Number(s.replace(/\D/g, '')));
+    // The audit service chains the new messages shortly after they are delivered.
+    await eventually(async () => {
+      await page.click('#audit-search button[type=submit]');
+      await page.locator('#audit-results tbody tr').first().waitFor();
+      return (await page.locator('#audit-older').isVisible()) && (await seqs()).length === 100;
+    }, 20_000, 500);
+    const newest = await seqs();
+    await page.click('#audit-older');
+    await eventually(async () => ((await seqs())[0] ?? Infinity) < Math.min(...newest));
+    const older = await seqs();
+    t.ok(older.length > 0, 'an older page of chain entries');
+    t.equal(older[0], Math.min(...newest) - 1, 'it goes on exactly where the first page stopped');
+  });
+
   await t.test('connectors and registry are listed', async (t) => {
     await page.click('.tabs button[data-tab="connectors"]');
     await page.locator('#connector-table tr[data-connector="relay"] .badge.RUNNING').waitFor();

@@ -315,9 +315,20 @@ function renderLiveMessages() {
 }
 
 // ---------- messages & trace ----------
-async function searchMessages(event) {
+/** Searches answer a page at a time, newest first: the button under the table fetches the next. */
+function offerOlderPage(selector, nextBefore) {
+  const older = $(selector);
+  older.hidden = nextBefore === null || nextBefore === undefined;
+  older.dataset.before = nextBefore ?? '';
+}
+
+/** `before`: the next page after that message (the search button starts again from the newest). */
+async function searchMessages(event, before) {
   event?.preventDefault();
-  const data = await api(`/v1/console/messages?${wholeDays(formQuery($('#message-search')))}`);
+  const params = wholeDays(formQuery($('#message-search')));
+  if (before) params.set('before', before);
+  const data = await api(`/v1/console/messages?${params}`);
+  offerOlderPage('#message-older', data.nextBefore);
   table('#message-results', MESSAGE_HEADERS, data.items.map((m) => ({ dataset: { id: m.id }, cells: messageCells(m) })), (r) => openTrace(r.dataset.id));
 }
 
@@ -370,9 +381,7 @@ async function searchDeadLetters(event, before) {
   const params = dlqFilter();
   if (before) params.set('before', String(before));
   const data = await api(`/v1/console/dead-letters?${params}`);
-  const older = $('#dlq-older');
-  older.hidden = data.nextBefore === null;
-  older.dataset.before = data.nextBefore ?? '';
+  offerOlderPage('#dlq-older', data.nextBefore);
   $('#dlq-depth').textContent = `${t('depth')}: ${Object.entries(data.depth).map(([c, n]) => `${c} ${n}`).join(', ') || '0'}`;
   const headers = [{ key: 'failedAt' }, { key: 'connector' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'reason' }, { key: 'attempts', num: true }, { key: 'signature' }, { key: 'size', num: true }, { key: 'actions' }];
   table('#dlq-results', headers, data.items.map((d) => ({
@@ -424,12 +433,15 @@ async function bulkReplayGo() {
 }
 
 // ---------- audit ----------
-async function searchAudit(event) {
+/** `before`: the next page after that chain entry (the search button starts again from the newest). */
+async function searchAudit(event, before) {
   event?.preventDefault();
   // Date inputs are local days; the audit API reads a bare date as UTC, so the zone is sent.
   const params = wholeDays(formQuery($('#audit-search')));
   params.set('limit', '100');
+  if (before) params.set('before', String(before));
   const data = await api(`/v1/console/audit/events?${params}`);
+  offerOlderPage('#audit-older', data.nextBefore);
   table('#audit-results', [{ label: '#', num: true }, { key: 'time' }, { key: 'auditEvent' }, { key: 'actor' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'detail' }],
     data.entries.map((e) => ({
       cells: [e.seq, fmtTime(e.event.at), label('ev', e.event.event), e.event.actor, e.event.messageId ? el('span', { class: 'mono' }, e.event.messageId) : '', e.event.type ?? '',
@@ -570,6 +582,8 @@ function wire() {
   $('#dlq-search').addEventListener('submit', (e) => searchDeadLetters(e).catch(showError));
   $('#bulk-replay').addEventListener('click', () => bulkReplayAsk().catch(showError));
   $('#dlq-older').addEventListener('click', (e) => searchDeadLetters(null, e.target.dataset.before).catch(showError));
+  $('#message-older').addEventListener('click', (e) => searchMessages(null, e.target.dataset.before).catch(showError));
+  $('#audit-older').addEventListener('click', (e) => searchAudit(null, e.target.dataset.before).catch(showError));
   $('#bulk-go').addEventListener('click', bulkReplayGo);
   $('#bulk-cancel').addEventListener('click', () => ($('#bulk-confirm').hidden = true));
   $('#audit-search').addEventListener('submit', (e) => searchAudit(e).catch(showError));
