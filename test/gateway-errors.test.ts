@@ -84,6 +84,34 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const nulForm = await tokenRequest({ grant_type: 'client_credentials', client_id: 'x\u0000' });
     t.equal(nulForm.status, 400, 'form field with U+0000');
     t.match(await nulForm.json(), { error: 'invalid_request', error_description: /client_id/ });
+
+    // RFC 6749 §3.2: a parameter at most once. A repeated field (or, as JSON, a value that is not
+    // a string) is invalid_request, before any credential is looked at; it was a 500.
+    const legacyAuth = basic(legacy.clientId, legacy.clientSecret);
+    const raw = (body: string, contentType: string) => fetch(tokenUrl, { method: 'POST', headers: { 'content-type': contentType, ...legacyAuth }, body });
+    for (const [what, res] of [
+      ['scope twice', await raw('grant_type=client_credentials&scope=a&scope=b', 'application/x-www-form-urlencoded')],
+      ['grant_type twice', await raw('grant_type=client_credentials&grant_type=client_credentials', 'application/x-www-form-urlencoded')],
+      ['scope as a JSON number', await raw(JSON.stringify({ grant_type: 'client_credentials', scope: 5 }), 'application/json')],
+      ['client_assertion as a JSON object', await raw(JSON.stringify({ grant_type: 'client_credentials', client_assertion: {} }), 'application/json')],
+    ] as const) {
+      t.equal(res.status, 400, what);
+      t.match(await res.json(), { error: 'invalid_request', error_description: /^(scope|grant_type|client_assertion) must be given once, as a single string value$/ }, what);
+    }
+    const notAForm = await raw('["grant_type"]', 'application/json');
+    t.equal(notAForm.status, 400, 'a JSON array is no set of parameters');
+    t.match(await notAForm.json(), { error: 'invalid_request', error_description: /form parameters/ });
+    const asJson = await raw(JSON.stringify({ grant_type: 'client_credentials' }), 'application/json');
+    t.equal(asJson.status, 200, 'parameters as a JSON object still work');
+    const unknownParam = await raw('grant_type=client_credentials&resource=x&resource=y', 'application/x-www-form-urlencoded');
+    t.equal(unknownParam.status, 200, 'parameters the endpoint does not use are ignored, repeated or not (RFC 6749 §3.2)');
+    const emptyScope = await raw('grant_type=client_credentials&scope=', 'application/x-www-form-urlencoded');
+    t.equal(emptyScope.status, 200, 'an empty scope is as good as none');
+    const someScope = await raw('grant_type=client_credentials&scope=read', 'application/x-www-form-urlencoded');
+    t.match(await someScope.json(), { error: 'invalid_scope' });
+    const empty = await fetch(tokenUrl, { method: 'POST' });
+    t.equal(empty.status, 400, 'no body at all');
+    t.match(await empty.json(), { error: 'invalid_request', error_description: /grant_type/ });
   });
 
   await t.test('message submission', async (t) => {
@@ -148,6 +176,13 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
 
     const wrongType = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'hello' });
     t.equal(wrongType.status, 415, 'unsupported media type');
+    // Forms are parsed for /v1/token only: a form here was half-read by the message schema.
+    for (const path of ['/v1/messages', '/v1/requests']) {
+      const form = await fetch(`${base}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'type=notice.send&to=000.00.15.H49' });
+      t.equal(form.status, 415, `a form to ${path}`);
+      isProblem(t, form);
+      t.match(await form.json(), { code: 'UNSUPPORTED_MEDIA_TYPE' }, `a form to ${path}`);
+    }
 
     const latin1Xml = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'text/xml; charset=iso-8859-1' }, body: '<edXMLEnvelope/>' });
     t.equal(latin1Xml.status, 415, 'edXML declaring another charset in its Content-Type');
@@ -258,6 +293,7 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.ok(openapi.paths['/v1/messages'], 'OpenAPI documents /v1/messages');
     t.same(Object.keys(openapi.paths['/v1/messages'].post.requestBody.content).sort(), ['application/json', 'application/soap+xml', 'application/xml', 'text/xml'], 'POST /v1/messages: JSON and edXML bodies');
     t.ok(openapi.paths['/v1/attachments'].post.requestBody.content['application/octet-stream'], 'POST /v1/attachments: raw bytes');
+    t.match(openapi.paths['/v1/token'].post.requestBody.content['application/x-www-form-urlencoded'].schema.properties, { grant_type: {}, client_assertion: {}, scope: {} }, 'POST /v1/token: its form parameters');
     t.equal((await fetch(`${base}/docs`, { redirect: 'follow' })).status, 200, '/docs served');
     t.equal((await fetch(`${base}/readyz`)).status, 200, 'ready');
     t.match(await (await fetch(`${base}/metrics`)).text(), /lgsp_http_requests_total/);

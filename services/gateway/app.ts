@@ -34,8 +34,8 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   });
   // Route schemas are validated by the catalogue's ajv (draft 2020-12, formats), the same
   // instance that validates payloads, so one set of rules applies everywhere.
-  // Only JSON (and forms for /v1/token) are API bodies; a text/plain body is refused with 415
-  // rather than reaching validation as a string.
+  // Only JSON (and forms for /v1/token, in its scope below) are API bodies; a text/plain body
+  // is refused with 415 rather than reaching validation as a string.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(({ schema }) => ctx.catalogue.ajv.compile(schema));
 
@@ -58,7 +58,6 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(formbody);
   await app.register(bearerAuth, { verifier: ctx.tokenVerifier });
   // After authentication, so a body counts against its client's share of the budget.
   await app.register(inflightBodyBudget, { maxBytes: ctx.config.maxInflightBodyBytes, metrics, holderOf: (req) => req.caller?.clientId ?? `address ${req.ip}` });
@@ -75,8 +74,12 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   await app.register(serviceHealth, { metrics, checks });
 
   // The token endpoint in a scope of its own: the domain modules' body parsers (edXML) never
-  // apply to it, so a token request is a form or a 415, never parsed XML.
-  await app.register(async (scope) => tokenRoutes(scope, ctx));
+  // apply to it, so a token request is a form (or JSON), never parsed XML; and forms are parsed
+  // for it alone, so a form posted to the JSON API is a 415, not a body its schema half-reads.
+  await app.register(async (scope) => {
+    await scope.register(formbody);
+    await tokenRoutes(scope, ctx);
+  });
   await app.register(async (scope) => {
     await messageRoutes(scope, ctx);
     await directoryRoutes(scope, ctx);

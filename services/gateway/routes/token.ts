@@ -1,5 +1,5 @@
 // POST /v1/token — OAuth2 client credentials grant (RFC 6749 §4.4).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { issueAccessToken } from '../../platform/access-token.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { claimedClientId, OAuthError, type TokenRequestBody } from '../client-authentication.js';
@@ -15,6 +15,18 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
       tags: ['auth'],
       summary: 'Obtain an access token (client credentials; private_key_jwt or client_secret_basic)',
       consumes: ['application/x-www-form-urlencoded'],
+      // Checked with attachValidation: a bad parameter is answered as OAuth's invalid_request
+      // (RFC 6749 §5.2), not as a problem document. Unknown parameters are ignored (§3.2).
+      body: {
+        type: 'object',
+        properties: {
+          grant_type: { type: 'string', description: 'client_credentials' },
+          client_assertion_type: { type: 'string', description: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer (private_key_jwt)' },
+          client_assertion: { type: 'string', description: 'The client assertion: a JWT signed with the system\'s registered key (private_key_jwt)' },
+          client_id: { type: 'string', description: 'Optional with private_key_jwt; with client_secret_basic the id is in the Authorization header' },
+          scope: { type: 'string', description: 'Not used: access is governed by the registry\'s access rights; a non-empty scope is refused' },
+        },
+      },
       response: {
         200: {
           type: 'object',
@@ -22,10 +34,13 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
         },
       },
     },
+    attachValidation: true,
   }, async (req, reply) => {
     reply.header('Cache-Control', 'no-store');
     try {
       const body = (req.body ?? {}) as TokenRequestBody;
+      // An absent body is an empty form: it is refused below for its missing grant_type.
+      if (req.validationError && req.body !== undefined && req.body !== null) throw new OAuthError('invalid_request', parameterProblem(req.validationError));
       const textError = textProblem(body);
       if (textError) throw new OAuthError('invalid_request', `${textError.field} ${textError.message}`);
       if (body.grant_type !== 'client_credentials') {
@@ -40,10 +55,24 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
       return { access_token: token, token_type: 'Bearer', expires_in: ctx.config.tokenTtlSeconds };
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
-      ctx.audit.tokenRefusal(claimedClientId((req.body ?? {}) as TokenRequestBody, req.headers.authorization), req.ip, err.description);
+      ctx.audit.tokenRefusal(claimedClientId(stringParameters(req.body), req.headers.authorization), req.ip, err.description);
       if (err.status === 503) reply.header('Retry-After', '1');
       if (err.status === 401 && /^Basic/i.test(req.headers.authorization ?? '')) reply.header('WWW-Authenticate', 'Basic realm="lgsp"');
       return reply.code(err.status).send({ error: err.error, error_description: err.description });
     }
   });
+}
+
+/** RFC 6749 §3.2: each parameter at most once; a repeated form field arrives as an array. */
+function parameterProblem(error: FastifySchemaValidationError | Error): string {
+  const first = 'validation' in error ? (error.validation as FastifySchemaValidationError[])[0] : undefined;
+  const name = first?.instancePath.split('/')[1];
+  if (!name) return 'The request body must be a set of form parameters (application/x-www-form-urlencoded)';
+  return `${name} must be given once, as a single string value`;
+}
+
+/** The parameters that are single strings: enough to name the client in the refusal's audit entry. */
+function stringParameters(body: unknown): TokenRequestBody {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return {};
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === 'string')) as TokenRequestBody;
 }
