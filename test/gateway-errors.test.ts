@@ -176,6 +176,10 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
 
     const wrongType = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'hello' });
     t.equal(wrongType.status, 415, 'unsupported media type');
+    const hugeHeaders = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'x-padding': 'a'.repeat(20_000) }, body: JSON.stringify(notice) });
+    t.equal(hugeHeaders.status, 431, 'headers over the parser limit');
+    isProblem(t, hugeHeaders);
+    t.match(await hugeHeaders.json(), { code: 'HEADERS_TOO_LARGE' });
     // Forms are parsed for /v1/token only: a form here was half-read by the message schema.
     for (const path of ['/v1/messages', '/v1/requests']) {
       const form = await fetch(`${base}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'type=notice.send&to=000.00.15.H49' });

@@ -22,6 +22,7 @@ import { topicsFor, type Topics } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
 import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
+import { clientErrors } from '../platform/client-errors.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
 import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
@@ -220,6 +221,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.maxBodyBytes,
     frameworkErrors,
+    clientErrorHandler: clientErrors,
     pluginTimeout: PLUGIN_TIMEOUT_MS,
     logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
     trustProxy: false,

@@ -18,6 +18,7 @@ import { AccessTokenVerifier } from '../platform/access-token.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
+import { clientErrors } from '../platform/client-errors.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
 import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { rateLimitProblem } from '../platform/problem.js';
@@ -199,6 +200,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
       ajv: { customOptions: { removeAdditional: false, allErrors: true } },
       frameworkErrors,
+      clientErrorHandler: clientErrors,
       pluginTimeout: PLUGIN_TIMEOUT_MS,
     });
     app.removeContentTypeParser('text/plain');

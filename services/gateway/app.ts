@@ -5,6 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry as MetricsRegistry } from 'prom-client';
+import { clientErrors } from '../platform/client-errors.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
 import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { rateLimitProblem } from '../platform/problem.js';
@@ -29,6 +30,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     bodyLimit: ctx.config.maxBodyBytes,
     trustProxy: false,
     frameworkErrors,
+    clientErrorHandler: clientErrors,
     pluginTimeout: PLUGIN_TIMEOUT_MS,
     ...gatewayServerTimeouts(ctx.config.connectionIdleTimeoutMs),
   });

@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: [413], meaning: 'The body exceeds the size limit (JSON, or edXML with its attachments).' },
   UNSUPPORTED_MEDIA_TYPE: { status: [415], meaning: 'The body has a content type the endpoint does not take.' },
   URI_TOO_LONG: { status: [414], meaning: 'A path segment of the URL is longer than the service accepts.' },
+  HEADERS_TOO_LARGE: { status: [431], meaning: "The request line and headers exceed the size the service accepts (Node's 16 KiB)." },
+  REQUEST_TIMEOUT: { status: [408], meaning: 'The request (its headers, or its whole body) did not arrive in time.' },
   ROUTE_NOT_FOUND: { status: [404], meaning: 'No such endpoint.' },
   METHOD_NOT_ALLOWED: { status: [405], meaning: 'The endpoint exists but not for this HTTP method; `Allow` lists the methods it takes.' },
   RATE_LIMITED: { status: [429], meaning: 'The client sent more requests than its rate limit; retry after `Retry-After` seconds.' },

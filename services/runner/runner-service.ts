@@ -26,6 +26,7 @@ import { busRecordVerifier } from '../platform/record-writers.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
+import { clientErrors } from '../platform/client-errors.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
 import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { problems, ProblemError } from '../platform/problem.js';
@@ -320,6 +321,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     loggerInstance: log as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     frameworkErrors,
+    clientErrorHandler: clientErrors,
     pluginTimeout: PLUGIN_TIMEOUT_MS,
   });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });

@@ -1,0 +1,54 @@
+// Requests Node's HTTP parser refuses before any route sees them are answered as problem+json
+// (Fastify's default answered its own JSON shape), then the connection closes.
+import t from 'tap';
+import Fastify from 'fastify';
+import { connect } from 'node:net';
+import { clientErrors } from '../services/platform/client-errors.js';
+
+/** Writes raw bytes and reads everything until the server closes the connection. */
+function exchange(port: number, raw: string, holdOpen = false): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer));
+    socket.write(raw);
+    if (!holdOpen) setTimeout(() => socket.end(), 2000);
+  });
+}
+
+function parse(answer: string): { status: number; headers: string; body: Record<string, unknown> } {
+  const [head, body] = answer.split('\r\n\r\n');
+  return { status: Number(head.split(' ')[1]), headers: head.toLowerCase(), body: JSON.parse(body) };
+}
+
+t.test('HTTP parser refusals are problem+json', async (t) => {
+  const app = Fastify({ clientErrorHandler: clientErrors, requestTimeout: 500, http: { connectionsCheckingInterval: 100 } });
+  app.get('/', async () => ({ ok: true }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => app.close());
+  const port = (app.server.address() as { port: number }).port;
+
+  const huge = parse(await exchange(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
+  t.equal(huge.status, 431, 'headers over 16 KiB');
+  t.match(huge.headers, /content-type: application\/problem\+json/);
+  t.match(huge.headers, /connection: close/);
+  t.match(huge.body, { status: 431, code: 'HEADERS_TOO_LARGE', type: /headers-too-large$/, title: String, detail: String });
+
+  const smuggled = parse(await exchange(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'));
+  t.equal(smuggled.status, 400, 'Content-Length beside Transfer-Encoding');
+  t.match(smuggled.body, { status: 400, code: 'BAD_REQUEST', detail: /^The request is not valid HTTP\/1\.1/ });
+
+  const badHeader = parse(await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\nX-Bad\u0001: 1\r\n\r\n'));
+  t.equal(badHeader.status, 400, 'a control character in a header name');
+  t.match(badHeader.body, { code: 'BAD_REQUEST', detail: /^The request is not valid HTTP\/1\.1: Invalid header/ });
+
+  const slow = parse(await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n', true));
+  t.equal(slow.status, 408, 'headers not complete within requestTimeout');
+  t.match(slow.body, { code: 'REQUEST_TIMEOUT' });
+
+  const fine = await fetch(`http://127.0.0.1:${port}/`);
+  t.equal(fine.status, 200, 'the service goes on answering');
+});
