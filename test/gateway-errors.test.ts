@@ -3,6 +3,7 @@
 import t, { type Test } from 'tap';
 import { SignJWT, UnsecuredJWT, importJWK, generateKeyPair } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
+import { gzipSync } from 'node:zlib';
 import { startTestBus } from './helpers/test-bus.js';
 import { startSlowPost } from './helpers/slow-request.js';
 import { createClientAssertion } from '../services/platform/bus-client.js';
@@ -158,6 +159,14 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.equal(utf8.status, 202, 'charset=UTF-8 (quoted, any case) is fine');
     const proto = await post('{"__proto__": {"x": 1}, "type": "notice.send"}', auth);
     t.equal(proto.status, 400, 'prototype poisoning is still refused');
+    t.match(await proto.json(), { code: 'MALFORMED_JSON', detail: /"__proto__".*refused for safety/ }, 'and says why, not "not valid JSON"');
+    const truncated = await post('{"type": "notice.send", "to": ', auth);
+    t.match(await truncated.json(), { code: 'MALFORMED_JSON', detail: /^The body is not valid JSON: .*(end|Unexpected)/ }, 'a syntax error says what the parser met');
+    const gzipped = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(JSON.stringify(notice)) });
+    t.equal(gzipped.status, 415, 'a compressed body');
+    t.match(await gzipped.json(), { code: 'UNSUPPORTED_MEDIA_TYPE', detail: /Content-Encoding gzip/ });
+    const identity = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'identity' }, body: JSON.stringify(notice) });
+    t.equal(identity.status, 202, 'Content-Encoding: identity is no encoding');
 
     const schema = await post({ ...notice, payload: { body: 'no subject', extra: 1 } }, auth);
     t.equal(schema.status, 400, 'schema violation');

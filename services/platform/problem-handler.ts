@@ -102,6 +102,14 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   });
   // Every service registers this plugin first: its JSON bodies are UTF-8 or refused.
   useUtf8JsonParser(app);
+  // No service decodes compressed bodies: without this a gzip body reached the JSON parser as
+  // bytes and was refused as "not UTF-8", which sends the caller looking in the wrong place.
+  app.addHook('preParsing', async (req) => {
+    const coding = req.headers['content-encoding']?.trim().toLowerCase();
+    if (coding && coding !== 'identity') {
+      throw problems.unsupportedMediaType(`Content-Encoding ${coding} is not accepted: send the body uncompressed`);
+    }
+  });
   // Text no service can keep or pass on (text-guard.ts), refused before schema validation and
   // before any handler sees it: path parameters, query string, and a parsed JSON body (an XML or
   // binary body is its own parser's to judge).

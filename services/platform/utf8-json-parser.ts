@@ -2,7 +2,8 @@
 // Fastify's own parser decodes whatever arrives as UTF-8 and quietly turns bytes that are not
 // into U+FFFD, so a Latin-1 or Windows-1258 body was accepted and its Vietnamese text delivered
 // corrupted. This parser refuses such a body instead (400 MALFORMED_JSON), and a body that
-// declares another charset (415), then parses like Fastify's (prototype-poisoning rules alike).
+// declares another charset (415), then parses like Fastify's (prototype-poisoning rules alike),
+// saying what is wrong when it refuses.
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import { problems } from './problem.js';
@@ -30,6 +31,23 @@ export function useUtf8JsonParser(app: FastifyInstance): void {
       done(problems.malformedJson('The body is not valid UTF-8 (JSON is UTF-8: RFC 8259)'), undefined);
       return;
     }
-    void parse(req, body as unknown as string, done);
+    void parse(req, body as unknown as string, (err, value) => {
+      if ((err as { code?: string } | null)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY') done(explainedJsonError(body as Buffer), undefined);
+      else done(err, value);
+    });
   });
+}
+
+/**
+ * Fastify says only "Body is not valid JSON": say where the syntax breaks, or that the JSON is
+ * fine but uses a key refused on purpose. Runs on refused bodies only, so the second parse is
+ * no cost to the traffic that passes.
+ */
+function explainedJsonError(body: Buffer) {
+  try {
+    JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    return problems.malformedJson(`The body is not valid JSON: ${(err as Error).message}`);
+  }
+  return problems.malformedJson('The body uses the key "__proto__" or "constructor" with "prototype", refused for safety (prototype poisoning)');
 }
