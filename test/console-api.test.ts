@@ -105,7 +105,7 @@ t.test('operator console API', async (t) => {
     const impossible = await get('/v1/console/messages?from=2026-02-30');
     t.equal(impossible.status, 400);
     t.match(impossible.type, /problem\+json/);
-    t.same(impossible.body.errors, [{ field: 'querystring.from', message: 'is not a valid date or time' }]);
+    t.same(impossible.body.errors, [{ field: 'querystring.from', message: 'is not a date on the calendar or a time of day' }]);
     const unknown = await get('/v1/console/messages?colour=red');
     t.equal(unknown.status, 400);
     t.ok(unknown.body.errors.some((e: { field: string }) => e.field === 'querystring.colour'));

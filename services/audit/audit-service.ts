@@ -25,8 +25,8 @@ import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../pl
 import { clientErrors } from '../platform/client-errors.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
 import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
+import { TIME_BOUND_SCHEMA, timeBound } from '../platform/time-bound.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
-import { problems } from '../platform/problem.js';
 import { openDatabase, type Database } from '../platform/database.js';
 import { AuditLeadership } from './audit-leadership.js';
 import { BatchedWriter } from '../platform/batched-writer.js';
@@ -187,12 +187,6 @@ function auditMetrics(metrics: MetricsRegistry, store: AuditStore, startedAt: nu
   };
 }
 
-const TIME_BOUND = {
-  type: 'string',
-  // A zone is required with a time of day: audit queries must not depend on the server's zone.
-  pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$',
-};
-
 const eventsQuerySchema = {
   type: 'object',
   additionalProperties: false,
@@ -201,8 +195,8 @@ const eventsQuerySchema = {
     member: { type: 'string', minLength: 1, maxLength: 100, description: 'Sending or receiving member code' },
     type: { type: 'string', minLength: 1, maxLength: 200, description: 'Message type' },
     event: { type: 'string', minLength: 1, maxLength: 64, description: 'accepted, rejected, delivered, delivery_failed, dead_lettered, ...' },
-    from: { ...TIME_BOUND, description: 'Event time lower bound, inclusive (ISO 8601; a bare date is UTC midnight)' },
-    to: { ...TIME_BOUND, description: 'Event time upper bound, exclusive (ISO 8601; a bare date is UTC midnight)' },
+    from: { ...TIME_BOUND_SCHEMA, description: 'Event time lower bound, inclusive (ISO 8601; a bare date is UTC midnight)' },
+    to: { ...TIME_BOUND_SCHEMA, description: 'Event time upper bound, exclusive (ISO 8601; a bare date is UTC midnight)' },
     limit: { type: 'integer', minimum: 1, maximum: MAX_QUERY_LIMIT, default: DEFAULT_QUERY_LIMIT },
     before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Cursor: nextBefore of the previous page' },
   },
@@ -250,15 +244,8 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       querystring: eventsQuerySchema,
     },
   }, async (req) => {
-    try {
-      return await ctx.store.query(req.query);
-    } catch (err) {
-      if (err instanceof RangeError) {
-        const field = err.message.split(' ')[0];
-        throw problems.validation(`Invalid querystring: ${err.message}`, [{ field: `querystring.${field}`, message: 'is not a valid time' }]);
-      }
-      throw err;
-    }
+    // A bare date is UTC midnight here (the console sends its operator's day with the zone).
+    return await ctx.store.query({ ...req.query, from: timeBound(req.query.from, 'from', 'Z'), to: timeBound(req.query.to, 'to', 'Z') });
   });
 
   app.get('/v1/audit/integrity', {

@@ -31,6 +31,7 @@ import type { SigningKey } from '../platform/keystore.js';
 import type { Database } from '../platform/database.js';
 import { prepared } from '../platform/prepared-statement.js';
 import { textProblem } from '../platform/text-guard.js';
+import { parseTimeBound } from '../platform/time-bound.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 export const CHECKPOINT_JWS_TYPE = 'lgsp-audit-checkpoint+jws';
@@ -162,9 +163,9 @@ interface EntryRow {
 }
 
 function isoOrThrow(value: string, name: string): string {
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw new RangeError(`${name} is not a valid ISO 8601 time`);
-  return new Date(ms).toISOString();
+  const iso = parseTimeBound(value, 'Z');
+  if (iso === null) throw new RangeError(`${name} is not a valid date or ISO 8601 time with its zone`);
+  return iso;
 }
 
 // The whole batch is one parameter: a JSON array of rows, each an array in the column order

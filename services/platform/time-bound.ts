@@ -1,0 +1,32 @@
+// Time bounds of search queries (`from`/`to` on the console's searches and the audit API): a
+// date, or a time of day with its zone, so that a query never depends on the server's zone.
+// Impossible dates (2026-02-31) are refused: Date.parse rolls them over into March, and the
+// filter would quietly answer another question than the one asked.
+import { problems } from './problem.js';
+
+const FORM = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** The querystring schema of a time bound; the form is checked by timeBound(), which says what it expects. */
+export const TIME_BOUND_SCHEMA = { type: 'string', maxLength: 40, examples: ['2026-12-03', '2026-12-03T08:30:00+07:00'] };
+
+/** The bound as an ISO instant, a bare date read at midnight in `bareDateZone`; null when it is no real date or time. */
+export function parseTimeBound(value: string, bareDateZone: 'Z' | '+07:00'): string | null {
+  const form = FORM.exec(value);
+  if (!form) return null;
+  const [y, m, d] = [Number(form[1]), Number(form[2]), Number(form[3])];
+  const calendar = new Date(Date.UTC(y, m - 1, d));
+  if (calendar.getUTCFullYear() !== y || calendar.getUTCMonth() !== m - 1 || calendar.getUTCDate() !== d) return null;
+  const ms = Date.parse(form[4] ? value : `${value}T00:00:00${bareDateZone}`);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+/** parseTimeBound for a querystring field: undefined stays undefined, anything unreadable is a 400 naming the field. */
+export function timeBound(value: string | undefined, field: string, bareDateZone: 'Z' | '+07:00'): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const iso = parseTimeBound(value, bareDateZone);
+  if (iso !== null) return iso;
+  const message = FORM.test(value)
+    ? 'is not a date on the calendar or a time of day'
+    : 'must be a date (2026-12-03) or a time with its zone (2026-12-03T08:30:00+07:00 or …Z)';
+  throw problems.validation(`Invalid querystring: ${field} ${message}`, [{ field: `querystring.${field}`, message }]);
+}
