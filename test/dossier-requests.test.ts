@@ -106,6 +106,14 @@ t.test('dossier validation and request/reply', async (t) => {
     const notRequest = await oneStop.request('POST', '/v1/requests', { type: 'dossier.sync', to: { member: PORTAL_MEMBER, service: 'dvcqg-dossier' }, payload: d.syncPayload(`${SO_TP}-260120-0002`) });
     t.same([notRequest.status, notRequest.body.code], [400, 'NOT_A_REQUEST_TYPE']);
     t.ok(notRequest.body.errors.some((e: { field: string }) => e.field === 'type'));
+    const notRequestInvalid = await oneStop.request('POST', '/v1/requests', { type: 'dossier.sync', to: { member: PORTAL_MEMBER, service: 'dvcqg-dossier' }, payload: {} });
+    t.same([notRequestInvalid.status, notRequestInvalid.body.code], [400, 'NOT_A_REQUEST_TYPE'], 'the wrong endpoint is said before the payload is judged');
+    const unknown = await oneStop.request('POST', '/v1/requests', { type: 'nothing.here', to: { member: PORTAL_MEMBER, service: 'dvcqg-lookup' }, payload: {} });
+    t.same([unknown.status, unknown.body.code], [400, 'UNKNOWN_MESSAGE_TYPE']);
+    // Sent as a plain message, a lookup's reply would reach nobody: refused, pointing to /v1/requests.
+    const asMessage = await oneStop.request('POST', '/v1/messages', { type: 'dossier.lookup', to: { member: PORTAL_MEMBER, service: 'dvcqg-lookup' }, payload: { dossierCode: `${SO_TP}-260120-0002` } });
+    t.same([asMessage.status, asMessage.body.code], [400, 'REQUEST_REPLY_TYPE']);
+    t.match(asMessage.body, { detail: /POST \/v1\/requests/, errors: [{ field: 'type' }] });
     const invalid = await oneStop.request('POST', '/v1/requests', { type: 'dossier.lookup', to: { member: PORTAL_MEMBER, service: 'dvcqg-lookup' }, payload: { dossierCode: 'có dấu' } });
     t.same([invalid.status, invalid.body.code], [400, 'VALIDATION_FAILED']);
     t.ok(invalid.body.errors.some((e: { field: string }) => e.field === 'payload.dossierCode'));

@@ -42,6 +42,8 @@ export interface MessageTypeInfo {
   connector: string;
   description?: string;
   schema: Record<string, unknown>;
+  /** The type declares a reply (a `replySchema`): it is sent with POST /v1/requests, which waits for it. */
+  requestReply: boolean;
 }
 
 export class SchemaCatalogue {
@@ -168,7 +170,7 @@ export class SchemaCatalogue {
         // Other services (e.g. the gateway's request/reply route) join schema paths to the
         // catalogue root; keep that working for connectors found elsewhere.
         mt[key] = relative(this.root, file);
-        if (key === 'schema') infos.push({ type: mt.type, connector: name, description: mt.description, schema });
+        if (key === 'schema') infos.push({ type: mt.type, connector: name, description: mt.description, schema, requestReply: Boolean(mt.replySchema) });
       }
     }
     const added: string[] = [];

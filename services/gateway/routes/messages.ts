@@ -63,6 +63,11 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const idFor = key === undefined ? undefined : (i: number) => idempotentMessageId(caller.clientId, key, digest, i);
     let envelopes;
     try {
+      if (ctx.catalogue.messageTypes.get(req.body.type)?.requestReply) {
+        throw new ProblemError(400, 'REQUEST_REPLY_TYPE', 'Request/reply message type', `${req.body.type} is answered with a reply: send it with POST /v1/requests, which waits for the reply (here the reply would reach nobody)`, {
+          errors: [{ field: 'type', message: 'a request/reply message type' }],
+        });
+      }
       authorizeRecipients(req.body, caller, ctx.registry(), ctx.catalogue);
       let body = req.body;
       for (const hook of hooks) if (hook.prepare) body = await hook.prepare(body, sub);

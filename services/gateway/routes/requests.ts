@@ -86,12 +86,14 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
     let envelope;
     try {
       if (Array.isArray(body.to)) throw problems.badRequest('A request has exactly one recipient', [{ field: 'to', message: 'must be one recipient, not a list' }]);
-      ({ envelope } = routeSubmission(body as SubmissionBody, caller, ctx.registry(), ctx.catalogue, hooksFor(ctx.submissionHooks, body.type)));
-      if (!replyValidators.has(body.type)) {
+      // Before the payload is looked at: its schema errors would hide that the endpoint is the
+      // wrong one. (A type the bus does not know is routeSubmission's to refuse.)
+      if (ctx.catalogue.messageTypes.has(body.type) && !replyValidators.has(body.type)) {
         throw new ProblemError(400, 'NOT_A_REQUEST_TYPE', 'Not a request/reply message type', `${body.type} has no reply; send it with POST /v1/messages`, {
           errors: [{ field: 'type', message: 'not a request/reply message type' }],
         });
       }
+      ({ envelope } = routeSubmission(body as SubmissionBody, caller, ctx.registry(), ctx.catalogue, hooksFor(ctx.submissionHooks, body.type)));
     } catch (err) {
       if (err instanceof ProblemError) ctx.audit.rejection('request', { code: err.code, type: body.type, toMember: Array.isArray(body.to) ? undefined : body.to.member }, caller);
       throw err;
