@@ -53,6 +53,11 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const longLived = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: creds.kid }).setIssuer(creds.clientId).setSubject(creds.clientId)
       .setAudience(base).setJti(uuidv4()).setIssuedAt().setExpirationTime(Math.floor(Date.now() / 1000) + 3600).sign(key);
     t.equal((await withAssertion(longLived)).status, 401, 'assertion living more than 5 minutes refused');
+    const fromTheFuture = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: creds.kid }).setIssuer(creds.clientId).setSubject(creds.clientId)
+      .setAudience(base).setJti(uuidv4()).setIssuedAt(Math.floor(Date.now() / 1000) + 3600).setExpirationTime('1m').sign(key);
+    const future = await withAssertion(fromTheFuture);
+    t.equal(future.status, 401, 'assertion issued an hour from now refused');
+    t.match(await future.json(), { error: 'invalid_client', error_description: /iat is in the future/ });
 
     const none = new UnsecuredJWT({}).setIssuer(creds.clientId).setSubject(creds.clientId).setAudience(base).setJti(uuidv4()).setExpirationTime('1m').encode();
     const noneRes = await withAssertion(none);
@@ -123,6 +128,18 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.equal(noToken.status, 401, 'no token');
     isProblem(t, noToken);
     t.match(await noToken.json(), { status: 401, code: 'UNAUTHENTICATED', type: String, title: String, detail: String });
+    // RFC 6750 §3.1: another scheme is no authentication (401, a challenge without an error); a
+    // Bearer header without exactly one token is malformed (400 invalid_request).
+    const basicHere = await post(notice, { authorization: 'Basic ' + Buffer.from('a:b').toString('base64') });
+    t.equal(basicHere.status, 401, 'the Basic scheme on the API');
+    t.equal(basicHere.headers.get('www-authenticate'), 'Bearer realm="lgsp"');
+    t.match(await basicHere.json(), { code: 'UNAUTHENTICATED', detail: /not the Basic scheme/ });
+    for (const header of ['Bearer', 'Bearer ', 'Bearer a b']) {
+      const malformedHeader = await post(notice, { authorization: header });
+      t.equal(malformedHeader.status, 400, `"${header}"`);
+      t.equal(malformedHeader.headers.get('www-authenticate'), 'Bearer realm="lgsp", error="invalid_request"');
+      t.match(await malformedHeader.json(), { code: 'BAD_REQUEST' });
+    }
 
     const garbage = await post(notice, { authorization: 'Bearer not.a.token' });
     t.equal(garbage.status, 401, 'garbage token');

@@ -100,6 +100,11 @@ export class ClientAuthenticator {
       throw new OAuthError('invalid_client', `client_assertion rejected: ${(err as Error).message}`);
     }
     const now = Date.now() / 1000;
+    // jose checks iat only for an age limit: an assertion "issued" later than now comes from a
+    // clock that is wrong (or from one made to outlive its five minutes).
+    if (typeof payload.iat === 'number' && payload.iat > now + CLOCK_SKEW_SECONDS) {
+      throw new OAuthError('invalid_client', `client_assertion iat is in the future (more than ${CLOCK_SKEW_SECONDS} s ahead of the gateway's clock)`);
+    }
     if ((payload.exp as number) - now > MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
       throw new OAuthError('invalid_client', `client_assertion must expire within ${MAX_ASSERTION_LIFETIME_SECONDS} s`);
     }

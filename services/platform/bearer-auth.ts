@@ -35,12 +35,21 @@ export const bearerAuth = fp(async function bearerAuth(app: FastifyInstance, opt
       reply.header('WWW-Authenticate', `Bearer realm="${BEARER_REALM}"`);
       throw problems.unauthenticated('Send an access token from POST /v1/token as "Authorization: Bearer <token>"');
     }
+    // RFC 6750 §3.1: another scheme is no authentication at all (a challenge without an error);
+    // a Bearer header without exactly one token in it is a malformed request (400).
+    if (!/^Bearer(\s|$)/i.test(header)) {
+      reply.header('WWW-Authenticate', `Bearer realm="${BEARER_REALM}"`);
+      throw problems.unauthenticated(`This API takes "Authorization: Bearer <token>" (a token from POST /v1/token), not the ${header.split(/\s/, 1)[0].slice(0, 20)} scheme`);
+    }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) {
+      reply.header('WWW-Authenticate', `Bearer realm="${BEARER_REALM}", error="invalid_request"`);
+      throw problems.badRequest('The Authorization header must be "Bearer" followed by one access token');
+    }
     const refused = (detail: string) => {
       reply.header('WWW-Authenticate', `Bearer realm="${BEARER_REALM}", error="invalid_token"`);
       return problems.invalidToken(detail);
     };
-    if (!match) throw refused('The Authorization header must use the Bearer scheme');
     try {
       req.caller = await opts.verifier.verify(match[1]);
     } catch (err) {
