@@ -52,6 +52,13 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     if (response.status === 401 || body.error === 'invalid_client') {
       throw new ProblemError(401, 'LOGIN_FAILED', 'Login failed', 'Unknown client id or wrong secret');
     }
+    // The gateway limits token requests per network address, and every console login comes
+    // from the console's: say so, with its Retry-After, rather than call the gateway broken.
+    if (response.status === 429) {
+      const retryAfter = Number(response.headers.get('retry-after'));
+      const seconds = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 60;
+      throw new ProblemError(429, 'RATE_LIMITED', 'Too many requests', `The gateway's token endpoint refuses more logins from the console for now (its per-address limit, LGSP_TOKEN_RATE_LIMIT_PER_MINUTE); retry in ${seconds} s`, { retryAfterSeconds: seconds });
+    }
     if (!response.ok || !body.access_token) {
       throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The token endpoint answered ${response.status}${body.error ? ` (${body.error})` : ''}`);
     }
