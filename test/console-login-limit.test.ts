@@ -1,7 +1,9 @@
 // Every console login reaches the gateway's token endpoint from the console's own address, so
 // the gateway's per-address token limit applies to all of them together: when it is reached the
-// console says so (429 with Retry-After), instead of calling the gateway unavailable (502).
+// console says so (429 with Retry-After), instead of calling the gateway unavailable (502); and
+// the console's own limit per address keeps one address from using the gateway's up.
 import t from 'tap';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { startConsole } from '../services/console/console-service.js';
 import { startTestBus } from './helpers/test-bus.js';
 
@@ -19,4 +21,25 @@ t.test('a login refused by the gateway\'s token rate limit is a 429 with Retry-A
   t.match(refused.headers.get('content-type'), /^application\/problem\+json/);
   t.ok(Number(refused.headers.get('retry-after')) >= 1, 'with Retry-After');
   t.match(await refused.json(), { code: 'RATE_LIMITED', detail: /per-address limit/ });
+});
+
+t.test('one address trying many client ids is stopped by the console before the gateway\'s limit', async (t) => {
+  const bus = await startTestBus(t, { name: 'console-login-address', runner: false });
+  const consoleSvc = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, audit: 'http://127.0.0.1:9', runner: 'http://127.0.0.1:9' } });
+  t.teardown(() => consoleSvc.stop());
+  // Loopback answers any 127.x.y.z: a second source address is a second operator's machine.
+  const elsewhere = new Agent({ localAddress: '127.0.0.2' });
+  t.teardown(() => elsewhere.close());
+  const login = (clientId: string, clientSecret: string, dispatcher?: Agent) =>
+    undiciFetch(`${consoleSvc.url}/v1/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId, clientSecret }), ...(dispatcher ? { dispatcher } : {}) });
+
+  const statuses: number[] = [];
+  for (let i = 0; i < 60; i++) statuses.push((await login(`doan-${i}`, 'sai')).status);
+  t.same([...new Set(statuses)], [401], 'sixty guesses with sixty client ids, each refused on its merits');
+  const stopped = await login('doan-60', 'sai');
+  t.equal(stopped.status, 429, 'the sixty-first from that address');
+  t.ok(Number(stopped.headers.get('retry-after')) >= 1);
+  t.match(await stopped.json(), { code: 'RATE_LIMITED' });
+  const operator = await login('lgsp-operator', bus.clients.get('lgsp-operator')!.clientSecret, elsewhere);
+  t.equal(operator.status, 200, `an operator at another address still logs in (${operator.status} ${await operator.clone().text()})`);
 });

@@ -16,7 +16,15 @@ interface LoginBody {
 
 const formEncode = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
 
+/**
+ * Logins a minute from one address, whatever the client ids: well under the gateway's token
+ * limit per address (LGSP_TOKEN_RATE_LIMIT_PER_MINUTE, 600), which every console login shares,
+ * so that one address trying many client ids cannot hold all operators out.
+ */
+const LOGINS_PER_ADDRESS_PER_MINUTE = 60;
+
 export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const perAddress = app.createRateLimit({ max: LOGINS_PER_ADDRESS_PER_MINUTE, timeWindow: 60_000, keyGenerator: (req) => `login from ${req.ip}` });
   app.post<{ Body: LoginBody }>('/v1/console/session', {
     // 20 attempts a minute per address and client id: operators behind one proxy address are
     // not locked out by someone else's failed logins (counted once the body names the client).
@@ -33,6 +41,8 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
       },
     },
   }, async (req, reply) => {
+    const fromAddress = await perAddress(req);
+    if (!fromAddress.isAllowed && fromAddress.isExceeded) throw problems.rateLimited(Math.max(1, fromAddress.ttlInSeconds));
     const { clientId, clientSecret } = req.body;
     let response: Response;
     try {
