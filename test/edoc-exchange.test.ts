@@ -102,6 +102,13 @@ t.test('document exchange', async (t) => {
     t.equal((await xa.request('GET', `/v1/inbox/${ackedId}`)).status, 404);
     t.notOk((await xa.request('GET', '/v1/inbox')).body.items.some((i: any) => i.id === ackedId));
 
+    // Acks racing each other (a client retrying before its first answer): one receipt.
+    const racing = statuses[0].id as string;
+    const acks = await Promise.all(Array.from({ length: 6 }, () => office.request('POST', `/v1/inbox/${racing}/ack`)));
+    t.same([...new Set(acks.map((a) => a.status))], [200], 'every concurrent ack answered 200');
+    const receipts = (await office.status(racing)).body.events.filter((e: any) => e.event === 'delivered');
+    t.equal(receipts.length, 1, 'one delivered receipt on the timeline');
+
     const again = await postXml(fixture('document-new.xml'));
     t.equal(again.status, 409, 'the same DocumentId cannot be sent twice to the same recipient');
     t.match(await again.json(), { code: 'DOCUMENT_ALREADY_SENT' });

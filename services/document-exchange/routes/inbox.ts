@@ -132,7 +132,9 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       // The item leaves the inbox (on every gateway) in the transaction that commits only once
       // Kafka holds the receipt.
       await ctx.db.transaction(async (tx) => {
-        await exchange.inbox.acknowledge([{ id: item.id, at: delivered.at }], tx);
+        // Concurrent acks of one item (a client retrying before the first answer) both saw it
+        // open; the row lock lets one close it, and only that one records the receipt.
+        if ((await exchange.inbox.acknowledge([{ id: item.id, at: delivered.at }], tx)) === 0) return;
         await ctx.store.record([delivered], tx);
         try {
           await ctx.producer.send(eventRecords(ctx.topics, delivered));
