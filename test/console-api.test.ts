@@ -218,12 +218,23 @@ t.test('operator console API', async (t) => {
     bus.simulator.modes.set('xa-hoaphuoc-qlvb', { mode: 'ok' });
     const bad = await call(operator, 'POST', '/v1/console/dead-letters/replay', { member: 'H49.242.10', max: 100000 });
     t.equal(bad.status, 400, 'a bulk replay is bounded');
+    const dry = await call(operator, 'POST', '/v1/console/dead-letters/replay', { member: 'H49.242.10', connector: 'relay', dryRun: true });
+    t.same([dry.status, dry.body], [200, { wouldReplay: 2, replayable: 2, notReplayable: 0 }], 'a dry run counts and replays nothing');
+    t.equal((await get('/v1/console/dead-letters?member=H49.242.10&replayed=false')).body.items.length, 2);
+    // The forged record of the previous test matches no member; unfiltered, it is counted apart
+    // and never taken by a bulk replay (taken oldest first, it would be taken again every time).
+    const everything = await call(operator, 'POST', '/v1/console/dead-letters/replay', { dryRun: true });
+    t.ok(everything.body.notReplayable >= 1, `the forged record counted as not replayable (${JSON.stringify(everything.body)})`);
+    const forgedOnly = await call(operator, 'POST', '/v1/console/dead-letters/replay', { reason: 'not signed' });
+    t.same([forgedOnly.status, forgedOnly.body.matched, forgedOnly.body.replayed, forgedOnly.body.skipped], [202, 0, [], []], 'a bulk replay does not take what can never be replayed');
     const bulk = await call(operator, 'POST', '/v1/console/dead-letters/replay', { member: 'H49.242.10', connector: 'relay' });
     t.equal(bulk.status, 202);
     t.equal(bulk.body.matched, 2);
     t.same(bulk.body.replayed.map((r: { messageId: string }) => r.messageId).sort(), [...ids].sort());
     await eventually(() => ids.every((id) => (bus.simulator.received.get('xa-hoaphuoc-qlvb') ?? []).some((m) => m.id === id)));
     t.equal((await get('/v1/console/dead-letters?member=H49.242.10&replayed=false')).body.items.length, 0, 'nothing left to replay');
+    const bare = await fetch(`${base}/v1/console/dead-letters/replay`, { method: 'POST', headers: { cookie: operator, 'x-lgsp-console': '1' } });
+    t.equal(bare.status, 202, 'no body at all is the empty filter');
 
     // Each message's own replay intent (naming the bulk one) is chained before its 'replayed' event.
     type Entry = { seq: number; event: { id: string; detail: { action: string; messageId?: string; bulkReplay?: string; matched?: number } } };

@@ -6,6 +6,9 @@
 // a failed produce releases the claim. Rows live in PostgreSQL (console_dead_letters).
 import type { Database } from '../platform/database.js';
 
+/** What DeadLetterReplayer.replay refuses whatever the time (a signature may still expire later). */
+const MAYBE_REPLAYABLE = "(record_value IS NOT NULL AND signature IS NOT NULL AND verified AND origin_topic IS NOT NULL AND reason NOT LIKE 'rejected:%')";
+
 export interface DeadLetterInput {
   topic: string;
   partition: number;
@@ -125,12 +128,35 @@ export class DeadLetterStore {
     return { items, nextBefore: rows.length > limit ? items[items.length - 1].id : null };
   }
 
-  /** Ids of the not yet replayed dead letters matching a filter, oldest first (bulk replay order). */
-  /** Unreplayed dead letters matching `q`, oldest first; messageId null for a record whose envelope could not be read. */
-  async replayCandidates(q: DeadLetterQuery, max: number): Promise<Array<{ id: number; messageId: string | null; connector: string }>> {
+  /**
+   * Unreplayed dead letters matching `q` that may be replayable, oldest first (bulk replay order),
+   * after the dead letter `after` when given. Those that never can be (unsigned or failing
+   * verification when they arrived, refused by the runner's checks, no work topic to return to)
+   * are left out: a bulk replay taking them again and again would never reach the others.
+   */
+  async replayCandidates(q: DeadLetterQuery, max: number, after?: number): Promise<Array<{ id: number; messageId: string | null; connector: string }>> {
     const { where, params } = this.filter({ ...q, replayed: false });
+    const clauses = [where ? where : 'WHERE true', MAYBE_REPLAYABLE];
+    if (after !== undefined) {
+      params.push(after);
+      clauses.push(`(failed_at, id) > (SELECT failed_at, id FROM console_dead_letters WHERE id = $${params.length})`);
+    }
     params.push(max);
-    return (await this.db.query<{ id: number; message_id: string | null; connector: string }>(`SELECT id, message_id, connector FROM console_dead_letters ${where} ORDER BY failed_at, id LIMIT $${params.length}`, params)).rows.map((r) => ({ id: r.id, messageId: r.message_id, connector: r.connector }));
+    const { rows } = await this.db.query<{ id: number; message_id: string | null; connector: string }>(
+      `SELECT id, message_id, connector FROM console_dead_letters ${clauses.join(' AND ')} ORDER BY failed_at, id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({ id: r.id, messageId: r.message_id, connector: r.connector }));
+  }
+
+  /** Unreplayed dead letters matching `q`, by whether a replay may take them (see replayCandidates). */
+  async countReplayable(q: DeadLetterQuery): Promise<{ replayable: number; notReplayable: number }> {
+    const { where, params } = this.filter({ ...q, replayed: false });
+    const { rows } = await this.db.query<{ replayable: number; not_replayable: number }>(
+      `SELECT count(*) FILTER (WHERE ${MAYBE_REPLAYABLE})::integer AS replayable, count(*) FILTER (WHERE NOT (${MAYBE_REPLAYABLE}))::integer AS not_replayable FROM console_dead_letters ${where}`,
+      params,
+    );
+    return { replayable: rows[0].replayable, notReplayable: rows[0].not_replayable };
   }
 
   private filter(q: DeadLetterQuery): { where: string; params: unknown[] } {

@@ -20,6 +20,8 @@ const FILTER_PROPERTIES = {
 };
 
 export const MAX_BULK_REPLAY = 500;
+/** A bulk replay looks at most this many times `max` dead letters (those found expired are skipped). */
+const SCAN_FACTOR = 4;
 
 function toQuery(f: FilterInput): DeadLetterQuery {
   return { ...f, from: instant(f.from, 'from'), to: instant(f.to, 'to') };
@@ -62,44 +64,65 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
     }
   });
 
-  app.post<{ Body: FilterInput & { max?: number } }>('/v1/console/dead-letters/replay', {
+  app.post<{ Body: FilterInput & { max?: number; dryRun?: boolean } }>('/v1/console/dead-letters/replay', {
     config: { roles: WRITE_ROLES },
+    // Every field is optional: no body at all is the empty filter, not a schema violation.
+    preValidation: async (req) => {
+      req.body ??= {};
+    },
     schema: {
       body: {
         type: 'object',
         additionalProperties: false,
-        properties: { ...FILTER_PROPERTIES, max: { type: 'integer', minimum: 1, maximum: MAX_BULK_REPLAY, default: 100 } },
+        properties: {
+          ...FILTER_PROPERTIES,
+          max: { type: 'integer', minimum: 1, maximum: MAX_BULK_REPLAY, default: MAX_BULK_REPLAY },
+          dryRun: { type: 'boolean', default: false, description: 'Only count: how many a replay would take, and how many match but cannot be replayed' },
+        },
       },
     },
   }, async (req, reply) => {
     const caller = req.operator!;
-    const { max = 100, ...filter } = req.body ?? {};
+    const { max = MAX_BULK_REPLAY, dryRun = false, ...filter } = req.body;
     const query = toQuery(filter);
-    const candidates = await ctx.store.deadLetters.replayCandidates(query, max);
-    const intent = await ctx.audit.record(caller, 'bulk_replay', { filter, max, matched: candidates.length });
-    // One replay intent per message too, keyed by the message like a single replay's: the audit
-    // then chains each message's intent before its 'replayed' event, which the bulk intent alone
-    // (one partition, the messages' events on others) could not promise.
-    const intents = await ctx.audit.recordEach(caller, 'replay', candidates.map((c) => ({
-      detail: { deadLetterId: c.id, messageId: c.messageId, connector: c.connector, bulkReplay: intent.id },
-      // A dead letter without a readable message id has no message partition to follow.
-      orderKey: c.messageId ?? intent.key,
-    })));
+    if (dryRun) {
+      const { replayable, notReplayable } = await ctx.store.deadLetters.countReplayable(query);
+      return { wouldReplay: Math.min(replayable, max), replayable, notReplayable };
+    }
+    const intent = await ctx.audit.record(caller, 'bulk_replay', { filter, max });
     const replayed: { id: number; messageId: string }[] = [];
     const skipped: { id: number; code: string; detail: string }[] = [];
-    for (const [i, { id }] of candidates.entries()) {
-      try {
-        const r = await ctx.replayer.replay(id, caller);
-        replayed.push({ id: r.id, messageId: r.messageId });
-      } catch (err) {
-        if (!(err instanceof ProblemError)) throw err;
-        skipped.push({ id, code: err.code, detail: err.detail });
-        await ctx.audit.recordFailure(caller, 'replay', { deadLetterId: id, code: err.code }, intents[i]);
-        // Kafka gone: stop here rather than fail the rest one by one.
-        if (err.status === 503) break;
+    let matched = 0;
+    let after: number | undefined;
+    // A page at a time, oldest first, until `max` are replayed: a dead letter whose signature has
+    // expired since it arrived is skipped and the next one taken, within a bounded scan.
+    scan: while (replayed.length < max && matched < max * SCAN_FACTOR) {
+      const page = await ctx.store.deadLetters.replayCandidates(query, max - replayed.length, after);
+      if (page.length === 0) break;
+      matched += page.length;
+      after = page[page.length - 1].id;
+      // One replay intent per message too, keyed by the message like a single replay's: the audit
+      // then chains each message's intent before its 'replayed' event, which the bulk intent alone
+      // (one partition, the messages' events on others) could not promise.
+      const intents = await ctx.audit.recordEach(caller, 'replay', page.map((c) => ({
+        detail: { deadLetterId: c.id, messageId: c.messageId, connector: c.connector, bulkReplay: intent.id },
+        // A dead letter without a readable message id has no message partition to follow.
+        orderKey: c.messageId ?? intent.key,
+      })));
+      for (const [i, { id }] of page.entries()) {
+        try {
+          const r = await ctx.replayer.replay(id, caller);
+          replayed.push({ id: r.id, messageId: r.messageId });
+        } catch (err) {
+          if (!(err instanceof ProblemError)) throw err;
+          skipped.push({ id, code: err.code, detail: err.detail });
+          await ctx.audit.recordFailure(caller, 'replay', { deadLetterId: id, code: err.code }, intents[i]);
+          // Kafka gone: stop here rather than fail the rest one by one.
+          if (err.status === 503) break scan;
+        }
       }
     }
-    if (skipped.length > 0) await ctx.audit.recordFailure(caller, 'bulk_replay', { filter, replayed: replayed.length, skipped: skipped.length }, intent);
-    return reply.code(202).send({ matched: candidates.length, replayed, skipped });
+    if (skipped.length > 0) await ctx.audit.recordFailure(caller, 'bulk_replay', { filter, matched, replayed: replayed.length, skipped: skipped.length }, intent);
+    return reply.code(202).send({ matched, replayed, skipped });
   });
 }

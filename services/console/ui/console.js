@@ -410,12 +410,12 @@ async function replayOne(d, button) {
 }
 
 async function bulkReplayAsk() {
-  // Only dead letters not replayed yet are replayed, whatever the form's "replayed" choice.
-  const params = dlqFilter();
-  params.set('replayed', 'false');
-  params.set('limit', '500');
-  const data = await api(`/v1/console/dead-letters?${params}`);
-  $('#bulk-count').textContent = `${data.items.length} ${t('deadLetters').toLowerCase()}`;
+  // Counted by the bulk replay itself (a dry run): what it would take, oldest first, and what
+  // matches but can never be replayed; only dead letters not replayed yet count.
+  const filter = Object.fromEntries(dlqFilter());
+  delete filter.replayed;
+  const r = await api('/v1/console/dead-letters/replay', { method: 'POST', body: { ...filter, max: 500, dryRun: true } });
+  $('#bulk-count').textContent = `${r.wouldReplay} ${t('deadLetters').toLowerCase()}${r.notReplayable ? ` (${t('notReplayableCount', { n: r.notReplayable })})` : ''}`;
   $('#bulk-confirm').hidden = false;
 }
 
