@@ -170,6 +170,16 @@ t.test('document exchange', async (t) => {
     t.match(impostor.body, { code: 'SENDER_MISMATCH', errors: [{ field: 'payload.from.organId' }] });
     const view = await documentView(id, sender);
     t.same(view.body.recipients[0].history.map((h: any) => h.code), ['03', '04', '06'], 'only the accepted packets count');
+    t.ok(view.body.subject && view.body.recipients[0].history.every((h: any) => h.description), 'the sender sees the subject and the status descriptions');
+    // The demo operator and observer systems belong to this sender's member (000.00.12.H49): they
+    // follow the document, never its contents.
+    for (const overseer of ['lgsp-operator', 'lgsp-observer']) {
+      const seen = await documentView(id, bus.client(overseer));
+      t.equal(seen.status, 200, `${overseer} follows the document`);
+      t.notOk('subject' in seen.body, `${overseer}: no subject`);
+      t.same(seen.body.recipients[0].history.map((h: any) => h.code), ['03', '04', '06'], `${overseer}: the statuses`);
+      t.ok(seen.body.recipients[0].history.every((h: any) => !('description' in h)), `${overseer}: no status descriptions`);
+    }
     const back = await eventually(() => {
       const list = docs('so-tttt-qlvb').filter((d) => d.type === 'edoc.status' && d.documentId === id);
       return list.length === 3 ? list : null;
@@ -282,6 +292,14 @@ t.test('document exchange', async (t) => {
     const pulled = await eventually(() => docs('xa-hoaphuoc-qlvb').find((d) => d.documentId === id), 30_000);
     t.comment(`5 MB attachment: upload to both recipients verified in ${Date.now() - started} ms`);
     for (const d of [pushed, pulled]) t.match(d.attachments, [{ sha256: sha256(big), size: big.length, verified: true }], `${d.via}/${d.format}: 5 MB attachment intact`);
+    // Attachments are contents: the parties' agency systems download them, operators never do.
+    const asRecipient = await fetch(`${bus.gateway.url}/v1/attachments/${uploaded.sha256}`, { method: 'HEAD', headers: { authorization: `Bearer ${await bus.client('xa-hoaphuoc-qlvb').accessToken()}` } });
+    t.equal(asRecipient.status, 200, 'a recipient may download it');
+    for (const overseer of ['lgsp-operator', 'lgsp-observer']) {
+      const r = await fetch(`${bus.gateway.url}/v1/attachments/${uploaded.sha256}`, { headers: { authorization: `Bearer ${await bus.client(overseer).accessToken()}` } });
+      t.equal(r.status, 403, `${overseer} may not`);
+      t.match(await r.json(), { code: 'ROLE_REQUIRED' });
+    }
 
     const wrongDigest = await send('000.00.00.H49,2026/04/15,153/QĐ-UBND', [{ contentId: 'cid:a', name: 'a.txt', contentType: 'text/plain', content: Buffer.from('abc').toString('base64'), sha256: '0'.repeat(64) }]);
     t.equal(wrongDigest.status, 422);

@@ -24,7 +24,6 @@ export const ERROR_CODES = {
   ROLE_REQUIRED: { status: [403], meaning: 'The caller lacks the role the endpoint needs (agency, operator, observer).' },
   SERVICE_FORBIDDEN: { status: [403], meaning: 'The calling system has no access right to the service (deny by default).' },
   MESSAGE_FORBIDDEN: { status: [403], meaning: 'Only the sender, the receiver and operators may see a message.' },
-  DOCUMENT_FORBIDDEN: { status: [403], meaning: 'Only the parties to a document and operators may see it or its attachments.' },
   SENDER_MISMATCH: { status: [403], meaning: 'The edXML From organisation is not the calling member.' },
   CONSOLE_HEADER_REQUIRED: { status: [403], meaning: 'A console request that changes state lacks the anti-CSRF header.' },
   // Submitting messages

@@ -5,7 +5,6 @@
 // lets the receiver check again). A missing or corrupted attachment is an error, never bytes.
 import type { FastifyInstance } from 'fastify';
 import { problems, ProblemError } from '../../platform/problem.js';
-import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { AttachmentUnavailable, reprDigest, SHA256_HEX } from '../../attachments/attachment-store.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
 import { problemResponses } from '../../platform/openapi-shapes.js';
@@ -38,8 +37,10 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
     });
   });
 
+  // The parties' agency systems only: attachments are contents, which operators of the bus never
+  // see (README "Payload encryption at rest"), whatever member their system belongs to.
   app.get<{ Params: { sha256: string } }>('/v1/attachments/:sha256', {
-    config: { auth: true },
+    config: { roles: ['agency'] },
     schema: {
       tags: ['attachments'],
       summary: 'Download an attachment of a document you sent or received; verified against its SHA-256',
@@ -50,7 +51,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
   }, async (req, reply) => {
     const { sha256 } = req.params;
     const caller = req.caller!;
-    if (!SHA256_HEX.test(sha256) || (!(await exchange.documents.mayReadAttachment(sha256, caller.member)) && !hasAnyRole(caller, ['operator']))) {
+    if (!SHA256_HEX.test(sha256) || !(await exchange.documents.mayReadAttachment(sha256, caller.member))) {
       throw problems.notFound('ATTACHMENT_NOT_FOUND', `No attachment ${sha256} for you`);
     }
     let bytes: Buffer;

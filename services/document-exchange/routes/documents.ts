@@ -16,11 +16,17 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHos
     const doc = await exchange.documents.document(documentId.normalize('NFC'));
     // A document the caller may not see is answered exactly like one that does not exist: a 403
     // would tell a stranger that this DocumentId went through the bus.
-    const visible = !!doc && (caller.member === doc.from || hasAnyRole(caller, ['operator', 'observer']) || doc.recipients.some((r) => r.member === caller.member));
-    if (!doc || !visible) {
+    // Parties are agency systems of the sending or a receiving member; operators and observers
+    // follow every document but, like everywhere on the bus, without its contents (the subject,
+    // status descriptions), whatever member their own system belongs to.
+    const agency = hasAnyRole(caller, ['agency']);
+    const sender = !!doc && agency && caller.member === doc.from;
+    const party = !!doc && (sender || (agency && doc.recipients.some((r) => r.member === caller.member)));
+    const overseer = hasAnyRole(caller, ['operator', 'observer']);
+    if (!doc || !(party || overseer)) {
       throw problems.notFound('DOCUMENT_NOT_FOUND', `No document ${documentId} that you may see went through the bus (only its sender, its recipients and operators may)`);
     }
-    const everything = caller.member === doc.from || hasAnyRole(caller, ['operator', 'observer']);
+    const everything = sender || overseer;
     const mine = doc.recipients.filter((r) => r.member === caller.member);
     const registry = ctx.registry();
     const packages = everything ? doc.packages : doc.packages.filter((p) => p.from === caller.member || p.to === caller.member);
@@ -35,13 +41,13 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHos
         status: last?.code ?? null,
         revoked: r.state.revoked,
         pending: r.state.pending,
-        history: r.history,
+        history: sender || (agency && r.member === caller.member) ? r.history : r.history.map(({ description: _content, ...entry }) => entry),
       };
     });
     return {
       documentId: doc.documentId,
       from: { member: doc.from, name: registry.member(doc.from)?.name },
-      subject: doc.subject,
+      ...(party ? { subject: doc.subject } : {}),
       sentAt: doc.sentAt,
       recipients,
       packages: packages.map((p) => ({ ...p, delivery: delivery.get(p.messageId) ?? 'accepted' })),
