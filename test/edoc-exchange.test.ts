@@ -272,6 +272,9 @@ t.test('document exchange', async (t) => {
     const uploaded = await upload.json();
     t.equal(upload.status, 201);
     t.same(uploaded, { sha256: sha256(big), size: big.length, href: `/v1/attachments/${sha256(big)}` });
+    const uploadTooBig = await fetch(`${bus.gateway.url}/v1/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: Buffer.alloc(8 * 1024 * 1024 + 1) });
+    t.equal(uploadTooBig.status, 413, 'an upload over attachmentMaxBytes');
+    t.match(await uploadTooBig.json(), { code: 'PAYLOAD_TOO_LARGE', detail: /8388608/ }, 'names the upload limit, not the JSON body limit');
     // Bytes are bytes whatever type the client declares: a PDF as application/pdf, an XML file as
     // application/xml (never parsed as edXML here), none at all.
     for (const [type, bytes] of [['application/pdf', Buffer.from('%PDF-1.7 mẫu')], ['application/xml', Buffer.from('<BienBan>không phải edXML</BienBan>')], [undefined, Buffer.from('không khai báo')]] as const) {

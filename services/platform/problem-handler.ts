@@ -95,7 +95,8 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       req.log.info({ url: req.url }, 'the client closed the connection before its request was read');
       return sendProblem(reply, problems.badRequest('The connection closed before the request body was complete'), req.url);
     }
-    const problem = toProblem(err, opts.maxBodyBytes);
+    // The route's own limit when it has one (attachment uploads take far more than JSON bodies).
+    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes);
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') req.log.error({ err }, 'unhandled error');
     if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
     return sendProblem(reply, problem, req.url);
