@@ -160,6 +160,16 @@ t.test('operator console API', async (t) => {
     t.ok(trail, 'the replay is an operator_action in the audit trail');
     const replayedEntry = await eventually(async () => (await get(`/v1/console/audit/events?messageId=${id}&event=replayed`)).body.entries[0]);
     t.equal(replayedEntry.event.actor, 'console/lgsp-operator');
+    // Bare dates are days in Vietnam on the audit search as on the console's other searches (the
+    // audit API itself reads them as UTC): today → tomorrow, Vietnam's, holds what just happened.
+    const vnDay = (offsetDays: number) => new Date(Date.now() + 7 * 3600_000 + offsetDays * 86_400_000).toISOString().slice(0, 10);
+    const today = await get(`/v1/console/audit/events?messageId=${id}&event=replayed&from=${vnDay(0)}&to=${vnDay(1)}`);
+    t.same(today.body.entries.map((e: { seq: number }) => e.seq), [replayedEntry.seq], 'a Vietnamese day holds the entry at any hour');
+    const zoned = await get(`/v1/console/audit/events?messageId=${id}&event=replayed&to=${encodeURIComponent(`${vnDay(0)}T00:00:00+07:00`)}`);
+    const bare = await get(`/v1/console/audit/events?messageId=${id}&event=replayed&to=${vnDay(0)}`);
+    t.same(bare.body, zoned.body, 'a bare date is midnight in Vietnam');
+    const impossible = await get('/v1/console/audit/events?from=2026-02-31');
+    t.same([impossible.status, impossible.body.errors], [400, [{ field: 'querystring.from', message: 'is not a date on the calendar or a time of day' }]]);
 
     // The audit chains each intent before what follows from it: the replay before its 'replayed'
     // event, the refused second replay before its failure (it once came after it).
