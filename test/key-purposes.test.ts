@@ -161,6 +161,17 @@ t.test('lgsp keys init and rotate on the configured files', async (t) => {
   const after = JSON.parse(readFileSync(join(dir, 'public', 'jwks.json'), 'utf8'));
   t.equal(after.keys.length, 10, 'one more key, the old one still published');
   t.same(kidOf(after, 'console', 'record', false), kidOf(before, 'console', 'record'));
+  // A decryption key is kept beside its successor; one whose file was lost is said to be gone.
+  lines.length = 0;
+  t.equal(await runKeysCommand(['rotate', '--service', 'gateway', '--purpose', 'payload-encryption'], out), 0, lines.join('\n'));
+  t.match(lines[0], /^gateway payload-encryption: new key \S+ \(replaces \S+, which stays in the private file and still decrypts/);
+  const keyring = join(dir, 'keys', 'gateway', 'payload-encryption.json');
+  t.equal(JSON.parse(readFileSync(keyring, 'utf8')).keys.length, 2, 'both keys in the private file');
+  rmSync(keyring);
+  lines.length = 0;
+  t.equal(await runKeysCommand(['rotate', '--service', 'gateway', '--purpose', 'payload-encryption'], out), 0, lines.join('\n'));
+  t.match(lines[0], /which the private file no longer held: what was sealed for it cannot be decrypted here/, 'a lost key is not said to be kept');
+  t.equal(JSON.parse(readFileSync(keyring, 'utf8')).keys.length, 1);
   lines.length = 0;
   t.equal(await runKeysCommand(['rotate', '--service', 'runner', '--purpose', 'token'], out), 2, 'the runner holds no token key');
   t.match(lines.join('\n'), /the runner service holds no token key/);

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../platform/config.js';
 import { ensureKeys, rotateKeys } from '../platform/key-files.js';
-import { isEncryptionPurpose, isKeyPurpose, isKeyService, KEY_PURPOSES, KEY_SERVICES } from '../platform/key-purposes.js';
+import { isEncryptionPurpose, isKeyPurpose, isKeyService, KEY_PURPOSES, KEY_SERVICES, type KeyPurpose } from '../platform/key-purposes.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
 import type { CommandOutput } from '../audit/verify-command.js';
 
@@ -48,9 +48,16 @@ export async function runKeysCommand(argv: string[], out: CommandOutput = consol
     return 2;
   }
   for (const r of rotated) {
-    const previous = !r.previous ? '' : isEncryptionPurpose(r.purpose) ? ` (replaces ${r.previous}, which stays in the private file and still decrypts what was sealed for it)` : ` (replaces ${r.previous}, which verifies for ${config.keyGraceSeconds} s more)`;
-    out.log(`${r.service} ${r.purpose}: new key ${r.kid}${previous}`);
+    out.log(`${r.service} ${r.purpose}: new key ${r.kid}${replaced(r, config.keyGraceSeconds)}`);
   }
-  out.log('published first; running services sign with the new keys within a few seconds, without a restart (LGSP_KEYS_WATCH_MS)');
+  out.log('decryption keys were written to their private files before the keyset named them, signing keys published before their files changed; running services take the new keys within a few seconds, without a restart (LGSP_KEYS_WATCH_MS)');
   return 0;
+}
+
+/** What became of the key a rotation replaced, said as it is. */
+function replaced(r: { purpose: KeyPurpose; previous?: string; previousKept?: boolean }, graceSeconds: number): string {
+  if (!r.previous) return '';
+  if (!isEncryptionPurpose(r.purpose)) return ` (replaces ${r.previous}, which verifies for ${graceSeconds} s more)`;
+  if (r.previousKept) return ` (replaces ${r.previous}, which stays in the private file and still decrypts what was sealed for it)`;
+  return ` (replaces ${r.previous}, which the private file no longer held: what was sealed for it cannot be decrypted here; see docs/operator-guide.md, "Incident: a payload-encryption key is lost")`;
 }

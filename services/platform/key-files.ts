@@ -44,7 +44,8 @@ async function newKey(service: KeyService, purpose: KeyPurpose): Promise<{ kid: 
   return { kid, privateJwk, published: { ...publicJwk, [PURPOSE_MEMBER]: purpose, [SERVICE_MEMBER]: service } };
 }
 
-function writePrivate(keysDir: string, service: KeyService, purpose: KeyPurpose, kid: string, privateJwk: JWK): void {
+/** Returns the earlier kids the file keeps (decryption files only; none when the file was missing). */
+function writePrivate(keysDir: string, service: KeyService, purpose: KeyPurpose, kid: string, privateJwk: JWK): string[] {
   // A signing file keeps only the key that signs from now on: superseded keys verify from the
   // public keyset and have no reason to stay readable anywhere. A decryption file keeps every
   // earlier key after the new one's: records and stored items sealed for them (dead letters,
@@ -52,6 +53,7 @@ function writePrivate(keysDir: string, service: KeyService, purpose: KeyPurpose,
   const file = privateKeyFile(keysDir, service, purpose);
   const earlier = isEncryptionPurpose(purpose) && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { keys: StoredPrivateKey[] }).keys : [];
   writeAtomically(file, JSON.stringify({ keys: [...earlier, { kid, createdAt: new Date().toISOString(), privateJwk }] }, null, 2), 0o600);
+  return earlier.map((k) => k.kid);
 }
 
 /**
@@ -89,7 +91,7 @@ export async function rotateKeys(
   jwksFile: string,
   filter: { purpose?: KeyPurpose; service?: KeyService } = {},
   now: () => number = Date.now,
-): Promise<Array<{ service: KeyService; purpose: KeyPurpose; kid: string; previous?: string }>> {
+): Promise<Array<{ service: KeyService; purpose: KeyPurpose; kid: string; previous?: string; previousKept?: boolean }>> {
   const published = readJwks(jwksFile);
   const rotated: Array<{ service: KeyService; purpose: KeyPurpose; kid: string; previous?: string; privateJwk: JWK }> = [];
   const supersededAt = Math.floor(now() / 1000);
@@ -105,10 +107,20 @@ export async function rotateKeys(
     }
   }
   if (rotated.length === 0) return [];
-  for (const r of rotated) if (isEncryptionPurpose(r.purpose)) writePrivate(keysDir, r.service, r.purpose, r.kid, r.privateJwk);
+  // A decryption key is on disk before anyone can seal for it; a signing key is published before
+  // anyone signs with it.
+  const kept = new Map<string, string[]>();
+  for (const r of rotated) if (isEncryptionPurpose(r.purpose)) kept.set(r.kid, writePrivate(keysDir, r.service, r.purpose, r.kid, r.privateJwk));
   writeJwks(jwksFile, published);
   for (const r of rotated) if (!isEncryptionPurpose(r.purpose)) writePrivate(keysDir, r.service, r.purpose, r.kid, r.privateJwk);
-  return rotated.map(({ service, purpose, kid, previous }) => ({ service, purpose, kid, previous }));
+  return rotated.map(({ service, purpose, kid, previous }) => ({
+    service,
+    purpose,
+    kid,
+    previous,
+    // A decryption file that was lost or replaced no longer holds the key it replaces.
+    ...(isEncryptionPurpose(purpose) && previous ? { previousKept: kept.get(kid)!.includes(previous) } : {}),
+  }));
 }
 
 export type ServiceSigningKeys<P extends KeyPurpose> = Record<P, PlatformKeystore>;
