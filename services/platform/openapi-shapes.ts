@@ -16,8 +16,9 @@ export const problemSchema = {
   additionalProperties: true,
 };
 
+/** Error answers as they are sent: `application/problem+json` (RFC 9457), not plain JSON. */
 export function problemResponses(...statuses: number[]): Record<number, unknown> {
-  return Object.fromEntries(statuses.map((s) => [s, { ...problemSchema, description: `problem+json (${s})` }]));
+  return Object.fromEntries(statuses.map((s) => [s, { description: `problem+json (${s})`, content: { 'application/problem+json': { schema: problemSchema } } }]));
 }
 
 export const messageViewSchema = {

@@ -4,6 +4,13 @@ import { issueAccessToken } from '../../platform/access-token.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { claimedClientId, OAuthError, type TokenRequestBody } from '../client-authentication.js';
 import { textProblem } from '../../platform/text-guard.js';
+import { problemResponses } from '../../platform/openapi-shapes.js';
+
+const OAUTH_ERROR = {
+  type: 'object',
+  properties: { error: { type: 'string' }, error_description: { type: 'string' } },
+  required: ['error'],
+};
 
 export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.post<{ Body: TokenRequestBody }>('/v1/token', {
@@ -32,6 +39,12 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
           type: 'object',
           properties: { access_token: { type: 'string' }, token_type: { const: 'Bearer' }, expires_in: { type: 'integer' } },
         },
+        // OAuth 2.0's own error bodies (RFC 6749 §5.2), not problem+json; what the token endpoint
+        // shares with every route (body media type, rate limit) answers problem+json.
+        400: { ...OAUTH_ERROR, description: 'invalid_request, unsupported_grant_type, invalid_scope' },
+        401: { ...OAUTH_ERROR, description: 'invalid_client (with WWW-Authenticate for client_secret_basic)' },
+        503: { ...OAUTH_ERROR, description: 'temporarily_unavailable (Retry-After)' },
+        ...problemResponses(415, 429),
       },
     },
     attachValidation: true,
