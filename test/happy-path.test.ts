@@ -28,6 +28,7 @@ t.test('a message travels gateway → Kafka → relay → agency system, signed 
   const receiverView = await bus.client('so-tp-qlvb').status(submitted.body.id);
   t.equal(receiverView.status, 200, 'receiver may read it');
   const stranger = await bus.client('so-khdt-qlvb').status(submitted.body.id);
-  t.equal(stranger.status, 403, 'another member may not');
-  t.equal(stranger.body.code, 'MESSAGE_FORBIDDEN');
+  t.equal(stranger.status, 404, 'another member may not');
+  const unknown = await bus.client('so-khdt-qlvb').status('01900000-0000-7000-8000-000000000000');
+  t.same([stranger.body.code, stranger.body.detail.replace(submitted.body.id, 'ID')], [unknown.body.code, unknown.body.detail.replace('01900000-0000-7000-8000-000000000000', 'ID')], 'answered exactly as an unknown id: no existence oracle');
 });

@@ -23,7 +23,6 @@ export const ERROR_CODES = {
   LOGIN_FAILED: { status: [401], meaning: 'Console sign-in refused: unknown client or wrong secret.' },
   ROLE_REQUIRED: { status: [403], meaning: 'The caller lacks the role the endpoint needs (agency, operator, observer).' },
   SERVICE_FORBIDDEN: { status: [403], meaning: 'The calling system has no access right to the service (deny by default).' },
-  MESSAGE_FORBIDDEN: { status: [403], meaning: 'Only the sender, the receiver and operators may see a message.' },
   SENDER_MISMATCH: { status: [403], meaning: 'The edXML From organisation is not the calling member.' },
   CONSOLE_HEADER_REQUIRED: { status: [403], meaning: 'A console request that changes state lacks the anti-CSRF header.' },
   // Submitting messages
@@ -37,7 +36,7 @@ export const ERROR_CODES = {
   BUS_UNAVAILABLE: { status: [503], meaning: 'Kafka did not confirm the message in time. Retry after `Retry-After` with the same Idempotency-Key and body: the retry names the same message (`messageId`), so it is delivered once even if the first attempt reached Kafka late. Without a key the outcome is unknown.' },
   STATE_UNAVAILABLE: { status: [503], meaning: 'The shared database (PostgreSQL) cannot be reached or did not answer within its statement timeout (LGSP_DATABASE_STATEMENT_TIMEOUT_MS, 15 s); nothing was accepted. Retry after `Retry-After`.' },
   GATEWAY_BUSY: { status: [503], meaning: 'The gateway holds as many request bodies as it may at once (LGSP_MAX_INFLIGHT_BODY_BYTES), or as many as one client may (half of it); nothing was accepted. Retry (same Idempotency-Key) after `Retry-After`.' },
-  MESSAGE_NOT_FOUND: { status: [404], meaning: 'No message with this id.' },
+  MESSAGE_NOT_FOUND: { status: [404], meaning: 'No message with this id that the caller may see (only its sender, its receiver and operators may: a message of others is answered as an unknown one).' },
   // Request/reply (POST /v1/requests)
   NOT_A_REQUEST_TYPE: { status: [400], meaning: 'The message type has no reply schema; send it with POST /v1/messages.' },
   REQUEST_REPLY_TYPE: { status: [400], meaning: 'The message type is request/reply; send it with POST /v1/requests, which waits for the reply (on POST /v1/messages the reply would reach nobody).' },

@@ -162,15 +162,16 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       summary: 'Status and timeline of a message (sender, receiver and operators only)',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-      response: { 200: messageViewSchema, ...problemResponses(401, 403, 404, 503) },
+      response: { 200: messageViewSchema, ...problemResponses(401, 404, 503) },
     },
   }, async (req) => {
     const caller = req.caller!;
     const view = await ctx.store.get(req.params.id);
-    if (!view) throw problems.notFound('MESSAGE_NOT_FOUND', `No message ${req.params.id}`);
-    const party = caller.member === view.from.member || caller.member === view.to.member;
-    if (!party && !hasAnyRole(caller, ['operator', 'observer'])) {
-      throw problems.forbidden('MESSAGE_FORBIDDEN', 'Only the sender, the receiver and operators may read this message');
+    const party = !!view && (caller.member === view.from.member || caller.member === view.to.member);
+    // A message the caller may not see is answered like one that does not exist (as documents,
+    // inbox items and attachments are): a 403 would tell a stranger the id went through the bus.
+    if (!view || !(party || hasAnyRole(caller, ['operator', 'observer']))) {
+      throw problems.notFound('MESSAGE_NOT_FOUND', `No message ${req.params.id} that you may see (only its sender, its receiver and operators may)`);
     }
     return view;
   });
