@@ -264,6 +264,8 @@ t.test('operator console API', async (t) => {
     const day = new Date().toISOString().slice(0, 10);
     const next = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
     const prev = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    const nobody = await get('/v1/console/kpi?from=2001-01-01&to=2001-02-01&member=000.00.99.H49');
+    t.same([nobody.status, nobody.body.code, nobody.body.errors], [422, 'UNKNOWN_MEMBER', [{ field: 'querystring.member', message: 'not in the registry' }]], 'a member the registry does not know is said so, not an empty report');
     const empty = await get(`/v1/console/kpi?from=2001-01-01&to=2001-02-01`);
     t.match(empty.body.total, { documents: { sent: 0, electronicRate: null, statuses: {} }, dossiers: { dossiers: 0, onTimeRate: null, syncRate: null } });
     t.same(empty.body.agencies, []);

@@ -1,7 +1,8 @@
 // KPI reports per agency and period, as JSON for the page and as CSV for the province's
 // reporting (exports are audited: they take data out of the console).
 import type { FastifyInstance } from 'fastify';
-import { problems } from '../../platform/problem.js';
+import { ProblemError, problems } from '../../platform/problem.js';
+import type { Registry } from '../../platform/registry.js';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
 import { buildKpiReport, kpiCsv } from '../kpi-report.js';
@@ -28,6 +29,13 @@ const querystring = {
   },
 };
 
+/** A member the registry does not know has no row in the report: say so rather than answer an empty one. */
+function checkMember(q: KpiQuery, registry: Registry): void {
+  if (q.member !== undefined && !registry.member(q.member)) {
+    throw new ProblemError(422, 'UNKNOWN_MEMBER', 'Unknown member', `Member ${q.member} is not in the registry`, { errors: [{ field: 'querystring.member', message: 'not in the registry' }] });
+  }
+}
+
 function checkPeriod(q: KpiQuery): void {
   const from = Date.parse(instant(q.from, 'from')!);
   const to = Date.parse(instant(q.to, 'to')!);
@@ -40,11 +48,13 @@ function checkPeriod(q: KpiQuery): void {
 export async function kpiRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get<{ Querystring: KpiQuery }>('/v1/console/kpi', { config: { roles: READ_ROLES }, schema: { querystring } }, async (req) => {
     checkPeriod(req.query);
+    checkMember(req.query, ctx.registry());
     return await buildKpiReport(ctx.store.messages, ctx.registry().members, req.query, req.query.member);
   });
 
   app.get<{ Querystring: KpiQuery }>('/v1/console/kpi.csv', { config: { roles: READ_ROLES }, schema: { querystring } }, async (req, reply) => {
     checkPeriod(req.query);
+    checkMember(req.query, ctx.registry());
     const report = await buildKpiReport(ctx.store.messages, ctx.registry().members, req.query, req.query.member);
     await ctx.audit.record(req.operator!, 'kpi_export', { from: req.query.from, to: req.query.to, member: req.query.member ?? null });
     const name = `lgsp-kpi-${req.query.from}_${req.query.to}${req.query.member ? '-' + req.query.member : ''}.csv`;
