@@ -27,7 +27,7 @@ export const ERROR_CODES = {
   CONSOLE_HEADER_REQUIRED: { status: [403], meaning: 'A console request that changes state lacks the anti-CSRF header.' },
   // Submitting messages
   UNKNOWN_MESSAGE_TYPE: { status: [400, 404], meaning: 'The message type is not offered on this bus (no connector manifest declares it).' },
-  UNKNOWN_MEMBER: { status: [422], meaning: 'The recipient member code is not in the directory.' },
+  UNKNOWN_MEMBER: { status: [422], meaning: 'The member code (a recipient, or a KPI filter) is not in the directory.' },
   UNKNOWN_SERVICE: { status: [422], meaning: 'The recipient provides no service (or not the named one) for this message type.' },
   AMBIGUOUS_SERVICE: { status: [422], meaning: 'The recipient provides several services for this type; name one in `to.service`.' },
   DUPLICATE_RECIPIENT: { status: [400], meaning: 'A recipient appears twice in `to`.' },
