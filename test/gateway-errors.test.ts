@@ -323,6 +323,8 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.ok(openapi.paths['/v1/messages'], 'OpenAPI documents /v1/messages');
     t.same(Object.keys(openapi.paths['/v1/messages'].post.requestBody.content).sort(), ['application/json', 'application/soap+xml', 'application/xml', 'text/xml'], 'POST /v1/messages: JSON and edXML bodies');
     t.ok(openapi.paths['/v1/attachments'].post.requestBody.content['application/octet-stream'], 'POST /v1/attachments: raw bytes');
+    for (const path of ['/v1/services', '/v1/members', '/v1/inbox', '/v1/documents/{documentId}']) t.ok(openapi.paths[path].get.responses['200'].content['application/json'], `GET ${path}: its answer documented`);
+    t.ok(openapi.paths['/v1/attachments/{sha256}'].get.responses['200'].content['application/octet-stream'], 'GET /v1/attachments/{sha256}: bytes');
     t.ok(openapi.paths['/v1/messages'].post.responses['400'].content['application/problem+json'].schema, 'errors documented as problem+json');
     t.notOk(openapi.paths['/v1/messages'].post.responses['400'].content['application/json'], 'not as plain JSON');
     t.match(openapi.paths['/v1/token'].post.requestBody.content['application/x-www-form-urlencoded'].schema.properties, { grant_type: {}, client_assertion: {}, scope: {} }, 'POST /v1/token: its form parameters');

@@ -21,6 +21,15 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
   return Object.fromEntries(statuses.map((s) => [s, { description: `problem+json (${s})`, content: { 'application/problem+json': { schema: problemSchema } } }]));
 }
 
+/**
+ * A success answer described for the OpenAPI document: each media type with an empty schema,
+ * which Fastify serialises as JSON.stringify would, so the route's answer is sent exactly as
+ * before (a schema with properties would drop or coerce fields nobody listed).
+ */
+export function okResponse(description: string, mediaTypes: readonly string[] = ['application/json']): Record<number, unknown> {
+  return { 200: { description, content: Object.fromEntries(mediaTypes.map((m) => [m, { schema: {} }])) } };
+}
+
 export const messageViewSchema = {
   type: 'object',
   properties: {

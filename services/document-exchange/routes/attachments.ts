@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { AttachmentUnavailable, reprDigest, SHA256_HEX } from '../../attachments/attachment-store.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
-import { problemResponses } from '../../platform/openapi-shapes.js';
+import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 
 export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
@@ -46,7 +46,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
       summary: 'Download an attachment of a document you sent or received; verified against its SHA-256',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['sha256'] },
-      response: problemResponses(401, 404, 502, 503),
+      response: { ...okResponse('The bytes, verified against their SHA-256 (Repr-Digest)', ['application/octet-stream']), ...problemResponses(401, 403, 404, 502, 503) },
     },
   }, async (req, reply) => {
     const { sha256 } = req.params;

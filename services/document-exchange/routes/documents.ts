@@ -8,7 +8,7 @@ import { problems } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import type { Caller } from '../../platform/access-token.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
-import { problemResponses } from '../../platform/openapi-shapes.js';
+import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 
 export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
@@ -58,7 +58,10 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHos
     tags: ['documents'],
     summary: 'A document by its DocumentId (<senderOrganId>,<YYYY/MM/DD>,<number/notation>): each recipient\'s delivery and status',
     security: [{ bearer: [] }],
-    response: problemResponses(400, 401, 404, 503),
+    response: {
+      ...okResponse('`{documentId, from, subject (parties only), sentAt, recipients: [{member, name, messageId, delivery, status, revoked, pending, history}], packages}`'),
+      ...problemResponses(400, 401, 404, 503),
+    },
   };
   app.get<{ Params: { documentId: string } }>('/v1/documents/:documentId', {
     config: { auth: true },

@@ -11,7 +11,7 @@ import { encodeEdxml, DEFAULT_EDXML_SHAPE, type EdxmlShape, type JsonAttachment 
 import { AttachmentUnavailable } from '../../attachments/attachment-store.js';
 import type { InboxItem } from '../inbox-store.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
-import { problemResponses } from '../../platform/openapi-shapes.js';
+import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 import { asciiHeaderValue } from '../../platform/http-header-value.js';
 
@@ -69,7 +69,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
           after: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'the `next` cursor of the previous page' },
         },
       },
-      response: problemResponses(400, 401, 403, 503),
+      response: { ...okResponse('`{items: [{id, type, from, …, unreadable?}], next}`: `next` is the `after` of the next page, null on the last'), ...problemResponses(400, 401, 403, 503) },
     },
   }, async (req) => {
     const limit = Number(req.query.limit ?? 50);
@@ -87,7 +87,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
       querystring: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'edxml'] } } },
-      response: problemResponses(401, 403, 404, 502),
+      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', 'application/xml']), ...problemResponses(401, 403, 404, 502) },
     },
   }, async (req, reply) => {
     const item = await itemOf(req.params.id, req.caller!.clientId);

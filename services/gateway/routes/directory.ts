@@ -2,12 +2,12 @@
 import type { FastifyInstance } from 'fastify';
 import { problems } from '../../platform/problem.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses } from '../../platform/openapi-shapes.js';
+import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 
 export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   app.get('/v1/services', {
     config: { auth: true },
-    schema: { tags: ['directory'], summary: 'Services the caller may use (X-Road allowedMethods)', security: [{ bearer: [] }], response: problemResponses(401) },
+    schema: { tags: ['directory'], summary: 'Services the caller may use (X-Road allowedMethods)', security: [{ bearer: [] }], response: { ...okResponse('`{services: [{code, name, provider: {member, name}, messageTypes: [{type, schema}]}]}`'), ...problemResponses(401) } },
   }, async (req) => {
     const registry = ctx.registry();
     return {
@@ -22,13 +22,13 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
 
   app.get('/v1/members', {
     config: { auth: true },
-    schema: { tags: ['directory'], summary: 'The member directory', security: [{ bearer: [] }], response: problemResponses(401) },
+    schema: { tags: ['directory'], summary: 'The member directory', security: [{ bearer: [] }], response: { ...okResponse('`{members: [{code, name, level, parent}]}`'), ...problemResponses(401) } },
   }, async () => ({
     members: ctx.registry().members.map((m) => ({ code: m.code, name: m.name, level: m.level, parent: m.parent })),
   }));
 
   app.get<{ Params: { type: string } }>('/v1/schemas/:type', {
-    schema: { tags: ['directory'], summary: 'JSON Schema of a message type\'s payload', response: problemResponses(404) },
+    schema: { tags: ['directory'], summary: 'JSON Schema of a message type\'s payload', response: { ...okResponse('The JSON Schema (draft 2020-12)', ['application/schema+json']), ...problemResponses(404) } },
   }, async (req, reply) => {
     const info = ctx.catalogue.messageTypes.get(req.params.type);
     if (!info) throw problems.notFound('UNKNOWN_MESSAGE_TYPE', `No message type ${req.params.type}`);
