@@ -46,6 +46,7 @@ export function parsePublishedKeys(jwks: unknown): PublishedKey[] {
   return keys.map((raw: JWK & Record<string, unknown>, i) => {
     if (typeof raw !== 'object' || raw === null) throw new KeysetError(`key ${i} is not an object`);
     // A public keyset travels to every verifier and receiver: a private member here is a leak.
+    if ('privateJwk' in raw) throw new KeysetError(`key ${i} (${String(raw.kid)}) is an entry of a service's private key file, not of a public keyset (JWKS): pass the keyset, e.g. saved from GET /.well-known/jwks.json`);
     if ('d' in raw || 'p' in raw || 'k' in raw) throw new KeysetError(`key ${i} (${String(raw.kid)}) holds private key material; a public keyset must not`);
     const purpose = raw[PURPOSE_MEMBER];
     const service = raw[SERVICE_MEMBER];
