@@ -107,6 +107,11 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const notAForm = await raw('["grant_type"]', 'application/json');
     t.equal(notAForm.status, 400, 'a JSON array is no set of parameters');
     t.match(await notAForm.json(), { error: 'invalid_request', error_description: /form parameters/ });
+    for (const [what, body] of [['truncated JSON', '{"grant_type":"client_cred'], ['a __proto__ key', '{"grant_type":"client_credentials","__proto__":{"x":1}}']] as const) {
+      const bad = await raw(body, 'application/json');
+      t.equal(bad.status, 400, what);
+      t.match(await bad.json(), { error: 'invalid_request', error_description: /JSON|__proto__/ }, `${what}: an OAuth error, not a bare "Bad Request"`);
+    }
     const asJson = await raw(JSON.stringify({ grant_type: 'client_credentials' }), 'application/json');
     t.equal(asJson.status, 200, 'parameters as a JSON object still work');
     const unknownParam = await raw('grant_type=client_credentials&resource=x&resource=y', 'application/x-www-form-urlencoded');

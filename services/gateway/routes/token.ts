@@ -1,5 +1,6 @@
 // POST /v1/token — OAuth2 client credentials grant (RFC 6749 §4.4).
-import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
+import { ProblemError } from '../../platform/problem.js';
 import { issueAccessToken } from '../../platform/access-token.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { claimedClientId, OAuthError, type TokenRequestBody } from '../client-authentication.js';
@@ -13,6 +14,17 @@ const OAUTH_ERROR = {
 };
 
 export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  // A body refused before the handler (malformed or empty JSON, a __proto__ key, bytes that are
+  // not UTF-8) is an OAuth invalid_request too (RFC 6749 §5.2); other errors go on to the
+  // service's problem+json handler.
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const malformed = err instanceof ProblemError ? err.code === 'MALFORMED_JSON' : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY';
+    if (!malformed) throw err;
+    const description = err instanceof ProblemError ? err.detail : 'The body is not valid JSON';
+    ctx.audit.tokenRefusal(claimedClientId({}, req.headers.authorization), req.ip, description);
+    reply.header('Cache-Control', 'no-store');
+    return reply.code(400).send({ error: 'invalid_request', error_description: description });
+  });
   app.post<{ Body: TokenRequestBody }>('/v1/token', {
     // Per network address and counted on arrival, before the body is read or parsed: a flood of
     // token requests is refused at the cost of a map lookup. (Other routes are limited per
