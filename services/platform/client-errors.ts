@@ -27,7 +27,7 @@ export function clientErrors(err: ParserError, socket: Duplex): void {
   socket.destroy(err);
 }
 
-export function problemFor(err: ParserError): ProblemError {
+function problemFor(err: ParserError): ProblemError {
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     return new ProblemError(431, 'HEADERS_TOO_LARGE', 'Request header fields too large', 'The request line and headers together exceed the size this service accepts');
   }

@@ -5,7 +5,8 @@ import { ProblemError } from '../../platform/problem.js';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES, WRITE_ROLES } from '../console-auth.js';
 import type { DeadLetterQuery } from '../dead-letter-store.js';
-import { TIME_BOUND, instant } from './query-schemas.js';
+import { TIME_BOUND_SCHEMA } from '../../platform/time-bound.js';
+import { instant } from './query-schemas.js';
 
 type FilterInput = Omit<DeadLetterQuery, 'limit' | 'before'>;
 
@@ -15,8 +16,8 @@ const FILTER_PROPERTIES = {
   type: { type: 'string', minLength: 1, maxLength: 200 },
   messageId: { type: 'string', minLength: 1, maxLength: 200 },
   reason: { type: 'string', minLength: 1, maxLength: 200, description: 'Text the reason contains (case-insensitive)' },
-  from: TIME_BOUND,
-  to: TIME_BOUND,
+  from: TIME_BOUND_SCHEMA,
+  to: TIME_BOUND_SCHEMA,
 };
 
 export const MAX_BULK_REPLAY = 500;

@@ -4,7 +4,8 @@ import { problems } from '../../platform/problem.js';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
 import type { MessageQuery, TimelineEvent } from '../message-index.js';
-import { TIME_BOUND, instant } from './query-schemas.js';
+import { TIME_BOUND_SCHEMA } from '../../platform/time-bound.js';
+import { instant } from './query-schemas.js';
 
 /** The index's query plus `q`, a free-text id that may be a message id or a correlation id. */
 interface SearchQuery extends MessageQuery {
@@ -52,8 +53,8 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
           member: { type: 'string', minLength: 1, maxLength: 100 },
           type: { type: 'string', minLength: 1, maxLength: 200, description: 'Exact type, or a family as edoc.*' },
           status: { type: 'string', minLength: 1, maxLength: 64, description: 'Transport or business status' },
-          from: TIME_BOUND,
-          to: TIME_BOUND,
+          from: TIME_BOUND_SCHEMA,
+          to: TIME_BOUND_SCHEMA,
           limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
           before: { type: 'string', maxLength: 300, pattern: '^[^|]+\\|[^|]+$' },
         },

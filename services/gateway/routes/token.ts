@@ -14,16 +14,17 @@ const OAUTH_ERROR = {
 };
 
 export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  // A body refused before the handler (malformed or empty JSON, a __proto__ key, bytes that are
-  // not UTF-8) is an OAuth invalid_request too (RFC 6749 §5.2); other errors go on to the
-  // service's problem+json handler.
+  // Every refusal of this scope is an OAuth error body (RFC 6749 §5.2): the handler's own, and a
+  // body refused before the handler (malformed or empty JSON, a __proto__ key, bytes that are not
+  // UTF-8) as invalid_request. Other errors go on to the service's problem+json handler.
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const malformed = err instanceof ProblemError ? err.code === 'MALFORMED_JSON' : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY';
-    if (!malformed) throw err;
-    const description = err instanceof ProblemError ? err.detail : 'The body is not valid JSON';
-    ctx.audit.tokenRefusal(claimedClientId({}, req.headers.authorization), req.ip, description);
+    const refusal = err instanceof OAuthError ? err : malformedBody(err) ? new OAuthError('invalid_request', err instanceof ProblemError ? err.detail : 'The body is not valid JSON') : null;
+    if (!refusal) throw err;
+    ctx.audit.tokenRefusal(claimedClientId(stringParameters(req.body), req.headers.authorization), req.ip, refusal.description);
     reply.header('Cache-Control', 'no-store');
-    return reply.code(400).send({ error: 'invalid_request', error_description: description });
+    if (refusal.status === 503) reply.header('Retry-After', '1');
+    if (refusal.status === 401 && /^Basic/i.test(req.headers.authorization ?? '')) reply.header('WWW-Authenticate', 'Basic realm="lgsp"');
+    return reply.code(refusal.status).send({ error: refusal.error, error_description: refusal.description });
   });
   app.post<{ Body: TokenRequestBody }>('/v1/token', {
     // Per network address and counted on arrival, before the body is read or parsed: a flood of
@@ -62,30 +63,26 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     attachValidation: true,
   }, async (req, reply) => {
     reply.header('Cache-Control', 'no-store');
-    try {
-      const body = (req.body ?? {}) as TokenRequestBody;
-      // An absent body is an empty form: it is refused below for its missing grant_type.
-      if (req.validationError && req.body !== undefined && req.body !== null) throw new OAuthError('invalid_request', parameterProblem(req.validationError));
-      const textError = textProblem(body);
-      if (textError) throw new OAuthError('invalid_request', `${textError.field} ${textError.message}`);
-      if (body.grant_type !== 'client_credentials') {
-        throw new OAuthError(body.grant_type ? 'unsupported_grant_type' : 'invalid_request', 'grant_type must be client_credentials');
-      }
-      const client = await ctx.clientAuth.authenticate(body, req.headers.authorization);
-      if (body.scope !== undefined && body.scope.trim() !== '') {
-        throw new OAuthError('invalid_scope', 'Scopes are not used: access is governed by the registry access rights');
-      }
-      const roles = client.roles && client.roles.length > 0 ? client.roles : ['agency' as const];
-      const token = await issueAccessToken(ctx.signingKeys.token.signingKey, ctx.config.issuer, { clientId: client.clientId, member: client.member, roles }, ctx.config.tokenTtlSeconds);
-      return { access_token: token, token_type: 'Bearer', expires_in: ctx.config.tokenTtlSeconds };
-    } catch (err) {
-      if (!(err instanceof OAuthError)) throw err;
-      ctx.audit.tokenRefusal(claimedClientId(stringParameters(req.body), req.headers.authorization), req.ip, err.description);
-      if (err.status === 503) reply.header('Retry-After', '1');
-      if (err.status === 401 && /^Basic/i.test(req.headers.authorization ?? '')) reply.header('WWW-Authenticate', 'Basic realm="lgsp"');
-      return reply.code(err.status).send({ error: err.error, error_description: err.description });
+    const body = (req.body ?? {}) as TokenRequestBody;
+    // An absent body is an empty form: it is refused below for its missing grant_type.
+    if (req.validationError && req.body !== undefined && req.body !== null) throw new OAuthError('invalid_request', parameterProblem(req.validationError));
+    const textError = textProblem(body);
+    if (textError) throw new OAuthError('invalid_request', `${textError.field} ${textError.message}`);
+    if (body.grant_type !== 'client_credentials') {
+      throw new OAuthError(body.grant_type ? 'unsupported_grant_type' : 'invalid_request', 'grant_type must be client_credentials');
     }
+    const client = await ctx.clientAuth.authenticate(body, req.headers.authorization);
+    if (body.scope !== undefined && body.scope.trim() !== '') {
+      throw new OAuthError('invalid_scope', 'Scopes are not used: access is governed by the registry access rights');
+    }
+    const roles = client.roles && client.roles.length > 0 ? client.roles : ['agency' as const];
+    const token = await issueAccessToken(ctx.signingKeys.token.signingKey, ctx.config.issuer, { clientId: client.clientId, member: client.member, roles }, ctx.config.tokenTtlSeconds);
+    return { access_token: token, token_type: 'Bearer', expires_in: ctx.config.tokenTtlSeconds };
   });
+}
+
+function malformedBody(err: FastifyError): boolean {
+  return err instanceof ProblemError ? err.code === 'MALFORMED_JSON' : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY';
 }
 
 /** RFC 6749 §3.2: each parameter at most once; a repeated form field arrives as an array. */
