@@ -72,6 +72,24 @@ t.test('operator console API', async (t) => {
     t.ok(problem.errors.some((e: { field: string }) => e.field === 'extra'), 'names the unknown field');
     const anon = await fetch(`${base}/v1/console/messages`);
     t.equal(anon.status, 401);
+    t.equal(anon.headers.get('www-authenticate'), 'Bearer realm="lgsp"', 'a 401 names the scheme a tool can use');
+    // Tools send tokens as the gateway takes them (RFC 6750 §3.1): another scheme is no
+    // authentication, a Bearer header without exactly one token is malformed, a bad token is refused.
+    const withHeader = (authorization: string) => fetch(`${base}/v1/console/messages`, { headers: { authorization } });
+    const basic = await withHeader('Basic ' + Buffer.from('lgsp-operator:x').toString('base64'));
+    t.equal(basic.status, 401, 'the Basic scheme');
+    t.equal(basic.headers.get('www-authenticate'), 'Bearer realm="lgsp"');
+    t.match(await basic.json(), { code: 'UNAUTHENTICATED', detail: /not the Basic scheme/ });
+    for (const header of ['Bearer', 'Bearer a b', 'Bearer a,b']) {
+      const malformed = await withHeader(header);
+      t.equal(malformed.status, 400, `"${header}" is malformed`);
+      t.equal(malformed.headers.get('www-authenticate'), 'Bearer realm="lgsp", error="invalid_request"');
+      t.match(await malformed.json(), { code: 'BAD_REQUEST' });
+    }
+    const refused = await withHeader('Bearer not.a.token');
+    t.equal(refused.status, 401, 'a token that is not one');
+    t.equal(refused.headers.get('www-authenticate'), 'Bearer realm="lgsp", error="invalid_token"');
+    t.match(await refused.json(), { code: 'INVALID_TOKEN', detail: /log in again/ });
     t.same(await (await fetch(`${base}/v1/console/session`)).json(), { authenticated: false });
     t.match((await get('/v1/console/session', observer)).body, { authenticated: true, clientId: 'lgsp-observer', roles: ['observer'] });
   });
@@ -91,6 +109,21 @@ t.test('operator console API', async (t) => {
     t.ok(byFilters.body.items.some((m: { id: string }) => m.id === id), 'member + family + status filters');
     const none = await get(`/v1/console/messages?member=000.00.15.H49&from=2001-01-01&to=2001-01-02`);
     t.equal(none.body.items.length, 0, 'a time range outside the traffic finds nothing');
+    // Paging: nextBefore of one page is the cursor of the next, and no message comes twice.
+    await sender.send(notice('Lịch công tác tuần', '000.00.15.H49'));
+    await eventually(async () => (await get('/v1/console/messages?limit=1')).body.nextBefore !== null);
+    const first = await get('/v1/console/messages?limit=1');
+    t.match(first.body.nextBefore, /^\d{4}-\d{2}-\d{2}T[\d:.]+Z\|/, 'a cursor to the older page');
+    const second = await get(`/v1/console/messages?limit=1&before=${encodeURIComponent(first.body.nextBefore)}`);
+    t.equal(second.status, 200);
+    t.equal(second.body.items.length, 1);
+    t.not(second.body.items[0].id, first.body.items[0].id, 'the older page holds another message');
+    t.ok(second.body.items[0].lastEventAt <= first.body.items[0].lastEventAt, 'older or as old');
+    for (const cursor of ['yesterday|x', '2026-12-03|x', `${first.body.items[0].id}`]) {
+      const bad = await get(`/v1/console/messages?before=${encodeURIComponent(cursor)}`);
+      t.equal(bad.status, 400, `cursor ${cursor} is refused, not read as a text bound`);
+      t.ok(bad.body.errors.some((e: { field: string }) => e.field === 'querystring.before'), 'names the field');
+    }
     const trace = await get(`/v1/console/messages/${id}`);
     t.same(trace.body.hops.map((h: { event: string }) => h.event), ['accepted', 'delivered']);
     t.same(trace.body.hops.map((h: { hop: string }) => h.hop), ['gateway', 'runner/relay']);
@@ -228,6 +261,9 @@ t.test('operator console API', async (t) => {
     bus.simulator.modes.set('xa-hoaphuoc-qlvb', { mode: 'ok' });
     const bad = await call(operator, 'POST', '/v1/console/dead-letters/replay', { member: 'H49.242.10', max: 100000 });
     t.equal(bad.status, 400, 'a bulk replay is bounded');
+    const badBound = await call(operator, 'POST', '/v1/console/dead-letters/replay', { member: 'H49.242.10', from: '2026-02-31' });
+    t.equal(badBound.status, 400, 'an impossible date in the filter');
+    t.match(badBound.body, { code: 'VALIDATION_FAILED', errors: [{ field: 'body.from' }] }, 'named as the body field it is');
     const dry = await call(operator, 'POST', '/v1/console/dead-letters/replay', { member: 'H49.242.10', connector: 'relay', dryRun: true });
     t.same([dry.status, dry.body], [200, { wouldReplay: 2, replayable: 2, notReplayable: 0 }], 'a dry run counts and replays nothing');
     t.equal((await get('/v1/console/dead-letters?member=H49.242.10&replayed=false')).body.items.length, 2);

@@ -104,6 +104,11 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
       t.equal(res.status, 400, what);
       t.match(await res.json(), { error: 'invalid_request', error_description: /^(scope|grant_type|client_assertion) must be given once, as a single string value$/ }, what);
     }
+    const sameClient = await raw(`grant_type=client_credentials&client_id=${encodeURIComponent(legacy.clientId)}`, 'application/x-www-form-urlencoded');
+    t.equal(sameClient.status, 200, 'a client_id naming the Basic client is fine');
+    const otherClient = await raw('grant_type=client_credentials&client_id=so-tp-qlvb', 'application/x-www-form-urlencoded');
+    t.equal(otherClient.status, 401, 'a client_id naming another client than the Basic credentials');
+    t.match(await otherClient.json(), { error: 'invalid_client', error_description: /does not match the Basic credentials/ });
     const notAForm = await raw('["grant_type"]', 'application/json');
     t.equal(notAForm.status, 400, 'a JSON array is no set of parameters');
     t.match(await notAForm.json(), { error: 'invalid_request', error_description: /form parameters/ });
@@ -139,7 +144,7 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.equal(basicHere.status, 401, 'the Basic scheme on the API');
     t.equal(basicHere.headers.get('www-authenticate'), 'Bearer realm="lgsp"');
     t.match(await basicHere.json(), { code: 'UNAUTHENTICATED', detail: /not the Basic scheme/ });
-    for (const header of ['Bearer', 'Bearer ', 'Bearer a b']) {
+    for (const header of ['Bearer', 'Bearer ', 'Bearer a b', 'Bearer a,b', 'Bearer "a"']) {
       const malformedHeader = await post(notice, { authorization: header });
       t.equal(malformedHeader.status, 400, `"${header}"`);
       t.equal(malformedHeader.headers.get('www-authenticate'), 'Bearer realm="lgsp", error="invalid_request"');

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AccessTokenVerifier, Caller } from '../platform/access-token.js';
-import { hasAnyRole } from '../platform/bearer-auth.js';
+import { BEARER_CHALLENGE, bearerToken, hasAnyRole, tokenRefused } from '../platform/bearer-auth.js';
 import { problems } from '../platform/problem.js';
 import type { Role } from '../platform/registry.js';
 import type { ConsoleSessions } from './console-sessions.js';
@@ -65,7 +65,7 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
   app.decorateRequest('operator', null);
   app.decorateRequest('accessToken', null);
   app.decorateRequest('consoleSession', null);
-  app.addHook('onRequest', async (req: FastifyRequest) => {
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const roles = req.routeOptions.config?.roles;
     if (!roles) return;
     const bearerHeader = req.headers.authorization;
@@ -73,19 +73,24 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
     let token: string;
     let fromCookie = false;
     if (bearerHeader) {
-      const match = /^Bearer\s+(\S+)$/i.exec(bearerHeader);
-      if (!match) throw problems.invalidToken('The Authorization header must use the Bearer scheme');
-      token = match[1];
+      token = bearerToken(bearerHeader, reply);
       try {
         caller = await opts.verifier.verify(token);
       } catch (err) {
-        throw problems.invalidToken(`${(err as Error).message}; log in again`);
+        throw tokenRefused(reply, `${(err as Error).message}; log in again`);
       }
     } else {
+      // A 401 names the scheme a tool can use (RFC 9110 §11.6.1); the browser logs in instead.
       const id = readCookie(req.headers.cookie, SESSION_COOKIE);
-      if (!id) throw problems.unauthenticated('Log in to the console, or send an operator access token from POST /v1/token as "Authorization: Bearer <token>"');
+      if (!id) {
+        reply.header('WWW-Authenticate', BEARER_CHALLENGE);
+        throw problems.unauthenticated('Log in to the console, or send an operator access token from POST /v1/token as "Authorization: Bearer <token>"');
+      }
       const session = opts.sessions.get(id);
-      if (!session) throw problems.invalidToken('Your console session has ended; log in again');
+      if (!session) {
+        reply.header('WWW-Authenticate', BEARER_CHALLENGE);
+        throw problems.invalidToken('Your console session has ended; log in again');
+      }
       ({ caller, token } = session);
       fromCookie = true;
       req.consoleSession = id;

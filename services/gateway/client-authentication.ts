@@ -66,7 +66,7 @@ export class ClientAuthenticator {
     const hasBasic = authorization !== undefined && /^Basic\s/i.test(authorization);
     if (hasAssertion && hasBasic) throw new OAuthError('invalid_request', 'Use exactly one client authentication method');
     if (hasAssertion) return this.privateKeyJwt(body);
-    if (hasBasic) return this.clientSecretBasic(authorization!);
+    if (hasBasic) return this.clientSecretBasic(authorization!, body.client_id);
     throw new OAuthError('invalid_client', 'Client authentication is required (private_key_jwt or client_secret_basic)');
   }
 
@@ -119,9 +119,11 @@ export class ClientAuthenticator {
     return client;
   }
 
-  private async clientSecretBasic(authorization: string): Promise<SystemClient> {
+  private async clientSecretBasic(authorization: string, bodyClientId: string | undefined): Promise<SystemClient> {
     const credentials = basicCredentials(authorization);
     if (!credentials) throw new OAuthError('invalid_client', 'Malformed Basic credentials');
+    // A client_id beside the credentials must name the same client: which one would the token be for?
+    if (bodyClientId !== undefined && bodyClientId !== credentials.clientId) throw new OAuthError('invalid_client', 'client_id does not match the Basic credentials');
     const client = this.registry().system(credentials.clientId);
     let matches = false;
     try {

@@ -18,6 +18,34 @@ declare module 'fastify' {
 
 /** The realm named in WWW-Authenticate challenges. */
 const BEARER_REALM = 'lgsp';
+/** Every 401 says which scheme to use (RFC 9110 §11.6.1). */
+export const BEARER_CHALLENGE = `Bearer realm="${BEARER_REALM}"`;
+/** RFC 6750 §2.1: the credential is one token68 (no spaces, commas or quotes in it). */
+const BEARER_HEADER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/**
+ * The token of an Authorization header, or the refusal RFC 6750 §3.1 asks for: another scheme
+ * is no authentication at all (401 with a bare challenge); a Bearer header without exactly one
+ * token in it is a malformed request (400, error="invalid_request"). Sets the challenge on `reply`.
+ */
+export function bearerToken(header: string, reply: FastifyReply): string {
+  if (!/^Bearer(\s|$)/i.test(header)) {
+    reply.header('WWW-Authenticate', BEARER_CHALLENGE);
+    throw problems.unauthenticated(`This API takes "Authorization: Bearer <token>" (a token from POST /v1/token), not the ${header.split(/\s/, 1)[0].slice(0, 20)} scheme`);
+  }
+  const match = BEARER_HEADER.exec(header);
+  if (!match) {
+    reply.header('WWW-Authenticate', `${BEARER_CHALLENGE}, error="invalid_request"`);
+    throw problems.badRequest('The Authorization header must be "Bearer" followed by one access token');
+  }
+  return match[1];
+}
+
+/** The 401 for a token that was sent and refused (RFC 6750 §3: error="invalid_token"); details stay in the body. */
+export function tokenRefused(reply: FastifyReply, detail: string): Error {
+  reply.header('WWW-Authenticate', `${BEARER_CHALLENGE}, error="invalid_token"`);
+  return problems.invalidToken(detail);
+}
 
 export function hasAnyRole(caller: Caller, roles: Role[]): boolean {
   return roles.some((r) => caller.roles.includes(r));
@@ -29,31 +57,15 @@ export const bearerAuth = fp(async function bearerAuth(app: FastifyInstance, opt
     const cfg = req.routeOptions.config;
     if (!cfg?.auth && !cfg?.roles) return;
     const header = req.headers.authorization;
-    // Every 401 says which scheme to use (RFC 9110 §11.6.1) and, when a token was sent, that it
-    // was refused (RFC 6750 §3); the details stay in the problem body.
     if (!header) {
-      reply.header('WWW-Authenticate', `Bearer realm="${BEARER_REALM}"`);
+      reply.header('WWW-Authenticate', BEARER_CHALLENGE);
       throw problems.unauthenticated('Send an access token from POST /v1/token as "Authorization: Bearer <token>"');
     }
-    // RFC 6750 §3.1: another scheme is no authentication at all (a challenge without an error);
-    // a Bearer header without exactly one token in it is a malformed request (400).
-    if (!/^Bearer(\s|$)/i.test(header)) {
-      reply.header('WWW-Authenticate', `Bearer realm="${BEARER_REALM}"`);
-      throw problems.unauthenticated(`This API takes "Authorization: Bearer <token>" (a token from POST /v1/token), not the ${header.split(/\s/, 1)[0].slice(0, 20)} scheme`);
-    }
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) {
-      reply.header('WWW-Authenticate', `Bearer realm="${BEARER_REALM}", error="invalid_request"`);
-      throw problems.badRequest('The Authorization header must be "Bearer" followed by one access token');
-    }
-    const refused = (detail: string) => {
-      reply.header('WWW-Authenticate', `Bearer realm="${BEARER_REALM}", error="invalid_token"`);
-      return problems.invalidToken(detail);
-    };
+    const token = bearerToken(header, reply);
     try {
-      req.caller = await opts.verifier.verify(match[1]);
+      req.caller = await opts.verifier.verify(token);
     } catch (err) {
-      throw refused((err as Error).message);
+      throw tokenRefused(reply, (err as Error).message);
     }
     if (cfg.roles && !hasAnyRole(req.caller, cfg.roles)) {
       throw problems.forbidden('ROLE_REQUIRED', `This operation requires one of the roles: ${cfg.roles.join(', ')}`);

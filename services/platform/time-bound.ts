@@ -6,7 +6,7 @@ import { problems } from './problem.js';
 
 const FORM = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
-/** The querystring schema of a time bound; the form is checked by timeBound(), which says what it expects. */
+/** The schema of a time bound (querystring or body field); the form is checked by timeBound(), which says what it expects. */
 export const TIME_BOUND_SCHEMA = { type: 'string', maxLength: 40, examples: ['2026-12-03', '2026-12-03T08:30:00+07:00'] };
 
 /** The bound as an ISO instant, a bare date read at midnight in `bareDateZone`; null when it is no real date or time. */
@@ -14,19 +14,24 @@ export function parseTimeBound(value: string, bareDateZone: 'Z' | '+07:00'): str
   const form = FORM.exec(value);
   if (!form) return null;
   const [y, m, d] = [Number(form[1]), Number(form[2]), Number(form[3])];
-  const calendar = new Date(Date.UTC(y, m - 1, d));
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0–99 as 1900–1999.
+  const calendar = new Date(0);
+  calendar.setUTCFullYear(y, m - 1, d);
   if (calendar.getUTCFullYear() !== y || calendar.getUTCMonth() !== m - 1 || calendar.getUTCDate() !== d) return null;
   const ms = Date.parse(form[4] ? value : `${value}T00:00:00${bareDateZone}`);
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
-/** parseTimeBound for a querystring field: undefined stays undefined, anything unreadable is a 400 naming the field. */
-export function timeBound(value: string | undefined, field: string, bareDateZone: 'Z' | '+07:00'): string | undefined {
+/** Where a bound came from, for the field a 400 names (`querystring.from`, `body.to`). */
+export type RequestPart = 'querystring' | 'body';
+
+/** parseTimeBound for a request field: undefined stays undefined, anything unreadable is a 400 naming the field. */
+export function timeBound(value: string | undefined, field: string, bareDateZone: 'Z' | '+07:00', part: RequestPart = 'querystring'): string | undefined {
   if (value === undefined || value === '') return undefined;
   const iso = parseTimeBound(value, bareDateZone);
   if (iso !== null) return iso;
   const message = FORM.test(value)
     ? 'is not a date on the calendar or a time of day'
     : 'must be a date (2026-12-03) or a time with its zone (2026-12-03T08:30:00+07:00 or …Z)';
-  throw problems.validation(`Invalid querystring: ${field} ${message}`, [{ field: `querystring.${field}`, message }]);
+  throw problems.validation(`Invalid ${part}: ${field} ${message}`, [{ field: `${part}.${field}`, message }]);
 }

@@ -5,7 +5,7 @@ import { ProblemError } from '../../platform/problem.js';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES, WRITE_ROLES } from '../console-auth.js';
 import type { DeadLetterQuery } from '../dead-letter-store.js';
-import { TIME_BOUND_SCHEMA } from '../../platform/time-bound.js';
+import { TIME_BOUND_SCHEMA, type RequestPart } from '../../platform/time-bound.js';
 import { instant } from './query-schemas.js';
 
 type FilterInput = Omit<DeadLetterQuery, 'limit' | 'before'>;
@@ -24,8 +24,8 @@ export const MAX_BULK_REPLAY = 500;
 /** A bulk replay looks at most this many times `max` dead letters (those found expired are skipped). */
 const SCAN_FACTOR = 4;
 
-function toQuery(f: FilterInput): DeadLetterQuery {
-  return { ...f, from: instant(f.from, 'from'), to: instant(f.to, 'to') };
+function toQuery(f: FilterInput, part: RequestPart = 'querystring'): DeadLetterQuery {
+  return { ...f, from: instant(f.from, 'from', part), to: instant(f.to, 'to', part) };
 }
 
 export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
@@ -85,7 +85,7 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
   }, async (req, reply) => {
     const caller = req.operator!;
     const { max = MAX_BULK_REPLAY, dryRun = false, ...filter } = req.body;
-    const query = toQuery(filter);
+    const query = toQuery(filter, 'body');
     if (dryRun) {
       const { replayable, notReplayable } = await ctx.store.deadLetters.countReplayable(query);
       return { wouldReplay: Math.min(replayable, max), replayable, notReplayable };

@@ -56,7 +56,9 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
           from: TIME_BOUND_SCHEMA,
           to: TIME_BOUND_SCHEMA,
           limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-          before: { type: 'string', maxLength: 300, pattern: '^[^|]+\\|[^|]+$' },
+          // The cursor is `<last event time>|<message id>` as nextBefore gave it: a time of
+          // another form would compare as text against the stored ISO instants and page wrongly.
+          before: { type: 'string', maxLength: 300, pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z\\|[^|]+$', description: 'nextBefore of the previous page' },
         },
       },
     },
