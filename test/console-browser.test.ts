@@ -167,6 +167,8 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     await page.locator('#message-older').waitFor({ state: 'visible' });
     const first = await rowIds('#message-results');
     t.equal(first.length, 50, 'a page of 50 messages');
+    // Editing the form does not change the search whose older page is asked for.
+    await page.fill('#message-search input[name="member"]', '000.00.99.H49');
     await page.click('#message-older');
     await page.locator(`#message-results tbody tr[data-id="${first[0]}"]`).waitFor({ state: 'detached' });
     const second = await rowIds('#message-results');

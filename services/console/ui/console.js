@@ -315,20 +315,33 @@ function renderLiveMessages() {
 }
 
 // ---------- messages & trace ----------
-/** Searches answer a page at a time, newest first: the button under the table fetches the next. */
-function offerOlderPage(selector, nextBefore) {
+/**
+ * Searches answer a page at a time, newest first: the button under the table fetches the next.
+ * It keeps the query of the page shown, so the older page continues that search even when the
+ * form has been edited since (the search button starts a new one).
+ */
+function offerOlderPage(selector, nextBefore, params) {
   const older = $(selector);
   older.hidden = nextBefore === null || nextBefore === undefined;
   older.dataset.before = nextBefore ?? '';
+  const query = new URLSearchParams(params);
+  query.delete('before');
+  older.dataset.query = query.toString();
+}
+
+/** The query of the page the older-page button continues, with its cursor. */
+function olderPageQuery(selector, before) {
+  const params = new URLSearchParams($(selector).dataset.query ?? '');
+  params.set('before', String(before));
+  return params;
 }
 
 /** `before`: the next page after that message (the search button starts again from the newest). */
 async function searchMessages(event, before) {
   event?.preventDefault();
-  const params = wholeDays(formQuery($('#message-search')));
-  if (before) params.set('before', before);
+  const params = before ? olderPageQuery('#message-older', before) : wholeDays(formQuery($('#message-search')));
   const data = await api(`/v1/console/messages?${params}`);
-  offerOlderPage('#message-older', data.nextBefore);
+  offerOlderPage('#message-older', data.nextBefore, params);
   table('#message-results', MESSAGE_HEADERS, data.items.map((m) => ({ dataset: { id: m.id }, cells: messageCells(m) })), (r) => openTrace(r.dataset.id));
 }
 
@@ -378,10 +391,9 @@ function dlqFilter() {
 /** `before`: the next page after that dead letter (the search button starts again from the newest). */
 async function searchDeadLetters(event, before) {
   event?.preventDefault();
-  const params = dlqFilter();
-  if (before) params.set('before', String(before));
+  const params = before ? olderPageQuery('#dlq-older', before) : dlqFilter();
   const data = await api(`/v1/console/dead-letters?${params}`);
-  offerOlderPage('#dlq-older', data.nextBefore);
+  offerOlderPage('#dlq-older', data.nextBefore, params);
   $('#dlq-depth').textContent = `${t('depth')}: ${Object.entries(data.depth).map(([c, n]) => `${c} ${n}`).join(', ') || '0'}`;
   const headers = [{ key: 'failedAt' }, { key: 'connector' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'reason' }, { key: 'attempts', num: true }, { key: 'signature' }, { key: 'size', num: true }, { key: 'actions' }];
   table('#dlq-results', headers, data.items.map((d) => ({
@@ -415,14 +427,17 @@ async function bulkReplayAsk() {
   const filter = Object.fromEntries(dlqFilter());
   delete filter.replayed;
   const r = await api('/v1/console/dead-letters/replay', { method: 'POST', body: { ...filter, max: 500, dryRun: true } });
+  // Confirming replays what was counted, whatever the form says by then.
+  state.bulkReplayFilter = filter;
   $('#bulk-count').textContent = `${r.wouldReplay} ${t('deadLetters').toLowerCase()}${r.notReplayable ? ` (${t('notReplayableCount', { n: r.notReplayable })})` : ''}`;
   $('#bulk-confirm').hidden = false;
 }
 
 async function bulkReplayGo() {
   $('#bulk-confirm').hidden = true;
-  const filter = Object.fromEntries(dlqFilter());
-  delete filter.replayed;
+  const filter = state.bulkReplayFilter;
+  if (!filter) return;
+  state.bulkReplayFilter = null;
   try {
     const r = await api('/v1/console/dead-letters/replay', { method: 'POST', body: { ...filter, max: 500 } });
     notify(t('bulkResult', { replayed: r.replayed.length, skipped: r.skipped.length, matched: r.matched }));
@@ -437,11 +452,10 @@ async function bulkReplayGo() {
 async function searchAudit(event, before) {
   event?.preventDefault();
   // Date inputs are local days; the audit API reads a bare date as UTC, so the zone is sent.
-  const params = wholeDays(formQuery($('#audit-search')));
+  const params = before ? olderPageQuery('#audit-older', before) : wholeDays(formQuery($('#audit-search')));
   params.set('limit', '100');
-  if (before) params.set('before', String(before));
   const data = await api(`/v1/console/audit/events?${params}`);
-  offerOlderPage('#audit-older', data.nextBefore);
+  offerOlderPage('#audit-older', data.nextBefore, params);
   table('#audit-results', [{ label: '#', num: true }, { key: 'time' }, { key: 'auditEvent' }, { key: 'actor' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'detail' }],
     data.entries.map((e) => ({
       cells: [e.seq, fmtTime(e.event.at), label('ev', e.event.event), e.event.actor, e.event.messageId ? el('span', { class: 'mono' }, e.event.messageId) : '', e.event.type ?? '',
