@@ -1,6 +1,7 @@
 // edXML ⇄ JSON: fidelity on real-world-shaped packages (Vietnamese, NFC), and refusal of
 // malformed, oversized and hostile XML before or while parsing, never after.
 import t from 'tap';
+import { edxmlFieldPath } from '../services/edxml/edxml-paths.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeEdxml, encodeEdxml, EdxmlError } from '../services/edxml/edxml-codec.js';
@@ -163,4 +164,24 @@ t.test('hostile, malformed and oversized XML is refused with a reason', async (t
   t.match(refusal(wrapperWithoutEnvelope), { path: 'edXML', message: /edXMLEnvelope is required/ }, 'the SDK root without an envelope names what is missing');
   const twoSignatures = fixture('document-new.xml').toString('utf8').replace(/(<Signature [\s\S]*?<\/Signature>)/, '$1$1');
   t.match(refusal(twoSignatures), { message: /one XML-DSig Signature/ });
+});
+
+t.test('a JSON-form field is named by its element path, through the same field tables', async (t) => {
+  const cases: [Parameters<typeof edxmlFieldPath>, string | null][] = [
+    [['edoc.send', 'envelope', 'payload.header.code.codeNumber'], 'edXMLHeader/MessageHeader/Code/CodeNumber'],
+    [['edoc.send', 'sdk', 'payload.header.to.1.organId'], 'edXMLHeader/MessageHeader/To[2]/OrganId'],
+    [['edoc.send', 'envelope', 'payload.header.to[0]'], 'edXMLHeader/MessageHeader/To[1]'],
+    [['edoc.send', 'soap', 'payload.header.subject'], 'Envelope/Header/MessageHeader/Subject'],
+    [['edoc.send', 'envelope', 'payload.header.toPlaces.2'], 'edXMLHeader/MessageHeader/ToPlaces/Place[3]'],
+    [['edoc.send', 'envelope', 'payload.header.otherInfo.appendixes.0'], 'edXMLHeader/MessageHeader/OtherInfo/Appendixes/Appendix[1]'],
+    [['edoc.send', 'envelope', 'payload.traceHeaderList.traceHeaders.0.timestamp'], 'edXMLHeader/TraceHeaderList/TraceHeader[1]/Timestamp'],
+    [['edoc.send', 'envelope', 'payload.traceHeaderList.bussiness.replacementInfoList.0.organIdList.1'], 'edXMLHeader/TraceHeaderList/Bussiness/ReplacementInfoList/ReplacementInfo[1]/OrganIdList/OrganId[2]'],
+    [['edoc.status', 'envelope', 'payload.responseFor.documentId'], 'edXMLHeader/Status/ResponseFor/DocumentId'],
+    [['edoc.status', 'envelope', 'payload.statusCode'], 'edXMLHeader/Status/StatusCode'],
+    [['edoc.send', 'envelope', 'payload.attachments[0].sha256'], null],
+    [['edoc.send', 'envelope', 'payload.header.nothing'], null],
+    [['edoc.send', 'envelope', 'payload.header.subject.extra'], null],
+    [['edoc.send', 'envelope', 'to.member'], null],
+  ];
+  for (const [args, expected] of cases) t.equal(edxmlFieldPath(...args), expected, args[2]);
 });

@@ -135,6 +135,7 @@ t.test('document exchange', async (t) => {
     t.match(late.body, { code: 'ILLEGAL_STATUS_TRANSITION', errors: [{ field: 'payload.statusCode', message: /revoked/ }] });
     const revokeAgain = await postXml(fixture('document-revoke.xml'));
     t.equal(revokeAgain.status, 409, 'a revoked document cannot be revoked again');
+    t.match(await revokeAgain.json(), { code: 'ILLEGAL_STATUS_TRANSITION', errors: [{ field: 'edXMLHeader/TraceHeaderList/Bussiness/BussinessDocType' }] }, 'named as the element the package carries');
   });
 
   await t.test('status order is enforced per (document, recipient) before anything reaches Kafka', async (t) => {
@@ -367,11 +368,24 @@ t.test('document exchange', async (t) => {
     const noTo = fixture('document-new.xml').toString().replace(/<edXML:To>[\s\S]*?<\/edXML:To>\s*/g, '');
     const noToAnswer = await postXml(noTo);
     t.equal(noToAnswer.status, 400, 'a document without To');
-    t.same((await noToAnswer.json()).errors, [{ field: 'payload.header.to', message: 'at least one To/OrganId is required' }]);
+    t.same((await noToAnswer.json()).errors, [{ field: 'edXMLHeader/MessageHeader/To', message: 'at least one To/OrganId is required' }]);
     const emptyOrgan = fixture('document-new.xml').toString().replace('<edXML:OrganId>H49.242.10</edXML:OrganId>', '<edXML:OrganId/>');
     const emptyOrganAnswer = await postXml(emptyOrgan);
     t.equal(emptyOrganAnswer.status, 400, 'a To with an empty OrganId');
-    t.same((await emptyOrganAnswer.json()).errors, [{ field: 'payload.header.to.1.organId', message: 'To/OrganId is required' }]);
+    t.same((await emptyOrganAnswer.json()).errors, [{ field: 'edXMLHeader/MessageHeader/To[2]/OrganId', message: 'To/OrganId is required' }]);
+    // Schema refusals of a package posted as XML name its elements (the JSON form it was read
+    // into is the bus's business, not the vendor's).
+    const document = fixture('document-new.xml').toString();
+    const noSubject = await postXml(document.replace(/<edXML:Subject>[\s\S]*?<\/edXML:Subject>/, '<edXML:Subject></edXML:Subject>'));
+    t.equal(noSubject.status, 400, 'an empty Subject');
+    const noSubjectBody = await noSubject.json();
+    t.same(noSubjectBody.errors, [{ field: 'edXMLHeader/MessageHeader/Subject', message: 'is required (missing or empty)' }]);
+    t.match(noSubjectBody.detail, /edXMLHeader\/MessageHeader\/Subject is required/);
+    t.notMatch(noSubjectBody.detail, /payload\./, 'no JSON field in the detail');
+    const badDate = await (await postXml(document.replace('<edXML:PromulgationDate>2026/03/05', '<edXML:PromulgationDate>05-03-2026'))).json();
+    t.match(badDate, { code: 'VALIDATION_FAILED', errors: [{ field: 'edXMLHeader/MessageHeader/PromulgationInfo/PromulgationDate', message: /pattern/ }] });
+    const longCode = await (await postXml(document.replace('<edXML:CodeNumber>125', `<edXML:CodeNumber>${'1'.repeat(60)}`))).json();
+    t.match(longCode, { errors: [{ field: 'edXMLHeader/MessageHeader/Code/CodeNumber' }] });
     const oversized = await postXml('<a>' + 'x'.repeat(14 * 1024 * 1024) + '</a>');
     t.equal(oversized.status, 413);
     t.match(await oversized.json(), { code: 'PAYLOAD_TOO_LARGE', detail: /edXML body exceeds the limit of \d+ bytes/ });

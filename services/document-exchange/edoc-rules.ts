@@ -21,7 +21,8 @@ import type { Admission, FanOutSubmission, SubmissionContext, SubmissionHook } f
 import { bareContentId, encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '../edxml/edxml-codec.js';
 import { sha256Hex, type AttachmentStore } from '../attachments/attachment-store.js';
 import type { SignatureResult, SignatureVerification } from '../edxml/xml-dsig.js';
-import type { EdxmlShape } from '../edxml/edxml-codec.js';
+import type { EdocType, EdxmlShape } from '../edxml/edxml-codec.js';
+import { edxmlFieldPath } from '../edxml/edxml-paths.js';
 import { applyChange, applyStatus, businessKind, type RecipientState } from './status-lifecycle.js';
 import type { DocumentChanges, DocumentStore } from './document-store.js';
 import type { ErrorCode } from '../platform/error-codes.js';
@@ -346,24 +347,54 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       return { ...body, payload, correlationId: body.correlationId ?? (typeof documentId === 'string' ? documentId : undefined) };
     },
     admit: (envelopes, sub, tx) => (envelopes[0].type === 'edoc.send' ? admitSend(envelopes, sub, tx) : admitStatus(envelopes, sub, tx)),
+    restate(refusal, type, sub) {
+      const received = deps.receivedPackage(sub.request);
+      return received ? inXmlTerms(refusal, type as EdocType, received.shape) : refusal;
+    },
   };
 }
 
+/**
+ * A refusal of a package posted as XML, naming the elements the sender wrote instead of the
+ * JSON form's fields (`edXMLHeader/MessageHeader/Code/CodeNumber`, not
+ * `payload.header.code.codeNumber`). Fields without an element (attachments) keep their name.
+ */
+function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape): ProblemError {
+  const errors = refusal.extras.errors;
+  if (!errors?.length) return refusal;
+  const restated = errors.map((e) => {
+    const field = edxmlFieldPath(type, shape, e.field);
+    if (field === null) return e;
+    // The codec leaves out empty elements, so "required" means missing or empty.
+    const message = /^must have required property /.test(e.message) ? 'is required (missing or empty)' : e.message;
+    return { field, message };
+  });
+  // The detail names the same fields: longest first, so payload.header.to.0.organId is not
+  // taken for payload.header.to followed by text.
+  let detail = refusal.detail;
+  const order = errors.map((e, i) => ({ from: e, to: restated[i] })).sort((a, b) => b.from.field.length - a.from.field.length);
+  for (const { from, to } of order) {
+    if (from === to) continue;
+    detail = detail.split(`${from.field} ${from.message}`).join(`${to.field} ${to.message}`).split(from.field).join(to.field);
+  }
+  return new ProblemError(refusal.status, refusal.code, refusal.title, detail, { ...refusal.extras, errors: restated });
+}
+
 /** `to` of an XML submission: the package's To organisations, or the original document's sender. */
-export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore): Promise<{ member: string }[]> {
+export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore, shape: EdxmlShape): Promise<{ member: string }[]> {
   if (type === 'edoc.send') {
     const to = (payload as unknown as SendPayload).header?.to;
     // Named here with the element the vendor wrote, not left to the submission schema, whose
     // `to` (one recipient or a list) would answer with its oneOf alternatives.
     if (!Array.isArray(to) || to.length === 0) {
       throw new ProblemError(400, 'VALIDATION_FAILED', 'Validation failed', 'A document needs at least one edXMLHeader/MessageHeader/To/OrganId', {
-        errors: [{ field: 'payload.header.to', message: 'at least one To/OrganId is required' }],
+        errors: [{ field: edxmlFieldPath(type, shape, 'payload.header.to')!, message: 'at least one To/OrganId is required' }],
       });
     }
     const empty = to.map((o, i) => (typeof o?.organId === 'string' && o.organId.trim() !== '' ? -1 : i)).filter((i) => i >= 0);
     if (empty.length > 0) {
       throw new ProblemError(400, 'VALIDATION_FAILED', 'Validation failed', `To/OrganId is missing or empty in To element${empty.length > 1 ? 's' : ''} ${empty.map((i) => i + 1).join(', ')}`, {
-        errors: empty.map((i) => ({ field: `payload.header.to.${i}.organId`, message: 'To/OrganId is required' })),
+        errors: empty.map((i) => ({ field: edxmlFieldPath(type, shape, `payload.header.to.${i}.organId`)!, message: 'To/OrganId is required' })),
       });
     }
     return to.map((o) => ({ member: o.organId }));

@@ -8,7 +8,10 @@
 //    transaction and either refuses with a ProblemError or writes its state changes there: they
 //    commit only if Kafka acknowledges the submission, and roll back otherwise. Rows it locks
 //    (SELECT ... FOR UPDATE) stay locked until then, on every gateway.
+//  - restate() may put a refusal of the submission in the terms it came in (a package posted as
+//    edXML hears of its elements, not of the JSON form it was read into).
 import type { FastifyRequest } from 'fastify';
+import { ProblemError } from './problem.js';
 import type { Caller } from './access-token.js';
 import type { BusEvent } from './bus-events.js';
 import type { Envelope } from './envelope.js';
@@ -44,6 +47,14 @@ export interface SubmissionHook {
   checkPayload?(type: string, payload: Record<string, unknown>): void;
   prepare?(body: FanOutSubmission, sub: SubmissionContext): Promise<FanOutSubmission>;
   admit?(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext, tx: Queryable): Promise<Admission>;
+  restate?(refusal: ProblemError, type: string, sub: SubmissionContext): ProblemError;
+}
+
+/** A refusal of the submission as each hook would put it (restate()); unchanged without one. */
+export function restateRefusal(hooks: SubmissionHook[], refusal: unknown, type: string, sub: SubmissionContext): unknown {
+  let out = refusal;
+  for (const hook of hooks) if (hook.restate && out instanceof ProblemError) out = hook.restate(out, type, sub);
+  return out;
 }
 
 export function hooksFor(hooks: SubmissionHook[] | undefined, type: string): SubmissionHook[] {

@@ -8,7 +8,7 @@ import { problems, ProblemError } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
 import { authorizeRecipients, routeRecipients, recipientsOf } from '../fan-out.js';
-import { admitAll, hooksFor, type FanOutSubmission } from '../../platform/submission-hooks.js';
+import { admitAll, hooksFor, restateRefusal, type FanOutSubmission } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { problemResponses, messageViewSchema } from '../../platform/openapi-shapes.js';
 
@@ -73,7 +73,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       for (const hook of hooks) if (hook.prepare) body = await hook.prepare(body, sub);
       envelopes = routeRecipients(body, caller, ctx.registry(), ctx.catalogue, hooks, idFor).map((r) => r.envelope);
     } catch (err) {
-      throw audited(err);
+      throw audited(restateRefusal(hooks, err, req.body.type, sub));
     }
     const ids = envelopes.map((e) => e.id);
     // The message record itself is the acceptance on the bus; the 'accepted' event only becomes
@@ -135,7 +135,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         try {
           admission = await admitAll(hooks, envelopes, sub, tx);
         } catch (err) {
-          throw audited(err);
+          throw audited(restateRefusal(hooks, err, req.body.type, sub));
         }
         const extra = admission.events ?? [];
         await ctx.store.record([...accepted, ...extra], tx);
