@@ -13,6 +13,11 @@ t.test('configuration from env is validated', async (t) => {
   t.throws(() => loadConfig({}, { LOG_LEVEL: 'loud' }), /logLevel/);
   t.throws(() => loadConfig({}, { LGSP_KEY_GRACE_SECONDS: '3600' }), /keyGraceSeconds \(3600\) must be at least messageTtlSeconds/, 'a rotated key must verify records in flight');
   t.equal(loadConfig({}, { LGSP_KEY_GRACE_SECONDS: '3600', LGSP_MESSAGE_TTL_SECONDS: '600' }).keyGraceSeconds, 3600);
+  t.same(loadConfig({}, {}).trustedProxies, [], 'no proxy is believed by default');
+  t.same(loadConfig({}, { LGSP_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7,fd00::/8' }).trustedProxies, ['10.0.0.0/8', '192.168.1.7', 'fd00::/8']);
+  for (const bad of ['ingress.local', '10.0.0.0/33', '10.0.0.0/8/1', '::1/129', '10.0.0/8']) {
+    t.throws(() => loadConfig({}, { LGSP_TRUSTED_PROXIES: bad }), /LGSP_TRUSTED_PROXIES.*not an IP address or CIDR range/, bad);
+  }
 });
 
 t.test('registry is validated against its schema and for consistency', async (t) => {

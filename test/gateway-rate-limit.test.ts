@@ -25,3 +25,16 @@ t.test('per-client rate limit answers 429 problem+json with Retry-After', async 
   t.equal((await other.send({ ...notice, to: { member: '000.00.12.H49', service: 'notice' } })).status, 202, 'the fifth');
   t.equal((await other.send({ ...notice, to: { member: '000.00.12.H49', service: 'notice' } })).status, 429, 'the malformed bodies were counted');
 });
+
+t.test('behind a trusted proxy the token endpoint counts the client addresses it forwards', async (t) => {
+  const bus = await startTestBus(t, { name: 'ratelimit-proxy', runner: false, config: { tokenRateLimitPerMinute: 2, trustedProxies: ['127.0.0.1'] } });
+  const tokenFrom = (forwardedFor: string) =>
+    fetch(`${bus.gateway.url}/v1/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('so-tttt-qlvb:sai').toString('base64')}`, 'x-forwarded-for': forwardedFor },
+      body: 'grant_type=client_credentials',
+    });
+  t.same([(await tokenFrom('203.0.113.9')).status, (await tokenFrom('203.0.113.9')).status], [401, 401], 'two wrong secrets from one agency');
+  t.equal((await tokenFrom('203.0.113.9')).status, 429, 'the third from that agency is limited');
+  t.equal((await tokenFrom('198.51.100.4')).status, 401, 'another agency behind the same ingress is not (its request is judged on its merits)');
+});

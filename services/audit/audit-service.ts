@@ -37,6 +37,7 @@ import { evidenceOf, type EvidencedEvent } from './record-evidence.js';
 import type { Envelope } from '../platform/envelope.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { Registry } from '../platform/registry.js';
+import { trustProxyOption } from '../platform/trusted-proxies.js';
 
 export interface RunningAuditService {
   app: FastifyInstance;
@@ -218,7 +219,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
     clientErrorHandler: clientErrors,
     pluginTimeout: PLUGIN_TIMEOUT_MS,
     logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
-    trustProxy: false,
+    trustProxy: trustProxyOption(ctx.config.trustedProxies),
     // An unknown (e.g. misspelt) filter must be an error, not silently dropped: an auditor
     // would otherwise read an unfiltered page as the answer to the question asked.
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },

@@ -44,6 +44,7 @@ import { connectorRoutes } from './routes/connectors.js';
 import { registryRoutes } from './routes/registry-view.js';
 import { webUiRoutes } from './routes/web-ui.js';
 import { statsCounter } from '../platform/stats-counter.js';
+import { trustProxyOption } from '../platform/trusted-proxies.js';
 
 export interface ConsoleOptions {
   port?: number;
@@ -196,7 +197,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     app = Fastify({
       loggerInstance: log as unknown as FastifyBaseLogger,
       bodyLimit: 64 * 1024,
-      trustProxy: false,
+      trustProxy: trustProxyOption(config.trustedProxies),
       logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
       ajv: { customOptions: { removeAdditional: false, allErrors: true } },
       frameworkErrors,

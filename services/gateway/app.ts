@@ -20,6 +20,7 @@ import { wellKnownRoutes } from './routes/well-known.js';
 import { requestRoutes } from './routes/requests.js';
 import { messageTypeComponents, messageTypeIndex, withModuleRequestBodies } from './openapi-message-types.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
+import { trustProxyOption } from '../platform/trusted-proxies.js';
 
 export async function buildGatewayApp(ctx: GatewayContext, modules: readonly GatewayModule[], metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
   const app = Fastify({
@@ -28,7 +29,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     // otherwise nothing is built or serialised for them on the hot path.
     logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
     bodyLimit: ctx.config.maxBodyBytes,
-    trustProxy: false,
+    trustProxy: trustProxyOption(ctx.config.trustedProxies),
     frameworkErrors,
     clientErrorHandler: clientErrors,
     pluginTimeout: PLUGIN_TIMEOUT_MS,

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
+import { isAddressOrRange } from './trusted-proxies.js';
 
 /** How a service reaches Kafka (kafka-security.ts turns these into kafkajs ssl/sasl options). */
 export interface KafkaSettings {
@@ -99,6 +100,12 @@ export interface BusConfig extends KafkaSettings {
   connectorStartTimeoutMs: number;
   /** PEM bundles of the CAs trusted for XML-DSig document signatures (edXML); none = nothing verifies as valid. */
   edxmlTrustedCas: string[];
+  /**
+   * Addresses or CIDR ranges of the reverse proxies (ingress, load balancer) in front of the
+   * HTTP services: from these peers X-Forwarded-For and X-Forwarded-Proto are believed, so
+   * per-address limits count the client and not the proxy. Empty: the peer is the client.
+   */
+  trustedProxies: string[];
 }
 
 const DEFAULTS: BusConfig = {
@@ -154,6 +161,7 @@ const DEFAULTS: BusConfig = {
   connectorPackages: [],
   connectorStartTimeoutMs: 30_000,
   edxmlTrustedCas: [],
+  trustedProxies: [],
 };
 
 /** Environment variable → config key. Documented in README's configuration table. */
@@ -205,6 +213,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_CONNECTOR_PACKAGES: 'connectorPackages',
   LGSP_CONNECTOR_START_TIMEOUT_MS: 'connectorStartTimeoutMs',
   LGSP_EDXML_TRUSTED_CAS: 'edxmlTrustedCas',
+  LGSP_TRUSTED_PROXIES: 'trustedProxies',
 };
 
 const configSchema = {
@@ -258,6 +267,7 @@ const configSchema = {
     connectorPackages: { type: 'array', items: { type: 'string', minLength: 1 } },
     connectorStartTimeoutMs: { type: 'integer', minimum: 100 },
     edxmlTrustedCas: { type: 'array', items: { type: 'string', minLength: 1 } },
+    trustedProxies: { type: 'array', items: { type: 'string', minLength: 1 } },
   },
 };
 
@@ -301,6 +311,8 @@ export function loadConfig(overrides: Partial<BusConfig> = {}, env: NodeJS.Proce
   if (merged.keyGraceSeconds < merged.messageTtlSeconds) {
     throw new ConfigError(`invalid configuration: keyGraceSeconds (${merged.keyGraceSeconds}) must be at least messageTtlSeconds (${merged.messageTtlSeconds})`);
   }
+  const notAnAddress = merged.trustedProxies.find((entry) => !isAddressOrRange(entry));
+  if (notAnAddress !== undefined) throw new ConfigError(`invalid configuration: trustedProxies (LGSP_TRUSTED_PROXIES): "${notAnAddress}" is not an IP address or CIDR range`);
   merged.dataDir = resolve(merged.dataDir);
   return merged;
 }

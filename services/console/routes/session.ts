@@ -51,6 +51,10 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           authorization: `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')}`,
+          // The operator's address, for a gateway that trusts the console as a proxy
+          // (LGSP_TRUSTED_PROXIES): its per-address token limit then counts operators one by
+          // one instead of all console logins together. A gateway that does not ignores it.
+          'x-forwarded-for': req.ip,
         },
         body: 'grant_type=client_credentials',
         signal: AbortSignal.timeout(10_000),
