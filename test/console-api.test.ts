@@ -61,9 +61,13 @@ t.test('operator console API', async (t) => {
     t.match(wrong.headers.get('content-type'), /application\/problem\+json/);
     t.equal((await wrong.json()).code, 'LOGIN_FAILED');
     t.notOk(wrong.headers.get('set-cookie'), 'no session on failure');
-    const agency = await login('so-tp-qlvb');
+    // An agency system that signs in with a secret (a legacy one): right secret, wrong role.
+    const agency = await login('so-khdt-qlvb');
     t.equal(agency.status, 403);
     t.equal((await agency.json()).code, 'ROLE_REQUIRED');
+    const keyOnly = await login('so-tp-qlvb', 'any-secret');
+    t.equal(keyOnly.status, 401, 'a system issued no secret cannot log in with one');
+    t.equal((await keyOnly.json()).code, 'LOGIN_FAILED');
     const malformed = await fetch(`${base}/v1/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: 'x', extra: 1 }) });
     const problem = await malformed.json();
     t.equal(malformed.status, 400);
@@ -413,6 +417,7 @@ t.test('operator console API', async (t) => {
     t.equal(registry.status, 200);
     t.ok(registry.body.members.length >= 6);
     t.match(registry.body.systems.find((s: { clientId: string }) => s.clientId === 'so-khdt-qlvb'), { authMethods: ['private_key_jwt', 'client_secret_basic'] });
+    t.same(registry.body.systems.find((s: { clientId: string }) => s.clientId === 'so-tttt-qlvb').authMethods, ['private_key_jwt'], 'a system the seeds give no secret signs in with its key only');
     t.notMatch(registry.text, /secretHash|privateJwk|"jwks"|"d":/, 'no keys or secret hashes');
     t.ok(registry.body.accessRights.some((a: { client: string; service: string }) => a.client === 'so-tttt-qlvb' && a.service === 'leadership-notice'));
     const metrics = await (await fetch(`${base}/metrics`)).text();

@@ -75,7 +75,7 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
 
   await t.test('an operator logs in and watches a sent message appear live', async (t) => {
     await page.fill('#client-id', 'lgsp-operator');
-    await page.fill('#client-secret', bus.clients.get('lgsp-operator')!.clientSecret);
+    await page.fill('#client-secret', bus.clients.get('lgsp-operator')!.clientSecret!);
     await page.click('#login-form button[type=submit]');
     await page.locator('#app-view').waitFor({ state: 'visible' });
     t.match(await page.locator('#who').textContent(), /lgsp-operator \(vận hành\)/);
@@ -227,7 +227,7 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     await page.click('#logout');
     await page.locator('#login-view').waitFor({ state: 'visible' });
     await page.fill('#client-id', 'lgsp-observer');
-    await page.fill('#client-secret', bus.clients.get('lgsp-observer')!.clientSecret);
+    await page.fill('#client-secret', bus.clients.get('lgsp-observer')!.clientSecret!);
     await page.click('#login-form button[type=submit]');
     await page.locator('#app-view').waitFor({ state: 'visible' });
     await page.click('.tabs button[data-tab="dead-letters"]');

@@ -40,7 +40,7 @@ t.test('one address trying many client ids is stopped by the console before the 
   t.equal(stopped.status, 429, 'the sixty-first from that address');
   t.ok(Number(stopped.headers.get('retry-after')) >= 1);
   t.match(await stopped.json(), { code: 'RATE_LIMITED' });
-  const operator = await login('lgsp-operator', bus.clients.get('lgsp-operator')!.clientSecret, elsewhere);
+  const operator = await login('lgsp-operator', bus.clients.get('lgsp-operator')!.clientSecret!, elsewhere);
   t.equal(operator.status, 200, `an operator at another address still logs in (${operator.status} ${await operator.clone().text()})`);
 });
 
@@ -57,7 +57,7 @@ t.test('behind a trusted proxy, logins are counted per client address it forward
   const guesser = { 'x-forwarded-for': '203.0.113.9' };
   for (let i = 0; i < 60; i++) await login(`doan-${i}`, 'sai', guesser);
   t.equal((await login('doan-60', 'sai', guesser)).status, 429, 'the guesser the proxy names is stopped');
-  const operator = await login('lgsp-operator', bus.clients.get('lgsp-operator')!.clientSecret, { 'x-forwarded-for': '198.51.100.4', 'x-forwarded-proto': 'https' });
+  const operator = await login('lgsp-operator', bus.clients.get('lgsp-operator')!.clientSecret!, { 'x-forwarded-for': '198.51.100.4', 'x-forwarded-proto': 'https' });
   t.equal(operator.status, 200, 'an operator behind the same proxy still logs in');
   t.match(operator.headers.get('set-cookie'), /; Secure/, 'the proxy terminated TLS: the cookie is Secure');
 
@@ -71,7 +71,7 @@ t.test('a gateway that trusts the console counts console logins per operator add
   const bus = await startTestBus(t, { name: 'console-login-forward', runner: false, config: { tokenRateLimitPerMinute: 2, trustedProxies: ['127.0.0.1'] } });
   const consoleSvc = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, audit: 'http://127.0.0.1:9', runner: 'http://127.0.0.1:9' } });
   t.teardown(() => consoleSvc.stop());
-  const operatorSecret = bus.clients.get('lgsp-operator')!.clientSecret;
+  const operatorSecret = bus.clients.get('lgsp-operator')!.clientSecret!;
   const loginFrom = (address: string) =>
     fetch(`${consoleSvc.url}/v1/console/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': address }, body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret: operatorSecret }) });
   t.same([(await loginFrom('198.51.100.4')).status, (await loginFrom('198.51.100.4')).status], [200, 200], 'one operator, twice');

@@ -384,6 +384,16 @@ t.test('document exchange', async (t) => {
     t.notMatch(noSubjectBody.detail, /payload\./, 'no JSON field in the detail');
     const badDate = await (await postXml(document.replace('<edXML:PromulgationDate>2026/03/05', '<edXML:PromulgationDate>05-03-2026'))).json();
     t.match(badDate, { code: 'VALIDATION_FAILED', errors: [{ field: 'edXMLHeader/MessageHeader/PromulgationInfo/PromulgationDate', message: /pattern/ }] });
+    const noSuchDay = await postXml(document.replace('<edXML:PromulgationDate>2026/03/05', '<edXML:PromulgationDate>2026/02/31'));
+    t.equal(noSuchDay.status, 400, 'a date that is not on the calendar');
+    t.same((await noSuchDay.json()).errors, [{ field: 'edXMLHeader/MessageHeader/PromulgationInfo/PromulgationDate', message: '2026/02/31 is not a calendar date (YYYY/MM/DD)' }]);
+    const jsonDates = await office.send({
+      type: 'edoc.send',
+      to: { member: '000.00.15.H49' },
+      payload: { header: { from: { organId: '000.00.00.H49' }, to: [{ organId: '000.00.15.H49' }], documentId: '000.00.00.H49,2026/99/99,171/UBND-VX', subject: 'Ngày', dueDate: '0000/00/00' }, traceHeaderList: { traceHeaders: [{ organId: '000.00.00.H49', timestamp: '2026/05/02 25:61:61' }] } },
+    });
+    t.equal(jsonDates.status, 400, 'impossible dates in the JSON form');
+    t.same((jsonDates.body.errors as { field: string }[]).map((e) => e.field).sort(), ['payload.header.documentId', 'payload.header.dueDate', 'payload.traceHeaderList.traceHeaders.0.timestamp']);
     const longCode = await (await postXml(document.replace('<edXML:CodeNumber>125', `<edXML:CodeNumber>${'1'.repeat(60)}`))).json();
     t.match(longCode, { errors: [{ field: 'edXMLHeader/MessageHeader/Code/CodeNumber' }] });
     const oversized = await postXml('<a>' + 'x'.repeat(14 * 1024 * 1024) + '</a>');

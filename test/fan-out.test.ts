@@ -10,6 +10,9 @@ import { seedRegistry } from './helpers/test-bus.js';
 const catalogue = new SchemaCatalogue().loadConnectorManifests();
 const registry = Registry.fromData(seedRegistry(), catalogue);
 const caller = { clientId: 'vp-ubnd-qlvb', member: '000.00.00.H49', roles: ['agency' as const] };
+// 000.00.00.H49 takes notice.send on two services: notice (open to every agency) and
+// leadership-notice (so-tttt-qlvb only).
+const tttt = { clientId: 'so-tttt-qlvb', member: '000.00.12.H49', roles: ['agency' as const] };
 const submission = (to: Array<{ member: string; service?: string }>) => ({ type: 'notice.send', to, payload: { subject: 'Thông báo', body: 'Nội dung' } });
 
 function problemOf(fn: () => unknown): ProblemError {
@@ -41,14 +44,23 @@ t.test('the same entry twice is refused; distinct services of one member are not
   const routed = routeRecipients(submission([{ member: '000.00.12.H49' }, { member: '000.00.15.H49' }]), caller, registry, catalogue);
   t.same(routed.map((r) => `${r.service.provider}/${r.service.code}`), ['000.00.12.H49/notice', '000.00.15.H49/notice']);
   t.same(routed.map((r) => r.envelope.to), [{ member: '000.00.12.H49', service: 'notice' }, { member: '000.00.15.H49', service: 'notice' }], 'each envelope names the resolved service');
-  const tttt = { clientId: 'so-tttt-qlvb', member: '000.00.12.H49', roles: ['agency' as const] };
   const both = routeRecipients(submission([{ member: '000.00.00.H49', service: 'notice' }, { member: '000.00.00.H49', service: 'leadership-notice' }]), tttt, registry, catalogue);
   t.equal(both.length, 2, 'two services of one member are two recipients');
 });
 
 t.test('a routing refusal still names the recipient it concerns', async (t) => {
-  const refused = problemOf(() => routeRecipients(submission([{ member: '000.00.12.H49' }, { member: '000.00.00.H49' }]), caller, registry, catalogue));
+  const refused = problemOf(() => routeRecipients(submission([{ member: '000.00.15.H49' }, { member: '000.00.00.H49' }]), tttt, registry, catalogue));
   t.equal(refused.code, 'AMBIGUOUS_SERVICE');
-  t.match(refused.detail, /^to\[1\] \(000\.00\.00\.H49\): /);
+  t.match(refused.detail, /^to\[1\] \(000\.00\.00\.H49\): .*\(notice, leadership-notice\)/);
   t.same(refused.extras.errors, [{ field: 'to[1].service', message: 'required for this recipient and type' }]);
+});
+
+t.test('a recipient with several services for the type: only those the caller may use count', async (t) => {
+  const routed = routeRecipients(submission([{ member: '000.00.00.H49' }]), { clientId: 'so-tp-qlvb', member: '000.00.15.H49', roles: ['agency' as const] }, registry, catalogue);
+  t.same(routed.map((r) => r.envelope.to), [{ member: '000.00.00.H49', service: 'notice' }], 'the one service the caller may use, without naming it');
+  const outsider = { clientId: 'so-tp-motcua', member: '000.00.15.H49', roles: ['agency' as const] };
+  const refused = problemOf(() => routeRecipients(submission([{ member: '000.00.00.H49' }]), outsider, registry, catalogue));
+  t.equal(refused.status, 403, 'no right to any of them');
+  t.equal(refused.code, 'SERVICE_FORBIDDEN');
+  t.notMatch(refused.detail, /leadership/, 'and the refusal names no service the caller may not use');
 });

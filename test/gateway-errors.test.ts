@@ -70,13 +70,19 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
 
     const basic = (id: string, secret: string) => ({ authorization: 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64') });
     const legacy = bus.clients.get('so-khdt-qlvb')!;
-    t.equal((await tokenRequest({ grant_type: 'client_credentials' }, basic(legacy.clientId, legacy.clientSecret))).status, 200, 'client_secret_basic works');
+    t.equal((await tokenRequest({ grant_type: 'client_credentials' }, basic(legacy.clientId, legacy.clientSecret!))).status, 200, 'client_secret_basic works');
+    t.equal(creds.clientSecret, undefined, 'a system that signs assertions is issued no secret');
+    t.same(creds.roles, ['agency'], 'its dev credentials file carries its roles');
+    t.same(bus.clients.get('lgsp-operator')!.roles, ['operator']);
+    const keyOnly = await tokenRequest({ grant_type: 'client_credentials' }, basic(creds.clientId, 'anything'));
+    t.equal(keyOnly.status, 401, 'and Basic is refused for it');
+    t.match(await keyOnly.json(), { error: 'invalid_client' });
     const badSecret = await tokenRequest({ grant_type: 'client_credentials' }, basic(legacy.clientId, 'wrong'));
     t.equal(badSecret.status, 401);
     t.match(badSecret.headers.get('www-authenticate'), /Basic/);
     const noAuth = await tokenRequest({ grant_type: 'client_credentials' });
     t.equal(noAuth.status, 401);
-    const badGrant = await tokenRequest({ grant_type: 'password' }, basic(legacy.clientId, legacy.clientSecret));
+    const badGrant = await tokenRequest({ grant_type: 'password' }, basic(legacy.clientId, legacy.clientSecret!));
     t.equal(badGrant.status, 400);
     t.match(await badGrant.json(), { error: 'unsupported_grant_type' });
 
@@ -93,7 +99,7 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
 
     // RFC 6749 §3.2: a parameter at most once. A repeated field (or, as JSON, a value that is not
     // a string) is invalid_request, before any credential is looked at; it was a 500.
-    const legacyAuth = basic(legacy.clientId, legacy.clientSecret);
+    const legacyAuth = basic(legacy.clientId, legacy.clientSecret!);
     const raw = (body: string, contentType: string) => fetch(tokenUrl, { method: 'POST', headers: { 'content-type': contentType, ...legacyAuth }, body });
     for (const [what, res] of [
       ['scope twice', await raw('grant_type=client_credentials&scope=a&scope=b', 'application/x-www-form-urlencoded')],
@@ -307,6 +313,11 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const sameJson = await client.send(reordered as unknown as typeof notice, 'key-1');
     t.equal(sameJson.status, 202, 'the same JSON with its keys in another order is the same request');
     t.equal(sameJson.body.id, first.body.id);
+    const decomposed = { ...notice, payload: { subject: notice.payload.subject.normalize('NFD'), body: notice.payload.body.normalize('NFD') } };
+    t.not(decomposed.payload.subject, notice.payload.subject);
+    const sameText = await client.send(decomposed, 'key-1');
+    t.equal(sameText.status, 202, 'the same text written decomposed (NFD) is the same request: the bus keeps NFC');
+    t.equal(sameText.body.id, first.body.id);
     const [c1, c2] = await Promise.all([client.send(notice, 'key-2'), client.send(notice, 'key-2')]);
     t.equal(c1.body.id, c2.body.id, 'concurrent requests with one key → one message');
     const conflict = await client.send({ ...notice, payload: { subject: 'khác', body: 'khác' } }, 'key-1');
@@ -391,5 +402,14 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const unknown = await fetch(`${base}/v1/nothing`, { method: 'POST' });
     t.equal(unknown.status, 404);
     t.match(await unknown.json(), { code: 'ROUTE_NOT_FOUND' });
+  });
+
+  await t.test('a problem names the path asked for, never its query string (it may carry a token)', async (t) => {
+    const res = await fetch(`${base}/v1/messages/not-an-id?access_token=secret-looking&citizen=001099012345`);
+    t.equal(res.status, 401, 'no Authorization header');
+    const body = (await res.json()) as { instance: string };
+    t.equal(body.instance, '/v1/messages/not-an-id');
+    const unknown = await fetch(`${base}/v1/nothing?access_token=secret-looking`);
+    t.equal(((await unknown.json()) as { instance: string }).instance, '/v1/nothing');
   });
 });

@@ -1,5 +1,6 @@
 // The document-exchange rules the gateway enforces on edoc.send and edoc.status before anything
 // reaches Kafka (a SubmissionHook):
+//  - checkPayload: every date, instant and DocumentId date is on the calendar (edoc-dates.ts);
 //  - prepare: attachment bytes sent inline leave the submission for the attachment store (claim
 //    check; only SHA-256 and size travel on the bus), references to uploaded attachments are
 //    checked, and the correlation id defaults to the DocumentId all packets of a document share;
@@ -23,6 +24,7 @@ import { sha256Hex, type AttachmentStore } from '../attachments/attachment-store
 import type { SignatureResult, SignatureVerification } from '../edxml/xml-dsig.js';
 import type { EdocType, EdxmlShape } from '../edxml/edxml-codec.js';
 import { edxmlFieldPath } from '../edxml/edxml-paths.js';
+import { checkEdocDates } from './edoc-dates.js';
 import { applyChange, applyStatus, businessKind, type RecipientState } from './status-lifecycle.js';
 import type { DocumentChanges, DocumentStore } from './document-store.js';
 import type { ErrorCode } from '../platform/error-codes.js';
@@ -340,6 +342,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
 
   return {
     types: EDOC_TYPES,
+    checkPayload: checkEdocDates,
     async prepare(body, sub) {
       if (body.type === 'edoc.send') return prepareSend(body, sub);
       const documentId = (body.payload as unknown as Partial<StatusPayload>).responseFor?.documentId;

@@ -35,16 +35,26 @@ export function authorizeSubmission(body: Pick<SubmissionBody, 'type' | 'to'>, c
       errors: [{ field: body.to.service ? 'to.service' : 'type', message: 'not provided by the recipient' }],
     });
   }
-  if (offered.length > 1) {
-    throw new ProblemError(422, 'AMBIGUOUS_SERVICE', 'Service required', `Member ${body.to.member} provides several services for ${body.type}; name one in to.service`, {
+  if (offered.length === 1) {
+    const service = offered[0];
+    if (!registry.isAllowed(caller.clientId, service)) {
+      throw problems.forbidden('SERVICE_FORBIDDEN', `Client ${caller.clientId} has no access right to service "${service.code}" of ${service.provider}`);
+    }
+    return service;
+  }
+  // Several services take this type and none was named: only those the caller may use count, so
+  // a caller with the right to one of them need not name it, and the refusal never names a
+  // service the caller has no right to.
+  const usable = offered.filter((s) => registry.isAllowed(caller.clientId, s));
+  if (usable.length === 0) {
+    throw problems.forbidden('SERVICE_FORBIDDEN', `Client ${caller.clientId} has no access right to a service of ${body.to.member} accepting ${body.type}`);
+  }
+  if (usable.length > 1) {
+    throw new ProblemError(422, 'AMBIGUOUS_SERVICE', 'Service required', `Member ${body.to.member} provides several services for ${body.type} that you may use (${usable.map((s) => s.code).join(', ')}); name one in to.service`, {
       errors: [{ field: 'to.service', message: 'required for this recipient and type' }],
     });
   }
-  const service = offered[0];
-  if (!registry.isAllowed(caller.clientId, service)) {
-    throw problems.forbidden('SERVICE_FORBIDDEN', `Client ${caller.clientId} has no access right to service "${service.code}" of ${service.provider}`);
-  }
-  return service;
+  return usable[0];
 }
 
 /** `rules`: the submission hooks of the body's type; their checkPayload() runs after the schema. */

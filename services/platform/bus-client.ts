@@ -4,6 +4,7 @@ import { SignJWT, importJWK, type JWK } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
 import { JWT_BEARER_ASSERTION } from './access-token.js';
 import type { Recipient } from './submission-hooks.js';
+import type { Role } from './registry.js';
 
 /**
  * A parsed JSON body from the bus or an agency system: callers read the fields they expect
@@ -19,7 +20,10 @@ export interface DevClientFile {
   kid: string;
   privateJwk: JWK;
   tokenUrl: string;
-  clientSecret: string;
+  /** The system's roles in the registry (agency, operator, observer), as its tokens carry them. */
+  roles: Role[];
+  /** Only for systems that sign in with a secret (operator, observer, seeds' legacy systems). */
+  clientSecret?: string;
 }
 
 export interface ClientCredentials {

@@ -15,8 +15,14 @@ declare module 'fastify' {
   }
 }
 
-export function sendProblem(reply: FastifyReply, err: ProblemError, instance?: string): FastifyReply {
+/**
+ * `instance` names the path the caller asked for, never its query string: a query can carry an
+ * access_token or personal data (a citizen id in a search), and problem bodies end up in client
+ * logs and tickets.
+ */
+export function sendProblem(reply: FastifyReply, err: ProblemError, url?: string): FastifyReply {
   if (err.extras.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.extras.retryAfterSeconds));
+  const instance = url?.split('?')[0];
   return reply.code(err.status).type('application/problem+json').send(err.toBody(instance));
 }
 
@@ -53,6 +59,8 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problems.tooLarge(maxBodyBytes);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      // Fastify says only what it got: say what to send instead.
+      return problems.unsupportedMediaType(`${err.message}: JSON bodies are sent as application/json (the OpenAPI document at /docs lists what each endpoint takes)`);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problems.unsupportedMediaType(err.message);
   }

@@ -20,7 +20,7 @@ export interface SystemClient {
   member: string;
   name: string;
   roles?: Role[];
-  auth: { jwks?: { keys: JWK[] }; secretHash?: string };
+  auth: { jwks?: { keys: JWK[] }; secretHash?: string; /** Seeds only: npm start issues this system a client secret (dev-credentials.ts). */ devSecret?: true };
   endpoint?: string;
   rateLimitPerMinute?: number;
   /** How document packages reach this system: pushed to its endpoint or pulled from its inbox, as JSON or edXML. */

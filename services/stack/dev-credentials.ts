@@ -1,6 +1,9 @@
-// First-run development credentials: every seeded system gets its own key pair (and a client
-// secret for legacy-style client_secret_basic), written to .lgsp/dev/clients/<clientId>.json;
-// the registry the services load is the seed registry plus those public keys and secret
+// First-run development credentials: every seeded system gets its own key pair, written to
+// .lgsp/dev/clients/<clientId>.json; a client secret (client_secret_basic) only where a secret
+// is how the system signs in: operator and observer systems (the console's login form) and the
+// legacy systems the seeds mark `auth.devSecret`. Any other system authenticates with its key
+// alone, as production registries should have it: a secret nobody uses is one more to leak.
+// The registry the services load is the seed registry plus those public keys and secret
 // hashes. Nothing secret is ever committed: the seeds hold no keys.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +27,11 @@ export interface PreparedRegistry {
   clients: Map<string, DevClientFile>;
 }
 
+/** Whether the dev stack issues this system a client secret (see the head of this file). */
+function takesSecret(system: RegistryData['systems'][number]): boolean {
+  return system.auth.devSecret === true || (system.roles ?? []).some((role) => role === 'operator' || role === 'observer');
+}
+
 export async function prepareDevRegistry(opts: {
   seeds: RegistryData;
   dataDir: string;
@@ -38,17 +46,15 @@ export async function prepareDevRegistry(opts: {
   const clients = new Map<string, DevClientFile>();
   for (const system of registry.systems) {
     const file = join(clientsDir, `${system.clientId}.json`);
-    let client: DevClientFile;
-    if (existsSync(file)) {
-      client = JSON.parse(readFileSync(file, 'utf8')) as DevClientFile;
-      client.tokenUrl = opts.tokenUrl;
-    } else {
-      const { kid, privateJwk } = await generateSigningJwk();
-      client = { clientId: system.clientId, member: system.member, kid, privateJwk, tokenUrl: opts.tokenUrl, clientSecret: randomBytes(24).toString('base64url') };
-    }
+    // The key pair is kept across restarts; roles and token URL are the registry's and this
+    // stack's word each start (the roles as the system's tokens will carry them).
+    const key = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as DevClientFile) : await generateSigningJwk();
+    const client: DevClientFile = { clientId: system.clientId, member: system.member, kid: key.kid, privateJwk: key.privateJwk, tokenUrl: opts.tokenUrl, roles: system.roles ?? ['agency'] };
+    // A secret is kept where one is due and dropped (no longer accepted) where none is.
+    if (takesSecret(system)) client.clientSecret = ('clientSecret' in key && key.clientSecret) || randomBytes(24).toString('base64url');
     writeFileSync(file, JSON.stringify(client, null, 2) + '\n', { mode: 0o600 });
     clients.set(system.clientId, client);
-    system.auth = { jwks: { keys: [toPublicJwk(client.privateJwk)] }, secretHash: hashSecret(client.clientSecret) };
+    system.auth = { jwks: { keys: [toPublicJwk(client.privateJwk)] }, ...(client.clientSecret ? { secretHash: hashSecret(client.clientSecret) } : {}) };
     if (system.endpoint?.startsWith(SIMULATOR_PLACEHOLDER)) {
       if (!opts.simulatorUrl) delete system.endpoint;
       else system.endpoint = opts.simulatorUrl + system.endpoint.slice(SIMULATOR_PLACEHOLDER.length);

@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { canonicalJson } from '../../platform/canonical-json.js';
+import { normalizeNfc } from '../../platform/envelope.js';
+import { IDEMPOTENCY_TTL_HOURS } from '../message-store.js';
 import { idempotentMessageId } from '../idempotent-message-id.js';
 import { acceptedStep, eventRecords, type BusEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
@@ -25,10 +27,18 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       tags: ['messages'],
       summary: 'Submit a message to another agency system',
       security: [{ bearer: [] }],
-      headers: { type: 'object', properties: { 'idempotency-key': { type: 'string' } } },
+      headers: {
+        type: 'object',
+        properties: {
+          // Checked in the handler (IDEMPOTENCY_KEY), which names the header in its refusal.
+          'idempotency-key': { type: 'string', description: `Optional; 1-200 visible ASCII characters, sent once. A retry with the same key and the same body (same JSON, any key order) answers with the same message id and is never delivered twice; the same key with another body is 409 IDEMPOTENCY_KEY_REUSED. Keys are kept ${IDEMPOTENCY_TTL_HOURS} hours per client.` },
+        },
+      },
       body: embeddable(ctx.catalogue, SCHEMA_IDS.submission),
       response: {
         202: {
+          description: 'Accepted: the message is on the bus and will be delivered or dead-lettered with a reason',
+          headers: { Location: { type: 'string', description: 'GET /v1/messages/{id} of the (first) message' } },
           type: 'object',
           properties: {
             id: { type: 'string' },
@@ -57,9 +67,10 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const sub = { caller, request: req };
     // Only an Idempotency-Key needs the body's fingerprint; skip the hash otherwise. Canonical
     // JSON, so a retry that serialises the same body with its keys in another order is the same
-    // request, not a 409. With a key, the message ids follow from key and body
-    // (idempotent-message-id.ts): a retry after a 503 names the same messages.
-    const digest = key === undefined ? '' : bodyDigest(canonicalJson(req.body));
+    // request, not a 409; and NFC, as the bus keeps it, so a retry from a system that writes
+    // Vietnamese decomposed (NFD) is the same request too. With a key, the message ids follow
+    // from key and body (idempotent-message-id.ts): a retry after a 503 names the same messages.
+    const digest = key === undefined ? '' : bodyDigest(canonicalJson(normalizeNfc(req.body)));
     const idFor = key === undefined ? undefined : (i: number) => idempotentMessageId(caller.clientId, key, digest, i);
     let envelopes;
     try {
