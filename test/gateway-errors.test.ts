@@ -348,6 +348,8 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.ok(openapi.paths['/v1/attachments/{sha256}'].get.responses['200'].content['application/octet-stream'], 'GET /v1/attachments/{sha256}: bytes');
     t.ok(openapi.paths['/v1/messages'].post.responses['400'].content['application/problem+json'].schema, 'errors documented as problem+json');
     t.notOk(openapi.paths['/v1/messages'].post.responses['400'].content['application/json'], 'not as plain JSON');
+    t.ok(openapi.paths['/v1/messages'].post.responses['202'].headers.Location, 'the 202 names its Location header');
+    t.match(openapi.paths['/v1/messages'].post.parameters.find((p: { name: string }) => p.name === 'idempotency-key'), { in: 'header', description: /1-200 visible ASCII/ }, 'Idempotency-Key described');
     t.match(openapi.paths['/v1/token'].post.requestBody.content['application/x-www-form-urlencoded'].schema.properties, { grant_type: {}, client_assertion: {}, scope: {} }, 'POST /v1/token: its form parameters');
     t.equal((await fetch(`${base}/docs`, { redirect: 'follow' })).status, 200, '/docs served');
     t.equal((await fetch(`${base}/readyz`)).status, 200, 'ready');
