@@ -152,7 +152,14 @@ t.test('hostile, malformed and oversized XML is refused with a reason', async (t
   t.match(refusal('<?xml-stylesheet href="x.xsl"?><a/>'), { code: 'XML_FORBIDDEN_CONSTRUCT', message: /<\?xml-stylesheet/ }, 'a stylesheet instruction at the start');
   t.match(refusal('<?xml version="1.0"?><a/><?xml version="1.0"?>'), { code: 'XML_FORBIDDEN_CONSTRUCT' }, 'a second declaration');
   t.match(refusal('  '), { code: 'XML_MALFORMED', message: 'the XML document is empty' });
-  t.match(refusal('<a>'), { code: 'XML_MALFORMED', message: /^malformed XML at line \d+(, column \d+)?: / }, 'no "column undefined"');
+  t.match(refusal('<a><b></a>'), { code: 'XML_MALFORMED', message: /^malformed XML at line 1, column \d+: / }, 'no "column undefined"');
+  t.match(refusal('<?xml version="1.0"?>\n<edXML:edXMLEnvelope xmlns:edXML="x">\n<edXML:edXMLHeader>'), {
+    code: 'XML_MALFORMED',
+    message: 'malformed XML: <edXML:edXMLEnvelope>, <edXML:edXMLHeader> are never closed (was the document cut short?)',
+  }, 'a document cut short is said to be');
+  t.match(refusal('<?xml version="1.0"?>\n<edXML:edXMLEnvelope xmlns:edXML="x">'), {
+    message: 'malformed XML: <edXML:edXMLEnvelope> opened at line 2, column 1 is never closed (was the document cut short?)',
+  });
   t.notMatch(refusal('<a>').message, /undefined/);
   t.ok(decodeEdxml(fixture('document-new.xml')), 'the fixture itself, with its XML declaration, passes');
   const missingContent = fixture('document-new.xml').toString('utf8').replace(/<edXML:AttachmentEncoded>[\s\S]*<\/edXML:AttachmentEncoded>/, '');

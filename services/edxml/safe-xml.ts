@@ -75,6 +75,16 @@ const parserFor = (maxDepth: number, stopNodes: string[]) =>
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 /** Decodes predefined entities and character references; refuses anything else. */
+/** The element names in fast-xml-parser's list of unclosed tags, or null if it is not one. */
+function unclosedNames(list: string): string[] | null {
+  try {
+    const names: unknown = JSON.parse(list);
+    return Array.isArray(names) && names.length > 0 && names.every((n) => typeof n === 'string') ? names : null;
+  } catch {
+    return null;
+  }
+}
+
 export function decodeXmlText(text: string): string {
   if (!text.includes('&')) return text;
   return text.replace(/&([^;\s&]{0,12});?/g, (match, name: string) => {
@@ -155,7 +165,20 @@ export function parseUntrustedXml(input: Buffer | string, limits: XmlLimits = DE
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
     const { msg, line, col } = valid.err;
-    throw new XmlRefusal('XML_MALFORMED', `malformed XML at line ${line}${col === undefined ? '' : `, column ${col}`}: ${msg}`);
+    const where = `line ${line}${col === undefined ? '' : `, column ${col}`}`;
+    // The validator reports an unclosed element where it was opened: a body cut short (a
+    // truncated upload, a proxy's size limit) reads better said as such.
+    const unclosed = /^Unclosed tag '([^']{1,100})'\.$/.exec(msg);
+    if (unclosed) throw new XmlRefusal('XML_MALFORMED', `malformed XML: <${unclosed[1]}> opened at ${where} is never closed (was the document cut short?)`);
+    // Several unclosed: the validator lists their names as a JSON array and no useful position.
+    const unclosedList = /^Invalid '(\[.*\])' found\.$/s.exec(msg);
+    const names = unclosedList ? unclosedNames(unclosedList[1]) : null;
+    if (names) {
+      // Outermost first as the validator lists them; a long list is cut to what helps.
+      const shown = names.slice(0, 5).map((n) => `<${n.slice(0, 100)}>`).join(', ') + (names.length > 5 ? `, … (${names.length} in all)` : '');
+      throw new XmlRefusal('XML_MALFORMED', `malformed XML: ${shown} ${names.length > 1 ? 'are' : 'is'} never closed (was the document cut short?)`);
+    }
+    throw new XmlRefusal('XML_MALFORMED', `malformed XML at ${where}: ${msg}`);
   }
   try {
     return parserFor(limits.maxDepth, stopNodes.map((name) => `*.${name}`)).parse(text) as Record<string, XmlElement[]>;
