@@ -193,6 +193,10 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const proto = await post('{"__proto__": {"x": 1}, "type": "notice.send"}', auth);
     t.equal(proto.status, 400, 'prototype poisoning is still refused');
     t.match(await proto.json(), { code: 'MALFORMED_JSON', detail: /"__proto__".*refused for safety/ }, 'and says why, not "not valid JSON"');
+    // Which recipient would count depends on the parser: neither is taken.
+    const twice = await post('{"type":"notice.send","to":{"member":"000.00.15.H49","member":"000.00.00.H49"},"payload":{"subject":"x","body":"y"}}', auth);
+    t.equal(twice.status, 400, 'a key named twice in one object');
+    t.match(await twice.json(), { code: 'MALFORMED_JSON', detail: /names the key "to\.member" twice/ });
     const truncated = await post('{"type": "notice.send", "to": ', auth);
     t.match(await truncated.json(), { code: 'MALFORMED_JSON', detail: /^The body is not valid JSON: .*(end|Unexpected)/ }, 'a syntax error says what the parser met');
     const gzipped = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(JSON.stringify(notice)) });

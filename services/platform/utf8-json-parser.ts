@@ -3,10 +3,12 @@
 // into U+FFFD, so a Latin-1 or Windows-1258 body was accepted and its Vietnamese text delivered
 // corrupted. This parser refuses such a body instead (400 MALFORMED_JSON), and a body that
 // declares another charset (415), then parses like Fastify's (prototype-poisoning rules alike),
-// saying what is wrong when it refuses.
+// saying what is wrong when it refuses; a key named twice in one object is refused too
+// (duplicate-json-keys.ts).
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import { problems } from './problem.js';
+import { repeatedJsonKey } from './duplicate-json-keys.js';
 
 /** The charset parameter of a Content-Type, lower-cased, if there is one. */
 export function declaredCharset(contentType: string | undefined): string | undefined {
@@ -32,7 +34,12 @@ export function useUtf8JsonParser(app: FastifyInstance): void {
       return;
     }
     void parse(req, body as unknown as string, (err, value) => {
-      if ((err as { code?: string } | null)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY') done(explainedJsonError(body as Buffer), undefined);
+      if ((err as { code?: string } | null)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+        done(explainedJsonError(body as Buffer), undefined);
+        return;
+      }
+      const repeated = err ? null : repeatedJsonKey(body as Buffer, value);
+      if (repeated) done(problems.malformedJson(`The body names the key "${repeated.slice(0, 200)}" twice in one object; which one counts would depend on the parser, so neither is taken (RFC 8259 §4, RFC 7493)`), undefined);
       else done(err, value);
     });
   });

@@ -1,0 +1,125 @@
+// A JSON object that names one key twice ({"to": A, "to": B}) is read differently by different
+// parsers: JSON.parse keeps the last, others the first or refuse (RFC 8259 §4 leaves it open;
+// I-JSON, RFC 7493, forbids it). A gateway that validates one reading while a system behind it
+// acts on another is the classic smuggling gap, so such a body is refused, naming the key.
+//
+// The check on every body is a count, not a second parse: member names written in the bytes
+// (found with Buffer.indexOf, which skips long strings such as base64 attachments natively)
+// against keys in the parsed value. Only when they differ is the text walked to name the
+// repeated key.
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+
+function isJsonWhitespace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+/** Whether the quote at `at` is escaped (an odd run of backslashes before it). */
+function escaped(json: Buffer, at: number): boolean {
+  let run = 0;
+  for (let i = at - 1; i >= 0 && json[i] === BACKSLASH; i--) run++;
+  return run % 2 === 1;
+}
+
+/** Member names written in a JSON text that parsed: strings followed by a colon. */
+function namesWritten(json: Buffer): number {
+  let names = 0;
+  let open = json.indexOf(QUOTE);
+  while (open !== -1) {
+    let close = json.indexOf(QUOTE, open + 1);
+    while (close !== -1 && escaped(json, close)) close = json.indexOf(QUOTE, close + 1);
+    if (close === -1) return names;
+    let next = close + 1;
+    while (next < json.length && isJsonWhitespace(json[next])) next++;
+    if (json[next] === COLON) names++;
+    // Outside strings, the next quote always opens one.
+    open = json.indexOf(QUOTE, next);
+  }
+  return names;
+}
+
+function keysParsed(value: unknown): number {
+  if (Array.isArray(value)) {
+    let n = 0;
+    for (const item of value) n += keysParsed(item);
+    return n;
+  }
+  if (value === null || typeof value !== 'object') return 0;
+  let n = 0;
+  for (const key in value) n += 1 + keysParsed((value as Record<string, unknown>)[key]);
+  return n;
+}
+
+function escapedAt(text: string, at: number): boolean {
+  let run = 0;
+  for (let k = at - 1; k >= 0 && text.charCodeAt(k) === BACKSLASH; k--) run++;
+  return run % 2 === 1;
+}
+
+/** The first repeated member name, as a dotted path (`payload.subject`, `to.1.member`). */
+function firstRepeatedKey(text: string): string | null {
+  let i = 0;
+  const skip = () => {
+    while (i < text.length && isJsonWhitespace(text.charCodeAt(i))) i++;
+  };
+  const readString = (): string => {
+    const start = i;
+    let close = text.indexOf('"', i + 1);
+    while (close !== -1 && escapedAt(text, close)) close = text.indexOf('"', close + 1);
+    i = close + 1;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
+  const value = (path: string): string | null => {
+    skip();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const seen = new Set<string>();
+      for (;;) {
+        skip();
+        if (text[i] === '}') return i++, null;
+        const key = readString();
+        if (seen.has(key)) return join(path, key);
+        seen.add(key);
+        skip();
+        i++; // the colon
+        const found = value(join(path, key));
+        if (found) return found;
+        skip();
+        if (text[i++] === '}') return null; // else a comma
+      }
+    }
+    if (c === '[') {
+      i++;
+      for (let index = 0; ; index++) {
+        skip();
+        if (text[i] === ']') return i++, null;
+        const found = value(join(path, String(index)));
+        if (found) return found;
+        skip();
+        if (text[i++] === ']') return null;
+      }
+    }
+    if (c === '"') {
+      readString();
+      return null;
+    }
+    while (i < text.length && !/[\s,\]}]/.test(text[i])) i++;
+    return null;
+  };
+  return value('');
+}
+
+/**
+ * The repeated key of a JSON body that parsed to `value`, or null when every object names each
+ * key once. `json` is the body's bytes as received (UTF-8).
+ */
+export function repeatedJsonKey(json: Buffer, value: unknown): string | null {
+  if (namesWritten(json) === keysParsed(value)) return null;
+  // The counts differ: name the key. (A parser setting that drops keys, such as a prototype-
+  // poisoning "remove", also makes them differ; then no key repeats and the body passes.)
+  return firstRepeatedKey(json.toString('utf8'));
+}
