@@ -5,7 +5,11 @@
 // "exactly once" reads the portal's own view (GET /_admin/dossiers).
 import t from 'tap';
 import { eventually } from './helpers/test-bus.js';
-import { startDossierBus, SO_TP } from './helpers/dossier-bus.js';
+import { createHash } from 'node:crypto';
+import { startDossierBus, SO_TP, PORTAL_MEMBER } from './helpers/dossier-bus.js';
+import { canonicalJson } from '../services/platform/canonical-json.js';
+import { normalizeNfc } from '../services/platform/envelope.js';
+import { idempotentMessageId } from '../services/gateway/idempotent-message-id.js';
 
 const at = (day: number, hour: number) => `2026-01-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00+07:00`;
 
@@ -48,6 +52,26 @@ t.test('dossiers between one-stop-shop systems and the portal', async (t) => {
     const dead = await d.waitStatus(contradicting, 'dead_lettered');
     t.match(JSON.stringify(dead.events), /has already been through 1; registered → accepted contradicts the dossier's course/);
     t.same(historyOf((await d.portalDossiers({ code }))[0]), ['1', '2', '4'], 'the portal unchanged');
+  });
+
+  await t.test('a newer sync wins whatever its id: ids of messages sent with an Idempotency-Key do not sort by time', async (t) => {
+    const code = `${SO_TP}-260115-0002`;
+    const first = d.syncPayload(code);
+    // A key whose derived message id sorts after any UUIDv7 issued now (ids start 019…), so the
+    // keyless update sent next has the smaller id although it is the newer message.
+    const digest = (body: unknown) => createHash('sha256').update(canonicalJson(normalizeNfc(body))).digest('base64url');
+    const body = { type: 'dossier.sync', to: { member: PORTAL_MEMBER, service: 'dvcqg-dossier' }, correlationId: code, payload: first };
+    let key = '';
+    for (let i = 0; !key; i++) if (idempotentMessageId('so-tp-motcua', `sync-${i}`, digest(body), 0).startsWith('f')) key = `sync-${i}`;
+    const older = await d.send('dossier.sync', first, 'so-tp-motcua', key);
+    t.equal(older, idempotentMessageId('so-tp-motcua', key, digest(body), 0), 'the id derived from the key');
+    await d.waitStatus(older, 'delivered');
+    const newer = await d.send('dossier.sync', d.syncPayload(code, { dueAt: '2026-02-20T17:00:00+07:00' }));
+    t.ok(newer < older, 'the newer message has the smaller id');
+    const view = await d.waitStatus(newer, 'delivered');
+    t.match(view.events.find((e) => e.event === 'delivered')?.detail, { portalCall: 'DongBoHoSoMC', isUpdating: true }, 'sent to the portal, not superseded');
+    const [portal] = await d.portalDossiers({ code });
+    t.equal(portal.record.NgayHenTra, '20260220170000', 'the portal holds the newer data');
   });
 
   await t.test('happy path, portal → province: an online filing reaches the agency one-stop system', async (t) => {

@@ -5,7 +5,8 @@
 import t from 'tap';
 import { inspect } from 'node:util';
 import relay from '../connectors/relay/index.js';
-import { defineConnector, PermanentError, RetryableError } from '@lgsp/sdk';
+import { acceptanceOrder, defineConnector, PermanentError, RetryableError } from '@lgsp/sdk';
+import { createEnvelope } from '../services/platform/envelope.js';
 import { testConnector, startTestReceiver, loadManifest } from '@lgsp/sdk/testing';
 import { secretEnvName, secretsOf } from '@lgsp/sdk/secrets';
 import { connectorMetricName } from '@lgsp/sdk/metrics';
@@ -212,10 +213,11 @@ t.test('ctx.state in the harness: in memory, newest wins, shared between two har
     name: 'newest-wins',
     async handle(message, ctx) {
       const key = `record:${(message.data as { recordId: string }).recordId}`;
+      const order = acceptanceOrder(message);
       for (;;) {
         const seen = await ctx.state.get<{ newest: string }>(key);
-        if (seen && seen.newest >= message.id) return { detail: { superseded: true } };
-        if (await ctx.state.compareAndSet(key, seen, { newest: message.id })) return { detail: { superseded: false } };
+        if (seen && seen.newest >= order) return { detail: { superseded: true } };
+        if (await ctx.state.compareAndSet(key, seen, { newest: order })) return { detail: { superseded: false } };
       }
     },
   });
@@ -224,13 +226,20 @@ t.test('ctx.state in the harness: in memory, newest wins, shared between two har
   const b = await testConnector(connector, { state: a.state });
   t.teardown(() => b.stop());
   const first = await a.send('x.do', { recordId: 'R1' });
+  await new Promise((r) => setTimeout(r, 2));
   const second = await b.send('x.do', { recordId: 'R1' });
   t.same(first.detail, { superseded: false });
-  t.same(second.detail, { superseded: false }, 'a newer message (UUIDv7 ids grow) wins');
-  t.same(await a.state.get('record:R1'), { newest: second.envelope.id }, 'both harnesses see one state');
-  // A newer update already applied (an id above any issued now): this one is superseded.
-  await a.state.set('record:R2', { newest: 'ffffffff-ffff-7fff-bfff-ffffffffffff' });
+  t.same(second.detail, { superseded: false }, 'a newer message wins');
+  t.same(await a.state.get('record:R1'), { newest: acceptanceOrder(second.envelope) }, 'both harnesses see one state');
+  // A newer update already applied: this one is superseded.
+  await a.state.set('record:R2', { newest: acceptanceOrder({ time: '2999-01-01T00:00:00.000Z', id: '0' }) });
   t.same((await b.send('x.do', { recordId: 'R2' })).detail, { superseded: true }, 'an older update does not overwrite a newer one');
+  // Ids of messages sent with an Idempotency-Key are derived from the key and do not sort by
+  // time: the later message here has the smaller id, and still wins.
+  const older = createEnvelope({ id: 'ffffffff-ffff-8fff-bfff-ffffffffffff', type: 'x.do', from: { member: 'M', system: 's' }, to: { member: 'N', service: 'x' }, data: { recordId: 'R3' }, time: new Date('2026-12-01T08:00:00.000Z') });
+  const newer = createEnvelope({ id: '00000000-0000-8000-8000-000000000000', type: 'x.do', from: { member: 'M', system: 's' }, to: { member: 'N', service: 'x' }, data: { recordId: 'R3' }, time: new Date('2026-12-01T08:00:01.000Z') });
+  t.same((await a.handle(newer)).detail, { superseded: false });
+  t.same((await a.handle(older)).detail, { superseded: true }, 'ordered by acceptance time, not by id');
   const fresh = await testConnector(connector, {});
   t.teardown(() => fresh.stop());
   t.equal(await fresh.state.get('record:R1'), undefined, 'each harness starts with empty state unless given one');

@@ -13,7 +13,7 @@
 //   while an earlier message of the same dossier is still on its way;
 // - dossier.lookup answers through ctx.reply();
 // - dossier.submitted (portal → province) is a signed delivery to the agency's system.
-import { isRetryable, PermanentError, RetryableError, WaitForEarlierMessage, type ConnectorContext, type ConnectorState, type Envelope, type HandleResult } from '@lgsp/sdk';
+import { acceptanceOrder, isRetryable, PermanentError, RetryableError, WaitForEarlierMessage, type ConnectorContext, type ConnectorState, type Envelope, type HandleResult } from '@lgsp/sdk';
 import {
   MappingError,
   fromPortalLookup,
@@ -57,8 +57,11 @@ function mapped<T>(what: string, map: () => T): T {
 }
 
 /**
- * ctx.state value of a dossier the portal is known to hold: the id of the newest dossier.sync
- * applied to it ('' when none was, e.g. only progress went through).
+ * ctx.state value of a dossier the portal is known to hold: the acceptanceOrder() of the newest
+ * dossier.sync applied to it ('' when none was, e.g. only progress went through). Not its id:
+ * ids of messages sent with an Idempotency-Key do not sort by time. (A value written before
+ * this was an id, a UUIDv7 starting with 0, and sorts before every acceptance order: the next
+ * sync is sent, never wrongly superseded.)
  */
 interface KnownDossier {
   newestSync: string;
@@ -66,15 +69,14 @@ interface KnownDossier {
 
 const knownKey = (agency: string, code: string) => `dossier:${agency}|${code}`;
 
-/** Records that the portal holds the dossier and, with `syncId`, that this sync was applied; newest id wins. */
-async function remember(state: ConnectorState, key: string, syncId?: string): Promise<void> {
+/** Records that the portal holds the dossier and, with `syncOrder`, that this sync was applied; newest wins. */
+async function remember(state: ConnectorState, key: string, syncOrder?: string): Promise<void> {
   // Compare-and-set until it sticks: a replica handling a retried sync of the same dossier at
-  // the same moment must not replace a newer id with an older one.
+  // the same moment must not replace a newer sync with an older one.
   for (;;) {
     const current = await state.get<KnownDossier>(key);
-    // Message ids are UUIDv7, assigned at the gateway in acceptance order: they compare by time.
-    if (current && (!syncId || current.newestSync >= syncId)) return;
-    if (await state.compareAndSet(key, current, { newestSync: syncId ?? '' })) return;
+    if (current && (!syncOrder || current.newestSync >= syncOrder)) return;
+    if (await state.compareAndSet(key, current, { newestSync: syncOrder ?? '' })) return;
   }
 }
 
@@ -117,8 +119,9 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
   const agency = message.from.member;
   const code = dossier.dossierCode;
   const key = knownKey(agency, code);
+  const order = acceptanceOrder(message);
   const newest = (await ctx.state.get<KnownDossier>(key))?.newestSync;
-  if (newest && newest > message.id) {
+  if (newest && newest > order) {
     // A newer sync of this dossier is already at the portal (this one was retried after it):
     // sending the older data now would overwrite the newer.
     return { detail: { portalCall: 'none', dossierCode: code, superseded: true } };
@@ -157,7 +160,7 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
     throw new RetryableError(`DongBoHoSoMC ${code}: the portal no longer holds the dossier; it will be created again`);
   }
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`DongBoHoSoMC ${code}`, answer);
-  await remember(ctx.state, key, message.id);
+  await remember(ctx.state, key, order);
   // Status and dates on the `delivered` event feed the operators' KPIs (on-time rate).
   return {
     detail: {

@@ -8,6 +8,8 @@ import type { ConnectorSecrets, SecretDeclaration } from './secrets.js';
 import type { ConnectorState } from './state.js';
 
 export type { Envelope };
+// The order to compare messages in ("newest update wins"): acceptance time, then id.
+export { acceptanceOrder } from '../../services/platform/envelope.js';
 // The delivery contract and failure classes are the platform's (the runtime and this SDK's test
 // harness deliver through the same code); connectors get them from here.
 export { RetryableError, WaitForEarlierMessage, PermanentError, isRetryable, waitsForEarlier, type DeliveryRequest, type DeliveryResponse } from '../../services/platform/delivery.js';

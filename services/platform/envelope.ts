@@ -93,6 +93,17 @@ export function createEnvelope<T>(input: {
   };
 }
 
+/**
+ * A string that sorts messages in the order the bus accepted them: the gateway's acceptance
+ * time (`time`, ISO 8601 to the millisecond), then the id. Not the id alone: most ids are
+ * UUIDv7 and sort by time, but a message sent with an Idempotency-Key has an id derived from the
+ * key and the body (idempotent-message-id.ts, UUIDv8) so that a retry names the same message, and
+ * such ids sort at random. Compare with < and >, as "newest update wins" guards do.
+ */
+export function acceptanceOrder(envelope: Pick<Envelope, 'time' | 'id'>): string {
+  return `${envelope.time}|${envelope.id}`;
+}
+
 export function verifyPayloadDigest(envelope: Envelope): boolean {
   return payloadDigest(JSON.stringify(envelope.data)) === envelope.payloadDigest;
 }

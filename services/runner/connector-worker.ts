@@ -517,7 +517,10 @@ export class ConnectorWorker {
       dueAt: destination && headerValue(record.headers, HELD_HEADER) && !this.circuits.isOpen(destination)
         ? 0
         : boundedDueTime(headerValue(record.headers, NOT_BEFORE_HEADER), Date.now(), this.deps.policy.maxDelayMs) || 0,
-      // UUIDv7 ids sort by acceptance time.
+      // Most ids are UUIDv7 and sort by acceptance time; an idempotent submission's do not
+      // (idempotent-message-id.ts), so parked records of one key released together may then
+      // run out of order: one that runs too early waits again (WaitForEarlierMessage) until
+      // its predecessor succeeds, and "newest wins" guards compare acceptanceOrder(), not ids.
       order: headerValue(record.headers, 'lgsp-id') ?? '',
       ...(waitedAt > 0 ? { waitsForEarlier: { attemptedAt: waitedAt } } : {}),
     };

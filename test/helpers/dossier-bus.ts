@@ -38,7 +38,7 @@ export interface DossierBus {
   syncPayload(code: string, overrides?: Record<string, unknown>): Record<string, unknown>;
   progressPayload(code: string, previousStatus: string, status: string, handledAt: string, overrides?: Record<string, unknown>): Record<string, unknown>;
   /** Submits through the gateway as a one-stop-shop system, correlation id = dossier code. */
-  send(type: 'dossier.sync' | 'dossier.progress', payload: Record<string, unknown>, clientId?: string): Promise<string>;
+  send(type: 'dossier.sync' | 'dossier.progress', payload: Record<string, unknown>, clientId?: string, idempotencyKey?: string): Promise<string>;
   waitStatus(id: string, wanted: string, timeoutMs?: number): Promise<{ status: string; events: { event: string; at: string; detail?: Record<string, any> }[] }>;
 }
 
@@ -122,9 +122,9 @@ export async function startDossierBus(t: { teardown(fn: () => unknown): void }, 
       note: `Chuyển sang ${status}`,
       ...overrides,
     }),
-    async send(type, payload, clientId = 'so-tp-motcua') {
+    async send(type, payload, clientId = 'so-tp-motcua', idempotencyKey) {
       const service = 'dvcqg-dossier';
-      const r = await clientOf(clientId).send({ type, to: { member: PORTAL_MEMBER, service }, correlationId: String(payload.dossierCode), payload });
+      const r = await clientOf(clientId).send({ type, to: { member: PORTAL_MEMBER, service }, correlationId: String(payload.dossierCode), payload }, idempotencyKey);
       if (r.status !== 202) throw new Error(`${type} refused: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body.id as string;
     },
