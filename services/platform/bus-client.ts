@@ -47,6 +47,11 @@ export async function createClientAssertion(creds: ClientCredentials, audience: 
 
 export class BusClient {
   private token: { value: string; expiresAt: number } | null = null;
+  /** The token request in flight: callers arriving meanwhile share it (one request, not one each). */
+  private pendingToken: Promise<string> | null = null;
+  /** Without a trailing slash: `${baseUrl}/v1/...` is then one slash whatever the caller wrote. */
+  readonly baseUrl: string;
+  private readonly audience: string;
 
   /**
    * `audience`: what client assertions are addressed to — the bus's issuer. Defaults to
@@ -54,13 +59,23 @@ export class BusClient {
    * issuer, so a client talking to a particular gateway passes the issuer here.
    */
   constructor(
-    readonly baseUrl: string,
+    baseUrl: string,
     private readonly creds: ClientCredentials,
-    private readonly audience = baseUrl,
-  ) {}
+    audience?: string,
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.audience = audience ?? this.baseUrl;
+  }
 
   async accessToken(): Promise<string> {
     if (this.token && this.token.expiresAt - 30_000 > Date.now()) return this.token.value;
+    this.pendingToken ??= this.fetchToken().finally(() => {
+      this.pendingToken = null;
+    });
+    return this.pendingToken;
+  }
+
+  private async fetchToken(): Promise<string> {
     const response = await fetch(`${this.baseUrl}/v1/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -60,7 +60,7 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
       return problems.tooLarge(maxBodyBytes);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       // Fastify says only what it got: say what to send instead.
-      return problems.unsupportedMediaType(`${err.message}: JSON bodies are sent as application/json (the OpenAPI document at /docs lists what each endpoint takes)`);
+      return problems.unsupportedMediaType(`${err.message}: the OpenAPI document at /docs lists the media types each endpoint takes`);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problems.unsupportedMediaType(err.message);
   }
