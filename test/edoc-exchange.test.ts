@@ -82,8 +82,9 @@ t.test('document exchange', async (t) => {
     t.same(statuses.map((s: any) => s.statusCode).sort(), ['03', '03', '06', '06'], 'the packets arrived in the sender\'s inbox');
     const trace = await office.status(body.recipients.find((x: any) => x.member === '000.00.15.H49').id);
     t.same(trace.body.events.filter((e: any) => e.event === 'status' && e.detail.statusCode).map((e: any) => e.detail.statusCode), ['03', '06'], 'statuses on the message timeline');
-    // The fixture's XML-DSig signature is fictional and carries no certificate: the bus says so on the timeline.
-    t.match(trace.body.events.find((e: any) => e.event === 'status' && e.detail.signature)?.detail, { signature: 'untrusted', reason: /no X509Certificate/ }, 'the signature result on the timeline');
+    // The fixture's XML-DSig signature is fictional (its digests match nothing) and carries no
+    // certificate: the bus says so on the timeline.
+    t.match(trace.body.events.find((e: any) => e.event === 'status' && e.detail.signature)?.detail, { signature: 'invalid', reason: /digest does not match/ }, 'the signature result on the timeline');
     const pullTrace = await office.status(body.recipients.find((x: any) => x.member === 'H49.242.10').id);
     t.match(pullTrace.body.events.filter((e: any) => e.event !== 'status').map((e: any) => e.event), ['accepted', 'deposited', 'delivered'], 'pull: deposited, then delivered on ack');
 

@@ -7,11 +7,12 @@
 //   invalid    the package says it is signed but the signature or a digest does not check out
 //              (a byte changed after signing), or it covers only part of the package;
 //   untrusted  the signature checks out against the certificate it carries, but that
-//              certificate does not chain to a trusted CA (or is expired, or is missing);
+//              certificate does not chain to a trusted CA (or is expired); or it carries no
+//              certificate (its digests still checked: a changed package is invalid);
 //   unsigned   no XML-DSig Signature at all.
 // Callers pass XML that safe-xml.ts has already accepted (no DTD, bounded size and depth):
 // xmldom parses it again here only because xml-crypto works on a DOM.
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DOMParser } from '@xmldom/xmldom';
 import xpath from 'xpath';
@@ -102,6 +103,27 @@ function chainsToTrust(leaf: X509Certificate, carried: X509Certificate[], trust:
   return trust.authorities.length === 0 ? 'no trusted CA is configured for document signatures' : `the signing certificate (issuer ${oneLine(current.issuer)}) does not chain to a trusted CA`;
 }
 
+let placeholderKey: string | undefined;
+
+/**
+ * Why the signature's reference digests do not match the package, or null when they do,
+ * checked without the signer's key: xml-crypto checks every reference before the signature
+ * value, so against a key that signed nothing, a package whose references hold fails only at
+ * the signature value ("invalid signature").
+ */
+function referencesBroken(signature: Node, xml: string): string | null {
+  placeholderKey ??= generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const verifier = new SignedXml({ publicCert: placeholderKey });
+  try {
+    verifier.loadSignature(signature);
+    if (!verifier.checkSignature(xml)) return 'a reference digest does not match: the package changed after it was signed';
+    return null;
+  } catch (err) {
+    const message = (err as Error).message;
+    return /invalid signature/i.test(message) ? null : `the signature cannot be checked: ${message.slice(0, 200)}`;
+  }
+}
+
 /** Verifies the package's XML-DSig signature over the exact bytes received. */
 export function verifyXmlSignature(xml: string, trust: TrustList, now = new Date()): SignatureVerification {
   const checkedAt = now.toISOString();
@@ -117,7 +139,14 @@ export function verifyXmlSignature(xml: string, trust: TrustList, now = new Date
   const [signature] = signatures;
   const certificates = certificatesIn(signature);
   const leaf = certificates.find((c) => !c.ca) ?? certificates[0];
-  if (!leaf) return { result: 'untrusted', reason: 'the signature carries no X509Certificate in KeyInfo, so its signer cannot be checked', checkedAt };
+  if (!leaf) {
+    // Who signed cannot be checked, but whether the package changed since can: a tampered
+    // package is invalid, not merely untrusted (a policy refusing only invalid ones must catch it).
+    const changed = referencesBroken(signature, xml);
+    if (changed) return { result: 'invalid', reason: changed, checkedAt };
+    if (!coversWholeDocument(doc, signature)) return { result: 'invalid', reason: 'the signature covers only part of the package (no Reference with URI="")', checkedAt };
+    return { result: 'untrusted', reason: 'the signature carries no X509Certificate in KeyInfo, so its signer cannot be checked', checkedAt };
+  }
   const who = { signer: oneLine(leaf.subject), issuer: oneLine(leaf.issuer), serialNumber: leaf.serialNumber };
   const verifier = new SignedXml({ publicCert: leaf.toString() });
   try {
