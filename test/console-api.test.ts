@@ -11,6 +11,7 @@ import { topicsFor } from '../services/platform/topics.js';
 import { startAuditService } from '../services/audit/audit-service.js';
 import { startConsole } from '../services/console/console-service.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
+import { issueAccessToken } from '../services/platform/access-token.js';
 
 const notice = (subject: string, member: string) => ({
   type: 'notice.send',
@@ -403,6 +404,13 @@ t.test('operator console API', async (t) => {
       return names.includes('connector_pause') && names.includes('connector_resume') ? names : null;
     });
     t.ok(actions.includes('login'), 'logins are audited too');
+    // The console's intent is chained before the runner's record of carrying it out.
+    const pauses = await eventually(async () => {
+      const entries = (await get('/v1/console/audit/events?event=operator_action&limit=500')).body.entries as { seq: number; event: { actor: string; detail: { action: string; connector?: string } } }[];
+      const of = (who: string) => entries.find((e) => e.event.detail.action === 'connector_pause' && e.event.detail.connector === 'relay' && e.event.actor.startsWith(who));
+      return of('console/') && of('runner/') ? { console: of('console/')!.seq, runner: of('runner/')!.seq } : null;
+    });
+    t.ok(pauses.console < pauses.runner, `intent at seq ${pauses.console}, the runner's pause at ${pauses.runner}`);
   });
 
   await t.test('audit integrity, registry without secrets, metrics', async (t) => {
@@ -468,6 +476,36 @@ t.test('operator console API', async (t) => {
     t.equal(await Promise.race([streamEnded, new Promise((r) => setTimeout(() => r(false), 5000))]), true, 'the live stream closed at logout');
     const reused = await call(session, 'GET', '/v1/console/overview');
     t.equal(reused.status, 401, 'a copy of the cookie is dead after logout');
+  });
+
+  await t.test('input the console must not take loosely: null bulk filter, bad cookie, reversed window, empty audit filter', async (t) => {
+    const nullFilter = await call(operator, 'POST', '/v1/console/dead-letters/replay', null);
+    t.equal(nullFilter.status, 400, 'a body of null is not "no filter": it could replay every dead letter');
+    t.match(nullFilter.body, { code: 'VALIDATION_FAILED' });
+    const badCookie = await fetch(`${base}/v1/console/messages`, { headers: { cookie: 'lgsp_console_session=%ZZ' } });
+    t.equal(badCookie.status, 401, 'a cookie that does not decode is no session, not a server error');
+    const reversed = await get('/v1/console/messages?from=2026-12-05&to=2026-12-04');
+    t.equal(reversed.status, 400);
+    t.match(reversed.body, { errors: [{ field: 'querystring.to' }] });
+    const emptyFilter = await get('/v1/console/audit/events?event=&member=079123456789');
+    t.equal(emptyFilter.status, 400, 'an empty filter reaches the audit API, which refuses it, instead of being dropped');
+    t.equal(emptyFilter.body.instance, '/v1/console/audit/events', 'the relayed problem names the path, not the query');
+    t.equal(reversed.headers.get('x-content-type-options'), 'nosniff', 'JSON answers are not for sniffing either');
+  });
+
+  await t.test('a live stream opened with a Bearer token ends when the token expires', async (t) => {
+    const tokenKey = await bus.keys.signing('gateway', 'token');
+    const shortLived = await issueAccessToken(tokenKey, bus.config.issuer, { clientId: 'lgsp-observer', member: '000.00.00.H49', roles: ['observer'] }, 2);
+    const opened = Date.now();
+    const live = await fetch(`${base}/v1/console/live`, { headers: { authorization: `Bearer ${shortLived}` } });
+    t.equal(live.status, 200);
+    const reader = live.body!.getReader();
+    const ended = (async () => {
+      while (!(await reader.read()).done) { /* ticks */ }
+      return Date.now() - opened;
+    })();
+    const after = await Promise.race([ended, new Promise<number>((r) => setTimeout(() => r(-1), 8000))]);
+    t.ok(after > 0 && after < 4500, `the stream closed when the token expired (after ${after} ms)`);
   });
 
   // Last: it spends this address's login attempts for a minute.

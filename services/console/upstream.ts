@@ -18,7 +18,12 @@ export async function callUpstream(
 ): Promise<UpstreamResponse> {
   if (!base) throw new ProblemError(503, 'UPSTREAM_NOT_CONFIGURED', 'Service unavailable', `The console is not configured with the ${what} URL`);
   const url = new URL(path, base);
-  for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, String(v));
+  // Forwarded as the operator wrote them: an empty value or a repeated parameter is the
+  // upstream service's to judge (it refuses what it cannot honour), never dropped or merged here.
+  for (const [k, v] of Object.entries(init.query ?? {})) {
+    if (v === undefined || v === null) continue;
+    for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(one));
+  }
   let response: Response;
   try {
     response = await fetch(url, {
@@ -41,9 +46,10 @@ export async function callUpstream(
 
 /**
  * Answers with the upstream service's response as it is, except that a problem's `instance`
- * names the console's own URL the operator called (not the upstream path behind it).
+ * names the console's own path the operator called (not the upstream path behind it), without
+ * its query string, as every problem of the bus (it may carry personal data).
  */
 export function relay(req: FastifyRequest, reply: FastifyReply, r: UpstreamResponse): FastifyReply {
-  const body = r.contentType.startsWith('application/problem+json') && r.body && typeof r.body === 'object' ? { ...r.body, instance: req.url } : r.body;
+  const body = r.contentType.startsWith('application/problem+json') && r.body && typeof r.body === 'object' ? { ...r.body, instance: req.url.split('?')[0] } : r.body;
   return reply.code(r.status).type(r.contentType).send(body);
 }

@@ -60,7 +60,7 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
       return problems.tooLarge(maxBodyBytes);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       // Fastify says only what it got: say what to send instead.
-      return problems.unsupportedMediaType(`${err.message}: the OpenAPI document at /docs lists the media types each endpoint takes`);
+      return problems.unsupportedMediaType(`${err.message}: send the body in a media type this endpoint takes (JSON endpoints take application/json; the gateway's OpenAPI document at /docs lists each endpoint's)`);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problems.unsupportedMediaType(err.message);
   }
@@ -111,6 +111,12 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   });
   // Every service registers this plugin first: its JSON bodies are UTF-8 or refused.
   useUtf8JsonParser(app);
+  // No answer of any service is for a browser to sniff into another type (a JSON body read as
+  // HTML): every response says so, errors included.
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.header('x-content-type-options', 'nosniff');
+    done();
+  });
   // No service decodes compressed bodies: without this a gzip body reached the JSON parser as
   // bytes and was refused as "not UTF-8", which sends the caller looking in the wrong place.
   app.addHook('preParsing', async (req) => {

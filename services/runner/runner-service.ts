@@ -12,7 +12,7 @@ import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SCHEMA_IDS, SchemaCatalogue, type ConnectorManifest } from '../platform/schema-catalogue.js';
 import { uuidv7 } from '../platform/uuid7.js';
-import { eventRecords, type BusEvent } from '../platform/bus-events.js';
+import { connectorAuditKey, eventRecords, type BusEvent } from '../platform/bus-events.js';
 import { describeConfig } from '@lgsp/sdk/config-reference';
 import { secretEnvName } from '@lgsp/sdk/secrets';
 import { prometheusConnectorMetrics } from './connector-metrics.js';
@@ -406,7 +406,9 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       detail: { action, connector: name, operator: caller.clientId, member: caller.member, roles: caller.roles, via: 'runner', ...detail },
     };
     try {
-      await producer.send(eventRecords(topics, ev));
+      // Keyed by the connector, as the console keys its intent (connectors.ts): one partition,
+      // so the audit chain has the operator's intent before the runner's record of acting on it.
+      await producer.send(eventRecords(topics, ev, connectorAuditKey(name)));
     } catch (err) {
       throw new ProblemError(503, 'AUDIT_UNAVAILABLE', 'Service unavailable', `The action was not carried out because it could not be audited: ${(err as Error).message}`, { retryAfterSeconds: 5 });
     }

@@ -7,12 +7,14 @@ import { callUpstream, relay } from '../upstream.js';
 import { instant } from './query-schemas.js';
 
 export async function auditTrailRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
-  app.get<{ Querystring: Record<string, string> }>('/v1/console/audit/events', { config: { roles: READ_ROLES } }, async (req, reply) => {
+  app.get<{ Querystring: Record<string, string | string[]> }>('/v1/console/audit/events', { config: { roles: READ_ROLES } }, async (req, reply) => {
     // Time bounds read as on the console's other searches (a bare date: the start of that day in
     // Vietnam), not as the audit API reads them (UTC), so one filter means one window everywhere.
-    const query: Record<string, string> = { ...req.query };
+    // Anything else (an empty or repeated filter too) goes as written, for the audit API to judge.
+    const query: Record<string, string | string[]> = { ...req.query };
     for (const bound of ['from', 'to'] as const) {
-      const at = instant(query[bound], bound);
+      const value = query[bound];
+      const at = typeof value === 'string' ? instant(value, bound) : undefined;
       if (at !== undefined) query[bound] = at;
     }
     const r = await callUpstream(ctx.upstream.audit, 'audit service', '/v1/audit/events', { token: req.accessToken!, query });

@@ -6,6 +6,7 @@ import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES, WRITE_ROLES } from '../console-auth.js';
 import type { OperatorActionName } from '../operator-audit.js';
 import { callUpstream, relay } from '../upstream.js';
+import { connectorAuditKey } from '../../platform/bus-events.js';
 
 const NAME = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,62}$' } } };
 
@@ -40,7 +41,8 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
       handler: async (req, reply) => {
         const name = req.params.name;
         const auditName = `connector_${op}` as OperatorActionName;
-        const intent = await ctx.audit.record(req.operator!, auditName, { connector: name });
+        // Keyed by the connector as the runner keys its record of the action: the intent comes first in the chain.
+        const intent = await ctx.audit.record(req.operator!, auditName, { connector: name }, connectorAuditKey(name));
         const r = await callUpstream(ctx.upstream.runner, 'runner', `/v1/connectors/${encodeURIComponent(name)}/${op}`, { method: verb, token: req.accessToken! });
         if (r.status >= 300) await ctx.audit.recordFailure(req.operator!, auditName, { connector: name, status: r.status }, intent);
         if (r.body === null) return reply.code(r.status).send();

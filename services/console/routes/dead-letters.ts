@@ -67,9 +67,11 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
 
   app.post<{ Body: FilterInput & { max?: number; dryRun?: boolean } }>('/v1/console/dead-letters/replay', {
     config: { roles: WRITE_ROLES },
-    // Every field is optional: no body at all is the empty filter, not a schema violation.
+    // Every field is optional: no body at all is the empty filter, not a schema violation. A
+    // body of `null` is not "no body": it is refused by the schema like any non-object (this
+    // request can replay every dead letter, so nothing unclear may stand for "all").
     preValidation: async (req) => {
-      req.body ??= {};
+      if (req.body === undefined) req.body = {};
     },
     schema: {
       body: {

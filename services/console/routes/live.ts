@@ -1,15 +1,24 @@
 // The live flow view: a server-sent event stream, plus the same figures as one JSON snapshot.
 import type { FastifyInstance } from 'fastify';
+import { decodeJwt } from 'jose';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
 
 export async function liveRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get('/v1/console/live', { config: { roles: READ_ROLES } }, async (req, reply) => {
     ctx.live.attach(reply);
-    // A stream opened with a console session ends with it (logout or expiry).
+    // A stream opened with a console session ends with it (logout or expiry); one opened with
+    // a Bearer token ends when the token expires: a stream must not outlive the right to open it.
     if (req.consoleSession) {
       const stop = ctx.sessions.onEnd(req.consoleSession, () => reply.raw.end());
       reply.raw.on('close', stop);
+    } else if (req.accessToken) {
+      const exp = decodeJwt(req.accessToken).exp;
+      if (exp !== undefined) {
+        const timer = setTimeout(() => reply.raw.end(), Math.max(0, exp * 1000 - Date.now()));
+        timer.unref();
+        reply.raw.on('close', () => clearTimeout(timer));
+      }
     }
   });
 

@@ -65,6 +65,10 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
   }, async (req) => {
     const { q, ...query } = req.query;
     const base = { ...query, from: instant(query.from, 'from'), to: instant(query.to, 'to') };
+    // A window that ends before it starts is a mistake to say, not an empty page (as on /kpi).
+    if (base.from && base.to && Date.parse(base.to) < Date.parse(base.from)) {
+      throw problems.validation('Invalid querystring: to must not be before from', [{ field: 'querystring.to', message: 'must not be before from' }]);
+    }
     const term = q?.trim();
     if (!term) return await ctx.store.messages.search(base);
     // The search box takes either kind of id: try the message id, then the correlation id.
