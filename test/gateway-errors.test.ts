@@ -353,6 +353,14 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.ok(openapi.paths['/v1/messages'].post.responses['400'].content['application/problem+json'].schema, 'errors documented as problem+json');
     t.notOk(openapi.paths['/v1/messages'].post.responses['400'].content['application/json'], 'not as plain JSON');
     t.ok(openapi.paths['/v1/messages'].post.responses['202'].headers.Location, 'the 202 names its Location header');
+    const servicesAnswers = openapi.paths['/v1/services'].get.responses;
+    t.ok(servicesAnswers['400'] && servicesAnswers['401'].headers['WWW-Authenticate'], 'a Bearer operation documents 400 and 401 with its challenge');
+    t.ok(servicesAnswers['429'].headers['Retry-After'], 'and 429 with Retry-After');
+    t.ok(openapi.paths['/v1/messages'].post.responses['503'].headers['Retry-After'], '503 with Retry-After');
+    t.ok(openapi.paths['/.well-known/jwks.json'].get.responses['400'], 'a bad ?purpose= is documented');
+    const index = await (await fetch(`${base}/v1/schemas`)).json();
+    t.match(index.types.find((x: { type: string }) => x.type === 'notice.send'), { connector: 'relay', sentWith: 'POST /v1/messages', schema: '/v1/schemas/notice.send' }, 'GET /v1/schemas lists every type');
+    t.match(index.types.find((x: { type: string }) => x.type === 'dossier.lookup'), { sentWith: 'POST /v1/requests' });
     t.match(openapi.paths['/v1/messages'].post.parameters.find((p: { name: string }) => p.name === 'idempotency-key'), { in: 'header', description: /1-200 visible ASCII/ }, 'Idempotency-Key described');
     t.match(openapi.paths['/v1/token'].post.requestBody.content['application/x-www-form-urlencoded'].schema.properties, { grant_type: {}, client_assertion: {}, scope: {} }, 'POST /v1/token: its form parameters');
     t.equal((await fetch(`${base}/docs`, { redirect: 'follow' })).status, 200, '/docs served');

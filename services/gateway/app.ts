@@ -19,6 +19,7 @@ import { directoryRoutes } from './routes/directory.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { requestRoutes } from './routes/requests.js';
 import { messageTypeComponents, messageTypeIndex, withModuleRequestBodies } from './openapi-message-types.js';
+import { withCommonResponses } from './openapi-common-responses.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
 
@@ -55,8 +56,9 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
       servers: [{ url: ctx.config.issuer }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }, schemas: messageTypeComponents(ctx.catalogue) },
     },
-    // Bodies the modules' own parsers take (edXML, attachment bytes) beside the JSON ones.
-    transformObject: (document) => ('openapiObject' in document ? withModuleRequestBodies(document.openapiObject, modules) : document.swaggerObject),
+    // Bodies the modules' own parsers take (edXML, attachment bytes) beside the JSON ones, and the
+    // answers every operation can give (openapi-common-responses.ts).
+    transformObject: (document) => ('openapiObject' in document ? withCommonResponses(withModuleRequestBodies(document.openapiObject, modules)) : document.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,4 +1,5 @@
-// GET /v1/services (what the caller may use), GET /v1/members, GET /v1/schemas/{type}.
+// GET /v1/services (what the caller may use), GET /v1/members, GET /v1/schemas (the index) and
+// GET /v1/schemas/{type}.
 import type { FastifyInstance } from 'fastify';
 import { problems } from '../../platform/problem.js';
 import type { GatewayContext } from '../gateway-context.js';
@@ -25,6 +26,22 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
     schema: { tags: ['directory'], summary: 'The member directory', security: [{ bearer: [] }], response: { ...okResponse('`{members: [{code, name, level, parent}]}`'), ...problemResponses(401) } },
   }, async () => ({
     members: ctx.registry().members.map((m) => ({ code: m.code, name: m.name, level: m.level, parent: m.parent })),
+  }));
+
+  // The index of message types, for integrators and generators: each type's connector, whether it
+  // is sent as a request (POST /v1/requests) or a message (POST /v1/messages), and its schema's URL.
+  app.get('/v1/schemas', {
+    schema: { tags: ['directory'], summary: 'Every message type on the bus, with the URL of its payload schema', response: okResponse('`{types: [{type, connector, description?, sentWith, schema}]}`') },
+  }, async () => ({
+    types: [...ctx.catalogue.messageTypes.values()]
+      .sort((a, b) => a.type.localeCompare(b.type))
+      .map((info) => ({
+        type: info.type,
+        connector: info.connector,
+        ...(info.description ? { description: info.description } : {}),
+        sentWith: info.requestReply ? 'POST /v1/requests' : 'POST /v1/messages',
+        schema: `/v1/schemas/${encodeURIComponent(info.type)}`,
+      })),
   }));
 
   app.get<{ Params: { type: string } }>('/v1/schemas/:type', {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../gateway-context.js';
 import { ASSERTION_ALGORITHMS } from '../client-authentication.js';
 import { isEncryptionPurpose, KEY_PURPOSES, type KeyPurpose } from '../../platform/key-purposes.js';
+import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 
 export async function wellKnownRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   // Every key that still verifies, each with its purpose and owning service (lgsp_purpose,
@@ -16,12 +17,13 @@ export async function wellKnownRoutes(app: FastifyInstance, ctx: GatewayContext)
         tags: ['auth'],
         summary: 'Platform public keys, with the purpose and owner of each',
         querystring: { type: 'object', additionalProperties: false, properties: { purpose: { enum: KEY_PURPOSES.filter((p) => !isEncryptionPurpose(p)) } } },
+        response: { ...okResponse('A JWK Set (RFC 7517): `{keys: [{kty, kid, alg, use, lgsp_purpose, lgsp_service, lgsp_superseded_at?, …}]}`'), ...problemResponses(400) },
       },
     },
     async (req, reply) => reply.header('Cache-Control', 'public, max-age=60').send(ctx.publicKeys.jwks({ purpose: req.query.purpose })),
   );
 
-  app.get('/.well-known/oauth-authorization-server', { schema: { tags: ['auth'], summary: 'OAuth 2.0 authorization server metadata (RFC 8414)' } }, async () => {
+  app.get('/.well-known/oauth-authorization-server', { schema: { tags: ['auth'], summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', response: okResponse('`{issuer, token_endpoint, jwks_uri, grant_types_supported, token_endpoint_auth_methods_supported, …}`') } }, async () => {
     const issuer = ctx.config.issuer;
     return {
       issuer,
