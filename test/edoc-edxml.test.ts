@@ -139,6 +139,12 @@ t.test('hostile, malformed and oversized XML is refused with a reason', async (t
   t.match(refusal(deep), { code: 'XML_TOO_DEEP' }, 'deep nesting');
   t.match(refusal(fixture('document-new.xml'), { maxBytes: 4096, maxDepth: 24, maxElements: 20_000 }), { code: 'XML_TOO_LARGE' }, 'oversized');
   t.match(refusal('<a>' + '<b/>'.repeat(45_000) + '</a>'), { code: 'XML_TOO_MANY_ELEMENTS' }, 'element flood');
+  // Look-alike siblings in another namespace: the bus must not read them as the first one's.
+  const document = fixture('document-new.xml').toString();
+  const twoSubjects = document.replace('<edXML:Subject>', '<edXML:Subject xmlns:edXML="urn:other">Giả</edXML:Subject><edXML:Subject>');
+  t.match(refusal(twoSubjects), { message: /Subject elements here resolve to different namespaces/, path: /MessageHeader\/edXML:Subject$/ }, 'a Subject redeclaring its prefix beside the real one');
+  const foreignTo = document.replace('<edXML:To>', '<edXML:To xmlns:edXML="urn:other" xmlns:m="http://www.mic.gov.vn/TBT/QCVN_102_2016"><m:OrganId>000.00.12.H49</m:OrganId></edXML:To><edXML:To>');
+  t.match(refusal(foreignTo), { message: /To elements here resolve to different namespaces/ }, 'an extra To that only the bus would have read as one');
   t.match(refusal('<edXML:edXMLEnvelope xmlns:edXML="x"><oops></edXML:edXMLEnvelope>'), { code: 'XML_MALFORMED' }, 'not well-formed');
   t.match(refusal('<?xml version="1.0" encoding="ISO-8859-1"?><a/>'), { code: 'XML_UNSUPPORTED_ENCODING' });
   t.match(refusal(Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0xfe, 0x3c, 0x2f, 0x61, 0x3e])), { code: 'XML_UNSUPPORTED_ENCODING' }, 'invalid UTF-8');

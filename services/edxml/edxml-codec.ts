@@ -110,6 +110,23 @@ function resolve(qname: string, ns: Namespaces, path: string): { uri: string; lo
   return { uri: uri ?? '', local };
 }
 
+/**
+ * The namespace and local name of elements that share a qualified name among siblings. The parser
+ * groups siblings by qualified name, and one of them may redeclare its prefix: elements that
+ * look alike but resolve to different namespaces would be read by their first one's namespace,
+ * so a namespace-aware reader and the bus could disagree on what the package says (which To
+ * organisations, which Subject). Such a package is refused instead.
+ */
+function resolveSiblings(qname: string, list: XmlElement[], ns: Namespaces, path: string): { uri: string; local: string } {
+  const first = resolve(qname, scoped(list[0], ns), path);
+  for (let i = 1; i < list.length; i++) {
+    if (resolve(qname, scoped(list[i], ns), path).uri !== first.uri) {
+      throw new EdxmlError(`the ${qname} elements here resolve to different namespaces (one redeclares its prefix): write each in one namespace`, `${path}/${qname}`);
+    }
+  }
+  return first;
+}
+
 /** Collects what the tables do not know while a package is read. */
 class Reader {
   readonly extensions: Extension[] = [];
@@ -157,7 +174,7 @@ function readValue(r: Reader, el: XmlElement, spec: FieldSpec, ns: Namespaces, p
       const items: unknown[] = [];
       for (const qname of childNames(el)) {
         const list = children(el, qname);
-        const { uri, local } = resolve(qname, scoped(list[0], inner), path);
+        const { uri, local } = resolveSiblings(qname, list, inner, path);
         if (uri !== EDXML_NS || local !== spec.item.xml) {
           list.forEach((child) => r.carry(at, qname, child, inner));
           continue;
@@ -179,7 +196,7 @@ function readObject(r: Reader, el: XmlElement, fields: FieldSpec[], ns: Namespac
   const seen = new Map<string, XmlElement[]>();
   for (const qname of childNames(el)) {
     const list = children(el, qname);
-    const { uri, local } = resolve(qname, scoped(list[0], ns), path);
+    const { uri, local } = resolveSiblings(qname, list, ns, path);
     const spec = byLocal.get(local);
     if (uri !== EDXML_NS || !spec) {
       list.forEach((child) => r.carry(at, qname, child, ns));
@@ -244,7 +261,7 @@ function locateParts(r: Reader, root: Record<string, XmlElement[]>): EnvelopePar
     let header: Located | undefined;
     for (const qname of childNames(envelope)) {
       const list = children(envelope, qname);
-      const found = resolve(qname, scoped(list[0], envNs), path);
+      const found = resolveSiblings(qname, list, envNs, path);
       const once = () => {
         if (list.length > 1) throw new EdxmlError(`${found.local} may appear only once`, `${path}/${qname}`);
       };
@@ -275,7 +292,7 @@ function locateParts(r: Reader, root: Record<string, XmlElement[]>): EnvelopePar
     let header: Located | undefined;
     for (const qname of childNames(top)) {
       const list = children(top, qname);
-      const found = resolve(qname, scoped(list[0], ns), 'edXML');
+      const found = resolveSiblings(qname, list, ns, 'edXML');
       if (found.uri === EDXML_NS && found.local === 'edXMLEnvelope') {
         if (list.length > 1) throw new EdxmlError('edXMLEnvelope may appear only once', `edXML/${qname}`);
         header = readEnvelope(list[0], scoped(list[0], ns), 'edXML/edXMLEnvelope');
@@ -294,7 +311,7 @@ function locateParts(r: Reader, root: Record<string, XmlElement[]>): EnvelopePar
     let header: Located | undefined;
     for (const qname of childNames(top)) {
       const list = children(top, qname);
-      const found = resolve(qname, scoped(list[0], ns), 'Envelope');
+      const found = resolveSiblings(qname, list, ns, 'Envelope');
       if (SOAP_NS.includes(found.uri) && (found.local === 'Header' || found.local === 'Body')) {
         if (list.length > 1) throw new EdxmlError(`${found.local} may appear only once`, `Envelope/${qname}`);
         const at = { el: list[0], ns: scoped(list[0], ns), path: `Envelope/${found.local}` };
