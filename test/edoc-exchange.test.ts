@@ -395,6 +395,12 @@ t.test('document exchange', async (t) => {
     });
     t.equal(jsonDates.status, 400, 'impossible dates in the JSON form');
     t.same((jsonDates.body.errors as { field: string }[]).map((e) => e.field).sort(), ['payload.header.documentId', 'payload.header.dueDate', 'payload.traceHeaderList.traceHeaders.0.timestamp']);
+    // A status packet about a document the bus never carried: refused as such, naming its element.
+    const unknownStatus = await postXml(fixture('status-received.xml').toString()
+      .replace(/000\.00\.00\.H49,2026\/03\/05,125\/QĐ-UBND/, '000.00.00.H49,2026/03/05,999/KHONG-CO')
+      .replace('<edXML:OrganId>000.00.00.H49</edXML:OrganId>', '<edXML:OrganId>000.00.00.G22</edXML:OrganId>'));
+    t.equal(unknownStatus.status, 422, 'a status about an unknown document');
+    t.match(await unknownStatus.json(), { code: 'DOCUMENT_NOT_FOUND', errors: [{ field: 'edXMLHeader/Status/ResponseFor/DocumentId' }] });
     const longCode = await (await postXml(document.replace('<edXML:CodeNumber>125', `<edXML:CodeNumber>${'1'.repeat(60)}`))).json();
     t.match(longCode, { errors: [{ field: 'edXMLHeader/MessageHeader/Code/CodeNumber' }] });
     const oversized = await postXml('<a>' + 'x'.repeat(14 * 1024 * 1024) + '</a>');

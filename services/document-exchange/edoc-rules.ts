@@ -384,7 +384,7 @@ function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape): P
 }
 
 /** `to` of an XML submission: the package's To organisations, or the original document's sender. */
-export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore, shape: EdxmlShape): Promise<{ member: string }[]> {
+export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore, shape: EdxmlShape, callerMember: string): Promise<{ member: string }[]> {
   if (type === 'edoc.send') {
     const to = (payload as unknown as SendPayload).header?.to;
     // Named here with the element the vendor wrote, not left to the submission schema, whose
@@ -403,7 +403,17 @@ export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payloa
     return to.map((o) => ({ member: o.organId }));
   }
   const responseFor = (payload as unknown as Partial<StatusPayload>).responseFor;
-  const sender = responseFor?.documentId ? await documents.senderOf(responseFor.documentId) : null;
+  const documentId = responseFor?.documentId;
+  const sender = typeof documentId === 'string' ? await documents.senderOf(documentId) : null;
+  if (typeof documentId === 'string' && !sender) {
+    // A status about a document the bus never carried is refused as what it is, in the words
+    // admitStatus uses for a document not sent to the caller (no telling the two apart), not as
+    // a routing failure towards ResponseFor/OrganId.
+    const detail = `no document ${documentId} was sent to ${callerMember} through the bus`;
+    throw new ProblemError(422, 'DOCUMENT_NOT_FOUND', 'Document not found', detail, {
+      errors: [{ field: edxmlFieldPath(type, shape, 'payload.responseFor.documentId')!, message: detail }],
+    });
+  }
   const member = sender ?? responseFor?.organId;
   return member ? [{ member }] : [];
 }

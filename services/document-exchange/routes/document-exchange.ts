@@ -83,7 +83,7 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
     if (!isUtf8Charset(charset)) throw problems.unsupportedMediaType(`edXML packages are UTF-8; this one declares charset=${charset} in its Content-Type`);
     try {
       const { type, payload, shape } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
-      const to = await recipientsForXml(type, payload, exchange.documents, shape);
+      const to = await recipientsForXml(type, payload, exchange.documents, shape, req.caller!.member);
       if (type === 'edoc.status' && to.length === 0) {
         throw new ProblemError(422, 'DOCUMENT_NOT_FOUND', 'Document not found', 'the status packet names no document known to the bus (ResponseFor/DocumentId)', {
           errors: [{ field: 'edXMLHeader/Status/ResponseFor/DocumentId', message: 'unknown document' }],
