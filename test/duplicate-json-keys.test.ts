@@ -13,6 +13,8 @@ t.test('bodies whose objects name each key once pass', async (t) => {
     '{"to":[{"member":"1"},{"member":"2"}]}',
     `{"content":"${'QUJD'.repeat(30000)}","k":"v"}`,
     '{ "a" :\n 1 ,\t"b":{ } }',
+    `{"x":${'['.repeat(20000)}${']'.repeat(20000)}}`,
+    `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`,
   ]) t.equal(check(text), null, text.slice(0, 60));
 });
 
@@ -23,4 +25,5 @@ t.test('a key named twice in one object is found and named by its path', async (
   t.equal(check('{"payload":{"subject":"x"},"payload":{"subject":"y"}}'), 'payload');
   t.equal(check('{"a\\u0062":1,"ab":2}'), 'ab', 'names are compared decoded');
   t.equal(check('{"x":"\\"","k":[1,{"z":{}}],"x":0}'), 'x');
+  t.equal(check(`${'{"a":'.repeat(1000)}{"b":1,"b":2}${'}'.repeat(1000)}`), `${'a.'.repeat(1000)}b`, 'deep inside a deep body');
 });

@@ -40,15 +40,22 @@ function namesWritten(json: Buffer): number {
   return names;
 }
 
+/** Keys in a parsed value, counted without recursion (a body may nest thousands deep). */
 function keysParsed(value: unknown): number {
-  if (Array.isArray(value)) {
-    let n = 0;
-    for (const item of value) n += keysParsed(item);
-    return n;
-  }
-  if (value === null || typeof value !== 'object') return 0;
   let n = 0;
-  for (const key in value) n += 1 + keysParsed((value as Record<string, unknown>)[key]);
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (Array.isArray(v)) {
+      for (const item of v) if (item !== null && typeof item === 'object') pending.push(item);
+    } else if (v !== null && typeof v === 'object') {
+      for (const key in v) {
+        n++;
+        const child = (v as Record<string, unknown>)[key];
+        if (child !== null && typeof child === 'object') pending.push(child);
+      }
+    }
+  }
   return n;
 }
 
@@ -120,6 +127,12 @@ function firstRepeatedKey(text: string): string | null {
 export function repeatedJsonKey(json: Buffer, value: unknown): string | null {
   if (namesWritten(json) === keysParsed(value)) return null;
   // The counts differ: name the key. (A parser setting that drops keys, such as a prototype-
-  // poisoning "remove", also makes them differ; then no key repeats and the body passes.)
-  return firstRepeatedKey(json.toString('utf8'));
+  // poisoning "remove", also makes them differ; then no key repeats and the body passes.) The
+  // walk recurses: a repeat nested past the stack's depth is reported without its name.
+  try {
+    return firstRepeatedKey(json.toString('utf8'));
+  } catch (err) {
+    if (err instanceof RangeError) return '(a key nested too deeply to name)';
+    throw err;
+  }
 }
