@@ -487,6 +487,10 @@ t.test('operator console API', async (t) => {
     const reversed = await get('/v1/console/messages?from=2026-12-05&to=2026-12-04');
     t.equal(reversed.status, 400);
     t.match(reversed.body, { errors: [{ field: 'querystring.to' }] });
+    t.equal((await get('/v1/console/dead-letters?from=2026-12-05&to=2026-12-04')).status, 400, 'dead letters too');
+    const reversedBulk = await call(operator, 'POST', '/v1/console/dead-letters/replay', { from: '2026-12-05', to: '2026-12-04', dryRun: true });
+    t.equal(reversedBulk.status, 400, 'and a bulk replay filter');
+    t.match(reversedBulk.body, { errors: [{ field: 'body.to' }] });
     const emptyFilter = await get('/v1/console/audit/events?event=&member=079123456789');
     t.equal(emptyFilter.status, 400, 'an empty filter reaches the audit API, which refuses it, instead of being dropped');
     t.equal(emptyFilter.body.instance, '/v1/console/audit/events', 'the relayed problem names the path, not the query');
@@ -495,7 +499,7 @@ t.test('operator console API', async (t) => {
 
   await t.test('a live stream opened with a Bearer token ends when the token expires', async (t) => {
     const tokenKey = await bus.keys.signing('gateway', 'token');
-    const shortLived = await issueAccessToken(tokenKey, bus.config.issuer, { clientId: 'lgsp-observer', member: '000.00.00.H49', roles: ['observer'] }, 2);
+    const shortLived = await issueAccessToken(tokenKey, bus.config.issuer, { clientId: 'lgsp-observer', member: '000.00.00.H49', roles: ['observer'] }, 3);
     const opened = Date.now();
     const live = await fetch(`${base}/v1/console/live`, { headers: { authorization: `Bearer ${shortLived}` } });
     t.equal(live.status, 200);
@@ -505,7 +509,7 @@ t.test('operator console API', async (t) => {
       return Date.now() - opened;
     })();
     const after = await Promise.race([ended, new Promise<number>((r) => setTimeout(() => r(-1), 8000))]);
-    t.ok(after > 0 && after < 4500, `the stream closed when the token expired (after ${after} ms)`);
+    t.ok(after >= 1500 && after < 5000, `the stream closed when the token expired (after ${after} ms)`);
   });
 
   // Last: it spends this address's login attempts for a minute.

@@ -24,6 +24,8 @@ t.test('a key named twice in one object is found and named by its path', async (
   t.equal(check('{"to":[{"member":"1"},{"member":"2","service":"s","service":"t"}]}'), 'to.1.service');
   t.equal(check('{"payload":{"subject":"x"},"payload":{"subject":"y"}}'), 'payload');
   t.equal(check('{"a\\u0062":1,"ab":2}'), 'ab', 'names are compared decoded');
+  const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"to":{"member":"A","member":"B"}}')]);
+  t.equal(repeatedJsonKey(bom, JSON.parse(bom.toString('utf8').slice(1))), 'to.member', 'behind a byte order mark too');
   t.equal(check('{"x":"\\"","k":[1,{"z":{}}],"x":0}'), 'x');
   t.equal(check(`${'{"a":'.repeat(1000)}{"b":1,"b":2}${'}'.repeat(1000)}`), `${'a.'.repeat(1000)}b`, 'deep inside a deep body');
 });

@@ -35,6 +35,7 @@ t.test('instants need a time of day; a DocumentId its date; every bad one is nam
     { field: 'payload.traceHeaderList.traceHeaders.1.timestamp', message: '2026/05/02 24:00:00 is not a time of day (HH 00-23, mm and ss 00-59)' },
   ]);
   t.match(problem?.detail, /^Invalid edoc\.send payload: payload\.header\.documentId DocumentId/);
+  t.equal(refusal({ traceHeaderList: { bussiness: { documentId: '000.00.00.H49,2026/02/30,12/UBND' } }, responseFor: { documentId: '000.00.00.H49,2026/02/30,12/UBND' } }), null, 'a reference to an earlier document is not judged again');
   // Shapes the schema refuses are the schema's to name: no second error for them here.
   t.equal(refusal({ header: { dueDate: '05-03-2026', documentId: 'no-date' } }), null);
 });

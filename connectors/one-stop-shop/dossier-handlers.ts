@@ -59,12 +59,18 @@ function mapped<T>(what: string, map: () => T): T {
 /**
  * ctx.state value of a dossier the portal is known to hold: the acceptanceOrder() of the newest
  * dossier.sync applied to it ('' when none was, e.g. only progress went through). Not its id:
- * ids of messages sent with an Idempotency-Key do not sort by time. (A value written before
- * this was an id, a UUIDv7 starting with 0, and sorts before every acceptance order: the next
- * sync is sent, never wrongly superseded.)
+ * ids of messages sent with an Idempotency-Key do not sort by time. A value written before
+ * this was a message id (no "|"), which says nothing about time: newestOrder() reads it as older
+ * than any sync, so the next sync is sent and replaces it, never wrongly superseded.
  */
 interface KnownDossier {
   newestSync: string;
+}
+
+/** The stored acceptance order of the newest applied sync; '' when none (or only an old-style id) is known. */
+function newestOrder(known: KnownDossier | undefined): string | undefined {
+  if (!known) return undefined;
+  return known.newestSync.includes('|') ? known.newestSync : '';
 }
 
 const knownKey = (agency: string, code: string) => `dossier:${agency}|${code}`;
@@ -75,7 +81,7 @@ async function remember(state: ConnectorState, key: string, syncOrder?: string):
   // the same moment must not replace a newer sync with an older one.
   for (;;) {
     const current = await state.get<KnownDossier>(key);
-    if (current && (!syncOrder || current.newestSync >= syncOrder)) return;
+    if (current && (!syncOrder || newestOrder(current)! >= syncOrder)) return;
     if (await state.compareAndSet(key, current, { newestSync: syncOrder ?? '' })) return;
   }
 }
@@ -120,7 +126,7 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
   const code = dossier.dossierCode;
   const key = knownKey(agency, code);
   const order = acceptanceOrder(message);
-  const newest = (await ctx.state.get<KnownDossier>(key))?.newestSync;
+  const newest = newestOrder(await ctx.state.get<KnownDossier>(key));
   if (newest && newest > order) {
     // A newer sync of this dossier is already at the portal (this one was retried after it):
     // sending the older data now would overwrite the newer.

@@ -2,7 +2,8 @@
 // payload schemas only check that shape (a JSON Schema pattern cannot know February), so a
 // package dated 2026/02/31 or stamped 25:61:61 passed, and a receiving QLVB system would refuse
 // it or, worse, file it under a date that does not exist. This checks each one is a real
-// calendar date (and time of day), naming the field as the schema does.
+// calendar date (and time of day), naming the field as the schema does. A DocumentId is checked
+// where the package names its own document, not where it refers to an earlier one.
 import { problems, type FieldError } from '../platform/problem.js';
 
 const DATE = /^(\d{4})\/(\d{2})\/(\d{2})$/;
@@ -52,7 +53,9 @@ function collect(value: unknown, path: string, errors: FieldError[]): void {
   if (!value || typeof value !== 'object') return;
   for (const [key, v] of Object.entries(value)) {
     const field = `${path}.${key}`;
-    const check = CHECKS[key];
+    // Only the package's own DocumentId: one that refers to an earlier document (ResponseFor,
+    // a revoke or replacement) must still reach a document accepted before this check existed.
+    const check = key === 'documentId' && field !== 'payload.header.documentId' ? undefined : CHECKS[key];
     if (check && typeof v === 'string') {
       const message = check(v);
       if (message) errors.push({ field, message });

@@ -74,7 +74,6 @@ const parserFor = (maxDepth: number, stopNodes: string[]) =>
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-/** Decodes predefined entities and character references; refuses anything else. */
 /** The element names in fast-xml-parser's list of unclosed tags, or null if it is not one. */
 function unclosedNames(list: string): string[] | null {
   try {
@@ -85,6 +84,7 @@ function unclosedNames(list: string): string[] | null {
   }
 }
 
+/** Decodes predefined entities and character references; refuses anything else. */
 export function decodeXmlText(text: string): string {
   if (!text.includes('&')) return text;
   return text.replace(/&([^;\s&]{0,12});?/g, (match, name: string) => {

@@ -8,7 +8,9 @@
 //              (a byte changed after signing), or it covers only part of the package;
 //   untrusted  the signature checks out against the certificate it carries, but that
 //              certificate does not chain to a trusted CA (or is expired); or it carries no
-//              certificate (its digests still checked: a changed package is invalid);
+//              certificate. Its digests are still checked, so a package changed by accident or
+//              naively is invalid — but anyone can recompute a digest: only `valid` (a policy
+//              refusing `untrusted` too) shows who signed and that nothing changed since;
 //   unsigned   no XML-DSig Signature at all.
 // Callers pass XML that safe-xml.ts has already accepted (no DTD, bounded size and depth):
 // xmldom parses it again here only because xml-crypto works on a DOM.
@@ -103,6 +105,7 @@ function chainsToTrust(leaf: X509Certificate, carried: X509Certificate[], trust:
   return trust.authorities.length === 0 ? 'no trusted CA is configured for document signatures' : `the signing certificate (issuer ${oneLine(current.issuer)}) does not chain to a trusted CA`;
 }
 
+/** A public key that signed nothing, made once on the first package without a certificate (one key generation, ~50 ms). */
 let placeholderKey: string | undefined;
 
 /**
@@ -112,7 +115,7 @@ let placeholderKey: string | undefined;
  * the signature value ("invalid signature").
  */
 function referencesBroken(signature: Node, xml: string): string | null {
-  placeholderKey ??= generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  placeholderKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const verifier = new SignedXml({ publicCert: placeholderKey });
   try {
     verifier.loadSignature(signature);
@@ -140,8 +143,9 @@ export function verifyXmlSignature(xml: string, trust: TrustList, now = new Date
   const certificates = certificatesIn(signature);
   const leaf = certificates.find((c) => !c.ca) ?? certificates[0];
   if (!leaf) {
-    // Who signed cannot be checked, but whether the package changed since can: a tampered
-    // package is invalid, not merely untrusted (a policy refusing only invalid ones must catch it).
+    // Who signed cannot be checked, but whether the digests still match can: a package changed
+    // after signing without recomputing them is invalid, not merely untrusted. (Recomputed
+    // digests pass: without a certificate nothing proves who signed, hence untrusted.)
     const changed = referencesBroken(signature, xml);
     if (changed) return { result: 'invalid', reason: changed, checkedAt };
     if (!coversWholeDocument(doc, signature)) return { result: 'invalid', reason: 'the signature covers only part of the package (no Reference with URI="")', checkedAt };

@@ -94,14 +94,15 @@ export function statusAfter(event: BusEventName): MessageStatus | null {
   }
 }
 
-/**
- * The one record that publishes an event on lgsp.events. Events that must stay in order share a
- * key (one partition): by default the message's id, else the event's own; `key` overrides it.
- */
 /** The record key of operator actions on a connector: every event about one connector on one partition, in order. */
 export function connectorAuditKey(connector: string): string {
   return `connector:${connector}`;
 }
+
+/**
+ * The one record that publishes an event on lgsp.events. Events that must stay in order share a
+ * key (one partition): by default the message's id, else the event's own; `key` overrides it.
+ */
 
 export function eventRecords(topics: Topics, ev: BusEvent, key = ev.messageId ?? ev.id): OutgoingRecord[] {
   const headers = { 'lgsp-event': ev.event, ...(ev.messageId ? { 'lgsp-id': ev.messageId } : {}) };

@@ -67,7 +67,8 @@ function escapedAt(text: string, at: number): boolean {
 
 /** The first repeated member name, as a dotted path (`payload.subject`, `to.1.member`). */
 function firstRepeatedKey(text: string): string | null {
-  let i = 0;
+  // A leading byte order mark, which the JSON parser skips too.
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const skip = () => {
     while (i < text.length && isJsonWhitespace(text.charCodeAt(i))) i++;
   };
@@ -126,11 +127,12 @@ function firstRepeatedKey(text: string): string | null {
  */
 export function repeatedJsonKey(json: Buffer, value: unknown): string | null {
   if (namesWritten(json) === keysParsed(value)) return null;
-  // The counts differ: name the key. (A parser setting that drops keys, such as a prototype-
-  // poisoning "remove", also makes them differ; then no key repeats and the body passes.) The
-  // walk recurses: a repeat nested past the stack's depth is reported without its name.
+  // The counts differ: name the key. The walk recurses: a repeat nested past the stack's depth
+  // is reported without its name.
+  // With the parser set to refuse prototype keys (every service), only a repeated key makes the
+  // counts differ: a walk that names none still refuses, saying so.
   try {
-    return firstRepeatedKey(json.toString('utf8'));
+    return firstRepeatedKey(json.toString('utf8')) ?? '(a key the check could not name)';
   } catch (err) {
     if (err instanceof RangeError) return '(a key nested too deeply to name)';
     throw err;

@@ -6,7 +6,7 @@
 export const ERROR_CODES = {
   // Requests in general
   BAD_REQUEST: { status: [400], meaning: 'The request is malformed in a way no schema names (e.g. an Idempotency-Key with invisible characters).' },
-  MALFORMED_JSON: { status: [400], meaning: 'The body is not valid JSON (or not UTF-8).' },
+  MALFORMED_JSON: { status: [400], meaning: 'The body is not valid JSON, not UTF-8, or names a key twice in one object.' },
   VALIDATION_FAILED: { status: [400], meaning: 'The request or the payload does not match its JSON Schema; `errors` lists the failing fields.' },
   PAYLOAD_TOO_LARGE: { status: [413], meaning: 'The body exceeds the size limit (JSON, or edXML with its attachments).' },
   UNSUPPORTED_MEDIA_TYPE: { status: [415], meaning: 'The body has a content type the endpoint does not take.' },
@@ -29,7 +29,7 @@ export const ERROR_CODES = {
   UNKNOWN_MESSAGE_TYPE: { status: [400, 404], meaning: 'The message type is not offered on this bus (no connector manifest declares it).' },
   UNKNOWN_MEMBER: { status: [422], meaning: 'The member code (a recipient, or a KPI filter) is not in the directory.' },
   UNKNOWN_SERVICE: { status: [422], meaning: 'The recipient provides no service (or not the named one) for this message type.' },
-  AMBIGUOUS_SERVICE: { status: [422], meaning: 'The recipient provides several services for this type; name one in `to.service`.' },
+  AMBIGUOUS_SERVICE: { status: [422], meaning: 'The recipient provides several services for this type that you may use; name one in `to.service`.' },
   DUPLICATE_RECIPIENT: { status: [400], meaning: 'A recipient appears twice in `to`.' },
   ONE_RECIPIENT_ONLY: { status: [422], meaning: 'This message type goes to one recipient; `to` lists several.' },
   IDEMPOTENCY_KEY_REUSED: { status: [409], meaning: 'The Idempotency-Key was already used with a different body (compared as canonical JSON: key order does not count).' },

@@ -6,7 +6,7 @@ import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES, WRITE_ROLES } from '../console-auth.js';
 import type { DeadLetterQuery } from '../dead-letter-store.js';
 import { TIME_BOUND_SCHEMA, type RequestPart } from '../../platform/time-bound.js';
-import { instant } from './query-schemas.js';
+import { timeWindow } from './query-schemas.js';
 
 type FilterInput = Omit<DeadLetterQuery, 'limit' | 'before'>;
 
@@ -25,7 +25,7 @@ export const MAX_BULK_REPLAY = 500;
 const SCAN_FACTOR = 4;
 
 function toQuery(f: FilterInput, part: RequestPart = 'querystring'): DeadLetterQuery {
-  return { ...f, from: instant(f.from, 'from', part), to: instant(f.to, 'to', part) };
+  return { ...f, ...timeWindow(f.from, f.to, part) };
 }
 
 export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {

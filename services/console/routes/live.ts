@@ -13,12 +13,12 @@ export async function liveRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
       const stop = ctx.sessions.onEnd(req.consoleSession, () => reply.raw.end());
       reply.raw.on('close', stop);
     } else if (req.accessToken) {
+      // Platform tokens always carry exp and live minutes; without one the stream ends at once,
+      // and the delay is kept under setTimeout's limit (about 24.8 days).
       const exp = decodeJwt(req.accessToken).exp;
-      if (exp !== undefined) {
-        const timer = setTimeout(() => reply.raw.end(), Math.max(0, exp * 1000 - Date.now()));
-        timer.unref();
-        reply.raw.on('close', () => clearTimeout(timer));
-      }
+      const timer = setTimeout(() => reply.raw.end(), exp === undefined ? 0 : Math.min(2 ** 31 - 1, Math.max(0, exp * 1000 - Date.now())));
+      timer.unref();
+      reply.raw.on('close', () => clearTimeout(timer));
     }
   });
 

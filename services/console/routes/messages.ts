@@ -5,7 +5,7 @@ import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
 import type { MessageQuery, TimelineEvent } from '../message-index.js';
 import { TIME_BOUND_SCHEMA } from '../../platform/time-bound.js';
-import { instant } from './query-schemas.js';
+import { timeWindow } from './query-schemas.js';
 
 /** The index's query plus `q`, a free-text id that may be a message id or a correlation id. */
 interface SearchQuery extends MessageQuery {
@@ -64,11 +64,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     },
   }, async (req) => {
     const { q, ...query } = req.query;
-    const base = { ...query, from: instant(query.from, 'from'), to: instant(query.to, 'to') };
-    // A window that ends before it starts is a mistake to say, not an empty page (as on /kpi).
-    if (base.from && base.to && Date.parse(base.to) < Date.parse(base.from)) {
-      throw problems.validation('Invalid querystring: to must not be before from', [{ field: 'querystring.to', message: 'must not be before from' }]);
-    }
+    const base = { ...query, ...timeWindow(query.from, query.to) };
     const term = q?.trim();
     if (!term) return await ctx.store.messages.search(base);
     // The search box takes either kind of id: try the message id, then the correlation id.

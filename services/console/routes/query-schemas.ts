@@ -1,4 +1,5 @@
 // Querystring pieces shared by the console's search routes.
+import { problems } from '../../platform/problem.js';
 import { timeBound, type RequestPart } from '../../platform/time-bound.js';
 
 export const LOCAL_DATE = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
@@ -9,4 +10,13 @@ export const LOCAL_DATE = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
  */
 export function instant(value: string | undefined, field: string, part: RequestPart = 'querystring'): string | undefined {
   return timeBound(value, field, '+07:00', part);
+}
+
+/** `from` and `to` as instants; a window that ends before it starts is a mistake to say (400), not an empty page. */
+export function timeWindow(from: string | undefined, to: string | undefined, part: RequestPart = 'querystring'): { from?: string; to?: string } {
+  const window = { from: instant(from, 'from', part), to: instant(to, 'to', part) };
+  if (window.from && window.to && Date.parse(window.to) < Date.parse(window.from)) {
+    throw problems.validation(`Invalid ${part}: to must not be before from`, [{ field: `${part}.to`, message: 'must not be before from' }]);
+  }
+  return window;
 }

@@ -104,7 +104,10 @@ const formQuery = (form) => {
 const wholeDays = (params) => {
   const nextDay = (day) => {
     const [y, m, d] = day.split('-').map(Number);
-    return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+    // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999 (as the server does not).
+    const next = new Date(0);
+    next.setUTCFullYear(y, m - 1, d + 1);
+    return next.toISOString().slice(0, 10);
   };
   if (params.get('from')) params.set('from', `${params.get('from')}T00:00:00+07:00`);
   if (params.get('to')) params.set('to', `${nextDay(params.get('to'))}T00:00:00+07:00`);

@@ -10,6 +10,7 @@ import { declaredCharset, isUtf8Charset } from '../../platform/utf8-json-parser.
 import type { GatewayModule, GatewayModuleHost } from '../../platform/gateway-module.js';
 import type { SubmissionHook } from '../../platform/submission-hooks.js';
 import { decodeEdxml, EdxmlError } from '../../edxml/edxml-codec.js';
+import { edxmlFieldPath } from '../../edxml/edxml-paths.js';
 import { XmlRefusal } from '../../edxml/safe-xml.js';
 import { SignatureVerifier } from '../../edxml/signature-verifier.js';
 import { openAttachmentStore } from '../../attachments/attachment-store.js';
@@ -86,7 +87,7 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
       const to = await recipientsForXml(type, payload, exchange.documents, shape, req.caller!.member);
       if (type === 'edoc.status' && to.length === 0) {
         throw new ProblemError(422, 'DOCUMENT_NOT_FOUND', 'Document not found', 'the status packet names no document known to the bus (ResponseFor/DocumentId)', {
-          errors: [{ field: 'edXMLHeader/Status/ResponseFor/DocumentId', message: 'unknown document' }],
+          errors: [{ field: edxmlFieldPath(type, shape, 'payload.responseFor.documentId')!, message: 'unknown document' }],
         });
       }
       // Verified over the exact bytes posted (safe-xml has accepted them by now); only a package
