@@ -6,7 +6,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { gzipSync } from 'node:zlib';
 import { startTestBus } from './helpers/test-bus.js';
 import { startSlowPost } from './helpers/slow-request.js';
-import { createClientAssertion } from '../services/platform/bus-client.js';
+import { BusClient, createClientAssertion } from '../services/platform/bus-client.js';
 import { JWT_BEARER_ASSERTION } from '../services/platform/access-token.js';
 
 const notice = { type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject: 'Họp', body: 'Nội dung' } };
@@ -35,6 +35,10 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
 
     const assertion = await createClientAssertion(creds, tokenUrl);
     t.equal((await withAssertion(assertion)).status, 200, 'token endpoint URL is an accepted audience');
+    t.equal((await withAssertion(await createClientAssertion(creds, `${base}/`))).status, 200, 'the issuer written with a trailing slash is the same audience');
+    const slashed = new BusClient(`${base}/`, creds);
+    const [one, two] = await Promise.all([slashed.accessToken(), slashed.accessToken()]);
+    t.equal(one, two, 'BusClient: a base URL with a trailing slash works, and concurrent callers share one token');
     const replay = await withAssertion(assertion);
     t.equal(replay.status, 401, 'replayed assertion refused');
     t.match(await replay.json(), { error: 'invalid_client', error_description: /replay/ });

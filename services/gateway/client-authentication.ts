@@ -53,6 +53,12 @@ export interface TokenRequestBody {
   scope?: string;
 }
 
+/** What a client assertion's `aud` may name: the issuer (with or without a trailing slash) or the token endpoint. */
+export function assertionAudiences(issuer: string): string[] {
+  const bare = issuer.replace(/\/+$/, '');
+  return [...new Set([issuer, bare, `${bare}/`, `${bare}/v1/token`])];
+}
+
 export class ClientAuthenticator {
   constructor(
     private readonly registry: () => Registry,

@@ -23,7 +23,7 @@ import { instanceId as resolveInstanceId } from '../platform/instance-id.js';
 import { BatchedWriter } from '../platform/batched-writer.js';
 import { MessageStore } from './message-store.js';
 import { ConcurrencyLimit } from '../platform/concurrency-limit.js';
-import { AssertionReplayCache, ClientAuthenticator } from './client-authentication.js';
+import { AssertionReplayCache, ClientAuthenticator, assertionAudiences } from './client-authentication.js';
 import { RejectionAudit } from './rejection-audit.js';
 import { buildGatewayApp } from './app.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
@@ -110,7 +110,9 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     // Requests from different clients share a statement: one client's value PostgreSQL refuses
     // fails that client's request alone.
     acceptedRows: new BatchedWriter<BusEvent>((events) => store.recordAccepted(events), { failsAlone: isDataError }),
-    clientAuth: new ClientAuthenticator(() => registry, [config.issuer, `${config.issuer}/v1/token`], new AssertionReplayCache(db)),
+    // The issuer written with or without a trailing slash is one audience: client libraries
+    // differ in how they write it (RFC 7523 only says the aud identifies this server).
+    clientAuth: new ClientAuthenticator(() => registry, assertionAudiences(config.issuer), new AssertionReplayCache(db)),
     tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
     submissionHooks: [],
