@@ -56,7 +56,8 @@ export interface TokenRequestBody {
 /** What a client assertion's `aud` may name: the issuer (with or without a trailing slash) or the token endpoint. */
 export function assertionAudiences(issuer: string): string[] {
   const bare = issuer.replace(/\/+$/, '');
-  return [...new Set([issuer, bare, `${bare}/`, `${bare}/v1/token`])];
+  // `${issuer}/v1/token` as written: the token_endpoint the OAuth metadata advertises.
+  return [...new Set([issuer, bare, `${bare}/`, `${bare}/v1/token`, `${issuer}/v1/token`])];
 }
 
 export class ClientAuthenticator {
