@@ -3,6 +3,7 @@
 // so the console can never grant more than the token carries.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemError } from '../platform/problem.js';
+import { problemInstance } from '../platform/problem-handler.js';
 
 export interface UpstreamResponse {
   status: number;
@@ -46,10 +47,10 @@ export async function callUpstream(
 
 /**
  * Answers with the upstream service's response as it is, except that a problem's `instance`
- * names the console's own path the operator called (not the upstream path behind it), without
- * its query string, as every problem of the bus (it may carry personal data).
+ * names the console's own path the operator called (not the upstream path behind it), as every
+ * problem of the bus does (problemInstance).
  */
 export function relay(req: FastifyRequest, reply: FastifyReply, r: UpstreamResponse): FastifyReply {
-  const body = r.contentType.startsWith('application/problem+json') && r.body && typeof r.body === 'object' ? { ...r.body, instance: req.url.split('?')[0] } : r.body;
+  const body = r.contentType.startsWith('application/problem+json') && r.body && typeof r.body === 'object' ? { ...r.body, instance: problemInstance(req.url) } : r.body;
   return reply.code(r.status).type(r.contentType).send(body);
 }

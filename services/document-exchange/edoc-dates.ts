@@ -38,11 +38,11 @@ function documentIdProblem(value: string): string | null {
   return problem ? `DocumentId ${value}: its date ${problem.replace(`${date} `, '')}` : null;
 }
 
+/** Dates and instants by field name, wherever they appear in a package. */
 const CHECKS: Record<string, (value: string) => string | null> = {
   promulgationDate: dateProblem,
   dueDate: dateProblem,
   timestamp: timestampProblem,
-  documentId: documentIdProblem,
 };
 
 function collect(value: unknown, path: string, errors: FieldError[]): void {
@@ -53,9 +53,7 @@ function collect(value: unknown, path: string, errors: FieldError[]): void {
   if (!value || typeof value !== 'object') return;
   for (const [key, v] of Object.entries(value)) {
     const field = `${path}.${key}`;
-    // Only the package's own DocumentId: one that refers to an earlier document (ResponseFor,
-    // a revoke or replacement) must still reach a document accepted before this check existed.
-    const check = key === 'documentId' && field !== 'payload.header.documentId' ? undefined : CHECKS[key];
+    const check = CHECKS[key];
     if (check && typeof v === 'string') {
       const message = check(v);
       if (message) errors.push({ field, message });
@@ -68,6 +66,11 @@ function collect(value: unknown, path: string, errors: FieldError[]): void {
 /** 400 naming every date, instant and DocumentId date of an edoc payload that is not on the calendar. */
 export function checkEdocDates(type: string, payload: Record<string, unknown>): void {
   const errors: FieldError[] = [];
+  // Only the package's own DocumentId: one that refers to an earlier document (ResponseFor, a
+  // revoke or replacement) must still reach a document accepted before this check existed.
+  const ownId = (payload.header as { documentId?: unknown } | undefined)?.documentId;
+  const idProblem = typeof ownId === 'string' ? documentIdProblem(ownId) : null;
+  if (idProblem) errors.push({ field: 'payload.header.documentId', message: idProblem });
   collect(payload, 'payload', errors);
   if (errors.length === 0) return;
   throw problems.validation(`Invalid ${type} payload: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);

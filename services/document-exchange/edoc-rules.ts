@@ -383,7 +383,7 @@ function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape): P
   return new ProblemError(refusal.status, refusal.code, refusal.title, detail, { ...refusal.extras, errors: restated });
 }
 
-/** `to` of an XML submission: the package's To organisations, or the original document's sender. */
+/** `to` of an XML submission: the package's To organisations, or the sender of the document a status is about. */
 export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore, shape: EdxmlShape, callerMember: string): Promise<{ member: string }[]> {
   if (type === 'edoc.send') {
     const to = (payload as unknown as SendPayload).header?.to;
@@ -402,19 +402,20 @@ export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payloa
     }
     return to.map((o) => ({ member: o.organId }));
   }
+  // A status goes to the sender of the document it is about. One about a document the bus never
+  // carried is refused as what it is, in the words admitStatus uses for a document not sent to
+  // the caller (no telling the two apart), not as a routing failure. Without a DocumentId it is
+  // routed to ResponseFor/OrganId, for the schema to name what is missing.
   const responseFor = (payload as unknown as Partial<StatusPayload>).responseFor;
   const documentId = responseFor?.documentId;
   const sender = typeof documentId === 'string' ? await documents.senderOf(documentId) : null;
-  if (typeof documentId === 'string' && !sender) {
-    // A status about a document the bus never carried is refused as what it is, in the words
-    // admitStatus uses for a document not sent to the caller (no telling the two apart), not as
-    // a routing failure towards ResponseFor/OrganId.
-    const detail = `no document ${documentId} was sent to ${callerMember} through the bus`;
+  const member = sender ?? (typeof documentId === 'string' ? undefined : responseFor?.organId);
+  if (!member) {
+    const detail = typeof documentId === 'string' ? `no document ${documentId} was sent to ${callerMember} through the bus` : 'the status packet names no document known to the bus (ResponseFor/DocumentId)';
     throw new ProblemError(422, 'DOCUMENT_NOT_FOUND', 'Document not found', detail, {
       errors: [{ field: edxmlFieldPath(type, shape, 'payload.responseFor.documentId')!, message: detail }],
     });
   }
-  const member = sender ?? responseFor?.organId;
-  return member ? [{ member }] : [];
+  return [{ member }];
 }
 

@@ -4,7 +4,7 @@
 // header and a 401 with its WWW-Authenticate challenge (RFC 6750 §3). Headers the bus sends on
 // those answers (Retry-After on 429 and 503, WWW-Authenticate on 401) are described where the
 // answer is.
-import { problemSchema } from '../platform/openapi-shapes.js';
+import { problemResponse } from '../platform/openapi-shapes.js';
 
 interface ResponseObject {
   description?: string;
@@ -21,8 +21,6 @@ type OpenApiDocument = { paths?: Record<string, Record<string, Operation>> };
 
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options']);
 
-const problem = (description: string): ResponseObject => ({ description, content: { 'application/problem+json': { schema: problemSchema } } });
-
 const RETRY_AFTER = { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } };
 const WWW_AUTHENTICATE = { description: 'The Bearer challenge (RFC 6750 §3): error="invalid_request" for a malformed header, error="invalid_token" for a refused token', schema: { type: 'string' } };
 
@@ -33,11 +31,11 @@ export function withCommonResponses<T>(document: T): T {
     for (const [method, op] of Object.entries(item)) {
       if (!METHODS.has(method) || !op || typeof op !== 'object') continue;
       const responses = (op.responses ??= {});
-      responses['429'] ??= problem('Too many requests from this client or address (RATE_LIMITED)');
+      responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
       const bearer = Array.isArray(op.security) && op.security.some((s) => s && typeof s === 'object' && 'bearer' in s);
       if (bearer) {
-        responses['400'] ??= problem('A malformed request: a parameter not in its form, or an Authorization header that is not one Bearer token');
-        responses['401'] ??= problem('No token, or a refused one');
+        responses['400'] ??= problemResponse('A malformed request: a parameter not in its form, or an Authorization header that is not one Bearer token');
+        responses['401'] ??= problemResponse('No token, or a refused one');
       }
       for (const status of ['429', '503']) {
         const answer = responses[status];

@@ -5,7 +5,7 @@
 //
 // The check on every body is a count, not a second parse: member names written in the bytes
 // (found with Buffer.indexOf, which skips long strings such as base64 attachments natively)
-// against keys in the parsed value. Only when they differ is the text walked to name the
+// against keys in the parsed value. Only when they differ are the bytes walked to name the
 // repeated key.
 
 const QUOTE = 0x22;
@@ -59,36 +59,36 @@ function keysParsed(value: unknown): number {
   return n;
 }
 
-function escapedAt(text: string, at: number): boolean {
-  let run = 0;
-  for (let k = at - 1; k >= 0 && text.charCodeAt(k) === BACKSLASH; k--) run++;
-  return run % 2 === 1;
-}
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
 
 /** The first repeated member name, as a dotted path (`payload.subject`, `to.1.member`). */
-function firstRepeatedKey(text: string): string | null {
+function firstRepeatedKey(json: Buffer): string | null {
   // A leading byte order mark, which the JSON parser skips too.
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let i = json[0] === 0xef && json[1] === 0xbb && json[2] === 0xbf ? 3 : 0;
   const skip = () => {
-    while (i < text.length && isJsonWhitespace(text.charCodeAt(i))) i++;
+    while (i < json.length && isJsonWhitespace(json[i])) i++;
   };
   const readString = (): string => {
     const start = i;
-    let close = text.indexOf('"', i + 1);
-    while (close !== -1 && escapedAt(text, close)) close = text.indexOf('"', close + 1);
+    let close = json.indexOf(QUOTE, i + 1);
+    while (close !== -1 && escaped(json, close)) close = json.indexOf(QUOTE, close + 1);
     i = close + 1;
-    return JSON.parse(text.slice(start, i)) as string;
+    return JSON.parse(json.toString('utf8', start, i)) as string;
   };
   const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
   const value = (path: string): string | null => {
     skip();
-    const c = text[i];
-    if (c === '{') {
+    const c = json[i];
+    if (c === OPEN_OBJECT) {
       i++;
       const seen = new Set<string>();
       for (;;) {
         skip();
-        if (text[i] === '}') return i++, null;
+        if (json[i] === CLOSE_OBJECT) return i++, null;
         const key = readString();
         if (seen.has(key)) return join(path, key);
         seen.add(key);
@@ -97,25 +97,26 @@ function firstRepeatedKey(text: string): string | null {
         const found = value(join(path, key));
         if (found) return found;
         skip();
-        if (text[i++] === '}') return null; // else a comma
+        if (json[i++] === CLOSE_OBJECT) return null; // else a comma
       }
     }
-    if (c === '[') {
+    if (c === OPEN_ARRAY) {
       i++;
       for (let index = 0; ; index++) {
         skip();
-        if (text[i] === ']') return i++, null;
+        if (json[i] === CLOSE_ARRAY) return i++, null;
         const found = value(join(path, String(index)));
         if (found) return found;
         skip();
-        if (text[i++] === ']') return null;
+        if (json[i++] === CLOSE_ARRAY) return null;
       }
     }
-    if (c === '"') {
+    if (c === QUOTE) {
       readString();
       return null;
     }
-    while (i < text.length && !/[\s,\]}]/.test(text[i])) i++;
+    // A number, true, false or null: up to the next delimiter.
+    while (i < json.length && !isJsonWhitespace(json[i]) && json[i] !== COMMA && json[i] !== CLOSE_ARRAY && json[i] !== CLOSE_OBJECT) i++;
     return null;
   };
   return value('');
@@ -132,7 +133,7 @@ export function repeatedJsonKey(json: Buffer, value: unknown): string | null {
   // With the parser set to refuse prototype keys (every service), only a repeated key makes the
   // counts differ: a walk that names none still refuses, saying so.
   try {
-    return firstRepeatedKey(json.toString('utf8')) ?? '(a key the check could not name)';
+    return firstRepeatedKey(json) ?? '(a key the check could not name)';
   } catch (err) {
     if (err instanceof RangeError) return '(a key nested too deeply to name)';
     throw err;

@@ -17,8 +17,13 @@ export const problemSchema = {
 };
 
 /** Error answers as they are sent: `application/problem+json` (RFC 9457), not plain JSON. */
+/** One problem+json answer for the OpenAPI document. */
+export function problemResponse(description: string): { description: string; content: Record<string, unknown> } {
+  return { description, content: { 'application/problem+json': { schema: problemSchema } } };
+}
+
 export function problemResponses(...statuses: number[]): Record<number, unknown> {
-  return Object.fromEntries(statuses.map((s) => [s, { description: `problem+json (${s})`, content: { 'application/problem+json': { schema: problemSchema } } }]));
+  return Object.fromEntries(statuses.map((s) => [s, problemResponse(`problem+json (${s})`)]));
 }
 
 /**

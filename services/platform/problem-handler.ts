@@ -16,14 +16,17 @@ declare module 'fastify' {
 }
 
 /**
- * `instance` names the path the caller asked for, never its query string: a query can carry an
- * access_token or personal data (a citizen id in a search), and problem bodies end up in client
- * logs and tickets.
+ * A problem's `instance` for a request URL: the path the caller asked for, never its query
+ * string (a query can carry an access_token or personal data, such as a citizen id in a search,
+ * and problem bodies end up in client logs and tickets).
  */
+export function problemInstance(url: string): string {
+  return url.split('?')[0];
+}
+
 export function sendProblem(reply: FastifyReply, err: ProblemError, url?: string): FastifyReply {
   if (err.extras.retryAfterSeconds !== undefined) reply.header('Retry-After', String(err.extras.retryAfterSeconds));
-  const instance = url?.split('?')[0];
-  return reply.code(err.status).type('application/problem+json').send(err.toBody(instance));
+  return reply.code(err.status).type('application/problem+json').send(err.toBody(url === undefined ? undefined : problemInstance(url)));
 }
 
 interface AjvLikeError {

@@ -10,7 +10,6 @@ import { declaredCharset, isUtf8Charset } from '../../platform/utf8-json-parser.
 import type { GatewayModule, GatewayModuleHost } from '../../platform/gateway-module.js';
 import type { SubmissionHook } from '../../platform/submission-hooks.js';
 import { decodeEdxml, EdxmlError } from '../../edxml/edxml-codec.js';
-import { edxmlFieldPath } from '../../edxml/edxml-paths.js';
 import { XmlRefusal } from '../../edxml/safe-xml.js';
 import { SignatureVerifier } from '../../edxml/signature-verifier.js';
 import { openAttachmentStore } from '../../attachments/attachment-store.js';
@@ -85,11 +84,6 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
     try {
       const { type, payload, shape } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
       const to = await recipientsForXml(type, payload, exchange.documents, shape, req.caller!.member);
-      if (type === 'edoc.status' && to.length === 0) {
-        throw new ProblemError(422, 'DOCUMENT_NOT_FOUND', 'Document not found', 'the status packet names no document known to the bus (ResponseFor/DocumentId)', {
-          errors: [{ field: edxmlFieldPath(type, shape, 'payload.responseFor.documentId')!, message: 'unknown document' }],
-        });
-      }
       // Verified over the exact bytes posted (safe-xml has accepted them by now); only a package
       // that carries a signature pays for it.
       const verification = payload.signature === undefined ? { result: 'unsigned' as const, checkedAt: new Date().toISOString() } : await signatures.verify(body.toString('utf8').replace(/^\uFEFF/, ''));
