@@ -14,7 +14,8 @@ import { idempotentMessageId } from '../services/gateway/idempotent-message-id.j
 const at = (day: number, hour: number) => `2026-01-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00+07:00`;
 
 t.test('dossiers between one-stop-shop systems and the portal', async (t) => {
-  const d = await startDossierBus(t, 'dossier-flow');
+  // A short wait for earlier updates (600 s by default) keeps the "nothing left to wait for" case fast.
+  const d = await startDossierBus(t, 'dossier-flow', { waitForEarlierMaxSeconds: 2 });
   const historyOf = (v: { statusHistory: { status: string }[] }) => v.statusHistory.map((h) => h.status);
   const calls = async () => ((await (await fetch(`${d.portalUrl}/_admin/calls?limit=5000`)).json()) as { calls: { at: string; service: string | null; httpStatus: number; errorCode: string | null; outcome: string; dossiers: string[]; endpoint: string }[] }).calls;
 
@@ -72,6 +73,30 @@ t.test('dossiers between one-stop-shop systems and the portal', async (t) => {
     t.match(view.events.find((e) => e.event === 'delivered')?.detail, { portalCall: 'DongBoHoSoMC', isUpdating: true }, 'sent to the portal, not superseded');
     const [portal] = await d.portalDossiers({ code });
     t.equal(portal.record.NgayHenTra, '20260220170000', 'the portal holds the newer data');
+  });
+
+  await t.test('an update waits for its dossier only while an earlier message of it is on the bus', async (t) => {
+    // Sent before the sync it depends on (two requests of a system in parallel): it waits, and
+    // goes as soon as the sync is delivered.
+    const early = `${SO_TP}-260115-0003`;
+    const progressFirst = await d.send('dossier.progress', d.progressPayload(early, 'registered', 'accepted', at(15, 9)));
+    await eventually(async () => (await d.bus.client('lgsp-operator').status(progressFirst)).body.events.some((e: { event: string }) => e.event === 'delivery_failed'));
+    const sync = await d.send('dossier.sync', d.syncPayload(early));
+    await d.waitStatus(sync, 'delivered');
+    const waited = await d.waitStatus(progressFirst, 'delivered');
+    t.match(waited.events.find((e) => e.event === 'delivery_failed')?.detail, { waitsForEarlier: true }, 'it had waited for an earlier update');
+    t.same(historyOf((await d.portalDossiers({ code: early }))[0]), ['1', '2'], 'applied after the sync');
+
+    // A progress for a dossier nobody synced: nothing earlier is on the bus, so once the wait is
+    // over it is dead-lettered with the portal's answer, not kept for the 24 h budget.
+    const orphan = `${SO_TP}-260115-0004`;
+    const began = Date.now();
+    const lone = await d.send('dossier.progress', d.progressPayload(orphan, 'registered', 'accepted', at(15, 9)));
+    const dead = await d.waitStatus(lone, 'dead_lettered', 20_000);
+    t.ok(Date.now() - began >= 2000, 'not before the wait is over');
+    const reason = String(dead.events.find((e) => e.event === 'dead_lettered')?.detail?.reason);
+    t.match(reason, /does not hold the dossier yet.*nothing left to wait for: no message to 000\.00\.00\.G22 with correlation id 000\.00\.15\.H49-260115-0004 accepted before this one is still on the bus/);
+    t.equal((await d.portalDossiers({ code: orphan })).length, 0, 'nothing reached the portal');
   });
 
   await t.test('happy path, portal → province: an online filing reaches the agency one-stop system', async (t) => {

@@ -56,6 +56,12 @@ export interface BusConfig extends KafkaSettings {
   retryMaxAttempts: number;
   /** How long a message is retried, from its acceptance, before it is dead-lettered. */
   retryMaxAgeSeconds: number;
+  /**
+   * How long after its acceptance a message waiting for an earlier one of its key
+   * (WaitForEarlierMessage) keeps waiting when no earlier message of the key is on the bus any more;
+   * then it is dead-lettered. While an earlier one is still on the bus it waits, up to the retry budget.
+   */
+  waitForEarlierMaxSeconds: number;
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   /** Retries a connector keeps parked in memory (count, bytes) before its retry topic is paused. */
@@ -141,6 +147,9 @@ const DEFAULTS: BusConfig = {
   produceTimeoutMs: 10_000,
   retryMaxAttempts: 0,
   retryMaxAgeSeconds: 24 * 3600,
+  // Long enough for an update sent just before the create it depends on (two requests of a
+  // system in parallel) to see the create arrive; short against the 24 h budget.
+  waitForEarlierMaxSeconds: 600,
   retryBaseDelayMs: 500,
   retryMaxDelayMs: 30_000,
   retryParkedMaxRecords: 10_000,
@@ -196,6 +205,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_PRODUCE_TIMEOUT_MS: 'produceTimeoutMs',
   LGSP_RETRY_MAX_ATTEMPTS: 'retryMaxAttempts',
   LGSP_RETRY_MAX_AGE_SECONDS: 'retryMaxAgeSeconds',
+  LGSP_WAIT_FOR_EARLIER_MAX_SECONDS: 'waitForEarlierMaxSeconds',
   LGSP_RETRY_BASE_DELAY_MS: 'retryBaseDelayMs',
   LGSP_RETRY_MAX_DELAY_MS: 'retryMaxDelayMs',
   LGSP_RETRY_PARKED_MAX_RECORDS: 'retryParkedMaxRecords',
@@ -250,6 +260,7 @@ const configSchema = {
     produceTimeoutMs: { type: 'integer', minimum: 1000, maximum: 120_000 },
     retryMaxAttempts: { type: 'integer', minimum: 0, maximum: 1000 },
     retryMaxAgeSeconds: { type: 'integer', minimum: 1 },
+    waitForEarlierMaxSeconds: { type: 'integer', minimum: 0 },
     retryBaseDelayMs: { type: 'integer', minimum: 1 },
     retryMaxDelayMs: { type: 'integer', minimum: 1 },
     retryParkedMaxRecords: { type: 'integer', minimum: 1 },

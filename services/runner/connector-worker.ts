@@ -29,7 +29,8 @@ import type { LoadedConnector } from './connector-loader.js';
 import type { DeliveryLedger, LedgerState } from './delivery-ledger.js';
 import { DeliveredMarker } from './delivered-marker.js';
 import { CoalescedLedgerLookups } from './coalesced-ledger-lookups.js';
-import { backoffStep, budgetLeft, gaveUpReason, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { backoffStep, budgetLeft, formatDuration, gaveUpReason, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import type { EarlierMessages } from './earlier-messages.js';
 import { DestinationCircuits, type OpenCircuit } from './destination-circuit.js';
 import { OffsetWatermarks } from './offset-watermarks.js';
 import { RecordDispatcher, type Dispatchable } from './record-dispatcher.js';
@@ -75,6 +76,8 @@ export interface WorkerDeps {
   payloads: PayloadSealing;
   /** Claim-check store for attachments (ctx.readAttachment). */
   attachments?: AttachmentStore;
+  /** Bounds WaitForEarlierMessage: whether an earlier message of the key is still on the bus (absent: waits until the budget ends). */
+  earlierMessages?: EarlierMessages;
   /** Called once per message the destination acknowledged (the delivery latency histogram). */
   observeDelivered?(envelope: Envelope): void;
 }
@@ -785,9 +788,30 @@ export class ConnectorWorker {
         this.failureStreak++;
         this.reachedOrFailed(destination, (err as Error)?.message ?? String(err));
       }
-      this.failed(record, envelope, attempt, attemptedAt, err as Error & { retryAfterMs?: number }, outcome, destination);
+      const outcomeOf = await this.unlessNothingLeftToWaitFor(record, envelope, err);
+      this.failed(record, envelope, attempt, attemptedAt, outcomeOf as Error & { retryAfterMs?: number }, outcome, destination);
       return false;
     }
+  }
+
+  /**
+   * A message that waits for an earlier one of its key (WaitForEarlierMessage) has nothing left
+   * to wait for once its grace has passed and no message of the key accepted before it is still
+   * on the bus (earlier-messages.ts): it is dead-lettered with the reason instead of waiting out
+   * its retry budget. Any doubt (within the grace, the lookup failing) keeps it waiting.
+   */
+  private async unlessNothingLeftToWaitFor(record: ConsumedRecord, envelope: Envelope, err: unknown): Promise<unknown> {
+    const earlier = this.deps.earlierMessages;
+    if (!earlier || !waitsForEarlier(err)) return err;
+    const waitedMs = Date.now() - this.budgetStart(record, envelope);
+    if (waitedMs < earlier.graceMs) return err;
+    try {
+      if ((await earlier.openBefore(envelope)) !== null) return err;
+    } catch (lookupErr) {
+      this.deps.log.warn({ err: (lookupErr as Error)?.message ?? String(lookupErr), messageId: envelope.id }, 'could not tell whether an earlier message is still on the bus; the message keeps waiting');
+      return err;
+    }
+    return new PermanentError(`${(err as Error)?.message ?? String(err)}; nothing left to wait for: no message to ${envelope.to.member} with correlation id ${envelope.correlationId} accepted before this one is still on the bus (checked ${formatDuration(waitedMs)} after its acceptance)`);
   }
 
   /**

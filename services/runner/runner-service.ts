@@ -41,6 +41,7 @@ import { openAttachmentStore } from '../attachments/attachment-store.js';
 import { openDatabase } from '../platform/database.js';
 import { instanceId } from '../platform/instance-id.js';
 import { DeliveryLedger } from './delivery-ledger.js';
+import { earlierMessagesIn } from './earlier-messages.js';
 import { connectorStateStore } from './connector-state-store.js';
 import { ConnectorPauseState } from './pause-state.js';
 import { ConnectorWorker, type WorkerDeps } from './connector-worker.js';
@@ -191,6 +192,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     outcomeWindowMs: config.runnerOutcomeWindowMs,
     payloads,
     attachments,
+    earlierMessages: earlierMessagesIn(db, config.waitForEarlierMaxSeconds * 1000),
     observeDelivered: (envelope) => deliveryLatency.observe({ connector: name, type: envelope.type }, Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000),
   });
 
