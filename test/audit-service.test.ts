@@ -197,6 +197,8 @@ t.test('audit service over real Kafka', async (t) => {
     const byMessage = await get(`/v1/audit/events?messageId=${message.id}&event=delivered`, await token(['observer']));
     t.equal(byMessage.status, 200);
     t.same(((await byMessage.json()) as typeof page).entries.map((e) => e.event.id), [outcomes[1].id]);
+    const byUpperCaseId = await get(`/v1/audit/events?messageId=${message.id.toUpperCase()}&event=delivered`, await token(['observer']));
+    t.same(((await byUpperCaseId.json()) as typeof page).entries.map((e) => e.event.id), [outcomes[1].id], 'a message id in upper case (UUIDs are case-insensitive)');
 
     const paged = (await (await get('/v1/audit/events?limit=4', operator)).json()) as typeof page;
     t.same(paged.entries.map((e) => e.seq), [6, 5, 4, 3]);

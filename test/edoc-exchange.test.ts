@@ -103,9 +103,12 @@ t.test('document exchange', async (t) => {
     t.equal((await xa.request('GET', `/v1/inbox/${ackedId}`)).status, 404);
     t.notOk((await xa.request('GET', '/v1/inbox')).body.items.some((i: any) => i.id === ackedId));
 
-    // Acks racing each other (a client retrying before its first answer): one receipt.
+    // Acks racing each other (a client retrying before its first answer): one receipt. Half
+    // name the item in upper case, as a system keeping ids in a GUID column does (RFC 9562: UUIDs
+    // are case-insensitive): the same item.
     const racing = statuses[0].id as string;
-    const acks = await Promise.all(Array.from({ length: 6 }, () => office.request('POST', `/v1/inbox/${racing}/ack`)));
+    t.equal((await office.request('GET', `/v1/inbox/${racing.toUpperCase()}`)).body.id, racing, 'an item read by its id in upper case');
+    const acks = await Promise.all(Array.from({ length: 6 }, (_, i) => office.request('POST', `/v1/inbox/${i % 2 ? racing.toUpperCase() : racing}/ack`)));
     t.same([...new Set(acks.map((a) => a.status))], [200], 'every concurrent ack answered 200');
     const receipts = (await office.status(racing)).body.events.filter((e: any) => e.event === 'delivered');
     t.equal(receipts.length, 1, 'one delivered receipt on the timeline');

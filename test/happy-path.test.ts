@@ -25,6 +25,10 @@ t.test('a message travels gateway → Kafka → relay → agency system, signed 
   });
   t.same(view.events.map((e: { event: string }) => e.event), ['accepted', 'delivered'], 'timeline');
 
+  // UUIDs are case-insensitive (RFC 9562): a system that stores them in a GUID column finds it too.
+  const upper = await sender.status(submitted.body.id.toUpperCase());
+  t.equal(upper.status, 200, 'the id in upper case finds the message');
+  t.equal(upper.body.id, submitted.body.id, 'named as the bus issued it');
   const receiverView = await bus.client('so-tp-qlvb').status(submitted.body.id);
   t.equal(receiverView.status, 200, 'receiver may read it');
   const stranger = await bus.client('so-khdt-qlvb').status(submitted.body.id);

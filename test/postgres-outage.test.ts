@@ -4,6 +4,8 @@
 import t from 'tap';
 import { startLocalPostgres } from '../services/local-postgres/local-postgres.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
+import { createClientAssertion } from '../services/platform/bus-client.js';
+import { JWT_BEARER_ASSERTION } from '../services/platform/access-token.js';
 
 const OUTAGE_MS = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,7 +51,16 @@ t.test('PostgreSQL down for 10 s under load: 503 + Retry-After, recovery, nothin
   phase = 'stopping';
   await postgres.stopServer();
   phase = 'down';
-  await sleep(OUTAGE_MS);
+  const downSince = Date.now();
+  // A token request needs the database too (assertions are single-use): OAuth's own refusal,
+  // which client libraries understand, not a problem document.
+  const token = await fetch(`${bus.gateway.url}/v1/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: await createClientAssertion(bus.clients.get('so-tttt-qlvb')!, bus.gateway.url) }),
+  });
+  const tokenBody = (await token.json()) as { error?: string; error_description?: string };
+  await sleep(Math.max(0, OUTAGE_MS - (Date.now() - downSince)));
   phase = 'after';
   await postgres.startServer();
   const acceptedAtRestart = accepted.length;
@@ -63,6 +74,11 @@ t.test('PostgreSQL down for 10 s under load: 503 + Retry-After, recovery, nothin
   t.ok(refused.length > 0, `${refused.length} requests refused during the outage`);
   t.ok(refused.every((r) => r.code === 'STATE_UNAVAILABLE' && Number(r.retryAfter) > 0), 'every refusal is 503 STATE_UNAVAILABLE with Retry-After');
   t.same(unexpected, [], 'no other answer (no 500, no hang-up)');
+  t.equal(token.status, 503, 'a token request while PostgreSQL is down: 503');
+  t.equal(tokenBody.error, 'temporarily_unavailable', 'as an OAuth error (RFC 6749 §5.2)');
+  t.match(tokenBody.error_description, /PostgreSQL/);
+  t.ok(Number(token.headers.get('retry-after')) > 0, 'with Retry-After');
+  t.equal(token.headers.get('cache-control'), 'no-store');
 
   // Nothing accepted is lost: every 202 reaches the receiver and its status says so.
   const ids = new Set(accepted);

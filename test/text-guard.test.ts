@@ -33,6 +33,13 @@ t.test('asciiHeaderValue never throws', async (t) => {
   t.equal(asciiHeaderValue('HS-2026/001'), 'HS-2026/001');
   t.equal(asciiHeaderValue('Hồ sơ'), encodeURIComponent('Hồ sơ'));
   t.equal(asciiHeaderValue('x\ud800y'), 'x%EF%BF%BDy', 'a lone surrogate travels as U+FFFD');
+  // One rule for receivers: a value with "%" is encoded, any other is the text itself.
+  t.equal(asciiHeaderValue('50%'), '50%25', 'a "%" is encoded too');
+  t.not(asciiHeaderValue('x%C3%B4'), asciiHeaderValue('xô'), 'ASCII text that looks encoded is not confused with the letter it spells');
+  for (const text of ['xô', 'x%C3%B4', '%C4%90-1', 'Đ-1', '50%', 'Công văn số 12/CV-Ủy ban']) {
+    const header = asciiHeaderValue(text);
+    t.equal(header.includes('%') ? decodeURIComponent(header) : header, text, `${text} comes back`);
+  }
 });
 
 t.test('every service refuses such text, and its router errors are problem+json', async (t) => {

@@ -24,6 +24,7 @@ import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-con
 import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
 import { clientErrors } from '../platform/client-errors.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
+import { canonicalId } from '../platform/uuid7.js';
 import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { TIME_BOUND_SCHEMA, timeBound } from '../platform/time-bound.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
@@ -246,7 +247,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
     },
   }, async (req) => {
     // A bare date is UTC midnight here (the console sends its operator's day with the zone).
-    return await ctx.store.query({ ...req.query, from: timeBound(req.query.from, 'from', 'Z'), to: timeBound(req.query.to, 'to', 'Z') });
+    return await ctx.store.query({ ...req.query, ...(req.query.messageId === undefined ? {} : { messageId: canonicalId(req.query.messageId) }), from: timeBound(req.query.from, 'from', 'Z'), to: timeBound(req.query.to, 'to', 'Z') });
   });
 
   app.get('/v1/audit/integrity', {

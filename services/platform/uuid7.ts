@@ -37,3 +37,15 @@ export function uuidv7(): string {
   }
   return v7({ random, msecs: state.msecs, seq: state.seq });
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * An id as the bus stores it. UUIDs are case-insensitive on input (RFC 9562 §4) and the bus
+ * issues them in lower case; a system that keeps them in a GUID column (SQL Server's
+ * uniqueidentifier, many .NET and Java mappers) hands them back in upper case, and must still
+ * find its message or acknowledge its inbox item. Anything that is not a UUID is left as it is.
+ */
+export function canonicalId(id: string): string {
+  return UUID.test(id) ? id.toLowerCase() : id;
+}

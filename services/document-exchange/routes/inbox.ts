@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { eventRecords, messageEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
+import { canonicalId } from '../../platform/uuid7.js';
 import { SIGNATURE_HTTP_HEADER, signDetached } from '../../platform/detached-jws.js';
 import { encodeEdxml, DEFAULT_EDXML_SHAPE, type EdxmlShape, type JsonAttachment } from '../../edxml/edxml-codec.js';
 import { AttachmentUnavailable } from '../../attachments/attachment-store.js';
@@ -90,7 +91,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', 'application/xml']), ...problemResponses(401, 403, 404, 502) },
     },
   }, async (req, reply) => {
-    const item = await itemOf(req.params.id, req.caller!.clientId);
+    const item = await itemOf(canonicalId(req.params.id), req.caller!.clientId);
     if (item.unreadable) {
       req.log.error({ messageId: item.id, reason: item.unreadable }, 'an inbox item cannot be decrypted');
       throw new ProblemError(502, 'PAYLOAD_UNREADABLE', 'Payload unreadable', `Message ${item.id} is held encrypted and cannot be decrypted by this bus (a lost or missing key); ask the sender to send it again`);
@@ -126,7 +127,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     },
   }, async (req) => {
     // Acknowledging twice is harmless: the receipt is recorded once.
-    const item = await itemOf(req.params.id, req.caller!.clientId, { acknowledged: true });
+    const item = await itemOf(canonicalId(req.params.id), req.caller!.clientId, { acknowledged: true });
     if (item.ackedAt === null) {
       const delivered = messageEvent('delivered', item.envelope, 'gateway/inbox', { mode: 'pull', acknowledgedBy: req.caller!.clientId });
       // The item leaves the inbox (on every gateway) in the transaction that commits only once

@@ -7,6 +7,7 @@ import { IDEMPOTENCY_TTL_HOURS } from '../message-store.js';
 import { idempotentMessageId } from '../idempotent-message-id.js';
 import { acceptedStep, eventRecords, type BusEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
+import { canonicalId } from '../../platform/uuid7.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
 import { authorizeRecipients, routeRecipients, recipientsOf } from '../fan-out.js';
@@ -177,7 +178,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     },
   }, async (req) => {
     const caller = req.caller!;
-    const view = await ctx.store.get(req.params.id);
+    const view = await ctx.store.get(canonicalId(req.params.id));
     const party = !!view && (caller.member === view.from.member || caller.member === view.to.member);
     // A message the caller may not see is answered like one that does not exist (as documents,
     // inbox items and attachments are): a 403 would tell a stranger the id went through the bus.

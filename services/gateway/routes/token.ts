@@ -1,6 +1,7 @@
 // POST /v1/token — OAuth2 client credentials grant (RFC 6749 §4.4).
 import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
-import { ProblemError } from '../../platform/problem.js';
+import { ProblemError, problems } from '../../platform/problem.js';
+import { isDatabaseUnavailable } from '../../platform/database.js';
 import { issueAccessToken } from '../../platform/access-token.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { claimedClientId, OAuthError, type TokenRequestBody } from '../client-authentication.js';
@@ -18,11 +19,11 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
   // body refused before the handler (malformed or empty JSON, a __proto__ key, bytes that are not
   // UTF-8) as invalid_request. Other errors go on to the service's problem+json handler.
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const refusal = err instanceof OAuthError ? err : malformedBody(err) ? new OAuthError('invalid_request', err instanceof ProblemError ? err.detail : 'The body is not valid JSON') : null;
+    const refusal = err instanceof OAuthError ? err : malformedBody(err) ? new OAuthError('invalid_request', err instanceof ProblemError ? err.detail : 'The body is not valid JSON') : unavailable(err);
     if (!refusal) throw err;
     ctx.audit.tokenRefusal(claimedClientId(stringParameters(req.body), req.headers.authorization), req.ip, refusal.description);
     reply.header('Cache-Control', 'no-store');
-    if (refusal.status === 503) reply.header('Retry-After', '1');
+    if (refusal.status === 503) reply.header('Retry-After', String(retryAfterSeconds(err)));
     if (refusal.status === 401 && /^Basic/i.test(req.headers.authorization ?? '')) reply.header('WWW-Authenticate', 'Basic realm="lgsp"');
     return reply.code(refusal.status).send({ error: refusal.error, error_description: refusal.description });
   });
@@ -97,4 +98,20 @@ function parameterProblem(error: FastifySchemaValidationError | Error): string {
 function stringParameters(body: unknown): TokenRequestBody {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return {};
   return Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === 'string')) as TokenRequestBody;
+}
+
+/**
+ * A store the token endpoint needs is down (PostgreSQL: the single-use assertion check): OAuth's
+ * temporarily_unavailable (RFC 6749 §5.2 as extended for the token endpoint), which client
+ * libraries understand, not a problem document squeezed into the route's OAuth error shape.
+ */
+function unavailable(err: FastifyError): OAuthError | null {
+  if (isDatabaseUnavailable(err)) return new OAuthError('temporarily_unavailable', problems.databaseUnavailable().detail);
+  if (err instanceof ProblemError && err.status === 503) return new OAuthError('temporarily_unavailable', err.detail);
+  return null;
+}
+
+function retryAfterSeconds(err: unknown): number {
+  if (isDatabaseUnavailable(err)) return problems.databaseUnavailable().extras.retryAfterSeconds ?? 5;
+  return err instanceof ProblemError ? (err.extras.retryAfterSeconds ?? 1) : 1;
 }
