@@ -90,6 +90,9 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       lingerMs: config.producerLingerMs,
       maxBatch: config.producerMaxBatch,
       ttlSeconds: config.messageTtlSeconds,
+      // An operator action waits for its audit intent: refused as the gateway refuses a
+      // submission (LGSP_PRODUCE_TIMEOUT_MS), not after kafkajs's ~41 s of retries.
+      acknowledgementTimeoutMs: config.produceTimeoutMs,
     });
     await producer.connect();
 

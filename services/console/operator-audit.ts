@@ -1,10 +1,12 @@
 // Every operator action through the console becomes an `operator_action` audit event, written
 // (acks=all) before the action is carried out: an action that cannot be audited is not done.
-// When the action then fails, a second event records the failure.
+// When the action then fails, a second event records the failure; when it is refused because
+// its intent was not acknowledged in time, a second event says it was not carried out (the
+// intent may still reach Kafka after the refusal: a hanging broker appends it when it wakes).
 import { uuidv7 } from '../platform/uuid7.js';
 import { eventRecords, type BusEvent } from '../platform/bus-events.js';
 import type { Caller } from '../platform/access-token.js';
-import type { BatchingProducer, OutgoingRecord } from '../platform/kafka-transport.js';
+import type { BatchingProducer } from '../platform/kafka-transport.js';
 import type { Topics } from '../platform/topics.js';
 import { ProblemError } from '../platform/problem.js';
 
@@ -52,7 +54,7 @@ export class OperatorAudit {
   async record(caller: Caller, action: OperatorActionName, detail: Record<string, unknown> = {}, orderKey?: string): Promise<AuditedIntent> {
     const ev = this.event(caller, action, detail);
     const key = orderKey ?? ev.id;
-    await this.sendOrRefuse(eventRecords(this.topics, ev, key));
+    await this.sendOrRefuse([{ ev, key }]);
     return { id: ev.id, key };
   }
 
@@ -64,17 +66,31 @@ export class OperatorAudit {
   async recordEach(caller: Caller, action: OperatorActionName, items: Array<{ detail: Record<string, unknown>; orderKey: string }>): Promise<AuditedIntent[]> {
     if (items.length === 0) return [];
     const events = items.map((item) => ({ ev: this.event(caller, action, item.detail), key: item.orderKey }));
-    await this.sendOrRefuse(events.flatMap(({ ev, key }) => eventRecords(this.topics, ev, key)));
+    await this.sendOrRefuse(events);
     return events.map(({ ev, key }) => ({ id: ev.id, key }));
   }
 
   /** Sends intents, or throws the 503 that refuses the action: nothing is done unaudited. */
-  private async sendOrRefuse(records: OutgoingRecord[]): Promise<void> {
+  private async sendOrRefuse(intents: Array<{ ev: BusEvent; key: string }>): Promise<void> {
     try {
-      await this.producer.send(records);
+      await this.producer.send(intents.flatMap(({ ev, key }) => eventRecords(this.topics, ev, key)));
     } catch (err) {
-      throw new ProblemError(503, 'AUDIT_UNAVAILABLE', 'Service unavailable', `The action was not carried out because it could not be audited: ${(err as Error).message}`, { retryAfterSeconds: 5 });
+      const reason = `The action was not carried out because it could not be audited: ${(err as Error).message}`;
+      this.recordNotCarriedOut(intents, reason);
+      throw new ProblemError(503, 'AUDIT_UNAVAILABLE', 'Service unavailable', reason, { retryAfterSeconds: 5 });
     }
+  }
+
+  /**
+   * Intents refused for want of an acknowledgement may still be appended (the broker hung, then
+   * woke): each gets a follow-up with its key, so the audit chains it after the intent and an
+   * auditor reads that the action was not carried out. Queued until Kafka takes it, not bounded
+   * by the acknowledgement timeout the caller was refused on; best effort beyond that.
+   */
+  private recordNotCarriedOut(intents: Array<{ ev: BusEvent; key: string }>, reason: string): void {
+    const followUps = intents.flatMap(({ ev, key }) =>
+      eventRecords(this.topics, { ...ev, id: uuidv7(), at: new Date().toISOString(), detail: { ...ev.detail, intent: ev.id, outcome: 'not_carried_out', reason } }, key));
+    this.producer.send(followUps, { untilAcknowledged: true }).catch(() => undefined);
   }
 
   /**

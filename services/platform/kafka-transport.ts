@@ -201,8 +201,12 @@ export class BatchingProducer {
     return this.producer.connect();
   }
 
-  /** Resolves once every record is acknowledged by all in-sync replicas. */
-  send(records: OutgoingRecord[]): Promise<void> {
+  /**
+   * Resolves once every record is acknowledged by all in-sync replicas. `untilAcknowledged`: no
+   * acknowledgement timeout for these records (they stay queued until Kafka takes them), for a
+   * record that must follow others whatever happens to the caller's wait (an audit follow-up).
+   */
+  send(records: OutgoingRecord[], opts: { untilAcknowledged?: boolean } = {}): Promise<void> {
     const sent = new Promise<void>((resolve, reject) => {
       const bytes = valueBytes(records);
       this.queue.push({ records, bytes, resolve, reject });
@@ -210,7 +214,7 @@ export class BatchingProducer {
       this.queuedBytes += bytes;
       this.schedule();
     });
-    const timeoutMs = this.opts.acknowledgementTimeoutMs;
+    const timeoutMs = opts.untilAcknowledged ? 0 : this.opts.acknowledgementTimeoutMs;
     if (!timeoutMs) return sent;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
