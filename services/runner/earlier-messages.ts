@@ -8,7 +8,8 @@
 // every runner: a message of the same recipient and correlation id, accepted before this one,
 // whose outcome is still open (accepted, or failed and waiting for its retry). Every answer errs
 // towards waiting: a gateway writes a message's row before its 202, so an earlier message is
-// never missing from it, and a row the ledger has not yet moved to `delivered` still counts as
+// not missing from it (short of a PostgreSQL crash losing the last instant of those rows, which
+// the message's first outcome writes again: message-store.ts), and a row the ledger has not yet moved to `delivered` still counts as
 // open — the waiting message is simply asked about again at its next attempt.
 import type { Database } from '../platform/database.js';
 import { acceptanceOrder, type Envelope } from '../platform/envelope.js';
