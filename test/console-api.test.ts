@@ -362,8 +362,13 @@ t.test('operator console API', async (t) => {
     const stttt = report.agencies.find((a: { member: string }) => a.member === '000.00.12.H49');
     t.match(stttt, { name: 'Sở Thông tin và Truyền thông (dữ liệu mẫu)', documents: { sent: 2, delivered: 2, electronicRate: 1, received: 1 } });
     t.equal(report.statusLabels.documents['06'].vi, 'Hoàn thành');
-    const one = await get(`/v1/console/kpi?from=${prev}&to=${next}&member=000.00.00.H49`);
-    t.same(one.body.agencies.map((a: { member: string }) => a.member), ['000.00.00.H49'], 'one agency');
+    const one = await get(`/v1/console/kpi?from=${prev}&to=${next}&member=000.00.12.H49`);
+    t.same(one.body.agencies.map((a: { member: string }) => a.member), ['000.00.12.H49'], 'one agency');
+    t.equal(one.body.member, '000.00.12.H49');
+    t.same(one.body.total, { documents: one.body.agencies[0].documents, dossiers: one.body.agencies[0].dossiers }, "the total follows the filter: that agency's figures");
+    t.match(one.body.total, { documents: { sent: 2, received: 1 }, dossiers: { dossiers: 0 } });
+    const oneCsv = (await get(`/v1/console/kpi.csv?from=${prev}&to=${next}&member=000.00.12.H49&lang=vi`)).text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    t.match(oneCsv.at(-1), /^,Tổng của 000\.00\.12\.H49,[^,]+,[^,]+,2,2,0,1,100\.0,/, 'the CSV total row is the agency\'s, and says so');
 
     const csv = await get(`/v1/console/kpi.csv?from=${prev}&to=${next}&lang=vi`);
     t.equal(csv.status, 200);

@@ -233,3 +233,38 @@ t.test('KPI: a dossier filed online (portal → agency) and its progress (agency
   t.equal(mine.synced, 1, 'synced: the one whose progress reached the portal, not the filing that came from it');
   t.same(mine.statuses, { '10': 1, delivered: 1 }, 'the progressed dossier has its portal status');
 });
+
+t.test('KPI filtered to one agency: the total is that agency\'s, and the CSV says so', async (t) => {
+  const store = await consoleStore(t);
+  const now = Date.now();
+  const at = (s: number) => new Date(now + s * 1000).toISOString();
+  const a = { member: '000.00.12.H49', system: 'so-tttt-qlvb' };
+  const b = { member: '000.00.24.H49', system: 'so-khdt-qlvb' };
+  const [m1, m2, m3] = [uuidv7(), uuidv7(), uuidv7()];
+  await store.messages.applyEvents([
+    event('accepted', m1, at(0), { from: a, correlationId: 'doc-a1' }),
+    event('delivered', m1, at(1), { from: a, correlationId: 'doc-a1' }),
+    event('accepted', m2, at(2), { from: b, correlationId: 'doc-b1' }),
+    event('accepted', m3, at(3), { from: b, correlationId: 'doc-b2' }),
+  ]);
+  const today = new Date(now + 7 * 3600_000).toISOString().slice(0, 10);
+  const tomorrow = new Date(now + 31 * 3600_000).toISOString().slice(0, 10);
+  const members = [{ code: a.member, name: 'Sở A' }, { code: b.member, name: 'Sở B' }];
+  const province = await buildKpiReport(store.messages, members, { from: today, to: tomorrow });
+  t.equal(province.member, null);
+  t.equal(province.total.documents.sent, 3, 'unfiltered: the whole province');
+  t.match(kpiCsv(province, 'en').trim().split('\r\n').at(-1), /^,Province total,[^,]*,[^,]*,3,1,0,3,33\.3,/);
+
+  const one = await buildKpiReport(store.messages, members, { from: today, to: tomorrow }, b.member);
+  t.equal(one.member, b.member);
+  t.same(one.agencies.map((x) => x.member), [b.member]);
+  t.same(one.total, { documents: one.agencies[0].documents, dossiers: one.agencies[0].dossiers }, 'the total is the one agency\'s');
+  t.match(one.total.documents, { sent: 2, delivered: 0, electronicRate: 0 });
+  const lines = (lang: 'vi' | 'en') => kpiCsv(one, lang).trim().split('\r\n');
+  t.match(lines('en').at(-1), /^,Total for 000\.00\.24\.H49,[^,]*,[^,]*,2,0,0,0,0\.0,/, 'labelled as the agency\'s, with its figures');
+  t.match(lines('vi').at(-1), /^,Tổng của 000\.00\.24\.H49,/);
+  t.notOk(lines('vi').some((l) => l.includes('Toàn tỉnh')), 'no province total in an export for one agency');
+
+  const nobody = await buildKpiReport(store.messages, members, { from: today, to: tomorrow }, '000.00.99.H49');
+  t.match(nobody.total, { documents: { sent: 0, electronicRate: null }, dossiers: { dossiers: 0 } }, 'an agency without traffic has zeros, not the province\'s figures');
+});
