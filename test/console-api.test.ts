@@ -112,6 +112,8 @@ t.test('operator console API', async (t) => {
     t.equal(byCorrelation.body.items[0].id, id, 'the search box also takes a correlation id');
     const byFilters = await get(`/v1/console/messages?member=000.00.15.H49&type=notice.*&status=delivered`);
     t.ok(byFilters.body.items.some((m: { id: string }) => m.id === id), 'member + family + status filters');
+    const notYet = await get(`/v1/console/messages?member=000.00.15.H49&type=notice.*&status=accepted`);
+    t.notOk(notYet.body.items.some((m: { id: string }) => m.id === id), 'status is the transport status: a delivered message is not "accepted"');
     const none = await get(`/v1/console/messages?member=000.00.15.H49&from=2001-01-01&to=2001-01-02`);
     t.equal(none.body.items.length, 0, 'a time range outside the traffic finds nothing');
     // Paging: nextBefore of one page is the cursor of the next, and no message comes twice.
@@ -144,6 +146,9 @@ t.test('operator console API', async (t) => {
     t.equal(impossible.status, 400);
     t.match(impossible.type, /problem\+json/);
     t.same(impossible.body.errors, [{ field: 'querystring.from', message: 'is not a date on the calendar or a time of day' }]);
+    const businessCode = await get('/v1/console/messages?status=06');
+    t.equal(businessCode.status, 400, 'status takes a transport status; a business status code goes in businessStatus');
+    t.ok(businessCode.body.errors.some((e: { field: string }) => e.field === 'querystring.status'));
     const unknown = await get('/v1/console/messages?colour=red');
     t.equal(unknown.status, 400);
     t.ok(unknown.body.errors.some((e: { field: string }) => e.field === 'querystring.colour'));

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { v7 as uuidv7 } from 'uuid';
 import type { BusEvent, BusEventName } from '../services/platform/bus-events.js';
-import { businessFacts, familyOf, normaliseStatusCode, parseBusinessTime } from '../services/console/business-status.js';
+import { businessFacts, businessStatusForms, familyOf, normaliseStatusCode, parseBusinessTime } from '../services/console/business-status.js';
 import { ConsoleStore } from '../services/console/console-store.js';
 import { openDatabase } from '../services/platform/database.js';
 import { createTestDatabase } from './helpers/test-database.js';
@@ -70,7 +70,8 @@ t.test('the message index tolerates out-of-order and redelivered events', async 
   t.same((await store.messages.timeline(id)).map((e) => e.event), ['accepted', 'delivery_failed', 'delivered'], 'timeline in event time order');
   await store.messages.applyEvents([event('status', id, '2026-01-05T03:00:00.000Z', { detail: { statusCode: '06' } }), event('status', id, '2026-01-05T02:30:00.000Z', { detail: { statusCode: '03' } })]);
   t.equal((await store.messages.get(id))!.businessStatus, '06', 'the latest business status by time, not arrival');
-  t.equal((await store.messages.search({ status: '06' })).items.length, 1, 'search by business status');
+  t.equal((await store.messages.search({ businessStatus: '06' })).items.length, 1, 'search by business status');
+  t.equal((await store.messages.search({ status: '06' })).items.length, 0, 'status is the transport status only');
   t.equal((await store.messages.search({ type: 'edoc.*' })).items.length, 1, 'search by family');
   t.equal((await store.messages.search({ type: 'edoc' })).items.length, 0, 'a bare word is an exact type');
 });
@@ -124,6 +125,43 @@ t.test('search pages with a cursor', async (t) => {
   const last = await store.messages.search({ limit: 2, before: second.nextBefore! });
   t.same(last.items.map((m) => m.correlationId), ['c0']);
   t.equal(last.nextBefore, null);
+});
+
+t.test('a business status code has one form per way a connector reports it, per family', async (t) => {
+  t.same(businessStatusForms('edoc', '6').sort(), ['06', '6']);
+  t.same(businessStatusForms('dossier', '02').sort(), ['02', '2', 'accepted']);
+  t.same(businessStatusForms('dossier', 'returned').sort(), ['10', 'returned']);
+  t.same(businessStatusForms('edoc', 'accepted'), ['accepted'], 'a dossier status name is no edoc code');
+  t.same(businessStatusForms('dossier', 'đang xử lý'), ['đang xử lý'], 'text that is no code stands for itself');
+  for (const [family, code] of [['edoc', '06'], ['dossier', '2'], ['dossier', '10'], ['notice', '7']]) {
+    for (const form of businessStatusForms(family, code)) t.equal(normaliseStatusCode(family, form), normaliseStatusCode(family, code), `${family} ${form} reads as ${code}`);
+  }
+});
+
+t.test('message search: status is the transport status, businessStatus a code in any reported form', async (t) => {
+  const store = await consoleStore(t);
+  const now = Date.now();
+  const at = (s: number) => new Date(now + s * 1000).toISOString();
+  const [waiting, dossierByName, dossierByCode, doc] = [uuidv7(), uuidv7(), uuidv7(), uuidv7()];
+  const dossier = (correlationId: string) => ({ type: 'dossier.sync', to: { member: '000.00.00.G22', service: 'dvcqg-dossier' }, correlationId });
+  await store.messages.applyEvents([
+    event('accepted', waiting, at(0), { correlationId: 'doc-waiting' }),
+    // Delivered, and the portal answered with the dossier status name "accepted" (TrangThaiHoSo 2).
+    event('accepted', dossierByName, at(1), dossier('HS-1')),
+    event('delivered', dossierByName, at(2), { ...dossier('HS-1'), detail: { status: 'accepted' } }),
+    // Not delivered yet, with the same business status as a code.
+    event('accepted', dossierByCode, at(3), dossier('HS-2')),
+    event('status', dossierByCode, at(4), { ...dossier('HS-2'), detail: { TrangThaiHoSo: 2 } }),
+    event('accepted', doc, at(5), { correlationId: 'doc-2' }),
+    event('delivered', doc, at(6), { correlationId: 'doc-2', detail: { statusCode: '6' } }),
+  ]);
+  const ids = async (q: Parameters<typeof store.messages.search>[0]) => (await store.messages.search(q)).items.map((m) => m.id).sort();
+  t.same(await ids({ status: 'accepted' }), [waiting, dossierByCode].sort(), 'not the delivered dossier whose business status is "accepted"');
+  t.same(await ids({ status: 'delivered' }), [dossierByName, doc].sort());
+  for (const code of ['2', '02', 'accepted']) t.same(await ids({ businessStatus: code }), [dossierByName, dossierByCode].sort(), `businessStatus=${code}: both dossiers, not the document`);
+  for (const code of ['06', '6']) t.same(await ids({ businessStatus: code }), [doc], `businessStatus=${code}: the document reported as 6`);
+  t.same(await ids({ businessStatus: '4' }), [], 'a status nothing has');
+  t.same(await ids({ status: 'accepted', businessStatus: '2' }), [dossierByCode], 'the two filters combine');
 });
 
 t.test('a dead letter can be claimed for replay once', async (t) => {

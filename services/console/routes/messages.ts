@@ -4,6 +4,7 @@ import { problems } from '../../platform/problem.js';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
 import type { MessageQuery, TimelineEvent } from '../message-index.js';
+import { MESSAGE_STATUSES } from '../../platform/bus-events.js';
 import { TIME_BOUND_SCHEMA } from '../../platform/time-bound.js';
 import { timeWindow } from './query-schemas.js';
 
@@ -52,7 +53,9 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
           correlationId: ID,
           member: { type: 'string', minLength: 1, maxLength: 100 },
           type: { type: 'string', minLength: 1, maxLength: 200, description: 'Exact type, or a family as edoc.*' },
-          status: { type: 'string', minLength: 1, maxLength: 64, description: 'Transport or business status' },
+          // Transport status only; a business status is a filter of its own (message-index.ts).
+          status: { enum: [...MESSAGE_STATUSES], description: 'Transport status' },
+          businessStatus: { type: 'string', minLength: 1, maxLength: 64, description: "Business status code of the message's family (edXML StatusCode, TrangThaiHoSo; a dossier status name stands for its code)" },
           from: TIME_BOUND_SCHEMA,
           to: TIME_BOUND_SCHEMA,
           limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
