@@ -110,6 +110,11 @@ t.test('operator console API', async (t) => {
     t.match(found, { id, type: 'notice.send', fromMember: '000.00.12.H49', toMember: '000.00.15.H49', toService: 'notice', connector: 'relay' });
     const byCorrelation = await get(`/v1/console/messages?q=${encodeURIComponent('CV-123/STTTT')}`);
     t.equal(byCorrelation.body.items[0].id, id, 'the search box also takes a correlation id');
+    // UUIDs are case-insensitive (RFC 9562): an id pasted from a log that prints it in upper case.
+    const upper = id.toUpperCase();
+    t.same((await get(`/v1/console/messages?q=${upper}`)).body.items.map((m: { id: string }) => m.id), [id], 'the search box takes an id in upper case');
+    t.same((await get(`/v1/console/messages?id=${upper}`)).body.items.map((m: { id: string }) => m.id), [id], 'so does the id filter');
+    t.equal((await get(`/v1/console/messages/${upper}`)).body.message?.id, id, 'and the trace');
     const byFilters = await get(`/v1/console/messages?member=000.00.15.H49&type=notice.*&status=delivered`);
     t.ok(byFilters.body.items.some((m: { id: string }) => m.id === id), 'member + family + status filters');
     const notYet = await get(`/v1/console/messages?member=000.00.15.H49&type=notice.*&status=accepted`);
@@ -141,6 +146,18 @@ t.test('operator console API', async (t) => {
     t.equal(missing.body.code, 'MESSAGE_NOT_FOUND');
   });
 
+  await t.test('Vietnamese search input finds the message whether it is typed in NFC or NFD', async (t) => {
+    const correlationId = 'Báo cáo tuần/Sở Tư pháp';
+    const sent = await sender.send({ ...notice('Báo cáo tuần', '000.00.15.H49'), correlationId });
+    t.equal(sent.status, 202);
+    const id = sent.body.id as string;
+    await eventually(async () => ((await get(`/v1/console/messages?q=${encodeURIComponent(correlationId)}`)).body.items[0]?.id === id ? id : null));
+    const nfd = correlationId.normalize('NFD');
+    t.not(nfd, correlationId, 'the query really is decomposed');
+    t.equal((await get(`/v1/console/messages?q=${encodeURIComponent(nfd)}`)).body.items[0]?.id, id, 'the search box');
+    t.same((await get(`/v1/console/messages?correlationId=${encodeURIComponent(nfd)}`)).body.items.map((m: { id: string }) => m.id), [id], 'the correlation id filter');
+  });
+
   await t.test('bad search input is a problem naming the field', async (t) => {
     const impossible = await get('/v1/console/messages?from=2026-02-30');
     t.equal(impossible.status, 400);
@@ -164,6 +181,7 @@ t.test('operator console API', async (t) => {
     const sent = await sender.send(notice('Bị từ chối', '000.00.24.H49'));
     const id = sent.body.id as string;
     const dl = await eventually(async () => (await get(`/v1/console/dead-letters?messageId=${id}`)).body.items[0]);
+    t.same((await get(`/v1/console/dead-letters?messageId=${id.toUpperCase()}`)).body.items.map((d: { id: number }) => d.id), [dl.id], 'a message id in upper case finds its dead letter');
     t.match(dl, { connector: 'relay', messageId: id, verified: true, type: 'notice.send', fromMember: '000.00.12.H49', toMember: '000.00.24.H49', attempts: 1, replayedAt: null });
     t.match(dl.reason, /422/);
     t.notOk('value' in dl || 'data' in dl, 'the payload itself is not shown');

@@ -9,6 +9,7 @@ import { openDatabase } from '../services/platform/database.js';
 import { createTestDatabase } from './helpers/test-database.js';
 import { FlowMonitor } from '../services/console/flow-monitor.js';
 import { buildKpiReport, kpiCsv } from '../services/console/kpi-report.js';
+import { nfcFilters } from '../services/console/routes/query-schemas.js';
 
 const event = (name: BusEventName, messageId: string, at: string, extra: Partial<BusEvent> = {}): BusEvent => ({
   id: uuidv7(),
@@ -162,6 +163,13 @@ t.test('message search: status is the transport status, businessStatus a code in
   for (const code of ['06', '6']) t.same(await ids({ businessStatus: code }), [doc], `businessStatus=${code}: the document reported as 6`);
   t.same(await ids({ businessStatus: '4' }), [], 'a status nothing has');
   t.same(await ids({ status: 'accepted', businessStatus: '2' }), [dossierByCode], 'the two filters combine');
+});
+
+t.test('search filters are NFC, as everything stored is', async (t) => {
+  const nfc = 'Báo cáo tuần/Sở Tư pháp';
+  const nfd = nfc.normalize('NFD');
+  t.not(nfd, nfc, 'the input really is decomposed');
+  t.same(nfcFilters({ q: nfd, member: [nfd, 'x'], limit: 5, replayed: false }), { q: nfc, member: [nfc, 'x'], limit: 5, replayed: false });
 });
 
 t.test('a dead letter can be claimed for replay once', async (t) => {
