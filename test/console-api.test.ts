@@ -110,8 +110,15 @@ t.test('operator console API', async (t) => {
     t.match(found, { id, type: 'notice.send', fromMember: '000.00.12.H49', toMember: '000.00.15.H49', toService: 'notice', connector: 'relay' });
     const byCorrelation = await get(`/v1/console/messages?q=${encodeURIComponent('CV-123/STTTT')}`);
     t.equal(byCorrelation.body.items[0].id, id, 'the search box also takes a correlation id');
+    // UUIDs are case-insensitive (RFC 9562): an id pasted from a log that prints it in upper case.
+    const upper = id.toUpperCase();
+    t.same((await get(`/v1/console/messages?q=${upper}`)).body.items.map((m: { id: string }) => m.id), [id], 'the search box takes an id in upper case');
+    t.same((await get(`/v1/console/messages?id=${upper}`)).body.items.map((m: { id: string }) => m.id), [id], 'so does the id filter');
+    t.equal((await get(`/v1/console/messages/${upper}`)).body.message?.id, id, 'and the trace');
     const byFilters = await get(`/v1/console/messages?member=000.00.15.H49&type=notice.*&status=delivered`);
     t.ok(byFilters.body.items.some((m: { id: string }) => m.id === id), 'member + family + status filters');
+    const notYet = await get(`/v1/console/messages?member=000.00.15.H49&type=notice.*&status=accepted`);
+    t.notOk(notYet.body.items.some((m: { id: string }) => m.id === id), 'status is the transport status: a delivered message is not "accepted"');
     const none = await get(`/v1/console/messages?member=000.00.15.H49&from=2001-01-01&to=2001-01-02`);
     t.equal(none.body.items.length, 0, 'a time range outside the traffic finds nothing');
     // Paging: nextBefore of one page is the cursor of the next, and no message comes twice.
@@ -139,11 +146,26 @@ t.test('operator console API', async (t) => {
     t.equal(missing.body.code, 'MESSAGE_NOT_FOUND');
   });
 
+  await t.test('Vietnamese search input finds the message whether it is typed in NFC or NFD', async (t) => {
+    const correlationId = 'Báo cáo tuần/Sở Tư pháp';
+    const sent = await sender.send({ ...notice('Báo cáo tuần', '000.00.15.H49'), correlationId });
+    t.equal(sent.status, 202);
+    const id = sent.body.id as string;
+    await eventually(async () => ((await get(`/v1/console/messages?q=${encodeURIComponent(correlationId)}`)).body.items[0]?.id === id ? id : null));
+    const nfd = correlationId.normalize('NFD');
+    t.not(nfd, correlationId, 'the query really is decomposed');
+    t.equal((await get(`/v1/console/messages?q=${encodeURIComponent(nfd)}`)).body.items[0]?.id, id, 'the search box');
+    t.same((await get(`/v1/console/messages?correlationId=${encodeURIComponent(nfd)}`)).body.items.map((m: { id: string }) => m.id), [id], 'the correlation id filter');
+  });
+
   await t.test('bad search input is a problem naming the field', async (t) => {
     const impossible = await get('/v1/console/messages?from=2026-02-30');
     t.equal(impossible.status, 400);
     t.match(impossible.type, /problem\+json/);
     t.same(impossible.body.errors, [{ field: 'querystring.from', message: 'is not a date on the calendar or a time of day' }]);
+    const businessCode = await get('/v1/console/messages?status=06');
+    t.equal(businessCode.status, 400, 'status takes a transport status; a business status code goes in businessStatus');
+    t.ok(businessCode.body.errors.some((e: { field: string }) => e.field === 'querystring.status'));
     const unknown = await get('/v1/console/messages?colour=red');
     t.equal(unknown.status, 400);
     t.ok(unknown.body.errors.some((e: { field: string }) => e.field === 'querystring.colour'));
@@ -159,6 +181,7 @@ t.test('operator console API', async (t) => {
     const sent = await sender.send(notice('Bị từ chối', '000.00.24.H49'));
     const id = sent.body.id as string;
     const dl = await eventually(async () => (await get(`/v1/console/dead-letters?messageId=${id}`)).body.items[0]);
+    t.same((await get(`/v1/console/dead-letters?messageId=${id.toUpperCase()}`)).body.items.map((d: { id: number }) => d.id), [dl.id], 'a message id in upper case finds its dead letter');
     t.match(dl, { connector: 'relay', messageId: id, verified: true, type: 'notice.send', fromMember: '000.00.12.H49', toMember: '000.00.24.H49', attempts: 1, replayedAt: null });
     t.match(dl.reason, /422/);
     t.notOk('value' in dl || 'data' in dl, 'the payload itself is not shown');
@@ -362,8 +385,13 @@ t.test('operator console API', async (t) => {
     const stttt = report.agencies.find((a: { member: string }) => a.member === '000.00.12.H49');
     t.match(stttt, { name: 'Sở Thông tin và Truyền thông (dữ liệu mẫu)', documents: { sent: 2, delivered: 2, electronicRate: 1, received: 1 } });
     t.equal(report.statusLabels.documents['06'].vi, 'Hoàn thành');
-    const one = await get(`/v1/console/kpi?from=${prev}&to=${next}&member=000.00.00.H49`);
-    t.same(one.body.agencies.map((a: { member: string }) => a.member), ['000.00.00.H49'], 'one agency');
+    const one = await get(`/v1/console/kpi?from=${prev}&to=${next}&member=000.00.12.H49`);
+    t.same(one.body.agencies.map((a: { member: string }) => a.member), ['000.00.12.H49'], 'one agency');
+    t.equal(one.body.member, '000.00.12.H49');
+    t.same(one.body.total, { documents: one.body.agencies[0].documents, dossiers: one.body.agencies[0].dossiers }, "the total follows the filter: that agency's figures");
+    t.match(one.body.total, { documents: { sent: 2, received: 1 }, dossiers: { dossiers: 0 } });
+    const oneCsv = (await get(`/v1/console/kpi.csv?from=${prev}&to=${next}&member=000.00.12.H49&lang=vi`)).text.replace(/^\uFEFF/, '').trim().split('\r\n');
+    t.match(oneCsv.at(-1), /^,Tổng của 000\.00\.12\.H49,[^,]+,[^,]+,2,2,0,1,100\.0,/, 'the CSV total row is the agency\'s, and says so');
 
     const csv = await get(`/v1/console/kpi.csv?from=${prev}&to=${next}&lang=vi`);
     t.equal(csv.status, 200);

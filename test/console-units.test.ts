@@ -3,12 +3,13 @@
 import t from 'tap';
 import { v7 as uuidv7 } from 'uuid';
 import type { BusEvent, BusEventName } from '../services/platform/bus-events.js';
-import { businessFacts, familyOf, normaliseStatusCode, parseBusinessTime } from '../services/console/business-status.js';
+import { businessFacts, businessStatusForms, familyOf, normaliseStatusCode, parseBusinessTime } from '../services/console/business-status.js';
 import { ConsoleStore } from '../services/console/console-store.js';
 import { openDatabase } from '../services/platform/database.js';
 import { createTestDatabase } from './helpers/test-database.js';
 import { FlowMonitor } from '../services/console/flow-monitor.js';
 import { buildKpiReport, kpiCsv } from '../services/console/kpi-report.js';
+import { nfcFilters } from '../services/console/routes/query-schemas.js';
 
 const event = (name: BusEventName, messageId: string, at: string, extra: Partial<BusEvent> = {}): BusEvent => ({
   id: uuidv7(),
@@ -70,7 +71,8 @@ t.test('the message index tolerates out-of-order and redelivered events', async 
   t.same((await store.messages.timeline(id)).map((e) => e.event), ['accepted', 'delivery_failed', 'delivered'], 'timeline in event time order');
   await store.messages.applyEvents([event('status', id, '2026-01-05T03:00:00.000Z', { detail: { statusCode: '06' } }), event('status', id, '2026-01-05T02:30:00.000Z', { detail: { statusCode: '03' } })]);
   t.equal((await store.messages.get(id))!.businessStatus, '06', 'the latest business status by time, not arrival');
-  t.equal((await store.messages.search({ status: '06' })).items.length, 1, 'search by business status');
+  t.equal((await store.messages.search({ businessStatus: '06' })).items.length, 1, 'search by business status');
+  t.equal((await store.messages.search({ status: '06' })).items.length, 0, 'status is the transport status only');
   t.equal((await store.messages.search({ type: 'edoc.*' })).items.length, 1, 'search by family');
   t.equal((await store.messages.search({ type: 'edoc' })).items.length, 0, 'a bare word is an exact type');
 });
@@ -124,6 +126,50 @@ t.test('search pages with a cursor', async (t) => {
   const last = await store.messages.search({ limit: 2, before: second.nextBefore! });
   t.same(last.items.map((m) => m.correlationId), ['c0']);
   t.equal(last.nextBefore, null);
+});
+
+t.test('a business status code has one form per way a connector reports it, per family', async (t) => {
+  t.same(businessStatusForms('edoc', '6').sort(), ['06', '6']);
+  t.same(businessStatusForms('dossier', '02').sort(), ['02', '2', 'accepted']);
+  t.same(businessStatusForms('dossier', 'returned').sort(), ['10', 'returned']);
+  t.same(businessStatusForms('edoc', 'accepted'), ['accepted'], 'a dossier status name is no edoc code');
+  t.same(businessStatusForms('dossier', 'đang xử lý'), ['đang xử lý'], 'text that is no code stands for itself');
+  for (const [family, code] of [['edoc', '06'], ['dossier', '2'], ['dossier', '10'], ['notice', '7']]) {
+    for (const form of businessStatusForms(family, code)) t.equal(normaliseStatusCode(family, form), normaliseStatusCode(family, code), `${family} ${form} reads as ${code}`);
+  }
+});
+
+t.test('message search: status is the transport status, businessStatus a code in any reported form', async (t) => {
+  const store = await consoleStore(t);
+  const now = Date.now();
+  const at = (s: number) => new Date(now + s * 1000).toISOString();
+  const [waiting, dossierByName, dossierByCode, doc] = [uuidv7(), uuidv7(), uuidv7(), uuidv7()];
+  const dossier = (correlationId: string) => ({ type: 'dossier.sync', to: { member: '000.00.00.G22', service: 'dvcqg-dossier' }, correlationId });
+  await store.messages.applyEvents([
+    event('accepted', waiting, at(0), { correlationId: 'doc-waiting' }),
+    // Delivered, and the portal answered with the dossier status name "accepted" (TrangThaiHoSo 2).
+    event('accepted', dossierByName, at(1), dossier('HS-1')),
+    event('delivered', dossierByName, at(2), { ...dossier('HS-1'), detail: { status: 'accepted' } }),
+    // Not delivered yet, with the same business status as a code.
+    event('accepted', dossierByCode, at(3), dossier('HS-2')),
+    event('status', dossierByCode, at(4), { ...dossier('HS-2'), detail: { TrangThaiHoSo: 2 } }),
+    event('accepted', doc, at(5), { correlationId: 'doc-2' }),
+    event('delivered', doc, at(6), { correlationId: 'doc-2', detail: { statusCode: '6' } }),
+  ]);
+  const ids = async (q: Parameters<typeof store.messages.search>[0]) => (await store.messages.search(q)).items.map((m) => m.id).sort();
+  t.same(await ids({ status: 'accepted' }), [waiting, dossierByCode].sort(), 'not the delivered dossier whose business status is "accepted"');
+  t.same(await ids({ status: 'delivered' }), [dossierByName, doc].sort());
+  for (const code of ['2', '02', 'accepted']) t.same(await ids({ businessStatus: code }), [dossierByName, dossierByCode].sort(), `businessStatus=${code}: both dossiers, not the document`);
+  for (const code of ['06', '6']) t.same(await ids({ businessStatus: code }), [doc], `businessStatus=${code}: the document reported as 6`);
+  t.same(await ids({ businessStatus: '4' }), [], 'a status nothing has');
+  t.same(await ids({ status: 'accepted', businessStatus: '2' }), [dossierByCode], 'the two filters combine');
+});
+
+t.test('search filters are NFC, as everything stored is', async (t) => {
+  const nfc = 'Báo cáo tuần/Sở Tư pháp';
+  const nfd = nfc.normalize('NFD');
+  t.not(nfd, nfc, 'the input really is decomposed');
+  t.same(nfcFilters({ q: nfd, member: [nfd, 'x'], limit: 5, replayed: false }), { q: nfc, member: [nfc, 'x'], limit: 5, replayed: false });
 });
 
 t.test('a dead letter can be claimed for replay once', async (t) => {
@@ -232,4 +278,39 @@ t.test('KPI: a dossier filed online (portal → agency) and its progress (agency
   t.equal(mine.dossiers, 2);
   t.equal(mine.synced, 1, 'synced: the one whose progress reached the portal, not the filing that came from it');
   t.same(mine.statuses, { '10': 1, delivered: 1 }, 'the progressed dossier has its portal status');
+});
+
+t.test('KPI filtered to one agency: the total is that agency\'s, and the CSV says so', async (t) => {
+  const store = await consoleStore(t);
+  const now = Date.now();
+  const at = (s: number) => new Date(now + s * 1000).toISOString();
+  const a = { member: '000.00.12.H49', system: 'so-tttt-qlvb' };
+  const b = { member: '000.00.24.H49', system: 'so-khdt-qlvb' };
+  const [m1, m2, m3] = [uuidv7(), uuidv7(), uuidv7()];
+  await store.messages.applyEvents([
+    event('accepted', m1, at(0), { from: a, correlationId: 'doc-a1' }),
+    event('delivered', m1, at(1), { from: a, correlationId: 'doc-a1' }),
+    event('accepted', m2, at(2), { from: b, correlationId: 'doc-b1' }),
+    event('accepted', m3, at(3), { from: b, correlationId: 'doc-b2' }),
+  ]);
+  const today = new Date(now + 7 * 3600_000).toISOString().slice(0, 10);
+  const tomorrow = new Date(now + 31 * 3600_000).toISOString().slice(0, 10);
+  const members = [{ code: a.member, name: 'Sở A' }, { code: b.member, name: 'Sở B' }];
+  const province = await buildKpiReport(store.messages, members, { from: today, to: tomorrow });
+  t.equal(province.member, null);
+  t.equal(province.total.documents.sent, 3, 'unfiltered: the whole province');
+  t.match(kpiCsv(province, 'en').trim().split('\r\n').at(-1), /^,Province total,[^,]*,[^,]*,3,1,0,3,33\.3,/);
+
+  const one = await buildKpiReport(store.messages, members, { from: today, to: tomorrow }, b.member);
+  t.equal(one.member, b.member);
+  t.same(one.agencies.map((x) => x.member), [b.member]);
+  t.same(one.total, { documents: one.agencies[0].documents, dossiers: one.agencies[0].dossiers }, 'the total is the one agency\'s');
+  t.match(one.total.documents, { sent: 2, delivered: 0, electronicRate: 0 });
+  const lines = (lang: 'vi' | 'en') => kpiCsv(one, lang).trim().split('\r\n');
+  t.match(lines('en').at(-1), /^,Total for 000\.00\.24\.H49,[^,]*,[^,]*,2,0,0,0,0\.0,/, 'labelled as the agency\'s, with its figures');
+  t.match(lines('vi').at(-1), /^,Tổng của 000\.00\.24\.H49,/);
+  t.notOk(lines('vi').some((l) => l.includes('Toàn tỉnh')), 'no province total in an export for one agency');
+
+  const nobody = await buildKpiReport(store.messages, members, { from: today, to: tomorrow }, '000.00.99.H49');
+  t.match(nobody.total, { documents: { sent: 0, electronicRate: null }, dossiers: { dossiers: 0 } }, 'an agency without traffic has zeros, not the province\'s figures');
 });

@@ -117,3 +117,18 @@ export function normaliseStatusCode(family: string, code: string): string {
   if (!/^\d{1,2}$/.test(code)) return code;
   return family === 'edoc' ? code.padStart(2, '0') : String(Number(code));
 }
+
+/**
+ * Every stored form of a business status that `normaliseStatusCode` reads as the same code as
+ * `code` in this family: connectors report `6` or `06` for an edXML status, `2`, `02` or the
+ * name `accepted` for a dossier's TrangThaiHoSo. A search by business status compares the stored
+ * text with these, so it finds a status in whichever form it was reported, as the KPI page counts it.
+ */
+export function businessStatusForms(family: string, code: string): string[] {
+  const wanted = normaliseStatusCode(family, code);
+  if (!/^\d{1,2}$/.test(wanted)) return [wanted];
+  const n = String(Number(wanted));
+  const forms = new Set([n, n.padStart(2, '0')]);
+  if (family === 'dossier') for (const [name, c] of Object.entries(DOSSIER_STATUS_CODES)) if (c === n) forms.add(name);
+  return [...forms];
+}

@@ -57,6 +57,8 @@ export interface AgencyKpi {
 export interface KpiReport {
   period: { from: string; to: string; timeZone: string };
   generatedAt: string;
+  /** The agency the report is filtered to, null for the whole province: `total` is that scope's. */
+  member: string | null;
   total: Omit<AgencyKpi, 'member' | 'name'>;
   agencies: AgencyKpi[];
   statusLabels: { documents: Record<string, { vi: string; en: string }>; dossiers: Record<string, { vi: string; en: string }> };
@@ -175,11 +177,18 @@ export async function buildKpiReport(index: MessageIndex, members: Member[], per
   finish(total);
   for (const a of agencies.values()) finish(a);
   let list = [...agencies.values()].sort((a, b) => a.member.localeCompare(b.member));
-  if (onlyMember) list = list.filter((a) => a.member === onlyMember);
+  let scopeTotal: KpiReport['total'] = total;
+  if (onlyMember) {
+    list = list.filter((a) => a.member === onlyMember);
+    // The total follows the filter: a report (or an export) for one agency must not carry the
+    // province's figures, and its rows must add up to its total.
+    scopeTotal = list[0] ? { documents: list[0].documents, dossiers: list[0].dossiers } : { documents: emptyDocuments(), dossiers: emptyDossiers() };
+  }
   return {
     period: { from: period.from, to: period.to, timeZone: REPORT_TIME_ZONE },
     generatedAt: new Date().toISOString(),
-    total,
+    member: onlyMember ?? null,
+    total: scopeTotal,
     agencies: list,
     statusLabels: {
       documents: { ...EDOC_STATUS_LABELS, ...TRANSPORT_STATUS_LABELS },
@@ -232,6 +241,10 @@ export function kpiCsv(report: KpiReport, lang: 'vi' | 'en'): string {
     statusList(k.dossiers.statuses, report.statusLabels.dossiers, lang),
   ];
   for (const a of report.agencies) rows.push(line(a.member, a.name, a));
-  rows.push(line('', lang === 'vi' ? 'Toàn tỉnh' : 'Province total', report.total));
+  // The total row says whose total it is: the province's, or the one agency the report is for.
+  const totalLabel = report.member === null
+    ? (lang === 'vi' ? 'Toàn tỉnh' : 'Province total')
+    : (lang === 'vi' ? `Tổng của ${report.member}` : `Total for ${report.member}`);
+  rows.push(line('', totalLabel, report.total));
   return '\uFEFF' + rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }

@@ -7,7 +7,7 @@
 // idempotent (event ids are unique) and ordered by event time, not by arrival.
 import { longStatement, type Database, type Queryable } from '../platform/database.js';
 import { acceptedStepId, statusAfter, type BusEvent, type MessageStatus } from '../platform/bus-events.js';
-import { businessFacts, familyOf } from './business-status.js';
+import { businessFacts, businessStatusForms, familyOf } from './business-status.js';
 import { prepared } from '../platform/prepared-statement.js';
 
 /** The KPI report's reads may take this long (LGSP_DATABASE_STATEMENT_TIMEOUT_MS bounds everything else). */
@@ -58,7 +58,10 @@ export interface MessageQuery {
   correlationId?: string;
   member?: string;
   type?: string;
+  /** Transport status (accepted, delivered, failed, dead_lettered). */
   status?: string;
+  /** Business status code, in any form a connector reports it (businessStatusForms). */
+  businessStatus?: string;
   from?: string;
   to?: string;
   limit?: number;
@@ -194,9 +197,14 @@ export class MessageIndex {
       if (q.type.endsWith('.*') || q.type.endsWith('.')) where.push(`family = ${p(q.type.replace(/\.\*?$/, ''))}`);
       else where.push(`type = ${p(q.type)}`);
     }
-    if (q.status) {
-      const st = p(q.status);
-      where.push(`(status = ${st} OR business_status = ${st})`);
+    // The transport status alone: the dossier business status "accepted" (TrangThaiHoSo 2) has the
+    // same name, and a search for messages the bus has not delivered yet must not list it.
+    if (q.status) where.push(`status = ${p(q.status)}`);
+    if (q.businessStatus) {
+      // A code means something else in each family (02 is a refused document, 2 an accepted
+      // dossier): each row is compared with the forms of the code in its own family.
+      const forms = (family: string) => p(businessStatusForms(family, q.businessStatus!));
+      where.push(`business_status = ANY(CASE family WHEN 'edoc' THEN ${forms('edoc')}::text[] WHEN 'dossier' THEN ${forms('dossier')}::text[] ELSE ${forms('')}::text[] END)`);
     }
     if (q.from) where.push(`last_event_at >= ${p(q.from)}`);
     if (q.to) where.push(`coalesce(accepted_at, last_event_at) < ${p(q.to)}`);

@@ -4,14 +4,15 @@ import type { FastifyInstance } from 'fastify';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
 import { callUpstream, relay } from '../upstream.js';
-import { instant } from './query-schemas.js';
+import { instant, nfcFilters } from './query-schemas.js';
 
 export async function auditTrailRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get<{ Querystring: Record<string, string | string[]> }>('/v1/console/audit/events', { config: { roles: READ_ROLES } }, async (req, reply) => {
     // Time bounds read as on the console's other searches (a bare date: the start of that day in
     // Vietnam), not as the audit API reads them (UTC), so one filter means one window everywhere.
-    // Anything else (an empty or repeated filter too) goes as written, for the audit API to judge.
-    const query: Record<string, string | string[]> = { ...req.query };
+    // Anything else (an empty or repeated filter too) goes as written, for the audit API to judge,
+    // but in NFC like the text it is compared with (the audit API compares it as it comes).
+    const query: Record<string, string | string[]> = nfcFilters({ ...req.query });
     for (const bound of ['from', 'to'] as const) {
       const value = query[bound];
       const at = typeof value === 'string' ? instant(value, bound) : undefined;

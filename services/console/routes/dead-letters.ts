@@ -6,7 +6,8 @@ import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES, WRITE_ROLES } from '../console-auth.js';
 import type { DeadLetterQuery } from '../dead-letter-store.js';
 import { TIME_BOUND_SCHEMA, type RequestPart } from '../../platform/time-bound.js';
-import { timeWindow } from './query-schemas.js';
+import { canonicalId } from '../../platform/uuid7.js';
+import { nfcFilters, timeWindow } from './query-schemas.js';
 
 type FilterInput = Omit<DeadLetterQuery, 'limit' | 'before'>;
 
@@ -24,8 +25,10 @@ export const MAX_BULK_REPLAY = 500;
 /** A bulk replay looks at most this many times `max` dead letters (those found expired are skipped). */
 const SCAN_FACTOR = 4;
 
-function toQuery(f: FilterInput, part: RequestPart = 'querystring'): DeadLetterQuery {
-  return { ...f, ...timeWindow(f.from, f.to, part) };
+/** A filter as stored text reads: NFC, a message id that is a UUID in lower case (canonicalId). */
+function toQuery(input: FilterInput, part: RequestPart = 'querystring'): DeadLetterQuery {
+  const f = nfcFilters(input);
+  return { ...f, ...(f.messageId === undefined ? {} : { messageId: canonicalId(f.messageId) }), ...timeWindow(f.from, f.to, part) };
 }
 
 export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {

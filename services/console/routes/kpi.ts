@@ -6,7 +6,7 @@ import type { Registry } from '../../platform/registry.js';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
 import { buildKpiReport, kpiCsv } from '../kpi-report.js';
-import { LOCAL_DATE, instant } from './query-schemas.js';
+import { LOCAL_DATE, instant, nfcFilters } from './query-schemas.js';
 
 interface KpiQuery {
   from: string;
@@ -47,21 +47,23 @@ function checkPeriod(q: KpiQuery): void {
 
 export async function kpiRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get<{ Querystring: KpiQuery }>('/v1/console/kpi', { config: { roles: READ_ROLES }, schema: { querystring } }, async (req) => {
-    checkPeriod(req.query);
-    checkMember(req.query, ctx.registry());
-    return await buildKpiReport(ctx.store.messages, ctx.registry().members, req.query, req.query.member);
+    const query = nfcFilters(req.query);
+    checkPeriod(query);
+    checkMember(query, ctx.registry());
+    return await buildKpiReport(ctx.store.messages, ctx.registry().members, query, query.member);
   });
 
   app.get<{ Querystring: KpiQuery }>('/v1/console/kpi.csv', { config: { roles: READ_ROLES }, schema: { querystring } }, async (req, reply) => {
-    checkPeriod(req.query);
-    checkMember(req.query, ctx.registry());
-    const report = await buildKpiReport(ctx.store.messages, ctx.registry().members, req.query, req.query.member);
-    await ctx.audit.record(req.operator!, 'kpi_export', { from: req.query.from, to: req.query.to, member: req.query.member ?? null });
-    const name = `lgsp-kpi-${req.query.from}_${req.query.to}${req.query.member ? '-' + req.query.member : ''}.csv`;
+    const query = nfcFilters(req.query);
+    checkPeriod(query);
+    checkMember(query, ctx.registry());
+    const report = await buildKpiReport(ctx.store.messages, ctx.registry().members, query, query.member);
+    await ctx.audit.record(req.operator!, 'kpi_export', { from: query.from, to: query.to, member: query.member ?? null });
+    const name = `lgsp-kpi-${query.from}_${query.to}${query.member ? '-' + query.member : ''}.csv`;
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${name}"`)
       .header('cache-control', 'no-store')
-      .send(kpiCsv(report, req.query.lang ?? 'vi'));
+      .send(kpiCsv(report, query.lang ?? 'vi'));
   });
 }

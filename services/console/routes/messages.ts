@@ -4,8 +4,10 @@ import { problems } from '../../platform/problem.js';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
 import type { MessageQuery, TimelineEvent } from '../message-index.js';
+import { MESSAGE_STATUSES } from '../../platform/bus-events.js';
+import { canonicalId } from '../../platform/uuid7.js';
 import { TIME_BOUND_SCHEMA } from '../../platform/time-bound.js';
-import { timeWindow } from './query-schemas.js';
+import { nfcFilters, timeWindow } from './query-schemas.js';
 
 /** The index's query plus `q`, a free-text id that may be a message id or a correlation id. */
 interface SearchQuery extends MessageQuery {
@@ -52,7 +54,9 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
           correlationId: ID,
           member: { type: 'string', minLength: 1, maxLength: 100 },
           type: { type: 'string', minLength: 1, maxLength: 200, description: 'Exact type, or a family as edoc.*' },
-          status: { type: 'string', minLength: 1, maxLength: 64, description: 'Transport or business status' },
+          // Transport status only; a business status is a filter of its own (message-index.ts).
+          status: { enum: [...MESSAGE_STATUSES], description: 'Transport status' },
+          businessStatus: { type: 'string', minLength: 1, maxLength: 64, description: "Business status code of the message's family (edXML StatusCode, TrangThaiHoSo; a dossier status name stands for its code)" },
           from: TIME_BOUND_SCHEMA,
           to: TIME_BOUND_SCHEMA,
           limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
@@ -63,12 +67,13 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
       },
     },
   }, async (req) => {
-    const { q, ...query } = req.query;
-    const base = { ...query, ...timeWindow(query.from, query.to) };
+    const { q, ...query } = nfcFilters(req.query);
+    const base = { ...query, ...(query.id === undefined ? {} : { id: canonicalId(query.id) }), ...timeWindow(query.from, query.to) };
     const term = q?.trim();
     if (!term) return await ctx.store.messages.search(base);
-    // The search box takes either kind of id: try the message id, then the correlation id.
-    const byId = await ctx.store.messages.search({ ...base, id: term });
+    // The search box takes either kind of id: try the message id, then the correlation id (as
+    // typed: a correlation id is the sender's text, and its case is part of it).
+    const byId = await ctx.store.messages.search({ ...base, id: canonicalId(term) });
     return byId.items.length > 0 ? byId : await ctx.store.messages.search({ ...base, correlationId: term });
   });
 
@@ -76,7 +81,8 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     config: { roles: READ_ROLES },
     schema: { params: { type: 'object', properties: { id: ID }, required: ['id'] } },
   }, async (req) => {
-    const message = await ctx.store.messages.get(req.params.id);
+    // An id pasted from an agency's log may be a UUID in upper case (a GUID column hands it back so).
+    const message = await ctx.store.messages.get(canonicalId(req.params.id));
     if (!message) throw problems.notFound('MESSAGE_NOT_FOUND', `The console has seen no message ${req.params.id}`);
     const hops = traceHops(await ctx.store.messages.timeline(message.id));
     const last = hops.at(-1);

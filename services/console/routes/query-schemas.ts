@@ -20,3 +20,14 @@ export function timeWindow(from: string | undefined, to: string | undefined, par
   }
   return window;
 }
+
+/**
+ * Search filters in the form the console stores text: NFC (DESIGN §7, "NFC end to end"). The same
+ * Vietnamese text typed on macOS, by some input methods or copied from a PDF arrives decomposed
+ * (NFD): compared as it is, it would find nothing. Strings (and lists of them) are normalised,
+ * anything else is left as it is.
+ */
+export function nfcFilters<T extends object>(filters: T): T {
+  const nfc = (v: unknown) => (typeof v === 'string' ? v.normalize('NFC') : v);
+  return Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Array.isArray(v) ? v.map(nfc) : nfc(v)])) as T;
+}
