@@ -72,7 +72,8 @@ t.test('the message index tolerates out-of-order and redelivered events', async 
   await store.messages.applyEvents([event('status', id, '2026-01-05T03:00:00.000Z', { detail: { statusCode: '06' } }), event('status', id, '2026-01-05T02:30:00.000Z', { detail: { statusCode: '03' } })]);
   t.equal((await store.messages.get(id))!.businessStatus, '06', 'the latest business status by time, not arrival');
   t.equal((await store.messages.search({ businessStatus: '06' })).items.length, 1, 'search by business status');
-  t.equal((await store.messages.search({ status: '06' })).items.length, 0, 'status is the transport status only');
+  t.equal((await store.messages.search({ status: '06' })).items.length, 1, 'a business code in status is read as businessStatus');
+  t.equal((await store.messages.search({ status: 'delivered', businessStatus: '03' })).items.length, 0, 'both filters apply');
   t.equal((await store.messages.search({ type: 'edoc.*' })).items.length, 1, 'search by family');
   t.equal((await store.messages.search({ type: 'edoc' })).items.length, 0, 'a bare word is an exact type');
 });

@@ -6,7 +6,7 @@
 // Events may arrive out of order across restarts and redeliveries; every update here is
 // idempotent (event ids are unique) and ordered by event time, not by arrival.
 import { longStatement, type Database, type Queryable } from '../platform/database.js';
-import { acceptedStepId, statusAfter, type BusEvent, type MessageStatus } from '../platform/bus-events.js';
+import { acceptedStepId, MESSAGE_STATUSES, statusAfter, type BusEvent, type MessageStatus } from '../platform/bus-events.js';
 import { businessFacts, businessStatusForms, familyOf } from './business-status.js';
 import { prepared } from '../platform/prepared-statement.js';
 
@@ -197,13 +197,16 @@ export class MessageIndex {
       if (q.type.endsWith('.*') || q.type.endsWith('.')) where.push(`family = ${p(q.type.replace(/\.\*?$/, ''))}`);
       else where.push(`type = ${p(q.type)}`);
     }
-    // The transport status alone: the dossier business status "accepted" (TrangThaiHoSo 2) has the
-    // same name, and a search for messages the bus has not delivered yet must not list it.
-    if (q.status) where.push(`status = ${p(q.status)}`);
-    if (q.businessStatus) {
+    // A transport status is that alone: the dossier business status "accepted" (TrangThaiHoSo 2)
+    // has the same name, and a search for messages the bus has not delivered yet must not list it.
+    // Any other value in `status` is a business status code (as the filter was first documented).
+    const transport = q.status !== undefined && (MESSAGE_STATUSES as readonly string[]).includes(q.status);
+    if (transport) where.push(`status = ${p(q.status)}`);
+    const businessStatus = q.businessStatus ?? (q.status && !transport ? q.status : undefined);
+    if (businessStatus) {
       // A code means something else in each family (02 is a refused document, 2 an accepted
       // dossier): each row is compared with the forms of the code in its own family.
-      const forms = (family: string) => p(businessStatusForms(family, q.businessStatus!));
+      const forms = (family: string) => p(businessStatusForms(family, businessStatus));
       where.push(`business_status = ANY(CASE family WHEN 'edoc' THEN ${forms('edoc')}::text[] WHEN 'dossier' THEN ${forms('dossier')}::text[] ELSE ${forms('')}::text[] END)`);
     }
     if (q.from) where.push(`last_event_at >= ${p(q.from)}`);

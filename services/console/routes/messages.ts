@@ -54,8 +54,9 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
           correlationId: ID,
           member: { type: 'string', minLength: 1, maxLength: 100 },
           type: { type: 'string', minLength: 1, maxLength: 200, description: 'Exact type, or a family as edoc.*' },
-          // Transport status only; a business status is a filter of its own (message-index.ts).
-          status: { enum: [...MESSAGE_STATUSES], description: 'Transport status' },
+          // A transport status; any other value is read as a business status, as before the
+          // two were separate filters (message-index.ts).
+          status: { type: 'string', minLength: 1, maxLength: 64, description: `Transport status (${MESSAGE_STATUSES.join(', ')}); any other value is read as businessStatus` },
           businessStatus: { type: 'string', minLength: 1, maxLength: 64, description: "Business status code of the message's family (edXML StatusCode, TrangThaiHoSo; a dossier status name stands for its code)" },
           from: TIME_BOUND_SCHEMA,
           to: TIME_BOUND_SCHEMA,
