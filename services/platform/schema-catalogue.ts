@@ -260,6 +260,7 @@ export class SchemaCatalogue {
 export const SCHEMA_IDS = {
   envelope: 'https://lgsp.example.gov.vn/schemas/envelope.schema.json',
   submission: 'https://lgsp.example.gov.vn/schemas/submission.schema.json',
+  request: 'https://lgsp.example.gov.vn/schemas/request.schema.json',
   registry: 'https://lgsp.example.gov.vn/schemas/registry/registry.schema.json',
 };
 
