@@ -4,6 +4,7 @@
 import t from 'tap';
 import { readTopic } from './helpers/topic-reader.js';
 import { topicsFor } from '../services/platform/topics.js';
+import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
 import { startDossierBus, PORTAL_MEMBER, SO_TP } from './helpers/dossier-bus.js';
 
 t.test('dossier validation and request/reply', async (t) => {
@@ -102,6 +103,32 @@ t.test('dossier validation and request/reply', async (t) => {
     await d.waitStatus(r.body.messageId, 'delivered');
   });
 
+  await t.test('the OpenAPI document describes /v1/requests as it behaves, and its example works', async (t) => {
+    const openapi = await (await fetch(`${d.bus.gateway.url}/openapi.json`)).json();
+    const body = openapi.paths['/v1/requests'].post.requestBody.content['application/json'];
+    t.match(body.schema, { title: 'Request submission', properties: { to: { type: 'object' } } }, 'its own body, not the POST /v1/messages one');
+    t.notOk(body.schema.properties.to.oneOf, '`to` is one recipient, never a list');
+    t.ok(body.schema.properties.type.enum.includes('dossier.lookup'), 'request/reply types');
+    t.notOk(body.schema.properties.type.enum.includes('notice.send') || body.schema.properties.type.enum.includes('dossier.sync'), 'and no other');
+    const example = body.example ?? body.examples?.example1?.value;
+    t.equal(example?.type, 'dossier.lookup', 'the example is a request');
+    // As Swagger UI's "Try it out" sends it: the example as it stands.
+    const tried = await oneStop.request('POST', '/v1/requests', example, { prefer: 'wait=10' });
+    t.equal(tried.status, 200, JSON.stringify(tried.body));
+    t.match(tried.body, { type: 'dossier.lookup', status: 'replied', reply: { dossierCode: example.payload.dossierCode, found: Boolean } });
+    // The reply, as the published reply schema says.
+    const replySchema = await (await fetch(`${d.bus.gateway.url}/v1/schemas/dossier.lookup.reply`)).json();
+    const validateReply = new SchemaCatalogue().validator(replySchema.$id);
+    t.ok(validateReply(tried.body.reply), `the reply matches GET /v1/schemas/dossier.lookup.reply ${JSON.stringify(validateReply.errors)}`);
+    t.match(openapi.paths['/v1/requests'].post.responses['200'].content['application/json'].schema.properties.reply, { description: /\/v1\/schemas\/\{type\}\.reply/ });
+    // The service listing links it too, beside the payload schema.
+    const services = await oneStop.request('GET', '/v1/services');
+    const lookupService = services.body.services.find((s: { code: string }) => s.code === 'dvcqg-lookup');
+    t.same(lookupService.messageTypes, [{ type: 'dossier.lookup', schema: '/v1/schemas/dossier.lookup', replySchema: '/v1/schemas/dossier.lookup.reply' }]);
+    const dossierService = services.body.services.find((s: { code: string }) => s.code === 'dvcqg-dossier');
+    t.notOk(dossierService.messageTypes.some((m: Record<string, unknown>) => 'replySchema' in m), 'messages without a reply link none');
+  });
+
   await t.test('only request/reply types go to /v1/requests, with one recipient', async (t) => {
     const notRequest = await oneStop.request('POST', '/v1/requests', { type: 'dossier.sync', to: { member: PORTAL_MEMBER, service: 'dvcqg-dossier' }, payload: d.syncPayload(`${SO_TP}-260120-0002`) });
     t.same([notRequest.status, notRequest.body.code], [400, 'NOT_A_REQUEST_TYPE']);
@@ -110,6 +137,9 @@ t.test('dossier validation and request/reply', async (t) => {
     t.same([notRequestInvalid.status, notRequestInvalid.body.code], [400, 'NOT_A_REQUEST_TYPE'], 'the wrong endpoint is said before the payload is judged');
     const unknown = await oneStop.request('POST', '/v1/requests', { type: 'nothing.here', to: { member: PORTAL_MEMBER, service: 'dvcqg-lookup' }, payload: {} });
     t.same([unknown.status, unknown.body.code], [400, 'UNKNOWN_MESSAGE_TYPE']);
+    const listed = await oneStop.request('POST', '/v1/requests', { type: 'dossier.lookup', to: [{ member: PORTAL_MEMBER, service: 'dvcqg-lookup' }], payload: { dossierCode: `${SO_TP}-260120-0002` } });
+    t.same([listed.status, listed.body.code], [400, 'BAD_REQUEST'], 'a list of recipients');
+    t.match(listed.body, { detail: /exactly one recipient/, errors: [{ field: 'to' }] });
     // Sent as a plain message, a lookup's reply would reach nobody: refused, pointing to /v1/requests.
     const asMessage = await oneStop.request('POST', '/v1/messages', { type: 'dossier.lookup', to: { member: PORTAL_MEMBER, service: 'dvcqg-lookup' }, payload: { dossierCode: `${SO_TP}-260120-0002` } });
     t.same([asMessage.status, asMessage.body.code], [400, 'REQUEST_REPLY_TYPE']);

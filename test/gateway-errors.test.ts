@@ -364,7 +364,25 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.ok(openapi.paths['/.well-known/jwks.json'].get.responses['400'], 'a bad ?purpose= is documented');
     const index = await (await fetch(`${base}/v1/schemas`)).json();
     t.match(index.types.find((x: { type: string }) => x.type === 'notice.send'), { connector: 'relay', sentWith: 'POST /v1/messages', schema: '/v1/schemas/notice.send' }, 'GET /v1/schemas lists every type');
-    t.match(index.types.find((x: { type: string }) => x.type === 'dossier.lookup'), { sentWith: 'POST /v1/requests' });
+    t.match(index.types.find((x: { type: string }) => x.type === 'dossier.lookup'), { sentWith: 'POST /v1/requests', schema: '/v1/schemas/dossier.lookup', replySchema: '/v1/schemas/dossier.lookup.reply' }, 'a request type links its reply schema');
+    t.notOk('replySchema' in index.types.find((x: { type: string }) => x.type === 'notice.send'), 'a message type has no reply');
+    // The reply POST /v1/requests answers with is published like the payload schemas.
+    const replySchema = await fetch(`${base}/v1/schemas/dossier.lookup.reply`);
+    t.equal(replySchema.status, 200, 'GET /v1/schemas/dossier.lookup.reply');
+    t.match(replySchema.headers.get('content-type'), /^application\/schema\+json/);
+    t.match(await replySchema.json(), { $id: 'https://lgsp.example.gov.vn/schemas/messages/dossier.lookup.reply.schema.json', required: ['dossierCode', 'found'], examples: Array });
+    const noReply = await fetch(`${base}/v1/schemas/notice.send.reply`);
+    t.equal(noReply.status, 404, 'a type without a reply has no reply schema');
+    t.match(await noReply.json(), { code: 'UNKNOWN_MESSAGE_TYPE' });
+    const replyComponent = openapi.components.schemas['dossier.lookup.reply'];
+    t.match(replyComponent, { 'x-lgsp-reply-of': 'dossier.lookup', 'x-lgsp-connector': 'one-stop-shop', 'x-lgsp-schema-url': '/v1/schemas/dossier.lookup.reply', required: ['dossierCode', 'found'] }, 'the reply schema is an OpenAPI component');
+    const replyRefs = [...JSON.stringify(replyComponent).matchAll(/"\$ref":"#\/([^"]+)"/g)].map((m) => m[1]);
+    t.ok(replyRefs.length > 0, 'the reply schema refers to its definitions');
+    const resolve = (pointer: string) => pointer.split('/').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], openapi);
+    for (const ref of replyRefs) t.match(resolve(ref), { enum: Array }, `#/${ref} resolves in the document`);
+    t.equal(openapi.components.schemas['dossier.lookup']['x-lgsp-reply-schema'], '#/components/schemas/dossier.lookup.reply');
+    t.notOk(openapi.components.schemas['notice.send.reply']);
+    t.match(openapi.info.description, /`dossier\.lookup` .*reply schema `#\/components\/schemas\/dossier\.lookup\.reply`/);
     t.match(openapi.paths['/v1/messages'].post.parameters.find((p: { name: string }) => p.name === 'idempotency-key'), { in: 'header', description: /1-200 visible ASCII/ }, 'Idempotency-Key described');
     t.match(openapi.paths['/v1/token'].post.requestBody.content['application/x-www-form-urlencoded'].schema.properties, { grant_type: {}, client_assertion: {}, scope: {} }, 'POST /v1/token: its form parameters');
     t.equal((await fetch(`${base}/docs`, { redirect: 'follow' })).status, 200, '/docs served');

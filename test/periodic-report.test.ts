@@ -147,8 +147,23 @@ t.test('the simulator checks the bus signature and its own format', async (t) =>
   t.equal((await noKey.json()).ma, 'KHONG_XAC_THUC');
   const malformed = await replay({ 'lgsp-signature': captured.headers['lgsp-signature'] }, '{}');
   t.equal(malformed.status, 401, 'checked before the body is even read');
-  const badMode = await fetch(`${url}/_admin/mode`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"mode":"sideways"}' });
+  const setMode = (body: string) => fetch(`${url}/_admin/mode`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+  const badMode = await setMode('{"mode":"sideways"}');
   t.equal(badMode.status, 400);
+  // The outage knob write-a-connector.md tells integrators to use: it takes JSON like any API
+  // (the submission route's raw-bytes parser once swallowed its body, so every switch was a 400).
+  const down = await setMode('{"mode":"down"}');
+  t.equal(down.status, 200, 'PUT /_admin/mode {"mode":"down"}');
+  t.same(await down.json(), { mode: 'down' });
+  t.same(state.mode, { mode: 'down' });
+  const whileDown = await replay({ 'lgsp-signature': captured.headers['lgsp-signature'] });
+  t.equal(whileDown.status, 503, 'the system is down');
+  t.equal((await whileDown.json()).ma, 'TAM_NGUNG');
+  t.equal((await setMode('{"mode":"fail","failures":2,"status":500}')).status, 200);
+  t.same(state.mode, { mode: 'fail', remaining: 2, status: 500 }, 'failures and status taken');
+  t.equal((await setMode('{"mode":"ok"}')).status, 200);
+  t.same(state.mode, { mode: 'ok' });
+  t.equal((await replay({ 'lgsp-signature': captured.headers['lgsp-signature'] })).status, 200, 'up again: the same message, its receipt');
   const listed = await (await fetch(`${url}/_admin/reports?reportType=tthc-thang`)).json();
   t.equal(listed.reports.length, 1);
   t.equal(state.reports[0].messageId, captured.headers['lgsp-message-id']);

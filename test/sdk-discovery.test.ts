@@ -214,6 +214,53 @@ t.test('every message type is an OpenAPI component, with references re-rooted', 
   for (const ref of refs) t.match(ref, /"#\/components\/schemas\/report\.submit\/\$defs\//);
 });
 
+t.test('a reply schema is published as <type>.reply, a name no message type may take', async (t) => {
+  const catalogue = new SchemaCatalogue().loadConnectors({ registryFile: SEED_REGISTRY });
+  t.equal(catalogue.publishedSchema('dossier.lookup'), catalogue.messageTypes.get('dossier.lookup')!.schema, 'a type: its payload schema');
+  t.match(catalogue.publishedSchema('dossier.lookup.reply'), { $id: 'https://lgsp.example.gov.vn/schemas/messages/dossier.lookup.reply.schema.json' }, 'a request type\'s reply');
+  t.equal(catalogue.publishedSchema('notice.send.reply'), undefined, 'a type without a reply has none');
+  const components = messageTypeComponents(catalogue);
+  t.match(components['dossier.lookup.reply'], { 'x-lgsp-reply-of': 'dossier.lookup', 'x-lgsp-connector': 'one-stop-shop' });
+  t.notOk('$id' in components['dossier.lookup.reply']);
+  for (const ref of JSON.stringify(components['dossier.lookup.reply']).match(/"\$ref":"[^"]+"/g) ?? []) t.match(ref, /"#\/components\/schemas\/dossier\.lookup\.reply\/\$defs\//);
+
+  const scratch = mkdtempSync(join(tmpdir(), 'lgsp-reply-name-'));
+  t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+  write(join(scratch, 'package.json'), { type: 'module', private: true });
+  const dirs = join(scratch, 'connectors');
+  // A type named like the project's reply schema; then a request type whose reply would be
+  // published under the name of a type of the same connector.
+  connectorFolder(dirs, 'reply-squatter', 'dossier.lookup.reply', goodModule('reply-squatter'));
+  write(join(dirs, 'self-clash', 'connector.json'), {
+    name: 'self-clash',
+    entry: './index',
+    messageTypes: [
+      { type: 'self.ask', schema: './schemas/self.ask.schema.json', replySchema: './schemas/self.ask.answer.schema.json' },
+      { type: 'self.ask.reply', schema: './schemas/self.ask.reply.schema.json' },
+    ],
+  });
+  write(join(dirs, 'self-clash', 'schemas', 'self.ask.schema.json'), pingSchema('self.ask'));
+  write(join(dirs, 'self-clash', 'schemas', 'self.ask.answer.schema.json'), pingSchema('self.ask.answer'));
+  write(join(dirs, 'self-clash', 'schemas', 'self.ask.reply.schema.json'), pingSchema('self.ask.reply'));
+  const refused = new SchemaCatalogue().loadConnectors({ connectorDirs: [dirs], registryFile: SEED_REGISTRY });
+  const failed = Object.fromEntries(refused.failedManifests.map((f) => [f.name, f.error]));
+  t.match(failed['reply-squatter'], /message type dossier\.lookup\.reply is the name of the reply schema of dossier\.lookup/);
+  t.match(failed['self-clash'], /message type self\.ask\.reply is the name of the reply schema of self\.ask/);
+  t.notOk(refused.messageTypes.has('dossier.lookup.reply') || refused.messageTypes.has('self.ask'), 'refused all or nothing');
+  t.match(refused.publishedSchema('dossier.lookup.reply'), { $id: /dossier\.lookup\.reply\.schema\.json$/ }, 'the name still means the reply');
+
+  // The other way round: a request type declared after a type holding its reply's name.
+  const later = join(scratch, 'later');
+  for (const type of ['later.ask', 'later.ask.reply', 'later.answer']) write(join(later, `${type}.schema.json`), pingSchema(type));
+  const origin = { baseDir: scratch, manifestDir: later, source: later };
+  const other = new SchemaCatalogue();
+  other.addManifest({ name: 'first', entry: './index', messageTypes: [{ type: 'later.ask.reply', schema: './later.ask.reply.schema.json' }] }, origin);
+  t.throws(
+    () => other.addManifest({ name: 'second', entry: './index', messageTypes: [{ type: 'later.ask', schema: './later.ask.schema.json', replySchema: './later.answer.schema.json' }] }, origin),
+    /the reply schema of later\.ask is published as later\.ask\.reply, already a message type of connector first/,
+  );
+});
+
 t.test('the scaffolder refuses bad names, taken names and taken message types', async (t) => {
   const scratch = mkdtempSync(join(tmpdir(), 'lgsp-scaffold-'));
   t.teardown(() => rmSync(scratch, { recursive: true, force: true }));

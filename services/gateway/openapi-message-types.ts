@@ -1,9 +1,11 @@
 // Every message type's payload schema as an OpenAPI component (components.schemas.<type>), so
 // the OpenAPI document describes what POST /v1/messages accepts for each type — including the
-// types a connector added through its manifest — and client generators can use them. The
-// schemas are JSON Schema 2020-12, which OpenAPI 3.1 takes as is; only their internal
-// references are re-rooted under the component (#/$defs/x → #/components/schemas/<type>/$defs/x).
-import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
+// types a connector added through its manifest — and client generators can use them. A
+// request/reply type's reply schema is a component too (<type>.reply), since it is what
+// POST /v1/requests answers. The schemas are JSON Schema 2020-12, which OpenAPI 3.1 takes as is;
+// only their internal references are re-rooted under the component
+// (#/$defs/x → #/components/schemas/<name>/$defs/x).
+import { replySchemaName, type SchemaCatalogue } from '../platform/schema-catalogue.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
 
 function reroot(value: unknown, base: string): unknown {
@@ -18,17 +20,27 @@ function reroot(value: unknown, base: string): unknown {
   return value;
 }
 
-/** components.schemas entries, one per message type in the catalogue, sorted by type. */
+/** A schema as the component `name`, with where it comes from and where GET /v1/schemas serves it. */
+function component(name: string, source: Record<string, unknown>, extensions: Record<string, unknown>): Record<string, unknown> {
+  const { $id: id, $schema: _dialect, ...schema } = source;
+  return {
+    ...(reroot(schema, `#/components/schemas/${name}`) as Record<string, unknown>),
+    ...extensions,
+    'x-lgsp-schema-id': id,
+    'x-lgsp-schema-url': `/v1/schemas/${encodeURIComponent(name)}`,
+  };
+}
+
+/** components.schemas entries, one per message type in the catalogue (and one per reply schema), sorted by type. */
 export function messageTypeComponents(catalogue: SchemaCatalogue): Record<string, Record<string, unknown>> {
   const components: Record<string, Record<string, unknown>> = {};
   for (const info of [...catalogue.messageTypes.values()].sort((a, b) => a.type.localeCompare(b.type))) {
-    const { $id: id, $schema: _dialect, ...schema } = info.schema;
-    components[info.type] = {
-      ...(reroot(schema, `#/components/schemas/${info.type}`) as Record<string, unknown>),
+    const reply = replySchemaName(info.type);
+    components[info.type] = component(info.type, info.schema, {
       'x-lgsp-connector': info.connector,
-      'x-lgsp-schema-id': id,
-      'x-lgsp-schema-url': `/v1/schemas/${encodeURIComponent(info.type)}`,
-    };
+      ...(info.replySchema ? { 'x-lgsp-reply-schema': `#/components/schemas/${reply}` } : {}),
+    });
+    if (info.replySchema) components[reply] = component(reply, info.replySchema, { 'x-lgsp-connector': info.connector, 'x-lgsp-reply-of': info.type });
   }
   return components;
 }
@@ -37,7 +49,10 @@ export function messageTypeComponents(catalogue: SchemaCatalogue): Record<string
 export function messageTypeIndex(catalogue: SchemaCatalogue): string {
   return [...catalogue.messageTypes.values()]
     .sort((a, b) => a.type.localeCompare(b.type))
-    .map((info) => `- \`${info.type}\` (${info.connector})${info.description ? `: ${info.description}` : ''} — payload schema \`#/components/schemas/${info.type}\``)
+    .map((info) => {
+      const reply = info.replySchema ? `, reply schema \`#/components/schemas/${replySchemaName(info.type)}\` (sent with POST /v1/requests)` : '';
+      return `- \`${info.type}\` (${info.connector})${info.description ? `: ${info.description}` : ''} — payload schema \`#/components/schemas/${info.type}\`${reply}`;
+    })
     .join('\n');
 }
 

@@ -44,6 +44,18 @@ export interface MessageTypeInfo {
   schema: Record<string, unknown>;
   /** The type declares a reply (a `replySchema`): it is sent with POST /v1/requests, which waits for it. */
   requestReply: boolean;
+  /** The reply's schema, for request/reply types: published as `<type>.reply` (replySchemaName). */
+  replySchema?: Record<string, unknown>;
+}
+
+/**
+ * The name a request type's reply schema is published under, beside the payload schemas:
+ * GET /v1/schemas/<type>.reply and components.schemas.<type>.reply in the OpenAPI document
+ * (the name its schema file and the request schema's description already use). No message type
+ * may take such a name (addManifest), so a name always means one schema.
+ */
+export function replySchemaName(type: string): string {
+  return `${type}.reply`;
 }
 
 export class SchemaCatalogue {
@@ -145,9 +157,19 @@ export class SchemaCatalogue {
     };
     const toRegister: { id: string; schema: Record<string, unknown> }[] = [];
     const infos: MessageTypeInfo[] = [];
+    // Reply schemas are published under <type>.reply: a message type with such a name would make
+    // GET /v1/schemas/<name> and the OpenAPI component ambiguous.
+    const replyNames = new Map<string, string>();
+    for (const info of this.messageTypes.values()) if (info.requestReply) replyNames.set(replySchemaName(info.type), info.type);
+    for (const mt of manifest.messageTypes) if (mt.replySchema) replyNames.set(replySchemaName(mt.type), mt.type);
     for (const mt of manifest.messageTypes) {
       const owner = this.messageTypes.get(mt.type);
       if (owner || infos.some((i) => i.type === mt.type)) throw new Error(`connector ${name}: message type ${mt.type} is already declared${owner ? ` by connector ${owner.connector}` : ' twice'}`);
+      const replyOf = replyNames.get(mt.type);
+      if (replyOf) throw new Error(`connector ${name}: message type ${mt.type} is the name of the reply schema of ${replyOf}`);
+      if (mt.replySchema && this.messageTypes.has(replySchemaName(mt.type))) {
+        throw new Error(`connector ${name}: the reply schema of ${mt.type} is published as ${replySchemaName(mt.type)}, already a message type of connector ${this.messageTypes.get(replySchemaName(mt.type))!.connector}`);
+      }
       for (const key of ['schema', 'replySchema'] as const) {
         if (!mt[key]) continue;
         const file = resolveManifestPath(where, mt[key]);
@@ -171,6 +193,8 @@ export class SchemaCatalogue {
         // catalogue root; keep that working for connectors found elsewhere.
         mt[key] = relative(this.root, file);
         if (key === 'schema') infos.push({ type: mt.type, connector: name, description: mt.description, schema, requestReply: Boolean(mt.replySchema) });
+        // 'schema' comes first (and is required), so the type's info is the last one pushed.
+        else infos[infos.length - 1].replySchema = schema;
       }
     }
     const added: string[] = [];
@@ -218,6 +242,14 @@ export class SchemaCatalogue {
     return v;
   }
 
+  /** The schema published under a name (GET /v1/schemas/{name}): a type's payload schema, or a request type's reply schema under <type>.reply. */
+  publishedSchema(name: string): Record<string, unknown> | undefined {
+    const info = this.messageTypes.get(name);
+    if (info) return info.schema;
+    for (const candidate of this.messageTypes.values()) if (candidate.replySchema && replySchemaName(candidate.type) === name) return candidate.replySchema;
+    return undefined;
+  }
+
   payloadValidator(type: string): ValidateFunction | null {
     const info = this.messageTypes.get(type);
     if (!info) return null;
@@ -228,6 +260,7 @@ export class SchemaCatalogue {
 export const SCHEMA_IDS = {
   envelope: 'https://lgsp.example.gov.vn/schemas/envelope.schema.json',
   submission: 'https://lgsp.example.gov.vn/schemas/submission.schema.json',
+  request: 'https://lgsp.example.gov.vn/schemas/request.schema.json',
   registry: 'https://lgsp.example.gov.vn/schemas/registry/registry.schema.json',
 };
 

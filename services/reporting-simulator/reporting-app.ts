@@ -165,65 +165,70 @@ export async function buildReportingSimulator(opts: ReportingSimulatorOptions): 
   const province = opts.province ?? 'H49';
   let sequence = 0;
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
-  // The raw bytes are needed to check the detached signature over exactly what was sent.
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.post<{ Body: Buffer }>('/api/v1/bao-cao', async (req, reply) => {
-    state.attempts++;
-    const mode = state.mode;
-    if (mode.mode === 'down') return reply.code(503).header('retry-after', '1').send(refusal('TAM_NGUNG', 'Hệ thống tạm ngừng (mô phỏng)'));
-    if (mode.mode === 'fail' && mode.remaining > 0) {
-      mode.remaining--;
-      return reply.code(mode.status).send(refusal('LOI_HE_THONG', 'Lỗi mô phỏng'));
-    }
-    if (!keysMatch(req.headers['x-api-key'] as string | undefined, opts.apiKey)) {
-      return reply.code(401).send(refusal('KHONG_XAC_THUC', 'Thiếu hoặc sai khóa API'));
-    }
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (opts.verificationKeys) {
-      const signature = req.headers['lgsp-signature'];
-      try {
-        if (typeof signature !== 'string') throw new Error('missing');
-        await verifyDetached(raw, signature, opts.verificationKeys);
-      } catch {
-        return reply.code(401).send(refusal('CHU_KY_KHONG_HOP_LE', 'Chữ ký của trục LGSP không hợp lệ'));
+  // The submission API in a scope of its own: it takes the raw bytes, needed to check the detached
+  // signature over exactly what was sent; the admin routes below keep Fastify's JSON parser, so
+  // their body schemas see an object (with the Buffer parser for the whole app, every
+  // PUT /_admin/mode was a 400).
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    scope.post<{ Body: Buffer }>('/api/v1/bao-cao', async (req, reply) => {
+      state.attempts++;
+      const mode = state.mode;
+      if (mode.mode === 'down') return reply.code(503).header('retry-after', '1').send(refusal('TAM_NGUNG', 'Hệ thống tạm ngừng (mô phỏng)'));
+      if (mode.mode === 'fail' && mode.remaining > 0) {
+        mode.remaining--;
+        return reply.code(mode.status).send(refusal('LOI_HE_THONG', 'Lỗi mô phỏng'));
       }
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return reply.code(400).send(refusal('DU_LIEU_KHONG_DOC_DUOC', 'Nội dung không phải JSON'));
-    }
-    if (!validateReport(body)) {
-      return reply.code(422).send(refusal('BAO_CAO_KHONG_HOP_LE', 'Báo cáo không đúng cấu trúc', (validateReport.errors ?? []).map((e) => ({ truong: e.instancePath.slice(1).replace(/\//g, '.') || String(e.params?.missingProperty ?? e.params?.additionalProperty ?? ''), moTa: e.message ?? '' }))));
-    }
-    const messageId = String(req.headers['lgsp-message-id'] ?? body.maThongDiep);
-    const known = state.reports.find((r) => r.messageId === messageId);
-    if (known) return reply.code(200).send(receiptOf(known));
-    const violation = ruleViolation(body);
-    if (violation) return reply.code(422).send(violation);
+      if (!keysMatch(req.headers['x-api-key'] as string | undefined, opts.apiKey)) {
+        return reply.code(401).send(refusal('KHONG_XAC_THUC', 'Thiếu hoặc sai khóa API'));
+      }
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      if (opts.verificationKeys) {
+        const signature = req.headers['lgsp-signature'];
+        try {
+          if (typeof signature !== 'string') throw new Error('missing');
+          await verifyDetached(raw, signature, opts.verificationKeys);
+        } catch {
+          return reply.code(401).send(refusal('CHU_KY_KHONG_HOP_LE', 'Chữ ký của trục LGSP không hợp lệ'));
+        }
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        return reply.code(400).send(refusal('DU_LIEU_KHONG_DOC_DUOC', 'Nội dung không phải JSON'));
+      }
+      if (!validateReport(body)) {
+        return reply.code(422).send(refusal('BAO_CAO_KHONG_HOP_LE', 'Báo cáo không đúng cấu trúc', (validateReport.errors ?? []).map((e) => ({ truong: e.instancePath.slice(1).replace(/\//g, '.') || String(e.params?.missingProperty ?? e.params?.additionalProperty ?? ''), moTa: e.message ?? '' }))));
+      }
+      const messageId = String(req.headers['lgsp-message-id'] ?? body.maThongDiep);
+      const known = state.reports.find((r) => r.messageId === messageId);
+      if (known) return reply.code(200).send(receiptOf(known));
+      const violation = ruleViolation(body);
+      if (violation) return reply.code(422).send(violation);
 
-    const at = now();
-    const late = daysLate(body.hanNop, at);
-    const previous = state.reports.filter((r) => r.agency === body.donViGui.maDinhDanh && r.reportType === body.loaiBaoCao && r.period === body.kyBaoCao);
-    const stored: StoredReport = {
-      receipt: `BC-${province}-${at.getUTCFullYear()}-${String(++sequence).padStart(6, '0')}`,
-      messageId,
-      agency: body.donViGui.maDinhDanh,
-      system: body.donViGui.heThong,
-      reportType: body.loaiBaoCao,
-      period: body.kyBaoCao,
-      dueDate: body.hanNop,
-      title: body.tieuDe.normalize('NFC'),
-      figures: body.soLieu,
-      receivedAt: at.toISOString(),
-      onTime: late === 0,
-      daysLate: late,
-      revision: previous.length + 1,
-    };
-    state.reports.push(stored);
-    return reply.code(201).send(receiptOf(stored));
+      const at = now();
+      const late = daysLate(body.hanNop, at);
+      const previous = state.reports.filter((r) => r.agency === body.donViGui.maDinhDanh && r.reportType === body.loaiBaoCao && r.period === body.kyBaoCao);
+      const stored: StoredReport = {
+        receipt: `BC-${province}-${at.getUTCFullYear()}-${String(++sequence).padStart(6, '0')}`,
+        messageId,
+        agency: body.donViGui.maDinhDanh,
+        system: body.donViGui.heThong,
+        reportType: body.loaiBaoCao,
+        period: body.kyBaoCao,
+        dueDate: body.hanNop,
+        title: body.tieuDe.normalize('NFC'),
+        figures: body.soLieu,
+        receivedAt: at.toISOString(),
+        onTime: late === 0,
+        daysLate: late,
+        revision: previous.length + 1,
+      };
+      state.reports.push(stored);
+      return reply.code(201).send(receiptOf(stored));
+    });
   });
 
   app.get<{ Querystring: { agency?: string; reportType?: string } }>('/_admin/reports', async (req) => ({

@@ -1,14 +1,23 @@
 // GET /v1/services (what the caller may use), GET /v1/members, GET /v1/schemas (the index) and
-// GET /v1/schemas/{type}.
+// GET /v1/schemas/{type} (a payload schema, or a request type's reply schema as <type>.reply).
 import type { FastifyInstance } from 'fastify';
 import { problems } from '../../platform/problem.js';
+import { replySchemaName } from '../../platform/schema-catalogue.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 
+const schemaUrl = (name: string): string => `/v1/schemas/${encodeURIComponent(name)}`;
+
 export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  /** Where a type's schemas are published: its payload's, and its reply's for a request/reply type. */
+  const schemaLinks = (type: string): { schema: string; replySchema?: string } => ({
+    schema: schemaUrl(type),
+    ...(ctx.catalogue.messageTypes.get(type)?.replySchema ? { replySchema: schemaUrl(replySchemaName(type)) } : {}),
+  });
+
   app.get('/v1/services', {
     config: { auth: true },
-    schema: { tags: ['directory'], summary: 'Services the caller may use (X-Road allowedMethods)', security: [{ bearer: [] }], response: { ...okResponse('`{services: [{code, name, provider: {member, name}, messageTypes: [{type, schema}]}]}`'), ...problemResponses(401) } },
+    schema: { tags: ['directory'], summary: 'Services the caller may use (X-Road allowedMethods)', security: [{ bearer: [] }], response: { ...okResponse('`{services: [{code, name, provider: {member, name}, messageTypes: [{type, schema, replySchema?}]}]}` (`replySchema` for request/reply types)'), ...problemResponses(401) } },
   }, async (req) => {
     const registry = ctx.registry();
     return {
@@ -16,7 +25,7 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
         code: s.code,
         name: s.name,
         provider: { member: s.provider, name: registry.member(s.provider)?.name },
-        messageTypes: s.messageTypes.map((type) => ({ type, schema: `/v1/schemas/${encodeURIComponent(type)}` })),
+        messageTypes: s.messageTypes.map((type) => ({ type, ...schemaLinks(type) })),
       })),
     };
   });
@@ -29,9 +38,14 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
   }));
 
   // The index of message types, for integrators and generators: each type's connector, whether it
-  // is sent as a request (POST /v1/requests) or a message (POST /v1/messages), and its schema's URL.
+  // is sent as a request (POST /v1/requests) or a message (POST /v1/messages), and its schemas' URLs
+  // (a request's reply has a schema too: it is what POST /v1/requests answers).
   app.get('/v1/schemas', {
-    schema: { tags: ['directory'], summary: 'Every message type on the bus, with the URL of its payload schema', response: okResponse('`{types: [{type, connector, description?, sentWith, schema}]}`') },
+    schema: {
+      tags: ['directory'],
+      summary: 'Every message type on the bus, with the URL of its payload schema (and of its reply schema for request/reply types)',
+      response: okResponse('`{types: [{type, connector, description?, sentWith, schema, replySchema?}]}` (`replySchema` for request/reply types)'),
+    },
   }, async () => ({
     types: [...ctx.catalogue.messageTypes.values()]
       .sort((a, b) => a.type.localeCompare(b.type))
@@ -40,15 +54,19 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
         connector: info.connector,
         ...(info.description ? { description: info.description } : {}),
         sentWith: info.requestReply ? 'POST /v1/requests' : 'POST /v1/messages',
-        schema: `/v1/schemas/${encodeURIComponent(info.type)}`,
+        ...schemaLinks(info.type),
       })),
   }));
 
   app.get<{ Params: { type: string } }>('/v1/schemas/:type', {
-    schema: { tags: ['directory'], summary: 'JSON Schema of a message type\'s payload', response: { ...okResponse('The JSON Schema (draft 2020-12)', ['application/schema+json']), ...problemResponses(404) } },
+    schema: {
+      tags: ['directory'],
+      summary: 'JSON Schema of a message type\'s payload, or of a request/reply type\'s reply (`{type}` = `<type>.reply`, e.g. dossier.lookup.reply)',
+      response: { ...okResponse('The JSON Schema (draft 2020-12)', ['application/schema+json']), ...problemResponses(404) },
+    },
   }, async (req, reply) => {
-    const info = ctx.catalogue.messageTypes.get(req.params.type);
-    if (!info) throw problems.notFound('UNKNOWN_MESSAGE_TYPE', `No message type ${req.params.type}`);
-    return reply.type('application/schema+json').send(info.schema);
+    const schema = ctx.catalogue.publishedSchema(req.params.type);
+    if (!schema) throw problems.notFound('UNKNOWN_MESSAGE_TYPE', `No message type ${req.params.type}`);
+    return reply.type('application/schema+json').send(schema);
   });
 }

@@ -3,9 +3,8 @@
 // audit), then the call waits for the connector's signed reply (reply-waiter.ts) up to a
 // timeout: 200 with the reply, 502 if the provider could not answer (the request was
 // dead-lettered), 504 problem+json when nothing came in time. The request stays on the bus
-// either way and can be followed at /v1/messages/{id}.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// either way and can be followed at /v1/messages/{id}. Its body is schemas/request.schema.json
+// (one recipient), not the POST /v1/messages body (which fans out to a list).
 import type { FastifyInstance } from 'fastify';
 import type { ValidateFunction } from 'ajv';
 import { acceptedStep } from '../../platform/bus-events.js';
@@ -26,14 +25,23 @@ const FAILURE_POLL_MS = 200;
 /** Message types declared request/reply (a `replySchema` in their connector manifest), with the reply's validator. */
 function requestReplyTypes(catalogue: SchemaCatalogue): Map<string, ValidateFunction> {
   const types = new Map<string, ValidateFunction>();
-  for (const manifest of catalogue.manifests) {
-    for (const mt of manifest.messageTypes as { type: string; replySchema?: string }[]) {
-      if (!mt.replySchema) continue;
-      const { $id } = JSON.parse(readFileSync(join(catalogue.root, mt.replySchema), 'utf8')) as { $id: string };
-      types.set(mt.type, catalogue.validator($id));
-    }
+  for (const info of catalogue.messageTypes.values()) {
+    if (info.replySchema) types.set(info.type, catalogue.validator(info.replySchema.$id as string));
   }
   return types;
+}
+
+/**
+ * The body as the OpenAPI document shows it: the request schema with `type` narrowed to the
+ * request/reply types on the bus. The route validates the wider pattern only, so that another
+ * type is refused by the handler with a code that says what to do (NOT_A_REQUEST_TYPE: use
+ * POST /v1/messages; UNKNOWN_MESSAGE_TYPE), not as a bare enum mismatch; either way it is a 400.
+ */
+function documentedBody(catalogue: SchemaCatalogue, requestTypes: string[]): Record<string, unknown> {
+  const body = embeddable(catalogue, SCHEMA_IDS.request);
+  if (requestTypes.length === 0) return body;
+  const properties = body.properties as Record<string, Record<string, unknown>>;
+  return { ...body, properties: { ...properties, type: { ...properties.type, enum: requestTypes } } };
 }
 
 /** RFC 7240 `Prefer: wait=<seconds>`, bounded; the default when absent or malformed. */
@@ -43,18 +51,28 @@ export function preferredWaitSeconds(prefer: string | undefined): number {
   return Math.min(MAX_WAIT_SECONDS, Math.max(1, Number(m[1])));
 }
 
-/** The submission body; `to` may arrive as a list (fan-out) and is refused here. */
-type RequestBody = Omit<SubmissionBody, 'to'> & { to: SubmissionBody['to'] | SubmissionBody['to'][] };
-
 type Outcome = { kind: 'reply'; reply: ReplyValue } | { kind: 'timeout' } | { kind: 'failed'; reason: string };
 
 export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const replyValidators = requestReplyTypes(ctx.catalogue);
+  const documented = documentedBody(ctx.catalogue, [...replyValidators.keys()].sort());
   const replies = await ReplyWaiter.start(ctx);
   app.addHook('onClose', async () => replies.stop());
 
-  app.post<{ Body: RequestBody; Headers: { prefer?: string } }>('/v1/requests', {
-    config: { roles: ['agency'] },
+  app.post<{ Body: SubmissionBody; Headers: { prefer?: string } }>('/v1/requests', {
+    config: {
+      roles: ['agency'],
+      swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: documented }, url }),
+    },
+    // A list of recipients is the POST /v1/messages habit: said before the schema is checked,
+    // which would only say "to must be object".
+    preValidation: async (req) => {
+      const body = req.body as { type?: unknown; to?: unknown } | undefined;
+      if (!Array.isArray(body?.to)) return;
+      const refusal = problems.badRequest('A request has exactly one recipient', [{ field: 'to', message: 'must be one recipient, not a list' }]);
+      ctx.audit.rejection('request', { code: refusal.code, type: body.type }, req.caller!);
+      throw refusal;
+    },
     schema: {
       tags: ['requests'],
       summary: 'Send a request/reply message (e.g. dossier.lookup) and wait for its reply',
@@ -64,7 +82,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
         'The request stays on the bus either way: follow it at /v1/messages/{id}.',
       security: [{ bearer: [] }],
       headers: { type: 'object', properties: { prefer: { type: 'string' } } },
-      body: embeddable(ctx.catalogue, SCHEMA_IDS.submission),
+      body: embeddable(ctx.catalogue, SCHEMA_IDS.request),
       response: {
         200: {
           type: 'object',
@@ -74,7 +92,11 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
             status: { const: 'replied' },
             from: { type: 'object', properties: { member: { type: 'string' }, service: { type: 'string' } } },
             repliedAt: { type: 'string' },
-            reply: { type: 'object', additionalProperties: true, description: 'Valid against the type\'s reply schema' },
+            reply: {
+              type: 'object',
+              additionalProperties: true,
+              description: 'Valid against the type\'s reply schema: GET /v1/schemas/{type}.reply, and #/components/schemas/{type}.reply in this document',
+            },
           },
         },
         ...problemResponses(400, 401, 403, 413, 415, 422, 429, 502, 503, 504),
@@ -85,7 +107,6 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const body = req.body;
     let envelope;
     try {
-      if (Array.isArray(body.to)) throw problems.badRequest('A request has exactly one recipient', [{ field: 'to', message: 'must be one recipient, not a list' }]);
       // Before the payload is looked at: its schema errors would hide that the endpoint is the
       // wrong one. (A type the bus does not know is routeSubmission's to refuse.)
       if (ctx.catalogue.messageTypes.has(body.type) && !replyValidators.has(body.type)) {
@@ -93,9 +114,9 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
           errors: [{ field: 'type', message: 'not a request/reply message type' }],
         });
       }
-      ({ envelope } = routeSubmission(body as SubmissionBody, caller, ctx.registry(), ctx.catalogue, hooksFor(ctx.submissionHooks, body.type)));
+      ({ envelope } = routeSubmission(body, caller, ctx.registry(), ctx.catalogue, hooksFor(ctx.submissionHooks, body.type)));
     } catch (err) {
-      if (err instanceof ProblemError) ctx.audit.rejection('request', { code: err.code, type: body.type, toMember: Array.isArray(body.to) ? undefined : body.to.member }, caller);
+      if (err instanceof ProblemError) ctx.audit.rejection('request', { code: err.code, type: body.type, toMember: body.to.member }, caller);
       throw err;
     }
 
