@@ -32,6 +32,7 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.equal(good.status, 200);
     const body = await good.json();
     t.match(body, { token_type: 'Bearer', expires_in: Number, access_token: String });
+    t.same([good.headers.get('cache-control'), good.headers.get('pragma')], ['no-store', 'no-cache'], 'RFC 6749 §5.1: never cached');
 
     const assertion = await createClientAssertion(creds, tokenUrl);
     t.equal((await withAssertion(assertion)).status, 200, 'token endpoint URL is an accepted audience');

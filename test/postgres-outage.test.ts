@@ -79,6 +79,7 @@ t.test('PostgreSQL down for 10 s under load: 503 + Retry-After, recovery, nothin
   t.match(tokenBody.error_description, /PostgreSQL/);
   t.ok(Number(token.headers.get('retry-after')) > 0, 'with Retry-After');
   t.equal(token.headers.get('cache-control'), 'no-store');
+  t.equal(token.headers.get('pragma'), 'no-cache');
 
   // Nothing accepted is lost: every 202 reaches the receiver and its status says so.
   const ids = new Set(accepted);

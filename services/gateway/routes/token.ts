@@ -22,7 +22,8 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     const refusal = err instanceof OAuthError ? err : malformedBody(err) ? new OAuthError('invalid_request', err instanceof ProblemError ? err.detail : 'The body is not valid JSON') : unavailable(err);
     if (!refusal) throw err;
     ctx.audit.tokenRefusal(claimedClientId(stringParameters(req.body), req.headers.authorization), req.ip, refusal.description);
-    reply.header('Cache-Control', 'no-store');
+    // RFC 6749 §5.1: no-store, and Pragma for HTTP/1.0 caches on the way.
+    reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     if (refusal.status === 503) reply.header('Retry-After', String(retryAfterSeconds(err)));
     if (refusal.status === 401 && /^Basic/i.test(req.headers.authorization ?? '')) reply.header('WWW-Authenticate', 'Basic realm="lgsp"');
     return reply.code(refusal.status).send({ error: refusal.error, error_description: refusal.description });
@@ -63,7 +64,8 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     },
     attachValidation: true,
   }, async (req, reply) => {
-    reply.header('Cache-Control', 'no-store');
+    // RFC 6749 §5.1: no-store, and Pragma for HTTP/1.0 caches on the way.
+    reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     const body = (req.body ?? {}) as TokenRequestBody;
     // An absent body is an empty form: it is refused below for its missing grant_type.
     if (req.validationError && req.body !== undefined && req.body !== null) throw new OAuthError('invalid_request', parameterProblem(req.validationError));
