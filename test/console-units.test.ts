@@ -5,8 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { BusEvent, BusEventName } from '../services/platform/bus-events.js';
 import { businessFacts, businessStatusForms, familyOf, normaliseStatusCode, parseBusinessTime } from '../services/console/business-status.js';
 import { ConsoleStore } from '../services/console/console-store.js';
-import { openDatabase } from '../services/platform/database.js';
-import { createTestDatabase } from './helpers/test-database.js';
+import { openTestDatabase } from './helpers/test-database.js';
 import { FlowMonitor } from '../services/console/flow-monitor.js';
 import { buildKpiReport, kpiCsv } from '../services/console/kpi-report.js';
 import { nfcFilters } from '../services/console/routes/query-schemas.js';
@@ -27,12 +26,7 @@ const event = (name: BusEventName, messageId: string, at: string, extra: Partial
 
 /** A console store on a database of its own (dropped at teardown). */
 async function consoleStore(t: { teardown(fn: () => unknown): void }): Promise<ConsoleStore> {
-  const database = await createTestDatabase('console-units');
-  const db = await openDatabase(database.url);
-  t.teardown(async () => {
-    await db.close();
-    await database.drop();
-  });
+  const db = await openTestDatabase(t, 'console-units');
   return ConsoleStore.open(db);
 }
 

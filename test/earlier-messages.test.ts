@@ -3,18 +3,12 @@
 // open keeps it waiting; delivered or dead-lettered ones, later ones, other dossiers and other
 // recipients do not. Read from the message read model on a real PostgreSQL.
 import t from 'tap';
-import { openDatabase } from '../services/platform/database.js';
-import { createTestDatabase } from './helpers/test-database.js';
+import { openTestDatabase } from './helpers/test-database.js';
 import { earlierMessagesIn } from '../services/runner/earlier-messages.js';
 import type { Envelope } from '../services/platform/envelope.js';
 
 t.test('an earlier message of the key still on the bus, or none', async (t) => {
-  const database = await createTestDatabase('earlier-messages');
-  const db = await openDatabase(database.url);
-  t.teardown(async () => {
-    await db.close();
-    await database.drop();
-  });
+  const db = await openTestDatabase(t, 'earlier-messages');
   const portal = '000.00.00.G22';
   const row = (id: string, at: string, status: string, correlationId = 'HS-1', toMember = portal) =>
     db.query(

@@ -4,7 +4,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { AttachmentUnavailable, PostgresAttachmentStore, reprDigest, sha256Hex } from '../services/attachments/attachment-store.js';
 import { openDatabase } from '../services/platform/database.js';
-import { createTestDatabase } from './helpers/test-database.js';
+import { createTestDatabase, openTestDatabase } from './helpers/test-database.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +13,7 @@ import { openDecryptionKeyring } from '../services/platform/key-files.js';
 import { attachmentSealing, payloadOpener } from '../services/platform/payload-keyring.js';
 
 t.test('put, read, stat, missing, corrupted', async (t) => {
-  const database = await createTestDatabase('attachments');
-  const db = await openDatabase(database.url);
-  t.teardown(async () => {
-    await db.close();
-    await database.drop();
-  });
+  const db = await openTestDatabase(t, 'attachments');
   const store = new PostgresAttachmentStore(db);
   const bytes = Buffer.from('Quyết định số 125/QĐ-UBND (dữ liệu mẫu)');
   const put = await store.put(bytes);

@@ -20,9 +20,8 @@ import { createEnvelope } from '../services/platform/envelope.js';
 import { messageEvent } from '../services/platform/bus-events.js';
 import { AuditStore } from '../services/audit/audit-store.js';
 import { verifyAuditChain } from '../services/audit/chain-verifier.js';
-import { openDatabase } from '../services/platform/database.js';
 import { runKeysCommand } from '../services/cli/keys-command.js';
-import { createTestDatabase } from './helpers/test-database.js';
+import { openTestDatabase } from './helpers/test-database.js';
 import { createTestKeys } from './helpers/test-keys.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 import { readTopic } from './helpers/topic-reader.js';
@@ -86,12 +85,7 @@ t.test('verifiers accept only keys of their purpose, records only from their wri
   t.match(await records.verify(value, await signedBy('gateway', 'record')), { ok: false }, 'no topic, no writer check passes');
 
   // Checkpoints: only the audit service's checkpoint key.
-  const database = await createTestDatabase('key-purposes');
-  const db = await openDatabase(database.url);
-  t.teardown(async () => {
-    await db.close();
-    await database.drop();
-  });
+  const db = await openTestDatabase(t, 'key-purposes');
   const store = new AuditStore(db);
   const envelope = createEnvelope({ type: 'notice.send', from: { member: '000.00.12.H49', system: 'so-tttt-qlvb' }, to: { member: '000.00.15.H49', service: 'notice' }, data: {} });
   await store.appendBatch([messageEvent('accepted', envelope, 'gateway')]);

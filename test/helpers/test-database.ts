@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { databaseClientConfig } from '../../services/platform/database-connection.js';
 import { databaseRoleName, type DatabaseService } from '../../services/platform/database-roles.js';
+import { openDatabase, type Database } from '../../services/platform/database.js';
 
 export function databaseServerUrl(): string {
   const url = process.env.DATABASE_URL;
@@ -84,4 +85,15 @@ export async function createTestDatabase(label: string, serverUrl?: string): Pro
       }
     },
   };
+}
+
+/** A fresh database, migrated and opened as the services open theirs; closed and dropped on teardown. */
+export async function openTestDatabase(t: { teardown(fn: () => unknown): void }, label: string): Promise<Database> {
+  const database = await createTestDatabase(label);
+  const db = await openDatabase(database.url);
+  t.teardown(async () => {
+    await db.close();
+    await database.drop();
+  });
+  return db;
 }

@@ -19,12 +19,16 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
   // body refused before the handler (malformed or empty JSON, a __proto__ key, bytes that are not
   // UTF-8) as invalid_request. Other errors go on to the service's problem+json handler.
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const refusal = err instanceof OAuthError ? err : malformedBody(err) ? new OAuthError('invalid_request', err instanceof ProblemError ? err.detail : 'The body is not valid JSON') : unavailable(err);
+    const unavailable = unavailableProblem(err);
+    const refusal = err instanceof OAuthError ? err
+      : malformedBody(err) ? new OAuthError('invalid_request', err instanceof ProblemError ? err.detail : 'The body is not valid JSON')
+      : unavailable ? new OAuthError('temporarily_unavailable', unavailable.detail)
+      : null;
     if (!refusal) throw err;
     ctx.audit.tokenRefusal(claimedClientId(stringParameters(req.body), req.headers.authorization), req.ip, refusal.description);
     // RFC 6749 §5.1: no-store, and Pragma for HTTP/1.0 caches on the way.
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
-    if (refusal.status === 503) reply.header('Retry-After', String(retryAfterSeconds(err)));
+    if (refusal.status === 503) reply.header('Retry-After', String(unavailable?.extras.retryAfterSeconds ?? 1));
     if (refusal.status === 401 && /^Basic/i.test(req.headers.authorization ?? '')) reply.header('WWW-Authenticate', 'Basic realm="lgsp"');
     return reply.code(refusal.status).send({ error: refusal.error, error_description: refusal.description });
   });
@@ -103,17 +107,11 @@ function stringParameters(body: unknown): TokenRequestBody {
 }
 
 /**
- * A store the token endpoint needs is down (PostgreSQL: the single-use assertion check): OAuth's
- * temporarily_unavailable (RFC 6749 §5.2 as extended for the token endpoint), which client
- * libraries understand, not a problem document squeezed into the route's OAuth error shape.
+ * A store the token endpoint needs is down (PostgreSQL: the single-use assertion check): the
+ * problem the service would answer, refused here as OAuth's temporarily_unavailable (which client
+ * libraries understand), not squeezed into the route's OAuth error shape.
  */
-function unavailable(err: FastifyError): OAuthError | null {
-  if (isDatabaseUnavailable(err)) return new OAuthError('temporarily_unavailable', problems.databaseUnavailable().detail);
-  if (err instanceof ProblemError && err.status === 503) return new OAuthError('temporarily_unavailable', err.detail);
-  return null;
-}
-
-function retryAfterSeconds(err: unknown): number {
-  if (isDatabaseUnavailable(err)) return problems.databaseUnavailable().extras.retryAfterSeconds ?? 5;
-  return err instanceof ProblemError ? (err.extras.retryAfterSeconds ?? 1) : 1;
+function unavailableProblem(err: FastifyError): ProblemError | null {
+  if (isDatabaseUnavailable(err)) return problems.databaseUnavailable();
+  return err instanceof ProblemError && err.status === 503 ? err : null;
 }
