@@ -238,6 +238,12 @@ t.test('audit service over real Kafka', async (t) => {
     const ready = await fetch(`${audit.url}/readyz`);
     t.equal(ready.status, 200);
     t.match(await ready.json(), { status: 'ready', checks: { kafka: { ok: true }, store: { ok: true } } });
+    // Its OpenAPI document names every operation and the errors any of them can give.
+    const openapi = (await (await fetch(`${audit.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId?: string; responses: Record<string, unknown> }>> };
+    const operations = Object.values(openapi.paths).flatMap((item) => Object.values(item));
+    t.ok(operations.length > 0 && operations.every((op) => op.operationId && op.responses['431'] && op.responses['500']), 'operationIds and the common answers');
+    t.equal(openapi.paths['/v1/audit/events'].get.operationId, 'getAuditEvents');
+    t.ok(openapi.paths['/v1/audit/events'].get.responses['401'], 'a Bearer operation documents 401');
     const metrics = await (await fetch(`${audit.url}/metrics`)).text();
     t.match(metrics, /lgsp_audit_chain_length\{service="audit"\} 6/);
     t.match(metrics, /lgsp_audit_checkpoint_age_seconds\{service="audit"\} \d/);

@@ -363,6 +363,30 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.ok(servicesAnswers['429'].headers['Retry-After'], 'and 429 with Retry-After');
     t.ok(openapi.paths['/v1/messages'].post.responses['503'].headers['Retry-After'], '503 with Retry-After');
     t.ok(openapi.paths['/.well-known/jwks.json'].get.responses['400'], 'a bad ?purpose= is documented');
+    // What a client generator needs: an operationId on every operation, none twice, and the
+    // problem members every error carries marked required.
+    const operations = Object.entries(openapi.paths as Record<string, Record<string, { operationId?: string; responses: Record<string, { content?: Record<string, { schema?: { required?: string[] } }> }> }>>)
+      .flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
+    const ids = operations.map((o) => o.op.operationId);
+    t.ok(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z0-9]+$/.test(id)), 'every operation has an operationId');
+    t.equal(new Set(ids).size, ids.length, 'no operationId twice');
+    t.equal(openapi.paths['/v1/messages/{id}'].get.operationId, 'getMessagesById');
+    t.equal(openapi.paths['/v1/inbox/{id}/ack'].post.operationId, 'postInboxByIdAck');
+    const problemSchemas = operations.flatMap((o) => Object.values(o.op.responses).map((r) => r.content?.['application/problem+json']?.schema)).filter(Boolean);
+    t.ok(problemSchemas.length > operations.length, 'errors documented on every operation');
+    t.ok(problemSchemas.every((schema) => ['type', 'title', 'status', 'detail', 'code'].every((m) => schema!.required?.includes(m))), 'every problem schema requires type, title, status, detail and code');
+    for (const { path, method, op } of operations) {
+      t.ok(op.responses['431'] && op.responses['500'], `${method} ${path}: 431 and 500 documented`);
+      if (path.includes('{')) t.ok(op.responses['414'], `${method} ${path}: 414 documented`);
+    }
+    t.ok(openapi.paths['/v1/messages'].post.responses['413'] && openapi.paths['/v1/messages'].post.responses['415'], 'a body operation documents 413 and 415');
+    t.ok(openapi.paths['/readyz'].get.responses['503'].content['application/problem+json'], '/readyz: not ready is a problem');
+    // The answers really carry the members the document marks required.
+    for (const [url, init] of [[`${base}/v1/messages/${'a'.repeat(5000)}`, {}], [`${base}/v1/services`, {}], [`${base}/v1/messages`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }], [`${base}/healthz?x=%00`, {}]] as const) {
+      const answer = await fetch(url, init);
+      const body = await answer.json();
+      t.ok(['type', 'title', 'status', 'detail', 'code'].every((m) => m in body), `${url.slice(base.length, base.length + 40)}: ${answer.status} with every required member`);
+    }
     const index = await (await fetch(`${base}/v1/schemas`)).json();
     t.match(index.types.find((x: { type: string }) => x.type === 'notice.send'), { connector: 'relay', sentWith: 'POST /v1/messages', schema: '/v1/schemas/notice.send' }, 'GET /v1/schemas lists every type');
     t.match(index.types.find((x: { type: string }) => x.type === 'dossier.lookup'), { sentWith: 'POST /v1/requests', schema: '/v1/schemas/dossier.lookup', replySchema: '/v1/schemas/dossier.lookup.reply' }, 'a request type links its reply schema');

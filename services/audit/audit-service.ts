@@ -18,6 +18,7 @@ import { PublicKeyset } from '../platform/public-keyset.js';
 import { busRecordVerifier } from '../platform/record-writers.js';
 import { createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
+import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import { topicsFor, type Topics } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
@@ -232,6 +233,8 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       info: { title: 'LGSP bus audit API', version: '1.0.0', description: 'Query the hash-chained audit log and check its integrity.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
+    // The answers every operation can give, and operationIds (openapi-common-responses.ts).
+    transformObject: (document) => ('openapiObject' in document ? withCommonResponses(document.openapiObject) : document.swaggerObject),
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(bearerAuth, { verifier: ctx.tokenVerifier });

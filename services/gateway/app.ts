@@ -19,7 +19,7 @@ import { directoryRoutes } from './routes/directory.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { requestRoutes } from './routes/requests.js';
 import { messageTypeComponents, messageTypeIndex, withModuleRequestBodies } from './openapi-message-types.js';
-import { withCommonResponses } from './openapi-common-responses.js';
+import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
 

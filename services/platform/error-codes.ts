@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: { status: [405], meaning: 'The endpoint exists but not for this HTTP method; `Allow` lists the methods it takes.' },
   RATE_LIMITED: { status: [429], meaning: 'The client sent more requests than its rate limit; retry after `Retry-After` seconds.' },
   INTERNAL_ERROR: { status: [500], meaning: 'An unexpected error; logged by the service, no details returned.' },
+  NOT_READY: { status: [503], meaning: "`GET /readyz`: a dependency of the service does not answer; `detail` names the failing checks, `checks` holds every one (a readiness probe reads the status code)." },
   // Authentication and access rights
   UNAUTHENTICATED: { status: [401], meaning: 'No access token (or console session) was presented.' },
   INVALID_TOKEN: { status: [401], meaning: 'The access token is expired, forged, or not issued by this bus.' },

@@ -7,6 +7,20 @@ import { Counter, Histogram, Registry as MetricsRegistry, collectDefaultMetrics 
 import { databaseStatementTotals } from './database-statement-counts.js';
 import { kafkaRequestTotals } from './kafka-request-counts.js';
 import { statsCounter } from './stats-counter.js';
+import { problemResponse } from './openapi-shapes.js';
+import { ProblemError } from './problem.js';
+import { sendProblem } from './problem-handler.js';
+
+const CHECKS = {
+  type: 'object',
+  description: 'Each dependency by name: `ok`, and when not, a `detail` saying why',
+  additionalProperties: { type: 'object', properties: { ok: { type: 'boolean' }, detail: { type: 'string' } }, required: ['ok'] },
+};
+const HEALTHY = { type: 'object', properties: { status: { const: 'ok' } }, required: ['status'] };
+const READINESS_RESPONSES = {
+  200: { description: 'Ready: every check passed', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ready' }, checks: CHECKS }, required: ['status', 'checks'] } } } },
+  503: problemResponse('Not ready (NOT_READY): `detail` names the failing checks, `checks` holds every one'),
+};
 
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: string }>;
 
@@ -57,9 +71,9 @@ export const serviceHealth = fp(async function serviceHealth(
     latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness', response: { 200: { description: '`{"status": "ok"}`', content: { 'application/json': { schema: HEALTHY } } } } } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { schema: { tags: ['operations'], summary: 'Readiness: Kafka reachable, registry loaded' } }, async (_req, reply) => {
+  app.get('/readyz', { schema: { tags: ['operations'], summary: 'Readiness: every dependency of this service answers (Kafka, PostgreSQL, keys and registry, …)', response: READINESS_RESPONSES } }, async (req, reply) => {
     const results: Record<string, { ok: boolean; detail?: string }> = {};
     await Promise.all(
       Object.entries(opts.checks).map(async ([name, check]) => {
@@ -78,8 +92,12 @@ export const serviceHealth = fp(async function serviceHealth(
         }
       }),
     );
-    const ok = Object.values(results).every((r) => r.ok);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks: results });
+    const failing = Object.entries(results).filter(([, r]) => !r.ok);
+    if (failing.length === 0) return reply.code(200).send({ status: 'ready', checks: results });
+    // An error answer like every other (RFC 9457), with the checks as an extension member: a
+    // probe reads the status code, a person the detail, a dashboard each check.
+    const detail = `Not ready: ${failing.map(([name, r]) => (r.detail ? `${name} (${r.detail})` : name)).join('; ')}`;
+    return sendProblem(reply, new ProblemError(503, 'NOT_READY', 'Not ready', detail, { checks: results }), req.url);
   });
 
   app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: true } }, async (_req, reply) =>

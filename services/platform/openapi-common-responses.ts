@@ -1,0 +1,103 @@
+// Answers every operation of a service can give whatever its route declares, added to the OpenAPI
+// document in one place so a generated client knows them (gateway and audit alike):
+//  - 400 (a query string or parameter not in its form, on every operation; on operations that
+//    take a Bearer token also a malformed Authorization header), 401 with its WWW-Authenticate
+//    challenge (RFC 6750 §3) on those, 429 (the rate limit is global, with Retry-After), 431
+//    (headers too large: Node's parser refuses them before any route), 500 (INTERNAL_ERROR);
+//  - 414 on operations with a path parameter (a segment longer than the router takes), 413 and
+//    415 on operations with a body.
+// Headers the bus sends on those answers (Retry-After on 429 and 503, WWW-Authenticate on 401)
+// are described where the answer is. Every problem+json answer lists the five members every
+// problem of the bus carries as required (problem.ts: ProblemError.toBody always writes them),
+// so a generated client may rely on them. The route schemas Fastify serialises with stay as they
+// are: the required list is set on a copy in the document only.
+// Every operation gets an operationId derived from its method and path when its route names
+// none (`GET /v1/messages/{id}` → `getMessagesById`): client generators name methods by it.
+import { problemResponse } from './openapi-shapes.js';
+
+interface MediaTypeObject {
+  schema?: Record<string, unknown>;
+}
+
+interface ResponseObject {
+  description?: string;
+  headers?: Record<string, unknown>;
+  content?: Record<string, unknown>;
+}
+
+interface Operation {
+  operationId?: string;
+  security?: unknown[];
+  requestBody?: unknown;
+  responses?: Record<string, ResponseObject>;
+}
+
+type OpenApiDocument = { paths?: Record<string, Record<string, Operation>> };
+
+const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options']);
+
+/** Members every problem+json answer of the bus carries (ProblemError.toBody). */
+export const PROBLEM_MEMBERS = ['type', 'title', 'status', 'detail', 'code'] as const;
+
+const RETRY_AFTER = { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } };
+const WWW_AUTHENTICATE = { description: 'The Bearer challenge (RFC 6750 §3): error="invalid_request" for a malformed header, error="invalid_token" for a refused token', schema: { type: 'string' } };
+
+/**
+ * `get /v1/messages/{id}` → `getMessagesById`, `post /v1/inbox/{id}/ack` → `postInboxByIdAck`,
+ * `get /.well-known/jwks.json` → `getWellKnownJwksJson`: the method, then each path segment in
+ * camel case (a leading API version left out, parameters as `By<Name>`).
+ */
+export function operationIdOf(method: string, path: string): string {
+  const words = (text: string) => text.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1));
+  const segments = path.split('/').filter(Boolean);
+  if (segments.length > 1 && /^v\d+$/.test(segments[0])) segments.shift();
+  const parts = segments.map((s) => {
+    const parameter = /^\{(.+)\}$/.exec(s);
+    return parameter ? `By${words(parameter[1]).join('')}` : words(s).join('');
+  });
+  return method.toLowerCase() + parts.join('');
+}
+
+/** The document with the common answers and operationIds added to every operation that lacks them. */
+export function withCommonResponses<T>(document: T): T {
+  const paths = (document as OpenApiDocument).paths ?? {};
+  const taken = new Set<string>();
+  for (const item of Object.values(paths)) for (const op of Object.values(item)) if (op?.operationId) taken.add(op.operationId);
+  for (const [path, item] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (!METHODS.has(method) || !op || typeof op !== 'object') continue;
+      if (!op.operationId) {
+        let id = operationIdOf(method, path);
+        for (let n = 2; taken.has(id); n++) id = `${operationIdOf(method, path)}${n}`;
+        taken.add(id);
+        op.operationId = id;
+      }
+      const responses = (op.responses ??= {});
+      const bearer = Array.isArray(op.security) && op.security.some((s) => s && typeof s === 'object' && 'bearer' in s);
+      responses['400'] ??= problemResponse(
+        bearer
+          ? 'A malformed request: a parameter or query string not in its form (U+0000, percent-encoding that is not UTF-8), or an Authorization header that is not one Bearer token'
+          : 'A malformed request: a parameter or query string not in its form (U+0000, percent-encoding that is not UTF-8)',
+      );
+      if (bearer) responses['401'] ??= problemResponse('No token, or a refused one');
+      if (path.includes('{')) responses['414'] ??= problemResponse('A path segment longer than this service accepts (URI_TOO_LONG)');
+      if (op.requestBody) {
+        responses['413'] ??= problemResponse('The body exceeds the size limit (PAYLOAD_TOO_LARGE)');
+        responses['415'] ??= problemResponse('A body of a content type this operation does not take (UNSUPPORTED_MEDIA_TYPE)');
+      }
+      responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
+      responses['431'] ??= problemResponse('The request line and headers together exceed what this service accepts (HEADERS_TOO_LARGE)');
+      responses['500'] ??= problemResponse('An unexpected error, logged by the service; no details returned (INTERNAL_ERROR)');
+      for (const status of ['429', '503']) {
+        const answer = responses[status];
+        if (answer) answer.headers = { 'Retry-After': RETRY_AFTER, ...answer.headers };
+      }
+      if (bearer && responses['401']) responses['401'].headers = { 'WWW-Authenticate': WWW_AUTHENTICATE, ...responses['401'].headers };
+      for (const answer of Object.values(responses)) {
+        const problem = answer?.content?.['application/problem+json'] as MediaTypeObject | undefined;
+        if (problem?.schema) problem.schema = { ...problem.schema, required: [...PROBLEM_MEMBERS] };
+      }
+    }
+  }
+  return document;
+}
