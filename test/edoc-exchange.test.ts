@@ -229,6 +229,38 @@ t.test('document exchange', async (t) => {
     t.same(doc.recipients.map((x: any) => x.delivery), ['delivered', 'delivered', 'delivered']);
   });
 
+  await t.test('a DocumentId sent again to a new recipient must carry the same document', async (t) => {
+    const id = '000.00.00.H49,2026/04/14,152/UBND-VX';
+    const attachment = (text: string) => ({ contentId: 'cid:tb.txt', name: 'Thông báo.txt', contentType: 'text/plain; charset=utf-8', content: Buffer.from(text).toString('base64') });
+    const header = { from: { organId: '000.00.00.H49' }, documentId: id, code: { codeNumber: '152', codeNotation: 'UBND-VX' }, subject: 'Thông báo lịch tiếp công dân tháng 5/2026', content: 'Lịch tiếp công dân định kỳ' };
+    const sendTo = (member: string, changes: { header?: Record<string, unknown>; attachmentText?: string } = {}) =>
+      office.send({
+        type: 'edoc.send',
+        to: { member },
+        payload: { header: { ...header, to: [{ organId: member }], ...changes.header }, attachments: [attachment(changes.attachmentText ?? 'Lịch tiếp công dân (dữ liệu mẫu)')] },
+      });
+    t.equal((await sendTo('000.00.12.H49')).status, 202);
+    // The same document to a recipient that does not have it yet, with its own handling
+    // instructions (a due date): accepted.
+    const later = await sendTo('000.00.15.H49', { header: { dueDate: '2026/05/10', steeringType: 1 } });
+    t.equal(later.status, 202, JSON.stringify(later.body));
+    // The same DocumentId naming other content: refused before anything reaches Kafka.
+    for (const [what, changes] of [
+      ['another subject', { header: { subject: 'Thông báo lịch họp giao ban tháng 5/2026' } }],
+      ['other content', { header: { content: 'Lịch tiếp công dân đột xuất' } }],
+      ['another number', { header: { code: { codeNumber: '153', codeNotation: 'UBND-VX' } } }],
+      ['other attachment bytes', { attachmentText: 'Lịch tiếp công dân (bản khác)' }],
+    ] as const) {
+      const reused = await sendTo('H49.242.10', changes);
+      t.equal(reused.status, 409, `${what}: refused`);
+      t.match(reused.body, { code: 'DOCUMENT_ID_REUSED', errors: [{ field: 'payload.header.documentId' }] });
+    }
+    const view = await documentView(id);
+    t.equal(view.body.subject, header.subject, 'the document keeps its subject');
+    t.same(view.body.recipients.map((r: any) => r.member), ['000.00.12.H49', '000.00.15.H49'], 'no recipient recorded for a refused package');
+    t.equal((await sendTo('H49.242.10')).status, 202, 'the same document still goes to that recipient');
+  });
+
   await t.test('update and replace reference the original DocumentId; recipients answer 15 and the document lives on', async (t) => {
     const id = '000.00.00.H49,2026/04/12,140/UBND-KT';
     const header = (documentId: string, to: string[]) => ({ from: { organId: '000.00.00.H49' }, to: to.map((organId) => ({ organId })), documentId, subject: 'Triển khai ứng dụng định danh điện tử (điều chỉnh)' });

@@ -84,7 +84,17 @@ export class DocumentStore {
   /** Everything one submission changes, written in the submission's transaction. */
   async record(changes: DocumentChanges, tx: Queryable): Promise<void> {
     for (const d of changes.documents ?? []) {
-      await tx.query('INSERT INTO document_documents (document_id, sender, subject, sent_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [d.documentId, d.sender, d.subject == null ? null : this.text.seal(d.subject), d.at]);
+      const inserted = await tx.query(
+        'INSERT INTO document_documents (document_id, sender, subject, sent_at, fingerprint) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+        [d.documentId, d.sender, d.subject == null ? null : this.text.seal(d.subject), d.at, d.fingerprint == null ? null : this.text.seal(d.fingerprint)],
+      );
+      // Known already (sent before, or by a request committed while this one waited on the key):
+      // the same document to new recipients, or another one under a name already taken.
+      if (inserted.rowCount === 0 && d.fingerprint != null) {
+        const { rows } = await tx.query<{ fingerprint: string | null }>('SELECT fingerprint FROM document_documents WHERE document_id = $1', [d.documentId]);
+        const stored = this.openOrNull(rows[0]?.fingerprint ?? null);
+        if (stored !== null && stored !== d.fingerprint) throw new DocumentIdReusedError(d.documentId);
+      }
     }
     for (const r of changes.newRecipients ?? []) {
       await tx.query('INSERT INTO document_recipients (document_id, member, message_id, state) VALUES ($1, $2, $3, $4)', [r.documentId, r.member, r.messageId, JSON.stringify(INITIAL_STATE)]);
@@ -168,8 +178,17 @@ export class DocumentStore {
   }
 }
 
+/** A DocumentId already names a different document (its fingerprint differs). */
+export class DocumentIdReusedError extends Error {
+  override name = 'DocumentIdReusedError';
+  constructor(readonly documentId: string) {
+    super(`DocumentId ${documentId} already names a different document`);
+  }
+}
+
 export interface DocumentChanges {
-  documents?: { documentId: string; sender: string; subject?: string; at: string }[];
+  /** `fingerprint`: what identifies the document's content (document-fingerprint.ts). */
+  documents?: { documentId: string; sender: string; subject?: string; at: string; fingerprint?: string }[];
   newRecipients?: { documentId: string; member: string; messageId: string }[];
   states?: { documentId: string; member: string; state: RecipientState; recorded: string | null; at: string; by: 'recipient' | 'bus'; messageId: string; description?: string }[];
   packages?: PackageRecord[];

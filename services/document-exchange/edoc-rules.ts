@@ -26,7 +26,8 @@ import type { EdocType, EdxmlShape } from '../edxml/edxml-codec.js';
 import { edxmlFieldPath } from '../edxml/edxml-paths.js';
 import { checkEdocDates } from './edoc-dates.js';
 import { applyChange, applyStatus, businessKind, type RecipientState } from './status-lifecycle.js';
-import type { DocumentChanges, DocumentStore } from './document-store.js';
+import { DocumentIdReusedError, type DocumentChanges, type DocumentStore } from './document-store.js';
+import { documentFingerprint } from './document-fingerprint.js';
 import type { ErrorCode } from '../platform/error-codes.js';
 import type { Queryable } from '../platform/database.js';
 
@@ -264,7 +265,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
           throw problem(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', `document ${newDocumentId} was already sent to ${e.to.member}; to change it send an update (BussinessDocType 2) or a replacement (3)`, envelopes.length > 1 ? `to[${i}]` : 'payload.header.documentId');
         }
       }
-      changes.documents = [{ documentId: newDocumentId, sender: sub.caller.member, subject: header.subject, at }];
+      changes.documents = [{ documentId: newDocumentId, sender: sub.caller.member, subject: header.subject, at, fingerprint: documentFingerprint(header as unknown as Record<string, unknown>, payload.attachments) }];
       changes.newRecipients = envelopes.map((e) => ({ documentId: newDocumentId, member: e.to.member, messageId: e.id }));
     }
     if (kind) {
@@ -292,6 +293,9 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     try {
       await deps.documents.record(changes, tx);
     } catch (err) {
+      if (err instanceof DocumentIdReusedError) {
+        throw problem(409, 'DOCUMENT_ID_REUSED', 'DocumentId names another document', `document ${err.documentId} was sent before with other content (number, promulgation, type, subject, content, signer or attachments differ); a changed document is an update (BussinessDocType 2) or a replacement (3) with its own DocumentId, another document needs its own DocumentId`, 'payload.header.documentId');
+      }
       if ((err as { code?: string }).code === '23505') {
         throw problem(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', `document ${newDocumentId ?? original} was just sent to the same recipient by another request`, 'payload.header.documentId');
       }

@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   XML_LIMITS: { status: [400], meaning: 'The XML exceeds a parser limit.' },
   DOCUMENT_ID_INVALID: { status: [422], meaning: 'The DocumentId is not `<senderOrganId>,<YYYY/MM/DD>,<number/notation>` of the sender.' },
   DOCUMENT_ALREADY_SENT: { status: [409], meaning: 'A new document reuses a DocumentId already sent.' },
+  DOCUMENT_ID_REUSED: { status: [409], meaning: 'A DocumentId sent before names other content (number, promulgation, type, subject, content, signer or attachments differ): a changed document is an update or a replacement, another document needs its own DocumentId. The same document may go to new recipients.' },
   DOCUMENT_BUSY: { status: [409], meaning: 'Another packet for the same document and recipient is being accepted; retry.' },
   DOCUMENT_NOT_FOUND: { status: [404, 422], meaning: 'No document with this DocumentId known to the bus, or none sent to the organisation whose status packet names it.' },
   ORIGINAL_DOCUMENT_NOT_FOUND: { status: [422], meaning: 'A revoke, update or replace names a document the sender never sent.' },
