@@ -39,6 +39,7 @@ import { evidenceOf, type EvidencedEvent } from './record-evidence.js';
 import type { Envelope } from '../platform/envelope.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { Registry } from '../platform/registry.js';
+import { RegisteredClients } from '../platform/registered-clients.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
 
 export interface RunningAuditService {
@@ -270,6 +271,16 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
   return app;
 }
 
+/** The registry's clients, followed as it changes; none when there is no readable registry (tokens then stand on their signature alone). */
+function registeredClients(config: BusConfig, log: Logger): RegisteredClients | undefined {
+  try {
+    return RegisteredClients.watching(config.registryFile, log);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'no registry: tokens are not checked against disabled clients');
+    return undefined;
+  }
+}
+
 /** The registry's work topics; none when there is no readable registry (the pattern still finds existing ones). */
 function workTopics(config: BusConfig, topics: Topics, log: Logger): string[] {
   try {
@@ -423,7 +434,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
       }));
 
     const kafkaCheck = kafkaReadiness(admin);
-    app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer), verifyChain }, metrics, {
+    app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, registeredClients(config, log)), verifyChain }, metrics, {
       kafka: async () => (consumerFailure ? { ok: false, detail: `audit consumer stopped: ${consumerFailure}` } : kafkaCheck()),
       store: async () => ({ ok: true, detail: `${(await auditStore.head())?.seq ?? 0} entries; ${lead.isLeader ? 'leader (writes the chain)' : 'standby'}` }),
     });

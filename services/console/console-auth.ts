@@ -58,7 +58,12 @@ export async function optionalCaller(req: FastifyRequest, verifier: AccessTokenV
   if (!bearer) {
     const id = readCookie(req.headers.cookie, SESSION_COOKIE);
     const session = id ? sessions.get(id) : null;
-    return session ? { caller: session.caller, token: session.token } : null;
+    if (!session) return null;
+    try {
+      return { caller: await verifier.verify(session.token), token: session.token };
+    } catch {
+      return null;
+    }
   }
   const token = bearer;
   try {
@@ -98,7 +103,17 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
         reply.header('WWW-Authenticate', BEARER_CHALLENGE);
         throw problems.invalidToken('Your console session has ended; log in again');
       }
-      ({ caller, token } = session);
+      // The session's token is checked again on every request (cached: no signature check), so
+      // a session whose client was disabled in the registry since login ends at once.
+      try {
+        caller = await opts.verifier.verify(session.token);
+      } catch (err) {
+        opts.sessions.end(id);
+        clearSessionCookie(reply);
+        reply.header('WWW-Authenticate', BEARER_CHALLENGE);
+        throw problems.invalidToken(`Your console session has ended (${(err as Error).message}); log in again`);
+      }
+      token = session.token;
       fromCookie = true;
       req.consoleSession = id;
     }

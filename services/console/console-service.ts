@@ -9,6 +9,7 @@ import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { Registry } from '../platform/registry.js';
+import { RegisteredClients } from '../platform/registered-clients.js';
 import { openServiceKeys } from '../platform/key-files.js';
 import { PublicKeyset } from '../platform/public-keyset.js';
 import { busRecordVerifier } from '../platform/record-writers.js';
@@ -192,7 +193,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       live,
       replayer,
       audit: new OperatorAudit(producer, topics),
-      tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer),
+      tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, RegisteredClients.watching(config.registryFile, log)),
       sessions: new ConsoleSessions(),
       upstream: { gateway: opts.upstream?.gateway ?? config.issuer, audit: opts.upstream?.audit ?? null, runner: opts.upstream?.runner ?? null },
     };

@@ -5,6 +5,7 @@ import type { Registry, SystemClient } from '../platform/registry.js';
 import { SecretCheckBusy, SecretVerifier } from '../platform/secret-hash.js';
 import type { Database } from '../platform/database.js';
 import { JWT_BEARER_ASSERTION } from '../platform/access-token.js';
+import type { ClientStanding } from '../platform/registered-clients.js';
 import { textProblem } from '../platform/text-guard.js';
 
 /** Asymmetric algorithms only: never `none`, never HMAC with a public key. */
@@ -65,6 +66,8 @@ export class ClientAuthenticator {
     private readonly registry: () => Registry,
     private readonly acceptedAudiences: string[],
     private readonly replayCache: AssertionReplayCache,
+    /** The registry's current standing of each client: a disabled or removed one gets no token. */
+    private readonly clients?: ClientStanding,
     private readonly secrets = new SecretVerifier(),
   ) {}
 
@@ -72,9 +75,12 @@ export class ClientAuthenticator {
     const hasAssertion = body.client_assertion !== undefined || body.client_assertion_type !== undefined;
     const hasBasic = authorization !== undefined && /^Basic\s/i.test(authorization);
     if (hasAssertion && hasBasic) throw new OAuthError('invalid_request', 'Use exactly one client authentication method');
-    if (hasAssertion) return this.privateKeyJwt(body);
-    if (hasBasic) return this.clientSecretBasic(authorization!, body.client_id);
-    throw new OAuthError('invalid_client', 'Client authentication is required (private_key_jwt or client_secret_basic)');
+    if (!hasAssertion && !hasBasic) throw new OAuthError('invalid_client', 'Client authentication is required (private_key_jwt or client_secret_basic)');
+    const client = hasAssertion ? await this.privateKeyJwt(body) : await this.clientSecretBasic(authorization!, body.client_id);
+    // Checked once the client proved who it is: nobody learns a client's standing without its credentials.
+    const refusal = this.clients?.refusal(client.clientId);
+    if (refusal) throw new OAuthError('invalid_client', refusal);
+    return client;
   }
 
   private async privateKeyJwt(body: TokenRequestBody): Promise<SystemClient> {

@@ -8,6 +8,7 @@ import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { Registry } from '../platform/registry.js';
+import { RegisteredClients } from '../platform/registered-clients.js';
 import { openDecryptionKeyring, openServiceKeys } from '../platform/key-files.js';
 import { payloadOpener, sealerFor } from '../platform/payload-keyring.js';
 import { PayloadSealing } from '../platform/sealed-payload.js';
@@ -62,6 +63,8 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   for (const f of catalogue.failedManifests) log.warn({ connector: f.name, err: f.error }, 'connector manifest refused: its message types are not offered');
   const registry = Registry.load(config.registryFile, catalogue);
+  // Disabled or removed clients are refused at once, without a restart (registered-clients.ts).
+  const clients = RegisteredClients.watching(config.registryFile, log);
   // Its own private keys only; other services' keys it knows from the public keyset.
   const signingKeys = await openServiceKeys(config.keysDir, 'gateway', ['token', 'record', 'delivery'] as const);
   const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
@@ -112,8 +115,8 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     acceptedRows: new BatchedWriter<BusEvent>((events) => store.recordAccepted(events), { failsAlone: isDataError }),
     // The issuer written with or without a trailing slash is one audience: client libraries
     // differ in how they write it (RFC 7523 only says the aud identifies this server).
-    clientAuth: new ClientAuthenticator(() => registry, assertionAudiences(config.issuer), new AssertionReplayCache(db)),
-    tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer),
+    clientAuth: new ClientAuthenticator(() => registry, assertionAudiences(config.issuer), new AssertionReplayCache(db), clients),
+    tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, clients),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
     submissionHooks: [],
     heldTransactions: new ConcurrencyLimit(HELD_TRANSACTIONS),

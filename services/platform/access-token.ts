@@ -5,6 +5,7 @@ import { SignJWT, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
 import type { SigningKey } from './keystore.js';
 import type { Role } from './registry.js';
+import type { ClientStanding } from './registered-clients.js';
 
 /** RFC 7523 client_assertion_type of private_key_jwt client authentication. */
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -32,9 +33,15 @@ export async function issueAccessToken(key: SigningKey, issuer: string, caller: 
 export class AccessTokenVerifier {
   private readonly cache = new Map<string, { caller: Caller; exp: number }>();
 
+  /**
+   * `clients`: the registry's current standing of each client (registered-clients.ts), asked on
+   * every verification, cached or not: a token of a client disabled or removed since it was
+   * issued is refused at once. Absent: the signature, issuer and lifetime decide alone.
+   */
   constructor(
     private readonly getKey: JWTVerifyGetKey,
     private readonly issuer: string,
+    private readonly clients?: ClientStanding,
     private readonly cacheSize = 50_000,
   ) {}
 
@@ -42,7 +49,7 @@ export class AccessTokenVerifier {
   async verify(token: string): Promise<Caller> {
     const cached = this.cache.get(token);
     const nowSeconds = Date.now() / 1000;
-    if (cached && cached.exp > nowSeconds) return cached.caller;
+    if (cached && cached.exp > nowSeconds) return this.standing(cached.caller);
     let payload;
     try {
       ({ payload } = await jwtVerify(token, this.getKey, {
@@ -62,6 +69,12 @@ export class AccessTokenVerifier {
     };
     if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(token, { caller, exp: payload.exp as number });
+    return this.standing(caller);
+  }
+
+  private standing(caller: Caller): Caller {
+    const refusal = this.clients?.refusal(caller.clientId);
+    if (refusal) throw new Error(`token rejected: ${refusal}`);
     return caller;
   }
 }

@@ -19,6 +19,8 @@ export interface SystemClient {
   clientId: string;
   member: string;
   name: string;
+  /** No token for it, and the tokens it holds are refused (registered-clients.ts). */
+  disabled?: boolean;
   roles?: Role[];
   auth: { jwks?: { keys: JWK[] }; secretHash?: string; /** Seeds only: npm start issues this system a client secret (dev-credentials.ts). */ devSecret?: true };
   endpoint?: string;

@@ -17,6 +17,7 @@ import { describeConfig } from '@lgsp/sdk/config-reference';
 import { secretEnvName } from '@lgsp/sdk/secrets';
 import { prometheusConnectorMetrics } from './connector-metrics.js';
 import { Registry } from '../platform/registry.js';
+import { RegisteredClients } from '../platform/registered-clients.js';
 import { startLedger } from '../ledger/ledger.js';
 import { openDecryptionKeyring, openServiceKeys } from '../platform/key-files.js';
 import { attachmentSealing, payloadOpener, sealerFor } from '../platform/payload-keyring.js';
@@ -327,7 +328,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     pluginTimeout: PLUGIN_TIMEOUT_MS,
   });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
-  await app.register(bearerAuth, { verifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer) });
+  await app.register(bearerAuth, { verifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, RegisteredClients.watching(config.registryFile, log)) });
   await app.register(serviceHealth, {
     metrics,
     checks: {

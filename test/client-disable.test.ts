@@ -1,0 +1,100 @@
+// A system the operator disables in the registry (`"disabled": true`), or removes from it, loses
+// its access at once on every service — the tokens it already holds included, and a console
+// session opened with one — without restarting anything; other systems are not touched, and a
+// system enabled again gets tokens again.
+import t from 'tap';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { startConsole } from '../services/console/console-service.js';
+import { RegisteredClients } from '../services/platform/registered-clients.js';
+import { eventually, startTestBus } from './helpers/test-bus.js';
+
+t.test('a client disabled or removed in the registry file is refused everywhere within seconds', async (t) => {
+  const bus = await startTestBus(t, { name: 'client-disable' });
+  const runnerUrl = bus.runner!.url;
+  const consoleSvc = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, audit: 'http://127.0.0.1:9', runner: runnerUrl } });
+  t.teardown(() => consoleSvc.stop());
+  const file = bus.config.registryFile;
+  // Replaced by rename, as a Kubernetes ConfigMap or a deployment tool does.
+  const editRegistry = (change: (data: { systems: { clientId: string; disabled?: boolean }[]; accessRights: { client: string }[] }) => void) => {
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    change(data);
+    writeFileSync(`${file}.new`, JSON.stringify(data, null, 2));
+    renameSync(`${file}.new`, file);
+  };
+  const get = (url: string, headers: Record<string, string>) => fetch(url, { headers });
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  const agencyToken = await bus.client('so-tp-qlvb').accessToken();
+  const otherToken = await bus.client('so-tttt-qlvb').accessToken();
+  const operatorToken = await bus.client('lgsp-operator').accessToken();
+  const login = await fetch(`${consoleSvc.url}/v1/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret: bus.clients.get('lgsp-operator')!.clientSecret }) });
+  t.equal(login.status, 200, 'the operator logs in to the console');
+  const session = { cookie: login.headers.get('set-cookie')!.split(';')[0] };
+  t.equal((await get(`${bus.gateway.url}/v1/members`, bearer(agencyToken))).status, 200, 'before: the agency reads');
+  t.equal((await get(`${runnerUrl}/v1/connectors`, bearer(operatorToken))).status, 200, 'before: the operator reads the runner');
+  t.equal((await get(`${consoleSvc.url}/v1/console/registry`, session)).status, 200, 'before: the console session works');
+
+  editRegistry((data) => {
+    for (const s of data.systems) if (s.clientId === 'so-tp-qlvb' || s.clientId === 'lgsp-operator') s.disabled = true;
+  });
+  const refused = await eventually(async () => {
+    const r = await get(`${bus.gateway.url}/v1/members`, bearer(agencyToken));
+    return r.status === 401 ? r : null;
+  }, 15_000);
+  t.match(refused.headers.get('www-authenticate'), /error="invalid_token"/);
+  t.match(await refused.json(), { code: 'INVALID_TOKEN', detail: /client so-tp-qlvb is disabled in the registry/ });
+  await eventually(async () => (await get(`${runnerUrl}/v1/connectors`, bearer(operatorToken))).status === 401, 15_000);
+  await eventually(async () => (await get(`${consoleSvc.url}/v1/console/registry`, bearer(operatorToken))).status === 401, 15_000);
+  const ended = await eventually(async () => {
+    const r = await get(`${consoleSvc.url}/v1/console/registry`, session);
+    return r.status === 401 ? r : null;
+  }, 15_000);
+  t.match(await ended.json(), { code: 'INVALID_TOKEN', detail: /console session has ended .*disabled/ });
+  t.equal((await get(`${consoleSvc.url}/v1/console/registry`, session)).status, 401, 'and it stays ended');
+  // No new token: the credentials are right, the client is disabled.
+  await t.rejects(bus.client('so-tp-qlvb').accessToken(), /token request failed: 401 client so-tp-qlvb is disabled in the registry/);
+  const relogin = await fetch(`${consoleSvc.url}/v1/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret: bus.clients.get('lgsp-operator')!.clientSecret }) });
+  t.equal(relogin.status, 401, 'the operator cannot log in again');
+  // Nobody else is touched.
+  t.equal((await get(`${bus.gateway.url}/v1/members`, bearer(otherToken))).status, 200, 'another agency still reads');
+  const sent = await bus.client('so-tttt-qlvb').send({ type: 'notice.send', to: { member: '000.00.15.H49' }, payload: { subject: 'Thông báo', body: 'vẫn gửi được' } });
+  t.equal(sent.status, 202, 'and still sends');
+
+  // Removed from the registry altogether: refused the same way.
+  editRegistry((data) => {
+    data.systems = data.systems.filter((s) => s.clientId !== 'so-tttt-qlvb');
+    data.accessRights = data.accessRights.filter((a) => a.client !== 'so-tttt-qlvb');
+  });
+  const removed = await eventually(async () => {
+    const r = await get(`${bus.gateway.url}/v1/members`, bearer(otherToken));
+    return r.status === 401 ? r : null;
+  }, 15_000);
+  t.match(await removed.json(), { detail: /client so-tttt-qlvb is not in the registry/ });
+
+  // Enabled again: a new token works (the one it held is still refused until then).
+  editRegistry((data) => {
+    for (const s of data.systems) if (s.clientId === 'so-tp-qlvb') delete s.disabled;
+  });
+  const again = await eventually(async () => {
+    const token = await bus.client('so-tp-qlvb').accessToken().catch(() => null);
+    return token && (await get(`${bus.gateway.url}/v1/members`, bearer(token))).status === 200 ? token : null;
+  }, 15_000);
+  t.ok(again, 'enabled again: tokens are issued and accepted');
+});
+
+t.test('a registry file that cannot be read keeps the clients loaded before', async (t) => {
+  const dir = t.testdir({ 'registry.json': JSON.stringify({ systems: [{ clientId: 'a' }, { clientId: 'b', disabled: true }] }) });
+  const file = `${dir}/registry.json`;
+  const clients = RegisteredClients.watching(file, undefined, 50);
+  t.equal(clients.refusal('a'), null);
+  t.match(clients.refusal('b'), /disabled/);
+  t.match(clients.refusal('c'), /not in the registry/);
+  writeFileSync(file, '{"systems": [ {"clientId": "a", "disab');
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(clients.refusal('a'), null, 'a half-written file changes nothing');
+  t.match(clients.refusal('b'), /disabled/);
+  writeFileSync(file, JSON.stringify({ systems: [{ clientId: 'b' }] }));
+  await eventually(() => clients.refusal('a') !== null, 5000);
+  t.equal(clients.refusal('b'), null, 'the next good file applies');
+  t.match(clients.refusal('a'), /not in the registry/);
+});
