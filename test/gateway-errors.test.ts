@@ -188,6 +188,21 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const twoBasics = await withTwoAuthorizations('/v1/token', [basic(legacy.clientId, legacy.clientSecret!), basic('other', 'x')], 'application/x-www-form-urlencoded', 'grant_type=client_credentials');
     t.equal(twoBasics.status, 400, 'two sets of client credentials at the token endpoint');
     t.match(JSON.parse(twoBasics.body), { error: 'invalid_request', error_description: /Authorization header once/ });
+    // Content-Type twice: Node keeps the first; refused like a repeated Authorization header.
+    const { request } = await import('node:http');
+    const twoTypes = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+      const headers = ['host', new URL(base).host, 'authorization', `Bearer ${token}`, 'content-type', 'application/json', 'content-type', 'text/plain'];
+      const req = request(`${base}/v1/messages`, { method: 'POST', headers }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ ...notice, correlationId: 'two-content-types' }));
+    });
+    t.equal(twoTypes.status, 400, 'two Content-Type headers');
+    t.match(twoTypes.headers['content-type'], /^application\/problem\+json/);
+    t.match(JSON.parse(twoTypes.body), { code: 'BAD_REQUEST', detail: /Content-Type header once/ });
 
     const garbage = await post(notice, { authorization: 'Bearer not.a.token' });
     t.equal(garbage.status, 401, 'garbage token');
