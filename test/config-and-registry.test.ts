@@ -19,6 +19,7 @@ t.test('configuration from env is validated', async (t) => {
   t.match(defaults, { keysDir: '.lgsp/dev/keys', jwksFile: '.lgsp/dev/keys/public/jwks.json', registryFile: '.lgsp/dev/registry.json' }, 'the defaults as documented');
   t.match(loadConfig({}, { LGSP_DATA_DIR: '/srv/lgsp-b' }), { keysDir: '/srv/lgsp-b/keys', jwksFile: '/srv/lgsp-b/keys/public/jwks.json', registryFile: '/srv/lgsp-b/registry.json' }, 'another data dir: its own keys and registry');
   t.match(loadConfig({ dataDir: '/srv/lgsp-c' }, {}), { keysDir: '/srv/lgsp-c/keys', jwksFile: '/srv/lgsp-c/keys/public/jwks.json' }, 'as an override too');
+  t.throws(() => loadConfig({ dataDir: 5 as unknown as string }, {}), /invalid configuration: dataDir must be string/, 'a data dir that is no path is a configuration error, not a crash');
   t.match(loadConfig({}, { LGSP_DATA_DIR: '/srv/lgsp-b', LGSP_KEYS_DIR: '/run/keys', LGSP_JWKS_FILE: '/etc/lgsp/jwks.json', LGSP_REGISTRY_FILE: '/etc/lgsp/registry.json' }), { keysDir: '/run/keys', jwksFile: '/etc/lgsp/jwks.json', registryFile: '/etc/lgsp/registry.json' }, 'set explicitly, they stay as set');
   t.same(loadConfig({}, { LGSP_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7,fd00::/8' }).trustedProxies, ['10.0.0.0/8', '192.168.1.7', 'fd00::/8']);
   for (const bad of ['ingress.local', '10.0.0.0/33', '10.0.0.0/8/1', '::1/129', '10.0.0/8']) {
