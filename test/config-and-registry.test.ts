@@ -14,6 +14,13 @@ t.test('configuration from env is validated', async (t) => {
   t.throws(() => loadConfig({}, { LGSP_KEY_GRACE_SECONDS: '3600' }), /keyGraceSeconds \(3600\) must be at least messageTtlSeconds/, 'a rotated key must verify records in flight');
   t.equal(loadConfig({}, { LGSP_KEY_GRACE_SECONDS: '3600', LGSP_MESSAGE_TTL_SECONDS: '600' }).keyGraceSeconds, 3600);
   t.same(loadConfig({}, {}).trustedProxies, [], 'no proxy is believed by default');
+  // The dev keys and registry follow LGSP_DATA_DIR (where npm start writes them) unless set.
+  const defaults = loadConfig({}, {});
+  t.match(defaults, { keysDir: '.lgsp/dev/keys', jwksFile: '.lgsp/dev/keys/public/jwks.json', registryFile: '.lgsp/dev/registry.json' }, 'the defaults as documented');
+  t.match(loadConfig({}, { LGSP_DATA_DIR: '/srv/lgsp-b' }), { keysDir: '/srv/lgsp-b/keys', jwksFile: '/srv/lgsp-b/keys/public/jwks.json', registryFile: '/srv/lgsp-b/registry.json' }, 'another data dir: its own keys and registry');
+  t.match(loadConfig({ dataDir: '/srv/lgsp-c' }, {}), { keysDir: '/srv/lgsp-c/keys', jwksFile: '/srv/lgsp-c/keys/public/jwks.json' }, 'as an override too');
+  t.throws(() => loadConfig({ dataDir: 5 as unknown as string }, {}), /invalid configuration: dataDir must be string/, 'a data dir that is no path is a configuration error, not a crash');
+  t.match(loadConfig({}, { LGSP_DATA_DIR: '/srv/lgsp-b', LGSP_KEYS_DIR: '/run/keys', LGSP_JWKS_FILE: '/etc/lgsp/jwks.json', LGSP_REGISTRY_FILE: '/etc/lgsp/registry.json' }), { keysDir: '/run/keys', jwksFile: '/etc/lgsp/jwks.json', registryFile: '/etc/lgsp/registry.json' }, 'set explicitly, they stay as set');
   t.same(loadConfig({}, { LGSP_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7,fd00::/8' }).trustedProxies, ['10.0.0.0/8', '192.168.1.7', 'fd00::/8']);
   for (const bad of ['ingress.local', '10.0.0.0/33', '10.0.0.0/8/1', '::1/129', '10.0.0/8']) {
     t.throws(() => loadConfig({}, { LGSP_TRUSTED_PROXIES: bad }), /LGSP_TRUSTED_PROXIES.*not an IP address or CIDR range/, bad);

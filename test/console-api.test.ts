@@ -91,6 +91,20 @@ t.test('operator console API', async (t) => {
       t.equal(malformed.headers.get('www-authenticate'), 'Bearer realm="lgsp", error="invalid_request"');
       t.match(await malformed.json(), { code: 'BAD_REQUEST' });
     }
+    // Two Authorization lines (Node would keep the first alone): malformed too, whichever is valid.
+    const observerToken = await bus.client('lgsp-observer').accessToken();
+    const { request } = await import('node:http');
+    const two = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${base}/v1/console/messages`, { headers: ['host', new URL(base).host, 'authorization', `Bearer ${observerToken}`, 'authorization', 'Bearer not.a.token'] }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    t.equal(two.status, 400, 'two Authorization headers');
+    t.match(JSON.parse(two.body), { code: 'BAD_REQUEST', detail: /Authorization header once/ });
     const refused = await withHeader('Bearer not.a.token');
     t.equal(refused.status, 401, 'a token that is not one');
     t.equal(refused.headers.get('www-authenticate'), 'Bearer realm="lgsp", error="invalid_token"');

@@ -135,6 +135,13 @@ t.test('hostile, malformed and oversized XML is refused with a reason', async (t
   t.match(refusal(fixture('hostile-xxe.xml')), { code: 'XML_FORBIDDEN_CONSTRUCT' }, 'external entity (XXE)');
   t.match(refusal(fixture('hostile-billion-laughs.xml')), { code: 'XML_FORBIDDEN_CONSTRUCT' }, 'entity expansion');
   t.match(refusal(fixture('hostile-undeclared-entity.xml')), { code: 'XML_FORBIDDEN_CONSTRUCT' }, 'undeclared entity');
+  // Names an Object.prototype member (constructor, toString, __proto__, …): undeclared entities too,
+  // not decoded into "function Object() { [native code] }" and accepted.
+  const subjectWith = (text: string) => fixture('document-new.xml').toString('utf8').replace(/<edXML:Subject>[^<]*/, `<edXML:Subject>Về việc ${text}`);
+  for (const name of ['constructor', '__proto__', 'toString', 'valueOf']) {
+    t.match(refusal(subjectWith(`&${name};`)), { code: 'XML_FORBIDDEN_CONSTRUCT', message: new RegExp(`&${name};`) }, `the entity reference &${name}; is undeclared`);
+  }
+  t.match((decodeEdxml(subjectWith('&amp; &lt;&#x110;&gt;')).payload as any).header.subject, /^Về việc & <Đ>/, 'the five predefined entities and character references still decode');
   const deep = '<edXML:edXMLEnvelope xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2016">' + '<a>'.repeat(5000) + '</a>'.repeat(5000) + '</edXML:edXMLEnvelope>';
   t.match(refusal(deep), { code: 'XML_TOO_DEEP' }, 'deep nesting');
   t.match(refusal(fixture('document-new.xml'), { maxBytes: 4096, maxDepth: 24, maxElements: 20_000 }), { code: 'XML_TOO_LARGE' }, 'oversized');

@@ -162,6 +162,48 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
       t.match(await malformedHeader.json(), { code: 'BAD_REQUEST' });
     }
 
+    // Two Authorization header lines: Node keeps the first and drops the second unseen, so a
+    // request carrying two credentials was served as the first. Refused, whichever comes first.
+    // (Headers as a raw array, the one way node:http sends a header twice; it then adds no Host.)
+    const withTwoAuthorizations = async (path: string, values: string[], contentType: string, body: string) => {
+      const { request } = await import('node:http');
+      return await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+        const req = request(`${base}${path}`, { method: 'POST', headers: ['host', new URL(base).host, ...values.flatMap((v) => ['authorization', v]), 'content-type', contentType] }, (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    };
+    for (const values of [[`Bearer ${token}`, 'Bearer not.a.token'], ['Bearer not.a.token', `Bearer ${token}`]]) {
+      const two = await withTwoAuthorizations('/v1/messages', values, 'application/json', JSON.stringify(notice));
+      t.equal(two.status, 400, `two Authorization headers (${values.map((v) => v.slice(0, 12)).join(' / ')})`);
+      t.equal(two.headers['www-authenticate'], 'Bearer realm="lgsp", error="invalid_request"');
+      t.match(JSON.parse(two.body), { code: 'BAD_REQUEST', detail: /Authorization header once/ });
+    }
+    const legacy = bus.clients.get('so-khdt-qlvb')!;
+    const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
+    const twoBasics = await withTwoAuthorizations('/v1/token', [basic(legacy.clientId, legacy.clientSecret!), basic('other', 'x')], 'application/x-www-form-urlencoded', 'grant_type=client_credentials');
+    t.equal(twoBasics.status, 400, 'two sets of client credentials at the token endpoint');
+    t.match(JSON.parse(twoBasics.body), { error: 'invalid_request', error_description: /Authorization header once/ });
+    // Content-Type twice: Node keeps the first; refused like a repeated Authorization header.
+    const { request } = await import('node:http');
+    const twoTypes = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+      const headers = ['host', new URL(base).host, 'authorization', `Bearer ${token}`, 'content-type', 'application/json', 'content-type', 'text/plain'];
+      const req = request(`${base}/v1/messages`, { method: 'POST', headers }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ ...notice, correlationId: 'two-content-types' }));
+    });
+    t.equal(twoTypes.status, 400, 'two Content-Type headers');
+    t.match(twoTypes.headers['content-type'], /^application\/problem\+json/);
+    t.match(JSON.parse(twoTypes.body), { code: 'BAD_REQUEST', detail: /Content-Type header once/ });
+
     const garbage = await post(notice, { authorization: 'Bearer not.a.token' });
     t.equal(garbage.status, 401, 'garbage token');
     t.match(await garbage.json(), { code: 'INVALID_TOKEN' });

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AccessTokenVerifier, Caller } from '../platform/access-token.js';
-import { BEARER_CHALLENGE, bearerToken, hasAnyRole, tokenRefused } from '../platform/bearer-auth.js';
+import { BEARER_CHALLENGE, bearerToken, hasAnyRole, singleAuthorization, tokenRefused } from '../platform/bearer-auth.js';
 import { problems } from '../platform/problem.js';
 import type { Role } from '../platform/registry.js';
 import type { ConsoleSessions } from './console-sessions.js';
@@ -80,7 +80,7 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const roles = req.routeOptions.config?.roles;
     if (!roles) return;
-    const bearerHeader = req.headers.authorization;
+    const bearerHeader = singleAuthorization(req, reply);
     let caller: Caller;
     let token: string;
     let fromCookie = false;

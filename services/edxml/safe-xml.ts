@@ -89,7 +89,8 @@ export function decodeXmlText(text: string): string {
   if (!text.includes('&')) return text;
   return text.replace(/&([^;\s&]{0,12});?/g, (match, name: string) => {
     if (!match.endsWith(';')) throw new XmlRefusal('XML_MALFORMED', `unterminated entity reference "${match.slice(0, 14)}"`);
-    if (PREDEFINED[name] !== undefined) return PREDEFINED[name];
+    // Own members only: PREDEFINED["constructor"] is Object's, and "&constructor;" is no XML entity.
+    if (Object.hasOwn(PREDEFINED, name)) return PREDEFINED[name];
     const num = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(name);
     if (num) {
       const code = num[1] !== undefined ? parseInt(num[1], 16) : parseInt(num[2], 10);

@@ -41,6 +41,31 @@ export function bearerToken(header: string, reply: FastifyReply): string {
   return match[1];
 }
 
+/**
+ * How many Authorization header lines the request carried. Node keeps only the first of several
+ * (they are not joined, unlike most headers), so two tokens — or a proxy's and the client's
+ * credentials — would otherwise pass as the first alone, while something in front of the service
+ * may have acted on another.
+ */
+export function authorizationHeaderCount(req: FastifyRequest): number {
+  const raw = req.raw.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization') count++;
+  return count;
+}
+
+/**
+ * The Authorization header of a request that must carry exactly one (RFC 6750 §3.1: more than one
+ * credential is a malformed request, 400 invalid_request); undefined when there is none.
+ */
+export function singleAuthorization(req: FastifyRequest, reply: FastifyReply): string | undefined {
+  if (authorizationHeaderCount(req) > 1) {
+    reply.header('WWW-Authenticate', `${BEARER_CHALLENGE}, error="invalid_request"`);
+    throw problems.badRequest('Send the Authorization header once: this request carries several');
+  }
+  return req.headers.authorization;
+}
+
 /** The 401 for a token that was sent and refused (RFC 6750 §3: error="invalid_token"); details stay in the body. */
 export function tokenRefused(reply: FastifyReply, detail: string): Error {
   reply.header('WWW-Authenticate', `${BEARER_CHALLENGE}, error="invalid_token"`);
@@ -56,7 +81,7 @@ export const bearerAuth = fp(async function bearerAuth(app: FastifyInstance, opt
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const cfg = req.routeOptions.config;
     if (!cfg?.auth && !cfg?.roles) return;
-    const header = req.headers.authorization;
+    const header = singleAuthorization(req, reply);
     if (!header) {
       reply.header('WWW-Authenticate', BEARER_CHALLENGE);
       throw problems.unauthenticated('Send an access token from POST /v1/token as "Authorization: Bearer <token>"');

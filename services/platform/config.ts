@@ -312,6 +312,17 @@ export function loadConfig(overrides: Partial<BusConfig> = {}, env: NodeJS.Proce
     else fromEnv[key] = raw;
   }
   const merged = { ...DEFAULTS, ...fromFile, ...fromEnv, ...overrides };
+  // The dev keys and registry live in the data directory (`npm start` puts them there), so a
+  // data directory of its own moves their defaults with it: otherwise `lgsp audit verify`, `lgsp
+  // keys rotate` and the services read .lgsp/dev's keyset beside another stack's database (a
+  // sound chain reported as forged, the wrong keys rotated). Set explicitly, they stay as set.
+  // (A dataDir that is no string is left for the schema below to refuse.)
+  if (typeof merged.dataDir === 'string') {
+    const given = (key: keyof BusConfig) => key in fromFile || key in fromEnv || key in overrides;
+    if (!given('keysDir')) merged.keysDir = join(merged.dataDir, 'keys');
+    if (!given('jwksFile')) merged.jwksFile = join(merged.dataDir, 'keys', 'public', 'jwks.json');
+    if (!given('registryFile')) merged.registryFile = join(merged.dataDir, 'registry.json');
+  }
   const validate = new Ajv({ allErrors: true }).compile(configSchema);
   if (!validate(merged)) {
     const details = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params?.additionalProperty} ${e.message}`);

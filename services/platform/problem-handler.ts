@@ -98,6 +98,14 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
   void sendProblem(reply, problem, req.url);
 }
 
+/** How many header lines named `name` (lower case) the request carried, duplicates Node dropped included. */
+function headerLineCount(req: FastifyRequest, name: string): number {
+  const raw = req.raw.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name) count++;
+  return count;
+}
+
 export const problemHandler = fp(async function problemHandler(app: FastifyInstance, opts: { maxBodyBytes: number }) {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     // A client that hangs up mid-body surfaces as ECONNRESET "aborted", which reads like a
@@ -123,6 +131,9 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   // No service decodes compressed bodies: without this a gzip body reached the JSON parser as
   // bytes and was refused as "not UTF-8", which sends the caller looking in the wrong place.
   app.addHook('preParsing', async (req) => {
+    // Node keeps the first of two Content-Type lines and drops the other unseen: a filter in
+    // front that read the other would judge the body as a type the service never parsed it as.
+    if (headerLineCount(req, 'content-type') > 1) throw problems.badRequest('Send the Content-Type header once: this request carries several');
     const coding = req.headers['content-encoding']?.trim().toLowerCase();
     if (coding && coding !== 'identity') {
       throw problems.unsupportedMediaType(`Content-Encoding ${coding} is not accepted: send the body uncompressed`);

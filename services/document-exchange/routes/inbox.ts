@@ -2,7 +2,7 @@
 // poll their hub receive what the bus holds for them. An item stays until the system
 // acknowledges it; the acknowledgement is the receipt (the message's `delivered` event) and the
 // item never comes back. Items are signed like pushed deliveries: LGSP-Signature is a detached
-// JWS over the exact body, verifiable against /.well-known/jwks.json.
+// JWS over the exact body (with `aud` and `iat`), verifiable against /.well-known/jwks.json.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { eventRecords, messageEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
@@ -113,7 +113,10 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     }
     const verification = (envelope.data as { signatureVerification?: { result?: string } }).signatureVerification;
     if (verification?.result) reply.header('lgsp-document-signature', verification.result);
-    return send(reply, body, contentType, envelope, signDetached(body, ctx.signingKeys.delivery.signingKey, contentType));
+    // Signed like a push (signed-delivery.ts): the recipient member and the signing time in the
+    // protected header, so the system can refuse an item meant for another member or replayed late.
+    const claims = { iat: Math.floor(Date.now() / 1000), aud: envelope.to.member };
+    return send(reply, body, contentType, envelope, signDetached(body, ctx.signingKeys.delivery.signingKey, contentType, claims));
   });
 
   app.post<{ Params: { id: string } }>('/v1/inbox/:id/ack', {

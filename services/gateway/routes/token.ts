@@ -7,6 +7,7 @@ import type { GatewayContext } from '../gateway-context.js';
 import { claimedClientId, OAuthError, type TokenRequestBody } from '../client-authentication.js';
 import { textProblem } from '../../platform/text-guard.js';
 import { problemResponses } from '../../platform/openapi-shapes.js';
+import { authorizationHeaderCount } from '../../platform/bearer-auth.js';
 
 const OAUTH_ERROR = {
   type: 'object',
@@ -78,6 +79,9 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     if (body.grant_type !== 'client_credentials') {
       throw new OAuthError(body.grant_type ? 'unsupported_grant_type' : 'invalid_request', 'grant_type must be client_credentials');
     }
+    // RFC 6749 §2.3: one authentication method per request; Node would keep the first of two
+    // Authorization headers and drop the other unseen.
+    if (authorizationHeaderCount(req) > 1) throw new OAuthError('invalid_request', 'Send the Authorization header once: this request carries several');
     const client = await ctx.clientAuth.authenticate(body, req.headers.authorization);
     if (body.scope !== undefined && body.scope.trim() !== '') {
       throw new OAuthError('invalid_scope', 'Scopes are not used: access is governed by the registry access rights');
