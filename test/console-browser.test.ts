@@ -161,6 +161,11 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     const rowIds = (table: string) => page.locator(`${table} tbody tr`).evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.id ?? tr.textContent ?? ''));
 
     await page.click('.tabs button[data-tab="messages"]');
+    // The transport status filter speaks the page's language, as the results' badges do; the
+    // values sent stay the API's.
+    const statusOptions = page.locator('#message-search select[name="status"] option');
+    t.same(await statusOptions.allTextContents(), ['Tất cả', 'đã tiếp nhận', 'đã chuyển đến', 'lỗi, đang thử lại', 'chuyển thất bại']);
+    t.same(await statusOptions.evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), ['', 'accepted', 'delivered', 'failed', 'dead_lettered']);
     for (const field of ['q', 'from', 'to']) await page.fill(`#message-search input[name="${field}"]`, '');
     await page.fill('#message-search input[name="member"]', '000.00.15.H49');
     await page.click('#message-search button[type=submit]');
