@@ -136,8 +136,17 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     await page.locator('#trace-status .badge.delivered').waitFor();
     const hops = await page.locator('#trace-hops li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.event));
     t.same(hops.slice(-2), ['replayed', 'delivered'], 'delivered after the replay');
+    t.match(await page.locator('#trace-body h3:text-is("Thông điệp lỗi") + ul li').first().textContent(), / · Đã phát lại .+ bởi lgsp-operator$/, 'the trace says who replayed the dead letter');
     await shot('05-replayed-trace');
     await page.click('#trace-close');
+
+    // The replayed dead letter says when and by whom (operator guide, Dead letters).
+    await page.click('.tabs button[data-tab="dead-letters"]');
+    await page.selectOption('#dlq-search select[name="replayed"]', 'true');
+    await page.click('#dlq-search button[type=submit]');
+    const replayedBadge = page.locator(`#dlq-results tr[data-message-id="${id}"] .badge.ok`);
+    t.match(await replayedBadge.textContent(), /^Đã phát lại .+ bởi lgsp-operator$/);
+    await page.selectOption('#dlq-search select[name="replayed"]', 'false');
   });
 
   await t.test('the audit trail shows the replay and an intact chain', async (t) => {

@@ -392,7 +392,7 @@ async function openTrace(id) {
           h.detail ? el('pre', {}, JSON.stringify(h.detail, null, 1)) : null,
         ))),
       tr.deadLetters.length ? el('h3', {}, t('deadLetters')) : null,
-      tr.deadLetters.length ? el('ul', {}, tr.deadLetters.map((d) => el('li', {}, `${fmtTime(d.failedAt)} · ${d.connector} · ${d.reason}${d.replayedAt ? ` · ${t('replayed')} ${fmtTime(d.replayedAt)}` : ''}`))) : null,
+      tr.deadLetters.length ? el('ul', { id: 'trace-dead-letters' }, tr.deadLetters.map((d) => el('li', {}, `${fmtTime(d.failedAt)} · ${d.connector} · ${d.reason}${d.replayedAt ? ` · ${replayedText(d)}` : ''}`))) : null,
       tr.related.length ? el('h3', {}, t('related')) : null,
       tr.related.length ? el('ul', {}, tr.related.map((r) => el('li', {}, el('a', { href: '#', onclick: (e) => { e.preventDefault(); openTrace(r.id); } }, `${r.type} · ${r.id}`), ' ', badge(r.status)))) : null,
     ].filter((section) => section !== null));
@@ -402,6 +402,9 @@ async function openTrace(id) {
 }
 
 // ---------- dead letters ----------
+/** "Đã phát lại <when> bởi <who>": a replayed dead letter says who replayed it, as the guide promises. */
+const replayedText = (d) => `${t('replayed')} ${fmtTime(d.replayedAt)}${d.replayedBy ? ` ${t('replayedBy')} ${d.replayedBy}` : ''}`;
+
 function dlqFilter() {
   const params = formQuery($('#dlq-search'));
   const replayed = $('#dlq-search').replayed.value;
@@ -425,7 +428,7 @@ async function searchDeadLetters(event, before) {
       d.type ?? '—', d.fromMember ?? '—', d.toMember ? `${d.toMember} / ${d.toService}` : '—', d.reason, fmtNum(d.attempts),
       d.verified ? t('signatureOk') : el('span', { class: 'error' }, d.verifyReason ?? '—'), `${fmtNum(d.sizeBytes)} B`,
       d.replayedAt
-        ? el('span', { class: 'badge ok' }, `${t('replayed')} ${fmtTime(d.replayedAt)}`)
+        ? el('span', { class: 'badge ok' }, replayedText(d))
         : isOperator() ? el('button', { type: 'button', class: 'replay', onclick: (e) => replayOne(d, e.target) }, t('replay')) : '',
     ],
   })));
