@@ -209,6 +209,16 @@ t.test('operator console API', async (t) => {
     const noHeader = await fetch(`${base}/v1/console/dead-letters/${dl.id}/replay`, { method: 'POST', headers: { cookie: operator } });
     t.equal(noHeader.status, 403);
     t.equal((await noHeader.json()).code, 'CONSOLE_HEADER_REQUIRED', 'cookie requests that change state need the console header');
+    // Another origin of the same site gets the SameSite=Strict cookie too: a page there may not
+    // make the operator's browser export (audited, costly) or act, even with a simple GET.
+    for (const site of ['same-site', 'cross-site']) {
+      const fromElsewhere = await call(operator, 'GET', `/v1/console/kpi.csv?from=2026-12-01&to=2026-12-02`, undefined, { 'sec-fetch-site': site });
+      t.equal(fromElsewhere.status, 403, `a cookie request from ${site} is refused`);
+      t.equal(fromElsewhere.body.code, 'CROSS_SITE_REQUEST');
+    }
+    for (const site of ['same-origin', 'none']) {
+      t.equal((await call(operator, 'GET', '/v1/console/dead-letters?limit=1', undefined, { 'sec-fetch-site': site })).status, 200, `the console's own page (${site}) is not`);
+    }
 
     bus.simulator.modes.set('so-khdt-qlvb', { mode: 'ok' });
     const replay = await call(operator, 'POST', `/v1/console/dead-letters/${dl.id}/replay`);

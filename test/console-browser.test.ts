@@ -136,8 +136,17 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     await page.locator('#trace-status .badge.delivered').waitFor();
     const hops = await page.locator('#trace-hops li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.event));
     t.same(hops.slice(-2), ['replayed', 'delivered'], 'delivered after the replay');
+    t.match(await page.locator('#trace-body h3:text-is("Thông điệp lỗi") + ul li').first().textContent(), / · Đã phát lại .+ bởi lgsp-operator$/, 'the trace says who replayed the dead letter');
     await shot('05-replayed-trace');
     await page.click('#trace-close');
+
+    // The replayed dead letter says when and by whom (operator guide, Dead letters).
+    await page.click('.tabs button[data-tab="dead-letters"]');
+    await page.selectOption('#dlq-search select[name="replayed"]', 'true');
+    await page.click('#dlq-search button[type=submit]');
+    const replayedBadge = page.locator(`#dlq-results tr[data-message-id="${id}"] .badge.ok`);
+    t.match(await replayedBadge.textContent(), /^Đã phát lại .+ bởi lgsp-operator$/);
+    await page.selectOption('#dlq-search select[name="replayed"]', 'false');
   });
 
   await t.test('the audit trail shows the replay and an intact chain', async (t) => {
@@ -161,6 +170,11 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     const rowIds = (table: string) => page.locator(`${table} tbody tr`).evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.id ?? tr.textContent ?? ''));
 
     await page.click('.tabs button[data-tab="messages"]');
+    // The transport status filter speaks the page's language, as the results' badges do; the
+    // values sent stay the API's.
+    const statusOptions = page.locator('#message-search select[name="status"] option');
+    t.same(await statusOptions.allTextContents(), ['Tất cả', 'đã tiếp nhận', 'đã chuyển đến', 'lỗi, đang thử lại', 'chuyển thất bại']);
+    t.same(await statusOptions.evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), ['', 'accepted', 'delivered', 'failed', 'dead_lettered']);
     for (const field of ['q', 'from', 'to']) await page.fill(`#message-search input[name="${field}"]`, '');
     await page.fill('#message-search input[name="member"]', '000.00.15.H49');
     await page.click('#message-search button[type=submit]');
@@ -221,9 +235,19 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     t.match(csv, /Province total/);
     await page.click('#lang');
     t.equal(await page.locator('.tabs button[data-tab="kpi"]').textContent(), 'Chỉ tiêu (KPI)', 'and back to Vietnamese');
+    // The report shown was loaded in English; the export now follows the page's language.
+    const [again] = await Promise.all([page.waitForEvent('download'), page.click('#kpi-export')]);
+    const csvVi = readFileSync((await again.path())!, 'utf8').replace(/^\uFEFF/, '');
+    t.match(csvVi.split('\r\n')[0], /^Mã cơ quan,Tên cơ quan,Từ ngày/, 'the CSV exported after switching back is Vietnamese');
+    t.match(csvVi, /Toàn tỉnh/);
   });
 
   await t.test('an observer sees no action buttons', async (t) => {
+    // The operator leaves a bulk replay's confirmation open, then logs out: it is not left for
+    // whoever logs in next on this page (for an observer, a button that can only fail).
+    await page.click('.tabs button[data-tab="dead-letters"]');
+    await page.click('#bulk-replay');
+    await page.locator('#bulk-confirm').waitFor({ state: 'visible' });
     await page.click('#logout');
     await page.locator('#login-view').waitFor({ state: 'visible' });
     await page.fill('#client-id', 'lgsp-observer');
@@ -234,6 +258,26 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     await page.locator('#dlq-results tbody tr').first().waitFor();
     t.equal(await page.locator('#bulk-replay').isVisible(), false);
     t.equal(await page.locator('#dlq-results button.replay').count(), 0);
+    t.equal(await page.locator('#bulk-confirm').isVisible(), false, 'no confirmation left from the operator\'s session');
+    t.equal(await page.locator('#bulk-go').isVisible(), false);
+  });
+
+  // Last: it stops the audit service.
+  await t.test('a backend that is down is said where its data would be, not left "loading"', async (t) => {
+    await audit.stop();
+    await page.click('.tabs button[data-tab="audit"]');
+    const integrity = page.locator('#integrity-body .load-error');
+    await integrity.waitFor();
+    t.match(await integrity.textContent(), /^Lỗi: .*UPSTREAM_UNAVAILABLE/, 'the integrity box shows the error');
+    t.notMatch(await page.locator('#integrity-body').textContent(), /Đang tải/);
+    await page.locator('#audit-results .load-error').waitFor();
+    t.match(await page.locator('#audit-results').textContent(), /UPSTREAM_UNAVAILABLE/, 'and so does the trail');
+    // Still there once the notice has faded: the notice is not the only trace of the failure.
+    await page.locator('#notice').evaluate((n) => { (n as HTMLElement).hidden = true; });
+    t.equal(await integrity.isVisible(), true);
+    await shot('10-audit-down');
+    // The refused loads are the expected resource errors of this step.
+    consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !/status of 502/.test(e)));
   });
 
   t.same(consoleErrors, [], 'no console errors');

@@ -221,6 +221,14 @@ t.test('KPI CSV escapes cells and neutralises formulas', async (t) => {
   const csv = kpiCsv(report, 'en');
   const row = csv.split('\r\n')[1];
   t.match(row, /^"'=HYPERLINK\(""x""\)","Sở ""A"", B",/, 'quotes doubled, formula prefixed with an apostrophe');
+  // A formula that starts like a negative number, or behind a tab, is still a formula.
+  const names = [`-1+cmd|' /C calc'!A0`, '\t=1+1', '-2'];
+  const codes = names.map((_, i) => `000.00.9${i}.H49`);
+  for (const member of codes) await store.messages.applyEvents([event('accepted', uuidv7(), new Date().toISOString(), { from: { member, system: 's' } })]);
+  const more = await buildKpiReport(store.messages, names.map((name, i) => ({ code: codes[i], name })), { from: today, to: tomorrow });
+  const rows = kpiCsv(more, 'en').split('\r\n');
+  const cells = codes.map((code) => rows.find((line) => line.startsWith(`${code},`))?.split(',')[1]);
+  t.same(cells, [`'-1+cmd|' /C calc'!A0`, `'\t=1+1`, '-2'], 'prefixed, but a plain negative number is left as it is');
 });
 
 t.test('KPI dossier threads are per sender: another agency reusing a correlation id does not join', async (t) => {

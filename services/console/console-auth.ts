@@ -113,6 +113,16 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
         reply.header('WWW-Authenticate', BEARER_CHALLENGE);
         throw problems.invalidToken(`Your console session has ended (${(err as Error).message}); log in again`);
       }
+      // SameSite=Strict still sends the cookie from every other origin of the same site (another
+      // port of the host, another host of the agency's domain), and a GET can cost too: a KPI
+      // export is audited and runs a long query, a live stream holds a connection. The browser
+      // says where a request comes from (Fetch Metadata, sent by every current browser); only the
+      // console's own page (same-origin) or the operator (none: typed, bookmarked) may use the
+      // cookie. Tools without the header use Bearer tokens and are not concerned.
+      const site = req.headers['sec-fetch-site'];
+      if (site === 'same-site' || site === 'cross-site') {
+        throw problems.forbidden('CROSS_SITE_REQUEST', `The console's session cookie is not accepted on requests from another origin (Sec-Fetch-Site: ${site})`);
+      }
       token = session.token;
       fromCookie = true;
       req.consoleSession = id;

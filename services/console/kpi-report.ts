@@ -216,8 +216,9 @@ const CSV_HEADERS: Record<'vi' | 'en', string[]> = {
 
 function csvCell(value: unknown): string {
   const s = value === null || value === undefined ? '' : String(value);
-  // Quote when needed; a leading = + - @ would be read as a formula by spreadsheets.
-  const safe = /^[=+\-@]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+  // Quote when needed; a leading = + - @ (or a tab or carriage return before one) would be read
+  // as a formula by spreadsheets. Only a whole number stays as it is: "-1+cmd|…" is a formula too.
+  const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
   return /[",\n\r;]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

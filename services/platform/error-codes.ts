@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   SERVICE_FORBIDDEN: { status: [403], meaning: 'The calling system has no access right to the service (deny by default).' },
   SENDER_MISMATCH: { status: [403], meaning: 'The edXML From organisation is not the calling member.' },
   CONSOLE_HEADER_REQUIRED: { status: [403], meaning: 'A console request that changes state lacks the anti-CSRF header.' },
+  CROSS_SITE_REQUEST: { status: [403], meaning: "A console request made with the session cookie came from another origin (the browser's `Sec-Fetch-Site` is `same-site` or `cross-site`)." },
   // Submitting messages
   UNKNOWN_MESSAGE_TYPE: { status: [400, 404], meaning: 'The message type is not offered on this bus (no connector manifest declares it).' },
   UNKNOWN_MEMBER: { status: [422], meaning: 'The member code (a recipient, or a KPI filter) is not in the directory.' },

@@ -92,6 +92,19 @@ const problemText = (code, detail) => {
   return `${known ? `${known} — ` : ''}${detail}${code ? ` (${code})` : ''}`;
 };
 const showError = (err) => notify(`${t('errorPrefix')}: ${problemText(err.code, err.message)}`, true);
+/**
+ * A load that failed (a backend down or hung) replaces what the view showed with the error, so
+ * that neither stale rows nor "loading…" stay on screen once the notice has faded; rethrows for
+ * the notice.
+ */
+function failedIn(selector, err, olderButton) {
+  const node = $(selector);
+  const message = `${t('errorPrefix')}: ${problemText(err.code, err.message)}`;
+  if (node.tagName === 'TABLE') node.replaceChildren(el('tbody', {}, el('tr', {}, el('td', { class: 'error load-error' }, message))));
+  else node.replaceChildren(el('p', { class: 'error load-error' }, message));
+  if (olderButton) $(olderButton).hidden = true;
+  throw err;
+}
 const formQuery = (form) => {
   const params = new URLSearchParams();
   for (const [k, v] of new FormData(form)) if (String(v).trim() !== '') params.set(k, String(v).trim());
@@ -129,6 +142,7 @@ function rerender() {
   if (state.lastTick) renderTick(state.lastTick);
   renderLiveMessages();
   if (state.lastKpi) renderKpi(state.lastKpi);
+  setKpiExportLanguage();
   const active = state.tab;
   if (active !== 'live' && active !== 'kpi') loadTab(active);
 }
@@ -149,6 +163,11 @@ function renderWho() {
 function showLogin(message) {
   state.session = null;
   stopLive();
+  // A bulk replay counted and offered to the operator whose session this was is not the next
+  // one's to confirm (an observer would get a button that fails; another operator would replay
+  // what someone else counted).
+  state.bulkReplayFilter = null;
+  $('#bulk-confirm').hidden = true;
   $('#app-view').hidden = true;
   $('#trace').hidden = true;
   $('#login-view').hidden = false;
@@ -343,7 +362,7 @@ function olderPageQuery(selector, before) {
 async function searchMessages(event, before) {
   event?.preventDefault();
   const params = before ? olderPageQuery('#message-older', before) : wholeDays(formQuery($('#message-search')));
-  const data = await api(`/v1/console/messages?${params}`);
+  const data = await api(`/v1/console/messages?${params}`).catch((err) => failedIn('#message-results', err, '#message-older'));
   offerOlderPage('#message-older', data.nextBefore, params);
   table('#message-results', MESSAGE_HEADERS, data.items.map((m) => ({ dataset: { id: m.id }, cells: messageCells(m) })), (r) => openTrace(r.dataset.id));
 }
@@ -373,7 +392,7 @@ async function openTrace(id) {
           h.detail ? el('pre', {}, JSON.stringify(h.detail, null, 1)) : null,
         ))),
       tr.deadLetters.length ? el('h3', {}, t('deadLetters')) : null,
-      tr.deadLetters.length ? el('ul', {}, tr.deadLetters.map((d) => el('li', {}, `${fmtTime(d.failedAt)} · ${d.connector} · ${d.reason}${d.replayedAt ? ` · ${t('replayed')} ${fmtTime(d.replayedAt)}` : ''}`))) : null,
+      tr.deadLetters.length ? el('ul', { id: 'trace-dead-letters' }, tr.deadLetters.map((d) => el('li', {}, `${fmtTime(d.failedAt)} · ${d.connector} · ${d.reason}${d.replayedAt ? ` · ${replayedText(d)}` : ''}`))) : null,
       tr.related.length ? el('h3', {}, t('related')) : null,
       tr.related.length ? el('ul', {}, tr.related.map((r) => el('li', {}, el('a', { href: '#', onclick: (e) => { e.preventDefault(); openTrace(r.id); } }, `${r.type} · ${r.id}`), ' ', badge(r.status)))) : null,
     ].filter((section) => section !== null));
@@ -383,6 +402,9 @@ async function openTrace(id) {
 }
 
 // ---------- dead letters ----------
+/** "Đã phát lại <when> bởi <who>": a replayed dead letter says who replayed it, as the guide promises. */
+const replayedText = (d) => `${t('replayed')} ${fmtTime(d.replayedAt)}${d.replayedBy ? ` ${t('replayedBy')} ${d.replayedBy}` : ''}`;
+
 function dlqFilter() {
   const params = formQuery($('#dlq-search'));
   const replayed = $('#dlq-search').replayed.value;
@@ -395,7 +417,7 @@ function dlqFilter() {
 async function searchDeadLetters(event, before) {
   event?.preventDefault();
   const params = before ? olderPageQuery('#dlq-older', before) : dlqFilter();
-  const data = await api(`/v1/console/dead-letters?${params}`);
+  const data = await api(`/v1/console/dead-letters?${params}`).catch((err) => failedIn('#dlq-results', err, '#dlq-older'));
   offerOlderPage('#dlq-older', data.nextBefore, params);
   $('#dlq-depth').textContent = `${t('depth')}: ${Object.entries(data.depth).map(([c, n]) => `${c} ${n}`).join(', ') || '0'}`;
   const headers = [{ key: 'failedAt' }, { key: 'connector' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'reason' }, { key: 'attempts', num: true }, { key: 'signature' }, { key: 'size', num: true }, { key: 'actions' }];
@@ -406,7 +428,7 @@ async function searchDeadLetters(event, before) {
       d.type ?? '—', d.fromMember ?? '—', d.toMember ? `${d.toMember} / ${d.toService}` : '—', d.reason, fmtNum(d.attempts),
       d.verified ? t('signatureOk') : el('span', { class: 'error' }, d.verifyReason ?? '—'), `${fmtNum(d.sizeBytes)} B`,
       d.replayedAt
-        ? el('span', { class: 'badge ok' }, `${t('replayed')} ${fmtTime(d.replayedAt)}`)
+        ? el('span', { class: 'badge ok' }, replayedText(d))
         : isOperator() ? el('button', { type: 'button', class: 'replay', onclick: (e) => replayOne(d, e.target) }, t('replay')) : '',
     ],
   })));
@@ -439,7 +461,7 @@ async function bulkReplayAsk() {
 async function bulkReplayGo() {
   $('#bulk-confirm').hidden = true;
   const filter = state.bulkReplayFilter;
-  if (!filter) return;
+  if (!filter || !isOperator()) return;
   state.bulkReplayFilter = null;
   try {
     const r = await api('/v1/console/dead-letters/replay', { method: 'POST', body: { ...filter, max: 500 } });
@@ -457,7 +479,7 @@ async function searchAudit(event, before) {
   // Date inputs are local days; the audit API reads a bare date as UTC, so the zone is sent.
   const params = before ? olderPageQuery('#audit-older', before) : wholeDays(formQuery($('#audit-search')));
   params.set('limit', '100');
-  const data = await api(`/v1/console/audit/events?${params}`);
+  const data = await api(`/v1/console/audit/events?${params}`).catch((err) => failedIn('#audit-results', err, '#audit-older'));
   offerOlderPage('#audit-older', data.nextBefore, params);
   table('#audit-results', [{ label: '#', num: true }, { key: 'time' }, { key: 'auditEvent' }, { key: 'actor' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'detail' }],
     data.entries.map((e) => ({
@@ -469,7 +491,7 @@ async function searchAudit(event, before) {
 async function loadIntegrity() {
   const body = $('#integrity-body');
   body.replaceChildren(el('p', { class: 'hint' }, t('loading')));
-  const i = await api('/v1/console/audit/integrity');
+  const i = await api('/v1/console/audit/integrity').catch((err) => failedIn('#integrity-body', err));
   const ok = i.verification?.ok;
   body.replaceChildren(
     el('p', {}, el('span', { class: `badge ${ok ? 'ok' : 'broken'}`, id: 'integrity-state' }, ok ? t('integrityOk') : t('integrityBroken')),
@@ -490,7 +512,7 @@ function retryWaiting(retry) {
 }
 
 async function loadConnectors() {
-  const list = await api('/v1/console/connectors');
+  const list = await api('/v1/console/connectors').catch((err) => failedIn('#connector-table', err));
   const headers = [{ key: 'connector' }, { key: 'state' }, { key: 'lag', num: true }, { key: 'deadLetters', num: true }, { key: 'stats' }, { key: 'lastError' }, { key: 'actions' }];
   table('#connector-table', headers, list.map((c) => ({
     dataset: { connector: c.name },
@@ -531,6 +553,16 @@ async function loadRegistry() {
 // ---------- KPIs ----------
 function localDate(d) {
   return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
+
+/** The CSV export is in the page's language: switching language changes the link, not only the page. */
+function setKpiExportLanguage() {
+  const link = $('#kpi-export');
+  const [path, query] = link.getAttribute('href').split('?');
+  if (query === undefined) return;
+  const params = new URLSearchParams(query);
+  params.set('lang', state.lang);
+  link.href = `${path}?${params}`;
 }
 
 function kpiParams() {
