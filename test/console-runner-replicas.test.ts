@@ -83,3 +83,21 @@ t.test('console with two runners', async (t) => {
     t.match(restart.body.detail, r1.url);
   });
 });
+
+t.test('console login: a gateway that does not answer is passed over for the next', async (t) => {
+  const bus = await startTestBus(t, { name: 'console-gateways', runner: false });
+  // Nothing listens on port 9 (the dead first gateway of the list).
+  const consoleSvc = await startConsole(bus.config, { upstream: { gateway: `http://127.0.0.1:9,${bus.gateway.url}` } });
+  t.teardown(() => consoleSvc.stop());
+  const login = (clientSecret: string) =>
+    fetch(`${consoleSvc.url}/v1/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret }) });
+  const ok = await login(bus.clients.get('lgsp-operator')!.clientSecret!);
+  t.equal(ok.status, 200, await ok.clone().text());
+  const wrong = await login('not-the-secret');
+  t.equal(wrong.status, 401, 'a refusal from the gateway that answered is final');
+  const alone = await startConsole(bus.config, { upstream: { gateway: 'http://127.0.0.1:9' } });
+  t.teardown(() => alone.stop());
+  const none = await fetch(`${alone.url}/v1/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret: 'x' }) });
+  t.equal(none.status, 502);
+  t.match(await none.json(), { code: 'UPSTREAM_UNAVAILABLE', detail: /did not answer/ });
+});

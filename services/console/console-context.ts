@@ -12,7 +12,7 @@ import type { OperatorAudit } from './operator-audit.js';
 import type { ConsoleSessions } from './console-sessions.js';
 
 export interface UpstreamUrls {
-  /** Token endpoint host (login). */
+  /** Token endpoint host (login): one gateway, or several comma-separated, tried in order while one does not answer. */
   gateway: string;
   /** Audit service (trail search, integrity); null when not configured. */
   audit: string | null;
