@@ -4,6 +4,8 @@
 // runner, and a runner that is down must not take the view or pause/resume away while the
 // other runner carries the whole load.
 import t from 'tap';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startConsole } from '../services/console/console-service.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 import type { ConnectorWorker } from '../services/runner/connector-worker.js';
@@ -63,6 +65,32 @@ t.test('console with two runners', async (t) => {
     await eventually(() => worker(0)?.state === 'running' && worker(1)?.state === 'running');
     t.equal(worker(0).stats.delivered, 0, 'runner 1 restarted its copy');
     t.equal(worker(1).stats.delivered, 0, 'runner 2 restarted its copy');
+  });
+
+  await t.test('a runner that hangs is shown as not answering within seconds', async (t) => {
+    // Accepts connections and never answers, as a frozen runner does.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    t.teardown(() => {
+      silent.closeAllConnections();
+      silent.close();
+    });
+    const hung = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const withHung = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, runner: [r1.url, hung, r2.url] } });
+    t.teardown(() => withHung.stop());
+    const session = await fetch(`${withHung.url}/v1/console/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret: bus.clients.get('lgsp-operator')!.clientSecret }),
+    });
+    const started = Date.now();
+    const r = await fetch(`${withHung.url}/v1/console/connectors`, { headers: { cookie: session.headers.get('set-cookie')!.split(';')[0] } });
+    const waited = Date.now() - started;
+    t.equal(r.status, 200);
+    const relay = ((await r.json()) as Array<Record<string, any>>).find((c) => c.name === 'relay')!;
+    t.same(relay.unreachableRunners, [hung]);
+    t.equal(relay.runners.length, 2, 'the two runners that answer are shown');
+    t.ok(waited < 10_000, `answered in ${waited} ms, not after a 30 s upstream timeout`);
   });
 
   await t.test('runner 1 down: the view and pause/resume still work through runner 2', async (t) => {

@@ -16,6 +16,14 @@ import { callUpstream, relay, type UpstreamResponse } from '../upstream.js';
 import { connectorAuditKey } from '../../platform/bus-events.js';
 import { ProblemError } from '../../platform/problem.js';
 
+/**
+ * How long the view waits for each runner: a runner that hangs (frozen, overloaded) is shown as
+ * not answering after this, not left to hold the page for the 30 s of a default upstream call.
+ */
+const VIEW_TIMEOUT_MS = 5_000;
+/** Actions write the audit record and PostgreSQL first: more time, still short of a hung runner's forever. */
+const ACTION_TIMEOUT_MS = 10_000;
+
 const NAME = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,62}$' } } };
 
 /** Most serious first: a state the runners disagree on shows as the first of these any of them is in. */
@@ -33,7 +41,7 @@ interface RunnerStatus {
 }
 
 /** Asks every runner at once; a runner that does not answer is reported, not fatal. */
-async function askAll(ctx: ConsoleContext, path: string, init: { method?: string; token: string }): Promise<Answer[]> {
+async function askAll(ctx: ConsoleContext, path: string, init: { method?: string; token: string; timeoutMs: number }): Promise<Answer[]> {
   if (ctx.upstream.runners.length === 0) throw new ProblemError(503, 'UPSTREAM_NOT_CONFIGURED', 'Service unavailable', 'The console is not configured with the runner URL');
   return Promise.all(
     ctx.upstream.runners.map(async (url): Promise<Answer> => {
@@ -85,7 +93,7 @@ function merge(statuses: { url: string; status: RunnerStatus }[]): RunnerStatus 
 export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get('/v1/console/connectors', { config: { roles: READ_ROLES } }, async (req, reply) => {
     const token = req.accessToken!;
-    const lists = await askAll(ctx, '/v1/connectors', { token });
+    const lists = await askAll(ctx, '/v1/connectors', { token, timeoutMs: VIEW_TIMEOUT_MS });
     const listed = lists.filter(answered);
     if (listed.length === 0) throw unreachable(`No runner answered: ${lists.map((a) => `${a.url}: ${'error' in a ? a.error : ''}`).join('; ')}`);
     // A refusal (401/403) is the same at every runner: pass the first one on as it is.
@@ -100,7 +108,7 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
         const perRunner = await Promise.all(
           ok.map(async ({ url }) => {
             try {
-              const r = await callUpstream(url, 'runner', `/v1/connectors/${encodeURIComponent(name)}/status`, { token });
+              const r = await callUpstream(url, 'runner', `/v1/connectors/${encodeURIComponent(name)}/status`, { token, timeoutMs: VIEW_TIMEOUT_MS });
               return { url, status: r.status === 200 ? (r.body as RunnerStatus) : { connector: { state: 'UNKNOWN' }, lastError: `status ${r.status}` } };
             } catch (err) {
               return { url, status: { connector: { state: 'UNKNOWN' }, lastError: (err as Error).message } as RunnerStatus };
@@ -131,7 +139,7 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
         const name = req.params.name;
         const auditName = `connector_${op}` as OperatorActionName;
         const path = `/v1/connectors/${encodeURIComponent(name)}/${op}`;
-        const init = { method: verb, token: req.accessToken! };
+        const init = { method: verb, token: req.accessToken!, timeoutMs: ACTION_TIMEOUT_MS };
         // Keyed by the connector as the runner keys its record of the action: the intent comes first in the chain.
         const intent = await ctx.audit.record(req.operator!, auditName, { connector: name }, connectorAuditKey(name));
         const fail = async (status: number, detail: Record<string, unknown> = {}) =>
