@@ -4,7 +4,8 @@
 // fix it waited for ever (each attempt ended 503 after the statement timeout, the next one waited
 // again). Now PostgreSQL ends the hung gateway's session once it sits idle in its transaction
 // longer than the produce timeout and a statement's worth (LGSP_PRODUCE_TIMEOUT_MS +
-// LGSP_DATABASE_STATEMENT_TIMEOUT_MS), and the retry gets through: same id, one delivery.
+// LGSP_DATABASE_STATEMENT_TIMEOUT_MS), and the retry gets through: same id, one delivery. The
+// same holds for an inbox acknowledgement caught in the hung gateway's transaction.
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { startTestBus, eventually } from './helpers/test-bus.js';
 import { freeze } from './helpers/frozen-process.js';
 
 t.test('a hung gateway does not hold an Idempotency-Key from the client retrying elsewhere', async (t) => {
-  const bus = await startTestBus(t, { name: 'hung-gateway' });
+  const bus = await startTestBus(t, { name: 'hung-gateway', connectors: ['relay', 'document-management'] });
   let child: ChildProcess | null = null;
   let thaw: (() => void) | null = null;
   t.teardown(() => {
@@ -65,11 +66,14 @@ t.test('a hung gateway does not hold an Idempotency-Key from the client retrying
   }).then((r) => r.status, () => 'no answer');
 
   // Frozen while its transaction (the key's row reserved) waits for the produce.
-  await eventually(async () => {
-    const r = await bus.db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND state = 'idle in transaction'`, [`lgsp-gateway-${instance}`]);
-    return r.rowCount! > 0;
-  }, 10_000, 20);
-  thaw = freeze([child!.pid!]);
+  const freezeInTransaction = async () => {
+    await eventually(async () => {
+      const r = await bus.db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND state = 'idle in transaction'`, [`lgsp-gateway-${instance}`]);
+      return r.rowCount! > 0;
+    }, 10_000, 20);
+    thaw = freeze([child!.pid!]);
+  };
+  await freezeInTransaction();
 
   // The client gives up on the hung gateway and retries with the same key on the other one.
   const started = Date.now();
@@ -89,7 +93,7 @@ t.test('a hung gateway does not hold an Idempotency-Key from the client retrying
 
   // Thawed, the hung gateway's request ends without a 202 (its session is gone); its record, if
   // it reaches Kafka, has the same id: the receiver gets the message once.
-  thaw();
+  thaw!();
   t.not(await atHung, 202, 'the hung gateway does not claim a message it could not record');
   const id = answer!.body.id!;
   await eventually(async () => (await client.status(id)).body.status === 'delivered', 30_000);
@@ -99,4 +103,49 @@ t.test('a hung gateway does not hold an Idempotency-Key from the client retrying
   const again = await client.send(submission, key);
   t.equal(again.status, 202);
   t.equal(again.body.id, id, 'the key answers the same id afterwards');
+
+  // The same for an inbox acknowledgement: the hung gateway holds the item's row while its
+  // receipt waits for Kafka; the ack retried on the other gateway gets through.
+  const office = bus.client('vp-ubnd-qlvb');
+  const officeToken = await office.accessToken();
+  const documentId = '000.00.12.H49,2026/12/04,77/STTTT-VP';
+  const sent = await client.send({
+    type: 'edoc.send',
+    to: { member: '000.00.00.H49' },
+    payload: {
+      header: {
+        from: { organId: '000.00.12.H49' },
+        to: [{ organId: '000.00.00.H49' }],
+        documentId,
+        code: { codeNumber: '77', codeNotation: 'STTTT-VP' },
+        promulgationInfo: { place: 'Hòa An', promulgationDate: '2026/12/04' },
+        documentType: { type: 6, typeName: 'Công văn' },
+        subject: 'Kế hoạch (dữ liệu mẫu)',
+      },
+      traceHeaderList: { bussiness: { bussinessDocType: 0 } },
+    },
+  }, 'hung-gateway-doc');
+  t.equal(sent.status, 202, JSON.stringify(sent.body));
+  const itemId = sent.body.id as string;
+  await eventually(async () => (await office.request('GET', `/v1/inbox/${itemId}`)).status === 200, 30_000);
+  const ackAtHung = fetch(`${url}/v1/inbox/${itemId}/ack`, { method: 'POST', headers: { authorization: `Bearer ${officeToken}` } }).then((r) => r.status, () => 'no answer');
+  await freezeInTransaction();
+  const ackStarted = Date.now();
+  let acked = false;
+  while (Date.now() - ackStarted < 40_000) {
+    const r = await office.request('POST', `/v1/inbox/${itemId}/ack`);
+    if (r.status === 200) {
+      acked = true;
+      break;
+    }
+    t.equal(r.status, 503, `only "try again" while the item is held (${JSON.stringify(r.body)})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const ackWaited = Date.now() - ackStarted;
+  t.ok(acked, `the ack on the other gateway got through (after ${ackWaited} ms)`);
+  t.ok(ackWaited < 25_000, `within the hung gateway's idle bound and a statement timeout (${ackWaited} ms)`);
+  thaw!();
+  await ackAtHung;
+  await eventually(async () => (await client.status(itemId)).body.status === 'delivered', 30_000);
+  t.equal((await office.request('GET', `/v1/inbox/${itemId}`)).status, 404, 'acknowledged: gone from the inbox');
 });

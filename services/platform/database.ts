@@ -77,6 +77,17 @@ export function statementTimeoutMs(env: NodeJS.ProcessEnv = process.env): number
   }
   return ms;
 }
+/**
+ * The idle bound of a transaction held open across a Kafka produce (Database.transaction's
+ * `idleTimeoutMs`): the produce may take up to `produceTimeoutMs` between two statements, and a
+ * statement's worth more covers the work around it. Past that the process holding it hangs, and
+ * the server ends its session so its row locks (an Idempotency-Key, an inbox item) are freed for
+ * the client's retry on another replica.
+ */
+export function produceTransactionIdleMs(produceTimeoutMs: number): number {
+  return produceTimeoutMs + statementTimeoutMs();
+}
+
 /** The client waits this much longer than the server's own timeout, so a live server's cancellation (a clean error) comes first. */
 const CLIENT_GRACE_MS = 2_000;
 

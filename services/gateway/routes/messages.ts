@@ -14,7 +14,7 @@ import { authorizeRecipients, routeRecipients, recipientsOf } from '../fan-out.j
 import { admitAll, hooksFor, restateRefusal, type FanOutSubmission } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { problemResponses, messageViewSchema } from '../../platform/openapi-shapes.js';
-import { statementTimeoutMs } from '../../platform/database.js';
+import { produceTransactionIdleMs } from '../../platform/database.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
@@ -28,7 +28,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
   // cut off from PostgreSQL's view), and the server ends its session: the Idempotency-Key row it
   // holds is freed for the client's retry on another gateway instead of being held, and that
   // retry made to wait, for as long as this gateway hangs.
-  const heldIdleMs = ctx.config.produceTimeoutMs + statementTimeoutMs();
+  const heldIdleMs = produceTransactionIdleMs(ctx.config.produceTimeoutMs);
   app.post<{ Body: FanOutSubmission; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
     config: { roles: ['agency'] },
     schema: {
