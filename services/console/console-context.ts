@@ -12,12 +12,25 @@ import type { OperatorAudit } from './operator-audit.js';
 import type { ConsoleSessions } from './console-sessions.js';
 
 export interface UpstreamUrls {
-  /** Token endpoint host (login). */
+  /** Token endpoint host (login): one gateway, or several comma-separated, tried in order while one does not answer. */
   gateway: string;
   /** Audit service (trail search, integrity); null when not configured. */
   audit: string | null;
-  /** Runner management API (connectors); null when not configured. */
-  runner: string | null;
+  /**
+   * Runner management API (connectors): every runner replica's, since each runs its own copy of
+   * each connector (its own state, statistics and restart); empty when not configured. A single
+   * URL (`runner`) is taken as a list of one.
+   */
+  runners: string[];
+}
+
+/** What callers pass: `runner` as one URL, a comma-separated list or an array of URLs. */
+export type UpstreamOptions = Partial<Omit<UpstreamUrls, 'runners'>> & { runner?: string | string[] | null; runners?: string[] };
+
+/** The runner URLs from `runner`/`runners`: comma-separated lists split, blanks and repeats dropped. */
+export function runnerUrls(opts: UpstreamOptions | undefined): string[] {
+  const given = [...(opts?.runners ?? []), ...(Array.isArray(opts?.runner) ? opts.runner : opts?.runner ? [opts.runner] : [])];
+  return [...new Set(given.flatMap((u) => u.split(',')).map((u) => u.trim()).filter(Boolean))];
 }
 
 export interface ConsoleContext {

@@ -34,7 +34,7 @@ import { DeadLetterReplayer } from './dead-letter-replay.js';
 import { OperatorAudit } from './operator-audit.js';
 import { consoleAuth } from './console-auth.js';
 import { ConsoleSessions } from './console-sessions.js';
-import type { ConsoleContext, UpstreamUrls } from './console-context.js';
+import { runnerUrls, type ConsoleContext, type UpstreamOptions } from './console-context.js';
 import { sessionRoutes } from './routes/session.js';
 import { messageRoutes } from './routes/messages.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
@@ -51,7 +51,7 @@ export interface ConsoleOptions {
   port?: number;
   host?: string;
   /** Where the console's collaborators listen; the gateway defaults to the issuer. */
-  upstream?: Partial<UpstreamUrls>;
+  upstream?: UpstreamOptions;
   lagIntervalMs?: number;
 }
 
@@ -195,7 +195,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       audit: new OperatorAudit(producer, topics),
       tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, RegisteredClients.watching(config.registryFile, log)),
       sessions: new ConsoleSessions(),
-      upstream: { gateway: opts.upstream?.gateway ?? config.issuer, audit: opts.upstream?.audit ?? null, runner: opts.upstream?.runner ?? null },
+      upstream: { gateway: opts.upstream?.gateway ?? config.issuer, audit: opts.upstream?.audit ?? null, runners: runnerUrls(opts.upstream) },
     };
 
     app = Fastify({

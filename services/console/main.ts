@@ -1,6 +1,9 @@
 // Runs the operator console on its own: `node dist/services/console/main.js`. PORT picks the
-// port; LGSP_AUDIT_URL and LGSP_RUNNER_URL say where the audit service and the runner's
-// management API listen (`npm start` sets both); LGSP_GATEWAY_URL defaults to LGSP_ISSUER.
+// port; LGSP_AUDIT_URL and LGSP_RUNNER_URL say where the audit service and the runners'
+// management API listen (`npm start` sets both; LGSP_RUNNER_URL is comma-separated, one URL per
+// runner replica, since each runs its own copy of every connector); LGSP_GATEWAY_URL (the token
+// endpoint for logins; comma-separated, tried in order while one does not answer) defaults to
+// LGSP_ISSUER.
 import { runServiceMain } from '../platform/service-main.js';
 import { startConsole } from './console-service.js';
 

@@ -25,10 +25,20 @@ export interface Database extends Queryable {
   readonly pool: pg.Pool;
   /** Runs a statement allowed longer than statementTimeoutMs(): its own transaction, with its own server-side timeout. */
   longQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: LongStatement, values?: unknown[]): Promise<pg.QueryResult<R>>;
-  /** Runs fn in one transaction on one pooled connection; rolls back if it throws. */
-  transaction<T>(fn: (client: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction on one pooled connection; rolls back if it throws. With
+   * `idleTimeoutMs`, the server ends the session (and so the transaction and its row locks) when
+   * it sits that long between statements: a process that hangs mid-transaction (frozen, its host
+   * paused, cut off) then no longer holds its locks for as long as it hangs.
+   */
+  transaction<T>(fn: (client: Queryable) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   /** Ends the pool once every opener has closed it. */
   close(): Promise<void>;
+}
+
+export interface TransactionOptions {
+  /** idle_in_transaction_session_timeout for this transaction (ms); above the longest legitimate wait between its statements. */
+  idleTimeoutMs?: number;
 }
 
 export class DatabaseUnavailableError extends Error {
@@ -67,6 +77,17 @@ export function statementTimeoutMs(env: NodeJS.ProcessEnv = process.env): number
   }
   return ms;
 }
+/**
+ * The idle bound of a transaction held open across a Kafka produce (Database.transaction's
+ * `idleTimeoutMs`): the produce may take up to `produceTimeoutMs` between two statements, and a
+ * statement's worth more covers the work around it. Past that the process holding it hangs, and
+ * the server ends its session so its row locks (an Idempotency-Key, an inbox item) are freed for
+ * the client's retry on another replica.
+ */
+export function produceTransactionIdleMs(produceTimeoutMs: number): number {
+  return produceTimeoutMs + statementTimeoutMs();
+}
+
 /** The client waits this much longer than the server's own timeout, so a live server's cancellation (a clean error) comes first. */
 const CLIENT_GRACE_MS = 2_000;
 
@@ -202,7 +223,7 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
         await tx.query(`SET LOCAL statement_timeout = ${Math.floor(statement.timeoutMs)}`);
         return (tx as TimedQueryable).timedQuery<R>(statement.text, values, statement.timeoutMs + CLIENT_GRACE_MS);
       }),
-    async transaction(fn) {
+    async transaction(fn, txOpts) {
       const client = await entry.pool.connect().catch(translate);
       let broken = false;
       // A connection the server drops while we hold it (between statements, e.g. while Kafka
@@ -218,7 +239,9 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
         return client.query<R>({ text, values, query_timeout: timeoutMs } as pg.QueryConfig);
       };
       try {
-        await inTransaction('begin');
+        // One round trip either way: the simple-query protocol takes both statements at once.
+        const idle = txOpts?.idleTimeoutMs;
+        await inTransaction(idle ? `begin; set local idle_in_transaction_session_timeout = ${Math.max(1, Math.floor(idle))}` : 'begin');
         const result = await fn({ query: inTransaction, timedQuery } as TimedQueryable);
         await inTransaction('commit');
         return result;

@@ -244,7 +244,7 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
         port: ports.console,
         kafkaPrincipal: 'console',
         databaseService: 'console',
-        env: { LGSP_AUDIT_URL: `http://127.0.0.1:${ports.audit}`, LGSP_RUNNER_URL: runnerUrls[0], LGSP_GATEWAY_URL: issuer },
+        env: { LGSP_AUDIT_URL: `http://127.0.0.1:${ports.audit}`, LGSP_RUNNER_URL: runnerUrls.join(','), LGSP_GATEWAY_URL: gatewayUrls.join(',') },
       },
     ];
     for (const spec of services) {

@@ -1,29 +1,126 @@
-// Connector status with pause, resume and restart, through the runner's management API
-// (Kafka Connect style). The console adds what the runner cannot see: each connector's consumer
+// Connector status with pause, resume and restart, through the runners' management API
+// (Kafka Connect style). The console adds what a runner cannot see: each connector's consumer
 // lag and dead-letter depth. Actions are operator-only and audited before they are forwarded.
+//
+// Every runner replica runs its own copy of every connector, so the console asks all of them
+// (LGSP_RUNNER_URL lists each replica): the statistics are the sum over the runners, the state
+// the one they agree on (else the most serious one), and `runners` says what each answered. A
+// runner that does not answer is named in `unreachableRunners`; the others are still shown. A
+// pause or resume is kept in PostgreSQL and applied by every runner (`runner_connector_pause`),
+// so one runner that answers carries it out; a restart is each runner's own, so it goes to all.
 import type { FastifyInstance } from 'fastify';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES, WRITE_ROLES } from '../console-auth.js';
 import type { OperatorActionName } from '../operator-audit.js';
-import { callUpstream, relay } from '../upstream.js';
+import { callUpstream, relay, type UpstreamResponse } from '../upstream.js';
 import { connectorAuditKey } from '../../platform/bus-events.js';
+import { ProblemError } from '../../platform/problem.js';
+
+/**
+ * How long the view waits for each runner: a runner that hangs (frozen, overloaded) is shown as
+ * not answering after this, not left to hold the page for the 30 s of a default upstream call.
+ */
+const VIEW_TIMEOUT_MS = 5_000;
+/** Actions write the audit record and PostgreSQL first: more time, still short of a hung runner's forever. */
+const ACTION_TIMEOUT_MS = 10_000;
 
 const NAME = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,62}$' } } };
 
+/** Most serious first: a state the runners disagree on shows as the first of these any of them is in. */
+const STATE_ORDER = ['FAILED', 'UNKNOWN', 'STOPPED', 'STARTING', 'PAUSED', 'RUNNING'];
+
+type Answer = { url: string; response: UpstreamResponse } | { url: string; error: string };
+const answered = (a: Answer): a is { url: string; response: UpstreamResponse } => 'response' in a;
+
+interface RunnerStatus {
+  connector?: { state?: string; trace?: string };
+  lastError?: string | null;
+  stats?: Record<string, number> | null;
+  retry?: { parked?: { records?: number; bytes?: number }; pausedRetryPartitions?: number; openCircuits?: unknown[] } | null;
+  [key: string]: unknown;
+}
+
+/** Asks every runner at once; a runner that does not answer is reported, not fatal. */
+async function askAll(ctx: ConsoleContext, path: string, init: { method?: string; token: string; timeoutMs: number }): Promise<Answer[]> {
+  if (ctx.upstream.runners.length === 0) throw new ProblemError(503, 'UPSTREAM_NOT_CONFIGURED', 'Service unavailable', 'The console is not configured with the runner URL');
+  return Promise.all(
+    ctx.upstream.runners.map(async (url): Promise<Answer> => {
+      try {
+        return { url, response: await callUpstream(url, 'runner', path, init) };
+      } catch (err) {
+        return { url, error: (err as Error).message };
+      }
+    }),
+  );
+}
+
+const unreachable = (detail: string) => new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', detail);
+
+/** One connector's status over every runner that answered. */
+function merge(statuses: { url: string; status: RunnerStatus }[]): RunnerStatus {
+  const first = statuses[0].status;
+  const states = statuses.map((s) => s.status.connector?.state ?? 'UNKNOWN');
+  const state = new Set(states).size === 1 ? states[0] : (STATE_ORDER.find((s) => states.includes(s)) ?? states[0]);
+  const errors = statuses.filter((s) => s.status.lastError).map((s) => (statuses.length > 1 ? `${s.url}: ${s.status.lastError}` : String(s.status.lastError)));
+  const withStats = statuses.filter((s) => s.status.stats);
+  const stats = withStats.length
+    ? withStats.reduce<Record<string, number>>((sum, s) => {
+        for (const [k, v] of Object.entries(s.status.stats!)) sum[k] = (sum[k] ?? 0) + (typeof v === 'number' ? v : 0);
+        return sum;
+      }, {})
+    : null;
+  const withRetry = statuses.filter((s) => s.status.retry);
+  const retry = withRetry.length
+    ? {
+        parked: {
+          records: withRetry.reduce((n, s) => n + (s.status.retry!.parked?.records ?? 0), 0),
+          bytes: withRetry.reduce((n, s) => n + (s.status.retry!.parked?.bytes ?? 0), 0),
+        },
+        pausedRetryPartitions: withRetry.reduce((n, s) => n + (s.status.retry!.pausedRetryPartitions ?? 0), 0),
+        openCircuits: withRetry.flatMap((s) => s.status.retry!.openCircuits ?? []),
+      }
+    : null;
+  const trace = statuses.find((s) => s.status.connector?.trace)?.status.connector?.trace;
+  return {
+    ...first,
+    connector: { state, ...(trace ? { trace } : {}) },
+    lastError: errors.length ? errors.join('; ') : null,
+    stats,
+    retry,
+  };
+}
+
 export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get('/v1/console/connectors', { config: { roles: READ_ROLES } }, async (req, reply) => {
-    const list = await callUpstream(ctx.upstream.runner, 'runner', '/v1/connectors', { token: req.accessToken! });
-    if (list.status !== 200) return relay(req, reply, list);
+    const token = req.accessToken!;
+    const lists = await askAll(ctx, '/v1/connectors', { token, timeoutMs: VIEW_TIMEOUT_MS });
+    const listed = lists.filter(answered);
+    if (listed.length === 0) throw unreachable(`No runner answered: ${lists.map((a) => `${a.url}: ${'error' in a ? a.error : ''}`).join('; ')}`);
+    // A refusal (401/403) is the same at every runner: pass the first one on as it is.
+    const ok = listed.filter((a) => a.response.status === 200);
+    if (ok.length === 0) return relay(req, reply, listed[0].response);
+    const down = lists.filter((a) => !answered(a) || a.response.status !== 200).map((a) => a.url);
+    const names = [...new Set(ok.flatMap((a) => a.response.body as string[]))];
     const depth = await ctx.store.deadLetters.depthByConnector();
     const lags = ctx.lag.lags;
-    const names = list.body as string[];
     return Promise.all(
       names.map(async (name) => {
-        const status = await callUpstream(ctx.upstream.runner, 'runner', `/v1/connectors/${encodeURIComponent(name)}/status`, { token: req.accessToken! });
+        const perRunner = await Promise.all(
+          ok.map(async ({ url }) => {
+            try {
+              const r = await callUpstream(url, 'runner', `/v1/connectors/${encodeURIComponent(name)}/status`, { token, timeoutMs: VIEW_TIMEOUT_MS });
+              return { url, status: r.status === 200 ? (r.body as RunnerStatus) : { connector: { state: 'UNKNOWN' }, lastError: `status ${r.status}` } };
+            } catch (err) {
+              return { url, status: { connector: { state: 'UNKNOWN' }, lastError: (err as Error).message } as RunnerStatus };
+            }
+          }),
+        );
         const lag = lags.find((l) => l.kind === 'connector' && l.name === name);
         return {
           name,
-          ...(status.status === 200 ? (status.body as object) : { connector: { state: 'UNKNOWN' }, lastError: `status ${status.status}` }),
+          ...merge(perRunner),
+          runners: perRunner.map(({ url, status }) => ({ url, state: status.connector?.state ?? 'UNKNOWN', stats: status.stats ?? null, lastError: status.lastError ?? null })),
+          unreachableRunners: down,
           lag: lag?.lag ?? null,
           lagByTopic: lag?.byTopic ?? {},
           deadLetters: depth.get(name) ?? 0,
@@ -41,12 +138,48 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
       handler: async (req, reply) => {
         const name = req.params.name;
         const auditName = `connector_${op}` as OperatorActionName;
+        const path = `/v1/connectors/${encodeURIComponent(name)}/${op}`;
+        const init = { method: verb, token: req.accessToken!, timeoutMs: ACTION_TIMEOUT_MS };
         // Keyed by the connector as the runner keys its record of the action: the intent comes first in the chain.
         const intent = await ctx.audit.record(req.operator!, auditName, { connector: name }, connectorAuditKey(name));
-        const r = await callUpstream(ctx.upstream.runner, 'runner', `/v1/connectors/${encodeURIComponent(name)}/${op}`, { method: verb, token: req.accessToken! });
-        if (r.status >= 300) await ctx.audit.recordFailure(req.operator!, auditName, { connector: name, status: r.status }, intent);
-        if (r.body === null) return reply.code(r.status).send();
-        return relay(req, reply, r);
+        const fail = async (status: number, detail: Record<string, unknown> = {}) =>
+          ctx.audit.recordFailure(req.operator!, auditName, { connector: name, status, ...detail }, intent);
+        if (ctx.upstream.runners.length === 0) {
+          await fail(503);
+          throw new ProblemError(503, 'UPSTREAM_NOT_CONFIGURED', 'Service unavailable', 'The console is not configured with the runner URL');
+        }
+        if (op !== 'restart') {
+          // The target state is shared (PostgreSQL): the first runner that answers sets it for all.
+          const errors: string[] = [];
+          for (const url of ctx.upstream.runners) {
+            let r: UpstreamResponse;
+            try {
+              r = await callUpstream(url, 'runner', path, init);
+            } catch (err) {
+              errors.push(`${url}: ${(err as Error).message}`);
+              continue;
+            }
+            if (r.status >= 300) await fail(r.status);
+            if (r.body === null) return reply.code(r.status).send();
+            return relay(req, reply, r);
+          }
+          await fail(502);
+          throw unreachable(`No runner answered: ${errors.join('; ')}`);
+        }
+        // A restart is each runner's own copy of the connector: every runner restarts it.
+        const answers = await askAll(ctx, path, init);
+        const done = answers.filter((a) => answered(a) && a.response.status < 300).map((a) => a.url);
+        const refused = answers.filter(answered).find((a) => a.response.status >= 300);
+        if (done.length === answers.length) return reply.code(202).send();
+        const notDone = answers.filter((a) => !done.includes(a.url));
+        await fail(refused && done.length === 0 ? refused.response.status : 502, { restarted: done, notRestarted: notDone.map((a) => a.url) });
+        // Every runner refused alike (unknown connector, no right): that refusal as it is.
+        if (refused && done.length === 0 && notDone.every(answered)) return relay(req, reply, refused.response);
+        throw unreachable(
+          `Restarted on ${done.length} of ${answers.length} runners; not on ${notDone
+            .map((a) => `${a.url} (${answered(a) ? `status ${a.response.status}` : a.error})`)
+            .join(', ')}`,
+        );
       },
     });
   action('PUT', 'pause');

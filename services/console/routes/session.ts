@@ -44,24 +44,33 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     const fromAddress = await perAddress(req);
     if (!fromAddress.isAllowed && fromAddress.isExceeded) throw problems.rateLimited(Math.max(1, fromAddress.ttlInSeconds));
     const { clientId, clientSecret } = req.body;
-    let response: Response;
-    try {
-      response = await fetch(`${ctx.upstream.gateway}/v1/token`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')}`,
-          // The operator's address, for a gateway that trusts the console as a proxy
-          // (LGSP_TRUSTED_PROXIES): its per-address token limit then counts operators one by
-          // one instead of all console logins together. A gateway that does not ignores it.
-          'x-forwarded-for': req.ip,
-        },
-        body: 'grant_type=client_credentials',
-        signal: AbortSignal.timeout(10_000),
-      });
-    } catch (err) {
-      throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The token endpoint did not answer: ${(err as Error).message}`);
+    // Every gateway is a replica with the one issuer: with several listed (LGSP_GATEWAY_URL,
+    // comma-separated), one that does not answer is passed over for the next, so operators can
+    // still log in while a gateway is down. An answer, even a refusal, is final.
+    const gateways = ctx.upstream.gateway.split(',').map((u) => u.trim()).filter(Boolean);
+    let response: Response | undefined;
+    const unanswered: string[] = [];
+    for (const gateway of gateways) {
+      try {
+        response = await fetch(`${gateway.replace(/\/+$/, '')}/v1/token`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')}`,
+            // The operator's address, for a gateway that trusts the console as a proxy
+            // (LGSP_TRUSTED_PROXIES): its per-address token limit then counts operators one by
+            // one instead of all console logins together. A gateway that does not ignores it.
+            'x-forwarded-for': req.ip,
+          },
+          body: 'grant_type=client_credentials',
+          signal: AbortSignal.timeout(10_000),
+        });
+        break;
+      } catch (err) {
+        unanswered.push(gateways.length > 1 ? `${gateway}: ${(err as Error).message}` : (err as Error).message);
+      }
     }
+    if (!response) throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The token endpoint did not answer: ${unanswered.join('; ')}`);
     const body = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error?: string };
     if (response.status === 401 || body.error === 'invalid_client') {
       throw new ProblemError(401, 'LOGIN_FAILED', 'Login failed', 'Unknown client id or wrong secret');

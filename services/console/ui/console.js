@@ -517,7 +517,9 @@ async function loadConnectors() {
   table('#connector-table', headers, list.map((c) => ({
     dataset: { connector: c.name },
     cells: [c.name, badge(c.connector?.state), fmtNum(c.lag), fmtNum(c.deadLetters),
-      c.stats ? [...Object.entries(c.stats).map(([k, v]) => `${k} ${v}`), ...retryWaiting(c.retry)].join(' · ') : '—', c.lastError ?? '',
+      c.stats ? [...Object.entries(c.stats).map(([k, v]) => `${k} ${v}`), ...retryWaiting(c.retry)].join(' · ') : '—',
+      // Summed over the runner replicas that answered; one that did not is named here.
+      [c.lastError, ...(c.unreachableRunners ?? []).map((u) => `${t('runnerUnreachable')}: ${u}`)].filter(Boolean).join(' · '),
       isOperator()
         ? el('span', { class: 'actions' }, ...[['pause', 'PUT'], ['resume', 'PUT'], ['restart', 'POST']]
             // Offer what makes sense in the current state: pause a running connector, resume a

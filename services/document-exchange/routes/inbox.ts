@@ -15,6 +15,7 @@ import type { GatewayModuleHost } from '../../platform/gateway-module.js';
 import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 import { asciiHeaderValue } from '../../platform/http-header-value.js';
+import { produceTransactionIdleMs } from '../../platform/database.js';
 
 const MAX_PAGE = 100;
 
@@ -145,7 +146,9 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
         } catch {
           throw problems.unavailable('The receipt could not be recorded durably; acknowledge again', 5);
         }
-      });
+        // A gateway that hangs here holds the item's row: bounded, so the ack retried on another
+        // gateway gets through (database.ts, produceTransactionIdleMs).
+      }, { idleTimeoutMs: produceTransactionIdleMs(ctx.config.produceTimeoutMs) });
     }
     return { id: item.id, status: 'delivered' as const };
   });

@@ -14,6 +14,7 @@ import { authorizeRecipients, routeRecipients, recipientsOf } from '../fan-out.j
 import { admitAll, hooksFor, restateRefusal, type FanOutSubmission } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { problemResponses, messageViewSchema } from '../../platform/openapi-shapes.js';
+import { produceTransactionIdleMs } from '../../platform/database.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
@@ -22,6 +23,12 @@ function bodyDigest(text: string): string {
 }
 
 export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  // The transaction around a produce waits for Kafka (up to the produce timeout) between its
+  // statements; past that and a statement's worth more, this gateway is hung (frozen, paused,
+  // cut off from PostgreSQL's view), and the server ends its session: the Idempotency-Key row it
+  // holds is freed for the client's retry on another gateway instead of being held, and that
+  // retry made to wait, for as long as this gateway hangs.
+  const heldIdleMs = produceTransactionIdleMs(ctx.config.produceTimeoutMs);
   app.post<{ Body: FanOutSubmission; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
     config: { roles: ['agency'] },
     schema: {
@@ -153,7 +160,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         await ctx.store.record([...accepted, ...extra], tx);
         await produce(extra);
         return ids;
-      }));
+      }, { idleTimeoutMs: heldIdleMs }));
     }
     const [id] = resultIds;
     let recipients;

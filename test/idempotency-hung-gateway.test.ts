@@ -1,0 +1,151 @@
+// A gateway that hangs in the middle of a submission with an Idempotency-Key (frozen with
+// SIGSTOP while its transaction waits for Kafka) must not hold that key for as long as it hangs:
+// the client's retry with the same key on another gateway waits on the key's row, and before the
+// fix it waited for ever (each attempt ended 503 after the statement timeout, the next one waited
+// again). Now PostgreSQL ends the hung gateway's session once it sits idle in its transaction
+// longer than the produce timeout and a statement's worth (LGSP_PRODUCE_TIMEOUT_MS +
+// LGSP_DATABASE_STATEMENT_TIMEOUT_MS), and the retry gets through: same id, one delivery. The
+// same holds for an inbox acknowledgement caught in the hung gateway's transaction.
+import t from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../services/platform/project-root.js';
+import { startTestBus, eventually } from './helpers/test-bus.js';
+import { freeze } from './helpers/frozen-process.js';
+
+t.test('a hung gateway does not hold an Idempotency-Key from the client retrying elsewhere', async (t) => {
+  const bus = await startTestBus(t, { name: 'hung-gateway', connectors: ['relay', 'document-management'] });
+  let child: ChildProcess | null = null;
+  let thaw: (() => void) | null = null;
+  t.teardown(() => {
+    thaw?.();
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const instance = `hung-${process.pid}`;
+  const url = await new Promise<string>((resolve, reject) => {
+    child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', 'gateway', 'main.js')], {
+      env: {
+        ...process.env,
+        PORT: '0',
+        DATABASE_URL: bus.config.databaseUrl,
+        LGSP_DATA_DIR: bus.config.dataDir,
+        LGSP_KEYS_DIR: bus.config.keysDir,
+        LGSP_JWKS_FILE: bus.config.jwksFile,
+        LGSP_REGISTRY_FILE: bus.config.registryFile,
+        LGSP_ISSUER: bus.config.issuer,
+        LGSP_TOPIC_PREFIX: bus.config.topicPrefix,
+        LGSP_TOPIC_PARTITIONS: String(bus.config.topicPartitions),
+        LGSP_INSTANCE_ID: instance,
+        // The produce waits 1 s (the most allowed) for company: the transaction holding the key
+        // sits idle that long, the window in which the gateway is frozen.
+        LGSP_PRODUCER_LINGER_MS: '1000',
+        LGSP_PRODUCE_TIMEOUT_MS: '6000',
+        LGSP_DATABASE_STATEMENT_TIMEOUT_MS: '2000',
+        LOG_LEVEL: 'error',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      output += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(output);
+      if (m) resolve(m[1]);
+    });
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('exit', (code, signal) => reject(new Error(`gateway exited (${code ?? signal}) before listening:\n${output.slice(-2000)}`)));
+  });
+
+  const client = bus.client('so-tttt-qlvb');
+  const token = await client.accessToken();
+  const submission = { type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, correlationId: 'CV-HUNG-1', payload: { subject: 'Họp', body: 'Lúc 8 giờ.' } };
+  const key = 'hung-gateway-key';
+  const atHung = fetch(`${url}/v1/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify(submission),
+  }).then((r) => r.status, () => 'no answer');
+
+  // Frozen while its transaction (the key's row reserved) waits for the produce.
+  const freezeInTransaction = async () => {
+    await eventually(async () => {
+      const r = await bus.db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND state = 'idle in transaction'`, [`lgsp-gateway-${instance}`]);
+      return r.rowCount! > 0;
+    }, 10_000, 20);
+    thaw = freeze([child!.pid!]);
+  };
+  await freezeInTransaction();
+
+  // The client gives up on the hung gateway and retries with the same key on the other one.
+  const started = Date.now();
+  let answer: Awaited<ReturnType<typeof client.send>> | null = null;
+  while (Date.now() - started < 40_000) {
+    const r = await client.send(submission, key);
+    if (r.status === 202) {
+      answer = r;
+      break;
+    }
+    t.equal(r.status, 503, `only "try again" while the key is held (${JSON.stringify(r.body)})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const waited = Date.now() - started;
+  t.ok(answer, `the retry on the other gateway got through (after ${waited} ms)`);
+  t.ok(waited < 25_000, `within the hung gateway's idle bound and a statement timeout (${waited} ms)`);
+
+  // Thawed, the hung gateway's request ends without a 202 (its session is gone); its record, if
+  // it reaches Kafka, has the same id: the receiver gets the message once.
+  thaw!();
+  t.not(await atHung, 202, 'the hung gateway does not claim a message it could not record');
+  const id = answer!.body.id!;
+  await eventually(async () => (await client.status(id)).body.status === 'delivered', 30_000);
+  await new Promise((r) => setTimeout(r, 2000));
+  // attempts counts every delivery the receiver was handed (received keeps one per id).
+  t.equal(bus.simulator.attempts.get('so-tp-qlvb'), 1, 'delivered once');
+  const again = await client.send(submission, key);
+  t.equal(again.status, 202);
+  t.equal(again.body.id, id, 'the key answers the same id afterwards');
+
+  // The same for an inbox acknowledgement: the hung gateway holds the item's row while its
+  // receipt waits for Kafka; the ack retried on the other gateway gets through.
+  const office = bus.client('vp-ubnd-qlvb');
+  const officeToken = await office.accessToken();
+  const documentId = '000.00.12.H49,2026/12/04,77/STTTT-VP';
+  const sent = await client.send({
+    type: 'edoc.send',
+    to: { member: '000.00.00.H49' },
+    payload: {
+      header: {
+        from: { organId: '000.00.12.H49' },
+        to: [{ organId: '000.00.00.H49' }],
+        documentId,
+        code: { codeNumber: '77', codeNotation: 'STTTT-VP' },
+        promulgationInfo: { place: 'Hòa An', promulgationDate: '2026/12/04' },
+        documentType: { type: 6, typeName: 'Công văn' },
+        subject: 'Kế hoạch (dữ liệu mẫu)',
+      },
+      traceHeaderList: { bussiness: { bussinessDocType: 0 } },
+    },
+  }, 'hung-gateway-doc');
+  t.equal(sent.status, 202, JSON.stringify(sent.body));
+  const itemId = sent.body.id as string;
+  await eventually(async () => (await office.request('GET', `/v1/inbox/${itemId}`)).status === 200, 30_000);
+  const ackAtHung = fetch(`${url}/v1/inbox/${itemId}/ack`, { method: 'POST', headers: { authorization: `Bearer ${officeToken}` } }).then((r) => r.status, () => 'no answer');
+  await freezeInTransaction();
+  const ackStarted = Date.now();
+  let acked = false;
+  while (Date.now() - ackStarted < 40_000) {
+    const r = await office.request('POST', `/v1/inbox/${itemId}/ack`);
+    if (r.status === 200) {
+      acked = true;
+      break;
+    }
+    t.equal(r.status, 503, `only "try again" while the item is held (${JSON.stringify(r.body)})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const ackWaited = Date.now() - ackStarted;
+  t.ok(acked, `the ack on the other gateway got through (after ${ackWaited} ms)`);
+  t.ok(ackWaited < 25_000, `within the hung gateway's idle bound and a statement timeout (${ackWaited} ms)`);
+  thaw!();
+  await ackAtHung;
+  await eventually(async () => (await client.status(itemId)).body.status === 'delivered', 30_000);
+  t.equal((await office.request('GET', `/v1/inbox/${itemId}`)).status, 404, 'acknowledged: gone from the inbox');
+});
