@@ -212,6 +212,7 @@ async function main(): Promise<void> {
     const relayLag = () => groupLag(admin, `${prefix}lgsp-connector-relay`, prefix);
     // The audit reads the work topics and the event topic itself (no copy topic): its lag covers all it commits.
     const auditLag = () => groupLag(admin, `${prefix}lgsp-audit`, prefix);
+    const ledgerLag = () => groupLag(admin, `${prefix}lgsp-ledger`, prefix);
 
     // Gateway maximum accepted throughput (closed loop), per payload size.
     const gatewayMax: Record<string, { accepted: LoadResult; delivered: number; duplicates: number; drainMs: number; cpuMsPerMessage: Record<string, number>; brokerJitMsPerMessage: number; recordsPerProduce: Record<string, number>; kafkaRequestsPerMessage: Record<string, number>; databaseStatementsPerMessage: Record<string, number>; gcMsPerMessage: Record<string, number>; recordsPerMessage: { written: number; read: number }; recordCounts: ReturnType<typeof busCounts> }> = {};
@@ -373,6 +374,17 @@ async function main(): Promise<void> {
     let atHalfSustained: Record<string, unknown> | null = null;
     if (sustained) {
       const rate = Math.max(1, Math.round((sustained.rate as number) * 0.5));
+      // Latency at a rate is a steady-state figure: the phase starts once the relay, the ledger
+      // and the audit have consumed what the sustained steps (some of them above what the bus
+      // sustains) left behind, not while they still catch up (bounded, logged).
+      const settleStarted = Date.now();
+      const backlogs = async () => Promise.all([relayLag(), ledgerLag(), auditLag()].map((p) => p.catch(() => 0)));
+      let left = await backlogs();
+      while (left.some((n) => n > 0) && Date.now() - settleStarted < 120_000) {
+        await new Promise((r) => setTimeout(r, 1000));
+        left = await backlogs();
+      }
+      log(`  waited ${Date.now() - settleStarted} ms for the consumers to settle (relay, ledger, audit lag now ${left.join(', ')})`);
       await resetSink(sink);
       log(`end-to-end latency at 50% of sustained = ${rate}/s`);
       const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
