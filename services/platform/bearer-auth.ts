@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import type { AccessTokenVerifier, Caller } from './access-token.js';
 import type { Role } from './registry.js';
 import { problems } from './problem.js';
+import { headerLineCount } from './header-lines.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,17 +42,9 @@ export function bearerToken(header: string, reply: FastifyReply): string {
   return match[1];
 }
 
-/**
- * How many Authorization header lines the request carried. Node keeps only the first of several
- * (they are not joined, unlike most headers), so two tokens — or a proxy's and the client's
- * credentials — would otherwise pass as the first alone, while something in front of the service
- * may have acted on another.
- */
+/** How many Authorization header lines the request carried (Node keeps the first of several: header-lines.ts). */
 export function authorizationHeaderCount(req: FastifyRequest): number {
-  const raw = req.raw.rawHeaders;
-  let count = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization') count++;
-  return count;
+  return headerLineCount(req, 'authorization');
 }
 
 /**

@@ -7,6 +7,7 @@ import { isDatabaseUnavailable } from './database.js';
 import { RouteMethods } from './route-methods.js';
 import { textProblem } from './text-guard.js';
 import { useUtf8JsonParser } from './utf8-json-parser.js';
+import { headerLineCount } from './header-lines.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -96,14 +97,6 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
     problem = new ProblemError(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred; it has been logged');
   }
   void sendProblem(reply, problem, req.url);
-}
-
-/** How many header lines named `name` (lower case) the request carried, duplicates Node dropped included. */
-function headerLineCount(req: FastifyRequest, name: string): number {
-  const raw = req.raw.rawHeaders;
-  let count = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === name.length && raw[i].toLowerCase() === name) count++;
-  return count;
 }
 
 export const problemHandler = fp(async function problemHandler(app: FastifyInstance, opts: { maxBodyBytes: number }) {
