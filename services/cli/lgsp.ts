@@ -66,7 +66,16 @@ async function main(argv: string[]): Promise<number> {
       if (!existsSync(file)) throw new UsageError(`no credentials for client "${sub}" in ${dir} (npm start writes the dev clients' files there; --dir names another folder)`);
       const creds = JSON.parse(readFileSync(file, 'utf8'));
       const issuer = new URL(creds.tokenUrl).origin;
-      process.stdout.write((await new BusClient(issuer, creds).accessToken()) + '\n');
+      let token: string;
+      try {
+        token = await new BusClient(issuer, creds).accessToken();
+      } catch (err) {
+        // A refusal (a disabled client, a key the registry no longer holds) or a gateway that does
+        // not answer is the answer the operator asked for: said in one line, not as a crash.
+        process.stderr.write(`lgsp: no token for "${sub}" from ${creds.tokenUrl}: ${(err as Error).message}\n`);
+        return 1;
+      }
+      process.stdout.write(token + '\n');
       return 0;
     }
     case 'keys': {
