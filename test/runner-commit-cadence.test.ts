@@ -2,7 +2,8 @@
 // every published batch (each commit is a broker write). What that trades: a runner that dies
 // between commits leaves delivered records uncommitted, and its successor reads them again.
 // This proves the delivery ledger makes that re-read harmless: the runner is a real process,
-// killed with SIGKILL (no final commit), and the runner taking over delivers nothing twice.
+// killed with SIGKILL (no final commit), and the runner taking over delivers nothing twice —
+// and takes over once the dead runner's session (LGSP_CONSUMER_SESSION_TIMEOUT_MS) has expired.
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -37,6 +38,9 @@ t.test('a runner killed between offset commits: its successor reads again and de
         LGSP_CONNECTORS: 'relay',
         // Long enough that nothing after the first commit is committed before the kill.
         LGSP_OFFSET_COMMIT_INTERVAL_MS: '60000',
+        // The shortest session the broker accepts: its partitions go to the successor that soon
+        // after the kill instead of the default 30 s (LGSP_CONSUMER_SESSION_TIMEOUT_MS applies).
+        LGSP_CONSUMER_SESSION_TIMEOUT_MS: '6000',
         LOG_LEVEL: 'error',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,12 +81,15 @@ t.test('a runner killed between offset commits: its successor reads again and de
 
   child!.kill('SIGKILL');
   await new Promise((r) => child!.once('exit', r));
+  const killedAt = Date.now();
 
   // The successor joins once the dead member's session has expired and reads from the committed offset.
   const successor = await startRunner(bus.config, { connectors: ['relay'] });
   t.teardown(() => successor.stop());
   const worker = () => successor.slots.get('relay')!.worker!;
   await eventually(() => worker().stats.duplicates >= 10 - before, 90_000, 250);
+  const takeoverSeconds = (Date.now() - killedAt) / 1000;
+  t.ok(takeoverSeconds < 20, `the successor read the dead runner's partitions ${takeoverSeconds.toFixed(1)} s after the kill (its session: 6 s; the default 30 s would be over 30)`);
   await new Promise((r) => setTimeout(r, 500));
   // Read again and recognised by the ledger; those announced after the last commit are
   // announced again (a repeated `delivered` event), none is handed to the destination again.

@@ -42,6 +42,8 @@ export interface LedgerOptions {
   onApplied?(records: number): void;
   /** Partitions handled at once (their batches then share one transaction); default 1. */
   concurrentPartitions?: number;
+  /** The group's session timeout (config consumerSessionTimeoutMs); 30 s when absent. */
+  sessionTimeoutMs?: number;
 }
 
 /** What one partition's batch brings to the read models. */
@@ -82,6 +84,7 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
     // again): commits once a second, not after every partition's batch.
     commitIntervalMs: 1000,
     partitionsConsumedConcurrently: opts.concurrentPartitions ?? 1,
+    sessionTimeoutMs: opts.sessionTimeoutMs,
     handleBatch: async (records) => {
       const events: BusEvent[] = [];
       const deposits: Deposit[] = [];

@@ -80,6 +80,11 @@ export interface BusConfig extends KafkaSettings {
    * after the wait. 1 byte answers as soon as a record arrives (lowest latency); more trades a
    * little latency at low load for fewer, larger batches (fewer requests and statements).
    */
+  /**
+   * How long the runner's consumer groups (each connector's, the ledger's) wait for a member that
+   * stopped heartbeating before its partitions go to another runner.
+   */
+  consumerSessionTimeoutMs: number;
   runnerFetchMinBytes: number;
   runnerFetchMaxWaitMs: number;
   /**
@@ -160,6 +165,10 @@ const DEFAULTS: BusConfig = {
   // leaves its successor records to read again, which the delivery ledger keeps from being
   // delivered again (README, Fault proof: 1 duplicate in runner-kill after broker-kill).
   offsetCommitIntervalMs: 1000,
+  // What a runner killed without a goodbye (kill -9, a lost node) costs: its partitions'
+  // deliveries and statuses wait this long. Shorter risks a runner that is only slow (a long
+  // GC, a starved CPU on a busy 2-core node) being dropped and its partitions moved for nothing.
+  consumerSessionTimeoutMs: 30_000,
   runnerFetchMinBytes: 1,
   runnerFetchMaxWaitMs: 100,
   runnerFetchWindowMs: 10,
@@ -213,6 +222,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_DELIVERY_TIMEOUT_MS: 'deliveryTimeoutMs',
   LGSP_DELIVERY_CONCURRENCY: 'deliveryConcurrency',
   LGSP_OFFSET_COMMIT_INTERVAL_MS: 'offsetCommitIntervalMs',
+  LGSP_CONSUMER_SESSION_TIMEOUT_MS: 'consumerSessionTimeoutMs',
   LGSP_RUNNER_FETCH_MIN_BYTES: 'runnerFetchMinBytes',
   LGSP_RUNNER_FETCH_MAX_WAIT_MS: 'runnerFetchMaxWaitMs',
   LGSP_RUNNER_FETCH_WINDOW_MS: 'runnerFetchWindowMs',
@@ -268,6 +278,8 @@ const configSchema = {
     deliveryTimeoutMs: { type: 'integer', minimum: 100 },
     deliveryConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
     offsetCommitIntervalMs: { type: 'integer', minimum: 0, maximum: 60_000 },
+    // The broker's group.min/max.session.timeout.ms defaults (6 s, 30 min) bound what it accepts.
+    consumerSessionTimeoutMs: { type: 'integer', minimum: 6000, maximum: 1_800_000 },
     runnerFetchMinBytes: { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 },
     runnerFetchMaxWaitMs: { type: 'integer', minimum: 1, maximum: 1000 },
     runnerFetchWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },

@@ -68,6 +68,8 @@ export interface WorkerDeps {
   concurrency: number;
   /** Offsets are committed at most this often (ms; 0 = after every published batch of outcomes). */
   commitIntervalMs?: number;
+  /** The consumer group's session timeout (config consumerSessionTimeoutMs); 30 s when absent. */
+  sessionTimeoutMs?: number;
   /** Fetch shaping (config runnerFetchMinBytes / runnerFetchMaxWaitMs / runnerFetchWindowMs); kafkajs-level defaults when absent. */
   fetch?: { minBytes: number; maxWaitTimeInMs: number; windowMs?: number };
   /** Outcomes of deliveries finishing within this many ms share a ledger statement and a produce (config runnerOutcomeWindowMs; default: the next turn). */
@@ -269,6 +271,7 @@ export class ConnectorWorker {
       verifier: this.deps.verifier,
       log: this.deps.log,
       partitionsConsumedConcurrently: this.deps.partitionsConsumedConcurrently,
+      sessionTimeoutMs: this.deps.sessionTimeoutMs,
       minBytes: this.deps.fetch?.minBytes,
       maxWaitTimeInMs: this.deps.fetch?.maxWaitTimeInMs,
       fetchWindow: this.deps.fetch?.windowMs ? { ms: this.deps.fetch.windowMs, minBytes: FETCH_WINDOW_MIN_BYTES } : undefined,

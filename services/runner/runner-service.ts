@@ -161,6 +161,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
         onApplied: (n) => countConsumed('ledger', n),
         // Every partition of its two topics (events, inbox) at once: one transaction per fetch.
         concurrentPartitions: 2 * config.topicPartitions,
+        sessionTimeoutMs: config.consumerSessionTimeoutMs,
       });
   const retryBudgetFor = (name: string) => retryBudget(config, (catalogue.manifests.find((m) => m.name === name) as { retry?: ManifestRetry } | undefined)?.retry);
   // End to end: from the gateway's acceptance (the envelope's time) to the destination's receipt,
@@ -189,6 +190,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     partitionsConsumedConcurrently: config.topicPartitions,
     concurrency: config.deliveryConcurrency,
     commitIntervalMs: config.offsetCommitIntervalMs,
+    sessionTimeoutMs: config.consumerSessionTimeoutMs,
     fetch: { minBytes: config.runnerFetchMinBytes, maxWaitTimeInMs: config.runnerFetchMaxWaitMs, windowMs: config.runnerFetchWindowMs },
     outcomeWindowMs: config.runnerOutcomeWindowMs,
     payloads,
