@@ -452,6 +452,7 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.match(openapi.info.description, /`dossier\.lookup` .*reply schema `#\/components\/schemas\/dossier\.lookup\.reply`/);
     t.match(openapi.paths['/v1/messages'].post.parameters.find((p: { name: string }) => p.name === 'idempotency-key'), { in: 'header', description: /1-200 visible ASCII/ }, 'Idempotency-Key described');
     t.match(openapi.paths['/v1/token'].post.requestBody.content['application/x-www-form-urlencoded'].schema.properties, { grant_type: {}, client_assertion: {}, scope: {} }, 'POST /v1/token: its form parameters');
+    t.match(openapi.paths['/v1/token'].post.requestBody.content['application/json'].schema.properties, { grant_type: {}, client_assertion: {} }, 'POST /v1/token: the same parameters as JSON, which it also takes');
     t.equal((await fetch(`${base}/docs`, { redirect: 'follow' })).status, 200, '/docs served');
     t.equal((await fetch(`${base}/readyz`)).status, 200, 'ready');
     t.match(await (await fetch(`${base}/metrics`)).text(), /lgsp_http_requests_total/);

@@ -41,7 +41,10 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     schema: {
       tags: ['auth'],
       summary: 'Obtain an access token (client credentials; private_key_jwt or client_secret_basic)',
-      consumes: ['application/x-www-form-urlencoded'],
+      description: 'The parameters as a form (application/x-www-form-urlencoded, RFC 6749 §4.4.2: what OAuth 2.0 client libraries send). The same parameters as a JSON object are accepted too, for systems whose HTTP stack posts JSON only; a body of any other type is 415.',
+      // Forms are the standard; JSON is taken as well on purpose (the scope's JSON parser stays on),
+      // so the document says both instead of leaving a client generator to find out.
+      consumes: ['application/x-www-form-urlencoded', 'application/json'],
       // Checked with attachValidation: a bad parameter is answered as OAuth's invalid_request
       // (RFC 6749 §5.2), not as a problem document. Unknown parameters are ignored (§3.2).
       body: {
