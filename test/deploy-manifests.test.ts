@@ -151,6 +151,16 @@ t.test('kubernetes: Strimzi, CloudNativePG, probed Deployments, HPAs for gateway
   const [mc] = migrate?.spec.template.spec.containers ?? [];
   t.match(mc?.command.join(' '), /lgsp\.js db migrate --database "\$OWNER_URI\?sslmode=verify-full&sslrootcert=\/etc\/lgsp\/db-ca\/ca\.crt"/, 'a Job migrates as the owner, over verified TLS');
   t.same(mc?.env.find((e: any) => e.name === 'OWNER_URI')?.valueFrom.secretKeyRef, { name: `${cluster.metadata.name}-app`, key: 'uri' }, 'with the owner (app) Secret, which no Deployment gets');
+  // The console asks every runner pod (each runs its own copy of every connector): its
+  // LGSP_RUNNER_URL is `dns+` of a headless Service selecting the runner pods on their port.
+  const consoleEnv = deployments.find((d) => d.metadata.name === 'lgsp-console').spec.template.spec.containers[0].env;
+  const runnerUrl = new URL(String(consoleEnv.find((e: any) => e.name === 'LGSP_RUNNER_URL')?.value).replace(/^dns\+/, ''));
+  t.match(consoleEnv.find((e: any) => e.name === 'LGSP_RUNNER_URL')?.value, /^dns\+http:\/\//, 'console: every runner pod, by DNS');
+  const podsService = kinds('Service').find((s) => s.metadata.name === runnerUrl.hostname);
+  const runnerDeployment = deployments.find((d) => d.metadata.name === 'lgsp-runner');
+  t.equal(podsService?.spec.clusterIP, 'None', `console: ${runnerUrl.hostname} is a headless Service (resolves to each pod)`);
+  t.same(podsService?.spec.selector, runnerDeployment.spec.selector.matchLabels, `console: ${runnerUrl.hostname} selects the runner pods`);
+  t.equal(String(runnerDeployment.spec.template.spec.containers[0].ports.find((p: { name: string }) => p.name === 'http').containerPort), runnerUrl.port, 'console: the runner URL names the pods\' port (no Service port mapping applies to pod addresses)');
   const hpas = kinds('HorizontalPodAutoscaler');
   for (const target of ['lgsp-gateway', 'lgsp-runner']) {
     const hpa = hpas.find((h) => h.spec.scaleTargetRef.name === target);

@@ -10,6 +10,7 @@
 // so one runner that answers carries it out; a restart is each runner's own, so it goes to all.
 import type { FastifyInstance } from 'fastify';
 import type { ConsoleContext } from '../console-context.js';
+import { resolveRunnerUrls } from '../runner-discovery.js';
 import { READ_ROLES, WRITE_ROLES } from '../console-auth.js';
 import type { OperatorActionName } from '../operator-audit.js';
 import { callUpstream, relay, type UpstreamResponse } from '../upstream.js';
@@ -44,7 +45,7 @@ interface RunnerStatus {
 async function askAll(ctx: ConsoleContext, path: string, init: { method?: string; token: string; timeoutMs: number }): Promise<Answer[]> {
   if (ctx.upstream.runners.length === 0) throw new ProblemError(503, 'UPSTREAM_NOT_CONFIGURED', 'Service unavailable', 'The console is not configured with the runner URL');
   return Promise.all(
-    ctx.upstream.runners.map(async (url): Promise<Answer> => {
+    (await resolveRunnerUrls(ctx.upstream.runners)).map(async (url): Promise<Answer> => {
       try {
         return { url, response: await callUpstream(url, 'runner', path, init) };
       } catch (err) {
@@ -151,7 +152,7 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
         if (op !== 'restart') {
           // The target state is shared (PostgreSQL): the first runner that answers sets it for all.
           const errors: string[] = [];
-          for (const url of ctx.upstream.runners) {
+          for (const url of await resolveRunnerUrls(ctx.upstream.runners)) {
             let r: UpstreamResponse;
             try {
               r = await callUpstream(url, 'runner', path, init);
