@@ -84,3 +84,28 @@ t.test('the token endpoint: per-address limit before the body, no XML parsing', 
   // Other routes are not limited by the token endpoint's counter.
   t.equal((await fetch(`${bus.gateway.url}/.well-known/jwks.json`)).status, 200);
 });
+
+t.test('an unknown client id is refused as slowly as a wrong secret, in the same words', async (t) => {
+  const bus = await startTestBus(t, { name: 'tokentiming', runner: false, config: { tokenRateLimitPerMinute: 100_000 } });
+  const tokenUrl = `${bus.gateway.url}/v1/token`;
+  const ask = async (clientId: string) => {
+    const started = process.hrtime.bigint();
+    const r = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: wrongBasic(clientId) }, body: 'grant_type=client_credentials' });
+    const body = await r.json();
+    return { status: r.status, body, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+  };
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  // Alternating, so a slower moment of the machine falls on both.
+  const unknown: number[] = [];
+  const wrong: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const u = await ask(`no-such-system-${i}`);
+    const w = await ask('so-khdt-qlvb');
+    t.same([u.status, u.body], [401, { error: 'invalid_client', error_description: 'Invalid client credentials' }], 'unknown id: the same refusal');
+    t.same([w.status, w.body], [401, { error: 'invalid_client', error_description: 'Invalid client credentials' }], 'wrong secret');
+    unknown.push(u.ms);
+    wrong.push(w.ms);
+  }
+  // Without the decoy an unknown id answered in about 1 ms against scrypt's tens of ms.
+  t.ok(median(unknown) >= 0.4 * median(wrong), `median refusal: unknown id ${median(unknown).toFixed(1)} ms, wrong secret ${median(wrong).toFixed(1)} ms`);
+});

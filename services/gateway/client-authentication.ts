@@ -140,7 +140,8 @@ export class ClientAuthenticator {
     const client = this.registry().system(credentials.clientId);
     let matches = false;
     try {
-      matches = !!client?.auth.secretHash && (await this.secrets.verify(credentials.secret, client.auth.secretHash));
+      // An unknown id (or a key-only client) costs a scrypt too: refused as slowly as a wrong secret.
+      matches = await this.secrets.verifyOrDecoy(credentials.secret, client?.auth.secretHash || undefined);
     } catch (err) {
       if (err instanceof SecretCheckBusy) throw new OAuthError('temporarily_unavailable', 'Too many client secret checks in progress; retry shortly');
       throw err;

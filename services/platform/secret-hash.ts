@@ -16,6 +16,12 @@ export function hashSecret(secret: string): string {
   return `scrypt$${salt.toString('base64url')}$${scryptSync(secret, salt, HASH_BYTES).toString('base64url')}`;
 }
 
+let decoy: string | undefined;
+/** A hash no secret is known for, made once (the cost of one scrypt, at the first unknown client id). */
+function decoyHash(): string {
+  return (decoy ??= hashSecret(randomBytes(32).toString('base64url')));
+}
+
 /** Thrown when more verifications wait than the queue holds: answer 503 with Retry-After. */
 export class SecretCheckBusy extends Error {
   override name = 'SecretCheckBusy';
@@ -29,6 +35,17 @@ export class SecretVerifier {
     readonly maxQueued = 256,
   ) {
     this.slots = new ConcurrencyLimit(concurrency, maxQueued, () => new SecretCheckBusy('too many client secret checks waiting'));
+  }
+
+  /**
+   * verify() against the client's stored hash; with none (an unknown client id, or a client that
+   * authenticates with a key only) against a decoy hash, and false: the answer then takes as long
+   * as a wrong secret's, so timing does not tell which client ids exist.
+   */
+  async verifyOrDecoy(secret: string, stored: string | undefined): Promise<boolean> {
+    if (stored !== undefined) return this.verify(secret, stored);
+    await this.verify(secret, decoyHash());
+    return false;
   }
 
   /** True when `secret` matches the stored `scrypt$salt$digest`; false for any malformed hash. */
