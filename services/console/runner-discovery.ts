@@ -13,7 +13,7 @@ export const DNS_DISCOVERY_PREFIX = 'dns+';
 
 export type AddressLookup = (hostname: string) => Promise<{ address: string; family: number }[]>;
 
-const lookupAll: AddressLookup = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+const lookupAll: AddressLookup = (hostname) => dnsLookup(hostname, { all: true });
 
 /**
  * The runner URLs to ask now: fixed entries as they are, each `dns+` entry as one URL per address

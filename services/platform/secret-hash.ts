@@ -17,9 +17,9 @@ export function hashSecret(secret: string): string {
 }
 
 let decoy: string | undefined;
-/** A hash no secret is known for, made once (the cost of one scrypt, at the first unknown client id). */
+/** A stored hash of the usual shape that no secret is known to match: random salt and digest (no scrypt to make it). */
 function decoyHash(): string {
-  return (decoy ??= hashSecret(randomBytes(32).toString('base64url')));
+  return (decoy ??= `scrypt$${randomBytes(16).toString('base64url')}$${randomBytes(HASH_BYTES).toString('base64url')}`);
 }
 
 /** Thrown when more verifications wait than the queue holds: answer 503 with Retry-After. */
