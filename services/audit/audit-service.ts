@@ -19,6 +19,9 @@ import { busRecordVerifier } from '../platform/record-writers.js';
 import { createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { withCommonResponses } from '../platform/openapi-common-responses.js';
+import { withDocumentedAnswers } from '../platform/openapi-answers.js';
+import { okResponse } from '../platform/openapi-shapes.js';
+import { auditAnswers } from './openapi-answers.js';
 import { topicsFor, type Topics } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
@@ -236,8 +239,9 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       info: { title: 'LGSP bus audit API', version: '1.0.0', description: 'Query the hash-chained audit log and check its integrity.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
-    // The answers every operation can give, and operationIds (openapi-common-responses.ts).
-    transformObject: (document) => ('openapiObject' in document ? withCommonResponses(document.openapiObject) : document.swaggerObject),
+    // The precise schemas of the success answers (openapi-answers.ts: the document's only), the
+    // answers every operation can give, and operationIds (openapi-common-responses.ts).
+    transformObject: (document) => ('openapiObject' in document ? withCommonResponses(withDocumentedAnswers(document.openapiObject, auditAnswers)) : document.swaggerObject),
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(bearerAuth, { verifier: ctx.tokenVerifier });
@@ -250,6 +254,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       summary: 'Audit entries, newest first, filtered by message, member, type, event and time',
       security: [{ bearer: [] }],
       querystring: eventsQuerySchema,
+      response: okResponse('`{entries: [{seq, recordedAt, prevHash, hash, event}], nextBefore}`: `nextBefore` is the `before` of the next page, null on the last'),
     },
   }, async (req) => {
     // A bare date is UTC midnight here (the console sends its operator's day with the zone).
@@ -262,6 +267,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       tags: ['audit'],
       summary: 'Chain head, last signed checkpoint, and a fresh verification of the whole chain',
       security: [{ bearer: [] }],
+      response: okResponse('`{head, lastCheckpoint, verification: {ok, entries, checkpoints, signedThrough, published?, firstBad?}}`'),
     },
   }, async () => {
     // Read before verifying: the verification then covers at least this head.

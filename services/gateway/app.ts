@@ -21,6 +21,8 @@ import { wellKnownRoutes } from './routes/well-known.js';
 import { requestRoutes } from './routes/requests.js';
 import { messageTypeComponents, messageTypeIndex, withModuleRequestBodies } from './openapi-message-types.js';
 import { withCommonResponses } from '../platform/openapi-common-responses.js';
+import { withDocumentedAnswers } from '../platform/openapi-answers.js';
+import { gatewayAnswers } from './openapi-answers.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
 
@@ -58,9 +60,13 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
       servers: [{ url: ctx.config.issuer }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }, schemas: messageTypeComponents(ctx.catalogue) },
     },
-    // Bodies the modules' own parsers take (edXML, attachment bytes) beside the JSON ones, and the
+    // Bodies the modules' own parsers take (edXML, attachment bytes) beside the JSON ones, the
+    // precise schemas of the success answers (openapi-answers.ts: the document's only), and the
     // answers every operation can give (openapi-common-responses.ts).
-    transformObject: (document) => ('openapiObject' in document ? withCommonResponses(withModuleRequestBodies(document.openapiObject, modules)) : document.swaggerObject),
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? withCommonResponses(withDocumentedAnswers(withModuleRequestBodies(document.openapiObject, modules), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))))
+        : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -10,6 +10,7 @@ import type { PublicKeyset } from './public-keyset.js';
 import type { PayloadSealing } from './sealed-payload.js';
 import type { BatchingProducer } from './kafka-transport.js';
 import type { Database, Queryable } from './database.js';
+import type { DocumentedAnswers } from './openapi-answers.js';
 import type { Logger } from './logger.js';
 import type { Registry } from './registry.js';
 import type { SchemaCatalogue } from './schema-catalogue.js';
@@ -71,4 +72,9 @@ export interface GatewayModule {
    * describe, for the OpenAPI document: by operation ("POST /v1/messages"), media type → schema.
    */
   openapiRequestBodies?: Record<string, Record<string, { schema: Record<string, unknown> }>>;
+  /**
+   * The precise schemas of the module's success answers, for the OpenAPI document only (its
+   * routes declare empty ones so that their answers are sent as built): openapi-answers.ts.
+   */
+  openapiAnswers?: DocumentedAnswers;
 }

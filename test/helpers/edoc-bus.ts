@@ -11,7 +11,7 @@ import { createTestKeys, type TestKeys } from './test-keys.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
 import { gatewayModules } from '../../services/composition/gateway-modules.js';
 import { startRunner, type RunningRunner } from '../../services/runner/runner-service.js';
-import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from '../../services/stack/dev-credentials.js';
+import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER, type DevClientFile } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/platform/bus-client.js';
 import { freePort } from '../../services/local-processes/free-port.js';
 import { QlvbSimulator, type SimulatedSystem } from '../../services/qlvb-simulator/qlvb-simulator.js';
@@ -33,6 +33,8 @@ export interface EdocBus {
   qlvb: QlvbSimulator;
   /** The bus's keys (tests open sealed payloads with them). */
   keys: TestKeys;
+  /** Every system's credentials, as the dev registry issued them. */
+  clients: Map<string, DevClientFile>;
   client(clientId: string): BusClient;
   stop(): Promise<void>;
 }
@@ -110,6 +112,7 @@ export async function startEdocBus(
     runner,
     qlvb,
     keys,
+    clients: prepared.clients,
     client: (clientId) => new BusClient(gateway.url, prepared.clients.get(clientId)!),
     async stop() {
       if (stopped) return;

@@ -21,6 +21,7 @@ import { inboxRoutes } from './inbox.js';
 import { documentRoutes } from './documents.js';
 import { attachmentRoutes } from './attachments.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
+import { documentExchangeAnswers } from './openapi-answers.js';
 
 /** Largest edXML body: the attachments base64-encoded (4/3, plus line breaks) and the header. */
 export function xmlBodyLimit(attachmentMaxBytes: number): number {
@@ -120,4 +121,5 @@ export const documentExchangeModule: GatewayModule = {
       'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The attachment bytes' } },
     },
   },
+  openapiAnswers: documentExchangeAnswers,
 };
