@@ -22,6 +22,18 @@ function bodyDigest(text: string): string {
   return createHash('sha256').update(text).digest('base64url');
 }
 
+/**
+ * The fingerprints earlier releases kept for this body, still in gateway_idempotency for up to
+ * IDEMPOTENCY_TTL_HOURS after an upgrade: a client retrying across the upgrade must get its
+ * message's id, not 409 IDEMPOTENCY_KEY_REUSED. Releases before 2026-12-02 hashed the body as
+ * received; those before 2026-12-04 hashed its canonical JSON without NFC, so a body written
+ * decomposed (NFD, as many Windows systems write Vietnamese) had another fingerprint than the one
+ * taken now. Both comparisons can go once no gateway of those releases has run for a day.
+ */
+function earlierFingerprints(body: unknown): string[] {
+  return [bodyDigest(canonicalJson(body)), bodyDigest(JSON.stringify(body))];
+}
+
 export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   // The transaction around a produce waits for Kafka (up to the produce timeout) between its
   // statements; past that and a statement's worth more, this gateway is hung (frozen, paused,
@@ -144,9 +156,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         if (key !== undefined) {
           const previous = await ctx.store.reserveIdempotency(tx, caller.clientId, key, { bodyDigest: digest, messageId: ids.join(',') });
           if (previous) {
-            // Fingerprints kept before canonical JSON hashed the body as received (they expire
-            // after IDEMPOTENCY_TTL_HOURS; this second comparison can go with them).
-            if (previous.bodyDigest !== digest && previous.bodyDigest !== bodyDigest(JSON.stringify(req.body))) throw problems.conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body');
+            if (previous.bodyDigest !== digest && !earlierFingerprints(req.body).includes(previous.bodyDigest)) throw problems.conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body');
             return previous.messageId.split(',');
           }
         }
