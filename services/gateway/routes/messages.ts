@@ -15,6 +15,7 @@ import { admitAll, hooksFor, restateRefusal, type FanOutSubmission } from '../..
 import type { GatewayContext } from '../gateway-context.js';
 import { problemResponses, messageViewSchema } from '../../platform/openapi-shapes.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
+import { traceHeader } from '../../platform/trace-context.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
@@ -110,12 +111,13 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     // The message record itself is the acceptance on the bus; the 'accepted' event only becomes
     // the first row of the status timeline in PostgreSQL (read-your-write through any gateway).
     const accepted = envelopes.map((envelope) => acceptedStep(envelope));
+    const trace = traceHeader(req.headers.traceparent);
     const records = (extraEvents: BusEvent[]) => [
       ...envelopes.map((envelope) => ({
         topic: ctx.topics.message(envelope.to.service),
         key: `${envelope.to.member}:${envelope.correlationId}`,
         value: ctx.payloads.sealedEnvelope(envelope),
-        headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...(req.headers.traceparent ? { traceparent: String(req.headers.traceparent) } : {}) },
+        headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...trace },
       })),
       ...extraEvents.flatMap((ev) => eventRecords(ctx.topics, ev)),
     ];

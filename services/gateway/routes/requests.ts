@@ -17,6 +17,7 @@ import { hooksFor, type SubmissionBody } from '../../platform/submission-hooks.j
 import type { GatewayContext } from '../gateway-context.js';
 import { problemResponses } from '../../platform/openapi-shapes.js';
 import { ReplyWaiter } from '../reply-waiter.js';
+import { traceHeader } from '../../platform/trace-context.js';
 
 export const DEFAULT_WAIT_SECONDS = 10;
 export const MAX_WAIT_SECONDS = 30;
@@ -138,7 +139,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
           topic: ctx.topics.message(envelope.to.service),
           key: `${envelope.to.member}:${envelope.correlationId}`,
           value: ctx.payloads.sealedEnvelope(envelope),
-          headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...(req.headers.traceparent ? { traceparent: String(req.headers.traceparent) } : {}) },
+          headers: { 'lgsp-id': envelope.id, 'lgsp-type': envelope.type, ...traceHeader(req.headers.traceparent) },
         },
       ]);
     } catch (err) {
