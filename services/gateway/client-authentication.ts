@@ -61,6 +61,9 @@ export function assertionAudiences(issuer: string): string[] {
   return [...new Set([issuer, bare, `${bare}/`, `${bare}/v1/token`, `${issuer}/v1/token`])];
 }
 
+/** What a refusal's audit entry names instead of a claimed id that is not in the registry. */
+export const UNREGISTERED_CLIENT = '(not registered)';
+
 export class ClientAuthenticator {
   constructor(
     private readonly registry: () => Registry,
@@ -81,6 +84,17 @@ export class ClientAuthenticator {
     const refusal = this.clients?.refusal(client.clientId);
     if (refusal) throw new OAuthError('invalid_client', refusal);
     return client;
+  }
+
+  /**
+   * The claimed client id as a refusal's audit entry may name it: a registered id as it is, any
+   * other as UNREGISTERED_CLIENT. The audit chain is permanent and read by observers, and what
+   * arrives in the id field of a refused request is not always an id: a secret pasted into the
+   * wrong field, id and secret swapped, a person's name. A registered id is none of those.
+   */
+  auditableClientId(claimed: string | null): string | null {
+    if (claimed === null) return null;
+    return this.registry().system(claimed) ? claimed : UNREGISTERED_CLIENT;
   }
 
   private async privateKeyJwt(body: TokenRequestBody): Promise<SystemClient> {

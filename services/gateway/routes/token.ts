@@ -26,7 +26,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
       : unavailable ? new OAuthError('temporarily_unavailable', unavailable.detail)
       : null;
     if (!refusal) throw err;
-    ctx.audit.tokenRefusal(claimedClientId(stringParameters(req.body), req.headers.authorization), req.ip, refusal.description);
+    ctx.audit.tokenRefusal(ctx.clientAuth.auditableClientId(claimedClientId(stringParameters(req.body), req.headers.authorization)), req.ip, refusal.description);
     // RFC 6749 §5.1: no-store, and Pragma for HTTP/1.0 caches on the way.
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     if (refusal.status === 503) reply.header('Retry-After', String(unavailable?.extras.retryAfterSeconds ?? 1));
