@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { stackConnectorsConfigFile } from '../platform/config.js';
+import { keepPrivate, writePrivateFile } from '../platform/private-file.js';
 
 /** Where the runner's secrets mechanism looks for the connector's `portalPassword` secret. */
 export const PORTAL_PASSWORD_ENV = 'LGSP_SECRET_ONE_STOP_SHOP_PORTAL_PASSWORD';
@@ -29,10 +30,12 @@ export function prepareDossierDemo(opts: {
 }): DossierDemoSetup {
   const accountFile = join(opts.dataDir, 'mock-portal-account.json');
   let account: { username: string; password: string };
-  if (existsSync(accountFile)) account = JSON.parse(readFileSync(accountFile, 'utf8'));
-  else {
+  if (existsSync(accountFile)) {
+    keepPrivate(accountFile);
+    account = JSON.parse(readFileSync(accountFile, 'utf8'));
+  } else {
     account = { username: 'lgsp-h49', password: randomBytes(18).toString('base64url') };
-    writeFileSync(accountFile, JSON.stringify(account, null, 2) + '\n', { mode: 0o600 });
+    writePrivateFile(accountFile, JSON.stringify(account, null, 2) + '\n');
   }
   let configFile = opts.userConnectorsConfig;
   if (!configFile) {

@@ -5,13 +5,14 @@
 // alone, as production registries should have it: a secret nobody uses is one more to leak.
 // The registry the services load is the seed registry plus those public keys and secret
 // hashes. Nothing secret is ever committed: the seeds hold no keys.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateSigningJwk, toPublicJwk } from '../platform/keystore.js';
 import { hashSecret } from '../platform/secret-hash.js';
 import type { RegistryData } from '../platform/registry.js';
 import type { DevClientFile } from '../platform/bus-client.js';
+import { privateDirectory, writePrivateFile } from '../platform/private-file.js';
 
 export type { DevClientFile };
 
@@ -41,7 +42,7 @@ export async function prepareDevRegistry(opts: {
   endpointBases?: Record<string, string>;
 }): Promise<PreparedRegistry> {
   const clientsDir = join(opts.dataDir, 'clients');
-  mkdirSync(clientsDir, { recursive: true, mode: 0o700 });
+  privateDirectory(clientsDir);
   const registry: RegistryData = structuredClone(opts.seeds);
   const clients = new Map<string, DevClientFile>();
   for (const system of registry.systems) {
@@ -52,7 +53,7 @@ export async function prepareDevRegistry(opts: {
     const client: DevClientFile = { clientId: system.clientId, member: system.member, kid: key.kid, privateJwk: key.privateJwk, tokenUrl: opts.tokenUrl, roles: system.roles ?? ['agency'] };
     // A secret is kept where one is due and dropped (no longer accepted) where none is.
     if (takesSecret(system)) client.clientSecret = ('clientSecret' in key && key.clientSecret) || randomBytes(24).toString('base64url');
-    writeFileSync(file, JSON.stringify(client, null, 2) + '\n', { mode: 0o600 });
+    writePrivateFile(file, JSON.stringify(client, null, 2) + '\n');
     clients.set(system.clientId, client);
     system.auth = { jwks: { keys: [toPublicJwk(client.privateJwk)] }, ...(client.clientSecret ? { secretHash: hashSecret(client.clientSecret) } : {}) };
     if (system.endpoint?.startsWith(SIMULATOR_PLACEHOLDER)) {
