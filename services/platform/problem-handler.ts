@@ -8,6 +8,7 @@ import { RouteMethods } from './route-methods.js';
 import { textProblem } from './text-guard.js';
 import { useUtf8JsonParser } from './utf8-json-parser.js';
 import { headerLineCount } from './header-lines.js';
+import { deferContinue } from './expect-continue.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -115,6 +116,9 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   });
   // Every service registers this plugin first: its JSON bodies are UTF-8 or refused.
   useUtf8JsonParser(app);
+  // And a client that waits for "100 Continue" gets a refusal instead when one is due
+  // (expect-continue.ts).
+  deferContinue(app.server);
   // No answer of any service is for a browser to sniff into another type (a JSON body read as
   // HTML): every response says so, errors included.
   app.addHook('onRequest', (_req, reply, done) => {
