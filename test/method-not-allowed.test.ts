@@ -41,6 +41,20 @@ t.test('wrong method on an existing path: 405, Allow, problem+json', async (t) =
   }
 });
 
+t.test('a CORS preflight is the 405, with no Access-Control header (README: no CORS)', async (t) => {
+  const app = await startApp();
+  t.teardown(() => app.close());
+  const res = await app.inject({
+    method: 'OPTIONS',
+    url: '/v1/messages',
+    headers: { origin: 'https://app.so-tp.example.gov.vn', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+  });
+  t.equal(res.statusCode, 405);
+  t.equal(res.headers.allow, 'POST');
+  t.match(res.json(), { code: 'METHOD_NOT_ALLOWED' });
+  t.same(Object.keys(res.headers).filter((h) => h.startsWith('access-control-')), [], 'a browser is told nothing that would let it call');
+});
+
 t.test('a path no route takes stays 404; right methods are untouched', async (t) => {
   const app = await startApp();
   t.teardown(() => app.close());

@@ -2,7 +2,7 @@
 // Fastify sees them (headers over the size limit, a malformed request line or header,
 // Content-Length beside Transfer-Encoding, headers not received in time) answered as
 // problem+json like everything else, instead of Fastify's own JSON shape.
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ProblemError, problems } from './problem.js';
 
@@ -12,11 +12,65 @@ interface ParserError extends Error {
   reason?: string;
 }
 
+/** What Node's HTTP server keeps on a connection's socket (long-standing internals, no API). */
+interface HttpSocket extends Duplex {
+  /** The answer being written on this connection now, if any (Node queues pipelined ones). */
+  _httpMessage?: ServerResponse | null;
+  /** The connection's parser; `incoming` is the last request it parsed (or is parsing). */
+  parser?: { incoming?: IncomingMessage | null } | null;
+}
+
+/**
+ * How long the refusal waits behind answers still due on the connection. The longest answer a
+ * service gives is under a minute (Prefer: wait ≤ 30 s; a produce 10 s plus a statement 15 s):
+ * past this the connection is closed unanswered rather than held.
+ */
+export const PENDING_ANSWERS_MAX_MS = 60_000;
+
+/** Connections whose refusal waits for the answers due before it (a second error is the same one). */
+const refusing = new WeakSet<Duplex>();
+
 export function clientErrors(err: ParserError, socket: Duplex): void {
   // A connection the client reset has nobody left to answer.
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  if (socket.writable) {
-    const problem = problemFor(err);
+  if (err.code === 'ECONNRESET' || socket.destroyed || refusing.has(socket)) return;
+  const http = socket as HttpSocket;
+  // Bytes that are not HTTP after a complete request (a Content-Length counting characters, not
+  // the bytes of a Vietnamese body, leaves the rest of the body on the wire): that request is
+  // being handled, perhaps accepted. Refusing at once would put this 400 in its place and close
+  // the connection, so the caller would read "refused" for a message the bus accepted, and send
+  // it again. Its answer (and any pipelined before the error) goes first, in order (RFC 9112
+  // §9.3.2); then the refusal, then the connection closes. An error inside a request (its own
+  // body) has no answer of its own coming: refused at once, as before.
+  if (http._httpMessage && http.parser?.incoming?.complete !== false) {
+    refusing.add(socket);
+    socket.pause();
+    const giveUp = setTimeout(() => socket.destroy(err), PENDING_ANSWERS_MAX_MS);
+    giveUp.unref();
+    socket.once('close', () => clearTimeout(giveUp));
+    afterPendingAnswers(http, () => {
+      clearTimeout(giveUp);
+      refuse(err, socket, ' (after the end of the previous request: does its Content-Length count the bytes of its body?)');
+    });
+    return;
+  }
+  refuse(err, socket, '');
+}
+
+/** Calls `then` once the connection has no answer left to write (or has closed). */
+function afterPendingAnswers(socket: HttpSocket, then: () => void): void {
+  const pending = socket._httpMessage;
+  if (!pending || socket.destroyed) {
+    then();
+    return;
+  }
+  // Node hands the connection to the next queued answer in its own 'finish' listener; look again
+  // once it has.
+  pending.once('finish', () => setImmediate(() => afterPendingAnswers(socket, then)));
+}
+
+function refuse(err: ParserError, socket: Duplex, hint: string): void {
+  if (socket.writable && !socket.destroyed) {
+    const problem = problemFor(err, hint);
     const body = JSON.stringify(problem.toBody());
     // Copying Node's own behaviour (and Fastify's default): one answer, then the connection
     // closes, since the parser cannot tell where the next request would begin.
@@ -27,11 +81,11 @@ export function clientErrors(err: ParserError, socket: Duplex): void {
   socket.destroy(err);
 }
 
-function problemFor(err: ParserError): ProblemError {
+function problemFor(err: ParserError, hint: string): ProblemError {
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     return new ProblemError(431, 'HEADERS_TOO_LARGE', 'Request header fields too large', 'The request line and headers together exceed the size this service accepts');
   }
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new ProblemError(408, 'REQUEST_TIMEOUT', 'Request timeout', 'The request was not received in time');
   const reason = typeof err.reason === 'string' && /^[\x20-\x7e]{1,200}$/.test(err.reason) ? `: ${err.reason}` : '';
-  return problems.badRequest(`The request is not valid HTTP/1.1${reason}`);
+  return problems.badRequest(`The request is not valid HTTP/1.1${reason}${hint}`);
 }

@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: { status: [400], meaning: 'The request or the payload does not match its JSON Schema; `errors` lists the failing fields.' },
   PAYLOAD_TOO_LARGE: { status: [413], meaning: 'The body exceeds the size limit (JSON, or edXML with its attachments).' },
   UNSUPPORTED_MEDIA_TYPE: { status: [415], meaning: 'The body has a content type the endpoint does not take.' },
+  TRANSFER_CODING_NOT_IMPLEMENTED: { status: [501], meaning: 'The body is sent with a transfer coding other than `chunked` (e.g. `Transfer-Encoding: gzip, chunked`), which no service decodes: send it with `chunked` alone or a Content-Length.' },
+  EXPECTATION_FAILED: { status: [417], meaning: 'The request carries an `Expect` header other than `100-continue`, the only expectation the services meet.' },
   URI_TOO_LONG: { status: [414], meaning: 'A path segment of the URL is longer than the service accepts.' },
   HEADERS_TOO_LARGE: { status: [431], meaning: "The request line and headers exceed the size the service accepts (Node's 16 KiB)." },
   REQUEST_TIMEOUT: { status: [408], meaning: 'The request (its headers, or its whole body) did not arrive in time.' },

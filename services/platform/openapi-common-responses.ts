@@ -4,8 +4,8 @@
 //    take a Bearer token also a malformed Authorization header), 401 with its WWW-Authenticate
 //    challenge (RFC 6750 §3) on those, 429 (the rate limit is global, with Retry-After), 431
 //    (headers too large: Node's parser refuses them before any route), 500 (INTERNAL_ERROR);
-//  - 414 on operations with a path parameter (a segment longer than the router takes), 413 and
-//    415 on operations with a body.
+//  - 414 on operations with a path parameter (a segment longer than the router takes), 413,
+//    415 and 501 (a transfer coding other than chunked) on operations with a body.
 // Headers the bus sends on those answers (Retry-After on 429 and 503, WWW-Authenticate on 401)
 // are described where the answer is. Every problem+json answer lists the five members every
 // problem of the bus carries as required (problem.ts: ProblemError.toBody always writes them),
@@ -84,6 +84,7 @@ export function withCommonResponses<T>(document: T): T {
       if (op.requestBody) {
         responses['413'] ??= problemResponse('The body exceeds the size limit (PAYLOAD_TOO_LARGE)');
         responses['415'] ??= problemResponse('A body of a content type this operation does not take (UNSUPPORTED_MEDIA_TYPE)');
+        responses['501'] ??= problemResponse('A body sent with a transfer coding other than chunked, e.g. gzip (TRANSFER_CODING_NOT_IMPLEMENTED)');
       }
       responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
       responses['431'] ??= problemResponse('The request line and headers together exceed what this service accepts (HEADERS_TOO_LARGE)');

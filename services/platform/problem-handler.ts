@@ -8,6 +8,7 @@ import { RouteMethods } from './route-methods.js';
 import { textProblem } from './text-guard.js';
 import { useUtf8JsonParser } from './utf8-json-parser.js';
 import { headerLineCount } from './header-lines.js';
+import { deferContinue } from './expect-continue.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -115,6 +116,9 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   });
   // Every service registers this plugin first: its JSON bodies are UTF-8 or refused.
   useUtf8JsonParser(app);
+  // And a client that waits for "100 Continue" gets a refusal instead when one is due
+  // (expect-continue.ts).
+  deferContinue(app.server);
   // No answer of any service is for a browser to sniff into another type (a JSON body read as
   // HTML): every response says so, errors included.
   app.addHook('onRequest', (_req, reply, done) => {
@@ -127,6 +131,14 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     // Node keeps the first of two Content-Type lines and drops the other unseen: a filter in
     // front that read the other would judge the body as a type the service never parsed it as.
     if (headerLineCount(req, 'content-type') > 1) throw problems.badRequest('Send the Content-Type header once: this request carries several');
+    // Node's parser takes `Transfer-Encoding: gzip, chunked` and undoes only the chunking: the
+    // gzip bytes reached the JSON parser as "not UTF-8", and a sender that declared gzip without
+    // compressing had its body taken as if it had not. RFC 9112 §6.1: a coding the server does not
+    // understand is a 501. (The parser itself refuses a Transfer-Encoding not ending in chunked.)
+    const transfer = req.headers['transfer-encoding'];
+    if (transfer !== undefined && !/^\s*chunked\s*$/i.test(transfer)) {
+      throw new ProblemError(501, 'TRANSFER_CODING_NOT_IMPLEMENTED', 'Transfer coding not implemented', `Transfer-Encoding ${transfer.slice(0, 100)} is not accepted: send the body with Transfer-Encoding: chunked alone (or a Content-Length), uncompressed`);
+    }
     const coding = req.headers['content-encoding']?.trim().toLowerCase();
     if (coding && coding !== 'identity') {
       throw problems.unsupportedMediaType(`Content-Encoding ${coding} is not accepted: send the body uncompressed`);
