@@ -68,6 +68,9 @@ function afterPendingAnswers(socket: HttpSocket, then: () => void): void {
   pending.once('finish', () => setImmediate(() => afterPendingAnswers(socket, then)));
 }
 
+/** What every answer carries (response-headers.ts): these refusals are written before any route's hooks run. */
+const SECURITY_HEADER_LINES = 'Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n';
+
 function refuse(err: ParserError, socket: Duplex, hint: string): void {
   if (socket.writable && !socket.destroyed) {
     const problem = problemFor(err, hint);
@@ -75,7 +78,7 @@ function refuse(err: ParserError, socket: Duplex, hint: string): void {
     // Copying Node's own behaviour (and Fastify's default): one answer, then the connection
     // closes, since the parser cannot tell where the next request would begin.
     socket.write(
-      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${SECURITY_HEADER_LINES}Connection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(err);
