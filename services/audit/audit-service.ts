@@ -28,7 +28,6 @@ import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-con
 import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
 import { clientErrors } from '../platform/client-errors.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
-import { responseHeaders } from '../platform/response-headers.js';
 import { canonicalId } from '../platform/uuid7.js';
 import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { TIME_BOUND_SCHEMA, timeBound } from '../platform/time-bound.js';
@@ -232,7 +231,6 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   });
   await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes });
-  await app.register(responseHeaders);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

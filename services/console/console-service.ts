@@ -21,7 +21,6 @@ import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
 import { clientErrors } from '../platform/client-errors.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
-import { responseHeaders } from '../platform/response-headers.js';
 import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { rateLimitProblem } from '../platform/problem.js';
 import { ConsoleStore } from './console-store.js';
@@ -211,7 +210,6 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     });
     app.removeContentTypeParser('text/plain');
     await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
-    await app.register(responseHeaders);
     // Login attempts are limited per address; the 429 says when the window really ends.
     await app.register(rateLimit, { global: false, errorResponseBuilder: rateLimitProblem });
     await app.register(consoleAuth, { verifier: ctx.tokenVerifier, sessions: ctx.sessions });

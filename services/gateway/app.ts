@@ -7,7 +7,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { clientErrors } from '../platform/client-errors.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
-import { responseHeaders } from '../platform/response-headers.js';
 import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { rateLimitProblem } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
@@ -47,7 +46,6 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   app.setValidatorCompiler(({ schema }) => ctx.catalogue.ajv.compile(schema));
 
   await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes });
-  await app.register(responseHeaders);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -68,7 +68,7 @@ function afterPendingAnswers(socket: HttpSocket, then: () => void): void {
   pending.once('finish', () => setImmediate(() => afterPendingAnswers(socket, then)));
 }
 
-/** What every answer carries (response-headers.ts): these refusals are written before any route's hooks run. */
+/** What every answer carries (problem-handler.ts): these refusals are written before any hook runs. */
 const SECURITY_HEADER_LINES = 'Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n';
 
 function refuse(err: ParserError, socket: Duplex, hint: string): void {

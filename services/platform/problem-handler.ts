@@ -119,10 +119,18 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   // And a client that waits for "100 Continue" gets a refusal instead when one is due
   // (expect-continue.ts).
   deferContinue(app.server);
-  // No answer of any service is for a browser to sniff into another type (a JSON body read as
-  // HTML): every response says so, errors included.
+  // Headers every answer carries, errors included, unless its route says otherwise:
+  //  - X-Content-Type-Options: nosniff. No answer is for a browser to sniff into another type
+  //    (a JSON body read as HTML).
+  //  - Cache-Control: no-store. Answers hold agency data — statuses, inbox items, documents,
+  //    citizens' dossiers in the console, audit entries — for an authenticated caller: no
+  //    browser, client library or proxy keeps a copy. A route whose answer may be kept sets its
+  //    own, which replaces this (the JWKS: public, 60 s; the console's page files: no-cache).
+  //  - X-Frame-Options: DENY. No answer is framed by another site (clickjacking on the console;
+  //    its CSP frame-ancestors says the same to current browsers, this to older ones).
+  // The HTTP parser's refusals carry the same (client-errors.ts).
   app.addHook('onRequest', (_req, reply, done) => {
-    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store').header('x-frame-options', 'DENY');
     done();
   });
   // No service decodes compressed bodies: without this a gzip body reached the JSON parser as

@@ -29,7 +29,6 @@ import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { clientErrors } from '../platform/client-errors.js';
 import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
-import { responseHeaders } from '../platform/response-headers.js';
 import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { problems, ProblemError } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
@@ -331,7 +330,6 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     pluginTimeout: PLUGIN_TIMEOUT_MS,
   });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
-  await app.register(responseHeaders);
   await app.register(bearerAuth, { verifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, RegisteredClients.watching(config.registryFile, log)) });
   await app.register(serviceHealth, {
     metrics,
