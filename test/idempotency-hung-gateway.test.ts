@@ -10,7 +10,7 @@ import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
-import { startTestBus, eventually } from './helpers/test-bus.js';
+import { startTestBus, eventually, serviceProcessEnv } from './helpers/test-bus.js';
 import { freeze } from './helpers/frozen-process.js';
 
 t.test('a hung gateway does not hold an Idempotency-Key from the client retrying elsewhere', async (t) => {
@@ -25,16 +25,7 @@ t.test('a hung gateway does not hold an Idempotency-Key from the client retrying
   const url = await new Promise<string>((resolve, reject) => {
     child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', 'gateway', 'main.js')], {
       env: {
-        ...process.env,
-        PORT: '0',
-        DATABASE_URL: bus.config.databaseUrl,
-        LGSP_DATA_DIR: bus.config.dataDir,
-        LGSP_KEYS_DIR: bus.config.keysDir,
-        LGSP_JWKS_FILE: bus.config.jwksFile,
-        LGSP_REGISTRY_FILE: bus.config.registryFile,
-        LGSP_ISSUER: bus.config.issuer,
-        LGSP_TOPIC_PREFIX: bus.config.topicPrefix,
-        LGSP_TOPIC_PARTITIONS: String(bus.config.topicPartitions),
+        ...serviceProcessEnv(bus.config),
         LGSP_INSTANCE_ID: instance,
         // The produce waits 1 s (the most allowed) for company: the transaction holding the key
         // sits idle that long, the window in which the gateway is frozen.

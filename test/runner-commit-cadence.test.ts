@@ -11,7 +11,7 @@ import { startRunner } from '../services/runner/runner-service.js';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { topicsFor } from '../services/platform/topics.js';
 import { testKafka } from './helpers/test-kafka.js';
-import { startTestBus, eventually } from './helpers/test-bus.js';
+import { startTestBus, eventually, serviceProcessEnv } from './helpers/test-bus.js';
 
 t.test('a runner killed between offset commits: its successor reads again and delivers nothing twice', async (t) => {
   const bus = await startTestBus(t, { name: 'commit-cadence', runner: false });
@@ -25,16 +25,7 @@ t.test('a runner killed between offset commits: its successor reads again and de
   const started = new Promise<void>((resolve, reject) => {
     child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', 'runner', 'main.js')], {
       env: {
-        ...process.env,
-        PORT: '0',
-        DATABASE_URL: bus.config.databaseUrl,
-        LGSP_DATA_DIR: bus.config.dataDir,
-        LGSP_KEYS_DIR: bus.config.keysDir,
-        LGSP_JWKS_FILE: bus.config.jwksFile,
-        LGSP_REGISTRY_FILE: bus.config.registryFile,
-        LGSP_ISSUER: bus.config.issuer,
-        LGSP_TOPIC_PREFIX: bus.config.topicPrefix,
-        LGSP_TOPIC_PARTITIONS: String(bus.config.topicPartitions),
+        ...serviceProcessEnv(bus.config),
         LGSP_CONNECTORS: 'relay',
         // Long enough that nothing after the first commit is committed before the kill.
         LGSP_OFFSET_COMMIT_INTERVAL_MS: '60000',

@@ -42,6 +42,26 @@ export interface TestBus {
   stop(): Promise<void>;
 }
 
+/**
+ * The environment a bus service started as a child process needs to join this test's bus (its
+ * database, keys, registry, issuer, topics), on top of the test's own (Kafka settings) and a
+ * free port; callers add what their case changes.
+ */
+export function serviceProcessEnv(config: BusConfig): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: '0',
+    DATABASE_URL: config.databaseUrl,
+    LGSP_DATA_DIR: config.dataDir,
+    LGSP_KEYS_DIR: config.keysDir,
+    LGSP_JWKS_FILE: config.jwksFile,
+    LGSP_REGISTRY_FILE: config.registryFile,
+    LGSP_ISSUER: config.issuer,
+    LGSP_TOPIC_PREFIX: config.topicPrefix,
+    LGSP_TOPIC_PARTITIONS: String(config.topicPartitions),
+  };
+}
+
 export function kafkaBrokers(): string[] {
   const brokers = process.env.KAFKA_BROKERS;
   if (!brokers) throw new Error('KAFKA_BROKERS is not set: run tests with `npm test`, which starts a broker');
