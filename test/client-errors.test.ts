@@ -2,27 +2,15 @@
 // (Fastify's default answered its own JSON shape), then the connection closes.
 import t from 'tap';
 import Fastify from 'fastify';
-import { connect } from 'node:net';
+import { parseAnswer, rawExchange } from './helpers/raw-http.js';
 import { clientErrors } from '../services/platform/client-errors.js';
 
-/** Writes raw bytes and reads everything until the server closes the connection. */
-function exchange(port: number, raw: string, holdOpen = false): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk) => (answer += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(answer));
-    socket.write(raw);
-    if (!holdOpen) setTimeout(() => socket.end(), 2000);
-  });
+/** What came back on a new connection, once the server closed it (at most `waitMs`). */
+async function exchange(port: number, raw: string, waitMs = 2000): Promise<string> {
+  return (await rawExchange(port, raw, waitMs)).answer;
 }
 
-function parse(answer: string): { status: number; headers: string; body: Record<string, unknown> } {
-  const [head, body] = answer.split('\r\n\r\n');
-  return { status: Number(head.split(' ')[1]), headers: head.toLowerCase(), body: JSON.parse(body) };
-}
+const parse = parseAnswer;
 
 t.test('HTTP parser refusals are problem+json', async (t) => {
   const app = Fastify({ clientErrorHandler: clientErrors, requestTimeout: 500, http: { connectionsCheckingInterval: 100 } });
@@ -46,7 +34,7 @@ t.test('HTTP parser refusals are problem+json', async (t) => {
   t.equal(badHeader.status, 400, 'a control character in a header name');
   t.match(badHeader.body, { code: 'BAD_REQUEST', detail: /^The request is not valid HTTP\/1\.1: Invalid header/ });
 
-  const slow = parse(await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n', true));
+  const slow = parse(await exchange(port, 'GET / HTTP/1.1\r\nHost: x\r\n', 10_000));
   t.equal(slow.status, 408, 'headers not complete within requestTimeout');
   t.match(slow.body, { code: 'REQUEST_TIMEOUT' });
 
@@ -73,19 +61,19 @@ t.test('bytes that are not HTTP after a complete request: its answer first, then
   // bytes short, and the last 3 bytes reach the parser as the start of a next request.
   const body = JSON.stringify({ subject: 'Thông báo' });
   const post = (text: string, length: number) => `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n${text}`;
-  const answer = await exchange(port, post(body, Buffer.byteLength(body)) + 'GARBAGE\r\n\r\n', true);
+  const answer = await exchange(port, post(body, Buffer.byteLength(body)) + 'GARBAGE\r\n\r\n', 10_000);
   const statuses = [...answer.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
   t.same(statuses, [200, 400], 'the handled request is answered, then the junk is refused');
   t.match(answer, /\{"accepted":\{"subject":"Thông báo"\}\}HTTP\/1\.1 400/, 'the answer the handler gave, in full, before the refusal');
   t.match(answer, /"code":"BAD_REQUEST"/);
   t.match(answer, /Content-Length count the bytes/, 'the refusal names the likely cause');
 
-  const pipelined = await exchange(port, post('{"n":1}', 7) + post('{"n":2}', 7) + 'GARBAGE\r\n\r\n', true);
+  const pipelined = await exchange(port, post('{"n":1}', 7) + post('{"n":2}', 7) + 'GARBAGE\r\n\r\n', 10_000);
   t.same([...pipelined.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1])), [200, 200, 400], 'pipelined requests before the junk: every answer, in order');
   t.match(pipelined, /\{"accepted":\{"n":1\}\}.*\{"accepted":\{"n":2\}\}/s);
 
   // An error inside a request (its own body) has no answer of its own coming: refused at once.
-  const broken = parse(await exchange(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', true));
+  const broken = parse(await exchange(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 10_000));
   t.equal(broken.status, 400, 'a malformed chunk size');
   t.match(broken.body, { code: 'BAD_REQUEST', detail: 'The request is not valid HTTP/1.1: Invalid character in chunk size' });
   t.equal(handled.length, 3, 'every complete request was handled once');

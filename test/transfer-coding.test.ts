@@ -4,24 +4,13 @@
 // gzip without compressing, accept the body as if nothing had been declared. RFC 9112 §6.1: a
 // transfer coding the server does not understand is a 501, and nothing is kept.
 import t from 'tap';
-import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { rawExchange } from './helpers/raw-http.js';
 import { startTestBus } from './helpers/test-bus.js';
 
-/** Sends raw bytes, returns what came back within the wait. */
-function exchange(port: number, bytes: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk) => (answer += chunk));
-    socket.on('error', reject);
-    socket.write(bytes);
-    setTimeout(() => {
-      socket.destroy();
-      resolve(answer);
-    }, 1500);
-  });
+/** What came back within the wait. */
+async function exchange(port: number, bytes: Buffer): Promise<string> {
+  return (await rawExchange(port, bytes, 1500)).answer;
 }
 
 const chunked = (body: Buffer) => Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]);

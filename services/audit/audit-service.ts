@@ -26,10 +26,9 @@ import { topicsFor, type Topics } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
 import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
-import { clientErrors } from '../platform/client-errors.js';
-import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
+import { problemHandler } from '../platform/problem-handler.js';
+import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
 import { canonicalId } from '../platform/uuid7.js';
-import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
 import { TIME_BOUND_SCHEMA, timeBound } from '../platform/time-bound.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { openDatabase, type Database } from '../platform/database.js';
@@ -221,9 +220,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
   const app = Fastify({
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     bodyLimit: ctx.config.maxBodyBytes,
-    frameworkErrors,
-    clientErrorHandler: clientErrors,
-    pluginTimeout: PLUGIN_TIMEOUT_MS,
+    ...SERVICE_SERVER_OPTIONS,
     logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
     trustProxy: trustProxyOption(ctx.config.trustedProxies),
     // An unknown (e.g. misspelt) filter must be an error, not silently dropped: an auditor

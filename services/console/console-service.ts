@@ -19,9 +19,8 @@ import { AccessTokenVerifier } from '../platform/access-token.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
-import { clientErrors } from '../platform/client-errors.js';
-import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
-import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
+import { problemHandler } from '../platform/problem-handler.js';
+import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
 import { rateLimitProblem } from '../platform/problem.js';
 import { ConsoleStore } from './console-store.js';
 import { openDatabase, type Database } from '../platform/database.js';
@@ -204,9 +203,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       trustProxy: trustProxyOption(config.trustedProxies),
       logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
       ajv: { customOptions: { removeAdditional: false, allErrors: true } },
-      frameworkErrors,
-      clientErrorHandler: clientErrors,
-      pluginTimeout: PLUGIN_TIMEOUT_MS,
+      ...SERVICE_SERVER_OPTIONS,
     });
     app.removeContentTypeParser('text/plain');
     await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });

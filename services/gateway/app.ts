@@ -5,9 +5,8 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import { clientErrors } from '../platform/client-errors.js';
-import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
-import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
+import { problemHandler } from '../platform/problem-handler.js';
+import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
 import { rateLimitProblem } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
@@ -33,9 +32,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
     bodyLimit: ctx.config.maxBodyBytes,
     trustProxy: trustProxyOption(ctx.config.trustedProxies),
-    frameworkErrors,
-    clientErrorHandler: clientErrors,
-    pluginTimeout: PLUGIN_TIMEOUT_MS,
+    ...SERVICE_SERVER_OPTIONS,
     ...gatewayServerTimeouts(ctx.config.connectionIdleTimeoutMs),
   });
   // Route schemas are validated by the catalogue's ajv (draft 2020-12, formats), the same

@@ -2,7 +2,7 @@
 // Fastify sees them (headers over the size limit, a malformed request line or header,
 // Content-Length beside Transfer-Encoding, headers not received in time) answered as
 // problem+json like everything else, instead of Fastify's own JSON shape.
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ProblemError, problems } from './problem.js';
 
@@ -72,8 +72,13 @@ function afterPendingAnswers(socket: HttpSocket, then: () => void): void {
 const SECURITY_HEADER_LINES = 'Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n';
 
 function refuse(err: ParserError, socket: Duplex, hint: string): void {
+  writeRefusal(problemFor(err, hint), socket);
+  socket.destroy(err);
+}
+
+/** Writes `problem` as the connection's last answer (the caller closes it). */
+function writeRefusal(problem: ProblemError, socket: Duplex): void {
   if (socket.writable && !socket.destroyed) {
-    const problem = problemFor(err, hint);
     const body = JSON.stringify(problem.toBody());
     // Copying Node's own behaviour (and Fastify's default): one answer, then the connection
     // closes, since the parser cannot tell where the next request would begin.
@@ -81,7 +86,19 @@ function refuse(err: ParserError, socket: Duplex, hint: string): void {
       `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${SECURITY_HEADER_LINES}Connection: close\r\n\r\n${body}`,
     );
   }
-  socket.destroy(err);
+}
+
+/**
+ * CONNECT asks for a tunnel. Node hands such a request to the server's 'connect' listeners only
+ * (never to Fastify), and with none it closed the connection without a word: the caller could not
+ * tell a refusal from a network fault. No service is a proxy: 501, then the connection closes
+ * (after a CONNECT the bytes that follow are not HTTP any more).
+ */
+export function refuseTunnels(server: Server): void {
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    writeRefusal(new ProblemError(501, 'METHOD_NOT_IMPLEMENTED', 'Method not implemented', 'CONNECT is not implemented: this service is not a proxy'), socket);
+    socket.end(() => socket.destroy());
+  });
 }
 
 function problemFor(err: ParserError, hint: string): ProblemError {

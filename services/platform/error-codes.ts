@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   HEADERS_TOO_LARGE: { status: [431], meaning: "The request line and headers exceed the size the service accepts (Node's 16 KiB)." },
   REQUEST_TIMEOUT: { status: [408], meaning: 'The request (its headers, or its whole body) did not arrive in time.' },
   ROUTE_NOT_FOUND: { status: [404], meaning: 'No such endpoint.' },
+  METHOD_NOT_IMPLEMENTED: { status: [501], meaning: 'The request uses a method no service implements: CONNECT (no service is a proxy). The connection closes after the answer.' },
   METHOD_NOT_ALLOWED: { status: [405], meaning: 'The endpoint exists but not for this HTTP method; `Allow` lists the methods it takes.' },
   RATE_LIMITED: { status: [429], meaning: 'The client sent more requests than its rate limit; retry after `Retry-After` seconds.' },
   INTERNAL_ERROR: { status: [500], meaning: 'An unexpected error; logged by the service, no details returned.' },

@@ -9,6 +9,8 @@ import { textProblem } from './text-guard.js';
 import { useUtf8JsonParser } from './utf8-json-parser.js';
 import { headerLineCount } from './header-lines.js';
 import { deferContinue } from './expect-continue.js';
+import { refuseTunnels } from './client-errors.js';
+import { hostHeaderProblem } from './host-header.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -119,6 +121,8 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   // And a client that waits for "100 Continue" gets a refusal instead when one is due
   // (expect-continue.ts).
   deferContinue(app.server);
+  // CONNECT never reaches Fastify; answered 501 instead of a silent close (client-errors.ts).
+  refuseTunnels(app.server);
   // Headers every answer carries, errors included, unless its route says otherwise:
   //  - X-Content-Type-Options: nosniff. No answer is for a browser to sniff into another type
   //    (a JSON body read as HTML).
@@ -129,9 +133,10 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   //  - X-Frame-Options: DENY. No answer is framed by another site (clickjacking on the console;
   //    its CSP frame-ancestors says the same to current browsers, this to older ones).
   // The HTTP parser's refusals carry the same (client-errors.ts).
-  app.addHook('onRequest', (_req, reply, done) => {
+  // The same hook checks the Host lines (host-header.ts): it runs first for every request.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store').header('x-frame-options', 'DENY');
-    done();
+    done(hostHeaderProblem(req) ?? undefined);
   });
   // No service decodes compressed bodies: without this a gzip body reached the JSON parser as
   // bytes and was refused as "not UTF-8", which sends the caller looking in the wrong place.

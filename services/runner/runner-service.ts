@@ -27,9 +27,8 @@ import { busRecordVerifier } from '../platform/record-writers.js';
 import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
-import { clientErrors } from '../platform/client-errors.js';
-import { frameworkErrors, problemHandler } from '../platform/problem-handler.js';
-import { PLUGIN_TIMEOUT_MS } from '../platform/plugin-timeout.js';
+import { problemHandler } from '../platform/problem-handler.js';
+import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
 import { problems, ProblemError } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
@@ -325,9 +324,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const app = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
-    frameworkErrors,
-    clientErrorHandler: clientErrors,
-    pluginTimeout: PLUGIN_TIMEOUT_MS,
+    ...SERVICE_SERVER_OPTIONS,
   });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
   await app.register(bearerAuth, { verifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, RegisteredClients.watching(config.registryFile, log)) });
