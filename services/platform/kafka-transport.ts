@@ -16,6 +16,7 @@ import { PartitionPinning } from './partition-acknowledgements.js';
 import { noDelaySocketFactory } from './kafka-socket.js';
 import { countingRequests } from './kafka-request-counts.js';
 import './kafkajs-request-queue-fix.js';
+import './kafkajs-encoder.js';
 
 export interface OutgoingRecord {
   topic: string;
