@@ -12,7 +12,7 @@ import { PayloadOpener, PayloadSealer, PayloadDecryptionError, UnknownDecryption
 import { sealerFor, payloadOpener } from '../services/platform/payload-keyring.js';
 import { ensureKeys, openDecryptionKeyring, privateKeyFile, rotateKeys } from '../services/platform/key-files.js';
 import { PublicKeyset } from '../services/platform/public-keyset.js';
-import { PayloadSealing } from '../services/platform/sealed-payload.js';
+import { envelopeJsonBytes, PayloadSealing } from '../services/platform/sealed-payload.js';
 import { createEnvelope, payloadDigest } from '../services/platform/envelope.js';
 
 function recipient(kid = 'r1') {
@@ -62,19 +62,34 @@ t.test('a sealed envelope carries the very text its digest covers, serialised on
     serialised.push(value);
     return stringify(value, ...rest);
   }) as typeof JSON.stringify;
-  let value: string;
+  let value: Buffer;
   try {
     value = sealing.sealedEnvelope(envelope);
   } finally {
     JSON.stringify = stringify;
   }
   t.notOk(serialised.includes(data), 'the payload is not stringified again for sealing');
-  const sealed = JSON.parse(value) as { data: string; payloadDigest: string };
+  const sealed = JSON.parse(value.toString('utf8')) as { data: string; payloadDigest: string };
   const plaintext = r.opener.open(sealed.data);
   t.equal(payloadDigest(plaintext.toString('utf8')), envelope.payloadDigest, 'the sealed bytes are the digested bytes');
   t.equal(sealed.payloadDigest, 'sha-256=' + createHash('sha256').update(stringify(data)).digest('base64'));
   t.same(sealing.openEnvelope(sealed as never).data, data);
   t.same(JSON.parse(r.opener.open(sealing.seal({ other: 1 })).toString('utf8')), { other: 1 }, 'a payload createEnvelope never saw is serialised as before');
+});
+
+t.test('a sealed envelope\'s bytes are exactly the JSON of the envelope with its JWE as data', async (t) => {
+  const parts = ['eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9', 'c2Vzc2lvbi1rZXk', 'aXYtOTYtYml0cw', 'Y2lwaGVydGV4dA'.repeat(5000), 'dGFnLTEyOC1iaXRz'] as const;
+  const base = createEnvelope({ type: 'notice', from: { member: '000.00.01.H49', system: 'so-tttt' }, to: { member: 'b', service: 'svc' }, data: { x: 1 } });
+  const envelopes = {
+    'as the gateway makes it': base,
+    'text to escape and non-ASCII text': { ...base, correlationId: 'Hồ sơ "số 12" \\ dòng\nmới \u2028 kết thúc' },
+    'without optional members': { ...base, correlationId: undefined },
+    'data not last': (({ data, ...members }) => ({ data, ...members }))(base),
+  };
+  for (const [label, envelope] of Object.entries(envelopes)) {
+    const expected = Buffer.from(JSON.stringify({ ...envelope, data: parts.join('.') }));
+    t.ok(envelopeJsonBytes(envelope as never, parts).equals(expected), label);
+  }
 });
 
 t.test('tampered header, encrypted key, IV, ciphertext or tag, a wrong key and an unknown kid are refused', async (t) => {
