@@ -1,12 +1,13 @@
-// kafkajs-encoder.ts changes how kafkajs gathers the bytes of a request (large pieces by
-// reference, no zero-filled growth, varints in place), never the bytes: every request encodes to
-// exactly what the library's own encoder writes, and records of every size go through a real
-// broker and come back the same.
+// kafkajs-encoder.ts and kafkajs-record-batch.ts change how kafkajs gathers the bytes of a
+// request (large pieces by reference, no zero-filled growth, varints in place, the record batch's
+// CRC over its pieces), never the bytes: every request encodes to exactly what the library's own
+// encoder writes, and records of every size go through a real broker and come back the same.
 import t from 'tap';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BY_REFERENCE_BYTES } from '../services/platform/kafkajs-encoder.js';
+import { crc32c } from '../services/platform/kafkajs-record-batch.js';
 import { testKafka } from './helpers/test-kafka.js';
 
 const require = createRequire(import.meta.url);
@@ -70,6 +71,17 @@ t.test('every request encodes to the bytes kafkajs itself writes', async (t) => 
     t.ok(ours.buffer.equals(theirs.buffer), `${label}: same bytes (${theirs.buffer.length})`);
     t.ok(ours.buffer.equals(theirs.buffer), `${label}: same bytes read again`);
   }
+});
+
+t.test('CRC-32C over pieces equals the library\'s over the joined bytes', async (t) => {
+  const libraryCrc = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (buffer: Buffer) => number;
+  for (const length of [0, 1, 7, 8, 9, 15, 16, 17, 100, 4096, 100_003]) {
+    const bytes = randomBytes(length);
+    const cut = Math.floor(length / 3);
+    t.equal(crc32c([bytes]), libraryCrc(bytes), `${length} bytes in one piece`);
+    t.equal(crc32c([bytes.subarray(0, cut), bytes.subarray(cut, cut + 5), bytes.subarray(cut + 5)]), libraryCrc(bytes), `${length} bytes in three pieces`);
+  }
+  t.equal(crc32c([Buffer.from('123456789')]), 0xe3069283, 'the standard check value');
 });
 
 t.test('a large piece is kept by reference, a small one copied', async (t) => {

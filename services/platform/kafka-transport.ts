@@ -17,6 +17,7 @@ import { noDelaySocketFactory } from './kafka-socket.js';
 import { countingRequests } from './kafka-request-counts.js';
 import './kafkajs-request-queue-fix.js';
 import './kafkajs-encoder.js';
+import './kafkajs-record-batch.js';
 
 export interface OutgoingRecord {
   topic: string;

@@ -35,6 +35,25 @@ interface EncoderInternals {
   readonly buffer: Buffer;
 }
 
+/** What kafkajs-record-batch.ts writes with (the library's Encoder, chained writes). */
+export interface KafkajsEncoder {
+  writeInt8(value: number): KafkajsEncoder;
+  writeInt16(value: number): KafkajsEncoder;
+  writeInt32(value: number): KafkajsEncoder;
+  writeUInt32(value: number): KafkajsEncoder;
+  writeInt64(value: unknown): KafkajsEncoder;
+  writeArray(values: unknown[], type?: string): KafkajsEncoder;
+  writeEncoder(value: KafkajsEncoder): KafkajsEncoder;
+  size(): number;
+  readonly buffer: Buffer;
+}
+
+/** An encoder's bytes as the pieces it holds, in order (nothing joined). */
+export function encoderPieces(encoder: KafkajsEncoder): Buffer[] {
+  const e = encoder as unknown as EncoderInternals;
+  return [...(e.pieces ?? []), e.buf.subarray(0, e.offset)];
+}
+
 interface EncoderClass {
   prototype: EncoderInternals;
   nextPowerOfTwo(value: number): number;
