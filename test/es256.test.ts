@@ -4,7 +4,8 @@
 import t from 'tap';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { compactVerify, exportJWK, importJWK } from 'jose';
-import { derToP1363, p1363ToDer, signCompact, verifyCompact, JwsError, UnknownKeyError } from '../services/platform/es256.js';
+import { derToP1363, p1363ToDer, signCompact, signCompactBytes, verifyCompact, JwsError, UnknownKeyError } from '../services/platform/es256.js';
+import { signDetached, verifyDetached } from '../services/platform/detached-jws.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
@@ -48,4 +49,23 @@ t.test('a compact JWS signCompact makes verifies with jose and with verifyCompac
   t.throws(() => verifyCompact(jws, () => undefined), UnknownKeyError);
   const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
   t.throws(() => verifyCompact(jws, () => other), /does not verify/, 'another key does not verify it');
+});
+
+t.test('the JWS as bytes: the same compact JWS, for text and byte payloads of any size, and detached over a view', async (t) => {
+  const key = await importJWK({ ...(await exportJWK(publicKey)), alg: 'ES256' }, 'ES256');
+  const text = JSON.stringify({ subject: 'Công văn số 12/UBND', body: 'Nội dung '.repeat(12_000) });
+  for (const [label, payload] of [['text', text], ['bytes', Buffer.from(text)], ['empty', '']] as const) {
+    const bytes = signCompactBytes(payload, { alg: 'ES256', kid: 'k1', typ: 'test+jws', aud: '000.00.15.H49' }, privateKey);
+    t.ok(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{86}$/.test(bytes.toString('latin1')), `${label}: three base64url parts, a 64-byte signature`);
+    const { payload: verified, protectedHeader } = await compactVerify(bytes.toString('latin1'), key);
+    t.equal(Buffer.from(verified).toString('utf8'), Buffer.from(payload).toString('utf8'), `${label}: jose verifies it and reads the payload`);
+    t.equal(protectedHeader.aud, '000.00.15.H49');
+  }
+  // A view into a larger buffer (an offset and a length of its own) is signed as exactly its bytes.
+  const whole = Buffer.from(`prefix-${text}-suffix`);
+  const view = new Uint8Array(whole.buffer, whole.byteOffset + 7, Buffer.byteLength(text));
+  const detached = signDetached(view, { kid: 'k1', keyObject: privateKey } as never, 'application/xml');
+  t.match(detached, /^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]{86}$/, 'detached: header..signature');
+  t.same(await verifyDetached(Buffer.from(text), detached, async () => key), { contentType: 'application/xml' }, 'it verifies over the view\'s bytes');
+  await t.rejects(verifyDetached(whole, detached, async () => key), 'and not over the buffer around it');
 });

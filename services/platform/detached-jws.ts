@@ -3,15 +3,19 @@
 // receiver can check the exact bytes it got against /.well-known/jwks.json. The signature
 // travels in the LGSP-Signature header as `<protected>..<signature>`.
 import { compactVerify, base64url, type JWTVerifyGetKey } from 'jose';
-import { signCompact } from './es256.js';
+import { signCompactBytes } from './es256.js';
 import type { SigningKey } from './keystore.js';
 
 export const SIGNATURE_HTTP_HEADER = 'lgsp-signature';
 export const DETACHED_JWS_TYPE = 'lgsp-delivery+jws';
 
 export function signDetached(body: Uint8Array, key: SigningKey, contentType: string, claims: { iat?: number; aud?: string } = {}): string {
-  const jws = signCompact(Buffer.from(body), { alg: 'ES256', kid: key.kid, typ: DETACHED_JWS_TYPE, cty: contentType, ...claims }, key.keyObject);
-  const [protectedHeader, , signature] = jws.split('.');
+  // The body as it is (a view, not a copy: an edXML document may be megabytes), and the JWS's
+  // outer parts read from its bytes without making the whole of it a string.
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const jws = signCompactBytes(bytes, { alg: 'ES256', kid: key.kid, typ: DETACHED_JWS_TYPE, cty: contentType, ...claims }, key.keyObject);
+  const protectedHeader = jws.toString('latin1', 0, jws.indexOf(0x2e));
+  const signature = jws.toString('latin1', jws.lastIndexOf(0x2e) + 1);
   return `${protectedHeader}..${signature}`;
 }
 

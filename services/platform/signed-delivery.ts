@@ -6,7 +6,7 @@
 // a total deadline (not only idle timeouts: a receiver trickling bytes cannot hold a worker)
 // and reads at most RESPONSE_CAP_BYTES of the receiver's answer.
 import { request } from 'undici';
-import { signCompact } from './es256.js';
+import { signCompactBytes } from './es256.js';
 import { SIGNATURE_HTTP_HEADER, signDetached } from './detached-jws.js';
 import type { SigningKey } from './keystore.js';
 import { PermanentError, RetryableError, type DeliveryRequest, type DeliveryResponse } from './delivery.js';
@@ -48,10 +48,12 @@ function retryAfterMs(header: string | null): number | undefined {
 function signedBody(req: DeliveryRequest, key: SigningKey): { body: string | Buffer; headers: Record<string, string> } {
   const claims = { iat: Math.floor(Date.now() / 1000), aud: req.envelope.to.member };
   if (req.body) {
-    const bytes = typeof req.body.data === 'string' ? Buffer.from(req.body.data) : Buffer.from(req.body.data);
+    const data = req.body.data;
+    // A Buffer is sent as it is (no copy: an edXML document may be megabytes).
+    const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     return { body: bytes, headers: { 'content-type': req.body.contentType, [SIGNATURE_HTTP_HEADER]: signDetached(bytes, key, req.body.contentType, claims) } };
   }
-  const jws = signCompact(JSON.stringify(req.envelope), { alg: 'ES256', kid: key.kid, typ: DELIVERY_JWS_TYPE, cty: 'application/cloudevents+json', ...claims }, key.keyObject);
+  const jws = signCompactBytes(JSON.stringify(req.envelope), { alg: 'ES256', kid: key.kid, typ: DELIVERY_JWS_TYPE, cty: 'application/cloudevents+json', ...claims }, key.keyObject);
   return { body: jws, headers: { 'content-type': 'application/jose' } };
 }
 
