@@ -143,7 +143,13 @@ export class SchemaCatalogue {
     const where = origin ?? { baseDir: this.root, manifestDir: this.root, source: join(this.root, 'connectors') };
     const validateManifest = this.validator(MANIFEST_SCHEMA_ID);
     if (!validateManifest(declared)) {
-      const details = (validateManifest.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
+      // Name an unknown key: it is usually a misspelt optional one ("replyShema", "retries")
+      // that would otherwise be ignored without a word.
+      const details = (validateManifest.errors ?? [])
+        .map((e) => e.keyword === 'additionalProperties'
+          ? `${e.instancePath || '(root)'} has unknown property "${String(e.params.additionalProperty)}"`
+          : `${e.instancePath || '(root)'} ${e.message}`)
+        .join('; ');
       throw new Error(`connector.json of ${(declared as { name?: string })?.name ?? where.manifestDir} is invalid: ${details}`);
     }
     const name = declared.name;
