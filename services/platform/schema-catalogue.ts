@@ -35,6 +35,7 @@ export interface FailedManifest {
   error: string;
 }
 
+const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 export const MANIFEST_SCHEMA_ID = 'https://lgsp.example.gov.vn/schemas/connector-manifest.schema.json';
 
 export interface MessageTypeInfo {
@@ -187,6 +188,11 @@ export class SchemaCatalogue {
         }
         const id = schema.$id;
         if (typeof id !== 'string' || !id) throw new Error(`connector ${name}: ${key} of ${mt.type} has no $id`);
+        // A schema copied from elsewhere often names draft-07; ajv's own refusal ("no schema with
+        // key or ref …") does not say that the dialect is what to change.
+        if (schema.$schema !== undefined && schema.$schema !== DRAFT_2020_12) {
+          throw new Error(`connector ${name}: ${key} of ${mt.type} declares "$schema": ${JSON.stringify(schema.$schema)}; message schemas are JSON Schema draft 2020-12 ("$schema": "${DRAFT_2020_12}")`);
+        }
         // Unknown payload fields are refused at the gateway, never passed on unchecked (a field
         // nobody agreed to carry, e.g. personal data, must not ride along).
         if (key === 'schema' && schema.additionalProperties !== false && schema.unevaluatedProperties !== false) {
