@@ -4,7 +4,8 @@
 // (package.json's bin, scripts and tap settings; connectors/, test/ — the SDK, test helpers,
 // services and node_modules linked in), never in the working tree. The shell commands run
 // verbatim, as `sh -c '<the guide's text>'` in the copy:
-//   1 scaffold: `npx lgsp connector new …`       4 unit test: `npx tap test/<name>.test.ts`
+//   1 scaffold: `npx lgsp connector new …`       2 the schema made the integrator's own
+//   4 unit test: `npx tap test/<name>.test.ts`
 //   5 registry entries from the guide; `npm run build`
 //   6 start: gateway + a runner PROCESS from dist (what `npm start` runs, without its fixed
 //     ports and second broker), next to a connector that throws in start() — reported, the
@@ -71,6 +72,14 @@ t.test('docs/write-a-connector.md, step by step', async (t) => {
   const promised = [...guide.matchAll(/^\| `((?:connectors|test)\/[^`]+)` \|/gm)].map((m) => m[1]);
   t.ok(promised.length >= 6, 'the guide lists the scaffolded files');
   for (const file of promised) t.ok(existsSync(join(root, file)), `scaffolded ${file}`);
+
+  // 2. Describe the payload: the integrator makes the schema theirs. Here an alert must carry
+  //    its text (the guide's message does); the scaffolded tests must follow the schema's
+  //    example, not a payload of the scaffold's own that the new schema refuses.
+  const schemaFile = join(root, 'connectors', name, 'schemas', `${type}.schema.json`);
+  const described = JSON.parse(readFileSync(schemaFile, 'utf8')) as { required: string[] };
+  described.required = [...described.required, 'body'];
+  writeFileSync(schemaFile, JSON.stringify(described, null, 2));
 
   // 4. The scaffolded unit test, without Kafka: the guide's command.
   const unit = runGuideCommand(root, block('unit').trim());

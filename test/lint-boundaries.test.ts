@@ -5,7 +5,7 @@
 // the working tree.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
@@ -19,7 +19,14 @@ function cruise(cwd: string, paths: string[]): { code: number | null; output: st
 
 function layout(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'lgsp-boundaries-'));
-  symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'));
+  // node_modules is a directory of the copy, as in a checkout, and kafkajs a package inside it
+  // (not a link out): linked, it resolved to an absolute path and hid that the config dropped
+  // node_modules/kafkajs/… from the graph, so `npm run lint` let a connector import kafkajs.
+  mkdirSync(join(root, 'node_modules'));
+  for (const entry of readdirSync(join(PROJECT_ROOT, 'node_modules'))) {
+    if (entry !== 'kafkajs') symlinkSync(join(PROJECT_ROOT, 'node_modules', entry), join(root, 'node_modules', entry));
+  }
+  cpSync(join(PROJECT_ROOT, 'node_modules', 'kafkajs'), join(root, 'node_modules', 'kafkajs'), { recursive: true });
   symlinkSync(join(PROJECT_ROOT, 'tsconfig.json'), join(root, 'tsconfig.json'));
   symlinkSync(join(PROJECT_ROOT, 'tsconfig.lint.json'), join(root, 'tsconfig.lint.json'));
   for (const [path, text] of Object.entries(files)) {

@@ -14,7 +14,12 @@ export function validateConnectorConfig<Config>(definition: Pick<ConnectorDefini
     throw new Error(`connector ${definition.name}: its configSchema is not a valid JSON Schema: ${(err as Error).message}`);
   }
   if (!validate(config)) {
-    const details = (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
+    // Name an unknown key: it is usually a misspelt setting ("timeoutMS") whose value is lost.
+    const details = (validate.errors ?? [])
+      .map((e) => e.keyword === 'additionalProperties'
+        ? `${e.instancePath || '(root)'} has unknown property "${String(e.params.additionalProperty)}"`
+        : `${e.instancePath || '(root)'} ${e.message}`)
+      .join('; ');
     throw new Error(`connector ${definition.name}: invalid configuration: ${details}`);
   }
   return config as Config;

@@ -204,10 +204,14 @@ t.test('${name} on the bus: gateway → Kafka → ${name} → providing system',
   const status = await (await fetch(\`\${bus.runner!.url}/v1/connectors/${name}/status\`, { headers: { authorization: \`Bearer \${operator}\` } })).json();
   t.equal(status.connector.state, 'RUNNING', status.connector.trace ?? 'the connector runs');
 
+  // The first example of your schema, as the gateway publishes it: the test keeps passing when
+  // you change the payload (step 2 of the guide) and keep the example valid.
+  const schema = await (await fetch(\`\${bus.gateway.url}/v1/schemas/${type}\`)).json();
+  const [example] = schema.examples;
   const sent = await bus.client(SENDER).send({
     type: '${type}',
     to: { member: PROVIDER, service: '${name}' },
-    payload: { title: 'Thông báo thử nghiệm', reference: '01/TB-TEST' },
+    payload: example,
   });
   t.equal(sent.status, 202, JSON.stringify(sent.body));
   const [delivery] = await receiver.waitFor(1, 20_000);
@@ -219,7 +223,7 @@ t.test('${name} on the bus: gateway → Kafka → ${name} → providing system',
   });
   t.match(view.events.map((e: { event: string }) => e.event), ['accepted', 'delivered']);
 
-  const refused = await bus.client('so-tp-qlvb').send({ type: '${type}', to: { member: PROVIDER, service: '${name}' }, payload: { title: 'x' } });
+  const refused = await bus.client('so-tp-qlvb').send({ type: '${type}', to: { member: PROVIDER, service: '${name}' }, payload: example });
   t.equal(refused.status, 403, 'no access right, no access');
 });
 `;

@@ -35,6 +35,7 @@ export interface FailedManifest {
   error: string;
 }
 
+const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 export const MANIFEST_SCHEMA_ID = 'https://lgsp.example.gov.vn/schemas/connector-manifest.schema.json';
 
 export interface MessageTypeInfo {
@@ -143,7 +144,13 @@ export class SchemaCatalogue {
     const where = origin ?? { baseDir: this.root, manifestDir: this.root, source: join(this.root, 'connectors') };
     const validateManifest = this.validator(MANIFEST_SCHEMA_ID);
     if (!validateManifest(declared)) {
-      const details = (validateManifest.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
+      // Name an unknown key: it is usually a misspelt optional one ("replyShema", "retries")
+      // that would otherwise be ignored without a word.
+      const details = (validateManifest.errors ?? [])
+        .map((e) => e.keyword === 'additionalProperties'
+          ? `${e.instancePath || '(root)'} has unknown property "${String(e.params.additionalProperty)}"`
+          : `${e.instancePath || '(root)'} ${e.message}`)
+        .join('; ');
       throw new Error(`connector.json of ${(declared as { name?: string })?.name ?? where.manifestDir} is invalid: ${details}`);
     }
     const name = declared.name;
@@ -181,6 +188,11 @@ export class SchemaCatalogue {
         }
         const id = schema.$id;
         if (typeof id !== 'string' || !id) throw new Error(`connector ${name}: ${key} of ${mt.type} has no $id`);
+        // A schema copied from elsewhere often names draft-07; ajv's own refusal ("no schema with
+        // key or ref …") does not say that the dialect is what to change.
+        if (schema.$schema !== undefined && schema.$schema !== DRAFT_2020_12) {
+          throw new Error(`connector ${name}: ${key} of ${mt.type} declares "$schema": ${JSON.stringify(schema.$schema)}; message schemas are JSON Schema draft 2020-12 ("$schema": "${DRAFT_2020_12}")`);
+        }
         // Unknown payload fields are refused at the gateway, never passed on unchecked (a field
         // nobody agreed to carry, e.g. personal data, must not ride along).
         if (key === 'schema' && schema.additionalProperties !== false && schema.unevaluatedProperties !== false) {

@@ -87,6 +87,15 @@ export function connectorsConfigFile(file: string | undefined): Record<string, u
   }
 }
 
+/**
+ * The configuration file read now (so a broken file stops the runner at start, as before) and
+ * again at each connector start: POST /v1/connectors/<name>/restart re-reads the configuration.
+ */
+export function connectorsConfigReader(file: string | undefined): () => Record<string, unknown> | undefined {
+  connectorsConfigFile(file);
+  return () => connectorsConfigFile(file);
+}
+
 export async function loadConnector(root: string, manifest: ConnectorManifest, rawConfig: unknown = {}, opts: LoadOptions = {}): Promise<LoadedConnector> {
   const name = manifest.name;
   const file = entryPath(manifest.baseDir ?? root, manifest.entry);

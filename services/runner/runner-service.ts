@@ -52,8 +52,11 @@ export interface RunnerOptions {
   host?: string;
   /** Connector names to run; default: every manifest under connectors/. */
   connectors?: string[];
-  /** Per-connector configuration, by connector name. */
-  connectorConfig?: Record<string, unknown>;
+  /**
+   * Per-connector configuration, by connector name; or a function read again at every start of
+   * a connector, so a restart (management API) picks up an edited configuration file.
+   */
+  connectorConfig?: Record<string, unknown> | (() => Record<string, unknown> | undefined);
   /** Secret values given in-process (tests), by connector then secret name; otherwise from the environment. */
   connectorSecrets?: Record<string, Record<string, string>>;
   /** Environment secrets are read from (default process.env). */
@@ -227,7 +230,9 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     slot.worker = null;
     slot.loaded = undefined;
     try {
-      const loaded = await loadConnector(catalogue.root, slot.manifest, opts.connectorConfig?.[name], {
+      // Inside the try: a configuration file that no longer reads fails this connector, with the reason.
+      const allConfig = typeof opts.connectorConfig === 'function' ? opts.connectorConfig() : opts.connectorConfig;
+      const loaded = await loadConnector(catalogue.root, slot.manifest, allConfig?.[name], {
         env: opts.env,
         secrets: opts.connectorSecrets?.[name],
         metrics: prometheusConnectorMetrics(metrics, name),

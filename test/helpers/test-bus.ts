@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../../services/platform/project-root.js';
 import type { RegistryData } from '../../services/platform/registry.js';
 import { startGateway, type RunningGateway } from '../../services/gateway/gateway-service.js';
 import { gatewayModules } from '../../services/composition/gateway-modules.js';
-import { startRunner, type RunningRunner } from '../../services/runner/runner-service.js';
+import { startRunner, type RunningRunner, type RunnerOptions } from '../../services/runner/runner-service.js';
 import { buildAgencySimulator, type SimulatorState } from '../../services/agency-simulator/simulator-app.js';
 import { prepareDevRegistry, type DevClientFile } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/platform/bus-client.js';
@@ -102,7 +102,7 @@ export async function startTestBus(
     kafka?: KafkaSettings;
     /** Connectors the runner hosts (default: relay) and their configuration by name. */
     connectors?: string[];
-    connectorConfig?: Record<string, unknown>;
+    connectorConfig?: RunnerOptions['connectorConfig'];
     /** Secret values by connector then secret name (instead of LGSP_SECRET_* variables). */
     connectorSecrets?: Record<string, Record<string, string>>;
     /** Changes to the demo registry before it is prepared: e.g. a test connector's service and access rights. */
