@@ -10,9 +10,9 @@
 // The patch keeps the bytes identical (test/kafkajs-encoder.test.ts compares them with the
 // library's own encoder) and changes how they are gathered:
 //  - a piece of 32 KiB or more (a record value, or an inner encoder's pieces) is kept by
-//    reference instead of copied; the pieces are joined once, when someone reads `buffer` (the
-//    batch's CRC, the length-prefixed batch, the frame the connection writes), and the joined
-//    buffer replaces them;
+//    reference instead of copied; the pieces are joined once, when someone reads `buffer` (for
+//    a produce request, the frame the connection writes: kafkajs-record-batch.ts writes the
+//    record batch without reading it), and the joined buffer replaces them;
 //  - buffers grow without zero-filling (only the bytes written are ever read: `buffer` is cut at
 //    the write offset);
 //  - varints are written straight into the buffer.
