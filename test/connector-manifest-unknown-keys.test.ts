@@ -3,40 +3,18 @@
 // manifest schema refuses unknown keys, and the refusal names the key, on the same path the
 // gateway, the runner and `lgsp connector list` take (SchemaCatalogue.loadConnectors).
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
-
-function write(file: string, content: unknown): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, JSON.stringify(content, null, 2));
-}
-
-function folder(dir: string, name: string, type: string, manifestExtras: Record<string, unknown>, typeExtras: Record<string, unknown>): void {
-  write(join(dir, name, 'connector.json'), {
-    name,
-    entry: './index',
-    messageTypes: [{ type, schema: `./schemas/${type}.schema.json`, ...typeExtras }],
-    ...manifestExtras,
-  });
-  write(join(dir, name, 'schemas', `${type}.schema.json`), {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $id: `https://lgsp.example.gov.vn/schemas/messages/${type}.schema.json`,
-    type: 'object',
-    additionalProperties: false,
-    required: ['parcel'],
-    properties: { parcel: { type: 'integer' } },
-    examples: [{ parcel: 345 }],
-  });
-}
+import { writeConnectorFolder } from './helpers/connector-folder.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lgsp-manifest-keys-'));
 t.teardown(() => rmSync(root, { recursive: true, force: true }));
 const dir = join(root, 'connectors');
-folder(dir, 'misspelt-retry', 'land.retry', { retries: { maxAgeSeconds: 604800 } }, {});
-folder(dir, 'misspelt-reply', 'land.reply', {}, { replyShema: './schemas/land.reply.schema.json' });
-folder(dir, 'with-schema-key', 'land.ok', { $schema: 'https://lgsp.example.gov.vn/schemas/connector-manifest.schema.json' }, {});
+writeConnectorFolder(dir, 'misspelt-retry', 'land.retry', { manifest: { retries: { maxAgeSeconds: 604800 } } });
+writeConnectorFolder(dir, 'misspelt-reply', 'land.reply', { messageType: { replyShema: './schemas/land.reply.schema.json' } });
+writeConnectorFolder(dir, 'with-schema-key', 'land.ok', { manifest: { $schema: 'https://lgsp.example.gov.vn/schemas/connector-manifest.schema.json' } });
 
 t.test('an unknown key in connector.json refuses the connector and names the key', async (t) => {
   const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir] });
