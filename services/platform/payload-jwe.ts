@@ -182,8 +182,8 @@ export class PayloadSealer {
 
   /**
    * The five base64url parts of seal()'s compact JWE, not yet joined: a caller that writes them
-   * into a larger value (a record's envelope) need not build the joined text, as long as the
-   * ciphertext itself.
+   * into a larger value (a record's envelope) need not build the joined text, which is as long
+   * as the ciphertext.
    */
   sealParts(plaintext: string | Buffer): [string, string, string, string, string] {
     const s = this.currentSession();
