@@ -9,11 +9,15 @@ import type { SigningKey } from './keystore.js';
 export const SIGNATURE_HTTP_HEADER = 'lgsp-signature';
 export const DETACHED_JWS_TYPE = 'lgsp-delivery+jws';
 
+/** `bytes` as a Buffer over the same memory (no copy). */
+export function bufferView(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export function signDetached(body: Uint8Array, key: SigningKey, contentType: string, claims: { iat?: number; aud?: string } = {}): string {
   // The body as it is (a view, not a copy: an edXML document may be megabytes), and the JWS's
   // outer parts read from its bytes without making the whole of it a string.
-  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const jws = signCompactBytes(bytes, { alg: 'ES256', kid: key.kid, typ: DETACHED_JWS_TYPE, cty: contentType, ...claims }, key.keyObject);
+  const jws = signCompactBytes(bufferView(body), { alg: 'ES256', kid: key.kid, typ: DETACHED_JWS_TYPE, cty: contentType, ...claims }, key.keyObject);
   const protectedHeader = jws.toString('latin1', 0, jws.indexOf(0x2e));
   const signature = jws.toString('latin1', jws.lastIndexOf(0x2e) + 1);
   return `${protectedHeader}..${signature}`;

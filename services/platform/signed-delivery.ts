@@ -7,7 +7,7 @@
 // and reads at most RESPONSE_CAP_BYTES of the receiver's answer.
 import { request } from 'undici';
 import { signCompactBytes } from './es256.js';
-import { SIGNATURE_HTTP_HEADER, signDetached } from './detached-jws.js';
+import { bufferView, SIGNATURE_HTTP_HEADER, signDetached } from './detached-jws.js';
 import type { SigningKey } from './keystore.js';
 import { PermanentError, RetryableError, type DeliveryRequest, type DeliveryResponse } from './delivery.js';
 import { asciiHeaderValue } from './http-header-value.js';
@@ -50,7 +50,7 @@ function signedBody(req: DeliveryRequest, key: SigningKey): { body: string | Buf
   if (req.body) {
     const data = req.body.data;
     // A Buffer is sent as it is (no copy: an edXML document may be megabytes).
-    const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const bytes = typeof data === 'string' ? Buffer.from(data) : bufferView(data);
     return { body: bytes, headers: { 'content-type': req.body.contentType, [SIGNATURE_HTTP_HEADER]: signDetached(bytes, key, req.body.contentType, claims) } };
   }
   const jws = signCompactBytes(JSON.stringify(req.envelope), { alg: 'ES256', kid: key.kid, typ: DELIVERY_JWS_TYPE, cty: 'application/cloudevents+json', ...claims }, key.keyObject);
