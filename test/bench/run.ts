@@ -11,7 +11,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'nod
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
-import { kafkaSettingsFromEnv, type KafkaSettings } from '../../services/platform/config.js';
+import { kafkaSettingsFromEnv, loadConfig, type KafkaSettings } from '../../services/platform/config.js';
 import { createKafka } from '../../services/platform/kafka-transport.js';
 import { provisionBusAcls } from '../../services/platform/kafka-acls.js';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
@@ -31,6 +31,7 @@ import { busCounts, perMessage, settledBusSnapshot } from './bus-counts.js';
 import { sampleMemory } from './memory-sampler.js';
 import { summariseProfiles } from './profile-summary.js';
 import { measureEncryptionCost } from './payload-encryption.js';
+import { sustainedVerdict } from './sustained-rule.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -210,6 +211,7 @@ async function main(): Promise<void> {
     const admin = createKafka('bench-admin', kafkaSettings, 'admin').admin();
     await admin.connect();
     const relayLag = () => groupLag(admin, `${prefix}lgsp-connector-relay`, prefix);
+    const { offsetCommitIntervalMs: commitIntervalMs } = loadConfig({}, env);
     // The audit reads the work topics and the event topic itself (no copy topic): its lag covers all it commits.
     const auditLag = () => groupLag(admin, `${prefix}lgsp-audit`, prefix);
     const ledgerLag = () => groupLag(admin, `${prefix}lgsp-ledger`, prefix);
@@ -353,20 +355,14 @@ async function main(): Promise<void> {
         const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.sustain, warmupMs: PHASE.warmup, rate });
         clearInterval(sampler);
         const { stats, drainMs } = await drain(sink, accepted.allOk, 15_000);
-        const third = Math.max(1, Math.floor(lagSamples.length / 3));
-        const early = Math.max(0, ...lagSamples.slice(0, third));
-        const late = Math.max(0, ...lagSamples.slice(-third));
-        // Flat: the backlog at the end is no bigger than at the start plus half a second of traffic.
-        const flat = late <= early + rate * 0.5;
-        const allDelivered = stats.unique >= accepted.allOk && accepted.errors === 0 && accepted.ok2xx === accepted.completed;
-        const openLoopKept = accepted.throughput >= rate * 0.97;
+        const verdict = sustainedVerdict({ rate, acceptedPerSecond: accepted.throughput, ok2xx: accepted.ok2xx, completed: accepted.completed, errors: accepted.errors, accepted: accepted.allOk, delivered: stats.unique, drainMs, relayLagSamples: lagSamples, commitIntervalMs });
         log(`  accepted ${accepted.throughput}/s (statuses ${JSON.stringify(accepted.statuses)}, errors ${accepted.errors}), delivered ${stats.unique}/${accepted.allOk} (drain ${drainMs} ms), relay lag samples ${lagSamples.join(',')}, audit lag ${auditLagSamples.join(',')}`);
         const entry = { rate, acceptedPerSecond: accepted.throughput, delivered: stats.unique, accepted: accepted.allOk, duplicates: stats.duplicates, drainMs, relayLagSamples: lagSamples, auditLagSamples, endToEnd: stats.e2eMs, accept: accepted.latencyMs };
-        if (allDelivered && flat && openLoopKept && drainMs < 5000) {
+        if (verdict.sustained) {
           sustained = { ...entry, deliveredPerSecond: Math.round((stats.unique / (PHASE.sustain + PHASE.warmup)) * 1000) };
           break;
         }
-        log('  not sustained; trying a lower rate');
+        log(`  not sustained (${verdict.reasons.join('; ')}); trying a lower rate`);
       }
     }
 
