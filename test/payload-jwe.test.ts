@@ -6,14 +6,15 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { compactDecrypt, CompactEncrypt, generalDecrypt } from 'jose';
 import { PayloadOpener, PayloadSealer, PayloadDecryptionError, UnknownDecryptionKeyError, looksLikeCompactJwe, sealForRecipients } from '../services/platform/payload-jwe.js';
 import { sealerFor, payloadOpener } from '../services/platform/payload-keyring.js';
 import { ensureKeys, openDecryptionKeyring, privateKeyFile, rotateKeys } from '../services/platform/key-files.js';
 import { PublicKeyset } from '../services/platform/public-keyset.js';
 import { envelopeJsonBytes, PayloadSealing } from '../services/platform/sealed-payload.js';
-import { createEnvelope, payloadDigest } from '../services/platform/envelope.js';
+import { createEnvelope, payloadDigest, payloadJson } from '../services/platform/envelope.js';
+import { base64urlLength, writeBase64url } from '../services/platform/base64url-into.js';
 
 function recipient(kid = 'r1') {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -75,6 +76,19 @@ t.test('a sealed envelope carries the very text its digest covers, serialised on
   t.equal(sealed.payloadDigest, 'sha-256=' + createHash('sha256').update(stringify(data)).digest('base64'));
   t.same(sealing.openEnvelope(sealed as never).data, data);
   t.same(JSON.parse(r.opener.open(sealing.seal({ other: 1 })).toString('utf8')), { other: 1 }, 'a payload createEnvelope never saw is serialised as before');
+  const seen: unknown[] = [];
+  JSON.stringify = ((value: unknown, ...rest: []) => {
+    seen.push(value);
+    return stringify(value, ...rest);
+  }) as typeof JSON.stringify;
+  try {
+    payloadJson(data);
+  } finally {
+    JSON.stringify = stringify;
+  }
+  t.ok(seen.includes(data), 'the digested bytes are not held once the record is sealed (asked again, the payload is serialised again)');
+  const again = JSON.parse(sealing.sealedEnvelope(envelope).toString('utf8')) as { data: string };
+  t.equal(payloadDigest(r.opener.open(again.data)), envelope.payloadDigest, 'sealed again, the record still carries the digested bytes');
 });
 
 t.test('a sealed envelope\'s bytes are exactly the JSON of the envelope with its JWE as data', async (t) => {
@@ -90,6 +104,23 @@ t.test('a sealed envelope\'s bytes are exactly the JSON of the envelope with its
     const expected = Buffer.from(JSON.stringify({ ...envelope, data: parts.join('.') }));
     t.ok(envelopeJsonBytes(envelope as never, parts).equals(expected), label);
   }
+});
+
+t.test('a ciphertext given as bytes is written as its base64url text, whatever its length', async (t) => {
+  const envelope = createEnvelope({ type: 'notice', from: { member: '000.00.01.H49', system: 'so-tttt' }, to: { member: 'b', service: 'svc' }, data: { x: 1 } });
+  // Around the encoder's 48 KiB slices and each remainder of a 3-byte group.
+  for (const length of [0, 1, 2, 3, 4, 49_151, 49_152, 49_153, 98_305, 102_400, 102_401, 250_000]) {
+    const ciphertext = randomBytes(length);
+    const parts = ['eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9', 'c2Vzc2lvbi1rZXk', 'aXYtOTYtYml0cw', ciphertext, 'dGFnLTEyOC1iaXRz'] as const;
+    const expected = Buffer.from(JSON.stringify({ ...envelope, data: parts.map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.') }));
+    t.ok(envelopeJsonBytes(envelope, [...parts]).equals(expected), `${length} bytes`);
+    t.equal(base64urlLength(length), ciphertext.toString('base64url').length, `length of ${length} bytes encoded`);
+  }
+  const target = Buffer.alloc(20, 0x2a);
+  const bytes = new Uint8Array(Buffer.from('a view: only these'));
+  t.equal(writeBase64url(target, 2, bytes.subarray(8)), 14, 'a Uint8Array view is written over its own bytes only');
+  t.equal(target.toString('latin1', 2, 16), Buffer.from('only these').toString('base64url'));
+  t.equal(target.toString('latin1', 0, 2) + target.toString('latin1', 16), '******', 'nothing written outside');
 });
 
 t.test('tampered header, encrypted key, IV, ciphertext or tag, a wrong key and an unknown kid are refused', async (t) => {

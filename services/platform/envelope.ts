@@ -27,21 +27,37 @@ export interface Envelope<T = unknown> {
 }
 
 /**
- * The JSON text each payload object was digested from, kept by createEnvelope: sealing (or any
- * later serialisation of the same payload) reuses it instead of stringifying the payload again
- * (a 100 KiB payload: one serialisation per message, not two), and is then byte for byte what
- * payloadDigest covers. Keyed weakly: an envelope's payload lives as long as the envelope. A
- * payload is not changed after createEnvelope: its digest would no longer match it either.
+ * The JSON each payload object was digested from, as UTF-8 bytes, kept by createEnvelope:
+ * sealing (or any later serialisation of the same payload) reuses it instead of stringifying the
+ * payload again (a 100 KiB payload: one serialisation per message, not two), and is then byte for
+ * byte what payloadDigest covers. Kept as bytes, not as the text: a payload with any Vietnamese
+ * in it is a two-byte string in V8, twice its UTF-8 size, and at 100 KiB that string goes to the
+ * large-object space, freed only by a full collection; held from acceptance to Kafka's
+ * acknowledgement, those strings were the largest part of the gateway's heap peak. The text now
+ * dies young, and its UTF-8 form is what the digest and the cipher read anyway. Keyed weakly: an
+ * envelope's payload lives as long as the envelope. A payload is not changed after
+ * createEnvelope: its digest would no longer match it either.
  */
-const payloadJsonText = new WeakMap<object, string>();
+const payloadJsonUtf8 = new WeakMap<object, Buffer>();
 
-/** The JSON of a payload: the text it was digested from when createEnvelope made it. */
-export function payloadJson(data: unknown): string {
-  return (data !== null && typeof data === 'object' && payloadJsonText.get(data)) || JSON.stringify(data);
+/** The JSON of a payload as UTF-8: the bytes it was digested from when createEnvelope made it. */
+export function payloadJson(data: unknown): Buffer {
+  return (data !== null && typeof data === 'object' && payloadJsonUtf8.get(data)) || Buffer.from(JSON.stringify(data));
 }
 
-/** RFC 9530 style digest of the payload's canonical JSON bytes. */
-export function payloadDigest(payloadJson: string): string {
+/**
+ * payloadJson() for the payload's last serialisation (sealing it into its record): the bytes
+ * are forgotten, so they are not held beside the sealed record while it waits for PostgreSQL and
+ * Kafka. A later payloadJson() of the same payload stringifies it again (the same bytes).
+ */
+export function takePayloadJson(data: unknown): Buffer {
+  const json = payloadJson(data);
+  if (data !== null && typeof data === 'object') payloadJsonUtf8.delete(data);
+  return json;
+}
+
+/** RFC 9530 style digest of the payload's canonical JSON bytes (text is hashed as UTF-8). */
+export function payloadDigest(payloadJson: string | Uint8Array): string {
   return 'sha-256=' + createHash('sha256').update(payloadJson).digest('base64');
 }
 
@@ -76,8 +92,8 @@ export function createEnvelope<T>(input: {
   time?: Date;
 }): Envelope<T> {
   const id = input.id ?? uuidv7();
-  const json = JSON.stringify(input.data);
-  if (input.data !== null && typeof input.data === 'object') payloadJsonText.set(input.data, json);
+  const json = Buffer.from(JSON.stringify(input.data));
+  if (input.data !== null && typeof input.data === 'object') payloadJsonUtf8.set(input.data, json);
   return {
     specversion: '1.0',
     id,

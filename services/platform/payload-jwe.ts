@@ -177,15 +177,17 @@ export class PayloadSealer {
 
   /** A compact JWE of `plaintext` (UTF-8 when a string). */
   seal(plaintext: string | Buffer): string {
-    return this.sealParts(plaintext).join('.');
+    const [protectedB64, encryptedKey, iv, ciphertext, tag] = this.sealParts(plaintext);
+    return [protectedB64, encryptedKey, iv, ciphertext.toString('base64url'), tag].join('.');
   }
 
   /**
-   * The five base64url parts of seal()'s compact JWE, not yet joined: a caller that writes them
-   * into a larger value (a record's envelope) need not build the joined text, which is as long
-   * as the ciphertext.
+   * The five parts of seal()'s compact JWE, not yet joined, and the ciphertext not yet encoded
+   * (the other four are base64url): a caller that writes them into a larger value (a record's
+   * envelope) need not build the joined text nor the ciphertext's, each as long as the payload
+   * and a third.
    */
-  sealParts(plaintext: string | Buffer): [string, string, string, string, string] {
+  sealParts(plaintext: string | Buffer): JweParts {
     const s = this.currentSession();
     const iv = Buffer.alloc(12);
     s.ivPrefix.copy(iv, 0);
@@ -194,9 +196,12 @@ export class PayloadSealer {
     const cipher = createCipheriv('aes-256-gcm', s.cek, iv);
     cipher.setAAD(s.aad);
     const ciphertext = gcmOutput(cipher.update(plaintext), cipher.final());
-    return [s.protectedB64, s.encryptedKeyB64, iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')];
+    return [s.protectedB64, s.encryptedKeyB64, iv.toString('base64url'), ciphertext, cipher.getAuthTag().toString('base64url')];
   }
 }
+
+/** A compact JWE's five parts: protected header, encrypted key, IV and tag in base64url, the ciphertext as bytes. */
+export type JweParts = [string, string, string, Buffer, string];
 
 /**
  * What update() and final() of an AES-GCM (de)cipher gave, as one buffer. GCM is a stream mode:
