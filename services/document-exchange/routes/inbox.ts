@@ -89,7 +89,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
       querystring: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'edxml'] } } },
-      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', 'application/xml']), ...problemResponses(401, 403, 404, 502) },
+      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', 'application/xml']), ...problemResponses(401, 403, 404, 502, 503) },
     },
   }, async (req, reply) => {
     const item = await itemOf(canonicalId(req.params.id), req.caller!.clientId);
