@@ -18,6 +18,7 @@ import { directoryRoutes } from './routes/directory.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { requestRoutes } from './routes/requests.js';
 import { messageTypeComponents, messageTypeIndex, withModuleRequestBodies } from './openapi-message-types.js';
+import { withTypedPayloads } from './openapi-typed-payloads.js';
 import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import { withDocumentedAnswers } from '../platform/openapi-answers.js';
 import { gatewayAnswers } from './openapi-answers.js';
@@ -55,12 +56,13 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
       servers: [{ url: ctx.config.issuer }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }, schemas: messageTypeComponents(ctx.catalogue) },
     },
-    // Bodies the modules' own parsers take (edXML, attachment bytes) beside the JSON ones, the
+    // Bodies the modules' own parsers take (edXML, attachment bytes) beside the JSON ones, each
+    // JSON submission's payload typed by its message type (openapi-typed-payloads.ts), the
     // precise schemas of the success answers (openapi-answers.ts: the document's only), and the
     // answers every operation can give (openapi-common-responses.ts).
     transformObject: (document) =>
       'openapiObject' in document
-        ? withCommonResponses(withDocumentedAnswers(withModuleRequestBodies(document.openapiObject, modules), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))))
+        ? withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))))
         : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
