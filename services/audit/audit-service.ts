@@ -20,6 +20,7 @@ import { createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import { withDocumentedAnswers } from '../platform/openapi-answers.js';
+import { withOpenObjects } from '../platform/openapi-open-objects.js';
 import { okResponse, problemResponses } from '../platform/openapi-shapes.js';
 import { auditAnswers } from './openapi-answers.js';
 import { topicsFor, type Topics } from '../platform/topics.js';
@@ -235,8 +236,9 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     // The precise schemas of the success answers (openapi-answers.ts: the document's only), the
-    // answers every operation can give, and operationIds (openapi-common-responses.ts).
-    transformObject: (document) => ('openapiObject' in document ? withCommonResponses(withDocumentedAnswers(document.openapiObject, auditAnswers)) : document.swaggerObject),
+    // answers every operation can give, and operationIds (openapi-common-responses.ts); objects
+    // that name no members said to be open (openapi-open-objects.ts).
+    transformObject: (document) => ('openapiObject' in document ? withOpenObjects(withCommonResponses(withDocumentedAnswers(document.openapiObject, auditAnswers))) : document.swaggerObject),
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(bearerAuth, { verifier: ctx.tokenVerifier });

@@ -19,6 +19,7 @@ import { wellKnownRoutes } from './routes/well-known.js';
 import { requestRoutes } from './routes/requests.js';
 import { messageTypeComponents, messageTypeIndex, withModuleRequestBodies } from './openapi-message-types.js';
 import { withTypedPayloads } from './openapi-typed-payloads.js';
+import { withOpenObjects } from '../platform/openapi-open-objects.js';
 import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import { withDocumentedAnswers } from '../platform/openapi-answers.js';
 import { gatewayAnswers } from './openapi-answers.js';
@@ -59,10 +60,11 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     // Bodies the modules' own parsers take (edXML, attachment bytes) beside the JSON ones, each
     // JSON submission's payload typed by its message type (openapi-typed-payloads.ts), the
     // precise schemas of the success answers (openapi-answers.ts: the document's only), and the
-    // answers every operation can give (openapi-common-responses.ts).
+    // answers every operation can give (openapi-common-responses.ts); objects that name no
+    // members said to be open (openapi-open-objects.ts).
     transformObject: (document) =>
       'openapiObject' in document
-        ? withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))))
+        ? withOpenObjects(withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : [])))))
         : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
