@@ -55,7 +55,14 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
           'Message types (the payload of POST /v1/messages must match the type\'s schema, also at GET /v1/schemas/{type}):\n' + messageTypeIndex(ctx.catalogue),
       },
       servers: [{ url: ctx.config.issuer }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }, schemas: messageTypeComponents(ctx.catalogue) },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          // POST /v1/token only: legacy systems' client_secret_basic (RFC 6749 §2.3.1).
+          clientSecretBasic: { type: 'http', scheme: 'basic', description: 'client_secret_basic at POST /v1/token: the client id and secret, each form-urlencoded (RFC 6749 §2.3.1)' },
+        },
+        schemas: messageTypeComponents(ctx.catalogue),
+      },
     },
     // Bodies the modules' own parsers take (edXML, attachment bytes) beside the JSON ones, each
     // JSON submission's payload typed by its message type (openapi-typed-payloads.ts), the
