@@ -30,10 +30,12 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
  * A success answer described for the OpenAPI document: each media type with an empty schema,
  * which Fastify serialises as JSON.stringify would, so the route's answer is sent exactly as
  * before (a schema with properties would drop or coerce fields nobody listed). The precise
- * schema a client generator reads is set on the document only (openapi-answers.ts).
+ * schema a client generator reads is set on the document only (openapi-answers.ts). `headers`
+ * names the response headers a client reads beside the body (documentation only: Fastify sends
+ * what the handler sets).
  */
-export function okResponse(description: string, mediaTypes: readonly string[] = ['application/json']): Record<number, unknown> {
-  return { 200: { description, content: Object.fromEntries(mediaTypes.map((m) => [m, { schema: {} }])) } };
+export function okResponse(description: string, mediaTypes: readonly string[] = ['application/json'], headers?: Record<string, { type: 'string'; description: string }>): Record<number, unknown> {
+  return { 200: { description, ...(headers ? { headers } : {}), content: Object.fromEntries(mediaTypes.map((m) => [m, { schema: {} }])) } };
 }
 
 export const messageViewSchema = {
