@@ -175,13 +175,15 @@ export class PublicKeyset {
   }
 
   /**
-   * The keys that still verify live artefacts (what /.well-known/jwks.json serves), newest first.
+   * The keys that still verify live artefacts (what /.well-known/jwks.json serves), newest first;
+   * with `archive`, every signing key ever published (?include=superseded): what verifies the
+   * audit chain, whose entries keep the signatures of keys long past their grace period.
    * Payload-encryption keys are not among them: only bus services seal for each other.
    */
-  jwks(filter: { purpose?: KeyPurpose } = {}): { keys: JWK[] } {
+  jwks(filter: { purpose?: KeyPurpose; archive?: boolean } = {}): { keys: JWK[] } {
     // A stat per request (microseconds; clients cache the JWKS for a minute): never a stale answer.
     if (this.file && fileVersion(this.file) !== this.loadedVersion) this.reload();
-    const keys = [...this.keys.values()].filter((k) => this.live(k) && !isEncryptionPurpose(k.purpose) && (!filter.purpose || k.purpose === filter.purpose));
+    const keys = [...this.keys.values()].filter((k) => (filter.archive || this.live(k)) && !isEncryptionPurpose(k.purpose) && (!filter.purpose || k.purpose === filter.purpose));
     return { keys: keys.reverse().map((k) => k.jwk) };
   }
 }
