@@ -46,7 +46,15 @@ export const messageViewSchema = {
     from: { type: 'object', properties: { member: { type: 'string' }, system: { type: 'string' } } },
     to: { type: 'object', properties: { member: { type: 'string' }, service: { type: 'string' } } },
     correlationId: { type: 'string' },
-    status: { enum: ['accepted', 'delivered', 'failed', 'dead_lettered'] },
+    // `failed` reads as final to whoever meets it first; it is not, and a sender that sends the
+    // message again for it makes a duplicate.
+    status: {
+      enum: ['accepted', 'delivered', 'failed', 'dead_lettered'],
+      description:
+        '`accepted`: on the bus, not delivered yet (to a pull system: deposited, until it acknowledges the item); `delivered`: the receiver took it (final); ' +
+        '`failed`: the last attempt failed and the bus is retrying it (not final: the `delivery_failed` event gives the reason and `nextAttemptAt`; do not send it again); ' +
+        '`dead_lettered`: given up, the reason in its `dead_lettered` event (final until an operator replays it)',
+    },
     events: {
       type: 'array',
       description:
