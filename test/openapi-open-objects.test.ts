@@ -39,7 +39,7 @@ t.test('object schemas without members are open in the served OpenAPI documents'
 
   // The same validation as before: every example of every type, and a report without its figures refused.
   const ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats(ajv);
+  addFormats.default(ajv);
   ajv.addSchema(gateway, 'doc');
   for (const [name, schema] of Object.entries(gateway.components.schemas)) {
     if (!schema['x-lgsp-connector']) continue;

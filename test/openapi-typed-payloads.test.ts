@@ -17,7 +17,7 @@ t.test('the documented submission bodies type each payload by its message type',
   const bus = await startTestBus(t, { name: 'openapi-typed-payloads', runner: false });
   const doc = (await (await fetch(`${bus.gateway.url}/openapi.json`)).json()) as { components: { schemas: Record<string, Schema> } };
   const ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats(ajv);
+  addFormats.default(ajv);
   ajv.addSchema(doc, 'doc');
   const body = (path: string) => ajv.compile({ $ref: `doc#/paths/${path.replace(/\//g, '~1')}/post/requestBody/content/application~1json/schema` });
   const messages = body('/v1/messages');
