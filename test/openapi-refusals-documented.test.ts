@@ -4,9 +4,9 @@
 // an "unexpected response" exception in the agency's code, not the problem+json the README
 // promises. test/openapi-answers.test.ts checks the success answers' bodies; this file drives
 // the refusals that need a state the happy path never reaches: PostgreSQL stopped (503
-// STATE_UNAVAILABLE on every operation that reads it) and a caller without the role an operation
-// needs (403 ROLE_REQUIRED). Each answer must be listed for its operation, as problem+json, and
-// a 503 with the Retry-After the document promises.
+// STATE_UNAVAILABLE on every operation that reads it, NOT_READY from /readyz) and a caller without
+// the role an operation needs (403 ROLE_REQUIRED). Each answer must be listed for its operation,
+// as problem+json, and a 503 with the Retry-After the document promises (/readyz sent none).
 import t from 'tap';
 import { startLocalPostgres } from '../services/local-postgres/local-postgres.js';
 import { startAuditService } from '../services/audit/audit-service.js';
@@ -65,11 +65,13 @@ t.test('every refusal an operation gives is one its OpenAPI document lists', asy
     call('gateway', 'GET /v1/attachments/{sha256}', `/v1/attachments/${'0'.repeat(64)}`, agency),
     call('audit', 'GET /v1/audit/events', '/v1/audit/events?limit=1', operator),
     call('audit', 'GET /v1/audit/integrity', '/v1/audit/integrity', operator),
+    call('gateway', 'GET /readyz', '/readyz', agency),
+    call('audit', 'GET /readyz', '/readyz', agency),
   ]);
 
   const statuses = answers.map(({ answer }) => `${answer.operation} ${answer.status} ${answer.code}`);
   t.ok(answers.filter(({ answer }) => answer.status === 403).length === 2, `the audit API refuses an agency system (${statuses.slice(0, 2).join('; ')})`);
-  t.ok(answers.slice(2).every(({ answer }) => answer.status === 503 && answer.code === 'STATE_UNAVAILABLE'), `PostgreSQL stopped: 503 STATE_UNAVAILABLE everywhere (${statuses.slice(2).join('; ')})`);
+  t.ok(answers.slice(2).every(({ answer }) => answer.status === 503 && answer.code === (answer.operation === 'GET /readyz' ? 'NOT_READY' : 'STATE_UNAVAILABLE')), `PostgreSQL stopped: 503 STATE_UNAVAILABLE everywhere, NOT_READY from the probes (${statuses.slice(2).join('; ')})`);
   for (const { service, answer } of answers) {
     const [method, path] = answer.operation.split(' ');
     const documented = documents[service].paths[path]?.[method.toLowerCase()]?.responses[String(answer.status)];
