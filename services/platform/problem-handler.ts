@@ -11,6 +11,7 @@ import { headerLineCount } from './header-lines.js';
 import { deferContinue } from './expect-continue.js';
 import { refuseTunnels } from './client-errors.js';
 import { hostHeaderProblem } from './host-header.js';
+import { withoutUntakenBranches, type SchemaError } from './schema-branch-errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -33,15 +34,14 @@ export function sendProblem(reply: FastifyReply, err: ProblemError, url?: string
   return reply.code(err.status).type('application/problem+json').send(err.toBody(url === undefined ? undefined : problemInstance(url)));
 }
 
-interface AjvLikeError {
-  instancePath?: string;
-  message?: string;
-  params?: Record<string, unknown>;
-}
+type AjvLikeError = SchemaError;
 
-/** Field names in JSON-pointer-ish dotted form: `payload.subject`, `to.member`. */
+/**
+ * Field names in JSON-pointer-ish dotted form: `payload.subject`, `to.member`; the errors of the
+ * oneOf branches the value did not take left out (schema-branch-errors.ts).
+ */
 export function fieldErrors(errors: AjvLikeError[], prefix = ''): FieldError[] {
-  return errors.map((e) => {
+  return withoutUntakenBranches(errors).map((e) => {
     let path = (e.instancePath ?? '').replace(/^\//, '').split('/').filter(Boolean).join('.');
     const extra = (e.params?.missingProperty ?? e.params?.additionalProperty) as string | undefined;
     if (extra) path = path ? `${path}.${extra}` : extra;
