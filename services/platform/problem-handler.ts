@@ -46,10 +46,26 @@ export function fieldErrors(errors: AjvLikeError[], prefix = ''): FieldError[] {
     const extra = (e.params?.missingProperty ?? e.params?.additionalProperty) as string | undefined;
     if (extra) path = path ? `${path}.${extra}` : extra;
     const field = [prefix, path].filter(Boolean).join('.') || '(body)';
-    const message = e.params?.additionalProperty ? `unknown property "${extra}"` : e.message ?? 'invalid';
+    const message = e.params?.additionalProperty ? `unknown property "${extra}"` : allowedValuesMessage(e) ?? e.message ?? 'invalid';
     return { field, message };
   });
 }
+
+/**
+ * Ajv says "must be equal to one of the allowed values" and leaves them in `params`: a caller that
+ * sent `"kind": "person"` learnt that it was wrong, not what is right. The values are named.
+ */
+function allowedValuesMessage(e: AjvLikeError): string | undefined {
+  const shown = (values: unknown[]) => {
+    const named = values.slice(0, MAX_NAMED_VALUES).map((v) => JSON.stringify(v)).join(', ');
+    return values.length > MAX_NAMED_VALUES ? `${named}, … (${values.length} in all)` : named;
+  };
+  if (e.keyword === 'enum' && Array.isArray(e.params?.allowedValues)) return `must be one of ${shown(e.params.allowedValues)}`;
+  if (e.keyword === 'const' && e.params && 'allowedValue' in e.params) return `must be ${JSON.stringify(e.params.allowedValue)}`;
+  return undefined;
+}
+
+const MAX_NAMED_VALUES = 20;
 
 function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number): ProblemError {
   if (err instanceof ProblemError) return err;
