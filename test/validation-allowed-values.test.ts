@@ -1,7 +1,8 @@
 // A value outside a schema's enum was refused with Ajv's "must be equal to one of the allowed
 // values", which tells an agency system that `"kind": "person"` is wrong and not what is right.
 // The refusal names the values the field takes (the dossier's applicant kind and status, a query
-// parameter's enum), in `errors[].message` and in `detail`.
+// parameter's enum), in `errors[].message` and in `detail`; a format (a date-time without its
+// offset) is explained with an example.
 import t from 'tap';
 import { startTestBus } from './helpers/test-bus.js';
 
@@ -16,7 +17,7 @@ t.test('a value outside an enum is refused with the values the field takes', asy
       procedureCode: '1.001234',
       sectorCode: 'LLTP',
       applicant: { name: 'Nguyễn Văn An', kind: 'person' },
-      receivedAt: '2026-01-15T08:30:00+07:00',
+      receivedAt: '2026-01-15 08:30:00',
       dueAt: '2026-01-29T17:00:00+07:00',
       status: 'accepted',
     },
@@ -26,6 +27,8 @@ t.test('a value outside an enum is refused with the values the field takes', asy
   const kind = (sync.body.errors as { field: string; message: string }[]).find((e) => e.field === 'payload.applicant.kind');
   t.equal(kind?.message, 'must be one of "citizen", "organization"', 'the applicant kinds are named');
   t.match(sync.body.detail, /payload\.applicant\.kind must be one of "citizen", "organization"/, 'in the detail too');
+  const received = (sync.body.errors as { field: string; message: string }[]).find((e) => e.field === 'payload.receivedAt');
+  t.match(received?.message, /RFC 3339 .* offset, e\.g\. 2026-01-15T08:30:00\+07:00/, 'a date-time without its offset: what is taken, by example');
 
   // The route's own schemas alike: the JWKS purposes.
   const jwks = await fetch(`${bus.gateway.url}/.well-known/jwks.json?purpose=signing`);
