@@ -98,6 +98,9 @@ t.test('dossier validation and request/reply', async (t) => {
     t.equal(r.status, 504);
     t.equal(r.headers.get('content-type'), 'application/problem+json; charset=utf-8');
     t.match(r.body, { code: 'REPLY_TIMEOUT', status: 504, messageId: String, detail: /within 1 s/ });
+    t.equal(r.headers.get('location'), `/v1/messages/${r.body.messageId}`, 'with the Location to follow it at');
+    const documented = (await (await fetch(`${d.bus.gateway.url}/openapi.json`)).json()).paths['/v1/requests'].post.responses;
+    for (const status of ['200', '502', '504']) t.ok(documented[status].headers?.Location, `the document names the Location of a ${status}`);
     t.ok(waited >= 950 && waited < 3000, `answered after ${waited} ms`);
     // The request stays on the bus and completes once the portal answers; the late reply is dropped.
     await d.waitStatus(r.body.messageId, 'delivered');

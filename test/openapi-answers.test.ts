@@ -30,9 +30,14 @@ interface Answer {
   status: number;
   mediaType: string;
   text: string;
+  /** The answer's headers a client reads beside the body (LGSP-*, Repr-Digest, Location), lower case. */
+  headers: string[];
 }
 
-type OpenApi = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: Record<string, unknown> }> }> }>> };
+/** Response headers that carry something a client acts on: each must be in the operation's documented answer. */
+const CLIENT_HEADERS = /^(lgsp-.*|repr-digest|location)$/;
+
+type OpenApi = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown>; content?: Record<string, { schema?: Record<string, unknown> }> }> }>> };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
@@ -72,7 +77,7 @@ t.test('every success answer matches the schema its service documents', async (t
     const response = await fetch(`${bases[service]}${path}`, { method, headers, body: opts.body });
     const text = await response.text();
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0].trim();
-    answers.push({ service, operation, url: path, status: response.status, mediaType, text });
+    answers.push({ service, operation, url: path, status: response.status, mediaType, text, headers: [...response.headers.keys()].filter((h) => CLIENT_HEADERS.test(h)) });
     let body: unknown = text;
     if (/json$/.test(mediaType)) body = JSON.parse(text);
     return { status: response.status, headers: response.headers, body };
@@ -238,6 +243,24 @@ t.test('every success answer matches the schema its service documents', async (t
         }
       }
     }
+  });
+
+  // An inbox item's LGSP-Signature is what its system verifies before storing it, a download's
+  // Repr-Digest what it checks the bytes against: a generated client reads only documented headers.
+  await t.test('every header a client reads beside the body is documented for its answer', async (t) => {
+    const seen = new Set<string>();
+    for (const answer of answers) {
+      const [method, path] = answer.operation.split(' ');
+      const documented = Object.keys(documents[answer.service].paths[path]?.[method.toLowerCase()]?.responses[String(answer.status)]?.headers ?? {}).map((h) => h.toLowerCase());
+      for (const header of answer.headers) {
+        const what = `${answer.service}: ${answer.operation} ${answer.status} ${header}`;
+        if (seen.has(what)) continue;
+        seen.add(what);
+        t.ok(documented.includes(header), `${what} is documented (${documented.join(', ') || 'none'})`);
+      }
+    }
+    t.ok([...seen].some((s) => s.endsWith('lgsp-signature')), 'an inbox item\'s signature header was among them');
+    t.ok([...seen].some((s) => s.endsWith('repr-digest')), 'and a download\'s digest');
   });
 
   await t.test('every answer body validates against its documented schema', async (t) => {

@@ -20,7 +20,8 @@ import { createKafka, ensureTopics } from '../platform/kafka-transport.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import { withDocumentedAnswers } from '../platform/openapi-answers.js';
-import { okResponse } from '../platform/openapi-shapes.js';
+import { withOpenObjects } from '../platform/openapi-open-objects.js';
+import { okResponse, problemResponses } from '../platform/openapi-shapes.js';
 import { auditAnswers } from './openapi-answers.js';
 import { topicsFor, type Topics } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
@@ -235,8 +236,9 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     // The precise schemas of the success answers (openapi-answers.ts: the document's only), the
-    // answers every operation can give, and operationIds (openapi-common-responses.ts).
-    transformObject: (document) => ('openapiObject' in document ? withCommonResponses(withDocumentedAnswers(document.openapiObject, auditAnswers)) : document.swaggerObject),
+    // answers every operation can give, and operationIds (openapi-common-responses.ts); objects
+    // that name no members said to be open (openapi-open-objects.ts).
+    transformObject: (document) => ('openapiObject' in document ? withOpenObjects(withCommonResponses(withDocumentedAnswers(document.openapiObject, auditAnswers))) : document.swaggerObject),
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(bearerAuth, { verifier: ctx.tokenVerifier });
@@ -249,7 +251,8 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       summary: 'Audit entries, newest first, filtered by message, member, type, event and time',
       security: [{ bearer: [] }],
       querystring: eventsQuerySchema,
-      response: okResponse('`{entries: [{seq, recordedAt, prevHash, hash, event}], nextBefore}`: `nextBefore` is the `before` of the next page, null on the last'),
+      // 403: an agency system's token (operators and observers only); 503: PostgreSQL, where the chain is, does not answer.
+      response: { ...okResponse('`{entries: [{seq, recordedAt, prevHash, hash, event}], nextBefore}`: `nextBefore` is the `before` of the next page, null on the last'), ...problemResponses(403, 503) },
     },
   }, async (req) => {
     // A bare date is UTC midnight here (the console sends its operator's day with the zone).
@@ -262,7 +265,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       tags: ['audit'],
       summary: 'Chain head, last signed checkpoint, and a fresh verification of the whole chain',
       security: [{ bearer: [] }],
-      response: okResponse('`{head, lastCheckpoint, verification: {ok, entries, checkpoints, signedThrough, published?, firstBad?}}`'),
+      response: { ...okResponse('`{head, lastCheckpoint, verification: {ok, entries, checkpoints, signedThrough, published?, firstBad?}}`'), ...problemResponses(403, 503) },
     },
   }, async () => {
     // Read before verifying: the verification then covers at least this head.

@@ -25,9 +25,12 @@ rewritten together with a recomputed chain no longer matches it) and checks ever
 checkpoint, those stored with the chain and the copies published on Kafka (which reveal a tail
 cut together with its stored checkpoints). Only public keys are used.
   --database      PostgreSQL holding the audit tables (default: DATABASE_URL from the configuration)
-  --keys          the public keyset (JWKS, e.g. saved from GET /.well-known/jwks.json) whose
-                  checkpoint keys verify the checkpoints and record keys the entries' records
-                  (default: LGSP_JWKS_FILE; never a private key file; --jwks is the same)
+  --keys          the public keyset (JWKS, e.g. saved from GET /.well-known/jwks.json?include=superseded:
+                  every key ever published; without the parameter a key leaves the set
+                  LGSP_KEY_GRACE_SECONDS after its rotation, and the entries it signed no
+                  longer verify) whose checkpoint keys verify the checkpoints and record keys
+                  the entries' records (default: LGSP_JWKS_FILE; never a private key file;
+                  --jwks is the same)
   --brokers       Kafka holding the checkpoint topic (default: KAFKA_BROKERS, else the broker of
                   the stack npm start runs, from .lgsp/dev/stack.json; none: not checked),
                   read as the audit principal (KAFKA_SSL_CA_FILE, KAFKA_SASL_* or KAFKA_CREDENTIALS_DIR)
@@ -180,6 +183,10 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
   );
   if (result.firstBad) {
     out.log(`TAMPERED: first bad entry seq ${result.firstBad.seq}: ${result.firstBad.reason}`);
+    // Not a verdict the keyset can give when it lacks a key: say where the full set is.
+    if (/no platform key with kid/.test(result.firstBad.reason)) {
+      out.log('(a keyset saved from GET /.well-known/jwks.json lacks the keys past their grace period: save it from /.well-known/jwks.json?include=superseded, or use LGSP_JWKS_FILE)');
+    }
     return 1;
   }
   const unsigned = result.entries - result.signedThrough;

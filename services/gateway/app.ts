@@ -18,6 +18,8 @@ import { directoryRoutes } from './routes/directory.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { requestRoutes } from './routes/requests.js';
 import { messageTypeComponents, messageTypeIndex, withModuleRequestBodies } from './openapi-message-types.js';
+import { withTypedPayloads } from './openapi-typed-payloads.js';
+import { withOpenObjects } from '../platform/openapi-open-objects.js';
 import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import { withDocumentedAnswers } from '../platform/openapi-answers.js';
 import { gatewayAnswers } from './openapi-answers.js';
@@ -53,14 +55,23 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
           'Message types (the payload of POST /v1/messages must match the type\'s schema, also at GET /v1/schemas/{type}):\n' + messageTypeIndex(ctx.catalogue),
       },
       servers: [{ url: ctx.config.issuer }],
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }, schemas: messageTypeComponents(ctx.catalogue) },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          // POST /v1/token only: legacy systems' client_secret_basic (RFC 6749 §2.3.1).
+          clientSecretBasic: { type: 'http', scheme: 'basic', description: 'client_secret_basic at POST /v1/token: the client id and secret, each form-urlencoded (RFC 6749 §2.3.1)' },
+        },
+        schemas: messageTypeComponents(ctx.catalogue),
+      },
     },
-    // Bodies the modules' own parsers take (edXML, attachment bytes) beside the JSON ones, the
+    // Bodies the modules' own parsers take (edXML, attachment bytes) beside the JSON ones, each
+    // JSON submission's payload typed by its message type (openapi-typed-payloads.ts), the
     // precise schemas of the success answers (openapi-answers.ts: the document's only), and the
-    // answers every operation can give (openapi-common-responses.ts).
+    // answers every operation can give (openapi-common-responses.ts); objects that name no
+    // members said to be open (openapi-open-objects.ts).
     transformObject: (document) =>
       'openapiObject' in document
-        ? withCommonResponses(withDocumentedAnswers(withModuleRequestBodies(document.openapiObject, modules), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))))
+        ? withOpenObjects(withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : [])))))
         : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

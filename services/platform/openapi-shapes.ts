@@ -30,10 +30,12 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
  * A success answer described for the OpenAPI document: each media type with an empty schema,
  * which Fastify serialises as JSON.stringify would, so the route's answer is sent exactly as
  * before (a schema with properties would drop or coerce fields nobody listed). The precise
- * schema a client generator reads is set on the document only (openapi-answers.ts).
+ * schema a client generator reads is set on the document only (openapi-answers.ts). `headers`
+ * names the response headers a client reads beside the body (documentation only: Fastify sends
+ * what the handler sets).
  */
-export function okResponse(description: string, mediaTypes: readonly string[] = ['application/json']): Record<number, unknown> {
-  return { 200: { description, content: Object.fromEntries(mediaTypes.map((m) => [m, { schema: {} }])) } };
+export function okResponse(description: string, mediaTypes: readonly string[] = ['application/json'], headers?: Record<string, { type: 'string'; description: string }>): Record<number, unknown> {
+  return { 200: { description, ...(headers ? { headers } : {}), content: Object.fromEntries(mediaTypes.map((m) => [m, { schema: {} }])) } };
 }
 
 export const messageViewSchema = {
@@ -44,7 +46,15 @@ export const messageViewSchema = {
     from: { type: 'object', properties: { member: { type: 'string' }, system: { type: 'string' } } },
     to: { type: 'object', properties: { member: { type: 'string' }, service: { type: 'string' } } },
     correlationId: { type: 'string' },
-    status: { enum: ['accepted', 'delivered', 'failed', 'dead_lettered'] },
+    // `failed` reads as final to whoever meets it first; it is not, and a sender that sends the
+    // message again for it makes a duplicate.
+    status: {
+      enum: ['accepted', 'delivered', 'failed', 'dead_lettered'],
+      description:
+        '`accepted`: on the bus, not delivered yet (to a pull system: deposited, until it acknowledges the item); `delivered`: the receiver took it (final); ' +
+        '`failed`: the last attempt failed and the bus is retrying it (not final: the `delivery_failed` event gives the reason and `nextAttemptAt`; do not send it again); ' +
+        '`dead_lettered`: given up, the reason in its `dead_lettered` event (final until an operator replays it)',
+    },
     events: {
       type: 'array',
       description:

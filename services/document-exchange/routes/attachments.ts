@@ -25,7 +25,11 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
         summary: 'Upload an attachment (its bytes as the body, any Content-Type, e.g. application/octet-stream or application/pdf); reference it in edoc.send by sha256 and size',
         security: [{ bearer: [] }],
         response: {
-          201: { type: 'object', properties: { sha256: { type: 'string' }, size: { type: 'integer' }, href: { type: 'string' } } },
+          201: {
+            type: 'object',
+            headers: { Location: { type: 'string', description: 'GET /v1/attachments/{sha256} of the upload' } },
+            properties: { sha256: { type: 'string' }, size: { type: 'integer' }, href: { type: 'string' } },
+          },
           ...problemResponses(400, 401, 403, 413, 415, 503),
         },
       },
@@ -46,7 +50,12 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
       summary: 'Download an attachment of a document you sent or received; verified against its SHA-256',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['sha256'] },
-      response: { ...okResponse('The bytes, verified against their SHA-256 (Repr-Digest)', ['application/octet-stream']), ...problemResponses(401, 403, 404, 502, 503) },
+      response: {
+        ...okResponse('The bytes, verified against their SHA-256 (Repr-Digest)', ['application/octet-stream'], {
+          'Repr-Digest': { type: 'string', description: 'sha-256=:<base64 of the SHA-256>: (RFC 9530): check it against the bytes' },
+        }),
+        ...problemResponses(401, 403, 404, 502, 503),
+      },
     },
   }, async (req, reply) => {
     const { sha256 } = req.params;

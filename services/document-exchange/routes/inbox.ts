@@ -46,6 +46,15 @@ function summary(item: InboxItem) {
   };
 }
 
+/** What a system checks before it stores an item (docs/qlvb-vendor-guide.md §5), named in the OpenAPI document. */
+const INBOX_ITEM_HEADERS = {
+  'LGSP-Signature': { type: 'string', description: 'A JWS with detached payload (RFC 7515 Appendix F) over the body, signed with a delivery key (GET /.well-known/jwks.json?purpose=delivery); its protected header carries aud (your member code) and iat' },
+  'LGSP-Message-Id': { type: 'string', description: 'The message id (deduplicate by it)' },
+  'LGSP-Message-Type': { type: 'string', description: 'The message type, e.g. edoc.send' },
+  'LGSP-Correlation-Id': { type: 'string', description: 'The correlation id (for edoc.*, the DocumentId), percent-encoded as UTF-8 when it holds a non-ASCII character or a %' },
+  'LGSP-Document-Signature': { type: 'string', description: 'edoc.*: what the bus found verifying the package\'s XML-DSig signature: valid | invalid | untrusted | unsigned' },
+} as const;
+
 export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
   const itemOf = async (id: string, clientId: string, { acknowledged = false } = {}): Promise<InboxItem> => {
     const item = await exchange.inbox.get(id);
@@ -89,7 +98,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
       querystring: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'edxml'] } } },
-      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', 'application/xml']), ...problemResponses(401, 403, 404, 502) },
+      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', 'application/xml'], INBOX_ITEM_HEADERS), ...problemResponses(401, 403, 404, 502, 503) },
     },
   }, async (req, reply) => {
     const item = await itemOf(canonicalId(req.params.id), req.caller!.clientId);

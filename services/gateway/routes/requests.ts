@@ -15,7 +15,7 @@ import type { ReplyValue } from '../../platform/reply-topic.js';
 import { routeSubmission } from '../submission.js';
 import { hooksFor, type SubmissionBody } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses } from '../../platform/openapi-shapes.js';
+import { problemResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import { ReplyWaiter } from '../reply-waiter.js';
 import { traceHeader } from '../../platform/trace-context.js';
 
@@ -52,6 +52,9 @@ export function preferredWaitSeconds(prefer: string | undefined): number {
   return Math.min(MAX_WAIT_SECONDS, Math.max(1, Number(m[1])));
 }
 
+/** Set on every answer once the request is on the bus, whatever came of it. */
+const LOCATION = { type: 'string', description: 'GET /v1/messages/{id} of the request' } as const;
+
 type Outcome = { kind: 'reply'; reply: ReplyValue } | { kind: 'timeout' } | { kind: 'failed'; reason: string };
 
 export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
@@ -87,6 +90,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       response: {
         200: {
           type: 'object',
+          headers: { Location: LOCATION },
           properties: {
             id: { type: 'string' },
             type: { type: 'string' },
@@ -100,7 +104,10 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
             },
           },
         },
-        ...problemResponses(400, 401, 403, 413, 415, 422, 429, 502, 503, 504),
+        ...problemResponses(400, 401, 403, 413, 415, 422, 429, 503),
+        // Answers about a request the bus accepted: they name it (messageId, Location) to follow.
+        502: { ...problemResponse('REQUEST_FAILED or INVALID_REPLY; `messageId` names the request'), headers: { Location: LOCATION } },
+        504: { ...problemResponse('REPLY_TIMEOUT: no reply within the wait; the request stays on the bus, `messageId` names it'), headers: { Location: LOCATION } },
       },
     },
   }, async (req, reply) => {

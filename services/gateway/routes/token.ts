@@ -45,6 +45,9 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
       // Forms are the standard; JSON is taken as well on purpose (the scope's JSON parser stays on),
       // so the document says both instead of leaving a client generator to find out.
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      // Either no HTTP authentication (private_key_jwt: the assertion is in the body) or HTTP Basic
+      // (client_secret_basic), so a generated client offers both; clientSecretBasic is in app.ts.
+      security: [{}, { clientSecretBasic: [] }],
       // Checked with attachValidation: a bad parameter is answered as OAuth's invalid_request
       // (RFC 6749 §5.2), not as a problem document. Unknown parameters are ignored (§3.2).
       body: {
@@ -65,7 +68,11 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
         // OAuth 2.0's own error bodies (RFC 6749 §5.2), not problem+json; what the token endpoint
         // shares with every route (body media type, rate limit) answers problem+json.
         400: { ...OAUTH_ERROR, description: 'invalid_request, unsupported_grant_type, invalid_scope' },
-        401: { ...OAUTH_ERROR, description: 'invalid_client (with WWW-Authenticate for client_secret_basic)' },
+        401: {
+          ...OAUTH_ERROR,
+          description: 'invalid_client (with WWW-Authenticate for client_secret_basic)',
+          headers: { 'WWW-Authenticate': { type: 'string', description: 'Basic realm="lgsp" when the client authenticated with client_secret_basic (RFC 6749 §5.2)' } },
+        },
         503: { ...OAUTH_ERROR, description: 'temporarily_unavailable (Retry-After)' },
         ...problemResponses(415, 429),
       },
