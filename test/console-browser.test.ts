@@ -213,6 +213,10 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
   await t.test('connectors and registry are listed', async (t) => {
     await page.click('.tabs button[data-tab="connectors"]');
     await page.locator('#connector-table tr[data-connector="relay"] .badge.RUNNING').waitFor();
+    // The delivery statistics read in Vietnamese like the rest of the page, not as API names.
+    const relayStats = await page.locator('#connector-table tr[data-connector="relay"] td').nth(4).textContent();
+    t.match(relayStats, /^đã chuyển \d+ · thử lại \d+ · vào hàng đợi lỗi \d+ · bị từ chối \d+ · trùng lặp \d+/);
+    t.notMatch(relayStats, /delivered|deadLettered|duplicates/);
     await shot('07-connectors');
     await page.click('.tabs button[data-tab="registry"]');
     await page.locator('#reg-members td', { hasText: 'Sở Tư pháp (dữ liệu mẫu)' }).waitFor();

@@ -517,7 +517,8 @@ async function loadConnectors() {
   table('#connector-table', headers, list.map((c) => ({
     dataset: { connector: c.name },
     cells: [c.name, badge(c.connector?.state), fmtNum(c.lag), fmtNum(c.deadLetters),
-      c.stats ? [...Object.entries(c.stats).map(([k, v]) => `${k} ${v}`), ...retryWaiting(c.retry)].join(' · ') : '—',
+      // Labelled in the page's language; a statistic a newer runner adds shows under its API name.
+      c.stats ? [...Object.entries(c.stats).map(([k, v]) => `${label('stat', k)} ${fmtNum(v)}`), ...retryWaiting(c.retry)].join(' · ') : '—',
       // Summed over the runner replicas that answered; one that did not is named here.
       [c.lastError, ...(c.unreachableRunners ?? []).map((u) => `${t('runnerUnreachable')}: ${u}`)].filter(Boolean).join(' · '),
       isOperator()
