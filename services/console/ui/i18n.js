@@ -154,6 +154,7 @@ export const TEXTS = {
     // Problem codes the console's APIs answer, in the operator's language (the server's detail follows).
     err_VALIDATION_FAILED: 'Dữ liệu nhập không hợp lệ',
     err_LOGIN_FAILED: 'Sai mã hệ thống hoặc mật khẩu',
+    err_CLIENT_DISABLED: 'Hệ thống này đã bị vô hiệu hóa trong danh bạ; liên hệ quản trị trục',
     err_ROLE_REQUIRED: 'Tài khoản không có quyền thực hiện thao tác này',
     err_UNAUTHENTICATED: 'Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại',
     err_RATE_LIMITED: 'Quá nhiều yêu cầu, vui lòng thử lại sau',
@@ -340,6 +341,7 @@ export const TEXTS = {
     errorPrefix: 'Error',
     err_VALIDATION_FAILED: 'Invalid input',
     err_LOGIN_FAILED: 'Wrong client id or secret',
+    err_CLIENT_DISABLED: 'This system is disabled in the registry; ask the bus administrators',
     err_ROLE_REQUIRED: 'Your account may not do this',
     err_UNAUTHENTICATED: 'Your session has ended; log in again',
     err_RATE_LIMITED: 'Too many requests; try again later',
