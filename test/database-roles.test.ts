@@ -65,6 +65,10 @@ t.test('the others reach only theirs', async (t) => {
   t.equal(await run(urls.gateway, 'SELECT count(*) FROM console_dead_letters'), '42501', "the gateway reads no dead letter");
   t.equal(await run(urls.console, "INSERT INTO audit_entries (seq, event_id, event, at, recorded_at, body, prev_hash, hash) VALUES (1, 'e', 'x', 'a', 'r', '{}', 'p', 'h')"), '42501', 'nor the audit chain');
   t.equal(await run(urls.console, "INSERT INTO console_meta (key, value) VALUES ('k', 'v')"), 'ok', 'console writes its own tables');
+  // The console reads the message index; the ledger and the gateways write it.
+  t.equal(await run(urls.console, 'SELECT count(*) FROM console_messages, console_message_events'), 'ok', 'console reads the message index');
+  t.equal(await run(urls.console, "UPDATE console_messages SET status = 'delivered'"), '42501', 'but cannot change a message status');
+  t.equal(await run(urls.console, "INSERT INTO console_message_events (event_id, message_id, event, at) VALUES ('e', 'm', 'delivered', 'a')"), '42501', 'nor add a step to a timeline');
   t.equal(await run(urls.runner, "INSERT INTO audit_checkpoints (seq, hash, signed_at, jws) VALUES (1, 'h', 's', 'j')"), '42501', 'runner cannot write the audit chain');
   t.equal(await run(urls.runner, 'DELETE FROM gateway_idempotency'), '42501', "nor the gateway's idempotency keys");
   t.equal(await run(urls.portal, 'SELECT count(*) FROM document_documents'), '42501', 'the mock portal sees no document');
