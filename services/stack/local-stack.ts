@@ -21,7 +21,7 @@ import { migrateDatabase } from '../platform/migrations.js';
 import type { DatabaseService } from '../platform/database-roles.js';
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
 import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
-import { freePort } from '../local-processes/free-port.js';
+import { freePort, preferredPort } from '../local-processes/free-port.js';
 import { superviseRestarts } from './supervisor.js';
 import { stackBanner } from './stack-banner.js';
 import { prepareDossierDemo } from '../mock-portal/dev-setup.js';
@@ -177,7 +177,9 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
     // The single key every service once shared (before keys per purpose): nothing reads it any
     // more, and a private key nobody needs should not stay on disk.
     rmSync(join(dataDir, 'platform-keys.json'), { force: true });
-    const ports = { simulator: await freePort(), audit: await freePort(), console: await freePort() };
+    // The console keeps the address of the previous start on this data dir when it is free: the
+    // operators' bookmark still works, and so does the language their browser stored for it.
+    const ports = { simulator: await freePort(), audit: await freePort(), console: await preferredPort(previousPort(dataDir, 'console')) };
     const runnerPorts: number[] = [];
     for (let i = 0; i < options.runners; i++) runnerPorts.push(await freePort());
     const gatewayPorts = [gatewayPort];
@@ -309,6 +311,16 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
   } catch (err) {
     console.error(`could not start the stack: ${(err as Error).message}`);
     await shutdown(1);
+  }
+}
+
+/** The port a URL of the last stack.json on this data dir had (none on a first start). */
+function previousPort(dataDir: string, key: 'console'): number | undefined {
+  try {
+    const url = (JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as Record<string, unknown>)[key];
+    return typeof url === 'string' ? Number(new URL(url).port) || undefined : undefined;
+  } catch {
+    return undefined;
   }
 }
 
