@@ -86,6 +86,11 @@ t.test('runner guarantees', async (t) => {
     t.same(events, ['accepted', 'delivery_failed', 'delivery_failed', 'delivered']);
     t.match(view.events[1].detail, { connector: 'relay', attempt: 1, retryable: true, reason: /503/, nextAttemptAt: String });
     t.equal((bus.simulator.received.get('so-tp-qlvb') ?? []).filter((m) => m.id === r.body.id).length, 1, 'delivered exactly once');
+    // The connector's last error says which system failed, as the operator guide promises: a
+    // connector serves many systems and "HTTP 503" alone does not say whom to call.
+    const operator = await bus.client('lgsp-operator').accessToken();
+    const status = (await (await fetch(`${bus.runner!.url}/v1/connectors/relay/status`, { headers: { authorization: `Bearer ${operator}` } })).json()) as { lastError: string | null };
+    t.match(status.lastError, /^000\.00\.15\.H49\/so-tp-qlvb: .*503/);
   });
 
   await t.test('a permanent refusal is dead-lettered at once with the reason', async (t) => {

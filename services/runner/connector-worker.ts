@@ -950,7 +950,9 @@ export class ConnectorWorker {
 
   private failed(record: ConsumedRecord, envelope: Envelope, attempt: number, attemptedAt: number, err: Error & { retryAfterMs?: number }, outcome: RecordOutcome, destination: string): void {
     const reason = err.message || String(err);
-    this.lastError = reason;
+    // Named by its system (member/client): one connector delivers to many, and the operator
+    // needs to know whom to call.
+    this.lastError = `${destination}: ${reason}`;
     const retryable = isRetryable(err);
     const budgetFrom = this.budgetStart(record, envelope);
     const budget = budgetLeft(this.deps.policy, attempt, budgetFrom, Date.now());
