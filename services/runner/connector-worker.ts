@@ -775,6 +775,9 @@ export class ConnectorWorker {
       const result = await this.loaded.definition.handle(envelope, this.context(envelope, attempt));
       this.failureStreak = 0;
       this.reachedOrFailed(destination);
+      // That system takes messages again: its error is history (the message timelines and dead
+      // letters keep it), and a healthy connector showing it reads as a live fault.
+      if (this.lastError?.startsWith(`${destination}: `)) this.lastError = null;
       outcome.delivered.push(envelope.id);
       if (result?.outcome === 'deposited') {
         // In the recipient's inbox: `delivered` is published when the system acknowledges it.
