@@ -91,6 +91,10 @@ t.test('lgsp db migrate: the owner applies migrations and grants; a service role
   await as(server.url, (c) => c.query('CREATE DATABASE by_cli'));
   t.equal(await runDbCommand(['migrate', '--database', withDatabase(server.url, 'by_cli')], out), 0, lines.join('\n'));
   t.match(lines.join('\n'), /schema up to date; grants applied to lgsp_audit, lgsp_console, lgsp_gateway, lgsp_portal, lgsp_runner/);
+  t.match(lines.join('\n'), /^applied migration 20261201000000_gateway-messages$/m, 'it names what it applied');
+  lines.length = 0;
+  t.equal(await runDbCommand(['migrate', '--database', withDatabase(server.url, 'by_cli')], out), 0);
+  t.notMatch(lines.join('\n'), /applied migration/, 'and, run again, that nothing was');
   t.equal(await run(withDatabase(urls.audit, 'by_cli'), "INSERT INTO audit_checkpoints (seq, hash, signed_at, jws) VALUES (1, 'h', 's', 'j')"), 'ok', 'the roles hold their grants there');
 
   lines.length = 0;
