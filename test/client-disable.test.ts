@@ -55,6 +55,10 @@ t.test('a client disabled or removed in the registry file is refused everywhere 
   await t.rejects(bus.client('so-tp-qlvb').accessToken(), /token request failed: 401 client so-tp-qlvb is disabled in the registry/);
   const relogin = await fetch(`${consoleSvc.url}/v1/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret: bus.clients.get('lgsp-operator')!.clientSecret }) });
   t.equal(relogin.status, 401, 'the operator cannot log in again');
+  // Told why, not "wrong secret": the gateway says "disabled" only once the secret was right.
+  t.match(await relogin.json(), { code: 'CLIENT_DISABLED', detail: /client lgsp-operator is disabled in the registry/ });
+  const wrongSecret = await fetch(`${consoleSvc.url}/v1/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret: 'not-the-secret' }) });
+  t.match(await wrongSecret.json(), { code: 'LOGIN_FAILED' }, 'a wrong secret for a disabled client learns nothing about it');
   // Nobody else is touched.
   t.equal((await get(`${bus.gateway.url}/v1/members`, bearer(otherToken))).status, 200, 'another agency still reads');
   const sent = await bus.client('so-tttt-qlvb').send({ type: 'notice.send', to: { member: '000.00.15.H49' }, payload: { subject: 'Thông báo', body: 'vẫn gửi được' } });

@@ -89,6 +89,11 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     await page.locator('#live-lag tr[data-group="relay"]').waitFor();
     t.ok(Number(await page.locator('#last-minute [data-event="accepted"]').getAttribute('data-count')) >= 1, 'live counters moved');
     t.match(await page.locator('#last-minute').textContent(), /tiếp nhận: \d/, 'event names in Vietnamese');
+    // Accepted and delivered coincide on a healthy bus: accepted is the wider band beneath, so
+    // both stay visible.
+    const strokes = await page.locator('#sparkline path').evaluateAll((ps) => ps.map((p) => [(p as SVGElement).dataset.series, Number(p.getAttribute('stroke-width'))]));
+    t.equal(strokes[0][0], 'accepted', 'accepted is drawn first, beneath the others');
+    t.ok((strokes[0][1] as number) > (strokes[1][1] as number), 'and wider than delivered, which would otherwise hide it');
     await shot('02-live');
 
     await row.click();
@@ -213,6 +218,10 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
   await t.test('connectors and registry are listed', async (t) => {
     await page.click('.tabs button[data-tab="connectors"]');
     await page.locator('#connector-table tr[data-connector="relay"] .badge.RUNNING').waitFor();
+    // The delivery statistics read in Vietnamese like the rest of the page, not as API names.
+    const relayStats = await page.locator('#connector-table tr[data-connector="relay"] td').nth(4).textContent();
+    t.match(relayStats, /^đã chuyển \d+ · thử lại \d+ · vào hàng đợi lỗi \d+ · bị từ chối \d+ · trùng lặp \d+/);
+    t.notMatch(relayStats, /delivered|deadLettered|duplicates/);
     await shot('07-connectors');
     await page.click('.tabs button[data-tab="registry"]');
     await page.locator('#reg-members td', { hasText: 'Sở Tư pháp (dữ liệu mẫu)' }).waitFor();

@@ -65,6 +65,10 @@ t.test('the others reach only theirs', async (t) => {
   t.equal(await run(urls.gateway, 'SELECT count(*) FROM console_dead_letters'), '42501', "the gateway reads no dead letter");
   t.equal(await run(urls.console, "INSERT INTO audit_entries (seq, event_id, event, at, recorded_at, body, prev_hash, hash) VALUES (1, 'e', 'x', 'a', 'r', '{}', 'p', 'h')"), '42501', 'nor the audit chain');
   t.equal(await run(urls.console, "INSERT INTO console_meta (key, value) VALUES ('k', 'v')"), 'ok', 'console writes its own tables');
+  // The console reads the message index; the ledger and the gateways write it.
+  t.equal(await run(urls.console, 'SELECT count(*) FROM console_messages, console_message_events'), 'ok', 'console reads the message index');
+  t.equal(await run(urls.console, "UPDATE console_messages SET status = 'delivered'"), '42501', 'but cannot change a message status');
+  t.equal(await run(urls.console, "INSERT INTO console_message_events (event_id, message_id, event, at) VALUES ('e', 'm', 'delivered', 'a')"), '42501', 'nor add a step to a timeline');
   t.equal(await run(urls.runner, "INSERT INTO audit_checkpoints (seq, hash, signed_at, jws) VALUES (1, 'h', 's', 'j')"), '42501', 'runner cannot write the audit chain');
   t.equal(await run(urls.runner, 'DELETE FROM gateway_idempotency'), '42501', "nor the gateway's idempotency keys");
   t.equal(await run(urls.portal, 'SELECT count(*) FROM document_documents'), '42501', 'the mock portal sees no document');
@@ -87,6 +91,10 @@ t.test('lgsp db migrate: the owner applies migrations and grants; a service role
   await as(server.url, (c) => c.query('CREATE DATABASE by_cli'));
   t.equal(await runDbCommand(['migrate', '--database', withDatabase(server.url, 'by_cli')], out), 0, lines.join('\n'));
   t.match(lines.join('\n'), /schema up to date; grants applied to lgsp_audit, lgsp_console, lgsp_gateway, lgsp_portal, lgsp_runner/);
+  t.match(lines.join('\n'), /^applied migration 20261201000000_gateway-messages$/m, 'it names what it applied');
+  lines.length = 0;
+  t.equal(await runDbCommand(['migrate', '--database', withDatabase(server.url, 'by_cli')], out), 0);
+  t.notMatch(lines.join('\n'), /applied migration/, 'and, run again, that nothing was');
   t.equal(await run(withDatabase(urls.audit, 'by_cli'), "INSERT INTO audit_checkpoints (seq, hash, signed_at, jws) VALUES (1, 'h', 's', 'j')"), 'ok', 'the roles hold their grants there');
 
   lines.length = 0;

@@ -27,6 +27,12 @@ t.test('runner guarantees', async (t) => {
       return r.body.status === wanted ? r.body : null;
     });
 
+  const lastError = async () => {
+    const operator = await bus.client('lgsp-operator').accessToken();
+    const status = (await (await fetch(`${bus.runner!.url}/v1/connectors/relay/status`, { headers: { authorization: `Bearer ${operator}` } })).json()) as { lastError: string | null };
+    return status.lastError;
+  };
+
   await t.test('records forged straight into Kafka are never delivered', async (t) => {
     const kafka = testKafka('forger');
     const producer = kafka.producer();
@@ -86,12 +92,16 @@ t.test('runner guarantees', async (t) => {
     t.same(events, ['accepted', 'delivery_failed', 'delivery_failed', 'delivered']);
     t.match(view.events[1].detail, { connector: 'relay', attempt: 1, retryable: true, reason: /503/, nextAttemptAt: String });
     t.equal((bus.simulator.received.get('so-tp-qlvb') ?? []).filter((m) => m.id === r.body.id).length, 1, 'delivered exactly once');
+    t.equal(await lastError(), null, 'the system took it: its error no longer shows as the connector\'s last one');
   });
 
   await t.test('a permanent refusal is dead-lettered at once with the reason', async (t) => {
     bus.simulator.modes.set('so-khdt-qlvb', { mode: 'reject' });
     const r = await sender.send(notice('refused', '000.00.24.H49'));
     const view = await statusOf(r.body.id, 'dead_lettered');
+    // The connector's last error says which system failed, as the operator guide promises: a
+    // connector serves many systems and "HTTP 422" alone does not say whom to call.
+    t.match(await lastError(), /^000\.00\.24\.H49\/so-khdt-qlvb: .*422/);
     t.same(view.events.map((e: { event: string }) => e.event), ['accepted', 'dead_lettered'], 'one outcome event for the one attempt');
     t.match(view.events[1].detail, { connector: 'relay', attempt: 1, attempts: 1, retryable: false, reason: /422/ });
   });

@@ -37,7 +37,9 @@ export async function runDbCommand(argv: string[], out: CommandOutput = console)
       out.error(`lgsp db migrate: no database: set DATABASE_URL or pass --database <url>\n${DB_USAGE}`);
       return 2;
     }
-    await migrateDatabase(databaseUrl);
+    // Named, so an upgrade's log says what changed in the schema (and a second run that nothing did).
+    const applied = await migrateDatabase(databaseUrl);
+    for (const name of applied) out.log(`applied migration ${name}`);
     const client = new pg.Client(databaseClientConfig(databaseUrl, { application_name: 'lgsp-db-migrate' }));
     client.on('error', () => undefined);
     try {

@@ -79,3 +79,19 @@ export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
   return port;
 }
+
+/**
+ * `preferred` when it is free, else a free port: a server whose address people keep (the
+ * operator console, bookmarked, with its language choice stored per origin) gets the same one
+ * at the next start when nothing else took it meanwhile.
+ */
+export async function preferredPort(preferred: number | undefined): Promise<number> {
+  if (preferred !== undefined && Number.isInteger(preferred) && preferred > 1024 && preferred < 65_536) {
+    const server = createServer();
+    if (await listenOn(server, preferred)) {
+      await new Promise<void>((r) => server.close(() => r()));
+      return preferred;
+    }
+  }
+  return freePort();
+}

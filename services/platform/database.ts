@@ -188,7 +188,7 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
     });
     // Without a listener an idle client's error (server restarted) would crash the process.
     pool.on('error', (err) => opts.onError?.(err));
-    const ready = migrateDatabase(url);
+    const ready = migrateDatabase(url).then(() => undefined);
     // Opened in the background: starting a service does not wait for them (a statement sent
     // meanwhile opens a connection of its own, as without warming).
     ready.then(() => warmUp(pool, warm), () => undefined);

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: { status: [401], meaning: 'No access token (or console session) was presented.' },
   INVALID_TOKEN: { status: [401], meaning: 'The access token is expired, forged, or not issued by this bus.' },
   LOGIN_FAILED: { status: [401], meaning: 'Console sign-in refused: unknown client or wrong secret.' },
+  CLIENT_DISABLED: { status: [401], meaning: 'Console sign-in refused: the credentials are right but the system is disabled in the registry (operator guide, "Disabling a system").' },
   ROLE_REQUIRED: { status: [403], meaning: 'The caller lacks the role the endpoint needs (agency, operator, observer).' },
   SERVICE_FORBIDDEN: { status: [403], meaning: 'The calling system has no access right to the service (deny by default).' },
   SENDER_MISMATCH: { status: [403], meaning: 'The edXML From organisation is not the calling member.' },

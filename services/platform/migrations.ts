@@ -28,7 +28,8 @@ import { ConfigError } from './config.js';
 
 export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'services', 'platform', 'migrations');
 
-export async function migrateDatabase(databaseUrl: string): Promise<void> {
+/** Applies the pending migrations; returns their names (none: the schema was up to date). */
+export async function migrateDatabase(databaseUrl: string): Promise<string[]> {
   // Our own client, not node-pg-migrate's: it ends its client without waiting, and a server
   // shutting down meanwhile (a test stopping its server, a failover) sends that half-closed
   // connection an error nobody listens to, which crashed the process. Here it is listened to,
@@ -44,12 +45,13 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
   try {
     const pending = await pendingMigrations(client);
     // Up to date: nothing to lock or create, so a service role without DDL rights starts too.
-    if (pending.length === 0) return;
+    if (pending.length === 0) return [];
     try {
       await migrateWith(client);
     } catch (err) {
       throw await notOwnerError(client, pending, err);
     }
+    return pending.sort();
   } finally {
     await client.end().catch(() => {});
   }

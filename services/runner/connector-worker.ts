@@ -775,6 +775,9 @@ export class ConnectorWorker {
       const result = await this.loaded.definition.handle(envelope, this.context(envelope, attempt));
       this.failureStreak = 0;
       this.reachedOrFailed(destination);
+      // That system takes messages again: its error is history (the message timelines and dead
+      // letters keep it), and a healthy connector showing it reads as a live fault.
+      if (this.lastError?.startsWith(`${destination}: `)) this.lastError = null;
       outcome.delivered.push(envelope.id);
       if (result?.outcome === 'deposited') {
         // In the recipient's inbox: `delivered` is published when the system acknowledges it.
@@ -950,7 +953,9 @@ export class ConnectorWorker {
 
   private failed(record: ConsumedRecord, envelope: Envelope, attempt: number, attemptedAt: number, err: Error & { retryAfterMs?: number }, outcome: RecordOutcome, destination: string): void {
     const reason = err.message || String(err);
-    this.lastError = reason;
+    // Named by its system (member/client): one connector delivers to many, and the operator
+    // needs to know whom to call.
+    this.lastError = `${destination}: ${reason}`;
     const retryable = isRetryable(err);
     const budgetFrom = this.budgetStart(record, envelope);
     const budget = budgetLeft(this.deps.policy, attempt, budgetFrom, Date.now());

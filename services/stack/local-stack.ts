@@ -21,8 +21,9 @@ import { migrateDatabase } from '../platform/migrations.js';
 import type { DatabaseService } from '../platform/database-roles.js';
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
 import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
-import { freePort } from '../local-processes/free-port.js';
+import { freePort, preferredPort } from '../local-processes/free-port.js';
 import { superviseRestarts } from './supervisor.js';
+import { stackBanner } from './stack-banner.js';
 import { prepareDossierDemo } from '../mock-portal/dev-setup.js';
 import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../platform/service-node-flags.js';
 
@@ -176,7 +177,9 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
     // The single key every service once shared (before keys per purpose): nothing reads it any
     // more, and a private key nobody needs should not stay on disk.
     rmSync(join(dataDir, 'platform-keys.json'), { force: true });
-    const ports = { simulator: await freePort(), audit: await freePort(), console: await freePort() };
+    // The console keeps the address of the previous start on this data dir when it is free: the
+    // operators' bookmark still works, and so does the language their browser stored for it.
+    const ports = { simulator: await freePort(), audit: await freePort(), console: await preferredPort(previousPort(dataDir, 'console')) };
     const runnerPorts: number[] = [];
     for (let i = 0; i < options.runners; i++) runnerPorts.push(await freePort());
     const gatewayPorts = [gatewayPort];
@@ -297,25 +300,27 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
       clientsDir: prepared.clientsDir,
     };
     writeFileSync(join(dataDir, 'stack.json'), JSON.stringify(stack, null, 2) + '\n');
-    console.log(`
-LGSP bus is running (Ctrl-C stops everything${kafka ? ', the broker included' : ''}${postgres ? ', PostgreSQL included' : ''}):
-  gateway           ${stack.gateways.join(' ')}      API docs ${stack.docs}
-  runner            ${stack.runners.join(' ')}      (connector management: /v1/connectors)
-  audit             ${stack.audit}      (operator query API: /v1/audit/events)
-  agency simulator  ${stack.agencySimulator}      (received messages: /_admin/systems/<clientId>/received)
-  mock DVCQG portal ${stack.mockPortal}      (what it holds: /_admin/dossiers; fault knobs: PUT /_admin/faults)
-  one-stop systems  ${stack.oneStopSimulator}      (demo dossier traffic: /_admin/state)
-  QLVB simulator    ${stack.qlvbSimulator}      (documents received and statuses answered: /_admin/systems/<clientId>/documents)
-  reporting system  ${stack.reportingSimulator}      (periodic reports received: /_admin/reports)
-  operator console  ${stack.console}      (log in with .lgsp/dev/clients/lgsp-operator.json clientId + clientSecret)
-  kafka             ${brokers}
-  postgres          ${postgres ? `${postgres.displayUrl}${postgres.caFile ? '' : '  (PLAINTEXT: LGSP_POSTGRES_PLAINTEXT=1)'}` : '(DATABASE_URL from the environment)'}
-  dev credentials   ${prepared.clientsDir}/<clientId>.json
-  stack file        ${join(dataDir, 'stack.json')}
-`);
+    console.log(stackBanner(stack, {
+      ownsKafka: kafka !== null,
+      ownsPostgres: postgres !== null,
+      brokers,
+      postgres: postgres ? `${postgres.displayUrl}${postgres.caFile ? '' : '  (PLAINTEXT: LGSP_POSTGRES_PLAINTEXT=1)'}` : '(DATABASE_URL from the environment)',
+      clientsDir: prepared.clientsDir,
+      stackFile: join(dataDir, 'stack.json'),
+    }));
   } catch (err) {
     console.error(`could not start the stack: ${(err as Error).message}`);
     await shutdown(1);
+  }
+}
+
+/** The port a URL of the last stack.json on this data dir had (none on a first start). */
+function previousPort(dataDir: string, key: 'console'): number | undefined {
+  try {
+    const url = (JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as Record<string, unknown>)[key];
+    return typeof url === 'string' ? Number(new URL(url).port) || undefined : undefined;
+  } catch {
+    return undefined;
   }
 }
 

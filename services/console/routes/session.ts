@@ -71,7 +71,12 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
       }
     }
     if (!response) throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The token endpoint did not answer: ${unanswered.join('; ')}`);
-    const body = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error?: string };
+    const body = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error?: string; error_description?: string };
+    // The gateway names a disabled client only once its secret was right, so passing that on
+    // tells an operator whose system was disabled why, and a guesser nothing.
+    if (response.status === 401 && /\bis disabled in the registry\b/.test(body.error_description ?? '')) {
+      throw new ProblemError(401, 'CLIENT_DISABLED', 'Login failed', body.error_description!);
+    }
     if (response.status === 401 || body.error === 'invalid_client') {
       throw new ProblemError(401, 'LOGIN_FAILED', 'Login failed', 'Unknown client id or wrong secret');
     }

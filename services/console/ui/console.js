@@ -312,13 +312,18 @@ function renderSparkline(series) {
   const max = Math.max(1, ...series.accepted, ...series.delivered, ...series.errors);
   const path = (values) => values.map((v, i) => `${i === 0 ? 'M' : 'L'}${(i * 300) / (values.length - 1 || 1)},${40 - (v / max) * 38}`).join(' ');
   const ns = 'http://www.w3.org/2000/svg';
+  // Accepted is drawn first and wide, as a band: on a healthy bus every message is delivered in
+  // the second it is accepted, the two lines coincide, and a thin blue line under the green one
+  // vanished — the page showed no accepted traffic at all.
   svg.replaceChildren(
-    ...[['accepted', '#1a73e8'], ['delivered', '#1e7d32'], ['errors', '#b3261e']].map(([k, color]) => {
+    ...[['accepted', '#1a73e8', '4', '0.45'], ['delivered', '#1e7d32', '1.5', '1'], ['errors', '#b3261e', '1.5', '1']].map(([k, color, width, opacity]) => {
       const p = document.createElementNS(ns, 'path');
       p.setAttribute('d', path(series[k]));
       p.setAttribute('fill', 'none');
       p.setAttribute('stroke', color);
-      p.setAttribute('stroke-width', '1.5');
+      p.setAttribute('stroke-width', width);
+      p.setAttribute('stroke-opacity', opacity);
+      p.dataset.series = k;
       return p;
     }),
   );
@@ -517,7 +522,8 @@ async function loadConnectors() {
   table('#connector-table', headers, list.map((c) => ({
     dataset: { connector: c.name },
     cells: [c.name, badge(c.connector?.state), fmtNum(c.lag), fmtNum(c.deadLetters),
-      c.stats ? [...Object.entries(c.stats).map(([k, v]) => `${k} ${v}`), ...retryWaiting(c.retry)].join(' · ') : '—',
+      // Labelled in the page's language; a statistic a newer runner adds shows under its API name.
+      c.stats ? [...Object.entries(c.stats).map(([k, v]) => `${label('stat', k)} ${fmtNum(v)}`), ...retryWaiting(c.retry)].join(' · ') : '—',
       // Summed over the runner replicas that answered; one that did not is named here.
       [c.lastError, ...(c.unreachableRunners ?? []).map((u) => `${t('runnerUnreachable')}: ${u}`)].filter(Boolean).join(' · '),
       isOperator()
