@@ -21,7 +21,11 @@ export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8',
 // glibc raises its mmap threshold each time a large block is freed, so after the first large
 // produce request or body the next megabyte-sized buffers come from the heap arenas and their
 // memory stays with the process after they are freed; one arena per thread multiplies that.
-// A fixed threshold (blocks of 128 KiB and more are mapped and unmapped) and two arenas: in
+// A fixed threshold (blocks of 64 KiB and more are mapped and unmapped) and two arenas: in
 // the bench's 100 KiB phase the memory outside the V8 heap and Buffers fell from ~90 to ~50 MB
-// in the gateway (one run each on a loaded machine).
-export const SERVICE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
+// in the gateway (one run each on a loaded machine) with a 128 KiB threshold. 64 KiB since: a
+// 100 KiB body, its payload's UTF-8 and its ciphertext are each just under 128 KiB, so they came
+// from the arenas; gateway peak RSS 207.7 / 211.7 → 202.9 / 200.5 MB in two quick 100 KiB pairs
+// on a quiet machine, CPU per message unchanged (docs/measurements-log.md). Buffers of 1 KiB
+// messages are far below either threshold.
+export const SERVICE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' };
