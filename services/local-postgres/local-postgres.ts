@@ -33,6 +33,8 @@ export interface LocalPostgresOptions {
   log?: (line: string) => void;
   /** No TLS (development only: LGSP_POSTGRES_PLAINTEXT=1). Passwords are required either way. */
   plaintext?: boolean;
+  /** More server settings (`-c name=value`), e.g. the bench's pg_stat_statements. */
+  settings?: Record<string, string>;
 }
 
 export interface LocalPostgres {
@@ -133,6 +135,7 @@ class LocalPostgresServer implements LocalPostgres {
     private readonly ownsDataDir: boolean,
     private readonly log: (line: string) => void,
     private readonly tls: PostgresTlsFiles | undefined,
+    private readonly extraSettings: Record<string, string> = {},
   ) {}
 
   get caFile(): string | undefined {
@@ -238,6 +241,7 @@ class LocalPostgresServer implements LocalPostgres {
       '-c', `hba_file=${this.hbaFile}`,
       ...(this.tls ? ['-c', 'ssl=on', '-c', `ssl_cert_file=${this.tls.certFile}`, '-c', `ssl_key_file=${this.tls.keyFile}`, '-c', 'ssl_min_protocol_version=TLSv1.2'] : []),
       ...(this.throwaway ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+      ...Object.entries(this.extraSettings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ];
     const [cmd, args] = serverCommand(path.join(this.bin, 'postgres'), ['-D', this.clusterDir, ...settings]);
     // Opened by us and handed over as stdout/stderr, so the log needs no particular owner.
@@ -376,7 +380,7 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
     if (tls?.created) log(`[local-postgres] TLS certificate made; clients trust ${tls.caFile}`);
     // The server reads its key as the postgres user (root runs it through runuser).
     if (tls) ownDir(path.dirname(tls.keyFile));
-    const server = new LocalPostgresServer(dataDir, bin, opts.throwaway ?? ownsDataDir, ownsDataDir, log, tls);
+    const server = new LocalPostgresServer(dataDir, bin, opts.throwaway ?? ownsDataDir, ownsDataDir, log, tls, opts.settings);
     await server.initIfNeeded();
     server.owner = await readLogin(dataDir, 'owner');
     // A cluster from before passwords: it starts with trust, just long enough to set one.

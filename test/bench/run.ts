@@ -5,6 +5,8 @@
 //   --skip-sustained
 //   --scale-out    one then two gateways + two runners on a 3-broker cluster and PostgreSQL: throughput, loss, duplicates
 //   --profile      write V8 CPU profiles of each service to test/bench/results/profiles/
+//   --pg-statements  PostgreSQL's execution time per delivered message, statement by statement
+//                  (pg_stat_statements on the bench's own server), in the max-accepted phases
 //   --latency-at=150,300  only start the stack and measure accept and end-to-end latency at
 //                  these open-loop rates (1 KiB): a short look at the tail without a full run
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
@@ -32,6 +34,7 @@ import { sampleMemory } from './memory-sampler.js';
 import { summariseProfiles } from './profile-summary.js';
 import { measureEncryptionCost } from './payload-encryption.js';
 import { sustainedVerdict } from './sustained-rule.js';
+import { STATEMENT_STATISTICS_SETTINGS, StatementCosts } from './statement-costs.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick') || process.env.BENCH_QUICK === '1';
@@ -42,6 +45,7 @@ const PHASE = QUICK
 const CONNECTIONS = 32;
 /** Warm-up rounds stop after this long even if the broker is still compiling. */
 const WARM_UP_MAX_MS = QUICK ? 30_000 : 120_000;
+const PG_STATEMENTS = args.includes('--pg-statements');
 const LATENCY_AT = args.find((a) => a.startsWith('--latency-at='))?.slice(13).split(',').map(Number).filter((n) => n > 0) ?? [];
 if (args.includes('--profile')) {
   process.env.BENCH_PROFILE_DIR = join(PROJECT_ROOT, 'test', 'bench', 'results', 'profiles');
@@ -137,7 +141,7 @@ async function main(): Promise<void> {
   if (!databaseUrl) {
     // Durable settings (fsync on), as in production: the figures include PostgreSQL's commit cost.
     log('starting a local PostgreSQL');
-    postgres = await startLocalPostgres({ throwaway: false });
+    postgres = await startLocalPostgres({ throwaway: false, settings: PG_STATEMENTS ? STATEMENT_STATISTICS_SETTINGS : undefined });
     databaseUrl = postgres.url;
   } else {
     // A database of its own on that server: another run against the same server (or rows left by
@@ -148,6 +152,7 @@ async function main(): Promise<void> {
   const processes: ServiceProcess[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-bench-'));
   const results: Record<string, unknown> = {};
+  let statementCosts: StatementCosts | null = null;
   try {
     const prefix = `bench-${Date.now().toString(36)}.`;
     const keysDir = join(dataDir, 'keys');
@@ -205,6 +210,10 @@ async function main(): Promise<void> {
     const gateway = await startProcess('gateway', distScript('services/gateway/main.js'), env, ports.gateway);
     processes.push(sink, audit, runner, gateway);
     const memory = sampleMemory([gateway, runner, audit]);
+    if (PG_STATEMENTS) {
+      if (postgres) statementCosts = await StatementCosts.open(postgres.url);
+      else log('--pg-statements needs the bench to start PostgreSQL itself (no DATABASE_URL): not measured');
+    }
     // A fresh access token for every phase: a run outlives one (300 s), and a token that expired
     // mid-run made every later phase read "accepted 0/s" (the gateway answered 401).
     const headers = async () => ({ 'content-type': 'application/json', authorization: `Bearer ${await new BusClient(gatewayUrl, prepared.clients.get('so-tttt-qlvb')!).accessToken()}` });
@@ -294,6 +303,7 @@ async function main(): Promise<void> {
       const statementsBefore = await databaseStatements();
       const gcBefore = await gcMs();
       const busBefore = await settledBusSnapshot(admin, prefix);
+      await statementCosts?.reset();
       log(`gateway max accepted, ${kib} KiB, closed loop, ${CONNECTIONS} connections`);
       const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(kib * 1024), connections: CONNECTIONS, durationMs: PHASE.max, warmupMs: PHASE.warmup });
       const { stats, drainMs } = await drain(sink, accepted.allOk, 120_000);
@@ -316,6 +326,12 @@ async function main(): Promise<void> {
       log(`  garbage collection pauses, ms per delivered message, by service: ${JSON.stringify(gcMsPerMessage)}`);
       log(`  records per delivered message: written ${recordsPerMessage.written}, read ${recordsPerMessage.read} (${JSON.stringify(recordCounts.writtenByTopic)}; ${JSON.stringify(recordCounts.readByGroup)})`);
       log(`  accepted ${accepted.throughput}/s (p99 ${accepted.latencyMs.p99} ms, statuses ${JSON.stringify(accepted.statuses)}), delivered ${stats.unique}/${accepted.allOk}, drained ${drainMs} ms after the load`);
+      if (statementCosts) {
+        const costs = await statementCosts.perMessage(stats.unique);
+        log(`  PostgreSQL execution time per delivered message: ${costs.totalExecUsPerMessage} µs; by statement (µs, calls, rows, blocks dirtied per message):`);
+        for (const c of costs.statements) log(`    ${c.execUsPerMessage} µs  ${c.callsPerMessage} calls  ${c.rowsPerMessage} rows  ${c.blocksDirtiedPerMessage} dirtied  ${c.statement}`);
+        log(`  updates per delivered message, and the share that were HOT: ${(await statementCosts.updatesPerMessage(stats.unique)).map((u) => `${u.table} ${u.updatesPerMessage} (${u.hotShare})`).join(', ')}`);
+      }
     }
     const max1k = gatewayMax['1KiB']?.accepted.throughput ?? gatewayMax[Object.keys(gatewayMax)[0]].accepted.throughput;
 
@@ -423,6 +439,7 @@ async function main(): Promise<void> {
     writeFileSync(join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
     printTable(results);
   } finally {
+    await statementCosts?.close().catch(() => undefined);
     for (const p of processes.reverse()) await p.stop();
     // Each service wrote its profile as it exited.
     if (process.env.BENCH_PROFILE_DIR && processes.length > 0) {
