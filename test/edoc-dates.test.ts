@@ -32,7 +32,7 @@ t.test('instants need a time of day; a DocumentId its date; every bad one is nam
   });
   t.same(problem?.extras.errors, [
     { field: 'payload.header.documentId', message: 'DocumentId 000.00.00.H49,2026/02/30,12/UBND: its date is not a calendar date (YYYY/MM/DD)' },
-    { field: 'payload.traceHeaderList.traceHeaders.1.timestamp', message: '2026/05/02 24:00:00 is not a time of day (HH 00-23, mm and ss 00-59)' },
+    { field: 'payload.traceHeaderList.traceHeaders[1].timestamp', message: '2026/05/02 24:00:00 is not a time of day (HH 00-23, mm and ss 00-59)' },
   ]);
   t.match(problem?.detail, /^Invalid edoc\.send payload: payload\.header\.documentId DocumentId/);
   t.equal(refusal({ traceHeaderList: { bussiness: { documentId: '000.00.00.H49,2026/02/30,12/UBND' } }, responseFor: { documentId: '000.00.00.H49,2026/02/30,12/UBND' } }), null, 'a reference to an earlier document is not judged again');

@@ -429,7 +429,7 @@ t.test('document exchange', async (t) => {
       payload: { header: { from: { organId: '000.00.00.H49' }, to: [{ organId: '000.00.15.H49' }], documentId: '000.00.00.H49,2026/99/99,171/UBND-VX', subject: 'Ngày', dueDate: '0000/00/00' }, traceHeaderList: { traceHeaders: [{ organId: '000.00.00.H49', timestamp: '2026/05/02 25:61:61' }] } },
     });
     t.equal(jsonDates.status, 400, 'impossible dates in the JSON form');
-    t.same((jsonDates.body.errors as { field: string }[]).map((e) => e.field).sort(), ['payload.header.documentId', 'payload.header.dueDate', 'payload.traceHeaderList.traceHeaders.0.timestamp']);
+    t.same((jsonDates.body.errors as { field: string }[]).map((e) => e.field).sort(), ['payload.header.documentId', 'payload.header.dueDate', 'payload.traceHeaderList.traceHeaders[0].timestamp']);
     // A status packet about a document the bus never carried: refused as such, naming its element.
     const unknownStatus = await postXml(fixture('status-received.xml').toString()
       .replace(/000\.00\.00\.H49,2026\/03\/05,125\/QĐ-UBND/, '000.00.00.H49,2026/03/05,999/KHONG-CO')

@@ -20,7 +20,7 @@ const nested = (depth: number): unknown => {
 t.test('textProblem', async (t) => {
   t.equal(textProblem({ subject: 'Công văn số 12/UBND', list: ['a', { b: 'Ω' }], n: 1, ok: true, none: null }), null, 'ordinary text passes');
   t.same(textProblem({ correlationId: 'x\u0000y' }), { field: 'correlationId', message: 'must not contain the character U+0000' });
-  t.same(textProblem({ payload: { items: ['ok', 'x\ud800y'] } }), { field: 'payload.items.1', message: 'must be well-formed Unicode (a lone surrogate has no UTF-8 form)' });
+  t.same(textProblem({ payload: { items: ['ok', 'x\ud800y'] } }), { field: 'payload.items[1]', message: 'must be well-formed Unicode (a lone surrogate has no UTF-8 form)' });
   t.equal(textProblem({ emoji: '\ud83d\ude00' }), null, 'a surrogate pair is well-formed');
   t.match(textProblem({ ['k\u0000']: 1 }), { field: '(body)', message: /property name/ });
   t.equal(textProblem(nested(MAX_JSON_DEPTH - 1)), null, `${MAX_JSON_DEPTH - 1} levels pass`);

@@ -26,7 +26,7 @@ t.test('a refusal names what is wrong in the shape sent, not the shapes not sent
   t.same(misspelt.errors, [{ field: 'to.servce', message: 'unknown property "servce"' }], 'a misspelt member of the recipient is named');
 
   const list = await send([{ member: '000.00.15.H49' }, { member: 'x y' }]);
-  t.same(list.errors.map((e) => e.field), ['to.1.member'], 'a list with one bad entry: that entry');
+  t.same(list.errors.map((e) => e.field), ['to[1].member'], 'a list with one bad entry: that entry');
   t.notMatch(list.detail, /must be object|oneOf/, `no word of the single-recipient shape (${list.detail})`);
 
   const tooMany = await send(Array.from({ length: 101 }, (_, i) => ({ member: `H49.${i + 1}` })));

@@ -5,6 +5,7 @@
 // calendar date (and time of day), naming the field as the schema does. A DocumentId is checked
 // where the package names its own document, not where it refers to an earlier one.
 import { problems, type FieldError } from '../platform/problem.js';
+import { fieldPathJoin } from '../platform/field-path.js';
 
 const DATE = /^(\d{4})\/(\d{2})\/(\d{2})$/;
 const TIMESTAMP = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
@@ -47,12 +48,12 @@ const CHECKS: Record<string, (value: string) => string | null> = {
 
 function collect(value: unknown, path: string, errors: FieldError[]): void {
   if (Array.isArray(value)) {
-    value.forEach((v, i) => collect(v, `${path}.${i}`, errors));
+    value.forEach((v, i) => collect(v, fieldPathJoin(path, i), errors));
     return;
   }
   if (!value || typeof value !== 'object') return;
   for (const [key, v] of Object.entries(value)) {
-    const field = `${path}.${key}`;
+    const field = fieldPathJoin(path, key);
     const check = CHECKS[key];
     if (check && typeof v === 'string') {
       const message = check(v);

@@ -65,7 +65,7 @@ export function routeSubmission(body: SubmissionBody, caller: Caller, registry: 
   // Only a caller with the access right learns what the payload schema wants.
   const payload = normalizeNfc(body.payload);
   if (!validatePayload(payload)) {
-    const errors = fieldErrors(validatePayload.errors ?? [], 'payload');
+    const errors = fieldErrors(validatePayload.errors ?? [], 'payload', payload);
     throw problems.validation(`Invalid ${body.type} payload: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
   }
   for (const rule of rules) rule.checkPayload?.(body.type, payload);

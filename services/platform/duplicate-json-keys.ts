@@ -7,6 +7,7 @@
 // (found with Buffer.indexOf, which skips long strings such as base64 attachments natively)
 // against keys in the parsed value. Only when they differ are the bytes walked to name the
 // repeated key.
+import { fieldPathJoin } from './field-path.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -79,7 +80,6 @@ function firstRepeatedKey(json: Buffer): string | null {
     i = close + 1;
     return JSON.parse(json.toString('utf8', start, i)) as string;
   };
-  const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
   const value = (path: string): string | null => {
     skip();
     const c = json[i];
@@ -90,11 +90,11 @@ function firstRepeatedKey(json: Buffer): string | null {
         skip();
         if (json[i] === CLOSE_OBJECT) return i++, null;
         const key = readString();
-        if (seen.has(key)) return join(path, key);
+        if (seen.has(key)) return fieldPathJoin(path, key);
         seen.add(key);
         skip();
         i++; // the colon
-        const found = value(join(path, key));
+        const found = value(fieldPathJoin(path, key));
         if (found) return found;
         skip();
         if (json[i++] === CLOSE_OBJECT) return null; // else a comma
@@ -105,7 +105,7 @@ function firstRepeatedKey(json: Buffer): string | null {
       for (let index = 0; ; index++) {
         skip();
         if (json[i] === CLOSE_ARRAY) return i++, null;
-        const found = value(join(path, String(index)));
+        const found = value(fieldPathJoin(path, index));
         if (found) return found;
         skip();
         if (json[i++] === CLOSE_ARRAY) return null;

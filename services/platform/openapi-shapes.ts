@@ -11,7 +11,7 @@ export const problemSchema = {
     detail: { type: 'string' },
     code: { type: 'string' },
     instance: { type: 'string' },
-    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+    errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string', description: 'Where in the request: members after dots, array elements by index in brackets (`payload.attachments[0].name`, `to[1].member`); `(body)` for the body itself. Document rules on edXML name the element path instead (`edXMLHeader/MessageHeader/Code`).', example: 'to[1].member' }, message: { type: 'string' } } } },
   },
   additionalProperties: true,
 };

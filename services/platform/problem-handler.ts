@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { ProblemError, problems, type FieldError } from './problem.js';
 import { isDatabaseUnavailable } from './database.js';
+import { fieldPath, pointerSegments } from './field-path.js';
 import { RouteMethods } from './route-methods.js';
 import { textProblem } from './text-guard.js';
 import { useUtf8JsonParser } from './utf8-json-parser.js';
@@ -37,15 +38,16 @@ export function sendProblem(reply: FastifyReply, err: ProblemError, url?: string
 type AjvLikeError = SchemaError;
 
 /**
- * Field names in JSON-pointer-ish dotted form: `payload.subject`, `to.member`; the errors of the
- * oneOf branches the value did not take left out (schema-branch-errors.ts).
+ * Field names as `payload.subject`, `to[1].member` (field-path.ts); the errors of the oneOf
+ * branches the value did not take left out (schema-branch-errors.ts). `document`, the value the
+ * schema was applied to, tells array indices from members named with digits (without it, a
+ * segment of digits reads as an index).
  */
-export function fieldErrors(errors: AjvLikeError[], prefix = ''): FieldError[] {
+export function fieldErrors(errors: AjvLikeError[], prefix = '', document?: unknown): FieldError[] {
   return withoutUntakenBranches(errors).map((e) => {
-    let path = (e.instancePath ?? '').replace(/^\//, '').split('/').filter(Boolean).join('.');
     const extra = (e.params?.missingProperty ?? e.params?.additionalProperty) as string | undefined;
-    if (extra) path = path ? `${path}.${extra}` : extra;
-    const field = [prefix, path].filter(Boolean).join('.') || '(body)';
+    const segments = pointerSegments(e.instancePath ?? '', document);
+    const field = fieldPath(extra ? [...segments, extra] : segments, prefix);
     const message = e.params?.additionalProperty ? `unknown property "${extra}"` : explainedMessage(e) ?? e.message ?? 'invalid';
     return { field, message };
   });

@@ -89,7 +89,7 @@ export class Registry {
   static fromData(data: unknown, catalogue: SchemaCatalogue): Registry {
     const validate = catalogue.validator(SCHEMA_IDS.registry);
     if (!validate(data)) {
-      const errs = fieldErrors(validate.errors ?? []);
+      const errs = fieldErrors(validate.errors ?? [], '', data);
       throw new RegistryError(`invalid registry: ${errs.map((e) => `${e.field} ${e.message}`).join('; ')}`);
     }
     return new Registry(data as RegistryData);

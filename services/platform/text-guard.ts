@@ -7,6 +7,7 @@
 // parameters before schema validation (problem-handler.ts), so each is a 400 naming the field
 // and nothing of the request is kept.
 import type { FieldError } from './problem.js';
+import { fieldPath } from './field-path.js';
 
 /** Deeper JSON than this is refused; no payload schema of the bus comes near it. */
 export const MAX_JSON_DEPTH = 64;
@@ -27,7 +28,7 @@ interface Place {
 function fieldName(place: Place, prefix: string): string {
   const path: (string | number)[] = [];
   for (let p: Place | null = place; p && p.key !== null; p = p.parent) path.unshift(p.key);
-  return [prefix, ...path.map(String)].filter(Boolean).join('.') || '(body)';
+  return fieldPath(path, prefix);
 }
 
 /**

@@ -191,7 +191,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const answer = outcome.reply;
     const validate = replyValidators.get(body.type)!;
     if (answer.to.system !== caller.clientId || !validate(answer.payload)) {
-      const errors = fieldErrors(validate.errors ?? [], 'reply');
+      const errors = fieldErrors(validate.errors ?? [], 'reply', answer.payload);
       req.log.error({ messageId: envelope.id, errors }, 'a connector replied with an invalid reply');
       throw new ProblemError(502, 'INVALID_REPLY', 'The provider\'s reply is invalid', `The reply to ${envelope.id} does not match the ${body.type} reply schema`, { messageId: envelope.id });
     }
