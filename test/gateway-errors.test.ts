@@ -44,6 +44,13 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.equal(replay.status, 401, 'replayed assertion refused');
     t.match(await replay.json(), { error: 'invalid_client', error_description: /replay/ });
 
+    // A scope is refused before the assertion is checked: the assertion is not used up by it.
+    const scoped = await createClientAssertion(creds, tokenUrl);
+    const withScope = await tokenRequest({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: scoped, scope: 'read' });
+    t.equal(withScope.status, 400);
+    t.match(await withScope.json(), { error: 'invalid_scope' });
+    t.equal((await withAssertion(scoped)).status, 200, 'the same assertion, sent again without the scope, is accepted');
+
     const wrongAud = await withAssertion(await createClientAssertion(creds, 'https://elsewhere.example'));
     t.equal(wrongAud.status, 401, 'wrong audience');
     t.match(await wrongAud.json(), { error: 'invalid_client', error_description: /aud/ });

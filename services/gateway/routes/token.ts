@@ -92,10 +92,13 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     // RFC 6749 §2.3: one authentication method per request; Node would keep the first of two
     // Authorization headers and drop the other unseen.
     if (authorizationHeaderCount(req) > 1) throw new OAuthError('invalid_request', 'Send the Authorization header once: this request carries several');
-    const client = await ctx.clientAuth.authenticate(body, req.headers.authorization);
+    // Before authentication: a client assertion is single-use (its jti is recorded when it is
+    // checked), so a request refused for its scope after that check burnt an assertion the
+    // client could have sent again without the scope.
     if (body.scope !== undefined && body.scope.trim() !== '') {
       throw new OAuthError('invalid_scope', 'Scopes are not used: access is governed by the registry access rights');
     }
+    const client = await ctx.clientAuth.authenticate(body, req.headers.authorization);
     const roles = client.roles && client.roles.length > 0 ? client.roles : ['agency' as const];
     const token = await issueAccessToken(ctx.signingKeys.token.signingKey, ctx.config.issuer, { clientId: client.clientId, member: client.member, roles }, ctx.config.tokenTtlSeconds);
     return { access_token: token, token_type: 'Bearer', expires_in: ctx.config.tokenTtlSeconds };
