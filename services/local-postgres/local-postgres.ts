@@ -20,6 +20,7 @@ import { ownProcess, releaseProcess } from '../local-processes/owned-processes.j
 import { freePort } from '../local-processes/free-port.js';
 import { databaseClientConfig } from '../platform/database-connection.js';
 import { credentialsDir, ensureServerTls, newLogin, readLogin, writeLogin, type DatabaseLogin, type PostgresTlsFiles } from './postgres-security.js';
+import { scramSha256Verifier } from './scram-verifier.js';
 
 export interface LocalPostgresOptions {
   /** Keep the cluster here (reused on the next start). Default: a temp dir removed by stop(). */
@@ -172,7 +173,7 @@ class LocalPostgresServer implements LocalPostgres {
     const client = new pg.Client(databaseClientConfig(this.maintenanceUrl));
     await client.connect();
     try {
-      await client.query(`ALTER ROLE ${SUPERUSER} PASSWORD ${client.escapeLiteral(owner.password)}`);
+      await client.query(`ALTER ROLE ${SUPERUSER} PASSWORD ${client.escapeLiteral(scramSha256Verifier(owner.password))}`);
       await writeLogin(this.dataDir, 'owner', owner);
       this.owner = owner;
       await this.writeHba();

@@ -7,6 +7,7 @@ import { databaseClientConfig } from '../platform/database-connection.js';
 import { DATABASE_SERVICES, databaseRoleName, type DatabaseService } from '../platform/database-roles.js';
 import type { LocalPostgres } from './local-postgres.js';
 import { newLogin, readLogin, writeLogin } from './postgres-security.js';
+import { scramSha256Verifier } from './scram-verifier.js';
 
 /**
  * Gives every service role a login (the schema must be migrated first: the migration creates
@@ -23,7 +24,7 @@ export async function ensureServiceLogins(postgres: LocalPostgres): Promise<Reco
       const login = existing?.username === role ? existing : newLogin(role);
       if (login !== existing) await writeLogin(postgres.dataDir, service, login);
       // Every start: the stored password is the one the server holds, even after a restore.
-      await client.query(`ALTER ROLE ${client.escapeIdentifier(role)} LOGIN PASSWORD ${client.escapeLiteral(login.password)}`);
+      await client.query(`ALTER ROLE ${client.escapeIdentifier(role)} LOGIN PASSWORD ${client.escapeLiteral(scramSha256Verifier(login.password))}`);
       urls[service] = postgres.urlFor(login);
     }
   } finally {
