@@ -2,7 +2,7 @@
 // committing once a second passes; a backlog that grows, messages not delivered, a rate not
 // kept or a slow drain each fail it, with the reason named.
 import t from 'tap';
-import { sustainedVerdict, type SustainedPhase } from './bench/sustained-rule.js';
+import { nextSustainedRate, sustainedRateFound, sustainedVerdict, type SustainedPhase } from './bench/sustained-rule.js';
 
 const keptUp: SustainedPhase = {
   rate: 1052, acceptedPerSecond: 1051, ok2xx: 73_640, completed: 73_640, errors: 0,
@@ -34,4 +34,20 @@ t.test('messages accepted and not delivered, errors, or a rate not kept are each
   t.match(sustainedVerdict({ ...keptUp, errors: 3 }).reasons.join(), /3 transport errors/);
   t.match(sustainedVerdict({ ...keptUp, acceptedPerSecond: 1000 }).reasons.join(), /accepted 1000\/s of 1052\/s offered/);
   t.equal(sustainedVerdict({ ...keptUp, drainMs: 5000 }).sustained, false);
+});
+
+t.test('the sustained search steps down, then offers the midpoint below the refused step once', async (t) => {
+  t.equal(nextSustainedRate(2000, []), 1500, 'starts at 75% of max');
+  t.equal(nextSustainedRate(2000, [{ rate: 1500, sustained: false }]), 1200);
+  t.equal(nextSustainedRate(2000, [{ rate: 1500, sustained: false }, { rate: 1200, sustained: false }]), 900);
+  const found = [{ rate: 1500, sustained: false }, { rate: 1200, sustained: false }, { rate: 900, sustained: true }];
+  t.equal(nextSustainedRate(2000, found), 1050, 'midpoint of 900 (sustained) and 1,200 (refused)');
+  t.equal(nextSustainedRate(2000, [...found, { rate: 1050, sustained: true }]), null, 'one refinement only');
+  t.equal(nextSustainedRate(2000, [...found, { rate: 1050, sustained: false }]), null);
+  t.equal(sustainedRateFound([...found, { rate: 1050, sustained: true }]), 1050, 'the refinement counts when sustained');
+  t.equal(sustainedRateFound([...found, { rate: 1050, sustained: false }]), 900, 'else the step below stands');
+  t.equal(nextSustainedRate(2000, [{ rate: 1500, sustained: true }]), null, 'nothing above the first step to refine towards');
+  const none = [1500, 1200, 900, 600, 400].map((rate) => ({ rate, sustained: false }));
+  t.equal(nextSustainedRate(2000, none), null, 'gives up after the last step');
+  t.equal(sustainedRateFound(none), null);
 });

@@ -112,7 +112,7 @@ export async function startProcess(name: string, script: string, env: Record<str
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   // Bus services run with the flags they have in production; the sink and ceiling server are not services.
   const isService = script.startsWith(join(PROJECT_ROOT, 'dist', 'services'));
-  const serviceFlags = isService ? SERVICE_NODE_FLAGS : [];
+  const serviceFlags = isService ? [...SERVICE_NODE_FLAGS, ...(process.env[`BENCH_EXTRA_FLAGS_${name}`]?.split(' ').filter(Boolean) ?? [])] : [];
   const child = spawn(process.execPath, [...serviceFlags, ...nodeArgs, script], { env: { ...process.env, ...(isService ? SERVICE_ENV : {}), ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   ownChild(child);
   let output = '';

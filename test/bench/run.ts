@@ -9,6 +9,8 @@
 //                  (pg_stat_statements on the bench's own server), in the max-accepted phases
 //   --latency-at=150,300  only start the stack and measure accept and end-to-end latency at
 //                  these open-loop rates (1 KiB): a short look at the tail without a full run
+// Environment: BENCH_EXTRA_FLAGS_<process>="--flag …" (process: gateway, runner, audit) adds
+// Node flags to that process's production flags, for experiments with one setting at a time.
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +35,7 @@ import { busCounts, perMessage, settledBusSnapshot } from './bus-counts.js';
 import { sampleMemory } from './memory-sampler.js';
 import { summariseProfiles } from './profile-summary.js';
 import { measureEncryptionCost } from './payload-encryption.js';
-import { sustainedVerdict } from './sustained-rule.js';
+import { nextSustainedRate, sustainedRateFound, sustainedVerdict } from './sustained-rule.js';
 import { STATEMENT_STATISTICS_SETTINGS, StatementCosts } from './statement-costs.js';
 
 const args = process.argv.slice(2);
@@ -350,8 +352,8 @@ async function main(): Promise<void> {
     // Sustained: the highest rate at which accepted = delivered for the whole phase and lag stays flat.
     let sustained: Record<string, unknown> | null = null;
     if (!args.includes('--skip-sustained')) {
-      for (const share of [0.75, 0.6, 0.45, 0.3, 0.2]) {
-        const rate = Math.max(1, Math.round(max1k * share));
+      const tried: Array<{ rate: number; sustained: boolean }> = [];
+      for (let rate = nextSustainedRate(max1k, tried); rate !== null; rate = nextSustainedRate(max1k, tried)) {
         // A rate that was not sustained leaves a backlog: the next, lower rate starts once the
         // relay has caught up (bounded), or it would inherit the backlog and read as not flat.
         const backlog = await relayLag().catch(() => 0);
@@ -374,11 +376,11 @@ async function main(): Promise<void> {
         const verdict = sustainedVerdict({ rate, acceptedPerSecond: accepted.throughput, ok2xx: accepted.ok2xx, completed: accepted.completed, errors: accepted.errors, accepted: accepted.allOk, delivered: stats.unique, drainMs, relayLagSamples: lagSamples, commitIntervalMs });
         log(`  accepted ${accepted.throughput}/s (statuses ${JSON.stringify(accepted.statuses)}, errors ${accepted.errors}), delivered ${stats.unique}/${accepted.allOk} (drain ${drainMs} ms), relay lag samples ${lagSamples.join(',')}, audit lag ${auditLagSamples.join(',')}`);
         const entry = { rate, acceptedPerSecond: accepted.throughput, delivered: stats.unique, accepted: accepted.allOk, duplicates: stats.duplicates, drainMs, relayLagSamples: lagSamples, auditLagSamples, endToEnd: stats.e2eMs, accept: accepted.latencyMs };
-        if (verdict.sustained) {
+        tried.push({ rate, sustained: verdict.sustained });
+        if (verdict.sustained && rate === sustainedRateFound(tried)) {
           sustained = { ...entry, deliveredPerSecond: Math.round((stats.unique / (PHASE.sustain + PHASE.warmup)) * 1000) };
-          break;
         }
-        log(`  not sustained (${verdict.reasons.join('; ')}); trying a lower rate`);
+        log(verdict.sustained ? '  sustained' : `  not sustained (${verdict.reasons.join('; ')})`);
       }
     }
 

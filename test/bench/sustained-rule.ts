@@ -50,3 +50,28 @@ export function sustainedVerdict(phase: SustainedPhase): SustainedVerdict {
   if (phase.drainMs >= 5000) reasons.push(`drained ${phase.drainMs} ms after the load`);
   return { sustained: reasons.length === 0, reasons };
 }
+
+/** Shares of the max accepted rate the sustained search offers, highest first. */
+export const SUSTAINED_SEARCH_SHARES: readonly number[] = [0.75, 0.6, 0.45, 0.3, 0.2];
+
+/**
+ * The next rate the sustained search offers, or null once it is done. It steps down through
+ * SUSTAINED_SEARCH_SHARES of `maxAccepted` until a rate is sustained; that step is a quarter of
+ * the rate wide, so the search then offers once the midpoint between the sustained rate and the
+ * refused one above it (the figure is the highest rate actually sustained, never an estimate).
+ */
+export function nextSustainedRate(maxAccepted: number, tried: ReadonlyArray<{ rate: number; sustained: boolean }>): number | null {
+  const steps = SUSTAINED_SEARCH_SHARES.map((share) => Math.max(1, Math.round(maxAccepted * share)));
+  const found = tried.findIndex((t) => t.sustained);
+  if (found < 0) return tried.length < steps.length ? steps[tried.length] : null;
+  // One refinement, between the first sustained step and the refused step above it.
+  if (found !== tried.length - 1 || found === 0 || found >= steps.length) return null;
+  const midpoint = Math.round((tried[found - 1].rate + tried[found].rate) / 2);
+  return midpoint > tried[found].rate && midpoint < tried[found - 1].rate ? midpoint : null;
+}
+
+/** The sustained rate a search found: the highest rate it offered that was sustained. */
+export function sustainedRateFound(tried: ReadonlyArray<{ rate: number; sustained: boolean }>): number | null {
+  const rates = tried.filter((t) => t.sustained).map((t) => t.rate);
+  return rates.length > 0 ? Math.max(...rates) : null;
+}
