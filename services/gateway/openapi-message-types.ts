@@ -7,6 +7,7 @@
 // (#/$defs/x → #/components/schemas/<name>/$defs/x).
 import { replySchemaName, type SchemaCatalogue } from '../platform/schema-catalogue.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
+import { byCodeUnits } from '../platform/code-unit-order.js';
 
 function reroot(value: unknown, base: string): unknown {
   if (Array.isArray(value)) return value.map((v) => reroot(v, base));
@@ -34,7 +35,7 @@ function component(name: string, source: Record<string, unknown>, extensions: Re
 /** components.schemas entries, one per message type in the catalogue (and one per reply schema), sorted by type. */
 export function messageTypeComponents(catalogue: SchemaCatalogue): Record<string, Record<string, unknown>> {
   const components: Record<string, Record<string, unknown>> = {};
-  for (const info of [...catalogue.messageTypes.values()].sort((a, b) => a.type.localeCompare(b.type))) {
+  for (const info of [...catalogue.messageTypes.values()].sort((a, b) => byCodeUnits(a.type, b.type))) {
     const reply = replySchemaName(info.type);
     components[info.type] = component(info.type, info.schema, {
       'x-lgsp-connector': info.connector,
@@ -48,7 +49,7 @@ export function messageTypeComponents(catalogue: SchemaCatalogue): Record<string
 /** A line per message type for the API description, pointing at its component. */
 export function messageTypeIndex(catalogue: SchemaCatalogue): string {
   return [...catalogue.messageTypes.values()]
-    .sort((a, b) => a.type.localeCompare(b.type))
+    .sort((a, b) => byCodeUnits(a.type, b.type))
     .map((info) => {
       const reply = info.replySchema ? `, reply schema \`#/components/schemas/${replySchemaName(info.type)}\` (sent with POST /v1/requests)` : '';
       return `- \`${info.type}\` (${info.connector})${info.description ? `: ${info.description}` : ''} — payload schema \`#/components/schemas/${info.type}\`${reply}`;

@@ -6,6 +6,7 @@
 // the gateway or the runner from starting with the others.
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { byCodeUnits } from './code-unit-order.js';
 
 export const MANIFEST_FILE = 'connector.json';
 
@@ -50,7 +51,7 @@ export function manifestsInDirectory(dir: string): DiscoveredManifest[] {
   const root = resolve(dir);
   if (!existsSync(root)) return [{ origin: { baseDir: dirname(root), manifestDir: root, source: root }, name: root, error: `connector directory ${root} does not exist` }];
   const found: DiscoveredManifest[] = [];
-  for (const entry of readdirSync(root, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of readdirSync(root, { withFileTypes: true }).sort((a, b) => byCodeUnits(a.name, b.name))) {
     if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
     const manifestDir = join(root, entry.name);
     const file = join(manifestDir, MANIFEST_FILE);

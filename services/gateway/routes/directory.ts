@@ -5,6 +5,7 @@ import { problems } from '../../platform/problem.js';
 import { replySchemaName } from '../../platform/schema-catalogue.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
+import { byCodeUnits } from '../../platform/code-unit-order.js';
 
 const schemaUrl = (name: string): string => `/v1/schemas/${encodeURIComponent(name)}`;
 
@@ -48,7 +49,7 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
     },
   }, async () => ({
     types: [...ctx.catalogue.messageTypes.values()]
-      .sort((a, b) => a.type.localeCompare(b.type))
+      .sort((a, b) => byCodeUnits(a.type, b.type))
       .map((info) => ({
         type: info.type,
         connector: info.connector,
