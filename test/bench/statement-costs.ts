@@ -1,10 +1,10 @@
 // `--pg-statements`: where PostgreSQL's share of a message goes, statement by statement. The
 // bench's own server preloads pg_stat_statements; the counters are reset before a phase and read
 // after it, as execution time, calls, rows and shared blocks dirtied per delivered message, with
-// each updated table's share of HOT updates. What
-// the bench's process-tree CPU figure for PostgreSQL cannot say: which statement (and so which
-// table and its indexes) costs what. Execution time only: parsing, the protocol and commits
-// (WAL flushes) are outside it, and show in the process tree's figure.
+// each updated table's share of HOT updates. What the bench's process-tree CPU figure for
+// PostgreSQL cannot say: which statement (and so which table and its indexes) costs what.
+// Execution time only: parsing, the protocol and commits (WAL flushes) are outside it, and show
+// in the process tree's figure.
 import pg from 'pg';
 import { databaseClientConfig } from '../../services/platform/database-connection.js';
 
