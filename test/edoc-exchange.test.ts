@@ -409,6 +409,10 @@ t.test('document exchange', async (t) => {
     const emptyOrganAnswer = await postXml(emptyOrgan);
     t.equal(emptyOrganAnswer.status, 400, 'a To with an empty OrganId');
     t.same((await emptyOrganAnswer.json()).errors, [{ field: 'edXMLHeader/MessageHeader/To[2]/OrganId', message: 'To/OrganId is required' }]);
+    // A To naming no member of the directory: its OrganId element, not the JSON route's to[1].member.
+    const unknownOrgan = await postXml(fixture('document-new.xml').toString().replace('<edXML:OrganId>H49.242.10</edXML:OrganId>', '<edXML:OrganId>000.99.99.H49</edXML:OrganId>'));
+    t.equal(unknownOrgan.status, 422, 'a To that is no member');
+    t.match(await unknownOrgan.json(), { code: 'UNKNOWN_MEMBER', errors: [{ field: 'edXMLHeader/MessageHeader/To[2]/OrganId', message: 'unknown member' }] });
     // Schema refusals of a package posted as XML name its elements (the JSON form it was read
     // into is the bus's business, not the vendor's).
     const document = fixture('document-new.xml').toString();

@@ -290,7 +290,8 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
 
     const latin1Xml = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'text/xml; charset=iso-8859-1' }, body: '<edXMLEnvelope/>' });
     t.equal(latin1Xml.status, 415, 'edXML declaring another charset in its Content-Type');
-    t.match(await latin1Xml.json(), { code: 'UNSUPPORTED_MEDIA_TYPE', detail: /charset=iso-8859-1/ });
+    // The code the guide gives for any encoding other than UTF-8, whether the header or the XML declaration names it.
+    t.match(await latin1Xml.json(), { code: 'XML_UNSUPPORTED_ENCODING', detail: /charset=iso-8859-1/ });
 
     // XML is edXML, and only POST /v1/messages takes it: elsewhere it is the wrong media type,
     // not a broken edXML package.

@@ -370,7 +370,7 @@ function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape): P
   const errors = refusal.extras.errors;
   if (!errors?.length) return refusal;
   const restated = errors.map((e) => {
-    const field = edxmlFieldPath(type, shape, e.field);
+    const field = edxmlFieldPath(type, shape, routeFieldInPackage(type, e.field) ?? e.field);
     if (field === null) return e;
     // The codec leaves out empty elements, so "required" means missing or empty.
     const message = /^must have required property /.test(e.message) ? 'is required (missing or empty)' : e.message;
@@ -385,6 +385,17 @@ function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape): P
     detail = detail.split(`${from.field} ${from.message}`).join(`${to.field} ${to.message}`).split(from.field).join(to.field);
   }
   return new ProblemError(refusal.status, refusal.code, refusal.title, detail, { ...refusal.extras, errors: restated });
+}
+
+/**
+ * The JSON-form field a recipient's member code was read from, for a document posted as XML: its
+ * `to[i].member` is the package's i-th To/OrganId (recipientsForXml). `to[i]` itself (a refusal
+ * about the recipient, not its code) keeps its name.
+ */
+function routeFieldInPackage(type: EdocType, field: string): string | null {
+  if (type !== 'edoc.send') return null;
+  const member = /^to(?:\[(\d+)\])?\.member$/.exec(field);
+  return member ? `payload.header.to.${member[1] ?? 0}.organId` : null;
 }
 
 /** `to` of an XML submission: the package's To organisations, or the sender of the document a status is about. */

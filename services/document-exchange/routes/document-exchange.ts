@@ -79,9 +79,9 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
     const route = `${req.method} ${req.routeOptions.url}`;
     if (route !== EDXML_ROUTE) throw problems.unsupportedMediaType(`${route} takes application/json; edXML packages are sent to ${EDXML_ROUTE}`);
     // edXML is UTF-8 (the XML declaration is checked by safe-xml); a header saying otherwise is
-    // refused too, not decoded as UTF-8 regardless.
+    // refused too, not decoded as UTF-8 regardless, with the code the declaration would get.
     const charset = declaredCharset(req.headers['content-type']);
-    if (!isUtf8Charset(charset)) throw problems.unsupportedMediaType(`edXML packages are UTF-8; this one declares charset=${charset} in its Content-Type`);
+    if (!isUtf8Charset(charset)) throw xmlProblem(new XmlRefusal('XML_UNSUPPORTED_ENCODING', `edXML packages are UTF-8; this one declares charset=${charset} in its Content-Type`));
     try {
       const { type, payload, shape } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
       const to = await recipientsForXml(type, payload, exchange.documents, shape, req.caller!.member);
