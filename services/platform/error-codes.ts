@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   CLIENT_DISABLED: { status: [401], meaning: 'Console sign-in refused: the credentials are right but the system is disabled in the registry (operator guide, "Disabling a system").' },
   ROLE_REQUIRED: { status: [403], meaning: 'The caller lacks the role the endpoint needs (agency, operator, observer).' },
   SERVICE_FORBIDDEN: { status: [403], meaning: 'The calling system has no access right to the service (deny by default).' },
+  METRICS_FORBIDDEN: { status: [403], meaning: '`GET /metrics` from another host while the service has no metrics token (`LGSP_METRICS_TOKEN`): its metrics stay on the host.' },
   SENDER_MISMATCH: { status: [403], meaning: 'The edXML From organisation is not the calling member.' },
   CONSOLE_HEADER_REQUIRED: { status: [403], meaning: 'A console request that changes state lacks the anti-CSRF header.' },
   CROSS_SITE_REQUEST: { status: [403], meaning: "A console request made with the session cookie came from another origin (the browser's `Sec-Fetch-Site` is `same-site` or `cross-site`)." },

@@ -10,6 +10,7 @@ import { statsCounter } from './stats-counter.js';
 import { problemResponse } from './openapi-shapes.js';
 import { ProblemError } from './problem.js';
 import { sendProblem } from './problem-handler.js';
+import { metricsAccessGuard, metricsTokenFromEnv } from './metrics-access.js';
 
 const CHECKS = {
   type: 'object',
@@ -50,7 +51,7 @@ export function createMetricsRegistry(service: string): MetricsRegistry {
 
 export const serviceHealth = fp(async function serviceHealth(
   app: FastifyInstance,
-  opts: { metrics: MetricsRegistry; checks: Record<string, ReadinessCheck> },
+  opts: { metrics: MetricsRegistry; checks: Record<string, ReadinessCheck>; metricsToken?: string },
 ) {
   const requests = new Counter({
     name: 'lgsp_http_requests_total',
@@ -102,7 +103,10 @@ export const serviceHealth = fp(async function serviceHealth(
     return sendProblem(reply, new ProblemError(503, 'NOT_READY', 'Not ready', detail, { checks: results, retryAfterSeconds: Math.ceil(READINESS_TIMEOUT_MS / 1000) }), req.url);
   });
 
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: true } }, async (_req, reply) =>
+  // Same host, or the metrics token (metrics-access.ts): the port agency systems call keeps the
+  // bus's figures to itself.
+  const guardMetrics = metricsAccessGuard(opts.metricsToken ?? metricsTokenFromEnv());
+  app.get('/metrics', { preHandler: guardMetrics, schema: { tags: ['operations'], summary: 'Prometheus metrics (this host, or `Authorization: Bearer <LGSP_METRICS_TOKEN>`)', hide: true } }, async (_req, reply) =>
     reply.type(opts.metrics.contentType).send(await opts.metrics.metrics()),
   );
 });
