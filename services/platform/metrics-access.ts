@@ -21,9 +21,9 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-/** The metrics token from the environment; blank counts as none. */
-export function metricsTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env.LGSP_METRICS_TOKEN?.trim() || undefined;
+/** The metrics token from the environment (LGSP_METRICS_TOKEN); blank counts as none. */
+export function metricsTokenFromEnv(value: string | undefined = process.env.LGSP_METRICS_TOKEN): string | undefined {
+  return value?.trim() || undefined;
 }
 
 /** A preHandler refusing /metrics to anyone but a same-host scraper or a holder of the token. */
