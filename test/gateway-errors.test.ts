@@ -382,6 +382,8 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const conflict = await client.send({ ...notice, payload: { subject: 'khác', body: 'khác' } }, 'key-1');
     t.equal(conflict.status, 409, 'same key, different body');
     t.equal(conflict.body.code, 'IDEMPOTENCY_KEY_REUSED');
+    t.match(conflict.body.detail, first.body.id, 'names the message the key already stands for');
+    t.same(conflict.body.errors, [{ field: 'Idempotency-Key', message: 'already used with a different request body' }], 'the header as the field at fault');
   });
 
   await t.test('directory and discovery', async (t) => {

@@ -35,6 +35,18 @@ function earlierFingerprints(body: unknown): string[] {
   return [bodyDigest(canonicalJson(body)), bodyDigest(JSON.stringify(body))];
 }
 
+/**
+ * The same Idempotency-Key with another body. Names the message the key already stands for (the
+ * caller's own), so a client that reused a key by mistake can look that one up, and the header
+ * as the field at fault.
+ */
+function idempotencyKeyReused(earlier: string[]): ProblemError {
+  const named = earlier.length === 1 ? `message ${earlier[0]}` : `messages ${earlier.join(', ')}`;
+  return new ProblemError(409, 'IDEMPOTENCY_KEY_REUSED', 'Conflict', `This Idempotency-Key was already used, for ${named}, with a different request body: a new request needs a new key`, {
+    errors: [{ field: 'Idempotency-Key', message: 'already used with a different request body' }],
+  });
+}
+
 export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   // The transaction around a produce waits for Kafka (up to the produce timeout) between its
   // statements; past that and a statement's worth more, this gateway is hung (frozen, paused,
@@ -158,7 +170,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         if (key !== undefined) {
           const previous = await ctx.store.reserveIdempotency(tx, caller.clientId, key, { bodyDigest: digest, messageId: ids.join(',') });
           if (previous) {
-            if (previous.bodyDigest !== digest && !earlierFingerprints(req.body).includes(previous.bodyDigest)) throw problems.conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body');
+            if (previous.bodyDigest !== digest && !earlierFingerprints(req.body).includes(previous.bodyDigest)) throw idempotencyKeyReused(previous.messageId.split(','));
             return previous.messageId.split(',');
           }
         }
