@@ -152,6 +152,20 @@ t.test('hostile, malformed and oversized XML is refused with a reason', async (t
   t.match(refusal(twoSubjects), { message: /Subject elements here resolve to different namespaces/, path: /MessageHeader\/edXML:Subject$/ }, 'a Subject redeclaring its prefix beside the real one');
   const foreignTo = document.replace('<edXML:To>', '<edXML:To xmlns:edXML="urn:other" xmlns:m="http://www.mic.gov.vn/TBT/QCVN_102_2016"><m:OrganId>000.00.12.H49</m:OrganId></edXML:To><edXML:To>');
   t.match(refusal(foreignTo), { message: /To elements here resolve to different namespaces/ }, 'an extra To that only the bus would have read as one');
+  // An edXML element in another namespace is read as an extension, and noted as a lookalike:
+  // the likeliest reason a refusal finds that element "missing".
+  const oldNamespace = 'http://www.mic.gov.vn/TBT/QCVN_102_2010';
+  const foreignHeader = document.replace('<edXML:MessageHeader>', `<edXML:MessageHeader xmlns:edXML="${oldNamespace}">`);
+  t.match(refusal(foreignHeader), { path: 'edXMLHeader', message: `MessageHeader (a document) or edXML:Status (a status packet) is required: the MessageHeader here is in namespace ${oldNamespace}, not in the edXML namespace http://www.mic.gov.vn/TBT/QCVN_102_2016` }, 'a MessageHeader in another namespace is named as such');
+  const unprefixed = document.replace('<edXML:MessageHeader>', '<MessageHeader>').replace('</edXML:MessageHeader>', '</MessageHeader>');
+  t.match(refusal(unprefixed), { message: /the MessageHeader here is in no namespace/ }, 'one left without its prefix is in no namespace');
+  const foreignFrom = decodeEdxml(document.replace('<edXML:From>', `<edXML:From xmlns:edXML="${oldNamespace}">`));
+  t.notOk((foreignFrom.payload as any).header.from, 'a From in another namespace is not read as the From');
+  t.same(foreignFrom.lookalikes, [{ at: 'MessageHeader/From', namespace: oldNamespace }], 'but noted where it is');
+  const foreignSecondTo = decodeEdxml(document.replace(/<edXML:To>((?:(?!<edXML:To>)[\s\S])*?)<\/edXML:To>(?![\s\S]*<edXML:To>)/, '<o:To xmlns:o="urn:other">$1</o:To>'));
+  t.equal((foreignSecondTo.payload as any).header.to.length, 1, 'the other To is read');
+  t.same(foreignSecondTo.lookalikes, [{ at: 'MessageHeader/To[1]', namespace: 'urn:other' }], 'the foreign To among its own name-mates is numbered among them');
+  t.same(decodeEdxml(document).lookalikes, [], 'a package in edXML throughout has none');
   t.match(refusal('<edXML:edXMLEnvelope xmlns:edXML="x"><oops></edXML:edXMLEnvelope>'), { code: 'XML_MALFORMED' }, 'not well-formed');
   t.match(refusal('<?xml version="1.0" encoding="ISO-8859-1"?><a/>'), { code: 'XML_UNSUPPORTED_ENCODING' });
   t.match(refusal(Buffer.from([0x3c, 0x61, 0x3e, 0xff, 0xfe, 0x3c, 0x2f, 0x61, 0x3e])), { code: 'XML_UNSUPPORTED_ENCODING' }, 'invalid UTF-8');

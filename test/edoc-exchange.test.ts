@@ -422,6 +422,13 @@ t.test('document exchange', async (t) => {
     t.same(noSubjectBody.errors, [{ field: 'edXMLHeader/MessageHeader/Subject', message: 'is required (missing or empty)' }]);
     t.match(noSubjectBody.detail, /edXMLHeader\/MessageHeader\/Subject is required/);
     t.notMatch(noSubjectBody.detail, /payload\./, 'no JSON field in the detail');
+    // An element in another namespace is not the edXML one; the refusal says what is there.
+    const foreignFrom = await (await postXml(document.replace('<edXML:From>', '<edXML:From xmlns:edXML="http://www.mic.gov.vn/TBT/QCVN_102_2010">'))).json();
+    t.match(foreignFrom, { code: 'VALIDATION_FAILED', errors: [{ field: 'edXMLHeader/MessageHeader/From', message: 'is required (missing or empty): the From element there is in namespace http://www.mic.gov.vn/TBT/QCVN_102_2010, not in the edXML namespace http://www.mic.gov.vn/TBT/QCVN_102_2016' }] });
+    t.match(foreignFrom.detail, /MessageHeader\/From is required \(missing or empty\): the From element there is in namespace/, 'the detail too');
+    const foreignTos = await postXml(document.replace(/<edXML:To>([\s\S]*?)<\/edXML:To>/g, '<To xmlns="urn:agency-own">$1</To>'));
+    t.equal(foreignTos.status, 400, 'every To in another namespace: no recipient');
+    t.match(await foreignTos.json(), { detail: /at least one edXMLHeader\/MessageHeader\/To\/OrganId: the To element there is in namespace urn:agency-own/, errors: [{ field: 'edXMLHeader/MessageHeader/To', message: /^at least one To\/OrganId is required: the To element there is in namespace urn:agency-own/ }] });
     const badDate = await (await postXml(document.replace('<edXML:PromulgationDate>2026/03/05', '<edXML:PromulgationDate>05-03-2026'))).json();
     t.match(badDate, { code: 'VALIDATION_FAILED', errors: [{ field: 'edXMLHeader/MessageHeader/PromulgationInfo/PromulgationDate', message: /pattern/ }] });
     const noSuchDay = await postXml(document.replace('<edXML:PromulgationDate>2026/03/05', '<edXML:PromulgationDate>2026/02/31'));

@@ -22,8 +22,9 @@ import type { Admission, FanOutSubmission, SubmissionContext, SubmissionHook } f
 import { bareContentId, encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '../edxml/edxml-codec.js';
 import { sha256Hex, type AttachmentStore } from '../attachments/attachment-store.js';
 import type { SignatureResult, SignatureVerification } from '../edxml/xml-dsig.js';
-import type { EdocType, EdxmlShape } from '../edxml/edxml-codec.js';
+import type { EdocType, EdxmlShape, Lookalike } from '../edxml/edxml-codec.js';
 import { edxmlFieldPath } from '../edxml/edxml-paths.js';
+import { lookalikeHint } from '../edxml/lookalike-hint.js';
 import { checkEdocDates } from './edoc-dates.js';
 import { applyChange, applyStatus, businessKind, type RecipientState } from './status-lifecycle.js';
 import { DocumentIdReusedError, type DocumentChanges, type DocumentStore } from './document-store.js';
@@ -57,6 +58,8 @@ export interface ReceivedPackage {
   bytes: Buffer;
   shape: EdxmlShape;
   verification: SignatureVerification;
+  /** Elements named like edXML's at their place but in another namespace (the codec's note). */
+  lookalikes: readonly Lookalike[];
 }
 
 const problem = (status: number, code: ErrorCode, title: string, detail: string, field?: string, message?: string) =>
@@ -356,7 +359,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     admit: (envelopes, sub, tx) => (envelopes[0].type === 'edoc.send' ? admitSend(envelopes, sub, tx) : admitStatus(envelopes, sub, tx)),
     restate(refusal, type, sub) {
       const received = deps.receivedPackage(sub.request);
-      return received ? inXmlTerms(refusal, type as EdocType, received.shape) : refusal;
+      return received ? inXmlTerms(refusal, type as EdocType, received.shape, received.lookalikes) : refusal;
     },
   };
 }
@@ -366,14 +369,14 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
  * JSON form's fields (`edXMLHeader/MessageHeader/Code/CodeNumber`, not
  * `payload.header.code.codeNumber`). Fields without an element (attachments) keep their name.
  */
-function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape): ProblemError {
+function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape, lookalikes: readonly Lookalike[]): ProblemError {
   const errors = refusal.extras.errors;
   if (!errors?.length) return refusal;
   const restated = errors.map((e) => {
     const field = edxmlFieldPath(type, shape, routeFieldInPackage(type, e.field) ?? e.field);
     if (field === null) return e;
     // The codec leaves out empty elements, so "required" means missing or empty.
-    const message = /^must have required property /.test(e.message) ? 'is required (missing or empty)' : e.message;
+    const message = /^must have required property /.test(e.message) ? `is required (missing or empty)${lookalikeHint(field, lookalikes)}` : e.message;
     return { field, message };
   });
   // The detail names the same fields: longest first, so payload.header.to.0.organId is not
@@ -399,20 +402,25 @@ function routeFieldInPackage(type: EdocType, field: string): string | null {
 }
 
 /** `to` of an XML submission: the package's To organisations, or the sender of the document a status is about. */
-export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore, shape: EdxmlShape, callerMember: string): Promise<{ member: string }[]> {
+export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore, shape: EdxmlShape, callerMember: string, lookalikes: readonly Lookalike[] = []): Promise<{ member: string }[]> {
   if (type === 'edoc.send') {
     const to = (payload as unknown as SendPayload).header?.to;
     // Named here with the element the vendor wrote, not left to the submission schema, whose
     // `to` (one recipient or a list) would answer with its oneOf alternatives.
     if (!Array.isArray(to) || to.length === 0) {
-      throw new ProblemError(400, 'VALIDATION_FAILED', 'Validation failed', 'A document needs at least one edXMLHeader/MessageHeader/To/OrganId', {
-        errors: [{ field: edxmlFieldPath(type, shape, 'payload.header.to')!, message: 'at least one To/OrganId is required' }],
+      const field = edxmlFieldPath(type, shape, 'payload.header.to')!;
+      const hint = lookalikeHint(field, lookalikes);
+      throw new ProblemError(400, 'VALIDATION_FAILED', 'Validation failed', `A document needs at least one edXMLHeader/MessageHeader/To/OrganId${hint}`, {
+        errors: [{ field, message: `at least one To/OrganId is required${hint}` }],
       });
     }
     const empty = to.map((o, i) => (typeof o?.organId === 'string' && o.organId.trim() !== '' ? -1 : i)).filter((i) => i >= 0);
     if (empty.length > 0) {
       throw new ProblemError(400, 'VALIDATION_FAILED', 'Validation failed', `To/OrganId is missing or empty in To element${empty.length > 1 ? 's' : ''} ${empty.map((i) => i + 1).join(', ')}`, {
-        errors: empty.map((i) => ({ field: edxmlFieldPath(type, shape, `payload.header.to.${i}.organId`)!, message: 'To/OrganId is required' })),
+        errors: empty.map((i) => {
+          const field = edxmlFieldPath(type, shape, `payload.header.to.${i}.organId`)!;
+          return { field, message: `To/OrganId is required${lookalikeHint(field, lookalikes)}` };
+        }),
       });
     }
     return to.map((o) => ({ member: o.organId }));

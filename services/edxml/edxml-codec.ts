@@ -45,6 +45,20 @@ export interface DecodedPackage {
   payload: Record<string, unknown>;
   /** The shape the package arrived in. */
   shape: EdxmlShape;
+  /**
+   * Elements named like an edXML element at their place but in another namespace: read as
+   * extensions (a vendor's own elements may share a name), yet the likeliest reason a required
+   * element is "missing" — a refusal says so (edoc-rules' inXmlTerms).
+   */
+  lookalikes: Lookalike[];
+}
+
+/** An element with an edXML element's local name, in another namespace (or none). */
+export interface Lookalike {
+  /** Where, as the field tables name it from the header: `MessageHeader/From`, `MessageHeader/To[2]`. */
+  at: string;
+  /** Its namespace URI; '' for no namespace. */
+  namespace: string;
 }
 
 /** An element the field tables do not know, carried verbatim: `at` names where it was. */
@@ -130,6 +144,12 @@ function resolveSiblings(qname: string, list: XmlElement[], ns: Namespaces, path
 /** Collects what the tables do not know while a package is read. */
 class Reader {
   readonly extensions: Extension[] = [];
+  readonly lookalikes: Lookalike[] = [];
+
+  /** Notes an element that has an edXML element's name at `at` but another namespace. */
+  lookalike(at: string, uri: string): void {
+    this.lookalikes.push({ at, namespace: uri });
+  }
 
   carry(at: string, qname: string, el: XmlElement, ns: Namespaces): void {
     this.extensions.push({ at, xml: writeParsedElement(qname, el, ns) });
@@ -176,6 +196,7 @@ function readValue(r: Reader, el: XmlElement, spec: FieldSpec, ns: Namespaces, p
         const list = children(el, qname);
         const { uri, local } = resolveSiblings(qname, list, inner, path);
         if (uri !== EDXML_NS || local !== spec.item.xml) {
+          if (local === spec.item.xml) list.forEach((_, i) => r.lookalike(`${at}/${local}[${i + 1}]`, uri));
           list.forEach((child) => r.carry(at, qname, child, inner));
           continue;
         }
@@ -199,6 +220,7 @@ function readObject(r: Reader, el: XmlElement, fields: FieldSpec[], ns: Namespac
     const { uri, local } = resolveSiblings(qname, list, ns, path);
     const spec = byLocal.get(local);
     if (uri !== EDXML_NS || !spec) {
+      if (spec) list.forEach((_, i) => r.lookalike(spec.repeat ? `${at}/${local}[${i + 1}]` : `${at}/${local}`, uri));
       list.forEach((child) => r.carry(at, qname, child, ns));
       continue;
     }
@@ -245,6 +267,9 @@ interface EnvelopeParts {
 }
 
 const isSignature = (uri: string, local: string) => uri === XMLDSIG_NS && local === 'Signature';
+
+/** The parts of edXMLHeader the codec reads; one of these names in another namespace is a lookalike. */
+const HEADER_PARTS = new Set(['MessageHeader', 'TraceHeaderList', 'Status']);
 
 function locateParts(r: Reader, root: Record<string, XmlElement[]>): EnvelopeParts {
   const rootNames = Object.keys(root);
@@ -469,7 +494,11 @@ export function decodeEdxml(xml: Buffer | string, limits: XmlLimits = DEFAULT_XM
     else if (uri === EDXML_NS && local === 'MessageHeader') messageHeader = single();
     else if (uri === EDXML_NS && local === 'TraceHeaderList') traceHeaderList = single();
     else if (uri === EDXML_NS && local === 'Status') status = single();
-    else if (uri === EDXML_NS && local === 'DigitalSignature') {
+    else if (HEADER_PARTS.has(local)) {
+      // MessageHeader in another namespace: carried like any foreign element, and noted.
+      r.lookalike(local, uri);
+      list.forEach((child) => r.carry('edXMLHeader', qname, child, headerNs));
+    } else if (uri === EDXML_NS && local === 'DigitalSignature') {
       // The SDK's placeholder: empty when unsigned, or holding the XML-DSig Signature.
       for (const el of list) {
         const inner = scoped(el, headerNs);
@@ -490,7 +519,10 @@ export function decodeEdxml(xml: Buffer | string, limits: XmlLimits = DEFAULT_XM
     type = 'edoc.status';
     payload = readObject(r, status.el, STATUS_FIELDS, status.ns, status.path, 'Status');
   } else {
-    if (!messageHeader) throw new EdxmlError('edXML:MessageHeader (a document) or edXML:Status (a status packet) is required', headerPath);
+    if (!messageHeader) {
+      const misplaced = r.lookalikes.find((l) => l.at === 'MessageHeader' || l.at === 'Status');
+      throw new EdxmlError(`edXML:MessageHeader (a document) or edXML:Status (a status packet) is required${misplaced ? `: the ${misplaced.at} here is ${inNamespace(misplaced.namespace)}, not in the edXML namespace ${EDXML_NS}` : ''}`, headerPath);
+    }
     type = 'edoc.send';
     payload = { header: readObject(r, messageHeader.el, MESSAGE_HEADER_FIELDS, messageHeader.ns, messageHeader.path, 'MessageHeader') };
     if (traceHeaderList) {
@@ -503,7 +535,12 @@ export function decodeEdxml(xml: Buffer | string, limits: XmlLimits = DEFAULT_XM
   if (signatures.length > 1) throw new EdxmlError('a package carries one XML-DSig Signature', headerPath);
   if (signatures.length === 1) payload.signature = signatures[0];
   if (r.extensions.length > 0) payload.extensions = r.extensions;
-  return { type, payload, shape: parts.shape };
+  return { type, payload, shape: parts.shape, lookalikes: r.lookalikes };
+}
+
+/** How a refusal names a lookalike's namespace. */
+export function inNamespace(uri: string): string {
+  return uri === '' ? 'in no namespace' : `in namespace ${uri}`;
 }
 
 // ---------------------------------------------------------------------------------------------
