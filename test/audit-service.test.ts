@@ -209,6 +209,14 @@ t.test('audit service over real Kafka', async (t) => {
     t.equal(misspelt.status, 400, 'an unknown filter is an error, not ignored');
     t.match(await misspelt.json(), { code: 'VALIDATION_FAILED' });
     t.equal((await get('/v1/audit/events?limit=5000', operator)).status, 400);
+    // Ajv coerces "1e400" and "Infinity" to Infinity and then skips minimum/maximum: such a
+    // cursor once reached PostgreSQL (500). It is a validation error, like any other bad value.
+    for (const huge of ['1e400', 'Infinity', '-1e400']) {
+      const overflow = await get(`/v1/audit/events?before=${huge}`, operator);
+      t.equal(overflow.status, 400, `before=${huge}`);
+      t.match(await overflow.json(), { code: 'VALIDATION_FAILED', errors: [{ field: /before/ }] });
+    }
+    t.equal((await get('/v1/audit/events?limit=1e400', operator)).status, 400, 'limit too');
     t.equal((await get('/v1/audit/events?from=2026-13-45', operator)).status, 400);
     // Date.parse rolls 31 February over into March: the filter would answer another question.
     const rolledOver = await get('/v1/audit/events?from=2026-02-31', operator);

@@ -302,6 +302,9 @@ t.test('operator console API', async (t) => {
       page = (await get(`/v1/console/dead-letters?limit=1&before=${page.nextBefore}`)).body;
     }
     t.same(seen, all.items.map((d: { id: number }) => d.id), 'pages of one give the same list in the same order');
+    const overflow = await get('/v1/console/dead-letters?before=1e400');
+    t.equal(overflow.status, 400, 'a cursor past any number is a validation error, not a database one');
+    t.match(overflow.body, { code: 'VALIDATION_FAILED', errors: [{ field: 'querystring.before', message: 'must be a finite number' }] });
     t.equal(unknown.body.code, 'DEAD_LETTER_NOT_FOUND');
   });
 
