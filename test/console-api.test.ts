@@ -288,6 +288,9 @@ t.test('operator console API', async (t) => {
     t.equal(replay.body.code, 'NOT_REPLAYABLE');
     const unknown = await call(operator, 'POST', '/v1/console/dead-letters/999999/replay');
     t.equal(unknown.status, 404);
+    const overflowId = await call(operator, 'POST', '/v1/console/dead-letters/1e400/replay');
+    t.equal(overflowId.status, 400, 'an id past any number is a validation error, not a database one');
+    t.match(overflowId.body, { code: 'VALIDATION_FAILED', errors: [{ field: 'params.id', message: 'must be a finite number' }] });
 
     // Paging: every dead letter once, newest failure first, page after page.
     const all = (await get('/v1/console/dead-letters?limit=500')).body;
@@ -302,9 +305,12 @@ t.test('operator console API', async (t) => {
       page = (await get(`/v1/console/dead-letters?limit=1&before=${page.nextBefore}`)).body;
     }
     t.same(seen, all.items.map((d: { id: number }) => d.id), 'pages of one give the same list in the same order');
-    const overflow = await get('/v1/console/dead-letters?before=1e400');
-    t.equal(overflow.status, 400, 'a cursor past any number is a validation error, not a database one');
-    t.match(overflow.body, { code: 'VALIDATION_FAILED', errors: [{ field: 'querystring.before', message: 'must be a finite number' }] });
+    for (const query of ['before=1e400', 'limit=Infinity']) {
+      const overflow = await get(`/v1/console/dead-letters?${query}`);
+      t.equal(overflow.status, 400, `${query}: a number past any number is a validation error, not a database one`);
+      t.match(overflow.body, { code: 'VALIDATION_FAILED', errors: [{ field: `querystring.${query.split('=')[0]}`, message: 'must be a finite number' }] });
+    }
+    t.equal((await get('/v1/console/messages?limit=1e400')).status, 400, 'the message list too');
     t.equal(unknown.body.code, 'DEAD_LETTER_NOT_FOUND');
   });
 

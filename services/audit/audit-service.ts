@@ -28,7 +28,7 @@ import { AccessTokenVerifier } from '../platform/access-token.js';
 import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
 import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
 import { problemHandler } from '../platform/problem-handler.js';
-import { finiteQueryNumbers } from '../platform/finite-query-numbers.js';
+import { finiteRequestNumbers } from '../platform/finite-request-numbers.js';
 import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
 import { canonicalId } from '../platform/uuid7.js';
 import { TIME_BOUND_SCHEMA, timeBound } from '../platform/time-bound.js';
@@ -230,7 +230,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   });
   await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes });
-  await app.register(finiteQueryNumbers);
+  await app.register(finiteRequestNumbers);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

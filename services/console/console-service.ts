@@ -20,7 +20,7 @@ import { createMetricsRegistry, serviceHealth } from '../platform/service-health
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { producerMetrics } from '../platform/kafka-metrics.js';
 import { problemHandler } from '../platform/problem-handler.js';
-import { finiteQueryNumbers } from '../platform/finite-query-numbers.js';
+import { finiteRequestNumbers } from '../platform/finite-request-numbers.js';
 import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
 import { rateLimitProblem } from '../platform/problem.js';
 import { ConsoleStore } from './console-store.js';
@@ -208,7 +208,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     });
     app.removeContentTypeParser('text/plain');
     await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
-    await app.register(finiteQueryNumbers);
+    await app.register(finiteRequestNumbers);
     // Login attempts are limited per address; the 429 says when the window really ends.
     await app.register(rateLimit, { global: false, errorResponseBuilder: rateLimitProblem });
     await app.register(consoleAuth, { verifier: ctx.tokenVerifier, sessions: ctx.sessions });
