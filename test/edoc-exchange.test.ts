@@ -359,6 +359,13 @@ t.test('document exchange', async (t) => {
     t.match(empty.body, { code: 'VALIDATION_FAILED', errors: [{ field: 'payload.attachments[0].content' }] });
     const noId = await send('000.00.00.H49,2026/04/15,156/QĐ-UBND', [{ contentId: 'cid:', name: 'a.txt', contentType: 'text/plain', content: a64 }]);
     t.match(noId.body, { code: 'VALIDATION_FAILED', errors: [{ field: 'payload.attachments[0].contentId' }] });
+    // The attachment checks run before the payload schema: a contentId that is no string, or
+    // none at all, is the schema's to name (it once reached a string method: 500).
+    for (const contentId of [null, 7, ['cid:a'], { id: 'a' }, undefined]) {
+      const odd = await send('000.00.00.H49,2026/04/15,156/QĐ-UBND', [{ contentId, name: 'a.txt', contentType: 'text/plain', content: a64 }]);
+      t.equal(odd.status, 400, `contentId ${JSON.stringify(contentId)}`);
+      t.match(odd.body, { code: 'VALIDATION_FAILED', errors: [{ field: /^payload\.attachments\[0\]/ }] });
+    }
     t.equal((await documentView('000.00.00.H49,2026/04/15,156/QĐ-UBND')).status, 404, 'nothing of them is kept');
     const unknown = await send('000.00.00.H49,2026/04/15,154/QĐ-UBND', [{ contentId: 'cid:a', name: 'a.txt', contentType: 'text/plain', sha256: 'a'.repeat(64), size: 3 }]);
     t.match(unknown.body, { code: 'ATTACHMENT_NOT_FOUND' });

@@ -156,7 +156,9 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     const attachments = await Promise.all(
       list.map(async (a, i) => {
         const field = `payload.attachments[${i}]`;
-        if (!a || typeof a !== 'object') return a;
+        // prepare runs before the payload schema: an attachment that is not an object, or whose
+        // contentId is not a string, is left as it is for the schema to name what is wrong.
+        if (!a || typeof a !== 'object' || typeof a.contentId !== 'string') return a;
         // `cid:a`, `<a>` and `a` are one id in edXML: two of them would be a package no edXML
         // receiver can read, so they are refused here, not dead-lettered at every receiver.
         const bare = bareContentId(a.contentId);
