@@ -60,7 +60,7 @@ export class AccessTokenVerifier {
         requiredClaims: ['exp', 'sub', 'iat'],
       }));
     } catch (err) {
-      throw new Error(`token rejected: ${(err as Error).message}`);
+      throw new Error(`token rejected: ${refusalReason(err)}`);
     }
     const caller: Caller = {
       clientId: String(payload.sub),
@@ -77,4 +77,18 @@ export class AccessTokenVerifier {
     if (refusal) throw new Error(`token rejected: ${refusal}`);
     return caller;
   }
+}
+
+/**
+ * Why jose refused a token, in the caller's terms. An expired token is what an agency system
+ * meets every few minutes, and jose says it as `"exp" claim timestamp check failed`: name the
+ * time it expired and what to do (tokens last LGSP_TOKEN_TTL_SECONDS; get a new one).
+ */
+function refusalReason(err: unknown): string {
+  const { code, payload } = err as { code?: string; payload?: { exp?: unknown } };
+  if (code === 'ERR_JWT_EXPIRED') {
+    const at = typeof payload?.exp === 'number' ? ` at ${new Date(payload.exp * 1000).toISOString()}` : '';
+    return `the access token expired${at}; get a new one from POST /v1/token (tokens are short-lived: request one before it expires, or again on this 401)`;
+  }
+  return (err as Error).message;
 }

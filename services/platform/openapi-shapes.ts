@@ -1,5 +1,6 @@
 // Response shapes shared by route schemas, so the OpenAPI document describes errors and views
 // the same way everywhere.
+import { ERROR_CODES, type ErrorCode } from './error-codes.js';
 
 export const problemSchema = {
   type: 'object',
@@ -24,6 +25,24 @@ export function problemResponse(description: string): { description: string; con
 
 export function problemResponses(...statuses: number[]): Record<number, unknown> {
   return Object.fromEntries(statuses.map((s) => [s, problemResponse(`problem+json (${s})`)]));
+}
+
+/**
+ * Problem answers described by the `code`s each status carries on this operation. A bare
+ * "problem+json (422)" left a client generated from the document (and a vendor reading /docs)
+ * to guess that the 422 of POST /v1/messages is a dossier rule, an unknown member or an edXML
+ * rule: the codes are what the client branches on. Each code must be one the registry gives
+ * that status (error-codes.ts); a wrong pairing throws when the route is declared.
+ */
+export function problemResponsesWithCodes(codes: Partial<Record<number, readonly ErrorCode[]>>): Record<number, unknown> {
+  return Object.fromEntries(
+    Object.entries(codes).map(([status, list]) => {
+      for (const code of list ?? []) {
+        if (!(ERROR_CODES[code].status as readonly number[]).includes(Number(status))) throw new Error(`${code} is not a ${status} in services/platform/error-codes.ts`);
+      }
+      return [status, problemResponse(`problem+json (${status}); \`code\`: ${(list ?? []).join(', ')} (README "Error codes")`)];
+    }),
+  );
 }
 
 /**

@@ -13,7 +13,7 @@ import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
 import { authorizeRecipients, routeRecipients, recipientsOf } from '../fan-out.js';
 import { admitAll, hooksFor, restateRefusal, type FanOutSubmission } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses, messageViewSchema } from '../../platform/openapi-shapes.js';
+import { problemResponses, problemResponsesWithCodes, messageViewSchema } from '../../platform/openapi-shapes.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
 import { traceHeader } from '../../platform/trace-context.js';
 
@@ -83,7 +83,17 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
             },
           },
         },
-        ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 503),
+        ...problemResponsesWithCodes({
+          400: ['BAD_REQUEST', 'MALFORMED_JSON', 'VALIDATION_FAILED', 'UNKNOWN_MESSAGE_TYPE', 'DUPLICATE_RECIPIENT', 'REQUEST_REPLY_TYPE', 'EDXML_INVALID', 'EDXML_NOT_REPRESENTABLE', 'XML_MALFORMED', 'XML_FORBIDDEN_CONSTRUCT', 'XML_TOO_DEEP', 'XML_TOO_MANY_ELEMENTS', 'XML_TEXT_TOO_LARGE', 'XML_LIMITS', 'ATTACHMENT_NOT_BASE64', 'DUPLICATE_ATTACHMENT'],
+          401: ['UNAUTHENTICATED', 'INVALID_TOKEN'],
+          403: ['ROLE_REQUIRED', 'SERVICE_FORBIDDEN', 'SENDER_MISMATCH'],
+          409: ['IDEMPOTENCY_KEY_REUSED', 'DOCUMENT_ALREADY_SENT', 'DOCUMENT_ID_REUSED', 'DOCUMENT_BUSY', 'ILLEGAL_STATUS_TRANSITION'],
+          413: ['PAYLOAD_TOO_LARGE', 'XML_TOO_LARGE', 'ATTACHMENTS_TOO_LARGE'],
+          415: ['UNSUPPORTED_MEDIA_TYPE', 'XML_UNSUPPORTED_ENCODING'],
+          422: ['UNKNOWN_MEMBER', 'UNKNOWN_SERVICE', 'AMBIGUOUS_SERVICE', 'ONE_RECIPIENT_ONLY', 'DOSSIER_RULES_VIOLATED', 'SIGNATURE_POLICY', 'DOCUMENT_ID_INVALID', 'DOCUMENT_NOT_FOUND', 'ORIGINAL_DOCUMENT_NOT_FOUND', 'ORIGINAL_NOT_SENT_TO_RECIPIENT', 'REPLACEMENT_NEEDS_NEW_ID', 'RECIPIENTS_MISMATCH', 'STATUS_RECIPIENT_MISMATCH', 'ATTACHMENT_NOT_FOUND', 'ATTACHMENT_DIGEST_MISMATCH', 'ATTACHMENT_SIZE_MISMATCH'],
+          429: ['RATE_LIMITED'],
+          503: ['BUS_UNAVAILABLE', 'STATE_UNAVAILABLE', 'GATEWAY_BUSY'],
+        }),
       },
     },
   }, async (req, reply) => {

@@ -15,7 +15,7 @@ import type { ReplyValue } from '../../platform/reply-topic.js';
 import { routeSubmission } from '../submission.js';
 import { hooksFor, type SubmissionBody } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { problemResponse, problemResponses } from '../../platform/openapi-shapes.js';
+import { problemResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
 import { ReplyWaiter } from '../reply-waiter.js';
 import { traceHeader } from '../../platform/trace-context.js';
 
@@ -104,7 +104,16 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
             },
           },
         },
-        ...problemResponses(400, 401, 403, 413, 415, 422, 429, 503),
+        ...problemResponsesWithCodes({
+          400: ['BAD_REQUEST', 'MALFORMED_JSON', 'VALIDATION_FAILED', 'UNKNOWN_MESSAGE_TYPE', 'NOT_A_REQUEST_TYPE'],
+          401: ['UNAUTHENTICATED', 'INVALID_TOKEN'],
+          403: ['ROLE_REQUIRED', 'SERVICE_FORBIDDEN'],
+          413: ['PAYLOAD_TOO_LARGE'],
+          415: ['UNSUPPORTED_MEDIA_TYPE'],
+          422: ['UNKNOWN_MEMBER', 'UNKNOWN_SERVICE', 'AMBIGUOUS_SERVICE'],
+          429: ['RATE_LIMITED'],
+          503: ['BUS_UNAVAILABLE', 'STATE_UNAVAILABLE', 'GATEWAY_BUSY'],
+        }),
         // Answers about a request the bus accepted: they name it (messageId, Location) to follow.
         502: { ...problemResponse('REQUEST_FAILED or INVALID_REPLY; `messageId` names the request'), headers: { Location: LOCATION } },
         504: { ...problemResponse('REPLY_TIMEOUT: no reply within the wait; the request stays on the bus, `messageId` names it'), headers: { Location: LOCATION } },
