@@ -267,6 +267,7 @@ t.test('the scaffolder refuses bad names, taken names and taken message types', 
   t.throws(() => scaffoldConnector({ name: 'Bad_Name', root: scratch }), /not a valid connector name/);
   t.throws(() => scaffoldConnector({ name: 'ok-name', messageType: 'NoDots', root: scratch }), /not a valid message type/);
   t.throws(() => scaffoldConnector({ name: 'ok-name', messageType: 'notice.send', root: scratch }), /already declared by connector relay/);
+  t.throws(() => scaffoldConnector({ name: 'ok-name', messageType: 'dossier.lookup.reply', root: scratch }), /dossier\.lookup\.reply is the name of the reply schema of dossier\.lookup \(connector one-stop-shop\)/);
   const made = scaffoldConnector({ name: 'ok-name', root: scratch });
   t.equal(made.messageType, 'ok-name.send');
   t.equal(made.files.length, 6);
