@@ -1,7 +1,7 @@
 // Platform access tokens (RFC 9068 JWT profile): short-lived, ES256, issued by the gateway's
 // token endpoint and verified by every service. Verified tokens are cached until they expire
 // so the hot path does not re-run ECDSA verification for every request of a client.
-import { SignJWT, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { SignJWT, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
 import type { SigningKey } from './keystore.js';
 import type { Role } from './registry.js';
@@ -60,6 +60,12 @@ export class AccessTokenVerifier {
         requiredClaims: ['exp', 'sub', 'iat'],
       }));
     } catch (err) {
+      // The refusal a client meets most (tokens live minutes); jose's words for it ('"exp" claim
+      // timestamp check failed') do not say that the token only needs renewing, nor how.
+      if (err instanceof errors.JWTExpired) {
+        const exp = typeof err.payload.exp === 'number' ? ` at ${new Date(err.payload.exp * 1000).toISOString()}` : '';
+        throw new Error(`token rejected: it expired${exp}; get a new one from POST /v1/token`);
+      }
       throw new Error(`token rejected: ${(err as Error).message}`);
     }
     const caller: Caller = {
