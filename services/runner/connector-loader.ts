@@ -177,5 +177,6 @@ function withSecretsScrubbed(definition: ConnectorDefinition<Record<string, unkn
         throw scrubError(err, values);
       }
     });
-  return { ...definition, start: guard(definition.start), stop: guard(definition.stop), handle: guard(definition.handle)! };
+  // health() too: what it throws is shown in GET /v1/connectors/<name>/status, which observers read.
+  return { ...definition, start: guard(definition.start), stop: guard(definition.stop), health: guard(definition.health), handle: guard(definition.handle)! };
 }
