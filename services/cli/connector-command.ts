@@ -135,6 +135,7 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
       return 0;
     }
   }
-  process.stderr.write(CONNECTOR_USAGE);
+  // Name what was not understood: a bare usage after `lgsp connector lst` left the typo to be found.
+  process.stderr.write(`${sub === undefined ? '' : `lgsp connector: unknown subcommand "${sub}" (new, list or describe)\n`}${CONNECTOR_USAGE}`);
   return 2;
 }
