@@ -73,18 +73,18 @@ connectorFolder(dir, 'throws-on-import', 'import.fails', `throw new Error('modul
 mkdirSync(join(dir, 'not-a-connector'));
 
 const pkgHome = join(root, 'app');
-const pkg = join(pkgHome, 'node_modules', '@demo', 'lgsp-weather');
-write(join(pkg, 'package.json'), { name: '@demo/lgsp-weather', version: '1.0.0', type: 'module' });
-write(join(pkg, 'connector.json'), { name: 'weather', entry: './dist/index.mjs', messageTypes: [{ type: 'weather.alert', schema: './schemas/weather.alert.schema.json' }] });
-write(join(pkg, 'schemas', 'weather.alert.schema.json'), pingSchema('weather.alert', { text: 'Cảnh báo mưa lớn' }));
-write(join(pkg, 'dist', 'index.mjs'), `export default { name: 'weather', async handle() { return { detail: { forecast: 'mưa' } }; } };\n`);
+const pkg = join(pkgHome, 'node_modules', '@demo', 'lgsp-forecast');
+write(join(pkg, 'package.json'), { name: '@demo/lgsp-forecast', version: '1.0.0', type: 'module' });
+write(join(pkg, 'connector.json'), { name: 'forecast', entry: './dist/index.mjs', messageTypes: [{ type: 'forecast.issued', schema: './schemas/forecast.issued.schema.json' }] });
+write(join(pkg, 'schemas', 'forecast.issued.schema.json'), pingSchema('forecast.issued', { text: 'Cảnh báo mưa lớn' }));
+write(join(pkg, 'dist', 'index.mjs'), `export default { name: 'forecast', async handle() { return { detail: { forecast: 'mưa' } }; } };\n`);
 
 t.test('a catalogue loads what it can and reports each broken connector with its reason', async (t) => {
   const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir, dir], registryFile: SEED_REGISTRY, connectorPackages: [pkg, join(root, 'nowhere'), 'not-installed-lgsp-connector', 'Bad Name!'] });
   const names = catalogue.manifests.map((m) => m.name);
   t.ok(names.includes('relay'), 'the project connectors still load');
   t.ok(names.includes('good-one') && names.includes('throws-on-import'), 'valid manifests load (importing is the runner\'s business)');
-  t.ok(names.includes('weather'), 'the package connector loads');
+  t.ok(names.includes('forecast'), 'the package connector loads');
   t.equal(names.filter((n) => n === 'good-one').length, 1, 'a directory listed twice is read once');
   const failed = Object.fromEntries(catalogue.failedManifests.map((f) => [f.name, f.error]));
   t.match(failed['bad-json'], /cannot read .*connector\.json/);
@@ -105,45 +105,45 @@ t.test('a catalogue loads what it can and reports each broken connector with its
   const validate = catalogue.payloadValidator('good.ping')!;
   t.ok(validate({ text: 'ok' }));
   t.notOk(validate({ text: 'ok', extra: 1 }), 'connector schemas validate payloads at the gateway');
-  t.ok(catalogue.payloadValidator('weather.alert')!({ text: 'mưa' }));
+  t.ok(catalogue.payloadValidator('forecast.issued')!({ text: 'mưa' }));
   const good = catalogue.manifests.find((m) => m.name === 'good-one')!;
   t.equal(good.entry, join('connectors', 'good-one', 'index'), './ entry made relative to the project-like base');
   t.equal(good.baseDir, root);
-  t.equal(catalogue.manifests.find((m) => m.name === 'weather')!.entry, join(pkg, 'dist', 'index.mjs'), 'an entry with an extension is used as written');
+  t.equal(catalogue.manifests.find((m) => m.name === 'forecast')!.entry, join(pkg, 'dist', 'index.mjs'), 'an entry with an extension is used as written');
 });
 
 t.test('a message type two connectors declare goes to the one the registry names, whatever the folder order', async (t) => {
   const scratch = mkdtempSync(join(tmpdir(), 'lgsp-owner-'));
   t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
   const connectors = join(scratch, 'connectors');
-  // "a-newcomer" sorts before "weather-alert": first-come would hand it the running connector's type.
+  // "a-newcomer" sorts before "storm-warning": first-come would hand it the running connector's type.
   connectorFolder(connectors, 'a-newcomer', 'storm.alert', goodModule('a-newcomer'), pingSchema('storm.alert.newcomer'));
-  connectorFolder(connectors, 'weather-alert', 'storm.alert', goodModule('weather-alert'), pingSchema('storm.alert'));
+  connectorFolder(connectors, 'storm-warning', 'storm.alert', goodModule('storm-warning'), pingSchema('storm.alert'));
   const registryFile = join(scratch, 'registry.json');
-  write(registryFile, { services: [{ code: 'storm', provider: 'P', system: 's', connector: 'weather-alert', messageTypes: ['storm.alert'] }] });
+  write(registryFile, { services: [{ code: 'storm', provider: 'P', system: 's', connector: 'storm-warning', messageTypes: ['storm.alert'] }] });
 
   const decided = new SchemaCatalogue().loadConnectors({ connectorDirs: [connectors], registryFile });
-  t.equal(decided.messageTypes.get('storm.alert')?.connector, 'weather-alert', 'the registry\'s connector keeps its type');
-  t.same(decided.manifests.filter((m) => m.source === connectors).map((m) => m.name), ['weather-alert']);
-  t.match(decided.failedManifests.find((f) => f.name === 'a-newcomer')?.error, /message type storm\.alert is already declared by connector weather-alert, which the registry names for it/);
+  t.equal(decided.messageTypes.get('storm.alert')?.connector, 'storm-warning', 'the registry\'s connector keeps its type');
+  t.same(decided.manifests.filter((m) => m.source === connectors).map((m) => m.name), ['storm-warning']);
+  t.match(decided.failedManifests.find((f) => f.name === 'a-newcomer')?.error, /message type storm\.alert is already declared by connector storm-warning, which the registry names for it/);
 
   for (const [label, file] of [['no registry', undefined], ['a registry naming neither', join(scratch, 'other.json')]] as const) {
     if (file) write(file, { services: [{ code: 'storm', provider: 'P', system: 's', connector: 'relay', messageTypes: ['storm.alert'] }] });
     const undecided = new SchemaCatalogue().loadConnectors({ connectorDirs: [connectors], registryFile: file });
     t.notOk(undecided.messageTypes.has('storm.alert'), `${label}: nobody gets the type, so the gateway does not accept what nobody delivers`);
     const errors = Object.fromEntries(undecided.failedManifests.map((f) => [f.name, f.error]));
-    t.match(errors['a-newcomer'], /storm\.alert is also declared by connector weather-alert and .*a message type belongs to one connector/, label);
-    t.match(errors['weather-alert'], /storm\.alert is also declared by connector a-newcomer/, label);
+    t.match(errors['a-newcomer'], /storm\.alert is also declared by connector storm-warning and .*a message type belongs to one connector/, label);
+    t.match(errors['storm-warning'], /storm\.alert is also declared by connector a-newcomer/, label);
     t.ok(undecided.messageTypes.has('notice.send'), `${label}: uncontested connectors load as before`);
   }
   t.match(new SchemaCatalogue().loadConnectors({ connectorDirs: [connectors], registryFile: join(scratch, 'other.json') }).failedManifests[0].error, /registry's services carrying it name relay/);
 });
 
 t.test('packages by npm name are found in node_modules upwards', async (t) => {
-  const found = manifestInPackage('@demo/lgsp-weather', join(pkgHome, 'sub', 'dir'));
+  const found = manifestInPackage('@demo/lgsp-forecast', join(pkgHome, 'sub', 'dir'));
   t.notOk(found.error, found.error ?? 'no error');
-  t.equal(found.name, 'weather');
-  t.equal(found.origin.source, 'package @demo/lgsp-weather');
+  t.equal(found.name, 'forecast');
+  t.equal(found.origin.source, 'package @demo/lgsp-forecast');
   write(join(pkgHome, 'node_modules', 'empty-pkg', 'package.json'), { name: 'empty-pkg' });
   t.match(manifestInPackage('empty-pkg', pkgHome).error, /has no connector\.json at its root/);
   const config = loadConfig({}, { LGSP_CONNECTOR_PACKAGES: 'a, @b/c', LGSP_CONNECTOR_DIRS: '/x,/y', LGSP_CONNECTOR_START_TIMEOUT_MS: '500' });
@@ -170,7 +170,7 @@ t.test('loading: configuration, secrets from env or file, scrubbed errors, impor
   t.equal((err as Error).message, 'target refused token [secret token] for m-1', 'a secret echoed in an error is scrubbed');
   t.notMatch((err as Error).stack ?? '', /file-secret-123/);
 
-  const pkgLoaded = await loadConnector(catalogue.root, manifest('weather'));
+  const pkgLoaded = await loadConnector(catalogue.root, manifest('forecast'));
   t.same(await pkgLoaded.definition.handle({} as never, {} as never), { detail: { forecast: 'mưa' } }, 'the package\'s own JavaScript entry');
 
   await t.rejects(loadConnector(catalogue.root, manifest('throws-on-import')), /connector throws-on-import: importing .* failed: module top level exploded/);
@@ -267,6 +267,7 @@ t.test('the scaffolder refuses bad names, taken names and taken message types', 
   t.throws(() => scaffoldConnector({ name: 'Bad_Name', root: scratch }), /not a valid connector name/);
   t.throws(() => scaffoldConnector({ name: 'ok-name', messageType: 'NoDots', root: scratch }), /not a valid message type/);
   t.throws(() => scaffoldConnector({ name: 'ok-name', messageType: 'notice.send', root: scratch }), /already declared by connector relay/);
+  t.throws(() => scaffoldConnector({ name: 'ok-name', messageType: 'dossier.lookup.reply', root: scratch }), /dossier\.lookup\.reply is the name of the reply schema of dossier\.lookup \(connector one-stop-shop\)/);
   const made = scaffoldConnector({ name: 'ok-name', root: scratch });
   t.equal(made.messageType, 'ok-name.send');
   t.equal(made.files.length, 6);

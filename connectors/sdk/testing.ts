@@ -311,6 +311,17 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       },
       reply: async (payload) => {
         const value = normalizeNfc(payload);
+        // The gateway checks every reply against the type's replySchema and answers the requester
+        // 502 INVALID_REPLY (no field named) when it does not match: say which fields here, where
+        // the connector is tested, as send() does for a sample payload the gateway would refuse.
+        const replySchema = this.catalogue?.messageTypes.get(envelope.type)?.replySchema;
+        if (replySchema) {
+          const validate = this.catalogue!.validator(replySchema.$id as string);
+          if (!validate(value)) {
+            const details = (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
+            throw Object.assign(new Error(`the ${envelope.type} reply would be refused by the gateway (the requester gets 502 INVALID_REPLY): ${details}`), { retryable: false });
+          }
+        }
         this.replies.push(value);
         mine.replies.push(value);
       },

@@ -53,7 +53,10 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
         const shown = (f: string) => relative(process.cwd(), f) || f;
         process.stdout.write(`created connector ${name} (message type ${result.messageType}):\n${result.files.map((f) => `  ${shown(f)}`).join('\n')}\n\n` +
           `next: adapt ${shown(join(result.connectorDir, 'index.ts'))} and the schema, then\n` +
-          `  npm run build && npx tap test/${name}.test.ts test/${name}-bus.test.ts\n` +
+          // The bus test needs a broker and PostgreSQL: under a bare `npx tap` it stops at once
+          // ("DATABASE_URL is not set"); `npm test -- <file>` starts both for it.
+          `  npm run build && npx tap test/${name}.test.ts      (unit test, no Kafka)\n` +
+          `  npm test -- test/${name}-bus.test.ts      (integration: starts its own Kafka and PostgreSQL)\n` +
           `and register a service for it (docs/write-a-connector.md, step 5).\n`);
         return 0;
       } catch (err) {
@@ -132,6 +135,7 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
       return 0;
     }
   }
-  process.stderr.write(CONNECTOR_USAGE);
+  // Name what was not understood: a bare usage after `lgsp connector lst` left the typo to be found.
+  process.stderr.write(`${sub === undefined ? '' : `lgsp connector: unknown subcommand "${sub}" (new, list or describe)\n`}${CONNECTOR_USAGE}`);
   return 2;
 }

@@ -7,7 +7,7 @@
 // go to test/, where `npm test` runs them. Nothing existing is modified.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { SchemaCatalogue } from '../platform/schema-catalogue.js';
+import { SchemaCatalogue, replySchemaName } from '../platform/schema-catalogue.js';
 import { configMarkdown } from '@lgsp/sdk/config-reference';
 
 export const CONNECTOR_NAME = /^[a-z][a-z0-9-]{1,62}$/;
@@ -276,6 +276,10 @@ export function scaffoldConnector(opts: ScaffoldOptions): ScaffoldResult {
   if (existing.manifests.some((m) => m.name === name) || existing.failedManifests.some((m) => m.name === name)) throw new ScaffoldError(`a connector named ${name} already exists`);
   const owner = existing.messageTypes.get(type);
   if (owner) throw new ScaffoldError(`message type ${type} is already declared by connector ${owner.connector}: choose another with --type`);
+  // A request/reply type's reply schema is published under <type>.reply, and the catalogue refuses
+  // a message type of that name: scaffolding one would make a connector that fails at once.
+  const replyOf = [...existing.messageTypes.values()].find((info) => info.requestReply && replySchemaName(info.type) === type);
+  if (replyOf) throw new ScaffoldError(`message type ${type} is the name of the reply schema of ${replyOf.type} (connector ${replyOf.connector}): choose another with --type`);
   const testDir = join(root, 'test');
   const tests = [join(testDir, `${name}.test.ts`), join(testDir, `${name}-bus.test.ts`)];
   for (const f of tests) if (existsSync(f)) throw new ScaffoldError(`${f} already exists`);

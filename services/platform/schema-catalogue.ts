@@ -67,9 +67,20 @@ export class SchemaCatalogue {
   readonly failedManifests: FailedManifest[] = [];
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly manifestFolders = new Set<string>();
+  /** What Ajv reports it ignores, collected while a connector's schema compiles (connectorValidator). */
+  private ignoredBySchema: string[] | null = null;
 
   constructor(readonly root = PROJECT_ROOT) {
-    this.ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false });
+    // strictSchema 'log': Ajv reports what it would ignore (an unknown keyword) to the logger, and
+    // refuses an unknown format. A connector schema with either is refused (connectorValidator);
+    // elsewhere (route schemas with OpenAPI's `example`, x-lgsp-* annotations) it stays silent.
+    this.ajv = new Ajv2020({
+      allErrors: true,
+      strict: false,
+      strictSchema: 'log',
+      coerceTypes: false,
+      logger: { log: () => undefined, warn: (...args: unknown[]) => void this.ignoredBySchema?.push(args.map(String).join(' ')), error: console.error },
+    });
     addFormats(this.ajv);
     for (const file of this.schemaFiles(join(root, 'schemas'))) {
       this.ajv.addSchema(JSON.parse(readFileSync(file, 'utf8')));
@@ -216,7 +227,8 @@ export class SchemaCatalogue {
         added.push(r.id);
       }
       for (const info of infos) {
-        const validate = this.validator(info.schema.$id as string);
+        const validate = this.connectorValidator(name, info.type, 'schema', info.schema.$id as string);
+        if (info.replySchema) this.connectorValidator(name, info.type, 'replySchema', info.replySchema.$id as string);
         const examples = info.schema.examples;
         if (!Array.isArray(examples) || examples.length === 0) throw new Error(`connector ${name}: the schema of ${info.type} has no examples (every message type carries at least one valid example)`);
         examples.forEach((example, i) => {
@@ -241,6 +253,29 @@ export class SchemaCatalogue {
   private entryFor(entry: string, origin: ManifestOrigin): string {
     const absolute = resolveManifestPath(origin, entry);
     return /\.(m?js|cjs|m?ts)$/.test(extname(entry)) ? absolute : relative(origin.baseDir, absolute);
+  }
+
+  /**
+   * A connector schema's validator, refusing what Ajv would silently ignore: a misspelt keyword
+   * ("requried", "maxLenght") or an unknown format ("datetime") leaves its rule unchecked, so the
+   * gateway would accept payloads the schema's author meant to refuse. `x-` keywords are
+   * annotations and pass.
+   */
+  private connectorValidator(connector: string, type: string, key: 'schema' | 'replySchema', id: string): ValidateFunction {
+    const ignored: string[] = [];
+    this.ignoredBySchema = ignored;
+    let validate: ValidateFunction;
+    try {
+      validate = this.validator(id);
+    } catch (err) {
+      const reason = (err as Error).message.replace(/^(unknown format "[^"]*") ignored in schema at path/, '$1 at');
+      throw new Error(`connector ${connector}: ${key} of ${type}: ${reason} (a format the bus does not know would let any value through)`);
+    } finally {
+      this.ignoredBySchema = null;
+    }
+    const reasons = [...new Set(ignored.map((w) => w.replace(/^strict mode: /, '')))].filter((w) => !/^unknown keyword: "x-/.test(w));
+    if (reasons.length > 0) throw new Error(`connector ${connector}: ${key} of ${type} has what JSON Schema ignores, so its rule would not be checked: ${reasons.join('; ')}`);
+    return validate;
   }
 
   /** Validator for a schema by its $id (or a path under schemas/, resolved to the $id). */

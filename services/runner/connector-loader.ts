@@ -2,7 +2,7 @@
 // package's): imports the entry module, validates the connector's configuration against its
 // declared schema and resolves its secrets. A broken connector fails its own load with an error
 // that says which step failed and why; the caller keeps the others running.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ConnectorDefinition, ConnectorMetrics, ConnectorSecrets } from '@lgsp/sdk';
@@ -66,11 +66,37 @@ export function entryPath(root: string, entry: string): string {
 // restart imports it under a fresh URL, so a fixed file is picked up without restarting the runner.
 const failedImports = new Map<string, number>();
 
+// A module that imported fine stays loaded too, under the same URL: a restart after `npm run
+// build` runs the code imported first. Importing it again under a fresh URL would not help, as
+// the modules it imports would stay the old ones. So the file's modification time at its first
+// good import is kept, and the runner's status says when the file has changed since (only a
+// restart of the runner loads the new build) instead of leaving old code running unannounced.
+const importedVersions = new Map<string, number>();
+
+const modifiedAt = (file: string): number | undefined => {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Why the code a connector runs is not its entry file's current one, or null when it is (or was never imported). */
+export function entryChangedSinceImport(file: string): string | null {
+  const imported = importedVersions.get(file);
+  const now = modifiedAt(file);
+  if (imported === undefined || now === undefined || now <= imported) return null;
+  return `${file} changed after the runner imported it: the connector still runs the code imported then (a connector restart does not import a module again); restart the runner to run the new build`;
+}
+
 async function importEntry(file: string): Promise<unknown> {
   const failures = failedImports.get(file) ?? 0;
   const url = pathToFileURL(file).href + (failures > 0 ? `?reload=${failures}` : '');
+  const version = modifiedAt(file);
   try {
-    return await import(url);
+    const mod = await import(url);
+    if (!importedVersions.has(file) && version !== undefined) importedVersions.set(file, version);
+    return mod;
   } catch (err) {
     failedImports.set(file, failures + 1);
     throw err;
@@ -151,5 +177,6 @@ function withSecretsScrubbed(definition: ConnectorDefinition<Record<string, unkn
         throw scrubError(err, values);
       }
     });
-  return { ...definition, start: guard(definition.start), stop: guard(definition.stop), handle: guard(definition.handle)! };
+  // health() too: what it throws is shown in GET /v1/connectors/<name>/status, which observers read.
+  return { ...definition, start: guard(definition.start), stop: guard(definition.stop), health: guard(definition.health), handle: guard(definition.handle)! };
 }

@@ -35,7 +35,7 @@ import { createMetricsRegistry, serviceHealth } from '../platform/service-health
 import { consumerMetrics, producerMetrics } from '../platform/kafka-metrics.js';
 import { statsCounter } from '../platform/stats-counter.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
-import { ConnectorLoadError, loadConnector, type LoadedConnector } from './connector-loader.js';
+import { ConnectorLoadError, entryChangedSinceImport, entryPath, loadConnector, type LoadedConnector } from './connector-loader.js';
 import type { ConnectorDefinition } from '@lgsp/sdk';
 import { openAttachmentStore } from '../attachments/attachment-store.js';
 import { openDatabase } from '../platform/database.js';
@@ -368,6 +368,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     topics: slot.worker?.topics ?? [],
     source: slot.manifest.source ?? join(catalogue.root, 'connectors'),
     health: await healthOf(slot),
+    codeChanged: slot.manifest.entry ? entryChangedSinceImport(entryPath(slot.manifest.baseDir ?? catalogue.root, slot.manifest.entry)) : null,
   });
   /** GET /v1/connectors/<name>: what the connector is and how it is configured (Kafka Connect's GET /connectors/{name}). */
   const descriptionOf = (slot: ConnectorSlot) => {
@@ -448,7 +449,9 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     await auditAction(req, 'connector_restart', slot.manifest.name, { previousState: slot.loadError ? 'FAILED' : slot.worker?.state.toUpperCase() ?? null });
     await slot.worker?.stop();
     await startSlot(slot);
-    return reply.code(202).send(await statusOf(slot));
+    const status = await statusOf(slot);
+    if (status.codeChanged) log.warn({ connector: slot.manifest.name, codeChanged: status.codeChanged }, 'connector restarted on the code imported before');
+    return reply.code(202).send(status);
   });
   const url = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
   pauseState.startPolling();
