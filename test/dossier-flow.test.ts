@@ -95,7 +95,7 @@ t.test('dossiers between one-stop-shop systems and the portal', async (t) => {
     const dead = await d.waitStatus(lone, 'dead_lettered', 20_000);
     t.ok(Date.now() - began >= 2000, 'not before the wait is over');
     const reason = String(dead.events.find((e) => e.event === 'dead_lettered')?.detail?.reason);
-    t.match(reason, /does not hold the dossier yet.*nothing left to wait for: no message to 000\.00\.00\.G22 with correlation id 000\.00\.15\.H49-260115-0004 accepted before this one is still on the bus/);
+    t.match(reason, /does not hold the dossier yet among 000\.00\.15\.H49's dossiers.*nothing left to wait for: no message from 000\.00\.15\.H49 to 000\.00\.00\.G22 with correlation id 000\.00\.15\.H49-260115-0004 accepted before this one is still on the bus/);
     t.equal((await d.portalDossiers({ code: orphan })).length, 0, 'nothing reached the portal');
   });
 

@@ -1,7 +1,7 @@
 // What a message waiting for an earlier one of its key (WaitForEarlierMessage) is told about
-// the bus: an earlier message of the same recipient and correlation id whose outcome is still
-// open keeps it waiting; delivered or dead-lettered ones, later ones, other dossiers and other
-// recipients do not. Read from the message read model on a real PostgreSQL.
+// the bus: an earlier message of the same sender, recipient and correlation id whose outcome is
+// still open keeps it waiting; delivered or dead-lettered ones, later ones, other dossiers, other
+// recipients and other senders (another agency's dossier under the same code) do not. Read from the message read model on a real PostgreSQL.
 import t from 'tap';
 import { openTestDatabase } from './helpers/test-database.js';
 import { earlierMessagesIn } from '../services/runner/earlier-messages.js';
@@ -10,13 +10,15 @@ import type { Envelope } from '../services/platform/envelope.js';
 t.test('an earlier message of the key still on the bus, or none', async (t) => {
   const db = await openTestDatabase(t, 'earlier-messages');
   const portal = '000.00.00.G22';
-  const row = (id: string, at: string, status: string, correlationId = 'HS-1', toMember = portal) =>
+  const agency = '000.00.15.H49';
+  const row = (id: string, at: string, status: string, correlationId = 'HS-1', toMember = portal, fromMember = agency) =>
     db.query(
       `INSERT INTO console_messages (id, type, family, from_member, from_system, to_member, to_service, correlation_id, status, status_at, accepted_at, last_event_at)
-       VALUES ($1, 'dossier.progress', 'dossier', '000.00.15.H49', 'so-tp-motcua', $2, 'dvcqg-dossier', $3, $4, $5, $5, $5)`,
-      [id, toMember, correlationId, status, at],
+       VALUES ($1, 'dossier.progress', 'dossier', $6, 'so-tp-motcua', $2, 'dvcqg-dossier', $3, $4, $5, $5, $5)`,
+      [id, toMember, correlationId, status, at, fromMember],
     );
-  const waiting = (id: string, time: string, correlationId = 'HS-1') => ({ id, time, correlationId, to: { member: portal, service: 'dvcqg-dossier' } }) as Envelope;
+  const waiting = (id: string, time: string, correlationId = 'HS-1', fromMember = agency) =>
+    ({ id, time, correlationId, from: { member: fromMember, system: 'so-tp-motcua' }, to: { member: portal, service: 'dvcqg-dossier' } }) as Envelope;
   const earlier = earlierMessagesIn(db, 600_000);
   t.equal(earlier.graceMs, 600_000);
 
@@ -28,7 +30,9 @@ t.test('an earlier message of the key still on the bus, or none', async (t) => {
   await row('m9', '2026-12-04T08:00:09.000Z', 'accepted');
   await row('x1', '2026-12-04T08:00:01.000Z', 'accepted', 'HS-2');
   await row('y1', '2026-12-04T08:00:01.000Z', 'failed', 'HS-1', '000.00.15.H49');
-  t.equal(await earlier.openBefore(waiting('m5', '2026-12-04T08:00:05.000Z')), null, 'delivered and dead-lettered earlier ones, a later one, another dossier, another recipient: none counts');
+  await row('o1', '2026-12-04T08:00:01.000Z', 'failed', 'HS-1', portal, '000.00.20.H49');
+  t.equal(await earlier.openBefore(waiting('m5', '2026-12-04T08:00:05.000Z')), null, "delivered and dead-lettered earlier ones, a later one, another dossier, another recipient, another agency's message under the same code: none counts");
+  t.equal(await earlier.openBefore(waiting('o2', '2026-12-04T08:00:06.000Z', 'HS-1', '000.00.20.H49')), 'o1', "the other agency's waiting message counts for that agency's later one");
 
   await row('m3', '2026-12-04T08:00:03.000Z', 'failed');
   t.equal(await earlier.openBefore(waiting('m5', '2026-12-04T08:00:05.000Z')), 'm3', 'an earlier one waiting for its retry');

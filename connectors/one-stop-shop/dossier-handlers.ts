@@ -188,7 +188,7 @@ export async function reportProgress(message: Envelope, ctx: ConnectorContext<un
   const item = mapped(`dossier ${code}`, () => toPortalProgress(progress));
   const answer = await askAgain(deps, ctx.signal, () => deps.client.call('integration', agency, { service: 'CapNhatTienDoHoSoMC', data: [item] }, ctx.signal));
   if (answer.error_code === NOT_FOUND) {
-    throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal does not hold the dossier yet (its dossier.sync may still be on its way)`);
+    throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal does not hold the dossier yet among ${agency}'s dossiers (its dossier.sync from ${agency} may still be on its way)`);
   }
   if (answer.error_code === ILLEGAL_TRANSITION) {
     // Waiting helps only while the portal is behind. When it has already been through this

@@ -817,7 +817,7 @@ export class ConnectorWorker {
       this.deps.log.warn({ err: (lookupErr as Error)?.message ?? String(lookupErr), messageId: envelope.id }, 'could not tell whether an earlier message is still on the bus; the message keeps waiting');
       return err;
     }
-    return new PermanentError(`${(err as Error)?.message ?? String(err)}; nothing left to wait for: no message to ${envelope.to.member} with correlation id ${envelope.correlationId} accepted before this one is still on the bus (checked ${formatDuration(waitedMs)} after its acceptance)`);
+    return new PermanentError(`${(err as Error)?.message ?? String(err)}; nothing left to wait for: no message from ${envelope.from.member} to ${envelope.to.member} with correlation id ${envelope.correlationId} accepted before this one is still on the bus (checked ${formatDuration(waitedMs)} after its acceptance)`);
   }
 
   /**

@@ -5,8 +5,11 @@
 // "for an earlier update" until its whole retry budget (24 h) was spent.
 //
 // The answer comes from the message read model the ledger keeps (console_messages), shared by
-// every runner: a message of the same recipient and correlation id, accepted before this one,
-// whose outcome is still open (accepted, or failed and waiting for its retry). Every answer errs
+// every runner: a message of the same sender, recipient and correlation id, accepted before this
+// one, whose outcome is still open (accepted, or failed and waiting for its retry). Only the
+// sender's own messages count: a dossier is the sending agency's (the portal keeps each agency's
+// dossiers apart), so another agency's message under the same code is not an earlier update of
+// it, and must not hold it up, nor be waited for. Every answer errs
 // towards waiting: a gateway writes a message's row before its 202, so an earlier message is
 // not missing from it (short of a PostgreSQL crash losing the last instant of those rows, which
 // the message's first outcome writes again: message-store.ts), and a row the ledger has not yet moved to `delivered` still counts as
@@ -17,7 +20,7 @@ import { acceptanceOrder, type Envelope } from '../platform/envelope.js';
 // Unprepared (prepared-statement.ts: lookups stay unprepared); console_messages_by_correlation
 // finds a dossier's few messages.
 const OPEN_EARLIER = `SELECT id FROM console_messages
-  WHERE correlation_id = $1 AND to_member = $2 AND id <> $3
+  WHERE correlation_id = $1 AND to_member = $2 AND from_member = $5 AND id <> $3
     AND status IN ('accepted', 'failed')
     AND (coalesce(accepted_at, last_event_at) || '|' || id) COLLATE "C" < $4 COLLATE "C"
   LIMIT 1`;
@@ -33,7 +36,7 @@ export function earlierMessagesIn(db: Database, graceMs: number): EarlierMessage
   return {
     graceMs,
     async openBefore(envelope) {
-      const { rows } = await db.query<{ id: string }>(OPEN_EARLIER, [envelope.correlationId, envelope.to.member, envelope.id, acceptanceOrder(envelope)]);
+      const { rows } = await db.query<{ id: string }>(OPEN_EARLIER, [envelope.correlationId, envelope.to.member, envelope.id, acceptanceOrder(envelope), envelope.from.member]);
       return rows[0]?.id ?? null;
     },
   };
