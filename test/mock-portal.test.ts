@@ -179,6 +179,21 @@ t.test('mock portal', async (t) => {
     await faults({});
     const stats = await (await fetch(`${url}/_admin/stats`)).json();
     t.ok(stats.logins >= 4 && stats.byOutcome.fault >= 4 && stats.byOutcome.lost >= 1, 'stats count logins, faults and lost answers');
+
+    const log = async (query: string) => {
+      const r = await fetch(`${url}/_admin/calls${query}`);
+      return { status: r.status, body: await r.json() };
+    };
+    t.equal((await log('?limit=2')).body.calls.length, 2, 'the call log honours its limit');
+    t.ok((await log('')).body.calls.length > 2, 'and has a default');
+    for (const limit of ['abc', '0', '-3', '2.5', '']) {
+      const refused = await log(`?limit=${limit}`);
+      t.equal(refused.status, 400, `limit=${limit} refused`);
+      t.match(refused.body, { error_code: '3', errors: [{ field: 'limit', message: /whole number/ }] });
+    }
+    const badSource = await fetch(`${url}/_admin/dossiers?source=paper`);
+    t.equal(badSource.status, 400, 'an unknown dossier source is refused, not read as "none of them"');
+    t.match(await badSource.json(), { errors: [{ field: 'source', message: /one-stop or online/ }] });
   });
 
   await t.test('citizens file online; dossiers survive a restart, sessions do not', async (t) => {

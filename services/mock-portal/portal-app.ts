@@ -225,7 +225,11 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
     return { ...faults.view(), ...(result.expireSessions ? { sessionsExpired: expired } : {}) };
   });
 
-  app.get<{ Querystring: { agency?: string; code?: string; source?: 'one-stop' | 'online' } }>('/_admin/dossiers', async (req) => {
+  app.get<{ Querystring: { agency?: string; code?: string; source?: 'one-stop' | 'online' } }>('/_admin/dossiers', async (req, reply) => {
+    const source = req.query.source;
+    if (source !== undefined && source !== 'one-stop' && source !== 'online') {
+      return reply.code(400).send(invalidQuery('source', `must be one-stop or online, not ${JSON.stringify(String(source).slice(0, 40))}`));
+    }
     const dossiers = await Promise.all((await store.list(req.query)).map(async (d) => {
       const handover = d.source === 'online' ? await store.outbox(d.agency, d.code) : null;
       return {
@@ -247,8 +251,14 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
     return { count: dossiers.length, dossiers };
   });
 
-  app.get<{ Querystring: { limit?: string; service?: string } }>('/_admin/calls', async (req) => {
-    const limit = Math.min(MAX_CALL_LOG, Math.max(1, Number(req.query.limit ?? 500) || 500));
+  app.get<{ Querystring: { limit?: string; service?: string } }>('/_admin/calls', async (req, reply) => {
+    // A limit the log cannot honour is refused, not read as "the default": a tester reading
+    // 500 calls where they asked for a typo would draw conclusions from the wrong window.
+    const asked = req.query.limit;
+    if (asked !== undefined && !/^[1-9][0-9]{0,8}$/.test(String(asked))) {
+      return reply.code(400).send(invalidQuery('limit', `must be a whole number from 1 (at most ${MAX_CALL_LOG} calls are kept), not ${JSON.stringify(String(asked).slice(0, 40))}`));
+    }
+    const limit = Math.min(MAX_CALL_LOG, asked === undefined ? 500 : Number(asked));
     const list = req.query.service ? calls.filter((c) => c.service === req.query.service) : calls;
     return { calls: list.slice(-limit) };
   });
@@ -268,6 +278,11 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
   filing.start(opts.handoverIntervalMs);
 
   return { app, store, faults, sessions, filing, calls, setBusTarget: (t) => (busTarget = t) };
+}
+
+/** A refused query of the admin endpoints, in the portal's own error shape (as the fault settings'). */
+function invalidQuery(field: string, message: string): Record<string, unknown> {
+  return { error_code: PORTAL_CODES.INVALID_DATA.code, message: 'invalid query', errors: [{ field, message }] };
 }
 
 /**
