@@ -280,6 +280,16 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.equal(hugeHeaders.status, 431, 'headers over the parser limit');
     isProblem(t, hugeHeaders);
     t.match(await hugeHeaders.json(), { code: 'HEADERS_TOO_LARGE' });
+    // A blank correlation id would key the message's ordering and thread on nothing anyone can read.
+    const lookup = { type: 'dossier.lookup', to: { member: '000.00.00.G22', service: 'dvcqg-lookup' }, payload: { dossierCode: '000.00.15.H49-260115-0001' } };
+    for (const [path, body] of [['/v1/messages', notice], ['/v1/requests', lookup]] as const) {
+      for (const correlationId of [' ', '\t\n ']) {
+        const blank = await fetch(`${base}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ...body, correlationId }) });
+        t.equal(blank.status, 400, `a blank correlationId to ${path}`);
+        isProblem(t, blank);
+        t.match(await blank.json(), { code: 'VALIDATION_FAILED', errors: [{ field: 'correlationId', message: 'must not be blank (white space only)' }] });
+      }
+    }
     // Forms are parsed for /v1/token only: a form here was half-read by the message schema.
     for (const path of ['/v1/messages', '/v1/requests']) {
       const form = await fetch(`${base}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'type=notice.send&to=000.00.15.H49' });

@@ -67,10 +67,16 @@ function explainedMessage(e: AjvLikeError): string | undefined {
   };
   if (e.keyword === 'enum' && Array.isArray(e.params?.allowedValues)) return `must be one of ${shown(e.params.allowedValues)}`;
   if (e.keyword === 'const' && e.params && 'allowedValue' in e.params) return `must be ${JSON.stringify(e.params.allowedValue)}`;
+  if (e.keyword === 'pattern' && typeof e.params?.pattern === 'string' && PATTERN_MEANINGS[e.params.pattern]) return PATTERN_MEANINGS[e.params.pattern];
   return undefined;
 }
 
 const MAX_NAMED_VALUES = 20;
+
+/** Patterns whose regular expression says less to a caller than these words. */
+const PATTERN_MEANINGS: Record<string, string> = {
+  '\\S': 'must not be blank (white space only)',
+};
 
 const FORMAT_EXAMPLES: Record<string, string> = {
   'date-time': 'must be an RFC 3339 date and time with its offset, e.g. 2026-01-15T08:30:00+07:00',
