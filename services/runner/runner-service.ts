@@ -6,6 +6,7 @@
 // that connector, visible in /v1/connectors/<name>/status and the log. Operator actions (pause,
 // resume, restart) are audited before they are carried out.
 import { join } from 'node:path';
+import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Gauge, Histogram } from 'prom-client';
 import type { BusConfig } from '../platform/config.js';
@@ -28,6 +29,11 @@ import { BatchingProducer, createKafka, ensureTopics } from '../platform/kafka-t
 import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { problemHandler } from '../platform/problem-handler.js';
+import { withDocumentedAnswers } from '../platform/openapi-answers.js';
+import { withCommonResponses } from '../platform/openapi-common-responses.js';
+import { withOpenObjects } from '../platform/openapi-open-objects.js';
+import { okResponse, problemResponsesWithCodes } from '../platform/openapi-shapes.js';
+import { runnerAnswers } from './openapi-answers.js';
 import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
 import { problems, ProblemError } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
@@ -332,6 +338,17 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     ...SERVICE_SERVER_OPTIONS,
   });
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'LGSP bus connector runner API', version: '1.0.0', description: 'List, describe, watch, pause, resume and restart the connectors this runner hosts (Kafka Connect style). Operators act; observers read.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    // As the gateway's and the audit's: precise success answers (openapi-answers.ts), the answers
+    // every operation can give and operationIds, open objects said to be open.
+    transformObject: (document) => ('openapiObject' in document ? withOpenObjects(withCommonResponses(withDocumentedAnswers(document.openapiObject, runnerAnswers))) : document.swaggerObject),
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(bearerAuth, { verifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, RegisteredClients.watching(config.registryFile, log)) });
   await app.register(serviceHealth, {
     metrics,
@@ -423,10 +440,31 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   };
   const read = { roles: ['operator' as const, 'observer' as const] };
   const write = { roles: ['operator' as const] };
-  app.get('/v1/connectors', { config: read }, async () => [...slots.keys()]);
-  app.get<{ Params: { name: string } }>('/v1/connectors/:name', { config: read }, async (req) => descriptionOf(slotOr404(req.params.name)));
-  app.get<{ Params: { name: string } }>('/v1/connectors/:name/status', { config: read }, async (req) => statusOf(slotOr404(req.params.name)));
-  app.put<{ Params: { name: string } }>('/v1/connectors/:name/pause', { config: write }, async (req, reply) => {
+  // The route schemas document; the handlers answer as they always did (okResponse: empty schemas).
+  const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', description: 'The connector\'s name (GET /v1/connectors)' } } };
+  const documented = (summary: string, responses: Record<number, unknown>, withName = true) => ({
+    tags: ['connectors'],
+    summary,
+    security: [{ bearer: [] }],
+    ...(withName ? { params: nameParams } : {}),
+    // 403: an agency system's token, or an observer's for an action.
+    response: { ...responses, ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'] }) },
+  });
+  const unknownConnector = problemResponsesWithCodes({ 404: ['UNKNOWN_CONNECTOR'] });
+  // type null: documented without a body (@fastify/swagger lists no content for it).
+  const accepted = (description: string) => ({ 202: { description, type: 'null' } });
+  const auditUnavailable = problemResponsesWithCodes({ 503: ['AUDIT_UNAVAILABLE'] });
+  app.get('/v1/connectors', { config: read, schema: documented('Names of the hosted connectors, failed ones included', okResponse('A JSON array of names'), false) }, async () => [...slots.keys()]);
+  app.get<{ Params: { name: string } }>('/v1/connectors/:name', {
+    config: read,
+    schema: documented('What the connector is and how it is configured (secret-looking values hidden)', { ...okResponse('Its message types, services, settings, configuration and secrets (set or not)'), ...unknownConnector }),
+  }, async (req) => descriptionOf(slotOr404(req.params.name)));
+  app.get<{ Params: { name: string } }>('/v1/connectors/:name/status', {
+    config: read,
+    schema: documented('RUNNING, PAUSED or FAILED with the reason, counters, parked retries, topics, health()', { ...okResponse('Its status'), ...unknownConnector }),
+  }, async (req) => statusOf(slotOr404(req.params.name)));
+  const pauseOrResume = (what: string) => documented(what, { ...accepted('Done; audited first as an operator_action'), ...unknownConnector, ...problemResponsesWithCodes({ 409: ['CONNECTOR_NOT_RUNNING'] }), ...auditUnavailable });
+  app.put<{ Params: { name: string } }>('/v1/connectors/:name/pause', { config: write, schema: pauseOrResume('Stop consuming (messages wait on Kafka); survives restarts') }, async (req, reply) => {
     const slot = slotOr404(req.params.name);
     const worker = runningOr409(slot);
     await auditAction(req, 'connector_pause', slot.manifest.name);
@@ -435,7 +473,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     worker.pause();
     return reply.code(202).send();
   });
-  app.put<{ Params: { name: string } }>('/v1/connectors/:name/resume', { config: write }, async (req, reply) => {
+  app.put<{ Params: { name: string } }>('/v1/connectors/:name/resume', { config: write, schema: pauseOrResume('Consume again') }, async (req, reply) => {
     const slot = slotOr404(req.params.name);
     const worker = runningOr409(slot);
     await auditAction(req, 'connector_resume', slot.manifest.name);
@@ -444,7 +482,14 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     worker.resume();
     return reply.code(202).send();
   });
-  app.post<{ Params: { name: string } }>('/v1/connectors/:name/restart', { config: write }, async (req, reply) => {
+  app.post<{ Params: { name: string } }>('/v1/connectors/:name/restart', {
+    config: write,
+    schema: documented('Stop and start again: re-reads configuration and secrets, re-imports a module that failed to import', {
+      202: { description: 'Restarted; the status after the restart (codeChanged set when the running code is older than the built file)', content: { 'application/json': { schema: {} } } },
+      ...unknownConnector,
+      ...auditUnavailable,
+    }),
+  }, async (req, reply) => {
     const slot = slotOr404(req.params.name);
     await auditAction(req, 'connector_restart', slot.manifest.name, { previousState: slot.loadError ? 'FAILED' : slot.worker?.state.toUpperCase() ?? null });
     await slot.worker?.stop();
