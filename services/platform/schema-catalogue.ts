@@ -173,7 +173,7 @@ export class SchemaCatalogue {
       messageTypes: declared.messageTypes.map((mt) => ({ ...mt })),
       ...(origin ? { baseDir: origin.baseDir, source: origin.source } : {}),
     };
-    const toRegister: { id: string; schema: Record<string, unknown> }[] = [];
+    const toRegister: { id: string; schema: Record<string, unknown>; what: string }[] = [];
     const infos: MessageTypeInfo[] = [];
     // Reply schemas are published under <type>.reply: a message type with such a name would make
     // GET /v1/schemas/<name> and the OpenAPI component ambiguous.
@@ -211,7 +211,7 @@ export class SchemaCatalogue {
         }
         const known = this.ajv.getSchema(id)?.schema;
         if (known !== undefined && JSON.stringify(known) !== JSON.stringify(schema)) throw new Error(`connector ${name}: ${key} of ${mt.type}: $id ${id} is already used by a different schema`);
-        if (known === undefined && !toRegister.some((r) => r.id === id)) toRegister.push({ id, schema });
+        if (known === undefined && !toRegister.some((r) => r.id === id)) toRegister.push({ id, schema, what: `${key} of ${mt.type}` });
         // Other services (e.g. the gateway's request/reply route) join schema paths to the
         // catalogue root; keep that working for connectors found elsewhere.
         mt[key] = relative(this.root, file);
@@ -223,6 +223,8 @@ export class SchemaCatalogue {
     const added: string[] = [];
     try {
       for (const r of toRegister) {
+        const invalid = this.ajv.validateSchema(r.schema) ? null : invalidSchemaReason(r.schema, this.ajv.errors ?? []);
+        if (invalid) throw new Error(`connector ${name}: ${r.what} is not a valid JSON Schema: ${invalid}`);
         this.ajv.addSchema(r.schema);
         added.push(r.id);
       }
@@ -319,4 +321,36 @@ export function embeddable(catalogue: SchemaCatalogue, id: string): Record<strin
   if (!schema) throw new Error(`unknown schema ${id}`);
   const { $id: _id, $schema: _schema, ...rest } = schema;
   return rest;
+}
+
+const JSON_SCHEMA_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array', 'null'];
+
+/**
+ * Why a schema is not JSON Schema, in the schema author's terms. Ajv checks a schema against the
+ * meta-schema and says so in the meta-schema's words: `"type": "strin"` read "data/properties/name/type
+ * must be equal to one of the allowed values, … must be array, … must match a schema in anyOf",
+ * naming neither the value nor what it may be. The alternatives an anyOf tried are left out
+ * where one of them names the allowed values.
+ */
+export function invalidSchemaReason(schema: unknown, errors: ReadonlyArray<{ instancePath: string; keyword: string; message?: string; params?: Record<string, unknown> }>): string {
+  const segments = (path: string) => path.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const where = (path: string) => (path === '' ? 'the schema' : segments(path).join('.'));
+  const valueAt = (path: string) => (path === '' ? schema : segments(path).reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), schema));
+  const reasons: string[] = [];
+  const explained = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword !== 'enum' || !Array.isArray(e.params?.allowedValues)) continue;
+    // An array of types with one wrong item: the item is named, not the array.
+    if (errors.some((o) => o.instancePath.startsWith(`${e.instancePath}/`))) continue;
+    const allowed = e.params.allowedValues as unknown[];
+    const isType = /\/type(\/\d+)?$/.test(e.instancePath) && allowed.every((v) => JSON_SCHEMA_TYPES.includes(v as string));
+    reasons.push(`${where(e.instancePath)} is ${JSON.stringify(valueAt(e.instancePath))}; it must be ${isType ? 'a JSON Schema type' : 'one of'}: ${allowed.map((v) => JSON.stringify(v)).join(', ')}`);
+    explained.add(e.instancePath);
+  }
+  for (const e of errors) {
+    if ([...explained].some((path) => path === e.instancePath || path.startsWith(`${e.instancePath}/`))) continue;
+    reasons.push(`${where(e.instancePath)} ${e.message ?? 'is invalid'}`);
+    explained.add(e.instancePath);
+  }
+  return [...new Set(reasons)].join('; ');
 }
