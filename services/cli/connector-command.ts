@@ -10,6 +10,7 @@ import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { configMarkdown } from '@lgsp/sdk/config-reference';
 import { secretEnvName } from '@lgsp/sdk/secrets';
 import { ConnectorLoadError, connectorsConfigFile, entryPath, loadConnector } from '../runner/connector-loader.js';
+import { provideSdkToConnectors } from '../runner/sdk-resolution.js';
 import { ScaffoldError, scaffoldConnector } from './connector-scaffold.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
 
@@ -120,6 +121,8 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
       const file = entryPath(manifest.baseDir ?? catalogue.root, manifest.entry);
       let definition;
       try {
+        // As the runner does: a connector outside the tree gets the bus's @lgsp/sdk.
+        provideSdkToConnectors();
         definition = ((await import(pathToFileURL(file).href)) as { default?: { description?: string; configSchema?: Record<string, unknown>; secrets?: Record<string, { description?: string; optional?: boolean }> } }).default;
       } catch (err) {
         process.stderr.write(`connector ${name}: cannot import ${file} (${(err as Error).message}); was it built? npm run build\n`);

@@ -11,6 +11,7 @@ import { DISCARDING_METRICS } from '@lgsp/sdk/metrics';
 import { validateConnectorConfig } from '@lgsp/sdk/config-validation';
 import type { ConnectorManifest } from '../platform/schema-catalogue.js';
 import { resolveSecretValues, scrubError } from './connector-secrets.js';
+import { provideSdkToConnectors } from './sdk-resolution.js';
 
 export interface LoadedConnector {
   manifest: ConnectorManifest;
@@ -90,6 +91,7 @@ export function entryChangedSinceImport(file: string): string | null {
 }
 
 async function importEntry(file: string): Promise<unknown> {
+  provideSdkToConnectors();
   const failures = failedImports.get(file) ?? 0;
   const url = pathToFileURL(file).href + (failures > 0 ? `?reload=${failures}` : '');
   const version = modifiedAt(file);
