@@ -103,6 +103,19 @@ export class InboxStore {
   }
 
   /**
+   * What waits to be collected, by system: how many items and when the oldest was deposited
+   * (the lowest cursor: deposits are numbered in order). Read through the waiting-items index.
+   */
+  async backlog(): Promise<Array<{ system: string; items: number; oldestDepositedAt: string }>> {
+    const { rows } = await this.db.query<{ system: string; items: number; oldestDepositedAt: string }>(
+      `SELECT w.system, w.items, i.deposited_at AS "oldestDepositedAt"
+         FROM (SELECT system, count(*)::int AS items, min(cursor) AS oldest FROM document_inbox WHERE acked_at IS NULL GROUP BY system) w
+         JOIN document_inbox i ON i.cursor = w.oldest`,
+    );
+    return rows;
+  }
+
+  /**
    * Records acknowledgements (also ones learned from lgsp.events before the deposit); returns
    * how many waiting items they closed.
    */

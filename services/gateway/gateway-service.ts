@@ -110,6 +110,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     topics,
     db,
     store,
+    metrics,
     // Requests from different clients share a statement: one client's value PostgreSQL refuses
     // fails that client's request alone.
     acceptedRows: new BatchedWriter<BusEvent>((events) => store.recordAccepted(events), { failsAlone: isDataError }),

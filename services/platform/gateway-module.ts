@@ -16,6 +16,7 @@ import type { Registry } from './registry.js';
 import type { SchemaCatalogue } from './schema-catalogue.js';
 import type { SubmissionHook } from './submission-hooks.js';
 import type { Topics } from './topics.js';
+import type { Registry as MetricsRegistry } from 'prom-client';
 
 /** A message as GET /v1/messages/{id} shows it. */
 export interface MessageView {
@@ -57,6 +58,8 @@ export interface GatewayModuleHost {
   store: MessageViews;
   /** The shared PostgreSQL pool: a module's own tables (see platform/migrations.ts). */
   db: Database;
+  /** The gateway's Prometheus registry (its /metrics), for the module's own metrics. */
+  metrics: MetricsRegistry;
 }
 
 export interface GatewayModule {

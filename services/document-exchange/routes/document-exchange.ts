@@ -16,6 +16,7 @@ import { openAttachmentStore } from '../../attachments/attachment-store.js';
 import { attachmentSealing } from '../../platform/payload-keyring.js';
 import { DocumentStore } from '../document-store.js';
 import { InboxStore } from '../inbox-store.js';
+import { inboxBacklogMetrics } from '../inbox-metrics.js';
 import { edocSubmissionHook, recipientsForXml, type ReceivedPackage } from '../edoc-rules.js';
 import { inboxRoutes } from './inbox.js';
 import { documentRoutes } from './documents.js';
@@ -47,6 +48,7 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
     inbox: new InboxStore(ctx.db, (envelope) => ctx.payloads.openEnvelope(envelope)),
     attachments: openAttachmentStore(ctx.db, attachmentSealing(ctx.publicKeys, ctx.payloads.opener)),
   };
+  inboxBacklogMetrics(ctx.metrics, exchange.inbox, ctx.log);
 
   // Read at start: a trust list that cannot be read stops the gateway rather than verifying
   // every signature as untrusted.
