@@ -171,6 +171,27 @@ t.test('payloads and attachments are ciphertext on every topic, in the broker fi
     t.ok(dump.includes(messageId), 'the message id is found in the dump');
   });
 
+  await t.test('an acknowledged inbox item keeps its row, not its payload', async (t) => {
+    const rows = async (where: string, params: unknown[] = []) =>
+      (await bus.db.query<{ id: string; acked: boolean; hasData: boolean }>(`SELECT id, acked_at IS NOT NULL AS acked, envelope::jsonb ? 'data' AS "hasData" FROM document_inbox ${where}`, params)).rows;
+    const acked = await rows('WHERE acked_at IS NOT NULL');
+    t.ok(acked.length >= 1, 'the pulled copy was acknowledged');
+    t.same(acked.filter((r) => r.hasData), [], 'no acknowledged row holds a payload, sealed or not');
+    // An acknowledgement seen before its deposit (the ledger reading lgsp.events first, or a rebuild).
+    const early = createEnvelope({ type: 'edoc.status', from: { member: '000.00.00.H49', system: 'vp-ubnd-qlvb' }, to: { member: 'H49.242.10', service: 'document-exchange' }, data: { statusCode: '03' } });
+    const store = new InboxStore(bus.db);
+    await store.acknowledge([{ id: early.id, at: new Date().toISOString() }]);
+    await store.deposit([{ envelope: early, system: 'xa-hoaphuoc-qlvb', depositedAt: new Date().toISOString() }]);
+    t.same(await rows('WHERE id = $1', [early.id]), [{ id: early.id, acked: true, hasData: false }], 'deposited after its acknowledgement: kept without it too');
+    const late = createEnvelope({ type: 'edoc.status', from: { member: '000.00.00.H49', system: 'vp-ubnd-qlvb' }, to: { member: 'H49.242.10', service: 'document-exchange' }, data: { statusCode: '06' } });
+    await store.deposit([{ envelope: late, system: 'xa-hoaphuoc-qlvb', depositedAt: new Date().toISOString() }]);
+    t.same(await rows('WHERE id = $1', [late.id]), [{ id: late.id, acked: false, hasData: true }], 'an item waiting keeps its payload');
+    t.equal(await store.acknowledge([{ id: late.id, at: new Date().toISOString() }]), 1);
+    t.same(await rows('WHERE id = $1', [late.id]), [{ id: late.id, acked: true, hasData: false }], 'until it is acknowledged');
+    t.equal(await store.acknowledge([{ id: late.id, at: new Date().toISOString() }]), 0, 'a second acknowledgement closes nothing');
+    t.match(await store.get(late.id), { id: late.id, type: 'edoc.status', ackedAt: String }, 'the row still answers a repeated acknowledgement');
+  });
+
   await t.test('an inbox item sealed for a lost key: listed with its metadata, refused with PAYLOAD_UNREADABLE, the rest served', async (t) => {
     bus.qlvb.down.add('xa-hoaphuoc-qlvb'); // the simulated system stops polling: the test reads its inbox
     const lost = new PayloadSealer(() => ({ kid: 'a-key-nobody-has', key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey }));

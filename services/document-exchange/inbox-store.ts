@@ -3,7 +3,9 @@
 // record; this PostgreSQL table is the gateways' shared, queryable copy, rebuilt from the
 // topic if lost.
 // An acknowledged item keeps its row (acked_at set) so a late duplicate deposit of the same
-// message id cannot bring it back.
+// message id cannot bring it back, but not its payload: it is never served again, and the
+// content (a dossier's, personal data included) has no business staying in the database once
+// the receiving system took it. The envelope keeps its metadata without `data`.
 import type { Envelope } from '../platform/envelope.js';
 import type { Database, Queryable } from '../platform/database.js';
 
@@ -35,6 +37,8 @@ interface Row {
 /** Opens an envelope's sealed payload (the gateway's PayloadSealing); the ledger only writes. */
 export type EnvelopeOpener = (envelope: Envelope) => Envelope;
 const COLUMNS = 'cursor, id, system, type, deposited_at AS "depositedAt", acked_at AS "ackedAt", envelope';
+/** An envelope's JSON text without its (sealed) payload: what an acknowledged item keeps. */
+const WITHOUT_PAYLOAD = (column: string) => `(${column}::jsonb - 'data')::text`;
 
 export interface Deposit {
   envelope: Envelope;
@@ -69,7 +73,7 @@ export class InboxStore {
     if (deposits.length === 0) return;
     await q.query(
       `INSERT INTO document_inbox (id, system, type, deposited_at, acked_at, envelope)
-       SELECT t.id, t.system, t.type, t.at, a.acked_at, t.envelope
+       SELECT t.id, t.system, t.type, t.at, a.acked_at, CASE WHEN a.acked_at IS NULL THEN t.envelope ELSE ${WITHOUT_PAYLOAD('t.envelope')} END
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(id, system, type, at, envelope, n)
          LEFT JOIN document_inbox_acks a ON a.id = t.id
         ORDER BY t.n
@@ -125,7 +129,7 @@ export class InboxStore {
     const ats = acks.map((a) => a.at);
     await q.query('INSERT INTO document_inbox_acks (id, acked_at) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [ids, ats]);
     const { rowCount } = await q.query(
-      'UPDATE document_inbox i SET acked_at = t.at FROM unnest($1::text[], $2::text[]) AS t(id, at) WHERE i.id = t.id AND i.acked_at IS NULL',
+      `UPDATE document_inbox i SET acked_at = t.at, envelope = ${WITHOUT_PAYLOAD('i.envelope')} FROM unnest($1::text[], $2::text[]) AS t(id, at) WHERE i.id = t.id AND i.acked_at IS NULL`,
       [ids, ats],
     );
     return rowCount ?? 0;
