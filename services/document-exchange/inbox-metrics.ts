@@ -8,7 +8,8 @@ import type { Logger } from '../platform/logger.js';
 import type { InboxStore } from './inbox-store.js';
 
 export function inboxBacklogMetrics(metrics: MetricsRegistry, inbox: InboxStore, log: Logger): void {
-  // One read serves both gauges of a scrape (prom-client collects each gauge on its own).
+  // One read serves both gauges of a scrape: prom-client starts every gauge's collect at once,
+  // so the second finds the first's read in flight; the next scrape reads again.
   let reading: Promise<Awaited<ReturnType<InboxStore['backlog']>> | null> | null = null;
   const backlog = () =>
     (reading ??= inbox
@@ -19,7 +20,9 @@ export function inboxBacklogMetrics(metrics: MetricsRegistry, inbox: InboxStore,
         log.debug({ err: (err as Error)?.message }, 'inbox backlog not read');
         return null;
       })
-      .finally(() => setImmediate(() => (reading = null))));
+      .finally(() => {
+        reading = null;
+      }));
   new Gauge({
     name: 'lgsp_inbox_waiting_items',
     help: 'Pull-inbox items deposited and not yet acknowledged, by receiving system',
