@@ -260,8 +260,6 @@ function startLive() {
   const source = new EventSource('/v1/console/live');
   state.live = source;
   source.addEventListener('tick', (e) => {
-    $('#live-dot').classList.add('on');
-    $('#live-state').textContent = t('liveStatus');
     const tick = JSON.parse(e.data);
     state.lastTick = tick;
     for (const m of tick.messages) state.liveMessages.set(m.id, { ...m, fresh: true });
@@ -292,6 +290,14 @@ function stopLive() {
 }
 
 function renderTick(tick) {
+  // Figures counted from an index that cannot be read stand still: said, not shown as live.
+  const stale = Boolean(tick.index && !tick.index.ok);
+  $('#live-dot').classList.toggle('on', !stale);
+  $('#live-dot').classList.toggle('stale', stale);
+  $('#live-state').classList.toggle('error', stale);
+  $('#live-state').textContent = stale ? t('liveStale', { since: fmtTime(tick.index.lastReadAt) }) : t('liveStatus');
+  if (stale && tick.index.detail) $('#live-state').title = tick.index.detail;
+  else $('#live-state').removeAttribute('title');
   $('#rate-accepted').textContent = fmtNum(tick.rates.accepted);
   $('#rate-delivered').textContent = fmtNum(tick.rates.delivered);
   $('#rate-errors').textContent = fmtNum(tick.rates.errors);
