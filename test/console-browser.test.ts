@@ -227,6 +227,13 @@ t.test('operator console in Chromium', { timeout: 120_000 }, async (t) => {
     await shot('07-connectors');
     await page.click('.tabs button[data-tab="registry"]');
     await page.locator('#reg-members td', { hasText: 'Sở Tư pháp (dữ liệu mẫu)' }).waitFor();
+    // Levels and roles read in Vietnamese like the rest of the page, not as registry values.
+    const cell = (tableId: string, key: string, column: number) =>
+      page.locator(`${tableId} tbody tr`).filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${key.replaceAll('.', '\\.')}$`) }) }).locator('td').nth(column).textContent();
+    t.equal(await cell('#reg-members', '000.00.15.H49', 2), 'sở, ban, ngành');
+    t.equal(await cell('#reg-members', '000.00.00.H49', 2), 'tỉnh');
+    t.equal(await cell('#reg-systems', 'lgsp-observer', 3), 'giám sát');
+    t.equal(await cell('#reg-systems', 'so-tp-qlvb', 3), 'cơ quan');
     t.notMatch(await page.locator('#tab-registry').textContent(), /secretHash|privateJwk/);
   });
 
