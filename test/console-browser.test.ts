@@ -143,6 +143,13 @@ t.test('operator console in Chromium', { timeout: 120_000 }, async (t) => {
     await page.locator('#trace-status .badge.delivered').waitFor();
     const hops = await page.locator('#trace-hops li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.event));
     t.same(hops.slice(-2), ['replayed', 'delivered'], 'delivered after the replay');
+    // Instants in a step's detail read on Vietnam's clock, as the step's own time does, not in UTC.
+    const deadLetteredDetail = (await page.locator('#trace-hops li[data-event="dead_lettered"] pre').first().textContent())!;
+    t.match(deadLetteredDetail, /"acceptedAt": "\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+07:00"/);
+    t.notMatch(deadLetteredDetail, /\d"Z|Z"/, 'no UTC instant left');
+    const acceptedAt = JSON.parse(deadLetteredDetail).acceptedAt as string;
+    const accepted = ((await sender.status(id)).body.events as Array<{ event: string; at: string }>).find((e) => e.event === 'accepted')!;
+    t.equal(Date.parse(acceptedAt), Date.parse(accepted.at), 'the same instant');
     t.match(await page.locator('#trace-body h3:text-is("Thông điệp lỗi") + ul li').first().textContent(), / · Đã phát lại .+ bởi lgsp-operator$/, 'the trace says who replayed the dead letter');
     await shot('05-replayed-trace');
     await page.click('#trace-close');

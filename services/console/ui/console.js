@@ -32,6 +32,19 @@ function el(tag, attrs = {}, ...children) {
 }
 
 const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: TIME_ZONE, hour12: false }) : '—');
+/**
+ * An event's detail as JSON, its instants (UTC, "…Z", as the bus stores them) written in Vietnam's
+ * time with the offset (`2026-12-05T20:51:14.760+07:00`), so that a retry time in a detail reads
+ * on the same clock as the step above it. Asia/Ho_Chi_Minh has kept UTC+7 without summer time
+ * since 1975.
+ */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const inVietnam = (v) => {
+  if (typeof v !== 'string' || !ISO_UTC.test(v)) return v;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? v : `${new Date(ms + 7 * 3_600_000).toISOString().slice(0, v.includes('.') ? 23 : 19)}+07:00`;
+};
+const fmtDetail = (detail, indent) => JSON.stringify(detail, (_, v) => inVietnam(v), indent);
 const fmtNum = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB'));
 const fmtPct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 1 })} %`);
 const fmtMs = (ms) => (ms === null || ms === undefined ? '' : ms < 1000 ? `+${ms} ms` : `+${(ms / 1000).toFixed(2)} s`);
@@ -400,7 +413,7 @@ async function openTrace(id) {
         el('li', { dataset: { event: h.event } },
           el('strong', { title: h.event }, label('ev', h.event)), ' · ', el('span', {}, h.hop),
           el('div', { class: 'when' }, fmtTime(h.at), ' ', fmtMs(h.sinceAcceptedMs), h.sincePreviousMs !== null ? ` (${t('sincePrevious').toLowerCase()} ${fmtMs(h.sincePreviousMs)})` : ''),
-          h.detail ? el('pre', {}, JSON.stringify(h.detail, null, 1)) : null,
+          h.detail ? el('pre', {}, fmtDetail(h.detail, 1)) : null,
         ))),
       tr.deadLetters.length ? el('h3', {}, t('deadLetters')) : null,
       tr.deadLetters.length ? el('ul', { id: 'trace-dead-letters' }, tr.deadLetters.map((d) => el('li', {}, `${fmtTime(d.failedAt)} · ${d.connector} · ${d.reason}${d.replayedAt ? ` · ${replayedText(d)}` : ''}`))) : null,
@@ -495,7 +508,7 @@ async function searchAudit(event, before) {
   table('#audit-results', [{ label: '#', num: true }, { key: 'time' }, { key: 'auditEvent' }, { key: 'actor' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'detail' }],
     data.entries.map((e) => ({
       cells: [e.seq, fmtTime(e.event.at), label('ev', e.event.event), e.event.actor, e.event.messageId ? el('span', { class: 'mono' }, e.event.messageId) : '', e.event.type ?? '',
-        e.event.from?.member ?? '', e.event.to ? `${e.event.to.member} / ${e.event.to.service}` : '', e.event.detail ? el('span', { class: 'mono' }, JSON.stringify(e.event.detail)) : ''],
+        e.event.from?.member ?? '', e.event.to ? `${e.event.to.member} / ${e.event.to.service}` : '', e.event.detail ? el('span', { class: 'mono' }, fmtDetail(e.event.detail)) : ''],
     })));
 }
 
