@@ -84,13 +84,39 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, { method = 'GET', body } = {}) {
+/**
+ * Every call has a deadline: the console answers within its own upstream timeouts (30 s; the
+ * integrity check and the KPIs 120 s), so a console that does not answer by then (hung, or a
+ * proxy in front of it holding the request) is said, not waited for with the old rows on screen.
+ * A console that cannot be reached, or answers with something that is not JSON (a proxy's error
+ * page), is said in the operator's language rather than as the browser's words.
+ */
+const API_TIMEOUT_MS = 40_000;
+async function api(path, { method = 'GET', body, timeoutMs = API_TIMEOUT_MS } = {}) {
   const headers = { accept: 'application/json' };
   if (method !== 'GET') headers['x-lgsp-console'] = '1';
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
-  const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  let res;
+  let text;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', signal: abort.signal });
+    text = await res.text();
+  } catch (err) {
+    throw new ApiError(0, {
+      code: 'CONSOLE_UNREACHABLE',
+      detail: abort.signal.aborted ? `no answer within ${timeoutMs / 1000} s` : err.message,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    throw new ApiError(res.status, { code: 'CONSOLE_UNREACHABLE', detail: `HTTP ${res.status}, not a console answer` });
+  }
   if (res.status === 401 && path !== '/v1/console/session') {
     sessionEnded();
     throw new ApiError(401, data);
@@ -515,7 +541,7 @@ async function searchAudit(event, before) {
 async function loadIntegrity() {
   const body = $('#integrity-body');
   body.replaceChildren(el('p', { class: 'hint' }, t('loading')));
-  const i = await api('/v1/console/audit/integrity').catch((err) => failedIn('#integrity-body', err));
+  const i = await api('/v1/console/audit/integrity', { timeoutMs: 130_000 }).catch((err) => failedIn('#integrity-body', err));
   const ok = i.verification?.ok;
   body.replaceChildren(
     el('p', {}, el('span', { class: `badge ${ok ? 'ok' : 'broken'}`, id: 'integrity-state' }, ok ? t('integrityOk') : t('integrityBroken')),
@@ -602,7 +628,7 @@ async function loadKpi(event) {
   event?.preventDefault();
   const params = kpiParams();
   $('#kpi-export').href = `/v1/console/kpi.csv?${params}`;
-  state.lastKpi = await api(`/v1/console/kpi?${params}`);
+  state.lastKpi = await api(`/v1/console/kpi?${params}`, { timeoutMs: 130_000 });
   renderKpi(state.lastKpi);
 }
 
