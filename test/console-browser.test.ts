@@ -5,6 +5,8 @@
 // .tap/screenshots (git-ignored; LGSP_SCREENSHOT_DIR overrides).
 import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -17,7 +19,7 @@ const CHROMIUM = process.env.LGSP_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.LGSP_SCREENSHOT_DIR ?? join(PROJECT_ROOT, '.tap', 'screenshots');
 const WAIT = { timeout: 20_000 };
 
-t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
+t.test('operator console in Chromium', { timeout: 120_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`);
   mkdirSync(SHOTS, { recursive: true });
   const bus = await startTestBus(t, { name: 'console-ui' });
@@ -141,6 +143,13 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     await page.locator('#trace-status .badge.delivered').waitFor();
     const hops = await page.locator('#trace-hops li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.event));
     t.same(hops.slice(-2), ['replayed', 'delivered'], 'delivered after the replay');
+    // Instants in a step's detail read on Vietnam's clock, as the step's own time does, not in UTC.
+    const deadLetteredDetail = (await page.locator('#trace-hops li[data-event="dead_lettered"] pre').first().textContent())!;
+    t.match(deadLetteredDetail, /"acceptedAt": "\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+07:00"/);
+    t.notMatch(deadLetteredDetail, /\d"Z|Z"/, 'no UTC instant left');
+    const acceptedAt = JSON.parse(deadLetteredDetail).acceptedAt as string;
+    const accepted = ((await sender.status(id)).body.events as Array<{ event: string; at: string }>).find((e) => e.event === 'accepted')!;
+    t.equal(Date.parse(acceptedAt), Date.parse(accepted.at), 'the same instant');
     t.match(await page.locator('#trace-body h3:text-is("Thông điệp lỗi") + ul li').first().textContent(), / · Đã phát lại .+ bởi lgsp-operator$/, 'the trace says who replayed the dead letter');
     await shot('05-replayed-trace');
     await page.click('#trace-close');
@@ -225,6 +234,13 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     await shot('07-connectors');
     await page.click('.tabs button[data-tab="registry"]');
     await page.locator('#reg-members td', { hasText: 'Sở Tư pháp (dữ liệu mẫu)' }).waitFor();
+    // Levels and roles read in Vietnamese like the rest of the page, not as registry values.
+    const cell = (tableId: string, key: string, column: number) =>
+      page.locator(`${tableId} tbody tr`).filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${key.replaceAll('.', '\\.')}$`) }) }).locator('td').nth(column).textContent();
+    t.equal(await cell('#reg-members', '000.00.15.H49', 2), 'sở, ban, ngành');
+    t.equal(await cell('#reg-members', '000.00.00.H49', 2), 'tỉnh');
+    t.equal(await cell('#reg-systems', 'lgsp-observer', 3), 'giám sát');
+    t.equal(await cell('#reg-systems', 'so-tp-qlvb', 3), 'cơ quan');
     t.notMatch(await page.locator('#tab-registry').textContent(), /secretHash|privateJwk/);
   });
 
@@ -287,6 +303,60 @@ t.test('operator console in Chromium', { timeout: 90_000 }, async (t) => {
     await shot('10-audit-down');
     // The refused loads are the expected resource errors of this step.
     consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !/status of 502/.test(e)));
+  });
+
+  await t.test('an audit service that hangs is said within seconds, not after the 120 s integrity timeout; so is a console that does not answer', async (t) => {
+    // Accepts connections and never answers, as an audit service stopped with SIGSTOP does.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    t.teardown(() => {
+      silent.closeAllConnections();
+      silent.close();
+    });
+    const hung = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, audit: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, runner: bus.runner!.url } });
+    t.teardown(() => hung.stop());
+    await page.goto(hung.url);
+    await page.fill('#client-id', 'lgsp-operator');
+    await page.fill('#client-secret', bus.clients.get('lgsp-operator')!.clientSecret!);
+    await page.click('#login-form button[type=submit]');
+    await page.locator('#app-view').waitFor({ state: 'visible' });
+    const started = Date.now();
+    await page.click('.tabs button[data-tab="audit"]');
+    const integrity = page.locator('#integrity-body .load-error');
+    await integrity.waitFor({ timeout: 10_000 });
+    t.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
+    t.match(await integrity.textContent(), /^Lỗi: Dịch vụ liên quan không phản hồi — The audit service is not answering .*\(UPSTREAM_UNAVAILABLE\)$/);
+    await page.locator('#audit-results .load-error').waitFor({ timeout: 10_000 });
+    t.match(await page.locator('#audit-results').textContent(), /audit service is not answering/, 'the trail search too');
+    // Checking again gives the same answer as quickly; the other views meanwhile still work.
+    const again = Date.now();
+    await page.click('#integrity-check');
+    await page.locator('.tabs button[data-tab="connectors"]').click();
+    await page.locator('#connector-table tbody tr[data-connector="relay"]').waitFor();
+    await page.locator('.tabs button[data-tab="audit"]').click();
+    await page.locator('#integrity-body .load-error').waitFor({ timeout: 10_000 });
+    t.ok(Date.now() - again < 10_000, `checked again in ${Date.now() - again} ms`);
+
+    // The console itself not answering (hung, or a proxy holding the request) is said too, not
+    // waited for with the earlier rows on screen; nor is a refused connection left in the
+    // browser's words.
+    await page.clock.install();
+    await page.route(/\/v1\/console\/messages\?/, () => undefined);
+    await page.click('.tabs button[data-tab="messages"]');
+    await page.click('#message-search button[type=submit]');
+    await page.clock.fastForward(45_000);
+    await page.locator('#message-results .load-error').waitFor();
+    t.match(await page.locator('#message-results').textContent(), /^Lỗi: Bảng điều khiển không phản hồi .* — no answer within 40 s \(CONSOLE_UNREACHABLE\)$/);
+    await page.unroute(/\/v1\/console\/messages\?/);
+    await page.route(/\/v1\/console\/dead-letters\?/, (route) => route.abort('connectionrefused'));
+    await page.click('.tabs button[data-tab="dead-letters"]');
+    await page.locator('#dlq-results .load-error').waitFor();
+    t.match(await page.locator('#dlq-results').textContent(), /^Lỗi: Bảng điều khiển không phản hồi .*\(CONSOLE_UNREACHABLE\)$/);
+    await page.unroute(/\/v1\/console\/dead-letters\?/);
+
+    // Off this console before it stops, so its live stream does not try to reconnect.
+    await page.goto('about:blank');
+    consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !/status of 502|ERR_CONNECTION_REFUSED|ERR_FAILED/.test(e)));
   });
 
   t.same(consoleErrors, [], 'no console errors');

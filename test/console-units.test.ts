@@ -9,6 +9,13 @@ import { openTestDatabase } from './helpers/test-database.js';
 import { FlowMonitor } from '../services/console/flow-monitor.js';
 import { buildKpiReport, kpiCsv } from '../services/console/kpi-report.js';
 import { nfcFilters } from '../services/console/routes/query-schemas.js';
+import type { FastifyReply } from 'fastify';
+import type { Database } from '../services/platform/database.js';
+import type { Logger } from '../services/platform/logger.js';
+import type { LagMonitor } from '../services/console/consumer-lag.js';
+import type { MessageIndex } from '../services/console/message-index.js';
+import { followIndex } from '../services/console/index-follower.js';
+import { LiveFeed } from '../services/console/live-feed.js';
 
 const event = (name: BusEventName, messageId: string, at: string, extra: Partial<BusEvent> = {}): BusEvent => ({
   id: uuidv7(),
@@ -316,4 +323,38 @@ t.test('KPI filtered to one agency: the total is that agency\'s, and the CSV say
 
   const nobody = await buildKpiReport(store.messages, members, { from: today, to: tomorrow }, '000.00.99.H49');
   t.match(nobody.total, { documents: { sent: 0, electronicRate: null }, dossiers: { dossiers: 0 } }, 'an agency without traffic has zeros, not the province\'s figures');
+});
+
+t.test('the live view says when its figures are not current: the message index cannot be read', async (t) => {
+  const log = { warn: () => undefined } as unknown as Logger;
+  let hang = false;
+  // Answers (no new rows) until told to hang, as a PostgreSQL stopped with SIGSTOP does.
+  const db = { query: async () => (hang ? new Promise<never>(() => undefined) : { rows: [{ seq: null }] }) } as unknown as Database;
+  const follower = await followIndex({ db, log, intervalMs: 20, staleMs: 300, onEvents: () => undefined, onChanged: () => undefined });
+  t.teardown(() => follower.stop());
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  await sleep(100);
+  t.match(follower.health(), { ok: true }, 'read every poll');
+
+  // The feed keeps sending figures every tick while a read of the index hangs, saying so.
+  const frames: string[] = [];
+  const reply = { hijack: () => undefined, raw: { writeHead: () => undefined, write: (s: string) => frames.push(s), on: () => undefined, end: () => undefined } } as unknown as FastifyReply;
+  const feed = new LiveFeed(new FlowMonitor(), { lags: [] } as unknown as LagMonitor, { get: () => new Promise(() => undefined) } as unknown as MessageIndex, 50, () => follower.health());
+  t.teardown(() => feed.close());
+  feed.attach(reply);
+  feed.messagesChanged(new Set(['m1']));
+  hang = true;
+  await sleep(600);
+  const ticks = frames.filter((f) => f.startsWith('event: tick')).map((f) => JSON.parse(f.split('data: ')[1]) as { index: { ok: boolean; lastReadAt: string; detail?: string } });
+  t.ok(ticks.length >= 5, `${ticks.length} ticks sent while the index read hangs`);
+  t.match(ticks[0].index, { ok: true }, 'the first figures are current');
+  const last = ticks.at(-1)!.index;
+  t.match(last, { ok: false, detail: /no answer from PostgreSQL/ }, 'then they are said not to be');
+  t.ok(Date.now() - Date.parse(last.lastReadAt) >= 300, 'since when');
+
+  // A database that refuses is said at once, with its reason.
+  const refused = await followIndex({ db: { query: async (sql: string) => (sql.includes('max(seq)') ? { rows: [{ seq: '0' }] } : Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'))) } as unknown as Database, log, intervalMs: 20, onEvents: () => undefined, onChanged: () => undefined });
+  t.teardown(() => refused.stop());
+  await sleep(100);
+  t.match(refused.health(), { ok: false, detail: /ECONNREFUSED/ }, 'a refusal is said at once');
 });

@@ -111,7 +111,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     ];
     lag = new LagMonitor(admin, groups, log, opts.lagIntervalMs ?? 5000);
     const monitor = new FlowMonitor();
-    const live = new LiveFeed(monitor, lag, consoleStore.messages);
+    const live = new LiveFeed(monitor, lag, consoleStore.messages, 1000, () => indexFollower?.health() ?? null);
     const ingest = await startBusIngest({
       kafka,
       topics,

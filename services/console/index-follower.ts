@@ -27,16 +27,30 @@ interface Row {
   to_service: string;
 }
 
+/** Whether the live view's figures are current: the index was read within `staleMs`. */
+export interface IndexHealth {
+  ok: boolean;
+  /** When the index was last read successfully. */
+  lastReadAt: string;
+  detail?: string;
+}
+
 export interface IndexFollower {
   /** Rows followed since start. */
   readonly events: number;
+  health(): IndexHealth;
   stop(): void;
 }
+
+/** A follower that polls every half second and has not read for this long is behind. */
+const STALE_MS = 5_000;
 
 export async function followIndex(opts: {
   db: Database;
   log: Logger;
   intervalMs?: number;
+  staleMs?: number;
+  now?: () => number;
   onEvents(events: BusEvent[]): void;
   onChanged(messageIds: Set<string>): void;
 }): Promise<IndexFollower> {
@@ -45,6 +59,9 @@ export async function followIndex(opts: {
   let seen = new Set<string>();
   let followed = 0;
   let polling = false;
+  const now = opts.now ?? Date.now;
+  let lastReadAt = now();
+  let lastError: string | null = null;
   const poll = async () => {
     if (polling) return;
     polling = true;
@@ -55,6 +72,8 @@ export async function followIndex(opts: {
           WHERE e.seq > $1 ORDER BY e.seq LIMIT ${MAX_ROWS}`,
         [Math.max(0, cursor - REREAD_WINDOW)],
       );
+      lastReadAt = now();
+      lastError = null;
       const fresh = rows.filter((r) => !seen.has(r.event_id));
       if (fresh.length === 0) return;
       for (const r of fresh) seen.add(r.event_id);
@@ -76,6 +95,7 @@ export async function followIndex(opts: {
       );
       opts.onChanged(new Set(fresh.map((r) => r.message_id)));
     } catch (err) {
+      lastError = (err as Error).message;
       opts.log.warn({ err: (err as Error).message }, 'could not follow the message index; trying again');
     } finally {
       polling = false;
@@ -86,6 +106,16 @@ export async function followIndex(opts: {
   return {
     get events() {
       return followed;
+    },
+    health: () => {
+      const staleMs = opts.staleMs ?? STALE_MS;
+      const age = now() - lastReadAt;
+      const ok = lastError === null && age <= staleMs;
+      return {
+        ok,
+        lastReadAt: new Date(lastReadAt).toISOString(),
+        ...(ok ? {} : { detail: lastError ?? `no answer from PostgreSQL for ${Math.round(age / 1000)} s` }),
+      };
     },
     stop: () => clearInterval(timer),
   };

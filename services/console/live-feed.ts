@@ -4,11 +4,18 @@
 import type { FastifyReply } from 'fastify';
 import type { GroupLag, LagMonitor } from './consumer-lag.js';
 import type { FlowMonitor, FlowSnapshot } from './flow-monitor.js';
+import type { IndexHealth } from './index-follower.js';
 import type { MessageIndex, MessageRow } from './message-index.js';
 
 export interface LiveTick extends FlowSnapshot {
   lag: GroupLag[];
   messages: MessageRow[];
+  /**
+   * Whether the figures are current: the flows are counted from the message index in
+   * PostgreSQL, so while it cannot be read they stand still (or fall to zero) whatever the bus
+   * does, and the page must say so rather than show them as live. Null: not known.
+   */
+  index: IndexHealth | null;
 }
 
 const MAX_MESSAGES_PER_TICK = 50;
@@ -24,7 +31,13 @@ export class LiveFeed {
     private readonly lag: LagMonitor,
     private readonly index: MessageIndex,
     private readonly intervalMs = 1000,
+    private readonly indexHealth: () => IndexHealth | null = () => null,
   ) {}
+
+  /** The figures without the changed messages (which need reads of the index). */
+  private snapshot(): LiveTick {
+    return { ...this.monitor.snapshot(), lag: this.lag.lags, messages: [], index: this.indexHealth() };
+  }
 
   messagesChanged(ids: Set<string>): void {
     if (this.clients.size === 0) return;
@@ -35,7 +48,7 @@ export class LiveFeed {
     const ids = [...this.changed];
     this.changed = new Set();
     const messages = (await Promise.all(ids.slice(-MAX_MESSAGES_PER_TICK).map((id) => this.index.get(id)))).filter((m): m is MessageRow => m !== null);
-    return { ...this.monitor.snapshot(), lag: this.lag.lags, messages };
+    return { ...this.snapshot(), messages };
   }
 
   /** Takes over the reply as an event stream until the client goes away or the console stops. */
@@ -51,7 +64,7 @@ export class LiveFeed {
     reply.raw.write(`retry: 2000\n\n`);
     this.clients.add(reply);
     reply.raw.on('close', () => this.clients.delete(reply));
-    this.send(reply, { ...this.monitor.snapshot(), lag: this.lag.lags, messages: [] });
+    this.send(reply, this.snapshot());
     if (!this.timer) {
       this.timer = setInterval(() => this.broadcast(), this.intervalMs);
       this.timer.unref();
@@ -69,8 +82,13 @@ export class LiveFeed {
       this.changed.clear();
       return;
     }
-    // A tick still reading (PostgreSQL slow) is not overlapped by the next one.
-    if (this.ticking) return;
+    // A tick still reading (PostgreSQL slow) is not overlapped by the next one; the figures and
+    // whether they are current still go out every second, so a hung database shows as such.
+    if (this.ticking) {
+      const data = this.snapshot();
+      for (const client of this.clients) this.send(client, data);
+      return;
+    }
     this.ticking = true;
     this.tick()
       .then((data) => {

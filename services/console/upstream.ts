@@ -15,7 +15,7 @@ export async function callUpstream(
   base: string | null,
   what: string,
   path: string,
-  init: { method?: string; token: string; query?: Record<string, unknown>; timeoutMs?: number },
+  init: { method?: string; token: string; query?: Record<string, unknown>; timeoutMs?: number; liveness?: Liveness },
 ): Promise<UpstreamResponse> {
   if (!base) throw new ProblemError(503, 'UPSTREAM_NOT_CONFIGURED', 'Service unavailable', `The console is not configured with the ${what} URL`);
   const url = new URL(path, base);
@@ -25,17 +25,25 @@ export async function callUpstream(
     if (v === undefined || v === null) continue;
     for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(one));
   }
+  const notAnswering = new AbortController();
+  const watch = init.liveness ? watchLiveness(base, what, init.liveness, notAnswering) : null;
   let response: Response;
+  let text: string;
   try {
-    response = await fetch(url, {
-      method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${init.token}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(init.timeoutMs ?? 30_000),
-    });
-  } catch (err) {
-    throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The ${what} did not answer: ${(err as Error).message}`);
+    try {
+      response = await fetch(url, {
+        method: init.method ?? 'GET',
+        headers: { authorization: `Bearer ${init.token}`, accept: 'application/json' },
+        signal: AbortSignal.any([AbortSignal.timeout(init.timeoutMs ?? 30_000), notAnswering.signal]),
+      });
+      text = await response.text();
+    } catch (err) {
+      if (notAnswering.signal.aborted) throw notAnswering.signal.reason as Error;
+      throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The ${what} did not answer: ${(err as Error).message}`);
+    }
+  } finally {
+    watch?.stop();
   }
-  const text = await response.text();
   let body: unknown = null;
   try {
     body = text ? JSON.parse(text) : null;
@@ -43,6 +51,55 @@ export async function callUpstream(
     throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The ${what} answered ${response.status} with a body that is not JSON`);
   }
   return { status: response.status, contentType: response.headers.get('content-type') ?? 'application/json', body };
+}
+
+/**
+ * A call that may rightly take long (verifying the whole audit chain) is watched rather than
+ * given one long timeout: the service's liveness path is asked at once and then every
+ * `intervalMs`, and a service that does not answer it within `timeoutMs` (hung, frozen,
+ * unreachable) ends the call with 502 UPSTREAM_UNAVAILABLE saying so, within seconds instead
+ * of at the call's own timeout.
+ */
+export interface Liveness {
+  path: string;
+  timeoutMs: number;
+  intervalMs: number;
+}
+
+/** The audit service's liveness check, for calls to it (the integrity check, the trail search). */
+export const AUDIT_LIVENESS: Liveness = { path: '/healthz', timeoutMs: 3_000, intervalMs: 2_000 };
+
+function watchLiveness(base: string, what: string, liveness: Liveness, notAnswering: AbortController): { stop: () => void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const probeAbort = new AbortController();
+  const probe = async (): Promise<void> => {
+    if (stopped) return;
+    let problem: string | null = null;
+    try {
+      const r = await fetch(new URL(liveness.path, base), { signal: AbortSignal.any([AbortSignal.timeout(liveness.timeoutMs), probeAbort.signal]) });
+      await r.arrayBuffer();
+      if (r.status >= 500) problem = `its ${liveness.path} answered HTTP ${r.status}`;
+    } catch (err) {
+      if (stopped) return;
+      problem = (err as Error).name === 'TimeoutError' ? `no answer to ${liveness.path} within ${liveness.timeoutMs / 1000} s` : `${liveness.path} failed: ${(err as Error).message}`;
+    }
+    if (stopped) return;
+    if (problem) {
+      notAnswering.abort(new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The ${what} is not answering (${problem}); nothing was waited for longer`));
+      return;
+    }
+    timer = setTimeout(() => void probe(), liveness.intervalMs);
+    timer.unref();
+  };
+  void probe();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+      probeAbort.abort();
+    },
+  };
 }
 
 /**

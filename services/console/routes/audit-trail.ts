@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
-import { callUpstream, relay } from '../upstream.js';
+import { AUDIT_LIVENESS, callUpstream, relay } from '../upstream.js';
 import { instant, nfcFilters } from './query-schemas.js';
 
 export async function auditTrailRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
@@ -18,12 +18,17 @@ export async function auditTrailRoutes(app: FastifyInstance, ctx: ConsoleContext
       const at = typeof value === 'string' ? instant(value, bound) : undefined;
       if (at !== undefined) query[bound] = at;
     }
-    const r = await callUpstream(ctx.upstream.audit, 'audit service', '/v1/audit/events', { token: req.accessToken!, query });
+    const r = await callUpstream(ctx.upstream.audit, 'audit service', '/v1/audit/events', { token: req.accessToken!, query, liveness: AUDIT_LIVENESS });
     return relay(req, reply, r);
   });
 
   app.get('/v1/console/audit/integrity', { config: { roles: READ_ROLES } }, async (req, reply) => {
-    const r = await callUpstream(ctx.upstream.audit, 'audit service', '/v1/audit/integrity', { token: req.accessToken!, timeoutMs: 120_000 });
+    const r = await callUpstream(ctx.upstream.audit, 'audit service', '/v1/audit/integrity', {
+      token: req.accessToken!,
+      // A long chain may take its 120 s to verify; a hung audit service is said within seconds.
+      timeoutMs: 120_000,
+      liveness: AUDIT_LIVENESS,
+    });
     if (r.status !== 200) return relay(req, reply, r);
     const body = r.body as { lastCheckpoint?: { signedAt?: string } | null };
     const signedAt = body.lastCheckpoint?.signedAt;

@@ -32,6 +32,19 @@ function el(tag, attrs = {}, ...children) {
 }
 
 const fmtTime = (iso) => (iso ? new Date(iso).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: TIME_ZONE, hour12: false }) : '—');
+/**
+ * An event's detail as JSON, its instants (UTC, "…Z", as the bus stores them) written in Vietnam's
+ * time with the offset (`2026-12-05T20:51:14.760+07:00`), so that a retry time in a detail reads
+ * on the same clock as the step above it. Asia/Ho_Chi_Minh has kept UTC+7 without summer time
+ * since 1975.
+ */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const inVietnam = (v) => {
+  if (typeof v !== 'string' || !ISO_UTC.test(v)) return v;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? v : `${new Date(ms + 7 * 3_600_000).toISOString().slice(0, v.includes('.') ? 23 : 19)}+07:00`;
+};
+const fmtDetail = (detail, indent) => JSON.stringify(detail, (_, v) => inVietnam(v), indent);
 const fmtNum = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB'));
 const fmtPct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 1 })} %`);
 const fmtMs = (ms) => (ms === null || ms === undefined ? '' : ms < 1000 ? `+${ms} ms` : `+${(ms / 1000).toFixed(2)} s`);
@@ -71,13 +84,39 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, { method = 'GET', body } = {}) {
+/**
+ * Every call has a deadline: the console answers within its own upstream timeouts (30 s; the
+ * integrity check and the KPIs 120 s), so a console that does not answer by then (hung, or a
+ * proxy in front of it holding the request) is said, not waited for with the old rows on screen.
+ * A console that cannot be reached, or answers with something that is not JSON (a proxy's error
+ * page), is said in the operator's language rather than as the browser's words.
+ */
+const API_TIMEOUT_MS = 40_000;
+async function api(path, { method = 'GET', body, timeoutMs = API_TIMEOUT_MS } = {}) {
   const headers = { accept: 'application/json' };
   if (method !== 'GET') headers['x-lgsp-console'] = '1';
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
-  const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  let res;
+  let text;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', signal: abort.signal });
+    text = await res.text();
+  } catch (err) {
+    throw new ApiError(0, {
+      code: 'CONSOLE_UNREACHABLE',
+      detail: abort.signal.aborted ? `no answer within ${timeoutMs / 1000} s` : err.message,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    throw new ApiError(res.status, { code: 'CONSOLE_UNREACHABLE', detail: `HTTP ${res.status}, not a console answer` });
+  }
   if (res.status === 401 && path !== '/v1/console/session') {
     sessionEnded();
     throw new ApiError(401, data);
@@ -260,8 +299,6 @@ function startLive() {
   const source = new EventSource('/v1/console/live');
   state.live = source;
   source.addEventListener('tick', (e) => {
-    $('#live-dot').classList.add('on');
-    $('#live-state').textContent = t('liveStatus');
     const tick = JSON.parse(e.data);
     state.lastTick = tick;
     for (const m of tick.messages) state.liveMessages.set(m.id, { ...m, fresh: true });
@@ -292,6 +329,14 @@ function stopLive() {
 }
 
 function renderTick(tick) {
+  // Figures counted from an index that cannot be read stand still: said, not shown as live.
+  const stale = Boolean(tick.index && !tick.index.ok);
+  $('#live-dot').classList.toggle('on', !stale);
+  $('#live-dot').classList.toggle('stale', stale);
+  $('#live-state').classList.toggle('error', stale);
+  $('#live-state').textContent = stale ? t('liveStale', { since: fmtTime(tick.index.lastReadAt) }) : t('liveStatus');
+  if (stale && tick.index.detail) $('#live-state').title = tick.index.detail;
+  else $('#live-state').removeAttribute('title');
   $('#rate-accepted').textContent = fmtNum(tick.rates.accepted);
   $('#rate-delivered').textContent = fmtNum(tick.rates.delivered);
   $('#rate-errors').textContent = fmtNum(tick.rates.errors);
@@ -394,7 +439,7 @@ async function openTrace(id) {
         el('li', { dataset: { event: h.event } },
           el('strong', { title: h.event }, label('ev', h.event)), ' · ', el('span', {}, h.hop),
           el('div', { class: 'when' }, fmtTime(h.at), ' ', fmtMs(h.sinceAcceptedMs), h.sincePreviousMs !== null ? ` (${t('sincePrevious').toLowerCase()} ${fmtMs(h.sincePreviousMs)})` : ''),
-          h.detail ? el('pre', {}, JSON.stringify(h.detail, null, 1)) : null,
+          h.detail ? el('pre', {}, fmtDetail(h.detail, 1)) : null,
         ))),
       tr.deadLetters.length ? el('h3', {}, t('deadLetters')) : null,
       tr.deadLetters.length ? el('ul', { id: 'trace-dead-letters' }, tr.deadLetters.map((d) => el('li', {}, `${fmtTime(d.failedAt)} · ${d.connector} · ${d.reason}${d.replayedAt ? ` · ${replayedText(d)}` : ''}`))) : null,
@@ -489,14 +534,14 @@ async function searchAudit(event, before) {
   table('#audit-results', [{ label: '#', num: true }, { key: 'time' }, { key: 'auditEvent' }, { key: 'actor' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'detail' }],
     data.entries.map((e) => ({
       cells: [e.seq, fmtTime(e.event.at), label('ev', e.event.event), e.event.actor, e.event.messageId ? el('span', { class: 'mono' }, e.event.messageId) : '', e.event.type ?? '',
-        e.event.from?.member ?? '', e.event.to ? `${e.event.to.member} / ${e.event.to.service}` : '', e.event.detail ? el('span', { class: 'mono' }, JSON.stringify(e.event.detail)) : ''],
+        e.event.from?.member ?? '', e.event.to ? `${e.event.to.member} / ${e.event.to.service}` : '', e.event.detail ? el('span', { class: 'mono' }, fmtDetail(e.event.detail)) : ''],
     })));
 }
 
 async function loadIntegrity() {
   const body = $('#integrity-body');
   body.replaceChildren(el('p', { class: 'hint' }, t('loading')));
-  const i = await api('/v1/console/audit/integrity').catch((err) => failedIn('#integrity-body', err));
+  const i = await api('/v1/console/audit/integrity', { timeoutMs: 130_000 }).catch((err) => failedIn('#integrity-body', err));
   const ok = i.verification?.ok;
   body.replaceChildren(
     el('p', {}, el('span', { class: `badge ${ok ? 'ok' : 'broken'}`, id: 'integrity-state' }, ok ? t('integrityOk') : t('integrityBroken')),
@@ -549,9 +594,9 @@ async function connectorAction(name, op, method) {
 // ---------- registry ----------
 async function loadRegistry() {
   const r = await api('/v1/console/registry');
-  table('#reg-members', [{ key: 'code' }, { key: 'name' }, { key: 'level' }, { key: 'parent' }], r.members.map((m) => ({ cells: [m.code, m.name, m.level ?? '', m.parent ?? ''] })));
+  table('#reg-members', [{ key: 'code' }, { key: 'name' }, { key: 'level' }, { key: 'parent' }], r.members.map((m) => ({ cells: [m.code, m.name, m.level ? label('level', m.level) : '', m.parent ?? ''] })));
   table('#reg-systems', [{ key: 'client' }, { key: 'member' }, { key: 'name' }, { key: 'roles' }, { key: 'authMethods' }, { key: 'endpoint' }],
-    r.systems.map((s) => ({ cells: [s.clientId, s.member, s.name, s.roles.join(', '), s.authMethods.join(', '), s.endpoint ? el('span', { class: 'mono' }, s.endpoint) : ''] })));
+    r.systems.map((s) => ({ cells: [s.clientId, s.member, s.name, s.roles.map((r) => label('role', r)).join(', '), s.authMethods.join(', '), s.endpoint ? el('span', { class: 'mono' }, s.endpoint) : ''] })));
   table('#reg-services', [{ key: 'code' }, { key: 'name' }, { key: 'provider' }, { key: 'client' }, { key: 'connector' }, { key: 'messageTypes' }],
     r.services.map((s) => ({ cells: [s.code, s.name ?? '', s.provider, s.system, s.connector, s.messageTypes.join(', ')] })));
   table('#reg-rights', [{ key: 'client' }, { key: 'service' }, { key: 'provider' }], r.accessRights.map((a) => ({ cells: [a.client, a.service, a.provider ?? t('any')] })));
@@ -583,7 +628,7 @@ async function loadKpi(event) {
   event?.preventDefault();
   const params = kpiParams();
   $('#kpi-export').href = `/v1/console/kpi.csv?${params}`;
-  state.lastKpi = await api(`/v1/console/kpi?${params}`);
+  state.lastKpi = await api(`/v1/console/kpi?${params}`, { timeoutMs: 130_000 });
   renderKpi(state.lastKpi);
 }
 
