@@ -60,6 +60,8 @@ t.test('PostgreSQL down for 10 s under load: 503 + Retry-After, recovery, nothin
     body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: await createClientAssertion(bus.clients.get('so-tttt-qlvb')!, bus.gateway.url) }),
   });
   const tokenBody = (await token.json()) as { error?: string; error_description?: string };
+  // A read had nothing to accept: its refusal says what it could not do.
+  const read = await senders[0].request('GET', `/v1/messages/${accepted[0]}`);
   await sleep(Math.max(0, OUTAGE_MS - (Date.now() - downSince)));
   phase = 'after';
   await postgres.startServer();
@@ -80,6 +82,9 @@ t.test('PostgreSQL down for 10 s under load: 503 + Retry-After, recovery, nothin
   t.ok(Number(token.headers.get('retry-after')) > 0, 'with Retry-After');
   t.equal(token.headers.get('cache-control'), 'no-store');
   t.equal(token.headers.get('pragma'), 'no-cache');
+  t.equal(read.status, 503, 'a status read while PostgreSQL is down: 503');
+  t.match(read.body, { code: 'STATE_UNAVAILABLE', detail: /PostgreSQL.*what you asked for cannot be read now; retry later/ });
+  t.notMatch(read.body.detail, /nothing was accepted/, 'not the words of a refused submission');
 
   // Nothing accepted is lost: every 202 reaches the receiver and its status says so.
   const ids = new Set(accepted);

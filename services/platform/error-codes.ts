@@ -41,7 +41,7 @@ export const ERROR_CODES = {
   ONE_RECIPIENT_ONLY: { status: [422], meaning: 'This message type goes to one recipient; `to` lists several.' },
   IDEMPOTENCY_KEY_REUSED: { status: [409], meaning: 'The Idempotency-Key was already used with a different body (compared as canonical JSON: key order does not count).' },
   BUS_UNAVAILABLE: { status: [503], meaning: 'Kafka did not confirm the message in time. Retry after `Retry-After` with the same Idempotency-Key and body: the retry names the same message (`messageId`), so it is delivered once even if the first attempt reached Kafka late. Without a key the outcome is unknown.' },
-  STATE_UNAVAILABLE: { status: [503], meaning: 'The shared database (PostgreSQL) cannot be reached or did not answer within its statement timeout (LGSP_DATABASE_STATEMENT_TIMEOUT_MS, 15 s); nothing was accepted. Retry after `Retry-After`.' },
+  STATE_UNAVAILABLE: { status: [503], meaning: 'The shared database (PostgreSQL) cannot be reached or did not answer within its statement timeout (LGSP_DATABASE_STATEMENT_TIMEOUT_MS, 15 s); nothing was accepted (a read: it could not be read now). Retry after `Retry-After`.' },
   GATEWAY_BUSY: { status: [503], meaning: 'The gateway holds as many request bodies as it may at once (LGSP_MAX_INFLIGHT_BODY_BYTES), or as many as one client may (half of it); nothing was accepted. Retry (same Idempotency-Key) after `Retry-After`.' },
   MESSAGE_NOT_FOUND: { status: [404], meaning: 'No message with this id that the caller may see (only its sender, its receiver and operators may: a message of others is answered as an unknown one).' },
   // Request/reply (POST /v1/requests)

@@ -85,10 +85,10 @@ const FORMAT_EXAMPLES: Record<string, string> = {
   uri: 'must be an absolute URI, e.g. https://example.gov.vn/a',
 };
 
-function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number): ProblemError {
+function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number, method: string): ProblemError {
   if (err instanceof ProblemError) return err;
   // PostgreSQL down or restarting: the caller retries, nothing half-done was kept.
-  if (isDatabaseUnavailable(err)) return problems.databaseUnavailable();
+  if (isDatabaseUnavailable(err)) return problems.databaseUnavailable(5, method === 'GET' || method === 'HEAD');
   if (err.validation) {
     const errors = fieldErrors(err.validation, err.validationContext === 'body' ? '' : err.validationContext);
     return problems.validation(`Invalid ${err.validationContext ?? 'request'}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
@@ -145,7 +145,7 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       return sendProblem(reply, problems.badRequest('The connection closed before the request body was complete'), req.url);
     }
     // The route's own limit when it has one (attachment uploads take far more than JSON bodies).
-    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes);
+    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method);
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') req.log.error({ err }, 'unhandled error');
     if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
     return sendProblem(reply, problem, req.url);

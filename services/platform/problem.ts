@@ -75,6 +75,13 @@ export const problems = {
     new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', detail, { retryAfterSeconds }),
   gatewayBusy: (yoursAlone = false) =>
     new ProblemError(503, 'GATEWAY_BUSY', 'Gateway busy', `This gateway holds as many request bodies as it may at once${yoursAlone ? ' from this client (half of its budget)' : ''}; nothing was accepted; retry shortly (with the same Idempotency-Key)`, { retryAfterSeconds: 1 }),
-  databaseUnavailable: (retryAfterSeconds = 5) =>
-    new ProblemError(503, 'STATE_UNAVAILABLE', 'Service unavailable', 'The bus\'s shared state store (PostgreSQL) is unreachable or did not answer in time; nothing was accepted; retry later', { retryAfterSeconds }),
+  /** `reading`: a GET or HEAD, which had nothing to accept (the answer says it could not be read). */
+  databaseUnavailable: (retryAfterSeconds = 5, reading = false) =>
+    new ProblemError(
+      503,
+      'STATE_UNAVAILABLE',
+      'Service unavailable',
+      `The bus's shared state store (PostgreSQL) is unreachable or did not answer in time; ${reading ? 'what you asked for cannot be read now' : 'nothing was accepted'}; retry later`,
+      { retryAfterSeconds },
+    ),
 };
