@@ -35,4 +35,22 @@ t.test('the documented parameter schemas take what the gateway takes and refuse 
       if (r.status === 400) t.same(r.body.errors, [{ field: 'Idempotency-Key', message: 'invalid' }], `${label}: the refusal names the header`);
     }
   });
+
+  await t.test('limit and after on GET /v1/inbox', async (t) => {
+    const puller = bus.client('xa-hoaphuoc-qlvb');
+    const cases: Record<string, unknown[]> = {
+      limit: [1, 2, 50, 99, 100, 0, -1, 101, 999, 1000, 2.5],
+      after: [0, 1, 42, 999_999_999_999_999, -1, 1_000_000_000_000_000, 1.5],
+    };
+    for (const [name, values] of Object.entries(cases)) {
+      const valid = documented('/v1/inbox', 'get', name);
+      t.match(doc.paths['/v1/inbox'].get.parameters?.find((p) => p.name === name)?.schema, { type: 'integer' }, `${name} is documented as a number, which it is`);
+      for (const value of values) {
+        // As a generated client sends a number in a query: its decimal text.
+        const r = await puller.request('GET', `/v1/inbox?${name}=${String(value)}`);
+        t.ok(r.status === 200 || r.status === 400, `${name}=${value}: ${r.status}`);
+        t.equal(valid(value), r.status === 200, `${name}=${value}: the document ${valid(value) ? 'takes' : 'refuses'} it, the gateway answers ${r.status} ${r.body.detail ?? ''}`);
+      }
+    }
+  });
 });
