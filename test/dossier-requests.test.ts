@@ -99,11 +99,39 @@ t.test('dossier validation and request/reply', async (t) => {
     t.equal(r.headers.get('content-type'), 'application/problem+json; charset=utf-8');
     t.match(r.body, { code: 'REPLY_TIMEOUT', status: 504, messageId: String, detail: /within 1 s/ });
     t.equal(r.headers.get('location'), `/v1/messages/${r.body.messageId}`, 'with the Location to follow it at');
+    t.equal(r.headers.get('preference-applied'), 'wait=1', 'and the wait that applied (RFC 7240 Preference-Applied)');
     const documented = (await (await fetch(`${d.bus.gateway.url}/openapi.json`)).json()).paths['/v1/requests'].post.responses;
     for (const status of ['200', '502', '504']) t.ok(documented[status].headers?.Location, `the document names the Location of a ${status}`);
     t.ok(waited >= 950 && waited < 3000, `answered after ${waited} ms`);
     // The request stays on the bus and completes once the portal answers; the late reply is dropped.
     await d.waitStatus(r.body.messageId, 'delivered');
+  });
+
+  await t.test('Prefer: wait is honoured within its bounds, and the wait that applied is said', async (t) => {
+    const code = `${SO_TP}-260120-9998`;
+    // Out of bounds: brought within them, and said so; a client asking 100 s learns it gets 30.
+    const long = await lookup(code, { prefer: 'wait=100' });
+    t.same([long.status, long.headers.get('preference-applied')], [200, 'wait=30'], 'wait=100 applies as wait=30');
+    const among = await lookup(code, { prefer: 'respond-async, wait=5' });
+    t.same([among.status, among.headers.get('preference-applied')], [200, 'wait=5'], 'a wait among other preferences');
+    // Not understood, or not asked: ignored (RFC 7240 §2), the default applies and nothing is claimed.
+    for (const prefer of ['wait=soon', 'return=minimal', undefined]) {
+      const r = await lookup(code, prefer === undefined ? {} : { prefer });
+      t.same([r.status, r.headers.get('preference-applied')], [200, null], `${prefer ?? 'no Prefer'}: no Preference-Applied`);
+    }
+    await d.setFaults({ latencyMs: 4000 });
+    const began = Date.now();
+    const zero = await lookup(code, { prefer: 'wait=0' });
+    const waited = Date.now() - began;
+    await d.setFaults({});
+    t.same([zero.status, zero.headers.get('preference-applied')], [504, 'wait=1'], 'wait=0 applies as wait=1');
+    t.ok(waited >= 950 && waited < 3000, `wait=0 waited ${waited} ms`);
+    await d.waitStatus(zero.body.messageId, 'delivered');
+
+    const operation = (await (await fetch(`${d.bus.gateway.url}/openapi.json`)).json()).paths['/v1/requests'].post;
+    const prefer = operation.parameters.find((p: { name: string; in: string }) => p.in === 'header' && p.name === 'prefer');
+    t.match(prefer?.description, /wait=<seconds>.*1-30 \(default 10\).*Preference-Applied.*malformed.*ignored/s, 'the Prefer parameter says its bounds, the default and what is ignored');
+    for (const status of ['200', '502', '504']) t.ok(operation.responses[status].headers?.['Preference-Applied'], `a ${status} documents Preference-Applied`);
   });
 
   await t.test('the OpenAPI document describes /v1/requests as it behaves, and its example works', async (t) => {
