@@ -5,6 +5,8 @@ import t from 'tap';
 import { readTopic } from './helpers/topic-reader.js';
 import { topicsFor } from '../services/platform/topics.js';
 import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { startDossierBus, PORTAL_MEMBER, SO_TP } from './helpers/dossier-bus.js';
 
 t.test('dossier validation and request/reply', async (t) => {
@@ -152,6 +154,22 @@ t.test('dossier validation and request/reply', async (t) => {
     const validateReply = new SchemaCatalogue().validator(replySchema.$id);
     t.ok(validateReply(tried.body.reply), `the reply matches GET /v1/schemas/dossier.lookup.reply ${JSON.stringify(validateReply.errors)}`);
     t.match(openapi.paths['/v1/requests'].post.responses['200'].content['application/json'].schema.properties.reply, { description: /\/v1\/schemas\/\{type\}\.reply/ });
+    // The answer, as a client generated from the document reads it: the document's own schema for
+    // a 200 (OpenAPI 3.1: JSON Schema 2020-12, strictly, formats checked), the reply typed by the
+    // reply schema's component, every member the answer always has required and no other.
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addVocabulary(['openapi', 'info', 'servers', 'paths', 'components', 'tags', 'security', 'webhooks', 'jsonSchemaDialect', 'example', 'discriminator', 'xml', 'externalDocs']);
+    ajv.addVocabulary([...new Set(JSON.stringify(openapi).match(/"x-[a-z-]+"(?=:)/g)?.map((k) => k.slice(1, -1)) ?? [])]);
+    ajv.addSchema({ ...openapi, $id: 'urn:lgsp:openapi:gateway' });
+    const answerSchema = ajv.getSchema('urn:lgsp:openapi:gateway#/paths/~1v1~1requests/post/responses/200/content/application~1json/schema')!;
+    t.ok(answerSchema(tried.body), `the answer matches the documented 200 ${JSON.stringify(answerSchema.errors)}`);
+    for (const member of ['id', 'type', 'status', 'from', 'repliedAt', 'reply']) {
+      const { [member]: _left, ...rest } = tried.body;
+      t.notOk(answerSchema(rest), `the documented 200 requires ${member}`);
+    }
+    t.notOk(answerSchema({ ...tried.body, unexpected: true }), 'the documented 200 lists every member');
+    t.notOk(answerSchema({ ...tried.body, reply: { ...tried.body.reply, found: 'yes' } }), 'the documented reply is the reply schema, not any object');
     // The service listing links it too, beside the payload schema.
     const services = await oneStop.request('GET', '/v1/services');
     const lookupService = services.body.services.find((s: { code: string }) => s.code === 'dvcqg-lookup');

@@ -112,6 +112,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       response: {
         200: {
           type: 'object',
+          description: 'The provider\'s reply (`reply`), valid against the type\'s reply schema',
           headers: { Location: LOCATION, 'Preference-Applied': PREFERENCE_APPLIED },
           properties: {
             id: { type: 'string' },
