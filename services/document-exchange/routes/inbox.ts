@@ -163,7 +163,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       summary: 'Acknowledge a message: the receipt; it leaves the inbox for good',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-      response: { 200: { type: 'object', properties: { id: { type: 'string' }, status: { const: 'delivered' } } }, ...problemResponses(401, 403, 404, 503) },
+      response: { 200: { type: 'object', description: 'Acknowledged: the receipt is recorded (once, however often the item is acknowledged)', properties: { id: { type: 'string' }, status: { const: 'delivered' } } }, ...problemResponses(401, 403, 404, 503) },
     },
   }, async (req) => {
     // Acknowledging twice is harmless: the receipt is recorded once.

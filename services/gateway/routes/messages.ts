@@ -237,7 +237,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       summary: 'Status and timeline of a message (sender, receiver and operators only)',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-      response: { 200: messageViewSchema, ...problemResponses(401, 404, 503) },
+      response: { 200: { ...messageViewSchema, description: 'The message\'s status and its timeline' }, ...problemResponses(401, 404, 503) },
     },
   }, async (req) => {
     const caller = req.caller!;
