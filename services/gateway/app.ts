@@ -23,6 +23,7 @@ import { withOpenObjects } from '../platform/openapi-open-objects.js';
 import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import { withDocumentedAnswers } from '../platform/openapi-answers.js';
 import { gatewayAnswers } from './openapi-answers.js';
+import { withPublicOperationsSaid } from './openapi-public-operations.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
 
@@ -71,7 +72,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     // members said to be open (openapi-open-objects.ts).
     transformObject: (document) =>
       'openapiObject' in document
-        ? withOpenObjects(withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : [])))))
+        ? withPublicOperationsSaid(withOpenObjects(withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))))))
         : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
