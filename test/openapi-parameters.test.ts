@@ -36,6 +36,27 @@ t.test('the documented parameter schemas take what the gateway takes and refuse 
     }
   });
 
+  await t.test('documentId in the path of GET /v1/documents/{documentId}, as in the query of GET /v1/documents', async (t) => {
+    const reader = bus.client('so-tp-qlvb');
+    const prefix = '000.00.15.H49,2026/03/05,';
+    // Lengths around the router's default limit (100) and the documented one (200), in ASCII and in
+    // Vietnamese (percent-encoded three times longer on the wire).
+    const ids = [1, 99, 100, 101, 150, 200, 201].flatMap((length) => [(prefix + 'S'.repeat(200)).slice(0, length), 'Đ'.repeat(length)]);
+    for (const [path, name, url] of [
+      ['/v1/documents/{documentId}', 'documentId', (id: string) => `/v1/documents/${encodeURIComponent(id)}`],
+      ['/v1/documents', 'documentId', (id: string) => `/v1/documents?documentId=${encodeURIComponent(id)}`],
+    ] as const) {
+      const valid = documented(path, 'get', name);
+      for (const id of ids) {
+        const r = await reader.request('GET', url(id));
+        const label = `${path} ${id.length} characters (${id.slice(0, 3)}…)`;
+        // A DocumentId no document has: 404 when the gateway takes it, 400 when it refuses it.
+        t.ok(r.status === 404 || r.status === 400, `${label}: ${r.status} ${r.body.code}`);
+        t.equal(valid(id), r.status === 404, `${label}: the document ${valid(id) ? 'takes' : 'refuses'} it, the gateway answers ${r.status} ${r.body.code}`);
+      }
+    }
+  });
+
   await t.test('limit and after on GET /v1/inbox', async (t) => {
     const puller = bus.client('xa-hoaphuoc-qlvb');
     const cases: Record<string, unknown[]> = {
