@@ -5,6 +5,8 @@ import t from 'tap';
 import { readTopic } from './helpers/topic-reader.js';
 import { topicsFor } from '../services/platform/topics.js';
 import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { startDossierBus, PORTAL_MEMBER, SO_TP } from './helpers/dossier-bus.js';
 
 t.test('dossier validation and request/reply', async (t) => {
@@ -99,11 +101,39 @@ t.test('dossier validation and request/reply', async (t) => {
     t.equal(r.headers.get('content-type'), 'application/problem+json; charset=utf-8');
     t.match(r.body, { code: 'REPLY_TIMEOUT', status: 504, messageId: String, detail: /within 1 s/ });
     t.equal(r.headers.get('location'), `/v1/messages/${r.body.messageId}`, 'with the Location to follow it at');
+    t.equal(r.headers.get('preference-applied'), 'wait=1', 'and the wait that applied (RFC 7240 Preference-Applied)');
     const documented = (await (await fetch(`${d.bus.gateway.url}/openapi.json`)).json()).paths['/v1/requests'].post.responses;
     for (const status of ['200', '502', '504']) t.ok(documented[status].headers?.Location, `the document names the Location of a ${status}`);
     t.ok(waited >= 950 && waited < 3000, `answered after ${waited} ms`);
     // The request stays on the bus and completes once the portal answers; the late reply is dropped.
     await d.waitStatus(r.body.messageId, 'delivered');
+  });
+
+  await t.test('Prefer: wait is honoured within its bounds, and the wait that applied is said', async (t) => {
+    const code = `${SO_TP}-260120-9998`;
+    // Out of bounds: brought within them, and said so; a client asking 100 s learns it gets 30.
+    const long = await lookup(code, { prefer: 'wait=100' });
+    t.same([long.status, long.headers.get('preference-applied')], [200, 'wait=30'], 'wait=100 applies as wait=30');
+    const among = await lookup(code, { prefer: 'respond-async, wait=5' });
+    t.same([among.status, among.headers.get('preference-applied')], [200, 'wait=5'], 'a wait among other preferences');
+    // Not understood, or not asked: ignored (RFC 7240 §2), the default applies and nothing is claimed.
+    for (const prefer of ['wait=soon', 'return=minimal', undefined]) {
+      const r = await lookup(code, prefer === undefined ? {} : { prefer });
+      t.same([r.status, r.headers.get('preference-applied')], [200, null], `${prefer ?? 'no Prefer'}: no Preference-Applied`);
+    }
+    await d.setFaults({ latencyMs: 4000 });
+    const began = Date.now();
+    const zero = await lookup(code, { prefer: 'wait=0' });
+    const waited = Date.now() - began;
+    await d.setFaults({});
+    t.same([zero.status, zero.headers.get('preference-applied')], [504, 'wait=1'], 'wait=0 applies as wait=1');
+    t.ok(waited >= 950 && waited < 3000, `wait=0 waited ${waited} ms`);
+    await d.waitStatus(zero.body.messageId, 'delivered');
+
+    const operation = (await (await fetch(`${d.bus.gateway.url}/openapi.json`)).json()).paths['/v1/requests'].post;
+    const prefer = operation.parameters.find((p: { name: string; in: string }) => p.in === 'header' && p.name === 'prefer');
+    t.match(prefer?.description, /wait=<seconds>.*1-30 \(default 10\).*Preference-Applied.*malformed.*ignored/s, 'the Prefer parameter says its bounds, the default and what is ignored');
+    for (const status of ['200', '502', '504']) t.ok(operation.responses[status].headers?.['Preference-Applied'], `a ${status} documents Preference-Applied`);
   });
 
   await t.test('the OpenAPI document describes /v1/requests as it behaves, and its example works', async (t) => {
@@ -124,6 +154,22 @@ t.test('dossier validation and request/reply', async (t) => {
     const validateReply = new SchemaCatalogue().validator(replySchema.$id);
     t.ok(validateReply(tried.body.reply), `the reply matches GET /v1/schemas/dossier.lookup.reply ${JSON.stringify(validateReply.errors)}`);
     t.match(openapi.paths['/v1/requests'].post.responses['200'].content['application/json'].schema.properties.reply, { description: /\/v1\/schemas\/\{type\}\.reply/ });
+    // The answer, as a client generated from the document reads it: the document's own schema for
+    // a 200 (OpenAPI 3.1: JSON Schema 2020-12, strictly, formats checked), the reply typed by the
+    // reply schema's component, every member the answer always has required and no other.
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addVocabulary(['openapi', 'info', 'servers', 'paths', 'components', 'tags', 'security', 'webhooks', 'jsonSchemaDialect', 'example', 'discriminator', 'xml', 'externalDocs']);
+    ajv.addVocabulary([...new Set(JSON.stringify(openapi).match(/"x-[a-z-]+"(?=:)/g)?.map((k) => k.slice(1, -1)) ?? [])]);
+    ajv.addSchema({ ...openapi, $id: 'urn:lgsp:openapi:gateway' });
+    const answerSchema = ajv.getSchema('urn:lgsp:openapi:gateway#/paths/~1v1~1requests/post/responses/200/content/application~1json/schema')!;
+    t.ok(answerSchema(tried.body), `the answer matches the documented 200 ${JSON.stringify(answerSchema.errors)}`);
+    for (const member of ['id', 'type', 'status', 'from', 'repliedAt', 'reply']) {
+      const { [member]: _left, ...rest } = tried.body;
+      t.notOk(answerSchema(rest), `the documented 200 requires ${member}`);
+    }
+    t.notOk(answerSchema({ ...tried.body, unexpected: true }), 'the documented 200 lists every member');
+    t.notOk(answerSchema({ ...tried.body, reply: { ...tried.body.reply, found: 'yes' } }), 'the documented reply is the reply schema, not any object');
     // The service listing links it too, beside the payload schema.
     const services = await oneStop.request('GET', '/v1/services');
     const lookupService = services.body.services.find((s: { code: string }) => s.code === 'dvcqg-lookup');

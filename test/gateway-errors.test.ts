@@ -415,6 +415,10 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.ok(openapi.paths['/v1/messages'], 'OpenAPI documents /v1/messages');
     t.same(Object.keys(openapi.paths['/v1/messages'].post.requestBody.content).sort(), ['application/json', 'application/soap+xml', 'application/xml', 'text/xml'], 'POST /v1/messages: JSON and edXML bodies');
     t.ok(openapi.paths['/v1/attachments'].post.requestBody.content['application/octet-stream'], 'POST /v1/attachments: raw bytes');
+    // Under their own type too, as the upload takes them (its summary says so): the document lists it.
+    t.ok(openapi.paths['/v1/attachments'].post.requestBody.content['*/*'], 'POST /v1/attachments: the bytes under any type');
+    const pdf = await fetch(`${base}/v1/attachments`, { method: 'POST', headers: { authorization: `Bearer ${await bus.client('so-tp-qlvb').accessToken()}`, 'content-type': 'application/pdf' }, body: Buffer.from('%PDF-1.4 gateway-errors') });
+    t.equal(pdf.status, 201, 'an application/pdf upload is taken');
     for (const path of ['/v1/services', '/v1/members', '/v1/inbox', '/v1/documents/{documentId}']) t.ok(openapi.paths[path].get.responses['200'].content['application/json'], `GET ${path}: its answer documented`);
     t.ok(openapi.paths['/v1/attachments/{sha256}'].get.responses['200'].content['application/octet-stream'], 'GET /v1/attachments/{sha256}: bytes');
     t.ok(openapi.paths['/v1/messages'].post.responses['400'].content['application/problem+json'].schema, 'errors documented as problem+json');

@@ -23,6 +23,7 @@ import { withOpenObjects } from '../platform/openapi-open-objects.js';
 import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import { withDocumentedAnswers } from '../platform/openapi-answers.js';
 import { gatewayAnswers } from './openapi-answers.js';
+import { withPublicOperationsSaid } from './openapi-public-operations.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
 
@@ -33,6 +34,10 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     // otherwise nothing is built or serialised for them on the hot path.
     logController: new LogController({ disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace' }),
     bodyLimit: ctx.config.maxBodyBytes,
+    // The longest path parameter a route documents is a DocumentId (GET /v1/documents/{documentId}):
+    // up to 200 characters, as edoc.send takes it, which the router's default (100) answered with
+    // 414 from 101 on. Measured in UTF-16 units, so 200 characters of any kind fit.
+    maxParamLength: 400,
     trustProxy: trustProxyOption(ctx.config.trustedProxies),
     ...SERVICE_SERVER_OPTIONS,
     ...gatewayServerTimeouts(ctx.config.connectionIdleTimeoutMs),
@@ -71,7 +76,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     // members said to be open (openapi-open-objects.ts).
     transformObject: (document) =>
       'openapiObject' in document
-        ? withOpenObjects(withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : [])))))
+        ? withPublicOperationsSaid(withOpenObjects(withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))))))
         : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -1,8 +1,10 @@
-// The success answers of the gateway's own routes (directory, schemas, keys, metadata) as the
+// The success answers of the gateway's own routes (token, messages, directory, schemas, keys, metadata) as the
 // OpenAPI document describes them: set on the document only (platform/openapi-answers.ts), so
 // the routes keep answering exactly what they build. Each mirrors its handler in routes/.
 import type { DocumentedAnswers } from '../platform/openapi-answers.js';
 import { ASSERTION_ALGORITHMS } from './client-authentication.js';
+import { MESSAGE_STATUSES } from '../platform/bus-events.js';
+import { messageViewSchema } from '../platform/openapi-shapes.js';
 import { isEncryptionPurpose, KEY_PURPOSES, KEY_SERVICES, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER } from '../platform/key-purposes.js';
 
 const MEMBER_CODE = { type: 'string', pattern: '^[A-Z0-9]+(\\.[A-Z0-9]+)*$', maxLength: 35, description: 'Electronic agency code' };
@@ -153,7 +155,69 @@ const authorizationServer = {
   },
 };
 
+const MESSAGE_ID = { type: 'string', format: 'uuid', description: 'The message\'s id (GET /v1/messages/{id})' };
+
+// The answers every client reads first (token, submission, status): with the members each always
+// has required, so a generated client types them as present (`id: string`, not `id?: string`).
+const accessToken = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['access_token', 'token_type', 'expires_in'],
+  properties: {
+    access_token: { type: 'string', description: 'A JWT: send it as `Authorization: Bearer <access_token>`' },
+    token_type: { const: 'Bearer' },
+    expires_in: { type: 'integer', minimum: 1, description: 'Seconds the token is valid for' },
+  },
+};
+
+const accepted = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'status'],
+  properties: {
+    id: { ...MESSAGE_ID, description: 'The message\'s id; with a list of recipients, the first one\'s' },
+    status: { const: 'accepted' },
+    recipients: {
+      type: 'array',
+      description: 'When `to` is a list: one message per recipient, in the order of `to` (`id` is the first)',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['member', 'service', 'id'],
+        properties: { member: MEMBER_CODE, service: { type: 'string' }, id: MESSAGE_ID },
+      },
+    },
+  },
+};
+
+const view = messageViewSchema.properties;
+const messageView = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'from', 'to', 'correlationId', 'status', 'events'],
+  properties: {
+    id: MESSAGE_ID,
+    type: { type: 'string' },
+    from: { type: 'object', additionalProperties: false, required: ['member', 'system'], properties: { member: MEMBER_CODE, system: { type: 'string', description: 'The sending system (clientId)' } } },
+    to: { type: 'object', additionalProperties: false, required: ['member', 'service'], properties: { member: MEMBER_CODE, service: { type: 'string' } } },
+    correlationId: { type: 'string' },
+    status: { ...view.status, enum: [...MESSAGE_STATUSES] },
+    events: {
+      ...view.events,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['event', 'at'],
+        properties: { event: { type: 'string' }, at: { type: 'string', format: 'date-time' }, detail: { type: 'object', additionalProperties: true, description: 'Absent when the event carries none' } },
+      },
+    },
+  },
+};
+
 export const gatewayAnswers: DocumentedAnswers = {
+  'POST /v1/token': { 200: json(accessToken) },
+  'POST /v1/messages': { 202: json(accepted) },
+  'GET /v1/messages/{id}': { 200: json(messageView) },
   'GET /v1/services': { 200: json(services) },
   'GET /v1/members': { 200: json(members) },
   'GET /v1/schemas': { 200: json(schemaIndex) },

@@ -6,10 +6,46 @@
 // README's own notice could not be sent through an openapi-fetch client without a cast, and no
 // generated client checked a payload against its type. Set on the document only: what the routes
 // validate, and how, does not change.
-import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
+//
+// The reply POST /v1/requests answers with is typed the same way: one variant per request/reply
+// type, pairing `type` with its reply's component (#/components/schemas/<type>.reply), with the
+// members every such answer has required. The route's schema (which Fastify serialises with)
+// said `reply: {type: object}` and required nothing, so a generated client saw every member as
+// optional and the reply as an untyped map, though the reply schema was in the document.
+import { replySchemaName, type SchemaCatalogue } from '../platform/schema-catalogue.js';
 
 type JsonSchema = Record<string, unknown>;
-type OpenApiDocument = { paths?: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: JsonSchema }> } }>> };
+type Content = Record<string, { schema?: JsonSchema }>;
+type OpenApiDocument = { paths?: Record<string, Record<string, { requestBody?: { content?: Content }; responses?: Record<string, { content?: Content }> }>> };
+
+/** POST /v1/requests' 200 answer, as the handler builds it (routes/requests.ts). */
+function repliedAnswer(requestTypes: string[], description: unknown): JsonSchema {
+  return {
+    type: 'object',
+    description,
+    additionalProperties: false,
+    required: ['id', 'type', 'status', 'from', 'repliedAt', 'reply'],
+    properties: {
+      id: { type: 'string', format: 'uuid', description: 'The request\'s message id (GET /v1/messages/{id})' },
+      type: { type: 'string', description: 'The request\'s message type' },
+      status: { const: 'replied' },
+      from: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['member', 'service'],
+        description: 'Who answered',
+        properties: { member: { type: 'string', pattern: '^[A-Z0-9]+(\\.[A-Z0-9]+)*$', maxLength: 35 }, service: { type: 'string' } },
+      },
+      repliedAt: { type: 'string', format: 'date-time', description: 'When the provider answered' },
+      reply: { type: 'object', description: 'Valid against the type\'s reply schema: GET /v1/schemas/{type}.reply, and #/components/schemas/{type}.reply in this document' },
+    },
+    oneOf: requestTypes.map((type) => ({
+      type: 'object',
+      required: ['type', 'reply'],
+      properties: { type: { const: type }, reply: { $ref: `#/components/schemas/${replySchemaName(type)}` } },
+    })),
+  };
+}
 
 /** POST /v1/messages takes the one-way types, POST /v1/requests the request/reply ones. */
 const BODIES = [
@@ -44,6 +80,9 @@ export function withTypedPayloads<T>(document: T, catalogue: SchemaCatalogue): T
       })),
     };
     body.content = { ...body.content, 'application/json': { ...json, schema } };
+    const replied = requestReply ? paths[path]?.post?.responses?.['200'] : undefined;
+    const answer = replied?.content?.['application/json'];
+    if (replied?.content && answer) replied.content = { ...replied.content, 'application/json': { ...answer, schema: repliedAnswer(types, answer.schema?.description) } };
   }
   return document;
 }

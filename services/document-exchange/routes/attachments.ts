@@ -27,6 +27,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
         response: {
           201: {
             type: 'object',
+            description: 'Stored: reference it in edoc.send by its sha256 and size',
             headers: { Location: { type: 'string', description: 'GET /v1/attachments/{sha256} of the upload' } },
             properties: { sha256: { type: 'string' }, size: { type: 'integer' }, href: { type: 'string' } },
           },

@@ -121,6 +121,9 @@ export const documentExchangeModule: GatewayModule = {
     [EDXML_ROUTE]: { 'application/xml': EDXML_BODY, 'text/xml': EDXML_BODY, 'application/soap+xml': EDXML_BODY },
     'POST /v1/attachments': {
       'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The attachment bytes' } },
+      // The route takes the bytes under any type (attachments.ts): a PDF as application/pdf, an
+      // XML file as application/xml. Listed, so a generated client or Swagger UI may send them so.
+      '*/*': { schema: { type: 'string', description: 'The attachment bytes under their own type (application/pdf, application/xml, …), taken as they are' } },
     },
   },
   openapiAnswers: documentExchangeAnswers,

@@ -18,6 +18,31 @@ import { asciiHeaderValue } from '../../platform/http-header-value.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
 
 const MAX_PAGE = 100;
+const DEFAULT_PAGE = 50;
+/** The largest cursor the `after` pattern takes (15 digits). */
+const MAX_CURSOR = 999_999_999_999_999;
+
+type PagingSchema = { querystring: { properties: Record<string, Record<string, unknown>> } } & Record<string, unknown>;
+
+/**
+ * GET /v1/inbox's query as the OpenAPI document shows it: `limit` and `after` as integers with
+ * the bounds the route enforces (its patterns, and the handler's page maximum), not as strings a
+ * generated client would have to format itself.
+ */
+function documentedPaging(schema: PagingSchema): PagingSchema {
+  const { limit, after, ...others } = schema.querystring.properties;
+  return {
+    ...schema,
+    querystring: {
+      ...schema.querystring,
+      properties: {
+        ...others,
+        limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE, description: limit.description },
+        after: { type: 'integer', minimum: 0, maximum: MAX_CURSOR, description: after.description },
+      },
+    },
+  };
+}
 
 function summary(item: InboxItem) {
   const { envelope } = item;
@@ -64,8 +89,10 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
   };
 
   // Query values arrive as strings (the gateway's ajv does not coerce types): patterns, then numbers.
+  // The document says what they are, whole numbers with their bounds (documentedPaging): a
+  // client generated from it passes numbers, which serialise to exactly what the patterns take.
   app.get<{ Querystring: { type?: string; limit?: string; after?: string } }>('/v1/inbox', {
-    config: { roles: ['agency'] },
+    config: { roles: ['agency'], swaggerTransform: ({ schema, url }) => ({ schema: documentedPaging(schema as PagingSchema), url }) },
     schema: {
       tags: ['inbox'],
       summary: 'Messages waiting for the calling system (pull delivery), oldest first',
@@ -76,14 +103,14 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
         additionalProperties: false,
         properties: {
           type: { type: 'string', pattern: '^[a-z][a-z0-9-]*(\\.([a-z][a-z0-9-]*|\\*))+$', description: 'a message type, or a family such as edoc.*' },
-          limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$', description: `page size, 1-${MAX_PAGE} (default 50)` },
+          limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$', description: `page size, 1-${MAX_PAGE} (default ${DEFAULT_PAGE})` },
           after: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'the `next` cursor of the previous page' },
         },
       },
       response: { ...okResponse('`{items: [{id, type, from, …, unreadable?}], next}`: `next` is the `after` of the next page, null on the last'), ...problemResponses(400, 401, 403, 503) },
     },
   }, async (req) => {
-    const limit = Number(req.query.limit ?? 50);
+    const limit = Number(req.query.limit ?? DEFAULT_PAGE);
     if (limit > MAX_PAGE) throw problems.validation(`limit must be at most ${MAX_PAGE}`, [{ field: 'querystring.limit', message: `must be at most ${MAX_PAGE}` }]);
     const items = await exchange.inbox.list(req.caller!.clientId, { type: req.query.type, after: req.query.after === undefined ? undefined : Number(req.query.after), limit });
     return { items: items.map(summary), next: items.length === limit ? items[items.length - 1].cursor : null };
@@ -136,7 +163,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       summary: 'Acknowledge a message: the receipt; it leaves the inbox for good',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-      response: { 200: { type: 'object', properties: { id: { type: 'string' }, status: { const: 'delivered' } } }, ...problemResponses(401, 403, 404, 503) },
+      response: { 200: { type: 'object', description: 'Acknowledged: the receipt is recorded (once, however often the item is acknowledged)', properties: { id: { type: 'string' }, status: { const: 'delivered' } } }, ...problemResponses(401, 403, 404, 503) },
     },
   }, async (req) => {
     // Acknowledging twice is harmless: the receipt is recorded once.

@@ -156,7 +156,27 @@ const documentView = {
   },
 };
 
+const acknowledged = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'status'],
+  properties: { id: MESSAGE_ID, status: { const: 'delivered' } },
+};
+
+const uploaded = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sha256', 'size', 'href'],
+  properties: {
+    sha256: { ...SHA256, description: 'Reference the attachment in edoc.send by it (and its size)' },
+    size: { type: 'integer', minimum: 1, description: 'Bytes' },
+    href: { type: 'string', format: 'uri-reference', description: 'GET /v1/attachments/{sha256}' },
+  },
+};
+
 export const documentExchangeAnswers: DocumentedAnswers = {
+  'POST /v1/inbox/{id}/ack': { 200: { 'application/json': acknowledged } },
+  'POST /v1/attachments': { 201: { 'application/json': uploaded } },
   'GET /v1/inbox': { 200: { 'application/json': inboxPage } },
   'GET /v1/inbox/{id}': { 200: { 'application/json': signedEnvelope, 'application/xml': xmlPackage } },
   'GET /v1/documents/{documentId}': { 200: { 'application/json': documentView } },

@@ -17,7 +17,13 @@ import { problemResponses, problemResponsesWithCodes, messageViewSchema } from '
 import { produceTransactionIdleMs } from '../../platform/database.js';
 import { traceHeader } from '../../platform/trace-context.js';
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+/**
+ * An Idempotency-Key: 1-200 visible ASCII characters. One rule for the handler's check and for the
+ * OpenAPI document, whose parameter carries it as a pattern: a client generated from the document
+ * (or Swagger UI) refuses a bad key before sending it, as the gateway would.
+ */
+const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,200}$';
+const IDEMPOTENCY_KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN);
 
 function bodyDigest(text: string): string {
   return createHash('sha256').update(text).digest('base64url');
@@ -47,6 +53,15 @@ function idempotencyKeyReused(earlier: string[]): ProblemError {
   });
 }
 
+type RouteSchema = { headers?: { properties?: Record<string, Record<string, unknown>> } } & Record<string, unknown>;
+
+/** The route's schema as documented: the Idempotency-Key header with its pattern and length. */
+function withIdempotencyKeyRule(schema: RouteSchema): RouteSchema {
+  const headers = schema.headers ?? {};
+  const key = headers.properties?.['idempotency-key'];
+  return { ...schema, headers: { ...headers, properties: { ...headers.properties, 'idempotency-key': { ...key, minLength: 1, maxLength: 200, pattern: IDEMPOTENCY_KEY_PATTERN } } } };
+}
+
 export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   // The transaction around a produce waits for Kafka (up to the produce timeout) between its
   // statements; past that and a statement's worth more, this gateway is hung (frozen, paused,
@@ -55,7 +70,13 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
   // retry made to wait, for as long as this gateway hangs.
   const heldIdleMs = produceTransactionIdleMs(ctx.config.produceTimeoutMs);
   app.post<{ Body: FanOutSubmission; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
-    config: { roles: ['agency'] },
+    config: {
+      roles: ['agency'],
+      // The key's rule in the document: not in the route's schema, where ajv would refuse a bad
+      // key as a generic VALIDATION_FAILED on `headers.idempotency-key` before the handler says
+      // which header is at fault and why.
+      swaggerTransform: ({ schema, url }) => ({ schema: withIdempotencyKeyRule(schema as RouteSchema), url }),
+    },
     schema: {
       tags: ['messages'],
       summary: 'Submit a message to another agency system',
@@ -63,7 +84,8 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       headers: {
         type: 'object',
         properties: {
-          // Checked in the handler (IDEMPOTENCY_KEY), which names the header in its refusal.
+          // Checked in the handler (IDEMPOTENCY_KEY), which names the header in its refusal; the
+          // pattern is the document's (swaggerTransform above), the same rule.
           'idempotency-key': { type: 'string', description: `Optional; 1-200 visible ASCII characters, sent once. A retry with the same key and the same body (same JSON, any key order) answers with the same message id and is never delivered twice; the same key with another body is 409 IDEMPOTENCY_KEY_REUSED. Keys are kept ${IDEMPOTENCY_TTL_HOURS} hours per client.` },
         },
       },
@@ -215,7 +237,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       summary: 'Status and timeline of a message (sender, receiver and operators only)',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-      response: { 200: messageViewSchema, ...problemResponses(401, 404, 503) },
+      response: { 200: { ...messageViewSchema, description: 'The message\'s status and its timeline' }, ...problemResponses(401, 404, 503) },
     },
   }, async (req) => {
     const caller = req.caller!;

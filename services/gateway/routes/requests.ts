@@ -45,12 +45,34 @@ function documentedBody(catalogue: SchemaCatalogue, requestTypes: string[]): Rec
   return { ...body, properties: { ...properties, type: { ...properties.type, enum: requestTypes } } };
 }
 
+/** The `wait` preference a `Prefer` header asks for (RFC 7240 §4.3), undefined when it asks none or a malformed one. */
+function requestedWait(prefer: string | undefined): number | undefined {
+  const m = prefer ? /(?:^|[\s,;])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
 /** RFC 7240 `Prefer: wait=<seconds>`, bounded; the default when absent or malformed. */
 export function preferredWaitSeconds(prefer: string | undefined): number {
-  const m = prefer ? /(?:^|[\s,;])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer) : null;
-  if (!m) return DEFAULT_WAIT_SECONDS;
-  return Math.min(MAX_WAIT_SECONDS, Math.max(1, Number(m[1])));
+  const wait = requestedWait(prefer);
+  if (wait === undefined) return DEFAULT_WAIT_SECONDS;
+  return Math.min(MAX_WAIT_SECONDS, Math.max(1, wait));
 }
+
+/**
+ * A preference is the client's to ask and the server's to honour as it can (RFC 7240 §2): a wait
+ * out of bounds is brought within them, a malformed one ignored, never refused. What was applied
+ * is said in Preference-Applied (§3), so a client that asked for 100 s learns it waited 30 s.
+ */
+const PREFER_HEADER = {
+  type: 'string',
+  description:
+    `RFC 7240. \`wait=<seconds>\`: how long to wait for the reply, in whole seconds, 1-${MAX_WAIT_SECONDS} (default ${DEFAULT_WAIT_SECONDS}). ` +
+    `A wait outside those bounds is brought within them (0 waits 1 s, 100 waits ${MAX_WAIT_SECONDS} s) and the answer's \`Preference-Applied: wait=<seconds>\` says the wait that applied; ` +
+    `a malformed wait (\`wait=soon\`) and other preferences are ignored (the default applies, no Preference-Applied), not refused.`,
+} as const;
+
+/** Sent beside every answer to a request that asked for a wait. */
+const PREFERENCE_APPLIED = { type: 'string', description: 'RFC 7240 §3: `wait=<seconds>`, the wait that applied, when the request\'s Prefer asked for one' } as const;
 
 /** Set on every answer once the request is on the bus, whatever came of it. */
 const LOCATION = { type: 'string', description: 'GET /v1/messages/{id} of the request' } as const;
@@ -85,12 +107,13 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
         `(default ${DEFAULT_WAIT_SECONDS}, at most ${MAX_WAIT_SECONDS}); 504 REPLY_TIMEOUT when none comes in time. ` +
         'The request stays on the bus either way: follow it at /v1/messages/{id}.',
       security: [{ bearer: [] }],
-      headers: { type: 'object', properties: { prefer: { type: 'string' } } },
+      headers: { type: 'object', properties: { prefer: PREFER_HEADER } },
       body: embeddable(ctx.catalogue, SCHEMA_IDS.request),
       response: {
         200: {
           type: 'object',
-          headers: { Location: LOCATION },
+          description: 'The provider\'s reply (`reply`), valid against the type\'s reply schema',
+          headers: { Location: LOCATION, 'Preference-Applied': PREFERENCE_APPLIED },
           properties: {
             id: { type: 'string' },
             type: { type: 'string' },
@@ -115,8 +138,8 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
           503: ['BUS_UNAVAILABLE', 'STATE_UNAVAILABLE', 'GATEWAY_BUSY'],
         }),
         // Answers about a request the bus accepted: they name it (messageId, Location) to follow.
-        502: { ...problemResponse('REQUEST_FAILED or INVALID_REPLY; `messageId` names the request'), headers: { Location: LOCATION } },
-        504: { ...problemResponse('REPLY_TIMEOUT: no reply within the wait; the request stays on the bus, `messageId` names it'), headers: { Location: LOCATION } },
+        502: { ...problemResponse('REQUEST_FAILED or INVALID_REPLY; `messageId` names the request'), headers: { Location: LOCATION, 'Preference-Applied': PREFERENCE_APPLIED } },
+        504: { ...problemResponse('REPLY_TIMEOUT: no reply within the wait; the request stays on the bus, `messageId` names it'), headers: { Location: LOCATION, 'Preference-Applied': PREFERENCE_APPLIED } },
       },
     },
   }, async (req, reply) => {
@@ -165,6 +188,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       throw problems.unavailable('Kafka did not confirm the request in time; retry later (a lookup asked twice is answered twice, harmlessly)', 5);
     }
     reply.header('Location', `/v1/messages/${envelope.id}`);
+    if (requestedWait(req.headers.prefer) !== undefined) reply.header('Preference-Applied', `wait=${waitSeconds}`);
 
     const timers: NodeJS.Timeout[] = [];
     const outcome = await new Promise<Outcome>((resolve) => {

@@ -63,6 +63,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
       response: {
         200: {
           type: 'object',
+          description: 'An access token (RFC 6749 §5.1)',
           properties: { access_token: { type: 'string' }, token_type: { const: 'Bearer' }, expires_in: { type: 'integer' } },
         },
         // OAuth 2.0's own error bodies (RFC 6749 §5.2), not problem+json; what the token endpoint
