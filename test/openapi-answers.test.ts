@@ -270,6 +270,20 @@ t.test('every success answer matches the schema its service documents', async (t
     }
   });
 
+  // Linters (Redocly's security-defined) refuse a document where an operation's security is left
+  // unsaid, and a reader cannot tell a public operation from a forgotten requirement.
+  await t.test('every operation of every service says its security, public ones with []', async (t) => {
+    for (const service of ['gateway', 'audit', 'runner'] as const) {
+      for (const [path, item] of Object.entries(documents[service].paths)) {
+        for (const [method, op] of Object.entries(item as Record<string, { security?: unknown[] }>)) {
+          if (!METHODS.includes(method)) continue;
+          t.ok(Array.isArray(op.security), `${service}: ${method.toUpperCase()} ${path} says its security`);
+        }
+      }
+      t.same(documents[service].paths['/healthz']?.get && (documents[service].paths['/healthz'].get as { security?: unknown[] }).security, [], `${service}: /healthz is public`);
+    }
+  });
+
   // An inbox item's LGSP-Signature is what its system verifies before storing it, a download's
   // Repr-Digest what it checks the bytes against: a generated client reads only documented headers.
   await t.test('every header a client reads beside the body is documented for its answer', async (t) => {

@@ -45,6 +45,7 @@ import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { Registry } from '../platform/registry.js';
 import { RegisteredClients } from '../platform/registered-clients.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
+import { withPublicOperationsSaid } from '../platform/openapi-public-operations.js';
 
 export interface RunningAuditService {
   app: FastifyInstance;
@@ -240,7 +241,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
     // The precise schemas of the success answers (openapi-answers.ts: the document's only), the
     // answers every operation can give, and operationIds (openapi-common-responses.ts); objects
     // that name no members said to be open (openapi-open-objects.ts).
-    transformObject: (document) => ('openapiObject' in document ? withOpenObjects(withCommonResponses(withDocumentedAnswers(document.openapiObject, auditAnswers))) : document.swaggerObject),
+    transformObject: (document) => ('openapiObject' in document ? withPublicOperationsSaid(withOpenObjects(withCommonResponses(withDocumentedAnswers(document.openapiObject, auditAnswers)))) : document.swaggerObject),
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(bearerAuth, { verifier: ctx.tokenVerifier });

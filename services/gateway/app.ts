@@ -23,7 +23,7 @@ import { withOpenObjects } from '../platform/openapi-open-objects.js';
 import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import { withDocumentedAnswers } from '../platform/openapi-answers.js';
 import { gatewayAnswers } from './openapi-answers.js';
-import { withPublicOperationsSaid } from './openapi-public-operations.js';
+import { withPublicOperationsSaid } from '../platform/openapi-public-operations.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
 

@@ -34,6 +34,7 @@ import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import { withOpenObjects } from '../platform/openapi-open-objects.js';
 import { okResponse, problemResponsesWithCodes } from '../platform/openapi-shapes.js';
 import { runnerAnswers } from './openapi-answers.js';
+import { withPublicOperationsSaid } from '../platform/openapi-public-operations.js';
 import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
 import { problems, ProblemError } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
@@ -346,7 +347,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     },
     // As the gateway's and the audit's: precise success answers (openapi-answers.ts), the answers
     // every operation can give and operationIds, open objects said to be open.
-    transformObject: (document) => ('openapiObject' in document ? withOpenObjects(withCommonResponses(withDocumentedAnswers(document.openapiObject, runnerAnswers))) : document.swaggerObject),
+    transformObject: (document) => ('openapiObject' in document ? withPublicOperationsSaid(withOpenObjects(withCommonResponses(withDocumentedAnswers(document.openapiObject, runnerAnswers)))) : document.swaggerObject),
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(bearerAuth, { verifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, RegisteredClients.watching(config.registryFile, log)) });
