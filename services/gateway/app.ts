@@ -37,7 +37,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     // The longest path parameter a route documents is a DocumentId (GET /v1/documents/{documentId}):
     // up to 200 characters, as edoc.send takes it, which the router's default (100) answered with
     // 414 from 101 on. Measured in UTF-16 units, so 200 characters of any kind fit.
-    maxParamLength: 400,
+    routerOptions: { maxParamLength: 400 },
     trustProxy: trustProxyOption(ctx.config.trustedProxies),
     ...SERVICE_SERVER_OPTIONS,
     ...gatewayServerTimeouts(ctx.config.connectionIdleTimeoutMs),
