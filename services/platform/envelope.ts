@@ -78,10 +78,6 @@ export function normalizeNfc<T>(value: T): T {
   return value;
 }
 
-export function newMessageId(): string {
-  return uuidv7();
-}
-
 export function createEnvelope<T>(input: {
   id?: string;
   type: string;
