@@ -272,6 +272,31 @@ t.test('queries filter by message, member, type, event and time; newest first wi
   t.equal((await store.query()).entries.length, 100, 'default limit 100');
 });
 
+t.test('a search by time uses the time index, whatever the database\'s collation', async (t) => {
+  const { db, store } = await auditDatabase(t);
+  await store.appendBatch(Array.from({ length: 50 }, (_, i) => busEvent('accepted', { at: new Date(Date.UTC(2026, 2, 1, 0, i)).toISOString() })));
+  // The store compares `at` bytewise (COLLATE "C"); an index built with the database's own
+  // collation (C.UTF-8 on the test server) cannot serve that, and the search read the whole table.
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SET LOCAL enable_seqscan = off');
+    const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(
+      `EXPLAIN (FORMAT JSON) SELECT seq FROM audit_entries WHERE at COLLATE "C" >= $1 AND at COLLATE "C" < $2`,
+      ['2026-03-01T00:10:00.000Z', '2026-03-01T00:20:00.000Z'],
+    );
+    await client.query('ROLLBACK');
+    const plan = JSON.stringify(rows[0]['QUERY PLAN']);
+    t.match(plan, /"Index Name":"audit_entries_by_at"/, 'the time range is read through audit_entries_by_at');
+    t.match(plan, /"Index Cond":/, 'as an index condition, not a filter over every entry');
+  } finally {
+    client.release();
+  }
+  t.same((await store.query({ from: '2026-03-01T00:10:00Z', to: '2026-03-01T00:13:00Z' })).entries.map((e) => e.event.at), [
+    '2026-03-01T00:12:00.000Z', '2026-03-01T00:11:00.000Z', '2026-03-01T00:10:00.000Z',
+  ]);
+});
+
 t.test('verification of an untouched store', async (t) => {
   const six = await sixEntryStore(t);
   t.same(await six.verify(), { ok: true, entries: 6, checkpoints: 2, signedThrough: 6 });
