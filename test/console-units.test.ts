@@ -130,6 +130,22 @@ t.test('search pages with a cursor', async (t) => {
   t.equal(last.nextBefore, null);
 });
 
+t.test('the index\'s size is counted while small and estimated when large (no count(*) over a big table)', async (t) => {
+  const db = await openTestDatabase(t, 'console-units');
+  const store = await ConsoleStore.open(db);
+  for (let i = 0; i < 3; i++) await store.messages.applyEvents([event('accepted', uuidv7(), `2026-01-05T02:00:0${i}.000Z`)]);
+  t.same(await store.messages.size(), { messages: 3, estimated: false }, 'a small index is counted');
+  await db.query(
+    `INSERT INTO console_messages (id, type, family, from_member, from_system, to_member, to_service, correlation_id, last_event_at)
+     SELECT 'bulk-' || g, 'edoc.send', 'edoc', '000.00.12.H49', 'so-tttt-qlvb', '000.00.15.H49', 'document-exchange', 'c-' || g, '2026-01-05T03:00:00.000Z'
+       FROM generate_series(1, 120000) g`,
+  );
+  await db.query('ANALYZE console_messages');
+  const large = await store.messages.size();
+  t.equal(large.estimated, true, 'a large index is estimated');
+  t.ok(Math.abs(large.messages - 120_003) < 12_000, `the estimate is near the real size (${large.messages} for 120,003)`);
+});
+
 t.test('a business status code has one form per way a connector reports it, per family', async (t) => {
   t.same(businessStatusForms('edoc', '6').sort(), ['06', '6']);
   t.same(businessStatusForms('dossier', '02').sort(), ['02', '2', 'accepted']);

@@ -216,7 +216,10 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       metrics,
       checks: {
         kafka: kafkaReadiness(admin),
-        store: async () => ({ ok: true, detail: `${await consoleStore.messages.size()} messages indexed` }),
+        store: async () => {
+          const size = await consoleStore.messages.size();
+          return { ok: true, detail: `${size.estimated ? 'about ' : ''}${size.messages} messages indexed` };
+        },
       },
     });
     app.addHook('preClose', async () => {

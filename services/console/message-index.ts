@@ -12,6 +12,8 @@ import { prepared } from '../platform/prepared-statement.js';
 
 /** The KPI report's reads may take this long (LGSP_DATABASE_STATEMENT_TIMEOUT_MS bounds everything else). */
 const KPI_STATEMENT_TIMEOUT_MS = 120_000;
+/** Up to this many messages (by PostgreSQL's estimate) the index's size is counted exactly (tens of milliseconds at most). */
+const EXACT_SIZE_UP_TO = 100_000;
 
 // The index's two inserts, prepared (prepared-statement.ts): planning them cost more than running
 // them for a batch.
@@ -174,8 +176,20 @@ export class MessageIndex {
     return (await this.db.query<MessageRow>(`SELECT ${COLUMNS} FROM console_messages WHERE correlation_id = $1 AND id <> $2 ORDER BY accepted_at LIMIT 50`, [row.correlationId, row.id])).rows;
   }
 
-  async size(): Promise<number> {
-    return (await this.db.query<{ n: number }>('SELECT count(*)::bigint AS n FROM console_messages')).rows[0].n;
+  /**
+   * How many messages the index holds: counted while the table is small, PostgreSQL's own
+   * estimate (pg_class.reltuples, kept by autovacuum and ANALYZE) beyond EXACT_SIZE_UP_TO.
+   * Readiness probes and the overview ask every few seconds, and count(*) reads the whole table:
+   * seconds for a province's year of messages, long enough to fail the probe it answers.
+   */
+  async size(): Promise<{ messages: number; estimated: boolean }> {
+    const { rows } = await this.db.query<{ estimate: number | null }>(
+      "SELECT CASE WHEN reltuples >= $1 THEN reltuples::bigint END AS estimate FROM pg_class WHERE oid = 'console_messages'::regclass",
+      [EXACT_SIZE_UP_TO],
+    );
+    const estimate = rows[0]?.estimate;
+    if (estimate !== null && estimate !== undefined) return { messages: Number(estimate), estimated: true };
+    return { messages: Number((await this.db.query<{ n: number }>('SELECT count(*)::bigint AS n FROM console_messages')).rows[0].n), estimated: false };
   }
 
   /** Newest first by last activity; `before` pages on. Filters combine with AND. */
