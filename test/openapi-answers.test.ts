@@ -30,14 +30,16 @@ interface Answer {
   status: number;
   mediaType: string;
   text: string;
-  /** The answer's headers a client reads beside the body (LGSP-*, Repr-Digest, Location), lower case. */
+  /** The answer's headers a client reads beside the body (LGSP-*, Repr-Digest, Location, the rate limit's), lower case. */
   headers: string[];
+  /** Every header of the answer, lower case. */
+  sent: string[];
 }
 
 /** Response headers that carry something a client acts on: each must be in the operation's documented answer. */
-const CLIENT_HEADERS = /^(lgsp-.*|repr-digest|location)$/;
+const CLIENT_HEADERS = /^(lgsp-.*|repr-digest|location|x-ratelimit-.*|retry-after)$/;
 
-type OpenApi = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown>; content?: Record<string, { schema?: Record<string, unknown> }> }> }>> };
+type OpenApi = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, { required?: boolean }>; content?: Record<string, { schema?: Record<string, unknown> }> }> }>> };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
@@ -77,7 +79,7 @@ t.test('every success answer matches the schema its service documents', async (t
     const response = await fetch(`${bases[service]}${path}`, { method, headers, body: opts.body });
     const text = await response.text();
     const mediaType = (response.headers.get('content-type') ?? '').split(';')[0].trim();
-    answers.push({ service, operation, url: path, status: response.status, mediaType, text, headers: [...response.headers.keys()].filter((h) => CLIENT_HEADERS.test(h)) });
+    answers.push({ service, operation, url: path, status: response.status, mediaType, text, headers: [...response.headers.keys()].filter((h) => CLIENT_HEADERS.test(h)), sent: [...response.headers.keys()] });
     let body: unknown = text;
     if (/json$/.test(mediaType)) body = JSON.parse(text);
     return { status: response.status, headers: response.headers, body };
@@ -300,6 +302,25 @@ t.test('every success answer matches the schema its service documents', async (t
     }
     t.ok([...seen].some((s) => s.endsWith('lgsp-signature')), 'an inbox item\'s signature header was among them');
     t.ok([...seen].some((s) => s.endsWith('repr-digest')), 'and a download\'s digest');
+    t.ok([...seen].some((s) => s.startsWith('gateway: ') && s.endsWith('x-ratelimit-remaining')), 'and the gateway\'s rate limit');
+  });
+
+  // A header documented `required: true` is one a generated client reads without checking for it
+  // (Location of a 202 or 201, the rate limit's on the gateway): every answer must carry it.
+  await t.test('every header documented as always sent comes with the answer', async (t) => {
+    const seen = new Set<string>();
+    for (const answer of answers) {
+      const [method, path] = answer.operation.split(' ');
+      const documented = documents[answer.service].paths[path]?.[method.toLowerCase()]?.responses[String(answer.status)]?.headers ?? {};
+      for (const [header, object] of Object.entries(documented)) {
+        if (object.required !== true) continue;
+        seen.add(`${answer.service}: ${answer.operation} ${answer.status} ${header}`);
+        t.ok(answer.sent.includes(header.toLowerCase()), `${answer.service}: ${answer.operation} (${answer.url}) ${answer.status} sends ${header}`);
+      }
+    }
+    for (const what of ['gateway: POST /v1/messages 202 Location', 'gateway: POST /v1/attachments 201 Location', 'gateway: POST /v1/token 200 x-ratelimit-limit']) {
+      t.ok(seen.has(what), `${what} is documented as always sent, and was checked`);
+    }
   });
 
   await t.test('every answer body validates against its documented schema', async (t) => {

@@ -24,6 +24,7 @@ import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import { withDocumentedAnswers } from '../platform/openapi-answers.js';
 import { gatewayAnswers } from './openapi-answers.js';
 import { withPublicOperationsSaid } from '../platform/openapi-public-operations.js';
+import { openapiPath, withHeadersAlwaysSent, withRateLimitHeaders } from '../platform/openapi-response-headers.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
 
@@ -48,6 +49,8 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   // is refused with 415 rather than reaching validation as a string.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(({ schema }) => ctx.catalogue.ajv.compile(schema));
+  /** The operations the rate limit counts (`GET /v1/messages/{id}`): their answers carry its headers. */
+  const rateLimited = new Set<string>();
 
   await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes });
   await app.register(swagger, {
@@ -73,10 +76,20 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     // JSON submission's payload typed by its message type (openapi-typed-payloads.ts), the
     // precise schemas of the success answers (openapi-answers.ts: the document's only), and the
     // answers every operation can give (openapi-common-responses.ts); objects that name no
-    // members said to be open (openapi-open-objects.ts).
+    // members said to be open (openapi-open-objects.ts); the headers always sent said required,
+    // the rate limit's among them (openapi-response-headers.ts).
     transformObject: (document) =>
       'openapiObject' in document
-        ? withPublicOperationsSaid(withOpenObjects(withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))))))
+        ? withPublicOperationsSaid(
+          withOpenObjects(
+            withHeadersAlwaysSent(
+              withRateLimitHeaders(
+                withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : [])))),
+                rateLimited,
+              ),
+            ),
+          ),
+        )
         : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -94,6 +107,13 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
     keyGenerator: (req) => req.caller?.clientId ?? req.ip,
     max: (req, key) => (req.caller ? ctx.registry().system(key)?.rateLimitPerMinute : undefined) ?? ctx.config.rateLimitPerMinute,
     errorResponseBuilder: rateLimitProblem,
+  });
+  // Every route registered from here on is counted (by the global limit, or by its own
+  // config.rateLimit, as POST /v1/token) unless it says `rateLimit: false`: the same rule as
+  // @fastify/rate-limit's, for the document.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.rateLimit === false) return;
+    for (const method of [route.method].flat()) rateLimited.add(`${method.toUpperCase()} ${openapiPath(route.url)}`);
   });
   await app.register(serviceHealth, { metrics, checks });
 

@@ -15,13 +15,31 @@ const CLOCK_SKEW_SECONDS = 30;
 /** Longest assertion id kept for replay detection (ids are UUIDs or similar in practice). */
 const MAX_JTI_LENGTH = 256;
 
+/**
+ * The `error` codes the token endpoint answers with (RFC 6749 §5.2), by the HTTP status each
+ * comes with: the only ones it produces, and what its OpenAPI document lists (routes/token.ts).
+ * No `invalid_grant`: client credentials carry no grant to be invalid (§4.4), and a refused
+ * client is `invalid_client`.
+ */
+export const TOKEN_ERRORS = {
+  400: ['invalid_request', 'unsupported_grant_type', 'invalid_scope'],
+  401: ['invalid_client'],
+  503: ['temporarily_unavailable'],
+} as const;
+
+export type TokenErrorCode = (typeof TOKEN_ERRORS)[keyof typeof TOKEN_ERRORS][number];
+
+const TOKEN_ERROR_STATUSES = [400, 401, 503] as const satisfies readonly (keyof typeof TOKEN_ERRORS)[];
+
 export class OAuthError extends Error {
+  readonly status: keyof typeof TOKEN_ERRORS;
+
   constructor(
-    readonly error: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_grant' | 'invalid_scope' | 'temporarily_unavailable',
+    readonly error: TokenErrorCode,
     readonly description: string,
-    readonly status = error === 'invalid_client' ? 401 : error === 'temporarily_unavailable' ? 503 : 400,
   ) {
     super(description);
+    this.status = TOKEN_ERROR_STATUSES.find((status) => (TOKEN_ERRORS[status] as readonly string[]).includes(error))!;
   }
 }
 

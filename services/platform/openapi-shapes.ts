@@ -1,6 +1,7 @@
 // Response shapes shared by route schemas, so the OpenAPI document describes errors and views
 // the same way everywhere.
 import { ERROR_CODES, type ErrorCode } from './error-codes.js';
+import { ALWAYS_SENT } from './openapi-response-headers.js';
 
 export const problemSchema = {
   type: 'object',
@@ -55,6 +56,16 @@ export function problemResponsesWithCodes(codes: Partial<Record<number, readonly
  */
 export function okResponse(description: string, mediaTypes: readonly string[] = ['application/json'], headers?: Record<string, { type: 'string'; description: string }>): Record<number, unknown> {
   return { 200: { description, ...(headers ? { headers } : {}), content: Object.fromEntries(mediaTypes.map((m) => [m, { schema: {} }])) } };
+}
+
+/**
+ * A response header the route sends on every answer of that status, for the OpenAPI document:
+ * said `required: true` there (openapi-response-headers.ts), so a generated client reads it as a
+ * header it can rely on, not as an optional one. Documentation only: Fastify sends what the
+ * handler sets.
+ */
+export function alwaysSent<H extends { type: 'string'; description: string }>(header: H): H {
+  return { ...header, [ALWAYS_SENT]: true };
 }
 
 export const messageViewSchema = {

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { AttachmentUnavailable, reprDigest, SHA256_HEX } from '../../attachments/attachment-store.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
-import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
+import { alwaysSent, okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 
 export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
@@ -28,7 +28,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
           201: {
             type: 'object',
             description: 'Stored: reference it in edoc.send by its sha256 and size',
-            headers: { Location: { type: 'string', description: 'GET /v1/attachments/{sha256} of the upload' } },
+            headers: { Location: alwaysSent({ type: 'string', description: 'GET /v1/attachments/{sha256} of the upload' }) },
             properties: { sha256: { type: 'string' }, size: { type: 'integer' }, href: { type: 'string' } },
           },
           ...problemResponses(400, 401, 403, 413, 415, 503),

@@ -13,7 +13,7 @@ import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
 import { authorizeRecipients, routeRecipients, recipientsOf } from '../fan-out.js';
 import { admitAll, hooksFor, restateRefusal, type FanOutSubmission } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { problemResponses, problemResponsesWithCodes, messageViewSchema } from '../../platform/openapi-shapes.js';
+import { alwaysSent, problemResponses, problemResponsesWithCodes, messageViewSchema } from '../../platform/openapi-shapes.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
 import { traceHeader } from '../../platform/trace-context.js';
 
@@ -93,7 +93,8 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       response: {
         202: {
           description: 'Accepted: the message is on the bus and will be delivered or dead-lettered with a reason',
-          headers: { Location: { type: 'string', description: 'GET /v1/messages/{id} of the (first) message' } },
+          // Sent with every 202, a first answer or an Idempotency-Key's repeat alike.
+          headers: { Location: alwaysSent({ type: 'string', description: 'GET /v1/messages/{id} of the (first) message' }) },
           type: 'object',
           properties: {
             id: { type: 'string' },

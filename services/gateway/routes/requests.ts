@@ -15,7 +15,7 @@ import type { ReplyValue } from '../../platform/reply-topic.js';
 import { routeSubmission } from '../submission.js';
 import { hooksFor, type SubmissionBody } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { problemResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
+import { alwaysSent, problemResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
 import { ReplyWaiter } from '../reply-waiter.js';
 import { traceHeader } from '../../platform/trace-context.js';
 
@@ -74,8 +74,8 @@ const PREFER_HEADER = {
 /** Sent beside every answer to a request that asked for a wait. */
 const PREFERENCE_APPLIED = { type: 'string', description: 'RFC 7240 §3: `wait=<seconds>`, the wait that applied, when the request\'s Prefer asked for one' } as const;
 
-/** Set on every answer once the request is on the bus, whatever came of it. */
-const LOCATION = { type: 'string', description: 'GET /v1/messages/{id} of the request' } as const;
+/** Set on every answer once the request is on the bus, whatever came of it (200, 502, 504). */
+const LOCATION = alwaysSent({ type: 'string', description: 'GET /v1/messages/{id} of the request' } as const);
 
 type Outcome = { kind: 'reply'; reply: ReplyValue } | { kind: 'timeout' } | { kind: 'failed'; reason: string };
 
@@ -105,7 +105,10 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       description:
         'Routed and checked like POST /v1/messages (one recipient). Waits for the reply up to `Prefer: wait=<seconds>` ' +
         `(default ${DEFAULT_WAIT_SECONDS}, at most ${MAX_WAIT_SECONDS}); 504 REPLY_TIMEOUT when none comes in time. ` +
-        'The request stays on the bus either way: follow it at /v1/messages/{id}.',
+        'The request stays on the bus either way: follow it at /v1/messages/{id}.\n\n' +
+        '**Idempotency-Key is not used here** (unlike POST /v1/messages): a request/reply message is a lookup, a read that is safe to ask again, ' +
+        'so the header is ignored if sent — it is neither checked nor kept, and a retry with the same key is a new request with a new id ' +
+        '(and its own reply), never the first request\'s answer replayed. To follow a request already sent, use its Location (GET /v1/messages/{id}).',
       security: [{ bearer: [] }],
       headers: { type: 'object', properties: { prefer: PREFER_HEADER } },
       body: embeddable(ctx.catalogue, SCHEMA_IDS.request),

@@ -4,16 +4,26 @@ import { ProblemError, problems } from '../../platform/problem.js';
 import { isDatabaseUnavailable } from '../../platform/database.js';
 import { issueAccessToken } from '../../platform/access-token.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { claimedClientId, OAuthError, type TokenRequestBody } from '../client-authentication.js';
+import { claimedClientId, OAuthError, TOKEN_ERRORS, type TokenRequestBody } from '../client-authentication.js';
 import { textProblem } from '../../platform/text-guard.js';
 import { problemResponses } from '../../platform/openapi-shapes.js';
 import { authorizationHeaderCount } from '../../platform/bearer-auth.js';
 
-const OAUTH_ERROR = {
-  type: 'object',
-  properties: { error: { type: 'string' }, error_description: { type: 'string' } },
-  required: ['error'],
-};
+/**
+ * An OAuth error body (RFC 6749 §5.2) of one status: `error` one of the codes the endpoint
+ * answers with that status (TOKEN_ERRORS), so a generated client can switch on them.
+ */
+function oauthError(status: keyof typeof TOKEN_ERRORS, description: string) {
+  return {
+    type: 'object',
+    description,
+    properties: {
+      error: { type: 'string', enum: [...TOKEN_ERRORS[status]], description: 'RFC 6749 §5.2 error code' },
+      error_description: { type: 'string', description: 'What was wrong, in words for the developer' },
+    },
+    required: ['error', 'error_description'],
+  };
+}
 
 export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   // Every refusal of this scope is an OAuth error body (RFC 6749 §5.2): the handler's own, and a
@@ -68,13 +78,12 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
         },
         // OAuth 2.0's own error bodies (RFC 6749 §5.2), not problem+json; what the token endpoint
         // shares with every route (body media type, rate limit) answers problem+json.
-        400: { ...OAUTH_ERROR, description: 'invalid_request, unsupported_grant_type, invalid_scope' },
+        400: oauthError(400, `${TOKEN_ERRORS[400].join(', ')} (RFC 6749 §5.2)`),
         401: {
-          ...OAUTH_ERROR,
-          description: 'invalid_client (with WWW-Authenticate for client_secret_basic)',
+          ...oauthError(401, 'invalid_client (with WWW-Authenticate for client_secret_basic)'),
           headers: { 'WWW-Authenticate': { type: 'string', description: 'Basic realm="lgsp" when the client authenticated with client_secret_basic (RFC 6749 §5.2)' } },
         },
-        503: { ...OAUTH_ERROR, description: 'temporarily_unavailable (Retry-After)' },
+        503: oauthError(503, 'temporarily_unavailable (Retry-After): a store the endpoint needs (PostgreSQL) is unreachable, or too many client secret checks are in progress'),
         ...problemResponses(415, 429),
       },
     },
