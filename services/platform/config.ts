@@ -94,6 +94,13 @@ export interface BusConfig extends KafkaSettings {
    */
   runnerFetchWindowMs: number;
   /**
+   * Days a delivery stays in the runners' delivered ledger (runner_delivered; 0 = for ever).
+   * The ledger keeps a record read again from Kafka from being delivered twice, so it must
+   * outlast every way a record can come back: the retention of the topics runners read (Kafka's
+   * default 7 days) and of their groups' committed offsets (offsets.retention.minutes, 7 days).
+   */
+  runnerDeliveredRetentionDays: number;
+  /**
    * How long the runner lets the outcomes of deliveries that finish close together gather
    * before it marks them in its ledger (one statement) and publishes them (one produce), when
    * nothing is being published already (0 = the next turn of the event loop). Deliveries are not
@@ -172,6 +179,7 @@ const DEFAULTS: BusConfig = {
   runnerFetchMinBytes: 1,
   runnerFetchMaxWaitMs: 100,
   runnerFetchWindowMs: 10,
+  runnerDeliveredRetentionDays: 30,
   runnerOutcomeWindowMs: 10,
   checkpointIntervalMs: 10_000,
   attachmentMaxBytes: 20 * 1024 * 1024,
@@ -226,6 +234,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_RUNNER_FETCH_MIN_BYTES: 'runnerFetchMinBytes',
   LGSP_RUNNER_FETCH_MAX_WAIT_MS: 'runnerFetchMaxWaitMs',
   LGSP_RUNNER_FETCH_WINDOW_MS: 'runnerFetchWindowMs',
+  LGSP_RUNNER_DELIVERED_RETENTION_DAYS: 'runnerDeliveredRetentionDays',
   LGSP_RUNNER_OUTCOME_WINDOW_MS: 'runnerOutcomeWindowMs',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
   LGSP_ATTACHMENT_MAX_BYTES: 'attachmentMaxBytes',
@@ -283,6 +292,7 @@ const configSchema = {
     runnerFetchMinBytes: { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 },
     runnerFetchMaxWaitMs: { type: 'integer', minimum: 1, maximum: 1000 },
     runnerFetchWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
+    runnerDeliveredRetentionDays: { type: 'integer', minimum: 0, maximum: 36_500 },
     runnerOutcomeWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },
     attachmentMaxBytes: { type: 'integer', minimum: 1024, maximum: 512 * 1024 * 1024 },

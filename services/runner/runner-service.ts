@@ -48,6 +48,7 @@ import { openAttachmentStore } from '../attachments/attachment-store.js';
 import { openDatabase } from '../platform/database.js';
 import { instanceId } from '../platform/instance-id.js';
 import { DeliveryLedger } from './delivery-ledger.js';
+import { startDeliveredLedgerRetention } from './delivered-ledger-retention.js';
 import { earlierMessagesIn } from './earlier-messages.js';
 import { connectorStateStore } from './connector-state-store.js';
 import { ConnectorPauseState } from './pause-state.js';
@@ -148,6 +149,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   // Attachments (the claim check) live in the shared PostgreSQL database.
   const db = await openDatabase(config.databaseUrl, { applicationName: `lgsp-runner-${instanceId()}`, onError: (err) => log.warn({ err: err.message }, 'PostgreSQL connection lost; the pool reconnects') });
   const attachments = openAttachmentStore(db, attachmentSealing(publicKeys, payloads.opener));
+  const deliveredRetention = startDeliveredLedgerRetention({ db, retentionDays: config.runnerDeliveredRetentionDays, log: log.child({ part: 'delivered-ledger-retention' }) });
   const slots = new Map<string, ConnectorSlot>();
   const metrics = createMetricsRegistry('runner');
   // The ledger (services/ledger) builds the status timelines and inboxes the gateways serve; the
@@ -511,6 +513,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       for (const timer of restartTimers) clearTimeout(timer);
       await app.close();
       await pauseState.stop();
+      await deliveredRetention.stop();
       for (const slot of slots.values()) await slot.worker?.stop();
       await ledger?.disconnect().catch(() => undefined);
       await ledgerDb?.close();

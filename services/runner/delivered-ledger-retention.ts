@@ -1,0 +1,75 @@
+// Keeps the runners' delivered ledger (runner_delivered, delivery-ledger.ts) from growing for
+// ever: one row per delivered message and connector, written on the message path, was never
+// deleted, so the table and its two indexes grew with every message the province ever sent.
+// A row is only useful while its record can be read again from Kafka (a redelivery after a
+// crash or rebalance, a group whose committed offsets expired and went back to the earliest
+// record): once the record is past the topics' retention, nothing can bring it back, and
+// dead-letter replays are of messages that were never delivered. Rows older than the configured
+// retention (config runnerDeliveredRetentionDays, well past Kafka's default 7 days) go.
+//
+// Every runner replica prunes (no leader to elect for an idempotent DELETE); the start is spread
+// out so replicas started together do not all run at once, and each pass deletes in bounded
+// statements (runner_delivered_by_time finds the rows) so no statement holds many row locks or
+// writes a burst of WAL next to the deliveries' own inserts.
+import type { Database } from '../platform/database.js';
+import type { Logger } from '../platform/logger.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+export const PRUNE_BATCH_ROWS = 5000;
+
+const DELETE_OLDER = `DELETE FROM runner_delivered
+  WHERE (connector, message_id) IN (
+    SELECT connector, message_id FROM runner_delivered WHERE delivered_at < $1 LIMIT $2)`;
+
+/** Deletes the ledger's rows delivered before `cutoff`, `batchRows` per statement; the number deleted. */
+export async function pruneDeliveredBefore(db: Database, cutoff: Date, batchRows = PRUNE_BATCH_ROWS, stopped: () => boolean = () => false): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const { rowCount } = await db.query(DELETE_OLDER, [cutoff, batchRows]);
+    deleted += rowCount ?? 0;
+    if ((rowCount ?? 0) < batchRows || stopped()) return deleted;
+  }
+}
+
+export interface DeliveredLedgerRetention {
+  stop(): Promise<void>;
+}
+
+/**
+ * Prunes the delivered ledger every `intervalMs` (the first pass within one interval of the
+ * start, at a random moment); `retentionDays` 0 keeps every row.
+ */
+export function startDeliveredLedgerRetention(opts: { db: Database; retentionDays: number; log: Logger; intervalMs?: number }): DeliveredLedgerRetention {
+  if (opts.retentionDays <= 0) return { stop: async () => undefined };
+  const interval = opts.intervalMs ?? PRUNE_INTERVAL_MS;
+  let stopped = false;
+  let running: Promise<void> | null = null;
+  const pass = async () => {
+    try {
+      const deleted = await pruneDeliveredBefore(opts.db, new Date(Date.now() - opts.retentionDays * DAY_MS), PRUNE_BATCH_ROWS, () => stopped);
+      if (deleted > 0) opts.log.info({ deleted, retentionDays: opts.retentionDays }, 'delivered ledger: rows past their retention deleted');
+    } catch (err) {
+      // Tried again at the next interval: rows past their retention are harmless meanwhile.
+      opts.log.warn({ err: (err as Error).message }, 'delivered ledger pruning failed; trying again at the next interval');
+    }
+  };
+  const schedule = (delay: number) => {
+    timer = setTimeout(() => {
+      running = pass().finally(() => {
+        running = null;
+        if (!stopped) schedule(interval);
+      });
+    }, delay);
+    timer.unref();
+  };
+  let timer: NodeJS.Timeout;
+  schedule(Math.floor(Math.random() * interval));
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
