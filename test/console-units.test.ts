@@ -5,6 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { BusEvent, BusEventName } from '../services/platform/bus-events.js';
 import { businessFacts, businessStatusForms, familyOf, normaliseStatusCode, parseBusinessTime } from '../services/console/business-status.js';
 import { ConsoleStore } from '../services/console/console-store.js';
+import { WAITING_BY_CONNECTOR } from '../services/console/dead-letter-store.js';
 import { openTestDatabase } from './helpers/test-database.js';
 import { FlowMonitor } from '../services/console/flow-monitor.js';
 import { buildKpiReport, kpiCsv } from '../services/console/kpi-report.js';
@@ -144,6 +145,23 @@ t.test('the index\'s size is counted while small and estimated when large (no co
   const large = await store.messages.size();
   t.equal(large.estimated, true, 'a large index is estimated');
   t.ok(Math.abs(large.messages - 120_003) < 12_000, `the estimate is near the real size (${large.messages} for 120,003)`);
+});
+
+t.test('the dead letters waiting per connector are counted from their own index, not the whole table', async (t) => {
+  const db = await openTestDatabase(t, 'console-units');
+  await ConsoleStore.open(db);
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SET LOCAL enable_seqscan = off');
+    const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(
+      `EXPLAIN (FORMAT JSON) ${WAITING_BY_CONNECTOR}`,
+    );
+    await client.query('ROLLBACK');
+    t.match(JSON.stringify(rows[0]['QUERY PLAN']), /"Index Name":"console_dead_letters_waiting"/, 'lgsp_dlq_depth reads the waiting dead letters\' index');
+  } finally {
+    client.release();
+  }
 });
 
 t.test('a business status code has one form per way a connector reports it, per family', async (t) => {

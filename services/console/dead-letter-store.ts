@@ -7,6 +7,8 @@
 import type { Database } from '../platform/database.js';
 
 /** What DeadLetterReplayer.replay refuses whatever the time (a signature may still expire later). */
+/** Read at every scrape of the console's metrics: served by the console_dead_letters_waiting index. */
+export const WAITING_BY_CONNECTOR = 'SELECT connector, count(*)::bigint AS n FROM console_dead_letters WHERE replayed_at IS NULL GROUP BY connector';
 const MAYBE_REPLAYABLE = "(record_value IS NOT NULL AND signature IS NOT NULL AND verified AND origin_topic IS NOT NULL AND reason NOT LIKE 'rejected:%')";
 
 export interface DeadLetterInput {
@@ -199,7 +201,7 @@ export class DeadLetterStore {
 
   /** Not yet replayed dead letters per connector (Prometheus DLQ depth). */
   async depthByConnector(): Promise<Map<string, number>> {
-    const { rows } = await this.db.query<{ connector: string; n: number }>('SELECT connector, count(*)::bigint AS n FROM console_dead_letters WHERE replayed_at IS NULL GROUP BY connector');
+    const { rows } = await this.db.query<{ connector: string; n: number }>(WAITING_BY_CONNECTOR);
     return new Map(rows.map((r) => [r.connector, r.n]));
   }
 }
