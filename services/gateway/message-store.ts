@@ -15,6 +15,7 @@ import type { MessageView, MessageViews } from '../platform/gateway-module.js';
 import { applyEventsIn } from '../console/message-index.js';
 import { familyOf } from '../console/business-status.js';
 import { prepared } from '../platform/prepared-statement.js';
+import { DELETE_BATCH_ROWS, deleteInBatches } from '../platform/batched-delete.js';
 
 export type { MessageView };
 
@@ -39,6 +40,9 @@ interface MessageRow {
 export const IDEMPOTENCY_TTL_HOURS = 24;
 
 /** One statement for a batch of 'accepted' steps (recordAccepted), prepared: its planning cost more than its execution. */
+const SWEEP_EXPIRED_IDEMPOTENCY_KEYS = `DELETE FROM gateway_idempotency
+  WHERE (client_id, key) IN (SELECT client_id, key FROM gateway_idempotency WHERE expires_at < now() LIMIT $1)`;
+
 const RECORD_ACCEPTED = prepared(
   `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
   messages AS (
@@ -169,9 +173,8 @@ export class MessageStore implements MessageViews {
     return rows[0] ?? null;
   }
 
-  /** Drops expired Idempotency-Keys (called periodically by one gateway at a time is enough). */
-  async sweepIdempotency(): Promise<number> {
-    const { rowCount } = await this.db.query('DELETE FROM gateway_idempotency WHERE expires_at < now()');
-    return rowCount ?? 0;
+  /** Drops expired Idempotency-Keys, `batchRows` per statement (batched-delete.ts); every gateway sweeps periodically. */
+  sweepIdempotency(batchRows = DELETE_BATCH_ROWS): Promise<number> {
+    return deleteInBatches(this.db, SWEEP_EXPIRED_IDEMPOTENCY_KEYS, [], batchRows);
   }
 }

@@ -9,27 +9,21 @@
 //
 // Every runner replica prunes (no leader to elect for an idempotent DELETE); the start is spread
 // out so replicas started together do not all run at once, and each pass deletes in bounded
-// statements (runner_delivered_by_time finds the rows) so no statement holds many row locks or
-// writes a burst of WAL next to the deliveries' own inserts.
+// statements (batched-delete.ts; runner_delivered_by_time finds the rows).
 import type { Database } from '../platform/database.js';
 import type { Logger } from '../platform/logger.js';
+import { DELETE_BATCH_ROWS, deleteInBatches } from '../platform/batched-delete.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
-export const PRUNE_BATCH_ROWS = 5000;
 
 const DELETE_OLDER = `DELETE FROM runner_delivered
   WHERE (connector, message_id) IN (
     SELECT connector, message_id FROM runner_delivered WHERE delivered_at < $1 LIMIT $2)`;
 
 /** Deletes the ledger's rows delivered before `cutoff`, `batchRows` per statement; the number deleted. */
-export async function pruneDeliveredBefore(db: Database, cutoff: Date, batchRows = PRUNE_BATCH_ROWS, stopped: () => boolean = () => false): Promise<number> {
-  let deleted = 0;
-  for (;;) {
-    const { rowCount } = await db.query(DELETE_OLDER, [cutoff, batchRows]);
-    deleted += rowCount ?? 0;
-    if ((rowCount ?? 0) < batchRows || stopped()) return deleted;
-  }
+export function pruneDeliveredBefore(db: Database, cutoff: Date, batchRows = DELETE_BATCH_ROWS, stopped: () => boolean = () => false): Promise<number> {
+  return deleteInBatches(db, DELETE_OLDER, [cutoff], batchRows, stopped);
 }
 
 export interface DeliveredLedgerRetention {
@@ -47,7 +41,7 @@ export function startDeliveredLedgerRetention(opts: { db: Database; retentionDay
   let running: Promise<void> | null = null;
   const pass = async () => {
     try {
-      const deleted = await pruneDeliveredBefore(opts.db, new Date(Date.now() - opts.retentionDays * DAY_MS), PRUNE_BATCH_ROWS, () => stopped);
+      const deleted = await pruneDeliveredBefore(opts.db, new Date(Date.now() - opts.retentionDays * DAY_MS), DELETE_BATCH_ROWS, () => stopped);
       if (deleted > 0) opts.log.info({ deleted, retentionDays: opts.retentionDays }, 'delivered ledger: rows past their retention deleted');
     } catch (err) {
       // Tried again at the next interval: rows past their retention are harmless meanwhile.
