@@ -2,8 +2,11 @@
 // document in one place so a generated client knows them (gateway and audit alike):
 //  - 400 (a query string or parameter not in its form, on every operation; on operations that
 //    take a Bearer token also a malformed Authorization header), 401 with its WWW-Authenticate
-//    challenge (RFC 6750 §3) on those, 429 (the rate limit is global, with Retry-After), 431
-//    (headers too large: Node's parser refuses them before any route), 500 (INTERNAL_ERROR);
+//    challenge (RFC 6750 §3) on those, 431 (headers too large: Node's parser refuses them before
+//    any route), 500 (INTERNAL_ERROR);
+//  - 429 (with Retry-After) only on the operations a rate limit counts, which the service names
+//    (the gateway's: its limit is global; the runner and the audit service register none, and
+//    a 429 listed there sent client generators looking for a back-off that never comes);
 //  - 414 on operations with a path parameter (a segment longer than the router takes), 413,
 //    415 and 501 (a transfer coding other than chunked) on operations with a body.
 // Headers the bus sends on those answers (Retry-After on 429 and 503, WWW-Authenticate on 401)
@@ -58,8 +61,11 @@ export function operationIdOf(method: string, path: string): string {
   return method.toLowerCase() + parts.join('');
 }
 
-/** The document with the common answers and operationIds added to every operation that lacks them. */
-export function withCommonResponses<T>(document: T): T {
+/**
+ * The document with the common answers and operationIds added to every operation that lacks them.
+ * `rateLimited`: the operations a rate limit counts (`GET /v1/messages/{id}`), which get a 429.
+ */
+export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<string> = new Set()): T {
   const paths = (document as OpenApiDocument).paths ?? {};
   const taken = new Set<string>();
   for (const item of Object.values(paths)) for (const op of Object.values(item)) if (op?.operationId) taken.add(op.operationId);
@@ -86,7 +92,7 @@ export function withCommonResponses<T>(document: T): T {
         responses['415'] ??= problemResponse('A body of a content type this operation does not take (UNSUPPORTED_MEDIA_TYPE)');
         responses['501'] ??= problemResponse('A body sent with a transfer coding other than chunked, e.g. gzip (TRANSFER_CODING_NOT_IMPLEMENTED)');
       }
-      responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
+      if (rateLimited.has(`${method.toUpperCase()} ${path}`)) responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
       responses['431'] ??= problemResponse('The request line and headers together exceed what this service accepts (HEADERS_TOO_LARGE)');
       responses['500'] ??= problemResponse('An unexpected error, logged by the service; no details returned (INTERNAL_ERROR)');
       for (const status of ['429', '503']) {
