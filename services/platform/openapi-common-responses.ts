@@ -8,12 +8,18 @@
 //    (the gateway's: its limit is global; the runner and the audit service register none, and
 //    a 429 listed there sent client generators looking for a back-off that never comes);
 //  - 414 on operations with a path parameter (a segment longer than the router takes), 413,
-//    415 and 501 (a transfer coding other than chunked) on operations with a body.
+//    415 and 501 (a transfer coding other than chunked) on operations with a body;
+//  - 503 SHUTTING_DOWN on every operation: a request that arrives while the service stops
+//    (problem-handler.ts), named beside an operation's own 503 codes.
 // Headers the bus sends on those answers (Retry-After on 429 and 503, WWW-Authenticate on 401)
-// are described where the answer is. Every problem+json answer lists the five members every
-// problem of the bus carries as required (problem.ts: ProblemError.toBody always writes them),
-// so a generated client may rely on them. The route schemas Fastify serialises with stay as they
-// are: the required list is set on a copy in the document only.
+// are described where the answer is. Retry-After is documented required: every 429 is a rate
+// limit's (problem.ts: rateLimited) and every 503 a problem made with its retryAfterSeconds
+// (STATE_UNAVAILABLE, BUS_UNAVAILABLE, GATEWAY_BUSY, NOT_READY, AUDIT_UNAVAILABLE, SHUTTING_DOWN)
+// or the token endpoint's temporarily_unavailable, which sets it (routes/token.ts). Every
+// problem+json answer lists the five members every problem of the bus carries as required
+// (problem.ts: ProblemError.toBody always writes them), so a generated client may rely on them.
+// The route schemas Fastify serialises with stay as they are: the required list is set on a copy
+// in the document only.
 // Every operation gets an operationId derived from its method and path when its route names
 // none (`GET /v1/messages/{id}` → `getMessagesById`): client generators name methods by it.
 import { problemResponse } from './openapi-shapes.js';
@@ -42,7 +48,8 @@ const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'optio
 /** Members every problem+json answer of the bus carries (ProblemError.toBody). */
 export const PROBLEM_MEMBERS = ['type', 'title', 'status', 'detail', 'code'] as const;
 
-const RETRY_AFTER = { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } };
+const RETRY_AFTER = { description: 'Seconds to wait before trying again', required: true, schema: { type: 'integer', minimum: 0 } };
+const SHUTTING_DOWN = 'SHUTTING_DOWN: this instance is stopping (a restart or a deploy); nothing was done, retry on a new connection';
 const WWW_AUTHENTICATE = { description: 'The Bearer challenge (RFC 6750 §3): error="invalid_request" for a malformed header, error="invalid_token" for a refused token', schema: { type: 'string' } };
 
 /**
@@ -95,6 +102,9 @@ export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<str
       if (rateLimited.has(`${method.toUpperCase()} ${path}`)) responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
       responses['431'] ??= problemResponse('The request line and headers together exceed what this service accepts (HEADERS_TOO_LARGE)');
       responses['500'] ??= problemResponse('An unexpected error, logged by the service; no details returned (INTERNAL_ERROR)');
+      const unavailable = responses['503'];
+      if (!unavailable) responses['503'] = problemResponse(`The service cannot take the request now (${SHUTTING_DOWN})`);
+      else if (unavailable.content?.['application/problem+json'] && !unavailable.description?.includes('SHUTTING_DOWN')) unavailable.description = `${unavailable.description ?? ''}; also ${SHUTTING_DOWN}`;
       for (const status of ['429', '503']) {
         const answer = responses[status];
         if (answer) answer.headers = { 'Retry-After': RETRY_AFTER, ...answer.headers };

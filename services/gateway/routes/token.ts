@@ -88,7 +88,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
           ...oauthError(401, 'invalid_client (with WWW-Authenticate for client_secret_basic)'),
           headers: { 'WWW-Authenticate': { type: 'string', description: 'Basic realm="lgsp" when the client authenticated with client_secret_basic (RFC 6749 §5.2)' } },
         },
-        503: oauthError(503, 'temporarily_unavailable (Retry-After): a store the endpoint needs (PostgreSQL) is unreachable, or too many client secret checks are in progress'),
+        503: oauthError(503, 'temporarily_unavailable (Retry-After): a store the endpoint needs (PostgreSQL) is unreachable, too many client secret checks are in progress, or the gateway is stopping'),
         ...problemResponses(415, 429),
       },
     },
