@@ -27,6 +27,8 @@ t.test('broker outage', async (t) => {
   t.equal(during.status, 503, 'Kafka down → 503');
   t.match(during.headers.get('content-type'), /problem\+json/);
   t.ok(Number(during.headers.get('retry-after')) > 0, 'Retry-After set');
+  const doc = (await (await fetch(`${bus.gateway.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, { required?: boolean }> }> }>> };
+  t.equal(doc.paths['/v1/messages'].post.responses['503'].headers?.['Retry-After']?.required, true, 'and the OpenAPI document says every 503 carries it');
   t.equal(during.body.code, 'BUS_UNAVAILABLE');
   t.ok(Date.now() - started < 30_000, `answered within 30 s (${Date.now() - started} ms)`);
   const ready = await fetch(`${bus.gateway.url}/readyz`);

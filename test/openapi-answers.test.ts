@@ -286,6 +286,28 @@ t.test('every success answer matches the schema its service documents', async (t
     }
   });
 
+  // A 429 listed where no rate limit counts the operation sends a client generator's back-off
+  // code after an answer that never comes (the runner's and the audit service's documents listed
+  // one on every operation, and neither registers a limiter). A limiter marks every answer it
+  // counts with X-RateLimit-Limit: an operation documents a 429 exactly when its answers carry it.
+  await t.test('a 429 is documented only where a rate limit counts the operation', async (t) => {
+    const counted = new Set(answers.filter((a) => a.sent.includes('x-ratelimit-limit')).map((a) => `${a.service}: ${a.operation}`));
+    const exercised = new Set(answers.map((a) => `${a.service}: ${a.operation}`));
+    const documented429 = { gateway: 0, audit: 0, runner: 0 };
+    for (const service of ['gateway', 'audit', 'runner'] as const) {
+      for (const [path, item] of Object.entries(documents[service].paths)) {
+        for (const [method, op] of Object.entries(item)) {
+          if (!METHODS.includes(method)) continue;
+          const what = `${service}: ${method.toUpperCase()} ${path}`;
+          if ('429' in op.responses) documented429[service]++;
+          if (exercised.has(what)) t.equal('429' in op.responses, counted.has(what), `${what}: ${counted.has(what) ? 'counted by a rate limit, documents its 429' : 'no rate limit counts it, documents no 429'}`);
+        }
+      }
+    }
+    t.same({ audit: documented429.audit, runner: documented429.runner }, { audit: 0, runner: 0 }, 'the runner and the audit service have no rate limit: no 429 in their documents');
+    t.ok(documented429.gateway > 10, `the gateway's operations document the 429 of its limit (${documented429.gateway})`);
+  });
+
   // An inbox item's LGSP-Signature is what its system verifies before storing it, a download's
   // Repr-Digest what it checks the bytes against: a generated client reads only documented headers.
   await t.test('every header a client reads beside the body is documented for its answer', async (t) => {

@@ -6,13 +6,17 @@
 // the refusals that need a state the happy path never reaches: PostgreSQL stopped (503
 // STATE_UNAVAILABLE on every operation that reads it, NOT_READY from /readyz) and a caller without
 // the role an operation needs (403 ROLE_REQUIRED). Each answer must be listed for its operation,
-// as problem+json, and a 503 with the Retry-After the document promises (/readyz sent none).
+// as problem+json, and a 503 with the Retry-After the document promises (/readyz sent none),
+// documented as always sent. Last, a request reaching the audit service while it stops (503
+// SHUTTING_DOWN).
 import t from 'tap';
+import { connect } from 'node:net';
 import { startLocalPostgres } from '../services/local-postgres/local-postgres.js';
 import { startAuditService } from '../services/audit/audit-service.js';
 import { startTestBus } from './helpers/test-bus.js';
+import { parseAnswer } from './helpers/raw-http.js';
 
-type Responses = Record<string, { content?: Record<string, unknown>; headers?: Record<string, unknown> }>;
+type Responses = Record<string, { description?: string; content?: Record<string, unknown>; headers?: Record<string, unknown> }>;
 type OpenApi = { paths: Record<string, Record<string, { responses: Responses }>> };
 
 interface Answer {
@@ -79,7 +83,36 @@ t.test('every refusal an operation gives is one its OpenAPI document lists', asy
     t.equal(answer.mediaType, 'application/problem+json', `${service} ${answer.operation}: answered as problem+json`);
     if (answer.status === 503) {
       t.ok(Number(answer.retryAfter) > 0, `${service} ${answer.operation}: the 503 carries Retry-After`);
-      t.ok(documented?.headers?.['Retry-After'], `${service} ${answer.operation}: and its document says so`);
+      t.equal((documented?.headers?.['Retry-After'] as { required?: boolean } | undefined)?.required, true, `${service} ${answer.operation}: and its document says every 503 does`);
     }
   }
+
+  // A request that arrives while a service stops (pipelined behind one whose body was still
+  // coming when the stop began) had Fastify's own 503: plain JSON, no Retry-After, the one 503
+  // of the bus without it. Now 503 SHUTTING_DOWN like the others, and listed for the operation.
+  await postgres.startServer();
+  const { host, port } = new URL(audit.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  let exchange = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk) => (exchange += chunk));
+  const closed = new Promise((resolve) => socket.on('close', resolve));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(`POST /v1/audit/nothing HTTP/1.1\r\nhost: ${host}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const stopped = audit.stop();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  socket.write(`}GET /v1/audit/integrity HTTP/1.1\r\nhost: ${host}\r\nauthorization: Bearer ${operator}\r\n\r\n`);
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  await stopped;
+  const second = exchange.slice(exchange.indexOf('HTTP/1.1', 1));
+  const stopping = parseAnswer(second);
+  t.equal(stopping.status, 503, `a request reaching the audit service while it stops: 503 (${second.split('\r\n')[0]})`);
+  t.match(stopping.body, { code: 'SHUTTING_DOWN' }, 'SHUTTING_DOWN, as problem+json');
+  t.match(stopping.headers, /^content-type: application\/problem\+json/m, 'problem+json');
+  t.ok(Number(/^retry-after: *(\d+)/m.exec(stopping.headers)?.[1]) > 0, 'with Retry-After');
+  t.match(stopping.headers, /^connection: close/m, 'and the connection closes');
+  const integrity503 = documents.audit.paths['/v1/audit/integrity'].get.responses['503'] as { description?: string; headers?: Record<string, { required?: boolean }> };
+  t.match(integrity503.description, 'SHUTTING_DOWN', 'the operation\'s 503 names SHUTTING_DOWN');
+  t.equal(integrity503.headers?.['Retry-After']?.required, true, 'with Retry-After, always sent');
 });

@@ -78,10 +78,11 @@ t.test('PostgreSQL down for 10 s under load: 503 + Retry-After, recovery, nothin
   t.same(unexpected, [], 'no other answer (no 500, no hang-up)');
   t.equal(token.status, 503, 'a token request while PostgreSQL is down: 503');
   t.equal(tokenBody.error, 'temporarily_unavailable', 'as an OAuth error (RFC 6749 §5.2)');
-  const doc = (await (await fetch(`${bus.gateway.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: { properties?: { error?: { enum?: string[] } } } }> }> }>> };
+  const doc = (await (await fetch(`${bus.gateway.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, { required?: boolean }>; content?: Record<string, { schema?: { properties?: { error?: { enum?: string[] } } } }> }> }>> };
   t.ok(doc.paths['/v1/token'].post.responses['503'].content?.['application/json']?.schema?.properties?.error?.enum?.includes(tokenBody.error!), 'a code the OpenAPI document lists for the 503 of POST /v1/token');
   t.match(tokenBody.error_description, /PostgreSQL/);
   t.ok(Number(token.headers.get('retry-after')) > 0, 'with Retry-After');
+  t.equal(doc.paths['/v1/token'].post.responses['503'].headers?.['Retry-After']?.required, true, 'which the OpenAPI document says every 503 carries');
   t.equal(token.headers.get('cache-control'), 'no-store');
   t.equal(token.headers.get('pragma'), 'no-cache');
   t.equal(read.status, 503, 'a status read while PostgreSQL is down: 503');

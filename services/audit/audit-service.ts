@@ -239,8 +239,9 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     // The precise schemas of the success answers (openapi-answers.ts: the document's only), the
-    // answers every operation can give, and operationIds (openapi-common-responses.ts); objects
-    // that name no members said to be open (openapi-open-objects.ts).
+    // answers every operation can give, and operationIds (openapi-common-responses.ts: no 429, the
+    // audit service registers no rate limit); objects that name no members said to be open
+    // (openapi-open-objects.ts).
     transformObject: (document) => ('openapiObject' in document ? withPublicOperationsSaid(withOpenObjects(withCommonResponses(withDocumentedAnswers(document.openapiObject, auditAnswers)))) : document.swaggerObject),
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

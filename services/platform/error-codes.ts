@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: { status: [405], meaning: 'The endpoint exists but not for this HTTP method; `Allow` lists the methods it takes.' },
   RATE_LIMITED: { status: [429], meaning: 'The client sent more requests than its rate limit; retry after `Retry-After` seconds.' },
   INTERNAL_ERROR: { status: [500], meaning: 'An unexpected error; logged by the service, no details returned.' },
+  SHUTTING_DOWN: { status: [503], meaning: 'This instance of the service is stopping (a restart or a deploy) and took no new request; nothing was done. The connection closes after the answer: retry after `Retry-After`, the next connection reaches a running instance.' },
   NOT_READY: { status: [503], meaning: "`GET /readyz`: a dependency of the service does not answer; `detail` names the failing checks, `checks` holds every one (a readiness probe reads the status code)." },
   // Authentication and access rights
   UNAUTHENTICATED: { status: [401], meaning: 'No access token (or console session) was presented.' },

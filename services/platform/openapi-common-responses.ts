@@ -2,15 +2,24 @@
 // document in one place so a generated client knows them (gateway and audit alike):
 //  - 400 (a query string or parameter not in its form, on every operation; on operations that
 //    take a Bearer token also a malformed Authorization header), 401 with its WWW-Authenticate
-//    challenge (RFC 6750 §3) on those, 429 (the rate limit is global, with Retry-After), 431
-//    (headers too large: Node's parser refuses them before any route), 500 (INTERNAL_ERROR);
+//    challenge (RFC 6750 §3) on those, 431 (headers too large: Node's parser refuses them before
+//    any route), 500 (INTERNAL_ERROR);
+//  - 429 (with Retry-After) only on the operations a rate limit counts, which the service names
+//    (the gateway's: its limit is global; the runner and the audit service register none, and
+//    a 429 listed there sent client generators looking for a back-off that never comes);
 //  - 414 on operations with a path parameter (a segment longer than the router takes), 413,
-//    415 and 501 (a transfer coding other than chunked) on operations with a body.
+//    415 and 501 (a transfer coding other than chunked) on operations with a body;
+//  - 503 SHUTTING_DOWN on every operation: a request that arrives while the service stops
+//    (problem-handler.ts), named beside an operation's own 503 codes.
 // Headers the bus sends on those answers (Retry-After on 429 and 503, WWW-Authenticate on 401)
-// are described where the answer is. Every problem+json answer lists the five members every
-// problem of the bus carries as required (problem.ts: ProblemError.toBody always writes them),
-// so a generated client may rely on them. The route schemas Fastify serialises with stay as they
-// are: the required list is set on a copy in the document only.
+// are described where the answer is. Retry-After is documented required: every 429 is a rate
+// limit's (problem.ts: rateLimited) and every 503 a problem made with its retryAfterSeconds
+// (STATE_UNAVAILABLE, BUS_UNAVAILABLE, GATEWAY_BUSY, NOT_READY, AUDIT_UNAVAILABLE, SHUTTING_DOWN)
+// or the token endpoint's temporarily_unavailable, which sets it (routes/token.ts). Every
+// problem+json answer lists the five members every problem of the bus carries as required
+// (problem.ts: ProblemError.toBody always writes them), so a generated client may rely on them.
+// The route schemas Fastify serialises with stay as they are: the required list is set on a copy
+// in the document only.
 // Every operation gets an operationId derived from its method and path when its route names
 // none (`GET /v1/messages/{id}` → `getMessagesById`): client generators name methods by it.
 import { problemResponse } from './openapi-shapes.js';
@@ -39,7 +48,8 @@ const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'optio
 /** Members every problem+json answer of the bus carries (ProblemError.toBody). */
 export const PROBLEM_MEMBERS = ['type', 'title', 'status', 'detail', 'code'] as const;
 
-const RETRY_AFTER = { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } };
+const RETRY_AFTER = { description: 'Seconds to wait before trying again', required: true, schema: { type: 'integer', minimum: 0 } };
+const SHUTTING_DOWN = 'SHUTTING_DOWN: this instance is stopping (a restart or a deploy); nothing was done, retry on a new connection';
 const WWW_AUTHENTICATE = { description: 'The Bearer challenge (RFC 6750 §3): error="invalid_request" for a malformed header, error="invalid_token" for a refused token', schema: { type: 'string' } };
 
 /**
@@ -58,8 +68,11 @@ export function operationIdOf(method: string, path: string): string {
   return method.toLowerCase() + parts.join('');
 }
 
-/** The document with the common answers and operationIds added to every operation that lacks them. */
-export function withCommonResponses<T>(document: T): T {
+/**
+ * The document with the common answers and operationIds added to every operation that lacks them.
+ * `rateLimited`: the operations a rate limit counts (`GET /v1/messages/{id}`), which get a 429.
+ */
+export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<string> = new Set()): T {
   const paths = (document as OpenApiDocument).paths ?? {};
   const taken = new Set<string>();
   for (const item of Object.values(paths)) for (const op of Object.values(item)) if (op?.operationId) taken.add(op.operationId);
@@ -86,9 +99,12 @@ export function withCommonResponses<T>(document: T): T {
         responses['415'] ??= problemResponse('A body of a content type this operation does not take (UNSUPPORTED_MEDIA_TYPE)');
         responses['501'] ??= problemResponse('A body sent with a transfer coding other than chunked, e.g. gzip (TRANSFER_CODING_NOT_IMPLEMENTED)');
       }
-      responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
+      if (rateLimited.has(`${method.toUpperCase()} ${path}`)) responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
       responses['431'] ??= problemResponse('The request line and headers together exceed what this service accepts (HEADERS_TOO_LARGE)');
       responses['500'] ??= problemResponse('An unexpected error, logged by the service; no details returned (INTERNAL_ERROR)');
+      const unavailable = responses['503'];
+      if (!unavailable) responses['503'] = problemResponse(`The service cannot take the request now (${SHUTTING_DOWN})`);
+      else if (unavailable.content?.['application/problem+json'] && !unavailable.description?.includes('SHUTTING_DOWN')) unavailable.description = `${unavailable.description ?? ''}; also ${SHUTTING_DOWN}`;
       for (const status of ['429', '503']) {
         const answer = responses[status];
         if (answer) answer.headers = { 'Retry-After': RETRY_AFTER, ...answer.headers };

@@ -167,10 +167,18 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   //  - X-Frame-Options: DENY. No answer is framed by another site (clickjacking on the console;
   //    its CSP frame-ancestors says the same to current browsers, this to older ones).
   // The HTTP parser's refusals carry the same (client-errors.ts).
-  // The same hook checks the Host lines (host-header.ts): it runs first for every request.
+  // The same hook checks the Host lines (host-header.ts): it runs first for every request. And
+  // it refuses every request once the service stops (app.close(): Fastify then sends
+  // `Connection: close`), as 503 SHUTTING_DOWN with Retry-After: service-server-options.ts turns
+  // Fastify's own answer, which had no Retry-After, off.
+  let stopping = false;
+  app.addHook('preClose', (done) => {
+    stopping = true;
+    done();
+  });
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store').header('x-frame-options', 'DENY');
-    done(hostHeaderProblem(req) ?? undefined);
+    done((stopping ? problems.shuttingDown() : hostHeaderProblem(req)) ?? undefined);
   });
   // No service decodes compressed bodies: without this a gzip body reached the JSON parser as
   // bytes and was refused as "not UTF-8", which sends the caller looking in the wrong place.

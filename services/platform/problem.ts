@@ -75,6 +75,9 @@ export const problems = {
     new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', detail, { retryAfterSeconds }),
   gatewayBusy: (yoursAlone = false) =>
     new ProblemError(503, 'GATEWAY_BUSY', 'Gateway busy', `This gateway holds as many request bodies as it may at once${yoursAlone ? ' from this client (half of its budget)' : ''}; nothing was accepted; retry shortly (with the same Idempotency-Key)`, { retryAfterSeconds: 1 }),
+  /** A request that reached a service while it stops (problem-handler.ts). */
+  shuttingDown: () =>
+    new ProblemError(503, 'SHUTTING_DOWN', 'Service unavailable', 'This instance of the service is stopping and takes no new request; nothing was done; retry: the connection closes after this answer, and the next one reaches a running instance', { retryAfterSeconds: 1 }),
   /** `reading`: a GET or HEAD, which had nothing to accept (the answer says it could not be read). */
   databaseUnavailable: (retryAfterSeconds = 5, reading = false) =>
     new ProblemError(

@@ -15,4 +15,9 @@ export const SERVICE_SERVER_OPTIONS = {
   // Node answers an HTTP/1.1 request without Host itself, with an empty 400; the problem
   // handler's onRequest hook checks Host instead (host-header.ts), and answers problem+json.
   http: { requireHostHeader: false },
+  // A request that still arrives while the service stops (pipelined, or on a keep-alive
+  // connection that was busy when the stop began) got Fastify's own 503, plain JSON without
+  // Retry-After, the one 503 of the bus without it. The problem handler answers it instead
+  // (problem-handler.ts): 503 SHUTTING_DOWN, problem+json, with Retry-After.
+  return503OnClosing: false,
 } satisfies FastifyHttpOptions<Server>;

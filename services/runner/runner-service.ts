@@ -348,7 +348,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     // As the gateway's and the audit's: precise success answers (openapi-answers.ts), the answers
-    // every operation can give and operationIds, open objects said to be open.
+    // every operation can give and operationIds, open objects said to be open. No 429: the runner
+    // registers no rate limit.
     transformObject: (document) => ('openapiObject' in document ? withPublicOperationsSaid(withOpenObjects(withCommonResponses(withDocumentedAnswers(document.openapiObject, runnerAnswers)))) : document.swaggerObject),
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -26,13 +26,18 @@ function oauthError(status: keyof typeof TOKEN_ERRORS, description: string) {
 }
 
 export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  // Every refusal of this scope is an OAuth error body (RFC 6749 §5.2): the handler's own, and a
-  // body refused before the handler (malformed or empty JSON, a __proto__ key, bytes that are not
-  // UTF-8) as invalid_request. Other errors go on to the service's problem+json handler.
+  // Every refusal of this scope is an OAuth error body (RFC 6749 §5.2): the handler's own, and
+  // every request the service refuses as malformed (400) before the handler as invalid_request
+  // ("or is otherwise malformed"): malformed or empty JSON, a __proto__ key, bytes that are not
+  // UTF-8, and the checks every route meets (Content-Type or Host sent twice, no Host). Those
+  // reached the service's problem+json handler, whose body did not fit the 400 this route
+  // declares (the OAuth one): they were a 500. Other errors go on to that handler (415, 429, 501:
+  // what the endpoint shares with every route, documented as problem+json).
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const unavailable = unavailableProblem(err);
+    const malformed = malformedRequest(err);
     const refusal = err instanceof OAuthError ? err
-      : malformedBody(err) ? new OAuthError('invalid_request', err instanceof ProblemError ? err.detail : 'The body is not valid JSON')
+      : malformed !== null ? new OAuthError('invalid_request', malformed)
       : unavailable ? new OAuthError('temporarily_unavailable', unavailable.detail)
       : null;
     if (!refusal) throw err;
@@ -78,12 +83,12 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
         },
         // OAuth 2.0's own error bodies (RFC 6749 §5.2), not problem+json; what the token endpoint
         // shares with every route (body media type, rate limit) answers problem+json.
-        400: oauthError(400, `${TOKEN_ERRORS[400].join(', ')} (RFC 6749 §5.2)`),
+        400: oauthError(400, `${TOKEN_ERRORS[400].join(', ')} (RFC 6749 §5.2); invalid_request also for a request malformed before its parameters are read (a body that is not valid JSON or UTF-8, Content-Type or Host sent twice)`),
         401: {
           ...oauthError(401, 'invalid_client (with WWW-Authenticate for client_secret_basic)'),
           headers: { 'WWW-Authenticate': { type: 'string', description: 'Basic realm="lgsp" when the client authenticated with client_secret_basic (RFC 6749 §5.2)' } },
         },
-        503: oauthError(503, 'temporarily_unavailable (Retry-After): a store the endpoint needs (PostgreSQL) is unreachable, or too many client secret checks are in progress'),
+        503: oauthError(503, 'temporarily_unavailable (Retry-After): a store the endpoint needs (PostgreSQL) is unreachable, too many client secret checks are in progress, or the gateway is stopping'),
         ...problemResponses(415, 429),
       },
     },
@@ -115,8 +120,10 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
   });
 }
 
-function malformedBody(err: FastifyError): boolean {
-  return err instanceof ProblemError ? err.code === 'MALFORMED_JSON' : err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY';
+/** What is wrong with a request the service refuses with 400 (a problem, or Fastify's JSON parser), or null for other errors. */
+function malformedRequest(err: FastifyError): string | null {
+  if (err instanceof ProblemError) return err.status === 400 ? err.detail : null;
+  return err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'The body is not valid JSON' : null;
 }
 
 /** RFC 6749 §3.2: each parameter at most once; a repeated form field arrives as an array. */
