@@ -26,6 +26,7 @@ import { gatewayAnswers } from './openapi-answers.js';
 import { withPublicOperationsSaid } from '../platform/openapi-public-operations.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
+import { docsPageCsp } from '../platform/security-headers.js';
 
 export async function buildGatewayApp(ctx: GatewayContext, modules: readonly GatewayModule[], metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
   const app = Fastify({
@@ -79,7 +80,8 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
         ? withPublicOperationsSaid(withOpenObjects(withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))))))
         : document.swaggerObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // A page, not an answer: its own policy (security-headers.ts) in place of every answer's.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: docsPageCsp(ctx.config.issuer) });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(bearerAuth, { verifier: ctx.tokenVerifier });
