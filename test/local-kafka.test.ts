@@ -2,6 +2,9 @@
 // KAFKA_BROKERS (which with-kafka sets for the other tests).
 
 import net from 'node:net';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import type { Admin, Kafka } from 'kafkajs';
 import { createKafka, ensureTopics } from '../services/platform/kafka-transport.js';
@@ -90,6 +93,17 @@ t.test('single broker: create, produce acks=-1, consume with a group, stop', asy
   await kafka.stop();
   t.equal(kafka.pids.length, 0, 'java process gone');
   t.equal(await portOpen(kafka.brokers[0]), false, 'broker port closed after stop()');
+});
+
+t.test('a data directory of its own (npm start\'s) is the owner\'s alone at every start: the log segments hold every record\'s routing in clear', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-kafka-modes-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  // As the umask, a restore or a copy without modes leaves it: readable by everyone.
+  chmodSync(dataDir, 0o755);
+  const kafka = await startLocalKafka({ nodes: 1, dataDir });
+  t.teardown(() => kafka.stop());
+  t.equal((statSync(dataDir).mode & 0o777).toString(8), '700', 'narrowed to 0700');
+  await kafka.stop();
 });
 
 t.test('3-node cluster: RF 3 topic survives one node down (acks=-1), node restarts', async (t) => {

@@ -1,7 +1,7 @@
 // The project's own PostgreSQL (services/local-postgres) and the shared database module: a
 // throwaway server of its own here (not DATABASE_URL), so stopping it hurts no other test.
 import t from 'tap';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -91,10 +91,15 @@ t.test('a cluster from before passwords gets its owner password at its next star
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const first = await startLocalPostgres({ dataDir, throwaway: true });
   await first.stop();
+  // The server's log names refused statements and the values their errors quote: the owner's alone.
+  const logMode = () => (statSync(join(dataDir, 'postgres.log')).mode & 0o777).toString(8);
+  t.equal(logMode(), '600', 'the server log is 0600');
+  chmodSync(join(dataDir, 'postgres.log'), 0o644);
   // What a data dir made before this looked like: a cluster, and no stored owner password.
   rmSync(join(first.credentialsDir, 'owner.json'));
   const again = await startLocalPostgres({ dataDir, throwaway: true });
   t.teardown(() => again.stop());
+  t.equal(logMode(), '600', 'a server log left wider is narrowed again at the next start');
   t.not(new URL(again.url).password, new URL(first.url).password, 'a new owner password');
   const db = await openDatabase(again.url);
   t.equal((await db.query('select 1 as one')).rows[0].one, 1, 'and it logs in with it');

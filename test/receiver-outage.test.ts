@@ -146,6 +146,14 @@ t.test('(c) the time budget spent: dead-lettered with the attempts and the time 
   t.ok(dead.detail.attempts >= 2, `more than one attempt (${dead.detail.attempts})`);
   const acceptedAt = Date.parse(view.events[0].at);
   t.ok(Date.parse(dead.at) - acceptedAt < 6000, 'dead-lettered when the budget ended, not long after');
+  // The reason names the receiver's endpoint for operators; the sender, another agency, is not
+  // told its network address (the registry's endpoints are the operators' to see).
+  const receiverHost = new URL(receiver.url).host;
+  for (const e of view.events) t.notMatch(JSON.stringify(e.detail ?? {}), receiverHost, `the sender's ${e.event} names no address of the receiver`);
+  t.match(dead.detail.reason, /delivery to \[address withheld\] failed: ECONNREFUSED/, 'the sender reads the failure without the address');
+  const operatorView = (await bus.client('lgsp-operator').status(id)).body;
+  const operatorDead = operatorView.events.find((e: { event: string }) => e.event === 'dead_lettered');
+  t.match(operatorDead.detail.reason, `delivery to ${new URL(receiver.url).origin} failed: ECONNREFUSED`, 'an operator reads where delivery failed');
 });
 
 t.test('(d) a second retry chain for one message (a record read again after a crash) ends in one delivery, no dead letter', async (t) => {

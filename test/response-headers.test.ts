@@ -1,7 +1,9 @@
 // Answers of the bus services hold agency data and answer authenticated requests: none may be
 // kept by a browser, a client library or a proxy (Cache-Control: no-store), read as anything
-// but what it says (nosniff) or framed by another site (X-Frame-Options) — refusals included.
-// A route whose answer may be kept says so and keeps its own Cache-Control.
+// but what it says (nosniff), framed by another site (X-Frame-Options), run or load anything when
+// opened in a browser (CSP) or name its URL to another site (Referrer-Policy) — refusals included.
+// A route whose answer may be kept says so and keeps its own Cache-Control; a page (the console,
+// the gateway's /docs) has its own policy.
 import t from 'tap';
 import { startConsole } from '../services/console/console-service.js';
 import { startAuditService } from '../services/audit/audit-service.js';
@@ -26,6 +28,8 @@ t.test('every service answers no-store, nosniff and DENY unless the route allows
     t.equal(r.headers.get('cache-control'), 'no-store', `${what}: not stored`);
     t.equal(r.headers.get('x-content-type-options'), 'nosniff', `${what}: nosniff`);
     t.equal(r.headers.get('x-frame-options'), 'DENY', `${what}: not framed`);
+    t.equal(r.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'", `${what}: runs and loads nothing if opened in a browser`);
+    t.equal(r.headers.get('referrer-policy'), 'no-referrer', `${what}: names no URL to another site`);
   };
   await guarded('a message status', `${bus.gateway.url}/v1/messages/${sent.body.id}`, bearer, 200);
   await guarded('the inbox', `${bus.gateway.url}/v1/inbox`, bearer, 200);
@@ -44,4 +48,18 @@ t.test('every service answers no-store, nosniff and DENY unless the route allows
   await page.arrayBuffer();
   t.equal(page.headers.get('cache-control'), 'no-cache', 'the console page is revalidated, not forbidden to cache');
   t.equal(page.headers.get('x-frame-options'), 'DENY', 'and is never framed');
+  t.match(page.headers.get('content-security-policy'), /^default-src 'self';.*script-src 'self'/, 'the console page keeps its own policy');
+
+  // The gateway's API documentation is a public page on the API's origin: a policy of its own,
+  // for its page and every file it loads, never none.
+  for (const path of ['/docs', '/docs/static/index.html', '/docs/static/swagger-initializer.js', '/docs/json']) {
+    const docs = await fetch(`${bus.gateway.url}${path}`);
+    await docs.arrayBuffer();
+    t.equal(docs.status, 200, `${path}: served`);
+    const csp = docs.headers.get('content-security-policy') ?? '';
+    t.match(csp, /(^|; )script-src 'self'(;|$)/, `${path}: only the page's own script files run`);
+    t.match(csp, /(^|; )frame-ancestors 'none'(;|$)/, `${path}: never framed`);
+    t.notMatch(csp, /script-src[^;]*'unsafe-inline'/, `${path}: no inline script`);
+    t.equal(docs.headers.get('referrer-policy'), 'no-referrer', `${path}: names no URL to another site`);
+  }
 });

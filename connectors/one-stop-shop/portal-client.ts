@@ -87,7 +87,9 @@ export class PortalClient {
       try {
         const answer = await this.post(this.endpoints.loginPath, { username: this.endpoints.username, password: this.password() }, signal);
         if (answer.error_code === PORTAL_LOGIN_FAILED) {
-          throw new RetryableError(`portal login refused for user ${this.endpoints.username}: check the connector's credentials`);
+          // The reason reaches the sending agency's timeline: the account name is the operators'
+          // to read, in the connector's configuration (username), not every sender's.
+          throw new RetryableError('portal login refused: check the connector\'s credentials (its username setting and portalPassword secret)');
         }
         if (answer.error_code !== PORTAL_OK || typeof answer.session !== 'string' || answer.session === '') throw portalRefusal('login', answer);
         this.logins++;

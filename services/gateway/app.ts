@@ -27,6 +27,7 @@ import { withPublicOperationsSaid } from '../platform/openapi-public-operations.
 import { openapiPath, withHeadersAlwaysSent, withRateLimitHeaders } from '../platform/openapi-response-headers.js';
 import type { GatewayModule } from '../platform/gateway-module.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
+import { docsPageCsp } from '../platform/security-headers.js';
 
 export async function buildGatewayApp(ctx: GatewayContext, modules: readonly GatewayModule[], metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
   const app = Fastify({
@@ -92,7 +93,8 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
         )
         : document.swaggerObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // A page, not an answer: its own policy (security-headers.ts) in place of every answer's.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: docsPageCsp(ctx.config.issuer) });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(bearerAuth, { verifier: ctx.tokenVerifier });

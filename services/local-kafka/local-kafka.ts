@@ -12,7 +12,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -492,6 +492,11 @@ export async function startLocalKafka(opts: LocalKafkaOptions = {}): Promise<Loc
   const ownsDataDir = !opts.dataDir;
   const dataDir = opts.dataDir ? path.resolve(opts.dataDir) : await mkdtemp(path.join(os.tmpdir(), 'lgsp-kafka-'));
   await mkdir(dataDir, { recursive: true });
+  // The owner's alone, at every start (a directory made with the umask's 0755, restored or copied
+  // without its modes): the broker writes its log segments 0644, and they hold every record's
+  // routing in clear (members, systems, correlation ids: dossier codes, document numbers), the
+  // dead letters and the broker's own log. Only the payloads are sealed.
+  await chmod(dataDir, 0o700);
   const nodes: KafkaNode[] = Array.from({ length: count }, (_, index) => {
     const dir = path.join(dataDir, `node-${index + 1}`);
     return {

@@ -11,7 +11,7 @@
 // LGSP_POSTGRES_PLAINTEXT=1 in with-kafka and npm start) keeps passwords but drops TLS.
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, fchmodSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -245,8 +245,11 @@ class LocalPostgresServer implements LocalPostgres {
       ...Object.entries(this.extraSettings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ];
     const [cmd, args] = serverCommand(path.join(this.bin, 'postgres'), ['-D', this.clusterDir, ...settings]);
-    // Opened by us and handed over as stdout/stderr, so the log needs no particular owner.
-    const logFd = openSync(this.logFile, 'a');
+    // Opened by us and handed over as stdout/stderr, so the log needs no particular owner. The
+    // owner's alone (also a log left wider by an earlier start): a refused statement is logged
+    // with its text and the values its error names (a duplicate key's).
+    const logFd = openSync(this.logFile, 'a', 0o600);
+    fchmodSync(logFd, 0o600);
     let proc: ChildProcess;
     try {
       // detached: a Ctrl-C in the terminal reaches only us; we decide when the server stops.

@@ -5,6 +5,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ProblemError, problems } from './problem.js';
+import { SECURITY_HEADER_LINES } from './security-headers.js';
 
 interface ParserError extends Error {
   code?: string;
@@ -68,8 +69,6 @@ function afterPendingAnswers(socket: HttpSocket, then: () => void): void {
   pending.once('finish', () => setImmediate(() => afterPendingAnswers(socket, then)));
 }
 
-/** What every answer carries (problem-handler.ts): these refusals are written before any hook runs. */
-const SECURITY_HEADER_LINES = 'Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n';
 
 function refuse(err: ParserError, socket: Duplex, hint: string): void {
   writeRefusal(problemFor(err, hint), socket);

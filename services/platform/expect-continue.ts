@@ -9,6 +9,7 @@
 // (Node's own 417 has no body).
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ProblemError } from './problem.js';
+import { ANSWER_SECURITY_HEADERS } from './security-headers.js';
 
 /** Servers already set up: a second 'checkContinue' listener would dispatch each request twice. */
 const deferring = new WeakSet<Server>();
@@ -26,7 +27,7 @@ export function deferContinue(server: Server): void {
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
     const problem = new ProblemError(417, 'EXPECTATION_FAILED', 'Expectation failed', 'The only expectation this service meets is "Expect: 100-continue"');
     const body = JSON.stringify(problem.toBody(req.url?.split('?')[0]));
-    res.writeHead(417, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', connection: 'close' });
+    res.writeHead(417, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), ...ANSWER_SECURITY_HEADERS, connection: 'close' });
     res.end(body);
   });
 }

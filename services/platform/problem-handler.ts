@@ -12,6 +12,7 @@ import { headerLineCount } from './header-lines.js';
 import { deferContinue } from './expect-continue.js';
 import { refuseTunnels } from './client-errors.js';
 import { hostHeaderProblem } from './host-header.js';
+import { ANSWER_SECURITY_HEADERS } from './security-headers.js';
 import { withoutUntakenBranches, type SchemaError } from './schema-branch-errors.js';
 
 declare module 'fastify' {
@@ -166,6 +167,12 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   //    own, which replaces this (the JWKS: public, 60 s; the console's page files: no-cache).
   //  - X-Frame-Options: DENY. No answer is framed by another site (clickjacking on the console;
   //    its CSP frame-ancestors says the same to current browsers, this to older ones).
+  //  - Content-Security-Policy: default-src 'none'; frame-ancestors 'none'. An API answer opened
+  //    in a browser (a link to a JSON answer, a problem echoing the path) runs nothing, loads
+  //    nothing and is framed by no one. The pages (the console's, the gateway's /docs) set a
+  //    policy of their own, which replaces this.
+  //  - Referrer-Policy: no-referrer. A page of the bus never names its URL (ids, filters in the
+  //    query string) to another site.
   // The HTTP parser's refusals carry the same (client-errors.ts).
   // The same hook checks the Host lines (host-header.ts): it runs first for every request. And
   // it refuses every request once the service stops (app.close(): Fastify then sends
@@ -177,7 +184,7 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     done();
   });
   app.addHook('onRequest', (req, reply, done) => {
-    reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store').header('x-frame-options', 'DENY');
+    reply.headers(ANSWER_SECURITY_HEADERS);
     done((stopping ? problems.shuttingDown() : hostHeaderProblem(req)) ?? undefined);
   });
   // No service decodes compressed bodies: without this a gzip body reached the JSON parser as

@@ -16,6 +16,7 @@ import type { GatewayContext } from '../gateway-context.js';
 import { alwaysSent, problemResponses, problemResponsesWithCodes, messageViewSchema } from '../../platform/openapi-shapes.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
 import { traceHeader } from '../../platform/trace-context.js';
+import { partyView } from '../party-view.js';
 
 /**
  * An Idempotency-Key: 1-200 visible ASCII characters. One rule for the handler's check and for the
@@ -244,11 +245,13 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     const caller = req.caller!;
     const view = await ctx.store.get(canonicalId(req.params.id));
     const party = !!view && (caller.member === view.from.member || caller.member === view.to.member);
+    const overseer = hasAnyRole(caller, ['operator', 'observer']);
     // A message the caller may not see is answered like one that does not exist (as documents,
     // inbox items and attachments are): a 403 would tell a stranger the id went through the bus.
-    if (!view || !(party || hasAnyRole(caller, ['operator', 'observer']))) {
+    if (!view || !(party || overseer)) {
       throw problems.notFound('MESSAGE_NOT_FOUND', `No message ${req.params.id} that you may see (only its sender, its receiver and operators may)`);
     }
-    return view;
+    // Failure reasons name the addresses the bus delivers to: operators' to read (party-view.ts).
+    return overseer ? view : partyView(view);
   });
 }

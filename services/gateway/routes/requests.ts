@@ -18,6 +18,7 @@ import type { GatewayContext } from '../gateway-context.js';
 import { alwaysSent, problemResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
 import { ReplyWaiter } from '../reply-waiter.js';
 import { traceHeader } from '../../platform/trace-context.js';
+import { withoutAddresses } from '../party-view.js';
 
 export const DEFAULT_WAIT_SECONDS = 10;
 export const MAX_WAIT_SECONDS = 30;
@@ -222,7 +223,8 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       });
     }
     if (outcome.kind === 'failed') {
-      throw new ProblemError(502, 'REQUEST_FAILED', 'The provider could not answer', `${body.type} ${envelope.id} was dead-lettered: ${outcome.reason}`, { messageId: envelope.id });
+      // The reason is the runner's, written for operators: without the addresses it names (party-view.ts).
+      throw new ProblemError(502, 'REQUEST_FAILED', 'The provider could not answer', `${body.type} ${envelope.id} was dead-lettered: ${withoutAddresses(outcome.reason)}`, { messageId: envelope.id });
     }
     const answer = outcome.reply;
     const validate = replyValidators.get(body.type)!;
