@@ -19,6 +19,7 @@ import { canonicalJson } from '../services/platform/canonical-json.js';
 import { verifyAuditChain } from '../services/audit/chain-verifier.js';
 import { openDatabase, type Database } from '../services/platform/database.js';
 import { createTestDatabase } from './helpers/test-database.js';
+import { planWithoutSeqScan } from './helpers/query-plan.js';
 
 const SENDER = '000.00.14.H49';
 const RECEIVER = '000.00.15.H49';
@@ -277,21 +278,9 @@ t.test('a search by time uses the time index, whatever the database\'s collation
   await store.appendBatch(Array.from({ length: 50 }, (_, i) => busEvent('accepted', { at: new Date(Date.UTC(2026, 2, 1, 0, i)).toISOString() })));
   // The store compares `at` bytewise (COLLATE "C"); an index built with the database's own
   // collation (C.UTF-8 on the test server) cannot serve that, and the search read the whole table.
-  const client = await db.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SET LOCAL enable_seqscan = off');
-    const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(
-      `EXPLAIN (FORMAT JSON) SELECT seq FROM audit_entries WHERE at COLLATE "C" >= $1 AND at COLLATE "C" < $2`,
-      ['2026-03-01T00:10:00.000Z', '2026-03-01T00:20:00.000Z'],
-    );
-    await client.query('ROLLBACK');
-    const plan = JSON.stringify(rows[0]['QUERY PLAN']);
-    t.match(plan, /"Index Name":"audit_entries_by_at"/, 'the time range is read through audit_entries_by_at');
-    t.match(plan, /"Index Cond":/, 'as an index condition, not a filter over every entry');
-  } finally {
-    client.release();
-  }
+  const plan = await planWithoutSeqScan(db, 'SELECT seq FROM audit_entries WHERE at COLLATE "C" >= $1 AND at COLLATE "C" < $2', ['2026-03-01T00:10:00.000Z', '2026-03-01T00:20:00.000Z']);
+  t.match(plan, /"Index Name":"audit_entries_by_at"/, 'the time range is read through audit_entries_by_at');
+  t.match(plan, /"Index Cond":/, 'as an index condition, not a filter over every entry');
   t.same((await store.query({ from: '2026-03-01T00:10:00Z', to: '2026-03-01T00:13:00Z' })).entries.map((e) => e.event.at), [
     '2026-03-01T00:12:00.000Z', '2026-03-01T00:11:00.000Z', '2026-03-01T00:10:00.000Z',
   ]);

@@ -7,6 +7,7 @@ import { businessFacts, businessStatusForms, familyOf, normaliseStatusCode, pars
 import { ConsoleStore } from '../services/console/console-store.js';
 import { WAITING_BY_CONNECTOR } from '../services/console/dead-letter-store.js';
 import { openTestDatabase } from './helpers/test-database.js';
+import { planWithoutSeqScan } from './helpers/query-plan.js';
 import { FlowMonitor } from '../services/console/flow-monitor.js';
 import { buildKpiReport, kpiCsv } from '../services/console/kpi-report.js';
 import { nfcFilters } from '../services/console/routes/query-schemas.js';
@@ -150,18 +151,7 @@ t.test('the index\'s size is counted while small and estimated when large (no co
 t.test('the dead letters waiting per connector are counted from their own index, not the whole table', async (t) => {
   const db = await openTestDatabase(t, 'console-units');
   await ConsoleStore.open(db);
-  const client = await db.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SET LOCAL enable_seqscan = off');
-    const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(
-      `EXPLAIN (FORMAT JSON) ${WAITING_BY_CONNECTOR}`,
-    );
-    await client.query('ROLLBACK');
-    t.match(JSON.stringify(rows[0]['QUERY PLAN']), /"Index Name":"console_dead_letters_waiting"/, 'lgsp_dlq_depth reads the waiting dead letters\' index');
-  } finally {
-    client.release();
-  }
+  t.match(await planWithoutSeqScan(db, WAITING_BY_CONNECTOR), /"Index Name":"console_dead_letters_waiting"/, 'lgsp_dlq_depth reads the waiting dead letters\' index');
 });
 
 t.test('a business status code has one form per way a connector reports it, per family', async (t) => {

@@ -29,8 +29,6 @@ export const TOKEN_ERRORS = {
 
 export type TokenErrorCode = (typeof TOKEN_ERRORS)[keyof typeof TOKEN_ERRORS][number];
 
-const TOKEN_ERROR_STATUSES = [400, 401, 503] as const satisfies readonly (keyof typeof TOKEN_ERRORS)[];
-
 export class OAuthError extends Error {
   readonly status: keyof typeof TOKEN_ERRORS;
 
@@ -39,7 +37,8 @@ export class OAuthError extends Error {
     readonly description: string,
   ) {
     super(description);
-    this.status = TOKEN_ERROR_STATUSES.find((status) => (TOKEN_ERRORS[status] as readonly string[]).includes(error))!;
+    // The status TOKEN_ERRORS lists the code under: one list says both.
+    this.status = Number(Object.entries(TOKEN_ERRORS).find(([, codes]) => (codes as readonly string[]).includes(error))![0]) as keyof typeof TOKEN_ERRORS;
   }
 }
 

@@ -23,6 +23,7 @@
 // Every operation gets an operationId derived from its method and path when its route names
 // none (`GET /v1/messages/{id}` → `getMessagesById`): client generators name methods by it.
 import { problemResponse } from './openapi-shapes.js';
+import { operationsOf } from './openapi-operations.js';
 
 interface MediaTypeObject {
   schema?: Record<string, unknown>;
@@ -41,9 +42,6 @@ interface Operation {
   responses?: Record<string, ResponseObject>;
 }
 
-type OpenApiDocument = { paths?: Record<string, Record<string, Operation>> };
-
-const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options']);
 
 /** Members every problem+json answer of the bus carries (ProblemError.toBody). */
 export const PROBLEM_MEMBERS = ['type', 'title', 'status', 'detail', 'code'] as const;
@@ -73,47 +71,43 @@ export function operationIdOf(method: string, path: string): string {
  * `rateLimited`: the operations a rate limit counts (`GET /v1/messages/{id}`), which get a 429.
  */
 export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<string> = new Set()): T {
-  const paths = (document as OpenApiDocument).paths ?? {};
   const taken = new Set<string>();
-  for (const item of Object.values(paths)) for (const op of Object.values(item)) if (op?.operationId) taken.add(op.operationId);
-  for (const [path, item] of Object.entries(paths)) {
-    for (const [method, op] of Object.entries(item)) {
-      if (!METHODS.has(method) || !op || typeof op !== 'object') continue;
-      if (!op.operationId) {
-        let id = operationIdOf(method, path);
-        for (let n = 2; taken.has(id); n++) id = `${operationIdOf(method, path)}${n}`;
-        taken.add(id);
-        op.operationId = id;
-      }
-      const responses = (op.responses ??= {});
-      const bearer = Array.isArray(op.security) && op.security.some((s) => s && typeof s === 'object' && 'bearer' in s);
-      responses['400'] ??= problemResponse(
-        bearer
-          ? 'A malformed request: a parameter or query string not in its form (U+0000, percent-encoding that is not UTF-8), or an Authorization header that is not one Bearer token'
-          : 'A malformed request: a parameter or query string not in its form (U+0000, percent-encoding that is not UTF-8)',
-      );
-      if (bearer) responses['401'] ??= problemResponse('No token, or a refused one');
-      if (path.includes('{')) responses['414'] ??= problemResponse('A path segment longer than this service accepts (URI_TOO_LONG)');
-      if (op.requestBody) {
-        responses['413'] ??= problemResponse('The body exceeds the size limit (PAYLOAD_TOO_LARGE)');
-        responses['415'] ??= problemResponse('A body of a content type this operation does not take (UNSUPPORTED_MEDIA_TYPE)');
-        responses['501'] ??= problemResponse('A body sent with a transfer coding other than chunked, e.g. gzip (TRANSFER_CODING_NOT_IMPLEMENTED)');
-      }
-      if (rateLimited.has(`${method.toUpperCase()} ${path}`)) responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
-      responses['431'] ??= problemResponse('The request line and headers together exceed what this service accepts (HEADERS_TOO_LARGE)');
-      responses['500'] ??= problemResponse('An unexpected error, logged by the service; no details returned (INTERNAL_ERROR)');
-      const unavailable = responses['503'];
-      if (!unavailable) responses['503'] = problemResponse(`The service cannot take the request now (${SHUTTING_DOWN})`);
-      else if (unavailable.content?.['application/problem+json'] && !unavailable.description?.includes('SHUTTING_DOWN')) unavailable.description = `${unavailable.description ?? ''}; also ${SHUTTING_DOWN}`;
-      for (const status of ['429', '503']) {
-        const answer = responses[status];
-        if (answer) answer.headers = { 'Retry-After': RETRY_AFTER, ...answer.headers };
-      }
-      if (bearer && responses['401']) responses['401'].headers = { 'WWW-Authenticate': WWW_AUTHENTICATE, ...responses['401'].headers };
-      for (const answer of Object.values(responses)) {
-        const problem = answer?.content?.['application/problem+json'] as MediaTypeObject | undefined;
-        if (problem?.schema) problem.schema = { ...problem.schema, required: [...PROBLEM_MEMBERS] };
-      }
+  for (const [, , op] of operationsOf<Operation>(document)) if (op.operationId) taken.add(op.operationId);
+  for (const [method, path, op] of operationsOf<Operation>(document)) {
+    if (!op.operationId) {
+      let id = operationIdOf(method, path);
+      for (let n = 2; taken.has(id); n++) id = `${operationIdOf(method, path)}${n}`;
+      taken.add(id);
+      op.operationId = id;
+    }
+    const responses = (op.responses ??= {});
+    const bearer = Array.isArray(op.security) && op.security.some((s) => s && typeof s === 'object' && 'bearer' in s);
+    responses['400'] ??= problemResponse(
+      bearer
+        ? 'A malformed request: a parameter or query string not in its form (U+0000, percent-encoding that is not UTF-8), or an Authorization header that is not one Bearer token'
+        : 'A malformed request: a parameter or query string not in its form (U+0000, percent-encoding that is not UTF-8)',
+    );
+    if (bearer) responses['401'] ??= problemResponse('No token, or a refused one');
+    if (path.includes('{')) responses['414'] ??= problemResponse('A path segment longer than this service accepts (URI_TOO_LONG)');
+    if (op.requestBody) {
+      responses['413'] ??= problemResponse('The body exceeds the size limit (PAYLOAD_TOO_LARGE)');
+      responses['415'] ??= problemResponse('A body of a content type this operation does not take (UNSUPPORTED_MEDIA_TYPE)');
+      responses['501'] ??= problemResponse('A body sent with a transfer coding other than chunked, e.g. gzip (TRANSFER_CODING_NOT_IMPLEMENTED)');
+    }
+    if (rateLimited.has(`${method.toUpperCase()} ${path}`)) responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
+    responses['431'] ??= problemResponse('The request line and headers together exceed what this service accepts (HEADERS_TOO_LARGE)');
+    responses['500'] ??= problemResponse('An unexpected error, logged by the service; no details returned (INTERNAL_ERROR)');
+    const unavailable = responses['503'];
+    if (!unavailable) responses['503'] = problemResponse(`The service cannot take the request now (${SHUTTING_DOWN})`);
+    else if (unavailable.content?.['application/problem+json'] && !unavailable.description?.includes('SHUTTING_DOWN')) unavailable.description = `${unavailable.description ?? ''}; also ${SHUTTING_DOWN}`;
+    for (const status of ['429', '503']) {
+      const answer = responses[status];
+      if (answer) answer.headers = { 'Retry-After': RETRY_AFTER, ...answer.headers };
+    }
+    if (bearer && responses['401']) responses['401'].headers = { 'WWW-Authenticate': WWW_AUTHENTICATE, ...responses['401'].headers };
+    for (const answer of Object.values(responses)) {
+      const problem = answer?.content?.['application/problem+json'] as MediaTypeObject | undefined;
+      if (problem?.schema) problem.schema = { ...problem.schema, required: [...PROBLEM_MEMBERS] };
     }
   }
   return document;

@@ -5,15 +5,9 @@
 // security-defined) refuse the document for it, and a reader cannot tell a public operation from
 // one whose requirement was forgotten. Set after the routes' own: an operation that names its
 // security keeps it.
-type OpenApiDocument = { paths?: Record<string, Record<string, { security?: unknown[] }>> };
-
-const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options']);
+import { operationsOf } from './openapi-operations.js';
 
 export function withPublicOperationsSaid<T>(document: T): T {
-  for (const item of Object.values((document as OpenApiDocument).paths ?? {})) {
-    for (const [method, op] of Object.entries(item)) {
-      if (METHODS.has(method) && op && typeof op === 'object' && op.security === undefined) op.security = [];
-    }
-  }
+  for (const [, , op] of operationsOf<{ security?: unknown[] }>(document)) if (op.security === undefined) op.security = [];
   return document;
 }

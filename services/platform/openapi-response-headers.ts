@@ -9,6 +9,7 @@
 //    -Reset, a refused one (429) with Retry-After too. A 2xx has been counted, and every 429 is
 //    the limiter's: on those answers they are always there. (A refusal before the count, such as
 //    a 401 for a missing token, comes without them; other refusals with them: not said there.)
+import { operationsOf } from './openapi-operations.js';
 
 /** The marker alwaysSent() puts on a header's schema; never left in the document. */
 export const ALWAYS_SENT = 'x-always-sent';
@@ -23,9 +24,6 @@ interface ResponseObject {
   headers?: Record<string, HeaderObject>;
 }
 
-type OpenApiDocument = { paths?: Record<string, Record<string, { responses?: Record<string, ResponseObject> }>> };
-
-const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options']);
 
 /** The rate limit's headers as @fastify/rate-limit names them (lower case, as sent). */
 export const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
@@ -47,12 +45,9 @@ export const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
 };
 
 function* answers(document: unknown): Generator<[operation: string, status: string, answer: ResponseObject]> {
-  for (const [path, item] of Object.entries((document as OpenApiDocument).paths ?? {})) {
-    for (const [method, op] of Object.entries(item)) {
-      if (!METHODS.has(method) || !op || typeof op !== 'object') continue;
-      for (const [status, answer] of Object.entries(op.responses ?? {})) {
-        if (answer && typeof answer === 'object') yield [`${method.toUpperCase()} ${path}`, status, answer];
-      }
+  for (const [method, path, op] of operationsOf<{ responses?: Record<string, ResponseObject> }>(document)) {
+    for (const [status, answer] of Object.entries(op.responses ?? {})) {
+      if (answer && typeof answer === 'object') yield [`${method.toUpperCase()} ${path}`, status, answer];
     }
   }
 }

@@ -39,6 +39,7 @@ export function startDeliveredLedgerRetention(opts: { db: Database; retentionDay
   const interval = opts.intervalMs ?? PRUNE_INTERVAL_MS;
   let stopped = false;
   let running: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | undefined;
   const pass = async () => {
     try {
       const deleted = await pruneDeliveredBefore(opts.db, new Date(Date.now() - opts.retentionDays * DAY_MS), DELETE_BATCH_ROWS, () => stopped);
@@ -57,7 +58,6 @@ export function startDeliveredLedgerRetention(opts: { db: Database; retentionDay
     }, delay);
     timer.unref();
   };
-  let timer: NodeJS.Timeout;
   schedule(Math.floor(Math.random() * interval));
   return {
     async stop() {
