@@ -204,7 +204,7 @@ t.test('registry edits apply on the running gateway and runner without a restart
       // so-tttt-qlvb's right to `notice` names no provider: it covers the new one's too.
       data.accessRights.push({ client: 'so-tttt-qlvb', service: 'new-notice' });
     });
-    const newcomer = new BusClient(gateway, { clientId: 'so-moi-qlvb', member: '000.00.99.H49', kid: key.kid, privateJwk: key.privateJwk, tokenUrl: `${gateway}/v1/token`, roles: ['agency'] }, bus.config.issuer);
+    const newcomer = new BusClient(gateway, { clientId: 'so-moi-qlvb', kid: key.kid, privateJwk: key.privateJwk }, bus.config.issuer);
     await eventually(() => newcomer.accessToken().catch(() => null), WITHIN_MS);
     t.ok(((await newcomer.request('GET', '/v1/members')).body as { members: { code: string }[] }).members.some((m) => m.code === '000.00.99.H49'), 'the new system reads the new member');
 
