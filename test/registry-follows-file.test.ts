@@ -9,6 +9,7 @@ import t from 'tap';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startConsole } from '../services/console/console-service.js';
 import { BusClient } from '../services/platform/bus-client.js';
 import { generateSigningJwk, toPublicJwk } from '../services/platform/keystore.js';
 import { hashSecret } from '../services/platform/secret-hash.js';
@@ -17,10 +18,12 @@ import { eventually, startTestBus } from './helpers/test-bus.js';
 
 const WITHIN_MS = 15_000;
 
-t.test('registry edits apply on the running gateway and runner without a restart', async (t) => {
+t.test('registry edits apply on the running gateway, runner and console without a restart', async (t) => {
   const bus = await startTestBus(t, { name: 'registry-follows' });
   const gateway = bus.gateway.url;
   const runner = bus.runner!.url;
+  const consoleSvc = await startConsole(bus.config, { upstream: { gateway, audit: 'http://127.0.0.1:9', runner } });
+  t.teardown(() => consoleSvc.stop());
   const file = bus.config.registryFile;
   // Replaced by rename, as a Kubernetes ConfigMap or a deployment tool does.
   const editRegistry = (change: (data: RegistryData) => void) => {
@@ -207,6 +210,13 @@ t.test('registry edits apply on the running gateway and runner without a restart
     const newcomer = new BusClient(gateway, { clientId: 'so-moi-qlvb', kid: key.kid, privateJwk: key.privateJwk }, bus.config.issuer);
     await eventually(() => newcomer.accessToken().catch(() => null), WITHIN_MS);
     t.ok(((await newcomer.request('GET', '/v1/members')).body as { members: { code: string }[] }).members.some((m) => m.code === '000.00.99.H49'), 'the new system reads the new member');
+
+    // The console's registry view shows them (a token by key: the observer's secret was replaced above).
+    const observer = await fresh('lgsp-observer').accessToken();
+    await eventually(async () => {
+      const view = (await (await get(`${consoleSvc.url}/v1/console/registry`, observer)).json()) as { members: { code: string }[]; services: { code: string; endpoint: string | null }[] };
+      return view.members.some((m) => m.code === '000.00.99.H49') && view.services.some((svc) => svc.code === 'new-notice' && svc.endpoint === endpoint);
+    }, WITHIN_MS);
 
     const sender = bus.client('so-tttt-qlvb');
     const first = await sender.send({ type: 'notice.send', to: { member: '000.00.99.H49', service: 'notice' }, payload: { subject: 'Chào Sở Mới', body: 'Nội dung' } });

@@ -35,10 +35,10 @@ export class AccessTokenVerifier {
 
   /**
    * `clients`: the registry's current standing of each client (live-registry.ts), asked on
-   * every verification, cached or not: a token of a client disabled, removed or moved to another
-   * member since it was issued is refused at once, and a role taken from the client since is not
-   * the caller's any more (the token's roles are what it was given, the registry's what it holds
-   * now). Absent: the signature, issuer and lifetime decide alone.
+   * every verification, cached or not: a token of a client disabled or removed since it was
+   * issued is refused at once, a role taken from the client since is not the caller's any more
+   * (the token's roles are what it was given, the registry's what it holds now), and a client
+   * moved to another member acts as that member. Absent: the signature, issuer and lifetime decide alone.
    */
   constructor(
     private readonly getKey: JWTVerifyGetKey,
@@ -76,11 +76,12 @@ export class AccessTokenVerifier {
 
   private standing(caller: Caller): Caller {
     if (!this.clients) return caller;
-    const refusal = this.clients.refusal(caller.clientId, caller.member);
+    const refusal = this.clients.refusal(caller.clientId);
     if (refusal) throw new Error(`token rejected: ${refusal}`);
     const roles = this.clients.rolesNow(caller.clientId, caller.roles);
+    const member = this.clients.memberOf(caller.clientId) ?? caller.member;
     // The cached caller stays as the token says: a role given back later counts again.
-    return roles.length === caller.roles.length ? caller : { ...caller, roles };
+    return roles.length === caller.roles.length && member === caller.member ? caller : { ...caller, member, roles };
   }
 }
 

@@ -27,8 +27,10 @@ export const REGISTRY_CHECK_INTERVAL_MS = 2000;
 
 /** What a verified token's client may do now, by the registry in use (not by the token). */
 export interface ClientStanding {
-  /** Why the client may not use a token now (disabled, removed, moved to another member), or null when it may. */
-  refusal(clientId: string, member?: string): string | null;
+  /** Why the client may not use a token now (disabled, removed), or null when it may. */
+  refusal(clientId: string): string | null;
+  /** The member the client belongs to now (a token names the one it belonged to when issued). */
+  memberOf(clientId: string): string | undefined;
   /** Of the roles a token carries, those its client still holds: a role taken away is not used. */
   rolesNow(clientId: string, roles: readonly Role[]): Role[];
 }
@@ -129,12 +131,15 @@ export class LiveRegistry implements ClientStanding {
     return true;
   }
 
-  refusal(clientId: string, member?: string): string | null {
+  refusal(clientId: string): string | null {
     const system = this.current.system(clientId);
     if (!system || (this.fileStanding && !this.fileStanding.has(clientId))) return `client ${clientId} is not in the registry`;
     if (this.fileStanding ? this.fileStanding.get(clientId) : system.disabled === true) return `client ${clientId} is disabled in the registry`;
-    if (member !== undefined && system.member !== member) return `client ${clientId} belongs to member ${system.member} in the registry now, not ${member}; get a new token`;
     return null;
+  }
+
+  memberOf(clientId: string): string | undefined {
+    return this.current.system(clientId)?.member;
   }
 
   rolesNow(clientId: string, roles: readonly Role[]): Role[] {
