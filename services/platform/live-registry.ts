@@ -8,9 +8,9 @@
 // entirely valid replaces the registry in use, at once: one reference is swapped, so a lookup sees
 // either the old registry or the new one, never a mix. A file that is not valid keeps the registry
 // in use (logged at error level, with the reason but no content of the file) — with one exception,
-// as before the rest of the registry was followed: which systems exist and which are disabled
-// follow any file that parses with a list of systems, so that revoking a leaked key never waits
-// for the rest of an edit to be right (removing a system and forgetting its services, say).
+// kept from when only that much was followed: which systems exist and which are disabled follow
+// any file that parses with a list of systems, so that revoking a leaked key never waits for the
+// rest of an edit to be right (removing a system and forgetting its services, say).
 //
 // Everything reads through get() at the time of use: routes, the token endpoint, bearer checks
 // (this is also the ClientStanding AccessTokenVerifier asks), the runner's deliveries and the
