@@ -232,6 +232,10 @@ t.test('registry edits apply on the running gateway, runner and console without 
       return r.status === 202 ? r : null;
     }, WITHIN_MS);
     const secondId = (second.body as { id: string }).id;
+    const relay = bus.runner!.slots.get('relay')!.worker!;
+    t.notOk(relay.topics.some((topic) => topic.endsWith('new-notice')), 'the running relay does not read the new topic yet');
+    await new Promise((r) => setTimeout(r, 1000));
+    t.notOk(received.includes(secondId), 'nor delivers its message');
     const operator = await fresh('lgsp-operator').accessToken();
     const restart = await fetch(`${runner}/v1/connectors/relay/restart`, { method: 'POST', headers: { authorization: `Bearer ${operator}` } });
     t.equal(restart.status, 202);
