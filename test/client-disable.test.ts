@@ -5,8 +5,9 @@
 import t from 'tap';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { startConsole } from '../services/console/console-service.js';
-import { RegisteredClients } from '../services/platform/registered-clients.js';
-import { eventually, startTestBus } from './helpers/test-bus.js';
+import { LiveRegistry } from '../services/platform/live-registry.js';
+import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
+import { eventually, seedRegistry, startTestBus } from './helpers/test-bus.js';
 
 t.test('a client disabled or removed in the registry file is refused everywhere within seconds', async (t) => {
   const bus = await startTestBus(t, { name: 'client-disable' });
@@ -87,18 +88,25 @@ t.test('a client disabled or removed in the registry file is refused everywhere 
 });
 
 t.test('a registry file that cannot be read keeps the clients loaded before', async (t) => {
-  const dir = t.testdir({ 'registry.json': JSON.stringify({ systems: [{ clientId: 'a' }, { clientId: 'b', disabled: true }] }) });
+  const registryWith = (systems: { clientId: string; disabled?: boolean }[]) => {
+    const seeds = seedRegistry();
+    const member = seeds.members[0].code;
+    return JSON.stringify({ members: seeds.members, systems: systems.map((s) => ({ member, name: s.clientId, auth: {}, ...s })), services: [], accessRights: [] });
+  };
+  const dir = t.testdir({ 'registry.json': registryWith([{ clientId: 'a1' }, { clientId: 'b1', disabled: true }]) });
   const file = `${dir}/registry.json`;
-  const clients = RegisteredClients.watching(file, undefined, 50);
-  t.equal(clients.refusal('a'), null);
-  t.match(clients.refusal('b'), /disabled/);
-  t.match(clients.refusal('c'), /not in the registry/);
-  writeFileSync(file, '{"systems": [ {"clientId": "a", "disab');
+  const clients = LiveRegistry.watching(file, new SchemaCatalogue(), undefined, 50);
+  t.equal(clients.refusal('a1'), null);
+  t.match(clients.refusal('b1'), /disabled/);
+  t.match(clients.refusal('c1'), /not in the registry/);
+  writeFileSync(file, '{"systems": [ {"clientId": "a1", "disab');
   await new Promise((r) => setTimeout(r, 300));
-  t.equal(clients.refusal('a'), null, 'a half-written file changes nothing');
-  t.match(clients.refusal('b'), /disabled/);
-  writeFileSync(file, JSON.stringify({ systems: [{ clientId: 'b' }] }));
-  await eventually(() => clients.refusal('a') !== null, 5000);
-  t.equal(clients.refusal('b'), null, 'the next good file applies');
-  t.match(clients.refusal('a'), /not in the registry/);
+  t.equal(clients.refusal('a1'), null, 'a half-written file changes nothing');
+  t.match(clients.refusal('b1'), /disabled/);
+  t.match(clients.refused?.reason, /not valid JSON \(at position \d+/, 'and says why, without the text around the error');
+  writeFileSync(file, registryWith([{ clientId: 'b1' }]));
+  await eventually(() => clients.refusal('a1') !== null, 5000);
+  t.equal(clients.refusal('b1'), null, 'the next good file applies');
+  t.match(clients.refusal('a1'), /not in the registry/);
+  t.equal(clients.refused, null);
 });

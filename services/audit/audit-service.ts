@@ -23,7 +23,7 @@ import { withDocumentedAnswers } from '../platform/openapi-answers.js';
 import { withOpenObjects } from '../platform/openapi-open-objects.js';
 import { okResponse, problemResponses } from '../platform/openapi-shapes.js';
 import { auditAnswers } from './openapi-answers.js';
-import { topicsFor, type Topics } from '../platform/topics.js';
+import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { startSignedConsumer, type ConsumedRecord } from '../platform/signed-consumer.js';
 import { createMetricsRegistry, serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
@@ -42,8 +42,7 @@ import { verifyAuditChain, type ChainVerification } from './chain-verifier.js';
 import { evidenceOf, type EvidencedEvent } from './record-evidence.js';
 import type { Envelope } from '../platform/envelope.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
-import { Registry } from '../platform/registry.js';
-import { RegisteredClients } from '../platform/registered-clients.js';
+import { LiveRegistry } from '../platform/live-registry.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
 import { withPublicOperationsSaid } from '../platform/openapi-public-operations.js';
 
@@ -281,24 +280,18 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
   return app;
 }
 
-/** The registry's clients, followed as it changes; none when there is no readable registry (tokens then stand on their signature alone). */
-function registeredClients(config: BusConfig, log: Logger): RegisteredClients | undefined {
+/**
+ * The registry, followed as it changes (live-registry.ts); none when there is no valid registry
+ * at start (tokens then stand on their signature alone, and the audit reads the work topics that
+ * exist). It names the work topics to make before subscribing; topics made later (a service
+ * added) are found by the leader's topic watch, so no registry change needs an audit restart.
+ */
+function liveRegistry(config: BusConfig, log: Logger): LiveRegistry | undefined {
   try {
-    return RegisteredClients.watching(config.registryFile, log);
+    return LiveRegistry.watching(config.registryFile, new SchemaCatalogue().loadConnectors(config), log);
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'no registry: tokens are not checked against disabled clients');
+    log.warn({ err: (err as Error).message }, 'no registry: tokens are not checked against the registry\'s clients; auditing the work topics that exist now');
     return undefined;
-  }
-}
-
-/** The registry's work topics; none when there is no readable registry (the pattern still finds existing ones). */
-function workTopics(config: BusConfig, topics: Topics, log: Logger): string[] {
-  try {
-    const registry = Registry.load(config.registryFile, new SchemaCatalogue().loadConnectors(config));
-    return [...new Set(registry.services.map((s) => topics.message(s.code)))];
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, 'no registry: auditing the work topics that exist now');
-    return [];
   }
 }
 
@@ -321,7 +314,8 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     await connectedAdmin.connect();
     // The registry's work topics and the event topic exist before the subscription; work topics
     // created later (another registry, a new service) are found by the leader's topic watch.
-    await ensureTopics(admin, [...workTopics(config, topics, log), topics.events], config.topicPartitions);
+    const registry = liveRegistry(config, log);
+    await ensureTopics(admin, [...new Set((registry?.get().services ?? []).map((s) => topics.message(s.code))), topics.events], config.topicPartitions);
     // One partition: the checkpoints stay in the order they were signed.
     await ensureTopics(admin, [topics.auditCheckpoints], 1);
     const published = (publisher = await checkpointPublisher(kafka, topics.auditCheckpoints));
@@ -444,7 +438,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
       }));
 
     const kafkaCheck = kafkaReadiness(admin);
-    app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, registeredClients(config, log)), verifyChain }, metrics, {
+    app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, registry), verifyChain }, metrics, {
       kafka: async () => (consumerFailure ? { ok: false, detail: `audit consumer stopped: ${consumerFailure}` } : kafkaCheck()),
       store: async () => ({ ok: true, detail: `${(await auditStore.head())?.seq ?? 0} entries; ${lead.isLeader ? 'leader (writes the chain)' : 'standby'}` }),
     });

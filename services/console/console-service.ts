@@ -8,8 +8,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
-import { Registry } from '../platform/registry.js';
-import { RegisteredClients } from '../platform/registered-clients.js';
+import { LiveRegistry } from '../platform/live-registry.js';
 import { openServiceKeys } from '../platform/key-files.js';
 import { PublicKeyset } from '../platform/public-keyset.js';
 import { busRecordVerifier } from '../platform/record-writers.js';
@@ -65,7 +64,9 @@ export interface RunningConsole {
 export async function startConsole(config: BusConfig, opts: ConsoleOptions = {}): Promise<RunningConsole> {
   const log = createLogger('console', config.logLevel);
   const catalogue = new SchemaCatalogue().loadConnectors(config);
-  const registry = Registry.load(config.registryFile, catalogue);
+  // Followed as the file changes, whole (live-registry.ts): the registry view, KPIs, consumer
+  // groups' topics and bearer checks read it at the time of use.
+  const registry = LiveRegistry.watching(config.registryFile, catalogue, log);
   // Its record key only (it writes its operators' audited actions); tokens it verifies.
   const signingKeys = await openServiceKeys(config.keysDir, 'console', ['record'] as const);
   const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
@@ -102,10 +103,10 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
         name,
         kind: 'connector' as const,
         groupId: `${topics.prefix}lgsp-connector-${name}`,
-        topics: [...registry.serviceCodesFor(name).map((c) => topics.message(c)), topics.retry(name)],
+        topics: [...registry.get().serviceCodesFor(name).map((c) => topics.message(c)), topics.retry(name)],
       })),
       // The audit reads the work topics (each message record is an audit entry) and lgsp.events.
-      { name: 'audit', kind: 'service', groupId: `${topics.prefix}lgsp-audit`, topics: [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events] },
+      { name: 'audit', kind: 'service', groupId: `${topics.prefix}lgsp-audit`, topics: [...new Set(registry.get().services.map((s) => topics.message(s.code))), topics.events] },
       // The ledger in the runners: its lag is how far behind GET /v1/messages/{id} and the inboxes are.
       { name: 'ledger', kind: 'service', groupId: `${topics.prefix}lgsp-ledger`, topics: [topics.events, topics.inbox] },
     ];
@@ -186,14 +187,14 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       config,
       log,
       store: consoleStore,
-      registry: () => registry,
+      registry: registry.get,
       connectors,
       monitor,
       lag,
       live,
       replayer,
       audit: new OperatorAudit(producer, topics),
-      tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, RegisteredClients.watching(config.registryFile, log)),
+      tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, registry),
       sessions: new ConsoleSessions(),
       upstream: { gateway: opts.upstream?.gateway ?? config.issuer, audit: opts.upstream?.audit ?? null, runners: runnerUrls(opts.upstream) },
     };

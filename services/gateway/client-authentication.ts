@@ -5,7 +5,7 @@ import type { Registry, SystemClient } from '../platform/registry.js';
 import { SecretCheckBusy, SecretVerifier } from '../platform/secret-hash.js';
 import type { Database } from '../platform/database.js';
 import { JWT_BEARER_ASSERTION } from '../platform/access-token.js';
-import type { ClientStanding } from '../platform/registered-clients.js';
+import type { ClientStanding } from '../platform/live-registry.js';
 import { textProblem } from '../platform/text-guard.js';
 
 /** Asymmetric algorithms only: never `none`, never HMAC with a public key. */
@@ -83,6 +83,7 @@ export const UNREGISTERED_CLIENT = '(not registered)';
 
 export class ClientAuthenticator {
   constructor(
+    /** The registry in use (live-registry.ts): each request reads the client's keys and secret hash from it, nothing is cached. */
     private readonly registry: () => Registry,
     private readonly acceptedAudiences: string[],
     private readonly replayCache: AssertionReplayCache,
@@ -96,7 +97,15 @@ export class ClientAuthenticator {
     const hasBasic = authorization !== undefined && /^Basic\s/i.test(authorization);
     if (hasAssertion && hasBasic) throw new OAuthError('invalid_request', 'Use exactly one client authentication method');
     if (!hasAssertion && !hasBasic) throw new OAuthError('invalid_client', 'Client authentication is required (private_key_jwt or client_secret_basic)');
-    const client = hasAssertion ? await this.privateKeyJwt(body) : await this.clientSecretBasic(authorization!, body.client_id);
+    const checked = hasAssertion ? await this.privateKeyJwt(body) : await this.clientSecretBasic(authorization!, body.client_id);
+    // Keys and secret hashes are read from the registry in use for every request (nothing is
+    // cached), and the registry may have been replaced while they were checked (a scrypt, a
+    // database round trip): a key or secret replaced meanwhile does not get a token, and the
+    // token is made from the client's entry as it is now (its roles, its member).
+    const client = this.registry().system(checked.clientId) ?? checked;
+    if (client !== checked && !sameCredential(client, checked, hasAssertion ? 'jwks' : 'secretHash')) {
+      throw new OAuthError('invalid_client', `The client's ${hasAssertion ? 'keys' : 'secret'} changed in the registry while this request was checked; authenticate again`);
+    }
     // Checked once the client proved who it is: nobody learns a client's standing without its credentials.
     const refusal = this.clients?.refusal(client.clientId);
     if (refusal) throw new OAuthError('invalid_client', refusal);
@@ -180,6 +189,11 @@ export class ClientAuthenticator {
     if (!client || !matches) throw new OAuthError('invalid_client', 'Invalid client credentials');
     return client;
   }
+}
+
+/** Whether two registry entries of one client hold the same key set (private_key_jwt) or secret hash (client_secret_basic). */
+function sameCredential(a: SystemClient, b: SystemClient, kind: 'jwks' | 'secretHash'): boolean {
+  return JSON.stringify(a.auth[kind] ?? null) === JSON.stringify(b.auth[kind] ?? null);
 }
 
 /** RFC 6749 §2.3.1: client id and secret, each form-urlencoded, then base64; null when malformed. */

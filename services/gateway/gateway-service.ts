@@ -7,8 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
-import { Registry } from '../platform/registry.js';
-import { RegisteredClients } from '../platform/registered-clients.js';
+import { LiveRegistry } from '../platform/live-registry.js';
 import { openDecryptionKeyring, openServiceKeys } from '../platform/key-files.js';
 import { payloadOpener, sealerFor } from '../platform/payload-keyring.js';
 import { PayloadSealing } from '../platform/sealed-payload.js';
@@ -62,9 +61,8 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   const instanceId = resolveInstanceId(opts.instanceId);
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   for (const f of catalogue.failedManifests) log.warn({ connector: f.name, err: f.error }, 'connector manifest refused: its message types are not offered');
-  const registry = Registry.load(config.registryFile, catalogue);
-  // Disabled or removed clients are refused at once, without a restart (registered-clients.ts).
-  const clients = RegisteredClients.watching(config.registryFile, log);
+  // Followed as the file changes, whole (live-registry.ts): everything below reads it at the time of use.
+  const registry = LiveRegistry.watching(config.registryFile, catalogue, log);
   // Its own private keys only; other services' keys it knows from the public keyset.
   const signingKeys = await openServiceKeys(config.keysDir, 'gateway', ['token', 'record', 'delivery'] as const);
   const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
@@ -83,7 +81,18 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
 
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, [...new Set(registry.services.map((s) => topics.message(s.code))), topics.events], config.topicPartitions);
+  await ensureTopics(admin, [...new Set(registry.get().services.map((s) => topics.message(s.code))), topics.events], config.topicPartitions);
+  // A service added to the registry is offered at once: its topic is made now (the broker
+  // creates none by itself). The runner hosting its connector reads it once restarted.
+  registry.onChange((next, previous) => {
+    const known = new Set(previous.services.map((s) => s.code));
+    const added = [...new Set(next.services.filter((s) => !known.has(s.code)).map((s) => topics.message(s.code)))];
+    if (added.length === 0) return;
+    ensureTopics(admin, added, config.topicPartitions).then(
+      () => log.info({ topics: added }, 'registry change: topics of new services created'),
+      (err: Error) => log.error({ topics: added, err: err.message }, 'registry change: topics of new services could not be created; submissions to them fail until they exist'),
+    );
+  });
 
   const producer = new BatchingProducer(kafka, () => signingKeys.record.signingKey, {
     lingerMs: config.producerLingerMs,
@@ -102,7 +111,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     config,
     log,
     catalogue,
-    registry: () => registry,
+    registry: registry.get,
     signingKeys,
     publicKeys,
     payloads,
@@ -116,15 +125,15 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     acceptedRows: new BatchedWriter<BusEvent>((events) => store.recordAccepted(events), { failsAlone: isDataError }),
     // The issuer written with or without a trailing slash is one audience: client libraries
     // differ in how they write it (RFC 7523 only says the aud identifies this server).
-    clientAuth: new ClientAuthenticator(() => registry, assertionAudiences(config.issuer), new AssertionReplayCache(db), clients),
-    tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, clients),
+    clientAuth: new ClientAuthenticator(registry.get, assertionAudiences(config.issuer), new AssertionReplayCache(db), registry),
+    tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, registry),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
     submissionHooks: [],
     heldTransactions: new ConcurrencyLimit(HELD_TRANSACTIONS),
   };
   const app = await buildGatewayApp(ctx, opts.modules, metrics, {
     kafka: kafkaReadiness(admin),
-    registry: async () => ({ ok: registry.members.length > 0, detail: `${registry.members.length} members, ${registry.services.length} services` }),
+    registry: async () => registry.readiness(),
     database: async () => {
       try {
         await db.query('SELECT 1');

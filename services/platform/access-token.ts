@@ -5,7 +5,7 @@ import { SignJWT, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { v4 as uuidv4 } from 'uuid';
 import type { SigningKey } from './keystore.js';
 import type { Role } from './registry.js';
-import type { ClientStanding } from './registered-clients.js';
+import type { ClientStanding } from './live-registry.js';
 
 /** RFC 7523 client_assertion_type of private_key_jwt client authentication. */
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -34,9 +34,11 @@ export class AccessTokenVerifier {
   private readonly cache = new Map<string, { caller: Caller; exp: number }>();
 
   /**
-   * `clients`: the registry's current standing of each client (registered-clients.ts), asked on
+   * `clients`: the registry's current standing of each client (live-registry.ts), asked on
    * every verification, cached or not: a token of a client disabled or removed since it was
-   * issued is refused at once. Absent: the signature, issuer and lifetime decide alone.
+   * issued is refused at once, a role taken from the client since is not the caller's any more
+   * (the token's roles are what it was given, the registry's what it holds now), and a client
+   * moved to another member acts as that member. Absent: the signature, issuer and lifetime decide alone.
    */
   constructor(
     private readonly getKey: JWTVerifyGetKey,
@@ -73,9 +75,13 @@ export class AccessTokenVerifier {
   }
 
   private standing(caller: Caller): Caller {
-    const refusal = this.clients?.refusal(caller.clientId);
+    if (!this.clients) return caller;
+    const refusal = this.clients.refusal(caller.clientId);
     if (refusal) throw new Error(`token rejected: ${refusal}`);
-    return caller;
+    const roles = this.clients.rolesNow(caller.clientId, caller.roles);
+    const member = this.clients.memberOf(caller.clientId) ?? caller.member;
+    // The cached caller stays as the token says: a role given back later counts again.
+    return roles.length === caller.roles.length && member === caller.member ? caller : { ...caller, member, roles };
   }
 }
 

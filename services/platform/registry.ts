@@ -19,7 +19,7 @@ export interface SystemClient {
   clientId: string;
   member: string;
   name: string;
-  /** No token for it, and the tokens it holds are refused (registered-clients.ts). */
+  /** No token for it, and the tokens it holds are refused (live-registry.ts). */
   disabled?: boolean;
   roles?: Role[];
   auth: { jwks?: { keys: JWK[] }; secretHash?: string; /** Seeds only: npm start issues this system a client secret (dev-credentials.ts). */ devSecret?: true };
@@ -62,6 +62,11 @@ export interface RegistryData {
   accessRights: AccessRight[];
 }
 
+/** The roles a system's tokens carry: its registry roles, `agency` when it lists none. */
+export function rolesOf(system: SystemClient): Role[] {
+  return system.roles && system.roles.length > 0 ? system.roles : ['agency'];
+}
+
 export class RegistryError extends Error {
   override name = 'RegistryError';
 }
@@ -77,11 +82,19 @@ export class Registry {
   }
 
   static load(file: string, catalogue: SchemaCatalogue): Registry {
-    let data: unknown;
+    let text: string;
     try {
-      data = JSON.parse(readFileSync(file, 'utf8'));
+      text = readFileSync(file, 'utf8');
     } catch (err) {
       throw new RegistryError(`cannot read registry ${file}: ${(err as Error).message}`);
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      // Where, never what: V8 quotes the text around the error, which may be a key or a secret hash.
+      const at = /at position \d+( \(line \d+ column \d+\))?/.exec((err as Error).message)?.[0];
+      throw new RegistryError(`cannot read registry ${file}: not valid JSON${at ? ` (${at})` : ''}`);
     }
     return Registry.fromData(data, catalogue);
   }

@@ -214,6 +214,8 @@ export class ConnectorWorker {
   private readonly circuits: DestinationCircuits;
   /** Retry-topic partitions paused because the parked cap was reached ("topic\0partition"). */
   private readonly spilled = new Map<string, { topic: string; partition: number }>();
+  /** The topics its consumer subscribed to (null before it started). */
+  private subscribedTopics: string[] | null = null;
 
   constructor(
     private readonly loaded: LoadedConnector,
@@ -255,7 +257,16 @@ export class ConnectorWorker {
     return this.loaded.secrets ?? NO_SECRETS;
   }
 
+  /**
+   * The topics it consumes: its services' as the registry named them when it started (a consumer
+   * subscribes once; a service added or moved later needs the connector started again:
+   * runner-service.ts warns), before that as the registry names them now.
+   */
   get topics(): string[] {
+    return this.subscribedTopics ?? this.topicsNow();
+  }
+
+  private topicsNow(): string[] {
     const codes = this.deps.registry().serviceCodesFor(this.name);
     return [...codes.map((c) => this.deps.topics.message(c)), this.deps.topics.retry(this.name)];
   }
@@ -267,7 +278,7 @@ export class ConnectorWorker {
     this.consumer = await startSignedConsumer({
       kafka: this.deps.kafka,
       groupId: `${this.deps.topics.prefix}lgsp-connector-${this.name}`,
-      topics: this.topics,
+      topics: (this.subscribedTopics = this.topicsNow()),
       verifier: this.deps.verifier,
       log: this.deps.log,
       partitionsConsumedConcurrently: this.deps.partitionsConsumedConcurrently,
@@ -880,8 +891,9 @@ export class ConnectorWorker {
   }
 
   private context(envelope: Envelope, attempt: number): ConnectorContext<Record<string, unknown>> {
-    const service = this.deps.registry().servicesOf(envelope.to.member, envelope.to.service)[0];
+    // One registry for the whole context, even when it is replaced meanwhile (live-registry.ts).
     const registry = this.deps.registry();
+    const service = registry.servicesOf(envelope.to.member, envelope.to.service)[0];
     const deps = this.deps;
     let log: Logger | undefined;
     return {

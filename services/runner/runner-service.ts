@@ -17,8 +17,8 @@ import { connectorAuditKey, eventRecords, type BusEvent } from '../platform/bus-
 import { describeConfig } from '@lgsp/sdk/config-reference';
 import { secretEnvName } from '@lgsp/sdk/secrets';
 import { prometheusConnectorMetrics } from './connector-metrics.js';
-import { Registry } from '../platform/registry.js';
-import { RegisteredClients } from '../platform/registered-clients.js';
+import type { Registry } from '../platform/registry.js';
+import { LiveRegistry } from '../platform/live-registry.js';
 import { startLedger } from '../ledger/ledger.js';
 import { openDecryptionKeyring, openServiceKeys } from '../platform/key-files.js';
 import { attachmentSealing, payloadOpener, sealerFor } from '../platform/payload-keyring.js';
@@ -118,7 +118,9 @@ export interface RunningRunner {
 export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): Promise<RunningRunner> {
   const log = createLogger('runner', config.logLevel);
   const catalogue = new SchemaCatalogue().loadConnectors(config);
-  const registry = Registry.load(config.registryFile, catalogue);
+  // Followed as the file changes, whole (live-registry.ts): deliveries, the ledger and bearer
+  // checks read it at the time of use. The topics a connector consumes are set when it starts.
+  const registry = LiveRegistry.watching(config.registryFile, catalogue, log);
   // Its record and delivery keys only: no token key (it cannot mint access tokens) and no
   // checkpoint key. Connector code runs in this process: see docs/operator-guide.md on what that allows.
   const signingKeys = await openServiceKeys(config.keysDir, 'runner', ['record', 'delivery'] as const);
@@ -132,7 +134,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
 
   const manifests = catalogue.manifests.filter((m) => !opts.connectors || opts.connectors.includes(m.name));
   await ensureTopics(admin, [
-    ...manifests.flatMap((m) => [...registry.serviceCodesFor(m.name).map((c) => topics.message(c)), topics.retry(m.name), topics.deadLetter(m.name)]),
+    ...manifests.flatMap((m) => [...registry.get().serviceCodesFor(m.name).map((c) => topics.message(c)), topics.retry(m.name), topics.deadLetter(m.name)]),
     topics.events,
     topics.inbox,
   ], config.topicPartitions);
@@ -166,7 +168,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
         kafka,
         topics,
         verifier: busRecordVerifier(publicKeys, topics, { enforceExpiry: false }),
-        registry: () => registry,
+        registry: registry.get,
         db: ledgerDb,
         log: log.child({ part: 'ledger' }),
         onApplied: (n) => countConsumed('ledger', n),
@@ -188,7 +190,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     kafka,
     producer,
     topics,
-    registry: () => registry,
+    registry: registry.get,
     deliveryKey: () => signingKeys.delivery.signingKey,
     verifier,
     validateEnvelope: catalogue.validator(SCHEMA_IDS.envelope),
@@ -305,6 +307,30 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     await startSlot(slot);
   }
 
+  // What a registry change cannot do without a restart: a running connector consumes the topics
+  // of its services as the registry named them when it started (a Kafka subscription is made
+  // once). A service added to it (or moved to it from another connector) is delivered once the
+  // connector starts again; one removed or moved away is still read, and its records refused.
+  const warnOfStaleSubscriptions = (next: Registry) => {
+    for (const [name, slot] of slots) {
+      const worker = slot.worker;
+      if (!worker || slot.loadError) continue;
+      const consumed = new Set(worker.topics);
+      const wanted = [...next.serviceCodesFor(name).map((c) => topics.message(c)), topics.retry(name)];
+      const added = wanted.filter((topic) => !consumed.has(topic));
+      const dropped = [...consumed].filter((topic) => !wanted.includes(topic));
+      if (added.length === 0 && dropped.length === 0) continue;
+      // The gateways make the topics of new services too; whichever comes first.
+      if (added.length > 0) void ensureTopics(admin, added, config.topicPartitions).catch((err: Error) => log.error({ connector: name, topics: added, err: err.message }, 'registry change: topics of new services could not be created'));
+      const what = [added.length > 0 ? `topics of new services ${added.join(', ')} are not consumed yet` : '', dropped.length > 0 ? `topics of services no longer delivered by it ${dropped.join(', ')} are still consumed (their records are refused)` : ''].filter(Boolean).join('; ');
+      log.warn(
+        { connector: name, added, dropped },
+        `registry change needs a restart of the runner for: connector ${name}: ${what} (restart every runner, or the connector on each: POST /v1/connectors/${name}/restart)`,
+      );
+    }
+  };
+  registry.onChange((next) => warnOfStaleSubscriptions(next));
+
   producerMetrics(metrics, producer);
   // What an operator watches during an outage: retries parked in memory (bounded by
   // LGSP_RETRY_PARKED_MAX_*), retry partitions paused at that cap, destinations held behind a probe.
@@ -353,7 +379,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     transformObject: (document) => ('openapiObject' in document ? withPublicOperationsSaid(withOpenObjects(withCommonResponses(withDocumentedAnswers(document.openapiObject, runnerAnswers)))) : document.swaggerObject),
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(bearerAuth, { verifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, RegisteredClients.watching(config.registryFile, log)) });
+  await app.register(bearerAuth, { verifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, registry) });
   await app.register(serviceHealth, {
     metrics,
     checks: {
@@ -400,7 +426,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       description: definition?.description ?? slot.manifest.description ?? null,
       source: slot.manifest.source ?? join(catalogue.root, 'connectors'),
       messageTypes: slot.manifest.messageTypes.map((mt) => ({ type: mt.type, description: mt.description, schema: `/v1/schemas/${encodeURIComponent(mt.type)}` })),
-      services: registry.services.filter((s) => s.connector === name).map((s) => ({ code: s.code, provider: s.provider, system: s.system })),
+      services: registry.get().services.filter((s) => s.connector === name).map((s) => ({ code: s.code, provider: s.provider, system: s.system })),
       configSchema: definition?.configSchema ?? null,
       settings: describeConfig(definition?.configSchema),
       config: slot.loaded ? redactConfig(slot.loaded.config) : null,

@@ -146,10 +146,12 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
           errors: [{ field: 'type', message: 'a request/reply message type' }],
         });
       }
-      authorizeRecipients(req.body, caller, ctx.registry(), ctx.catalogue);
+      // One registry for the whole request, even when it is replaced meanwhile (live-registry.ts).
+      const registry = ctx.registry();
+      authorizeRecipients(req.body, caller, registry, ctx.catalogue);
       let body = req.body;
       for (const hook of hooks) if (hook.prepare) body = await hook.prepare(body, sub);
-      envelopes = routeRecipients(body, caller, ctx.registry(), ctx.catalogue, hooks, idFor).map((r) => r.envelope);
+      envelopes = routeRecipients(body, caller, registry, ctx.catalogue, hooks, idFor).map((r) => r.envelope);
     } catch (err) {
       throw audited(restateRefusal(hooks, err, req.body.type, sub));
     }

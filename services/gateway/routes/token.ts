@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from
 import { ProblemError, problems } from '../../platform/problem.js';
 import { isDatabaseUnavailable } from '../../platform/database.js';
 import { issueAccessToken } from '../../platform/access-token.js';
+import { rolesOf } from '../../platform/registry.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { claimedClientId, OAuthError, TOKEN_ERRORS, type TokenRequestBody } from '../client-authentication.js';
 import { textProblem } from '../../platform/text-guard.js';
@@ -114,7 +115,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
       throw new OAuthError('invalid_scope', 'Scopes are not used: access is governed by the registry access rights');
     }
     const client = await ctx.clientAuth.authenticate(body, req.headers.authorization);
-    const roles = client.roles && client.roles.length > 0 ? client.roles : ['agency' as const];
+    const roles = rolesOf(client);
     const token = await issueAccessToken(ctx.signingKeys.token.signingKey, ctx.config.issuer, { clientId: client.clientId, member: client.member, roles }, ctx.config.tokenTtlSeconds);
     return { access_token: token, token_type: 'Bearer', expires_in: ctx.config.tokenTtlSeconds };
   });

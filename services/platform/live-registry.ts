@@ -1,0 +1,163 @@
+// The registry as every service uses it: followed as its file changes, whole. An operator who
+// removes an access right, replaces a compromised client's key or secret hash, takes a role away,
+// changes an endpoint, disables a system or adds a member or a service expects it to apply on every
+// instance within seconds, without a restart (X-Road's security servers reload the global
+// configuration the same way). Each service checks the file's modification time every few
+// seconds (file-watch.ts: a Kubernetes ConfigMap/Secret update or a rename into place); a new
+// file is read, schema-validated and reference-checked (Registry.fromData) and only when it is
+// entirely valid replaces the registry in use, at once: one reference is swapped, so a lookup sees
+// either the old registry or the new one, never a mix. A file that is not valid keeps the registry
+// in use (logged at error level, with the reason but no content of the file) — with one exception,
+// kept from when only that much was followed: which systems exist and which are disabled follow
+// any file that parses with a list of systems, so that revoking a leaked key never waits for the
+// rest of an edit to be right (removing a system and forgetting its services, say).
+//
+// Everything reads through get() at the time of use: routes, the token endpoint, bearer checks
+// (this is also the ClientStanding AccessTokenVerifier asks), the runner's deliveries and the
+// ledger. What a service set up once from the registry at start (Kafka topics and subscriptions)
+// it learns of through onChange() (docs/operator-guide.md, "Changing the registry").
+import { readFileSync } from 'node:fs';
+import type { Logger } from './logger.js';
+import { watchFileChanges } from './file-watch.js';
+import { Registry, rolesOf, type Role } from './registry.js';
+import type { SchemaCatalogue } from './schema-catalogue.js';
+
+/** How often a service checks the registry file for a change (ms). */
+export const REGISTRY_CHECK_INTERVAL_MS = 2000;
+
+/** What a verified token's client may do now, by the registry in use (not by the token). */
+export interface ClientStanding {
+  /** Why the client may not use a token now (disabled, removed), or null when it may. */
+  refusal(clientId: string): string | null;
+  /** The member the client belongs to now (a token names the one it belonged to when issued). */
+  memberOf(clientId: string): string | undefined;
+  /** Of the roles a token carries, those its client still holds: a role taken away is not used. */
+  rolesNow(clientId: string, roles: readonly Role[]): Role[];
+}
+
+/** Told the registry in use was replaced: the new one and the one it replaced. */
+export type RegistryListener = (next: Registry, previous: Registry) => void;
+
+/** A file change that was not applied: when, and why (no content of the file). */
+export interface RefusedRegistry {
+  at: string;
+  reason: string;
+}
+
+export class LiveRegistry implements ClientStanding {
+  private current: Registry;
+  private readonly listeners: RegistryListener[] = [];
+  private refusedFile: RefusedRegistry | null = null;
+  /** Which systems a refused file lists, and whether disabled: their standing until a valid file applies. */
+  private fileStanding: Map<string, boolean> | null = null;
+
+  constructor(
+    initial: Registry,
+    private readonly log?: Logger,
+  ) {
+    this.current = initial;
+  }
+
+  /**
+   * The registry of `file`, followed as it changes; throws (RegistryError) when it is not valid at
+   * start: a service does not start on a registry it cannot trust.
+   */
+  static watching(file: string, catalogue: SchemaCatalogue, log?: Logger, intervalMs = REGISTRY_CHECK_INTERVAL_MS): LiveRegistry {
+    const live = new LiveRegistry(Registry.load(file, catalogue), log);
+    watchFileChanges(file, intervalMs, () => live.reload(() => Registry.load(file, catalogue), file, () => JSON.parse(readFileSync(file, 'utf8'))));
+    return live;
+  }
+
+  /** The registry in use. Take it once for one request or delivery: every lookup then sees the same one. */
+  readonly get = (): Registry => this.current;
+
+  /** The last file change that was refused (invalid) and is still not replaced by a valid one, or null. */
+  get refused(): RefusedRegistry | null {
+    return this.refusedFile;
+  }
+
+  /**
+   * For a readiness check: still ready on a refused file (every instance would drop out of
+   * service together), but saying so; the reason is in the log, not in this public answer.
+   */
+  readiness(): { ok: boolean; detail: string } {
+    const r = this.current;
+    const counts = `${r.members.length} members, ${r.services.length} services`;
+    const refused = this.refusedFile ? `; the registry file changed at ${this.refusedFile.at} but is not valid: the registry before it is in use (see the log)` : '';
+    return { ok: r.members.length > 0, detail: counts + refused };
+  }
+
+  /** Calls `listener` after each replacement (errors it throws are logged, never undo the change). */
+  onChange(listener: RegistryListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Replaces the registry in use at once, then tells the listeners. */
+  replace(next: Registry): void {
+    const previous = this.current;
+    this.current = next;
+    this.refusedFile = null;
+    this.fileStanding = null;
+    for (const listener of this.listeners) {
+      try {
+        listener(next, previous);
+      } catch (err) {
+        this.log?.error({ err: (err as Error).message }, 'registry change listener failed');
+      }
+    }
+  }
+
+  /**
+   * Loads and applies a new registry; one that does not load keeps the one in use, except for which
+   * systems exist and are disabled, taken from `raw` (the refused file's JSON) when it has a list of them.
+   */
+  reload(load: () => Registry, file?: string, raw?: () => unknown): boolean {
+    let next: Registry;
+    try {
+      next = load();
+    } catch (err) {
+      // RegistryError messages name fields, ids and allowed values, never keys or secret hashes.
+      const reason = (err as Error).message;
+      this.refusedFile = { at: new Date().toISOString(), reason };
+      this.fileStanding = standingIn(raw);
+      this.log?.error(
+        { file, err: reason, ...(this.fileStanding ? { refusedClients: this.current.data.systems.map((c) => c.clientId).filter((id) => this.refusal(id) !== null) } : {}) },
+        'registry changed but is not valid: keeping the registry loaded before (which systems exist and are disabled follow the file all the same)',
+      );
+      return false;
+    }
+    this.replace(next);
+    this.log?.info({ file, members: next.members.length, systems: next.data.systems.length, services: next.services.length, accessRights: next.data.accessRights.length }, 'registry changed: reloaded');
+    return true;
+  }
+
+  refusal(clientId: string): string | null {
+    const system = this.current.system(clientId);
+    if (!system || (this.fileStanding && !this.fileStanding.has(clientId))) return `client ${clientId} is not in the registry`;
+    if (this.fileStanding ? this.fileStanding.get(clientId) : system.disabled === true) return `client ${clientId} is disabled in the registry`;
+    return null;
+  }
+
+  memberOf(clientId: string): string | undefined {
+    return this.current.system(clientId)?.member;
+  }
+
+  rolesNow(clientId: string, roles: readonly Role[]): Role[] {
+    const system = this.current.system(clientId);
+    if (!system) return [];
+    const held = rolesOf(system);
+    return roles.filter((r) => held.includes(r));
+  }
+}
+
+/** clientId → disabled, of a file's list of systems; null when it has none that reads. */
+function standingIn(raw: (() => unknown) | undefined): Map<string, boolean> | null {
+  let systems: unknown;
+  try {
+    systems = (raw?.() as { systems?: unknown } | null)?.systems;
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(systems) || !systems.every((s) => s && typeof s === 'object' && typeof (s as { clientId?: unknown }).clientId === 'string')) return null;
+  return new Map((systems as { clientId: string; disabled?: unknown }[]).map((s) => [s.clientId, s.disabled === true]));
+}

@@ -1,0 +1,97 @@
+// The registry a service uses (live-registry.ts), without a bus: a valid file replaces it whole
+// and at once, an invalid one keeps it (logged without the file's content), the systems' standing
+// follows even a refused file, and a token's roles and member are those the registry in use grants.
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { generateKeyPair } from 'jose';
+import { LiveRegistry } from '../services/platform/live-registry.js';
+import { AccessTokenVerifier, issueAccessToken } from '../services/platform/access-token.js';
+import type { SigningKey } from '../services/platform/keystore.js';
+import type { Registry, RegistryData } from '../services/platform/registry.js';
+import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
+import type { Logger } from '../services/platform/logger.js';
+import { eventually, seedRegistry } from './helpers/test-bus.js';
+
+const SECRET_LOOKING = 'scrypt$c2VjcmV0LXNhbHQ$THIS-MUST-NOT-REACH-THE-LOG';
+
+/** A logger that keeps what it is given. */
+function recordingLogger(): { log: Logger; lines: { level: string; args: unknown[] }[] } {
+  const lines: { level: string; args: unknown[] }[] = [];
+  const at = (level: string) => (...args: unknown[]) => void lines.push({ level, args });
+  return { log: { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') } as unknown as Logger, lines };
+}
+
+t.test('a valid file replaces the registry whole; an invalid one keeps it', async (t) => {
+  const seeds = seedRegistry();
+  const dir = t.testdir({ 'registry.json': JSON.stringify(seeds) });
+  const file = `${dir}/registry.json`;
+  const { log, lines } = recordingLogger();
+  const live = LiveRegistry.watching(file, new SchemaCatalogue(), log, 50);
+  const first = live.get();
+  const changes: [Registry, Registry][] = [];
+  live.onChange(() => {
+    throw new Error('a listener that fails');
+  });
+  live.onChange((next, previous) => void changes.push([next, previous]));
+
+  const next: RegistryData = structuredClone(seeds);
+  next.accessRights = next.accessRights.filter((a) => a.client !== 'so-tttt-qlvb');
+  writeFileSync(file, JSON.stringify(next));
+  await eventually(() => live.get() !== first, 5000);
+  const second = live.get();
+  t.equal(changes.length, 1, 'the listeners are told, one failing listener notwithstanding');
+  t.equal(changes[0][0], second);
+  t.equal(changes[0][1], first);
+  t.ok(first.data.accessRights.some((a) => a.client === 'so-tttt-qlvb'), 'a registry taken before is left as it was (one request sees one registry)');
+  t.notOk(second.data.accessRights.some((a) => a.client === 'so-tttt-qlvb'));
+  t.ok(lines.some((l) => l.level === 'error' && /listener failed/.test(String(l.args[1]))), 'the failing listener is logged');
+
+  // Schema-invalid, with a secret-looking value, and disabling a system: kept, logged without the value.
+  const invalid: RegistryData = structuredClone(next);
+  invalid.systems.find((s) => s.clientId === 'so-tp-qlvb')!.disabled = true;
+  (invalid.systems[0].auth as Record<string, unknown>).secretHash = SECRET_LOOKING;
+  (invalid as unknown as Record<string, unknown>).unexpected = true;
+  writeFileSync(file, JSON.stringify(invalid));
+  await eventually(() => live.refused !== null, 5000);
+  t.equal(live.get(), second, 'the registry in use is kept');
+  t.match(live.refused!.reason, /unknown property "unexpected"/);
+  t.match(live.readiness(), { ok: true, detail: /changed at .* but is not valid/ });
+  t.match(live.refusal('so-tp-qlvb'), /disabled in the registry/, 'the systems\' standing follows even a refused file');
+  t.equal(live.refusal('so-tttt-qlvb'), null);
+  // Not JSON at all, around a secret-looking value.
+  writeFileSync(file, `{"systems": [{"clientId": "so-tp-qlvb", "auth": {"secretHash": "${SECRET_LOOKING}"`);
+  await eventually(() => /not valid JSON/.test(live.refused?.reason ?? ''), 5000);
+  t.equal(live.get(), second);
+  const errors = lines.filter((l) => l.level === 'error' && /not valid/.test(String(l.args[1])));
+  t.equal(errors.length, 2, 'each refused file is logged at error level');
+  t.notMatch(JSON.stringify(lines), /THIS-MUST-NOT-REACH-THE-LOG/, 'no secret-looking value of the file reaches the log');
+
+  writeFileSync(file, JSON.stringify(seeds));
+  await eventually(() => live.refused === null, 5000);
+  t.equal(live.refusal('so-tp-qlvb'), null, 'a valid file decides again');
+  t.ok(live.get().data.accessRights.some((a) => a.client === 'so-tttt-qlvb'));
+});
+
+t.test("a token's roles and member are those the registry in use grants", async (t) => {
+  const seeds = seedRegistry();
+  const dir = t.testdir({ 'registry.json': JSON.stringify(seeds) });
+  const file = `${dir}/registry.json`;
+  const live = LiveRegistry.watching(file, new SchemaCatalogue(), undefined, 50);
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const key = { kid: 'k1', alg: 'ES256', key: privateKey } as unknown as SigningKey;
+  const verifier = new AccessTokenVerifier(async () => publicKey, 'https://bus.example', live);
+  const token = await issueAccessToken(key, 'https://bus.example', { clientId: 'lgsp-operator', member: '000.00.12.H49', roles: ['operator'] }, 300);
+  t.match(await verifier.verify(token), { clientId: 'lgsp-operator', member: '000.00.12.H49', roles: ['operator'] });
+
+  const changed: RegistryData = structuredClone(seeds);
+  const operator = changed.systems.find((s) => s.clientId === 'lgsp-operator')!;
+  operator.roles = ['observer'];
+  operator.member = '000.00.00.H49';
+  writeFileSync(file, JSON.stringify(changed));
+  await eventually(() => live.get().system('lgsp-operator')?.member === '000.00.00.H49', 5000);
+  t.same(await verifier.verify(token), { clientId: 'lgsp-operator', member: '000.00.00.H49', roles: [] }, 'the role taken away is gone (a granted one is not added), the member is the new one');
+
+  writeFileSync(file, JSON.stringify(seeds));
+  await eventually(() => live.get().system('lgsp-operator')?.member === '000.00.12.H49', 5000);
+  t.same((await verifier.verify(token)).roles, ['operator'], 'given back, the role counts again for the token that carries it');
+});
