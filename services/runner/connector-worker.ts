@@ -259,8 +259,8 @@ export class ConnectorWorker {
 
   /**
    * The topics it consumes: its services' as the registry named them when it started (a consumer
-   * subscribes once; a service added or moved later needs the connector started again:
-   * runner-service.ts warns), before that as the registry names them now.
+   * subscribes once; runner-service.ts starts it again when the registry gives it a new service),
+   * before that as the registry names them now.
    */
   get topics(): string[] {
     return this.subscribedTopics ?? this.topicsNow();

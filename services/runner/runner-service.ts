@@ -85,6 +85,8 @@ interface ConnectorSlot {
   definition?: ConnectorDefinition<Record<string, unknown>>;
   /** Paused by an operator (on any runner): kept in PostgreSQL across restarts, see pause-state.ts. */
   paused?: boolean;
+  /** The restart under way (an operator's, or one a registry change asked for): the next waits for it. */
+  restarting?: Promise<void>;
 }
 
 const HEALTH_TIMEOUT_MS = 2000;
@@ -307,11 +309,24 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     await startSlot(slot);
   }
 
-  // What a registry change cannot do without a restart: a running connector consumes the topics
-  // of its services as the registry named them when it started (a Kafka subscription is made
-  // once). A service added to it (or moved to it from another connector) is delivered once the
-  // connector starts again; one removed or moved away is still read, and its records refused.
-  const warnOfStaleSubscriptions = (next: Registry) => {
+  /** Stops and starts a connector again, one restart of it at a time (the management API's, a registry change's). */
+  const restartSlot = (slot: ConnectorSlot): Promise<void> => {
+    const run = (slot.restarting ?? Promise.resolve()).then(async () => {
+      await slot.worker?.stop();
+      if (!runnerStopped) await startSlot(slot);
+    });
+    slot.restarting = run.catch(() => undefined);
+    return run;
+  };
+
+  // A Kafka subscription is made once, when a connector starts: a service added to a running
+  // connector in the registry (or moved to it from another one) has a topic it does not read.
+  // Such a connector is started again at once, on its new topics (its paused state, kept in
+  // PostgreSQL, holds across it), so a service added to the registry is delivered without anyone
+  // restarting anything. A service removed or moved away alone restarts nothing: its topic is
+  // still read until the connector next starts, and records left on it are refused with a reason
+  // (dead letters) rather than left unread.
+  const followRegistry = (next: Registry) => {
     for (const [name, slot] of slots) {
       const worker = slot.worker;
       if (!worker || slot.loadError) continue;
@@ -319,17 +334,20 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       const wanted = [...next.serviceCodesFor(name).map((c) => topics.message(c)), topics.retry(name)];
       const added = wanted.filter((topic) => !consumed.has(topic));
       const dropped = [...consumed].filter((topic) => !wanted.includes(topic));
-      if (added.length === 0 && dropped.length === 0) continue;
+      if (dropped.length > 0) {
+        log.warn({ connector: name, dropped }, `registry change: connector ${name} no longer delivers the services of ${dropped.join(', ')}; it reads them until it next starts, refusing their records`);
+      }
+      if (added.length === 0) continue;
+      log.info({ connector: name, added }, `registry change: connector ${name} delivers new services; starting it again to read ${added.join(', ')}`);
       // The gateways make the topics of new services too; whichever comes first.
-      if (added.length > 0) void ensureTopics(admin, added, config.topicPartitions).catch((err: Error) => log.error({ connector: name, topics: added, err: err.message }, 'registry change: topics of new services could not be created'));
-      const what = [added.length > 0 ? `topics of new services ${added.join(', ')} are not consumed yet` : '', dropped.length > 0 ? `topics of services no longer delivered by it ${dropped.join(', ')} are still consumed (their records are refused)` : ''].filter(Boolean).join('; ');
-      log.warn(
-        { connector: name, added, dropped },
-        `registry change needs a restart of the runner for: connector ${name}: ${what} (restart every runner, or the connector on each: POST /v1/connectors/${name}/restart)`,
-      );
+      void ensureTopics(admin, added, config.topicPartitions)
+        .then(() => restartSlot(slot))
+        .catch((err: Error) => log.error({ connector: name, topics: added, err: err.message }, `registry change: connector ${name} could not start reading its new services (restart it: POST /v1/connectors/${name}/restart)`));
     }
   };
-  registry.onChange((next) => warnOfStaleSubscriptions(next));
+  registry.onChange((next) => {
+    if (!runnerStopped) followRegistry(next);
+  });
 
   producerMetrics(metrics, producer);
   // What an operator watches during an outage: retries parked in memory (bounded by
@@ -522,8 +540,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   }, async (req, reply) => {
     const slot = slotOr404(req.params.name);
     await auditAction(req, 'connector_restart', slot.manifest.name, { previousState: slot.loadError ? 'FAILED' : slot.worker?.state.toUpperCase() ?? null });
-    await slot.worker?.stop();
-    await startSlot(slot);
+    await restartSlot(slot);
     const status = await statusOf(slot);
     if (status.codeChanged) log.warn({ connector: slot.manifest.name, codeChanged: status.codeChanged }, 'connector restarted on the code imported before');
     return reply.code(202).send(status);
@@ -541,7 +558,10 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       await app.close();
       await pauseState.stop();
       await deliveredRetention.stop();
-      for (const slot of slots.values()) await slot.worker?.stop();
+      for (const slot of slots.values()) {
+        await slot.restarting;
+        await slot.worker?.stop();
+      }
       await ledger?.disconnect().catch(() => undefined);
       await ledgerDb?.close();
       await producer.disconnect().catch(() => undefined);
