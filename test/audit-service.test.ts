@@ -269,6 +269,13 @@ t.test('audit service over real Kafka', async (t) => {
     t.equal(await runAuditVerify(['--database', database.url, '--keys', keysFile], out), 0, lines.join('\n'));
     t.match(lines.join('\n'), /6 entries, \d+ checkpoints[\s\S]*OK/);
 
+    // Kafka not answering is said as Kafka's failure, not the database's.
+    lines.length = 0;
+    t.equal(await runAuditVerify(['--database', database.url, '--keys', keysFile, '--brokers', '127.0.0.1:9'], out), 2, lines.join('\n'));
+    t.match(lines.join('\n'), /^lgsp audit verify: cannot read the checkpoints published on Kafka \(127\.0\.0\.1:9, topic \S+\): /, 'names Kafka');
+    t.notMatch(lines.join('\n'), /postgres:\/\//, 'and does not blame PostgreSQL');
+    lines.length = 0;
+
     // A developer on `npm start`'s stack sets no KAFKA_* at all: verify finds the stack's broker,
     // CA and credentials in stack.json and still checks the published checkpoints.
     const stackDir = t.testdir();

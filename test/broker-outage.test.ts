@@ -5,12 +5,20 @@ import { startLocalKafka } from '../services/local-kafka/local-kafka.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 import { freeze } from './helpers/frozen-process.js';
 
+// Two outages of a broker of its own, each waited out: about 165 s on a loaded two-core machine,
+// past tap's default of 180 s for a file once another file runs beside it.
+t.setTimeout(300_000);
+
 t.test('broker outage', async (t) => {
   const kafka = await startLocalKafka();
   t.teardown(() => kafka.stop());
   const bus = await startTestBus(t, { name: 'outage', kafka: kafka.clientSettings() });
   const sender = bus.client('so-tttt-qlvb');
   await sender.accessToken();
+  // What an operator reads on the Connectors page (the runner's status, which the console shows).
+  const operator = await bus.client('lgsp-operator').accessToken();
+  const lastError = async () =>
+    ((await (await fetch(`${bus.runner!.url}/v1/connectors/relay/status`, { headers: { authorization: `Bearer ${operator}` } })).json()) as { lastError: string | null }).lastError;
   const relay = bus.runner!.slots.get('relay')!.worker!;
   relay.pause();
 
@@ -40,6 +48,11 @@ t.test('broker outage', async (t) => {
   t.equal(keyedDuring.status, 503);
   t.match(keyedDuring.body, { code: 'BUS_UNAVAILABLE', messageId: String, detail: /retry with the same Idempotency-Key/ });
 
+  t.match(await eventually(async () => {
+    const e = await lastError();
+    return e?.startsWith('consumer crashed: ') ? e : null;
+  }, 90_000, 500), /^consumer crashed: /, 'the outage shows as the connector\'s last error');
+
   await kafka.startNode(0);
   relay.resume();
   t.ok(
@@ -56,6 +69,9 @@ t.test('broker outage', async (t) => {
   t.equal(keyedRetry.body.id, keyedDuring.body.messageId, 'the retry is the message the 503 named');
   await eventually(() => bus.simulator.received.get('so-tp-qlvb')?.some((m) => m.id === keyedRetry.body.id), 60_000, 250);
   t.equal(bus.simulator.received.get('so-tp-qlvb')!.filter((m) => m.id === keyedRetry.body.id).length, 1, 'delivered once');
+  // Delivering again, the connector no longer shows the outage as its last error (it did, for
+  // good: an operator looked for a fault that was over).
+  t.equal(await eventually(async () => ((await lastError()) === null ? 'cleared' : null), 30_000, 500).catch(async () => lastError()), 'cleared', 'the crash is no longer the connector\'s last error once it is back in its group');
   // Services first, broker last: disconnecting from a stopped broker would wait out retries.
   await bus.stop();
   await kafka.stop();

@@ -267,6 +267,38 @@ t.test('operator console in Chromium', { timeout: 120_000 }, async (t) => {
     t.match(csvVi, /Toàn tỉnh/);
   });
 
+  await t.test('a report or a trace that cannot be had is said in the view, in Vietnamese, not left stale or blank', async (t) => {
+    // The KPI report shown before stays no longer than the notice once a new one cannot be had.
+    await page.click('.tabs button[data-tab="kpi"]');
+    await page.locator('#kpi-doc-sent').waitFor();
+    await page.route(/\/v1\/console\/kpi\?/, (route) =>
+      route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service unavailable', status: 503, code: 'STATE_UNAVAILABLE', detail: 'The bus\'s shared state store (PostgreSQL) is unreachable' }) }));
+    await page.click('#kpi-form button[type=submit]');
+    const kpiError = page.locator('#kpi-body .load-error');
+    await kpiError.waitFor();
+    t.match(await kpiError.textContent(), /^Lỗi: Cơ sở dữ liệu tạm thời không truy cập được — .*\(STATE_UNAVAILABLE\)$/);
+    t.equal(await page.locator('#kpi-doc-sent').count(), 0, 'the earlier report is gone');
+    await page.unroute(/\/v1\/console\/kpi\?/);
+    await page.click('#kpi-form button[type=submit]');
+    await page.locator('#kpi-doc-sent').waitFor();
+
+    // A message the console has not seen (a search row of a message since removed from the
+    // index, a link pasted from elsewhere): the console's own 404, said like every view's error.
+    const unknown = '00000000-0000-7000-8000-000000000000';
+    await page.route(/\/v1\/console\/messages\?/, (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items: [{ id: unknown, type: 'notice.send', fromMember: '000.00.12.H49', toMember: '000.00.15.H49', toService: 'notice', status: 'delivered', lastEventAt: new Date().toISOString() }], nextBefore: null }) }));
+    await page.click('.tabs button[data-tab="messages"]');
+    await page.click('#message-search button[type=submit]');
+    await page.locator(`#message-results tr[data-id="${unknown}"]`).click();
+    const traceError = page.locator('#trace-body .load-error');
+    await traceError.waitFor();
+    t.match(await traceError.textContent(), new RegExp(`^Lỗi: Không tìm thấy thông điệp — .*${unknown}.* \\(MESSAGE_NOT_FOUND\\)$`));
+    await page.unroute(/\/v1\/console\/messages\?/);
+    await page.click('#trace-close');
+    // The refused loads are the expected resource errors of this step.
+    consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !/status of (503|404)/.test(e)));
+  });
+
   await t.test('an observer sees no action buttons', async (t) => {
     // The operator leaves a bulk replay's confirmation open, then logs out: it is not left for
     // whoever logs in next on this page (for an observer, a button that can only fail).

@@ -111,3 +111,35 @@ t.test('a frozen PostgreSQL server: 503 STATE_UNAVAILABLE in bounded time, 202 a
   }, 30_000);
   t.match(again.body, { status: 'accepted', id: String }, 'accepted again after the server thawed');
 });
+
+// The console's Connectors view comes from the runners; only its dead-letter counts come from
+// PostgreSQL. With those unreadable the view still lists the connectors (counts "—"): it answered
+// 503 STATE_UNAVAILABLE as a whole, hiding the runners' state when the operator needed it.
+t.test('the console lists connectors while the dead-letter table cannot be read', async (t) => {
+  const { startConsole } = await import('../services/console/console-service.js');
+  const bus = await startTestBus(t, { name: 'pg-lock-console' });
+  const consoleSvc = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, runner: bus.runner!.url } });
+  t.teardown(() => consoleSvc.stop());
+  const operator = await bus.client('lgsp-operator').accessToken();
+  const connectors = () => fetch(`${consoleSvc.url}/v1/console/connectors`, { headers: { authorization: `Bearer ${operator}` } });
+  const before = await connectors();
+  t.equal(before.status, 200);
+  t.match(await before.json(), [{ name: String, deadLetters: Number }]);
+
+  const holder = await bus.db.pool.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE console_dead_letters IN ACCESS EXCLUSIVE MODE');
+    const started = Date.now();
+    const r = await connectors();
+    const took = Date.now() - started;
+    t.equal(r.status, 200, 'still listed');
+    const list = (await r.json()) as Array<{ name: string; connector: { state: string }; deadLetters: number | null }>;
+    const relay = list.find((c) => c.name === 'relay');
+    t.match(relay, { connector: { state: 'RUNNING' }, deadLetters: null }, 'the runner\'s state, the count unknown');
+    t.ok(took < 10_000, `in ${took} ms`);
+  } finally {
+    await holder.query('ROLLBACK').catch(() => undefined);
+    holder.release();
+  }
+});

@@ -35,7 +35,7 @@ cut together with its stored checkpoints). Only public keys are used.
                   the stack npm start runs, from .lgsp/dev/stack.json; none: not checked),
                   read as the audit principal (KAFKA_SSL_CA_FILE, KAFKA_SASL_* or KAFKA_CREDENTIALS_DIR)
   --topic-prefix  the bus's topic prefix (default: LGSP_TOPIC_PREFIX)
-Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or missing file.`;
+Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or Kafka, or missing file.`;
 
 export interface CommandOutput {
   log(line: string): void;
@@ -166,7 +166,17 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
       return 2;
     }
     const checkpointTopic = topicsFor(topicPrefix).auditCheckpoints;
-    const published = brokers.length > 0 ? await readPublishedCheckpoints(createKafka('lgsp-audit-verify', { ...kafkaSettings, kafkaBrokers: brokers }, 'audit'), checkpointTopic, topicPrefix) : undefined;
+    let published;
+    if (brokers.length > 0) {
+      // Kafka's failure is Kafka's: it was reported as the database's ("cannot read postgres://…:
+      // Connection error …"), sending an operator to a PostgreSQL that was fine.
+      try {
+        published = await readPublishedCheckpoints(createKafka('lgsp-audit-verify', { ...kafkaSettings, kafkaBrokers: brokers }, 'audit'), checkpointTopic, topicPrefix);
+      } catch (err) {
+        out.error(`lgsp audit verify: cannot read the checkpoints published on Kafka (${brokers.join(',')}, topic ${checkpointTopic}): ${(err as Error).message} (--brokers '' skips them)`);
+        return 2;
+      }
+    }
     result = await verifyAuditChain(pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true }), published);
   } catch (err) {
     out.error(`lgsp audit verify: cannot read ${shown(databaseUrl)}: ${(explainConnectionError(err, databaseUrl) as Error).message}`);

@@ -3,6 +3,7 @@
 // this file only dispatches.
 import { loadConfig } from '../platform/config.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
+import type { ClientCredentials } from '../platform/bus-client.js';
 
 const USAGE = `usage: lgsp <command>
 
@@ -23,6 +24,17 @@ const USAGE = `usage: lgsp <command>
   connector list | describe <name>
                              the connectors the runner would load; one connector's settings
 `;
+
+/**
+ * An error's message with what caused it: Node's fetch says only "fetch failed", its cause says
+ * why (connect ECONNREFUSED 127.0.0.1:8080, getaddrinfo ENOTFOUND gateway.example).
+ */
+function withCause(err: Error): string {
+  const cause = err.cause as (Error & { code?: string; errors?: Error[] }) | undefined;
+  if (!cause) return err.message;
+  const why = cause.message || cause.errors?.map((e) => e.message).join('; ') || cause.code || String(cause);
+  return why && !err.message.includes(why) ? `${err.message} (${why})` : err.message;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
@@ -64,15 +76,24 @@ async function main(argv: string[]): Promise<number> {
       const dir = values.dir ?? join(loadConfig().dataDir, 'clients');
       const file = join(dir, `${sub}.json`);
       if (!existsSync(file)) throw new UsageError(`no credentials for client "${sub}" in ${dir} (npm start writes the dev clients' files there; --dir names another folder)`);
-      const creds = JSON.parse(readFileSync(file, 'utf8'));
-      const issuer = new URL(creds.tokenUrl).origin;
+      // A file cut short, hand-edited or from elsewhere is said in one line, naming the file.
+      let creds: ClientCredentials & { tokenUrl: string };
+      let issuer: string;
+      try {
+        creds = JSON.parse(readFileSync(file, 'utf8')) as ClientCredentials & { tokenUrl: string };
+        if (typeof creds?.tokenUrl !== 'string') throw new Error('it has no tokenUrl');
+        issuer = new URL(creds.tokenUrl).origin;
+      } catch (err) {
+        process.stderr.write(`lgsp: ${file} is not a usable dev client credentials file: ${(err as Error).message}\n`);
+        return 1;
+      }
       let token: string;
       try {
         token = await new BusClient(issuer, creds).accessToken();
       } catch (err) {
         // A refusal (a disabled client, a key the registry no longer holds) or a gateway that does
         // not answer is the answer the operator asked for: said in one line, not as a crash.
-        process.stderr.write(`lgsp: no token for "${sub}" from ${creds.tokenUrl}: ${(err as Error).message}\n`);
+        process.stderr.write(`lgsp: no token for "${sub}" from ${creds.tokenUrl}: ${withCause(err as Error)}\n`);
         return 1;
       }
       process.stdout.write(token + '\n');
@@ -107,8 +128,14 @@ let code: number;
 try {
   code = await main(process.argv.slice(2));
 } catch (err) {
-  if (!(err instanceof UsageError)) throw err;
-  process.stderr.write(`lgsp: ${err.message}\n${USAGE}`);
-  code = 2;
+  if (err instanceof UsageError) {
+    process.stderr.write(`lgsp: ${err.message}\n${USAGE}`);
+    code = 2;
+  } else {
+    // What a command did not expect is still said to an operator in one line, not as a stack
+    // trace (LOG_LEVEL=debug shows the stack).
+    process.stderr.write(`lgsp: ${withCause(err as Error)}\n${process.env.LOG_LEVEL === 'debug' ? `${(err as Error).stack}\n` : ''}`);
+    code = 1;
+  }
 }
 if (code >= 0) process.exit(code);

@@ -78,7 +78,13 @@ export class LagMonitor {
         for (const spec of this.groups()) results.push(await measureGroupLag(this.admin, spec, existing));
         this.latest = results;
       } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'consumer lag measurement failed');
+        // Kafka cannot be asked (down, or refusing the console): the figures of the last
+        // measurement would stand on the live view and in lgsp_consumer_lag as if current — a
+        // lag frozen at its last value while nothing is consumed. Each group says it instead.
+        const message = (err as Error).message;
+        const measuredAt = new Date().toISOString();
+        this.latest = this.groups().map((spec) => ({ name: spec.name, kind: spec.kind, groupId: spec.groupId, lag: null, byTopic: {}, error: `not measured: ${message}`, measuredAt }));
+        this.log.warn({ err: message }, 'consumer lag measurement failed');
       } finally {
         this.running = null;
       }

@@ -299,12 +299,25 @@ export class ConnectorWorker {
       // Positions were reset too: what was spilled is read from the committed offsets.
       this.spilled.clear();
       this.applyPauseState();
+      // Back in its group (a broker outage is over): the crash is history, not a live fault.
+      this.clearError('consumer crashed: ');
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.lastError = `consumer crashed: ${e.payload.error.message}`;
     });
     if (this.state === 'starting') this.state = 'running';
     else this.applyPauseState();
+  }
+
+  /**
+   * An error of the bus's own infrastructure (Kafka, PostgreSQL) is the connector's last error
+   * only while it lasts: once the consumer is back in its group, the ledger answers or outcomes
+   * are published again, a running connector still showing it reads as a live fault (an
+   * operator would look for an outage that is over). A receiving system's error is cleared when
+   * that system takes a message again (reachedOrFailed's caller).
+   */
+  private clearError(prefix: string): void {
+    if (this.lastError?.startsWith(prefix)) this.lastError = null;
   }
 
   /**
@@ -500,6 +513,7 @@ export class ConnectorWorker {
           await new Promise((r) => setTimeout(r, LOOKUP_RETRY_MS));
           continue;
         }
+        this.clearError('delivery ledger unavailable: ');
         const at = Date.now();
         for (const queued of batch) {
           this.dropQueued(queued);
@@ -674,6 +688,7 @@ export class ConnectorWorker {
           continue;
         }
         this.publishing = 0;
+        this.clearError('outcomes not published: ');
         // Announced ones stay in inFlightDelivered until the ledger says so too (commitOnce).
         const toMark = new Set(announced);
         for (const id of delivered) if (!toMark.has(id)) this.inFlightDelivered.delete(id);

@@ -102,7 +102,13 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
     if (ok.length === 0) return relay(req, reply, listed[0].response);
     const down = lists.filter((a) => !answered(a) || a.response.status !== 200).map((a) => a.url);
     const names = [...new Set(ok.flatMap((a) => a.response.body as string[]))];
-    const depth = await ctx.store.deadLetters.depthByConnector();
+    // The connectors' state comes from the runners; only the dead-letter counts from PostgreSQL.
+    // A database that cannot answer blanks those counts ("—") rather than the whole view: the
+    // runners' state and last errors are what an operator looks at during that outage.
+    const depth = await ctx.store.deadLetters.depthByConnector().catch((err: Error) => {
+      req.log.warn({ err: err.message }, 'dead-letter counts unavailable; connectors listed without them');
+      return null;
+    });
     const lags = ctx.lag.lags;
     return Promise.all(
       names.map(async (name) => {
@@ -124,7 +130,7 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
           unreachableRunners: down,
           lag: lag?.lag ?? null,
           lagByTopic: lag?.byTopic ?? {},
-          deadLetters: depth.get(name) ?? 0,
+          deadLetters: depth ? (depth.get(name) ?? 0) : null,
         };
       }),
     );

@@ -447,7 +447,9 @@ async function openTrace(id) {
       tr.related.length ? el('ul', {}, tr.related.map((r) => el('li', {}, el('a', { href: '#', onclick: (e) => { e.preventDefault(); openTrace(r.id); } }, `${r.type} · ${r.id}`), ' ', badge(r.status)))) : null,
     ].filter((section) => section !== null));
   } catch (err) {
-    body.replaceChildren(el('p', { class: 'error' }, err.message));
+    // Like every view's error: the operator's language first, and the code (a message id the
+    // console has not seen, PostgreSQL away), not the server's English detail alone.
+    body.replaceChildren(el('p', { class: 'error load-error' }, `${t('errorPrefix')}: ${problemText(err.code, err.message)}`));
   }
 }
 
@@ -628,7 +630,11 @@ async function loadKpi(event) {
   event?.preventDefault();
   const params = kpiParams();
   $('#kpi-export').href = `/v1/console/kpi.csv?${params}`;
-  state.lastKpi = await api(`/v1/console/kpi?${params}`, { timeoutMs: 130_000 });
+  // A report that cannot be had now replaces the one shown: an earlier period's figures must not
+  // stay on screen under the new dates once the notice has faded (and a first load is not left
+  // blank). Showing the tab again asks again.
+  state.lastKpi = null;
+  state.lastKpi = await api(`/v1/console/kpi?${params}`, { timeoutMs: 130_000 }).catch((err) => failedIn('#kpi-body', err));
   renderKpi(state.lastKpi);
 }
 
