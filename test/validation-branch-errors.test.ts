@@ -68,6 +68,15 @@ t.test('a value of the wrong form is refused saying what it must be, not with a 
   t.match(await inbox('limit=ten'), [{ field: 'querystring.limit', message: /whole number/ }]);
   t.match(await inbox('after=abc'), [{ field: 'querystring.after', message: /the `next` value of the previous page/ }]);
 
+  // The directory's lists take no filter: one that looks like it would (?member=, ?level=) was
+  // ignored and the whole list answered as if filtered.
+  for (const [path, parameter] of [['/v1/services?member=000.00.15.H49', 'member'], ['/v1/members?level=province', 'level'], ['/v1/schemas?type=edoc.send', 'type']]) {
+    const res = await fetch(`${bus.gateway.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    t.equal(res.status, 400, `${path}: not the unfiltered list`);
+    t.match(await res.json(), { code: 'VALIDATION_FAILED', errors: [{ field: `querystring.${parameter}`, message: `unknown property "${parameter}"` }] });
+  }
+  t.equal((await fetch(`${bus.gateway.url}/v1/services`, { headers: { authorization: `Bearer ${token}` } })).status, 200, 'without a query, the list');
+
   const digest = await fetch(`${bus.gateway.url}/v1/attachments/ABC`, { headers: { authorization: `Bearer ${token}` } });
   t.equal(digest.status, 400);
   t.match((await digest.json()).errors, [{ field: 'params.sha256', message: 'must be a SHA-256 digest: 64 lower-case hexadecimal digits' }]);
