@@ -102,6 +102,14 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
         }
       }
       for (const f of catalogue.failedManifests) process.stdout.write(`${f.name.padEnd(24)} FAILED  ${f.error}\n`);
+      // An entry under a name no connector has (a misspelt "weather-alrt") is never read: the
+      // connector it was meant for runs on its defaults without a word. Said here; not a
+      // failure, as a configuration shared by runners that host other connectors may hold one.
+      const known = new Set([...catalogue.manifests.map((m) => m.name), ...catalogue.failedManifests.map((f) => f.name)]);
+      const entries = connectorConfig !== null && typeof connectorConfig === 'object' && !Array.isArray(connectorConfig) ? Object.keys(connectorConfig) : [];
+      for (const name of entries.filter((n) => !known.has(n))) {
+        process.stdout.write(`${name.padEnd(24)} UNKNOWN the configuration has an entry "${name}", which no connector.json declares (misspelt? the known ones are listed above): the runner ignores it\n`);
+      }
       return failures > 0 ? 1 : 0;
     }
     case 'describe': {
