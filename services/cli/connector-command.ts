@@ -47,7 +47,11 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
         process.stderr.write(`lgsp connector new: ${err.message}\n${CONNECTOR_USAGE}`);
         return 2;
       }
-      if (!name) break;
+      if (!name) {
+        // Said as what it is: it read "unknown subcommand \"new\"" (the switch fell through).
+        process.stderr.write(`lgsp connector ${sub}: the connector name is missing\n${CONNECTOR_USAGE}`);
+        return 2;
+      }
       try {
         // Scaffold into the project the command is run in (`npx lgsp …` from its root).
         const result = scaffoldConnector({ name, messageType: values.type, root: values.root ?? projectOf(process.cwd()) });
@@ -114,7 +118,11 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
     }
     case 'describe': {
       const name = rest[0];
-      if (!name) break;
+      if (!name) {
+        // Said as what it is: it read "unknown subcommand \"new\"" (the switch fell through).
+        process.stderr.write(`lgsp connector ${sub}: the connector name is missing\n${CONNECTOR_USAGE}`);
+        return 2;
+      }
       const catalogue = new SchemaCatalogue().loadConnectors(loadConfig());
       const failed = catalogue.failedManifests.find((f) => f.name === name);
       if (failed) {
