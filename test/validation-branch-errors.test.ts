@@ -67,6 +67,7 @@ t.test('a value of the wrong form is refused saying what it must be, not with a 
   t.match(await inbox('type=edoc'), [{ field: 'querystring.type', message: 'must be a message type (edoc.status) or a family of them (edoc.*)' }]);
   t.match(await inbox('limit=ten'), [{ field: 'querystring.limit', message: /whole number/ }]);
   t.match(await inbox('after=abc'), [{ field: 'querystring.after', message: /the `next` value of the previous page/ }]);
+  t.same(await inbox('limit=10&limit=20'), [{ field: 'querystring.limit', message: 'must be given once' }], 'a parameter sent twice: "must be string" did not say so');
 
   // The directory's lists take no filter: one that looks like it would (?member=, ?level=) was
   // ignored and the whole list answered as if filtered.
