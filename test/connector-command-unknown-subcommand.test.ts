@@ -25,3 +25,14 @@ t.test('an unknown connector subcommand is named', async (t) => {
   t.equal(bare.code, 2);
   t.match(bare.err, /^usage:/, 'no subcommand: the usage alone');
 });
+
+// `lgsp connector new --type a.b` (the name forgotten) read "unknown subcommand \"new\"".
+t.test('a subcommand without its connector name says the name is missing', async (t) => {
+  for (const args of [['new'], ['new', '--type', 'weather.alert'], ['describe']]) {
+    const missing = await stderrOf(args);
+    t.equal(missing.code, 2, `${args.join(' ')}: a usage error`);
+    t.match(missing.err, new RegExp(`^lgsp connector ${args[0]}: the connector name is missing\\nusage:`), args.join(' '));
+    t.notMatch(missing.err, /unknown subcommand/);
+  }
+});
+

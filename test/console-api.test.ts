@@ -558,6 +558,27 @@ t.test('operator console API', async (t) => {
     t.equal(reversed.headers.get('x-content-type-options'), 'nosniff', 'JSON answers are not for sniffing either');
   });
 
+  await t.test('a JSON body of the wrong types is refused, not coerced (query strings still are)', async (t) => {
+    // Fastify coerces body types by default: these passed as {dryRun: true}, {max: 5}, … and a
+    // login with its client id in a list signed in.
+    const wrongTypes: Record<string, unknown>[] = [{ dryRun: 'true' }, { dryRun: 1 }, { max: [5], dryRun: true }, { max: '5', dryRun: true }, { connector: ['relay'], dryRun: true }];
+    for (const body of wrongTypes) {
+      const res = await call(operator, 'POST', '/v1/console/dead-letters/replay', body);
+      t.equal(res.status, 400, `bulk replay ${JSON.stringify(body)}`);
+      t.match(res.body, { code: 'VALIDATION_FAILED', errors: [{ field: Object.keys(body)[0] }] });
+    }
+    const listedId = await fetch(`${base}/v1/console/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId: ['lgsp-operator'], clientSecret: bus.clients.get('lgsp-operator')!.clientSecret }),
+    });
+    t.equal(listedId.status, 400, 'a client id in a list is no client id');
+    t.match(await listedId.json(), { code: 'VALIDATION_FAILED', errors: [{ field: 'clientId', message: 'must be string' }] });
+    t.notOk(listedId.headers.get('set-cookie'), 'and no session');
+    const paged = await get('/v1/console/dead-letters?limit=5');
+    t.equal(paged.status, 200, 'a query string number still arrives as text and is read as one');
+  });
+
   await t.test('a live stream opened with a Bearer token ends when the token expires', async (t) => {
     const tokenKey = await bus.keys.signing('gateway', 'token');
     const shortLived = await issueAccessToken(tokenKey, bus.config.issuer, { clientId: 'lgsp-observer', member: '000.00.00.H49', roles: ['observer'] }, 3);

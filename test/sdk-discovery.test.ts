@@ -288,7 +288,7 @@ t.test('lgsp connector list runs the runner\'s checks before start(): import, na
   connectorFolder(connectors, 'list-named', 'list.named', `export default { name: 'someone-else', async handle() {} };\n`);
   connectorFolder(connectors, 'list-config', 'list.config', goodModule('list-config'));
   const configFile = join(scratch, 'connectors-config.json');
-  write(configFile, { 'list-config': { level: 'high' } });
+  write(configFile, { 'list-config': { level: 'high' }, 'list-confg': { level: 2 } });
 
   const saved = { ...process.env };
   const write0 = process.stdout.write.bind(process.stdout);
@@ -314,6 +314,7 @@ t.test('lgsp connector list runs the runner\'s checks before start(): import, na
   t.match(line('list-named'), /FAILED\s+connector list-named: module declares name "someone-else"/);
   t.match(line('list-config'), /FAILED\s+.*\/level must be integer/, 'the configuration file the runner reads is checked');
   t.match(line('relay'), /ok\s+notice\.send/, 'the project\'s connectors are listed too');
+  t.match(line('list-confg'), /UNKNOWN the configuration has an entry "list-confg", which no connector\.json declares \(misspelt\?/, 'an entry for a connector that does not exist is named, not ignored without a word');
 
   // Without LGSP_CONNECTORS_CONFIG, the file `npm start` writes for the runner.
   delete process.env.LGSP_CONNECTORS_CONFIG;

@@ -109,3 +109,23 @@ t.test('an unknown client id is refused as slowly as a wrong secret, in the same
   // Without the decoy an unknown id answered in about 1 ms against scrypt's tens of ms.
   t.ok(median(unknown) >= 0.4 * median(wrong), `median refusal: unknown id ${median(unknown).toFixed(1)} ms, wrong secret ${median(wrong).toFixed(1)} ms`);
 });
+
+// The shared 415 told a token request to send application/json ("JSON endpoints take
+// application/json"), when OAuth clients send a form; a multipart body (Postman's "form-data") is
+// the usual slip and is told how to send the same fields.
+t.test('a token request body of another type is told the token endpoint takes a form', async (t) => {
+  const bus = await startTestBus(t, { name: 'tokenmedia', runner: false });
+  const tokenUrl = `${bus.gateway.url}/v1/token`;
+  const form = new FormData();
+  form.set('grant_type', 'client_credentials');
+  const multipart = await fetch(tokenUrl, { method: 'POST', body: form });
+  t.equal(multipart.status, 415);
+  t.match(multipart.headers.get('content-type'), /application\/problem\+json/);
+  const problem = await multipart.json();
+  t.match(problem, { code: 'UNSUPPORTED_MEDIA_TYPE', detail: /^POST \/v1\/token takes its parameters as a form, application\/x-www-form-urlencoded .*this body is multipart\/form-data: send the same fields URL-encoded/ });
+  const text = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'grant_type=client_credentials' });
+  t.equal(text.status, 415);
+  const textProblem = await text.json();
+  t.match(textProblem.detail, /this body is text\/plain$/);
+  t.notMatch(textProblem.detail, /JSON endpoints/, 'not the JSON endpoints\' advice');
+});

@@ -37,3 +37,48 @@ t.test('a refusal names what is wrong in the shape sent, not the shapes not sent
   t.match(neither.detail, /to must be object/, 'neither shape: both are named');
   t.match(neither.detail, /to must be array/);
 });
+
+// An integrator's slips in a code, a type or a paging value were answered with the regular
+// expression ("to.member must match pattern \"^[A-Z0-9]+(\\.[A-Z0-9]+)*$\""): the refusal now
+// says what the value must be, with an example.
+t.test('a value of the wrong form is refused saying what it must be, not with a regular expression', async (t) => {
+  const bus = await startTestBus(t, { name: 'validation-patterns', runner: false });
+  const client = bus.client('so-tttt-qlvb');
+  const payload = { subject: 'Thông báo', body: 'Kính gửi' };
+
+  const lowerCase = await client.send({ type: 'notice.send', to: { member: '000.00.15.h49' }, payload } as never);
+  t.equal(lowerCase.status, 400);
+  t.match(lowerCase.body.errors, [{ field: 'to.member', message: /^must be an electronic agency code: .* e\.g\. 000\.00\.15\.H49/ }]);
+  t.notMatch(lowerCase.body.detail, /pattern|\^/, `no regular expression (${lowerCase.body.detail})`);
+
+  const spelledType = await client.send({ type: 'Notice.Send', to: { member: '000.00.15.H49' }, payload } as never);
+  t.equal(spelledType.status, 400);
+  t.match(spelledType.body.errors, [{ field: 'type', message: /^must be a message type: lower-case words joined by dots, e\.g\. notice\.send/ }]);
+
+  const token = await bus.client('vp-ubnd-qlvb').accessToken();
+  const inbox = async (query: string) => {
+    const res = await fetch(`${bus.gateway.url}/v1/inbox?${query}`, { headers: { authorization: `Bearer ${token}` } });
+    t.equal(res.status, 400, query);
+    const body = await res.json();
+    t.equal(body.code, 'VALIDATION_FAILED');
+    t.notMatch(body.detail, /pattern|\^/, `no regular expression (${body.detail})`);
+    return body.errors as { field: string; message: string }[];
+  };
+  t.match(await inbox('type=edoc'), [{ field: 'querystring.type', message: 'must be a message type (edoc.status) or a family of them (edoc.*)' }]);
+  t.match(await inbox('limit=ten'), [{ field: 'querystring.limit', message: /whole number/ }]);
+  t.match(await inbox('after=abc'), [{ field: 'querystring.after', message: /the `next` value of the previous page/ }]);
+  t.same(await inbox('limit=10&limit=20'), [{ field: 'querystring.limit', message: 'must be given once' }], 'a parameter sent twice: "must be string" did not say so');
+
+  // The directory's lists take no filter: one that looks like it would (?member=, ?level=) was
+  // ignored and the whole list answered as if filtered.
+  for (const [path, parameter] of [['/v1/services?member=000.00.15.H49', 'member'], ['/v1/members?level=province', 'level'], ['/v1/schemas?type=edoc.send', 'type']]) {
+    const res = await fetch(`${bus.gateway.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    t.equal(res.status, 400, `${path}: not the unfiltered list`);
+    t.match(await res.json(), { code: 'VALIDATION_FAILED', errors: [{ field: `querystring.${parameter}`, message: `unknown property "${parameter}"` }] });
+  }
+  t.equal((await fetch(`${bus.gateway.url}/v1/services`, { headers: { authorization: `Bearer ${token}` } })).status, 200, 'without a query, the list');
+
+  const digest = await fetch(`${bus.gateway.url}/v1/attachments/ABC`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(digest.status, 400);
+  t.match((await digest.json()).errors, [{ field: 'params.sha256', message: 'must be a SHA-256 digest: 64 lower-case hexadecimal digits' }]);
+});

@@ -47,7 +47,11 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
         process.stderr.write(`lgsp connector new: ${err.message}\n${CONNECTOR_USAGE}`);
         return 2;
       }
-      if (!name) break;
+      if (!name) {
+        // Said as what it is: it read "unknown subcommand \"new\"" (the switch fell through).
+        process.stderr.write(`lgsp connector ${sub}: the connector name is missing\n${CONNECTOR_USAGE}`);
+        return 2;
+      }
       try {
         // Scaffold into the project the command is run in (`npx lgsp …` from its root).
         const result = scaffoldConnector({ name, messageType: values.type, root: values.root ?? projectOf(process.cwd()) });
@@ -102,11 +106,23 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
         }
       }
       for (const f of catalogue.failedManifests) process.stdout.write(`${f.name.padEnd(24)} FAILED  ${f.error}\n`);
+      // An entry under a name no connector has (a misspelt "weather-alrt") is never read: the
+      // connector it was meant for runs on its defaults without a word. Said here; not a
+      // failure, as a configuration shared by runners that host other connectors may hold one.
+      const known = new Set([...catalogue.manifests.map((m) => m.name), ...catalogue.failedManifests.map((f) => f.name)]);
+      const entries = connectorConfig !== null && typeof connectorConfig === 'object' && !Array.isArray(connectorConfig) ? Object.keys(connectorConfig) : [];
+      for (const name of entries.filter((n) => !known.has(n))) {
+        process.stdout.write(`${name.padEnd(24)} UNKNOWN the configuration has an entry "${name}", which no connector.json declares (misspelt? the known ones are listed above): the runner ignores it\n`);
+      }
       return failures > 0 ? 1 : 0;
     }
     case 'describe': {
       const name = rest[0];
-      if (!name) break;
+      if (!name) {
+        // Said as what it is: it read "unknown subcommand \"new\"" (the switch fell through).
+        process.stderr.write(`lgsp connector ${sub}: the connector name is missing\n${CONNECTOR_USAGE}`);
+        return 2;
+      }
       const catalogue = new SchemaCatalogue().loadConnectors(loadConfig());
       const failed = catalogue.failedManifests.find((f) => f.name === name);
       if (failed) {

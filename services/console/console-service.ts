@@ -21,6 +21,7 @@ import { producerMetrics } from '../platform/kafka-metrics.js';
 import { problemHandler } from '../platform/problem-handler.js';
 import { finiteRequestNumbers } from '../platform/finite-request-numbers.js';
 import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
+import { bodiesUncoercedValidator } from '../platform/request-validation.js';
 import { rateLimitProblem } from '../platform/problem.js';
 import { ConsoleStore } from './console-store.js';
 import { openDatabase, type Database } from '../platform/database.js';
@@ -204,9 +205,10 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       bodyLimit: 64 * 1024,
       trustProxy: trustProxyOption(config.trustedProxies),
       logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
-      ajv: { customOptions: { removeAdditional: false, allErrors: true } },
       ...SERVICE_SERVER_OPTIONS,
     });
+    // Query strings coerced as Fastify does, JSON bodies not: a wrong type is a 400.
+    app.setValidatorCompiler(bodiesUncoercedValidator({ removeAdditional: false, allErrors: true }));
     app.removeContentTypeParser('text/plain');
     await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
     await app.register(finiteRequestNumbers);

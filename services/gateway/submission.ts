@@ -40,7 +40,7 @@ export function authorizeSubmission(body: Pick<SubmissionBody, 'type' | 'to'>, c
     if (!registry.isAllowed(caller.clientId, service)) {
       throw problems.forbidden('SERVICE_FORBIDDEN', `Client ${caller.clientId} has no access right to service "${service.code}" of ${service.provider}`);
     }
-    return service;
+    return deliverable(service, body, catalogue);
   }
   // Several services take this type and none was named: only those the caller may use count, so
   // a caller with the right to one of them need not name it, and the refusal never names a
@@ -54,7 +54,21 @@ export function authorizeSubmission(body: Pick<SubmissionBody, 'type' | 'to'>, c
       errors: [{ field: 'to.service', message: 'required for this recipient and type' }],
     });
   }
-  return usable[0];
+  return deliverable(usable[0], body, catalogue);
+}
+
+/**
+ * The service, if the connector its registry entry names is the one that delivers the type. A
+ * registry entry naming another connector (a misspelt `"connector"`, or one that declares other
+ * types) had its messages accepted onto a topic no runner reads: 202, then `accepted` for ever.
+ * Checked once the caller is known to have the right, so nobody else learns of the entry.
+ */
+function deliverable(service: Service, body: Pick<SubmissionBody, 'type' | 'to'>, catalogue: SchemaCatalogue): Service {
+  const owner = catalogue.messageTypes.get(body.type)?.connector;
+  if (owner === undefined || owner === service.connector) return service;
+  throw new ProblemError(422, 'UNKNOWN_SERVICE', 'No such service', `Service "${service.code}" of ${body.to.member} cannot take ${body.type}: its registry entry names connector "${service.connector}", and ${body.type} is delivered by connector "${owner}". Nothing was accepted; the bus operator must correct the registry entry`, {
+    errors: [{ field: body.to.service ? 'to.service' : 'type', message: 'the service cannot deliver this message type (registry entry)' }],
+  });
 }
 
 /** `rules`: the submission hooks of the body's type; their checkPayload() runs after the schema. */

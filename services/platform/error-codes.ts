@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   // Submitting messages
   UNKNOWN_MESSAGE_TYPE: { status: [400, 404], meaning: 'The message type is not offered on this bus (no connector manifest declares it).' },
   UNKNOWN_MEMBER: { status: [422], meaning: 'The member code (a recipient, or a KPI filter) is not in the directory.' },
-  UNKNOWN_SERVICE: { status: [422], meaning: 'The recipient provides no service (or not the named one) for this message type.' },
+  UNKNOWN_SERVICE: { status: [422], meaning: 'The recipient provides no service (or not the named one) for this message type, or its registry entry names a connector that does not deliver the type (the bus operator must correct the entry).' },
   AMBIGUOUS_SERVICE: { status: [422], meaning: 'The recipient provides several services for this type that you may use; name one in `to.service`.' },
   DUPLICATE_RECIPIENT: { status: [400], meaning: 'A recipient appears twice in `to`.' },
   ONE_RECIPIENT_ONLY: { status: [422], meaning: 'This message type goes to one recipient; `to` lists several.' },

@@ -77,6 +77,14 @@ const MAX_NAMED_VALUES = 20;
 /** Patterns whose regular expression says less to a caller than these words. */
 const PATTERN_MEANINGS: Record<string, string> = {
   '\\S': 'must not be blank (white space only)',
+  // A member code in lower case ("000.00.15.h49") or with a space is the common slip.
+  '^[A-Z0-9]+(\\.[A-Z0-9]+)*$': 'must be an electronic agency code: groups of capital letters and digits joined by dots, e.g. 000.00.15.H49 (GET /v1/members lists them)',
+  '^[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)+$': 'must be a message type: lower-case words joined by dots, e.g. notice.send (GET /v1/schemas lists them)',
+  '^[a-z][a-z0-9-]*(\\.([a-z][a-z0-9-]*|\\*))+$': 'must be a message type (edoc.status) or a family of them (edoc.*)',
+  '^[1-9][0-9]{0,2}$': 'must be a whole number from 1, e.g. 50',
+  '^[0-9]{1,15}$': 'must be the `next` value of the previous page (a whole number)',
+  '^[0-9a-f]{64}$': 'must be a SHA-256 digest: 64 lower-case hexadecimal digits',
+  '^[a-z][a-z0-9-]{1,62}$': 'must be a connector name: lower-case letters, digits and dashes, starting with a letter',
 };
 
 const FORMAT_EXAMPLES: Record<string, string> = {
@@ -86,12 +94,15 @@ const FORMAT_EXAMPLES: Record<string, string> = {
   uri: 'must be an absolute URI, e.g. https://example.gov.vn/a',
 };
 
-function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number, method: string): ProblemError {
+function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number, method: string, query?: unknown): ProblemError {
   if (err instanceof ProblemError) return err;
   // PostgreSQL down or restarting: the caller retries, nothing half-done was kept.
   if (isDatabaseUnavailable(err)) return problems.databaseUnavailable(5, method === 'GET' || method === 'HEAD');
   if (err.validation) {
-    const errors = fieldErrors(err.validation, err.validationContext === 'body' ? '' : err.validationContext);
+    // `?limit=1&limit=2` arrives as a list: "must be string" did not say what was wrong.
+    const validation = err.validationContext !== 'querystring' ? err.validation
+      : err.validation.map((e) => (e.keyword === 'type' && Array.isArray(queryValue(query, e.instancePath)) ? { ...e, message: 'must be given once' } : e));
+    const errors = fieldErrors(validation, err.validationContext === 'body' ? '' : err.validationContext);
     return problems.validation(`Invalid ${err.validationContext ?? 'request'}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
   }
   switch (err.code) {
@@ -109,6 +120,12 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
   if (err.statusCode === 429) return problems.rateLimited(Number((err as { retryAfter?: number }).retryAfter ?? 60));
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return problems.badRequest(err.message);
   return new ProblemError(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred; it has been logged');
+}
+
+/** A query parameter's value by the instance path of a validation error (`/limit`). */
+function queryValue(query: unknown, instancePath: string | undefined): unknown {
+  const name = (instancePath ?? '').split('/')[1];
+  return name !== undefined && query !== null && typeof query === 'object' ? (query as Record<string, unknown>)[name] : undefined;
 }
 
 /** Whether percent-encoded URL text decodes to UTF-8 (a stray `%` or a broken sequence does not). */
@@ -146,7 +163,7 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       return sendProblem(reply, problems.badRequest('The connection closed before the request body was complete'), req.url);
     }
     // The route's own limit when it has one (attachment uploads take far more than JSON bodies).
-    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method);
+    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method, req.query);
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') req.log.error({ err }, 'unhandled error');
     if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
     return sendProblem(reply, problem, req.url);

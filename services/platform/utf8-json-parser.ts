@@ -29,6 +29,14 @@ export function useUtf8JsonParser(app: FastifyInstance): void {
       done(problems.unsupportedMediaType(`JSON bodies are UTF-8; this one declares charset=${charset}`), undefined);
       return;
     }
+    // No body under a JSON Content-Type, to a route that takes none (an inbox ack, a connector
+    // restart, a dead-letter replay): what HTTP stacks that set the type on every POST send
+    // (OkHttp needs a body to POST and is given an empty JSON one). Nothing to parse, nothing
+    // refused. A route that takes a body still refuses an empty one.
+    if ((body as Buffer).length === 0 && req.routeOptions.schema?.body === undefined) {
+      done(null, undefined);
+      return;
+    }
     if (!isUtf8(body as Buffer)) {
       done(problems.malformedJson('The body is not valid UTF-8 (JSON is UTF-8: RFC 8259)'), undefined);
       return;

@@ -9,6 +9,13 @@ import { byCodeUnits } from '../../platform/code-unit-order.js';
 
 const schemaUrl = (name: string): string => `/v1/schemas/${encodeURIComponent(name)}`;
 
+/**
+ * These lists take no filter. `?member=…` on /v1/services or `?level=…` on /v1/members was
+ * ignored and the whole list answered, read by the caller as the filtered one: an unknown query
+ * parameter is refused here as it is on /v1/inbox and /v1/documents.
+ */
+const NO_QUERY_PARAMETERS = { type: 'object', additionalProperties: false, properties: {} } as const;
+
 export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   /** Where a type's schemas are published: its payload's, and its reply's for a request/reply type. */
   const schemaLinks = (type: string): { schema: string; replySchema?: string } => ({
@@ -18,7 +25,7 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
 
   app.get('/v1/services', {
     config: { auth: true },
-    schema: { tags: ['directory'], summary: 'Services the caller may use (X-Road allowedMethods)', security: [{ bearer: [] }], response: { ...okResponse('`{services: [{code, name, provider: {member, name}, messageTypes: [{type, schema, replySchema?}]}]}` (`replySchema` for request/reply types)'), ...problemResponses(401) } },
+    schema: { tags: ['directory'], summary: 'Services the caller may use (X-Road allowedMethods)', querystring: NO_QUERY_PARAMETERS, security: [{ bearer: [] }], response: { ...okResponse('`{services: [{code, name, provider: {member, name}, messageTypes: [{type, schema, replySchema?}]}]}` (`replySchema` for request/reply types)'), ...problemResponses(401) } },
   }, async (req) => {
     const registry = ctx.registry();
     return {
@@ -33,7 +40,7 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
 
   app.get('/v1/members', {
     config: { auth: true },
-    schema: { tags: ['directory'], summary: 'The member directory', security: [{ bearer: [] }], response: { ...okResponse('`{members: [{code, name, level, parent}]}`'), ...problemResponses(401) } },
+    schema: { tags: ['directory'], summary: 'The member directory', querystring: NO_QUERY_PARAMETERS, security: [{ bearer: [] }], response: { ...okResponse('`{members: [{code, name, level, parent}]}`'), ...problemResponses(401) } },
   }, async () => ({
     members: ctx.registry().members.map((m) => ({ code: m.code, name: m.name, level: m.level, parent: m.parent })),
   }));
@@ -45,6 +52,7 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
     schema: {
       tags: ['directory'],
       summary: 'Every message type on the bus, with the URL of its payload schema (and of its reply schema for request/reply types)',
+      querystring: NO_QUERY_PARAMETERS,
       response: okResponse('`{types: [{type, connector, description?, sentWith, schema, replySchema?}]}` (`replySchema` for request/reply types)'),
     },
   }, async () => ({

@@ -41,6 +41,9 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
       : malformed !== null ? new OAuthError('invalid_request', malformed)
       : unavailable ? new OAuthError('temporarily_unavailable', unavailable.detail)
       : null;
+    // The shared 415 says what JSON endpoints take; this one takes a form. Postman's "form-data"
+    // (multipart) is the usual slip, answered with the encoding to use instead.
+    if (!refusal && err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') throw problems.unsupportedMediaType(tokenMediaTypeDetail(req.headers['content-type']));
     if (!refusal) throw err;
     ctx.audit.tokenRefusal(ctx.clientAuth.auditableClientId(claimedClientId(stringParameters(req.body), req.headers.authorization)), req.ip, refusal.description);
     // RFC 6749 §5.1: no-store, and Pragma for HTTP/1.0 caches on the way.
@@ -119,6 +122,12 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     const token = await issueAccessToken(ctx.signingKeys.token.signingKey, ctx.config.issuer, { clientId: client.clientId, member: client.member, roles }, ctx.config.tokenTtlSeconds);
     return { access_token: token, token_type: 'Bearer', expires_in: ctx.config.tokenTtlSeconds };
   });
+}
+
+function tokenMediaTypeDetail(contentType: string | undefined): string {
+  const sent = (contentType ?? '').split(';')[0].trim().toLowerCase().slice(0, 100);
+  const instead = sent === 'multipart/form-data' ? ': send the same fields URL-encoded (grant_type=client_credentials&…), not as multipart/form-data' : '';
+  return `POST /v1/token takes its parameters as a form, application/x-www-form-urlencoded (RFC 6749 §4.4.2), or as a JSON object (application/json); this body is ${sent || 'of no type'}${instead}`;
 }
 
 /** What is wrong with a request the service refuses with 400 (a problem, or Fastify's JSON parser), or null for other errors. */
