@@ -8,9 +8,10 @@
 // entirely valid replaces the registry in use, at once: one reference is swapped, so a lookup sees
 // either the old registry or the new one, never a mix. A file that is not valid keeps the registry
 // in use (logged at error level, with the reason but no content of the file) — with one exception,
-// kept from when only that much was followed: which systems exist and which are disabled follow
-// any file that parses with a list of systems, so that revoking a leaked key never waits for the
-// rest of an edit to be right (removing a system and forgetting its services, say).
+// kept from when only that much was followed: a system removed or disabled is refused as soon as
+// any file that parses with a list of systems says so, so that revoking a leaked key never waits
+// for the rest of an edit to be right (removing a system and forgetting its services, say). Such a
+// file only takes away: a system it adds or enables waits for a valid file.
 //
 // Everything reads through get() at the time of use: routes, the token endpoint, bearer checks
 // (this is also the ClientStanding AccessTokenVerifier asks), the runner's deliveries and the
@@ -119,10 +120,12 @@ export class LiveRegistry implements ClientStanding {
       // RegistryError messages name fields, ids and allowed values, never keys or secret hashes.
       const reason = (err as Error).message;
       this.refusedFile = { at: new Date().toISOString(), reason };
-      this.fileStanding = standingIn(raw);
+      // A file with no list of systems that reads (half-written) changes nothing: the standing of
+      // a refused file before it holds (dropping it would enable again what that file disabled).
+      this.fileStanding = standingIn(raw) ?? this.fileStanding;
       this.log?.error(
         { file, err: reason, ...(this.fileStanding ? { refusedClients: this.current.data.systems.map((c) => c.clientId).filter((id) => this.refusal(id) !== null) } : {}) },
-        'registry changed but is not valid: keeping the registry loaded before (which systems exist and are disabled follow the file all the same)',
+        'registry changed but is not valid: keeping the registry loaded before (systems it removes or disables are refused all the same)',
       );
       return false;
     }
@@ -134,7 +137,10 @@ export class LiveRegistry implements ClientStanding {
   refusal(clientId: string): string | null {
     const system = this.current.system(clientId);
     if (!system || (this.fileStanding && !this.fileStanding.has(clientId))) return `client ${clientId} is not in the registry`;
-    if (this.fileStanding ? this.fileStanding.get(clientId) : system.disabled === true) return `client ${clientId} is disabled in the registry`;
+    // A refused file only takes away: a system disabled in the registry in use stays disabled
+    // when an invalid file enables it (its key replaced there, say: the registry in use still
+    // holds the old, perhaps leaked, one); only a valid file enables it again.
+    if (system.disabled === true || this.fileStanding?.get(clientId) === true) return `client ${clientId} is disabled in the registry`;
     return null;
   }
 
@@ -159,5 +165,8 @@ function standingIn(raw: (() => unknown) | undefined): Map<string, boolean> | nu
     return null;
   }
   if (!Array.isArray(systems) || !systems.every((s) => s && typeof s === 'object' && typeof (s as { clientId?: unknown }).clientId === 'string')) return null;
-  return new Map((systems as { clientId: string; disabled?: unknown }[]).map((s) => [s.clientId, s.disabled === true]));
+  // A system listed twice is disabled when either entry says so.
+  const standing = new Map<string, boolean>();
+  for (const s of systems as { clientId: string; disabled?: unknown }[]) standing.set(s.clientId, standing.get(s.clientId) === true || s.disabled === true);
+  return standing;
 }

@@ -110,6 +110,13 @@ export class Registry {
 
   private checkReferences(): void {
     const problems: string[] = [];
+    // One entry each: a second one (a system copied under the member it moves to, the first left
+    // behind) silently decided which member, keys and `disabled` applied.
+    const twice = (ids: string[]) => [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+    for (const code of twice(this.data.members.map((m) => m.code))) problems.push(`member ${code} is listed twice`);
+    for (const id of twice(this.data.systems.map((s) => s.clientId))) {
+      problems.push(`system ${id} is listed twice (under ${this.data.systems.filter((s) => s.clientId === id).map((s) => s.member).join(' and ')}): keep one entry`);
+    }
     for (const s of this.data.systems) if (!this.membersByCode.has(s.member)) problems.push(`system ${s.clientId}: unknown member ${s.member}`);
     const serviceKeys = new Set<string>();
     for (const svc of this.data.services) {
