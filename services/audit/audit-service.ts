@@ -4,6 +4,7 @@
 // integrity API. Run two or more: the one holding the leader lock (audit-leadership.ts)
 // consumes and writes; the others serve queries and take over within seconds if it dies.
 // Used by main.ts, by `npm start` and by tests (which start it in-process).
+import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -42,7 +43,7 @@ import { verifyAuditChain, type ChainVerification } from './chain-verifier.js';
 import { evidenceOf, type EvidencedEvent } from './record-evidence.js';
 import type { Envelope } from '../platform/envelope.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
-import { LiveRegistry } from '../platform/live-registry.js';
+import { LiveRegistry, StandingUntilValid, type ClientStanding } from '../platform/live-registry.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
 import { withPublicOperationsSaid } from '../platform/openapi-public-operations.js';
 
@@ -281,17 +282,26 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
 }
 
 /**
- * The registry, followed as it changes (live-registry.ts); none when there is no valid registry
- * at start (tokens then stand on their signature alone, and the audit reads the work topics that
- * exist). It names the work topics to make before subscribing; topics made later (a service
- * added) are found by the leader's topic watch, so no registry change needs an audit restart.
+ * The registry, followed as it changes (live-registry.ts). When the file is there but not valid at
+ * start (an audit restarted during a bad edit), tokens are checked against the clients it lists
+ * until it is valid, then against the registry (StandingUntilValid); only without a registry
+ * file at all do tokens stand on their signature alone. Without a registry the audit reads the
+ * work topics that exist. It names the work topics to make before subscribing; topics made later
+ * (a service added) are found by the leader's topic watch, so no registry change needs an audit restart.
  */
-function liveRegistry(config: BusConfig, log: Logger): LiveRegistry | undefined {
+function liveRegistry(config: BusConfig, log: Logger): { registry?: LiveRegistry; standing?: ClientStanding } {
+  let catalogue: SchemaCatalogue | undefined;
   try {
-    return LiveRegistry.watching(config.registryFile, new SchemaCatalogue().loadConnectors(config), log);
+    catalogue = new SchemaCatalogue().loadConnectors(config);
+    const registry = LiveRegistry.watching(config.registryFile, catalogue, log);
+    return { registry, standing: registry };
   } catch (err) {
+    if (catalogue && existsSync(config.registryFile)) {
+      log.error({ err: (err as Error).message }, 'registry not valid: tokens are checked against its list of systems only until it is; auditing the work topics that exist now');
+      return { standing: StandingUntilValid.watching(config.registryFile, catalogue, log) };
+    }
     log.warn({ err: (err as Error).message }, 'no registry: tokens are not checked against the registry\'s clients; auditing the work topics that exist now');
-    return undefined;
+    return {};
   }
 }
 
@@ -314,7 +324,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     await connectedAdmin.connect();
     // The registry's work topics and the event topic exist before the subscription; work topics
     // created later (another registry, a new service) are found by the leader's topic watch.
-    const registry = liveRegistry(config, log);
+    const { registry, standing } = liveRegistry(config, log);
     await ensureTopics(admin, [...new Set((registry?.get().services ?? []).map((s) => topics.message(s.code))), topics.events], config.topicPartitions);
     // One partition: the checkpoints stay in the order they were signed.
     await ensureTopics(admin, [topics.auditCheckpoints], 1);
@@ -438,7 +448,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
       }));
 
     const kafkaCheck = kafkaReadiness(admin);
-    app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, registry), verifyChain }, metrics, {
+    app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, standing), verifyChain }, metrics, {
       kafka: async () => (consumerFailure ? { ok: false, detail: `audit consumer stopped: ${consumerFailure}` } : kafkaCheck()),
       store: async () => ({ ok: true, detail: `${(await auditStore.head())?.seq ?? 0} entries; ${lead.isLeader ? 'leader (writes the chain)' : 'standby'}` }),
     });

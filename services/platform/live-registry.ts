@@ -170,3 +170,63 @@ function standingIn(raw: (() => unknown) | undefined): Map<string, boolean> | nu
   for (const s of systems as { clientId: string; disabled?: unknown }[]) standing.set(s.clientId, standing.get(s.clientId) === true || s.disabled === true);
   return standing;
 }
+
+/**
+ * The standing of clients for a service that runs without a registry (the audit), when the file
+ * is there but not valid at its start: until the file is valid, a client is refused unless the
+ * file lists it, not disabled (a file with no list of systems that reads refuses every client),
+ * and its token's roles and member stand; from the first valid file on, the registry decides as
+ * everywhere else (LiveRegistry). Without it, an audit started during a bad edit took every
+ * token on its signature alone — a disabled operator's, a role taken away — for as long as it ran.
+ */
+export class StandingUntilValid implements ClientStanding {
+  private live: LiveRegistry | null = null;
+  private systems: Map<string, boolean> | null;
+
+  constructor(
+    private readonly load: () => Registry,
+    private readonly raw: () => unknown,
+    private readonly log?: Logger,
+  ) {
+    this.systems = standingIn(raw);
+  }
+
+  static watching(file: string, catalogue: SchemaCatalogue, log?: Logger, intervalMs = REGISTRY_CHECK_INTERVAL_MS): StandingUntilValid {
+    const standing = new StandingUntilValid(() => Registry.load(file, catalogue), () => JSON.parse(readFileSync(file, 'utf8')), log);
+    watchFileChanges(file, intervalMs, () => standing.changed());
+    return standing;
+  }
+
+  /** The registry, once a valid file was read. */
+  get registry(): LiveRegistry | null {
+    return this.live;
+  }
+
+  changed(): void {
+    if (this.live) {
+      this.live.reload(this.load, undefined, this.raw);
+      return;
+    }
+    try {
+      this.live = new LiveRegistry(this.load(), this.log);
+      this.log?.info('registry file now valid: tokens are checked against it');
+    } catch (err) {
+      this.systems = standingIn(this.raw) ?? this.systems;
+      this.log?.error({ err: (err as Error).message }, 'registry changed but is still not valid: tokens are checked against its list of systems only');
+    }
+  }
+
+  refusal(clientId: string): string | null {
+    if (this.live) return this.live.refusal(clientId);
+    if (!this.systems?.has(clientId)) return `client ${clientId} is not in the registry (the registry file is not valid: only clients it lists are taken)`;
+    return this.systems.get(clientId) ? `client ${clientId} is disabled in the registry` : null;
+  }
+
+  memberOf(clientId: string): string | undefined {
+    return this.live?.memberOf(clientId);
+  }
+
+  rolesNow(clientId: string, roles: readonly Role[]): Role[] {
+    return this.live ? this.live.rolesNow(clientId, roles) : [...roles];
+  }
+}
