@@ -3,6 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import { decodeJwt } from 'jose';
 import type { ConsoleContext } from '../console-context.js';
 import { READ_ROLES } from '../console-auth.js';
+import { hasAnyRole } from '../../platform/bearer-auth.js';
+import { REGISTRY_CHECK_INTERVAL_MS } from '../../platform/live-registry.js';
+
+/** How often an open live stream checks that its caller may still read. */
+const LIVE_RECHECK_MS = REGISTRY_CHECK_INTERVAL_MS;
 
 export async function liveRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get('/v1/console/live', { config: { roles: READ_ROLES } }, async (req, reply) => {
@@ -19,6 +24,22 @@ export async function liveRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
       const timer = setTimeout(() => reply.raw.end(), exp === undefined ? 0 : Math.min(2 ** 31 - 1, Math.max(0, exp * 1000 - Date.now())));
       timer.unref();
       reply.raw.on('close', () => clearTimeout(timer));
+    }
+    // Nor the registry's leave: a client disabled or removed, or its operator and observer roles
+    // taken away, since the stream opened loses it within seconds (its token is checked again as
+    // every request's is; cached, no signature check), not when its token expires.
+    const token = req.accessToken;
+    if (token) {
+      const recheck = setInterval(() => {
+        ctx.tokenVerifier.verify(token).then(
+          (caller) => {
+            if (!hasAnyRole(caller, READ_ROLES)) reply.raw.end();
+          },
+          () => reply.raw.end(),
+        );
+      }, LIVE_RECHECK_MS);
+      recheck.unref();
+      reply.raw.on('close', () => clearInterval(recheck));
     }
   });
 
