@@ -66,7 +66,11 @@ t.test('a client disabled or removed in the registry file is refused everywhere 
   t.equal(sent.status, 202, 'and still sends');
 
   // Removed from the registry altogether: refused the same way.
+  let removedEntry: { clientId: string } | undefined;
+  let removedRights: { client: string }[] = [];
   editRegistry((data) => {
+    removedEntry = data.systems.find((s) => s.clientId === 'so-tttt-qlvb');
+    removedRights = data.accessRights.filter((a) => a.client === 'so-tttt-qlvb');
     data.systems = data.systems.filter((s) => s.clientId !== 'so-tttt-qlvb');
     data.accessRights = data.accessRights.filter((a) => a.client !== 'so-tttt-qlvb');
   });
@@ -76,9 +80,17 @@ t.test('a client disabled or removed in the registry file is refused everywhere 
   }, 15_000);
   t.match(await removed.json(), { detail: /client so-tttt-qlvb is not in the registry/ });
 
-  // Enabled again: a new token works (the one it held is still refused until then).
+  // That file is not valid (services still name so-tttt-qlvb): it takes away, it does not give.
+  // Enabling so-tp-qlvb in it leaves it disabled, as the registry in use has it.
   editRegistry((data) => {
     for (const s of data.systems) if (s.clientId === 'so-tp-qlvb') delete s.disabled;
+  });
+  await new Promise((r) => setTimeout(r, 4000));
+  await t.rejects(bus.client('so-tp-qlvb').accessToken(), /disabled in the registry/, 'not enabled by a file that is not valid');
+  // Enabled again by a valid file: a new token works (the one it held is still refused until then).
+  editRegistry((data) => {
+    data.systems.push(removedEntry!);
+    data.accessRights.push(...removedRights);
   });
   const again = await eventually(async () => {
     const token = await bus.client('so-tp-qlvb').accessToken().catch(() => null);
