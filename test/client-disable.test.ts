@@ -3,11 +3,13 @@
 // session opened with one — without restarting anything; other systems are not touched, and a
 // system enabled again gets tokens again.
 import t from 'tap';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { startConsole } from '../services/console/console-service.js';
 import { LiveRegistry } from '../services/platform/live-registry.js';
 import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
+import { editRegistryFile } from './helpers/registry-file.js';
 import { eventually, seedRegistry, startTestBus } from './helpers/test-bus.js';
+import type { RegistryData } from '../services/platform/registry.js';
 
 t.test('a client disabled or removed in the registry file is refused everywhere within seconds', async (t) => {
   const bus = await startTestBus(t, { name: 'client-disable' });
@@ -15,13 +17,7 @@ t.test('a client disabled or removed in the registry file is refused everywhere 
   const consoleSvc = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, audit: 'http://127.0.0.1:9', runner: runnerUrl } });
   t.teardown(() => consoleSvc.stop());
   const file = bus.config.registryFile;
-  // Replaced by rename, as a Kubernetes ConfigMap or a deployment tool does.
-  const editRegistry = (change: (data: { systems: { clientId: string; disabled?: boolean }[]; accessRights: { client: string }[] }) => void) => {
-    const data = JSON.parse(readFileSync(file, 'utf8'));
-    change(data);
-    writeFileSync(`${file}.new`, JSON.stringify(data, null, 2));
-    renameSync(`${file}.new`, file);
-  };
+  const editRegistry = (change: (data: RegistryData) => void) => editRegistryFile(file, change);
   const get = (url: string, headers: Record<string, string>) => fetch(url, { headers });
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -66,8 +62,8 @@ t.test('a client disabled or removed in the registry file is refused everywhere 
   t.equal(sent.status, 202, 'and still sends');
 
   // Removed from the registry altogether: refused the same way.
-  let removedEntry: { clientId: string } | undefined;
-  let removedRights: { client: string }[] = [];
+  let removedEntry: RegistryData['systems'][number] | undefined;
+  let removedRights: RegistryData['accessRights'] = [];
   editRegistry((data) => {
     removedEntry = data.systems.find((s) => s.clientId === 'so-tttt-qlvb');
     removedRights = data.accessRights.filter((a) => a.client === 'so-tttt-qlvb');

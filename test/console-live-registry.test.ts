@@ -3,22 +3,17 @@
 // expired (LGSP_TOKEN_TTL_SECONDS, 5 minutes by default), streaming the bus's flows meanwhile,
 // while every request of the same caller was already refused. It now ends within seconds.
 import t from 'tap';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { startConsole } from '../services/console/console-service.js';
 import type { RegistryData } from '../services/platform/registry.js';
 import { startTestBus } from './helpers/test-bus.js';
+import { editRegistryFile } from './helpers/registry-file.js';
 
 t.test('a live stream ends within seconds when the registry takes its reading right away', async (t) => {
   const bus = await startTestBus(t, { name: 'console-live-registry', runner: false });
   const consoleSvc = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, audit: 'http://127.0.0.1:9', runner: 'http://127.0.0.1:9' } });
   t.teardown(() => consoleSvc.stop());
   const file = bus.config.registryFile;
-  const editRegistry = (change: (data: RegistryData) => void) => {
-    const data = JSON.parse(readFileSync(file, 'utf8')) as RegistryData;
-    change(data);
-    writeFileSync(`${file}.new`, JSON.stringify(data, null, 2));
-    renameSync(`${file}.new`, file);
-  };
+  const editRegistry = (change: (data: RegistryData) => void) => editRegistryFile(file, change);
   /** Opens a live stream; resolves with how long it stayed open, or -1 if still open after `ms`. */
   const stream = async (headers: Record<string, string>) => {
     const live = await fetch(`${consoleSvc.url}/v1/console/live`, { headers });

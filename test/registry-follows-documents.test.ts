@@ -3,9 +3,10 @@
 // mode (pushed by the runner or left in its inbox) apply to the next submission, read or delivery
 // after the file changes — no restart of the gateway or the runner.
 import t from 'tap';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RegistryData } from '../services/platform/registry.js';
+import { editRegistryFile } from './helpers/registry-file.js';
 import { eventually } from './helpers/test-bus.js';
 import { startEdocBus } from './helpers/edoc-bus.js';
 
@@ -21,12 +22,7 @@ const pkg = (n: number, to: string[]) =>
 t.test('document exchange follows registry edits without a restart', async (t) => {
   const bus = await startEdocBus(t, { name: 'registry-follows-docs' });
   const file = bus.config.registryFile;
-  const editRegistry = (change: (data: RegistryData) => void) => {
-    const data = JSON.parse(readFileSync(file, 'utf8')) as RegistryData;
-    change(data);
-    writeFileSync(`${file}.new`, JSON.stringify(data, null, 2));
-    renameSync(`${file}.new`, file);
-  };
+  const editRegistry = (change: (data: RegistryData) => void) => editRegistryFile(file, change);
   const documentService = (data: RegistryData, member: string) => data.services.find((s) => s.code === 'document-exchange' && s.provider === member)!;
   const system = (data: RegistryData, clientId: string) => data.systems.find((s) => s.clientId === clientId)!;
   const office = bus.client('vp-ubnd-qlvb');

@@ -14,6 +14,7 @@ import { BusClient } from '../services/platform/bus-client.js';
 import { generateSigningJwk, toPublicJwk } from '../services/platform/keystore.js';
 import { hashSecret } from '../services/platform/secret-hash.js';
 import type { RegistryData } from '../services/platform/registry.js';
+import { editRegistryFile } from './helpers/registry-file.js';
 import { eventually, startTestBus } from './helpers/test-bus.js';
 
 const WITHIN_MS = 15_000;
@@ -25,13 +26,7 @@ t.test('registry edits apply on the running gateway, runner and console without 
   const consoleSvc = await startConsole(bus.config, { upstream: { gateway, audit: 'http://127.0.0.1:9', runner } });
   t.teardown(() => consoleSvc.stop());
   const file = bus.config.registryFile;
-  // Replaced by rename, as a Kubernetes ConfigMap or a deployment tool does.
-  const editRegistry = (change: (data: RegistryData) => void) => {
-    const data = JSON.parse(readFileSync(file, 'utf8')) as RegistryData;
-    change(data);
-    writeFileSync(`${file}.new`, JSON.stringify(data, null, 2));
-    renameSync(`${file}.new`, file);
-  };
+  const editRegistry = (change: (data: RegistryData) => void) => editRegistryFile(file, change);
   const system = (data: RegistryData, clientId: string) => data.systems.find((s) => s.clientId === clientId)!;
   const get = (url: string, token: string) => fetch(url, { headers: { authorization: `Bearer ${token}` } });
   const tokenWithSecret = (clientId: string, secret: string) =>

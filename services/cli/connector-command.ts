@@ -47,11 +47,7 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
         process.stderr.write(`lgsp connector new: ${err.message}\n${CONNECTOR_USAGE}`);
         return 2;
       }
-      if (!name) {
-        // Said as what it is: it read "unknown subcommand \"new\"" (the switch fell through).
-        process.stderr.write(`lgsp connector ${sub}: the connector name is missing\n${CONNECTOR_USAGE}`);
-        return 2;
-      }
+      if (!name) return missingName(sub);
       try {
         // Scaffold into the project the command is run in (`npx lgsp …` from its root).
         const result = scaffoldConnector({ name, messageType: values.type, root: values.root ?? projectOf(process.cwd()) });
@@ -118,11 +114,7 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
     }
     case 'describe': {
       const name = rest[0];
-      if (!name) {
-        // Said as what it is: it read "unknown subcommand \"new\"" (the switch fell through).
-        process.stderr.write(`lgsp connector ${sub}: the connector name is missing\n${CONNECTOR_USAGE}`);
-        return 2;
-      }
+      if (!name) return missingName(sub);
       const catalogue = new SchemaCatalogue().loadConnectors(loadConfig());
       const failed = catalogue.failedManifests.find((f) => f.name === name);
       if (failed) {
@@ -156,5 +148,11 @@ export async function runConnectorCommand(args: string[]): Promise<number> {
   }
   // Name what was not understood: a bare usage after `lgsp connector lst` left the typo to be found.
   process.stderr.write(`${sub === undefined ? '' : `lgsp connector: unknown subcommand "${sub}" (new, list or describe)\n`}${CONNECTOR_USAGE}`);
+  return 2;
+}
+
+/** `new` or `describe` without a name: said as what it is (it read 'unknown subcommand "new"', the switch falling through). */
+function missingName(sub: string): number {
+  process.stderr.write(`lgsp connector ${sub}: the connector name is missing\n${CONNECTOR_USAGE}`);
   return 2;
 }
