@@ -85,6 +85,11 @@ export interface BusConfig extends KafkaSettings {
    * stopped heartbeating before its partitions go to another runner.
    */
   consumerSessionTimeoutMs: number;
+  /**
+   * On SIGTERM/SIGINT, how long a service answers /readyz 503 while still serving, before it
+   * stops taking work: a load balancer that probes /readyz drains it meanwhile.
+   */
+  shutdownDrainMs: number;
   runnerFetchMinBytes: number;
   runnerFetchMaxWaitMs: number;
   /**
@@ -176,6 +181,9 @@ const DEFAULTS: BusConfig = {
   // deliveries and statuses wait this long. Shorter risks a runner that is only slow (a long
   // GC, a starved CPU on a busy 2-core node) being dropped and its partitions moved for nothing.
   consumerSessionTimeoutMs: 30_000,
+  // Long enough for a load balancer probing /readyz every second or two to see the 503 (and
+  // for Kubernetes to take the pod out of its Service) before new connections are refused.
+  shutdownDrainMs: 5000,
   runnerFetchMinBytes: 1,
   runnerFetchMaxWaitMs: 100,
   runnerFetchWindowMs: 10,
@@ -231,6 +239,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_DELIVERY_CONCURRENCY: 'deliveryConcurrency',
   LGSP_OFFSET_COMMIT_INTERVAL_MS: 'offsetCommitIntervalMs',
   LGSP_CONSUMER_SESSION_TIMEOUT_MS: 'consumerSessionTimeoutMs',
+  LGSP_SHUTDOWN_DRAIN_MS: 'shutdownDrainMs',
   LGSP_RUNNER_FETCH_MIN_BYTES: 'runnerFetchMinBytes',
   LGSP_RUNNER_FETCH_MAX_WAIT_MS: 'runnerFetchMaxWaitMs',
   LGSP_RUNNER_FETCH_WINDOW_MS: 'runnerFetchWindowMs',
@@ -289,6 +298,7 @@ const configSchema = {
     offsetCommitIntervalMs: { type: 'integer', minimum: 0, maximum: 60_000 },
     // The broker's group.min/max.session.timeout.ms defaults (6 s, 30 min) bound what it accepts.
     consumerSessionTimeoutMs: { type: 'integer', minimum: 6000, maximum: 1_800_000 },
+    shutdownDrainMs: { type: 'integer', minimum: 0, maximum: 120_000 },
     runnerFetchMinBytes: { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 },
     runnerFetchMaxWaitMs: { type: 'integer', minimum: 1, maximum: 1000 },
     runnerFetchWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },

@@ -23,6 +23,16 @@ const READINESS_RESPONSES = {
   503: problemResponse('Not ready (NOT_READY): `detail` names the failing checks, `checks` holds every one'),
 };
 
+/**
+ * Set when the process was told to stop (service-main.ts): from then on /readyz answers 503 while
+ * the service still serves, so a load balancer drains it before it stops taking work.
+ */
+let stoppingSince: number | null = null;
+
+export function markStopping(): void {
+  stoppingSince ??= Date.now();
+}
+
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: string }>;
 
 /** A readiness check that has not answered by then counts as not ready. */
@@ -72,10 +82,19 @@ export const serviceHealth = fp(async function serviceHealth(
     latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
 
+  // While draining, each answer closes its connection: a client's pooled keep-alive connection
+  // would otherwise still be open, idle, when the service stops, and a request sent on it just
+  // then is reset (the client cannot tell whether it was taken). A new connection finds the
+  // other instances once the load balancer has drained this one.
+  app.addHook('onSend', async (_req, reply) => {
+    if (stoppingSince !== null) reply.header('connection', 'close');
+  });
+
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'Liveness', response: { 200: { description: '`{"status": "ok"}`', content: { 'application/json': { schema: HEALTHY } } } } } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { tags: ['operations'], summary: 'Readiness: every dependency of this service answers (Kafka, PostgreSQL, keys and registry, …)', response: READINESS_RESPONSES } }, async (req, reply) => {
     const results: Record<string, { ok: boolean; detail?: string }> = {};
+    if (stoppingSince !== null) results.shutdown = { ok: false, detail: `stopping since ${new Date(stoppingSince).toISOString()}: still serving while load balancers drain it` };
     await Promise.all(
       Object.entries(opts.checks).map(async ([name, check]) => {
         // A dependency that hangs (a stopped PostgreSQL server keeps its sockets open) must make

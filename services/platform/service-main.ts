@@ -1,7 +1,10 @@
 // The entry point every bus service shares: load and validate the configuration (a bad value,
 // there or found while starting, stops the process with exit code 2 and the message), start the service, say where it
 // listens, and stop it cleanly on SIGINT/SIGTERM — a second signal while stopping exits at once.
+// Stopping begins with a drain (shutdownDrainMs): /readyz answers 503 while the service still
+// serves, so a load balancer probing it sends no new work before connections are refused.
 import { ConfigError, loadConfig, type BusConfig } from './config.js';
+import { markStopping } from './service-health.js';
 
 export interface StartedService {
   url: string;
@@ -32,8 +35,10 @@ export async function runServiceMain(name: string, start: (config: BusConfig) =>
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) process.exit(1);
     stopping = true;
-    console.log(`${name}: ${signal}, stopping`);
+    markStopping();
+    console.log(`${name}: ${signal}, not ready; stopping in ${config.shutdownDrainMs} ms`);
     try {
+      await new Promise((r) => setTimeout(r, config.shutdownDrainMs));
       await service.stop();
       process.exit(0);
     } catch (err) {

@@ -358,10 +358,14 @@ export class ConnectorWorker {
    * handlers) stays uncommitted and is read again by whoever takes the partitions.
    */
   async stop(): Promise<void> {
-    this.abort.abort();
+    // Nothing new starts; deliveries already sent finish and are recorded (up to 5 s) before the
+    // rest is aborted: one cut off after the destination took it would be delivered again by
+    // the runner that takes this partition over.
     this.dispatcher.stop();
     this.roomWaiters.splice(0).forEach((f) => f());
     await withDeadline(this.dispatcher.idle(), 5000);
+    this.abort.abort();
+    this.roomWaiters.splice(0).forEach((f) => f());
     await withDeadline(this.flushing ?? Promise.resolve(), 5000);
     // What finished since the last periodic commit is committed now, not read again after the restart.
     if (this.commitTimer) clearTimeout(this.commitTimer);

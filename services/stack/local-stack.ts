@@ -213,6 +213,8 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
       LGSP_JWKS_FILE: jwksFile,
       LGSP_ISSUER: issuer,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // No load balancer in front of the dev stack: Ctrl-C stops at once, without the drain.
+      LGSP_SHUTDOWN_DRAIN_MS: process.env.LGSP_SHUTDOWN_DRAIN_MS ?? '0',
     };
     const services: ServiceSpec[] = [
       { name: 'agency-simulator', script: 'agency-simulator/main.js', port: ports.simulator },
