@@ -175,6 +175,8 @@ async function main(): Promise<void> {
       LGSP_JWKS_FILE: jwksFile,
       LGSP_ISSUER: gatewayUrl,
       LOG_LEVEL: 'warn',
+      // No load balancer in front of the bench's services: a stop needs no drain (service-main.ts).
+      LGSP_SHUTDOWN_DRAIN_MS: '0',
       LGSP_TOPIC_PREFIX: prefix,
       LGSP_RATE_LIMIT_PER_MINUTE: '1000000000',
       LGSP_MAX_BODY_BYTES: String(2 * 1024 * 1024),

@@ -48,6 +48,8 @@ export async function runScaleOut(opts: { durationMs: number; body: string; conn
       LGSP_JWKS_FILE: jwksFile,
       LGSP_ISSUER: issuer,
       LOG_LEVEL: 'warn',
+      // No load balancer in front of the bench's services: a stop needs no drain (service-main.ts).
+      LGSP_SHUTDOWN_DRAIN_MS: '0',
       LGSP_TOPIC_PREFIX: prefix,
       LGSP_RATE_LIMIT_PER_MINUTE: '1000000000',
       LGSP_CONNECTORS: 'relay',
