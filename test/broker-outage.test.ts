@@ -3,7 +3,11 @@
 import t from 'tap';
 import { startLocalKafka } from '../services/local-kafka/local-kafka.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
+import { readFileSync } from 'node:fs';
 import { freeze } from './helpers/frozen-process.js';
+
+/** A process's state letter in /proc (T: stopped). */
+const processState = (pid: number): string => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0];
 
 // Two outages of a broker of its own, each waited out: about 165 s on a loaded two-core machine,
 // past tap's default of 180 s for a file once another file runs beside it.
@@ -92,6 +96,10 @@ t.test('hung broker: 503 within the produce timeout; the keyed retry is delivere
 
   const thaw = freeze([kafka.pids[0]]);
   t.teardown(thaw);
+  // Once (2026-12-05, CI at 003af13) both submissions below were answered 202 in 41 ms, as if
+  // the broker were not frozen: said here if the freeze did not take, and which broker was asked.
+  const frozen = await eventually(() => (processState(kafka.pids[0]) === 'T' ? 'T' : null), 2000, 20).catch(() => processState(kafka.pids[0]));
+  t.equal(frozen, 'T', `the broker (pid ${kafka.pids[0]}, ${kafka.clientSettings().kafkaBrokers.join(',')}) is stopped; the bus asks ${bus.config.kafkaBrokers.join(',')}`);
   const started = Date.now();
   const [keyed, plain] = await Promise.all([sender.send(notice('khi treo, có khoá'), 'hung-key-1'), sender.send(notice('khi treo'))]);
   const took = Date.now() - started;
