@@ -7,12 +7,9 @@
 // Services run as their own processes (a real SIGTERM) on npm test's broker and a PostgreSQL
 // server of the test's own.
 import t from 'tap';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { request, Agent } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ChaosStack, sleep } from './chaos/chaos-stack.js';
-import { ChaosReceiver } from './chaos/receiver.js';
+import { sleep } from './chaos/chaos-stack.js';
+import { startProcessStack } from './helpers/process-stack.js';
 import { BusClient } from '../services/platform/bus-client.js';
 
 t.setTimeout(170_000);
@@ -41,31 +38,7 @@ function call(agent: Agent, url: string, opts: { method?: string; headers?: Reco
 }
 
 t.test('SIGTERM: not ready first, still serving during the drain, then exit code 0', async (t) => {
-  const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test`');
-  const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-drain-'));
-  // Run as root, PostgreSQL runs as its own user and must reach its data dir below.
-  chmodSync(dataDir, 0o755);
-  const receiver = new ChaosReceiver();
-  await receiver.start();
-  const stack = new ChaosStack({
-    dataDir,
-    gateways: 1,
-    runners: 1,
-    audits: 1,
-    console: false,
-    receiverUrl: receiver.url,
-    externalBrokers: brokers,
-    topicPrefix: `drain-${Date.now().toString(36)}.`,
-    env: { LGSP_SHUTDOWN_DRAIN_MS: String(DRAIN_MS) },
-    log: (line) => t.comment(line),
-  });
-  t.teardown(async () => {
-    await stack.close();
-    await receiver.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  await stack.start();
+  const { stack, receiver } = await startProcessStack(t, { name: 'drain', audits: 1, env: { LGSP_SHUTDOWN_DRAIN_MS: String(DRAIN_MS) } });
   const sender = new BusClient(stack.issuer, stack.clients.get('so-tttt-qlvb')!, stack.issuer);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${await sender.accessToken()}` };
   const notice = (n: number) => JSON.stringify({ type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, correlationId: `DRAIN-${n}`, payload: { subject: `Thông báo ${n}`, body: 'dừng có kiểm soát' } });

@@ -5,42 +5,15 @@
 // Services run as their own processes (a real SIGTERM) on npm test's broker and a PostgreSQL
 // server of the test's own.
 import t from 'tap';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ChaosStack, sleep } from './chaos/chaos-stack.js';
-import { ChaosReceiver } from './chaos/receiver.js';
+import { sleep } from './chaos/chaos-stack.js';
+import { startProcessStack } from './helpers/process-stack.js';
 import { BusClient } from '../services/platform/bus-client.js';
 
 t.setTimeout(170_000);
 
 t.test('SIGTERM to a runner with deliveries in flight: each delivered once', async (t) => {
-  const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run with `npm test`');
-  const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-runner-stop-'));
-  // Run as root, PostgreSQL runs as its own user and must reach its data dir below.
-  chmodSync(dataDir, 0o755);
   // Each delivery takes the destination 2 s: the stop lands while they are in flight.
-  const receiver = new ChaosReceiver(2000);
-  await receiver.start();
-  const stack = new ChaosStack({
-    dataDir,
-    gateways: 1,
-    runners: 1,
-    audits: 0,
-    console: false,
-    receiverUrl: receiver.url,
-    externalBrokers: brokers,
-    topicPrefix: `rstop-${Date.now().toString(36)}.`,
-    env: { LGSP_SHUTDOWN_DRAIN_MS: '0' },
-    log: (line) => t.comment(line),
-  });
-  t.teardown(async () => {
-    await stack.close();
-    await receiver.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  await stack.start();
+  const { stack, receiver } = await startProcessStack(t, { name: 'rstop', audits: 0, env: { LGSP_SHUTDOWN_DRAIN_MS: '0' }, receiverDelayMs: 2000 });
   const sender = new BusClient(stack.issuer, stack.clients.get('so-tttt-qlvb')!, stack.issuer);
   const ids: string[] = [];
   for (let n = 0; n < 5; n++) {
