@@ -143,6 +143,12 @@ t.test('operator console in Chromium', { timeout: 120_000 }, async (t) => {
     await page.locator('#trace-status .badge.delivered').waitFor();
     const hops = await page.locator('#trace-hops li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.event));
     t.same(hops.slice(-2), ['replayed', 'delivered'], 'delivered after the replay');
+    // Durations are written like the view's other numbers: the decimal comma in Vietnamese.
+    const durations = await page.evaluate(async (url) => {
+      const { formatDuration } = (await import(url)) as { formatDuration: (ms: number, lang: string) => string };
+      return [formatDuration(460, 'vi'), formatDuration(1250, 'vi'), formatDuration(1250, 'en'), formatDuration(1_234_500, 'vi')];
+    }, '/ui/numbers.js');
+    t.same(durations, ['+460 ms', '+1,25 s', '+1.25 s', '+1.234,50 s'], 'durations use the decimal comma in Vietnamese');
     // Instants in a step's detail read on Vietnam's clock, as the step's own time does, not in UTC.
     const deadLetteredDetail = (await page.locator('#trace-hops li[data-event="dead_lettered"] pre').first().textContent())!;
     t.match(deadLetteredDetail, /"acceptedAt": "\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+07:00"/);

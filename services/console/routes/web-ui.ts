@@ -13,7 +13,7 @@ const TYPES: Record<string, string> = {
   css: 'text/css; charset=utf-8',
   svg: 'image/svg+xml',
 };
-const FILES = ['index.html', 'console.js', 'i18n.js', 'console.css', 'favicon.svg'];
+const FILES = ['index.html', 'console.js', 'i18n.js', 'numbers.js', 'console.css', 'favicon.svg'];
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export async function webUiRoutes(app: FastifyInstance): Promise<void> {

@@ -2,6 +2,7 @@
 // DOM calls and textContent (never innerHTML with data), so nothing from the bus can inject
 // markup. The session lives in an HttpOnly cookie; state-changing calls add X-LGSP-Console.
 import { TEXTS } from './i18n.js';
+import { formatDuration, formatNumber } from './numbers.js';
 
 const TIME_ZONE = 'Asia/Ho_Chi_Minh';
 const state = {
@@ -45,9 +46,9 @@ const inVietnam = (v) => {
   return Number.isNaN(ms) ? v : `${new Date(ms + 7 * 3_600_000).toISOString().slice(0, v.includes('.') ? 23 : 19)}+07:00`;
 };
 const fmtDetail = (detail, indent) => JSON.stringify(detail, (_, v) => inVietnam(v), indent);
-const fmtNum = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB'));
+const fmtNum = (n) => formatNumber(n, state.lang);
 const fmtPct = (r) => (r === null || r === undefined ? '—' : `${(r * 100).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { maximumFractionDigits: 1 })} %`);
-const fmtMs = (ms) => (ms === null || ms === undefined ? '' : ms < 1000 ? `+${ms} ms` : `+${(ms / 1000).toFixed(2)} s`);
+const fmtMs = (ms) => formatDuration(ms, state.lang);
 // Known statuses and events are shown translated; the raw value stays in class/data attributes.
 const label = (prefix, v) => (TEXTS[state.lang][`${prefix}_${v}`] ?? v);
 const badge = (s) => el('span', { class: `badge ${s ?? ''}`, title: s }, s ? label('st', s) : '—');
