@@ -7,7 +7,7 @@ export const ERROR_CODES = {
   // Requests in general
   BAD_REQUEST: { status: [400], meaning: 'The request is malformed in a way no schema names (e.g. an Idempotency-Key with invisible characters).' },
   MALFORMED_JSON: { status: [400], meaning: 'The body is not valid JSON, not UTF-8, or names a key twice in one object.' },
-  VALIDATION_FAILED: { status: [400], meaning: 'The request or the payload does not match its JSON Schema; `errors` lists the failing fields.' },
+  VALIDATION_FAILED: { status: [400], meaning: 'The request or the payload does not match its JSON Schema; `errors` lists the failing fields. A read of the gateway (any `GET`) refuses a query parameter it does not take this way too (`querystring.<name>`: unknown property), never ignores it.' },
   PAYLOAD_TOO_LARGE: { status: [413], meaning: 'The body exceeds the size limit (JSON, or edXML with its attachments).' },
   UNSUPPORTED_MEDIA_TYPE: { status: [415], meaning: 'The body has a content type the endpoint does not take.' },
   TRANSFER_CODING_NOT_IMPLEMENTED: { status: [501], meaning: 'The body is sent with a transfer coding other than `chunked` (e.g. `Transfer-Encoding: gzip, chunked`), which no service decodes: send it with `chunked` alone or a Content-Length.' },
@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   NOT_READY: { status: [503], meaning: "`GET /readyz`: a dependency of the service does not answer; `detail` names the failing checks, `checks` holds every one (a readiness probe reads the status code)." },
   // Authentication and access rights
   UNAUTHENTICATED: { status: [401], meaning: 'No access token (or console session) was presented.' },
-  INVALID_TOKEN: { status: [401], meaning: 'The access token is expired, forged, or not issued by this bus.' },
+  INVALID_TOKEN: { status: [401], meaning: 'The access token is expired, forged, or not issued by this bus; or its system is disabled or removed in the registry, or the token was issued for an entry of it that is gone (another member, key or secret since): get a new token.' },
   LOGIN_FAILED: { status: [401], meaning: 'Console sign-in refused: unknown client or wrong secret.' },
   CLIENT_DISABLED: { status: [401], meaning: 'Console sign-in refused: the credentials are right but the system is disabled in the registry (operator guide, "Disabling a system").' },
   ROLE_REQUIRED: { status: [403], meaning: 'The caller lacks the role the endpoint needs (agency, operator, observer).' },
