@@ -84,6 +84,9 @@ export const ERROR_CODES = {
   ATTACHMENT_MISSING: { status: [502], meaning: 'An attachment the document references is missing from the attachment store.' },
   ATTACHMENT_CORRUPTED: { status: [502], meaning: 'An attachment in the store no longer matches its SHA-256, or cannot be decrypted; it is not served.' },
   PAYLOAD_UNREADABLE: { status: [502], meaning: 'A message held for the caller is encrypted for a key the bus no longer has (or was tampered with); its metadata is listed (`unreadable: true`), its content cannot be served. Ask the sender to send it again.' },
+  CONTENT_DIGEST_MISMATCH: { status: [400], meaning: '`POST /v1/attachments`: a `Content-Digest` (RFC 9530, sha-256 or sha-512) is not the digest of the body received; nothing was stored.' },
+  CONTENT_DIGEST_UNSUPPORTED: { status: [400], meaning: '`POST /v1/attachments`: the `Content-Digest` names neither sha-256 nor sha-512, the algorithms the bus checks (the answer carries `Want-Content-Digest`); nothing was stored.' },
+  CONTENT_DIGEST_INVALID: { status: [400], meaning: '`POST /v1/attachments`: the `Content-Digest` is not an RFC 9530 dictionary of `algorithm=:base64:` members, or a sha-256/sha-512 digest has the wrong length; nothing was stored.' },
   ATTACHMENT_SIZE_MISMATCH: { status: [422], meaning: 'The uploaded bytes do not match the announced size.' },
   INBOX_ITEM_NOT_FOUND: { status: [404], meaning: "No such item in the caller's inbox (or already acknowledged)." },
   // Operations (console, runner management API)
