@@ -13,6 +13,10 @@ import { createTestDatabase } from './helpers/test-database.js';
 import { grantTestAcls, testKafkaSettings } from './helpers/test-kafka.js';
 import { createTestKeys } from './helpers/test-keys.js';
 import { eventually, seedRegistry } from './helpers/test-bus.js';
+import { entryFingerprint, secretCredential } from '../services/platform/token-binding.js';
+
+/** A secret hash of the form the registry takes: tokens are bound to the entry's credentials (token-binding.ts). */
+const SECRET_HASH = 'scrypt$dGVzdC1zYWx0$dGVzdC1oYXNo';
 
 t.test('an audit started on an invalid registry file checks tokens against it, then against the valid one', async (t) => {
   const dataDir = t.testdir();
@@ -21,6 +25,7 @@ t.test('an audit started on an invalid registry file checks tokens against it, t
   t.teardown(() => database.drop());
   const registryFile = join(dataDir, 'registry.json');
   const seeds = seedRegistry();
+  for (const system of seeds.systems) if (system.clientId === 'lgsp-operator' || system.clientId === 'lgsp-observer') system.auth = { secretHash: SECRET_HASH };
   const bad: RegistryData = structuredClone(seeds);
   bad.systems.find((s) => s.clientId === 'lgsp-operator')!.disabled = true;
   writeFileSync(registryFile, JSON.stringify({ ...bad, unexpected: true }));
@@ -44,7 +49,9 @@ t.test('an audit started on an invalid registry file checks tokens against it, t
   t.teardown(() => audit.stop());
   const tokenKey = await keys.signing('gateway', 'token');
   const status = async (clientId: string, roles: ('operator' | 'observer')[]) => {
-    const token = await issueAccessToken(tokenKey, config.issuer, { clientId, member: '000.00.12.H49', roles }, 300);
+    const member = seeds.systems.find((s) => s.clientId === clientId)?.member ?? '000.00.12.H49';
+    const entry = entryFingerprint(member, secretCredential(SECRET_HASH));
+    const token = await issueAccessToken(tokenKey, config.issuer, { clientId, member, roles, entry }, 300);
     return (await fetch(`${audit.url}/v1/audit/events`, { headers: { authorization: `Bearer ${token}` } })).status;
   };
 

@@ -10,7 +10,7 @@ import { eventRecords, messageEvent } from '../services/platform/bus-events.js';
 import { topicsFor } from '../services/platform/topics.js';
 import { startAuditService } from '../services/audit/audit-service.js';
 import { startConsole } from '../services/console/console-service.js';
-import { startTestBus, eventually } from './helpers/test-bus.js';
+import { startTestBus, eventually, tokenEntryOf } from './helpers/test-bus.js';
 import { issueAccessToken } from '../services/platform/access-token.js';
 
 const notice = (subject: string, member: string) => ({
@@ -581,7 +581,7 @@ t.test('operator console API', async (t) => {
 
   await t.test('a live stream opened with a Bearer token ends when the token expires', async (t) => {
     const tokenKey = await bus.keys.signing('gateway', 'token');
-    const shortLived = await issueAccessToken(tokenKey, bus.config.issuer, { clientId: 'lgsp-observer', member: '000.00.00.H49', roles: ['observer'] }, 3);
+    const shortLived = await issueAccessToken(tokenKey, bus.config.issuer, { clientId: 'lgsp-observer', member: '000.00.00.H49', roles: ['observer'], entry: tokenEntryOf(bus.clients.get('lgsp-observer')!) }, 3);
     const opened = Date.now();
     const live = await fetch(`${base}/v1/console/live`, { headers: { authorization: `Bearer ${shortLived}` } });
     t.equal(live.status, 200);

@@ -23,7 +23,7 @@ import { verifyAuditChain } from '../services/audit/chain-verifier.js';
 import { runKeysCommand } from '../services/cli/keys-command.js';
 import { openTestDatabase } from './helpers/test-database.js';
 import { createTestKeys } from './helpers/test-keys.js';
-import { startTestBus, eventually } from './helpers/test-bus.js';
+import { startTestBus, eventually, tokenEntryOf } from './helpers/test-bus.js';
 import { readTopic } from './helpers/topic-reader.js';
 
 const ISSUER = 'http://127.0.0.1:8080';
@@ -198,10 +198,11 @@ t.test('on a running bus', async (t) => {
 
   await t.test('an access token signed with another purpose\'s key is refused with 401', async (t) => {
     const call = async (token: string) => fetch(`${bus.gateway.url}/v1/services`, { headers: { authorization: `Bearer ${token}` } });
-    const good = await call(await issueAccessToken(await bus.keys.signing('gateway', 'token'), bus.config.issuer, caller, 60));
+    const bound = { ...caller, entry: tokenEntryOf(bus.clients.get(caller.clientId)!) };
+    const good = await call(await issueAccessToken(await bus.keys.signing('gateway', 'token'), bus.config.issuer, bound, 60));
     t.equal(good.status, 200, 'the token key');
     for (const [service, purpose] of [['gateway', 'record'], ['runner', 'record'], ['audit', 'checkpoint']] as const) {
-      const r = await call(await issueAccessToken(await bus.keys.signing(service, purpose), bus.config.issuer, caller, 60));
+      const r = await call(await issueAccessToken(await bus.keys.signing(service, purpose), bus.config.issuer, bound, 60));
       t.equal(r.status, 401, `${service} ${purpose} key`);
       t.match(r.headers.get('content-type'), /application\/problem\+json/);
     }

@@ -1,12 +1,13 @@
 // The registry a service uses (live-registry.ts), without a bus: a valid file replaces it whole
 // and at once, an invalid one keeps it (logged without the file's content), the systems' standing
-// follows even a refused file, and a token's roles and member are those the registry in use grants.
+// follows even a refused file, and a token's roles are those the registry in use grants.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { generateKeyPair } from 'jose';
 import { LiveRegistry } from '../services/platform/live-registry.js';
 import { AccessTokenVerifier, issueAccessToken } from '../services/platform/access-token.js';
-import type { SigningKey } from '../services/platform/keystore.js';
+import { generateSigningJwk, type SigningKey } from '../services/platform/keystore.js';
+import { entryFingerprint, jwkCredential } from '../services/platform/token-binding.js';
 import type { Registry, RegistryData } from '../services/platform/registry.js';
 import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
 import type { Logger } from '../services/platform/logger.js';
@@ -72,24 +73,32 @@ t.test('a valid file replaces the registry whole; an invalid one keeps it', asyn
   t.ok(live.get().data.accessRights.some((a) => a.client === 'so-tttt-qlvb'));
 });
 
-t.test("a token's roles and member are those the registry in use grants", async (t) => {
+t.test("a token's roles are those the registry in use grants; a system moved to another member needs a new token", async (t) => {
   const seeds = seedRegistry();
+  const client = await generateSigningJwk();
+  seeds.systems.find((s) => s.clientId === 'lgsp-operator')!.auth = { jwks: { keys: [client.publicJwk] } };
   const dir = t.testdir({ 'registry.json': JSON.stringify(seeds) });
   const file = `${dir}/registry.json`;
   const live = LiveRegistry.watching(file, new SchemaCatalogue(), undefined, 50);
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const key = { kid: 'k1', alg: 'ES256', key: privateKey } as unknown as SigningKey;
   const verifier = new AccessTokenVerifier(async () => publicKey, 'https://bus.example', live);
-  const token = await issueAccessToken(key, 'https://bus.example', { clientId: 'lgsp-operator', member: '000.00.12.H49', roles: ['operator'] }, 300);
+  // As the token endpoint binds it: to the member and the key the client authenticated with (token-binding.ts).
+  const entry = entryFingerprint('000.00.12.H49', jwkCredential(client.publicJwk));
+  const token = await issueAccessToken(key, 'https://bus.example', { clientId: 'lgsp-operator', member: '000.00.12.H49', roles: ['operator'], entry }, 300);
   t.match(await verifier.verify(token), { clientId: 'lgsp-operator', member: '000.00.12.H49', roles: ['operator'] });
 
   const changed: RegistryData = structuredClone(seeds);
   const operator = changed.systems.find((s) => s.clientId === 'lgsp-operator')!;
   operator.roles = ['observer'];
+  writeFileSync(file, JSON.stringify(changed));
+  await eventually(() => live.get().system('lgsp-operator')?.roles?.[0] === 'observer', 5000);
+  t.same(await verifier.verify(token), { clientId: 'lgsp-operator', member: '000.00.12.H49', roles: [], entry }, 'the role taken away is gone (a granted one is not added)');
+
   operator.member = '000.00.00.H49';
   writeFileSync(file, JSON.stringify(changed));
   await eventually(() => live.get().system('lgsp-operator')?.member === '000.00.00.H49', 5000);
-  t.same(await verifier.verify(token), { clientId: 'lgsp-operator', member: '000.00.00.H49', roles: [] }, 'the role taken away is gone (a granted one is not added), the member is the new one');
+  await t.rejects(verifier.verify(token), /issued for an entry of client lgsp-operator that is no longer in the registry/, 'moved to another member: its token is refused, a new one acts as that member');
 
   writeFileSync(file, JSON.stringify(seeds));
   await eventually(() => live.get().system('lgsp-operator')?.member === '000.00.12.H49', 5000);

@@ -13,6 +13,7 @@ import { serviceHealth, type ReadinessCheck } from '../platform/service-health.j
 import { gatewayServerTimeouts, inflightBodyBudget } from './inflight-body-budget.js';
 import type { GatewayContext } from './gateway-context.js';
 import { tokenRoutes } from './routes/token.js';
+import { refuseUnknownQueryParameters } from '../platform/unknown-query-parameters.js';
 import { messageRoutes } from './routes/messages.js';
 import { directoryRoutes } from './routes/directory.js';
 import { wellKnownRoutes } from './routes/well-known.js';
@@ -54,6 +55,8 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   const rateLimited = new Set<string>();
 
   await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes });
+  // Before any route: every read registered after it refuses unknown query parameters.
+  refuseUnknownQueryParameters(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -85,7 +88,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
           withOpenObjects(
             withHeadersAlwaysSent(
               withRateLimitHeaders(
-                withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))), rateLimited),
+                withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))), rateLimited, { unknownQueryRefused: true }),
                 rateLimited,
               ),
             ),

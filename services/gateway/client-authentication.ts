@@ -1,12 +1,13 @@
 // OAuth2 client authentication for the token endpoint: private_key_jwt (RFC 7523) and, for
 // legacy systems, client_secret_basic. Failures are OAuth2 errors (RFC 6749 §5.2), not problems.
-import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, exportJWK, jwtVerify } from 'jose';
 import type { Registry, SystemClient } from '../platform/registry.js';
 import { SecretCheckBusy, SecretVerifier } from '../platform/secret-hash.js';
 import type { Database } from '../platform/database.js';
 import { JWT_BEARER_ASSERTION } from '../platform/access-token.js';
 import type { ClientStanding } from '../platform/live-registry.js';
 import { textProblem } from '../platform/text-guard.js';
+import { entryFingerprint, jwkCredential, secretCredential, type Credential } from '../platform/token-binding.js';
 
 /** Asymmetric algorithms only: never `none`, never HMAC with a public key. */
 export const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
@@ -81,6 +82,12 @@ export function assertionAudiences(issuer: string): string[] {
 /** What a refusal's audit entry names instead of a claimed id that is not in the registry. */
 export const UNREGISTERED_CLIENT = '(not registered)';
 
+/** A client that proved who it is, and the fingerprint of its entry and credential its token carries (token-binding.ts). */
+export interface AuthenticatedClient {
+  client: SystemClient;
+  entry: string;
+}
+
 export class ClientAuthenticator {
   constructor(
     /** The registry in use (live-registry.ts): each request reads the client's keys and secret hash from it, nothing is cached. */
@@ -92,12 +99,12 @@ export class ClientAuthenticator {
     private readonly secrets = new SecretVerifier(),
   ) {}
 
-  async authenticate(body: TokenRequestBody, authorization: string | undefined): Promise<SystemClient> {
+  async authenticate(body: TokenRequestBody, authorization: string | undefined): Promise<AuthenticatedClient> {
     const hasAssertion = body.client_assertion !== undefined || body.client_assertion_type !== undefined;
     const hasBasic = authorization !== undefined && /^Basic\s/i.test(authorization);
     if (hasAssertion && hasBasic) throw new OAuthError('invalid_request', 'Use exactly one client authentication method');
     if (!hasAssertion && !hasBasic) throw new OAuthError('invalid_client', 'Client authentication is required (private_key_jwt or client_secret_basic)');
-    const checked = hasAssertion ? await this.privateKeyJwt(body) : await this.clientSecretBasic(authorization!, body.client_id);
+    const { client: checked, credential } = hasAssertion ? await this.privateKeyJwt(body) : await this.clientSecretBasic(authorization!, body.client_id);
     // Keys and secret hashes are read from the registry in use for every request (nothing is
     // cached), and the registry may have been replaced while they were checked (a scrypt, a
     // database round trip): a key or secret replaced meanwhile does not get a token, and the
@@ -109,7 +116,7 @@ export class ClientAuthenticator {
     // Checked once the client proved who it is: nobody learns a client's standing without its credentials.
     const refusal = this.clients?.refusal(client.clientId);
     if (refusal) throw new OAuthError('invalid_client', refusal);
-    return client;
+    return { client, entry: entryFingerprint(client.member, credential) };
   }
 
   /**
@@ -123,7 +130,7 @@ export class ClientAuthenticator {
     return this.registry().system(claimed) ? claimed : UNREGISTERED_CLIENT;
   }
 
-  private async privateKeyJwt(body: TokenRequestBody): Promise<SystemClient> {
+  private async privateKeyJwt(body: TokenRequestBody): Promise<{ client: SystemClient; credential: Credential }> {
     if (body.client_assertion_type !== JWT_BEARER_ASSERTION) {
       throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
     }
@@ -140,8 +147,10 @@ export class ClientAuthenticator {
     const client = this.registry().system(clientId);
     if (!client?.auth.jwks) throw new OAuthError('invalid_client', 'Unknown client or no key registered for private_key_jwt');
     let payload;
+    let credential: Credential;
     try {
-      ({ payload } = await jwtVerify(body.client_assertion, createLocalJWKSet(client.auth.jwks), {
+      let key;
+      ({ payload, key } = await jwtVerify(body.client_assertion, createLocalJWKSet(client.auth.jwks), {
         algorithms: ASSERTION_ALGORITHMS,
         issuer: clientId,
         subject: clientId,
@@ -149,6 +158,8 @@ export class ClientAuthenticator {
         requiredClaims: ['exp', 'jti'],
         clockTolerance: CLOCK_SKEW_SECONDS,
       }));
+      // The registered key that verified the assertion: the token is bound to it (removing that key refuses the token).
+      credential = jwkCredential(await exportJWK(key));
     } catch (err) {
       throw new OAuthError('invalid_client', `client_assertion rejected: ${(err as Error).message}`);
     }
@@ -169,10 +180,10 @@ export class ClientAuthenticator {
     if (!(await this.replayCache.claim(clientId, jti, payload.exp as number))) {
       throw new OAuthError('invalid_client', 'client_assertion was already used (jti replay)');
     }
-    return client;
+    return { client, credential };
   }
 
-  private async clientSecretBasic(authorization: string, bodyClientId: string | undefined): Promise<SystemClient> {
+  private async clientSecretBasic(authorization: string, bodyClientId: string | undefined): Promise<{ client: SystemClient; credential: Credential }> {
     const credentials = basicCredentials(authorization);
     if (!credentials) throw new OAuthError('invalid_client', 'Malformed Basic credentials');
     // A client_id beside the credentials must name the same client: which one would the token be for?
@@ -186,8 +197,8 @@ export class ClientAuthenticator {
       if (err instanceof SecretCheckBusy) throw new OAuthError('temporarily_unavailable', 'Too many client secret checks in progress; retry shortly');
       throw err;
     }
-    if (!client || !matches) throw new OAuthError('invalid_client', 'Invalid client credentials');
-    return client;
+    if (!client?.auth.secretHash || !matches) throw new OAuthError('invalid_client', 'Invalid client credentials');
+    return { client, credential: secretCredential(client.auth.secretHash) };
   }
 }
 

@@ -6,6 +6,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { SigningKey } from './keystore.js';
 import type { Role } from './registry.js';
 import type { ClientStanding } from './live-registry.js';
+import { ENTRY_CLAIM } from './token-binding.js';
 
 /** RFC 7523 client_assertion_type of private_key_jwt client authentication. */
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -16,10 +17,12 @@ export interface Caller {
   clientId: string;
   member: string;
   roles: Role[];
+  /** The fingerprint of the registry entry the token was issued for (token-binding.ts). */
+  entry?: string;
 }
 
 export async function issueAccessToken(key: SigningKey, issuer: string, caller: Caller, ttlSeconds: number): Promise<string> {
-  return new SignJWT({ client_id: caller.clientId, member: caller.member, roles: caller.roles })
+  return new SignJWT({ client_id: caller.clientId, member: caller.member, roles: caller.roles, ...(caller.entry === undefined ? {} : { [ENTRY_CLAIM]: caller.entry }) })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
     .setIssuer(issuer)
     .setAudience(issuer)
@@ -36,9 +39,10 @@ export class AccessTokenVerifier {
   /**
    * `clients`: the registry's current standing of each client (live-registry.ts), asked on
    * every verification, cached or not: a token of a client disabled or removed since it was
-   * issued is refused at once, a role taken from the client since is not the caller's any more
-   * (the token's roles are what it was given, the registry's what it holds now), and a client
-   * moved to another member acts as that member. Absent: the signature, issuer and lifetime decide alone.
+   * issued is refused at once, and so is a token issued for another entry of the client than the
+   * one in use (member, key or secret changed since, or removed and added again: token-binding.ts);
+   * a role taken from the client since is not the caller's any more (the token's roles are what
+   * it was given, the registry's what it holds now). Absent: the signature, issuer and lifetime decide alone.
    */
   constructor(
     private readonly getKey: JWTVerifyGetKey,
@@ -68,6 +72,7 @@ export class AccessTokenVerifier {
       clientId: String(payload.sub),
       member: String(payload.member),
       roles: Array.isArray(payload.roles) ? (payload.roles as Role[]) : [],
+      ...(typeof payload[ENTRY_CLAIM] === 'string' ? { entry: payload[ENTRY_CLAIM] } : {}),
     };
     if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(token, { caller, exp: payload.exp as number });
@@ -76,7 +81,8 @@ export class AccessTokenVerifier {
 
   private standing(caller: Caller): Caller {
     if (!this.clients) return caller;
-    const refusal = this.clients.refusal(caller.clientId);
+    // Both in memory, against the registry in use: no I/O on the hot path.
+    const refusal = this.clients.refusal(caller.clientId) ?? this.clients.entryRefusal(caller.clientId, caller.entry);
     if (refusal) throw new Error(`token rejected: ${refusal}`);
     const roles = this.clients.rolesNow(caller.clientId, caller.roles);
     const member = this.clients.memberOf(caller.clientId) ?? caller.member;

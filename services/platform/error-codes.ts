@@ -7,7 +7,7 @@ export const ERROR_CODES = {
   // Requests in general
   BAD_REQUEST: { status: [400], meaning: 'The request is malformed in a way no schema names (e.g. an Idempotency-Key with invisible characters).' },
   MALFORMED_JSON: { status: [400], meaning: 'The body is not valid JSON, not UTF-8, or names a key twice in one object.' },
-  VALIDATION_FAILED: { status: [400], meaning: 'The request or the payload does not match its JSON Schema; `errors` lists the failing fields.' },
+  VALIDATION_FAILED: { status: [400], meaning: 'The request or the payload does not match its JSON Schema; `errors` lists the failing fields. A read of the gateway (any `GET`) refuses a query parameter it does not take this way too (`querystring.<name>`: unknown property), never ignores it.' },
   PAYLOAD_TOO_LARGE: { status: [413], meaning: 'The body exceeds the size limit (JSON, or edXML with its attachments).' },
   UNSUPPORTED_MEDIA_TYPE: { status: [415], meaning: 'The body has a content type the endpoint does not take.' },
   TRANSFER_CODING_NOT_IMPLEMENTED: { status: [501], meaning: 'The body is sent with a transfer coding other than `chunked` (e.g. `Transfer-Encoding: gzip, chunked`), which no service decodes: send it with `chunked` alone or a Content-Length.' },
@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   NOT_READY: { status: [503], meaning: "`GET /readyz`: a dependency of the service does not answer; `detail` names the failing checks, `checks` holds every one (a readiness probe reads the status code)." },
   // Authentication and access rights
   UNAUTHENTICATED: { status: [401], meaning: 'No access token (or console session) was presented.' },
-  INVALID_TOKEN: { status: [401], meaning: 'The access token is expired, forged, or not issued by this bus.' },
+  INVALID_TOKEN: { status: [401], meaning: 'The access token is expired, forged, or not issued by this bus; or its system is disabled or removed in the registry, or the token was issued for an entry of it that is gone (another member, key or secret since): get a new token.' },
   LOGIN_FAILED: { status: [401], meaning: 'Console sign-in refused: unknown client or wrong secret.' },
   CLIENT_DISABLED: { status: [401], meaning: 'Console sign-in refused: the credentials are right but the system is disabled in the registry (operator guide, "Disabling a system").' },
   ROLE_REQUIRED: { status: [403], meaning: 'The caller lacks the role the endpoint needs (agency, operator, observer).' },
@@ -84,6 +84,9 @@ export const ERROR_CODES = {
   ATTACHMENT_MISSING: { status: [502], meaning: 'An attachment the document references is missing from the attachment store.' },
   ATTACHMENT_CORRUPTED: { status: [502], meaning: 'An attachment in the store no longer matches its SHA-256, or cannot be decrypted; it is not served.' },
   PAYLOAD_UNREADABLE: { status: [502], meaning: 'A message held for the caller is encrypted for a key the bus no longer has (or was tampered with); its metadata is listed (`unreadable: true`), its content cannot be served. Ask the sender to send it again.' },
+  CONTENT_DIGEST_MISMATCH: { status: [400], meaning: '`POST /v1/attachments`: a `Content-Digest` (RFC 9530, sha-256 or sha-512) is not the digest of the body received; nothing was stored.' },
+  CONTENT_DIGEST_UNSUPPORTED: { status: [400], meaning: '`POST /v1/attachments`: the `Content-Digest` names neither sha-256 nor sha-512, the algorithms the bus checks (the answer carries `Want-Content-Digest`); nothing was stored.' },
+  CONTENT_DIGEST_INVALID: { status: [400], meaning: '`POST /v1/attachments`: the `Content-Digest` is not an RFC 9530 dictionary of `algorithm=:base64:` members, or a sha-256/sha-512 digest has the wrong length; nothing was stored.' },
   ATTACHMENT_SIZE_MISMATCH: { status: [422], meaning: 'The uploaded bytes do not match the announced size.' },
   INBOX_ITEM_NOT_FOUND: { status: [404], meaning: "No such item in the caller's inbox (or already acknowledged)." },
   // Operations (console, runner management API)

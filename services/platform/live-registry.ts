@@ -22,6 +22,7 @@ import type { Logger } from './logger.js';
 import { watchFileChanges } from './file-watch.js';
 import { Registry, rolesOf, type Role } from './registry.js';
 import type { SchemaCatalogue } from './schema-catalogue.js';
+import { entryMismatch, type EntryCredentials } from './token-binding.js';
 
 /** How often a service checks the registry file for a change (ms). */
 export const REGISTRY_CHECK_INTERVAL_MS = 2000;
@@ -30,6 +31,12 @@ export const REGISTRY_CHECK_INTERVAL_MS = 2000;
 export interface ClientStanding {
   /** Why the client may not use a token now (disabled, removed), or null when it may. */
   refusal(clientId: string): string | null;
+  /**
+   * Why a token bound to `entry` (its fingerprint claim, token-binding.ts) is not taken for the
+   * client's entry now, or null when it is: a token of an entry since removed or replaced (another
+   * member, key or secret) is refused even when the same client id is back.
+   */
+  entryRefusal(clientId: string, entry: string | undefined): string | null;
   /** The member the client belongs to now (a token names the one it belonged to when issued). */
   memberOf(clientId: string): string | undefined;
   /** Of the roles a token carries, those its client still holds: a role taken away is not used. */
@@ -144,6 +151,12 @@ export class LiveRegistry implements ClientStanding {
     return null;
   }
 
+  entryRefusal(clientId: string, entry: string | undefined): string | null {
+    const system = this.current.system(clientId);
+    if (!system) return `client ${clientId} is not in the registry`;
+    return entryMismatch(clientId, system, entry);
+  }
+
   memberOf(clientId: string): string | undefined {
     return this.current.system(clientId)?.member;
   }
@@ -171,6 +184,18 @@ function standingIn(raw: (() => unknown) | undefined): Map<string, boolean> | nu
   return standing;
 }
 
+/** clientId → its entry (member and credentials, read loosely), of a file's list of systems; an id listed twice: the last entry. */
+function entriesIn(raw: () => unknown): Map<string, EntryCredentials> {
+  const entries = new Map<string, EntryCredentials>();
+  try {
+    const systems = (raw() as { systems?: unknown } | null)?.systems;
+    if (Array.isArray(systems)) for (const s of systems) if (s && typeof s === 'object' && typeof s.clientId === 'string') entries.set(s.clientId, s as EntryCredentials);
+  } catch {
+    /* unreadable now: no entry, every token refused */
+  }
+  return entries;
+}
+
 /**
  * The standing of clients for a service that runs without a registry (the audit), when the file
  * is there but not valid at its start: until the file is valid, a client is refused unless the
@@ -182,6 +207,8 @@ function standingIn(raw: (() => unknown) | undefined): Map<string, boolean> | nu
 export class StandingUntilValid implements ClientStanding {
   private live: LiveRegistry | null = null;
   private systems: Map<string, boolean> | null;
+  /** The entries the file lists, for the fingerprint a token must match (token-binding.ts). */
+  private entries: Map<string, EntryCredentials> | null;
 
   constructor(
     private readonly load: () => Registry,
@@ -189,6 +216,7 @@ export class StandingUntilValid implements ClientStanding {
     private readonly log?: Logger,
   ) {
     this.systems = standingIn(raw);
+    this.entries = this.systems ? entriesIn(raw) : null;
   }
 
   static watching(file: string, catalogue: SchemaCatalogue, log?: Logger, intervalMs = REGISTRY_CHECK_INTERVAL_MS): StandingUntilValid {
@@ -211,7 +239,11 @@ export class StandingUntilValid implements ClientStanding {
       this.live = new LiveRegistry(this.load(), this.log);
       this.log?.info('registry file now valid: tokens are checked against it');
     } catch (err) {
-      this.systems = standingIn(this.raw) ?? this.systems;
+      const systems = standingIn(this.raw);
+      if (systems) {
+        this.systems = systems;
+        this.entries = entriesIn(this.raw);
+      }
       this.log?.error({ err: (err as Error).message }, 'registry changed but is still not valid: tokens are checked against its list of systems only');
     }
   }
@@ -220,6 +252,13 @@ export class StandingUntilValid implements ClientStanding {
     if (this.live) return this.live.refusal(clientId);
     if (!this.systems?.has(clientId)) return `client ${clientId} is not in the registry (the registry file is not valid: only clients it lists are taken)`;
     return this.systems.get(clientId) ? `client ${clientId} is disabled in the registry` : null;
+  }
+
+  entryRefusal(clientId: string, entry: string | undefined): string | null {
+    if (this.live) return this.live.entryRefusal(clientId, entry);
+    const listed = this.entries?.get(clientId);
+    if (!listed) return `client ${clientId} is not in the registry (the registry file is not valid: only clients it lists are taken)`;
+    return entryMismatch(clientId, listed, entry);
   }
 
   memberOf(clientId: string): string | undefined {

@@ -70,7 +70,7 @@ export function operationIdOf(method: string, path: string): string {
  * The document with the common answers and operationIds added to every operation that lacks them.
  * `rateLimited`: the operations a rate limit counts (`GET /v1/messages/{id}`), which get a 429.
  */
-export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<string> = new Set()): T {
+export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<string> = new Set(), opts: { unknownQueryRefused?: boolean } = {}): T {
   const taken = new Set<string>();
   for (const [, , op] of operationsOf<Operation>(document)) if (op.operationId) taken.add(op.operationId);
   for (const [method, path, op] of operationsOf<Operation>(document)) {
@@ -82,10 +82,12 @@ export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<str
     }
     const responses = (op.responses ??= {});
     const bearer = Array.isArray(op.security) && op.security.some((s) => s && typeof s === 'object' && 'bearer' in s);
+    // The gateway's reads refuse a query parameter they do not take (unknown-query-parameters.ts).
+    const unknownQuery = opts.unknownQueryRefused && method.toLowerCase() === 'get' ? ', a query parameter the operation does not take (VALIDATION_FAILED, `querystring.<name>`)' : '';
     responses['400'] ??= problemResponse(
       bearer
-        ? 'A malformed request: a parameter or query string not in its form (U+0000, percent-encoding that is not UTF-8), or an Authorization header that is not one Bearer token'
-        : 'A malformed request: a parameter or query string not in its form (U+0000, percent-encoding that is not UTF-8)',
+        ? `A malformed request: a parameter or query string not in its form (U+0000, percent-encoding that is not UTF-8)${unknownQuery}, or an Authorization header that is not one Bearer token`
+        : `A malformed request: a parameter or query string not in its form (U+0000, percent-encoding that is not UTF-8)${unknownQuery}`,
     );
     if (bearer) responses['401'] ??= problemResponse('No token, or a refused one');
     if (path.includes('{')) responses['414'] ??= problemResponse('A path segment longer than this service accepts (URI_TOO_LONG)');

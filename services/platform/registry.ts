@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { JWK } from 'jose';
 import { SCHEMA_IDS, type SchemaCatalogue } from './schema-catalogue.js';
 import { fieldErrors } from './problem-handler.js';
+import { privateKeyFields } from './registry-public-keys.js';
 
 export type Role = 'agency' | 'operator' | 'observer';
 
@@ -101,10 +102,10 @@ export class Registry {
 
   static fromData(data: unknown, catalogue: SchemaCatalogue): Registry {
     const validate = catalogue.validator(SCHEMA_IDS.registry);
-    if (!validate(data)) {
-      const errs = fieldErrors(validate.errors ?? [], '', data);
-      throw new RegistryError(`invalid registry: ${errs.map((e) => `${e.field} ${e.message}`).join('; ')}`);
-    }
+    const errs = validate(data) ? [] : fieldErrors(validate.errors ?? [], '', data);
+    // Checked whatever else is wrong: the operator learns of a pasted private key at once.
+    for (const field of privateKeyFields(data)) errs.push({ field, message: 'is private key material: a registry holds public keys only (remove it, and replace the key: it has been shared)' });
+    if (errs.length > 0) throw new RegistryError(`invalid registry: ${errs.map((e) => `${e.field} ${e.message}`).join('; ')}`);
     return new Registry(data as RegistryData);
   }
 

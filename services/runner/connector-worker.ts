@@ -358,12 +358,14 @@ export class ConnectorWorker {
    * handlers) stays uncommitted and is read again by whoever takes the partitions.
    */
   async stop(): Promise<void> {
-    // Nothing new starts; deliveries already sent finish and are recorded (up to 5 s) before the
-    // rest is aborted: one cut off after the destination took it would be delivered again by
-    // the runner that takes this partition over.
+    // Nothing new starts; deliveries already sent finish and are recorded before the rest is
+    // aborted: one cut off after the destination took it would be delivered again by the runner
+    // that takes this partition over. As long as a delivery may take (LGSP_DELIVERY_TIMEOUT_MS),
+    // and a moment for its outcome: a shorter wait (it was 5 s) cut off the slow ones the
+    // destination was still taking, and they were delivered twice.
     this.dispatcher.stop();
     this.roomWaiters.splice(0).forEach((f) => f());
-    await withDeadline(this.dispatcher.idle(), 5000);
+    await withDeadline(this.dispatcher.idle(), this.deps.deliveryTimeoutMs + STOP_OUTCOME_MARGIN_MS);
     this.abort.abort();
     this.roomWaiters.splice(0).forEach((f) => f());
     await withDeadline(this.flushing ?? Promise.resolve(), 5000);
@@ -1074,6 +1076,9 @@ export class ConnectorWorker {
     this.stats.rejected++;
   }
 }
+
+/** A stop waits for deliveries already sent as long as the delivery timeout, plus this for the handler to return its outcome. */
+const STOP_OUTCOME_MARGIN_MS = 1000;
 
 /** Waits for `work`, but not longer than `ms` (a handler ignoring its abort signal must not hang a stop). */
 async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {

@@ -384,6 +384,10 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     ...SERVICE_SERVER_OPTIONS,
   });
+  // The management actions take no body (or JSON, empty or not, from HTTP stacks that always
+  // send one): a text/plain body is refused with 415 as every other non-JSON type is, and as the
+  // gateway and the console refuse it, instead of being read as a string and ignored.
+  app.removeContentTypeParser('text/plain');
   await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
   await app.register(swagger, {
     openapi: {
@@ -502,6 +506,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   // type null: documented without a body (@fastify/swagger lists no content for it).
   const accepted = (description: string) => ({ 202: { description, type: 'null' } });
   const auditUnavailable = problemResponsesWithCodes({ 503: ['AUDIT_UNAVAILABLE'] });
+  // The actions take no body; one of a type other than JSON (text/plain, a form) is refused.
+  const bodyRefused = problemResponsesWithCodes({ 415: ['UNSUPPORTED_MEDIA_TYPE'] });
   app.get('/v1/connectors', { config: read, schema: documented('Names of the hosted connectors, failed ones included', okResponse('A JSON array of names'), false) }, async () => [...slots.keys()]);
   app.get<{ Params: { name: string } }>('/v1/connectors/:name', {
     config: read,
@@ -511,7 +517,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     config: read,
     schema: documented('RUNNING, PAUSED or FAILED with the reason, counters, parked retries, topics, health()', { ...okResponse('Its status'), ...unknownConnector }),
   }, async (req) => statusOf(slotOr404(req.params.name)));
-  const pauseOrResume = (what: string) => documented(what, { ...accepted('Done; audited first as an operator_action'), ...unknownConnector, ...problemResponsesWithCodes({ 409: ['CONNECTOR_NOT_RUNNING'] }), ...auditUnavailable });
+  const pauseOrResume = (what: string) => documented(what, { ...accepted('Done; audited first as an operator_action'), ...unknownConnector, ...problemResponsesWithCodes({ 409: ['CONNECTOR_NOT_RUNNING'] }), ...auditUnavailable, ...bodyRefused });
   app.put<{ Params: { name: string } }>('/v1/connectors/:name/pause', { config: write, schema: pauseOrResume('Stop consuming (messages wait on Kafka); survives restarts') }, async (req, reply) => {
     const slot = slotOr404(req.params.name);
     const worker = runningOr409(slot);
@@ -536,6 +542,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       202: { description: 'Restarted; the status after the restart (codeChanged set when the running code is older than the built file)', content: { 'application/json': { schema: {} } } },
       ...unknownConnector,
       ...auditUnavailable,
+      ...bodyRefused,
     }),
   }, async (req, reply) => {
     const slot = slotOr404(req.params.name);

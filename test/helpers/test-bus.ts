@@ -15,6 +15,8 @@ import { startRunner, type RunningRunner, type RunnerOptions } from '../../servi
 import { buildAgencySimulator, type SimulatorState } from '../../services/agency-simulator/simulator-app.js';
 import { prepareDevRegistry, type DevClientFile } from '../../services/stack/dev-credentials.js';
 import { BusClient } from '../../services/platform/bus-client.js';
+import { toPublicJwk } from '../../services/platform/keystore.js';
+import { entryFingerprint, jwkCredential } from '../../services/platform/token-binding.js';
 import { freePort } from '../../services/local-processes/free-port.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { openDatabase, type Database } from '../../services/platform/database.js';
@@ -205,6 +207,14 @@ export async function startTestBus(
   };
   t.teardown(() => bus.stop());
   return bus;
+}
+
+/**
+ * The registry entry a token a test makes itself is bound to, as POST /v1/token binds it for a
+ * dev client authenticating with its key (token-binding.ts): without it the token is refused.
+ */
+export function tokenEntryOf(client: DevClientFile): string {
+  return entryFingerprint(client.member, jwkCredential(toPublicJwk(client.privateJwk)));
 }
 
 /** Polls until `check` returns a truthy value or the timeout passes. */

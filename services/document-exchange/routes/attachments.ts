@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { AttachmentUnavailable, reprDigest, SHA256_HEX } from '../../attachments/attachment-store.js';
+import { contentDigestProblem, WANT_CONTENT_DIGEST } from '../../attachments/content-digest.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
 import { alwaysSent, okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
@@ -23,7 +24,14 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
       schema: {
         tags: ['attachments'],
         summary: 'Upload an attachment (its bytes as the body, any Content-Type, e.g. application/octet-stream or application/pdf); reference it in edoc.send by sha256 and size',
+        description: 'With a Content-Digest header (RFC 9530), the body is checked against its sha-256 and sha-512 digests before anything is stored; other algorithms beside one of those are ignored. 400 CONTENT_DIGEST_MISMATCH: a digest is not the body\'s; CONTENT_DIGEST_UNSUPPORTED: the header names neither sha-256 nor sha-512 (the answer carries Want-Content-Digest); CONTENT_DIGEST_INVALID: the header is not an RFC 9530 dictionary of byte sequences. Nothing is stored on any of them.',
         security: [{ bearer: [] }],
+        headers: {
+          type: 'object',
+          properties: {
+            'content-digest': { type: 'string', description: 'Optional (RFC 9530): sha-256=:<base64 of the SHA-256 of the body>: and/or sha-512=:…:; checked before the bytes are stored' },
+          },
+        },
         response: {
           201: {
             type: 'object',
@@ -36,6 +44,12 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
       },
     }, async (req, reply) => {
       if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw problems.badRequest('Send the attachment bytes as the body (an empty attachment is not one)');
+      // Before the store: bytes that are not what the sender digested are not kept.
+      const digestProblem = contentDigestProblem(req.headers['content-digest'], req.body);
+      if (digestProblem) {
+        if (digestProblem.code === 'CONTENT_DIGEST_UNSUPPORTED') reply.header('Want-Content-Digest', WANT_CONTENT_DIGEST);
+        throw digestProblem;
+      }
       const { sha256, size } = await exchange.attachments.put(req.body);
       await exchange.documents.grantAttachment(sha256, req.caller!.member);
       return reply.code(201).header('location', `/v1/attachments/${sha256}`).send({ sha256, size, href: `/v1/attachments/${sha256}` });

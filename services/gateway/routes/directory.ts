@@ -6,15 +6,15 @@ import { replySchemaName } from '../../platform/schema-catalogue.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import { byCodeUnits } from '../../platform/code-unit-order.js';
+import { NO_QUERY_PARAMETERS } from '../../platform/unknown-query-parameters.js';
 
 const schemaUrl = (name: string): string => `/v1/schemas/${encodeURIComponent(name)}`;
 
 /**
  * These lists take no filter. `?member=…` on /v1/services or `?level=…` on /v1/members was
  * ignored and the whole list answered, read by the caller as the filtered one: an unknown query
- * parameter is refused here as it is on /v1/inbox and /v1/documents.
+ * parameter is refused here as on every read of the gateway (unknown-query-parameters.ts).
  */
-const NO_QUERY_PARAMETERS = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   /** Where a type's schemas are published: its payload's, and its reply's for a request/reply type. */

@@ -117,9 +117,9 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     if (body.scope !== undefined && body.scope.trim() !== '') {
       throw new OAuthError('invalid_scope', 'Scopes are not used: access is governed by the registry access rights');
     }
-    const client = await ctx.clientAuth.authenticate(body, req.headers.authorization);
+    const { client, entry } = await ctx.clientAuth.authenticate(body, req.headers.authorization);
     const roles = rolesOf(client);
-    const token = await issueAccessToken(ctx.signingKeys.token.signingKey, ctx.config.issuer, { clientId: client.clientId, member: client.member, roles }, ctx.config.tokenTtlSeconds);
+    const token = await issueAccessToken(ctx.signingKeys.token.signingKey, ctx.config.issuer, { clientId: client.clientId, member: client.member, roles, entry }, ctx.config.tokenTtlSeconds);
     return { access_token: token, token_type: 'Bearer', expires_in: ctx.config.tokenTtlSeconds };
   });
 }
