@@ -245,7 +245,7 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   // Registered before any route of the service (every service registers this plugin first).
   const routes = new RouteMethods();
   app.addHook('onRoute', (route) => routes.add(route.url, route.method));
-  app.setNotFoundHandler((req, reply) => {
+  const noRoute = (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0];
     const allow = routes.allowed(path);
     // A route that takes this method and still found nothing (e.g. /docs/static/<missing file>) is a 404.
@@ -254,5 +254,14 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       return sendProblem(reply, problems.methodNotAllowed(`${path} does not take ${req.method}; it takes ${allow.join(', ')}`), req.url);
     }
     return sendProblem(reply, problems.notFound('ROUTE_NOT_FOUND', `No route ${req.method} ${path}`), req.url);
+  };
+  // A request no route takes is answered for its route (405 with Allow, or 404) before its body
+  // is parsed: the body of a wrong method is nobody's to judge (PATCH with broken JSON was a
+  // 400 MALFORMED_JSON, a big one a 413), and Fastify refuses a QUERY (RFC 10008) without a
+  // Content-Type before the not-found handler runs (a 400 where the path takes no QUERY at all).
+  // After the header checks above, which refuse a request whatever its route.
+  app.addHook('preParsing', async (req, reply) => {
+    if (req.is404) return noRoute(req, reply);
   });
+  app.setNotFoundHandler(noRoute);
 });
