@@ -7,6 +7,7 @@ import { isDatabaseUnavailable } from './database.js';
 import { fieldPath, pointerSegments } from './field-path.js';
 import { RouteMethods } from './route-methods.js';
 import { textProblem } from './text-guard.js';
+import { DOCUMENTED_TIME_BOUND_SCHEMA, TIME_BOUND_FORM_MESSAGE } from './time-bound.js';
 import { useUtf8JsonParser } from './utf8-json-parser.js';
 import { headerLineCount } from './header-lines.js';
 import { deferContinue } from './expect-continue.js';
@@ -85,6 +86,7 @@ const PATTERN_MEANINGS: Record<string, string> = {
   '^[0-9]{1,15}$': 'must be the `next` value of the previous page (a whole number)',
   '^[0-9a-f]{64}$': 'must be a SHA-256 digest: 64 lower-case hexadecimal digits',
   '^[a-z][a-z0-9-]{1,62}$': 'must be a connector name: lower-case letters, digits and dashes, starting with a letter',
+  [DOCUMENTED_TIME_BOUND_SCHEMA.pattern]: TIME_BOUND_FORM_MESSAGE,
 };
 
 const FORMAT_EXAMPLES: Record<string, string> = {
