@@ -11,7 +11,8 @@
 //    415 and 501 (a transfer coding other than chunked) on operations with a body;
 //  - 503 SHUTTING_DOWN on every operation: a request that arrives while the service stops
 //    (problem-handler.ts), named beside an operation's own 503 codes.
-// Headers the bus sends on those answers (Retry-After on 429 and 503, WWW-Authenticate on 401)
+// Headers the bus sends on those answers (Retry-After on 429 and 503, WWW-Authenticate on 401,
+// and on the 400 of a malformed Authorization header)
 // are described where the answer is. Retry-After is documented required: every 429 is a rate
 // limit's (problem.ts: rateLimited) and every 503 a problem made with its retryAfterSeconds
 // (STATE_UNAVAILABLE, BUS_UNAVAILABLE, GATEWAY_BUSY, NOT_READY, AUDIT_UNAVAILABLE, SHUTTING_DOWN)
@@ -48,6 +49,7 @@ export const PROBLEM_MEMBERS = ['type', 'title', 'status', 'detail', 'code'] as 
 
 const RETRY_AFTER = { description: 'Seconds to wait before trying again', required: true, schema: { type: 'integer', minimum: 0 } };
 const SHUTTING_DOWN = 'SHUTTING_DOWN: this instance is stopping (a restart or a deploy); nothing was done, retry on a new connection';
+const MALFORMED_AUTHORIZATION_CHALLENGE = { description: 'Bearer realm="lgsp", error="invalid_request" (RFC 6750 §3.1): sent when the Authorization header is not one Bearer token, not on other 400s', schema: { type: 'string' } };
 const WWW_AUTHENTICATE = { description: 'The Bearer challenge (RFC 6750 §3): error="invalid_request" for a malformed header, error="invalid_token" for a refused token', schema: { type: 'string' } };
 
 /**
@@ -105,6 +107,9 @@ export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<str
       if (answer) answer.headers = { 'Retry-After': RETRY_AFTER, ...answer.headers };
     }
     if (bearer && responses['401']) responses['401'].headers = { 'WWW-Authenticate': WWW_AUTHENTICATE, ...responses['401'].headers };
+    // A malformed Authorization header (`Bearer ` with no token) is a 400 with its challenge
+    // (RFC 6750 §3.1: error="invalid_request"); not on a 400 for anything else.
+    if (bearer && responses['400']) responses['400'].headers = { 'WWW-Authenticate': MALFORMED_AUTHORIZATION_CHALLENGE, ...responses['400'].headers };
     for (const answer of Object.values(responses)) {
       const problem = answer?.content?.['application/problem+json'] as MediaTypeObject | undefined;
       if (problem?.schema) problem.schema = { ...problem.schema, required: [...PROBLEM_MEMBERS] };
