@@ -75,7 +75,8 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
         type: 'object',
         required: ['grant_type'],
         properties: {
-          grant_type: { type: 'string', description: 'client_credentials' },
+          // minLength: a parameter sent empty is one omitted (RFC 6749 §3.1), refused like one.
+          grant_type: { type: 'string', minLength: 1, description: 'client_credentials' },
           client_assertion_type: { type: 'string', description: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer (private_key_jwt)' },
           client_assertion: { type: 'string', description: 'The client assertion: a JWT signed with the system\'s registered key (private_key_jwt)' },
           client_id: { type: 'string', description: 'Optional with private_key_jwt; with client_secret_basic the id is in the Authorization header' },
@@ -139,10 +140,13 @@ function malformedRequest(err: FastifyError): string | null {
   return err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'The body is not valid JSON' : null;
 }
 
-/** Whether the only fault schema validation found is a required parameter left out (grant_type: checked by the handler, which names it). */
+/**
+ * Whether the only fault schema validation found is a required parameter left out or sent empty,
+ * which RFC 6749 §3.1 counts as omitted (grant_type: checked by the handler, which names it).
+ */
 function onlyMissingParameters(error: FastifySchemaValidationError | Error): boolean {
   const found = 'validation' in error ? (error.validation as FastifySchemaValidationError[]) : [];
-  return found.length > 0 && found.every((e) => e.keyword === 'required');
+  return found.length > 0 && found.every((e) => e.keyword === 'required' || e.keyword === 'minLength');
 }
 
 /** RFC 6749 §3.2: each parameter at most once; a repeated form field arrives as an array. */
