@@ -1,7 +1,8 @@
 // Every documented operation of the gateway, the runner and the audit service, driven with the
 // requests a client gets wrong — no token, a refused or malformed one, a token without the role,
-// a query parameter not in its form, a body that is not JSON or of a type the operation does not
-// take, a method the path does not have — beside a plain call with a valid token, and each answer
+// a query parameter not in its form, a body that is not JSON, of a type the operation does not
+// take or too large (a POST or PUT that takes no body included), a method the path does not
+// have — beside a plain call with a valid token, and each answer
 // checked against the service's own served OpenAPI document: no 5xx but a documented 503, the
 // status documented for the operation (a method the path does not have: 405 with Allow), the media
 // type documented for that status, every error problem+json (the token endpoint's OAuth errors
@@ -9,7 +10,7 @@
 // 3.1 reads it), every header a client reads documented for the status, every header documented
 // as always sent present. What Schemathesis checked by hand on a running stack (its findings:
 // QUERY answered 400, the rate limit's and the Bearer challenge's headers on refusals
-// undocumented), in CI on the stack the tests start, without a fuzzer: a fixed set of mistakes
+// undocumented, a body sent to an operation taking none answered an undocumented 413 or 415), in CI on the stack the tests start, without a fuzzer: a fixed set of mistakes
 // per operation, so it stays a few hundred requests. test/openapi-answers.test.ts checks the
 // success answers with full data; test/openapi-refusals-documented.test.ts the refusals that
 // need PostgreSQL stopped.
@@ -93,9 +94,12 @@ t.test('every documented operation answers its mistakes as its OpenAPI document 
           bad.set(parameter.name, parameter.schema?.type === 'integer' ? 'many' : '\u0000');
           variants.push({ ...plain, what: `query ${parameter.name} not in its form`, url: `${url.split('?')[0]}?${bad}` });
         }
-        if (op.requestBody) {
-          if (json) variants.push({ ...plain, what: 'broken JSON', headers: { ...plain.headers, 'content-type': 'application/json' }, body: '{"type":' });
-          if (!op.requestBody.content['*/*']) variants.push({ ...plain, what: 'a body of an undocumented type', headers: { ...plain.headers, 'content-type': 'text/x-unknown' }, body: 'bytes' });
+        // A POST or PUT that takes no body still meets clients that send one (a JSON `{}` out of
+        // habit, a form tool's multipart header): it is read as its Content-Type says.
+        if (op.requestBody || ['post', 'put', 'patch'].includes(method)) {
+          if (json || !op.requestBody) variants.push({ ...plain, what: 'broken JSON', headers: { ...plain.headers, 'content-type': 'application/json' }, body: '{"type":' });
+          if (!op.requestBody?.content['*/*']) variants.push({ ...plain, what: 'a body of an undocumented type', headers: { ...plain.headers, 'content-type': 'text/x-unknown' }, body: 'bytes' });
+          if (!op.requestBody) variants.push({ ...plain, what: 'a body past the size limit', headers: { ...plain.headers, 'content-type': 'application/json' }, body: JSON.stringify('x'.repeat(bus.config.maxBodyBytes)) });
         }
         for (const other of ['QUERY', 'DELETE', 'PATCH'].filter((m) => !documentedMethods.includes(m.toLowerCase()))) {
           variants.push({ ...plain, what: `the undocumented method ${other}`, method: other });
