@@ -78,3 +78,34 @@ t.test('route patterns: params take one segment, static parts are literal, * the
   t.ok(routePattern('/files/:id(^\\d+$)/raw').test('/files/12/raw'));
   t.ok(routePattern('/docs/*').test('/docs/a/b/c'));
 });
+
+// The route decides before the body is looked at: a client that used the wrong method is told
+// so (405 with Allow), not about a body no route would have read. Schemathesis found QUERY (RFC
+// 10008) answered 400 "Method 'QUERY' must provide a 'Content-Type' header" on every path of
+// every service (Fastify's check for that method ran before the not-found handler), and a wrong
+// method's body was judged first (PATCH with a broken JSON body: 400 MALFORMED_JSON).
+t.test('a wrong method or a path no route takes: answered for the route, whatever the body', async (t) => {
+  const app = await startApp();
+  t.teardown(() => app.close());
+  const cases: Array<[string, string, Record<string, string>, string | undefined, number, string | undefined]> = [
+    ['QUERY', '/v1/messages', {}, undefined, 405, 'POST'],
+    ['QUERY', '/v1/messages/abc', { 'content-type': 'application/json' }, '{}', 405, 'GET, HEAD'],
+    ['QUERY', '/v1/nothing', {}, undefined, 404, undefined],
+    ['PATCH', '/v1/messages/abc', { 'content-type': 'application/json' }, '{"broken":', 405, 'GET, HEAD'],
+    ['PUT', '/v1/inbox/123/ack', { 'content-type': 'application/json' }, '{"broken":', 405, 'POST'],
+    ['POST', '/v1/nothing', { 'content-type': 'application/json' }, '{"broken":', 404, undefined],
+    ['DELETE', '/v1/messages/abc', { 'content-type': 'text/x-unknown' }, 'bytes', 405, 'GET, HEAD'],
+    ['PATCH', '/v1/messages/abc', { 'content-type': 'application/json' }, JSON.stringify({ big: 'x'.repeat(70 * 1024) }), 405, 'GET, HEAD'],
+  ];
+  for (const [method, url, headers, body, status, allow] of cases) {
+    const res = await app.inject({ method: method as 'GET', url, headers, body });
+    const what = `${method} ${url} ${body === undefined ? '(no body)' : `(${headers['content-type']} ${body.slice(0, 12)})`}`;
+    t.equal(res.statusCode, status, `${what}: ${status} (${res.body.slice(0, 160)})`);
+    t.equal(res.headers.allow, allow, `${what}: Allow`);
+    t.match(res.headers['content-type'], /^application\/problem\+json/, `${what}: problem+json`);
+    t.match(res.json(), { status, code: status === 405 ? 'METHOD_NOT_ALLOWED' : 'ROUTE_NOT_FOUND' }, what);
+  }
+  // The routes themselves still read and judge their bodies.
+  const broken = await app.inject({ method: 'POST', url: '/v1/messages', headers: { 'content-type': 'application/json' }, body: '{"broken":' });
+  t.match([broken.statusCode, broken.json().code], [400, 'MALFORMED_JSON'], 'a route\'s own body is parsed and refused as before');
+});

@@ -225,6 +225,34 @@ t.test('the headers and token errors the document gives are the ones the gateway
     t.same(documented('POST /v1/token', 503).content?.['application/json']?.schema.properties?.error?.enum, ['temporarily_unavailable'], '503: temporarily_unavailable (test/postgres-outage.test.ts meets it)');
   });
 
+  // Schemathesis, replaying its cases against the document, found the rate limit's headers on
+  // the refusals of counted operations (a 404, a 422, the token endpoint's 400) undocumented: a
+  // client generated from the document could not read what it had left after a refused request.
+  await t.test('a refusal made after the count carries the rate limit headers, documented for its status', async (t) => {
+    const refusals: [string, Promise<{ status: number; headers: Headers }>, number][] = [
+      ['GET /v1/messages/{id}', sender.request('GET', '/v1/messages/01a24316-cd60-729d-a542-03fad4f75636'), 404],
+      ['POST /v1/messages', sender.request('POST', '/v1/messages', { type: 'notice.send', to: { member: '000.00.99.H49', service: 'notice' }, payload: { subject: 'Họp', body: 'Nội dung' } }), 422],
+      ['GET /v1/inbox', sender.request('GET', '/v1/inbox?limit=0'), 400],
+      ['POST /v1/token', fetch(`${bus.gateway.url}/v1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password' }), 400],
+    ];
+    for (const [operation, pending, status] of refusals) {
+      const response = await pending;
+      t.equal(response.status, status, `${operation}: ${status}`);
+      const headers = checkHeaders(t, operation, response);
+      for (const name of RATE_LIMIT) {
+        t.ok(response.headers.get(name) !== null, `${operation} ${status}: ${name} sent`);
+        const header = Object.entries(headers).find(([h]) => h.toLowerCase() === name)?.[1];
+        t.ok(header, `${operation} ${status}: ${name} documented`);
+        t.not(header?.required, true, `${operation} ${status}: ${name} not said always sent (a refusal before the count has none)`);
+      }
+    }
+    // A refusal before the count: no token, no rate limit headers (documented as optional).
+    const anonymous = await fetch(`${bus.gateway.url}/v1/messages/01a24316-cd60-729d-a542-03fad4f75636`);
+    t.equal(anonymous.status, 401);
+    t.same(RATE_LIMIT.filter((name) => anonymous.headers.get(name) !== null), [], 'a 401 for a missing token is refused before the count');
+    checkHeaders(t, 'GET /v1/messages/{id}', anonymous);
+  });
+
   await t.test('the token endpoint\'s own limit: its 429 carries the documented headers', async (t) => {
     let refused: Response | undefined;
     for (let i = 0; i < 45 && !refused; i++) {

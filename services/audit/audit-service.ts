@@ -32,7 +32,7 @@ import { problemHandler } from '../platform/problem-handler.js';
 import { finiteRequestNumbers } from '../platform/finite-request-numbers.js';
 import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
 import { canonicalId } from '../platform/uuid7.js';
-import { TIME_BOUND_SCHEMA, timeBound } from '../platform/time-bound.js';
+import { DOCUMENTED_TIME_BOUND_SCHEMA, timeBound } from '../platform/time-bound.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { openDatabase, type Database } from '../platform/database.js';
 import { AuditLeadership } from './audit-leadership.js';
@@ -204,8 +204,8 @@ const eventsQuerySchema = {
     member: { type: 'string', minLength: 1, maxLength: 100, description: 'Sending or receiving member code' },
     type: { type: 'string', minLength: 1, maxLength: 200, description: 'Message type' },
     event: { type: 'string', minLength: 1, maxLength: 64, description: 'accepted, rejected, delivered, delivery_failed, dead_lettered, ...' },
-    from: { ...TIME_BOUND_SCHEMA, description: 'Event time lower bound, inclusive (ISO 8601; a bare date is UTC midnight)' },
-    to: { ...TIME_BOUND_SCHEMA, description: 'Event time upper bound, exclusive (ISO 8601; a bare date is UTC midnight)' },
+    from: { ...DOCUMENTED_TIME_BOUND_SCHEMA, description: 'Event time lower bound, inclusive (ISO 8601; a bare date is UTC midnight)' },
+    to: { ...DOCUMENTED_TIME_BOUND_SCHEMA, description: 'Event time upper bound, exclusive (ISO 8601; a bare date is UTC midnight)' },
     limit: { type: 'integer', minimum: 1, maximum: MAX_QUERY_LIMIT, default: DEFAULT_QUERY_LIMIT },
     before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Cursor: nextBefore of the previous page' },
   },

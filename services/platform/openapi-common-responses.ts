@@ -8,10 +8,12 @@
 //    (the gateway's: its limit is global; the runner and the audit service register none, and
 //    a 429 listed there sent client generators looking for a back-off that never comes);
 //  - 414 on operations with a path parameter (a segment longer than the router takes), 413,
-//    415 and 501 (a transfer coding other than chunked) on operations with a body;
+//    415 and 501 (a transfer coding other than chunked) on operations with a body, and on a POST
+//    or PUT that takes none (a body sent anyway is read as its Content-Type says);
 //  - 503 SHUTTING_DOWN on every operation: a request that arrives while the service stops
 //    (problem-handler.ts), named beside an operation's own 503 codes.
-// Headers the bus sends on those answers (Retry-After on 429 and 503, WWW-Authenticate on 401)
+// Headers the bus sends on those answers (Retry-After on 429 and 503, WWW-Authenticate on 401,
+// and on the 400 of a malformed Authorization header)
 // are described where the answer is. Retry-After is documented required: every 429 is a rate
 // limit's (problem.ts: rateLimited) and every 503 a problem made with its retryAfterSeconds
 // (STATE_UNAVAILABLE, BUS_UNAVAILABLE, GATEWAY_BUSY, NOT_READY, AUDIT_UNAVAILABLE, SHUTTING_DOWN)
@@ -46,8 +48,12 @@ interface Operation {
 /** Members every problem+json answer of the bus carries (ProblemError.toBody). */
 export const PROBLEM_MEMBERS = ['type', 'title', 'status', 'detail', 'code'] as const;
 
+/** Methods whose requests carry a body when the client sends one (Fastify reads it; GET's it ignores). */
+const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+
 const RETRY_AFTER = { description: 'Seconds to wait before trying again', required: true, schema: { type: 'integer', minimum: 0 } };
 const SHUTTING_DOWN = 'SHUTTING_DOWN: this instance is stopping (a restart or a deploy); nothing was done, retry on a new connection';
+const MALFORMED_AUTHORIZATION_CHALLENGE = { description: 'Bearer realm="lgsp", error="invalid_request" (RFC 6750 §3.1): sent when the Authorization header is not one Bearer token, not on other 400s', schema: { type: 'string' } };
 const WWW_AUTHENTICATE = { description: 'The Bearer challenge (RFC 6750 §3): error="invalid_request" for a malformed header, error="invalid_token" for a refused token', schema: { type: 'string' } };
 
 /**
@@ -95,6 +101,12 @@ export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<str
       responses['413'] ??= problemResponse('The body exceeds the size limit (PAYLOAD_TOO_LARGE)');
       responses['415'] ??= problemResponse('A body of a content type this operation does not take (UNSUPPORTED_MEDIA_TYPE)');
       responses['501'] ??= problemResponse('A body sent with a transfer coding other than chunked, e.g. gzip (TRANSFER_CODING_NOT_IMPLEMENTED)');
+    } else if (BODY_METHODS.has(method.toLowerCase())) {
+      // A POST or PUT that takes no body: one sent anyway (a JSON `{}` out of habit, a tool's
+      // multipart header with no content) is still read as its Content-Type says, and refused so.
+      responses['413'] ??= problemResponse('This operation takes no body; one sent anyway exceeds the size limit (PAYLOAD_TOO_LARGE)');
+      responses['415'] ??= problemResponse('This operation takes no body; one sent anyway (even empty) under a content type no service reads, e.g. multipart/form-data: send none, or no Content-Type (UNSUPPORTED_MEDIA_TYPE)');
+      responses['501'] ??= problemResponse('This operation takes no body; one sent anyway with a transfer coding other than chunked, e.g. gzip (TRANSFER_CODING_NOT_IMPLEMENTED)');
     }
     if (rateLimited.has(`${method.toUpperCase()} ${path}`)) responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
     responses['431'] ??= problemResponse('The request line and headers together exceed what this service accepts (HEADERS_TOO_LARGE)');
@@ -107,6 +119,9 @@ export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<str
       if (answer) answer.headers = { 'Retry-After': RETRY_AFTER, ...answer.headers };
     }
     if (bearer && responses['401']) responses['401'].headers = { 'WWW-Authenticate': WWW_AUTHENTICATE, ...responses['401'].headers };
+    // A malformed Authorization header (`Bearer ` with no token) is a 400 with its challenge
+    // (RFC 6750 §3.1: error="invalid_request"); not on a 400 for anything else.
+    if (bearer && responses['400']) responses['400'].headers = { 'WWW-Authenticate': MALFORMED_AUTHORIZATION_CHALLENGE, ...responses['400'].headers };
     for (const answer of Object.values(responses)) {
       const problem = answer?.content?.['application/problem+json'] as MediaTypeObject | undefined;
       if (problem?.schema) problem.schema = { ...problem.schema, required: [...PROBLEM_MEMBERS] };

@@ -7,8 +7,11 @@
 //  - The rate limit's headers (@fastify/rate-limit, registered in the gateway's app.ts): every
 //    request a rate-limited route counts is answered with X-RateLimit-Limit, -Remaining and
 //    -Reset, a refused one (429) with Retry-After too. A 2xx has been counted, and every 429 is
-//    the limiter's: on those answers they are always there. (A refusal before the count, such as
-//    a 401 for a missing token, comes without them; other refusals with them: not said there.)
+//    the limiter's: on those answers they are always there. A refusal made after the count (a
+//    404, a 422, the token endpoint's 400) carries them too, one made before it (a 401 for a
+//    missing token, a 400 for a malformed Authorization header) does not: on the other answers
+//    they are documented as sent, not as always sent, so a client can read them where they are.
+//    Never on a 414 or 431, which the HTTP parser and the router give before any hook runs.
 import { operationsOf } from './openapi-operations.js';
 
 /** The marker alwaysSent() puts on a header's schema; never left in the document. */
@@ -73,16 +76,25 @@ export function openapiPath(url: string): string {
   return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
+/** Answers given before any hook runs, so before the limiter counts the request. */
+const BEFORE_THE_COUNT = new Set(['414', '431']);
+
 /**
- * The rate limit's headers on the 2xx and 429 answers of the operations the limiter counts
- * (`POST /v1/token`, `GET /v1/messages/{id}`, …), Retry-After required on their 429. An
- * operation named that the document does not have is skipped (hidden routes: /metrics).
+ * The rate limit's headers on the answers of the operations the limiter counts
+ * (`POST /v1/token`, `GET /v1/messages/{id}`, …): required on their 2xx and 429, Retry-After
+ * required on the 429; optional on their other answers (a refusal may come before the count or
+ * after it), none on a 414 or 431. An operation named that the document does not have is
+ * skipped (hidden routes: /metrics).
  */
 export function withRateLimitHeaders<T>(document: T, limited: ReadonlySet<string>): T {
   for (const [operation, status, answer] of answers(document)) {
-    if (!limited.has(operation) || !(/^2/.test(status) || status === '429')) continue;
+    if (!limited.has(operation) || BEFORE_THE_COUNT.has(status)) continue;
     const headers = (answer.headers ??= {});
-    for (const [name, header] of Object.entries(RATE_LIMIT_HEADERS)) headers[name] = { ...header, schema: { ...header.schema } };
+    const always = /^2/.test(status) || status === '429';
+    for (const [name, header] of Object.entries(RATE_LIMIT_HEADERS)) {
+      headers[name] = always ? { ...header, schema: { ...header.schema } }
+        : { ...header, description: `${header.description}; sent when the request was counted before it was refused (not on a refusal before the count, such as a missing or invalid token)`, required: false, schema: { ...header.schema } };
+    }
     if (status === '429') {
       const retryAfter = Object.keys(headers).find((name) => name.toLowerCase() === 'retry-after') ?? 'Retry-After';
       headers[retryAfter] = { description: 'Seconds to wait before trying again: until the window ends', schema: { type: 'integer', minimum: 0 }, ...headers[retryAfter], required: true };

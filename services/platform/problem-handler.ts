@@ -7,6 +7,7 @@ import { isDatabaseUnavailable } from './database.js';
 import { fieldPath, pointerSegments } from './field-path.js';
 import { RouteMethods } from './route-methods.js';
 import { textProblem } from './text-guard.js';
+import { DOCUMENTED_TIME_BOUND_SCHEMA, TIME_BOUND_FORM_MESSAGE } from './time-bound.js';
 import { useUtf8JsonParser } from './utf8-json-parser.js';
 import { headerLineCount } from './header-lines.js';
 import { deferContinue } from './expect-continue.js';
@@ -85,6 +86,7 @@ const PATTERN_MEANINGS: Record<string, string> = {
   '^[0-9]{1,15}$': 'must be the `next` value of the previous page (a whole number)',
   '^[0-9a-f]{64}$': 'must be a SHA-256 digest: 64 lower-case hexadecimal digits',
   '^[a-z][a-z0-9-]{1,62}$': 'must be a connector name: lower-case letters, digits and dashes, starting with a letter',
+  [DOCUMENTED_TIME_BOUND_SCHEMA.pattern]: TIME_BOUND_FORM_MESSAGE,
 };
 
 const FORMAT_EXAMPLES: Record<string, string> = {
@@ -245,7 +247,7 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   // Registered before any route of the service (every service registers this plugin first).
   const routes = new RouteMethods();
   app.addHook('onRoute', (route) => routes.add(route.url, route.method));
-  app.setNotFoundHandler((req, reply) => {
+  const noRoute = (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0];
     const allow = routes.allowed(path);
     // A route that takes this method and still found nothing (e.g. /docs/static/<missing file>) is a 404.
@@ -254,5 +256,14 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       return sendProblem(reply, problems.methodNotAllowed(`${path} does not take ${req.method}; it takes ${allow.join(', ')}`), req.url);
     }
     return sendProblem(reply, problems.notFound('ROUTE_NOT_FOUND', `No route ${req.method} ${path}`), req.url);
+  };
+  // A request no route takes is answered for its route (405 with Allow, or 404) before its body
+  // is parsed: the body of a wrong method is nobody's to judge (PATCH with broken JSON was a
+  // 400 MALFORMED_JSON, a big one a 413), and Fastify refuses a QUERY (RFC 10008) without a
+  // Content-Type before the not-found handler runs (a 400 where the path takes no QUERY at all).
+  // After the header checks above, which refuse a request whatever its route.
+  app.addHook('preParsing', async (req, reply) => {
+    if (req.is404) return noRoute(req, reply);
   });
+  app.setNotFoundHandler(noRoute);
 });

@@ -9,6 +9,17 @@ const FORM = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\
 /** The schema of a time bound (querystring or body field); the form is checked by timeBound(), which says what it expects. */
 export const TIME_BOUND_SCHEMA = { type: 'string', maxLength: 40, examples: ['2026-12-03', '2026-12-03T08:30:00+07:00'] };
 
+/** What timeBound() says of a value not of the form. */
+export const TIME_BOUND_FORM_MESSAGE = 'must be a date (2026-12-03) or a time with its zone (2026-12-03T08:30:00+07:00 or …Z)';
+
+/**
+ * TIME_BOUND_SCHEMA with the form as a pattern, for an API with an OpenAPI document (the audit
+ * service's): a client generated from the document checks the form itself instead of learning it
+ * from a 400. Refused by schema validation with the same message as timeBound()'s (the problem
+ * handler's pattern meanings); a date not on the calendar still only by timeBound().
+ */
+export const DOCUMENTED_TIME_BOUND_SCHEMA = { ...TIME_BOUND_SCHEMA, pattern: FORM.source };
+
 /** The bound as an ISO instant, a bare date read at midnight in `bareDateZone`; null when it is no real date or time. */
 export function parseTimeBound(value: string, bareDateZone: 'Z' | '+07:00'): string | null {
   const form = FORM.exec(value);
@@ -32,6 +43,6 @@ export function timeBound(value: string | undefined, field: string, bareDateZone
   if (iso !== null) return iso;
   const message = FORM.test(value)
     ? 'is not a date on the calendar or a time of day'
-    : 'must be a date (2026-12-03) or a time with its zone (2026-12-03T08:30:00+07:00 or …Z)';
+    : TIME_BOUND_FORM_MESSAGE;
   throw problems.validation(`Invalid ${part}: ${field} ${message}`, [{ field: `${part}.${field}`, message }]);
 }

@@ -120,10 +120,11 @@ export const documentExchangeModule: GatewayModule = {
   openapiRequestBodies: {
     [EDXML_ROUTE]: { 'application/xml': EDXML_BODY, 'text/xml': EDXML_BODY, 'application/soap+xml': EDXML_BODY },
     'POST /v1/attachments': {
-      'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The attachment bytes' } },
+      // minLength: an empty body is refused (attachments.ts), so a generated client does not send one.
+      'application/octet-stream': { schema: { type: 'string', minLength: 1, contentMediaType: 'application/octet-stream', description: 'The attachment bytes (at least one)' } },
       // The route takes the bytes under any type (attachments.ts): a PDF as application/pdf, an
       // XML file as application/xml. Listed, so a generated client or Swagger UI may send them so.
-      '*/*': { schema: { type: 'string', description: 'The attachment bytes under their own type (application/pdf, application/xml, …), taken as they are' } },
+      '*/*': { schema: { type: 'string', minLength: 1, description: 'The attachment bytes under their own type (application/pdf, application/xml, …), taken as they are (at least one)' } },
     },
   },
   openapiAnswers: documentExchangeAnswers,

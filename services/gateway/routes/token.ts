@@ -69,10 +69,14 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
       security: [{}, { clientSecretBasic: [] }],
       // Checked with attachValidation: a bad parameter is answered as OAuth's invalid_request
       // (RFC 6749 §5.2), not as a problem document. Unknown parameters are ignored (§3.2).
+      // grant_type is required (§4.4.2): said here so a client generated from the document sends
+      // it; a request without it is refused by the grant_type check below, with its own words.
       body: {
         type: 'object',
+        required: ['grant_type'],
         properties: {
-          grant_type: { type: 'string', description: 'client_credentials' },
+          // minLength: a parameter sent empty is one omitted (RFC 6749 §3.1), refused like one.
+          grant_type: { type: 'string', minLength: 1, description: 'client_credentials' },
           client_assertion_type: { type: 'string', description: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer (private_key_jwt)' },
           client_assertion: { type: 'string', description: 'The client assertion: a JWT signed with the system\'s registered key (private_key_jwt)' },
           client_id: { type: 'string', description: 'Optional with private_key_jwt; with client_secret_basic the id is in the Authorization header' },
@@ -102,7 +106,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     const body = (req.body ?? {}) as TokenRequestBody;
     // An absent body is an empty form: it is refused below for its missing grant_type.
-    if (req.validationError && req.body !== undefined && req.body !== null) throw new OAuthError('invalid_request', parameterProblem(req.validationError));
+    if (req.validationError && req.body !== undefined && req.body !== null && !onlyMissingParameters(req.validationError)) throw new OAuthError('invalid_request', parameterProblem(req.validationError));
     const textError = textProblem(body);
     if (textError) throw new OAuthError('invalid_request', `${textError.field} ${textError.message}`);
     if (body.grant_type !== 'client_credentials') {
@@ -134,6 +138,15 @@ function tokenMediaTypeDetail(contentType: string | undefined): string {
 function malformedRequest(err: FastifyError): string | null {
   if (err instanceof ProblemError) return err.status === 400 ? err.detail : null;
   return err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? 'The body is not valid JSON' : null;
+}
+
+/**
+ * Whether the only fault schema validation found is a required parameter left out or sent empty,
+ * which RFC 6749 §3.1 counts as omitted (grant_type: checked by the handler, which names it).
+ */
+function onlyMissingParameters(error: FastifySchemaValidationError | Error): boolean {
+  const found = 'validation' in error ? (error.validation as FastifySchemaValidationError[]) : [];
+  return found.length > 0 && found.every((e) => e.keyword === 'required' || e.keyword === 'minLength');
 }
 
 /** RFC 6749 §3.2: each parameter at most once; a repeated form field arrives as an array. */
