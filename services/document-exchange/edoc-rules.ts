@@ -17,6 +17,7 @@ import { uuidv7 } from '../platform/uuid7.js';
 import type { BusEvent } from '../platform/bus-events.js';
 import type { Envelope } from '../platform/envelope.js';
 import { ProblemError } from '../platform/problem.js';
+import { AGENCY_CODE_MEANING } from '../platform/problem-handler.js';
 import type { MessageView } from '../platform/gateway-module.js';
 import type { Admission, FanOutSubmission, SubmissionContext, SubmissionHook } from '../platform/submission-hooks.js';
 import { bareContentId, encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '../edxml/edxml-codec.js';
@@ -389,6 +390,11 @@ function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape, lo
     if (from === to) continue;
     detail = detail.split(`${from.field} ${from.message}`).join(`${to.field} ${to.message}`).split(from.field).join(to.field);
   }
+  // A refusal about one recipient opens with it (fan-out.ts: "to[1] (H49.242.10): …"): the
+  // package's To element in XML terms.
+  const recipient = /^to\[(\d+)\] \(/.exec(detail);
+  const element = recipient && type === 'edoc.send' ? edxmlFieldPath(type, shape, `payload.header.to.${recipient[1]}`) : null;
+  if (element) detail = `${element}${detail.slice(recipient![0].length - 2)}`;
   return new ProblemError(refusal.status, refusal.code, refusal.title, detail, { ...refusal.extras, errors: restated });
 }
 
@@ -402,6 +408,9 @@ function routeFieldInPackage(type: EdocType, field: string): string | null {
   const member = /^to(?:\[(\d+)\])?\.member$/.exec(field);
   return member ? `payload.header.to.${member[1] ?? 0}.organId` : null;
 }
+
+/** An electronic agency code as the submission schema takes one (`to[].member`). */
+const AGENCY_CODE = /^[A-Z0-9]+(\.[A-Z0-9]+)*$/;
 
 /** `to` of an XML submission: the package's To organisations, or the sender of the document a status is about. */
 export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore, shape: EdxmlShape, callerMember: string, lookalikes: readonly Lookalike[] = []): Promise<{ member: string }[]> {
@@ -424,6 +433,13 @@ export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payloa
           return { field, message: `To/OrganId is required${lookalikeHint(field, lookalikes)}` };
         }),
       });
+    }
+    // Checked here too, before the submission schema would refuse the code as `to[i].member`, a
+    // field of the JSON form the vendor never wrote: the refusal names the To element instead.
+    const malformed = to.map((o, i) => (AGENCY_CODE.test(o.organId) && o.organId.length <= 35 ? -1 : i)).filter((i) => i >= 0);
+    if (malformed.length > 0) {
+      const errors = malformed.map((i) => ({ field: edxmlFieldPath(type, shape, `payload.header.to.${i}.organId`)!, message: AGENCY_CODE_MEANING }));
+      throw new ProblemError(400, 'VALIDATION_FAILED', 'Validation failed', errors.map((e, n) => `${e.field} "${to[malformed[n]].organId.slice(0, 40)}" ${e.message}`).join('; '), { errors });
     }
     return to.map((o) => ({ member: o.organId }));
   }

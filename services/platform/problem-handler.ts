@@ -75,10 +75,13 @@ function explainedMessage(e: AjvLikeError): string | undefined {
 const MAX_NAMED_VALUES = 20;
 
 /** Patterns whose regular expression says less to a caller than these words. */
+/** What an electronic agency code (a member code) looks like, in the words every refusal of one uses. */
+export const AGENCY_CODE_MEANING = 'must be an electronic agency code: groups of capital letters and digits joined by dots, e.g. 000.00.15.H49 (GET /v1/members lists them)';
+
 const PATTERN_MEANINGS: Record<string, string> = {
   '\\S': 'must not be blank (white space only)',
   // A member code in lower case ("000.00.15.h49") or with a space is the common slip.
-  '^[A-Z0-9]+(\\.[A-Z0-9]+)*$': 'must be an electronic agency code: groups of capital letters and digits joined by dots, e.g. 000.00.15.H49 (GET /v1/members lists them)',
+  '^[A-Z0-9]+(\\.[A-Z0-9]+)*$': AGENCY_CODE_MEANING,
   '^[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)+$': 'must be a message type: lower-case words joined by dots, e.g. notice.send (GET /v1/schemas lists them)',
   '^[a-z][a-z0-9-]*(\\.([a-z][a-z0-9-]*|\\*))+$': 'must be a message type (edoc.status) or a family of them (edoc.*)',
   '^[1-9][0-9]{0,2}$': 'must be a whole number from 1, e.g. 50',
