@@ -74,10 +74,10 @@ function explainedMessage(e: AjvLikeError): string | undefined {
 
 const MAX_NAMED_VALUES = 20;
 
-/** Patterns whose regular expression says less to a caller than these words. */
 /** What an electronic agency code (a member code) looks like, in the words every refusal of one uses. */
 export const AGENCY_CODE_MEANING = 'must be an electronic agency code: groups of capital letters and digits joined by dots, e.g. 000.00.15.H49 (GET /v1/members lists them)';
 
+/** Patterns whose regular expression says less to a caller than these words. */
 const PATTERN_MEANINGS: Record<string, string> = {
   '\\S': 'must not be blank (white space only)',
   // A member code in lower case ("000.00.15.h49") or with a space is the common slip.
@@ -88,6 +88,17 @@ const PATTERN_MEANINGS: Record<string, string> = {
   '^[0-9]{1,15}$': 'must be the `next` value of the previous page (a whole number)',
   '^[0-9a-f]{64}$': 'must be a SHA-256 digest: 64 lower-case hexadecimal digits',
   '^[a-z][a-z0-9-]{1,62}$': 'must be a connector name: lower-case letters, digits and dashes, starting with a letter',
+  // edXML's own forms (QCVN 102): QLVB systems that write dates the Vietnamese way (10/05/2026)
+  // or as ISO dates (2026-05-10) were answered with the regular expression.
+  '^[0-9]{4}/[0-9]{2}/[0-9]{2}$': 'must be a date written YYYY/MM/DD, e.g. 2026/03/05 (the edXML form: not 05/03/2026, not 2026-03-05)',
+  '^[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$': 'must be a date and time written YYYY/MM/DD HH:mm:ss, e.g. 2026/03/05 10:02:11 (the edXML form)',
+  '^[A-Z0-9]+(\\.[A-Z0-9]+)*,[0-9]{4}/[0-9]{2}/[0-9]{2},[^,]+$': 'must be a DocumentId: <sender\'s agency code>,<YYYY/MM/DD>,<number/notation>, e.g. 000.00.00.H49,2026/03/05,125/QĐ-UBND',
+  // The portal's codes in dossier messages.
+  '^[A-Za-z0-9][A-Za-z0-9._/-]{0,49}$': 'must be a dossier code (MaHoSo): 1 to 50 letters, digits and . _ / -, starting with a letter or digit, e.g. 000.00.15.H49-260115-0001',
+  '^[0-9]\\.[0-9]{6}(\\.[A-Z0-9]+)*$': 'must be a procedure code (MaTTHC): a digit, a dot and six digits, e.g. 1.001234, or a local variant with the agency code appended, e.g. 1.001234.000.00.15.H49',
+  '^[A-Za-z0-9._-]{1,50}$': 'must be a sector code (MaLinhVuc): 1 to 50 letters, digits and . _ -, e.g. LLTP',
+  '^[0-9A-Z]{6,20}$': 'must be 6 to 20 digits or capital letters, without spaces (a citizen id or enterprise code)',
+  '^[0-9+ .()-]{6,20}$': 'must be a phone number: 6 to 20 digits, spaces and + . ( ) -',
 };
 
 const FORMAT_EXAMPLES: Record<string, string> = {
