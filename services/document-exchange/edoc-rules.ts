@@ -25,6 +25,7 @@ import { sha256Hex, type AttachmentStore } from '../attachments/attachment-store
 import type { SignatureResult, SignatureVerification } from '../edxml/xml-dsig.js';
 import type { EdocType, EdxmlShape, Lookalike } from '../edxml/edxml-codec.js';
 import { edxmlFieldPath } from '../edxml/edxml-paths.js';
+import { base64Fault } from '../edxml/base64-fault.js';
 import { lookalikeHint } from '../edxml/lookalike-hint.js';
 import { checkEdocDates } from './edoc-dates.js';
 import { applyChange, applyStatus, businessKind, type RecipientState } from './status-lifecycle.js';
@@ -170,7 +171,8 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
         if (typeof content === 'string') {
           const bytes = Buffer.from(content, 'base64');
           if (bytes.toString('base64').replace(/=+$/, '') !== content.replace(/=+$/, '')) {
-            throw problem(400, 'ATTACHMENT_NOT_BASE64', 'Attachment is not base64', `attachment ${a.contentId}: content is not canonical base64`, `${field}.content`);
+            const fault = base64Fault(content, { padding: 'optional' }) ?? 'its last character carries bits the bytes do not have (not canonical base64)';
+            throw problem(400, 'ATTACHMENT_NOT_BASE64', 'Attachment is not base64', `attachment ${a.contentId}: content is not base64: ${fault}`, `${field}.content`);
           }
           if (bytes.length === 0) throw problem(400, 'VALIDATION_FAILED', 'Invalid attachment', `attachment ${a.contentId}: content is empty (an attachment carries at least one byte)`, `${field}.content`);
           const sha256 = sha256Hex(bytes);
