@@ -10,6 +10,8 @@
 //  - elements that may hold megabytes (base64 attachments) are kept raw instead of parsed: the
 //    parser builds text character by character, which costs seconds on 20 MB, raw costs ~0.2 s;
 //  - UTF-8 only (the bus is UTF-8 and NFC end to end).
+import { isUtf8 } from 'node:buffer';
+import { notUtf8Detail } from './utf8-fault.js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 export interface XmlLimits {
@@ -121,12 +123,18 @@ function qualifiedNames(text: string, raw: RawElement[]): string[] {
 export function precheckXml(input: Buffer | string, limits: XmlLimits, rawNames: (text: string) => string[] = () => []): string {
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
   if (size > limits.maxBytes) throw new XmlRefusal('XML_TOO_LARGE', `the XML document is ${size} bytes; the limit is ${limits.maxBytes}`);
+  // Checked on the bytes: a U+FFFD in the decoded text was taken for a byte that was not UTF-8,
+  // and a package carrying that character (valid UTF-8: EF BF BD), as text converted lossily
+  // somewhere before often does, was refused as not UTF-8. A NUL among the first two bytes is
+  // UTF-16 without its byte order mark (NUL is valid UTF-8, never valid XML).
+  if (typeof input !== 'string' && (!isUtf8(input) || input[0] === 0 || input[1] === 0)) throw new XmlRefusal('XML_UNSUPPORTED_ENCODING', notUtf8Detail(input));
   let text = typeof input === 'string' ? input : input.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.includes('\uFFFD') && typeof input !== 'string') throw new XmlRefusal('XML_UNSUPPORTED_ENCODING', 'the XML document is not valid UTF-8');
   const declaration = /^\s*<\?xml\s[^>]*?encoding\s*=\s*["']([^"']+)["']/.exec(text);
   if (declaration && !/^utf-?8$/i.test(declaration[1])) {
-    throw new XmlRefusal('XML_UNSUPPORTED_ENCODING', `encoding "${declaration[1]}" is not accepted; send UTF-8`);
+    // The bytes are UTF-8 by now: only the declaration is wrong (.NET's XmlWriter over a
+    // StringWriter declares utf-16 whatever bytes the string is later sent as).
+    throw new XmlRefusal('XML_UNSUPPORTED_ENCODING', `the XML declaration names encoding "${declaration[1].slice(0, 40)}", but edXML packages are UTF-8: declare encoding="UTF-8" (or leave the encoding out)${/[^\p{ASCII}]/u.test(text) ? '; this package\'s bytes are UTF-8 already, only its declaration says otherwise' : ''}`);
   }
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
     throw new XmlRefusal('XML_FORBIDDEN_CONSTRUCT', 'DOCTYPE and ENTITY declarations are not allowed (no DTDs, external entities or entity expansion)');
