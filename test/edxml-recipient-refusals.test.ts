@@ -2,7 +2,8 @@
 // Two refusals about a recipient named fields the vendor never wrote: a malformed To/OrganId
 // came back as `to[0].member` (the JSON form's field, from the submission schema), and an agency
 // with no QLVB on the bus (no service taking edoc.send) as the field `type` — the one thing the
-// sender had right. JSON senders of a list got `type` too, with no word of which recipient.
+// sender had right. JSON senders of a list got `type` too, with no word of which recipient. A
+// revoke or update for a recipient that never got the original named it `to[1]`.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,4 +52,28 @@ t.test('a refusal about a recipient names its To element (XML) or its entry in `
 
   const named = await office.send({ type: 'notice.send', to: { member: '000.00.00.G22', service: 'notice' }, payload: { subject: 'Thông báo', body: 'Kính gửi' } } as never);
   t.match(named.body, { code: 'UNKNOWN_SERVICE', errors: [{ field: 'to.service', message: 'not provided by the recipient' }] }, 'a named service that is not there is still the field at fault');
+});
+
+t.test('a change for a recipient that never got the original names its To element', async (t) => {
+  const bus = await startTestBus(t, { name: 'edxml-change-recipient', runner: false });
+  const token = await bus.client('vp-ubnd-qlvb').accessToken();
+  const post = async (xml: string) => {
+    const res = await fetch(`${bus.gateway.url}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/xml' }, body: xml });
+    return { status: res.status, body: await res.json() };
+  };
+  const secondTo = /<edXML:To>\s*<edXML:OrganId>H49\.242\.10<\/edXML:OrganId>[\s\S]*?<\/edXML:To>/;
+  const original = /<edXML:DocumentId>([^<]+)<\/edXML:DocumentId>/.exec(sdkPackage)![1];
+  const change = (kind: number, xml: string) => xml.replace(/<edXML:BussinessDocType>0<\/edXML:BussinessDocType>/, `<edXML:BussinessDocType>${kind}</edXML:BussinessDocType><edXML:DocumentId>${original}</edXML:DocumentId>`);
+  t.match(sdkPackage, secondTo, 'the fixture\'s second recipient is xã Hòa Phước');
+  const toSoTuPhapOnly = sdkPackage.replace(secondTo, '');
+
+  t.equal((await post(toSoTuPhapOnly)).status, 202, 'the original, to Sở Tư pháp only');
+  const revokeForBoth = await post(change(1, sdkPackage));
+  t.equal(revokeForBoth.status, 422);
+  t.match(revokeForBoth.body, { code: 'ORIGINAL_NOT_SENT_TO_RECIPIENT', errors: [{ field: 'edXMLHeader/MessageHeader/To[2]' }] });
+
+  t.equal((await post(change(2, toSoTuPhapOnly))).status, 202, 'an update to Sở Tư pháp');
+  const revokeWhileUpdatePending = await post(change(1, toSoTuPhapOnly));
+  t.equal(revokeWhileUpdatePending.status, 409);
+  t.match(revokeWhileUpdatePending.body, { code: 'ILLEGAL_STATUS_TRANSITION', detail: /an update of this document is/ });
 });

@@ -401,14 +401,17 @@ function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape, lo
 }
 
 /**
- * The JSON-form field a recipient's member code was read from, for a document posted as XML: its
- * `to[i].member` is the package's i-th To/OrganId (recipientsForXml). `to[i]` itself (a refusal
- * about the recipient, not its code) keeps its name.
+ * The JSON-form field a recipient was read from, for a document posted as XML: its `to[i].member`
+ * is the package's i-th To/OrganId (recipientsForXml), and `to[i]` (a refusal about the
+ * recipient, not its code: signature policy, original not sent to it, already sent to it) that
+ * To element — `to[1]` named nothing the vendor wrote.
  */
 function routeFieldInPackage(type: EdocType, field: string): string | null {
   if (type !== 'edoc.send') return null;
   const member = /^to(?:\[(\d+)\])?\.member$/.exec(field);
-  return member ? `payload.header.to.${member[1] ?? 0}.organId` : null;
+  if (member) return `payload.header.to.${member[1] ?? 0}.organId`;
+  const recipient = /^to(?:\[(\d+)\])?$/.exec(field);
+  return recipient ? `payload.header.to.${recipient[1] ?? 0}` : null;
 }
 
 /** An electronic agency code as the submission schema takes one (`to[].member`). */
