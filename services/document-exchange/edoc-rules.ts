@@ -269,8 +269,16 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     }
     if (newDocumentId) {
       for (const [i, e] of envelopes.entries()) {
-        if (await deps.documents.recipient(newDocumentId, e.to.member, tx)) {
-          throw problem(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', `document ${newDocumentId} was already sent to ${e.to.member}; to change it send an update (BussinessDocType 2) or a replacement (3)`, envelopes.length > 1 ? `to[${i}]` : 'payload.header.documentId');
+        const earlier = await deps.documents.recipient(newDocumentId, e.to.member, tx);
+        if (earlier) {
+          // Named, with the message it went in: a QLVB that posted again because the first
+          // answer was lost (no Idempotency-Key) learns where its document is, not only that it
+          // cannot send it.
+          const detail = `document ${newDocumentId} was already sent to ${e.to.member}, as message ${earlier.messageId} (GET /v1/messages/${earlier.messageId}); if this is a retry of that submission, follow that message (retry with an Idempotency-Key to be answered with it); to change the document send an update (BussinessDocType 2) or a replacement (3)`;
+          throw new ProblemError(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', detail, {
+            errors: [{ field: envelopes.length > 1 ? `to[${i}]` : 'payload.header.documentId', message: `already sent to ${e.to.member} (message ${earlier.messageId})` }],
+            messageId: earlier.messageId,
+          });
         }
       }
       changes.documents = [{ documentId: newDocumentId, sender: sub.caller.member, subject: header.subject, at, fingerprint: documentFingerprint(header as unknown as Record<string, unknown>, payload.attachments) }];
