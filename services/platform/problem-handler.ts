@@ -267,6 +267,10 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       reply.header('Allow', allow.join(', '));
       return sendProblem(reply, problems.methodNotAllowed(`${path} does not take ${req.method}; it takes ${allow.join(', ')}`), req.url);
     }
-    return sendProblem(reply, problems.notFound('ROUTE_NOT_FOUND', `No route ${req.method} ${path}`), req.url);
+    // A '/' left unencoded in a path parameter (DocumentIds are full of them) made the path one
+    // no route has: say which route it was meant for and how to write it.
+    const meant = routes.withUnencodedSlash(path, req.method);
+    const hint = meant ? `: ${req.method} ${meant} takes each parameter as one path segment; percent-encode a "/" in its value as %2F` : '';
+    return sendProblem(reply, problems.notFound('ROUTE_NOT_FOUND', `No route ${req.method} ${path}${hint}`), req.url);
   });
 });
