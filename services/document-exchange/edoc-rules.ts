@@ -274,7 +274,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
           // Named, with the message it went in: a QLVB that posted again because the first
           // answer was lost (no Idempotency-Key) learns where its document is, not only that it
           // cannot send it.
-          const detail = `document ${newDocumentId} was already sent to ${e.to.member}, as message ${earlier.messageId} (GET /v1/messages/${earlier.messageId}); if this is a retry of that submission, follow that message (retry with an Idempotency-Key to be answered with it); to change the document send an update (BussinessDocType 2) or a replacement (3)`;
+          const detail = `document ${newDocumentId} was already sent to ${e.to.member}, as message ${earlier.messageId} (GET /v1/messages/${earlier.messageId}); if this is a retry of that submission, follow that message (a package sent with an Idempotency-Key is answered with its message when retried); to change the document send an update (BussinessDocType 2) or a replacement (3)`;
           throw new ProblemError(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', detail, {
             errors: [{ field: envelopes.length > 1 ? `to[${i}]` : 'payload.header.documentId', message: `already sent to ${e.to.member} (message ${earlier.messageId})` }],
             messageId: earlier.messageId,
