@@ -108,7 +108,25 @@ const FORMAT_EXAMPLES: Record<string, string> = {
   uri: 'must be an absolute URI, e.g. https://example.gov.vn/a',
 };
 
-function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number, method: string, query?: unknown): ProblemError {
+/**
+ * A 415's detail: what the operation takes (when the service knows: `mediaTypes`) and what the
+ * request said. "JSON endpoints take application/json" told a QLVB vendor posting edXML as
+ * text/plain, or with curl's default form type, nothing of the XML types POST /v1/messages takes.
+ */
+function unsupportedMediaTypeDetail(req: FastifyRequest, mediaTypes?: MediaTypesOf): string {
+  const url = req.routeOptions?.url;
+  const taken = url ? mediaTypes?.(req.method, url) : undefined;
+  const what = taken?.length ? `${req.method} ${url} takes ${taken.join(', ')}` : 'send the body in a media type this endpoint takes (JSON endpoints take application/json; the gateway\'s OpenAPI document at /docs lists each endpoint\'s)';
+  const received = req.headers['content-type']?.split(';')[0].trim().slice(0, 100);
+  // curl -d / --data-binary without -H 'Content-Type: …' sends a form: the usual way here.
+  const form = received === 'application/x-www-form-urlencoded' ? ', what curl -d and --data-binary send unless told otherwise with -H "Content-Type: …"' : '';
+  return `Unsupported Media Type: ${what}; this request's Content-Type is ${received ? `${received}${form}` : 'missing'}`;
+}
+
+/** The media types an operation's body may have, by method and route URL; undefined when the service does not say. */
+export type MediaTypesOf = (method: string, url: string) => readonly string[] | undefined;
+
+function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number, method: string, query?: unknown, mediaTypeDetail = ''): ProblemError {
   if (err instanceof ProblemError) return err;
   // PostgreSQL down or restarting: the caller retries, nothing half-done was kept.
   if (isDatabaseUnavailable(err)) return problems.databaseUnavailable(5, method === 'GET' || method === 'HEAD');
@@ -127,7 +145,7 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
       return problems.tooLarge(maxBodyBytes);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       // Fastify says only what it got: say what to send instead.
-      return problems.unsupportedMediaType(`${err.message}: send the body in a media type this endpoint takes (JSON endpoints take application/json; the gateway's OpenAPI document at /docs lists each endpoint's)`);
+      return problems.unsupportedMediaType(mediaTypeDetail);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problems.unsupportedMediaType(err.message);
   }
@@ -168,7 +186,7 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
   void sendProblem(reply, problem, req.url);
 }
 
-export const problemHandler = fp(async function problemHandler(app: FastifyInstance, opts: { maxBodyBytes: number }) {
+export const problemHandler = fp(async function problemHandler(app: FastifyInstance, opts: { maxBodyBytes: number; mediaTypes?: MediaTypesOf }) {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     // A client that hangs up mid-body surfaces as ECONNRESET "aborted", which reads like a
     // database connection lost: say what it was (nobody is left to answer).
@@ -177,7 +195,7 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       return sendProblem(reply, problems.badRequest('The connection closed before the request body was complete'), req.url);
     }
     // The route's own limit when it has one (attachment uploads take far more than JSON bodies).
-    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method, req.query);
+    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method, req.query, err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? unsupportedMediaTypeDetail(req, opts.mediaTypes) : '');
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') req.log.error({ err }, 'unhandled error');
     if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
     return sendProblem(reply, problem, req.url);
