@@ -39,6 +39,14 @@ t.test('a refusal about a recipient names its To element (XML) or its entry in `
   t.match(noQlvb.body, { code: 'UNKNOWN_SERVICE', errors: [{ field: 'edXMLHeader/MessageHeader/To[1]/OrganId', message: 'provides no service accepting edoc.send' }] });
   t.match(noQlvb.body.detail, /^edXMLHeader\/MessageHeader\/To\[1\] \(000\.00\.00\.G22\): Member 000\.00\.00\.G22 does not provide a service accepting edoc\.send \(GET \/v1\/services/);
 
+  const hundredAndOne = await fetch(`${bus.gateway.url}/v1/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/xml' },
+    body: sdkPackage.replace(firstTo, Array.from({ length: 101 }, (_, i) => `<edXML:To><edXML:OrganId>H49.${i + 1}</edXML:OrganId></edXML:To>`).join('') + '$&'),
+  });
+  t.equal(hundredAndOne.status, 400);
+  t.match(await hundredAndOne.json(), { code: 'VALIDATION_FAILED', errors: [{ field: 'edXMLHeader/MessageHeader/To', message: /^at most 100 To organisations per package \(this one names 103\); send the same package with the others in another post/ }] });
+
   const header = (to: string[]) => ({
     from: { organId: '000.00.00.H49' },
     to: to.map((organId) => ({ organId })),

@@ -422,6 +422,9 @@ function routeFieldInPackage(type: EdocType, field: string): string | null {
   return recipient ? `payload.header.to.${recipient[1] ?? 0}` : null;
 }
 
+/** Recipients of one submission: the submission schema's `to` list, maxItems. */
+const MAX_RECIPIENTS = 100;
+
 /** An electronic agency code as the submission schema takes one (`to[].member`). */
 const AGENCY_CODE = /^[A-Z0-9]+(\.[A-Z0-9]+)*$/;
 
@@ -446,6 +449,13 @@ export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payloa
           return { field, message: `To/OrganId is required${lookalikeHint(field, lookalikes)}` };
         }),
       });
+    }
+    // The submission's limit on recipients (schemas/submission.schema.json), said in the
+    // package's terms, with what to do: the same document may go to the others in a second one.
+    if (to.length > MAX_RECIPIENTS) {
+      const field = edxmlFieldPath(type, shape, 'payload.header.to')!;
+      const message = `at most ${MAX_RECIPIENTS} To organisations per package (this one names ${to.length}); send the same package with the others in another post: a document may be sent later to recipients that do not have it yet`;
+      throw new ProblemError(400, 'VALIDATION_FAILED', 'Validation failed', `${field}: ${message}`, { errors: [{ field, message }] });
     }
     // Checked here too, before the submission schema would refuse the code as `to[i].member`, a
     // field of the JSON form the vendor never wrote: the refusal names the To element instead.
