@@ -119,6 +119,33 @@ function qualifiedNames(text: string, raw: RawElement[]): string[] {
   return [...names];
 }
 
+/**
+ * `text` with the insides of comments and CDATA sections blanked (same length, so offsets hold).
+ * One pass with indexOf: a regular expression with a lazy `[\s\S]*?-->` scans to the end from
+ * every unterminated `<!--`, quadratic on a hostile 30 MB body. An unterminated one is left as
+ * it is, for the parser to refuse.
+ */
+export function blankCommentsAndCdata(text: string): string {
+  let out = '';
+  let from = 0;
+  // Each opener's next place, looked for again only once passed: asking for both at every turn
+  // rescanned the whole rest for the one absent (a body of many comments and no CDATA).
+  let comment = text.indexOf('<!--');
+  let cdata = text.indexOf('<![CDATA[');
+  for (;;) {
+    if (comment !== -1 && comment < from) comment = text.indexOf('<!--', from);
+    if (cdata !== -1 && cdata < from) cdata = text.indexOf('<![CDATA[', from);
+    const start = comment === -1 ? cdata : cdata === -1 ? comment : Math.min(comment, cdata);
+    if (start === -1) break;
+    const [open, close] = start === comment ? ['<!--', '-->'] : ['<![CDATA[', ']]>'];
+    const end = text.indexOf(close, start + open.length);
+    if (end === -1) break;
+    out += text.slice(from, start + open.length) + ' '.repeat(end - start - open.length) + close;
+    from = end + close.length;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
 /** Checks that need no parsing: size, encoding, DTDs, bounds on elements and text runs. */
 export function precheckXml(input: Buffer | string, limits: XmlLimits, rawNames: (text: string) => string[] = () => []): string {
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
@@ -136,15 +163,19 @@ export function precheckXml(input: Buffer | string, limits: XmlLimits, rawNames:
     // StringWriter declares utf-16 whatever bytes the string is later sent as).
     throw new XmlRefusal('XML_UNSUPPORTED_ENCODING', `the XML declaration names encoding "${declaration[1].slice(0, 40)}", but edXML packages are UTF-8: declare encoding="UTF-8" (or leave the encoding out)${/[^\p{ASCII}]/u.test(text) ? '; this package\'s bytes are UTF-8 already, only its declaration says otherwise' : ''}`);
   }
-  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
+  // The constructs below are looked for in the markup only: inside a comment or a CDATA section
+  // `<?xml …?>` or `<!DOCTYPE html>` is text (a Subject quoting a configuration file), and such
+  // legal packages were refused as processing instructions or DTDs.
+  const markup = blankCommentsAndCdata(text);
+  if (/<!DOCTYPE/i.test(markup) || /<!ENTITY/i.test(markup)) {
     throw new XmlRefusal('XML_FORBIDDEN_CONSTRUCT', 'DOCTYPE and ENTITY declarations are not allowed (no DTDs, external entities or entity expansion)');
   }
   // Processing instructions mean nothing to a document exchange, and a package delivered as its
   // original bytes (signed ones are) would carry them on to the receiver's parser. The XML
   // declaration may open the document; any other `<?` is refused.
-  const opening = /^\s*<\?xml[\s?]/.exec(text);
-  const afterDeclaration = opening ? text.indexOf('?>', opening[0].length) + 2 : 0;
-  const instruction = text.indexOf('<?', afterDeclaration);
+  const opening = /^\s*<\?xml[\s?]/.exec(markup);
+  const afterDeclaration = opening ? markup.indexOf('?>', opening[0].length) + 2 : 0;
+  const instruction = markup.indexOf('<?', afterDeclaration);
   if (instruction !== -1) {
     const target = /^<\?([^\s?>]{0,40})/.exec(text.slice(instruction))?.[1] ?? '';
     throw new XmlRefusal('XML_FORBIDDEN_CONSTRUCT', `processing instructions are not allowed (<?${target} at offset ${instruction}); only the XML declaration, at the start`);
