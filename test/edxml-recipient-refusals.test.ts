@@ -47,6 +47,15 @@ t.test('a refusal about a recipient names its To element (XML) or its entry in `
   t.equal(hundredAndOne.status, 400);
   t.match(await hundredAndOne.json(), { code: 'VALIDATION_FAILED', errors: [{ field: 'edXMLHeader/MessageHeader/To', message: /^at most 100 To organisations per package \(this one names 103\); send the same package with the others in another post/ }] });
 
+  // A one-stop system of Sở Tư pháp has no access right to anyone's document-exchange service.
+  const fromOneStop = await fetch(`${bus.gateway.url}/v1/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await bus.client('so-tp-motcua').accessToken()}`, 'content-type': 'application/xml' },
+    body: sdkPackage.replace(/(<edXML:From>\s*<edXML:OrganId>)000\.00\.00\.H49/, '$1000.00.15.H49').replace(firstTo, '$1000.00.00.H49$3'),
+  });
+  t.equal(fromOneStop.status, 403);
+  t.match(await fromOneStop.json(), { code: 'SERVICE_FORBIDDEN', detail: /^edXMLHeader\/MessageHeader\/To\[1\] \(000\.00\.00\.H49\): Client so-tp-motcua has no access right/ }, 'a refusal without fields opens with the To element too');
+
   const header = (to: string[]) => ({
     from: { organId: '000.00.00.H49' },
     to: to.map((organId) => ({ organId })),

@@ -384,7 +384,11 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
  */
 function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape, lookalikes: readonly Lookalike[]): ProblemError {
   const errors = refusal.extras.errors;
-  if (!errors?.length) return refusal;
+  if (!errors?.length) {
+    // No fields (an access right refused, 403), but the detail may still open with the recipient.
+    const detail = withToElement(refusal.detail, type, shape);
+    return detail === refusal.detail ? refusal : new ProblemError(refusal.status, refusal.code, refusal.title, detail, refusal.extras);
+  }
   const restated = errors.map((e) => {
     const field = edxmlFieldPath(type, shape, routeFieldInPackage(type, e.field) ?? e.field);
     if (field === null) return e;
@@ -400,12 +404,17 @@ function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape, lo
     if (from === to) continue;
     detail = detail.split(`${from.field} ${from.message}`).join(`${to.field} ${to.message}`).split(from.field).join(to.field);
   }
-  // A refusal about one recipient opens with it (fan-out.ts: "to[1] (H49.242.10): …"): the
-  // package's To element in XML terms.
+  return new ProblemError(refusal.status, refusal.code, refusal.title, withToElement(detail, type, shape), { ...refusal.extras, errors: restated });
+}
+
+/**
+ * A refusal about one recipient opens with it (fan-out.ts: "to[1] (H49.242.10): …"): the
+ * package's To element in XML terms.
+ */
+function withToElement(detail: string, type: EdocType, shape: EdxmlShape): string {
   const recipient = /^to\[(\d+)\] \(/.exec(detail);
   const element = recipient && type === 'edoc.send' ? edxmlFieldPath(type, shape, `payload.header.to.${recipient[1]}`) : null;
-  if (element) detail = `${element}${detail.slice(recipient![0].length - 2)}`;
-  return new ProblemError(refusal.status, refusal.code, refusal.title, detail, { ...refusal.extras, errors: restated });
+  return element ? `${element}${detail.slice(recipient![0].length - 2)}` : detail;
 }
 
 /**
