@@ -173,7 +173,7 @@ t.test('corpus and signatures end to end', async (t) => {
     const tampered = signedForBoth.replace('Về việc báo cáo', 'Về việc bao cáo');
     const refused = await postXml(tampered);
     t.equal(refused.status, 422);
-    t.match(refused.body, { code: 'SIGNATURE_POLICY', errors: [{ field: 'to[1]' }], detail: /does not accept invalid documents \(a reference digest does not match/ }, 'the strict recipient named, with the reason');
+    t.match(refused.body, { code: 'SIGNATURE_POLICY', errors: [{ field: 'edXMLHeader/MessageHeader/To[2]' }], detail: /does not accept invalid documents \(a reference digest does not match/ }, 'the strict recipient named, with the reason');
     t.equal((await office.request('GET', `/v1/documents/${encodeURIComponent('000.00.00.H49,2026/05/04,302/UBND-KS')}`)).status, 404, 'nothing recorded: no partial state');
 
     const tamperedForOne = signEdxml(pkg(303, ['000.00.15.H49']), signer).replace('Về việc báo cáo', 'Về việc bao cáo');

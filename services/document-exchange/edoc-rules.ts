@@ -17,6 +17,7 @@ import { uuidv7 } from '../platform/uuid7.js';
 import type { BusEvent } from '../platform/bus-events.js';
 import type { Envelope } from '../platform/envelope.js';
 import { ProblemError } from '../platform/problem.js';
+import { AGENCY_CODE_MEANING } from '../platform/problem-handler.js';
 import type { MessageView } from '../platform/gateway-module.js';
 import type { Admission, FanOutSubmission, SubmissionContext, SubmissionHook } from '../platform/submission-hooks.js';
 import { bareContentId, encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '../edxml/edxml-codec.js';
@@ -24,6 +25,7 @@ import { sha256Hex, type AttachmentStore } from '../attachments/attachment-store
 import type { SignatureResult, SignatureVerification } from '../edxml/xml-dsig.js';
 import type { EdocType, EdxmlShape, Lookalike } from '../edxml/edxml-codec.js';
 import { edxmlFieldPath } from '../edxml/edxml-paths.js';
+import { base64Fault } from '../edxml/base64-fault.js';
 import { lookalikeHint } from '../edxml/lookalike-hint.js';
 import { checkEdocDates } from './edoc-dates.js';
 import { applyChange, applyStatus, businessKind, type RecipientState } from './status-lifecycle.js';
@@ -169,7 +171,8 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
         if (typeof content === 'string') {
           const bytes = Buffer.from(content, 'base64');
           if (bytes.toString('base64').replace(/=+$/, '') !== content.replace(/=+$/, '')) {
-            throw problem(400, 'ATTACHMENT_NOT_BASE64', 'Attachment is not base64', `attachment ${a.contentId}: content is not canonical base64`, `${field}.content`);
+            const fault = base64Fault(content, { padding: 'optional' }) ?? 'its last character carries bits the bytes do not have (not canonical base64)';
+            throw problem(400, 'ATTACHMENT_NOT_BASE64', 'Attachment is not base64', `attachment ${a.contentId}: content is not base64: ${fault}`, `${field}.content`);
           }
           if (bytes.length === 0) throw problem(400, 'VALIDATION_FAILED', 'Invalid attachment', `attachment ${a.contentId}: content is empty (an attachment carries at least one byte)`, `${field}.content`);
           const sha256 = sha256Hex(bytes);
@@ -266,8 +269,16 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     }
     if (newDocumentId) {
       for (const [i, e] of envelopes.entries()) {
-        if (await deps.documents.recipient(newDocumentId, e.to.member, tx)) {
-          throw problem(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', `document ${newDocumentId} was already sent to ${e.to.member}; to change it send an update (BussinessDocType 2) or a replacement (3)`, envelopes.length > 1 ? `to[${i}]` : 'payload.header.documentId');
+        const earlier = await deps.documents.recipient(newDocumentId, e.to.member, tx);
+        if (earlier) {
+          // Named, with the message it went in: a QLVB that posted again because the first
+          // answer was lost (no Idempotency-Key) learns where its document is, not only that it
+          // cannot send it.
+          const detail = `document ${newDocumentId} was already sent to ${e.to.member}, as message ${earlier.messageId} (GET /v1/messages/${earlier.messageId}); if this is a retry of that submission, follow that message (a package sent with an Idempotency-Key is answered with its message when retried); to change the document send an update (BussinessDocType 2) or a replacement (3)`;
+          throw new ProblemError(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', detail, {
+            errors: [{ field: envelopes.length > 1 ? `to[${i}]` : 'payload.header.documentId', message: `already sent to ${e.to.member} (message ${earlier.messageId})` }],
+            messageId: earlier.messageId,
+          });
         }
       }
       changes.documents = [{ documentId: newDocumentId, sender: sub.caller.member, subject: header.subject, at, fingerprint: documentFingerprint(header as unknown as Record<string, unknown>, payload.attachments) }];
@@ -373,7 +384,11 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
  */
 function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape, lookalikes: readonly Lookalike[]): ProblemError {
   const errors = refusal.extras.errors;
-  if (!errors?.length) return refusal;
+  if (!errors?.length) {
+    // No fields (an access right refused, 403), but the detail may still open with the recipient.
+    const detail = withToElement(refusal.detail, type, shape);
+    return detail === refusal.detail ? refusal : new ProblemError(refusal.status, refusal.code, refusal.title, detail, refusal.extras);
+  }
   const restated = errors.map((e) => {
     const field = edxmlFieldPath(type, shape, routeFieldInPackage(type, e.field) ?? e.field);
     if (field === null) return e;
@@ -389,19 +404,38 @@ function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape, lo
     if (from === to) continue;
     detail = detail.split(`${from.field} ${from.message}`).join(`${to.field} ${to.message}`).split(from.field).join(to.field);
   }
-  return new ProblemError(refusal.status, refusal.code, refusal.title, detail, { ...refusal.extras, errors: restated });
+  return new ProblemError(refusal.status, refusal.code, refusal.title, withToElement(detail, type, shape), { ...refusal.extras, errors: restated });
 }
 
 /**
- * The JSON-form field a recipient's member code was read from, for a document posted as XML: its
- * `to[i].member` is the package's i-th To/OrganId (recipientsForXml). `to[i]` itself (a refusal
- * about the recipient, not its code) keeps its name.
+ * A refusal about one recipient opens with it (fan-out.ts: "to[1] (H49.242.10): …"): the
+ * package's To element in XML terms.
+ */
+function withToElement(detail: string, type: EdocType, shape: EdxmlShape): string {
+  const recipient = /^to\[(\d+)\] \(/.exec(detail);
+  const element = recipient && type === 'edoc.send' ? edxmlFieldPath(type, shape, `payload.header.to.${recipient[1]}`) : null;
+  return element ? `${element}${detail.slice(recipient![0].length - 2)}` : detail;
+}
+
+/**
+ * The JSON-form field a recipient was read from, for a document posted as XML: its `to[i].member`
+ * is the package's i-th To/OrganId (recipientsForXml), and `to[i]` (a refusal about the
+ * recipient, not its code: signature policy, original not sent to it, already sent to it) that
+ * To element — `to[1]` named nothing the vendor wrote.
  */
 function routeFieldInPackage(type: EdocType, field: string): string | null {
   if (type !== 'edoc.send') return null;
   const member = /^to(?:\[(\d+)\])?\.member$/.exec(field);
-  return member ? `payload.header.to.${member[1] ?? 0}.organId` : null;
+  if (member) return `payload.header.to.${member[1] ?? 0}.organId`;
+  const recipient = /^to(?:\[(\d+)\])?$/.exec(field);
+  return recipient ? `payload.header.to.${recipient[1] ?? 0}` : null;
 }
+
+/** Recipients of one submission: the submission schema's `to` list, maxItems. */
+const MAX_RECIPIENTS = 100;
+
+/** An electronic agency code as the submission schema takes one (`to[].member`). */
+const AGENCY_CODE = /^[A-Z0-9]+(\.[A-Z0-9]+)*$/;
 
 /** `to` of an XML submission: the package's To organisations, or the sender of the document a status is about. */
 export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payload: Record<string, unknown>, documents: DocumentStore, shape: EdxmlShape, callerMember: string, lookalikes: readonly Lookalike[] = []): Promise<{ member: string }[]> {
@@ -424,6 +458,20 @@ export async function recipientsForXml(type: 'edoc.send' | 'edoc.status', payloa
           return { field, message: `To/OrganId is required${lookalikeHint(field, lookalikes)}` };
         }),
       });
+    }
+    // The submission's limit on recipients (schemas/submission.schema.json), said in the
+    // package's terms, with what to do: the same document may go to the others in a second one.
+    if (to.length > MAX_RECIPIENTS) {
+      const field = edxmlFieldPath(type, shape, 'payload.header.to')!;
+      const message = `at most ${MAX_RECIPIENTS} To organisations per package (this one names ${to.length}); send the same package with the others in another post: a document may be sent later to recipients that do not have it yet`;
+      throw new ProblemError(400, 'VALIDATION_FAILED', 'Validation failed', `${field}: ${message}`, { errors: [{ field, message }] });
+    }
+    // Checked here too, before the submission schema would refuse the code as `to[i].member`, a
+    // field of the JSON form the vendor never wrote: the refusal names the To element instead.
+    const malformed = to.map((o, i) => (AGENCY_CODE.test(o.organId) && o.organId.length <= 35 ? -1 : i)).filter((i) => i >= 0);
+    if (malformed.length > 0) {
+      const errors = malformed.map((i) => ({ field: edxmlFieldPath(type, shape, `payload.header.to.${i}.organId`)!, message: AGENCY_CODE_MEANING }));
+      throw new ProblemError(400, 'VALIDATION_FAILED', 'Validation failed', errors.map((e, n) => `${e.field} "${to[malformed[n]].organId.slice(0, 40)}" ${e.message}`).join('; '), { errors });
     }
     return to.map((o) => ({ member: o.organId }));
   }

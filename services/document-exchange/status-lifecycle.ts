@@ -61,7 +61,7 @@ export function applyStatus(state: RecipientState, code: string): Transition {
     const revoked = code === '15' && state.pending === 'revoke';
     return { ok: true, state: { code: state.code, pending: null, revoked }, recorded: code };
   }
-  if (state.pending) return refuse(`a ${state.pending} of this document is pending; answer it with 15 (accept) or 16 (refuse) first`);
+  if (state.pending) return refuse(`${withArticle(state.pending)} of this document is pending; answer it with 15 (accept) or 16 (refuse) first`);
   if (state.code === '02') return refuse('the recipient refused this document (02); nothing can follow');
   if (state.code === '06') return refuse('the document is completed (06); only a revoke or update by the sender can follow');
   if (!(NEXT[state.code] as string[]).includes(code)) {
@@ -75,6 +75,11 @@ export function applyStatus(state: RecipientState, code: string): Transition {
 export function applyChange(state: RecipientState, kind: ChangeKind): Transition {
   if (state.revoked) return { ok: false, reason: 'the document was already revoked at this recipient', allowed: [] };
   if (state.code === '02') return { ok: false, reason: 'the recipient refused this document (02); there is nothing to ' + kind, allowed: [] };
-  if (state.pending) return { ok: false, reason: `a ${state.pending} of this document is still waiting for the recipient's answer (15 or 16)`, allowed: [] };
+  if (state.pending) return { ok: false, reason: `${withArticle(state.pending)} of this document is still waiting for the recipient's answer (15 or 16)`, allowed: [] };
   return { ok: true, state: { ...state, pending: kind }, recorded: kind === 'revoke' ? '13' : null };
+}
+
+/** "a revoke", "an update", "a replace": the pending change as the refusals name it. */
+function withArticle(change: string): string {
+  return `${/^[aeiou]/.test(change) ? 'an' : 'a'} ${change}`;
 }

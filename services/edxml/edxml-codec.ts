@@ -10,6 +10,7 @@
 // Writing produces one of three shapes (EdxmlShape), the receiving system's registry setting.
 // Canonicalisations: elements in the standard's order, values trimmed and NFC-normalised, empty
 // elements equal absent ones.
+import { base64Fault } from './base64-fault.js';
 import {
   EDXML_NS,
   XMLDSIG_NS,
@@ -430,7 +431,8 @@ function readAttachments(r: Reader, bodies: Located[], signatures: string[]): Js
     }
     const value = raw.trim().replace(/^<!\[CDATA\[([\s\S]*)\]\]>$/, '$1').replace(/\s+/g, '');
     const field = a.value !== undefined ? 'Value' : 'ContentTransferEncoded';
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) throw new EdxmlError(`${field} is not valid base64`, `${path}/${field}`);
+    const fault = base64Fault(value, { padding: 'required' });
+    if (fault) throw new EdxmlError(`${field} is not valid base64: ${fault}`, `${path}/${field}`);
     const bare = bareContentId(id);
     if (contentById.has(bare)) throw new EdxmlError(`ContentId ${id} appears twice (cid:x, <x> and x are the same id)`, `${path}/ContentId`, 'DUPLICATE_ATTACHMENT');
     contentById.set(bare, { content: value, meta: a });

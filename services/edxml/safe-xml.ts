@@ -10,6 +10,8 @@
 //  - elements that may hold megabytes (base64 attachments) are kept raw instead of parsed: the
 //    parser builds text character by character, which costs seconds on 20 MB, raw costs ~0.2 s;
 //  - UTF-8 only (the bus is UTF-8 and NFC end to end).
+import { isUtf8 } from 'node:buffer';
+import { notUtf8Detail } from './utf8-fault.js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 export interface XmlLimits {
@@ -117,26 +119,63 @@ function qualifiedNames(text: string, raw: RawElement[]): string[] {
   return [...names];
 }
 
+/**
+ * `text` with the insides of comments and CDATA sections blanked (same length, so offsets hold).
+ * One pass with indexOf: a regular expression with a lazy `[\s\S]*?-->` scans to the end from
+ * every unterminated `<!--`, quadratic on a hostile 30 MB body. An unterminated one is left as
+ * it is, for the parser to refuse.
+ */
+export function blankCommentsAndCdata(text: string): string {
+  let out = '';
+  let from = 0;
+  // Each opener's next place, looked for again only once passed: asking for both at every turn
+  // rescanned the whole rest for the one absent (a body of many comments and no CDATA).
+  let comment = text.indexOf('<!--');
+  let cdata = text.indexOf('<![CDATA[');
+  for (;;) {
+    if (comment !== -1 && comment < from) comment = text.indexOf('<!--', from);
+    if (cdata !== -1 && cdata < from) cdata = text.indexOf('<![CDATA[', from);
+    const start = comment === -1 ? cdata : cdata === -1 ? comment : Math.min(comment, cdata);
+    if (start === -1) break;
+    const [open, close] = start === comment ? ['<!--', '-->'] : ['<![CDATA[', ']]>'];
+    const end = text.indexOf(close, start + open.length);
+    if (end === -1) break;
+    out += text.slice(from, start + open.length) + ' '.repeat(end - start - open.length) + close;
+    from = end + close.length;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
 /** Checks that need no parsing: size, encoding, DTDs, bounds on elements and text runs. */
 export function precheckXml(input: Buffer | string, limits: XmlLimits, rawNames: (text: string) => string[] = () => []): string {
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
   if (size > limits.maxBytes) throw new XmlRefusal('XML_TOO_LARGE', `the XML document is ${size} bytes; the limit is ${limits.maxBytes}`);
+  // Checked on the bytes: a U+FFFD in the decoded text was taken for a byte that was not UTF-8,
+  // and a package carrying that character (valid UTF-8: EF BF BD), as text converted lossily
+  // somewhere before often does, was refused as not UTF-8. A NUL among the first two bytes is
+  // UTF-16 without its byte order mark (NUL is valid UTF-8, never valid XML).
+  if (typeof input !== 'string' && (!isUtf8(input) || input[0] === 0 || input[1] === 0)) throw new XmlRefusal('XML_UNSUPPORTED_ENCODING', notUtf8Detail(input));
   let text = typeof input === 'string' ? input : input.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.includes('\uFFFD') && typeof input !== 'string') throw new XmlRefusal('XML_UNSUPPORTED_ENCODING', 'the XML document is not valid UTF-8');
   const declaration = /^\s*<\?xml\s[^>]*?encoding\s*=\s*["']([^"']+)["']/.exec(text);
   if (declaration && !/^utf-?8$/i.test(declaration[1])) {
-    throw new XmlRefusal('XML_UNSUPPORTED_ENCODING', `encoding "${declaration[1]}" is not accepted; send UTF-8`);
+    // The bytes are UTF-8 by now: only the declaration is wrong (.NET's XmlWriter over a
+    // StringWriter declares utf-16 whatever bytes the string is later sent as).
+    throw new XmlRefusal('XML_UNSUPPORTED_ENCODING', `the XML declaration names encoding "${declaration[1].slice(0, 40)}", but edXML packages are UTF-8: declare encoding="UTF-8" (or leave the encoding out)${/[^\p{ASCII}]/u.test(text) ? '; this package\'s bytes are UTF-8 already, only its declaration says otherwise' : ''}`);
   }
-  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
+  // The constructs below are looked for in the markup only: inside a comment or a CDATA section
+  // `<?xml …?>` or `<!DOCTYPE html>` is text (a Subject quoting a configuration file), and such
+  // legal packages were refused as processing instructions or DTDs.
+  const markup = blankCommentsAndCdata(text);
+  if (/<!DOCTYPE/i.test(markup) || /<!ENTITY/i.test(markup)) {
     throw new XmlRefusal('XML_FORBIDDEN_CONSTRUCT', 'DOCTYPE and ENTITY declarations are not allowed (no DTDs, external entities or entity expansion)');
   }
   // Processing instructions mean nothing to a document exchange, and a package delivered as its
   // original bytes (signed ones are) would carry them on to the receiver's parser. The XML
   // declaration may open the document; any other `<?` is refused.
-  const opening = /^\s*<\?xml[\s?]/.exec(text);
-  const afterDeclaration = opening ? text.indexOf('?>', opening[0].length) + 2 : 0;
-  const instruction = text.indexOf('<?', afterDeclaration);
+  const opening = /^\s*<\?xml[\s?]/.exec(markup);
+  const afterDeclaration = opening ? markup.indexOf('?>', opening[0].length) + 2 : 0;
+  const instruction = markup.indexOf('<?', afterDeclaration);
   if (instruction !== -1) {
     const target = /^<\?([^\s?>]{0,40})/.exec(text.slice(instruction))?.[1] ?? '';
     throw new XmlRefusal('XML_FORBIDDEN_CONSTRUCT', `processing instructions are not allowed (<?${target} at offset ${instruction}); only the XML declaration, at the start`);

@@ -54,7 +54,17 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   /** The operations the rate limit counts (`GET /v1/messages/{id}`): their answers carry its headers. */
   const rateLimited = new Set<string>();
 
-  await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes });
+  // A 415 names the types an operation takes: JSON, and the bodies the modules' parsers take
+  // beside it (edXML on POST /v1/messages), as the OpenAPI document lists them.
+  const moduleMediaTypes = new Map<string, string[]>();
+  for (const module of modules) {
+    for (const [operation, bodies] of Object.entries(module.openapiRequestBodies ?? {})) {
+      // An operation taking any type (attachment uploads) never answers 415 for its type.
+      if (Object.keys(bodies).some((type) => type.includes('*'))) continue;
+      moduleMediaTypes.set(operation, [...new Set([...(moduleMediaTypes.get(operation) ?? ['application/json']), ...Object.keys(bodies)])]);
+    }
+  }
+  await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes, mediaTypes: (method, url) => moduleMediaTypes.get(`${method} ${url}`) });
   // Before any route: every read registered after it refuses unknown query parameters.
   refuseUnknownQueryParameters(app);
   await app.register(swagger, {

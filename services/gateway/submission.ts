@@ -31,8 +31,12 @@ export function authorizeSubmission(body: Pick<SubmissionBody, 'type' | 'to'>, c
   const offered = registry.servicesOf(body.to.member, body.to.service).filter((s) => s.messageTypes.includes(body.type));
   if (offered.length === 0) {
     const what = body.to.service ? `service "${body.to.service}" accepting ${body.type}` : `a service accepting ${body.type}`;
-    throw new ProblemError(422, 'UNKNOWN_SERVICE', 'No such service', `Member ${body.to.member} does not provide ${what}`, {
-      errors: [{ field: body.to.service ? 'to.service' : 'type', message: 'not provided by the recipient' }],
+    // Without a named service the recipient is what is wrong (an agency with no system taking
+    // this type, e.g. no QLVB for a document), so the field is its code: `to[i].member` in a
+    // list, the To element of a package posted as XML. `type` pointed at the one thing the
+    // sender had right.
+    throw new ProblemError(422, 'UNKNOWN_SERVICE', 'No such service', `Member ${body.to.member} does not provide ${what} (GET /v1/services lists the services you may send to)`, {
+      errors: [body.to.service ? { field: 'to.service', message: 'not provided by the recipient' } : { field: 'to.member', message: `provides no service accepting ${body.type}` }],
     });
   }
   if (offered.length === 1) {

@@ -75,11 +75,14 @@ function explainedMessage(e: AjvLikeError): string | undefined {
 
 const MAX_NAMED_VALUES = 20;
 
+/** What an electronic agency code (a member code) looks like, in the words every refusal of one uses. */
+export const AGENCY_CODE_MEANING = 'must be an electronic agency code: groups of capital letters and digits joined by dots, e.g. 000.00.15.H49 (GET /v1/members lists them)';
+
 /** Patterns whose regular expression says less to a caller than these words. */
 const PATTERN_MEANINGS: Record<string, string> = {
   '\\S': 'must not be blank (white space only)',
   // A member code in lower case ("000.00.15.h49") or with a space is the common slip.
-  '^[A-Z0-9]+(\\.[A-Z0-9]+)*$': 'must be an electronic agency code: groups of capital letters and digits joined by dots, e.g. 000.00.15.H49 (GET /v1/members lists them)',
+  '^[A-Z0-9]+(\\.[A-Z0-9]+)*$': AGENCY_CODE_MEANING,
   '^[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)+$': 'must be a message type: lower-case words joined by dots, e.g. notice.send (GET /v1/schemas lists them)',
   '^[a-z][a-z0-9-]*(\\.([a-z][a-z0-9-]*|\\*))+$': 'must be a message type (edoc.status) or a family of them (edoc.*)',
   '^[1-9][0-9]{0,2}$': 'must be a whole number from 1, e.g. 50',
@@ -87,6 +90,17 @@ const PATTERN_MEANINGS: Record<string, string> = {
   '^[0-9a-f]{64}$': 'must be a SHA-256 digest: 64 lower-case hexadecimal digits',
   '^[a-z][a-z0-9-]{1,62}$': 'must be a connector name: lower-case letters, digits and dashes, starting with a letter',
   [DOCUMENTED_TIME_BOUND_SCHEMA.pattern]: TIME_BOUND_FORM_MESSAGE,
+  // edXML's own forms (QCVN 102): QLVB systems that write dates the Vietnamese way (10/05/2026)
+  // or as ISO dates (2026-05-10) were answered with the regular expression.
+  '^[0-9]{4}/[0-9]{2}/[0-9]{2}$': 'must be a date written YYYY/MM/DD, e.g. 2026/03/05 (the edXML form: not 05/03/2026, not 2026-03-05)',
+  '^[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$': 'must be a date and time written YYYY/MM/DD HH:mm:ss, e.g. 2026/03/05 10:02:11 (the edXML form)',
+  '^[A-Z0-9]+(\\.[A-Z0-9]+)*,[0-9]{4}/[0-9]{2}/[0-9]{2},[^,]+$': 'must be a DocumentId: <sender\'s agency code>,<YYYY/MM/DD>,<number/notation>, e.g. 000.00.00.H49,2026/03/05,125/QĐ-UBND',
+  // The portal's codes in dossier messages.
+  '^[A-Za-z0-9][A-Za-z0-9._/-]{0,49}$': 'must be a dossier code (MaHoSo): 1 to 50 letters, digits and . _ / -, starting with a letter or digit, e.g. 000.00.15.H49-260115-0001',
+  '^[0-9]\\.[0-9]{6}(\\.[A-Z0-9]+)*$': 'must be a procedure code (MaTTHC): a digit, a dot and six digits, e.g. 1.001234, or a local variant with the agency code appended, e.g. 1.001234.000.00.15.H49',
+  '^[A-Za-z0-9._-]{1,50}$': 'must be a sector code (MaLinhVuc): 1 to 50 letters, digits and . _ -, e.g. LLTP',
+  '^[0-9A-Z]{6,20}$': 'must be 6 to 20 digits or capital letters, without spaces (a citizen id or enterprise code)',
+  '^[0-9+ .()-]{6,20}$': 'must be a phone number: 6 to 20 digits, spaces and + . ( ) -',
 };
 
 const FORMAT_EXAMPLES: Record<string, string> = {
@@ -96,7 +110,25 @@ const FORMAT_EXAMPLES: Record<string, string> = {
   uri: 'must be an absolute URI, e.g. https://example.gov.vn/a',
 };
 
-function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number, method: string, query?: unknown): ProblemError {
+/**
+ * A 415's detail: what the operation takes (when the service knows: `mediaTypes`) and what the
+ * request said. "JSON endpoints take application/json" told a QLVB vendor posting edXML as
+ * text/plain, or with curl's default form type, nothing of the XML types POST /v1/messages takes.
+ */
+function unsupportedMediaTypeDetail(req: FastifyRequest, mediaTypes?: MediaTypesOf): string {
+  const url = req.routeOptions?.url;
+  const taken = url ? mediaTypes?.(req.method, url) : undefined;
+  const what = taken?.length ? `${req.method} ${url} takes ${taken.join(', ')}` : 'send the body in a media type this endpoint takes (JSON endpoints take application/json; the gateway\'s OpenAPI document at /docs lists each endpoint\'s)';
+  const received = req.headers['content-type']?.split(';')[0].trim().slice(0, 100);
+  // curl -d / --data-binary without -H 'Content-Type: …' sends a form: the usual way here.
+  const form = received === 'application/x-www-form-urlencoded' ? ', what curl -d and --data-binary send unless told otherwise with -H "Content-Type: …"' : '';
+  return `Unsupported Media Type: ${what}; this request's Content-Type is ${received ? `${received}${form}` : 'missing'}`;
+}
+
+/** The media types an operation's body may have, by method and route URL; undefined when the service does not say. */
+export type MediaTypesOf = (method: string, url: string) => readonly string[] | undefined;
+
+function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number, method: string, query?: unknown, mediaTypeDetail = ''): ProblemError {
   if (err instanceof ProblemError) return err;
   // PostgreSQL down or restarting: the caller retries, nothing half-done was kept.
   if (isDatabaseUnavailable(err)) return problems.databaseUnavailable(5, method === 'GET' || method === 'HEAD');
@@ -115,7 +147,7 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
       return problems.tooLarge(maxBodyBytes);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       // Fastify says only what it got: say what to send instead.
-      return problems.unsupportedMediaType(`${err.message}: send the body in a media type this endpoint takes (JSON endpoints take application/json; the gateway's OpenAPI document at /docs lists each endpoint's)`);
+      return problems.unsupportedMediaType(mediaTypeDetail);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problems.unsupportedMediaType(err.message);
   }
@@ -156,7 +188,7 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
   void sendProblem(reply, problem, req.url);
 }
 
-export const problemHandler = fp(async function problemHandler(app: FastifyInstance, opts: { maxBodyBytes: number }) {
+export const problemHandler = fp(async function problemHandler(app: FastifyInstance, opts: { maxBodyBytes: number; mediaTypes?: MediaTypesOf }) {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     // A client that hangs up mid-body surfaces as ECONNRESET "aborted", which reads like a
     // database connection lost: say what it was (nobody is left to answer).
@@ -165,7 +197,7 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       return sendProblem(reply, problems.badRequest('The connection closed before the request body was complete'), req.url);
     }
     // The route's own limit when it has one (attachment uploads take far more than JSON bodies).
-    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method, req.query);
+    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method, req.query, err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? unsupportedMediaTypeDetail(req, opts.mediaTypes) : '');
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') req.log.error({ err }, 'unhandled error');
     if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
     return sendProblem(reply, problem, req.url);
@@ -255,7 +287,11 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       reply.header('Allow', allow.join(', '));
       return sendProblem(reply, problems.methodNotAllowed(`${path} does not take ${req.method}; it takes ${allow.join(', ')}`), req.url);
     }
-    return sendProblem(reply, problems.notFound('ROUTE_NOT_FOUND', `No route ${req.method} ${path}`), req.url);
+    // A '/' left unencoded in a path parameter (DocumentIds are full of them) made the path one
+    // no route has: say which route it was meant for and how to write it.
+    const meant = routes.withUnencodedSlash(path, req.method);
+    const hint = meant ? `: ${req.method} ${meant} takes each parameter as one path segment; percent-encode a "/" in its value as %2F` : '';
+    return sendProblem(reply, problems.notFound('ROUTE_NOT_FOUND', `No route ${req.method} ${path}${hint}`), req.url);
   };
   // A request no route takes is answered for its route (405 with Allow, or 404) before its body
   // is parsed: the body of a wrong method is nobody's to judge (PATCH with broken JSON was a

@@ -18,12 +18,18 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
   await app.register(async (upload) => {
     upload.removeAllContentTypeParsers();
     upload.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: ctx.config.attachmentMaxBytes }, (_req, body, done) => done(null, body));
+    // Except a form (curl -F, an HTML form, most HTTP libraries' "file upload"): taken as bytes,
+    // its boundaries and part headers were stored as the attachment, under a digest that was not
+    // the file's. Refused before the body is read.
+    upload.addContentTypeParser(/^multipart\//i, (_req, _payload, done) => {
+      done(problems.unsupportedMediaType('POST /v1/attachments takes the file\'s bytes as the body, not a multipart form (whose boundaries and part headers would be stored as the attachment): e.g. curl --data-binary @file.pdf -H "Content-Type: application/pdf"'), undefined);
+    });
     upload.post<{ Body: Buffer }>('/v1/attachments', {
       config: { roles: ['agency'] },
       bodyLimit: ctx.config.attachmentMaxBytes,
       schema: {
         tags: ['attachments'],
-        summary: 'Upload an attachment (its bytes as the body, any Content-Type, e.g. application/octet-stream or application/pdf); reference it in edoc.send by sha256 and size',
+        summary: 'Upload an attachment (its bytes as the body, any Content-Type but a multipart form, e.g. application/octet-stream or application/pdf); reference it in edoc.send by sha256 and size',
         description: 'With a Content-Digest header (RFC 9530), the body is checked against its sha-256 and sha-512 digests before anything is stored; other algorithms beside one of those are ignored. 400 CONTENT_DIGEST_MISMATCH: a digest is not the body\'s; CONTENT_DIGEST_UNSUPPORTED: the header names neither sha-256 nor sha-512 (the answer carries Want-Content-Digest); CONTENT_DIGEST_INVALID: the header is not an RFC 9530 dictionary of byte sequences. Nothing is stored on any of them.',
         security: [{ bearer: [] }],
         headers: {

@@ -97,6 +97,16 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
     }
   });
 
+  // QCVN 102 describes attachments as MIME parts, and some QLVB systems post the package that
+  // way: the bus takes them only inside the XML (AttachmentEncoded). Said so, instead of the
+  // generic 415, before the body is read.
+  app.addContentTypeParser(/^multipart\//i, (req: FastifyRequest, _payload, done) => {
+    const route = `${req.method} ${req.routeOptions.url}`;
+    done(problems.unsupportedMediaType(route === EDXML_ROUTE
+      ? `MIME multipart packages are not taken: put each attachment in the package's AttachmentEncoded/Attachment (base64) and post the package itself as application/xml, text/xml or application/soap+xml, or send the JSON form (application/json) with attachments uploaded to POST /v1/attachments`
+      : `${route} takes application/json`), undefined);
+  });
+
   await inboxRoutes(app, ctx, exchange);
   await documentRoutes(app, ctx, exchange);
   await attachmentRoutes(app, ctx, exchange);
