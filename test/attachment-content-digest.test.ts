@@ -15,7 +15,7 @@ t.test('an upload is checked against its Content-Digest and stored only when it 
     fetch(`${bus.gateway.url}/v1/attachments`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', ...(contentDigest === undefined ? {} : { 'content-digest': contentDigest }) },
-      body: bytes,
+      body: new Uint8Array(bytes),
     });
   const stored = async () => Number((await bus.db.query('SELECT count(*) AS n FROM attachment_blobs')).rows[0].n);
   const refused = async (bytes: Buffer, contentDigest: string, code: string, why: string) => {
