@@ -37,6 +37,8 @@ t.test('an upload is checked against its Content-Digest and stored only when it 
   await refused(bytes, `sha-256=:${digest('sha256', bytes)}:, sha-512=:${digest('sha512', other)}:`, 'CONTENT_DIGEST_MISMATCH', 'one of two digests wrong');
   const unsupported = await refused(bytes, 'md5=:rL0Y20zC+Fzt72VPzMSk2A==:', 'CONTENT_DIGEST_UNSUPPORTED', 'an algorithm the bus does not check alone');
   t.equal(unsupported.res.headers.get('want-content-digest'), 'sha-256=10, sha-512=5', 'Want-Content-Digest says what is checked');
+  // A key that is a property of every JavaScript object is no algorithm the bus checks either.
+  await refused(bytes, 'constructor=:rL0Y20zC+Fzt72VPzMSk2A==:', 'CONTENT_DIGEST_UNSUPPORTED', 'an inherited property name as the algorithm');
   await refused(bytes, `sha-256=${digest('sha256', bytes)}`, 'CONTENT_DIGEST_INVALID', 'a digest not written as a byte sequence');
   await refused(bytes, 'sha-256=:AAAA:', 'CONTENT_DIGEST_INVALID', 'a digest of the wrong length');
   await refused(bytes, 'SHA-256 whatever', 'CONTENT_DIGEST_INVALID', 'not a dictionary');

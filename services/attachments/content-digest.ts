@@ -59,7 +59,7 @@ export function contentDigestProblem(header: string | string[] | undefined, body
 function checkDigests(header: string | string[], body: Buffer): ProblemError | null {
   const text = Array.isArray(header) ? header.join(', ') : header;
   const digests = members(text);
-  const checked = [...digests].filter(([algorithm]) => algorithm in SUPPORTED);
+  const checked = [...digests].filter(([algorithm]) => Object.hasOwn(SUPPORTED, algorithm));
   if (checked.length === 0) {
     const named = [...digests.keys()].map((k) => k.slice(0, 20)).join(', ') || 'no algorithm';
     return new ProblemError(400, 'CONTENT_DIGEST_UNSUPPORTED', 'Content-Digest algorithm not supported', `Content-Digest names ${named}; the bus checks sha-256 and sha-512 only: send one of them (or no Content-Digest); nothing was stored`, {
