@@ -11,8 +11,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
+import { openApiSchemas } from './helpers/openapi-schemas.js';
 import { eventually } from './helpers/test-bus.js';
 import { startEdocBus } from './helpers/edoc-bus.js';
 import { startAuditService } from '../services/audit/audit-service.js';
@@ -234,16 +234,7 @@ t.test('every success answer matches the schema its service documents', async (t
     // OpenAPI 3.1: its schemas are JSON Schema 2020-12 (no `nullable`: null is a type), read as
     // they are, strictly (an unknown keyword in a schema is an error), with formats checked.
     t.match(doc.openapi, /^3\.1\./, `${service}: OpenAPI 3.1`);
-    const ajv = new Ajv2020({ strict: true, allErrors: true });
-    addFormats.default(ajv);
-    // The document's own members (it is added whole, so that references into it resolve; only
-    // the answers' schemas are compiled), the annotations OpenAPI adds to JSON Schema, and the
-    // document's x- extensions.
-    ajv.addVocabulary(['openapi', 'info', 'servers', 'paths', 'components', 'tags', 'security', 'webhooks', 'jsonSchemaDialect']);
-    ajv.addVocabulary(['example', 'discriminator', 'xml', 'externalDocs']);
-    ajv.addVocabulary([...new Set(JSON.stringify(doc).match(/"x-[a-z-]+"(?=:)/g)?.map((k) => k.slice(1, -1)) ?? [])]);
-    ajv.addSchema({ ...doc, $id: `urn:lgsp:openapi:${service}` });
-    ajvs[service] = ajv;
+    ajvs[service] = openApiSchemas(doc, service);
   }
 
   await t.test('every operation with a success answer was exercised, and documents a schema for it', async (t) => {

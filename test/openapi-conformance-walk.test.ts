@@ -15,8 +15,8 @@
 // success answers with full data; test/openapi-refusals-documented.test.ts the refusals that
 // need PostgreSQL stopped.
 import t from 'tap';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { openApiSchemas } from './helpers/openapi-schemas.js';
 import { startTestBus } from './helpers/test-bus.js';
 import { startAuditService } from '../services/audit/audit-service.js';
 
@@ -55,12 +55,7 @@ t.test('every documented operation answers its mistakes as its OpenAPI document 
   for (const [service, serviceUrl] of Object.entries(services)) {
     const doc = (await (await fetch(`${serviceUrl}/openapi.json`)).json()) as OpenApi;
     t.match(doc.openapi, /^3\.1\./, `${service}: OpenAPI 3.1`);
-    const ajv = new Ajv2020({ strict: true, allErrors: true });
-    addFormats.default(ajv);
-    ajv.addVocabulary(['openapi', 'info', 'servers', 'paths', 'components', 'tags', 'security', 'webhooks', 'jsonSchemaDialect']);
-    ajv.addVocabulary(['example', 'discriminator', 'xml', 'externalDocs']);
-    ajv.addVocabulary([...new Set(JSON.stringify(doc).match(/"x-[a-z-]+"(?=:)/g)?.map((k) => k.slice(1, -1)) ?? [])]);
-    ajv.addSchema({ ...doc, $id: `urn:lgsp:openapi:${service}` });
+    const ajv = openApiSchemas(doc, service);
     const validators = new Map<string, ValidateFunction | undefined>();
     const validatorFor = (method: string, path: string, status: string, mediaType: string) => {
       const ref = `urn:lgsp:openapi:${service}#/paths/${pointer(path)}/${method}/responses/${status}/content/${pointer(mediaType)}/schema`;
