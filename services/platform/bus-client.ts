@@ -68,7 +68,7 @@ export class BusClient {
   }
 
   async accessToken(): Promise<string> {
-    if (this.token && this.token.expiresAt - 30_000 > Date.now()) return this.token.value;
+    if (this.hasValidToken()) return this.token!.value;
     this.pendingToken ??= this.fetchToken().finally(() => {
       this.pendingToken = null;
     });
@@ -91,10 +91,37 @@ export class BusClient {
     return body.access_token;
   }
 
+  /**
+   * One call with the cached token. A 401 to a token that was cached (not fetched for this call)
+   * drops it and the call is made once more with a new one: the bus refuses a token whose
+   * registry entry changed since it was issued (a system moved to another member, a key or
+   * secret replaced), and a long-running client would otherwise be refused until the token
+   * expired. A 401 is answered before anything is done, so the second call is safe to make.
+   */
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: JsonBody }> {
+    const cached = this.hasValidToken();
+    const token = await this.accessToken();
+    const answer = await this.call(method, path, token, body, headers);
+    if (answer.status !== 401 || !cached) return answer;
+    if (this.token?.value === token) this.token = null;
+    let fresh: string;
+    try {
+      fresh = await this.accessToken();
+    } catch {
+      // No new token either (the client disabled or removed): the bus's first answer says why.
+      return answer;
+    }
+    return this.call(method, path, fresh, body, headers);
+  }
+
+  private hasValidToken(): boolean {
+    return this.token !== null && this.token.expiresAt - 30_000 > Date.now();
+  }
+
+  private async call(method: string, path: string, token: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; headers: Headers; body: JsonBody }> {
     const response = await fetch(this.baseUrl + path, {
       method,
-      headers: { authorization: `Bearer ${await this.accessToken()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
