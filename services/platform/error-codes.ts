@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   NOT_READY: { status: [503], meaning: "`GET /readyz`: a dependency of the service does not answer; `detail` names the failing checks, `checks` holds every one (a readiness probe reads the status code)." },
   // Authentication and access rights
   UNAUTHENTICATED: { status: [401], meaning: 'No access token (or console session) was presented.' },
-  INVALID_TOKEN: { status: [401], meaning: 'The access token is expired, forged, or not issued by this bus; or its system is disabled or removed in the registry, or the token was issued for an entry of it that is gone (another member, key or secret since): get a new token.' },
+  INVALID_TOKEN: { status: [401], meaning: 'The access token is expired, forged, or not issued by this bus; or its system is disabled or removed in the registry, or the token was issued for an entry of it that is gone (another member, key or secret since): get a new token (the TypeScript client, `bus-client.ts`, gets one and calls again once by itself).' },
   LOGIN_FAILED: { status: [401], meaning: 'Console sign-in refused: unknown client or wrong secret.' },
   CLIENT_DISABLED: { status: [401], meaning: 'Console sign-in refused: the credentials are right but the system is disabled in the registry (operator guide, "Disabling a system").' },
   ROLE_REQUIRED: { status: [403], meaning: 'The caller lacks the role the endpoint needs (agency, operator, observer).' },
