@@ -240,7 +240,7 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   });
   // No service decodes compressed bodies: without this a gzip body reached the JSON parser as
   // bytes and was refused as "not UTF-8", which sends the caller looking in the wrong place.
-  app.addHook('preParsing', async (req) => {
+  app.addHook('preParsing', async (req, reply) => {
     // Node keeps the first of two Content-Type lines and drops the other unseen: a filter in
     // front that read the other would judge the body as a type the service never parsed it as.
     if (headerLineCount(req, 'content-type') > 1) throw problems.badRequest('Send the Content-Type header once: this request carries several');
@@ -256,6 +256,8 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     if (coding && coding !== 'identity') {
       throw problems.unsupportedMediaType(`Content-Encoding ${coding} is not accepted: send the body uncompressed`);
     }
+    // A request no route takes is answered for its route before its body is parsed (noRoute, below).
+    if (req.is404) return noRoute(req, reply);
   });
   // Text no service can keep or pass on (text-guard.ts), refused before schema validation and
   // before any handler sees it: path parameters, query string, and a parsed JSON body (an XML or
@@ -297,9 +299,7 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   // is parsed: the body of a wrong method is nobody's to judge (PATCH with broken JSON was a
   // 400 MALFORMED_JSON, a big one a 413), and Fastify refuses a QUERY (RFC 10008) without a
   // Content-Type before the not-found handler runs (a 400 where the path takes no QUERY at all).
-  // After the header checks above, which refuse a request whatever its route.
-  app.addHook('preParsing', async (req, reply) => {
-    if (req.is404) return noRoute(req, reply);
-  });
+  // Checked at the end of the header checks' preParsing hook above (one hook per request, not
+  // two), which refuse a request whatever its route.
   app.setNotFoundHandler(noRoute);
 });
