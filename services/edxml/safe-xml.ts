@@ -5,8 +5,8 @@
 //    is refused before the parser runs, and the parser's own entity processing is off;
 //  - the five predefined entities and character references are decoded here, strictly: any
 //    other `&name;` cannot be defined without a DTD, so it is malformed;
-//  - size, element count, text length and nesting depth are bounded: the first three before
-//    parsing (cheap scans), depth while parsing (the parser stops at maxNestedTags);
+//  - size, element count, attribute count, text length and nesting depth are bounded: the first
+//    four before parsing (cheap scans), depth while parsing (the parser stops at maxNestedTags);
 //  - elements that may hold megabytes (base64 attachments) are kept raw instead of parsed: the
 //    parser builds text character by character, which costs seconds on 20 MB, raw costs ~0.2 s;
 //  - UTF-8 only (the bus is UTF-8 and NFC end to end).
@@ -20,9 +20,18 @@ export interface XmlLimits {
   maxElements: number;
   /** Longest text between two tags, except inside raw elements. */
   maxTextBytes?: number;
+  /** Attributes (namespace declarations included) in the whole document; maxElements when absent. */
+  maxAttributes?: number;
 }
 
-export const DEFAULT_XML_LIMITS: XmlLimits = { maxBytes: 30 * 1024 * 1024, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 };
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxBytes: 30 * 1024 * 1024, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024, maxAttributes: 20_000 };
+
+/**
+ * Attributes one element may carry. edXML elements carry a few (namespace declarations, an
+ * xsi:type, an XML-DSig Id or URI). The validator and the parser spend about 10 µs per
+ * attribute on the event loop: a 10 MB package of attribute lists held a gateway for 7 s.
+ */
+export const MAX_ATTRIBUTES_PER_ELEMENT = 256;
 
 /** An element kept as raw text (not parsed), by namespace and local name. */
 export interface RawElement {
@@ -30,7 +39,7 @@ export interface RawElement {
   local: string;
 }
 
-export type XmlRefusalCode = 'XML_TOO_LARGE' | 'XML_FORBIDDEN_CONSTRUCT' | 'XML_MALFORMED' | 'XML_TOO_DEEP' | 'XML_TOO_MANY_ELEMENTS' | 'XML_TEXT_TOO_LARGE' | 'XML_UNSUPPORTED_ENCODING';
+export type XmlRefusalCode = 'XML_TOO_LARGE' | 'XML_FORBIDDEN_CONSTRUCT' | 'XML_MALFORMED' | 'XML_TOO_DEEP' | 'XML_TOO_MANY_ELEMENTS' | 'XML_TOO_MANY_ATTRIBUTES' | 'XML_TEXT_TOO_LARGE' | 'XML_UNSUPPORTED_ENCODING';
 
 /** Why a piece of XML was refused; the gateway turns it into problem+json. */
 export class XmlRefusal extends Error {
@@ -183,16 +192,58 @@ export function precheckXml(input: Buffer | string, limits: XmlLimits, rawNames:
   if (text.trim() === '') throw new XmlRefusal('XML_MALFORMED', 'the XML document is empty');
   const maxText = limits.maxTextBytes ?? Infinity;
   const raw = new Set(rawNames(text));
+  const maxAttributes = limits.maxAttributes ?? limits.maxElements;
   let tags = 0;
   let previous = -1;
+  let attributes = 0;
+  // Where the last start tag scanned ends: a `<` before it is inside one of its quoted values
+  // (malformed, refused by the validator), not a tag to scan again.
+  let scannedTo = -1;
   for (let i = text.indexOf('<'); i !== -1; previous = i, i = text.indexOf('<', i + 1)) {
     if (++tags > limits.maxElements * 2) throw new XmlRefusal('XML_TOO_MANY_ELEMENTS', `the XML document has more than ${limits.maxElements} elements`);
+    if (i > scannedTo && isStartTag(markup, i)) {
+      const tag = scanStartTag(markup, i);
+      scannedTo = tag.end === -1 ? text.length : tag.end;
+      if (tag.attributes > MAX_ATTRIBUTES_PER_ELEMENT) {
+        throw new XmlRefusal('XML_TOO_MANY_ATTRIBUTES', `the element ${elementName(text, i)} has more than ${MAX_ATTRIBUTES_PER_ELEMENT} attributes`);
+      }
+      attributes += tag.attributes;
+      if (attributes > maxAttributes) throw new XmlRefusal('XML_TOO_MANY_ATTRIBUTES', `the XML document has more than ${maxAttributes} attributes`);
+    }
     if (previous !== -1 && i - previous > maxText) {
       const opened = /^<([^\s/>!?]+)/.exec(text.slice(previous, previous + 200))?.[1];
       if (!opened || !raw.has(opened)) throw new XmlRefusal('XML_TEXT_TOO_LARGE', `a text value ${opened ? `in ${opened} ` : ''}is longer than ${maxText} characters`);
     }
   }
   return text;
+}
+
+/** Whether the `<` at `at` opens a start tag (not an end tag, a comment, CDATA or a declaration). */
+function isStartTag(markup: string, at: number): boolean {
+  const next = markup.charCodeAt(at + 1);
+  return markup.charCodeAt(at) === 0x3c && next !== 0x2f && next !== 0x21 && next !== 0x3f;
+}
+
+/**
+ * The attributes of the start tag opening at `at`, counted as `=` outside quoted values, and
+ * where the tag ends (its `>`, or -1 when it never closes). One pass over the tag's characters.
+ */
+function scanStartTag(markup: string, at: number): { attributes: number; end: number } {
+  let attributes = 0;
+  let quote = 0;
+  for (let j = at + 1; j < markup.length; j++) {
+    const c = markup.charCodeAt(j);
+    if (quote !== 0) {
+      if (c === quote) quote = 0;
+    } else if (c === 0x22 || c === 0x27) quote = c;
+    else if (c === 0x3d) attributes++;
+    else if (c === 0x3e) return { attributes, end: j };
+  }
+  return { attributes, end: -1 };
+}
+
+function elementName(text: string, at: number): string {
+  return /^<([^\s/>]{1,100})/.exec(text.slice(at, at + 102))?.[1] ?? '(unnamed)';
 }
 
 /**

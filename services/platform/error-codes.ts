@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   XML_TOO_LARGE: { status: [413], meaning: 'The XML exceeds the size limit.' },
   XML_TOO_DEEP: { status: [400], meaning: 'The XML nests deeper than allowed.' },
   XML_TOO_MANY_ELEMENTS: { status: [400], meaning: 'The XML has more elements than allowed.' },
+  XML_TOO_MANY_ATTRIBUTES: { status: [400], meaning: 'An element of the XML, or the whole document, has more attributes than allowed.' },
   XML_TEXT_TOO_LARGE: { status: [400], meaning: 'A text node of the XML exceeds the size limit.' },
   XML_UNSUPPORTED_ENCODING: { status: [415], meaning: 'The XML declares an encoding other than UTF-8.' },
   XML_LIMITS: { status: [400], meaning: 'The XML exceeds a parser limit.' },

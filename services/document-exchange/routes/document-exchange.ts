@@ -85,7 +85,7 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
     const charset = declaredCharset(req.headers['content-type']);
     if (!isUtf8Charset(charset)) throw xmlProblem(new XmlRefusal('XML_UNSUPPORTED_ENCODING', `edXML packages are UTF-8; this one declares charset=${charset} in its Content-Type`));
     try {
-      const { type, payload, shape, lookalikes } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024 });
+      const { type, payload, shape, lookalikes } = decodeEdxml(body, { maxBytes: limit, maxDepth: 24, maxElements: 20_000, maxTextBytes: 1024 * 1024, maxAttributes: 20_000 });
       const to = await recipientsForXml(type, payload, exchange.documents, shape, req.caller!.member, lookalikes);
       // Verified over the exact bytes posted (safe-xml has accepted them by now); only a package
       // that carries a signature pays for it.
