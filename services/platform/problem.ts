@@ -21,16 +21,36 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
+/**
+ * Field errors a problem lists at most, and the longest detail. A 1 MB body of 60,000 unknown
+ * properties was answered with every one of them, in `errors` and again in `detail`: a 6.6 MB
+ * answer. What a caller fixes first is at the start; the detail says how many there were.
+ */
+export const MAX_LISTED_ERRORS = 100;
+export const MAX_DETAIL_CHARS = 4000;
+
 export class ProblemError extends Error {
+  readonly detail: string;
+  readonly extras: { errors?: FieldError[]; retryAfterSeconds?: number; [k: string]: unknown };
+
   constructor(
     readonly status: number,
     readonly code: ErrorCode,
     readonly title: string,
-    readonly detail: string,
-    readonly extras: { errors?: FieldError[]; retryAfterSeconds?: number; [k: string]: unknown } = {},
+    detail: string,
+    extras: { errors?: FieldError[]; retryAfterSeconds?: number; [k: string]: unknown } = {},
   ) {
-    super(detail);
+    const errors = extras.errors;
+    const tooMany = errors !== undefined && errors.length > MAX_LISTED_ERRORS;
+    const note = tooMany ? ` (${errors.length} errors in all; the first ${MAX_LISTED_ERRORS} are listed)` : '';
+    let cut = MAX_DETAIL_CHARS - note.length - 1;
+    // Not between the two halves of a surrogate pair (a Vietnamese detail has none, a quoted value may).
+    if (/[\uD800-\uDBFF]/.test(detail.charAt(cut - 1))) cut--;
+    const shown = detail.length + note.length > MAX_DETAIL_CHARS ? `${detail.slice(0, cut)}…` : detail;
+    super(shown + note);
     this.name = 'ProblemError';
+    this.detail = shown + note;
+    this.extras = tooMany ? { ...extras, errors: errors.slice(0, MAX_LISTED_ERRORS) } : extras;
   }
 
   toBody(instance?: string): ProblemBody {
