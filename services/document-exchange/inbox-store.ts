@@ -13,6 +13,8 @@ export interface InboxItem {
   cursor: number;
   id: string;
   system: string;
+  /** The member the item was sent to (its envelope's to.member): the inbox is per member and system. */
+  member: string;
   type: string;
   depositedAt: string;
   ackedAt: string | null;
@@ -28,6 +30,7 @@ interface Row {
   cursor: number;
   id: string;
   system: string;
+  member: string;
   type: string;
   depositedAt: string;
   ackedAt: string | null;
@@ -36,7 +39,7 @@ interface Row {
 
 /** Opens an envelope's sealed payload (the gateway's PayloadSealing); the ledger only writes. */
 export type EnvelopeOpener = (envelope: Envelope) => Envelope;
-const COLUMNS = 'cursor, id, system, type, deposited_at AS "depositedAt", acked_at AS "ackedAt", envelope';
+const COLUMNS = 'cursor, id, system, member, type, deposited_at AS "depositedAt", acked_at AS "ackedAt", envelope';
 /** An envelope's JSON text without its (sealed) payload: what an acknowledged item keeps. */
 const WITHOUT_PAYLOAD = (column: string) => `(${column}::jsonb - 'data')::text`;
 
@@ -72,9 +75,9 @@ export class InboxStore {
   async deposit(deposits: Deposit[], q: Queryable = this.db): Promise<void> {
     if (deposits.length === 0) return;
     await q.query(
-      `INSERT INTO document_inbox (id, system, type, deposited_at, acked_at, envelope)
-       SELECT t.id, t.system, t.type, t.at, a.acked_at, CASE WHEN a.acked_at IS NULL THEN t.envelope ELSE ${WITHOUT_PAYLOAD('t.envelope')} END
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(id, system, type, at, envelope, n)
+      `INSERT INTO document_inbox (id, system, member, type, deposited_at, acked_at, envelope)
+       SELECT t.id, t.system, t.member, t.type, t.at, a.acked_at, CASE WHEN a.acked_at IS NULL THEN t.envelope ELSE ${WITHOUT_PAYLOAD('t.envelope')} END
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS t(id, system, type, at, envelope, member, n)
          LEFT JOIN document_inbox_acks a ON a.id = t.id
         ORDER BY t.n
        ON CONFLICT (id) DO NOTHING`,
@@ -84,6 +87,7 @@ export class InboxStore {
         deposits.map((d) => d.envelope.type),
         deposits.map((d) => d.depositedAt),
         deposits.map((d) => JSON.stringify(d.envelope)),
+        deposits.map((d) => d.envelope.to.member),
       ],
     );
   }
@@ -93,15 +97,19 @@ export class InboxStore {
     return rows[0] ? this.toItem(rows[0]) : null;
   }
 
-  /** Unacknowledged items of a system, oldest first, after a cursor; `type` may be `edoc.*`. */
-  async list(system: string, opts: { type?: string; after?: number; limit: number }): Promise<InboxItem[]> {
+  /**
+   * Unacknowledged items of a system sent to its member, oldest first, after a cursor; `type`
+   * may be `edoc.*`. A system moved to another member does not see its old member's items.
+   */
+  async list(system: string, member: string, opts: { type?: string; after?: number; limit: number }): Promise<InboxItem[]> {
     const family = opts.type?.endsWith('.*') ? `${opts.type.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%` : null;
     const { rows } = await this.db.query<Row>(
       `SELECT ${COLUMNS} FROM document_inbox
         WHERE system = $1 AND acked_at IS NULL AND cursor > $2
           AND (($3::text IS NULL AND $4::text IS NULL) OR type = $3 OR type LIKE $4)
+          AND member = $6
         ORDER BY cursor LIMIT $5`,
-      [system, opts.after ?? 0, family ? null : opts.type ?? null, family, opts.limit],
+      [system, opts.after ?? 0, family ? null : opts.type ?? null, family, opts.limit, member],
     );
     return rows.map(this.toItem);
   }

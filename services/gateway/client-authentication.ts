@@ -1,6 +1,7 @@
 // OAuth2 client authentication for the token endpoint: private_key_jwt (RFC 7523) and, for
 // legacy systems, client_secret_basic. Failures are OAuth2 errors (RFC 6749 §5.2), not problems.
-import { createLocalJWKSet, decodeJwt, exportJWK, jwtVerify } from 'jose';
+import { generateKeyPairSync } from 'node:crypto';
+import { createLocalJWKSet, decodeJwt, exportJWK, jwtVerify, type JWK } from 'jose';
 import type { Registry, SystemClient } from '../platform/registry.js';
 import { SecretCheckBusy, SecretVerifier } from '../platform/secret-hash.js';
 import type { Database } from '../platform/database.js';
@@ -71,6 +72,14 @@ export interface TokenRequestBody {
   client_assertion?: string;
   scope?: string;
 }
+
+/**
+ * The key an assertion claiming an unknown client (or one with no key registered) is checked
+ * against: a public key whose private half was never kept, so nothing verifies with it. The
+ * assertion is refused by the same checks, in the same words and after the same work as one
+ * signed with a wrong key for a registered client: the answer does not tell which ids exist.
+ */
+const DECOY_JWKS = createLocalJWKSet({ keys: [{ ...(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as JWK), alg: 'ES256', use: 'sig' }] });
 
 /** What a client assertion's `aud` may name: the issuer (with or without a trailing slash) or the token endpoint. */
 export function assertionAudiences(issuer: string): string[] {
@@ -145,12 +154,11 @@ export class ClientAuthenticator {
     if (!clientId || unverified.sub !== clientId) throw new OAuthError('invalid_client', 'client_assertion must have iss = sub = client_id');
     if (body.client_id !== undefined && body.client_id !== clientId) throw new OAuthError('invalid_client', 'client_id does not match the assertion');
     const client = this.registry().system(clientId);
-    if (!client?.auth.jwks) throw new OAuthError('invalid_client', 'Unknown client or no key registered for private_key_jwt');
     let payload;
     let credential: Credential;
     try {
       let key;
-      ({ payload, key } = await jwtVerify(body.client_assertion, createLocalJWKSet(client.auth.jwks), {
+      ({ payload, key } = await jwtVerify(body.client_assertion, client?.auth.jwks ? createLocalJWKSet(client.auth.jwks) : DECOY_JWKS, {
         algorithms: ASSERTION_ALGORITHMS,
         issuer: clientId,
         subject: clientId,
@@ -158,6 +166,8 @@ export class ClientAuthenticator {
         requiredClaims: ['exp', 'jti'],
         clockTolerance: CLOCK_SKEW_SECONDS,
       }));
+      // Never reached with the decoy (its private key is gone): kept so no path gives a token without a registered key.
+      if (!client?.auth.jwks) throw new Error('signature verification failed');
       // The registered key that verified the assertion: the token is bound to it (removing that key refuses the token).
       credential = jwkCredential(await exportJWK(key));
     } catch (err) {

@@ -26,11 +26,62 @@ export const REDACTED_PATHS = [
 
 export type { Logger };
 
+/**
+ * Query parameters whose value is a credential: a client that puts its access token in the URL
+ * (RFC 6750 §2.3's `access_token`, which no service takes) or its client secret or assertion
+ * (which RFC 6749 forbids there) is refused, but at LOG_LEVEL debug every request's URL is logged.
+ */
+const CREDENTIAL_PARAMETER = /token|secret|assertion|passw|api[-_]?key|session|signature/i;
+
+/** A request URL as it may be logged: the value of every credential-like query parameter is `[redacted]`. */
+export function loggableUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const query = url.slice(q + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq < 0) return pair;
+    let name = pair.slice(0, eq);
+    try {
+      name = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      // a name that does not decode is judged as it is
+    }
+    return CREDENTIAL_PARAMETER.test(name) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+  });
+  return `${url.slice(0, q + 1)}${query.join('&')}`;
+}
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  headers?: Record<string, unknown>;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/**
+ * Fastify's request serialiser (the fields of its "incoming request" line) with the URL's
+ * credentials redacted. A service's logger hands it to Fastify, which takes the logger's own
+ * serialisers over its defaults.
+ */
+function loggedRequest(req: LoggedRequest) {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? loggableUrl(req.url) : req.url,
+    version: req.headers?.['accept-version'],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 export function createLogger(service: string, level = 'info'): Logger {
   return pino({
     name: service,
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { service },
+    serializers: { req: loggedRequest },
   });
 }

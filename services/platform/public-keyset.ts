@@ -153,8 +153,11 @@ export class PublicKeyset {
   /** The same for jose (access tokens, checkpoints, detached signatures). */
   resolver(purpose: KeyPurpose, opts: { archive?: boolean } = {}): JWTVerifyGetKey {
     return async (header) => {
-      const k = typeof header.kid === 'string' ? this.find(header.kid, purpose, opts.archive ?? false) : undefined;
-      if (!k) throw new errors.JWKSNoMatchingKey(`no ${purpose} key with kid ${String(header.kid)}`);
+      // Never String() a kid that is not a string: an array nested thousands deep (a token's
+      // header is the sender's to write) makes it recurse until the stack overflows.
+      if (typeof header.kid !== 'string') throw new errors.JWKSNoMatchingKey(`no ${purpose} key: ${header.kid === undefined ? 'the header names no kid' : 'the kid in the header is not a string'}`);
+      const k = this.find(header.kid, purpose, opts.archive ?? false);
+      if (!k) throw new errors.JWKSNoMatchingKey(`no ${purpose} key with kid ${header.kid}`);
       return k.key;
     };
   }

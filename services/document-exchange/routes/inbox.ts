@@ -81,10 +81,12 @@ const INBOX_ITEM_HEADERS = {
 } as const;
 
 export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
-  const itemOf = async (id: string, clientId: string, { acknowledged = false } = {}): Promise<InboxItem> => {
+  const itemOf = async (id: string, caller: { clientId: string; member: string }, { acknowledged = false } = {}): Promise<InboxItem> => {
     const item = await exchange.inbox.get(id);
-    // Someone else's item, an unknown id and (except to repeat an ack) an acknowledged one look the same.
-    if (!item || item.system !== clientId || (item.ackedAt !== null && !acknowledged)) throw problems.notFound('INBOX_ITEM_NOT_FOUND', `No message ${id} in your inbox`);
+    // Someone else's item, an unknown id and (except to repeat an ack) an acknowledged one look
+    // the same. The inbox is per member and system: an item sent to the member a system belonged
+    // to before the registry moved it is not the system's any more.
+    if (!item || item.system !== caller.clientId || item.member !== caller.member || (item.ackedAt !== null && !acknowledged)) throw problems.notFound('INBOX_ITEM_NOT_FOUND', `No message ${id} in your inbox`);
     return item;
   };
 
@@ -112,7 +114,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
   }, async (req) => {
     const limit = Number(req.query.limit ?? DEFAULT_PAGE);
     if (limit > MAX_PAGE) throw problems.validation(`limit must be at most ${MAX_PAGE}`, [{ field: 'querystring.limit', message: `must be at most ${MAX_PAGE}` }]);
-    const items = await exchange.inbox.list(req.caller!.clientId, { type: req.query.type, after: req.query.after === undefined ? undefined : Number(req.query.after), limit });
+    const items = await exchange.inbox.list(req.caller!.clientId, req.caller!.member, { type: req.query.type, after: req.query.after === undefined ? undefined : Number(req.query.after), limit });
     return { items: items.map(summary), next: items.length === limit ? items[items.length - 1].cursor : null };
   });
 
@@ -128,7 +130,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', 'application/xml'], INBOX_ITEM_HEADERS), ...problemResponses(401, 403, 404, 502, 503) },
     },
   }, async (req, reply) => {
-    const item = await itemOf(canonicalId(req.params.id), req.caller!.clientId);
+    const item = await itemOf(canonicalId(req.params.id), req.caller!);
     if (item.unreadable) {
       req.log.error({ messageId: item.id, reason: item.unreadable }, 'an inbox item cannot be decrypted');
       throw new ProblemError(502, 'PAYLOAD_UNREADABLE', 'Payload unreadable', `Message ${item.id} is held encrypted and cannot be decrypted by this bus (a lost or missing key); ask the sender to send it again`);
@@ -167,7 +169,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     },
   }, async (req) => {
     // Acknowledging twice is harmless: the receipt is recorded once.
-    const item = await itemOf(canonicalId(req.params.id), req.caller!.clientId, { acknowledged: true });
+    const item = await itemOf(canonicalId(req.params.id), req.caller!, { acknowledged: true });
     if (item.ackedAt === null) {
       const delivered = messageEvent('delivered', item.envelope, 'gateway/inbox', { mode: 'pull', acknowledgedBy: req.caller!.clientId });
       // The item leaves the inbox (on every gateway) in the transaction that commits only once
