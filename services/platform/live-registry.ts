@@ -178,9 +178,11 @@ function standingIn(raw: (() => unknown) | undefined): Map<string, boolean> | nu
     return null;
   }
   if (!Array.isArray(systems) || !systems.every((s) => s && typeof s === 'object' && typeof (s as { clientId?: unknown }).clientId === 'string')) return null;
-  // A system listed twice is disabled when either entry says so.
+  // A system listed twice is disabled when either entry says so. A `disabled` that is there and
+  // not the boolean false (`"true"`, `1`, `"yes"`: what made the file invalid) disables: the
+  // operator meant to revoke, and such a file only takes away.
   const standing = new Map<string, boolean>();
-  for (const s of systems as { clientId: string; disabled?: unknown }[]) standing.set(s.clientId, standing.get(s.clientId) === true || s.disabled === true);
+  for (const s of systems as { clientId: string; disabled?: unknown }[]) standing.set(s.clientId, standing.get(s.clientId) === true || (s.disabled !== undefined && s.disabled !== false));
   return standing;
 }
 
