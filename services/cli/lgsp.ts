@@ -55,6 +55,14 @@ async function main(argv: string[]): Promise<number> {
         console.error((err as Error).message);
         return 2;
       }
+      // Every service reads this environment: a value none of them takes (LOG_LEVEL=DEBUG) is
+      // said once, before the broker and PostgreSQL start, not as each service's crash, for ever.
+      try {
+        loadConfig();
+      } catch (err) {
+        process.stderr.write(`lgsp start: ${(err as Error).message}\n`);
+        return 2;
+      }
       await runLocalStack(options);
       return -1; // keeps running until Ctrl-C
     }
