@@ -129,10 +129,13 @@ export class LiveRegistry implements ClientStanding {
       this.refusedFile = { at: new Date().toISOString(), reason };
       // A file with no list of systems that reads (half-written) changes nothing: the standing of
       // a refused file before it holds (dropping it would enable again what that file disabled).
-      this.fileStanding = standingIn(raw) ?? this.fileStanding;
+      const standing = standingIn(raw);
+      this.fileStanding = standing ?? this.fileStanding;
       this.log?.error(
         { file, err: reason, ...(this.fileStanding ? { refusedClients: this.current.data.systems.map((c) => c.clientId).filter((id) => this.refusal(id) !== null) } : {}) },
-        'registry changed but is not valid: keeping the registry loaded before (systems it removes or disables are refused all the same)',
+        standing
+          ? 'registry changed but is not valid: keeping the registry loaded before (systems it removes or disables are refused all the same)'
+          : 'registry changed but is not valid: keeping the registry loaded before (the file has no list of systems that reads: nothing in it applies)',
       );
       return false;
     }
