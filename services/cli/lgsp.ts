@@ -14,6 +14,8 @@ const USAGE = `usage: lgsp <command>
   db migrate [--database URL]
                              apply schema migrations and the service roles' grants as the owner
   token <clientId> [--dir D]  print an access token for a dev client (.lgsp/dev/clients/<clientId>.json)
+  secret new                 a new client secret and its registry secretHash (JSON), for a system
+                             that signs in with client_secret_basic or whose secret leaked
   keys init                  create each service's signing keys and the public keyset (first run)
   keys rotate [--purpose P] [--service S]
                              new signing keys (published first; the old ones verify for a grace
@@ -51,6 +53,14 @@ async function main(argv: string[]): Promise<number> {
         options = parseStackArgs(argv.slice(1));
       } catch (err) {
         console.error((err as Error).message);
+        return 2;
+      }
+      // Every service reads this environment: a value none of them takes (LOG_LEVEL=DEBUG) is
+      // said once, before the broker and PostgreSQL start, not as each service's crash, for ever.
+      try {
+        loadConfig();
+      } catch (err) {
+        process.stderr.write(`lgsp start: ${(err as Error).message}\n`);
         return 2;
       }
       await runLocalStack(options);
@@ -97,6 +107,15 @@ async function main(argv: string[]): Promise<number> {
         return 1;
       }
       process.stdout.write(token + '\n');
+      return 0;
+    }
+    case 'secret': {
+      // Only a new secret: one typed on a command line would stay in the shell history.
+      if (sub !== 'new' || rest.length > 0) throw new UsageError(`unknown secret command "${[sub, ...rest].filter(Boolean).join(' ')}" (lgsp secret new makes a secret and its hash)`);
+      const { randomBytes } = await import('node:crypto');
+      const { hashSecret } = await import('../platform/secret-hash.js');
+      const clientSecret = randomBytes(24).toString('base64url');
+      process.stdout.write(JSON.stringify({ clientSecret, secretHash: hashSecret(clientSecret) }, null, 2) + '\n');
       return 0;
     }
     case 'keys': {

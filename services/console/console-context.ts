@@ -3,6 +3,7 @@ import type { AccessTokenVerifier } from '../platform/access-token.js';
 import type { BusConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import type { Registry } from '../platform/registry.js';
+import type { ClientStanding } from '../platform/live-registry.js';
 import type { ConsoleStore } from './console-store.js';
 import type { LagMonitor } from './consumer-lag.js';
 import type { DeadLetterReplayer } from './dead-letter-replay.js';
@@ -38,6 +39,8 @@ export interface ConsoleContext {
   log: Logger;
   store: ConsoleStore;
   registry: () => Registry;
+  /** Why a system is refused now (disabled, also by a refused file), or null: live-registry.ts. */
+  standing: ClientStanding;
   /** Connector names from the manifests the bus knows. */
   connectors: string[];
   monitor: FlowMonitor;

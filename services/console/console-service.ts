@@ -189,6 +189,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       log,
       store: consoleStore,
       registry: registry.get,
+      standing: registry,
       connectors,
       monitor,
       lag,

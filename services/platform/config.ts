@@ -357,7 +357,15 @@ export function loadConfig(overrides: Partial<BusConfig> = {}, env: NodeJS.Proce
   }
   const validate = new Ajv({ allErrors: true }).compile(configSchema);
   if (!validate(merged)) {
-    const details = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1) || e.params?.additionalProperty} ${e.message}`);
+    // Said the way the operator set it: under the environment variable's name with the value
+    // given (`LOG_LEVEL (logLevel) … got "DEBUG"`), and a choice with its allowed values.
+    const details = (validate.errors ?? []).map((e) => {
+      const field = e.instancePath.slice(1) || String(e.params?.additionalProperty);
+      const key = field.split('/')[0];
+      const envName = key in fromEnv && !(key in overrides) ? Object.keys(ENV_KEYS).find((n) => ENV_KEYS[n] === key && env[n] !== undefined && env[n] !== '') : undefined;
+      const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';
+      return `${envName ? `${envName} (${field})` : field} ${e.message}${allowed}${envName ? `, got "${env[envName]}"` : ''}`;
+    });
     throw new ConfigError(`invalid configuration: ${details.join('; ')}`);
   }
   // A record keeps its signature for messageTtlSeconds (retries, dead letters, replays): a key

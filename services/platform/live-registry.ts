@@ -129,10 +129,13 @@ export class LiveRegistry implements ClientStanding {
       this.refusedFile = { at: new Date().toISOString(), reason };
       // A file with no list of systems that reads (half-written) changes nothing: the standing of
       // a refused file before it holds (dropping it would enable again what that file disabled).
-      this.fileStanding = standingIn(raw) ?? this.fileStanding;
+      const standing = standingIn(raw);
+      this.fileStanding = standing ?? this.fileStanding;
       this.log?.error(
         { file, err: reason, ...(this.fileStanding ? { refusedClients: this.current.data.systems.map((c) => c.clientId).filter((id) => this.refusal(id) !== null) } : {}) },
-        'registry changed but is not valid: keeping the registry loaded before (systems it removes or disables are refused all the same)',
+        standing
+          ? 'registry changed but is not valid: keeping the registry loaded before (systems it removes or disables are refused all the same)'
+          : 'registry changed but is not valid: keeping the registry loaded before (the file has no list of systems that reads: nothing in it applies)',
       );
       return false;
     }
@@ -178,9 +181,11 @@ function standingIn(raw: (() => unknown) | undefined): Map<string, boolean> | nu
     return null;
   }
   if (!Array.isArray(systems) || !systems.every((s) => s && typeof s === 'object' && typeof (s as { clientId?: unknown }).clientId === 'string')) return null;
-  // A system listed twice is disabled when either entry says so.
+  // A system listed twice is disabled when either entry says so. A `disabled` that is there and
+  // not the boolean false (`"true"`, `1`, `"yes"`: what made the file invalid) disables: the
+  // operator meant to revoke, and such a file only takes away.
   const standing = new Map<string, boolean>();
-  for (const s of systems as { clientId: string; disabled?: unknown }[]) standing.set(s.clientId, standing.get(s.clientId) === true || s.disabled === true);
+  for (const s of systems as { clientId: string; disabled?: unknown }[]) standing.set(s.clientId, standing.get(s.clientId) === true || (s.disabled !== undefined && s.disabled !== false));
   return standing;
 }
 

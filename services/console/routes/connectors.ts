@@ -13,7 +13,7 @@ import type { ConsoleContext } from '../console-context.js';
 import { resolveRunnerUrls } from '../runner-discovery.js';
 import { READ_ROLES, WRITE_ROLES } from '../console-auth.js';
 import type { OperatorActionName } from '../operator-audit.js';
-import { callUpstream, relay, type UpstreamResponse } from '../upstream.js';
+import { callUpstream, relay, type Liveness, type UpstreamResponse } from '../upstream.js';
 import { connectorAuditKey } from '../../platform/bus-events.js';
 import { ProblemError } from '../../platform/problem.js';
 
@@ -24,6 +24,14 @@ import { ProblemError } from '../../platform/problem.js';
 const VIEW_TIMEOUT_MS = 5_000;
 /** Actions write the audit record and PostgreSQL first: more time, still short of a hung runner's forever. */
 const ACTION_TIMEOUT_MS = 10_000;
+/**
+ * A restart waits for the connector's consumer group to take it back, which waits for a member
+ * that hangs until its session times out (LGSP_CONSUMER_SESSION_TIMEOUT_MS, 30 s): a healthy
+ * runner's restart may take that long. It is waited for while the runner answers its /healthz
+ * (a hung runner is said within about 3 s), up to 35 s: within the page's 40 s.
+ */
+const RESTART_TIMEOUT_MS = 35_000;
+const RUNNER_LIVENESS: Liveness = { path: '/healthz', timeoutMs: 3_000, intervalMs: 2_000 };
 
 const NAME = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,62}$' } } };
 
@@ -42,7 +50,7 @@ interface RunnerStatus {
 }
 
 /** Asks every runner at once; a runner that does not answer is reported, not fatal. */
-async function askAll(ctx: ConsoleContext, path: string, init: { method?: string; token: string; timeoutMs: number }): Promise<Answer[]> {
+async function askAll(ctx: ConsoleContext, path: string, init: { method?: string; token: string; timeoutMs: number; liveness?: Liveness }): Promise<Answer[]> {
   if (ctx.upstream.runners.length === 0) throw new ProblemError(503, 'UPSTREAM_NOT_CONFIGURED', 'Service unavailable', 'The console is not configured with the runner URL');
   return Promise.all(
     (await resolveRunnerUrls(ctx.upstream.runners)).map(async (url): Promise<Answer> => {
@@ -174,7 +182,7 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
           throw unreachable(`No runner answered: ${errors.join('; ')}`);
         }
         // A restart is each runner's own copy of the connector: every runner restarts it.
-        const answers = await askAll(ctx, path, init);
+        const answers = await askAll(ctx, path, { ...init, timeoutMs: RESTART_TIMEOUT_MS, liveness: RUNNER_LIVENESS });
         const done = answers.filter((a) => answered(a) && a.response.status < 300).map((a) => a.url);
         const refused = answers.filter(answered).find((a) => a.response.status >= 300);
         if (done.length === answers.length) return reply.code(202).send();

@@ -599,7 +599,7 @@ async function loadRegistry() {
   const r = await api('/v1/console/registry');
   table('#reg-members', [{ key: 'code' }, { key: 'name' }, { key: 'level' }, { key: 'parent' }], r.members.map((m) => ({ cells: [m.code, m.name, m.level ? label('level', m.level) : '', m.parent ?? ''] })));
   table('#reg-systems', [{ key: 'client' }, { key: 'member' }, { key: 'name' }, { key: 'roles' }, { key: 'authMethods' }, { key: 'endpoint' }],
-    r.systems.map((s) => ({ cells: [s.clientId, s.member, s.name, s.roles.map((r) => label('role', r)).join(', '), s.authMethods.join(', '), s.endpoint ? el('span', { class: 'mono' }, s.endpoint) : ''] })));
+    r.systems.map((s) => ({ cells: [s.disabled ? el('span', {}, s.clientId, ' ', el('span', { class: 'badge dead_lettered', 'data-disabled': 'true' }, t('systemDisabled'))) : s.clientId, s.member, s.name, s.roles.map((r) => label('role', r)).join(', '), s.authMethods.join(', '), s.endpoint ? el('span', { class: 'mono' }, s.endpoint) : ''] })));
   table('#reg-services', [{ key: 'code' }, { key: 'name' }, { key: 'provider' }, { key: 'client' }, { key: 'connector' }, { key: 'messageTypes' }],
     r.services.map((s) => ({ cells: [s.code, s.name ?? '', s.provider, s.system, s.connector, s.messageTypes.join(', ')] })));
   table('#reg-rights', [{ key: 'client' }, { key: 'service' }, { key: 'provider' }], r.accessRights.map((a) => ({ cells: [a.client, a.service, a.provider ?? t('any')] })));
