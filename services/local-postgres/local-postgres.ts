@@ -100,14 +100,60 @@ function serverCommand(bin: string, args: string[]): [string, string[]] {
   return asRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
 }
 
-/** Makes `dir` (and everything in it) the postgres user's when we run as root. */
-function ownDir(dir: string): void {
-  if (!asRoot) return;
+/**
+ * The first directory above `dir` that a user (`uid`, `gid`) may not enter, or null. Checked by
+ * mode bits: whether that user could reach a data directory root made for it.
+ */
+export function unenterableAncestor(dir: string, uid: number, gid: number): string | null {
+  const ancestors: string[] = [];
+  for (let p = path.dirname(path.resolve(dir)); ; p = path.dirname(p)) {
+    ancestors.unshift(p);
+    if (p === path.dirname(p)) break;
+  }
+  for (const p of ancestors) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      return null; // not made yet: made by us, for the user
+    }
+    const search = st.uid === uid ? 0o100 : st.gid === gid ? 0o010 : 0o001;
+    if ((st.mode & search) === 0) return p;
+  }
+  return null;
+}
+
+/** The postgres system user's uid and gid (PostgreSQL runs as it when we are root). */
+function postgresUser(): { uid: number; gid: number } {
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
   if (!line) throw new Error('running as root but there is no `postgres` system user to run PostgreSQL as');
   const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/**
+ * As root, that the postgres user can reach `dataDir`. Owning the data directory is not enough:
+ * under a private parent (mktemp -d makes 0700 ones) initdb failed with "could not open …:
+ * Permission denied", which said nothing of why.
+ */
+function assertPostgresCanReach(dataDir: string): void {
+  if (!asRoot) return;
+  const { uid, gid } = postgresUser();
+  const closed = unenterableAncestor(dataDir, uid, gid);
+  if (closed) {
+    throw new Error(
+      `PostgreSQL runs as the postgres system user (it refuses to run as root), and that user cannot enter ${closed} ` +
+        `(mode ${(statSync(closed).mode & 0o777).toString(8).padStart(4, '0')}): choose a data directory (LGSP_DATA_DIR) it can reach, or let it through with chmod o+x ${closed}`,
+    );
+  }
+}
+
+/** Makes `dir` (and everything in it) the postgres user's when we run as root. */
+function ownDir(dir: string): void {
+  if (!asRoot) return;
+  const { uid, gid } = postgresUser();
   const walk = (p: string) => {
-    chownSync(p, Number(uid), Number(gid));
+    chownSync(p, uid, gid);
     if (statSync(p).isDirectory()) for (const entry of readdirSync(p)) walk(path.join(p, entry));
   };
   walk(dir);
@@ -380,6 +426,7 @@ export async function startLocalPostgres(opts: LocalPostgresOptions = {}): Promi
   const dataDir = opts.dataDir ? path.resolve(opts.dataDir) : await mkdtemp(path.join(os.tmpdir(), 'lgsp-postgres-'));
   await mkdir(dataDir, { recursive: true });
   try {
+    assertPostgresCanReach(dataDir);
     const tls = opts.plaintext ? undefined : await ensureServerTls(dataDir);
     if (tls?.created) log(`[local-postgres] TLS certificate made; clients trust ${tls.caFile}`);
     // The server reads its key as the postgres user (root runs it through runuser).
