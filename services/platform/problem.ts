@@ -29,6 +29,18 @@ export interface ProblemBody {
 export const MAX_LISTED_ERRORS = 100;
 export const MAX_DETAIL_CHARS = 4000;
 
+/**
+ * Characters a problem never shows as they are, written `\u202E` instead: controls (a CR or LF
+ * from an id in the path split a log line or a terminal's view) and bidirectional formatting
+ * (U+202E showed "No message ‮cba" as "No message abc"). Details echo ids and names as the
+ * caller sent them; the bus's own words hold none of these.
+ */
+const UNSHOWN = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+
+function shown(text: string): string {
+  return text.replace(UNSHOWN, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+}
+
 export class ProblemError extends Error {
   readonly detail: string;
   readonly extras: { errors?: FieldError[]; retryAfterSeconds?: number; [k: string]: unknown };
@@ -41,16 +53,18 @@ export class ProblemError extends Error {
     extras: { errors?: FieldError[]; retryAfterSeconds?: number; [k: string]: unknown } = {},
   ) {
     const errors = extras.errors;
+    // Cut before escaping: an escape is never cut in half (the limit may be passed by its length).
     const tooMany = errors !== undefined && errors.length > MAX_LISTED_ERRORS;
     const note = tooMany ? ` (${errors.length} errors in all; the first ${MAX_LISTED_ERRORS} are listed)` : '';
     let cut = MAX_DETAIL_CHARS - note.length - 1;
     // Not between the two halves of a surrogate pair (a Vietnamese detail has none, a quoted value may).
     if (/[\uD800-\uDBFF]/.test(detail.charAt(cut - 1))) cut--;
-    const shown = detail.length + note.length > MAX_DETAIL_CHARS ? `${detail.slice(0, cut)}…` : detail;
-    super(shown + note);
+    const kept = detail.length + note.length > MAX_DETAIL_CHARS ? `${detail.slice(0, cut)}…` : detail;
+    super(shown(kept) + note);
     this.name = 'ProblemError';
-    this.detail = shown + note;
-    this.extras = tooMany ? { ...extras, errors: errors.slice(0, MAX_LISTED_ERRORS) } : extras;
+    this.detail = shown(kept) + note;
+    const listed = tooMany ? errors.slice(0, MAX_LISTED_ERRORS) : errors;
+    this.extras = listed === undefined ? extras : { ...extras, errors: listed.map((e) => ({ ...e, field: shown(e.field), message: shown(e.message) })) };
   }
 
   toBody(instance?: string): ProblemBody {
