@@ -35,6 +35,7 @@ export const MAX_DETAIL_CHARS = 4000;
  * (U+202E showed "No message ‮cba" as "No message abc"). Details echo ids and names as the
  * caller sent them; the bus's own words hold none of these.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
 const UNSHOWN = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 function shown(text: string): string {
