@@ -220,6 +220,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       metrics,
       checks: {
         kafka: kafkaReadiness(admin),
+        registry: async () => registry.readiness(),
         store: async () => {
           const size = await consoleStore.messages.size();
           return { ok: true, detail: `${size.estimated ? 'about ' : ''}${size.messages} messages indexed` };

@@ -407,6 +407,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     metrics,
     checks: {
       kafka: kafkaReadiness(admin),
+      registry: async () => registry.readiness(),
       // The ledger, connector state and pauses all live there.
       database: async () => {
         await db.query('SELECT 1');
