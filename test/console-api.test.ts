@@ -579,6 +579,12 @@ t.test('operator console API', async (t) => {
       t.equal(res.status, 400, `bulk replay ${JSON.stringify(body)}`);
       t.match(res.body, { code: 'VALIDATION_FAILED', errors: [{ field: Object.keys(body)[0] }] });
     }
+    // A body in another media type: the 415 says what the console takes (it has no /docs).
+    const asForm = await call(operator, 'POST', '/v1/console/dead-letters/replay', { dryRun: true }, { 'content-type': 'application/x-www-form-urlencoded' });
+    t.equal(asForm.status, 415);
+    t.match(asForm.body, { code: 'UNSUPPORTED_MEDIA_TYPE' });
+    t.match(asForm.body.detail, /^Unsupported Media Type: POST \/v1\/console\/dead-letters\/replay takes application\/json; this request's Content-Type is application\/x-www-form-urlencoded/);
+    t.notMatch(asForm.body.detail, /\/docs|gateway/, 'not sent to the gateway\'s OpenAPI document');
     const listedId = await fetch(`${base}/v1/console/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
