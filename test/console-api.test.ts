@@ -180,6 +180,18 @@ t.test('operator console API', async (t) => {
     const businessCode = await get('/v1/console/messages?status=06');
     t.equal(businessCode.status, 200, 'a business status code in status is still a search (read as businessStatus)');
     t.ok(businessCode.body.items.every((m: { businessStatus: string | null }) => m.businessStatus === '06' || m.businessStatus === '6'), 'finding only that business status');
+    for (const form of ['6', 'returned', '10', 'dead_lettered']) t.equal((await get(`/v1/console/messages?status=${form}`)).status, 200, `status=${form} is still a search`);
+    // A misspelt status used to be read as a business status nobody reports: an empty list.
+    const typo = await get('/v1/console/messages?status=bogus');
+    t.equal(typo.status, 400, 'a status that is neither a transport nor a known business status is refused');
+    t.match(typo.type, /problem\+json/);
+    t.match(typo.body.detail, /status "bogus" is neither a transport status \(accepted, delivered, failed, dead_lettered\) nor a known business status: an edXML status code \(01, .*16\), a TrangThaiHoSo code \(1, .*10\) or a dossier status name \(registered, .*returned\)/);
+    t.same(typo.body.errors, [{ field: 'querystring.status', message: 'must be one of accepted, delivered, failed, dead_lettered, or a business status code' }]);
+    // An unknown event name on the audit search, likewise.
+    const badEvent = await get('/v1/console/audit/events?event=delivred');
+    t.equal(badEvent.status, 400, 'an unknown audit event name is refused');
+    t.match(badEvent.type, /problem\+json/);
+    t.match(JSON.stringify(badEvent.body.errors), /must be one of .*delivered.*delivery_failed.*dead_lettered.*operator_action/);
     const unknown = await get('/v1/console/messages?colour=red');
     t.equal(unknown.status, 400);
     t.ok(unknown.body.errors.some((e: { field: string }) => e.field === 'querystring.colour'));
@@ -567,6 +579,12 @@ t.test('operator console API', async (t) => {
       t.equal(res.status, 400, `bulk replay ${JSON.stringify(body)}`);
       t.match(res.body, { code: 'VALIDATION_FAILED', errors: [{ field: Object.keys(body)[0] }] });
     }
+    // A body in another media type: the 415 says what the console takes (it has no /docs).
+    const asForm = await call(operator, 'POST', '/v1/console/dead-letters/replay', { dryRun: true }, { 'content-type': 'application/x-www-form-urlencoded' });
+    t.equal(asForm.status, 415);
+    t.match(asForm.body, { code: 'UNSUPPORTED_MEDIA_TYPE' });
+    t.match(asForm.body.detail, /^Unsupported Media Type: POST \/v1\/console\/dead-letters\/replay takes application\/json; this request's Content-Type is application\/x-www-form-urlencoded/);
+    t.notMatch(asForm.body.detail, /\/docs|gateway/, 'not sent to the gateway\'s OpenAPI document');
     const listedId = await fetch(`${base}/v1/console/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

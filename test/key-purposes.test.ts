@@ -155,6 +155,11 @@ t.test('lgsp keys init and rotate on the configured files', async (t) => {
   const after = JSON.parse(readFileSync(join(dir, 'public', 'jwks.json'), 'utf8'));
   t.equal(after.keys.length, 10, 'one more key, the old one still published');
   t.same(kidOf(after, 'console', 'record', false), kidOf(before, 'console', 'record'));
+  // A purpose the service does not hold: said with who holds it, and nothing is rotated.
+  lines.length = 0;
+  t.equal(await runKeysCommand(['rotate', '--service', 'console', '--purpose', 'token'], out), 2);
+  t.same(lines, ['lgsp keys: the console service holds no token key; token keys are held by gateway. Keys each service holds: gateway: token, record, delivery, payload-encryption; runner: record, delivery, payload-encryption; console: record; audit: checkpoint']);
+  t.same(JSON.parse(readFileSync(join(dir, 'public', 'jwks.json'), 'utf8')), after, 'the keyset is left as it was');
   // A decryption key is kept beside its successor; one whose file was lost is said to be gone.
   lines.length = 0;
   t.equal(await runKeysCommand(['rotate', '--service', 'gateway', '--purpose', 'payload-encryption'], out), 0, lines.join('\n'));

@@ -2,7 +2,7 @@
 // and at once, an invalid one keeps it (logged without the file's content), the systems' standing
 // follows even a refused file, and a token's roles are those the registry in use grants.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { generateKeyPair } from 'jose';
 import { LiveRegistry } from '../services/platform/live-registry.js';
 import { AccessTokenVerifier, issueAccessToken } from '../services/platform/access-token.js';
@@ -103,4 +103,28 @@ t.test("a token's roles are those the registry in use grants; a system moved to 
   writeFileSync(file, JSON.stringify(seeds));
   await eventually(() => live.get().system('lgsp-operator')?.member === '000.00.12.H49', 5000);
   t.same((await verifier.verify(token)).roles, ['operator'], 'given back, the role counts again for the token that carries it');
+});
+
+t.test('a registry file deleted while the service runs: warned once, said in readiness, and again when it is back', async (t) => {
+  const seeds = seedRegistry();
+  const dir = t.testdir({ 'registry.json': JSON.stringify(seeds) });
+  const file = `${dir}/registry.json`;
+  const { log, lines } = recordingLogger();
+  const live = LiveRegistry.watching(file, new SchemaCatalogue(), log, 50);
+  const first = live.get();
+  const warnings = () => lines.filter((l) => l.level === 'warn').map((l) => String(l.args[1]));
+
+  rmSync(file);
+  await eventually(() => warnings().length > 0, 5000);
+  await new Promise((r) => setTimeout(r, 300));
+  t.same(warnings(), ['registry file is missing: keeping the registry loaded before until it is back'], 'one warning, not one per check');
+  t.equal(live.get(), first, 'the registry loaded before is in use');
+  t.match(live.readiness(), { ok: true, detail: /the registry file has been missing since .*: the registry loaded before is in use/ }, 'readiness says so and stays ready');
+
+  const next: RegistryData = structuredClone(seeds);
+  next.accessRights = next.accessRights.filter((a) => a.client !== 'so-tttt-qlvb');
+  writeFileSync(file, JSON.stringify(next));
+  await eventually(() => live.get() !== first, 5000);
+  t.equal(warnings()[1], 'registry file is back', 'its return is logged');
+  t.notMatch(live.readiness().detail, /missing/, 'readiness no longer says it is missing');
 });

@@ -41,6 +41,28 @@ t.test('a service killed with -9 is restarted, with the reason said', async (t) 
   t.equal(said.length, 2);
 });
 
+t.test('a service stopped with SIGTERM is said to have stopped, not to have crashed, and is started again', async (t) => {
+  let stopping = false;
+  const said: string[] = [];
+  // Stops in order on SIGTERM, as the services do (service-main.ts): exit code 0.
+  const start = () => spawn(process.execPath, ['-e', "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1000)"], { stdio: 'ignore' });
+  const entry = { name: 'gateway', child: start() };
+  superviseRestarts(entry, start, { stopping: () => stopping, say: (line) => said.push(line), firstDelayMs: 200 });
+  t.teardown(() => {
+    stopping = true;
+    entry.child.kill('SIGKILL');
+  });
+  // Until its handler is in place, a SIGTERM would kill it by the signal instead.
+  await new Promise((r) => setTimeout(r, 500));
+  const first = entry.child.pid;
+  entry.child.kill('SIGTERM');
+  const deadline = Date.now() + 5000;
+  while (entry.child.pid === first && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  t.not(entry.child.pid, first, 'started again: the stack keeps every service running');
+  t.same(said, ['[gateway] stopped (exited with code 0: an orderly stop, as after a SIGTERM to it; the stack keeps every service running); restarting in 0.2 s (restart 1)']);
+  t.notMatch(said[0], /unexpectedly/);
+});
+
 t.test('the broker keeps records and offsets in its data directory across a stop and start', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-stack-kafka-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -12,7 +12,7 @@ import type { Admin, Consumer } from 'kafkajs';
 import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
 import { v5 as uuidv5 } from 'uuid';
 import type { BusConfig } from '../platform/config.js';
-import type { BusEvent } from '../platform/bus-events.js';
+import { BUS_EVENT_NAMES, type BusEvent } from '../platform/bus-events.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { openServiceKeys } from '../platform/key-files.js';
 import { PublicKeyset } from '../platform/public-keyset.js';
@@ -203,7 +203,8 @@ const eventsQuerySchema = {
     messageId: { type: 'string', minLength: 1, maxLength: 200 },
     member: { type: 'string', minLength: 1, maxLength: 100, description: 'Sending or receiving member code' },
     type: { type: 'string', minLength: 1, maxLength: 200, description: 'Message type' },
-    event: { type: 'string', minLength: 1, maxLength: 64, description: 'accepted, rejected, delivered, delivery_failed, dead_lettered, ...' },
+    // An unknown name (a typo) is refused with the names allowed, not answered with an empty page.
+    event: { type: 'string', enum: [...BUS_EVENT_NAMES], description: `Event name: ${BUS_EVENT_NAMES.join(', ')}` },
     from: { ...DOCUMENTED_TIME_BOUND_SCHEMA, description: 'Event time lower bound, inclusive (ISO 8601; a bare date is UTC midnight)' },
     to: { ...DOCUMENTED_TIME_BOUND_SCHEMA, description: 'Event time upper bound, exclusive (ISO 8601; a bare date is UTC midnight)' },
     limit: { type: 'integer', minimum: 1, maximum: MAX_QUERY_LIMIT, default: DEFAULT_QUERY_LIMIT },

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../platform/config.js';
 import { ensureKeys, rotateKeys } from '../platform/key-files.js';
-import { isEncryptionPurpose, isKeyPurpose, isKeyService, KEY_PURPOSES, KEY_SERVICES, type KeyPurpose } from '../platform/key-purposes.js';
+import { holds, isEncryptionPurpose, isKeyPurpose, isKeyService, KEY_HOLDERS, KEY_PURPOSES, KEY_SERVICES, type KeyPurpose } from '../platform/key-purposes.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
 import type { CommandOutput } from '../audit/verify-command.js';
 
@@ -44,7 +44,11 @@ export async function runKeysCommand(argv: string[], out: CommandOutput = consol
   const service = isKeyService(options.service) ? options.service : undefined;
   const rotated = await rotateKeys(keysDir, jwksFile, { purpose, service });
   if (rotated.length === 0) {
-    out.error(`lgsp keys: the ${service} service holds no ${purpose} key`);
+    // Only a purpose and a service that does not hold it select nothing (every purpose has a holder).
+    const holders = KEY_SERVICES.filter((s) => purpose === undefined || holds(s, purpose));
+    const said = service === undefined ? `no service holds a ${purpose} key` : `the ${service} service holds no ${purpose} key`;
+    const held = purpose !== undefined && holders.length > 0 ? `; ${purpose} keys are held by ${holders.join(', ')}` : '';
+    out.error(`lgsp keys: ${said}${held}. Keys each service holds: ${KEY_SERVICES.map((s) => `${s}: ${KEY_HOLDERS[s].join(', ')}`).join('; ')}`);
     return 2;
   }
   for (const r of rotated) {

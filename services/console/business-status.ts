@@ -132,3 +132,16 @@ export function businessStatusForms(family: string, code: string): string[] {
   if (family === 'dossier') for (const [name, c] of Object.entries(DOSSIER_STATUS_CODES)) if (c === n) forms.add(name);
   return [...forms];
 }
+
+/**
+ * Whether `code` is a business status the console knows, in any form a connector reports it: an
+ * edXML StatusCode (`6`, `06`), a TrangThaiHoSo (`10`) or a dossier status name (`returned`).
+ */
+export function isKnownBusinessStatus(code: string): boolean {
+  return normaliseStatusCode('edoc', code) in EDOC_STATUS_LABELS || normaliseStatusCode('dossier', code) in DOSSIER_STATUS_LABELS;
+}
+
+/** The business statuses a filter takes, in words, for a refusal to name them. */
+export function knownBusinessStatusesText(): string {
+  return `an edXML status code (${Object.keys(EDOC_STATUS_LABELS).sort().join(', ')}), a TrangThaiHoSo code (${Object.keys(DOSSIER_STATUS_LABELS).join(', ')}) or a dossier status name (${Object.keys(DOSSIER_STATUS_CODES).join(', ')})`;
+}

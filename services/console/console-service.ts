@@ -211,7 +211,9 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     // Query strings coerced as Fastify does, JSON bodies not: a wrong type is a 400.
     app.setValidatorCompiler(bodiesUncoercedValidator({ removeAdditional: false, allErrors: true }));
     app.removeContentTypeParser('text/plain');
-    await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
+    // Every console body is JSON (the only parser left): a 415 says so, naming the route, instead
+    // of sending the operator to an OpenAPI document the console does not serve.
+    await app.register(problemHandler, { maxBodyBytes: 64 * 1024, mediaTypes: () => ['application/json'] });
     await app.register(finiteRequestNumbers);
     // Login attempts are limited per address; the 429 says when the window really ends.
     await app.register(rateLimit, { global: false, errorResponseBuilder: rateLimitProblem });
@@ -220,6 +222,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       metrics,
       checks: {
         kafka: kafkaReadiness(admin),
+        registry: async () => registry.readiness(),
         store: async () => {
           const size = await consoleStore.messages.size();
           return { ok: true, detail: `${size.estimated ? 'about ' : ''}${size.messages} messages indexed` };

@@ -17,6 +17,14 @@
 //
 // Records that fail signature verification are ignored: only the platform writes timelines and
 // inboxes.
+//
+// An inbox record whose recipient (the envelope's to.member and to.service, inside the signed
+// value) the registry no longer knows — the service was removed, or moved to another member,
+// while the message was in flight — has no system to wait for: nobody could ever pull it. It is
+// not dropped silently: the ledger publishes a signed `dead_lettered` event for the message
+// (actor `ledger`, the reason naming the member and service), so its status and timeline say
+// what happened and the console lists it among the dead-lettered messages. The event's id is
+// derived from the record's place on the topic, so reading the topic again does not add it twice.
 import type { Consumer, Kafka } from 'kafkajs';
 import type { BusEvent } from '../platform/bus-events.js';
 import type { Envelope } from '../platform/envelope.js';
@@ -30,6 +38,8 @@ import { DEPOSITED_AT_HEADER } from '../platform/bus-headers.js';
 import { InboxStore, type Deposit } from '../document-exchange/inbox-store.js';
 import { applyEventsIn, withAcceptances } from '../console/message-index.js';
 import { BatchedWriter } from '../platform/batched-writer.js';
+import { eventRecords, messageEvent } from '../platform/bus-events.js';
+import type { OutgoingRecord } from '../platform/kafka-transport.js';
 
 export interface LedgerOptions {
   kafka: Kafka;
@@ -38,6 +48,8 @@ export interface LedgerOptions {
   registry: () => Registry;
   db: Database;
   log: Logger;
+  /** Publishes signed records on the bus: the dead_lettered event of a deposit nobody can pull. */
+  publish(records: OutgoingRecord[]): Promise<void>;
   /** Called with the number of records of each applied batch (metrics). */
   onApplied?(records: number): void;
   /** Partitions handled at once (their batches then share one transaction); default 1. */
@@ -103,7 +115,13 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
           const envelope = value as Envelope;
           const service = opts.registry().servicesOf(envelope.to?.member, envelope.to?.service)[0];
           if (!service) {
-            opts.log.warn({ messageId: envelope.id }, 'inbox record for a service not in the registry');
+            const reason = `the recipient is no longer in the registry: member ${envelope.to?.member ?? '(none)'} has no service ${envelope.to?.service ?? '(none)'} (removed or moved while the message was in flight), so no system can pull this inbox item`;
+            opts.log.warn({ messageId: envelope.id, member: envelope.to?.member, service: envelope.to?.service }, 'inbox record for a service not in the registry: message dead-lettered');
+            const dead = { ...messageEvent('dead_lettered', envelope, 'ledger', { stage: 'ledger', acceptedAt: envelope.time, reason, retryable: false }), id: `${envelope.id}:inbox-unresolved:${r.partition}:${r.offset}` };
+            // Published before the batch is applied (a failed send redoes the batch), and applied
+            // with it, so the timeline says so without waiting for the event to come back.
+            await opts.publish(eventRecords(opts.topics, dead));
+            events.push(dead);
             continue;
           }
           deposits.push({ envelope, system: service.system, depositedAt: headerValue(r.headers, DEPOSITED_AT_HEADER) ?? new Date().toISOString() });

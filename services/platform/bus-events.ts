@@ -11,18 +11,21 @@ import type { OutgoingRecord } from './kafka-transport.js';
 export const MESSAGE_STATUSES = ['accepted', 'delivered', 'failed', 'dead_lettered'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
-export type BusEventName =
+/** Every event name on the bus and in the audit chain (what an audit search by `event` takes). */
+export const BUS_EVENT_NAMES = [
   /** Never on the bus: the gateway's own status row, and the audit entry made from the message record. */
-  | 'accepted'
-  | 'rejected'
-  | 'delivered'
-  | 'delivery_failed'
-  | 'dead_lettered'
-  | 'replayed'
-  | 'status'
+  'accepted',
+  'rejected',
+  'delivered',
+  'delivery_failed',
+  'dead_lettered',
+  'replayed',
+  'status',
   /** Put in the recipient system's inbox (pull delivery); `delivered` follows when it acknowledges. */
-  | 'deposited'
-  | 'operator_action';
+  'deposited',
+  'operator_action',
+] as const;
+export type BusEventName = (typeof BUS_EVENT_NAMES)[number];
 
 export interface BusEvent {
   id: string;

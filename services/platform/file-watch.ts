@@ -3,19 +3,35 @@
 // renames on some. One loop for every key file a service reads.
 import { statSync } from 'node:fs';
 
+/** Told when the file is found missing (once), and when it is there again. */
+export interface MissingFileHooks {
+  onMissing?(): void;
+  onBack?(): void;
+}
+
 /**
  * Calls `onChange` whenever the file's modification time changes, checked every `intervalMs`.
- * A file missing for a moment (being replaced) is skipped: the caller keeps what it loaded. The
- * timer never keeps the process alive.
+ * A missing file (being replaced, or deleted) is skipped: the caller keeps what it loaded;
+ * `hooks.onMissing` is called when it is first found missing and `hooks.onBack` when it is there
+ * again (before `onChange`, if it changed meanwhile). The timer never keeps the process alive.
  */
-export function watchFileChanges(file: string, intervalMs: number, onChange: () => void): void {
+export function watchFileChanges(file: string, intervalMs: number, onChange: () => void, hooks: MissingFileHooks = {}): void {
   let seen = statSync(file).mtimeMs;
+  let missing = false;
   const timer = setInterval(() => {
     let mtime: number;
     try {
       mtime = statSync(file).mtimeMs;
     } catch {
+      if (!missing) {
+        missing = true;
+        hooks.onMissing?.();
+      }
       return;
+    }
+    if (missing) {
+      missing = false;
+      hooks.onBack?.();
     }
     if (mtime === seen) return;
     seen = mtime;

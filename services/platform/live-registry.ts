@@ -56,6 +56,8 @@ export class LiveRegistry implements ClientStanding {
   private current: Registry;
   private readonly listeners: RegistryListener[] = [];
   private refusedFile: RefusedRegistry | null = null;
+  /** When the registry file was found missing (deleted, or a mount gone), or null while it is there. */
+  private missingSince: string | null = null;
   /** Which systems a refused file lists, and whether disabled: their standing until a valid file applies. */
   private fileStanding: Map<string, boolean> | null = null;
 
@@ -72,7 +74,10 @@ export class LiveRegistry implements ClientStanding {
    */
   static watching(file: string, catalogue: SchemaCatalogue, log?: Logger, intervalMs = REGISTRY_CHECK_INTERVAL_MS): LiveRegistry {
     const live = new LiveRegistry(Registry.load(file, catalogue), log);
-    watchFileChanges(file, intervalMs, () => live.reload(() => Registry.load(file, catalogue), file, () => JSON.parse(readFileSync(file, 'utf8'))));
+    watchFileChanges(file, intervalMs, () => live.reload(() => Registry.load(file, catalogue), file, () => JSON.parse(readFileSync(file, 'utf8'))), {
+      onMissing: () => live.fileMissing(file),
+      onBack: () => live.fileBack(file),
+    });
     return live;
   }
 
@@ -85,14 +90,28 @@ export class LiveRegistry implements ClientStanding {
   }
 
   /**
-   * For a readiness check: still ready on a refused file (every instance would drop out of
-   * service together), but saying so; the reason is in the log, not in this public answer.
+   * For a readiness check: still ready on a refused or missing file (every instance reads the same
+   * file, so every one would drop out of service together), but saying so; the reason is in the
+   * log, not in this public answer.
    */
   readiness(): { ok: boolean; detail: string } {
     const r = this.current;
     const counts = `${r.members.length} members, ${r.services.length} services`;
+    const missing = this.missingSince ? `; the registry file has been missing since ${this.missingSince}: the registry loaded before is in use, and no edit applies until the file is back` : '';
     const refused = this.refusedFile ? `; the registry file changed at ${this.refusedFile.at} but is not valid: the registry before it is in use (see the log)` : '';
-    return { ok: r.members.length > 0, detail: counts + refused };
+    return { ok: r.members.length > 0, detail: counts + missing + refused };
+  }
+
+  /** The file was found missing: said once, and in readiness() until it is back. */
+  fileMissing(file?: string): void {
+    this.missingSince = new Date().toISOString();
+    this.log?.warn({ file }, 'registry file is missing: keeping the registry loaded before until it is back');
+  }
+
+  /** The file is there again (read as usual if it changed). */
+  fileBack(file?: string): void {
+    this.log?.warn({ file, missingSince: this.missingSince }, 'registry file is back');
+    this.missingSince = null;
   }
 
   /** Calls `listener` after each replacement (errors it throws are logged, never undo the change). */
@@ -226,7 +245,10 @@ export class StandingUntilValid implements ClientStanding {
 
   static watching(file: string, catalogue: SchemaCatalogue, log?: Logger, intervalMs = REGISTRY_CHECK_INTERVAL_MS): StandingUntilValid {
     const standing = new StandingUntilValid(() => Registry.load(file, catalogue), () => JSON.parse(readFileSync(file, 'utf8')), log);
-    watchFileChanges(file, intervalMs, () => standing.changed());
+    watchFileChanges(file, intervalMs, () => standing.changed(), {
+      onMissing: () => log?.warn({ file }, 'registry file is missing: keeping the registry loaded before until it is back'),
+      onBack: () => log?.warn({ file }, 'registry file is back'),
+    });
     return standing;
   }
 

@@ -173,6 +173,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
         registry: registry.get,
         db: ledgerDb,
         log: log.child({ part: 'ledger' }),
+        publish: (records) => producer.send(records),
         onApplied: (n) => countConsumed('ledger', n),
         // Every partition of its two topics (events, inbox) at once: one transaction per fetch.
         concurrentPartitions: 2 * config.topicPartitions,
@@ -406,6 +407,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     metrics,
     checks: {
       kafka: kafkaReadiness(admin),
+      registry: async () => registry.readiness(),
       // The ledger, connector state and pauses all live there.
       database: async () => {
         await db.query('SELECT 1');

@@ -47,6 +47,8 @@ export async function startEdocBus(
     adjustRegistry?: (seeds: RegistryData) => void;
     /** A broker of the test's own: its client settings instead of the environment's. */
     kafka?: KafkaSettings;
+    /** false: the runner does not host the ledger (the test starts one when it wants). */
+    ledger?: boolean;
   },
 ): Promise<EdocBus> {
   const dataDir = mkdtempSync(join(tmpdir(), `lgsp-${opts.name}-`));
@@ -101,7 +103,7 @@ export async function startEdocBus(
   await provisionBusAcls(opts.kafka ?? testKafkaSettings(), config.topicPrefix);
   const serviceRoles = process.env.LGSP_TEST_SERVICE_ROLES === '1';
   const gateway = await startGateway(serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('gateway') } : config, { port, modules: gatewayModules });
-  const runner = await startRunner(serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('runner') } : config, { connectors: ['document-management'] });
+  const runner = await startRunner(serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('runner') } : config, { connectors: ['document-management'], ...(opts.ledger === false ? { ledger: false } : {}) });
   qlvb.startPolling();
   let stopped = false;
   const bus: EdocBus = {

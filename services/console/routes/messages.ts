@@ -8,6 +8,7 @@ import { MESSAGE_STATUSES } from '../../platform/bus-events.js';
 import { canonicalId } from '../../platform/uuid7.js';
 import { TIME_BOUND_SCHEMA } from '../../platform/time-bound.js';
 import { nfcFilters, timeWindow } from './query-schemas.js';
+import { isKnownBusinessStatus, knownBusinessStatusesText } from '../business-status.js';
 
 /** The index's query plus `q`, a free-text id that may be a message id or a correlation id. */
 interface SearchQuery extends MessageQuery {
@@ -54,9 +55,9 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
           correlationId: ID,
           member: { type: 'string', minLength: 1, maxLength: 100 },
           type: { type: 'string', minLength: 1, maxLength: 200, description: 'Exact type, or a family as edoc.*' },
-          // A transport status; any other value is read as a business status, as before the
-          // two were separate filters (message-index.ts).
-          status: { type: 'string', minLength: 1, maxLength: 64, description: `Transport status (${MESSAGE_STATUSES.join(', ')}); any other value is read as businessStatus` },
+          // A transport status; a business status code is read as businessStatus, as before the
+          // two were separate filters (message-index.ts); anything else (a typo) is refused.
+          status: { type: 'string', minLength: 1, maxLength: 64, description: `Transport status (${MESSAGE_STATUSES.join(', ')}); a known business status code is read as businessStatus, any other value is refused` },
           businessStatus: { type: 'string', minLength: 1, maxLength: 64, description: "Business status code of the message's family (edXML StatusCode, TrangThaiHoSo; a dossier status name stands for its code)" },
           from: TIME_BOUND_SCHEMA,
           to: TIME_BOUND_SCHEMA,
@@ -69,6 +70,11 @@ export async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     },
   }, async (req) => {
     const { q, ...query } = nfcFilters(req.query);
+    if (query.status !== undefined && !(MESSAGE_STATUSES as readonly string[]).includes(query.status) && !isKnownBusinessStatus(query.status)) {
+      throw problems.badRequest(`status ${JSON.stringify(query.status)} is neither a transport status (${MESSAGE_STATUSES.join(', ')}) nor a known business status: ${knownBusinessStatusesText()}`, [
+        { field: 'querystring.status', message: `must be one of ${MESSAGE_STATUSES.join(', ')}, or a business status code` },
+      ]);
+    }
     const base = { ...query, ...(query.id === undefined ? {} : { id: canonicalId(query.id) }), ...timeWindow(query.from, query.to) };
     const term = q?.trim();
     if (!term) return await ctx.store.messages.search(base);

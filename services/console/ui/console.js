@@ -506,8 +506,12 @@ async function bulkReplayAsk() {
   delete filter.replayed;
   const r = await api('/v1/console/dead-letters/replay', { method: 'POST', body: { ...filter, max: 500, dryRun: true } });
   // Confirming replays what was counted, whatever the form says by then.
-  state.bulkReplayFilter = filter;
-  $('#bulk-count').textContent = `${r.wouldReplay} ${t('deadLetters').toLowerCase()}${r.notReplayable ? ` (${t('notReplayableCount', { n: r.notReplayable })})` : ''}`;
+  // Nothing to replay: said so, with nothing to confirm (not "0 dead letters" and a Confirm button).
+  const nothing = r.wouldReplay === 0;
+  state.bulkReplayFilter = nothing ? null : filter;
+  const notReplayable = r.notReplayable ? ` (${t('notReplayableCount', { n: r.notReplayable })})` : '';
+  $('#bulk-count').textContent = nothing ? `${t('bulkNothing')}${notReplayable}` : `${r.wouldReplay} ${t('deadLetters').toLowerCase()}${notReplayable}`;
+  $('#bulk-go').hidden = nothing;
   $('#bulk-confirm').hidden = false;
 }
 
