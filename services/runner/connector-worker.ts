@@ -820,11 +820,12 @@ export class ConnectorWorker {
         this.deps.observeDelivered?.(envelope);
       }
       return true;
-    } catch (err) {
-      if (this.abort.signal.aborted) throw err;
+    } catch (thrown) {
+      if (this.abort.signal.aborted) throw thrown;
+      const err = handlerError(thrown);
       if (!waitsForEarlier(err)) {
         this.failureStreak++;
-        this.reachedOrFailed(destination, (err as Error)?.message ?? String(err));
+        this.reachedOrFailed(destination, err.message);
       }
       const outcomeOf = await this.unlessNothingLeftToWaitFor(record, envelope, err);
       this.failed(record, envelope, attempt, attemptedAt, outcomeOf as Error & { retryAfterMs?: number }, outcome, destination);
@@ -1085,4 +1086,30 @@ async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([work.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
   clearTimeout(timer);
+}
+
+/**
+ * What handle() threw, as an Error: a connector may throw anything (`throw undefined`, a string,
+ * a plain object), and a value without a message must still give the failure a reason: reading
+ * `.message` of undefined would fail the record's bookkeeping and leave it unfinished, holding
+ * back its partition's offsets for good. A plain object's retry flags (`retryable`,
+ * `retryAfterMs`, `waitsForEarlier`) are kept, as for an Error of another copy of the SDK.
+ */
+export function handlerError(thrown: unknown): Error & { retryAfterMs?: number } {
+  if (thrown instanceof Error) return thrown;
+  if (typeof thrown === 'string') return new Error(thrown);
+  if (thrown === null || typeof thrown !== 'object') return new Error(`handle() threw ${String(thrown)} instead of an Error`);
+  let shown: string;
+  try {
+    shown = JSON.stringify(thrown) ?? String(thrown);
+  } catch {
+    shown = '(not serialisable)';
+  }
+  const err = new Error(`handle() threw an object instead of an Error: ${shown.length > 200 ? `${shown.slice(0, /[\uD800-\uDBFF]/.test(shown[199]) ? 199 : 200)}…` : shown}`);
+  const flags = thrown as { retryable?: unknown; retryAfterMs?: unknown; waitsForEarlier?: unknown };
+  return Object.assign(err, {
+    ...(flags.retryable === false ? { retryable: false } : {}),
+    ...(typeof flags.retryAfterMs === 'number' ? { retryAfterMs: flags.retryAfterMs } : {}),
+    ...(flags.waitsForEarlier === true ? { waitsForEarlier: true } : {}),
+  });
 }
