@@ -811,14 +811,11 @@ export class ConnectorWorker {
       // letters keep it), and a healthy connector showing it reads as a live fault.
       if (this.lastError?.startsWith(`${destination}: `)) this.lastError = null;
       outcome.delivered.push(envelope.id);
-      if (result?.outcome === 'deposited') {
-        // In the recipient's inbox: `delivered` is published when the system acknowledges it.
-        outcome.records.push(...eventRecords(this.deps.topics, messageEvent('deposited', envelope, this.actor, this.outcomeDetail(envelope, attempt, result.detail))));
-        outcome.announced.push(envelope.id);
-      } else {
-        this.announceDelivered(envelope, this.outcomeDetail(envelope, attempt, result?.detail), outcome);
-        this.deps.observeDelivered?.(envelope);
-      }
+      // In the recipient's inbox (deposited): `delivered` is published when the system acknowledges it.
+      const deposited = result?.outcome === 'deposited';
+      outcome.records.push(...this.outcomeEvents(deposited ? 'deposited' : 'delivered', envelope, attempt, result?.detail));
+      outcome.announced.push(envelope.id);
+      if (!deposited) this.deps.observeDelivered?.(envelope);
       return true;
     } catch (thrown) {
       if (this.abort.signal.aborted) throw thrown;
@@ -979,6 +976,27 @@ export class ConnectorWorker {
     return { connector: this.name, attempt, ...(attempt === 1 ? { acceptedAt: envelope.time } : {}), ...(detail ?? {}) };
   }
 
+  /**
+   * The delivered (or deposited) event with the connector's detail, or, when that detail cannot
+   * go on the events topic (no JSON: a BigInt, a cycle; or over MAX_OUTCOME_EVENT_CHARS), without
+   * it and saying why. Before, such a detail failed the delivered message as if handle() had
+   * thrown, or made the produce of every outcome batched with it fail for good.
+   */
+  private outcomeEvents(event: 'delivered' | 'deposited', envelope: Envelope, attempt: number, detail?: Record<string, unknown>): OutgoingRecord[] {
+    let omitted: string;
+    try {
+      const records = eventRecords(this.deps.topics, messageEvent(event, envelope, this.actor, this.outcomeDetail(envelope, attempt, detail)));
+      if (records[0].value.length <= MAX_OUTCOME_EVENT_CHARS) return records;
+      omitted = `${records[0].value.length} characters as JSON, over the ${MAX_OUTCOME_EVENT_CHARS} an event may hold`;
+    } catch (err) {
+      omitted = `not JSON: ${(err as Error)?.message ?? String(err)}`;
+    }
+    omitted = `the connector's detail was left out: ${omitted}`;
+    this.lastError = omitted;
+    this.deps.log.warn({ messageId: envelope.id, reason: omitted }, 'outcome detail left out');
+    return eventRecords(this.deps.topics, messageEvent(event, envelope, this.actor, this.outcomeDetail(envelope, attempt, { detailOmitted: omitted })));
+  }
+
   /** The attempt's one outcome event. */
   private announceDelivered(envelope: Envelope, detail: Record<string, unknown>, outcome: RecordOutcome): void {
     outcome.records.push(...eventRecords(this.deps.topics, messageEvent('delivered', envelope, this.actor, detail)));
@@ -1078,6 +1096,9 @@ export class ConnectorWorker {
   }
 }
 
+/** The longest outcome event (characters of JSON) a connector's detail may make: far under Kafka's 1 MiB record limit. */
+const MAX_OUTCOME_EVENT_CHARS = 64 * 1024;
+
 /** A stop waits for deliveries already sent as long as the delivery timeout, plus this for the handler to return its outcome. */
 const STOP_OUTCOME_MARGIN_MS = 1000;
 
@@ -1113,3 +1134,4 @@ export function handlerError(thrown: unknown): Error & { retryAfterMs?: number }
     ...(flags.waitsForEarlier === true ? { waitsForEarlier: true } : {}),
   });
 }
+
