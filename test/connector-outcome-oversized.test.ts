@@ -36,4 +36,17 @@ t.test('an outcome too big or not JSON still ends the message, and the connector
     }
     t.equal((await final(await send('ok'))).status, 'delivered', 'the connector keeps delivering');
   });
+
+  await t.test('an error message of 2 MB is cut in every event, saying so', async (t) => {
+    const ids = Object.fromEntries(await Promise.all(['long-refusal', 'long-failure'].map(async (k) => [k, await send(k)] as const)));
+    for (const k of ['long-refusal', 'long-failure']) {
+      const view = await final(ids[k]);
+      t.equal(view.status, 'dead_lettered', `${k}: dead-lettered`);
+      for (const e of view.events.filter((e) => e.event !== 'accepted')) {
+        t.ok((e.detail.reason as string).length <= 4100, `${k}: ${e.event} reason cut to a readable length`);
+        t.match(e.detail.reason, /… \(cut from 20000\d\d characters\)$/, `${k}: and says it was cut`);
+      }
+    }
+    t.equal((await final(await send('ok'))).status, 'delivered', 'the connector keeps delivering');
+  });
 });

@@ -820,6 +820,9 @@ export class ConnectorWorker {
     } catch (thrown) {
       if (this.abort.signal.aborted) throw thrown;
       const err = handlerError(thrown);
+      // Every event, the dead letter and the status carry the reason: a 2 MB message would make
+      // records Kafka refuses, and the produce of every outcome batched with them would fail for good.
+      if (err.message.length > MAX_REASON_CHARS) err.message = cutReason(err.message);
       if (!waitsForEarlier(err)) {
         this.failureStreak++;
         this.reachedOrFailed(destination, err.message);
@@ -1099,6 +1102,9 @@ export class ConnectorWorker {
 /** The longest outcome event (characters of JSON) a connector's detail may make: far under Kafka's 1 MiB record limit. */
 const MAX_OUTCOME_EVENT_CHARS = 64 * 1024;
 
+/** The longest failure reason kept (a connector's error message may be any length). */
+const MAX_REASON_CHARS = 4000;
+
 /** A stop waits for deliveries already sent as long as the delivery timeout, plus this for the handler to return its outcome. */
 const STOP_OUTCOME_MARGIN_MS = 1000;
 
@@ -1135,3 +1141,9 @@ export function handlerError(thrown: unknown): Error & { retryAfterMs?: number }
   });
 }
 
+/** A reason cut to MAX_REASON_CHARS (never inside a surrogate pair), saying how long it was. */
+function cutReason(reason: string): string {
+  let end = MAX_REASON_CHARS - 40;
+  if (/[\uD800-\uDBFF]/.test(reason[end - 1])) end--;
+  return `${reason.slice(0, end)}… (cut from ${reason.length} characters)`;
+}
