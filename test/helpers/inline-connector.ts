@@ -25,13 +25,18 @@ export interface InlineConnectorBus {
 }
 
 /** Starts a bus hosting connector `name` (type `<name>.test`, payload `{ text }`) from `source`. */
-export async function startInlineConnector(t: { teardown(fn: () => unknown): void }, name: string, source: string, config: Record<string, unknown> = {}): Promise<InlineConnectorBus> {
+export async function startInlineConnector(
+  t: { teardown(fn: () => unknown): void },
+  name: string,
+  source: string,
+  opts: { secrets?: Record<string, string>; manifest?: Record<string, unknown> } = {},
+): Promise<InlineConnectorBus> {
   const type = `${name}.test`;
   const root = mkdtempSync(join(tmpdir(), `lgsp-${name}-`));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   write(join(root, 'package.json'), { type: 'module', private: true });
   const dir = join(root, 'connectors');
-  write(join(dir, name, 'connector.json'), { name, description: `${name} (test)`, entry: './index', messageTypes: [{ type, schema: `./schemas/${type}.schema.json` }] });
+  write(join(dir, name, 'connector.json'), { name, description: `${name} (test)`, entry: './index', messageTypes: [{ type, schema: `./schemas/${type}.schema.json` }], ...opts.manifest });
   write(join(dir, name, 'schemas', `${type}.schema.json`), {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: `https://lgsp.example.gov.vn/schemas/messages/${type}.schema.json`,
@@ -45,7 +50,8 @@ export async function startInlineConnector(t: { teardown(fn: () => unknown): voi
   const bus = await startTestBus(t, {
     name,
     connectors: [name],
-    config: { connectorDirs: [dir], ...config },
+    config: { connectorDirs: [dir] },
+    ...(opts.secrets ? { connectorSecrets: { [name]: opts.secrets } } : {}),
     registry: (registry) => {
       registry.services.push({ code: name, provider: PROVIDER, system: 'vp-ubnd-qlvb', connector: name, messageTypes: [type] });
       registry.accessRights.push({ client: SENDER, service: name, provider: PROVIDER });
