@@ -976,7 +976,8 @@ export class ConnectorWorker {
    * know when it was accepted.
    */
   private outcomeDetail(envelope: Envelope, attempt: number, detail?: Record<string, unknown>): Record<string, unknown> {
-    return { connector: this.name, attempt, ...(attempt === 1 ? { acceptedAt: envelope.time } : {}), ...(detail ?? {}) };
+    // The runner's fields last: a connector's detail naming them must not rewrite the facts.
+    return { ...(detail ?? {}), connector: this.name, attempt, ...(attempt === 1 ? { acceptedAt: envelope.time } : {}) };
   }
 
   /**
