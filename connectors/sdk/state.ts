@@ -24,10 +24,14 @@ export interface ConnectorState {
 export const MAX_STATE_KEY_LENGTH = 512;
 export const MAX_STATE_VALUE_BYTES = 64 * 1024;
 
+/** A \u0000 escape in JSON text: preceded by an even number of backslashes. */
+const NUL_IN_JSON = /(?<!\\)(?:\\\\)*\\u0000/;
+
 /** Throws a TypeError for a key the state cannot hold. */
 export function checkStateKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STATE_KEY_LENGTH) {
-    throw new TypeError(`ctx.state: a key is a non-empty string of at most ${MAX_STATE_KEY_LENGTH} characters`);
+  // NUL: PostgreSQL's text cannot hold it (the runner's store failed with a database error).
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STATE_KEY_LENGTH || key.includes('\u0000')) {
+    throw new TypeError(`ctx.state: a key is a non-empty string of at most ${MAX_STATE_KEY_LENGTH} characters, without NUL (U+0000)`);
   }
 }
 
@@ -36,6 +40,8 @@ export function stateValueJson(value: unknown): string {
   const json = value === undefined ? undefined : JSON.stringify(value);
   if (json === undefined) throw new TypeError('ctx.state: a value must be JSON (not undefined or a function)');
   if (Buffer.byteLength(json) > MAX_STATE_VALUE_BYTES) throw new TypeError(`ctx.state: a value may hold at most ${MAX_STATE_VALUE_BYTES} bytes of JSON`);
+  // JSON writes NUL as \u0000, which PostgreSQL's jsonb refuses (an escaped backslash before "u0000" is text, not NUL).
+  if (json.includes('u0000') && NUL_IN_JSON.test(json)) throw new TypeError('ctx.state: a value may hold no NUL (U+0000) in its strings or keys');
   return json;
 }
 

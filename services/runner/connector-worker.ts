@@ -811,20 +811,21 @@ export class ConnectorWorker {
       // letters keep it), and a healthy connector showing it reads as a live fault.
       if (this.lastError?.startsWith(`${destination}: `)) this.lastError = null;
       outcome.delivered.push(envelope.id);
-      if (result?.outcome === 'deposited') {
-        // In the recipient's inbox: `delivered` is published when the system acknowledges it.
-        outcome.records.push(...eventRecords(this.deps.topics, messageEvent('deposited', envelope, this.actor, this.outcomeDetail(envelope, attempt, result.detail))));
-        outcome.announced.push(envelope.id);
-      } else {
-        this.announceDelivered(envelope, this.outcomeDetail(envelope, attempt, result?.detail), outcome);
-        this.deps.observeDelivered?.(envelope);
-      }
+      // In the recipient's inbox (deposited): `delivered` is published when the system acknowledges it.
+      const deposited = result?.outcome === 'deposited';
+      outcome.records.push(...this.outcomeEvents(deposited ? 'deposited' : 'delivered', envelope, attempt, result?.detail));
+      outcome.announced.push(envelope.id);
+      if (!deposited) this.deps.observeDelivered?.(envelope);
       return true;
-    } catch (err) {
-      if (this.abort.signal.aborted) throw err;
+    } catch (thrown) {
+      if (this.abort.signal.aborted) throw thrown;
+      const err = handlerError(thrown);
+      // Every event, the dead letter and the status carry the reason: a 2 MB message would make
+      // records Kafka refuses, and the produce of every outcome batched with them would fail for good.
+      if (err.message.length > MAX_REASON_CHARS) err.message = cutReason(err.message);
       if (!waitsForEarlier(err)) {
         this.failureStreak++;
-        this.reachedOrFailed(destination, (err as Error)?.message ?? String(err));
+        this.reachedOrFailed(destination, err.message);
       }
       const outcomeOf = await this.unlessNothingLeftToWaitFor(record, envelope, err);
       this.failed(record, envelope, attempt, attemptedAt, outcomeOf as Error & { retryAfterMs?: number }, outcome, destination);
@@ -975,7 +976,29 @@ export class ConnectorWorker {
    * know when it was accepted.
    */
   private outcomeDetail(envelope: Envelope, attempt: number, detail?: Record<string, unknown>): Record<string, unknown> {
-    return { connector: this.name, attempt, ...(attempt === 1 ? { acceptedAt: envelope.time } : {}), ...(detail ?? {}) };
+    // The runner's fields last: a connector's detail naming them must not rewrite the facts.
+    return { ...(detail ?? {}), connector: this.name, attempt, ...(attempt === 1 ? { acceptedAt: envelope.time } : {}) };
+  }
+
+  /**
+   * The delivered (or deposited) event with the connector's detail, or, when that detail cannot
+   * go on the events topic (no JSON: a BigInt, a cycle; or over MAX_OUTCOME_EVENT_CHARS), without
+   * it and saying why. Before, such a detail failed the delivered message as if handle() had
+   * thrown, or made the produce of every outcome batched with it fail for good.
+   */
+  private outcomeEvents(event: 'delivered' | 'deposited', envelope: Envelope, attempt: number, detail?: Record<string, unknown>): OutgoingRecord[] {
+    let omitted: string;
+    try {
+      const records = eventRecords(this.deps.topics, messageEvent(event, envelope, this.actor, this.outcomeDetail(envelope, attempt, detail)));
+      if (records[0].value.length <= MAX_OUTCOME_EVENT_CHARS) return records;
+      omitted = `${records[0].value.length} characters as JSON, over the ${MAX_OUTCOME_EVENT_CHARS} an event may hold`;
+    } catch (err) {
+      omitted = `not JSON: ${(err as Error)?.message ?? String(err)}`;
+    }
+    omitted = `the connector's detail was left out: ${omitted}`;
+    this.lastError = omitted;
+    this.deps.log.warn({ messageId: envelope.id, reason: omitted }, 'outcome detail left out');
+    return eventRecords(this.deps.topics, messageEvent(event, envelope, this.actor, this.outcomeDetail(envelope, attempt, { detailOmitted: omitted })));
   }
 
   /** The attempt's one outcome event. */
@@ -1077,6 +1100,12 @@ export class ConnectorWorker {
   }
 }
 
+/** The longest outcome event (characters of JSON) a connector's detail may make: far under Kafka's 1 MiB record limit. */
+const MAX_OUTCOME_EVENT_CHARS = 64 * 1024;
+
+/** The longest failure reason kept (a connector's error message may be any length). */
+const MAX_REASON_CHARS = 4000;
+
 /** A stop waits for deliveries already sent as long as the delivery timeout, plus this for the handler to return its outcome. */
 const STOP_OUTCOME_MARGIN_MS = 1000;
 
@@ -1085,4 +1114,37 @@ async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([work.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
   clearTimeout(timer);
+}
+
+/**
+ * What handle() threw, as an Error: a connector may throw anything (`throw undefined`, a string,
+ * a plain object), and a value without a message must still give the failure a reason: reading
+ * `.message` of undefined would fail the record's bookkeeping and leave it unfinished, holding
+ * back its partition's offsets for good. A plain object's retry flags (`retryable`,
+ * `retryAfterMs`, `waitsForEarlier`) are kept, as for an Error of another copy of the SDK.
+ */
+export function handlerError(thrown: unknown): Error & { retryAfterMs?: number } {
+  if (thrown instanceof Error) return thrown;
+  if (typeof thrown === 'string') return new Error(thrown);
+  if (thrown === null || typeof thrown !== 'object') return new Error(`handle() threw ${String(thrown)} instead of an Error`);
+  let shown: string;
+  try {
+    shown = JSON.stringify(thrown) ?? String(thrown);
+  } catch {
+    shown = '(not serialisable)';
+  }
+  const err = new Error(`handle() threw an object instead of an Error: ${shown.length > 200 ? `${shown.slice(0, /[\uD800-\uDBFF]/.test(shown[199]) ? 199 : 200)}…` : shown}`);
+  const flags = thrown as { retryable?: unknown; retryAfterMs?: unknown; waitsForEarlier?: unknown };
+  return Object.assign(err, {
+    ...(flags.retryable === false ? { retryable: false } : {}),
+    ...(typeof flags.retryAfterMs === 'number' ? { retryAfterMs: flags.retryAfterMs } : {}),
+    ...(flags.waitsForEarlier === true ? { waitsForEarlier: true } : {}),
+  });
+}
+
+/** A reason cut to MAX_REASON_CHARS (never inside a surrogate pair), saying how long it was. */
+function cutReason(reason: string): string {
+  let end = MAX_REASON_CHARS - 40;
+  if (/[\uD800-\uDBFF]/.test(reason[end - 1])) end--;
+  return `${reason.slice(0, end)}… (cut from ${reason.length} characters)`;
 }

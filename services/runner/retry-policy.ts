@@ -12,8 +12,11 @@ export type Backoff = Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>;
 export function retryDelayMs(policy: Backoff, step: number, retryAfterMs?: number, random = Math.random): number {
   const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (step - 1));
   const jittered = exponential / 2 + (exponential / 2) * random();
-  // A receiver's Retry-After is a floor, not a suggestion.
-  return Math.round(Math.max(jittered, Math.min(retryAfterMs ?? 0, policy.maxDelayMs)));
+  // A receiver's Retry-After is a floor, not a suggestion. A connector's retryAfterMs that is no
+  // number (NaN, a string) or not above zero is no floor: NaN here made the next attempt's time
+  // an invalid date and the record was never finished.
+  const floor = typeof retryAfterMs === 'number' && retryAfterMs > 0 ? Math.min(retryAfterMs, policy.maxDelayMs) : 0;
+  return Math.round(Math.max(jittered, floor));
 }
 
 /**
