@@ -6,37 +6,18 @@
 // restart while the runner answers its /healthz (as for the audit's integrity check), and names
 // only the runner that does not answer.
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { startConsole } from '../services/console/console-service.js';
 import { startTestBus, eventually, serviceProcessEnv } from './helpers/test-bus.js';
 import { freeze } from './helpers/frozen-process.js';
+import { startServiceProcess } from './helpers/service-process.js';
 import type { ConnectorWorker } from '../services/runner/connector-worker.js';
 
 t.test('a restart with one runner frozen: the healthy runner restarts and is said to', { timeout: 150_000 }, async (t) => {
   const bus = await startTestBus(t, { name: 'restart-hung-runner', runners: 1 });
   const r1 = bus.runners[0];
-  let child: ChildProcess | null = null;
   let thaw: (() => void) | null = null;
-  t.teardown(() => {
-    thaw?.();
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const r2 = await new Promise<string>((resolve, reject) => {
-    child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', 'runner', 'main.js')], {
-      env: { ...serviceProcessEnv(bus.config), LGSP_INSTANCE_ID: `frozen-runner-${process.pid}`, LGSP_CONSUMER_SESSION_TIMEOUT_MS: '15000', LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      output += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m) resolve(m[1]);
-    });
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code, signal) => reject(new Error(`runner exited (${code ?? signal}) before listening:\n${output.slice(-2000)}`)));
-  });
+  t.teardown(() => thaw?.());
+  const { child, url: r2 } = await startServiceProcess(t, 'runner', { ...serviceProcessEnv(bus.config), LGSP_INSTANCE_ID: `frozen-runner-${process.pid}`, LGSP_CONSUMER_SESSION_TIMEOUT_MS: '15000', LOG_LEVEL: 'error' });
   await eventually(async () => (await fetch(`${r2}/readyz`)).status === 200, 60_000);
 
   const consoleSvc = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, runner: `${r1.url},${r2}` } });
@@ -56,7 +37,7 @@ t.test('a restart with one runner frozen: the healthy runner restarts and is sai
   await new Promise((r) => setTimeout(r, 3000));
 
   const before = r1.slots.get('relay')!.worker as ConnectorWorker;
-  thaw = freeze([child!.pid!]);
+  thaw = freeze([child.pid!]);
   const started = Date.now();
   const restart = await fetch(`${consoleSvc.url}/v1/console/connectors/relay/restart`, { method: 'POST', headers: { cookie, 'x-lgsp-console': '1' } });
   const waited = Date.now() - started;

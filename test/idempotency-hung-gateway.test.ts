@@ -7,43 +7,24 @@
 // LGSP_DATABASE_STATEMENT_TIMEOUT_MS), and the retry gets through: same id, one delivery. The
 // same holds for an inbox acknowledgement caught in the hung gateway's transaction.
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { startTestBus, eventually, serviceProcessEnv } from './helpers/test-bus.js';
 import { freeze } from './helpers/frozen-process.js';
+import { startServiceProcess } from './helpers/service-process.js';
 
 t.test('a hung gateway does not hold an Idempotency-Key from the client retrying elsewhere', async (t) => {
   const bus = await startTestBus(t, { name: 'hung-gateway', connectors: ['relay', 'document-management'] });
-  let child: ChildProcess | null = null;
   let thaw: (() => void) | null = null;
-  t.teardown(() => {
-    thaw?.();
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  t.teardown(() => thaw?.());
   const instance = `hung-${process.pid}`;
-  const url = await new Promise<string>((resolve, reject) => {
-    child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'services', 'gateway', 'main.js')], {
-      env: {
-        ...serviceProcessEnv(bus.config),
-        LGSP_INSTANCE_ID: instance,
-        // The produce waits 1 s (the most allowed) for company: the transaction holding the key
-        // sits idle that long, the window in which the gateway is frozen.
-        LGSP_PRODUCER_LINGER_MS: '1000',
-        LGSP_PRODUCE_TIMEOUT_MS: '6000',
-        LGSP_DATABASE_STATEMENT_TIMEOUT_MS: '2000',
-        LOG_LEVEL: 'error',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      output += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m) resolve(m[1]);
-    });
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code, signal) => reject(new Error(`gateway exited (${code ?? signal}) before listening:\n${output.slice(-2000)}`)));
+  const { child, url } = await startServiceProcess(t, 'gateway', {
+    ...serviceProcessEnv(bus.config),
+    LGSP_INSTANCE_ID: instance,
+    // The produce waits 1 s (the most allowed) for company: the transaction holding the key
+    // sits idle that long, the window in which the gateway is frozen.
+    LGSP_PRODUCER_LINGER_MS: '1000',
+    LGSP_PRODUCE_TIMEOUT_MS: '6000',
+    LGSP_DATABASE_STATEMENT_TIMEOUT_MS: '2000',
+    LOG_LEVEL: 'error',
   });
 
   const client = bus.client('so-tttt-qlvb');
@@ -67,7 +48,7 @@ t.test('a hung gateway does not hold an Idempotency-Key from the client retrying
       body: JSON.stringify(submission),
     }).then((r) => r.status, () => 'no answer');
     await eventually(inTransaction, 10_000, 20);
-    thaw = freeze([child!.pid!]);
+    thaw = freeze([child.pid!]);
     // A COMMIT the gateway sent just before the stop may not have reached PostgreSQL when the
     // first look is made (seen in CI on a loaded machine: the key was already committed, the
     // retry elsewhere answered at once and the thawed gateway's 202 was right). A stopped process
@@ -83,7 +64,7 @@ t.test('a hung gateway does not hold an Idempotency-Key from the client retrying
   const deliveredBefore = bus.simulator.attempts.get('so-tp-qlvb') ?? 0;
   const freezeInTransaction = async () => {
     await eventually(inTransaction, 10_000, 20);
-    thaw = freeze([child!.pid!]);
+    thaw = freeze([child.pid!]);
   };
 
   // The client gives up on the hung gateway and retries with the same key on the other one.

@@ -8,6 +8,13 @@ export function freeze(pids: number[]): () => void {
   return () => {
     if (thawed) return;
     thawed = true;
-    for (const pid of pids) process.kill(pid, 'SIGCONT');
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch (err) {
+        // Killed meanwhile (a teardown that ran first): nothing left to thaw.
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      }
+    }
   };
 }
