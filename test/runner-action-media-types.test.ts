@@ -19,7 +19,10 @@ t.test('pause, resume and restart take no body or JSON, and refuse other media t
       const refused = await act(method, action, { 'content-type': type }, body);
       t.equal(refused.status, 415, `${method} ${action} with ${type}: 415`);
       t.match(refused.headers.get('content-type'), /^application\/problem\+json/);
-      t.match(await refused.json(), { code: 'UNSUPPORTED_MEDIA_TYPE' }, `${method} ${action} with ${type}: UNSUPPORTED_MEDIA_TYPE`);
+      const problem = await refused.json();
+      t.match(problem, { code: 'UNSUPPORTED_MEDIA_TYPE' }, `${method} ${action} with ${type}: UNSUPPORTED_MEDIA_TYPE`);
+      // The runner's own document, not the gateway's /docs (which the runner does not serve).
+      t.match(problem.detail, /this service's OpenAPI document at \/openapi\.json/, `${method} ${action} with ${type}: names the runner's OpenAPI document`);
       t.equal(await state(), before, `${method} ${action} with ${type}: nothing done`);
     }
   }

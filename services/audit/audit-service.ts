@@ -231,7 +231,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
     // would otherwise read an unfiltered page as the answer to the question asked.
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   });
-  await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes });
+  await app.register(problemHandler, { maxBodyBytes: ctx.config.maxBodyBytes, openapiPath: '/openapi.json' });
   await app.register(finiteRequestNumbers);
   await app.register(swagger, {
     openapi: {

@@ -115,10 +115,10 @@ const FORMAT_EXAMPLES: Record<string, string> = {
  * request said. "JSON endpoints take application/json" told a QLVB vendor posting edXML as
  * text/plain, or with curl's default form type, nothing of the XML types POST /v1/messages takes.
  */
-function unsupportedMediaTypeDetail(req: FastifyRequest, mediaTypes?: MediaTypesOf): string {
+function unsupportedMediaTypeDetail(req: FastifyRequest, mediaTypes: MediaTypesOf | undefined, openapiPath: string): string {
   const url = req.routeOptions?.url;
   const taken = url ? mediaTypes?.(req.method, url) : undefined;
-  const what = taken?.length ? `${req.method} ${url} takes ${taken.join(', ')}` : 'send the body in a media type this endpoint takes (JSON endpoints take application/json; the gateway\'s OpenAPI document at /docs lists each endpoint\'s)';
+  const what = taken?.length ? `${req.method} ${url} takes ${taken.join(', ')}` : `send the body in a media type this endpoint takes (JSON endpoints take application/json; this service's OpenAPI document at ${openapiPath} lists each endpoint's)`;
   const received = req.headers['content-type']?.split(';')[0].trim().slice(0, 100);
   // curl -d / --data-binary without -H 'Content-Type: …' sends a form: the usual way here.
   const form = received === 'application/x-www-form-urlencoded' ? ', what curl -d and --data-binary send unless told otherwise with -H "Content-Type: …"' : '';
@@ -188,7 +188,12 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
   void sendProblem(reply, problem, req.url);
 }
 
-export const problemHandler = fp(async function problemHandler(app: FastifyInstance, opts: { maxBodyBytes: number; mediaTypes?: MediaTypesOf }) {
+/**
+ * `mediaTypes`: what each operation takes, for its 415; `openapiPath`: where the service serves
+ * its OpenAPI document (/docs on the gateway, /openapi.json on the runner and the audit), named
+ * by a 415 that has no list of its own. A runner's 415 sent operators to the gateway's /docs.
+ */
+export const problemHandler = fp(async function problemHandler(app: FastifyInstance, opts: { maxBodyBytes: number; mediaTypes?: MediaTypesOf; openapiPath?: string }) {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     // A client that hangs up mid-body surfaces as ECONNRESET "aborted", which reads like a
     // database connection lost: say what it was (nobody is left to answer).
@@ -197,7 +202,7 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       return sendProblem(reply, problems.badRequest('The connection closed before the request body was complete'), req.url);
     }
     // The route's own limit when it has one (attachment uploads take far more than JSON bodies).
-    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method, req.query, err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? unsupportedMediaTypeDetail(req, opts.mediaTypes) : '');
+    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method, req.query, err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? unsupportedMediaTypeDetail(req, opts.mediaTypes, opts.openapiPath ?? '/docs') : '');
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') req.log.error({ err }, 'unhandled error');
     if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
     return sendProblem(reply, problem, req.url);

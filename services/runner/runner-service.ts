@@ -389,7 +389,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   // send one): a text/plain body is refused with 415 as every other non-JSON type is, and as the
   // gateway and the console refuse it, instead of being read as a string and ignored.
   app.removeContentTypeParser('text/plain');
-  await app.register(problemHandler, { maxBodyBytes: 64 * 1024 });
+  await app.register(problemHandler, { maxBodyBytes: 64 * 1024, openapiPath: '/openapi.json' });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
