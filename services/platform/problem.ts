@@ -2,6 +2,7 @@
 // through ProblemError so callers can branch on `code` instead of parsing `detail`; the codes
 // and their meanings are registered in error-codes.ts.
 import type { ErrorCode } from './error-codes.js';
+import { sliceWhole } from './whole-slice.js';
 
 export const PROBLEM_BASE = 'https://lgsp.example.gov.vn/problems/';
 
@@ -57,10 +58,7 @@ export class ProblemError extends Error {
     // Cut before escaping: an escape is never cut in half (the limit may be passed by its length).
     const tooMany = errors !== undefined && errors.length > MAX_LISTED_ERRORS;
     const note = tooMany ? ` (${errors.length} errors in all; the first ${MAX_LISTED_ERRORS} are listed)` : '';
-    let cut = MAX_DETAIL_CHARS - note.length - 1;
-    // Not between the two halves of a surrogate pair (a Vietnamese detail has none, a quoted value may).
-    if (/[\uD800-\uDBFF]/.test(detail.charAt(cut - 1))) cut--;
-    const kept = detail.length + note.length > MAX_DETAIL_CHARS ? `${detail.slice(0, cut)}…` : detail;
+    const kept = detail.length + note.length > MAX_DETAIL_CHARS ? `${sliceWhole(detail, MAX_DETAIL_CHARS - note.length - 1)}…` : detail;
     super(shown(kept) + note);
     this.name = 'ProblemError';
     this.detail = shown(kept) + note;

@@ -9,6 +9,7 @@
 // passes without dead letters; the parked set is bounded in memory (past the cap the retry
 // topic's partition is paused and read again later, see spill()); and while a destination is
 // down its retries are held behind one probe (destination-circuit.ts).
+import { sliceWhole } from '../platform/whole-slice.js';
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { ValidateFunction } from 'ajv';
 import { eventRecords, messageEvent, type BusEvent } from '../platform/bus-events.js';
@@ -1133,7 +1134,7 @@ export function handlerError(thrown: unknown): Error & { retryAfterMs?: number }
   } catch {
     shown = '(not serialisable)';
   }
-  const err = new Error(`handle() threw an object instead of an Error: ${shown.length > 200 ? `${shown.slice(0, /[\uD800-\uDBFF]/.test(shown[199]) ? 199 : 200)}…` : shown}`);
+  const err = new Error(`handle() threw an object instead of an Error: ${shown.length > 200 ? `${sliceWhole(shown, 200)}…` : shown}`);
   const flags = thrown as { retryable?: unknown; retryAfterMs?: unknown; waitsForEarlier?: unknown };
   return Object.assign(err, {
     ...(flags.retryable === false ? { retryable: false } : {}),
@@ -1144,7 +1145,5 @@ export function handlerError(thrown: unknown): Error & { retryAfterMs?: number }
 
 /** A reason cut to MAX_REASON_CHARS (never inside a surrogate pair), saying how long it was. */
 function cutReason(reason: string): string {
-  let end = MAX_REASON_CHARS - 40;
-  if (/[\uD800-\uDBFF]/.test(reason[end - 1])) end--;
-  return `${reason.slice(0, end)}… (cut from ${reason.length} characters)`;
+  return `${sliceWhole(reason, MAX_REASON_CHARS - 40)}… (cut from ${reason.length} characters)`;
 }
