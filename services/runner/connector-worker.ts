@@ -30,7 +30,8 @@ import type { LoadedConnector } from './connector-loader.js';
 import type { DeliveryLedger, LedgerState } from './delivery-ledger.js';
 import { DeliveredMarker } from './delivered-marker.js';
 import { CoalescedLedgerLookups } from './coalesced-ledger-lookups.js';
-import { backoffStep, budgetLeft, formatDuration, gaveUpReason, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { backoffStep, budgetLeft, formatDuration, gaveUpReason, requestRetryDelayMs, retryDelayMs, type RetryPolicy } from './retry-policy.js';
+import { MAX_WAIT_SECONDS } from '../platform/request-wait.js';
 import type { EarlierMessages } from './earlier-messages.js';
 import { DestinationCircuits, type OpenCircuit } from './destination-circuit.js';
 import { OffsetWatermarks } from './offset-watermarks.js';
@@ -1032,9 +1033,17 @@ export class ConnectorWorker {
     const waited = waitsForEarlier(err);
     const waits = (Number(headerValue(record.headers, WAITS_HEADER) ?? 0) || 0) + (waited ? 1 : 0);
     const step = waited ? attempt : backoffStep(attempt - waits, this.failureStreak);
+    const backoff = retryDelayMs(this.deps.policy, step, err.retryAfterMs);
+    const now = Date.now();
+    // A request somebody may still be waiting on retries after a short pause instead (a replayed
+    // one has nobody waiting); retry-policy.ts says when it takes the backoff after all.
+    const awaited = this.requestTypes.has(envelope.type) && !waited && !headerValue(record.headers, RETRY_SINCE_HEADER);
+    const wanted = awaited
+      ? requestRetryDelayMs(backoff, { acceptedAt: Date.parse(envelope.time), now, waitWindowMs: MAX_WAIT_SECONDS * 1000, failureStreak: this.failureStreak, retryAfterMs: err.retryAfterMs })
+      : backoff;
     // The last retry goes when the budget ends, not after it: a message is never kept past its budget.
-    const delay = Math.max(0, Math.min(retryDelayMs(this.deps.policy, step, err.retryAfterMs), budget.remainingMs));
-    const nextAttemptAt = new Date(Date.now() + delay).toISOString();
+    const delay = Math.max(0, Math.min(wanted, budget.remainingMs));
+    const nextAttemptAt = new Date(now + delay).toISOString();
     const failedEvent = messageEvent('delivery_failed', envelope, this.actor, this.outcomeDetail(envelope, attempt, { reason, retryable, nextAttemptAt, ...(waited ? { waitsForEarlier: true } : {}) }));
     outcome.records.push(
       ...eventRecords(this.deps.topics, failedEvent),
@@ -1046,7 +1055,7 @@ export class ConnectorWorker {
         headers: {
           'lgsp-id': envelope.id,
           [ATTEMPT_HEADER]: String(attempt + 1),
-          [NOT_BEFORE_HEADER]: String(Date.now() + delay),
+          [NOT_BEFORE_HEADER]: String(now + delay),
           [ORIGIN_TOPIC_HEADER]: headerValue(record.headers, ORIGIN_TOPIC_HEADER) ?? record.topic,
           [DESTINATION_HEADER]: destination,
           ...(headerValue(record.headers, RETRY_SINCE_HEADER) ? { [RETRY_SINCE_HEADER]: headerValue(record.headers, RETRY_SINCE_HEADER)! } : {}),

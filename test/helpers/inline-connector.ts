@@ -29,28 +29,32 @@ export async function startInlineConnector(
   t: { teardown(fn: () => unknown): void },
   name: string,
   source: string,
-  opts: { secrets?: Record<string, string>; manifest?: Record<string, unknown> } = {},
+  opts: { secrets?: Record<string, string>; manifest?: Record<string, unknown>; requestReply?: boolean; config?: Record<string, unknown> } = {},
 ): Promise<InlineConnectorBus> {
   const type = `${name}.test`;
   const root = mkdtempSync(join(tmpdir(), `lgsp-${name}-`));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   write(join(root, 'package.json'), { type: 'module', private: true });
   const dir = join(root, 'connectors');
-  write(join(dir, name, 'connector.json'), { name, description: `${name} (test)`, entry: './index', messageTypes: [{ type, schema: `./schemas/${type}.schema.json` }], ...opts.manifest });
-  write(join(dir, name, 'schemas', `${type}.schema.json`), {
+  // With requestReply the type is asked with POST /v1/requests and answered `{ text }` by ctx.reply().
+  const reply = opts.requestReply ? { replySchema: `./schemas/${type}.reply.schema.json` } : {};
+  write(join(dir, name, 'connector.json'), { name, description: `${name} (test)`, entry: './index', messageTypes: [{ type, schema: `./schemas/${type}.schema.json`, ...reply }], ...opts.manifest });
+  const textSchema = (id: string) => ({
     $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $id: `https://lgsp.example.gov.vn/schemas/messages/${type}.schema.json`,
+    $id: `https://lgsp.example.gov.vn/schemas/messages/${id}.schema.json`,
     type: 'object',
     additionalProperties: false,
     required: ['text'],
     properties: { text: { type: 'string', minLength: 1, maxLength: 200 } },
     examples: [{ text: 'ok' }],
   });
+  write(join(dir, name, 'schemas', `${type}.schema.json`), textSchema(type));
+  if (opts.requestReply) write(join(dir, name, 'schemas', `${type}.reply.schema.json`), textSchema(`${type}.reply`));
   write(join(dir, name, 'index.ts'), source);
   const bus = await startTestBus(t, {
     name,
     connectors: [name],
-    config: { connectorDirs: [dir] },
+    config: { connectorDirs: [dir], ...opts.config },
     ...(opts.secrets ? { connectorSecrets: { [name]: opts.secrets } } : {}),
     registry: (registry) => {
       registry.services.push({ code: name, provider: PROVIDER, system: 'vp-ubnd-qlvb', connector: name, messageTypes: [type] });

@@ -19,9 +19,8 @@ import { alwaysSent, problemResponse, problemResponsesWithCodes } from '../../pl
 import { ReplyWaiter } from '../reply-waiter.js';
 import { traceHeader } from '../../platform/trace-context.js';
 import { withoutAddresses } from '../party-view.js';
+import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS } from '../../platform/request-wait.js';
 
-export const DEFAULT_WAIT_SECONDS = 10;
-export const MAX_WAIT_SECONDS = 30;
 const FAILURE_POLL_MS = 200;
 
 /** Message types declared request/reply (a `replySchema` in their connector manifest), with the reply's validator. */
