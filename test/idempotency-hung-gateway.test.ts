@@ -34,10 +34,47 @@ t.test('a hung gateway does not hold an Idempotency-Key from the client retrying
     const r = await bus.db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND state = 'idle in transaction'`, [`lgsp-gateway-${instance}`]);
     return r.rowCount! > 0;
   };
-  // Frozen while its transaction (the key's row reserved) waits for the produce. On a loaded
-  // machine the SIGSTOP may land after the transaction ended (the 1 s window missed): that is
-  // an ordinary submission, not the case under test, so it is let finish (delivered) and the
-  // case is set up again with a new key.
+  // Whether another session's open transaction holds the row `lockRow` selects: it is then
+  // neither committed nor rolled back, and a lock on it fails at once instead of waiting.
+  const rowHeld = async (lockRow: string, values: unknown[]) => {
+    try {
+      await bus.db.transaction(async (tx) => {
+        await tx.query("SET LOCAL lock_timeout = '100ms'");
+        await tx.query(lockRow, values);
+        throw new Error('not held');
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === '55P03') return true;
+      if ((err as Error).message === 'not held') return false;
+      throw err;
+    }
+    return false;
+  };
+  // A key row in flight (inserted, not committed) makes an insert of the same key wait on it.
+  const keyHeld = (key: string) => rowHeld(
+    `INSERT INTO gateway_idempotency (client_id, key, body_digest, message_id, expires_at) VALUES ('so-tttt-qlvb', $1, 'probe', 'probe', now()) ON CONFLICT DO NOTHING`,
+    [key],
+  );
+  // An inbox item whose acknowledgement is in flight is locked by the gateway's update.
+  const itemHeld = (id: string) => rowHeld('SELECT 1 FROM document_inbox WHERE id = $1 FOR UPDATE', [id]);
+  // Frozen while its transaction waits for the produce, holding `held`. On a loaded machine the
+  // SIGSTOP may land outside it: after the transaction ended (seen in CI: the key was already
+  // committed, the retry elsewhere answered at once and the thawed gateway's 202 was right), or
+  // while another of its sessions sat idle in a transaction and before this one took the row.
+  // Whether the stopped gateway holds the row is asked of PostgreSQL itself.
+  const freezeHolding = async (held: () => Promise<boolean>) => {
+    await eventually(inTransaction, 10_000, 20);
+    thaw = freeze([child.pid!]);
+    // A COMMIT sent just before the stop may still be on its way: a stopped process sends
+    // nothing more, so a row still held a moment later stays held until the thaw.
+    await new Promise((r) => setTimeout(r, 300));
+    if (await held()) return true;
+    thaw();
+    thaw = null;
+    return false;
+  };
+  // When the freeze missed, that submission is an ordinary one, not the case under test: it is
+  // let finish (delivered) and the case is set up again with a new key.
   let key = '';
   let atHung: Promise<number | string> = Promise.resolve('not sent');
   for (let setup = 1; ; setup++) {
@@ -47,25 +84,13 @@ t.test('a hung gateway does not hold an Idempotency-Key from the client retrying
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
       body: JSON.stringify(submission),
     }).then((r) => r.status, () => 'no answer');
-    await eventually(inTransaction, 10_000, 20);
-    thaw = freeze([child.pid!]);
-    // A COMMIT the gateway sent just before the stop may not have reached PostgreSQL when the
-    // first look is made (seen in CI on a loaded machine: the key was already committed, the
-    // retry elsewhere answered at once and the thawed gateway's 202 was right). A stopped process
-    // sends nothing more: still idle in its transaction a moment later, it holds the key.
-    await new Promise((r) => setTimeout(r, 300));
-    if (await inTransaction()) break;
-    thaw();
-    thaw = null;
-    t.equal(await atHung, 202, `set-up ${setup}: the freeze came after the transaction; that submission was accepted`);
+    const thisKey = key;
+    if (await freezeHolding(() => keyHeld(thisKey))) break;
+    t.equal(await atHung, 202, `set-up ${setup}: the freeze missed the transaction; that submission was accepted`);
     await eventually(async () => (bus.simulator.received.get('so-tp-qlvb') ?? []).length === setup, 30_000);
     if (setup === 5) throw new Error('the gateway could not be frozen inside its transaction in 5 tries');
   }
   const deliveredBefore = bus.simulator.attempts.get('so-tp-qlvb') ?? 0;
-  const freezeInTransaction = async () => {
-    await eventually(inTransaction, 10_000, 20);
-    thaw = freeze([child.pid!]);
-  };
 
   // The client gives up on the hung gateway and retries with the same key on the other one.
   const started = Date.now();
@@ -100,28 +125,34 @@ t.test('a hung gateway does not hold an Idempotency-Key from the client retrying
   // receipt waits for Kafka; the ack retried on the other gateway gets through.
   const office = bus.client('vp-ubnd-qlvb');
   const officeToken = await office.accessToken();
-  const documentId = '000.00.12.H49,2026/12/04,77/STTTT-VP';
-  const sent = await client.send({
-    type: 'edoc.send',
-    to: { member: '000.00.00.H49' },
-    payload: {
-      header: {
-        from: { organId: '000.00.12.H49' },
-        to: [{ organId: '000.00.00.H49' }],
-        documentId,
-        code: { codeNumber: '77', codeNotation: 'STTTT-VP' },
-        promulgationInfo: { place: 'Hòa An', promulgationDate: '2026/12/04' },
-        documentType: { type: 6, typeName: 'Công văn' },
-        subject: 'Kế hoạch (dữ liệu mẫu)',
+  let itemId = '';
+  let ackAtHung: Promise<number | string> = Promise.resolve('not sent');
+  for (let setup = 1; ; setup++) {
+    const sent = await client.send({
+      type: 'edoc.send',
+      to: { member: '000.00.00.H49' },
+      payload: {
+        header: {
+          from: { organId: '000.00.12.H49' },
+          to: [{ organId: '000.00.00.H49' }],
+          documentId: `000.00.12.H49,2026/12/04,${76 + setup}/STTTT-VP`,
+          code: { codeNumber: String(76 + setup), codeNotation: 'STTTT-VP' },
+          promulgationInfo: { place: 'Hòa An', promulgationDate: '2026/12/04' },
+          documentType: { type: 6, typeName: 'Công văn' },
+          subject: 'Kế hoạch (dữ liệu mẫu)',
+        },
+        traceHeaderList: { bussiness: { bussinessDocType: 0 } },
       },
-      traceHeaderList: { bussiness: { bussinessDocType: 0 } },
-    },
-  }, 'hung-gateway-doc');
-  t.equal(sent.status, 202, JSON.stringify(sent.body));
-  const itemId = sent.body.id as string;
-  await eventually(async () => (await office.request('GET', `/v1/inbox/${itemId}`)).status === 200, 30_000);
-  const ackAtHung = fetch(`${url}/v1/inbox/${itemId}/ack`, { method: 'POST', headers: { authorization: `Bearer ${officeToken}` } }).then((r) => r.status, () => 'no answer');
-  await freezeInTransaction();
+    }, `hung-gateway-doc-${setup}`);
+    t.equal(sent.status, 202, JSON.stringify(sent.body));
+    itemId = sent.body.id as string;
+    const thisItem = itemId;
+    await eventually(async () => (await office.request('GET', `/v1/inbox/${thisItem}`)).status === 200, 30_000);
+    ackAtHung = fetch(`${url}/v1/inbox/${itemId}/ack`, { method: 'POST', headers: { authorization: `Bearer ${officeToken}` } }).then((r) => r.status, () => 'no answer');
+    if (await freezeHolding(() => itemHeld(thisItem))) break;
+    t.equal(await ackAtHung, 200, `set-up ${setup}: the freeze missed the transaction; that acknowledgement went through`);
+    if (setup === 5) throw new Error('the gateway could not be frozen inside its acknowledgement in 5 tries');
+  }
   const ackStarted = Date.now();
   let acked = false;
   while (Date.now() - ackStarted < 40_000) {
