@@ -68,6 +68,11 @@ export interface BusConfig extends KafkaSettings {
   retryParkedMaxRecords: number;
   retryParkedMaxBytes: number;
   deliveryTimeoutMs: number;
+  /**
+   * How long one call of a connector's handle() may take; past it the attempt is abandoned (its
+   * signal aborted) and retried. Longer than deliveryTimeoutMs: a handler's own deliveries end first.
+   */
+  connectorAttemptTimeoutMs: number;
   deliveryConcurrency: number;
   /**
    * How often a runner commits its consumer offsets (ms; 0 = after every published batch of
@@ -172,6 +177,7 @@ const DEFAULTS: BusConfig = {
   retryParkedMaxRecords: 10_000,
   retryParkedMaxBytes: 64 * 1024 * 1024,
   deliveryTimeoutMs: 10_000,
+  connectorAttemptTimeoutMs: 60_000,
   deliveryConcurrency: 32,
   // Once a second: commits do not grow with the message rate. A runner killed between commits
   // leaves its successor records to read again, which the delivery ledger keeps from being
@@ -236,6 +242,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_RETRY_PARKED_MAX_RECORDS: 'retryParkedMaxRecords',
   LGSP_RETRY_PARKED_MAX_BYTES: 'retryParkedMaxBytes',
   LGSP_DELIVERY_TIMEOUT_MS: 'deliveryTimeoutMs',
+  LGSP_CONNECTOR_ATTEMPT_TIMEOUT_MS: 'connectorAttemptTimeoutMs',
   LGSP_DELIVERY_CONCURRENCY: 'deliveryConcurrency',
   LGSP_OFFSET_COMMIT_INTERVAL_MS: 'offsetCommitIntervalMs',
   LGSP_CONSUMER_SESSION_TIMEOUT_MS: 'consumerSessionTimeoutMs',
@@ -294,6 +301,7 @@ const configSchema = {
     retryParkedMaxRecords: { type: 'integer', minimum: 1 },
     retryParkedMaxBytes: { type: 'integer', minimum: 1024 },
     deliveryTimeoutMs: { type: 'integer', minimum: 100 },
+    connectorAttemptTimeoutMs: { type: 'integer', minimum: 1000 },
     deliveryConcurrency: { type: 'integer', minimum: 1, maximum: 1000 },
     offsetCommitIntervalMs: { type: 'integer', minimum: 0, maximum: 60_000 },
     // The broker's group.min/max.session.timeout.ms defaults (6 s, 30 min) bound what it accepts.
@@ -372,6 +380,11 @@ export function loadConfig(overrides: Partial<BusConfig> = {}, env: NodeJS.Proce
   // that stopped verifying sooner after a rotation would turn records in flight into forgeries.
   if (merged.keyGraceSeconds < merged.messageTtlSeconds) {
     throw new ConfigError(`invalid configuration: keyGraceSeconds (${merged.keyGraceSeconds}) must be at least messageTtlSeconds (${merged.messageTtlSeconds})`);
+  }
+  // A handler's deliveries end on their own deadline first; an attempt abandoned while one of them
+  // is still running would be attempted again while the receiver may yet take the first.
+  if (merged.connectorAttemptTimeoutMs <= merged.deliveryTimeoutMs) {
+    throw new ConfigError(`invalid configuration: connectorAttemptTimeoutMs (LGSP_CONNECTOR_ATTEMPT_TIMEOUT_MS, ${merged.connectorAttemptTimeoutMs}) must be longer than deliveryTimeoutMs (LGSP_DELIVERY_TIMEOUT_MS, ${merged.deliveryTimeoutMs})`);
   }
   const notAnAddress = merged.trustedProxies.find((entry) => !isAddressOrRange(entry));
   if (notAnAddress !== undefined) throw new ConfigError(`invalid configuration: trustedProxies (LGSP_TRUSTED_PROXIES): "${notAnAddress}" is not an IP address or CIDR range`);

@@ -34,6 +34,7 @@ import { backoffStep, budgetLeft, formatDuration, gaveUpReason, requestRetryDela
 import { MAX_WAIT_SECONDS } from '../platform/request-wait.js';
 import type { EarlierMessages } from './earlier-messages.js';
 import { DestinationCircuits, type OpenCircuit } from './destination-circuit.js';
+import { AttemptTimeLimit } from './attempt-time-limit.js';
 import { OffsetWatermarks } from './offset-watermarks.js';
 import { RecordDispatcher, type Dispatchable } from './record-dispatcher.js';
 import { boundedAttempt, boundedDueTime } from './control-headers.js';
@@ -65,6 +66,8 @@ export interface WorkerDeps {
   /** Parked retries kept in memory at most (count, bytes); past it the retry topic waits in Kafka. */
   parkedLimit: { records: number; bytes: number };
   deliveryTimeoutMs: number;
+  /** How long one call of handle() may take before the attempt is abandoned (attempt-time-limit.ts); 60 s when absent. */
+  attemptTimeoutMs?: number;
   partitionsConsumedConcurrently: number;
   /** Messages of different keys handled at once per partition. */
   concurrency: number;
@@ -143,6 +146,8 @@ const FLUSH_RETRY_MS = 1000;
 const FETCH_WINDOW_MIN_BYTES = 256 * 1024;
 /** A fetched batch whose ledger lookup failed (PostgreSQL unavailable) is looked up again after this long. */
 const LOOKUP_RETRY_MS = 1000;
+/** A call of handle() longer than this is abandoned when the runner sets no other limit. */
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
 
 // For a LoadedConnector built without them (e.g. by a test): metrics go nowhere, no secrets.
 const NO_SECRETS: ConnectorSecrets = secretsOf('connector', {}, new Map());
@@ -214,6 +219,7 @@ export class ConnectorWorker {
   /** Consecutive failed attempts across all messages (waits aside); a delivery resets it. */
   private failureStreak = 0;
   private readonly circuits: DestinationCircuits;
+  private readonly attempts: AttemptTimeLimit;
   /** Retry-topic partitions paused because the parked cap was reached ("topic\0partition"). */
   private readonly spilled = new Map<string, { topic: string; partition: number }>();
   /** The topics its consumer subscribed to (null before it started). */
@@ -233,6 +239,7 @@ export class ConnectorWorker {
       run: (work) => this.run(work),
     });
     this.circuits = new DestinationCircuits(deps.policy);
+    this.attempts = new AttemptTimeLimit(deps.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS, this.abort.signal, (reason) => this.deps.log.warn({ connector: this.name, reason }, 'connector attempt abandoned'));
     this.requestTypes = new Set(loaded.manifest.messageTypes.filter((mt) => mt.replySchema).map((mt) => mt.type));
   }
 
@@ -369,6 +376,7 @@ export class ConnectorWorker {
     this.roomWaiters.splice(0).forEach((f) => f());
     await withDeadline(this.dispatcher.idle(), this.deps.deliveryTimeoutMs + STOP_OUTCOME_MARGIN_MS);
     this.abort.abort();
+    this.attempts.stop();
     this.roomWaiters.splice(0).forEach((f) => f());
     await withDeadline(this.flushing ?? Promise.resolve(), 5000);
     // What finished since the last periodic commit is committed now, not read again after the restart.
@@ -806,7 +814,7 @@ export class ConnectorWorker {
     const attemptedAt = Date.now();
     const destination = this.destinationOf(envelope);
     try {
-      const result = await this.loaded.definition.handle(envelope, this.context(envelope, attempt));
+      const result = await this.attempts.run((signal) => this.loaded.definition.handle(envelope, this.context(envelope, attempt, signal)));
       this.failureStreak = 0;
       this.reachedOrFailed(destination);
       // That system takes messages again: its error is history (the message timelines and dead
@@ -914,12 +922,13 @@ export class ConnectorWorker {
     return boundedAttempt(headerValue(record.headers, ATTEMPT_HEADER), this.deps.policy.maxAttempts);
   }
 
-  private context(envelope: Envelope, attempt: number): ConnectorContext<Record<string, unknown>> {
+  private context(envelope: Envelope, attempt: number, attemptSignal: () => AbortSignal): ConnectorContext<Record<string, unknown>> {
     // One registry for the whole context, even when it is replaced meanwhile (live-registry.ts).
     const registry = this.deps.registry();
     const service = registry.servicesOf(envelope.to.member, envelope.to.service)[0];
     const deps = this.deps;
     let log: Logger | undefined;
+    let signal: AbortSignal | undefined;
     return {
       connector: this.name,
       config: this.loaded.config,
@@ -935,7 +944,10 @@ export class ConnectorWorker {
         ...(registry.system(service.system)?.documentDelivery ? { documentDelivery: registry.system(service.system)!.documentDelivery } : {}),
       },
       attempt,
-      signal: this.abort.signal,
+      // Aborted when the runner stops or the attempt runs past its time limit; made only when read.
+      get signal() {
+        return (signal ??= attemptSignal());
+      },
       deliver: (req) => deliverSigned(req, this.deps.deliveryKey(), this.deps.deliveryTimeoutMs, this.abort.signal),
       emitStatus: (detail) => this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail))),
       metrics: this.metrics,

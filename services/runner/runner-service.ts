@@ -203,6 +203,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     policy: { ...retryBudgetFor(name), baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
     parkedLimit: { records: config.retryParkedMaxRecords, bytes: config.retryParkedMaxBytes },
     deliveryTimeoutMs: config.deliveryTimeoutMs,
+    attemptTimeoutMs: config.connectorAttemptTimeoutMs,
     partitionsConsumedConcurrently: config.topicPartitions,
     concurrency: config.deliveryConcurrency,
     commitIntervalMs: config.offsetCommitIntervalMs,
