@@ -124,6 +124,8 @@ interface Work extends Dispatchable {
   retry: boolean;
   /** When its retry budget started (acceptance, or a replay), read once when it is first held. */
   budgetFrom?: number;
+  /** Times running it failed inside the runner (runAgainAfterInternalError). */
+  internalErrors?: number;
 }
 
 /** A ledger answer read at take time is used only this soon after (later, e.g. a parked retry, it is read again). */
@@ -236,7 +238,7 @@ export class ConnectorWorker {
     this.dispatcher = new RecordDispatcher<Work>({
       concurrency: deps.concurrency,
       lanes: deps.registry().serviceCodesFor(this.name).length,
-      run: (work) => this.run(work),
+      run: (work) => this.run(work).catch((err: unknown) => this.runAgainAfterInternalError(work, err)),
     });
     this.circuits = new DestinationCircuits(deps.policy);
     this.attempts = new AttemptTimeLimit(deps.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS, this.abort.signal, (reason) => this.deps.log.warn({ connector: this.name, reason }, 'connector attempt abandoned'));
@@ -607,8 +609,31 @@ export class ConnectorWorker {
     }
     for (const id of outcome.delivered) this.inFlightDelivered.add(id);
     this.finished.push({ work, outcome, marked: this.marker.mark(outcome.delivered) });
+    // It ran through this time: its earlier internal error is history.
+    if (work.internalErrors && this.lastError?.startsWith(`runner error handling ${headerValue(work.record.headers, 'lgsp-id')}:`)) this.lastError = null;
     this.flushing ??= this.flushLoop();
     return succeeded;
+  }
+
+  /**
+   * An error of the runner's own bookkeeping around a record (a fault of ours, not an answer of
+   * the destination): nothing says the record was handled, so it stays uncommitted and runs again
+   * after a pause that grows like a retry's, and the operator sees why, in the log and on the
+   * connector's status. Before, the error was dropped without a word and the record never
+   * finished: its key ran nothing else and its partition's offsets stopped for good.
+   */
+  private runAgainAfterInternalError(work: Work, err: unknown): boolean {
+    if (this.abort.signal.aborted) return false;
+    const record = work.record;
+    const id = headerValue(record.headers, 'lgsp-id') ?? `${record.topic}/${record.partition}@${record.offset}`;
+    const reason = err instanceof Error ? err.message : String(err);
+    work.internalErrors = (work.internalErrors ?? 0) + 1;
+    this.lastError = `runner error handling ${id}: ${reason}`;
+    this.deps.log.error({ messageId: id, err: reason, stack: err instanceof Error ? err.stack : undefined, times: work.internalErrors }, 'handling a record failed inside the runner; it runs again');
+    work.dueAt = Date.now() + retryDelayMs(this.deps.policy, work.internalErrors);
+    work.ledgerHint = undefined;
+    this.dispatcher.add(work);
+    return false;
   }
 
   /**
