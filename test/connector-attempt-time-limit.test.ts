@@ -4,7 +4,7 @@
 // attempt is abandoned (its signal aborted), fails with a reason naming the limit and is retried.
 import t from 'tap';
 import { loadConfig } from '../services/platform/config.js';
-import { AttemptTimeLimit } from '../services/runner/attempt-time-limit.js';
+import { AttemptTimeLimit } from '../services/platform/attempt-time-limit.js';
 import { SDK, startInlineConnector } from './helpers/inline-connector.js';
 
 const SOURCE = `import { defineConnector } from '${SDK}';

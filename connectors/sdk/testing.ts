@@ -24,6 +24,9 @@ import { SchemaCatalogue, type ConnectorManifest } from '../../services/platform
 // connector meets the same signing, headers, timeouts and retry/permanent classification in a
 // unit test as in the runner.
 import { deliverSigned } from '../../services/platform/signed-delivery.js';
+// And it reads what handle() threw, and limits how long a call may take, as the runner does.
+import { handlerError } from '../../services/platform/handler-error.js';
+import { AttemptTimeLimit } from '../../services/platform/attempt-time-limit.js';
 import { isRetryable, type ConnectorDefinition, type ConnectorContext, type DeliveryRequest, type DeliveryResponse, type Envelope, type HandleResult, type ServiceTarget } from './index.js';
 import { validateConnectorConfig } from './config-validation.js';
 import { missingSecrets, secretEnvName, secretsOf } from './secrets.js';
@@ -46,6 +49,11 @@ export interface HarnessOptions {
   from?: Party;
   /** Timeout of ctx.deliver() when the request gives none (the runner's LGSP_DELIVERY_TIMEOUT_MS). */
   deliveryTimeoutMs?: number;
+  /**
+   * How long one call of handle() may take (the runner's LGSP_CONNECTOR_ATTEMPT_TIMEOUT_MS, 60 s):
+   * past it the outcome is `retried` with the runner's reason and ctx.signal is aborted.
+   */
+  attemptTimeoutMs?: number;
   /**
    * Start a local receiver (harness.receiver) standing in for the providing system and use its
    * URL (plus `path`) as the service endpoint; it verifies the harness's signatures.
@@ -181,6 +189,7 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
   /** ctx.state as the connector left it (in memory unless HarnessOptions.state was given). */
   readonly state: ConnectorState;
   private readonly abort = new AbortController();
+  private attempts?: AttemptTimeLimit;
   private readonly receivers: TestReceiver[] = [];
   /** The receiver started by the `receiver` option. */
   receiver: TestReceiver | null = null;
@@ -285,6 +294,9 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
 
   /** Hands an envelope as is (e.g. one read from a fixture) to handle(). */
   async handle(envelope: Envelope, attempt = 1): Promise<HandleOutcome> {
+    this.attempts ??= new AttemptTimeLimit(this.opts.attemptTimeoutMs ?? 60_000, this.abort.signal);
+    let attemptSignal: () => AbortSignal = () => this.abort.signal;
+    let signal: AbortSignal | undefined;
     const mine: Pick<HandleOutcome, 'deliveries' | 'statuses' | 'replies' | 'deposits'> = { deliveries: [], statuses: [], replies: [], deposits: [] };
     const ctx: ConnectorContext<Config> = {
       connector: this.definition.name,
@@ -292,7 +304,9 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       log: this.logger({ connector: this.definition.name, messageId: envelope.id }),
       service: this.service,
       attempt,
-      signal: this.abort.signal,
+      get signal() {
+        return (signal ??= attemptSignal());
+      },
       deliver: async (request) => {
         const delivery: Delivery = { request };
         this.deliveries.push(delivery);
@@ -340,11 +354,14 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       state: this.state,
     };
     try {
-      const result = (await this.definition.handle(envelope, ctx)) as HandleResult | void;
+      const result = (await this.attempts.run((s) => {
+        attemptSignal = s;
+        return this.definition.handle(envelope, ctx);
+      })) as HandleResult | void;
       return { outcome: result?.outcome === 'deposited' ? 'deposited' : 'delivered', envelope, ...(result?.detail ? { detail: result.detail } : {}), ...mine };
     } catch (err) {
-      const error = (err instanceof Error ? err : new Error(String(err))) as Error & { retryAfterMs?: number };
-      return { outcome: isRetryable(err) ? 'retried' : 'dead_lettered', envelope, error, ...mine };
+      const error = handlerError(err);
+      return { outcome: isRetryable(error) ? 'retried' : 'dead_lettered', envelope, error, ...mine };
     }
   }
 
@@ -356,6 +373,7 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
   /** Runs stop(), aborts ctx.signal and closes the receivers it started. */
   async stop(): Promise<void> {
     this.abort.abort();
+    this.attempts?.stop();
     await this.definition.stop?.();
     await Promise.all(this.receivers.map((r) => r.close()));
   }

@@ -1,3 +1,7 @@
+import { formatDuration } from '../platform/duration-text.js';
+
+export { formatDuration };
+
 // Exponential backoff with "equal jitter": half the delay fixed, half random, so retries of
 // many messages after an outage do not hit the receiver in lockstep.
 
@@ -54,15 +58,6 @@ export function gaveUpReason(attempts: number, elapsedMs: number, lastError: str
   return `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} over ${formatDuration(elapsedMs)}: ${lastError}`;
 }
 
-/** "850 ms", "12.4 s", "3 min 20 s", "2 h 3 min" — for reasons operators read. */
-export function formatDuration(ms: number): string {
-  const v = Math.max(0, ms);
-  if (v < 1000) return `${Math.round(v)} ms`;
-  if (v < 60_000) return `${(v / 1000).toFixed(1)} s`;
-  const s = Math.round(v / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-}
 
 /** While a request's caller may still be waiting, its next attempt goes within this (jittered). */
 export const REQUEST_RETRY_MAX_MS = 250;

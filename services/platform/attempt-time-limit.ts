@@ -8,8 +8,9 @@
 // same as a delivery whose answer was lost (at-least-once; receivers dedupe by message id).
 //
 // One sweep a second checks the attempts running: no timer per attempt on the delivery path.
-import { RetryableError } from '../platform/delivery.js';
-import { formatDuration } from './retry-policy.js';
+// Shared by the runner and the SDK's test harness, which report the same outcome for it.
+import { RetryableError } from './delivery.js';
+import { formatDuration } from './duration-text.js';
 
 interface Running {
   startedAt: number;
@@ -42,7 +43,9 @@ export class AttemptTimeLimit {
       return AbortSignal.any([this.stopping, entry.controller.signal]);
     };
     this.running.add(entry);
-    this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, Math.max(10, this.limitMs / 4))).unref();
+    // Not unref'd: while an attempt runs the sweep keeps the process alive, or a handler waiting on
+    // nothing else (in the SDK's harness) would end the process instead of being abandoned.
+    this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, Math.max(10, this.limitMs / 4)));
     let settled: Promise<R>;
     try {
       settled = call(signal);
