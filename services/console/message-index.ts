@@ -171,9 +171,17 @@ export class MessageIndex {
     return rows.map((e) => ({ ...e, detail: e.detail ? (JSON.parse(e.detail) as Record<string, unknown>) : null }));
   }
 
-  /** Other messages of the same business thread (same correlation id). */
+  /**
+   * Other messages of the same business thread: the same correlation id between the same
+   * agencies (one of the message's two members sends or receives it). Correlation ids are the
+   * senders' own ("CV-1", a dossier code): two agencies' unrelated messages may share one.
+   */
   async related(row: MessageRow): Promise<MessageRow[]> {
-    return (await this.db.query<MessageRow>(`SELECT ${COLUMNS} FROM console_messages WHERE correlation_id = $1 AND id <> $2 ORDER BY accepted_at LIMIT 50`, [row.correlationId, row.id])).rows;
+    return (await this.db.query<MessageRow>(
+      `SELECT ${COLUMNS} FROM console_messages WHERE correlation_id = $1 AND id <> $2
+         AND (from_member IN ($3, $4) OR to_member IN ($3, $4)) ORDER BY accepted_at LIMIT 50`,
+      [row.correlationId, row.id, row.fromMember, row.toMember],
+    )).rows;
   }
 
   /**
