@@ -239,4 +239,13 @@ t.test('portal refusals and Retry-After are classified for the runtime', async (
   t.equal(preferredWaitSeconds('respond-async, wait=3'), 3);
   t.equal(preferredWaitSeconds('wait=3600'), 30, 'bounded');
   t.equal(preferredWaitSeconds('wait=abc'), 10);
+  // Whole seconds, as the guide says: a fraction or a unit is malformed (ignored: the default),
+  // not read as its leading digits; a long run of digits is a long wait, brought within 30.
+  t.equal(preferredWaitSeconds('wait=2.5'), 10, 'wait=2.5 is malformed');
+  t.equal(preferredWaitSeconds('wait=3s'), 10, 'wait=3s is malformed');
+  t.equal(preferredWaitSeconds('wait=2.5, respond-async'), 10);
+  t.equal(preferredWaitSeconds('wait=12345678'), 30, 'seven digits and more: bounded, not cut to six');
+  t.equal(preferredWaitSeconds('wait="4"'), 4, 'a quoted value');
+  t.equal(preferredWaitSeconds('wait=4; x=y, respond-async'), 4, 'followed by a parameter');
+  t.equal(preferredWaitSeconds('wait = 6 '), 6, 'spaces around');
 });
