@@ -47,3 +47,25 @@ t.test('a supplement loop whose steps overtake one another reaches the portal in
   t.same(await historyOf(), ['2', '4', '5', '4', '5', '4', '9'], 'the whole history, in order');
   await d.setFaults({});
 });
+
+t.test('a data update retried after the request for a supplement does not send the dossier back to processing', async (t) => {
+  // A dossier.sync that updates data carries the status the system had when it sent it; retried
+  // after a later request for a supplement went through, the portal took its "processing" again
+  // (supplement_requested → processing is a step of the lifecycle) and the dossier went back.
+  const d = await startDossierBus(t, 'dossier-supplement-loop-sync');
+  const code = `${SO_TP}-260115-0702`;
+  await d.waitStatus(await d.send('dossier.sync', d.syncPayload(code, { status: 'accepted' })), 'delivered');
+  await d.waitStatus(await d.send('dossier.progress', d.progressPayload(code, 'accepted', 'processing', at(16, 9))), 'delivered');
+  await d.setFaults({ burst: { status: 429, count: 1, retryAfterSeconds: 2 } });
+  const update = await d.send('dossier.sync', d.syncPayload(code, { status: 'processing', dueAt: '2026-02-05T17:00:00+07:00' }));
+  const supplement = await d.send('dossier.progress', d.progressPayload(code, 'processing', 'supplement_requested', at(17, 9)));
+  await d.waitStatus(supplement, 'delivered');
+  const updateView = await d.waitStatus(update, 'delivered');
+  t.ok(updateView.events.some((e) => e.event === 'delivery_failed'), 'the update was throttled once');
+  t.match(updateView.events.find((e) => e.event === 'delivered')?.detail, { portalCall: 'DongBoHoSoMC', isUpdating: true, keptPortalStatus: '5' }, 'it kept the portal status');
+  const [portal] = await d.portalDossiers({ code });
+  t.equal(portal.record.NgayHenTra, '20260205170000', 'the data was updated');
+  t.equal(portal.status, '5', 'the dossier is still waiting for the supplement');
+  t.same(portal.statusHistory.map((h) => h.status), ['2', '4', '5'], 'no step back to processing');
+  await d.setFaults({});
+});

@@ -137,23 +137,34 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
     return { detail: { portalCall: 'none', dossierCode: code, superseded: true } };
   }
   let item: PortalDossier = mapped(`dossier ${code}`, () => toPortalDossier(dossier));
-  const exists = newest !== undefined || (await portalRecord(deps, agency, code, ctx.signal)) !== null;
+  const looked = newest === undefined ? await portalRecord(deps, agency, code, ctx.signal) : undefined;
+  const exists = newest !== undefined || looked !== null;
   // An update may be asked again at once; a creation may not: its answer may have been lost
   // after the portal created the dossier, and only the next attempt's lookup can tell.
   const send = (data: PortalDossier) => {
     const call = () => deps.client.call('integration', agency, { service: 'DongBoHoSoMC', isUpdating: exists ? 'True' : 'False', data: [data] }, ctx.signal);
     return exists ? askAgain(deps, ctx.signal, call) : call();
   };
-  let answer = await send(item);
   let keptStatus: string | undefined;
+  const keepPortalStatus = (current: PortalLookupRecord) => {
+    keptStatus = current.TrangThaiHoSo;
+    item = { ...item, TrangThaiHoSo: current.TrangThaiHoSo, ...(current.NgayTra ? { NgayTra: current.NgayTra } : {}) };
+  };
+  if (exists && ctx.attempt > 1) {
+    // A retried update may have been overtaken by a later status change, and the portal takes
+    // this sync's older status again where the lifecycle goes back to it (supplement_requested →
+    // processing): a data update would send the dossier back. Where the portal is is asked first.
+    const current = looked ?? (await portalRecord(deps, agency, code, ctx.signal));
+    if (current && current.TrangThaiHoSo !== item.TrangThaiHoSo && current.QuaTrinhXuLy?.some((h) => h.TrangThai === item.TrangThaiHoSo)) keepPortalStatus(current);
+  }
+  let answer = await send(item);
   if (answer.error_code === ILLEGAL_TRANSITION && exists) {
     // The portal may already be past this sync's status: a later dossier.progress overtook a
     // retried sync. Then the sync still updates the dossier's data but keeps the portal's status.
     const current = await portalRecord(deps, agency, code, ctx.signal);
     const seen = current?.QuaTrinhXuLy?.some((h) => h.TrangThai === item.TrangThaiHoSo);
     if (current && seen) {
-      keptStatus = current.TrangThaiHoSo;
-      item = { ...item, TrangThaiHoSo: current.TrangThaiHoSo, ...(current.NgayTra ? { NgayTra: current.NgayTra } : {}) };
+      keepPortalStatus(current);
       answer = await send(item);
     } else if (current) {
       throw new WaitForEarlierMessage(`DongBoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo}; waiting for the dossier's earlier updates`);
