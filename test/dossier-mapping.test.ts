@@ -13,6 +13,8 @@ import { preferredWaitSeconds } from '../services/gateway/routes/requests.js';
 import {
   DOSSIER_STATUSES,
   MappingError,
+  PORTAL_TRANSITIONS,
+  REENTERABLE_STATUSES,
   fromPortalDate,
   fromPortalLookup,
   fromPortalOnlineDossier,
@@ -181,10 +183,13 @@ t.test('the lifecycle the gateway enforces is the one the portal enforces', asyn
     for (const to of DOSSIER_STATUSES) {
       const gateway = lifecycle.transitions[from].includes(to);
       const portal = STATUS_TRANSITIONS[statusToPortal(from)].includes(statusToPortal(to));
+      const connector = PORTAL_TRANSITIONS[statusToPortal(from)].includes(statusToPortal(to));
       if (gateway !== portal) disagreements.push(`${from} → ${to}: gateway ${gateway}, portal ${portal}`);
+      if (gateway !== connector) disagreements.push(`${from} → ${to}: gateway ${gateway}, connector ${connector}`);
     }
   }
-  t.same(disagreements, [], 'all 100 pairs agree');
+  t.same(disagreements, [], 'all 100 pairs agree, the connector\'s table too');
+  t.same([...REENTERABLE_STATUSES].sort(), ['2', '4', '5', '6'], 'the statuses a dossier can come back to: accepted, processing, supplement_requested, payment_requested');
   const progress = (previousStatus: string, status: string) => ({ dossierCode: 'Z', previousStatus, status, handledAt: '2026-01-16T09:00:00+07:00' });
   t.doesNotThrow(() => enforceDossierRules('dossier.progress', progress('processing', 'processed'), catalogue), 'legal step passes');
   t.doesNotThrow(() => enforceDossierRules('dossier.progress', { ...progress('processed', 'returned'), returnedAt: '2026-01-17T09:00:00+07:00' }, catalogue));
@@ -234,4 +239,13 @@ t.test('portal refusals and Retry-After are classified for the runtime', async (
   t.equal(preferredWaitSeconds('respond-async, wait=3'), 3);
   t.equal(preferredWaitSeconds('wait=3600'), 30, 'bounded');
   t.equal(preferredWaitSeconds('wait=abc'), 10);
+  // Whole seconds, as the guide says: a fraction or a unit is malformed (ignored: the default),
+  // not read as its leading digits; a long run of digits is a long wait, brought within 30.
+  t.equal(preferredWaitSeconds('wait=2.5'), 10, 'wait=2.5 is malformed');
+  t.equal(preferredWaitSeconds('wait=3s'), 10, 'wait=3s is malformed');
+  t.equal(preferredWaitSeconds('wait=2.5, respond-async'), 10);
+  t.equal(preferredWaitSeconds('wait=12345678'), 30, 'seven digits and more: bounded, not cut to six');
+  t.equal(preferredWaitSeconds('wait="4"'), 4, 'a quoted value');
+  t.equal(preferredWaitSeconds('wait=4; x=y, respond-async'), 4, 'followed by a parameter');
+  t.equal(preferredWaitSeconds('wait = 6 '), 6, 'spaces around');
 });

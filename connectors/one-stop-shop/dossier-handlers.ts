@@ -10,7 +10,9 @@
 //   in ctx.state (one key per dossier), so every runner replica applies the same guard;
 // - dossier.progress relies on the portal acknowledging a repeated identical update, and waits
 //   (WaitForEarlierMessage: retried as soon as another message of the dossier is delivered)
-//   while an earlier message of the same dossier is still on its way;
+//   while an earlier message of the same dossier is still on its way; a step to a status the
+//   dossier can come back to asks the portal first whether it is already there from an earlier
+//   pass (the portal would acknowledge it without recording it);
 // - dossier.lookup answers through ctx.reply();
 // - dossier.submitted (portal → province) is a signed delivery to the agency's system.
 import { acceptanceOrder, isRetryable, PermanentError, RetryableError, WaitForEarlierMessage, type ConnectorContext, type ConnectorState, type Envelope, type HandleResult } from '@lgsp/sdk';
@@ -20,6 +22,8 @@ import {
   toPortalDossier,
   toPortalProgress,
   statusToPortal,
+  canReachStatus,
+  REENTERABLE_STATUSES,
   type DossierProgress,
   type DossierSync,
   type PortalDossier,
@@ -133,23 +137,34 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
     return { detail: { portalCall: 'none', dossierCode: code, superseded: true } };
   }
   let item: PortalDossier = mapped(`dossier ${code}`, () => toPortalDossier(dossier));
-  const exists = newest !== undefined || (await portalRecord(deps, agency, code, ctx.signal)) !== null;
+  const looked = newest === undefined ? await portalRecord(deps, agency, code, ctx.signal) : undefined;
+  const exists = newest !== undefined || looked !== null;
   // An update may be asked again at once; a creation may not: its answer may have been lost
   // after the portal created the dossier, and only the next attempt's lookup can tell.
   const send = (data: PortalDossier) => {
     const call = () => deps.client.call('integration', agency, { service: 'DongBoHoSoMC', isUpdating: exists ? 'True' : 'False', data: [data] }, ctx.signal);
     return exists ? askAgain(deps, ctx.signal, call) : call();
   };
-  let answer = await send(item);
   let keptStatus: string | undefined;
+  const keepPortalStatus = (current: PortalLookupRecord) => {
+    keptStatus = current.TrangThaiHoSo;
+    item = { ...item, TrangThaiHoSo: current.TrangThaiHoSo, ...(current.NgayTra ? { NgayTra: current.NgayTra } : {}) };
+  };
+  if (exists && ctx.attempt > 1) {
+    // A retried update may have been overtaken by a later status change, and the portal takes
+    // this sync's older status again where the lifecycle goes back to it (supplement_requested →
+    // processing): a data update would send the dossier back. Where the portal is is asked first.
+    const current = looked ?? (await portalRecord(deps, agency, code, ctx.signal));
+    if (current && current.TrangThaiHoSo !== item.TrangThaiHoSo && current.QuaTrinhXuLy?.some((h) => h.TrangThai === item.TrangThaiHoSo)) keepPortalStatus(current);
+  }
+  let answer = await send(item);
   if (answer.error_code === ILLEGAL_TRANSITION && exists) {
     // The portal may already be past this sync's status: a later dossier.progress overtook a
     // retried sync. Then the sync still updates the dossier's data but keeps the portal's status.
     const current = await portalRecord(deps, agency, code, ctx.signal);
     const seen = current?.QuaTrinhXuLy?.some((h) => h.TrangThai === item.TrangThaiHoSo);
     if (current && seen) {
-      keptStatus = current.TrangThaiHoSo;
-      item = { ...item, TrangThaiHoSo: current.TrangThaiHoSo, ...(current.NgayTra ? { NgayTra: current.NgayTra } : {}) };
+      keepPortalStatus(current);
       answer = await send(item);
     } else if (current) {
       throw new WaitForEarlierMessage(`DongBoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo}; waiting for the dossier's earlier updates`);
@@ -181,11 +196,38 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
   };
 }
 
+/**
+ * Whether the portal's latest arrival at `status` was the step from `from` (so a step from → status
+ * finds it done: its own retry, a double submission, or a dossier.sync that carried the status);
+ * a dossier created at `status` counts as having come from registered.
+ */
+function cameFrom(history: { TrangThai: string }[], status: string, from: string): boolean {
+  let i = history.length - 1;
+  while (i >= 0 && history[i].TrangThai !== status) i--;
+  if (i < 0) return false;
+  return i === 0 ? from === statusToPortal('registered') : history[i - 1].TrangThai === from;
+}
+
 export async function reportProgress(message: Envelope, ctx: ConnectorContext<unknown>, deps: HandlerDeps): Promise<HandleResult> {
   const progress = message.data as DossierProgress;
   const agency = message.from.member;
   const code = progress.dossierCode;
   const item = mapped(`dossier ${code}`, () => toPortalProgress(progress));
+  const from = statusToPortal(progress.previousStatus);
+  if (REENTERABLE_STATUSES.has(item.TrangThai)) {
+    // The portal acknowledges a step to the status it already holds without recording it. For a
+    // status a dossier comes back to (processing → supplement_requested → processing), a step
+    // that overtook an earlier one still being retried (supplement_requested after a 429) would
+    // find the portal there from the earlier pass: acknowledged, lost, and the retried earlier
+    // step then left the portal at supplement_requested. So where the step leads is asked first.
+    const current = await portalRecord(deps, agency, code, ctx.signal);
+    if (!current) throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal does not hold the dossier yet among ${agency}'s dossiers (its dossier.sync from ${agency} may still be on its way)`);
+    if (current.TrangThaiHoSo === item.TrangThai && !cameFrom(current.QuaTrinhXuLy ?? [], item.TrangThai, from)) {
+      throw new WaitForEarlierMessage(
+        `CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo} from an earlier step, not from ${from}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`,
+      );
+    }
+  }
   const answer = await askAgain(deps, ctx.signal, () => deps.client.call('integration', agency, { service: 'CapNhatTienDoHoSoMC', data: [item] }, ctx.signal));
   if (answer.error_code === NOT_FOUND) {
     throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal does not hold the dossier yet among ${agency}'s dossiers (its dossier.sync from ${agency} may still be on its way)`);
@@ -195,10 +237,12 @@ export async function reportProgress(message: Envelope, ctx: ConnectorContext<un
     // step's starting status and moved on, no earlier update is missing: the step contradicts
     // the dossier's course and would wait out the whole retry budget. Dead-lettered instead,
     // with the reason, for an operator.
+    // "Has already been through it" is not enough: a dossier comes back to a status (processing
+    // → supplement_requested → processing), and a step of the second pass may overtake the
+    // update that brings it back, which is still being retried.
     const current = await portalRecord(deps, agency, code, ctx.signal);
-    const from = statusToPortal(progress.previousStatus);
-    if (current && current.TrangThaiHoSo !== from && current.QuaTrinhXuLy?.some((h) => h.TrangThai === from)) {
-      throw new PermanentError(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo} and has already been through ${from}; ${progress.previousStatus} → ${progress.status} contradicts the dossier's course`);
+    if (current && current.TrangThaiHoSo !== from && !canReachStatus(current.TrangThaiHoSo, from)) {
+      throw new PermanentError(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo}, from which the dossier cannot come to ${from} any more; ${progress.previousStatus} → ${progress.status} contradicts the dossier's course`);
     }
     throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${answer.current_status ?? '?'}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`);
   }

@@ -33,6 +33,46 @@ const STATUS_TO_PORTAL: Record<DossierStatus, string> = {
 };
 const STATUS_FROM_PORTAL = new Map(Object.entries(STATUS_TO_PORTAL).map(([name, code]) => [code, name as DossierStatus]));
 
+/**
+ * The lifecycle as the connector relies on it (TrangThaiHoSo codes, from → to): the bus's table
+ * (x-lgsp-lifecycle in schemas/messages/dossier.progress.schema.json) and the portal's agree,
+ * which test/dossier-mapping.test.ts checks. The connector needs it to tell a step that must wait
+ * for an earlier update from one that contradicts the dossier's course.
+ */
+export const PORTAL_TRANSITIONS: Readonly<Record<string, readonly string[]>> = {
+  '1': ['2', '3', '5', '7'],
+  '2': ['4', '5', '6', '7', '8'],
+  '3': [],
+  '4': ['5', '6', '7', '8', '9'],
+  '5': ['2', '4', '7', '8'],
+  '6': ['4', '7', '8', '9'],
+  '7': [],
+  '8': [],
+  '9': ['10'],
+  '10': [],
+};
+
+/** Whether a dossier at TrangThaiHoSo `from` can still come to `to` (one or more steps of the lifecycle). */
+export function canReachStatus(from: string, to: string): boolean {
+  const seen = new Set<string>();
+  const next = [...(PORTAL_TRANSITIONS[from] ?? [])];
+  while (next.length > 0) {
+    const s = next.pop()!;
+    if (s === to) return true;
+    if (seen.has(s)) continue;
+    seen.add(s);
+    next.push(...(PORTAL_TRANSITIONS[s] ?? []));
+  }
+  return false;
+}
+
+/**
+ * Statuses a dossier can come back to (on a cycle of the lifecycle: 2, 4, 5, 6, e.g. processing
+ * → supplement_requested → processing). A step to one of them may find the portal already there
+ * from an earlier pass, where the portal acknowledges it without recording it.
+ */
+export const REENTERABLE_STATUSES: ReadonlySet<string> = new Set(Object.keys(PORTAL_TRANSITIONS).filter((s) => canReachStatus(s, s)));
+
 export class MappingError extends Error {
   override name = 'MappingError';
 }

@@ -39,7 +39,10 @@ const log = createLogger('mock-portal', process.env.LOG_LEVEL ?? 'info');
 const portal = await buildMockPortal({
   // The portal is a separate product part: MOCK_PORTAL_DATABASE_URL gives it a database of its
   // own; by default its portal_* tables sit next to the bus's.
-  databaseUrl: process.env.MOCK_PORTAL_DATABASE_URL || required('DATABASE_URL'),
+  databaseUrl:
+    process.env.MOCK_PORTAL_DATABASE_URL ||
+    process.env.DATABASE_URL ||
+    fail('MOCK_PORTAL_DATABASE_URL (or DATABASE_URL) is required: the PostgreSQL database the mock portal keeps its portal_* tables in, e.g. postgres://user:password@127.0.0.1:5432/portal'),
   accounts: [{ username: required('MOCK_PORTAL_USERNAME'), password: required('MOCK_PORTAL_PASSWORD') }],
   procedures: ProcedureCatalogue.load(process.env.MOCK_PORTAL_PROCEDURES ?? join(PROJECT_ROOT, 'seeds', 'procedures.json')),
   sessionTtlSeconds: integer('MOCK_PORTAL_SESSION_TTL_SECONDS', 1800),

@@ -47,8 +47,10 @@ function documentedBody(catalogue: SchemaCatalogue, requestTypes: string[]): Rec
 
 /** The `wait` preference a `Prefer` header asks for (RFC 7240 §4.3), undefined when it asks none or a malformed one. */
 function requestedWait(prefer: string | undefined): number | undefined {
-  const m = prefer ? /(?:^|[\s,;])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer) : null;
-  return m ? Number(m[1]) : undefined;
+  // Whole seconds only (delta-seconds: digits up to the next preference or parameter): `wait=2.5`
+  // or `wait=10s` is malformed and ignored, not read as 2 or 10.
+  const m = prefer ? /(?:^|[\s,;])wait\s*=\s*(?:"(\d+)"|(\d+))(?=\s*(?:[,;]|$))/i.exec(prefer) : null;
+  return m ? Number(m[1] ?? m[2]) : undefined;
 }
 
 /** RFC 7240 `Prefer: wait=<seconds>`, bounded; the default when absent or malformed. */
