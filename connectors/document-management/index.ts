@@ -13,6 +13,7 @@ import { encodeEdxml, EdxmlError, DEFAULT_EDXML_SHAPE, type EdocType, type JsonA
 
 interface Config {
   timeoutMs?: number;
+  transferBytesPerSecond?: number;
 }
 
 const DEFAULT_DELIVERY: { mode: 'push' | 'pull'; format: 'json' | 'edxml'; edxmlShape?: 'sdk' | 'envelope' | 'soap' } = { mode: 'push', format: 'json' };
@@ -23,7 +24,10 @@ export default defineConnector<Config>({
   configSchema: {
     type: 'object',
     additionalProperties: false,
-    properties: { timeoutMs: { type: 'integer', minimum: 100, default: 10000 } },
+    properties: {
+      timeoutMs: { type: 'integer', minimum: 100, default: 10000, description: 'How long a receiver has to answer a push, plus, for an edXML push, the time its body takes at transferBytesPerSecond' },
+      transferBytesPerSecond: { type: 'integer', minimum: 1024, default: 1048576, description: 'The slowest transfer an edXML push (attachments embedded) is given time for' },
+    },
   },
   async handle(message: Envelope, ctx) {
     const type = message.type as EdocType;
@@ -70,7 +74,13 @@ export default defineConnector<Config>({
           throw err;
         }
       }
-      const response = await ctx.deliver({ url, envelope: message, timeoutMs, headers, body: { contentType: 'application/xml; charset=utf-8', data: xml } });
+      // The attachments travel inside this body: near the 20 MB limit it is some 28 MB, which no
+      // receiver could take within a fixed 10 s over a link slower than ~22 Mbit/s — timed out,
+      // retried, stored again each time, until the retry budget ran out. The receiver is given
+      // the time the body takes at the slowest transfer the operator allows for, on top.
+      const bytes = typeof xml === 'string' ? Buffer.byteLength(xml) : xml.byteLength;
+      const transferMs = Math.ceil((bytes * 1000) / (ctx.config.transferBytesPerSecond ?? 1048576));
+      const response = await ctx.deliver({ url, envelope: message, timeoutMs: (timeoutMs ?? 10000) + transferMs, headers, body: { contentType: 'application/xml; charset=utf-8', data: xml } });
       return { detail: { ...detail, httpStatus: response.status } };
     }
     const response = await ctx.deliver({ url, envelope: message, timeoutMs, headers });

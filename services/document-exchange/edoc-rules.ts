@@ -240,6 +240,24 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     }];
   }
 
+  /**
+   * The refusal of a new document one of these recipients has already: named, with the message
+   * it went in, so a QLVB that posted again because the first answer was lost (no
+   * Idempotency-Key) learns where its document is, not only that it cannot send it.
+   */
+  async function alreadySent(documentId: string, envelopes: Envelope<Record<string, unknown>>[], tx?: Queryable): Promise<ProblemError | null> {
+    for (const [i, e] of envelopes.entries()) {
+      const earlier = await deps.documents.recipient(documentId, e.to.member, tx);
+      if (!earlier) continue;
+      const detail = `document ${documentId} was already sent to ${e.to.member}, as message ${earlier.messageId} (GET /v1/messages/${earlier.messageId}); if this is a retry of that submission, follow that message (a package sent with an Idempotency-Key is answered with its message when retried); to change the document send an update (BussinessDocType 2) or a replacement (3)`;
+      return new ProblemError(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', detail, {
+        errors: [{ field: envelopes.length > 1 ? `to[${i}]` : 'payload.header.documentId', message: `already sent to ${e.to.member} (message ${earlier.messageId})` }],
+        messageId: earlier.messageId,
+      });
+    }
+    return null;
+  }
+
   async function admitSend(envelopes: Envelope<Record<string, unknown>>[], sub: SubmissionContext, tx: Queryable): Promise<Admission> {
     const payload = envelopes[0].data as unknown as SendPayload;
     const { header } = payload;
@@ -268,19 +286,8 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       throw problem(422, 'REPLACEMENT_NEEDS_NEW_ID', 'Replacement needs its own DocumentId', 'a replacing document (BussinessDocType 3) has its own DocumentId; the replaced one goes in traceHeaderList.bussiness.documentId', 'payload.header.documentId');
     }
     if (newDocumentId) {
-      for (const [i, e] of envelopes.entries()) {
-        const earlier = await deps.documents.recipient(newDocumentId, e.to.member, tx);
-        if (earlier) {
-          // Named, with the message it went in: a QLVB that posted again because the first
-          // answer was lost (no Idempotency-Key) learns where its document is, not only that it
-          // cannot send it.
-          const detail = `document ${newDocumentId} was already sent to ${e.to.member}, as message ${earlier.messageId} (GET /v1/messages/${earlier.messageId}); if this is a retry of that submission, follow that message (a package sent with an Idempotency-Key is answered with its message when retried); to change the document send an update (BussinessDocType 2) or a replacement (3)`;
-          throw new ProblemError(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', detail, {
-            errors: [{ field: envelopes.length > 1 ? `to[${i}]` : 'payload.header.documentId', message: `already sent to ${e.to.member} (message ${earlier.messageId})` }],
-            messageId: earlier.messageId,
-          });
-        }
-      }
+      const sentBefore = await alreadySent(newDocumentId, envelopes, tx);
+      if (sentBefore) throw sentBefore;
       changes.documents = [{ documentId: newDocumentId, sender: sub.caller.member, subject: header.subject, at, fingerprint: documentFingerprint(header as unknown as Record<string, unknown>, payload.attachments) }];
       changes.newRecipients = envelopes.map((e) => ({ documentId: newDocumentId, member: e.to.member, messageId: e.id }));
     }
@@ -313,7 +320,11 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
         throw problem(409, 'DOCUMENT_ID_REUSED', 'DocumentId names another document', `document ${err.documentId} was sent before with other content (number, promulgation, type, subject, content, signer or attachments differ); a changed document is an update (BussinessDocType 2) or a replacement (3) with its own DocumentId, another document needs its own DocumentId`, 'payload.header.documentId');
       }
       if ((err as { code?: string }).code === '23505') {
-        throw problem(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', `document ${newDocumentId ?? original} was just sent to the same recipient by another request`, 'payload.header.documentId');
+        // The other request has committed (the insert waited for it): named like a later repost,
+        // read outside this transaction, which the failed insert has aborted. A QLVB whose first
+        // post timed out and whose retry overtook it learns the message its document went in.
+        const sentBefore = newDocumentId ? await alreadySent(newDocumentId, envelopes).catch(() => null) : null;
+        throw sentBefore ?? problem(409, 'DOCUMENT_ALREADY_SENT', 'Document already sent', `document ${newDocumentId ?? original} was just sent to the same recipient by another request`, 'payload.header.documentId');
       }
       throw err;
     }

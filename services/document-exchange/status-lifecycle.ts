@@ -57,13 +57,13 @@ export function applyStatus(state: RecipientState, code: string): Transition {
   if (state.revoked) return refuse('the document was revoked at this recipient; no further status is accepted');
   if (code === '13') return refuse('13 (revoke requested) is recorded by the bus when the sender revokes; a recipient answers a revoke with 15 or 16');
   if (code === '15' || code === '16') {
-    if (!state.pending) return refuse(`${code} answers a revoke or update, and none is pending for this document`);
+    if (!state.pending) return refuse(`${code} answers a revoke, update or replace, and none is pending for this document`);
     const revoked = code === '15' && state.pending === 'revoke';
     return { ok: true, state: { code: state.code, pending: null, revoked }, recorded: code };
   }
   if (state.pending) return refuse(`${withArticle(state.pending)} of this document is pending; answer it with 15 (accept) or 16 (refuse) first`);
   if (state.code === '02') return refuse('the recipient refused this document (02); nothing can follow');
-  if (state.code === '06') return refuse('the document is completed (06); only a revoke or update by the sender can follow');
+  if (state.code === '06') return refuse('the document is completed (06); only a revoke, update or replace by the sender can follow');
   if (!(NEXT[state.code] as string[]).includes(code)) {
     const where = state.code === 'sent' ? 'before any status' : `after ${state.code}`;
     return refuse(`${code} is not allowed ${where}${Number(code) > 3 && ['sent', '01'].includes(state.code) ? ' (the document must be received, 03, first)' : ''}`);

@@ -49,6 +49,8 @@ export async function startEdocBus(
     kafka?: KafkaSettings;
     /** false: the runner does not host the ledger (the test starts one when it wants). */
     ledger?: boolean;
+    /** Configuration of the runner's connectors, by name (as LGSP_CONNECTORS_CONFIG gives it). */
+    connectorConfig?: Record<string, unknown>;
   },
 ): Promise<EdocBus> {
   const dataDir = mkdtempSync(join(tmpdir(), `lgsp-${opts.name}-`));
@@ -103,7 +105,7 @@ export async function startEdocBus(
   await provisionBusAcls(opts.kafka ?? testKafkaSettings(), config.topicPrefix);
   const serviceRoles = process.env.LGSP_TEST_SERVICE_ROLES === '1';
   const gateway = await startGateway(serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('gateway') } : config, { port, modules: gatewayModules });
-  const runner = await startRunner(serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('runner') } : config, { connectors: ['document-management'], ...(opts.ledger === false ? { ledger: false } : {}) });
+  const runner = await startRunner(serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('runner') } : config, { connectors: ['document-management'], ...(opts.ledger === false ? { ledger: false } : {}), ...(opts.connectorConfig ? { connectorConfig: opts.connectorConfig } : {}) });
   qlvb.startPolling();
   let stopped = false;
   const bus: EdocBus = {
