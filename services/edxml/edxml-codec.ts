@@ -353,6 +353,28 @@ function locateParts(r: Reader, root: Record<string, XmlElement[]>): EnvelopePar
   throw new EdxmlError(`the root element must be edXML:edXMLEnvelope or edXML in namespace ${EDXML_NS} (or a SOAP Envelope), not ${rootName}${uri ? ` in namespace ${uri}` : ' in no namespace'}`, rootName);
 }
 
+/** Parts of an edXML body that must never ride inside another element unread. */
+const BODY_PARTS = new Set(['edXMLManifest', 'AttachmentEncoded', 'edXMLBody']);
+
+/**
+ * The first edXML body part (manifest, attachments) found inside `el`, a few levels down at most
+ * (an operation element, perhaps a parameter element in it), as "edXMLManifest"; else undefined.
+ */
+function nestedBodyPart(el: XmlElement, ns: Namespaces, depth = 0): string | undefined {
+  if (depth > 3) return undefined;
+  for (const qname of childNames(el)) {
+    for (const child of children(el, qname)) {
+      const childNs = scoped(child, ns);
+      const colon = qname.indexOf(':');
+      const local = colon === -1 ? qname : qname.slice(colon + 1);
+      if (childNs.get(colon === -1 ? '' : qname.slice(0, colon)) === EDXML_NS && BODY_PARTS.has(local)) return local;
+      const deeper = nestedBodyPart(child, childNs, depth + 1);
+      if (deeper) return `${local}/${deeper}`;
+    }
+  }
+  return undefined;
+}
+
 /** The manifest reference's id: ContentId, else the xlink:href the SDK writes. */
 function referenceHref(el: XmlElement, ns: Namespaces): string | undefined {
   for (const [name, value] of Object.entries(el['@'] ?? {})) {
@@ -408,6 +430,16 @@ function readAttachments(r: Reader, bodies: Located[], signatures: string[]): Js
           // A signature in the soap Body is still the package's signature.
           signatures.push(rawElement(qname, el, body.ns));
         } else {
+          // Carried as it is, an element wrapping the manifest or the attachments (a SOAP
+          // operation element, <ed:SendDocument>) took them past every check: the receiver got
+          // a package without attachments and no digest was compared. Refused instead.
+          const nested = nestedBodyPart(el, ns);
+          if (nested) {
+            throw new EdxmlError(
+              `${nested} is inside <${qname}>: the bus reads the manifest and the attachments only where edXML puts them (directly in ${body.path.startsWith('Envelope/') ? 'soap Body' : body.path.split('/').pop()}); send them there, without the wrapping element`,
+              `${path}/${nested}`,
+            );
+          }
           r.carry(body.path.endsWith('Body') ? 'edXMLBody' : 'edXML', qname, el, body.ns);
         }
       }
