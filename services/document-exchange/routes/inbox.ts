@@ -16,6 +16,7 @@ import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 import { asciiHeaderValue } from '../../platform/http-header-value.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
+import { acceptPrefers } from '../../platform/accept-header.js';
 
 const MAX_PAGE = 100;
 const DEFAULT_PAGE = 50;
@@ -123,7 +124,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     schema: {
       tags: ['inbox'],
       summary: 'One waiting message: the signed envelope (JSON) or, for edoc.*, the edXML package with its attachments',
-      description: 'Format: `format` query, else `Accept: application/xml`, else the system\'s registry setting (documentDelivery.format). edXML comes in the system\'s documentDelivery.edxmlShape (default sdk), or as the sender\'s original bytes when the package was signed. LGSP-Signature carries a detached JWS over the body; LGSP-Document-Signature says what the bus found verifying the package\'s XML-DSig signature (valid | invalid | untrusted | unsigned).',
+      description: 'Format: `format` query, else the `Accept` header when it weighs one format above the other (`application/xml` or `text/xml` for edXML, `application/json` for JSON; q-values count, so `application/xml;q=0` refuses edXML), else the system\'s registry setting (documentDelivery.format): `*/*`, or both listed alike, leaves it to the registry. edXML comes in the system\'s documentDelivery.edxmlShape (default sdk), or as the sender\'s original bytes when the package was signed. LGSP-Signature carries a detached JWS over the body; LGSP-Document-Signature says what the bus found verifying the package\'s XML-DSig signature (valid | invalid | untrusted | unsigned).',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
       querystring: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'edxml'] } } },
@@ -136,7 +137,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       throw new ProblemError(502, 'PAYLOAD_UNREADABLE', 'Payload unreadable', `Message ${item.id} is held encrypted and cannot be decrypted by this bus (a lost or missing key); ask the sender to send it again`);
     }
     const preferred = req.query.format
-      ?? (/\bapplication\/xml\b|\btext\/xml\b/.test(req.headers.accept ?? '') ? 'edxml' : undefined)
+      ?? acceptPrefers(req.headers.accept, { name: 'edxml', mediaTypes: ['application/xml', 'text/xml'] }, { name: 'json', mediaTypes: ['application/json'] })
       ?? ctx.registry().system(req.caller!.clientId)?.documentDelivery?.format
       ?? 'json';
     const { envelope } = item;
