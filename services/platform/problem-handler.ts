@@ -47,10 +47,11 @@ type AjvLikeError = SchemaError;
  */
 export function fieldErrors(errors: AjvLikeError[], prefix = '', document?: unknown): FieldError[] {
   return withoutUntakenBranches(errors).map((e) => {
+    // A property may be named "" (`?=1`, `{"": 1}`): it is still named, not left for "must NOT have additional properties".
     const extra = (e.params?.missingProperty ?? e.params?.additionalProperty) as string | undefined;
     const segments = pointerSegments(e.instancePath ?? '', document);
-    const field = fieldPath(extra ? [...segments, extra] : segments, prefix);
-    const message = e.params?.additionalProperty ? `unknown property "${extra}"` : explainedMessage(e) ?? e.message ?? 'invalid';
+    const field = fieldPath(extra !== undefined ? [...segments, extra] : segments, prefix);
+    const message = e.params?.additionalProperty !== undefined ? `unknown property "${extra}"` : explainedMessage(e) ?? e.message ?? 'invalid';
     return { field, message };
   });
 }
