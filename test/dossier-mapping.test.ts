@@ -234,4 +234,10 @@ t.test('portal refusals and Retry-After are classified for the runtime', async (
   t.equal(preferredWaitSeconds('respond-async, wait=3'), 3);
   t.equal(preferredWaitSeconds('wait=3600'), 30, 'bounded');
   t.equal(preferredWaitSeconds('wait=abc'), 10);
+  // A wait that is not delta-seconds is malformed, so ignored: its leading digits were taken.
+  for (const malformed of ['wait=1e1', 'wait=5.5', 'wait=0x10', 'wait=10abc', 'wait="5', 'wait=-1']) t.equal(preferredWaitSeconds(malformed), 10, `${malformed}: the default`);
+  t.equal(preferredWaitSeconds('wait="7"'), 7, 'a quoted wait');
+  t.equal(preferredWaitSeconds('wait = 5 , respond-async'), 5, 'white space around it');
+  t.equal(preferredWaitSeconds('wait=5; foo'), 5, 'a parameter after it');
+  t.equal(preferredWaitSeconds('wait=99999999999999999999'), 30, 'however many digits: bounded');
 });

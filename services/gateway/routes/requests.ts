@@ -45,10 +45,15 @@ function documentedBody(catalogue: SchemaCatalogue, requestTypes: string[]): Rec
   return { ...body, properties: { ...properties, type: { ...properties.type, enum: requestTypes } } };
 }
 
-/** The `wait` preference a `Prefer` header asks for (RFC 7240 §4.3), undefined when it asks none or a malformed one. */
+/**
+ * The `wait` preference a `Prefer` header asks for (RFC 7240 §4.3), undefined when it asks none or
+ * a malformed one. Its value is delta-seconds (digits, optionally quoted) up to the end of the
+ * preference: the leading digits of `wait=1e1` (10 s to whoever wrote it), `wait=5.5` or
+ * `wait=0x10` were taken as 1, 5 and 0 s, where a malformed wait is documented as ignored.
+ */
 function requestedWait(prefer: string | undefined): number | undefined {
-  const m = prefer ? /(?:^|[\s,;])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer) : null;
-  return m ? Number(m[1]) : undefined;
+  const m = prefer ? /(?:^|[\s,;])wait\s*=\s*(?:"(\d+)"|(\d+))\s*(?:[,;]|$)/i.exec(prefer) : null;
+  return m ? Number(m[1] ?? m[2]) : undefined;
 }
 
 /** RFC 7240 `Prefer: wait=<seconds>`, bounded; the default when absent or malformed. */
