@@ -78,7 +78,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
       params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['sha256'] },
       response: {
         ...okResponse('The bytes, verified against their SHA-256 (Repr-Digest)', ['application/octet-stream'], {
-          'Repr-Digest': { type: 'string', description: 'sha-256=:<base64 of the SHA-256>: (RFC 9530): check it against the bytes' },
+          'Repr-Digest': alwaysSent({ type: 'string', description: 'sha-256=:<base64 of the SHA-256>: (RFC 9530): check it against the bytes' }),
         }),
         ...problemResponses(401, 403, 404, 502, 503),
       },

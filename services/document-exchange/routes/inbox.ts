@@ -12,7 +12,7 @@ import { encodeEdxml, DEFAULT_EDXML_SHAPE, type EdxmlShape, type JsonAttachment 
 import { AttachmentUnavailable } from '../../attachments/attachment-store.js';
 import type { InboxItem } from '../inbox-store.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
-import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
+import { alwaysSent, okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 import { asciiHeaderValue } from '../../platform/http-header-value.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
@@ -73,11 +73,13 @@ function summary(item: InboxItem) {
 }
 
 /** What a system checks before it stores an item (docs/qlvb-vendor-guide.md §5), named in the OpenAPI document. */
+// Sent on every item (send() below), so documented as always sent: a generated client read them
+// as optional, though a receiver must verify LGSP-Signature before it stores anything.
 const INBOX_ITEM_HEADERS = {
-  'LGSP-Signature': { type: 'string', description: 'A JWS with detached payload (RFC 7515 Appendix F) over the body, signed with a delivery key (GET /.well-known/jwks.json?purpose=delivery); its protected header carries aud (your member code) and iat' },
-  'LGSP-Message-Id': { type: 'string', description: 'The message id (deduplicate by it)' },
-  'LGSP-Message-Type': { type: 'string', description: 'The message type, e.g. edoc.send' },
-  'LGSP-Correlation-Id': { type: 'string', description: 'The correlation id (for edoc.*, the DocumentId), percent-encoded as UTF-8 when it holds a non-ASCII character or a %' },
+  'LGSP-Signature': alwaysSent({ type: 'string', description: 'A JWS with detached payload (RFC 7515 Appendix F) over the body, signed with a delivery key (GET /.well-known/jwks.json?purpose=delivery); its protected header carries aud (your member code) and iat' }),
+  'LGSP-Message-Id': alwaysSent({ type: 'string', description: 'The message id (deduplicate by it)' }),
+  'LGSP-Message-Type': alwaysSent({ type: 'string', description: 'The message type, e.g. edoc.send' }),
+  'LGSP-Correlation-Id': alwaysSent({ type: 'string', description: 'The correlation id (for edoc.*, the DocumentId), percent-encoded as UTF-8 when it holds a non-ASCII character or a %' }),
   'LGSP-Document-Signature': { type: 'string', description: 'edoc.*: what the bus found verifying the package\'s XML-DSig signature: valid | invalid | untrusted | unsigned' },
 } as const;
 
