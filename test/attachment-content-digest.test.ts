@@ -53,4 +53,8 @@ t.test('an upload is checked against its Content-Digest and stored only when it 
   const operation = openapi.paths['/v1/attachments'].post;
   t.ok(operation.parameters.some((p: { in: string; name: string }) => p.in === 'header' && p.name === 'content-digest'), 'the OpenAPI document names the header');
   t.match(operation.description, /CONTENT_DIGEST_MISMATCH/, 'and the refusals');
+  // The header the 400 carries was sent but not documented: a generated client had no field for it.
+  t.match(operation.responses['400'].headers?.['Want-Content-Digest'], { schema: { type: 'string' } }, 'the 400 documents Want-Content-Digest');
+  t.ok(operation.responses['400'].headers?.['WWW-Authenticate'], 'beside the Bearer challenge of a malformed Authorization header');
+  t.match(operation.responses['400'].content, { 'application/problem+json': {} }, 'still a problem+json answer');
 });

@@ -248,4 +248,10 @@ t.test('portal refusals and Retry-After are classified for the runtime', async (
   t.equal(preferredWaitSeconds('wait="4"'), 4, 'a quoted value');
   t.equal(preferredWaitSeconds('wait=4; x=y, respond-async'), 4, 'followed by a parameter');
   t.equal(preferredWaitSeconds('wait = 6 '), 6, 'spaces around');
+  // A wait that is not delta-seconds is malformed, so ignored: its leading digits were taken.
+  for (const malformed of ['wait=1e1', 'wait=5.5', 'wait=0x10', 'wait=10abc', 'wait="5', 'wait=-1']) t.equal(preferredWaitSeconds(malformed), 10, `${malformed}: the default`);
+  t.equal(preferredWaitSeconds('wait="7"'), 7, 'a quoted wait');
+  t.equal(preferredWaitSeconds('wait = 5 , respond-async'), 5, 'white space around it');
+  t.equal(preferredWaitSeconds('wait=5; foo'), 5, 'a parameter after it');
+  t.equal(preferredWaitSeconds('wait=99999999999999999999'), 30, 'however many digits: bounded');
 });

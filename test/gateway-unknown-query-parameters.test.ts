@@ -29,6 +29,12 @@ t.test('every GET operation of the gateway refuses an unknown query parameter', 
     t.ok(doc.paths[path].get.responses['400'], `${path}: the 400 is documented`);
   }
 
+  // A parameter with no name (`?=1`, a query built from an empty key) was refused without being
+  // named: "querystring must NOT have additional properties".
+  const unnamed = await fetch(`${bus.gateway.url}/v1/members?=1`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(unnamed.status, 400, '?=1: 400');
+  t.same((await unnamed.json()).errors, [{ field: 'querystring.', message: 'unknown property ""' }], '?=1: the parameter without a name is named as such');
+
   // What the reads do take still works.
   const sent = await bus.client('so-tttt-qlvb').send({ type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject: 'Thông báo', body: 'Kính gửi' } } as never);
   t.equal(sent.status, 202);

@@ -154,6 +154,22 @@ t.test('the headers and token errors the document gives are the ones the gateway
     }
   });
 
+  // Sent with every item and every download, but documented as optional: a generated client read
+  // LGSP-Signature, which a receiver must verify before storing, as a header that may be missing.
+  await t.test('the headers of an inbox item and of a download are documented as always sent', async (t) => {
+    const item = documented('GET /v1/inbox/{id}', 200).headers ?? {};
+    for (const name of ['LGSP-Signature', 'LGSP-Message-Id', 'LGSP-Message-Type', 'LGSP-Correlation-Id']) t.equal(item[name]?.required, true, `GET /v1/inbox/{id} 200: ${name} always sent`);
+    t.not(item['LGSP-Document-Signature']?.required, true, 'LGSP-Document-Signature only with edoc.* items: not said always sent');
+    t.equal(documented('GET /v1/attachments/{sha256}', 200).headers?.['Repr-Digest']?.required, true, 'GET /v1/attachments/{sha256} 200: Repr-Digest always sent');
+    const token = await sender.accessToken();
+    const uploaded = await fetch(`${bus.gateway.url}/v1/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/pdf' }, body: 'openapi-response-headers' });
+    t.equal(uploaded.status, 201);
+    const download = await fetch(`${bus.gateway.url}${uploaded.headers.get('location')}`, { headers: { authorization: `Bearer ${token}` } });
+    t.equal(download.status, 200);
+    await download.arrayBuffer();
+    checkHeaders(t, 'GET /v1/attachments/{sha256}', download);
+  });
+
   await t.test('POST /v1/requests says that it ignores an Idempotency-Key, and does', async (t) => {
     const op = doc.paths['/v1/requests'].post;
     t.match(op.description, /Idempotency-Key is not used here/, 'the operation says so');

@@ -68,6 +68,12 @@ t.test('a value of the wrong form is refused saying what it must be, not with a 
   t.match(await inbox('limit=ten'), [{ field: 'querystring.limit', message: /whole number/ }]);
   t.match(await inbox('after=abc'), [{ field: 'querystring.after', message: /the `next` value of the previous page/ }]);
   t.same(await inbox('limit=10&limit=20'), [{ field: 'querystring.limit', message: 'must be given once' }], 'a parameter sent twice: "must be string" did not say so');
+  // A parameter of a few values sent twice was told "must be one of …", which each value was.
+  for (const path of ['/v1/inbox/01a24316-cd60-729d-a542-03fad4f75636?format=json&format=edxml', '/.well-known/jwks.json?purpose=token&purpose=record', '/.well-known/jwks.json?include=superseded&include=superseded']) {
+    const res = await fetch(`${bus.gateway.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    t.equal(res.status, 400, path);
+    t.same((await res.json()).errors, [{ field: `querystring.${/\?(\w+)=/.exec(path)![1]}`, message: 'must be given once' }], `${path}: said to be given once`);
+  }
 
   // The directory's lists take no filter: one that looks like it would (?member=, ?level=) was
   // ignored and the whole list answered as if filtered.

@@ -47,10 +47,11 @@ type AjvLikeError = SchemaError;
  */
 export function fieldErrors(errors: AjvLikeError[], prefix = '', document?: unknown): FieldError[] {
   return withoutUntakenBranches(errors).map((e) => {
+    // A property may be named "" (`?=1`, `{"": 1}`): it is still named, not left for "must NOT have additional properties".
     const extra = (e.params?.missingProperty ?? e.params?.additionalProperty) as string | undefined;
     const segments = pointerSegments(e.instancePath ?? '', document);
-    const field = fieldPath(extra ? [...segments, extra] : segments, prefix);
-    const message = e.params?.additionalProperty ? `unknown property "${extra}"` : explainedMessage(e) ?? e.message ?? 'invalid';
+    const field = fieldPath(extra !== undefined ? [...segments, extra] : segments, prefix);
+    const message = e.params?.additionalProperty !== undefined ? `unknown property "${extra}"` : explainedMessage(e) ?? e.message ?? 'invalid';
     return { field, message };
   });
 }
@@ -133,9 +134,7 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
   // PostgreSQL down or restarting: the caller retries, nothing half-done was kept.
   if (isDatabaseUnavailable(err)) return problems.databaseUnavailable(5, method === 'GET' || method === 'HEAD');
   if (err.validation) {
-    // `?limit=1&limit=2` arrives as a list: "must be string" did not say what was wrong.
-    const validation = err.validationContext !== 'querystring' ? err.validation
-      : err.validation.map((e) => (e.keyword === 'type' && Array.isArray(queryValue(query, e.instancePath)) ? { ...e, message: 'must be given once' } : e));
+    const validation = err.validationContext !== 'querystring' ? err.validation : givenOnce(err.validation, query);
     const errors = fieldErrors(validation, err.validationContext === 'body' ? '' : err.validationContext);
     return problems.validation(`Invalid ${err.validationContext ?? 'request'}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
   }
@@ -154,6 +153,23 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
   if (err.statusCode === 429) return problems.rateLimited(Number((err as { retryAfter?: number }).retryAfter ?? 60));
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return problems.badRequest(err.message);
   return new ProblemError(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred; it has been logged');
+}
+
+/**
+ * `?limit=1&limit=2` arrives as a list: "must be string" did not say what was wrong, nor did
+ * "must be one of \"json\", \"edxml\"" for `?format=json&format=edxml` (each value is one of
+ * them). Whatever the schema's keyword, a parameter given more than once is told so, once.
+ */
+function givenOnce(errors: AjvLikeError[], query: unknown): AjvLikeError[] {
+  const repeated = new Set<string>();
+  return errors.flatMap((e) => {
+    // An error about the parameter itself (`/format`), not about an element of a parameter that takes a list.
+    const name = (e.instancePath ?? '').split('/')[1];
+    if (e.instancePath !== `/${name}` || !Array.isArray(queryValue(query, e.instancePath))) return [e];
+    if (repeated.has(name)) return [];
+    repeated.add(name);
+    return [{ ...e, keyword: 'repeated', params: {}, message: 'must be given once' }];
+  });
 }
 
 /** A query parameter's value by the instance path of a validation error (`/limit`). */

@@ -8,7 +8,7 @@ import { problems, ProblemError } from '../../platform/problem.js';
 import { AttachmentUnavailable, reprDigest, SHA256_HEX } from '../../attachments/attachment-store.js';
 import { contentDigestProblem, WANT_CONTENT_DIGEST } from '../../attachments/content-digest.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
-import { alwaysSent, okResponse, problemResponses } from '../../platform/openapi-shapes.js';
+import { alwaysSent, okResponse, problemResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 
 export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
@@ -45,7 +45,12 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
             headers: { Location: alwaysSent({ type: 'string', description: 'GET /v1/attachments/{sha256} of the upload' }) },
             properties: { sha256: { type: 'string' }, size: { type: 'integer' }, href: { type: 'string' } },
           },
-          ...problemResponses(400, 401, 403, 413, 415, 503),
+          ...problemResponses(401, 403, 413, 415, 503),
+          // The header a client reads to learn which digest to send; it was sent, but not documented.
+          400: {
+            ...problemResponse('A malformed request, an empty body, or a Content-Digest refused (CONTENT_DIGEST_MISMATCH, CONTENT_DIGEST_UNSUPPORTED, CONTENT_DIGEST_INVALID); nothing was stored'),
+            headers: { 'Want-Content-Digest': { type: 'string', description: `On CONTENT_DIGEST_UNSUPPORTED (RFC 9530 §4): the digest algorithms the bus checks, by preference: ${WANT_CONTENT_DIGEST}` } },
+          },
         },
       },
     }, async (req, reply) => {
@@ -73,7 +78,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
       params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['sha256'] },
       response: {
         ...okResponse('The bytes, verified against their SHA-256 (Repr-Digest)', ['application/octet-stream'], {
-          'Repr-Digest': { type: 'string', description: 'sha-256=:<base64 of the SHA-256>: (RFC 9530): check it against the bytes' },
+          'Repr-Digest': alwaysSent({ type: 'string', description: 'sha-256=:<base64 of the SHA-256>: (RFC 9530): check it against the bytes' }),
         }),
         ...problemResponses(401, 403, 404, 502, 503),
       },

@@ -12,10 +12,11 @@ import { encodeEdxml, DEFAULT_EDXML_SHAPE, type EdxmlShape, type JsonAttachment 
 import { AttachmentUnavailable } from '../../attachments/attachment-store.js';
 import type { InboxItem } from '../inbox-store.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
-import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
+import { alwaysSent, okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 import { asciiHeaderValue } from '../../platform/http-header-value.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
+import { acceptPrefers } from '../../platform/accept-header.js';
 
 const MAX_PAGE = 100;
 const DEFAULT_PAGE = 50;
@@ -72,11 +73,13 @@ function summary(item: InboxItem) {
 }
 
 /** What a system checks before it stores an item (docs/qlvb-vendor-guide.md §5), named in the OpenAPI document. */
+// Sent on every item (send() below), so documented as always sent: a generated client read them
+// as optional, though a receiver must verify LGSP-Signature before it stores anything.
 const INBOX_ITEM_HEADERS = {
-  'LGSP-Signature': { type: 'string', description: 'A JWS with detached payload (RFC 7515 Appendix F) over the body, signed with a delivery key (GET /.well-known/jwks.json?purpose=delivery); its protected header carries aud (your member code) and iat' },
-  'LGSP-Message-Id': { type: 'string', description: 'The message id (deduplicate by it)' },
-  'LGSP-Message-Type': { type: 'string', description: 'The message type, e.g. edoc.send' },
-  'LGSP-Correlation-Id': { type: 'string', description: 'The correlation id (for edoc.*, the DocumentId), percent-encoded as UTF-8 when it holds a non-ASCII character or a %' },
+  'LGSP-Signature': alwaysSent({ type: 'string', description: 'A JWS with detached payload (RFC 7515 Appendix F) over the body, signed with a delivery key (GET /.well-known/jwks.json?purpose=delivery); its protected header carries aud (your member code) and iat' }),
+  'LGSP-Message-Id': alwaysSent({ type: 'string', description: 'The message id (deduplicate by it)' }),
+  'LGSP-Message-Type': alwaysSent({ type: 'string', description: 'The message type, e.g. edoc.send' }),
+  'LGSP-Correlation-Id': alwaysSent({ type: 'string', description: 'The correlation id (for edoc.*, the DocumentId), percent-encoded as UTF-8 when it holds a non-ASCII character or a %' }),
   'LGSP-Document-Signature': { type: 'string', description: 'edoc.*: what the bus found verifying the package\'s XML-DSig signature: valid | invalid | untrusted | unsigned' },
 } as const;
 
@@ -123,7 +126,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     schema: {
       tags: ['inbox'],
       summary: 'One waiting message: the signed envelope (JSON) or, for edoc.*, the edXML package with its attachments',
-      description: 'Format: `format` query, else `Accept: application/xml`, else the system\'s registry setting (documentDelivery.format). edXML comes in the system\'s documentDelivery.edxmlShape (default sdk), or as the sender\'s original bytes when the package was signed. LGSP-Signature carries a detached JWS over the body; LGSP-Document-Signature says what the bus found verifying the package\'s XML-DSig signature (valid | invalid | untrusted | unsigned).',
+      description: 'Format: `format` query, else the `Accept` header when it weighs one format above the other (`application/xml` or `text/xml` for edXML, `application/json` for JSON; q-values count, so `application/xml;q=0` refuses edXML), else the system\'s registry setting (documentDelivery.format): `*/*`, or both listed alike, leaves it to the registry. edXML comes in the system\'s documentDelivery.edxmlShape (default sdk), or as the sender\'s original bytes when the package was signed. LGSP-Signature carries a detached JWS over the body; LGSP-Document-Signature says what the bus found verifying the package\'s XML-DSig signature (valid | invalid | untrusted | unsigned).',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
       querystring: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'edxml'] } } },
@@ -136,7 +139,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       throw new ProblemError(502, 'PAYLOAD_UNREADABLE', 'Payload unreadable', `Message ${item.id} is held encrypted and cannot be decrypted by this bus (a lost or missing key); ask the sender to send it again`);
     }
     const preferred = req.query.format
-      ?? (/\bapplication\/xml\b|\btext\/xml\b/.test(req.headers.accept ?? '') ? 'edxml' : undefined)
+      ?? acceptPrefers(req.headers.accept, { name: 'edxml', mediaTypes: ['application/xml', 'text/xml'] }, { name: 'json', mediaTypes: ['application/json'] })
       ?? ctx.registry().system(req.caller!.clientId)?.documentDelivery?.format
       ?? 'json';
     const { envelope } = item;

@@ -45,10 +45,13 @@ function documentedBody(catalogue: SchemaCatalogue, requestTypes: string[]): Rec
   return { ...body, properties: { ...properties, type: { ...properties.type, enum: requestTypes } } };
 }
 
-/** The `wait` preference a `Prefer` header asks for (RFC 7240 §4.3), undefined when it asks none or a malformed one. */
+/**
+ * The `wait` preference a `Prefer` header asks for (RFC 7240 §4.3), undefined when it asks none or
+ * a malformed one. Its value is delta-seconds (digits, optionally quoted) up to the end of the
+ * preference: the leading digits of `wait=1e1` (10 s to whoever wrote it), `wait=5.5` or
+ * `wait=0x10` were taken as 1, 5 and 0 s, where a malformed wait is documented as ignored.
+ */
 function requestedWait(prefer: string | undefined): number | undefined {
-  // Whole seconds only (delta-seconds: digits up to the next preference or parameter): `wait=2.5`
-  // or `wait=10s` is malformed and ignored, not read as 2 or 10.
   const m = prefer ? /(?:^|[\s,;])wait\s*=\s*(?:"(\d+)"|(\d+))(?=\s*(?:[,;]|$))/i.exec(prefer) : null;
   return m ? Number(m[1] ?? m[2]) : undefined;
 }
