@@ -48,6 +48,10 @@ t.test('an upload is checked against its Content-Digest and stored only when it 
   t.match(await matching.json(), { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
   t.equal((await upload(other, `sha-512=:${digest('sha512', other)}:, md5=:rL0Y20zC+Fzt72VPzMSk2A==:`)).status, 201, 'a matching sha-512, an unchecked algorithm beside it ignored');
   t.equal((await upload(Buffer.from('no digest sent'))).status, 201, 'without Content-Digest, as before');
+  // Hex is case-insensitive: the digest written upper-case (.NET's Convert.ToHexString) names the same bytes.
+  const upper = await fetch(`${bus.gateway.url}/v1/attachments/${createHash('sha256').update(bytes).digest('hex').toUpperCase()}`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(upper.status, 200, 'an upper-case sha256 in the path finds the attachment');
+  t.same(Buffer.from(await upper.arrayBuffer()), bytes);
 
   const openapi = await (await fetch(`${bus.gateway.url}/docs/json`)).json();
   const operation = openapi.paths['/v1/attachments'].post;

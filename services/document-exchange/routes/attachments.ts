@@ -75,7 +75,8 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
       tags: ['attachments'],
       summary: 'Download an attachment of a document you sent or received; verified against its SHA-256',
       security: [{ bearer: [] }],
-      params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['sha256'] },
+      // Either case: hex is case-insensitive, and some platforms write it upper-case (.NET's Convert.ToHexString).
+      params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' } }, required: ['sha256'] },
       response: {
         ...okResponse('The bytes, verified against their SHA-256 (Repr-Digest)', ['application/octet-stream'], {
           'Repr-Digest': alwaysSent({ type: 'string', description: 'sha-256=:<base64 of the SHA-256>: (RFC 9530): check it against the bytes' }),
@@ -84,7 +85,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
       },
     },
   }, async (req, reply) => {
-    const { sha256 } = req.params;
+    const sha256 = req.params.sha256.toLowerCase();
     const caller = req.caller!;
     if (!SHA256_HEX.test(sha256) || !(await exchange.documents.mayReadAttachment(sha256, caller.member))) {
       throw problems.notFound('ATTACHMENT_NOT_FOUND', `No attachment ${sha256} for you`);
