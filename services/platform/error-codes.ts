@@ -48,7 +48,7 @@ export const ERROR_CODES = {
   // Request/reply (POST /v1/requests)
   NOT_A_REQUEST_TYPE: { status: [400], meaning: 'The message type has no reply schema; send it with POST /v1/messages.' },
   REQUEST_REPLY_TYPE: { status: [400], meaning: 'The message type is request/reply; send it with POST /v1/requests, which waits for the reply (on POST /v1/messages the reply would reach nobody).' },
-  REPLY_TIMEOUT: { status: [504], meaning: 'The provider did not answer within the wait; the request stays on the bus (follow it by id).' },
+  REPLY_TIMEOUT: { status: [504], meaning: 'The provider did not answer within the wait; the request stays on the bus (follow its status by id), but a reply that comes later is not kept: ask again.' },
   REQUEST_FAILED: { status: [502], meaning: 'The provider could not answer (the request was dead-lettered); `detail` says why.' },
   INVALID_REPLY: { status: [502], meaning: "The provider's reply does not match the type's reply schema." },
   // Dossier exchange

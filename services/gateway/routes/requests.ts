@@ -222,7 +222,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
     pending.cancel();
 
     if (outcome.kind === 'timeout') {
-      throw new ProblemError(504, 'REPLY_TIMEOUT', 'No reply in time', `No reply to ${body.type} ${envelope.id} within ${waitSeconds} s; the request stays on the bus: follow it at /v1/messages/${envelope.id}`, {
+      throw new ProblemError(504, 'REPLY_TIMEOUT', 'No reply in time', `No reply to ${body.type} ${envelope.id} within ${waitSeconds} s; the request stays on the bus (its status at /v1/messages/${envelope.id}), but a reply that comes later is not kept: ask again for the answer`, {
         messageId: envelope.id,
       });
     }
