@@ -190,6 +190,17 @@ export function precheckXml(input: Buffer | string, limits: XmlLimits, rawNames:
     throw new XmlRefusal('XML_FORBIDDEN_CONSTRUCT', `processing instructions are not allowed (<?${target} at offset ${instruction}); only the XML declaration, at the start`);
   }
   if (text.trim() === '') throw new XmlRefusal('XML_MALFORMED', 'the XML document is empty');
+  // XML 1.0 (§2.2) has no place for a C0 control other than tab, LF and CR, nor for U+FFFE/U+FFFF,
+  // raw or referenced: a document holding one is not well-formed. The parser took it, and the
+  // package failed later as 'not representable as edXML', which is not what the vendor must fix.
+  const control = NOT_XML_CHARACTER.exec(text);
+  if (control) {
+    const before = text.slice(0, control.index);
+    const line = before.split('\n').length;
+    const column = control.index - before.lastIndexOf('\n');
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    throw new XmlRefusal('XML_MALFORMED', `malformed XML: the character U+${code} at line ${line}, column ${column} is not allowed in XML (of the control characters only tab, line feed and carriage return are)`);
+  }
   const maxText = limits.maxTextBytes ?? Infinity;
   const raw = new Set(rawNames(text));
   const maxAttributes = limits.maxAttributes ?? limits.maxElements;
@@ -217,6 +228,10 @@ export function precheckXml(input: Buffer | string, limits: XmlLimits, rawNames:
   }
   return text;
 }
+
+/** Characters XML 1.0 does not allow anywhere in a document (§2.2). */
+// eslint-disable-next-line no-control-regex
+const NOT_XML_CHARACTER = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 
 /** Whether the `<` at `at` opens a start tag (not an end tag, a comment, CDATA or a declaration). */
 function isStartTag(markup: string, at: number): boolean {
