@@ -38,6 +38,8 @@ export interface ChainVerification {
   signedThrough: number;
   /** Checkpoints read from the Kafka checkpoint topic and checked against the chain, when given. */
   published?: { checked: number; ignored: number };
+  /** Why the checkpoints published on Kafka could not be read (the database was checked alone). */
+  publishedUnreadable?: string;
   firstBad?: { seq: number; reason: string };
 }
 
