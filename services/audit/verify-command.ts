@@ -215,6 +215,8 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
   out.log(
     result.entries === 0
       ? 'OK: the audit log is empty'
+      : result.signedThrough === 0
+      ? `OK: chain intact; none of its ${result.entries} entries is covered by a signed checkpoint yet (a deletion of any of them would not show)`
       : unsigned > 0
       ? `OK: chain intact; entries 1..${result.signedThrough} covered by signed checkpoints, the ${unsigned} newest not yet signed`
       : 'OK: chain intact; every entry covered by a signed checkpoint',
