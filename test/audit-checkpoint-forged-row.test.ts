@@ -55,4 +55,6 @@ t.test('a forged checkpoint row beyond the chain does not stop the signing', asy
   const verification = await verifyAuditChain(db.pool, keystore.keyResolver(), keystore.publicKeyLookup());
   t.equal(verification.ok, false, 'the forged row is still reported');
   t.match(verification.firstBad?.reason, /signature does not verify/);
+  t.equal(verification.firstBad?.seq, 6, 'named at the end of the chain, not as an entry 999999 that does not exist');
+  t.match(verification.firstBad?.reason, /claims to cover seq 999999, beyond the chain's end at 5/);
 });
