@@ -37,7 +37,7 @@ import { bearerAuth } from '../platform/bearer-auth.js';
 import { openDatabase, type Database } from '../platform/database.js';
 import { AuditLeadership } from './audit-leadership.js';
 import { BatchedWriter } from '../platform/batched-writer.js';
-import { checkpointPublisher, type CheckpointPublisher } from './checkpoint-topic.js';
+import { checkpointPublisher, readPublishedCheckpoints, type CheckpointPublisher } from './checkpoint-topic.js';
 import { AuditStore, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, auditEventProblem, type AuditQuery } from './audit-store.js';
 import { verifyAuditChain, type ChainVerification } from './chain-verifier.js';
 import { evidenceOf, type EvidencedEvent } from './record-evidence.js';
@@ -270,7 +270,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       tags: ['audit'],
       summary: 'Chain head, last signed checkpoint, and a fresh verification of the whole chain',
       security: [{ bearer: [] }],
-      response: { ...okResponse('`{head, lastCheckpoint, verification: {ok, entries, checkpoints, signedThrough, published?, firstBad?}}`'), ...problemResponses(403, 503) },
+      response: { ...okResponse('`{head, lastCheckpoint, verification: {ok, entries, checkpoints, signedThrough, published?, publishedUnreadable?, firstBad?}}`: the chain and its stored checkpoints, and the copies of the checkpoints published on Kafka (`published`; `publishedUnreadable` says why they could not be read)'), ...problemResponses(403, 503) },
     },
   }, async () => {
     // Read before verifying: the verification then covers at least this head.
@@ -441,10 +441,27 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     const lead = (leadership = new AuditLeadership(config.databaseUrl, log, { onElected: startWriting, onDeposed: stopWriting }));
     lead.start();
 
-    // Concurrent integrity requests share one pass over the chain.
+    // Concurrent integrity requests share one pass over the chain. Like `lgsp audit verify`, it
+    // checks the chain against the checkpoints published on Kafka too: a tail cut together with
+    // its stored checkpoints (or a database restored from an older dump) looks whole from the
+    // database alone, and the console's integrity box said 'intact' where the CLI said TAMPERED.
+    // Kafka is read first: every checkpoint on it was stored before it was published, so the
+    // database snapshot taken after covers it. A Kafka that cannot be read leaves the database's
+    // verdict, with why the copies were not checked (publishedUnreadable).
     let verifying: Promise<ChainVerification> | null = null;
     const verifyChain = () =>
-      (verifying ??= verifyAuditChain(database.pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true })).finally(() => {
+      (verifying ??= (async (): Promise<ChainVerification> => {
+        let published: string[] | undefined;
+        let publishedUnreadable: string | undefined;
+        try {
+          published = await readPublishedCheckpoints(kafka, topics.auditCheckpoints, config.topicPrefix);
+        } catch (err) {
+          publishedUnreadable = `cannot read the checkpoints published on Kafka (topic ${topics.auditCheckpoints}): ${(err as Error).message}`;
+          log.warn({ err: (err as Error).message }, 'integrity check: the published checkpoints could not be read; the database checked alone');
+        }
+        const result = await verifyAuditChain(database.pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true }), published);
+        return publishedUnreadable === undefined ? result : { ...result, publishedUnreadable };
+      })().finally(() => {
         verifying = null;
       }));
 

@@ -274,18 +274,27 @@ export class AuditStore {
     return (await this.db.query<{ n: number }>('SELECT count(*)::bigint AS n FROM audit_entries')).rows[0].n;
   }
 
+  /**
+   * The checkpoint written last. Not the one with the highest seq: a row someone put in the table
+   * naming a seq beyond the chain (seq 999999, any JWS) was taken for the newest checkpoint, so
+   * the leader never signed the head again and lgsp_audit_unsigned_entries went negative, which
+   * kept LgspAuditHeadUnsigned quiet while the new entries stayed unsigned.
+   */
   async lastCheckpoint(): Promise<Checkpoint | null> {
     const { rows } = await this.db.query<Checkpoint>(
-      'SELECT seq, hash, signed_at AS "signedAt", jws FROM audit_checkpoints ORDER BY seq DESC, id DESC LIMIT 1',
+      'SELECT seq, hash, signed_at AS "signedAt", jws FROM audit_checkpoints ORDER BY id DESC LIMIT 1',
     );
     return rows[0] ?? null;
   }
 
-  /** Signs the chain head if it moved since the last checkpoint; returns the new checkpoint or null. */
+  /**
+   * Signs the chain head unless the checkpoint written last names exactly this head; returns the
+   * new checkpoint or null.
+   */
   async checkpoint(key: SigningKey): Promise<Checkpoint | null> {
     const head = await this.head();
     const last = await this.lastCheckpoint();
-    if (!head || (last && last.seq >= head.seq)) return null;
+    if (!head || (last && Number(last.seq) === Number(head.seq) && last.hash === head.hash)) return null;
     const signedAt = new Date().toISOString();
     const jws = await new CompactSign(new TextEncoder().encode(checkpointPayload({ seq: head.seq, hash: head.hash, at: signedAt })))
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: CHECKPOINT_JWS_TYPE })

@@ -38,6 +38,8 @@ export interface ChainVerification {
   signedThrough: number;
   /** Checkpoints read from the Kafka checkpoint topic and checked against the chain, when given. */
   published?: { checked: number; ignored: number };
+  /** Why the checkpoints published on Kafka could not be read (the database was checked alone). */
+  publishedUnreadable?: string;
   firstBad?: { seq: number; reason: string };
 }
 
@@ -210,7 +212,11 @@ async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, re
       if (checkpointBad) continue;
       const forged = await checkpointProblem(cp, getKey);
       if (forged) {
-        checkpointBad = { seq: cp.seq, reason: `${forged} (checkpoint signed at ${cp.signed_at})` };
+        // A row naming a seq past the chain's end names no entry: the report points at the end
+        // of the chain and says what the row claims, instead of "first bad entry seq 999999".
+        checkpointBad = cp.seq > lastSeq
+          ? { seq: lastSeq + 1, reason: `${forged}: checkpoint row ${cp.id} claims to cover seq ${cp.seq}, beyond the chain's end at ${lastSeq} (checkpoint signed at ${cp.signed_at})` }
+          : { seq: cp.seq, reason: `${forged} (checkpoint signed at ${cp.signed_at})` };
         continue;
       }
       if (cp.seq > lastSeq) {

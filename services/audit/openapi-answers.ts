@@ -95,6 +95,7 @@ const integrity = {
           properties: { checked: { type: 'integer', minimum: 0 }, ignored: { type: 'integer', minimum: 0 } },
           description: 'Checkpoints read back from the Kafka checkpoint topic, when it was read',
         },
+        publishedUnreadable: { type: 'string', description: 'Why the Kafka checkpoint topic could not be read: the database was checked alone, and a tail cut together with its stored checkpoints would not show' },
         firstBad: { type: 'object', additionalProperties: false, required: ['seq', 'reason'], properties: { seq: { type: 'integer' }, reason: { type: 'string' } }, description: 'The first entry that fails, when one does' },
       },
     },

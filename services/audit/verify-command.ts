@@ -35,7 +35,8 @@ cut together with its stored checkpoints). Only public keys are used.
                   the stack npm start runs, from .lgsp/dev/stack.json; none: not checked),
                   read as the audit principal (KAFKA_SSL_CA_FILE, KAFKA_SASL_* or KAFKA_CREDENTIALS_DIR)
   --topic-prefix  the bus's topic prefix (default: LGSP_TOPIC_PREFIX)
-Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or Kafka, or missing file.`;
+Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or Kafka, missing file,
+or a keyset without checkpoint or record keys (it cannot judge the chain).`;
 
 export interface CommandOutput {
   log(line: string): void;
@@ -149,6 +150,17 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
     out.error(`lgsp audit verify: ${keysFile} is not a usable public keyset: ${(err as Error).message}`);
     return 2;
   }
+  // A keyset without checkpoint or record keys (an empty one, one saved with ?purpose=token, a
+  // file of some other JWKS) cannot judge the chain: every entry and checkpoint read TAMPERED
+  // (exit 1), a false alarm an auditor could not tell from a real one.
+  const missing = (['checkpoint', 'record'] as const).filter((purpose) => publicKeys.jwks({ purpose, archive: true }).keys.length === 0);
+  if (missing.length > 0) {
+    out.error(
+      `lgsp audit verify: ${keysFile} holds no ${missing.join(' and no ')} keys (lgsp_purpose ${missing.map((m) => `"${m}"`).join(', ')}), which the audit chain is verified with: ` +
+        'pass the whole public keyset, saved from GET /.well-known/jwks.json?include=superseded (without ?purpose=), or LGSP_JWKS_FILE',
+    );
+    return 2;
+  }
 
   let poolConfig: pg.PoolConfig;
   try {
@@ -203,6 +215,8 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
   out.log(
     result.entries === 0
       ? 'OK: the audit log is empty'
+      : result.signedThrough === 0
+      ? `OK: chain intact; none of its ${result.entries} entries is covered by a signed checkpoint yet (a deletion of any of them would not show)`
       : unsigned > 0
       ? `OK: chain intact; entries 1..${result.signedThrough} covered by signed checkpoints, the ${unsigned} newest not yet signed`
       : 'OK: chain intact; every entry covered by a signed checkpoint',

@@ -555,6 +555,9 @@ async function loadIntegrity() {
       ok ? '' : ` #${i.verification?.firstBad?.seq ?? '?'}: ${i.verification?.firstBad?.reason ?? ''}`),
     el('p', {}, `${t('chainLength')}: `, el('strong', { id: 'chain-length' }, fmtNum(i.head?.seq ?? 0))),
     el('p', {}, `${t('lastCheckpoint')}: `, i.lastCheckpoint ? `#${i.lastCheckpoint.seq} · ${fmtTime(i.lastCheckpoint.signedAt)} · ${t('checkpointAge')} ${fmtNum(i.checkpointAgeSeconds)} ${t('seconds')}` : '—'),
+    el('p', { id: 'published-checkpoints' }, `${t('publishedCheckpoints')}: `, i.verification?.published
+      ? `${fmtNum(i.verification.published.checked)} ${t('publishedChecked')}`
+      : el('span', { class: 'badge broken' }, `${t('publishedNotRead')}${i.verification?.publishedUnreadable ? ` (${i.verification.publishedUnreadable})` : ''}`)),
   );
 }
 
