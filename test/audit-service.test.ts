@@ -227,6 +227,10 @@ t.test('audit service over real Kafka', async (t) => {
     const zoneless = await (await get('/v1/audit/events?to=2026-01-01T10:00', operator)).json();
     t.notMatch(zoneless.detail, /\\d|\^/, 'the expected form in words, not a regular expression');
     t.equal((await get(`/v1/audit/events?from=${encodeURIComponent('2026-01-01T10:00+07:00')}&to=2026-12-31`, operator)).status, 200, 'a time with its zone and a bare date');
+    // A window that ends before it starts is a mistake to say, as the console says it, not an empty page.
+    const reversed = await get('/v1/audit/events?from=2026-12-31&to=2026-01-01', operator);
+    t.equal(reversed.status, 400, 'to before from: 400');
+    t.match(await reversed.json(), { code: 'VALIDATION_FAILED', errors: [{ field: 'querystring.to', message: 'must not be before from' }] });
     t.notMatch(JSON.stringify(badTime), /at .*\.(ts|js):\d+/, 'no stack traces');
 
     t.equal((await get('/v1/audit/integrity')).status, 401);

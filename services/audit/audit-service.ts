@@ -32,7 +32,7 @@ import { problemHandler } from '../platform/problem-handler.js';
 import { finiteRequestNumbers } from '../platform/finite-request-numbers.js';
 import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
 import { canonicalId } from '../platform/uuid7.js';
-import { DOCUMENTED_TIME_BOUND_SCHEMA, timeBound } from '../platform/time-bound.js';
+import { DOCUMENTED_TIME_BOUND_SCHEMA, timeWindow } from '../platform/time-bound.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { openDatabase, type Database } from '../platform/database.js';
 import { AuditLeadership } from './audit-leadership.js';
@@ -261,7 +261,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
     },
   }, async (req) => {
     // A bare date is UTC midnight here (the console sends its operator's day with the zone).
-    return await ctx.store.query({ ...req.query, ...(req.query.messageId === undefined ? {} : { messageId: canonicalId(req.query.messageId) }), from: timeBound(req.query.from, 'from', 'Z'), to: timeBound(req.query.to, 'to', 'Z') });
+    return await ctx.store.query({ ...req.query, ...(req.query.messageId === undefined ? {} : { messageId: canonicalId(req.query.messageId) }), ...timeWindow(req.query.from, req.query.to, 'Z') });
   });
 
   app.get('/v1/audit/integrity', {

@@ -46,3 +46,15 @@ export function timeBound(value: string | undefined, field: string, bareDateZone
     : TIME_BOUND_FORM_MESSAGE;
   throw problems.validation(`Invalid ${part}: ${field} ${message}`, [{ field: `${part}.${field}`, message }]);
 }
+
+/**
+ * `from` and `to` as instants (timeBound); a window that ends before it starts is a mistake to say
+ * (400 naming `to`), not an empty page.
+ */
+export function timeWindow(from: string | undefined, to: string | undefined, bareDateZone: 'Z' | '+07:00', part: RequestPart = 'querystring'): { from?: string; to?: string } {
+  const window = { from: timeBound(from, 'from', bareDateZone, part), to: timeBound(to, 'to', bareDateZone, part) };
+  if (window.from && window.to && Date.parse(window.to) < Date.parse(window.from)) {
+    throw problems.validation(`Invalid ${part}: to must not be before from`, [{ field: `${part}.to`, message: 'must not be before from' }]);
+  }
+  return window;
+}

@@ -1,6 +1,5 @@
 // Querystring pieces shared by the console's search routes.
-import { problems } from '../../platform/problem.js';
-import { timeBound, type RequestPart } from '../../platform/time-bound.js';
+import { timeBound, timeWindow as platformTimeWindow, type RequestPart } from '../../platform/time-bound.js';
 
 export const LOCAL_DATE = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
 
@@ -12,13 +11,9 @@ export function instant(value: string | undefined, field: string, part: RequestP
   return timeBound(value, field, '+07:00', part);
 }
 
-/** `from` and `to` as instants; a window that ends before it starts is a mistake to say (400), not an empty page. */
+/** `from` and `to` as instants, a bare date read in Vietnam (UTC+7); a window that ends before it starts is a 400. */
 export function timeWindow(from: string | undefined, to: string | undefined, part: RequestPart = 'querystring'): { from?: string; to?: string } {
-  const window = { from: instant(from, 'from', part), to: instant(to, 'to', part) };
-  if (window.from && window.to && Date.parse(window.to) < Date.parse(window.from)) {
-    throw problems.validation(`Invalid ${part}: to must not be before from`, [{ field: `${part}.to`, message: 'must not be before from' }]);
-  }
-  return window;
+  return platformTimeWindow(from, to, '+07:00', part);
 }
 
 /**
