@@ -69,7 +69,7 @@ t.test('characters that act on the text around them are shown, not obeyed', { ti
   await result.click();
   await page.locator('#trace-hops li').waitFor();
   const trace = (await page.locator('#trace-body').textContent())!;
-  t.notMatch(trace, /[\u202E\u202C\u200B\u0007]/, 'no override, zero-width or control character acts in the trace');
+  t.notOk(['\u202E', '\u202C', '\u200B', '\u0007'].some((c) => trace.includes(c)), 'no override, zero-width or control character acts in the trace');
   t.ok(trace.includes('CV-‹U+202E›live‹U+202C›-1‹U+200B›‹U+0007›'), 'the correlation id names each of them');
   t.match(await page.locator('#trace-dead-letters li').textContent(), /receiver said ‹U\+202E› · Đã phát lại/, 'a reason does not turn what follows it around');
   t.match(await page.locator('#trace-hops pre').textContent(), /receiver said ‹U\+202E›gnp\.exe/, 'nor does a detail');
