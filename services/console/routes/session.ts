@@ -97,6 +97,11 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
       throw problems.forbidden('ROLE_REQUIRED', 'The console is for operators and observers; this client has neither role');
     }
     await ctx.audit.record(caller, 'login');
+    // The browser's earlier session, if it still had one, ends here rather than stay usable
+    // until its token expires: its id is replaced in the cookie, and whoever logged in before
+    // (another operator at a shared desk) keeps no live stream or copy of it that still works.
+    const earlier = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (earlier) ctx.sessions.end(earlier);
     const expiresIn = body.expires_in ?? 300;
     const session = ctx.sessions.create(caller, body.access_token, expiresIn);
     setSessionCookie(reply, req, session.id, expiresIn);
