@@ -362,7 +362,7 @@ t.test('the live view says when its figures are not current: the message index c
 
   // The feed keeps sending figures every tick while a read of the index hangs, saying so.
   const frames: string[] = [];
-  const reply = { hijack: () => undefined, raw: { writeHead: () => undefined, write: (s: string) => frames.push(s), on: () => undefined, end: () => undefined } } as unknown as FastifyReply;
+  const reply = { getHeaders: () => ({}), hijack: () => undefined, raw: { writeHead: () => undefined, write: (s: string) => frames.push(s), on: () => undefined, end: () => undefined } } as unknown as FastifyReply;
   const feed = new LiveFeed(new FlowMonitor(), { lags: [] } as unknown as LagMonitor, { get: () => new Promise(() => undefined) } as unknown as MessageIndex, 50, () => follower.health());
   t.teardown(() => feed.close());
   feed.attach(reply);

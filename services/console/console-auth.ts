@@ -1,5 +1,5 @@
 // Operator authentication for the console. The browser holds an opaque server-side session id
-// (console-sessions.ts) in an HttpOnly, SameSite=Strict cookie set at login (Secure when served
+// (console-sessions.ts) in an HttpOnly, SameSite=Strict cookie set at login (Secure and `__Host-` named when served
 // over TLS); scripts and tools may send a platform access token as a Bearer header instead. Every API route names the
 // roles it needs: `observer` reads, `operator` also acts. A state-changing request made with the
 // cookie must carry the X-LGSP-Console header, which a cross-site form cannot send and a
@@ -13,6 +13,24 @@ import type { Role } from '../platform/registry.js';
 import type { ConsoleSessions } from './console-sessions.js';
 
 export const SESSION_COOKIE = 'lgsp_console_session';
+/**
+ * Over TLS the cookie is `__Host-` prefixed: a browser keeps such a cookie only when the console
+ * itself set it (Secure, Path=/, no Domain), so another host of the agency's domain cannot plant
+ * one of its own for the console (cookie tossing: Domain=agency.gov.vn) to put an operator in
+ * a session it opened, or to hold them out of theirs. Over plain HTTP (a machine's own
+ * console) browsers refuse the prefix, and the plain name is used.
+ */
+export const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+
+/** The cookie the console sets and reads on this request: only the `__Host-` one over TLS. */
+export function sessionCookieName(req: FastifyRequest): string {
+  return req.protocol === 'https' ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+}
+
+/** The session id the request carries in the console's cookie, if any. */
+export function sessionIdOf(req: FastifyRequest): string | null {
+  return readCookie(req.headers.cookie, sessionCookieName(req));
+}
 export const CSRF_HEADER = 'x-lgsp-console';
 export const READ_ROLES: Role[] = ['operator', 'observer'];
 export const WRITE_ROLES: Role[] = ['operator'];
@@ -45,18 +63,19 @@ export function readCookie(header: string | undefined, name: string): string | n
 
 export function setSessionCookie(reply: FastifyReply, req: FastifyRequest, sessionId: string, maxAgeSeconds: number): void {
   const secure = req.protocol === 'https' ? '; Secure' : '';
-  reply.header('Set-Cookie', `${SESSION_COOKIE}=${encodeURIComponent(sessionId)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`);
+  reply.header('Set-Cookie', `${sessionCookieName(req)}=${encodeURIComponent(sessionId)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`);
 }
 
-export function clearSessionCookie(reply: FastifyReply): void {
-  reply.header('Set-Cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+export function clearSessionCookie(reply: FastifyReply, req: FastifyRequest): void {
+  const secure = req.protocol === 'https' ? '; Secure' : '';
+  reply.header('Set-Cookie', `${sessionCookieName(req)}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${secure}`);
 }
 
 /** The caller of a request, whether or not the route requires one; null when anonymous or invalid. */
 export async function optionalCaller(req: FastifyRequest, verifier: AccessTokenVerifier, sessions: ConsoleSessions): Promise<{ caller: Caller; token: string } | null> {
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
   if (!bearer) {
-    const id = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const id = sessionIdOf(req);
     const session = id ? sessions.get(id) : null;
     if (!session) return null;
     try {
@@ -93,7 +112,7 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
       }
     } else {
       // A 401 names the scheme a tool can use (RFC 9110 §11.6.1); the browser logs in instead.
-      const id = readCookie(req.headers.cookie, SESSION_COOKIE);
+      const id = sessionIdOf(req);
       if (!id) {
         reply.header('WWW-Authenticate', BEARER_CHALLENGE);
         throw problems.unauthenticated('Log in to the console, or send an operator access token from POST /v1/token as "Authorization: Bearer <token>"');
@@ -109,7 +128,7 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
         caller = await opts.verifier.verify(session.token);
       } catch (err) {
         opts.sessions.end(id);
-        clearSessionCookie(reply);
+        clearSessionCookie(reply, req);
         reply.header('WWW-Authenticate', BEARER_CHALLENGE);
         throw problems.invalidToken(`Your console session has ended (${(err as Error).message}); log in again`);
       }

@@ -53,8 +53,12 @@ export class LiveFeed {
 
   /** Takes over the reply as an event stream until the client goes away or the console stops. */
   attach(reply: FastifyReply): void {
+    // A hijacked reply is written by hand: the headers Fastify gathered for it (every answer's
+    // security headers, problem-handler.ts) would be dropped, so they are written here too.
+    const gathered = Object.fromEntries(Object.entries(reply.getHeaders()).filter(([, v]) => v !== undefined)) as Record<string, number | string | string[]>;
     reply.hijack();
     reply.raw.writeHead(200, {
+      ...gathered,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       connection: 'keep-alive',

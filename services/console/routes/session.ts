@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { ProblemError, problems } from '../../platform/problem.js';
 import type { ConsoleContext } from '../console-context.js';
-import { READ_ROLES, SESSION_COOKIE, clearSessionCookie, optionalCaller, readCookie, setSessionCookie } from '../console-auth.js';
+import { READ_ROLES, clearSessionCookie, optionalCaller, sessionIdOf, setSessionCookie } from '../console-auth.js';
 
 interface LoginBody {
   clientId: string;
@@ -97,6 +97,11 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
       throw problems.forbidden('ROLE_REQUIRED', 'The console is for operators and observers; this client has neither role');
     }
     await ctx.audit.record(caller, 'login');
+    // The browser's earlier session, if it still had one, ends here rather than stay usable
+    // until its token expires: its id is replaced in the cookie, and whoever logged in before
+    // (another operator at a shared desk) keeps no live stream or copy of it that still works.
+    const earlier = sessionIdOf(req);
+    if (earlier) ctx.sessions.end(earlier);
     const expiresIn = body.expires_in ?? 300;
     const session = ctx.sessions.create(caller, body.access_token, expiresIn);
     setSessionCookie(reply, req, session.id, expiresIn);
@@ -117,9 +122,9 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     await ctx.audit.record(req.operator!, 'logout');
     // Ends the server-side session: the cookie is dead even if a copy of it survives, and the
     // session's live streams close.
-    const id = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const id = sessionIdOf(req);
     if (id) ctx.sessions.end(id);
-    clearSessionCookie(reply);
+    clearSessionCookie(reply, req);
     return reply.code(204).send();
   });
 }

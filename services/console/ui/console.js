@@ -19,6 +19,27 @@ const state = {
 const $ = (sel) => document.querySelector(sel);
 const t = (key, vars = {}) => (TEXTS[state.lang][key] ?? key).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
 
+/**
+ * Characters that change how the text around them is shown without being seen: bidirectional
+ * overrides and isolates (U+202E shows "evil" as "live"), zero-width and other invisible marks
+ * (two ids that look alike), and control characters. Agency systems choose much of what the
+ * console shows (correlation ids, business statuses, details), so such a character is shown as
+ * a marker naming it (‹U+202E›) instead of acting on the operator's view.
+ */
+const HIDDEN_CHARS = /([\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F\uFEFF\uFFF9-\uFFFB])/;
+function visibleText(s) {
+  if (!HIDDEN_CHARS.test(s)) return [s];
+  return s.split(HIDDEN_CHARS).filter((part) => part !== '').map((part) => {
+    if (part.length !== 1 || !HIDDEN_CHARS.test(part)) return part;
+    const name = `U+${part.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const marker = document.createElement('span');
+    marker.className = 'hidden-char';
+    marker.title = name;
+    marker.textContent = `‹${name}›`;
+    return marker;
+  });
+}
+
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -28,7 +49,7 @@ function el(tag, attrs = {}, ...children) {
     else if (k === 'dataset') Object.assign(node.dataset, v);
     else node.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(...(c instanceof Node ? [c] : visibleText(String(c))));
   return node;
 }
 
