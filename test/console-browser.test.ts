@@ -4,18 +4,16 @@
 // and connectors, export the KPI CSV, all with no console errors. Screenshots go to
 // .tap/screenshots (git-ignored; LGSP_SCREENSHOT_DIR overrides).
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { startAuditService } from '../services/audit/audit-service.js';
 import { startConsole } from '../services/console/console-service.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
+import { CHROMIUM, openChromiumPage } from './helpers/chromium-page.js';
 
-const CHROMIUM = process.env.LGSP_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = process.env.LGSP_SCREENSHOT_DIR ?? join(PROJECT_ROOT, '.tap', 'screenshots');
 const WAIT = { timeout: 20_000 };
 
@@ -32,21 +30,7 @@ t.test('operator console in Chromium', { timeout: 120_000 }, async (t) => {
   t.teardown(() => consoleSvc.stop());
   const sender = bus.client('so-tttt-qlvb');
 
-  const profile = mkdtempSync(join(tmpdir(), 'lgsp-chromium-'));
-  const browser: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    acceptDownloads: true,
-    viewport: { width: 1440, height: 960 },
-    locale: 'vi-VN',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
-  t.teardown(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page: Page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(WAIT.timeout);
+  const { page } = await openChromiumPage(t, { viewport: { width: 1440, height: 960 }, locale: 'vi-VN', acceptDownloads: true, timeoutMs: WAIT.timeout });
   const consoleErrors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());

@@ -4,37 +4,21 @@
 // in the trace it ran past the drawer. Such text now wraps. Real Chromium (Debian's) on the
 // console's own page files; the API is stubbed, as only the page's drawing is under test.
 import t from 'tap';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Fastify from 'fastify';
-import { chromium, type Route } from 'playwright-core';
+import type { Route } from 'playwright-core';
+import { openChromiumPage } from './helpers/chromium-page.js';
 import { webUiRoutes } from '../services/console/routes/web-ui.js';
 
-const CHROMIUM = process.env.LGSP_CHROMIUM ?? '/usr/bin/chromium';
 const at = '2026-12-06T09:00:00.000Z';
 const REASON = `the reporting system refused the report: ${'X'.repeat(958)}`;
 const row = { id: 'm-1', lastEventAt: at, type: 'report.submit', fromMember: '000.00.12.H49', toMember: '000.00.00.H49', toService: 'periodic-report', status: 'dead_lettered', businessStatus: 'B'.repeat(64) };
 
 t.test('long unbroken text wraps instead of widening the page', { timeout: 90_000 }, async (t) => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`);
   const app = Fastify();
   await app.register(webUiRoutes);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(() => app.close());
-  const profile = mkdtempSync(join(tmpdir(), 'lgsp-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1440, height: 960 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
-  t.teardown(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(20_000);
+  const { page } = await openChromiumPage(t, { viewport: { width: 1440, height: 960 } });
   const json = (route: Route, body: unknown) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
   await page.route('**/v1/**', (route) => {
     const path = new URL(route.request().url()).pathname;

@@ -4,16 +4,12 @@
 // by the registry in use or by a refused file that disables it (live-registry.ts), and the page
 // marks it.
 import t from 'tap';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { openChromiumPage } from './helpers/chromium-page.js';
 import { startConsole } from '../services/console/console-service.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 import { editRegistryFile } from './helpers/registry-file.js';
 
 const SYSTEM = 'so-tp-qlvb';
-const CHROMIUM = process.env.LGSP_CHROMIUM ?? '/usr/bin/chromium';
 
 t.test('the registry view says which systems are disabled', async (t) => {
   const bus = await startTestBus(t, { name: 'console-registry-disabled', runner: false });
@@ -47,20 +43,7 @@ t.test('the registry view says which systems are disabled', async (t) => {
   t.equal((await systemView()).disabled, true, 'a refused file does not show it enabled');
 
   // The page marks it.
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`);
-  const profile = mkdtempSync(join(tmpdir(), 'lgsp-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    locale: 'vi-VN',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
-  t.teardown(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(20_000);
+  const { page } = await openChromiumPage(t, { locale: 'vi-VN' });
   await page.goto(consoleSvc.url);
   await page.fill('#client-id', 'lgsp-observer');
   await page.fill('#client-secret', bus.clients.get('lgsp-observer')!.clientSecret!);

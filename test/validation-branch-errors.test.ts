@@ -86,5 +86,6 @@ t.test('a value of the wrong form is refused saying what it must be, not with a 
 
   const digest = await fetch(`${bus.gateway.url}/v1/attachments/ABC`, { headers: { authorization: `Bearer ${token}` } });
   t.equal(digest.status, 400);
-  t.match((await digest.json()).errors, [{ field: 'params.sha256', message: 'must be a SHA-256 digest: 64 lower-case hexadecimal digits' }]);
+  // Either case in the path (GET /v1/attachments/{sha256}): the meaning says so.
+  t.match((await digest.json()).errors, [{ field: 'params.sha256', message: 'must be a SHA-256 digest: 64 hexadecimal digits' }]);
 });

@@ -89,6 +89,7 @@ const PATTERN_MEANINGS: Record<string, string> = {
   '^[1-9][0-9]{0,2}$': 'must be a whole number from 1, e.g. 50',
   '^[0-9]{1,15}$': 'must be the `next` value of the previous page (a whole number)',
   '^[0-9a-f]{64}$': 'must be a SHA-256 digest: 64 lower-case hexadecimal digits',
+  '^[0-9a-fA-F]{64}$': 'must be a SHA-256 digest: 64 hexadecimal digits',
   '^[a-z][a-z0-9-]{1,62}$': 'must be a connector name: lower-case letters, digits and dashes, starting with a letter',
   [DOCUMENTED_TIME_BOUND_SCHEMA.pattern]: TIME_BOUND_FORM_MESSAGE,
   // edXML's own forms (QCVN 102): QLVB systems that write dates the Vietnamese way (10/05/2026)
