@@ -7,13 +7,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConnector } from '../services/runner/connector-loader.js';
+import { writeConnectorSource } from './helpers/connector-source.js';
 
 t.test('a secret in what health() throws is scrubbed', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'lgsp-health-scrub-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module', private: true }));
   mkdirSync(join(root, 'connectors', 'vendor-api'), { recursive: true });
-  writeFileSync(join(root, 'connectors', 'vendor-api', 'index.ts'), `let key = '';
+  writeConnectorSource(join(root, 'connectors', 'vendor-api', 'index.ts'), `let key = '';
 export default {
   name: 'vendor-api',
   secrets: { apiKey: { description: 'API key of the vendor' } },

@@ -317,8 +317,9 @@ t.test('nothing the SDK hands a connector is a key', async (t) => {
   });
   // Walks everything reachable from ctx (properties, getters, prototypes' own data) looking for
   // key material: node:crypto KeyObjects, WebCrypto CryptoKeys, JWKs with a private member.
-  write(join(dir, 'key-probe', 'index.ts'), `import { generateKeyPairSync, KeyObject } from 'node:crypto';
+  writeConnectorSource(join(dir, 'key-probe', 'index.ts'), `import { generateKeyPairSync, KeyObject } from 'node:crypto';
 import { defineConnector } from '${sdk}';
+import { writeConnectorSource } from './helpers/connector-source.js';
 function probe(root: unknown): string[] {
   const found: string[] = [];
   const seen = new Set<unknown>();

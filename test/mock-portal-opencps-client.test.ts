@@ -15,10 +15,13 @@ const MADONVI = '000.00.15.H49';
 
 /** The client: JSON bodies built as the public integration builds them, error_code read as a number. */
 class OpenCpsShapedClient {
-  constructor(
-    private readonly adapterUrl: string,
-    private readonly integrationEndpoint = '/api/integration',
-  ) {}
+  private readonly adapterUrl: string;
+  private readonly integrationEndpoint: string;
+
+  constructor(adapterUrl: string, integrationEndpoint = '/api/integration') {
+    this.adapterUrl = adapterUrl;
+    this.integrationEndpoint = integrationEndpoint;
+  }
 
   private async post(path: string, body: Record<string, unknown>): Promise<any> {
     const r = await fetch(this.adapterUrl + path, {

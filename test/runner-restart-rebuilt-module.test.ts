@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestBus } from './helpers/test-bus.js';
+import { writeConnectorSource } from './helpers/connector-source.js';
 
 const SDK = fileURLToPath(new URL('../connectors/sdk/index.js', import.meta.url));
 
@@ -39,8 +40,8 @@ t.test('the status says when the connector runs code older than its entry file',
     properties: { text: { type: 'string' } },
     examples: [{ text: 'ping' }],
   });
-  const entry = join(dir, 'rebuilt', 'index.ts');
-  write(entry, module(1));
+  const source = join(dir, 'rebuilt', 'index.ts');
+  const entry = writeConnectorSource(source, module(1));
 
   const bus = await startTestBus(t, { name: 'rebuilt-module', connectors: ['rebuilt'], config: { connectorDirs: [dir] } });
   const operator = await bus.client('lgsp-operator').accessToken();
@@ -54,12 +55,12 @@ t.test('the status says when the connector runs code older than its entry file',
   t.same(first.health, { ok: true, detail: 'version 1' });
 
   // A rebuild: new code in the entry file, with a later modification time.
-  write(entry, module(2));
+  writeConnectorSource(source, module(2));
   const later = new Date(Date.now() + 5_000);
   utimesSync(entry, later, later);
   const restarted = await call('POST', '/v1/connectors/rebuilt/restart');
   t.equal(restarted.connector.state, 'RUNNING');
   t.same(restarted.health, { ok: true, detail: 'version 1' }, 'a connector restart keeps the code imported first');
-  t.match(restarted.codeChanged, /index\.ts changed after the runner imported it: .*restart the runner to run the new build/, 'and its answer says so');
+  t.match(restarted.codeChanged, /index\.js changed after the runner imported it: .*restart the runner to run the new build/, 'and its answer says so');
   t.match((await call('GET', '/v1/connectors/rebuilt/status')).codeChanged, /restart the runner/, 'as the status does');
 });

@@ -17,6 +17,7 @@ import { messageTypeComponents } from '../services/gateway/openapi-message-types
 import { scaffoldConnector } from '../services/cli/connector-scaffold.js';
 import { runConnectorCommand } from '../services/cli/connector-command.js';
 import { loadConfig } from '../services/platform/config.js';
+import { writeConnectorSource } from './helpers/connector-source.js';
 
 // The registry decides which connector owns a message type two connectors declare.
 const SEED_REGISTRY = fileURLToPath(new URL('../seeds/registry.json', import.meta.url));
@@ -42,7 +43,7 @@ function pingSchema(type: string, example: unknown = { text: 'xin chào' }) {
 function connectorFolder(dir: string, name: string, type: string, moduleSource: string, schema: unknown = pingSchema(type)): void {
   write(join(dir, name, 'connector.json'), { name, entry: './index', messageTypes: [{ type, schema: `./schemas/${type}.schema.json` }] });
   write(join(dir, name, 'schemas', `${type}.schema.json`), schema);
-  write(join(dir, name, 'index.ts'), moduleSource);
+  writeConnectorSource(join(dir, name, 'index.ts'), moduleSource);
 }
 
 const goodModule = (name: string) => `import { defineConnector } from '${SDK}';
@@ -155,7 +156,7 @@ t.test('packages by npm name are found in node_modules upwards', async (t) => {
 t.test('loading: configuration, secrets from env or file, scrubbed errors, import failures recoverable', async (t) => {
   const catalogue = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir], connectorPackages: [pkg], registryFile: SEED_REGISTRY });
   const manifest = (name: string) => catalogue.manifests.find((m) => m.name === name)!;
-  t.equal(entryPath(root, 'connectors/good-one/index'), join(root, 'connectors', 'good-one', 'index.ts'), 'from sources under the test loader');
+  t.equal(entryPath(root, 'connectors/good-one/index'), join(root, 'dist', 'connectors', 'good-one', 'index.js'), 'from the build, as the runner runs from dist/');
 
   await t.rejects(loadConnector(catalogue.root, manifest('good-one'), {}, { env: {} }), /connector good-one: missing secret: token \(set LGSP_SECRET_GOOD_ONE_TOKEN or LGSP_SECRET_GOOD_ONE_TOKEN_FILE\)/);
   await t.rejects(loadConnector(catalogue.root, manifest('good-one'), { level: 'high' }, { env: { LGSP_SECRET_GOOD_ONE_TOKEN: 'x' } }), /connector good-one: invalid configuration: \/level must be integer/);
@@ -174,14 +175,14 @@ t.test('loading: configuration, secrets from env or file, scrubbed errors, impor
   t.same(await pkgLoaded.definition.handle({} as never, {} as never), { detail: { forecast: 'mưa' } }, 'the package\'s own JavaScript entry');
 
   await t.rejects(loadConnector(catalogue.root, manifest('throws-on-import')), /connector throws-on-import: importing .* failed: module top level exploded/);
-  write(join(dir, 'throws-on-import', 'index.ts'), `export default { name: 'throws-on-import', async handle() {} };\n`);
+  writeConnectorSource(join(dir, 'throws-on-import', 'index.ts'), `export default { name: 'throws-on-import', async handle() {} };\n`);
   const fixed = await loadConnector(catalogue.root, manifest('throws-on-import'));
   t.equal(fixed.definition.name, 'throws-on-import', 'after a failed import, a fixed module loads without restarting the process');
 
   write(join(dir, 'wrong-name', 'connector.json'), { name: 'wrong-name', entry: './index', messageTypes: [] });
-  write(join(dir, 'wrong-name', 'index.ts'), `export default { name: 'other-name', async handle() {} };\n`);
+  writeConnectorSource(join(dir, 'wrong-name', 'index.ts'), `export default { name: 'other-name', async handle() {} };\n`);
   write(join(dir, 'no-handle', 'connector.json'), { name: 'no-handle', entry: './index', messageTypes: [] });
-  write(join(dir, 'no-handle', 'index.ts'), `export const x = 1;\n`);
+  writeConnectorSource(join(dir, 'no-handle', 'index.ts'), `export const x = 1;\n`);
   const more = new SchemaCatalogue().loadConnectors({ connectorDirs: [dir], registryFile: SEED_REGISTRY });
   await t.rejects(loadConnector(more.root, more.manifests.find((m) => m.name === 'wrong-name')!), /module declares name "other-name"/);
   await t.rejects(loadConnector(more.root, more.manifests.find((m) => m.name === 'no-handle')!), /must export default defineConnector/);

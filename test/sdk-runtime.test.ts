@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startTestBus, eventually, type TestBus } from './helpers/test-bus.js';
 import { readTopic } from './helpers/topic-reader.js';
 import { startTestReceiver } from '@lgsp/sdk/testing';
+import { writeConnectorSource } from './helpers/connector-source.js';
 
 const SDK = fileURLToPath(new URL('../connectors/sdk/index.js', import.meta.url));
 const PROVIDER = '000.00.00.H49';
@@ -37,7 +38,7 @@ function schema(type: string) {
 function connector(dir: string, name: string, type: string, source: string): void {
   write(join(dir, name, 'connector.json'), { name, description: `${name} (test)`, entry: './index', messageTypes: [{ type, schema: `./schemas/${type}.schema.json` }] });
   write(join(dir, name, 'schemas', `${type}.schema.json`), schema(type));
-  write(join(dir, name, 'index.ts'), source);
+  writeConnectorSource(join(dir, name, 'index.ts'), source);
 }
 
 const echo = (name: string, extra = '') => `import { defineConnector, PermanentError } from '${SDK}';
@@ -191,7 +192,7 @@ t.test('connectors beyond the core, broken ones isolated, managed at run time', 
 
     const stillBroken = await call('POST', '/v1/connectors/start-throws/restart');
     t.equal(stillBroken.body.connector.state, 'FAILED', 'a restart of a broken connector reports it failed again');
-    write(join(dir, 'import-throws', 'index.ts'), echo('import-throws'));
+    writeConnectorSource(join(dir, 'import-throws', 'index.ts'), echo('import-throws'));
     const fixed = await call('POST', '/v1/connectors/import-throws/restart');
     t.equal(fixed.body.connector.state, 'RUNNING', 'the fixed module is picked up by a restart');
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestBus, eventually, type TestBus } from './test-bus.js';
+import { writeConnectorSource } from './connector-source.js';
 
 export const SDK = fileURLToPath(new URL('../../connectors/sdk/index.js', import.meta.url));
 const PROVIDER = '000.00.00.H49';
@@ -50,7 +51,7 @@ export async function startInlineConnector(
   });
   write(join(dir, name, 'schemas', `${type}.schema.json`), textSchema(type));
   if (opts.requestReply) write(join(dir, name, 'schemas', `${type}.reply.schema.json`), textSchema(`${type}.reply`));
-  write(join(dir, name, 'index.ts'), source);
+  writeConnectorSource(join(dir, name, 'index.ts'), source);
   const bus = await startTestBus(t, {
     name,
     connectors: [name],
