@@ -348,6 +348,12 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     if (!pair) {
       throw problem(422, 'DOCUMENT_NOT_FOUND', 'Document not found', `no document ${documentId} was sent to ${sub.caller.member} through the bus`, 'payload.responseFor.documentId');
     }
+    // The sender's QLVB matches a packet to its document by ResponseFor's OrganId and DocumentId:
+    // a packet naming another organisation would be filed under a document it never sent.
+    const namedSender = payload.responseFor.organId;
+    if (namedSender !== undefined && namedSender !== pair.sender) {
+      throw problem(422, 'STATUS_RECIPIENT_MISMATCH', 'Wrong recipient', `ResponseFor/OrganId ${namedSender} is not the organisation that sent ${documentId}: it was sent by ${pair.sender}`, 'payload.responseFor.organId', `must be ${pair.sender}, the document's sender`);
+    }
     if (envelope.to.member !== pair.sender) {
       throw problem(422, 'STATUS_RECIPIENT_MISMATCH', 'Wrong recipient', `status packets about ${documentId} go to its sender ${pair.sender}, not ${envelope.to.member}`, Array.isArray((sub.request.body as FanOutSubmission | undefined)?.to) ? 'to[0].member' : 'to.member');
     }
