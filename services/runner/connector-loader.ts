@@ -54,8 +54,9 @@ export interface LoadOptions {
   metrics?: ConnectorMetrics;
 }
 
-// Under the TypeScript test loader the runtime runs from .ts sources; load connectors the same
-// way so both share one copy of the SDK.
+// Run from .ts sources (a test under a bare `npx tap` after a change not yet built, see
+// test/helpers/test-loader.mjs), the runtime loads connectors the same way, so both share one
+// copy of the SDK.
 const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
 
 export function entryPath(root: string, entry: string): string {
