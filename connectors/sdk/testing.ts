@@ -26,6 +26,7 @@ import { SchemaCatalogue, type ConnectorManifest } from '../../services/platform
 import { deliverSigned } from '../../services/platform/signed-delivery.js';
 // And it reads what handle() threw, and limits how long a call may take, as the runner does.
 import { handlerError } from '../../services/platform/handler-error.js';
+import { checkReply } from '../../services/platform/reply-check.js';
 import { AttemptTimeLimit } from '../../services/platform/attempt-time-limit.js';
 import { isRetryable, type ConnectorDefinition, type ConnectorContext, type DeliveryRequest, type DeliveryResponse, type Envelope, type HandleResult, type ServiceTarget } from './index.js';
 import { validateConnectorConfig } from './config-validation.js';
@@ -325,17 +326,10 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       },
       reply: async (payload) => {
         const value = normalizeNfc(payload);
-        // The gateway checks every reply against the type's replySchema and answers the requester
-        // 502 INVALID_REPLY (no field named) when it does not match: say which fields here, where
-        // the connector is tested, as send() does for a sample payload the gateway would refuse.
+        // The runner checks every reply against the type's replySchema and dead-letters the
+        // message naming the fields when it does not match: the same check, the same words.
         const replySchema = this.catalogue?.messageTypes.get(envelope.type)?.replySchema;
-        if (replySchema) {
-          const validate = this.catalogue!.validator(replySchema.$id as string);
-          if (!validate(value)) {
-            const details = (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
-            throw Object.assign(new Error(`the ${envelope.type} reply would be refused by the gateway (the requester gets 502 INVALID_REPLY): ${details}`), { retryable: false });
-          }
-        }
+        if (replySchema) checkReply(envelope.type, this.catalogue!.validator(replySchema.$id as string), value);
         this.replies.push(value);
         mine.replies.push(value);
       },

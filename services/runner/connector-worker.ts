@@ -15,6 +15,7 @@ import type { ValidateFunction } from 'ajv';
 import { eventRecords, messageEvent, type BusEvent } from '../platform/bus-events.js';
 import { normalizeNfc, type Envelope } from '../platform/envelope.js';
 import { replyRecord } from '../platform/reply-topic.js';
+import { checkReply } from '../platform/reply-check.js';
 import type { BatchingProducer, OutgoingRecord } from '../platform/kafka-transport.js';
 import type { Logger } from '../platform/logger.js';
 import type { SigningKey } from '../platform/keystore.js';
@@ -59,6 +60,8 @@ export interface WorkerDeps {
   deliveryKey: () => SigningKey;
   verifier: RecordVerifier;
   validateEnvelope: ValidateFunction;
+  /** The validator of a request/reply type's replySchema (null for a type without one): ctx.reply() is checked against it. */
+  replyValidator?: (type: string) => ValidateFunction | null;
   ledger: DeliveryLedger;
   /** The connector's keyed state (ctx.state), shared by every runner replica. */
   state: ConnectorState;
@@ -1003,7 +1006,10 @@ export class ConnectorWorker {
         }
       },
       reply: async (payload) => {
-        const { record, value } = replyRecord(this.deps.topics, envelope, this.name, normalizeNfc(payload), (p, json) => this.deps.payloads.seal(p, json));
+        const normalized = normalizeNfc(payload);
+        const validate = this.deps.replyValidator?.(envelope.type);
+        if (validate) checkReply(envelope.type, validate, normalized);
+        const { record, value } = replyRecord(this.deps.topics, envelope, this.name, normalized, (p, json) => this.deps.payloads.seal(p, json));
         await this.deps.producer.send([record, ...eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, { reply: 'sent', replyDigest: value.payloadDigest }))]);
       },
     };
