@@ -30,7 +30,7 @@ import { checkReply } from '../../services/platform/reply-check.js';
 import { AttemptTimeLimit } from '../../services/platform/attempt-time-limit.js';
 import { isRetryable, type ConnectorDefinition, type ConnectorContext, type DeliveryRequest, type DeliveryResponse, type Envelope, type HandleResult, type ServiceTarget } from './index.js';
 import { validateConnectorConfig } from './config-validation.js';
-import { missingSecrets, secretEnvName, secretsOf } from './secrets.js';
+import { missingSecrets, scrubError, secretEnvName, secretsOf } from './secrets.js';
 import { connectorMetricName, type ConnectorMetrics, type MetricLabels } from './metrics.js';
 import { startTestReceiver, type TestReceiver } from './test-receiver.js';
 import { memoryConnectorState, type ConnectorState } from './state.js';
@@ -226,7 +226,12 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       harness.receiver = await harness.startReceiver();
       harness.endpoint = harness.receiver.url + (typeof opts.receiver === 'object' ? opts.receiver.path ?? '' : '');
     }
-    await definition.start?.({ connector: definition.name, config, log: harness.logger({}), metrics: harness.metrics, secrets: harness.secrets, state: harness.state });
+    try {
+      await definition.start?.({ connector: definition.name, config, log: harness.logger({}), metrics: harness.metrics, secrets: harness.secrets, state: harness.state });
+    } catch (err) {
+      // As the runner shows a failed start: without the secrets' values.
+      throw scrubError(err, secretValues);
+    }
     return harness;
   }
 
@@ -354,7 +359,8 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       })) as HandleResult | void;
       return { outcome: result?.outcome === 'deposited' ? 'deposited' : 'delivered', envelope, ...(result?.detail ? { detail: result.detail } : {}), ...mine };
     } catch (err) {
-      const error = handlerError(err);
+      // The reason the runner would record: secret values replaced, then read like the runner reads it.
+      const error = handlerError(scrubError(err, this.secretValues));
       return { outcome: isRetryable(error) ? 'retried' : 'dead_lettered', envelope, error, ...mine };
     }
   }
