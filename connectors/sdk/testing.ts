@@ -27,6 +27,7 @@ import { deliverSigned } from '../../services/platform/signed-delivery.js';
 // And it reads what handle() threw, and limits how long a call may take, as the runner does.
 import { handlerError } from '../../services/platform/handler-error.js';
 import { checkReply } from '../../services/platform/reply-check.js';
+import { checkStatusDetail } from '../../services/platform/status-detail.js';
 import { AttemptTimeLimit } from '../../services/platform/attempt-time-limit.js';
 import { isRetryable, type ConnectorDefinition, type ConnectorContext, type DeliveryRequest, type DeliveryResponse, type Envelope, type HandleResult, type ServiceTarget } from './index.js';
 import { validateConnectorConfig } from './config-validation.js';
@@ -326,6 +327,7 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
         }
       },
       emitStatus: async (detail) => {
+        checkStatusDetail(detail); // as the runner refuses it
         this.statuses.push(detail);
         mine.statuses.push(detail);
       },

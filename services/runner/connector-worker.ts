@@ -16,6 +16,7 @@ import { eventRecords, messageEvent, type BusEvent } from '../platform/bus-event
 import { normalizeNfc, type Envelope } from '../platform/envelope.js';
 import { replyRecord } from '../platform/reply-topic.js';
 import { checkReply } from '../platform/reply-check.js';
+import { checkStatusDetail } from '../platform/status-detail.js';
 import type { BatchingProducer, OutgoingRecord } from '../platform/kafka-transport.js';
 import type { Logger } from '../platform/logger.js';
 import type { SigningKey } from '../platform/keystore.js';
@@ -978,7 +979,10 @@ export class ConnectorWorker {
         return (signal ??= attemptSignal());
       },
       deliver: (req) => deliverSigned(req, this.deps.deliveryKey(), this.deps.deliveryTimeoutMs, this.abort.signal),
-      emitStatus: (detail) => this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail))),
+      emitStatus: async (detail) => {
+        checkStatusDetail(detail);
+        await this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail)));
+      },
       metrics: this.metrics,
       secrets: this.secrets,
       state: this.deps.state,
