@@ -29,7 +29,7 @@ import { handlerError } from '../../services/platform/handler-error.js';
 import { checkReply } from '../../services/platform/reply-check.js';
 import { checkStatusDetail } from '../../services/platform/status-detail.js';
 import { AttemptTimeLimit } from '../../services/platform/attempt-time-limit.js';
-import { isRetryable, type ConnectorDefinition, type ConnectorContext, type DeliveryRequest, type DeliveryResponse, type Envelope, type HandleResult, type ServiceTarget } from './index.js';
+import { isRetryable, RetryableError, type ConnectorDefinition, type ConnectorContext, type DeliveryRequest, type DeliveryResponse, type Envelope, type HandleResult, type ServiceTarget } from './index.js';
 import { validateConnectorConfig } from './config-validation.js';
 import { missingSecrets, scrubError, secretEnvName, secretsOf } from './secrets.js';
 import { connectorMetricName, type ConnectorMetrics, type MetricLabels } from './metrics.js';
@@ -305,6 +305,12 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
     let attemptSignal: () => AbortSignal = () => this.abort.signal;
     let signal: AbortSignal | undefined;
     const mine: Pick<HandleOutcome, 'deliveries' | 'statuses' | 'replies' | 'deposits'> = { deliveries: [], statuses: [], replies: [], deposits: [] };
+    // As in the runner: an abandoned attempt's calls are refused, and a delivery in flight is cut off.
+    const attemptAborted = () => (signal ??= attemptSignal());
+    const stillLive = (call: string) => {
+      const s = attemptAborted();
+      if (s.aborted) throw new RetryableError(`ctx.${call}() refused: this attempt was abandoned (${(s.reason as Error)?.message ?? 'aborted'})`);
+    };
     const ctx: ConnectorContext<Config> = {
       connector: this.definition.name,
       config: this.config,
@@ -315,11 +321,12 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
         return (signal ??= attemptSignal());
       },
       deliver: async (request) => {
+        stillLive('deliver');
         const delivery: Delivery = { request };
         this.deliveries.push(delivery);
         mine.deliveries.push(delivery);
         try {
-          delivery.response = await deliverSigned(request, this.signingKey, this.opts.deliveryTimeoutMs ?? 10_000, this.abort.signal);
+          delivery.response = await deliverSigned(request, this.signingKey, this.opts.deliveryTimeoutMs ?? 10_000, attemptAborted());
           return delivery.response;
         } catch (err) {
           delivery.error = err as Error;
@@ -328,10 +335,12 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       },
       emitStatus: async (detail) => {
         checkStatusDetail(detail); // as the runner refuses it
+        stillLive('emitStatus');
         this.statuses.push(detail);
         mine.statuses.push(detail);
       },
       reply: async (payload) => {
+        stillLive('reply');
         const value = normalizeNfc(payload);
         // The runner checks every reply against the type's replySchema and dead-letters the
         // message naming the fields when it does not match: the same check, the same words.
@@ -341,6 +350,7 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
         mine.replies.push(value);
       },
       depositToInbox: async (deposit) => {
+        stillLive('depositToInbox');
         if (deposit.id !== envelope.id || deposit.to.member !== envelope.to.member || deposit.to.service !== envelope.to.service) {
           throw Object.assign(new Error('a connector may deposit only the message it is handling, to its own recipient'), { retryable: false });
         }

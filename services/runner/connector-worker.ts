@@ -959,6 +959,14 @@ export class ConnectorWorker {
     const deps = this.deps;
     let log: Logger | undefined;
     let signal: AbortSignal | undefined;
+    const attemptAborted = () => (signal ??= attemptSignal());
+    // An abandoned attempt (past the attempt time limit, or the runner stopping) may still be
+    // running: its calls to the bus and to the target are refused, or the runtime itself would
+    // deliver the message beside the next attempt and put status events after its outcome.
+    const stillLive = (call: string) => {
+      const s = attemptAborted();
+      if (s.aborted) throw new RetryableError(`ctx.${call}() refused: this attempt was abandoned (${(s.reason as Error)?.message ?? 'aborted'})`);
+    };
     return {
       connector: this.name,
       config: this.loaded.config,
@@ -978,15 +986,22 @@ export class ConnectorWorker {
       get signal() {
         return (signal ??= attemptSignal());
       },
-      deliver: (req) => deliverSigned(req, this.deps.deliveryKey(), this.deps.deliveryTimeoutMs, this.abort.signal),
+      deliver: async (req) => {
+        stillLive('deliver');
+        // The attempt's signal (which the runner's stop aborts too): a delivery in flight when the
+        // attempt is abandoned is cut off.
+        return deliverSigned(req, this.deps.deliveryKey(), this.deps.deliveryTimeoutMs, attemptAborted());
+      },
       emitStatus: async (detail) => {
         checkStatusDetail(detail);
+        stillLive('emitStatus');
         await this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail)));
       },
       metrics: this.metrics,
       secrets: this.secrets,
       state: this.deps.state,
       depositToInbox: async (deposit) => {
+        stillLive('depositToInbox');
         if (deposit.id !== envelope.id || deposit.to.member !== envelope.to.member || deposit.to.service !== envelope.to.service) {
           throw new PermanentError('a connector may deposit only the message it is handling, to its own recipient');
         }
@@ -1010,6 +1025,7 @@ export class ConnectorWorker {
         }
       },
       reply: async (payload) => {
+        stillLive('reply');
         const normalized = normalizeNfc(payload);
         const validate = this.deps.replyValidator?.(envelope.type);
         if (validate) checkReply(envelope.type, validate, normalized);
