@@ -6,11 +6,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ConnectorDefinition, ConnectorMetrics, ConnectorSecrets } from '@lgsp/sdk';
-import { missingSecrets, secretEnvName, secretsOf } from '@lgsp/sdk/secrets';
+import { missingSecrets, scrubError, secretEnvName, secretsOf } from '@lgsp/sdk/secrets';
 import { DISCARDING_METRICS } from '@lgsp/sdk/metrics';
 import { validateConnectorConfig } from '@lgsp/sdk/config-validation';
 import type { ConnectorManifest } from '../platform/schema-catalogue.js';
-import { resolveSecretValues, scrubError } from './connector-secrets.js';
+import { resolveSecretValues } from './connector-secrets.js';
 import { provideSdkToConnectors } from './sdk-resolution.js';
 
 export interface LoadedConnector {
