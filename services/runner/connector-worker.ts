@@ -12,7 +12,7 @@
 import { sliceWhole } from '../platform/whole-slice.js';
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { ValidateFunction } from 'ajv';
-import { eventRecords, messageEvent, type BusEvent } from '../platform/bus-events.js';
+import { eventRecords, handedOverEventId, messageEvent, type BusEvent } from '../platform/bus-events.js';
 import { normalizeNfc, type Envelope } from '../platform/envelope.js';
 import { replyRecord } from '../platform/reply-topic.js';
 import { checkReply } from '../platform/reply-check.js';
@@ -1055,7 +1055,7 @@ export class ConnectorWorker {
   private outcomeEvents(event: 'delivered' | 'deposited', envelope: Envelope, attempt: number, detail?: Record<string, unknown>): OutgoingRecord[] {
     let omitted: string;
     try {
-      const records = eventRecords(this.deps.topics, messageEvent(event, envelope, this.actor, this.outcomeDetail(envelope, attempt, detail)));
+      const records = eventRecords(this.deps.topics, this.handedOver(event, envelope, this.outcomeDetail(envelope, attempt, detail)));
       if (records[0].value.length <= MAX_OUTCOME_EVENT_CHARS) return records;
       omitted = `${records[0].value.length} characters as JSON, over the ${MAX_OUTCOME_EVENT_CHARS} an event may hold`;
     } catch (err) {
@@ -1064,12 +1064,17 @@ export class ConnectorWorker {
     omitted = `the connector's detail was left out: ${omitted}`;
     this.lastError = omitted;
     this.deps.log.warn({ messageId: envelope.id, reason: omitted }, 'outcome detail left out');
-    return eventRecords(this.deps.topics, messageEvent(event, envelope, this.actor, this.outcomeDetail(envelope, attempt, { detailOmitted: omitted })));
+    return eventRecords(this.deps.topics, this.handedOver(event, envelope, this.outcomeDetail(envelope, attempt, { detailOmitted: omitted })));
+  }
+
+  /** The message handed over (delivered or deposited): one id per message and connector, however often it is announced. */
+  private handedOver(event: 'delivered' | 'deposited', envelope: Envelope, detail: Record<string, unknown>): BusEvent {
+    return { ...messageEvent(event, envelope, this.actor, detail), id: handedOverEventId(envelope.id, this.name) };
   }
 
   /** The attempt's one outcome event. */
   private announceDelivered(envelope: Envelope, detail: Record<string, unknown>, outcome: RecordOutcome): void {
-    outcome.records.push(...eventRecords(this.deps.topics, messageEvent('delivered', envelope, this.actor, detail)));
+    outcome.records.push(...eventRecords(this.deps.topics, this.handedOver('delivered', envelope, detail)));
     outcome.announced.push(envelope.id);
   }
 
