@@ -41,12 +41,21 @@ t.test('a client disabled or removed in the registry file is refused everywhere 
   t.match(refused.headers.get('www-authenticate'), /error="invalid_token"/);
   t.match(await refused.json(), { code: 'INVALID_TOKEN', detail: /client so-tp-qlvb is disabled in the registry/ });
   await eventually(async () => (await get(`${runnerUrl}/v1/connectors`, bearer(operatorToken))).status === 401, 15_000);
-  await eventually(async () => (await get(`${consoleSvc.url}/v1/console/registry`, bearer(operatorToken))).status === 401, 15_000);
+  const consoleRefused = await eventually(async () => {
+    const r = await get(`${consoleSvc.url}/v1/console/registry`, bearer(operatorToken));
+    return r.status === 401 ? r : null;
+  }, 15_000);
+  // A login with a disabled client is refused too (below): the console must not advise one.
+  const consoleRefusal = (await consoleRefused.json()) as { detail: string };
+  t.match(consoleRefusal.detail, /disabled in the registry: a new login with this client is refused/);
+  t.notMatch(consoleRefusal.detail, /log in again/, 'a bearer token of a disabled client: no advice to log in again');
   const ended = await eventually(async () => {
     const r = await get(`${consoleSvc.url}/v1/console/registry`, session);
     return r.status === 401 ? r : null;
   }, 15_000);
-  t.match(await ended.json(), { code: 'INVALID_TOKEN', detail: /console session has ended .*disabled/ });
+  const endedBody = (await ended.json()) as { code: string; detail: string };
+  t.match(endedBody, { code: 'INVALID_TOKEN', detail: /console session has ended .*disabled/ });
+  t.notMatch(endedBody.detail, /log in again/, 'a session of a disabled client: no advice to log in again');
   t.equal((await get(`${consoleSvc.url}/v1/console/registry`, session)).status, 401, 'and it stays ended');
   // No new token: the credentials are right, the client is disabled.
   await t.rejects(bus.client('so-tp-qlvb').accessToken(), /token request failed: 401 client so-tp-qlvb is disabled in the registry/);

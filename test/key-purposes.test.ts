@@ -25,6 +25,7 @@ import { openTestDatabase } from './helpers/test-database.js';
 import { createTestKeys } from './helpers/test-keys.js';
 import { startTestBus, eventually, tokenEntryOf } from './helpers/test-bus.js';
 import { readTopic } from './helpers/topic-reader.js';
+import { writeConnectorSource } from './helpers/connector-source.js';
 
 const ISSUER = 'http://127.0.0.1:8080';
 const caller = { clientId: 'lgsp-operator', member: '000.00.00.H49', roles: ['operator' as const] };
@@ -319,7 +320,6 @@ t.test('nothing the SDK hands a connector is a key', async (t) => {
   // key material: node:crypto KeyObjects, WebCrypto CryptoKeys, JWKs with a private member.
   writeConnectorSource(join(dir, 'key-probe', 'index.ts'), `import { generateKeyPairSync, KeyObject } from 'node:crypto';
 import { defineConnector } from '${sdk}';
-import { writeConnectorSource } from './helpers/connector-source.js';
 function probe(root: unknown): string[] {
   const found: string[] = [];
   const seen = new Set<unknown>();

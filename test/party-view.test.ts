@@ -13,6 +13,12 @@ t.test('addresses in a reason are withheld, the rest of it stays', async (t) => 
   t.equal(withoutAddresses('document 000.00.12.H49,2026/12/05,123/TB-STTTT not found'), 'document 000.00.12.H49,2026/12/05,123/TB-STTTT not found', 'a DocumentId is no address');
 });
 
+t.test('an XML-DSig algorithm identifier is no address: the sender reads which algorithm the bus cannot check', async (t) => {
+  const reason = "the signature cannot be checked: canonicalization algorithm 'http://www.w3.org/2006/12/xml-c14n11' is not supported";
+  t.equal(withoutAddresses(reason), reason);
+  t.equal(withoutAddresses('hash algorithm http://www.w3.org/2001/04/xmldsig-more#sha384 is not supported; delivery to http://www.w3.org.evil.example/x failed'), `hash algorithm http://www.w3.org/2001/04/xmldsig-more#sha384 is not supported; delivery to ${ADDRESS_WITHHELD} failed`, 'a host that only begins like www.w3.org is withheld');
+});
+
 t.test('a party\'s view withholds addresses in every event\'s detail, nested ones too', async (t) => {
   const view: MessageView = {
     id: 'm1',

@@ -1,6 +1,6 @@
-// The harness checks a connector's ctx.reply() against the manifest's replySchema, as the gateway
-// does before answering POST /v1/requests: an invalid reply reaches the requester as 502
-// INVALID_REPLY without a field named, so a connector's unit test is where its author learns which.
+// The harness checks a connector's ctx.reply() against the manifest's replySchema, as the runner
+// does (test/runner-invalid-reply.test.ts): an invalid reply is dead-lettered naming its fields, so
+// a connector's unit test is where its author learns which.
 import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,7 @@ t.test('a reply that does not match the replySchema is reported with its fields'
 
   const wrong = await harness.send('forecast.ask', { province: 'H50' });
   t.equal(wrong.outcome, 'dead_lettered', 'the harness does not pass an invalid reply as answered');
-  t.match(wrong.error?.message, /forecast\.ask reply would be refused by the gateway \(the requester gets 502 INVALID_REPLY\): \/rainMm must be number/);
+  t.match(wrong.error?.message, /forecast\.ask reply does not match its reply schema: \/rainMm must be number/);
   t.same(wrong.replies, [], 'not recorded as a reply');
 
   // Without a manifest the harness knows no reply schema and checks nothing.

@@ -42,12 +42,16 @@ export interface ConnectorContext<Config> {
   service: ServiceTarget;
   /** 1 for the first attempt, incremented by each retry. */
   attempt: number;
-  /** Aborted when the runtime shuts down: pass it to long operations. */
+  /**
+   * Aborted when the runtime shuts down and when the attempt runs past the attempt time limit
+   * (LGSP_CONNECTOR_ATTEMPT_TIMEOUT_MS, 60 s; the attempt is then abandoned and retried): pass
+   * it to long operations, or they keep running beside the next attempt.
+   */
   signal: AbortSignal;
   /**
    * Signed HTTP POST of the message (compact JWS by the platform key, headers LGSP-Message-Id
-   * and LGSP-Correlation-Id). Resolves on 2xx; throws RetryableError (5xx, 408, 429, network)
-   * or PermanentError (other 4xx).
+   * and LGSP-Correlation-Id). Resolves on 2xx (and on the request's acceptStatuses); throws
+   * RetryableError (5xx, 408, 425, 429 honouring Retry-After, network) or PermanentError (other 4xx).
    */
   deliver(request: DeliveryRequest): Promise<DeliveryResponse>;
   /** Publishes a business status event on the message's timeline (e.g. a receipt code). */

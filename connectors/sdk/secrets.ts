@@ -61,3 +61,35 @@ export function secretsOf(connector: string, declared: Record<string, SecretDecl
   });
   return secrets;
 }
+
+// Scrubbing lives here, beside the secrets, so that the runner and the SDK's test harness replace
+// the same values in the same way: a harness outcome's reason is the one operators will read.
+/** The text with every secret value (of 4 characters or more) replaced by [secret <name>]. */
+export function scrubSecrets(text: string, values: ReadonlyMap<string, string>): string {
+  let out = text;
+  for (const [name, value] of values) if (value.length >= 4) out = out.split(value).join(`[secret ${name}]`);
+  return out;
+}
+
+/**
+ * Scrubs an error's message and stack in place (it may carry a secret a library echoed back).
+ * A thrown string is scrubbed too, and a thrown plain object (shown as JSON) is replaced by a
+ * scrubbed copy: they reach the timeline and the status as their text, like an Error's message.
+ */
+export function scrubError(err: unknown, values: ReadonlyMap<string, string>): unknown {
+  if (values.size === 0) return err;
+  if (typeof err === 'string') return scrubSecrets(err, values);
+  if (err !== null && typeof err === 'object' && !(err instanceof Error)) {
+    try {
+      const json = JSON.stringify(err);
+      const scrubbed = json === undefined ? json : scrubSecrets(json, values);
+      return scrubbed === json ? err : JSON.parse(scrubbed!);
+    } catch {
+      return err; // not JSON: shown as "(not serialisable)", no text of it
+    }
+  }
+  if (!(err instanceof Error)) return err;
+  err.message = scrubSecrets(err.message, values);
+  if (err.stack) err.stack = scrubSecrets(err.stack, values);
+  return err;
+}

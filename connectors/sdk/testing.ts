@@ -26,10 +26,12 @@ import { SchemaCatalogue, type ConnectorManifest } from '../../services/platform
 import { deliverSigned } from '../../services/platform/signed-delivery.js';
 // And it reads what handle() threw, and limits how long a call may take, as the runner does.
 import { handlerError } from '../../services/platform/handler-error.js';
+import { checkReply } from '../../services/platform/reply-check.js';
+import { checkStatusDetail } from '../../services/platform/status-detail.js';
 import { AttemptTimeLimit } from '../../services/platform/attempt-time-limit.js';
-import { isRetryable, type ConnectorDefinition, type ConnectorContext, type DeliveryRequest, type DeliveryResponse, type Envelope, type HandleResult, type ServiceTarget } from './index.js';
+import { isRetryable, RetryableError, type ConnectorDefinition, type ConnectorContext, type DeliveryRequest, type DeliveryResponse, type Envelope, type HandleResult, type ServiceTarget } from './index.js';
 import { validateConnectorConfig } from './config-validation.js';
-import { missingSecrets, secretEnvName, secretsOf } from './secrets.js';
+import { missingSecrets, scrubError, secretEnvName, secretsOf } from './secrets.js';
 import { connectorMetricName, type ConnectorMetrics, type MetricLabels } from './metrics.js';
 import { startTestReceiver, type TestReceiver } from './test-receiver.js';
 import { memoryConnectorState, type ConnectorState } from './state.js';
@@ -225,7 +227,12 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       harness.receiver = await harness.startReceiver();
       harness.endpoint = harness.receiver.url + (typeof opts.receiver === 'object' ? opts.receiver.path ?? '' : '');
     }
-    await definition.start?.({ connector: definition.name, config, log: harness.logger({}), metrics: harness.metrics, secrets: harness.secrets, state: harness.state });
+    try {
+      await definition.start?.({ connector: definition.name, config, log: harness.logger({}), metrics: harness.metrics, secrets: harness.secrets, state: harness.state });
+    } catch (err) {
+      // As the runner shows a failed start: without the secrets' values.
+      throw scrubError(err, secretValues);
+    }
     return harness;
   }
 
@@ -298,6 +305,12 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
     let attemptSignal: () => AbortSignal = () => this.abort.signal;
     let signal: AbortSignal | undefined;
     const mine: Pick<HandleOutcome, 'deliveries' | 'statuses' | 'replies' | 'deposits'> = { deliveries: [], statuses: [], replies: [], deposits: [] };
+    // As in the runner: an abandoned attempt's calls are refused, and a delivery in flight is cut off.
+    const attemptAborted = () => (signal ??= attemptSignal());
+    const stillLive = (call: string) => {
+      const s = attemptAborted();
+      if (s.aborted) throw new RetryableError(`ctx.${call}() refused: this attempt was abandoned (${(s.reason as Error)?.message ?? 'aborted'})`);
+    };
     const ctx: ConnectorContext<Config> = {
       connector: this.definition.name,
       config: this.config,
@@ -308,11 +321,12 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
         return (signal ??= attemptSignal());
       },
       deliver: async (request) => {
+        stillLive('deliver');
         const delivery: Delivery = { request };
         this.deliveries.push(delivery);
         mine.deliveries.push(delivery);
         try {
-          delivery.response = await deliverSigned(request, this.signingKey, this.opts.deliveryTimeoutMs ?? 10_000, this.abort.signal);
+          delivery.response = await deliverSigned(request, this.signingKey, this.opts.deliveryTimeoutMs ?? 10_000, attemptAborted());
           return delivery.response;
         } catch (err) {
           delivery.error = err as Error;
@@ -320,26 +334,23 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
         }
       },
       emitStatus: async (detail) => {
+        checkStatusDetail(detail); // as the runner refuses it
+        stillLive('emitStatus');
         this.statuses.push(detail);
         mine.statuses.push(detail);
       },
       reply: async (payload) => {
+        stillLive('reply');
         const value = normalizeNfc(payload);
-        // The gateway checks every reply against the type's replySchema and answers the requester
-        // 502 INVALID_REPLY (no field named) when it does not match: say which fields here, where
-        // the connector is tested, as send() does for a sample payload the gateway would refuse.
+        // The runner checks every reply against the type's replySchema and dead-letters the
+        // message naming the fields when it does not match: the same check, the same words.
         const replySchema = this.catalogue?.messageTypes.get(envelope.type)?.replySchema;
-        if (replySchema) {
-          const validate = this.catalogue!.validator(replySchema.$id as string);
-          if (!validate(value)) {
-            const details = (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}`).join('; ');
-            throw Object.assign(new Error(`the ${envelope.type} reply would be refused by the gateway (the requester gets 502 INVALID_REPLY): ${details}`), { retryable: false });
-          }
-        }
+        if (replySchema) checkReply(envelope.type, this.catalogue!.validator(replySchema.$id as string), value);
         this.replies.push(value);
         mine.replies.push(value);
       },
       depositToInbox: async (deposit) => {
+        stillLive('depositToInbox');
         if (deposit.id !== envelope.id || deposit.to.member !== envelope.to.member || deposit.to.service !== envelope.to.service) {
           throw Object.assign(new Error('a connector may deposit only the message it is handling, to its own recipient'), { retryable: false });
         }
@@ -360,7 +371,8 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       })) as HandleResult | void;
       return { outcome: result?.outcome === 'deposited' ? 'deposited' : 'delivered', envelope, ...(result?.detail ? { detail: result.detail } : {}), ...mine };
     } catch (err) {
-      const error = handlerError(err);
+      // The reason the runner would record: secret values replaced, then read like the runner reads it.
+      const error = handlerError(scrubError(err, this.secretValues));
       return { outcome: isRetryable(error) ? 'retried' : 'dead_lettered', envelope, error, ...mine };
     }
   }

@@ -6,7 +6,7 @@
 // cross-site script cannot add without a CORS preflight the console never grants.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { AccessTokenVerifier, Caller } from '../platform/access-token.js';
+import { ClientRefusedError, type AccessTokenVerifier, type Caller } from '../platform/access-token.js';
 import { BEARER_CHALLENGE, bearerToken, hasAnyRole, singleAuthorization, tokenRefused } from '../platform/bearer-auth.js';
 import { problems } from '../platform/problem.js';
 import type { Role } from '../platform/registry.js';
@@ -92,6 +92,15 @@ export async function optionalCaller(req: FastifyRequest, verifier: AccessTokenV
   }
 }
 
+/**
+ * What the operator can do about a refused token: log in again, unless the registry refuses the
+ * client itself (disabled, removed), where a login is refused too (CLIENT_DISABLED) and only the
+ * registry's administrator can help.
+ */
+function whatNext(err: unknown): string {
+  return err instanceof ClientRefusedError ? ': a new login with this client is refused until the registry lists it as enabled again' : '; log in again';
+}
+
 export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, opts: { verifier: AccessTokenVerifier; sessions: ConsoleSessions }) {
   app.decorateRequest('operator', null);
   app.decorateRequest('accessToken', null);
@@ -108,7 +117,7 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
       try {
         caller = await opts.verifier.verify(token);
       } catch (err) {
-        throw tokenRefused(reply, `${(err as Error).message}; log in again`);
+        throw tokenRefused(reply, `${(err as Error).message}${whatNext(err)}`);
       }
     } else {
       // A 401 names the scheme a tool can use (RFC 9110 §11.6.1); the browser logs in instead.
@@ -130,7 +139,7 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
         opts.sessions.end(id);
         clearSessionCookie(reply, req);
         reply.header('WWW-Authenticate', BEARER_CHALLENGE);
-        throw problems.invalidToken(`Your console session has ended (${(err as Error).message}); log in again`);
+        throw problems.invalidToken(`Your console session has ended (${(err as Error).message})${whatNext(err)}`);
       }
       // SameSite=Strict still sends the cookie from every other origin of the same site (another
       // port of the host, another host of the agency's domain), and a GET can cost too: a KPI

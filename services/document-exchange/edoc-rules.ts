@@ -21,7 +21,7 @@ import { AGENCY_CODE_MEANING } from '../platform/problem-handler.js';
 import type { MessageView } from '../platform/gateway-module.js';
 import type { Admission, FanOutSubmission, SubmissionContext, SubmissionHook } from '../platform/submission-hooks.js';
 import { bareContentId, encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '../edxml/edxml-codec.js';
-import { sha256Hex, type AttachmentStore } from '../attachments/attachment-store.js';
+import { SHA256_HEX, sha256Hex, type AttachmentStore } from '../attachments/attachment-store.js';
 import type { SignatureResult, SignatureVerification } from '../edxml/xml-dsig.js';
 import type { EdocType, EdxmlShape, Lookalike } from '../edxml/edxml-codec.js';
 import { edxmlFieldPath } from '../edxml/edxml-paths.js';
@@ -167,6 +167,11 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
         if (!bare) throw problem(400, 'VALIDATION_FAILED', 'Invalid attachment', `contentId "${a.contentId}" names no attachment`, `${field}.contentId`);
         if (ids.has(bare)) throw problem(400, 'DUPLICATE_ATTACHMENT', 'Duplicate attachment', `contentId ${a.contentId} is used twice (cid:x, <x> and x are the same id)`, `${field}.contentId`);
         ids.add(bare);
+        // A sha256 that is not lower-case hex (C#'s Convert.ToHexString and Java's HexFormat
+        // upper-case it) is left for the schema to name ("64 lower-case hexadecimal digits"): it
+        // was compared as written, and answered as another file (ATTACHMENT_DIGEST_MISMATCH) or
+        // as one never uploaded (ATTACHMENT_NOT_FOUND), though it named the very bytes sent.
+        if (a.sha256 !== undefined && !(typeof a.sha256 === 'string' && SHA256_HEX.test(a.sha256))) return a;
         const { content, ...meta } = a;
         if (typeof content === 'string') {
           const bytes = Buffer.from(content, 'base64');
@@ -187,7 +192,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
           return { ...meta, size: bytes.length, sha256 };
         }
         if (typeof a.sha256 === 'string' && typeof a.size === 'number') {
-          const stored = /^[0-9a-f]{64}$/.test(a.sha256) ? await deps.attachments.stat(a.sha256) : null;
+          const stored = await deps.attachments.stat(a.sha256);
           // Whether someone else's attachment exists is not disclosed: unknown and foreign look alike.
           if (!stored || !(await deps.documents.mayReadAttachment(a.sha256, sub.caller.member))) {
             throw problem(422, 'ATTACHMENT_NOT_FOUND', 'Attachment not found', `attachment ${a.contentId}: no uploaded attachment ${a.sha256} (POST /v1/attachments first, or send the content inline)`, `${field}.sha256`);
@@ -347,6 +352,12 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     const pair = await deps.documents.recipient(documentId, sub.caller.member, tx, { forUpdate: true });
     if (!pair) {
       throw problem(422, 'DOCUMENT_NOT_FOUND', 'Document not found', `no document ${documentId} was sent to ${sub.caller.member} through the bus`, 'payload.responseFor.documentId');
+    }
+    // The sender's QLVB matches a packet to its document by ResponseFor's OrganId and DocumentId:
+    // a packet naming another organisation would be filed under a document it never sent.
+    const namedSender = payload.responseFor.organId;
+    if (namedSender !== undefined && namedSender !== pair.sender) {
+      throw problem(422, 'STATUS_RECIPIENT_MISMATCH', 'Wrong recipient', `ResponseFor/OrganId ${namedSender} is not the organisation that sent ${documentId}: it was sent by ${pair.sender}`, 'payload.responseFor.organId', `must be ${pair.sender}, the document's sender`);
     }
     if (envelope.to.member !== pair.sender) {
       throw problem(422, 'STATUS_RECIPIENT_MISMATCH', 'Wrong recipient', `status packets about ${documentId} go to its sender ${pair.sender}, not ${envelope.to.member}`, Array.isArray((sub.request.body as FanOutSubmission | undefined)?.to) ? 'to[0].member' : 'to.member');

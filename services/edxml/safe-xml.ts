@@ -155,6 +155,17 @@ export function blankCommentsAndCdata(text: string): string {
   return from === 0 ? text : out + text.slice(from);
 }
 
+/**
+ * Whether the declaration names ASCII and every character is ASCII: such a package reads the same
+ * as UTF-8, whose first 128 characters ASCII is. Python's XML writers declare ASCII by default
+ * (ElementTree's and lxml's tostring with a declaration: encoding='us-ascii' / 'ASCII') and write
+ * every other character as a character reference (S&#7903; for Sở), so a package from a Python
+ * QLVB was refused for a word in its declaration while its bytes were UTF-8 already.
+ */
+function asciiDeclaredAndWritten(encoding: string, text: string): boolean {
+  return /^(?:us-)?ascii$/i.test(encoding) && !/[^\p{ASCII}]/u.test(text);
+}
+
 /** Checks that need no parsing: size, encoding, DTDs, bounds on elements and text runs. */
 export function precheckXml(input: Buffer | string, limits: XmlLimits, rawNames: (text: string) => string[] = () => []): string {
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
@@ -167,7 +178,7 @@ export function precheckXml(input: Buffer | string, limits: XmlLimits, rawNames:
   let text = typeof input === 'string' ? input : input.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const declaration = /^\s*<\?xml\s[^>]*?encoding\s*=\s*["']([^"']+)["']/.exec(text);
-  if (declaration && !/^utf-?8$/i.test(declaration[1])) {
+  if (declaration && !/^utf-?8$/i.test(declaration[1]) && !asciiDeclaredAndWritten(declaration[1], text)) {
     // The bytes are UTF-8 by now: only the declaration is wrong (.NET's XmlWriter over a
     // StringWriter declares utf-16 whatever bytes the string is later sent as).
     throw new XmlRefusal('XML_UNSUPPORTED_ENCODING', `the XML declaration names encoding "${declaration[1].slice(0, 40)}", but edXML packages are UTF-8: declare encoding="UTF-8" (or leave the encoding out)${/[^\p{ASCII}]/u.test(text) ? '; this package\'s bytes are UTF-8 already, only its declaration says otherwise' : ''}`);

@@ -1,7 +1,7 @@
 // OAuth2 client authentication for the token endpoint: private_key_jwt (RFC 7523) and, for
 // legacy systems, client_secret_basic. Failures are OAuth2 errors (RFC 6749 §5.2), not problems.
 import { generateKeyPairSync } from 'node:crypto';
-import { createLocalJWKSet, decodeJwt, exportJWK, jwtVerify, type JWK } from 'jose';
+import { createLocalJWKSet, decodeJwt, errors, exportJWK, jwtVerify, type JWK, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { Registry, SystemClient } from '../platform/registry.js';
 import { SecretCheckBusy, SecretVerifier } from '../platform/secret-hash.js';
 import type { Database } from '../platform/database.js';
@@ -158,7 +158,7 @@ export class ClientAuthenticator {
     let credential: Credential;
     try {
       let key;
-      ({ payload, key } = await jwtVerify(body.client_assertion, client?.auth.jwks ? createLocalJWKSet(client.auth.jwks) : DECOY_JWKS, {
+      ({ payload, key } = await verifyWithKeySet(body.client_assertion, client?.auth.jwks ? createLocalJWKSet(client.auth.jwks) : DECOY_JWKS, {
         algorithms: ASSERTION_ALGORITHMS,
         issuer: clientId,
         subject: clientId,
@@ -209,6 +209,31 @@ export class ClientAuthenticator {
     }
     if (!client?.auth.secretHash || !matches) throw new OAuthError('invalid_client', 'Invalid client credentials');
     return { client, credential: secretCredential(client.auth.secretHash) };
+  }
+}
+
+/**
+ * jwtVerify against a client's registered keys, and the key that verified. An assertion without
+ * `kid` (RFC 7523 asks for none; Python's and Java's OAuth libraries often send none) matches
+ * every registered key of its type, and jose then refuses it ("multiple matching keys found")
+ * instead of choosing: a client holding two RSA or two EC keys, as during a key rotation, got no
+ * token. Each candidate is tried instead; the first that verifies is the key.
+ */
+async function verifyWithKeySet(jwt: string, keySet: ReturnType<typeof createLocalJWKSet>, options: JWTVerifyOptions): Promise<{ payload: JWTPayload; key: CryptoKey | Uint8Array }> {
+  try {
+    return await jwtVerify(jwt, keySet, options);
+  } catch (err) {
+    if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err;
+    for await (const candidate of err) {
+      try {
+        return { ...(await jwtVerify(jwt, candidate, options)), key: candidate };
+      } catch (wrongKey) {
+        // Only a signature made with another key sends the search on; a claim that fails
+        // (expired, wrong audience) fails with every key and is said as it is.
+        if (!(wrongKey instanceof errors.JWSSignatureVerificationFailed)) throw wrongKey;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
   }
 }
 

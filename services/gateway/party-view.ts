@@ -14,9 +14,17 @@ export const ADDRESS_WITHHELD = '[address withheld]';
 /** A URL (scheme, authority, path) in free text, up to white space or a delimiter. */
 const ADDRESS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"<>,;()]+/gi;
 
-/** `text` with every URL in it replaced by ADDRESS_WITHHELD. */
+/**
+ * A W3C identifier (http://www.w3.org/…): the name of an algorithm or a namespace, not a place the
+ * bus delivers to. The reason a package's XML-DSig signature cannot be checked names one
+ * ("canonicalization algorithm 'http://www.w3.org/2006/12/xml-c14n11' is not supported"), and the
+ * sender read "'[address withheld]' is not supported", not told which algorithm to change.
+ */
+const W3C_IDENTIFIER = /^https?:\/\/www\.w3\.org\//i;
+
+/** `text` with every URL in it replaced by ADDRESS_WITHHELD, W3C identifiers excepted. */
 export function withoutAddresses(text: string): string {
-  return text.replace(ADDRESS, ADDRESS_WITHHELD);
+  return text.replace(ADDRESS, (url) => (W3C_IDENTIFIER.test(url) ? url : ADDRESS_WITHHELD));
 }
 
 function scrubbed(value: unknown): unknown {

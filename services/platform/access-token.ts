@@ -33,6 +33,12 @@ export async function issueAccessToken(key: SigningKey, issuer: string, caller: 
     .sign(key.key);
 }
 
+/**
+ * A token refused because the registry refuses its client (disabled, or no longer listed): a new
+ * login or token with the same client is refused as well, so callers must not advise one.
+ */
+export class ClientRefusedError extends Error {}
+
 export class AccessTokenVerifier {
   private readonly cache = new Map<string, { caller: Caller; exp: number }>();
 
@@ -82,7 +88,9 @@ export class AccessTokenVerifier {
   private standing(caller: Caller): Caller {
     if (!this.clients) return caller;
     // Both in memory, against the registry in use: no I/O on the hot path.
-    const refusal = this.clients.refusal(caller.clientId) ?? this.clients.entryRefusal(caller.clientId, caller.entry);
+    const clientRefusal = this.clients.refusal(caller.clientId);
+    if (clientRefusal) throw new ClientRefusedError(`token rejected: ${clientRefusal}`);
+    const refusal = this.clients.entryRefusal(caller.clientId, caller.entry);
     if (refusal) throw new Error(`token rejected: ${refusal}`);
     const roles = this.clients.rolesNow(caller.clientId, caller.roles);
     const member = this.clients.memberOf(caller.clientId) ?? caller.member;

@@ -4,8 +4,10 @@
 // nothing said why. Past the limit the attempt is abandoned: its signal is aborted (a handler
 // that listens stops), and the attempt fails as retryable with a reason naming the limit, so
 // the message is retried on its backoff and dead-lettered when its budget is spent. The call
-// itself cannot be stopped from outside and may still finish later: what it does then is the
-// same as a delivery whose answer was lost (at-least-once; receivers dedupe by message id).
+// itself cannot be stopped from outside and may still finish later: what it does then with its
+// own means is the same as a delivery whose answer was lost (at-least-once; receivers dedupe by
+// message id), but the runtime's calls it makes (ctx.deliver, emitStatus, ...) check the signal
+// and are refused, so the runtime never delivers or reports for an abandoned attempt.
 //
 // One sweep a second checks the attempts running: no timer per attempt on the delivery path.
 // Shared by the runner and the SDK's test harness, which report the same outcome for it.
@@ -15,6 +17,8 @@ import { formatDuration } from './duration-text.js';
 interface Running {
   startedAt: number;
   controller?: AbortController;
+  /** Why the attempt was abandoned: a signal first asked for afterwards starts aborted. */
+  abandonedBecause?: Error;
   abandon(reason: Error): void;
 }
 
@@ -39,7 +43,10 @@ export class AttemptTimeLimit {
     const abandoned = new Promise<never>((_, reject) => (abandon = reject));
     const entry: Running = { startedAt: this.now(), abandon };
     const signal = () => {
-      entry.controller ??= new AbortController();
+      if (!entry.controller) {
+        entry.controller = new AbortController();
+        if (entry.abandonedBecause) entry.controller.abort(entry.abandonedBecause);
+      }
       return AbortSignal.any([this.stopping, entry.controller.signal]);
     };
     this.running.add(entry);
@@ -67,7 +74,8 @@ export class AttemptTimeLimit {
       if (now - entry.startedAt < this.limitMs) continue;
       this.running.delete(entry);
       const reason = `handle() did not finish within ${formatDuration(this.limitMs)} (LGSP_CONNECTOR_ATTEMPT_TIMEOUT_MS): the attempt was abandoned and its signal aborted`;
-      entry.controller?.abort(new Error(reason));
+      entry.abandonedBecause = new Error(reason);
+      entry.controller?.abort(entry.abandonedBecause);
       this.onAbandoned(reason);
       entry.abandon(new RetryableError(reason));
     }

@@ -79,6 +79,18 @@ export function acceptedStepId(messageId: string): string {
   return `${messageId}:accepted`;
 }
 
+/**
+ * The id of a connector's one successful outcome of a message (`delivered`, or `deposited` in a
+ * pull inbox). The delivery ledger lets a connector hand a message over once, but the event may
+ * be published twice: a runner that reads the record again before the ledger marks the event as
+ * published (a rebalance within the mark's second) announces it again, in case it never went
+ * out. Under this one id the timeline and the audit chain, which keep each event id once, keep
+ * one step.
+ */
+export function handedOverEventId(messageId: string, connector: string): string {
+  return `${messageId}:handed-over:${connector}`;
+}
+
 /** Status a message has after an event; events that do not change the status return null. */
 export function statusAfter(event: BusEventName): MessageStatus | null {
   switch (event) {

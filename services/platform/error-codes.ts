@@ -75,7 +75,7 @@ export const ERROR_CODES = {
   ORIGINAL_NOT_SENT_TO_RECIPIENT: { status: [422], meaning: 'A revoke, update or replace goes to a recipient of which the original was not sent.' },
   REPLACEMENT_NEEDS_NEW_ID: { status: [422], meaning: 'A replacing document must carry its own new DocumentId.' },
   RECIPIENTS_MISMATCH: { status: [422], meaning: "The recipients are not the package's To organisations." },
-  STATUS_RECIPIENT_MISMATCH: { status: [422], meaning: 'A status packet is not addressed to the document\'s sender (a packet from an organisation the document was not sent to is DOCUMENT_NOT_FOUND).' },
+  STATUS_RECIPIENT_MISMATCH: { status: [422], meaning: 'A status packet is not addressed to the document\'s sender, or its ResponseFor/OrganId names another organisation (a packet from an organisation the document was not sent to is DOCUMENT_NOT_FOUND).' },
   ILLEGAL_STATUS_TRANSITION: { status: [409], meaning: "The status code is not a legal next step for the document at this recipient; `allowed` lists what is." },
   ATTACHMENT_NOT_BASE64: { status: [400], meaning: 'Inline attachment content is not base64.' },
   DUPLICATE_ATTACHMENT: { status: [400], meaning: 'Two attachments share a content id (in edXML or JSON; `cid:x`, `<x>` and `x` are one id).' },

@@ -313,8 +313,12 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     }
     // A '/' left unencoded in a path parameter (DocumentIds are full of them) made the path one
     // no route has: say which route it was meant for and how to write it.
-    const meant = routes.withUnencodedSlash(path, req.method);
-    const hint = meant ? `: ${req.method} ${meant} takes each parameter as one path segment; percent-encode a "/" in its value as %2F` : '';
+    // A trailing '/' is said first: /v1/messages/{id}/ fits the '/'-in-a-parameter hint too, which
+    // told the client to encode a '/' its id does not have.
+    const withoutSlash = routes.withoutTrailingSlash(path, req.method);
+    const meant = withoutSlash ? null : routes.withUnencodedSlash(path, req.method);
+    const hint = withoutSlash ? `: the route is ${req.method} ${withoutSlash}, without the trailing "/"`
+      : meant ? `: ${req.method} ${meant} takes each parameter as one path segment; percent-encode a "/" in its value as %2F` : '';
     return sendProblem(reply, problems.notFound('ROUTE_NOT_FOUND', `No route ${req.method} ${path}${hint}`), req.url);
   };
   // A request no route takes is answered for its route (405 with Allow, or 404) before its body

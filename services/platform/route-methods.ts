@@ -44,6 +44,15 @@ export class RouteMethods {
   }
 
   /**
+   * `path` without its trailing '/' when a route takes that path with `method` (a client that
+   * joins a base URL with 'v1/messages/', as Django-style URLs end); null otherwise.
+   */
+  withoutTrailingSlash(path: string, method: string): string | null {
+    const trimmed = path.replace(/\/+$/, '');
+    return trimmed !== path && trimmed !== '' && this.allowed(trimmed).includes(method.toUpperCase()) ? trimmed : null;
+  }
+
+  /**
    * The route `path` was meant for if a parameter's value had its '/' percent-encoded (a
    * DocumentId, `000.00.00.H49,2026/03/05,125/QĐ-UBND`, sent raw in GET /v1/documents/{id}); null
    * when there is none.

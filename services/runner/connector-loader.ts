@@ -6,11 +6,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ConnectorDefinition, ConnectorMetrics, ConnectorSecrets } from '@lgsp/sdk';
-import { missingSecrets, secretEnvName, secretsOf } from '@lgsp/sdk/secrets';
+import { missingSecrets, scrubError, secretEnvName, secretsOf } from '@lgsp/sdk/secrets';
 import { DISCARDING_METRICS } from '@lgsp/sdk/metrics';
 import { validateConnectorConfig } from '@lgsp/sdk/config-validation';
 import type { ConnectorManifest } from '../platform/schema-catalogue.js';
-import { resolveSecretValues, scrubError } from './connector-secrets.js';
+import { resolveSecretValues } from './connector-secrets.js';
 import { provideSdkToConnectors } from './sdk-resolution.js';
 
 export interface LoadedConnector {
@@ -54,8 +54,9 @@ export interface LoadOptions {
   metrics?: ConnectorMetrics;
 }
 
-// Under the TypeScript test loader the runtime runs from .ts sources; load connectors the same
-// way so both share one copy of the SDK.
+// Run from .ts sources (a test under a bare `npx tap` after a change not yet built, see
+// test/helpers/test-loader.mjs), the runtime loads connectors the same way, so both share one
+// copy of the SDK.
 const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
 
 export function entryPath(root: string, entry: string): string {

@@ -12,9 +12,11 @@
 import { sliceWhole } from '../platform/whole-slice.js';
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { ValidateFunction } from 'ajv';
-import { eventRecords, messageEvent, type BusEvent } from '../platform/bus-events.js';
+import { eventRecords, handedOverEventId, messageEvent, type BusEvent } from '../platform/bus-events.js';
 import { normalizeNfc, type Envelope } from '../platform/envelope.js';
 import { replyRecord } from '../platform/reply-topic.js';
+import { checkReply } from '../platform/reply-check.js';
+import { checkStatusDetail } from '../platform/status-detail.js';
 import type { BatchingProducer, OutgoingRecord } from '../platform/kafka-transport.js';
 import type { Logger } from '../platform/logger.js';
 import type { SigningKey } from '../platform/keystore.js';
@@ -59,6 +61,8 @@ export interface WorkerDeps {
   deliveryKey: () => SigningKey;
   verifier: RecordVerifier;
   validateEnvelope: ValidateFunction;
+  /** The validator of a request/reply type's replySchema (null for a type without one): ctx.reply() is checked against it. */
+  replyValidator?: (type: string) => ValidateFunction | null;
   ledger: DeliveryLedger;
   /** The connector's keyed state (ctx.state), shared by every runner replica. */
   state: ConnectorState;
@@ -955,6 +959,14 @@ export class ConnectorWorker {
     const deps = this.deps;
     let log: Logger | undefined;
     let signal: AbortSignal | undefined;
+    const attemptAborted = () => (signal ??= attemptSignal());
+    // An abandoned attempt (past the attempt time limit, or the runner stopping) may still be
+    // running: its calls to the bus and to the target are refused, or the runtime itself would
+    // deliver the message beside the next attempt and put status events after its outcome.
+    const stillLive = (call: string) => {
+      const s = attemptAborted();
+      if (s.aborted) throw new RetryableError(`ctx.${call}() refused: this attempt was abandoned (${(s.reason as Error)?.message ?? 'aborted'})`);
+    };
     return {
       connector: this.name,
       config: this.loaded.config,
@@ -974,12 +986,22 @@ export class ConnectorWorker {
       get signal() {
         return (signal ??= attemptSignal());
       },
-      deliver: (req) => deliverSigned(req, this.deps.deliveryKey(), this.deps.deliveryTimeoutMs, this.abort.signal),
-      emitStatus: (detail) => this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail))),
+      deliver: async (req) => {
+        stillLive('deliver');
+        // The attempt's signal (which the runner's stop aborts too): a delivery in flight when the
+        // attempt is abandoned is cut off.
+        return deliverSigned(req, this.deps.deliveryKey(), this.deps.deliveryTimeoutMs, attemptAborted());
+      },
+      emitStatus: async (detail) => {
+        checkStatusDetail(detail);
+        stillLive('emitStatus');
+        await this.deps.producer.send(eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, detail)));
+      },
       metrics: this.metrics,
       secrets: this.secrets,
       state: this.deps.state,
       depositToInbox: async (deposit) => {
+        stillLive('depositToInbox');
         if (deposit.id !== envelope.id || deposit.to.member !== envelope.to.member || deposit.to.service !== envelope.to.service) {
           throw new PermanentError('a connector may deposit only the message it is handling, to its own recipient');
         }
@@ -1003,7 +1025,11 @@ export class ConnectorWorker {
         }
       },
       reply: async (payload) => {
-        const { record, value } = replyRecord(this.deps.topics, envelope, this.name, normalizeNfc(payload), (p, json) => this.deps.payloads.seal(p, json));
+        stillLive('reply');
+        const normalized = normalizeNfc(payload);
+        const validate = this.deps.replyValidator?.(envelope.type);
+        if (validate) checkReply(envelope.type, validate, normalized);
+        const { record, value } = replyRecord(this.deps.topics, envelope, this.name, normalized, (p, json) => this.deps.payloads.seal(p, json));
         await this.deps.producer.send([record, ...eventRecords(this.deps.topics, messageEvent('status', envelope, this.actor, { reply: 'sent', replyDigest: value.payloadDigest }))]);
       },
     };
@@ -1029,7 +1055,7 @@ export class ConnectorWorker {
   private outcomeEvents(event: 'delivered' | 'deposited', envelope: Envelope, attempt: number, detail?: Record<string, unknown>): OutgoingRecord[] {
     let omitted: string;
     try {
-      const records = eventRecords(this.deps.topics, messageEvent(event, envelope, this.actor, this.outcomeDetail(envelope, attempt, detail)));
+      const records = eventRecords(this.deps.topics, this.handedOver(event, envelope, this.outcomeDetail(envelope, attempt, detail)));
       if (records[0].value.length <= MAX_OUTCOME_EVENT_CHARS) return records;
       omitted = `${records[0].value.length} characters as JSON, over the ${MAX_OUTCOME_EVENT_CHARS} an event may hold`;
     } catch (err) {
@@ -1038,12 +1064,17 @@ export class ConnectorWorker {
     omitted = `the connector's detail was left out: ${omitted}`;
     this.lastError = omitted;
     this.deps.log.warn({ messageId: envelope.id, reason: omitted }, 'outcome detail left out');
-    return eventRecords(this.deps.topics, messageEvent(event, envelope, this.actor, this.outcomeDetail(envelope, attempt, { detailOmitted: omitted })));
+    return eventRecords(this.deps.topics, this.handedOver(event, envelope, this.outcomeDetail(envelope, attempt, { detailOmitted: omitted })));
+  }
+
+  /** The message handed over (delivered or deposited): one id per message and connector, however often it is announced. */
+  private handedOver(event: 'delivered' | 'deposited', envelope: Envelope, detail: Record<string, unknown>): BusEvent {
+    return { ...messageEvent(event, envelope, this.actor, detail), id: handedOverEventId(envelope.id, this.name) };
   }
 
   /** The attempt's one outcome event. */
   private announceDelivered(envelope: Envelope, detail: Record<string, unknown>, outcome: RecordOutcome): void {
-    outcome.records.push(...eventRecords(this.deps.topics, messageEvent('delivered', envelope, this.actor, detail)));
+    outcome.records.push(...eventRecords(this.deps.topics, this.handedOver('delivered', envelope, detail)));
     outcome.announced.push(envelope.id);
   }
 

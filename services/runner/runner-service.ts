@@ -197,6 +197,10 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     deliveryKey: () => signingKeys.delivery.signingKey,
     verifier,
     validateEnvelope: catalogue.validator(SCHEMA_IDS.envelope),
+    replyValidator: (type) => {
+      const replySchema = catalogue.messageTypes.get(type)?.replySchema;
+      return replySchema ? catalogue.validator(replySchema.$id as string) : null;
+    },
     ledger: new DeliveryLedger(db, name),
     state: connectorStateStore(db, name),
     log: log.child({ connector: name }),

@@ -41,6 +41,7 @@ function builtCounterpart(url) {
 registerHooks({
   resolve(specifier, context, nextResolve) {
     const parent = context.parentURL;
+    let wanted = specifier;
     if (parent?.startsWith('file:') && /^(\.{1,2}\/|\/|file:)/.test(specifier)) {
       const url = new URL(specifier, parent);
       if (!url.pathname.includes('/node_modules/')) {
@@ -48,10 +49,15 @@ registerHooks({
         if (built) return nextResolve(built.href, context);
         if (url.pathname.endsWith('.js') && !existsSync(url)) {
           const source = new URL(url.href.replace(/\.js$/, '.ts'));
-          if (existsSync(source)) return nextResolve(source.href, context);
+          if (existsSync(source)) wanted = source.href;
         }
       }
     }
-    return nextResolve(specifier, context);
+    // A package import (`@lgsp/sdk`) resolves to its source under `--conditions=lgsp-source`:
+    // its build instead, when that is current.
+    const resolved = nextResolve(wanted, context);
+    const built = resolved.url.endsWith('.ts') ? builtCounterpart(new URL(resolved.url)) : undefined;
+    // The format found for the source (module-typescript) is left for Node.js to find again.
+    return built ? { ...resolved, url: built.href, format: undefined } : resolved;
   },
 });
