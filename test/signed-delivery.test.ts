@@ -85,3 +85,24 @@ t.test('a silent receiver fails at the deadline; a stopping runner aborts at onc
   const already = await deliverSigned({ url: silent.url, envelope }, keystore.signingKey, 10_000, stop.signal).catch((err: Error) => err);
   t.match(already, { name: 'RetryableError' }, 'an already stopped runner does not start a delivery that waits');
 });
+
+t.test('a running attempt cuts its delivery in flight off when it is abandoned, without an AbortSignal per message', async (t) => {
+  const { AttemptTimeLimit } = await import('../services/platform/attempt-time-limit.js');
+  const keystore = await PlatformKeystore.ephemeral();
+  const envelope = createEnvelope({ type: 'notice.send', from: { member: '000.00.12.H49', system: 'a' }, to: { member: '000.00.15.H49', service: 'notice' }, data: { subject: 's', body: 'b' } });
+  let held = 0;
+  const silent = await listen((req) => { held++; req.resume(); });
+  t.teardown(() => { silent.server.closeAllConnections(); silent.server.close(); });
+  const limit = new AttemptTimeLimit(200, new AbortController().signal);
+  t.teardown(() => limit.stop());
+  let delivery!: Promise<unknown>;
+  const began = Date.now();
+  await t.rejects(limit.run((_signal, attempt) => {
+    delivery = deliverSigned({ url: silent.url, envelope, timeoutMs: 10_000 }, keystore.signingKey, 10_000, attempt).catch((err: Error) => err);
+    return delivery;
+  }), /attempt was abandoned/);
+  const err = (await delivery) as Error;
+  t.ok(err instanceof Error, 'the delivery failed rather than waiting for its 10 s deadline');
+  t.ok(Date.now() - began < 3000, `cut off soon after the limit (${Date.now() - began} ms)`);
+  t.equal(held, 1, 'the receiver had the request in flight');
+});

@@ -28,8 +28,8 @@ import { deliverSigned } from '../../services/platform/signed-delivery.js';
 import { handlerError } from '../../services/platform/handler-error.js';
 import { checkReply } from '../../services/platform/reply-check.js';
 import { checkStatusDetail } from '../../services/platform/status-detail.js';
-import { AttemptTimeLimit } from '../../services/platform/attempt-time-limit.js';
-import { isRetryable, RetryableError, type ConnectorDefinition, type ConnectorContext, type DeliveryRequest, type DeliveryResponse, type Envelope, type HandleResult, type ServiceTarget } from './index.js';
+import { AttemptTimeLimit, type RunningAttempt } from '../../services/platform/attempt-time-limit.js';
+import { isRetryable, type ConnectorDefinition, type ConnectorContext, type DeliveryRequest, type DeliveryResponse, type Envelope, type HandleResult, type ServiceTarget } from './index.js';
 import { validateConnectorConfig } from './config-validation.js';
 import { missingSecrets, scrubError, secretEnvName, secretsOf } from './secrets.js';
 import { connectorMetricName, type ConnectorMetrics, type MetricLabels } from './metrics.js';
@@ -303,14 +303,11 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
   async handle(envelope: Envelope, attempt = 1): Promise<HandleOutcome> {
     this.attempts ??= new AttemptTimeLimit(this.opts.attemptTimeoutMs ?? 60_000, this.abort.signal);
     let attemptSignal: () => AbortSignal = () => this.abort.signal;
+    let running!: RunningAttempt;
     let signal: AbortSignal | undefined;
     const mine: Pick<HandleOutcome, 'deliveries' | 'statuses' | 'replies' | 'deposits'> = { deliveries: [], statuses: [], replies: [], deposits: [] };
     // As in the runner: an abandoned attempt's calls are refused, and a delivery in flight is cut off.
-    const attemptAborted = () => (signal ??= attemptSignal());
-    const stillLive = (call: string) => {
-      const s = attemptAborted();
-      if (s.aborted) throw new RetryableError(`ctx.${call}() refused: this attempt was abandoned (${(s.reason as Error)?.message ?? 'aborted'})`);
-    };
+    const stillLive = (call: string) => running.refuseIfAbandoned(call);
     const ctx: ConnectorContext<Config> = {
       connector: this.definition.name,
       config: this.config,
@@ -326,7 +323,7 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
         this.deliveries.push(delivery);
         mine.deliveries.push(delivery);
         try {
-          delivery.response = await deliverSigned(request, this.signingKey, this.opts.deliveryTimeoutMs ?? 10_000, attemptAborted());
+          delivery.response = await deliverSigned(request, this.signingKey, this.opts.deliveryTimeoutMs ?? 10_000, running);
           return delivery.response;
         } catch (err) {
           delivery.error = err as Error;
@@ -365,8 +362,9 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       state: this.state,
     };
     try {
-      const result = (await this.attempts.run((s) => {
+      const result = (await this.attempts.run((s, attempt) => {
         attemptSignal = s;
+        running = attempt;
         return this.definition.handle(envelope, ctx);
       })) as HandleResult | void;
       return { outcome: result?.outcome === 'deposited' ? 'deposited' : 'delivered', envelope, ...(result?.detail ? { detail: result.detail } : {}), ...mine };

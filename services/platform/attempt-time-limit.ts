@@ -13,17 +13,70 @@
 // Shared by the runner and the SDK's test harness, which report the same outcome for it.
 import { RetryableError } from './delivery.js';
 import { formatDuration } from './duration-text.js';
+import type { DeliveryStop } from './signed-delivery.js';
 
-interface Running {
-  startedAt: number;
-  controller?: AbortController;
+/**
+ * One attempt while it runs. Its state is read without making anything: the runtime's own calls
+ * (ctx.deliver, emitStatus, ...) check it on every message, while an AbortSignal (one controller
+ * plus AbortSignal.any per attempt) is made only for handlers that read ctx.signal.
+ */
+export class RunningAttempt implements DeliveryStop {
+  private controller?: AbortController;
   /** Why the attempt was abandoned: a signal first asked for afterwards starts aborted. */
-  abandonedBecause?: Error;
-  abandon(reason: Error): void;
+  private abandonedBecause?: Error;
+  /** Deliveries in flight (deliverSigned's listeners): the sweep cuts them off. */
+  private listeners?: Set<() => void>;
+
+  constructor(
+    readonly startedAt: number,
+    private readonly stopping: AbortSignal,
+    private readonly fail: (err: Error) => void,
+  ) {}
+
+  /** The attempt's signal, aborted when it is abandoned or the runner stops; made when first asked for. */
+  signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abandonedBecause) this.controller.abort(this.abandonedBecause);
+    }
+    return AbortSignal.any([this.stopping, this.controller.signal]);
+  }
+
+  get aborted(): boolean {
+    return this.abandonedBecause !== undefined || this.stopping.aborted;
+  }
+
+  /**
+   * Refuses a runtime call of an abandoned attempt: it may still be running, and the runtime
+   * would otherwise deliver its message beside the next attempt, or report after its outcome.
+   */
+  refuseIfAbandoned(call: string): void {
+    if (!this.aborted) return;
+    const reason = this.abandonedBecause ?? (this.stopping.reason as Error | undefined);
+    throw new RetryableError(`ctx.${call}() refused: this attempt was abandoned (${reason?.message ?? 'aborted'})`);
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    (this.listeners ??= new Set()).add(listener);
+    this.stopping.addEventListener('abort', listener, { once: true });
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners?.delete(listener);
+    this.stopping.removeEventListener('abort', listener);
+  }
+
+  /** Past the limit: aborts its signal and deliveries, and fails the attempt as retryable. */
+  abandon(reason: string): void {
+    this.abandonedBecause = new Error(reason);
+    this.controller?.abort(this.abandonedBecause);
+    if (this.listeners) for (const listener of this.listeners) listener();
+    this.fail(new RetryableError(reason));
+  }
 }
 
 export class AttemptTimeLimit {
-  private readonly running = new Set<Running>();
+  private readonly running = new Set<RunningAttempt>();
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
@@ -36,31 +89,25 @@ export class AttemptTimeLimit {
 
   /**
    * Runs one attempt. `call` gets the attempt's signal as a function, so that the signal (and
-   * its link to the runner's stop) is made only for handlers that read it.
+   * its link to the runner's stop) is made only for handlers that read it, and the attempt itself
+   * for the runtime's calls.
    */
-  run<R>(call: (signal: () => AbortSignal) => Promise<R>): Promise<R> {
-    let abandon!: (reason: Error) => void;
-    const abandoned = new Promise<never>((_, reject) => (abandon = reject));
-    const entry: Running = { startedAt: this.now(), abandon };
-    const signal = () => {
-      if (!entry.controller) {
-        entry.controller = new AbortController();
-        if (entry.abandonedBecause) entry.controller.abort(entry.abandonedBecause);
-      }
-      return AbortSignal.any([this.stopping, entry.controller.signal]);
-    };
-    this.running.add(entry);
+  run<R>(call: (signal: () => AbortSignal, attempt: RunningAttempt) => Promise<R>): Promise<R> {
+    let fail!: (err: Error) => void;
+    const abandoned = new Promise<never>((_, reject) => (fail = reject));
+    const attempt = new RunningAttempt(this.now(), this.stopping, fail);
+    this.running.add(attempt);
     // Not unref'd: while an attempt runs the sweep keeps the process alive, or a handler waiting on
     // nothing else (in the SDK's harness) would end the process instead of being abandoned.
     this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, Math.max(10, this.limitMs / 4)));
     let settled: Promise<R>;
     try {
-      settled = call(signal);
+      settled = call(() => attempt.signal(), attempt);
     } catch (err) {
       settled = Promise.reject(err);
     }
     return Promise.race([settled, abandoned]).finally(() => {
-      this.running.delete(entry);
+      this.running.delete(attempt);
       if (this.running.size === 0 && this.sweeper) {
         clearInterval(this.sweeper);
         this.sweeper = null;
@@ -70,14 +117,12 @@ export class AttemptTimeLimit {
 
   private sweep(): void {
     const now = this.now();
-    for (const entry of this.running) {
-      if (now - entry.startedAt < this.limitMs) continue;
-      this.running.delete(entry);
+    for (const attempt of this.running) {
+      if (now - attempt.startedAt < this.limitMs) continue;
+      this.running.delete(attempt);
       const reason = `handle() did not finish within ${formatDuration(this.limitMs)} (LGSP_CONNECTOR_ATTEMPT_TIMEOUT_MS): the attempt was abandoned and its signal aborted`;
-      entry.abandonedBecause = new Error(reason);
-      entry.controller?.abort(entry.abandonedBecause);
       this.onAbandoned(reason);
-      entry.abandon(new RetryableError(reason));
+      attempt.abandon(reason);
     }
   }
 

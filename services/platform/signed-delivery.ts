@@ -57,7 +57,17 @@ function signedBody(req: DeliveryRequest, key: SigningKey): { body: string | Buf
   return { body: jws, headers: { 'content-type': 'application/jose' } };
 }
 
-export async function deliverSigned(req: DeliveryRequest, key: SigningKey, defaultTimeoutMs: number, signal: AbortSignal): Promise<DeliveryResponse> {
+/**
+ * What cuts a delivery in flight off: an AbortSignal, or the running attempt itself
+ * (attempt-time-limit.ts), which needs no signal made per message.
+ */
+export interface DeliveryStop {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+export async function deliverSigned(req: DeliveryRequest, key: SigningKey, defaultTimeoutMs: number, signal: DeliveryStop): Promise<DeliveryResponse> {
   const signed = signedBody(req, key);
   let statusCode: number;
   let responseHeaders: Record<string, string | string[] | undefined>;

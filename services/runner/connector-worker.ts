@@ -36,7 +36,7 @@ import { backoffStep, budgetLeft, formatDuration, gaveUpReason, requestRetryDela
 import { MAX_WAIT_SECONDS } from '../platform/request-wait.js';
 import type { EarlierMessages } from './earlier-messages.js';
 import { DestinationCircuits, type OpenCircuit } from './destination-circuit.js';
-import { AttemptTimeLimit } from '../platform/attempt-time-limit.js';
+import { AttemptTimeLimit, type RunningAttempt } from '../platform/attempt-time-limit.js';
 import { handlerError } from '../platform/handler-error.js';
 import { OffsetWatermarks } from './offset-watermarks.js';
 import { RecordDispatcher, type Dispatchable } from './record-dispatcher.js';
@@ -844,7 +844,7 @@ export class ConnectorWorker {
     const attemptedAt = Date.now();
     const destination = this.destinationOf(envelope);
     try {
-      const result = await this.attempts.run((signal) => this.loaded.definition.handle(envelope, this.context(envelope, attempt, signal)));
+      const result = await this.attempts.run((signal, running) => this.loaded.definition.handle(envelope, this.context(envelope, attempt, signal, running)));
       this.failureStreak = 0;
       this.reachedOrFailed(destination);
       // That system takes messages again: its error is history (the message timelines and dead
@@ -952,21 +952,16 @@ export class ConnectorWorker {
     return boundedAttempt(headerValue(record.headers, ATTEMPT_HEADER), this.deps.policy.maxAttempts);
   }
 
-  private context(envelope: Envelope, attempt: number, attemptSignal: () => AbortSignal): ConnectorContext<Record<string, unknown>> {
+  private context(envelope: Envelope, attempt: number, attemptSignal: () => AbortSignal, running: RunningAttempt): ConnectorContext<Record<string, unknown>> {
     // One registry for the whole context, even when it is replaced meanwhile (live-registry.ts).
     const registry = this.deps.registry();
     const service = registry.servicesOf(envelope.to.member, envelope.to.service)[0];
     const deps = this.deps;
     let log: Logger | undefined;
     let signal: AbortSignal | undefined;
-    const attemptAborted = () => (signal ??= attemptSignal());
     // An abandoned attempt (past the attempt time limit, or the runner stopping) may still be
-    // running: its calls to the bus and to the target are refused, or the runtime itself would
-    // deliver the message beside the next attempt and put status events after its outcome.
-    const stillLive = (call: string) => {
-      const s = attemptAborted();
-      if (s.aborted) throw new RetryableError(`ctx.${call}() refused: this attempt was abandoned (${(s.reason as Error)?.message ?? 'aborted'})`);
-    };
+    // running: its calls to the bus and to the target are refused (RunningAttempt).
+    const stillLive = (call: string) => running.refuseIfAbandoned(call);
     return {
       connector: this.name,
       config: this.loaded.config,
@@ -988,9 +983,9 @@ export class ConnectorWorker {
       },
       deliver: async (req) => {
         stillLive('deliver');
-        // The attempt's signal (which the runner's stop aborts too): a delivery in flight when the
-        // attempt is abandoned is cut off.
-        return deliverSigned(req, this.deps.deliveryKey(), this.deps.deliveryTimeoutMs, attemptAborted());
+        // The attempt (which the runner's stop ends too): a delivery in flight when the attempt is
+        // abandoned is cut off.
+        return deliverSigned(req, this.deps.deliveryKey(), this.deps.deliveryTimeoutMs, running);
       },
       emitStatus: async (detail) => {
         checkStatusDetail(detail);
