@@ -88,7 +88,14 @@ const OPERATION = { Read: Op.READ, Write: Op.WRITE, Create: Op.CREATE, Describe:
  * one copy of an ACL created twice. Needs an admin (super user or Alter on the cluster).
  */
 export async function grantBusAcls(admin: Admin, prefix: string, usernames: (p: KafkaPrincipal) => string = kafkaUserName): Promise<void> {
-  const acl = Object.entries(BUS_ACLS).flatMap(([principal, rules]) =>
+  const acl = busAclEntries(prefix, usernames);
+  await admin.createAcls({ acl });
+  await awaitAclsVisible(admin, acl);
+}
+
+/** The ACL entries of every service principal for the bus with topic prefix `prefix`. */
+function busAclEntries(prefix: string, usernames: (p: KafkaPrincipal) => string) {
+  return Object.entries(BUS_ACLS).flatMap(([principal, rules]) =>
     rules.flatMap((rule) =>
       rule.operations.map((operation) => ({
         resourceType: rule.resource === 'topic' ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
@@ -101,8 +108,6 @@ export async function grantBusAcls(admin: Admin, prefix: string, usernames: (p: 
       })),
     ),
   );
-  await admin.createAcls({ acl });
-  await awaitAclsVisible(admin, acl);
 }
 
 /**
@@ -137,6 +142,22 @@ export async function provisionBusAcls(settings: KafkaSettings, prefix: string):
   await admin.connect();
   try {
     await grantBusAcls(admin, prefix);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Removes what provisionBusAcls granted for `prefix` (a bus that is gone for good: a test's
+ * throwaway bus). Each test bus left its ACLs on the suite's shared broker, and the visibility
+ * check above lists them all: over a suite run thousands, each poll slower than the last.
+ */
+export async function revokeBusAcls(settings: KafkaSettings, prefix: string): Promise<void> {
+  if (settings.kafkaPlaintext) return;
+  const admin = createKafka('lgsp-setup', settings, 'admin').admin();
+  await admin.connect();
+  try {
+    await admin.deleteAcls({ filters: busAclEntries(prefix, kafkaUserName) });
   } finally {
     await admin.disconnect();
   }

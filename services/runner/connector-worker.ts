@@ -246,7 +246,8 @@ export class ConnectorWorker {
       run: (work) => this.run(work).catch((err: unknown) => this.runAgainAfterInternalError(work, err)),
     });
     this.circuits = new DestinationCircuits(deps.policy);
-    this.attempts = new AttemptTimeLimit(deps.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS, this.abort.signal, (reason) => this.deps.log.warn({ connector: this.name, reason }, 'connector attempt abandoned'));
+    // deps.log already names the connector (runner-service.ts): naming it again printed the key twice.
+    this.attempts = new AttemptTimeLimit(deps.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS, this.abort.signal, (reason) => this.deps.log.warn({ reason }, 'connector attempt abandoned'));
     this.requestTypes = new Set(loaded.manifest.messageTypes.filter((mt) => mt.replySchema).map((mt) => mt.type));
   }
 

@@ -21,7 +21,7 @@ import { freePort } from '../../services/local-processes/free-port.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { openDatabase, type Database } from '../../services/platform/database.js';
 import { testKafkaSettings } from './test-kafka.js';
-import { provisionBusAcls } from '../../services/platform/kafka-acls.js';
+import { provisionBusAcls, revokeBusAcls } from '../../services/platform/kafka-acls.js';
 
 export interface TestBus {
   config: BusConfig;
@@ -202,6 +202,8 @@ export async function startTestBus(
       await sim.app.close();
       await db.close();
       await database.drop();
+      // Its ACLs too: the suite's broker is shared, and every bus's ACL check lists them all.
+      await revokeBusAcls(kafkaSettings, config.topicPrefix).catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
