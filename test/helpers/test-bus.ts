@@ -120,15 +120,21 @@ export async function startTestBus(
   const seeds = seedRegistry();
   opts.registry?.(seeds);
   const prepared = await prepareDevRegistry({ seeds, dataDir, tokenUrl: `${issuer}/v1/token`, simulatorUrl });
+  const kafkaSettings = opts.kafka ?? testKafkaSettings();
+  const topicPrefix = opts.config?.topicPrefix ?? uniquePrefix(opts.name);
+  // The broker's ACLs and the database do not wait for each other: made side by side (a bus
+  // start is mostly waiting, and the suite starts over a hundred of them).
+  const acls = provisionBusAcls(kafkaSettings, topicPrefix);
+  acls.catch(() => undefined);
   let database: TestDatabase;
   try {
     database = await createTestDatabase(opts.name, opts.databaseServer);
   } catch (err) {
     // No database (e.g. DATABASE_URL not set): fail at once, not after tap's timeout on an open server.
     await sim.app.close();
+    await acls.catch(() => undefined);
     throw err;
   }
-  const kafkaSettings = opts.kafka ?? testKafkaSettings();
   const config = loadConfig(
     {
       ...kafkaSettings,
@@ -138,7 +144,7 @@ export async function startTestBus(
       registryFile: prepared.registryFile,
       issuer,
       databaseUrl: database.url,
-      topicPrefix: uniquePrefix(opts.name),
+      topicPrefix,
       topicPartitions: 2,
       logLevel: 'error',
       retryBaseDelayMs: 100,
@@ -149,22 +155,37 @@ export async function startTestBus(
     },
     {},
   );
-  await provisionBusAcls(kafkaSettings, config.topicPrefix);
   // The owner migrates (so the service roles exist and hold their grants) before any service starts.
-  const db = await openDatabase(database.url);
+  const [opened, granted] = await Promise.allSettled([openDatabase(database.url), acls]);
+  if (opened.status === 'rejected' || granted.status === 'rejected') {
+    if (opened.status === 'fulfilled') await opened.value.close();
+    await sim.app.close();
+    await database.drop().catch(() => undefined);
+    throw opened.status === 'rejected' ? opened.reason : (granted as PromiseRejectedResult).reason;
+  }
+  const db = opened.value;
   const gateways: RunningGateway[] = [];
   const runners: RunningRunner[] = [];
   try {
     const serviceRoles = opts.serviceRoles ?? process.env.LGSP_TEST_SERVICE_ROLES === '1';
     const gatewayConfig = serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('gateway') } : config;
     const runnerConfig = serviceRoles ? { ...config, databaseUrl: await database.serviceUrl('runner') } : config;
-    gateways.push(await startGateway(gatewayConfig, { port, instanceId: 'gw-1', modules: gatewayModules }));
-    for (let i = 2; i <= (opts.gateways ?? 1); i++) gateways.push(await startGateway(gatewayConfig, { port: await freePort(), instanceId: `gw-${i}`, modules: gatewayModules }));
-    if (opts.runner !== false) {
-      for (let i = 1; i <= (opts.runners ?? 1); i++) {
-        runners.push(await startRunner(runnerConfig, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets }));
-      }
-    }
+    // Gateways and runners start side by side, as separate processes do under npm start: each
+    // makes the topics it needs (concurrent creation is expected) and neither waits for the other.
+    const started = await Promise.allSettled([
+      (async () => {
+        gateways.push(await startGateway(gatewayConfig, { port, instanceId: 'gw-1', modules: gatewayModules }));
+        for (let i = 2; i <= (opts.gateways ?? 1); i++) gateways.push(await startGateway(gatewayConfig, { port: await freePort(), instanceId: `gw-${i}`, modules: gatewayModules }));
+      })(),
+      (async () => {
+        if (opts.runner === false) return;
+        for (let i = 1; i <= (opts.runners ?? 1); i++) {
+          runners.push(await startRunner(runnerConfig, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets }));
+        }
+      })(),
+    ]);
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (err) {
     // Whatever did start must not keep the test process alive.
     for (const r of runners) await r.stop().catch(() => undefined);
