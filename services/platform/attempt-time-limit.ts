@@ -6,8 +6,9 @@
 // the message is retried on its backoff and dead-lettered when its budget is spent. The call
 // itself cannot be stopped from outside and may still finish later: what it does then with its
 // own means is the same as a delivery whose answer was lost (at-least-once; receivers dedupe by
-// message id), but the runtime's calls it makes (ctx.deliver, emitStatus, ...) check the signal
-// and are refused, so the runtime never delivers or reports for an abandoned attempt.
+// message id), but the runtime's calls it makes (ctx.deliver, emitStatus, ...) check the attempt
+// and are refused, and a ctx.deliver in flight is cut off, so the runtime never delivers or
+// reports for an abandoned attempt.
 //
 // One sweep a second checks the attempts running: no timer per attempt on the delivery path.
 // Shared by the runner and the SDK's test harness, which report the same outcome for it.
