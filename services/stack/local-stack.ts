@@ -5,7 +5,7 @@
 // Its own PostgreSQL serves TLS (LGSP_POSTGRES_PLAINTEXT=1: plaintext) and each service logs in
 // as its own role (service-logins.ts); a DATABASE_URL from the environment is used by every service.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../platform/project-root.js';
@@ -26,6 +26,7 @@ import { superviseRestarts } from './supervisor.js';
 import { stackBanner } from './stack-banner.js';
 import { prepareDossierDemo } from '../mock-portal/dev-setup.js';
 import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../platform/service-node-flags.js';
+import { markStackStarting, markStackStopped, previousConsolePort, stackFilePath, writeRunningStack } from './stack-file.js';
 
 interface ServiceSpec {
   name: string;
@@ -93,6 +94,7 @@ export function parseStackArgs(argv: string[]): StackOptions {
 export async function runLocalStack(options: StackOptions = { gateways: 1, runners: 1, brokers: 1 }): Promise<void> {
   const dataDir = resolve(process.env.LGSP_DATA_DIR ?? join(PROJECT_ROOT, '.lgsp', 'dev'));
   mkdirSync(dataDir, { recursive: true });
+  markStackStarting(dataDir, previousConsolePort(dataDir));
   const gatewayPort = Number(process.env.PORT ?? 8080);
   const issuer = process.env.LGSP_ISSUER ?? `http://127.0.0.1:${gatewayPort}`;
   const children: { name: string; child: ChildProcess }[] = [];
@@ -121,6 +123,7 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
       console.log('stopping PostgreSQL…');
       await postgres.stop();
     }
+    markStackStopped(dataDir);
     process.exit(code);
   };
   process.once('SIGINT', () => void shutdown(0));
@@ -179,7 +182,7 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
     rmSync(join(dataDir, 'platform-keys.json'), { force: true });
     // The console keeps the address of the previous start on this data dir when it is free: the
     // operators' bookmark still works, and so does the language their browser stored for it.
-    const ports = { simulator: await freePort(), audit: await freePort(), console: await preferredPort(previousPort(dataDir, 'console')) };
+    const ports = { simulator: await freePort(), audit: await freePort(), console: await preferredPort(previousConsolePort(dataDir)) };
     const runnerPorts: number[] = [];
     for (let i = 0; i < options.runners; i++) runnerPorts.push(await freePort());
     const gatewayPorts = [gatewayPort];
@@ -301,28 +304,18 @@ export async function runLocalStack(options: StackOptions = { gateways: 1, runne
       },
       clientsDir: prepared.clientsDir,
     };
-    writeFileSync(join(dataDir, 'stack.json'), JSON.stringify(stack, null, 2) + '\n');
+    writeRunningStack(dataDir, stack);
     console.log(stackBanner(stack, {
       ownsKafka: kafka !== null,
       ownsPostgres: postgres !== null,
       brokers,
       postgres: postgres ? `${postgres.displayUrl}${postgres.caFile ? '' : '  (PLAINTEXT: LGSP_POSTGRES_PLAINTEXT=1)'}` : '(DATABASE_URL from the environment)',
       clientsDir: prepared.clientsDir,
-      stackFile: join(dataDir, 'stack.json'),
+      stackFile: stackFilePath(dataDir),
     }));
   } catch (err) {
     console.error(`could not start the stack: ${(err as Error).message}`);
     await shutdown(1);
-  }
-}
-
-/** The port a URL of the last stack.json on this data dir had (none on a first start). */
-function previousPort(dataDir: string, key: 'console'): number | undefined {
-  try {
-    const url = (JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as Record<string, unknown>)[key];
-    return typeof url === 'string' ? Number(new URL(url).port) || undefined : undefined;
-  } catch {
-    return undefined;
   }
 }
 
