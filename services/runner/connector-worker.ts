@@ -29,7 +29,7 @@ import type { ConnectorContext, ConnectorMetrics, ConnectorSecrets, ConnectorSta
 import { secretsOf } from '@lgsp/sdk/secrets';
 import { DISCARDING_METRICS } from '@lgsp/sdk/metrics';
 import type { LoadedConnector } from './connector-loader.js';
-import type { DeliveryLedger, LedgerState } from './delivery-ledger.js';
+import type { DeliveryLedger, LedgerMark, LedgerState } from './delivery-ledger.js';
 import { DeliveredMarker } from './delivered-marker.js';
 import { CoalescedLedgerLookups } from './coalesced-ledger-lookups.js';
 import { backoffStep, budgetLeft, formatDuration, gaveUpReason, requestRetryDelayMs, retryDelayMs, type RetryPolicy } from './retry-policy.js';
@@ -110,8 +110,8 @@ class LedgerUnavailable extends Error {}
 /** What handling one record produced: outcome records to publish, deliveries to mark announced. */
 interface RecordOutcome {
   records: OutgoingRecord[];
-  /** Delivered: written to the ledger as soon as the record finishes, before its outcome is published. */
-  delivered: string[];
+  /** Delivered (or deposited): written to the ledger as soon as the record finishes, before its outcome is published. */
+  delivered: LedgerMark[];
   announced: string[];
 }
 
@@ -613,7 +613,7 @@ export class ConnectorWorker {
       // record, stopping) must not leave the circuit waiting for it.
       if (probe) this.circuits.probeAbandoned(work.group!);
     }
-    for (const id of outcome.delivered) this.inFlightDelivered.add(id);
+    for (const { id } of outcome.delivered) this.inFlightDelivered.add(id);
     this.finished.push({ work, outcome, marked: this.marker.mark(outcome.delivered) });
     // It ran through this time: its earlier internal error is history.
     if (work.internalErrors && this.lastError?.startsWith(`runner error handling ${headerValue(work.record.headers, 'lgsp-id')}:`)) this.lastError = null;
@@ -710,7 +710,7 @@ export class ConnectorWorker {
         const batch = this.finished;
         this.finished = [];
         this.publishing = batch.length;
-        const delivered = batch.flatMap((f) => f.outcome.delivered);
+        const delivered = batch.flatMap((f) => f.outcome.delivered.map((m) => m.id));
         const announced = batch.flatMap((f) => f.outcome.announced);
         const records = batch.flatMap((f) => f.outcome.records);
         try {
@@ -836,7 +836,9 @@ export class ConnectorWorker {
     const seen = this.inFlightDelivered.has(envelope.id) ? 'announced' : await this.ledgerState(envelope.id, hint);
     if (seen !== 'no') {
       this.stats.duplicates++;
-      if (seen === 'unannounced') this.announceDelivered(envelope, { connector: this.name, attempt: this.attemptOf(record), recovered: true }, outcome);
+      // Announced as what happened: a deposit (the ledger says so) as `deposited`, for its
+      // `delivered` comes from the system's acknowledgement.
+      if (seen !== 'announced') this.announceDelivered(seen === 'deposited-unannounced' ? 'deposited' : 'delivered', envelope, { connector: this.name, attempt: this.attemptOf(record), recovered: true }, outcome);
       return true;
     }
     if (this.abort.signal.aborted) throw new Error('runner stopping');
@@ -851,9 +853,9 @@ export class ConnectorWorker {
       // That system takes messages again: its error is history (the message timelines and dead
       // letters keep it), and a healthy connector showing it reads as a live fault.
       if (this.lastError?.startsWith(`${destination}: `)) this.lastError = null;
-      outcome.delivered.push(envelope.id);
       // In the recipient's inbox (deposited): `delivered` is published when the system acknowledges it.
       const deposited = result?.outcome === 'deposited';
+      outcome.delivered.push(deposited ? { id: envelope.id, deposited } : { id: envelope.id });
       outcome.records.push(...this.outcomeEvents(deposited ? 'deposited' : 'delivered', envelope, attempt, result?.detail));
       outcome.announced.push(envelope.id);
       if (!deposited) this.deps.observeDelivered?.(envelope);
@@ -1069,8 +1071,8 @@ export class ConnectorWorker {
   }
 
   /** The attempt's one outcome event. */
-  private announceDelivered(envelope: Envelope, detail: Record<string, unknown>, outcome: RecordOutcome): void {
-    outcome.records.push(...eventRecords(this.deps.topics, this.handedOver('delivered', envelope, detail)));
+  private announceDelivered(event: 'delivered' | 'deposited', envelope: Envelope, detail: Record<string, unknown>, outcome: RecordOutcome): void {
+    outcome.records.push(...eventRecords(this.deps.topics, this.handedOver(event, envelope, detail)));
     outcome.announced.push(envelope.id);
   }
 

@@ -8,24 +8,24 @@
 // statement carries many ids; at low load an idle marker waits the runner's outcome window
 // (milliseconds, bounded, unlike a hung produce) so deliveries finishing together share one.
 import { BatchedWriter } from '../platform/batched-writer.js';
-import type { DeliveryLedger } from './delivery-ledger.js';
+import type { DeliveryLedger, LedgerMark } from './delivery-ledger.js';
 
 export class DeliveredMarker {
-  private readonly marks: BatchedWriter<string>;
+  private readonly marks: BatchedWriter<LedgerMark>;
 
   /** `lingerMs`: an idle marker waits this long for more deliveries (the runner's outcome window). */
   constructor(ledger: DeliveryLedger, lingerMs = 0) {
-    this.marks = new BatchedWriter((ids) => ledger.markDeliveredMany(ids), { lingerMs });
+    this.marks = new BatchedWriter((marks) => ledger.markDeliveredMany(marks), { lingerMs });
   }
 
   /**
-   * Resolves once `ids` are in the ledger; rejects if that statement failed (the caller marks
+   * Resolves once `marks` are in the ledger; rejects if that statement failed (the caller marks
    * again before it publishes). The returned promise is already handled: awaiting it later is
    * safe even when it rejected meanwhile.
    */
-  mark(ids: string[]): Promise<void> {
-    if (ids.length === 0) return Promise.resolve();
-    const written = this.marks.write(ids);
+  mark(marks: LedgerMark[]): Promise<void> {
+    if (marks.length === 0) return Promise.resolve();
+    const written = this.marks.write(marks);
     written.catch(() => undefined);
     return written;
   }

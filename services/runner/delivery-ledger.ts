@@ -7,9 +7,21 @@
 import type { Database } from '../platform/database.js';
 import { prepared } from '../platform/prepared-statement.js';
 
-const MARK_DELIVERED = prepared('INSERT INTO runner_delivered (connector, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING');
+const MARK_DELIVERED = prepared(
+  'INSERT INTO runner_delivered (connector, message_id, deposited) SELECT $1, d.id, d.deposited FROM unnest($2::text[], $3::boolean[]) AS d (id, deposited) ON CONFLICT DO NOTHING',
+);
 
-export type LedgerState = 'announced' | 'unannounced';
+/**
+ * 'unannounced' / 'deposited-unannounced': recorded, its outcome event not known to be published;
+ * the second a deposit into a pull inbox (announced as `deposited`, not `delivered`).
+ */
+export type LedgerState = 'announced' | 'unannounced' | 'deposited-unannounced';
+
+/** A message handed over: delivered, or deposited into a pull inbox (outcome 'deposited'). */
+export interface LedgerMark {
+  id: string;
+  deposited?: boolean;
+}
 
 export class DeliveryLedger {
   constructor(
@@ -20,21 +32,23 @@ export class DeliveryLedger {
   /** The recorded messages among `ids`: whether each one's `delivered` event was published. Absent = not delivered. */
   async lookupMany(ids: string[]): Promise<Map<string, LedgerState>> {
     if (ids.length === 0) return new Map();
-    const { rows } = await this.db.query<{ message_id: string; announced: boolean }>(
-      'SELECT message_id, announced FROM runner_delivered WHERE connector = $1 AND message_id = ANY($2::text[])',
+    const { rows } = await this.db.query<{ message_id: string; announced: boolean; deposited: boolean }>(
+      'SELECT message_id, announced, deposited FROM runner_delivered WHERE connector = $1 AND message_id = ANY($2::text[])',
       [this.connector, ids],
     );
-    return new Map(rows.map((r) => [r.message_id, r.announced ? 'announced' : 'unannounced']));
+    return new Map(rows.map((r) => [r.message_id, r.announced ? 'announced' : r.deposited ? 'deposited-unannounced' : 'unannounced']));
   }
 
-  /** One statement (one commit) for a whole chunk of deliveries. */
-  async markDeliveredMany(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
+  /** One statement (one commit) for a whole chunk of deliveries (a plain id: delivered). */
+  async markDeliveredMany(marks: Array<string | LedgerMark>): Promise<void> {
+    if (marks.length === 0) return;
     // Sorted: two runners inserting overlapping chunks (just after a rebalance) lock rows in the
     // same order and cannot deadlock.
+    const sorted = marks.map((m) => (typeof m === 'string' ? { id: m, deposited: false } : { id: m.id, deposited: m.deposited === true }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     await this.db.query(
       MARK_DELIVERED,
-      [this.connector, [...ids].sort()],
+      [this.connector, sorted.map((m) => m.id), sorted.map((m) => m.deposited)],
     );
   }
 
