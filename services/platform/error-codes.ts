@@ -6,7 +6,7 @@
 export const ERROR_CODES = {
   // Requests in general
   BAD_REQUEST: { status: [400], meaning: 'The request is malformed in a way no schema names (e.g. an Idempotency-Key with invisible characters).' },
-  MALFORMED_JSON: { status: [400], meaning: 'The body is not valid JSON, not UTF-8, or names a key twice in one object.' },
+  MALFORMED_JSON: { status: [400], meaning: 'The body is not valid JSON, not UTF-8 (or not ASCII when it declares `charset=us-ascii`), or names a key twice in one object.' },
   VALIDATION_FAILED: { status: [400], meaning: 'The request or the payload does not match its JSON Schema; `errors` lists the failing fields (the first 100; the detail, at most 4,000 characters, then ends with how many there were). A read of the gateway (any `GET`) refuses a query parameter it does not take this way too (`querystring.<name>`: unknown property), never ignores it.' },
   PAYLOAD_TOO_LARGE: { status: [413], meaning: 'The body exceeds the size limit (JSON, or edXML with its attachments).' },
   UNSUPPORTED_MEDIA_TYPE: { status: [415], meaning: 'The body has a content type the endpoint does not take.' },
