@@ -32,7 +32,7 @@ t.test('a login ends the session the browser held before', async (t) => {
   t.not(second, first, 'the new login has a new id');
   const reused = await fetch(`${consoleSvc.url}/v1/console/overview`, { headers: { cookie: first } });
   t.equal(reused.status, 401, 'the earlier id is refused once the browser logged in again');
-  t.match(await reused.json(), { code: 'INVALID_TOKEN' });
+  t.match(await reused.json(), { code: 'SESSION_ENDED', detail: /log in again/ });
   // The stream ends (done) rather than ticking on for the one who logged in before.
   const ended = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), 5000);

@@ -62,9 +62,32 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.equal(exp.status, 401, 'expired assertion');
     t.match(await exp.json(), { error: 'invalid_client', error_description: /exp/ });
 
-    const longLived = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: creds.kid }).setIssuer(creds.clientId).setSubject(creds.clientId)
-      .setAudience(base).setJti(uuidv4()).setIssuedAt().setExpirationTime(Math.floor(Date.now() / 1000) + 3600).sign(key);
-    t.equal((await withAssertion(longLived)).status, 401, 'assertion living more than 5 minutes refused');
+    // Freshness is judged on iat when there is one: issued within 5 minutes, expiring within an
+    // hour of iat (Authlib's default: iat = now, exp = now + 3600); without iat, exp within 5 minutes.
+    const nowSeconds = () => Math.floor(Date.now() / 1000);
+    const signed = (claims: { iat?: number; exp: number; jti?: string }) => {
+      const jwt = new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: creds.kid }).setIssuer(creds.clientId).setSubject(creds.clientId).setAudience(tokenUrl).setJti(claims.jti ?? uuidv4());
+      return (claims.iat === undefined ? jwt : jwt.setIssuedAt(claims.iat)).setExpirationTime(claims.exp).sign(key);
+    };
+    const authlibJti = uuidv4();
+    const authlib = await signed({ iat: nowSeconds(), exp: nowSeconds() + 3600, jti: authlibJti });
+    t.equal((await withAssertion(authlib)).status, 200, 'an Authlib-shaped assertion (iat now, exp an hour later) is accepted');
+    const authlibReplay = await withAssertion(authlib);
+    t.equal(authlibReplay.status, 401, 'its replay is refused');
+    t.match(await authlibReplay.json(), { error: 'invalid_client', error_description: /jti replay/ });
+    const { rows: claimed } = await bus.db.query<{ until: number }>('SELECT extract(epoch FROM expires_at)::float8 AS until FROM gateway_assertion_jti WHERE client_id = $1 AND jti = $2', [creds.clientId, authlibJti]);
+    t.ok(claimed.length === 1 && claimed[0].until >= nowSeconds() + 3500, 'its jti stays claimed until its exp, an hour on: a replay within the hour is refused too');
+
+    const stale = await withAssertion(await signed({ iat: nowSeconds() - 600, exp: nowSeconds() + 3000 }));
+    t.equal(stale.status, 401, 'an assertion issued 10 minutes ago is refused, however long it lives');
+    t.match(await stale.json(), { error: 'invalid_client', error_description: /iat is 60\d s ago.*within the last 300 s/ });
+    const twoHours = await withAssertion(await signed({ iat: nowSeconds(), exp: nowSeconds() + 7200 }));
+    t.equal(twoHours.status, 401, 'an assertion expiring 2 hours after its iat is refused');
+    t.match(await twoHours.json(), { error: 'invalid_client', error_description: /exp is 7200 s after its iat.*within 3600 s/ });
+    const longLived = await withAssertion(await signed({ exp: nowSeconds() + 3600 }));
+    t.equal(longLived.status, 401, 'without iat, an assertion living more than 5 minutes is refused');
+    t.match(await longLived.json(), { error: 'invalid_client', error_description: /exp must be within 300 s from now when it has no iat/ });
+    t.equal((await withAssertion(await signed({ exp: nowSeconds() + 240 }))).status, 200, 'without iat, one expiring within 5 minutes is accepted');
     const fromTheFuture = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: creds.kid }).setIssuer(creds.clientId).setSubject(creds.clientId)
       .setAudience(base).setJti(uuidv4()).setIssuedAt(Math.floor(Date.now() / 1000) + 3600).setExpirationTime('1m').sign(key);
     const future = await withAssertion(fromTheFuture);

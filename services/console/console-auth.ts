@@ -6,9 +6,9 @@
 // cross-site script cannot add without a CORS preflight the console never grants.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ClientRefusedError, type AccessTokenVerifier, type Caller } from '../platform/access-token.js';
+import { ClientRefusedError, TokenExpiredError, type AccessTokenVerifier, type Caller } from '../platform/access-token.js';
 import { BEARER_CHALLENGE, bearerToken, hasAnyRole, singleAuthorization, tokenRefused } from '../platform/bearer-auth.js';
-import { problems } from '../platform/problem.js';
+import { ProblemError, problems } from '../platform/problem.js';
 import type { Role } from '../platform/registry.js';
 import type { ConsoleSessions } from './console-sessions.js';
 
@@ -101,6 +101,16 @@ function whatNext(err: unknown): string {
   return err instanceof ClientRefusedError ? ': a new login with this client is refused until the registry lists it as enabled again' : '; log in again';
 }
 
+/**
+ * The 401 for a session that has ended in the ordinary way (expired, logged out, replaced by a
+ * later login): SESSION_ENDED, which the page answers with "session expired, log in again". Every
+ * other refusal of a session (its client disabled, its registry entry changed) stays
+ * INVALID_TOKEN, whose detail the page shows as it is.
+ */
+function sessionEnded(detail: string): ProblemError {
+  return new ProblemError(401, 'SESSION_ENDED', 'Console session ended', detail);
+}
+
 export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, opts: { verifier: AccessTokenVerifier; sessions: ConsoleSessions }) {
   app.decorateRequest('operator', null);
   app.decorateRequest('accessToken', null);
@@ -129,7 +139,7 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
       const session = opts.sessions.get(id);
       if (!session) {
         reply.header('WWW-Authenticate', BEARER_CHALLENGE);
-        throw problems.invalidToken('Your console session has ended; log in again');
+        throw sessionEnded('Your console session has ended; log in again');
       }
       // The session's token is checked again on every request (cached: no signature check), so
       // a session whose client was disabled in the registry since login ends at once.
@@ -139,7 +149,8 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
         opts.sessions.end(id);
         clearSessionCookie(reply, req);
         reply.header('WWW-Authenticate', BEARER_CHALLENGE);
-        throw problems.invalidToken(`Your console session has ended (${(err as Error).message})${whatNext(err)}`);
+        const detail = `Your console session has ended (${(err as Error).message})${whatNext(err)}`;
+        throw err instanceof TokenExpiredError ? sessionEnded(detail) : problems.invalidToken(detail);
       }
       // SameSite=Strict still sends the cookie from every other origin of the same site (another
       // port of the host, another host of the agency's domain), and a GET can cost too: a KPI

@@ -12,7 +12,17 @@ import { entryFingerprint, jwkCredential, secretCredential, type Credential } fr
 
 /** Asymmetric algorithms only: never `none`, never HMAC with a public key. */
 export const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
-const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+/**
+ * How fresh an assertion must be: issued (`iat`) at most this long ago, or, without `iat`,
+ * expiring within this long from now.
+ */
+const MAX_ASSERTION_AGE_SECONDS = 300;
+/**
+ * How long after its `iat` an assertion may expire. Authlib (Python) and other standard clients
+ * sign private_key_jwt assertions with exp = iat + 3600 by default; freshness is judged on `iat`
+ * (above), and the jti stays claimed until `exp`, so a longer `exp` opens no replay.
+ */
+const MAX_ASSERTION_LIFETIME_SECONDS = 3600;
 const CLOCK_SKEW_SECONDS = 30;
 /** Longest assertion id kept for replay detection (ids are UUIDs or similar in practice). */
 const MAX_JTI_LENGTH = 256;
@@ -175,19 +185,32 @@ export class ClientAuthenticator {
     }
     const now = Date.now() / 1000;
     // jose checks iat only for an age limit: an assertion "issued" later than now comes from a
-    // clock that is wrong (or from one made to outlive its five minutes).
+    // clock that is wrong (or from one made to outlive its freshness).
     if (typeof payload.iat === 'number' && payload.iat > now + CLOCK_SKEW_SECONDS) {
       throw new OAuthError('invalid_client', `client_assertion iat is in the future (more than ${CLOCK_SKEW_SECONDS} s ahead of the gateway's clock)`);
     }
-    if ((payload.exp as number) - now > MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
-      throw new OAuthError('invalid_client', `client_assertion must expire within ${MAX_ASSERTION_LIFETIME_SECONDS} s`);
+    // Freshness: judged on iat when the assertion has one (no older than five minutes, expiring at
+    // most an hour after it, as Authlib signs them), else on exp (within five minutes of now).
+    const exp = payload.exp as number;
+    if (typeof payload.iat === 'number') {
+      const age = now - payload.iat;
+      if (age > MAX_ASSERTION_AGE_SECONDS + CLOCK_SKEW_SECONDS) {
+        throw new OAuthError('invalid_client', `client_assertion iat is ${Math.floor(age)} s ago: an assertion must be issued within the last ${MAX_ASSERTION_AGE_SECONDS} s (sign a new one for every token request)`);
+      }
+      if (exp - payload.iat > MAX_ASSERTION_LIFETIME_SECONDS) {
+        throw new OAuthError('invalid_client', `client_assertion exp is ${Math.floor(exp - payload.iat)} s after its iat: it must expire within ${MAX_ASSERTION_LIFETIME_SECONDS} s of iat`);
+      }
+    } else if (exp - now > MAX_ASSERTION_AGE_SECONDS + CLOCK_SKEW_SECONDS) {
+      throw new OAuthError('invalid_client', `client_assertion exp must be within ${MAX_ASSERTION_AGE_SECONDS} s from now when it has no iat (with an iat: issued within the last ${MAX_ASSERTION_AGE_SECONDS} s, expiring within ${MAX_ASSERTION_LIFETIME_SECONDS} s of it)`);
     }
     // The jti is stored (single use across gateways): it must be text PostgreSQL can hold.
     const jti = payload.jti;
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH || textProblem(jti)) {
       throw new OAuthError('invalid_client', `client_assertion jti must be a string of 1 to ${MAX_JTI_LENGTH} characters of well-formed Unicode without U+0000`);
     }
-    if (!(await this.replayCache.claim(clientId, jti, payload.exp as number))) {
+    // Claimed until the assertion's own exp (an hour at most after iat): a replay is refused for
+    // as long as the assertion would be accepted.
+    if (!(await this.replayCache.claim(clientId, jti, exp))) {
       throw new OAuthError('invalid_client', 'client_assertion was already used (jti replay)');
     }
     return { client, credential };

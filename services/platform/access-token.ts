@@ -39,6 +39,9 @@ export async function issueAccessToken(key: SigningKey, issuer: string, caller: 
  */
 export class ClientRefusedError extends Error {}
 
+/** A token refused because it expired: a new login or token is the remedy. */
+export class TokenExpiredError extends Error {}
+
 export class AccessTokenVerifier {
   private readonly cache = new Map<string, { caller: Caller; exp: number }>();
 
@@ -72,7 +75,8 @@ export class AccessTokenVerifier {
         requiredClaims: ['exp', 'sub', 'iat'],
       }));
     } catch (err) {
-      throw new Error(`token rejected: ${refusalReason(err)}`);
+      const reason = `token rejected: ${refusalReason(err)}`;
+      throw (err as { code?: string }).code === 'ERR_JWT_EXPIRED' ? new TokenExpiredError(reason) : new Error(reason);
     }
     const caller: Caller = {
       clientId: String(payload.sub),

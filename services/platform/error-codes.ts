@@ -6,7 +6,7 @@
 export const ERROR_CODES = {
   // Requests in general
   BAD_REQUEST: { status: [400], meaning: 'The request is malformed in a way no schema names (e.g. an Idempotency-Key with invisible characters).' },
-  MALFORMED_JSON: { status: [400], meaning: 'The body is not valid JSON, not UTF-8, or names a key twice in one object.' },
+  MALFORMED_JSON: { status: [400], meaning: 'The body is not valid JSON, not UTF-8 (or not ASCII when it declares `charset=us-ascii`), or names a key twice in one object.' },
   VALIDATION_FAILED: { status: [400], meaning: 'The request or the payload does not match its JSON Schema; `errors` lists the failing fields (the first 100; the detail, at most 4,000 characters, then ends with how many there were). A read of the gateway (any `GET`) refuses a query parameter it does not take this way too (`querystring.<name>`: unknown property), never ignores it.' },
   PAYLOAD_TOO_LARGE: { status: [413], meaning: 'The body exceeds the size limit (JSON, or edXML with its attachments).' },
   UNSUPPORTED_MEDIA_TYPE: { status: [415], meaning: 'The body has a content type the endpoint does not take.' },
@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   // Authentication and access rights
   UNAUTHENTICATED: { status: [401], meaning: 'No access token (or console session) was presented.' },
   INVALID_TOKEN: { status: [401], meaning: 'The access token is expired, forged, or not issued by this bus; or its system is disabled or removed in the registry, or the token was issued for an entry of it that is gone (another member, key or secret since): get a new token (the TypeScript client, `bus-client.ts`, gets one and calls again once by itself).' },
+  SESSION_ENDED: { status: [401], meaning: 'The console session the browser\'s cookie names has ended: it expired (with the access token it held), or the operator logged out or logged in again since. The console page says "session expired, log in again" for this answer (and for UNAUTHENTICATED); any other 401 it shows with its `detail`.' },
   LOGIN_FAILED: { status: [401], meaning: 'Console sign-in refused: unknown client or wrong secret.' },
   CLIENT_DISABLED: { status: [401], meaning: 'Console sign-in refused: the credentials are right but the system is disabled in the registry (operator guide, "Disabling a system").' },
   ROLE_REQUIRED: { status: [403], meaning: 'The caller lacks the role the endpoint needs (agency, operator, observer).' },

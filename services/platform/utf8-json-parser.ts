@@ -2,7 +2,8 @@
 // Fastify's own parser decodes whatever arrives as UTF-8 and quietly turns bytes that are not
 // into U+FFFD, so a Latin-1 or Windows-1258 body was accepted and its Vietnamese text delivered
 // corrupted. This parser refuses such a body instead (400 MALFORMED_JSON), and a body that
-// declares another charset (415), then parses like Fastify's (prototype-poisoning rules alike),
+// declares another charset than UTF-8 or US-ASCII (415; a body declared US-ASCII with a byte above
+// 0x7F is 400 MALFORMED_JSON), then parses like Fastify's (prototype-poisoning rules alike),
 // saying what is wrong when it refuses; a key named twice in one object is refused too
 // (duplicate-json-keys.ts).
 import { isUtf8 } from 'node:buffer';
@@ -20,13 +21,28 @@ export function isUtf8Charset(charset: string | undefined): boolean {
   return charset === undefined || charset === 'utf-8' || charset === 'utf8';
 }
 
+/**
+ * US-ASCII (or its alias `ascii`), which some client libraries declare for JSON (Python's): a
+ * subset of UTF-8, so an ASCII body reads the same either way, and JSON's `\uXXXX` escapes carry
+ * any other character. Lower-cased already (declaredCharset).
+ */
+export function isAsciiCharset(charset: string | undefined): boolean {
+  return charset === 'us-ascii' || charset === 'ascii';
+}
+
+/** Where the first byte above 0x7F is, or -1. */
+function firstNonAsciiByte(body: Buffer): number {
+  for (let i = 0; i < body.length; i++) if (body[i] > 0x7f) return i;
+  return -1;
+}
+
 export function useUtf8JsonParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser(app.initialConfig.onProtoPoisoning ?? 'error', app.initialConfig.onConstructorPoisoning ?? 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const charset = declaredCharset(req.headers['content-type']);
-    if (!isUtf8Charset(charset)) {
-      done(problems.unsupportedMediaType(`JSON bodies are UTF-8; this one declares charset=${charset}`), undefined);
+    if (!isUtf8Charset(charset) && !isAsciiCharset(charset)) {
+      done(problems.unsupportedMediaType(`JSON bodies are UTF-8 (or US-ASCII, its subset); this one declares charset=${charset}`), undefined);
       return;
     }
     // No body under a JSON Content-Type, to a route that takes none (an inbox ack, a connector
@@ -35,6 +51,13 @@ export function useUtf8JsonParser(app: FastifyInstance): void {
     // refused. A route that takes a body still refuses an empty one.
     if ((body as Buffer).length === 0 && req.routeOptions.schema?.body === undefined) {
       done(null, undefined);
+      return;
+    }
+    // A body declared ASCII is taken as such, not read as UTF-8 behind its declaration: a byte
+    // above 0x7F says the declaration is wrong, and which characters were meant is a guess.
+    const nonAscii = isAsciiCharset(charset) ? firstNonAsciiByte(body as Buffer) : -1;
+    if (nonAscii >= 0) {
+      done(problems.malformedJson(`The body declares charset=${charset}, but byte ${nonAscii} is 0x${(body as Buffer)[nonAscii].toString(16).toUpperCase()}, not ASCII: send non-ASCII text as UTF-8 (charset=utf-8, or no charset) or as \\uXXXX escapes`), undefined);
       return;
     }
     if (!isUtf8(body as Buffer)) {

@@ -140,7 +140,7 @@ async function api(path, { method = 'GET', body, timeoutMs = API_TIMEOUT_MS } = 
     throw new ApiError(res.status, { code: 'CONSOLE_UNREACHABLE', detail: `HTTP ${res.status}, not a console answer` });
   }
   if (res.status === 401 && path !== '/v1/console/session') {
-    sessionEnded();
+    sessionEnded(data);
     throw new ApiError(401, data);
   }
   if (!res.ok) throw new ApiError(res.status, data);
@@ -238,8 +238,19 @@ function showLogin(message) {
   renderWho();
 }
 
-function sessionEnded() {
-  if (state.session) showLogin(t('sessionExpired'));
+/**
+ * Back to the login page after a 401. "Session expired, log in again" is said only when the
+ * console says so (SESSION_ENDED: the session expired, or ended at a logout or a later login;
+ * UNAUTHENTICATED: the browser no longer sends the cookie, which it drops when the session
+ * expires) or gives no reason; any other refusal (the system disabled in the registry, a token
+ * refused by a service behind the console) is shown with the server's own reason.
+ */
+const SESSION_EXPIRED_CODES = new Set(['SESSION_ENDED', 'UNAUTHENTICATED']);
+function sessionEnded(problem) {
+  if (!state.session) return;
+  const reason = problem?.detail ?? problem?.title;
+  if (typeof reason !== 'string' || !reason || SESSION_EXPIRED_CODES.has(problem.code)) showLogin(t('sessionExpired'));
+  else showLogin(problemText(problem.code, reason));
 }
 
 function showApp() {
