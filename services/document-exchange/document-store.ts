@@ -34,6 +34,12 @@ export interface PackageRecord {
   at: string;
 }
 
+/** Who reads a document (GET /v1/documents): its member, and whether it may see a document it sent or received. */
+export interface DocumentReader {
+  member: string;
+  mayRead(party: { sender: boolean; recipient: boolean }): boolean;
+}
+
 export interface DocumentView {
   documentId: string;
   from: string;
@@ -136,13 +142,22 @@ export class DocumentStore {
     }
   }
 
-  async document(documentId: string): Promise<DocumentView | null> {
-    const { rows: docs } = await this.db.query<{ sender: string; subject: string | null; sentAt: string }>(
-      'SELECT sender, subject, sent_at AS "sentAt" FROM document_documents WHERE document_id = $1',
-      [documentId],
+  /**
+   * A document with its recipients, status history and packages; null when there is none, or
+   * when `reader` may not see it. That is decided on the document's row (one statement, as for a
+   * document that does not exist), before anything else is read or decrypted: DocumentIds are
+   * guessable, and the time a refusal took told a stranger which ones had gone through the bus.
+   */
+  async document(documentId: string, reader?: DocumentReader): Promise<DocumentView | null> {
+    const { rows: docs } = await this.db.query<{ sender: string; subject: string | null; sentAt: string; recipient: boolean }>(
+      `SELECT sender, subject, sent_at AS "sentAt",
+              EXISTS (SELECT 1 FROM document_recipients r WHERE r.document_id = d.document_id AND r.member = $2) AS recipient
+         FROM document_documents d WHERE document_id = $1`,
+      [documentId, reader?.member ?? null],
     );
     const doc = docs[0];
     if (!doc) return null;
+    if (reader && !reader.mayRead({ sender: doc.sender === reader.member, recipient: doc.recipient })) return null;
     const [recipients, history, packages] = await Promise.all([
       this.db.query<{ member: string; messageId: string; state: RecipientState }>(
         'SELECT member, message_id AS "messageId", state FROM document_recipients WHERE document_id = $1 ORDER BY seq',

@@ -13,16 +13,20 @@ import type { DocumentExchange } from './document-exchange-stores.js';
 
 export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
   const view = async (documentId: string, caller: Caller) => {
-    const doc = await exchange.documents.document(documentId.normalize('NFC'));
     // A document the caller may not see is answered exactly like one that does not exist: a 403
-    // would tell a stranger that this DocumentId went through the bus.
+    // would tell a stranger that this DocumentId went through the bus. So would the time the
+    // answer took: the store decides on the document's row, before reading (and decrypting) more.
     // Parties are agency systems of the sending or a receiving member; operators and observers
     // follow every document but, like everywhere on the bus, without its contents (the subject,
     // status descriptions), whatever member their own system belongs to.
     const agency = hasAnyRole(caller, ['agency']);
+    const overseer = hasAnyRole(caller, ['operator', 'observer']);
+    const doc = await exchange.documents.document(documentId.normalize('NFC'), {
+      member: caller.member,
+      mayRead: ({ sender, recipient }) => overseer || (agency && (sender || recipient)),
+    });
     const sender = !!doc && agency && caller.member === doc.from;
     const party = !!doc && (sender || (agency && doc.recipients.some((r) => r.member === caller.member)));
-    const overseer = hasAnyRole(caller, ['operator', 'observer']);
     if (!doc || !(party || overseer)) {
       throw problems.notFound('DOCUMENT_NOT_FOUND', `No document ${documentId} that you may see went through the bus (only its sender, its recipients and operators may)`);
     }
