@@ -41,6 +41,32 @@ export const TOKEN_ERRORS = {
 
 export type TokenErrorCode = (typeof TOKEN_ERRORS)[keyof typeof TOKEN_ERRORS][number];
 
+/** JWS ECDSA signature lengths (RFC 7518 §3.4: r‖s, each the size of the curve's order). */
+const JOSE_ECDSA_SIGNATURE_BYTES: Record<string, number> = { ES256: 64, ES384: 96, ES512: 132 };
+
+/**
+ * For an ECDSA assertion whose signature did not verify and is DER-encoded (an ASN.1 SEQUENCE, as
+ * java.security.Signature's SHA256withECDSA and OpenSSL make it) rather than JWS's r‖s: says so,
+ * since "signature verification failed" alone sends the vendor to its key registration. Only on
+ * that refusal; it tells nothing about the client or its keys, only the signature's shape.
+ */
+function derEncodedEcdsaHint(err: unknown, assertion: string): string {
+  if ((err as { code?: unknown }).code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return '';
+  const [header, , signature] = assertion.split('.');
+  let alg: unknown;
+  try {
+    alg = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: unknown }).alg;
+  } catch {
+    return '';
+  }
+  const expected = typeof alg === 'string' ? JOSE_ECDSA_SIGNATURE_BYTES[alg] : undefined;
+  const bytes = Buffer.from(signature ?? '', 'base64url');
+  // A DER ECDSA signature: SEQUENCE tag, then its length (one byte, or 0x81 and one byte for P-521).
+  const der = bytes[0] === 0x30 && (bytes[1] === bytes.length - 2 || (bytes[1] === 0x81 && bytes[2] === bytes.length - 3));
+  if (expected === undefined || bytes.length === expected || !der) return '';
+  return `: the ${alg as string} signature is ${bytes.length} bytes, DER-encoded (an ASN.1 SEQUENCE, as java.security.Signature's SHA…withECDSA makes it); a JWS carries the ${expected}-byte r‖s concatenation (RFC 7518 §3.4): sign with a JOSE library (nimbus-jose-jwt's ECDSASigner) or with Java's SHA…withECDSAinP1363Format`;
+}
+
 export class OAuthError extends Error {
   readonly status: keyof typeof TOKEN_ERRORS;
 
@@ -181,7 +207,7 @@ export class ClientAuthenticator {
       // The registered key that verified the assertion: the token is bound to it (removing that key refuses the token).
       credential = jwkCredential(await exportJWK(key));
     } catch (err) {
-      throw new OAuthError('invalid_client', `client_assertion rejected: ${(err as Error).message}`);
+      throw new OAuthError('invalid_client', `client_assertion rejected: ${(err as Error).message}${derEncodedEcdsaHint(err, body.client_assertion)}`);
     }
     const now = Date.now() / 1000;
     // jose checks iat only for an age limit: an assertion "issued" later than now comes from a

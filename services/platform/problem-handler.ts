@@ -9,6 +9,7 @@ import { RouteMethods } from './route-methods.js';
 import { textProblem } from './text-guard.js';
 import { DOCUMENTED_TIME_BOUND_SCHEMA, TIME_BOUND_FORM_MESSAGE } from './time-bound.js';
 import { useUtf8JsonParser } from './utf8-json-parser.js';
+import { emptyBodiesAreNoBodies } from './empty-body-routes.js';
 import { headerLineCount } from './header-lines.js';
 import { deferContinue } from './expect-continue.js';
 import { refuseTunnels } from './client-errors.js';
@@ -226,6 +227,8 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   });
   // Every service registers this plugin first: its JSON bodies are UTF-8 or refused.
   useUtf8JsonParser(app);
+  // An empty body to a route that takes none is handled whatever type it declares (empty-body-routes.ts).
+  emptyBodiesAreNoBodies(app);
   // And a client that waits for "100 Continue" gets a refusal instead when one is due
   // (expect-continue.ts).
   deferContinue(app.server);
