@@ -119,6 +119,8 @@ export class PortalClient {
 
   private async exchange(path: string, body: Record<string, unknown>, signal: AbortSignal, onStatus: (outcome: string) => void): Promise<PortalAnswer> {
     const url = new URL(path, this.endpoints.portalUrl).href;
+    // Reasons name the call: one delivery makes several (TraCuuHoSo before DongBoHoSoMC, a login).
+    const call = typeof body.service === 'string' ? body.service : 'login';
     let response: Response;
     try {
       response = await fetch(url, {
@@ -129,20 +131,22 @@ export class PortalClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new RetryableError(`portal ${new URL(url).origin} unreachable: ${cause}`);
+      // A timeout is a portal that took the call and did not answer, not one that cannot be reached.
+      if (cause === 'TimeoutError') throw new RetryableError(`${call}: the call to portal ${new URL(url).origin} did not complete within ${this.endpoints.requestTimeoutMs} ms`);
+      throw new RetryableError(`${call}: portal ${new URL(url).origin} unreachable: ${cause}`);
     }
     onStatus(`http_${response.status}`);
     const text = await response.text().catch(() => '');
     if (response.status === 429 || response.status === 408 || response.status >= 500) {
-      throw new RetryableError(`portal answered HTTP ${response.status}`, retryAfterMs(response.headers.get('retry-after')));
+      throw new RetryableError(`${call}: portal answered HTTP ${response.status}`, retryAfterMs(response.headers.get('retry-after')));
     }
-    if (!response.ok) throw new PermanentError(`portal answered HTTP ${response.status} for ${path}`);
+    if (!response.ok) throw new PermanentError(`${call}: portal answered HTTP ${response.status} for ${path}`);
     try {
       const answer = JSON.parse(text) as PortalAnswer;
       if (answer && typeof answer === 'object' && answer.error_code !== undefined) return { ...answer, error_code: String(answer.error_code) };
     } catch {
       /* fall through */
     }
-    throw new RetryableError(`portal answered HTTP ${response.status} without a JSON result for ${path}`);
+    throw new RetryableError(`${call}: portal answered HTTP ${response.status} without a JSON result for ${path}`);
   }
 }

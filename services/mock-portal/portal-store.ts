@@ -147,7 +147,15 @@ export class PortalStore {
         }
         const record = JSON.parse(existing.record) as Record<string, unknown>;
         record.TrangThaiHoSo = status;
-        if (status === '10') record.NgayTra = (item.NgayTra as string) || handledAt;
+        if (status === '10') {
+          const returnedAt = (item.NgayTra as string) || handledAt;
+          // The rule DongBoHoSoMC applies (portal-rules.ts): a dossier is not returned before it was received.
+          if (typeof record.NgayTiepNhan === 'string' && returnedAt < record.NgayTiepNhan) {
+            const field = item.NgayTra ? 'NgayTra' : 'ThoiDiemXuLy';
+            throw new PortalError('INVALID_DATA', undefined, [{ field: `data[${i}].${field}`, message: 'không được trước NgayTiepNhan (must not be before NgayTiepNhan)' }]);
+          }
+          record.NgayTra = returnedAt;
+        }
         await tx.query('UPDATE portal_dossiers SET record = $1, status = $2, updated_at = $3 WHERE agency = $4 AND code = $5', [JSON.stringify(record), status, now, agency, code]);
         await touch();
         await addHistory(tx, agency, code, { status, handledAt, note: (item.NoiDungXuLy as string) || null, via: 'CapNhatTienDoHoSoMC' });

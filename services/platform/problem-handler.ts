@@ -107,7 +107,8 @@ const PATTERN_MEANINGS: Record<string, string> = {
 };
 
 const FORMAT_EXAMPLES: Record<string, string> = {
-  'date-time': 'must be an RFC 3339 date and time with its offset, e.g. 2026-01-15T08:30:00+07:00',
+  // Also what a day the calendar lacks gets (2026-02-30): the form alone looked right to its writer.
+  'date-time': 'must be an RFC 3339 date and time with its offset, e.g. 2026-01-15T08:30:00+07:00, on a day the calendar has (not 2026-02-30)',
   date: 'must be a calendar date YYYY-MM-DD, e.g. 2026-01-15',
   email: 'must be an e-mail address',
   uri: 'must be an absolute URI, e.g. https://example.gov.vn/a',
