@@ -32,7 +32,23 @@ export interface SignatureVerification {
   serialNumber?: string;
   /** Why the result is not `valid` (never personal data beyond the certificate subject). */
   reason?: string;
+  /**
+   * Algorithms the signature uses that are no longer fit for signatures (SHA-1: NIST SP
+   * 800-131A; JDK 17+ refuses to check them by default), for a signature that checks out. The
+   * bus still takes it — QLVB systems in service sign so — but a receiver learns why its own
+   * library may refuse the package, and the sender what to change.
+   */
+  weakAlgorithms?: string[];
   checkedAt: string;
+}
+
+/** SHA-1 signature and digest methods xml-crypto checks (the ones the bus takes). */
+const WEAK_ALGORITHMS = new Set(['http://www.w3.org/2000/09/xmldsig#rsa-sha1', 'http://www.w3.org/2000/09/xmldsig#sha1']);
+
+/** The weak algorithms among the signature's SignatureMethod and DigestMethods, each once. */
+function weakAlgorithmsOf(signature: Node): string[] {
+  const used = (select('./ds:SignedInfo/ds:SignatureMethod/@Algorithm | ./ds:SignedInfo/ds:Reference/ds:DigestMethod/@Algorithm', signature) as Attr[]).map((a) => a.value);
+  return [...new Set(used.filter((uri) => WEAK_ALGORITHMS.has(uri)))];
 }
 
 /** The CA certificates a deployment trusts for document signatures. */
@@ -161,9 +177,11 @@ export function verifyXmlSignature(xml: string, trust: TrustList, now = new Date
     return { result: 'invalid', ...who, reason: /invalid signature/i.test(message) ? 'the signature value does not match the signed information' : `the signature cannot be checked: ${message.slice(0, 200)}`, checkedAt };
   }
   if (!coversWholeDocument(doc, signature)) return { result: 'invalid', ...who, reason: 'the signature covers only part of the package (no Reference with URI="")', checkedAt };
+  const weak = weakAlgorithmsOf(signature);
+  const weakness = weak.length > 0 ? { weakAlgorithms: weak } : {};
   const distrust = chainsToTrust(leaf, certificates, trust, now);
-  if (distrust) return { result: 'untrusted', ...who, reason: distrust, checkedAt };
-  return { result: 'valid', ...who, checkedAt };
+  if (distrust) return { result: 'untrusted', ...who, reason: distrust, ...weakness, checkedAt };
+  return { result: 'valid', ...who, ...weakness, checkedAt };
 }
 
 export interface SigningKey {
