@@ -82,8 +82,8 @@ export interface EdocRulesDeps {
   messageView(id: string): Promise<MessageView | null>;
   /** The package posted as XML in this request, if it was. */
   receivedPackage(request: FastifyRequest): ReceivedPackage | undefined;
-  /** The signature results the receiving service refuses (registry documentSignatures). */
-  refusedSignatures(to: { member: string; service: string }): readonly SignatureResult[];
+  /** The signature results the receiving service refuses (registry documentSignatures; `weak`: a SHA-1 signature). */
+  refusedSignatures(to: { member: string; service: string }): readonly (SignatureResult | 'weak')[];
 }
 
 export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
@@ -117,9 +117,16 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
   function checkSignaturePolicy(envelopes: Envelope<Record<string, unknown>>[], verification: SignatureVerification | undefined): void {
     if (!verification) return;
     for (const [i, e] of envelopes.entries()) {
-      if (!deps.refusedSignatures(e.to).includes(verification.result)) continue;
-      const why = verification.reason ? ` (${verification.reason})` : '';
-      throw problem(422, 'SIGNATURE_POLICY', 'Signature refused by the receiving service', `${e.to.member} (service ${e.to.service}) does not accept ${verification.result} documents${why}`, envelopes.length > 1 ? `to[${i}]` : 'signature', `signature is ${verification.result}; this recipient requires a valid signature`);
+      const refused = deps.refusedSignatures(e.to);
+      const field = envelopes.length > 1 ? `to[${i}]` : 'signature';
+      if (refused.includes(verification.result)) {
+        const why = verification.reason ? ` (${verification.reason})` : '';
+        throw problem(422, 'SIGNATURE_POLICY', 'Signature refused by the receiving service', `${e.to.member} (service ${e.to.service}) does not accept ${verification.result} documents${why}`, field, `signature is ${verification.result}; this recipient requires a valid signature`);
+      }
+      const weak = verification.weakAlgorithms ?? [];
+      if (weak.length > 0 && refused.includes('weak')) {
+        throw problem(422, 'SIGNATURE_POLICY', 'Signature refused by the receiving service', `${e.to.member} (service ${e.to.service}) does not accept signatures made with SHA-1 (${weak.join(', ')}): sign with rsa-sha256 and sha256 digests`, field, 'signature uses SHA-1; this recipient requires SHA-256 or stronger');
+      }
     }
   }
 

@@ -56,7 +56,7 @@ export const ERROR_CODES = {
   DOSSIER_RULES_VIOLATED: { status: [422], meaning: 'The dossier breaks a rule its schema cannot state (status lifecycle, date order, return date).' },
   // Document exchange (edXML)
   EDXML_INVALID: { status: [400], meaning: 'The XML is not a valid edXML package; `errors` names the element.' },
-  SIGNATURE_POLICY: { status: [422], meaning: 'The receiving service refuses documents whose XML-DSig signature is unsigned, invalid or untrusted (its documentSignatures policy).' },
+  SIGNATURE_POLICY: { status: [422], meaning: 'The receiving service refuses documents whose XML-DSig signature is unsigned, invalid or untrusted, or made with SHA-1 (its documentSignatures policy).' },
   EDXML_NOT_REPRESENTABLE: { status: [400], meaning: 'The document cannot be represented as edXML for a system that takes XML.' },
   XML_MALFORMED: { status: [400], meaning: 'The XML is not well-formed.' },
   XML_FORBIDDEN_CONSTRUCT: { status: [400], meaning: 'The XML uses a construct refused for safety (DTD, entity, processing instruction).' },

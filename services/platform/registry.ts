@@ -46,7 +46,8 @@ export interface Service {
   messageTypes: string[];
   endpoint?: string;
   /** Document exchange: XML-DSig results refused for packages to this service. */
-  documentSignatures?: { refuse: ('invalid' | 'untrusted' | 'unsigned')[] };
+  /** `weak`: a signature using SHA-1 (signatureVerification.weakAlgorithms), whatever its result. */
+  documentSignatures?: { refuse: ('invalid' | 'untrusted' | 'unsigned' | 'weak')[] };
 }
 
 export interface AccessRight {
