@@ -191,25 +191,35 @@ export interface SigningKey {
   certificate: string;
 }
 
+/** The signature and digest methods signEdxml uses: RSA-SHA256 and SHA-256 unless a test asks for others (SHA-1, as older QLVB products sign). */
+export interface SigningAlgorithms {
+  signature: string;
+  digest: string;
+}
+
 /**
  * Signs an edXML package the way QLVB systems do: one enveloped signature over the whole
  * document (Reference URI=""), exclusive canonicalisation, RSA-SHA256, the certificate in
  * KeyInfo, placed in edXMLHeader (in place of the SDK's empty DigitalSignature placeholder).
  */
-export function signEdxml(xml: string, key: SigningKey): string {
+export function signEdxml(
+  xml: string,
+  key: SigningKey,
+  algorithms: SigningAlgorithms = { signature: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', digest: 'http://www.w3.org/2001/04/xmlenc#sha256' },
+): string {
   const placeholder = /<(?:[A-Za-z_][\w.-]*:)?DigitalSignature\s*\/>/;
   const unsigned = xml.replace(placeholder, '');
   const signer = new SignedXml({
     privateKey: key.privateKey,
     publicCert: key.certificate,
-    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    signatureAlgorithm: algorithms.signature,
     canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
   });
   signer.addReference({
     xpath: '/*',
     isEmptyUri: true,
     transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
-    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+    digestAlgorithm: algorithms.digest,
   });
   signer.computeSignature(unsigned, { location: { reference: "//*[local-name(.)='edXMLHeader']", action: 'append' } });
   return signer.getSignedXml();
