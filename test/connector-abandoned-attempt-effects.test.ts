@@ -50,7 +50,7 @@ t.test("an abandoned attempt's deliveries and status events do not happen", asyn
 t.test('AttemptTimeLimit: a signal first read after the abandonment is already aborted', async (t) => {
   const limit = new AttemptTimeLimit(50, new AbortController().signal);
   let read!: () => AbortSignal;
-  await t.rejects(limit.run((signal) => { read = signal; return new Promise(() => undefined); }), /attempt was abandoned/);
+  await t.rejects(limit.run((attempt) => { read = () => attempt.signal(); return new Promise(() => undefined); }), /attempt was abandoned/);
   t.equal(read().aborted, true);
   limit.stop();
 });

@@ -50,7 +50,7 @@ t.test('AttemptTimeLimit: a call that finishes in time is untouched', async (t) 
   await t.rejects(limit.run(() => { throw new Error('thrown before a promise'); }), /thrown before a promise/);
   const stop = new AbortController();
   const stopping = new AttemptTimeLimit(60_000, stop.signal);
-  const seen = stopping.run((signal) => new Promise((resolve) => signal().addEventListener('abort', () => resolve('aborted by the stop'))));
+  const seen = stopping.run((attempt) => new Promise((resolve) => attempt.signal().addEventListener('abort', () => resolve('aborted by the stop'))));
   stop.abort();
   t.equal(await seen, 'aborted by the stop', "the runner's stop aborts the attempt's signal");
   stopping.stop();

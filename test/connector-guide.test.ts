@@ -13,13 +13,14 @@
 //   7 integration test: `KAFKA_BROKERS=$(jq … .lgsp/dev/stack.json) npx tap …` on the broker
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import type { RegistryData } from '../services/platform/registry.js';
 import { freePort } from '../services/local-processes/free-port.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
+import { linkedProjectCopy } from './helpers/project-copy.js';
 
 // The guide's commands run as a user runs them (npx, nested tap runs, a TypeScript build): this
 // file needs more than tap's default per-file time on a loaded machine.
@@ -61,13 +62,7 @@ t.test('docs/write-a-connector.md, step by step', async (t) => {
   // The project's package.json as far as the guide's commands use it: the `lgsp` bin
   // (`npx lgsp`), the build script (`npm run build`) and the tap settings (`npx tap`).
   const project = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { bin: unknown; scripts: { build: string }; tap: unknown };
-  writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'guide-copy', private: true, type: 'module', bin: project.bin, scripts: { build: project.scripts.build }, tap: project.tap }));
-  mkdirSync(join(root, 'connectors'));
-  mkdirSync(join(root, 'test'));
-  symlinkSync(join(PROJECT_ROOT, 'connectors', 'sdk'), join(root, 'connectors', 'sdk'));
-  symlinkSync(join(PROJECT_ROOT, 'test', 'helpers'), join(root, 'test', 'helpers'));
-  symlinkSync(join(PROJECT_ROOT, 'services'), join(root, 'services'));
-  symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'));
+  linkedProjectCopy(root, { name: 'guide-copy', private: true, type: 'module', bin: project.bin, scripts: { build: project.scripts.build }, tap: project.tap });
 
   // 1. Scaffold — the guide's command as written, run in the copy.
   const scaffold = block('scaffold').trim();

@@ -10,11 +10,12 @@
 // connector-guide.test.ts does), its handler changed, and its two generated tests run there.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { scaffoldConnector } from '../services/cli/connector-scaffold.js';
+import { linkedProjectCopy } from './helpers/project-copy.js';
 
 t.setTimeout(600_000);
 
@@ -25,13 +26,7 @@ t.test('the scaffolded tests pass for a handler that sends its own body', async 
   const root = mkdtempSync(join(tmpdir(), 'lgsp-scaffold-own-body-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const project = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { tap: unknown };
-  writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'scaffold-copy', private: true, type: 'module', tap: project.tap }));
-  mkdirSync(join(root, 'connectors'));
-  mkdirSync(join(root, 'test'));
-  symlinkSync(join(PROJECT_ROOT, 'connectors', 'sdk'), join(root, 'connectors', 'sdk'));
-  symlinkSync(join(PROJECT_ROOT, 'test', 'helpers'), join(root, 'test', 'helpers'));
-  symlinkSync(join(PROJECT_ROOT, 'services'), join(root, 'services'));
-  symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'));
+  linkedProjectCopy(root, { name: 'scaffold-copy', private: true, type: 'module', tap: project.tap });
 
   const name = 'parcel-notice';
   const made = scaffoldConnector({ name, root });

@@ -26,7 +26,7 @@ async function ledgerDatabase(t: Test, rows: { old: string[]; ageDays: number; f
   const db = await openDatabase(await database.serviceUrl('runner'));
   t.teardown(() => db.close());
   const ledger = new DeliveryLedger(db, 'relay');
-  await ledger.markDeliveredMany(rows.fresh);
+  await ledger.markDeliveredMany(rows.fresh.map((id) => ({ id })));
   return { db, ledger };
 }
 

@@ -19,7 +19,7 @@ t.test('marking a chunk of deliveries announced is a HOT update of every row', a
   const ledger = new DeliveryLedger(db, 'relay');
   // Ten chunks as the runner writes them under load: pages fill up as they would in service.
   const chunks = Array.from({ length: 10 }, (_, c) => Array.from({ length: 200 }, (_, i) => `0193${String(c).padStart(4, '0')}-${String(i).padStart(4, '0')}`));
-  for (const ids of chunks) await ledger.markDeliveredMany(ids);
+  for (const ids of chunks) await ledger.markDeliveredMany(ids.map((id) => ({ id })));
 
   const client = new pg.Client(databaseClientConfig(database.url));
   await client.connect();

@@ -97,7 +97,7 @@ t.test('a running attempt cuts its delivery in flight off when it is abandoned, 
   t.teardown(() => limit.stop());
   let delivery!: Promise<unknown>;
   const began = Date.now();
-  await t.rejects(limit.run((_signal, attempt) => {
+  await t.rejects(limit.run((attempt) => {
     delivery = deliverSigned({ url: silent.url, envelope, timeoutMs: 10_000 }, keystore.signingKey, 10_000, attempt).catch((err: Error) => err);
     return delivery;
   }), /attempt was abandoned/);

@@ -302,9 +302,7 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
   /** Hands an envelope as is (e.g. one read from a fixture) to handle(). */
   async handle(envelope: Envelope, attempt = 1): Promise<HandleOutcome> {
     this.attempts ??= new AttemptTimeLimit(this.opts.attemptTimeoutMs ?? 60_000, this.abort.signal);
-    let attemptSignal: () => AbortSignal = () => this.abort.signal;
     let running!: RunningAttempt;
-    let signal: AbortSignal | undefined;
     const mine: Pick<HandleOutcome, 'deliveries' | 'statuses' | 'replies' | 'deposits'> = { deliveries: [], statuses: [], replies: [], deposits: [] };
     // As in the runner: an abandoned attempt's calls are refused, and a delivery in flight is cut off.
     const stillLive = (call: string) => running.refuseIfAbandoned(call);
@@ -315,7 +313,7 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       service: this.service,
       attempt,
       get signal() {
-        return (signal ??= attemptSignal());
+        return running.signal();
       },
       deliver: async (request) => {
         stillLive('deliver');
@@ -362,8 +360,7 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       state: this.state,
     };
     try {
-      const result = (await this.attempts.run((s, attempt) => {
-        attemptSignal = s;
+      const result = (await this.attempts.run((attempt) => {
         running = attempt;
         return this.definition.handle(envelope, ctx);
       })) as HandleResult | void;

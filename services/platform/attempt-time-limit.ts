@@ -23,6 +23,7 @@ import type { DeliveryStop } from './signed-delivery.js';
  */
 export class RunningAttempt implements DeliveryStop {
   private controller?: AbortController;
+  private linked?: AbortSignal;
   /** Why the attempt was abandoned: a signal first asked for afterwards starts aborted. */
   private abandonedBecause?: Error;
   /** Deliveries in flight (deliverSigned's listeners): the sweep cuts them off. */
@@ -34,13 +35,14 @@ export class RunningAttempt implements DeliveryStop {
     private readonly fail: (err: Error) => void,
   ) {}
 
-  /** The attempt's signal, aborted when it is abandoned or the runner stops; made when first asked for. */
+  /** The attempt's signal, aborted when it is abandoned or the runner stops; made when first asked for, then the same one. */
   signal(): AbortSignal {
-    if (!this.controller) {
+    if (!this.linked) {
       this.controller = new AbortController();
       if (this.abandonedBecause) this.controller.abort(this.abandonedBecause);
+      this.linked = AbortSignal.any([this.stopping, this.controller.signal]);
     }
-    return AbortSignal.any([this.stopping, this.controller.signal]);
+    return this.linked;
   }
 
   get aborted(): boolean {
@@ -89,11 +91,10 @@ export class AttemptTimeLimit {
   ) {}
 
   /**
-   * Runs one attempt. `call` gets the attempt's signal as a function, so that the signal (and
-   * its link to the runner's stop) is made only for handlers that read it, and the attempt itself
-   * for the runtime's calls.
+   * Runs one attempt. `call` gets the attempt: its signal (and the signal's link to the runner's
+   * stop) is made only for handlers that read it, its state is read by the runtime's calls.
    */
-  run<R>(call: (signal: () => AbortSignal, attempt: RunningAttempt) => Promise<R>): Promise<R> {
+  run<R>(call: (attempt: RunningAttempt) => Promise<R>): Promise<R> {
     let fail!: (err: Error) => void;
     const abandoned = new Promise<never>((_, reject) => (fail = reject));
     const attempt = new RunningAttempt(this.now(), this.stopping, fail);
@@ -103,7 +104,7 @@ export class AttemptTimeLimit {
     this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, Math.max(10, this.limitMs / 4)));
     let settled: Promise<R>;
     try {
-      settled = call(() => attempt.signal(), attempt);
+      settled = call(attempt);
     } catch (err) {
       settled = Promise.reject(err);
     }

@@ -847,7 +847,7 @@ export class ConnectorWorker {
     const attemptedAt = Date.now();
     const destination = this.destinationOf(envelope);
     try {
-      const result = await this.attempts.run((signal, running) => this.loaded.definition.handle(envelope, this.context(envelope, attempt, signal, running)));
+      const result = await this.attempts.run((running) => this.loaded.definition.handle(envelope, this.context(envelope, attempt, running)));
       this.failureStreak = 0;
       this.reachedOrFailed(destination);
       // That system takes messages again: its error is history (the message timelines and dead
@@ -955,13 +955,12 @@ export class ConnectorWorker {
     return boundedAttempt(headerValue(record.headers, ATTEMPT_HEADER), this.deps.policy.maxAttempts);
   }
 
-  private context(envelope: Envelope, attempt: number, attemptSignal: () => AbortSignal, running: RunningAttempt): ConnectorContext<Record<string, unknown>> {
+  private context(envelope: Envelope, attempt: number, running: RunningAttempt): ConnectorContext<Record<string, unknown>> {
     // One registry for the whole context, even when it is replaced meanwhile (live-registry.ts).
     const registry = this.deps.registry();
     const service = registry.servicesOf(envelope.to.member, envelope.to.service)[0];
     const deps = this.deps;
     let log: Logger | undefined;
-    let signal: AbortSignal | undefined;
     // An abandoned attempt (past the attempt time limit, or the runner stopping) may still be
     // running: its calls to the bus and to the target are refused (RunningAttempt).
     const stillLive = (call: string) => running.refuseIfAbandoned(call);
@@ -982,7 +981,7 @@ export class ConnectorWorker {
       attempt,
       // Aborted when the runner stops or the attempt runs past its time limit; made only when read.
       get signal() {
-        return (signal ??= attemptSignal());
+        return running.signal();
       },
       deliver: async (req) => {
         stillLive('deliver');

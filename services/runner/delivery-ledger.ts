@@ -39,16 +39,15 @@ export class DeliveryLedger {
     return new Map(rows.map((r) => [r.message_id, r.announced ? 'announced' : r.deposited ? 'deposited-unannounced' : 'unannounced']));
   }
 
-  /** One statement (one commit) for a whole chunk of deliveries (a plain id: delivered). */
-  async markDeliveredMany(marks: Array<string | LedgerMark>): Promise<void> {
+  /** One statement (one commit) for a whole chunk of deliveries. */
+  async markDeliveredMany(marks: LedgerMark[]): Promise<void> {
     if (marks.length === 0) return;
     // Sorted: two runners inserting overlapping chunks (just after a rebalance) lock rows in the
     // same order and cannot deadlock.
-    const sorted = marks.map((m) => (typeof m === 'string' ? { id: m, deposited: false } : { id: m.id, deposited: m.deposited === true }))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const sorted = [...marks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     await this.db.query(
       MARK_DELIVERED,
-      [this.connector, sorted.map((m) => m.id), sorted.map((m) => m.deposited)],
+      [this.connector, sorted.map((m) => m.id), sorted.map((m) => m.deposited === true)],
     );
   }
 
