@@ -14,7 +14,7 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ ur
   return { url: `http://127.0.0.1:${port}/in`, server };
 }
 
-t.test('delivery deadline, response cap, iat and aud', async (t) => {
+t.test('delivery deadline, response cap, iat, aud and svc', async (t) => {
   const keystore = await PlatformKeystore.ephemeral();
   const envelope = createEnvelope({ type: 'notice.send', from: { member: '000.00.12.H49', system: 'a' }, to: { member: '000.00.15.H49', service: 'notice' }, data: { subject: 's', body: 'b' } });
   let lastBody = '';
@@ -51,6 +51,7 @@ t.test('delivery deadline, response cap, iat and aud', async (t) => {
 
   const header = decodeProtectedHeader(lastBody);
   t.equal(header.aud, '000.00.15.H49', 'aud: the recipient member');
+  t.equal(header.svc, 'notice', 'svc: the service the message is for (another system of the same member can refuse it)');
   t.ok(typeof header.iat === 'number' && Math.abs(Date.now() / 1000 - (header.iat as number)) < 60, 'iat: when it was signed');
 
   const big = await deliverSigned({ url: huge.url, envelope }, keystore.signingKey, 10_000, new AbortController().signal);

@@ -14,7 +14,7 @@ export function bufferView(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export function signDetached(body: Uint8Array, key: SigningKey, contentType: string, claims: { iat?: number; aud?: string } = {}): string {
+export function signDetached(body: Uint8Array, key: SigningKey, contentType: string, claims: { iat?: number; aud?: string; svc?: string } = {}): string {
   // The body as it is (a view, not a copy: an edXML document may be megabytes), and the JWS's
   // outer parts read from its bytes without making the whole of it a string.
   const jws = signCompactBytes(bufferView(body), { alg: 'ES256', kid: key.kid, typ: DETACHED_JWS_TYPE, cty: contentType, ...claims }, key.keyObject);
@@ -23,11 +23,20 @@ export function signDetached(body: Uint8Array, key: SigningKey, contentType: str
   return `${protectedHeader}..${signature}`;
 }
 
+/** What a verified detached signature says: the body's type, and whom and when it was signed for (signed-delivery.ts deliveryClaims). */
+export interface DetachedClaims {
+  contentType?: string;
+  aud?: unknown;
+  svc?: unknown;
+  iat?: unknown;
+}
+
 /** Throws unless `detached` is a platform signature over exactly `body`. */
-export async function verifyDetached(body: Uint8Array, detached: string, getKey: JWTVerifyGetKey): Promise<{ contentType?: string }> {
+export async function verifyDetached(body: Uint8Array, detached: string, getKey: JWTVerifyGetKey): Promise<DetachedClaims> {
   const parts = detached.split('.');
   if (parts.length !== 3 || parts[1] !== '') throw new Error('not a detached JWS');
   const { protectedHeader } = await compactVerify(`${parts[0]}.${base64url.encode(body)}.${parts[2]}`, getKey, { algorithms: ['ES256'] });
   if (protectedHeader.typ !== DETACHED_JWS_TYPE) throw new Error('unexpected JWS type');
-  return { contentType: protectedHeader.cty };
+  const { cty, aud, svc, iat } = protectedHeader as { cty?: string; aud?: unknown; svc?: unknown; iat?: unknown };
+  return { contentType: cty, ...(aud !== undefined ? { aud } : {}), ...(svc !== undefined ? { svc } : {}), ...(iat !== undefined ? { iat } : {}) };
 }

@@ -1,8 +1,9 @@
 // HTTP delivery of a message to an agency system: the body is the envelope as a compact JWS
 // signed with the platform key (the receiver verifies it against /.well-known/jwks.json), with
 // LGSP-Message-Id and LGSP-Correlation-Id headers. The response class decides retry vs. DLQ.
-// The protected header names the recipient member (`aud`) and the signing time (`iat`), so a
-// receiver can refuse a delivery meant for someone else or replayed long after. A delivery has
+// The protected header names the recipient member (`aud`), its service (`svc`) and the signing
+// time (`iat`), so a receiver can refuse a delivery meant for someone else — another member, or
+// another system of its own member — or replayed long after. A delivery has
 // a total deadline (not only idle timeouts: a receiver trickling bytes cannot hold a worker)
 // and reads at most RESPONSE_CAP_BYTES of the receiver's answer.
 import { request } from 'undici';
@@ -11,6 +12,7 @@ import { bufferView, SIGNATURE_HTTP_HEADER, signDetached } from './detached-jws.
 import type { SigningKey } from './keystore.js';
 import { PermanentError, RetryableError, type DeliveryRequest, type DeliveryResponse } from './delivery.js';
 import { asciiHeaderValue } from './http-header-value.js';
+import { deliveryClaims } from './delivery-claims.js';
 
 export const DELIVERY_JWS_TYPE = 'lgsp-delivery+jws';
 /** The 2xx is the receipt; what a receiver says beyond this many bytes is not read. */
@@ -46,7 +48,7 @@ function retryAfterMs(header: string | null): number | undefined {
  * an edXML document) those bytes with a detached JWS over them in LGSP-Signature.
  */
 function signedBody(req: DeliveryRequest, key: SigningKey): { body: string | Buffer; headers: Record<string, string> } {
-  const claims = { iat: Math.floor(Date.now() / 1000), aud: req.envelope.to.member };
+  const claims = deliveryClaims(req.envelope.to);
   if (req.body) {
     const data = req.body.data;
     // A Buffer is sent as it is (no copy: an edXML document may be megabytes).

@@ -88,7 +88,7 @@ export class QlvbSimulator {
       if (this.refusing.has(system.clientId)) return reply.code(422).send({ error: 'refused by the receiving system (simulated)' });
       let doc: { envelope?: Envelope; type: string; data: Record<string, unknown>; format: 'json' | 'edxml'; shape?: EdxmlShape; xml?: string };
       try {
-        doc = await this.verifyPush(req.headers as Record<string, string>, req.body);
+        doc = await this.verifyPush(system, req.headers as Record<string, string>, req.body);
       } catch (err) {
         return reply.code(401).send({ error: `rejected: ${(err as Error).message}` });
       }
@@ -111,19 +111,26 @@ export class QlvbSimulator {
     return this.received.get(system.clientId)!;
   }
 
-  /** A pushed delivery: a JWS of the envelope, or edXML bytes signed by LGSP-Signature. */
-  private async verifyPush(headers: Record<string, string>, body: Buffer) {
+  /**
+   * A pushed delivery: a JWS of the envelope, or edXML bytes signed by LGSP-Signature. As the
+   * vendor guide tells a receiver to, it refuses a signature made for another member (`aud`).
+   */
+  private async verifyPush(system: SimulatedSystem, headers: Record<string, string>, body: Buffer) {
     const contentType = headers['content-type'] ?? '';
+    const forThisMember = (aud: unknown) => {
+      if (aud !== system.member) throw new Error(`the delivery is signed for ${JSON.stringify(aud)}, not ${system.member}`);
+    };
     if (contentType.startsWith('application/jose')) {
       const { payload, protectedHeader } = await compactVerify(body.toString('utf8'), this.opts.getKey, { algorithms: ['ES256'] });
       if (protectedHeader.typ !== 'lgsp-delivery+jws') throw new Error('unexpected JWS type');
+      forThisMember(protectedHeader.aud);
       const envelope = JSON.parse(new TextDecoder().decode(payload)) as Envelope<Record<string, unknown>>;
       if (headers['lgsp-message-id'] !== envelope.id) throw new Error('LGSP-Message-Id does not match the signed message');
       return { envelope, type: envelope.type, data: envelope.data, format: 'json' as const };
     }
     const signature = headers[SIGNATURE_HTTP_HEADER];
     if (!signature) throw new Error('no LGSP-Signature');
-    await verifyDetached(body, signature, this.opts.getKey);
+    forThisMember((await verifyDetached(body, signature, this.opts.getKey)).aud);
     const { type, payload, shape } = decodeEdxml(body);
     return { type, data: payload, format: 'edxml' as const, shape, xml: body.toString('utf8') };
   }

@@ -2,12 +2,13 @@
 // poll their hub receive what the bus holds for them. An item stays until the system
 // acknowledges it; the acknowledgement is the receipt (the message's `delivered` event) and the
 // item never comes back. Items are signed like pushed deliveries: LGSP-Signature is a detached
-// JWS over the exact body (with `aud` and `iat`), verifiable against /.well-known/jwks.json.
+// JWS over the exact body (with `aud`, `svc` and `iat`), verifiable against /.well-known/jwks.json.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { eventRecords, messageEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
 import { canonicalId } from '../../platform/uuid7.js';
 import { SIGNATURE_HTTP_HEADER, signDetached } from '../../platform/detached-jws.js';
+import { deliveryClaims } from '../../platform/delivery-claims.js';
 import { encodeEdxml, DEFAULT_EDXML_SHAPE, type EdxmlShape, type JsonAttachment } from '../../edxml/edxml-codec.js';
 import { AttachmentUnavailable } from '../../attachments/attachment-store.js';
 import type { InboxItem } from '../inbox-store.js';
@@ -76,7 +77,7 @@ function summary(item: InboxItem) {
 // Sent on every item (send() below), so documented as always sent: a generated client read them
 // as optional, though a receiver must verify LGSP-Signature before it stores anything.
 const INBOX_ITEM_HEADERS = {
-  'LGSP-Signature': alwaysSent({ type: 'string', description: 'A JWS with detached payload (RFC 7515 Appendix F) over the body, signed with a delivery key (GET /.well-known/jwks.json?purpose=delivery); its protected header carries aud (your member code) and iat' }),
+  'LGSP-Signature': alwaysSent({ type: 'string', description: 'A JWS with detached payload (RFC 7515 Appendix F) over the body, signed with a delivery key (GET /.well-known/jwks.json?purpose=delivery); its protected header carries aud (your member code), svc (the service code the item is for) and iat (when it was signed)' }),
   'LGSP-Message-Id': alwaysSent({ type: 'string', description: 'The message id (deduplicate by it)' }),
   'LGSP-Message-Type': alwaysSent({ type: 'string', description: 'The message type, e.g. edoc.send' }),
   'LGSP-Correlation-Id': alwaysSent({ type: 'string', description: 'The correlation id (for edoc.*, the DocumentId), percent-encoded as UTF-8 when it holds a non-ASCII character or a %' }),
@@ -155,10 +156,10 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     }
     const verification = (envelope.data as { signatureVerification?: { result?: string } }).signatureVerification;
     if (verification?.result) reply.header('lgsp-document-signature', verification.result);
-    // Signed like a push (signed-delivery.ts): the recipient member and the signing time in the
-    // protected header, so the system can refuse an item meant for another member or replayed late.
-    const claims = { iat: Math.floor(Date.now() / 1000), aud: envelope.to.member };
-    return send(reply, body, contentType, envelope, signDetached(body, ctx.signingKeys.delivery.signingKey, contentType, claims));
+    // Signed like a push (signed-delivery.ts): the recipient member and service and the signing
+    // time in the protected header, so the system can refuse an item meant for someone else or
+    // replayed late.
+    return send(reply, body, contentType, envelope, signDetached(body, ctx.signingKeys.delivery.signingKey, contentType, deliveryClaims(envelope.to)));
   });
 
   app.post<{ Params: { id: string } }>('/v1/inbox/:id/ack', {
