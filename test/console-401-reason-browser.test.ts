@@ -24,10 +24,18 @@ t.test('a 401 on the console page says the server\'s reason unless the session e
   const { page } = await openChromiumPage(t, { viewport: { width: 1280, height: 900 }, locale: 'en-US' });
   const json = (route: Route, status: number, body: unknown, contentType = 'application/json') => route.fulfill({ status, contentType, body: JSON.stringify(body) });
   let refusal: unknown = null;
+  // The live stream's answer, and what the session check says once it failed (null: logged in).
+  let liveRefused = false;
+  let ended: unknown = null;
+  let sessionChecks = 0;
   await page.route('**/v1/**', (route) => {
     const path = new URL(route.request().url()).pathname;
-    if (path === '/v1/console/session') return json(route, 200, { authenticated: true, clientId: 'lgsp-observer', member: '000.00.12.H49', roles: ['observer'] });
+    if (path === '/v1/console/session') {
+      if (liveRefused && sessionChecks++ > 0) return json(route, 200, ended ? { authenticated: false, ended } : { authenticated: false });
+      return json(route, 200, { authenticated: true, clientId: 'lgsp-observer', member: '000.00.12.H49', roles: ['observer'] });
+    }
     if (path === '/v1/console/registry') return json(route, 200, { members: [], systems: [], services: [], accessRights: [] });
+    if (path === '/v1/console/live' && liveRefused) return json(route, 401, ended ?? {}, 'application/problem+json');
     if (path === '/v1/console/live') return route.fulfill({ status: 200, contentType: 'text/event-stream', body: 'retry: 600000\n\n' });
     if (path === '/v1/console/overview') return json(route, 200, { recent: [] });
     if (path === '/v1/console/messages') return json(route, 401, refusal, 'application/problem+json');
@@ -61,6 +69,22 @@ t.test('a 401 on the console page says the server\'s reason unless the session e
   t.equal(await loginMessageAfter(problem('SESSION_ENDED', 'Console session ended', 'Your console session has ended; log in again')), expired, 'an ended session is said as expired');
   t.equal(await loginMessageAfter(problem('UNAUTHENTICATED', 'Authentication required', 'Log in to the console')), expired, 'so is a cookie the browser dropped');
   t.equal(await loginMessageAfter({}), expired, 'and a 401 that gives no reason');
+
+  // The live stream is refused (an EventSource cannot read why): the page asks the session check,
+  // which says why the session ended.
+  const liveStreamEnds = async (why: unknown) => {
+    liveRefused = true;
+    ended = why;
+    sessionChecks = 0;
+    await page.goto(url);
+    await page.locator('#login-view').waitFor({ state: 'visible' });
+    return (await page.locator('#login-error').textContent())!;
+  };
+  const shownAfterLive = await liveStreamEnds({ code: 'INVALID_TOKEN', detail: disabled });
+  t.match(shownAfterLive, disabled, 'a live stream ended by a disabled system says so');
+  t.notMatch(shownAfterLive, /expired/);
+  t.equal(await liveStreamEnds({ code: 'SESSION_ENDED', detail: 'Your console session expired; log in again' }), expired, 'one ended by expiry says expired');
+  t.equal(await liveStreamEnds(null), expired, 'and one the console gives no reason for too');
 });
 
 t.test('a console session whose token expired is SESSION_ENDED material: the verifier names expiry', async (t) => {

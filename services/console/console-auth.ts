@@ -139,18 +139,21 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
       const session = opts.sessions.get(id);
       if (!session) {
         reply.header('WWW-Authenticate', BEARER_CHALLENGE);
-        throw sessionEnded('Your console session has ended; log in again');
+        // The reason it ended, when it ended lately (a refused token stays refused, with its detail).
+        const end = opts.sessions.endedBecause(id);
+        throw end?.code === 'INVALID_TOKEN' ? problems.invalidToken(end.detail) : sessionEnded(end?.detail ?? 'Your console session has ended; log in again');
       }
       // The session's token is checked again on every request (cached: no signature check), so
       // a session whose client was disabled in the registry since login ends at once.
       try {
         caller = await opts.verifier.verify(session.token);
       } catch (err) {
-        opts.sessions.end(id);
+        const detail = `Your console session has ended (${(err as Error).message})${whatNext(err)}`;
+        const expired = err instanceof TokenExpiredError;
+        opts.sessions.end(id, { code: expired ? 'SESSION_ENDED' : 'INVALID_TOKEN', detail });
         clearSessionCookie(reply, req);
         reply.header('WWW-Authenticate', BEARER_CHALLENGE);
-        const detail = `Your console session has ended (${(err as Error).message})${whatNext(err)}`;
-        throw err instanceof TokenExpiredError ? sessionEnded(detail) : problems.invalidToken(detail);
+        throw expired ? sessionEnded(detail) : problems.invalidToken(detail);
       }
       // SameSite=Strict still sends the cookie from every other origin of the same site (another
       // port of the host, another host of the agency's domain), and a GET can cost too: a KPI

@@ -13,15 +13,34 @@ export interface ConsoleSession {
   expiresAt: number;
 }
 
+/**
+ * Why a session ended, kept for a while after it ended: a browser whose live stream just closed
+ * asks GET /v1/console/session what happened, and its next request is refused with the same
+ * reason — a client disabled in the registry stays INVALID_TOKEN with its detail, not a generic
+ * "session ended" read as an expired session.
+ */
+export interface SessionEnd {
+  code: 'SESSION_ENDED' | 'INVALID_TOKEN';
+  detail: string;
+}
+
+/** How long, and for how many sessions, the reason a session ended is remembered. */
+const ENDED_MEMORY_MS = 15 * 60_000;
+const ENDED_MEMORY_SESSIONS = 1000;
+
+const EXPIRED: SessionEnd = { code: 'SESSION_ENDED', detail: 'Your console session expired; log in again' };
+
 export class ConsoleSessions {
   private readonly sessions = new Map<string, ConsoleSession>();
   private readonly onEnded = new Map<string, Set<() => void>>();
+  /** Ended sessions' reasons, oldest first (a Map keeps insertion order). */
+  private readonly ended = new Map<string, { end: SessionEnd; at: number }>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly now: () => number = Date.now) {
     // Expired sessions are ended on a sweep too, so their live streams close on time.
     this.timer = setInterval(() => {
-      for (const s of this.sessions.values()) if (s.expiresAt <= this.now()) this.end(s.id);
+      for (const s of this.sessions.values()) if (s.expiresAt <= this.now()) this.end(s.id, EXPIRED);
     }, 1000);
     this.timer.unref();
   }
@@ -36,17 +55,38 @@ export class ConsoleSessions {
     const session = this.sessions.get(id);
     if (!session) return null;
     if (session.expiresAt <= this.now()) {
-      this.end(id);
+      this.end(id, EXPIRED);
       return null;
     }
     return session;
   }
 
-  end(id: string): void {
-    this.sessions.delete(id);
+  /** Ends a session (its live streams close) and remembers why, for endedBecause. */
+  end(id: string, why: SessionEnd = { code: 'SESSION_ENDED', detail: 'Your console session has ended; log in again' }): void {
+    if (this.sessions.delete(id)) this.remember(id, why);
     const listeners = this.onEnded.get(id);
     this.onEnded.delete(id);
     for (const fn of listeners ?? []) fn();
+  }
+
+  /** Why the session `id` ended, if it ended in the last minutes; null for an id never seen (or long gone). */
+  endedBecause(id: string): SessionEnd | null {
+    const entry = this.ended.get(id);
+    if (!entry) return null;
+    if (entry.at + ENDED_MEMORY_MS <= this.now()) {
+      this.ended.delete(id);
+      return null;
+    }
+    return entry.end;
+  }
+
+  private remember(id: string, end: SessionEnd): void {
+    this.ended.set(id, { end, at: this.now() });
+    // Oldest first: drop those past their time, and the oldest beyond the bound.
+    for (const [oldId, entry] of this.ended) {
+      if (this.ended.size <= ENDED_MEMORY_SESSIONS && entry.at + ENDED_MEMORY_MS > this.now()) break;
+      this.ended.delete(oldId);
+    }
   }
 
   /** Calls `fn` when the session ends; returns a function that stops listening. */
@@ -60,5 +100,6 @@ export class ConsoleSessions {
   close(): void {
     clearInterval(this.timer);
     for (const id of [...this.sessions.keys()]) this.end(id);
+    this.ended.clear();
   }
 }

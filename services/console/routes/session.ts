@@ -101,7 +101,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     // until its token expires: its id is replaced in the cookie, and whoever logged in before
     // (another operator at a shared desk) keeps no live stream or copy of it that still works.
     const earlier = sessionIdOf(req);
-    if (earlier) ctx.sessions.end(earlier);
+    if (earlier) ctx.sessions.end(earlier, { code: 'SESSION_ENDED', detail: 'A later login in this browser ended this console session' });
     const expiresIn = body.expires_in ?? 300;
     const session = ctx.sessions.create(caller, body.access_token, expiresIn);
     setSessionCookie(reply, req, session.id, expiresIn);
@@ -113,7 +113,12 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
   app.get('/v1/console/session', async (req, reply) => {
     reply.header('cache-control', 'no-store');
     const current = await optionalCaller(req, ctx.tokenVerifier, ctx.sessions);
-    if (!current || !hasAnyRole(current.caller, READ_ROLES)) return { authenticated: false };
+    if (!current || !hasAnyRole(current.caller, READ_ROLES)) {
+      // Why the browser's session ended, if it did lately: the page says that, not "expired".
+      const id = sessionIdOf(req);
+      const ended = id ? ctx.sessions.endedBecause(id) : null;
+      return ended ? { authenticated: false, ended } : { authenticated: false };
+    }
     const { caller } = current;
     return { authenticated: true, clientId: caller.clientId, member: caller.member, roles: caller.roles };
   });
@@ -123,7 +128,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     // Ends the server-side session: the cookie is dead even if a copy of it survives, and the
     // session's live streams close.
     const id = sessionIdOf(req);
-    if (id) ctx.sessions.end(id);
+    if (id) ctx.sessions.end(id, { code: 'SESSION_ENDED', detail: 'You logged out of the console' });
     clearSessionCookie(reply, req);
     return reply.code(204).send();
   });

@@ -341,11 +341,12 @@ function startLive() {
   source.addEventListener('error', async () => {
     $('#live-dot').classList.remove('on');
     $('#live-state').textContent = t('liveDisconnected');
-    // A stream closed because the session expired must not retry forever.
+    // A stream closed because the session ended must not retry forever. The console says why it
+    // ended (`ended`: a client disabled in the registry is not an expired session).
     const s = await fetch('/v1/console/session').then((r) => r.json()).catch(() => null);
     if (s && !s.authenticated) {
       stopLive();
-      sessionEnded();
+      sessionEnded(s.ended);
     }
   });
   api('/v1/console/overview')
