@@ -40,7 +40,7 @@ t.test('behind a TLS-terminating proxy the session cookie is __Host- and only it
   const out = await fetch(`${consoleSvc.url}/v1/console/session`, { method: 'DELETE', headers: { cookie: `__Host-lgsp_console_session=${operatorId}`, 'x-lgsp-console': '1', ...tls } });
   t.equal(out.status, 204, 'logout');
   t.match(out.headers.get('set-cookie'), /^__Host-lgsp_console_session=; Path=\/; HttpOnly; SameSite=Strict; Max-Age=0; Secure$/, 'clears the __Host- cookie (a browser takes it only with Secure)');
-  t.same(await whoAmI(`__Host-lgsp_console_session=${operatorId}`), { authenticated: false }, 'and the session is over');
+  t.match(await whoAmI(`__Host-lgsp_console_session=${operatorId}`), { authenticated: false, ended: { code: 'SESSION_ENDED', detail: 'You logged out of the console' } }, 'and the session is over, said as a logout');
 
   // Over plain HTTP (a machine's own console) browsers refuse the prefix: the plain name stays.
   const plain = await fetch(`${consoleSvc.url}/v1/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret: bus.clients.get('lgsp-operator')!.clientSecret }) });

@@ -19,6 +19,7 @@ import {
   fromPortalLookup,
   fromPortalOnlineDossier,
   statusFromPortal,
+  portalStatusText,
   statusToPortal,
   toPortalDate,
   toPortalDossier,
@@ -41,6 +42,13 @@ t.test('status names map to TrangThaiHoSo 1–10 and back', async (t) => {
   t.throws(() => statusFromPortal('11'), MappingError);
   t.throws(() => statusToPortal('done' as never), MappingError);
   t.same(schema('dossier.sync.schema.json').$defs.status.enum, [...DOSSIER_STATUSES], 'the schema lists the same statuses in code order');
+});
+
+t.test('failure reasons name a portal status by its code and the bus\'s name for it', async (t) => {
+  t.equal(portalStatusText('4'), 'TrangThaiHoSo 4 (processing)');
+  t.equal(portalStatusText(10), 'TrangThaiHoSo 10 (returned)', 'numbers too');
+  t.equal(portalStatusText('42'), 'TrangThaiHoSo 42', 'a code the bus does not know is given as it is');
+  t.equal(portalStatusText(undefined), 'TrangThaiHoSo ?', 'and a missing one is said to be unknown');
 });
 
 t.test('dates: any offset in, yyyyMMddHHmmss in Asia/Ho_Chi_Minh out', async (t) => {

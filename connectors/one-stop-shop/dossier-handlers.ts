@@ -22,6 +22,7 @@ import {
   toPortalDossier,
   toPortalProgress,
   statusToPortal,
+  portalStatusText,
   canReachStatus,
   REENTERABLE_STATUSES,
   type DossierProgress,
@@ -167,13 +168,13 @@ export async function syncDossier(message: Envelope, ctx: ConnectorContext<unkno
       keepPortalStatus(current);
       answer = await send(item);
     } else if (current) {
-      throw new WaitForEarlierMessage(`DongBoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo}; waiting for the dossier's earlier updates`);
+      throw new WaitForEarlierMessage(`DongBoHoSoMC ${code}: the portal holds ${portalStatusText(current.TrangThaiHoSo)}; waiting for the dossier's earlier updates`);
     }
   }
   if (answer.error_code === ILLEGAL_TRANSITION && !exists) {
     // The portal creates dossiers only at an initial status: this later sync overtook the one
     // that creates the dossier (still being retried).
-    throw new WaitForEarlierMessage(`DongBoHoSoMC ${code}: the portal does not hold the dossier yet and cannot create it at TrangThaiHoSo ${item.TrangThaiHoSo}; waiting for the dossier's earlier updates`);
+    throw new WaitForEarlierMessage(`DongBoHoSoMC ${code}: the portal does not hold the dossier yet and cannot create it at ${portalStatusText(item.TrangThaiHoSo)}; waiting for the dossier's earlier updates (the sync that creates it)`);
   }
   if (answer.error_code === NOT_FOUND && exists) {
     // Remembered as present, but the portal no longer has it: check again on the next attempt.
@@ -224,7 +225,7 @@ export async function reportProgress(message: Envelope, ctx: ConnectorContext<un
     if (!current) throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal does not hold the dossier yet among ${agency}'s dossiers (its dossier.sync from ${agency} may still be on its way)`);
     if (current.TrangThaiHoSo === item.TrangThai && !cameFrom(current.QuaTrinhXuLy ?? [], item.TrangThai, from)) {
       throw new WaitForEarlierMessage(
-        `CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo} from an earlier step, not from ${from}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`,
+        `CapNhatTienDoHoSoMC ${code}: the portal holds ${portalStatusText(current.TrangThaiHoSo)} from an earlier step, not from ${portalStatusText(from)}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`,
       );
     }
   }
@@ -242,9 +243,9 @@ export async function reportProgress(message: Envelope, ctx: ConnectorContext<un
     // update that brings it back, which is still being retried.
     const current = await portalRecord(deps, agency, code, ctx.signal);
     if (current && current.TrangThaiHoSo !== from && !canReachStatus(current.TrangThaiHoSo, from)) {
-      throw new PermanentError(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${current.TrangThaiHoSo}, from which the dossier cannot come to ${from} any more; ${progress.previousStatus} → ${progress.status} contradicts the dossier's course`);
+      throw new PermanentError(`CapNhatTienDoHoSoMC ${code}: the portal holds ${portalStatusText(current.TrangThaiHoSo)}, from which the dossier cannot come to ${portalStatusText(from)} any more; ${progress.previousStatus} → ${progress.status} contradicts the dossier's course`);
     }
-    throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal holds TrangThaiHoSo ${answer.current_status ?? '?'}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`);
+    throw new WaitForEarlierMessage(`CapNhatTienDoHoSoMC ${code}: the portal holds ${portalStatusText(answer.current_status)}; ${progress.previousStatus} → ${progress.status} waits for an earlier update`);
   }
   if (answer.error_code !== PORTAL_OK) throw portalRefusal(`CapNhatTienDoHoSoMC ${code}`, answer);
   await remember(ctx.state, knownKey(agency, code));

@@ -89,6 +89,16 @@ export function statusFromPortal(code: string | number): DossierStatus {
   return status;
 }
 
+/**
+ * A portal status as failure reasons name it: the portal's code, with the bus's name for it
+ * ("TrangThaiHoSo 4 (processing)"), so an operator reading a dead letter need not know the codes.
+ */
+export function portalStatusText(code: string | number | undefined): string {
+  if (code === undefined) return 'TrangThaiHoSo ?';
+  const name = STATUS_FROM_PORTAL.get(String(code).trim());
+  return name ? `TrangThaiHoSo ${code} (${name})` : `TrangThaiHoSo ${code}`;
+}
+
 // Viet Nam has kept UTC+07:00 without daylight saving since 1975, so Asia/Ho_Chi_Minh is a
 // fixed offset for every date a dossier can carry; no tz database lookup is needed.
 const VN_OFFSET_MS = 7 * 3600 * 1000;

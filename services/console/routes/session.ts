@@ -101,7 +101,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     // until its token expires: its id is replaced in the cookie, and whoever logged in before
     // (another operator at a shared desk) keeps no live stream or copy of it that still works.
     const earlier = sessionIdOf(req);
-    if (earlier) ctx.sessions.end(earlier, { code: 'SESSION_ENDED', detail: 'A later login in this browser ended this console session' });
+    if (earlier) ctx.sessions.end(earlier, { code: 'SESSION_ENDED', detail: 'A later login in this browser ended this console session; log in again' });
     const expiresIn = body.expires_in ?? 300;
     const session = ctx.sessions.create(caller, body.access_token, expiresIn);
     setSessionCookie(reply, req, session.id, expiresIn);
