@@ -106,6 +106,8 @@ export interface TokenRequestBody {
   client_id?: string;
   client_assertion_type?: string;
   client_assertion?: string;
+  /** client_secret_post (RFC 6749 §2.3.1): not taken, only read to say so. */
+  client_secret?: string;
   scope?: string;
 }
 
@@ -148,6 +150,12 @@ export class ClientAuthenticator {
     const hasAssertion = body.client_assertion !== undefined || body.client_assertion_type !== undefined;
     const hasBasic = authorization !== undefined && /^Basic\s/i.test(authorization);
     if (hasAssertion && hasBasic) throw new OAuthError('invalid_request', 'Use exactly one client authentication method');
+    // A secret in the form is client_secret_post, which the metadata does not offer: say so,
+    // since "authentication is required" reads as if nothing had been sent (Authlib's
+    // client_secret_post and many hand-written clients send it this way).
+    if (!hasAssertion && !hasBasic && body.client_secret !== undefined) {
+      throw new OAuthError('invalid_client', 'client_secret_post is not supported: send the client id and secret as HTTP Basic credentials (client_secret_basic, RFC 6749 §2.3.1), or use private_key_jwt');
+    }
     if (!hasAssertion && !hasBasic) throw new OAuthError('invalid_client', 'Client authentication is required (private_key_jwt or client_secret_basic)');
     const { client: checked, credential } = hasAssertion ? await this.privateKeyJwt(body) : await this.clientSecretBasic(authorization!, body.client_id);
     // Keys and secret hashes are read from the registry in use for every request (nothing is
