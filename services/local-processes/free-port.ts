@@ -80,6 +80,14 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Whether nothing listens on 127.0.0.1:`port` now (a fixed port, checked before a server is started on it). */
+export async function portIsFree(port: number): Promise<boolean> {
+  const server = createServer();
+  if (!(await listenOn(server, port))) return false;
+  await new Promise<void>((r) => server.close(() => r()));
+  return true;
+}
+
 /**
  * `preferred` when it is free, else a free port: a server whose address people keep (the
  * operator console, bookmarked, with its language choice stored per origin) gets the same one

@@ -21,7 +21,7 @@ import { migrateDatabase } from '../platform/migrations.js';
 import type { DatabaseService } from '../platform/database-roles.js';
 import { prepareDevRegistry, QLVB_SIMULATOR_PLACEHOLDER } from './dev-credentials.js';
 import { prepareReportingDemo } from '../reporting-simulator/dev-setup.js';
-import { freePort, preferredPort } from '../local-processes/free-port.js';
+import { freePort, portIsFree, preferredPort } from '../local-processes/free-port.js';
 import { superviseRestarts } from './supervisor.js';
 import { stackBanner } from './stack-banner.js';
 import { prepareDossierDemo } from '../mock-portal/dev-setup.js';
@@ -94,8 +94,16 @@ export function parseStackArgs(argv: string[]): StackOptions {
 export async function runLocalStack(options: StackOptions = { gateways: 1, runners: 1, brokers: 1 }): Promise<void> {
   const dataDir = resolve(process.env.LGSP_DATA_DIR ?? join(PROJECT_ROOT, '.lgsp', 'dev'));
   mkdirSync(dataDir, { recursive: true });
-  markStackStarting(dataDir, previousConsolePort(dataDir));
   const gatewayPort = Number(process.env.PORT ?? 8080);
+  // The gateway's port is fixed, unlike the others. Taken by another server (another stack, a
+  // Tomcat), the gateway would crash-loop while that server answered the readiness check: the
+  // stack said `running` with its URL and every simulator and client reading stack.json talked
+  // to a bus that was not this one. Checked before stack.json is written, so a stack already
+  // running on this data directory keeps its file.
+  if (!(await portIsFree(gatewayPort))) {
+    throw new Error(`the gateway's port 127.0.0.1:${gatewayPort} is already in use (another LGSP stack, or another server): stop it, or start with PORT=<another port>`);
+  }
+  markStackStarting(dataDir, previousConsolePort(dataDir));
   const issuer = process.env.LGSP_ISSUER ?? `http://127.0.0.1:${gatewayPort}`;
   const children: { name: string; child: ChildProcess }[] = [];
   let kafka: LocalKafka | null = null;
