@@ -7,7 +7,7 @@ import { rolesOf } from '../../platform/registry.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { claimedClientId, OAuthError, TOKEN_ERRORS, type TokenRequestBody } from '../client-authentication.js';
 import { textProblem } from '../../platform/text-guard.js';
-import { problemResponses } from '../../platform/openapi-shapes.js';
+import { problemResponse } from '../../platform/openapi-shapes.js';
 import { authorizationHeaderCount } from '../../platform/bearer-auth.js';
 
 /**
@@ -51,6 +51,14 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     if (refusal.status === 503) reply.header('Retry-After', String(unavailable?.extras.retryAfterSeconds ?? 1));
     if (refusal.status === 401 && /^Basic/i.test(req.headers.authorization ?? '')) reply.header('WWW-Authenticate', 'Basic realm="lgsp"');
     return reply.code(refusal.status).send({ error: refusal.error, error_description: refusal.description });
+  });
+  // What this endpoint answers as problem+json (415, 429, 413, a 503 before the handler) also
+  // names OAuth's error: client libraries read a token response's JSON and raise only when it has
+  // `error`. Authlib took a 429 problem document for a token and the next call failed on its
+  // missing token_type, the rate limit and its Retry-After never said.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.statusCode < 400 || typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').startsWith('application/problem+json')) return payload;
+    return withOAuthError(reply.statusCode, payload);
   });
   app.post<{ Body: TokenRequestBody }>('/v1/token', {
     // Per network address and counted on arrival, before the body is read or parsed: a flood of
@@ -97,7 +105,9 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
           headers: { 'WWW-Authenticate': { type: 'string', description: 'Basic realm="lgsp" when the client authenticated with client_secret_basic (RFC 6749 §5.2)' } },
         },
         503: oauthError(503, 'temporarily_unavailable (Retry-After): a store the endpoint needs (PostgreSQL) is unreachable, too many client secret checks are in progress, or the gateway is stopping'),
-        ...problemResponses(415, 429),
+        // problem+json with OAuth's error beside the code: invalid_request (415), temporarily_unavailable (429).
+        415: problemResponse('problem+json (415), with OAuth\'s `error` (invalid_request) and `error_description` beside `code`, so an OAuth library raises it'),
+        429: problemResponse('problem+json (429, RATE_LIMITED), with OAuth\'s `error` (temporarily_unavailable) and `error_description` beside `code`, so an OAuth library raises it'),
       },
     },
     attachValidation: true,
@@ -126,6 +136,19 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     const token = await issueAccessToken(ctx.signingKeys.token.signingKey, ctx.config.issuer, { clientId: client.clientId, member: client.member, roles, entry }, ctx.config.tokenTtlSeconds);
     return { access_token: token, token_type: 'Bearer', expires_in: ctx.config.tokenTtlSeconds };
   });
+}
+
+/** A problem document with OAuth's `error` and `error_description` (RFC 6749 §5.2) as extension members (RFC 9457 §3.2). */
+function withOAuthError(status: number, payload: string): string {
+  let problem: unknown;
+  try {
+    problem = JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+  if (typeof problem !== 'object' || problem === null || Array.isArray(problem) || 'error' in problem) return payload;
+  const error = status === 429 || status === 503 ? 'temporarily_unavailable' : 'invalid_request';
+  return JSON.stringify({ ...problem, error, error_description: (problem as { detail?: unknown }).detail });
 }
 
 function tokenMediaTypeDetail(contentType: string | undefined): string {
