@@ -45,10 +45,14 @@ t.test('replaying a dead letter of a connector this bus does not run', async (t)
   t.match(one.body.detail, /land-registry/, 'names the connector');
   t.match(one.body.detail, /relay/, 'and the connectors this bus runs');
 
-  const bulk = await call('POST', '/v1/console/dead-letters/replay', { connector: 'land-registry' });
+  // A bulk replay's confirmation counts it among those that cannot be replayed, and the replay
+  // leaves it out, as it does records that never verify: however many there are, they never
+  // stand in front of the others.
+  const dry = await call('POST', '/v1/console/dead-letters/replay', { dryRun: true });
+  t.same(dry.body, { wouldReplay: 0, replayable: 0, notReplayable: 1 }, JSON.stringify(dry.body));
+  const bulk = await call('POST', '/v1/console/dead-letters/replay', {});
   t.equal(bulk.status, 202);
-  t.same(bulk.body.replayed, [], 'a bulk replay leaves it out too');
-  t.match(bulk.body.skipped, [{ id: dl.id, code: 'NOT_REPLAYABLE' }]);
+  t.same(bulk.body, { matched: 0, replayed: [], skipped: [] }, 'a bulk replay leaves it out too');
 
   const after = (await call('GET', `/v1/console/dead-letters?messageId=${id}`)).body.items[0];
   t.equal(after.replayedAt, null, 'still waiting for a replay, for when the connector is back');
