@@ -57,6 +57,7 @@ t.test('console with two runners', async (t) => {
       [worker(0).stats.delivered, worker(1).stats.delivered],
     );
     t.same(relay.unreachableRunners, []);
+    t.same(relay.unreachableReasons, {});
   });
 
   await t.test('a restart restarts the connector on every runner', async (t) => {
@@ -89,6 +90,8 @@ t.test('console with two runners', async (t) => {
     t.equal(r.status, 200);
     const relay = ((await r.json()) as Array<Record<string, any>>).find((c) => c.name === 'relay')!;
     t.same(relay.unreachableRunners, [hung]);
+    // Why it is not answering (hung, refused, a name that does not resolve) is said, not only which.
+    t.match(relay.unreachableReasons, { [hung]: /not answering|timed out|no answer/i });
     t.equal(relay.runners.length, 2, 'the two runners that answer are shown');
     t.ok(waited < 10_000, `answered in ${waited} ms, not after a 30 s upstream timeout`);
   });
@@ -97,6 +100,7 @@ t.test('console with two runners', async (t) => {
     await r1.stop();
     const relay = await relayOf();
     t.same(relay.unreachableRunners, [r1.url], 'the runner that did not answer is named');
+    t.match(relay.unreachableReasons, { [r1.url]: /ECONNREFUSED/ }, 'with the reason it did not answer');
     t.same(relay.runners.map((r: { url: string }) => r.url), [r2.url]);
     const paused = await call('PUT', '/v1/console/connectors/relay/pause');
     t.equal(paused.status, 202, JSON.stringify(paused.body));

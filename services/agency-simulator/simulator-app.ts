@@ -87,6 +87,23 @@ export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ a
 
   app.put<{ Params: { system: string }; Body: { mode: 'ok' | 'down' | 'reject' | 'fail' | 'slow'; failures?: number; status?: number; delayMs?: number } }>(
     '/_admin/systems/:system/mode',
+    {
+      // A mode it does not know ("dwon") is refused: taken, it left the system answering every
+      // delivery while the operator rehearsing an outage waited for retries.
+      schema: {
+        body: {
+          type: 'object',
+          required: ['mode'],
+          additionalProperties: false,
+          properties: {
+            mode: { enum: ['ok', 'down', 'reject', 'fail', 'slow'] },
+            failures: { type: 'integer', minimum: 1 },
+            status: { type: 'integer', minimum: 400, maximum: 599 },
+            delayMs: { type: 'integer', minimum: 0 },
+          },
+        },
+      },
+    },
     async (req) => {
       const { mode, failures = 1, status = 503, delayMs = 1000 } = req.body;
       state.modes.set(

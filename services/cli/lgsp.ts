@@ -47,7 +47,8 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'start': {
-      const { runLocalStack, parseStackArgs } = await import('../stack/local-stack.js');
+      const { runLocalStack, parseStackArgs, stackDataDir } = await import('../stack/local-stack.js');
+      const { stackRunningElsewhere } = await import('../stack/stack-file.js');
       let options;
       try {
         options = parseStackArgs(argv.slice(1));
@@ -61,6 +62,16 @@ async function main(argv: string[]): Promise<number> {
         loadConfig();
       } catch (err) {
         process.stderr.write(`lgsp start: ${(err as Error).message}\n`);
+        return 2;
+      }
+      // A second start on a running stack's data dir (another terminal) would fail on its broker's
+      // and PostgreSQL's locks, and stopping its own took the running ones down with it.
+      const dataDir = stackDataDir();
+      const other = stackRunningElsewhere(dataDir);
+      if (other) {
+        process.stderr.write(
+          `lgsp start: a stack is already ${other.state} on ${dataDir} (pid ${other.pid}): stop it first (Ctrl-C in its terminal, or kill -INT ${other.pid}), or start this one with another LGSP_DATA_DIR\n`,
+        );
         return 2;
       }
       await runLocalStack(options);

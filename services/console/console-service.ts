@@ -154,7 +154,11 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       registers: [metrics],
       async collect() {
         const depth = await consoleStore.deadLetters.depthByConnector();
+        this.reset();
         for (const name of connectors) this.set({ connector: name }, depth.get(name) ?? 0);
+        // Dead letters kept from a connector the bus no longer runs wait too (until it is back):
+        // counted under their connector, so the alert on waiting dead letters sees them.
+        for (const [name, n] of depth) if (!connectors.includes(name)) this.set({ connector: name }, n);
       },
     });
     statsCounter({
@@ -182,6 +186,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       producer,
       topics,
       verifier: busRecordVerifier(publicKeys, topics),
+      connectors,
       onReplayed: () => replays.inc(),
     });
     const ctx: ConsoleContext = {

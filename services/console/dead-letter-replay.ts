@@ -33,6 +33,11 @@ export class DeadLetterReplayer {
       topics: Topics;
       /** Enforces expiry: the runner would reject an expired record anyway. */
       verifier: RecordVerifier;
+      /**
+       * The connectors this bus runs (the catalogue's). A dead letter kept from one it no longer
+       * runs (removed, renamed) would go to a retry topic nobody reads, marked replayed for good.
+       */
+      connectors: readonly string[];
       onReplayed?: () => void;
     },
   ) {}
@@ -44,6 +49,12 @@ export class DeadLetterReplayer {
     if (!dl.value || !dl.signature) throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} is not a signed bus record (${dl.verifyReason ?? 'unsigned'}); it cannot be replayed`);
     if (dl.reason.startsWith('rejected:')) {
       throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} was refused by the runner's checks (${dl.reason}); a replay would be refused again`);
+    }
+    if (!this.deps.connectors.includes(dl.connector)) {
+      throw problems.conflict(
+        'NOT_REPLAYABLE',
+        `Dead letter ${id} belongs to connector ${dl.connector}, which this bus does not run (it runs ${this.deps.connectors.join(', ')}): nothing would read its retry topic. Install the connector again, then replay`,
+      );
     }
     const origin = dl.originTopic;
     if (!origin || this.deps.topics.serviceOf(origin) === null) {

@@ -78,6 +78,11 @@ export interface DeadLetterQuery {
   limit?: number;
   /** The id of the last dead letter of the previous page: the next page starts after it. */
   before?: number;
+  /**
+   * Replay counts and candidates only: the connectors the bus runs. A dead letter of another
+   * (removed, renamed) has no reader for its retry topic and is counted as not replayable.
+   */
+  runnableConnectors?: readonly string[];
 }
 
 const VIEW_COLUMNS = `id, topic, "partition", record_offset AS "offset", connector, message_id AS "messageId", reason, attempts,
@@ -138,7 +143,7 @@ export class DeadLetterStore {
    */
   async replayCandidates(q: DeadLetterQuery, max: number, after?: number): Promise<Array<{ id: number; messageId: string | null; connector: string }>> {
     const { where, params } = this.filter({ ...q, replayed: false });
-    const clauses = [where ? where : 'WHERE true', MAYBE_REPLAYABLE];
+    const clauses = [where ? where : 'WHERE true', this.replayable(q, params)];
     if (after !== undefined) {
       params.push(after);
       clauses.push(`(failed_at, id) > (SELECT failed_at, id FROM console_dead_letters WHERE id = $${params.length})`);
@@ -154,11 +159,19 @@ export class DeadLetterStore {
   /** Unreplayed dead letters matching `q`, by whether a replay may take them (see replayCandidates). */
   async countReplayable(q: DeadLetterQuery): Promise<{ replayable: number; notReplayable: number }> {
     const { where, params } = this.filter({ ...q, replayed: false });
+    const replayable = this.replayable(q, params);
     const { rows } = await this.db.query<{ replayable: number; not_replayable: number }>(
-      `SELECT count(*) FILTER (WHERE ${MAYBE_REPLAYABLE})::integer AS replayable, count(*) FILTER (WHERE NOT (${MAYBE_REPLAYABLE}))::integer AS not_replayable FROM console_dead_letters ${where}`,
+      `SELECT count(*) FILTER (WHERE ${replayable})::integer AS replayable, count(*) FILTER (WHERE NOT (${replayable}))::integer AS not_replayable FROM console_dead_letters ${where}`,
       params,
     );
     return { replayable: rows[0].replayable, notReplayable: rows[0].not_replayable };
+  }
+
+  /** The condition a replay may take a row on (MAYBE_REPLAYABLE, of a connector the bus runs). */
+  private replayable(q: DeadLetterQuery, params: unknown[]): string {
+    if (!q.runnableConnectors) return MAYBE_REPLAYABLE;
+    params.push([...q.runnableConnectors]);
+    return `(${MAYBE_REPLAYABLE} AND connector = ANY($${params.length}::text[]))`;
   }
 
   private filter(q: DeadLetterQuery): { where: string; params: unknown[] } {

@@ -39,7 +39,7 @@ export async function callUpstream(
       text = await response.text();
     } catch (err) {
       if (notAnswering.signal.aborted) throw notAnswering.signal.reason as Error;
-      throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The ${what} did not answer: ${(err as Error).message}`);
+      throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The ${what} did not answer: ${whyNoAnswer(err as Error, init.timeoutMs ?? 30_000)}`);
     }
   } finally {
     watch?.stop();
@@ -51,6 +51,20 @@ export async function callUpstream(
     throw new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', `The ${what} answered ${response.status} with a body that is not JSON`);
   }
   return { status: response.status, contentType: response.headers.get('content-type') ?? 'application/json', body };
+}
+
+/**
+ * Why a call got no answer, in words an operator can act on. Node's fetch says only "fetch
+ * failed" (its cause says why: connect ECONNREFUSED 127.0.0.1:8081, getaddrinfo ENOTFOUND
+ * runner-2) and a timeout "The operation was aborted due to timeout"; a refused connection, a
+ * name that does not resolve and a hung service call for different fixes.
+ */
+export function whyNoAnswer(err: Error, timeoutMs: number): string {
+  if (err.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
+  const cause = err.cause as (Error & { code?: string; errors?: Error[] }) | undefined;
+  if (!cause) return err.message;
+  const why = cause.message || cause.errors?.map((e) => e.message).join('; ') || cause.code || String(cause);
+  return why && !err.message.includes(why) ? `${err.message} (${why})` : err.message;
 }
 
 /**
@@ -82,7 +96,7 @@ function watchLiveness(base: string, what: string, liveness: Liveness, notAnswer
       if (r.status >= 500) problem = `its ${liveness.path} answered HTTP ${r.status}`;
     } catch (err) {
       if (stopped) return;
-      problem = (err as Error).name === 'TimeoutError' ? `no answer to ${liveness.path} within ${liveness.timeoutMs / 1000} s` : `${liveness.path} failed: ${(err as Error).message}`;
+      problem = (err as Error).name === 'TimeoutError' ? `no answer to ${liveness.path} within ${liveness.timeoutMs / 1000} s` : `${liveness.path} failed: ${whyNoAnswer(err as Error, liveness.timeoutMs)}`;
     }
     if (stopped) return;
     if (problem) {

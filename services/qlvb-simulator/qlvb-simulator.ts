@@ -99,7 +99,9 @@ export class QlvbSimulator {
       return { received: messageId };
     });
     this.app.get<{ Params: { system: string } }>('/_admin/systems/:system/documents', async (req) => ({ system: req.params.system, documents: this.received.get(req.params.system) ?? [] }));
-    this.app.put<{ Params: { system: string }; Body: { mode: 'ok' | 'down' } }>('/_admin/systems/:system/mode', async (req) => {
+    // Any other mode (a typo: "dwon") is refused: taken as "up", it left a rehearsed outage unstarted.
+    const modeSchema = { body: { type: 'object', required: ['mode'], additionalProperties: false, properties: { mode: { enum: ['ok', 'down'] } } } };
+    this.app.put<{ Params: { system: string }; Body: { mode: 'ok' | 'down' } }>('/_admin/systems/:system/mode', { schema: modeSchema }, async (req) => {
       if (req.body.mode === 'down') this.down.add(req.params.system);
       else this.down.delete(req.params.system);
       return { system: req.params.system, mode: req.body.mode };

@@ -91,8 +91,13 @@ export function parseStackArgs(argv: string[]): StackOptions {
   return { gateways: count('gateways', values.gateways!, 8), runners: count('runners', values.runners!, 8), brokers };
 }
 
+/** Where the stack keeps its files: LGSP_DATA_DIR, else .lgsp/dev in the project. */
+export function stackDataDir(): string {
+  return resolve(process.env.LGSP_DATA_DIR ?? join(PROJECT_ROOT, '.lgsp', 'dev'));
+}
+
 export async function runLocalStack(options: StackOptions = { gateways: 1, runners: 1, brokers: 1 }): Promise<void> {
-  const dataDir = resolve(process.env.LGSP_DATA_DIR ?? join(PROJECT_ROOT, '.lgsp', 'dev'));
+  const dataDir = stackDataDir();
   mkdirSync(dataDir, { recursive: true });
   const gatewayPort = Number(process.env.PORT ?? 8080);
   // The gateway's port is fixed, unlike the others. Taken by another server (another stack, a

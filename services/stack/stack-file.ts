@@ -54,8 +54,18 @@ function ownedByAnother(file: Record<string, unknown>): boolean {
 }
 
 /**
+ * The pid of the live process that runs (or is starting) a stack on this data dir, if another
+ * does: a second start there must not begin, since stopping its own broker and PostgreSQL after
+ * they fail on the running ones' locks takes those down too.
+ */
+export function stackRunningElsewhere(dataDir: string): { pid: number; state: string } | null {
+  const file = read(dataDir);
+  return ownedByAnother(file) ? { pid: file.pid as number, state: String(file.state ?? 'running') } : null;
+}
+
+/**
  * A start has begun: no URLs until every service answers. A stack another live process runs on
- * this data dir keeps its file (this start will fail on its ports or its database).
+ * this data dir keeps its file (`lgsp start` refuses to begin there: stackRunningElsewhere).
  */
 export function markStackStarting(dataDir: string, consolePort: number | undefined): void {
   if (ownedByAnother(read(dataDir))) return;

@@ -108,7 +108,11 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
     // A refusal (401/403) is the same at every runner: pass the first one on as it is.
     const ok = listed.filter((a) => a.response.status === 200);
     if (ok.length === 0) return relay(req, reply, listed[0].response);
-    const down = lists.filter((a) => !answered(a) || a.response.status !== 200).map((a) => a.url);
+    const notOk = lists.filter((a) => !answered(a) || a.response.status !== 200);
+    const down = notOk.map((a) => a.url);
+    // Why each did not answer: a hung runner, a refused connection and a `dns+` name that does not
+    // resolve call for different fixes, and the operator guide promises the reason.
+    const downReasons = Object.fromEntries(notOk.map((a) => [a.url, answered(a) ? `status ${a.response.status}` : a.error]));
     const names = [...new Set(ok.flatMap((a) => a.response.body as string[]))];
     // The connectors' state comes from the runners; only the dead-letter counts from PostgreSQL.
     // A database that cannot answer blanks those counts ("—") rather than the whole view: the
@@ -136,6 +140,7 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
           ...merge(perRunner),
           runners: perRunner.map(({ url, status }) => ({ url, state: status.connector?.state ?? 'UNKNOWN', stats: status.stats ?? null, lastError: status.lastError ?? null })),
           unreachableRunners: down,
+          unreachableReasons: downReasons,
           lag: lag?.lag ?? null,
           lagByTopic: lag?.byTopic ?? {},
           deadLetters: depth ? (depth.get(name) ?? 0) : null,

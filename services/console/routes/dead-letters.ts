@@ -90,7 +90,7 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ConsoleContext
   }, async (req, reply) => {
     const caller = req.operator!;
     const { max = MAX_BULK_REPLAY, dryRun = false, ...filter } = req.body;
-    const query = toQuery(filter, 'body');
+    const query = { ...toQuery(filter, 'body'), runnableConnectors: ctx.connectors };
     if (dryRun) {
       const { replayable, notReplayable } = await ctx.store.deadLetters.countReplayable(query);
       return { wouldReplay: Math.min(replayable, max), replayable, notReplayable };

@@ -612,8 +612,8 @@ async function loadConnectors() {
     cells: [c.name, badge(c.connector?.state), fmtNum(c.lag), fmtNum(c.deadLetters),
       // Labelled in the page's language; a statistic a newer runner adds shows under its API name.
       c.stats ? [...Object.entries(c.stats).map(([k, v]) => `${label('stat', k)} ${fmtNum(v)}`), ...retryWaiting(c.retry)].join(' · ') : '—',
-      // Summed over the runner replicas that answered; one that did not is named here.
-      [c.lastError, ...(c.unreachableRunners ?? []).map((u) => `${t('runnerUnreachable')}: ${u}`)].filter(Boolean).join(' · '),
+      // Summed over the runner replicas that answered; one that did not is named here, with why.
+      [c.lastError, ...(c.unreachableRunners ?? []).map((u) => `${t('runnerUnreachable')}: ${u}${c.unreachableReasons?.[u] ? ` (${c.unreachableReasons[u]})` : ''}`)].filter(Boolean).join(' · '),
       isOperator()
         ? el('span', { class: 'actions' }, ...[['pause', 'PUT'], ['resume', 'PUT'], ['restart', 'POST']]
             // Offer what makes sense in the current state: pause a running connector, resume a
