@@ -291,6 +291,11 @@ t.test('audit service over real Kafka', async (t) => {
     lines.length = 0;
     try {
       t.equal(await runAuditVerify(['--database', database.url, '--keys', keysFile], out), 0, lines.join('\n'));
+      t.match(lines.join('\n'), /checkpoints on Kafka: [1-9]\d* checked/, 'the stack broker\'s published checkpoints were read');
+      // The same broker named with --brokers (its address copied from stack.json): still read with
+      // the stack's CA and credentials, not refused for want of KAFKA_SASL_*.
+      lines.length = 0;
+      t.equal(await runAuditVerify(['--database', database.url, '--keys', keysFile, '--brokers', saved.KAFKA_BROKERS!], out), 0, lines.join('\n'));
     } finally {
       for (const [n, v] of Object.entries(saved)) if (v === undefined) delete process.env[n];
       else process.env[n] = v;

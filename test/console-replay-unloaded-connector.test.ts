@@ -34,6 +34,9 @@ t.test('replaying a dead letter of a connector this bus does not run', async (t)
   t.equal(sent.status, 202);
   const id = sent.body.id as string;
   const dl = await eventually(async () => (await call('GET', `/v1/console/dead-letters?messageId=${id}`)).body.items[0]);
+  // The dead letter (from the DLQ topic) and the message's status (from lgsp.events, through the
+  // ledger) arrive by different paths: both are in before the replay is tried.
+  await eventually(async () => (await call('GET', `/v1/console/messages/${id}`)).body.message?.status === 'dead_lettered');
   bus.simulator.modes.set('so-khdt-qlvb', { mode: 'ok' });
   // The same dead letter as if its connector had since been removed from the bus.
   await bus.db.query("UPDATE console_dead_letters SET connector = 'land-registry' WHERE id = $1", [dl.id]);

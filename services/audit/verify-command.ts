@@ -33,7 +33,8 @@ cut together with its stored checkpoints). Only public keys are used.
                   --jwks is the same)
   --brokers       Kafka holding the checkpoint topic (default: KAFKA_BROKERS, else the broker of
                   the stack npm start runs, from .lgsp/dev/stack.json; none: not checked),
-                  read as the audit principal (KAFKA_SSL_CA_FILE, KAFKA_SASL_* or KAFKA_CREDENTIALS_DIR)
+                  read as the audit principal (KAFKA_SSL_CA_FILE, KAFKA_SASL_* or KAFKA_CREDENTIALS_DIR;
+                  for the stack's own broker, its CA and credentials from stack.json)
   --topic-prefix  the bus's topic prefix (default: LGSP_TOPIC_PREFIX)
 Exit status: 0 intact, 1 tampered, 2 usage error, unreachable database or Kafka, missing file,
 or a keyset without checkpoint or record keys (it cannot judge the chain).`;
@@ -82,6 +83,13 @@ function shown(url: string): string {
   }
 }
 
+/** Whether two broker lists name the same brokers (in any order). */
+function sameBrokers(a: string[], b: string[] | undefined): boolean {
+  if (!b || a.length !== b.length) return false;
+  const set = new Set(b);
+  return a.every((broker) => set.has(broker));
+}
+
 export async function runAuditVerify(argv: string[], out: CommandOutput = console): Promise<number> {
   let args: { database?: string; keys?: string; jwks?: string; brokers?: string; 'topic-prefix'?: string; help?: boolean };
   try {
@@ -120,10 +128,17 @@ export async function runAuditVerify(argv: string[], out: CommandOutput = consol
       // Without DATABASE_URL, the PostgreSQL that `npm start` runs (stack.json, its owner's password from its credentials dir).
       databaseUrl ??= config.databaseUrl || stackDatabaseUrl(config.dataDir);
       keysFile ??= config.jwksFile;
-      if (!brokers && config.kafkaBrokers.length === 0) {
-        // Without KAFKA_BROKERS, the broker of that stack, with its CA and credentials.
-        kafkaSettings = { ...kafkaSettings, ...stackKafkaSettings(stack) };
-        brokers = kafkaSettings.kafkaBrokers;
+      if (config.kafkaBrokers.length === 0) {
+        // Without KAFKA_BROKERS, the broker of that stack, with its CA and credentials; also when
+        // --brokers names that same broker (an operator copying its address from stack.json
+        // otherwise met "Kafka needs credentials").
+        const fromStack = stackKafkaSettings(stack);
+        if (!brokers) {
+          kafkaSettings = { ...kafkaSettings, ...fromStack };
+          brokers = kafkaSettings.kafkaBrokers;
+        } else if (sameBrokers(brokers, fromStack.kafkaBrokers)) {
+          kafkaSettings = { ...kafkaSettings, ...fromStack, kafkaBrokers: brokers };
+        }
       }
       brokers ??= config.kafkaBrokers;
       topicPrefix ??= config.topicPrefix;
