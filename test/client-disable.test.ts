@@ -47,7 +47,7 @@ t.test('a client disabled or removed in the registry file is refused everywhere 
   }, 15_000);
   // A login with a disabled client is refused too (below): the console must not advise one.
   const consoleRefusal = (await consoleRefused.json()) as { detail: string };
-  t.match(consoleRefusal.detail, /disabled in the registry: a new login with this client is refused/);
+  t.match(consoleRefusal.detail, /disabled in the registry: a new token for this client is refused/);
   t.notMatch(consoleRefusal.detail, /log in again/, 'a bearer token of a disabled client: no advice to log in again');
   const ended = await eventually(async () => {
     const r = await get(`${consoleSvc.url}/v1/console/registry`, session);

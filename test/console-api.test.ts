@@ -108,7 +108,7 @@ t.test('operator console API', async (t) => {
     const refused = await withHeader('Bearer not.a.token');
     t.equal(refused.status, 401, 'a token that is not one');
     t.equal(refused.headers.get('www-authenticate'), 'Bearer realm="lgsp", error="invalid_token"');
-    t.match(await refused.json(), { code: 'INVALID_TOKEN', detail: /log in again/ });
+    t.match(await refused.json(), { code: 'INVALID_TOKEN', detail: /request a new access token \(POST \/v1\/token/ }, 'a script sending a Bearer token is told to get a new one, not to log in');
     t.same(await (await fetch(`${base}/v1/console/session`)).json(), { authenticated: false });
     t.match((await get('/v1/console/session', observer)).body, { authenticated: true, clientId: 'lgsp-observer', roles: ['observer'] });
   });

@@ -93,12 +93,14 @@ export async function optionalCaller(req: FastifyRequest, verifier: AccessTokenV
 }
 
 /**
- * What the operator can do about a refused token: log in again, unless the registry refuses the
- * client itself (disabled, removed), where a login is refused too (CLIENT_DISABLED) and only the
+ * What the caller can do about a refused token: log in again (a script sending a Bearer token:
+ * ask the token endpoint for a new one), unless the registry refuses the client itself
+ * (disabled, removed), where a login or a new token is refused too (CLIENT_DISABLED) and only the
  * registry's administrator can help.
  */
-function whatNext(err: unknown): string {
-  return err instanceof ClientRefusedError ? ': a new login with this client is refused until the registry lists it as enabled again' : '; log in again';
+function whatNext(err: unknown, via: 'session' | 'bearer'): string {
+  if (err instanceof ClientRefusedError) return `: ${via === 'session' ? 'a new login with' : 'a new token for'} this client is refused until the registry lists it as enabled again`;
+  return via === 'session' ? '; log in again' : '; request a new access token (POST /v1/token on the gateway)';
 }
 
 /**
@@ -127,7 +129,7 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
       try {
         caller = await opts.verifier.verify(token);
       } catch (err) {
-        throw tokenRefused(reply, `${(err as Error).message}${whatNext(err)}`);
+        throw tokenRefused(reply, `${(err as Error).message}${whatNext(err, 'bearer')}`);
       }
     } else {
       // A 401 names the scheme a tool can use (RFC 9110 §11.6.1); the browser logs in instead.
@@ -148,7 +150,7 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
       try {
         caller = await opts.verifier.verify(session.token);
       } catch (err) {
-        const detail = `Your console session has ended (${(err as Error).message})${whatNext(err)}`;
+        const detail = `Your console session has ended (${(err as Error).message})${whatNext(err, 'session')}`;
         const expired = err instanceof TokenExpiredError;
         opts.sessions.end(id, { code: expired ? 'SESSION_ENDED' : 'INVALID_TOKEN', detail });
         clearSessionCookie(reply, req);
