@@ -6,15 +6,12 @@
 // following stack.json talked to a bus that was not this one. The check comes before anything
 // is written: a stack already running on the same data directory keeps its stack.json.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../services/local-processes/free-port.js';
-import { PROJECT_ROOT } from '../services/platform/project-root.js';
-
-const CLI = join(PROJECT_ROOT, 'dist', 'services', 'cli', 'lgsp.js');
+import { runLgspStart } from './helpers/lgsp-start.js';
 
 t.test('lgsp start refuses a gateway port another server holds, before starting anything', async (t) => {
   const port = await freePort();
@@ -27,16 +24,9 @@ t.test('lgsp start refuses a gateway port another server holds, before starting 
   const running = JSON.stringify({ state: 'running', gateway: `http://127.0.0.1:${port}` }) + '\n';
   writeFileSync(join(dataDir, 'stack.json'), running);
 
-  const child = spawn(process.execPath, [CLI, 'start'], { env: { ...process.env, PORT: String(port), LGSP_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => { child.kill('SIGINT'); resolve(null); }, 30_000);
-    child.once('exit', (c) => { clearTimeout(timer); resolve(c); });
-  });
-  // Whatever happened, nothing it started may outlive the test.
-  if (code === null) await new Promise((r) => child.once('exit', r));
+  const run = await runLgspStart({ ...process.env, PORT: String(port), LGSP_DATA_DIR: dataDir }, 30_000);
+  const { code } = run;
+  const out = run.stdout + run.stderr;
   t.equal(code, 1, `exits at once with an error (output: ${out.slice(0, 300)})`);
   t.match(out, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`), 'names the address');
   t.match(out, /PORT=/, 'and how to choose another');

@@ -9,10 +9,8 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../services/platform/project-root.js';
+import { runLgspStart } from './helpers/lgsp-start.js';
 import { stackFilePath } from '../services/stack/stack-file.js';
-
-const CLI = join(PROJECT_ROOT, 'dist', 'services', 'cli', 'lgsp.js');
 
 t.test('lgsp start on the data dir of a running stack refuses and leaves it alone', { timeout: 90_000 }, async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'lgsp-second-start-'));
@@ -27,19 +25,7 @@ t.test('lgsp start on the data dir of a running stack refuses and leaves it alon
   const env: NodeJS.ProcessEnv = { ...process.env, LGSP_DATA_DIR: dataDir, PORT: '0', LGSP_TOPIC_PREFIX: `second-start-${process.pid}.` };
   delete env.KAFKA_BROKERS;
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let timer: NodeJS.Timeout | undefined;
-  const code = await Promise.race([exited, new Promise<'running'>((r) => (timer = setTimeout(() => r('running'), 40_000)))]);
-  clearTimeout(timer);
-  if (code === 'running') {
-    child.kill('SIGINT');
-    await exited;
-  }
+  const { code, stdout, stderr } = await runLgspStart(env);
   t.equal(code, 2, 'exit 2 within seconds');
   t.match(stderr, new RegExp(`already running on ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(pid ${other.pid}\\)`), stderr);
   t.match(stderr, /kill -INT/, 'says how to stop it');

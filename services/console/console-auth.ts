@@ -10,7 +10,7 @@ import { ClientRefusedError, TokenExpiredError, type AccessTokenVerifier, type C
 import { BEARER_CHALLENGE, bearerToken, hasAnyRole, singleAuthorization, tokenRefused } from '../platform/bearer-auth.js';
 import { ProblemError, problems } from '../platform/problem.js';
 import type { Role } from '../platform/registry.js';
-import type { ConsoleSessions } from './console-sessions.js';
+import { ENDED, type ConsoleSessions } from './console-sessions.js';
 
 export const SESSION_COOKIE = 'lgsp_console_session';
 /**
@@ -142,8 +142,8 @@ export const consoleAuth = fp(async function consoleAuth(app: FastifyInstance, o
       if (!session) {
         reply.header('WWW-Authenticate', BEARER_CHALLENGE);
         // The reason it ended, when it ended lately (a refused token stays refused, with its detail).
-        const end = opts.sessions.endedBecause(id);
-        throw end?.code === 'INVALID_TOKEN' ? problems.invalidToken(end.detail) : sessionEnded(end?.detail ?? 'Your console session has ended; log in again');
+        const end = opts.sessions.endedBecause(id) ?? ENDED;
+        throw end.code === 'INVALID_TOKEN' ? problems.invalidToken(end.detail) : sessionEnded(end.detail);
       }
       // The session's token is checked again on every request (cached: no signature check), so
       // a session whose client was disabled in the registry since login ends at once.

@@ -29,6 +29,8 @@ const ENDED_MEMORY_MS = 15 * 60_000;
 const ENDED_MEMORY_SESSIONS = 1000;
 
 const EXPIRED: SessionEnd = { code: 'SESSION_ENDED', detail: 'Your console session expired; log in again' };
+/** A session ended with no reason of its own (or whose reason is forgotten). */
+export const ENDED: SessionEnd = { code: 'SESSION_ENDED', detail: 'Your console session has ended; log in again' };
 
 export class ConsoleSessions {
   private readonly sessions = new Map<string, ConsoleSession>();
@@ -62,7 +64,7 @@ export class ConsoleSessions {
   }
 
   /** Ends a session (its live streams close) and remembers why, for endedBecause. */
-  end(id: string, why: SessionEnd = { code: 'SESSION_ENDED', detail: 'Your console session has ended; log in again' }): void {
+  end(id: string, why: SessionEnd = ENDED): void {
     if (this.sessions.delete(id)) this.remember(id, why);
     const listeners = this.onEnded.get(id);
     this.onEnded.delete(id);
