@@ -70,8 +70,22 @@ function submissionBody(sizeBytes: number): string {
 interface SinkStats {
   unique: number;
   duplicates: number;
-  e2eMs: { p50: number; p99: number; p999: number; max: number; count: number };
+  e2eMs: Percentiles;
+  /** Load generator's send to the envelope's time (HTTP, gateway intake). */
+  intakeMs: Percentiles;
+  /** The envelope's time to the sink's receipt (produce, broker, runner, delivery). */
+  onwardMs: Percentiles;
 }
+
+interface Percentiles {
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  count: number;
+}
+
+const splitText = (stats: SinkStats) => `(intake ${stats.intakeMs.p50}/${stats.intakeMs.p99}, onward ${stats.onwardMs.p50}/${stats.onwardMs.p99} ms p50/p99)`;
 
 async function sinkStats(sink: ServiceProcess): Promise<SinkStats> {
   return (await (await fetch(`${sink.url}/stats`)).json()) as SinkStats;
@@ -348,7 +362,7 @@ async function main(): Promise<void> {
       const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
       const { stats } = await drain(sink, accepted.allOk, 60_000);
       latency[`${share * 100}%`] = { rate, accept: accepted.latencyMs, endToEnd: stats.e2eMs, accepted: accepted.ok2xx, delivered: stats.unique };
-      log(`  accept p50/p99/p99.9 ${accepted.latencyMs.p50}/${accepted.latencyMs.p99}/${accepted.latencyMs.p999} ms; end-to-end ${stats.e2eMs.p50}/${stats.e2eMs.p99}/${stats.e2eMs.p999} ms`);
+      log(`  accept p50/p99/p99.9 ${accepted.latencyMs.p50}/${accepted.latencyMs.p99}/${accepted.latencyMs.p999} ms; end-to-end ${stats.e2eMs.p50}/${stats.e2eMs.p99}/${stats.e2eMs.p999} ms ${splitText(stats)}`);
     }
 
     // Sustained: the highest rate at which accepted = delivered for the whole phase and lag stays flat.
@@ -406,7 +420,7 @@ async function main(): Promise<void> {
       const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
       const { stats } = await drain(sink, accepted.allOk, 30_000);
       atHalfSustained = { rate, accept: accepted.latencyMs, endToEnd: stats.e2eMs };
-      log(`  end-to-end p50/p99/p99.9 ${stats.e2eMs.p50}/${stats.e2eMs.p99}/${stats.e2eMs.p999} ms`);
+      log(`  end-to-end p50/p99/p99.9 ${stats.e2eMs.p50}/${stats.e2eMs.p99}/${stats.e2eMs.p999} ms ${splitText(stats)}`);
     }
     await admin.disconnect();
 
@@ -517,6 +531,7 @@ async function measureLatencyOnly(
     const commits = (await offsetCommits()) - commitsBefore;
     const cpu = Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(((after[k] - before[k]) / Math.max(1, stats.unique)) * 1000) / 1000]));
     log(`  accept p50/p99/p99.9 ${accepted.latencyMs.p50}/${accepted.latencyMs.p99}/${accepted.latencyMs.p999} ms; end-to-end p50/p99/p99.9/max ${stats.e2eMs.p50}/${stats.e2eMs.p99}/${stats.e2eMs.p999}/${stats.e2eMs.max} ms; delivered ${stats.unique}/${accepted.allOk}, duplicates ${stats.duplicates}`);
+    log(`  end-to-end split at the envelope's time ${splitText(stats)}`);
     const roundTripsAfter = await roundTrips();
     const perMessageRoundTrips = Object.entries(roundTripsAfter)
       .map(([key, n]) => [key, Math.round(((n - (roundTripsBefore[key] ?? 0)) / Math.max(1, stats.unique)) * 1000) / 1000] as const)
