@@ -21,6 +21,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route checks its input with textProblem itself (text-guard.ts) and answers in its own error format. */
     ownTextCheck?: boolean;
+    /**
+     * Members the 405 for this route's path adds to its problem (RFC 9457 §3.2 extensions): the
+     * wrong method never reaches the route's scope (the not-found handler answers it), so its
+     * hooks cannot add them. The token endpoint's OAuth `error` and `error_description`.
+     */
+    wrongMethodMembers?: Record<string, string>;
   }
 }
 
@@ -306,14 +312,14 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   });
   // Registered before any route of the service (every service registers this plugin first).
   const routes = new RouteMethods();
-  app.addHook('onRoute', (route) => routes.add(route.url, route.method));
+  app.addHook('onRoute', (route) => routes.add(route.url, route.method, route.config?.wrongMethodMembers));
   const noRoute = (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0];
     const allow = routes.allowed(path);
     // A route that takes this method and still found nothing (e.g. /docs/static/<missing file>) is a 404.
     if (allow.length > 0 && !allow.includes(req.method)) {
       reply.header('Allow', allow.join(', '));
-      return sendProblem(reply, problems.methodNotAllowed(`${path} does not take ${req.method}; it takes ${allow.join(', ')}`), req.url);
+      return sendProblem(reply, problems.methodNotAllowed(`${path} does not take ${req.method}; it takes ${allow.join(', ')}`, routes.wrongMethodMembers(path)), req.url);
     }
     // A '/' left unencoded in a path parameter (DocumentIds are full of them) made the path one
     // no route has: say which route it was meant for and how to write it.

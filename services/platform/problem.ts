@@ -96,7 +96,8 @@ export const problems = {
   invalidToken: (detail: string) => new ProblemError(401, 'INVALID_TOKEN', 'Invalid access token', detail),
   forbidden: (code: ErrorCode, detail: string) => new ProblemError(403, code, 'Forbidden', detail),
   notFound: (code: ErrorCode, detail: string) => new ProblemError(404, code, 'Not found', detail),
-  methodNotAllowed: (detail: string) => new ProblemError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed', detail),
+  /** `members`: extensions the path's route adds (route config wrongMethodMembers, problem-handler.ts). */
+  methodNotAllowed: (detail: string, members: Record<string, string> = {}) => new ProblemError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed', detail, members),
   conflict: (code: ErrorCode, detail: string) => new ProblemError(409, code, 'Conflict', detail),
   tooLarge: (limit: number) =>
     new ProblemError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The body exceeds the limit of ${limit} bytes`),
