@@ -142,11 +142,7 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
   if (err instanceof ProblemError) return err;
   // PostgreSQL down or restarting: the caller retries, nothing half-done was kept.
   if (isDatabaseUnavailable(err)) return problems.databaseUnavailable(5, method === 'GET' || method === 'HEAD');
-  if (err.validation) {
-    const validation = err.validationContext !== 'querystring' ? err.validation : givenOnce(err.validation, query);
-    const errors = fieldErrors(validation, err.validationContext === 'body' ? '' : err.validationContext);
-    return problems.validation(`Invalid ${err.validationContext ?? 'request'}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
-  }
+  if (err.validation) return validationProblem(err.validation, err.validationContext, query);
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -162,6 +158,18 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
   if (err.statusCode === 429) return problems.rateLimited(Number((err as { retryAfter?: number }).retryAfter ?? 60));
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return problems.badRequest(err.message);
   return new ProblemError(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred; it has been logged');
+}
+
+/**
+ * The VALIDATION_FAILED problem for a part of a request its schema refused (`context`: body,
+ * querystring, params, headers), as the service answers it; `query` tells a repeated query
+ * parameter. Also for a route that adds faults of its own to the schema's (POST /v1/messages: a
+ * bad Idempotency-Key in the same refusal).
+ */
+export function validationProblem(validation: AjvLikeError[], context: string | undefined, query?: unknown): ProblemError {
+  const found = context !== 'querystring' ? validation : givenOnce(validation, query);
+  const errors = fieldErrors(found, context === 'body' ? '' : context);
+  return problems.validation(`Invalid ${context ?? 'request'}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
 }
 
 /**
