@@ -2,7 +2,7 @@
 // are logged server-side, never sent.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ProblemError, problems, type FieldError } from './problem.js';
+import { fieldErrorsDetail, ProblemError, problems, type FieldError } from './problem.js';
 import { isDatabaseUnavailable } from './database.js';
 import { fieldPath, pointerSegments } from './field-path.js';
 import { RouteMethods } from './route-methods.js';
@@ -97,6 +97,8 @@ const PATTERN_MEANINGS: Record<string, string> = {
   '^[0-9]{1,15}$': 'must be the `next` value of the previous page (a whole number)',
   '^[0-9a-f]{64}$': 'must be a SHA-256 digest: 64 lower-case hexadecimal digits',
   '^[0-9a-fA-F]{64}$': 'must be a SHA-256 digest: 64 hexadecimal digits',
+  // The console's KPI period (whole days): "must match pattern" told an operator nothing.
+  '^\\d{4}-\\d{2}-\\d{2}$': 'must be an ISO 8601 date, YYYY-MM-DD (e.g. 2026-12-03), without a time',
   '^[a-z][a-z0-9-]{1,62}$': 'must be a connector name: lower-case letters, digits and dashes, starting with a letter',
   [DOCUMENTED_TIME_BOUND_SCHEMA.pattern]: TIME_BOUND_FORM_MESSAGE,
   // edXML's own forms (QCVN 102): QLVB systems that write dates the Vietnamese way (10/05/2026)
@@ -169,7 +171,8 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
 export function validationProblem(validation: AjvLikeError[], context: string | undefined, query?: unknown): ProblemError {
   const found = context !== 'querystring' ? validation : givenOnce(validation, query);
   const errors = fieldErrors(found, context === 'body' ? '' : context);
-  return problems.validation(`Invalid ${context ?? 'request'}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
+  const part = context === 'querystring' || context === 'params' || context === 'headers' || context === 'body' ? context : undefined;
+  return problems.validation(fieldErrorsDetail(errors, part), errors);
 }
 
 /**
@@ -312,11 +315,11 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       throw problems.badRequest('The query string does not decode to UTF-8 text (check its percent-encoding)');
     }
     const body = req.body;
-    const problem =
-      textProblem(req.params, 'params') ??
-      textProblem(req.query, 'querystring') ??
-      (body !== null && typeof body === 'object' ? textProblem(body) : null);
-    if (problem) throw problems.validation(`Invalid request: ${problem.field} ${problem.message}`, [problem]);
+    const inPath = textProblem(req.params, 'params');
+    const inQuery = inPath ? null : textProblem(req.query, 'querystring');
+    const inBody = inPath || inQuery || body === null || typeof body !== 'object' ? null : textProblem(body);
+    const problem = inPath ?? inQuery ?? inBody;
+    if (problem) throw problems.validation(fieldErrorsDetail([problem], inPath ? 'params' : inQuery ? 'querystring' : 'body'), [problem]);
   });
   // Registered before any route of the service (every service registers this plugin first).
   const routes = new RouteMethods();
