@@ -140,6 +140,14 @@ function unsupportedMediaTypeDetail(req: FastifyRequest, mediaTypes: MediaTypesO
 /** The media types an operation's body may have, by method and route URL; undefined when the service does not say. */
 export type MediaTypesOf = (method: string, url: string) => readonly string[] | undefined;
 
+/**
+ * The problem the services answer for an error a route threw or Fastify raised: for an app that
+ * does not register problemHandler (the simulators' control endpoints, control-problems.ts).
+ */
+export function problemOf(err: FastifyError, req: FastifyRequest, maxBodyBytes: number): ProblemError {
+  return toProblem(err, req.routeOptions?.bodyLimit ?? maxBodyBytes, req.method, req.query, err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `Unsupported Media Type: send JSON (application/json); this request's Content-Type is ${req.headers['content-type']?.split(';')[0].trim().slice(0, 100) || 'missing'}` : '');
+}
+
 function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number, method: string, query?: unknown, mediaTypeDetail = ''): ProblemError {
   if (err instanceof ProblemError) return err;
   // PostgreSQL down or restarting: the caller retries, nothing half-done was kept.
