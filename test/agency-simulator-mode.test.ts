@@ -13,9 +13,17 @@ t.test('the agency simulator refuses a mode it does not know and applies the one
 
   const typo = await setMode({ mode: 'dwon' });
   t.equal(typo.statusCode, 400, typo.body);
-  t.match(typo.json().message, /mode/, 'the answer names the field');
+  // The simulator's own control answers are RFC 9457 problem+json, as the bus's are.
+  t.match(typo.headers['content-type'], /^application\/problem\+json/);
+  t.match(typo.json(), { status: 400, code: 'VALIDATION_FAILED', title: String, type: String, errors: [{ field: 'mode', message: /must be one of "ok", "down"/ }] }, 'the answer names the field');
+  t.match(typo.json().detail, /^Invalid body: mode must be one of/);
   const noNumber = await setMode({ mode: 'fail', failures: 'three' });
   t.equal(noNumber.statusCode, 400, noNumber.body);
+  t.match(noNumber.json(), { code: 'VALIDATION_FAILED', errors: [{ field: 'failures' }] });
+  const malformed = await app.inject({ method: 'PUT', url: '/_admin/systems/so-tp-qlvb/mode', headers: { 'content-type': 'application/json' }, payload: '{"mode":' });
+  t.match([malformed.statusCode, malformed.headers['content-type'], malformed.json().code], [400, /^application\/problem\+json/, 'MALFORMED_JSON']);
+  const nowhere = await app.inject({ method: 'GET', url: '/_admin/systems/so-tp-qlvb/nothing' });
+  t.match([nowhere.statusCode, nowhere.headers['content-type'], nowhere.json().code], [404, /^application\/problem\+json/, 'ROUTE_NOT_FOUND'], 'an unknown control path');
 
   const delivery = () => app.inject({ method: 'POST', url: '/so-tp-qlvb', headers: { 'content-type': 'application/jose' }, payload: 'x.y.z' });
   t.equal((await delivery()).statusCode, 401, 'still ok (normal) after the refused modes: the signature is what fails');

@@ -200,6 +200,23 @@ t.test('operator console API', async (t) => {
     const backwards = await get('/v1/console/kpi?from=2026-02-01&to=2026-01-01');
     t.equal(backwards.status, 400);
     t.equal(backwards.body.errors[0].field, 'querystring.to');
+    // The detail names each query parameter once, as the gateway's validation errors name their
+    // fields: "Invalid querystring: querystring.limit must be <= 500" said the part twice.
+    t.equal(impossible.body.detail, 'Invalid query string: from is not a date on the calendar or a time of day');
+    t.equal(backwards.body.detail, 'Invalid query string: to must be after from');
+    const tooMany = await get('/v1/console/messages?limit=501');
+    t.same([tooMany.status, tooMany.body.errors], [400, [{ field: 'querystring.limit', message: 'must be <= 500' }]]);
+    t.equal(tooMany.body.detail, 'Invalid query string: limit must be <= 500');
+    t.equal(unknown.body.detail, 'Invalid query string: colour unknown property "colour"');
+    const overflow = await get('/v1/console/messages?limit=1e400');
+    t.equal(overflow.body.detail, 'Invalid query string: limit must be a finite number');
+    // The KPI report takes whole days: a bad bound says the form, not the regular expression.
+    for (const value of ['yesterday', '01/02/2026', '2026-02-01T00:00:00+07:00']) {
+      const bad = await get(`/v1/console/kpi?from=${encodeURIComponent(value)}&to=2026-03-01`);
+      t.equal(bad.status, 400, `kpi from=${value}`);
+      t.same(bad.body.errors, [{ field: 'querystring.from', message: 'must be an ISO 8601 date, YYYY-MM-DD (e.g. 2026-12-03), without a time' }], `kpi from=${value}: the form expected`);
+      t.equal(bad.body.detail, 'Invalid query string: from must be an ISO 8601 date, YYYY-MM-DD (e.g. 2026-12-03), without a time');
+    }
   });
 
   await t.test('a dead letter is replayed once by an operator, audited, then delivered', async (t) => {

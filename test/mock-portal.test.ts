@@ -142,8 +142,19 @@ t.test('mock portal', async (t) => {
     const s = await login();
     const invalid = await faults({ errorRate: 2, burst: { status: 418, count: 1 } });
     t.equal(invalid.status, 400);
-    const fields = (await invalid.json()).errors.map((e: { field: string }) => e.field);
+    // The fault knobs are the simulator's own: refused as problem+json, not in the portal's shape.
+    t.match(invalid.headers.get('content-type'), /^application\/problem\+json/);
+    const refusedKnobs = await invalid.json();
+    t.match(refusedKnobs, { status: 400, code: 'VALIDATION_FAILED', title: String, type: String, detail: /errorRate/ });
+    t.notOk('error_code' in refusedKnobs, 'not the portal\'s own error shape');
+    const fields = refusedKnobs.errors.map((e: { field: string }) => e.field);
     t.ok(fields.includes('errorRate') && fields.includes('burst.status'), 'invalid knobs named');
+    const unparsable = await fetch(`${url}/_admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"errorRate":' });
+    t.match([unparsable.status, unparsable.headers.get('content-type'), (await unparsable.json()).code], [400, /^application\/problem\+json/, 'MALFORMED_JSON']);
+    const noControl = await fetch(`${url}/_admin/nothing`);
+    t.match([noControl.status, noControl.headers.get('content-type'), (await noControl.json()).code], [404, /^application\/problem\+json/, 'ROUTE_NOT_FOUND']);
+    const noService = await fetch(`${url}/api/nothing`);
+    t.match([noService.status, (await noService.json()).error_code], [404, String], 'a path of the imitated portal keeps the portal\'s shape');
 
     await faults({ burst: { status: 429, count: 2, retryAfterSeconds: 3 } });
     const first = await lookup(s, 'L-1');
@@ -189,11 +200,12 @@ t.test('mock portal', async (t) => {
     for (const limit of ['abc', '0', '-3', '2.5', '']) {
       const refused = await log(`?limit=${limit}`);
       t.equal(refused.status, 400, `limit=${limit} refused`);
-      t.match(refused.body, { error_code: '3', errors: [{ field: 'limit', message: /whole number/ }] });
+      t.match(refused.body, { status: 400, code: 'VALIDATION_FAILED', detail: /^Invalid query string: limit must be a whole number/, errors: [{ field: 'querystring.limit', message: /whole number/ }] });
     }
     const badSource = await fetch(`${url}/_admin/dossiers?source=paper`);
     t.equal(badSource.status, 400, 'an unknown dossier source is refused, not read as "none of them"');
-    t.match(await badSource.json(), { errors: [{ field: 'source', message: /one-stop or online/ }] });
+    t.match(badSource.headers.get('content-type'), /^application\/problem\+json/);
+    t.match(await badSource.json(), { code: 'VALIDATION_FAILED', errors: [{ field: 'querystring.source', message: /one-stop or online/ }] });
   });
 
   await t.test('citizens file online; dossiers survive a restart, sessions do not', async (t) => {

@@ -150,6 +150,9 @@ t.test('the simulator checks the bus signature and its own format', async (t) =>
   const setMode = (body: string) => fetch(`${url}/_admin/mode`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
   const badMode = await setMode('{"mode":"sideways"}');
   t.equal(badMode.status, 400);
+  // The simulator's own control answers are problem+json; the submission API keeps the imitated system's shape (ma, moTa).
+  t.match(badMode.headers.get('content-type'), /^application\/problem\+json/);
+  t.match(await badMode.json(), { status: 400, code: 'VALIDATION_FAILED', errors: [{ field: 'mode', message: /must be one of/ }] });
   // The outage knob write-a-connector.md tells integrators to use: it takes JSON like any API
   // (the submission route's raw-bytes parser once swallowed its body, so every switch was a 400).
   const down = await setMode('{"mode":"down"}');

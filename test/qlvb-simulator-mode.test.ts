@@ -20,7 +20,8 @@ t.test('the QLVB simulator refuses a mode it does not know', async (t) => {
 
   const typo = await setMode('dwon');
   t.equal(typo.statusCode, 400, typo.body);
-  t.match(typo.body, /mode/, 'the answer names the field');
+  t.match(typo.headers['content-type'], /^application\/problem\+json/, 'problem+json, as the bus answers');
+  t.match(typo.json(), { status: 400, code: 'VALIDATION_FAILED', title: String, type: String, detail: /^Invalid body: mode must be one of "ok", "down"/, errors: [{ field: 'mode' }] }, 'the answer names the field');
   t.notOk(simulator.down.has('vp-qlvb'));
   t.equal((await setMode('down')).statusCode, 200);
   t.ok(simulator.down.has('vp-qlvb'), 'down');

@@ -11,6 +11,18 @@ t.test('problem answers of POST /v1/token name an OAuth error too', async (t) =>
   const bus = await startTestBus(t, { name: 'token-problem-oauth', runner: false, config: { tokenRateLimitPerMinute: 3 } });
   const tokenUrl = `${bus.gateway.url}/v1/token`;
 
+  // Another method (a browser's GET, a client configured for GET): the 405 names OAuth's error too.
+  for (const method of ['GET', 'PUT', 'DELETE']) {
+    const wrong = await fetch(tokenUrl, { method });
+    t.equal(wrong.status, 405, `${method}: 405`);
+    t.equal(wrong.headers.get('allow'), 'POST', `${method}: Allow: POST`);
+    t.match(wrong.headers.get('content-type'), /^application\/problem\+json/, `${method}: still problem+json`);
+    const refused = (await wrong.json()) as Record<string, unknown>;
+    t.equal(refused.code, 'METHOD_NOT_ALLOWED', `${method}: with its stable code`);
+    t.equal(refused.error, 'invalid_request', `${method}: and the OAuth error an OAuth library raises`);
+    t.match(refused.error_description, /token endpoint takes POST only/, `${method}: saying POST is the method`);
+  }
+
   const multipart = await fetch(tokenUrl, { method: 'POST', body: (() => { const f = new FormData(); f.set('grant_type', 'client_credentials'); return f; })() });
   t.equal(multipart.status, 415);
   t.match(multipart.headers.get('content-type'), /^application\/problem\+json/, 'still problem+json');

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { compactVerify, type JWTVerifyGetKey } from 'jose';
 import type { Envelope } from '../platform/envelope.js';
+import { controlProblems } from '../platform/control-problems.js';
 
 export interface ReceivedMessage {
   id: string;
@@ -35,6 +36,9 @@ export interface SimulatorState {
 export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ app: FastifyInstance; state: SimulatorState }> {
   const state: SimulatorState = { received: new Map(), attempts: new Map(), modes: new Map() };
   const app = Fastify({ logger: false, bodyLimit: 25 * 1024 * 1024 });
+  // Its own refusals (a fault mode it does not know) are problem+json; its answers to deliveries
+  // are a simulated receiving system's (the bus reads their status only).
+  controlProblems(app, { maxBodyBytes: 25 * 1024 * 1024 });
   app.addContentTypeParser('application/jose', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.post<{ Params: { system: string }; Body: string }>('/:system', async (req, reply) => {

@@ -20,6 +20,7 @@ import { PortalStore, type StoredDossier } from './portal-store.js';
 import { openDatabase } from '../platform/database.js';
 import { ProcedureCatalogue } from './procedure-catalogue.js';
 import { SessionStore, type PortalAccount } from './session-store.js';
+import { controlProblems, invalidControlBody, invalidControlQuery, sendControlProblem } from '../platform/control-problems.js';
 
 export interface MockPortalOptions {
   /** PostgreSQL holding the portal's tables (portal_*): its own database, or the bus's. */
@@ -103,13 +104,21 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
   };
 
   const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: 10 * 1024 * 1024 });
-  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) req.log.error({ err }, 'mock portal error');
-    const kind = status === 500 ? 'SYSTEM_ERROR' : 'INVALID_DATA';
-    return reply.code(status).send({ error_code: PORTAL_CODES[kind].code, message: status === 500 ? PORTAL_CODES.SYSTEM_ERROR.message : `${PORTAL_CODES.INVALID_DATA.message}: ${err.message}` });
+  // The portal's API answers errors in the portal's own shape (error_code, message), as DVCQG does;
+  // the simulator's control endpoints (/_admin/…: fault knobs, its view of the dossiers) are not the
+  // portal's and answer problem+json, as the bus does.
+  controlProblems(app, {
+    maxBodyBytes: 10 * 1024 * 1024,
+    imitated: {
+      error: (err: Error & { statusCode?: number }, req, reply) => {
+        const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+        if (status === 500) req.log.error({ err }, 'mock portal error');
+        const kind = status === 500 ? 'SYSTEM_ERROR' : 'INVALID_DATA';
+        return reply.code(status).send({ error_code: PORTAL_CODES[kind].code, message: status === 500 ? PORTAL_CODES.SYSTEM_ERROR.message : `${PORTAL_CODES.INVALID_DATA.message}: ${err.message}` });
+      },
+      notFound: (req, reply) => reply.code(404).send({ error_code: PORTAL_CODES.UNKNOWN_SERVICE.code, message: `${PORTAL_CODES.UNKNOWN_SERVICE.message}: ${req.method} ${req.url.split('?')[0]}` }),
+    },
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error_code: PORTAL_CODES.UNKNOWN_SERVICE.code, message: `${PORTAL_CODES.UNKNOWN_SERVICE.message}: ${req.method} ${req.url.split('?')[0]}` }));
   await app.register(serviceHealth, { metrics: createMetricsRegistry('mock-portal'), checks: { store: async () => ({ ok: true }) } });
 
   /** The shared path of every API call: faults first, then the handler, then maybe a lost answer. */
@@ -220,7 +229,7 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
   app.get('/_admin/faults', async () => faults.view());
   app.put('/_admin/faults', async (req, reply) => {
     const result = faults.apply(req.body);
-    if ('errors' in result) return reply.code(400).send({ error_code: PORTAL_CODES.INVALID_DATA.code, message: 'invalid fault settings', errors: result.errors });
+    if ('errors' in result) return sendControlProblem(reply, invalidControlBody(result.errors), req);
     const expired = result.expireSessions ? sessions.expireAll() : 0;
     return { ...faults.view(), ...(result.expireSessions ? { sessionsExpired: expired } : {}) };
   });
@@ -228,7 +237,7 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
   app.get<{ Querystring: { agency?: string; code?: string; source?: 'one-stop' | 'online' } }>('/_admin/dossiers', async (req, reply) => {
     const source = req.query.source;
     if (source !== undefined && source !== 'one-stop' && source !== 'online') {
-      return reply.code(400).send(invalidQuery('source', `must be one-stop or online, not ${JSON.stringify(String(source).slice(0, 40))}`));
+      return sendControlProblem(reply, invalidControlQuery('source', `must be one-stop or online, not ${JSON.stringify(String(source).slice(0, 40))}`), req);
     }
     const dossiers = await Promise.all((await store.list(req.query)).map(async (d) => {
       const handover = d.source === 'online' ? await store.outbox(d.agency, d.code) : null;
@@ -256,7 +265,7 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
     // 500 calls where they asked for a typo would draw conclusions from the wrong window.
     const asked = req.query.limit;
     if (asked !== undefined && !/^[1-9][0-9]{0,8}$/.test(String(asked))) {
-      return reply.code(400).send(invalidQuery('limit', `must be a whole number from 1 (at most ${MAX_CALL_LOG} calls are kept), not ${JSON.stringify(String(asked).slice(0, 40))}`));
+      return sendControlProblem(reply, invalidControlQuery('limit', `must be a whole number from 1 (at most ${MAX_CALL_LOG} calls are kept), not ${JSON.stringify(String(asked).slice(0, 40))}`), req);
     }
     const limit = Math.min(MAX_CALL_LOG, asked === undefined ? 500 : Number(asked));
     const list = req.query.service ? calls.filter((c) => c.service === req.query.service) : calls;
@@ -281,10 +290,6 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
 }
 
 /** A refused query of the admin endpoints, in the portal's own error shape (as the fault settings'). */
-function invalidQuery(field: string, message: string): Record<string, unknown> {
-  return { error_code: PORTAL_CODES.INVALID_DATA.code, message: 'invalid query', errors: [{ field, message }] };
-}
-
 /**
  * LayThuTuc: one procedure's details by code, as clients shaped like OpenCPS call it
  * (`maTTHC`, read back as result[0].TENTTHC and result[0].LINHVUCTHUCHIEN[0].MALINHVUC). A

@@ -8,6 +8,7 @@ import type { RegistryData } from '../platform/registry.js';
 import type { DevClientFile } from '../platform/bus-client.js';
 import { ProcedureCatalogue } from '../mock-portal/procedure-catalogue.js';
 import { OneStopSimulator, type OneStopSystem } from './one-stop-simulator.js';
+import { controlProblems } from '../platform/control-problems.js';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -43,6 +44,8 @@ const simulator = new OneStopSimulator({
 });
 
 const app = Fastify({ logger: false });
+// Its refusals (an unknown path) are problem+json, as the bus answers.
+controlProblems(app);
 app.get('/healthz', async () => ({ status: 'ok' }));
 app.get('/_admin/state', async () => ({
   systems: systems.map((s) => s.clientId),

@@ -5,7 +5,7 @@
 // validation and refuses any such number as the validation error it is.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { problems, type FieldError } from './problem.js';
+import { fieldErrorsDetail, problems, type FieldError } from './problem.js';
 
 function nonFinite(part: 'querystring' | 'params', values: unknown): FieldError[] {
   if (values === null || typeof values !== 'object') return [];
@@ -20,6 +20,6 @@ function nonFinite(part: 'querystring' | 'params', values: unknown): FieldError[
 export const finiteRequestNumbers = fp(async function finiteRequestNumbers(app: FastifyInstance) {
   app.addHook('preHandler', async (req: FastifyRequest) => {
     const errors = [...nonFinite('params', req.params), ...nonFinite('querystring', req.query)];
-    if (errors.length > 0) throw problems.validation(`Invalid request: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
+    if (errors.length > 0) throw problems.validation(fieldErrorsDetail(errors), errors);
   });
 });

@@ -2,7 +2,7 @@
 // are logged server-side, never sent.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ProblemError, problems, type FieldError } from './problem.js';
+import { fieldErrorsDetail, ProblemError, problems, type FieldError } from './problem.js';
 import { isDatabaseUnavailable } from './database.js';
 import { fieldPath, pointerSegments } from './field-path.js';
 import { RouteMethods } from './route-methods.js';
@@ -21,6 +21,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route checks its input with textProblem itself (text-guard.ts) and answers in its own error format. */
     ownTextCheck?: boolean;
+    /**
+     * Members the 405 for this route's path adds to its problem (RFC 9457 §3.2 extensions): the
+     * wrong method never reaches the route's scope (the not-found handler answers it), so its
+     * hooks cannot add them. The token endpoint's OAuth `error` and `error_description`.
+     */
+    wrongMethodMembers?: Record<string, string>;
   }
 }
 
@@ -91,6 +97,8 @@ const PATTERN_MEANINGS: Record<string, string> = {
   '^[0-9]{1,15}$': 'must be the `next` value of the previous page (a whole number)',
   '^[0-9a-f]{64}$': 'must be a SHA-256 digest: 64 lower-case hexadecimal digits',
   '^[0-9a-fA-F]{64}$': 'must be a SHA-256 digest: 64 hexadecimal digits',
+  // The console's KPI period (whole days): "must match pattern" told an operator nothing.
+  '^\\d{4}-\\d{2}-\\d{2}$': 'must be an ISO 8601 date, YYYY-MM-DD (e.g. 2026-12-03), without a time',
   '^[a-z][a-z0-9-]{1,62}$': 'must be a connector name: lower-case letters, digits and dashes, starting with a letter',
   [DOCUMENTED_TIME_BOUND_SCHEMA.pattern]: TIME_BOUND_FORM_MESSAGE,
   // edXML's own forms (QCVN 102): QLVB systems that write dates the Vietnamese way (10/05/2026)
@@ -132,15 +140,19 @@ function unsupportedMediaTypeDetail(req: FastifyRequest, mediaTypes: MediaTypesO
 /** The media types an operation's body may have, by method and route URL; undefined when the service does not say. */
 export type MediaTypesOf = (method: string, url: string) => readonly string[] | undefined;
 
+/**
+ * The problem the services answer for an error a route threw or Fastify raised: for an app that
+ * does not register problemHandler (the simulators' control endpoints, control-problems.ts).
+ */
+export function problemOf(err: FastifyError, req: FastifyRequest, maxBodyBytes: number): ProblemError {
+  return toProblem(err, req.routeOptions?.bodyLimit ?? maxBodyBytes, req.method, req.query, err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `Unsupported Media Type: send JSON (application/json); this request's Content-Type is ${req.headers['content-type']?.split(';')[0].trim().slice(0, 100) || 'missing'}` : '');
+}
+
 function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number, method: string, query?: unknown, mediaTypeDetail = ''): ProblemError {
   if (err instanceof ProblemError) return err;
   // PostgreSQL down or restarting: the caller retries, nothing half-done was kept.
   if (isDatabaseUnavailable(err)) return problems.databaseUnavailable(5, method === 'GET' || method === 'HEAD');
-  if (err.validation) {
-    const validation = err.validationContext !== 'querystring' ? err.validation : givenOnce(err.validation, query);
-    const errors = fieldErrors(validation, err.validationContext === 'body' ? '' : err.validationContext);
-    return problems.validation(`Invalid ${err.validationContext ?? 'request'}: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors);
-  }
+  if (err.validation) return validationProblem(err.validation, err.validationContext, query);
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -156,6 +168,19 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
   if (err.statusCode === 429) return problems.rateLimited(Number((err as { retryAfter?: number }).retryAfter ?? 60));
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return problems.badRequest(err.message);
   return new ProblemError(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred; it has been logged');
+}
+
+/**
+ * The VALIDATION_FAILED problem for a part of a request its schema refused (`context`: body,
+ * querystring, params, headers), as the service answers it; `query` tells a repeated query
+ * parameter. Also for a route that adds faults of its own to the schema's (POST /v1/messages: a
+ * bad Idempotency-Key in the same refusal).
+ */
+export function validationProblem(validation: AjvLikeError[], context: string | undefined, query?: unknown): ProblemError {
+  const found = context !== 'querystring' ? validation : givenOnce(validation, query);
+  const errors = fieldErrors(found, context === 'body' ? '' : context);
+  const part = context === 'querystring' || context === 'params' || context === 'headers' || context === 'body' ? context : undefined;
+  return problems.validation(fieldErrorsDetail(errors, part), errors);
 }
 
 /**
@@ -298,22 +323,22 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       throw problems.badRequest('The query string does not decode to UTF-8 text (check its percent-encoding)');
     }
     const body = req.body;
-    const problem =
-      textProblem(req.params, 'params') ??
-      textProblem(req.query, 'querystring') ??
-      (body !== null && typeof body === 'object' ? textProblem(body) : null);
-    if (problem) throw problems.validation(`Invalid request: ${problem.field} ${problem.message}`, [problem]);
+    const inPath = textProblem(req.params, 'params');
+    const inQuery = inPath ? null : textProblem(req.query, 'querystring');
+    const inBody = inPath || inQuery || body === null || typeof body !== 'object' ? null : textProblem(body);
+    const problem = inPath ?? inQuery ?? inBody;
+    if (problem) throw problems.validation(fieldErrorsDetail([problem], inPath ? 'params' : inQuery ? 'querystring' : 'body'), [problem]);
   });
   // Registered before any route of the service (every service registers this plugin first).
   const routes = new RouteMethods();
-  app.addHook('onRoute', (route) => routes.add(route.url, route.method));
+  app.addHook('onRoute', (route) => routes.add(route.url, route.method, route.config?.wrongMethodMembers));
   const noRoute = (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0];
     const allow = routes.allowed(path);
     // A route that takes this method and still found nothing (e.g. /docs/static/<missing file>) is a 404.
     if (allow.length > 0 && !allow.includes(req.method)) {
       reply.header('Allow', allow.join(', '));
-      return sendProblem(reply, problems.methodNotAllowed(`${path} does not take ${req.method}; it takes ${allow.join(', ')}`), req.url);
+      return sendProblem(reply, problems.methodNotAllowed(`${path} does not take ${req.method}; it takes ${allow.join(', ')}`, routes.wrongMethodMembers(path)), req.url);
     }
     // A '/' left unencoded in a path parameter (DocumentIds are full of them) made the path one
     // no route has: say which route it was meant for and how to write it.

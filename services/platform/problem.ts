@@ -80,6 +80,35 @@ export class ProblemError extends Error {
   }
 }
 
+/** A part of a request whose fields a VALIDATION_FAILED names as `<part>.<name>` (the body's are named bare). */
+export type RequestPartName = 'querystring' | 'params' | 'headers' | 'body';
+
+const PART_LEADS: Record<RequestPartName, string> = {
+  querystring: 'Invalid query string',
+  params: 'Invalid path parameters',
+  headers: 'Invalid headers',
+  body: 'Invalid body',
+};
+
+/**
+ * The detail of a VALIDATION_FAILED for field errors of one part of the request (`part`), or of
+ * several (the part read from each field's prefix): each field named once, under its part, with
+ * what its value must be. `errors` keeps `querystring.from`; the detail reads "Invalid query
+ * string: from must …" (it read "Invalid querystring: querystring.from must …"). A body's fields
+ * are bare (`payload.subject`) unless `prefixed` says they too start with `body.`.
+ */
+export function fieldErrorsDetail(errors: FieldError[], part?: RequestPartName, prefixed = part !== 'body'): string {
+  const partOf = (field: string): RequestPartName | undefined =>
+    part ?? (['querystring', 'params', 'headers'] as const).find((p) => field.startsWith(`${p}.`));
+  const groups = new Map<RequestPartName | undefined, string[]>();
+  for (const e of errors) {
+    const at = partOf(e.field);
+    const name = at && (at !== 'body' || prefixed) && e.field.startsWith(`${at}.`) ? e.field.slice(at.length + 1) : e.field;
+    groups.set(at, [...(groups.get(at) ?? []), name === '' ? e.message : `${name} ${e.message}`]);
+  }
+  return [...groups].map(([at, said]) => `${at ? PART_LEADS[at] : 'Invalid request'}: ${said.join('; ')}`).join('; ');
+}
+
 /** @fastify/rate-limit's errorResponseBuilder on every service: a 429 with the window really left. */
 export function rateLimitProblem(_req: unknown, context: { ttl: number }): ProblemError {
   return problems.rateLimited(Math.max(1, Math.ceil(context.ttl / 1000)));
@@ -96,7 +125,8 @@ export const problems = {
   invalidToken: (detail: string) => new ProblemError(401, 'INVALID_TOKEN', 'Invalid access token', detail),
   forbidden: (code: ErrorCode, detail: string) => new ProblemError(403, code, 'Forbidden', detail),
   notFound: (code: ErrorCode, detail: string) => new ProblemError(404, code, 'Not found', detail),
-  methodNotAllowed: (detail: string) => new ProblemError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed', detail),
+  /** `members`: extensions the path's route adds (route config wrongMethodMembers, problem-handler.ts). */
+  methodNotAllowed: (detail: string, members: Record<string, string> = {}) => new ProblemError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed', detail, members),
   conflict: (code: ErrorCode, detail: string) => new ProblemError(409, code, 'Conflict', detail),
   tooLarge: (limit: number) =>
     new ProblemError(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The body exceeds the limit of ${limit} bytes`),

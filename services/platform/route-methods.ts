@@ -24,15 +24,24 @@ export function routePattern(url: string, acrossSlashes = false): RegExp {
 }
 
 export class RouteMethods {
-  private readonly routes = new Map<string, { pattern: RegExp; loose: RegExp; methods: Set<string> }>();
+  private readonly routes = new Map<string, { pattern: RegExp; loose: RegExp; methods: Set<string>; wrongMethodMembers: Record<string, string> }>();
 
-  add(url: string, method: string | string[]): void {
+  /** `wrongMethodMembers`: what a 405 for this path adds to its problem (the route's config). */
+  add(url: string, method: string | string[], wrongMethodMembers?: Record<string, string>): void {
     let route = this.routes.get(url);
     if (!route) {
-      route = { pattern: routePattern(url), loose: routePattern(url, true), methods: new Set() };
+      route = { pattern: routePattern(url), loose: routePattern(url, true), methods: new Set(), wrongMethodMembers: {} };
       this.routes.set(url, route);
     }
     for (const m of Array.isArray(method) ? method : [method]) route.methods.add(m.toUpperCase());
+    Object.assign(route.wrongMethodMembers, wrongMethodMembers);
+  }
+
+  /** The members the routes of `path` add to a 405's problem (none for most). */
+  wrongMethodMembers(path: string): Record<string, string> {
+    const members: Record<string, string> = {};
+    for (const route of this.routes.values()) if (route.pattern.test(path)) Object.assign(members, route.wrongMethodMembers);
+    return members;
   }
 
   /** The methods some route answers for `path` (no query string), sorted; empty when none does. */

@@ -2,7 +2,7 @@
 // date, or a time of day with its zone, so that a query never depends on the server's zone.
 // Impossible dates (2026-02-31) are refused: Date.parse rolls them over into March, and the
 // filter would quietly answer another question than the one asked.
-import { problems } from './problem.js';
+import { fieldErrorsDetail, problems } from './problem.js';
 
 const FORM = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
@@ -44,7 +44,8 @@ export function timeBound(value: string | undefined, field: string, bareDateZone
   const message = FORM.test(value)
     ? 'is not a date on the calendar or a time of day'
     : TIME_BOUND_FORM_MESSAGE;
-  throw problems.validation(`Invalid ${part}: ${field} ${message}`, [{ field: `${part}.${field}`, message }]);
+  const errors = [{ field: `${part}.${field}`, message }];
+  throw problems.validation(fieldErrorsDetail(errors, part, true), errors);
 }
 
 /**
@@ -54,7 +55,8 @@ export function timeBound(value: string | undefined, field: string, bareDateZone
 export function timeWindow(from: string | undefined, to: string | undefined, bareDateZone: 'Z' | '+07:00', part: RequestPart = 'querystring'): { from?: string; to?: string } {
   const window = { from: timeBound(from, 'from', bareDateZone, part), to: timeBound(to, 'to', bareDateZone, part) };
   if (window.from && window.to && Date.parse(window.to) < Date.parse(window.from)) {
-    throw problems.validation(`Invalid ${part}: to must not be before from`, [{ field: `${part}.to`, message: 'must not be before from' }]);
+    const errors = [{ field: `${part}.to`, message: 'must not be before from' }];
+    throw problems.validation(fieldErrorsDetail(errors, part, true), errors);
   }
   return window;
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { compactVerify, type JWTVerifyGetKey } from 'jose';
 import type { Envelope } from '../platform/envelope.js';
+import { controlProblems } from '../platform/control-problems.js';
 import { SIGNATURE_HTTP_HEADER, verifyDetached } from '../platform/detached-jws.js';
 import { decodeEdxml, encodeEdxml, type EdxmlShape, type JsonAttachment } from '../edxml/edxml-codec.js';
 import { BusClient, type ClientCredentials, type JsonBody } from '../platform/bus-client.js';
@@ -80,6 +81,9 @@ export class QlvbSimulator {
       this.received.set(s.clientId, []);
     }
     this.app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
+    // Its own refusals (a mode it does not know) are problem+json; its answers to pushed documents
+    // are a simulated document system's (the bus reads their status only).
+    controlProblems(this.app, { maxBodyBytes: 64 * 1024 * 1024 });
     this.app.addContentTypeParser(['application/jose', 'application/xml', 'text/xml'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     this.app.post<{ Params: { system: string }; Body: Buffer }>('/:system', async (req, reply) => {
       const system = this.systems.get(req.params.system);

@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Ajv } from 'ajv';
 import type { JWTVerifyGetKey } from 'jose';
 import { verifyDetached } from '../platform/detached-jws.js';
+import { controlProblems } from '../platform/control-problems.js';
 
 export interface StoredReport {
   receipt: string;
@@ -165,6 +166,9 @@ export async function buildReportingSimulator(opts: ReportingSimulatorOptions): 
   const province = opts.province ?? 'H49';
   let sequence = 0;
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  // Its own refusals (a mode it does not know) are problem+json; the submission API answers in the
+  // imitated system's shape (ma, moTa, loi), which its route writes itself.
+  controlProblems(app, { maxBodyBytes: 1024 * 1024 });
 
   // The submission API in a scope of its own: it takes the raw bytes, needed to check the detached
   // signature over exactly what was sent; the admin routes below keep Fastify's JSON parser, so

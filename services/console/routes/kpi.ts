@@ -39,9 +39,9 @@ function checkMember(q: KpiQuery, registry: Registry): void {
 function checkPeriod(q: KpiQuery): void {
   const from = Date.parse(instant(q.from, 'from')!);
   const to = Date.parse(instant(q.to, 'to')!);
-  if (to <= from) throw problems.validation('Invalid querystring: to must be after from', [{ field: 'querystring.to', message: 'must be after from' }]);
+  if (to <= from) throw problems.validation('Invalid query string: to must be after from', [{ field: 'querystring.to', message: 'must be after from' }]);
   if ((to - from) / 86_400_000 > MAX_PERIOD_DAYS) {
-    throw problems.validation(`Invalid querystring: a period is at most ${MAX_PERIOD_DAYS} days`, [{ field: 'querystring.to', message: `period longer than ${MAX_PERIOD_DAYS} days` }]);
+    throw problems.validation(`Invalid query string: a period is at most ${MAX_PERIOD_DAYS} days`, [{ field: 'querystring.to', message: `period longer than ${MAX_PERIOD_DAYS} days` }]);
   }
 }
 

@@ -7,6 +7,7 @@ import { IDEMPOTENCY_TTL_HOURS } from '../message-store.js';
 import { idempotentMessageId } from '../idempotent-message-id.js';
 import { acceptedStep, eventRecords, type BusEvent } from '../../platform/bus-events.js';
 import { problems, ProblemError } from '../../platform/problem.js';
+import { validationProblem } from '../../platform/problem-handler.js';
 import { canonicalId } from '../../platform/uuid7.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
@@ -25,6 +26,8 @@ import { partyView } from '../party-view.js';
  */
 const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,200}$';
 const IDEMPOTENCY_KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN);
+const INVALID_IDEMPOTENCY_KEY = 'Idempotency-Key must be one value of 1-200 visible ASCII characters (no spaces, the header sent once)';
+const INVALID_IDEMPOTENCY_KEY_FIELD = { field: 'Idempotency-Key', message: 'invalid' };
 
 function bodyDigest(text: string): string {
   return createHash('sha256').update(text).digest('base64url');
@@ -87,7 +90,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         properties: {
           // Checked in the handler (IDEMPOTENCY_KEY), which names the header in its refusal; the
           // pattern is the document's (swaggerTransform above), the same rule.
-          'idempotency-key': { type: 'string', description: `Optional; 1-200 visible ASCII characters, sent once. A retry with the same key and the same body (same JSON, any key order) answers with the same message id and is never delivered twice; the same key with another body is 409 IDEMPOTENCY_KEY_REUSED. Keys are kept ${IDEMPOTENCY_TTL_HOURS} hours per client.` },
+          'idempotency-key': { type: 'string', description: `Optional; 1-200 visible ASCII characters, sent once (another key is refused with 400, \`errors\` naming Idempotency-Key, in the same refusal as the body's schema faults if it has any). A retry with the same key and the same body (same JSON, any key order) answers with the same message id and is never delivered twice; the same key with another body is 409 IDEMPOTENCY_KEY_REUSED. Keys are kept ${IDEMPOTENCY_TTL_HOURS} hours per client.` },
         },
       },
       body: embeddable(ctx.catalogue, SCHEMA_IDS.submission),
@@ -120,12 +123,23 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         }),
       },
     },
+    // The key is checked before the body's schema, and a body the schema refuses too is refused
+    // with both faults at once: a client that sent both was told of the body alone, then refused
+    // again for the key once the body was fixed.
+    preValidation: async (req) => {
+      const key = req.headers['idempotency-key'];
+      if (key === undefined || IDEMPOTENCY_KEY.test(key)) return;
+      const validate = req.getValidationFunction('body');
+      if (validate && !validate(req.body) && validate.errors?.length) {
+        const body = validationProblem(validate.errors, 'body');
+        throw problems.validation(`${INVALID_IDEMPOTENCY_KEY}; ${body.detail}`, [INVALID_IDEMPOTENCY_KEY_FIELD, ...(body.extras.errors ?? [])]);
+      }
+      throw problems.badRequest(INVALID_IDEMPOTENCY_KEY, [INVALID_IDEMPOTENCY_KEY_FIELD]);
+    },
   }, async (req, reply) => {
     const caller = req.caller!;
+    // Checked before validation (preValidation above).
     const key = req.headers['idempotency-key'];
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw problems.badRequest('Idempotency-Key must be one value of 1-200 visible ASCII characters (no spaces, the header sent once)', [{ field: 'Idempotency-Key', message: 'invalid' }]);
-    }
     const audited = (err: unknown) => {
       if (err instanceof ProblemError) ctx.audit.rejection('submit', { code: err.code, type: req.body.type, toMember: recipientsOf(req.body).map((r) => r.member).join(',') }, caller);
       return err;

@@ -64,7 +64,14 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
     // Per network address and counted on arrival, before the body is read or parsed: a flood of
     // token requests is refused at the cost of a map lookup. (Other routes are limited per
     // authenticated client, after authentication.)
-    config: { rateLimit: { hook: 'onRequest', max: ctx.config.tokenRateLimitPerMinute, timeWindow: 60_000, keyGenerator: (req) => req.ip }, ownTextCheck: true },
+    config: {
+      rateLimit: { hook: 'onRequest', max: ctx.config.tokenRateLimitPerMinute, timeWindow: 60_000, keyGenerator: (req) => req.ip },
+      ownTextCheck: true,
+      // Another method (GET from a browser or a misconfigured client) is the platform's 405 with
+      // Allow: POST, answered outside this scope (its onSend above never sees it): it names
+      // OAuth's error as the endpoint's other problem answers do, so an OAuth library raises it.
+      wrongMethodMembers: { error: 'invalid_request', error_description: 'The token endpoint takes POST only: send the parameters as a form with POST /v1/token (RFC 6749 §3.2)' },
+    },
     schema: {
       tags: ['auth'],
       summary: 'Obtain an access token (client credentials; private_key_jwt or client_secret_basic)',
