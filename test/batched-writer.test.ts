@@ -20,6 +20,33 @@ t.test('writes of one turn share a flush; a lone write goes at once', async (t) 
   t.same(flushes.slice(1), [[2, 3, 4, 5]], 'writes of the same turn go in one flush');
 });
 
+t.test('busyLingerMs: while writes keep coming an idle writer waits for company; after a quiet spell a write goes at once', async (t) => {
+  const flushes: { items: number[]; at: number }[] = [];
+  const writer = new BatchedWriter<number>(async (items) => {
+    flushes.push({ items, at: performance.now() });
+  }, { busyLingerMs: 50 });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let started = performance.now();
+  await writer.write([1]);
+  t.ok(flushes[0].at - started < 35, `the first write goes at once (${Math.round(flushes[0].at - started)} ms)`);
+  // Writes 10 ms apart: each one comes within twice the linger of the one before.
+  started = performance.now();
+  const writes = [writer.write([2])];
+  await sleep(10);
+  writes.push(writer.write([3]));
+  await sleep(10);
+  writes.push(writer.write([4]));
+  await Promise.all(writes);
+  t.same(flushes.slice(1).map((f) => f.items), [[2, 3, 4]], 'writes arriving while it lingers go in one flush');
+  t.ok(flushes[1].at - started >= 45, `the writer waited for company (${Math.round(flushes[1].at - started)} ms)`);
+  // A quiet spell longer than twice the linger: the next write is alone again and goes at once.
+  await sleep(120);
+  started = performance.now();
+  await writer.write([5]);
+  t.same(flushes[2].items, [5]);
+  t.ok(flushes[2].at - started < 35, `after a quiet spell a write goes at once (${Math.round(flushes[2].at - started)} ms)`);
+});
+
 t.test('under load one flush is in flight and the writes arriving meanwhile go together in the next', async (t) => {
   const flushes: number[][] = [];
   const gates: Array<() => void> = [];

@@ -50,6 +50,8 @@ export interface BusConfig extends KafkaSettings {
   refusalAuditIntervalMs: number;
   producerLingerMs: number;
   producerMaxBatch: number;
+  /** Gateway: while submissions keep coming, an idle accepted-rows writer waits this long for company (BatchedWriter busyLingerMs). */
+  acceptLingerMs: number;
   /** A gateway answers 503 BUS_UNAVAILABLE when Kafka has not acknowledged a submission within this long. */
   produceTimeoutMs: number;
   /** Delivery attempts before dead-lettering; 0: no limit, the time budget (retryMaxAgeSeconds) decides. */
@@ -166,6 +168,7 @@ const DEFAULTS: BusConfig = {
   refusalAuditIntervalMs: 60_000,
   producerLingerMs: 0,
   producerMaxBatch: 500,
+  acceptLingerMs: 3,
   produceTimeoutMs: 10_000,
   retryMaxAttempts: 0,
   retryMaxAgeSeconds: 24 * 3600,
@@ -233,6 +236,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_REFUSAL_AUDIT_INTERVAL_MS: 'refusalAuditIntervalMs',
   LGSP_PRODUCER_LINGER_MS: 'producerLingerMs',
   LGSP_PRODUCER_MAX_BATCH: 'producerMaxBatch',
+  LGSP_ACCEPT_LINGER_MS: 'acceptLingerMs',
   LGSP_PRODUCE_TIMEOUT_MS: 'produceTimeoutMs',
   LGSP_RETRY_MAX_ATTEMPTS: 'retryMaxAttempts',
   LGSP_RETRY_MAX_AGE_SECONDS: 'retryMaxAgeSeconds',
@@ -292,6 +296,7 @@ const configSchema = {
     refusalAuditIntervalMs: { type: 'integer', minimum: 100 },
     producerLingerMs: { type: 'integer', minimum: 0, maximum: 1000 },
     producerMaxBatch: { type: 'integer', minimum: 1, maximum: 10000 },
+    acceptLingerMs: { type: 'integer', minimum: 0, maximum: 1000 },
     produceTimeoutMs: { type: 'integer', minimum: 1000, maximum: 120_000 },
     retryMaxAttempts: { type: 'integer', minimum: 0, maximum: 1000 },
     retryMaxAgeSeconds: { type: 'integer', minimum: 1 },
