@@ -538,6 +538,15 @@ t.test('operator console API', async (t) => {
     t.match(runnerMetrics, /lgsp_connector_delivered_total\{connector="relay",service="runner"\} [1-9]/);
     t.match(runnerMetrics, /# TYPE lgsp_delivery_latency_seconds histogram/, 'end-to-end delivery latency is a histogram');
     t.match(runnerMetrics, /lgsp_delivery_latency_seconds_count\{(?=[^}]*connector="relay")(?=[^}]*type="notice\.send")[^}]*\} [1-9]/, 'observed per delivered message');
+    // A first attempt's time, split where it went: the stages add up to no more than the whole.
+    const sumOf = (pattern: RegExp) => [...runnerMetrics.matchAll(pattern)].reduce((sum, m) => sum + Number(m[1]), 0);
+    for (const stage of ['gateway', 'fetch', 'queue', 'destination']) {
+      t.match(runnerMetrics, new RegExp(`lgsp_delivery_stage_seconds_count\\{(?=[^}]*connector="relay")(?=[^}]*stage="${stage}")[^}]*\\} [1-9]`), `the ${stage} stage of first attempts is observed`);
+    }
+    const stagesSeconds = sumOf(/^lgsp_delivery_stage_seconds_sum\{(?=[^}]*connector="relay")[^}]*\} (\S+)$/gm);
+    const wholeSeconds = sumOf(/^lgsp_delivery_latency_seconds_sum\{(?=[^}]*connector="relay")[^}]*\} (\S+)$/gm);
+    const firstAttempts = sumOf(/^lgsp_delivery_stage_seconds_count\{(?=[^}]*connector="relay")(?=[^}]*stage="destination")[^}]*\} (\S+)$/gm);
+    t.ok(stagesSeconds > 0 && stagesSeconds <= wholeSeconds + 0.002 * firstAttempts, `the stages (${stagesSeconds} s) add up to no more than end to end (${wholeSeconds} s)`);
     t.match(metrics, /# TYPE lgsp_console_consumed_total counter/);
     t.match(metrics, /lgsp_kafka_produced_records_total\{service="console"\} [1-9]/, 'replays and operator actions are produced by the console');
     const overview = await get('/v1/console/overview');

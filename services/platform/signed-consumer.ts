@@ -16,6 +16,8 @@ export interface ConsumedRecord {
   value: Buffer | null;
   headers: IHeaders;
   verification: VerifyResult;
+  /** The record's Kafka timestamp (ms; the producer's clock when it built the batch), when known. */
+  timestamp?: number;
 }
 
 export interface BatchControl {
@@ -164,6 +166,7 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
             value: m.value,
             headers: m.headers ?? {},
             verification: opts.verifier.check(m.value, m.headers as Record<string, Buffer | string | undefined>, batch.topic),
+            timestamp: Number(m.timestamp),
           });
         }
         let handedBack: bigint | null = null;

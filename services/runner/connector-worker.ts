@@ -90,8 +90,23 @@ export interface WorkerDeps {
   attachments?: AttachmentStore;
   /** Bounds WaitForEarlierMessage: whether an earlier message of the key is still on the bus (absent: waits until the budget ends). */
   earlierMessages?: EarlierMessages;
-  /** Called once per message the destination acknowledged (the delivery latency histogram). */
-  observeDelivered?(envelope: Envelope): void;
+  /**
+   * Called once per message the destination acknowledged (the delivery latency histograms); a
+   * first attempt's also with when its record was taken from Kafka and when it was attempted.
+   */
+  observeDelivered?(envelope: Envelope, firstAttempt?: FirstAttemptTimes): void;
+}
+
+/** Where a first attempt's time went, as epoch ms (the delivery stage histogram). */
+export interface FirstAttemptTimes {
+  /** The record's Kafka timestamp: when the gateway's producer built its batch. */
+  producedAt?: number;
+  /** When this runner took the record from a fetch. */
+  takenAt: number;
+  /** When the attempt started (after the ledger check and any queueing in the dispatcher). */
+  attemptedAt: number;
+  /** When the destination answered. */
+  answeredAt: number;
 }
 
 export interface WorkerStats {
@@ -127,6 +142,8 @@ interface Work extends Dispatchable {
   ledgerHint?: { id: string; state: LedgerState | 'no'; at: number };
   /** From the retry topic (a retry or a replay), not a first attempt. */
   retry: boolean;
+  /** When it was taken from a fetch (epoch ms). */
+  takenAt: number;
   /** When its retry budget started (acceptance, or a replay), read once when it is first held. */
   budgetFrom?: number;
   /** Times running it failed inside the runner (runAgainAfterInternalError). */
@@ -407,7 +424,7 @@ export class ConnectorWorker {
     const generation = this.generation;
     const at = Date.now();
     for (const record of records) {
-      const work = this.workFor(record, generation);
+      const work = this.workFor(record, generation, at);
       // A retry that would wait in memory past the parked cap: this partition waits in Kafka instead.
       const parks = work.dueAt > at;
       if (parks && this.parkedFull(work.size ?? 0) && this.spill(record, control)) break;
@@ -554,13 +571,14 @@ export class ConnectorWorker {
     }
   }
 
-  private workFor(record: ConsumedRecord, generation: number): Work {
+  private workFor(record: ConsumedRecord, generation: number, takenAt: number): Work {
     const waitedAt = Number(headerValue(record.headers, WAITED_AT_HEADER) ?? 0);
     const destination = headerValue(record.headers, DESTINATION_HEADER);
     return {
       record,
       generation,
       retry: record.topic === this.deps.topics.retry(this.name),
+      takenAt,
       size: (record.value?.length ?? 0) + (record.key?.length ?? 0) + 256,
       ...(destination ? { group: destination } : {}),
       key: record.key ?? `${record.topic}:${record.partition}:${record.offset}`,
@@ -594,7 +612,7 @@ export class ConnectorWorker {
       } else probe = admission.probe;
     }
     try {
-      succeeded = await this.process(work.record, outcome, work.ledgerHint);
+      succeeded = await this.process(work.record, outcome, work.ledgerHint, work.retry ? undefined : work.takenAt);
     } catch (err) {
       // Stopping: the record stays uncommitted and is handled again after the restart.
       if (this.abort.signal.aborted) return false;
@@ -824,7 +842,7 @@ export class ConnectorWorker {
   }
 
   /** Handles one record into `outcome`; true when the message was delivered or deposited. */
-  private async process(record: ConsumedRecord, outcome: RecordOutcome, hint?: Work['ledgerHint']): Promise<boolean> {
+  private async process(record: ConsumedRecord, outcome: RecordOutcome, hint?: Work['ledgerHint'], firstTakenAt?: number): Promise<boolean> {
     let envelope: Envelope;
     try {
       envelope = this.checkRecord(record);
@@ -858,7 +876,10 @@ export class ConnectorWorker {
       outcome.delivered.push(deposited ? { id: envelope.id, deposited } : { id: envelope.id });
       outcome.records.push(...this.outcomeEvents(deposited ? 'deposited' : 'delivered', envelope, attempt, result?.detail));
       outcome.announced.push(envelope.id);
-      if (!deposited) this.deps.observeDelivered?.(envelope);
+      if (!deposited) {
+        const times = firstTakenAt === undefined ? undefined : { producedAt: record.timestamp, takenAt: firstTakenAt, attemptedAt, answeredAt: Date.now() };
+        this.deps.observeDelivered?.(envelope, times);
+      }
       return true;
     } catch (thrown) {
       if (this.abort.signal.aborted) throw thrown;

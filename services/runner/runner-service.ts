@@ -52,7 +52,8 @@ import { startDeliveredLedgerRetention } from './delivered-ledger-retention.js';
 import { earlierMessagesIn } from './earlier-messages.js';
 import { connectorStateStore } from './connector-state-store.js';
 import { ConnectorPauseState } from './pause-state.js';
-import { ConnectorWorker, type WorkerDeps } from './connector-worker.js';
+import { ConnectorWorker, type FirstAttemptTimes, type WorkerDeps } from './connector-worker.js';
+import type { Envelope } from '../platform/envelope.js';
 import { retryBudget, type ManifestRetry } from './retry-budget-config.js';
 
 export interface RunnerOptions {
@@ -189,6 +190,31 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
     registers: [metrics],
   });
+  // Where a first attempt's time went, so that a slow delivery can be placed: the gateway
+  // (acceptance to its produce; its PostgreSQL write and batching), the broker and the fetch
+  // (produced to taken by this runner: consumer lag shows here), the runner's queue (the ledger
+  // check, waiting for a delivery slot or for an earlier message of the same key) and the
+  // destination (attempt to answer). The first two compare the gateway's clock with this one's.
+  const deliveryStages = new Histogram({
+    name: 'lgsp_delivery_stage_seconds',
+    help: 'Time a first delivery attempt spent in each stage, by connector: gateway (acceptance to produce), fetch (produce to taken by the runner), queue (taken to attempted), destination (attempted to answered)',
+    labelNames: ['connector', 'stage'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [metrics],
+  });
+  const observeDelivered = (connector: string, envelope: Envelope, first?: FirstAttemptTimes) => {
+    const now = Date.now();
+    const acceptedAt = Date.parse(envelope.time);
+    deliveryLatency.observe({ connector, type: envelope.type }, Math.max(0, now - acceptedAt) / 1000);
+    if (!first) return;
+    const stage = (name: string, from: number, to: number) => deliveryStages.observe({ connector, stage: name }, Math.max(0, to - from) / 1000);
+    if (first.producedAt !== undefined && Number.isFinite(first.producedAt)) {
+      stage('gateway', acceptedAt, first.producedAt);
+      stage('fetch', first.producedAt, first.takenAt);
+    }
+    stage('queue', first.takenAt, first.attemptedAt);
+    stage('destination', first.attemptedAt, first.answeredAt);
+  };
   const depsFor = (name: string): WorkerDeps => ({
     kafka,
     producer,
@@ -217,7 +243,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     payloads,
     attachments,
     earlierMessages: earlierMessagesIn(db, config.waitForEarlierMaxSeconds * 1000),
-    observeDelivered: (envelope) => deliveryLatency.observe({ connector: name, type: envelope.type }, Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000),
+    observeDelivered: (envelope, first) => observeDelivered(name, envelope, first),
   });
 
   // A connector whose start failed on the bus (a busy cluster answering "does not host this

@@ -123,6 +123,24 @@ async function drain(sink: ServiceProcess, expected: number, timeoutMs: number):
   return { stats, drainMs: Date.now() - started };
 }
 
+/** The runner's first-attempt stages (lgsp_delivery_stage_seconds): seconds and attempts so far, by stage. */
+async function deliveryStages(processes: ServiceProcess[]): Promise<{ seconds: Record<string, number>; count: Record<string, number> }> {
+  const runners = processes.filter((p) => p.name === 'runner');
+  return {
+    seconds: await labelledMetricTotals(runners, 'lgsp_delivery_stage_seconds_sum', 'stage', (_service, stage) => stage),
+    count: await labelledMetricTotals(runners, 'lgsp_delivery_stage_seconds_count', 'stage', (_service, stage) => stage),
+  };
+}
+
+/** Mean ms per first attempt in each stage between two readings of deliveryStages. */
+function stagesText(before: Awaited<ReturnType<typeof deliveryStages>>, after: Awaited<ReturnType<typeof deliveryStages>>): string {
+  const mean = (stage: string) => {
+    const n = (after.count[stage] ?? 0) - (before.count[stage] ?? 0);
+    return n > 0 ? Math.round((((after.seconds[stage] ?? 0) - (before.seconds[stage] ?? 0)) / n) * 10_000) / 10 : 'n/a';
+  };
+  return `runner's stages, mean ms: gateway ${mean('gateway')}, fetch ${mean('fetch')}, queue ${mean('queue')}, destination ${mean('destination')}`;
+}
+
 /** A labelled counter of every bus service's /metrics (the sink's apart), summed into `keyOf(service, label)`. */
 async function labelledMetricTotals(processes: ServiceProcess[], metric: string, label: string, keyOf: (service: string, value: string) => string): Promise<Record<string, number>> {
   const totals: Record<string, number> = {};
@@ -416,11 +434,13 @@ async function main(): Promise<void> {
       }
       log(`  waited ${Date.now() - settleStarted} ms for the consumers to settle (relay, ledger, audit lag now ${left.join(', ')})`);
       await resetSink(sink);
+      const stagesBefore = await deliveryStages(processes);
       log(`end-to-end latency at 50% of sustained = ${rate}/s`);
       const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
       const { stats } = await drain(sink, accepted.allOk, 30_000);
       atHalfSustained = { rate, accept: accepted.latencyMs, endToEnd: stats.e2eMs };
       log(`  end-to-end p50/p99/p99.9 ${stats.e2eMs.p50}/${stats.e2eMs.p99}/${stats.e2eMs.p999} ms ${splitText(stats)}`);
+      log(`  ${stagesText(stagesBefore, await deliveryStages(processes))}`);
     }
     await admin.disconnect();
 
@@ -524,6 +544,7 @@ async function measureLatencyOnly(
     const before = cpuOf();
     const commitsBefore = await offsetCommits();
     const roundTripsBefore = await roundTrips();
+    const stagesBefore = await deliveryStages(processes);
     log(`latency at ${rate}/s (open loop, 1 KiB)`);
     const accepted = await runLoad<LoadResult>({ url: gatewayUrl, path: '/v1/messages', headers: await headers(), body: submissionBody(1024), connections: CONNECTIONS * 4, durationMs: PHASE.latency, warmupMs: PHASE.warmup, rate });
     const { stats } = await drain(sink, accepted.allOk, 30_000);
@@ -531,7 +552,7 @@ async function measureLatencyOnly(
     const commits = (await offsetCommits()) - commitsBefore;
     const cpu = Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(((after[k] - before[k]) / Math.max(1, stats.unique)) * 1000) / 1000]));
     log(`  accept p50/p99/p99.9 ${accepted.latencyMs.p50}/${accepted.latencyMs.p99}/${accepted.latencyMs.p999} ms; end-to-end p50/p99/p99.9/max ${stats.e2eMs.p50}/${stats.e2eMs.p99}/${stats.e2eMs.p999}/${stats.e2eMs.max} ms; delivered ${stats.unique}/${accepted.allOk}, duplicates ${stats.duplicates}`);
-    log(`  end-to-end split at the envelope's time ${splitText(stats)}`);
+    log(`  end-to-end split at the envelope's time ${splitText(stats)}; ${stagesText(stagesBefore, await deliveryStages(processes))}`);
     const roundTripsAfter = await roundTrips();
     const perMessageRoundTrips = Object.entries(roundTripsAfter)
       .map(([key, n]) => [key, Math.round(((n - (roundTripsBefore[key] ?? 0)) / Math.max(1, stats.unique)) * 1000) / 1000] as const)
