@@ -289,7 +289,6 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
   return { app, store, faults, sessions, filing, calls, setBusTarget: (t) => (busTarget = t) };
 }
 
-/** A refused query of the admin endpoints, in the portal's own error shape (as the fault settings'). */
 /**
  * LayThuTuc: one procedure's details by code, as clients shaped like OpenCPS call it
  * (`maTTHC`, read back as result[0].TENTTHC and result[0].LINHVUCTHUCHIEN[0].MALINHVUC). A
