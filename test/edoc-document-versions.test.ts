@@ -1,7 +1,7 @@
 // What GET /v1/documents shows of the packages that change a document:
 //  - a revoke (or update) with a DocumentId of its own is found under that id, naming the
 //    document it revokes (it was 404: only documents were looked up, and a change is a package
-//    about one);
+//    about one); a stranger is refused it on its own rows, before any package is read;
 //  - after an update (BussinessDocType 2) each caller sees the subject of the latest version
 //    sent to them: the recipient the update went to sees its subject, the others keep the one
 //    they got, and the sender sees, per recipient, what each has (the view kept the first subject);
@@ -69,6 +69,28 @@ t.test('revokes under their own DocumentId; the subject of the version each call
     t.equal(updated.status, 200, JSON.stringify(updated.body));
     t.match(updated.body, { documentId: UPDATE_ID, businessDocType: 2, subject: UPDATED, updates: { documentId: DOCUMENT_ID } });
     t.equal((await view(UPDATE_ID, bus.client('xa-hoaphuoc-qlvb'))).status, 404, 'the update is not shown to who did not get it');
+  });
+
+  await t.test('a stranger is refused a revoke on its own rows, as an unknown id, without its packages being read', async (t) => {
+    const stranger = await bus.client('so-tttt-qlvb').accessToken();
+    const ask = (documentId: string) =>
+      fetch(`${bus.gateway.url}/v1/documents/${encodeURIComponent(documentId)}`, { headers: { authorization: `Bearer ${stranger}` }, signal: AbortSignal.timeout(3000) })
+        .then(async (res) => ({ status: res.status, body: await res.json() }))
+        .catch((err: Error) => ({ status: 0, body: { error: err.name } }));
+    // Packages and history held by a transaction of the test's own: a request reading them waits.
+    const holder = await bus.db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE document_history, document_packages IN ACCESS EXCLUSIVE MODE');
+      const unknown = await ask('000.00.00.H49,2026/04/22,999/UBND-KT');
+      t.equal(unknown.status, 404, 'an unknown id: 404 at once');
+      const foreign = await ask(REVOKE_ID);
+      t.equal(foreign.status, 404, 'a revoke the caller may not see: 404 at once too');
+      t.same(Object.keys(foreign.body).sort(), Object.keys(unknown.body).sort(), 'the same answer');
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
   });
 
   await t.test('a replacement posted as edXML under the replaced DocumentId names the elements', async (t) => {

@@ -67,6 +67,8 @@ export interface ChangeView {
 
 /** BussinessDocType of the packages that are a version of their document (the original, an update). */
 const VERSION_TYPES = [0, 2];
+/** BussinessDocType of the packages found under their own DocumentId when it is not their document's: revoke, update. */
+const CHANGE_TYPES = [1, 2];
 
 /** Encryption at rest of the content this store keeps (subjects, status descriptions). */
 export interface StoredTextSealing {
@@ -137,6 +139,14 @@ export class DocumentStore {
         `INSERT INTO document_packages (message_id, type, document_id, package_document_id, business_doc_type, from_member, to_member, at, subject)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
         [p.messageId, p.type, p.documentId, p.packageDocumentId, p.businessDocType, p.from, p.to, p.at, p.subject == null ? null : this.text.seal(p.subject)],
+      );
+    }
+    for (const p of changes.packages ?? []) {
+      // A revoke or update under a DocumentId of its own: found under it (change()).
+      if (p.type !== 'edoc.send' || !CHANGE_TYPES.includes(p.businessDocType ?? -1) || p.packageDocumentId === null || p.packageDocumentId === p.documentId) continue;
+      await tx.query(
+        'INSERT INTO document_changes (message_id, change_document_id, document_id, business_doc_type, sender, member) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+        [p.messageId, p.packageDocumentId, p.documentId, p.businessDocType, p.from, p.to],
       );
     }
     for (const g of changes.grants ?? []) await this.grantAttachment(g.sha256, g.member, tx);
@@ -224,26 +234,31 @@ export class DocumentStore {
    * document, not a document): null when there is none, or when `reader` may not see it — its
    * sender, and the recipients it went to (each sees its own package only), or an overseer.
    */
-  async change(packageDocumentId: string, reader: DocumentReader): Promise<ChangeView | null> {
+  async change(changeDocumentId: string, reader: DocumentReader): Promise<ChangeView | null> {
+    // Decided on the change's own rows (one statement, as document() decides on the document's),
+    // before its packages are read or its subject decrypted.
+    const { rows: changes } = await this.db.query<{ messageId: string; documentId: string; sender: string; member: string }>(
+      'SELECT message_id AS "messageId", document_id AS "documentId", sender, member FROM document_changes WHERE change_document_id = $1',
+      [changeDocumentId],
+    );
+    if (changes.length === 0) return null;
+    const sender = changes[0].sender === reader.member;
+    const mine = changes.filter((c) => c.member === reader.member);
+    if (!reader.mayRead({ sender, recipient: mine.length > 0 })) return null;
+    const shown = sender || mine.length === 0 ? changes : mine;
     const { rows } = await this.db.query<PackageRecord & { subject: string | null }>(
-      `SELECT ${PACKAGE_COLUMNS} FROM document_packages
-        WHERE package_document_id = $1 AND document_id <> $1 AND type = 'edoc.send' AND business_doc_type IN (1, 2)
-        ORDER BY at, seq`,
-      [packageDocumentId],
+      `SELECT ${PACKAGE_COLUMNS} FROM document_packages WHERE message_id = ANY($1::text[]) ORDER BY at, seq`,
+      [shown.map((c) => c.messageId)],
     );
     if (rows.length === 0) return null;
-    const sender = rows[0].from === reader.member;
-    const mine = rows.filter((p) => p.to === reader.member);
-    if (!reader.mayRead({ sender, recipient: mine.length > 0 })) return null;
-    const shown = sender || mine.length === 0 ? rows : mine;
     return {
-      documentId: packageDocumentId,
+      documentId: changeDocumentId,
       original: rows[0].documentId,
       businessDocType: rows[0].businessDocType!,
       from: rows[0].from,
-      subject: this.openOrNull(shown.at(-1)!.subject),
+      subject: this.openOrNull(rows.at(-1)!.subject),
       sentAt: rows[0].at,
-      packages: shown.map(withoutSubject),
+      packages: rows.map(withoutSubject),
     };
   }
 }
