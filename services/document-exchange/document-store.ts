@@ -43,11 +43,32 @@ export interface DocumentReader {
 export interface DocumentView {
   documentId: string;
   from: string;
+  /** The subject the document was first sent with. */
   subject: string | null;
+  /** The subject of the latest version sent to anyone (an update may change it), else `subject`. */
+  latestSubject: string | null;
   sentAt: string;
-  recipients: (Omit<RecipientRecord, 'documentId' | 'sender'> & { history: HistoryEntry[] })[];
+  /** `subject`: that of the latest version sent to this recipient (the original, or an update). */
+  recipients: (Omit<RecipientRecord, 'documentId' | 'sender'> & { subject: string | null; history: HistoryEntry[] })[];
   packages: PackageRecord[];
 }
+
+/** A revoke or update found under its own DocumentId: the packages that carried it. */
+export interface ChangeView {
+  documentId: string;
+  /** The document it revokes or updates. */
+  original: string;
+  businessDocType: number;
+  from: string;
+  subject: string | null;
+  sentAt: string;
+  packages: PackageRecord[];
+}
+
+/** BussinessDocType of the packages that are a version of their document (the original, an update). */
+const VERSION_TYPES = [0, 2];
+/** BussinessDocType of the packages found under their own DocumentId when it is not their document's: revoke, update. */
+const CHANGE_TYPES = [1, 2];
 
 /** Encryption at rest of the content this store keeps (subjects, status descriptions). */
 export interface StoredTextSealing {
@@ -115,9 +136,17 @@ export class DocumentStore {
     }
     for (const p of changes.packages ?? []) {
       await tx.query(
-        `INSERT INTO document_packages (message_id, type, document_id, package_document_id, business_doc_type, from_member, to_member, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-        [p.messageId, p.type, p.documentId, p.packageDocumentId, p.businessDocType, p.from, p.to, p.at],
+        `INSERT INTO document_packages (message_id, type, document_id, package_document_id, business_doc_type, from_member, to_member, at, subject)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+        [p.messageId, p.type, p.documentId, p.packageDocumentId, p.businessDocType, p.from, p.to, p.at, p.subject == null ? null : this.text.seal(p.subject)],
+      );
+    }
+    for (const p of changes.packages ?? []) {
+      // A revoke or update under a DocumentId of its own: found under it (change()).
+      if (p.type !== 'edoc.send' || !CHANGE_TYPES.includes(p.businessDocType ?? -1) || p.packageDocumentId === null || p.packageDocumentId === p.documentId) continue;
+      await tx.query(
+        'INSERT INTO document_changes (message_id, change_document_id, document_id, business_doc_type, sender, member) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+        [p.messageId, p.packageDocumentId, p.documentId, p.businessDocType, p.from, p.to],
       );
     }
     for (const g of changes.grants ?? []) await this.grantAttachment(g.sha256, g.member, tx);
@@ -167,30 +196,79 @@ export class DocumentStore {
         'SELECT member, code, at, by, message_id AS "messageId", description FROM document_history WHERE document_id = $1 ORDER BY seq',
         [documentId],
       ),
-      this.db.query<PackageRecord>(
-        `SELECT message_id AS "messageId", type, document_id AS "documentId", package_document_id AS "packageDocumentId",
-                business_doc_type AS "businessDocType", from_member AS "from", to_member AS "to", at
-           FROM document_packages WHERE document_id = $1 ORDER BY at, seq`,
+      this.db.query<PackageRecord & { subject: string | null }>(
+        `SELECT ${PACKAGE_COLUMNS} FROM document_packages WHERE document_id = $1 ORDER BY at, seq`,
         [documentId],
       ),
     ]);
+    const subject = this.openOrNull(doc.subject);
+    // The subject of the latest version each recipient got (packages come oldest first); one
+    // without a stored subject (written before packages kept theirs) leaves the document's.
+    const versions = packages.rows.filter((p) => p.type === 'edoc.send' && VERSION_TYPES.includes(p.businessDocType ?? -1) && p.subject !== null);
+    const latest = (member?: string) => {
+      const version = versions.filter((p) => member === undefined || p.to === member).at(-1);
+      return (version && this.openOrNull(version.subject)) ?? subject;
+    };
     return {
       documentId,
       from: doc.sender,
-      subject: this.openOrNull(doc.subject),
+      subject,
+      latestSubject: latest(),
       sentAt: doc.sentAt,
       recipients: recipients.rows.map((r) => ({
         member: r.member,
         messageId: r.messageId,
         state: r.state,
+        subject: latest(r.member),
         history: history.rows.filter((h) => h.member === r.member).map(({ member: _member, description: stored, ...h }) => {
           const description = this.openOrNull(stored);
           return { ...h, ...(description ? { description } : {}) };
         }),
       })),
-      packages: packages.rows,
+      packages: packages.rows.map(withoutSubject),
     };
   }
+
+  /**
+   * A revoke or update that has a DocumentId of its own, found under it (a package about another
+   * document, not a document): null when there is none, or when `reader` may not see it — its
+   * sender, and the recipients it went to (each sees its own package only), or an overseer.
+   */
+  async change(changeDocumentId: string, reader: DocumentReader): Promise<ChangeView | null> {
+    // Decided on the change's own rows (one statement, as document() decides on the document's),
+    // before its packages are read or its subject decrypted.
+    const { rows: changes } = await this.db.query<{ messageId: string; documentId: string; sender: string; member: string }>(
+      'SELECT message_id AS "messageId", document_id AS "documentId", sender, member FROM document_changes WHERE change_document_id = $1',
+      [changeDocumentId],
+    );
+    if (changes.length === 0) return null;
+    const sender = changes[0].sender === reader.member;
+    const mine = changes.filter((c) => c.member === reader.member);
+    if (!reader.mayRead({ sender, recipient: mine.length > 0 })) return null;
+    const shown = sender || mine.length === 0 ? changes : mine;
+    const { rows } = await this.db.query<PackageRecord & { subject: string | null }>(
+      `SELECT ${PACKAGE_COLUMNS} FROM document_packages WHERE message_id = ANY($1::text[]) ORDER BY at, seq`,
+      [shown.map((c) => c.messageId)],
+    );
+    if (rows.length === 0) return null;
+    return {
+      documentId: changeDocumentId,
+      original: rows[0].documentId,
+      businessDocType: rows[0].businessDocType!,
+      from: rows[0].from,
+      subject: this.openOrNull(rows.at(-1)!.subject),
+      sentAt: rows[0].at,
+      packages: rows.map(withoutSubject),
+    };
+  }
+}
+
+const PACKAGE_COLUMNS = `message_id AS "messageId", type, document_id AS "documentId", package_document_id AS "packageDocumentId",
+                business_doc_type AS "businessDocType", from_member AS "from", to_member AS "to", at, subject`;
+
+/** A package as views list it: its subject is content, shown (to parties) as the version's subject only. */
+function withoutSubject({ subject: _subject, ...p }: PackageRecord & { subject?: string | null }): PackageRecord {
+  return p;
 }
 
 /** A DocumentId already names a different document (its fingerprint differs). */
@@ -206,6 +284,7 @@ export interface DocumentChanges {
   documents?: { documentId: string; sender: string; subject?: string; at: string; fingerprint?: string }[];
   newRecipients?: { documentId: string; member: string; messageId: string }[];
   states?: { documentId: string; member: string; state: RecipientState; recorded: string | null; at: string; by: 'recipient' | 'bus'; messageId: string; description?: string }[];
-  packages?: PackageRecord[];
+  /** `subject`: what the package carried (edoc.send), stored sealed. */
+  packages?: (PackageRecord & { subject?: string })[];
   grants?: { sha256: string; member: string }[];
 }

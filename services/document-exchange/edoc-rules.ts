@@ -295,7 +295,11 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
 
     const newDocumentId = kind === null || kind === 'replace' ? header.documentId : null;
     if (kind === 'replace' && header.documentId === original) {
-      throw problem(422, 'REPLACEMENT_NEEDS_NEW_ID', 'Replacement needs its own DocumentId', 'a replacing document (BussinessDocType 3) has its own DocumentId; the replaced one goes in traceHeaderList.bussiness.documentId', 'payload.header.documentId');
+      // Where the replaced DocumentId goes, named as the sender wrote the package: the element
+      // for one posted as edXML (restate names the header's DocumentId element the same way).
+      const received = deps.receivedPackage(sub.request);
+      const replacedField = (received && edxmlFieldPath('edoc.send', received.shape, 'payload.traceHeaderList.bussiness.documentId')) ?? 'payload.traceHeaderList.bussiness.documentId';
+      throw problem(422, 'REPLACEMENT_NEEDS_NEW_ID', 'Replacement needs its own DocumentId', `a replacing document (BussinessDocType 3) has its own DocumentId; the replaced one goes in ${replacedField}`, 'payload.header.documentId');
     }
     if (newDocumentId) {
       const sentBefore = await alreadySent(newDocumentId, envelopes, tx);
@@ -317,7 +321,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       }
     }
     for (const e of envelopes) {
-      changes.packages!.push({ messageId: e.id, type: e.type, documentId: original, packageDocumentId: header.documentId, businessDocType: bussiness?.bussinessDocType ?? 0, from: e.from.member, to: e.to.member, at });
+      changes.packages!.push({ messageId: e.id, type: e.type, documentId: original, packageDocumentId: header.documentId, businessDocType: bussiness?.bussinessDocType ?? 0, from: e.from.member, to: e.to.member, at, subject: header.subject });
     }
     for (const sha256 of [...(payload.attachments ?? []).map((a) => a.sha256), payload.original?.sha256]) {
       if (!sha256) continue;

@@ -56,3 +56,15 @@ export function acceptPrefers<A extends string, B extends string>(accept: string
   const [a, b] = [weight(first.mediaTypes), weight(second.mediaTypes)];
   return a > b ? first.name : b > a ? second.name : undefined;
 }
+
+/**
+ * Whether the Accept header asks only for types other than `mediaTypes` (the ones an answer can
+ * come in): it names some range with a weight above 0, and gives each of them 0. A 406 then, not
+ * an answer in a type the client did not ask for. No header, `*\/*`, and a header that only
+ * refuses (`application/xml;q=0`, "anything but XML") leave the answer to the server.
+ */
+export function acceptsNoneOf(accept: string | undefined, mediaTypes: readonly string[]): boolean {
+  if (accept === undefined || accept.trim() === '') return false;
+  if (!mediaRanges(accept).some((r) => r.q > 0)) return false;
+  return mediaTypes.every((m) => acceptWeight(accept, m) === 0);
+}

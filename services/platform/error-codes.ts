@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: { status: [400], meaning: 'The request or the payload does not match its JSON Schema; `errors` lists the failing fields (the first 100; the detail, at most 4,000 characters, then ends with how many there were). A read of the gateway (any `GET`) refuses a query parameter it does not take this way too (`querystring.<name>`: unknown property), never ignores it.' },
   PAYLOAD_TOO_LARGE: { status: [413], meaning: 'The body exceeds the size limit (JSON, or edXML with its attachments).' },
   UNSUPPORTED_MEDIA_TYPE: { status: [415], meaning: 'The body has a content type the endpoint does not take.' },
+  NOT_ACCEPTABLE: { status: [406], meaning: 'The `Accept` header names only media types the answer cannot come in (e.g. `application/soap+xml` for an inbox item); `acceptable` lists those it can (the problem itself is `application/problem+json`).' },
   TRANSFER_CODING_NOT_IMPLEMENTED: { status: [501], meaning: 'The body is sent with a transfer coding other than `chunked` (e.g. `Transfer-Encoding: gzip, chunked`), which no service decodes: send it with `chunked` alone or a Content-Length.' },
   EXPECTATION_FAILED: { status: [417], meaning: 'The request carries an `Expect` header other than `100-continue`, the only expectation the services meet.' },
   URI_TOO_LONG: { status: [414], meaning: 'A path segment of the URL is longer than the service accepts.' },

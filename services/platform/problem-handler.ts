@@ -93,7 +93,8 @@ const PATTERN_MEANINGS: Record<string, string> = {
   '^[A-Z0-9]+(\\.[A-Z0-9]+)*$': AGENCY_CODE_MEANING,
   '^[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)+$': 'must be a message type: lower-case words joined by dots, e.g. notice.send (GET /v1/schemas lists them)',
   '^[a-z][a-z0-9-]*(\\.([a-z][a-z0-9-]*|\\*))+$': 'must be a message type (edoc.status) or a family of them (edoc.*)',
-  '^[1-9][0-9]{0,2}$': 'must be a whole number from 1, e.g. 50',
+  // GET /v1/inbox's page size: a refusal of 1000 that did not say 100 is the most left the caller guessing.
+  '^([1-9][0-9]?|100)$': 'must be a whole number from 1 to 100 (default 50)',
   '^[0-9]{1,15}$': 'must be the `next` value of the previous page (a whole number)',
   '^[0-9a-f]{64}$': 'must be a SHA-256 digest: 64 lower-case hexadecimal digits',
   '^[0-9a-fA-F]{64}$': 'must be a SHA-256 digest: 64 hexadecimal digits',

@@ -1,7 +1,9 @@
 // GET /v1/documents/{documentId}: a document as its sender follows it — every recipient with the
 // message that carried it, its delivery state (accepted, delivered, failed, dead_lettered) and
 // its business status history (01…06, 13, 15, 16), plus every package about the document
-// (revokes, updates, replacements, status packets). A recipient sees its own row only.
+// (revokes, updates, replacements, status packets). A recipient sees its own row only, and the
+// subject of the latest version sent to it. A revoke or update with a DocumentId of its own is
+// found under that id too: what it revokes or updates, and the packages that carried it.
 // The DocumentId holds '/' and ',': percent-encode it in the path, or use ?documentId=.
 import type { FastifyInstance } from 'fastify';
 import { problems } from '../../platform/problem.js';
@@ -10,6 +12,7 @@ import type { Caller } from '../../platform/access-token.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
 import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
+import type { ChangeView } from '../document-store.js';
 
 export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
   const view = async (documentId: string, caller: Caller) => {
@@ -21,15 +24,23 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHos
     // status descriptions), whatever member their own system belongs to.
     const agency = hasAnyRole(caller, ['agency']);
     const overseer = hasAnyRole(caller, ['operator', 'observer']);
-    const doc = await exchange.documents.document(documentId.normalize('NFC'), {
+    const reader = {
       member: caller.member,
-      mayRead: ({ sender, recipient }) => overseer || (agency && (sender || recipient)),
-    });
-    const sender = !!doc && agency && caller.member === doc.from;
-    const party = !!doc && (sender || (agency && doc.recipients.some((r) => r.member === caller.member)));
-    if (!doc || !(party || overseer)) {
-      throw problems.notFound('DOCUMENT_NOT_FOUND', `No document ${documentId} that you may see went through the bus (only its sender, its recipients and operators may)`);
+      mayRead: ({ sender, recipient }: { sender: boolean; recipient: boolean }) => overseer || (agency && (sender || recipient)),
+    };
+    const notFound = () => problems.notFound('DOCUMENT_NOT_FOUND', `No document ${documentId} that you may see went through the bus (only its sender, its recipients and operators may)`);
+    const doc = await exchange.documents.document(documentId.normalize('NFC'), reader);
+    // Not a document: a revoke or update with a DocumentId of its own, which its sender and its
+    // recipients look up under that id too. Asked for whatever the first answer was, so a
+    // document a caller may not see costs what an unknown id does.
+    if (!doc) {
+      const change = await exchange.documents.change(documentId.normalize('NFC'), reader);
+      if (!change) throw notFound();
+      return changeView(change, caller);
     }
+    const sender = agency && caller.member === doc.from;
+    const party = sender || (agency && doc.recipients.some((r) => r.member === caller.member));
+    if (!(party || overseer)) throw notFound();
     const everything = sender || overseer;
     const mine = doc.recipients.filter((r) => r.member === caller.member);
     const registry = ctx.registry();
@@ -43,6 +54,8 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHos
         messageId: r.messageId,
         delivery: delivery.get(r.messageId) ?? 'accepted',
         status: last?.code ?? null,
+        // What this recipient was sent last (the original, or an update): the sender's to see.
+        ...(sender ? { subject: r.subject } : {}),
         revoked: r.state.revoked,
         pending: r.state.pending,
         history: sender || (agency && r.member === caller.member) ? r.history : r.history.map(({ description: _content, ...entry }) => entry),
@@ -51,10 +64,30 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHos
     return {
       documentId: doc.documentId,
       from: { member: doc.from, name: registry.member(doc.from)?.name },
-      ...(party ? { subject: doc.subject } : {}),
+      // The subject of the latest version sent to the caller: an update (BussinessDocType 2) may
+      // change it, and only the recipients it went to may see the new one.
+      ...(party ? { subject: sender ? doc.latestSubject : mine[0].subject } : {}),
       sentAt: doc.sentAt,
       recipients,
       packages: packages.map((p) => ({ ...p, delivery: delivery.get(p.messageId) ?? 'accepted' })),
+    };
+  };
+
+  /** A revoke or update under its own DocumentId: what it changes, and the packages that carried it. */
+  const changeView = async (change: ChangeView, caller: Caller) => {
+    const agency = hasAnyRole(caller, ['agency']);
+    const party = agency && (change.from === caller.member || change.packages.some((p) => p.to === caller.member));
+    const registry = ctx.registry();
+    const delivery = await ctx.store.statuses(change.packages.map((p) => p.messageId));
+    const changed = { documentId: change.original, href: `/v1/documents/${encodeURIComponent(change.original)}` };
+    return {
+      documentId: change.documentId,
+      from: { member: change.from, name: registry.member(change.from)?.name },
+      ...(party ? { subject: change.subject } : {}),
+      sentAt: change.sentAt,
+      businessDocType: change.businessDocType,
+      ...(change.businessDocType === 1 ? { revokes: changed } : { updates: changed }),
+      packages: change.packages.map((p) => ({ ...p, delivery: delivery.get(p.messageId) ?? 'accepted' })),
     };
   };
 
@@ -63,7 +96,7 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHos
     summary: 'A document by its DocumentId (<senderOrganId>,<YYYY/MM/DD>,<number/notation>): each recipient\'s delivery and status',
     security: [{ bearer: [] }],
     response: {
-      ...okResponse('`{documentId, from, subject (parties only), sentAt, recipients: [{member, name, messageId, delivery, status, revoked, pending, history}], packages}`'),
+      ...okResponse('`{documentId, from, subject (parties only: the latest version sent to the caller), sentAt, recipients: [{member, name, messageId, delivery, status, subject (the sender only), revoked, pending, history}], packages}`; for a revoke or update under its own DocumentId `{documentId, from, subject (parties only), sentAt, businessDocType, revokes | updates: {documentId, href}, packages}`'),
       ...problemResponses(400, 401, 404, 503),
     },
   };

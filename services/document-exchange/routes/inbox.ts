@@ -17,10 +17,12 @@ import { alwaysSent, okResponse, problemResponses } from '../../platform/openapi
 import type { DocumentExchange } from './document-exchange-stores.js';
 import { asciiHeaderValue } from '../../platform/http-header-value.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
-import { acceptPrefers } from '../../platform/accept-header.js';
+import { acceptPrefers, acceptsNoneOf } from '../../platform/accept-header.js';
 
 const MAX_PAGE = 100;
 const DEFAULT_PAGE = 50;
+/** `limit`: 1 to MAX_PAGE, refused with the range named (problem-handler.ts, PATTERN_MEANINGS). */
+const LIMIT_PATTERN = '^([1-9][0-9]?|100)$';
 /** The largest cursor the `after` pattern takes (15 digits). */
 const MAX_CURSOR = 999_999_999_999_999;
 
@@ -109,7 +111,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
         additionalProperties: false,
         properties: {
           type: { type: 'string', pattern: '^[a-z][a-z0-9-]*(\\.([a-z][a-z0-9-]*|\\*))+$', description: 'a message type, or a family such as edoc.*' },
-          limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$', description: `page size, 1-${MAX_PAGE} (default ${DEFAULT_PAGE})` },
+          limit: { type: 'string', pattern: LIMIT_PATTERN, description: `page size, 1-${MAX_PAGE} (default ${DEFAULT_PAGE})` },
           after: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'the `next` cursor of the previous page' },
         },
       },
@@ -117,7 +119,6 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     },
   }, async (req) => {
     const limit = Number(req.query.limit ?? DEFAULT_PAGE);
-    if (limit > MAX_PAGE) throw problems.validation(`limit must be at most ${MAX_PAGE}`, [{ field: 'querystring.limit', message: `must be at most ${MAX_PAGE}` }]);
     const items = await exchange.inbox.list(req.caller!.clientId, req.caller!.member, { type: req.query.type, after: req.query.after === undefined ? undefined : Number(req.query.after), limit });
     return { items: items.map(summary), next: items.length === limit ? items[items.length - 1].cursor : null };
   });
@@ -131,13 +132,20 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
       querystring: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'edxml'] } } },
-      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', 'application/xml'], INBOX_ITEM_HEADERS), ...problemResponses(401, 403, 404, 502, 503) },
+      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', 'application/xml'], INBOX_ITEM_HEADERS), ...problemResponses(401, 403, 404, 406, 502, 503) },
     },
   }, async (req, reply) => {
     const item = await itemOf(canonicalId(req.params.id), req.caller!);
     if (item.unreadable) {
       req.log.error({ messageId: item.id, reason: item.unreadable }, 'an inbox item cannot be decrypted');
       throw new ProblemError(502, 'PAYLOAD_UNREADABLE', 'Payload unreadable', `Message ${item.id} is held encrypted and cannot be decrypted by this bus (a lost or missing key); ask the sender to send it again`);
+    }
+    // An Accept header asking only for other types (application/soap+xml) is told what the item
+    // comes in, not answered in a type it did not ask for. `format` chooses over the header.
+    const edoc = item.envelope.type === 'edoc.send' || item.envelope.type === 'edoc.status';
+    const acceptable = edoc ? ['application/json', 'application/xml', 'text/xml'] : ['application/json'];
+    if (req.query.format === undefined && acceptsNoneOf(req.headers.accept, acceptable)) {
+      throw new ProblemError(406, 'NOT_ACCEPTABLE', 'Not acceptable', `This item comes as ${acceptable.join(', ')} (or chosen with ?format=json|edxml); the Accept header (${String(req.headers.accept).slice(0, 200)}) takes none of them`, { acceptable });
     }
     const preferred = req.query.format
       ?? acceptPrefers(req.headers.accept, { name: 'edxml', mediaTypes: ['application/xml', 'text/xml'] }, { name: 'json', mediaTypes: ['application/json'] })

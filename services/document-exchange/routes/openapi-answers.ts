@@ -92,6 +92,24 @@ const signedEnvelope = {
 
 const xmlPackage = { type: 'string', contentMediaType: 'application/xml', description: 'The edXML package (edoc.send, edoc.status)' };
 
+/** A package about a document, as the views list it. */
+const PACKAGE = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['messageId', 'type', 'documentId', 'packageDocumentId', 'businessDocType', 'from', 'to', 'at', 'delivery'],
+  properties: {
+    messageId: MESSAGE_ID,
+    type: { enum: ['edoc.send', 'edoc.status'] },
+    documentId: { type: 'string' },
+    packageDocumentId: { type: ['string', 'null'], description: 'edoc.send: the package\'s own DocumentId; null for a status packet' },
+    businessDocType: { type: ['integer', 'null'], description: 'edoc.send: 0 new, 1 revoke, 2 update, 3 replace; null for a status packet' },
+    from: MEMBER_CODE,
+    to: MEMBER_CODE,
+    at: TIME,
+    delivery: { enum: [...MESSAGE_STATUSES] },
+  },
+};
+
 const documentView = {
   type: 'object',
   additionalProperties: false,
@@ -99,7 +117,7 @@ const documentView = {
   properties: {
     documentId: { type: 'string', description: '<senderOrganId>,<YYYY/MM/DD>,<number/notation>' },
     from: { type: 'object', additionalProperties: false, required: ['member'], properties: NAMED_MEMBER },
-    subject: { type: ['string', 'null'], description: 'To the sender and the recipients only (never to operators); null when it cannot be read' },
+    subject: { type: ['string', 'null'], description: 'To the sender and the recipients only (never to operators): the subject of the latest version sent to the caller (an update, BussinessDocType 2, may change it; the sender sees the latest); null when it cannot be read' },
     sentAt: TIME,
     recipients: {
       type: 'array',
@@ -113,6 +131,7 @@ const documentView = {
           messageId: MESSAGE_ID,
           delivery: { enum: [...MESSAGE_STATUSES], description: 'Of the message that carried the document to this recipient' },
           status: { enum: ['01', '02', '03', '04', '05', '06', null], description: 'The last processing status (01…06); null before the recipient sent one' },
+          subject: { type: ['string', 'null'], description: 'To the sender only: the subject of the latest version sent to this recipient (the original, or an update)' },
           revoked: { type: 'boolean' },
           pending: { enum: ['revoke', 'update', 'replace', null], description: 'A change the recipient has not answered yet' },
           history: {
@@ -136,25 +155,30 @@ const documentView = {
     packages: {
       type: 'array',
       description: 'Every package about the document (the sender\'s and operators\' view; a recipient sees those from or to it)',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['messageId', 'type', 'documentId', 'packageDocumentId', 'businessDocType', 'from', 'to', 'at', 'delivery'],
-        properties: {
-          messageId: MESSAGE_ID,
-          type: { enum: ['edoc.send', 'edoc.status'] },
-          documentId: { type: 'string' },
-          packageDocumentId: { type: ['string', 'null'], description: 'edoc.send: the package\'s own DocumentId; null for a status packet' },
-          businessDocType: { type: ['integer', 'null'], description: 'edoc.send: 0 new, 1 revoke, 2 update, 3 replace; null for a status packet' },
-          from: MEMBER_CODE,
-          to: MEMBER_CODE,
-          at: TIME,
-          delivery: { enum: [...MESSAGE_STATUSES] },
-        },
-      },
+      items: PACKAGE,
     },
   },
 };
+
+/** A revoke or update found under its own DocumentId (documents.ts, changeView). */
+const changed = { type: 'object', additionalProperties: false, required: ['documentId', 'href'], properties: { documentId: { type: 'string' }, href: { type: 'string', format: 'uri-reference', description: 'GET /v1/documents/{documentId} of that document' } } };
+const changeView = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['documentId', 'from', 'sentAt', 'businessDocType', 'packages'],
+  properties: {
+    documentId: { type: 'string', description: 'The revoke\'s or update\'s own DocumentId' },
+    from: { type: 'object', additionalProperties: false, required: ['member'], properties: NAMED_MEMBER },
+    subject: { type: ['string', 'null'], description: 'To its sender and recipients only' },
+    sentAt: TIME,
+    businessDocType: { enum: [1, 2], description: '1 revoke, 2 update' },
+    revokes: { ...changed, description: 'The document it revokes (businessDocType 1)' },
+    updates: { ...changed, description: 'The document it updates (businessDocType 2)' },
+    packages: { type: 'array', description: 'The packages that carried it (a recipient sees its own)', items: PACKAGE },
+  },
+};
+
+const documentOrChange = { oneOf: [documentView, changeView], description: 'A document, or a revoke or update under its own DocumentId (with `revokes` or `updates`)' };
 
 const acknowledged = {
   type: 'object',
@@ -179,7 +203,7 @@ export const documentExchangeAnswers: DocumentedAnswers = {
   'POST /v1/attachments': { 201: { 'application/json': uploaded } },
   'GET /v1/inbox': { 200: { 'application/json': inboxPage } },
   'GET /v1/inbox/{id}': { 200: { 'application/json': signedEnvelope, 'application/xml': xmlPackage } },
-  'GET /v1/documents/{documentId}': { 200: { 'application/json': documentView } },
-  'GET /v1/documents': { 200: { 'application/json': documentView } },
+  'GET /v1/documents/{documentId}': { 200: { 'application/json': documentOrChange } },
+  'GET /v1/documents': { 200: { 'application/json': documentOrChange } },
   'GET /v1/attachments/{sha256}': { 200: { 'application/octet-stream': { type: 'string', contentMediaType: 'application/octet-stream', description: 'The attachment\'s bytes' } } },
 };

@@ -1,0 +1,61 @@
+// GET /v1/inbox/{id} with an Accept header that names only types the route cannot produce
+// (`application/soap+xml`, `text/html`) was answered with JSON, which the client had not asked
+// for: now 406 NOT_ACCEPTABLE, problem+json naming the types the item comes in. A header that
+// leaves one of them open (`*/*`, `application/*`, or refusing only XML: `application/xml;q=0`)
+// is answered as before. And GET /v1/inbox with a `limit` out of range was refused without the
+// range ("must be a whole number from 1" for 1000, "at most 100" for 500): both name 1 to 100.
+import t from 'tap';
+import { eventually } from './helpers/test-bus.js';
+import { startEdocBus } from './helpers/edoc-bus.js';
+import { acceptsNoneOf } from '../services/platform/accept-header.js';
+
+t.test('acceptsNoneOf, unit', async (t) => {
+  const types = ['application/json', 'application/xml', 'text/xml'];
+  t.equal(acceptsNoneOf(undefined, types), false, 'no header: anything goes');
+  t.equal(acceptsNoneOf('', types), false);
+  t.equal(acceptsNoneOf('application/soap+xml', types), true);
+  t.equal(acceptsNoneOf('text/html, application/soap+xml;q=0.5', types), true);
+  t.equal(acceptsNoneOf('application/soap+xml, */*;q=0.1', types), false, '*/* leaves them open');
+  t.equal(acceptsNoneOf('application/*', types), false);
+  t.equal(acceptsNoneOf('application/xml;q=0', types), false, 'refusing XML alone asks for nothing: the other format is served');
+  t.equal(acceptsNoneOf('application/json;q=0, application/xml;q=0, text/html', types), true);
+});
+
+t.test('an inbox item asked for in a type it does not come in; a page size out of range', async (t) => {
+  const bus = await startEdocBus(t, { name: 'inbox406' });
+  const office = bus.client('vp-ubnd-qlvb');
+  const documentId = '000.00.12.H49,2026/05/03,77/QĐ-STTTT';
+  const sent = await bus.client('so-tttt-qlvb').send({
+    type: 'edoc.send',
+    to: { member: '000.00.00.H49' },
+    payload: { header: { from: { organId: '000.00.12.H49' }, to: [{ organId: '000.00.00.H49' }], documentId, subject: 'Định dạng không hỗ trợ' } },
+  });
+  t.equal(sent.status, 202, JSON.stringify(sent.body));
+  const token = await office.accessToken();
+  const get = (path: string, accept?: string) => fetch(`${bus.gateway.url}${path}`, { headers: { authorization: `Bearer ${token}`, ...(accept === undefined ? {} : { accept }) } });
+  const item = `/v1/inbox/${sent.body.id}`;
+  await eventually(async () => ((await get(item)).status === 200 ? true : null), 60_000);
+
+  for (const accept of ['application/soap+xml', 'text/html, application/pdf;q=0.5']) {
+    const res = await get(item, accept);
+    const body = await res.json();
+    t.equal(res.status, 406, `Accept: ${accept}`);
+    t.match(res.headers.get('content-type'), /^application\/problem\+json/);
+    t.match(body, { code: 'NOT_ACCEPTABLE', status: 406, acceptable: ['application/json', 'application/xml', 'text/xml'] });
+    t.match(body.detail, /application\/json.*application\/xml/);
+  }
+  for (const [accept, type] of [['application/soap+xml, */*;q=0.1', /^application\/json/], ['application/xml;q=0', /^application\/json/], ['text/xml', /^application\/xml/]] as const) {
+    const res = await get(item, accept);
+    t.equal(res.status, 200, `Accept: ${accept}`);
+    t.match(res.headers.get('content-type'), type);
+    await res.arrayBuffer();
+  }
+
+  for (const limit of ['1000', '500', '0']) {
+    const res = await get(`/v1/inbox?limit=${limit}`);
+    const body = await res.json();
+    t.equal(res.status, 400, `limit=${limit}`);
+    t.match(body, { code: 'VALIDATION_FAILED', errors: [{ field: 'querystring.limit', message: /from 1 to 100/ }] }, `limit=${limit} names the range`);
+  }
+  t.equal((await get('/v1/inbox?limit=100')).status, 200, 'the maximum itself');
+});
