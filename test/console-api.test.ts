@@ -205,8 +205,11 @@ t.test('operator console API', async (t) => {
     t.equal(impossible.body.detail, 'Invalid query string: from is not a date on the calendar or a time of day');
     t.equal(backwards.body.detail, 'Invalid query string: to must be after from');
     const tooMany = await get('/v1/console/messages?limit=501');
-    t.same([tooMany.status, tooMany.body.errors], [400, [{ field: 'querystring.limit', message: 'must be <= 500' }]]);
-    t.equal(tooMany.body.detail, 'Invalid query string: limit must be <= 500');
+    // The whole range and the default, not only the bound that was broken.
+    t.same([tooMany.status, tooMany.body.errors], [400, [{ field: 'querystring.limit', message: 'must be a whole number from 1 to 500 (default 50)' }]]);
+    t.equal(tooMany.body.detail, 'Invalid query string: limit must be a whole number from 1 to 500 (default 50)');
+    const none = await get('/v1/console/messages?limit=0');
+    t.same([none.status, none.body.errors], [400, [{ field: 'querystring.limit', message: 'must be a whole number from 1 to 500 (default 50)' }]], 'a limit below the range is told the range too');
     t.equal(unknown.body.detail, 'Invalid query string: colour unknown property "colour"');
     const overflow = await get('/v1/console/messages?limit=1e400');
     t.equal(overflow.body.detail, 'Invalid query string: limit must be a finite number');

@@ -149,11 +149,11 @@ export function problemOf(err: FastifyError, req: FastifyRequest, maxBodyBytes: 
   return toProblem(err, req.routeOptions?.bodyLimit ?? maxBodyBytes, req.method, req.query, err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `Unsupported Media Type: send JSON (application/json); this request's Content-Type is ${req.headers['content-type']?.split(';')[0].trim().slice(0, 100) || 'missing'}` : '');
 }
 
-function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number, method: string, query?: unknown, mediaTypeDetail = ''): ProblemError {
+function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyBytes: number, method: string, query?: unknown, mediaTypeDetail = '', querySchema?: unknown): ProblemError {
   if (err instanceof ProblemError) return err;
   // PostgreSQL down or restarting: the caller retries, nothing half-done was kept.
   if (isDatabaseUnavailable(err)) return problems.databaseUnavailable(5, method === 'GET' || method === 'HEAD');
-  if (err.validation) return validationProblem(err.validation, err.validationContext, query);
+  if (err.validation) return validationProblem(err.validation, err.validationContext, query, querySchema);
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -177,11 +177,28 @@ function toProblem(err: FastifyError & { validation?: AjvLikeError[] }, maxBodyB
  * parameter. Also for a route that adds faults of its own to the schema's (POST /v1/messages: a
  * bad Idempotency-Key in the same refusal).
  */
-export function validationProblem(validation: AjvLikeError[], context: string | undefined, query?: unknown): ProblemError {
-  const found = context !== 'querystring' ? validation : givenOnce(validation, query);
+export function validationProblem(validation: AjvLikeError[], context: string | undefined, query?: unknown, querySchema?: unknown): ProblemError {
+  const found = context !== 'querystring' ? validation : withRanges(givenOnce(validation, query), querySchema);
   const errors = fieldErrors(found, context === 'body' ? '' : context);
   const part = context === 'querystring' || context === 'params' || context === 'headers' || context === 'body' ? context : undefined;
   return problems.validation(fieldErrorsDetail(errors, part), errors);
+}
+
+/**
+ * A whole-number parameter out of range (`?limit=1000`) is told its whole range and default,
+ * read from the route's query schema: ajv says only the bound it broke ("must be <= 500"), and
+ * a caller that sent 0 learnt of the 1 but not the 500.
+ */
+function withRanges(errors: AjvLikeError[], querySchema: unknown): AjvLikeError[] {
+  const properties = (querySchema as { properties?: Record<string, { type?: unknown; minimum?: unknown; maximum?: unknown; default?: unknown }> } | undefined)?.properties;
+  if (!properties) return errors;
+  return errors.map((e) => {
+    if (e.keyword !== 'maximum' && e.keyword !== 'minimum') return e;
+    const property = properties[(e.instancePath ?? '').slice(1)];
+    if (property?.type !== 'integer' || typeof property.minimum !== 'number' || typeof property.maximum !== 'number') return e;
+    const fallback = property.default === undefined ? '' : ` (default ${String(property.default)})`;
+    return { ...e, message: `must be a whole number from ${property.minimum} to ${property.maximum}${fallback}` };
+  });
 }
 
 /**
@@ -247,7 +264,7 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       return sendProblem(reply, problems.badRequest('The connection closed before the request body was complete'), req.url);
     }
     // The route's own limit when it has one (attachment uploads take far more than JSON bodies).
-    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method, req.query, err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? unsupportedMediaTypeDetail(req, opts.mediaTypes, opts.openapiPath ?? '/docs') : '');
+    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method, req.query, err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? unsupportedMediaTypeDetail(req, opts.mediaTypes, opts.openapiPath ?? '/docs') : '', req.routeOptions?.schema?.querystring);
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') req.log.error({ err }, 'unhandled error');
     if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
     return sendProblem(reply, problem, req.url);
