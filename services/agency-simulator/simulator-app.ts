@@ -38,7 +38,7 @@ export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ a
   const app = Fastify({ logger: false, bodyLimit: 25 * 1024 * 1024 });
   // Its own refusals (a fault mode it does not know) are problem+json; its answers to deliveries
   // are a simulated receiving system's (the bus reads their status only).
-  controlProblems(app, { maxBodyBytes: 25 * 1024 * 1024 });
+  controlProblems(app);
   app.addContentTypeParser('application/jose', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.post<{ Params: { system: string }; Body: string }>('/:system', async (req, reply) => {

@@ -108,7 +108,6 @@ export async function buildMockPortal(opts: MockPortalOptions): Promise<MockPort
   // the simulator's control endpoints (/_admin/…: fault knobs, its view of the dossiers) are not the
   // portal's and answer problem+json, as the bus does.
   controlProblems(app, {
-    maxBodyBytes: 10 * 1024 * 1024,
     imitated: {
       error: (err: Error & { statusCode?: number }, req, reply) => {
         const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

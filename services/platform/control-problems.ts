@@ -41,11 +41,11 @@ export function sendControlProblem(reply: FastifyReply, problem: ProblemError, r
 export function controlProblems(
   app: FastifyInstance,
   opts: {
-    maxBodyBytes?: number;
     imitated?: { error: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => unknown; notFound: (req: FastifyRequest, reply: FastifyReply) => unknown };
   } = {},
 ): void {
-  const maxBodyBytes = opts.maxBodyBytes ?? 1024 * 1024;
+  // What a too-large body is told: the app's own limit (Fastify's default, 1 MiB, when it set none).
+  const maxBodyBytes = app.initialConfig.bodyLimit ?? 1024 * 1024;
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (opts.imitated && !isControlPath(req.url)) return opts.imitated.error(err, req, reply);
     const problem = problemOf(err, req, maxBodyBytes);

@@ -83,7 +83,7 @@ export class QlvbSimulator {
     this.app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
     // Its own refusals (a mode it does not know) are problem+json; its answers to pushed documents
     // are a simulated document system's (the bus reads their status only).
-    controlProblems(this.app, { maxBodyBytes: 64 * 1024 * 1024 });
+    controlProblems(this.app);
     this.app.addContentTypeParser(['application/jose', 'application/xml', 'text/xml'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     this.app.post<{ Params: { system: string }; Body: Buffer }>('/:system', async (req, reply) => {
       const system = this.systems.get(req.params.system);

@@ -168,7 +168,7 @@ export async function buildReportingSimulator(opts: ReportingSimulatorOptions): 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   // Its own refusals (a mode it does not know) are problem+json; the submission API answers in the
   // imitated system's shape (ma, moTa, loi), which its route writes itself.
-  controlProblems(app, { maxBodyBytes: 1024 * 1024 });
+  controlProblems(app);
 
   // The submission API in a scope of its own: it takes the raw bytes, needed to check the detached
   // signature over exactly what was sent; the admin routes below keep Fastify's JSON parser, so

@@ -203,9 +203,10 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     registers: [metrics],
   });
   const observeDelivered = (connector: string, envelope: Envelope, first?: FirstAttemptTimes) => {
-    const now = Date.now();
+    // The destination's answer ends both the whole and the last stage: they are read off one clock reading.
+    const answeredAt = first?.answeredAt ?? Date.now();
     const acceptedAt = Date.parse(envelope.time);
-    deliveryLatency.observe({ connector, type: envelope.type }, Math.max(0, now - acceptedAt) / 1000);
+    deliveryLatency.observe({ connector, type: envelope.type }, Math.max(0, answeredAt - acceptedAt) / 1000);
     if (!first) return;
     const stage = (name: string, from: number, to: number) => deliveryStages.observe({ connector, stage: name }, Math.max(0, to - from) / 1000);
     if (first.producedAt !== undefined && Number.isFinite(first.producedAt)) {

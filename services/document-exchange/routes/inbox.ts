@@ -19,6 +19,8 @@ import { asciiHeaderValue } from '../../platform/http-header-value.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
 import { acceptPrefers, acceptsNoneOf } from '../../platform/accept-header.js';
 
+/** The media types an edXML package is served as (`?format=edxml`, or asked for by Accept). */
+const EDXML_MEDIA_TYPES = ['application/xml', 'text/xml'];
 const MAX_PAGE = 100;
 const DEFAULT_PAGE = 50;
 /** `limit`: 1 to MAX_PAGE, refused with the range named (problem-handler.ts, PATTERN_MEANINGS). */
@@ -143,12 +145,12 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     // An Accept header asking only for other types (application/soap+xml) is told what the item
     // comes in, not answered in a type it did not ask for. `format` chooses over the header.
     const edoc = item.envelope.type === 'edoc.send' || item.envelope.type === 'edoc.status';
-    const acceptable = edoc ? ['application/json', 'application/xml', 'text/xml'] : ['application/json'];
+    const acceptable = edoc ? ['application/json', ...EDXML_MEDIA_TYPES] : ['application/json'];
     if (req.query.format === undefined && acceptsNoneOf(req.headers.accept, acceptable)) {
       throw new ProblemError(406, 'NOT_ACCEPTABLE', 'Not acceptable', `This item comes as ${acceptable.join(', ')} (or chosen with ?format=json|edxml); the Accept header (${String(req.headers.accept).slice(0, 200)}) takes none of them`, { acceptable });
     }
     const preferred = req.query.format
-      ?? acceptPrefers(req.headers.accept, { name: 'edxml', mediaTypes: ['application/xml', 'text/xml'] }, { name: 'json', mediaTypes: ['application/json'] })
+      ?? acceptPrefers(req.headers.accept, { name: 'edxml', mediaTypes: EDXML_MEDIA_TYPES }, { name: 'json', mediaTypes: ['application/json'] })
       ?? ctx.registry().system(req.caller!.clientId)?.documentDelivery?.format
       ?? 'json';
     const { envelope } = item;
