@@ -2,7 +2,7 @@
 // requests a client gets wrong — no token, a refused or malformed one, a token without the role,
 // a query parameter not in its form, a body that is not JSON, of a type the operation does not
 // take or too large (a POST or PUT that takes no body included), a method the path does not
-// have — beside a plain call with a valid token, and each answer
+// have, an `Expect` it does not meet — beside a plain call with a valid token, and each answer
 // checked against the service's own served OpenAPI document: no 5xx but a documented 503, the
 // status documented for the operation (a method the path does not have: 405 with Allow), the media
 // type documented for that status, every error problem+json (the token endpoint's OAuth errors
@@ -15,6 +15,7 @@
 // success answers with full data; test/openapi-refusals-documented.test.ts the refusals that
 // need PostgreSQL stopped.
 import t from 'tap';
+import { request as httpRequest } from 'node:http';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { openApiSchemas } from './helpers/openapi-schemas.js';
 import { startTestBus } from './helpers/test-bus.js';
@@ -34,6 +35,28 @@ const SAMPLE: Record<string, string> = { id: '01a24316-cd60-729d-a542-03fad4f756
 const REQUIRED_QUERY: Record<string, string> = { documentId: SAMPLE.documentId };
 /** A JSON pointer token (RFC 6901). */
 const pointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * fetch, or node:http for a request fetch refuses to send (undici will not send `Expect`), its
+ * answer read into a Response so that every answer is checked the same way.
+ */
+async function send(url: string, request: Request): Promise<Response> {
+  if (request.headers.expect === undefined) return fetch(url, { method: request.method, headers: request.headers, body: request.body });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: request.method, headers: request.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) for (const v of [value ?? []].flat()) headers.append(name, v);
+        resolve(new Response(chunks.length ? Buffer.concat(chunks) : null, { status: res.statusCode, headers }));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(request.body);
+  });
+}
 
 interface Request {
   what: string;
@@ -96,13 +119,16 @@ t.test('every documented operation answers its mistakes as its OpenAPI document 
           if (!op.requestBody?.content['*/*']) variants.push({ ...plain, what: 'a body of an undocumented type', headers: { ...plain.headers, 'content-type': 'text/x-unknown' }, body: 'bytes' });
           if (!op.requestBody) variants.push({ ...plain, what: 'a body past the size limit', headers: { ...plain.headers, 'content-type': 'application/json' }, body: JSON.stringify('x'.repeat(bus.config.maxBodyBytes)) });
         }
+        // An expectation other than 100-continue (RFC 9110 §10.1.1) is refused before any route
+        // (expect-continue.ts), on every operation alike.
+        variants.push({ ...plain, what: 'an Expect header other than 100-continue', headers: { ...plain.headers, expect: 'x-unknown-expectation' } });
         for (const other of ['QUERY', 'DELETE', 'PATCH'].filter((m) => !documentedMethods.includes(m.toLowerCase()))) {
           variants.push({ ...plain, what: `the undocumented method ${other}`, method: other });
         }
 
         for (const request of variants) {
           requests++;
-          const response = await fetch(`${serviceUrl}${request.url}`, { method: request.method, headers: request.headers, body: request.body });
+          const response = await send(`${serviceUrl}${request.url}`, request);
           const text = await response.text();
           const status = String(response.status);
           const mediaType = (response.headers.get('content-type') ?? '').split(';')[0].trim();

@@ -10,6 +10,7 @@
 //  - 414 on operations with a path parameter (a segment longer than the router takes), 413,
 //    415 and 501 (a transfer coding other than chunked) on operations with a body, and on a POST
 //    or PUT that takes none (a body sent anyway is read as its Content-Type says);
+//  - 417 on every operation: an Expect header other than 100-continue (expect-continue.ts);
 //  - 503 SHUTTING_DOWN on every operation: a request that arrives while the service stops
 //    (problem-handler.ts), named beside an operation's own 503 codes.
 // Headers the bus sends on those answers (Retry-After on 429 and 503, WWW-Authenticate on 401,
@@ -109,6 +110,9 @@ export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<str
       responses['501'] ??= problemResponse('This operation takes no body; one sent anyway with a transfer coding other than chunked, e.g. gzip (TRANSFER_CODING_NOT_IMPLEMENTED)');
     }
     if (rateLimited.has(`${method.toUpperCase()} ${path}`)) responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
+    // Node hands an Expect other than 100-continue to expect-continue.ts before any route: every
+    // operation can meet it (a generated client saw a status its operation did not list).
+    responses['417'] ??= problemResponse('An Expect header other than 100-continue, the only expectation this service meets; answered before the request is read, the connection closes (EXPECTATION_FAILED)');
     responses['431'] ??= problemResponse('The request line and headers together exceed what this service accepts (HEADERS_TOO_LARGE)');
     responses['500'] ??= problemResponse('An unexpected error, logged by the service; no details returned (INTERNAL_ERROR)');
     const unavailable = responses['503'];
