@@ -22,7 +22,7 @@ import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { withCommonResponses } from '../platform/openapi-common-responses.js';
 import { withDocumentedAnswers } from '../platform/openapi-answers.js';
 import { withOpenObjects } from '../platform/openapi-open-objects.js';
-import { okResponse, problemResponses } from '../platform/openapi-shapes.js';
+import { okResponse, problemResponsesWithCodes } from '../platform/openapi-shapes.js';
 import { auditAnswers } from './openapi-answers.js';
 import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
@@ -257,7 +257,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       security: [{ bearer: [] }],
       querystring: eventsQuerySchema,
       // 403: an agency system's token (operators and observers only); 503: PostgreSQL, where the chain is, does not answer.
-      response: { ...okResponse('`{entries: [{seq, recordedAt, prevHash, hash, event}], nextBefore}`: `nextBefore` is the `before` of the next page, null on the last'), ...problemResponses(403, 503) },
+      response: { ...okResponse('`{entries: [{seq, recordedAt, prevHash, hash, event}], nextBefore}`: `nextBefore` is the `before` of the next page, null on the last'), ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 503: ['STATE_UNAVAILABLE'] }) },
     },
   }, async (req) => {
     // A bare date is UTC midnight here (the console sends its operator's day with the zone).
@@ -270,7 +270,7 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
       tags: ['audit'],
       summary: 'Chain head, last signed checkpoint, and a fresh verification of the whole chain',
       security: [{ bearer: [] }],
-      response: { ...okResponse('`{head, lastCheckpoint, verification: {ok, entries, checkpoints, signedThrough, published?, publishedUnreadable?, firstBad?}}`: the chain and its stored checkpoints, and the copies of the checkpoints published on Kafka (`published`; `publishedUnreadable` says why they could not be read)'), ...problemResponses(403, 503) },
+      response: { ...okResponse('`{head, lastCheckpoint, verification: {ok, entries, checkpoints, signedThrough, published?, publishedUnreadable?, firstBad?}}`: the chain and its stored checkpoints, and the copies of the checkpoints published on Kafka (`published`; `publishedUnreadable` says why they could not be read)'), ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 503: ['STATE_UNAVAILABLE'] }) },
     },
   }, async () => {
     // Read before verifying: the verification then covers at least this head.

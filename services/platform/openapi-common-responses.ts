@@ -91,12 +91,15 @@ export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<str
     const bearer = Array.isArray(op.security) && op.security.some((s) => s && typeof s === 'object' && 'bearer' in s);
     // The gateway's reads refuse a query parameter they do not take (unknown-query-parameters.ts).
     const unknownQuery = opts.unknownQueryRefused && method.toLowerCase() === 'get' ? ', a query parameter the operation does not take (VALIDATION_FAILED, `querystring.<name>`)' : '';
+    // Each names the codes it carries, as a route's own answers do (problemResponsesWithCodes):
+    // a generated client branches on `code`. A body sent to a POST or PUT is read as its
+    // Content-Type says, so a broken JSON one is MALFORMED_JSON there.
+    const malformedBody = BODY_METHODS.has(method.toLowerCase()) ? ', a JSON body that is not valid JSON (MALFORMED_JSON)' : '';
     responses['400'] ??= problemResponse(
-      bearer
-        ? `A malformed request: a parameter or query string not in its form (U+0000, percent-encoding that is not UTF-8)${unknownQuery}, or an Authorization header that is not one Bearer token`
-        : `A malformed request: a parameter or query string not in its form (U+0000, percent-encoding that is not UTF-8)${unknownQuery}`,
+      `A malformed request: a parameter or query string not in its form (U+0000: VALIDATION_FAILED; percent-encoding that is not UTF-8: BAD_REQUEST)${unknownQuery}${malformedBody}` +
+        (bearer ? ', or an Authorization header that is not one Bearer token (BAD_REQUEST)' : ''),
     );
-    if (bearer) responses['401'] ??= problemResponse('No token, or a refused one');
+    if (bearer) responses['401'] ??= problemResponse('No token (UNAUTHENTICATED), or a refused one (INVALID_TOKEN)');
     if (path.includes('{')) responses['414'] ??= problemResponse('A path segment longer than this service accepts (URI_TOO_LONG)');
     if (op.requestBody) {
       responses['413'] ??= problemResponse('The body exceeds the size limit (PAYLOAD_TOO_LARGE)');

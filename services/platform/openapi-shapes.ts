@@ -24,12 +24,9 @@ export function problemResponse(description: string): { description: string; con
   return { description, content: { 'application/problem+json': { schema: problemSchema } } };
 }
 
-export function problemResponses(...statuses: number[]): Record<number, unknown> {
-  return Object.fromEntries(statuses.map((s) => [s, problemResponse(`problem+json (${s})`)]));
-}
-
 /**
- * Problem answers described by the `code`s each status carries on this operation. A bare
+ * Problem answers described by the `code`s each status carries on this operation (the only way a
+ * route declares one: test/openapi-refusal-codes.test.ts holds every problem answer to it). A bare
  * "problem+json (422)" left a client generated from the document (and a vendor reading /docs)
  * to guess that the 422 of POST /v1/messages is a dossier rule, an unknown member or an edXML
  * rule: the codes are what the client branches on. Each code must be one the registry gives

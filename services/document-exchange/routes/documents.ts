@@ -10,7 +10,7 @@ import { problems } from '../../platform/problem.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import type { Caller } from '../../platform/access-token.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
-import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
+import { okResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 import type { ChangeView } from '../document-store.js';
 
@@ -97,7 +97,7 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHos
     security: [{ bearer: [] }],
     response: {
       ...okResponse('`{documentId, from, subject (parties only: the latest version sent to the caller), sentAt, recipients: [{member, name, messageId, delivery, status, subject (the sender only), revoked, pending, history}], packages}`; for a revoke or update under its own DocumentId `{documentId, from, subject (parties only), sentAt, businessDocType, revokes | updates: {documentId, href}, packages}`'),
-      ...problemResponses(400, 401, 404, 503),
+      ...problemResponsesWithCodes({ 400: ['BAD_REQUEST', 'VALIDATION_FAILED'], 401: ['UNAUTHENTICATED', 'INVALID_TOKEN'], 404: ['DOCUMENT_NOT_FOUND'], 503: ['STATE_UNAVAILABLE'] }),
     },
   };
   app.get<{ Params: { documentId: string } }>('/v1/documents/:documentId', {

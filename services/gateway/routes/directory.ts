@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { problems } from '../../platform/problem.js';
 import { replySchemaName } from '../../platform/schema-catalogue.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
+import { okResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
 import { byCodeUnits } from '../../platform/code-unit-order.js';
 import { NO_QUERY_PARAMETERS } from '../../platform/unknown-query-parameters.js';
 
@@ -25,7 +25,7 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
 
   app.get('/v1/services', {
     config: { auth: true },
-    schema: { tags: ['directory'], summary: 'Services the caller may use (X-Road allowedMethods)', querystring: NO_QUERY_PARAMETERS, security: [{ bearer: [] }], response: { ...okResponse('`{services: [{code, name, provider: {member, name}, messageTypes: [{type, schema, replySchema?}]}]}` (`replySchema` for request/reply types)'), ...problemResponses(401) } },
+    schema: { tags: ['directory'], summary: 'Services the caller may use (X-Road allowedMethods)', querystring: NO_QUERY_PARAMETERS, security: [{ bearer: [] }], response: { ...okResponse('`{services: [{code, name, provider: {member, name}, messageTypes: [{type, schema, replySchema?}]}]}` (`replySchema` for request/reply types)'), ...problemResponsesWithCodes({ 401: ['UNAUTHENTICATED', 'INVALID_TOKEN'] }) } },
   }, async (req) => {
     const registry = ctx.registry();
     return {
@@ -40,7 +40,7 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
 
   app.get('/v1/members', {
     config: { auth: true },
-    schema: { tags: ['directory'], summary: 'The member directory', querystring: NO_QUERY_PARAMETERS, security: [{ bearer: [] }], response: { ...okResponse('`{members: [{code, name, level, parent}]}`'), ...problemResponses(401) } },
+    schema: { tags: ['directory'], summary: 'The member directory', querystring: NO_QUERY_PARAMETERS, security: [{ bearer: [] }], response: { ...okResponse('`{members: [{code, name, level, parent}]}`'), ...problemResponsesWithCodes({ 401: ['UNAUTHENTICATED', 'INVALID_TOKEN'] }) } },
   }, async () => ({
     members: ctx.registry().members.map((m) => ({ code: m.code, name: m.name, level: m.level, parent: m.parent })),
   }));
@@ -71,7 +71,7 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
     schema: {
       tags: ['directory'],
       summary: 'JSON Schema of a message type\'s payload, or of a request/reply type\'s reply (`{type}` = `<type>.reply`, e.g. dossier.lookup.reply)',
-      response: { ...okResponse('The JSON Schema (draft 2020-12)', ['application/schema+json']), ...problemResponses(404) },
+      response: { ...okResponse('The JSON Schema (draft 2020-12)', ['application/schema+json']), ...problemResponsesWithCodes({ 404: ['UNKNOWN_MESSAGE_TYPE'] }) },
     },
   }, async (req, reply) => {
     const schema = ctx.catalogue.publishedSchema(req.params.type);

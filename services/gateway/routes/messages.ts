@@ -14,7 +14,7 @@ import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
 import { authorizeRecipients, routeRecipients, recipientsOf } from '../fan-out.js';
 import { admitAll, hooksFor, restateRefusal, type FanOutSubmission } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
-import { alwaysSent, problemResponses, problemResponsesWithCodes, messageViewSchema } from '../../platform/openapi-shapes.js';
+import { alwaysSent, problemResponsesWithCodes, messageViewSchema } from '../../platform/openapi-shapes.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
 import { traceHeader } from '../../platform/trace-context.js';
 import { partyView } from '../party-view.js';
@@ -255,7 +255,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       summary: 'Status and timeline of a message (sender, receiver and operators only)',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-      response: { 200: { ...messageViewSchema, description: 'The message\'s status and its timeline' }, ...problemResponses(401, 404, 503) },
+      response: { 200: { ...messageViewSchema, description: 'The message\'s status and its timeline' }, ...problemResponsesWithCodes({ 401: ['UNAUTHENTICATED', 'INVALID_TOKEN'], 404: ['MESSAGE_NOT_FOUND'], 503: ['STATE_UNAVAILABLE'] }) },
     },
   }, async (req) => {
     const caller = req.caller!;

@@ -113,7 +113,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: GatewayContext): Pr
         },
         503: oauthError(503, 'temporarily_unavailable (Retry-After): a store the endpoint needs (PostgreSQL) is unreachable, too many client secret checks are in progress, or the gateway is stopping'),
         // problem+json with OAuth's error beside the code: invalid_request (415), temporarily_unavailable (429).
-        415: problemResponse('problem+json (415), with OAuth\'s `error` (invalid_request) and `error_description` beside `code`, so an OAuth library raises it'),
+        415: problemResponse('problem+json (415, UNSUPPORTED_MEDIA_TYPE), with OAuth\'s `error` (invalid_request) and `error_description` beside `code`, so an OAuth library raises it'),
         429: problemResponse('problem+json (429, RATE_LIMITED), with OAuth\'s `error` (temporarily_unavailable) and `error_description` beside `code`, so an OAuth library raises it'),
       },
     },

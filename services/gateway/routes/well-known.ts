@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../gateway-context.js';
 import { ASSERTION_ALGORITHMS } from '../client-authentication.js';
 import { isEncryptionPurpose, KEY_PURPOSES, type KeyPurpose } from '../../platform/key-purposes.js';
-import { okResponse, problemResponses } from '../../platform/openapi-shapes.js';
+import { okResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
 
 export async function wellKnownRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   // Every key that still verifies, each with its purpose and owning service (lgsp_purpose,
@@ -28,7 +28,7 @@ export async function wellKnownRoutes(app: FastifyInstance, ctx: GatewayContext)
             include: { enum: ['superseded'], description: 'Also the keys past their grace period (marked lgsp_superseded_at): every key ever published, to verify the audit chain (lgsp audit verify --jwks); not for verifying deliveries' },
           },
         },
-        response: { ...okResponse('A JWK Set (RFC 7517): `{keys: [{kty, kid, alg, use, lgsp_purpose, lgsp_service, lgsp_superseded_at?, …}]}`'), ...problemResponses(400) },
+        response: { ...okResponse('A JWK Set (RFC 7517): `{keys: [{kty, kid, alg, use, lgsp_purpose, lgsp_service, lgsp_superseded_at?, …}]}`'), ...problemResponsesWithCodes({ 400: ['BAD_REQUEST', 'VALIDATION_FAILED'] }) },
       },
     },
     async (req, reply) => reply.header('Cache-Control', 'public, max-age=60').send(ctx.publicKeys.jwks({ purpose: req.query.purpose, archive: req.query.include === 'superseded' })),
