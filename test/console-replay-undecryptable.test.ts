@@ -5,8 +5,10 @@
 // bulk replay counted them as never replayable: the messages the key's restore was meant to save
 // could only be sent again by their senders. The record is genuine (its signature verified before
 // the runner tried to open it) and the refusal goes away with the key, so it is replayable; the
-// runner's other refusals (forged, unsigned, misrouted) still are not. (Met walking the guide on a
-// stack whose runner key file was lost while messages waited for a receiving system.)
+// runner's other refusals (forged, unsigned, misrouted) still are not. And the message's status
+// said nothing of it: it stayed `accepted` (or `failed`, retrying) for good, the runner attaching
+// no event to a record it refused; a genuine one's timeline now says `dead_lettered`. (Met walking
+// the guide on a stack whose runner key file was lost while messages waited for a receiving system.)
 import t from 'tap';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -58,6 +60,12 @@ t.test('a dead letter the runner could not decrypt is replayed once its key is r
   const dl = await eventually(async () => (await call('GET', `/v1/console/dead-letters?messageId=${envelope.id}`)).body.items[0], 30_000, 200);
   t.match(dl.reason, /^rejected: payload cannot be decrypted: no payload-encryption key with kid the-lost-runner-key/, 'dead-lettered with the reason the guide names');
   t.notOk((bus.simulator.received.get('so-tp-qlvb') ?? []).some((m) => m.id === envelope.id), 'not delivered while the key is lost');
+  // The record is genuine, so its message's timeline says so (it kept its earlier status for good).
+  const lost = await eventually(async () => {
+    const trace = (await call('GET', `/v1/console/messages/${envelope.id}`)).body;
+    return trace?.message?.status === 'dead_lettered' ? trace : null;
+  }, 30_000, 200);
+  t.match(lost.message.lastReason, /payload cannot be decrypted/, 'with the reason');
 
   // Step 1: the key file restored from the backup (the lost key back beside the current one).
   const file = privateKeyFile(bus.keys.keysDir, 'runner', 'payload-encryption');
