@@ -6,6 +6,8 @@
 // The runner's delivery ledger never recorded a dead-lettered message as delivered, so the
 // replayed record is delivered once. Only records that still verify (platform signature, not
 // expired) and came from a work topic of this bus can be replayed: a forged record stays dead.
+// Of the records the runner refused, only those whose payload it could not decrypt are taken
+// (a lost payload-encryption key restored since: docs/operator-guide.md, "Incident").
 // Through the retry topic because the console's Kafka principal may not write the message
 // topics at all (platform/kafka-acls.ts): only the gateway writes those.
 import { eventRecords, messageEvent } from '../platform/bus-events.js';
@@ -15,7 +17,7 @@ import type { BatchingProducer } from '../platform/kafka-transport.js';
 import type { RecordVerifier } from '../platform/record-signing.js';
 import type { Topics } from '../platform/topics.js';
 import { ProblemError, problems } from '../platform/problem.js';
-import type { DeadLetterStore } from './dead-letter-store.js';
+import { refusedForGood, type DeadLetterStore } from './dead-letter-store.js';
 import { operatorActor } from './operator-audit.js';
 import { ORIGIN_TOPIC_HEADER, REPLAY_OF_HEADER, REPLAYED_BY_HEADER, RETRY_SINCE_HEADER } from '../platform/bus-headers.js';
 
@@ -47,7 +49,7 @@ export class DeadLetterReplayer {
     if (!dl) throw problems.notFound('DEAD_LETTER_NOT_FOUND', `No dead letter ${id}`);
     if (dl.replayedAt) throw problems.conflict('ALREADY_REPLAYED', `Dead letter ${id} was replayed at ${dl.replayedAt} by ${dl.replayedBy}`);
     if (!dl.value || !dl.signature) throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} is not a signed bus record (${dl.verifyReason ?? 'unsigned'}); it cannot be replayed`);
-    if (dl.reason.startsWith('rejected:')) {
+    if (refusedForGood(dl.reason)) {
       throw problems.conflict('NOT_REPLAYABLE', `Dead letter ${id} was refused by the runner's checks (${dl.reason}); a replay would be refused again`);
     }
     if (!this.deps.connectors.includes(dl.connector)) {

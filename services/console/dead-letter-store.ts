@@ -6,10 +6,22 @@
 // a failed produce releases the claim. Rows live in PostgreSQL (console_dead_letters).
 import type { Database } from '../platform/database.js';
 
-/** What DeadLetterReplayer.replay refuses whatever the time (a signature may still expire later). */
+/**
+ * The reason the runner gives a genuine record (its signature verified) whose payload no key of
+ * its keyring opens: unlike its other refusals this one goes away once the key is back (restored
+ * from a backup, or a Secret mounted late), so such a dead letter may be replayed.
+ */
+export const UNDECRYPTABLE_REASON_PREFIX = 'rejected: payload cannot be decrypted:';
+
+/** Whether the runner refused the record for a reason a replay would meet again (forged, unsigned, expired, misrouted). */
+export function refusedForGood(reason: string): boolean {
+  return reason.startsWith('rejected:') && !reason.startsWith(UNDECRYPTABLE_REASON_PREFIX);
+}
+
 /** Read at every scrape of the console's metrics: served by the console_dead_letters_waiting index. */
 export const WAITING_BY_CONNECTOR = 'SELECT connector, count(*)::bigint AS n FROM console_dead_letters WHERE replayed_at IS NULL GROUP BY connector';
-const MAYBE_REPLAYABLE = "(record_value IS NOT NULL AND signature IS NOT NULL AND verified AND origin_topic IS NOT NULL AND reason NOT LIKE 'rejected:%')";
+/** What DeadLetterReplayer.replay refuses whatever the time (a signature may still expire later). */
+const MAYBE_REPLAYABLE = `(record_value IS NOT NULL AND signature IS NOT NULL AND verified AND origin_topic IS NOT NULL AND (reason NOT LIKE 'rejected:%' OR starts_with(reason, '${UNDECRYPTABLE_REASON_PREFIX}')))`;
 
 export interface DeadLetterInput {
   topic: string;

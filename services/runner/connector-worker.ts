@@ -119,6 +119,20 @@ export interface WorkerStats {
 
 class Rejection extends Error {}
 
+/**
+ * A genuine record (its signature verified, its envelope valid) whose payload no key of the
+ * runner's keyring opens: a lost or not yet mounted payload-encryption key. Its id can be
+ * trusted, so unlike other refusals its message's timeline says it was dead-lettered.
+ */
+class Undecryptable extends Rejection {
+  constructor(
+    message: string,
+    readonly envelope: Envelope,
+  ) {
+    super(message);
+  }
+}
+
 /** The delivery ledger could not be asked whether a record's message was delivered already (PostgreSQL unavailable). */
 class LedgerUnavailable extends Error {}
 
@@ -849,6 +863,13 @@ export class ConnectorWorker {
     } catch (err) {
       if (!(err instanceof Rejection)) throw err;
       this.reject(record, err.message, outcome);
+      if (err instanceof Undecryptable) {
+        // Without it the message kept its last status (accepted, or failed and retrying) for good,
+        // while its record waited in the dead letters for the key to be restored and a replay.
+        const attempt = this.attemptOf(record);
+        const dead = messageEvent('dead_lettered', err.envelope, this.actor, this.outcomeDetail(err.envelope, attempt, { attempts: attempt - 1, reason: `rejected: ${err.message}`, retryable: false }));
+        outcome.records.push(...eventRecords(this.deps.topics, dead));
+      }
       return false;
     }
     const seen = this.inFlightDelivered.has(envelope.id) ? 'announced' : await this.ledgerState(envelope.id, hint);
@@ -946,7 +967,7 @@ export class ConnectorWorker {
     try {
       ({ envelope, digestMatches } = this.deps.payloads.openEnvelopeChecked(envelope));
     } catch (err) {
-      throw new Rejection(`payload cannot be decrypted: ${(err as Error).message}`);
+      throw new Undecryptable(`payload cannot be decrypted: ${(err as Error).message}`, envelope);
     }
     if (!digestMatches) throw new Rejection('payload digest mismatch');
     const topicService = this.deps.topics.serviceOf(record.topic);
