@@ -168,7 +168,10 @@ const DEFAULTS: BusConfig = {
   refusalAuditIntervalMs: 60_000,
   producerLingerMs: 0,
   producerMaxBatch: 500,
-  acceptLingerMs: 3,
+  // Batching windows at moderate rates (measurements log, 2026-12-07): 6 / 20 / 20 ms cost about
+  // 15% less CPU per message at 416 msg/s than 3 / 10 / 10, with an end-to-end p50 some 6 ms
+  // later and a p99 no worse; at full load the loops never idle, so they never wait.
+  acceptLingerMs: 6,
   produceTimeoutMs: 10_000,
   retryMaxAttempts: 0,
   retryMaxAgeSeconds: 24 * 3600,
@@ -195,9 +198,9 @@ const DEFAULTS: BusConfig = {
   shutdownDrainMs: 5000,
   runnerFetchMinBytes: 1,
   runnerFetchMaxWaitMs: 100,
-  runnerFetchWindowMs: 10,
+  runnerFetchWindowMs: 20,
   runnerDeliveredRetentionDays: 30,
-  runnerOutcomeWindowMs: 10,
+  runnerOutcomeWindowMs: 20,
   checkpointIntervalMs: 10_000,
   attachmentMaxBytes: 20 * 1024 * 1024,
   connectorDirs: [],
