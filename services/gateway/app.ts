@@ -98,7 +98,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
           withOpenObjects(
             withHeadersAlwaysSent(
               withRateLimitHeaders(
-                withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))), rateLimited, { unknownQueryRefused: true }),
+                withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))), rateLimited, { unknownQueryRefused: true, requestTimeoutMs: gatewayServerTimeouts(ctx.config.connectionIdleTimeoutMs).requestTimeout }),
                 rateLimited,
               ),
             ),

@@ -10,6 +10,10 @@
 //  - 414 on operations with a path parameter (a segment longer than the router takes), 413,
 //    415 and 501 (a transfer coding other than chunked) on operations with a body, and on a POST
 //    or PUT that takes none (a body sent anyway is read as its Content-Type says);
+//  - 408 on every operation: a request line and headers not received within the headers timeout
+//    every service has (service-server-options.ts), and on a service that bounds the whole
+//    request (the gateway: `requestTimeoutMs`) a body not received within that; Node's parser ends
+//    the request before any route and client-errors.ts answers it, whatever operation it was for;
 //  - 417 on every operation: an Expect header other than 100-continue (expect-continue.ts);
 //  - 503 SHUTTING_DOWN on every operation: a request that arrives while the service stops
 //    (problem-handler.ts), named beside an operation's own 503 codes.
@@ -27,6 +31,7 @@
 // none (`GET /v1/messages/{id}` → `getMessagesById`): client generators name methods by it.
 import { problemResponse } from './openapi-shapes.js';
 import { operationsOf } from './openapi-operations.js';
+import { HEADERS_TIMEOUT_MS } from './service-server-options.js';
 
 interface MediaTypeObject {
   schema?: Record<string, unknown>;
@@ -73,11 +78,24 @@ export function operationIdOf(method: string, path: string): string {
   return method.toLowerCase() + parts.join('');
 }
 
+/** `90_000` → `1.5 min`, `60_000` → `1 min`, `300_000` → `5 min`, `500` → `0.5 s`. */
+function duration(ms: number): string {
+  return ms >= 60_000 ? `${+(ms / 60_000).toFixed(2)} min` : `${+(ms / 1000).toFixed(2)} s`;
+}
+
+/** The 408's description: the headers timeout every service has, and the whole request's where the service sets one. */
+export function requestTimeoutDescription(requestTimeoutMs?: number): string {
+  const whole = requestTimeoutMs ? `, or the whole request, its body included, not within ${duration(requestTimeoutMs)}` : '';
+  return `The request line and headers did not all arrive within ${duration(HEADERS_TIMEOUT_MS)}${whole} (checked every 30 s, so answered up to 30 s later); answered before any route, the connection closes (REQUEST_TIMEOUT)`;
+}
+
 /**
  * The document with the common answers and operationIds added to every operation that lacks them.
  * `rateLimited`: the operations a rate limit counts (`GET /v1/messages/{id}`), which get a 429.
+ * `requestTimeoutMs`: the service's bound on the whole request (Fastify's `requestTimeout`), when
+ * it sets one; its 408 says so.
  */
-export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<string> = new Set(), opts: { unknownQueryRefused?: boolean } = {}): T {
+export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<string> = new Set(), opts: { unknownQueryRefused?: boolean; requestTimeoutMs?: number } = {}): T {
   const taken = new Set<string>();
   for (const [, , op] of operationsOf<Operation>(document)) if (op.operationId) taken.add(op.operationId);
   for (const [method, path, op] of operationsOf<Operation>(document)) {
@@ -113,6 +131,9 @@ export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<str
       responses['501'] ??= problemResponse('This operation takes no body; one sent anyway with a transfer coding other than chunked, e.g. gzip (TRANSFER_CODING_NOT_IMPLEMENTED)');
     }
     if (rateLimited.has(`${method.toUpperCase()} ${path}`)) responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
+    // Node's parser ends a request whose headers (or, where bounded, whole body) come too slowly,
+    // before any route: every operation can meet it (client-errors.ts).
+    responses['408'] ??= problemResponse(requestTimeoutDescription(opts.requestTimeoutMs));
     // Node hands an Expect other than 100-continue to expect-continue.ts before any route: every
     // operation can meet it (a generated client saw a status its operation did not list).
     responses['417'] ??= problemResponse('An Expect header other than 100-continue, the only expectation this service meets; answered before the request is read, the connection closes (EXPECTATION_FAILED)');

@@ -11,7 +11,7 @@
 //    404, a 422, the token endpoint's 400) carries them too, one made before it (a 401 for a
 //    missing token, a 400 for a malformed Authorization header) does not: on the other answers
 //    they are documented as sent, not as always sent, so a client can read them where they are.
-//    Never on a 414 or 431, which the HTTP parser and the router give before any hook runs.
+//    Never on a 408, 414 or 431, which the HTTP parser and the router give before any hook runs.
 import { operationsOf } from './openapi-operations.js';
 
 /** The marker alwaysSent() puts on a header's schema; never left in the document. */
@@ -76,14 +76,14 @@ export function openapiPath(url: string): string {
   return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
-/** Answers given before any hook runs, so before the limiter counts the request (417: expect-continue.ts). */
-const BEFORE_THE_COUNT = new Set(['414', '417', '431']);
+/** Answers given before any hook runs, so before the limiter counts the request (408: client-errors.ts, 417: expect-continue.ts). */
+const BEFORE_THE_COUNT = new Set(['408', '414', '417', '431']);
 
 /**
  * The rate limit's headers on the answers of the operations the limiter counts
  * (`POST /v1/token`, `GET /v1/messages/{id}`, …): required on their 2xx and 429, Retry-After
  * required on the 429; optional on their other answers (a refusal may come before the count or
- * after it), none on a 414, 417 or 431. An operation named that the document does not have is
+ * after it), none on a 408, 414, 417 or 431. An operation named that the document does not have is
  * skipped (hidden routes: /metrics).
  */
 export function withRateLimitHeaders<T>(document: T, limited: ReadonlySet<string>): T {
