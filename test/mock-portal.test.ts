@@ -149,6 +149,14 @@ t.test('mock portal', async (t) => {
     t.notOk('error_code' in refusedKnobs, 'not the portal\'s own error shape');
     const fields = refusedKnobs.errors.map((e: { field: string }) => e.field);
     t.ok(fields.includes('errorRate') && fields.includes('burst.status'), 'invalid knobs named');
+    // Ajv's "must be equal to one of the allowed values" left the caller guessing which: the
+    // values are named, in the bus's own words (problem-handler.ts: fieldErrors).
+    const said = (errors: { field: string; message: string }[], field: string) => errors.filter((e) => e.field === field).map((e) => e.message);
+    t.same(said(refusedKnobs.errors, 'burst.status'), ['must be one of 429, 503'], 'the allowed values named');
+    t.match(refusedKnobs.detail, /burst\.status must be one of 429, 503/);
+    const wrongStatus = await (await faults({ errorStatus: 501 })).json();
+    t.same(said(wrongStatus.errors, 'errorStatus'), ['must be one of 500, 502, 503, 504']);
+    t.notMatch(JSON.stringify([refusedKnobs, wrongStatus]), /allowed values/, 'no refusal leaves them out');
     const unparsable = await fetch(`${url}/_admin/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"errorRate":' });
     t.match([unparsable.status, unparsable.headers.get('content-type'), (await unparsable.json()).code], [400, /^application\/problem\+json/, 'MALFORMED_JSON']);
     const noControl = await fetch(`${url}/_admin/nothing`);

@@ -2,6 +2,7 @@
 // slow, flaky, throttling or restarting portal. PUT replaces the whole setting: what is
 // omitted goes back to its default, so a PUT is repeatable.
 import { Ajv } from 'ajv';
+import { fieldErrors } from '../platform/problem-handler.js';
 
 export interface FaultSettings {
   /** Added to every API call before it is handled. */
@@ -67,12 +68,9 @@ export class FaultInjector {
   apply(input: unknown): { errors: { field: string; message: string }[] } | { expireSessions: boolean } {
     const copy = structuredClone(input ?? {});
     if (!validateInput(copy)) {
-      return {
-        errors: (validateInput.errors ?? []).map((e) => ({
-          field: (e.instancePath.replace(/^\//, '').replace(/\//g, '.') || (e.params as { additionalProperty?: string }).additionalProperty) ?? '(body)',
-          message: e.message ?? 'invalid',
-        })),
-      };
+      // In the bus's own words (problem-handler.ts): the allowed values of a choice named (Ajv's
+      // "must be equal to one of the allowed values" named none), an unknown knob as such.
+      return { errors: fieldErrors(validateInput.errors ?? [], '', copy) };
     }
     const { expireSessions = false, ...rest } = copy as FaultInput;
     this.settings = { ...DEFAULT_FAULTS, ...rest };
