@@ -2,6 +2,8 @@
 // §3a is read by the bus's codec and is a valid edoc.send; the signing script of §3d, written
 // out and run with node, signs that package with a demo signer so that it verifies `valid`
 // against the demo CA — and `invalid` once a signed byte changes, `untrusted` against another CA.
+// The answers §8 shows for GET /v1/documents are valid JSON and match the schema the gateway
+// serves for that operation (they had "…" in them and left required members out).
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,9 @@ import { decodeEdxml } from '../services/edxml/edxml-codec.js';
 import { TrustList, verifyXmlSignature } from '../services/edxml/xml-dsig.js';
 import { ensureTestSigningCa } from '../services/edxml/test-signing-ca.js';
 import { SchemaCatalogue } from '../services/platform/schema-catalogue.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { documentExchangeAnswers } from '../services/document-exchange/routes/openapi-answers.js';
 
 const guide = readFileSync(join(PROJECT_ROOT, 'docs', 'qlvb-vendor-guide.md'), 'utf8');
 
@@ -80,4 +85,24 @@ t.test('a signature over part of the package only is invalid, with or without it
   t.match(verifyXmlSignature(partial.getSignedXml(), TrustList.load([ca.caFile])), { result: 'invalid', reason: /covers only part/ });
   const noCertificate = partial.getSignedXml().replace(/<KeyInfo>[\s\S]*<\/KeyInfo>/, '');
   t.match(verifyXmlSignature(noCertificate, TrustList.load([ca.caFile])), { result: 'invalid', reason: /covers only part/ }, 'without its certificate too');
+});
+
+t.test('§8: every answer shown for GET /v1/documents is valid JSON and matches the schema the gateway serves', async (t) => {
+  const section = guide.slice(guide.indexOf('## 8. Following a document'), guide.indexOf('## 9. '));
+  const blocks = [...section.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => m[1]);
+  t.ok(blocks.length >= 2, `${blocks.length} JSON examples in §8`);
+  // The schemas the gateway's OpenAPI document gives both operations (withDocumentedAnswers sets
+  // them there as they are), read as OpenAPI 3.1 reads them: JSON Schema 2020-12, formats checked.
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  addFormats.default(ajv);
+  const byPath = documentExchangeAnswers['GET /v1/documents/{documentId}'][200]['application/json'];
+  t.same(documentExchangeAnswers['GET /v1/documents'][200]['application/json'], byPath, 'both forms of the operation answer alike');
+  const validate = ajv.compile(byPath);
+  for (const [i, text] of blocks.entries()) {
+    let answer: unknown;
+    t.doesNotThrow(() => (answer = JSON.parse(text)), `example ${i + 1} is valid JSON`);
+    t.ok(validate(answer), `example ${i + 1} matches the served schema`, { errors: validate.errors });
+  }
+  t.match(JSON.parse(example('document-view', 'json')), { recipients: Array, packages: Array }, 'a document');
+  t.match(JSON.parse(example('change-view', 'json')), { businessDocType: 1, revokes: { documentId: String } }, 'a revoke under its own DocumentId');
 });
