@@ -151,8 +151,17 @@ t.test('lgsp keys init and rotate on the configured files', async (t) => {
   t.equal(lines.filter((l) => l.startsWith('created ')).length, 9);
   const before = JSON.parse(readFileSync(join(dir, 'public', 'jwks.json'), 'utf8'));
   lines.length = 0;
+  const rotatedAt = Date.now();
   t.equal(await runKeysCommand(['rotate', '--service', 'console'], out), 0, lines.join('\n'));
   t.match(lines[0], new RegExp(`^console record: new key \\S+ \\(replaces ${kidOf(before, 'console', 'record')[0]}`));
+  // The grace period in days, as LGSP_KEY_GRACE_SECONDS' default is meant, and the moment it ends.
+  const [, until] = /, which verifies for 8 days more, until (\S+)\)$/.exec(lines[0]) ?? [];
+  t.ok(until, `the grace period said in days, with its end: ${lines[0]}`);
+  t.ok(Math.abs(Date.parse(until) - (rotatedAt + 8 * 86400_000)) < 5000, `${until} is 8 days after the rotation`);
+  t.notMatch(lines[0], /\d s\b/, 'not in seconds');
+  // Only a signing key was rotated: the closing line says nothing of decryption keys.
+  t.equal(lines.length, 2, lines.join('\n'));
+  t.match(lines[1], /^the new signing key was published in \S+ before its private file changed; running services take it within a few seconds, without a restart \(LGSP_KEYS_WATCH_MS\)$/);
   const after = JSON.parse(readFileSync(join(dir, 'public', 'jwks.json'), 'utf8'));
   t.equal(after.keys.length, 10, 'one more key, the old one still published');
   t.same(kidOf(after, 'console', 'record', false), kidOf(before, 'console', 'record'));
@@ -165,6 +174,7 @@ t.test('lgsp keys init and rotate on the configured files', async (t) => {
   lines.length = 0;
   t.equal(await runKeysCommand(['rotate', '--service', 'gateway', '--purpose', 'payload-encryption'], out), 0, lines.join('\n'));
   t.match(lines[0], /^gateway payload-encryption: new key \S+ \(replaces \S+, which stays in the private file and still decrypts/);
+  t.match(lines[1], /^the new decryption key was written to its private file before \S+ named it; running services take it within a few seconds, without a restart \(LGSP_KEYS_WATCH_MS\)$/, 'only a decryption key: nothing said of signing keys');
   const keyring = join(dir, 'keys', 'gateway', 'payload-encryption.json');
   t.equal(JSON.parse(readFileSync(keyring, 'utf8')).keys.length, 2, 'both keys in the private file');
   rmSync(keyring);
@@ -172,6 +182,20 @@ t.test('lgsp keys init and rotate on the configured files', async (t) => {
   t.equal(await runKeysCommand(['rotate', '--service', 'gateway', '--purpose', 'payload-encryption'], out), 0, lines.join('\n'));
   t.match(lines[0], /which the private file no longer held: what was sealed for it cannot be decrypted here/, 'a lost key is not said to be kept');
   t.equal(JSON.parse(readFileSync(keyring, 'utf8')).keys.length, 1);
+  // Both kinds, and a grace period that is not a whole number of days.
+  lines.length = 0;
+  const savedGrace = process.env.LGSP_KEY_GRACE_SECONDS;
+  process.env.LGSP_KEY_GRACE_SECONDS = String(7 * 86400 + 3 * 3600 + 46 * 60 + 40);
+  try {
+    t.equal(await runKeysCommand(['rotate', '--service', 'runner'], out), 0, lines.join('\n'));
+  } finally {
+    if (savedGrace === undefined) delete process.env.LGSP_KEY_GRACE_SECONDS;
+    else process.env.LGSP_KEY_GRACE_SECONDS = savedGrace;
+  }
+  t.equal(lines.length, 4, lines.join('\n'));
+  t.match(lines.find((l) => l.startsWith('runner record:')), /, which verifies for 7 days 3 h 46 min 40 s more, until \S+\)$/);
+  t.match(lines.find((l) => l.startsWith('runner payload-encryption:')), /which stays in the private file and still decrypts/);
+  t.match(lines[3], /^the new decryption key was written to its private file before \S+ named it, the new signing keys published there before their private files changed; running services take them within a few seconds, without a restart \(LGSP_KEYS_WATCH_MS\)$/);
   lines.length = 0;
   t.equal(await runKeysCommand(['rotate', '--service', 'runner', '--purpose', 'token'], out), 2, 'the runner holds no token key');
   t.match(lines.join('\n'), /the runner service holds no token key/);

@@ -9,3 +9,21 @@ export function formatDuration(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
+
+/**
+ * A period set in whole seconds (a key's grace period, a retention), in the units an operator
+ * sets it in: "8 days", "1 day 6 h", "7 days 3 h 46 min 40 s", "90 s" is "1 min 30 s".
+ */
+export function formatPeriod(seconds: number): string {
+  let left = Math.max(0, Math.round(seconds));
+  const parts: string[] = [];
+  const days = Math.floor(left / 86_400);
+  left -= days * 86_400;
+  if (days > 0) parts.push(`${days} ${days === 1 ? 'day' : 'days'}`);
+  for (const [unit, size] of [['h', 3600], ['min', 60], ['s', 1]] as const) {
+    const n = Math.floor(left / size);
+    left -= n * size;
+    if (n > 0) parts.push(`${n} ${unit}`);
+  }
+  return parts.length > 0 ? parts.join(' ') : '0 s';
+}

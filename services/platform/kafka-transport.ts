@@ -8,7 +8,7 @@
 // WAIT_BEHIND_MS behind a slow flush (a busy broker): waiting is bounded, batching is not lost.
 import { Kafka, logLevel, type Admin, type Producer, type IHeaders, type Message, type TopicMessages } from 'kafkajs';
 import type { Logger } from './logger.js';
-import type { KafkaSettings } from './config.js';
+import { ConfigError, type KafkaSettings } from './config.js';
 import { kafkaClientSecurity, type KafkaPrincipal } from './kafka-security.js';
 import type { SigningKey } from './keystore.js';
 import { signBatch } from './record-signing.js';
@@ -32,7 +32,7 @@ export interface OutgoingRecord {
 /** The one place Kafka clients are made: every client connects as `principal` (kafka-security.ts). */
 export function createKafka(clientId: string, settings: KafkaSettings, principal: KafkaPrincipal, log?: Logger): Kafka {
   const brokers = settings.kafkaBrokers;
-  if (brokers.length === 0) throw new Error('no Kafka brokers configured (KAFKA_BROKERS)');
+  if (brokers.length === 0) throw new ConfigError('no Kafka brokers configured (KAFKA_BROKERS)');
   return countingRequests(new Kafka({
     clientId,
     brokers,

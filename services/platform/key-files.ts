@@ -9,6 +9,7 @@
 // a restart.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ConfigError } from './config.js';
 import { generateSigningJwk, PlatformKeystore } from './keystore.js';
 import { DecryptionKeyring, generateEncryptionJwk, type StoredPrivateKey } from './payload-keyring.js';
 import { isEncryptionPurpose, KEY_HOLDERS, KEY_SERVICES, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService, type PublishedJwk } from './key-purposes.js';
@@ -127,8 +128,8 @@ export type ServiceSigningKeys<P extends KeyPurpose> = Record<P, PlatformKeystor
 
 /**
  * The private keys of one service, each watched for rotations. Only that service's own
- * directory is read; a missing key is an error (a service never invents an unpublished key:
- * nobody could verify it).
+ * directory is read; a missing or unreadable key is a configuration error (a service never
+ * invents an unpublished key: nobody could verify it).
  */
 export async function openServiceKeys<P extends KeyPurpose>(keysDir: string, service: KeyService, purposes: readonly P[]): Promise<ServiceSigningKeys<P>> {
   const out = {} as ServiceSigningKeys<P>;
@@ -136,15 +137,39 @@ export async function openServiceKeys<P extends KeyPurpose>(keysDir: string, ser
     if (isEncryptionPurpose(purpose)) throw new Error(`${purpose} keys decrypt; open them with openDecryptionKeyring()`);
     if (!KEY_HOLDERS[service].includes(purpose)) throw new Error(`the ${service} service holds no ${purpose} key`);
     const file = privateKeyFile(keysDir, service, purpose);
-    if (!existsSync(file)) throw new Error(`no ${purpose} key for the ${service} service at ${file} (run \`lgsp keys init\`, or mount its key Secret)`);
-    out[purpose] = await PlatformKeystore.open(file);
+    if (!existsSync(file)) throw new ConfigError(`no ${purpose} key for the ${service} service at ${file} (run \`lgsp keys init\`, or mount its key Secret)`);
+    try {
+      out[purpose] = await PlatformKeystore.open(file);
+    } catch (err) {
+      throw unreadableKeyFile(service, purpose, file, err);
+    }
   }
   return out;
 }
 
-/** The decryption keys of `service` (its own directory only, watched); a missing file is an error. */
+/** The decryption keys of `service` (its own directory only, watched); a missing or unreadable file is a configuration error. */
 export function openDecryptionKeyring(keysDir: string, service: KeyService): DecryptionKeyring {
   const file = privateKeyFile(keysDir, service, 'payload-encryption');
-  if (!existsSync(file)) throw new Error(`no payload-encryption key for the ${service} service at ${file} (run \`lgsp keys init\`, or mount its key Secret)`);
-  return DecryptionKeyring.open(file);
+  // Not `lgsp keys init` first: a new key opens nothing sealed for the one that is missing.
+  if (!existsSync(file)) {
+    throw new ConfigError(
+      `no payload-encryption key for the ${service} service at ${file}: restore the file from your backup or mount its key Secret ` +
+        '(docs/operator-guide.md, "Incident: a payload-encryption key is lost"); on a first run, `lgsp keys init` creates it',
+    );
+  }
+  try {
+    return DecryptionKeyring.open(file);
+  } catch (err) {
+    throw unreadableKeyFile(service, 'payload-encryption', file, err);
+  }
+}
+
+/**
+ * A key file that is there but cannot be used (not readable by the service's user, not JSON, a
+ * directory where a Secret was mounted one level off): a configuration error naming the file,
+ * which stops the service with that line (service-main.ts), not a stack trace.
+ */
+function unreadableKeyFile(service: KeyService, purpose: KeyPurpose, file: string, err: unknown): ConfigError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new ConfigError(`cannot read the ${purpose} key of the ${service} service from ${file}: ${reason} (check the file's owner, mode and contents, or mount its key Secret again)`);
 }

@@ -19,6 +19,7 @@ import { errors, type JWK, type JWTVerifyGetKey } from 'jose';
 import { holds, isEncryptionPurpose, isKeyPurpose, isKeyService, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService } from './key-purposes.js';
 import type { PublicKeyLookup } from './es256.js';
 import { watchFileChanges } from './file-watch.js';
+import { ConfigError } from './config.js';
 
 export interface PublishedKey {
   kid: string;
@@ -41,7 +42,8 @@ export const DEFAULT_KEY_GRACE_SECONDS = 8 * 24 * 3600;
 const DEFAULT_WATCH_MS = 2000;
 const RELOAD_COOLDOWN_MS = 1000;
 
-export class KeysetError extends Error {
+/** A keyset that cannot be used; at a service's start, a configuration error (service-main.ts). */
+export class KeysetError extends ConfigError {
   override name = 'KeysetError';
 }
 
@@ -96,7 +98,13 @@ export class PublicKeyset {
     } catch (err) {
       throw new KeysetError(`cannot read the public keyset ${file}: ${(err as Error).message}`);
     }
-    const keyset = new PublicKeyset(file, parsePublishedKeys(parsed), opts);
+    let keys: PublishedKey[];
+    try {
+      keys = parsePublishedKeys(parsed);
+    } catch (err) {
+      throw new KeysetError(`the public keyset ${file} is not usable: ${(err as Error).message}`);
+    }
+    const keyset = new PublicKeyset(file, keys, opts);
     keyset.loadedVersion = version;
     keyset.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS));
     return keyset;

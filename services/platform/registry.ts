@@ -6,6 +6,7 @@ import type { JWK } from 'jose';
 import { SCHEMA_IDS, type SchemaCatalogue } from './schema-catalogue.js';
 import { fieldErrors } from './problem-handler.js';
 import { privateKeyFields } from './registry-public-keys.js';
+import { ConfigError } from './config.js';
 
 export type Role = 'agency' | 'operator' | 'observer';
 
@@ -69,7 +70,8 @@ export function rolesOf(system: SystemClient): Role[] {
   return system.roles && system.roles.length > 0 ? system.roles : ['agency'];
 }
 
-export class RegistryError extends Error {
+/** A registry file that cannot be used; at a service's start, a configuration error (service-main.ts). */
+export class RegistryError extends ConfigError {
   override name = 'RegistryError';
 }
 

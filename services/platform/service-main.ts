@@ -23,8 +23,10 @@ export async function runServiceMain(name: string, start: (config: BusConfig) =>
   try {
     service = await start(config);
   } catch (err) {
-    // A setting found wrong while starting (Kafka credentials, DATABASE_URL's TLS, a database
-    // role that may not migrate): the message, not a stack trace.
+    // A setting or file found wrong while starting (Kafka credentials, DATABASE_URL's TLS, a
+    // database role that may not migrate, a key file missing or unreadable, the public keyset, the
+    // registry): the message, one line, not a stack trace. Anything else is unexpected: thrown on,
+    // with its stack trace.
     if (!(err instanceof ConfigError)) throw err;
     console.error(`${name}: ${err.message}`);
     process.exit(2);
