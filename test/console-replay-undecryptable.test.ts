@@ -17,6 +17,7 @@ import { createEnvelope } from '../services/platform/envelope.js';
 import { PayloadSealer } from '../services/platform/payload-jwe.js';
 import { signBatch } from '../services/platform/record-signing.js';
 import { privateKeyFile } from '../services/platform/key-files.js';
+import { consoleSession } from './helpers/console-session.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 import { testKafka } from './helpers/test-kafka.js';
 
@@ -27,22 +28,7 @@ t.test('a dead letter the runner could not decrypt is replayed once its key is r
   delete process.env.LGSP_KEYS_WATCH_MS;
   const consoleSvc = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, runner: bus.runner!.url } });
   t.teardown(() => consoleSvc.stop());
-  const login = await fetch(`${consoleSvc.url}/v1/console/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret: bus.clients.get('lgsp-operator')!.clientSecret }),
-  });
-  t.equal(login.status, 200);
-  const cookie = login.headers.get('set-cookie')!.split(';')[0];
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(consoleSvc.url + path, {
-      method,
-      headers: { cookie, ...(method !== 'GET' ? { 'x-lgsp-console': '1' } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const call = await consoleSession(consoleSvc.url, bus.clients.get('lgsp-operator')!.clientSecret);
 
   // A genuine notice (signed with the gateway's record key) sealed for a runner key the runner's
   // file no longer holds: the key lost, as in the incident.

@@ -6,28 +6,14 @@
 // another connector's dead letters.)
 import t from 'tap';
 import { startConsole } from '../services/console/console-service.js';
+import { consoleSession } from './helpers/console-session.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 
 t.test('replaying a dead letter of a connector this bus does not run', async (t) => {
   const bus = await startTestBus(t, { name: 'console-replay-gone' });
   const consoleSvc = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, runner: bus.runner!.url } });
   t.teardown(() => consoleSvc.stop());
-  const login = await fetch(`${consoleSvc.url}/v1/console/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret: bus.clients.get('lgsp-operator')!.clientSecret }),
-  });
-  t.equal(login.status, 200);
-  const cookie = login.headers.get('set-cookie')!.split(';')[0];
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(consoleSvc.url + path, {
-      method,
-      headers: { cookie, ...(method !== 'GET' ? { 'x-lgsp-console': '1' } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : null };
-  };
+  const call = await consoleSession(consoleSvc.url, bus.clients.get('lgsp-operator')!.clientSecret);
 
   bus.simulator.modes.set('so-khdt-qlvb', { mode: 'reject' });
   const sent = await bus.client('so-tttt-qlvb').send({ type: 'notice.send', to: { member: '000.00.24.H49', service: 'notice' }, payload: { subject: 'gone', body: 'x' } });

@@ -7,6 +7,7 @@ import t from 'tap';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startConsole } from '../services/console/console-service.js';
+import { consoleSession } from './helpers/console-session.js';
 import { startTestBus, eventually } from './helpers/test-bus.js';
 import type { ConnectorWorker } from '../services/runner/connector-worker.js';
 
@@ -16,18 +17,7 @@ t.test('console with two runners', async (t) => {
   const consoleSvc = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, runner: `${r1.url},${r2.url}` }, lagIntervalMs: 300 });
   t.teardown(() => consoleSvc.stop());
   const base = consoleSvc.url;
-  const login = await fetch(`${base}/v1/console/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret: bus.clients.get('lgsp-operator')!.clientSecret }),
-  });
-  t.equal(login.status, 200);
-  const cookie = login.headers.get('set-cookie')!.split(';')[0];
-  const call = async (method: string, path: string) => {
-    const res = await fetch(base + path, { method, headers: { cookie, ...(method !== 'GET' ? { 'x-lgsp-console': '1' } : {}) } });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const call = await consoleSession(base, bus.clients.get('lgsp-operator')!.clientSecret);
   const relayOf = async () => {
     const r = await call('GET', '/v1/console/connectors');
     t.equal(r.status, 200, JSON.stringify(r.body));
