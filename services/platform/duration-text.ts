@@ -12,9 +12,11 @@ export function formatDuration(ms: number): string {
 
 /**
  * A period set in whole seconds (a key's grace period, a retention), in the units an operator
- * sets it in: "8 days", "1 day 6 h", "7 days 3 h 46 min 40 s", "90 s" is "1 min 30 s".
+ * sets it in: "8 days", "1 day 6 h", "7 days 3 h 46 min 40 s", "90 s" is "1 min 30 s"; under a
+ * minute a fraction is kept ("1.5 s": a timeout set in milliseconds).
  */
 export function formatPeriod(seconds: number): string {
+  if (seconds > 0 && seconds < 60 && !Number.isInteger(seconds)) return `${+seconds.toFixed(2)} s`;
   let left = Math.max(0, Math.round(seconds));
   const parts: string[] = [];
   const days = Math.floor(left / 86_400);

@@ -32,6 +32,7 @@
 import { problemResponse } from './openapi-shapes.js';
 import { operationsOf } from './openapi-operations.js';
 import { HEADERS_TIMEOUT_MS } from './service-server-options.js';
+import { formatPeriod } from './duration-text.js';
 
 interface MediaTypeObject {
   schema?: Record<string, unknown>;
@@ -78,15 +79,10 @@ export function operationIdOf(method: string, path: string): string {
   return method.toLowerCase() + parts.join('');
 }
 
-/** `90_000` → `1.5 min`, `60_000` → `1 min`, `300_000` → `5 min`, `500` → `0.5 s`. */
-function duration(ms: number): string {
-  return ms >= 60_000 ? `${+(ms / 60_000).toFixed(2)} min` : `${+(ms / 1000).toFixed(2)} s`;
-}
-
 /** The 408's description: the headers timeout every service has, and the whole request's where the service sets one. */
 export function requestTimeoutDescription(requestTimeoutMs?: number): string {
-  const whole = requestTimeoutMs ? `, or the whole request, its body included, not within ${duration(requestTimeoutMs)}` : '';
-  return `The request line and headers did not all arrive within ${duration(HEADERS_TIMEOUT_MS)}${whole} (checked every 30 s, so answered up to 30 s later); answered before any route, the connection closes (REQUEST_TIMEOUT)`;
+  const whole = requestTimeoutMs ? `, or the whole request, its body included, not within ${formatPeriod(requestTimeoutMs / 1000)}` : '';
+  return `The request line and headers did not all arrive within ${formatPeriod(HEADERS_TIMEOUT_MS / 1000)}${whole} (checked every 30 s, so answered up to 30 s later); answered before any route, the connection closes (REQUEST_TIMEOUT)`;
 }
 
 /**
