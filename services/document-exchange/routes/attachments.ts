@@ -45,7 +45,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
             headers: { Location: alwaysSent({ type: 'string', description: 'GET /v1/attachments/{sha256} of the upload' }) },
             properties: { sha256: { type: 'string' }, size: { type: 'integer' }, href: { type: 'string' } },
           },
-          ...problemResponsesWithCodes({ 401: ['UNAUTHENTICATED', 'INVALID_TOKEN'], 403: ['ROLE_REQUIRED'], 413: ['PAYLOAD_TOO_LARGE'], 415: ['UNSUPPORTED_MEDIA_TYPE'], 503: ['STATE_UNAVAILABLE', 'GATEWAY_BUSY'] }),
+          ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 413: ['PAYLOAD_TOO_LARGE'], 415: ['UNSUPPORTED_MEDIA_TYPE'], 503: ['STATE_UNAVAILABLE', 'GATEWAY_BUSY'] }),
           // The header a client reads to learn which digest to send; it was sent, but not documented.
           400: {
             ...problemResponse('A malformed request or an empty body (BAD_REQUEST), or a Content-Digest refused (CONTENT_DIGEST_MISMATCH, CONTENT_DIGEST_UNSUPPORTED, CONTENT_DIGEST_INVALID); nothing was stored'),
@@ -81,7 +81,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
         ...okResponse('The bytes, verified against their SHA-256 (Repr-Digest)', ['application/octet-stream'], {
           'Repr-Digest': alwaysSent({ type: 'string', description: 'sha-256=:<base64 of the SHA-256>: (RFC 9530): check it against the bytes' }),
         }),
-        ...problemResponsesWithCodes({ 401: ['UNAUTHENTICATED', 'INVALID_TOKEN'], 403: ['ROLE_REQUIRED'], 404: ['ATTACHMENT_NOT_FOUND'], 502: ['ATTACHMENT_MISSING', 'ATTACHMENT_CORRUPTED'], 503: ['STATE_UNAVAILABLE'] }),
+        ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 404: ['ATTACHMENT_NOT_FOUND'], 502: ['ATTACHMENT_MISSING', 'ATTACHMENT_CORRUPTED'], 503: ['STATE_UNAVAILABLE'] }),
       },
     },
   }, async (req, reply) => {

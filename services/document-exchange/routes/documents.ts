@@ -97,7 +97,7 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHos
     security: [{ bearer: [] }],
     response: {
       ...okResponse('`{documentId, from, subject (parties only: the latest version sent to the caller), sentAt, recipients: [{member, name, messageId, delivery, status, subject (the sender only), revoked, pending, history}], packages}`; for a revoke or update under its own DocumentId `{documentId, from, subject (parties only), sentAt, businessDocType, revokes | updates: {documentId, href}, packages}`'),
-      ...problemResponsesWithCodes({ 400: ['BAD_REQUEST', 'VALIDATION_FAILED'], 401: ['UNAUTHENTICATED', 'INVALID_TOKEN'], 404: ['DOCUMENT_NOT_FOUND'], 503: ['STATE_UNAVAILABLE'] }),
+      ...problemResponsesWithCodes({ 400: ['BAD_REQUEST', 'VALIDATION_FAILED'], 404: ['DOCUMENT_NOT_FOUND'], 503: ['STATE_UNAVAILABLE'] }),
     },
   };
   app.get<{ Params: { documentId: string } }>('/v1/documents/:documentId', {

@@ -117,7 +117,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
           after: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'the `next` cursor of the previous page' },
         },
       },
-      response: { ...okResponse('`{items: [{id, type, from, …, unreadable?}], next}`: `next` is the `after` of the next page, null on the last'), ...problemResponsesWithCodes({ 400: ['BAD_REQUEST', 'VALIDATION_FAILED'], 401: ['UNAUTHENTICATED', 'INVALID_TOKEN'], 403: ['ROLE_REQUIRED'], 503: ['STATE_UNAVAILABLE'] }) },
+      response: { ...okResponse('`{items: [{id, type, from, …, unreadable?}], next}`: `next` is the `after` of the next page, null on the last'), ...problemResponsesWithCodes({ 400: ['BAD_REQUEST', 'VALIDATION_FAILED'], 403: ['ROLE_REQUIRED'], 503: ['STATE_UNAVAILABLE'] }) },
     },
   }, async (req) => {
     const limit = Number(req.query.limit ?? DEFAULT_PAGE);
@@ -134,7 +134,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
       querystring: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'edxml'] } } },
-      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', 'application/xml'], INBOX_ITEM_HEADERS), ...problemResponsesWithCodes({ 401: ['UNAUTHENTICATED', 'INVALID_TOKEN'], 403: ['ROLE_REQUIRED'], 404: ['INBOX_ITEM_NOT_FOUND'], 406: ['NOT_ACCEPTABLE'], 502: ['PAYLOAD_UNREADABLE', 'ATTACHMENT_MISSING', 'ATTACHMENT_CORRUPTED'], 503: ['STATE_UNAVAILABLE'] }) },
+      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', 'application/xml'], INBOX_ITEM_HEADERS), ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 404: ['INBOX_ITEM_NOT_FOUND'], 406: ['NOT_ACCEPTABLE'], 502: ['PAYLOAD_UNREADABLE', 'ATTACHMENT_MISSING', 'ATTACHMENT_CORRUPTED'], 503: ['STATE_UNAVAILABLE'] }) },
     },
   }, async (req, reply) => {
     const item = await itemOf(canonicalId(req.params.id), req.caller!);
@@ -179,7 +179,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       summary: 'Acknowledge a message: the receipt; it leaves the inbox for good',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-      response: { 200: { type: 'object', description: 'Acknowledged: the receipt is recorded (once, however often the item is acknowledged)', properties: { id: { type: 'string' }, status: { const: 'delivered' } } }, ...problemResponsesWithCodes({ 401: ['UNAUTHENTICATED', 'INVALID_TOKEN'], 403: ['ROLE_REQUIRED'], 404: ['INBOX_ITEM_NOT_FOUND'], 503: ['STATE_UNAVAILABLE', 'BUS_UNAVAILABLE'] }) },
+      response: { 200: { type: 'object', description: 'Acknowledged: the receipt is recorded (once, however often the item is acknowledged)', properties: { id: { type: 'string' }, status: { const: 'delivered' } } }, ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 404: ['INBOX_ITEM_NOT_FOUND'], 503: ['STATE_UNAVAILABLE', 'BUS_UNAVAILABLE'] }) },
     },
   }, async (req) => {
     // Acknowledging twice is harmless: the receipt is recorded once.
