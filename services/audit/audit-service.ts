@@ -310,8 +310,8 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
   const log = createLogger('audit', config.logLevel);
   const startedAt = Date.now();
   // Its checkpoint key only: it writes no bus records and issues no tokens.
-  const signingKeys = await openServiceKeys(config.keysDir, 'audit', ['checkpoint'] as const);
-  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
+  const signingKeys = await openServiceKeys(config.keysDir, 'audit', ['checkpoint'] as const, log);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds, log });
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka('lgsp-audit', config, 'audit', log);
 

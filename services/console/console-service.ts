@@ -69,8 +69,8 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
   // groups' topics and bearer checks read it at the time of use.
   const registry = LiveRegistry.watching(config.registryFile, catalogue, log);
   // Its record key only (it writes its operators' audited actions); tokens it verifies.
-  const signingKeys = await openServiceKeys(config.keysDir, 'console', ['record'] as const);
-  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
+  const signingKeys = await openServiceKeys(config.keysDir, 'console', ['record'] as const, log);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds, log });
   const topics = topicsFor(config.topicPrefix);
   const connectors = catalogue.manifests.map((m) => m.name);
   const kafka = createKafka('lgsp-console', config, 'console', log);

@@ -64,12 +64,12 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   // Followed as the file changes, whole (live-registry.ts): everything below reads it at the time of use.
   const registry = LiveRegistry.watching(config.registryFile, catalogue, log);
   // Its own private keys only; other services' keys it knows from the public keyset.
-  const signingKeys = await openServiceKeys(config.keysDir, 'gateway', ['token', 'record', 'delivery'] as const);
-  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
+  const signingKeys = await openServiceKeys(config.keysDir, 'gateway', ['token', 'record', 'delivery'] as const, log);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds, log });
   // Payloads travel sealed for the runner, which hands them to connectors; what the runner
   // seals for the gateway (inbox deposits, replies) the gateway opens when it serves them; what
   // it stores for itself (document subjects, status descriptions) it seals for its own key.
-  const payloads = new PayloadSealing(sealerFor(publicKeys, 'runner'), payloadOpener(openDecryptionKeyring(config.keysDir, 'gateway')), sealerFor(publicKeys, 'gateway'));
+  const payloads = new PayloadSealing(sealerFor(publicKeys, 'runner'), payloadOpener(openDecryptionKeyring(config.keysDir, 'gateway', log)), sealerFor(publicKeys, 'gateway'));
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka(`lgsp-gateway-${instanceId}`, config, 'gateway', log);
   const db = await openDatabase(config.databaseUrl, {

@@ -15,6 +15,8 @@ import { DecryptionKeyring, generateEncryptionJwk, type StoredPrivateKey } from 
 import { isEncryptionPurpose, KEY_HOLDERS, KEY_SERVICES, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService, type PublishedJwk } from './key-purposes.js';
 import { parsePublishedKeys } from './public-keyset.js';
 import type { JWK } from 'jose';
+import type { Logger } from './logger.js';
+import { keyFileProblem } from './key-file-watch.js';
 
 export function privateKeyFile(keysDir: string, service: KeyService, purpose: KeyPurpose): string {
   return join(keysDir, service, `${purpose}.json`);
@@ -131,7 +133,7 @@ export type ServiceSigningKeys<P extends KeyPurpose> = Record<P, PlatformKeystor
  * directory is read; a missing or unreadable key is a configuration error (a service never
  * invents an unpublished key: nobody could verify it).
  */
-export async function openServiceKeys<P extends KeyPurpose>(keysDir: string, service: KeyService, purposes: readonly P[]): Promise<ServiceSigningKeys<P>> {
+export async function openServiceKeys<P extends KeyPurpose>(keysDir: string, service: KeyService, purposes: readonly P[], log?: Logger): Promise<ServiceSigningKeys<P>> {
   const out = {} as ServiceSigningKeys<P>;
   for (const purpose of purposes) {
     if (isEncryptionPurpose(purpose)) throw new Error(`${purpose} keys decrypt; open them with openDecryptionKeyring()`);
@@ -139,7 +141,7 @@ export async function openServiceKeys<P extends KeyPurpose>(keysDir: string, ser
     const file = privateKeyFile(keysDir, service, purpose);
     if (!existsSync(file)) throw new ConfigError(`no ${purpose} key for the ${service} service at ${file} (run \`lgsp keys init\`, or mount its key Secret)`);
     try {
-      out[purpose] = await PlatformKeystore.open(file);
+      out[purpose] = await PlatformKeystore.open(file, { what: `${service} ${purpose} key file`, log });
     } catch (err) {
       throw unreadableKeyFile(service, purpose, file, err);
     }
@@ -148,7 +150,7 @@ export async function openServiceKeys<P extends KeyPurpose>(keysDir: string, ser
 }
 
 /** The decryption keys of `service` (its own directory only, watched); a missing or unreadable file is a configuration error. */
-export function openDecryptionKeyring(keysDir: string, service: KeyService): DecryptionKeyring {
+export function openDecryptionKeyring(keysDir: string, service: KeyService, log?: Logger): DecryptionKeyring {
   const file = privateKeyFile(keysDir, service, 'payload-encryption');
   // Not `lgsp keys init` first: a new key opens nothing sealed for the one that is missing.
   if (!existsSync(file)) {
@@ -158,7 +160,7 @@ export function openDecryptionKeyring(keysDir: string, service: KeyService): Dec
     );
   }
   try {
-    return DecryptionKeyring.open(file);
+    return DecryptionKeyring.open(file, { what: `${service} payload-encryption key file`, log });
   } catch (err) {
     throw unreadableKeyFile(service, 'payload-encryption', file, err);
   }
@@ -170,6 +172,6 @@ export function openDecryptionKeyring(keysDir: string, service: KeyService): Dec
  * which stops the service with that line (service-main.ts), not a stack trace.
  */
 function unreadableKeyFile(service: KeyService, purpose: KeyPurpose, file: string, err: unknown): ConfigError {
-  const reason = err instanceof Error ? err.message : String(err);
+  const reason = keyFileProblem(err);
   return new ConfigError(`cannot read the ${purpose} key of the ${service} service from ${file}: ${reason} (check the file's owner, mode and contents, or mount its key Secret again)`);
 }

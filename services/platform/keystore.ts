@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey } from 'jose';
-import { watchFileChanges } from './file-watch.js';
+import { watchKeyFile, type KeyFileWatch } from './key-file-watch.js';
 
 export const SIGNING_ALG = 'ES256';
 
@@ -59,18 +59,26 @@ export class PlatformKeystore {
    * Loads a key file written by key-files.ts (`lgsp keys init` / `rotate`) and watches it for
    * rotations. It never creates one: a key nobody published could not be verified.
    */
-  static async open(file: string, opts: { watchIntervalMs?: number } = {}): Promise<PlatformKeystore> {
+  static async open(file: string, opts: { watchIntervalMs?: number } & Partial<KeyFileWatch> = {}): Promise<PlatformKeystore> {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as KeysFile;
     const keystore = new PlatformKeystore(file, parsed.keys, await PlatformKeystore.importActive(parsed.keys));
-    keystore.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS));
+    keystore.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS), { what: opts.what ?? 'signing key file', log: opts.log });
     return keystore;
   }
 
-  /** Reloads the key set whenever the keys file is replaced (file-watch.ts). */
-  private watch(intervalMs: number): void {
+  /** Reloads the key set whenever the keys file is replaced, saying so in the log (key-file-watch.ts). */
+  private watch(intervalMs: number, said: KeyFileWatch): void {
     // 0: a one-off read (tools, tests), nothing to watch.
     if (!this.file || intervalMs <= 0) return;
-    watchFileChanges(this.file, intervalMs, () => void this.reload().catch(() => undefined));
+    watchKeyFile(
+      this.file,
+      intervalMs,
+      async () => {
+        await this.reload();
+        return `signs with key ${this.active.kid}`;
+      },
+      said,
+    );
   }
 
   /** Re-reads the keys file: the newest key signs from now on, every key stays published. */

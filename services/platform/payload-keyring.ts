@@ -11,7 +11,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { JWE_ALG, PayloadOpener, PayloadSealer, sealForRecipients, type DetachedGeneralJwe, type RecipientKey } from './payload-jwe.js';
 import type { KeyService } from './key-purposes.js';
 import type { PublicKeyset } from './public-keyset.js';
-import { watchFileChanges } from './file-watch.js';
+import { watchKeyFile, type KeyFileWatch } from './key-file-watch.js';
 
 export interface StoredPrivateKey {
   kid: string;
@@ -38,10 +38,10 @@ export class DecryptionKeyring {
 
   private constructor(private readonly file: string) {}
 
-  static open(file: string, opts: { watchIntervalMs?: number } = {}): DecryptionKeyring {
+  static open(file: string, opts: { watchIntervalMs?: number } & Partial<KeyFileWatch> = {}): DecryptionKeyring {
     const ring = new DecryptionKeyring(file);
     ring.load();
-    ring.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS));
+    ring.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS), { what: opts.what ?? 'payload-encryption key file', log: opts.log });
     return ring;
   }
 
@@ -54,9 +54,17 @@ export class DecryptionKeyring {
     this.keys = keys;
   }
 
-  private watch(intervalMs: number): void {
+  private watch(intervalMs: number, said: KeyFileWatch): void {
     if (intervalMs <= 0) return;
-    watchFileChanges(this.file, intervalMs, () => this.reloadQuietly());
+    watchKeyFile(
+      this.file,
+      intervalMs,
+      () => {
+        this.load();
+        return `${this.keys.size} decryption key${this.keys.size === 1 ? '' : 's'}`;
+      },
+      said,
+    );
   }
 
   private reloadQuietly(): void {

@@ -18,7 +18,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { errors, type JWK, type JWTVerifyGetKey } from 'jose';
 import { holds, isEncryptionPurpose, isKeyPurpose, isKeyService, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService } from './key-purposes.js';
 import type { PublicKeyLookup } from './es256.js';
-import { watchFileChanges } from './file-watch.js';
+import { watchKeyFile, type KeyFileWatch } from './key-file-watch.js';
 import { ConfigError } from './config.js';
 
 export interface PublishedKey {
@@ -32,6 +32,8 @@ export interface PublishedKey {
 }
 
 export interface PublicKeysetOptions {
+  /** Where a change of the file that cannot be used, or its loss, is said (key-file-watch.ts). */
+  log?: KeyFileWatch['log'];
   /** How long a superseded key still verifies live artefacts (default 8 days: past a record's TTL). */
   graceSeconds?: number;
   watchIntervalMs?: number;
@@ -120,21 +122,34 @@ export class PublicKeyset {
   }
 
   private watch(intervalMs: number): void {
-    if (!this.file) return;
-    watchFileChanges(this.file, intervalMs, () => this.reload());
+    if (!this.file || intervalMs <= 0) return;
+    watchKeyFile(
+      this.file,
+      intervalMs,
+      () => {
+        this.read();
+        return `${this.keys.size} public keys`;
+      },
+      { what: 'public keyset', log: this.opts.log },
+    );
   }
 
-  /** Re-reads the file; a malformed file leaves the keys we have in place. */
+  /** Re-reads the file; a malformed file leaves the keys we have in place (the watcher says so in the log). */
   reload(): void {
-    if (!this.file) return;
-    this.lastReload = Date.now();
-    const version = fileVersion(this.file);
     try {
-      this.replace(parsePublishedKeys(JSON.parse(readFileSync(this.file, 'utf8'))));
-      this.loadedVersion = version;
+      this.read();
     } catch {
       /* keep what we have */
     }
+  }
+
+  /** Re-reads the file, throwing when it cannot be used (the keys in place stay). */
+  private read(): void {
+    if (!this.file) return;
+    this.lastReload = Date.now();
+    const version = fileVersion(this.file);
+    this.replace(parsePublishedKeys(JSON.parse(readFileSync(this.file, 'utf8'))));
+    this.loadedVersion = version;
   }
 
   private live(k: PublishedKey): boolean {

@@ -126,10 +126,10 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const registry = LiveRegistry.watching(config.registryFile, catalogue, log);
   // Its record and delivery keys only: no token key (it cannot mint access tokens) and no
   // checkpoint key. Connector code runs in this process: see docs/operator-guide.md on what that allows.
-  const signingKeys = await openServiceKeys(config.keysDir, 'runner', ['record', 'delivery'] as const);
-  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds });
+  const signingKeys = await openServiceKeys(config.keysDir, 'runner', ['record', 'delivery'] as const, log);
+  const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds, log });
   // Payloads reach the runner sealed for it and leave it (inbox deposits, replies) sealed for the gateway.
-  const payloads = new PayloadSealing(sealerFor(publicKeys, 'gateway'), payloadOpener(openDecryptionKeyring(config.keysDir, 'runner')));
+  const payloads = new PayloadSealing(sealerFor(publicKeys, 'gateway'), payloadOpener(openDecryptionKeyring(config.keysDir, 'runner', log)));
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka(`lgsp-runner-${instanceId()}`, config, 'runner', log);
   const admin = kafka.admin();
