@@ -77,6 +77,16 @@ t.test('the runner without its key file: one line naming the file and what to do
   assertOneLine(t, ended, new RegExp(`^runner: no record key for the runner service at ${escape(file)} \\(run \`lgsp keys init\`, or mount its key Secret\\)$`));
 });
 
+t.test('the gateway without its token key: the same line, for the gateway', async (t) => {
+  let file = '';
+  const dir = await dataDir(t, (d) => {
+    file = privateKeyFile(join(d, 'keys'), 'gateway', 'token');
+    rmSync(file);
+  });
+  const ended = await run([join(PROJECT_ROOT, 'dist', 'services', 'gateway', 'main.js')], serviceEnv(dir));
+  assertOneLine(t, ended, new RegExp(`^gateway: no token key for the gateway service at ${escape(file)} \\(run \`lgsp keys init\`, or mount its key Secret\\)$`));
+});
+
 t.test('the runner without its payload-encryption key: restore it first, a new key only on a first run', async (t) => {
   let file = '';
   const dir = await dataDir(t, (d) => {
