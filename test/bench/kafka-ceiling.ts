@@ -1,14 +1,14 @@
 // Ceiling B: what kafkajs alone gets from this broker with acks=all and the gateway's batch
 // size — the upper bound for anything the gateway can durably accept.
 import type { KafkaSettings } from '../../services/platform/config.js';
-import { createKafka } from '../../services/platform/kafka-transport.js';
+import { createKafka, ensureTopics } from '../../services/platform/kafka-transport.js';
 
 export async function measureKafkaCeiling(settings: KafkaSettings, topic: string, valueBytes: number, batchSize: number, durationMs: number): Promise<{ messagesPerSecond: number; batchSize: number; valueBytes: number; inFlight: number }> {
   // As admin: the ceiling topic is outside the bus's ACLs.
   const kafka = createKafka('bench-ceiling-b', settings, 'admin');
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }] });
+  await ensureTopics(admin, [topic], 6);
   await admin.disconnect();
   const producer = kafka.producer();
   await producer.connect();
