@@ -18,7 +18,7 @@ export function keyFileProblem(err: unknown): string {
 
 /** What a key file watcher tells the log. */
 export interface KeyFileWatch {
-  /** The file's role, for the log line: "record signing key file", "public keyset". */
+  /** The file's role, for the log line: "runner record key file", "public keyset". */
   what: string;
   log?: Logger;
 }
@@ -26,7 +26,7 @@ export interface KeyFileWatch {
 /**
  * Calls `reload` whenever `file` changes, checked every `intervalMs`. `reload` throws when the
  * file cannot be used (the caller keeps what it holds) and otherwise returns what it now holds in
- * a few words ("signing with kid …"), which is logged.
+ * a few words ("signs with key …"), which is logged.
  */
 export function watchKeyFile(file: string, intervalMs: number, reload: () => string | Promise<string>, { what, log }: KeyFileWatch): void {
   const reloaded = (held: string) => log?.info({ file }, `${what} reloaded: ${held}`);
