@@ -74,7 +74,10 @@ async function moveLeaderOfPartitionZero(admin: Admin, topic: string, nodes: num
   }
 }
 
-/** Sends, moves a leader, sends again; returns how many keys of the second send are not on the topic. */
+/**
+ * Sends, moves a leader, sends again; returns how many keys of the second send are not on the
+ * topic. `label` keeps each round's keys apart when the same topic is moved more than once.
+ */
 async function sendAndMove(
   t: Test,
   kafka: Kafka,
@@ -82,13 +85,14 @@ async function sendAndMove(
   topic: string,
   nodes: number[],
   send: (round: string) => Promise<unknown>,
+  label = '',
 ): Promise<number> {
-  await send('warm'); // the producer learns every partition's leader while they are where they were
+  await send(`warm${label}`); // the producer learns every partition's leader while they are where they were
   await moveLeaderOfPartitionZero(admin, topic, nodes);
-  await send('moved'); // still aimed at the old leader for partition 0
+  await send(`moved${label}`); // still aimed at the old leader for partition 0
   const keys = await keysOn(kafka, admin, topic);
-  const missing = Array.from({ length: PER_SEND }, (_, i) => `moved-${i}`).filter((k) => !keys.has(k)).length;
-  t.comment(`${topic}: ${missing} of the ${PER_SEND} records acknowledged after the move are not on the topic`);
+  const missing = Array.from({ length: PER_SEND }, (_, i) => `moved${label}-${i}`).filter((k) => !keys.has(k)).length;
+  t.comment(`${topic}${label}: ${missing} of the ${PER_SEND} records acknowledged after the move are not on the topic`);
   return missing;
 }
 
@@ -124,12 +128,21 @@ t.test('records whose partition leader moved under the producer are all written'
   const batching = new BatchingProducer(kafka, () => keystore.signingKey, { lingerMs: 0, maxBatch: 1000, ttlSeconds: 60 });
   await batching.connect();
   t.teardown(() => batching.disconnect());
-  const batchingMissing = await sendAndMove(t, kafka, admin, 'leader-move-batching', nodes, (round) =>
-    batching.send(records('leader-move-batching', round)),
-  );
-  t.equal(batchingMissing, 0, 'every record the batching producer acknowledged is on the topic');
-  t.ok(
-    batching.stats.resent > 0 && batching.stats.resent < PER_SEND,
-    `it sent again only the records of the moved partition (${batching.stats.resent})`,
-  );
+  // Whether the producer still aims at the old leader when it sends again is timing too: on a
+  // loaded machine its metadata may be refreshed during the move, and the send then goes straight
+  // to the new leader (resent 0, nothing lost: seen in a CI run under load). The leader is moved
+  // again, up to three times, until the producer meets a moved partition.
+  for (let round = 1; round <= 3; round++) {
+    const resentBefore = batching.stats.resent;
+    const batchingMissing = await sendAndMove(t, kafka, admin, 'leader-move-batching', nodes, (r) => batching.send(records('leader-move-batching', r)), `-${round}`);
+    t.equal(batchingMissing, 0, `move ${round}: every record the batching producer acknowledged is on the topic`);
+    const resent = batching.stats.resent - resentBefore;
+    if (resent === 0) {
+      t.comment(`move ${round}: the producer knew the new leader before it sent (nothing to send again)`);
+      continue;
+    }
+    t.ok(resent < PER_SEND, `move ${round}: it sent again only the records of the moved partition (${resent} of ${PER_SEND})`);
+    break;
+  }
+  t.ok(batching.stats.resent > 0, `it met a moved partition (${batching.stats.resent} records sent again): the checks above are not vacuous`);
 });
