@@ -3,7 +3,7 @@
 // file deleted by mistake showed only at the next restart, which then failed. Now each is in the
 // service's log (key-file-watch.ts), naming the file and never a key's material; the service goes
 // on signing, decrypting and verifying with the keys it held.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,16 @@ async function said(lines: Line[], file: string, msg: RegExp, from = 0): Promise
   return undefined;
 }
 
+/** A key directory of its own, every key created as `lgsp keys init` does. */
+async function freshKeys(t: Test): Promise<{ keysDir: string; jwksFile: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'lgsp-key-watch-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const keysDir = join(dir, 'keys');
+  const jwksFile = join(keysDir, 'public', 'jwks.json');
+  await ensureKeys(keysDir, jwksFile);
+  return { keysDir, jwksFile };
+}
+
 /** Replaces a file as `lgsp keys rotate` and a Secret update do: written aside, renamed into place. */
 function replace(file: string, text: string): void {
   writeFileSync(`${file}.new`, text);
@@ -46,11 +56,7 @@ function replace(file: string, text: string): void {
 }
 
 t.test('a signing key file: rotation, a broken file and a missing one are each said, and the keys held stay in use', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'lgsp-key-watch-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const keysDir = join(dir, 'keys');
-  const jwksFile = join(keysDir, 'public', 'jwks.json');
-  await ensureKeys(keysDir, jwksFile);
+  const { keysDir, jwksFile } = await freshKeys(t);
   process.env.LGSP_KEYS_WATCH_MS = String(WATCH_MS);
   t.teardown(() => void delete process.env.LGSP_KEYS_WATCH_MS);
   const { log, lines } = capturingLogger();
@@ -89,11 +95,7 @@ t.test('a signing key file: rotation, a broken file and a missing one are each s
 });
 
 t.test('a payload-encryption key file and the public keyset: a broken file is said, the keys held stay', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'lgsp-key-watch-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const keysDir = join(dir, 'keys');
-  const jwksFile = join(keysDir, 'public', 'jwks.json');
-  await ensureKeys(keysDir, jwksFile);
+  const { keysDir, jwksFile } = await freshKeys(t);
   const { log, lines } = capturingLogger();
   const ring = openDecryptionKeyring(keysDir, 'gateway', log);
   const ringFile = privateKeyFile(keysDir, 'gateway', 'payload-encryption');

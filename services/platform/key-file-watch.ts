@@ -16,6 +16,17 @@ export function keyFileProblem(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** How often a running service looks at a key file when not told (LGSP_KEYS_WATCH_MS). */
+const DEFAULT_KEYS_WATCH_MS = 2000;
+
+/** The watch interval: the one given (0: no watch), else LGSP_KEYS_WATCH_MS, else 2 s. */
+export function keysWatchInterval(given?: number): number {
+  return given ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_KEYS_WATCH_MS);
+}
+
+/** How a key file is opened: its watch interval and what its watcher tells the log. */
+export type KeyFileOptions = { watchIntervalMs?: number } & Partial<KeyFileWatch>;
+
 /** What a key file watcher tells the log. */
 export interface KeyFileWatch {
   /** The file's role, for the log line: "runner record key file", "public keyset". */

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JWTVerifyGetKey } from 'jose';
-import { watchKeyFile, type KeyFileWatch } from './key-file-watch.js';
+import { keysWatchInterval, watchKeyFile, type KeyFileOptions, type KeyFileWatch } from './key-file-watch.js';
 
 export const SIGNING_ALG = 'ES256';
 
@@ -45,9 +45,6 @@ export function toPublicJwk(jwk: JWK): JWK {
   return pub;
 }
 
-/** How often a running service looks at the keys file for a rotation (LGSP_KEYS_WATCH_MS). */
-const DEFAULT_WATCH_MS = 2000;
-
 export class PlatformKeystore {
   private constructor(
     private readonly file: string | null,
@@ -59,10 +56,10 @@ export class PlatformKeystore {
    * Loads a key file written by key-files.ts (`lgsp keys init` / `rotate`) and watches it for
    * rotations. It never creates one: a key nobody published could not be verified.
    */
-  static async open(file: string, opts: { watchIntervalMs?: number } & Partial<KeyFileWatch> = {}): Promise<PlatformKeystore> {
+  static async open(file: string, opts: KeyFileOptions = {}): Promise<PlatformKeystore> {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as KeysFile;
     const keystore = new PlatformKeystore(file, parsed.keys, await PlatformKeystore.importActive(parsed.keys));
-    keystore.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS), { what: opts.what ?? 'signing key file', log: opts.log });
+    keystore.watch(keysWatchInterval(opts.watchIntervalMs), { what: opts.what ?? 'signing key file', log: opts.log });
     return keystore;
   }
 

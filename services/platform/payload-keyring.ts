@@ -11,7 +11,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { JWE_ALG, PayloadOpener, PayloadSealer, sealForRecipients, type DetachedGeneralJwe, type RecipientKey } from './payload-jwe.js';
 import type { KeyService } from './key-purposes.js';
 import type { PublicKeyset } from './public-keyset.js';
-import { watchKeyFile, type KeyFileWatch } from './key-file-watch.js';
+import { keysWatchInterval, watchKeyFile, type KeyFileOptions, type KeyFileWatch } from './key-file-watch.js';
 
 export interface StoredPrivateKey {
   kid: string;
@@ -19,7 +19,6 @@ export interface StoredPrivateKey {
   privateJwk: JWK;
 }
 
-const DEFAULT_WATCH_MS = 2000;
 const RELOAD_COOLDOWN_MS = 1000;
 
 export async function generateEncryptionJwk(): Promise<{ kid: string; privateJwk: JWK; publicJwk: JWK }> {
@@ -38,10 +37,10 @@ export class DecryptionKeyring {
 
   private constructor(private readonly file: string) {}
 
-  static open(file: string, opts: { watchIntervalMs?: number } & Partial<KeyFileWatch> = {}): DecryptionKeyring {
+  static open(file: string, opts: KeyFileOptions = {}): DecryptionKeyring {
     const ring = new DecryptionKeyring(file);
     ring.load();
-    ring.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS), { what: opts.what ?? 'payload-encryption key file', log: opts.log });
+    ring.watch(keysWatchInterval(opts.watchIntervalMs), { what: opts.what ?? 'payload-encryption key file', log: opts.log });
     return ring;
   }
 

@@ -18,7 +18,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { errors, type JWK, type JWTVerifyGetKey } from 'jose';
 import { holds, isEncryptionPurpose, isKeyPurpose, isKeyService, PURPOSE_MEMBER, SERVICE_MEMBER, SUPERSEDED_MEMBER, type KeyPurpose, type KeyService } from './key-purposes.js';
 import type { PublicKeyLookup } from './es256.js';
-import { watchKeyFile, type KeyFileWatch } from './key-file-watch.js';
+import { keysWatchInterval, watchKeyFile, type KeyFileWatch } from './key-file-watch.js';
 import { ConfigError } from './config.js';
 
 export interface PublishedKey {
@@ -41,7 +41,6 @@ export interface PublicKeysetOptions {
 }
 
 export const DEFAULT_KEY_GRACE_SECONDS = 8 * 24 * 3600;
-const DEFAULT_WATCH_MS = 2000;
 const RELOAD_COOLDOWN_MS = 1000;
 
 /** A keyset that cannot be used; at a service's start, a configuration error (service-main.ts). */
@@ -108,7 +107,7 @@ export class PublicKeyset {
     }
     const keyset = new PublicKeyset(file, keys, opts);
     keyset.loadedVersion = version;
-    keyset.watch(opts.watchIntervalMs ?? (Number(process.env.LGSP_KEYS_WATCH_MS) || DEFAULT_WATCH_MS));
+    keyset.watch(keysWatchInterval(opts.watchIntervalMs));
     return keyset;
   }
 
