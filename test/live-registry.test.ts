@@ -2,7 +2,7 @@
 // and at once, an invalid one keeps it (logged without the file's content), the systems' standing
 // follows even a refused file, and a token's roles are those the registry in use grants.
 import t from 'tap';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { generateKeyPair } from 'jose';
 import { LiveRegistry } from '../services/platform/live-registry.js';
 import { AccessTokenVerifier, issueAccessToken } from '../services/platform/access-token.js';
@@ -127,4 +127,26 @@ t.test('a registry file deleted while the service runs: warned once, said in rea
   await eventually(() => live.get() !== first, 5000);
   t.equal(warnings()[1], 'registry file is back', 'its return is logged');
   t.notMatch(live.readiness().detail, /missing/, 'readiness no longer says it is missing');
+});
+
+t.test('latest() reads an edit at once, without waiting for the next check', async (t) => {
+  const seeds = seedRegistry();
+  const dir = t.testdir({ 'registry.json': JSON.stringify(seeds) });
+  const file = `${dir}/registry.json`;
+  const { log } = recordingLogger();
+  // A check every ten minutes: only latest() can find the edit within the test.
+  const live = LiveRegistry.watching(file, new SchemaCatalogue(), log, 600_000);
+  const first = live.get();
+  t.equal(live.latest(), first, 'an unchanged file: the registry in use, not read again');
+
+  const next: RegistryData = structuredClone(seeds);
+  next.members.push({ code: '000.00.98.H49', name: 'Sở Mới', level: 'department', parent: '000.00.00.H49' });
+  writeFileSync(file, JSON.stringify(next));
+  // A modification time of its own, whatever the filesystem's clock granularity.
+  utimesSync(file, new Date(), new Date(Date.now() + 5000));
+  t.equal(live.get(), first, 'the timer has not looked yet');
+  const latest = live.latest();
+  t.not(latest, first, 'latest() read the file');
+  t.ok(latest.member('000.00.98.H49'), 'and the new member is there');
+  t.equal(live.get(), latest, 'for every lookup from then on');
 });

@@ -46,6 +46,8 @@ export interface LedgerOptions {
   topics: Topics;
   verifier: RecordVerifier;
   registry: () => Registry;
+  /** The registry after looking at its file now (LiveRegistry.latest), for a recipient registry() does not know; registry() when absent. */
+  latestRegistry?: () => Registry;
   db: Database;
   log: Logger;
   /** Publishes signed records on the bus: the dead_lettered event of a deposit nobody can pull. */
@@ -113,7 +115,11 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
         }
         if (r.topic === opts.topics.inbox) {
           const envelope = value as Envelope;
-          const service = opts.registry().servicesOf(envelope.to?.member, envelope.to?.service)[0];
+          // A service just added may be known to the gateway that took the message and not yet
+          // here (each service reads the registry file on its own timer): looked up again after
+          // reading the file now, before anything is dead-lettered.
+          const recipientIn = (registry: Registry) => registry.servicesOf(envelope.to?.member, envelope.to?.service)[0];
+          const service = recipientIn(opts.registry()) ?? recipientIn((opts.latestRegistry ?? opts.registry)());
           if (!service) {
             const reason = `the recipient is no longer in the registry: member ${envelope.to?.member ?? '(none)'} has no service ${envelope.to?.service ?? '(none)'} (removed or moved while the message was in flight), so no system can pull this inbox item`;
             opts.log.warn({ messageId: envelope.id, member: envelope.to?.member, service: envelope.to?.service }, 'inbox record for a service not in the registry: message dead-lettered');

@@ -14,11 +14,12 @@ export interface MissingFileHooks {
  * A missing file (being replaced, or deleted) is skipped: the caller keeps what it loaded;
  * `hooks.onMissing` is called when it is first found missing and `hooks.onBack` when it is there
  * again (before `onChange`, if it changed meanwhile). The timer never keeps the process alive.
+ * Returns the check itself, for a caller that must not wait for the next turn of the timer.
  */
-export function watchFileChanges(file: string, intervalMs: number, onChange: () => void, hooks: MissingFileHooks = {}): void {
+export function watchFileChanges(file: string, intervalMs: number, onChange: () => void, hooks: MissingFileHooks = {}): () => void {
   let seen = statSync(file).mtimeMs;
   let missing = false;
-  const timer = setInterval(() => {
+  const check = () => {
     let mtime: number;
     try {
       mtime = statSync(file).mtimeMs;
@@ -36,6 +37,7 @@ export function watchFileChanges(file: string, intervalMs: number, onChange: () 
     if (mtime === seen) return;
     seen = mtime;
     onChange();
-  }, intervalMs);
-  timer.unref();
+  };
+  setInterval(check, intervalMs).unref();
+  return check;
 }

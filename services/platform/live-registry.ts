@@ -60,6 +60,8 @@ export class LiveRegistry implements ClientStanding {
   private missingSince: string | null = null;
   /** Which systems a refused file lists, and whether disabled: their standing until a valid file applies. */
   private fileStanding: Map<string, boolean> | null = null;
+  /** Looks at the file now (the watch's own check), when the registry follows one. */
+  private checkFile: (() => void) | null = null;
 
   constructor(
     initial: Registry,
@@ -74,7 +76,7 @@ export class LiveRegistry implements ClientStanding {
    */
   static watching(file: string, catalogue: SchemaCatalogue, log?: Logger, intervalMs = REGISTRY_CHECK_INTERVAL_MS): LiveRegistry {
     const live = new LiveRegistry(Registry.load(file, catalogue), log);
-    watchFileChanges(file, intervalMs, () => live.reload(() => Registry.load(file, catalogue), file, () => JSON.parse(readFileSync(file, 'utf8'))), {
+    live.checkFile = watchFileChanges(file, intervalMs, () => live.reload(() => Registry.load(file, catalogue), file, () => JSON.parse(readFileSync(file, 'utf8'))), {
       onMissing: () => live.fileMissing(file),
       onBack: () => live.fileBack(file),
     });
@@ -83,6 +85,19 @@ export class LiveRegistry implements ClientStanding {
 
   /** The registry in use. Take it once for one request or delivery: every lookup then sees the same one. */
   readonly get = (): Registry => this.current;
+
+  /**
+   * The registry in use after looking at the file now rather than at the next turn of the timer:
+   * for a lookup that found nothing (a member, service or system this instance does not know).
+   * Each service reads the file on its own timer, so another may already act on an edit this one
+   * has not read: a gateway that routed a message to a service just added must not see a runner
+   * refuse its record, and dead-letter it, for a service the runner would know two seconds later.
+   * Costs one stat of the file when it has not changed.
+   */
+  readonly latest = (): Registry => {
+    this.checkFile?.();
+    return this.current;
+  };
 
   /** The last file change that was refused (invalid) and is still not replaced by a valid one, or null. */
   get refused(): RefusedRegistry | null {

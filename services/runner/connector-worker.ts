@@ -55,6 +55,12 @@ export interface WorkerDeps {
   topics: Topics;
   registry: () => Registry;
   /**
+   * The registry after looking at its file now (LiveRegistry.latest), for a record whose service
+   * registry() does not give this connector: the gateway may have read an edit first. registry()
+   * when absent.
+   */
+  latestRegistry?: () => Registry;
+  /**
    * The runner's delivery key, read at each delivery (a rotation applies at once). Only the
    * runtime calls it: the connector gets ctx.deliver, never the key.
    */
@@ -974,8 +980,10 @@ export class ConnectorWorker {
     if (topicService !== null && topicService !== envelope.to.service) {
       throw new Rejection(`envelope is addressed to service ${envelope.to.service} but was found on ${record.topic}`);
     }
-    const service = this.deps.registry().servicesOf(envelope.to.member, envelope.to.service)[0];
-    if (!service || service.connector !== this.name) throw new Rejection(`service ${envelope.to.service} of ${envelope.to.member} is not delivered by ${this.name}`);
+    const deliveredHere = (registry: Registry) => registry.servicesOf(envelope.to.member, envelope.to.service)[0]?.connector === this.name;
+    if (!deliveredHere(this.deps.registry()) && !deliveredHere((this.deps.latestRegistry ?? this.deps.registry)())) {
+      throw new Rejection(`service ${envelope.to.service} of ${envelope.to.member} is not delivered by ${this.name}`);
+    }
     return envelope;
   }
 

@@ -72,6 +72,8 @@ export interface RunnerOptions {
   env?: NodeJS.ProcessEnv;
   /** false: do not host the ledger (the status and inbox read models); default true. */
   ledger?: boolean;
+  /** How often the registry file is checked for an edit (default REGISTRY_CHECK_INTERVAL_MS). */
+  registryWatchMs?: number;
 }
 
 interface ConnectorSlot {
@@ -123,7 +125,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   // Followed as the file changes, whole (live-registry.ts): deliveries, the ledger and bearer
   // checks read it at the time of use. The topics a connector consumes are set when it starts.
-  const registry = LiveRegistry.watching(config.registryFile, catalogue, log);
+  const registry = LiveRegistry.watching(config.registryFile, catalogue, log, opts.registryWatchMs);
   // Its record and delivery keys only: no token key (it cannot mint access tokens) and no
   // checkpoint key. Connector code runs in this process: see docs/operator-guide.md on what that allows.
   const signingKeys = await openServiceKeys(config.keysDir, 'runner', ['record', 'delivery'] as const, log);
@@ -172,6 +174,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
         topics,
         verifier: busRecordVerifier(publicKeys, topics, { enforceExpiry: false }),
         registry: registry.get,
+        latestRegistry: registry.latest,
         db: ledgerDb,
         log: log.child({ part: 'ledger' }),
         publish: (records) => producer.send(records),
@@ -221,6 +224,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     producer,
     topics,
     registry: registry.get,
+    latestRegistry: registry.latest,
     deliveryKey: () => signingKeys.delivery.signingKey,
     verifier,
     validateEnvelope: catalogue.validator(SCHEMA_IDS.envelope),

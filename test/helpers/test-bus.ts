@@ -107,6 +107,8 @@ export async function startTestBus(
     connectorConfig?: RunnerOptions['connectorConfig'];
     /** Secret values by connector then secret name (instead of LGSP_SECRET_* variables). */
     connectorSecrets?: Record<string, Record<string, string>>;
+    /** How often the runners check the registry file (default 2 s, as the gateways). */
+    runnerRegistryWatchMs?: number;
     /** Changes to the demo registry before it is prepared: e.g. a test connector's service and access rights. */
     registry?: (registry: RegistryData) => void;
   },
@@ -180,7 +182,7 @@ export async function startTestBus(
       (async () => {
         if (opts.runner === false) return;
         for (let i = 1; i <= (opts.runners ?? 1); i++) {
-          runners.push(await startRunner(runnerConfig, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets }));
+          runners.push(await startRunner(runnerConfig, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets, registryWatchMs: opts.runnerRegistryWatchMs }));
         }
       })(),
     ]);
