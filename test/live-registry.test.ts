@@ -150,3 +150,33 @@ t.test('latest() reads an edit at once, without waiting for the next check', asy
   t.ok(latest.member('000.00.98.H49'), 'and the new member is there');
   t.equal(live.get(), latest, 'for every lookup from then on');
 });
+
+t.test('a token issued by an instance that read an edit first is taken at once: its key, its role', async (t) => {
+  const seeds = seedRegistry();
+  const oldKey = await generateSigningJwk();
+  seeds.systems.find((s) => s.clientId === 'lgsp-operator')!.auth = { jwks: { keys: [oldKey.publicJwk] } };
+  seeds.systems.find((s) => s.clientId === 'lgsp-operator')!.roles = ['observer'];
+  const dir = t.testdir({ 'registry.json': JSON.stringify(seeds) });
+  const file = `${dir}/registry.json`;
+  // A check every ten minutes: only the refusals' own look at the file can find the edit.
+  const live = LiveRegistry.watching(file, new SchemaCatalogue(), undefined, 600_000);
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const key = { kid: 'k1', alg: 'ES256', key: privateKey } as unknown as SigningKey;
+  const verifier = new AccessTokenVerifier(async () => publicKey, 'https://bus.example', live);
+
+  // The edit: the key replaced and the operator role granted. Another gateway read it and issued this token.
+  const newKey = await generateSigningJwk();
+  const changed: RegistryData = structuredClone(seeds);
+  const operator = changed.systems.find((s) => s.clientId === 'lgsp-operator')!;
+  operator.auth = { jwks: { keys: [newKey.publicJwk] } };
+  operator.roles = ['operator'];
+  writeFileSync(file, JSON.stringify(changed));
+  utimesSync(file, new Date(), new Date(Date.now() + 5000));
+  const entry = entryFingerprint('000.00.12.H49', jwkCredential(newKey.publicJwk));
+  const token = await issueAccessToken(key, 'https://bus.example', { clientId: 'lgsp-operator', member: '000.00.12.H49', roles: ['operator'], entry }, 300);
+  t.match(await verifier.verify(token), { clientId: 'lgsp-operator', roles: ['operator'] }, 'taken with its role, though the timer has not read the file');
+
+  // Nothing is given that the file does not say: a role it does not grant stays out after the look.
+  const wider = await issueAccessToken(key, 'https://bus.example', { clientId: 'lgsp-operator', member: '000.00.12.H49', roles: ['operator', 'observer'], entry }, 300);
+  t.same((await verifier.verify(wider)).roles, ['operator'], 'only the roles the file grants');
+});

@@ -144,7 +144,18 @@ export class ClientAuthenticator {
     /** The registry's current standing of each client: a disabled or removed one gets no token. */
     private readonly clients?: ClientStanding,
     private readonly secrets = new SecretVerifier(),
+    /** The registry after looking at its file now (LiveRegistry.latest), for a client the registry in use does not know. */
+    private readonly latest?: () => Registry,
   ) {}
+
+  /**
+   * A client's entry; one the registry in use does not know is looked up again in the file as it is
+   * now: each service reads the file on its own timer, and a system just added gets its token at
+   * once, on every gateway.
+   */
+  private systemOf(clientId: string): SystemClient | undefined {
+    return this.registry().system(clientId) ?? this.latest?.().system(clientId);
+  }
 
   async authenticate(body: TokenRequestBody, authorization: string | undefined): Promise<AuthenticatedClient> {
     const hasAssertion = body.client_assertion !== undefined || body.client_assertion_type !== undefined;
@@ -197,7 +208,7 @@ export class ClientAuthenticator {
     const clientId = unverified.iss;
     if (!clientId || unverified.sub !== clientId) throw new OAuthError('invalid_client', 'client_assertion must have iss = sub = client_id');
     if (body.client_id !== undefined && body.client_id !== clientId) throw new OAuthError('invalid_client', 'client_id does not match the assertion');
-    const client = this.registry().system(clientId);
+    const client = this.systemOf(clientId);
     let payload;
     let credential: Credential;
     try {
@@ -255,7 +266,7 @@ export class ClientAuthenticator {
     if (!credentials) throw new OAuthError('invalid_client', 'Malformed Basic credentials');
     // A client_id beside the credentials must name the same client: which one would the token be for?
     if (bodyClientId !== undefined && bodyClientId !== credentials.clientId) throw new OAuthError('invalid_client', 'client_id does not match the Basic credentials');
-    const client = this.registry().system(credentials.clientId);
+    const client = this.systemOf(credentials.clientId);
     let matches = false;
     try {
       // An unknown id (or a key-only client) costs a scrypt too: refused as slowly as a wrong secret.

@@ -8,9 +8,12 @@ import type { RejectionAudit } from './rejection-audit.js';
 import type { SubmissionHook } from '../platform/submission-hooks.js';
 import type { GatewayModuleHost } from '../platform/gateway-module.js';
 import type { ConcurrencyLimit } from '../platform/concurrency-limit.js';
+import type { Registry } from '../platform/registry.js';
 
 /** What the gateway's own routes use: the module host's view, plus the gateway's internals. */
 export interface GatewayContext extends GatewayModuleHost {
+  /** The registry after looking at its file now (LiveRegistry.latest): for a refusal by the registry (submission.ts withRegistryCaughtUp). */
+  latestRegistry: () => Registry;
   /** The full store (the host's `MessageViews` narrowed to what modules may call). */
   store: MessageStore;
   /** 'accepted' rows of plain submissions, one INSERT per event-loop turn for all requests. */

@@ -41,6 +41,8 @@ export interface GatewayOptions {
   instanceId?: string;
   /** The domain modules to run (services/composition/gateway-modules.ts): routes and business rules. */
   modules: readonly GatewayModule[];
+  /** How often the registry file is checked for an edit (default REGISTRY_CHECK_INTERVAL_MS). */
+  registryWatchMs?: number;
 }
 
 const DATABASE_CONNECTIONS = 20;
@@ -62,7 +64,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   for (const f of catalogue.failedManifests) log.warn({ connector: f.name, err: f.error }, 'connector manifest refused: its message types are not offered');
   // Followed as the file changes, whole (live-registry.ts): everything below reads it at the time of use.
-  const registry = LiveRegistry.watching(config.registryFile, catalogue, log);
+  const registry = LiveRegistry.watching(config.registryFile, catalogue, log, opts.registryWatchMs);
   // Its own private keys only; other services' keys it knows from the public keyset.
   const signingKeys = await openServiceKeys(config.keysDir, 'gateway', ['token', 'record', 'delivery'] as const, log);
   const publicKeys = PublicKeyset.open(config.jwksFile, { graceSeconds: config.keyGraceSeconds, log });
@@ -112,6 +114,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     log,
     catalogue,
     registry: registry.get,
+    latestRegistry: registry.latest,
     signingKeys,
     publicKeys,
     payloads,
@@ -127,7 +130,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     acceptedRows: new BatchedWriter<BusEvent>((events) => store.recordAccepted(events), { failsAlone: isDataError, busyLingerMs: config.acceptLingerMs }),
     // The issuer written with or without a trailing slash is one audience: client libraries
     // differ in how they write it (RFC 7523 only says the aud identifies this server).
-    clientAuth: new ClientAuthenticator(registry.get, assertionAudiences(config.issuer), new AssertionReplayCache(db), registry),
+    clientAuth: new ClientAuthenticator(registry.get, assertionAudiences(config.issuer), new AssertionReplayCache(db), registry, undefined, registry.latest),
     tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, registry),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
     submissionHooks: [],

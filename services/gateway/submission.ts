@@ -16,6 +16,28 @@ export interface RoutedSubmission {
   service: Service;
 }
 
+/** Refusals that name the registry: an edit this gateway has not read yet may have lifted them. */
+const REGISTRY_REFUSALS = new Set(['UNKNOWN_MEMBER', 'UNKNOWN_SERVICE', 'SERVICE_FORBIDDEN']);
+
+/**
+ * `use` with the registry in use; when that refuses by the registry (an unknown member or service,
+ * no access right), once more with the file as it is now (LiveRegistry.latest), and the first
+ * refusal stands when the file has not changed. Each gateway reads the file on its own timer: a
+ * member, service or access right just added works at once, on every gateway, not after the
+ * next check. Returns what `use` returned and the registry it used, for the rest of the request.
+ */
+export function withRegistryCaughtUp<T>(registry: () => Registry, latest: () => Registry, use: (registry: Registry) => T): { result: T; registry: Registry } {
+  const current = registry();
+  try {
+    return { result: use(current), registry: current };
+  } catch (err) {
+    if (!(err instanceof ProblemError) || !REGISTRY_REFUSALS.has(err.code)) throw err;
+    const now = latest();
+    if (now === current) throw err;
+    return { result: use(now), registry: now };
+  }
+}
+
 /** The service a submission goes to, when the caller may use it; no look at the payload. */
 export function authorizeSubmission(body: Pick<SubmissionBody, 'type' | 'to'>, caller: Caller, registry: Registry, catalogue: SchemaCatalogue): Service {
   if (!catalogue.payloadValidator(body.type)) {

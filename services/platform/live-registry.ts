@@ -178,7 +178,12 @@ export class LiveRegistry implements ClientStanding {
     return true;
   }
 
+  // The standing below is asked on every request. What it refuses or takes away is asked again of
+  // the file as it is now (latest()): a token issued by a gateway that read an edit first (a system
+  // added, a key replaced, a role granted) is taken at once here too. It only ever looks at the
+  // file; what the file says stands.
   refusal(clientId: string): string | null {
+    if (!this.current.system(clientId)) this.latest();
     const system = this.current.system(clientId);
     if (!system || (this.fileStanding && !this.fileStanding.has(clientId))) return `client ${clientId} is not in the registry`;
     // A refused file only takes away: a system disabled in the registry in use stays disabled
@@ -189,17 +194,31 @@ export class LiveRegistry implements ClientStanding {
   }
 
   entryRefusal(clientId: string, entry: string | undefined): string | null {
-    const system = this.current.system(clientId);
+    const refusal = this.entryRefusalIn(this.current, clientId, entry);
+    if (refusal === null) return null;
+    const before = this.current;
+    return this.latest() === before ? refusal : this.entryRefusalIn(this.current, clientId, entry);
+  }
+
+  private entryRefusalIn(registry: Registry, clientId: string, entry: string | undefined): string | null {
+    const system = registry.system(clientId);
     if (!system) return `client ${clientId} is not in the registry`;
     return entryMismatch(clientId, system, entry);
   }
 
   memberOf(clientId: string): string | undefined {
-    return this.current.system(clientId)?.member;
+    return (this.current.system(clientId) ?? this.latest().system(clientId))?.member;
   }
 
   rolesNow(clientId: string, roles: readonly Role[]): Role[] {
-    const system = this.current.system(clientId);
+    const held = this.rolesIn(this.current, clientId, roles);
+    if (held.length === roles.length) return held;
+    const before = this.current;
+    return this.latest() === before ? held : this.rolesIn(this.current, clientId, roles);
+  }
+
+  private rolesIn(registry: Registry, clientId: string, roles: readonly Role[]): Role[] {
+    const system = registry.system(clientId);
     if (!system) return [];
     const held = rolesOf(system);
     return roles.filter((r) => held.includes(r));

@@ -107,8 +107,8 @@ export async function startTestBus(
     connectorConfig?: RunnerOptions['connectorConfig'];
     /** Secret values by connector then secret name (instead of LGSP_SECRET_* variables). */
     connectorSecrets?: Record<string, Record<string, string>>;
-    /** How often the runners check the registry file (default 2 s, as the gateways). */
-    runnerRegistryWatchMs?: number;
+    /** How often the gateways and the runners check the registry file (default 2 s). */
+    registryWatchMs?: number;
     /** Changes to the demo registry before it is prepared: e.g. a test connector's service and access rights. */
     registry?: (registry: RegistryData) => void;
   },
@@ -176,13 +176,13 @@ export async function startTestBus(
     // makes the topics it needs (concurrent creation is expected) and neither waits for the other.
     const started = await Promise.allSettled([
       (async () => {
-        gateways.push(await startGateway(gatewayConfig, { port, instanceId: 'gw-1', modules: gatewayModules }));
-        for (let i = 2; i <= (opts.gateways ?? 1); i++) gateways.push(await startGateway(gatewayConfig, { port: await freePort(), instanceId: `gw-${i}`, modules: gatewayModules }));
+        gateways.push(await startGateway(gatewayConfig, { port, instanceId: 'gw-1', modules: gatewayModules, registryWatchMs: opts.registryWatchMs }));
+        for (let i = 2; i <= (opts.gateways ?? 1); i++) gateways.push(await startGateway(gatewayConfig, { port: await freePort(), instanceId: `gw-${i}`, modules: gatewayModules, registryWatchMs: opts.registryWatchMs }));
       })(),
       (async () => {
         if (opts.runner === false) return;
         for (let i = 1; i <= (opts.runners ?? 1); i++) {
-          runners.push(await startRunner(runnerConfig, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets, registryWatchMs: opts.runnerRegistryWatchMs }));
+          runners.push(await startRunner(runnerConfig, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets, registryWatchMs: opts.registryWatchMs }));
         }
       })(),
     ]);

@@ -12,6 +12,7 @@ import { canonicalId } from '../../platform/uuid7.js';
 import { hasAnyRole } from '../../platform/bearer-auth.js';
 import { SCHEMA_IDS, embeddable } from '../../platform/schema-catalogue.js';
 import { authorizeRecipients, routeRecipients, recipientsOf } from '../fan-out.js';
+import { withRegistryCaughtUp } from '../submission.js';
 import { admitAll, hooksFor, restateRefusal, type FanOutSubmission } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { alwaysSent, problemResponsesWithCodes, messageViewSchema } from '../../platform/openapi-shapes.js';
@@ -161,8 +162,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         });
       }
       // One registry for the whole request, even when it is replaced meanwhile (live-registry.ts).
-      const registry = ctx.registry();
-      authorizeRecipients(req.body, caller, registry, ctx.catalogue);
+      const { registry } = withRegistryCaughtUp(ctx.registry, ctx.latestRegistry, (r) => authorizeRecipients(req.body, caller, r, ctx.catalogue));
       let body = req.body;
       for (const hook of hooks) if (hook.prepare) body = await hook.prepare(body, sub);
       envelopes = routeRecipients(body, caller, registry, ctx.catalogue, hooks, idFor).map((r) => r.envelope);

@@ -12,7 +12,7 @@ import { problems, ProblemError } from '../../platform/problem.js';
 import { fieldErrors } from '../../platform/problem-handler.js';
 import { SCHEMA_IDS, embeddable, type SchemaCatalogue } from '../../platform/schema-catalogue.js';
 import type { ReplyValue } from '../../platform/reply-topic.js';
-import { routeSubmission } from '../submission.js';
+import { routeSubmission, withRegistryCaughtUp } from '../submission.js';
 import { hooksFor, type SubmissionBody } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
 import { alwaysSent, problemResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
@@ -162,7 +162,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
           errors: [{ field: 'type', message: 'not a request/reply message type' }],
         });
       }
-      ({ envelope } = routeSubmission(body, caller, ctx.registry(), ctx.catalogue, hooksFor(ctx.submissionHooks, body.type)));
+      ({ envelope } = withRegistryCaughtUp(ctx.registry, ctx.latestRegistry, (registry) => routeSubmission(body, caller, registry, ctx.catalogue, hooksFor(ctx.submissionHooks, body.type))).result);
     } catch (err) {
       if (err instanceof ProblemError) ctx.audit.rejection('request', { code: err.code, type: body.type, toMember: body.to.member }, caller);
       throw err;
