@@ -2,6 +2,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
+import { RATE_LIMIT_WINDOW_MS, sharedRateLimitStore } from './shared-rate-limit.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -118,7 +119,9 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   await app.register(rateLimit, {
     global: true,
     hook: 'preParsing',
-    timeWindow: 60_000,
+    timeWindow: RATE_LIMIT_WINDOW_MS,
+    // A client's requests count on every gateway (shared-rate-limit.ts); an address's on this one.
+    store: sharedRateLimitStore(ctx.rateCounts, (key) => ctx.registry().system(key) !== undefined, RATE_LIMIT_WINDOW_MS),
     keyGenerator: (req) => req.caller?.clientId ?? req.ip,
     max: (req, key) => (req.caller ? ctx.registry().system(key)?.rateLimitPerMinute : undefined) ?? ctx.config.rateLimitPerMinute,
     errorResponseBuilder: rateLimitProblem,

@@ -9,6 +9,7 @@ import type { SubmissionHook } from '../platform/submission-hooks.js';
 import type { GatewayModuleHost } from '../platform/gateway-module.js';
 import type { ConcurrencyLimit } from '../platform/concurrency-limit.js';
 import type { Registry } from '../platform/registry.js';
+import type { ClusterRateCounts } from './shared-rate-limit.js';
 
 /** What the gateway's own routes use: the module host's view, plus the gateway's internals. */
 export interface GatewayContext extends GatewayModuleHost {
@@ -25,4 +26,6 @@ export interface GatewayContext extends GatewayModuleHost {
   submissionHooks: SubmissionHook[];
   /** Bounds the transactions held open across a Kafka produce (gateway-service.ts says why). */
   heldTransactions: ConcurrencyLimit;
+  /** Rate-limit counts shared with the other gateways (shared-rate-limit.ts). */
+  rateCounts: ClusterRateCounts;
 }

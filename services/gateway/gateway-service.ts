@@ -20,6 +20,7 @@ import { producerMetrics } from '../platform/kafka-metrics.js';
 import type { BusEvent } from '../platform/bus-events.js';
 import { isDataError, openDatabase } from '../platform/database.js';
 import { instanceId as resolveInstanceId } from '../platform/instance-id.js';
+import { ClusterRateCounts, RATE_LIMIT_WINDOW_MS } from './shared-rate-limit.js';
 import { BatchedWriter } from '../platform/batched-writer.js';
 import { MessageStore } from './message-store.js';
 import { ConcurrencyLimit } from '../platform/concurrency-limit.js';
@@ -108,6 +109,8 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   producerMetrics(metrics, producer);
 
   const store = new MessageStore(db);
+  // A client's rate limit counts its requests on every gateway (shared-rate-limit.ts).
+  const rateCounts = new ClusterRateCounts(db, instanceId, log, RATE_LIMIT_WINDOW_MS);
 
   const ctx = {
     config,
@@ -135,6 +138,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
     submissionHooks: [],
     heldTransactions: new ConcurrencyLimit(HELD_TRANSACTIONS),
+    rateCounts,
   };
   const app = await buildGatewayApp(ctx, opts.modules, metrics, {
     kafka: kafkaReadiness(admin),
@@ -151,8 +155,10 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
   // Expired Idempotency-Keys go away; every gateway sweeps, a no-op when another just did.
   const sweep = setInterval(() => void store.sweepIdempotency().catch(() => undefined), 10 * 60_000);
   sweep.unref();
+  rateCounts.start();
   const stop = async () => {
     await app.close();
+    await rateCounts.stop();
     ctx.audit.close();
     await producer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
