@@ -31,7 +31,7 @@ interface ResponseObject {
 /** The rate limit's headers as @fastify/rate-limit names them (lower case, as sent). */
 export const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
   'x-ratelimit-limit': {
-    description: 'The requests this client (authenticated routes) or network address (POST /v1/token, public routes) may make in the current one-minute window',
+    description: 'The requests this client may make in the current one-minute window of the clock, counted on every gateway together (authenticated routes), or this network address on this gateway (POST /v1/token, public routes)',
     required: true,
     schema: { type: 'integer', minimum: 0 },
   },
