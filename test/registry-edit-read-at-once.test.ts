@@ -6,11 +6,10 @@
 // right, a role or key it does not hold yet) is asked again of the file as it is now. Here every
 // timer is set far beyond the test (ten minutes), so only those looks can find the edit.
 import t from 'tap';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { BusClient } from '../services/platform/bus-client.js';
 import { generateSigningJwk, toPublicJwk } from '../services/platform/keystore.js';
 import { editRegistryFile } from './helpers/registry-file.js';
+import { startReceivingSystem } from './helpers/receiving-system.js';
 import { eventually, startTestBus } from './helpers/test-bus.js';
 
 const NEW_MEMBER = '000.00.98.H49';
@@ -18,17 +17,7 @@ const NEW_MEMBER = '000.00.98.H49';
 t.test('an edit no instance has read on its timer applies at once, wherever it is met first', async (t) => {
   const bus = await startTestBus(t, { name: 'registry-read-at-once', gateways: 2, registryWatchMs: 600_000 });
   const [first, second] = bus.gateways;
-  const received: string[] = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      received.push(String(req.headers['lgsp-message-id']));
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => server.close(resolve)));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/inbox`;
+  const { endpoint, received } = await startReceivingSystem(t);
 
   const key = await generateSigningJwk();
   editRegistryFile(bus.config.registryFile, (data) => {

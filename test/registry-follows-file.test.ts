@@ -7,14 +7,13 @@
 // itself to read it.
 import t from 'tap';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startConsole } from '../services/console/console-service.js';
 import { BusClient } from '../services/platform/bus-client.js';
 import { generateSigningJwk, toPublicJwk } from '../services/platform/keystore.js';
 import { hashSecret } from '../services/platform/secret-hash.js';
 import type { RegistryData } from '../services/platform/registry.js';
 import { editRegistryFile } from './helpers/registry-file.js';
+import { startReceivingSystem } from './helpers/receiving-system.js';
 import { eventually, startTestBus } from './helpers/test-bus.js';
 
 const WITHIN_MS = 15_000;
@@ -188,17 +187,7 @@ t.test('registry edits apply on the running gateway, runner and console without 
 
   t.test('a new member, its system, a service of a running connector and an access right', async (t) => {
     // A receiver of the test's own for the new system.
-    const received: string[] = [];
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        received.push(String(req.headers['lgsp-message-id']));
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t.teardown(() => new Promise((resolve) => server.close(resolve)));
-    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/inbox`;
+    const { endpoint, received } = await startReceivingSystem(t);
     const relayBefore = bus.runner!.slots.get('relay')!.worker!;
     const key = await generateSigningJwk();
     editRegistry((data) => {
