@@ -5,7 +5,7 @@
 //
 //  - windows are minutes of the clock (numbered from the epoch), the same on every gateway, so
 //    their counts add up;
-//  - every SYNC_MS a gateway that counted anything in the window writes its own count of each
+//  - every RATE_SYNC_MS a gateway that counted anything in the window writes its own count of each
 //    client (the whole count, not an increment: a sync that is retried or lost counts nothing
 //    twice) and reads the sum of the other gateways' counts, in one statement;
 //  - a client's count is this gateway's own plus the others' as of the last sync.
@@ -179,14 +179,16 @@ type StoreCallback = (err: Error | null, result: RateCount) => void;
 /**
  * A @fastify/rate-limit store: the keys `isClient` names are counted across the gateways
  * (`counts`); other keys (addresses) and the routes with a limit of their own (the token
- * endpoint's, by address) are counted by this gateway alone, in windows of the same length.
+ * endpoint's, by address) are counted by this gateway alone.
  */
 export function sharedRateLimitStore(counts: ClusterRateCounts, isClient: (key: string) => boolean, windowMs: number) {
   return class SharedRateLimitStore {
-    private readonly alone = new WindowCounts(windowMs);
+    private readonly alone: WindowCounts;
 
     /** @fastify/rate-limit constructs the store with its options (not needed here). */
-    constructor(_options?: unknown, private readonly acrossGateways = true) {}
+    constructor(_options?: unknown, private readonly acrossGateways = true, aloneWindowMs = windowMs) {
+      this.alone = new WindowCounts(aloneWindowMs);
+    }
 
     incr(key: string, cb: StoreCallback): void {
       if (this.acrossGateways && isClient(key)) return cb(null, counts.hit(key));
@@ -201,8 +203,14 @@ export function sharedRateLimitStore(counts: ClusterRateCounts, isClient: (key: 
       cb(null, { current, ttl: current === 0 ? 0 : this.alone.ttl(now) });
     }
 
-    child(): SharedRateLimitStore {
-      return new SharedRateLimitStore(undefined, false);
+    /**
+     * A route with a limit of its own: counted by this gateway alone, in its own window. (The
+     * plugin passes the route's merged limit options, timeWindow among them; its types say
+     * route options.)
+     */
+    child(routeOptions: object): SharedRateLimitStore {
+      const { timeWindow } = routeOptions as { timeWindow?: unknown };
+      return new SharedRateLimitStore(undefined, false, typeof timeWindow === 'number' && timeWindow > 0 ? timeWindow : windowMs);
     }
   };
 }
