@@ -127,8 +127,9 @@ export function auditEventFromRecord(record: ConsumedRecord, now: Date = new Dat
     } catch {
       parsed = undefined;
     }
+    // An event is checked as it was read; an accepted entry, made from the envelope, is checked as made.
     const entry = parsed === undefined ? 'not JSON' : message ? acceptedEvent(parsed) : auditEventProblem(parsed) ?? (parsed as BusEvent);
-    const problem = typeof entry === 'string' ? entry : auditEventProblem(entry);
+    const problem = typeof entry === 'string' ? entry : message ? auditEventProblem(entry) : null;
     if (!problem) {
       const evidence = evidenceOf(record, !message);
       return { event: { ...(entry as BusEvent), ...(evidence ? { record: evidence } : {}) } as EvidencedEvent };
