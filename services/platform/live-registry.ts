@@ -88,7 +88,8 @@ export class LiveRegistry implements ClientStanding {
 
   /**
    * The registry in use after looking at the file now rather than at the next turn of the timer:
-   * for a lookup that found nothing (a member, service or system this instance does not know).
+   * for a lookup that found nothing, or less than it was asked (a member, service, system, key or
+   * role this instance does not know).
    * Each service reads the file on its own timer, so another may already act on an edit this one
    * has not read: a gateway that routed a message to a service just added must not see a runner
    * refuse its record, and dead-letter it, for a service the runner would know two seconds later.
