@@ -18,8 +18,8 @@ t.test('window counts start again with each minute of the clock and keep a bound
   t.equal(counts.hit('a', T0 + MINUTE), 1, 'a new window counts from one');
   counts.hit('b', T0 + MINUTE);
   counts.hit('c', T0 + MINUTE);
-  t.equal(counts.get('a', T0 + MINUTE), 0, 'past the bound, the oldest key is dropped');
-  t.equal(counts.get('c', T0 + MINUTE), 1);
+  t.notOk(counts.all(T0 + MINUTE).counts.has('a'), 'past the bound, the oldest key is dropped');
+  t.equal(counts.all(T0 + MINUTE).counts.get('c'), 1);
 });
 
 t.test('a gateway shares its whole counts, adds the others\', and counts alone while PostgreSQL fails', async (t) => {
@@ -53,7 +53,6 @@ t.test('a gateway shares its whole counts, adds the others\', and counts alone w
   t.same(statements.at(-1), [T0 / MINUTE - 1], 'and the windows before the last are deleted');
   t.match(warnings.at(-1), /shared again/);
   t.same(counts.hit('client-a', T0 + 6), { current: 4 + 5, ttl: MINUTE - 6 }, 'its own 4 and the others\' 5');
-  t.same(counts.peek('client-b', T0 + 6), { current: 0, ttl: 0 });
 
   await counts.sync(T0 + 7);
   t.same(JSON.parse(statements.at(-1)![2] as string), [{ client_id: 'client-a', hits: 4 }], 'only what grew since the last sync');

@@ -6,7 +6,7 @@ import type { Registry, SystemClient } from '../platform/registry.js';
 import { SecretCheckBusy, SecretVerifier } from '../platform/secret-hash.js';
 import type { Database } from '../platform/database.js';
 import { JWT_BEARER_ASSERTION } from '../platform/access-token.js';
-import type { ClientStanding } from '../platform/live-registry.js';
+import { findCaughtUp, type ClientStanding } from '../platform/live-registry.js';
 import { textProblem } from '../platform/text-guard.js';
 import { entryFingerprint, jwkCredential, secretCredential, type Credential } from '../platform/token-binding.js';
 
@@ -143,9 +143,9 @@ export class ClientAuthenticator {
     private readonly replayCache: AssertionReplayCache,
     /** The registry's current standing of each client: a disabled or removed one gets no token. */
     private readonly clients?: ClientStanding,
-    private readonly secrets = new SecretVerifier(),
     /** The registry after looking at its file now (LiveRegistry.latest), for a client the registry in use does not know. */
     private readonly latest?: () => Registry,
+    private readonly secrets = new SecretVerifier(),
   ) {}
 
   /**
@@ -154,7 +154,7 @@ export class ClientAuthenticator {
    * once, on every gateway.
    */
   private systemOf(clientId: string): SystemClient | undefined {
-    return this.registry().system(clientId) ?? this.latest?.().system(clientId);
+    return findCaughtUp(this.registry, this.latest, (registry) => registry.system(clientId));
   }
 
   async authenticate(body: TokenRequestBody, authorization: string | undefined): Promise<AuthenticatedClient> {

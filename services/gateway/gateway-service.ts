@@ -133,7 +133,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     acceptedRows: new BatchedWriter<BusEvent>((events) => store.recordAccepted(events), { failsAlone: isDataError, busyLingerMs: config.acceptLingerMs }),
     // The issuer written with or without a trailing slash is one audience: client libraries
     // differ in how they write it (RFC 7523 only says the aud identifies this server).
-    clientAuth: new ClientAuthenticator(registry.get, assertionAudiences(config.issuer), new AssertionReplayCache(db), registry, undefined, registry.latest),
+    clientAuth: new ClientAuthenticator(registry.get, assertionAudiences(config.issuer), new AssertionReplayCache(db), registry, registry.latest),
     tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, registry),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
     submissionHooks: [],

@@ -43,7 +43,7 @@ export class WindowCounts {
   private counts = new Map<string, number>();
 
   constructor(
-    readonly windowMs: number,
+    private readonly windowMs: number,
     private readonly maxKeys = 10_000,
   ) {}
 
@@ -63,11 +63,6 @@ export class WindowCounts {
     if (hits === 1 && this.counts.size >= this.maxKeys) this.counts.delete(this.counts.keys().next().value as string);
     this.counts.set(key, hits);
     return hits;
-  }
-
-  get(key: string, now: number): number {
-    this.windowAt(now);
-    return this.counts.get(key) ?? 0;
   }
 
   /** The current window's counts. */
@@ -125,12 +120,6 @@ export class ClusterRateCounts {
   hit(client: string, now = Date.now()): RateCount {
     const own = this.own.hit(client, now);
     return { current: own + this.othersOf(client, now), ttl: this.own.ttl(now) };
-  }
-
-  /** The count `hit` would give, without counting. */
-  peek(client: string, now = Date.now()): RateCount {
-    const current = this.own.get(client, now) + this.othersOf(client, now);
-    return { current, ttl: current === 0 ? 0 : this.own.ttl(now) };
   }
 
   private othersOf(client: string, now: number): number {
@@ -194,13 +183,6 @@ export function sharedRateLimitStore(counts: ClusterRateCounts, isClient: (key: 
       if (this.acrossGateways && isClient(key)) return cb(null, counts.hit(key));
       const now = Date.now();
       cb(null, { current: this.alone.hit(key, now), ttl: this.alone.ttl(now) });
-    }
-
-    read(key: string, cb: StoreCallback): void {
-      if (this.acrossGateways && isClient(key)) return cb(null, counts.peek(key));
-      const now = Date.now();
-      const current = this.alone.get(key, now);
-      cb(null, { current, ttl: current === 0 ? 0 : this.alone.ttl(now) });
     }
 
     /**

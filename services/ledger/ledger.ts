@@ -32,6 +32,7 @@ import type { Database } from '../platform/database.js';
 import type { Logger } from '../platform/logger.js';
 import type { RecordVerifier } from '../platform/record-signing.js';
 import type { Registry } from '../platform/registry.js';
+import { findCaughtUp } from '../platform/live-registry.js';
 import { headerValue, startSignedConsumer } from '../platform/signed-consumer.js';
 import type { Topics } from '../platform/topics.js';
 import { DEPOSITED_AT_HEADER } from '../platform/bus-headers.js';
@@ -118,8 +119,7 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
           // A service just added may be known to the gateway that took the message and not yet
           // here (each service reads the registry file on its own timer): looked up again after
           // reading the file now, before anything is dead-lettered.
-          const recipientIn = (registry: Registry) => registry.servicesOf(envelope.to?.member, envelope.to?.service)[0];
-          const service = recipientIn(opts.registry()) ?? recipientIn((opts.latestRegistry ?? opts.registry)());
+          const service = findCaughtUp(opts.registry, opts.latestRegistry, (registry) => registry.servicesOf(envelope.to?.member, envelope.to?.service)[0]);
           if (!service) {
             const reason = `the recipient is no longer in the registry: member ${envelope.to?.member ?? '(none)'} has no service ${envelope.to?.service ?? '(none)'} (removed or moved while the message was in flight), so no system can pull this inbox item`;
             opts.log.warn({ messageId: envelope.id, member: envelope.to?.member, service: envelope.to?.service }, 'inbox record for a service not in the registry: message dead-lettered');

@@ -43,6 +43,19 @@ export interface ClientStanding {
   rolesNow(clientId: string, roles: readonly Role[]): Role[];
 }
 
+/**
+ * `find` on the registry in use; when it finds nothing, once more on the file as it is now
+ * (LiveRegistry.latest), unless the file has not changed. For a lookup whose miss would refuse
+ * something an edit another service read first may have added.
+ */
+export function findCaughtUp<T>(registry: () => Registry, latest: (() => Registry) | undefined, find: (registry: Registry) => T | undefined): T | undefined {
+  const current = registry();
+  const found = find(current);
+  if (found !== undefined || !latest) return found;
+  const now = latest();
+  return now === current ? undefined : find(now);
+}
+
 /** Told the registry in use was replaced: the new one and the one it replaced. */
 export type RegistryListener = (next: Registry, previous: Registry) => void;
 
@@ -208,7 +221,7 @@ export class LiveRegistry implements ClientStanding {
   }
 
   memberOf(clientId: string): string | undefined {
-    return (this.current.system(clientId) ?? this.latest().system(clientId))?.member;
+    return findCaughtUp(this.get, this.latest, (registry) => registry.system(clientId))?.member;
   }
 
   rolesNow(clientId: string, roles: readonly Role[]): Role[] {

@@ -22,6 +22,7 @@ import type { Logger } from '../platform/logger.js';
 import type { SigningKey } from '../platform/keystore.js';
 import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform/record-signing.js';
 import type { Registry } from '../platform/registry.js';
+import { findCaughtUp } from '../platform/live-registry.js';
 import { headerValue, startSignedConsumer, type BatchControl, type ConsumedRecord } from '../platform/signed-consumer.js';
 import type { Topics } from '../platform/topics.js';
 import { isRetryable, PermanentError, RetryableError, waitsForEarlier } from '../platform/delivery.js';
@@ -980,8 +981,8 @@ export class ConnectorWorker {
     if (topicService !== null && topicService !== envelope.to.service) {
       throw new Rejection(`envelope is addressed to service ${envelope.to.service} but was found on ${record.topic}`);
     }
-    const deliveredHere = (registry: Registry) => registry.servicesOf(envelope.to.member, envelope.to.service)[0]?.connector === this.name;
-    if (!deliveredHere(this.deps.registry()) && !deliveredHere((this.deps.latestRegistry ?? this.deps.registry)())) {
+    const deliveredHere = findCaughtUp(this.deps.registry, this.deps.latestRegistry, (registry) => registry.servicesOf(envelope.to.member, envelope.to.service)[0]?.connector === this.name || undefined);
+    if (!deliveredHere) {
       throw new Rejection(`service ${envelope.to.service} of ${envelope.to.member} is not delivered by ${this.name}`);
     }
     return envelope;
