@@ -46,7 +46,10 @@ t.test('the sustained search steps down, then offers the midpoint below the refu
   t.equal(nextSustainedRate(2000, [...found, { rate: 1050, sustained: false }]), null);
   t.equal(sustainedRateFound([...found, { rate: 1050, sustained: true }]), 1050, 'the refinement counts when sustained');
   t.equal(sustainedRateFound([...found, { rate: 1050, sustained: false }]), 900, 'else the step below stands');
-  t.equal(nextSustainedRate(2000, [{ rate: 1500, sustained: true }]), null, 'nothing above the first step to refine towards');
+  t.equal(nextSustainedRate(2000, [{ rate: 1500, sustained: true }]), 1750, 'a first step that holds: midpoint of it and the max accepted rate');
+  t.equal(nextSustainedRate(2000, [{ rate: 1500, sustained: true }, { rate: 1750, sustained: true }]), null, 'one refinement above the first step too');
+  t.equal(sustainedRateFound([{ rate: 1500, sustained: true }, { rate: 1750, sustained: false }]), 1500, 'a refused refinement leaves the first step');
+  t.equal(nextSustainedRate(3, [{ rate: 2, sustained: true }]), null, 'no rate strictly between the first step and the max');
   const none = [1500, 1200, 900, 600, 400].map((rate) => ({ rate, sustained: false }));
   t.equal(nextSustainedRate(2000, none), null, 'gives up after the last step');
   t.equal(sustainedRateFound(none), null);

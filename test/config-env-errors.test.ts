@@ -22,3 +22,10 @@ t.test('a value from the configuration file keeps its key name', async (t) => {
   t.match(err.message, /logLevel must be equal to one of the allowed values: fatal/);
   t.notMatch(err.message, /LOG_LEVEL/);
 });
+
+t.test('the runner fetch window: its bytes are read from LGSP_RUNNER_FETCH_WINDOW_BYTES, and a window of no bytes is refused', async (t) => {
+  t.equal(loadConfig({}, {}).runnerFetchWindowBytes, 16 * 1024, 'about seven 1 KiB messages by default');
+  t.equal(loadConfig({}, { LGSP_RUNNER_FETCH_WINDOW_BYTES: '262144' }).runnerFetchWindowBytes, 262144);
+  const err = t.throws(() => loadConfig({}, { LGSP_RUNNER_FETCH_WINDOW_BYTES: '0' })) as Error;
+  t.match(err.message, /LGSP_RUNNER_FETCH_WINDOW_BYTES \(runnerFetchWindowBytes\) must be >= 1, got "0"/);
+});

@@ -106,6 +106,13 @@ export interface BusConfig extends KafkaSettings {
    */
   runnerFetchWindowMs: number;
   /**
+   * The window ends as soon as the broker holds this many bytes for the runner: a batch worth a
+   * fetch (about seven 1 KiB messages as they lie on the topic, sealed and signed). So the window
+   * only waits its whole length at rates too low to fill that in time, and shortens by itself as
+   * the rate grows (at full load the backlog exceeds it and a fetch returns at once).
+   */
+  runnerFetchWindowBytes: number;
+  /**
    * Days a delivery stays in the runners' delivered ledger (runner_delivered; 0 = for ever).
    * The ledger keeps a record read again from Kafka from being delivered twice, so it must
    * outlast every way a record can come back: the retention of the topics runners read (Kafka's
@@ -199,6 +206,7 @@ const DEFAULTS: BusConfig = {
   runnerFetchMinBytes: 1,
   runnerFetchMaxWaitMs: 100,
   runnerFetchWindowMs: 20,
+  runnerFetchWindowBytes: 16 * 1024,
   runnerDeliveredRetentionDays: 30,
   runnerOutcomeWindowMs: 20,
   checkpointIntervalMs: 10_000,
@@ -257,6 +265,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_RUNNER_FETCH_MIN_BYTES: 'runnerFetchMinBytes',
   LGSP_RUNNER_FETCH_MAX_WAIT_MS: 'runnerFetchMaxWaitMs',
   LGSP_RUNNER_FETCH_WINDOW_MS: 'runnerFetchWindowMs',
+  LGSP_RUNNER_FETCH_WINDOW_BYTES: 'runnerFetchWindowBytes',
   LGSP_RUNNER_DELIVERED_RETENTION_DAYS: 'runnerDeliveredRetentionDays',
   LGSP_RUNNER_OUTCOME_WINDOW_MS: 'runnerOutcomeWindowMs',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
@@ -318,6 +327,7 @@ const configSchema = {
     runnerFetchMinBytes: { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 },
     runnerFetchMaxWaitMs: { type: 'integer', minimum: 1, maximum: 1000 },
     runnerFetchWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
+    runnerFetchWindowBytes: { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 },
     runnerDeliveredRetentionDays: { type: 'integer', minimum: 0, maximum: 36_500 },
     runnerOutcomeWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },

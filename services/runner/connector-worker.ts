@@ -24,6 +24,7 @@ import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform
 import type { Registry } from '../platform/registry.js';
 import { findCaughtUp } from '../platform/live-registry.js';
 import { headerValue, startSignedConsumer, type BatchControl, type ConsumedRecord } from '../platform/signed-consumer.js';
+import type { FetchWindow } from '../platform/kafkajs-fetch-window.js';
 import type { Topics } from '../platform/topics.js';
 import { isRetryable, PermanentError, RetryableError, waitsForEarlier } from '../platform/delivery.js';
 import type { ConnectorContext, ConnectorMetrics, ConnectorSecrets, ConnectorState } from '@lgsp/sdk';
@@ -87,8 +88,8 @@ export interface WorkerDeps {
   commitIntervalMs?: number;
   /** The consumer group's session timeout (config consumerSessionTimeoutMs); 30 s when absent. */
   sessionTimeoutMs?: number;
-  /** Fetch shaping (config runnerFetchMinBytes / runnerFetchMaxWaitMs / runnerFetchWindowMs); kafkajs-level defaults when absent. */
-  fetch?: { minBytes: number; maxWaitTimeInMs: number; windowMs?: number };
+  /** Fetch shaping (config runnerFetchMinBytes / runnerFetchMaxWaitMs / runnerFetchWindowMs / runnerFetchWindowBytes); kafkajs-level defaults when absent. */
+  fetch?: { minBytes: number; maxWaitTimeInMs: number; window?: FetchWindow };
   /** Outcomes of deliveries finishing within this many ms share a ledger statement and a produce (config runnerOutcomeWindowMs; default: the next turn). */
   outcomeWindowMs?: number;
   /** Opens payloads sealed for the runner; seals inbox deposits and replies for the gateway. */
@@ -187,8 +188,6 @@ const MAX_PENDING = 5000;
 const RESUME_BELOW = 0.8;
 /** After a failed outcome flush (Kafka unavailable), try again after this long. */
 const FLUSH_RETRY_MS = 1000;
-/** A fetch window ends early once the broker holds this much: at full load a fetch returns at once. */
-const FETCH_WINDOW_MIN_BYTES = 256 * 1024;
 /** A fetched batch whose ledger lookup failed (PostgreSQL unavailable) is looked up again after this long. */
 const LOOKUP_RETRY_MS = 1000;
 /** A call of handle() longer than this is abandoned when the runner sets no other limit. */
@@ -340,7 +339,7 @@ export class ConnectorWorker {
       sessionTimeoutMs: this.deps.sessionTimeoutMs,
       minBytes: this.deps.fetch?.minBytes,
       maxWaitTimeInMs: this.deps.fetch?.maxWaitTimeInMs,
-      fetchWindow: this.deps.fetch?.windowMs ? { ms: this.deps.fetch.windowMs, minBytes: FETCH_WINDOW_MIN_BYTES } : undefined,
+      fetchWindow: this.deps.fetch?.window,
       // Offsets are committed here, up to the lowest record not yet finished.
       autoCommit: false,
       handleBatch: (records, control) => this.take(records, control),

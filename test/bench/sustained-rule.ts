@@ -59,15 +59,19 @@ export const SUSTAINED_SEARCH_SHARES: readonly number[] = [0.75, 0.6, 0.45, 0.3,
  * SUSTAINED_SEARCH_SHARES of `maxAccepted` until a rate is sustained; that step is a quarter of
  * the rate wide, so the search then offers once the midpoint between the sustained rate and the
  * refused one above it (the figure is the highest rate actually sustained, never an estimate).
+ * When the first step holds, the bound above it is the max accepted rate itself: without that
+ * refinement a bus that keeps up at 75% of its max read as sustaining 75% however close to
+ * its max it could go (the full run of 2026-12-07 10:17: 1,584/s, first step, drained in 4 ms).
  */
 export function nextSustainedRate(maxAccepted: number, tried: ReadonlyArray<{ rate: number; sustained: boolean }>): number | null {
   const steps = SUSTAINED_SEARCH_SHARES.map((share) => Math.max(1, Math.round(maxAccepted * share)));
   const found = tried.findIndex((t) => t.sustained);
   if (found < 0) return tried.length < steps.length ? steps[tried.length] : null;
-  // One refinement, between the first sustained step and the refused step above it.
-  if (found !== tried.length - 1 || found === 0 || found >= steps.length) return null;
-  const midpoint = Math.round((tried[found - 1].rate + tried[found].rate) / 2);
-  return midpoint > tried[found].rate && midpoint < tried[found - 1].rate ? midpoint : null;
+  // One refinement, between the first sustained step and the refused step (or max) above it.
+  if (found !== tried.length - 1 || found >= steps.length) return null;
+  const above = found === 0 ? maxAccepted : tried[found - 1].rate;
+  const midpoint = Math.round((above + tried[found].rate) / 2);
+  return midpoint > tried[found].rate && midpoint < above ? midpoint : null;
 }
 
 /** The sustained rate a search found: the highest rate it offered that was sustained. */
