@@ -8,8 +8,9 @@
 // 1.5 ms. At moderate rates every record was its own fetch, and its own round of ledger
 // statements and outcome produce behind it: the runner spent 3–3.6 ms of CPU per 1 KiB message at
 // 150 msg/s against 1.0 at full load. With a 10 ms window the runner's fetches per message
-// halved there (docs/measurements-log.md); at full load the backlog exceeds minBytes and the broker
-// answers at once, so nothing changes.
+// halved there (docs/measurements-log.md). The wait also ends once the broker holds minBytes (the
+// runner's LGSP_RUNNER_FETCH_WINDOW_BYTES), so the window shortens as the rate grows: it trades
+// CPU per message for latency at every rate a consumer keeps up with, full load included.
 //
 // Pacing, for consumers whose records matter only while somebody waits for them (the gateway's
 // reply consumer: every gateway reads every reply, and keeps those its callers wait for). While
