@@ -112,7 +112,7 @@ export interface BusConfig extends KafkaSettings {
    * grows. A trade, measured (docs/measurements-log.md, "2026-12-07 09:54–"): 16 KiB against
    * 256 KiB (the window's whole length up to about 2,000 msg/s) took the end-to-end p50 / p99 at
    * half the sustained rate from 20 / 55 to 9 / 40 ms, for about 16% more bus CPU per message at
-   * full load (7 records a fetch instead of 38) and a max accepted rate about 10% lower.
+   * full load (about 7 records a fetch instead of about 40) and a max accepted rate about 10% lower.
    */
   runnerFetchWindowBytes: number;
   /**
