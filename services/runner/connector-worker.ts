@@ -88,7 +88,7 @@ export interface WorkerDeps {
   commitIntervalMs?: number;
   /** The consumer group's session timeout (config consumerSessionTimeoutMs); 30 s when absent. */
   sessionTimeoutMs?: number;
-  /** Fetch shaping (config runnerFetchMinBytes / runnerFetchMaxWaitMs / runnerFetchWindowMs / runnerFetchWindowBytes); kafkajs-level defaults when absent. */
+  /** Fetch shaping (config runnerFetchMinBytes / runnerFetchMaxWaitMs / runnerFetchWindowMs / runnerFetchWindowBytes; a window of 0 ms is none, setFetchWindow); kafkajs-level defaults when absent. */
   fetch?: { minBytes: number; maxWaitTimeInMs: number; window?: FetchWindow };
   /** Outcomes of deliveries finishing within this many ms share a ledger statement and a produce (config runnerOutcomeWindowMs; default: the next turn). */
   outcomeWindowMs?: number;

@@ -243,7 +243,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     concurrency: config.deliveryConcurrency,
     commitIntervalMs: config.offsetCommitIntervalMs,
     sessionTimeoutMs: config.consumerSessionTimeoutMs,
-    fetch: { minBytes: config.runnerFetchMinBytes, maxWaitTimeInMs: config.runnerFetchMaxWaitMs, window: config.runnerFetchWindowMs > 0 ? { ms: config.runnerFetchWindowMs, minBytes: config.runnerFetchWindowBytes } : undefined },
+    fetch: { minBytes: config.runnerFetchMinBytes, maxWaitTimeInMs: config.runnerFetchMaxWaitMs, window: { ms: config.runnerFetchWindowMs, minBytes: config.runnerFetchWindowBytes } },
     outcomeWindowMs: config.runnerOutcomeWindowMs,
     payloads,
     attachments,
