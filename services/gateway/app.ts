@@ -23,6 +23,7 @@ import { messageTypeComponents, messageTypeIndex, withModuleRequestBodies } from
 import { withTypedPayloads } from './openapi-typed-payloads.js';
 import { withOpenObjects } from '../platform/openapi-open-objects.js';
 import { withCommonResponses } from '../platform/openapi-common-responses.js';
+import { conditionalGet, withConditionalReads } from '../platform/conditional-get.js';
 import { withDocumentedAnswers } from '../platform/openapi-answers.js';
 import { gatewayAnswers } from './openapi-answers.js';
 import { withPublicOperationsSaid } from '../platform/openapi-public-operations.js';
@@ -54,6 +55,8 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   app.setValidatorCompiler(({ schema }) => ctx.catalogue.ajv.compile(schema));
   /** The operations the rate limit counts (`GET /v1/messages/{id}`): their answers carry its headers. */
   const rateLimited = new Set<string>();
+  // The reads that answer If-None-Match (`config: { conditional: true }`, conditional-get.ts), for the document.
+  const conditionalReads = new Set<string>();
 
   // A 415 names the types an operation takes: JSON, and the bodies the modules' parsers take
   // beside it (edXML on POST /v1/messages), as the OpenAPI document lists them.
@@ -99,7 +102,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
           withOpenObjects(
             withHeadersAlwaysSent(
               withRateLimitHeaders(
-                withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))), rateLimited, { unknownQueryRefused: true, requestTimeoutMs: gatewayServerTimeouts(ctx.config.connectionIdleTimeoutMs).requestTimeout }),
+                withConditionalReads(withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))), rateLimited, { unknownQueryRefused: true, requestTimeoutMs: gatewayServerTimeouts(ctx.config.connectionIdleTimeoutMs).requestTimeout }), conditionalReads),
                 rateLimited,
               ),
             ),
@@ -130,10 +133,12 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   // config.rateLimit, as POST /v1/token) unless it says `rateLimit: false`: the same rule as
   // @fastify/rate-limit's, for the document.
   app.addHook('onRoute', (route) => {
+    if (route.config?.conditional) conditionalReads.add(`GET ${openapiPath(route.url)}`);
     if (route.config?.rateLimit === false) return;
     for (const method of [route.method].flat()) rateLimited.add(`${method.toUpperCase()} ${openapiPath(route.url)}`);
   });
   await app.register(serviceHealth, { metrics, checks });
+  await app.register(conditionalGet);
 
   // The token endpoint in a scope of its own: the domain modules' body parsers (edXML) never
   // apply to it, so a token request is a form (or JSON), never parsed XML; and forms are parsed

@@ -81,7 +81,7 @@ const BEFORE_THE_COUNT = new Set(['408', '414', '417', '431']);
 
 /**
  * The rate limit's headers on the answers of the operations the limiter counts
- * (`POST /v1/token`, `GET /v1/messages/{id}`, …): required on their 2xx and 429, Retry-After
+ * (`POST /v1/token`, `GET /v1/messages/{id}`, …): required on their 2xx, 304 and 429, Retry-After
  * required on the 429; optional on their other answers (a refusal may come before the count or
  * after it), none on a 408, 414, 417 or 431. An operation named that the document does not have is
  * skipped (hidden routes: /metrics).
@@ -90,7 +90,7 @@ export function withRateLimitHeaders<T>(document: T, limited: ReadonlySet<string
   for (const [operation, status, answer] of answers(document)) {
     if (!limited.has(operation) || BEFORE_THE_COUNT.has(status)) continue;
     const headers = (answer.headers ??= {});
-    const always = /^2/.test(status) || status === '429';
+    const always = /^2/.test(status) || status === '304' || status === '429';
     for (const [name, header] of Object.entries(RATE_LIMIT_HEADERS)) {
       headers[name] = always ? { ...header, schema: { ...header.schema } }
         : { ...header, description: `${header.description}; sent when the request was counted before it was refused (not on a refusal before the count, such as a missing or invalid token)`, required: false, schema: { ...header.schema } };

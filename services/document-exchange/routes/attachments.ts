@@ -9,6 +9,7 @@ import { AttachmentUnavailable, reprDigest, SHA256_HEX } from '../../attachments
 import { contentDigestProblem, WANT_CONTENT_DIGEST } from '../../attachments/content-digest.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
 import { alwaysSent, okResponse, problemResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
+import { noneMatchNames } from '../../platform/conditional-get.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 
 export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
@@ -70,7 +71,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
   // The parties' agency systems only: attachments are contents, which operators of the bus never
   // see (README "Payload encryption at rest"), whatever member their system belongs to.
   app.get<{ Params: { sha256: string } }>('/v1/attachments/:sha256', {
-    config: { roles: ['agency'] },
+    config: { roles: ['agency'], conditional: true },
     schema: {
       tags: ['attachments'],
       summary: 'Download an attachment of a document you sent or received; verified against its SHA-256',
@@ -90,6 +91,11 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
     if (!SHA256_HEX.test(sha256) || !(await exchange.documents.mayReadAttachment(sha256, caller.member))) {
       throw problems.notFound('ATTACHMENT_NOT_FOUND', `No attachment ${sha256} for you`);
     }
+    // The bytes are named by their digest, so it is their entity-tag; a client that holds them
+    // (If-None-Match) is told so before they are read from the store (conditional-get.ts).
+    const etag = `"${sha256}"`;
+    const noneMatch = req.headers['if-none-match'];
+    if (noneMatch !== undefined && noneMatchNames(noneMatch, etag)) return reply.code(304).header('etag', etag).send();
     let bytes: Buffer;
     try {
       bytes = await exchange.attachments.read(sha256);
@@ -97,6 +103,6 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
       if (err instanceof AttachmentUnavailable) throw new ProblemError(502, err.fault === 'missing' ? 'ATTACHMENT_MISSING' : 'ATTACHMENT_CORRUPTED', 'Attachment unavailable', err.message);
       throw err;
     }
-    return reply.header('content-type', 'application/octet-stream').header('repr-digest', reprDigest(sha256)).send(bytes);
+    return reply.header('content-type', 'application/octet-stream').header('repr-digest', reprDigest(sha256)).header('etag', etag).send(bytes);
   });
 }

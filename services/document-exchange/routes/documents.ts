@@ -101,11 +101,11 @@ export async function documentRoutes(app: FastifyInstance, ctx: GatewayModuleHos
     },
   };
   app.get<{ Params: { documentId: string } }>('/v1/documents/:documentId', {
-    config: { auth: true },
+    config: { auth: true, conditional: true },
     schema: { ...schema, params: { type: 'object', properties: { documentId: { type: 'string', minLength: 1, maxLength: 200 } }, required: ['documentId'] } },
   }, async (req) => view(req.params.documentId, req.caller!));
   app.get<{ Querystring: { documentId: string } }>('/v1/documents', {
-    config: { auth: true },
+    config: { auth: true, conditional: true },
     schema: { ...schema, querystring: { type: 'object', additionalProperties: false, properties: { documentId: { type: 'string', minLength: 1, maxLength: 200 } }, required: ['documentId'] } },
   }, async (req) => view(req.query.documentId, req.caller!));
 }

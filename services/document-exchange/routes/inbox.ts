@@ -102,7 +102,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
   // The document says what they are, whole numbers with their bounds (documentedPaging): a
   // client generated from it passes numbers, which serialise to exactly what the patterns take.
   app.get<{ Querystring: { type?: string; limit?: string; after?: string } }>('/v1/inbox', {
-    config: { roles: ['agency'], swaggerTransform: ({ schema, url }) => ({ schema: documentedPaging(schema as PagingSchema), url }) },
+    config: { roles: ['agency'], conditional: true, swaggerTransform: ({ schema, url }) => ({ schema: documentedPaging(schema as PagingSchema), url }) },
     schema: {
       tags: ['inbox'],
       summary: 'Messages waiting for the calling system (pull delivery), oldest first',
@@ -126,7 +126,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
   });
 
   app.get<{ Params: { id: string }; Querystring: { format?: 'json' | 'edxml' } }>('/v1/inbox/:id', {
-    config: { roles: ['agency'] },
+    config: { roles: ['agency'], conditional: true },
     schema: {
       tags: ['inbox'],
       summary: 'One waiting message: the signed envelope (JSON) or, for edoc.*, the edXML package with its attachments',

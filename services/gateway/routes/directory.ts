@@ -24,7 +24,7 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
   });
 
   app.get('/v1/services', {
-    config: { auth: true },
+    config: { auth: true, conditional: true },
     schema: { tags: ['directory'], summary: 'Services the caller may use (X-Road allowedMethods)', querystring: NO_QUERY_PARAMETERS, security: [{ bearer: [] }], response: { ...okResponse('`{services: [{code, name, provider: {member, name}, messageTypes: [{type, schema, replySchema?}]}]}` (`replySchema` for request/reply types)') } },
   }, async (req) => {
     const registry = ctx.registry();
@@ -39,7 +39,7 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
   });
 
   app.get('/v1/members', {
-    config: { auth: true },
+    config: { auth: true, conditional: true },
     schema: { tags: ['directory'], summary: 'The member directory', querystring: NO_QUERY_PARAMETERS, security: [{ bearer: [] }], response: { ...okResponse('`{members: [{code, name, level, parent}]}`') } },
   }, async () => ({
     members: ctx.registry().members.map((m) => ({ code: m.code, name: m.name, level: m.level, parent: m.parent })),
@@ -49,6 +49,7 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
   // is sent as a request (POST /v1/requests) or a message (POST /v1/messages), and its schemas' URLs
   // (a request's reply has a schema too: it is what POST /v1/requests answers).
   app.get('/v1/schemas', {
+    config: { conditional: true },
     schema: {
       tags: ['directory'],
       summary: 'Every message type on the bus, with the URL of its payload schema (and of its reply schema for request/reply types)',
@@ -68,6 +69,7 @@ export async function directoryRoutes(app: FastifyInstance, ctx: GatewayContext)
   }));
 
   app.get<{ Params: { type: string } }>('/v1/schemas/:type', {
+    config: { conditional: true },
     schema: {
       tags: ['directory'],
       summary: 'JSON Schema of a message type\'s payload, or of a request/reply type\'s reply (`{type}` = `<type>.reply`, e.g. dossier.lookup.reply)',

@@ -249,7 +249,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
   });
 
   app.get<{ Params: { id: string } }>('/v1/messages/:id', {
-    config: { auth: true },
+    config: { auth: true, conditional: true },
     schema: {
       tags: ['messages'],
       summary: 'Status and timeline of a message (sender, receiver and operators only)',

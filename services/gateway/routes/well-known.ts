@@ -17,6 +17,7 @@ export async function wellKnownRoutes(app: FastifyInstance, ctx: GatewayContext)
   app.get<{ Querystring: { purpose?: KeyPurpose; include?: 'superseded' } }>(
     '/.well-known/jwks.json',
     {
+      config: { conditional: true },
       schema: {
         tags: ['auth'],
         summary: 'Platform public keys, with the purpose and owner of each',
@@ -34,7 +35,7 @@ export async function wellKnownRoutes(app: FastifyInstance, ctx: GatewayContext)
     async (req, reply) => reply.header('Cache-Control', 'public, max-age=60').send(ctx.publicKeys.jwks({ purpose: req.query.purpose, archive: req.query.include === 'superseded' })),
   );
 
-  app.get('/.well-known/oauth-authorization-server', { schema: { tags: ['auth'], summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', response: okResponse('`{issuer, token_endpoint, jwks_uri, grant_types_supported, token_endpoint_auth_methods_supported, …}`') } }, async () => {
+  app.get('/.well-known/oauth-authorization-server', { config: { conditional: true }, schema: { tags: ['auth'], summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', response: okResponse('`{issuer, token_endpoint, jwks_uri, grant_types_supported, token_endpoint_auth_methods_supported, …}`') } }, async () => {
     const issuer = ctx.config.issuer;
     return {
       issuer,
