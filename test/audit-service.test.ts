@@ -224,6 +224,9 @@ t.test('audit service over real Kafka', async (t) => {
     t.match(await rolledOver.json(), { errors: [{ field: 'querystring.from', message: 'is not a date on the calendar or a time of day' }] });
     const badTime = await (await get('/v1/audit/events?from=yesterday', operator)).json();
     t.match(badTime, { status: 400, code: 'VALIDATION_FAILED', errors: [{ field: 'querystring.from', message: /^must be a date \(2026-12-03\) or a time with its zone/ }] });
+    // An offset's + left unencoded arrives as a space: the refusal says how to write it.
+    const plusAsSpace = await (await get('/v1/audit/events?from=2026-01-01T10:00:00+07:00', operator)).json();
+    t.match(plusAsSpace, { status: 400, errors: [{ field: 'querystring.from', message: /write the \+ as %2B/ }] }, 'an unencoded + is named');
     const zoneless = await (await get('/v1/audit/events?to=2026-01-01T10:00', operator)).json();
     t.notMatch(zoneless.detail, /\\d|\^/, 'the expected form in words, not a regular expression');
     t.equal((await get(`/v1/audit/events?from=${encodeURIComponent('2026-01-01T10:00+07:00')}&to=2026-12-31`, operator)).status, 200, 'a time with its zone and a bare date');

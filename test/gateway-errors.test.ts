@@ -312,6 +312,12 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
         isProblem(t, blank);
         t.match(await blank.json(), { code: 'VALIDATION_FAILED', errors: [{ field: 'correlationId', message: 'must not be blank (white space only)' }] });
       }
+      // An empty one breaks the length and the blank rule at once: one fault, told once.
+      const empty = await fetch(`${base}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ ...body, correlationId: '' }) });
+      t.equal(empty.status, 400, `an empty correlationId to ${path}`);
+      const emptyProblem = await empty.json();
+      t.same(emptyProblem.errors, [{ field: 'correlationId', message: 'must NOT have fewer than 1 characters' }], `an empty correlationId to ${path}: one error`);
+      t.equal(emptyProblem.detail, 'Invalid body: correlationId must NOT have fewer than 1 characters', 'and one fault in the detail');
     }
     // Forms are parsed for /v1/token only: a form here was half-read by the message schema.
     for (const path of ['/v1/messages', '/v1/requests']) {

@@ -47,13 +47,22 @@ export function sendProblem(reply: FastifyReply, err: ProblemError, url?: string
 type AjvLikeError = SchemaError;
 
 /**
+ * An empty string where the schema says `minLength: 1` and `pattern: "\\S"` (correlationId) fails
+ * both: one fault, told twice. The length says it; the blank rule stays for white space alone.
+ */
+function withoutRestatedBlanks(errors: AjvLikeError[]): AjvLikeError[] {
+  const tooShort = new Set(errors.filter((e) => e.keyword === 'minLength').map((e) => e.instancePath));
+  return tooShort.size === 0 ? errors : errors.filter((e) => !(e.keyword === 'pattern' && e.params?.pattern === '\\S' && tooShort.has(e.instancePath)));
+}
+
+/**
  * Field names as `payload.subject`, `to[1].member` (field-path.ts); the errors of the oneOf
  * branches the value did not take left out (schema-branch-errors.ts). `document`, the value the
  * schema was applied to, tells array indices from members named with digits (without it, a
  * segment of digits reads as an index).
  */
 export function fieldErrors(errors: AjvLikeError[], prefix = '', document?: unknown): FieldError[] {
-  return withoutUntakenBranches(errors).map((e) => {
+  return withoutRestatedBlanks(withoutUntakenBranches(errors)).map((e) => {
     // A property may be named "" (`?=1`, `{"": 1}`): it is still named, not left for "must NOT have additional properties".
     const extra = (e.params?.missingProperty ?? e.params?.additionalProperty) as string | undefined;
     const segments = pointerSegments(e.instancePath ?? '', document);

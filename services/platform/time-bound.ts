@@ -9,8 +9,12 @@ const FORM = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\
 /** The schema of a time bound (querystring or body field); the form is checked by timeBound(), which says what it expects. */
 export const TIME_BOUND_SCHEMA = { type: 'string', maxLength: 40, examples: ['2026-12-03', '2026-12-03T08:30:00+07:00'] };
 
-/** What timeBound() says of a value not of the form. */
-export const TIME_BOUND_FORM_MESSAGE = 'must be a date (2026-12-03) or a time with its zone (2026-12-03T08:30:00+07:00 or …Z)';
+/**
+ * What timeBound() says of a value not of the form. The commonest slip is an offset written
+ * `+07:00` in a URL's query string unencoded: form decoding reads the + as a space, and the
+ * caller, seeing +07:00 in the example, cannot tell what was wrong.
+ */
+export const TIME_BOUND_FORM_MESSAGE = 'must be a date (2026-12-03) or a time with its zone (2026-12-03T08:30:00+07:00 or …Z); in a URL\'s query string write the + as %2B (2026-12-03T08:30:00%2B07:00): a bare + reads as a space';
 
 /**
  * TIME_BOUND_SCHEMA with the form as a pattern, for an API with an OpenAPI document (the audit
