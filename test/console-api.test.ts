@@ -467,7 +467,12 @@ t.test('operator console API', async (t) => {
     t.same([...raw.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 BOM for spreadsheet programs');
     t.match(lines[0], /^Mã cơ quan,Tên cơ quan,Từ ngày/);
     t.match(lines.find((l) => l.startsWith('000.00.12.H49')), /^000\.00\.12\.H49,Sở Thông tin và Truyền thông \(dữ liệu mẫu\),[^,]+,[^,]+,2,2,0,1,100\.0,/);
-    t.match(lines.at(-1), /^,Toàn tỉnh,.*,3,2,1,3,66\.7,.*Hoàn thành: 1/);
+    t.match(lines.at(-1), /^,Toàn tỉnh,[^,]+,[^,]+,3,2,1,3,66\.7,/);
+    // A column per status, so a spreadsheet sums them: one completed document in the province.
+    const cells = (line: string) => line.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/).map((cell) => cell.replace(/^"|"$/g, ''));
+    const completed = cells(lines[0]).indexOf('Văn bản: Hoàn thành (06)');
+    t.ok(completed > 0, 'a column for status 06');
+    t.equal(cells(lines.at(-1)!)[completed], '1', 'its count in the total row');
     t.equal(lines[0].normalize('NFC'), lines[0], 'NFC');
     const en = await get(`/v1/console/kpi.csv?from=${day}&to=${next}&lang=en`);
     t.match(en.text, /Agency code,Agency name/);

@@ -3,13 +3,13 @@
 import t from 'tap';
 import { v7 as uuidv7 } from 'uuid';
 import type { BusEvent, BusEventName } from '../services/platform/bus-events.js';
-import { businessFacts, businessStatusForms, familyOf, normaliseStatusCode, parseBusinessTime } from '../services/console/business-status.js';
+import { businessFacts, businessStatusForms, DOSSIER_STATUS_LABELS, EDOC_STATUS_LABELS, familyOf, normaliseStatusCode, parseBusinessTime, TRANSPORT_STATUS_LABELS } from '../services/console/business-status.js';
 import { ConsoleStore } from '../services/console/console-store.js';
 import { WAITING_BY_CONNECTOR } from '../services/console/dead-letter-store.js';
 import { openTestDatabase } from './helpers/test-database.js';
 import { planWithoutSeqScan } from './helpers/query-plan.js';
 import { FlowMonitor } from '../services/console/flow-monitor.js';
-import { buildKpiReport, kpiCsv } from '../services/console/kpi-report.js';
+import { buildKpiReport, kpiCsv, type KpiReport } from '../services/console/kpi-report.js';
 import { nfcFilters } from '../services/console/routes/query-schemas.js';
 import type { FastifyReply } from 'fastify';
 import type { Database } from '../services/platform/database.js';
@@ -260,6 +260,36 @@ t.test('KPI CSV escapes cells and neutralises formulas', async (t) => {
   const rows = kpiCsv(more, 'en').split('\r\n');
   const cells = codes.map((code) => rows.find((line) => line.startsWith(`${code},`))?.split(',')[1]);
   t.same(cells, [`'-1+cmd|' /C calc'!A0`, `'\t=1+1`, '-2'], 'prefixed, but a plain negative number is left as it is');
+});
+
+t.test('KPI CSV: a column per status, the same columns whatever the figures', async (t) => {
+  const period = { from: '2026-12-01', to: '2026-12-02', timeZone: 'Asia/Ho_Chi_Minh' };
+  const documents = { sent: 4, delivered: 4, failed: 0, received: 4, electronicRate: 1, statuses: { '06': 3, '03': 1 } };
+  const dossiers = { dossiers: 2, synced: 2, syncRate: 1, onTime: 1, late: 0, onTimeRate: 1, statuses: { '10': 1, delivered: 1, 'X-LOCAL': 2 } };
+  const empty = { sent: 0, delivered: 0, failed: 0, received: 0, electronicRate: null, statuses: {} };
+  const noDossiers = { dossiers: 0, synced: 0, syncRate: null, onTime: 0, late: 0, onTimeRate: null, statuses: {} };
+  const statusLabels = { documents: { ...EDOC_STATUS_LABELS, ...TRANSPORT_STATUS_LABELS }, dossiers: { ...DOSSIER_STATUS_LABELS, ...TRANSPORT_STATUS_LABELS } };
+  const filled: KpiReport = { period, generatedAt: '2026-12-02T00:00:00.000Z', member: null, statusLabels, agencies: [{ member: '000.00.15.H49', name: 'Sở A', documents, dossiers }, { member: '000.00.24.H49', name: 'Sở B', documents: empty, dossiers: noDossiers }], total: { documents, dossiers } };
+  // Cells as RFC 4180 reads them: a label with a comma ("Đã đến, chờ tiếp nhận") is quoted.
+  const cells = (line: string) => line.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/).map((cell) => cell.replace(/^"|"$/g, '').replace(/""/g, '"'));
+  const rows = kpiCsv(filled, 'vi').replace(/^\uFEFF/, '').trim().split('\r\n').map(cells);
+  const header = rows[0];
+  t.equal(new Set(header).size, header.length, 'no two columns named alike');
+  t.ok(rows.every((row) => row.length === header.length), 'every row has every column');
+  const cell = (row: string[], name: string) => row[header.indexOf(name)];
+  const [a, b] = [rows[1], rows[2]];
+  t.equal(cell(a, 'Văn bản: Hoàn thành (06)'), '3', 'documents completed');
+  t.equal(cell(a, 'Văn bản: Đã tiếp nhận (03)'), '1', 'documents received');
+  t.equal(cell(a, 'Văn bản: Từ chối tiếp nhận (02)'), '0', 'a status without messages is 0, not empty');
+  t.equal(cell(a, 'Hồ sơ: Đã trả kết quả (10)'), '1', 'dossiers with their result returned');
+  t.equal(cell(a, 'Hồ sơ: Đã chuyển đến'), '1', 'a dossier with a transport status only');
+  t.equal(cell(a, 'Hồ sơ: trạng thái khác'), 'X-LOCAL: 2', 'a code without a label is kept, in its own column');
+  t.equal(cell(b, 'Văn bản: Hoàn thành (06)'), '0', 'an agency without traffic has the same columns, at 0');
+  t.equal(cell(b, 'Hồ sơ: trạng thái khác'), '', 'and nothing other');
+  const en = cells(kpiCsv(filled, 'en').replace(/^\uFEFF/, '').split('\r\n')[0]);
+  t.same(header.slice(9, 12), ['Văn bản: Đã đến, chờ tiếp nhận (01)', 'Văn bản: Từ chối tiếp nhận (02)', 'Văn bản: Đã tiếp nhận (03)'], 'codes in their order, 01 first');
+  t.ok(en.includes('Documents: Completed (06)') && en.includes('Dossiers: other statuses'), 'English headers');
+  t.equal(en.length, header.length, 'the same columns in either language');
 });
 
 t.test('KPI dossier threads are per sender: another agency reusing a correlation id does not join', async (t) => {

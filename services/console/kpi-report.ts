@@ -197,21 +197,27 @@ export async function buildKpiReport(index: MessageIndex, members: Member[], per
   };
 }
 
-const CSV_HEADERS: Record<'vi' | 'en', string[]> = {
-  vi: [
-    'Mã cơ quan', 'Tên cơ quan', 'Từ ngày', 'Đến ngày (không gồm)',
-    'Văn bản đã gửi', 'Văn bản đã chuyển đến', 'Văn bản chuyển thất bại', 'Văn bản đã nhận', 'Tỷ lệ văn bản trao đổi điện tử (%)',
-    'Trạng thái văn bản',
-    'Hồ sơ', 'Hồ sơ đã đồng bộ Cổng DVCQG', 'Tỷ lệ đồng bộ (%)', 'Hồ sơ đúng hạn', 'Hồ sơ trễ hạn', 'Tỷ lệ đúng hạn (%)',
-    'Trạng thái hồ sơ',
-  ],
-  en: [
-    'Agency code', 'Agency name', 'From', 'To (exclusive)',
-    'Documents sent', 'Documents delivered', 'Documents failed', 'Documents received', 'Electronic exchange rate (%)',
-    'Document statuses',
-    'Dossiers', 'Dossiers synced to DVCQG', 'Sync rate (%)', 'Dossiers on time', 'Dossiers late', 'On-time rate (%)',
-    'Dossier statuses',
-  ],
+const CSV_HEADERS: Record<'vi' | 'en', { documents: string[]; dossiers: string[]; documentStatus: string; dossierStatus: string; otherStatuses: string }> = {
+  vi: {
+    documents: [
+      'Mã cơ quan', 'Tên cơ quan', 'Từ ngày', 'Đến ngày (không gồm)',
+      'Văn bản đã gửi', 'Văn bản đã chuyển đến', 'Văn bản chuyển thất bại', 'Văn bản đã nhận', 'Tỷ lệ văn bản trao đổi điện tử (%)',
+    ],
+    dossiers: ['Hồ sơ', 'Hồ sơ đã đồng bộ Cổng DVCQG', 'Tỷ lệ đồng bộ (%)', 'Hồ sơ đúng hạn', 'Hồ sơ trễ hạn', 'Tỷ lệ đúng hạn (%)'],
+    documentStatus: 'Văn bản',
+    dossierStatus: 'Hồ sơ',
+    otherStatuses: 'trạng thái khác',
+  },
+  en: {
+    documents: [
+      'Agency code', 'Agency name', 'From', 'To (exclusive)',
+      'Documents sent', 'Documents delivered', 'Documents failed', 'Documents received', 'Electronic exchange rate (%)',
+    ],
+    dossiers: ['Dossiers', 'Dossiers synced to DVCQG', 'Sync rate (%)', 'Dossiers on time', 'Dossiers late', 'On-time rate (%)'],
+    documentStatus: 'Documents',
+    dossierStatus: 'Dossiers',
+    otherStatuses: 'other statuses',
+  },
 };
 
 function csvCell(value: unknown): string {
@@ -224,22 +230,47 @@ function csvCell(value: unknown): string {
 
 const percent = (r: number | null) => (r === null ? '' : (r * 100).toFixed(1));
 
-function statusList(statuses: Record<string, number>, labels: Record<string, { vi: string; en: string }>, lang: 'vi' | 'en'): string {
-  return Object.entries(statuses)
-    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
-    .map(([code, n]) => `${labels[code]?.[lang] ?? code}: ${n}`)
-    .join('; ');
+type StatusLabels = Record<string, { vi: string; en: string }>;
+
+/**
+ * A status breakdown as columns: one per status the report has a label for (business codes, then
+ * transport statuses), in the labels' order, and one for any other code a connector reported
+ * (`code: n; …`, empty when there is none). Every export has the same columns whatever its
+ * figures, and each count is a number a spreadsheet sums; the breakdown used to be one cell of
+ * text per agency ("Hoàn thành: 3; Đang xử lý: 1"), which a sum or a pivot table cannot read.
+ */
+function statusColumns(labels: StatusLabels, group: string, other: string, lang: 'vi' | 'en'): { headers: string[]; cells: (statuses: Record<string, number>) => unknown[] } {
+  // Business codes in their numeric order (an object lists '13' before '01': integer-like keys
+  // come first), then the transport statuses as the labels list them.
+  const numeric = (code: string) => /^\d+$/.test(code);
+  const codes = [...Object.keys(labels).filter(numeric).sort((a, b) => Number(a) - Number(b)), ...Object.keys(labels).filter((code) => !numeric(code))];
+  const known = new Set(codes);
+  return {
+    // Business codes are named with their code (operators and the plans quote "06"); transport statuses by name.
+    headers: [...codes.map((code) => `${group}: ${labels[code][lang]}${numeric(code) ? ` (${code})` : ''}`), `${group}: ${other}`],
+    cells: (statuses) => [
+      ...codes.map((code) => statuses[code] ?? 0),
+      Object.entries(statuses)
+        .filter(([code]) => !known.has(code))
+        .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+        .map(([code, n]) => `${code}: ${n}`)
+        .join('; '),
+    ],
+  };
 }
 
 /** CSV (RFC 4180, CRLF) with a UTF-8 BOM so spreadsheet programs read Vietnamese correctly. */
 export function kpiCsv(report: KpiReport, lang: 'vi' | 'en'): string {
-  const rows: unknown[][] = [CSV_HEADERS[lang]];
+  const words = CSV_HEADERS[lang];
+  const documentStatuses = statusColumns(report.statusLabels.documents, words.documentStatus, words.otherStatuses, lang);
+  const dossierStatuses = statusColumns(report.statusLabels.dossiers, words.dossierStatus, words.otherStatuses, lang);
+  const rows: unknown[][] = [[...words.documents, ...documentStatuses.headers, ...words.dossiers, ...dossierStatuses.headers]];
   const line = (code: string, name: string, k: { documents: DocumentKpi; dossiers: DossierKpi }) => [
     code, name, report.period.from, report.period.to,
     k.documents.sent, k.documents.delivered, k.documents.failed, k.documents.received, percent(k.documents.electronicRate),
-    statusList(k.documents.statuses, report.statusLabels.documents, lang),
+    ...documentStatuses.cells(k.documents.statuses),
     k.dossiers.dossiers, k.dossiers.synced, percent(k.dossiers.syncRate), k.dossiers.onTime, k.dossiers.late, percent(k.dossiers.onTimeRate),
-    statusList(k.dossiers.statuses, report.statusLabels.dossiers, lang),
+    ...dossierStatuses.cells(k.dossiers.statuses),
   ];
   for (const a of report.agencies) rows.push(line(a.member, a.name, a));
   // The total row says whose total it is: the province's, or the one agency the report is for.
