@@ -62,6 +62,13 @@ const WORK_TOPIC_WATCH_MS = 5000;
 /** Partitions the audit consumer handles at once (work topics and events together). */
 const AUDIT_CONCURRENT_PARTITIONS = 32;
 
+/**
+ * How long the integrity check reads the checkpoints published on Kafka before it answers from
+ * the database alone (saying so): a healthy broker takes a second or two (a throwaway group's
+ * join), and an operator's integrity box should not wait out a broker that is down.
+ */
+const PUBLISHED_CHECKPOINTS_READ_MS = 8000;
+
 /** The audit consumer's Kafka session: a crashed leader's partitions move to its successor after at most this long. */
 const LEADER_SESSION_TIMEOUT_MS = 8000;
 
@@ -455,7 +462,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
         let published: string[] | undefined;
         let publishedUnreadable: string | undefined;
         try {
-          published = await readPublishedCheckpoints(kafka, topics.auditCheckpoints, config.topicPrefix);
+          published = await readPublishedCheckpoints(kafka, topics.auditCheckpoints, config.topicPrefix, PUBLISHED_CHECKPOINTS_READ_MS);
         } catch (err) {
           publishedUnreadable = `cannot read the checkpoints published on Kafka (topic ${topics.auditCheckpoints}): ${(err as Error).message}`;
           log.warn({ err: (err as Error).message }, 'integrity check: the published checkpoints could not be read; the database checked alone');

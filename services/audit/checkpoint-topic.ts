@@ -4,7 +4,7 @@
 // with the checkpoints covering them and leave a chain that checks out on its own; the copies on
 // Kafka still name a head the database no longer has. The JWS is self-verifying (platform key,
 // typ lgsp-audit-checkpoint+jws), so the records need no bus signature of their own.
-import type { Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { v4 as uuidv4 } from 'uuid';
 
 export interface CheckpointPublisher {
@@ -26,45 +26,58 @@ export async function checkpointPublisher(kafka: Kafka, topic: string): Promise<
 /**
  * Every checkpoint JWS on the topic, oldest first (empty when the topic does not exist).
  * `busPrefix` is the bus's topic prefix: the throwaway group is named under it, where the audit
- * principal's ACLs allow groups (platform/kafka-acls.ts).
+ * principal's ACLs allow groups (platform/kafka-acls.ts). `timeoutMs` bounds the whole read,
+ * connecting included: with Kafka down the client's own connection retries took tens of
+ * seconds, and the integrity check (GET /v1/audit/integrity, the console's integrity box) waited
+ * them out before answering from the database alone.
  */
 export async function readPublishedCheckpoints(kafka: Kafka, topic: string, busPrefix: string, timeoutMs = 15_000): Promise<string[]> {
   const admin = kafka.admin();
-  await admin.connect();
-  let high: { partition: number; high: string; low: string }[];
-  try {
-    if (!(await admin.listTopics()).includes(topic)) return [];
-    high = await admin.fetchTopicOffsets(topic);
-  } finally {
-    await admin.disconnect();
-  }
-  const wanted = new Map(high.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
-  if (wanted.size === 0) return [];
   // A throwaway group that commits nothing: reading must not leave traces on the cluster.
   const consumer = kafka.consumer({ groupId: `${busPrefix}lgsp-audit-verify-${uuidv4()}`, allowAutoTopicCreation: false });
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`reading ${topic} took longer than ${timeoutMs} ms (is Kafka reachable?)`)), timeoutMs);
+  });
+  const reading = readTopic(admin, consumer, topic, expired);
+  // Past the deadline the read is abandoned: its late failure (a connect given up) is no one's to handle.
+  reading.catch(() => undefined);
+  let abandoned = false;
+  expired.catch(() => (abandoned = true));
+  try {
+    return await Promise.race([reading, expired]);
+  } finally {
+    clearTimeout(timer);
+    const closing = Promise.allSettled([admin.disconnect(), consumer.disconnect()]);
+    // An abandoned read's clients are closed without waiting: a request to a broker that never
+    // answers holds a disconnect until the request's own timeout (30 s). Closing them still ends
+    // their connection retries.
+    if (!abandoned) await closing;
+  }
+}
+
+async function readTopic(admin: Admin, consumer: Consumer, topic: string, expired: Promise<never>): Promise<string[]> {
+  await admin.connect();
+  if (!(await admin.listTopics()).includes(topic)) return [];
+  const high = await admin.fetchTopicOffsets(topic);
+  const wanted = new Map(high.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
+  if (wanted.size === 0) return [];
   await consumer.connect();
   const found: { partition: number; offset: bigint; jws: string }[] = [];
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`reading ${topic} took longer than ${timeoutMs} ms`)), timeoutMs);
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            if (message.value) found.push({ partition, offset: BigInt(message.offset), jws: message.value.toString('utf8') });
-            const end = wanted.get(partition);
-            if (end !== undefined && BigInt(message.offset) + 1n >= end) wanted.delete(partition);
-            if (wanted.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    expired.catch(reject);
+    consumer
+      .run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          if (message.value) found.push({ partition, offset: BigInt(message.offset), jws: message.value.toString('utf8') });
+          const end = wanted.get(partition);
+          if (end !== undefined && BigInt(message.offset) + 1n >= end) wanted.delete(partition);
+          if (wanted.size === 0) resolve();
+        },
+      })
+      .catch(reject);
+  });
   return found.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0)).map((f) => f.jws);
 }
