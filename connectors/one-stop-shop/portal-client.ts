@@ -42,13 +42,36 @@ export function retryAfterMs(header: string | null): number | undefined {
 }
 
 /**
- * Turns a non-zero error_code into the error the runtime acts on. Field names and codes only:
- * reasons end up in events and dead-letter headers, which must not carry personal data.
+ * What the portal's error codes mean, in the portal's words (docs/one-stop-shop-guide.md lists
+ * them). A refusal is told by its code and this text, not by the `message` the portal answered:
+ * that is free text, and a portal that names the dossier's citizen in it ("hồ sơ của ông …")
+ * would put a name into the message's events, its dead-letter headers and the audit chain,
+ * which is permanent.
+ */
+export const PORTAL_CODE_MEANINGS: Readonly<Record<string, string>> = {
+  '-1': 'Lỗi hệ thống',
+  '1': 'Phiên làm việc không hợp lệ hoặc đã hết hạn',
+  '2': 'Tên đăng nhập hoặc mật khẩu không đúng',
+  '3': 'Dữ liệu không hợp lệ',
+  '4': 'Mã thủ tục hành chính không tồn tại',
+  '5': 'Chuyển trạng thái hồ sơ không hợp lệ',
+  '6': 'Không tìm thấy hồ sơ',
+  '7': 'Dịch vụ không được hỗ trợ',
+  '8': 'Mã đơn vị không hợp lệ',
+  '9': 'Vượt quá số lượng yêu cầu cho phép',
+  '10': 'Hệ thống đang bận hoặc bảo trì',
+};
+
+/**
+ * Turns a non-zero error_code into the error the runtime acts on. Codes, their meaning and field
+ * names only (never the portal's free text or a field's value): reasons end up in events and
+ * dead-letter headers, which must not carry personal data.
  */
 export function portalRefusal(what: string, answer: PortalAnswer): Error {
   const code = String(answer.error_code);
-  const fields = answer.errors?.length ? ` (${answer.errors.map((e) => e.field).join(', ')})` : '';
-  const text = `${what}: portal error_code ${code}${answer.message ? ` "${answer.message}"` : ''}${fields}`;
+  const fields = Array.isArray(answer.errors) && answer.errors.length ? ` (${answer.errors.slice(0, 20).map((e) => String(e?.field).slice(0, 100)).join(', ')})` : '';
+  const meaning = Object.hasOwn(PORTAL_CODE_MEANINGS, code) ? PORTAL_CODE_MEANINGS[code] : undefined;
+  const text = `${what}: portal error_code ${code.slice(0, 20)}${meaning ? ` "${meaning}"` : ''}${fields}`;
   return PERMANENT_CODES.has(code) ? new PermanentError(text) : new RetryableError(text);
 }
 
