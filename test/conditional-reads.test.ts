@@ -31,6 +31,7 @@ t.test('a message status, the directory and an attachment answer 304 while they 
 
   const sent = await sender.send({ type: 'notice.send', to: { member: '000.00.15.H49', service: 'notice' }, payload: { subject: 'Thông báo', body: 'Nội dung' } });
   t.equal(sent.status, 202);
+  t.equal(sent.headers.get('etag'), null, 'a POST\'s answer has no ETag: only the reads that opt in');
   const path = `/v1/messages/${sent.body.id}`;
   const first = await get(path);
   const firstBody = await first.text();

@@ -34,7 +34,7 @@ export function noneMatchNames(field: string, etag: string): boolean {
 }
 
 function conditionalAnswer(req: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
-  if (!reply.routeOptions.config?.conditional || reply.statusCode !== 200 || (req.method !== 'GET' && req.method !== 'HEAD')) return payload;
+  if (reply.statusCode !== 200 || (req.method !== 'GET' && req.method !== 'HEAD')) return payload;
   if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
   const etag = (reply.getHeader('etag') as string | undefined) ?? entityTagOf(payload);
   reply.header('etag', etag);
@@ -49,8 +49,17 @@ function conditionalAnswer(req: FastifyRequest, reply: FastifyReply, payload: un
   return req.method === 'HEAD' ? payload : null;
 }
 
+const conditionalAnswerHook = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => conditionalAnswer(req, reply, payload);
+
+/** Adds the hook to the routes that opt in, registered after it: no other answer pays for it. */
 export const conditionalGet = fp(async function conditionalGet(app: FastifyInstance) {
-  app.addHook('onSend', async (req, reply, payload) => conditionalAnswer(req, reply, payload));
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.conditional) return;
+    const hooks = [route.onSend ?? []].flat();
+    // First: a GET's HEAD twin ends its hooks with Fastify's HEAD handler, which takes the
+    // payload away; the tag is of the bytes the GET would send.
+    if (!hooks.includes(conditionalAnswerHook)) route.onSend = [conditionalAnswerHook, ...hooks];
+  });
 });
 
 interface Parameter {
