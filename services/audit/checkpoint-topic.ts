@@ -36,14 +36,16 @@ export async function readPublishedCheckpoints(kafka: Kafka, topic: string, busP
   // A throwaway group that commits nothing: reading must not leave traces on the cluster.
   const consumer = kafka.consumer({ groupId: `${busPrefix}lgsp-audit-verify-${uuidv4()}`, allowAutoTopicCreation: false });
   let timer: NodeJS.Timeout | undefined;
+  let abandoned = false;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`reading ${topic} took longer than ${timeoutMs} ms (is Kafka reachable?)`)), timeoutMs);
+    timer = setTimeout(() => {
+      abandoned = true;
+      reject(new Error(`reading ${topic} took longer than ${timeoutMs} ms (is Kafka reachable?)`));
+    }, timeoutMs);
   });
   const reading = readTopic(admin, consumer, topic, expired);
   // Past the deadline the read is abandoned: its late failure (a connect given up) is no one's to handle.
   reading.catch(() => undefined);
-  let abandoned = false;
-  expired.catch(() => (abandoned = true));
   try {
     return await Promise.race([reading, expired]);
   } finally {
