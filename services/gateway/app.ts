@@ -55,7 +55,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   app.setValidatorCompiler(({ schema }) => ctx.catalogue.ajv.compile(schema));
   /** The operations the rate limit counts (`GET /v1/messages/{id}`): their answers carry its headers. */
   const rateLimited = new Set<string>();
-  // The reads that answer If-None-Match (`config: { conditional: true }`, conditional-get.ts), for the document.
+  // The reads that answer If-None-Match (`config: { conditional: true }`), as conditionalGet finds them, for the document.
   const conditionalReads = new Set<string>();
 
   // A 415 names the types an operation takes: JSON, and the bodies the modules' parsers take
@@ -133,12 +133,11 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   // config.rateLimit, as POST /v1/token) unless it says `rateLimit: false`: the same rule as
   // @fastify/rate-limit's, for the document.
   app.addHook('onRoute', (route) => {
-    if (route.config?.conditional) conditionalReads.add(`GET ${openapiPath(route.url)}`);
     if (route.config?.rateLimit === false) return;
     for (const method of [route.method].flat()) rateLimited.add(`${method.toUpperCase()} ${openapiPath(route.url)}`);
   });
   await app.register(serviceHealth, { metrics, checks });
-  await app.register(conditionalGet);
+  await app.register(conditionalGet, { reads: conditionalReads });
 
   // The token endpoint in a scope of its own: the domain modules' body parsers (edXML) never
   // apply to it, so a token request is a form (or JSON), never parsed XML; and forms are parsed

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { operationsOf } from './openapi-operations.js';
+import { openapiPath } from './openapi-response-headers.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -33,13 +34,18 @@ export function noneMatchNames(field: string, etag: string): boolean {
   return false;
 }
 
+/** Whether the request's If-None-Match names `etag`: the client holds the current answer. */
+export function holdsCurrent(req: FastifyRequest, etag: string): boolean {
+  const field = req.headers['if-none-match'];
+  return field !== undefined && noneMatchNames(field, etag);
+}
+
 function conditionalAnswer(req: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
   if (reply.statusCode !== 200 || (req.method !== 'GET' && req.method !== 'HEAD')) return payload;
   if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
   const etag = (reply.getHeader('etag') as string | undefined) ?? entityTagOf(payload);
   reply.header('etag', etag);
-  const noneMatch = req.headers['if-none-match'];
-  if (noneMatch === undefined || !noneMatchNames(noneMatch, etag)) return payload;
+  if (!holdsCurrent(req, etag)) return payload;
   // 304: the headers a 200 would have carried that describe the representation's metadata
   // (ETag, Cache-Control, …) stay; those that describe its bytes go with them (RFC 9110 §15.4.5).
   reply.code(304);
@@ -51,10 +57,16 @@ function conditionalAnswer(req: FastifyRequest, reply: FastifyReply, payload: un
 
 const conditionalAnswerHook = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => conditionalAnswer(req, reply, payload);
 
+export interface ConditionalGetOptions {
+  /** Filled with the operations that opt in (`GET /v1/messages/{id}`), for withConditionalReads. */
+  reads: Set<string>;
+}
+
 /** Adds the hook to the routes that opt in, registered after it: no other answer pays for it. */
-export const conditionalGet = fp(async function conditionalGet(app: FastifyInstance) {
+export const conditionalGet = fp(async function conditionalGet(app: FastifyInstance, opts: ConditionalGetOptions) {
   app.addHook('onRoute', (route) => {
     if (!route.config?.conditional) return;
+    opts.reads.add(`GET ${openapiPath(route.url)}`);
     const hooks = [route.onSend ?? []].flat();
     // First: a GET's HEAD twin ends its hooks with Fastify's HEAD handler, which takes the
     // payload away; the tag is of the bytes the GET would send.

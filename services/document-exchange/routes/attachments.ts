@@ -9,7 +9,7 @@ import { AttachmentUnavailable, reprDigest, SHA256_HEX } from '../../attachments
 import { contentDigestProblem, WANT_CONTENT_DIGEST } from '../../attachments/content-digest.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
 import { alwaysSent, okResponse, problemResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
-import { noneMatchNames } from '../../platform/conditional-get.js';
+import { holdsCurrent } from '../../platform/conditional-get.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 
 export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
@@ -94,8 +94,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
     // The bytes are named by their digest, so it is their entity-tag; a client that holds them
     // (If-None-Match) is told so before they are read from the store (conditional-get.ts).
     const etag = `"${sha256}"`;
-    const noneMatch = req.headers['if-none-match'];
-    if (noneMatch !== undefined && noneMatchNames(noneMatch, etag)) return reply.code(304).header('etag', etag).send();
+    if (holdsCurrent(req, etag)) return reply.code(304).header('etag', etag).send();
     let bytes: Buffer;
     try {
       bytes = await exchange.attachments.read(sha256);
