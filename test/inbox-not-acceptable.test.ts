@@ -2,12 +2,14 @@
 // (`application/soap+xml`, `text/html`) was answered with JSON, which the client had not asked
 // for: now 406 NOT_ACCEPTABLE, problem+json naming the types the item comes in. A header that
 // leaves one of them open (`*/*`, `application/*`, or refusing only XML: `application/xml;q=0`)
-// is answered as before. And GET /v1/inbox with a `limit` out of range was refused without the
+// is answered as before; one that refuses every type the item comes in (`*/*;q=0`) is a 406 too, a
+// type given q=0 is never the answer's, and edXML comes as `text/xml` to a client that asks for it
+// (it came as application/xml, which such a client may have refused). And GET /v1/inbox with a `limit` out of range was refused without the
 // range ("must be a whole number from 1" for 1000, "at most 100" for 500): both name 1 to 100.
 import t from 'tap';
 import { eventually } from './helpers/test-bus.js';
 import { startEdocBus } from './helpers/edoc-bus.js';
-import { acceptsNoneOf } from '../services/platform/accept-header.js';
+import { acceptAllows, acceptsNoneOf, preferredMediaType } from '../services/platform/accept-header.js';
 
 t.test('acceptsNoneOf, unit', async (t) => {
   const types = ['application/json', 'application/xml', 'text/xml'];
@@ -19,6 +21,27 @@ t.test('acceptsNoneOf, unit', async (t) => {
   t.equal(acceptsNoneOf('application/*', types), false);
   t.equal(acceptsNoneOf('application/xml;q=0', types), false, 'refusing XML alone asks for nothing: the other format is served');
   t.equal(acceptsNoneOf('application/json;q=0, application/xml;q=0, text/html', types), true);
+  t.equal(acceptsNoneOf('*/*;q=0', types), true, 'refusing everything');
+  t.equal(acceptsNoneOf('application/json;q=0, application/xml;q=0, text/xml;q=0', types), true, 'refusing each of them');
+  t.equal(acceptsNoneOf('application/json;q=0', ['application/json']), true, 'refusing the only type there is');
+  t.equal(acceptsNoneOf('application/json;q=0, application/xml;q=0', types), false, 'text/xml is still open');
+});
+
+t.test('acceptAllows and preferredMediaType, unit', async (t) => {
+  t.equal(acceptAllows(undefined, 'application/json'), true);
+  t.equal(acceptAllows('', 'application/json'), true, 'an empty header is no header');
+  t.equal(acceptAllows('application/json;q=0', 'application/json'), false, 'q=0 is "not acceptable"');
+  t.equal(acceptAllows('application/json;q=0', 'application/xml'), true, 'a header that only refuses leaves the rest open');
+  t.equal(acceptAllows('text/xml', 'application/xml'), false, 'a header that asks for something leaves closed what it does not cover');
+  t.equal(acceptAllows('application/*;q=0, application/json', 'application/json'), true, 'the most specific range counts');
+  t.equal(acceptAllows('*/*;q=0', 'text/xml'), false);
+  const xml = ['application/xml', 'text/xml'];
+  t.equal(preferredMediaType(undefined, xml), 'application/xml');
+  t.equal(preferredMediaType('text/xml', xml), 'text/xml');
+  t.equal(preferredMediaType('application/xml;q=0, text/xml', xml), 'text/xml');
+  t.equal(preferredMediaType('text/xml;q=0.5, application/xml', xml), 'application/xml');
+  t.equal(preferredMediaType('text/xml, application/xml', xml), 'application/xml', 'a tie: the first');
+  t.equal(preferredMediaType('application/json', xml), 'application/xml', 'none let through: the first (the format was chosen otherwise)');
 });
 
 t.test('an inbox item asked for in a type it does not come in; a page size out of range', async (t) => {
@@ -44,7 +67,21 @@ t.test('an inbox item asked for in a type it does not come in; a page size out o
     t.match(body, { code: 'NOT_ACCEPTABLE', status: 406, acceptable: ['application/json', 'application/xml', 'text/xml'] });
     t.match(body.detail, /application\/json.*application\/xml/);
   }
-  for (const [accept, type] of [['application/soap+xml, */*;q=0.1', /^application\/json/], ['application/xml;q=0', /^application\/json/], ['text/xml', /^application\/xml/]] as const) {
+  for (const accept of ['*/*;q=0', 'application/json;q=0, application/xml;q=0, text/xml;q=0']) {
+    const res = await get(item, accept);
+    t.equal(res.status, 406, `Accept: ${accept} refuses every type the item comes in`);
+    t.match(await res.json(), { code: 'NOT_ACCEPTABLE' });
+  }
+  // The system's registry setting is JSON: a header refusing JSON gets the edXML, and edXML comes
+  // as the XML type the header asks for.
+  for (const [accept, type] of [
+    ['application/soap+xml, */*;q=0.1', /^application\/json/],
+    ['application/xml;q=0', /^application\/json/],
+    ['text/xml', /^text\/xml; charset=utf-8$/],
+    ['application/xml;q=0, text/xml', /^text\/xml/],
+    ['application/json;q=0', /^application\/xml/],
+    ['application/json;q=0, application/xml;q=0', /^text\/xml/],
+  ] as const) {
     const res = await get(item, accept);
     t.equal(res.status, 200, `Accept: ${accept}`);
     t.match(res.headers.get('content-type'), type);

@@ -28,11 +28,8 @@ function mediaRanges(accept: string): MediaRange[] {
   return ranges;
 }
 
-/**
- * The weight the Accept header gives `mediaType` (`application/xml`): that of its most specific
- * range (the type itself, then `application/*`, then `*\/*`), 0 when no range covers it.
- */
-export function acceptWeight(accept: string, mediaType: string): number {
+/** The weight of the most specific range covering `mediaType` (the type itself, then `application/*`, then `*\/*`); undefined when none covers it. */
+function coveringWeight(accept: string, mediaType: string): number | undefined {
   const [type, subtype] = mediaType.toLowerCase().split('/');
   let best: { specificity: number; q: number } | undefined;
   for (const range of mediaRanges(accept)) {
@@ -41,7 +38,46 @@ export function acceptWeight(accept: string, mediaType: string): number {
     // The same range twice: the higher weight (a client that lists it twice wants it).
     if (!best || specificity > best.specificity || (specificity === best.specificity && range.q > best.q)) best = { specificity, q: range.q };
   }
-  return best?.q ?? 0;
+  return best?.q;
+}
+
+/**
+ * The weight the Accept header gives `mediaType` (`application/xml`): that of its most specific
+ * range (the type itself, then `application/*`, then `*\/*`), 0 when no range covers it.
+ */
+export function acceptWeight(accept: string, mediaType: string): number {
+  return coveringWeight(accept, mediaType) ?? 0;
+}
+
+/**
+ * Whether an answer may come as `mediaType`: there is no Accept header (or none that parses); a
+ * range covering the type gives it a weight above 0; or the header only refuses (every range at
+ * q=0, "anything but these") and no range covers it. A type given q=0 is never served: q=0 means
+ * "not acceptable" (RFC 9110 §12.5.1), and a client that wrote it checks what it gets.
+ */
+export function acceptAllows(accept: string | undefined, mediaType: string): boolean {
+  if (accept === undefined) return true;
+  const ranges = mediaRanges(accept);
+  if (ranges.length === 0) return true;
+  const weight = coveringWeight(accept, mediaType);
+  return weight !== undefined ? weight > 0 : !ranges.some((r) => r.q > 0);
+}
+
+/**
+ * Of the media types an answer can be written as (`application/xml`, `text/xml`), the one the
+ * Accept header lets through with the highest weight; the first on a tie, and the first when it
+ * lets none through (the caller chose the format otherwise, with a `format` query).
+ */
+export function preferredMediaType(accept: string | undefined, mediaTypes: readonly string[]): string {
+  if (accept === undefined) return mediaTypes[0];
+  let best = mediaTypes[0];
+  let bestWeight = -1;
+  for (const mediaType of mediaTypes) {
+    if (!acceptAllows(accept, mediaType)) continue;
+    const weight = acceptWeight(accept, mediaType);
+    if (weight > bestWeight) [best, bestWeight] = [mediaType, weight];
+  }
+  return best;
 }
 
 /**
@@ -58,13 +94,11 @@ export function acceptPrefers<A extends string, B extends string>(accept: string
 }
 
 /**
- * Whether the Accept header asks only for types other than `mediaTypes` (the ones an answer can
- * come in): it names some range with a weight above 0, and gives each of them 0. A 406 then, not
- * an answer in a type the client did not ask for. No header, `*\/*`, and a header that only
- * refuses (`application/xml;q=0`, "anything but XML") leave the answer to the server.
+ * Whether the Accept header lets none of `mediaTypes` (the ones an answer can come in) through
+ * (acceptAllows): a 406 then, not an answer in a type the client did not ask for or refused. No
+ * header, `*\/*`, and a header that refuses only some of them (`application/xml;q=0`, "anything
+ * but XML") leave the others open.
  */
 export function acceptsNoneOf(accept: string | undefined, mediaTypes: readonly string[]): boolean {
-  if (accept === undefined || accept.trim() === '') return false;
-  if (!mediaRanges(accept).some((r) => r.q > 0)) return false;
-  return mediaTypes.every((m) => acceptWeight(accept, m) === 0);
+  return !mediaTypes.some((m) => acceptAllows(accept, m));
 }

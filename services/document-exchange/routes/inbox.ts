@@ -17,7 +17,7 @@ import { alwaysSent, okResponse, problemResponsesWithCodes } from '../../platfor
 import type { DocumentExchange } from './document-exchange-stores.js';
 import { asciiHeaderValue } from '../../platform/http-header-value.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
-import { acceptPrefers, acceptsNoneOf } from '../../platform/accept-header.js';
+import { acceptAllows, acceptPrefers, acceptsNoneOf, preferredMediaType } from '../../platform/accept-header.js';
 
 /** The media types an edXML package is served as (`?format=edxml`, or asked for by Accept). */
 const EDXML_MEDIA_TYPES = ['application/xml', 'text/xml'];
@@ -130,11 +130,11 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     schema: {
       tags: ['inbox'],
       summary: 'One waiting message: the signed envelope (JSON) or, for edoc.*, the edXML package with its attachments',
-      description: 'Format: `format` query, else the `Accept` header when it weighs one format above the other (`application/xml` or `text/xml` for edXML, `application/json` for JSON; q-values count, so `application/xml;q=0` refuses edXML), else the system\'s registry setting (documentDelivery.format): `*/*`, or both listed alike, leaves it to the registry. edXML comes in the system\'s documentDelivery.edxmlShape (default sdk), or as the sender\'s original bytes when the package was signed. LGSP-Signature carries a detached JWS over the body; LGSP-Document-Signature says what the bus found verifying the package\'s XML-DSig signature (valid | invalid | untrusted | unsigned).',
+      description: 'Format: `format` query, else the `Accept` header when it weighs one format above the other (`application/xml` or `text/xml` for edXML, `application/json` for JSON; q-values count, so `application/xml;q=0` refuses edXML), else the system\'s registry setting (documentDelivery.format) unless the header refuses it and leaves the other open: `*/*`, or both listed alike, leaves it to the registry. A type given q=0 is never served; edXML comes as the XML type the header weighs higher (`text/xml` when asked for, else `application/xml`); a header that takes none of the item\'s types is 406. edXML comes in the system\'s documentDelivery.edxmlShape (default sdk), or as the sender\'s original bytes when the package was signed. LGSP-Signature carries a detached JWS over the body; LGSP-Document-Signature says what the bus found verifying the package\'s XML-DSig signature (valid | invalid | untrusted | unsigned).',
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
       querystring: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'edxml'] } } },
-      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', 'application/xml'], INBOX_ITEM_HEADERS), ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 404: ['INBOX_ITEM_NOT_FOUND'], 406: ['NOT_ACCEPTABLE'], 502: ['PAYLOAD_UNREADABLE', 'ATTACHMENT_MISSING', 'ATTACHMENT_CORRUPTED'], 503: ['STATE_UNAVAILABLE'] }) },
+      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', ...EDXML_MEDIA_TYPES], INBOX_ITEM_HEADERS), ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 404: ['INBOX_ITEM_NOT_FOUND'], 406: ['NOT_ACCEPTABLE'], 502: ['PAYLOAD_UNREADABLE', 'ATTACHMENT_MISSING', 'ATTACHMENT_CORRUPTED'], 503: ['STATE_UNAVAILABLE'] }) },
     },
   }, async (req, reply) => {
     const item = await itemOf(canonicalId(req.params.id), req.caller!);
@@ -142,24 +142,31 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       req.log.error({ messageId: item.id, reason: item.unreadable }, 'an inbox item cannot be decrypted');
       throw new ProblemError(502, 'PAYLOAD_UNREADABLE', 'Payload unreadable', `Message ${item.id} is held encrypted and cannot be decrypted by this bus (a lost or missing key); ask the sender to send it again`);
     }
-    // An Accept header asking only for other types (application/soap+xml) is told what the item
-    // comes in, not answered in a type it did not ask for. `format` chooses over the header.
+    // An Accept header asking only for other types (application/soap+xml), or refusing every
+    // type the item comes in (q=0), is told what the item comes in, not answered in a type it
+    // did not ask for. `format` chooses over the header.
     const edoc = item.envelope.type === 'edoc.send' || item.envelope.type === 'edoc.status';
     const acceptable = edoc ? ['application/json', ...EDXML_MEDIA_TYPES] : ['application/json'];
-    if (req.query.format === undefined && acceptsNoneOf(req.headers.accept, acceptable)) {
-      throw new ProblemError(406, 'NOT_ACCEPTABLE', 'Not acceptable', `This item comes as ${acceptable.join(', ')} (or chosen with ?format=json|edxml); the Accept header (${String(req.headers.accept).slice(0, 200)}) takes none of them`, { acceptable });
+    const accept = req.headers.accept;
+    if (req.query.format === undefined && acceptsNoneOf(accept, acceptable)) {
+      throw new ProblemError(406, 'NOT_ACCEPTABLE', 'Not acceptable', `This item comes as ${acceptable.join(', ')} (or chosen with ?format=json|edxml); the Accept header (${String(accept).slice(0, 200)}) takes none of them`, { acceptable });
     }
+    // The registry's format, unless the header refuses it and leaves the other open
+    // (application/json;q=0 from a system whose setting is JSON asks for the edXML).
+    const registered = ctx.registry().system(req.caller!.clientId)?.documentDelivery?.format ?? 'json';
+    const open = { json: acceptAllows(accept, 'application/json'), edxml: edoc && EDXML_MEDIA_TYPES.some((m) => acceptAllows(accept, m)) };
+    const other = registered === 'json' ? 'edxml' : 'json';
     const preferred = req.query.format
-      ?? acceptPrefers(req.headers.accept, { name: 'edxml', mediaTypes: EDXML_MEDIA_TYPES }, { name: 'json', mediaTypes: ['application/json'] })
-      ?? ctx.registry().system(req.caller!.clientId)?.documentDelivery?.format
-      ?? 'json';
+      ?? acceptPrefers(accept, { name: 'edxml', mediaTypes: EDXML_MEDIA_TYPES }, { name: 'json', mediaTypes: ['application/json'] })
+      ?? (!open[registered] && open[other] ? other : registered);
     const { envelope } = item;
     let body: Buffer;
     let contentType: string;
     if (preferred === 'edxml' && (envelope.type === 'edoc.send' || envelope.type === 'edoc.status')) {
       const shape = ctx.registry().system(req.caller!.clientId)?.documentDelivery?.edxmlShape ?? DEFAULT_EDXML_SHAPE;
       body = Buffer.from(await edxmlOf(envelope.type, envelope.data, exchange, shape));
-      contentType = 'application/xml; charset=utf-8';
+      // As the header weighs the two XML types (text/xml for a client that asks for it).
+      contentType = `${preferredMediaType(accept, EDXML_MEDIA_TYPES)}; charset=utf-8`;
     } else {
       body = Buffer.from(JSON.stringify(envelope));
       contentType = 'application/json; charset=utf-8';
