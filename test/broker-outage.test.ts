@@ -42,6 +42,9 @@ t.test('broker outage', async (t) => {
   const doc = (await (await fetch(`${bus.gateway.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, { required?: boolean }> }> }>> };
   t.equal(doc.paths['/v1/messages'].post.responses['503'].headers?.['Retry-After']?.required, true, 'and the OpenAPI document says every 503 carries it');
   t.equal(during.body.code, 'BUS_UNAVAILABLE');
+  // Without a key too the 503 names the message it may still deliver, so the sender can look it up.
+  t.match(during.body, { messageId: /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/, detail: /may not have been accepted, or it may still be delivered, as message [0-9a-f-]{36}.*send one/ });
+  t.ok(during.body.detail.includes(`GET /v1/messages/${during.body.messageId}`), 'and says where to look');
   t.ok(Date.now() - started < 30_000, `answered within 30 s (${Date.now() - started} ms)`);
   const ready = await fetch(`${bus.gateway.url}/readyz`);
   t.equal(ready.status, 503, 'not ready while Kafka is down');
@@ -106,7 +109,7 @@ t.test('hung broker: 503 within the produce timeout; the keyed retry is delivere
   t.equal(keyed.status, 503, 'keyed submission refused while the broker hangs');
   t.match(keyed.body, { code: 'BUS_UNAVAILABLE', messageId: String });
   t.equal(plain.status, 503, 'plain submission refused too');
-  t.match(plain.body, { code: 'BUS_UNAVAILABLE', detail: /may not have been accepted/ });
+  t.match(plain.body, { code: 'BUS_UNAVAILABLE', messageId: String, detail: /may not have been accepted/ });
   t.ok(took < 10_000, `both answered in ${took} ms (produce timeout 3 s), not after kafkajs's retries`);
 
   thaw();
