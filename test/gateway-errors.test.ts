@@ -253,6 +253,10 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     t.equal(malformed.status, 400, 'malformed JSON');
     isProblem(t, malformed);
     t.match(await malformed.json(), { code: 'MALFORMED_JSON' });
+    // An edXML package sent with the JSON Content-Type: told the type to send.
+    const xmlAsJson = await post('\uFEFF\n  <?xml version="1.0" encoding="UTF-8"?><edXMLEnvelope/>', auth);
+    t.equal(xmlAsJson.status, 400);
+    t.match(await xmlAsJson.json(), { code: 'MALFORMED_JSON', detail: /^The body is not valid JSON: .*; it looks like XML(: send XML with Content-Type: application\/xml|, and this operation takes JSON)$/ });
 
     // A Latin-1 body: Fastify's own parser turned the é into U+FFFD and the message was delivered so.
     const latin1 = Buffer.from(JSON.stringify({ ...notice, payload: { subject: 'Café', body: 'x' } }), 'latin1');
@@ -291,11 +295,14 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
 
     const envelopeViolation = await post({ type: 'notice.send', payload: {} }, auth);
     t.equal(envelopeViolation.status, 400);
-    t.ok((await envelopeViolation.json()).errors.some((e: { field: string }) => e.field === 'to'), 'missing "to" named');
+    const envelopeBody = await envelopeViolation.json();
+    t.ok(envelopeBody.errors.some((e: { field: string }) => e.field === 'to'), 'missing "to" named');
+    t.match(envelopeBody.errors.find((e: { field: string }) => e.field === 'to'), { message: 'is required' }, 'a missing property is "required", once (not "to must have required property \'to\'")');
+    t.match(envelopeBody.detail, /\bto is required\b/);
 
     const big = await post({ ...notice, payload: { subject: 'x', body: 'y'.repeat(10_000) } }, auth);
     t.equal(big.status, 413, 'oversized body');
-    t.match(await big.json(), { code: 'PAYLOAD_TOO_LARGE' });
+    t.match(await big.json(), { code: 'PAYLOAD_TOO_LARGE', detail: /exceeds the limit of \d+ bytes: send a document's files as attachments, by reference: upload each to POST \/v1\/attachments/ }, 'and says what to do instead');
 
     const wrongType = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'hello' });
     t.equal(wrongType.status, 415, 'unsupported media type');
@@ -559,6 +566,10 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     const unknown = await fetch(`${base}/v1/nothing`, { method: 'POST' });
     t.equal(unknown.status, 404);
     t.match(await unknown.json(), { code: 'ROUTE_NOT_FOUND' });
+    // The id left out (a trailing '/' where it goes): the route, not "No message  that you may see".
+    const noId = await fetch(`${base}/v1/messages/`, { headers: { authorization: `Bearer ${await bus.client('so-tttt-qlvb').accessToken()}` } });
+    t.equal(noId.status, 404);
+    t.match(await noId.json(), { code: 'ROUTE_NOT_FOUND', detail: 'No route GET /v1/messages/: GET /v1/messages/{id} needs its id' });
   });
 
   await t.test('a problem names the path asked for, never its query string (it may carry a token)', async (t) => {

@@ -27,6 +27,11 @@ declare module 'fastify' {
      * hooks cannot add them. The token endpoint's OAuth `error` and `error_description`.
      */
     wrongMethodMembers?: Record<string, string>;
+    /**
+     * What a caller whose body is over the limit does instead, said in its 413 after the limit
+     * (POST /v1/messages: large files go as attachments, by reference).
+     */
+    tooLargeHint?: string;
   }
 }
 
@@ -87,6 +92,8 @@ function explainedMessage(e: AjvLikeError): string | undefined {
   if (e.keyword === 'enum' && Array.isArray(e.params?.allowedValues)) return `must be one of ${shown(e.params.allowedValues)}`;
   if (e.keyword === 'const' && e.params && 'allowedValue' in e.params) return `must be ${JSON.stringify(e.params.allowedValue)}`;
   if (e.keyword === 'pattern' && typeof e.params?.pattern === 'string' && PATTERN_MEANINGS[e.params.pattern]) return PATTERN_MEANINGS[e.params.pattern];
+  // The field already names the property: "documentId must have required property 'documentId'" said it twice.
+  if (e.keyword === 'required') return 'is required';
   return undefined;
 }
 
@@ -145,6 +152,13 @@ function unsupportedMediaTypeDetail(req: FastifyRequest, mediaTypes: MediaTypesO
   // curl -d / --data-binary without -H 'Content-Type: …' sends a form: the usual way here.
   const form = received === 'application/x-www-form-urlencoded' ? ', what curl -d and --data-binary send unless told otherwise with -H "Content-Type: …"' : '';
   return `Unsupported Media Type: ${what}; this request's Content-Type is ${received ? `${received}${form}` : 'missing'}`;
+}
+
+/** The name of a path parameter the request left empty (not a wildcard's rest), if any. */
+function emptyPathParameter(req: FastifyRequest): string | undefined {
+  const params = req.params as Record<string, unknown> | undefined;
+  if (!params || typeof params !== 'object') return undefined;
+  return Object.keys(params).find((name) => name !== '*' && params[name] === '');
 }
 
 /** The media types an operation's body may have, by method and route URL; undefined when the service does not say. */
@@ -273,7 +287,9 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
       return sendProblem(reply, problems.badRequest('The connection closed before the request body was complete'), req.url);
     }
     // The route's own limit when it has one (attachment uploads take far more than JSON bodies).
-    const problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method, req.query, err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? unsupportedMediaTypeDetail(req, opts.mediaTypes, opts.openapiPath ?? '/docs') : '', req.routeOptions?.schema?.querystring);
+    let problem = toProblem(err, req.routeOptions?.bodyLimit ?? opts.maxBodyBytes, req.method, req.query, err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? unsupportedMediaTypeDetail(req, opts.mediaTypes, opts.openapiPath ?? '/docs') : '', req.routeOptions?.schema?.querystring);
+    const tooLargeHint = req.routeOptions?.config?.tooLargeHint;
+    if (tooLargeHint && problem.code === 'PAYLOAD_TOO_LARGE') problem = new ProblemError(413, problem.code, problem.title, `${problem.detail}: ${tooLargeHint}`);
     if (problem.status >= 500 && problem.code === 'INTERNAL_ERROR') req.log.error({ err }, 'unhandled error');
     if (problem.code === 'STATE_UNAVAILABLE') req.log.warn({ err: err.message }, 'PostgreSQL unavailable');
     return sendProblem(reply, problem, req.url);
@@ -337,6 +353,9 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     // A request no route takes is answered for its route before its body is parsed (noRoute, below).
     if (req.is404) return noRoute(req, reply);
   });
+  // Registered before any route of the service (every service registers this plugin first).
+  const routes = new RouteMethods();
+  app.addHook('onRoute', (route) => routes.add(route.url, route.method, route.config?.wrongMethodMembers));
   // Text no service can keep or pass on (text-guard.ts), refused before schema validation and
   // before any handler sees it: path parameters, query string, and a parsed JSON body (an XML or
   // binary body is its own parser's to judge).
@@ -349,6 +368,15 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     if (queryAt >= 0 && !decodesAsUtf8(req.url.slice(queryAt + 1))) {
       throw problems.badRequest('The query string does not decode to UTF-8 text (check its percent-encoding)');
     }
+    // A path parameter left empty (GET /v1/messages/, a trailing '/' where the id goes) names no
+    // resource: the route is said with its parameter, not "No message  that you may see".
+    const empty = emptyPathParameter(req);
+    if (empty) {
+      const path = req.url.split('?')[0];
+      const withoutSlash = routes.withoutTrailingSlash(path, req.method);
+      const hint = withoutSlash ? `the route is ${req.method} ${withoutSlash}, without the trailing "/"` : `${req.method} ${req.routeOptions.url?.replace(/:(\w+)/g, '{$1}')} needs its ${empty}`;
+      throw problems.notFound('ROUTE_NOT_FOUND', `No route ${req.method} ${path}: ${hint}`);
+    }
     const body = req.body;
     const inPath = textProblem(req.params, 'params');
     const inQuery = inPath ? null : textProblem(req.query, 'querystring');
@@ -356,9 +384,6 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     const problem = inPath ?? inQuery ?? inBody;
     if (problem) throw problems.validation(fieldErrorsDetail([problem], inPath ? 'params' : inQuery ? 'querystring' : 'body'), [problem]);
   });
-  // Registered before any route of the service (every service registers this plugin first).
-  const routes = new RouteMethods();
-  app.addHook('onRoute', (route) => routes.add(route.url, route.method, route.config?.wrongMethodMembers));
   const noRoute = (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0];
     const allow = routes.allowed(path);

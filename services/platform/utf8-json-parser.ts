@@ -66,7 +66,7 @@ export function useUtf8JsonParser(app: FastifyInstance): void {
     }
     void parse(req, body as unknown as string, (err, value) => {
       if ((err as { code?: string } | null)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-        done(explainedJsonError(body as Buffer), undefined);
+        done(explainedJsonError(body as Buffer, req.server.hasContentTypeParser('application/xml')), undefined);
         return;
       }
       const repeated = err ? null : repeatedJsonKey(body as Buffer, value);
@@ -79,13 +79,23 @@ export function useUtf8JsonParser(app: FastifyInstance): void {
 /**
  * Fastify says only "Body is not valid JSON": say where the syntax breaks, or that the JSON is
  * fine but uses a key refused on purpose. Runs on refused bodies only, so the second parse is
- * no cost to the traffic that passes.
+ * no cost to the traffic that passes. A body that opens like XML (an edXML package sent as JSON,
+ * the slip a QLVB system's HTTP client makes) is told the Content-Type to send, where the
+ * operation takes XML (`takesXml`).
  */
-function explainedJsonError(body: Buffer) {
+function explainedJsonError(body: Buffer, takesXml: boolean) {
   try {
     JSON.parse(body.toString('utf8'));
   } catch (err) {
-    return problems.malformedJson(`The body is not valid JSON: ${(err as Error).message}`);
+    const xml = opensLikeXml(body) ? (takesXml ? '; it looks like XML: send XML with Content-Type: application/xml' : '; it looks like XML, and this operation takes JSON') : '';
+    return problems.malformedJson(`The body is not valid JSON: ${(err as Error).message}${xml}`);
   }
   return problems.malformedJson('The body uses the key "__proto__" or "constructor" with "prototype", refused for safety (prototype poisoning)');
+}
+
+/** Whether the first byte after a byte order mark and white space is '<'. */
+function opensLikeXml(body: Buffer): boolean {
+  let i = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  while (i < body.length && (body[i] === 0x20 || body[i] === 0x09 || body[i] === 0x0a || body[i] === 0x0d)) i++;
+  return body[i] === 0x3c;
 }

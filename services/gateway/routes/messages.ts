@@ -77,6 +77,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
   app.post<{ Body: FanOutSubmission; Headers: { 'idempotency-key'?: string } }>('/v1/messages', {
     config: {
       roles: ['agency'],
+      tooLargeHint: 'send a document\'s files as attachments, by reference: upload each to POST /v1/attachments, then name it by its sha256 in the payload (an edXML package posted as XML may carry them inline, up to its own larger limit)',
       // The key's rule in the document: not in the route's schema, where ajv would refuse a bad
       // key as a generic VALIDATION_FAILED on `headers.idempotency-key` before the handler says
       // which header is at fault and why.
