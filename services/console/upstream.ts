@@ -15,7 +15,7 @@ export async function callUpstream(
   base: string | null,
   what: string,
   path: string,
-  init: { method?: string; token: string; query?: Record<string, unknown>; timeoutMs?: number; liveness?: Liveness },
+  init: { method?: string; token: string; query?: Record<string, unknown>; timeoutMs?: number; liveness?: Liveness; headers?: Record<string, string> },
 ): Promise<UpstreamResponse> {
   if (!base) throw new ProblemError(503, 'UPSTREAM_NOT_CONFIGURED', 'Service unavailable', `The console is not configured with the ${what} URL`);
   const url = new URL(path, base);
@@ -33,7 +33,7 @@ export async function callUpstream(
     try {
       response = await fetch(url, {
         method: init.method ?? 'GET',
-        headers: { authorization: `Bearer ${init.token}`, accept: 'application/json' },
+        headers: { ...init.headers, authorization: `Bearer ${init.token}`, accept: 'application/json' },
         signal: AbortSignal.any([AbortSignal.timeout(init.timeoutMs ?? 30_000), notAnswering.signal]),
       });
       text = await response.text();

@@ -55,6 +55,7 @@ import { ConnectorPauseState } from './pause-state.js';
 import { ConnectorWorker, type FirstAttemptTimes, type WorkerDeps } from './connector-worker.js';
 import type { Envelope } from '../platform/envelope.js';
 import { retryBudget, type ManifestRetry } from './retry-budget-config.js';
+import { refuseIfTooLate } from '../platform/action-start-by.js';
 
 export interface RunnerOptions {
   port?: number;
@@ -557,6 +558,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   }, async (req) => statusOf(slotOr404(req.params.name)));
   const pauseOrResume = (what: string) => documented(what, { ...accepted('Done; audited first as an operator_action'), ...unknownConnector, ...problemResponsesWithCodes({ 409: ['CONNECTOR_NOT_RUNNING'] }), ...auditUnavailable, ...bodyRefused });
   app.put<{ Params: { name: string } }>('/v1/connectors/:name/pause', { config: write, schema: pauseOrResume('Stop consuming (messages wait on Kafka); survives restarts') }, async (req, reply) => {
+    refuseIfTooLate(req);
     const slot = slotOr404(req.params.name);
     const worker = runningOr409(slot);
     await auditAction(req, 'connector_pause', slot.manifest.name);
@@ -566,6 +568,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     return reply.code(202).send();
   });
   app.put<{ Params: { name: string } }>('/v1/connectors/:name/resume', { config: write, schema: pauseOrResume('Consume again') }, async (req, reply) => {
+    refuseIfTooLate(req);
     const slot = slotOr404(req.params.name);
     const worker = runningOr409(slot);
     await auditAction(req, 'connector_resume', slot.manifest.name);
@@ -583,6 +586,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       ...bodyRefused,
     }),
   }, async (req, reply) => {
+    refuseIfTooLate(req);
     const slot = slotOr404(req.params.name);
     await auditAction(req, 'connector_restart', slot.manifest.name, { previousState: slot.loadError ? 'FAILED' : slot.worker?.state.toUpperCase() ?? null });
     await restartSlot(slot);

@@ -16,6 +16,7 @@ import type { OperatorActionName } from '../operator-audit.js';
 import { callUpstream, relay, type Liveness, type UpstreamResponse } from '../upstream.js';
 import { connectorAuditKey } from '../../platform/bus-events.js';
 import { ProblemError } from '../../platform/problem.js';
+import { startByHeader } from '../../platform/action-start-by.js';
 
 /**
  * How long the view waits for each runner: a runner that hangs (frozen, overloaded) is shown as
@@ -50,7 +51,7 @@ interface RunnerStatus {
 }
 
 /** Asks every runner at once; a runner that does not answer is reported, not fatal. */
-async function askAll(ctx: ConsoleContext, path: string, init: { method?: string; token: string; timeoutMs: number; liveness?: Liveness }): Promise<Answer[]> {
+async function askAll(ctx: ConsoleContext, path: string, init: { method?: string; token: string; timeoutMs: number; liveness?: Liveness; headers?: Record<string, string> }): Promise<Answer[]> {
   if (ctx.upstream.runners.length === 0) throw new ProblemError(503, 'UPSTREAM_NOT_CONFIGURED', 'Service unavailable', 'The console is not configured with the runner URL');
   return Promise.all(
     (await resolveRunnerUrls(ctx.upstream.runners)).map(async (url): Promise<Answer> => {
@@ -174,7 +175,9 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
           for (const url of await resolveRunnerUrls(ctx.upstream.runners)) {
             let r: UpstreamResponse;
             try {
-              r = await callUpstream(url, 'runner', path, init);
+              // Started within the wait or not at all (action-start-by.ts): a runner that takes it up
+              // after the console gave up refuses it, so "failed" stays true.
+              r = await callUpstream(url, 'runner', path, { ...init, headers: startByHeader(ACTION_TIMEOUT_MS) });
             } catch (err) {
               errors.push(`${url}: ${(err as Error).message}`);
               continue;
@@ -184,10 +187,12 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
             return relay(req, reply, r);
           }
           await fail(502);
-          throw unreachable(`No runner answered: ${errors.join('; ')}`);
+          throw unreachable(`No runner answered: ${errors.join('; ')}. Not carried out: a runner that gets the request later refuses it`);
         }
         // A restart is each runner's own copy of the connector: every runner restarts it.
-        const answers = await askAll(ctx, path, { ...init, timeoutMs: RESTART_TIMEOUT_MS, liveness: RUNNER_LIVENESS });
+        // A hung runner is given up on within the liveness check's timeout, so that is when its
+        // restart must have started (a healthy runner starts at once; the restart itself may take long).
+        const answers = await askAll(ctx, path, { ...init, timeoutMs: RESTART_TIMEOUT_MS, liveness: RUNNER_LIVENESS, headers: startByHeader(RUNNER_LIVENESS.timeoutMs) });
         const done = answers.filter((a) => answered(a) && a.response.status < 300).map((a) => a.url);
         const refused = answers.filter(answered).find((a) => a.response.status >= 300);
         if (done.length === answers.length) return reply.code(202).send();
@@ -198,7 +203,7 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
         throw unreachable(
           `Restarted on ${done.length} of ${answers.length} runners; not on ${notDone
             .map((a) => `${a.url} (${answered(a) ? `status ${a.response.status}` : a.error})`)
-            .join(', ')}`,
+            .join(', ')}. Not restarted there: a runner that gets the request later refuses it`,
         );
       },
     });
