@@ -286,6 +286,28 @@ t.test('a search by time uses the time index, whatever the database\'s collation
   ]);
 });
 
+t.test('a search by message finds the operator actions taken on it (a replay\'s intent and refusal)', async (t) => {
+  const audit = await auditDatabase(t);
+  const { db, store } = audit;
+  const message = uuidv7();
+  const operatorAction = (detail: Record<string, unknown>) => busEvent('operator_action', { messageId: undefined, type: undefined, from: undefined, to: undefined, actor: 'console/lgsp-operator', detail });
+  await store.appendBatch([
+    busEvent('dead_lettered', { messageId: message }),
+    operatorAction({ action: 'replay', deadLetterId: 7, messageId: message, connector: 'relay' }),
+    busEvent('replayed', { messageId: message }),
+    operatorAction({ action: 'replay', deadLetterId: 7, messageId: message, outcome: 'failed', status: 409 }),
+    operatorAction({ action: 'replay', deadLetterId: 8, messageId: uuidv7(), connector: 'relay' }),
+    operatorAction({ action: 'connector_pause', connector: 'relay' }),
+    busEvent('accepted'),
+  ]);
+  const found = (await store.query({ messageId: message })).entries.map((e) => `${e.seq} ${e.event.event}`);
+  t.same(found, ['4 operator_action', '3 replayed', '2 operator_action', '1 dead_lettered'], 'the message\'s steps and the actions on it, nothing else');
+  t.same((await store.query({ messageId: message, event: 'operator_action' })).entries.map((e) => e.seq), [4, 2]);
+  const plan = await planWithoutSeqScan(db, `SELECT seq FROM audit_entries WHERE (message_id = $1 OR (event = 'operator_action' AND (body::json -> 'detail' ->> 'messageId') = $1))`, [message]);
+  t.match(plan, /"Index Name":"audit_entries_action_by_message"/, 'the actions are found through their index, not by reading every entry');
+  t.match(await audit.verify(), { ok: true }, 'the chain verifies: the index is beside the chain, not in it');
+});
+
 t.test('verification of an untouched store', async (t) => {
   const six = await sixEntryStore(t);
   t.same(await six.verify(), { ok: true, entries: 6, checkpoints: 2, signedThrough: 6 });

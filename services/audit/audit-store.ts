@@ -312,7 +312,9 @@ export class AuditStore {
       params.push(value);
       where.push(clause(`$${params.length}`));
     };
-    if (q.messageId !== undefined) add((p) => `message_id = ${p}`, q.messageId);
+    // The message's own steps, and the operator actions taken on it (a replay's intent and
+    // outcome name it in their detail): who authorised a replay is found with the replay.
+    if (q.messageId !== undefined) add((p) => `(message_id = ${p} OR (event = 'operator_action' AND (body::json -> 'detail' ->> 'messageId') = ${p}))`, q.messageId);
     if (q.member !== undefined) add((p) => `(from_member = ${p} OR to_member = ${p})`, q.member);
     if (q.type !== undefined) add((p) => `type = ${p}`, q.type);
     if (q.event !== undefined) add((p) => `event = ${p}`, q.event);
