@@ -95,4 +95,26 @@ t.test('an inbox item asked for in a type it does not come in; a page size out o
     t.match(body, { code: 'VALIDATION_FAILED', errors: [{ field: 'querystring.limit', message: /from 1 to 100/ }] }, `limit=${limit} names the range`);
   }
   t.equal((await get('/v1/inbox?limit=100')).status, 200, 'the maximum itself');
+
+  // A last page that is exactly full says there is no next one (it said `next`, and the client
+  // fetched an empty page to learn it).
+  const second = await bus.client('so-tttt-qlvb').send({
+    type: 'edoc.send',
+    to: { member: '000.00.00.H49' },
+    payload: { header: { from: { organId: '000.00.12.H49' }, to: [{ organId: '000.00.00.H49' }], documentId: '000.00.12.H49,2026/05/03,78/QĐ-STTTT', subject: 'Trang vừa đủ' } },
+  });
+  t.equal(second.status, 202, JSON.stringify(second.body));
+  await eventually(async () => ((await get(`/v1/inbox/${second.body.id}`)).status === 200 ? true : null), 60_000);
+  const all = (await (await get('/v1/inbox?limit=100')).json()) as { items: { id: string }[]; next: number | null };
+  const count = all.items.length;
+  t.ok(count >= 2, `${count} items waiting`);
+  t.equal(all.next, null);
+  const exact = (await (await get(`/v1/inbox?limit=${count}`)).json()) as { items: unknown[]; next: number | null };
+  t.equal(exact.items.length, count);
+  t.equal(exact.next, null, 'a page holding exactly the rest has no next cursor');
+  const short = (await (await get(`/v1/inbox?limit=${count - 1}`)).json()) as { items: unknown[]; next: number | null };
+  t.equal(short.items.length, count - 1);
+  t.type(short.next, 'number', 'a page with more after it names the next cursor');
+  const rest = (await (await get(`/v1/inbox?limit=${count - 1}&after=${short.next}`)).json()) as { items: unknown[]; next: number | null };
+  t.same([rest.items.length, rest.next], [1, null], 'and that page is the last');
 });

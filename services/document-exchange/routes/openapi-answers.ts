@@ -202,7 +202,7 @@ export const documentExchangeAnswers: DocumentedAnswers = {
   'POST /v1/inbox/{id}/ack': { 200: { 'application/json': acknowledged } },
   'POST /v1/attachments': { 201: { 'application/json': uploaded } },
   'GET /v1/inbox': { 200: { 'application/json': inboxPage } },
-  'GET /v1/inbox/{id}': { 200: { 'application/json': signedEnvelope, 'application/xml': xmlPackage } },
+  'GET /v1/inbox/{id}': { 200: { 'application/json': signedEnvelope, 'application/xml': xmlPackage, 'text/xml': { ...xmlPackage, contentMediaType: 'text/xml', description: 'The edXML package, as text/xml for a client whose Accept weighs it higher' } } },
   'GET /v1/documents/{documentId}': { 200: { 'application/json': documentOrChange } },
   'GET /v1/documents': { 200: { 'application/json': documentOrChange } },
   'GET /v1/attachments/{sha256}': { 200: { 'application/octet-stream': { type: 'string', contentMediaType: 'application/octet-stream', description: 'The attachment\'s bytes' } } },
