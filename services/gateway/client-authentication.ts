@@ -50,6 +50,27 @@ const JOSE_ECDSA_SIGNATURE_BYTES: Record<string, number> = { ES256: 64, ES384: 9
  * since "signature verification failed" alone sends the vendor to its key registration. Only on
  * that refusal; it tells nothing about the client or its keys, only the signature's shape.
  */
+/**
+ * The library's words for an expired assertion or a wrong audience ('"exp" claim timestamp check
+ * failed', 'unexpected "aud" claim value') said what failed, not what to send: the expiry with
+ * how long ago it was, and the audiences the gateway takes. Null for any other failure.
+ */
+function assertionClaimRefusal(err: unknown, claims: JWTPayload, audiences: readonly string[]): string | null {
+  const { code, claim } = err as { code?: unknown; claim?: unknown };
+  if (code === 'ERR_JWT_EXPIRED' && typeof claims.exp === 'number') {
+    const ago = Math.max(0, Math.round(Date.now() / 1000 - claims.exp));
+    return `client_assertion expired at ${new Date(claims.exp * 1000).toISOString()} (${ago} s ago, beyond the ${CLOCK_SKEW_SECONDS} s allowed for clock skew): sign a new one for every token request, and check the clock of the signing system`;
+  }
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'aud') {
+    const given = claims.aud === undefined ? 'missing' : JSON.stringify(claims.aud).slice(0, 200);
+    return `client_assertion aud must be the gateway's issuer identifier or its token endpoint URL (one of ${audiences.join(', ')}); it is ${given}`;
+  }
+  if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'nbf' && typeof claims.nbf === 'number') {
+    return `client_assertion is not valid before ${new Date(claims.nbf * 1000).toISOString()} (nbf, more than ${CLOCK_SKEW_SECONDS} s ahead of the gateway's clock): check the clock of the signing system`;
+  }
+  return null;
+}
+
 function derEncodedEcdsaHint(err: unknown, assertion: string): string {
   if ((err as { code?: unknown }).code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return '';
   const [header, , signature] = assertion.split('.');
@@ -226,7 +247,7 @@ export class ClientAuthenticator {
       // The registered key that verified the assertion: the token is bound to it (removing that key refuses the token).
       credential = jwkCredential(await exportJWK(key));
     } catch (err) {
-      throw new OAuthError('invalid_client', `client_assertion rejected: ${(err as Error).message}${derEncodedEcdsaHint(err, body.client_assertion)}`);
+      throw new OAuthError('invalid_client', assertionClaimRefusal(err, unverified, this.acceptedAudiences) ?? `client_assertion rejected: ${(err as Error).message}${derEncodedEcdsaHint(err, body.client_assertion)}`);
     }
     const now = Date.now() / 1000;
     // jose checks iat only for an age limit: an assertion "issued" later than now comes from a
