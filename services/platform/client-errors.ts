@@ -2,7 +2,7 @@
 // Fastify sees them (headers over the size limit, a malformed request line or header,
 // Content-Length beside Transfer-Encoding, headers not received in time) answered as
 // problem+json like everything else, instead of Fastify's own JSON shape.
-import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, maxHeaderSize, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ProblemError, problems } from './problem.js';
 import { SECURITY_HEADER_LINES } from './security-headers.js';
@@ -102,7 +102,8 @@ export function refuseTunnels(server: Server): void {
 
 function problemFor(err: ParserError, hint: string): ProblemError {
   if (err.code === 'HPE_HEADER_OVERFLOW') {
-    return new ProblemError(431, 'HEADERS_TOO_LARGE', 'Request header fields too large', 'The request line and headers together exceed the size this service accepts');
+    // Node's limit for every server of the process (no service sets its own): said in the answer.
+    return new ProblemError(431, 'HEADERS_TOO_LARGE', 'Request header fields too large', `The request line and headers together exceed the ${maxHeaderSize} bytes this service accepts`);
   }
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new ProblemError(408, 'REQUEST_TIMEOUT', 'Request timeout', 'The request was not received in time');
   const reason = typeof err.reason === 'string' && /^[\x20-\x7e]{1,200}$/.test(err.reason) ? `: ${err.reason}` : '';
