@@ -53,6 +53,7 @@ t.test('console with two runners', async (t) => {
   await t.test('a restart restarts the connector on every runner', async (t) => {
     const r = await call('POST', '/v1/console/connectors/relay/restart');
     t.equal(r.status, 202, JSON.stringify(r.body));
+    t.same(r.body.runners.map((x: { url: string; state: string }) => [x.url, x.state]).sort(), [[r1.url, 'RUNNING'], [r2.url, 'RUNNING']].sort(), 'each runner\'s state after the restart');
     await eventually(() => worker(0)?.state === 'running' && worker(1)?.state === 'running');
     t.equal(worker(0).stats.delivered, 0, 'runner 1 restarted its copy');
     t.equal(worker(1).stats.delivered, 0, 'runner 2 restarted its copy');

@@ -64,6 +64,12 @@ async function askAll(ctx: ConsoleContext, path: string, init: { method?: string
   );
 }
 
+/** A runner's answer to a restart (its status after it), as the console's answer gives it. */
+function afterRestart(url: string, status: unknown): { url: string; state: string; lastError: string | null } {
+  const s = (status ?? {}) as RunnerStatus;
+  return { url, state: s.connector?.state ?? 'UNKNOWN', lastError: typeof s.lastError === 'string' ? s.lastError : null };
+}
+
 const unreachable = (detail: string) => new ProblemError(502, 'UPSTREAM_UNAVAILABLE', 'Bad gateway', detail);
 
 /** One connector's status over every runner that answered. */
@@ -195,7 +201,10 @@ export async function connectorRoutes(app: FastifyInstance, ctx: ConsoleContext)
         const answers = await askAll(ctx, path, { ...init, timeoutMs: RESTART_TIMEOUT_MS, liveness: RUNNER_LIVENESS, headers: startByHeader(RUNNER_LIVENESS.timeoutMs) });
         const done = answers.filter((a) => answered(a) && a.response.status < 300).map((a) => a.url);
         const refused = answers.filter(answered).find((a) => a.response.status >= 300);
-        if (done.length === answers.length) return reply.code(202).send();
+        // Done everywhere: with the state each runner's copy is in after it, so a restart that
+        // left the connector FAILED (its configuration still wrong) is said in the answer, not
+        // found on the next refresh of the list.
+        if (done.length === answers.length) return reply.code(202).send({ runners: answers.filter(answered).map((a) => afterRestart(a.url, a.response.body)) });
         const notDone = answers.filter((a) => !done.includes(a.url));
         await fail(refused && done.length === 0 ? refused.response.status : 502, { restarted: done, notRestarted: notDone.map((a) => a.url) });
         // Every runner refused alike (unknown connector, no right): that refusal as it is.

@@ -183,8 +183,12 @@ const wholeDays = (params) => {
     next.setUTCFullYear(y, m - 1, d + 1);
     return next.toISOString().slice(0, 10);
   };
-  if (params.get('from')) params.set('from', `${params.get('from')}T00:00:00+07:00`);
-  if (params.get('to')) params.set('to', `${nextDay(params.get('to'))}T00:00:00+07:00`);
+  const [from, to] = [params.get('from'), params.get('to')];
+  if (from) params.set('from', `${from}T00:00:00+07:00`);
+  // "To" a day before "from" is a reversed range: sent as that day's start, so the API refuses it
+  // ("to must not be before from") as on the other pages. Its next day would have made it the
+  // empty range from..from, answered "no results" with no word of the mistake.
+  if (to) params.set('to', `${from && to < from ? to : nextDay(to)}T00:00:00+07:00`);
   return params;
 };
 
@@ -543,7 +547,7 @@ async function bulkReplayAsk() {
   const nothing = r.wouldReplay === 0;
   state.bulkReplayFilter = nothing ? null : filter;
   const notReplayable = r.notReplayable ? ` (${t('notReplayableCount', { n: r.notReplayable })})` : '';
-  $('#bulk-count').textContent = nothing ? `${t('bulkNothing')}${notReplayable}` : `${r.wouldReplay} ${t('deadLetters').toLowerCase()}${notReplayable}`;
+  $('#bulk-count').textContent = nothing ? `${t('bulkNothing')}${notReplayable}` : `${r.wouldReplay === 1 ? t('bulkCountOne') : t('bulkCount', { n: r.wouldReplay })}${notReplayable}`;
   $('#bulk-go').hidden = nothing;
   $('#bulk-confirm').hidden = false;
 }
@@ -626,8 +630,12 @@ async function loadConnectors() {
 
 async function connectorAction(name, op, method) {
   try {
-    await api(`/v1/console/connectors/${encodeURIComponent(name)}/${op}`, { method });
-    notify(`${name}: ${t(op)} ✓`);
+    const answer = await api(`/v1/console/connectors/${encodeURIComponent(name)}/${op}`, { method });
+    // A restart is done when the runners answer, but the connector may still not start (its
+    // configuration still wrong): said here, not left for the list's "lỗi" to be noticed.
+    const failed = (answer?.runners ?? []).filter((r) => r.state === 'FAILED');
+    if (failed.length > 0) notify(`${name}: ${t('restartedButFailed')}: ${failed.map((r) => r.lastError ?? '').filter(Boolean).join(' · ')}`, true);
+    else notify(`${name}: ${t(op)} ✓`);
     await loadConnectors();
   } catch (err) {
     showError(err);
