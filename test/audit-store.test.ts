@@ -250,6 +250,9 @@ t.test('queries filter by message, member, type, event and time; newest first wi
   t.same(await ids({ member: RECEIVER }), [3, 2, 1]);
   t.same(await ids({ member: OTHER }), [5, 4]);
   t.same(await ids({ type: 'edoc.send' }), [4]);
+  t.same(await ids({ type: 'edoc.*' }), [4], 'a family of types');
+  t.same(await ids({ type: 'notice.*' }), [3, 2, 1]);
+  t.same(await ids({ type: 'no%ice.*' }), [], 'a % in a family is a character, not a wildcard');
   t.same(await ids({ event: 'accepted' }), [4, 1]);
   t.same(await ids({ event: 'accepted', member: RECEIVER }), [1], 'filters combine');
   t.same(await ids({ from: '2026-03-01T02:00:00Z' }), [5, 4, 3, 2], 'from is inclusive');

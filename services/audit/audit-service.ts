@@ -210,7 +210,7 @@ const eventsQuerySchema = {
   properties: {
     messageId: { type: 'string', minLength: 1, maxLength: 200 },
     member: { type: 'string', minLength: 1, maxLength: 100, description: 'Sending or receiving member code' },
-    type: { type: 'string', minLength: 1, maxLength: 200, description: 'Message type' },
+    type: { type: 'string', minLength: 1, maxLength: 200, description: 'Message type, or a family of them (edoc.*)' },
     // An unknown name (a typo) is refused with the names allowed, not answered with an empty page.
     event: { type: 'string', enum: [...BUS_EVENT_NAMES], description: `Event name: ${BUS_EVENT_NAMES.join(', ')}` },
     from: { ...DOCUMENTED_TIME_BOUND_SCHEMA, description: 'Event time lower bound, inclusive (ISO 8601; a bare date is UTC midnight)' },

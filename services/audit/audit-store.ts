@@ -316,7 +316,9 @@ export class AuditStore {
     // outcome name it in their detail): who authorised a replay is found with the replay.
     if (q.messageId !== undefined) add((p) => `(message_id = ${p} OR (event = 'operator_action' AND (body::json -> 'detail' ->> 'messageId') = ${p}))`, q.messageId);
     if (q.member !== undefined) add((p) => `(from_member = ${p} OR to_member = ${p})`, q.member);
-    if (q.type !== undefined) add((p) => `type = ${p}`, q.type);
+    // A family (`edoc.*`), as the console's message search takes it: every type under that prefix.
+    if (q.type !== undefined && q.type.endsWith('.*')) add((p) => `type LIKE ${p}`, `${q.type.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%`);
+    else if (q.type !== undefined) add((p) => `type = ${p}`, q.type);
     if (q.event !== undefined) add((p) => `event = ${p}`, q.event);
     // `at` is stored in toISOString() form, so string order is time order (COLLATE "C": bytewise).
     if (q.from !== undefined) add((p) => `at COLLATE "C" >= ${p}`, isoOrThrow(q.from, 'from'));
