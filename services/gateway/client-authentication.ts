@@ -45,12 +45,6 @@ export type TokenErrorCode = (typeof TOKEN_ERRORS)[keyof typeof TOKEN_ERRORS][nu
 const JOSE_ECDSA_SIGNATURE_BYTES: Record<string, number> = { ES256: 64, ES384: 96, ES512: 132 };
 
 /**
- * For an ECDSA assertion whose signature did not verify and is DER-encoded (an ASN.1 SEQUENCE, as
- * java.security.Signature's SHA256withECDSA and OpenSSL make it) rather than JWS's r‖s: says so,
- * since "signature verification failed" alone sends the vendor to its key registration. Only on
- * that refusal; it tells nothing about the client or its keys, only the signature's shape.
- */
-/**
  * The library's words for an expired assertion or a wrong audience ('"exp" claim timestamp check
  * failed', 'unexpected "aud" claim value') said what failed, not what to send: the expiry with
  * how long ago it was, and the audiences the gateway takes. Null for any other failure.
@@ -71,6 +65,12 @@ function assertionClaimRefusal(err: unknown, claims: JWTPayload, audiences: read
   return null;
 }
 
+/**
+ * For an ECDSA assertion whose signature did not verify and is DER-encoded (an ASN.1 SEQUENCE, as
+ * java.security.Signature's SHA256withECDSA and OpenSSL make it) rather than JWS's r‖s: says so,
+ * since "signature verification failed" alone sends the vendor to its key registration. Only on
+ * that refusal; it tells nothing about the client or its keys, only the signature's shape.
+ */
 function derEncodedEcdsaHint(err: unknown, assertion: string): string {
   if ((err as { code?: unknown }).code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return '';
   const [header, , signature] = assertion.split('.');

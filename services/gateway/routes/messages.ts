@@ -190,9 +190,9 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
       } catch (err) {
         req.log.warn({ err: (err as Error).message }, 'Kafka did not acknowledge the message');
         // A timed-out produce may still be appended: only with an Idempotency-Key is a retry safe,
-        // and then the answer names the message the retry will name too.
-        // Either way the answer names the message: had Kafka taken it after all, it is delivered
-        // under that id, and a sender without a key can look it up before sending again.
+        // and then the answer names the message the retry will name too. Without one it names
+        // the message all the same: had Kafka taken it after all, it is delivered under that id,
+        // and the sender can look it up before sending again.
         if (key === undefined) {
           throw new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', `Kafka did not confirm the message in time: it may not have been accepted, or it may still be delivered, as message ${ids[0]} (GET /v1/messages/${ids[0]} shows it once the bus has it). Retrying without an Idempotency-Key may send it twice; send one`, {
             retryAfterSeconds: 5,
