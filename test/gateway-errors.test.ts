@@ -256,7 +256,10 @@ t.test('gateway refuses bad input with clear errors', async (t) => {
     // An edXML package sent with the JSON Content-Type: told the type to send.
     const xmlAsJson = await post('\uFEFF\n  <?xml version="1.0" encoding="UTF-8"?><edXMLEnvelope/>', auth);
     t.equal(xmlAsJson.status, 400);
-    t.match(await xmlAsJson.json(), { code: 'MALFORMED_JSON', detail: /^The body is not valid JSON: .*; it looks like XML(: send XML with Content-Type: application\/xml|, and this operation takes JSON)$/ });
+    t.match(await xmlAsJson.json(), { code: 'MALFORMED_JSON', detail: /^The body is not valid JSON: .*; it looks like XML: send XML with Content-Type: application\/xml$/ }, "the route takes XML: the type to send");
+    const xmlToJsonOnly = await fetch(`${base}/v1/requests`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '<request/>' });
+    t.equal(xmlToJsonOnly.status, 400);
+    t.match(await xmlToJsonOnly.json(), { code: 'MALFORMED_JSON', detail: /; it looks like XML, and this operation takes JSON$/ }, 'a route that takes JSON only says so');
 
     // A Latin-1 body: Fastify's own parser turned the é into U+FFFD and the message was delivered so.
     const latin1 = Buffer.from(JSON.stringify({ ...notice, payload: { subject: 'Café', body: 'x' } }), 'latin1');

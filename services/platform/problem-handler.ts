@@ -295,7 +295,8 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     return sendProblem(reply, problem, req.url);
   });
   // Every service registers this plugin first: its JSON bodies are UTF-8 or refused.
-  useUtf8JsonParser(app);
+  // A JSON body that opens like XML is told the type to send where the operation takes XML.
+  useUtf8JsonParser(app, (req) => opts.mediaTypes?.(req.method, req.routeOptions.url ?? '')?.some((m) => /[/+]xml$/.test(m)) ?? false);
   // An empty body to a route that takes none is handled whatever type it declares (empty-body-routes.ts).
   emptyBodiesAreNoBodies(app);
   // And a client that waits for "100 Continue" gets a refusal instead when one is due

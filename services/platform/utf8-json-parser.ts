@@ -7,7 +7,7 @@
 // saying what is wrong when it refuses; a key named twice in one object is refused too
 // (duplicate-json-keys.ts).
 import { isUtf8 } from 'node:buffer';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { problems } from './problem.js';
 import { repeatedJsonKey } from './duplicate-json-keys.js';
 
@@ -36,7 +36,8 @@ function firstNonAsciiByte(body: Buffer): number {
   return -1;
 }
 
-export function useUtf8JsonParser(app: FastifyInstance): void {
+/** `takesXml`: whether the request's operation also takes an XML body (the hint for a body that opens like XML). */
+export function useUtf8JsonParser(app: FastifyInstance, takesXml: (req: FastifyRequest) => boolean = () => false): void {
   const parse = app.getDefaultJsonParser(app.initialConfig.onProtoPoisoning ?? 'error', app.initialConfig.onConstructorPoisoning ?? 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
@@ -66,7 +67,7 @@ export function useUtf8JsonParser(app: FastifyInstance): void {
     }
     void parse(req, body as unknown as string, (err, value) => {
       if ((err as { code?: string } | null)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-        done(explainedJsonError(body as Buffer, req.server.hasContentTypeParser('application/xml')), undefined);
+        done(explainedJsonError(body as Buffer, takesXml(req)), undefined);
         return;
       }
       const repeated = err ? null : repeatedJsonKey(body as Buffer, value);
