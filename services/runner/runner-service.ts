@@ -55,7 +55,7 @@ import { ConnectorPauseState } from './pause-state.js';
 import { ConnectorWorker, type FirstAttemptTimes, type WorkerDeps } from './connector-worker.js';
 import type { Envelope } from '../platform/envelope.js';
 import { retryBudget, type ManifestRetry } from './retry-budget-config.js';
-import { refuseIfTooLate } from '../platform/action-start-by.js';
+import { refuseIfTooLate, START_BY_HEADER } from '../platform/action-start-by.js';
 
 export interface RunnerOptions {
   port?: number;
@@ -556,7 +556,9 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     config: read,
     schema: documented('RUNNING, PAUSED or FAILED with the reason, counters, parked retries, topics, health()', { ...okResponse('Its status'), ...unknownConnector }),
   }, async (req) => statusOf(slotOr404(req.params.name)));
-  const pauseOrResume = (what: string) => documented(what, { ...accepted('Done; audited first as an operator_action'), ...unknownConnector, ...problemResponsesWithCodes({ 409: ['CONNECTOR_NOT_RUNNING'] }), ...auditUnavailable, ...bodyRefused });
+  // The console's deadline for starting an action (action-start-by.ts), documented on the actions.
+  const startBy = { headers: { type: 'object', properties: { [START_BY_HEADER]: { type: 'string', description: 'RFC 3339 time by which the action must start: one that arrives later is refused (408 REQUEST_TIMEOUT) and not carried out, as its caller has stopped waiting. The console sends it; without it the action is taken whenever it arrives.' } } } };
+  const pauseOrResume = (what: string) => ({ ...startBy, ...documented(what, { ...accepted('Done; audited first as an operator_action'), ...unknownConnector, ...problemResponsesWithCodes({ 409: ['CONNECTOR_NOT_RUNNING'] }), ...auditUnavailable, ...bodyRefused }) });
   app.put<{ Params: { name: string } }>('/v1/connectors/:name/pause', { config: write, schema: pauseOrResume('Stop consuming (messages wait on Kafka); survives restarts') }, async (req, reply) => {
     refuseIfTooLate(req);
     const slot = slotOr404(req.params.name);
@@ -579,12 +581,12 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   });
   app.post<{ Params: { name: string } }>('/v1/connectors/:name/restart', {
     config: write,
-    schema: documented('Stop and start again: re-reads configuration and secrets, re-imports a module that failed to import', {
+    schema: { ...startBy, ...documented('Stop and start again: re-reads configuration and secrets, re-imports a module that failed to import', {
       202: { description: 'Restarted; the status after the restart (codeChanged set when the running code is older than the built file)', content: { 'application/json': { schema: {} } } },
       ...unknownConnector,
       ...auditUnavailable,
       ...bodyRefused,
-    }),
+    }) },
   }, async (req, reply) => {
     refuseIfTooLate(req);
     const slot = slotOr404(req.params.name);
