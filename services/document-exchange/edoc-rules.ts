@@ -426,7 +426,7 @@ function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape, lo
     const field = edxmlFieldPath(type, shape, routeFieldInPackage(type, e.field) ?? e.field);
     if (field === null) return e;
     // The codec leaves out empty elements, so "required" means missing or empty.
-    const message = /^must have required property /.test(e.message) ? `is required (missing or empty)${lookalikeHint(field, lookalikes)}` : e.message;
+    const message = e.message === 'is required' ? `is required (missing or empty)${lookalikeHint(field, lookalikes)}` : e.message;
     return { field, message };
   });
   // The detail names the same fields: longest first, so payload.header.to.0.organId is not
