@@ -11,6 +11,7 @@ import { refuseIfTooLate, startByHeader, START_BY_HEADER } from '../services/pla
 import { startTestBus, eventually, serviceProcessEnv } from './helpers/test-bus.js';
 import { freeze } from './helpers/frozen-process.js';
 import { startServiceProcess } from './helpers/service-process.js';
+import { consoleSession } from './helpers/console-session.js';
 
 t.test('start-by, unit', async (t) => {
   const header = startByHeader(10_000, 1_000, Date.parse('2026-12-07T10:00:00Z'));
@@ -39,20 +40,15 @@ t.test('a pause the console gave up on is not carried out when the frozen runner
   await eventually(async () => (await fetch(`${runner}/readyz`)).status === 200, 60_000);
   const consoleSvc = await startConsole(bus.config, { upstream: { gateway: bus.gateway.url, runner } });
   t.teardown(() => consoleSvc.stop());
-  const login = await fetch(`${consoleSvc.url}/v1/console/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ clientId: 'lgsp-operator', clientSecret: bus.clients.get('lgsp-operator')!.clientSecret }),
-  });
-  const cookie = login.headers.get('set-cookie')!.split(';')[0];
+  const call = await consoleSession(consoleSvc.url, bus.clients.get('lgsp-operator')!.clientSecret);
   const token = await bus.client('lgsp-operator').accessToken();
   const state = async () => ((await (await fetch(`${runner}/v1/connectors/relay/status`, { headers: { authorization: `Bearer ${token}` } })).json()) as { connector: { state: string } }).connector.state;
   await eventually(async () => (await state()) === 'RUNNING', 60_000);
 
   thaw = freeze([child.pid!]);
-  const pause = await fetch(`${consoleSvc.url}/v1/console/connectors/relay/pause`, { method: 'PUT', headers: { cookie, 'x-lgsp-console': '1' } });
+  const pause = await call('PUT', '/v1/console/connectors/relay/pause');
   t.equal(pause.status, 502, 'the frozen runner did not answer');
-  t.match(await pause.json(), { code: 'UPSTREAM_UNAVAILABLE', detail: /^No runner answered: .*Not carried out: a runner that gets the request later refuses it$/ });
+  t.match(pause.body, { code: 'UPSTREAM_UNAVAILABLE', detail: /^No runner answered: .*Not carried out: a runner that gets the request later refuses it$/ });
   thaw();
   thaw = null;
   await eventually(async () => (await fetch(`${runner}/readyz`)).status === 200, 30_000);
@@ -60,8 +56,7 @@ t.test('a pause the console gave up on is not carried out when the frozen runner
   await new Promise((r) => setTimeout(r, 2_000));
   t.equal(await state(), 'RUNNING', 'the connector was not paused behind the operator\'s back');
 
-  const inTime = await fetch(`${consoleSvc.url}/v1/console/connectors/relay/pause`, { method: 'PUT', headers: { cookie, 'x-lgsp-console': '1' } });
-  t.equal(inTime.status, 202, 'a runner that answers in time is paused as before');
+  t.equal((await call('PUT', '/v1/console/connectors/relay/pause')).status, 202, 'a runner that answers in time is paused as before');
   t.equal(await state(), 'PAUSED');
-  t.equal((await fetch(`${consoleSvc.url}/v1/console/connectors/relay/resume`, { method: 'PUT', headers: { cookie, 'x-lgsp-console': '1' } })).status, 202);
+  t.equal((await call('PUT', '/v1/console/connectors/relay/resume')).status, 202);
 });
