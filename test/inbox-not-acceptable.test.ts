@@ -95,6 +95,10 @@ t.test('an inbox item asked for in a type it does not come in; a page size out o
     t.match(body, { code: 'VALIDATION_FAILED', errors: [{ field: 'querystring.limit', message: /from 1 to 100/ }] }, `limit=${limit} names the range`);
   }
   t.equal((await get('/v1/inbox?limit=100')).status, 200, 'the maximum itself');
+  // The list asked for with a trailing '/' (the item route with an empty id): the list's route is named.
+  const slashed = await get('/v1/inbox/');
+  t.equal(slashed.status, 404);
+  t.match(await slashed.json(), { code: 'ROUTE_NOT_FOUND', detail: 'No route GET /v1/inbox/: the route is GET /v1/inbox, without the trailing "/"' });
 
   // A last page that is exactly full says there is no next one (it said `next`, and the client
   // fetched an empty page to learn it).
