@@ -101,7 +101,7 @@ export class InboxStore {
    * Unacknowledged items of a system sent to its member, oldest first, after a cursor; `type`
    * may be `edoc.*`. A system moved to another member does not see its old member's items.
    */
-  async list(system: string, member: string, opts: { type?: string; after?: number; limit: number }): Promise<InboxItem[]> {
+  async list(system: string, member: string, opts: { type?: string; after?: number; limit: number }): Promise<{ items: InboxItem[]; more: boolean }> {
     const family = opts.type?.endsWith('.*') ? `${opts.type.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%` : null;
     const { rows } = await this.db.query<Row>(
       `SELECT ${COLUMNS} FROM document_inbox
@@ -109,9 +109,10 @@ export class InboxStore {
           AND (($3::text IS NULL AND $4::text IS NULL) OR type = $3 OR type LIKE $4)
           AND member = $6
         ORDER BY cursor LIMIT $5`,
-      [system, opts.after ?? 0, family ? null : opts.type ?? null, family, opts.limit, member],
+      // One row more than the page tells whether another page follows; it is not opened.
+      [system, opts.after ?? 0, family ? null : opts.type ?? null, family, opts.limit + 1, member],
     );
-    return rows.map(this.toItem);
+    return { items: rows.slice(0, opts.limit).map(this.toItem), more: rows.length > opts.limit };
   }
 
   /**

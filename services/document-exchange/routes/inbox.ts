@@ -121,11 +121,10 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     },
   }, async (req) => {
     const limit = Number(req.query.limit ?? DEFAULT_PAGE);
-    // One item more than the page tells whether another page follows: a last page that was
-    // exactly full said `next` all the same, and the client fetched an empty page to learn it.
-    const items = await exchange.inbox.list(req.caller!.clientId, req.caller!.member, { type: req.query.type, after: req.query.after === undefined ? undefined : Number(req.query.after), limit: limit + 1 });
-    const page = items.slice(0, limit);
-    return { items: page.map(summary), next: items.length > limit ? page[page.length - 1].cursor : null };
+    // `next` only when another page follows: a last page that was exactly full said it all the
+    // same, and the client fetched an empty page to learn it.
+    const { items, more } = await exchange.inbox.list(req.caller!.clientId, req.caller!.member, { type: req.query.type, after: req.query.after === undefined ? undefined : Number(req.query.after), limit });
+    return { items: items.map(summary), next: more ? items[items.length - 1].cursor : null };
   });
 
   app.get<{ Params: { id: string }; Querystring: { format?: 'json' | 'edxml' } }>('/v1/inbox/:id', {
