@@ -17,7 +17,7 @@ import { uuidv7 } from '../platform/uuid7.js';
 import type { BusEvent } from '../platform/bus-events.js';
 import type { Envelope } from '../platform/envelope.js';
 import { ProblemError } from '../platform/problem.js';
-import { AGENCY_CODE_MEANING } from '../platform/problem-handler.js';
+import { AGENCY_CODE_MEANING, REQUIRED_MESSAGE } from '../platform/problem-handler.js';
 import type { MessageView } from '../platform/gateway-module.js';
 import type { Admission, FanOutSubmission, SubmissionContext, SubmissionHook } from '../platform/submission-hooks.js';
 import { bareContentId, encodeEdxml, checkedSignature, EdxmlError, type JsonAttachment } from '../edxml/edxml-codec.js';
@@ -426,7 +426,7 @@ function inXmlTerms(refusal: ProblemError, type: EdocType, shape: EdxmlShape, lo
     const field = edxmlFieldPath(type, shape, routeFieldInPackage(type, e.field) ?? e.field);
     if (field === null) return e;
     // The codec leaves out empty elements, so "required" means missing or empty.
-    const message = e.message === 'is required' ? `is required (missing or empty)${lookalikeHint(field, lookalikes)}` : e.message;
+    const message = e.message === REQUIRED_MESSAGE ? `${REQUIRED_MESSAGE} (missing or empty)${lookalikeHint(field, lookalikes)}` : e.message;
     return { field, message };
   });
   // The detail names the same fields: longest first, so payload.header.to.0.organId is not

@@ -93,11 +93,14 @@ function explainedMessage(e: AjvLikeError): string | undefined {
   if (e.keyword === 'const' && e.params && 'allowedValue' in e.params) return `must be ${JSON.stringify(e.params.allowedValue)}`;
   if (e.keyword === 'pattern' && typeof e.params?.pattern === 'string' && PATTERN_MEANINGS[e.params.pattern]) return PATTERN_MEANINGS[e.params.pattern];
   // The field already names the property: "documentId must have required property 'documentId'" said it twice.
-  if (e.keyword === 'required') return 'is required';
+  if (e.keyword === 'required') return REQUIRED_MESSAGE;
   return undefined;
 }
 
 const MAX_NAMED_VALUES = 20;
+
+/** What a field error says of a property left out (edoc-rules.ts restates it in edXML terms). */
+export const REQUIRED_MESSAGE = 'is required';
 
 /** What an electronic agency code (a member code) looks like, in the words every refusal of one uses. */
 export const AGENCY_CODE_MEANING = 'must be an electronic agency code: groups of capital letters and digits joined by dots, e.g. 000.00.15.H49 (GET /v1/members lists them)';

@@ -9,7 +9,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { problems } from './problem.js';
-import { repeatedJsonKey } from './duplicate-json-keys.js';
+import { isJsonWhitespace, repeatedJsonKey } from './duplicate-json-keys.js';
 
 /** The charset parameter of a Content-Type, lower-cased, if there is one. */
 export function declaredCharset(contentType: string | undefined): string | undefined {
@@ -97,6 +97,6 @@ function explainedJsonError(body: Buffer, takesXml: boolean) {
 /** Whether the first byte after a byte order mark and white space is '<'. */
 function opensLikeXml(body: Buffer): boolean {
   let i = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
-  while (i < body.length && (body[i] === 0x20 || body[i] === 0x09 || body[i] === 0x0a || body[i] === 0x0d)) i++;
+  while (i < body.length && isJsonWhitespace(body[i])) i++;
   return body[i] === 0x3c;
 }

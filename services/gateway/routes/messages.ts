@@ -193,16 +193,10 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
         // and then the answer names the message the retry will name too. Without one it names
         // the message all the same: had Kafka taken it after all, it is delivered under that id,
         // and the sender can look it up before sending again.
-        if (key === undefined) {
-          throw new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', `Kafka did not confirm the message in time: it may not have been accepted, or it may still be delivered, as message ${ids[0]} (GET /v1/messages/${ids[0]} shows it once the bus has it). Retrying without an Idempotency-Key may send it twice; send one`, {
-            retryAfterSeconds: 5,
-            messageId: ids[0],
-          });
-        }
-        throw new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', `Kafka did not confirm the message in time; retry with the same Idempotency-Key and body: the retry names the same message (${ids[0]}), so it is never delivered twice`, {
-          retryAfterSeconds: 5,
-          messageId: ids[0],
-        });
+        const detail = key === undefined
+          ? `Kafka did not confirm the message in time: it may not have been accepted, or it may still be delivered, as message ${ids[0]} (GET /v1/messages/${ids[0]} shows it once the bus has it). Retrying without an Idempotency-Key may send it twice; send one`
+          : `Kafka did not confirm the message in time; retry with the same Idempotency-Key and body: the retry names the same message (${ids[0]}), so it is never delivered twice`;
+        throw new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', detail, { retryAfterSeconds: 5, messageId: ids[0] });
       }
     };
 
