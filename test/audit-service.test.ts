@@ -71,6 +71,8 @@ t.test('audit service over real Kafka', async (t) => {
       issuer: 'http://127.0.0.1:8080',
       logLevel: 'silent',
       checkpointIntervalMs: 200,
+      // Six entries are "a long chain" here: its integrity checks start from the seal of a full pass.
+      auditFullVerifyMaxEntries: 4,
     },
     {},
   );
@@ -244,8 +246,17 @@ t.test('audit service over real Kafka', async (t) => {
     t.match(await integrity.json(), {
       head: { seq: 6, hash: /^[0-9a-f]{64}$/ },
       lastCheckpoint: { seq: 6, jws: /^[\w-]+\.[\w-]+\.[\w-]+$/ },
-      verification: { ok: true, entries: 6, signedThrough: 6 },
+      verification: { ok: true, entries: 6, signedThrough: 6, scope: 'full' },
     });
+    // That full pass found the chain intact (its published copies read too) and sealed it: the
+    // next check reads what came after the seal (nothing), unless asked for every entry.
+    const sinceSeal = (await (await get('/v1/audit/integrity', operator)).json()) as { verification: { sealed?: { at: string } } };
+    t.match(sinceSeal, { head: { seq: 6 }, verification: { ok: true, entries: 6, signedThrough: 6, scope: 'since-seal', sealed: { seq: 6, at: /^\d{4}-/ } } });
+    t.same((sinceSeal as { verification: { published?: unknown } }).verification.published, { checked: 0, ignored: 0, sealed: 0 }, 'the published copies are read from where the sealed pass stopped');
+    const full = (await (await get('/v1/audit/integrity?full=true', operator)).json()) as { verification: { scope: string; entries: number; published: { checked: number } } };
+    t.match(full, { verification: { ok: true, entries: 6, scope: 'full' } }, '?full=true reads every entry');
+    t.ok(full.verification.published.checked >= 1, 'and every published copy');
+    t.match(await (await get('/v1/audit/integrity?full=yes', operator)).json(), { status: 400, code: 'VALIDATION_FAILED' });
   });
 
   t.test('health, readiness and metrics', async (t) => {

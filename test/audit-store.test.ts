@@ -16,7 +16,8 @@ import {
   checkpointPayload,
 } from '../services/audit/audit-store.js';
 import { canonicalJson } from '../services/platform/canonical-json.js';
-import { verifyAuditChain } from '../services/audit/chain-verifier.js';
+import { verifyAuditChain, type VerifyOptions } from '../services/audit/chain-verifier.js';
+import { writeSeal } from '../services/audit/verification-seal.js';
 import { openDatabase, type Database } from '../services/platform/database.js';
 import { createTestDatabase } from './helpers/test-database.js';
 import { planWithoutSeqScan } from './helpers/query-plan.js';
@@ -49,6 +50,8 @@ interface AuditDatabase {
   /** Several statements in one transaction, triggers off. */
   tamperWith(fn: (client: pg.Client) => Promise<void>): Promise<void>;
   verify(): ReturnType<typeof verifyAuditChain>;
+  /** With the checkpoints published on Kafka and the options of a long chain's check. */
+  verifyWith(published: string[] | undefined, opts: VerifyOptions): ReturnType<typeof verifyAuditChain>;
 }
 
 const keystorePromise = PlatformKeystore.ephemeral();
@@ -70,6 +73,7 @@ async function auditDatabase(t: Test): Promise<AuditDatabase> {
       }),
     tamperWith,
     verify: () => verifyAuditChain(db.pool, keystore.keyResolver(), keystore.publicKeyLookup()),
+    verifyWith: (published, opts) => verifyAuditChain(db.pool, keystore.keyResolver(), keystore.publicKeyLookup(), published, opts),
   };
   async function tamperWith(fn: (client: pg.Client) => Promise<void>): Promise<void> {
     const client = new pg.Client(databaseClientConfig(database.url));
@@ -313,13 +317,13 @@ t.test('a search by message finds the operator actions taken on it (a replay\'s 
 
 t.test('verification of an untouched store', async (t) => {
   const six = await sixEntryStore(t);
-  t.same(await six.verify(), { ok: true, entries: 6, checkpoints: 2, signedThrough: 6 });
+  t.same(await six.verify(), { ok: true, entries: 6, checkpoints: 2, signedThrough: 6, scope: 'full' });
 
   const empty = await auditDatabase(t);
-  t.same(await empty.verify(), { ok: true, entries: 0, checkpoints: 0, signedThrough: 0 });
+  t.same(await empty.verify(), { ok: true, entries: 0, checkpoints: 0, signedThrough: 0, scope: 'full' });
 
   await six.store.appendBatch([busEvent('status')]);
-  t.same(await six.verify(), { ok: true, entries: 7, checkpoints: 2, signedThrough: 6 });
+  t.same(await six.verify(), { ok: true, entries: 7, checkpoints: 2, signedThrough: 6, scope: 'full' });
 });
 
 t.test('tampering is detected and the first bad entry named', async (t) => {
@@ -436,5 +440,89 @@ t.test('tampering is detected and the first bad entry named', async (t) => {
     await tamper(`UPDATE audit_entries SET actor = 'nobody' WHERE seq = 2`);
     const result = await verify();
     t.equal(result.firstBad?.seq, 2);
+  });
+});
+
+/**
+ * sixEntryStore, a full pass sealed at seq 6, then two more entries signed by a checkpoint at 8;
+ * `quick` verifies it as a chain longer than the full-verification limit (3 entries).
+ */
+async function sealedStore(t: Test) {
+  const keystore = await keystorePromise;
+  const audit = await sixEntryStore(t);
+  const sealed: number[] = [];
+  const full = await audit.verifyWith(undefined, { onIntact: async (reached) => void sealed.push((await writeSeal(audit.db, keystore.signingKey, { ...reached, publishedOffset: '0' })).seq) });
+  t.equal(full.scope, 'full');
+  t.same(sealed, [6], 'an intact full pass is handed over to be sealed');
+  await audit.store.appendBatch([busEvent('accepted'), busEvent('delivered')]);
+  await audit.store.checkpoint(keystore.signingKey);
+  const quick = (published?: string[]) => audit.verifyWith(published, { fullUpTo: 3, onIntact: async () => void t.fail('only a full pass is sealed') });
+  return { ...audit, quick };
+}
+
+t.test('a chain longer than the full-verification limit is verified from the seal of its last full pass', async (t) => {
+  t.test('untouched: the entries after the seal, the rest standing on it', async (t) => {
+    const { quick, db, verifyWith } = await sealedStore(t);
+    const result = await quick();
+    t.same(result, { ok: true, entries: 8, checkpoints: 3, signedThrough: 8, scope: 'since-seal', sealed: { seq: 6, at: result.sealed?.at } });
+    t.match(result.sealed?.at, /^\d{4}-\d\d-\d\dT/, 'when the sealed pass was made');
+    const short = await verifyWith(undefined, { fullUpTo: 8 });
+    t.equal(short.scope, 'full', 'a chain within the limit is read in full');
+    // The published copies within the seal are not verified again; those after it are.
+    const jws = (await db.query('SELECT jws FROM audit_checkpoints ORDER BY id')).rows.map((r) => (r as { jws: string }).jws);
+    t.same((await quick(jws)).published, { checked: 1, ignored: 0, sealed: 2 });
+  });
+
+  t.test('an entry after the seal edited', async (t) => {
+    const { db, tamper, quick } = await sealedStore(t);
+    const row = (await db.query('SELECT body FROM audit_entries WHERE seq = 7')).rows[0] as { body: string };
+    await tamper('UPDATE audit_entries SET body = $1 WHERE seq = 7', canonicalJson({ ...JSON.parse(row.body), event: 'dead_lettered' }));
+    const result = await quick();
+    t.match(result, { ok: false, scope: 'since-seal', firstBad: { seq: 7, reason: /hash mismatch/ } });
+  });
+
+  t.test('an entry before the seal edited in place, its hash kept: only a full pass sees it', async (t) => {
+    const { db, tamper, quick, verify } = await sealedStore(t);
+    const row = (await db.query('SELECT body FROM audit_entries WHERE seq = 3')).rows[0] as { body: string };
+    await tamper('UPDATE audit_entries SET body = $1 WHERE seq = 3', canonicalJson({ ...JSON.parse(row.body), event: 'dead_lettered' }));
+    t.match(await quick(), { ok: true, scope: 'since-seal' }, 'what the seal covers is not read again');
+    t.match(await verify(), { ok: false, scope: 'full', firstBad: { seq: 3, reason: /hash mismatch/ } });
+  });
+
+  t.test('an entry before the seal edited and the chain re-hashed: the seal no longer holds, the check reads it all', async (t) => {
+    const { tamperWith, quick } = await sealedStore(t);
+    await tamperWith(async (client) => {
+      const rows = (await client.query('SELECT * FROM audit_entries ORDER BY seq')).rows as Record<string, string>[];
+      let prev = GENESIS_HASH;
+      for (const row of rows) {
+        const seq = Number(row.seq);
+        const body = seq === 5 ? canonicalJson({ ...JSON.parse(row.body), event: 'delivered' }) : row.body;
+        const event = seq === 5 ? 'delivered' : row.event;
+        const hash = entryHash(prev, { seq, eventId: row.event_id, at: row.at, recordedAt: row.recorded_at, body });
+        await client.query('UPDATE audit_entries SET body = $1, event = $2, prev_hash = $3, hash = $4 WHERE seq = $5', [body, event, prev, hash, seq]);
+        prev = hash;
+      }
+    });
+    const result = await quick();
+    t.match(result, { ok: false, scope: 'full', firstBad: { seq: 6, reason: /entries 5\.\.6 were rewritten/ } });
+  });
+
+  t.test('an entry before the seal deleted: the seal no longer holds', async (t) => {
+    const { tamper, quick } = await sealedStore(t);
+    await tamper('DELETE FROM audit_entries WHERE seq = 3');
+    t.match(await quick(), { ok: false, scope: 'full', entries: 7, firstBad: { seq: 3, reason: /missing/ } });
+  });
+
+  t.test('a seal forged with another key is not started from, and is named', async (t) => {
+    const { db, quick } = await sealedStore(t);
+    const intruder = await PlatformKeystore.ephemeral();
+    await writeSeal(db, intruder.signingKey, { seq: 8, hash: (await db.query('SELECT hash FROM audit_entries WHERE seq = 8')).rows[0].hash as string, checkpointId: 3, publishedOffset: '0' });
+    t.match(await quick(), { ok: false, scope: 'full', firstBad: { seq: 8, reason: /seal signature does not verify.*seal row 2/ } });
+  });
+
+  t.test('a seal row edited to cover a rewritten chain', async (t) => {
+    const { tamper, verify } = await sealedStore(t);
+    await tamper(`UPDATE audit_seals SET hash = $1`, 'f'.repeat(64));
+    t.match(await verify(), { ok: false, firstBad: { seq: 6, reason: /seal row does not match its signed payload/ } });
   });
 });

@@ -168,6 +168,7 @@ t.test('operator console in Chromium', { timeout: 120_000 }, async (t) => {
     await page.locator('#audit-results td', { hasText: 'console/lgsp-operator' }).first().waitFor();
     await page.locator('#integrity-state.ok').waitFor();
     t.equal(await page.locator('#integrity-state').textContent(), 'Toàn vẹn');
+    t.equal(await page.locator('#integrity-scope').textContent(), 'Phạm vi kiểm tra: toàn bộ chuỗi', 'a short chain is checked whole');
     await shot('06-audit');
   });
 

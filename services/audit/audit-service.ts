@@ -37,9 +37,10 @@ import { bearerAuth } from '../platform/bearer-auth.js';
 import { openDatabase, type Database } from '../platform/database.js';
 import { AuditLeadership } from './audit-leadership.js';
 import { BatchedWriter } from '../platform/batched-writer.js';
-import { checkpointPublisher, readPublishedCheckpoints, type CheckpointPublisher } from './checkpoint-topic.js';
+import { checkpointPublisher, readPublishedCheckpointsFrom, type CheckpointPublisher } from './checkpoint-topic.js';
+import { lastSealRow, writeSeal } from './verification-seal.js';
 import { AuditStore, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, auditEventProblem, type AuditQuery } from './audit-store.js';
-import { verifyAuditChain, type ChainVerification } from './chain-verifier.js';
+import { verifyAuditChain, type ChainVerification, type PassEnd } from './chain-verifier.js';
 import { evidenceOf, type EvidencedEvent } from './record-evidence.js';
 import type { Envelope } from '../platform/envelope.js';
 import { SchemaCatalogue } from '../platform/schema-catalogue.js';
@@ -68,6 +69,12 @@ const AUDIT_CONCURRENT_PARTITIONS = 32;
  * join), and an operator's integrity box should not wait out a broker that is down.
  */
 const PUBLISHED_CHECKPOINTS_READ_MS = 8000;
+/**
+ * The same for a full pass (the leader's timer, `?full=true`): it reads every copy ever published,
+ * which after months of checkpoints takes longer than the box's 8 s, and only a pass that read
+ * them all may be sealed.
+ */
+const PUBLISHED_CHECKPOINTS_FULL_READ_MS = 300_000;
 
 /** The audit consumer's Kafka session: a crashed leader's partitions move to its successor after at most this long. */
 const LEADER_SESSION_TIMEOUT_MS = 8000;
@@ -225,7 +232,8 @@ interface AuditAppContext {
   log: Logger;
   store: AuditStore;
   tokenVerifier: AccessTokenVerifier;
-  verifyChain: () => Promise<ChainVerification>;
+  /** `full`: every entry, even of a long chain that a seal covers. */
+  verifyChain: (full?: boolean) => Promise<ChainVerification>;
 }
 
 async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, checks: Record<string, ReadinessCheck>): Promise<FastifyInstance> {
@@ -272,19 +280,24 @@ async function buildAuditApp(ctx: AuditAppContext, metrics: MetricsRegistry, che
     return await ctx.store.query({ ...req.query, ...(req.query.messageId === undefined ? {} : { messageId: canonicalId(req.query.messageId) }), ...timeWindow(req.query.from, req.query.to, 'Z') });
   });
 
-  app.get('/v1/audit/integrity', {
+  app.get<{ Querystring: { full?: boolean } }>('/v1/audit/integrity', {
     config: { roles: ['operator', 'observer'] },
     schema: {
       tags: ['audit'],
-      summary: 'Chain head, last signed checkpoint, and a fresh verification of the whole chain',
+      summary: 'Chain head, last signed checkpoint, and a fresh verification of the chain (of a long chain, from the seal of its last full pass)',
       security: [{ bearer: [] }],
-      response: { ...okResponse('`{head, lastCheckpoint, verification: {ok, entries, checkpoints, signedThrough, published?, publishedUnreadable?, firstBad?}}`: the chain and its stored checkpoints, and the copies of the checkpoints published on Kafka (`published`; `publishedUnreadable` says why they could not be read)'), ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 503: ['STATE_UNAVAILABLE'] }) },
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { full: { type: 'boolean', default: false, description: 'Verify every entry even of a chain longer than LGSP_AUDIT_FULL_VERIFY_MAX_ENTRIES (its time grows with the log: about 20 µs an entry)' } },
+      },
+      response: { ...okResponse('`{head, lastCheckpoint, verification: {ok, scope, sealed?, entries, checkpoints, signedThrough, published?, publishedUnreadable?, firstBad?}}`: the chain and its stored checkpoints, and the copies of the checkpoints published on Kafka (`published`; `publishedUnreadable` says why they could not be read)'), ...problemResponsesWithCodes({ 400: ['VALIDATION_FAILED'], 403: ['ROLE_REQUIRED'], 503: ['STATE_UNAVAILABLE'] }) },
     },
-  }, async () => {
+  }, async (req) => {
     // Read before verifying: the verification then covers at least this head.
     const head = await ctx.store.head();
     const lastCheckpoint = await ctx.store.lastCheckpoint();
-    const verification = await ctx.verifyChain();
+    const verification = await ctx.verifyChain(req.query.full === true);
     return { head, lastCheckpoint, verification };
   });
   return app;
@@ -364,9 +377,10 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
         })
         .catch((err: Error) => log.error({ err: err.message }, 'audit checkpoint failed')));
 
-    // What only the leader runs: the consumer that appends, and the checkpoint timer.
+    // What only the leader runs: the consumer that appends, the checkpoint timer and the full verification's.
     let consumer: Consumer | null = null;
     let checkpointTimer: NodeJS.Timeout | null = null;
+    let fullVerifyTimer: NodeJS.Timeout | null = null;
     let consumerFailure: string | null = null;
     let topicWatch: NodeJS.Timeout | null = null;
     // The work topics being read; a service created later (its topic made by a gateway or
@@ -432,12 +446,17 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
       await startConsumer();
       checkpointTimer = setInterval(() => void checkpointNow(), config.checkpointIntervalMs);
       checkpointTimer.unref();
+      // What a check from a seal cannot see (an entry edited in place, its hash kept) a full pass does.
+      fullVerifyTimer = setInterval(() => void verifyChain(true).catch((err: Error) => log.warn({ err: err.message }, 'the full verification of the audit chain did not finish')), config.auditFullVerifyIntervalMs);
+      fullVerifyTimer.unref();
       topicWatch = setInterval(() => void readNewWorkTopics().catch((err: Error) => log.warn({ err: err.message }, 'could not look for new work topics')), WORK_TOPIC_WATCH_MS);
       topicWatch.unref();
     };
     const stopWriting = async () => {
       if (checkpointTimer) clearInterval(checkpointTimer);
       checkpointTimer = null;
+      if (fullVerifyTimer) clearInterval(fullVerifyTimer);
+      fullVerifyTimer = null;
       if (topicWatch) clearInterval(topicWatch);
       topicWatch = null;
       await resubscribing?.catch(() => undefined);
@@ -456,22 +475,57 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
     // Kafka is read first: every checkpoint on it was stored before it was published, so the
     // database snapshot taken after covers it. A Kafka that cannot be read leaves the database's
     // verdict, with why the copies were not checked (publishedUnreadable).
-    let verifying: Promise<ChainVerification> | null = null;
-    const verifyChain = () =>
-      (verifying ??= (async (): Promise<ChainVerification> => {
-        let published: string[] | undefined;
-        let publishedUnreadable: string | undefined;
-        try {
-          published = await readPublishedCheckpoints(kafka, topics.auditCheckpoints, config.topicPrefix, PUBLISHED_CHECKPOINTS_READ_MS);
-        } catch (err) {
-          publishedUnreadable = `cannot read the checkpoints published on Kafka (topic ${topics.auditCheckpoints}): ${(err as Error).message}`;
-          log.warn({ err: (err as Error).message }, 'integrity check: the published checkpoints could not be read; the database checked alone');
-        }
-        const result = await verifyAuditChain(database.pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true }), published);
-        return publishedUnreadable === undefined ? result : { ...result, publishedUnreadable };
-      })().finally(() => {
-        verifying = null;
-      }));
+    //
+    // A chain longer than auditFullVerifyMaxEntries is checked from the seal of the last full pass
+    // that still holds (chain-verifier.ts), so the check's time follows what was appended since;
+    // `full` (the leader's timer, `?full=true`) reads every entry. A full pass that finds a long
+    // chain intact, the published copies read too, is sealed: a pass that could not read them may
+    // have missed a cut tail, and a seal would carry that forward.
+    const verifying = new Map<boolean, Promise<ChainVerification>>();
+    const sealIntact = async (reached: PassEnd, publishedOffset: string) => {
+      if (reached.seq <= config.auditFullVerifyMaxEntries) return; // every check reads it all anyway
+      try {
+        if ((await lastSealRow(database))?.seq === reached.seq) return;
+        await writeSeal(database, signingKeys.checkpoint.signingKey, { ...reached, publishedOffset });
+        log.info({ seq: reached.seq }, 'audit chain verified in full and sealed');
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'could not seal the full verification (the next check starts from an earlier seal)');
+      }
+    };
+    /** The checkpoints published on Kafka from `offset` on, or why they could not be read. */
+    const readPublished = async (offset: string, full: boolean): Promise<{ checkpoints: string[]; end: string } | { unreadable: string }> => {
+      try {
+        return await readPublishedCheckpointsFrom(kafka, topics.auditCheckpoints, config.topicPrefix, full ? PUBLISHED_CHECKPOINTS_FULL_READ_MS : PUBLISHED_CHECKPOINTS_READ_MS, offset);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'integrity check: the published checkpoints could not be read; the database checked alone');
+        return { unreadable: `cannot read the checkpoints published on Kafka (topic ${topics.auditCheckpoints}): ${(err as Error).message}` };
+      }
+    };
+    const pass = async (full: boolean): Promise<ChainVerification> => {
+      // A long chain's check starts from the last seal and reads the published copies after it
+      // (the verifier falls back to a full pass when that seal no longer holds).
+      const seal = full || ((await auditStore.head())?.seq ?? 0) <= config.auditFullVerifyMaxEntries ? null : await lastSealRow(database);
+      const read = await readPublished(seal?.published_offset ?? '0', full);
+      const published = 'checkpoints' in read ? read.checkpoints : undefined;
+      const result = await verifyAuditChain(database.pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true }), published, {
+        fullUpTo: full ? undefined : config.auditFullVerifyMaxEntries,
+        seal: seal ?? undefined,
+        // Sealed only when the published copies were read whole: a pass without them may have
+        // missed a cut tail, and a seal would carry that forward.
+        onIntact: 'end' in read && !seal ? (reached) => sealIntact(reached, read.end) : undefined,
+      });
+      // The seal did not hold (tampering): that full pass saw only the copies published after it.
+      if (seal && result.scope === 'full' && 'checkpoints' in read) return pass(true);
+      if (!result.ok) log.error({ firstBad: result.firstBad }, 'audit chain verification found tampering');
+      return 'unreadable' in read ? { ...result, publishedUnreadable: read.unreadable } : result;
+    };
+    const verifyChain = (full = false): Promise<ChainVerification> => {
+      const running = verifying.get(full);
+      if (running) return running;
+      const verification = pass(full).finally(() => verifying.delete(full));
+      verifying.set(full, verification);
+      return verification;
+    };
 
     const kafkaCheck = kafkaReadiness(admin);
     app = await buildAuditApp({ config, log, store: auditStore, tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, standing), verifyChain }, metrics, {
@@ -494,7 +548,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
           await runningApp.close();
           // Stepping down stops the consumer and signs the final head before the lock goes.
           await lead.stop();
-          await verifying?.catch(() => undefined);
+          await Promise.allSettled(verifying.values());
           await runningAdmin.disconnect().catch(() => undefined);
           await published.disconnect().catch(() => undefined);
           await database.close();

@@ -14,6 +14,10 @@
 // - a forged or edited checkpoint: its JWS does not verify or does not match its row.
 // Deleting the tail together with every checkpoint that covers it leaves no trace in the
 // database itself; only a checkpoint kept elsewhere (the Kafka checkpoint topic) shows that.
+//
+// A long chain (more entries than `fullUpTo`) is checked from the last seal of a full pass that
+// still holds (verification-seal.ts): the entries, checkpoints and published checkpoints after it,
+// so the check's time follows what was appended since, not the whole log.
 import type pg from 'pg';
 import { compactVerify, type JWTVerifyGetKey } from 'jose';
 import {
@@ -29,6 +33,7 @@ import { canonicalJson } from '../platform/canonical-json.js';
 import type { PublicKeyLookup } from '../platform/es256.js';
 import type { RecordVerifier } from '../platform/record-signing.js';
 import { evidenceProblem, evidenceVerifier, type EvidencedEvent } from './record-evidence.js';
+import { lastSealRow, sealProblem, sealRows, type SealClaims, type SealRow } from './verification-seal.js';
 
 export interface ChainVerification {
   ok: boolean;
@@ -36,11 +41,35 @@ export interface ChainVerification {
   checkpoints: number;
   /** Highest seq covered by a checkpoint (0 when none): later entries are chained but not yet signed. */
   signedThrough: number;
-  /** Checkpoints read from the Kafka checkpoint topic and checked against the chain, when given. */
-  published?: { checked: number; ignored: number };
+  /**
+   * Checkpoints read from the Kafka checkpoint topic and checked against the chain, when given;
+   * `sealed`: those within the seal the check started from, not checked again.
+   */
+  published?: { checked: number; ignored: number; sealed?: number };
   /** Why the checkpoints published on Kafka could not be read (the database was checked alone). */
   publishedUnreadable?: string;
   firstBad?: { seq: number; reason: string };
+  /**
+   * `full`: every entry was verified; `since-seal`: the entries after `sealed.seq`, the chain
+   * before it standing on the seal of the full pass made at `sealed.at` (verification-seal.ts).
+   */
+  scope: 'full' | 'since-seal';
+  sealed?: { seq: number; at: string };
+}
+
+/** Where a full pass ended: what a seal of it says of the database. */
+export type PassEnd = Pick<SealClaims, 'seq' | 'hash' | 'checkpointId'>;
+
+export interface VerifyOptions {
+  /** Chains of more entries than this are verified from a seal that holds. Without it: always in full. */
+  fullUpTo?: number;
+  /**
+   * The seal to start from (the caller read the published checkpoints after its offset); without
+   * it the last one written. Either must still hold, or the chain is read in full.
+   */
+  seal?: SealRow;
+  /** Called after a full pass that found the chain intact, with where it ended (what a seal may say). */
+  onIntact?: (reached: PassEnd) => Promise<void>;
 }
 
 interface EntryRow {
@@ -140,23 +169,63 @@ async function verifiedClaims(jws: string, getKey: JWTVerifyGetKey): Promise<Che
  * together with its stored checkpoints is still found. Ones that do not verify are ignored
  * (counted): anyone able to write to the topic could put junk there.
  */
-export async function verifyAuditChain(pool: pg.Pool, getKey: JWTVerifyGetKey, recordKeys: PublicKeyLookup, published?: string[]): Promise<ChainVerification> {
+export async function verifyAuditChain(pool: pg.Pool, getKey: JWTVerifyGetKey, recordKeys: PublicKeyLookup, published?: string[], opts: VerifyOptions = {}): Promise<ChainVerification> {
   const client = await pool.connect();
+  let result: ChainVerification;
+  let reached: PassEnd | undefined;
   try {
     // One snapshot: checkpoints written by a live service while we read must not look like
     // they point past the end of the chain.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
-      return await verifySnapshot(client, getKey, evidenceVerifier(recordKeys), published);
+      ({ result, reached } = await verifySnapshot(client, getKey, evidenceVerifier(recordKeys), published, opts));
     } finally {
       await client.query('COMMIT').catch(() => undefined);
     }
   } finally {
     client.release();
   }
+  if (result.ok && result.scope === 'full' && reached && reached.seq > 0) await opts.onIntact?.(reached);
+  return result;
 }
 
-async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, records: RecordVerifier, published?: string[]): Promise<ChainVerification> {
+/** Where a check starts: the genesis, or the end of a sealed full pass. */
+interface Start {
+  seq: number;
+  hash: string;
+  checkpointId: number;
+  seal?: { seq: number; at: string };
+}
+
+const GENESIS: Start = { seq: 0, hash: GENESIS_HASH, checkpointId: 0 };
+
+/**
+ * The last seal, when it still holds for the chain in this snapshot: signed by a platform key,
+ * entry seq still has the sealed hash (nothing before it re-hashed), and seq rows up to it
+ * (none deleted). Otherwise null, and the check runs in full, which names what is wrong.
+ */
+async function standingSeal(client: pg.PoolClient, getKey: JWTVerifyGetKey, chosen?: SealRow): Promise<Start | null> {
+  const row = chosen ?? (await lastSealRow(client));
+  if (!row || (await sealProblem(row, getKey))) return null;
+  const { rows } = await client.query<{ hash: string | null; n: string }>(
+    'SELECT (SELECT hash FROM audit_entries WHERE seq = $1) AS hash, (SELECT count(*) FROM audit_entries WHERE seq <= $1) AS n',
+    [row.seq],
+  );
+  if (rows[0].hash !== row.hash || Number(rows[0].n) !== row.seq) return null;
+  return { seq: row.seq, hash: row.hash, checkpointId: row.checkpoint_id, seal: { seq: row.seq, at: row.signed_at } };
+}
+
+/** A JWS's payload claims without checking its signature: only to skip what a seal already covers. */
+function unverifiedSeq(jws: string): number | undefined {
+  try {
+    const seq = (JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as { seq?: unknown }).seq;
+    return typeof seq === 'number' ? seq : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, records: RecordVerifier, published: string[] | undefined, opts: VerifyOptions): Promise<{ result: ChainVerification; reached?: PassEnd }> {
   const entriesAfter = async (seq: number) =>
     (await client.query<EntryRow>(`SELECT * FROM audit_entries WHERE seq > $1 ORDER BY seq LIMIT ${CHUNK}`, [seq])).rows
       // bigint arrives as text unless the process set pg's int8 parser: numbers either way.
@@ -167,10 +236,16 @@ async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, re
     (await client.query<CheckpointRow>(`SELECT id, seq, hash, signed_at, jws FROM audit_checkpoints WHERE id > $1 ORDER BY id LIMIT ${CHUNK}`, [id])).rows
       .map((r) => ({ ...r, id: Number(r.id), seq: Number(r.seq) }));
 
+  let start = GENESIS;
+  if (opts.fullUpTo !== undefined) {
+    const { rows } = await client.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM audit_entries');
+    if (Number(rows[0].seq ?? 0) > opts.fullUpTo) start = (await standingSeal(client, getKey, opts.seal)) ?? GENESIS;
+  }
+
   let chainBad: { seq: number; reason: string } | undefined;
-  let entries = 0;
-  let lastSeq = 0;
-  let prevHash = GENESIS_HASH;
+  let entries = start.seq;
+  let lastSeq = start.seq;
+  let prevHash = start.hash;
   for (;;) {
     const rows = await entriesAfter(lastSeq);
     for (const row of rows) {
@@ -199,11 +274,16 @@ async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, re
   }
 
   // Checkpoints in the order they were written; the last one that matched bounds where a
-  // rewrite of the chain can have started.
+  // rewrite of the chain can have started. Those a seal covers matched in its full pass.
   let checkpointBad: { seq: number; reason: string } | undefined;
   let checkpoints = 0;
   let signedThrough = 0;
-  let lastId = 0;
+  let lastId = start.checkpointId;
+  if (start.seal) {
+    const { rows } = await client.query<{ n: string; seq: string | null }>('SELECT count(*) AS n, max(seq) AS seq FROM audit_checkpoints WHERE id <= $1', [start.checkpointId]);
+    checkpoints = Number(rows[0].n);
+    signedThrough = Math.min(Number(rows[0].seq ?? 0), start.seq);
+  }
   for (;;) {
     const rows = await checkpointsAfter(lastId);
     for (const cp of rows) {
@@ -244,7 +324,16 @@ async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, re
   let publishedBad: { seq: number; reason: string } | undefined;
   let checked = 0;
   let ignored = 0;
+  let sealed = 0;
   for (const jws of published ?? []) {
+    // Within the seal: the full pass behind it checked it, and entry seq's hash still stands.
+    // Read unverified (a forged one is then just not looked at), which spares a signature check
+    // per checkpoint of the whole log.
+    const claimedSeq = start.seal ? unverifiedSeq(jws) : undefined;
+    if (claimedSeq !== undefined && claimedSeq <= start.seq) {
+      sealed++;
+      continue;
+    }
     const claims = await verifiedClaims(jws, getKey);
     if (!claims) {
       ignored++;
@@ -267,6 +356,39 @@ async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, re
     }
   }
 
-  const firstBad = [chainBad, checkpointBad, publishedBad].filter((b) => b !== undefined).sort((a, b) => a.seq - b.seq)[0];
-  return { ok: !firstBad, entries, checkpoints, signedThrough, ...(published ? { published: { checked, ignored } } : {}), ...(firstBad ? { firstBad } : {}) };
+  // A full pass checks the seals too: a forged seal row, or one the chain no longer matches, is
+  // tampering with the audit tables like a forged checkpoint.
+  let sealBad: { seq: number; reason: string } | undefined;
+  if (!start.seal) {
+    for (let afterId = 0; ;) {
+      const rows = await sealRows(client, afterId, CHUNK);
+      for (const row of rows) {
+        afterId = row.id;
+        if (!sealBad) sealBad = await sealRowProblem(row, getKey, lastSeq, entryHashAt);
+      }
+      if (rows.length < CHUNK) break;
+    }
+  }
+
+  const firstBad = [chainBad, checkpointBad, publishedBad, sealBad].filter((b) => b !== undefined).sort((a, b) => a.seq - b.seq)[0];
+  const result: ChainVerification = {
+    ok: !firstBad,
+    entries,
+    checkpoints,
+    signedThrough,
+    ...(published ? { published: { checked, ignored, ...(start.seal ? { sealed } : {}) } } : {}),
+    ...(firstBad ? { firstBad } : {}),
+    scope: start.seal ? 'since-seal' : 'full',
+    ...(start.seal ? { sealed: start.seal } : {}),
+  };
+  return { result, reached: { seq: lastSeq, hash: prevHash, checkpointId: lastId } };
+}
+
+async function sealRowProblem(row: SealRow, getKey: JWTVerifyGetKey, lastSeq: number, entryHashAt: (seq: number) => Promise<{ hash: string } | undefined>): Promise<{ seq: number; reason: string } | undefined> {
+  const forged = await sealProblem(row, getKey);
+  if (forged) return { seq: Math.min(row.seq, lastSeq + 1), reason: `${forged}: seal row ${row.id} (signed at ${row.signed_at})` };
+  if (row.seq > lastSeq) return { seq: lastSeq + 1, reason: `entries ${lastSeq + 1}..${row.seq} are missing: the full verification sealed at ${row.signed_at} reached seq ${row.seq} but the chain ends at ${lastSeq} (tail deleted)` };
+  const stored = await entryHashAt(row.seq);
+  if (!stored || stored.hash !== row.hash) return { seq: row.seq, reason: `hash differs from the full verification sealed at ${row.signed_at}: the chain up to ${row.seq} was rewritten` };
+  return undefined;
 }

@@ -32,6 +32,15 @@ export async function checkpointPublisher(kafka: Kafka, topic: string): Promise<
  * them out before answering from the database alone.
  */
 export async function readPublishedCheckpoints(kafka: Kafka, topic: string, busPrefix: string, timeoutMs = 15_000): Promise<string[]> {
+  return (await readPublishedCheckpointsFrom(kafka, topic, busPrefix, timeoutMs, '0')).checkpoints;
+}
+
+/**
+ * The checkpoint JWSs from `fromOffset` on (the topic has one partition), and the offset the read
+ * ended at, where a later read may start: the integrity check of a long chain reads only what
+ * was published after the seal of its last full pass (verification-seal.ts), not the whole log.
+ */
+export async function readPublishedCheckpointsFrom(kafka: Kafka, topic: string, busPrefix: string, timeoutMs: number, fromOffset: string): Promise<{ checkpoints: string[]; end: string }> {
   const admin = kafka.admin();
   // A throwaway group that commits nothing: reading must not leave traces on the cluster.
   const consumer = kafka.consumer({ groupId: `${busPrefix}lgsp-audit-verify-${uuidv4()}`, allowAutoTopicCreation: false });
@@ -43,7 +52,7 @@ export async function readPublishedCheckpoints(kafka: Kafka, topic: string, busP
       reject(new Error(`reading ${topic} took longer than ${timeoutMs} ms (is Kafka reachable?)`));
     }, timeoutMs);
   });
-  const reading = readTopic(admin, consumer, topic, expired);
+  const reading = readTopic(admin, consumer, topic, expired, BigInt(fromOffset));
   // Past the deadline the read is abandoned: its late failure (a connect given up) is no one's to handle.
   reading.catch(() => undefined);
   try {
@@ -58,12 +67,15 @@ export async function readPublishedCheckpoints(kafka: Kafka, topic: string, busP
   }
 }
 
-async function readTopic(admin: Admin, consumer: Consumer, topic: string, expired: Promise<never>): Promise<string[]> {
+async function readTopic(admin: Admin, consumer: Consumer, topic: string, expired: Promise<never>, from: bigint): Promise<{ checkpoints: string[]; end: string }> {
   await admin.connect();
-  if (!(await admin.listTopics()).includes(topic)) return [];
+  if (!(await admin.listTopics()).includes(topic)) return { checkpoints: [], end: '0' };
   const high = await admin.fetchTopicOffsets(topic);
-  const wanted = new Map(high.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
-  if (wanted.size === 0) return [];
+  // The offset a later read starts from; the topic has one partition (another's would restart at 0).
+  const end = high.reduce((max, p) => (BigInt(p.high) > max ? BigInt(p.high) : max), 0n).toString();
+  const startOf = (p: { low: string }) => (BigInt(p.low) > from ? BigInt(p.low) : from);
+  const wanted = new Map(high.filter((p) => BigInt(p.high) > startOf(p)).map((p) => [p.partition, BigInt(p.high)]));
+  if (wanted.size === 0) return { checkpoints: [], end };
   await consumer.connect();
   const found: { partition: number; offset: bigint; jws: string }[] = [];
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -73,13 +85,19 @@ async function readTopic(admin: Admin, consumer: Consumer, topic: string, expire
       .run({
         autoCommit: false,
         eachMessage: async ({ partition, message }) => {
+          // Records fetched before the seek below took effect are not wanted.
+          if (BigInt(message.offset) < from) return;
           if (message.value) found.push({ partition, offset: BigInt(message.offset), jws: message.value.toString('utf8') });
-          const end = wanted.get(partition);
-          if (end !== undefined && BigInt(message.offset) + 1n >= end) wanted.delete(partition);
+          const last = wanted.get(partition);
+          if (last !== undefined && BigInt(message.offset) + 1n >= last) wanted.delete(partition);
           if (wanted.size === 0) resolve();
         },
       })
       .catch(reject);
+    if (from > 0n) for (const p of high) if (BigInt(p.high) > startOf(p)) consumer.seek({ topic, partition: p.partition, offset: startOf(p).toString() });
   });
-  return found.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0)).map((f) => f.jws);
+  return {
+    checkpoints: found.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0)).map((f) => f.jws),
+    end,
+  };
 }

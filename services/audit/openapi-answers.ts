@@ -82,17 +82,33 @@ const integrity = {
     verification: {
       type: 'object',
       additionalProperties: false,
-      required: ['ok', 'entries', 'checkpoints', 'signedThrough'],
+      required: ['ok', 'entries', 'checkpoints', 'signedThrough', 'scope'],
       properties: {
         ok: { type: 'boolean' },
-        entries: { type: 'integer', minimum: 0 },
-        checkpoints: { type: 'integer', minimum: 0 },
+        scope: {
+          type: 'string',
+          enum: ['full', 'since-seal'],
+          description: '`full`: every entry was verified. `since-seal`: a chain longer than LGSP_AUDIT_FULL_VERIFY_MAX_ENTRIES, verified from the seal of the last full pass that still holds (`sealed`): the entries, checkpoints and published checkpoints after it, and that nothing up to it was re-hashed or deleted. An entry before it edited in place with its hash kept shows at the next full pass (the audit leader runs one every LGSP_AUDIT_FULL_VERIFY_INTERVAL_MS; `?full=true`; `lgsp audit verify`)',
+        },
+        sealed: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['seq', 'at'],
+          properties: { seq: SEQ, at: { type: 'string', format: 'date-time' } },
+          description: 'With `since-seal`: entries 1..seq were verified in full at `at`, and found intact',
+        },
+        entries: { type: 'integer', minimum: 0, description: 'Entries in the chain' },
+        checkpoints: { type: 'integer', minimum: 0, description: 'Checkpoints stored with the chain' },
         signedThrough: { type: 'integer', minimum: 0, description: 'Highest seq a checkpoint covers (0 when none)' },
         published: {
           type: 'object',
           additionalProperties: false,
           required: ['checked', 'ignored'],
-          properties: { checked: { type: 'integer', minimum: 0 }, ignored: { type: 'integer', minimum: 0 } },
+          properties: {
+            checked: { type: 'integer', minimum: 0 },
+            ignored: { type: 'integer', minimum: 0 },
+            sealed: { type: 'integer', minimum: 0, description: 'With `since-seal`: those within the seal, checked by its full pass and not again' },
+          },
           description: 'Checkpoints read back from the Kafka checkpoint topic, when it was read',
         },
         publishedUnreadable: { type: 'string', description: 'Why the Kafka checkpoint topic could not be read: the database was checked alone, and a tail cut together with its stored checkpoints would not show' },

@@ -130,6 +130,13 @@ export interface BusConfig extends KafkaSettings {
    */
   runnerOutcomeWindowMs: number;
   checkpointIntervalMs: number;
+  /**
+   * Audit chains of at most this many entries are verified in full at every integrity check;
+   * longer ones from the last seal of a full pass that still holds (chain-verifier.ts).
+   */
+  auditFullVerifyMaxEntries: number;
+  /** How often the audit leader verifies the whole chain on its own (and seals it when intact). */
+  auditFullVerifyIntervalMs: number;
   /** Largest total size of one document package's attachments (edoc.send). */
   attachmentMaxBytes: number;
   /** Extra directories scanned like connectors/ (each holds <name>/connector.json). */
@@ -213,6 +220,8 @@ const DEFAULTS: BusConfig = {
   runnerDeliveredRetentionDays: 30,
   runnerOutcomeWindowMs: 20,
   checkpointIntervalMs: 10_000,
+  auditFullVerifyMaxEntries: 1_000_000,
+  auditFullVerifyIntervalMs: 24 * 3600_000,
   attachmentMaxBytes: 20 * 1024 * 1024,
   connectorDirs: [],
   connectorPackages: [],
@@ -272,6 +281,8 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_RUNNER_DELIVERED_RETENTION_DAYS: 'runnerDeliveredRetentionDays',
   LGSP_RUNNER_OUTCOME_WINDOW_MS: 'runnerOutcomeWindowMs',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
+  LGSP_AUDIT_FULL_VERIFY_MAX_ENTRIES: 'auditFullVerifyMaxEntries',
+  LGSP_AUDIT_FULL_VERIFY_INTERVAL_MS: 'auditFullVerifyIntervalMs',
   LGSP_ATTACHMENT_MAX_BYTES: 'attachmentMaxBytes',
   LGSP_CONNECTOR_DIRS: 'connectorDirs',
   LGSP_CONNECTOR_PACKAGES: 'connectorPackages',
@@ -334,6 +345,8 @@ const configSchema = {
     runnerDeliveredRetentionDays: { type: 'integer', minimum: 0, maximum: 36_500 },
     runnerOutcomeWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },
+    auditFullVerifyMaxEntries: { type: 'integer', minimum: 0 },
+    auditFullVerifyIntervalMs: { type: 'integer', minimum: 1000 },
     attachmentMaxBytes: { type: 'integer', minimum: 1024, maximum: 512 * 1024 * 1024 },
     connectorDirs: { type: 'array', items: { type: 'string', minLength: 1 } },
     connectorPackages: { type: 'array', items: { type: 'string', minLength: 1 } },

@@ -591,6 +591,9 @@ async function loadIntegrity() {
     el('p', {}, el('span', { class: `badge ${ok ? 'ok' : 'broken'}`, id: 'integrity-state' }, ok ? t('integrityOk') : t('integrityBroken')),
       ok ? '' : ` #${i.verification?.firstBad?.seq ?? '?'}: ${i.verification?.firstBad?.reason ?? ''}`),
     el('p', {}, `${t('chainLength')}: `, el('strong', { id: 'chain-length' }, fmtNum(i.head?.seq ?? 0))),
+    el('p', { id: 'integrity-scope' }, `${t('verifiedScope')}: `, i.verification?.scope === 'since-seal' && i.verification.sealed
+      ? t('scopeSinceSeal', { seq: fmtNum(i.verification.sealed.seq), at: fmtTime(i.verification.sealed.at) })
+      : t('scopeFull')),
     el('p', {}, `${t('lastCheckpoint')}: `, i.lastCheckpoint ? `#${i.lastCheckpoint.seq} · ${fmtTime(i.lastCheckpoint.signedAt)} · ${t('checkpointAge')} ${fmtNum(i.checkpointAgeSeconds)} ${t('seconds')}` : '—'),
     el('p', { id: 'published-checkpoints' }, `${t('publishedCheckpoints')}: `, i.verification?.published
       ? `${fmtNum(i.verification.published.checked)} ${t('publishedChecked')}`
