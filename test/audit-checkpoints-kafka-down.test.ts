@@ -25,7 +25,7 @@ t.test('nothing listening: refused within the deadline, saying why', async (t) =
   const { ms, err } = await timed(readPublishedCheckpoints(kafkaAt(await freePort()), 'lgsp.audit.checkpoints', 'test.', 1500));
   t.ok(err, 'the read fails');
   t.ok(ms < 5000, `within the deadline, not after the client's retries (${ms} ms)`);
-  t.match(err?.message, /took longer than 1500 ms|ECONNREFUSED|connect/i, 'naming what happened');
+  t.match(err?.message, /nothing arrived for 1500 ms|ECONNREFUSED|connect/i, 'naming what happened');
 });
 
 t.test('a broker that accepts and never answers: the deadline ends the read', async (t) => {
@@ -41,6 +41,6 @@ t.test('a broker that accepts and never answers: the deadline ends the read', as
   });
   const port = (server.address() as { port: number }).port;
   const { ms, err } = await timed(readPublishedCheckpoints(kafkaAt(port), 'lgsp.audit.checkpoints', 'test.', 1500));
-  t.match(err?.message, /took longer than 1500 ms \(is Kafka reachable\?\)/, 'the deadline, named');
+  t.match(err?.message, /nothing arrived for 1500 ms \(is Kafka reachable\?\)/, 'the deadline, named');
   t.ok(ms >= 1400 && ms < 5000, `at the deadline (${ms} ms)`);
 });

@@ -64,17 +64,12 @@ const WORK_TOPIC_WATCH_MS = 5000;
 const AUDIT_CONCURRENT_PARTITIONS = 32;
 
 /**
- * How long the integrity check reads the checkpoints published on Kafka before it answers from
- * the database alone (saying so): a healthy broker takes a second or two (a throwaway group's
- * join), and an operator's integrity box should not wait out a broker that is down.
+ * How long the integrity check waits for the checkpoints published on Kafka (for the first, then
+ * for each next one) before it answers from the database alone (saying so): a healthy broker
+ * takes a second or two to the first (a throwaway group's join), and an operator's integrity box
+ * should not wait out a broker that is down.
  */
 const PUBLISHED_CHECKPOINTS_READ_MS = 8000;
-/**
- * The same for a full pass (the leader's timer, `?full=true`): it reads every copy ever published,
- * which after months of checkpoints takes longer than the box's 8 s, and only a pass that read
- * them all may be sealed.
- */
-const PUBLISHED_CHECKPOINTS_FULL_READ_MS = 300_000;
 
 /** The audit consumer's Kafka session: a crashed leader's partitions move to its successor after at most this long. */
 const LEADER_SESSION_TIMEOUT_MS = 8000;
@@ -493,9 +488,9 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
       }
     };
     /** The checkpoints published on Kafka from `offset` on, or why they could not be read. */
-    const readPublished = async (offset: string, full: boolean): Promise<{ checkpoints: string[]; end: string } | { unreadable: string }> => {
+    const readPublished = async (offset: string): Promise<{ checkpoints: string[]; end: string } | { unreadable: string }> => {
       try {
-        return await readPublishedCheckpointsFrom(kafka, topics.auditCheckpoints, config.topicPrefix, full ? PUBLISHED_CHECKPOINTS_FULL_READ_MS : PUBLISHED_CHECKPOINTS_READ_MS, offset);
+        return await readPublishedCheckpointsFrom(kafka, topics.auditCheckpoints, config.topicPrefix, PUBLISHED_CHECKPOINTS_READ_MS, offset);
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'integrity check: the published checkpoints could not be read; the database checked alone');
         return { unreadable: `cannot read the checkpoints published on Kafka (topic ${topics.auditCheckpoints}): ${(err as Error).message}` };
@@ -505,7 +500,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
       // A long chain's check starts from the last seal and reads the published copies after it
       // (the verifier falls back to a full pass when that seal no longer holds).
       const seal = full || ((await auditStore.head())?.seq ?? 0) <= config.auditFullVerifyMaxEntries ? null : await lastSealRow(database);
-      const read = await readPublished(seal?.published_offset ?? '0', full);
+      const read = await readPublished(seal?.published_offset ?? '0');
       const published = 'checkpoints' in read ? read.checkpoints : undefined;
       const result = await verifyAuditChain(database.pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true }), published, {
         fullUpTo: full ? undefined : config.auditFullVerifyMaxEntries,

@@ -26,10 +26,12 @@ export async function checkpointPublisher(kafka: Kafka, topic: string): Promise<
 /**
  * Every checkpoint JWS on the topic, oldest first (empty when the topic does not exist).
  * `busPrefix` is the bus's topic prefix: the throwaway group is named under it, where the audit
- * principal's ACLs allow groups (platform/kafka-acls.ts). `timeoutMs` bounds the whole read,
- * connecting included: with Kafka down the client's own connection retries took tens of
- * seconds, and the integrity check (GET /v1/audit/integrity, the console's integrity box) waited
- * them out before answering from the database alone.
+ * principal's ACLs allow groups (platform/kafka-acls.ts). `timeoutMs` bounds the wait for the
+ * first record, connecting included, and then for each next one: with Kafka down the client's
+ * own connection retries took tens of seconds, and the integrity check (GET /v1/audit/integrity,
+ * the console's integrity box) waited them out before answering from the database alone. It is
+ * not a bound on the whole read, which grows with the log: months of checkpoints outlast any
+ * fixed one while records keep arriving, and `lgsp audit verify` then failed on a healthy broker.
  */
 export async function readPublishedCheckpoints(kafka: Kafka, topic: string, busPrefix: string, timeoutMs = 15_000): Promise<string[]> {
   return (await readPublishedCheckpointsFrom(kafka, topic, busPrefix, timeoutMs, '0')).checkpoints;
@@ -49,10 +51,10 @@ export async function readPublishedCheckpointsFrom(kafka: Kafka, topic: string, 
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       abandoned = true;
-      reject(new Error(`reading ${topic} took longer than ${timeoutMs} ms (is Kafka reachable?)`));
+      reject(new Error(`reading ${topic}: nothing arrived for ${timeoutMs} ms (is Kafka reachable?)`));
     }, timeoutMs);
   });
-  const reading = readTopic(admin, consumer, topic, expired, BigInt(fromOffset));
+  const reading = readTopic(admin, consumer, topic, expired, BigInt(fromOffset), () => timer?.refresh());
   // Past the deadline the read is abandoned: its late failure (a connect given up) is no one's to handle.
   reading.catch(() => undefined);
   try {
@@ -67,7 +69,7 @@ export async function readPublishedCheckpointsFrom(kafka: Kafka, topic: string, 
   }
 }
 
-async function readTopic(admin: Admin, consumer: Consumer, topic: string, expired: Promise<never>, from: bigint): Promise<{ checkpoints: string[]; end: string }> {
+async function readTopic(admin: Admin, consumer: Consumer, topic: string, expired: Promise<never>, from: bigint, progressed: () => void): Promise<{ checkpoints: string[]; end: string }> {
   await admin.connect();
   if (!(await admin.listTopics()).includes(topic)) return { checkpoints: [], end: '0' };
   const high = await admin.fetchTopicOffsets(topic);
@@ -85,6 +87,7 @@ async function readTopic(admin: Admin, consumer: Consumer, topic: string, expire
       .run({
         autoCommit: false,
         eachMessage: async ({ partition, message }) => {
+          progressed();
           // Records fetched before the seek below took effect are not wanted.
           if (BigInt(message.offset) < from) return;
           if (message.value) found.push({ partition, offset: BigInt(message.offset), jws: message.value.toString('utf8') });
