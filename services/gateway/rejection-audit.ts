@@ -8,6 +8,36 @@ import { eventRecords, type BusEvent } from '../platform/bus-events.js';
 import type { BatchingProducer } from '../platform/kafka-transport.js';
 import type { Logger } from '../platform/logger.js';
 import type { Topics } from '../platform/topics.js';
+import type { Registry } from '../platform/registry.js';
+import type { SchemaCatalogue } from '../platform/schema-catalogue.js';
+
+/** What a refusal's entry says of a message type the bus does not offer (the caller's text is not kept). */
+export const NOT_OFFERED = '(not offered)';
+/** What a refusal's entry says of a recipient code that is not in the directory. */
+export const NOT_IN_DIRECTORY = '(not in the directory)';
+
+/**
+ * The type and recipients a refused submission is audited with: only what the bus vouches for.
+ * The entry goes to lgsp.events in clear and into the permanent audit chain, so, as for a client
+ * id at the token endpoint, a caller's text that is not an offered type or a member of the
+ * directory is written as a placeholder, never as sent: it may be a citizen's name or id number
+ * in the wrong field, or (a refusal made before the body's schema is checked) any JSON value up
+ * to the body limit.
+ */
+export function vouchedSubmission(
+  type: unknown,
+  members: readonly unknown[],
+  known: { type: (type: string) => boolean; member: (code: string) => boolean },
+): { type: string; toMember?: string } {
+  const vouchedType = typeof type === 'string' && known.type(type) ? type : NOT_OFFERED;
+  if (members.length === 0) return { type: vouchedType };
+  return { type: vouchedType, toMember: members.map((m) => (typeof m === 'string' && known.member(m) ? m : NOT_IN_DIRECTORY)).join(',') };
+}
+
+/** The gateway's own vouchers: the message types it offers and the members of its directory. */
+export function vouchers(ctx: { catalogue: SchemaCatalogue; registry: () => Registry }): { type: (type: string) => boolean; member: (code: string) => boolean } {
+  return { type: (type) => ctx.catalogue.messageTypes.has(type), member: (code) => ctx.registry().member(code) !== undefined };
+}
 
 /** Distinct (client, address) pairs counted per interval; the rest share one overflow row. */
 const MAX_TALLIES = 1000;

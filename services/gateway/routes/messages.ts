@@ -15,6 +15,7 @@ import { authorizeRecipients, routeRecipients, recipientsOf } from '../fan-out.j
 import { withRegistryCaughtUp } from '../submission.js';
 import { admitAll, hooksFor, restateRefusal, type FanOutSubmission } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
+import { vouchedSubmission, vouchers } from '../rejection-audit.js';
 import { alwaysSent, problemResponsesWithCodes, messageViewSchema } from '../../platform/openapi-shapes.js';
 import { produceTransactionIdleMs } from '../../platform/database.js';
 import { traceHeader } from '../../platform/trace-context.js';
@@ -143,7 +144,7 @@ export async function messageRoutes(app: FastifyInstance, ctx: GatewayContext): 
     // Checked before validation (preValidation above).
     const key = req.headers['idempotency-key'];
     const audited = (err: unknown) => {
-      if (err instanceof ProblemError) ctx.audit.rejection('submit', { code: err.code, type: req.body.type, toMember: recipientsOf(req.body).map((r) => r.member).join(',') }, caller);
+      if (err instanceof ProblemError) ctx.audit.rejection('submit', { code: err.code, ...vouchedSubmission(req.body.type, recipientsOf(req.body).map((r) => r.member), vouchers(ctx)) }, caller);
       return err;
     };
     const hooks = hooksFor(ctx.submissionHooks, req.body.type);

@@ -15,6 +15,7 @@ import type { ReplyValue } from '../../platform/reply-topic.js';
 import { routeSubmission, withRegistryCaughtUp } from '../submission.js';
 import { hooksFor, type SubmissionBody } from '../../platform/submission-hooks.js';
 import type { GatewayContext } from '../gateway-context.js';
+import { vouchedSubmission, vouchers } from '../rejection-audit.js';
 import { alwaysSent, problemResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
 import { ReplyWaiter } from '../reply-waiter.js';
 import { traceHeader } from '../../platform/trace-context.js';
@@ -101,7 +102,8 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       const body = req.body as { type?: unknown; to?: unknown } | undefined;
       if (!Array.isArray(body?.to)) return;
       const refusal = problems.badRequest('A request has exactly one recipient', [{ field: 'to', message: 'must be one recipient, not a list' }]);
-      ctx.audit.rejection('request', { code: refusal.code, type: body.type }, req.caller!);
+      // Before the schema: `type` may be any JSON value, and is audited only if the bus offers it.
+      ctx.audit.rejection('request', { code: refusal.code, ...vouchedSubmission(body.type, [], vouchers(ctx)) }, req.caller!);
       throw refusal;
     },
     schema: {
@@ -164,7 +166,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: GatewayContext): 
       }
       ({ envelope } = withRegistryCaughtUp(ctx.registry, ctx.latestRegistry, (registry) => routeSubmission(body, caller, registry, ctx.catalogue, hooksFor(ctx.submissionHooks, body.type))).result);
     } catch (err) {
-      if (err instanceof ProblemError) ctx.audit.rejection('request', { code: err.code, type: body.type, toMember: body.to.member }, caller);
+      if (err instanceof ProblemError) ctx.audit.rejection('request', { code: err.code, ...vouchedSubmission(body.type, [body.to.member], vouchers(ctx)) }, caller);
       throw err;
     }
 
