@@ -100,6 +100,22 @@ async function sixEntryStore(t: Test): Promise<AuditDatabase> {
   return audit;
 }
 
+/** Entry `edited` made a `delivered`, and the whole chain re-hashed as its owner could. */
+async function rewriteAndRehash(tamperWith: AuditDatabase['tamperWith'], edited: number): Promise<void> {
+  await tamperWith(async (client) => {
+    const rows = (await client.query('SELECT * FROM audit_entries ORDER BY seq')).rows as Record<string, string>[];
+    let prev = GENESIS_HASH;
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      const body = seq === edited ? canonicalJson({ ...JSON.parse(row.body), event: 'delivered' }) : row.body;
+      const event = seq === edited ? 'delivered' : row.event;
+      const hash = entryHash(prev, { seq, eventId: row.event_id, at: row.at, recordedAt: row.recorded_at, body });
+      await client.query('UPDATE audit_entries SET body = $1, event = $2, prev_hash = $3, hash = $4 WHERE seq = $5', [body, event, prev, hash, seq]);
+      prev = hash;
+    }
+  });
+}
+
 t.test('append builds a hash chain from the genesis hash', async (t) => {
   const { store } = await auditDatabase(t);
   t.equal(await store.head(), null);
@@ -398,18 +414,7 @@ t.test('tampering is detected and the first bad entry named', async (t) => {
 
   t.test('an entry edited and the whole chain after it re-hashed', async (t) => {
     const { tamperWith, verify } = await sixEntryStore(t);
-    await tamperWith(async (client) => {
-      const rows = (await client.query('SELECT * FROM audit_entries ORDER BY seq')).rows as Record<string, string>[];
-      let prev = GENESIS_HASH;
-      for (const row of rows) {
-        const seq = Number(row.seq);
-        const body = seq === 5 ? canonicalJson({ ...JSON.parse(row.body), event: 'delivered' }) : row.body;
-        const event = seq === 5 ? 'delivered' : row.event;
-        const hash = entryHash(prev, { seq, eventId: row.event_id, at: row.at, recordedAt: row.recorded_at, body });
-        await client.query('UPDATE audit_entries SET body = $1, event = $2, prev_hash = $3, hash = $4 WHERE seq = $5', [body, event, prev, hash, seq]);
-        prev = hash;
-      }
-    });
+    await rewriteAndRehash(tamperWith, 5);
     const result = await verify();
     t.equal(result.firstBad?.seq, 6, 'the signed checkpoint at 6 no longer matches');
     t.match(result.firstBad?.reason, /entries 5\.\.6 were rewritten/, 'and the checkpoint at 4 bounds where the rewrite began');
@@ -491,18 +496,7 @@ t.test('a chain longer than the full-verification limit is verified from the sea
 
   t.test('an entry before the seal edited and the chain re-hashed: the seal no longer holds, the check reads it all', async (t) => {
     const { tamperWith, quick } = await sealedStore(t);
-    await tamperWith(async (client) => {
-      const rows = (await client.query('SELECT * FROM audit_entries ORDER BY seq')).rows as Record<string, string>[];
-      let prev = GENESIS_HASH;
-      for (const row of rows) {
-        const seq = Number(row.seq);
-        const body = seq === 5 ? canonicalJson({ ...JSON.parse(row.body), event: 'delivered' }) : row.body;
-        const event = seq === 5 ? 'delivered' : row.event;
-        const hash = entryHash(prev, { seq, eventId: row.event_id, at: row.at, recordedAt: row.recorded_at, body });
-        await client.query('UPDATE audit_entries SET body = $1, event = $2, prev_hash = $3, hash = $4 WHERE seq = $5', [body, event, prev, hash, seq]);
-        prev = hash;
-      }
-    });
+    await rewriteAndRehash(tamperWith, 5);
     const result = await quick();
     t.match(result, { ok: false, scope: 'full', firstBad: { seq: 6, reason: /entries 5\.\.6 were rewritten/ } });
   });
