@@ -129,3 +129,25 @@ t.test('a token request body of another type is told the token endpoint takes a 
   t.match(textProblem.detail, /this body is text\/plain$/);
   t.notMatch(textProblem.detail, /JSON endpoints/, 'not the JSON endpoints\' advice');
 });
+
+t.test('a form body garbled on the way is refused for how it was sent, not for what it became', async (t) => {
+  const bus = await startTestBus(t, { name: 'tokenform', runner: false });
+  const tokenUrl = `${bus.gateway.url}/v1/token`;
+  const post = async (body: string | Buffer, contentType = 'application/x-www-form-urlencoded') => {
+    const r = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': contentType }, body: body as BodyInit });
+    return { status: r.status, body: (await r.json()) as { error?: string; error_description?: string; code?: string } };
+  };
+  const brokenEscape = await post('grant_type=client_credentials%ZZ');
+  t.equal(brokenEscape.status, 400, 'a broken percent-escape: 400');
+  t.match(brokenEscape.body, { error: 'invalid_request', error_description: /malformed percent-escape at character 29 \("%ZZ"\): write a literal % as %25/ });
+  const notUtf8 = await post('grant_type=client_credentials&client_assertion=%ff%fe');
+  t.match(notUtf8, { status: 400, body: { error: 'invalid_request', error_description: /"%ff%fe" does not decode to UTF-8/ } }, 'escaped bytes that are not UTF-8');
+  const rawLatin1 = await post(Buffer.from('grant_type=client_credentials&client_id=s\xf4', 'latin1'));
+  t.match(rawLatin1, { status: 400, body: { error: 'invalid_request', error_description: /not valid UTF-8/ } }, 'raw bytes that are not UTF-8');
+  const latin1 = await post('grant_type=client_credentials', 'application/x-www-form-urlencoded; charset=latin1');
+  t.match(latin1, { status: 415, body: { error: 'invalid_request', code: 'UNSUPPORTED_MEDIA_TYPE', error_description: /charset=latin1/ } }, 'another charset declared: 415');
+  // What a well-formed form still means: + is a space, a repeated parameter is refused, UTF-8 escapes decode.
+  t.match(await post('grant_type=client_credentials&grant_type=client_credentials'), { status: 400, body: { error: 'invalid_request', error_description: 'grant_type must be given once, as a single string value' } });
+  t.match(await post('grant_type=client%5Fcredentials&scope=+'), { status: 401, body: { error: 'invalid_client' } }, 'escapes decode, a scope of one space is empty: on to client authentication');
+  t.match(await post('grant_type=client_credentials', 'application/x-www-form-urlencoded; charset=UTF-8'), { status: 401, body: { error: 'invalid_client' } }, 'UTF-8 declared: read');
+});

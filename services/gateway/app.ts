@@ -1,6 +1,5 @@
 // The gateway's Fastify application: plugins in the order requests meet them, then routes.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import { RATE_LIMIT_WINDOW_MS, sharedRateLimitStore } from './shared-rate-limit.js';
 import swagger from '@fastify/swagger';
@@ -13,6 +12,7 @@ import { bearerAuth } from '../platform/bearer-auth.js';
 import { serviceHealth, type ReadinessCheck } from '../platform/service-health.js';
 import { gatewayServerTimeouts, inflightBodyBudget } from './inflight-body-budget.js';
 import type { GatewayContext } from './gateway-context.js';
+import { useUtf8FormParser } from './utf8-form-parser.js';
 import { tokenRoutes } from './routes/token.js';
 import { refuseUnknownQueryParameters } from '../platform/unknown-query-parameters.js';
 import { messageRoutes } from './routes/messages.js';
@@ -143,7 +143,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
   // apply to it, so a token request is a form (or JSON), never parsed XML; and forms are parsed
   // for it alone, so a form posted to the JSON API is a 415, not a body its schema half-reads.
   await app.register(async (scope) => {
-    await scope.register(formbody);
+    useUtf8FormParser(scope);
     await tokenRoutes(scope, ctx);
   });
   await app.register(async (scope) => {
