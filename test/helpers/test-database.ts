@@ -77,7 +77,15 @@ export async function createTestDatabase(label: string, serverUrl?: string): Pro
       const c = new pg.Client(databaseClientConfig(server));
       await c.connect();
       try {
-        // WITH (FORCE): a pool someone forgot to close must not keep the database alive.
+        // A pool just closed may still be leaving: pg's pool.end() resolves before the server has
+        // seen each connection go, and WITH (FORCE) then killed a connection in its goodbye, whose
+        // error (57P01) surfaced in the test (audit-verify-nothing-signed, under load). Up to 1 s
+        // for them to go; WITH (FORCE) is for a pool someone forgot to close.
+        for (let wait = 0; wait < 20; wait++) {
+          const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+          if (rows[0].n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         await c.query(`drop database if exists ${name} with (force)`);
         for (const login of logins) await c.query(`drop role if exists ${login}`);
       } finally {
