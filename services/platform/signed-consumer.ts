@@ -7,6 +7,7 @@ import { setFetchPacing, setFetchWindow, type FetchPacing, type FetchWindow } fr
 import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { RecordVerifier, VerifyResult } from './record-signing.js';
 import type { Logger } from './logger.js';
+import { watchGroupMembership } from './group-membership-watch.js';
 
 export interface ConsumedRecord {
   topic: string;
@@ -90,11 +91,12 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
   const fetchShape = { minBytes: opts.minBytes ?? 1, maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 100 };
   setFetchWindow(opts.groupId, opts.fetchWindow ?? null, fetchShape);
   setFetchPacing(opts.groupId, opts.fetchPacing ?? null);
+  const sessionTimeoutMs = opts.sessionTimeoutMs ?? 30_000;
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     allowAutoTopicCreation: false,
-    sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 5)),
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: Math.min(3000, Math.floor(sessionTimeoutMs / 5)),
     ...fetchShape,
     // A broker outage must not end consumption for good: kafkajs restarts the consumer after
     // any crash (it waits out the retry backoff first), and the group resumes from committed
@@ -116,6 +118,20 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
       setTimeout(() => void restart(), 2000).unref();
     }
   };
+  // A consumer that goes on fetching after its group dropped it (kafkajs lost its member id in a
+  // failed rejoin: group-membership-watch.ts) reads partitions another member now owns, and
+  // what it handles is handled twice. Stopped and started again, it rejoins.
+  const stopWatch = watchGroupMembership(consumer, {
+    sessionTimeoutMs,
+    onLost: (silentForMs) => {
+      if (stopped) return;
+      opts.log.warn({ groupId: opts.groupId, silentForMs }, 'consumer still fetching but out of its group (no heartbeat for a whole session): restarting it to rejoin');
+      void consumer
+        .stop()
+        .catch((err: Error) => opts.log.warn({ groupId: opts.groupId, err: err.message }, 'consumer did not stop cleanly before rejoining'))
+        .then(() => restart());
+    },
+  });
   // Once we disconnect, a restart still in flight (the consumer was crashing when we stopped)
   // must not bring it back: it would retry forever against a broker we no longer use.
   const commitHandled = async (): Promise<void> => {
@@ -138,6 +154,7 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
   const disconnect = consumer.disconnect.bind(consumer);
   consumer.disconnect = async () => {
     stopped = true;
+    stopWatch();
     // A fetch held by pacing goes now, so the stop does not wait out its interval.
     setFetchPacing(opts.groupId, null);
     // What was handled since the last periodic commit is not read again after a clean stop.
