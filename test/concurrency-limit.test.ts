@@ -1,4 +1,4 @@
-// ConcurrencyLimit: at most `limit` at once, the rest in arrival order, refusal beyond the queue.
+// ConcurrencyLimit: at most `limit` at once, the rest in arrival order, refusal beyond the queue or past the wait.
 import t from 'tap';
 import { ConcurrencyLimit, ConcurrencyLimitFull } from '../services/platform/concurrency-limit.js';
 
@@ -32,4 +32,19 @@ t.test('runs at most `limit` at once, in arrival order, and refuses beyond the q
   const failing = new ConcurrencyLimit(1);
   await t.rejects(failing.run(async () => Promise.reject(new Error('boom'))), /boom/);
   t.equal(await failing.run(async () => 'next'), 'next', 'a failed run gives its slot back');
+});
+
+t.test('a caller not served within maxWaitMs is refused then, and its place given up', async (t) => {
+  const limit = new ConcurrencyLimit(1, Infinity, () => new ConcurrencyLimitFull('waited too long'), 100);
+  let release!: () => void;
+  const holding = limit.run(() => new Promise<string>((r) => (release = () => r('held'))));
+  const started = Date.now();
+  await t.rejects(limit.run(async () => 'never'), { message: 'waited too long' }, 'the slot stayed taken: refused');
+  const waited = Date.now() - started;
+  t.ok(waited >= 90 && waited < 1000, `after the wait (${waited} ms)`);
+  const next = limit.run(async () => 'next');
+  release();
+  t.equal(await holding, 'held');
+  t.equal(await next, 'next', 'the refused caller left the queue: the slot goes to the one after it');
+  t.equal(await limit.run(async () => 'free'), 'free', 'and comes back free');
 });

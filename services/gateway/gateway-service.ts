@@ -24,6 +24,7 @@ import { ClusterRateCounts, RATE_LIMIT_WINDOW_MS } from './shared-rate-limit.js'
 import { BatchedWriter } from '../platform/batched-writer.js';
 import { MessageStore } from './message-store.js';
 import { ConcurrencyLimit } from '../platform/concurrency-limit.js';
+import { problems } from '../platform/problem.js';
 import { AssertionReplayCache, ClientAuthenticator, assertionAudiences } from './client-authentication.js';
 import { RejectionAudit } from './rejection-audit.js';
 import { buildGatewayApp } from './app.js';
@@ -58,6 +59,14 @@ const DATABASE_CONNECTIONS = 20;
 // Half: a held transaction lasts one Kafka acknowledgement (milliseconds), so 10 of them carry
 // hundreds of dossier or Idempotency-Key submissions a second.
 const HELD_TRANSACTIONS = DATABASE_CONNECTIONS / 2;
+/**
+ * How long a submission waits for one of those slots before it is refused (503 GATEWAY_BUSY).
+ * While Kafka or PostgreSQL hangs each slot is held up to its own bound (LGSP_PRODUCE_TIMEOUT_MS,
+ * the statement timeout), and the queue behind them grew with the hang: keyed submissions waited
+ * 30–40 s in an operator's drill, past any client's timeout, where the guide promises a 503.
+ * In normal running a slot is free within milliseconds.
+ */
+const HELD_TRANSACTION_WAIT_MS = 5000;
 
 export async function startGateway(config: BusConfig, opts: GatewayOptions): Promise<RunningGateway> {
   const log = createLogger('gateway', config.logLevel);
@@ -137,7 +146,7 @@ export async function startGateway(config: BusConfig, opts: GatewayOptions): Pro
     tokenVerifier: new AccessTokenVerifier(publicKeys.resolver('token'), config.issuer, registry),
     audit: new RejectionAudit(producer, topics, log, config.refusalAuditIntervalMs),
     submissionHooks: [],
-    heldTransactions: new ConcurrencyLimit(HELD_TRANSACTIONS),
+    heldTransactions: new ConcurrencyLimit(HELD_TRANSACTIONS, Infinity, () => problems.submissionsBusy(HELD_TRANSACTION_WAIT_MS), HELD_TRANSACTION_WAIT_MS),
     rateCounts,
   };
   const app = await buildGatewayApp(ctx, opts.modules, metrics, {

@@ -10,15 +10,22 @@
 // carry no membership, so they succeed, while heartbeats are skipped for want of a member id
 // (consumerGroup.js: `if (memberId && …)`), so nothing ever fails again and it never rejoins.
 //
-// The sign, from kafkajs's own instrumentation events: fetches still being made while no
-// heartbeat has succeeded for longer than the session timeout. A healthy consumer heartbeats
-// after every fetch (at most every heartbeat interval); one whose broker is down fetches nothing.
-// Either way, a member silent for a whole session is no longer in its group, so rejoining is right.
+// The sign, from kafkajs's own instrumentation events: Fetch requests still answered by a broker
+// while no heartbeat has succeeded for longer than the session timeout. A healthy consumer
+// heartbeats after every fetch (at most every heartbeat interval). One whose broker is down gets
+// no Fetch answered, and one whose partitions are all paused sends none (its fetch loop goes
+// on without a request: its FETCH event is no sign of a broker answering). Either way a member
+// silent for a whole session is no longer in its group, so rejoining is right.
+
+/** A kafkajs instrumentation event, as far as the watch reads it. */
+interface InstrumentationEvent {
+  payload?: { apiName?: string };
+}
 
 /** The kafkajs consumer's instrumentation, as far as the watch needs it. */
 export interface ConsumerInstrumentation {
-  on(event: string, listener: () => void): unknown;
-  events: { HEARTBEAT: string; GROUP_JOIN: string; FETCH: string };
+  on(event: string, listener: (event: InstrumentationEvent) => void): unknown;
+  events: { HEARTBEAT: string; GROUP_JOIN: string; REQUEST: string };
 }
 
 export interface MembershipWatchOptions {
@@ -42,8 +49,8 @@ export function watchGroupMembership(consumer: ConsumerInstrumentation, opts: Me
   };
   consumer.on(consumer.events.HEARTBEAT, member);
   consumer.on(consumer.events.GROUP_JOIN, member);
-  consumer.on(consumer.events.FETCH, () => {
-    lastFetchAt = now();
+  consumer.on(consumer.events.REQUEST, (event) => {
+    if (event.payload?.apiName === 'Fetch') lastFetchAt = now();
   });
   const timer = setInterval(() => {
     const silentFor = now() - lastMemberAt;

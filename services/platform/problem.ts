@@ -138,6 +138,9 @@ export const problems = {
     new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', detail, { retryAfterSeconds }),
   gatewayBusy: (yoursAlone = false) =>
     new ProblemError(503, 'GATEWAY_BUSY', 'Gateway busy', `This gateway holds as many request bodies as it may at once${yoursAlone ? ' from this client (half of its budget)' : ''}; nothing was accepted; retry shortly (with the same Idempotency-Key)`, { retryAfterSeconds: 1 }),
+  /** Every submission slot that holds a transaction open while Kafka acknowledges was taken for longer than a request may wait for one. */
+  submissionsBusy: (waitedMs: number) =>
+    new ProblemError(503, 'GATEWAY_BUSY', 'Gateway busy', `This gateway's submissions that wait on Kafka and PostgreSQL (an Idempotency-Key, a document, a dossier) are all in progress and none ended within ${waitedMs / 1000} s: Kafka or PostgreSQL is slow to answer. Nothing was accepted; retry after Retry-After with the same Idempotency-Key`, { retryAfterSeconds: 5 }),
   /** A request that reached a service while it stops (problem-handler.ts). */
   shuttingDown: () =>
     new ProblemError(503, 'SHUTTING_DOWN', 'Service unavailable', 'This instance of the service is stopping and takes no new request; nothing was done; retry: the connection closes after this answer, and the next one reaches a running instance', { retryAfterSeconds: 1 }),
