@@ -159,6 +159,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
   const attachments = openAttachmentStore(db, attachmentSealing(publicKeys, payloads.opener));
   const deliveredRetention = startDeliveredLedgerRetention({ db, retentionDays: config.runnerDeliveredRetentionDays, log: log.child({ part: 'delivered-ledger-retention' }) });
   const slots = new Map<string, ConnectorSlot>();
+  /** Whether every connector has had its first start (readiness says `starting` before). */
+  let connectorsStarted = false;
   const metrics = createMetricsRegistry('runner');
   // The ledger (services/ledger) builds the status timelines and inboxes the gateways serve; the
   // runners host it, all in one consumer group.
@@ -323,11 +325,10 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     log.info({ connector: name, paused }, 'connector target state changed');
   });
 
-  for (const manifest of manifests) {
-    const slot: ConnectorSlot = { manifest, worker: null, loadError: null };
-    slots.set(manifest.name, slot);
-    await startSlot(slot);
-  }
+  // The connectors are started once the HTTP API listens (below): a consumer's group join waits
+  // out a dead predecessor's session (30 s after a kill -9), and the runner answered nothing —
+  // not /healthz, not the console — for that long (37–50 s measured in an operator's drill).
+  for (const manifest of manifests) slots.set(manifest.name, { manifest, worker: null, loadError: null });
   // Connectors that could not be discovered, or were asked for and do not exist, are listed as
   // failed with the reason rather than missing without a word.
   const notFound = (opts.connectors ?? []).filter((n) => !slots.has(n) && !catalogue.failedManifests.some((f) => f.name === n));
@@ -344,7 +345,6 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       discoveryError: `${error} (connector.json is read when the runner starts: restart the runner once it is fixed)`,
     };
     slots.set(failed.name, slot);
-    await startSlot(slot);
   }
 
   /** Stops and starts a connector again, one restart of it at a time (the management API's, a registry change's). */
@@ -452,6 +452,9 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
       },
       connectors: async () => {
         const failed = [...slots.values()].filter((s) => s.loadError).map((s) => s.manifest.name);
+        // Not ready before every connector has had its first start (the API answers meanwhile).
+        const starting = connectorsStarted ? [] : [...slots.values()].filter((s) => !s.loadError && !s.discoveryError && s.worker?.state !== 'running' && s.worker?.state !== 'paused').map((s) => s.manifest.name);
+        if (starting.length > 0) return { ok: false, detail: `starting: ${starting.join(', ')}` };
         return { ok: slots.size > 0 && failed.length < slots.size, detail: failed.length ? `failed: ${failed.join(', ')}` : `${slots.size} running` };
       },
     },
@@ -597,6 +600,8 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
     return reply.code(202).send(status);
   });
   const url = await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
+  for (const slot of slots.values()) await startSlot(slot);
+  connectorsStarted = true;
   pauseState.startPolling();
 
   return {
