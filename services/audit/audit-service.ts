@@ -505,8 +505,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
       const result = await verifyAuditChain(database.pool, publicKeys.resolver('checkpoint', { archive: true }), publicKeys.lookup('record', { archive: true }), published, {
         fullUpTo: full ? undefined : config.auditFullVerifyMaxEntries,
         seal: seal ?? undefined,
-        // Sealed only when the published copies were read whole: a pass without them may have
-        // missed a cut tail, and a seal would carry that forward.
+        // Only a pass that read the published copies from the start (see above).
         onIntact: 'end' in read && !seal ? (reached) => sealIntact(reached, read.end) : undefined,
       });
       // The seal did not hold (tampering): that full pass saw only the copies published after it.
