@@ -51,6 +51,15 @@ t.test('fetching on without a heartbeat for a whole session: lost, once, and aga
   t.equal(lost.length, 1, 'rejoined: heartbeating again');
 });
 
+t.test('a broker frozen longer than a session: its first Fetch answered comes before the heartbeat — not lost, kafkajs rejoins by itself', async (t) => {
+  const { lost, live } = watched(t);
+  await live(10);
+  await live(40, { fetches: false, heartbeats: false });
+  await live(2, { heartbeats: false });
+  await live(30);
+  t.same(lost, []);
+});
+
 t.test('a broker that is down, or every partition paused: no Fetch answered — not a lost member (kafkajs restarts that itself)', async (t) => {
   const { lost, live } = watched(t);
   await live(5);

@@ -10,12 +10,15 @@
 // carry no membership, so they succeed, while heartbeats are skipped for want of a member id
 // (consumerGroup.js: `if (memberId && …)`), so nothing ever fails again and it never rejoins.
 //
-// The sign, from kafkajs's own instrumentation events: Fetch requests still answered by a broker
-// while no heartbeat has succeeded for longer than the session timeout. A healthy consumer
-// heartbeats after every fetch (at most every heartbeat interval). One whose broker is down gets
-// no Fetch answered, and one whose partitions are all paused sends none (its fetch loop goes
-// on without a request: its FETCH event is no sign of a broker answering). Either way a member
-// silent for a whole session is no longer in its group, so rejoining is right.
+// The sign, from kafkajs's own instrumentation events: Fetch requests answered by a broker, for
+// longer than a heartbeat takes to follow them, while no heartbeat has succeeded for longer than
+// the session timeout. A healthy consumer heartbeats after every fetch (at most every heartbeat
+// interval): after a broker frozen longer than a session its first Fetch is answered before its
+// heartbeat, which then fails and makes kafkajs rejoin by itself — the grace leaves it that
+// (a drill restarted such consumers 1–4 s after the broker woke before the grace: harmless, one
+// rebalance more). One whose broker is down gets no Fetch answered, and one whose partitions
+// are all paused sends none (its fetch loop goes on without a request: its FETCH event is no sign
+// of a broker answering).
 
 /** A kafkajs instrumentation event, as far as the watch reads it. */
 interface InstrumentationEvent {
@@ -33,7 +36,9 @@ export interface MembershipWatchOptions {
   sessionTimeoutMs: number;
   /** Called once the consumer is found fetching without its membership, with how long it has not heartbeaten. */
   onLost(silentForMs: number): void;
-  /** How often to look (default: a third of the session timeout). */
+  /** How long Fetch requests must go on being answered without a heartbeat (default: a fifth of the session timeout, the heartbeat interval's double). */
+  graceMs?: number;
+  /** How often to look (default 2 s: a lost member's fetches are deliveries another member makes too). */
   checkEveryMs?: number;
   now?: () => number;
 }
@@ -43,22 +48,30 @@ export function watchGroupMembership(consumer: ConsumerInstrumentation, opts: Me
   const now = opts.now ?? Date.now;
   // A consumer starting or restarting has a whole session to join.
   let lastMemberAt = now();
+  /** The first and the last Fetch answered since the last sign of membership. */
+  let fetchingSince = Infinity;
   let lastFetchAt = -Infinity;
+  const graceMs = opts.graceMs ?? Math.floor(opts.sessionTimeoutMs / 5);
   const member = () => {
     lastMemberAt = now();
+    fetchingSince = Infinity;
   };
   consumer.on(consumer.events.HEARTBEAT, member);
   consumer.on(consumer.events.GROUP_JOIN, member);
   consumer.on(consumer.events.REQUEST, (event) => {
-    if (event.payload?.apiName === 'Fetch') lastFetchAt = now();
+    if (event.payload?.apiName !== 'Fetch') return;
+    lastFetchAt = now();
+    if (fetchingSince === Infinity) fetchingSince = lastFetchAt;
   });
   const timer = setInterval(() => {
-    const silentFor = now() - lastMemberAt;
-    if (silentFor <= opts.sessionTimeoutMs || lastFetchAt <= lastMemberAt + opts.sessionTimeoutMs) return;
+    const at = now();
+    const silentFor = at - lastMemberAt;
+    const fetchingNow = at - lastFetchAt < graceMs;
+    if (silentFor <= opts.sessionTimeoutMs || !fetchingNow || lastFetchAt - fetchingSince < graceMs) return;
     // Counted from now: the restart the caller makes has its own session to join.
-    lastMemberAt = now();
+    member();
     opts.onLost(silentFor);
-  }, opts.checkEveryMs ?? Math.max(1000, Math.floor(opts.sessionTimeoutMs / 3)));
+  }, opts.checkEveryMs ?? 2000);
   timer.unref();
   return () => clearInterval(timer);
 }
