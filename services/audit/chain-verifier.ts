@@ -19,7 +19,7 @@
 // still holds (verification-seal.ts): the entries, checkpoints and published checkpoints after it,
 // so the check's time follows what was appended since, not the whole log.
 import type pg from 'pg';
-import { compactVerify, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import {
   CHECKPOINT_JWS_TYPE,
   GENESIS_HASH,
@@ -34,6 +34,7 @@ import type { PublicKeyLookup } from '../platform/es256.js';
 import type { RecordVerifier } from '../platform/record-signing.js';
 import { evidenceProblem, evidenceVerifier, type EvidencedEvent } from './record-evidence.js';
 import { lastSealRow, sealProblem, sealRows, type SealClaims, type SealRow } from './verification-seal.js';
+import { signedClaims } from './signed-claims.js';
 
 export interface ChainVerification {
   ok: boolean;
@@ -130,20 +131,9 @@ function entryProblem(row: EntryRow, records: RecordVerifier): string | null {
 }
 
 async function checkpointProblem(row: CheckpointRow, getKey: JWTVerifyGetKey): Promise<string | null> {
-  let payload: Uint8Array;
-  try {
-    const verified = await compactVerify(row.jws, getKey, { algorithms: ['ES256'] });
-    if (verified.protectedHeader.typ !== CHECKPOINT_JWS_TYPE) return `checkpoint JWS has type ${String(verified.protectedHeader.typ)}`;
-    payload = verified.payload;
-  } catch (err) {
-    return `checkpoint signature does not verify (${(err as Error).message})`;
-  }
-  let claims: CheckpointClaims;
-  try {
-    claims = JSON.parse(new TextDecoder().decode(payload)) as CheckpointClaims;
-  } catch {
-    return 'checkpoint payload is not JSON';
-  }
+  const signed = await signedClaims<CheckpointClaims>(row.jws, getKey, CHECKPOINT_JWS_TYPE, 'checkpoint');
+  if ('problem' in signed) return signed.problem;
+  const { claims } = signed;
   if (claims.seq !== row.seq || claims.hash !== row.hash || claims.at !== row.signed_at) {
     return 'checkpoint row does not match its signed payload';
   }
@@ -152,14 +142,10 @@ async function checkpointProblem(row: CheckpointRow, getKey: JWTVerifyGetKey): P
 
 /** The claims of a checkpoint JWS that verifies with a platform key, else null. */
 async function verifiedClaims(jws: string, getKey: JWTVerifyGetKey): Promise<CheckpointClaims | null> {
-  try {
-    const verified = await compactVerify(jws, getKey, { algorithms: ['ES256'] });
-    if (verified.protectedHeader.typ !== CHECKPOINT_JWS_TYPE) return null;
-    const claims = JSON.parse(new TextDecoder().decode(verified.payload)) as CheckpointClaims;
-    return Number.isInteger(claims.seq) && typeof claims.hash === 'string' && typeof claims.at === 'string' ? claims : null;
-  } catch {
-    return null;
-  }
+  const signed = await signedClaims<CheckpointClaims>(jws, getKey, CHECKPOINT_JWS_TYPE, 'checkpoint');
+  if ('problem' in signed) return null;
+  const { claims } = signed;
+  return Number.isInteger(claims.seq) && typeof claims.hash === 'string' && typeof claims.at === 'string' ? claims : null;
 }
 
 /**

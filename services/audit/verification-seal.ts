@@ -10,7 +10,8 @@
 // - deleting entries leaves fewer than seq rows up to seq;
 // - editing an entry in place, its hash kept, is what only a full pass sees: the audit service
 //   runs one on a timer (LGSP_AUDIT_FULL_VERIFY_INTERVAL_MS) and `lgsp audit verify` always does.
-import { CompactSign, compactVerify, type JWTVerifyGetKey } from 'jose';
+import { CompactSign, type JWTVerifyGetKey } from 'jose';
+import { signedClaims } from './signed-claims.js';
 import type { SigningKey } from '../platform/keystore.js';
 import type { Queryable } from '../platform/database.js';
 
@@ -49,29 +50,30 @@ export async function writeSeal(db: Queryable, key: SigningKey, reached: Omit<Se
   return claims;
 }
 
+const SEAL_COLUMNS = 'id, seq, hash, checkpoint_id, published_offset, signed_at, jws';
+
+/** bigint columns arrive as text unless the process set pg's int8 parser: numbers either way. */
+function toSealRow(r: SealRow): SealRow {
+  return { ...r, id: Number(r.id), seq: Number(r.seq), checkpoint_id: Number(r.checkpoint_id) };
+}
+
 /** Rows of audit_seals after `afterId`, oldest first, at most `limit`. */
 export async function sealRows(db: Queryable, afterId: number, limit: number): Promise<SealRow[]> {
-  const { rows } = await db.query<SealRow>('SELECT id, seq, hash, checkpoint_id, published_offset, signed_at, jws FROM audit_seals WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]);
-  return rows.map((r) => ({ ...r, id: Number(r.id), seq: Number(r.seq), checkpoint_id: Number(r.checkpoint_id) }));
+  const { rows } = await db.query<SealRow>(`SELECT ${SEAL_COLUMNS} FROM audit_seals WHERE id > $1 ORDER BY id LIMIT $2`, [afterId, limit]);
+  return rows.map(toSealRow);
 }
 
 /** The seal written last, or null. */
 export async function lastSealRow(db: Queryable): Promise<SealRow | null> {
-  const { rows } = await db.query<SealRow>('SELECT id, seq, hash, checkpoint_id, published_offset, signed_at, jws FROM audit_seals ORDER BY id DESC LIMIT 1');
-  const r = rows[0];
-  return r ? { ...r, id: Number(r.id), seq: Number(r.seq), checkpoint_id: Number(r.checkpoint_id) } : null;
+  const { rows } = await db.query<SealRow>(`SELECT ${SEAL_COLUMNS} FROM audit_seals ORDER BY id DESC LIMIT 1`);
+  return rows[0] ? toSealRow(rows[0]) : null;
 }
 
 /** Why a seal row is not a seal the platform signed, or null. */
 export async function sealProblem(row: SealRow, getKey: JWTVerifyGetKey): Promise<string | null> {
-  let claims: SealClaims;
-  try {
-    const verified = await compactVerify(row.jws, getKey, { algorithms: ['ES256'] });
-    if (verified.protectedHeader.typ !== SEAL_JWS_TYPE) return `seal JWS has type ${String(verified.protectedHeader.typ)}`;
-    claims = JSON.parse(new TextDecoder().decode(verified.payload)) as SealClaims;
-  } catch (err) {
-    return `seal signature does not verify (${(err as Error).message})`;
-  }
+  const signed = await signedClaims<SealClaims>(row.jws, getKey, SEAL_JWS_TYPE, 'seal');
+  if ('problem' in signed) return signed.problem;
+  const { claims } = signed;
   if (claims.seq !== row.seq || claims.hash !== row.hash || claims.checkpointId !== row.checkpoint_id || claims.publishedOffset !== row.published_offset || claims.at !== row.signed_at) {
     return 'seal row does not match its signed payload';
   }
