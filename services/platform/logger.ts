@@ -1,7 +1,7 @@
 // pino with redaction: tokens, secrets, keys and message bodies never reach the logs
 // (DESIGN §5: no secrets or personal data in logs). The paths cover Fastify's request
 // serialisation and our own log calls.
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -33,8 +33,15 @@ export type { Logger };
  */
 const CREDENTIAL_PARAMETER = /token|secret|assertion|passw|api[-_]?key|session|signature/i;
 
-/** A request URL as it may be logged: the value of every credential-like query parameter is `[redacted]`. */
+/** `scheme://user:password@`: the password of a URL's user information (RFC 3986 §3.2.1). */
+const USERINFO_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)[^/?#@]*@/i;
+
+/**
+ * A URL as it may be logged: the value of every credential-like query parameter is `[redacted]`,
+ * and so is the password of an absolute URL's user information.
+ */
 export function loggableUrl(url: string): string {
+  url = url.replace(USERINFO_PASSWORD, '$1[redacted]@');
   const q = url.indexOf('?');
   if (q < 0) return url;
   const query = url.slice(q + 1).split('&').map((pair) => {
@@ -76,12 +83,17 @@ function loggedRequest(req: LoggedRequest) {
   };
 }
 
-export function createLogger(service: string, level = 'info'): Logger {
-  return pino({
+/** `destination`: where the lines go (standard output when left out; tests read them). */
+export function createLogger(service: string, level = 'info', destination?: DestinationStream): Logger {
+  const options = {
     name: service,
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { service },
-    serializers: { req: loggedRequest },
-  });
+    // `url` too, whoever logs one: Fastify's request line is not the only line naming a request's
+    // URL (a client that drops mid-body, a late operator action), and a line naming any other URL
+    // (a configured endpoint) must not carry a password either.
+    serializers: { req: loggedRequest, url: (url: unknown) => (typeof url === 'string' ? loggableUrl(url) : url) },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
