@@ -27,6 +27,7 @@ import type { EdocType, EdxmlShape, Lookalike } from '../edxml/edxml-codec.js';
 import { edxmlFieldPath } from '../edxml/edxml-paths.js';
 import { base64Fault } from '../edxml/base64-fault.js';
 import { lookalikeHint } from '../edxml/lookalike-hint.js';
+import { signerOnTimeline } from '../edxml/signer-on-timeline.js';
 import { checkEdocDates } from './edoc-dates.js';
 import { applyChange, applyStatus, businessKind, type RecipientState } from './status-lifecycle.js';
 import { DocumentIdReusedError, type DocumentChanges, type DocumentStore } from './document-store.js';
@@ -152,7 +153,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
       from: e.from,
       to: e.to,
       correlationId: e.correlationId,
-      detail: { signature: verification.result, ...(verification.signer ? { signer: verification.signer } : {}), ...(verification.reason ? { reason: verification.reason } : {}) },
+      detail: { signature: verification.result, ...(verification.signer ? { signer: signerOnTimeline(verification.signer) } : {}), ...(verification.reason ? { reason: verification.reason } : {}) },
     }));
   }
 
