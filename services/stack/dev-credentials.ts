@@ -5,7 +5,7 @@
 // alone, as production registries should have it: a secret nobody uses is one more to leak.
 // The registry the services load is the seed registry plus those public keys and secret
 // hashes. Nothing secret is ever committed: the seeds hold no keys.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateSigningJwk, toPublicJwk } from '../platform/keystore.js';
@@ -67,6 +67,7 @@ export async function prepareDevRegistry(opts: {
     }
   }
   const registryFile = join(opts.dataDir, 'registry.json');
-  writeFileSync(registryFile, JSON.stringify(registry, null, 2) + '\n');
+  // Its secret hashes are for the services to check logins with, not for every local user to guess at.
+  writePrivateFile(registryFile, JSON.stringify(registry, null, 2) + '\n');
   return { registryFile, clientsDir, clients };
 }
