@@ -74,7 +74,10 @@ export default defineConnector<OneStopShopConfig>({
     portalPassword: { description: "Password of the province's portal account (LGSP_SECRET_ONE_STOP_SHOP_PORTAL_PASSWORD or ..._FILE)" },
   },
   async start({ config, log }) {
-    log.info({ portalUrl: config.portalUrl, username: config.username }, 'one-stop-shop connector ready');
+    // Origin and path only: a URL written with `user:password@` must not put the password in the log
+    // (the password belongs in the portalPassword secret).
+    const portal = new URL(config.portalUrl);
+    log.info({ portalUrl: `${portal.origin}${portal.pathname}`, username: config.username }, 'one-stop-shop connector ready');
   },
   async health() {
     return { ok: true, detail: `${instances.size} portal configuration(s)` };
