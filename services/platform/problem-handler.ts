@@ -354,6 +354,9 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     }
     const coding = req.headers['content-encoding']?.trim().toLowerCase();
     if (coding && coding !== 'identity') {
+      // RFC 9110 §15.5.16: a 415 for the coding names the codings taken, so a client that
+      // compresses by default (RFC 7694) can send again without one.
+      reply.header('accept-encoding', 'identity');
       throw problems.unsupportedMediaType(`Content-Encoding ${coding} is not accepted: send the body uncompressed`);
     }
     // A request no route takes is answered for its route before its body is parsed (noRoute, below).
