@@ -107,6 +107,8 @@ t.test('a body that stops arriving is cut by the idle timeout and its bytes come
   const { app, port, held } = await startApp(400);
   t.teardown(() => app.close());
   const stalled = await startSlowPost(port, '/v1/messages', { length: 9 * 1024 });
+  let answer = '';
+  stalled.on('data', (d) => (answer += d));
   const closed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
   await eventually(async () => (await held()) === 9 * 1024);
   t.equal(await held(), 9 * 1024);
@@ -114,7 +116,15 @@ t.test('a body that stops arriving is cut by the idle timeout and its bytes come
   const started = Date.now();
   await closed;
   t.ok(Date.now() - started < 3000, 'the gateway closed the silent connection');
+  // Told why, not a bare reset: the client's HTTP stack reports a 408 it can act on (send again).
+  t.match(answer, /^HTTP\/1\.1 408 /, 'the stalled request is answered 408 before the connection closes');
+  t.match(answer, /content-type: application\/problem\+json/i);
+  t.match(answer, /connection: close/i);
+  const problem = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { code: string; detail: string };
+  t.equal(problem.code, 'REQUEST_TIMEOUT');
+  t.match(problem.detail, /body stopped arriving/);
   await eventually(async () => (await held()) === 0);
   t.equal(await held(), 0, 'its bytes are returned');
   t.equal((await post(port, 9 * 1024)).status, 200);
 });
+

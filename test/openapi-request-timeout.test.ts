@@ -62,6 +62,11 @@ t.test('a request that times out is answered 408 REQUEST_TIMEOUT, as the operati
   t.equal(fine.status, 200, 'the service goes on answering');
 });
 
+t.test('with an idle timeout (the gateway), the 408 names a body that stops arriving too', async (t) => {
+  const doc = withCommonResponses({ openapi: '3.1.0', paths: { '/x': { post: { responses: {} } } } }, new Set(), { requestTimeoutMs: 300_000, idleTimeoutMs: 60_000 }) as unknown as OpenApi;
+  t.match(doc.paths['/x'].post.responses['408']?.description ?? '', /its body stopped arriving: nothing for 1 min/);
+});
+
 t.test('without a bound on the whole request, the 408 names the headers timeout only', async (t) => {
   const doc = withCommonResponses({ openapi: '3.1.0', paths: { '/x': { get: { responses: {} } } } }) as unknown as OpenApi;
   const description = doc.paths['/x'].get.responses['408']?.description ?? '';

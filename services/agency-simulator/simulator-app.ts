@@ -27,6 +27,9 @@ type Mode =
   /** Answers every delivery, each after delayMs (a slow receiving system). */
   | { mode: 'slow'; delayMs: number };
 
+/** How far a delivery's signing time may be from this system's clock. */
+const DELIVERY_MAX_AGE_SECONDS = 300;
+
 export interface SimulatorState {
   received: Map<string, ReceivedMessage[]>;
   attempts: Map<string, number>;
@@ -54,6 +57,7 @@ export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ a
     if (mode.mode === 'slow') await new Promise((r) => setTimeout(r, mode.delayMs));
     let envelope: Envelope;
     let signedBy: string;
+    let signedAt: unknown;
     try {
       const { payload, protectedHeader } = await compactVerify(String(req.body), getKey, { algorithms: ['ES256'] });
       if (protectedHeader.typ !== 'lgsp-delivery+jws') throw new Error('unexpected JWS type');
@@ -61,9 +65,18 @@ export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ a
       signedBy = String(protectedHeader.kid);
       // What a careful receiver checks: the delivery is meant for its member, and recent.
       if (protectedHeader.aud !== envelope.to.member) throw new Error(`delivery is for ${String(protectedHeader.aud)}, not ${envelope.to.member}`);
-      if (typeof protectedHeader.iat !== 'number' || Math.abs(Date.now() / 1000 - protectedHeader.iat) > 300) throw new Error('delivery signature has no recent iat');
+      if (typeof protectedHeader.iat !== 'number') throw new Error('delivery signature has no iat');
+      signedAt = protectedHeader.iat;
     } catch (err) {
       return reply.code(401).send({ error: `signature rejected: ${(err as Error).message}` });
+    }
+    // Recent by this system's clock. A signature far off it means a clock is wrong (here or on the
+    // bus) far more often than a replay: the bus signs every attempt anew, so this is answered as a
+    // retryable failure (nothing is taken either way) and the message arrives once the clocks agree.
+    // A 4xx here would dead-letter every message while the clock is off.
+    const off = Math.round(Date.now() / 1000 - (signedAt as number));
+    if (Math.abs(off) > DELIVERY_MAX_AGE_SECONDS) {
+      return reply.code(503).header('retry-after', '30').send({ error: `delivery signature iat is ${Math.abs(off)} s ${off > 0 ? 'old' : 'ahead'} by this system's clock (more than ${DELIVERY_MAX_AGE_SECONDS} s): check the clocks; try again` });
     }
     if (req.headers['lgsp-message-id'] !== envelope.id) return reply.code(400).send({ error: 'LGSP-Message-Id does not match the signed message' });
     const list = state.received.get(system) ?? [];

@@ -102,7 +102,7 @@ export async function buildGatewayApp(ctx: GatewayContext, modules: readonly Gat
           withOpenObjects(
             withHeadersAlwaysSent(
               withRateLimitHeaders(
-                withConditionalReads(withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))), rateLimited, { unknownQueryRefused: true, requestTimeoutMs: gatewayServerTimeouts(ctx.config.connectionIdleTimeoutMs).requestTimeout }), conditionalReads),
+                withConditionalReads(withCommonResponses(withDocumentedAnswers(withTypedPayloads(withModuleRequestBodies(document.openapiObject, modules), ctx.catalogue), gatewayAnswers, ...modules.flatMap((m) => (m.openapiAnswers ? [m.openapiAnswers] : []))), rateLimited, { unknownQueryRefused: true, requestTimeoutMs: gatewayServerTimeouts(ctx.config.connectionIdleTimeoutMs).requestTimeout, idleTimeoutMs: ctx.config.connectionIdleTimeoutMs }), conditionalReads),
                 rateLimited,
               ),
             ),

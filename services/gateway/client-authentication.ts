@@ -250,10 +250,14 @@ export class ClientAuthenticator {
       throw new OAuthError('invalid_client', assertionClaimRefusal(err, unverified, this.acceptedAudiences) ?? `client_assertion rejected: ${(err as Error).message}${derEncodedEcdsaHint(err, body.client_assertion)}`);
     }
     const now = Date.now() / 1000;
+    // The refusals below come, in practice, from a signing system whose clock is off: they say by
+    // how much against the gateway's clock (its time in the words, to compare with), the skew
+    // allowed, and that the clock is what to check, not only that a claim failed.
+    const gatewayTime = new Date(now * 1000).toISOString();
     // jose checks iat only for an age limit: an assertion "issued" later than now comes from a
     // clock that is wrong (or from one made to outlive its freshness).
     if (typeof payload.iat === 'number' && payload.iat > now + CLOCK_SKEW_SECONDS) {
-      throw new OAuthError('invalid_client', `client_assertion iat is in the future (more than ${CLOCK_SKEW_SECONDS} s ahead of the gateway's clock)`);
+      throw new OAuthError('invalid_client', `client_assertion iat is in the future: ${new Date(payload.iat * 1000).toISOString()}, ${Math.round(payload.iat - now)} s ahead of the gateway's clock (${gatewayTime}), beyond the ${CLOCK_SKEW_SECONDS} s allowed for clock skew: check the clock of the signing system`);
     }
     // Freshness: judged on iat when the assertion has one (no older than five minutes, expiring at
     // most an hour after it, as Authlib signs them), else on exp (within five minutes of now).
@@ -261,13 +265,13 @@ export class ClientAuthenticator {
     if (typeof payload.iat === 'number') {
       const age = now - payload.iat;
       if (age > MAX_ASSERTION_AGE_SECONDS + CLOCK_SKEW_SECONDS) {
-        throw new OAuthError('invalid_client', `client_assertion iat is ${Math.floor(age)} s ago: an assertion must be issued within the last ${MAX_ASSERTION_AGE_SECONDS} s (sign a new one for every token request)`);
+        throw new OAuthError('invalid_client', `client_assertion iat is ${Math.floor(age)} s ago: an assertion must be issued within the last ${MAX_ASSERTION_AGE_SECONDS} s, with ${CLOCK_SKEW_SECONDS} s allowed for clock skew (sign a new one for every token request); if this one was signed just now, the clock of the signing system is about ${Math.floor(age)} s behind the gateway's (${gatewayTime}): check it`);
       }
       if (exp - payload.iat > MAX_ASSERTION_LIFETIME_SECONDS) {
         throw new OAuthError('invalid_client', `client_assertion exp is ${Math.floor(exp - payload.iat)} s after its iat: it must expire within ${MAX_ASSERTION_LIFETIME_SECONDS} s of iat`);
       }
     } else if (exp - now > MAX_ASSERTION_AGE_SECONDS + CLOCK_SKEW_SECONDS) {
-      throw new OAuthError('invalid_client', `client_assertion exp must be within ${MAX_ASSERTION_AGE_SECONDS} s from now when it has no iat (with an iat: issued within the last ${MAX_ASSERTION_AGE_SECONDS} s, expiring within ${MAX_ASSERTION_LIFETIME_SECONDS} s of it)`);
+      throw new OAuthError('invalid_client', `client_assertion exp must be within ${MAX_ASSERTION_AGE_SECONDS} s from now when it has no iat (with an iat: issued within the last ${MAX_ASSERTION_AGE_SECONDS} s, expiring within ${MAX_ASSERTION_LIFETIME_SECONDS} s of it); its exp is ${Math.floor(exp - now)} s from now by the gateway's clock (${gatewayTime}), beyond the ${CLOCK_SKEW_SECONDS} s allowed for clock skew: if it was made to expire sooner, check the clock of the signing system`);
     }
     // The jti is stored (single use across gateways): it must be text PostgreSQL can hold.
     const jti = payload.jti;

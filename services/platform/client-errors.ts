@@ -100,6 +100,29 @@ export function refuseTunnels(server: Server): void {
   });
 }
 
+/**
+ * A connection that went silent past the server's idle timeout (the gateway's
+ * LGSP_CONNECTION_IDLE_TIMEOUT_MS) is closed; Node did it without a word, so a client whose
+ * upload stalled (a commune's link dropping mid-body) read a bare reset and could not tell it
+ * from a crash of the gateway. While a request's body is still due and nothing has been answered
+ * for it, it is answered 408 REQUEST_TIMEOUT (problem+json, `Connection: close`) before the
+ * close; nothing of it was kept, since no route ran on an incomplete body. Between requests (an
+ * idle keep-alive connection) there is nobody waiting for an answer: closed as before.
+ * With a listener on 'timeout' Node no longer closes the socket itself: every path here does.
+ */
+export function answerStalledRequests(server: Server): void {
+  server.on('timeout', (socket: Duplex) => {
+    const http = socket as HttpSocket;
+    const incoming = http.parser?.incoming;
+    if (incoming && incoming.complete === false && !http._httpMessage?.headersSent && !refusing.has(socket)) {
+      const seconds = Math.round(server.timeout / 1000);
+      refusing.add(socket);
+      writeRefusal(new ProblemError(408, 'REQUEST_TIMEOUT', 'Request timeout', `The request's body stopped arriving: nothing came for ${seconds} s, and the connection is closed. Nothing of it was kept; send it again (with the same Idempotency-Key)`), socket);
+    }
+    socket.destroy();
+  });
+}
+
 function problemFor(err: ParserError, hint: string): ProblemError {
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     // Node's limit for every server of the process (no service sets its own): said in the answer.

@@ -83,6 +83,7 @@ export const ERROR_CODES = {
   DUPLICATE_ATTACHMENT: { status: [400], meaning: 'Two attachments share a content id (in edXML or JSON; `cid:x`, `<x>` and `x` are one id).' },
   ATTACHMENTS_TOO_LARGE: { status: [413], meaning: "The package's attachments exceed the size limit." },
   ATTACHMENT_NOT_FOUND: { status: [404, 422], meaning: 'The attachment (by SHA-256) is not in the attachment store.' },
+  RANGE_NOT_SATISFIABLE: { status: [416], meaning: '`GET /v1/attachments/{sha256}`: the `Range` starts past the end of the attachment (or asks for its last 0 bytes); `Content-Range: bytes */<size>` gives its size.' },
   ATTACHMENT_DIGEST_MISMATCH: { status: [422], meaning: 'The uploaded bytes do not match the announced SHA-256.' },
   ATTACHMENT_MISSING: { status: [502], meaning: 'An attachment the document references is missing from the attachment store.' },
   ATTACHMENT_CORRUPTED: { status: [502], meaning: 'An attachment in the store no longer matches its SHA-256, or cannot be decrypted; it is not served.' },

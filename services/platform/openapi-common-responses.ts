@@ -80,18 +80,21 @@ export function operationIdOf(method: string, path: string): string {
 }
 
 /** The 408's description: the headers timeout every service has, and the whole request's where the service sets one. */
-export function requestTimeoutDescription(requestTimeoutMs?: number): string {
+export function requestTimeoutDescription(requestTimeoutMs?: number, idleTimeoutMs?: number): string {
   const whole = requestTimeoutMs ? `, or the whole request, its body included, not within ${formatPeriod(requestTimeoutMs / 1000)}` : '';
-  return `The request line and headers did not all arrive within ${formatPeriod(HEADERS_TIMEOUT_MS / 1000)}${whole} (checked every 30 s, so answered up to 30 s later); answered before any route, the connection closes (REQUEST_TIMEOUT)`;
+  // The idle timeout is exact (a socket timer), not checked every 30 s like the two above.
+  const idle = idleTimeoutMs ? `; or its body stopped arriving: nothing for ${formatPeriod(idleTimeoutMs / 1000)}, answered then` : '';
+  return `The request line and headers did not all arrive within ${formatPeriod(HEADERS_TIMEOUT_MS / 1000)}${whole} (checked every 30 s, so answered up to 30 s later)${idle}; answered before any route, the connection closes (REQUEST_TIMEOUT)`;
 }
 
 /**
  * The document with the common answers and operationIds added to every operation that lacks them.
  * `rateLimited`: the operations a rate limit counts (`GET /v1/messages/{id}`), which get a 429.
  * `requestTimeoutMs`: the service's bound on the whole request (Fastify's `requestTimeout`), when
- * it sets one; its 408 says so.
+ * it sets one; its 408 says so. `idleTimeoutMs`: its idle timeout (Fastify's `connectionTimeout`),
+ * after which a body that stopped arriving is answered 408 (client-errors.ts answerStalledRequests).
  */
-export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<string> = new Set(), opts: { unknownQueryRefused?: boolean; requestTimeoutMs?: number } = {}): T {
+export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<string> = new Set(), opts: { unknownQueryRefused?: boolean; requestTimeoutMs?: number; idleTimeoutMs?: number } = {}): T {
   const taken = new Set<string>();
   for (const [, , op] of operationsOf<Operation>(document)) if (op.operationId) taken.add(op.operationId);
   for (const [method, path, op] of operationsOf<Operation>(document)) {
@@ -129,7 +132,7 @@ export function withCommonResponses<T>(document: T, rateLimited: ReadonlySet<str
     if (rateLimited.has(`${method.toUpperCase()} ${path}`)) responses['429'] ??= problemResponse('Too many requests from this client or address (RATE_LIMITED)');
     // Node's parser ends a request whose headers (or, where bounded, whole body) come too slowly,
     // before any route: every operation can meet it (client-errors.ts).
-    responses['408'] ??= problemResponse(requestTimeoutDescription(opts.requestTimeoutMs));
+    responses['408'] ??= problemResponse(requestTimeoutDescription(opts.requestTimeoutMs, opts.idleTimeoutMs));
     // Node hands an Expect other than 100-continue to expect-continue.ts before any route: every
     // operation can meet it (a generated client saw a status its operation did not list).
     responses['417'] ??= problemResponse('An Expect header other than 100-continue, the only expectation this service meets; answered before the request is read, the connection closes (EXPECTATION_FAILED)');

@@ -12,7 +12,7 @@ import { useUtf8JsonParser } from './utf8-json-parser.js';
 import { emptyBodiesAreNoBodies } from './empty-body-routes.js';
 import { headerLineCount } from './header-lines.js';
 import { deferContinue } from './expect-continue.js';
-import { refuseTunnels } from './client-errors.js';
+import { answerStalledRequests, refuseTunnels } from './client-errors.js';
 import { hostHeaderProblem } from './host-header.js';
 import { ANSWER_SECURITY_HEADERS } from './security-headers.js';
 import { withoutUntakenBranches, type SchemaError } from './schema-branch-errors.js';
@@ -307,6 +307,8 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
   deferContinue(app.server);
   // CONNECT never reaches Fastify; answered 501 instead of a silent close (client-errors.ts).
   refuseTunnels(app.server);
+  // A body that stops arriving past the idle timeout is answered 408, not cut off unanswered.
+  answerStalledRequests(app.server);
   // Headers every answer carries, errors included, unless its route says otherwise:
   //  - X-Content-Type-Options: nosniff. No answer is for a browser to sniff into another type
   //    (a JSON body read as HTML).
@@ -352,6 +354,9 @@ export const problemHandler = fp(async function problemHandler(app: FastifyInsta
     }
     const coding = req.headers['content-encoding']?.trim().toLowerCase();
     if (coding && coding !== 'identity') {
+      // RFC 9110 §15.5.16: a 415 for the coding names the codings taken, so a client that
+      // compresses by default (RFC 7694) can send again without one.
+      reply.header('accept-encoding', 'identity');
       throw problems.unsupportedMediaType(`Content-Encoding ${coding} is not accepted: send the body uncompressed`);
     }
     // A request no route takes is answered for its route before its body is parsed (noRoute, below).

@@ -10,6 +10,7 @@ import { contentDigestProblem, WANT_CONTENT_DIGEST } from '../../attachments/con
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
 import { alwaysSent, okResponse, problemResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
 import { holdsCurrent } from '../../platform/conditional-get.js';
+import { byteRangeOf } from '../../platform/byte-range.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 
 export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
@@ -78,10 +79,31 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
       security: [{ bearer: [] }],
       // Either case: hex is case-insensitive, and some platforms write it upper-case (.NET's Convert.ToHexString).
       params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' } }, required: ['sha256'] },
+      headers: {
+        type: 'object',
+        properties: {
+          range: { type: 'string', description: 'One byte range (RFC 9110 §14.1.2), e.g. bytes=1048576- to resume a download: answered 206 with those bytes. Several ranges, another unit or a malformed range are ignored (the whole file, 200)' },
+          'if-range': { type: 'string', description: 'The ETag of the file whose first part you hold: the range is served only while it is still that file (it always is: the tag is its SHA-256); anything else, a date included, gets the whole file' },
+        },
+      },
       response: {
         ...okResponse('The bytes, verified against their SHA-256 (Repr-Digest)', ['application/octet-stream'], {
           'Repr-Digest': alwaysSent({ type: 'string', description: 'sha-256=:<base64 of the SHA-256>: (RFC 9530): check it against the bytes' }),
+          'Accept-Ranges': alwaysSent({ type: 'string', description: 'bytes: a Range is answered (206)' }),
         }),
+        206: {
+          description: 'The byte range asked for, from the bytes verified against their SHA-256; Repr-Digest and ETag are the whole file\'s (check the digest once the parts are put together)',
+          headers: {
+            'Content-Range': alwaysSent({ type: 'string', description: 'bytes <first>-<last>/<size> (RFC 9110 §14.4)' }),
+            'Repr-Digest': alwaysSent({ type: 'string', description: 'sha-256=:<base64 of the SHA-256>: of the whole file (RFC 9530)' }),
+            'Accept-Ranges': alwaysSent({ type: 'string', description: 'bytes' }),
+          },
+          content: { 'application/octet-stream': { schema: {} } },
+        },
+        416: {
+          ...problemResponsesWithCodes({ 416: ['RANGE_NOT_SATISFIABLE'] })[416] as object,
+          headers: { 'Content-Range': alwaysSent({ type: 'string', description: 'bytes */<size>: the size of the file' }) },
+        },
         ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 404: ['ATTACHMENT_NOT_FOUND'], 502: ['ATTACHMENT_MISSING', 'ATTACHMENT_CORRUPTED'], 503: ['STATE_UNAVAILABLE'] }),
       },
     },
@@ -102,6 +124,17 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
       if (err instanceof AttachmentUnavailable) throw new ProblemError(502, err.fault === 'missing' ? 'ATTACHMENT_MISSING' : 'ATTACHMENT_CORRUPTED', 'Attachment unavailable', err.message);
       throw err;
     }
-    return reply.header('content-type', 'application/octet-stream').header('repr-digest', reprDigest(sha256)).header('etag', etag).send(bytes);
+    // A range is cut from bytes already checked against their digest (RFC 9110 §14): a download
+    // lost near its end resumes there instead of starting again from the first byte.
+    const ifRange = req.headers['if-range'];
+    // Sent more than once, it names no one tag: the whole file.
+    const range = byteRangeOf(req.headers.range, Array.isArray(ifRange) ? '' : ifRange, etag, bytes.length);
+    if (range.kind === 'unsatisfiable') {
+      reply.header('content-range', `bytes */${bytes.length}`);
+      throw new ProblemError(416, 'RANGE_NOT_SATISFIABLE', 'Range not satisfiable', `The range ${req.headers.range?.slice(0, 100) ?? ''} asks for no byte of the attachment, which has ${bytes.length} bytes`);
+    }
+    reply.header('content-type', 'application/octet-stream').header('repr-digest', reprDigest(sha256)).header('etag', etag).header('accept-ranges', 'bytes');
+    if (range.kind === 'part') return reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${bytes.length}`).send(bytes.subarray(range.start, range.end + 1));
+    return reply.send(bytes);
   });
 }

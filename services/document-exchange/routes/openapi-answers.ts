@@ -205,5 +205,8 @@ export const documentExchangeAnswers: DocumentedAnswers = {
   'GET /v1/inbox/{id}': { 200: { 'application/json': signedEnvelope, 'application/xml': xmlPackage, 'text/xml': { ...xmlPackage, contentMediaType: 'text/xml', description: 'The edXML package, as text/xml for a client whose Accept weighs it higher' } } },
   'GET /v1/documents/{documentId}': { 200: { 'application/json': documentOrChange } },
   'GET /v1/documents': { 200: { 'application/json': documentOrChange } },
-  'GET /v1/attachments/{sha256}': { 200: { 'application/octet-stream': { type: 'string', contentMediaType: 'application/octet-stream', description: 'The attachment\'s bytes' } } },
+  'GET /v1/attachments/{sha256}': {
+    200: { 'application/octet-stream': { type: 'string', contentMediaType: 'application/octet-stream', description: 'The attachment\'s bytes' } },
+    206: { 'application/octet-stream': { type: 'string', contentMediaType: 'application/octet-stream', description: 'The bytes of the range asked for (Content-Range says which)' } },
+  },
 };
