@@ -118,6 +118,11 @@ export function answerStalledRequests(server: Server): void {
       const seconds = Math.round(server.timeout / 1000);
       refusing.add(socket);
       writeRefusal(new ProblemError(408, 'REQUEST_TIMEOUT', 'Request timeout', `The request's body stopped arriving: nothing came for ${seconds} s, and the connection is closed. Nothing of it was kept; send it again (with the same Idempotency-Key)`), socket);
+      // Closed once the answer is written out (a destroy at once could drop it unsent), and in any
+      // case within a second: a client that reads nothing cannot hold the connection.
+      setTimeout(() => socket.destroy(), 1000).unref();
+      socket.end(() => socket.destroy());
+      return;
     }
     socket.destroy();
   });
