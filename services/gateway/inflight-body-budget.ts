@@ -10,10 +10,25 @@
 // every other client's submissions 503 for as long as it keeps its connections open. A body that
 // stops arriving is also cut by the gateway's idle timeout (gatewayServerTimeouts), which gives
 // its bytes back.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// Large answers count against the same budget (holdAnswerBytes): an attachment download is held
+// whole in memory until the client has read it, and a client that opens downloads and reads
+// nothing would otherwise grow the gateway by the file's size for each one (ten paused
+// downloads of a 20 MB file took 240 MB) until the idle timeout closed them.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, type Registry as MetricsRegistry } from 'prom-client';
 import { problems } from '../platform/problem.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Counts an answer of `bytes` the route is about to build against the gateway's budget until
+     * the answer is sent or its connection drops; throws 503 GATEWAY_BUSY (nothing was done)
+     * when the budget, or the client's half of it, is taken. Absent where no budget is set.
+     */
+    holdAnswerBytes?: (reply: FastifyReply, bytes: number) => void;
+  }
+}
 
 export interface InflightBodyBudgetOptions {
   /** Bytes of request bodies held at once, at most. */
@@ -49,7 +64,7 @@ export const inflightBodyBudget = fp(async function inflightBodyBudget(app: Fast
   let held = 0;
   new Gauge({
     name: 'lgsp_gateway_inflight_body_bytes',
-    help: 'Bytes of request bodies the gateway holds now (announced lengths), bounded by LGSP_MAX_INFLIGHT_BODY_BYTES',
+    help: 'Bytes of request bodies (announced lengths) and large answers (attachment downloads) the gateway holds now, bounded by LGSP_MAX_INFLIGHT_BODY_BYTES',
     registers: [opts.metrics],
     collect() {
       this.set(held);
@@ -57,25 +72,23 @@ export const inflightBodyBudget = fp(async function inflightBodyBudget(app: Fast
   });
   const refused = new Counter({
     name: 'lgsp_gateway_busy_refusals_total',
-    help: 'Requests refused with 503 GATEWAY_BUSY because the bodies in flight had reached LGSP_MAX_INFLIGHT_BODY_BYTES',
+    help: 'Requests refused with 503 GATEWAY_BUSY because the bodies and answers in flight had reached LGSP_MAX_INFLIGHT_BODY_BYTES',
     registers: [opts.metrics],
   });
 
   const holderMax = Math.floor(opts.maxBytes * HOLDER_SHARE);
   const heldBy = new Map<string, number>();
 
-  app.addHook('onRequest', async (req, reply) => {
-    const bytes = Math.min(announcedBytes(req), opts.maxBytes);
-    if (bytes === 0) return;
-    const holder = opts.holderOf(req);
+  /** Holds `bytes` for `holder` until `reply`'s connection closes, or throws GATEWAY_BUSY. */
+  function hold(holder: string, bytes: number, reply: FastifyReply, answer: boolean): void {
     const mine = heldBy.get(holder) ?? 0;
-    // A lone body larger than the budget (or the holder's share) still passes when nothing else
-    // is held (its route's own limit decides), so the budget never refuses a request that could
-    // succeed alone.
+    // A lone body (or answer) larger than the budget or the holder's share still passes when
+    // nothing else is held (its route's own limit decides), so the budget never refuses a
+    // request that could succeed alone.
     const overall = held > 0 && held + bytes > opts.maxBytes;
     if (overall || (mine > 0 && mine + bytes > holderMax)) {
       refused.inc();
-      throw problems.gatewayBusy(!overall);
+      throw problems.gatewayBusy(!overall, answer);
     }
     held += bytes;
     heldBy.set(holder, mine + bytes);
@@ -86,5 +99,15 @@ export const inflightBodyBudget = fp(async function inflightBodyBudget(app: Fast
       if (left > 0) heldBy.set(holder, left);
       else heldBy.delete(holder);
     });
+  }
+
+  app.addHook('onRequest', async (req, reply) => {
+    const bytes = Math.min(announcedBytes(req), opts.maxBytes);
+    if (bytes === 0) return;
+    hold(opts.holderOf(req), bytes, reply, false);
+  });
+
+  app.decorateRequest('holdAnswerBytes', function holdAnswerBytes(this: FastifyRequest, reply: FastifyReply, bytes: number) {
+    if (bytes > 0) hold(opts.holderOf(this), Math.min(bytes, opts.maxBytes), reply, true);
   });
 });

@@ -136,8 +136,10 @@ export const problems = {
     new ProblemError(429, 'RATE_LIMITED', 'Too many requests', `Rate limit exceeded; retry after ${retryAfterSeconds} s`, { retryAfterSeconds }),
   unavailable: (detail: string, retryAfterSeconds = 5) =>
     new ProblemError(503, 'BUS_UNAVAILABLE', 'Service unavailable', detail, { retryAfterSeconds }),
-  gatewayBusy: (yoursAlone = false) =>
-    new ProblemError(503, 'GATEWAY_BUSY', 'Gateway busy', `This gateway holds as many request bodies as it may at once${yoursAlone ? ' from this client (half of its budget)' : ''}; nothing was accepted; retry shortly (with the same Idempotency-Key)`, { retryAfterSeconds: 1 }),
+  gatewayBusy: (yoursAlone = false, answer = false) =>
+    answer
+      ? new ProblemError(503, 'GATEWAY_BUSY', 'Gateway busy', `This gateway holds as many request bodies and large answers (downloads not yet read by their clients) as it may at once${yoursAlone ? ' for this client (half of its budget): finish or close your other downloads' : ''}; nothing was sent; retry shortly`, { retryAfterSeconds: 1 })
+      : new ProblemError(503, 'GATEWAY_BUSY', 'Gateway busy', `This gateway holds as many request bodies as it may at once${yoursAlone ? ' from this client (half of its budget)' : ''}; nothing was accepted; retry shortly (with the same Idempotency-Key)`, { retryAfterSeconds: 1 }),
   /** Every submission slot that holds a transaction open while Kafka acknowledges was taken for longer than a request may wait for one. */
   submissionsBusy: (waitedMs: number) =>
     new ProblemError(503, 'GATEWAY_BUSY', 'Gateway busy', `This gateway's submissions that wait on Kafka and PostgreSQL (an Idempotency-Key, a document, a dossier) are all in progress and none ended within ${waitedMs / 1000} s: Kafka or PostgreSQL is slow to answer. Nothing was accepted; retry after Retry-After with the same Idempotency-Key`, { retryAfterSeconds: 5 }),

@@ -104,7 +104,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
           ...problemResponsesWithCodes({ 416: ['RANGE_NOT_SATISFIABLE'] })[416] as object,
           headers: { 'Content-Range': alwaysSent({ type: 'string', description: 'bytes */<size>: the size of the file' }) },
         },
-        ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 404: ['ATTACHMENT_NOT_FOUND'], 502: ['ATTACHMENT_MISSING', 'ATTACHMENT_CORRUPTED'], 503: ['STATE_UNAVAILABLE'] }),
+        ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 404: ['ATTACHMENT_NOT_FOUND'], 502: ['ATTACHMENT_MISSING', 'ATTACHMENT_CORRUPTED'], 503: ['STATE_UNAVAILABLE', 'GATEWAY_BUSY'] }),
       },
     },
   }, async (req, reply) => {
@@ -117,6 +117,10 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
     // (If-None-Match) is told so before they are read from the store (conditional-get.ts).
     const etag = `"${sha256}"`;
     if (holdsCurrent(req, etag)) return reply.code(304).header('etag', etag).send();
+    // The whole file is held until the client has read it: counted against the gateway's budget
+    // before it is read (inflight-body-budget.ts), so paused downloads cannot grow it unbounded.
+    const stored = await exchange.attachments.stat(sha256);
+    if (stored) req.holdAnswerBytes?.(reply, stored.size);
     let bytes: Buffer;
     try {
       bytes = await exchange.attachments.read(sha256);
