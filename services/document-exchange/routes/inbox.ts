@@ -136,7 +136,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       security: [{ bearer: [] }],
       params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
       querystring: { type: 'object', additionalProperties: false, properties: { format: { enum: ['json', 'edxml'] } } },
-      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', ...EDXML_MEDIA_TYPES], INBOX_ITEM_HEADERS), ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 404: ['INBOX_ITEM_NOT_FOUND'], 406: ['NOT_ACCEPTABLE'], 502: ['PAYLOAD_UNREADABLE', 'ATTACHMENT_MISSING', 'ATTACHMENT_CORRUPTED'], 503: ['STATE_UNAVAILABLE'] }) },
+      response: { ...okResponse('The signed envelope (JSON) or the edXML package', ['application/json', ...EDXML_MEDIA_TYPES], INBOX_ITEM_HEADERS), ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 404: ['INBOX_ITEM_NOT_FOUND'], 406: ['NOT_ACCEPTABLE'], 502: ['PAYLOAD_UNREADABLE', 'ATTACHMENT_MISSING', 'ATTACHMENT_CORRUPTED'], 503: ['STATE_UNAVAILABLE', 'GATEWAY_BUSY'] }) },
     },
   }, async (req, reply) => {
     const item = await itemOf(canonicalId(req.params.id), req.caller!);
@@ -173,6 +173,9 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
       body = Buffer.from(JSON.stringify(envelope));
       contentType = 'application/json; charset=utf-8';
     }
+    // An edXML package carries its attachments (up to 20 MB): held until the system has read it,
+    // within the gateway's budget, as a download is (inflight-body-budget.ts).
+    req.holdAnswerBytes?.(reply, body.length);
     const verification = (envelope.data as { signatureVerification?: { result?: string } }).signatureVerification;
     if (verification?.result) reply.header('lgsp-document-signature', verification.result);
     // Signed like a push (signed-delivery.ts): the recipient member and service and the signing
