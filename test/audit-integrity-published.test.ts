@@ -105,6 +105,10 @@ t.test('the integrity API reads the checkpoints published on Kafka', async (t) =
   t.equal(cut.verification.ok, false, 'the cut tail is reported');
   t.equal(cut.verification.firstBad?.seq, 16, 'from the first missing entry');
   t.match(cut.verification.firstBad?.reason, /entries 16\.\.20 are missing: .*published on Kafka .*tail cut/);
+  // A database restored from an older copy looks the same: the report says so, and how far the
+  // copies on Kafka reach, so that an operator who restored can act on it (README, "Backup and
+  // restore"; found by the disaster-recovery drill, where it said "tail cut" alone).
+  t.match(cut.verification.firstBad?.reason, /or the database was restored from a copy older than that checkpoint \(README, "Backup and restore"\): \d+ checkpoints? published on Kafka disagrees? with the chain, the furthest covering seq 20, signed at /);
 
   // The chain grows on from the cut (as after a restore from an older dump) and gets checkpoints
   // of its own: the copies published before the cut still disagree with it.
@@ -115,4 +119,5 @@ t.test('the integrity API reads the checkpoints published on Kafka', async (t) =
   t.equal(regrown.verification.ok, false, 'a chain grown again after the cut is still reported');
   t.equal(regrown.verification.firstBad?.seq, 20);
   t.match(regrown.verification.firstBad?.reason, /published on Kafka: the chain up to 20 was rewritten/);
+  t.match(regrown.verification.firstBad?.reason, /or the database was restored from a copy older than that checkpoint .*the furthest covering seq 20, signed at /, 'a restore that went on is named too');
 });

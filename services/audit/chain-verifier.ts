@@ -308,6 +308,7 @@ async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, re
   }
 
   let publishedBad: { seq: number; reason: string } | undefined;
+  const disagreeing: CheckpointClaims[] = [];
   let checked = 0;
   let ignored = 0;
   let sealed = 0;
@@ -326,20 +327,30 @@ async function verifySnapshot(client: pg.PoolClient, getKey: JWTVerifyGetKey, re
       continue;
     }
     checked++;
-    if (publishedBad) continue;
     if (claims.seq > lastSeq) {
-      publishedBad = {
+      publishedBad ??= {
         seq: lastSeq + 1,
         reason: `entries ${lastSeq + 1}..${claims.seq} are missing: the checkpoint signed at ${claims.at} and published on Kafka covers seq ${claims.seq} but the chain ends at ${lastSeq} (tail cut, its stored checkpoints removed)`,
       };
+      disagreeing.push(claims);
       continue;
     }
     const stored = await entryHashAt(claims.seq);
     if (!stored || stored.hash !== claims.hash) {
-      publishedBad = { seq: claims.seq, reason: `hash differs from the checkpoint signed at ${claims.at} and published on Kafka: the chain up to ${claims.seq} was rewritten` };
-    } else {
+      publishedBad ??= { seq: claims.seq, reason: `hash differs from the checkpoint signed at ${claims.at} and published on Kafka: the chain up to ${claims.seq} was rewritten` };
+      disagreeing.push(claims);
+    } else if (!publishedBad) {
       signedThrough = Math.max(signedThrough, claims.seq);
     }
+  }
+  if (publishedBad) {
+    // A restore from a copy older than what the bus published looks the same (README, "Backup
+    // and restore"): said, with how far the published copies reach, so that an operator who
+    // restored knows what the report is about and how much of the chain the copy lacks.
+    const furthest = disagreeing.reduce((a, b) => (b.seq > a.seq ? b : a));
+    publishedBad.reason +=
+      `; or the database was restored from a copy older than that checkpoint (README, "Backup and restore"): ` +
+      `${disagreeing.length} checkpoint${disagreeing.length === 1 ? '' : 's'} published on Kafka disagree${disagreeing.length === 1 ? 's' : ''} with the chain, the furthest covering seq ${furthest.seq}, signed at ${furthest.at}`;
   }
 
   // A full pass checks the seals too: a forged seal row, or one the chain no longer matches, is
