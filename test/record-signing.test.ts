@@ -90,6 +90,14 @@ t.test('an unknown kid is not remembered as a failure for good (the key may be r
   let clock = 1_000_000;
   const verifier = new RecordVerifier((kid) => (rotatedIn ? known(kid) : undefined), { now: () => clock, enforceExpiry: false });
   t.match(await verifier.verify(values[0], sig), { ok: false, reason: /no platform key/ }, 'unknown while the key is not published');
+  // Seen in the disaster-recovery drill with a keys directory restored from a copy made before a
+  // rotation: every record signed since was refused with the kid alone. The reason says where the
+  // key is looked for and what to check.
+  t.match(
+    await verifier.verify(values[0], sig),
+    { reason: /not in the public keyset this process reads \(LGSP_JWKS_FILE\).*keys directory restored from an older copy lacks every key rotated since/ },
+    'the refusal says what to check',
+  );
   rotatedIn = true;
   t.match(await verifier.verify(values[0], sig), { ok: false }, 'the answer is kept for a short cooldown');
   clock += 1500;

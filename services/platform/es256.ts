@@ -114,7 +114,13 @@ export function verifyCompact(jws: string, lookup: PublicKeyLookup): { header: J
   // Algorithm allowlist: only ES256, never "none" or an HMAC keyed with a public key.
   if (header.alg !== 'ES256') throw new JwsError(`algorithm ${String(header.alg)} not allowed`);
   const key = typeof header.kid === 'string' ? lookup(header.kid) : undefined;
-  if (!key) throw new UnknownKeyError(`no platform key with kid ${String(header.kid)}`);
+  if (!key) {
+    throw new UnknownKeyError(
+      `no platform key with kid ${String(header.kid)}: not in the public keyset this process reads (LGSP_JWKS_FILE) for this use — ` +
+        'published after that keyset was copied (a keys directory restored from an older copy lacks every key rotated since: ' +
+        'operator guide, "Signing keys"), made for another purpose, or not a platform key',
+    );
+  }
   const signature = Buffer.from(parts[2], 'base64url');
   if (signature.length !== 64 || !verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), key, p1363ToDer(signature))) {
     throw new JwsError('signature does not verify');
