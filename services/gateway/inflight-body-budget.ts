@@ -10,8 +10,9 @@
 // every other client's submissions 503 for as long as it keeps its connections open. A body that
 // stops arriving is also cut by the gateway's idle timeout (gatewayServerTimeouts), which gives
 // its bytes back.
-// Large answers count against the same budget (holdAnswerBytes): an attachment download is held
-// whole in memory until the client has read it, and a client that opens downloads and reads
+// Large answers count against the same budget (holdAnswerBytes): an attachment download, or an
+// inbox item's edXML package with its attachments, is held whole in memory until the client has
+// read it, and a client that opens downloads and reads
 // nothing would otherwise grow the gateway by the file's size for each one (ten paused
 // downloads of a 20 MB file took 240 MB) until the idle timeout closed them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -64,7 +65,7 @@ export const inflightBodyBudget = fp(async function inflightBodyBudget(app: Fast
   let held = 0;
   new Gauge({
     name: 'lgsp_gateway_inflight_body_bytes',
-    help: 'Bytes of request bodies (announced lengths) and large answers (attachment downloads) the gateway holds now, bounded by LGSP_MAX_INFLIGHT_BODY_BYTES',
+    help: 'Bytes of request bodies (announced lengths) and large answers (attachment downloads, inbox items) the gateway holds now, bounded by LGSP_MAX_INFLIGHT_BODY_BYTES',
     registers: [opts.metrics],
     collect() {
       this.set(held);
