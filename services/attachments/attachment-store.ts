@@ -41,6 +41,13 @@ export interface AttachmentStore {
   read(sha256: string, expectedSize?: number): Promise<Buffer>;
   /** Size of a stored attachment, or null when absent (no verification). */
   stat(sha256: string): Promise<{ size: number } | null>;
+  /**
+   * Marks attachments a document names as referenced (kept for ever, like the document) within
+   * the document's transaction, and keeps them from the unreferenced-upload sweep until it
+   * commits. Returns the digests that are no longer stored (swept meanwhile): the document
+   * must then be refused.
+   */
+  markReferenced(sha256s: readonly string[], tx: Pick<Database, 'query'>): Promise<string[]>;
 }
 
 /**
@@ -71,7 +78,10 @@ export class PostgresAttachmentStore implements AttachmentStore {
     const sha256 = sha256Hex(bytes);
     const plain = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const sealed = this.sealing?.seal(plain);
-    await this.db.query('INSERT INTO attachment_blobs (sha256, size, content, sealing) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING', [
+    // The same bytes uploaded again while no document names them yet: their retention starts
+    // again (attachment-retention.ts), as for a new upload.
+    await this.db.query(`INSERT INTO attachment_blobs (sha256, size, content, sealing) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (sha256) DO UPDATE SET stored_at = now() WHERE attachment_blobs.referenced_at IS NULL`, [
       sha256,
       bytes.length,
       sealed?.content ?? plain,
@@ -104,6 +114,18 @@ export class PostgresAttachmentStore implements AttachmentStore {
     if (!SHA256_HEX.test(sha256)) return null;
     const { rows } = await this.db.query<{ size: number }>('SELECT size FROM attachment_blobs WHERE sha256 = $1', [sha256]);
     return rows[0] ? { size: rows[0].size } : null;
+  }
+
+  async markReferenced(sha256s: readonly string[], tx: Pick<Database, 'query'>): Promise<string[]> {
+    const wanted = [...new Set(sha256s)].sort();
+    if (wanted.length === 0) return [];
+    // A share lock on each row until the document commits: the sweep (FOR UPDATE SKIP LOCKED)
+    // passes them by, and a sweep that deleted one first is seen here as a row gone. Taken in
+    // digest order, so two documents naming the same attachments cannot deadlock.
+    const { rows } = await tx.query<{ sha256: string }>('SELECT sha256 FROM attachment_blobs WHERE sha256 = ANY($1) ORDER BY sha256 FOR KEY SHARE', [wanted]);
+    await tx.query('UPDATE attachment_blobs SET referenced_at = now() WHERE sha256 = ANY($1) AND referenced_at IS NULL', [wanted]);
+    const present = new Set(rows.map((r) => r.sha256));
+    return wanted.filter((sha256) => !present.has(sha256));
   }
 }
 

@@ -131,6 +131,17 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     }
   }
 
+  /**
+   * The attachments (and signed original) a document names are kept for ever from its commit on
+   * (attachment-retention.ts); one swept as an unnamed upload since it was checked refuses it.
+   */
+  async function keepNamedAttachments(changes: DocumentChanges, tx: Queryable): Promise<void> {
+    const gone = await deps.attachments.markReferenced((changes.grants ?? []).map((g) => g.sha256), tx);
+    if (gone.length > 0) {
+      throw problem(422, 'ATTACHMENT_NOT_FOUND', 'Attachment not found', `no uploaded attachment ${gone[0]}: it was removed as an upload no document named within its retention (POST /v1/attachments again)`, 'payload.attachments');
+    }
+  }
+
   /** Stores the signed original before acceptance (idempotent, content-addressed like attachments). */
   async function storeOriginal(sub: SubmissionContext): Promise<void> {
     const original = pendingOriginals.get(sub.request);
@@ -348,6 +359,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     // Content-addressed and idempotent: bytes of a submission that is then refused are harmless.
     for (const blob of pendingBlobs.get(sub.request) ?? []) await deps.attachments.put(blob);
     await storeOriginal(sub);
+    await keepNamedAttachments(changes, tx);
     return { events: [...events, ...signatureEvents(envelopes, payload.signatureVerification)] };
   }
 
@@ -391,6 +403,7 @@ export function edocSubmissionHook(deps: EdocRulesDeps): SubmissionHook {
     const detail = { statusCode: payload.statusCode, documentId, statusMessageId: envelope.id };
     await deps.documents.record(changes, tx);
     await storeOriginal(sub);
+    await keepNamedAttachments(changes, tx);
     return { events: [...statusEvent(await deps.messageView(pair.messageId), pair.messageId, detail), ...signatureEvents(envelopes, payload.signatureVerification)] };
   }
 

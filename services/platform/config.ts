@@ -123,6 +123,11 @@ export interface BusConfig extends KafkaSettings {
    */
   runnerDeliveredRetentionDays: number;
   /**
+   * Days an uploaded attachment (POST /v1/attachments) that no document names is kept after its
+   * last upload; the gateways then delete it (attachment-retention.ts). 0 keeps every upload.
+   */
+  attachmentUnreferencedRetentionDays: number;
+  /**
    * How long the runner lets the outcomes of deliveries that finish close together gather
    * before it marks them in its ledger (one statement) and publishes them (one produce), when
    * nothing is being published already (0 = the next turn of the event loop). Deliveries are not
@@ -218,6 +223,7 @@ const DEFAULTS: BusConfig = {
   runnerFetchWindowMs: 20,
   runnerFetchWindowBytes: 16 * 1024,
   runnerDeliveredRetentionDays: 30,
+  attachmentUnreferencedRetentionDays: 7,
   runnerOutcomeWindowMs: 20,
   checkpointIntervalMs: 10_000,
   auditFullVerifyMaxEntries: 1_000_000,
@@ -279,6 +285,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_RUNNER_FETCH_WINDOW_MS: 'runnerFetchWindowMs',
   LGSP_RUNNER_FETCH_WINDOW_BYTES: 'runnerFetchWindowBytes',
   LGSP_RUNNER_DELIVERED_RETENTION_DAYS: 'runnerDeliveredRetentionDays',
+  LGSP_ATTACHMENT_UNREFERENCED_RETENTION_DAYS: 'attachmentUnreferencedRetentionDays',
   LGSP_RUNNER_OUTCOME_WINDOW_MS: 'runnerOutcomeWindowMs',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
   LGSP_AUDIT_FULL_VERIFY_MAX_ENTRIES: 'auditFullVerifyMaxEntries',
@@ -343,6 +350,7 @@ const configSchema = {
     runnerFetchWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
     runnerFetchWindowBytes: { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 },
     runnerDeliveredRetentionDays: { type: 'integer', minimum: 0, maximum: 36_500 },
+    attachmentUnreferencedRetentionDays: { type: 'integer', minimum: 0, maximum: 36_500 },
     runnerOutcomeWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },
     auditFullVerifyMaxEntries: { type: 'integer', minimum: 0 },

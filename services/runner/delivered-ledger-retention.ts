@@ -7,12 +7,12 @@
 // dead-letter replays are of messages that were never delivered. Rows older than the configured
 // retention (config runnerDeliveredRetentionDays, well past Kafka's default 7 days) go.
 //
-// Every runner replica prunes (no leader to elect for an idempotent DELETE); the start is spread
-// out so replicas started together do not all run at once, and each pass deletes in bounded
-// statements (batched-delete.ts; runner_delivered_by_time finds the rows).
+// Every runner replica prunes (periodic-task.ts), each pass in bounded statements
+// (batched-delete.ts; runner_delivered_by_time finds the rows).
 import type { Database } from '../platform/database.js';
 import type { Logger } from '../platform/logger.js';
 import { DELETE_BATCH_ROWS, deleteInBatches } from '../platform/batched-delete.js';
+import { startPeriodicTask, type PeriodicTask } from '../platform/periodic-task.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -26,9 +26,7 @@ export function pruneDeliveredBefore(db: Database, cutoff: Date, batchRows = DEL
   return deleteInBatches(db, DELETE_OLDER, [cutoff], batchRows, stopped);
 }
 
-export interface DeliveredLedgerRetention {
-  stop(): Promise<void>;
-}
+export type DeliveredLedgerRetention = PeriodicTask;
 
 /**
  * Prunes the delivered ledger every `intervalMs` (the first pass within one interval of the
@@ -36,34 +34,13 @@ export interface DeliveredLedgerRetention {
  */
 export function startDeliveredLedgerRetention(opts: { db: Database; retentionDays: number; log: Logger; intervalMs?: number }): DeliveredLedgerRetention {
   if (opts.retentionDays <= 0) return { stop: async () => undefined };
-  const interval = opts.intervalMs ?? PRUNE_INTERVAL_MS;
-  let stopped = false;
-  let running: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | undefined;
-  const pass = async () => {
+  return startPeriodicTask(opts.intervalMs ?? PRUNE_INTERVAL_MS, async (stopped) => {
     try {
-      const deleted = await pruneDeliveredBefore(opts.db, new Date(Date.now() - opts.retentionDays * DAY_MS), DELETE_BATCH_ROWS, () => stopped);
+      const deleted = await pruneDeliveredBefore(opts.db, new Date(Date.now() - opts.retentionDays * DAY_MS), DELETE_BATCH_ROWS, stopped);
       if (deleted > 0) opts.log.info({ deleted, retentionDays: opts.retentionDays }, 'delivered ledger: rows past their retention deleted');
     } catch (err) {
       // Tried again at the next interval: rows past their retention are harmless meanwhile.
       opts.log.warn({ err: (err as Error).message }, 'delivered ledger pruning failed; trying again at the next interval');
     }
-  };
-  const schedule = (delay: number) => {
-    timer = setTimeout(() => {
-      running = pass().finally(() => {
-        running = null;
-        if (!stopped) schedule(interval);
-      });
-    }, delay);
-    timer.unref();
-  };
-  schedule(Math.floor(Math.random() * interval));
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  });
 }

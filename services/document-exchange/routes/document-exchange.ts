@@ -13,6 +13,7 @@ import { decodeEdxml, EdxmlError } from '../../edxml/edxml-codec.js';
 import { XmlRefusal } from '../../edxml/safe-xml.js';
 import { SignatureVerifier } from '../../edxml/signature-verifier.js';
 import { openAttachmentStore } from '../../attachments/attachment-store.js';
+import { startAttachmentRetention } from '../../attachments/attachment-retention.js';
 import { attachmentSealing } from '../../platform/payload-keyring.js';
 import { DocumentStore } from '../document-store.js';
 import { InboxStore } from '../inbox-store.js';
@@ -49,6 +50,9 @@ async function documentExchangeRoutes(app: FastifyInstance, ctx: GatewayModuleHo
     attachments: openAttachmentStore(ctx.db, attachmentSealing(ctx.publicKeys, ctx.payloads.opener)),
   };
   inboxBacklogMetrics(ctx.metrics, exchange.inbox, ctx.log);
+  // Uploads no document named, deleted past their retention (attachment-retention.ts).
+  const retention = startAttachmentRetention({ db: ctx.db, retentionDays: ctx.config.attachmentUnreferencedRetentionDays, log: ctx.log.child({ part: 'attachment-retention' }) });
+  app.addHook('onClose', () => retention.stop());
 
   // Read at start: a trust list that cannot be read stops the gateway rather than verifying
   // every signature as untrusted.
