@@ -30,14 +30,31 @@ type Mode =
 /** How far a delivery's signing time may be from this system's clock. */
 const DELIVERY_MAX_AGE_SECONDS = 300;
 
+/**
+ * How many received messages each system keeps (the newest; each holds its whole envelope).
+ * Without a bound a stack left running grew by every message delivered (about 1.7 KB each: at 15
+ * notices a second, 1.5 MB a minute, toward the 1 GiB heap limit within half a day) and each
+ * delivery's duplicate check scanned them all.
+ */
+export const RECEIVED_KEPT_PER_SYSTEM = 10_000;
+
 export interface SimulatorState {
+  /** The newest messages each system took (at most `keepPerSystem`), oldest first. */
   received: Map<string, ReceivedMessage[]>;
+  /** How many distinct messages each system took, those no longer kept included. */
+  taken: Map<string, number>;
   attempts: Map<string, number>;
   modes: Map<string, Mode>;
 }
 
-export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ app: FastifyInstance; state: SimulatorState }> {
-  const state: SimulatorState = { received: new Map(), attempts: new Map(), modes: new Map() };
+export async function buildAgencySimulator(
+  getKey: JWTVerifyGetKey,
+  opts: { keepPerSystem?: number } = {},
+): Promise<{ app: FastifyInstance; state: SimulatorState }> {
+  const keep = opts.keepPerSystem ?? RECEIVED_KEPT_PER_SYSTEM;
+  const state: SimulatorState = { received: new Map(), taken: new Map(), attempts: new Map(), modes: new Map() };
+  // The ids of the kept messages, per system: the duplicate check without a scan of the list.
+  const keptIds = new Map<string, Set<string>>();
   const app = Fastify({ logger: false, bodyLimit: 25 * 1024 * 1024 });
   // Its own refusals (a fault mode it does not know) are problem+json; its answers to deliveries
   // are a simulated receiving system's (the bus reads their status only).
@@ -81,7 +98,11 @@ export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ a
     if (req.headers['lgsp-message-id'] !== envelope.id) return reply.code(400).send({ error: 'LGSP-Message-Id does not match the signed message' });
     const list = state.received.get(system) ?? [];
     state.received.set(system, list);
-    if (!list.some((m) => m.id === envelope.id)) {
+    let ids = keptIds.get(system);
+    if (!ids) keptIds.set(system, (ids = new Set()));
+    if (!ids.has(envelope.id)) {
+      ids.add(envelope.id);
+      state.taken.set(system, (state.taken.get(system) ?? 0) + 1);
       list.push({
         id: envelope.id,
         type: envelope.type,
@@ -92,6 +113,8 @@ export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ a
         signedBy,
         envelope,
       });
+      // The oldest go once the system holds its share (a duplicate of one of them is then taken again).
+      while (list.length > keep) ids.delete(list.shift()!.id);
     }
     return { received: envelope.id };
   });
@@ -99,6 +122,7 @@ export async function buildAgencySimulator(getKey: JWTVerifyGetKey): Promise<{ a
   app.get<{ Params: { system: string } }>('/_admin/systems/:system/received', async (req) => ({
     system: req.params.system,
     attempts: state.attempts.get(req.params.system) ?? 0,
+    taken: state.taken.get(req.params.system) ?? 0,
     messages: (state.received.get(req.params.system) ?? []).map(({ envelope: _e, ...meta }) => meta),
   }));
 

@@ -52,7 +52,16 @@ export interface QlvbSimulatorOptions {
   /** Pause before each status packet (03, then 06), so a person can watch them arrive. */
   answerDelayMs?: number;
   pollIntervalMs?: number;
+  /** How many received documents each system keeps, the newest (RECEIVED_KEPT_PER_SYSTEM). */
+  keepPerSystem?: number;
 }
+
+/**
+ * Each system keeps its newest documents only, the package's XML included (attachments inline):
+ * kept all, a stack left running grew the simulator by every document delivered (about 8 KB for
+ * the demo package, up to the attachments' 20 MB for others), and the duplicate check scanned them.
+ */
+export const RECEIVED_KEPT_PER_SYSTEM = 1000;
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -179,7 +188,11 @@ export class QlvbSimulator {
         record.problem = `attachment ${a.contentId}: ${(err as Error).message}`;
       }
     }
-    this.list(system).push(record);
+    const list = this.list(system);
+    list.push(record);
+    // The oldest go once the system holds its share (a duplicate push of one is then taken again).
+    const keep = this.opts.keepPerSystem ?? RECEIVED_KEPT_PER_SYSTEM;
+    if (list.length > keep) list.splice(0, list.length - keep);
     return record;
   }
 
