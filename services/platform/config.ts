@@ -226,7 +226,7 @@ const DEFAULTS: BusConfig = {
   attachmentUnreferencedRetentionDays: 7,
   runnerOutcomeWindowMs: 20,
   checkpointIntervalMs: 10_000,
-  auditFullVerifyMaxEntries: 1_000_000,
+  auditFullVerifyMaxEntries: 100_000,
   auditFullVerifyIntervalMs: 24 * 3600_000,
   attachmentMaxBytes: 20 * 1024 * 1024,
   connectorDirs: [],
