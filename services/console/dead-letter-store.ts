@@ -13,15 +13,27 @@ import type { Database } from '../platform/database.js';
  */
 export const UNDECRYPTABLE_REASON_PREFIX = 'rejected: payload cannot be decrypted:';
 
+/**
+ * The reason the runner gives a record signed with a key its public keyset does not hold (es256.ts
+ * UnknownKeyError): a keyset restored from a copy older than a rotation refuses every genuine
+ * record signed since, and the refusal goes away once the keyset is put right. A replay verifies
+ * the record again against the keyset of then (DeadLetterReplayer): a forged record, signed by
+ * no platform key, is still refused.
+ */
+export const UNKNOWN_KEY_REASON_PREFIX = 'rejected: signature verification failed: no platform key with kid';
+
 /** Whether the runner refused the record for a reason a replay would meet again (forged, unsigned, expired, misrouted). */
 export function refusedForGood(reason: string): boolean {
-  return reason.startsWith('rejected:') && !reason.startsWith(UNDECRYPTABLE_REASON_PREFIX);
+  return reason.startsWith('rejected:') && !reason.startsWith(UNDECRYPTABLE_REASON_PREFIX) && !reason.startsWith(UNKNOWN_KEY_REASON_PREFIX);
 }
 
 /** Read at every scrape of the console's metrics: served by the console_dead_letters_waiting index. */
 export const WAITING_BY_CONNECTOR = 'SELECT connector, count(*)::bigint AS n FROM console_dead_letters WHERE replayed_at IS NULL GROUP BY connector';
 /** What DeadLetterReplayer.replay refuses whatever the time (a signature may still expire later). */
-const MAYBE_REPLAYABLE = `(record_value IS NOT NULL AND signature IS NOT NULL AND verified AND origin_topic IS NOT NULL AND (reason NOT LIKE 'rejected:%' OR starts_with(reason, '${UNDECRYPTABLE_REASON_PREFIX}')))`;
+// A record the console could not verify when it indexed it is still maybe replayable when the
+// runner's refusal was an unknown key: the replay verifies it again against the keyset of then.
+const MAYBE_REPLAYABLE = `(record_value IS NOT NULL AND signature IS NOT NULL AND origin_topic IS NOT NULL
+  AND ((verified AND (reason NOT LIKE 'rejected:%' OR starts_with(reason, '${UNDECRYPTABLE_REASON_PREFIX}'))) OR starts_with(reason, '${UNKNOWN_KEY_REASON_PREFIX}')))`;
 
 export interface DeadLetterInput {
   topic: string;
