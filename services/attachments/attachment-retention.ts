@@ -13,9 +13,8 @@
 import type { Database } from '../platform/database.js';
 import type { Logger } from '../platform/logger.js';
 import { DELETE_BATCH_ROWS, deleteInBatches } from '../platform/batched-delete.js';
-import { startPeriodicTask, type PeriodicTask } from '../platform/periodic-task.js';
+import { startRetentionSweep, type PeriodicTask } from '../platform/periodic-task.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 export const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 const DELETE_UNREFERENCED = `WITH gone AS (
@@ -34,14 +33,12 @@ export function pruneUnreferencedAttachments(db: Database, cutoff: Date, batchRo
 
 /** Sweeps every `intervalMs`; `retentionDays` 0 keeps every upload. */
 export function startAttachmentRetention(opts: { db: Database; retentionDays: number; log: Logger; intervalMs?: number }): PeriodicTask {
-  if (opts.retentionDays <= 0) return { stop: async () => undefined };
-  return startPeriodicTask(opts.intervalMs ?? SWEEP_INTERVAL_MS, async (stopped) => {
-    try {
-      const deleted = await pruneUnreferencedAttachments(opts.db, new Date(Date.now() - opts.retentionDays * DAY_MS), DELETE_BATCH_ROWS, stopped);
-      if (deleted > 0) opts.log.info({ deleted, retentionDays: opts.retentionDays }, 'attachments: uploads no document named deleted past their retention');
-    } catch (err) {
-      // Tried again at the next interval: an upload kept a little longer is harmless.
-      opts.log.warn({ err: (err as Error).message }, 'attachment retention sweep failed; trying again at the next interval');
-    }
+  return startRetentionSweep({
+    retentionDays: opts.retentionDays,
+    intervalMs: opts.intervalMs ?? SWEEP_INTERVAL_MS,
+    log: opts.log,
+    prune: (cutoff, stopped) => pruneUnreferencedAttachments(opts.db, cutoff, DELETE_BATCH_ROWS, stopped),
+    deletedLine: 'attachments: uploads no document named deleted past their retention',
+    failedLine: 'attachment retention sweep failed',
   });
 }

@@ -12,9 +12,8 @@
 import type { Database } from '../platform/database.js';
 import type { Logger } from '../platform/logger.js';
 import { DELETE_BATCH_ROWS, deleteInBatches } from '../platform/batched-delete.js';
-import { startPeriodicTask, type PeriodicTask } from '../platform/periodic-task.js';
+import { startRetentionSweep, type PeriodicTask } from '../platform/periodic-task.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 const DELETE_OLDER = `DELETE FROM runner_delivered
@@ -33,14 +32,12 @@ export type DeliveredLedgerRetention = PeriodicTask;
  * start, at a random moment); `retentionDays` 0 keeps every row.
  */
 export function startDeliveredLedgerRetention(opts: { db: Database; retentionDays: number; log: Logger; intervalMs?: number }): DeliveredLedgerRetention {
-  if (opts.retentionDays <= 0) return { stop: async () => undefined };
-  return startPeriodicTask(opts.intervalMs ?? PRUNE_INTERVAL_MS, async (stopped) => {
-    try {
-      const deleted = await pruneDeliveredBefore(opts.db, new Date(Date.now() - opts.retentionDays * DAY_MS), DELETE_BATCH_ROWS, stopped);
-      if (deleted > 0) opts.log.info({ deleted, retentionDays: opts.retentionDays }, 'delivered ledger: rows past their retention deleted');
-    } catch (err) {
-      // Tried again at the next interval: rows past their retention are harmless meanwhile.
-      opts.log.warn({ err: (err as Error).message }, 'delivered ledger pruning failed; trying again at the next interval');
-    }
+  return startRetentionSweep({
+    retentionDays: opts.retentionDays,
+    intervalMs: opts.intervalMs ?? PRUNE_INTERVAL_MS,
+    log: opts.log,
+    prune: (cutoff, stopped) => pruneDeliveredBefore(opts.db, cutoff, DELETE_BATCH_ROWS, stopped),
+    deletedLine: 'delivered ledger: rows past their retention deleted',
+    failedLine: 'delivered ledger pruning failed',
   });
 }
