@@ -32,8 +32,11 @@ export class AttachmentUnavailable extends Error {
 }
 
 export interface AttachmentStore {
-  /** Stores bytes under their SHA-256 (idempotent); returns the digest and size. */
-  put(bytes: Uint8Array): Promise<{ sha256: string; size: number }>;
+  /**
+   * Stores bytes under their SHA-256 (idempotent); returns the digest and size. `sha256`: the
+   * digest the caller already computed of these very bytes (a 20 MB upload is hashed once).
+   */
+  put(bytes: Uint8Array, sha256?: string): Promise<{ sha256: string; size: number }>;
   /**
    * The bytes of an attachment, verified against its digest (and size when given). Throws
    * AttachmentUnavailable('missing' | 'corrupted').
@@ -74,8 +77,8 @@ export class PostgresAttachmentStore implements AttachmentStore {
     private readonly sealing?: AttachmentSealing,
   ) {}
 
-  async put(bytes: Uint8Array): Promise<{ sha256: string; size: number }> {
-    const sha256 = sha256Hex(bytes);
+  async put(bytes: Uint8Array, knownSha256?: string): Promise<{ sha256: string; size: number }> {
+    const sha256 = knownSha256 ?? sha256Hex(bytes);
     const plain = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const sealed = this.sealing?.seal(plain);
     // The same bytes uploaded again while no document names them yet: their retention starts

@@ -128,6 +128,12 @@ export interface BusConfig extends KafkaSettings {
    */
   attachmentUnreferencedRetentionDays: number;
   /**
+   * Bytes of uploads no document names yet that one member's systems may hold at once
+   * (upload-quota.ts); 0 sets no bound. Within the retention above, nothing else bounds them
+   * but the rate limit.
+   */
+  attachmentUnreferencedQuotaBytes: number;
+  /**
    * How long the runner lets the outcomes of deliveries that finish close together gather
    * before it marks them in its ledger (one statement) and publishes them (one produce), when
    * nothing is being published already (0 = the next turn of the event loop). Deliveries are not
@@ -224,6 +230,7 @@ const DEFAULTS: BusConfig = {
   runnerFetchWindowBytes: 16 * 1024,
   runnerDeliveredRetentionDays: 30,
   attachmentUnreferencedRetentionDays: 7,
+  attachmentUnreferencedQuotaBytes: 1024 * 1024 * 1024,
   runnerOutcomeWindowMs: 20,
   checkpointIntervalMs: 10_000,
   auditFullVerifyMaxEntries: 100_000,
@@ -286,6 +293,7 @@ export const ENV_KEYS: Record<string, keyof BusConfig> = {
   LGSP_RUNNER_FETCH_WINDOW_BYTES: 'runnerFetchWindowBytes',
   LGSP_RUNNER_DELIVERED_RETENTION_DAYS: 'runnerDeliveredRetentionDays',
   LGSP_ATTACHMENT_UNREFERENCED_RETENTION_DAYS: 'attachmentUnreferencedRetentionDays',
+  LGSP_ATTACHMENT_UNREFERENCED_QUOTA_BYTES: 'attachmentUnreferencedQuotaBytes',
   LGSP_RUNNER_OUTCOME_WINDOW_MS: 'runnerOutcomeWindowMs',
   LGSP_CHECKPOINT_INTERVAL_MS: 'checkpointIntervalMs',
   LGSP_AUDIT_FULL_VERIFY_MAX_ENTRIES: 'auditFullVerifyMaxEntries',
@@ -351,6 +359,7 @@ const configSchema = {
     runnerFetchWindowBytes: { type: 'integer', minimum: 1, maximum: 16 * 1024 * 1024 },
     runnerDeliveredRetentionDays: { type: 'integer', minimum: 0, maximum: 36_500 },
     attachmentUnreferencedRetentionDays: { type: 'integer', minimum: 0, maximum: 36_500 },
+    attachmentUnreferencedQuotaBytes: { type: 'integer', minimum: 0 },
     runnerOutcomeWindowMs: { type: 'integer', minimum: 0, maximum: 1000 },
     checkpointIntervalMs: { type: 'integer', minimum: 100 },
     auditFullVerifyMaxEntries: { type: 'integer', minimum: 0 },

@@ -82,6 +82,7 @@ export const ERROR_CODES = {
   ATTACHMENT_NOT_BASE64: { status: [400], meaning: 'Inline attachment content is not base64.' },
   DUPLICATE_ATTACHMENT: { status: [400], meaning: 'Two attachments share a content id (in edXML or JSON; `cid:x`, `<x>` and `x` are one id).' },
   ATTACHMENTS_TOO_LARGE: { status: [413], meaning: "The package's attachments exceed the size limit." },
+  UPLOAD_QUOTA_EXCEEDED: { status: [413], meaning: '`POST /v1/attachments`: the member\'s uploads that no document names yet would pass their quota (`quotaBytes`, `heldBytes`); nothing was stored. Send the documents that name them, or wait for them to expire.' },
   ATTACHMENT_NOT_FOUND: { status: [404, 422], meaning: 'The attachment (by SHA-256) is not in the attachment store.' },
   RANGE_NOT_SATISFIABLE: { status: [416], meaning: '`GET /v1/attachments/{sha256}`: the `Range` starts past the end of the attachment (or asks for its last 0 bytes); `Content-Range: bytes */<size>` gives its size.' },
   ATTACHMENT_DIGEST_MISMATCH: { status: [422], meaning: 'The uploaded bytes do not match the announced SHA-256.' },

@@ -5,12 +5,13 @@
 // lets the receiver check again). A missing or corrupted attachment is an error, never bytes.
 import type { FastifyInstance } from 'fastify';
 import { problems, ProblemError } from '../../platform/problem.js';
-import { AttachmentUnavailable, reprDigest, SHA256_HEX } from '../../attachments/attachment-store.js';
+import { AttachmentUnavailable, reprDigest, SHA256_HEX, sha256Hex } from '../../attachments/attachment-store.js';
 import { contentDigestProblem, WANT_CONTENT_DIGEST } from '../../attachments/content-digest.js';
 import type { GatewayModuleHost } from '../../platform/gateway-module.js';
 import { alwaysSent, okResponse, problemResponse, problemResponsesWithCodes } from '../../platform/openapi-shapes.js';
 import { holdsCurrent } from '../../platform/conditional-get.js';
 import { byteRangeOf } from '../../platform/byte-range.js';
+import { unreferencedBytesHeld, uploadQuotaProblem } from '../../attachments/upload-quota.js';
 import type { DocumentExchange } from './document-exchange-stores.js';
 
 export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleHost, exchange: DocumentExchange): Promise<void> {
@@ -47,7 +48,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
             headers: { Location: alwaysSent({ type: 'string', description: 'GET /v1/attachments/{sha256} of the upload' }) },
             properties: { sha256: { type: 'string' }, size: { type: 'integer' }, href: { type: 'string' } },
           },
-          ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 413: ['PAYLOAD_TOO_LARGE'], 415: ['UNSUPPORTED_MEDIA_TYPE'], 503: ['STATE_UNAVAILABLE', 'GATEWAY_BUSY'] }),
+          ...problemResponsesWithCodes({ 403: ['ROLE_REQUIRED'], 413: ['PAYLOAD_TOO_LARGE', 'UPLOAD_QUOTA_EXCEEDED'], 415: ['UNSUPPORTED_MEDIA_TYPE'], 503: ['STATE_UNAVAILABLE', 'GATEWAY_BUSY'] }),
           // The header a client reads to learn which digest to send; it was sent, but not documented.
           400: {
             ...problemResponse('A malformed request or an empty body (BAD_REQUEST), or a Content-Digest refused (CONTENT_DIGEST_MISMATCH, CONTENT_DIGEST_UNSUPPORTED, CONTENT_DIGEST_INVALID); nothing was stored'),
@@ -63,7 +64,15 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
         if (digestProblem.code === 'CONTENT_DIGEST_UNSUPPORTED') reply.header('Want-Content-Digest', WANT_CONTENT_DIGEST);
         throw digestProblem;
       }
-      const { sha256, size } = await exchange.attachments.put(req.body);
+      // Before the store too: a member's uploads no document names are bounded (upload-quota.ts).
+      const digest = sha256Hex(req.body);
+      const quotaBytes = ctx.config.attachmentUnreferencedQuotaBytes;
+      if (quotaBytes > 0) {
+        const held = await unreferencedBytesHeld(ctx.db, req.caller!.member, digest);
+        const refusal = uploadQuotaProblem({ held, size: req.body.length, quotaBytes, retentionDays: ctx.config.attachmentUnreferencedRetentionDays });
+        if (refusal) throw refusal;
+      }
+      const { sha256, size } = await exchange.attachments.put(req.body, digest);
       await exchange.documents.grantAttachment(sha256, req.caller!.member);
       return reply.code(201).header('location', `/v1/attachments/${sha256}`).send({ sha256, size, href: `/v1/attachments/${sha256}` });
     });
