@@ -115,6 +115,12 @@ export class InboxStore {
     return { items: rows.slice(0, opts.limit).map(this.toItem), more: rows.length > opts.limit };
   }
 
+  /** The highest cursor the bus has numbered an item with (0 when none): no `next` it gave is past it. */
+  async newestCursor(): Promise<number> {
+    const { rows } = await this.db.query<{ newest: string | null }>('SELECT max(cursor) AS newest FROM document_inbox');
+    return Number(rows[0]?.newest ?? 0);
+  }
+
   /**
    * What waits to be collected, by system: how many items and when the oldest was deposited
    * (the lowest cursor: deposits are numbered in order). Read through the waiting-items index.

@@ -123,7 +123,17 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     const limit = Number(req.query.limit ?? DEFAULT_PAGE);
     // `next` only when another page follows: a last page that was exactly full said it all the
     // same, and the client fetched an empty page to learn it.
-    const { items, more } = await exchange.inbox.list(req.caller!.clientId, req.caller!.member, { type: req.query.type, after: req.query.after === undefined ? undefined : Number(req.query.after), limit });
+    const after = req.query.after === undefined ? undefined : Number(req.query.after);
+    const { items, more } = await exchange.inbox.list(req.caller!.clientId, req.caller!.member, { type: req.query.type, after, limit });
+    // An empty page for a cursor past every item the bus has numbered is no answer: the client
+    // sent a time or an id for `after` (or kept a cursor across a restore of the database), and
+    // would poll empty pages for ever while items wait. Said once the page is empty (no cost else).
+    if (items.length === 0 && after !== undefined && after > 0) {
+      const newest = await exchange.inbox.newestCursor();
+      if (after > newest) {
+        throw problems.badRequest(`after=${after} is past every inbox item the bus has numbered (the newest is ${newest}): it takes the \`next\` of a previous page, not a time or an id. List without after to start from the oldest waiting item`, [{ field: 'after', message: `past the newest cursor (${newest})` }]);
+      }
+    }
     return { items: items.map(summary), next: more ? items[items.length - 1].cursor : null };
   });
 
