@@ -40,6 +40,7 @@ import type { EarlierMessages } from './earlier-messages.js';
 import { DestinationCircuits, type OpenCircuit } from './destination-circuit.js';
 import { AttemptTimeLimit, type RunningAttempt } from '../platform/attempt-time-limit.js';
 import { handlerError } from '../platform/handler-error.js';
+import { forTheBus, unplannedErrorClass } from '../platform/unplanned-error.js';
 import { OffsetWatermarks } from './offset-watermarks.js';
 import { RecordDispatcher, type Dispatchable } from './record-dispatcher.js';
 import { boundedAttempt, boundedDueTime } from './control-headers.js';
@@ -672,7 +673,9 @@ export class ConnectorWorker {
     const id = headerValue(record.headers, 'lgsp-id') ?? `${record.topic}/${record.partition}@${record.offset}`;
     const reason = err instanceof Error ? err.message : String(err);
     work.internalErrors = (work.internalErrors ?? 0) + 1;
-    this.lastError = `runner error handling ${id}: ${reason}`;
+    // The status is read by observers: an engine error's text (which may quote the record) stays in the log below.
+    const unplanned = unplannedErrorClass(err);
+    this.lastError = `runner error handling ${id}: ${unplanned === null ? reason : `${unplanned} (its message is withheld from the status; the runner's log has it)`}`;
     this.deps.log.error({ messageId: id, err: reason, stack: err instanceof Error ? err.stack : undefined, times: work.internalErrors }, 'handling a record failed inside the runner; it runs again');
     work.dueAt = Date.now() + retryDelayMs(this.deps.policy, work.internalErrors);
     work.ledgerHint = undefined;
@@ -910,7 +913,7 @@ export class ConnectorWorker {
       return true;
     } catch (thrown) {
       if (this.abort.signal.aborted) throw thrown;
-      const err = handlerError(thrown);
+      const err = this.wordedForTheBus(handlerError(thrown), envelope.id);
       // Every event, the dead letter and the status carry the reason: a 2 MB message would make
       // records Kafka refuses, and the produce of every outcome batched with them would fail for good.
       if (err.message.length > MAX_REASON_CHARS) err.message = cutReason(err.message);
@@ -922,6 +925,18 @@ export class ConnectorWorker {
       this.failed(record, envelope, attempt, attemptedAt, outcomeOf as Error & { retryAfterMs?: number }, outcome, destination);
       return false;
     }
+  }
+
+  /**
+   * What handle() threw, as its reason may go on the bus (events, the audit chain, the dead
+   * letter, the status): an error nobody worded (the engine's SyntaxError of a JSON.parse, which
+   * quotes the text it choked on) gets a fixed reason naming its class (unplanned-error.ts), and
+   * its text goes to this log only, under the message's id, for whoever debugs the connector.
+   */
+  private wordedForTheBus(err: Error & { retryAfterMs?: number }, messageId: string): Error & { retryAfterMs?: number } {
+    const { error, withheld } = forTheBus(err, 'handle()', messageId);
+    if (withheld !== null) this.deps.log.warn({ messageId, errorClass: withheld, err: err.message, stack: err.stack }, 'connector error withheld from the bus (it may quote message data)');
+    return error;
   }
 
   /**
