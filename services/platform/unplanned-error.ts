@@ -34,10 +34,11 @@ const NODE_VALUE_QUOTING_CODES: ReadonlySet<string> = new Set(['ERR_INVALID_ARG_
  * - an error whose constructor is exactly one of the engine's (a subclass is somebody's own);
  * - node:assert's AssertionError with the message it made itself (not one the caller gave);
  * - Node's argument-check errors (ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE).
- * A TypeError given a cause with a code is kept: fetch() fails with `TypeError: fetch failed`
- * around the network error (ECONNREFUSED…), fixed words about the connection, which the
- * destination's circuit reads. Node's system errors (ECONNREFUSED, ETIMEDOUT: plain Errors with a
- * code) are Node's words about the network and are kept too.
+ * fetch()'s `TypeError: fetch failed` (its cause the network error: ECONNREFUSED…) is kept: fixed
+ * words, which the destination's circuit reads as a connection failure; its other TypeErrors
+ * ("Failed to parse URL from <the URL>") quote what they were given and are not. Node's system
+ * errors (ECONNREFUSED, ETIMEDOUT: plain Errors with a code) are Node's words about the network
+ * and are kept.
  */
 export function unplannedErrorClass(err: unknown): string | null {
   if (!(err instanceof Error)) return null;
@@ -46,8 +47,7 @@ export function unplannedErrorClass(err: unknown): string | null {
   if (typeof code === 'string' && NODE_VALUE_QUOTING_CODES.has(code)) return `${err.name} [${code}]`;
   const ctor = Object.getPrototypeOf(err)?.constructor as unknown;
   if (!ENGINE_ERRORS.has(ctor)) return null;
-  const causeCode = (err.cause as { code?: unknown } | undefined)?.code;
-  if (ctor === TypeError && typeof causeCode === 'string') return null;
+  if (ctor === TypeError && err.message === 'fetch failed' && err.cause !== undefined) return null;
   return (ctor as { name: string }).name;
 }
 
