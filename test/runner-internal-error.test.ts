@@ -51,7 +51,7 @@ t.test('a record whose bookkeeping fails inside the runner runs again and is del
   failures = 0;
   const second = await c.send('twice');
   await eventually(async () => failures >= 1, 20_000);
-  t.equal(worker.lastError, `runner error handling ${second}: SyntaxError (its message is withheld from the status; the runner's log has it)`, "an engine error's text stays out of the status");
+  t.equal(worker.lastError, `runner error handling ${second}: SyntaxError (its message is withheld; the runner's log names where it was thrown)`, "an engine error's text stays out of the status");
   failing = null;
   t.equal((await c.final(second, 20_000)).status, 'delivered');
 });

@@ -5,9 +5,11 @@
 // text of an error nobody worded does not: the JavaScript engine's own errors quote the data they
 // choked on (JSON.parse quotes a snippet of the text: a citizen's name or ID; BigInt('…') quotes
 // the value; node:assert prints actual and expected; Node's argument checks print "Received …").
-// Such an error's reason names only its class and where it was thrown; the runner logs its text
-// (logs are operational and short-lived) under the message's id. Retry classification is the
-// original error's: the replacement carries its retry flags.
+// Such an error's reason names only its class and where it was thrown; the runner's log names the
+// stack frames it was thrown from, under the message's id, but not its text either: logs hold no
+// personal data (the connector's author reproduces the text with the SDK's harness, where the
+// original error is the reason's cause). Retry classification is the original error's: the
+// replacement carries its retry flags.
 import { AssertionError } from 'node:assert';
 
 /**
@@ -53,7 +55,13 @@ export function unplannedErrorClass(err: unknown): string | null {
 
 /** The fixed reason an unplanned error gets on the bus: its class and where, never its text. */
 export function withheldReason(errorClass: string, where: string, messageId: string): string {
-  return `connector error: ${errorClass} thrown by ${where} (its message is withheld from the bus because it may quote message data; the runner's log has it under messageId ${messageId})`;
+  return `connector error: ${errorClass} thrown by ${where} (its message is withheld from the bus because it may quote message data; the runner's log names where it was thrown, under messageId ${messageId})`;
+}
+
+/** Where `err` was thrown: its stack's frames, without the message line(s) before them (which may quote data). */
+export function thrownAt(err: Error): string | undefined {
+  const frames = err.stack?.split('\n').filter((line) => /^\s+at /.test(line)).map((line) => line.trim());
+  return frames && frames.length > 0 ? frames.join('\n') : undefined;
 }
 
 /**

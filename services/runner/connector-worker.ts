@@ -40,7 +40,7 @@ import type { EarlierMessages } from './earlier-messages.js';
 import { DestinationCircuits, type OpenCircuit } from './destination-circuit.js';
 import { AttemptTimeLimit, type RunningAttempt } from '../platform/attempt-time-limit.js';
 import { handlerError } from '../platform/handler-error.js';
-import { forTheBus, unplannedErrorClass } from '../platform/unplanned-error.js';
+import { forTheBus, thrownAt, unplannedErrorClass } from '../platform/unplanned-error.js';
 import { OffsetWatermarks } from './offset-watermarks.js';
 import { RecordDispatcher, type Dispatchable } from './record-dispatcher.js';
 import { boundedAttempt, boundedDueTime } from './control-headers.js';
@@ -673,10 +673,12 @@ export class ConnectorWorker {
     const id = headerValue(record.headers, 'lgsp-id') ?? `${record.topic}/${record.partition}@${record.offset}`;
     const reason = err instanceof Error ? err.message : String(err);
     work.internalErrors = (work.internalErrors ?? 0) + 1;
-    // The status is read by observers: an engine error's text (which may quote the record) stays in the log below.
+    // An engine error's text may quote the record: the status and the log name its class and
+    // where it was thrown only (unplanned-error.ts).
     const unplanned = unplannedErrorClass(err);
-    this.lastError = `runner error handling ${id}: ${unplanned === null ? reason : `${unplanned} (its message is withheld from the status; the runner's log has it)`}`;
-    this.deps.log.error({ messageId: id, err: reason, stack: err instanceof Error ? err.stack : undefined, times: work.internalErrors }, 'handling a record failed inside the runner; it runs again');
+    this.lastError = `runner error handling ${id}: ${unplanned === null ? reason : `${unplanned} (its message is withheld; the runner's log names where it was thrown)`}`;
+    const what = unplanned === null ? { err: reason, stack: err instanceof Error ? err.stack : undefined } : { errorClass: unplanned, at: thrownAt(err as Error) };
+    this.deps.log.error({ messageId: id, ...what, times: work.internalErrors }, 'handling a record failed inside the runner; it runs again');
     work.dueAt = Date.now() + retryDelayMs(this.deps.policy, work.internalErrors);
     work.ledgerHint = undefined;
     this.dispatcher.add(work);
@@ -930,12 +932,12 @@ export class ConnectorWorker {
   /**
    * What handle() threw, as its reason may go on the bus (events, the audit chain, the dead
    * letter, the status): an error nobody worded (the engine's SyntaxError of a JSON.parse, which
-   * quotes the text it choked on) gets a fixed reason naming its class (unplanned-error.ts), and
-   * its text goes to this log only, under the message's id, for whoever debugs the connector.
+   * quotes the text it choked on) gets a fixed reason naming its class (unplanned-error.ts); this
+   * log names the frames it was thrown from under the message's id, never its text.
    */
   private wordedForTheBus(err: Error & { retryAfterMs?: number }, messageId: string): Error & { retryAfterMs?: number } {
     const { error, withheld } = forTheBus(err, 'handle()', messageId);
-    if (withheld !== null) this.deps.log.warn({ messageId, errorClass: withheld, err: err.message, stack: err.stack }, 'connector error withheld from the bus (it may quote message data)');
+    if (withheld !== null) this.deps.log.warn({ messageId, errorClass: withheld, at: thrownAt(err) }, 'connector error withheld from the bus (it may quote message data)');
     return error;
   }
 
