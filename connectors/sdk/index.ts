@@ -13,6 +13,9 @@ export { acceptanceOrder } from '../../services/platform/envelope.js';
 // The delivery contract and failure classes are the platform's (the runtime and this SDK's test
 // harness deliver through the same code); connectors get them from here.
 export { RetryableError, WaitForEarlierMessage, PermanentError, isRetryable, waitsForEarlier, type DeliveryRequest, type DeliveryResponse } from '../../services/platform/delivery.js';
+// A TypeError for an argument check of the connector's own: its message is kept as the failure's
+// reason on the bus, where an engine TypeError's is withheld (docs/write-a-connector.md).
+export { UsageError } from '../../services/platform/unplanned-error.js';
 export type { ConnectorMetrics, CounterMetric, HistogramMetric, MetricLabels } from './metrics.js';
 export type { ConnectorSecrets, SecretDeclaration } from './secrets.js';
 export type { ConnectorState } from './state.js';

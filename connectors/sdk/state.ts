@@ -4,6 +4,7 @@
 // state lives in the bus's shared PostgreSQL, so every replica sees the same values and
 // compareAndSet() is atomic across them; the test harness keeps it in memory. Connectors never
 // reach the database themselves.
+import { UsageError } from '../../services/platform/unplanned-error.js';
 
 export interface ConnectorState {
   /** The value stored under `key`, or undefined when there is none. */
@@ -27,21 +28,24 @@ export const MAX_STATE_VALUE_BYTES = 64 * 1024;
 /** A \u0000 escape in JSON text: preceded by an even number of backslashes. */
 const NUL_IN_JSON = /(?<!\\)(?:\\\\)*\\u0000/;
 
-/** Throws a TypeError for a key the state cannot hold. */
+/**
+ * Throws a TypeError for a key the state cannot hold: a UsageError, whose message (the rule, never
+ * the key) is kept as the failure's reason on the bus, unlike an engine TypeError's.
+ */
 export function checkStateKey(key: unknown): asserts key is string {
   // NUL: PostgreSQL's text cannot hold it (the runner's store failed with a database error).
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_STATE_KEY_LENGTH || key.includes('\u0000')) {
-    throw new TypeError(`ctx.state: a key is a non-empty string of at most ${MAX_STATE_KEY_LENGTH} characters, without NUL (U+0000)`);
+    throw new UsageError(`ctx.state: a key is a non-empty string of at most ${MAX_STATE_KEY_LENGTH} characters, without NUL (U+0000)`);
   }
 }
 
-/** The value as stored (JSON text); throws a TypeError for one that is not JSON or too large. */
+/** The value as stored (JSON text); throws a TypeError (UsageError, as above) for one that is not JSON or too large. */
 export function stateValueJson(value: unknown): string {
   const json = value === undefined ? undefined : JSON.stringify(value);
-  if (json === undefined) throw new TypeError('ctx.state: a value must be JSON (not undefined or a function)');
-  if (Buffer.byteLength(json) > MAX_STATE_VALUE_BYTES) throw new TypeError(`ctx.state: a value may hold at most ${MAX_STATE_VALUE_BYTES} bytes of JSON`);
+  if (json === undefined) throw new UsageError('ctx.state: a value must be JSON (not undefined or a function)');
+  if (Buffer.byteLength(json) > MAX_STATE_VALUE_BYTES) throw new UsageError(`ctx.state: a value may hold at most ${MAX_STATE_VALUE_BYTES} bytes of JSON`);
   // JSON writes NUL as \u0000, which PostgreSQL's jsonb refuses (an escaped backslash before "u0000" is text, not NUL).
-  if (json.includes('u0000') && NUL_IN_JSON.test(json)) throw new TypeError('ctx.state: a value may hold no NUL (U+0000) in its strings or keys');
+  if (json.includes('u0000') && NUL_IN_JSON.test(json)) throw new UsageError('ctx.state: a value may hold no NUL (U+0000) in its strings or keys');
   return json;
 }
 

@@ -26,6 +26,7 @@ import { SchemaCatalogue, type ConnectorManifest } from '../../services/platform
 import { deliverSigned } from '../../services/platform/signed-delivery.js';
 // And it reads what handle() threw, and limits how long a call may take, as the runner does.
 import { handlerError } from '../../services/platform/handler-error.js';
+import { forTheBus, thrownAt } from '../../services/platform/unplanned-error.js';
 import { checkReply } from '../../services/platform/reply-check.js';
 import { checkStatusDetail } from '../../services/platform/status-detail.js';
 import { AttemptTimeLimit, type RunningAttempt } from '../../services/platform/attempt-time-limit.js';
@@ -96,7 +97,11 @@ export interface HandleOutcome {
   envelope: Envelope;
   /** handle()'s result detail (recorded on the `delivered` event). */
   detail?: Record<string, unknown>;
-  /** The failure, for retried and dead_lettered. */
+  /**
+   * The failure, for retried and dead_lettered; its message is the reason the runner records. For
+   * an engine error (a JSON.parse SyntaxError…) that is a fixed text naming the class, and the
+   * error thrown is its `cause` (docs/write-a-connector.md, "Failure reasons").
+   */
   error?: Error & { retryAfterMs?: number };
   /** What this message caused. */
   deliveries: Delivery[];
@@ -366,8 +371,12 @@ export class ConnectorHarness<Config = Record<string, unknown>> {
       })) as HandleResult | void;
       return { outcome: result?.outcome === 'deposited' ? 'deposited' : 'delivered', envelope, ...(result?.detail ? { detail: result.detail } : {}), ...mine };
     } catch (err) {
-      // The reason the runner would record: secret values replaced, then read like the runner reads it.
-      const error = handlerError(scrubError(err, this.secretValues));
+      // The reason the runner would record: secret values replaced, then read like the runner reads
+      // it; an engine error's text withheld (its reason names the class; error.cause is the
+      // original, text and all, for the test to read) and logged as the runner logs it (where, not the text).
+      const thrown = handlerError(scrubError(err, this.secretValues));
+      const { error, withheld } = forTheBus(thrown, 'handle()', envelope.id);
+      if (withheld !== null) this.logger({ messageId: envelope.id }).warn({ errorClass: withheld, at: thrownAt(thrown) }, 'connector error withheld from the bus (it may quote message data)');
       return { outcome: isRetryable(error) ? 'retried' : 'dead_lettered', envelope, error, ...mine };
     }
   }

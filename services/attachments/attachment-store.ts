@@ -5,6 +5,8 @@
 // one: content addressing maps directly onto object keys, and writes are idempotent.
 import { createHash } from 'node:crypto';
 import type { Database } from '../platform/database.js';
+// A connector's ctx.readAttachment() reaches read(): its refusal is worded, so kept as the reason on the bus.
+import { UsageError } from '../platform/unplanned-error.js';
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -94,7 +96,7 @@ export class PostgresAttachmentStore implements AttachmentStore {
   }
 
   async read(sha256: string, expectedSize?: number): Promise<Buffer> {
-    if (!SHA256_HEX.test(sha256)) throw new TypeError('an attachment is addressed by a lowercase hex SHA-256');
+    if (!SHA256_HEX.test(sha256)) throw new UsageError('an attachment is addressed by a lowercase hex SHA-256');
     const { rows } = await this.db.query<{ content: Buffer; sealing: string | null }>('SELECT content, sealing FROM attachment_blobs WHERE sha256 = $1', [sha256]);
     const row = rows[0];
     if (!row) throw new AttachmentUnavailable('missing', sha256, `attachment ${sha256} is missing from the attachment store`);

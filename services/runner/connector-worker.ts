@@ -40,6 +40,7 @@ import type { EarlierMessages } from './earlier-messages.js';
 import { DestinationCircuits, type OpenCircuit } from './destination-circuit.js';
 import { AttemptTimeLimit, type RunningAttempt } from '../platform/attempt-time-limit.js';
 import { handlerError } from '../platform/handler-error.js';
+import { forTheBus, thrownAt, unplannedErrorClass } from '../platform/unplanned-error.js';
 import { OffsetWatermarks } from './offset-watermarks.js';
 import { RecordDispatcher, type Dispatchable } from './record-dispatcher.js';
 import { boundedAttempt, boundedDueTime } from './control-headers.js';
@@ -672,8 +673,12 @@ export class ConnectorWorker {
     const id = headerValue(record.headers, 'lgsp-id') ?? `${record.topic}/${record.partition}@${record.offset}`;
     const reason = err instanceof Error ? err.message : String(err);
     work.internalErrors = (work.internalErrors ?? 0) + 1;
-    this.lastError = `runner error handling ${id}: ${reason}`;
-    this.deps.log.error({ messageId: id, err: reason, stack: err instanceof Error ? err.stack : undefined, times: work.internalErrors }, 'handling a record failed inside the runner; it runs again');
+    // An engine error's text may quote the record: the status and the log name its class and
+    // where it was thrown only (unplanned-error.ts).
+    const unplanned = unplannedErrorClass(err);
+    this.lastError = `runner error handling ${id}: ${unplanned === null ? reason : `${unplanned} (its message is withheld; the runner's log names where it was thrown)`}`;
+    const what = unplanned === null ? { err: reason, stack: err instanceof Error ? err.stack : undefined } : { errorClass: unplanned, at: thrownAt(err as Error) };
+    this.deps.log.error({ messageId: id, ...what, times: work.internalErrors }, 'handling a record failed inside the runner; it runs again');
     work.dueAt = Date.now() + retryDelayMs(this.deps.policy, work.internalErrors);
     work.ledgerHint = undefined;
     this.dispatcher.add(work);
@@ -910,7 +915,7 @@ export class ConnectorWorker {
       return true;
     } catch (thrown) {
       if (this.abort.signal.aborted) throw thrown;
-      const err = handlerError(thrown);
+      const err = this.wordedForTheBus(handlerError(thrown), envelope.id);
       // Every event, the dead letter and the status carry the reason: a 2 MB message would make
       // records Kafka refuses, and the produce of every outcome batched with them would fail for good.
       if (err.message.length > MAX_REASON_CHARS) err.message = cutReason(err.message);
@@ -922,6 +927,18 @@ export class ConnectorWorker {
       this.failed(record, envelope, attempt, attemptedAt, outcomeOf as Error & { retryAfterMs?: number }, outcome, destination);
       return false;
     }
+  }
+
+  /**
+   * What handle() threw, as its reason may go on the bus (events, the audit chain, the dead
+   * letter, the status): an error nobody worded (the engine's SyntaxError of a JSON.parse, which
+   * quotes the text it choked on) gets a fixed reason naming its class (unplanned-error.ts); this
+   * log names the frames it was thrown from under the message's id, never its text.
+   */
+  private wordedForTheBus(err: Error & { retryAfterMs?: number }, messageId: string): Error & { retryAfterMs?: number } {
+    const { error, withheld } = forTheBus(err, 'handle()', messageId);
+    if (withheld !== null) this.deps.log.warn({ messageId, errorClass: withheld, at: thrownAt(err) }, 'connector error withheld from the bus (it may quote message data)');
+    return error;
   }
 
   /**

@@ -11,6 +11,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { Gauge, Histogram } from 'prom-client';
 import type { BusConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
+import type { Logger } from 'pino';
 import { SCHEMA_IDS, SchemaCatalogue, type ConnectorManifest } from '../platform/schema-catalogue.js';
 import { uuidv7 } from '../platform/uuid7.js';
 import { connectorAuditKey, eventRecords, type BusEvent } from '../platform/bus-events.js';
@@ -75,6 +76,8 @@ export interface RunnerOptions {
   ledger?: boolean;
   /** How often the registry file is checked for an edit (default REGISTRY_CHECK_INTERVAL_MS). */
   registryWatchMs?: number;
+  /** The runner's logger (default: one at config.logLevel on standard output); tests pass one to read its lines. */
+  log?: Logger;
 }
 
 interface ConnectorSlot {
@@ -122,7 +125,7 @@ export interface RunningRunner {
 }
 
 export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): Promise<RunningRunner> {
-  const log = createLogger('runner', config.logLevel);
+  const log = opts.log ?? createLogger('runner', config.logLevel);
   const catalogue = new SchemaCatalogue().loadConnectors(config);
   // Followed as the file changes, whole (live-registry.ts): deliveries, the ledger and bearer
   // checks read it at the time of use. The topics a connector consumes are set when it starts.

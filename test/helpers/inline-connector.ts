@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
 import { startTestBus, eventually, type TestBus } from './test-bus.js';
 import { writeConnectorSource } from './connector-source.js';
 
@@ -30,7 +31,7 @@ export async function startInlineConnector(
   t: { teardown(fn: () => unknown): void },
   name: string,
   source: string,
-  opts: { secrets?: Record<string, string>; manifest?: Record<string, unknown>; requestReply?: boolean; config?: Record<string, unknown> } = {},
+  opts: { secrets?: Record<string, string>; manifest?: Record<string, unknown>; requestReply?: boolean; config?: Record<string, unknown>; runnerLog?: Logger } = {},
 ): Promise<InlineConnectorBus> {
   const type = `${name}.test`;
   const root = mkdtempSync(join(tmpdir(), `lgsp-${name}-`));
@@ -57,6 +58,7 @@ export async function startInlineConnector(
     connectors: [name],
     config: { connectorDirs: [dir], ...opts.config },
     ...(opts.secrets ? { connectorSecrets: { [name]: opts.secrets } } : {}),
+    ...(opts.runnerLog ? { runnerLog: opts.runnerLog } : {}),
     registry: (registry) => {
       registry.services.push({ code: name, provider: PROVIDER, system: 'vp-ubnd-qlvb', connector: name, messageTypes: [type] });
       registry.accessRights.push({ client: SENDER, service: name, provider: PROVIDER });

@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { loadConfig, type BusConfig, type KafkaSettings } from '../../services/platform/config.js';
 import { createTestKeys, type TestKeys } from './test-keys.js';
 import { PROJECT_ROOT } from '../../services/platform/project-root.js';
@@ -111,6 +112,8 @@ export async function startTestBus(
     registryWatchMs?: number;
     /** Changes to the demo registry before it is prepared: e.g. a test connector's service and access rights. */
     registry?: (registry: RegistryData) => void;
+    /** The runners' logger, for tests that read what a runner logs (default: config.logLevel on standard output). */
+    runnerLog?: Logger;
   },
 ): Promise<TestBus> {
   const dataDir = mkdtempSync(join(tmpdir(), `lgsp-${opts.name}-`));
@@ -182,7 +185,7 @@ export async function startTestBus(
       (async () => {
         if (opts.runner === false) return;
         for (let i = 1; i <= (opts.runners ?? 1); i++) {
-          runners.push(await startRunner(runnerConfig, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets, registryWatchMs: opts.registryWatchMs }));
+          runners.push(await startRunner(runnerConfig, { connectors: opts.connectors ?? ['relay'], connectorConfig: opts.connectorConfig, connectorSecrets: opts.connectorSecrets, registryWatchMs: opts.registryWatchMs, log: opts.runnerLog }));
         }
       })(),
     ]);
