@@ -47,7 +47,7 @@ import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { LiveRegistry, StandingUntilValid, type ClientStanding } from '../platform/live-registry.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
 import { withPublicOperationsSaid } from '../platform/openapi-public-operations.js';
-import { batchOffsets, mergeOffsets, readModelOffsets, type PartitionOffset } from '../platform/read-model-offsets.js';
+import { batchOffsets, mergeOffsets, type PartitionOffset } from '../platform/read-model-offsets.js';
 import { catchUpMetrics } from '../platform/kafka-metrics.js';
 
 export interface RunningAuditService {
@@ -410,7 +410,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
         partitionsConsumedConcurrently: AUDIT_CONCURRENT_PARTITIONS,
         sessionTimeoutMs: LEADER_SESSION_TIMEOUT_MS,
         // An event already in the chain is skipped by its id, so reading again after a restore adds only what the dump lacked.
-        storedOffsets: { read: () => readModelOffsets(database, groupId), onCatchUp },
+        storedOffsets: { db: database, onCatchUp },
         log,
         handleBatch: async (records) => {
           const now = new Date();

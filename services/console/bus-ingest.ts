@@ -18,7 +18,7 @@ import type { ConsoleStore } from './console-store.js';
 import type { DeadLetterInput } from './dead-letter-store.js';
 import type { FlowMonitor } from './flow-monitor.js';
 import type { Database } from '../platform/database.js';
-import { batchOffsets, readModelOffsets, saveReadModelOffsets } from '../platform/read-model-offsets.js';
+import { batchOffsets, saveReadModelOffsets } from '../platform/read-model-offsets.js';
 import type { CatchUp } from '../platform/restore-catch-up.js';
 
 export interface IngestStats {
@@ -94,7 +94,7 @@ export async function startBusIngest(opts: {
     verifier: opts.verifier,
     log: opts.log,
     fromBeginning: true,
-    storedOffsets: { read: () => readModelOffsets(opts.db, opts.groupId), onCatchUp: opts.onCatchUp },
+    storedOffsets: { db: opts.db, onCatchUp: opts.onCatchUp },
     handleBatch: async (records) => {
       if (records.length === 0) return;
       const topic = records[0].topic;

@@ -47,7 +47,7 @@ import { applyEventsIn, withAcceptances } from '../console/message-index.js';
 import { BatchedWriter } from '../platform/batched-writer.js';
 import { eventRecords, messageEvent } from '../platform/bus-events.js';
 import type { OutgoingRecord } from '../platform/kafka-transport.js';
-import { batchOffsets, mergeOffsets, readModelOffsets, saveReadModelOffsets, type PartitionOffset } from '../platform/read-model-offsets.js';
+import { batchOffsets, mergeOffsets, saveReadModelOffsets, type PartitionOffset } from '../platform/read-model-offsets.js';
 import type { CatchUp } from '../platform/restore-catch-up.js';
 
 export interface LedgerOptions {
@@ -115,7 +115,7 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
     commitIntervalMs: 1000,
     partitionsConsumedConcurrently: opts.concurrentPartitions ?? 1,
     sessionTimeoutMs: opts.sessionTimeoutMs,
-    storedOffsets: { read: () => readModelOffsets(opts.db, groupId), onCatchUp: opts.onCatchUp },
+    storedOffsets: { db: opts.db, onCatchUp: opts.onCatchUp },
     handleBatch: async (records) => {
       const events: BusEvent[] = [];
       const deposits: Deposit[] = [];

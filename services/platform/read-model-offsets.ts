@@ -69,6 +69,17 @@ export async function saveReadModelOffsets(q: Queryable, consumer: string, offse
   await q.query(UPSERT, [consumer, offsetsParameter(offsets)]);
 }
 
+const SEED = `${UPSERT_SELECT} ON CONFLICT (consumer, topic, "partition") DO NOTHING`;
+
+/**
+ * The starting point of a consumer that stored nothing yet (restore-catch-up.ts): rows already
+ * there (another member of the group seeded or applied meanwhile) are kept.
+ */
+export async function seedReadModelOffsets(q: Queryable, consumer: string, offsets: readonly PartitionOffset[]): Promise<void> {
+  if (offsets.length === 0) return;
+  await q.query(SEED, [consumer, offsetsParameter(offsets)]);
+}
+
 /** Every partition offset `consumer` stored. */
 export async function readModelOffsets(q: Queryable, consumer: string): Promise<PartitionOffset[]> {
   const { rows } = await q.query<{ topic: string; partition: number; next_offset: string }>(

@@ -171,6 +171,7 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
       ? (assignmentChecked ??= catchUpAfterRestore({
           kafka: opts.kafka,
           groupId: opts.groupId,
+          topics: opts.topics,
           assigned,
           stored: storedOffsets,
           seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
