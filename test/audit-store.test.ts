@@ -20,6 +20,7 @@ import { verifyAuditChain, type VerifyOptions } from '../services/audit/chain-ve
 import { writeSeal } from '../services/audit/verification-seal.js';
 import { openDatabase, type Database } from '../services/platform/database.js';
 import { createTestDatabase } from './helpers/test-database.js';
+import { readModelOffsets } from '../services/platform/read-model-offsets.js';
 import { planWithoutSeqScan } from './helpers/query-plan.js';
 
 const SENDER = '000.00.14.H49';
@@ -199,6 +200,45 @@ t.test('a store appending after its own head writes one statement; another write
   const together = await Promise.all([1, 2, 3].map(() => store.appendBatch([busEvent('accepted'), busEvent('delivered')])));
   t.same(together, [2, 2, 2], 'concurrent appends of one store each land whole');
   t.same((await store.query({ limit: 100 })).entries.map((e) => e.seq).reverse(), Array.from({ length: 14 }, (_, i) => i + 1), 'seq 1..14 without gaps');
+  t.match(await audit.verify(), { ok: true }, 'the chain verifies');
+});
+
+t.test('the consumer\'s offsets are stored with the entries, the fast path still one statement', async (t) => {
+  // read_model_offsets says where the audit got to, so a database restored from an older dump
+  // reads on from there (restore-catch-up.ts); the offsets ride in the fast path's statement.
+  const audit = await auditDatabase(t);
+  let statements = 0;
+  let transactions = 0;
+  const counted = new Proxy(audit.db, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop === 'query') statements++;
+      if (prop === 'transaction') transactions++;
+      return (value as (...args: unknown[]) => unknown).bind(target);
+    },
+  });
+  const store = new AuditStore(counted);
+  const stored = async () => (await readModelOffsets(audit.db, 'p-lgsp-audit')).sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  const applied = (...offsets: Array<[string, number, string]>) => ({ consumer: 'p-lgsp-audit', offsets: offsets.map(([topic, partition, nextOffset]) => ({ topic, partition, nextOffset })) });
+
+  const a = busEvent('accepted');
+  t.equal(await store.appendBatch([a, busEvent('delivered')], applied(['events', 0, '2'], ['msg', 1, '7'])), 2);
+  t.same([statements, transactions], [0, 1], 'the locked transaction');
+  t.same(await stored(), [{ topic: 'events', partition: 0, nextOffset: '2' }, { topic: 'msg', partition: 1, nextOffset: '7' }]);
+
+  t.equal(await store.appendBatch([busEvent('delivered')], applied(['events', 0, '3'])), 1);
+  t.same([statements, transactions], [1, 1], 'the fast path: entries and offsets in one statement');
+  t.same(await stored(), [{ topic: 'events', partition: 0, nextOffset: '3' }, { topic: 'msg', partition: 1, nextOffset: '7' }]);
+
+  // Another writer moved the head: the fast path inserts nothing, and writes no offset either.
+  await new AuditStore(audit.db).appendBatch([busEvent('accepted')]);
+  t.equal(await store.appendBatch([busEvent('delivered')], applied(['events', 0, '4'])), 1);
+  t.same([statements, transactions], [2, 2], 'the fast path declined, then the locked way');
+  t.same((await stored())[0], { topic: 'events', partition: 0, nextOffset: '4' });
+
+  t.equal(await store.appendBatch([a], applied(['msg', 1, '9'])), 0, 'a batch of redeliveries appends nothing');
+  t.same((await stored())[1], { topic: 'msg', partition: 1, nextOffset: '9' }, 'and still stores where it ended');
   t.match(await audit.verify(), { ok: true }, 'the chain verifies');
 });
 

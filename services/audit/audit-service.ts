@@ -47,6 +47,8 @@ import { SchemaCatalogue } from '../platform/schema-catalogue.js';
 import { LiveRegistry, StandingUntilValid, type ClientStanding } from '../platform/live-registry.js';
 import { trustProxyOption } from '../platform/trusted-proxies.js';
 import { withPublicOperationsSaid } from '../platform/openapi-public-operations.js';
+import { batchOffsets, mergeOffsets, type PartitionOffset } from '../platform/read-model-offsets.js';
+import { catchUpMetrics } from '../platform/kafka-metrics.js';
 
 export interface RunningAuditService {
   app: FastifyInstance;
@@ -352,9 +354,15 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
 
     const metrics = createMetricsRegistry('audit');
     const counters = auditMetrics(metrics, auditStore, startedAt);
-    // One chain append in flight; the partitions' batches arriving meanwhile go in the next.
-    const appender = new BatchedWriter<BusEvent>(async (events) => {
-      const appended = await auditStore.appendBatch(events);
+    const onCatchUp = catchUpMetrics(metrics)('audit');
+    // Prefixed like the topics, so separate buses on one cluster do not share a group.
+    const groupId = `${config.topicPrefix}lgsp-audit`;
+    // One chain append in flight; the partitions' batches arriving meanwhile go in the next, with
+    // where each partition's batch ended (read_model_offsets: a database restored from an older
+    // dump says where to read on from, restore-catch-up.ts).
+    const appender = new BatchedWriter<{ events: BusEvent[]; offsets: PartitionOffset[] }>(async (batches) => {
+      const events = batches.flatMap((b) => b.events);
+      const appended = await auditStore.appendBatch(events, { consumer: groupId, offsets: mergeOffsets(batches.flatMap((b) => b.offsets)) });
       counters.records.inc({ outcome: 'appended' }, appended);
       counters.records.inc({ outcome: 'duplicate' }, events.length - appended);
     });
@@ -387,8 +395,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
       reading = new Set(await workTopicsNow());
       consumer = await startSignedConsumer({
         kafka,
-        // Prefixed like the topics, so separate buses on one cluster do not share a group.
-        groupId: `${config.topicPrefix}lgsp-audit`,
+        groupId,
         topics: [...reading, topics.events],
         verifier: busRecordVerifier(publicKeys, topics, { enforceExpiry: false }),
         // The audit log is not on a latency path: larger fetches, fewer commits.
@@ -402,6 +409,8 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
         // writer). Order across partitions was never defined; within one it holds.
         partitionsConsumedConcurrently: AUDIT_CONCURRENT_PARTITIONS,
         sessionTimeoutMs: LEADER_SESSION_TIMEOUT_MS,
+        // An event already in the chain is skipped by its id, so reading again after a restore adds only what the dump lacked.
+        storedOffsets: { db: database, onCatchUp },
         log,
         handleBatch: async (records) => {
           const now = new Date();
@@ -416,7 +425,7 @@ export async function startAuditService(config: BusConfig, opts: { port?: number
             events.push(event);
           }
           counters.rejected.inc(rejected);
-          await appender.write(events);
+          await appender.write([{ events, offsets: batchOffsets(records) }]);
         },
       });
       consumer.on(consumer.events.CRASH, (e) => {

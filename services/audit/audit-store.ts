@@ -32,6 +32,7 @@ import type { Database } from '../platform/database.js';
 import { prepared } from '../platform/prepared-statement.js';
 import { textProblem } from '../platform/text-guard.js';
 import { parseTimeBound } from '../platform/time-bound.js';
+import { offsetsParameter, offsetsUpsertCte, saveReadModelOffsets, type PartitionOffset } from '../platform/read-model-offsets.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 export const CHECKPOINT_JWS_TYPE = 'lgsp-audit-checkpoint+jws';
@@ -176,7 +177,22 @@ const INSERT_ENTRIES_TEXT = `INSERT INTO audit_entries (seq, event_id, message_i
   FROM jsonb_array_elements($1::jsonb) AS r`;
 const INSERT_ENTRIES = prepared(INSERT_ENTRIES_TEXT);
 /** The same insert, taking effect only while `$2` is still the chain's head. */
-const INSERT_ENTRIES_AFTER_HEAD = prepared(`${INSERT_ENTRIES_TEXT} WHERE (SELECT coalesce(max(seq), 0) FROM audit_entries) = $2`);
+const INSERT_ENTRIES_AFTER_HEAD_TEXT = `${INSERT_ENTRIES_TEXT} WHERE (SELECT coalesce(max(seq), 0) FROM audit_entries) = $2`;
+const INSERT_ENTRIES_AFTER_HEAD = prepared(INSERT_ENTRIES_AFTER_HEAD_TEXT);
+/**
+ * That insert and the consumer's offsets (`$3` the consumer, `$4` the offsets) in one statement,
+ * so the fast path stays one round trip: the offsets are written only when every row (`$5` of
+ * them) went in, and a unique violation fails both. Answers how many rows went in.
+ */
+const INSERT_ENTRIES_AFTER_HEAD_WITH_OFFSETS = prepared(`WITH entries AS (${INSERT_ENTRIES_AFTER_HEAD_TEXT} RETURNING 1),
+  ${offsetsUpsertCte('$3', '$4', '(SELECT count(*) FROM entries) = $5')}
+  SELECT (SELECT count(*) FROM entries)::integer AS appended`);
+
+/** A consumer's offsets to store with the entries they produced (read-model-offsets.ts). */
+export interface AppliedOffsets {
+  consumer: string;
+  offsets: PartitionOffset[];
+}
 
 /** Chain rows for `events` after `head`, as the JSON parameter of INSERT_ENTRIES. */
 function chainRows(head: ChainHead, events: BusEvent[], recordedAt: string): { rows: string; head: ChainHead; count: number } {
@@ -211,21 +227,24 @@ export class AuditStore {
    * were appended. Throws (appending nothing) if any event fails auditEventProblem: callers
    * turn such records into 'rejected' entries first, see audit-service.ts.
    */
-  appendBatch(events: BusEvent[]): Promise<number> {
-    const run = this.appending.then(() => this.append(events));
+  appendBatch(events: BusEvent[], applied?: AppliedOffsets): Promise<number> {
+    const run = this.appending.then(() => this.append(events, applied));
     this.appending = run.catch(() => undefined);
     return run;
   }
 
-  private async append(events: BusEvent[]): Promise<number> {
-    if (events.length === 0) return 0;
+  private async append(events: BusEvent[], applied?: AppliedOffsets): Promise<number> {
+    if (events.length === 0) {
+      if (applied) await saveReadModelOffsets(this.db, applied.consumer, applied.offsets);
+      return 0;
+    }
     for (const ev of events) {
       const problem = auditEventProblem(ev);
       if (problem) throw new TypeError(`not a valid audit event: ${problem}`);
     }
     const unique = [...new Map(events.map((ev) => [ev.id, ev])).values()];
     const recordedAt = new Date().toISOString();
-    const fast = await this.appendAfterOwnHead(unique, recordedAt);
+    const fast = await this.appendAfterOwnHead(unique, recordedAt, applied);
     if (fast !== null) return fast;
     const appended = await this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
@@ -237,6 +256,8 @@ export class AuditStore {
       const chained = chainRows(head, unique.filter((ev) => !known.has(ev.id)), recordedAt);
       // One statement for the whole batch.
       if (chained.count > 0) await tx.query(INSERT_ENTRIES, [chained.rows]);
+      // Where the consumer got to, with the entries (a batch of redeliveries only, too).
+      if (applied) await saveReadModelOffsets(tx, applied.consumer, applied.offsets);
       return chained;
     });
     this.ownHead = appended.head;
@@ -248,7 +269,7 @@ export class AuditStore {
    * unless that is still the head. Null when it cannot tell (no own head, the head moved, an
    * event already recorded): the caller takes the locked path, which sorts it out.
    */
-  private async appendAfterOwnHead(events: BusEvent[], recordedAt: string): Promise<number | null> {
+  private async appendAfterOwnHead(events: BusEvent[], recordedAt: string, applied?: AppliedOffsets): Promise<number | null> {
     const head = this.ownHead;
     this.ownHead = null;
     if (!head) return null;
@@ -256,8 +277,10 @@ export class AuditStore {
     try {
       // Another writer's entry after our head makes max(seq) differ (nothing inserted), and one
       // racing this statement collides on seq; a redelivered event collides on event_id.
-      const { rowCount } = await this.db.query(INSERT_ENTRIES_AFTER_HEAD, [chained.rows, head.seq]);
-      if (rowCount !== chained.count) return null;
+      const inserted = applied && applied.offsets.length > 0
+        ? (await this.db.query<{ appended: number }>(INSERT_ENTRIES_AFTER_HEAD_WITH_OFFSETS, [chained.rows, head.seq, applied.consumer, offsetsParameter(applied.offsets), chained.count])).rows[0].appended
+        : (await this.db.query(INSERT_ENTRIES_AFTER_HEAD, [chained.rows, head.seq])).rowCount;
+      if (inserted !== chained.count) return null;
     } catch (err) {
       if (isUniqueViolation(err)) return null;
       throw err;

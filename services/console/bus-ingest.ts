@@ -3,6 +3,11 @@
 // dead-letters, with the verification result shown. The message index is not consumed here: the
 // ledger (services/ledger) writes it from lgsp.events with the gateways' read models, and the
 // console follows it (index-follower.ts).
+//
+// A partition's batch is stored in one transaction with where it ended (read_model_offsets,
+// read-model-offsets.ts), so a database restored from an older dump says where its dead-letter
+// list stopped and the console reads on from there (restore-catch-up.ts) instead of from its
+// group's offset past the dump. A dead letter read again is skipped by its topic, partition and offset.
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../platform/logger.js';
 import { PROOF_HEADER, SIGNATURE_HEADER, type RecordVerifier } from '../platform/record-signing.js';
@@ -12,6 +17,9 @@ import { ATTEMPT_HEADER, DLQ_REASON_HEADER, ORIGIN_TOPIC_HEADER } from '../platf
 import type { ConsoleStore } from './console-store.js';
 import type { DeadLetterInput } from './dead-letter-store.js';
 import type { FlowMonitor } from './flow-monitor.js';
+import type { Database } from '../platform/database.js';
+import { batchOffsets, saveReadModelOffsets } from '../platform/read-model-offsets.js';
+import type { CatchUp } from '../platform/restore-catch-up.js';
 
 export interface IngestStats {
   deadLetters: number;
@@ -70,8 +78,12 @@ export async function startBusIngest(opts: {
   groupId: string;
   verifier: RecordVerifier;
   store: ConsoleStore;
+  /** The console's database (the store's): each batch is one transaction with its offset. */
+  db: Database;
   monitor: FlowMonitor;
   log: Logger;
+  /** Called for each partition read again after a restore (metrics). */
+  onCatchUp?(catchUp: CatchUp): void;
 }): Promise<BusIngest> {
   const stats: IngestStats = { deadLetters: 0 };
   const dlqPrefix = opts.topics.deadLetter('');
@@ -82,17 +94,25 @@ export async function startBusIngest(opts: {
     verifier: opts.verifier,
     log: opts.log,
     fromBeginning: true,
+    storedOffsets: { db: opts.db, onCatchUp: opts.onCatchUp },
     handleBatch: async (records) => {
       if (records.length === 0) return;
       const topic = records[0].topic;
       const connector = topic.slice(dlqPrefix.length);
-      for (const r of records) {
-        const dl = deadLetterFromRecord(r, connector);
-        if (await opts.store.deadLetters.add(dl)) {
-          stats.deadLetters++;
-          // Messages that fail verification have no trustworthy timeline: count them here.
-          if (!dl.messageId) opts.monitor.recordRejected(dl.failedAt);
+      const added = await opts.db.transaction(async (tx) => {
+        const fresh: DeadLetterInput[] = [];
+        for (const r of records) {
+          const dl = deadLetterFromRecord(r, connector);
+          if (await opts.store.deadLetters.add(dl, tx)) fresh.push(dl);
         }
+        await saveReadModelOffsets(tx, opts.groupId, batchOffsets(records));
+        return fresh;
+      });
+      // Counted once committed (a batch rolled back is consumed again).
+      for (const dl of added) {
+        stats.deadLetters++;
+        // Messages that fail verification have no trustworthy timeline: count them here.
+        if (!dl.messageId) opts.monitor.recordRejected(dl.failedAt);
       }
     },
   });

@@ -17,7 +17,7 @@ import { topicsFor } from '../platform/topics.js';
 import { AccessTokenVerifier } from '../platform/access-token.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
-import { producerMetrics } from '../platform/kafka-metrics.js';
+import { catchUpMetrics, producerMetrics } from '../platform/kafka-metrics.js';
 import { problemHandler } from '../platform/problem-handler.js';
 import { finiteRequestNumbers } from '../platform/finite-request-numbers.js';
 import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
@@ -114,6 +114,7 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     lag = new LagMonitor(admin, groups, log, opts.lagIntervalMs ?? 5000);
     const monitor = new FlowMonitor();
     const live = new LiveFeed(monitor, lag, consoleStore.messages, 1000, () => indexFollower?.health() ?? null);
+    const metrics = createMetricsRegistry('console');
     const ingest = await startBusIngest({
       kafka,
       topics,
@@ -121,8 +122,10 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
       groupId: `${topics.prefix}lgsp-console-${consoleStore.storeId}`,
       verifier: busRecordVerifier(publicKeys, topics, { enforceExpiry: false }),
       store: consoleStore,
+      db: database,
       monitor,
       log,
+      onCatchUp: catchUpMetrics(metrics)('console'),
     });
     consumer = ingest.consumer;
     // The message index is written by the ledger; live counts and changed rows follow it.
@@ -134,7 +137,6 @@ export async function startConsole(config: BusConfig, opts: ConsoleOptions = {})
     }));
     lag.start();
 
-    const metrics = createMetricsRegistry('console');
     producerMetrics(metrics, producer);
     const lagMonitor = lag;
     new Gauge({

@@ -4,7 +4,7 @@
 // A replay is claimed by one conditional update before the record is produced, so two
 // operators (or a double click, or two console instances) cannot replay one dead letter twice;
 // a failed produce releases the claim. Rows live in PostgreSQL (console_dead_letters).
-import type { Database } from '../platform/database.js';
+import type { Database, Queryable } from '../platform/database.js';
 
 /**
  * The reason the runner gives a genuine record (its signature verified) whose payload no key of
@@ -120,10 +120,10 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 export class DeadLetterStore {
   constructor(private readonly db: Database) {}
 
-  /** False when this record (topic, partition, offset) is already stored: a redelivery. */
-  async add(dl: DeadLetterInput): Promise<boolean> {
+  /** False when this record (topic, partition, offset) is already stored: a redelivery. `q`: a transaction to write in. */
+  async add(dl: DeadLetterInput, q: Queryable = this.db): Promise<boolean> {
     const env = dl.envelope;
-    const result = await this.db.query(
+    const result = await q.query(
       `INSERT INTO console_dead_letters (topic, "partition", record_offset, connector, message_id, reason, attempts, origin_topic,
          failed_at, record_key, record_value, signature, verified, verify_reason, type, from_member, from_system, to_member,
          to_service, correlation_id, payload_digest, size_bytes)

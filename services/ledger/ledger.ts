@@ -25,6 +25,12 @@
 // (actor `ledger`, the reason naming the member and service), so its status and timeline say
 // what happened and the console lists it among the dead-lettered messages. The event's id is
 // derived from the record's place on the topic, so reading the topic again does not add it twice.
+//
+// Each transaction also stores the next offset of every partition it applied (read_model_offsets,
+// read-model-offsets.ts), batches that brought nothing to apply (unverified records) included, so
+// a database restored from an older dump says where it stopped and the ledger reads on from there
+// (restore-catch-up.ts) instead of from the group's offset past the dump. Applying again is
+// harmless: events are keyed by their id, deposits by the message id.
 import type { Consumer, Kafka } from 'kafkajs';
 import type { BusEvent } from '../platform/bus-events.js';
 import type { Envelope } from '../platform/envelope.js';
@@ -41,6 +47,8 @@ import { applyEventsIn, withAcceptances } from '../console/message-index.js';
 import { BatchedWriter } from '../platform/batched-writer.js';
 import { eventRecords, messageEvent } from '../platform/bus-events.js';
 import type { OutgoingRecord } from '../platform/kafka-transport.js';
+import { batchOffsets, mergeOffsets, saveReadModelOffsets, type PartitionOffset } from '../platform/read-model-offsets.js';
+import type { CatchUp } from '../platform/restore-catch-up.js';
 
 export interface LedgerOptions {
   kafka: Kafka;
@@ -59,19 +67,26 @@ export interface LedgerOptions {
   concurrentPartitions?: number;
   /** The group's session timeout (config consumerSessionTimeoutMs); 30 s when absent. */
   sessionTimeoutMs?: number;
+  /** Called for each partition read again after a restore (metrics). */
+  onCatchUp?(catchUp: CatchUp): void;
 }
 
 /** What one partition's batch brings to the read models. */
 interface LedgerBatch {
   events: BusEvent[];
   deposits: Deposit[];
+  /** Where the partition's batch ended: stored with the rows. */
+  offsets: PartitionOffset[];
 }
 
 export function startLedger(opts: LedgerOptions): Promise<Consumer> {
   const inbox = new InboxStore(opts.db);
+  // Prefixed like the topics, so separate buses on one cluster do not share a group.
+  const groupId = `${opts.topics.prefix}lgsp-ledger`;
   const applier = new BatchedWriter<LedgerBatch>(async (batches) => {
     const events = batches.flatMap((b) => b.events);
     const deposits = batches.flatMap((b) => b.deposits);
+    const offsets = mergeOffsets(batches.flatMap((b) => b.offsets));
     // A pull system's acknowledgement is a `delivered` event with mode pull.
     const acks = events.filter((ev) => ev.event === 'delivered' && ev.messageId && ev.detail?.mode === 'pull').map((ev) => ({ id: ev.messageId!, at: ev.at }));
     // Deposits first, so an ack applied together with its deposit finds the item.
@@ -79,12 +94,12 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
       await applyEventsIn(tx, withAcceptances(events));
       await inbox.deposit(deposits, tx);
       await inbox.acknowledge(acks, tx);
+      await saveReadModelOffsets(tx, groupId, offsets);
     });
   });
   return startSignedConsumer({
     kafka: opts.kafka,
-    // Prefixed like the topics, so separate buses on one cluster do not share a group.
-    groupId: `${opts.topics.prefix}lgsp-ledger`,
+    groupId,
     topics: [opts.topics.events, opts.topics.inbox],
     verifier: opts.verifier,
     log: opts.log,
@@ -100,6 +115,7 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
     commitIntervalMs: 1000,
     partitionsConsumedConcurrently: opts.concurrentPartitions ?? 1,
     sessionTimeoutMs: opts.sessionTimeoutMs,
+    storedOffsets: { db: opts.db, onCatchUp: opts.onCatchUp },
     handleBatch: async (records) => {
       const events: BusEvent[] = [];
       const deposits: Deposit[] = [];
@@ -135,8 +151,10 @@ export function startLedger(opts: LedgerOptions): Promise<Consumer> {
           events.push(value as BusEvent);
         }
       }
-      // Throws while PostgreSQL is down: the batch is not committed and is consumed again.
-      if (events.length > 0 || deposits.length > 0) await applier.write([{ events, deposits }]);
+      // Throws while PostgreSQL is down: the batch is not committed and is consumed again. A batch
+      // with nothing to apply still stores its offset (joining the others' transaction): left
+      // behind, it would look like a restore at the next assignment.
+      if (records.length > 0) await applier.write([{ events, deposits, offsets: batchOffsets(records) }]);
       opts.onApplied?.(records.length);
     },
   });

@@ -4,6 +4,7 @@
 import { Counter, type Registry as MetricsRegistry } from 'prom-client';
 import { statsCounter } from './stats-counter.js';
 import type { BatchingProducer } from './kafka-transport.js';
+import type { CatchUp } from './restore-catch-up.js';
 
 export function producerMetrics(metrics: MetricsRegistry, producer: BatchingProducer): void {
   const figures = [
@@ -24,4 +25,19 @@ export function consumerMetrics(metrics: MetricsRegistry): (consumer: string, re
     registers: [metrics],
   });
   return (consumer, records) => consumed.inc({ consumer }, records);
+}
+
+/**
+ * Counts the records a read model read again because its database was behind its consumer group
+ * (restored from an older dump: restore-catch-up.ts), by consumer; pass the returned function
+ * as the consumer's onCatchUp. Any increase means a catch-up after a restore happened.
+ */
+export function catchUpMetrics(metrics: MetricsRegistry): (consumer: string) => (catchUp: CatchUp) => void {
+  const reread = new Counter({
+    name: 'lgsp_read_model_catch_up_records_total',
+    help: 'Records a read model (ledger, audit, console dead letters) read again because its database was behind its consumer group: restored from an older copy',
+    labelNames: ['consumer'],
+    registers: [metrics],
+  });
+  return (consumer) => (catchUp) => reread.inc({ consumer }, catchUp.records);
 }

@@ -8,6 +8,7 @@ import type { Consumer, IHeaders, Kafka } from 'kafkajs';
 import type { RecordVerifier, VerifyResult } from './record-signing.js';
 import type { Logger } from './logger.js';
 import { watchGroupMembership } from './group-membership-watch.js';
+import { catchUpAfterRestore, type StoredOffsets } from './restore-catch-up.js';
 
 export interface ConsumedRecord {
   topic: string;
@@ -70,6 +71,13 @@ export interface SignedConsumerOptions {
    */
   sessionTimeoutMs?: number;
   log: Logger;
+  /**
+   * A read model that stores its applied offsets with its rows (read-model-offsets.ts): at each
+   * assignment a partition the database is behind on (restored from an older dump) is read again
+   * from the database's offset, before any batch of the assignment is handled (restore-catch-up.ts).
+   * Never for a consumer whose records must not be handled twice (the runners' deliveries).
+   */
+  storedOffsets?: StoredOffsets;
   /**
    * Optional cheap pre-filter on topic and headers: records it refuses are skipped before
    * signature verification (e.g. a consumer that only cares about one event kind).
@@ -151,6 +159,36 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
   // not committed is read again (possibly by another member); committing it now could move
   // another member's partition.
   if (periodicCommit) consumer.on(consumer.events.GROUP_JOIN, () => handled.clear());
+  // The restore check of the current assignment: started at the join, awaited by every batch
+  // (kafkajs fetches from the committed offsets meanwhile; a batch of a partition sought back is
+  // stale and dropped). One that failed (PostgreSQL down) is tried again by the next batch, which
+  // fails with it rather than apply records past a restore's gap.
+  let assigned: Record<string, number[]> = {};
+  let assignmentChecked: Promise<unknown> | null = null;
+  const storedOffsets = opts.storedOffsets;
+  const checkAssignment = (): Promise<unknown> =>
+    storedOffsets
+      ? (assignmentChecked ??= catchUpAfterRestore({
+          kafka: opts.kafka,
+          groupId: opts.groupId,
+          topics: opts.topics,
+          assigned,
+          stored: storedOffsets,
+          seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
+          log: opts.log,
+        }).catch((err: Error) => {
+          assignmentChecked = null;
+          opts.log.warn({ groupId: opts.groupId, err: err.message }, 'could not compare the database\'s offsets with the group\'s; trying again before the next batch');
+          throw err;
+        }))
+      : Promise.resolve();
+  if (storedOffsets) {
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      assigned = e.payload.memberAssignment;
+      assignmentChecked = null;
+      void checkAssignment().catch(() => undefined);
+    });
+  }
   const disconnect = consumer.disconnect.bind(consumer);
   consumer.disconnect = async () => {
     stopped = true;
@@ -171,6 +209,7 @@ export async function startSignedConsumer(opts: SignedConsumerOptions): Promise<
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (storedOffsets) await checkAssignment();
         if (!isRunning() || isStale()) return;
         const records: ConsumedRecord[] = [];
         for (const m of batch.messages) {

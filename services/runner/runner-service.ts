@@ -40,7 +40,7 @@ import { SERVICE_SERVER_OPTIONS } from '../platform/service-server-options.js';
 import { problems, ProblemError } from '../platform/problem.js';
 import { bearerAuth } from '../platform/bearer-auth.js';
 import { createMetricsRegistry, serviceHealth } from '../platform/service-health.js';
-import { consumerMetrics, producerMetrics } from '../platform/kafka-metrics.js';
+import { catchUpMetrics, consumerMetrics, producerMetrics } from '../platform/kafka-metrics.js';
 import { statsCounter } from '../platform/stats-counter.js';
 import { kafkaReadiness } from '../platform/kafka-readiness.js';
 import { ConnectorLoadError, entryChangedSinceImport, entryPath, loadConnector, type LoadedConnector } from './connector-loader.js';
@@ -185,6 +185,7 @@ export async function startRunner(config: BusConfig, opts: RunnerOptions = {}): 
         log: log.child({ part: 'ledger' }),
         publish: (records) => producer.send(records),
         onApplied: (n) => countConsumed('ledger', n),
+        onCatchUp: catchUpMetrics(metrics)('ledger'),
         // Every partition of its two topics (events, inbox) at once: one transaction per fetch.
         concurrentPartitions: 2 * config.topicPartitions,
         sessionTimeoutMs: config.consumerSessionTimeoutMs,
