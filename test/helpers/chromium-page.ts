@@ -14,6 +14,11 @@ export interface ChromiumOptions {
   acceptDownloads?: boolean;
   /** Each wait of the page (playwright's default timeout), ms. */
   timeoutMs?: number;
+  /**
+   * Lets a test add its own script to the page (axe-core for the accessibility checks): the
+   * console's Content-Security-Policy allows only its own scripts.
+   */
+  bypassCSP?: boolean;
 }
 
 export async function openChromiumPage(t: { teardown(fn: () => unknown): void }, opts: ChromiumOptions = {}): Promise<{ browser: BrowserContext; page: Page }> {
@@ -25,6 +30,7 @@ export async function openChromiumPage(t: { teardown(fn: () => unknown): void },
     ...(opts.viewport ? { viewport: opts.viewport } : {}),
     ...(opts.locale ? { locale: opts.locale } : {}),
     ...(opts.acceptDownloads ? { acceptDownloads: true } : {}),
+    ...(opts.bypassCSP ? { bypassCSP: true } : {}),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
   });
   t.teardown(async () => {

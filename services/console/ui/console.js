@@ -13,6 +13,8 @@ const state = {
   liveMessages: new Map(),
   lastTick: null,
   lastKpi: null,
+  /** What had focus when the trace opened (and its focus key), to give focus back on closing. */
+  traceOpener: null,
 };
 
 // ---------- helpers ----------
@@ -75,19 +77,38 @@ const label = (prefix, v) => (TEXTS[state.lang][`${prefix}_${v}`] ?? v);
 const badge = (s) => el('span', { class: `badge ${s ?? ''}`, title: s }, s ? label('st', s) : '—');
 const isOperator = () => Boolean(state.session?.roles?.includes('operator'));
 
+/**
+ * Fills a table. A table with no heading above it names itself with a caption (its
+ * data-caption text key) for screen readers. Redrawing a table (the live list, at each new
+ * message) keeps focus on the same control when the new rows have it again (same
+ * data-focus-key): a keyboard user is not thrown back to the top of the page by a tick.
+ */
 function table(target, headers, rows, onRow) {
   const node = typeof target === 'string' ? $(target) : target;
+  const focusKey = node.contains(document.activeElement) ? document.activeElement.dataset?.focusKey : undefined;
   node.replaceChildren(
-    el('thead', {}, el('tr', {}, headers.map((h) => el('th', { class: h.num ? 'num' : undefined }, h.label ?? t(h.key))))),
+    ...(node.dataset.caption ? [el('caption', { class: 'visually-hidden' }, t(node.dataset.caption))] : []),
+    el('thead', {}, el('tr', {}, headers.map((h) => el('th', { scope: 'col', class: h.num ? 'num' : undefined }, h.label ?? t(h.key))))),
     el('tbody', {}, rows.length === 0
       ? el('tr', {}, el('td', { colspan: headers.length, class: 'hint' }, t('noResults')))
       : rows.map((r) => {
           const tr = el('tr', { dataset: r.dataset ?? {}, class: r.class }, r.cells.map((c, i) => el('td', { class: headers[i]?.num ? 'num' : undefined }, c)));
-          if (onRow) tr.addEventListener('click', () => onRow(r));
+          // A link or button in the row does its own thing (the keyboard's way in opens the trace itself).
+          if (onRow) tr.addEventListener('click', (e) => { if (!e.target.closest('a, button')) onRow(r); });
           return tr;
         })),
   );
+  if (focusKey) [...node.querySelectorAll('[data-focus-key]')].find((n) => n.dataset.focusKey === focusKey)?.focus();
 }
+
+/** Focus to `node` when the view that had it went away (hidden, or focus back on the page itself). */
+function focusIfLost(node) {
+  const active = document.activeElement;
+  if (!active || active === document.body || active.closest('[hidden]')) node.focus();
+}
+
+/** A link opening a message's trace: the keyboard's (and screen reader's) way into a clickable row. */
+const traceLink = (id) => el('a', { href: '#', class: 'mono', dataset: { focusKey: `trace:${id}` }, onclick: (e) => { e.preventDefault(); openTrace(id); } }, id);
 
 function notify(message, isError = false) {
   const n = $('#notice');
@@ -195,6 +216,8 @@ const wholeDays = (params) => {
 // ---------- language ----------
 function applyLanguage() {
   document.documentElement.lang = state.lang;
+  // The switch is named in the language it switches to ("English" on the Vietnamese page).
+  $('#lang').lang = state.lang === 'vi' ? 'en' : 'vi';
   document.title = t('appTitle');
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
   for (const node of document.querySelectorAll('[data-i18n-placeholder]')) node.placeholder = t(node.dataset.i18nPlaceholder);
@@ -240,6 +263,7 @@ function showLogin(message) {
   err.hidden = !message;
   err.textContent = message ?? '';
   renderWho();
+  focusIfLost($('#client-id'));
 }
 
 /**
@@ -264,6 +288,7 @@ function showApp() {
   for (const b of document.querySelectorAll('.operator-only')) b.hidden = !isOperator();
   renderWho();
   selectTab(state.tab);
+  focusIfLost(document.querySelector('.tabs [aria-selected="true"]'));
   api('/v1/console/registry').then(fillMemberSelect).catch(showError);
 }
 
@@ -312,10 +337,25 @@ async function logout() {
 // ---------- tabs ----------
 function selectTab(name) {
   state.tab = name;
-  for (const b of document.querySelectorAll('.tabs button')) b.setAttribute('aria-selected', String(b.dataset.tab === name));
+  for (const b of document.querySelectorAll('.tabs button')) {
+    b.setAttribute('aria-selected', String(b.dataset.tab === name));
+    b.tabIndex = b.dataset.tab === name ? 0 : -1;
+  }
   for (const p of document.querySelectorAll('[data-panel]')) p.hidden = p.dataset.panel !== name;
   if (name === 'live') startLive();
   loadTab(name);
+}
+
+/** Arrows, Home and End move between the tabs and show the tab reached (the ARIA tabs pattern). */
+function tabKeys(e) {
+  const tabs = [...document.querySelectorAll('.tabs button')];
+  const at = tabs.indexOf(e.target);
+  const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[e.key];
+  if (at < 0 || to === undefined) return;
+  e.preventDefault();
+  const tab = tabs[(to + tabs.length) % tabs.length];
+  selectTab(tab.dataset.tab);
+  tab.focus();
 }
 
 function loadTab(name) {
@@ -344,7 +384,7 @@ function startLive() {
   });
   source.addEventListener('error', async () => {
     $('#live-dot').classList.remove('on');
-    $('#live-state').textContent = t('liveDisconnected');
+    if ($('#live-state').textContent !== t('liveDisconnected')) $('#live-state').textContent = t('liveDisconnected');
     // A stream closed because the session ended must not retry forever. The console says why it
     // ended (`ended`: a client disabled in the registry is not an expired session).
     const s = await fetch('/v1/console/session').then((r) => r.json()).catch(() => null);
@@ -372,7 +412,10 @@ function renderTick(tick) {
   $('#live-dot').classList.toggle('on', !stale);
   $('#live-dot').classList.toggle('stale', stale);
   $('#live-state').classList.toggle('error', stale);
-  $('#live-state').textContent = stale ? t('liveStale', { since: fmtTime(tick.index.lastReadAt) }) : t('liveStatus');
+  // A status region: written only when it changes, so a screen reader hears a change (stream
+  // lost, index stale), not the same words every second.
+  const liveText = stale ? t('liveStale', { since: fmtTime(tick.index.lastReadAt) }) : t('liveStatus');
+  if ($('#live-state').textContent !== liveText) $('#live-state').textContent = liveText;
   if (stale && tick.index.detail) $('#live-state').title = tick.index.detail;
   else $('#live-state').removeAttribute('title');
   $('#rate-accepted').textContent = fmtNum(tick.rates.accepted);
@@ -413,7 +456,7 @@ function renderSparkline(series) {
 }
 
 function messageCells(m) {
-  return [fmtTime(m.lastEventAt), el('span', { class: 'mono' }, m.id), m.type, `${m.fromMember}`, `${m.toMember} / ${m.toService}`, badge(m.status), m.businessStatus ?? ''];
+  return [fmtTime(m.lastEventAt), traceLink(m.id), m.type, `${m.fromMember}`, `${m.toMember} / ${m.toService}`, badge(m.status), m.businessStatus ?? ''];
 }
 const MESSAGE_HEADERS = [{ key: 'time' }, { key: 'messageId' }, { key: 'type' }, { key: 'from' }, { key: 'to' }, { key: 'status' }, { key: 'businessStatus' }];
 
@@ -455,10 +498,51 @@ async function searchMessages(event, before) {
   table('#message-results', MESSAGE_HEADERS, data.items.map((m) => ({ dataset: { id: m.id }, cells: messageCells(m) })), (r) => openTrace(r.dataset.id));
 }
 
+/**
+ * The trace is a dialog: opening it moves focus into it; Escape or its close button gives focus
+ * back to what opened it (found again by its focus key if a live redraw replaced it).
+ */
+function closeTrace() {
+  $('#trace').hidden = true;
+  const opener = state.traceOpener;
+  state.traceOpener = null;
+  if (!opener) return;
+  const again = opener.node.isConnected ? opener.node : [...document.querySelectorAll('[data-focus-key]')].find((n) => n.dataset.focusKey === opener.key);
+  again?.focus();
+}
+
+/** Tab and Shift+Tab stay in the open trace; Escape closes it. */
+function traceKeys(e) {
+  if ($('#trace').hidden) return;
+  if (e.key === 'Escape') {
+    e.preventDefault();
+    closeTrace();
+    return;
+  }
+  if (e.key !== 'Tab') return;
+  const stops = [...$('#trace').querySelectorAll('a[href], button:not([disabled])')];
+  const [first, last] = [stops[0], stops[stops.length - 1]];
+  if (!$('#trace').contains(document.activeElement)) {
+    e.preventDefault();
+    first.focus();
+  } else if (e.shiftKey && document.activeElement === first) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && document.activeElement === last) {
+    e.preventDefault();
+    first.focus();
+  }
+}
+
 async function openTrace(id) {
   const body = $('#trace-body');
   body.replaceChildren(el('p', { class: 'hint' }, t('loading')));
+  if ($('#trace').hidden) {
+    const active = document.activeElement;
+    state.traceOpener = active && active !== document.body ? { node: active, key: active.dataset?.focusKey } : null;
+  }
   $('#trace').hidden = false;
+  $('#trace-close').focus();
   try {
     const tr = await api(`/v1/console/messages/${encodeURIComponent(id)}`);
     const m = tr.message;
@@ -514,12 +598,13 @@ async function searchDeadLetters(event, before) {
   table('#dlq-results', headers, data.items.map((d) => ({
     dataset: { id: String(d.id), messageId: d.messageId ?? '' },
     cells: [
-      fmtTime(d.failedAt), d.connector, d.messageId ? el('a', { href: '#', class: 'mono', onclick: (e) => { e.preventDefault(); openTrace(d.messageId); } }, d.messageId) : '—',
+      fmtTime(d.failedAt), d.connector, d.messageId ? traceLink(d.messageId) : '—',
       d.type ?? '—', d.fromMember ?? '—', d.toMember ? `${d.toMember} / ${d.toService}` : '—', d.reason, fmtNum(d.attempts),
       d.verified ? t('signatureOk') : el('span', { class: 'error' }, d.verifyReason ?? '—'), `${fmtNum(d.sizeBytes)} B`,
       d.replayedAt
         ? el('span', { class: 'badge ok' }, replayedText(d))
-        : isOperator() ? el('button', { type: 'button', class: 'replay', onclick: (e) => replayOne(d, e.target) }, t('replay')) : '',
+        // Named with its message: a screen reader's list of buttons is not twenty "Phát lại".
+        : isOperator() ? el('button', { type: 'button', class: 'replay', 'aria-label': `${t('replay')} ${d.messageId ?? `#${d.id}`}`, onclick: (e) => replayOne(d, e.target) }, t('replay')) : '',
     ],
   })));
 }
@@ -530,6 +615,9 @@ async function replayOne(d, button) {
     const r = await api(`/v1/console/dead-letters/${d.id}/replay`, { method: 'POST' });
     notify(`${t('replayDone')} ${r.messageId}`);
     await searchDeadLetters();
+    // The button is gone (the row now says "replayed"): focus stays on that row, at its message.
+    const row = [...document.querySelectorAll('#dlq-results tbody tr')].find((tr) => tr.dataset.id === String(d.id));
+    focusIfLost(row?.querySelector('a') ?? $('#dlq-search button[type=submit]'));
   } catch (err) {
     button.disabled = false;
     showError(err);
@@ -550,10 +638,18 @@ async function bulkReplayAsk() {
   $('#bulk-count').textContent = nothing ? `${t('bulkNothing')}${notReplayable}` : `${r.wouldReplay === 1 ? t('bulkCountOne') : t('bulkCount', { n: r.wouldReplay })}${notReplayable}`;
   $('#bulk-go').hidden = nothing;
   $('#bulk-confirm').hidden = false;
+  // The confirmation takes focus (read with its count); Escape or Cancel give it back.
+  (nothing ? $('#bulk-cancel') : $('#bulk-go')).focus();
+}
+
+function bulkReplayCancel() {
+  $('#bulk-confirm').hidden = true;
+  $('#bulk-replay').focus();
 }
 
 async function bulkReplayGo() {
   $('#bulk-confirm').hidden = true;
+  $('#bulk-replay').focus();
   const filter = state.bulkReplayFilter;
   if (!filter || !isOperator()) return;
   state.bulkReplayFilter = null;
@@ -626,7 +722,7 @@ async function loadConnectors() {
             // Offer what makes sense in the current state: pause a running connector, resume a
             // paused one, restart any (a failed one can only be restarted).
             .filter(([op]) => (op === 'pause' ? c.connector?.state === 'RUNNING' : op === 'resume' ? c.connector?.state === 'PAUSED' : true))
-            .map(([op, method]) => el('button', { type: 'button', class: 'secondary', dataset: { op }, onclick: () => connectorAction(c.name, op, method) }, t(op))))
+            .map(([op, method]) => el('button', { type: 'button', class: 'secondary', dataset: { op }, 'aria-label': `${t(op)} ${c.name}`, onclick: () => connectorAction(c.name, op, method) }, t(op))))
         : ''],
   })));
 }
@@ -715,9 +811,9 @@ function renderKpi(report) {
           fig('kpiDossierCount', fmtNum(tot.dossiers.dossiers), 'kpi-dossier-count'), fig('kpiSynced', fmtNum(tot.dossiers.synced)),
           fig('kpiSyncRate', fmtPct(tot.dossiers.syncRate)), fig('kpiOnTimeRate', fmtPct(tot.dossiers.onTimeRate), 'kpi-ontime-rate')),
         el('h4', {}, t('kpiStatuses')), statusBreakdown(tot.dossiers.statuses, report.statusLabels.dossiers))),
-    el('h3', {}, t('kpiByAgency')),
+    el('h3', { id: 'h-kpi-agencies' }, t('kpiByAgency')),
   );
-  const agencyTable = el('table', { id: 'kpi-agencies' });
+  const agencyTable = el('table', { id: 'kpi-agencies', 'aria-labelledby': 'h-kpi-agencies' });
   $('#kpi-body').append(agencyTable);
   table(agencyTable,
     [{ key: 'agency' }, { key: 'kpiSent', num: true }, { key: 'kpiDelivered', num: true }, { key: 'kpiReceived', num: true }, { key: 'kpiElectronicRate', num: true },
@@ -738,6 +834,7 @@ function wire() {
   $('#login-form').addEventListener('submit', login);
   $('#logout').addEventListener('click', logout);
   for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('click', () => selectTab(b.dataset.tab));
+  $('.tabs').addEventListener('keydown', tabKeys);
   $('#message-search').addEventListener('submit', (e) => searchMessages(e).catch(showError));
   $('#dlq-search').addEventListener('submit', (e) => searchDeadLetters(e).catch(showError));
   $('#bulk-replay').addEventListener('click', () => bulkReplayAsk().catch(showError));
@@ -745,11 +842,15 @@ function wire() {
   $('#message-older').addEventListener('click', (e) => searchMessages(null, e.target.dataset.before).catch(showError));
   $('#audit-older').addEventListener('click', (e) => searchAudit(null, e.target.dataset.before).catch(showError));
   $('#bulk-go').addEventListener('click', bulkReplayGo);
-  $('#bulk-cancel').addEventListener('click', () => ($('#bulk-confirm').hidden = true));
+  $('#bulk-cancel').addEventListener('click', bulkReplayCancel);
+  $('#bulk-confirm').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') bulkReplayCancel();
+  });
   $('#audit-search').addEventListener('submit', (e) => searchAudit(e).catch(showError));
   $('#integrity-check').addEventListener('click', () => loadIntegrity().catch(showError));
   $('#kpi-form').addEventListener('submit', (e) => loadKpi(e).catch(showError));
-  $('#trace-close').addEventListener('click', () => ($('#trace').hidden = true));
+  $('#trace-close').addEventListener('click', closeTrace);
+  document.addEventListener('keydown', traceKeys);
   // Default KPI period: this month so far (local dates), `to` exclusive.
   const now = new Date();
   const today = localDate(now);
