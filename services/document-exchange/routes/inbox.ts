@@ -131,7 +131,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     if (items.length === 0 && after !== undefined && after > 0) {
       const newest = await exchange.inbox.newestCursor();
       if (after > newest) {
-        throw problems.badRequest(`after=${after} is past every inbox item the bus has numbered (the newest is ${newest}): it takes the \`next\` of a previous page, not a time or an id. List without after to start from the oldest waiting item`, [{ field: 'after', message: `past the newest cursor (${newest})` }]);
+        throw problems.badRequest(`after=${after} is past every inbox item the bus has numbered (the newest is ${newest}): it takes the \`next\` of a previous page, not a time or an id. List without after to start from the oldest waiting item`, [{ field: 'querystring.after', message: `past the newest cursor (${newest})` }]);
       }
     }
     return { items: items.map(summary), next: more ? items[items.length - 1].cursor : null };
