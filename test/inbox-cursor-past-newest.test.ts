@@ -30,7 +30,7 @@ t.test('an inbox cursor past every item numbered is refused; one the bus gave is
   const problem = (await past.json()) as { code: string; detail: string; errors: { field: string }[] };
   t.equal(problem.code, 'BAD_REQUEST');
   t.match(problem.detail, `after=${epoch} is past every inbox item the bus has numbered (the newest is ${newest})`);
-  t.same(problem.errors.map((e) => e.field), ['after']);
+  t.same(problem.errors.map((e) => e.field), ['querystring.after'], 'named as a query parameter, like its VALIDATION_FAILED (querystring.<name>)');
   t.equal((await get(`?after=${newest + 1}`)).status, 400, 'one past the newest');
   t.equal((await get('?after=0')).status, 200, '0 is the start');
 });

@@ -30,7 +30,8 @@ export function consumerMetrics(metrics: MetricsRegistry): (consumer: string, re
 /**
  * Counts the records a read model read again because its database was behind its consumer group
  * (restored from an older dump: restore-catch-up.ts), by consumer; pass the returned function
- * as the consumer's onCatchUp. Any increase means a catch-up after a restore happened.
+ * as the consumer's onCatchUp, bound when the service starts (its series is 0 from then on).
+ * An increase means records were read again: a restore, or a few after a rebalance (alerts.yml).
  */
 export function catchUpMetrics(metrics: MetricsRegistry): (consumer: string) => (catchUp: CatchUp) => void {
   const reread = new Counter({
@@ -39,5 +40,12 @@ export function catchUpMetrics(metrics: MetricsRegistry): (consumer: string) => 
     labelNames: ['consumer'],
     registers: [metrics],
   });
-  return (consumer) => (catchUp) => reread.inc({ consumer }, catchUp.records);
+  return (consumer) => {
+    // The series exists at 0 from the start: the catch-up comes seconds after a (re)start, and a
+    // series first scraped at N gives Prometheus's increase() no earlier sample, so
+    // LgspReadModelRewound would not fire; with it at 0 before, a restart onto a restored
+    // database reads as an increase (same instance).
+    reread.inc({ consumer }, 0);
+    return (catchUp) => reread.inc({ consumer }, catchUp.records);
+  };
 }

@@ -33,7 +33,7 @@ export async function attachmentRoutes(app: FastifyInstance, ctx: GatewayModuleH
       schema: {
         tags: ['attachments'],
         summary: 'Upload an attachment (its bytes as the body, any Content-Type but a multipart form, e.g. application/octet-stream or application/pdf); reference it in edoc.send by sha256 and size',
-        description: 'With a Content-Digest header (RFC 9530), the body is checked against its sha-256 and sha-512 digests before anything is stored; other algorithms beside one of those are ignored. 400 CONTENT_DIGEST_MISMATCH: a digest is not the body\'s; CONTENT_DIGEST_UNSUPPORTED: the header names neither sha-256 nor sha-512 (the answer carries Want-Content-Digest); CONTENT_DIGEST_INVALID: the header is not an RFC 9530 dictionary of byte sequences. Nothing is stored on any of them.',
+        description: 'With a Content-Digest header (RFC 9530), the body is checked against its sha-256 and sha-512 digests before anything is stored; other algorithms beside one of those are ignored. 400 CONTENT_DIGEST_MISMATCH: a digest is not the body\'s; CONTENT_DIGEST_UNSUPPORTED: the header names neither sha-256 nor sha-512 (the answer carries Want-Content-Digest); CONTENT_DIGEST_INVALID: the header is not an RFC 9530 dictionary of byte sequences. 413 UPLOAD_QUOTA_EXCEEDED: the uploads of your member that no document names yet would pass its quota (the answer carries quotaBytes and heldBytes); send the documents that name them. Nothing is stored on any of them.',
         security: [{ bearer: [] }],
         headers: {
           type: 'object',

@@ -114,7 +114,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
         properties: {
           type: { type: 'string', pattern: '^[a-z][a-z0-9-]*(\\.([a-z][a-z0-9-]*|\\*))+$', description: 'a message type, or a family such as edoc.*' },
           limit: { type: 'string', pattern: LIMIT_PATTERN, description: `page size, 1-${MAX_PAGE} (default ${DEFAULT_PAGE})` },
-          after: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'the `next` cursor of the previous page' },
+          after: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'the `next` cursor of the previous page (not a time or an id: a value past every cursor the bus has numbered is 400 BAD_REQUEST naming the newest)' },
         },
       },
       response: { ...okResponse('`{items: [{id, type, from, …, unreadable?}], next}`: `next` is the `after` of the next page, null on the last'), ...problemResponsesWithCodes({ 400: ['BAD_REQUEST', 'VALIDATION_FAILED'], 403: ['ROLE_REQUIRED'], 503: ['STATE_UNAVAILABLE'] }) },
@@ -131,7 +131,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: GatewayModuleHost, 
     if (items.length === 0 && after !== undefined && after > 0) {
       const newest = await exchange.inbox.newestCursor();
       if (after > newest) {
-        throw problems.badRequest(`after=${after} is past every inbox item the bus has numbered (the newest is ${newest}): it takes the \`next\` of a previous page, not a time or an id. List without after to start from the oldest waiting item`, [{ field: 'after', message: `past the newest cursor (${newest})` }]);
+        throw problems.badRequest(`after=${after} is past every inbox item the bus has numbered (the newest is ${newest}): it takes the \`next\` of a previous page, not a time or an id. List without after to start from the oldest waiting item`, [{ field: 'querystring.after', message: `past the newest cursor (${newest})` }]);
       }
     }
     return { items: items.map(summary), next: more ? items[items.length - 1].cursor : null };
