@@ -8,6 +8,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { parser as promql } from '@prometheus-io/lezer-promql';
 import { PROJECT_ROOT } from '../services/platform/project-root.js';
 import { startAuditService } from '../services/audit/audit-service.js';
 import { startConsole } from '../services/console/console-service.js';
@@ -45,6 +46,23 @@ t.test('the alerting rules are complete rules', async (t) => {
     t.ok((rule.annotations?.summary ?? '').length > 10 && (rule.annotations?.description ?? '').length > 40, `${rule.alert}: says what happened and what to do`);
     if (rule.for !== undefined) t.match(rule.for, /^\d+[smh]$/, `${rule.alert}: a duration`);
   }
+});
+
+/** Where Prometheus's own PromQL grammar (the one its UI uses) finds an error in `expr`; null when it parses. */
+function promqlError(expr: string): string | null {
+  let at: number | null = null;
+  promql.parse(expr).iterate({ enter: (node) => { if (node.type.isError && at === null) at = node.from; } });
+  return at === null ? null : `at ${at}: …${expr.slice(Math.max(0, at - 20), at + 20)}…`;
+}
+
+// promtool is not on these machines: without this a typo in an expression reaches Prometheus,
+// which refuses the whole rule file, and no alert fires at all.
+t.test('every expression of the rules and the dashboard is PromQL', async (t) => {
+  t.match(promqlError('sum(rate(x[5m])) > 0 or'), /^at 23: /, 'a broken expression is found');
+  for (const rule of rules) t.equal(promqlError(rule.expr!), null, `${rule.alert}: ${rule.expr}`);
+  const panels = [...dashboard.matchAll(/"expr":\s*"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
+  t.ok(panels.length > 5, `${panels.length} dashboard expressions`);
+  for (const expr of panels) t.equal(promqlError(expr), null, `dashboard: ${expr}`);
 });
 
 t.test('every metric the rules and the dashboard read is served by a bus service', async (t) => {
