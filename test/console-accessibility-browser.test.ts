@@ -83,6 +83,34 @@ async function keyboardWalk(t: Test, page: Page, view: string): Promise<void> {
   t.same([...new Set(noRing)], [], `${view}: each shows where focus is`);
 }
 
+/**
+ * Names from the registry (agencies, systems, services) are Vietnamese text: wherever the page
+ * shows one (a table cell, a select's option, the trace), the element it is in must say so
+ * (`lang="vi"`), or a screen reader on the English page reads it with English pronunciation.
+ * Answers how many places show a name and those that are not read as Vietnamese.
+ */
+async function registryNamesLanguage(page: Page): Promise<{ shown: number; notVietnamese: string[] }> {
+  return page.evaluate(async () => {
+    const r = await (await fetch('/v1/console/registry')).json() as Record<'members' | 'systems' | 'services', Array<{ name?: string }>>;
+    const names = [...r.members, ...r.systems, ...r.services].map((x) => x.name).filter((n): n is string => typeof n === 'string' && n.trim() !== '');
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    let shown = 0;
+    const notVietnamese: string[] = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const parent = node.parentElement!;
+      // An option is shown through its select (closed, the options themselves are not "visible").
+      const shownNode = parent.closest('select') ?? parent;
+      if (!shownNode.checkVisibility()) continue;
+      const name = names.find((n) => node!.textContent!.includes(n));
+      if (!name) continue;
+      shown++;
+      const lang = parent.closest('[lang]')?.getAttribute('lang');
+      if (lang !== 'vi') notVietnamese.push(`"${name}" in ${parent.tagName.toLowerCase()}${parent.id ? `#${parent.id}` : ''} read as ${lang}`);
+    }
+    return { shown, notVietnamese };
+  });
+}
+
 /** What has focus, as a short description the assertions can name. */
 const focused = (page: Page) =>
   page.evaluate(() => {
@@ -162,6 +190,8 @@ t.test('operator console accessibility in Chromium', { timeout: 240_000 }, async
       await page.locator(`#live-messages tr[data-id="${delivered.body.id}"]`).click();
       await page.locator('#trace-hops li[data-event="delivered"]').waitFor();
       await checkView(t, page, 'trace');
+      // The trace shows codes (member, system, service), no names: none may be read as English.
+      t.same((await registryNamesLanguage(page)).notVietnamese, [], 'trace: registry names are marked Vietnamese');
       await page.click('#trace-close');
 
       await page.click('.tabs [data-tab="messages"]');
@@ -190,17 +220,23 @@ t.test('operator console accessibility in Chromium', { timeout: 240_000 }, async
       await page.click('.tabs [data-tab="registry"]');
       await page.locator('#reg-rights tbody tr').first().waitFor();
       await checkView(t, page, 'registry');
+      const registryNames = await registryNamesLanguage(page);
+      t.ok(registryNames.shown > 0, `registry: names shown (${registryNames.shown})`);
+      t.same(registryNames.notVietnamese, [], 'registry: each agency, system and service name is marked Vietnamese');
 
       await page.click('.tabs [data-tab="kpi"]');
       await page.locator('#kpi-doc-sent').waitFor();
       await checkView(t, page, 'KPIs');
+      const kpiNames = await registryNamesLanguage(page);
+      t.ok(kpiNames.shown > 0, `KPIs: agency names shown (${kpiNames.shown})`);
+      t.same(kpiNames.notVietnamese, [], 'KPIs: each agency name (the member select, the table) is marked Vietnamese');
 
       // An error state: the search the console cannot answer, said in the view and in the notice.
       await page.route(/\/v1\/console\/messages\?/, (route) =>
         route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service unavailable', status: 503, code: 'STATE_UNAVAILABLE', detail: 'PostgreSQL is unreachable' }) }));
       await page.click('.tabs [data-tab="messages"]');
       await page.locator('#message-results .load-error').waitFor();
-      await page.locator('#notice.error').waitFor({ state: 'visible' });
+      await page.locator('#alert').waitFor({ state: 'visible' });
       await checkView(t, page, 'error');
       await page.unroute(/\/v1\/console\/messages\?/);
       await page.click('#logout');
@@ -343,5 +379,131 @@ t.test('operator console accessibility in Chromium', { timeout: 240_000 }, async
     await announced.waitFor({ state: 'visible' });
     t.match(await announced.textContent(), /Đã phát lại thông điệp/, 'the replay is said in a polite live region');
     t.not((await focused(page)).desc, 'body', 'focus is not lost when the replayed row changes');
+  });
+
+  /**
+   * The live regions showing `text` now, each with how it is announced: role="alert" and
+   * aria-live="assertive" interrupt, role="status" and aria-live="polite" wait.
+   */
+  const announcedAs = (text: string) =>
+    page.evaluate((text) => [...document.querySelectorAll<HTMLElement>('[aria-live], [role="status"], [role="alert"], [role="log"]')]
+      .filter((r) => r.innerText.includes(text))
+      .map((r) => r.getAttribute('aria-live') ?? (r.getAttribute('role') === 'alert' ? 'assertive' : 'polite')), text);
+  const problem = (status: number, code: string, detail: string) =>
+    ({ status, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Refused', status, code, detail }) });
+
+  await t.test('errors are announced assertively, information politely, and the same error once', async (t) => {
+    await loggedIn();
+    // A failed request: the message search the console cannot answer.
+    await page.route(/\/v1\/console\/messages\?/, (route) => route.fulfill(problem(503, 'STATE_UNAVAILABLE', 'PostgreSQL is unreachable')));
+    await page.click('.tabs [data-tab="messages"]');
+    await page.locator('#message-results .load-error').waitFor();
+    await eventually(async () => (await announcedAs('STATE_UNAVAILABLE')).length > 0);
+    t.same(await announcedAs('STATE_UNAVAILABLE'), ['assertive'], 'a failed request is announced assertively, and only so');
+    // The operator searches again, and again: the same error is not announced each time.
+    await page.evaluate(() => {
+      const w = window as unknown as { liveChanges: number };
+      w.liveChanges = 0;
+      const observer = new MutationObserver((records) => (w.liveChanges += records.length));
+      for (const r of document.querySelectorAll('[aria-live], [role="status"], [role="alert"], [role="log"]')) observer.observe(r, { childList: true, characterData: true, subtree: true, attributes: true });
+    });
+    for (let i = 0; i < 2; i++) {
+      await Promise.all([page.waitForResponse(/\/v1\/console\/messages\?/), page.click('#message-search button[type=submit]')]);
+      await page.locator('#message-results .load-error').waitFor();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    t.equal(await page.evaluate(() => (window as unknown as { liveChanges: number }).liveChanges), 0, 'the same error again is not announced again');
+    await page.unroute(/\/v1\/console\/messages\?/);
+
+    // A refused action: pausing a connector the runners refuse.
+    await page.route(/\/v1\/console\/connectors\/relay\/pause$/, (route) => route.fulfill(problem(409, 'CONNECTOR_STATE', 'relay cannot be paused now')));
+    await page.click('.tabs [data-tab="connectors"]');
+    await page.locator('#connector-table tr[data-connector="relay"] button[data-op="pause"]').click();
+    await eventually(async () => (await announcedAs('relay cannot be paused now')).length > 0);
+    t.same(await announcedAs('relay cannot be paused now'), ['assertive'], 'a refused action is announced assertively');
+    await page.unroute(/\/v1\/console\/connectors\/relay\/pause$/);
+
+    // Information after it: polite, and the error it follows is no longer shown.
+    await page.route(/\/v1\/console\/connectors\/relay\/pause$/, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: '{"runners":[]}' }));
+    await page.locator('#connector-table tr[data-connector="relay"] button[data-op="pause"]').click();
+    await eventually(async () => (await announcedAs('relay: Tạm dừng ✓')).length > 0);
+    t.same(await announcedAs('relay: Tạm dừng ✓'), ['polite'], 'information is announced politely');
+    t.same(await announcedAs('relay cannot be paused now'), [], 'the error before it is gone');
+    await page.unroute(/\/v1\/console\/connectors\/relay\/pause$/);
+  });
+
+  await t.test('the KPI export is not a link until there is a report to export', async (t) => {
+    /** The export as a keyboard and a screen reader meet it. */
+    const exportLink = () => page.locator('#kpi-export').evaluate((a) => {
+      (a as HTMLElement).focus();
+      return { href: a.getAttribute('href'), ariaDisabled: a.getAttribute('aria-disabled'), focusable: document.activeElement === a, shown: (a as HTMLElement).checkVisibility() };
+    });
+    await loggedIn();
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    await page.route(/\/v1\/console\/kpi\?/, async (route) => {
+      await held;
+      await route.fulfill(problem(503, 'STATE_UNAVAILABLE', 'PostgreSQL is unreachable'));
+    });
+    await Promise.all([page.waitForRequest(/\/v1\/console\/kpi\?/), page.click('.tabs [data-tab="kpi"]')]);
+    const loading = await exportLink();
+    t.equal(loading.href, null, 'while the report loads: no address to follow');
+    t.ok(loading.ariaDisabled === 'true' || !loading.shown, 'and said to be unavailable (or not shown)');
+    t.notOk(loading.focusable, 'and not a Tab stop');
+    release();
+    await page.locator('#kpi-body .load-error').waitFor();
+    const failed = await exportLink();
+    t.equal(failed.href, null, 'a report that could not be had: nothing to export');
+    t.ok(failed.ariaDisabled === 'true' || !failed.shown);
+    t.notOk(failed.focusable);
+    await page.unroute(/\/v1\/console\/kpi\?/);
+
+    await page.click('#kpi-form button[type=submit]');
+    await page.locator('#kpi-doc-sent').waitFor();
+    const ready = await exportLink();
+    t.match(ready.href, /^\/v1\/console\/kpi\.csv\?.*lang=vi/, 'a report shown: the export is a link to its CSV');
+    t.equal(ready.ariaDisabled, null, 'not said to be unavailable');
+    t.ok(ready.focusable && ready.shown, 'and a Tab stop');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#kpi-export')]);
+    t.match(download.suggestedFilename(), /\.csv$/, 'that downloads the report');
+  });
+
+  await t.test('the open trace leaves nothing behind it reachable: the page is inert until it closes', async (t) => {
+    await loggedIn();
+    await page.locator(`#live-messages tr[data-id="${delivered.body.id}"]`).click();
+    await page.locator('#trace-hops li[data-event="delivered"]').waitFor();
+    const reachable = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, [tabindex]')]
+        .filter((n) => !n.closest('#trace') && n.checkVisibility() && !n.closest('[inert]'))
+        .map((n) => `${n.tagName.toLowerCase()}${n.id ? `#${n.id}` : ''} "${(n.textContent ?? '').trim().slice(0, 30)}"`));
+    t.same(reachable, [], 'every control behind the open trace is inert');
+    // What Chromium gives a screen reader: of the controls, only the trace's.
+    const cdp = await page.context().newCDPSession(page);
+    const { nodes } = await cdp.send('Accessibility.getFullAXTree') as { nodes: Array<{ ignored: boolean; role?: { value: string }; name?: { value: string } }> };
+    await cdp.detach();
+    const exposed = nodes.filter((n) => !n.ignored && ['button', 'link', 'tab', 'textbox', 'combobox'].includes(String(n.role?.value))).map((n) => `${n.role!.value} "${n.name?.value ?? ''}"`);
+    const inTrace = await page.locator('#trace').evaluate((tr) => [...tr.querySelectorAll<HTMLElement>('a[href], button')].map((n) => `${n.tagName === 'A' ? 'link' : 'button'} "${(n.textContent ?? '').trim()}"`));
+    t.same(exposed, inTrace, 'a screen reader is given the trace\'s controls only');
+    // The header's buttons are under the drawer; the tabs are beside it, in sight.
+    const under = await page.evaluate(() => ['#logout', '#lang', '#tabbtn-messages'].map((sel) => {
+      const r = document.querySelector(sel)!.getBoundingClientRect();
+      return `${sel} ${document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)?.closest('#trace') ? 'under the trace' : 'beside it'}`;
+    }));
+    t.comment(under.join(', '));
+    t.ok(await page.evaluate(() => {
+      (document.querySelector('#tabbtn-messages') as HTMLElement).focus();
+      return Boolean(document.activeElement?.closest('#trace'));
+    }), 'focus cannot be put on a tab beside it');
+    const tab = (await page.locator('#tabbtn-messages').boundingBox())!;
+    await page.mouse.click(tab.x + tab.width / 2, tab.y + tab.height / 2);
+    await new Promise((r) => setTimeout(r, 300));
+    t.equal(await page.getAttribute('#tabbtn-messages', 'aria-selected'), 'false', 'a click on a tab beside it does nothing');
+    t.ok(await page.locator('#trace').isVisible(), 'and the trace stays open');
+
+    await page.click('#trace-close');
+    await page.locator('#trace').waitFor({ state: 'hidden' });
+    t.equal(await page.locator('[inert]').count(), 0, 'closed: nothing is inert any more');
+    await page.click('#tabbtn-messages');
+    t.equal(await page.getAttribute('#tabbtn-messages', 'aria-selected'), 'true', 'and the tabs work again');
   });
 });

@@ -339,7 +339,7 @@ t.test('operator console in Chromium', { timeout: 120_000 }, async (t) => {
     await page.locator('#audit-results .load-error').waitFor();
     t.match(await page.locator('#audit-results').textContent(), /UPSTREAM_UNAVAILABLE/, 'and so does the trail');
     // Still there once the notice has faded: the notice is not the only trace of the failure.
-    await page.locator('#notice').evaluate((n) => { (n as HTMLElement).hidden = true; });
+    await page.locator('#alert').evaluate((n) => { (n as HTMLElement).hidden = true; });
     t.equal(await integrity.isVisible(), true);
     await shot('10-audit-down');
     // The refused loads are the expected resource errors of this step.

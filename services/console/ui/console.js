@@ -76,6 +76,11 @@ const fmtMs = (ms) => formatDuration(ms, state.lang);
 const label = (prefix, v) => (TEXTS[state.lang][`${prefix}_${v}`] ?? v);
 const badge = (s) => el('span', { class: `badge ${s ?? ''}`, title: s }, s ? label('st', s) : '—');
 const isOperator = () => Boolean(state.session?.roles?.includes('operator'));
+/**
+ * A name from the registry (agency, system, service): Vietnamese text whatever the page's
+ * language, marked so that a screen reader on the English page reads it as Vietnamese.
+ */
+const vietnamese = (text) => el('span', { lang: 'vi' }, text);
 
 /**
  * Fills a table. A table with no heading above it names itself with a caption (its
@@ -110,13 +115,27 @@ function focusIfLost(node) {
 /** A link opening a message's trace: the keyboard's (and screen reader's) way into a clickable row. */
 const traceLink = (id) => el('a', { href: '#', class: 'mono', dataset: { focusKey: `trace:${id}` }, onclick: (e) => { e.preventDefault(); openTrace(id); } }, id);
 
+/**
+ * A notice at the top of the page, in one of two live regions: information (a replay done) in a
+ * polite one, read when the screen reader is free; an error (a refused action, a failed request)
+ * in an alert, read at once. The latest notice replaces the one shown. The same notice while it
+ * is still shown is not written again: a search retried against a backend that is down would
+ * otherwise interrupt the operator with the same words at each click.
+ */
 function notify(message, isError = false) {
-  const n = $('#notice');
-  n.textContent = message;
-  n.className = isError ? 'error' : '';
-  n.hidden = false;
+  const [shown, other] = isError ? [$('#alert'), $('#notice')] : [$('#notice'), $('#alert')];
+  // Only what changes is touched: every write into a live region can be announced.
+  if (!other.hidden) other.hidden = true;
+  if (other.textContent) other.textContent = '';
+  if (shown.hidden || shown.textContent !== message) {
+    shown.textContent = message;
+    shown.hidden = false;
+  }
   clearTimeout(notify.timer);
-  notify.timer = setTimeout(() => (n.hidden = true), 8000);
+  notify.timer = setTimeout(() => {
+    shown.hidden = true;
+    shown.textContent = '';
+  }, 8000);
 }
 
 class ApiError extends Error {
@@ -257,7 +276,7 @@ function showLogin(message) {
   state.bulkReplayFilter = null;
   $('#bulk-confirm').hidden = true;
   $('#app-view').hidden = true;
-  $('#trace').hidden = true;
+  showTrace(false);
   $('#login-view').hidden = false;
   const err = $('#login-error');
   err.hidden = !message;
@@ -295,7 +314,7 @@ function showApp() {
 function fillMemberSelect(registry) {
   const select = $('#kpi-form').member;
   if (select.options.length > 1) return;
-  for (const m of registry.members) select.append(el('option', { value: m.code }, `${m.code} — ${m.name}`));
+  for (const m of registry.members) select.append(el('option', { value: m.code, lang: 'vi' }, `${m.code} — ${m.name}`));
 }
 
 async function login(event) {
@@ -499,11 +518,21 @@ async function searchMessages(event, before) {
 }
 
 /**
+ * The trace is a modal dialog: while it is open the page behind it (the header, whose buttons the
+ * drawer covers, and the views beside it) is inert: no click, no focus, not read out. The live
+ * regions are left out of that, so that a notice arriving meanwhile is still heard.
+ */
+function showTrace(open) {
+  $('#trace').hidden = !open;
+  for (const part of document.querySelectorAll('body > header, body > main')) part.inert = open;
+}
+
+/**
  * The trace is a dialog: opening it moves focus into it; Escape or its close button gives focus
  * back to what opened it (found again by its focus key if a live redraw replaced it).
  */
 function closeTrace() {
-  $('#trace').hidden = true;
+  showTrace(false);
   const opener = state.traceOpener;
   state.traceOpener = null;
   if (!opener) return;
@@ -541,7 +570,7 @@ async function openTrace(id) {
     const active = document.activeElement;
     state.traceOpener = active && active !== document.body ? { node: active, key: active.dataset?.focusKey } : null;
   }
-  $('#trace').hidden = false;
+  showTrace(true);
   $('#trace-close').focus();
   try {
     const tr = await api(`/v1/console/messages/${encodeURIComponent(id)}`);
@@ -744,11 +773,11 @@ async function connectorAction(name, op, method) {
 // ---------- registry ----------
 async function loadRegistry() {
   const r = await api('/v1/console/registry');
-  table('#reg-members', [{ key: 'code' }, { key: 'name' }, { key: 'level' }, { key: 'parent' }], r.members.map((m) => ({ cells: [m.code, m.name, m.level ? label('level', m.level) : '', m.parent ?? ''] })));
+  table('#reg-members', [{ key: 'code' }, { key: 'name' }, { key: 'level' }, { key: 'parent' }], r.members.map((m) => ({ cells: [m.code, vietnamese(m.name), m.level ? label('level', m.level) : '', m.parent ?? ''] })));
   table('#reg-systems', [{ key: 'client' }, { key: 'member' }, { key: 'name' }, { key: 'roles' }, { key: 'authMethods' }, { key: 'endpoint' }],
-    r.systems.map((s) => ({ cells: [s.disabled ? el('span', {}, s.clientId, ' ', el('span', { class: 'badge dead_lettered', 'data-disabled': 'true' }, t('systemDisabled'))) : s.clientId, s.member, s.name, s.roles.map((r) => label('role', r)).join(', '), s.authMethods.join(', '), s.endpoint ? el('span', { class: 'mono' }, s.endpoint) : ''] })));
+    r.systems.map((s) => ({ cells: [s.disabled ? el('span', {}, s.clientId, ' ', el('span', { class: 'badge dead_lettered', 'data-disabled': 'true' }, t('systemDisabled'))) : s.clientId, s.member, vietnamese(s.name), s.roles.map((r) => label('role', r)).join(', '), s.authMethods.join(', '), s.endpoint ? el('span', { class: 'mono' }, s.endpoint) : ''] })));
   table('#reg-services', [{ key: 'code' }, { key: 'name' }, { key: 'provider' }, { key: 'client' }, { key: 'connector' }, { key: 'messageTypes' }],
-    r.services.map((s) => ({ cells: [s.code, s.name ?? '', s.provider, s.system, s.connector, s.messageTypes.join(', ')] })));
+    r.services.map((s) => ({ cells: [s.code, s.name ? vietnamese(s.name) : '', s.provider, s.system, s.connector, s.messageTypes.join(', ')] })));
   table('#reg-rights', [{ key: 'client' }, { key: 'service' }, { key: 'provider' }], r.accessRights.map((a) => ({ cells: [a.client, a.service, a.provider ?? t('any')] })));
   fillMemberSelect(r);
 }
@@ -758,10 +787,26 @@ function localDate(d) {
   return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
 }
 
+/**
+ * The CSV export is of the report shown: before one is shown (loading, or it could not be had)
+ * the export has no address, is no Tab stop, and says it is unavailable, instead of a link that
+ * looks as if it worked.
+ */
+function offerKpiExport(params) {
+  const link = $('#kpi-export');
+  if (params) {
+    link.href = `/v1/console/kpi.csv?${params}`;
+    link.removeAttribute('aria-disabled');
+  } else {
+    link.removeAttribute('href');
+    link.setAttribute('aria-disabled', 'true');
+  }
+}
+
 /** The CSV export is in the page's language: switching language changes the link, not only the page. */
 function setKpiExportLanguage() {
   const link = $('#kpi-export');
-  const [path, query] = link.getAttribute('href').split('?');
+  const [path, query] = (link.getAttribute('href') ?? '').split('?');
   if (query === undefined) return;
   const params = new URLSearchParams(query);
   params.set('lang', state.lang);
@@ -777,13 +822,14 @@ function kpiParams() {
 async function loadKpi(event) {
   event?.preventDefault();
   const params = kpiParams();
-  $('#kpi-export').href = `/v1/console/kpi.csv?${params}`;
+  offerKpiExport(null);
   // A report that cannot be had now replaces the one shown: an earlier period's figures must not
   // stay on screen under the new dates once the notice has faded (and a first load is not left
   // blank). Showing the tab again asks again.
   state.lastKpi = null;
   state.lastKpi = await api(`/v1/console/kpi?${params}`, { timeoutMs: 130_000 }).catch((err) => failedIn('#kpi-body', err));
   renderKpi(state.lastKpi);
+  offerKpiExport(params);
 }
 
 function statusBreakdown(statuses, labels) {
@@ -819,7 +865,7 @@ function renderKpi(report) {
     [{ key: 'agency' }, { key: 'kpiSent', num: true }, { key: 'kpiDelivered', num: true }, { key: 'kpiReceived', num: true }, { key: 'kpiElectronicRate', num: true },
       { key: 'kpiDossierCount', num: true }, { key: 'kpiSynced', num: true }, { key: 'kpiOnTime', num: true }, { key: 'kpiLate', num: true }, { key: 'kpiOnTimeRate', num: true }],
     report.agencies.map((a) => ({
-      cells: [`${a.name} (${a.member})`, fmtNum(a.documents.sent), fmtNum(a.documents.delivered), fmtNum(a.documents.received), fmtPct(a.documents.electronicRate),
+      cells: [[vietnamese(a.name), ` (${a.member})`], fmtNum(a.documents.sent), fmtNum(a.documents.delivered), fmtNum(a.documents.received), fmtPct(a.documents.electronicRate),
         fmtNum(a.dossiers.dossiers), fmtNum(a.dossiers.synced), fmtNum(a.dossiers.onTime), fmtNum(a.dossiers.late), fmtPct(a.dossiers.onTimeRate)],
     })));
 }
