@@ -16,6 +16,9 @@ export interface PartitionOffset {
   nextOffset: string;
 }
 
+/** One partition's key in maps of offsets (a topic name holds no NUL). */
+export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
 /** The next offset of the partition of `records` (one partition's batch, in offset order); none for an empty batch. */
 export function batchOffsets(records: ReadonlyArray<{ topic: string; partition: number; offset: string }>): PartitionOffset[] {
   const last = records.at(-1);
@@ -29,7 +32,7 @@ export function batchOffsets(records: ReadonlyArray<{ topic: string; partition: 
 export function mergeOffsets(offsets: Iterable<PartitionOffset>): PartitionOffset[] {
   const merged = new Map<string, PartitionOffset>();
   for (const o of offsets) {
-    const key = `${o.topic}\u0000${o.partition}`;
+    const key = partitionKey(o.topic, o.partition);
     const seen = merged.get(key);
     if (!seen || BigInt(o.nextOffset) > BigInt(seen.nextOffset)) merged.set(key, o);
   }

@@ -27,7 +27,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Queryable } from './database.js';
 import type { Logger } from './logger.js';
-import { readModelOffsets, seedReadModelOffsets, type PartitionOffset } from './read-model-offsets.js';
+import { partitionKey as key, readModelOffsets, seedReadModelOffsets, type PartitionOffset } from './read-model-offsets.js';
 
 /** A partition read again from the database's offset after a restore. */
 export interface CatchUp {
@@ -50,7 +50,6 @@ export interface StoredOffsets {
   onCatchUp?(catchUp: CatchUp): void;
 }
 
-const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
  * The assigned partitions the database is behind on: where each is read from again, given the
